@@ -1,0 +1,95 @@
+# heapstat: make | make check | make demo | make kernel | make vmlinux.h | make install
+# V=1 shows the commands.
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg = @printf '  %-7s %s\n'
+endif
+
+BUILD ?= build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= gcc
+CFLAGS ?= -O2 -g
+prefix ?= /usr/local
+KVER ?= 7.2
+export V KVER
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c))
+TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
+VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
+
+# clang 14 needs the ms extensions for the anonymous struct members of 7.x BTF
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
+	-Wno-microsoft-anon-tag -Wall -I. -Ibpf
+USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -Itools -Ibpf -MMD -MP
+LIBS := -lbpf -lelf -lz
+
+.PHONY: all deps check demo kernel install clean distclean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BUILD)/heapstat $(VM_TESTS) $(UNIT_TESTS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(msg) GEN-SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@
+
+# every user-space object may include a skeleton
+$(BUILD)/%.o: %.c $(SKELS) | deps
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/heapstat: $(TOOL_OBJS) $(LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
+kernel: deps
+	$(Q)scripts/kernel-build.sh >/dev/null
+
+vmlinux.h:
+	$(Q)scripts/gen-vmlinux-h.sh
+
+check: all
+	$(Q)scripts/check.sh
+
+demo: all
+	$(Q)scripts/demo.sh
+
+install: $(BUILD)/heapstat
+	install -D -m 0755 $(BUILD)/heapstat $(DESTDIR)$(prefix)/sbin/heapstat
+
+clean:
+	rm -rf $(BUILD)
+
+# also drops the cached kernels
+distclean: clean
+	rm -rf $${HEAPSTAT_CACHE:-$$HOME/.cache/heapstat}
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

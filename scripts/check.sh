@@ -1,0 +1,42 @@
+#!/bin/bash
+# make check: host unit tests, the VM runner's own tests, then the VM suite.
+# Every test prints "PASS: name", "FAIL: name: why" or "SKIP: name: why";
+# the last line is the tally, "N passed, N failed, N skipped".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+logdir=$TOP/build/check
+rm -rf "$logdir"
+mkdir -p "$logdir"
+cd "$TOP"
+
+section() { printf '\n== %s\n' "$1"; }
+
+section "unit tests (host)"
+for t in build/tests/unit/*; do
+	[ -x "$t" ] || continue
+	"$t" || echo "FAIL: $(basename "$t"): exit $?"
+done 2>&1 | tee "$logdir/unit.log"
+
+section "VM runner (scripts/vm)"
+for t in tests/rig/*.sh; do
+	bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
+done 2>&1 | tee "$logdir/rig.log"
+
+section "VM suite (kernel ${KVER:-7.2})"
+HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "${KVER:-7.2}" --timeout 1500 -- \
+	sh /heapstat/tests/vm/run.sh 2>&1 | tee "$logdir/vm.log"
+rc=${PIPESTATUS[0]}
+[ "$rc" = 0 ] || echo "FAIL: vm-suite: scripts/vm exited $rc (see above)" | tee -a "$logdir/vm.log"
+
+cat "$logdir"/*.log >"$logdir/all.log"
+pass=$(grep -c '^PASS: ' "$logdir/all.log")
+fail=$(grep -c '^FAIL: ' "$logdir/all.log")
+skip=$(grep -c '^SKIP: ' "$logdir/all.log")
+if [ "$fail" -gt 0 ]; then
+	section "failed"
+	grep '^FAIL: ' "$logdir/all.log"
+fi
+echo
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install every Debian package heapstat's build, VM and tests need.
+# Idempotent: quiet and fast when everything is already present.
+set -euo pipefail
+
+PKGS=(
+	# user space and BPF
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+	libcgroup-dev libncurses-dev pkg-config
+	# kernel build
+	flex bison bc libssl-dev dwarves kmod rsync xz-utils python3 cpio
+	# VM
+	qemu-system-x86 busybox-static
+	# tests and demo
+	tmux
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "heapstat: missing packages: ${missing[*]}" >&2
+	echo "heapstat: run as root, or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "  DEPS    installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

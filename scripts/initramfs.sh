@@ -1,0 +1,90 @@
+#!/bin/bash
+# Build the test VM's initramfs (an uncompressed cpio archive):
+#   busybox, scripts/guest/init, the kernel build's modules, heapstat's built
+#   binaries with their shared libraries, the tests, terminfo, extra files.
+#
+# usage: initramfs.sh -k KBUILD -o OUT [-c CMDFILE] [-l MODULES] [-a HOST[:GUEST]]...
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kbuild= out= cmdfile= loadmods= adds=()
+while getopts k:o:c:l:a: o; do
+	case $o in
+	k) kbuild=$OPTARG ;;
+	o) out=$OPTARG ;;
+	c) cmdfile=$OPTARG ;;
+	l) loadmods=$OPTARG ;;
+	a) adds+=("$OPTARG") ;;
+	*) die "usage: initramfs.sh -k KBUILD -o OUT [-c CMDFILE] [-l MODULES] [-a HOST[:GUEST]]..." ;;
+	esac
+done
+[ -n "$out" ] || die "initramfs.sh: -o OUT is required"
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,root,etc,lib,heapstat/bin,heapstat/tests}
+
+bb=/bin/busybox		# busybox-static's: runs with no library
+[ -x $bb ] && ! ldd $bb >/dev/null 2>&1 ||
+	die "no static busybox (scripts/deps.sh installs busybox-static)"
+cp $bb "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+install -m 0755 "$TOP/scripts/guest/init" "$root/init"
+echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+
+# modules: the kernel's own, plus heapstat's if built
+if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then
+	cp -a "$kbuild/mod/lib/modules" "$root/lib/"
+	kver=$(ls "$root/lib/modules")
+	if compgen -G "$TOP/build/kernel/*.ko" >/dev/null; then
+		mkdir -p "$root/lib/modules/$kver/extra"
+		cp "$TOP"/build/kernel/*.ko "$root/lib/modules/$kver/extra/"
+	fi
+	depmod -b "$root" "$kver"
+fi
+
+# an ELF file and every shared library it needs, at the same paths
+copy_elf() {
+	local f=$1 dst=$2 lib
+	install -D -m 0755 "$f" "$root$dst"
+	ldd "$f" >/dev/null 2>&1 || return 0	# static
+	for lib in $(ldd "$f" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# heapstat's binaries and tests
+for f in "$TOP"/build/heapstat; do
+	[ -x "$f" ] && copy_elf "$f" "/heapstat/bin/$(basename "$f")"
+done
+if [ -d "$TOP/build/tests" ]; then
+	while IFS= read -r f; do
+		copy_elf "$f" "/heapstat/bin/$(basename "$f")"
+	done < <(find "$TOP/build/tests" -maxdepth 1 -type f -perm -u+x)
+fi
+cp -a "$TOP/tests/." "$root/heapstat/tests/"
+mkdir -p "$root/heapstat/guest"
+cp -a "$TOP/scripts/guest/." "$root/heapstat/guest/"
+
+# terminfo for an interactive console
+for t in linux vt100 vt220 xterm xterm-256color screen screen-256color tmux tmux-256color; do
+	for d in /lib/terminfo /usr/share/terminfo; do
+		f=$d/${t:0:1}/$t
+		[ -e "$f" ] && install -D -m 0644 "$(readlink -f "$f")" "$root/usr/share/terminfo/${t:0:1}/$t"
+	done
+done
+
+for a in "${adds[@]}"; do
+	host=${a%%:*}
+	guest=${a#*:}
+	[ "$guest" = "$a" ] && guest=/heapstat/$(basename "$host")
+	[ -e "$host" ] || die "--add: no such file: $host"
+	mkdir -p "$root$(dirname "$guest")"
+	cp -a "$host" "$root$guest"
+done
+
+[ -n "$cmdfile" ] && cp "$cmdfile" "$root/heapstat/cmd"
+[ -n "$loadmods" ] && echo "$loadmods" >"$root/heapstat/load"
+
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$out"

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Build a heapstat kernel: tinyconfig + scripts/kconfig/heapstat.config.
+#
+#   KVER=7.2|6.12   Debian source package to build (default 7.2)
+#   KSRC=<dir>      any other kernel tree instead
+#
+# The build lives in $HEAPSTAT_CACHE/build/<version>-<fragment hash>; a warm
+# cache rebuilds nothing. Prints the build directory on stdout; it holds
+# bzImage, vmlinux, the config, and modules installed under mod/.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+frag=$TOP/scripts/kconfig/heapstat.config
+if [ -n "${KSRC:-}" ]; then
+	src=$(cd "$KSRC" && pwd)
+	[ -f "$src/Makefile" ] && [ -d "$src/kernel" ] || die "KSRC=$KSRC is not a kernel tree"
+else
+	src=$("$TOP/scripts/kernel-fetch.sh")
+fi
+kversion=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the version of $src"
+# key: version, fragment, and the tree's location (two trees of one version differ)
+key=$( (cat "$frag"; echo "$src") | sha256sum | cut -c1-12)
+out=$HEAPSTAT_CACHE/build/linux-$kversion-$key
+
+mkdir -p "$out"
+# one build at a time per directory: a second caller waits, then finds it done
+exec 9>"$out.lock"
+flock 9
+if [ -f "$out/.done" ]; then
+	echo "$out"
+	exit 0
+fi
+
+jobs=$(nproc)
+kmake() { make -C "$src" O="$out" -j"$jobs" "$@"; }
+q=/dev/null; [ "${V:-0}" = 1 ] && q=/dev/stderr
+
+log KERNEL "building $kversion in $out (${jobs} jobs, takes minutes when cold)"
+# the fragment is merged onto tinyconfig, then every option is checked
+kmake -s tinyconfig >"$q"
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >"$q"
+kmake -s olddefconfig >"$q"
+# symbols this tree defines: an older kernel lacks some (6.12 has no CGROUP_DMEM)
+grep -rhoE '^[[:space:]]*(menu)?config [A-Z0-9_]+' --include='Kconfig*' "$src" |
+	awk '{print "CONFIG_" $2}' | sort -u >"$out/.symbols"
+bad=0
+while IFS= read -r line; do
+	case "$line" in ''|'#'*) continue ;; esac
+	grep -qxF "$line" "$out/.config" && continue
+	sym=${line%%=*}
+	if ! grep -qxF "$sym" "$out/.symbols"; then
+		warn "$kversion has no $sym"
+	elif [ "${line#*=}" = m ] && grep -qxF "$sym=y" "$out/.config"; then
+		:	# a bool in this kernel: built in
+	else
+		warn "fragment option lost: $line (got: $(grep -E "^(# )?$sym[= ]" "$out/.config" || echo unset))"
+		bad=1
+	fi
+done <"$frag"
+[ $bad -eq 0 ] || die "the config fragment does not apply to $kversion (see above)"
+
+log KERNEL "compiling (log: $out/build.log)"
+if ! kmake bzImage modules >"$out/build.log" 2>&1; then
+	tail -n 30 "$out/build.log" >&2
+	die "kernel build failed: $out/build.log"
+fi
+rm -rf "$out/mod"
+kmake -s INSTALL_MOD_PATH="$out/mod" modules_install >"$q" 2>&1
+touch "$out/.done"
+echo "$out"

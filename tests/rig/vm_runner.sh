@@ -1,0 +1,52 @@
+#!/bin/bash
+# scripts/vm's contract: kernel version, exit status, argument passing, --add,
+# the dmesg scan and the timeout. Each case boots the reference kernel.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vm() { HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" "$@"; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS: vm_runner: $1"; }
+fail() { echo "FAIL: vm_runner: $1: $2"; }
+
+out=$(vm -- uname -r 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && [[ "$out" =~ ^7\.2\.[0-9]+$ ]]; then pass "uname prints 7.2.x"
+else fail "uname prints 7.2.x" "exit $rc, output '$out' $(cat "$tmp/err")"; fi
+
+vm -- false 2>"$tmp/err"; rc=$?
+if [ $rc = 1 ]; then pass "false exits 1"; else fail "false exits 1" "exit $rc"; fi
+
+vm -- sh -c 'exit 7' 2>"$tmp/err"; rc=$?
+if [ $rc = 7 ]; then pass "exit status passes through"; else fail "exit status passes through" "exit $rc"; fi
+
+out=$(vm -- sh -c 'printf "%s|" "$@"' argv0 "a b" "it's" '$HOME' 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && [ "$out" = "a b|it's|\$HOME|" ]; then pass "arguments arrive unchanged"
+else fail "arguments arrive unchanged" "exit $rc, output '$out'"; fi
+
+echo "hello from the host" >"$tmp/note"
+out=$(vm --add "$tmp/note:/etc/note" -- cat /etc/note 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && [ "$out" = "hello from the host" ]; then pass "--add copies a file"
+else fail "--add copies a file" "exit $rc, output '$out'"; fi
+
+out=$(vm -- sh -c 'for t in proc sysfs devtmpfs debugfs tracefs bpf cgroup2; do
+	grep -q " $t " /proc/mounts || echo "missing $t"; done
+	cat /sys/fs/cgroup/cgroup.subtree_control' 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && ! grep -q missing <<<"$out" && grep -qw dmem <<<"$out" && grep -qw memory <<<"$out"; then
+	pass "filesystems mounted, controllers enabled"
+else fail "filesystems mounted, controllers enabled" "exit $rc, output '$out'"; fi
+
+vm -- sh -c 'echo "WARNING: test" >/dev/kmsg' 2>"$tmp/err"; rc=$?
+if [ $rc != 0 ] && grep -q 'WARNING: test' "$tmp/err"; then pass "dmesg WARNING fails the run"
+else fail "dmesg WARNING fails the run" "exit $rc, stderr: $(cat "$tmp/err")"; fi
+
+start=$(date +%s)
+vm --timeout 30 -- sleep 1000 2>"$tmp/err"; rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc = 124 ] && grep -q timeout "$tmp/err" && [ $took -lt 60 ]; then pass "hung guest killed at the timeout"
+else fail "hung guest killed at the timeout" "exit $rc after ${took}s"; fi
+
+vm --kernel /nonexistent -- true 2>"$tmp/err"; rc=$?
+if [ $rc != 0 ] && grep -q "nonexistent" "$tmp/err"; then pass "bad --kernel is refused"
+else fail "bad --kernel is refused" "exit $rc"; fi
+exit 0

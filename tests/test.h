@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Minimal test reporting for heapstat's C tests, host and VM alike: one line
+ * per test case, "PASS: name", "FAIL: name: why" or "SKIP: name: why", which
+ * scripts/check.sh tallies.
+ */
+#ifndef HEAPSTAT_TEST_H
+#define HEAPSTAT_TEST_H
+
+#include <stdio.h>
+
+static int test_failed;	/* checks failed in the current case */
+static int tests_failed;	/* cases failed in this program */
+
+#define CHECK(cond, fmt, ...)							\
+	do {									\
+		if (!(cond)) {							\
+			printf("  %s:%d: check failed: %s: " fmt "\n",	\
+			       __FILE__, __LINE__, #cond, ##__VA_ARGS__);	\
+			test_failed++;						\
+		}								\
+	} while (0)
+
+#define CHECK_EQ(a, b)								\
+	CHECK((long long)(a) == (long long)(b), "%lld != %lld",		\
+	      (long long)(a), (long long)(b))
+
+static inline void test_begin(void)
+{
+	test_failed = 0;
+}
+
+static inline void test_end(const char *name)
+{
+	if (test_failed) {
+		printf("FAIL: %s: %d check(s) failed\n", name, test_failed);
+		tests_failed++;
+	} else {
+		printf("PASS: %s\n", name);
+	}
+	fflush(stdout);
+}
+
+static inline void test_skip(const char *name, const char *why)
+{
+	printf("SKIP: %s: %s\n", name, why);
+	fflush(stdout);
+}
+
+#define RUN(fn) do { test_begin(); fn(); test_end(#fn); } while (0)
+
+#endif

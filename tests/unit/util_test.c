@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host unit tests: number parsing, size formatting, JSON strings. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test.h"
+#include "lib/json.h"
+#include "lib/util.h"
+
+static void parse_u64_accepts_range(void)
+{
+	uint64_t v = 0;
+
+	CHECK_EQ(parse_u64("0", 0, 10, &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(parse_u64("10", 0, 10, &v), 0);
+	CHECK_EQ(v, 10);
+	CHECK_EQ(parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	CHECK(v == UINT64_MAX, "%llu", (unsigned long long)v);
+}
+
+static void parse_u64_rejects_bad_input(void)
+{
+	uint64_t v = 42;
+
+	CHECK_EQ(parse_u64("11", 0, 10, &v), -ERANGE);
+	CHECK_EQ(parse_u64("0", 1, 10, &v), -ERANGE);
+	CHECK_EQ(parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -ERANGE);
+	CHECK_EQ(parse_u64("-1", 0, UINT64_MAX, &v), -EINVAL);
+	CHECK_EQ(parse_u64("", 0, 10, &v), -EINVAL);
+	CHECK_EQ(parse_u64("5x", 0, 10, &v), -EINVAL);
+	CHECK_EQ(parse_u64(" 5", 0, 10, &v), -EINVAL);
+	CHECK_EQ(parse_u64(NULL, 0, 10, &v), -EINVAL);
+	CHECK_EQ(v, 42);	/* untouched on error */
+}
+
+static void parse_size_suffixes(void)
+{
+	uint64_t v;
+
+	CHECK_EQ(parse_size("4096", &v), 0);
+	CHECK_EQ(v, 4096);
+	CHECK_EQ(parse_size("4K", &v), 0);
+	CHECK_EQ(v, 4096);
+	CHECK_EQ(parse_size("4KiB", &v), 0);
+	CHECK_EQ(v, 4096);
+	CHECK_EQ(parse_size("32M", &v), 0);
+	CHECK_EQ(v, 32ull << 20);
+	CHECK_EQ(parse_size("2g", &v), 0);
+	CHECK_EQ(v, 2ull << 30);
+	CHECK_EQ(parse_size("17179869183G", &v), 0);
+	CHECK_EQ(parse_size("17179869184G", &v), -ERANGE);
+	CHECK_EQ(parse_size("4X", &v), -EINVAL);
+	CHECK_EQ(parse_size("K", &v), -EINVAL);
+	CHECK_EQ(parse_size("4B", &v), -EINVAL);
+	CHECK_EQ(parse_size("-4K", &v), -EINVAL);
+}
+
+static void parse_interval(void)
+{
+	uint64_t ms;
+
+	CHECK_EQ(parse_interval_ms("1", &ms), 0);
+	CHECK_EQ(ms, 1000);
+	CHECK_EQ(parse_interval_ms("0.5", &ms), 0);
+	CHECK_EQ(ms, 500);
+	CHECK_EQ(parse_interval_ms(".25", &ms), 0);
+	CHECK_EQ(ms, 250);
+	CHECK_EQ(parse_interval_ms("0.001", &ms), 0);
+	CHECK_EQ(ms, 1);
+	CHECK_EQ(parse_interval_ms("86400", &ms), 0);
+	CHECK_EQ(parse_interval_ms("86401", &ms), -ERANGE);
+	CHECK_EQ(parse_interval_ms("0", &ms), -ERANGE);
+	CHECK_EQ(parse_interval_ms("0.0001", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms("1s", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms(".", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms("", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms("-1", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms("99999999999999999999999", &ms), -ERANGE);
+}
+
+static void format_sizes(void)
+{
+	char b[16];
+
+	CHECK(!strcmp(format_size(0, b, sizeof(b)), "0"), "%s", b);
+	CHECK(!strcmp(format_size(1023, b, sizeof(b)), "1023"), "%s", b);
+	CHECK(!strcmp(format_size(1024, b, sizeof(b)), "1.0K"), "%s", b);
+	CHECK(!strcmp(format_size(3 << 19, b, sizeof(b)), "1.5M"), "%s", b);
+	CHECK(!strcmp(format_size(UINT64_MAX, b, sizeof(b)), "16.0E"), "%s", b);
+}
+
+static void json_strings(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	json_string(f, "a\"b\\c\n\x01\x7f\xc3\xa9");
+	fclose(f);
+	CHECK(!strcmp(buf, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\xc3\xa9\""), "%s", buf);
+	free(buf);
+}
+
+int main(void)
+{
+	RUN(parse_u64_accepts_range);
+	RUN(parse_u64_rejects_bad_input);
+	RUN(parse_size_suffixes);
+	RUN(parse_interval);
+	RUN(format_sizes);
+	RUN(json_strings);
+	return tests_failed ? 1 : 0;
+}

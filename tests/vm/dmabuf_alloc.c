@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Workload helper: allocate a described set of dma-heap buffers, so tests
+ * know the exact numbers to expect and the demo has something to show.
+ *
+ *   dmabuf_alloc -H system -s 1M -n 4 -r 1 -w 2
+ *       four 1 MiB buffers, close one, hold the rest 2 s, exit
+ *   dmabuf_alloc -H system -s 4M -n 8 --churn 60 -p 100
+ *       for 60 s, every 100 ms allocate up to 4 MiB, keep at most 8 live
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+
+#include "lib/util.h"
+
+static struct {
+	const char *heap;
+	uint64_t size;
+	uint64_t count;
+	uint64_t release;
+	uint64_t wait_s;
+	uint64_t churn_s;
+	uint64_t period_ms;
+	bool mmap;
+} opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
+
+static volatile sig_atomic_t exiting;
+
+static const struct argp_option options[] = {
+	{ "heap", 'H', "NAME", 0, "Heap in /dev/dma_heap (default system)", 0 },
+	{ "size", 's', "SIZE", 0, "Buffer size, K/M/G suffixes (default 4K)", 0 },
+	{ "count", 'n', "N", 0, "Buffers to allocate (default 1)", 0 },
+	{ "release", 'r', "N", 0, "Close the first N of them after allocating", 0 },
+	{ "mmap", 'm', NULL, 0, "Map each buffer and write to every page", 0 },
+	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
+	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
+	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'H': opts.heap = arg; break;
+	case 's':
+		if (parse_size(arg, &opts.size))
+			argp_error(state, "invalid size '%s'", arg);
+		break;
+	case 'n':
+		if (parse_u64(arg, 0, 1 << 20, &opts.count))
+			argp_error(state, "invalid count '%s'", arg);
+		break;
+	case 'r':
+		if (parse_u64(arg, 0, 1 << 20, &opts.release))
+			argp_error(state, "invalid release count '%s'", arg);
+		break;
+	case 'm': opts.mmap = true; break;
+	case 'w':
+		if (parse_u64(arg, 0, 86400, &opts.wait_s))
+			argp_error(state, "invalid wait '%s'", arg);
+		break;
+	case 'c':
+		if (parse_u64(arg, 1, 86400, &opts.churn_s))
+			argp_error(state, "invalid churn time '%s'", arg);
+		break;
+	case 'p':
+		if (parse_u64(arg, 1, 60000, &opts.period_ms))
+			argp_error(state, "invalid period '%s'", arg);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* A new dma-buf fd, or a negative errno. */
+static int heap_alloc(int heap_fd, uint64_t len)
+{
+	struct dma_heap_allocation_data data = {
+		.len = len,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+
+	if (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &data) < 0)
+		return -errno;
+	return data.fd;
+}
+
+static int touch(int fd, uint64_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	for (uint64_t off = 0; off < len; off += page)
+		p[off] = 1;
+	munmap(p, len);
+	return 0;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int churn(int heap_fd, int *fds)
+{
+	uint64_t end = now_ns() + opts.churn_s * 1000000000ull, next = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pages = opts.size / page ? opts.size / page : 1;
+
+	srand(getpid());
+	while (!exiting && now_ns() < end) {
+		uint64_t len = (1 + rand() % pages) * page;
+		int fd;
+
+		if (fds[next] >= 0)
+			close(fds[next]);
+		fd = heap_alloc(heap_fd, len);
+		if (fd < 0 && fd != -ENOMEM && fd != -EAGAIN) {
+			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.heap, strerror(-fd));
+			return 1;
+		}
+		fds[next] = fd;	/* a refused allocation leaves the slot empty */
+		next = (next + 1) % opts.count;
+		sleep_ms(opts.period_ms);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, NULL,
+		"Allocate dma-heap buffers as described.", NULL, NULL, NULL };
+	char path[256];
+	int heap_fd, *fds, ret = 0;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 1;
+	if (opts.churn_s && !opts.count) {
+		fprintf(stderr, "dmabuf_alloc: --churn needs -n of at least 1\n");
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", opts.heap);
+	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (heap_fd < 0) {
+		fprintf(stderr, "dmabuf_alloc: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fds = malloc((opts.count + 1) * sizeof(*fds));
+	if (!fds) {
+		close(heap_fd);
+		return 1;
+	}
+	for (uint64_t i = 0; i <= opts.count; i++)
+		fds[i] = -1;
+
+	if (opts.churn_s) {
+		ret = churn(heap_fd, fds);
+		goto out;
+	}
+	for (uint64_t i = 0; i < opts.count; i++) {
+		fds[i] = heap_alloc(heap_fd, opts.size);
+		if (fds[i] < 0) {
+			fprintf(stderr, "dmabuf_alloc: allocating %llu bytes from %s: %s\n",
+				(unsigned long long)opts.size, opts.heap, strerror(-fds[i]));
+			ret = 1;
+			goto out;
+		}
+		if (opts.mmap && touch(fds[i], opts.size)) {
+			fprintf(stderr, "dmabuf_alloc: mmap: %s\n", strerror(errno));
+			ret = 1;
+			goto out;
+		}
+	}
+	for (uint64_t i = 0; i < opts.release && i < opts.count; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
+		sleep_ms(100);
+out:
+	for (uint64_t i = 0; i < opts.count; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	close(heap_fd);
+	return ret;
+}

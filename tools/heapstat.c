@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/* heapstat: who holds how much of which DMA-BUF heap. Subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "heapstat.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} subcommands[] = {
+	{ "top", cmd_top, "live view of dma-buf exports and releases per exporter" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: heapstat [-v] COMMAND [OPTION...]\n\n"
+		"Trace DMA-BUF heap buffers: who allocated and who holds how much of which heap.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\nOptions:\n"
+		"  -v, --verbose  show libbpf's messages\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  print the version\n\n"
+		"'heapstat COMMAND --help' describes a command.\n\n"
+		"Examples:\n"
+		"  heapstat top              # refresh every second until q\n"
+		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n");
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("heapstat %s\n", HEAPSTAT_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			heapstat_verbose = true;
+		} else {
+			fprintf(stderr, "heapstat: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return 1;
+	}
+	heapstat_libbpf_setup();
+	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
+		if (!strcmp(argv[i], subcommands[s].name))
+			return subcommands[s].run(argc - i, argv + i);
+	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", argv[i]);
+	return 1;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_H
+#define HEAPSTAT_H
+
+#ifndef HEAPSTAT_VERSION
+#define HEAPSTAT_VERSION "0.1"
+#endif
+
+/* subcommands: each returns the process exit status */
+int cmd_top(int argc, char **argv);
+
+#endif

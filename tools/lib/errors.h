@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_ERRORS_H
+#define HEAPSTAT_ERRORS_H
+
+#include <stdbool.h>
+
+/* exit status when the system cannot run heapstat at all (no root, BPF, BTF) */
+#define EXIT_UNSUPPORTED	2
+
+extern bool heapstat_verbose;
+
+void heapstat_error(int err, const char *what, const char *hint);
+int heapstat_bpf_preflight(void);
+void heapstat_libbpf_setup(void);
+
+#endif

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Number parsing and formatting shared by heapstat's subcommands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+/* A whole decimal number in [min, max]; -EINVAL or -ERANGE otherwise. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Bytes, with an optional K, M or G suffix (powers of 1024). */
+int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default:
+		return -EINVAL;
+	}
+	if (*end == 'i' && shift)	/* KiB, MiB, GiB */
+		end++;
+	if (*end == 'B' && shift)
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* Seconds with up to three decimals ("1", "0.5"), as milliseconds, >= 1 ms. */
+int parse_interval_ms(const char *s, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0;
+	unsigned int digits = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*p == '.' && !p[1])
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > 86400)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (++digits > 3)
+				return -EINVAL;
+			frac = frac * 10 + (*p - '0');
+		}
+		while (digits++ < 3)
+			frac *= 10;
+	}
+	if (*p || p == s)
+		return -EINVAL;
+	if (whole * 1000 + frac == 0)
+		return -ERANGE;
+	*out = whole * 1000 + frac;
+	return 0;
+}
+
+/* "0", "512", "4.0K", "1.5M", "12.3G": binary units, one decimal. */
+const char *format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	double v = bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < (int)sizeof(units) - 2) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f%c", v, units[u]);
+	return buf;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_UTIL_H
+#define HEAPSTAT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_size(const char *s, uint64_t *out);
+int parse_interval_ms(const char *s, uint64_t *out);
+const char *format_size(uint64_t bytes, char *buf, size_t len);
+uint64_t now_ns(void);
+
+#endif
