@@ -33,11 +33,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -Itools -Ibpf -MMD -MP
 LIBS := -lbpf -lelf -lz
 
-.PHONY: all deps check demo kernel install clean distclean
+.PHONY: all deps modules check demo kernel install clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat $(VM_TESTS) $(UNIT_TESTS)
+all: $(BUILD)/heapstat $(VM_TESTS) $(UNIT_TESTS) modules
 
 deps:
 	$(Q)scripts/deps.sh
@@ -65,9 +65,18 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# VM tests use uapi headers newer than the host's (drm): the kernel's own
+$(BUILD)/tests/vm/%.o: USER_CFLAGS += -isystem $(KERNEL_BUILD)/usr/include
+KERNEL_BUILD = $(shell scripts/kernel-build.sh)
+
 $(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# heap modules, against the reference kernel unless KDIR= names another build
+modules: deps
+	$(Q)kdir=$${KDIR:-$$(scripts/kernel-build.sh)} && \
+	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps

@@ -18,27 +18,34 @@ else
 	src=$("$TOP/scripts/kernel-fetch.sh")
 fi
 kversion=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the version of $src"
-# key: version, fragment, and the tree's location (two trees of one version differ)
-key=$( (cat "$frag"; echo "$src") | sha256sum | cut -c1-12)
+# an overlay for one release (heapstat-6.12.config) is merged after the fragment
+frags=("$frag")
+overlay=$TOP/scripts/kconfig/heapstat-$(cut -d. -f1,2 <<<"$kversion").config
+[ -f "$overlay" ] && frags+=("$overlay")
+# key: version, fragments, and the tree's location (two trees of one version differ)
+key=$( (cat "${frags[@]}"; echo "$src") | sha256sum | cut -c1-12)
 out=$HEAPSTAT_CACHE/build/linux-$kversion-$key
 
 mkdir -p "$out"
 # one build at a time per directory: a second caller waits, then finds it done
 exec 9>"$out.lock"
 flock 9
+jobs=$(nproc)
+kmake() { make -C "$src" O="$out" -j"$jobs" "$@"; }
+q=/dev/null; [ "${V:-0}" = 1 ] && q=/dev/stderr
+# uapi headers (drm, dma-heap, ...) for the tests
+headers() { kmake -s INSTALL_HDR_PATH="$out/usr" headers_install >"$q" 2>&1; }
+
 if [ -f "$out/.done" ]; then
+	[ -d "$out/usr/include" ] || headers
 	echo "$out"
 	exit 0
 fi
 
-jobs=$(nproc)
-kmake() { make -C "$src" O="$out" -j"$jobs" "$@"; }
-q=/dev/null; [ "${V:-0}" = 1 ] && q=/dev/stderr
-
 log KERNEL "building $kversion in $out (${jobs} jobs, takes minutes when cold)"
 # the fragment is merged onto tinyconfig, then every option is checked
 kmake -s tinyconfig >"$q"
-"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" >"$q"
+"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >"$q"
 kmake -s olddefconfig >"$q"
 # symbols this tree defines: an older kernel lacks some (6.12 has no CGROUP_DMEM)
 grep -rhoE '^[[:space:]]*(menu)?config [A-Z0-9_]+' --include='Kconfig*' "$src" |
@@ -50,13 +57,12 @@ while IFS= read -r line; do
 	sym=${line%%=*}
 	if ! grep -qxF "$sym" "$out/.symbols"; then
 		warn "$kversion has no $sym"
-	elif [ "${line#*=}" = m ] && grep -qxF "$sym=y" "$out/.config"; then
-		:	# a bool in this kernel: built in
 	else
 		warn "fragment option lost: $line (got: $(grep -E "^(# )?$sym[= ]" "$out/.config" || echo unset))"
 		bad=1
 	fi
-done <"$frag"
+done < <(cat "${frags[@]}" | grep -E '^CONFIG_' | awk -F= '{last[$1]=$0; order[$1]=NR}
+	END {for (k in last) print order[k], last[k]}' | sort -n | cut -d' ' -f2-)
 [ $bad -eq 0 ] || die "the config fragment does not apply to $kversion (see above)"
 
 log KERNEL "compiling (log: $out/build.log)"
@@ -66,5 +72,6 @@ if ! kmake bzImage modules >"$out/build.log" 2>&1; then
 fi
 rm -rf "$out/mod"
 kmake -s INSTALL_MOD_PATH="$out/mod" modules_install >"$q" 2>&1
+headers
 touch "$out/.done"
 echo "$out"

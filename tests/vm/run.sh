@@ -3,10 +3,19 @@
 cd /heapstat/tests/vm || exit 1
 
 modprobe system_heap || echo "FAIL: setup: modprobe system_heap"
+modprobe vgem || echo "FAIL: setup: modprobe vgem"
 
 for t in chain_test; do
 	/heapstat/bin/$t || echo "FAIL: $t: exit $?"
 done
+
+# heapstat's heaps (scripts/vm --load-heaps): each registered a dmem region
+heaps=$(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity)
+if [ -n "$heaps" ]; then
+	heap_test $heaps || echo "FAIL: heap_test: exit $?"
+else
+	echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
+fi
 for t in ./*_test.sh; do
 	sh "$t" || echo "FAIL: $t: exit $?"
 done
