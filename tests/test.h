@@ -21,9 +21,12 @@ static int tests_failed;	/* cases failed in this program */
 		}								\
 	} while (0)
 
+/* each side evaluated once: they may have side effects */
 #define CHECK_EQ(a, b)								\
-	CHECK((long long)(a) == (long long)(b), "%lld != %lld",		\
-	      (long long)(a), (long long)(b))
+	do {									\
+		long long _a = (long long)(a), _b = (long long)(b);		\
+		CHECK(_a == _b, "%lld != %lld", _a, _b);			\
+	} while (0)
 
 static inline void test_begin(void)
 {

@@ -10,7 +10,14 @@ for t in chain_test; do
 done
 
 # heapstat's heaps (scripts/vm --load-heaps): each registered a dmem region
-heaps=$(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity)
+heaps=
+for h in $(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity); do
+	case $h in
+	chunk-*) h="$h:$((4096 << $(cat /sys/module/heapstat_chunk_heap/parameters/order)))" ;;
+	*-nomap) h="$h:nomap" ;;
+	esac
+	heaps="$heaps $h"
+done
 if [ -n "$heaps" ]; then
 	heap_test $heaps || echo "FAIL: heap_test: exit $?"
 else

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat carveout heap: one dma-heap per physical range reserved at boot,
+ * allocated with genalloc and charged to the allocating cgroup (the role of
+ * the coherent reserved-memory heap proposed for mainline).
+ *
+ * Ranges come from module parameters matching a memmap=SIZE$BASE boot
+ * reservation (x86 has no device tree), and, where OF is present, from
+ * reserved-memory nodes compatible with "heapstat,carveout". A range marked
+ * no-map is never mapped by the CPU: mmap and vmap are refused with -EPERM,
+ * and its memory cannot be zeroed before it is handed out.
+ *
+ * The range may have no struct pages, so importers get DMA addresses only
+ * (dma_map_resource), and the CPU reaches it through one memremap() mapping.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/dma-mapping.h>
+#include <linux/err.h>
+#include <linux/genalloc.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_reserved_mem.h>
+#include <linux/scatterlist.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "heapstat_heap.h"
+
+#define MAX_RANGES 8
+
+static unsigned long base[MAX_RANGES];
+static int nr_base;
+module_param_array(base, ulong, &nr_base, 0444);
+MODULE_PARM_DESC(base, "Physical start of each range, as in memmap=SIZE$BASE");
+
+static unsigned long size[MAX_RANGES];
+static int nr_size;
+module_param_array(size, ulong, &nr_size, 0444);
+MODULE_PARM_DESC(size, "Size in bytes of each range");
+
+static char *names[MAX_RANGES];
+static int nr_names;
+module_param_array(names, charp, &nr_names, 0444);
+MODULE_PARM_DESC(names, "Heap name suffix of each range: carveout-<name> (default: its index)");
+
+static bool no_map[MAX_RANGES];
+static int nr_no_map;
+module_param_array(no_map, bool, &nr_no_map, 0444);
+MODULE_PARM_DESC(no_map, "Never map the range for the CPU (no mmap, no vmap, no zeroing)");
+
+struct carveout_heap {
+	struct heapstat_heap hh;
+	struct gen_pool *pool;
+	phys_addr_t base;
+	size_t size;
+	void *vaddr;		/* the whole range; NULL when no-map */
+};
+
+struct carveout_buffer {
+	struct carveout_heap *heap;
+	struct list_head attachments;
+	struct mutex lock;
+	phys_addr_t phys;
+	unsigned long len;
+	struct heapstat_charge charge;
+};
+
+struct carveout_attachment {
+	struct device *dev;
+	struct sg_table table;
+	struct list_head list;
+};
+
+static inline void *carveout_vaddr(struct carveout_buffer *b)
+{
+	return b->heap->vaddr + (b->phys - b->heap->base);
+}
+
+static int carveout_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attachment)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+	struct carveout_attachment *a;
+	int ret;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	ret = sg_alloc_table(&a->table, 1, GFP_KERNEL);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	a->dev = attachment->dev;
+	attachment->priv = a;
+	mutex_lock(&b->lock);
+	list_add(&a->list, &b->attachments);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static void carveout_detach(struct dma_buf *dmabuf, struct dma_buf_attachment *attachment)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+	struct carveout_attachment *a = attachment->priv;
+
+	mutex_lock(&b->lock);
+	list_del(&a->list);
+	mutex_unlock(&b->lock);
+	sg_free_table(&a->table);
+	kfree(a);
+}
+
+static struct sg_table *carveout_map(struct dma_buf_attachment *attachment,
+				     enum dma_data_direction dir)
+{
+	struct carveout_buffer *b = attachment->dmabuf->priv;
+	struct carveout_attachment *a = attachment->priv;
+	struct scatterlist *sg = a->table.sgl;
+	dma_addr_t addr;
+
+	addr = dma_map_resource(attachment->dev, b->phys, b->len, dir, 0);
+	if (dma_mapping_error(attachment->dev, addr))
+		return ERR_PTR(-ENOMEM);
+	sg_dma_address(sg) = addr;
+	sg_dma_len(sg) = b->len;
+	return &a->table;
+}
+
+static void carveout_unmap(struct dma_buf_attachment *attachment, struct sg_table *table,
+			   enum dma_data_direction dir)
+{
+	struct carveout_buffer *b = attachment->dmabuf->priv;
+
+	dma_unmap_resource(attachment->dev, sg_dma_address(table->sgl), b->len, dir, 0);
+}
+
+static int carveout_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+
+	if (!b->heap->vaddr)
+		return -EPERM;	/* no-map range */
+	if (!(vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return -EINVAL;
+	return remap_pfn_range(vma, vma->vm_start, PHYS_PFN(b->phys) + vma->vm_pgoff,
+			       vma->vm_end - vma->vm_start, vma->vm_page_prot);
+}
+
+static int carveout_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+
+	if (!b->heap->vaddr)
+		return -EPERM;
+	iosys_map_set_vaddr(map, carveout_vaddr(b));
+	return 0;
+}
+
+static void carveout_release(struct dma_buf *dmabuf)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+
+	heapstat_free_done(&b->heap->hh, &b->charge, b->len);
+	gen_pool_free(b->heap->pool, b->phys, b->len);
+	kfree(b);
+}
+
+/* The memory is mapped write-back and coherent: CPU access needs no sync. */
+static const struct dma_buf_ops carveout_buf_ops = {
+	.attach = carveout_attach,
+	.detach = carveout_detach,
+	.map_dma_buf = carveout_map,
+	.unmap_dma_buf = carveout_unmap,
+	.mmap = carveout_mmap,
+	.vmap = carveout_vmap,
+	.release = carveout_release,
+};
+
+/* Return: 0, or -EINTR when the allocating task got a fatal signal. */
+static int carveout_clear(struct carveout_buffer *b)
+{
+	unsigned long off, step;
+
+	for (off = 0; off < b->len; off += step) {
+		step = min_t(unsigned long, b->len - off, SZ_1M);
+		memset(carveout_vaddr(b) + off, 0, step);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static struct dma_buf *carveout_allocate(struct dma_heap *heap, unsigned long len,
+					 u32 fd_flags, u64 heap_flags)
+{
+	struct carveout_heap *ch = dma_heap_get_drvdata(heap);
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct carveout_buffer *b;
+	struct dma_buf *dmabuf;
+	int ret;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	b->heap = ch;
+	b->len = len;
+	INIT_LIST_HEAD(&b->attachments);
+	mutex_init(&b->lock);
+
+	ret = heapstat_charge(&ch->hh, &b->charge, len);	/* refuses len > size */
+	if (ret)
+		goto fail;
+	b->phys = gen_pool_alloc(ch->pool, len);
+	if (!b->phys) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	if (ch->vaddr) {
+		ret = carveout_clear(b);
+		if (ret)
+			goto free_range;
+	}
+	exp_info.exp_name = ch->hh.name;
+	exp_info.ops = &carveout_buf_ops;
+	exp_info.size = len;
+	exp_info.flags = fd_flags;
+	exp_info.priv = b;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto free_range;
+	}
+	heapstat_alloc_done(&ch->hh, &b->charge, dmabuf, len, len, fd_flags, heap_flags);
+	return dmabuf;
+
+free_range:
+	gen_pool_free(ch->pool, b->phys, len);
+fail:
+	heapstat_alloc_done(&ch->hh, &b->charge, ERR_PTR(ret), len, 0, fd_flags, heap_flags);
+	kfree(b);
+	return ERR_PTR(ret);
+}
+
+static const struct dma_heap_ops carveout_heap_ops = {
+	.allocate = carveout_allocate,
+};
+
+/* Heaps cannot be removed once added: a range is only given back if adding fails. */
+static int __init carveout_add(const char *label, phys_addr_t start, size_t len, bool nomap)
+{
+	struct carveout_heap *ch;
+	char *name;
+	int ret;
+
+	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) || start + len < start) {
+		pr_err("carveout-%s: range %pa+%zx is empty or not page aligned\n",
+		       label, &start, len);
+		return -EINVAL;
+	}
+	/* memory the kernel uses is never handed out: it must be reserved at boot */
+	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	    REGION_DISJOINT) {
+		pr_err("carveout-%s: %pa+%zx is System RAM: reserve it at boot (memmap=%zu$%pa)\n",
+		       label, &start, len, len, &start);
+		return -EBUSY;
+	}
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
+	name = kasprintf(GFP_KERNEL, "carveout-%s", label);
+	if (!ch || !name) {
+		ret = -ENOMEM;
+		goto free;
+	}
+	ch->base = start;
+	ch->size = len;
+	if (!request_mem_region(start, len, name)) {
+		pr_err("%s: %pa+%zx is claimed by another driver\n", name, &start, len);
+		ret = -EBUSY;
+		goto free;
+	}
+	if (!nomap) {
+		ch->vaddr = memremap(start, len, MEMREMAP_WB);
+		if (!ch->vaddr) {
+			ret = -ENOMEM;
+			goto release_region;
+		}
+	}
+	ch->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!ch->pool) {
+		ret = -ENOMEM;
+		goto unmap;
+	}
+	ret = gen_pool_add(ch->pool, start, len, NUMA_NO_NODE);
+	if (ret)
+		goto destroy_pool;
+	ret = heapstat_heap_register(&ch->hh, name, len, &carveout_heap_ops, ch);
+	if (ret)
+		goto destroy_pool;
+	return 0;
+
+destroy_pool:
+	gen_pool_destroy(ch->pool);
+unmap:
+	if (ch->vaddr)
+		memunmap(ch->vaddr);
+release_region:
+	release_mem_region(start, len);
+free:
+	kfree(name);
+	kfree(ch);
+	return ret;
+}
+
+/* device tree: reserved-memory nodes compatible with "heapstat,carveout" */
+static int __init carveout_add_of(void)
+{
+	struct device_node *np;
+	int added = 0;
+
+	for_each_compatible_node(np, NULL, "heapstat,carveout") {
+		struct reserved_mem *rmem = of_reserved_mem_lookup(np);
+
+		if (!rmem) {
+			pr_err("%pOF: not a reserved-memory region\n", np);
+			continue;
+		}
+		if (!carveout_add(rmem->name, rmem->base, rmem->size,
+				  of_property_read_bool(np, "no-map")))
+			added++;
+	}
+	return added;
+}
+
+static int __init carveout_init(void)
+{
+	int i, added, ret = 0;
+
+	if (nr_base != nr_size) {
+		pr_err("base= names %d ranges, size= %d: give one size per base\n",
+		       nr_base, nr_size);
+		return -EINVAL;
+	}
+	added = carveout_add_of();
+	for (i = 0; i < nr_base; i++) {
+		char label[16];
+
+		snprintf(label, sizeof(label), "%d", i);
+		ret = carveout_add(i < nr_names ? names[i] : label, base[i], size[i],
+				   i < nr_no_map && no_map[i]);
+		if (ret)
+			break;
+		added++;
+	}
+	if (!added && !ret) {
+		pr_err("no range: boot with memmap=SIZE$BASE and load with base=BASE size=SIZE\n");
+		ret = -ENODEV;
+	}
+	return added ? 0 : ret;	/* heaps added cannot be removed again */
+}
+module_init(carveout_init);
+
+MODULE_DESCRIPTION("heapstat carveout heap: reserved ranges as dma-heaps charged to the allocating cgroup");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS("DMA_BUF");
+MODULE_IMPORT_NS("DMA_BUF_HEAP");
