@@ -28,7 +28,7 @@
 
 enum accounting_mode { ACCOUNTING_AUTO, ACCOUNTING_ON, ACCOUNTING_OFF };
 static const char * const accounting_names[] = { "auto", "on", "off" };
-static enum accounting_mode accounting = ACCOUNTING_AUTO;
+static enum accounting_mode __read_mostly accounting = ACCOUNTING_AUTO;
 
 static int accounting_set(const char *val, const struct kernel_param *kp)
 {
@@ -38,7 +38,7 @@ static int accounting_set(const char *val, const struct kernel_param *kp)
 		pr_err("accounting=%s: expected auto, on or off\n", val);
 		return -EINVAL;
 	}
-	accounting = i;
+	WRITE_ONCE(accounting, i);
 	return 0;
 }
 
@@ -51,19 +51,20 @@ static const struct kernel_param_ops accounting_ops = {
 	.set = accounting_set,
 	.get = accounting_get,
 };
-module_param_cb(accounting, &accounting_ops, NULL, 0444);
+module_param_cb(accounting, &accounting_ops, NULL, 0644);
 MODULE_PARM_DESC(accounting,
-		 "Charge heap buffers to the allocating cgroup's dmem: auto (follow dma_heap.mem_accounting), on or off");
+		 "Charge heap buffers to the allocating cgroup's dmem: auto (follow dma_heap.mem_accounting), on or off; may change at run time");
 
-/**
- * heapstat_accounting_enabled() - whether heaps added now charge cgroups
+/*
+ * Whether an allocation starting now is charged. A buffer charged before a
+ * switch to off is still uncharged at its release: the pool goes with it.
  */
-bool heapstat_accounting_enabled(void)
+static bool accounting_enabled(void)
 {
-	return accounting == ACCOUNTING_ON ||
-	       (accounting == ACCOUNTING_AUTO && mem_accounting);
+	enum accounting_mode mode = READ_ONCE(accounting);
+
+	return mode == ACCOUNTING_ON || (mode == ACCOUNTING_AUTO && mem_accounting);
 }
-EXPORT_SYMBOL_GPL(heapstat_accounting_enabled);
 
 /*
  * dma_heap_add() finds a duplicate name only after device_create() has
@@ -87,7 +88,7 @@ static bool heap_name_taken(const char *name)
 }
 
 /**
- * heapstat_heap_register() - add a dma-heap and, with accounting, its dmem region
+ * heapstat_heap_register() - add a dma-heap and its dmem cgroup region
  * @hh: the heap's common part, filled in here
  * @name: heap name; must outlive the heap
  * @capacity: bytes the heap can hand out, the dmem region's size
@@ -111,20 +112,18 @@ int heapstat_heap_register(struct heapstat_heap *hh, const char *name, u64 capac
 		       name);
 		return -EEXIST;
 	}
+	if (!capacity) {
+		pr_err("%s: size unknown\n", name);
+		return -EINVAL;
+	}
 	hh->name = name;
 	hh->capacity = capacity;
-	hh->region = NULL;
-	if (heapstat_accounting_enabled()) {
-		if (!capacity) {
-			pr_err("%s: size unknown, cannot account it\n", name);
-			return -EINVAL;
-		}
-		hh->region = dmem_cgroup_register_region(capacity, "dma-heap/%s", name);
-		if (IS_ERR(hh->region)) {
-			ret = PTR_ERR(hh->region);
-			pr_err("%s: cannot register dmem region: %d\n", name, ret);
-			goto clear_region;
-		}
+	/* registered whatever the mode, which may change at run time */
+	hh->region = dmem_cgroup_register_region(capacity, "dma-heap/%s", name);
+	if (IS_ERR(hh->region)) {
+		ret = PTR_ERR(hh->region);
+		pr_err("%s: cannot register dmem region: %d\n", name, ret);
+		goto clear_region;
 	}
 	hh->heap = dma_heap_add(&exp_info);
 	if (IS_ERR(hh->heap)) {
@@ -132,7 +131,8 @@ int heapstat_heap_register(struct heapstat_heap *hh, const char *name, u64 capac
 		pr_err("%s: cannot add heap: %d\n", name, ret);
 		goto unregister_region;
 	}
-	pr_info("%s: %llu bytes, accounting %s\n", name, capacity, hh->region ? "on" : "off");
+	pr_info("%s: %llu bytes, accounting %s\n", name, capacity,
+		accounting_enabled() ? "on" : "off");
 	return 0;
 
 unregister_region:
@@ -176,9 +176,9 @@ int heapstat_charge(struct heapstat_heap *hh, struct heapstat_charge *charge, u6
 
 	memset(charge, 0, sizeof(*charge));
 	charge->start_ns = ktime_get_ns();
-	if (bytes > hh->capacity && hh->capacity)
+	if (bytes > hh->capacity)
 		return -ENOMEM;
-	if (!hh->region)
+	if (!accounting_enabled())
 		return 0;
 	ret = dmem_cgroup_try_charge(hh->region, bytes, &charge->pool, NULL);
 	if (ret)

@@ -25,7 +25,7 @@ struct dmem_cgroup_pool_state;
  * @name: heap name, as in /dev/dma_heap/<name>
  * @capacity: bytes it can hand out at most
  * @heap: the dma-heap once added
- * @region: dmem cgroup region "dma-heap/<name>"; NULL when accounting is off
+ * @region: dmem cgroup region "dma-heap/<name>"
  */
 struct heapstat_heap {
 	const char *name;
@@ -50,7 +50,6 @@ struct heapstat_charge {
 	unsigned long ino;
 };
 
-bool heapstat_accounting_enabled(void);
 int heapstat_heap_register(struct heapstat_heap *hh, const char *name, u64 capacity,
 			   const struct dma_heap_ops *ops, void *priv);
 int heapstat_charge(struct heapstat_heap *hh, struct heapstat_charge *charge, u64 bytes);

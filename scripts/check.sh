@@ -13,13 +13,18 @@ cd "$TOP"
 section() { printf '\n== %s\n' "$1"; }
 
 section "unit tests (host)"
-for t in build/tests/unit/*; do
-	[ -x "$t" ] || continue
-	"$t" || echo "FAIL: $(basename "$t"): exit $?"
-done 2>&1 | tee "$logdir/unit.log"
+{
+	for t in build/tests/unit/*; do
+		[ -x "$t" ] || continue
+		"$t" || echo "FAIL: $(basename "$t"): exit $?"
+	done
+	for t in tests/unit/*.sh; do
+		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
+	done
+} 2>&1 | tee "$logdir/unit.log"
 
-section "VM runner (scripts/vm)"
-for t in tests/rig/*.sh; do
+section "VM runner (scripts/vm) and single-boot cases"
+for t in tests/rig/*.sh tests/boot/*.sh; do
 	bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 done 2>&1 | tee "$logdir/rig.log"
 

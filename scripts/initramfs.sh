@@ -37,10 +37,13 @@ echo "root:x:0:" >"$root/etc/group"
 if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then
 	cp -a "$kbuild/mod/lib/modules" "$root/lib/"
 	kver=$(ls "$root/lib/modules")
-	if compgen -G "$TOP/build/kernel/*.ko" >/dev/null; then
+	# heapstat's own, when built for this kernel
+	for ko in "$TOP"/build/kernel/*.ko; do
+		[ -f "$ko" ] || continue
+		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ] || continue
 		mkdir -p "$root/lib/modules/$kver/extra"
-		cp "$TOP"/build/kernel/*.ko "$root/lib/modules/$kver/extra/"
-	fi
+		cp "$ko" "$root/lib/modules/$kver/extra/"
+	done
 	depmod -b "$root" "$kver"
 fi
 

@@ -536,6 +536,58 @@ static void slab_failures_leave_no_charge(void)
 	CHECK_EQ(join(CG_ROOT), 0);
 }
 
+/* ---- tracepoints: the stable hooks, field by field ---- */
+
+#define TRACE_DIR "/sys/kernel/tracing/instances/heap_test"
+
+static void tracepoints_carry_every_field(void)
+{
+	static char trace[65536];
+	char want[512], limit[32], cgpath[] = CG_B;
+	struct stat cg, st;
+	uint64_t len = 100 * 1024;
+	int fd, refused;
+
+	mkdir(TRACE_DIR, 0755);
+	CHECK_EQ(write_file(TRACE_DIR "/events/heapstat_heap/enable", "1"), 0);
+	CHECK_EQ(write_file(TRACE_DIR "/trace", ""), 0);
+	CHECK_EQ(stat(cgpath, &cg), 0);		/* a cgroup's id is its inode */
+	CHECK_EQ(join(CG_B), 0);
+	fd = alloc_buf(len);
+	CHECK(fd >= 0 && !fstat(fd, &st), "alloc: %s", strerror(-fd));
+	/* a max below the usage is not taken: hold it at the usage */
+	snprintf(limit, sizeof(limit), "%llu", (unsigned long long)taken(len));
+	CHECK_EQ(set_max(CG_B, limit), 0);
+	CHECK_EQ(dmem_value(CG_B, "dmem.max"), taken(len));
+	refused = alloc_buf(len);
+	CHECK_EQ(refused, -EAGAIN);
+	CHECK_EQ(set_max(CG_B, "max"), 0);
+	if (fd >= 0)
+		close(fd);
+	if (refused >= 0)
+		close(refused);
+	CHECK_EQ(join(CG_ROOT), 0);
+	CHECK_EQ(write_file(TRACE_DIR "/events/heapstat_heap/enable", "0"), 0);
+	CHECK_EQ(read_file(TRACE_DIR "/trace", trace, sizeof(trace)), 0);
+
+	snprintf(want, sizeof(want), "heap_alloc: heap=%s len=%llu alloc_len=%llu "
+		 "fd_flags=0x%x heap_flags=0x0 duration_ns=", heap, (unsigned long long)len,
+		 (unsigned long long)taken(len), O_RDWR | O_CLOEXEC);
+	CHECK(strstr(trace, want), "no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), " err=0 cgroup_id=%llu ino=%llu\n",
+		 (unsigned long long)cg.st_ino, (unsigned long long)st.st_ino);
+	CHECK(strstr(trace, want), "no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "heap_free: heap=%s len=%llu ino=%llu lifetime_ns=", heap,
+		 (unsigned long long)taken(len), (unsigned long long)st.st_ino);
+	CHECK(strstr(trace, want), "no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), " cgroup_id=%llu\n", (unsigned long long)cg.st_ino);
+	CHECK(strstr(trace, want), "no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "alloc_len=0 fd_flags=0x%x heap_flags=0x0", O_RDWR | O_CLOEXEC);
+	CHECK(strstr(trace, want), "no '%s' in:\n%s", want, trace);
+	CHECK(strstr(trace, " err=-11 cgroup_id=0 ino=0\n"), "no refused alloc in:\n%s", trace);
+	rmdir(TRACE_DIR);
+}
+
 /* ---- driver ---- */
 
 static void run(const char *name, void (*fn)(void))
@@ -602,6 +654,7 @@ static int test_heap(char *arg)
 	RUN_HEAP(charge_follows_buffer_after_move);
 	RUN_HEAP(kill9_mid_loop_uncharges_all);
 	RUN_HEAP(slab_failures_leave_no_charge);
+	RUN_HEAP(tracepoints_carry_every_field);
 	close(heap_fd);
 	return 0;
 }

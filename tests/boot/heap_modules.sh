@@ -1,0 +1,46 @@
+#!/bin/bash
+# Loading heapstat's heap modules, each case in its own boot (a heap cannot be
+# removed once added): a name taken by upstream's CMA heap, name_prefix=, and
+# accounting=auto following dma_heap.mem_accounting or switched at run time.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vm() { HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" "$@"; }
+pass() { echo "PASS: heap_modules: $1"; }
+fail() { echo "FAIL: heap_modules: $1: $2"; }
+
+# upstream's cma_heap holds default_cma_region: ours refuses it with a message
+# and no sysfs duplicate warning, then loads beside it with a prefix
+out=$(vm --load cma_heap -- sh -c '
+	modprobe heapstat_cma_heap; echo "rc=$?"
+	dmesg | grep -o "a heap named .default_cma_region. exists already.*"
+	modprobe heapstat_cma_heap name_prefix=hs_; echo "rc=$?"
+	ls /dev/dma_heap | tr "\n" " "' 2>&1); rc=$?
+if [ $rc = 0 ] && grep -q '^rc=1$' <<<"$out" && grep -q 'exists already; load with name_prefix=' <<<"$out" &&
+	grep -q '^rc=0$' <<<"$out" && grep -q 'hs_default_cma_region' <<<"$out"; then
+	pass "a taken name fails the load clearly; name_prefix= adds ours beside it"
+else
+	fail "a taken name fails the load clearly; name_prefix= adds ours beside it" "exit $rc: $out"
+fi
+
+# without dma_heap.mem_accounting=1, auto charges nothing until switched on
+out=$(vm --load heapstat_cma_heap -- sh -c '
+	cat /sys/module/heapstat_core/parameters/accounting
+	mkdir /sys/fs/cgroup/t; echo $$ >/sys/fs/cgroup/t/cgroup.procs
+	dmabuf_alloc -H default_cma_region -s 1M -w 1 & sleep 0.5
+	grep default_cma_region /sys/fs/cgroup/t/dmem.current; wait
+	echo on >/sys/module/heapstat_core/parameters/accounting
+	dmabuf_alloc -H default_cma_region -s 1M -w 1 & sleep 0.5
+	grep default_cma_region /sys/fs/cgroup/t/dmem.current; wait
+	echo off >/sys/module/heapstat_core/parameters/accounting
+	grep default_cma_region /sys/fs/cgroup/t/dmem.current
+	echo bogus >/sys/module/heapstat_core/parameters/accounting; echo "rc=$?"' 2>&1); rc=$?
+want='auto
+dma-heap/default_cma_region 0
+dma-heap/default_cma_region 1048576
+dma-heap/default_cma_region 0'
+if [ $rc = 0 ] && [ "$(head -n4 <<<"$out")" = "$want" ] && grep -q 'rc=1' <<<"$out"; then
+	pass "accounting=auto follows dma_heap.mem_accounting and switches at run time"
+else
+	fail "accounting=auto follows dma_heap.mem_accounting and switches at run time" "exit $rc: $out"
+fi
+exit 0
