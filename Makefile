@@ -73,10 +73,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-# heap modules, against the reference kernel unless KDIR= names another build
+# heap modules and the test importer, against the reference kernel unless
+# KDIR= names another build
 modules: deps
 	$(Q)kdir=$${KDIR:-$$(scripts/kernel-build.sh)} && \
-	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null
+	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null && \
+	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(BUILD))/tests/kmod $(if $(filter 1,$(V)),V=1) modules >/dev/null
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps

@@ -7,8 +7,10 @@
  * Ranges come from module parameters matching a memmap=SIZE$BASE boot
  * reservation (x86 has no device tree), and, where OF is present, from
  * reserved-memory nodes compatible with "heapstat,carveout". A range marked
- * no-map is never mapped by the CPU: mmap and vmap are refused with -EPERM,
- * and its memory cannot be zeroed before it is handed out.
+ * no-map is never mapped by the CPU: mmap is refused with -EPERM, vmap with
+ * the dma-buf core's -EINVAL for an exporter without vmap (a failing vmap op
+ * would trip its WARN), and its memory cannot be zeroed before it is handed
+ * out.
  *
  * The range may have no struct pages, so importers get DMA addresses only
  * (dma_map_resource), and the CPU reaches it through one memremap() mapping.
@@ -154,11 +156,7 @@ static int carveout_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 
 static int carveout_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
-	struct carveout_buffer *b = dmabuf->priv;
-
-	if (!b->heap->vaddr)
-		return -EPERM;
-	iosys_map_set_vaddr(map, carveout_vaddr(b));
+	iosys_map_set_vaddr(map, carveout_vaddr(dmabuf->priv));
 	return 0;
 }
 
@@ -179,6 +177,16 @@ static const struct dma_buf_ops carveout_buf_ops = {
 	.unmap_dma_buf = carveout_unmap,
 	.mmap = carveout_mmap,
 	.vmap = carveout_vmap,
+	.release = carveout_release,
+};
+
+/* no-map ranges: no vmap op at all */
+static const struct dma_buf_ops carveout_nomap_buf_ops = {
+	.attach = carveout_attach,
+	.detach = carveout_detach,
+	.map_dma_buf = carveout_map,
+	.unmap_dma_buf = carveout_unmap,
+	.mmap = carveout_mmap,
 	.release = carveout_release,
 };
 
@@ -228,7 +236,7 @@ static struct dma_buf *carveout_allocate(struct dma_heap *heap, unsigned long le
 			goto free_range;
 	}
 	exp_info.exp_name = ch->hh.name;
-	exp_info.ops = &carveout_buf_ops;
+	exp_info.ops = ch->vaddr ? &carveout_buf_ops : &carveout_nomap_buf_ops;
 	exp_info.size = len;
 	exp_info.flags = fd_flags;
 	exp_info.priv = b;

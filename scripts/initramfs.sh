@@ -38,7 +38,7 @@ if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then
 	cp -a "$kbuild/mod/lib/modules" "$root/lib/"
 	kver=$(ls "$root/lib/modules")
 	# heapstat's own, when built for this kernel
-	for ko in "$TOP"/build/kernel/*.ko; do
+	for ko in "$TOP"/build/kernel/*.ko "$TOP"/build/tests/kmod/*.ko; do
 		[ -f "$ko" ] || continue
 		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ] || continue
 		mkdir -p "$root/lib/modules/$kver/extra"

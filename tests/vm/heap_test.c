@@ -326,6 +326,53 @@ static void nomap_refuses_cpu_mapping(void)
 	close(fd);
 }
 
+/* tests/kmod/heapstat_importer attaches, maps for DMA and reads via vmap */
+#define IMPORTER "/sys/kernel/debug/heapstat_importer"
+
+static void importer_maps_and_vmaps(void)
+{
+	uint64_t len = 3 * MiB + 64 * 1024, size = taken(len);
+	unsigned long long nents, bytes, seg_min, seg_max;
+	unsigned int sum = 0, ksum;
+	char num[16], res[160];
+	int fd, vret;
+	uint32_t *p;
+
+	fd = alloc_buf(len);
+	CHECK(fd >= 0, "alloc: %s", strerror(-fd));
+	if (fd < 0)
+		return;
+	if (!nomap) {
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+		if (p != MAP_FAILED) {
+			for (uint64_t i = 0; i < size / 4; i++) {
+				p[i] = (uint32_t)(i * 40503u + 7);
+				sum += p[i];
+			}
+			munmap(p, size);
+		}
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	CHECK_EQ(write_file(IMPORTER, num), 0);
+	CHECK_EQ(read_file(IMPORTER, res, sizeof(res)), 0);
+	CHECK(sscanf(res, "nents=%llu bytes=%llu seg_min=%llu seg_max=%llu vmap=%d sum=%u",
+		     &nents, &bytes, &seg_min, &seg_max, &vret, &ksum) == 6, "result: '%s'", res);
+	CHECK_EQ(bytes, size);
+	if (granule > (uint64_t)sysconf(_SC_PAGESIZE)) {	/* chunks: one entry each */
+		CHECK_EQ(nents, size / granule);
+		CHECK_EQ(seg_min, granule);
+		CHECK_EQ(seg_max, granule);
+	}
+	if (nomap) {
+		CHECK_EQ(vret, -EINVAL);	/* the core's answer: no vmap op */
+	} else {
+		CHECK_EQ(vret, 0);
+		CHECK_EQ(ksum, sum);
+	}
+	close(fd);
+}
+
 /* ---- bad input: the errno upstream's heaps return, nothing charged ---- */
 
 static void bad_input(void)
@@ -496,6 +543,45 @@ static void kill9_mid_loop_uncharges_all(void)
 	close(go[1]);
 }
 
+/* killed while the kernel takes and zeroes a buffer of half the heap: the
+ * charge and the memory both come back */
+static void kill9_during_large_allocation(void)
+{
+	uint64_t half = capacity / 2 / granule * granule;
+	int go[2], status, a, b;
+	pid_t pid;
+	char c;
+
+	CHECK_EQ(pipe(go), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (join(CG_B))
+			_exit(2);
+		for (;;) {
+			int fd;
+
+			(void)!write(go[1], "x", 1);	/* about to allocate */
+			fd = alloc_buf(half);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	CHECK_EQ(read(go[0], &c, 1), 1);
+	kill(pid, SIGKILL);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+	CHECK_EQ(CURRENT(CG_B), 0);
+	a = alloc_buf(half);
+	b = alloc_buf(half);
+	CHECK(a >= 0 && b >= 0, "the heap lost memory: %d %d", a, b);
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	close(go[0]);
+	close(go[1]);
+}
+
 #define FAILSLAB "/sys/kernel/debug/failslab/"
 
 static void slab_failures_leave_no_charge(void)
@@ -646,15 +732,17 @@ static int test_heap(char *arg)
 		RUN_HEAP(memory_is_zeroed_on_reuse);
 	}
 	RUN_HEAP(vgem_import_attaches);
+	RUN_HEAP(importer_maps_and_vmaps);
 	RUN_HEAP(bad_input);
-	RUN_HEAP(exhausted_heap_returns_enomem);
 	RUN_HEAP(charges_nested_cgroups_exactly);
 	RUN_HEAP(max_refuses_with_eagain);
 	RUN_HEAP(charge_follows_buffer_after_exit);
 	RUN_HEAP(charge_follows_buffer_after_move);
 	RUN_HEAP(kill9_mid_loop_uncharges_all);
+	RUN_HEAP(kill9_during_large_allocation);
 	RUN_HEAP(slab_failures_leave_no_charge);
 	RUN_HEAP(tracepoints_carry_every_field);
+	RUN_HEAP(exhausted_heap_returns_enomem);	/* last: finds leaks of the others */
 	close(heap_fd);
 	return 0;
 }

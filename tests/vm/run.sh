@@ -4,6 +4,7 @@ cd /heapstat/tests/vm || exit 1
 
 modprobe system_heap || echo "FAIL: setup: modprobe system_heap"
 modprobe vgem || echo "FAIL: setup: modprobe vgem"
+modprobe heapstat_importer || echo "FAIL: setup: modprobe heapstat_importer"
 
 for t in chain_test; do
 	/heapstat/bin/$t || echo "FAIL: $t: exit $?"
