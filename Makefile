@@ -1,4 +1,5 @@
-# heapstat: make | make check | make demo | make kernel | make vmlinux.h | make install
+# heapstat: make | make check | make demo | make bench | make kernel | make vmlinux.h
+#           | make install
 # V=1 shows the commands.
 
 V ?= 0
@@ -33,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -Itools -Ibpf -MMD -MP
 LIBS := -lbpf -lelf -lz
 
-.PHONY: all deps modules check demo kernel install clean distclean
+.PHONY: all deps modules check bench demo kernel install clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -89,6 +90,9 @@ vmlinux.h:
 
 check: all
 	$(Q)scripts/check.sh
+
+bench: all
+	$(Q)scripts/bench.sh
 
 demo: all
 	$(Q)scripts/demo.sh

@@ -27,4 +27,16 @@ fi
 for t in ./*_test.sh; do
 	sh "$t" || echo "FAIL: $t: exit $?"
 done
+
+# booted with kmemleak=on (make check): everything above must leave no leak
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak	# a second pass confirms young objects
+	if [ -s /sys/kernel/debug/kmemleak ]; then
+		echo "FAIL: kmemleak: unreferenced objects after the suite"
+		head -n 40 /sys/kernel/debug/kmemleak
+	else
+		echo "PASS: kmemleak: no leak after the suite"
+	fi
+fi
 exit 0

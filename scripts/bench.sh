@@ -1,0 +1,7 @@
+#!/bin/bash
+# make bench: every benchmark, each in one VM boot, reported as ratios.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+echo "== heaps (tests/bench/heaps.sh)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 -- sh /heapstat/tests/bench/heaps.sh
