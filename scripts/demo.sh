@@ -11,4 +11,4 @@ if [ -t 0 ] && [ -t 1 ] && [ -z "${CI:-}" ]; then
 	echo "heapstat demo: booting the VM; press q to quit" >&2
 fi
 HEAPSTAT_VM_NOBUILD=1 exec "$TOP/scripts/vm" "${mode[@]}" \
-	--load system_heap,cma_heap -- sh /heapstat/guest/demo.sh
+	--load-heaps --load system_heap -- sh /heapstat/guest/demo.sh

@@ -12,7 +12,7 @@ PKGS=(
 	# VM
 	qemu-system-x86 busybox-static
 	# tests and demo
-	tmux
+	tmux jq
 )
 
 missing=()

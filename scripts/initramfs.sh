@@ -66,6 +66,10 @@ if [ -d "$TOP/build/tests" ]; then
 		copy_elf "$f" "/heapstat/bin/$(basename "$f")"
 	done < <(find "$TOP/build/tests" -maxdepth 1 -type f -perm -u+x)
 fi
+# tools the tests use beyond busybox
+for t in jq; do
+	command -v $t >/dev/null && copy_elf "$(command -v $t)" "/usr/bin/$t"
+done
 cp -a "$TOP/tests/." "$root/heapstat/tests/"
 mkdir -p "$root/heapstat/guest"
 cp -a "$TOP/scripts/guest/." "$root/heapstat/guest/"

@@ -3,6 +3,7 @@
 #
 #   KVER=7.2|6.12   Debian source package to build (default 7.2)
 #   KSRC=<dir>      any other kernel tree instead
+#   KCACHED=1       only report a finished build: exit 3 if there is none
 #
 # The build lives in $HEAPSTAT_CACHE/build/<version>-<fragment hash>; a warm
 # cache rebuilds nothing. Prints the build directory on stdout; it holds
@@ -11,6 +12,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 frag=$TOP/scripts/kconfig/heapstat.config
+if [ -n "${KCACHED:-}" ] && [ -z "${KSRC:-}" ]; then
+	# without fetching: the source must be there already
+	stamp=$HEAPSTAT_CACHE/src/linux-${KVER:-$HEAPSTAT_KVER_DEFAULT}.stamp
+	[ -f "$stamp" ] || exit 3
+	KSRC=$(cat "$stamp")
+fi
 if [ -n "${KSRC:-}" ]; then
 	src=$(cd "$KSRC" && pwd)
 	[ -f "$src/Makefile" ] && [ -d "$src/kernel" ] || die "KSRC=$KSRC is not a kernel tree"
@@ -41,6 +48,7 @@ if [ -f "$out/.done" ]; then
 	echo "$out"
 	exit 0
 fi
+[ -z "${KCACHED:-}" ] || exit 3
 
 log KERNEL "building $kversion in $out (${jobs} jobs, takes minutes when cold)"
 # the fragment is merged onto tinyconfig, then every option is checked

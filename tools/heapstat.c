@@ -12,6 +12,7 @@ static const struct subcommand {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } subcommands[] = {
+	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers" },
 	{ "top", cmd_top, "live view of dma-buf exports and releases per exporter" },
 };
 
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 		"  -V, --version  print the version\n\n"
 		"'heapstat COMMAND --help' describes a command.\n\n"
 		"Examples:\n"
+		"  heapstat report           # who holds which heap now\n"
+		"  heapstat report -j        # the same, as JSON\n"
 		"  heapstat top              # refresh every second until q\n"
 		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n");
 }

@@ -7,6 +7,7 @@
 #endif
 
 /* subcommands: each returns the process exit status */
+int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
 #endif

@@ -12,10 +12,9 @@ start() {	# start CGROUP ARGS...: run dmabuf_alloc in a new cgroup
 	pids="$pids $!"
 }
 
-start camera -H system -s 8M -n 6 --churn 600 -p 150
+start camera -H default_cma_region -s 8M -n 6 --churn 600 -p 150
 start gpu -H system -s 32M -n 4 --churn 600 -p 400
-[ -e /dev/dma_heap/default_cma_region ] &&
-	start video -H default_cma_region -s 4M -n 8 --churn 600 -p 250
+start video -H chunk-reserved -s 4M -n 8 --churn 600 -p 250
 
 if [ "$(sed -n 's/.*heapstat.interactive=\([01]\).*/\1/p' /proc/cmdline)" = 1 ]; then
 	heapstat top

@@ -8,6 +8,9 @@
  * it back: "nents=N bytes=B seg_min=S seg_max=S vmap=0 sum=X" where the
  * segments are the mapped sg entries and sum is a 32-bit sum of the buffer's
  * little-endian u32 words (vmap=<errno> and sum=0 when vmap is refused).
+ *
+ * "hold FD" keeps a reference to the buffer without attaching, as kernel code
+ * holding a dma-buf does; "drop" lets go of every held buffer.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,6 +31,7 @@ static struct platform_device *pdev;
 static struct dentry *file;
 static DEFINE_MUTEX(lock);
 static char result[128];
+static struct dma_buf *held[16];
 
 static int importer_check(int fd)
 {
@@ -80,16 +84,51 @@ put:
 	return ret;
 }
 
+static void drop_held(void)
+{
+	for (int i = 0; i < ARRAY_SIZE(held); i++) {
+		if (held[i])
+			dma_buf_put(held[i]);
+		held[i] = NULL;
+	}
+}
+
+static int hold(int fd)
+{
+	struct dma_buf *dmabuf;
+
+	for (int i = 0; i < ARRAY_SIZE(held); i++) {
+		if (held[i])
+			continue;
+		dmabuf = dma_buf_get(fd);
+		if (IS_ERR(dmabuf))
+			return PTR_ERR(dmabuf);
+		held[i] = dmabuf;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
 static ssize_t importer_write(struct file *f, const char __user *ubuf, size_t len, loff_t *pos)
 {
+	char cmd[32];
 	int fd, ret;
 
-	ret = kstrtoint_from_user(ubuf, len, 10, &fd);
-	if (ret)
-		return ret;
+	if (!len || len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
 	mutex_lock(&lock);
 	result[0] = '\0';
-	ret = importer_check(fd);
+	if (sysfs_streq(cmd, "drop")) {
+		drop_held();
+		ret = 0;
+	} else if (!strncmp(cmd, "hold ", 5)) {
+		ret = kstrtoint(strim(cmd + 5), 10, &fd) ?: hold(fd);
+	} else {
+		ret = kstrtoint(strim(cmd), 10, &fd) ?: importer_check(fd);
+	}
 	mutex_unlock(&lock);
 	return ret ?: len;
 }
@@ -131,6 +170,7 @@ unregister:
 static void __exit importer_exit(void)
 {
 	debugfs_remove(file);
+	drop_held();
 	platform_device_unregister(pdev);
 }
 

@@ -7,6 +7,9 @@
  *       four 1 MiB buffers, close one, hold the rest 2 s, exit
  *   dmabuf_alloc -H system -s 4M -n 8 --churn 60 -p 100
  *       for 60 s, every 100 ms allocate up to 4 MiB, keep at most 8 live
+ *   dmabuf_alloc -H system -s 1M -n 2 -M --share 2 --ready /tmp/r -w 30
+ *       two buffers held by fd and mapping in this process and two
+ *       children; /tmp/r appears once all is set up
  */
 #include <argp.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
@@ -32,7 +36,11 @@ static struct {
 	uint64_t wait_s;
 	uint64_t churn_s;
 	uint64_t period_ms;
+	uint64_t share;
+	const char *ready;
+	const char *kernel_hold;
 	bool mmap;
+	bool keep_mapped;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting;
@@ -43,6 +51,10 @@ static const struct argp_option options[] = {
 	{ "count", 'n', "N", 0, "Buffers to allocate (default 1)", 0 },
 	{ "release", 'r', "N", 0, "Close the first N of them after allocating", 0 },
 	{ "mmap", 'm', NULL, 0, "Map each buffer and write to every page", 0 },
+	{ "map", 'M', NULL, 0, "Keep each buffer mapped (and written) until exit", 0 },
+	{ "share", 'S', "N", 0, "Fork N children that hold the buffers too", 0 },
+	{ "ready", 'R', "FILE", 0, "Create FILE once everything is set up", 0 },
+	{ "kernel-hold", 'K', "FILE", 0, "Write 'hold FD' for each buffer to FILE (tests/kmod's importer)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
@@ -66,6 +78,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid release count '%s'", arg);
 		break;
 	case 'm': opts.mmap = true; break;
+	case 'M': opts.keep_mapped = true; break;
+	case 'S':
+		if (parse_u64(arg, 0, 64, &opts.share))
+			argp_error(state, "invalid share count '%s'", arg);
+		break;
+	case 'R': opts.ready = arg; break;
+	case 'K': opts.kernel_hold = arg; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -106,7 +125,7 @@ static int heap_alloc(int heap_fd, uint64_t len)
 	return data.fd;
 }
 
-static int touch(int fd, uint64_t len)
+static int touch(int fd, uint64_t len, bool keep)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -115,8 +134,23 @@ static int touch(int fd, uint64_t len)
 		return -errno;
 	for (uint64_t off = 0; off < len; off += page)
 		p[off] = 1;
-	munmap(p, len);
+	if (!keep)
+		munmap(p, len);
 	return 0;
+}
+
+static int kernel_hold(int fd)
+{
+	char cmd[32];
+	int f = open(opts.kernel_hold, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (f < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "hold %d", fd);
+	if (write(f, cmd, strlen(cmd)) < 0)
+		ret = -1;
+	close(f);
+	return ret;
 }
 
 static void sleep_ms(uint64_t ms)
@@ -192,7 +226,12 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
-		if (opts.mmap && touch(fds[i], opts.size)) {
+		if (opts.kernel_hold && kernel_hold(fds[i])) {
+			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.kernel_hold, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		if ((opts.mmap || opts.keep_mapped) && touch(fds[i], opts.size, opts.keep_mapped)) {
 			fprintf(stderr, "dmabuf_alloc: mmap: %s\n", strerror(errno));
 			ret = 1;
 			goto out;
@@ -202,8 +241,25 @@ int main(int argc, char **argv)
 		close(fds[i]);
 		fds[i] = -1;
 	}
+	for (uint64_t c = 0; c < opts.share; c++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {	/* holds the inherited fds and mappings */
+			for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
+				sleep_ms(100);
+			_exit(0);
+		}
+		if (pid < 0) {
+			ret = 1;
+			goto out;
+		}
+	}
+	if (opts.ready)
+		close(open(opts.ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
 	for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
 		sleep_ms(100);
+	while (opts.share && wait(NULL) > 0)
+		;
 out:
 	for (uint64_t i = 0; i < opts.count; i++)
 		if (fds[i] >= 0)

@@ -32,6 +32,7 @@
 #include <linux/dma-heap.h>
 
 #include "../test.h"
+#include "cgroup/dmem.h"
 
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG_A	CG_ROOT "/hs_a"
@@ -81,44 +82,19 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The value of our region in a dmem file: bytes, UINT64_MAX for "max", or -1. */
+/* The value of our region in a dmem file: bytes, INT64_MAX for "max", or -1. */
 static int64_t dmem_value(const char *cg, const char *file)
 {
-	char path[256], buf[4096], *line;
-	size_t rlen = strlen(region);
+	uint64_t v;
 
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	if (read_file(path, buf, sizeof(buf)))
+	if (cg_dmem_read(cg, file, region, &v))
 		return -1;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (strncmp(line, region, rlen) || line[rlen] != ' ')
-			continue;
-		if (!strcmp(line + rlen + 1, "max"))
-			return INT64_MAX;
-		return strtoll(line + rlen + 1, NULL, 10);
-	}
-	return -1;
+	return v == CG_DMEM_MAX ? INT64_MAX : (int64_t)v;
 }
 
 #define CURRENT(cg) dmem_value(cg, "dmem.current")
-
-static int set_max(const char *cg, const char *value)
-{
-	char path[256], line[192];
-
-	snprintf(path, sizeof(path), "%s/dmem.max", cg);
-	snprintf(line, sizeof(line), "%s %s", region, value);
-	return write_file(path, line);
-}
-
-static int join(const char *cg)
-{
-	char path[256], pid[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return write_file(path, pid);
-}
+#define set_max(cg, value) cg_dmem_set(cg, "dmem.max", region, value)
+#define join(cg) cg_enter(cg, getpid())
 
 static int alloc_full(int fd, uint64_t len, uint32_t fd_flags, uint64_t heap_flags, uint32_t in_fd)
 {

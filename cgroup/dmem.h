@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_CGROUP_DMEM_H
+#define HEAPSTAT_CGROUP_DMEM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* dmem limits read back as this when they are "max" */
+#define CG_DMEM_MAX	UINT64_MAX
+
+int cg_dmem_each(const char *cgroup, const char *file,
+		 int (*fn)(const char *region, uint64_t value, void *arg), void *arg);
+int cg_dmem_read(const char *cgroup, const char *file, const char *region, uint64_t *out);
+int cg_dmem_set(const char *cgroup, const char *file, const char *region, const char *value);
+int cg_enter(const char *cgroup, pid_t pid);
+
+#endif

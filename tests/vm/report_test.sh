@@ -1,0 +1,131 @@
+#!/bin/sh
+# heapstat report against a known workload: bytes and counts per heap,
+# cgroup, process and buffer exactly, beside the kernel's own numbers
+# (dmem.current, debugfs bufinfo, fdinfo). Needs scripts/vm --load-heaps.
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+pids=
+pass() { echo "PASS: report: $1"; }
+fail() { echo "FAIL: report: $1: $2"; }
+
+for h in system default_cma_region chunk-reserved; do
+	[ -e /dev/dma_heap/$h ] || { echo "SKIP: report: no heap $h (scripts/vm --load-heaps)"; exit 0; }
+done
+
+start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
+	cg=$1 ready=$2
+	shift 2
+	mkdir -p "$S/$cg"
+	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 60 -R $ready $*" &
+	pids="$pids $!"
+}
+start camera "$tmp/r1" -H system -s 1M -n 3 -r 1
+start video "$tmp/r2" -H default_cma_region -s 4M -n 1 --share 1
+start gpu "$tmp/r3" -H chunk-reserved -s 100K -n 2 -M	# 128K buffers, 100K mapped
+i=0
+while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
+	sleep 0.1
+	i=$((i + 1))
+	[ $i -lt 300 ] || { fail setup "workload not ready"; kill $pids; exit 0; }
+done
+
+check() {	# check NAME FILE EXPECTED-LINE...: every line is in FILE
+	name=$1 file=$2
+	shift 2
+	for want in "$@"; do
+		grep -qxF "$want" "$file" || { fail "$name" "no line '$want' in: $(cat "$file")"; return; }
+	done
+	pass "$name"
+}
+
+heapstat report heaps --csv >"$tmp/heaps" 2>&1
+check "heaps: bytes and buffers per heap" "$tmp/heaps" \
+	"system,2097152,2" "default_cma_region,4194304,1" "chunk-reserved,262144,2"
+[ "$(wc -l <"$tmp/heaps")" = 4 ] || fail "heaps: only the live heaps" "$(cat "$tmp/heaps")"
+
+heapstat report cgroups --csv >"$tmp/cgroups" 2>&1
+check "cgroups: held beside charged" "$tmp/cgroups" \
+	"/camera,system,2097152,2,0" \
+	"/video,default_cma_region,4194304,1,4194304" \
+	"/gpu,chunk-reserved,262144,2,262144"
+# the kernel's own charge agrees with the report's
+for cg in video:default_cma_region:4194304 gpu:chunk-reserved:262144; do
+	c=${cg%%:*} rest=${cg#*:}
+	got=$(sed -n "s|^dma-heap/${rest%%:*} ||p" $S/$c/dmem.current)
+	[ "$got" = "${rest#*:}" ] && pass "dmem.current of /$c is ${rest#*:}" ||
+		fail "dmem.current of /$c is ${rest#*:}" "got '$got'"
+done
+
+heapstat report processes --csv >"$tmp/procs" 2>&1
+video_pids=$(grep ',/video,' "$tmp/procs" | cut -d, -f1 | tr '\n' ' ')
+check "processes: fd, mapping and PSS bytes" "$tmp/procs" \
+	"$(grep ',/camera,' "$tmp/procs" | cut -d, -f1),dmabuf_alloc,/camera,2097152,0,2097152,2" \
+	"$(grep ',/gpu,' "$tmp/procs" | cut -d, -f1),dmabuf_alloc,/gpu,262144,204800,262144,2"
+n=0
+for p in $video_pids; do
+	grep -qxF "$p,dmabuf_alloc,/video,4194304,0,2097152,1" "$tmp/procs" && n=$((n + 1))
+done
+[ $n = 2 ] && pass "processes: a shared buffer's PSS is split in two" ||
+	fail "processes: a shared buffer's PSS is split in two" "$(cat "$tmp/procs")"
+
+heapstat report buffers --csv >"$tmp/bufs" 2>&1
+total=$(awk -F, 'NR > 1 { s += $4 } END { print s }' "$tmp/bufs")
+kernel=$(sed -n 's/^Total [0-9]* objects, \([0-9]*\) bytes$/\1/p' /sys/kernel/debug/dma_buf/bufinfo)
+[ "$(($(wc -l <"$tmp/bufs") - 1))" = 5 ] && [ "$total" = "$kernel" ] && [ "$total" = 6553600 ] &&
+	pass "buffers: five, as many bytes as debugfs bufinfo counts" ||
+	fail "buffers: five, as many bytes as debugfs bufinfo counts" "bufinfo $kernel: $(cat "$tmp/bufs")"
+# an inode from fdinfo of the camera process is listed with its size
+cam=$(grep ',/camera,' "$tmp/procs" | cut -d, -f1)
+fdino=$(for f in /proc/$cam/fdinfo/*; do grep -q '^exp_name:' "$f" && sed -n 's/^ino:[[:space:]]*//p' "$f"; done | head -n1)
+grep -q "^$fdino,system,,1048576,0,$cam\$" "$tmp/bufs" && pass "buffers: fdinfo's inode, size and holder" ||
+	fail "buffers: fdinfo's inode, size and holder" "ino $fdino pid $cam: $(cat "$tmp/bufs")"
+
+# filters
+heapstat report processes --csv -c /video >"$tmp/f1" 2>&1
+[ "$(($(wc -l <"$tmp/f1") - 1))" = 2 ] && ! grep -q camera "$tmp/f1" && pass "filter: -c /video" ||
+	fail "filter: -c /video" "$(cat "$tmp/f1")"
+heapstat report heaps --csv --heap system >"$tmp/f2" 2>&1
+[ "$(cat "$tmp/f2")" = "heap,bytes,buffers
+system,2097152,2" ] && pass "filter: --heap system" || fail "filter: --heap system" "$(cat "$tmp/f2")"
+heapstat report heaps --csv -p "$cam" >"$tmp/f3" 2>&1
+[ "$(cat "$tmp/f3")" = "heap,bytes,buffers
+system,2097152,2" ] && pass "filter: -p PID" || fail "filter: -p PID" "$(cat "$tmp/f3")"
+
+# JSON: the documented fields, exact bytes
+heapstat report -j >"$tmp/json" 2>&1
+if jq -e '.sources.buffers == "iter/dmabuf"
+	and ([.heaps[] | select(.name == "default_cma_region")][0] == {"name":"default_cma_region","bytes":4194304,"buffers":1})
+	and ([.cgroups[] | select(.path == "/video")][0].charged == [{"name":"default_cma_region","bytes":4194304}])
+	and ([.buffers[] | select(.heap == "chunk-reserved")] | length == 2)
+	and ([.buffers[] | select(.heap == "default_cma_region")][0].holders | length == 2)
+	and .kernel_held.buffers == 0 and .drops == 0' "$tmp/json" >/dev/null; then
+	pass "json: documented fields and exact bytes"
+else
+	fail "json: documented fields and exact bytes" "$(cat "$tmp/json")"
+fi
+
+# a buffer only the kernel holds: no fd, no mapping, no attachment
+if [ -e /sys/kernel/debug/heapstat_importer ]; then
+	dmabuf_alloc -H system -s 192K -K /sys/kernel/debug/heapstat_importer
+	if heapstat report -j | jq -e '.kernel_held == {"bytes":196608,"buffers":1}
+		and ([.buffers[] | select(.kernel_held)][0] | .bytes == 196608 and .holders == [])' >/dev/null; then
+		pass "kernel-held: a buffer no process or device holds"
+	else
+		fail "kernel-held: a buffer no process or device holds" "$(heapstat report buffers)"
+	fi
+	echo drop >/sys/kernel/debug/heapstat_importer
+else
+	echo "SKIP: report: kernel-held: no heapstat_importer module"
+fi
+
+# bad input
+for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers"; do
+	heapstat report $args >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc = 1 ] && [ -s "$tmp/err" ] && pass "refuses '$args'" ||
+		fail "refuses '$args'" "exit $rc: $(cat "$tmp/err")"
+done
+
+kill $pids 2>/dev/null
+wait
+rm -rf "$tmp"

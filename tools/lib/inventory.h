@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A snapshot of every live dma-buf and who holds it: the model that
+ * heapstat report prints. Every number knows the source that produced it.
+ */
+#ifndef HEAPSTAT_INVENTORY_LIB_H
+#define HEAPSTAT_INVENTORY_LIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#include "dmabuf_iter.h"
+
+#define CGROUP_PATH_MAX	512
+
+struct inv_proc {
+	pid_t pid;
+	char comm[17];
+	char cgroup[CGROUP_PATH_MAX];	/* relative to the cgroup2 root: "/camera" */
+	uint64_t fd_bytes;		/* buffers held through an fd, each once */
+	uint64_t map_bytes;		/* bytes of dma-buf mappings */
+	uint64_t pss_bytes;		/* each buffer split among its holders */
+	unsigned int buffers;		/* distinct buffers held */
+};
+
+/* one process holding one buffer */
+struct inv_hold {
+	size_t buf;			/* index in inventory.bufs */
+	size_t proc;			/* index in inventory.procs */
+	unsigned int fds;
+	uint64_t map_bytes;
+};
+
+struct inv_buf {
+	struct inv_buffer b;		/* ino, size, attachments, exp_name, name */
+	bool attachments_known;		/* only iter/dmabuf counts them */
+	unsigned int holders;		/* distinct processes */
+};
+
+enum inv_source {
+	SRC_NONE,
+	SRC_ITER_DMABUF,		/* BPF iter/dmabuf: every live buffer */
+	SRC_PROC_FDINFO,		/* /proc/<pid>/fdinfo: buffers with an fd only */
+	SRC_PROC_MAPS,			/* /proc/<pid>/maps */
+};
+
+struct inventory {
+	struct inv_buf *bufs;
+	size_t nbufs;
+	struct inv_proc *procs;
+	size_t nprocs;
+	struct inv_hold *holds;
+	size_t nholds;
+	enum inv_source buffers_src;
+	enum inv_source holders_src;
+	const char *buffers_note;	/* why the best source was not used */
+};
+
+const char *inv_source_name(enum inv_source src);
+int inventory_collect(struct inventory *inv, const char *proc_root);
+void inventory_free(struct inventory *inv);
+struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
+
+#endif

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma-buf holders from /proc: for each process, the fds that are dma-bufs
+ * (their link reads "/dmabuf:<name>"; fdinfo gives inode, size, exporter)
+ * and its mappings of dma-bufs (maps lines naming "/dmabuf:").
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define DMABUF_PREFIX "/dmabuf:"
+
+struct proc_walk {
+	char root[256];
+	DIR *dir;
+	struct proc_dmabuf_fd *fds;
+	size_t fds_cap;
+	struct proc_dmabuf_map *maps;
+	size_t maps_cap;
+};
+
+struct proc_walk *proc_walk_open(const char *proc_root)
+{
+	struct proc_walk *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	snprintf(w->root, sizeof(w->root), "%s", proc_root);
+	w->dir = opendir(proc_root);
+	if (!w->dir) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void proc_walk_close(struct proc_walk *w)
+{
+	if (!w)
+		return;
+	closedir(w->dir);
+	free(w->fds);
+	free(w->maps);
+	free(w);
+}
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/** proc_cgroup_of() - a process's cgroup2 path, from /proc/<pid>/cgroup */
+int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
+{
+	char path[4096], text[4096], *line;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
+	err = read_small(path, text, sizeof(text));
+	if (err)
+		return err;
+	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "0::", 3))	/* the unified hierarchy */
+			continue;
+		snprintf(buf, len, "%s", line + 3);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
+{
+	char text[1024], *line;
+	int err = read_small(path, text, sizeof(text));
+
+	if (err)
+		return err;
+	memset(f, 0, sizeof(*f));
+	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "ino:", 4))
+			f->ino = strtoull(line + 4, NULL, 10);
+		else if (!strncmp(line, "size:", 5))
+			f->size = strtoull(line + 5, NULL, 10);
+		else if (!strncmp(line, "exp_name:", 9))
+			snprintf(f->exp_name, sizeof(f->exp_name), "%s", line + 9 + strspn(line + 9, "\t "));
+		else if (!strncmp(line, "name:", 5))
+			snprintf(f->name, sizeof(f->name), "%s", line + 5 + strspn(line + 5, "\t "));
+	}
+	return f->ino && f->exp_name[0] ? 0 : -EINVAL;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 16;
+	nv = realloc(*v, *cap * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	return 0;
+}
+
+static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+{
+	char path[4096], link[256];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%d/fd", w->root, (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		ssize_t n;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%d/fd/%s", w->root, (int)pid, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, DMABUF_PREFIX, strlen(DMABUF_PREFIX)))
+			continue;
+		if (grow((void **)&w->fds, &w->fds_cap, out->nfds, sizeof(*w->fds))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		snprintf(path, sizeof(path), "%s/%d/fdinfo/%s", w->root, (int)pid, de->d_name);
+		if (!parse_fdinfo(path, &w->fds[out->nfds]))	/* closed meanwhile: skip */
+			out->nfds++;
+	}
+	closedir(d);
+	out->fds = w->fds;
+	return 0;
+}
+
+static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+{
+	char path[4096], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/maps", w->root, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		uint64_t start, end, ino;
+		int name_at = 0;
+
+		if (!strstr(line, DMABUF_PREFIX))
+			continue;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %" SCNu64 " %n",
+			   &start, &end, &ino, &name_at) != 3 ||
+		    strncmp(line + name_at, DMABUF_PREFIX, strlen(DMABUF_PREFIX)))
+			continue;
+		if (grow((void **)&w->maps, &w->maps_cap, out->nmaps, sizeof(*w->maps))) {
+			free(line);
+			fclose(f);
+			return -ENOMEM;
+		}
+		w->maps[out->nmaps++] = (struct proc_dmabuf_map){ .ino = ino, .bytes = end - start };
+	}
+	free(line);
+	fclose(f);
+	out->maps = w->maps;
+	return 0;
+}
+
+/**
+ * proc_walk_next() - the next process and its dma-buf fds and mappings
+ *
+ * Processes that exit meanwhile, or whose files we may not read, are skipped.
+ * Return: 1 with @out filled, 0 at the end, or a negative errno.
+ */
+int proc_walk_next(struct proc_walk *w, struct proc_scan *out)
+{
+	struct dirent *de;
+
+	while ((de = readdir(w->dir))) {
+		char path[4096];
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->pid = pid;
+		snprintf(path, sizeof(path), "%s/%ld/comm", w->root, pid);
+		if (read_small(path, out->comm, sizeof(out->comm)))
+			continue;
+		out->comm[strcspn(out->comm, "\n")] = '\0';
+		if (proc_cgroup_of(w->root, pid, out->cgroup, sizeof(out->cgroup)))
+			snprintf(out->cgroup, sizeof(out->cgroup), "?");
+		if (scan_fds(w, pid, out) == -ENOMEM || scan_maps(w, pid, out) == -ENOMEM)
+			return -ENOMEM;
+		return 1;
+	}
+	return 0;
+}

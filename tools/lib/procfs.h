@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_PROCFS_H
+#define HEAPSTAT_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* a dma-buf fd, as /proc/<pid>/fdinfo/<fd> describes it */
+struct proc_dmabuf_fd {
+	uint64_t ino;
+	uint64_t size;
+	char exp_name[32];
+	char name[32];
+};
+
+/* a mapping of a dma-buf, from /proc/<pid>/maps */
+struct proc_dmabuf_map {
+	uint64_t ino;
+	uint64_t bytes;
+};
+
+/* one process's dma-buf fds and mappings; valid until the next walk step */
+struct proc_scan {
+	pid_t pid;
+	char comm[17];
+	char cgroup[512];	/* cgroup2 path, "/" for the root */
+	struct proc_dmabuf_fd *fds;
+	size_t nfds;
+	struct proc_dmabuf_map *maps;
+	size_t nmaps;
+};
+
+struct proc_walk;
+
+struct proc_walk *proc_walk_open(const char *proc_root);
+int proc_walk_next(struct proc_walk *w, struct proc_scan *out);
+void proc_walk_close(struct proc_walk *w);
+int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len);
+
+#endif
