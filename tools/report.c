@@ -15,6 +15,7 @@
 
 #include "heapstat.h"
 #include "cgroup/dmem.h"
+#include "lib/cma.h"
 #include "lib/errors.h"
 #include "lib/inventory.h"
 #include "lib/json.h"
@@ -23,8 +24,10 @@
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define REGION_PREFIX	"dma-heap/"
 
-enum view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS };
-static const char * const view_names[] = { "summary", "heaps", "cgroups", "processes", "buffers" };
+enum view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS, V_CMA };
+static const char * const view_names[] = {
+	"summary", "heaps", "cgroups", "processes", "buffers", "cma"
+};
 
 static struct report_opts {
 	enum view view;
@@ -37,7 +40,7 @@ static struct report_opts {
 static const char doc[] =
 "Show who holds how much of which dma-buf heap, now.\n"
 "\n"
-"VIEW is summary (the default), heaps, cgroups, processes or buffers.\n"
+"VIEW is summary (the default), heaps, cgroups, processes, buffers or cma.\n"
 "Sizes are human-readable in tables and exact bytes in JSON and CSV.\n"
 "Cgroup paths are relative to the cgroup2 root, e.g. /camera.\n"
 "\n"
@@ -48,7 +51,8 @@ static const char doc[] =
 "    heapstat report buffers --heap system\n"
 "    heapstat report processes -c /camera\n"
 "    heapstat report -j                # everything, as one JSON object\n"
-"    heapstat report cgroups --csv\n";
+"    heapstat report cgroups --csv\n"
+"    heapstat report cma               # CMA areas: used, largest free extent\n";
 
 enum { OPT_HEAP = 0x100, OPT_CSV };
 
@@ -93,7 +97,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				opts.view = i;
 				return 0;
 			}
-		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes or buffers", arg);
+		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers or cma", arg);
 		break;
 	case ARGP_KEY_END:
 		if (opts.json && opts.csv)
@@ -133,6 +137,8 @@ struct report {
 	size_t ncgs;
 	uint64_t kernel_held_bytes;
 	unsigned int kernel_held;
+	struct cma_area *cma;
+	size_t ncma;
 };
 
 static struct heap_row *heap_row(struct heap_row **rows, size_t *n, const char *name)
@@ -294,6 +300,7 @@ static void free_report(struct report *rep)
 	free(rep->heaps);
 	free(rep->buf_shown);
 	free(rep->proc_shown);
+	free(rep->cma);
 	inventory_free(&rep->inv);
 }
 
@@ -419,6 +426,45 @@ static void print_buffers(FILE *out, const struct report *rep)
 	}
 }
 
+static void print_cma(FILE *out, const struct report *rep)
+{
+	if (opts.csv)
+		fprintf(out, "area,total_bytes,used_bytes,free_bytes,largest_free_bytes,free_extents,"
+			"fragmentation,alloc_success_pages,alloc_fail_pages\n");
+	else
+		fprintf(out, "%-20s %10s %10s %12s %8s %6s %10s %10s\n", "CMA-AREA", "TOTAL", "USED",
+			"LARGEST-FREE", "EXTENTS", "FRAG", "ALLOC-OK", "ALLOC-FAIL");
+	for (size_t i = 0; i < rep->ncma; i++) {
+		const struct cma_area *a = &rep->cma[i];
+		char frag[16] = "?", largest[16] = "?", extents[16] = "?";
+
+		if (a->have_bitmap) {
+			snprintf(frag, sizeof(frag), "%.3f", a->fragmentation);
+			snprintf(extents, sizeof(extents), "%u", a->free_extents);
+			if (opts.csv)
+				snprintf(largest, sizeof(largest), "%llu",
+					 (unsigned long long)a->largest_free_bytes);
+			else
+				format_size(a->largest_free_bytes, largest, sizeof(largest));
+		}
+		if (opts.csv)
+			fprintf(out, "%s,%llu,%llu,%llu,%s,%s,%s,%llu,%llu\n", a->name,
+				(unsigned long long)a->total_bytes, (unsigned long long)a->used_bytes,
+				(unsigned long long)(a->total_bytes - a->used_bytes), largest, extents,
+				frag, (unsigned long long)a->alloc_success_pages,
+				(unsigned long long)a->alloc_fail_pages);
+		else
+			fprintf(out, "%-20s %10s %10s %12s %8s %6s %10llu %10llu\n", a->name,
+				hsize(a->total_bytes), hsize(a->used_bytes), largest, extents, frag,
+				(unsigned long long)a->alloc_success_pages,
+				(unsigned long long)a->alloc_fail_pages);
+	}
+	if (!opts.csv && !rep->ncma)
+		fprintf(out, "(no CMA area: boot with cma=SIZE)\n");
+	else if (!opts.csv && rep->ncma && !rep->cma[0].have_bitmap)
+		fprintf(out, "(free extents need debugfs: mount -t debugfs none /sys/kernel/debug)\n");
+}
+
 static void json_heap_rows(FILE *out, const struct heap_row *rows, size_t n, bool buffers)
 {
 	fputc('[', out);
@@ -539,7 +585,36 @@ static void print_json(FILE *out, const struct report *rep)
 		fprintf(out, "]}");
 		first = false;
 	}
-	fprintf(out, "],\"cma_areas\":[],\"drops\":0}\n");
+	fprintf(out, "],\"cma_areas\":[");
+	for (size_t i = 0; i < rep->ncma; i++) {
+		const struct cma_area *a = &rep->cma[i];
+
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_string(out, a->name);
+		fprintf(out, ",\"total_bytes\":%llu,\"used_bytes\":%llu,\"alloc_success_pages\":%llu,"
+			"\"alloc_fail_pages\":%llu,\"release_pages\":%llu,\"source\":\"%s\"",
+			(unsigned long long)a->total_bytes, (unsigned long long)a->used_bytes,
+			(unsigned long long)a->alloc_success_pages,
+			(unsigned long long)a->alloc_fail_pages, (unsigned long long)a->release_pages,
+			a->have_bitmap ? "sysfs+debugfs-bitmap" : "sysfs");
+		if (!a->have_bitmap) {
+			fprintf(out, ",\"free_bytes\":%llu,\"largest_free_bytes\":null,"
+				"\"fragmentation\":null,\"free_extents_by_order\":null}",
+				(unsigned long long)(a->total_bytes - a->used_bytes));
+			continue;
+		}
+		fprintf(out, ",\"free_bytes\":%llu,\"largest_free_bytes\":%llu,\"fragmentation\":%.6f,"
+			"\"free_extents_by_order\":{", (unsigned long long)a->free_bytes,
+			(unsigned long long)a->largest_free_bytes, a->fragmentation);
+		for (int o = 0, first_o = 1; o < CMA_ORDERS; o++) {
+			if (!a->free_by_order[o])
+				continue;
+			fprintf(out, "%s\"%d\":%u", first_o ? "" : ",", o, a->free_by_order[o]);
+			first_o = 0;
+		}
+		fprintf(out, "}}");
+	}
+	fprintf(out, "],\"drops\":0}\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -559,6 +634,8 @@ int cmd_report(int argc, char **argv)
 	err = inventory_collect(&rep.inv, "/proc");
 	if (!err)
 		err = build_report(&rep);
+	if (!err)
+		err = cma_areas_read("/sys/kernel/mm/cma", "/sys/kernel/debug/cma", &rep.cma, &rep.ncma);
 	if (err) {
 		heapstat_error(err, "take the inventory", NULL);
 		goto out;
@@ -586,11 +663,14 @@ int cmd_report(int argc, char **argv)
 			print_cgroups(stdout, &rep);
 			putchar('\n');
 			print_processes(stdout, &rep);
+			putchar('\n');
+			print_cma(stdout, &rep);
 			break;
 		case V_HEAPS: print_heaps(stdout, &rep); break;
 		case V_CGROUPS: print_cgroups(stdout, &rep); break;
 		case V_PROCESSES: print_processes(stdout, &rep); break;
 		case V_BUFFERS: print_buffers(stdout, &rep); break;
+		case V_CMA: print_cma(stdout, &rep); break;
 		}
 	}
 	ret = 0;

@@ -41,6 +41,7 @@ static struct {
 	const char *kernel_hold;
 	bool mmap;
 	bool keep_mapped;
+	bool holes;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting;
@@ -54,6 +55,7 @@ static const struct argp_option options[] = {
 	{ "map", 'M', NULL, 0, "Keep each buffer mapped (and written) until exit", 0 },
 	{ "share", 'S', "N", 0, "Fork N children that hold the buffers too", 0 },
 	{ "ready", 'R', "FILE", 0, "Create FILE once everything is set up", 0 },
+	{ "holes", 'O', NULL, 0, "Close every other buffer (the 1st, 3rd, ...): fragments a CMA area", 0 },
 	{ "kernel-hold", 'K', "FILE", 0, "Write 'hold FD' for each buffer to FILE (tests/kmod's importer)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
@@ -85,6 +87,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'R': opts.ready = arg; break;
 	case 'K': opts.kernel_hold = arg; break;
+	case 'O': opts.holes = true; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -237,7 +240,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (uint64_t i = 0; i < opts.release && i < opts.count; i++) {
+	for (uint64_t i = 0; i < opts.count; i++) {
+		if (i >= opts.release && !(opts.holes && i % 2 == 0))
+			continue;
 		close(fds[i]);
 		fds[i] = -1;
 	}

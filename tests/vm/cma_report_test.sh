@@ -1,0 +1,37 @@
+#!/bin/sh
+# heapstat report cma on an area fragmented on purpose: 128 buffers of 1 MiB
+# fill the 128 MiB area, every other one is freed: 64 free extents of 1 MiB.
+# Checked against CMA sysfs and debugfs maxchunk, the kernel's own numbers.
+tmp=$(mktemp -d)
+pass() { echo "PASS: cma_report: $1"; }
+fail() { echo "FAIL: cma_report: $1: $2"; }
+A=reserved
+[ -e /dev/dma_heap/default_cma_region ] || { echo "SKIP: cma_report: no heapstat CMA heap"; exit 0; }
+
+dmabuf_alloc -H default_cma_region -s 1M -n 128 --holes -w 60 -R "$tmp/r" &
+pid=$!
+i=0
+while [ ! -e "$tmp/r" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+
+heapstat report cma --csv >"$tmp/csv" 2>&1
+want="$A,134217728,67108864,67108864,1048576,64,0.984,"
+grep -q "^$want" "$tmp/csv" && pass "used, free, largest free extent, extents, fragmentation" ||
+	fail "used, free, largest free extent, extents, fragmentation" "want $want in $(cat "$tmp/csv")"
+
+avail=$(cat /sys/kernel/mm/cma/$A/available_pages)
+maxchunk=$(cat /sys/kernel/debug/cma/$A/maxchunk)
+heapstat report -j >"$tmp/json"
+if jq -e --argjson avail "$avail" --argjson maxchunk "$maxchunk" '.cma_areas[] | select(.name == "reserved")
+	| .total_bytes - .used_bytes == $avail * 4096 and .largest_free_bytes == $maxchunk * 4096
+	and .free_extents_by_order == {"8": 64} and .fragmentation == 0.984375' "$tmp/json" >/dev/null; then
+	pass "json agrees with sysfs available_pages and debugfs maxchunk"
+else
+	fail "json agrees with sysfs available_pages and debugfs maxchunk" \
+		"avail $avail maxchunk $maxchunk: $(jq -c .cma_areas "$tmp/json")"
+fi
+kill $pid
+wait
+heapstat report cma --csv >"$tmp/csv" 2>&1
+grep -q "^$A,134217728,0,134217728,134217728,1,0.000," "$tmp/csv" && pass "all free again: one extent" ||
+	fail "all free again: one extent" "$(cat "$tmp/csv")"
+rm -rf "$tmp"

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_CMA_H
+#define HEAPSTAT_CMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CMA_ORDERS	32	/* free extents counted by floor(log2(pages)) */
+
+struct cma_area {
+	char name[256];
+	/* CMA sysfs (/sys/kernel/mm/cma/<area>) */
+	uint64_t total_bytes;
+	uint64_t used_bytes;
+	uint64_t alloc_success_pages;
+	uint64_t alloc_fail_pages;
+	uint64_t release_pages;
+	/* debugfs bitmaps (/sys/kernel/debug/cma/<area>/ranges/N/bitmap) */
+	bool have_bitmap;
+	uint64_t free_bytes;
+	uint64_t largest_free_bytes;
+	unsigned int free_extents;
+	unsigned int free_by_order[CMA_ORDERS];
+	double fragmentation;		/* 1 - largest free extent / free bytes */
+};
+
+int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n);
+
+#endif
