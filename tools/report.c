@@ -7,6 +7,7 @@
 #include <argp.h>
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 
 #include "heapstat.h"
 #include "cgroup/dmem.h"
+#include "cgroup/path.h"
 #include "lib/cma.h"
+#include "lib/collector.h"
 #include "lib/errors.h"
 #include "lib/inventory.h"
 #include "lib/json.h"
@@ -24,9 +27,9 @@
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 #define REGION_PREFIX	"dma-heap/"
 
-enum view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS, V_CMA };
+enum view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS, V_CMA, V_ACTIVITY };
 static const char * const view_names[] = {
-	"summary", "heaps", "cgroups", "processes", "buffers", "cma"
+	"summary", "heaps", "cgroups", "processes", "buffers", "cma", "activity"
 };
 
 static struct report_opts {
@@ -35,16 +38,25 @@ static struct report_opts {
 	const char *cgroup;
 	const char *heap;
 	pid_t pid;
+	uint64_t duration_ms;
 } opts;
+
+static volatile sig_atomic_t exiting;
 
 static const char doc[] =
 "Show who holds how much of which dma-buf heap, now.\n"
 "\n"
-"VIEW is summary (the default), heaps, cgroups, processes, buffers or cma.\n"
+"VIEW is summary (the default), heaps, cgroups, processes, buffers, cma or\n"
+"activity (with --duration).\n"
 "Sizes are human-readable in tables and exact bytes in JSON and CSV.\n"
 "Cgroup paths are relative to the cgroup2 root, e.g. /camera.\n"
 "\n"
-"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-j|--csv]\n"
+"With --duration, heapstat also traces every heap allocation, export, final\n"
+"release and CMA allocation for that long and adds the activity: alloc/s,\n"
+"free/s, latency p50/p99/max, failures by class (capacity, fragmentation,\n"
+"busy, limit, other).\n"
+"\n"
+"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-d SECS] [-j|--csv]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat report                   # every view, as tables\n"
@@ -52,7 +64,8 @@ static const char doc[] =
 "    heapstat report processes -c /camera\n"
 "    heapstat report -j                # everything, as one JSON object\n"
 "    heapstat report cgroups --csv\n"
-"    heapstat report cma               # CMA areas: used, largest free extent\n";
+"    heapstat report cma               # CMA areas: used, largest free extent\n"
+"    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n";
 
 enum { OPT_HEAP = 0x100, OPT_CSV };
 
@@ -60,6 +73,7 @@ static const struct argp_option options[] = {
 	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP (a path from the cgroup2 root)", 0 },
 	{ "pid", 'p', "PID", 0, "Only process PID", 0 },
 	{ "heap", OPT_HEAP, "NAME", 0, "Only buffers of heap (exporter) NAME", 0 },
+	{ "duration", 'd', "SECS", 0, "Trace activity for SECS seconds first (0.001 to 86400)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object with every view", 0 },
 	{ "csv", OPT_CSV, NULL, 0, "The view as CSV (summary: heaps)", 0 },
 	{},
@@ -83,6 +97,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_HEAP:
 		opts.heap = arg;
 		break;
+	case 'd':
+		if (parse_interval_ms(arg, &opts.duration_ms))
+			argp_error(state, "invalid duration '%s': seconds from 0.001 to 86400", arg);
+		break;
 	case 'j':
 		opts.json = true;
 		break;
@@ -97,11 +115,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				opts.view = i;
 				return 0;
 			}
-		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers or cma", arg);
+		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers, cma or activity", arg);
 		break;
 	case ARGP_KEY_END:
 		if (opts.json && opts.csv)
 			argp_error(state, "-j and --csv exclude each other");
+		if (opts.view == V_ACTIVITY && !opts.duration_ms)
+			argp_error(state, "the activity view needs --duration SECS");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -139,7 +159,169 @@ struct report {
 	unsigned int kernel_held;
 	struct cma_area *cma;
 	size_t ncma;
+	struct collector *coll;		/* with --duration */
+	double seconds;			/* how long it traced */
 };
+
+static bool in_cgroup(const char *path, const char *cg)
+{
+	size_t n = strlen(cg);
+
+	if (!strcmp(cg, "/"))
+		return true;
+	return !strncmp(path, cg, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* a cgroup id as a path, "?" once it is gone */
+static const char *cg_name(uint64_t id)
+{
+	static struct { uint64_t id; char path[CGROUP_PATH_MAX]; } cache[64];
+	static size_t n;
+	size_t i;
+
+	if (!id)
+		return "(before tracing)";
+	for (i = 0; i < n; i++)
+		if (cache[i].id == id)
+			return cache[i].path;
+	i = n < ARRAY_SIZE(cache) ? n++ : ARRAY_SIZE(cache) - 1;
+	cache[i].id = id;
+	if (cg_path_of_id(CGROUP_ROOT, id, cache[i].path, sizeof(cache[i].path)))
+		snprintf(cache[i].path, sizeof(cache[i].path), "?%llu", (unsigned long long)id);
+	return cache[i].path;
+}
+
+static bool heap_stats_shown(const struct coll_heap_stats *h)
+{
+	return (!opts.heap || !strcmp(h->heap, opts.heap)) &&
+	       (!opts.cgroup || in_cgroup(cg_name(h->cgroup_id), opts.cgroup));
+}
+
+static void print_activity(FILE *out, struct report *rep)
+{
+	size_t n;
+	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(rep->coll, &n);
+
+	if (opts.csv)
+		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
+			"frees_per_sec,p50_us,p99_us,max_us,fail_capacity,fail_fragmentation,"
+			"fail_busy,fail_limit,fail_other\n");
+	else
+		fprintf(out, "%-24s %-20s %7s %8s %7s %8s %8s %8s %8s %s\n", "CGROUP", "HEAP",
+			"ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
+			"FAIL cap/frag/busy/limit/other");
+	for (size_t i = 0; i < n; i++) {
+		struct coll_heap_stats *h = &hs[i];
+		double p50 = lat_percentile(&h->lat, 50) / 1e3, p99 = lat_percentile(&h->lat, 99) / 1e3;
+		double max = lat_percentile(&h->lat, 100) / 1e3;
+
+		if (!heap_stats_shown(h))
+			continue;
+		if (opts.csv)
+			fprintf(out, "%s,%s,%llu,%llu,%llu,%llu,%.2f,%.2f,%.1f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu\n",
+				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->allocs,
+				(unsigned long long)h->alloc_bytes, (unsigned long long)h->frees,
+				(unsigned long long)h->free_bytes, h->allocs / rep->seconds,
+				h->frees / rep->seconds, p50, p99, max,
+				(unsigned long long)h->failures[FAIL_CAPACITY],
+				(unsigned long long)h->failures[FAIL_FRAGMENTATION],
+				(unsigned long long)h->failures[FAIL_BUSY],
+				(unsigned long long)h->failures[FAIL_LIMIT],
+				(unsigned long long)h->failures[FAIL_OTHER]);
+		else
+			fprintf(out, "%-24s %-20s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %llu/%llu/%llu/%llu/%llu\n",
+				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->allocs,
+				h->allocs / rep->seconds, (unsigned long long)h->frees,
+				h->frees / rep->seconds, p50, p99, max,
+				(unsigned long long)h->failures[FAIL_CAPACITY],
+				(unsigned long long)h->failures[FAIL_FRAGMENTATION],
+				(unsigned long long)h->failures[FAIL_BUSY],
+				(unsigned long long)h->failures[FAIL_LIMIT],
+				(unsigned long long)h->failures[FAIL_OTHER]);
+	}
+	if (!opts.csv && collector_dropped(rep->coll))
+		fprintf(out, "dropped: %llu events\n", (unsigned long long)collector_dropped(rep->coll));
+}
+
+static void json_activity(FILE *out, struct report *rep)
+{
+	size_t n, m;
+	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(rep->coll, &n);
+	struct coll_cma_stats *cs = (struct coll_cma_stats *)collector_cma_stats(rep->coll, &m);
+	bool first = true;
+
+	fprintf(out, ",\"duration_s\":%.3f,\"export_variant\":\"%s\",\"activity\":[", rep->seconds,
+		collector_export_variant(rep->coll));
+	for (size_t i = 0; i < n; i++) {
+		struct coll_heap_stats *h = &hs[i];
+
+		if (!heap_stats_shown(h))
+			continue;
+		fprintf(out, "%s{\"cgroup\":", first ? "" : ",");
+		json_string(out, cg_name(h->cgroup_id));
+		fprintf(out, ",\"heap\":");
+		json_string(out, h->heap);
+		fprintf(out, ",\"allocs\":%llu,\"alloc_bytes\":%llu,\"frees\":%llu,\"free_bytes\":%llu,"
+			"\"allocs_per_sec\":%.3f,\"frees_per_sec\":%.3f,"
+			"\"latency_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu},\"failures\":{",
+			(unsigned long long)h->allocs, (unsigned long long)h->alloc_bytes,
+			(unsigned long long)h->frees, (unsigned long long)h->free_bytes,
+			h->allocs / rep->seconds, h->frees / rep->seconds,
+			(unsigned long long)lat_percentile(&h->lat, 50),
+			(unsigned long long)lat_percentile(&h->lat, 99),
+			(unsigned long long)lat_percentile(&h->lat, 100));
+		for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
+			fprintf(out, "%s\"%s\":%llu", c == FAIL_CAPACITY ? "" : ",", fail_class_name(c),
+				(unsigned long long)h->failures[c]);
+		fprintf(out, "}}");
+		first = false;
+	}
+	fprintf(out, "],\"cma_activity\":[");
+	for (size_t i = 0; i < m; i++) {
+		struct coll_cma_stats *c = &cs[i];
+
+		fprintf(out, "%s{\"area\":", i ? "," : "");
+		json_string(out, c->area);
+		fprintf(out, ",\"allocs\":%llu,\"failures\":%llu,\"busy_retries\":%llu,"
+			"\"alloc_bytes\":%llu,\"release_bytes\":%llu,"
+			"\"latency_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}",
+			(unsigned long long)c->allocs, (unsigned long long)c->failures,
+			(unsigned long long)c->busy_retries, (unsigned long long)c->alloc_bytes,
+			(unsigned long long)c->release_bytes,
+			(unsigned long long)lat_percentile(&c->lat, 50),
+			(unsigned long long)lat_percentile(&c->lat, 99),
+			(unsigned long long)lat_percentile(&c->lat, 100));
+	}
+	fputc(']', out);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* trace for the duration (or until a signal), then stop folding */
+static int trace_activity(struct report *rep)
+{
+	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
+	int err;
+
+	err = collector_open(&rep->coll);
+	if (err)
+		return err;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!exiting && now_ns() < end) {
+		uint64_t left = (end - now_ns()) / 1000000;
+
+		err = collector_poll(rep->coll, left > 100 ? 100 : (int)left + 1);
+		if (err)
+			return err;
+	}
+	rep->seconds = (now_ns() - start) / 1e9;
+	return collector_poll(rep->coll, 0);
+}
 
 static struct heap_row *heap_row(struct heap_row **rows, size_t *n, const char *name)
 {
@@ -187,15 +369,6 @@ static int add_charge(const char *region, uint64_t value, void *arg)
 		return -ENOMEM;
 	h->bytes = value;
 	return 0;
-}
-
-static bool in_cgroup(const char *path, const char *cg)
-{
-	size_t n = strlen(cg);
-
-	if (!strcmp(cg, "/"))
-		return true;
-	return !strncmp(path, cg, n) && (path[n] == '\0' || path[n] == '/');
 }
 
 static bool proc_passes(const struct inv_proc *p)
@@ -301,6 +474,7 @@ static void free_report(struct report *rep)
 	free(rep->buf_shown);
 	free(rep->proc_shown);
 	free(rep->cma);
+	collector_close(rep->coll);
 	inventory_free(&rep->inv);
 }
 
@@ -504,9 +678,10 @@ static bool have_heaps(void)
 	return access("/dev/dma_heap", F_OK) == 0;
 }
 
-static void print_json(FILE *out, const struct report *rep)
+static void print_json(FILE *out, struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
+	const struct coll_export *x;
 	bool first = true;
 
 	fprintf(out, "{\"sources\":{\"buffers\":\"%s\",\"holders\":\"%s\"",
@@ -570,8 +745,16 @@ static void print_json(FILE *out, const struct report *rep)
 			fprintf(out, "%u", b->b.attachments);
 		else
 			fprintf(out, "null");
-		/* who exported it needs tracing at export: unknown in a snapshot */
-		fprintf(out, ",\"cgroup\":null,\"pid\":null,\"kernel_held\":%s,\"holders\":[",
+		/* who exported it is known for buffers exported while tracing */
+		x = rep->coll ? collector_export_of(rep->coll, b->b.ino) : NULL;
+		if (x) {
+			fprintf(out, ",\"cgroup\":");
+			json_string(out, cg_name(x->cgroup_id));
+			fprintf(out, ",\"pid\":%u", x->tgid);
+		} else {
+			fprintf(out, ",\"cgroup\":null,\"pid\":null");
+		}
+		fprintf(out, ",\"kernel_held\":%s,\"holders\":[",
 			!b->holders && b->attachments_known && !b->b.attachments ? "true" : "false");
 		for (size_t k = 0; k < inv->nholds; k++) {
 			const struct inv_hold *h = &inv->holds[k];
@@ -614,7 +797,11 @@ static void print_json(FILE *out, const struct report *rep)
 		}
 		fprintf(out, "}}");
 	}
-	fprintf(out, "],\"drops\":0}\n");
+	fputc(']', out);
+	if (rep->coll)
+		json_activity(out, rep);
+	fprintf(out, ",\"drops\":%llu}\n",
+		(unsigned long long)(rep->coll ? collector_dropped(rep->coll) : 0));
 }
 
 int cmd_report(int argc, char **argv)
@@ -630,6 +817,13 @@ int cmd_report(int argc, char **argv)
 	err = heapstat_bpf_preflight();
 	if (err)
 		return EXIT_UNSUPPORTED;
+	if (opts.duration_ms) {
+		err = trace_activity(&rep);
+		if (err) {
+			ret = EXIT_UNSUPPORTED;
+			goto out;
+		}
+	}
 
 	err = inventory_collect(&rep.inv, "/proc");
 	if (!err)
@@ -665,12 +859,17 @@ int cmd_report(int argc, char **argv)
 			print_processes(stdout, &rep);
 			putchar('\n');
 			print_cma(stdout, &rep);
+			if (rep.coll) {
+				printf("\nactivity over %.1f s\n", rep.seconds);
+				print_activity(stdout, &rep);
+			}
 			break;
 		case V_HEAPS: print_heaps(stdout, &rep); break;
 		case V_CGROUPS: print_cgroups(stdout, &rep); break;
 		case V_PROCESSES: print_processes(stdout, &rep); break;
 		case V_BUFFERS: print_buffers(stdout, &rep); break;
 		case V_CMA: print_cma(stdout, &rep); break;
+		case V_ACTIVITY: print_activity(stdout, &rep); break;
 		}
 	}
 	ret = 0;

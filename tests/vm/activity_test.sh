@@ -1,0 +1,69 @@
+#!/bin/sh
+# heapstat report --duration against a known sequence of allocations:
+# counts, bytes, the exporting cgroup and pid, and each failure class.
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+pass() { echo "PASS: activity: $1"; }
+fail() { echo "FAIL: activity: $1: $2"; }
+for h in system default_cma_region; do
+	[ -e /dev/dma_heap/$h ] || { echo "SKIP: activity: no heap $h"; exit 0; }
+done
+mkdir -p $S/act $S/lim
+echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
+
+# a long duration, ended by SIGINT once the sequence is done
+heapstat report -j -d 120 >"$tmp/json" 2>"$tmp/err" &
+pid=$!
+i=0	# wait until the collector is attached: its BPF links are open
+while [ "$(ls -l /proc/$pid/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sh -c "echo \$\$ >$S/act/cgroup.procs
+	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
+held=$!
+sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 3"
+sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 200M" 2>/dev/null
+sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 2M" 2>/dev/null
+# fragmentation: fill the area with 1 MiB buffers, free every other, ask 16 MiB
+while [ ! -e $tmp/r1 ]; do sleep 0.1; done
+sh -c "echo \$\$ >$S/act/cgroup.procs
+	exec dmabuf_alloc -H default_cma_region -s 1M -n 120 --holes -w 20 -R $tmp/r2" &
+frag=$!
+while [ ! -e $tmp/r2 ]; do sleep 0.1; done
+sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 16M" 2>/dev/null
+kill $frag
+wait $frag
+kill -INT $pid
+wait $pid
+rc=$?
+kill $held
+wait
+
+act() { jq -M -c --arg cg "$1" --arg heap "$2" '.activity[] | select(.cgroup == $cg and .heap == $heap)' "$tmp/json"; }
+a=$(act /act default_cma_region)
+# 5 + 120 allocations of 1 MiB succeed; 200M (capacity) and 16M (fragmentation)
+# fail; 122 are freed (3 stay held)
+if [ $rc = 0 ] && echo "$a" | jq -e '.allocs == 125 and .alloc_bytes == 131072000
+	and .failures == {"capacity":1,"fragmentation":1,"busy":0,"limit":0,"other":0}
+	and .frees == 122 and .free_bytes == 127926272 and .latency_ns.max >= .latency_ns.p99
+	and .latency_ns.p99 >= .latency_ns.p50 and .latency_ns.p50 > 0' >/dev/null; then
+	pass "CMA heap: allocations, frees, capacity and fragmentation failures"
+else
+	fail "CMA heap: allocations, frees, capacity and fragmentation failures" "exit $rc: $a $(cat "$tmp/err")"
+fi
+s=$(act /act system)
+echo "$s" | jq -e '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .free_bytes == 196608' \
+	>/dev/null && pass "system heap: three 64K buffers, each freed" ||
+	fail "system heap: three 64K buffers, each freed" "$s"
+l=$(act /lim default_cma_region)
+echo "$l" | jq -e '.allocs == 0 and .failures.limit == 1' >/dev/null &&
+	pass "dmem.max refusal is a limit failure" || fail "dmem.max refusal is a limit failure" "$l"
+# buffers exported while tracing know who exported them
+b=$(jq -M -c --argjson pid "$held" '[.buffers[] | select(.pid == $pid)]' "$tmp/json")
+echo "$b" | jq -e 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048576)' >/dev/null &&
+	pass "buffers: exporting pid and cgroup" || fail "buffers: exporting pid and cgroup" "pid $held: $b"
+jq -e '.drops == 0 and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
+	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||
+	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, cma_activity}' "$tmp/json")"
+rm -rf "$tmp"

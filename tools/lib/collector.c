@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run bpf/collector.bpf.c: pick the attach variants this kernel takes, load,
+ * attach, and fold the ring buffer's events into per-(cgroup, heap) and
+ * per-CMA-area statistics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector.skel.h"
+#include "collector.h"
+#include "errors.h"
+
+struct collector {
+	struct collector_bpf *skel;
+	struct ring_buffer *rb;
+	const char *export_variant;
+	struct coll_heap_stats *heaps;
+	size_t nheaps;
+	struct coll_cma_stats *cma;
+	size_t ncma;
+	struct coll_export *exports;	/* sorted by nothing: appended */
+	size_t nexports, exports_cap;
+	int err;			/* first allocation failure while folding */
+};
+
+const char *fail_class_name(int class)
+{
+	static const char * const names[FAIL_CLASSES] = {
+		"none", "capacity", "fragmentation", "busy", "limit", "other",
+	};
+
+	return class >= 0 && class < FAIL_CLASSES ? names[class] : "?";
+}
+
+static int lat_add(struct lat_set *l, uint64_t ns)
+{
+	if (l->n == l->cap) {
+		uint64_t *v = realloc(l->ns, (l->cap ? l->cap * 2 : 64) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->ns = v;
+		l->cap = l->cap ? l->cap * 2 : 64;
+	}
+	l->ns[l->n++] = ns;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* nearest-rank percentile, p in (0, 100]; 0 for an empty set */
+uint64_t lat_percentile(struct lat_set *l, double p)
+{
+	size_t rank;
+
+	if (!l->n)
+		return 0;
+	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	rank = (size_t)(p / 100.0 * l->n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	return l->ns[(rank > l->n ? l->n : rank) - 1];
+}
+
+static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, const char *heap)
+{
+	struct coll_heap_stats *s;
+
+	for (size_t i = 0; i < c->nheaps; i++)
+		if (c->heaps[i].cgroup_id == cg && !strncmp(c->heaps[i].heap, heap, COLL_NAME_LEN))
+			return &c->heaps[i];
+	s = realloc(c->heaps, (c->nheaps + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	c->heaps = s;
+	s = &s[c->nheaps++];
+	memset(s, 0, sizeof(*s));
+	s->cgroup_id = cg;
+	memcpy(s->heap, heap, COLL_NAME_LEN);
+	s->heap[COLL_NAME_LEN - 1] = '\0';
+	return s;
+}
+
+static struct coll_cma_stats *cma_stats(struct collector *c, const char *area)
+{
+	struct coll_cma_stats *s;
+
+	for (size_t i = 0; i < c->ncma; i++)
+		if (!strncmp(c->cma[i].area, area, COLL_NAME_LEN))
+			return &c->cma[i];
+	s = realloc(c->cma, (c->ncma + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	c->cma = s;
+	s = &s[c->ncma++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->area, area, COLL_NAME_LEN);
+	s->area[COLL_NAME_LEN - 1] = '\0';
+	return s;
+}
+
+const struct coll_export *collector_export_of(struct collector *c, uint64_t ino)
+{
+	for (size_t i = c->nexports; i-- > 0;)	/* newest first: inodes are reused */
+		if (c->exports[i].ino == ino)
+			return &c->exports[i];
+	return NULL;
+}
+
+static int fold(struct collector *c, const struct coll_event *e)
+{
+	struct coll_heap_stats *h;
+	struct coll_cma_stats *m;
+	const struct coll_export *x;
+
+	switch (e->type) {
+	case EV_HEAP_ALLOC:
+		h = heap_stats(c, e->cgroup_id, e->name);
+		if (!h)
+			return -ENOMEM;
+		if (e->err) {
+			h->failures[e->fail_class < FAIL_CLASSES ? e->fail_class : FAIL_OTHER]++;
+		} else {
+			h->allocs++;
+			h->alloc_bytes += (e->bytes + 4095) & ~4095ull;	/* the core page-aligns */
+		}
+		return lat_add(&h->lat, e->latency_ns);
+	case EV_BUF_EXPORT:
+		if (c->nexports == c->exports_cap) {
+			size_t cap = c->exports_cap ? c->exports_cap * 2 : 256;
+			struct coll_export *v = realloc(c->exports, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			c->exports = v;
+			c->exports_cap = cap;
+		}
+		c->exports[c->nexports] = (struct coll_export){
+			.ino = e->ino, .tgid = e->tgid, .cgroup_id = e->cgroup_id,
+		};
+		memcpy(c->exports[c->nexports].comm, e->comm, COLL_COMM_LEN);
+		c->nexports++;
+		return 0;
+	case EV_BUF_RELEASE:
+		/* a release counts for the cgroup that exported the buffer; 0 when
+		 * it was exported before collection began */
+		x = collector_export_of(c, e->ino);
+		h = heap_stats(c, x ? x->cgroup_id : 0, e->name);
+		if (!h)
+			return -ENOMEM;
+		h->frees++;
+		h->free_bytes += e->bytes;
+		return 0;
+	case EV_CMA_ALLOC:
+		m = cma_stats(c, e->name);
+		if (!m)
+			return -ENOMEM;
+		if (e->err)
+			m->failures++;
+		else
+			m->allocs++, m->alloc_bytes += e->bytes;
+		m->busy_retries += e->cma_busy;
+		return lat_add(&m->lat, e->latency_ns);
+	case EV_CMA_RELEASE:
+		m = cma_stats(c, e->name);
+		if (!m)
+			return -ENOMEM;
+		m->release_bytes += e->bytes;
+		return 0;
+	}
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+
+	if (size < sizeof(struct coll_event))
+		return 0;
+	if (!c->err)
+		c->err = fold(c, data);
+	return 0;
+}
+
+/* the variants this kernel can take; the others are not loaded */
+static void pick_variants(struct collector *c)
+{
+	struct collector_bpf *s = c->skel;
+	bool export_tp = libbpf_find_vmlinux_btf_id("dma_buf_export", BPF_TRACE_RAW_TP) > 0;
+
+	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
+	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, !export_tp);
+	c->export_variant = export_tp ? "tp_btf/dma_buf_export" : "fexit/dma_buf_export";
+	if (libbpf_find_vmlinux_btf_id("cma_alloc_busy_retry", BPF_TRACE_RAW_TP) <= 0)
+		bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, false);
+	if (libbpf_find_vmlinux_btf_id("cma_alloc_start", BPF_TRACE_RAW_TP) <= 0) {
+		bpf_program__set_autoload(s->progs.cma_alloc_start, false);
+		bpf_program__set_autoload(s->progs.cma_alloc_finish, false);
+		bpf_program__set_autoload(s->progs.cma_release, false);
+	}
+}
+
+/* Open, load and attach; a negative errno and a message on stderr on failure. */
+int collector_open(struct collector **out)
+{
+	struct collector *c;
+	int err;
+
+	err = heapstat_bpf_preflight();
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->skel = collector_bpf__open();
+	if (!c->skel) {
+		err = -errno;
+		heapstat_error(err, "open the collector", NULL);
+		goto free;
+	}
+	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	pick_variants(c);
+	err = collector_bpf__load(c->skel);
+	if (err) {
+		heapstat_error(err, "load the collector", NULL);
+		goto destroy;
+	}
+	err = collector_bpf__attach(c->skel);
+	if (err) {
+		heapstat_error(err, "attach the collector", NULL);
+		goto destroy;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+	if (!c->rb) {
+		err = -errno;
+		heapstat_error(err, "open the ring buffer", NULL);
+		goto destroy;
+	}
+	*out = c;
+	return 0;
+
+destroy:
+	collector_bpf__destroy(c->skel);
+free:
+	free(c);
+	return err;
+}
+
+/* Fold what arrived within timeout_ms; a negative errno on failure. */
+int collector_poll(struct collector *c, int timeout_ms)
+{
+	int n = ring_buffer__poll(c->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	return c->err;
+}
+
+const struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
+{
+	*n = c->nheaps;
+	return c->heaps;
+}
+
+const struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
+{
+	*n = c->ncma;
+	return c->cma;
+}
+
+uint64_t collector_dropped(struct collector *c)
+{
+	return c->skel->bss->dropped + c->skel->bss->untracked;
+}
+
+const char *collector_export_variant(struct collector *c)
+{
+	return c->export_variant;
+}
+
+void collector_close(struct collector *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	collector_bpf__destroy(c->skel);
+	for (size_t i = 0; i < c->nheaps; i++)
+		free(c->heaps[i].lat.ns);
+	for (size_t i = 0; i < c->ncma; i++)
+		free(c->cma[i].lat.ns);
+	free(c->heaps);
+	free(c->cma);
+	free(c->exports);
+	free(c);
+}
