@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inventory of live dma-bufs: iter/dmabuf (6.16+) walks the kernel's list of
- * every dma-buf, held by a process or not, and writes one struct inv_buffer
- * per buffer to the iterator's seq file.
+ * Inventory of live dma-bufs and their holders, as fixed-size records
+ * written to each iterator's seq file:
+ * - iter/dmabuf (6.16+) walks the kernel's list of every dma-buf, held by a
+ *   process or not: one struct inv_buffer each;
+ * - iter/task_file finds the fds that are dma-bufs: one struct inv_fd each;
+ * - iter/task_vma finds mappings of dma-bufs: one struct inv_map each.
+ * A dma-buf file is one whose superblock is the dma-buf filesystem's.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,6 +45,62 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 	p = BPF_CORE_READ(dmabuf, name);
 	if (p)
 		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), p);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+static __always_inline bool is_dmabuf_file(const struct file *file)
+{
+	return file && BPF_CORE_READ(file, f_inode, i_sb, s_magic) == DMA_BUF_MAGIC;
+}
+
+SEC("iter/task_file")
+int task_file(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct file *file = ctx->file;
+	const struct dma_buf *dmabuf;
+	struct inv_fd rec = {};
+	const char *p;
+
+	if (!task || !is_dmabuf_file(file))
+		return 0;
+	dmabuf = BPF_CORE_READ(file, private_data);
+	if (!dmabuf)
+		return 0;
+	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.fd = ctx->fd;
+	rec.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	rec.size = BPF_CORE_READ(dmabuf, size);
+	p = BPF_CORE_READ(dmabuf, exp_name);
+	if (p)
+		bpf_probe_read_kernel_str(rec.exp_name, sizeof(rec.exp_name), p);
+	p = BPF_CORE_READ(dmabuf, name);
+	if (p)
+		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), p);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
+SEC("iter/task_vma")
+int task_vma(struct bpf_iter__task_vma *ctx)
+{
+	const struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct inv_map rec = {};
+	const struct file *file;
+
+	if (!task || !vma)
+		return 0;
+	/* threads share the leader's mm: count its mappings once */
+	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!is_dmabuf_file(file))
+		return 0;
+	rec.tgid = BPF_CORE_READ(task, tgid);
+	rec.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	rec.bytes = BPF_CORE_READ(vma, vm_end) - BPF_CORE_READ(vma, vm_start);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -16,4 +16,24 @@ struct inv_buffer {
 	char name[INV_NAME_LEN];
 };
 
+#define DMA_BUF_MAGIC		0x444d4142	/* "DMAB": the dma-buf filesystem */
+
+/* a process's fd to a dma-buf, as iter/task_file sees it */
+struct inv_fd {
+	__u32 tgid;
+	__u32 fd;
+	__u64 ino;
+	__u64 size;
+	char exp_name[INV_NAME_LEN];
+	char name[INV_NAME_LEN];
+};
+
+/* a mapping of a dma-buf, as iter/task_vma sees it */
+struct inv_map {
+	__u32 tgid;
+	__u32 pad;
+	__u64 ino;
+	__u64 bytes;
+};
+
 #endif /* HEAPSTAT_DMABUF_ITER_H */

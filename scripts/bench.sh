@@ -5,3 +5,7 @@ set -euo pipefail
 
 echo "== heaps (tests/bench/heaps.sh)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 -- sh /heapstat/tests/bench/heaps.sh
+
+echo
+echo "== inventory (tests/bench/inventory.sh)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh

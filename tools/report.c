@@ -39,6 +39,7 @@ static struct report_opts {
 	const char *heap;
 	pid_t pid;
 	uint64_t duration_ms;
+	bool procfs_only;
 } opts;
 
 static volatile sig_atomic_t exiting;
@@ -67,13 +68,14 @@ static const char doc[] =
 "    heapstat report cma               # CMA areas: used, largest free extent\n"
 "    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n";
 
-enum { OPT_HEAP = 0x100, OPT_CSV };
+enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE };
 
 static const struct argp_option options[] = {
 	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP (a path from the cgroup2 root)", 0 },
 	{ "pid", 'p', "PID", 0, "Only process PID", 0 },
 	{ "heap", OPT_HEAP, "NAME", 0, "Only buffers of heap (exporter) NAME", 0 },
 	{ "duration", 'd', "SECS", 0, "Trace activity for SECS seconds first (0.001 to 86400)", 0 },
+	{ "source", OPT_SOURCE, "SRC", 0, "auto (BPF iterators, else /proc) or procfs (/proc only)", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object with every view", 0 },
 	{ "csv", OPT_CSV, NULL, 0, "The view as CSV (summary: heaps)", 0 },
 	{},
@@ -103,6 +105,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'j':
 		opts.json = true;
+		break;
+	case OPT_SOURCE:
+		if (strcmp(arg, "auto") && strcmp(arg, "procfs"))
+			argp_error(state, "unknown source '%s': auto or procfs", arg);
+		opts.procfs_only = !strcmp(arg, "procfs");
 		break;
 	case OPT_CSV:
 		opts.csv = true;
@@ -423,13 +430,13 @@ static int build_report(struct report *rep)
 
 		if (!rep->buf_shown[i])
 			continue;
-		for (size_t k = 0; k < inv->nholds; k++) {
+		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
 			const struct inv_proc *p = &inv->procs[inv->holds[k].proc];
 			struct cg_row *c;
 			struct heap_row *h;
 			bool dup = false;
 
-			if (inv->holds[k].buf != i || !rep->proc_shown[inv->holds[k].proc])
+			if (!rep->proc_shown[inv->holds[k].proc])
 				continue;
 			for (size_t s = 0; s < nseen && !dup; s++)
 				dup = !strcmp(seen[s], p->cgroup);
@@ -580,11 +587,11 @@ static void print_buffers(FILE *out, const struct report *rep)
 
 		if (!rep->buf_shown[i])
 			continue;
-		for (size_t k = 0; k < inv->nholds && len < sizeof(holders) - 16; k++)
-			if (inv->holds[k].buf == i)
-				len += snprintf(holders + len, sizeof(holders) - len, "%s%d",
-						len ? (opts.csv ? ";" : ",") : "",
-						inv->procs[inv->holds[k].proc].pid);
+		for (size_t k = b->first_hold; k < b->first_hold + b->holders &&
+					       len < sizeof(holders) - 16; k++)
+			len += snprintf(holders + len, sizeof(holders) - len, "%s%d",
+					len ? (opts.csv ? ";" : ",") : "",
+					inv->procs[inv->holds[k].proc].pid);
 		if (b->attachments_known)
 			snprintf(attach, sizeof(attach), "%u", b->b.attachments);
 		if (!len)
@@ -756,11 +763,9 @@ static void print_json(FILE *out, struct report *rep)
 		}
 		fprintf(out, ",\"kernel_held\":%s,\"holders\":[",
 			!b->holders && b->attachments_known && !b->b.attachments ? "true" : "false");
-		for (size_t k = 0; k < inv->nholds; k++) {
+		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
 			const struct inv_hold *h = &inv->holds[k];
 
-			if (h->buf != i)
-				continue;
 			fprintf(out, "%s{\"pid\":%d,\"fds\":%u,\"map_bytes\":%llu}", hfirst ? "" : ",",
 				inv->procs[h->proc].pid, h->fds, (unsigned long long)h->map_bytes);
 			hfirst = false;
@@ -825,7 +830,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 
-	err = inventory_collect(&rep.inv, "/proc");
+	err = inventory_collect(&rep.inv, "/proc", opts.procfs_only);
 	if (!err)
 		err = build_report(&rep);
 	if (!err)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # heapstat report on the older-kernel target, 6.12: no iter/dmabuf and no
-# dmem there, so it falls back to /proc, says so, and still counts exactly.
+# dmem there, so it falls back to the task iterators, says so, and still counts exactly.
 # Runs when the 6.12 kernel is built (make kernel KVER=6.12), else skips.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,9 +16,9 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel 6.12 -- sh -c '
 	kill %1' 2>&1); rc=$?
 want='heap,bytes,buffers
 system,2097152,2
-{"buffers":"procfs-fdinfo","holders":"procfs-fdinfo","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen"}'
+{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen"}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: report_612: falls back to /proc, says so, counts exactly"
+	echo "PASS: report_612: falls back to the task iterators, says so, counts exactly"
 else
-	echo "FAIL: report_612: falls back to /proc, says so, counts exactly: exit $rc: $out"
+	echo "FAIL: report_612: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
 fi

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.skel.h"
+#include "btf.h"
 #include "collector.h"
 #include "errors.h"
 
@@ -196,14 +197,14 @@ static int on_event(void *ctx, void *data, size_t size)
 static void pick_variants(struct collector *c)
 {
 	struct collector_bpf *s = c->skel;
-	bool export_tp = libbpf_find_vmlinux_btf_id("dma_buf_export", BPF_TRACE_RAW_TP) > 0;
+	bool export_tp = kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
 
 	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
 	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, !export_tp);
 	c->export_variant = export_tp ? "tp_btf/dma_buf_export" : "fexit/dma_buf_export";
-	if (libbpf_find_vmlinux_btf_id("cma_alloc_busy_retry", BPF_TRACE_RAW_TP) <= 0)
+	if (!kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF))
 		bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, false);
-	if (libbpf_find_vmlinux_btf_id("cma_alloc_start", BPF_TRACE_RAW_TP) <= 0) {
+	if (!kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF)) {
 		bpf_program__set_autoload(s->progs.cma_alloc_start, false);
 		bpf_program__set_autoload(s->progs.cma_alloc_finish, false);
 		bpf_program__set_autoload(s->progs.cma_release, false);

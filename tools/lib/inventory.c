@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The live dma-buf inventory: buffers from the best source the kernel has
- * (BPF iter/dmabuf, 6.16+, sees every buffer; else /proc/<pid>/fdinfo, which
- * sees only buffers some process holds an fd to), and their holders from
- * /proc (fds and mappings).
+ * The live dma-buf inventory, each part from the best source the kernel has:
+ * - buffers: BPF iter/dmabuf (6.16+) sees every buffer; else the fds found
+ *   below, which show only buffers some process holds an fd to;
+ * - holders: BPF iter/task_file and iter/task_vma, else /proc/<pid>/fd,
+ *   fdinfo and maps (much slower with many fds).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "dmabuf_iter.skel.h"
+#include "btf.h"
 #include "errors.h"
 #include "inventory.h"
 #include "procfs.h"
@@ -22,8 +24,8 @@ const char *inv_source_name(enum inv_source src)
 {
 	switch (src) {
 	case SRC_ITER_DMABUF: return "iter/dmabuf";
+	case SRC_ITER_TASK: return "iter/task_file+task_vma";
 	case SRC_PROC_FDINFO: return "procfs-fdinfo";
-	case SRC_PROC_MAPS: return "procfs-maps";
 	default: return "none";
 	}
 }
@@ -47,54 +49,107 @@ struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino)
 	return find_in(inv->bufs, inv->nbufs, ino);
 }
 
-/* Every live buffer through iter/dmabuf. Return: 0, or a negative errno
- * when the kernel cannot run it (callers fall back). */
-static int collect_iter(struct inventory *inv)
+/* Room for one more element in a growing array. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
 {
-	struct dmabuf_iter_bpf *skel;
-	struct bpf_link *link = NULL;
-	struct inv_buffer rec;
-	size_t cap = 0;
-	int fd = -1, err;
-	ssize_t n;
+	void *nv;
 
-	skel = dmabuf_iter_bpf__open_and_load();
-	if (!skel)
+	if (n < *cap)
+		return 0;
+	nv = realloc(*v, (*cap ? *cap * 2 : 64) * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
+}
+
+static struct inv_buf *new_buf(struct inventory *inv)
+{
+	struct inv_buf *b;
+
+	if (grow((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
+		return NULL;
+	b = &inv->bufs[inv->nbufs++];
+	memset(b, 0, sizeof(*b));
+	return b;
+}
+
+/*
+ * Run one iterator program; on_rec gets each fixed-size record. Reads are
+ * large: the seq file fills each with as many records as fit.
+ */
+static int run_iter(struct bpf_program *prog, size_t rec_size,
+		    int (*on_rec)(void *rec, void *arg), void *arg)
+{
+	static char buf[1 << 16];
+	struct bpf_link *link;
+	size_t have = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	link = bpf_program__attach_iter(prog, NULL);
+	if (!link)
 		return -errno;
-	link = bpf_program__attach_iter(skel->progs.dmabuf, NULL);
-	if (!link) {
-		err = -errno;
-		goto out;
-	}
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	while ((n = read(fd, &rec, sizeof(rec))) == sizeof(rec)) {
-		if (inv->nbufs == cap) {
-			struct inv_buf *nb;
+	while (!err && (n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+		size_t off = 0;
 
-			cap = cap ? cap * 2 : 256;
-			nb = realloc(inv->bufs, cap * sizeof(*nb));
-			if (!nb) {
-				err = -ENOMEM;
-				goto out;
-			}
-			inv->bufs = nb;
-		}
-		memset(&inv->bufs[inv->nbufs], 0, sizeof(*inv->bufs));
-		inv->bufs[inv->nbufs].b = rec;
-		inv->bufs[inv->nbufs].attachments_known = true;
-		inv->nbufs++;
+		have += n;
+		for (; !err && have - off >= rec_size; off += rec_size)
+			err = on_rec(buf + off, arg);
+		memmove(buf, buf + off, have - off);	/* a record split across reads */
+		have -= off;
 	}
-	err = n < 0 ? -errno : 0;
+	if (!err && n < 0)
+		err = -errno;
+	close(fd);
 out:
-	if (fd >= 0)
-		close(fd);
 	bpf_link__destroy(link);
-	dmabuf_iter_bpf__destroy(skel);
 	return err;
+}
+
+static int on_buffer(void *rec, void *arg)
+{
+	struct inv_buf *nb = new_buf(arg);
+
+	if (!nb)
+		return -ENOMEM;
+	memcpy(&nb->b, rec, sizeof(nb->b));
+	nb->attachments_known = true;
+	return 0;
+}
+
+/* records of iter/task_file and iter/task_vma */
+struct task_recs {
+	struct inv_fd *fds;
+	size_t nfds, fds_cap;
+	struct inv_map *maps;
+	size_t nmaps, maps_cap;
+};
+
+static int on_fd(void *rec, void *arg)
+{
+	struct task_recs *t = arg;
+
+	if (grow((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
+		return -ENOMEM;
+	memcpy(&t->fds[t->nfds++], rec, sizeof(*t->fds));
+	return 0;
+}
+
+static int on_map(void *rec, void *arg)
+{
+	struct task_recs *t = arg;
+
+	if (grow((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
+		return -ENOMEM;
+	memcpy(&t->maps[t->nmaps++], rec, sizeof(*t->maps));
+	return 0;
 }
 
 /* one dma-buf reference of a process, before buffers are final */
@@ -112,15 +167,8 @@ struct refs {
 
 static int push_ref(struct refs *r, const struct ref *ref)
 {
-	if (r->n == r->cap) {
-		struct ref *nv;
-
-		r->cap = r->cap ? r->cap * 2 : 256;
-		nv = realloc(r->v, r->cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		r->v = nv;
-	}
+	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
+		return -ENOMEM;
 	r->v[r->n++] = *ref;
 	return 0;
 }
@@ -158,70 +206,76 @@ static int add_fd_only_buffers(struct inventory *inv, const struct refs *refs)
 	for (size_t i = 0; i < refs->n; i++) {
 		const struct proc_dmabuf_fd *f = &refs->v[i].fd;
 		struct inv_buf *nb;
-		bool seen = false;
 
 		if (refs->v[i].is_map || find_in(inv->bufs, sorted, f->ino))
 			continue;
-		for (size_t k = sorted; k < inv->nbufs && !seen; k++)
-			seen = inv->bufs[k].b.ino == f->ino;
-		if (seen)
-			continue;
-		nb = realloc(inv->bufs, (inv->nbufs + 1) * sizeof(*nb));
+		nb = new_buf(inv);
 		if (!nb)
 			return -ENOMEM;
-		inv->bufs = nb;
-		nb = &inv->bufs[inv->nbufs++];
-		memset(nb, 0, sizeof(*nb));
 		nb->b.ino = f->ino;
 		nb->b.size = f->size;
 		snprintf(nb->b.exp_name, sizeof(nb->b.exp_name), "%s", f->exp_name);
 		snprintf(nb->b.name, sizeof(nb->b.name), "%s", f->name);
 	}
 	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
+	/* a buffer shared by several fds was added once per fd: keep one */
+	size_t out = 0;
+
+	for (size_t i = 0; i < inv->nbufs; i++)
+		if (!out || inv->bufs[out - 1].b.ino != inv->bufs[i].b.ino)
+			inv->bufs[out++] = inv->bufs[i];
+	inv->nbufs = out;
 	return 0;
 }
 
-static struct inv_hold *hold_of(struct inventory *inv, size_t buf, size_t proc)
+static int cmp_hold(const void *a, const void *b)
 {
-	struct inv_hold *h;
+	const struct inv_hold *x = a, *y = b;
 
-	/* a process's refs come together, so its holds are the last ones */
-	for (size_t i = inv->nholds; i-- > 0 && inv->holds[i].proc == proc;)
-		if (inv->holds[i].buf == buf)
-			return &inv->holds[i];
-	h = realloc(inv->holds, (inv->nholds + 1) * sizeof(*h));
-	if (!h)
-		return NULL;
-	inv->holds = h;
-	h = &inv->holds[inv->nholds++];
-	*h = (struct inv_hold){ .buf = buf, .proc = proc };
-	return h;
+	if (x->buf != y->buf)
+		return (x->buf > y->buf) - (x->buf < y->buf);
+	return (x->proc > y->proc) - (x->proc < y->proc);
 }
 
+/* one hold per (buffer, process): every ref, sorted, then merged */
 static int add_holds(struct inventory *inv, const struct refs *refs)
 {
+	size_t cap = 0, out = 0;
+
 	for (size_t i = 0; i < refs->n; i++) {
 		const struct ref *r = &refs->v[i];
 		struct inv_buf *b = inventory_find(inv, r->fd.ino);
-		struct inv_hold *h;
 
 		if (!b)	/* a mapping whose buffer was born after the iterator ran */
 			continue;
-		h = hold_of(inv, b - inv->bufs, r->proc);
-		if (!h)
+		if (grow((void **)&inv->holds, &cap, inv->nholds, sizeof(*inv->holds)))
 			return -ENOMEM;
-		if (r->is_map)
-			h->map_bytes += r->map_bytes;
-		else
-			h->fds++;
+		inv->holds[inv->nholds++] = (struct inv_hold){
+			.buf = b - inv->bufs, .proc = r->proc,
+			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
+		};
+	}
+	qsort(inv->holds, inv->nholds, sizeof(*inv->holds), cmp_hold);
+	for (size_t i = 0; i < inv->nholds; i++) {
+		struct inv_hold *h = &inv->holds[i];
+
+		if (out && inv->holds[out - 1].buf == h->buf && inv->holds[out - 1].proc == h->proc) {
+			inv->holds[out - 1].fds += h->fds;
+			inv->holds[out - 1].map_bytes += h->map_bytes;
+			continue;
+		}
+		inv->holds[out++] = *h;
+	}
+	inv->nholds = out;
+	for (size_t i = inv->nholds; i-- > 0;) {
+		inv->bufs[inv->holds[i].buf].first_hold = i;
+		inv->bufs[inv->holds[i].buf].holders++;
 	}
 	return 0;
 }
 
 static void compute_shares(struct inventory *inv)
 {
-	for (size_t i = 0; i < inv->nholds; i++)
-		inv->bufs[inv->holds[i].buf].holders++;
 	for (size_t i = 0; i < inv->nholds; i++) {
 		const struct inv_hold *h = &inv->holds[i];
 		const struct inv_buf *b = &inv->bufs[h->buf];
@@ -235,43 +289,155 @@ static void compute_shares(struct inventory *inv)
 	}
 }
 
-/**
- * inventory_collect() - take a snapshot of live dma-bufs and their holders
- * @inv: filled in; inventory_free() it
- * @proc_root: "/proc", or another mount of it
- *
- * Return: 0 or a negative errno.
- */
-int inventory_collect(struct inventory *inv, const char *proc_root)
+static int cmp_fd_tgid(const void *a, const void *b)
 {
-	struct refs refs = {};
-	struct proc_walk *w;
+	const struct inv_fd *x = a, *y = b;
+
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+static int cmp_map_tgid(const void *a, const void *b)
+{
+	const struct inv_map *x = a, *y = b;
+
+	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
+}
+
+/* holders from the task iterators: one process per tgid, its name and
+ * cgroup from /proc (only processes that hold a buffer are read) */
+static int add_task_holders(struct inventory *inv, struct refs *refs, struct task_recs *t,
+			    const char *proc_root)
+{
+	size_t i = 0, k = 0;
+	int err = 0;
+
+	qsort(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
+	qsort(t->maps, t->nmaps, sizeof(*t->maps), cmp_map_tgid);
+	while (!err && (i < t->nfds || k < t->nmaps)) {
+		uint32_t tgid = i < t->nfds && (k >= t->nmaps || t->fds[i].tgid <= t->maps[k].tgid) ?
+				t->fds[i].tgid : t->maps[k].tgid;
+		struct proc_scan ps = { .pid = tgid };
+		struct proc_dmabuf_fd *fds;
+		struct proc_dmabuf_map *maps;
+		size_t nf = 0, nm = 0;
+
+		while (i + nf < t->nfds && t->fds[i + nf].tgid == tgid)
+			nf++;
+		while (k + nm < t->nmaps && t->maps[k + nm].tgid == tgid)
+			nm++;
+		fds = calloc(nf + 1, sizeof(*fds));
+		maps = calloc(nm + 1, sizeof(*maps));
+		if (!fds || !maps) {
+			free(fds);
+			free(maps);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < nf; j++) {
+			const struct inv_fd *r = &t->fds[i + j];
+
+			fds[j].ino = r->ino;
+			fds[j].size = r->size;
+			memcpy(fds[j].exp_name, r->exp_name, sizeof(fds[j].exp_name));
+			memcpy(fds[j].name, r->name, sizeof(fds[j].name));
+			fds[j].exp_name[sizeof(fds[j].exp_name) - 1] = '\0';
+			fds[j].name[sizeof(fds[j].name) - 1] = '\0';
+		}
+		for (size_t j = 0; j < nm; j++)
+			maps[j] = (struct proc_dmabuf_map){ t->maps[k + j].ino, t->maps[k + j].bytes };
+		ps.fds = fds;
+		ps.nfds = nf;
+		ps.maps = maps;
+		ps.nmaps = nm;
+		proc_identify(proc_root, &ps);
+		err = add_process(inv, refs, &ps);
+		free(fds);
+		free(maps);
+		i += nf;
+		k += nm;
+	}
+	return err;
+}
+
+/* the iterator programs, or NULL when this kernel refuses them */
+static struct dmabuf_iter_bpf *load_iters(bool dmabuf, bool task)
+{
+	struct dmabuf_iter_bpf *skel = dmabuf_iter_bpf__open();
+
+	if (!skel)
+		return NULL;
+	bpf_program__set_autoload(skel->progs.dmabuf, dmabuf);
+	bpf_program__set_autoload(skel->progs.task_file, task);
+	bpf_program__set_autoload(skel->progs.task_vma, task);
+	if (dmabuf_iter_bpf__load(skel)) {
+		dmabuf_iter_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int procfs_holders(struct inventory *inv, struct refs *refs, const char *proc_root)
+{
+	struct proc_walk *w = proc_walk_open(proc_root);
 	struct proc_scan ps;
 	int err;
 
-	memset(inv, 0, sizeof(*inv));
-	err = collect_iter(inv);
-	if (!err) {
-		inv->buffers_src = SRC_ITER_DMABUF;
-	} else {
-		/* 6.12 and older have no iter/dmabuf */
-		inventory_free(inv);
-		inv->buffers_src = SRC_PROC_FDINFO;
-		inv->buffers_note = "no BPF iter/dmabuf in this kernel (6.16+): "
-				    "buffers no process holds an fd to are not seen";
-	}
-	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
-	inv->holders_src = SRC_PROC_FDINFO;
-
-	w = proc_walk_open(proc_root);
 	if (!w)
 		return -errno;
 	while ((err = proc_walk_next(w, &ps)) > 0) {
-		err = add_process(inv, &refs, &ps);
+		err = add_process(inv, refs, &ps);
 		if (err)
 			break;
 	}
 	proc_walk_close(w);
+	return err;
+}
+
+/**
+ * inventory_collect() - take a snapshot of live dma-bufs and their holders
+ * @inv: filled in; inventory_free() it
+ * @proc_root: "/proc", or another mount of it
+ * @procfs_only: no BPF iterator, only /proc (to compare, or to check)
+ *
+ * Return: 0 or a negative errno.
+ */
+int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only)
+{
+	bool has_dmabuf = kernel_has_btf("bpf_iter_dmabuf", BTF_KIND_FUNC);
+	struct task_recs t = {};
+	struct refs refs = {};
+	struct dmabuf_iter_bpf *skel;
+	int err;
+
+	memset(inv, 0, sizeof(*inv));
+	skel = procfs_only ? NULL : load_iters(has_dmabuf, true);
+	if (!skel && has_dmabuf && !procfs_only)	/* a kernel refusing the task iterators */
+		skel = load_iters(true, false);
+	if (skel && bpf_program__autoload(skel->progs.dmabuf) && !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer),
+					    on_buffer, inv)) {
+		inv->buffers_src = SRC_ITER_DMABUF;
+	} else {
+		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
+		inv->buffers_note = procfs_only ? "--source procfs: buffers no process holds an fd to "
+						  "are not seen" :
+				    "no BPF iter/dmabuf in this kernel (6.16+): "
+				    "buffers no process holds an fd to are not seen";
+	}
+	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
+
+	if (skel && bpf_program__autoload(skel->progs.task_file) &&
+	    !run_iter(skel->progs.task_file, sizeof(struct inv_fd), on_fd, &t) &&
+	    !run_iter(skel->progs.task_vma, sizeof(struct inv_map), on_map, &t)) {
+		inv->holders_src = SRC_ITER_TASK;
+		err = add_task_holders(inv, &refs, &t, proc_root);
+	} else {
+		inv->holders_src = SRC_PROC_FDINFO;
+		err = procfs_holders(inv, &refs, proc_root);
+	}
+	if (inv->buffers_src != SRC_ITER_DMABUF)
+		inv->buffers_src = inv->holders_src;
+	free(t.fds);
+	free(t.maps);
+	dmabuf_iter_bpf__destroy(skel);
 	if (!err)
 		err = add_fd_only_buffers(inv, &refs);
 	if (!err)
@@ -291,5 +457,5 @@ void inventory_free(struct inventory *inv)
 	inv->bufs = NULL;
 	inv->procs = NULL;
 	inv->holds = NULL;
-	inv->nbufs = inv->nprocs = inv->nholds = 0;
+	inv->nbufs = inv->nprocs = inv->nholds = inv->bufs_cap = 0;
 }

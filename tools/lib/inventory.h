@@ -25,7 +25,7 @@ struct inv_proc {
 	unsigned int buffers;		/* distinct buffers held */
 };
 
-/* one process holding one buffer */
+/* one process holding one buffer; sorted by buffer, then process */
 struct inv_hold {
 	size_t buf;			/* index in inventory.bufs */
 	size_t proc;			/* index in inventory.procs */
@@ -36,19 +36,20 @@ struct inv_hold {
 struct inv_buf {
 	struct inv_buffer b;		/* ino, size, attachments, exp_name, name */
 	bool attachments_known;		/* only iter/dmabuf counts them */
-	unsigned int holders;		/* distinct processes */
+	unsigned int holders;		/* distinct processes: holds[first_hold...] */
+	size_t first_hold;
 };
 
 enum inv_source {
 	SRC_NONE,
 	SRC_ITER_DMABUF,		/* BPF iter/dmabuf: every live buffer */
-	SRC_PROC_FDINFO,		/* /proc/<pid>/fdinfo: buffers with an fd only */
-	SRC_PROC_MAPS,			/* /proc/<pid>/maps */
+	SRC_ITER_TASK,			/* BPF iter/task_file and iter/task_vma */
+	SRC_PROC_FDINFO,		/* /proc/<pid>/fd, fdinfo and maps */
 };
 
 struct inventory {
 	struct inv_buf *bufs;
-	size_t nbufs;
+	size_t nbufs, bufs_cap;
 	struct inv_proc *procs;
 	size_t nprocs;
 	struct inv_hold *holds;
@@ -59,7 +60,7 @@ struct inventory {
 };
 
 const char *inv_source_name(enum inv_source src);
-int inventory_collect(struct inventory *inv, const char *proc_root);
+int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
 

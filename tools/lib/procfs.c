@@ -189,6 +189,19 @@ static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 	return 0;
 }
 
+/** proc_identify() - fill in a process's comm and cgroup ("?" when gone) */
+void proc_identify(const char *proc_root, struct proc_scan *ps)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)ps->pid);
+	if (read_small(path, ps->comm, sizeof(ps->comm)))
+		snprintf(ps->comm, sizeof(ps->comm), "?");
+	ps->comm[strcspn(ps->comm, "\n")] = '\0';
+	if (proc_cgroup_of(proc_root, ps->pid, ps->cgroup, sizeof(ps->cgroup)))
+		snprintf(ps->cgroup, sizeof(ps->cgroup), "?");
+}
+
 /**
  * proc_walk_next() - the next process and its dma-buf fds and mappings
  *

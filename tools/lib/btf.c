@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the running kernel has, from its BTF: probes that pick attach
+ * variants before load. The vmlinux BTF is parsed once per run.
+ */
+#include <stdlib.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "btf.h"
+
+static struct btf *vmlinux;
+
+static void free_vmlinux(void)
+{
+	btf__free(vmlinux);
+}
+
+/* Whether the kernel's BTF has a type of that name and kind (BTF_KIND_FUNC for
+ * a function or iterator target bpf_iter_<name>, BTF_KIND_TYPEDEF for a
+ * tracepoint's btf_trace_<name>). */
+bool kernel_has_btf(const char *name, int kind)
+{
+	if (!vmlinux) {
+		vmlinux = btf__load_vmlinux_btf();
+		if (libbpf_get_error(vmlinux)) {
+			vmlinux = NULL;
+			return false;
+		}
+		atexit(free_vmlinux);
+	}
+	return btf__find_by_name_kind(vmlinux, name, kind) > 0;
+}

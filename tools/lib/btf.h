@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef HEAPSTAT_BTF_H
+#define HEAPSTAT_BTF_H
+
+#include <stdbool.h>
+#include <bpf/btf.h>
+
+bool kernel_has_btf(const char *name, int kind);
+
+#endif
