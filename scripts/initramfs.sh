@@ -44,6 +44,8 @@ if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then
 		mkdir -p "$root/lib/modules/$kver/extra"
 		cp "$ko" "$root/lib/modules/$kver/extra/"
 	done
+	# debug info is most of a module's size and slows the boot: keep .BTF
+	find "$root/lib/modules" -name '*.ko' -exec strip --strip-debug {} +
 	depmod -b "$root" "$kver"
 fi
 
@@ -51,6 +53,7 @@ fi
 copy_elf() {
 	local f=$1 dst=$2 lib
 	install -D -m 0755 "$f" "$root$dst"
+	strip --strip-debug "$root$dst" 2>/dev/null
 	ldd "$f" >/dev/null 2>&1 || return 0	# static
 	for lib in $(ldd "$f" | awk '/=> \//{print $3} /^[ \t]*\//{print $1}'); do
 		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"

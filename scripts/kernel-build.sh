@@ -24,7 +24,11 @@ if [ -n "${KSRC:-}" ]; then
 else
 	src=$("$TOP/scripts/kernel-fetch.sh")
 fi
-kversion=$(make -s -C "$src" kernelversion 2>/dev/null) || die "cannot read the version of $src"
+# the version as `make kernelversion` prints it, without running make
+kversion=$(awk -F' = ' '$1 == "VERSION" {v = $2} $1 == "PATCHLEVEL" {p = $2}
+	$1 == "SUBLEVEL" {s = $2} $1 == "EXTRAVERSION" {e = $2; exit}
+	END {if (v == "") exit 1; printf "%s.%s.%s%s\n", v, p, s, e}' "$src/Makefile") ||
+	die "cannot read the version of $src"
 # an overlay for one release (heapstat-6.12.config) is merged after the fragment
 frags=("$frag")
 overlay=$TOP/scripts/kconfig/heapstat-$(cut -d. -f1,2 <<<"$kversion").config

@@ -41,7 +41,7 @@ if [ $rc != 0 ] && grep -q 'WARNING: test' "$tmp/err"; then pass "dmesg WARNING 
 else fail "dmesg WARNING fails the run" "exit $rc, stderr: $(cat "$tmp/err")"; fi
 
 start=$(date +%s)
-vm --timeout 12 -- sleep 1000 2>"$tmp/err"; rc=$?
+vm --timeout 8 -- sleep 1000 2>"$tmp/err"; rc=$?
 took=$(( $(date +%s) - start ))
 if [ $rc = 124 ] && grep -q timeout "$tmp/err" && [ $took -lt 40 ]; then pass "hung guest killed at the timeout"
 else fail "hung guest killed at the timeout" "exit $rc after ${took}s"; fi
