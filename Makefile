@@ -32,7 +32,7 @@ VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
 	-Wno-microsoft-anon-tag -Wall -I. -Ibpf
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
-LIBS := -lbpf -lelf -lz
+LIBS := -lbpf -lelf -lz -lpthread
 
 .PHONY: all deps modules check bench demo kernel install clean distclean
 .DELETE_ON_ERROR:

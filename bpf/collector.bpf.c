@@ -3,8 +3,9 @@
  * heapstat's collector: every DMA_HEAP_IOCTL_ALLOC attempt (heap, length,
  * result, latency, and for failures the CMA facts that classify them), every
  * dma-buf export and final release (exporter, size, inode, task, cgroup),
- * and every CMA allocation and release. Events go through a ring buffer;
- * what does not fit is counted in `dropped`.
+ * and every CMA allocation and release. Events go through a ring buffer,
+ * without waking the reader (it drains the ring on its own schedule, which
+ * saves a wakeup per event); what does not fit is counted in `dropped`.
  *
  * Attach variants: dma_buf_export through its tracepoint (7.0+) or fexit
  * (older); user space disables the one the kernel cannot take before load.
@@ -141,7 +142,7 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 		e->cma_request = f->cma_request;
 		e->cma_available = f->cma_available;
 		__builtin_memcpy(e->name, f->heap, sizeof(e->name));
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
@@ -163,7 +164,7 @@ static __always_inline void on_export(struct dma_buf *dmabuf)
 	p = BPF_CORE_READ(dmabuf, exp_name);
 	if (p)
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 /* 7.0+: the dma_buf_export tracepoint */
@@ -203,7 +204,7 @@ int BPF_PROG(dma_buf_release, struct dentry *dentry)
 	p = BPF_CORE_READ(dmabuf, exp_name);
 	if (p)
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 out:
 	bpf_map_delete_elem(&buffers, &key);
 	return 0;
@@ -268,7 +269,7 @@ int BPF_PROG(cma_alloc_finish, const char *name, unsigned long pfn, const struct
 			e->cma_available = f->cma_available;
 		}
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	/* a heap ioctl keeps its entry for the class of its failure */
 	if (f && !f->in_heap_alloc)
@@ -287,7 +288,7 @@ int BPF_PROG(cma_release, const char *name, unsigned long pfn, const struct page
 	e->pfn = pfn;
 	e->bytes = count * page_size;
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

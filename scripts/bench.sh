@@ -9,3 +9,7 @@ HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 -- sh /heapstat/tests/ben
 echo
 echo "== inventory (tests/bench/inventory.sh)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
+
+echo
+echo "== tracing overhead (trace_bench)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 --load system_heap -- trace_bench

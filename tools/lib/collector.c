@@ -257,11 +257,17 @@ free:
 	return err;
 }
 
-/* Fold what arrived within timeout_ms; a negative errno on failure. */
+/*
+ * Wait timeout_ms, then fold what arrived; a negative errno on failure.
+ * Events do not wake us (BPF_RB_NO_WAKEUP), so this drains the ring itself.
+ */
 int collector_poll(struct collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	if (n < 0 && n != -EINTR)
+		return n;
+	n = ring_buffer__consume(c->rb);
 	if (n < 0 && n != -EINTR)
 		return n;
 	return c->err;
