@@ -19,6 +19,9 @@ CFLAGS ?= -O2 -g
 prefix ?= /usr/local
 KVER ?= 7.2
 export V KVER
+ifdef KSRC
+export KSRC
+endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
