@@ -148,22 +148,29 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 	return 0;
 }
 
+/* size, inode and exporter of a buffer into its event */
+static __always_inline void fill_buffer(struct coll_event *e, const struct dma_buf *dmabuf)
+{
+	const char *p;
+
+	e->bytes = BPF_CORE_READ(dmabuf, size);
+	e->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+	p = BPF_CORE_READ(dmabuf, exp_name);
+	if (p)
+		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
+}
+
 static __always_inline void on_export(struct dma_buf *dmabuf)
 {
 	__u64 key = (__u64)dmabuf, now = bpf_ktime_get_ns();
 	struct coll_event *e;
-	const char *p;
 
 	if (bpf_map_update_elem(&buffers, &key, &now, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
 	e = event_new(EV_BUF_EXPORT);
 	if (!e)
 		return;
-	e->bytes = BPF_CORE_READ(dmabuf, size);
-	e->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
+	fill_buffer(e, dmabuf);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -190,7 +197,6 @@ int BPF_PROG(dma_buf_release, struct dentry *dentry)
 	struct dma_buf *dmabuf = BPF_CORE_READ(dentry, d_fsdata);
 	__u64 key = (__u64)dmabuf, *born;
 	struct coll_event *e;
-	const char *p;
 
 	if (!dmabuf)	/* the export failed after making the file */
 		return 0;
@@ -199,11 +205,7 @@ int BPF_PROG(dma_buf_release, struct dentry *dentry)
 		goto out;
 	born = bpf_map_lookup_elem(&buffers, &key);
 	e->latency_ns = born ? e->ts_ns - *born : 0;	/* 0: exported before we attached */
-	e->bytes = BPF_CORE_READ(dmabuf, size);
-	e->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
+	fill_buffer(e, dmabuf);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 out:
 	bpf_map_delete_elem(&buffers, &key);

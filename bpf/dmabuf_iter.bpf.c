@@ -27,24 +27,31 @@ static __always_inline __u32 count_attachments(const struct dma_buf *dmabuf)
 	return n;
 }
 
+/* a buffer's exporter and name, either may be unset */
+static __always_inline void read_names(const struct dma_buf *dmabuf, char *exp_name, char *name)
+{
+	const char *p;
+
+	p = BPF_CORE_READ(dmabuf, exp_name);
+	if (p)
+		bpf_probe_read_kernel_str(exp_name, INV_NAME_LEN, p);
+	p = BPF_CORE_READ(dmabuf, name);
+	if (p)
+		bpf_probe_read_kernel_str(name, INV_NAME_LEN, p);
+}
+
 SEC("iter/dmabuf")
 int dmabuf(struct bpf_iter__dmabuf *ctx)
 {
 	const struct dma_buf *dmabuf = ctx->dmabuf;
 	struct inv_buffer rec = {};
-	const char *p;
 
 	if (!dmabuf)
 		return 0;
 	rec.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
 	rec.size = BPF_CORE_READ(dmabuf, size);
 	rec.attachments = count_attachments(dmabuf);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(rec.exp_name, sizeof(rec.exp_name), p);
-	p = BPF_CORE_READ(dmabuf, name);
-	if (p)
-		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), p);
+	read_names(dmabuf, rec.exp_name, rec.name);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
@@ -61,7 +68,6 @@ int task_file(struct bpf_iter__task_file *ctx)
 	const struct file *file = ctx->file;
 	const struct dma_buf *dmabuf;
 	struct inv_fd rec = {};
-	const char *p;
 
 	if (!task || !is_dmabuf_file(file))
 		return 0;
@@ -72,12 +78,7 @@ int task_file(struct bpf_iter__task_file *ctx)
 	rec.fd = ctx->fd;
 	rec.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	rec.size = BPF_CORE_READ(dmabuf, size);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(rec.exp_name, sizeof(rec.exp_name), p);
-	p = BPF_CORE_READ(dmabuf, name);
-	if (p)
-		bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), p);
+	read_names(dmabuf, rec.exp_name, rec.name);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
