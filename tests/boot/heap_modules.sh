@@ -26,11 +26,14 @@ fi
 out=$(vm --load heapstat_cma_heap -- sh -c '
 	cat /sys/module/heapstat_core/parameters/accounting
 	mkdir /sys/fs/cgroup/t; echo $$ >/sys/fs/cgroup/t/cgroup.procs
-	dmabuf_alloc -H default_cma_region -s 1M -w 1 & sleep 0.5
-	grep default_cma_region /sys/fs/cgroup/t/dmem.current; wait
+	held() {	# held FILE: a 1 MiB buffer held until it is read
+		dmabuf_alloc -H default_cma_region -s 1M -w 30 -R $1 & p=$!
+		while [ ! -e $1 ]; do sleep 0.1; done
+		grep default_cma_region /sys/fs/cgroup/t/dmem.current; kill $p; wait $p
+	}
+	held /tmp/r1
 	echo on >/sys/module/heapstat_core/parameters/accounting
-	dmabuf_alloc -H default_cma_region -s 1M -w 1 & sleep 0.5
-	grep default_cma_region /sys/fs/cgroup/t/dmem.current; wait
+	held /tmp/r2
 	echo off >/sys/module/heapstat_core/parameters/accounting
 	grep default_cma_region /sys/fs/cgroup/t/dmem.current
 	echo bogus >/sys/module/heapstat_core/parameters/accounting; echo "rc=$?"' 2>&1); rc=$?
