@@ -104,6 +104,21 @@ static void json_strings(void)
 	free(buf);
 }
 
+static void grow_array_doubles(void)
+{
+	int *v = NULL;
+	size_t cap = 0;
+
+	for (size_t n = 0; n < 1000; n++) {
+		CHECK_EQ(grow_array((void **)&v, &cap, n, sizeof(*v)), 0);
+		CHECK(cap > n, "cap %zu for element %zu", cap, n);
+		v[n] = n;
+	}
+	CHECK_EQ(cap, 1024);
+	CHECK_EQ(v[999], 999);
+	free(v);
+}
+
 int main(void)
 {
 	RUN(parse_u64_accepts_range);
@@ -112,5 +127,6 @@ int main(void)
 	RUN(parse_interval);
 	RUN(format_sizes);
 	RUN(json_strings);
+	RUN(grow_array_doubles);
 	return tests_failed ? 1 : 0;
 }

@@ -15,6 +15,7 @@
 #include "btf.h"
 #include "collector.h"
 #include "errors.h"
+#include "util.h"
 
 struct collector {
 	struct collector_bpf *skel;
@@ -40,14 +41,8 @@ const char *fail_class_name(int class)
 
 static int lat_add(struct lat_set *l, uint64_t ns)
 {
-	if (l->n == l->cap) {
-		uint64_t *v = realloc(l->ns, (l->cap ? l->cap * 2 : 64) * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->ns = v;
-		l->cap = l->cap ? l->cap * 2 : 64;
-	}
+	if (grow_array((void **)&l->ns, &l->cap, l->n, sizeof(*l->ns)))
+		return -ENOMEM;
 	l->ns[l->n++] = ns;
 	return 0;
 }
@@ -137,15 +132,9 @@ static int fold(struct collector *c, const struct coll_event *e)
 		}
 		return lat_add(&h->lat, e->latency_ns);
 	case EV_BUF_EXPORT:
-		if (c->nexports == c->exports_cap) {
-			size_t cap = c->exports_cap ? c->exports_cap * 2 : 256;
-			struct coll_export *v = realloc(c->exports, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			c->exports = v;
-			c->exports_cap = cap;
-		}
+		if (grow_array((void **)&c->exports, &c->exports_cap, c->nexports,
+			       sizeof(*c->exports)))
+			return -ENOMEM;
 		c->exports[c->nexports] = (struct coll_export){
 			.ino = e->ino, .tgid = e->tgid, .cgroup_id = e->cgroup_id,
 		};

@@ -19,6 +19,7 @@
 #include "errors.h"
 #include "inventory.h"
 #include "procfs.h"
+#include "util.h"
 
 const char *inv_source_name(enum inv_source src)
 {
@@ -49,26 +50,11 @@ struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino)
 	return find_in(inv->bufs, inv->nbufs, ino);
 }
 
-/* Room for one more element in a growing array. */
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	nv = realloc(*v, (*cap ? *cap * 2 : 64) * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = *cap ? *cap * 2 : 64;
-	return 0;
-}
-
 static struct inv_buf *new_buf(struct inventory *inv)
 {
 	struct inv_buf *b;
 
-	if (grow((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
+	if (grow_array((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
 		return NULL;
 	b = &inv->bufs[inv->nbufs++];
 	memset(b, 0, sizeof(*b));
@@ -136,7 +122,7 @@ static int on_fd(void *rec, void *arg)
 {
 	struct task_recs *t = arg;
 
-	if (grow((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
+	if (grow_array((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
 		return -ENOMEM;
 	memcpy(&t->fds[t->nfds++], rec, sizeof(*t->fds));
 	return 0;
@@ -146,7 +132,7 @@ static int on_map(void *rec, void *arg)
 {
 	struct task_recs *t = arg;
 
-	if (grow((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
+	if (grow_array((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
 		return -ENOMEM;
 	memcpy(&t->maps[t->nmaps++], rec, sizeof(*t->maps));
 	return 0;
@@ -167,7 +153,7 @@ struct refs {
 
 static int push_ref(struct refs *r, const struct ref *ref)
 {
-	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
+	if (grow_array((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
 		return -ENOMEM;
 	r->v[r->n++] = *ref;
 	return 0;
@@ -248,7 +234,7 @@ static int add_holds(struct inventory *inv, const struct refs *refs)
 
 		if (!b)	/* a mapping whose buffer was born after the iterator ran */
 			continue;
-		if (grow((void **)&inv->holds, &cap, inv->nholds, sizeof(*inv->holds)))
+		if (grow_array((void **)&inv->holds, &cap, inv->nholds, sizeof(*inv->holds)))
 			return -ENOMEM;
 		inv->holds[inv->nholds++] = (struct inv_hold){
 			.buf = b - inv->bufs, .proc = r->proc,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "util.h"
 
 #define DMABUF_PREFIX "/dmabuf:"
 
@@ -107,20 +108,6 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 	return f->ino && f->exp_name[0] ? 0 : -EINVAL;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	void *nv;
-
-	if (n < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 16;
-	nv = realloc(*v, *cap * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	return 0;
-}
-
 static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 {
 	char path[4096], link[256];
@@ -143,7 +130,7 @@ static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 		link[n] = '\0';
 		if (strncmp(link, DMABUF_PREFIX, strlen(DMABUF_PREFIX)))
 			continue;
-		if (grow((void **)&w->fds, &w->fds_cap, out->nfds, sizeof(*w->fds))) {
+		if (grow_array((void **)&w->fds, &w->fds_cap, out->nfds, sizeof(*w->fds))) {
 			closedir(d);
 			return -ENOMEM;
 		}
@@ -176,7 +163,7 @@ static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 			   &start, &end, &ino, &name_at) != 3 ||
 		    strncmp(line + name_at, DMABUF_PREFIX, strlen(DMABUF_PREFIX)))
 			continue;
-		if (grow((void **)&w->maps, &w->maps_cap, out->nmaps, sizeof(*w->maps))) {
+		if (grow_array((void **)&w->maps, &w->maps_cap, out->nmaps, sizeof(*w->maps))) {
 			free(line);
 			fclose(f);
 			return -ENOMEM;
