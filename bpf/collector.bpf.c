@@ -7,6 +7,10 @@
  * without waking the reader (it drains the ring on its own schedule, which
  * saves a wakeup per event); what does not fit is counted in `dropped`.
  *
+ * Counts go to in-kernel aggregates per (cgroup, heap) as well, exact even
+ * when the ring buffer drops events; live buffers exported while tracing
+ * are kept per buffer.
+ *
  * Attach variants: dma_buf_export through its tracepoint (7.0+) or fexit
  * (older); user space disables the one the kernel cannot take before load.
  */
@@ -23,6 +27,7 @@
 #define DMA_HEAP_IOC_MAGIC	'H'
 #define MAX_BUFFERS		(1 << 17)
 #define MAX_INFLIGHT		4096
+#define MAX_AGGS		16384
 
 /* filled in before load */
 const volatile __u64 page_size = 4096;
@@ -41,6 +46,7 @@ struct inflight {
 	__u64 cma_available;
 	__u32 cma_busy;
 	__u32 in_heap_alloc;
+	__u64 dmabuf;		/* exported by this ioctl */
 	char heap[COLL_NAME_LEN];
 };
 
@@ -51,13 +57,20 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
-/* live buffers seen exported: struct dma_buf address -> export time */
+/* live buffers seen exported: struct dma_buf address -> who and when */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_BUFFERS);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct coll_buf);
 } buffers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_AGGS);
+	__type(key, struct coll_agg_key);
+	__type(value, struct coll_agg);
+} aggs SEC(".maps");
 
 __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 untracked = 0;		/* buffers or calls a full map could not hold */
@@ -79,6 +92,24 @@ static __always_inline struct coll_event *event_new(__u32 type)
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	return e;
+}
+
+/* the aggregate of (cgroup, heap), made on first use; NULL when full */
+static __always_inline struct coll_agg *agg_of(__u64 cgroup_id, const char *heap)
+{
+	struct coll_agg_key key = { .cgroup_id = cgroup_id };
+	static const struct coll_agg zero;
+	struct coll_agg *a;
+
+	__builtin_memcpy(key.heap, heap, sizeof(key.heap));
+	a = bpf_map_lookup_elem(&aggs, &key);
+	if (a)
+		return a;
+	bpf_map_update_elem(&aggs, &key, &zero, BPF_NOEXIST);
+	a = bpf_map_lookup_elem(&aggs, &key);
+	if (!a)
+		__sync_fetch_and_add(&untracked, 1);
+	return a;
 }
 
 static __always_inline bool is_heap_alloc(unsigned int cmd)
@@ -126,12 +157,26 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *f;
 	struct coll_event *e;
+	struct coll_agg *a;
 
 	if (!is_heap_alloc(cmd))
 		return 0;
 	f = bpf_map_lookup_elem(&inflight, &tid);
 	if (!f)
 		return 0;
+	a = agg_of(bpf_get_current_cgroup_id(), f->heap);
+	if (a) {
+		if (ret) {
+			__u32 class = classify(f, ret);
+
+			if (class < COLL_FAIL_CLASSES)
+				__sync_fetch_and_add(&a->failures[class], 1);
+		} else {
+			__sync_fetch_and_add(&a->allocs, 1);
+			__sync_fetch_and_add(&a->alloc_bytes, (f->len + page_size - 1) & ~(page_size - 1));
+		}
+		__sync_fetch_and_add(&a->lat_sum_ns, bpf_ktime_get_ns() - f->start_ns);
+	}
 	e = event_new(EV_HEAP_ALLOC);
 	if (e) {
 		e->err = ret;
@@ -162,11 +207,34 @@ static __always_inline void fill_buffer(struct coll_event *e, const struct dma_b
 
 static __always_inline void on_export(struct dma_buf *dmabuf)
 {
-	__u64 key = (__u64)dmabuf, now = bpf_ktime_get_ns();
+	__u64 key = (__u64)dmabuf, id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct coll_buf b = {};
 	struct coll_event *e;
+	struct inflight *f;
+	struct coll_agg *a;
+	const char *p;
 
-	if (bpf_map_update_elem(&buffers, &key, &now, BPF_ANY))
+	b.born_ns = bpf_ktime_get_ns();
+	b.cgroup_id = bpf_get_current_cgroup_id();
+	b.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+	b.bytes = BPF_CORE_READ(dmabuf, size);
+	b.tgid = id >> 32;
+	bpf_get_current_comm(b.comm, sizeof(b.comm));
+	p = BPF_CORE_READ(dmabuf, exp_name);
+	if (p)
+		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), p);
+	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
+	a = agg_of(b.cgroup_id, b.exp_name);
+	if (a) {
+		__sync_fetch_and_add(&a->exports, 1);
+		__sync_fetch_and_add(&a->export_bytes, b.bytes);
+	}
+	/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
+	f = bpf_map_lookup_elem(&inflight, &tid);
+	if (f && f->in_heap_alloc)
+		f->dmabuf = key;
 	e = event_new(EV_BUF_EXPORT);
 	if (!e)
 		return;
@@ -195,20 +263,78 @@ SEC("fentry/dma_buf_release")
 int BPF_PROG(dma_buf_release, struct dentry *dentry)
 {
 	struct dma_buf *dmabuf = BPF_CORE_READ(dentry, d_fsdata);
-	__u64 key = (__u64)dmabuf, *born;
+	__u64 key = (__u64)dmabuf;
+	char exp_name[COLL_NAME_LEN] = {};
 	struct coll_event *e;
+	struct coll_buf *b;
+	struct coll_agg *a;
+	const char *p;
 
 	if (!dmabuf)	/* the export failed after making the file */
 		return 0;
+	b = bpf_map_lookup_elem(&buffers, &key);
+	p = BPF_CORE_READ(dmabuf, exp_name);
+	if (p)
+		bpf_probe_read_kernel_str(exp_name, sizeof(exp_name), p);
+	a = agg_of(b ? b->cgroup_id : 0, exp_name);
+	if (a) {
+		__sync_fetch_and_add(&a->frees, 1);
+		__sync_fetch_and_add(&a->free_bytes, BPF_CORE_READ(dmabuf, size));
+	}
 	e = event_new(EV_BUF_RELEASE);
-	if (!e)
-		goto out;
-	born = bpf_map_lookup_elem(&buffers, &key);
-	e->latency_ns = born ? e->ts_ns - *born : 0;	/* 0: exported before we attached */
-	fill_buffer(e, dmabuf);
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-out:
+	if (e) {
+		/* lifetime 0: exported before we attached */
+		e->latency_ns = b ? e->ts_ns - b->born_ns : 0;
+		fill_buffer(e, dmabuf);
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
 	bpf_map_delete_elem(&buffers, &key);
+	return 0;
+}
+
+/*
+ * heapstat heaps (when loaded): the cgroup their accounting charged, raw
+ * tracepoints of a module, attached only when heapstat_core is loaded.
+ */
+SEC("raw_tp/heap_alloc")
+int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned long alloc_len,
+	     __u32 fd_flags, __u64 heap_flags, __u64 duration_ns, int err, __u64 cgroup_id,
+	     unsigned long ino)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	char name[COLL_NAME_LEN] = {};
+	struct inflight *f;
+	struct coll_buf *b;
+	struct coll_agg *a;
+
+	if (err || !cgroup_id)
+		return 0;
+	bpf_probe_read_kernel_str(name, sizeof(name), heap);
+	a = agg_of(cgroup_id, name);
+	if (a)
+		__sync_fetch_and_add(&a->charged_bytes, alloc_len);
+	f = bpf_map_lookup_elem(&inflight, &tid);
+	if (!f || !f->dmabuf)
+		return 0;
+	b = bpf_map_lookup_elem(&buffers, &f->dmabuf);
+	if (b)
+		b->charged_cgroup_id = cgroup_id;
+	return 0;
+}
+
+SEC("raw_tp/heap_free")
+int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned long ino,
+	     __u64 lifetime_ns, __u64 cgroup_id)
+{
+	char name[COLL_NAME_LEN] = {};
+	struct coll_agg *a;
+
+	if (!cgroup_id)
+		return 0;
+	bpf_probe_read_kernel_str(name, sizeof(name), heap);
+	a = agg_of(cgroup_id, name);
+	if (a)
+		__sync_fetch_and_sub(&a->charged_bytes, len);
 	return 0;
 }
 

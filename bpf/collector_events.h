@@ -44,4 +44,40 @@ struct coll_event {
 	char name[COLL_NAME_LEN];	/* heap, exporter or CMA area */
 };
 
+#define COLL_FAIL_CLASSES	(FAIL_OTHER + 1)
+
+/*
+ * In-kernel aggregates, exact whatever the ring buffer drops: one per
+ * (cgroup, heap). Allocations count for the allocating task's cgroup under
+ * the heap's name; exports and final releases for the exporting cgroup
+ * under the exporter's name (the heap's, for heap buffers); releases of
+ * buffers exported before tracing under cgroup 0.
+ */
+struct coll_agg_key {
+	__u64 cgroup_id;
+	char heap[COLL_NAME_LEN];
+};
+
+struct coll_agg {
+	__u64 allocs, alloc_bytes;	/* successful DMA_HEAP_IOCTL_ALLOCs, page aligned */
+	__u64 failures[COLL_FAIL_CLASSES];
+	__u64 lat_sum_ns;		/* of every attempt */
+	__u64 exports, export_bytes;
+	__u64 frees, free_bytes;
+	__u64 charged_bytes;		/* heapstat heaps: charged minus uncharged */
+};
+
+/* a buffer exported while tracing, keyed by its struct dma_buf */
+struct coll_buf {
+	__u64 born_ns;
+	__u64 cgroup_id;		/* exporting task's */
+	__u64 charged_cgroup_id;	/* heapstat heaps: the cgroup charged, else 0 */
+	__u64 ino;
+	__u64 bytes;
+	__u32 tgid;
+	__u32 pad;
+	char comm[COLL_COMM_LEN];
+	char exp_name[COLL_NAME_LEN];
+};
+
 #endif /* HEAPSTAT_COLLECTOR_EVENTS_H */

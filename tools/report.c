@@ -226,25 +226,25 @@ static void print_activity(FILE *out, struct report *rep)
 			continue;
 		if (opts.csv)
 			fprintf(out, "%s,%s,%llu,%llu,%llu,%llu,%.2f,%.2f,%.1f,%.1f,%.1f,%llu,%llu,%llu,%llu,%llu\n",
-				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->allocs,
-				(unsigned long long)h->alloc_bytes, (unsigned long long)h->frees,
-				(unsigned long long)h->free_bytes, h->allocs / rep->seconds,
-				h->frees / rep->seconds, p50, p99, max,
-				(unsigned long long)h->failures[FAIL_CAPACITY],
-				(unsigned long long)h->failures[FAIL_FRAGMENTATION],
-				(unsigned long long)h->failures[FAIL_BUSY],
-				(unsigned long long)h->failures[FAIL_LIMIT],
-				(unsigned long long)h->failures[FAIL_OTHER]);
+				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->agg.allocs,
+				(unsigned long long)h->agg.alloc_bytes, (unsigned long long)h->agg.frees,
+				(unsigned long long)h->agg.free_bytes, h->agg.allocs / rep->seconds,
+				h->agg.frees / rep->seconds, p50, p99, max,
+				(unsigned long long)h->agg.failures[FAIL_CAPACITY],
+				(unsigned long long)h->agg.failures[FAIL_FRAGMENTATION],
+				(unsigned long long)h->agg.failures[FAIL_BUSY],
+				(unsigned long long)h->agg.failures[FAIL_LIMIT],
+				(unsigned long long)h->agg.failures[FAIL_OTHER]);
 		else
 			fprintf(out, "%-24s %-20s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %llu/%llu/%llu/%llu/%llu\n",
-				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->allocs,
-				h->allocs / rep->seconds, (unsigned long long)h->frees,
-				h->frees / rep->seconds, p50, p99, max,
-				(unsigned long long)h->failures[FAIL_CAPACITY],
-				(unsigned long long)h->failures[FAIL_FRAGMENTATION],
-				(unsigned long long)h->failures[FAIL_BUSY],
-				(unsigned long long)h->failures[FAIL_LIMIT],
-				(unsigned long long)h->failures[FAIL_OTHER]);
+				cg_name(h->cgroup_id), h->heap, (unsigned long long)h->agg.allocs,
+				h->agg.allocs / rep->seconds, (unsigned long long)h->agg.frees,
+				h->agg.frees / rep->seconds, p50, p99, max,
+				(unsigned long long)h->agg.failures[FAIL_CAPACITY],
+				(unsigned long long)h->agg.failures[FAIL_FRAGMENTATION],
+				(unsigned long long)h->agg.failures[FAIL_BUSY],
+				(unsigned long long)h->agg.failures[FAIL_LIMIT],
+				(unsigned long long)h->agg.failures[FAIL_OTHER]);
 	}
 	if (!opts.csv && collector_dropped(rep->coll))
 		fprintf(out, "dropped: %llu events\n", (unsigned long long)collector_dropped(rep->coll));
@@ -257,8 +257,9 @@ static void json_activity(FILE *out, struct report *rep)
 	struct coll_cma_stats *cs = (struct coll_cma_stats *)collector_cma_stats(rep->coll, &m);
 	bool first = true;
 
-	fprintf(out, ",\"duration_s\":%.3f,\"export_variant\":\"%s\",\"activity\":[", rep->seconds,
-		collector_export_variant(rep->coll));
+	fprintf(out, ",\"duration_s\":%.3f,\"export_variant\":\"%s\",\"heap_tracepoints\":%s,"
+		"\"activity\":[", rep->seconds, collector_export_variant(rep->coll),
+		collector_heap_tracepoints(rep->coll) ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
 		struct coll_heap_stats *h = &hs[i];
 
@@ -268,18 +269,20 @@ static void json_activity(FILE *out, struct report *rep)
 		json_string(out, cg_name(h->cgroup_id));
 		fprintf(out, ",\"heap\":");
 		json_string(out, h->heap);
-		fprintf(out, ",\"allocs\":%llu,\"alloc_bytes\":%llu,\"frees\":%llu,\"free_bytes\":%llu,"
+		fprintf(out, ",\"allocs\":%llu,\"alloc_bytes\":%llu,\"exports\":%llu,"
+			"\"export_bytes\":%llu,\"frees\":%llu,\"free_bytes\":%llu,\"charged_bytes\":%lld,"
 			"\"allocs_per_sec\":%.3f,\"frees_per_sec\":%.3f,"
 			"\"latency_ns\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu},\"failures\":{",
-			(unsigned long long)h->allocs, (unsigned long long)h->alloc_bytes,
-			(unsigned long long)h->frees, (unsigned long long)h->free_bytes,
-			h->allocs / rep->seconds, h->frees / rep->seconds,
+			(unsigned long long)h->agg.allocs, (unsigned long long)h->agg.alloc_bytes,
+			(unsigned long long)h->agg.exports, (unsigned long long)h->agg.export_bytes,
+			(unsigned long long)h->agg.frees, (unsigned long long)h->agg.free_bytes,
+			(long long)h->agg.charged_bytes, h->agg.allocs / rep->seconds, h->agg.frees / rep->seconds,
 			(unsigned long long)lat_percentile(&h->lat, 50),
 			(unsigned long long)lat_percentile(&h->lat, 99),
 			(unsigned long long)lat_percentile(&h->lat, 100));
 		for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 			fprintf(out, "%s\"%s\":%llu", c == FAIL_CAPACITY ? "" : ",", fail_class_name(c),
-				(unsigned long long)h->failures[c]);
+				(unsigned long long)h->agg.failures[c]);
 		fprintf(out, "}}");
 		first = false;
 	}
@@ -327,7 +330,8 @@ static int trace_activity(struct report *rep)
 			return err;
 	}
 	rep->seconds = (now_ns() - start) / 1e9;
-	return collector_poll(rep->coll, 0);
+	err = collector_poll(rep->coll, 0);
+	return err ? err : collector_sync(rep->coll);
 }
 
 static struct heap_row *heap_row(struct heap_row **rows, size_t *n, const char *name)
@@ -688,7 +692,7 @@ static bool have_heaps(void)
 static void print_json(FILE *out, struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
-	const struct coll_export *x;
+	const struct coll_buf *x;
 	bool first = true;
 
 	fprintf(out, "{\"sources\":{\"buffers\":\"%s\",\"holders\":\"%s\"",
@@ -757,9 +761,13 @@ static void print_json(FILE *out, struct report *rep)
 		if (x) {
 			fprintf(out, ",\"cgroup\":");
 			json_string(out, cg_name(x->cgroup_id));
-			fprintf(out, ",\"pid\":%u", x->tgid);
+			fprintf(out, ",\"pid\":%u,\"charged_cgroup\":", x->tgid);
+			if (x->charged_cgroup_id)
+				json_string(out, cg_name(x->charged_cgroup_id));
+			else
+				fprintf(out, "null");
 		} else {
-			fprintf(out, ",\"cgroup\":null,\"pid\":null");
+			fprintf(out, ",\"cgroup\":null,\"pid\":null,\"charged_cgroup\":null");
 		}
 		fprintf(out, ",\"kernel_held\":%s,\"holders\":[",
 			!b->holders && b->attachments_known && !b->b.attachments ? "true" : "false");

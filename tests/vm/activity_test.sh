@@ -45,6 +45,7 @@ a=$(act /act default_cma_region)
 # 5 + 120 allocations of 1 MiB succeed; 200M (capacity) and 16M (fragmentation)
 # fail; 122 are freed (3 stay held)
 if [ $rc = 0 ] && echo "$a" | jq -e '.allocs == 125 and .alloc_bytes == 131072000
+	and .exports == 125 and .export_bytes == 131072000 and .charged_bytes == 3145728
 	and .failures == {"capacity":1,"fragmentation":1,"busy":0,"limit":0,"other":0}
 	and .frees == 122 and .free_bytes == 127926272 and .latency_ns.max >= .latency_ns.p99
 	and .latency_ns.p99 >= .latency_ns.p50 and .latency_ns.p50 > 0' >/dev/null; then
@@ -53,7 +54,8 @@ else
 	fail "CMA heap: allocations, frees, capacity and fragmentation failures" "exit $rc: $a $(cat "$tmp/err")"
 fi
 s=$(act /act system)
-echo "$s" | jq -e '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .free_bytes == 196608' \
+echo "$s" | jq -e '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .free_bytes == 196608
+	and .exports == 3 and .charged_bytes == 0' \
 	>/dev/null && pass "system heap: three 64K buffers, each freed" ||
 	fail "system heap: three 64K buffers, each freed" "$s"
 l=$(act /lim default_cma_region)
@@ -61,9 +63,11 @@ echo "$l" | jq -e '.allocs == 0 and .failures.limit == 1' >/dev/null &&
 	pass "dmem.max refusal is a limit failure" || fail "dmem.max refusal is a limit failure" "$l"
 # buffers exported while tracing know who exported them
 b=$(jq -M -c --argjson pid "$held" '[.buffers[] | select(.pid == $pid)]' "$tmp/json")
-echo "$b" | jq -e 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048576)' >/dev/null &&
-	pass "buffers: exporting pid and cgroup" || fail "buffers: exporting pid and cgroup" "pid $held: $b"
-jq -e '.drops == 0 and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
+echo "$b" | jq -e 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048576
+	and .charged_cgroup == "/act")' >/dev/null &&
+	pass "buffers: exporting pid, cgroup and the cgroup charged" ||
+	fail "buffers: exporting pid, cgroup and the cgroup charged" "pid $held: $b"
+jq -e '.drops == 0 and .heap_tracepoints and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
 	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||
 	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, cma_activity}' "$tmp/json")"
 rm -rf "$tmp"

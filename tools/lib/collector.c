@@ -21,11 +21,12 @@ struct collector {
 	struct collector_bpf *skel;
 	struct ring_buffer *rb;
 	const char *export_variant;
+	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	struct coll_heap_stats *heaps;
 	size_t nheaps;
 	struct coll_cma_stats *cma;
 	size_t ncma;
-	struct coll_export *exports;	/* sorted by nothing: appended */
+	struct coll_buf *exports;	/* live buffers exported while tracing, by inode */
 	size_t nexports, exports_cap;
 	int err;			/* first allocation failure while folding */
 };
@@ -105,52 +106,32 @@ static struct coll_cma_stats *cma_stats(struct collector *c, const char *area)
 	return s;
 }
 
-const struct coll_export *collector_export_of(struct collector *c, uint64_t ino)
+static int cmp_ino(const void *a, const void *b)
 {
-	for (size_t i = c->nexports; i-- > 0;)	/* newest first: inodes are reused */
-		if (c->exports[i].ino == ino)
-			return &c->exports[i];
-	return NULL;
+	uint64_t x = ((const struct coll_buf *)a)->ino, y = ((const struct coll_buf *)b)->ino;
+
+	return (x > y) - (x < y);
+}
+
+/* who exported the live buffer with this inode, when it was exported while tracing */
+const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino)
+{
+	struct coll_buf key = { .ino = ino };
+
+	return c->nexports ? bsearch(&key, c->exports, c->nexports, sizeof(key), cmp_ino) : NULL;
 }
 
 static int fold(struct collector *c, const struct coll_event *e)
 {
 	struct coll_heap_stats *h;
 	struct coll_cma_stats *m;
-	const struct coll_export *x;
 
 	switch (e->type) {
 	case EV_HEAP_ALLOC:
 		h = heap_stats(c, e->cgroup_id, e->name);
 		if (!h)
 			return -ENOMEM;
-		if (e->err) {
-			h->failures[e->fail_class < FAIL_CLASSES ? e->fail_class : FAIL_OTHER]++;
-		} else {
-			h->allocs++;
-			h->alloc_bytes += (e->bytes + 4095) & ~4095ull;	/* the core page-aligns */
-		}
 		return lat_add(&h->lat, e->latency_ns);
-	case EV_BUF_EXPORT:
-		if (grow_array((void **)&c->exports, &c->exports_cap, c->nexports,
-			       sizeof(*c->exports)))
-			return -ENOMEM;
-		c->exports[c->nexports] = (struct coll_export){
-			.ino = e->ino, .tgid = e->tgid, .cgroup_id = e->cgroup_id,
-		};
-		memcpy(c->exports[c->nexports].comm, e->comm, COLL_COMM_LEN);
-		c->nexports++;
-		return 0;
-	case EV_BUF_RELEASE:
-		/* a release counts for the cgroup that exported the buffer; 0 when
-		 * it was exported before collection began */
-		x = collector_export_of(c, e->ino);
-		h = heap_stats(c, x ? x->cgroup_id : 0, e->name);
-		if (!h)
-			return -ENOMEM;
-		h->frees++;
-		h->free_bytes += e->bytes;
-		return 0;
 	case EV_CMA_ALLOC:
 		m = cma_stats(c, e->name);
 		if (!m)
@@ -169,6 +150,58 @@ static int fold(struct collector *c, const struct coll_event *e)
 		return 0;
 	}
 	return 0;
+}
+
+/* copy the kernel's per-(cgroup, heap) aggregates */
+static int sync_aggs(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.aggs);
+	struct coll_agg_key key, next;
+	struct coll_heap_stats *h;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		h = heap_stats(c, key.cgroup_id, key.heap);
+		if (!h)
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(fd, &key, &h->agg) && errno != ENOENT)
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* copy the live buffers exported while tracing, sorted by inode */
+static int sync_exports(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.buffers);
+	__u64 key, next;
+	void *prev = NULL;
+
+	c->nexports = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (grow_array((void **)&c->exports, &c->exports_cap, c->nexports,
+			       sizeof(*c->exports)))
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(fd, &key, &c->exports[c->nexports]))
+			continue;	/* released meanwhile */
+		c->nexports++;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	qsort(c->exports, c->nexports, sizeof(*c->exports), cmp_ino);
+	return 0;
+}
+
+/* Bring the aggregates and the live exports up to date with the kernel's maps. */
+int collector_sync(struct collector *c)
+{
+	int err = sync_aggs(c);
+
+	return err ? err : sync_exports(c);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -191,6 +224,10 @@ static void pick_variants(struct collector *c)
 	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
 	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, !export_tp);
 	c->export_variant = export_tp ? "tp_btf/dma_buf_export" : "fexit/dma_buf_export";
+	/* a module's raw tracepoints: only while heapstat_core is loaded */
+	c->heap_tracepoints = !access("/sys/module/heapstat_core", F_OK);
+	bpf_program__set_autoload(s->progs.heapstat_heap_alloc, c->heap_tracepoints);
+	bpf_program__set_autoload(s->progs.heapstat_heap_free, c->heap_tracepoints);
 	if (!kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF))
 		bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, false);
 	if (!kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF)) {
@@ -282,6 +319,11 @@ uint64_t collector_dropped(struct collector *c)
 const char *collector_export_variant(struct collector *c)
 {
 	return c->export_variant;
+}
+
+bool collector_heap_tracepoints(struct collector *c)
+{
+	return c->heap_tracepoints;
 }
 
 void collector_close(struct collector *c)

@@ -2,12 +2,13 @@
 #ifndef HEAPSTAT_COLLECTOR_LIB_H
 #define HEAPSTAT_COLLECTOR_LIB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 
 #include "collector_events.h"
 
-#define FAIL_CLASSES	(FAIL_OTHER + 1)
+#define FAIL_CLASSES	COLL_FAIL_CLASSES
 
 /* latencies, kept whole for exact percentiles */
 struct lat_set {
@@ -15,15 +16,17 @@ struct lat_set {
 	size_t n, cap;
 };
 
-/* heap activity of one cgroup: allocations by the cgroup's tasks, and final
- * releases of the buffers the cgroup exported */
+/*
+ * heap activity of one cgroup: allocations by the cgroup's tasks, exports and
+ * final releases of the buffers the cgroup exported. The counts are the
+ * kernel's aggregates (exact whatever was dropped), the latencies come from
+ * events.
+ */
 struct coll_heap_stats {
 	uint64_t cgroup_id;
 	char heap[COLL_NAME_LEN];
-	uint64_t allocs, alloc_bytes;	/* successful DMA_HEAP_IOCTL_ALLOCs */
-	uint64_t failures[FAIL_CLASSES];
-	uint64_t frees, free_bytes;
-	struct lat_set lat;		/* every attempt's latency */
+	struct coll_agg agg;
+	struct lat_set lat;		/* every attempt's latency seen as an event */
 };
 
 struct coll_cma_stats {
@@ -32,25 +35,20 @@ struct coll_cma_stats {
 	struct lat_set lat;
 };
 
-/* who exported a buffer seen during collection */
-struct coll_export {
-	uint64_t ino;
-	uint32_t tgid;
-	uint64_t cgroup_id;
-	char comm[COLL_COMM_LEN];
-};
 
 struct collector;
 
 int collector_open(struct collector **out);
 int collector_poll(struct collector *c, int timeout_ms);
+int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 
 const struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n);
 const struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
-const struct coll_export *collector_export_of(struct collector *c, uint64_t ino);
+const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_export_variant(struct collector *c);
+bool collector_heap_tracepoints(struct collector *c);
 uint64_t lat_percentile(struct lat_set *l, double p);
 const char *fail_class_name(int class);
 
