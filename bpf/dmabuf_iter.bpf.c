@@ -3,7 +3,7 @@
  * Inventory of live dma-bufs and their holders, as fixed-size records
  * written to each iterator's seq file:
  * - iter/dmabuf (6.16+) walks the kernel's list of every dma-buf, held by a
- *   process or not: one struct inv_buffer each;
+ *   process or not: one struct inv_buffer each, with the devices attached;
  * - iter/task_file finds the fds that are dma-bufs: one struct inv_fd each;
  * - iter/task_vma finds mappings of dma-bufs: one struct inv_map each.
  * A dma-buf file is one whose superblock is the dma-buf filesystem's.
@@ -13,18 +13,29 @@
 #include <bpf/bpf_core_read.h>
 #include "dmabuf_iter.h"
 
-static __always_inline __u32 count_attachments(const struct dma_buf *dmabuf)
+/* count the attachments, naming the devices of the first few */
+static __always_inline void read_attachments(const struct dma_buf *dmabuf, struct inv_buffer *rec)
 {
 	const struct list_head *head = &dmabuf->attachments, *pos;
+	unsigned long node = bpf_core_field_offset(struct dma_buf_attachment, node);
+	const struct dma_buf_attachment *att;
+	const char *name;
 	__u32 n = 0;
 
 	/* a snapshot without the buffer's lock: a racing attach may be missed */
 	pos = BPF_CORE_READ(head, next);
 	for (int i = 0; i < INV_MAX_ATTACHMENTS && pos != head; i++) {
+		if (n < INV_MAX_IMPORTERS) {
+			att = (const void *)pos - node;
+			name = BPF_CORE_READ(att, dev, kobj.name);
+			if (name)
+				bpf_probe_read_kernel_str(rec->importers[n & (INV_MAX_IMPORTERS - 1)],
+							  INV_NAME_LEN, name);
+		}
 		n++;
 		pos = BPF_CORE_READ(pos, next);
 	}
-	return n;
+	rec->attachments = n;
 }
 
 /* a buffer's exporter and name, either may be unset */
@@ -50,7 +61,7 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 		return 0;
 	rec.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
 	rec.size = BPF_CORE_READ(dmabuf, size);
-	rec.attachments = count_attachments(dmabuf);
+	read_attachments(dmabuf, &rec);
 	read_names(dmabuf, rec.exp_name, rec.name);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;

@@ -5,6 +5,7 @@
 
 #define INV_NAME_LEN		32	/* DMA_BUF_NAME_LEN */
 #define INV_MAX_ATTACHMENTS	64	/* counted up to this */
+#define INV_MAX_IMPORTERS	4	/* devices named up to this */
 
 /* one live dma-buf, as iter/dmabuf sees it */
 struct inv_buffer {
@@ -14,6 +15,7 @@ struct inv_buffer {
 	__u32 pad;
 	char exp_name[INV_NAME_LEN];
 	char name[INV_NAME_LEN];
+	char importers[INV_MAX_IMPORTERS][INV_NAME_LEN];	/* attached devices */
 };
 
 #define DMA_BUF_MAGIC		0x444d4142	/* "DMAB": the dma-buf filesystem */

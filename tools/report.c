@@ -16,6 +16,7 @@
 
 #include "heapstat.h"
 #include "cgroup/dmem.h"
+#include "cgroup/memcg.h"
 #include "cgroup/path.h"
 #include "lib/cma.h"
 #include "lib/collector.h"
@@ -152,6 +153,8 @@ struct cg_row {
 	size_t nheaps;
 	struct heap_row *charged;	/* dmem.current per dma-heap region */
 	size_t ncharged;
+	struct cg_memcg memcg;		/* with dma_heap.mem_accounting */
+	bool memcg_known;
 };
 
 struct report {
@@ -164,6 +167,7 @@ struct report {
 	size_t ncgs;
 	uint64_t kernel_held_bytes;
 	unsigned int kernel_held;
+	bool mem_accounting;		/* the system heap charges memcg */
 	struct cma_area *cma;
 	size_t ncma;
 	struct collector *coll;		/* with --duration */
@@ -392,6 +396,7 @@ static int build_report(struct report *rep)
 	struct inventory *inv = &rep->inv;
 	bool by_proc = opts.pid || opts.cgroup;
 
+	rep->mem_accounting = heap_mem_accounting();
 	rep->buf_shown = calloc(inv->nbufs + 1, sizeof(bool));
 	rep->proc_shown = calloc(inv->nprocs + 1, sizeof(bool));
 	if (!rep->buf_shown || !rep->proc_shown)
@@ -470,6 +475,8 @@ static int build_report(struct report *rep)
 		err = cg_dmem_each(dir, "dmem.current", add_charge, &rep->cgs[i]);
 		if (err && err != -ENOENT)	/* no dmem controller there: nothing charged */
 			return err;
+		if (rep->mem_accounting)	/* no memory controller there: unknown */
+			rep->cgs[i].memcg_known = !cg_memcg_read(dir, &rep->cgs[i].memcg);
 	}
 	return 0;
 }
@@ -529,23 +536,29 @@ static uint64_t charged_of(const struct cg_row *c, const char *heap)
 static void print_cgroups(FILE *out, const struct report *rep)
 {
 	if (opts.csv)
-		fprintf(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes\n");
+		fprintf(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,memcg_kernel_bytes\n");
 	else
-		fprintf(out, "%-28s %-24s %10s %8s %10s\n", "CGROUP", "HEAP", "HELD", "BUFFERS",
-			"CHARGED");
+		fprintf(out, "%-28s %-24s %10s %8s %10s %12s\n", "CGROUP", "HEAP", "HELD", "BUFFERS",
+			"CHARGED", "MEMCG-KERNEL");
 	for (size_t i = 0; i < rep->ncgs; i++) {
 		const struct cg_row *c = &rep->cgs[i];
 
 		for (size_t k = 0; k < c->nheaps; k++) {
 			const struct heap_row *h = &c->heaps[k];
+			char memcg[24] = "";
 
+			/* once per cgroup: memcg charges are not split per heap */
+			if (c->memcg_known && !k)
+				snprintf(memcg, sizeof(memcg), "%llu",
+					 (unsigned long long)c->memcg.kernel);
 			if (opts.csv)
-				fprintf(out, "%s,%s,%llu,%u,%llu\n", c->path, h->name,
+				fprintf(out, "%s,%s,%llu,%u,%llu,%s\n", c->path, h->name,
 					(unsigned long long)h->bytes, h->buffers,
-					(unsigned long long)charged_of(c, h->name));
+					(unsigned long long)charged_of(c, h->name), memcg);
 			else
-				fprintf(out, "%-28s %-24s %10s %8u %10s\n", c->path, h->name,
-					hsize(h->bytes), h->buffers, hsize(charged_of(c, h->name)));
+				fprintf(out, "%-28s %-24s %10s %8u %10s %12s\n", c->path, h->name,
+					hsize(h->bytes), h->buffers, hsize(charged_of(c, h->name)),
+					memcg[0] ? hsize(c->memcg.kernel) : "-");
 		}
 	}
 }
@@ -575,18 +588,30 @@ static void print_processes(FILE *out, const struct report *rep)
 	}
 }
 
+/* the devices attached to a buffer, as far as named: "-" for none or unknown */
+static const char *importers(const struct inv_buf *b, const char *sep, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; b->attachments_known && i < INV_MAX_IMPORTERS && b->b.importers[i][0]; i++)
+		len += snprintf(buf + len, size - len, "%s%.*s", len ? sep : "",
+				INV_NAME_LEN, b->b.importers[i]);
+	return len ? buf : "-";
+}
+
 static void print_buffers(FILE *out, const struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
 
 	if (opts.csv)
-		fprintf(out, "inode,heap,name,bytes,attachments,holders\n");
+		fprintf(out, "inode,heap,name,bytes,attachments,importers,holders\n");
 	else
-		fprintf(out, "%10s %-24s %-16s %10s %7s %s\n", "INODE", "HEAP", "NAME", "BYTES",
-			"ATTACH", "HOLDERS");
+		fprintf(out, "%10s %-24s %-16s %10s %7s %-20s %s\n", "INODE", "HEAP", "NAME", "BYTES",
+			"ATTACH", "IMPORTERS", "HOLDERS");
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
-		char holders[256] = "", attach[12] = "?";
+		char holders[256] = "", attach[12] = "?", imp[INV_MAX_IMPORTERS * (INV_NAME_LEN + 1)];
 		size_t len = 0;
 
 		if (!rep->buf_shown[i])
@@ -602,12 +627,13 @@ static void print_buffers(FILE *out, const struct report *rep)
 			snprintf(holders, sizeof(holders), "%s", b->attachments_known &&
 				 !b->b.attachments ? "kernel" : "-");
 		if (opts.csv)
-			fprintf(out, "%llu,%s,%s,%llu,%s,%s\n", (unsigned long long)b->b.ino,
-				b->b.exp_name, b->b.name, (unsigned long long)b->b.size, attach, holders);
+			fprintf(out, "%llu,%s,%s,%llu,%s,%s,%s\n", (unsigned long long)b->b.ino,
+				b->b.exp_name, b->b.name, (unsigned long long)b->b.size, attach,
+				importers(b, ";", imp, sizeof(imp)), holders);
 		else
-			fprintf(out, "%10llu %-24s %-16s %10s %7s %s\n", (unsigned long long)b->b.ino,
+			fprintf(out, "%10llu %-24s %-16s %10s %7s %-20s %s\n", (unsigned long long)b->b.ino,
 				b->b.exp_name, b->b.name[0] ? b->b.name : "-", hsize(b->b.size),
-				attach, holders);
+				attach, importers(b, ",", imp, sizeof(imp)), holders);
 	}
 }
 
@@ -705,6 +731,7 @@ static void print_json(FILE *out, struct report *rep)
 	print_heap_devices(out);
 	fprintf(out, ",\"heaps\":");
 	json_heap_rows(out, rep->heaps, rep->nheaps, true);
+	fprintf(out, ",\"mem_accounting\":%s", rep->mem_accounting ? "true" : "false");
 	fprintf(out, ",\"kernel_held\":{\"bytes\":%llu,\"buffers\":%u}",
 		(unsigned long long)rep->kernel_held_bytes, rep->kernel_held);
 
@@ -719,6 +746,17 @@ static void print_json(FILE *out, struct report *rep)
 		json_heap_rows(out, c->heaps, c->nheaps, true);
 		fprintf(out, ",\"charged\":");
 		json_heap_rows(out, c->charged, c->ncharged, false);
+		if (c->memcg_known) {
+			fprintf(out, ",\"memcg\":{\"current_bytes\":%llu,\"kernel_bytes\":%llu,"
+				"\"max_bytes\":", (unsigned long long)c->memcg.current,
+				(unsigned long long)c->memcg.kernel);
+			if (c->memcg.max == CG_DMEM_MAX)
+				fprintf(out, "null}");
+			else
+				fprintf(out, "%llu}", (unsigned long long)c->memcg.max);
+		} else {
+			fprintf(out, ",\"memcg\":null");
+		}
 		fputc('}', out);
 	}
 
@@ -752,10 +790,16 @@ static void print_json(FILE *out, struct report *rep)
 		fprintf(out, ",\"name\":");
 		json_string(out, b->b.name);
 		fprintf(out, ",\"bytes\":%llu,\"attachments\":", (unsigned long long)b->b.size);
-		if (b->attachments_known)
-			fprintf(out, "%u", b->b.attachments);
-		else
-			fprintf(out, "null");
+		if (b->attachments_known) {
+			fprintf(out, "%u,\"importers\":[", b->b.attachments);
+			for (int k = 0; k < INV_MAX_IMPORTERS && b->b.importers[k][0]; k++) {
+				fprintf(out, "%s", k ? "," : "");
+				json_string(out, b->b.importers[k]);
+			}
+			fputc(']', out);
+		} else {
+			fprintf(out, "null,\"importers\":null");
+		}
 		/* who exported it is known for buffers exported while tracing */
 		x = rep->coll ? collector_export_of(rep->coll, b->b.ino) : NULL;
 		if (x) {

@@ -10,7 +10,9 @@
  * little-endian u32 words (vmap=<errno> and sum=0 when vmap is refused).
  *
  * "hold FD" keeps a reference to the buffer without attaching, as kernel code
- * holding a dma-buf does; "drop" lets go of every held buffer.
+ * holding a dma-buf does; "attach FD" keeps a reference and an attachment,
+ * as a device that imported the buffer does; "drop" lets go of every held
+ * or attached buffer.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,6 +34,7 @@ static struct dentry *file;
 static DEFINE_MUTEX(lock);
 static char result[128];
 static struct dma_buf *held[16];
+static struct dma_buf_attachment *attached[16];
 
 static int importer_check(int fd)
 {
@@ -87,14 +90,19 @@ put:
 static void drop_held(void)
 {
 	for (int i = 0; i < ARRAY_SIZE(held); i++) {
+		if (attached[i])
+			dma_buf_detach(held[i], attached[i]);
 		if (held[i])
 			dma_buf_put(held[i]);
+		attached[i] = NULL;
 		held[i] = NULL;
 	}
 }
 
-static int hold(int fd)
+/* keep a reference to the buffer behind fd, and an attachment when asked */
+static int hold(int fd, bool attach)
 {
+	struct dma_buf_attachment *a = NULL;
 	struct dma_buf *dmabuf;
 
 	for (int i = 0; i < ARRAY_SIZE(held); i++) {
@@ -103,7 +111,15 @@ static int hold(int fd)
 		dmabuf = dma_buf_get(fd);
 		if (IS_ERR(dmabuf))
 			return PTR_ERR(dmabuf);
+		if (attach) {
+			a = dma_buf_attach(dmabuf, &pdev->dev);
+			if (IS_ERR(a)) {
+				dma_buf_put(dmabuf);
+				return PTR_ERR(a);
+			}
+		}
 		held[i] = dmabuf;
+		attached[i] = a;
 		return 0;
 	}
 	return -ENOSPC;
@@ -125,7 +141,9 @@ static ssize_t importer_write(struct file *f, const char __user *ubuf, size_t le
 		drop_held();
 		ret = 0;
 	} else if (!strncmp(cmd, "hold ", 5)) {
-		ret = kstrtoint(strim(cmd + 5), 10, &fd) ?: hold(fd);
+		ret = kstrtoint(strim(cmd + 5), 10, &fd) ?: hold(fd, false);
+	} else if (!strncmp(cmd, "attach ", 7)) {
+		ret = kstrtoint(strim(cmd + 7), 10, &fd) ?: hold(fd, true);
 	} else {
 		ret = kstrtoint(strim(cmd), 10, &fd) ?: importer_check(fd);
 	}

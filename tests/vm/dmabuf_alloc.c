@@ -39,6 +39,7 @@ static struct {
 	uint64_t share;
 	const char *ready;
 	const char *kernel_hold;
+	const char *kernel_attach;
 	bool mmap;
 	bool keep_mapped;
 	bool holes;
@@ -57,6 +58,7 @@ static const struct argp_option options[] = {
 	{ "ready", 'R', "FILE", 0, "Create FILE once everything is set up", 0 },
 	{ "holes", 'O', NULL, 0, "Close every other buffer (the 1st, 3rd, ...): fragments a CMA area", 0 },
 	{ "kernel-hold", 'K', "FILE", 0, "Write 'hold FD' for each buffer to FILE (tests/kmod's importer)", 0 },
+	{ "kernel-attach", 'A', "FILE", 0, "Write 'attach FD' for each buffer to FILE (a device imports it)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
@@ -87,6 +89,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'R': opts.ready = arg; break;
 	case 'K': opts.kernel_hold = arg; break;
+	case 'A': opts.kernel_attach = arg; break;
 	case 'O': opts.holes = true; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
@@ -142,14 +145,15 @@ static int touch(int fd, uint64_t len, bool keep)
 	return 0;
 }
 
-static int kernel_hold(int fd)
+/* "hold FD" or "attach FD" to the test importer's file */
+static int kernel_hold(const char *file, const char *verb, int fd)
 {
 	char cmd[32];
-	int f = open(opts.kernel_hold, O_WRONLY | O_CLOEXEC), ret = 0;
+	int f = open(file, O_WRONLY | O_CLOEXEC), ret = 0;
 
 	if (f < 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "hold %d", fd);
+	snprintf(cmd, sizeof(cmd), "%s %d", verb, fd);
 	if (write(f, cmd, strlen(cmd)) < 0)
 		ret = -1;
 	close(f);
@@ -229,8 +233,13 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
-		if (opts.kernel_hold && kernel_hold(fds[i])) {
+		if (opts.kernel_hold && kernel_hold(opts.kernel_hold, "hold", fds[i])) {
 			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.kernel_hold, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		if (opts.kernel_attach && kernel_hold(opts.kernel_attach, "attach", fds[i])) {
+			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.kernel_attach, strerror(errno));
 			ret = 1;
 			goto out;
 		}
