@@ -1,0 +1,32 @@
+#!/bin/bash
+# A failed CMA allocation is classified busy when a page in the way cannot be
+# migrated: a page of ordinary memory inside the area, referenced by a pipe
+# (tests/vm/cma_pin.c), makes the whole-area allocation fail after a busy
+# retry. Its own boot with little memory, so that anonymous memory spills
+# into CMA quickly.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --mem 384M -- sh -c '
+	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & rp=$!
+	i=0	# the collector is attached once its BPF links are open
+	while [ "$(ls -l /proc/$rp/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	cma_pin reserved /tmp/pin & p=$!
+	while [ ! -e /tmp/pin ] && kill -0 $p 2>/dev/null; do sleep 0.1; done
+	dmabuf_alloc -H default_cma_region -s 128M; echo "rc=$?"
+	kill -INT $rp; wait $rp; echo "report=$?"
+	kill $p
+	jq -M -c "[.activity[] | select(.heap == \"default_cma_region\") | .failures],
+		[.cma_activity[] | select(.area == \"reserved\") | .busy_retries > 0 and .failures == 1]" /tmp/j
+	cat /tmp/e' 2>&1); rc=$?
+want='dmabuf_alloc: allocating 134217728 bytes from default_cma_region: Cannot allocate memory
+rc=1
+report=0
+[{"capacity":0,"fragmentation":0,"busy":1,"limit":0,"other":0}]
+[true]'
+if [ $rc = 0 ] && [ "$out" = "$want" ]; then
+	echo "PASS: cma_busy: an allocation blocked by an unmovable page is a busy failure"
+else
+	echo "FAIL: cma_busy: an allocation blocked by an unmovable page is a busy failure: exit $rc: $out"
+fi
