@@ -11,8 +11,10 @@
  * when the ring buffer drops events; live buffers exported while tracing
  * are kept per buffer.
  *
- * Attach variants: dma_buf_export through its tracepoint (7.0+) or fexit
- * (older); user space disables the one the kernel cannot take before load.
+ * Attach variants, side by side: BTF-typed programs (tp_btf, fentry/fexit)
+ * where the kernel takes them, else kprobes and raw tracepoints; and
+ * dma_buf_export through its tracepoint (7.0+) or fexit (older). User space
+ * disables the ones it does not use before load.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -117,8 +119,7 @@ static __always_inline bool is_heap_alloc(unsigned int cmd)
 	return IOC_TYPE(cmd) == DMA_HEAP_IOC_MAGIC && IOC_NR(cmd) == DMA_HEAP_IOCTL_ALLOC_NR;
 }
 
-SEC("fentry/dma_heap_ioctl")
-int BPF_PROG(dma_heap_ioctl_entry, struct file *file, unsigned int cmd, unsigned long arg)
+static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct inflight f = {};
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -151,18 +152,16 @@ static __always_inline __u32 classify(const struct inflight *f, long ret)
 	return FAIL_FRAGMENTATION;
 }
 
-SEC("fexit/dma_heap_ioctl")
-int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
+/* the end of an ioctl: an allocation's when its start was recorded */
+static __always_inline int heap_ioctl_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *f;
 	struct coll_event *e;
 	struct coll_agg *a;
 
-	if (!is_heap_alloc(cmd))
-		return 0;
 	f = bpf_map_lookup_elem(&inflight, &tid);
-	if (!f)
+	if (!f || !f->in_heap_alloc)
 		return 0;
 	a = agg_of(bpf_get_current_cgroup_id(), f->heap);
 	if (a) {
@@ -191,6 +190,30 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 	}
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
+}
+
+SEC("fentry/dma_heap_ioctl")
+int BPF_PROG(dma_heap_ioctl_entry, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return heap_ioctl_enter(file, cmd, arg);
+}
+
+SEC("fexit/dma_heap_ioctl")
+int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
+{
+	return is_heap_alloc(cmd) ? heap_ioctl_exit(ret) : 0;
+}
+
+SEC("kprobe/dma_heap_ioctl")
+int BPF_KPROBE(dma_heap_ioctl_kprobe, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return heap_ioctl_enter(file, cmd, arg);
+}
+
+SEC("kretprobe/dma_heap_ioctl")
+int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
+{
+	return heap_ioctl_exit(ret);
 }
 
 /* size, inode and exporter of a buffer into its event */
@@ -259,8 +282,16 @@ int BPF_PROG(dma_buf_export_fexit, const struct dma_buf_export_info *info, struc
 	return 0;
 }
 
-SEC("fentry/dma_buf_release")
-int BPF_PROG(dma_buf_release, struct dentry *dentry)
+/* kernels without BPF trampolines */
+SEC("kretprobe/dma_buf_export")
+int BPF_KRETPROBE(dma_buf_export_kretprobe, struct dma_buf *ret)
+{
+	if ((unsigned long)ret < (unsigned long)-4095)
+		on_export(ret);
+	return 0;
+}
+
+static __always_inline int on_release(struct dentry *dentry)
 {
 	struct dma_buf *dmabuf = BPF_CORE_READ(dentry, d_fsdata);
 	__u64 key = (__u64)dmabuf;
@@ -290,6 +321,18 @@ int BPF_PROG(dma_buf_release, struct dentry *dentry)
 	}
 	bpf_map_delete_elem(&buffers, &key);
 	return 0;
+}
+
+SEC("fentry/dma_buf_release")
+int BPF_PROG(dma_buf_release, struct dentry *dentry)
+{
+	return on_release(dentry);
+}
+
+SEC("kprobe/dma_buf_release")
+int BPF_KPROBE(dma_buf_release_kprobe, struct dentry *dentry)
+{
+	return on_release(dentry);
 }
 
 /*
@@ -350,9 +393,7 @@ static __always_inline struct inflight *cma_inflight(bool create)
 	return bpf_map_lookup_elem(&inflight, &tid);
 }
 
-SEC("tp_btf/cma_alloc_start")
-int BPF_PROG(cma_alloc_start, const char *name, unsigned long count,
-	     unsigned long available, unsigned long total, unsigned int align)
+static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long available)
 {
 	struct inflight *f = cma_inflight(true);
 
@@ -367,9 +408,7 @@ int BPF_PROG(cma_alloc_start, const char *name, unsigned long count,
 	return 0;
 }
 
-SEC("tp_btf/cma_alloc_busy_retry")
-int BPF_PROG(cma_alloc_busy_retry, const char *name, unsigned long pfn,
-	     const struct page *page, unsigned long count, unsigned int align)
+static __always_inline int on_cma_busy_retry(void)
 {
 	struct inflight *f = cma_inflight(false);
 
@@ -378,9 +417,8 @@ int BPF_PROG(cma_alloc_busy_retry, const char *name, unsigned long pfn,
 	return 0;
 }
 
-SEC("tp_btf/cma_alloc_finish")
-int BPF_PROG(cma_alloc_finish, const char *name, unsigned long pfn, const struct page *page,
-	     unsigned long count, unsigned int align, int err)
+static __always_inline int on_cma_alloc_finish(const char *name, unsigned long pfn,
+					       unsigned long count, int err)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *f = cma_inflight(false);
@@ -405,9 +443,7 @@ int BPF_PROG(cma_alloc_finish, const char *name, unsigned long pfn, const struct
 	return 0;
 }
 
-SEC("tp_btf/cma_release")
-int BPF_PROG(cma_release, const char *name, unsigned long pfn, const struct page *page,
-	     unsigned long count)
+static __always_inline int on_cma_release(const char *name, unsigned long pfn, unsigned long count)
 {
 	struct coll_event *e = event_new(EV_CMA_RELEASE);
 
@@ -419,5 +455,35 @@ int BPF_PROG(cma_release, const char *name, unsigned long pfn, const struct page
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
+
+/* the CMA tracepoints, through BTF (tp_btf) or not (raw_tp) */
+#define CMA_PROGS(kind, sfx)									\
+SEC(#kind "/cma_alloc_start")									\
+int BPF_PROG(cma_alloc_start##sfx, const char *name, unsigned long count,			\
+	     unsigned long available, unsigned long total, unsigned int align)			\
+{												\
+	return on_cma_alloc_start(count, available);						\
+}												\
+SEC(#kind "/cma_alloc_busy_retry")								\
+int BPF_PROG(cma_alloc_busy_retry##sfx, const char *name, unsigned long pfn,			\
+	     const struct page *page, unsigned long count, unsigned int align)			\
+{												\
+	return on_cma_busy_retry();								\
+}												\
+SEC(#kind "/cma_alloc_finish")									\
+int BPF_PROG(cma_alloc_finish##sfx, const char *name, unsigned long pfn,			\
+	     const struct page *page, unsigned long count, unsigned int align, int err)		\
+{												\
+	return on_cma_alloc_finish(name, pfn, count, err);					\
+}												\
+SEC(#kind "/cma_release")									\
+int BPF_PROG(cma_release##sfx, const char *name, unsigned long pfn,				\
+	     const struct page *page, unsigned long count)					\
+{												\
+	return on_cma_release(name, pfn, count);						\
+}
+
+CMA_PROGS(tp_btf, )
+CMA_PROGS(raw_tp, _raw)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -41,6 +41,7 @@ static struct report_opts {
 	pid_t pid;
 	uint64_t duration_ms;
 	bool procfs_only;
+	enum coll_attach attach;
 } opts;
 
 static volatile sig_atomic_t exiting;
@@ -67,9 +68,10 @@ static const char doc[] =
 "    heapstat report -j                # everything, as one JSON object\n"
 "    heapstat report cgroups --csv\n"
 "    heapstat report cma               # CMA areas: used, largest free extent\n"
-"    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n";
+"    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n"
+"    heapstat report activity -d 5 --attach kprobe   # without BPF trampolines\n";
 
-enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE };
+enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE, OPT_ATTACH };
 
 static const struct argp_option options[] = {
 	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP (a path from the cgroup2 root)", 0 },
@@ -77,6 +79,8 @@ static const struct argp_option options[] = {
 	{ "heap", OPT_HEAP, "NAME", 0, "Only buffers of heap (exporter) NAME", 0 },
 	{ "duration", 'd', "SECS", 0, "Trace activity for SECS seconds first (0.001 to 86400)", 0 },
 	{ "source", OPT_SOURCE, "SRC", 0, "auto (BPF iterators, else /proc) or procfs (/proc only)", 0 },
+	{ "attach", OPT_ATTACH, "MODE", 0, "With -d: auto (fentry/fexit and BTF tracepoints where the "
+	  "kernel takes them, else kprobes), tracing or kprobe", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object with every view", 0 },
 	{ "csv", OPT_CSV, NULL, 0, "The view as CSV (summary: heaps)", 0 },
 	{},
@@ -114,6 +118,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_CSV:
 		opts.csv = true;
+		break;
+	case OPT_ATTACH:
+		if (!strcmp(arg, "auto"))
+			opts.attach = COLL_ATTACH_AUTO;
+		else if (!strcmp(arg, "tracing"))
+			opts.attach = COLL_ATTACH_TRACING;
+		else if (!strcmp(arg, "kprobe"))
+			opts.attach = COLL_ATTACH_KPROBE;
+		else
+			argp_error(state, "unknown attach mode '%s': auto, tracing or kprobe", arg);
 		break;
 	case ARGP_KEY_ARG:
 		for (size_t i = 0; i < ARRAY_SIZE(view_names); i++)
@@ -261,8 +275,9 @@ static void json_activity(FILE *out, struct report *rep)
 	struct coll_cma_stats *cs = (struct coll_cma_stats *)collector_cma_stats(rep->coll, &m);
 	bool first = true;
 
-	fprintf(out, ",\"duration_s\":%.3f,\"export_variant\":\"%s\",\"heap_tracepoints\":%s,"
-		"\"activity\":[", rep->seconds, collector_export_variant(rep->coll),
+	fprintf(out, ",\"duration_s\":%.3f,\"attach\":\"%s\",\"export_variant\":\"%s\","
+		"\"heap_tracepoints\":%s,\"activity\":[", rep->seconds,
+		coll_attach_name(collector_attach(rep->coll)), collector_export_variant(rep->coll),
 		collector_heap_tracepoints(rep->coll) ? "true" : "false");
 	for (size_t i = 0; i < n; i++) {
 		struct coll_heap_stats *h = &hs[i];
@@ -321,7 +336,7 @@ static int trace_activity(struct report *rep)
 	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
 	int err;
 
-	err = collector_open(&rep->coll);
+	err = collector_open(&rep->coll, opts.attach);
 	if (err)
 		return err;
 	signal(SIGINT, on_signal);

@@ -1,10 +1,12 @@
 #!/bin/sh
 # heapstat report --duration against a known sequence of allocations:
 # counts, bytes, the exporting cgroup and pid, and each failure class.
+# ATTACH=kprobe runs it all again on kprobes and raw tracepoints.
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
-pass() { echo "PASS: activity: $1"; }
-fail() { echo "FAIL: activity: $1: $2"; }
+mode=${ATTACH:-auto}
+pass() { echo "PASS: activity: [$mode] $1"; }
+fail() { echo "FAIL: activity: [$mode] $1: $2"; }
 for h in system default_cma_region; do
 	[ -e /dev/dma_heap/$h ] || { echo "SKIP: activity: no heap $h"; exit 0; }
 done
@@ -12,7 +14,7 @@ mkdir -p $S/act $S/lim
 echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
 
 # a long duration, ended by SIGINT once the sequence is done
-heapstat report -j -d 120 >"$tmp/json" 2>"$tmp/err" &
+heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 pid=$!
 i=0	# wait until the collector is attached: its BPF links are open
 while [ "$(ls -l /proc/$pid/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
@@ -67,7 +69,8 @@ echo "$b" | jq -e 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048
 	and .charged_cgroup == "/act")' >/dev/null &&
 	pass "buffers: exporting pid, cgroup and the cgroup charged" ||
 	fail "buffers: exporting pid, cgroup and the cgroup charged" "pid $held: $b"
-jq -e '.drops == 0 and .heap_tracepoints and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
+want=$([ $mode = kprobe ] && echo kprobe || echo tracing)
+jq -e --arg want $want '.drops == 0 and .heap_tracepoints and .attach == $want and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
 	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||
-	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, cma_activity}' "$tmp/json")"
+	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, attach, cma_activity}' "$tmp/json")"
 rm -rf "$tmp"

@@ -158,7 +158,7 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 fi
 
 # bad input
-for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers"; do
+for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers" "-d 1 --attach x"; do
 	heapstat report $args >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	[ $rc = 1 ] && [ -s "$tmp/err" ] && pass "refuses '$args'" ||

@@ -5,6 +5,7 @@
  * per-CMA-area statistics.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ struct collector {
 	struct ring_buffer *rb;
 	const char *export_variant;
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
+	enum coll_attach attach;	/* the mode that loaded */
 	struct coll_heap_stats *heaps;
 	size_t nheaps;
 	struct coll_cma_stats *cma;
@@ -215,31 +217,86 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* the variants this kernel can take; the others are not loaded */
-static void pick_variants(struct collector *c)
+const char *coll_attach_name(enum coll_attach mode)
+{
+	return mode == COLL_ATTACH_KPROBE ? "kprobe" : mode == COLL_ATTACH_TRACING ? "tracing" : "auto";
+}
+
+/* the programs of one attach mode that this kernel can take; the others are not loaded */
+static void pick_variants(struct collector *c, enum coll_attach mode)
 {
 	struct collector_bpf *s = c->skel;
-	bool export_tp = kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
+	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
+	bool export_tp = tracing && kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
+	bool heaps = kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
+	bool cma = kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF);
+	bool busy = kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
 
+	c->attach = mode;
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing);
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_exit, heaps && tracing);
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kprobe, heaps && kprobe);
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kretprobe, heaps && kprobe);
 	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
-	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, !export_tp);
-	c->export_variant = export_tp ? "tp_btf/dma_buf_export" : "fexit/dma_buf_export";
+	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, tracing && !export_tp);
+	bpf_program__set_autoload(s->progs.dma_buf_export_kretprobe, kprobe);
+	bpf_program__set_autoload(s->progs.dma_buf_release, tracing);
+	bpf_program__set_autoload(s->progs.dma_buf_release_kprobe, kprobe);
+	c->export_variant = export_tp ? "tp_btf/dma_buf_export" :
+			    tracing ? "fexit/dma_buf_export" : "kretprobe/dma_buf_export";
+	bpf_program__set_autoload(s->progs.cma_alloc_start, cma && tracing);
+	bpf_program__set_autoload(s->progs.cma_alloc_finish, cma && tracing);
+	bpf_program__set_autoload(s->progs.cma_release, cma && tracing);
+	bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, busy && tracing);
+	bpf_program__set_autoload(s->progs.cma_alloc_start_raw, cma && kprobe);
+	bpf_program__set_autoload(s->progs.cma_alloc_finish_raw, cma && kprobe);
+	bpf_program__set_autoload(s->progs.cma_release_raw, cma && kprobe);
+	bpf_program__set_autoload(s->progs.cma_alloc_busy_retry_raw, busy && kprobe);
 	/* a module's raw tracepoints: only while heapstat_core is loaded */
 	c->heap_tracepoints = !access("/sys/module/heapstat_core", F_OK);
 	bpf_program__set_autoload(s->progs.heapstat_heap_alloc, c->heap_tracepoints);
 	bpf_program__set_autoload(s->progs.heapstat_heap_free, c->heap_tracepoints);
-	if (!kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF))
-		bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, false);
-	if (!kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF)) {
-		bpf_program__set_autoload(s->progs.cma_alloc_start, false);
-		bpf_program__set_autoload(s->progs.cma_alloc_finish, false);
-		bpf_program__set_autoload(s->progs.cma_release, false);
-	}
 }
 
-/* Open, load and attach; a negative errno and a message on stderr on failure. */
-int collector_open(struct collector **out)
+/* open, load and attach in one mode; quiet, a negative errno and what failed on failure */
+static int load_attach(struct collector *c, enum coll_attach mode, const char **what)
 {
+	int err;
+
+	*what = "open the collector";
+	c->skel = collector_bpf__open();
+	if (!c->skel)
+		return -errno;
+	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	pick_variants(c, mode);
+	*what = "load the collector";
+	err = collector_bpf__load(c->skel);
+	if (!err) {
+		*what = "attach the collector";
+		err = collector_bpf__attach(c->skel);
+	}
+	if (err) {
+		collector_bpf__destroy(c->skel);
+		c->skel = NULL;
+	}
+	return err;
+}
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/*
+ * Open, load and attach; a negative errno and a message on stderr on failure.
+ * COLL_ATTACH_AUTO takes BPF trampolines and BTF tracepoints where the kernel
+ * lets it load them, else kprobes and raw tracepoints.
+ */
+int collector_open(struct collector **out, enum coll_attach mode)
+{
+	const char *what, *hint = NULL;
+	char why[160];
 	struct collector *c;
 	int err;
 
@@ -249,23 +306,23 @@ int collector_open(struct collector **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->skel = collector_bpf__open();
-	if (!c->skel) {
-		err = -errno;
-		heapstat_error(err, "open the collector", NULL);
+	if (mode == COLL_ATTACH_AUTO) {
+		libbpf_print_fn_t old = libbpf_set_print(silent);
+
+		err = load_attach(c, COLL_ATTACH_TRACING, &what);
+		libbpf_set_print(old);
+		if (err) {
+			snprintf(why, sizeof(why), "this kernel refused BPF trampolines (%s) and "
+				 "kprobes; see heapstat -v report -d 1", strerror(-err));
+			hint = why;
+			err = load_attach(c, COLL_ATTACH_KPROBE, &what);
+		}
+	} else {
+		err = load_attach(c, mode, &what);
+	}
+	if (err) {
+		heapstat_error(err, what, hint);
 		goto free;
-	}
-	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
-	pick_variants(c);
-	err = collector_bpf__load(c->skel);
-	if (err) {
-		heapstat_error(err, "load the collector", NULL);
-		goto destroy;
-	}
-	err = collector_bpf__attach(c->skel);
-	if (err) {
-		heapstat_error(err, "attach the collector", NULL);
-		goto destroy;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
@@ -319,6 +376,11 @@ uint64_t collector_dropped(struct collector *c)
 const char *collector_export_variant(struct collector *c)
 {
 	return c->export_variant;
+}
+
+enum coll_attach collector_attach(struct collector *c)
+{
+	return c->attach;
 }
 
 bool collector_heap_tracepoints(struct collector *c)

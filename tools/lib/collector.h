@@ -38,7 +38,14 @@ struct coll_cma_stats {
 
 struct collector;
 
-int collector_open(struct collector **out);
+/* how the collector attaches to the kernel */
+enum coll_attach {
+	COLL_ATTACH_AUTO,	/* tracing where the kernel takes it, else kprobe */
+	COLL_ATTACH_TRACING,	/* fentry/fexit and BTF tracepoints */
+	COLL_ATTACH_KPROBE,	/* kprobes, kretprobes and raw tracepoints */
+};
+
+int collector_open(struct collector **out, enum coll_attach mode);
 int collector_poll(struct collector *c, int timeout_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
@@ -49,6 +56,8 @@ const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_export_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
+enum coll_attach collector_attach(struct collector *c);
+const char *coll_attach_name(enum coll_attach mode);
 uint64_t lat_percentile(struct lat_set *l, double p);
 const char *fail_class_name(int class);
 
