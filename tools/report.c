@@ -730,9 +730,37 @@ static bool have_heaps(void)
 	return access("/dev/dma_heap", F_OK) == 0;
 }
 
+/* free_bytes, largest_free_bytes, fragmentation, free_extents_by_order of an area */
+static void json_extents(FILE *out, const struct cma_area *a)
+{
+	fprintf(out, "\"free_bytes\":%llu,\"largest_free_bytes\":%llu,\"fragmentation\":%.6f,"
+		"\"free_extents_by_order\":{", (unsigned long long)a->free_bytes,
+		(unsigned long long)a->largest_free_bytes, a->fragmentation);
+	for (int o = 0, first = 1; o < CMA_ORDERS; o++) {
+		if (!a->free_by_order[o])
+			continue;
+		fprintf(out, "%s\"%d\":%u", first ? "" : ",", o, a->free_by_order[o]);
+		first = 0;
+	}
+	fputc('}', out);
+}
+
+/* the collector's free-extent map of an area, when it has one */
+static const struct coll_cma_stats *traced_area(struct collector *coll, const char *name)
+{
+	size_t n;
+	const struct coll_cma_stats *cs = collector_cma_stats(coll, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].mapped && !strcmp(cs[i].area, name))
+			return &cs[i];
+	return NULL;
+}
+
 static void print_json(FILE *out, struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
+	const struct coll_cma_stats *t;
 	const struct coll_buf *x;
 	bool first = true;
 
@@ -852,22 +880,24 @@ static void print_json(FILE *out, struct report *rep)
 			(unsigned long long)a->alloc_success_pages,
 			(unsigned long long)a->alloc_fail_pages, (unsigned long long)a->release_pages,
 			a->have_bitmap ? "sysfs+debugfs-bitmap" : "sysfs");
-		if (!a->have_bitmap) {
+		if (a->have_bitmap) {
+			fputc(',', out);
+			json_extents(out, a);
+		} else {
 			fprintf(out, ",\"free_bytes\":%llu,\"largest_free_bytes\":null,"
-				"\"fragmentation\":null,\"free_extents_by_order\":null}",
+				"\"fragmentation\":null,\"free_extents_by_order\":null",
 				(unsigned long long)(a->total_bytes - a->used_bytes));
-			continue;
 		}
-		fprintf(out, ",\"free_bytes\":%llu,\"largest_free_bytes\":%llu,\"fragmentation\":%.6f,"
-			"\"free_extents_by_order\":{", (unsigned long long)a->free_bytes,
-			(unsigned long long)a->largest_free_bytes, a->fragmentation);
-		for (int o = 0, first_o = 1; o < CMA_ORDERS; o++) {
-			if (!a->free_by_order[o])
-				continue;
-			fprintf(out, "%s\"%d\":%u", first_o ? "" : ",", o, a->free_by_order[o]);
-			first_o = 0;
+		/* with --duration: the map kept from the traced events */
+		t = rep->coll ? traced_area(rep->coll, a->name) : NULL;
+		if (t) {
+			fprintf(out, ",\"traced\":{");
+			json_extents(out, &t->traced);
+			fputc('}', out);
+		} else if (rep->coll) {
+			fprintf(out, ",\"traced\":null");
 		}
-		fprintf(out, "}}");
+		fputc('}', out);
 	}
 	fputc(']', out);
 	if (rep->coll)
@@ -901,7 +931,7 @@ int cmd_report(int argc, char **argv)
 	if (!err)
 		err = build_report(&rep);
 	if (!err)
-		err = cma_areas_read("/sys/kernel/mm/cma", "/sys/kernel/debug/cma", &rep.cma, &rep.ncma);
+		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, &rep.cma, &rep.ncma);
 	if (err) {
 		heapstat_error(err, "take the inventory", NULL);
 		goto out;

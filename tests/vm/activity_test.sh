@@ -73,4 +73,10 @@ want=$([ $mode = kprobe ] && echo kprobe || echo tracing)
 jq -e --arg want $want '.drops == 0 and .heap_tracepoints and .attach == $want and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
 	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||
 	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, attach, cma_activity}' "$tmp/json")"
+# the free-extent map kept from traced events agrees with the debugfs bitmap read after
+t=$(jq -M -c '.cma_areas[] | select(.name == "reserved") |
+	[(.traced | del(.fragmentation)), {free_bytes, largest_free_bytes, free_extents_by_order}]' "$tmp/json")
+echo "$t" | jq -e '.[0] == .[1] and .[0].free_bytes > 0' >/dev/null &&
+	pass "free extents traced from events match the bitmap" ||
+	fail "free extents traced from events match the bitmap" "$t"
 rm -rf "$tmp"

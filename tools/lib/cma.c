@@ -47,57 +47,115 @@ static void add_extent(struct cma_area *a, uint64_t pages, long page_size)
 		a->largest_free_bytes = pages * page_size;
 }
 
-/* free runs of one range's bitmap: words of 32 bits, printed in decimal */
-static int scan_bitmap(struct cma_area *a, const char *path, unsigned int bit_pages,
-		       uint64_t range_bits, long page_size)
+/**
+ * cma_bitmap_read() - an area's allocation bitmap from debugfs
+ * @debugfs: "/sys/kernel/debug/cma"
+ *
+ * The bitmap file is the bitmap's 32-bit words, printed in decimal.
+ *
+ * Return: 0, -EOPNOTSUPP for an area of several ranges (their sizes are not
+ * published), or a negative errno (-ENOENT without debugfs).
+ */
+int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm)
 {
+	uint64_t order_per_bit, count, base, bit = 0;
 	unsigned long long word;
-	uint64_t bit = 0, run = 0;
-	FILE *f = fopen(path, "re");
+	char path[4096];
+	FILE *f;
+	int err;
 
-	if (!f)
-		return -errno;
-	while (bit < range_bits && fscanf(f, "%llu", &word) == 1) {
-		for (int i = 0; i < 32 && bit < range_bits; i++, bit++) {
-			if (word & (1ull << i)) {
-				add_extent(a, run * bit_pages, page_size);
-				run = 0;
-			} else {
-				run++;
-			}
-		}
+	memset(bm, 0, sizeof(*bm));
+	if ((err = read_u64(debugfs, name, "order_per_bit", &order_per_bit)) ||
+	    (err = read_u64(debugfs, name, "count", &count)) ||
+	    (err = read_u64(debugfs, name, "base_pfn", &base)))
+		return err;
+	if (order_per_bit > 30)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s/ranges/1", debugfs, name);
+	if (!access(path, F_OK))
+		return -EOPNOTSUPP;
+	bm->base_pfn = base;
+	bm->order_per_bit = order_per_bit;
+	bm->nbits = count >> order_per_bit;
+	bm->words = calloc(bm->nbits / 64 + 1, sizeof(*bm->words));
+	if (!bm->words)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s/ranges/0/bitmap", debugfs, name);
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		goto fail;
 	}
+	for (; bit < bm->nbits && fscanf(f, "%llu", &word) == 1; bit += 32)
+		bm->words[bit / 64] |= (uint64_t)(word & 0xffffffffull) << (bit % 64);
 	fclose(f);
-	add_extent(a, run * bit_pages, page_size);
-	return bit == range_bits ? 0 : -EINVAL;
+	if (bit >= bm->nbits)
+		return 0;
+	err = -EINVAL;
+fail:
+	cma_bitmap_free(bm);
+	return err;
 }
 
-static void read_bitmaps(struct cma_area *a, const char *debugfs, long page_size)
+/* pages [pfn, pfn + pages) allocated (used) or released */
+void cma_bitmap_mark(struct cma_bitmap *bm, uint64_t pfn, uint64_t pages, bool used)
 {
-	char path[4096];
-	uint64_t order_per_bit, count;
-	struct cma_area tmp = *a;
+	uint64_t first, last;
 
-	if (read_u64(debugfs, a->name, "order_per_bit", &order_per_bit) ||
-	    read_u64(debugfs, a->name, "count", &count) || order_per_bit > 30)
+	if (!bm->words || pfn < bm->base_pfn || !pages)
 		return;
-	/* an area of several ranges does not publish each range's size */
-	snprintf(path, sizeof(path), "%s/%s/ranges/1", debugfs, a->name);
-	if (!access(path, F_OK))
+	first = (pfn - bm->base_pfn) >> bm->order_per_bit;
+	last = (pfn - bm->base_pfn + pages - 1) >> bm->order_per_bit;
+	for (uint64_t b = first; b <= last && b < bm->nbits; b++) {
+		if (used)
+			bm->words[b / 64] |= 1ull << (b % 64);
+		else
+			bm->words[b / 64] &= ~(1ull << (b % 64));
+	}
+}
+
+/* free extents of a bitmap: free bytes, largest, by order, fragmentation */
+void cma_bitmap_extents(const struct cma_bitmap *bm, struct cma_area *a)
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	uint64_t run = 0, bit_pages = 1ull << bm->order_per_bit;
+
+	a->free_bytes = a->largest_free_bytes = 0;
+	a->free_extents = 0;
+	memset(a->free_by_order, 0, sizeof(a->free_by_order));
+	for (uint64_t b = 0; b < bm->nbits; b++) {
+		if (bm->words[b / 64] & (1ull << (b % 64))) {
+			add_extent(a, run * bit_pages, page_size);
+			run = 0;
+		} else {
+			run++;
+		}
+	}
+	add_extent(a, run * bit_pages, page_size);
+	a->have_bitmap = true;
+	a->fragmentation = a->free_bytes ? 1.0 - (double)a->largest_free_bytes / a->free_bytes : 0;
+}
+
+void cma_bitmap_free(struct cma_bitmap *bm)
+{
+	free(bm->words);
+	bm->words = NULL;
+}
+
+static void read_bitmaps(struct cma_area *a, const char *debugfs)
+{
+	struct cma_bitmap bm;
+
+	if (cma_bitmap_read(debugfs, a->name, &bm))
 		return;
-	snprintf(path, sizeof(path), "%s/%s/ranges/0/bitmap", debugfs, a->name);
-	if (scan_bitmap(&tmp, path, 1u << order_per_bit, count >> order_per_bit, page_size))
-		return;
-	tmp.have_bitmap = true;
-	tmp.fragmentation = tmp.free_bytes ?
-		1.0 - (double)tmp.largest_free_bytes / tmp.free_bytes : 0;
-	*a = tmp;
+	cma_bitmap_extents(&bm, a);
+	cma_bitmap_free(&bm);
 }
 
 /**
  * cma_areas_read() - every CMA area with its counters and free extents
  * @sysfs: "/sys/kernel/mm/cma"
- * @debugfs: "/sys/kernel/debug/cma"; bitmaps are skipped if unreadable
+ * @debugfs: "/sys/kernel/debug/cma"; bitmaps are skipped if unreadable or NULL
  *
  * Return: 0 (no area: *n = 0) or a negative errno.
  */
@@ -136,7 +194,8 @@ int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out
 		read_u64(sysfs, a->name, "alloc_pages_success", &a->alloc_success_pages);
 		read_u64(sysfs, a->name, "alloc_pages_fail", &a->alloc_fail_pages);
 		read_u64(sysfs, a->name, "release_pages_success", &a->release_pages);
-		read_bitmaps(a, debugfs, page_size);
+		if (debugfs)
+			read_bitmaps(a, debugfs);
 	}
 	closedir(d);
 	*out = areas;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CMA_SYSFS	"/sys/kernel/mm/cma"
+#define CMA_DEBUGFS	"/sys/kernel/debug/cma"
 #define CMA_ORDERS	32	/* free extents counted by floor(log2(pages)) */
 
 struct cma_area {
@@ -25,6 +27,18 @@ struct cma_area {
 	double fragmentation;		/* 1 - largest free extent / free bytes */
 };
 
+/* an area's allocation bitmap: one bit per 2^order_per_bit pages, set when allocated */
+struct cma_bitmap {
+	uint64_t base_pfn;
+	unsigned int order_per_bit;
+	uint64_t nbits;
+	uint64_t *words;
+};
+
 int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n);
+int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm);
+void cma_bitmap_mark(struct cma_bitmap *bm, uint64_t pfn, uint64_t pages, bool used);
+void cma_bitmap_extents(const struct cma_bitmap *bm, struct cma_area *a);
+void cma_bitmap_free(struct cma_bitmap *bm);
 
 #endif

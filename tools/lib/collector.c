@@ -24,6 +24,7 @@ struct collector {
 	const char *export_variant;
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	enum coll_attach attach;	/* the mode that loaded */
+	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps;
 	struct coll_cma_stats *cma;
@@ -47,6 +48,7 @@ static int lat_add(struct lat_set *l, uint64_t ns)
 	if (grow_array((void **)&l->ns, &l->cap, l->n, sizeof(*l->ns)))
 		return -ENOMEM;
 	l->ns[l->n++] = ns;
+	l->sorted = false;
 	return 0;
 }
 
@@ -64,7 +66,9 @@ uint64_t lat_percentile(struct lat_set *l, double p)
 
 	if (!l->n)
 		return 0;
-	qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	if (!l->sorted)
+		qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+	l->sorted = true;
 	rank = (size_t)(p / 100.0 * l->n + 0.999999);
 	if (rank < 1)
 		rank = 1;
@@ -142,6 +146,8 @@ static int fold(struct collector *c, const struct coll_event *e)
 			m->failures++;
 		else
 			m->allocs++, m->alloc_bytes += e->bytes;
+		if (!e->err)
+			cma_bitmap_mark(&m->map, e->pfn, e->bytes / c->page_size, true);
 		m->busy_retries += e->cma_busy;
 		return lat_add(&m->lat, e->latency_ns);
 	case EV_CMA_RELEASE:
@@ -149,9 +155,33 @@ static int fold(struct collector *c, const struct coll_event *e)
 		if (!m)
 			return -ENOMEM;
 		m->release_bytes += e->bytes;
+		cma_bitmap_mark(&m->map, e->pfn, e->bytes / c->page_size, false);
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * Seed a free-extent map per CMA area from its debugfs bitmap, once attached:
+ * events are then applied in order on top, and marking pages is idempotent,
+ * so events from before the seed that arrive after it change nothing.
+ */
+static int seed_cma_maps(struct collector *c)
+{
+	struct cma_area *areas;
+	size_t n;
+	int err = cma_areas_read(CMA_SYSFS, NULL, &areas, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		struct coll_cma_stats *m = cma_stats(c, areas[i].name);
+
+		if (!m)
+			err = -ENOMEM;
+		else
+			m->mapped = !cma_bitmap_read(CMA_DEBUGFS, m->area, &m->map);
+	}
+	free(areas);
+	return err;
 }
 
 /* copy the kernel's per-(cgroup, heap) aggregates */
@@ -203,6 +233,9 @@ int collector_sync(struct collector *c)
 {
 	int err = sync_aggs(c);
 
+	for (size_t i = 0; i < c->ncma; i++)
+		if (c->cma[i].mapped)
+			cma_bitmap_extents(&c->cma[i].map, &c->cma[i].traced);
 	return err ? err : sync_exports(c);
 }
 
@@ -306,6 +339,7 @@ int collector_open(struct collector **out, enum coll_attach mode)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->page_size = sysconf(_SC_PAGESIZE);
 	if (mode == COLL_ATTACH_AUTO) {
 		libbpf_print_fn_t old = libbpf_set_print(silent);
 
@@ -322,21 +356,24 @@ int collector_open(struct collector **out, enum coll_attach mode)
 	}
 	if (err) {
 		heapstat_error(err, what, hint);
-		goto free;
+		goto fail;
 	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
 		err = -errno;
 		heapstat_error(err, "open the ring buffer", NULL);
-		goto destroy;
+		goto fail;
+	}
+	err = seed_cma_maps(c);
+	if (err) {
+		heapstat_error(err, "read the CMA areas", NULL);
+		goto fail;
 	}
 	*out = c;
 	return 0;
 
-destroy:
-	collector_bpf__destroy(c->skel);
-free:
-	free(c);
+fail:
+	collector_close(c);
 	return err;
 }
 
@@ -396,8 +433,10 @@ void collector_close(struct collector *c)
 	collector_bpf__destroy(c->skel);
 	for (size_t i = 0; i < c->nheaps; i++)
 		free(c->heaps[i].lat.ns);
-	for (size_t i = 0; i < c->ncma; i++)
+	for (size_t i = 0; i < c->ncma; i++) {
 		free(c->cma[i].lat.ns);
+		cma_bitmap_free(&c->cma[i].map);
+	}
 	free(c->heaps);
 	free(c->cma);
 	free(c->exports);

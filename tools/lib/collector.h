@@ -7,6 +7,7 @@
 #include <linux/types.h>
 
 #include "collector_events.h"
+#include "cma.h"
 
 #define FAIL_CLASSES	COLL_FAIL_CLASSES
 
@@ -14,6 +15,7 @@
 struct lat_set {
 	uint64_t *ns;
 	size_t n, cap;
+	bool sorted;
 };
 
 /*
@@ -33,6 +35,11 @@ struct coll_cma_stats {
 	char area[COLL_NAME_LEN];
 	uint64_t allocs, failures, busy_retries, alloc_bytes, release_bytes;
 	struct lat_set lat;
+	/* free extents kept from the traced allocations and releases, seeded
+	 * from the debugfs bitmap when tracing began (mapped: it was readable) */
+	bool mapped;
+	struct cma_bitmap map;
+	struct cma_area traced;		/* the map's extents, as of collector_sync() */
 };
 
 
