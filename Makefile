@@ -63,7 +63,7 @@ $(BUILD)/%.o: %.c $(SKELS) | deps
 
 $(BUILD)/heapstat: $(TOOL_OBJS) $(LIB_OBJS)
 	$(msg) LINK $@
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lncurses -o $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
@@ -102,6 +102,7 @@ demo: all
 
 install: $(BUILD)/heapstat
 	install -D -m 0755 $(BUILD)/heapstat $(DESTDIR)$(prefix)/sbin/heapstat
+	ln -sf heapstat $(DESTDIR)$(prefix)/sbin/heaptop
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* the dmem regions of dma-buf heaps: "dma-heap/<heap name>" */
+#define REGION_PREFIX	"dma-heap/"
+
 /* dmem limits read back as this when they are "max" */
 #define CG_DMEM_MAX	UINT64_MAX
 

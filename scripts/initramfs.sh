@@ -64,15 +64,19 @@ copy_elf() {
 for f in "$TOP"/build/heapstat; do
 	[ -x "$f" ] && copy_elf "$f" "/heapstat/bin/$(basename "$f")"
 done
+ln -sf heapstat "$root/heapstat/bin/heaptop"
 if [ -d "$TOP/build/tests" ]; then
 	while IFS= read -r f; do
 		copy_elf "$f" "/heapstat/bin/$(basename "$f")"
 	done < <(find "$TOP/build/tests" -maxdepth 1 -type f -perm -u+x)
 fi
-# tools the tests use beyond busybox
-for t in jq; do
+# tools the tests use beyond busybox (tmux drives heaptop as a person would)
+for t in jq tmux; do
 	command -v $t >/dev/null && copy_elf "$(command -v $t)" "/usr/bin/$t"
 done
+# tmux wants a UTF-8 locale: LC_ALL=C.UTF-8
+[ -d /usr/lib/locale/C.utf8 ] && mkdir -p "$root/usr/lib/locale" &&
+	cp -a /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
 cp -a "$TOP/tests/." "$root/heapstat/tests/"
 mkdir -p "$root/heapstat/guest"
 cp -a "$TOP/scripts/guest/." "$root/heapstat/guest/"

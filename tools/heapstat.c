@@ -13,7 +13,7 @@ static const struct subcommand {
 	const char *summary;
 } subcommands[] = {
 	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers" },
-	{ "top", cmd_top, "live view of dma-buf exports and releases per exporter" },
+	{ "top", cmd_top, "live view of heaps, cgroups and CMA (also installed as heaptop)" },
 };
 
 static void usage(FILE *f)
@@ -37,7 +37,15 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	const char *self = strrchr(argv[0], '/');
 	int i = 1;
+
+	/* installed as heaptop too: heapstat top */
+	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {
+		heapstat_libbpf_setup();
+		argv[0] = "heaptop";
+		return cmd_top(argc, argv);
+	}
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

@@ -25,9 +25,6 @@
 #include "lib/json.h"
 #include "lib/util.h"
 
-#define CGROUP_ROOT	"/sys/fs/cgroup"
-#define REGION_PREFIX	"dma-heap/"
-
 enum view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS, V_CMA, V_ACTIVITY };
 static const char * const view_names[] = {
 	"summary", "heaps", "cgroups", "processes", "buffers", "cma", "activity"
@@ -83,6 +80,7 @@ static const struct argp_option options[] = {
 	  "kernel takes them, else kprobes), tracing or kprobe", 0 },
 	{ "json", 'j', NULL, 0, "One JSON object with every view", 0 },
 	{ "csv", OPT_CSV, NULL, 0, "The view as CSV (summary: heaps)", 0 },
+	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
 
@@ -128,6 +126,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			opts.attach = COLL_ATTACH_KPROBE;
 		else
 			argp_error(state, "unknown attach mode '%s': auto, tracing or kprobe", arg);
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_ARG:
 		for (size_t i = 0; i < ARRAY_SIZE(view_names); i++)

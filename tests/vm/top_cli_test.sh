@@ -1,50 +1,100 @@
 #!/bin/sh
-# heapstat top in batch mode counts a known workload exactly, and refuses bad
-# input with a message and a non-zero exit.
+# heaptop in batch mode against a known workload: bytes, buffers, limits,
+# headroom and charges per cgroup x heap exactly, processes and buffers, and
+# rows that appear and vanish while it runs. Bad input: a message, exit 1.
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
+S=/sys/fs/cgroup
 pass() { echo "PASS: top_cli: $1"; }
 fail() { echo "FAIL: top_cli: $1: $2"; }
+for h in system default_cma_region; do
+	[ -e /dev/dma_heap/$h ] || { echo "SKIP: top_cli: no heap $h"; exit 0; }
+done
 
-# bad input: usage errors exit 1 with a message, never a crash
-for args in "-d 0" "-d abc" "-n 0" "-n -1" "-x" "extra"; do
-	heapstat top $args >"$tmp/out" 2>"$tmp/err"
+for args in "-d 0" "-d abc" "-d 0.05" "-n 0" "-n -1" "-x" "extra" "--view x" "-c camera"; do
+	heaptop $args >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc = 1 ] && [ -s "$tmp/err" ]; then pass "refuses '$args'"
 	else fail "refuses '$args'" "exit $rc, stderr '$(cat "$tmp/err")'"; fi
 done
-heapstat nosuchcommand 2>"$tmp/err"
-rc=$?
-if [ $rc = 1 ] && grep -q "unknown command" "$tmp/err"; then pass "refuses an unknown command"
-else fail "refuses an unknown command" "exit $rc"; fi
+heaptop -h | grep -q '^EXAMPLES' && pass "-h shows examples" || fail "-h shows examples" "$(heaptop -h)"
 
-# two JSON frames, 3 s apart; the workload starts once the programs are
-# attached: three 1 MiB buffers, one closed at once, two held 4 s
-heapstat top -j -n 2 -d 3 >"$tmp/json" 2>"$tmp/err" &
-pid=$!
-i=0
-while [ "$(ls -l /proc/$pid/fd 2>/dev/null | grep -c bpf_link)" -lt 2 ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 4 &
-wait $pid
+start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
+	cg=$1 ready=$2
+	shift 2
+	mkdir -p "$S/$cg"
+	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 120 -R $ready $*" &
+}
+mkdir -p $S/video
+echo "dma-heap/default_cma_region 8M" >$S/video/dmem.max
+start camera "$tmp/r1" -H system -s 1M -n 3 -r 1
+cam=$!
+start video "$tmp/r2" -H default_cma_region -s 4M -n 1 --share 1
+vid=$!
+while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
+
+heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/err" &
+top=$!
+frames() { wc -l <"$tmp/frames"; }
+wait_frames() {	# wait_frames N: until N frames are out
+	i=0
+	while [ "$(frames)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
+wait_frames 1
+# video's buffer is over its limit: refused, one failure on its row
+sh -c "echo \$\$ >$S/video/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 8M" 2>/dev/null
+n=$(frames)
+wait_frames $((n + 2))
+last=$(tail -n 1 "$tmp/frames")
+row() { echo "$last" | jq -M -c --arg cg "$1" --arg heap "$2" '.rows[] | select(.cgroup == $cg and .heap == $heap)'; }
+r=$(row /camera system)
+echo "$r" | jq -e '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false' \
+	>/dev/null && pass "camera: two 1 MiB system buffers held" || fail "camera: two 1 MiB system buffers held" "$r"
+r=$(row /video default_cma_region)
+echo "$r" | jq -e '.bytes == 4194304 and .buffers == 1 and .limit_bytes == 8388608 and
+	.charged_bytes == 4194304 and .headroom_bytes == 4194304 and .failures == 1 and
+	.charged_by == "dmem"' >/dev/null &&
+	pass "video: held, dmem.max, dmem.current, headroom and the refused allocation" ||
+	fail "video: held, dmem.max, dmem.current, headroom and the refused allocation" "$r"
+echo "$last" | jq -e --argjson cam $cam '[.processes[] | select(.pid == $cam)][0] |
+	.cgroup == "/camera" and .fd_bytes == 2097152 and .pss_bytes == 2097152' >/dev/null &&
+	pass "processes: the camera process" || fail "processes: the camera process" "$(echo "$last" | jq -c .processes)"
+used=$(( $(cat /sys/kernel/mm/cma/reserved/total_pages) - $(cat /sys/kernel/mm/cma/reserved/available_pages) ))
+echo "$last" | jq -e --argjson used $((used * 4096)) '(.heaps[] | select(.name == "system") | .bytes == 2097152 and .buffers == 2)
+	and (.heaps[] | select(.name == "default_cma_region") | .bytes == 4194304)
+	and (.cma[] | select(.name == "reserved") | .used_bytes == $used and .largest_free_bytes > 0)
+	and ([.buffers[] | select(.heap == "default_cma_region")][0].holders | length == 2)
+	and .drops == 0' >/dev/null &&
+	pass "meters: heaps, CMA sysfs, a shared buffer's two holders" ||
+	fail "meters: heaps, CMA sysfs, a shared buffer's two holders" "used $used: $last"
+
+# a cgroup appears, then its process and the cgroup vanish: the row stays one frame, marked
+start appear "$tmp/r3" -H system -s 256K -n 2
+app=$!
+while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
+n=$(frames)
+wait_frames $((n + 2))
+kill $app
+wait $app 2>/dev/null
+rmdir $S/appear
+n=$(frames)
+wait_frames $((n + 3))
+kill -INT $top
+wait $top
 rc=$?
+seen=$(jq -M -c '[.rows[] | select(.cgroup == "/appear")] | if length == 0 then "none" elif .[0].gone then "gone" else "live" end' "$tmp/frames" | uniq | tr '\n' ' ')
+case "$seen" in
+*'"live" "gone" "none"'*) pass "a row that vanished stays one frame, marked gone" ;;
+*) fail "a row that vanished stays one frame, marked gone" "sequence $seen" ;;
+esac
+[ $rc = 0 ] && [ ! -s "$tmp/err" ] && pass "SIGINT ends it cleanly" || fail "SIGINT ends it cleanly" "exit $rc: $(cat "$tmp/err")"
+
+# plain frames: the header and each view
+heaptop -b -n 1 -d 0.2 >"$tmp/t1" 2>&1 && grep -q '^CGROUP .* HEADROOM$' "$tmp/t1" &&
+	grep -q '^/video .*default_cma_region .* 4.0M ' "$tmp/t1" &&
+	heaptop -b -n 1 -d 0.2 --view processes -c /camera | grep -q "^ *$cam dmabuf_alloc .*/camera" &&
+	heaptop -b -n 1 -d 0.2 --view buffers --heap default_cma_region | grep -q ' 4.0M ' &&
+	pass "plain frames: cgroups, processes, buffers, filters" ||
+	fail "plain frames: cgroups, processes, buffers, filters" "$(cat "$tmp/t1")"
+kill $cam $vid
 wait
-frame1=$(sed -n 1p "$tmp/json")
-frame2=$(sed -n 2p "$tmp/json")
-want1='"name":"system","live_buffers":2,"live_bytes":2097152,"exports":3,"releases":1,"bytes_exported":3145728,"bytes_released":1048576'
-want2='"name":"system","live_buffers":0,"live_bytes":0,"exports":3,"releases":3,"bytes_exported":3145728,"bytes_released":3145728,"exports_per_sec":0.00'
-if [ $rc = 0 ] && [ "$(wc -l <"$tmp/json")" = 2 ] && echo "$frame1" | grep -qF "$want1" &&
-	echo "$frame2" | grep -qF "$want2"; then
-	pass "JSON frames count the workload exactly"
-else
-	fail "JSON frames count the workload exactly" "exit $rc, output: $(cat "$tmp/json" "$tmp/err")"
-fi
-
-# the table names the exporter and its totals
-heapstat top -b -n 1 -d 0.5 >"$tmp/table" 2>&1
-rc=$?
-if [ $rc = 0 ] && grep -q '^EXPORTER' "$tmp/table"; then pass "batch table has a header"
-else fail "batch table has a header" "exit $rc, output: $(cat "$tmp/table")"; fi
+rm -rf "$tmp"

@@ -378,33 +378,63 @@ static int procfs_holders(struct inventory *inv, struct refs *refs, const char *
 	return err;
 }
 
+struct inv_iters {
+	struct dmabuf_iter_bpf *skel;	/* NULL: /proc only */
+	bool procfs_only;
+};
+
 /**
- * inventory_collect() - take a snapshot of live dma-bufs and their holders
+ * inventory_open() - load the iterator programs once, for repeated snapshots
+ * @procfs_only: no BPF iterator, only /proc (to compare, or to check)
+ *
+ * A kernel refusing the iterators leaves /proc as the source; not an error.
+ * Return: 0 or -ENOMEM.
+ */
+int inventory_open(struct inv_iters **out, bool procfs_only)
+{
+	bool has_dmabuf = kernel_has_btf("bpf_iter_dmabuf", BTF_KIND_FUNC);
+	struct inv_iters *it = calloc(1, sizeof(*it));
+
+	if (!it)
+		return -ENOMEM;
+	it->procfs_only = procfs_only;
+	it->skel = procfs_only ? NULL : load_iters(has_dmabuf, true);
+	if (!it->skel && has_dmabuf && !procfs_only)	/* a kernel refusing the task iterators */
+		it->skel = load_iters(true, false);
+	*out = it;
+	return 0;
+}
+
+void inventory_close(struct inv_iters *it)
+{
+	if (!it)
+		return;
+	dmabuf_iter_bpf__destroy(it->skel);
+	free(it);
+}
+
+/**
+ * inventory_take() - take a snapshot of live dma-bufs and their holders
  * @inv: filled in; inventory_free() it
  * @proc_root: "/proc", or another mount of it
- * @procfs_only: no BPF iterator, only /proc (to compare, or to check)
  *
  * Return: 0 or a negative errno.
  */
-int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only)
+int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
-	bool has_dmabuf = kernel_has_btf("bpf_iter_dmabuf", BTF_KIND_FUNC);
+	struct dmabuf_iter_bpf *skel = it->skel;
 	struct task_recs t = {};
 	struct refs refs = {};
-	struct dmabuf_iter_bpf *skel;
 	int err;
 
 	memset(inv, 0, sizeof(*inv));
-	skel = procfs_only ? NULL : load_iters(has_dmabuf, true);
-	if (!skel && has_dmabuf && !procfs_only)	/* a kernel refusing the task iterators */
-		skel = load_iters(true, false);
-	if (skel && bpf_program__autoload(skel->progs.dmabuf) && !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer),
-					    on_buffer, inv)) {
+	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
+	    !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer), on_buffer, inv)) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
-		inv->buffers_note = procfs_only ? "--source procfs: buffers no process holds an fd to "
-						  "are not seen" :
+		inv->buffers_note = it->procfs_only ?
+				    "--source procfs: buffers no process holds an fd to are not seen" :
 				    "no BPF iter/dmabuf in this kernel (6.16+): "
 				    "buffers no process holds an fd to are not seen";
 	}
@@ -423,7 +453,6 @@ int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_
 		inv->buffers_src = inv->holders_src;
 	free(t.fds);
 	free(t.maps);
-	dmabuf_iter_bpf__destroy(skel);
 	if (!err)
 		err = add_fd_only_buffers(inv, &refs);
 	if (!err)
@@ -433,6 +462,19 @@ int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_
 		return err;
 	compute_shares(inv);
 	return 0;
+}
+
+/* One snapshot: inventory_open(), inventory_take(), inventory_close(). */
+int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only)
+{
+	struct inv_iters *it;
+	int err = inventory_open(&it, procfs_only);
+
+	if (err)
+		return err;
+	err = inventory_take(it, inv, proc_root);
+	inventory_close(it);
+	return err;
 }
 
 void inventory_free(struct inventory *inv)

@@ -60,6 +60,11 @@ struct inventory {
 };
 
 const char *inv_source_name(enum inv_source src);
+struct inv_iters;
+
+int inventory_open(struct inv_iters **out, bool procfs_only);
+int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root);
+void inventory_close(struct inv_iters *it);
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heaptop's model. Each sample drains the collector (counts per cgroup and
+ * heap, latencies, CMA free-extent maps) and takes an inventory (what each
+ * cgroup's processes hold), then joins them into rows cgroup x heap with the
+ * cgroup's limit and charge. Rates are the change of the kernel's counters
+ * since the previous sample. A row that vanished stays one frame, marked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup/dmem.h"
+#include "cgroup/memcg.h"
+#include "cgroup/path.h"
+#include "live.h"
+#include "util.h"
+
+#define ID_CACHE	1024
+
+struct live {
+	struct collector *coll;
+	struct inv_iters *iters;
+	bool mem_accounting;
+	uint64_t start_ns;
+	struct live_frame frames[2];	/* the current one, and the one before */
+	int cur;
+	/* the collector's cumulative counts at the previous sample, by index */
+	struct coll_agg *prev_aggs;
+	size_t nprev;
+	struct { uint64_t id; char path[CGROUP_PATH_MAX]; } *ids;	/* cgroup id -> path */
+	size_t nids;
+};
+
+uint64_t live_start_ns(const struct live *l)
+{
+	return l->start_ns;
+}
+
+const struct coll_buf *live_export_of(struct live *l, uint64_t ino)
+{
+	return collector_export_of(l->coll, ino);
+}
+
+/* the path of a cgroup id, remembered; "?" once the cgroup is gone */
+static const char *id_path(struct live *l, uint64_t id)
+{
+	size_t i;
+
+	if (!id)
+		return "(before start)";
+	for (i = 0; i < l->nids; i++)
+		if (l->ids[i].id == id)
+			return l->ids[i].path;
+	i = l->nids < ID_CACHE ? l->nids++ : id % ID_CACHE;
+	l->ids[i].id = id;
+	if (cg_path_of_id(CGROUP_ROOT, id, l->ids[i].path, sizeof(l->ids[i].path)))
+		snprintf(l->ids[i].path, sizeof(l->ids[i].path), "?%llu", (unsigned long long)id);
+	return l->ids[i].path;
+}
+
+static struct live_row *find_row(struct live_frame *f, const char *cgroup, const char *heap)
+{
+	for (size_t i = 0; i < f->nrows; i++)
+		if (!strcmp(f->rows[i].heap, heap) && !strcmp(f->rows[i].cgroup, cgroup))
+			return &f->rows[i];
+	return NULL;
+}
+
+static struct live_row *row(struct live_frame *f, const char *cgroup, const char *heap)
+{
+	struct live_row *r = find_row(f, cgroup, heap);
+
+	if (r)
+		return r;
+	if (grow_array((void **)&f->rows, &f->rows_cap, f->nrows, sizeof(*f->rows)))
+		return NULL;
+	r = &f->rows[f->nrows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s", cgroup);
+	snprintf(r->heap, sizeof(r->heap), "%s", heap);
+	r->limit = LIVE_NO_LIMIT;
+	return r;
+}
+
+static struct live_heap *heap_meter(struct live_frame *f, const char *name)
+{
+	struct live_heap *h;
+
+	for (size_t i = 0; i < f->nheaps; i++)
+		if (!strcmp(f->heaps[i].name, name))
+			return &f->heaps[i];
+	if (grow_array((void **)&f->heaps, &f->heaps_cap, f->nheaps, sizeof(*f->heaps)))
+		return NULL;
+	h = &f->heaps[f->nheaps++];
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	return h;
+}
+
+/* bytes held: per heap, and per cgroup x heap, a buffer once per cgroup */
+static int add_held(struct live_frame *f)
+{
+	const struct inventory *inv = &f->inv;
+
+	for (size_t i = 0; i < inv->nbufs; i++) {
+		const struct inv_buf *b = &inv->bufs[i];
+		struct live_heap *h = heap_meter(f, b->b.exp_name);
+
+		if (!h)
+			return -ENOMEM;
+		h->bytes += b->b.size;
+		h->bufs++;
+		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
+			const char *cg = inv->procs[inv->holds[k].proc].cgroup;
+			bool seen = false;
+			struct live_row *r;
+
+			for (size_t j = b->first_hold; j < k && !seen; j++)
+				seen = !strcmp(inv->procs[inv->holds[j].proc].cgroup, cg);
+			if (seen)
+				continue;
+			r = row(f, cg, b->b.exp_name);
+			if (!r)
+				return -ENOMEM;
+			r->bytes += b->b.size;
+			r->bufs++;
+		}
+	}
+	return 0;
+}
+
+static uint64_t failures(const struct coll_agg *a)
+{
+	uint64_t n = 0;
+
+	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
+		n += a->failures[c];
+	return n;
+}
+
+/* allocations, frees and failures since the previous sample */
+static int add_activity(struct live *l, struct live_frame *f)
+{
+	size_t n;
+	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(l->coll, &n);
+	struct coll_agg *prev;
+
+	if (n > l->nprev) {	/* the collector appends: earlier indexes stay */
+		prev = realloc(l->prev_aggs, n * sizeof(*prev));
+		if (!prev)
+			return -ENOMEM;
+		memset(prev + l->nprev, 0, (n - l->nprev) * sizeof(*prev));
+		l->prev_aggs = prev;
+		l->nprev = n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct coll_agg *a = &hs[i].agg, *p = &l->prev_aggs[i];
+		uint64_t allocs = a->allocs - p->allocs, frees = a->frees - p->frees;
+		uint64_t fails = failures(a) - failures(p);
+		struct live_row *r;
+
+		l->prev_aggs[i] = *a;
+		f->alloc_rate += allocs;
+		f->free_rate += frees;
+		f->fail_rate += fails;
+		/* a row for every cgroup with activity now, or failures ever */
+		if (!allocs && !frees && !fails && !failures(a) && !hs[i].lat.n)
+			continue;
+		r = row(f, id_path(l, hs[i].cgroup_id), hs[i].heap);
+		if (!r)
+			return -ENOMEM;
+		r->alloc_rate += allocs;
+		r->free_rate += frees;
+		r->fails += failures(a);
+		if (hs[i].lat.n) {
+			r->p50_ns = lat_percentile(&hs[i].lat, 50);
+			r->p99_ns = lat_percentile(&hs[i].lat, 99);
+			hs[i].lat.n = 0;	/* latencies are per interval */
+		}
+	}
+	return 0;
+}
+
+/* a cgroup's own limit: dmem.max of the region, or memory.max without one */
+static int limit_at(const char *dir, const char *region, uint64_t *v)
+{
+	struct cg_memcg m;
+	int err;
+
+	if (region)
+		return cg_dmem_read(dir, "dmem.max", region, v);
+	err = cg_memcg_read(dir, &m);
+	if (!err)
+		*v = m.max;
+	return err;
+}
+
+/* the tightest limit on the way up to the root, and the cgroup's own charge */
+static void add_limit(struct live *l, struct live_row *r, const char *region)
+{
+	char dir[CGROUP_PATH_MAX + 32];
+	struct cg_memcg m;
+	uint64_t v;
+
+	snprintf(dir, sizeof(dir), "%s%s", CGROUP_ROOT, strcmp(r->cgroup, "/") ? r->cgroup : "");
+	if (region) {
+		if (!cg_dmem_read(dir, "dmem.current", region, &v))
+			r->charged = v;
+	} else {
+		if (!l->mem_accounting || cg_memcg_read(dir, &m))
+			return;
+		r->memcg = true;
+		r->charged = m.current;
+	}
+	/* the root has no limit files */
+	while (strlen(dir) > strlen(CGROUP_ROOT)) {
+		if (!limit_at(dir, region, &v) && v < r->limit)
+			r->limit = v;
+		*strrchr(dir, '/') = '\0';
+	}
+}
+
+/* heaps with a dmem region, from the root's dmem.capacity */
+static int capacity_region(const char *region, uint64_t value, void *arg)
+{
+	(void)value;
+	return !strcmp(region, arg);
+}
+
+static void add_limits(struct live *l, struct live_frame *f)
+{
+	for (size_t i = 0; i < f->nrows; i++) {
+		struct live_row *r = &f->rows[i];
+		char region[COLL_NAME_LEN + 16];
+
+		if (r->cgroup[0] != '/')
+			continue;
+		snprintf(region, sizeof(region), REGION_PREFIX "%s", r->heap);
+		if (cg_dmem_each(CGROUP_ROOT, "dmem.capacity", capacity_region, region) == 1)
+			add_limit(l, r, region);
+		else if (!strcmp(r->heap, "system"))	/* upstream's: memcg when accounting */
+			add_limit(l, r, NULL);
+	}
+}
+
+static int add_cma(struct live *l, struct live_frame *f)
+{
+	struct cma_area *areas;
+	size_t n, nc;
+	const struct coll_cma_stats *cs = collector_cma_stats(l->coll, &nc);
+	int err = cma_areas_read(CMA_SYSFS, NULL, &areas, &n);
+
+	if (err)
+		return err;
+	free(f->cma);
+	f->cma = calloc(n + 1, sizeof(*f->cma));
+	if (!f->cma) {
+		free(areas);
+		return -ENOMEM;
+	}
+	f->ncma = n;
+	for (size_t i = 0; i < n; i++) {
+		struct live_cma *m = &f->cma[i];
+
+		snprintf(m->name, sizeof(m->name), "%.*s", (int)sizeof(m->name) - 1, areas[i].name);
+		m->total = areas[i].total_bytes;
+		m->used = areas[i].used_bytes;
+		for (size_t k = 0; k < nc; k++) {
+			if (!cs[k].mapped || strcmp(cs[k].area, m->name))
+				continue;
+			m->mapped = true;
+			m->largest_free = cs[k].traced.largest_free_bytes;
+			m->fragmentation = cs[k].traced.fragmentation;
+		}
+	}
+	free(areas);
+	return 0;
+}
+
+/* peaks carry over; rows of the previous frame that vanished stay once, marked */
+static int carry_over(struct live_frame *f, const struct live_frame *prev)
+{
+	size_t n = f->nrows;
+
+	for (size_t i = 0; i < prev->nrows; i++) {
+		const struct live_row *p = &prev->rows[i];
+		struct live_row *r = find_row(f, p->cgroup, p->heap);
+
+		if (r && r - f->rows < (ptrdiff_t)n) {
+			if (p->peak > r->peak)
+				r->peak = p->peak;
+			continue;
+		}
+		if (p->gone)
+			continue;
+		r = row(f, p->cgroup, p->heap);
+		if (!r)
+			return -ENOMEM;
+		r->gone = true;
+		r->peak = p->peak;
+		r->limit = p->limit;
+	}
+	return 0;
+}
+
+static void frame_reset(struct live_frame *f)
+{
+	inventory_free(&f->inv);
+	f->nrows = f->nheaps = 0;
+	f->alloc_rate = f->free_rate = f->fail_rate = 0;
+}
+
+/**
+ * live_sample() - one frame: everything since the previous sample
+ * @out: the frame, valid until the next live_sample()
+ *
+ * Return: 0 or a negative errno.
+ */
+int live_sample(struct live *l, const struct live_frame **out)
+{
+	const struct live_frame *prev = &l->frames[l->cur];
+	struct live_frame *f = &l->frames[!l->cur];
+	int err;
+
+	frame_reset(f);
+	err = collector_poll(l->coll, 0);
+	if (!err)
+		err = collector_sync(l->coll);
+	if (!err)
+		err = inventory_take(l->iters, &f->inv, "/proc");
+	if (err)
+		return err;
+	f->ts_ns = now_ns();
+	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
+	err = add_held(f);
+	if (!err)
+		err = add_activity(l, f);
+	if (!err)
+		err = add_cma(l, f);
+	if (err)
+		return err;
+	for (size_t i = 0; i < f->nrows; i++) {
+		struct live_row *r = &f->rows[i];
+
+		r->alloc_rate /= f->interval_s;
+		r->free_rate /= f->interval_s;
+		r->peak = r->bytes;
+	}
+	f->alloc_rate /= f->interval_s;
+	f->free_rate /= f->interval_s;
+	f->fail_rate /= f->interval_s;
+	add_limits(l, f);
+	err = carry_over(f, prev);
+	if (err)
+		return err;
+	f->drops = collector_dropped(l->coll);
+	l->cur = !l->cur;
+	*out = f;
+	return 0;
+}
+
+int live_open(struct live **out, enum coll_attach mode)
+{
+	struct live *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->ids = calloc(ID_CACHE, sizeof(*l->ids));
+	if (!l->ids) {
+		free(l);
+		return -ENOMEM;
+	}
+	l->mem_accounting = heap_mem_accounting();
+	err = collector_open(&l->coll, mode);
+	if (!err)
+		err = inventory_open(&l->iters, false);
+	if (err) {
+		live_close(l);
+		return err;
+	}
+	l->start_ns = now_ns();
+	*out = l;
+	return 0;
+}
+
+void live_close(struct live *l)
+{
+	if (!l)
+		return;
+	for (int i = 0; i < 2; i++) {
+		inventory_free(&l->frames[i].inv);
+		free(l->frames[i].rows);
+		free(l->frames[i].heaps);
+		free(l->frames[i].cma);
+	}
+	collector_close(l->coll);
+	inventory_close(l->iters);
+	free(l->prev_aggs);
+	free(l->ids);
+	free(l);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* heaptop: what the views, the batch output and the terminal share. */
+#ifndef HEAPSTAT_TOP_H
+#define HEAPSTAT_TOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/live.h"
+
+enum top_view { TV_CGROUPS, TV_PROCESSES, TV_BUFFERS, TV_COUNT };
+
+/* what the user chose: view, sort, filters */
+struct top_state {
+	enum top_view view;
+	int sort[TV_COUNT];		/* a column of each view */
+	bool ascending;
+	char cgroup[256];		/* "" or a path: it and the cgroups below */
+	char heap[64];			/* "" or a heap's name */
+	uint64_t interval_ms;
+	bool paused;
+};
+
+/* one line of a frame: its text and how to show it */
+enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
+
+typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
+
+extern const char * const top_view_names[TV_COUNT];
+extern volatile sig_atomic_t top_exiting;	/* set by SIGINT, SIGTERM, SIGHUP, SIGQUIT */
+
+void top_clock(char *buf, size_t len);
+
+int top_view_columns(enum top_view v, const char * const **names);
+void top_render(struct live *l, const struct live_frame *f, const struct top_state *st,
+		const char *clock, int width, top_emit_fn emit, void *ctx);
+void top_json(FILE *out, struct live *l, const struct live_frame *f,
+	      const struct top_state *st, const char *clock);
+int top_interactive(struct live *l, struct top_state *st);
+
+#endif
