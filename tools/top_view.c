@@ -294,11 +294,13 @@ static void render_rows(const void **v, size_t n, top_emit_fn emit, void *ctx)
 			snprintf(p99, sizeof(p99), "%.1f", r->p99_ns / 1e3);
 		if (!r->gone && limited && headroom(r) < r->limit / 10)
 			attr = TA_ALERT;	/* within a tenth of its limit */
-		emitf(emit, ctx, attr, "%-*s %-20.20s %8s %5u %8s %8.1f %8.1f %8s %8s %5llu %8s %8s%s",
-		      CG_WIDTH, fit(r->cgroup, cg, CG_WIDTH), r->heap, size(r->bytes, b), r->bufs,
+		/* a row that vanished says so where its bytes were */
+		emitf(emit, ctx, attr, "%-*s %-20.20s %8s %5u %8s %8.1f %8.1f %8s %8s %5llu %8s %8s",
+		      CG_WIDTH, fit(r->cgroup, cg, CG_WIDTH), r->heap,
+		      r->gone ? "gone" : size(r->bytes, b), r->bufs,
 		      size(r->peak, p), r->alloc_rate, r->free_rate, p50, p99,
 		      (unsigned long long)r->fails, limited ? size(r->limit, l) : "-",
-		      limited ? size(headroom(r), h) : "-", r->gone ? " (gone)" : "");
+		      limited ? size(headroom(r), h) : "-");
 	}
 }
 

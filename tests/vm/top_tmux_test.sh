@@ -1,0 +1,90 @@
+#!/bin/sh
+# heaptop driven through tmux as a person would, at 80x24 and 200x60: sort,
+# filters, view switch, pause, help, interval, a resize, cgroups appearing
+# and vanishing, and the terminal given back on q and on SIGTERM.
+command -v tmux >/dev/null || { echo "SKIP: top_tmux: no tmux in the guest"; exit 0; }
+export LC_ALL=C.UTF-8
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+size=
+pass() { echo "PASS: top_tmux: [$size] $1"; }
+fail() { echo "FAIL: top_tmux: [$size] $1: $2"; }
+T() { tmux -S "$tmp/sock" "$@"; }
+screen() { T capture-pane -p -t t; }
+# until PATTERN is on the screen (or 15 s): 0 if it came
+wait_for() {
+	i=0
+	while ! screen | grep -q -- "$1"; do
+		[ $i -lt 150 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+keys() { T send-keys -t t "$@"; }
+
+start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
+	mkdir -p "$S/$1"
+	sh -c "echo \$\$ >$S/$1/cgroup.procs; exec dmabuf_alloc -w 300 -R $2 $3 $4 $5 $6 $7 $8" &
+}
+start big "$tmp/r1" -H system -s 1M -n 4
+big=$!
+start small "$tmp/r2" -H system -s 64K -n 2
+small=$!
+while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
+
+for size in 80x24 200x60; do
+	T new-session -d -s t -x ${size%x*} -y ${size#*x} sh
+	keys 'PS1=prompt$\ ' Enter 'stty -g >'"$tmp/stty0" Enter 'heaptop' Enter
+	if wait_for '^/big ' && wait_for '^/small '; then
+		pass "cgroups view: both cgroups"
+	else
+		fail "cgroups view: both cgroups" "$(screen)"
+	fi
+	# sorted by bytes, largest first; s reverses
+	order() { screen | grep -o '^/big\|^/small' | tr '\n' ' '; }
+	[ "$(order)" = "/big /small " ] && keys s && wait_for 'sort BYTES up' && sleep 0.3 &&
+		[ "$(order)" = "/small /big " ] && pass "s reverses the sort" ||
+		fail "s reverses the sort" "$(screen)"
+	keys s '<' && wait_for 'sort HEAP down' && keys '>' && wait_for 'sort BYTES down' &&
+		pass "< > move the sort column" || fail "< > move the sort column" "$(screen)"
+	keys c && wait_for '^cgroup (' && keys /small Enter && wait_for 'cgroup /small' &&
+		sleep 0.3 && ! screen | grep -q '^/big ' && screen | grep -q '^/small ' &&
+		pass "c filters by cgroup" || fail "c filters by cgroup" "$(screen)"
+	keys c Enter h && wait_for '^heap (' && keys nosuchheap Enter && wait_for 'heap nosuchheap' &&
+		sleep 0.3 && ! screen | grep -q '^/small \|^/big ' && keys h Enter &&
+		wait_for '^/big ' && pass "h filters by heap; empty clears" ||
+		fail "h filters by heap; empty clears" "$(screen)"
+	keys v && wait_for 'view processes' && wait_for '^ *PID COMM' && keys v &&
+		wait_for 'view buffers' && wait_for 'INODE HEAP' && keys v && wait_for 'view cgroups' &&
+		pass "v cycles the views" || fail "v cycles the views" "$(screen)"
+	keys p && wait_for '\[paused\]' && a=$(screen | head -n 1) && sleep 2.2 &&
+		[ "$(screen | head -n 1)" = "$a" ] && keys p && sleep 1.5 &&
+		! screen | grep -q paused && [ "$(screen | head -n 1)" != "$a" ] &&
+		pass "p pauses and resumes" || fail "p pauses and resumes" "$(screen)"
+	keys '?' && wait_for 'heaptop keys' && keys x && wait_for '^CGROUP' &&
+		pass "? shows the help, a key returns" || fail "? shows the help, a key returns" "$(screen)"
+	keys + && wait_for 'every 2s' && keys - - && wait_for 'every 0.5s' && keys + &&
+		wait_for 'every 1s' && pass "+ - change the interval" || fail "+ - change the interval" "$(screen)"
+	# a cgroup appears, then vanishes with its process
+	start new "$tmp/r3" -H system -s 128K -n 1
+	new=$!
+	wait_for '^/new ' && kill $new && wait $new 2>/dev/null; rmdir $S/new
+	wait_for '^/new .* gone ' && sleep 2.5 && ! screen | grep -q '^/new ' &&
+		pass "a vanished cgroup's row goes, dimmed once" || fail "a vanished cgroup's row goes, dimmed once" "$(screen)"
+	# the other size, then back: the layout follows
+	T resize-window -t t -x 200 -y 60 && wait_for 'HEADROOM' &&
+		T resize-window -t t -x ${size%x*} -y ${size#*x} && sleep 1.5 &&
+		screen | grep -q '^heaptop - ' && pass "follows a resize" || fail "follows a resize" "$(screen)"
+	keys q && wait_for '^prompt\$' && keys 'stty -g >'"$tmp/stty1" Enter && sleep 0.5 &&
+		cmp -s "$tmp/stty0" "$tmp/stty1" && ! screen | grep -q '^heaptop - ' &&
+		pass "q quits and gives the terminal back" || fail "q quits and gives the terminal back" "$(screen)"
+	keys clear Enter "sh -c 'echo \$\$ >$tmp/pid; exec heaptop'" Enter && wait_for '^heaptop - ' &&
+		kill -TERM "$(cat "$tmp/pid")" &&
+		wait_for '^prompt\$' && keys 'stty -g >'"$tmp/stty2" Enter && sleep 0.5 &&
+		cmp -s "$tmp/stty0" "$tmp/stty2" && pass "SIGTERM gives the terminal back" ||
+		fail "SIGTERM gives the terminal back" "$(screen)"
+	T kill-server
+done
+kill $big $small
+wait
+rm -rf "$tmp"
