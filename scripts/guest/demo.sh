@@ -1,25 +1,36 @@
 #!/bin/sh
-# make demo, inside the VM: three cgroups allocate and free dma-buf heap
-# memory while heapstat top shows it. q (or the end of batch mode) stops all.
+# make demo, inside the VM: three cgroups allocate, free, share and leak
+# dma-buf heap memory from three heaps while heaptop shows it; camera is
+# limited by dmem.max and runs into it. q (or the end of batch mode) stops
+# all. Arguments replace heaptop's batch options (default -b -n 5).
 S=/sys/fs/cgroup
 pids=
 
-start() {	# start CGROUP ARGS...: run dmabuf_alloc in a new cgroup
+start() {	# start CGROUP ARGS...: run dmabuf_alloc in a cgroup
 	cg=$1
 	shift
 	mkdir -p "$S/$cg"
-	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc $*" &
+	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc $*" 2>/dev/null &
 	pids="$pids $!"
 }
 
-start camera -H default_cma_region -s 8M -n 6 --churn 600 -p 150
-start gpu -H system -s 32M -n 4 --churn 600 -p 400
-start video -H chunk-reserved -s 4M -n 8 --churn 600 -p 250
+mkdir -p $S/camera
+echo "dma-heap/default_cma_region 24M" >$S/camera/dmem.max
+# camera: frames of up to 8 MiB from CMA, six in flight, against a 24 MiB limit
+start camera -H default_cma_region -s 8M -n 6 --churn 3600 -p 150
+# gpu: big system-heap buffers coming and going, and two shared with two children
+start gpu -H system -s 32M -n 4 --churn 3600 -p 400
+start gpu -H system -s 16M -n 2 --share 2 -w 3600
+# video: chunk-heap buffers, and a leak of system-heap buffers, 2 MiB every 1.5 s
+start video -H chunk-reserved -s 4M -n 8 --churn 3600 -p 250
+start video -H system -s 2M -n 64 --churn 3600 -p 1500
 
 if [ "$(sed -n 's/.*heapstat.interactive=\([01]\).*/\1/p' /proc/cmdline)" = 1 ]; then
-	heapstat top
+	heaptop
+elif [ $# -gt 0 ]; then
+	heaptop "$@"
 else
-	heapstat top -b -n "${DEMO_FRAMES:-5}"
+	heaptop -b -n 5
 fi
 rc=$?
 kill $pids 2>/dev/null

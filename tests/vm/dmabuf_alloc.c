@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 		"Allocate dma-heap buffers as described.", NULL, NULL, NULL };
 	char path[256];
 	int heap_fd, *fds, ret = 0;
+	pid_t children[64] = { 0 };	/* --share: at most 64 */
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
@@ -258,6 +259,7 @@ int main(int argc, char **argv)
 	for (uint64_t c = 0; c < opts.share; c++) {
 		pid_t pid = fork();
 
+		children[c] = pid;
 		if (pid == 0) {	/* holds the inherited fds and mappings */
 			for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
 				sleep_ms(100);
@@ -272,6 +274,10 @@ int main(int argc, char **argv)
 		close(open(opts.ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
 	for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
 		sleep_ms(100);
+	/* ended by a signal: the children go too */
+	for (uint64_t c = 0; exiting && c < opts.share; c++)
+		if (children[c] > 0)
+			kill(children[c], SIGTERM);
 	while (opts.share && wait(NULL) > 0)
 		;
 out:
