@@ -13,3 +13,20 @@ HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/
 echo
 echo "== tracing overhead (trace_bench)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 --load system_heap -- trace_bench
+
+echo
+echo "== heaptop (tests/bench/heaptop.sh): 1 s refresh, 10k buffers, 1k cgroups, 60 s"
+host=$("$TOP/build/tests/refloop" | sed -n 's/refloop_ms=//p')
+out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/heaptop.sh)
+echo "$out"
+guest=$(sed -n 's/refloop_ms=//p' <<<"$out" | sort -n | head -n 1)
+awk -v host="$host" -v guest="$guest" -v line="$(grep '^frames=' <<<"$out")" 'BEGIN {
+	n = split(line, kv, /[ =]/)
+	for (i = 1; i < n; i += 2) v[kv[i]] = kv[i + 1]
+	slow = guest / host
+	share = v["cpu_ms"] / v["wall_ms"] * 100
+	printf "reference loop: host %.0f ms, guest %.0f ms: slowdown %.1fx\n", host, guest, slow
+	printf "heaptop: %.1f ms CPU per refresh in the guest, %.2f%% of a core; native-equivalent %.2f%% (target <= 1%%)\n",
+		v["cpu_ms"] / v["frames"], share, share / slow
+	printf "heaptop: peak RSS %.1f MiB (target <= 20 MiB)\n", v["maxrss_kb"] / 1024
+}'
