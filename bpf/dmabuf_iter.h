@@ -26,6 +26,8 @@ struct inv_fd {
 	__u32 fd;
 	__u64 ino;
 	__u64 size;
+	__u64 cgroup_id;	/* the task's cgroup2 cgroup */
+	char comm[16];
 	char exp_name[INV_NAME_LEN];
 	char name[INV_NAME_LEN];
 };

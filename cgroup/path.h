@@ -9,4 +9,19 @@
 
 int cg_path_of_id(const char *root, uint64_t id, char *buf, size_t len);
 
+/* every cgroup's id and path, sorted by id */
+struct cg_entry {
+	uint64_t id;
+	char *path;
+};
+
+struct cg_index {
+	struct cg_entry *v;
+	size_t n, cap;
+};
+
+int cg_index_build(struct cg_index *ix, const char *root);
+const char *cg_index_path(const struct cg_index *ix, uint64_t id);
+void cg_index_free(struct cg_index *ix);
+
 #endif

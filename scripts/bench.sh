@@ -20,7 +20,8 @@ host=$("$TOP/build/tests/refloop" | sed -n 's/refloop_ms=//p')
 out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/heaptop.sh)
 echo "$out"
 guest=$(sed -n 's/refloop_ms=//p' <<<"$out" | sort -n | head -n 1)
-awk -v host="$host" -v guest="$guest" -v line="$(grep '^frames=' <<<"$out")" 'BEGIN {
+steady=$(sed -n 's/^steady_rss_kb=//p' <<<"$out")
+awk -v host="$host" -v guest="$guest" -v steady="${steady:-0}" -v line="$(grep '^frames=' <<<"$out")" 'BEGIN {
 	n = split(line, kv, /[ =]/)
 	for (i = 1; i < n; i += 2) v[kv[i]] = kv[i + 1]
 	slow = guest / host
@@ -28,5 +29,6 @@ awk -v host="$host" -v guest="$guest" -v line="$(grep '^frames=' <<<"$out")" 'BE
 	printf "reference loop: host %.0f ms, guest %.0f ms: slowdown %.1fx\n", host, guest, slow
 	printf "heaptop: %.1f ms CPU per refresh in the guest, %.2f%% of a core; native-equivalent %.2f%% (target <= 1%%)\n",
 		v["cpu_ms"] / v["frames"], share, share / slow
-	printf "heaptop: peak RSS %.1f MiB (target <= 20 MiB)\n", v["maxrss_kb"] / 1024
+	printf "heaptop: RSS %.1f MiB after %d frames, peak %.1f MiB while loading (target <= 20 MiB)\n",
+		steady / 1024, v["frames"], v["maxrss_kb"] / 1024
 }'

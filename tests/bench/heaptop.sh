@@ -21,7 +21,15 @@ n=$(heapstat report heaps --csv | sed -n 's/^system,[0-9]*,//p')
 [ "$n" = $((cgroups * per)) ] || echo "heapstat counts $n buffers, not $((cgroups * per))" >&2
 heaptop -b -n 1 -d 1 | grep -c '^/bench/' | sed 's/^/rows=/'
 refloop
+# steady RSS near the end, beside runstat's peak
+rss_of() {	# rss_of COMM: VmRSS in KiB of the process named COMM
+	for p in /proc/[0-9]*; do
+		[ "$(cat $p/comm 2>/dev/null)" = "$1" ] && sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' $p/status
+	done
+}
+(sleep $((frames - 5)); echo "steady_rss_kb=$(rss_of heaptop)") &
 runstat heaptop -b -d 1 -n $frames | sed "s/^/frames=$frames /"
+wait $!
 refloop
 kill $(jobs -p) 2>/dev/null
 wait

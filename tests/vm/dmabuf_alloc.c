@@ -167,6 +167,16 @@ static void sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
+/* sleep SECS, or until a signal: without waking meanwhile (a thousand of
+ * these run in a benchmark) */
+static void hold_for(uint64_t secs)
+{
+	struct timespec ts = { secs, 0 };
+
+	while (!exiting && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static int churn(int heap_fd, int *fds)
 {
 	uint64_t end = now_ns() + opts.churn_s * 1000000000ull, next = 0;
@@ -261,8 +271,7 @@ int main(int argc, char **argv)
 
 		children[c] = pid;
 		if (pid == 0) {	/* holds the inherited fds and mappings */
-			for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
-				sleep_ms(100);
+			hold_for(opts.wait_s);
 			_exit(0);
 		}
 		if (pid < 0) {
@@ -272,8 +281,7 @@ int main(int argc, char **argv)
 	}
 	if (opts.ready)
 		close(open(opts.ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
-	for (uint64_t s = 0; s < opts.wait_s * 10 && !exiting; s++)
-		sleep_ms(100);
+	hold_for(opts.wait_s);
 	/* ended by a signal: the children go too */
 	for (uint64_t c = 0; exiting && c < opts.share; c++)
 		if (children[c] > 0)

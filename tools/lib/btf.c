@@ -10,10 +10,18 @@
 #include "btf.h"
 
 static struct btf *vmlinux;
+static bool registered;
 
 static void free_vmlinux(void)
 {
 	btf__free(vmlinux);
+	vmlinux = NULL;
+}
+
+/* Done probing: give back the parsed BTF (megabytes) for a long run. */
+void kernel_btf_release(void)
+{
+	free_vmlinux();
 }
 
 /* Whether the kernel's BTF has a type of that name and kind (BTF_KIND_FUNC for
@@ -27,7 +35,9 @@ bool kernel_has_btf(const char *name, int kind)
 			vmlinux = NULL;
 			return false;
 		}
-		atexit(free_vmlinux);
+		if (!registered)
+			atexit(free_vmlinux);
+		registered = true;
 	}
 	return btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }

@@ -6,5 +6,6 @@
 #include <bpf/btf.h>
 
 bool kernel_has_btf(const char *name, int kind);
+void kernel_btf_release(void);
 
 #endif

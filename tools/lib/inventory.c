@@ -18,6 +18,7 @@
 #include "btf.h"
 #include "errors.h"
 #include "inventory.h"
+#include "cgroup/path.h"
 #include "procfs.h"
 #include "util.h"
 
@@ -289,11 +290,51 @@ static int cmp_map_tgid(const void *a, const void *b)
 	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
 }
 
-/* holders from the task iterators: one process per tgid, its name and
- * cgroup from /proc (only processes that hold a buffer are read) */
-static int add_task_holders(struct inventory *inv, struct refs *refs, struct task_recs *t,
-			    const char *proc_root)
+struct inv_iters {
+	struct dmabuf_iter_bpf *skel;	/* NULL: /proc only */
+	bool procfs_only;
+	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
+};
+
+/* a holder's name and cgroup: from its fd records, else from /proc */
+static void identify(struct inv_iters *it, const struct inv_fd *r, bool *rebuilt,
+		     const char *proc_root, struct proc_scan *ps)
 {
+	const char *path = NULL;
+
+	if (r && r->cgroup_id) {
+		path = cg_index_path(&it->cgroups, r->cgroup_id);
+		if (!path && !*rebuilt) {	/* a cgroup made since: one walk per snapshot */
+			*rebuilt = true;
+			cg_index_build(&it->cgroups, CGROUP_ROOT);
+			path = cg_index_path(&it->cgroups, r->cgroup_id);
+		}
+	}
+	if (!path) {
+		proc_identify(proc_root, ps);
+		return;
+	}
+	snprintf(ps->comm, sizeof(ps->comm), "%.*s", (int)sizeof(r->comm), r->comm);
+	snprintf(ps->cgroup, sizeof(ps->cgroup), "%s", path);
+}
+
+/* the cgroup path of an id, from the inventory's index; NULL when unknown */
+const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id)
+{
+	const char *path = cg_index_path(&it->cgroups, id);
+
+	if (!path && !cg_index_build(&it->cgroups, CGROUP_ROOT))
+		path = cg_index_path(&it->cgroups, id);
+	return path;
+}
+
+/* holders from the task iterators: one process per tgid, named by its fd
+ * records (or /proc for a process with mappings only) */
+static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct refs *refs,
+			    struct task_recs *t, const char *proc_root)
+{
+	bool rebuilt = false;
+
 	size_t i = 0, k = 0;
 	int err = 0;
 
@@ -334,7 +375,7 @@ static int add_task_holders(struct inventory *inv, struct refs *refs, struct tas
 		ps.nfds = nf;
 		ps.maps = maps;
 		ps.nmaps = nm;
-		proc_identify(proc_root, &ps);
+		identify(it, nf ? &t->fds[i] : NULL, &rebuilt, proc_root, &ps);
 		err = add_process(inv, refs, &ps);
 		free(fds);
 		free(maps);
@@ -378,11 +419,6 @@ static int procfs_holders(struct inventory *inv, struct refs *refs, const char *
 	return err;
 }
 
-struct inv_iters {
-	struct dmabuf_iter_bpf *skel;	/* NULL: /proc only */
-	bool procfs_only;
-};
-
 /**
  * inventory_open() - load the iterator programs once, for repeated snapshots
  * @procfs_only: no BPF iterator, only /proc (to compare, or to check)
@@ -410,6 +446,7 @@ void inventory_close(struct inv_iters *it)
 	if (!it)
 		return;
 	dmabuf_iter_bpf__destroy(it->skel);
+	cg_index_free(&it->cgroups);
 	free(it);
 }
 
@@ -444,7 +481,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	    !run_iter(skel->progs.task_file, sizeof(struct inv_fd), on_fd, &t) &&
 	    !run_iter(skel->progs.task_vma, sizeof(struct inv_map), on_map, &t)) {
 		inv->holders_src = SRC_ITER_TASK;
-		err = add_task_holders(inv, &refs, &t, proc_root);
+		err = add_task_holders(it, inv, &refs, &t, proc_root);
 	} else {
 		inv->holders_src = SRC_PROC_FDINFO;
 		err = procfs_holders(inv, &refs, proc_root);

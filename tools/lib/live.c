@@ -7,6 +7,7 @@
  * since the previous sample. A row that vanished stays one frame, marked.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,12 @@
 #include "cgroup/dmem.h"
 #include "cgroup/memcg.h"
 #include "cgroup/path.h"
+#include "btf.h"
 #include "live.h"
 #include "util.h"
 
 #define ID_CACHE	1024
+#define LIMIT_TTL_NS	5000000000ull
 
 struct live {
 	struct collector *coll;
@@ -46,6 +49,7 @@ const struct coll_buf *live_export_of(struct live *l, uint64_t ino)
 /* the path of a cgroup id, remembered; "?" once the cgroup is gone */
 static const char *id_path(struct live *l, uint64_t id)
 {
+	const char *path;
 	size_t i;
 
 	if (!id)
@@ -55,17 +59,63 @@ static const char *id_path(struct live *l, uint64_t id)
 			return l->ids[i].path;
 	i = l->nids < ID_CACHE ? l->nids++ : id % ID_CACHE;
 	l->ids[i].id = id;
-	if (cg_path_of_id(CGROUP_ROOT, id, l->ids[i].path, sizeof(l->ids[i].path)))
+	path = inventory_cgroup_path(l->iters, id);
+	if (path)
+		snprintf(l->ids[i].path, sizeof(l->ids[i].path), "%s", path);
+	else
 		snprintf(l->ids[i].path, sizeof(l->ids[i].path), "?%llu", (unsigned long long)id);
 	return l->ids[i].path;
 }
 
-static struct live_row *find_row(struct live_frame *f, const char *cgroup, const char *heap)
+/* rows are found by (cgroup, heap) through an open-addressing index of row numbers */
+static uint64_t row_hash(const char *cgroup, const char *heap)
 {
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (const char *p = cgroup; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = heap; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+static size_t *slot_of(const struct live_frame *f, const char *cgroup, const char *heap)
+{
+	size_t mask = f->index_cap - 1, i = row_hash(cgroup, heap) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct live_row *r;
+
+		if (!f->index[i])
+			return &f->index[i];
+		r = &f->rows[f->index[i] - 1];
+		if (!strcmp(r->heap, heap) && !strcmp(r->cgroup, cgroup))
+			return &f->index[i];
+	}
+}
+
+static struct live_row *find_row(const struct live_frame *f, const char *cgroup, const char *heap)
+{
+	size_t *slot = f->index_cap ? slot_of(f, cgroup, heap) : NULL;
+
+	return slot && *slot ? &f->rows[*slot - 1] : NULL;
+}
+
+/* keep the index at most half full */
+static int index_grow(struct live_frame *f)
+{
+	size_t cap = f->index_cap ? f->index_cap * 2 : 256;
+	size_t *index = calloc(cap, sizeof(*index));
+
+	if (!index)
+		return -ENOMEM;
+	free(f->index);
+	f->index = index;
+	f->index_cap = cap;
 	for (size_t i = 0; i < f->nrows; i++)
-		if (!strcmp(f->rows[i].heap, heap) && !strcmp(f->rows[i].cgroup, cgroup))
-			return &f->rows[i];
-	return NULL;
+		*slot_of(f, f->rows[i].cgroup, f->rows[i].heap) = i + 1;
+	return 0;
 }
 
 static struct live_row *row(struct live_frame *f, const char *cgroup, const char *heap)
@@ -74,6 +124,8 @@ static struct live_row *row(struct live_frame *f, const char *cgroup, const char
 
 	if (r)
 		return r;
+	if ((f->nrows + 1) * 2 > f->index_cap && index_grow(f))
+		return NULL;
 	if (grow_array((void **)&f->rows, &f->rows_cap, f->nrows, sizeof(*f->rows)))
 		return NULL;
 	r = &f->rows[f->nrows++];
@@ -81,6 +133,7 @@ static struct live_row *row(struct live_frame *f, const char *cgroup, const char
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", cgroup);
 	snprintf(r->heap, sizeof(r->heap), "%s", heap);
 	r->limit = LIVE_NO_LIMIT;
+	*slot_of(f, cgroup, heap) = f->nrows;
 	return r;
 }
 
@@ -197,8 +250,13 @@ static int limit_at(const char *dir, const char *region, uint64_t *v)
 	return err;
 }
 
-/* the tightest limit on the way up to the root, and the cgroup's own charge */
-static void add_limit(struct live *l, struct live_row *r, const char *region)
+/*
+ * The cgroup's own charge, every frame; the tightest limit on the way up to
+ * the root, read again every LIMIT_TTL_NS (limits change rarely, and a
+ * thousand cgroups make many files to read).
+ */
+static void add_limit(struct live *l, struct live_row *r, const struct live_row *prev,
+		      const char *region)
 {
 	char dir[CGROUP_PATH_MAX + 32];
 	struct cg_memcg m;
@@ -214,6 +272,12 @@ static void add_limit(struct live *l, struct live_row *r, const char *region)
 		r->memcg = true;
 		r->charged = m.current;
 	}
+	if (prev && prev->limit_ns && now_ns() - prev->limit_ns < LIMIT_TTL_NS) {
+		r->limit = prev->limit;
+		r->limit_ns = prev->limit_ns;
+		return;
+	}
+	r->limit_ns = now_ns();
 	/* the root has no limit files */
 	while (strlen(dir) > strlen(CGROUP_ROOT)) {
 		if (!limit_at(dir, region, &v) && v < r->limit)
@@ -222,26 +286,41 @@ static void add_limit(struct live *l, struct live_row *r, const char *region)
 	}
 }
 
-/* heaps with a dmem region, from the root's dmem.capacity */
-static int capacity_region(const char *region, uint64_t value, void *arg)
+/* the heaps with a dmem region, from the root's dmem.capacity */
+struct regions {
+	char name[64][COLL_NAME_LEN + 16];
+	int n;
+};
+
+static int add_region(const char *region, uint64_t value, void *arg)
 {
+	struct regions *rs = arg;
+
 	(void)value;
-	return !strcmp(region, arg);
+	if (rs->n < 64)
+		snprintf(rs->name[rs->n++], sizeof(rs->name[0]), "%s", region);
+	return 0;
 }
 
-static void add_limits(struct live *l, struct live_frame *f)
+static void add_limits(struct live *l, struct live_frame *f, const struct live_frame *prev)
 {
+	struct regions rs = { .n = 0 };
+
+	cg_dmem_each(CGROUP_ROOT, "dmem.capacity", add_region, &rs);
 	for (size_t i = 0; i < f->nrows; i++) {
 		struct live_row *r = &f->rows[i];
 		char region[COLL_NAME_LEN + 16];
+		int k = 0;
 
 		if (r->cgroup[0] != '/')
 			continue;
 		snprintf(region, sizeof(region), REGION_PREFIX "%s", r->heap);
-		if (cg_dmem_each(CGROUP_ROOT, "dmem.capacity", capacity_region, region) == 1)
-			add_limit(l, r, region);
+		while (k < rs.n && strcmp(rs.name[k], region))
+			k++;
+		if (k < rs.n)
+			add_limit(l, r, find_row(prev, r->cgroup, r->heap), region);
 		else if (!strcmp(r->heap, "system"))	/* upstream's: memcg when accounting */
-			add_limit(l, r, NULL);
+			add_limit(l, r, find_row(prev, r->cgroup, r->heap), NULL);
 	}
 }
 
@@ -308,6 +387,8 @@ static int carry_over(struct live_frame *f, const struct live_frame *prev)
 static void frame_reset(struct live_frame *f)
 {
 	inventory_free(&f->inv);
+	if (f->index)
+		memset(f->index, 0, f->index_cap * sizeof(*f->index));
 	f->nrows = f->nheaps = 0;
 	f->alloc_rate = f->free_rate = f->fail_rate = 0;
 }
@@ -351,7 +432,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->alloc_rate /= f->interval_s;
 	f->free_rate /= f->interval_s;
 	f->fail_rate /= f->interval_s;
-	add_limits(l, f);
+	add_limits(l, f, prev);
 	err = carry_over(f, prev);
 	if (err)
 		return err;
@@ -381,6 +462,9 @@ int live_open(struct live **out, enum coll_attach mode)
 		live_close(l);
 		return err;
 	}
+	/* a long run: give back what loading took (parsed BTF, ELF) */
+	kernel_btf_release();
+	malloc_trim(0);
 	l->start_ns = now_ns();
 	*out = l;
 	return 0;
@@ -393,6 +477,7 @@ void live_close(struct live *l)
 	for (int i = 0; i < 2; i++) {
 		inventory_free(&l->frames[i].inv);
 		free(l->frames[i].rows);
+		free(l->frames[i].index);
 		free(l->frames[i].heaps);
 		free(l->frames[i].cma);
 	}

@@ -26,6 +26,7 @@ struct live_row {
 	uint64_t fails;			/* failed allocations since start */
 	uint64_t limit;			/* dmem.max (memory.max for memcg heaps), the
 					 * tightest of the cgroup and its ancestors */
+	uint64_t limit_ns;		/* when the limit was read */
 	uint64_t charged;		/* dmem.current (memory.current) of the cgroup */
 	bool memcg;			/* limit and charged are memcg's */
 	bool gone;			/* vanished since the last frame: shown once */
@@ -50,6 +51,8 @@ struct live_frame {
 	double interval_s;		/* since the previous frame */
 	struct live_row *rows;
 	size_t nrows, rows_cap;
+	size_t *index;			/* row number + 1 by (cgroup, heap) hash; 0 empty */
+	size_t index_cap;
 	struct live_cma *cma;
 	size_t ncma;
 	struct live_heap *heaps;
