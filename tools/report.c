@@ -810,13 +810,8 @@ static void print_json(FILE *out, struct report *rep)
 
 		if (!rep->proc_shown[i])
 			continue;
-		fprintf(out, "%s{\"pid\":%d,\"comm\":", first ? "" : ",", p->pid);
-		json_string(out, p->comm);
-		fprintf(out, ",\"cgroup\":");
-		json_string(out, p->cgroup);
-		fprintf(out, ",\"fd_bytes\":%llu,\"map_bytes\":%llu,\"pss_bytes\":%llu,\"buffers\":%u}",
-			(unsigned long long)p->fd_bytes, (unsigned long long)p->map_bytes,
-			(unsigned long long)p->pss_bytes, p->buffers);
+		fputs(first ? "" : ",", out);
+		json_process(out, p);
 		first = false;
 	}
 

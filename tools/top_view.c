@@ -460,15 +460,8 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	s.view = TV_PROCESSES;
 	v = select_sorted(f, &s, &n);
 	for (size_t i = 0; v && i < n; i++) {
-		const struct inv_proc *p = v[i];
-
-		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", p->pid);
-		json_string(out, p->comm);
-		fprintf(out, ",\"cgroup\":");
-		json_string(out, p->cgroup);
-		fprintf(out, ",\"fd_bytes\":%llu,\"map_bytes\":%llu,\"pss_bytes\":%llu,\"buffers\":%u}",
-			(unsigned long long)p->fd_bytes, (unsigned long long)p->map_bytes,
-			(unsigned long long)p->pss_bytes, p->buffers);
+		fputs(i ? "," : "", out);
+		json_process(out, v[i]);
 	}
 	free(v);
 	fprintf(out, "],\"buffers\":[");

@@ -24,7 +24,7 @@ refloop
 # steady RSS near the end, beside runstat's peak
 rss_of() {	# rss_of COMM: VmRSS in KiB of the process named COMM
 	for p in /proc/[0-9]*; do
-		[ "$(cat $p/comm 2>/dev/null)" = "$1" ] && sed -n 's/^VmRSS: *\([0-9]*\).*/\1/p' $p/status
+		[ "$(cat $p/comm 2>/dev/null)" = "$1" ] && sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' $p/status
 	done
 }
 (sleep $((frames - 5)); echo "steady_rss_kb=$(rss_of heaptop)") &

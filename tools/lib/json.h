@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 
+struct inv_proc;
+
 void json_string(FILE *f, const char *s);
+void json_process(FILE *f, const struct inv_proc *p);
 
 #endif
