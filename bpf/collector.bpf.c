@@ -216,16 +216,23 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 	return heap_ioctl_exit(ret);
 }
 
-/* size, inode and exporter of a buffer into its event */
-static __always_inline void fill_buffer(struct coll_event *e, const struct dma_buf *dmabuf)
+/* size, inode and exporter of a buffer, read once for its map entry and its event */
+static __always_inline void read_buffer(struct coll_buf *b, const struct dma_buf *dmabuf)
 {
 	const char *p;
 
-	e->bytes = BPF_CORE_READ(dmabuf, size);
-	e->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+	b->bytes = BPF_CORE_READ(dmabuf, size);
+	b->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
 	p = BPF_CORE_READ(dmabuf, exp_name);
 	if (p)
-		bpf_probe_read_kernel_str(e->name, sizeof(e->name), p);
+		bpf_probe_read_kernel_str(b->exp_name, sizeof(b->exp_name), p);
+}
+
+static __always_inline void event_buffer(struct coll_event *e, const struct coll_buf *b)
+{
+	e->bytes = b->bytes;
+	e->ino = b->ino;
+	__builtin_memcpy(e->name, b->exp_name, sizeof(e->name));
 }
 
 static __always_inline void on_export(struct dma_buf *dmabuf)
@@ -236,17 +243,12 @@ static __always_inline void on_export(struct dma_buf *dmabuf)
 	struct coll_event *e;
 	struct inflight *f;
 	struct coll_agg *a;
-	const char *p;
 
 	b.born_ns = bpf_ktime_get_ns();
 	b.cgroup_id = bpf_get_current_cgroup_id();
-	b.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-	b.bytes = BPF_CORE_READ(dmabuf, size);
 	b.tgid = id >> 32;
 	bpf_get_current_comm(b.comm, sizeof(b.comm));
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), p);
+	read_buffer(&b, dmabuf);
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
 	a = agg_of(b.cgroup_id, b.exp_name);
@@ -261,7 +263,7 @@ static __always_inline void on_export(struct dma_buf *dmabuf)
 	e = event_new(EV_BUF_EXPORT);
 	if (!e)
 		return;
-	fill_buffer(e, dmabuf);
+	event_buffer(e, &b);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -295,28 +297,25 @@ static __always_inline int on_release(struct dentry *dentry)
 {
 	struct dma_buf *dmabuf = BPF_CORE_READ(dentry, d_fsdata);
 	__u64 key = (__u64)dmabuf;
-	char exp_name[COLL_NAME_LEN] = {};
+	struct coll_buf now = {};
 	struct coll_event *e;
 	struct coll_buf *b;
 	struct coll_agg *a;
-	const char *p;
 
 	if (!dmabuf)	/* the export failed after making the file */
 		return 0;
 	b = bpf_map_lookup_elem(&buffers, &key);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(exp_name, sizeof(exp_name), p);
-	a = agg_of(b ? b->cgroup_id : 0, exp_name);
+	read_buffer(&now, dmabuf);
+	a = agg_of(b ? b->cgroup_id : 0, now.exp_name);
 	if (a) {
 		__sync_fetch_and_add(&a->frees, 1);
-		__sync_fetch_and_add(&a->free_bytes, BPF_CORE_READ(dmabuf, size));
+		__sync_fetch_and_add(&a->free_bytes, now.bytes);
 	}
 	e = event_new(EV_BUF_RELEASE);
 	if (e) {
 		/* lifetime 0: exported before we attached */
 		e->latency_ns = b ? e->ts_ns - b->born_ns : 0;
-		fill_buffer(e, dmabuf);
+		event_buffer(e, &now);
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	bpf_map_delete_elem(&buffers, &key);

@@ -12,7 +12,13 @@
 #include "dmem.h"
 #include "memcg.h"
 
-static int read_one(const char *cgroup, const char *file, uint64_t *out)
+/**
+ * cg_memcg_value() - a one-value memory file of a cgroup: memory.current, memory.max, ...
+ * @out: bytes, or CG_DMEM_MAX for "max"
+ *
+ * Return: 0, -ENOENT without the memory controller there, or a negative errno.
+ */
+int cg_memcg_value(const char *cgroup, const char *file, uint64_t *out)
 {
 	char path[4096], val[32];
 	unsigned long long v;
@@ -46,9 +52,9 @@ int cg_memcg_read(const char *cgroup, struct cg_memcg *out)
 {
 	int ret;
 
-	ret = read_one(cgroup, "memory.current", &out->current);
+	ret = cg_memcg_value(cgroup, "memory.current", &out->current);
 	if (!ret)
-		ret = read_one(cgroup, "memory.max", &out->max);
+		ret = cg_memcg_value(cgroup, "memory.max", &out->max);
 	/* memory.stat is "<key> <value>" lines, the shape of the dmem files */
 	if (!ret)
 		ret = cg_dmem_read(cgroup, "memory.stat", "kernel", &out->kernel);

@@ -13,6 +13,7 @@ struct cg_memcg {
 };
 
 int cg_memcg_read(const char *cgroup, struct cg_memcg *out);
+int cg_memcg_value(const char *cgroup, const char *file, uint64_t *out);
 bool heap_mem_accounting(void);
 
 #endif

@@ -7,9 +7,7 @@
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"	/* the cgroup2 mount */
 
-int cg_path_of_id(const char *root, uint64_t id, char *buf, size_t len);
-
-/* every cgroup's id and path, sorted by id */
+/* every cgroup's id and path, sorted by id: one walk for many lookups */
 struct cg_entry {
 	uint64_t id;
 	char *path;

@@ -28,6 +28,23 @@ static int tests_failed;	/* cases failed in this program */
 		CHECK(_a == _b, "%lld != %lld", _a, _b);			\
 	} while (0)
 
+/* write TEXT to DIR/FILE: fixtures for host unit tests */
+static inline void test_put_file(const char *dir, const char *file, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f) {
+		printf("  cannot write %s\n", path);
+		test_failed++;
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
 static inline void test_begin(void)
 {
 	test_failed = 0;

@@ -198,23 +198,23 @@ static bool in_cgroup(const char *path, const char *cg)
 	return !strncmp(path, cg, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-/* a cgroup id as a path, "?" once it is gone */
+/* a cgroup id as a path, "?<id>" once it is gone: one walk of the tree, at first use */
 static const char *cg_name(uint64_t id)
 {
-	static struct { uint64_t id; char path[CGROUP_PATH_MAX]; } cache[64];
-	static size_t n;
-	size_t i;
+	static struct cg_index ix;
+	static bool built;
+	static char gone[32];
+	const char *path;
 
 	if (!id)
 		return "(before tracing)";
-	for (i = 0; i < n; i++)
-		if (cache[i].id == id)
-			return cache[i].path;
-	i = n < ARRAY_SIZE(cache) ? n++ : ARRAY_SIZE(cache) - 1;
-	cache[i].id = id;
-	if (cg_path_of_id(CGROUP_ROOT, id, cache[i].path, sizeof(cache[i].path)))
-		snprintf(cache[i].path, sizeof(cache[i].path), "?%llu", (unsigned long long)id);
-	return cache[i].path;
+	if (!built)
+		built = !cg_index_build(&ix, CGROUP_ROOT);
+	path = cg_index_path(&ix, id);
+	if (path)
+		return path;
+	snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)id);
+	return gone;
 }
 
 static bool heap_stats_shown(const struct coll_heap_stats *h)
@@ -226,7 +226,7 @@ static bool heap_stats_shown(const struct coll_heap_stats *h)
 static void print_activity(FILE *out, struct report *rep)
 {
 	size_t n;
-	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(rep->coll, &n);
+	struct coll_heap_stats *hs = collector_heap_stats(rep->coll, &n);
 
 	if (opts.csv)
 		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
@@ -272,8 +272,8 @@ static void print_activity(FILE *out, struct report *rep)
 static void json_activity(FILE *out, struct report *rep)
 {
 	size_t n, m;
-	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(rep->coll, &n);
-	struct coll_cma_stats *cs = (struct coll_cma_stats *)collector_cma_stats(rep->coll, &m);
+	struct coll_heap_stats *hs = collector_heap_stats(rep->coll, &n);
+	struct coll_cma_stats *cs = collector_cma_stats(rep->coll, &m);
 	bool first = true;
 
 	fprintf(out, ",\"duration_s\":%.3f,\"attach\":\"%s\",\"export_variant\":\"%s\","

@@ -25,7 +25,7 @@ static struct top_opts {
 	bool json;
 } opts;
 
-static struct top_state state = { .interval_ms = 1000, .sort = { 2, 5, 2 } };
+static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_default_sort */
 
 volatile sig_atomic_t top_exiting;
 
@@ -181,6 +181,7 @@ int cmd_top(int argc, char **argv)
 	struct live *l = NULL;
 	int err, ret;
 
+	memcpy(state.sort, top_default_sort, sizeof(state.sort));
 	if (strcmp(argv[0], "heaptop"))
 		argv[0] = "heapstat top";
 	argp_err_exit_status = 1;

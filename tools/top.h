@@ -30,6 +30,7 @@ enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
 typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
 
 extern const char * const top_view_names[TV_COUNT];
+extern const int top_default_sort[TV_COUNT];
 extern volatile sig_atomic_t top_exiting;	/* set by SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 
 void top_clock(char *buf, size_t len);

@@ -33,6 +33,9 @@ static const char * const buf_cols[B_COLS] = {
 	"INODE", "HEAP", "SIZE", "AGE-s", "EXPORTER", "HOLDERS",
 };
 
+/* what each view sorts by at first: bytes held, PSS, size */
+const int top_default_sort[TV_COUNT] = { C_BYTES, P_PSS, B_SIZE };
+
 int top_view_columns(enum top_view v, const char * const **names)
 {
 	switch (v) {

@@ -12,15 +12,10 @@
 
 static char dir[] = "/tmp/heapstat-dmem-XXXXXX";
 
+/* a fixture file below the test's directory */
 static void put(const char *file, const char *text)
 {
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
+	test_put_file(dir, file, text);
 }
 
 static void reads_regions_exactly(void)

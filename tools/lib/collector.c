@@ -393,16 +393,25 @@ int collector_poll(struct collector *c, int timeout_ms)
 	return c->err;
 }
 
-const struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
+struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
 {
 	*n = c->nheaps;
 	return c->heaps;
 }
 
-const struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
+struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
 {
 	*n = c->ncma;
 	return c->cma;
+}
+
+/* forget the latencies seen so far: the next ones are a new interval's */
+void collector_restart_latencies(struct collector *c)
+{
+	for (size_t i = 0; i < c->nheaps; i++)
+		c->heaps[i].lat.n = 0;
+	for (size_t i = 0; i < c->ncma; i++)
+		c->cma[i].lat.n = 0;
 }
 
 uint64_t collector_dropped(struct collector *c)

@@ -57,8 +57,10 @@ int collector_poll(struct collector *c, int timeout_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 
-const struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n);
-const struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
+/* mutable: reading a percentile sorts the latencies in place */
+struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n);
+struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
+void collector_restart_latencies(struct collector *c);
 const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_export_variant(struct collector *c);

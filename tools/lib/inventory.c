@@ -296,20 +296,33 @@ struct inv_iters {
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
 
+/* the path of a cgroup id; a missing id rebuilds the index, once while *may_rebuild */
+static const char *cgroup_path(struct inv_iters *it, uint64_t id, bool *may_rebuild)
+{
+	const char *path = cg_index_path(&it->cgroups, id);
+
+	if (!path && *may_rebuild) {	/* a cgroup made since the last walk */
+		*may_rebuild = false;
+		if (!cg_index_build(&it->cgroups, CGROUP_ROOT))
+			path = cg_index_path(&it->cgroups, id);
+	}
+	return path;
+}
+
+/* the cgroup path of an id, from the inventory's index; NULL when unknown */
+const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id)
+{
+	bool may_rebuild = true;
+
+	return cgroup_path(it, id, &may_rebuild);
+}
+
 /* a holder's name and cgroup: from its fd records, else from /proc */
-static void identify(struct inv_iters *it, const struct inv_fd *r, bool *rebuilt,
+static void identify(struct inv_iters *it, const struct inv_fd *r, bool *may_rebuild,
 		     const char *proc_root, struct proc_scan *ps)
 {
-	const char *path = NULL;
+	const char *path = r && r->cgroup_id ? cgroup_path(it, r->cgroup_id, may_rebuild) : NULL;
 
-	if (r && r->cgroup_id) {
-		path = cg_index_path(&it->cgroups, r->cgroup_id);
-		if (!path && !*rebuilt) {	/* a cgroup made since: one walk per snapshot */
-			*rebuilt = true;
-			cg_index_build(&it->cgroups, CGROUP_ROOT);
-			path = cg_index_path(&it->cgroups, r->cgroup_id);
-		}
-	}
 	if (!path) {
 		proc_identify(proc_root, ps);
 		return;
@@ -318,22 +331,12 @@ static void identify(struct inv_iters *it, const struct inv_fd *r, bool *rebuilt
 	snprintf(ps->cgroup, sizeof(ps->cgroup), "%s", path);
 }
 
-/* the cgroup path of an id, from the inventory's index; NULL when unknown */
-const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id)
-{
-	const char *path = cg_index_path(&it->cgroups, id);
-
-	if (!path && !cg_index_build(&it->cgroups, CGROUP_ROOT))
-		path = cg_index_path(&it->cgroups, id);
-	return path;
-}
-
 /* holders from the task iterators: one process per tgid, named by its fd
  * records (or /proc for a process with mappings only) */
 static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct refs *refs,
 			    struct task_recs *t, const char *proc_root)
 {
-	bool rebuilt = false;
+	bool may_rebuild = true;	/* one walk of the cgroup tree per snapshot at most */
 
 	size_t i = 0, k = 0;
 	int err = 0;
@@ -375,7 +378,7 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 		ps.nfds = nf;
 		ps.maps = maps;
 		ps.nmaps = nm;
-		identify(it, nf ? &t->fds[i] : NULL, &rebuilt, proc_root, &ps);
+		identify(it, nf ? &t->fds[i] : NULL, &may_rebuild, proc_root, &ps);
 		err = add_process(inv, refs, &ps);
 		free(fds);
 		free(maps);

@@ -197,7 +197,7 @@ static uint64_t failures(const struct coll_agg *a)
 static int add_activity(struct live *l, struct live_frame *f)
 {
 	size_t n;
-	struct coll_heap_stats *hs = (struct coll_heap_stats *)collector_heap_stats(l->coll, &n);
+	struct coll_heap_stats *hs = collector_heap_stats(l->coll, &n);
 	struct coll_agg *prev;
 
 	if (n > l->nprev) {	/* the collector appends: earlier indexes stay */
@@ -230,24 +230,17 @@ static int add_activity(struct live *l, struct live_frame *f)
 		if (hs[i].lat.n) {
 			r->p50_ns = lat_percentile(&hs[i].lat, 50);
 			r->p99_ns = lat_percentile(&hs[i].lat, 99);
-			hs[i].lat.n = 0;	/* latencies are per interval */
 		}
 	}
+	collector_restart_latencies(l->coll);	/* latencies are per interval */
 	return 0;
 }
 
 /* a cgroup's own limit: dmem.max of the region, or memory.max without one */
 static int limit_at(const char *dir, const char *region, uint64_t *v)
 {
-	struct cg_memcg m;
-	int err;
-
-	if (region)
-		return cg_dmem_read(dir, "dmem.max", region, v);
-	err = cg_memcg_read(dir, &m);
-	if (!err)
-		*v = m.max;
-	return err;
+	return region ? cg_dmem_read(dir, "dmem.max", region, v) :
+			cg_memcg_value(dir, "memory.max", v);
 }
 
 /*
@@ -259,7 +252,6 @@ static void add_limit(struct live *l, struct live_row *r, const struct live_row 
 		      const char *region)
 {
 	char dir[CGROUP_PATH_MAX + 32];
-	struct cg_memcg m;
 	uint64_t v;
 
 	snprintf(dir, sizeof(dir), "%s%s", CGROUP_ROOT, strcmp(r->cgroup, "/") ? r->cgroup : "");
@@ -267,10 +259,10 @@ static void add_limit(struct live *l, struct live_row *r, const struct live_row 
 		if (!cg_dmem_read(dir, "dmem.current", region, &v))
 			r->charged = v;
 	} else {
-		if (!l->mem_accounting || cg_memcg_read(dir, &m))
+		if (!l->mem_accounting || cg_memcg_value(dir, "memory.current", &v))
 			return;
 		r->memcg = true;
-		r->charged = m.current;
+		r->charged = v;
 	}
 	if (prev && prev->limit_ns && now_ns() - prev->limit_ns < LIMIT_TTL_NS) {
 		r->limit = prev->limit;
