@@ -1,5 +1,5 @@
 # heapstat: make | make check | make demo | make bench | make kernel | make vmlinux.h
-#           | make install
+#           | make install | make arm64
 # V=1 shows the commands.
 
 V ?= 0
@@ -37,7 +37,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
 LIBS := -lbpf -lelf -lz -lpthread
 
-.PHONY: all deps modules check bench demo kernel install clean distclean
+.PHONY: all deps modules arm64 check bench demo kernel install clean distclean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -84,6 +84,21 @@ modules: deps
 	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null && \
 	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(BUILD))/tests/kmod $(if $(filter 1,$(V)),V=1) modules >/dev/null
 
+# the arm64 side of the device-tree carveout test (tests/boot/carveout_dt.sh):
+# the arm64 kernel, the heap modules and the test importer built against it,
+# heap_test and the VM's init as static arm64 binaries
+ARM64 := $(BUILD)/arm64
+ARM64_CROSS := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+arm64: deps
+	$(msg) ARM64 $(ARM64)
+	$(Q)kdir=$$(KARCH=arm64 scripts/kernel-build.sh) && mkdir -p $(ARM64) && \
+	$(MAKE) -s -C kernel KDIR=$$kdir $(ARM64_CROSS) MO=$(abspath $(ARM64))/kernel >/dev/null && \
+	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(ARM64))/tests/kmod \
+		$(ARM64_CROSS) modules >/dev/null && \
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -I. -isystem $$kdir/usr/include \
+		tests/vm/heap_test.c cgroup/dmem.c -o $(ARM64)/heap_test && \
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra tests/dt/init.c -o $(ARM64)/init
+
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps
 	$(Q)scripts/kernel-build.sh >/dev/null
@@ -91,7 +106,7 @@ kernel: deps
 vmlinux.h:
 	$(Q)scripts/gen-vmlinux-h.sh
 
-check: all
+check: all arm64
 	$(Q)scripts/check.sh
 
 bench: all

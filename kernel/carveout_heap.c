@@ -6,14 +6,17 @@
  *
  * Ranges come from module parameters matching a memmap=SIZE$BASE boot
  * reservation (x86 has no device tree), and, where OF is present, from
- * reserved-memory nodes compatible with "heapstat,carveout". A range marked
- * no-map is never mapped by the CPU: mmap is refused with -EPERM, vmap with
- * the dma-buf core's -EINVAL for an exporter without vmap (a failing vmap op
- * would trip its WARN), and its memory cannot be zeroed before it is handed
- * out.
+ * reserved-memory nodes compatible with "heapstat,carveout", named after the
+ * node (carveout-<node name>). A range marked no-map is never mapped by the
+ * CPU: mmap is refused with -EPERM, vmap with the dma-buf core's -EINVAL for
+ * an exporter without vmap (a failing vmap op would trip its WARN), and its
+ * memory cannot be zeroed before it is handed out.
  *
- * The range may have no struct pages, so importers get DMA addresses only
- * (dma_map_resource), and the CPU reaches it through one memremap() mapping.
+ * The CPU reaches a mapped range through one memremap() mapping. A range with
+ * struct pages (System RAM the device tree reserved, or a memmap= hole inside
+ * a present memory section) is mapped for importers with dma_map_sgtable, and
+ * CPU access syncs their caches; a range without them (no-map) gets DMA
+ * addresses only, through dma_map_resource.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -62,6 +65,7 @@ struct carveout_heap {
 	phys_addr_t base;
 	size_t size;
 	void *vaddr;		/* the whole range; NULL when no-map */
+	bool pages;		/* every pfn of the range has a struct page */
 };
 
 struct carveout_buffer {
@@ -77,7 +81,11 @@ struct carveout_attachment {
 	struct device *dev;
 	struct sg_table table;
 	struct list_head list;
+	bool mapped;
 };
+
+/* sg entries hold at most UINT_MAX bytes: page-backed buffers take several */
+#define CARVEOUT_SEG	SZ_1G
 
 static inline void *carveout_vaddr(struct carveout_buffer *b)
 {
@@ -93,10 +101,23 @@ static int carveout_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	ret = sg_alloc_table(&a->table, 1, GFP_KERNEL);
+	ret = sg_alloc_table(&a->table, b->heap->pages ? DIV_ROUND_UP(b->len, CARVEOUT_SEG) : 1,
+			     GFP_KERNEL);
 	if (ret) {
 		kfree(a);
 		return ret;
+	}
+	if (b->heap->pages) {
+		struct scatterlist *sg;
+		unsigned long off = 0;
+		int i;
+
+		for_each_sgtable_sg(&a->table, sg, i) {
+			unsigned long n = min_t(unsigned long, b->len - off, CARVEOUT_SEG);
+
+			sg_set_page(sg, pfn_to_page(PHYS_PFN(b->phys + off)), n, 0);
+			off += n;
+		}
 	}
 	a->dev = attachment->dev;
 	attachment->priv = a;
@@ -125,12 +146,20 @@ static struct sg_table *carveout_map(struct dma_buf_attachment *attachment,
 	struct carveout_attachment *a = attachment->priv;
 	struct scatterlist *sg = a->table.sgl;
 	dma_addr_t addr;
+	int ret;
 
-	addr = dma_map_resource(attachment->dev, b->phys, b->len, dir, 0);
-	if (dma_mapping_error(attachment->dev, addr))
-		return ERR_PTR(-ENOMEM);
-	sg_dma_address(sg) = addr;
-	sg_dma_len(sg) = b->len;
+	if (b->heap->pages) {
+		ret = dma_map_sgtable(attachment->dev, &a->table, dir, 0);
+		if (ret)
+			return ERR_PTR(ret);
+	} else {
+		addr = dma_map_resource(attachment->dev, b->phys, b->len, dir, 0);
+		if (dma_mapping_error(attachment->dev, addr))
+			return ERR_PTR(-ENOMEM);
+		sg_dma_address(sg) = addr;
+		sg_dma_len(sg) = b->len;
+	}
+	a->mapped = true;
 	return &a->table;
 }
 
@@ -138,8 +167,40 @@ static void carveout_unmap(struct dma_buf_attachment *attachment, struct sg_tabl
 			   enum dma_data_direction dir)
 {
 	struct carveout_buffer *b = attachment->dmabuf->priv;
+	struct carveout_attachment *a = attachment->priv;
 
-	dma_unmap_resource(attachment->dev, sg_dma_address(table->sgl), b->len, dir, 0);
+	a->mapped = false;
+	if (b->heap->pages)
+		dma_unmap_sgtable(attachment->dev, table, dir, 0);
+	else
+		dma_unmap_resource(attachment->dev, sg_dma_address(table->sgl), b->len, dir, 0);
+}
+
+/* only page-backed ranges have DMA mappings with caches to keep in sync */
+static int carveout_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+	struct carveout_attachment *a;
+
+	mutex_lock(&b->lock);
+	list_for_each_entry(a, &b->attachments, list)
+		if (a->mapped)
+			dma_sync_sgtable_for_cpu(a->dev, &a->table, dir);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int carveout_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
+{
+	struct carveout_buffer *b = dmabuf->priv;
+	struct carveout_attachment *a;
+
+	mutex_lock(&b->lock);
+	list_for_each_entry(a, &b->attachments, list)
+		if (a->mapped)
+			dma_sync_sgtable_for_device(a->dev, &a->table, dir);
+	mutex_unlock(&b->lock);
+	return 0;
 }
 
 static int carveout_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
@@ -169,12 +230,13 @@ static void carveout_release(struct dma_buf *dmabuf)
 	kfree(b);
 }
 
-/* The memory is mapped write-back and coherent: CPU access needs no sync. */
 static const struct dma_buf_ops carveout_buf_ops = {
 	.attach = carveout_attach,
 	.detach = carveout_detach,
 	.map_dma_buf = carveout_map,
 	.unmap_dma_buf = carveout_unmap,
+	.begin_cpu_access = carveout_begin_cpu_access,
+	.end_cpu_access = carveout_end_cpu_access,
 	.mmap = carveout_mmap,
 	.vmap = carveout_vmap,
 	.release = carveout_release,
@@ -260,8 +322,23 @@ static const struct dma_heap_ops carveout_heap_ops = {
 	.allocate = carveout_allocate,
 };
 
-/* Heaps cannot be removed once added: a range is only given back if adding fails. */
-static int __init carveout_add(const char *label, phys_addr_t start, size_t len, bool nomap)
+static bool __init range_has_pages(phys_addr_t start, size_t len)
+{
+	unsigned long pfn;
+
+	for (pfn = PHYS_PFN(start); pfn < PHYS_PFN(start + len); pfn++)
+		if (!pfn_valid(pfn))
+			return false;
+	return true;
+}
+
+/*
+ * Heaps cannot be removed once added: a range is only given back if adding
+ * fails. @reserved: the device tree reserved it (memblock), so it may lie in
+ * System RAM and is not claimed again in the resource tree.
+ */
+static int __init carveout_add(const char *label, phys_addr_t start, size_t len, bool nomap,
+			       bool reserved)
 {
 	struct carveout_heap *ch;
 	char *name;
@@ -273,7 +350,8 @@ static int __init carveout_add(const char *label, phys_addr_t start, size_t len,
 		return -EINVAL;
 	}
 	/* memory the kernel uses is never handed out: it must be reserved at boot */
-	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	if (!reserved &&
+	    region_intersects(start, len, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
 	    REGION_DISJOINT) {
 		pr_err("carveout-%s: %pa+%zx is System RAM: reserve it at boot (memmap=%zu$%pa)\n",
 		       label, &start, len, len, &start);
@@ -287,7 +365,7 @@ static int __init carveout_add(const char *label, phys_addr_t start, size_t len,
 	}
 	ch->base = start;
 	ch->size = len;
-	if (!request_mem_region(start, len, name)) {
+	if (!reserved && !request_mem_region(start, len, name)) {
 		pr_err("%s: %pa+%zx is claimed by another driver\n", name, &start, len);
 		ret = -EBUSY;
 		goto free;
@@ -298,6 +376,7 @@ static int __init carveout_add(const char *label, phys_addr_t start, size_t len,
 			ret = -ENOMEM;
 			goto release_region;
 		}
+		ch->pages = range_has_pages(start, len);
 	}
 	ch->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!ch->pool) {
@@ -318,7 +397,8 @@ unmap:
 	if (ch->vaddr)
 		memunmap(ch->vaddr);
 release_region:
-	release_mem_region(start, len);
+	if (!reserved)
+		release_mem_region(start, len);
 free:
 	kfree(name);
 	kfree(ch);
@@ -333,13 +413,15 @@ static int __init carveout_add_of(void)
 
 	for_each_compatible_node(np, NULL, "heapstat,carveout") {
 		struct reserved_mem *rmem = of_reserved_mem_lookup(np);
+		char label[32];
 
 		if (!rmem) {
 			pr_err("%pOF: not a reserved-memory region\n", np);
 			continue;
 		}
-		if (!carveout_add(rmem->name, rmem->base, rmem->size,
-				  of_property_read_bool(np, "no-map")))
+		snprintf(label, sizeof(label), "%pOFn", np);	/* without @unit-address */
+		if (!carveout_add(label, rmem->base, rmem->size,
+				  of_property_read_bool(np, "no-map"), true))
 			added++;
 	}
 	return added;
@@ -360,7 +442,7 @@ static int __init carveout_init(void)
 
 		snprintf(label, sizeof(label), "%d", i);
 		ret = carveout_add(i < nr_names ? names[i] : label, base[i], size[i],
-				   i < nr_no_map && no_map[i]);
+				   i < nr_no_map && no_map[i], false);
 		if (ret)
 			break;
 		added++;

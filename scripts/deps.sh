@@ -11,6 +11,8 @@ PKGS=(
 	flex bison bc libssl-dev dwarves kmod rsync xz-utils python3 cpio
 	# VM
 	qemu-system-x86 busybox-static
+	# arm64 VM for the device-tree carveout test
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
 	# tests and demo
 	tmux jq
 )

@@ -3,15 +3,24 @@
 #
 #   KVER=7.2|6.12   Debian source package to build (default 7.2)
 #   KSRC=<dir>      any other kernel tree instead
+#   KARCH=arm64     cross-build for QEMU's arm64 virt machine instead, from
+#                   scripts/kconfig/heapstat-arm64.config (device-tree tests)
 #   KCACHED=1       only report a finished build: exit 3 if there is none
 #
-# The build lives in $HEAPSTAT_CACHE/build/<version>-<fragment hash>; a warm
-# cache rebuilds nothing. Prints the build directory on stdout; it holds
-# bzImage, vmlinux, the config, and modules installed under mod/.
+# The build lives in $HEAPSTAT_CACHE/build/<version>[-arm64]-<fragment hash>;
+# a warm cache rebuilds nothing. Prints the build directory on stdout; it
+# holds bzImage (arm64: Image), vmlinux, the config, and modules under mod/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 frag=$TOP/scripts/kconfig/heapstat.config
+karch=${KARCH:-x86_64}
+case $karch in
+x86_64)	cross=() image=bzImage suffix= ;;
+arm64)	cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-) image=Image suffix=-arm64
+	frag=$TOP/scripts/kconfig/heapstat-arm64.config ;;
+*)	die "unsupported KARCH=$karch (x86_64 or arm64)" ;;
+esac
 if [ -n "${KCACHED:-}" ] && [ -z "${KSRC:-}" ]; then
 	# without fetching: the source must be there already
 	stamp=$HEAPSTAT_CACHE/src/linux-${KVER:-$HEAPSTAT_KVER_DEFAULT}.stamp
@@ -32,17 +41,17 @@ kversion=$(awk -F' = ' '$1 == "VERSION" {v = $2} $1 == "PATCHLEVEL" {p = $2}
 # an overlay for one release (heapstat-6.12.config) is merged after the fragment
 frags=("$frag")
 overlay=$TOP/scripts/kconfig/heapstat-$(cut -d. -f1,2 <<<"$kversion").config
-[ -f "$overlay" ] && frags+=("$overlay")
+[ -f "$overlay" ] && [ "$karch" = x86_64 ] && frags+=("$overlay")
 # key: version, fragments, and the tree's location (two trees of one version differ)
 key=$( (cat "${frags[@]}"; echo "$src") | sha256sum | cut -c1-12)
-out=$HEAPSTAT_CACHE/build/linux-$kversion-$key
+out=$HEAPSTAT_CACHE/build/linux-$kversion$suffix-$key
 
 mkdir -p "$out"
 # one build at a time per directory: a second caller waits, then finds it done
 exec 9>"$out.lock"
 flock 9
 jobs=$(nproc)
-kmake() { make -C "$src" O="$out" -j"$jobs" "$@"; }
+kmake() { make -C "$src" O="$out" "${cross[@]}" -j"$jobs" "$@"; }
 q=/dev/null; [ "${V:-0}" = 1 ] && q=/dev/stderr
 # uapi headers (drm, dma-heap, ...) for the tests
 headers() { kmake -s INSTALL_HDR_PATH="$out/usr" headers_install >"$q" 2>&1; }
@@ -78,7 +87,7 @@ done < <(cat "${frags[@]}" | grep -E '^CONFIG_' | awk -F= '{last[$1]=$0; order[$
 [ $bad -eq 0 ] || die "the config fragment does not apply to $kversion (see above)"
 
 log KERNEL "compiling (log: $out/build.log)"
-if ! kmake bzImage modules >"$out/build.log" 2>&1; then
+if ! kmake "$image" modules >"$out/build.log" 2>&1; then
 	tail -n 30 "$out/build.log" >&2
 	die "kernel build failed: $out/build.log"
 fi
