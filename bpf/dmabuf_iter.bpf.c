@@ -42,19 +42,14 @@ static __always_inline void read_attachments(const struct dma_buf *dmabuf, struc
 	rec->attachments = n;
 }
 
-/* a buffer's exporter and name, either may be unset */
-static __always_inline void read_names(const struct dma_buf *dmabuf, char *exp_name, char *name)
+static __always_inline void read_str(char *dst, const char *src)
 {
-	const char *p;
-
-	/* task_file reaches the buffer through void *private_data: no direct loads */
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(exp_name, INV_NAME_LEN, p);
-	p = BPF_CORE_READ(dmabuf, name);
-	if (p)
-		bpf_probe_read_kernel_str(name, INV_NAME_LEN, p);
+	if (src)
+		bpf_probe_read_kernel_str(dst, INV_NAME_LEN, src);
 }
+
+/* set by user space: iter/dmabuf runs too, so task_file need not name buffers */
+const volatile bool have_dmabuf_iter = false;
 
 SEC("iter/dmabuf")
 int dmabuf(struct bpf_iter__dmabuf *ctx)
@@ -67,7 +62,8 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 	rec.ino = dmabuf->file->f_inode->i_ino;
 	rec.size = dmabuf->size;
 	read_attachments(dmabuf, &rec);
-	read_names(dmabuf, rec.exp_name, rec.name);
+	read_str(rec.exp_name, dmabuf->exp_name);
+	read_str(rec.name, dmabuf->name);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
@@ -76,6 +72,9 @@ static __always_inline bool is_dmabuf_file(const struct file *file)
 {
 	return file && file->f_inode->i_sb->s_magic == DMA_BUF_MAGIC;
 }
+
+/* the process of the last fd record: its name and cgroup go in its first record only */
+__u32 named_tgid;
 
 SEC("iter/task_file")
 int task_file(struct bpf_iter__task_file *ctx)
@@ -92,12 +91,19 @@ int task_file(struct bpf_iter__task_file *ctx)
 		return 0;
 	rec.tgid = task->tgid;
 	rec.fd = ctx->fd;
-	/* who holds it, so user space need not read /proc for each holder */
-	rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	BPF_CORE_READ_STR_INTO(&rec.comm, task, group_leader, comm);
+	if (ctx->meta->seq_num == 0 || rec.tgid != named_tgid) {
+		/* who holds it, so user space need not read /proc for each holder */
+		named_tgid = rec.tgid;
+		rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+		BPF_CORE_READ_STR_INTO(&rec.comm, task, group_leader, comm);
+	}
 	rec.ino = file->f_inode->i_ino;
-	rec.size = BPF_CORE_READ(dmabuf, size);
-	read_names(dmabuf, rec.exp_name, rec.name);
+	if (!have_dmabuf_iter) {
+		/* void *private_data: no direct loads through it (6.12's verifier) */
+		rec.size = BPF_CORE_READ(dmabuf, size);
+		read_str(rec.exp_name, BPF_CORE_READ(dmabuf, exp_name));
+		read_str(rec.name, BPF_CORE_READ(dmabuf, name));
+	}
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -4,17 +4,18 @@
  * bpf_get_current_cgroup_id() returns) is the inode number of its directory.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "path.h"
-
-static __thread struct cg_index *building;
-static __thread size_t building_root_len;
+#include "tools/lib/util.h"
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -23,28 +24,54 @@ static int cmp_entry(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int add_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+static int add_entry(struct cg_index *ix, uint64_t id, const char *path)
 {
-	struct cg_index *ix = building;
-	struct cg_entry *v;
-
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	if (ix->n == ix->cap) {
-		v = realloc(ix->v, (ix->cap ? ix->cap * 2 : 64) * sizeof(*v));
-		if (!v)
-			return -1;
-		ix->v = v;
-		ix->cap = ix->cap ? ix->cap * 2 : 64;
-	}
-	v = &ix->v[ix->n];
-	v->id = st->st_ino;
-	v->path = strdup(path[building_root_len] ? path + building_root_len : "/");
-	if (!v->path)
-		return -1;
+	if (grow_array((void **)&ix->v, &ix->cap, ix->n, sizeof(*ix->v)))
+		return -ENOMEM;
+	ix->v[ix->n].id = id;
+	ix->v[ix->n].path = strdup(*path ? path : "/");
+	if (!ix->v[ix->n].path)
+		return -ENOMEM;
 	ix->n++;
 	return 0;
+}
+
+/*
+ * The cgroups below @dir (@path from the root, in a buffer of PATH_MAX): a
+ * directory entry's inode number is the cgroup's id, so only directories are
+ * read, none of the many files of each cgroup is looked at.
+ */
+static int walk(struct cg_index *ix, int dir, char *path, size_t len)
+{
+	DIR *d = fdopendir(dir);
+	struct dirent *e;
+	int err = 0;
+
+	if (!d) {
+		close(dir);
+		return -errno;
+	}
+	while (!err && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		int sub;
+
+		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (len + 1 + n >= PATH_MAX)
+			continue;	/* deeper than a path can say */
+		path[len] = '/';
+		memcpy(path + len + 1, e->d_name, n + 1);
+		err = add_entry(ix, e->d_ino, path);
+		if (err)
+			break;
+		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub >= 0)
+			err = walk(ix, sub, path, len + 1 + n);
+		/* a cgroup removed meanwhile is not an error */
+	}
+	path[len] = '\0';
+	closedir(d);
+	return err;
 }
 
 void cg_index_free(struct cg_index *ix)
@@ -62,14 +89,24 @@ void cg_index_free(struct cg_index *ix)
  */
 int cg_index_build(struct cg_index *ix, const char *root)
 {
-	int err = 0;
+	char path[PATH_MAX] = "";
+	struct stat st;
+	int dir, err;
 
 	cg_index_free(ix);
-	building = ix;
-	building_root_len = strlen(root);
-	if (nftw(root, add_entry, 16, FTW_PHYS | FTW_MOUNT))
-		err = errno ? -errno : -ENOMEM;
-	building = NULL;
+	dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (fstat(dir, &st)) {
+		err = -errno;
+		close(dir);
+		return err;
+	}
+	err = add_entry(ix, st.st_ino, "");
+	if (!err)
+		err = walk(ix, dir, path, 0);
+	else
+		close(dir);
 	if (err) {
 		cg_index_free(ix);
 		return err;

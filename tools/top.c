@@ -131,17 +131,22 @@ void top_clock(char *buf, size_t len)
 	strftime(buf, len, "%H:%M:%S", localtime(&t));
 }
 
-/* sleep one interval, or less when a signal ends it */
-static void sleep_interval(void)
+/* sleep one interval, draining the events, or less when a signal ends it */
+static int sleep_interval(struct live *l)
 {
 	uint64_t end = now_ns() + state.interval_ms * 1000000ull;
+	int err = 0;
 
-	while (!top_exiting && now_ns() < end) {
+	while (!err && !top_exiting && now_ns() < end) {
 		uint64_t ms = (end - now_ns()) / 1000000 + 1;
-		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+		struct timespec ts;
 
+		ms = ms < LIVE_DRAIN_MS ? ms : LIVE_DRAIN_MS;
+		ts = (struct timespec){ ms / 1000, (ms % 1000) * 1000000L };
 		nanosleep(&ts, NULL);
+		err = live_drain(l);
 	}
+	return err;
 }
 
 static int run_batch(struct live *l)
@@ -152,10 +157,11 @@ static int run_batch(struct live *l)
 	int err;
 
 	while (!top_exiting) {
-		sleep_interval();
+		err = sleep_interval(l);
 		if (top_exiting)
 			break;
-		err = live_sample(l, &f);
+		if (!err)
+			err = live_sample(l, &f);
 		if (err) {
 			heapstat_error(err, "sample", NULL);
 			return 1;

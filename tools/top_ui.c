@@ -182,7 +182,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 int top_interactive(struct live *l, struct top_state *st)
 {
 	const struct live_frame *f = NULL;
-	uint64_t next = now_ns() + st->interval_ms * 1000000ull;
+	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
 	bool help = false;
 	char clock[16] = "";
 	int ret = 0, err;
@@ -218,6 +218,15 @@ int top_interactive(struct live *l, struct top_state *st)
 				top_clock(clock, sizeof(clock));
 			}
 			draw(l, f, st, clock, help);
+		}
+		if (now_ns() - drained >= LIVE_DRAIN_MS * 1000000ull) {
+			drained = now_ns();
+			err = live_drain(l);
+			if (err) {
+				screen_off();
+				heapstat_error(err, "read events", NULL);
+				return 1;
+			}
 		}
 		ch = getch();
 		if (ch != ERR && on_key(ch, st, &help) && !top_exiting)

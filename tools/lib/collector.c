@@ -292,7 +292,8 @@ static void pick_variants(struct collector *c, enum coll_attach mode)
 }
 
 /* open, load and attach in one mode; quiet, a negative errno and what failed on failure */
-static int load_attach(struct collector *c, enum coll_attach mode, const char **what)
+static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
+		       const char **what)
 {
 	int err;
 
@@ -301,6 +302,14 @@ static int load_attach(struct collector *c, enum coll_attach mode, const char **
 	if (!c->skel)
 		return -errno;
 	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
+	if (ring_bytes) {
+		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes);
+		if (err) {
+			collector_bpf__destroy(c->skel);
+			c->skel = NULL;
+			return err;
+		}
+	}
 	pick_variants(c, mode);
 	*what = "load the collector";
 	err = collector_bpf__load(c->skel);
@@ -324,9 +333,11 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 /*
  * Open, load and attach; a negative errno and a message on stderr on failure.
  * COLL_ATTACH_AUTO takes BPF trampolines and BTF tracepoints where the kernel
- * lets it load them, else kprobes and raw tracepoints.
+ * lets it load them, else kprobes and raw tracepoints. @ring_bytes: the event
+ * ring's size, a power of two pages (0: 4 MiB). User space maps the whole ring,
+ * twice: a consumer draining it often can take a smaller one.
  */
-int collector_open(struct collector **out, enum coll_attach mode)
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes)
 {
 	const char *what, *hint = NULL;
 	char why[160];
@@ -343,16 +354,16 @@ int collector_open(struct collector **out, enum coll_attach mode)
 	if (mode == COLL_ATTACH_AUTO) {
 		libbpf_print_fn_t old = libbpf_set_print(silent);
 
-		err = load_attach(c, COLL_ATTACH_TRACING, &what);
+		err = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, &what);
 		libbpf_set_print(old);
 		if (err) {
 			snprintf(why, sizeof(why), "this kernel refused BPF trampolines (%s) and "
 				 "kprobes; see heapstat -v report -d 1", strerror(-err));
 			hint = why;
-			err = load_attach(c, COLL_ATTACH_KPROBE, &what);
+			err = load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, &what);
 		}
 	} else {
-		err = load_attach(c, mode, &what);
+		err = load_attach(c, mode, ring_bytes, &what);
 	}
 	if (err) {
 		heapstat_error(err, what, hint);

@@ -52,7 +52,7 @@ enum coll_attach {
 	COLL_ATTACH_KPROBE,	/* kprobes, kretprobes and raw tracepoints */
 };
 
-int collector_open(struct collector **out, enum coll_attach mode);
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes);
 int collector_poll(struct collector *c, int timeout_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);

@@ -167,10 +167,8 @@ static int add_process(struct inventory *inv, struct refs *refs, const struct pr
 
 	if (!ps->nfds && !ps->nmaps)
 		return 0;
-	p = realloc(inv->procs, (inv->nprocs + 1) * sizeof(*p));
-	if (!p)
+	if (grow_array((void **)&inv->procs, &inv->procs_cap, inv->nprocs, sizeof(*p)))
 		return -ENOMEM;
-	inv->procs = p;
 	p = &inv->procs[inv->nprocs];
 	memset(p, 0, sizeof(*p));
 	p->pid = ps->pid;
@@ -185,12 +183,16 @@ static int add_process(struct inventory *inv, struct refs *refs, const struct pr
 	return err;
 }
 
-/* Buffers an fd shows that the iterator did not (none, or born since). */
+/*
+ * Buffers an fd shows that iter/dmabuf did not: without that iterator, every
+ * buffer. With it, one born since it ran, left for the next snapshot (its fd
+ * record does not name it then).
+ */
 static int add_fd_only_buffers(struct inventory *inv, const struct refs *refs)
 {
 	size_t sorted = inv->nbufs;
 
-	for (size_t i = 0; i < refs->n; i++) {
+	for (size_t i = 0; i < refs->n && inv->buffers_src != SRC_ITER_DMABUF; i++) {
 		const struct proc_dmabuf_fd *f = &refs->v[i].fd;
 		struct inv_buf *nb;
 
@@ -331,6 +333,15 @@ static void identify(struct inv_iters *it, const struct inv_fd *r, bool *may_reb
 	snprintf(ps->cgroup, sizeof(ps->cgroup), "%s", path);
 }
 
+/* the record of a process's fds that names it (the first the iterator wrote) */
+static const struct inv_fd *named_record(const struct inv_fd *fds, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (fds[j].cgroup_id)
+			return &fds[j];
+	return NULL;
+}
+
 /* holders from the task iterators: one process per tgid, named by its fd
  * records (or /proc for a process with mappings only) */
 static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct refs *refs,
@@ -378,7 +389,7 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 		ps.nfds = nf;
 		ps.maps = maps;
 		ps.nmaps = nm;
-		identify(it, nf ? &t->fds[i] : NULL, &may_rebuild, proc_root, &ps);
+		identify(it, named_record(&t->fds[i], nf), &may_rebuild, proc_root, &ps);
 		err = add_process(inv, refs, &ps);
 		free(fds);
 		free(maps);
@@ -398,6 +409,7 @@ static struct dmabuf_iter_bpf *load_iters(bool dmabuf, bool task)
 	bpf_program__set_autoload(skel->progs.dmabuf, dmabuf);
 	bpf_program__set_autoload(skel->progs.task_file, task);
 	bpf_program__set_autoload(skel->progs.task_vma, task);
+	skel->rodata->have_dmabuf_iter = dmabuf;
 	if (dmabuf_iter_bpf__load(skel)) {
 		dmabuf_iter_bpf__destroy(skel);
 		return NULL;
@@ -525,5 +537,5 @@ void inventory_free(struct inventory *inv)
 	inv->bufs = NULL;
 	inv->procs = NULL;
 	inv->holds = NULL;
-	inv->nbufs = inv->nprocs = inv->nholds = inv->bufs_cap = 0;
+	inv->nbufs = inv->nprocs = inv->nholds = inv->bufs_cap = inv->procs_cap = 0;
 }

@@ -51,7 +51,7 @@ struct inventory {
 	struct inv_buf *bufs;
 	size_t nbufs, bufs_cap;
 	struct inv_proc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 	struct inv_hold *holds;
 	size_t nholds;
 	enum inv_source buffers_src;

@@ -41,6 +41,12 @@ uint64_t live_start_ns(const struct live *l)
 	return l->start_ns;
 }
 
+/* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
+int live_drain(struct live *l)
+{
+	return collector_poll(l->coll, 0);
+}
+
 const struct coll_buf *live_export_of(struct live *l, uint64_t ino)
 {
 	return collector_export_of(l->coll, ino);
@@ -429,6 +435,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	if (err)
 		return err;
 	f->drops = collector_dropped(l->coll);
+	inventory_free(&l->frames[l->cur].inv);	/* the views show the new frame only */
 	l->cur = !l->cur;
 	*out = f;
 	return 0;
@@ -447,16 +454,19 @@ int live_open(struct live **out, enum coll_attach mode)
 		return -ENOMEM;
 	}
 	l->mem_accounting = heap_mem_accounting();
-	err = collector_open(&l->coll, mode);
+	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty */
+	err = collector_open(&l->coll, mode, LIVE_RING_BYTES);
 	if (!err)
 		err = inventory_open(&l->iters, false);
 	if (err) {
 		live_close(l);
 		return err;
 	}
-	/* a long run: give back what loading took (parsed BTF, ELF) */
+	/* a long run: give back what loading took (parsed BTF, ELF), and keep
+	 * each frame's big arrays in their own mappings, returned when freed */
 	kernel_btf_release();
 	malloc_trim(0);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	l->start_ns = now_ns();
 	*out = l;
 	return 0;

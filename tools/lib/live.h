@@ -14,6 +14,8 @@
 #include "inventory.h"
 
 #define LIVE_NO_LIMIT	UINT64_MAX
+#define LIVE_RING_BYTES	(1 << 20)	/* the collector's event ring */
+#define LIVE_DRAIN_MS	100		/* how often it is drained */
 
 struct live_row {
 	char cgroup[CGROUP_PATH_MAX];	/* from the cgroup2 root */
@@ -66,6 +68,7 @@ struct live;
 
 int live_open(struct live **out, enum coll_attach mode);
 int live_sample(struct live *l, const struct live_frame **out);
+int live_drain(struct live *l);
 const struct coll_buf *live_export_of(struct live *l, uint64_t ino);
 uint64_t live_start_ns(const struct live *l);
 void live_close(struct live *l);
