@@ -1,20 +1,36 @@
 #!/bin/bash
 # make bench: every benchmark, each in one VM boot, reported as ratios.
+# BENCH=heaps,inventory,tracing,heaptop picks some (default: all).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+BENCH=${BENCH:-heaps,inventory,tracing,heaptop}
+for b in ${BENCH//,/ }; do
+	case $b in heaps|inventory|tracing|heaptop) ;;
+	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop)" ;;
+	esac
+done
+want() { [[ ",$BENCH," == *",$1,"* ]]; }
+
+if want heaps; then
 echo "== heaps (tests/bench/heaps.sh)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 -- sh /heapstat/tests/bench/heaps.sh
-
 echo
+fi
+
+if want inventory; then
 echo "== inventory (tests/bench/inventory.sh)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
-
 echo
+fi
+
+if want tracing; then
 echo "== tracing overhead (trace_bench)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 --load system_heap -- trace_bench
-
 echo
+fi
+
+want heaptop || exit 0
 echo "== heaptop (tests/bench/heaptop.sh): 1 s refresh, 10k buffers, 1k cgroups, 60 s"
 host=$("$TOP/build/tests/refloop" | sed -n 's/refloop_ms=//p')
 out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/heaptop.sh)

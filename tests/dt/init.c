@@ -19,17 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
+#include "../test.h"
 
 static void mounts(void)
 {
@@ -44,7 +34,7 @@ static void mounts(void)
 		if (mount(m[i].type, m[i].dir, m[i].type, 0, NULL))
 			printf("FAIL: carveout_dt: mount %s: %s\n", m[i].dir, strerror(errno));
 	}
-	if (write_str("/sys/fs/cgroup/cgroup.subtree_control", "+dmem"))
+	if (test_write("/sys/fs/cgroup/cgroup.subtree_control", "+dmem"))
 		printf("FAIL: carveout_dt: no dmem controller\n");
 }
 
