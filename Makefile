@@ -97,7 +97,7 @@ arm64: deps
 		$(ARM64_CROSS) modules >/dev/null && \
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -I. -isystem $$kdir/usr/include \
 		tests/vm/heap_test.c cgroup/dmem.c -o $(ARM64)/heap_test && \
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra tests/dt/init.c -o $(ARM64)/init
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -I. tests/dt/init.c cgroup/dmem.c -o $(ARM64)/init
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps

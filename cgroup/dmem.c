@@ -99,7 +99,8 @@ int cg_dmem_read(const char *cgroup, const char *file, const char *region, uint6
 	return ret == 1 ? 0 : ret ? ret : -ENOENT;
 }
 
-static int write_line(const char *path, const char *line)
+/* write @line to a cgroup (or sysfs) file in one write(): 0 or -errno */
+int cg_write_file(const char *path, const char *line)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
 
@@ -128,7 +129,7 @@ int cg_dmem_set(const char *cgroup, const char *file, const char *region, const 
 		return ret;
 	if ((size_t)snprintf(line, sizeof(line), "%s %s", region, value) >= sizeof(line))
 		return -EINVAL;
-	return write_line(path, line);
+	return cg_write_file(path, line);
 }
 
 /** cg_enter() - move a process into a cgroup */
@@ -141,5 +142,5 @@ int cg_enter(const char *cgroup, pid_t pid)
 	if (ret)
 		return ret;
 	snprintf(num, sizeof(num), "%d", (int)pid);
-	return write_line(path, num);
+	return cg_write_file(path, num);
 }

@@ -16,5 +16,6 @@ int cg_dmem_each(const char *cgroup, const char *file,
 int cg_dmem_read(const char *cgroup, const char *file, const char *region, uint64_t *out);
 int cg_dmem_set(const char *cgroup, const char *file, const char *region, const char *value);
 int cg_enter(const char *cgroup, pid_t pid);
+int cg_write_file(const char *path, const char *line);
 
 #endif

@@ -7,14 +7,10 @@
 #ifndef HEAPSTAT_TEST_H
 #define HEAPSTAT_TEST_H
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-static int test_failed __attribute__((unused));	/* checks failed in the current case */
-static int tests_failed __attribute__((unused));	/* cases failed in this program */
+static int test_failed;	/* checks failed in the current case */
+static int tests_failed;	/* cases failed in this program */
 
 #define CHECK(cond, fmt, ...)							\
 	do {									\
@@ -31,19 +27,6 @@ static int tests_failed __attribute__((unused));	/* cases failed in this program
 		long long _a = (long long)(a), _b = (long long)(b);		\
 		CHECK(_a == _b, "%lld != %lld", _a, _b);			\
 	} while (0)
-
-/* write S to PATH in one write(), as sysfs and cgroup files want: 0 or -errno */
-static inline int test_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* write TEXT to DIR/FILE: fixtures for host unit tests */
 static inline void test_put_file(const char *dir, const char *file, const char *text)

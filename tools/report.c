@@ -179,7 +179,7 @@ struct report {
 	struct heap_row *heaps;
 	size_t nheaps;
 	struct cg_row *cgs;
-	size_t ncgs;
+	size_t ncgs, cgs_cap;
 	uint64_t kernel_held_bytes;
 	unsigned int kernel_held;
 	bool mem_accounting;		/* the system heap charges memcg */
@@ -378,11 +378,9 @@ static struct cg_row *cg_row(struct report *rep, const char *path)
 	for (size_t i = 0; i < rep->ncgs; i++)
 		if (!strcmp(rep->cgs[i].path, path))
 			return &rep->cgs[i];
-	c = realloc(rep->cgs, (rep->ncgs + 1) * sizeof(*c));
-	if (!c)
+	if (grow_array((void **)&rep->cgs, &rep->cgs_cap, rep->ncgs, sizeof(*c)))
 		return NULL;
-	rep->cgs = c;
-	c = &c[rep->ncgs++];
+	c = &rep->cgs[rep->ncgs++];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	return c;

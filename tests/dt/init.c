@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../test.h"
+#include "cgroup/dmem.h"
 
 static void mounts(void)
 {
@@ -34,7 +34,7 @@ static void mounts(void)
 		if (mount(m[i].type, m[i].dir, m[i].type, 0, NULL))
 			printf("FAIL: carveout_dt: mount %s: %s\n", m[i].dir, strerror(errno));
 	}
-	if (test_write("/sys/fs/cgroup/cgroup.subtree_control", "+dmem"))
+	if (cg_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+dmem"))
 		printf("FAIL: carveout_dt: no dmem controller\n");
 }
 

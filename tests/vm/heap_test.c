@@ -318,7 +318,7 @@ static void importer_maps_and_vmaps(void)
 		}
 	}
 	snprintf(num, sizeof(num), "%d", fd);
-	CHECK_EQ(test_write(IMPORTER, num), 0);
+	CHECK_EQ(cg_write_file(IMPORTER, num), 0);
 	CHECK_EQ(read_file(IMPORTER, res, sizeof(res)), 0);
 	CHECK(sscanf(res, "nents=%llu bytes=%llu seg_min=%llu seg_max=%llu vmap=%d sum=%u",
 		     &nents, &bytes, &seg_min, &seg_max, &vret, &ksum) == 6, "result: '%s'", res);
@@ -554,13 +554,13 @@ static void slab_failures_leave_no_charge(void)
 	int64_t before = CURRENT(CG_ROOT);
 
 	CHECK_EQ(join(CG_B), 0);
-	CHECK_EQ(test_write(FAILSLAB "verbose", "0"), 0);	/* no stack dumps */
-	CHECK_EQ(test_write(FAILSLAB "ignore-gfp-wait", "N"), 0);
-	CHECK_EQ(test_write(FAILSLAB "task-filter", "Y"), 0);
-	CHECK_EQ(test_write(FAILSLAB "probability", "20"), 0);
-	CHECK_EQ(test_write(FAILSLAB "interval", "1"), 0);
-	CHECK_EQ(test_write(FAILSLAB "times", "-1"), 0);
-	CHECK_EQ(test_write("/proc/self/make-it-fail", "1"), 0);
+	CHECK_EQ(cg_write_file(FAILSLAB "verbose", "0"), 0);	/* no stack dumps */
+	CHECK_EQ(cg_write_file(FAILSLAB "ignore-gfp-wait", "N"), 0);
+	CHECK_EQ(cg_write_file(FAILSLAB "task-filter", "Y"), 0);
+	CHECK_EQ(cg_write_file(FAILSLAB "probability", "20"), 0);
+	CHECK_EQ(cg_write_file(FAILSLAB "interval", "1"), 0);
+	CHECK_EQ(cg_write_file(FAILSLAB "times", "-1"), 0);
+	CHECK_EQ(cg_write_file("/proc/self/make-it-fail", "1"), 0);
 	for (int i = 0; i < 100; i++) {
 		fds[i] = alloc_buf(64 * 1024);
 		if (fds[i] >= 0)
@@ -571,9 +571,9 @@ static void slab_failures_leave_no_charge(void)
 			other++;
 	}
 	/* these writes allocate too, so they may fail until the first lands */
-	for (int i = 0; i < 1000 && test_write(FAILSLAB "probability", "0"); i++)
+	for (int i = 0; i < 1000 && cg_write_file(FAILSLAB "probability", "0"); i++)
 		;
-	CHECK_EQ(test_write("/proc/self/make-it-fail", "0"), 0);
+	CHECK_EQ(cg_write_file("/proc/self/make-it-fail", "0"), 0);
 	CHECK(failed > 0, "no allocation failed: fault injection did not work");
 	CHECK(ok > 0, "every allocation failed");
 	CHECK_EQ(other, 0);
@@ -599,8 +599,8 @@ static void tracepoints_carry_every_field(void)
 	int fd, refused;
 
 	mkdir(TRACE_DIR, 0755);
-	CHECK_EQ(test_write(TRACE_DIR "/events/heapstat_heap/enable", "1"), 0);
-	CHECK_EQ(test_write(TRACE_DIR "/trace", ""), 0);
+	CHECK_EQ(cg_write_file(TRACE_DIR "/events/heapstat_heap/enable", "1"), 0);
+	CHECK_EQ(cg_write_file(TRACE_DIR "/trace", ""), 0);
 	CHECK_EQ(stat(cgpath, &cg), 0);		/* a cgroup's id is its inode */
 	CHECK_EQ(join(CG_B), 0);
 	fd = alloc_buf(len);
@@ -617,7 +617,7 @@ static void tracepoints_carry_every_field(void)
 	if (refused >= 0)
 		close(refused);
 	CHECK_EQ(join(CG_ROOT), 0);
-	CHECK_EQ(test_write(TRACE_DIR "/events/heapstat_heap/enable", "0"), 0);
+	CHECK_EQ(cg_write_file(TRACE_DIR "/events/heapstat_heap/enable", "0"), 0);
 	CHECK_EQ(read_file(TRACE_DIR "/trace", trace, sizeof(trace)), 0);
 
 	snprintf(want, sizeof(want), "heap_alloc: heap=%s len=%llu alloc_len=%llu "
@@ -656,7 +656,7 @@ static int setup_cgroups(void)
 	mkdir(CG_A, 0755);
 	mkdir(CG_B, 0755);
 	mkdir(CG_C, 0755);
-	return test_write(CG_A "/cgroup.subtree_control", "+dmem");
+	return cg_write_file(CG_A "/cgroup.subtree_control", "+dmem");
 }
 
 static int test_heap(char *arg)

@@ -26,7 +26,7 @@ struct collector {
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
-	size_t nheaps;
+	size_t nheaps, heaps_cap;
 	struct coll_cma_stats *cma;
 	size_t ncma;
 	struct coll_buf *exports;	/* live buffers exported while tracing, by inode */
@@ -82,11 +82,9 @@ static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, cons
 	for (size_t i = 0; i < c->nheaps; i++)
 		if (c->heaps[i].cgroup_id == cg && !strncmp(c->heaps[i].heap, heap, COLL_NAME_LEN))
 			return &c->heaps[i];
-	s = realloc(c->heaps, (c->nheaps + 1) * sizeof(*s));
-	if (!s)
+	if (grow_array((void **)&c->heaps, &c->heaps_cap, c->nheaps, sizeof(*s)))
 		return NULL;
-	c->heaps = s;
-	s = &s[c->nheaps++];
+	s = &c->heaps[c->nheaps++];
 	memset(s, 0, sizeof(*s));
 	s->cgroup_id = cg;
 	memcpy(s->heap, heap, COLL_NAME_LEN);
