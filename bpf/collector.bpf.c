@@ -15,6 +15,13 @@
  * where the kernel takes them, else kprobes and raw tracepoints; and
  * dma_buf_export through its tracepoint (7.0+) or fexit (older). User space
  * disables the ones it does not use before load.
+ *
+ * Which buffers live and who holds them is not traced here (the inventory
+ * walks them), but two counts move with every event that can change them:
+ * `buffers_gen` with exports, releases and attachments, `holders_gen` with
+ * those and new dma-buf fds, imports, mmaps, and the forks, execs, exits and
+ * cgroup moves of the processes user space lists in `holder_tgids`. A live
+ * view walks again only what a moved count says may have changed.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +37,7 @@
 #define MAX_BUFFERS		(1 << 17)
 #define MAX_INFLIGHT		4096
 #define MAX_AGGS		16384
+#define MAX_HOLDERS		8192
 
 /* filled in before load */
 const volatile __u64 page_size = 4096;
@@ -74,8 +82,37 @@ struct {
 	__type(value, struct coll_agg);
 } aggs SEC(".maps");
 
+/* processes holding a dma-buf at the last inventory, written by user space */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_HOLDERS);
+	__type(key, __u32);
+	__type(value, __u8);
+} holder_tgids SEC(".maps");
+
 __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 untracked = 0;		/* buffers or calls a full map could not hold */
+__u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
+__u64 holders_gen = 0;		/* events that may have changed who holds what */
+bool holders_all = false;	/* holder_tgids is full: every process counts */
+
+static __always_inline void holders_changed(void)
+{
+	__sync_fetch_and_add(&holders_gen, 1);
+}
+
+static __always_inline void buffers_changed(void)
+{
+	__sync_fetch_and_add(&buffers_gen, 1);
+	holders_changed();
+}
+
+/* a fork, exec, exit or move of process tgid: counts when it held a buffer */
+static __always_inline void holder_changed(__u32 tgid)
+{
+	if (holders_all || bpf_map_lookup_elem(&holder_tgids, &tgid))
+		holders_changed();
+}
 
 static __always_inline struct coll_event *event_new(__u32 type)
 {
@@ -249,6 +286,7 @@ static __always_inline void on_export(struct dma_buf *dmabuf)
 	b.tgid = id >> 32;
 	bpf_get_current_comm(b.comm, sizeof(b.comm));
 	read_buffer(&b, dmabuf);
+	buffers_changed();
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
 	a = agg_of(b.cgroup_id, b.exp_name);
@@ -304,6 +342,7 @@ static __always_inline int on_release(struct dentry *dentry)
 
 	if (!dmabuf)	/* the export failed after making the file */
 		return 0;
+	buffers_changed();
 	b = bpf_map_lookup_elem(&buffers, &key);
 	read_buffer(&now, dmabuf);
 	a = agg_of(b ? b->cgroup_id : 0, now.exp_name);
@@ -332,6 +371,61 @@ SEC("kprobe/dma_buf_release")
 int BPF_KPROBE(dma_buf_release_kprobe, struct dentry *dentry)
 {
 	return on_release(dentry);
+}
+
+/*
+ * Holder changes (7.0+, where the dma_buf tracepoints are): raw tracepoints
+ * in either attach mode, the arguments unread; exit_files() returns once an
+ * exiting task's fds are closed and its mappings gone.
+ */
+#define CHANGE_TP(tp, changed)					\
+SEC("raw_tp/" #tp)						\
+int tp##_raw(void *ctx)						\
+{								\
+	changed();						\
+	return 0;						\
+}
+CHANGE_TP(dma_buf_fd, holders_changed)
+CHANGE_TP(dma_buf_get, holders_changed)
+CHANGE_TP(dma_buf_mmap_internal, holders_changed)
+CHANGE_TP(dma_buf_mmap, holders_changed)
+CHANGE_TP(dma_buf_dynamic_attach, buffers_changed)
+CHANGE_TP(dma_buf_detach, buffers_changed)
+
+/* current is the parent, or the task that execs */
+SEC("raw_tp/sched_process_fork")
+int sched_process_fork_raw(void *ctx)
+{
+	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int sched_process_exec_raw(void *ctx)
+{
+	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_task_raw, struct cgroup *dst, const char *path, struct task_struct *task)
+{
+	holder_changed(BPF_CORE_READ(task, tgid));
+	return 0;
+}
+
+SEC("fexit/exit_files")
+int BPF_PROG(exit_files_fexit, struct task_struct *tsk)
+{
+	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	return 0;
+}
+
+SEC("kretprobe/exit_files")
+int BPF_KRETPROBE(exit_files_kretprobe)
+{
+	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	return 0;
 }
 
 /*

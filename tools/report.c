@@ -337,7 +337,7 @@ static int trace_activity(struct report *rep)
 	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
 	int err;
 
-	err = collector_open(&rep->coll, opts.attach, 0);
+	err = collector_open(&rep->coll, opts.attach, 0, false);
 	if (err)
 		return err;
 	signal(SIGINT, on_signal);

@@ -21,9 +21,10 @@
 
 static struct top_opts {
 	uint64_t count;		/* frames to show, 0: until q or a signal */
+	uint64_t rescan_ms;	/* the longest the holders walk is kept */
 	bool batch;
 	bool json;
-} opts;
+} opts = { .rescan_ms = LIVE_RESCAN_MS };
 
 static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_default_sort */
 
@@ -38,10 +39,17 @@ static const char doc[] =
 "limit (dmem.max, or memory.max for the memcg-charged system heap) and the\n"
 "headroom under it. Other views: processes and buffers.\n"
 "\n"
+"Who holds what is walked again when a traced event may have changed it\n"
+"(exports, releases, new dma-buf fds, imports, mmaps, and forks, execs, exits\n"
+"and cgroup moves of holders), and at least every --rescan seconds for what\n"
+"no event shows: an fd closed or passed without releasing its buffer, an\n"
+"unmapped mapping.\n"
+"\n"
 "Keys: q quit, v next view, s reverse the sort, < > sort column, c filter by\n"
 "cgroup, h filter by heap, p pause, + - interval, ? help.\n"
 "\n"
 "USAGE: heaptop [-d SECS] [-b] [-n COUNT] [-j] [--view VIEW] [-c CGROUP] [--heap NAME]\n"
+"               [--rescan SECS]\n"
 "\n"
 "EXAMPLES:\n"
 "    heaptop                     # refresh every second, q quits\n"
@@ -50,7 +58,7 @@ static const char doc[] =
 "    heaptop -b -n 1 --view buffers\n"
 "    heaptop -j -n 3             # three JSON objects, one per frame\n";
 
-enum { OPT_VIEW = 0x100, OPT_HEAP };
+enum { OPT_VIEW = 0x100, OPT_HEAP, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{ "delay", 'd', "SECS", 0, "Refresh interval in seconds (default 1, 0.1 to 3600)", 0 },
@@ -60,6 +68,8 @@ static const struct argp_option options[] = {
 	{ "view", OPT_VIEW, "VIEW", 0, "cgroups (default), processes or buffers", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and the cgroups below it, e.g. /camera", 0 },
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
+	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk the holders at least every SECS seconds "
+	  "(default 5; 0: every refresh)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -99,6 +109,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		if (strlen(arg) >= sizeof(state.heap))
 			argp_error(st, "heap name '%s' is too long", arg);
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
+		break;
+	case OPT_RESCAN:
+		if (parse_interval_ms(arg, &opts.rescan_ms) ||
+		    (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
+			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600", arg);
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
@@ -200,7 +215,7 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 
-	err = live_open(&l, COLL_ATTACH_AUTO);
+	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
 	if (err)
 		return err == -ENOMEM ? 1 : EXIT_UNSUPPORTED;
 	if (!opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))

@@ -70,6 +70,20 @@ static const char *fit(const char *path, char *buf, size_t width)
 	return buf;
 }
 
+#define NUM_LEN	24
+
+/* tenths to one decimal, in integers: a thousand rows a second notice printf's %f */
+static const char *tenths(uint64_t tenths, char *buf)
+{
+	snprintf(buf, NUM_LEN, "%llu.%u", (unsigned long long)(tenths / 10), (unsigned int)(tenths % 10));
+	return buf;
+}
+
+static const char *rate(double per_sec, char *buf)
+{
+	return tenths((uint64_t)(per_sec * 10 + 0.5), buf);
+}
+
 static uint64_t headroom(const struct live_row *r)
 {
 	return r->limit > r->charged ? r->limit - r->charged : 0;
@@ -185,7 +199,7 @@ static bool proc_shown(const struct inventory *inv, size_t p, const struct top_s
 static const void **select_sorted(const struct live_frame *f, const struct top_state *st,
 				  size_t *n)
 {
-	const struct inventory *inv = &f->inv;
+	const struct inventory *inv = f->inv;
 	size_t cap = f->nrows + inv->nprocs + inv->nbufs + 1;
 	const void **v = malloc(cap * sizeof(*v));
 	int (*cmp)(const void *, const void *);
@@ -287,21 +301,22 @@ static void render_rows(const void **v, size_t n, top_emit_fn emit, void *ctx)
 	      row_cols[11]);
 	for (size_t i = 0; i < n; i++) {
 		const struct live_row *r = v[i];
-		char cg[CG_WIDTH + 1], b[16], p[16], l[16], h[16], p50[16] = "-", p99[16] = "-";
+		char cg[CG_WIDTH + 1], b[16], p[16], l[16], h[16], p50[NUM_LEN] = "-", p99[NUM_LEN] = "-";
+		char ar[NUM_LEN], fr[NUM_LEN];
 		bool limited = r->limit != LIVE_NO_LIMIT;
 		enum top_attr attr = r->gone ? TA_DIM : TA_NORMAL;
 
 		if (r->p50_ns)
-			snprintf(p50, sizeof(p50), "%.1f", r->p50_ns / 1e3);
+			tenths((r->p50_ns + 50) / 100, p50);
 		if (r->p99_ns)
-			snprintf(p99, sizeof(p99), "%.1f", r->p99_ns / 1e3);
+			tenths((r->p99_ns + 50) / 100, p99);
 		if (!r->gone && limited && headroom(r) < r->limit / 10)
 			attr = TA_ALERT;	/* within a tenth of its limit */
 		/* a row that vanished says so where its bytes were */
-		emitf(emit, ctx, attr, "%-*s %-20.20s %8s %5u %8s %8.1f %8.1f %8s %8s %5llu %8s %8s",
+		emitf(emit, ctx, attr, "%-*s %-20.20s %8s %5u %8s %8s %8s %8s %8s %5llu %8s %8s",
 		      CG_WIDTH, fit(r->cgroup, cg, CG_WIDTH), r->heap,
 		      r->gone ? "gone" : size(r->bytes, b), r->bufs,
-		      size(r->peak, p), r->alloc_rate, r->free_rate, p50, p99,
+		      size(r->peak, p), rate(r->alloc_rate, ar), rate(r->free_rate, fr), p50, p99,
 		      (unsigned long long)r->fails, limited ? size(r->limit, l) : "-",
 		      limited ? size(headroom(r), h) : "-");
 	}
@@ -355,7 +370,7 @@ static void render_bufs(struct live *l, const struct live_frame *f, const void *
 		} else {
 			snprintf(age, sizeof(age), ">%.0f", (f->ts_ns - live_start_ns(l)) / 1e9);
 		}
-		holders_of(&f->inv, b, holders, sizeof(holders));
+		holders_of(f->inv, b, holders, sizeof(holders));
 		emitf(emit, ctx, TA_NORMAL, "%10llu %-20.20s %8s %8s %-22s %s",
 		      (unsigned long long)b->b.ino, b->b.exp_name, size(b->b.size, s), age,
 		      exporter, holders);
@@ -405,15 +420,16 @@ static void json_u64_or_null(FILE *out, const char *key, bool known, uint64_t v)
 void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	      const struct top_state *st, const char *clock)
 {
-	const struct inventory *inv = &f->inv;
+	const struct inventory *inv = f->inv;
 	struct top_state s = *st;
 	const void **v;
 	size_t n;
 
 	fprintf(out, "{\"time\":\"%s\",\"interval_s\":%.3f,\"allocs_per_sec\":%.3f,"
-		"\"frees_per_sec\":%.3f,\"failures_per_sec\":%.3f,\"drops\":%llu,\"cma\":[",
+		"\"frees_per_sec\":%.3f,\"failures_per_sec\":%.3f,\"drops\":%llu,"
+		"\"inventory\":\"%s\",\"cma\":[",
 		clock, f->interval_s, f->alloc_rate, f->free_rate, f->fail_rate,
-		(unsigned long long)f->drops);
+		(unsigned long long)f->drops, f->inv_taken ? f->inv_taken : "kept");
 	for (size_t i = 0; i < f->ncma; i++) {
 		const struct live_cma *m = &f->cma[i];
 

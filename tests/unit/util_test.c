@@ -90,6 +90,37 @@ static void format_sizes(void)
 	CHECK(!strcmp(format_size(1024, b, sizeof(b)), "1.0K"), "%s", b);
 	CHECK(!strcmp(format_size(3 << 19, b, sizeof(b)), "1.5M"), "%s", b);
 	CHECK(!strcmp(format_size(UINT64_MAX, b, sizeof(b)), "16.0E"), "%s", b);
+	CHECK(!strcmp(format_size(1280, b, sizeof(b)), "1.2K"), "%s", b);	/* 1.25: half to even */
+	CHECK(!strcmp(format_size(1382, b, sizeof(b)), "1.3K"), "%s", b);	/* 1.3496 */
+	CHECK(!strcmp(format_size(1048575, b, sizeof(b)), "1024.0K"), "%s", b);
+}
+
+/* the integer rounding agrees with printf's %.1f of the exact quotient */
+static void format_sizes_match_printf(void)
+{
+	uint64_t x = 88172645463325252ull;
+	char a[32], b[32];
+
+	for (int i = 0; i < 200000; i++) {
+		uint64_t bytes;
+		double v;
+		int u = -1;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		bytes = x >> (x % 53 + 11);	/* below 2^53: exact as a double */
+		if (i < 4096)
+			bytes = 1024 + i * 5;	/* small ones, ties among them */
+		for (v = bytes; v >= 1024 && u < 5; v /= 1024)
+			u++;
+		if (bytes < 1024)
+			snprintf(a, sizeof(a), "%llu", (unsigned long long)bytes);
+		else
+			snprintf(a, sizeof(a), "%.1f%c", v, "KMGTPE"[u]);
+		format_size(bytes, b, sizeof(b));
+		CHECK(!strcmp(a, b), "%llu: %s, printf %s", (unsigned long long)bytes, b, a);
+		if (strcmp(a, b))
+			break;
+	}
 }
 
 static void json_strings(void)
@@ -126,6 +157,7 @@ int main(void)
 	RUN(parse_size_suffixes);
 	RUN(parse_interval);
 	RUN(format_sizes);
+	RUN(format_sizes_match_printf);
 	RUN(json_strings);
 	RUN(grow_array_doubles);
 	return tests_failed ? 1 : 0;

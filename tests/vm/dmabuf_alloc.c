@@ -10,6 +10,10 @@
  *   dmabuf_alloc -H system -s 1M -n 2 -M --share 2 --ready /tmp/r -w 30
  *       two buffers held by fd and mapping in this process and two
  *       children; /tmp/r appears once all is set up
+ *   dmabuf_alloc -H system -s 1M -n 2 --signals --ready /tmp/r -w 60
+ *       then SIGUSR1 forks a child holding the buffers (its pid goes to
+ *       /tmp/r.children), SIGUSR2 maps them all or unmaps them, SIGHUP
+ *       execs sleep (the buffers' fds close on exec)
  */
 #include <argp.h>
 #include <errno.h>
@@ -43,9 +47,18 @@ static struct {
 	bool mmap;
 	bool keep_mapped;
 	bool holes;
+	bool signals;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, fork_asked, map_asked, exec_asked;
+
+/* what --signals acts on */
+static struct {
+	int *fds;
+	void **maps;
+	pid_t children[64];	/* --share and SIGUSR1: at most 64 */
+	int nchildren;
+} held;
 
 static const struct argp_option options[] = {
 	{ "heap", 'H', "NAME", 0, "Heap in /dev/dma_heap (default system)", 0 },
@@ -62,6 +75,8 @@ static const struct argp_option options[] = {
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
+	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
+	  "unmaps the buffers, SIGHUP execs sleep", 0 },
 	{},
 };
 
@@ -91,6 +106,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'K': opts.kernel_hold = arg; break;
 	case 'A': opts.kernel_attach = arg; break;
 	case 'O': opts.holes = true; break;
+	case 'g': opts.signals = true; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -114,8 +130,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	exiting = 1;
+	if (sig == SIGUSR1)
+		fork_asked = 1;
+	else if (sig == SIGUSR2)
+		map_asked = 1;
+	else if (sig == SIGHUP)
+		exec_asked = 1;
+	else
+		exiting = 1;
 }
 
 /* A new dma-buf fd, or a negative errno. */
@@ -167,14 +189,70 @@ static void sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-/* sleep SECS, or until a signal: without waking meanwhile (a thousand of
- * these run in a benchmark) */
+static void hold_for(uint64_t secs);
+
+/* --signals: a child that holds the buffers (and mappings) until SIGTERM */
+static void fork_holder(void)
+{
+	char path[256];
+	pid_t pid;
+	FILE *f;
+
+	if (held.nchildren == 64)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		held.nchildren = 0;
+		hold_for(opts.wait_s);
+		_exit(0);
+	}
+	if (pid < 0)
+		return;
+	held.children[held.nchildren++] = pid;
+	if (!opts.ready)
+		return;
+	snprintf(path, sizeof(path), "%s.children", opts.ready);
+	f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%d\n", pid);
+		fclose(f);
+	}
+}
+
+/* --signals: map every buffer still open, or unmap them all */
+static void toggle_maps(void)
+{
+	bool unmap = false;
+
+	for (uint64_t i = 0; i < opts.count; i++)
+		unmap |= held.maps[i] != NULL;
+	for (uint64_t i = 0; i < opts.count; i++) {
+		if (unmap && held.maps[i]) {
+			munmap(held.maps[i], opts.size);
+			held.maps[i] = NULL;
+		} else if (!unmap && held.fds[i] >= 0) {
+			void *p = mmap(NULL, opts.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				       held.fds[i], 0);
+
+			held.maps[i] = p == MAP_FAILED ? NULL : p;
+		}
+	}
+}
+
+/* sleep SECS, or until a signal ends it: without waking meanwhile (a
+ * thousand of these run in a benchmark); --signals acts on the rest */
 static void hold_for(uint64_t secs)
 {
 	struct timespec ts = { secs, 0 };
 
-	while (!exiting && nanosleep(&ts, &ts) && errno == EINTR)
-		;
+	while (!exiting && nanosleep(&ts, &ts) && errno == EINTR) {
+		if (fork_asked)
+			fork_asked = 0, fork_holder();
+		if (map_asked)
+			map_asked = 0, toggle_maps();
+		if (exec_asked)
+			execlp("sleep", "sleep", "3600", (char *)NULL);
+	}
 }
 
 static int churn(int heap_fd, int *fds)
@@ -206,9 +284,9 @@ int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, NULL,
 		"Allocate dma-heap buffers as described.", NULL, NULL, NULL };
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
 	char path[256];
 	int heap_fd, *fds, ret = 0;
-	pid_t children[64] = { 0 };	/* --share: at most 64 */
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
@@ -216,8 +294,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmabuf_alloc: --churn needs -n of at least 1\n");
 		return 1;
 	}
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (opts.signals) {
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR2, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	snprintf(path, sizeof(path), "/dev/dma_heap/%s", opts.heap);
 	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (heap_fd < 0) {
@@ -225,10 +308,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fds = malloc((opts.count + 1) * sizeof(*fds));
-	if (!fds) {
+	held.maps = calloc(opts.count + 1, sizeof(*held.maps));
+	if (!fds || !held.maps) {
+		free(fds);
+		free(held.maps);
 		close(heap_fd);
 		return 1;
 	}
+	held.fds = fds;
 	for (uint64_t i = 0; i <= opts.count; i++)
 		fds[i] = -1;
 
@@ -269,7 +356,8 @@ int main(int argc, char **argv)
 	for (uint64_t c = 0; c < opts.share; c++) {
 		pid_t pid = fork();
 
-		children[c] = pid;
+		if (pid > 0)
+			held.children[held.nchildren++] = pid;
 		if (pid == 0) {	/* holds the inherited fds and mappings */
 			hold_for(opts.wait_s);
 			_exit(0);
@@ -283,16 +371,19 @@ int main(int argc, char **argv)
 		close(open(opts.ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
 	hold_for(opts.wait_s);
 	/* ended by a signal: the children go too */
-	for (uint64_t c = 0; exiting && c < opts.share; c++)
-		if (children[c] > 0)
-			kill(children[c], SIGTERM);
-	while (opts.share && wait(NULL) > 0)
+	for (int c = 0; exiting && c < held.nchildren; c++)
+		kill(held.children[c], SIGTERM);
+	while (held.nchildren && wait(NULL) > 0)
 		;
 out:
 	for (uint64_t i = 0; i < opts.count; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (uint64_t i = 0; i < opts.count; i++)
+		if (held.maps[i])
+			munmap(held.maps[i], opts.size);
 	free(fds);
+	free(held.maps);
 	close(heap_fd);
 	return ret;
 }

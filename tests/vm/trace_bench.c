@@ -92,7 +92,7 @@ int main(void)
 				return 1;
 			fl[r] = loop_ns(sizes[s], n);
 			bench_floor_bpf__detach(floor);
-			if (collector_open(&coll, COLL_ATTACH_AUTO, 0))
+			if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false))
 				return 1;
 			stop = 0;
 			pthread_create(&thread, NULL, consume, coll);

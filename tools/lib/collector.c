@@ -23,6 +23,12 @@ struct collector {
 	struct ring_buffer *rb;
 	const char *export_variant;
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
+	bool holders_traced;		/* buffers_gen and holders_gen count every change */
+	pid_t *holders;			/* holder_tgids' keys, sorted */
+	size_t nholders, holders_cap;
+	bool holders_lost;		/* an update failed: the map is incomplete */
+	uint64_t exports_gen;		/* buffers_gen when exports were copied */
+	bool exports_synced;
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
@@ -206,9 +212,15 @@ static int sync_aggs(struct collector *c)
 static int sync_exports(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.buffers);
+	uint64_t gen = c->skel->bss->buffers_gen;
 	__u64 key, next;
 	void *prev = NULL;
 
+	/* exports and releases move buffers_gen: nothing changed since */
+	if (c->holders_traced && c->exports_synced && gen == c->exports_gen)
+		return 0;
+	c->exports_gen = gen;
+	c->exports_synced = true;
 	c->nexports = 0;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
@@ -254,7 +266,7 @@ const char *coll_attach_name(enum coll_attach mode)
 }
 
 /* the programs of one attach mode that this kernel can take; the others are not loaded */
-static void pick_variants(struct collector *c, enum coll_attach mode)
+static void pick_variants(struct collector *c, enum coll_attach mode, bool want_holders)
 {
 	struct collector_bpf *s = c->skel;
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
@@ -262,6 +274,8 @@ static void pick_variants(struct collector *c, enum coll_attach mode)
 	bool heaps = kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
 	bool cma = kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF);
 	bool busy = kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
+	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
+		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 
 	c->attach = mode;
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing);
@@ -287,11 +301,23 @@ static void pick_variants(struct collector *c, enum coll_attach mode)
 	c->heap_tracepoints = !access("/sys/module/heapstat_core", F_OK);
 	bpf_program__set_autoload(s->progs.heapstat_heap_alloc, c->heap_tracepoints);
 	bpf_program__set_autoload(s->progs.heapstat_heap_free, c->heap_tracepoints);
+	c->holders_traced = holders;
+	bpf_program__set_autoload(s->progs.dma_buf_fd_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_get_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_mmap_internal_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_mmap_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_dynamic_attach_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_detach_raw, holders);
+	bpf_program__set_autoload(s->progs.sched_process_fork_raw, holders);
+	bpf_program__set_autoload(s->progs.sched_process_exec_raw, holders);
+	bpf_program__set_autoload(s->progs.cgroup_attach_task_raw, holders);
+	bpf_program__set_autoload(s->progs.exit_files_fexit, holders && tracing);
+	bpf_program__set_autoload(s->progs.exit_files_kretprobe, holders && kprobe);
 }
 
 /* open, load and attach in one mode; quiet, a negative errno and what failed on failure */
 static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
-		       const char **what)
+		       bool holders, const char **what)
 {
 	int err;
 
@@ -308,7 +334,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 			return err;
 		}
 	}
-	pick_variants(c, mode);
+	pick_variants(c, mode, holders);
 	*what = "load the collector";
 	err = collector_bpf__load(c->skel);
 	if (!err) {
@@ -333,9 +359,11 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
  * COLL_ATTACH_AUTO takes BPF trampolines and BTF tracepoints where the kernel
  * lets it load them, else kprobes and raw tracepoints. @ring_bytes: the event
  * ring's size, a power of two pages (0: 4 MiB). User space maps the whole ring,
- * twice: a consumer draining it often can take a smaller one.
+ * twice: a consumer draining it often can take a smaller one. @holders: also
+ * count the events that change who holds what (collector_gens()), for a
+ * consumer that keeps an inventory between them.
  */
-int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes)
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders)
 {
 	const char *what, *hint = NULL;
 	char why[160];
@@ -352,16 +380,16 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 	if (mode == COLL_ATTACH_AUTO) {
 		libbpf_print_fn_t old = libbpf_set_print(silent);
 
-		err = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, &what);
+		err = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, holders, &what);
 		libbpf_set_print(old);
 		if (err) {
 			snprintf(why, sizeof(why), "this kernel refused BPF trampolines (%s) and "
 				 "kprobes; see heapstat -v report -d 1", strerror(-err));
 			hint = why;
-			err = load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, &what);
+			err = load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, holders, &what);
 		}
 	} else {
-		err = load_attach(c, mode, ring_bytes, &what);
+		err = load_attach(c, mode, ring_bytes, holders, &what);
 	}
 	if (err) {
 		heapstat_error(err, what, hint);
@@ -423,6 +451,76 @@ void collector_restart_latencies(struct collector *c)
 		c->cma[i].lat.n = 0;
 }
 
+/*
+ * Counts of the events that may have changed which buffers live (exports,
+ * releases, attachments) and who holds them (those, and fds, mmaps, holders'
+ * forks, execs, exits and moves; see collector.bpf.c); false when this kernel
+ * lacks the hooks to count them all.
+ */
+bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders)
+{
+	*buffers = c->skel->bss->buffers_gen;
+	*holders = c->skel->bss->holders_gen;
+	return c->holders_traced;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The processes holding a buffer now (in any order, repeats allowed; sorted
+ * in place): their forks, execs, exits and cgroup moves count as holder
+ * changes. The kernel's map is updated by difference; more processes than it
+ * holds make every process's count.
+ */
+int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
+{
+	int fd = bpf_map__fd(c->skel->maps.holder_tgids);
+	size_t i = 0, k = 0, m = 0;
+	__u8 one = 1;
+
+	qsort(tgids, n, sizeof(*tgids), cmp_pid);
+	for (size_t j = 0; j < n; j++)	/* one entry each */
+		if (!m || tgids[j] != tgids[m - 1])
+			tgids[m++] = tgids[j];
+	n = m;
+	if (n > bpf_map__max_entries(c->skel->maps.holder_tgids)) {
+		c->skel->bss->holders_all = true;
+		return 0;
+	}
+	if (n > c->holders_cap) {
+		pid_t *v = realloc(c->holders, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->holders = v;
+		c->holders_cap = n;
+	}
+	while (i < c->nholders || k < n) {
+		int d = i == c->nholders ? 1 : k == n ? -1 : cmp_pid(&c->holders[i], &tgids[k]);
+		__u32 key;
+
+		if (d < 0) {		/* gone */
+			key = c->holders[i++];
+			bpf_map_delete_elem(fd, &key);
+		} else if (d > 0) {	/* new */
+			key = tgids[k++];
+			if (bpf_map_update_elem(fd, &key, &one, BPF_ANY))
+				c->holders_lost = true;	/* for good: counts all */
+		} else {
+			i++, k++;
+		}
+	}
+	memcpy(c->holders, tgids, n * sizeof(*tgids));
+	c->nholders = n;
+	c->skel->bss->holders_all = c->holders_lost;
+	return 0;
+}
+
 uint64_t collector_dropped(struct collector *c)
 {
 	return c->skel->bss->dropped + c->skel->bss->untracked;
@@ -458,5 +556,6 @@ void collector_close(struct collector *c)
 	free(c->heaps);
 	free(c->cma);
 	free(c->exports);
+	free(c->holders);
 	free(c);
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "collector_events.h"
@@ -52,7 +53,7 @@ enum coll_attach {
 	COLL_ATTACH_KPROBE,	/* kprobes, kretprobes and raw tracepoints */
 };
 
-int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes);
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders);
 int collector_poll(struct collector *c, int timeout_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
@@ -63,6 +64,8 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
 const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
 uint64_t collector_dropped(struct collector *c);
+bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders);
+int collector_set_holders(struct collector *c, pid_t *tgids, size_t n);
 const char *collector_export_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
 enum coll_attach collector_attach(struct collector *c);

@@ -15,7 +15,6 @@
 #include <bpf/libbpf.h>
 
 #include "dmabuf_iter.skel.h"
-#include "btf.h"
 #include "errors.h"
 #include "inventory.h"
 #include "cgroup/path.h"
@@ -443,15 +442,23 @@ static int procfs_holders(struct inventory *inv, struct refs *refs, const char *
  */
 int inventory_open(struct inv_iters **out, bool procfs_only)
 {
-	bool has_dmabuf = kernel_has_btf("bpf_iter_dmabuf", BTF_KIND_FUNC);
 	struct inv_iters *it = calloc(1, sizeof(*it));
 
 	if (!it)
 		return -ENOMEM;
 	it->procfs_only = procfs_only;
-	it->skel = procfs_only ? NULL : load_iters(has_dmabuf, true);
-	if (!it->skel && has_dmabuf && !procfs_only)	/* a kernel refusing the task iterators */
-		it->skel = load_iters(true, false);
+	/*
+	 * The best set this kernel loads, tried rather than probed (a probe
+	 * parses the kernel's BTF once more): iter/dmabuf is 6.16+, and a
+	 * kernel may refuse the task iterators.
+	 */
+	if (!procfs_only) {
+		it->skel = load_iters(true, true);
+		if (!it->skel)
+			it->skel = load_iters(false, true);
+		if (!it->skel)
+			it->skel = load_iters(true, false);
+	}
 	*out = it;
 	return 0;
 }
@@ -472,25 +479,13 @@ void inventory_close(struct inv_iters *it)
  *
  * Return: 0 or a negative errno.
  */
-int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
+/* who holds the buffers: processes by fd and mapping, each process's share */
+static int take_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
 	struct dmabuf_iter_bpf *skel = it->skel;
 	struct task_recs t = {};
 	struct refs refs = {};
 	int err;
-
-	memset(inv, 0, sizeof(*inv));
-	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
-	    !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer), on_buffer, inv)) {
-		inv->buffers_src = SRC_ITER_DMABUF;
-	} else {
-		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
-		inv->buffers_note = it->procfs_only ?
-				    "--source procfs: buffers no process holds an fd to are not seen" :
-				    "no BPF iter/dmabuf in this kernel (6.16+): "
-				    "buffers no process holds an fd to are not seen";
-	}
-	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
 
 	if (skel && bpf_program__autoload(skel->progs.task_file) &&
 	    !run_iter(skel->progs.task_file, sizeof(struct inv_fd), on_fd, &t) &&
@@ -514,6 +509,48 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 		return err;
 	compute_shares(inv);
 	return 0;
+}
+
+
+int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
+{
+	struct dmabuf_iter_bpf *skel = it->skel;
+
+	memset(inv, 0, sizeof(*inv));
+	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
+	    !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer), on_buffer, inv)) {
+		inv->buffers_src = SRC_ITER_DMABUF;
+	} else {
+		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
+		inv->buffers_note = it->procfs_only ?
+				    "--source procfs: buffers no process holds an fd to are not seen" :
+				    "no BPF iter/dmabuf in this kernel (6.16+): "
+				    "buffers no process holds an fd to are not seen";
+	}
+	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
+	return take_holders(it, inv, proc_root);
+}
+
+/**
+ * inventory_retake_holders() - walk the holders again, keep the buffers
+ * @inv: an inventory_take() whose buffers came from iter/dmabuf
+ *
+ * For a caller that knows no buffer came or went since (its exports and
+ * releases are traced). Return: 0, -EINVAL when the buffers were found
+ * through their holders (then take it all again), or a negative errno.
+ */
+int inventory_retake_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
+{
+	if (inv->buffers_src != SRC_ITER_DMABUF)
+		return -EINVAL;
+	free(inv->procs);
+	free(inv->holds);
+	inv->procs = NULL;
+	inv->holds = NULL;
+	inv->nprocs = inv->procs_cap = inv->nholds = 0;
+	for (size_t i = 0; i < inv->nbufs; i++)
+		inv->bufs[i].holders = inv->bufs[i].first_hold = 0;
+	return take_holders(it, inv, proc_root);
 }
 
 /* One snapshot: inventory_open(), inventory_take(), inventory_close(). */

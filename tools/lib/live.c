@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heaptop's model. Each sample drains the collector (counts per cgroup and
- * heap, latencies, CMA free-extent maps) and takes an inventory (what each
- * cgroup's processes hold), then joins them into rows cgroup x heap with the
- * cgroup's limit and charge. Rates are the change of the kernel's counters
- * since the previous sample. A row that vanished stays one frame, marked.
+ * heap, latencies, CMA free-extent maps) and joins it with an inventory (what
+ * each cgroup's processes hold) into rows cgroup x heap with the cgroup's
+ * limit and charge. Rates are the change of the kernel's counters since the
+ * previous sample. A row that vanished stays one frame, marked.
+ *
+ * The inventory walks every buffer, fd and mapping, which is most of a
+ * sample's cost, so it is taken again only when the collector counted an
+ * event that may have changed it (collector_gens()): the buffers and their
+ * holders after exports, releases and attachments, the holders alone after
+ * the other events; and the holders at least every rescan interval for what
+ * no event shows: an fd closed or passed without releasing its buffer, a
+ * mapping unmapped.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -27,6 +35,14 @@ struct live {
 	struct inv_iters *iters;
 	bool mem_accounting;
 	uint64_t start_ns;
+	struct inventory inv;		/* the frames' processes and buffers */
+	uint64_t inv_ns;		/* when it was taken, 0: never */
+	uint64_t inv_bgen, inv_hgen;	/* the collector's counts then (collector_gens()) */
+	uint64_t rescan_ns;		/* take it again at least this often */
+	pid_t *tgids;			/* its processes, for the collector */
+	size_t tgids_cap;
+	struct held *held;		/* what it counted per row and heap */
+	size_t nheld, held_cap;
 	struct live_frame frames[2];	/* the current one, and the one before */
 	int cur;
 	/* the collector's cumulative counts at the previous sample, by index */
@@ -158,16 +174,64 @@ static struct live_heap *heap_meter(struct live_frame *f, const char *name)
 	return h;
 }
 
-/* bytes held: per heap, and per cgroup x heap, a buffer once per cgroup */
-static int add_held(struct live_frame *f)
-{
-	const struct inventory *inv = &f->inv;
+/* what a row (cgroup x heap) or a heap meter (cgroup NULL) holds, by the kept inventory */
+struct held {
+	const char *cgroup, *heap;	/* in the inventory */
+	size_t idx;			/* its row or meter in the frame it was counted in */
+	uint64_t bytes;
+	unsigned int bufs;
+};
 
+static int held_note(struct live *l, const char *cgroup, const char *heap, size_t idx)
+{
+	if (grow_array((void **)&l->held, &l->held_cap, l->nheld, sizeof(*l->held)))
+		return -ENOMEM;
+	l->held[l->nheld++] = (struct held){ .cgroup = cgroup, .heap = heap, .idx = idx };
+	return 0;
+}
+
+/* a kept inventory: the bytes it counted when it was taken */
+static int add_held_again(struct live *l, struct live_frame *f)
+{
+	for (size_t i = 0; i < l->nheld; i++) {
+		const struct held *h = &l->held[i];
+		struct live_heap *m;
+		struct live_row *r;
+
+		if (h->cgroup) {
+			r = row(f, h->cgroup, h->heap);
+			if (!r)
+				return -ENOMEM;
+			r->bytes = h->bytes;
+			r->bufs = h->bufs;
+		} else {
+			m = heap_meter(f, h->heap);
+			if (!m)
+				return -ENOMEM;
+			m->bytes = h->bytes;
+			m->bufs = h->bufs;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Bytes held: per heap, and per cgroup x heap, a buffer once per cgroup.
+ * Counted when the inventory is taken, and noted for the frames that keep it.
+ */
+static int add_held(struct live *l, struct live_frame *f)
+{
+	const struct inventory *inv = f->inv;
+
+	if (!f->inv_taken)
+		return add_held_again(l, f);
+	l->nheld = 0;
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
+		size_t n = f->nheaps;
 		struct live_heap *h = heap_meter(f, b->b.exp_name);
 
-		if (!h)
+		if (!h || (f->nheaps > n && held_note(l, NULL, b->b.exp_name, n)))
 			return -ENOMEM;
 		h->bytes += b->b.size;
 		h->bufs++;
@@ -180,12 +244,19 @@ static int add_held(struct live_frame *f)
 				seen = !strcmp(inv->procs[inv->holds[j].proc].cgroup, cg);
 			if (seen)
 				continue;
+			n = f->nrows;
 			r = row(f, cg, b->b.exp_name);
-			if (!r)
+			if (!r || (f->nrows > n && held_note(l, cg, b->b.exp_name, n)))
 				return -ENOMEM;
 			r->bytes += b->b.size;
 			r->bufs++;
 		}
+	}
+	for (size_t i = 0; i < l->nheld; i++) {
+		struct held *h = &l->held[i];
+
+		h->bytes = h->cgroup ? f->rows[h->idx].bytes : f->heaps[h->idx].bytes;
+		h->bufs = h->cgroup ? f->rows[h->idx].bufs : f->heaps[h->idx].bufs;
 	}
 	return 0;
 }
@@ -382,9 +453,64 @@ static int carry_over(struct live_frame *f, const struct live_frame *prev)
 	return 0;
 }
 
+/* the inventory's processes become the ones whose forks and exits count */
+static int set_holders(struct live *l)
+{
+	if (l->inv.nprocs > l->tgids_cap) {
+		pid_t *v = realloc(l->tgids, l->inv.nprocs * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->tgids = v;
+		l->tgids_cap = l->inv.nprocs;
+	}
+	for (size_t i = 0; i < l->inv.nprocs; i++)
+		l->tgids[i] = l->inv.procs[i].pid;
+	return collector_set_holders(l->coll, l->tgids, l->inv.nprocs);
+}
+
+/*
+ * Take the inventory again when something may have changed it: all of it
+ * after buffer events, the holders only after holder events or when the
+ * rescan interval passed; else keep it.
+ */
+static int refresh_inventory(struct live *l, struct live_frame *f)
+{
+	uint64_t bgen, hgen, now = now_ns();
+	bool traced = collector_gens(l->coll, &bgen, &hgen);
+	int err;
+
+	if (!l->inv_ns)
+		f->inv_taken = "first";
+	else if (!traced)
+		f->inv_taken = "untraced";
+	else if (bgen != l->inv_bgen)
+		f->inv_taken = "buffers";
+	else if (hgen != l->inv_hgen)
+		f->inv_taken = "holders";
+	else if (now - l->inv_ns >= l->rescan_ns)
+		f->inv_taken = "periodic";
+	else
+		return 0;
+	/* the counts are read before the walk: what happens during it counts next time */
+	err = -EINVAL;
+	if (f->inv_taken[0] == 'h' || f->inv_taken[0] == 'p')
+		err = inventory_retake_holders(l->iters, &l->inv, "/proc");
+	if (err == -EINVAL) {
+		inventory_free(&l->inv);
+		err = inventory_take(l->iters, &l->inv, "/proc");
+	}
+	if (err)
+		return err;
+	l->inv_ns = now;
+	l->inv_bgen = bgen;
+	l->inv_hgen = hgen;
+	return traced ? set_holders(l) : 0;
+}
+
 static void frame_reset(struct live_frame *f)
 {
-	inventory_free(&f->inv);
+	f->inv_taken = NULL;
 	if (f->index)
 		memset(f->index, 0, f->index_cap * sizeof(*f->index));
 	f->nrows = f->nheaps = 0;
@@ -408,12 +534,13 @@ int live_sample(struct live *l, const struct live_frame **out)
 	if (!err)
 		err = collector_sync(l->coll);
 	if (!err)
-		err = inventory_take(l->iters, &f->inv, "/proc");
+		err = refresh_inventory(l, f);
 	if (err)
 		return err;
+	f->inv = &l->inv;
 	f->ts_ns = now_ns();
 	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
-	err = add_held(f);
+	err = add_held(l, f);
 	if (!err)
 		err = add_activity(l, f);
 	if (!err)
@@ -435,13 +562,13 @@ int live_sample(struct live *l, const struct live_frame **out)
 	if (err)
 		return err;
 	f->drops = collector_dropped(l->coll);
-	inventory_free(&l->frames[l->cur].inv);	/* the views show the new frame only */
 	l->cur = !l->cur;
 	*out = f;
 	return 0;
 }
 
-int live_open(struct live **out, enum coll_attach mode)
+/* @rescan_ms: the longest an inventory is kept without events (0: none is kept) */
+int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 {
 	struct live *l = calloc(1, sizeof(*l));
 	int err;
@@ -453,9 +580,10 @@ int live_open(struct live **out, enum coll_attach mode)
 		free(l);
 		return -ENOMEM;
 	}
+	l->rescan_ns = rescan_ms * 1000000;
 	l->mem_accounting = heap_mem_accounting();
 	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty */
-	err = collector_open(&l->coll, mode, LIVE_RING_BYTES);
+	err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true);
 	if (!err)
 		err = inventory_open(&l->iters, false);
 	if (err) {
@@ -476,8 +604,10 @@ void live_close(struct live *l)
 {
 	if (!l)
 		return;
+	inventory_free(&l->inv);
+	free(l->tgids);
+	free(l->held);
 	for (int i = 0; i < 2; i++) {
-		inventory_free(&l->frames[i].inv);
 		free(l->frames[i].rows);
 		free(l->frames[i].index);
 		free(l->frames[i].heaps);

@@ -16,6 +16,7 @@
 #define LIVE_NO_LIMIT	UINT64_MAX
 #define LIVE_RING_BYTES	(1 << 20)	/* the collector's event ring */
 #define LIVE_DRAIN_MS	100		/* how often it is drained */
+#define LIVE_RESCAN_MS	5000		/* default longest time an inventory is kept */
 
 struct live_row {
 	char cgroup[CGROUP_PATH_MAX];	/* from the cgroup2 root */
@@ -61,12 +62,13 @@ struct live_frame {
 	size_t nheaps, heaps_cap;
 	double alloc_rate, free_rate, fail_rate;
 	uint64_t drops;
-	struct inventory inv;		/* for the processes and buffers views */
+	const struct inventory *inv;	/* for the processes and buffers views */
+	const char *inv_taken;		/* why it was taken for this frame, NULL: kept */
 };
 
 struct live;
 
-int live_open(struct live **out, enum coll_attach mode);
+int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms);
 int live_sample(struct live *l, const struct live_frame **out);
 int live_drain(struct live *l);
 const struct coll_buf *live_export_of(struct live *l, uint64_t ino);

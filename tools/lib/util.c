@@ -101,18 +101,25 @@ int parse_interval_ms(const char *s, uint64_t *out)
 const char *format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";
-	double v = bytes;
-	int u = -1;
+	unsigned __int128 unit = 1024, tenths, rest;
+	int u = 0;
 
 	if (bytes < 1024) {
 		snprintf(buf, len, "%llu", (unsigned long long)bytes);
 		return buf;
 	}
-	while (v >= 1024 && u < (int)sizeof(units) - 2) {
-		v /= 1024;
+	while (bytes / unit >= 1024 && u < (int)sizeof(units) - 2) {
+		unit *= 1024;
 		u++;
 	}
-	snprintf(buf, len, "%.1f%c", v, units[u]);
+	/* tenths of the unit, rounded half to even as printf's %.1f does;
+	 * in integers, which tables of a thousand rows a second notice */
+	tenths = (unsigned __int128)bytes * 10 / unit;
+	rest = (unsigned __int128)bytes * 10 % unit;
+	if (rest * 2 > unit || (rest * 2 == unit && (tenths & 1)))
+		tenths++;
+	snprintf(buf, len, "%llu.%u%c", (unsigned long long)(tenths / 10), (unsigned int)(tenths % 10),
+		 units[u]);
 	return buf;
 }
 

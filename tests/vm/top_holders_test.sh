@@ -1,0 +1,108 @@
+#!/bin/sh
+# heaptop walks the holders again only after an event that may have changed
+# them: each traced change (fork, mmap, cgroup move, exit, exec of a holder)
+# shows in the next frames of a heaptop that never rescans on its own; frames
+# without events keep the inventory; an untraced change (munmap) shows once
+# the rescan interval has passed.
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+MiB=1048576
+pass() { echo "PASS: top_holders: $1"; }
+fail() { echo "FAIL: top_holders: $1: $2"; }
+
+mkdir -p $S/hold $S/hold2
+sh -c "echo \$\$ >$S/hold/cgroup.procs; exec dmabuf_alloc -H system -s 1M -n 2 --signals -w 300 -R $tmp/r" &
+owner=$!
+while [ ! -e "$tmp/r" ]; do sleep 0.1; done
+
+heaptop -j -d 0.5 --rescan 3600 >"$tmp/f" 2>"$tmp/err" &
+top=$!
+heaptop -j -d 0.5 --rescan 1 >"$tmp/p" 2>"$tmp/perr" &
+top2=$!
+frames() { wc -l <"$tmp/f"; }
+wait_frames() {	# wait_frames N: until N frames are out
+	i=0
+	while [ "$(frames)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# after an action: the frame that took the inventory again, and two more
+settle() {
+	n=$(frames)
+	wait_frames $((n + 3))
+	last=$(tail -n 1 "$tmp/f")
+	since=$(tail -n +$((n + 1)) "$tmp/f" | jq -M -r .inventory | tr '\n' ' ')
+}
+proc() {	# proc PID: the process's entry in the last frame, or null
+	echo "$last" | jq -M -c --argjson p "$1" '[.processes[] | select(.pid == $p)][0]'
+}
+check() {	# check WHAT JQ-FILTER INPUT
+	if echo "$3" | jq -e "$2" >/dev/null 2>&1; then pass "$1"
+	else fail "$1" "$3 (inventory since: $since)"; fi
+}
+
+wait_frames 4
+last=$(tail -n 1 "$tmp/f")
+check "the owner holds two 1 MiB buffers by fd" '.fd_bytes == 2097152 and .map_bytes == 0' "$(proc $owner)"
+kept=$(tail -n +2 "$tmp/f" | jq -M -r .inventory | grep -c '^kept$')
+[ "$(head -n 1 "$tmp/f" | jq -M -r .inventory)" = first ] && [ "$kept" -ge 2 ] &&
+	pass "frames without events keep the inventory" ||
+	fail "frames without events keep the inventory" "$(jq -M -r .inventory "$tmp/f" | tr '\n' ' ')"
+
+kill -USR1 $owner
+while [ ! -s "$tmp/r.children" ]; do sleep 0.1; done
+kill -USR1 $owner
+while [ "$(wc -l <"$tmp/r.children")" -lt 2 ]; do sleep 0.1; done
+c1=$(sed -n 1p "$tmp/r.children") c2=$(sed -n 2p "$tmp/r.children")
+settle
+check "fork: both children hold the buffers, PSS split three ways" \
+	".fd_bytes == 2097152 and .pss_bytes == 699050" "$(proc $c1)"
+check "fork: the second child" '.fd_bytes == 2097152' "$(proc $c2)"
+
+kill -USR2 $owner
+settle
+check "mmap: the owner's mappings" '.map_bytes == 2097152' "$(proc $owner)"
+
+echo $c1 >$S/hold2/cgroup.procs
+settle
+row=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/hold2" and .heap == "system")][0]')
+check "cgroup move: a row for the child's new cgroup" '.bytes == 2097152 and .buffers == 2' "$row"
+
+kill $c1
+settle
+check "exit: the child is gone, PSS split two ways" \
+	"(.processes | map(.pid) | index($c1)) == null and
+	 (.processes[] | select(.pid == $owner) | .pss_bytes == $MiB)" "$last"
+
+# unmapping is not traced: only the heaptop rescanning every second sees it
+kill -USR2 $owner
+settle
+check "munmap: kept without an event" '.map_bytes == 2097152' "$(proc $owner)"
+i=0
+until tail -n 1 "$tmp/p" | jq -e --argjson p $owner \
+	'.processes[] | select(.pid == $p) | .map_bytes == 0' >/dev/null 2>&1 || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "munmap: seen within the rescan interval" '.map_bytes == 0' \
+	"$(tail -n 1 "$tmp/p" | jq -M -c --argjson p $owner '[.processes[] | select(.pid == $p)][0]')"
+tail -n 5 "$tmp/p" | jq -M -r .inventory | grep -q '^periodic$' &&
+	pass "--rescan 1: periodic walks" || fail "--rescan 1: periodic walks" "$(jq -M -r .inventory "$tmp/p" | tr '\n' ' ')"
+
+kill -HUP $owner
+settle
+check "exec: the owner's fds closed on exec, the second child holds all" \
+	"(.processes | map(.pid) | index($owner)) == null and
+	 (.processes[] | select(.pid == $c2) | .pss_bytes == 2097152)" "$last"
+
+kill -INT $top $top2
+wait $top $top2
+[ ! -s "$tmp/err" ] && [ ! -s "$tmp/perr" ] && pass "no errors" ||
+	fail "no errors" "$(cat "$tmp/err" "$tmp/perr")"
+for a in 0.05 abc -1 3601; do
+	heaptop -b -n 1 --rescan $a >/dev/null 2>"$tmp/e"
+	rc=$?
+	[ $rc = 1 ] && [ -s "$tmp/e" ] && pass "refuses --rescan $a" || fail "refuses --rescan $a" "exit $rc"
+done
+kill $owner $c2 2>/dev/null
+wait
+rmdir $S/hold2 $S/hold
+rm -rf "$tmp"
