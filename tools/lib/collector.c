@@ -345,6 +345,9 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		collector_bpf__destroy(c->skel);
 		c->skel = NULL;
 	}
+	/* the holder hooks are a saving, not a need: without them, every frame walks */
+	if (err && c->holders_traced)
+		return load_attach(c, mode, ring_bytes, false, what);
 	return err;
 }
 
