@@ -537,7 +537,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
  *
  * For a caller that knows no buffer came or went since (its exports and
  * releases are traced). Return: 0, -EINVAL when the buffers were found
- * through their holders (then take it all again), or a negative errno.
+ * through their holders (take it all again instead), or a negative errno.
  */
 int inventory_retake_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {

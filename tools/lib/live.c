@@ -477,7 +477,7 @@ static int set_holders(struct live *l)
 static int refresh_inventory(struct live *l, struct live_frame *f)
 {
 	uint64_t bgen, hgen, now = now_ns();
-	bool traced = collector_gens(l->coll, &bgen, &hgen);
+	bool traced = collector_gens(l->coll, &bgen, &hgen), holders_only = false;
 	int err;
 
 	if (!l->inv_ns)
@@ -487,16 +487,16 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 	else if (bgen != l->inv_bgen)
 		f->inv_taken = "buffers";
 	else if (hgen != l->inv_hgen)
-		f->inv_taken = "holders";
+		f->inv_taken = "holders", holders_only = true;
 	else if (now - l->inv_ns >= l->rescan_ns)
-		f->inv_taken = "periodic";
+		f->inv_taken = "periodic", holders_only = true;
 	else
 		return 0;
-	/* the counts are read before the walk: what happens during it counts next time */
-	err = -EINVAL;
-	if (f->inv_taken[0] == 'h' || f->inv_taken[0] == 'p')
+	/* the counts are read before the walk: what happens during it counts next time;
+	 * buffers found through their holders (no iter/dmabuf) are walked again with them */
+	if (holders_only && l->inv.buffers_src == SRC_ITER_DMABUF) {
 		err = inventory_retake_holders(l->iters, &l->inv, "/proc");
-	if (err == -EINVAL) {
+	} else {
 		inventory_free(&l->inv);
 		err = inventory_take(l->iters, &l->inv, "/proc");
 	}
