@@ -35,7 +35,6 @@
 #define IOC_TYPE(cmd)		(((cmd) >> 8) & 0xff)
 #define DMA_HEAP_IOC_MAGIC	'H'
 #define MAX_BUFFERS		(1 << 17)
-#define MAX_INFLIGHT		4096
 #define MAX_AGGS		16384
 #define MAX_HOLDERS		8192
 
@@ -47,23 +46,33 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
-/* an ioctl or a CMA allocation in progress, per thread */
+/*
+ * An ioctl or a CMA allocation in progress, in the thread's own storage:
+ * kept between calls (cleared, not deleted), so a call costs no map update;
+ * the heap's name is read again only when the thread uses another heap.
+ */
 struct inflight {
 	__u64 start_ns;
-	__u64 len;
+	__u64 arg;		/* the ioctl's struct dma_heap_allocation_data */
 	__u64 cma_start_ns;
 	__u64 cma_request;
 	__u64 cma_available;
 	__u32 cma_busy;
 	__u32 in_heap_alloc;
 	__u64 dmabuf;		/* exported by this ioctl */
+	__u64 buf_bytes;	/* its size and inode, when folded */
+	__u64 buf_ino;
+	__u32 folded;		/* exported under the heap's name: told at the exit */
+	__u32 pad;
+	__u64 heap_ptr;		/* struct dma_heap of heap[] */
+	__u64 heap_name_ptr;	/* its name: heaps export under it */
 	char heap[COLL_NAME_LEN];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_INFLIGHT);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -79,7 +88,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_AGGS);
 	__type(key, struct coll_agg_key);
-	__type(value, struct coll_agg);
+	__type(value, struct coll_agg_entry);
 } aggs SEC(".maps");
 
 /* processes holding a dma-buf at the last inventory, written by user space */
@@ -133,22 +142,30 @@ static __always_inline struct coll_event *event_new(__u32 type)
 	return e;
 }
 
-/* the aggregate of (cgroup, heap), made on first use; NULL when full */
-static __always_inline struct coll_agg *agg_of(__u64 cgroup_id, const char *heap)
+/*
+ * The aggregate of (cgroup, the name at name_ptr), made on first use; NULL
+ * when full. @name: the name already read, or NULL to read it (once).
+ */
+static __always_inline struct coll_agg *agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
 {
-	struct coll_agg_key key = { .cgroup_id = cgroup_id };
-	static const struct coll_agg zero;
-	struct coll_agg *a;
+	struct coll_agg_key key = { .cgroup_id = cgroup_id, .name_ptr = name_ptr };
+	static const struct coll_agg_entry zero;
+	struct coll_agg_entry *a;
 
-	__builtin_memcpy(key.heap, heap, sizeof(key.heap));
 	a = bpf_map_lookup_elem(&aggs, &key);
 	if (a)
-		return a;
+		return &a->agg;
 	bpf_map_update_elem(&aggs, &key, &zero, BPF_NOEXIST);
 	a = bpf_map_lookup_elem(&aggs, &key);
-	if (!a)
+	if (!a) {
 		__sync_fetch_and_add(&untracked, 1);
-	return a;
+		return NULL;
+	}
+	if (name)
+		__builtin_memcpy(a->name, name, sizeof(a->name));
+	else if (name_ptr)
+		bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
+	return &a->agg;
 }
 
 static __always_inline bool is_heap_alloc(unsigned int cmd)
@@ -156,23 +173,50 @@ static __always_inline bool is_heap_alloc(unsigned int cmd)
 	return IOC_TYPE(cmd) == DMA_HEAP_IOC_MAGIC && IOC_NR(cmd) == DMA_HEAP_IOCTL_ALLOC_NR;
 }
 
-static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd, unsigned long arg)
+/* the calling thread's call in progress; NULL when none was made (or, creating, no memory) */
+static __always_inline struct inflight *inflight_of(bool create)
 {
-	struct inflight f = {};
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	const char *name;
+	struct inflight *f;
+
+	f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
+				 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!f && create)
+		__sync_fetch_and_add(&untracked, 1);
+	return f;
+}
+
+/*
+ * @btf: the program is BTF-typed (fentry, fexit, tp_btf), so kernel pointers
+ * it was given are read directly; kprobes read them through bpf_probe_read.
+ * A constant in every caller: the other branch is compiled out.
+ */
+static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd,
+					    unsigned long arg, bool btf)
+{
+	struct inflight *f;
+	__u64 heap;
 
 	if (!is_heap_alloc(cmd))
 		return 0;
-	f.start_ns = bpf_ktime_get_ns();
-	f.in_heap_alloc = 1;
-	/* the len as asked for: struct dma_heap_allocation_data starts with it */
-	bpf_probe_read_user(&f.len, sizeof(f.len), (void *)arg);
-	name = heap_name_of_file(file);
-	if (name)
-		bpf_probe_read_kernel_str(f.heap, sizeof(f.heap), name);
-	if (bpf_map_update_elem(&inflight, &tid, &f, BPF_ANY))
-		__sync_fetch_and_add(&untracked, 1);
+	f = inflight_of(true);
+	if (!f)
+		return 0;
+	f->start_ns = bpf_ktime_get_ns();
+	f->arg = arg;
+	f->in_heap_alloc = 1;
+	f->folded = 0;
+	f->dmabuf = 0;
+	f->cma_start_ns = 0;
+	f->cma_request = f->cma_available = 0;
+	f->cma_busy = 0;
+	heap = btf ? (__u64)file->private_data : (__u64)BPF_CORE_READ(file, private_data);
+	if (heap != f->heap_ptr) {
+		f->heap_ptr = heap;
+		f->heap_name_ptr = (__u64)heap_name((const struct dma_heap *)heap);
+		f->heap[0] = '\0';
+		if (f->heap_name_ptr)
+			bpf_probe_read_kernel_str(f->heap, sizeof(f->heap), (void *)f->heap_name_ptr);
+	}
 	return 0;
 }
 
@@ -189,50 +233,62 @@ static __always_inline __u32 classify(const struct inflight *f, long ret)
 	return FAIL_FRAGMENTATION;
 }
 
-/* the end of an ioctl: an allocation's when its start was recorded */
+/*
+ * The end of an ioctl: an allocation's when its start was recorded. The
+ * buffer it exported under the heap's name is told here too (folded), in
+ * the same event and the same aggregate update.
+ */
 static __always_inline int heap_ioctl_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *f;
+	struct inflight *f = inflight_of(false);
 	struct coll_event *e;
 	struct coll_agg *a;
+	__u32 class;
+	__u64 len = 0;
 
-	f = bpf_map_lookup_elem(&inflight, &tid);
 	if (!f || !f->in_heap_alloc)
 		return 0;
-	a = agg_of(bpf_get_current_cgroup_id(), f->heap);
-	if (a) {
-		if (ret) {
-			__u32 class = classify(f, ret);
-
-			if (class < COLL_FAIL_CLASSES)
-				__sync_fetch_and_add(&a->failures[class], 1);
-		} else {
-			__sync_fetch_and_add(&a->allocs, 1);
-			__sync_fetch_and_add(&a->alloc_bytes, (f->len + page_size - 1) & ~(page_size - 1));
-		}
-		__sync_fetch_and_add(&a->lat_sum_ns, bpf_ktime_get_ns() - f->start_ns);
-	}
+	f->in_heap_alloc = 0;
+	/* the len as asked for: struct dma_heap_allocation_data starts with it */
+	bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
+	class = ret ? classify(f, ret) : FAIL_NONE;
 	e = event_new(EV_HEAP_ALLOC);
-	if (e) {
-		e->err = ret;
-		e->bytes = f->len;
-		e->latency_ns = e->ts_ns - f->start_ns;
-		e->fail_class = ret ? classify(f, ret) : FAIL_NONE;
-		e->cma_busy = f->cma_busy;
-		e->cma_request = f->cma_request;
-		e->cma_available = f->cma_available;
-		__builtin_memcpy(e->name, f->heap, sizeof(e->name));
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	a = agg_of(e ? e->cgroup_id : bpf_get_current_cgroup_id(), f->heap_name_ptr, f->heap);
+	if (a) {
+		if (ret && class < COLL_FAIL_CLASSES) {
+			__sync_fetch_and_add(&a->failures[class], 1);
+		} else if (!ret) {
+			__sync_fetch_and_add(&a->allocs, 1);
+			__sync_fetch_and_add(&a->alloc_bytes, (len + page_size - 1) & ~(page_size - 1));
+		}
+		if (f->folded) {
+			__sync_fetch_and_add(&a->exports, 1);
+			__sync_fetch_and_add(&a->export_bytes, f->buf_bytes);
+		}
+		__sync_fetch_and_add(&a->lat_sum_ns, (e ? e->ts_ns : bpf_ktime_get_ns()) - f->start_ns);
 	}
-	bpf_map_delete_elem(&inflight, &tid);
+	if (!e)
+		return 0;
+	e->err = ret;
+	e->bytes = len;
+	e->latency_ns = e->ts_ns - f->start_ns;
+	e->fail_class = class;
+	e->cma_busy = f->cma_busy;
+	e->cma_request = f->cma_request;
+	e->cma_available = f->cma_available;
+	if (f->folded) {
+		e->ino = f->buf_ino;
+		e->buf_bytes = f->buf_bytes;
+	}
+	__builtin_memcpy(e->name, f->heap, sizeof(e->name));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
 SEC("fentry/dma_heap_ioctl")
 int BPF_PROG(dma_heap_ioctl_entry, struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return heap_ioctl_enter(file, cmd, arg);
+	return heap_ioctl_enter(file, cmd, arg, true);
 }
 
 SEC("fexit/dma_heap_ioctl")
@@ -244,7 +300,7 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 SEC("kprobe/dma_heap_ioctl")
 int BPF_KPROBE(dma_heap_ioctl_kprobe, struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return heap_ioctl_enter(file, cmd, arg);
+	return heap_ioctl_enter(file, cmd, arg, false);
 }
 
 SEC("kretprobe/dma_heap_ioctl")
@@ -253,51 +309,60 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 	return heap_ioctl_exit(ret);
 }
 
-/* size, inode and exporter of a buffer, read once for its map entry and its event */
-static __always_inline void read_buffer(struct coll_buf *b, const struct dma_buf *dmabuf)
-{
-	const char *p;
-
-	b->bytes = BPF_CORE_READ(dmabuf, size);
-	b->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-	p = BPF_CORE_READ(dmabuf, exp_name);
-	if (p)
-		bpf_probe_read_kernel_str(b->exp_name, sizeof(b->exp_name), p);
-}
-
 static __always_inline void event_buffer(struct coll_event *e, const struct coll_buf *b)
 {
 	e->bytes = b->bytes;
+	e->buf_bytes = b->bytes;
 	e->ino = b->ino;
 	__builtin_memcpy(e->name, b->exp_name, sizeof(e->name));
 }
 
-static __always_inline void on_export(struct dma_buf *dmabuf)
+static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 {
 	__u64 key = (__u64)dmabuf, id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
+	struct inflight *f = inflight_of(false);
 	struct coll_buf b = {};
 	struct coll_event *e;
-	struct inflight *f;
 	struct coll_agg *a;
+	__u64 exp_name;
 
 	b.born_ns = bpf_ktime_get_ns();
 	b.cgroup_id = bpf_get_current_cgroup_id();
 	b.tgid = id >> 32;
 	bpf_get_current_comm(b.comm, sizeof(b.comm));
-	read_buffer(&b, dmabuf);
+	if (btf) {
+		b.bytes = dmabuf->size;
+		b.ino = dmabuf->file->f_inode->i_ino;
+		exp_name = (__u64)dmabuf->exp_name;
+	} else {
+		b.bytes = BPF_CORE_READ(dmabuf, size);
+		b.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+		exp_name = (__u64)BPF_CORE_READ(dmabuf, exp_name);
+	}
+	b.exp_name_ptr = exp_name;
+	if (f && f->in_heap_alloc) {
+		/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
+		f->dmabuf = key;
+		/* a heap exports under its own name: the ioctl's exit tells it */
+		f->folded = exp_name && exp_name == f->heap_name_ptr;
+	}
+	if (f && f->folded)
+		__builtin_memcpy(b.exp_name, f->heap, sizeof(b.exp_name));
+	else if (exp_name)
+		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)exp_name);
 	buffers_changed();
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
-	a = agg_of(b.cgroup_id, b.exp_name);
+	if (f && f->folded) {
+		f->buf_bytes = b.bytes;
+		f->buf_ino = b.ino;
+		return;
+	}
+	a = agg_of(b.cgroup_id, exp_name, b.exp_name);
 	if (a) {
 		__sync_fetch_and_add(&a->exports, 1);
 		__sync_fetch_and_add(&a->export_bytes, b.bytes);
 	}
-	/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
-	f = bpf_map_lookup_elem(&inflight, &tid);
-	if (f && f->in_heap_alloc)
-		f->dmabuf = key;
 	e = event_new(EV_BUF_EXPORT);
 	if (!e)
 		return;
@@ -309,7 +374,7 @@ static __always_inline void on_export(struct dma_buf *dmabuf)
 SEC("tp_btf/dma_buf_export")
 int BPF_PROG(dma_buf_export_tp, struct dma_buf *dmabuf)
 {
-	on_export(dmabuf);
+	on_export(dmabuf, true);
 	return 0;
 }
 
@@ -318,7 +383,7 @@ SEC("fexit/dma_buf_export")
 int BPF_PROG(dma_buf_export_fexit, const struct dma_buf_export_info *info, struct dma_buf *ret)
 {
 	if ((unsigned long)ret < (unsigned long)-4095)	/* !IS_ERR */
-		on_export(ret);
+		on_export(ret, true);
 	return 0;
 }
 
@@ -327,50 +392,59 @@ SEC("kretprobe/dma_buf_export")
 int BPF_KRETPROBE(dma_buf_export_kretprobe, struct dma_buf *ret)
 {
 	if ((unsigned long)ret < (unsigned long)-4095)
-		on_export(ret);
+		on_export(ret, false);
 	return 0;
 }
 
-static __always_inline int on_release(struct dentry *dentry)
+/* a final release: what the export left in the map, else read from the buffer */
+static __always_inline int on_release(struct dentry *dentry, bool btf)
 {
-	struct dma_buf *dmabuf = BPF_CORE_READ(dentry, d_fsdata);
-	__u64 key = (__u64)dmabuf;
-	struct coll_buf now = {};
+	__u64 key = btf ? (__u64)dentry->d_fsdata : (__u64)BPF_CORE_READ(dentry, d_fsdata);
+	struct dma_buf *dmabuf = (struct dma_buf *)key;
+	struct coll_buf buf = {}, *b;
 	struct coll_event *e;
-	struct coll_buf *b;
 	struct coll_agg *a;
+	const char *p;
 
-	if (!dmabuf)	/* the export failed after making the file */
+	if (!key)	/* the export failed after making the file */
 		return 0;
 	buffers_changed();
 	b = bpf_map_lookup_elem(&buffers, &key);
-	read_buffer(&now, dmabuf);
-	a = agg_of(b ? b->cgroup_id : 0, now.exp_name);
+	if (b) {
+		buf = *b;
+		bpf_map_delete_elem(&buffers, &key);
+	} else {	/* exported before tracing: cgroup 0, lifetime 0 */
+		buf.bytes = BPF_CORE_READ(dmabuf, size);
+		buf.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+		p = BPF_CORE_READ(dmabuf, exp_name);
+		buf.exp_name_ptr = (__u64)p;
+		if (p)
+			bpf_probe_read_kernel_str(buf.exp_name, sizeof(buf.exp_name), p);
+	}
+	a = agg_of(buf.cgroup_id, buf.exp_name_ptr, buf.exp_name);
 	if (a) {
 		__sync_fetch_and_add(&a->frees, 1);
-		__sync_fetch_and_add(&a->free_bytes, now.bytes);
+		__sync_fetch_and_add(&a->free_bytes, buf.bytes);
 	}
 	e = event_new(EV_BUF_RELEASE);
 	if (e) {
-		/* lifetime 0: exported before we attached */
-		e->latency_ns = b ? e->ts_ns - b->born_ns : 0;
-		event_buffer(e, &now);
+		e->latency_ns = buf.born_ns ? e->ts_ns - buf.born_ns : 0;
+		event_buffer(e, &buf);
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
-	bpf_map_delete_elem(&buffers, &key);
 	return 0;
 }
 
 SEC("fentry/dma_buf_release")
 int BPF_PROG(dma_buf_release, struct dentry *dentry)
 {
-	return on_release(dentry);
+	return on_release(dentry, true);
 }
 
 SEC("kprobe/dma_buf_release")
 int BPF_KPROBE(dma_buf_release_kprobe, struct dentry *dentry)
 {
-	return on_release(dentry);
+	return on_release(dentry, false);
 }
 
 /*
@@ -437,20 +511,17 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 	     __u32 fd_flags, __u64 heap_flags, __u64 duration_ns, int err, __u64 cgroup_id,
 	     unsigned long ino)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	char name[COLL_NAME_LEN] = {};
 	struct inflight *f;
 	struct coll_buf *b;
 	struct coll_agg *a;
 
 	if (err || !cgroup_id)
 		return 0;
-	bpf_probe_read_kernel_str(name, sizeof(name), heap);
-	a = agg_of(cgroup_id, name);
+	a = agg_of(cgroup_id, (__u64)heap, NULL);
 	if (a)
 		__sync_fetch_and_add(&a->charged_bytes, alloc_len);
-	f = bpf_map_lookup_elem(&inflight, &tid);
-	if (!f || !f->dmabuf)
+	f = inflight_of(false);
+	if (!f || !f->in_heap_alloc || !f->dmabuf)
 		return 0;
 	b = bpf_map_lookup_elem(&buffers, &f->dmabuf);
 	if (b)
@@ -462,38 +533,22 @@ SEC("raw_tp/heap_free")
 int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned long ino,
 	     __u64 lifetime_ns, __u64 cgroup_id)
 {
-	char name[COLL_NAME_LEN] = {};
 	struct coll_agg *a;
 
 	if (!cgroup_id)
 		return 0;
-	bpf_probe_read_kernel_str(name, sizeof(name), heap);
-	a = agg_of(cgroup_id, name);
+	a = agg_of(cgroup_id, (__u64)heap, NULL);
 	if (a)
 		__sync_fetch_and_sub(&a->charged_bytes, len);
 	return 0;
 }
 
-static __always_inline struct inflight *cma_inflight(bool create)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid), zero = {};
-
-	if (f || !create)
-		return f;
-	/* CMA asked by something other than a heap ioctl */
-	bpf_map_update_elem(&inflight, &tid, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&inflight, &tid);
-}
-
 static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long available)
 {
-	struct inflight *f = cma_inflight(true);
+	struct inflight *f = inflight_of(true);
 
-	if (!f) {
-		__sync_fetch_and_add(&untracked, 1);
+	if (!f)
 		return 0;
-	}
 	f->cma_start_ns = bpf_ktime_get_ns();
 	f->cma_request = count;
 	f->cma_available = available;
@@ -503,7 +558,7 @@ static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long
 
 static __always_inline int on_cma_busy_retry(void)
 {
-	struct inflight *f = cma_inflight(false);
+	struct inflight *f = inflight_of(false);
 
 	if (f)
 		f->cma_busy++;
@@ -513,8 +568,7 @@ static __always_inline int on_cma_busy_retry(void)
 static __always_inline int on_cma_alloc_finish(const char *name, unsigned long pfn,
 					       unsigned long count, int err)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *f = cma_inflight(false);
+	struct inflight *f = inflight_of(false);
 	struct coll_event *e = event_new(EV_CMA_ALLOC);
 
 	if (e) {
@@ -530,9 +584,6 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 		bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
-	/* a heap ioctl keeps its entry for the class of its failure */
-	if (f && !f->in_heap_alloc)
-		bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
 

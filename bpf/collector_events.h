@@ -7,8 +7,9 @@
 #define COLL_COMM_LEN	16
 
 enum coll_event_type {
-	EV_HEAP_ALLOC = 1,	/* one DMA_HEAP_IOCTL_ALLOC, failed or not */
-	EV_BUF_EXPORT,		/* a dma-buf was exported */
+	EV_HEAP_ALLOC = 1,	/* one DMA_HEAP_IOCTL_ALLOC, failed or not; with the
+				 * buffer it exported under the heap's name (ino) */
+	EV_BUF_EXPORT,		/* a dma-buf exported otherwise */
 	EV_BUF_RELEASE,		/* its final release */
 	EV_CMA_ALLOC,		/* one cma_alloc(), start to finish */
 	EV_CMA_RELEASE,
@@ -40,6 +41,7 @@ struct coll_event {
 	__u32 cma_busy;		/* busy retries seen during the call */
 	__u64 cma_request;	/* pages CMA was asked for, and had free then */
 	__u64 cma_available;
+	__u64 buf_bytes;	/* the buffer's size: exports, releases, and allocs that exported one */
 	char comm[COLL_COMM_LEN];
 	char name[COLL_NAME_LEN];	/* heap, exporter or CMA area */
 };
@@ -52,10 +54,15 @@ struct coll_event {
  * the heap's name; exports and final releases for the exporting cgroup
  * under the exporter's name (the heap's, for heap buffers); releases of
  * buffers exported before tracing under cgroup 0.
+ *
+ * Keyed by the address of the name (a heap's, or an exporter's constant
+ * string), which is cheaper to hash than the name; the name is copied into
+ * the value once, when the entry is made. Entries of one name at two
+ * addresses are summed by user space.
  */
 struct coll_agg_key {
 	__u64 cgroup_id;
-	char heap[COLL_NAME_LEN];
+	__u64 name_ptr;
 };
 
 struct coll_agg {
@@ -67,6 +74,11 @@ struct coll_agg {
 	__u64 charged_bytes;		/* heapstat heaps: charged minus uncharged */
 };
 
+struct coll_agg_entry {
+	struct coll_agg agg;
+	char name[COLL_NAME_LEN];	/* at key.name_ptr; empty until written */
+};
+
 /* a buffer exported while tracing, keyed by its struct dma_buf */
 struct coll_buf {
 	__u64 born_ns;
@@ -74,6 +86,7 @@ struct coll_buf {
 	__u64 charged_cgroup_id;	/* heapstat heaps: the cgroup charged, else 0 */
 	__u64 ino;
 	__u64 bytes;
+	__u64 exp_name_ptr;		/* the aggregate's key */
 	__u32 tgid;
 	__u32 pad;
 	char comm[COLL_COMM_LEN];

@@ -13,11 +13,9 @@
 
 #include <bpf/bpf_core_read.h>
 
-/* the heap behind a /dev/dma_heap/<name> file */
-static __always_inline const char *heap_name_of_file(const struct file *file)
+/* the name of the heap behind a /dev/dma_heap/<name> file (its private_data) */
+static __always_inline const char *heap_name(const struct dma_heap *heap)
 {
-	const struct dma_heap *heap = BPF_CORE_READ(file, private_data);
-
 	return heap ? BPF_CORE_READ(heap, name) : NULL;
 }
 

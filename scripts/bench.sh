@@ -26,7 +26,7 @@ fi
 
 if want tracing; then
 echo "== tracing overhead (trace_bench)"
-HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 --load system_heap -- trace_bench
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1800 --load system_heap -- trace_bench
 echo
 fi
 

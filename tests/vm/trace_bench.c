@@ -1,30 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Tracing overhead, in one VM boot: a system-heap alloc+free loop at 4 KiB,
- * 64 KiB and 1 MiB with nothing attached, with a minimal fentry+fexit
- * counter (bpf/bench_floor.bpf.c: the floor of attaching at all), and with
- * heapstat's collector (its events consumed by a thread, as report does).
- * The three are interleaved in each round; the median round is kept.
+ * 64 KiB and 1 MiB with
+ *   BARE      nothing attached,
+ *   FLOOR     a minimal fentry+fexit counter on dma_heap_ioctl (the floor of
+ *             attaching at all: bpf/bench_floor.bpf.c),
+ *   HOOKS     counters on every hook the collector takes on this path (the
+ *             ioctl pair, the dma_buf_export tracepoint, an fentry on
+ *             dma_buf_release): what the hooks cost before any work,
+ *   HEAPSTAT  heapstat's collector, its events consumed by a thread as
+ *             report does.
+ * The four are interleaved in each round, each after a warm-up that lets the
+ * emulator translate the patched code; the median round is kept.
  *
- * Reported: heapstat's added time per operation against the floor's
- * (target <= 1.5x) and against the bare operation (target <= 2% at 1 MiB).
+ * Reported: each one's added time per operation against the floor's
+ * (target for heapstat <= 1.5x) and against the bare operation (target
+ * <= 2% at 1 MiB), and the spread of the bare rounds, the noise. Then where
+ * heapstat's time goes: each of its programs' run time per call, from the
+ * kernel's BPF statistics, in a run of its own (the statistics cost time).
+ *
+ * make bench boots this VM with -icount: guest time is instructions
+ * executed, so a round measures work, not the host's scheduling.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bench_floor.skel.h"
 #include "lib/collector.h"
 #include "lib/util.h"
 
-#define ROUNDS 5
+#define ROUNDS 9
+
+enum { BARE, FLOOR, HOOKS, HEAPSTAT, VARIANTS };
 
 static int heap;
 static volatile int stop;
@@ -45,11 +64,93 @@ static double loop_ns(uint64_t len, int n)
 	return (double)(now_ns() - t0) / n;
 }
 
+static void pin(pthread_t thread, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % sysconf(_SC_NPROCESSORS_ONLN), &set);
+	pthread_setaffinity_np(thread, sizeof(set), &set);
+}
+
 static void *consume(void *arg)
 {
 	while (!stop)
 		collector_poll(arg, 50);
 	return NULL;
+}
+
+static struct bpf_link *attach(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	if (!link) {
+		fprintf(stderr, "trace_bench: attach %s: %s\n", bpf_program__name(prog),
+			strerror(errno));
+		exit(1);
+	}
+	return link;
+}
+
+static void print_prog(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx)
+{
+	uint64_t ops = *(int *)ctx;
+
+	if (runs)
+		printf("  %-28s %6.2f calls/op %9.0f ns/call %9.0f ns/op\n", prog,
+		       (double)runs / ops, (double)run_ns / runs, (double)run_ns / ops);
+}
+
+/* one timed batch of variant v, after a warm-up of n/10 operations */
+static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool stats)
+{
+	struct bpf_link *links[4] = {};
+	struct collector *coll = NULL;
+	pthread_t thread;
+	double ns;
+	int k = 0;
+
+	if (v == FLOOR || v == HOOKS) {
+		links[k++] = attach(fl->progs.floor_entry);
+		links[k++] = attach(fl->progs.floor_exit);
+	}
+	if (v == HOOKS) {
+		links[k++] = attach(fl->progs.floor_export);
+		links[k++] = attach(fl->progs.floor_release);
+	}
+	if (v == HEAPSTAT) {
+		if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false))
+			exit(1);
+		stop = 0;
+		pthread_create(&thread, NULL, consume, coll);
+		pin(thread, 1);
+	}
+	loop_ns(len, n / 10);
+	if (stats) {
+		int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+		if (fd < 0) {
+			perror("trace_bench: BPF_ENABLE_STATS");
+			exit(1);
+		}
+		ns = loop_ns(len, n);
+		close(fd);
+		if (coll)
+			collector_prog_stats(coll, print_prog, &n);
+	} else {
+		ns = loop_ns(len, n);
+	}
+	if (coll) {
+		stop = 1;
+		pthread_join(thread, NULL);
+		if (collector_dropped(coll))
+			printf("(heapstat dropped %llu events)\n",
+			       (unsigned long long)collector_dropped(coll));
+		collector_close(coll);
+	}
+	while (k)
+		bpf_link__destroy(links[--k]);
+	return ns;
 }
 
 static int cmp(const void *a, const void *b)
@@ -62,59 +163,55 @@ static int cmp(const void *a, const void *b)
 int main(void)
 {
 	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
-	struct bench_floor_bpf *floor;
-	struct collector *coll;
-	pthread_t thread;
+	static const int ops[] = { 10000, 2000, 200 };
+	struct bench_floor_bpf *fl;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	pin(pthread_self(), 0);
 	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
 	if (heap < 0) {
 		perror("trace_bench: /dev/dma_heap/system");
 		return 1;
 	}
-	floor = bench_floor_bpf__open_and_load();
-	if (!floor) {
-		perror("trace_bench: floor program");
+	fl = bench_floor_bpf__open_and_load();
+	if (!fl) {
+		perror("trace_bench: floor programs");
 		return 1;
 	}
-	printf("system heap alloc+free, median of %d interleaved rounds (us per op)\n", ROUNDS);
-	printf("%-6s %10s %10s %10s %14s %12s\n", "SIZE", "BARE", "FLOOR", "HEAPSTAT",
-	       "ADDED/FLOOR", "ADDED/BARE");
+	printf("system heap alloc+free, median of %d interleaved rounds (us per op);\n"
+	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", ROUNDS);
+	printf("%-6s %9s %9s %9s %9s %12s %12s %11s %7s\n", "SIZE", "BARE", "FLOOR", "HOOKS",
+	       "HEAPSTAT", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
-		int n = sizes[s] >= (1 << 20) ? 100 : 1000;
-		double bare[ROUNDS], fl[ROUNDS], hs[ROUNDS];
+		double t[VARIANTS][ROUNDS], m[VARIANTS], fa;
 		char label[16];
 
-		loop_ns(sizes[s], n / 10);	/* warm the pools */
-		for (int r = 0; r < ROUNDS; r++) {
-			bare[r] = loop_ns(sizes[s], n);
-			if (bench_floor_bpf__attach(floor))
-				return 1;
-			fl[r] = loop_ns(sizes[s], n);
-			bench_floor_bpf__detach(floor);
-			if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false))
-				return 1;
-			stop = 0;
-			pthread_create(&thread, NULL, consume, coll);
-			hs[r] = loop_ns(sizes[s], n);
-			stop = 1;
-			pthread_join(thread, NULL);
-			if (collector_dropped(coll))
-				printf("(round %d: heapstat dropped %llu events)\n", r,
-				       (unsigned long long)collector_dropped(coll));
-			collector_close(coll);
-		}
-		qsort(bare, ROUNDS, sizeof(double), cmp);
-		qsort(fl, ROUNDS, sizeof(double), cmp);
-		qsort(hs, ROUNDS, sizeof(double), cmp);
-		double b = bare[ROUNDS / 2], f = fl[ROUNDS / 2], h = hs[ROUNDS / 2];
+		loop_ns(sizes[s], ops[s] / 10);	/* warm the pools */
+		for (int r = 0; r < ROUNDS; r++)
+			for (int i = 0; i < VARIANTS; i++) {
+				int v = (r + i) % VARIANTS;	/* each variant in each place */
 
-		printf("%-6s %10.2f %10.2f %10.2f %14.2f %11.2f%%\n",
-		       format_size(sizes[s], label, sizeof(label)), b / 1e3, f / 1e3, h / 1e3,
-		       f > b ? (h - b) / (f - b) : 0, (h - b) / b * 100);
+				t[v][r] = run(v, fl, sizes[s], ops[s], false);
+			}
+		for (int v = 0; v < VARIANTS; v++) {
+			qsort(t[v], ROUNDS, sizeof(double), cmp);
+			m[v] = t[v][ROUNDS / 2];
+		}
+		fa = m[FLOOR] - m[BARE];
+		printf("%-6s %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %6.1f%%\n",
+		       format_size(sizes[s], label, sizeof(label)), m[BARE] / 1e3, m[FLOOR] / 1e3,
+		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3,
+		       fa > 0 ? (m[HOOKS] - m[BARE]) / fa : 0,
+		       fa > 0 ? (m[HEAPSTAT] - m[BARE]) / fa : 0,
+		       (m[HEAPSTAT] - m[BARE]) / m[BARE] * 100,
+		       (t[BARE][ROUNDS * 3 / 4] - t[BARE][ROUNDS / 4]) / m[BARE] * 100);
 	}
-	printf("floor counted %llu entries, %llu exits\n",
-	       (unsigned long long)floor->bss->entries, (unsigned long long)floor->bss->exits);
-	bench_floor_bpf__destroy(floor);
+	printf("NOISE: interquartile range of the BARE rounds\n");
+	printf("heapstat's programs at 4.0K (BPF statistics on, %d ops):\n", ops[0]);
+	run(HEAPSTAT, fl, sizes[0], ops[0], true);
+	printf("counted %llu ioctl entries, %llu exits, %llu exports, %llu releases\n",
+	       (unsigned long long)fl->bss->entries, (unsigned long long)fl->bss->exits,
+	       (unsigned long long)fl->bss->exports, (unsigned long long)fl->bss->releases);
+	bench_floor_bpf__destroy(fl);
 	return 0;
 }

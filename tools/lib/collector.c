@@ -188,22 +188,42 @@ static int seed_cma_maps(struct collector *c)
 	return err;
 }
 
-/* copy the kernel's per-(cgroup, heap) aggregates */
+/* add one aggregate to another: every field is a count */
+static void agg_add(struct coll_agg *to, const struct coll_agg *from)
+{
+	uint64_t *t = (uint64_t *)to;
+	const uint64_t *f = (const uint64_t *)from;
+
+	for (size_t i = 0; i < sizeof(*to) / sizeof(*t); i++)
+		t[i] += f[i];
+}
+
+/* sum the kernel's aggregates per (cgroup, heap name) */
 static int sync_aggs(struct collector *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.aggs);
 	struct coll_agg_key key, next;
+	struct coll_agg_entry entry;
 	struct coll_heap_stats *h;
 	void *prev = NULL;
 
+	for (size_t i = 0; i < c->nheaps; i++)
+		memset(&c->heaps[i].agg, 0, sizeof(c->heaps[i].agg));
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		h = heap_stats(c, key.cgroup_id, key.heap);
+		if (bpf_map_lookup_elem(fd, &key, &entry)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (!entry.name[0] && key.name_ptr)
+			continue;	/* just made: its name is being written */
+		entry.name[COLL_NAME_LEN - 1] = '\0';
+		h = heap_stats(c, key.cgroup_id, entry.name);
 		if (!h)
 			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &key, &h->agg) && errno != ENOENT)
-			return -errno;
+		agg_add(&h->agg, &entry.agg);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
@@ -527,6 +547,26 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 uint64_t collector_dropped(struct collector *c)
 {
 	return c->skel->bss->dropped + c->skel->bss->untracked;
+}
+
+/*
+ * Each loaded program's runs and run time, counted while the kernel's BPF
+ * statistics are on (BPF_ENABLE_STATS, or sysctl kernel.bpf_stats_enabled).
+ */
+void collector_prog_stats(struct collector *c,
+			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
+			  void *ctx)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			cb(bpf_program__name(prog), info.run_cnt, info.run_time_ns, ctx);
+	}
 }
 
 const char *collector_export_variant(struct collector *c)

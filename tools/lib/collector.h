@@ -64,6 +64,9 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
 const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
 uint64_t collector_dropped(struct collector *c);
+void collector_prog_stats(struct collector *c,
+			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
+			  void *ctx);
 bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders);
 int collector_set_holders(struct collector *c, pid_t *tgids, size_t n);
 const char *collector_export_variant(struct collector *c);
