@@ -48,6 +48,10 @@ static __always_inline void read_str(char *dst, const char *src)
 		bpf_probe_read_kernel_str(dst, INV_NAME_LEN, src);
 }
 
+/* the last exporter name read: buffers share a few, each read once per run of one */
+__u64 last_exp_name_ptr;
+char last_exp_name[INV_NAME_LEN];
+
 /* set by user space: iter/dmabuf runs too, so task_file need not name buffers */
 const volatile bool have_dmabuf_iter = false;
 
@@ -62,7 +66,12 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 	rec.ino = dmabuf->file->f_inode->i_ino;
 	rec.size = dmabuf->size;
 	read_attachments(dmabuf, &rec);
-	read_str(rec.exp_name, dmabuf->exp_name);
+	if (ctx->meta->seq_num == 0 || (__u64)dmabuf->exp_name != last_exp_name_ptr) {
+		last_exp_name_ptr = (__u64)dmabuf->exp_name;
+		last_exp_name[0] = '\0';
+		read_str(last_exp_name, dmabuf->exp_name);
+	}
+	__builtin_memcpy(rec.exp_name, last_exp_name, sizeof(rec.exp_name));
 	read_str(rec.name, dmabuf->name);
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;

@@ -19,8 +19,10 @@ echo
 fi
 
 if want inventory; then
-echo "== inventory (tests/bench/inventory.sh)"
+echo "== inventory (tests/bench/inventory.sh), emulated time"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
+echo "== inventory, guest instructions (--icount)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
 echo
 fi
 

@@ -150,6 +150,44 @@ static void grow_array_doubles(void)
 	free(v);
 }
 
+struct rec {
+	uint32_t key;
+	char pad[13];		/* an odd size, as the iterators' records are not */
+};
+
+static int cmp_rec(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rec *)a)->key, y = ((const struct rec *)b)->key;
+
+	return (x > y) - (x < y);
+}
+
+/* in order, reversed, shuffled, equal keys, 0 to 3 and 1000 elements: all end ascending */
+static void sort_ordered_sorts(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 1000 };
+	struct rec v[1000];
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
+		for (int order = 0; order < 4; order++) {
+			size_t n = sizes[s];
+
+			for (size_t i = 0; i < n; i++) {
+				uint32_t k = order == 0 ? i : order == 1 ? n - i : order == 2 ?
+					     (uint32_t)(i * 7919 % 1009) : 5;
+
+				v[i] = (struct rec){ .key = k };
+				memset(v[i].pad, (int)k, sizeof(v[i].pad));
+			}
+			sort_ordered(v, n, sizeof(*v), cmp_rec);
+			for (size_t i = 0; i < n; i++) {
+				CHECK(!i || v[i - 1].key <= v[i].key, "order %d n %zu at %zu: %u > %u",
+				      order, n, i, v[i - 1].key, v[i].key);
+				CHECK(v[i].pad[12] == (char)v[i].key, "order %d n %zu: record torn", order, n);
+			}
+		}
+}
+
 int main(void)
 {
 	RUN(parse_u64_accepts_range);
@@ -160,5 +198,6 @@ int main(void)
 	RUN(format_sizes_match_printf);
 	RUN(json_strings);
 	RUN(grow_array_doubles);
+	RUN(sort_ordered_sorts);
 	return tests_failed ? 1 : 0;
 }

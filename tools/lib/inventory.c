@@ -191,7 +191,9 @@ static int add_fd_only_buffers(struct inventory *inv, const struct refs *refs)
 {
 	size_t sorted = inv->nbufs;
 
-	for (size_t i = 0; i < refs->n && inv->buffers_src != SRC_ITER_DMABUF; i++) {
+	if (inv->buffers_src == SRC_ITER_DMABUF)
+		return 0;
+	for (size_t i = 0; i < refs->n; i++) {
 		const struct proc_dmabuf_fd *f = &refs->v[i].fd;
 		struct inv_buf *nb;
 
@@ -216,35 +218,62 @@ static int add_fd_only_buffers(struct inventory *inv, const struct refs *refs)
 	return 0;
 }
 
-static int cmp_hold(const void *a, const void *b)
+/* the buffer of ino: the one after the last found first, as a process's fds come in order */
+static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *last, uint64_t ino)
 {
-	const struct inv_hold *x = a, *y = b;
-
-	if (x->buf != y->buf)
-		return (x->buf > y->buf) - (x->buf < y->buf);
-	return (x->proc > y->proc) - (x->proc < y->proc);
+	if (last && last + 1 < inv->bufs + inv->nbufs && last[1].b.ino == ino)
+		return (struct inv_buf *)last + 1;
+	return inventory_find(inv, ino);
 }
 
-/* one hold per (buffer, process): every ref, sorted, then merged */
+/*
+ * One hold per (buffer, process). Refs come process by process; a stable
+ * counting sort by buffer keeps that order, so a process's refs to one
+ * buffer end up side by side and merge.
+ */
 static int add_holds(struct inventory *inv, const struct refs *refs)
 {
-	size_t cap = 0, out = 0;
+	struct inv_hold *all;
+	size_t *start, n = 0, out = 0;
+	const struct inv_buf *b = NULL;
 
+	all = malloc((refs->n + 1) * sizeof(*all));
+	start = calloc(inv->nbufs + 1, sizeof(*start));
+	if (!all || !start) {
+		free(all);
+		free(start);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < refs->n; i++) {
 		const struct ref *r = &refs->v[i];
-		struct inv_buf *b = inventory_find(inv, r->fd.ino);
 
+		b = find_next(inv, b, r->fd.ino);
 		if (!b)	/* a mapping whose buffer was born after the iterator ran */
 			continue;
-		if (grow_array((void **)&inv->holds, &cap, inv->nholds, sizeof(*inv->holds)))
-			return -ENOMEM;
-		inv->holds[inv->nholds++] = (struct inv_hold){
+		all[n++] = (struct inv_hold){
 			.buf = b - inv->bufs, .proc = r->proc,
 			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
 		};
+		start[b - inv->bufs]++;
 	}
-	qsort(inv->holds, inv->nholds, sizeof(*inv->holds), cmp_hold);
-	for (size_t i = 0; i < inv->nholds; i++) {
+	for (size_t i = 0, sum = 0; i <= inv->nbufs; i++) {
+		size_t c = start[i];
+
+		start[i] = sum;
+		sum += c;
+	}
+	free(inv->holds);
+	inv->holds = malloc((n + 1) * sizeof(*inv->holds));
+	if (!inv->holds) {
+		free(all);
+		free(start);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		inv->holds[start[all[i].buf]++] = all[i];
+	free(all);
+	free(start);
+	for (size_t i = 0; i < n; i++) {
 		struct inv_hold *h = &inv->holds[i];
 
 		if (out && inv->holds[out - 1].buf == h->buf && inv->holds[out - 1].proc == h->proc) {
@@ -351,8 +380,8 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 	size_t i = 0, k = 0;
 	int err = 0;
 
-	qsort(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
-	qsort(t->maps, t->nmaps, sizeof(*t->maps), cmp_map_tgid);
+	sort_ordered(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
+	sort_ordered(t->maps, t->nmaps, sizeof(*t->maps), cmp_map_tgid);
 	while (!err && (i < t->nfds || k < t->nmaps)) {
 		uint32_t tgid = i < t->nfds && (k >= t->nmaps || t->fds[i].tgid <= t->maps[k].tgid) ?
 				t->fds[i].tgid : t->maps[k].tgid;
@@ -527,7 +556,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 				    "no BPF iter/dmabuf in this kernel (6.16+): "
 				    "buffers no process holds an fd to are not seen";
 	}
-	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
+	sort_ordered(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
 	return take_holders(it, inv, proc_root);
 }
 

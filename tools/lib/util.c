@@ -131,6 +131,34 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * qsort(), in O(n) when the array is already in order or in the reverse
+ * order, as the kernel's iterators give their records.
+ */
+void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *v = base;
+	size_t i;
+
+	for (i = 1; i < n && cmp(v + (i - 1) * size, v + i * size) <= 0; i++)
+		;
+	if (i >= n)
+		return;
+	for (i = 1; i < n && cmp(v + (i - 1) * size, v + i * size) > 0; i++)
+		;
+	if (i < n) {
+		qsort(base, n, size, cmp);
+		return;
+	}
+	for (size_t lo = 0, hi = n - 1; lo < hi; lo++, hi--)
+		for (size_t k = 0; k < size; k++) {
+			char t = v[lo * size + k];
+
+			v[lo * size + k] = v[hi * size + k];
+			v[hi * size + k] = t;
+		}
+}
+
 /* Room for element n of an array of *cap elements, doubling it when full. */
 int grow_array(void **v, size_t *cap, size_t n, size_t size)
 {
