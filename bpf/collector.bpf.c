@@ -248,6 +248,7 @@ static __always_inline int heap_ioctl_exit(long ret)
 
 	if (!f || !f->in_heap_alloc)
 		return 0;
+	/* f stays for the thread's next call: what marks this one is cleared */
 	f->in_heap_alloc = 0;
 	/* the len as asked for: struct dma_heap_allocation_data starts with it */
 	bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
@@ -324,6 +325,7 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 	struct coll_buf b = {};
 	struct coll_event *e;
 	struct coll_agg *a;
+	bool folded = false;
 	__u64 exp_name;
 
 	b.born_ns = bpf_ktime_get_ns();
@@ -344,16 +346,17 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 		/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
 		f->dmabuf = key;
 		/* a heap exports under its own name: the ioctl's exit tells it */
-		f->folded = exp_name && exp_name == f->heap_name_ptr;
+		folded = exp_name && exp_name == f->heap_name_ptr;
+		f->folded = folded;
 	}
-	if (f && f->folded)
+	if (f && folded)
 		__builtin_memcpy(b.exp_name, f->heap, sizeof(b.exp_name));
 	else if (exp_name)
 		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)exp_name);
 	buffers_changed();
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
-	if (f && f->folded) {
+	if (f && folded) {
 		f->buf_bytes = b.bytes;
 		f->buf_ino = b.ino;
 		return;

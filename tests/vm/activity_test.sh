@@ -24,7 +24,8 @@ done
 sh -c "echo \$\$ >$S/act/cgroup.procs
 	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
 held=$!
-sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 3"
+# then a driver's export from the same thread: told apart from the heap's
+sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 3 --vgem-export"
 sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 200M" 2>/dev/null
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 2M" 2>/dev/null
 # fragmentation: fill the area with 1 MiB buffers, free every other, ask 16 MiB
@@ -60,6 +61,10 @@ echo "$s" | jq -e '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .
 	and .exports == 3 and .charged_bytes == 0' \
 	>/dev/null && pass "system heap: three 64K buffers, each freed" ||
 	fail "system heap: three 64K buffers, each freed" "$s"
+v=$(act /act drm)
+echo "$v" | jq -e '.exports == 1 and .export_bytes == 65536 and .frees == 1 and .free_bytes == 65536
+	and .allocs == 0' >/dev/null && pass "a vgem export after heap allocations in one thread" ||
+	fail "a vgem export after heap allocations in one thread" "$v"
 l=$(act /lim default_cma_region)
 echo "$l" | jq -e '.allocs == 0 and .failures.limit == 1' >/dev/null &&
 	pass "dmem.max refusal is a limit failure" || fail "dmem.max refusal is a limit failure" "$l"

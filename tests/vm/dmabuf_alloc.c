@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
+#include <drm/drm.h>
 
 #include "lib/util.h"
 
@@ -48,6 +49,7 @@ static struct {
 	bool keep_mapped;
 	bool holes;
 	bool signals;
+	bool vgem_export;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting, fork_asked, map_asked, exec_asked;
@@ -75,6 +77,8 @@ static const struct argp_option options[] = {
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
+	{ "vgem-export", 'V', NULL, 0, "Then export a 64 KiB vgem buffer from the same thread "
+	  "(/dev/dri/card0) and close it", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGHUP execs sleep", 0 },
 	{},
@@ -107,6 +111,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'A': opts.kernel_attach = arg; break;
 	case 'O': opts.holes = true; break;
 	case 'g': opts.signals = true; break;
+	case 'V': opts.vgem_export = true; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -280,6 +285,33 @@ static int churn(int heap_fd, int *fds)
 	return 0;
 }
 
+/* a dma-buf exported by a driver, not a heap: 128x128 at 32 bpp, 64 KiB */
+static int vgem_export(void)
+{
+	struct drm_mode_create_dumb dumb = { .width = 128, .height = 128, .bpp = 32 };
+	struct drm_prime_handle prime = { .flags = O_CLOEXEC };
+	struct drm_gem_close gclose = {};
+	int drm = open("/dev/dri/card0", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (drm < 0 || ioctl(drm, DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
+		fprintf(stderr, "dmabuf_alloc: vgem dumb buffer: %s\n", strerror(errno));
+		if (drm >= 0)
+			close(drm);
+		return 1;
+	}
+	prime.handle = dumb.handle;
+	if (ioctl(drm, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime)) {
+		fprintf(stderr, "dmabuf_alloc: vgem export: %s\n", strerror(errno));
+		ret = 1;
+	} else {
+		close(prime.fd);
+	}
+	gclose.handle = dumb.handle;
+	ioctl(drm, DRM_IOCTL_GEM_CLOSE, &gclose);
+	close(drm);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, NULL,
@@ -346,6 +378,10 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
+	}
+	if (opts.vgem_export && vgem_export()) {
+		ret = 1;
+		goto out;
 	}
 	for (uint64_t i = 0; i < opts.count; i++) {
 		if (i >= opts.release && !(opts.holes && i % 2 == 0))
