@@ -310,6 +310,20 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 	return heap_ioctl_exit(ret);
 }
 
+/* size, inode and the address of the exporter's name; @btf as for heap_ioctl_enter() */
+static __always_inline void read_buffer(struct coll_buf *b, const struct dma_buf *dmabuf, bool btf)
+{
+	if (btf) {
+		b->bytes = dmabuf->size;
+		b->ino = dmabuf->file->f_inode->i_ino;
+		b->exp_name_ptr = (__u64)dmabuf->exp_name;
+	} else {
+		b->bytes = BPF_CORE_READ(dmabuf, size);
+		b->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+		b->exp_name_ptr = (__u64)BPF_CORE_READ(dmabuf, exp_name);
+	}
+}
+
 static __always_inline void event_buffer(struct coll_event *e, const struct coll_buf *b)
 {
 	e->bytes = b->bytes;
@@ -326,42 +340,32 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 	struct coll_event *e;
 	struct coll_agg *a;
 	bool folded = false;
-	__u64 exp_name;
 
 	b.born_ns = bpf_ktime_get_ns();
 	b.cgroup_id = bpf_get_current_cgroup_id();
 	b.tgid = id >> 32;
 	bpf_get_current_comm(b.comm, sizeof(b.comm));
-	if (btf) {
-		b.bytes = dmabuf->size;
-		b.ino = dmabuf->file->f_inode->i_ino;
-		exp_name = (__u64)dmabuf->exp_name;
-	} else {
-		b.bytes = BPF_CORE_READ(dmabuf, size);
-		b.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-		exp_name = (__u64)BPF_CORE_READ(dmabuf, exp_name);
-	}
-	b.exp_name_ptr = exp_name;
+	read_buffer(&b, dmabuf, btf);
 	if (f && f->in_heap_alloc) {
 		/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
 		f->dmabuf = key;
 		/* a heap exports under its own name: the ioctl's exit tells it */
-		folded = exp_name && exp_name == f->heap_name_ptr;
+		folded = b.exp_name_ptr && b.exp_name_ptr == f->heap_name_ptr;
 		f->folded = folded;
 	}
-	if (f && folded)
+	if (folded)
 		__builtin_memcpy(b.exp_name, f->heap, sizeof(b.exp_name));
-	else if (exp_name)
-		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)exp_name);
+	else if (b.exp_name_ptr)
+		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)b.exp_name_ptr);
 	buffers_changed();
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
-	if (f && folded) {
+	if (folded) {
 		f->buf_bytes = b.bytes;
 		f->buf_ino = b.ino;
 		return;
 	}
-	a = agg_of(b.cgroup_id, exp_name, b.exp_name);
+	a = agg_of(b.cgroup_id, b.exp_name_ptr, b.exp_name);
 	if (a) {
 		__sync_fetch_and_add(&a->exports, 1);
 		__sync_fetch_and_add(&a->export_bytes, b.bytes);
@@ -407,7 +411,6 @@ static __always_inline int on_release(struct dentry *dentry, bool btf)
 	struct coll_buf buf = {}, *b;
 	struct coll_event *e;
 	struct coll_agg *a;
-	const char *p;
 
 	if (!key)	/* the export failed after making the file */
 		return 0;
@@ -417,12 +420,10 @@ static __always_inline int on_release(struct dentry *dentry, bool btf)
 		buf = *b;
 		bpf_map_delete_elem(&buffers, &key);
 	} else {	/* exported before tracing: cgroup 0, lifetime 0 */
-		buf.bytes = BPF_CORE_READ(dmabuf, size);
-		buf.ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-		p = BPF_CORE_READ(dmabuf, exp_name);
-		buf.exp_name_ptr = (__u64)p;
-		if (p)
-			bpf_probe_read_kernel_str(buf.exp_name, sizeof(buf.exp_name), p);
+		read_buffer(&buf, dmabuf, false);	/* d_fsdata is a void * */
+		if (buf.exp_name_ptr)
+			bpf_probe_read_kernel_str(buf.exp_name, sizeof(buf.exp_name),
+						  (void *)buf.exp_name_ptr);
 	}
 	a = agg_of(buf.cgroup_id, buf.exp_name_ptr, buf.exp_name);
 	if (a) {

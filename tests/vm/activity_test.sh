@@ -2,6 +2,7 @@
 # heapstat report --duration against a known sequence of allocations:
 # counts, bytes, the exporting cgroup and pid, and each failure class.
 # ATTACH=kprobe runs it all again on kprobes and raw tracepoints.
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
 mode=${ATTACH:-auto}
@@ -47,7 +48,7 @@ act() { jq -M -c --arg cg "$1" --arg heap "$2" '.activity[] | select(.cgroup == 
 a=$(act /act default_cma_region)
 # 5 + 120 allocations of 1 MiB succeed; 200M (capacity) and 16M (fragmentation)
 # fail; 122 are freed (3 stay held)
-if [ $rc = 0 ] && echo "$a" | jq -e '.allocs == 125 and .alloc_bytes == 131072000
+if [ $rc = 0 ] && echo "$a" | jq_true '.allocs == 125 and .alloc_bytes == 131072000
 	and .exports == 125 and .export_bytes == 131072000 and .charged_bytes == 3145728
 	and .failures == {"capacity":1,"fragmentation":1,"busy":0,"limit":0,"other":0}
 	and .frees == 122 and .free_bytes == 127926272 and .latency_ns.max >= .latency_ns.p99
@@ -57,31 +58,31 @@ else
 	fail "CMA heap: allocations, frees, capacity and fragmentation failures" "exit $rc: $a $(cat "$tmp/err")"
 fi
 s=$(act /act system)
-echo "$s" | jq -e '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .free_bytes == 196608
+echo "$s" | jq_true '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and .free_bytes == 196608
 	and .exports == 3 and .charged_bytes == 0' \
 	>/dev/null && pass "system heap: three 64K buffers, each freed" ||
 	fail "system heap: three 64K buffers, each freed" "$s"
 v=$(act /act drm)
-echo "$v" | jq -e '.exports == 1 and .export_bytes == 65536 and .frees == 1 and .free_bytes == 65536
+echo "$v" | jq_true '.exports == 1 and .export_bytes == 65536 and .frees == 1 and .free_bytes == 65536
 	and .allocs == 0' >/dev/null && pass "a vgem export after heap allocations in one thread" ||
 	fail "a vgem export after heap allocations in one thread" "$v"
 l=$(act /lim default_cma_region)
-echo "$l" | jq -e '.allocs == 0 and .failures.limit == 1' >/dev/null &&
+echo "$l" | jq_true '.allocs == 0 and .failures.limit == 1' >/dev/null &&
 	pass "dmem.max refusal is a limit failure" || fail "dmem.max refusal is a limit failure" "$l"
 # buffers exported while tracing know who exported them
 b=$(jq -M -c --argjson pid "$held" '[.buffers[] | select(.pid == $pid)]' "$tmp/json")
-echo "$b" | jq -e 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048576
+echo "$b" | jq_true 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 1048576
 	and .charged_cgroup == "/act")' >/dev/null &&
 	pass "buffers: exporting pid, cgroup and the cgroup charged" ||
 	fail "buffers: exporting pid, cgroup and the cgroup charged" "pid $held: $b"
 want=$([ $mode = kprobe ] && echo kprobe || echo tracing)
-jq -e --arg want $want '.drops == 0 and .heap_tracepoints and .attach == $want and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
+jq_true --arg want $want '.drops == 0 and .heap_tracepoints and .attach == $want and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
 	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||
 	fail "CMA area activity, nothing dropped" "$(jq -c '{drops, attach, cma_activity}' "$tmp/json")"
 # the free-extent map kept from traced events agrees with the debugfs bitmap read after
 t=$(jq -M -c '.cma_areas[] | select(.name == "reserved") |
 	[(.traced | del(.fragmentation)), {free_bytes, largest_free_bytes, free_extents_by_order}]' "$tmp/json")
-echo "$t" | jq -e '.[0] == .[1] and .[0].free_bytes > 0' >/dev/null &&
+echo "$t" | jq_true '.[0] == .[1] and .[0].free_bytes > 0' >/dev/null &&
 	pass "free extents traced from events match the bitmap" ||
 	fail "free extents traced from events match the bitmap" "$t"
 rm -rf "$tmp"

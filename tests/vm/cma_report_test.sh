@@ -2,6 +2,7 @@
 # heapstat report cma on an area fragmented on purpose: 128 buffers of 1 MiB
 # fill the 128 MiB area, every other one is freed: 64 free extents of 1 MiB.
 # Checked against CMA sysfs and debugfs maxchunk, the kernel's own numbers.
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 pass() { echo "PASS: cma_report: $1"; }
 fail() { echo "FAIL: cma_report: $1: $2"; }
@@ -21,7 +22,7 @@ grep -q "^$want" "$tmp/csv" && pass "used, free, largest free extent, extents, f
 avail=$(cat /sys/kernel/mm/cma/$A/available_pages)
 maxchunk=$(cat /sys/kernel/debug/cma/$A/maxchunk)
 heapstat report -j >"$tmp/json"
-if jq -e --argjson avail "$avail" --argjson maxchunk "$maxchunk" '.cma_areas[] | select(.name == "reserved")
+if jq_true --argjson avail "$avail" --argjson maxchunk "$maxchunk" '.cma_areas[] | select(.name == "reserved")
 	| .total_bytes - .used_bytes == $avail * 4096 and .largest_free_bytes == $maxchunk * 4096
 	and .free_extents_by_order == {"8": 64} and .fragmentation == 0.984375' "$tmp/json" >/dev/null; then
 	pass "json agrees with sysfs available_pages and debugfs maxchunk"

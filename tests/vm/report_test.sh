@@ -2,6 +2,7 @@
 # heapstat report against a known workload: bytes and counts per heap,
 # cgroup, process and buffer exactly, beside the kernel's own numbers
 # (dmem.current, debugfs bufinfo, fdinfo). Needs scripts/vm --load-heaps.
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
 pids=
@@ -98,7 +99,7 @@ system,2097152,2" ] && pass "filter: -p PID" || fail "filter: -p PID" "$(cat "$t
 
 # JSON: the documented fields, exact bytes
 heapstat report -j >"$tmp/json" 2>&1
-if jq -e '.sources.buffers == "iter/dmabuf"
+if jq_true '.sources.buffers == "iter/dmabuf"
 	and ([.heaps[] | select(.name == "default_cma_region")][0] == {"name":"default_cma_region","bytes":4194304,"buffers":1})
 	and ([.cgroups[] | select(.path == "/video")][0].charged == [{"name":"default_cma_region","bytes":4194304}])
 	and ([.buffers[] | select(.heap == "chunk-reserved")] | length == 2)
@@ -112,7 +113,7 @@ fi
 # a buffer only the kernel holds: no fd, no mapping, no attachment
 if [ -e /sys/kernel/debug/heapstat_importer ]; then
 	dmabuf_alloc -H system -s 192K -K /sys/kernel/debug/heapstat_importer
-	if heapstat report -j | jq -e '.kernel_held == {"bytes":196608,"buffers":1}
+	if heapstat report -j | jq_true '.kernel_held == {"bytes":196608,"buffers":1}
 		and ([.buffers[] | select(.kernel_held)][0] | .bytes == 196608 and .holders == [])' >/dev/null; then
 		pass "kernel-held: a buffer no process or device holds"
 	else
@@ -122,7 +123,7 @@ if [ -e /sys/kernel/debug/heapstat_importer ]; then
 	# a device that imported a buffer holds it: named, and not kernel-held
 	dmabuf_alloc -H system -s 64K -A /sys/kernel/debug/heapstat_importer
 	heapstat report -j >"$tmp/imp"
-	if jq -e '.kernel_held.buffers == 0 and ([.buffers[] | select(.attachments == 1)] |
+	if jq_true '.kernel_held.buffers == 0 and ([.buffers[] | select(.attachments == 1)] |
 		length == 1 and .[0].bytes == 65536 and .[0].importers == ["heapstat_importer"])' \
 		"$tmp/imp" >/dev/null && heapstat report buffers | grep -q " heapstat_importer "; then
 		pass "importers: the attached device is named"
@@ -143,7 +144,7 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 	heapstat report -j -c /mc >"$tmp/mcj"
 	kernel=$(sed -n 's/^kernel //p' $S/mc/memory.stat)
 	# memcg's kernel line counts the buffer's pages and a little more (stack, page tables)
-	if jq -e --argjson k "$kernel" '.mem_accounting and (.cgroups[] | select(.path == "/mc") |
+	if jq_true --argjson k "$kernel" '.mem_accounting and (.cgroups[] | select(.path == "/mc") |
 		.bytes == 8388608 and .memcg.kernel_bytes >= 8388608 and
 		.memcg.kernel_bytes < 8388608 + 1048576 and .memcg.max_bytes == null and
 		(.memcg.kernel_bytes - $k | fabs) < 262144)' "$tmp/mcj" >/dev/null &&

@@ -2,6 +2,7 @@
 # heaptop in batch mode against a known workload: bytes, buffers, limits,
 # headroom and charges per cgroup x heap exactly, processes and buffers, and
 # rows that appear and vanish while it runs. Bad input: a message, exit 1.
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
 pass() { echo "PASS: top_cli: $1"; }
@@ -47,19 +48,19 @@ wait_frames $((n + 2))
 last=$(tail -n 1 "$tmp/frames")
 row() { echo "$last" | jq -M -c --arg cg "$1" --arg heap "$2" '.rows[] | select(.cgroup == $cg and .heap == $heap)'; }
 r=$(row /camera system)
-echo "$r" | jq -e '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false' \
+echo "$r" | jq_true '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false' \
 	>/dev/null && pass "camera: two 1 MiB system buffers held" || fail "camera: two 1 MiB system buffers held" "$r"
 r=$(row /video default_cma_region)
-echo "$r" | jq -e '.bytes == 4194304 and .buffers == 1 and .limit_bytes == 8388608 and
+echo "$r" | jq_true '.bytes == 4194304 and .buffers == 1 and .limit_bytes == 8388608 and
 	.charged_bytes == 4194304 and .headroom_bytes == 4194304 and .failures == 1 and
 	.charged_by == "dmem"' >/dev/null &&
 	pass "video: held, dmem.max, dmem.current, headroom and the refused allocation" ||
 	fail "video: held, dmem.max, dmem.current, headroom and the refused allocation" "$r"
-echo "$last" | jq -e --argjson cam $cam '[.processes[] | select(.pid == $cam)][0] |
+echo "$last" | jq_true --argjson cam $cam '[.processes[] | select(.pid == $cam)][0] |
 	.cgroup == "/camera" and .fd_bytes == 2097152 and .pss_bytes == 2097152' >/dev/null &&
 	pass "processes: the camera process" || fail "processes: the camera process" "$(echo "$last" | jq -c .processes)"
 used=$(( $(cat /sys/kernel/mm/cma/reserved/total_pages) - $(cat /sys/kernel/mm/cma/reserved/available_pages) ))
-echo "$last" | jq -e --argjson used $((used * 4096)) '(.heaps[] | select(.name == "system") | .bytes == 2097152 and .buffers == 2)
+echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name == "system") | .bytes == 2097152 and .buffers == 2)
 	and (.heaps[] | select(.name == "default_cma_region") | .bytes == 4194304)
 	and (.cma[] | select(.name == "reserved") | .used_bytes == $used and .largest_free_bytes > 0)
 	and ([.buffers[] | select(.heap == "default_cma_region")][0].holders | length == 2)

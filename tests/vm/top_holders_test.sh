@@ -4,6 +4,7 @@
 # shows in the next frames of a heaptop that never rescans on its own; frames
 # without events keep the inventory; an untraced change (munmap) shows once
 # the rescan interval has passed.
+. "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
 MiB=1048576
@@ -35,7 +36,7 @@ proc() {	# proc PID: the process's entry in the last frame, or null
 	echo "$last" | jq -M -c --argjson p "$1" '[.processes[] | select(.pid == $p)][0]'
 }
 check() {	# check WHAT JQ-FILTER INPUT
-	if echo "$3" | jq -e "$2" >/dev/null 2>&1; then pass "$1"
+	if echo "$3" | jq_true "$2" >/dev/null 2>&1; then pass "$1"
 	else fail "$1" "$3 (inventory since: $since)"; fi
 }
 
@@ -77,7 +78,7 @@ kill -USR2 $owner
 settle
 check "munmap: kept without an event" '.map_bytes == 2097152' "$(proc $owner)"
 i=0
-until tail -n 1 "$tmp/p" | jq -e --argjson p $owner \
+until tail -n 1 "$tmp/p" | jq_true --argjson p $owner \
 	'.processes[] | select(.pid == $p) | .map_bytes == 0' >/dev/null 2>&1 || [ $i -ge 50 ]; do
 	sleep 0.1
 	i=$((i + 1))

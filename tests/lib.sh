@@ -1,0 +1,10 @@
+# Shell helpers shared by the test scripts (host and VM): source as
+#   . "$(dirname "$0")/../lib.sh"
+
+# jq_true [jq options] FILTER [FILE]: true when the filter gives output and
+# every result is true. Unlike jq -e, no input (a select() that found no
+# row) or no result is a failure, not a pass.
+jq_true() {
+	_jq_out=$(jq -M -c "$@") || return 1
+	[ -n "$_jq_out" ] && ! printf '%s\n' "$_jq_out" | grep -qvx true
+}
