@@ -17,8 +17,26 @@
 #include <bpf/bpf_core_read.h>
 #include "dmabuf_iter.h"
 
+/*
+ * A record that names something once for the records after it (an exporter,
+ * a process) may be dropped when the seq file's buffer fills: the kernel
+ * then shows the same object again, with the same seq_num, in the next
+ * read. So a name goes out again when the record that carried it is shown
+ * again, not only when it changes.
+ */
+static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __u64 *last_seq)
+{
+	if (seq != 0 && key == *last_key && seq != *last_seq)
+		return false;
+	*last_key = key;
+	*last_seq = seq;
+	return true;
+}
+
 /* count the attachments, naming the devices of the first few */
-static __always_inline void read_attachments(const struct dma_buf *dmabuf, struct inv_buffer *rec)
+static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
+					      char names[INV_MAX_IMPORTERS][INV_NAME_LEN],
+					      __u8 *named)
 {
 	const struct list_head *head = &dmabuf->attachments, *pos;
 	unsigned long node = bpf_core_field_offset(struct dma_buf_attachment, node);
@@ -30,27 +48,24 @@ static __always_inline void read_attachments(const struct dma_buf *dmabuf, struc
 	pos = dmabuf->attachments.next;
 	for (int i = 0; i < INV_MAX_ATTACHMENTS && pos != head; i++) {
 		if (n < INV_MAX_IMPORTERS) {
+			char *dst = names[n & (INV_MAX_IMPORTERS - 1)];
+
+			__builtin_memset(dst, 0, INV_NAME_LEN);
 			att = (const void *)pos - node;
 			name = BPF_CORE_READ(att, dev, kobj.name);
 			if (name)
-				bpf_probe_read_kernel_str(rec->importers[n & (INV_MAX_IMPORTERS - 1)],
-							  INV_NAME_LEN, name);
+				bpf_probe_read_kernel_str(dst, INV_NAME_LEN, name);
+			*named = n + 1;
 		}
 		n++;
 		pos = BPF_CORE_READ(pos, next);
 	}
-	rec->attachments = n;
+	return n;
 }
 
-static __always_inline void read_str(char *dst, const char *src)
-{
-	if (src)
-		bpf_probe_read_kernel_str(dst, INV_NAME_LEN, src);
-}
-
-/* the last exporter name read: buffers share a few, each read once per run of one */
-__u64 last_exp_name_ptr;
-char last_exp_name[INV_NAME_LEN];
+/* the exporter name of the last record that carried one */
+__u64 exp_name_ptr, exp_name_seq;
+char exp_name[INV_NAME_LEN];
 
 /* set by user space: iter/dmabuf runs too, so task_file need not name buffers */
 const volatile bool have_dmabuf_iter = false;
@@ -59,21 +74,34 @@ SEC("iter/dmabuf")
 int dmabuf(struct bpf_iter__dmabuf *ctx)
 {
 	const struct dma_buf *dmabuf = ctx->dmabuf;
+	struct seq_file *seq = ctx->meta->seq;
+	char importers[INV_MAX_IMPORTERS][INV_NAME_LEN];
 	struct inv_buffer rec = {};
+	char name[INV_NAME_LEN];
 
 	if (!dmabuf)
 		return 0;
 	rec.ino = dmabuf->file->f_inode->i_ino;
 	rec.size = dmabuf->size;
-	read_attachments(dmabuf, &rec);
-	if (ctx->meta->seq_num == 0 || (__u64)dmabuf->exp_name != last_exp_name_ptr) {
-		last_exp_name_ptr = (__u64)dmabuf->exp_name;
-		last_exp_name[0] = '\0';
-		read_str(last_exp_name, dmabuf->exp_name);
+	rec.attachments = read_attachments(dmabuf, importers, &rec.importers);
+	if (name_again(ctx->meta->seq_num, (__u64)dmabuf->exp_name, &exp_name_ptr, &exp_name_seq)) {
+		__builtin_memset(exp_name, 0, sizeof(exp_name));
+		if (dmabuf->exp_name)
+			bpf_probe_read_kernel_str(exp_name, sizeof(exp_name), dmabuf->exp_name);
+		rec.flags |= INV_BUF_EXP_NAME;
 	}
-	__builtin_memcpy(rec.exp_name, last_exp_name, sizeof(rec.exp_name));
-	read_str(rec.name, dmabuf->name);
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	if (dmabuf->name)
+		rec.flags |= INV_BUF_NAME;
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	if (rec.flags & INV_BUF_EXP_NAME)
+		bpf_seq_write(seq, exp_name, sizeof(exp_name));
+	if (rec.flags & INV_BUF_NAME) {
+		__builtin_memset(name, 0, sizeof(name));
+		bpf_probe_read_kernel_str(name, sizeof(name), dmabuf->name);
+		bpf_seq_write(seq, name, sizeof(name));
+	}
+	for (int i = 0; i < INV_MAX_IMPORTERS && i < rec.importers; i++)
+		bpf_seq_write(seq, importers[i], INV_NAME_LEN);
 	return 0;
 }
 
@@ -82,14 +110,15 @@ static __always_inline bool is_dmabuf_file(const struct file *file)
 	return file && file->f_inode->i_sb->s_magic == DMA_BUF_MAGIC;
 }
 
-/* the process of the last fd record: its name and cgroup go in its first record only */
-__u32 named_tgid;
+/* the process the last record named: the next records of it need not */
+__u64 named_tgid, named_seq;
 
 SEC("iter/task_file")
 int task_file(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	const struct file *file = ctx->file;
+	struct seq_file *seq = ctx->meta->seq;
 	const struct dma_buf *dmabuf;
 	struct inv_fd rec = {};
 
@@ -98,22 +127,31 @@ int task_file(struct bpf_iter__task_file *ctx)
 	dmabuf = file->private_data;
 	if (!dmabuf)
 		return 0;
+	rec.ino = file->f_inode->i_ino;
 	rec.tgid = task->tgid;
 	rec.fd = ctx->fd;
-	if (ctx->meta->seq_num == 0 || rec.tgid != named_tgid) {
+	if (name_again(ctx->meta->seq_num, rec.tgid, &named_tgid, &named_seq))
+		rec.flags |= INV_FD_PROC;
+	if (!have_dmabuf_iter)
+		rec.flags |= INV_FD_BUF;
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	if (rec.flags & INV_FD_PROC) {
 		/* who holds it, so user space need not read /proc for each holder */
-		named_tgid = rec.tgid;
-		rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-		BPF_CORE_READ_STR_INTO(&rec.comm, task, group_leader, comm);
+		struct inv_fd_proc p = {};
+
+		p.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+		BPF_CORE_READ_STR_INTO(&p.comm, task, group_leader, comm);
+		bpf_seq_write(seq, &p, sizeof(p));
 	}
-	rec.ino = file->f_inode->i_ino;
 	if (!have_dmabuf_iter) {
 		/* void *private_data: no direct loads through it (6.12's verifier) */
-		rec.size = BPF_CORE_READ(dmabuf, size);
-		read_str(rec.exp_name, BPF_CORE_READ(dmabuf, exp_name));
-		read_str(rec.name, BPF_CORE_READ(dmabuf, name));
+		struct inv_fd_buf b = {};
+
+		b.size = BPF_CORE_READ(dmabuf, size);
+		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), BPF_CORE_READ(dmabuf, exp_name));
+		bpf_probe_read_kernel_str(b.name, sizeof(b.name), BPF_CORE_READ(dmabuf, name));
+		bpf_seq_write(seq, &b, sizeof(b));
 	}
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
 

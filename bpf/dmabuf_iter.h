@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared by dmabuf_iter.bpf.c and user space: fixed-width records only. */
+/*
+ * Shared by dmabuf_iter.bpf.c and user space. Each record is a fixed head
+ * followed by the optional parts its flags name, so the common record (a
+ * buffer of an exporter already named, an fd of a process already named)
+ * is a few words: every byte is copied twice in the kernel and once more
+ * in user space, per buffer.
+ */
 #ifndef HEAPSTAT_DMABUF_ITER_H
 #define HEAPSTAT_DMABUF_ITER_H
 
@@ -7,27 +13,49 @@
 #define INV_MAX_ATTACHMENTS	64	/* counted up to this */
 #define INV_MAX_IMPORTERS	4	/* devices named up to this */
 
-/* one live dma-buf, as iter/dmabuf sees it */
+/*
+ * One live dma-buf, as iter/dmabuf sees it. Then, in this order: the
+ * exporter's name (INV_BUF_EXP_NAME: it differs from the last record's),
+ * the buffer's name (INV_BUF_NAME), and `importers` device names; each
+ * INV_NAME_LEN bytes.
+ */
 struct inv_buffer {
 	__u64 ino;
 	__u64 size;
 	__u32 attachments;
-	__u32 pad;
-	char exp_name[INV_NAME_LEN];
-	char name[INV_NAME_LEN];
-	char importers[INV_MAX_IMPORTERS][INV_NAME_LEN];	/* attached devices */
+	__u8 flags;
+	__u8 importers;
+	__u16 pad;
 };
+
+#define INV_BUF_EXP_NAME	0x1
+#define INV_BUF_NAME		0x2
 
 #define DMA_BUF_MAGIC		0x444d4142	/* "DMAB": the dma-buf filesystem */
 
-/* a process's fd to a dma-buf, as iter/task_file sees it */
+/*
+ * A process's fd to a dma-buf, as iter/task_file sees it. Then a struct
+ * inv_fd_proc when the record is its process's first (INV_FD_PROC), and a
+ * struct inv_fd_buf when iter/dmabuf does not name the buffers (INV_FD_BUF).
+ */
 struct inv_fd {
+	__u64 ino;
 	__u32 tgid;
 	__u32 fd;
-	__u64 ino;
-	__u64 size;
+	__u32 flags;
+	__u32 pad;
+};
+
+#define INV_FD_PROC		0x1
+#define INV_FD_BUF		0x2
+
+struct inv_fd_proc {
 	__u64 cgroup_id;	/* the task's cgroup2 cgroup */
 	char comm[16];
+};
+
+struct inv_fd_buf {
+	__u64 size;
 	char exp_name[INV_NAME_LEN];
 	char name[INV_NAME_LEN];
 };

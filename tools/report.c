@@ -409,6 +409,7 @@ static int build_report(struct report *rep)
 {
 	struct inventory *inv = &rep->inv;
 	bool by_proc = opts.pid || opts.cgroup;
+	size_t *cg_of;
 
 	rep->mem_accounting = heap_mem_accounting();
 	rep->buf_shown = calloc(inv->nbufs + 1, sizeof(bool));
@@ -419,12 +420,12 @@ static int build_report(struct report *rep)
 		rep->proc_shown[i] = proc_passes(&inv->procs[i]);
 	/* with a process filter, the buffers those processes hold */
 	for (size_t i = 0; i < inv->nbufs; i++)
-		rep->buf_shown[i] = !by_proc && (!opts.heap || !strcmp(inv->bufs[i].b.exp_name, opts.heap));
+		rep->buf_shown[i] = !by_proc && (!opts.heap || !strcmp(inv->bufs[i].exp_name, opts.heap));
 	for (size_t i = 0; by_proc && i < inv->nholds; i++) {
 		const struct inv_hold *h = &inv->holds[i];
 
 		if (rep->proc_shown[h->proc] &&
-		    (!opts.heap || !strcmp(inv->bufs[h->buf].b.exp_name, opts.heap)))
+		    (!opts.heap || !strcmp(inv->bufs[h->buf].exp_name, opts.heap)))
 			rep->buf_shown[h->buf] = true;
 	}
 
@@ -434,51 +435,60 @@ static int build_report(struct report *rep)
 
 		if (!rep->buf_shown[i])
 			continue;
-		h = heap_row(&rep->heaps, &rep->nheaps, b->b.exp_name);
+		h = heap_row(&rep->heaps, &rep->nheaps, b->exp_name);
 		if (!h)
 			return -ENOMEM;
-		h->bytes += b->b.size;
+		h->bytes += b->size;
 		h->buffers++;
-		if (!b->holders && b->attachments_known && !b->b.attachments) {
+		if (!b->holders && b->attachments_known && !b->attachments) {
 			rep->kernel_held++;
-			rep->kernel_held_bytes += b->b.size;
+			rep->kernel_held_bytes += b->size;
 		}
 	}
 
 	/* held per cgroup: a buffer counts once per cgroup, whatever holds it */
+	cg_of = malloc((inv->nprocs + 1) * sizeof(*cg_of));	/* each process's row */
+	if (!cg_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->nprocs; i++)
+		cg_of[i] = SIZE_MAX;
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
-		const char *seen[64];
-		size_t nseen = 0;
+		size_t seen[64], nseen = 0;
 
 		if (!rep->buf_shown[i])
 			continue;
 		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
-			const struct inv_proc *p = &inv->procs[inv->holds[k].proc];
+			size_t proc = inv->holds[k].proc, ci = cg_of[proc];
 			struct cg_row *c;
 			struct heap_row *h;
 			bool dup = false;
 
-			if (!rep->proc_shown[inv->holds[k].proc])
+			if (!rep->proc_shown[proc])
 				continue;
+			if (ci == SIZE_MAX) {
+				c = cg_row(rep, inv->procs[proc].cgroup);
+				if (!c)
+					goto nomem;
+				ci = cg_of[proc] = c - rep->cgs;
+			}
 			for (size_t s = 0; s < nseen && !dup; s++)
-				dup = !strcmp(seen[s], p->cgroup);
+				dup = seen[s] == ci;
 			if (dup)
 				continue;
 			if (nseen < ARRAY_SIZE(seen))
-				seen[nseen++] = p->cgroup;
-			c = cg_row(rep, p->cgroup);
-			if (!c)
-				return -ENOMEM;
-			h = heap_row(&c->heaps, &c->nheaps, b->b.exp_name);
+				seen[nseen++] = ci;
+			c = &rep->cgs[ci];
+			h = heap_row(&c->heaps, &c->nheaps, b->exp_name);
 			if (!h)
-				return -ENOMEM;
-			c->bytes += b->b.size;
+				goto nomem;
+			c->bytes += b->size;
 			c->buffers++;
-			h->bytes += b->b.size;
+			h->bytes += b->size;
 			h->buffers++;
 		}
 	}
+	free(cg_of);
 	/* what the kernel charged them */
 	for (size_t i = 0; i < rep->ncgs; i++) {
 		char dir[CGROUP_PATH_MAX + 32];
@@ -493,6 +503,9 @@ static int build_report(struct report *rep)
 			rep->cgs[i].memcg_known = !cg_memcg_read(dir, &rep->cgs[i].memcg);
 	}
 	return 0;
+nomem:
+	free(cg_of);
+	return -ENOMEM;
 }
 
 static void free_report(struct report *rep)
@@ -608,9 +621,9 @@ static const char *importers(const struct inv_buf *b, const char *sep, char *buf
 	size_t len = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; b->attachments_known && i < INV_MAX_IMPORTERS && b->b.importers[i][0]; i++)
+	for (int i = 0; b->attachments_known && i < b->nimporters; i++)
 		len += snprintf(buf + len, size - len, "%s%.*s", len ? sep : "",
-				INV_NAME_LEN, b->b.importers[i]);
+				INV_NAME_LEN, b->importers[i]);
 	return len ? buf : "-";
 }
 
@@ -636,17 +649,17 @@ static void print_buffers(FILE *out, const struct report *rep)
 					len ? (opts.csv ? ";" : ",") : "",
 					inv->procs[inv->holds[k].proc].pid);
 		if (b->attachments_known)
-			snprintf(attach, sizeof(attach), "%u", b->b.attachments);
+			snprintf(attach, sizeof(attach), "%u", b->attachments);
 		if (!len)
 			snprintf(holders, sizeof(holders), "%s", b->attachments_known &&
-				 !b->b.attachments ? "kernel" : "-");
+				 !b->attachments ? "kernel" : "-");
 		if (opts.csv)
-			fprintf(out, "%llu,%s,%s,%llu,%s,%s,%s\n", (unsigned long long)b->b.ino,
-				b->b.exp_name, b->b.name, (unsigned long long)b->b.size, attach,
+			fprintf(out, "%llu,%s,%s,%llu,%s,%s,%s\n", (unsigned long long)b->ino,
+				b->exp_name, b->name, (unsigned long long)b->size, attach,
 				importers(b, ";", imp, sizeof(imp)), holders);
 		else
-			fprintf(out, "%10llu %-24s %-16s %10s %7s %-20s %s\n", (unsigned long long)b->b.ino,
-				b->b.exp_name, b->b.name[0] ? b->b.name : "-", hsize(b->b.size),
+			fprintf(out, "%10llu %-24s %-16s %10s %7s %-20s %s\n", (unsigned long long)b->ino,
+				b->exp_name, b->name[0] ? b->name : "-", hsize(b->size),
 				attach, importers(b, ",", imp, sizeof(imp)), holders);
 	}
 }
@@ -822,23 +835,23 @@ static void print_json(FILE *out, struct report *rep)
 		if (!rep->buf_shown[i])
 			continue;
 		fprintf(out, "%s{\"inode\":%llu,\"heap\":", first ? "" : ",",
-			(unsigned long long)b->b.ino);
-		json_string(out, b->b.exp_name);
+			(unsigned long long)b->ino);
+		json_string(out, b->exp_name);
 		fprintf(out, ",\"name\":");
-		json_string(out, b->b.name);
-		fprintf(out, ",\"bytes\":%llu,\"attachments\":", (unsigned long long)b->b.size);
+		json_string(out, b->name);
+		fprintf(out, ",\"bytes\":%llu,\"attachments\":", (unsigned long long)b->size);
 		if (b->attachments_known) {
-			fprintf(out, "%u,\"importers\":[", b->b.attachments);
-			for (int k = 0; k < INV_MAX_IMPORTERS && b->b.importers[k][0]; k++) {
+			fprintf(out, "%u,\"importers\":[", b->attachments);
+			for (int k = 0; k < b->nimporters; k++) {
 				fprintf(out, "%s", k ? "," : "");
-				json_string(out, b->b.importers[k]);
+				json_string(out, b->importers[k]);
 			}
 			fputc(']', out);
 		} else {
 			fprintf(out, "null,\"importers\":null");
 		}
 		/* who exported it is known for buffers exported while tracing */
-		x = rep->coll ? collector_export_of(rep->coll, b->b.ino) : NULL;
+		x = rep->coll ? collector_export_of(rep->coll, b->ino) : NULL;
 		if (x) {
 			fprintf(out, ",\"cgroup\":");
 			json_string(out, cg_name(x->cgroup_id));
@@ -851,7 +864,7 @@ static void print_json(FILE *out, struct report *rep)
 			fprintf(out, ",\"cgroup\":null,\"pid\":null,\"charged_cgroup\":null");
 		}
 		fprintf(out, ",\"kernel_held\":%s,\"holders\":[",
-			!b->holders && b->attachments_known && !b->b.attachments ? "true" : "false");
+			!b->holders && b->attachments_known && !b->attachments ? "true" : "false");
 		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
 			const struct inv_hold *h = &inv->holds[k];
 

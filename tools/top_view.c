@@ -152,15 +152,15 @@ static int cmp_bufs(const void *x, const void *y)
 	int c;
 
 	switch (sort_col) {
-	case B_INODE: c = CMP(a->b.ino, b->b.ino); break;
-	case B_HEAP: c = strcmp(a->b.exp_name, b->b.exp_name); break;
+	case B_INODE: c = CMP(a->ino, b->ino); break;
+	case B_HEAP: c = strcmp(a->exp_name, b->exp_name); break;
 	case B_HOLDERS: c = CMP(a->holders, b->holders); break;
 	/* age: the inode grows with time, older buffers have smaller ones */
-	case B_AGE: c = CMP(b->b.ino, a->b.ino); break;
+	case B_AGE: c = CMP(b->ino, a->ino); break;
 	case B_EXPORTER: c = 0; break;
-	default: c = CMP(a->b.size, b->b.size); break;
+	default: c = CMP(a->size, b->size); break;
 	}
-	return ordered(c ?: CMP(b->b.ino, a->b.ino));
+	return ordered(c ?: CMP(b->ino, a->ino));
 }
 
 /* ---- filters ---- */
@@ -173,7 +173,7 @@ static bool row_shown(const struct live_row *r, const struct top_state *st)
 static bool buf_shown(const struct inventory *inv, const struct inv_buf *b,
 		      const struct top_state *st)
 {
-	if (st->heap[0] && strcmp(b->b.exp_name, st->heap))
+	if (st->heap[0] && strcmp(b->exp_name, st->heap))
 		return false;
 	if (!st->cgroup[0])
 		return true;
@@ -190,7 +190,7 @@ static bool proc_shown(const struct inventory *inv, size_t p, const struct top_s
 	if (!st->heap[0])
 		return true;
 	for (size_t k = 0; k < inv->nholds; k++)
-		if (inv->holds[k].proc == p && !strcmp(inv->bufs[inv->holds[k].buf].b.exp_name, st->heap))
+		if (inv->holds[k].proc == p && !strcmp(inv->bufs[inv->holds[k].buf].exp_name, st->heap))
 			return true;
 	return false;
 }
@@ -345,9 +345,9 @@ static void holders_of(const struct inventory *inv, const struct inv_buf *b, cha
 	for (size_t k = b->first_hold; k < b->first_hold + b->holders && n < len - 16; k++)
 		n += snprintf(out + n, len - n, "%s%d", n ? "," : "",
 			      inv->procs[inv->holds[k].proc].pid);
-	for (int i = 0; b->attachments_known && i < INV_MAX_IMPORTERS && b->b.importers[i][0] &&
+	for (int i = 0; b->attachments_known && i < b->nimporters &&
 			n < len - INV_NAME_LEN - 2; i++)
-		n += snprintf(out + n, len - n, "%s%s", n ? "," : "", b->b.importers[i]);
+		n += snprintf(out + n, len - n, "%s%s", n ? "," : "", b->importers[i]);
 	if (!n)
 		snprintf(out, len, "%s", b->attachments_known ? "kernel" : "-");
 }
@@ -359,7 +359,7 @@ static void render_bufs(struct live *l, const struct live_frame *f, const void *
 	      buf_cols[2], buf_cols[3], buf_cols[4], buf_cols[5]);
 	for (size_t i = 0; i < n; i++) {
 		const struct inv_buf *b = v[i];
-		const struct coll_buf *x = live_export_of(l, b->b.ino);
+		const struct coll_buf *x = live_export_of(l, b->ino);
 		char s[16], age[16], exporter[32] = "?", holders[128];
 
 		/* buffers from before heaptop started are at least as old as it */
@@ -372,7 +372,7 @@ static void render_bufs(struct live *l, const struct live_frame *f, const void *
 		}
 		holders_of(f->inv, b, holders, sizeof(holders));
 		emitf(emit, ctx, TA_NORMAL, "%10llu %-20.20s %8s %8s %-22s %s",
-		      (unsigned long long)b->b.ino, b->b.exp_name, size(b->b.size, s), age,
+		      (unsigned long long)b->ino, b->exp_name, size(b->size, s), age,
 		      exporter, holders);
 	}
 }
@@ -488,11 +488,11 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	v = select_sorted(f, &s, &n);
 	for (size_t i = 0; v && i < n; i++) {
 		const struct inv_buf *b = v[i];
-		const struct coll_buf *x = live_export_of(l, b->b.ino);
+		const struct coll_buf *x = live_export_of(l, b->ino);
 
-		fprintf(out, "%s{\"inode\":%llu,\"heap\":", i ? "," : "", (unsigned long long)b->b.ino);
-		json_string(out, b->b.exp_name);
-		fprintf(out, ",\"bytes\":%llu", (unsigned long long)b->b.size);
+		fprintf(out, "%s{\"inode\":%llu,\"heap\":", i ? "," : "", (unsigned long long)b->ino);
+		json_string(out, b->exp_name);
+		fprintf(out, ",\"bytes\":%llu", (unsigned long long)b->size);
 		json_u64_or_null(out, "age_ns", x, x ? f->ts_ns - x->born_ns : 0);
 		json_u64_or_null(out, "exporter_pid", x, x ? x->tgid : 0);
 		fprintf(out, ",\"holders\":[");
@@ -500,9 +500,9 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 			fprintf(out, "%s%d", k > b->first_hold ? "," : "",
 				inv->procs[inv->holds[k].proc].pid);
 		fprintf(out, "],\"importers\":[");
-		for (int k = 0; b->attachments_known && k < INV_MAX_IMPORTERS && b->b.importers[k][0]; k++) {
+		for (int k = 0; b->attachments_known && k < b->nimporters; k++) {
 			fprintf(out, "%s", k ? "," : "");
-			json_string(out, b->b.importers[k]);
+			json_string(out, b->importers[k]);
 		}
 		fprintf(out, "]}");
 	}

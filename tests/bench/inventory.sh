@@ -1,17 +1,22 @@
 #!/bin/sh
-# make bench, inside the VM: heapstat's inventory of N live dma-bufs (BPF
-# iterators; heapstat report heaps, which takes the whole inventory and
-# prints little) against reading every /proc/*/fdinfo of the same set
-# (fdinfo_scan), and heapstat's own /proc path; wall time ratios and
+# make bench, inside the VM: heapstat's inventory of N live dma-bufs against
+# reading every /proc/*/fdinfo of the same set (fdinfo_scan): the snapshot
+# with the BPF iterators loaded (inv_bench: what each heaptop refresh costs),
+# the whole one-shot `heapstat report heaps` (loading the programs included),
+# and heapstat's own /proc path; medians of three, wall time ratios, and
 # heapstat's peak RSS.
 modprobe system_heap || exit 1
 echo 2000000 >/proc/sys/fs/nr_open
 echo 2000000 >/proc/sys/fs/file-max
 tmp=$(mktemp -d)
 val() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+med3() {	# med3 CMD...: the median wall time of three runstat runs
+	for i in 1 2 3; do runstat "$@" | val wall_ms; done | sort -n | sed -n 2p
+}
+ratio() { awk "BEGIN { printf \"%.1f\", $1 / $2 }"; }
 
-printf '%-8s %12s %12s %14s %10s %10s %12s\n' BUFFERS HEAPSTAT-ms FDINFO-ms HEAPSTAT-PROC-ms \
-	FDINFO/HS PROC/HS HS-RSS-KiB
+printf '%-8s %9s %9s %9s %9s %11s %10s %12s %12s\n' BUFFERS FDINFO-ms LOAD-ms SNAP-ms \
+	ONESHOT-ms FDINFO/SNAP FDINFO/ONE PROC-ONE-ms HS-RSS-KiB
 for total in 10000 100000; do
 	procs=10
 	per=$((total / procs))
@@ -25,17 +30,18 @@ for total in 10000 100000; do
 	# warm every path once, then time each
 	fdinfo_scan >/dev/null
 	heapstat report heaps >/dev/null
+	inv=$(inv_bench 5)
 	hs=$(runstat heapstat report heaps)
-	fd=$(runstat fdinfo_scan)
-	pr=$(runstat heapstat report heaps --source procfs)
+	h=$(med3 heapstat report heaps) f=$(med3 fdinfo_scan)
+	p=$(runstat heapstat report heaps --source procfs | val wall_ms)
 	seen=$(fdinfo_scan)
 	[ "$seen" = "dmabufs=$total" ] || echo "fdinfo_scan saw $seen, not $total" >&2
 	count=$(heapstat report heaps --csv | sed -n 's/^system,[0-9]*,//p')
 	[ "$count" = "$total" ] || echo "heapstat counted $count buffers, not $total" >&2
-	h=$(echo "$hs" | val wall_ms) f=$(echo "$fd" | val wall_ms) p=$(echo "$pr" | val wall_ms)
-	printf '%-8s %12s %12s %14s %10s %10s %12s\n' $total $h $f $p \
-		"$(awk "BEGIN { printf \"%.1f\", $f / $h }")" "$(awk "BEGIN { printf \"%.1f\", $p / $h }")" \
-		"$(echo "$hs" | val maxrss_kb)"
+	[ "$(echo "$inv" | val buffers)" = "$total" ] || echo "inv_bench: $inv, not $total buffers" >&2
+	l=$(echo "$inv" | val load_ms) n=$(echo "$inv" | val snapshot_ms)
+	printf '%-8s %9s %9s %9s %9s %11s %10s %12s %12s\n' $total $f $l $n $h \
+		"$(ratio $f $n)" "$(ratio $f $h)" $p "$(echo "$hs" | val maxrss_kb)"
 	kill $pids
 	wait
 done

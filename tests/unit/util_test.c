@@ -188,6 +188,52 @@ static void sort_ordered_sorts(void)
 		}
 }
 
+/*
+ * sort_by_u64: ascending, stable (equal keys keep their order), no record
+ * torn or lost, keys in one 16-bit digit or spread over all four, with n
+ * from 0 to past a digit's 65536 values.
+ */
+struct urec {
+	uint32_t seq;
+	uint64_t key;
+	uint64_t check;		/* key ^ seq: the record moved whole */
+};
+
+static void sort_by_u64_sorts(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 1000, 100000 };
+	static struct urec v[100000];
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
+		for (int order = 0; order < 5; order++) {
+			size_t n = sizes[s];
+			uint64_t sum = 0, sum_after = 0;
+
+			for (size_t i = 0; i < n; i++) {
+				uint64_t k = order == 0 ? i : order == 1 ? n - i :
+					     order == 2 ? i * 7919 % 1009 : order == 3 ? 5 :
+					     /* all four digits, and duplicates */
+					     ((uint64_t)(i % 3) << 62) | (i * 2654435761u % 65537) << 16 | i % 7;
+
+				v[i] = (struct urec){ .seq = i, .key = k, .check = k ^ i };
+				sum += k;
+			}
+			sort_by_u64(v, n, sizeof(*v), offsetof(struct urec, key));
+			for (size_t i = 0; i < n; i++) {
+				sum_after += v[i].key;
+				CHECK(v[i].check == (v[i].key ^ v[i].seq), "order %d n %zu: record torn", order, n);
+				if (!i)
+					continue;
+				CHECK(v[i - 1].key < v[i].key ||
+				      (v[i - 1].key == v[i].key && v[i - 1].seq < v[i].seq),
+				      "order %d n %zu at %zu: (%llu, %u) before (%llu, %u)", order, n, i,
+				      (unsigned long long)v[i - 1].key, v[i - 1].seq,
+				      (unsigned long long)v[i].key, v[i].seq);
+			}
+			CHECK(sum == sum_after, "order %d n %zu: keys lost", order, n);
+		}
+}
+
 int main(void)
 {
 	RUN(parse_u64_accepts_range);
@@ -199,5 +245,6 @@ int main(void)
 	RUN(json_strings);
 	RUN(grow_array_doubles);
 	RUN(sort_ordered_sorts);
+	RUN(sort_by_u64_sorts);
 	return tests_failed ? 1 : 0;
 }

@@ -5,6 +5,8 @@
  *
  *   dmabuf_alloc -H system -s 1M -n 4 -r 1 -w 2
  *       four 1 MiB buffers, close one, hold the rest 2 s, exit
+ *   dmabuf_alloc -H system,default_cma_region -s 4K -n 2000 -w 60
+ *       buffers from the two heaps in turn, 1000 of each
  *   dmabuf_alloc -H system -s 4M -n 8 --churn 60 -p 100
  *       for 60 s, every 100 ms allocate up to 4 MiB, keep at most 8 live
  *   dmabuf_alloc -H system -s 1M -n 2 -M --share 2 --ready /tmp/r -w 30
@@ -63,7 +65,8 @@ static struct {
 } held;
 
 static const struct argp_option options[] = {
-	{ "heap", 'H', "NAME", 0, "Heap in /dev/dma_heap (default system)", 0 },
+	{ "heap", 'H', "NAME[,NAME]", 0,
+	  "Heap in /dev/dma_heap (default system); with two, buffers alternate between them", 0 },
 	{ "size", 's', "SIZE", 0, "Buffer size, K/M/G suffixes (default 4K)", 0 },
 	{ "count", 'n', "N", 0, "Buffers to allocate (default 1)", 0 },
 	{ "release", 'r', "N", 0, "Close the first N of them after allocating", 0 },
@@ -317,8 +320,8 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_arg, NULL,
 		"Allocate dma-heap buffers as described.", NULL, NULL, NULL };
 	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-	char path[256];
-	int heap_fd, *fds, ret = 0;
+	char path[256], *second;
+	int heap_fd, heap_fd2 = -1, *fds, ret = 0;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return 1;
@@ -333,11 +336,22 @@ int main(int argc, char **argv)
 		sigaction(SIGUSR2, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
-	snprintf(path, sizeof(path), "/dev/dma_heap/%s", opts.heap);
+	second = strchr(opts.heap, ',');
+	snprintf(path, sizeof(path), "/dev/dma_heap/%.*s",
+		 second ? (int)(second - opts.heap) : (int)strlen(opts.heap), opts.heap);
 	heap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (heap_fd < 0) {
 		fprintf(stderr, "dmabuf_alloc: %s: %s\n", path, strerror(errno));
 		return 1;
+	}
+	if (second) {
+		snprintf(path, sizeof(path), "/dev/dma_heap/%s", second + 1);
+		heap_fd2 = open(path, O_RDONLY | O_CLOEXEC);
+		if (heap_fd2 < 0) {
+			fprintf(stderr, "dmabuf_alloc: %s: %s\n", path, strerror(errno));
+			close(heap_fd);
+			return 1;
+		}
 	}
 	fds = malloc((opts.count + 1) * sizeof(*fds));
 	held.maps = calloc(opts.count + 1, sizeof(*held.maps));
@@ -345,6 +359,8 @@ int main(int argc, char **argv)
 		free(fds);
 		free(held.maps);
 		close(heap_fd);
+		if (heap_fd2 >= 0)
+			close(heap_fd2);
 		return 1;
 	}
 	held.fds = fds;
@@ -356,7 +372,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (uint64_t i = 0; i < opts.count; i++) {
-		fds[i] = heap_alloc(heap_fd, opts.size);
+		fds[i] = heap_alloc(heap_fd2 >= 0 && i % 2 ? heap_fd2 : heap_fd, opts.size);
 		if (fds[i] < 0) {
 			fprintf(stderr, "dmabuf_alloc: allocating %llu bytes from %s: %s\n",
 				(unsigned long long)opts.size, opts.heap, strerror(-fds[i]));
@@ -421,5 +437,7 @@ out:
 	free(fds);
 	free(held.maps);
 	close(heap_fd);
+	if (heap_fd2 >= 0)
+		close(heap_fd2);
 	return ret;
 }

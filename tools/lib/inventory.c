@@ -7,6 +7,7 @@
  *   fdinfo and maps (much slower with many fds).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,12 @@ static int cmp_ino(const void *a, const void *b)
 {
 	const struct inv_buf *x = a, *y = b;
 
-	return (x->b.ino > y->b.ino) - (x->b.ino < y->b.ino);
+	return (x->ino > y->ino) - (x->ino < y->ino);
 }
 
 static struct inv_buf *find_in(struct inv_buf *bufs, size_t n, uint64_t ino)
 {
-	struct inv_buf key = { .b.ino = ino };
+	struct inv_buf key = { .ino = ino };
 
 	return bsearch(&key, bufs, n, sizeof(*bufs), cmp_ino);
 }
@@ -61,17 +62,75 @@ static struct inv_buf *new_buf(struct inventory *inv)
 	return b;
 }
 
+/* the buffers' strings: few and small, kept in chunks freed with the inventory */
+struct inv_chunk {
+	struct inv_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+static void *inv_alloc(struct inventory *inv, size_t len)
+{
+	struct inv_chunk *c = inv->strings;
+
+	if (!c || c->size - c->used < len) {
+		size_t size = len > 16384 ? len : 16384;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->next = inv->strings;
+		c->used = 0;
+		c->size = size;
+		inv->strings = c;
+	}
+	c->used += len;
+	return c->data + c->used - len;
+}
+
+/* a string of at most INV_NAME_LEN bytes, not always terminated, kept */
+static const char *inv_name(struct inventory *inv, const char *s)
+{
+	size_t len = strnlen(s, INV_NAME_LEN);
+	char *d;
+
+	if (!len)
+		return "";
+	d = inv_alloc(inv, len + 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* an exporter's name: a few names shared by many buffers, each kept once */
+static const char *exporter_name(struct inventory *inv, const char *s)
+{
+	const char *d;
+
+	for (size_t i = 0; i < inv->nexporters; i++)
+		if (!strncmp(inv->exporters[i], s, INV_NAME_LEN))
+			return inv->exporters[i];
+	d = inv_name(inv, s);
+	if (d && inv->nexporters < ARRAY_SIZE(inv->exporters))
+		inv->exporters[inv->nexporters++] = d;
+	return d;
+}
+
 /*
- * Run one iterator program; on_rec gets each fixed-size record. Reads are
- * large: the seq file fills each with as many records as fit.
+ * Run one iterator program; on_rec gets each record at most `avail` bytes
+ * long and returns its length, 0 when it is not all there yet, or a
+ * negative errno. Reads are large: the seq file fills each with as many
+ * records as fit, never part of one.
  */
-static int run_iter(struct bpf_program *prog, size_t rec_size,
-		    int (*on_rec)(void *rec, void *arg), void *arg)
+static int run_iter(struct bpf_program *prog,
+		    ssize_t (*on_rec)(const void *rec, size_t avail, void *arg), void *arg)
 {
 	static char buf[1 << 16];
 	struct bpf_link *link;
 	size_t have = 0;
-	ssize_t n;
+	ssize_t n, len = 0;
 	int fd, err = 0;
 
 	link = bpf_program__attach_iter(prog, NULL);
@@ -82,68 +141,165 @@ static int run_iter(struct bpf_program *prog, size_t rec_size,
 		err = -errno;
 		goto out;
 	}
-	while (!err && (n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
+	while ((n = read(fd, buf + have, sizeof(buf) - have)) > 0) {
 		size_t off = 0;
 
 		have += n;
-		for (; !err && have - off >= rec_size; off += rec_size)
-			err = on_rec(buf + off, arg);
+		while (off < have && (len = on_rec(buf + off, have - off, arg)) > 0)
+			off += len;
+		if (len < 0) {
+			err = len;
+			break;
+		}
 		memmove(buf, buf + off, have - off);	/* a record split across reads */
 		have -= off;
 	}
 	if (!err && n < 0)
 		err = -errno;
+	if (!err && have)	/* the stream ended inside a record */
+		err = -EPROTO;
 	close(fd);
 out:
 	bpf_link__destroy(link);
 	return err;
 }
 
-static int on_buffer(void *rec, void *arg)
-{
-	struct inv_buf *nb = new_buf(arg);
+/* the exporter name of the last iter/dmabuf record that carried one */
+struct buffer_stream {
+	struct inventory *inv;
+	const char *exp_name;
+};
 
+static ssize_t on_buffer(const void *rec, size_t avail, void *arg)
+{
+	struct buffer_stream *st = arg;
+	const struct inv_buffer *r = rec;
+	const char *p = (const char *)(r + 1);
+	size_t len = sizeof(*r);
+	struct inv_buf *nb;
+
+	if (avail < len)
+		return 0;
+	len += (!!(r->flags & INV_BUF_EXP_NAME) + !!(r->flags & INV_BUF_NAME) + r->importers) *
+	       INV_NAME_LEN;
+	if (avail < len)
+		return 0;
+	if (r->flags & INV_BUF_EXP_NAME) {
+		st->exp_name = exporter_name(st->inv, p);
+		if (!st->exp_name)
+			return -ENOMEM;
+		p += INV_NAME_LEN;
+	}
+	if (!st->exp_name)	/* the first record names its exporter */
+		return -EPROTO;
+	nb = new_buf(st->inv);
 	if (!nb)
 		return -ENOMEM;
-	memcpy(&nb->b, rec, sizeof(nb->b));
+	nb->ino = r->ino;
+	nb->size = r->size;
+	nb->exp_name = st->exp_name;
+	nb->name = "";
+	nb->attachments = r->attachments;
 	nb->attachments_known = true;
-	return 0;
+	if (r->flags & INV_BUF_NAME) {
+		nb->name = inv_name(st->inv, p);
+		p += INV_NAME_LEN;
+	}
+	if (r->importers) {
+		char (*imp)[INV_NAME_LEN] = inv_alloc(st->inv, r->importers * INV_NAME_LEN);
+
+		if (imp) {
+			memcpy(imp, p, r->importers * INV_NAME_LEN);
+			for (int i = 0; i < r->importers; i++)
+				imp[i][INV_NAME_LEN - 1] = '\0';
+		}
+		nb->importers = (const char (*)[INV_NAME_LEN])imp;
+		nb->nimporters = imp ? r->importers : 0;
+	}
+	return nb->name ? (ssize_t)len : -ENOMEM;
 }
+
+/* an fd record of iter/task_file, and the parts it came with */
+struct fd_rec {
+	uint64_t ino;
+	uint32_t tgid;
+	int32_t proc;		/* index in task_recs.procs, or -1 */
+	int32_t buf;		/* index in task_recs.bufs, or -1 */
+};
 
 /* records of iter/task_file and iter/task_vma */
 struct task_recs {
-	struct inv_fd *fds;
+	struct fd_rec *fds;
 	size_t nfds, fds_cap;
+	struct inv_fd_proc *procs;
+	size_t nprocs, procs_cap;
+	struct inv_fd_buf *bufs;
+	size_t nbufs, bufs_cap;
 	struct inv_map *maps;
 	size_t nmaps, maps_cap;
 };
 
-static int on_fd(void *rec, void *arg)
+static ssize_t on_fd(const void *rec, size_t avail, void *arg)
 {
 	struct task_recs *t = arg;
+	const struct inv_fd *r = rec;
+	const char *p = (const char *)(r + 1);
+	size_t len = sizeof(*r);
+	struct fd_rec *f;
 
+	if (avail < len)
+		return 0;
+	len += (r->flags & INV_FD_PROC ? sizeof(struct inv_fd_proc) : 0) +
+	       (r->flags & INV_FD_BUF ? sizeof(struct inv_fd_buf) : 0);
+	if (avail < len)
+		return 0;
 	if (grow_array((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
 		return -ENOMEM;
-	memcpy(&t->fds[t->nfds++], rec, sizeof(*t->fds));
-	return 0;
+	f = &t->fds[t->nfds++];
+	*f = (struct fd_rec){ .ino = r->ino, .tgid = r->tgid, .proc = -1, .buf = -1 };
+	if (r->flags & INV_FD_PROC) {
+		if (grow_array((void **)&t->procs, &t->procs_cap, t->nprocs, sizeof(*t->procs)))
+			return -ENOMEM;
+		memcpy(&t->procs[t->nprocs], p, sizeof(*t->procs));
+		f->proc = t->nprocs++;
+		p += sizeof(*t->procs);
+	}
+	if (r->flags & INV_FD_BUF) {
+		if (grow_array((void **)&t->bufs, &t->bufs_cap, t->nbufs, sizeof(*t->bufs)))
+			return -ENOMEM;
+		memcpy(&t->bufs[t->nbufs], p, sizeof(*t->bufs));
+		f->buf = t->nbufs++;
+	}
+	return len;
 }
 
-static int on_map(void *rec, void *arg)
+static ssize_t on_map(const void *rec, size_t avail, void *arg)
 {
 	struct task_recs *t = arg;
 
+	if (avail < sizeof(struct inv_map))
+		return 0;
 	if (grow_array((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
 		return -ENOMEM;
 	memcpy(&t->maps[t->nmaps++], rec, sizeof(*t->maps));
-	return 0;
+	return sizeof(struct inv_map);
+}
+
+static void task_recs_free(struct task_recs *t)
+{
+	free(t->fds);
+	free(t->procs);
+	free(t->bufs);
+	free(t->maps);
 }
 
 /* one dma-buf reference of a process, before buffers are final */
 struct ref {
 	size_t proc;
-	bool is_map;
+	uint64_t ino;
 	uint64_t map_bytes;
-	struct proc_dmabuf_fd fd;	/* ino, and for fds what fdinfo says */
+	uint32_t buf;		/* add_holds(): its index in inventory.bufs */
+	bool is_map;
 };
 
 struct refs {
@@ -151,77 +307,75 @@ struct refs {
 	size_t n, cap;
 };
 
-static int push_ref(struct refs *r, const struct ref *ref)
+static int push_ref(struct refs *r, size_t proc, uint64_t ino, bool is_map, uint64_t map_bytes)
 {
 	if (grow_array((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
 		return -ENOMEM;
-	r->v[r->n++] = *ref;
+	r->v[r->n++] = (struct ref){ .proc = proc, .ino = ino, .is_map = is_map,
+				     .map_bytes = map_bytes };
 	return 0;
 }
 
-static int add_process(struct inventory *inv, struct refs *refs, const struct proc_scan *ps)
+/* a holder; its refs follow with this index */
+static int add_process(struct inventory *inv, pid_t pid, const char *comm, const char *cgroup,
+		       size_t *idx)
 {
 	struct inv_proc *p;
-	int err = 0;
 
-	if (!ps->nfds && !ps->nmaps)
-		return 0;
 	if (grow_array((void **)&inv->procs, &inv->procs_cap, inv->nprocs, sizeof(*p)))
 		return -ENOMEM;
 	p = &inv->procs[inv->nprocs];
 	memset(p, 0, sizeof(*p));
-	p->pid = ps->pid;
-	snprintf(p->comm, sizeof(p->comm), "%s", ps->comm);
-	snprintf(p->cgroup, sizeof(p->cgroup), "%s", ps->cgroup);
-	for (size_t i = 0; i < ps->nfds && !err; i++)
-		err = push_ref(refs, &(struct ref){ .proc = inv->nprocs, .fd = ps->fds[i] });
-	for (size_t i = 0; i < ps->nmaps && !err; i++)
-		err = push_ref(refs, &(struct ref){ .proc = inv->nprocs, .is_map = true,
-			.map_bytes = ps->maps[i].bytes, .fd.ino = ps->maps[i].ino });
-	inv->nprocs++;
-	return err;
+	p->pid = pid;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->cgroup, sizeof(p->cgroup), "%s", cgroup);
+	*idx = inv->nprocs++;
+	return 0;
 }
 
 /*
- * Buffers an fd shows that iter/dmabuf did not: without that iterator, every
- * buffer. With it, one born since it ran, left for the next snapshot (its fd
- * record does not name it then).
+ * A buffer an fd shows, when iter/dmabuf did not name the buffers: added
+ * once per fd, made unique by add_fd_only_buffers().
  */
-static int add_fd_only_buffers(struct inventory *inv, const struct refs *refs)
+static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
+			 const char *exp_name, const char *name)
 {
-	size_t sorted = inv->nbufs;
+	struct inv_buf *nb;
 
 	if (inv->buffers_src == SRC_ITER_DMABUF)
 		return 0;
-	for (size_t i = 0; i < refs->n; i++) {
-		const struct proc_dmabuf_fd *f = &refs->v[i].fd;
-		struct inv_buf *nb;
+	nb = new_buf(inv);
+	if (!nb)
+		return -ENOMEM;
+	nb->ino = ino;
+	nb->size = size;
+	nb->exp_name = exporter_name(inv, exp_name);
+	nb->name = inv_name(inv, name);
+	return nb->exp_name && nb->name ? 0 : -ENOMEM;
+}
 
-		if (refs->v[i].is_map || find_in(inv->bufs, sorted, f->ino))
-			continue;
-		nb = new_buf(inv);
-		if (!nb)
-			return -ENOMEM;
-		nb->b.ino = f->ino;
-		nb->b.size = f->size;
-		snprintf(nb->b.exp_name, sizeof(nb->b.exp_name), "%s", f->exp_name);
-		snprintf(nb->b.name, sizeof(nb->b.name), "%s", f->name);
-	}
-	qsort(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
-	/* a buffer shared by several fds was added once per fd: keep one */
+/*
+ * Without iter/dmabuf, the buffers are those the fds showed: sorted, one
+ * kept of those shared by several fds. (With it, a buffer born since it
+ * ran is left for the next snapshot: its fd record does not name it.)
+ */
+static void add_fd_only_buffers(struct inventory *inv)
+{
 	size_t out = 0;
 
+	if (inv->buffers_src == SRC_ITER_DMABUF)
+		return;
+	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
 	for (size_t i = 0; i < inv->nbufs; i++)
-		if (!out || inv->bufs[out - 1].b.ino != inv->bufs[i].b.ino)
+		if (!out || inv->bufs[out - 1].ino != inv->bufs[i].ino)
 			inv->bufs[out++] = inv->bufs[i];
 	inv->nbufs = out;
-	return 0;
 }
 
 /* the buffer of ino: the one after the last found first, as a process's fds come in order */
 static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *last, uint64_t ino)
 {
-	if (last && last + 1 < inv->bufs + inv->nbufs && last[1].b.ino == ino)
+	if (last && last + 1 < inv->bufs + inv->nbufs && last[1].ino == ino)
 		return (struct inv_buf *)last + 1;
 	return inventory_find(inv, ino);
 }
@@ -231,30 +385,23 @@ static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *la
  * counting sort by buffer keeps that order, so a process's refs to one
  * buffer end up side by side and merge.
  */
-static int add_holds(struct inventory *inv, const struct refs *refs)
+static int add_holds(struct inventory *inv, struct refs *refs)
 {
-	struct inv_hold *all;
-	size_t *start, n = 0, out = 0;
 	const struct inv_buf *b = NULL;
+	size_t *start, n = 0, out = 0;
 
-	all = malloc((refs->n + 1) * sizeof(*all));
 	start = calloc(inv->nbufs + 1, sizeof(*start));
-	if (!all || !start) {
-		free(all);
-		free(start);
+	if (!start)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < refs->n; i++) {
-		const struct ref *r = &refs->v[i];
+		struct ref *r = &refs->v[i];
 
-		b = find_next(inv, b, r->fd.ino);
-		if (!b)	/* a mapping whose buffer was born after the iterator ran */
+		b = find_next(inv, b, r->ino);
+		r->buf = b ? b - inv->bufs : UINT32_MAX;
+		if (!b)	/* a buffer born after iter/dmabuf ran */
 			continue;
-		all[n++] = (struct inv_hold){
-			.buf = b - inv->bufs, .proc = r->proc,
-			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
-		};
-		start[b - inv->bufs]++;
+		start[r->buf]++;
+		n++;
 	}
 	for (size_t i = 0, sum = 0; i <= inv->nbufs; i++) {
 		size_t c = start[i];
@@ -265,13 +412,19 @@ static int add_holds(struct inventory *inv, const struct refs *refs)
 	free(inv->holds);
 	inv->holds = malloc((n + 1) * sizeof(*inv->holds));
 	if (!inv->holds) {
-		free(all);
 		free(start);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		inv->holds[start[all[i].buf]++] = all[i];
-	free(all);
+	for (size_t i = 0; i < refs->n; i++) {
+		const struct ref *r = &refs->v[i];
+
+		if (r->buf == UINT32_MAX)
+			continue;
+		inv->holds[start[r->buf]++] = (struct inv_hold){
+			.buf = r->buf, .proc = r->proc,
+			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
+		};
+	}
 	free(start);
 	for (size_t i = 0; i < n; i++) {
 		struct inv_hold *h = &inv->holds[i];
@@ -300,15 +453,15 @@ static void compute_shares(struct inventory *inv)
 
 		p->buffers++;
 		if (h->fds)
-			p->fd_bytes += b->b.size;
+			p->fd_bytes += b->size;
 		p->map_bytes += h->map_bytes;
-		p->pss_bytes += b->b.size / b->holders;
+		p->pss_bytes += b->size / b->holders;
 	}
 }
 
 static int cmp_fd_tgid(const void *a, const void *b)
 {
-	const struct inv_fd *x = a, *y = b;
+	const struct fd_rec *x = a, *y = b;
 
 	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
 }
@@ -347,8 +500,8 @@ const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id)
 	return cgroup_path(it, id, &may_rebuild);
 }
 
-/* a holder's name and cgroup: from its fd records, else from /proc */
-static void identify(struct inv_iters *it, const struct inv_fd *r, bool *may_rebuild,
+/* a holder's name and cgroup: from the fd record that named it, else from /proc */
+static void identify(struct inv_iters *it, const struct inv_fd_proc *r, bool *may_rebuild,
 		     const char *proc_root, struct proc_scan *ps)
 {
 	const char *path = r && r->cgroup_id ? cgroup_path(it, r->cgroup_id, may_rebuild) : NULL;
@@ -361,22 +514,12 @@ static void identify(struct inv_iters *it, const struct inv_fd *r, bool *may_reb
 	snprintf(ps->cgroup, sizeof(ps->cgroup), "%s", path);
 }
 
-/* the record of a process's fds that names it (the first the iterator wrote) */
-static const struct inv_fd *named_record(const struct inv_fd *fds, size_t n)
-{
-	for (size_t j = 0; j < n; j++)
-		if (fds[j].cgroup_id)
-			return &fds[j];
-	return NULL;
-}
-
-/* holders from the task iterators: one process per tgid, named by its fd
- * records (or /proc for a process with mappings only) */
+/* holders from the task iterators: one process per tgid, named by its first
+ * fd record (or /proc for a process with mappings only) */
 static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct refs *refs,
 			    struct task_recs *t, const char *proc_root)
 {
 	bool may_rebuild = true;	/* one walk of the cgroup tree per snapshot at most */
-
 	size_t i = 0, k = 0;
 	int err = 0;
 
@@ -386,43 +529,28 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 		uint32_t tgid = i < t->nfds && (k >= t->nmaps || t->fds[i].tgid <= t->maps[k].tgid) ?
 				t->fds[i].tgid : t->maps[k].tgid;
 		struct proc_scan ps = { .pid = tgid };
-		struct proc_dmabuf_fd *fds;
-		struct proc_dmabuf_map *maps;
-		size_t nf = 0, nm = 0;
+		const struct inv_fd_proc *named = NULL;
+		size_t nf = 0, nm = 0, proc;
 
-		while (i + nf < t->nfds && t->fds[i + nf].tgid == tgid)
+		while (i + nf < t->nfds && t->fds[i + nf].tgid == tgid) {
+			if (!named && t->fds[i + nf].proc >= 0)
+				named = &t->procs[t->fds[i + nf].proc];
 			nf++;
+		}
 		while (k + nm < t->nmaps && t->maps[k + nm].tgid == tgid)
 			nm++;
-		fds = calloc(nf + 1, sizeof(*fds));
-		maps = calloc(nm + 1, sizeof(*maps));
-		if (!fds || !maps) {
-			free(fds);
-			free(maps);
-			return -ENOMEM;
-		}
-		for (size_t j = 0; j < nf; j++) {
-			const struct inv_fd *r = &t->fds[i + j];
+		identify(it, named, &may_rebuild, proc_root, &ps);
+		err = add_process(inv, tgid, ps.comm, ps.cgroup, &proc);
+		for (; !err && nf; i++, nf--) {
+			const struct fd_rec *f = &t->fds[i];
 
-			fds[j].ino = r->ino;
-			fds[j].size = r->size;
-			memcpy(fds[j].exp_name, r->exp_name, sizeof(fds[j].exp_name));
-			memcpy(fds[j].name, r->name, sizeof(fds[j].name));
-			fds[j].exp_name[sizeof(fds[j].exp_name) - 1] = '\0';
-			fds[j].name[sizeof(fds[j].name) - 1] = '\0';
+			err = push_ref(refs, proc, f->ino, false, 0);
+			if (!err && f->buf >= 0)
+				err = add_fd_buffer(inv, f->ino, t->bufs[f->buf].size,
+						    t->bufs[f->buf].exp_name, t->bufs[f->buf].name);
 		}
-		for (size_t j = 0; j < nm; j++)
-			maps[j] = (struct proc_dmabuf_map){ t->maps[k + j].ino, t->maps[k + j].bytes };
-		ps.fds = fds;
-		ps.nfds = nf;
-		ps.maps = maps;
-		ps.nmaps = nm;
-		identify(it, named_record(&t->fds[i], nf), &may_rebuild, proc_root, &ps);
-		err = add_process(inv, refs, &ps);
-		free(fds);
-		free(maps);
-		i += nf;
-		k += nm;
+		for (; !err && nm; k++, nm--)
+			err = push_ref(refs, proc, t->maps[k].ino, true, t->maps[k].bytes);
 	}
 	return err;
 }
@@ -449,12 +577,24 @@ static int procfs_holders(struct inventory *inv, struct refs *refs, const char *
 {
 	struct proc_walk *w = proc_walk_open(proc_root);
 	struct proc_scan ps;
+	size_t proc;
 	int err;
 
 	if (!w)
 		return -errno;
 	while ((err = proc_walk_next(w, &ps)) > 0) {
-		err = add_process(inv, refs, &ps);
+		err = 0;
+		if (!ps.nfds && !ps.nmaps)
+			continue;
+		err = add_process(inv, ps.pid, ps.comm, ps.cgroup, &proc);
+		for (size_t i = 0; i < ps.nfds && !err; i++) {
+			const struct proc_dmabuf_fd *f = &ps.fds[i];
+
+			err = push_ref(refs, proc, f->ino, false, 0) ?:
+			      add_fd_buffer(inv, f->ino, f->size, f->exp_name, f->name);
+		}
+		for (size_t i = 0; i < ps.nmaps && !err; i++)
+			err = push_ref(refs, proc, ps.maps[i].ino, true, ps.maps[i].bytes);
 		if (err)
 			break;
 	}
@@ -517,20 +657,19 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	int err;
 
 	if (skel && bpf_program__autoload(skel->progs.task_file) &&
-	    !run_iter(skel->progs.task_file, sizeof(struct inv_fd), on_fd, &t) &&
-	    !run_iter(skel->progs.task_vma, sizeof(struct inv_map), on_map, &t)) {
+	    !run_iter(skel->progs.task_file, on_fd, &t) &&
+	    !run_iter(skel->progs.task_vma, on_map, &t)) {
 		inv->holders_src = SRC_ITER_TASK;
 		err = add_task_holders(it, inv, &refs, &t, proc_root);
 	} else {
 		inv->holders_src = SRC_PROC_FDINFO;
 		err = procfs_holders(inv, &refs, proc_root);
 	}
-	if (inv->buffers_src != SRC_ITER_DMABUF)
+	task_recs_free(&t);
+	if (inv->buffers_src != SRC_ITER_DMABUF) {
 		inv->buffers_src = inv->holders_src;
-	free(t.fds);
-	free(t.maps);
-	if (!err)
-		err = add_fd_only_buffers(inv, &refs);
+		add_fd_only_buffers(inv);
+	}
 	if (!err)
 		err = add_holds(inv, &refs);
 	free(refs.v);
@@ -544,10 +683,11 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
 	struct dmabuf_iter_bpf *skel = it->skel;
+	struct buffer_stream st = { .inv = inv };
 
 	memset(inv, 0, sizeof(*inv));
 	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
-	    !run_iter(skel->progs.dmabuf, sizeof(struct inv_buffer), on_buffer, inv)) {
+	    !run_iter(skel->progs.dmabuf, on_buffer, &st)) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
@@ -556,7 +696,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 				    "no BPF iter/dmabuf in this kernel (6.16+): "
 				    "buffers no process holds an fd to are not seen";
 	}
-	sort_ordered(inv->bufs, inv->nbufs, sizeof(*inv->bufs), cmp_ino);
+	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
 	return take_holders(it, inv, proc_root);
 }
 
@@ -597,6 +737,13 @@ int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_
 
 void inventory_free(struct inventory *inv)
 {
+	while (inv->strings) {
+		struct inv_chunk *c = inv->strings;
+
+		inv->strings = c->next;
+		free(c);
+	}
+	inv->nexporters = 0;
 	free(inv->bufs);
 	free(inv->procs);
 	free(inv->holds);

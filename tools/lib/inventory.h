@@ -33,8 +33,15 @@ struct inv_hold {
 	uint64_t map_bytes;
 };
 
+/* strings are the inventory's own: they live until inventory_free() */
 struct inv_buf {
-	struct inv_buffer b;		/* ino, size, attachments, exp_name, name */
+	uint64_t ino;
+	uint64_t size;
+	const char *exp_name;		/* the exporter: a heap's name for heap buffers */
+	const char *name;		/* the buffer's own name, "" when unnamed */
+	const char (*importers)[INV_NAME_LEN];	/* the first nimporters attached devices */
+	uint32_t attachments;
+	uint8_t nimporters;
 	bool attachments_known;		/* only iter/dmabuf counts them */
 	unsigned int holders;		/* distinct processes: holds[first_hold...] */
 	size_t first_hold;
@@ -57,6 +64,9 @@ struct inventory {
 	enum inv_source buffers_src;
 	enum inv_source holders_src;
 	const char *buffers_note;	/* why the best source was not used */
+	struct inv_chunk *strings;	/* where the buffers' strings are kept */
+	const char *exporters[16];	/* exporter names, each kept once */
+	size_t nexporters;
 };
 
 const char *inv_source_name(enum inv_source src);

@@ -229,11 +229,11 @@ static int add_held(struct live *l, struct live_frame *f)
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
 		size_t n = f->nheaps;
-		struct live_heap *h = heap_meter(f, b->b.exp_name);
+		struct live_heap *h = heap_meter(f, b->exp_name);
 
-		if (!h || (f->nheaps > n && held_note(l, NULL, b->b.exp_name, n)))
+		if (!h || (f->nheaps > n && held_note(l, NULL, b->exp_name, n)))
 			return -ENOMEM;
-		h->bytes += b->b.size;
+		h->bytes += b->size;
 		h->bufs++;
 		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
 			const char *cg = inv->procs[inv->holds[k].proc].cgroup;
@@ -245,10 +245,10 @@ static int add_held(struct live *l, struct live_frame *f)
 			if (seen)
 				continue;
 			n = f->nrows;
-			r = row(f, cg, b->b.exp_name);
-			if (!r || (f->nrows > n && held_note(l, cg, b->b.exp_name, n)))
+			r = row(f, cg, b->exp_name);
+			if (!r || (f->nrows > n && held_note(l, cg, b->exp_name, n)))
 				return -ENOMEM;
-			r->bytes += b->b.size;
+			r->bytes += b->size;
 			r->bufs++;
 		}
 	}

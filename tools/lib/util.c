@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Number parsing and formatting shared by heapstat's subcommands. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +176,106 @@ int grow_array(void **v, size_t *cap, size_t n, size_t size)
 	*v = nv;
 	*cap = ncap;
 	return 0;
+}
+
+/*
+ * sort_by_u64() - sort records by a u64 field, stably, in O(n)
+ * @key_off: offsetof() the field
+ *
+ * A radix sort of (key, index) pairs, 16 bits a pass, passes whose digit
+ * every key shares skipped; then the records are moved along the cycles of
+ * the permutation, in place. For the inventory's 100k-record arrays, where
+ * qsort's comparisons cost more than everything else done per buffer. Falls
+ * back to qsort() without memory for the pairs.
+ */
+struct key_idx {
+	uint64_t key;
+	size_t idx;
+};
+
+static int cmp_u64_at(const void *a, const void *b, void *key_off)
+{
+	uint64_t x, y;
+
+	memcpy(&x, (const char *)a + (size_t)key_off, sizeof(x));
+	memcpy(&y, (const char *)b + (size_t)key_off, sizeof(y));
+	return (x > y) - (x < y);
+}
+
+void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
+{
+	struct key_idx *a, *b, *t;
+	uint64_t key, prev = 0, max = 0;
+	size_t *count = NULL;
+	char *v = base, *save = NULL;
+	bool sorted = true;
+
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&key, v + i * size + key_off, sizeof(key));
+		sorted = sorted && key >= prev;
+		prev = key;
+		max |= key;
+	}
+	if (sorted)
+		return;
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	if (a && b) {
+		count = malloc(65536 * sizeof(*count));
+		save = malloc(size);
+	}
+	if (!a || !b || !count || !save) {
+		free(a);
+		free(b);
+		free(count);
+		free(save);
+		a = NULL;
+	}
+	for (size_t i = 0; a && i < n; i++) {
+		memcpy(&a[i].key, v + i * size + key_off, sizeof(a[i].key));
+		a[i].idx = i;
+	}
+	for (unsigned int shift = 0; a && shift < 64 && max >> shift; shift += 16) {
+		size_t sum = 0;
+
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xffff]++;
+		if (count[(a[0].key >> shift) & 0xffff] == n)
+			continue;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (!a) {	/* no memory for the pairs: compare the records, slower */
+		qsort_r(base, n, size, cmp_u64_at, (void *)key_off);
+		return;
+	}
+	/* record a[i].idx goes to i: follow each cycle once */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i, k;
+
+		if (a[i].idx == i)
+			continue;
+		memcpy(save, v + i * size, size);
+		while ((k = a[j].idx) != i) {
+			memcpy(v + j * size, v + k * size, size);
+			a[j].idx = j;
+			j = k;
+		}
+		memcpy(v + j * size, save, size);
+		a[j].idx = j;
+	}
+	free(a);
+	free(b);
+	free(count);
+	free(save);
 }

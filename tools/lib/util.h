@@ -14,5 +14,6 @@ const char *format_size(uint64_t bytes, char *buf, size_t len);
 uint64_t now_ns(void);
 int grow_array(void **v, size_t *cap, size_t n, size_t size);
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+void sort_by_u64(void *base, size_t n, size_t size, size_t key_off);
 
 #endif
