@@ -208,13 +208,13 @@ static ssize_t on_buffer(const void *rec, size_t avail, void *arg)
 	if (r->importers) {
 		char (*imp)[INV_NAME_LEN] = inv_alloc(st->inv, r->importers * INV_NAME_LEN);
 
-		if (imp) {
-			memcpy(imp, p, r->importers * INV_NAME_LEN);
-			for (int i = 0; i < r->importers; i++)
-				imp[i][INV_NAME_LEN - 1] = '\0';
-		}
+		if (!imp)
+			return -ENOMEM;
+		memcpy(imp, p, r->importers * INV_NAME_LEN);
+		for (int i = 0; i < r->importers; i++)
+			imp[i][INV_NAME_LEN - 1] = '\0';
 		nb->importers = (const char (*)[INV_NAME_LEN])imp;
-		nb->nimporters = imp ? r->importers : 0;
+		nb->nimporters = r->importers;
 	}
 	return nb->name ? (ssize_t)len : -ENOMEM;
 }
