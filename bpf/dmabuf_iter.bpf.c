@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inventory of live dma-bufs and their holders, as fixed-size records
- * written to each iterator's seq file:
+ * Inventory of live dma-bufs and their holders, as records written to each
+ * iterator's seq file (a fixed head, then the parts its flags name):
  * - iter/dmabuf (6.16+) walks the kernel's list of every dma-buf, held by a
  *   process or not: one struct inv_buffer each, with the devices attached;
  * - iter/task_file finds the fds that are dma-bufs: one struct inv_fd each;
