@@ -110,10 +110,11 @@ static __always_inline void holders_changed(void)
 	__sync_fetch_and_add(&holders_gen, 1);
 }
 
+/* after the buffers map changed: a sync reading the count then sees the change
+ * (heaptop walks holders too when this count moved, so holders_gen need not) */
 static __always_inline void buffers_changed(void)
 {
 	__sync_fetch_and_add(&buffers_gen, 1);
-	holders_changed();
 }
 
 /* a fork, exec, exit or move of process tgid: counts when it held a buffer */
@@ -357,9 +358,9 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 		__builtin_memcpy(b.exp_name, f->heap, sizeof(b.exp_name));
 	else if (b.exp_name_ptr)
 		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)b.exp_name_ptr);
-	buffers_changed();
 	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);
+	buffers_changed();
 	if (folded) {
 		f->buf_bytes = b.bytes;
 		f->buf_ino = b.ino;
@@ -414,12 +415,13 @@ static __always_inline int on_release(struct dentry *dentry, bool btf)
 
 	if (!key)	/* the export failed after making the file */
 		return 0;
-	buffers_changed();
 	b = bpf_map_lookup_elem(&buffers, &key);
 	if (b) {
 		buf = *b;
 		bpf_map_delete_elem(&buffers, &key);
-	} else {	/* exported before tracing: cgroup 0, lifetime 0 */
+	}
+	buffers_changed();
+	if (!b) {	/* exported before tracing: cgroup 0, lifetime 0 */
 		read_buffer(&buf, dmabuf, false);	/* d_fsdata is a void * */
 		if (buf.exp_name_ptr)
 			bpf_probe_read_kernel_str(buf.exp_name, sizeof(buf.exp_name),

@@ -10,8 +10,8 @@ echo 2000000 >/proc/sys/fs/nr_open
 echo 2000000 >/proc/sys/fs/file-max
 tmp=$(mktemp -d)
 val() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
-med3() {	# med3 CMD...: the median wall time of three runstat runs
-	for i in 1 2 3; do runstat "$@" | val wall_ms; done | sort -n | sed -n 2p
+med3() {	# med3 CMD...: the runstat line of the median of three runs by wall time
+	for i in 1 2 3; do runstat "$@"; done | sort -t= -k2 -n | sed -n 2p
 }
 ratio() { awk "BEGIN { printf \"%.1f\", $1 / $2 }"; }
 
@@ -31,8 +31,8 @@ for total in 10000 100000; do
 	fdinfo_scan >/dev/null
 	heapstat report heaps >/dev/null
 	inv=$(inv_bench 5)
-	hs=$(runstat heapstat report heaps)
-	h=$(med3 heapstat report heaps) f=$(med3 fdinfo_scan)
+	hs=$(med3 heapstat report heaps)
+	h=$(echo "$hs" | val wall_ms) f=$(med3 fdinfo_scan | val wall_ms)
 	p=$(runstat heapstat report heaps --source procfs | val wall_ms)
 	seen=$(fdinfo_scan)
 	[ "$seen" = "dmabufs=$total" ] || echo "fdinfo_scan saw $seen, not $total" >&2

@@ -36,10 +36,6 @@ while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
 heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/err" &
 top=$!
 frames() { wc -l <"$tmp/frames"; }
-wait_frames() {	# wait_frames N: until N frames are out
-	i=0
-	while [ "$(frames)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-}
 wait_frames 1
 # video's buffer is over its limit: refused, one failure on its row
 sh -c "echo \$\$ >$S/video/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 8M" 2>/dev/null

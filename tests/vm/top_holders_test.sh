@@ -21,10 +21,6 @@ top=$!
 heaptop -j -d 0.5 --rescan 1 >"$tmp/p" 2>"$tmp/perr" &
 top2=$!
 frames() { wc -l <"$tmp/f"; }
-wait_frames() {	# wait_frames N: until N frames are out
-	i=0
-	while [ "$(frames)" -lt "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-}
 # after an action: the frame that took the inventory again, and two more
 settle() {
 	n=$(frames)

@@ -118,19 +118,24 @@ static const char *exporter_name(struct inventory *inv, const char *s)
 	return d;
 }
 
+/* how an iterator's records are read: a fixed head, then what it says follows */
+struct rec_format {
+	size_t head;
+	size_t (*len)(const void *head);	/* the whole record's; NULL: the head's */
+	int (*on_rec)(const void *rec, void *arg);
+};
+
 /*
- * Run one iterator program; on_rec gets each record at most `avail` bytes
- * long and returns its length, 0 when it is not all there yet, or a
- * negative errno. Reads are large: the seq file fills each with as many
- * records as fit, never part of one.
+ * Run one iterator program, on_rec getting each whole record. Reads are
+ * large: the seq file fills each with as many records as fit, never part
+ * of one; a read of ours may still end inside one.
  */
-static int run_iter(struct bpf_program *prog,
-		    ssize_t (*on_rec)(const void *rec, size_t avail, void *arg), void *arg)
+static int run_iter(struct bpf_program *prog, const struct rec_format *fmt, void *arg)
 {
 	static char buf[1 << 16];
 	struct bpf_link *link;
 	size_t have = 0;
-	ssize_t n, len = 0;
+	ssize_t n;
 	int fd, err = 0;
 
 	link = bpf_program__attach_iter(prog, NULL);
@@ -145,12 +150,16 @@ static int run_iter(struct bpf_program *prog,
 		size_t off = 0;
 
 		have += n;
-		while (off < have && (len = on_rec(buf + off, have - off, arg)) > 0)
+		while (!err && have - off >= fmt->head) {
+			size_t len = fmt->len ? fmt->len(buf + off) : fmt->head;
+
+			if (have - off < len)
+				break;
+			err = fmt->on_rec(buf + off, arg);
 			off += len;
-		if (len < 0) {
-			err = len;
-			break;
 		}
+		if (err)
+			break;
 		memmove(buf, buf + off, have - off);	/* a record split across reads */
 		have -= off;
 	}
@@ -170,20 +179,21 @@ struct buffer_stream {
 	const char *exp_name;
 };
 
-static ssize_t on_buffer(const void *rec, size_t avail, void *arg)
+static size_t buffer_len(const void *head)
+{
+	const struct inv_buffer *r = head;
+
+	return sizeof(*r) + (!!(r->flags & INV_BUF_EXP_NAME) + !!(r->flags & INV_BUF_NAME) +
+			     r->importers) * INV_NAME_LEN;
+}
+
+static int on_buffer(const void *rec, void *arg)
 {
 	struct buffer_stream *st = arg;
 	const struct inv_buffer *r = rec;
 	const char *p = (const char *)(r + 1);
-	size_t len = sizeof(*r);
 	struct inv_buf *nb;
 
-	if (avail < len)
-		return 0;
-	len += (!!(r->flags & INV_BUF_EXP_NAME) + !!(r->flags & INV_BUF_NAME) + r->importers) *
-	       INV_NAME_LEN;
-	if (avail < len)
-		return 0;
 	if (r->flags & INV_BUF_EXP_NAME) {
 		st->exp_name = exporter_name(st->inv, p);
 		if (!st->exp_name)
@@ -216,8 +226,10 @@ static ssize_t on_buffer(const void *rec, size_t avail, void *arg)
 		nb->importers = (const char (*)[INV_NAME_LEN])imp;
 		nb->nimporters = r->importers;
 	}
-	return nb->name ? (ssize_t)len : -ENOMEM;
+	return nb->name ? 0 : -ENOMEM;
 }
+
+static const struct rec_format buffer_format = { sizeof(struct inv_buffer), buffer_len, on_buffer };
 
 /* an fd record of iter/task_file, and the parts it came with */
 struct fd_rec {
@@ -239,20 +251,21 @@ struct task_recs {
 	size_t nmaps, maps_cap;
 };
 
-static ssize_t on_fd(const void *rec, size_t avail, void *arg)
+static size_t fd_len(const void *head)
+{
+	const struct inv_fd *r = head;
+
+	return sizeof(*r) + (r->flags & INV_FD_PROC ? sizeof(struct inv_fd_proc) : 0) +
+	       (r->flags & INV_FD_BUF ? sizeof(struct inv_fd_buf) : 0);
+}
+
+static int on_fd(const void *rec, void *arg)
 {
 	struct task_recs *t = arg;
 	const struct inv_fd *r = rec;
 	const char *p = (const char *)(r + 1);
-	size_t len = sizeof(*r);
 	struct fd_rec *f;
 
-	if (avail < len)
-		return 0;
-	len += (r->flags & INV_FD_PROC ? sizeof(struct inv_fd_proc) : 0) +
-	       (r->flags & INV_FD_BUF ? sizeof(struct inv_fd_buf) : 0);
-	if (avail < len)
-		return 0;
 	if (grow_array((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
 		return -ENOMEM;
 	f = &t->fds[t->nfds++];
@@ -270,20 +283,21 @@ static ssize_t on_fd(const void *rec, size_t avail, void *arg)
 		memcpy(&t->bufs[t->nbufs], p, sizeof(*t->bufs));
 		f->buf = t->nbufs++;
 	}
-	return len;
+	return 0;
 }
 
-static ssize_t on_map(const void *rec, size_t avail, void *arg)
+static int on_map(const void *rec, void *arg)
 {
 	struct task_recs *t = arg;
 
-	if (avail < sizeof(struct inv_map))
-		return 0;
 	if (grow_array((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
 		return -ENOMEM;
 	memcpy(&t->maps[t->nmaps++], rec, sizeof(*t->maps));
-	return sizeof(struct inv_map);
+	return 0;
 }
+
+static const struct rec_format fd_format = { sizeof(struct inv_fd), fd_len, on_fd };
+static const struct rec_format map_format = { sizeof(struct inv_map), NULL, on_map };
 
 static void task_recs_free(struct task_recs *t)
 {
@@ -657,8 +671,8 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	int err;
 
 	if (skel && bpf_program__autoload(skel->progs.task_file) &&
-	    !run_iter(skel->progs.task_file, on_fd, &t) &&
-	    !run_iter(skel->progs.task_vma, on_map, &t)) {
+	    !run_iter(skel->progs.task_file, &fd_format, &t) &&
+	    !run_iter(skel->progs.task_vma, &map_format, &t)) {
 		inv->holders_src = SRC_ITER_TASK;
 		err = add_task_holders(it, inv, &refs, &t, proc_root);
 	} else {
@@ -687,7 +701,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 
 	memset(inv, 0, sizeof(*inv));
 	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
-	    !run_iter(skel->progs.dmabuf, on_buffer, &st)) {
+	    !run_iter(skel->progs.dmabuf, &buffer_format, &st)) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
