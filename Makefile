@@ -31,8 +31,9 @@ TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
 
-# clang 14 needs the ms extensions for the anonymous struct members of 7.x BTF
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -fms-extensions \
+# clang 14 needs the ms extensions for the anonymous struct members of 7.x BTF;
+# v3: atomics that return a value (5.12+)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fms-extensions \
 	-Wno-microsoft-anon-tag -Wall -I. -Ibpf
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
 LIBS := -lbpf -lelf -lz -lpthread

@@ -3,7 +3,7 @@
  * The floor of tracing a heap allocation at all: programs that only count,
  * on the hooks heapstat's collector uses on an alloc+free (an fentry and an
  * fexit on dma_heap_ioctl; the dma_buf_export tracepoint; an fentry on
- * dma_buf_release). make bench attaches the ioctl pair alone (the issue's
+ * dma_buf_file_release). make bench attaches the ioctl pair alone (the issue's
  * minimal program) and all four (the cost of the hooks before any work),
  * and measures heapstat's collector against both.
  */
@@ -34,7 +34,7 @@ int BPF_PROG(floor_export)
 	return 0;
 }
 
-SEC("fentry/dma_buf_release")
+SEC("fentry/dma_buf_file_release")
 int BPF_PROG(floor_release)
 {
 	__sync_fetch_and_add(&releases, 1);

@@ -9,7 +9,8 @@
  *
  * Counts go to in-kernel aggregates per (cgroup, heap) as well, exact even
  * when the ring buffer drops events; live buffers exported while tracing
- * are kept per buffer.
+ * are kept per buffer. Both are arrays found without hashing on the paths
+ * every allocation and release take (see collector_events.h).
  *
  * Attach variants, side by side: BTF-typed programs (tp_btf, fentry/fexit)
  * where the kernel takes them, else kprobes and raw tracepoints; and
@@ -34,7 +35,8 @@
 #define IOC_NR(cmd)		((cmd) & 0xff)
 #define IOC_TYPE(cmd)		(((cmd) >> 8) & 0xff)
 #define DMA_HEAP_IOC_MAGIC	'H'
-#define MAX_BUFFERS		(1 << 17)
+#define MAX_BUFFERS		(1 << 17)	/* a power of two: slot = inode % MAX_BUFFERS */
+#define MAX_SPILL		16384
 #define MAX_AGGS		16384
 #define MAX_HOLDERS		8192
 
@@ -59,11 +61,11 @@ struct inflight {
 	__u64 cma_available;
 	__u32 cma_busy;
 	__u32 in_heap_alloc;
-	__u64 dmabuf;		/* exported by this ioctl */
-	__u64 buf_bytes;	/* its size and inode, when folded */
-	__u64 buf_ino;
+	__u64 buf_ino;		/* the buffer exported by this ioctl, 0: none */
+	__u64 buf_bytes;	/* its size, when folded */
 	__u32 folded;		/* exported under the heap's name: told at the exit */
-	__u32 pad;
+	__u32 agg;		/* of (agg_cgroup, heap): the thread's last */
+	__u64 agg_cgroup;
 	__u64 heap_ptr;		/* struct dma_heap of heap[] */
 	__u64 heap_name_ptr;	/* its name: heaps export under it */
 	char heap[COLL_NAME_LEN];
@@ -76,20 +78,37 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
-/* live buffers seen exported: struct dma_buf address -> who and when */
+/* live buffers seen exported: slot inode % MAX_BUFFERS -> who and when */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, MAX_BUFFERS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct coll_buf);
 } buffers SEC(".maps");
+
+/* the ones whose slot a live buffer held: inode -> who and when */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_SPILL);
+	__type(key, __u64);
+	__type(value, struct coll_buf);
+} buffers_spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, MAX_AGGS);
+	__type(key, __u32);
+	__type(value, struct coll_agg_entry);
+} aggs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_AGGS);
 	__type(key, struct coll_agg_key);
-	__type(value, struct coll_agg_entry);
-} aggs SEC(".maps");
+	__type(value, __u32);
+} agg_index SEC(".maps");
 
 /* processes holding a dma-buf at the last inventory, written by user space */
 struct {
@@ -103,6 +122,8 @@ __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 untracked = 0;		/* buffers or calls a full map could not hold */
 __u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
 __u64 holders_gen = 0;		/* events that may have changed who holds what */
+__u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
+__u32 spilled = 0;		/* buffers ever put in buffers_spill */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 
 static __always_inline void holders_changed(void)
@@ -124,7 +145,8 @@ static __always_inline void holder_changed(__u32 tgid)
 		holders_changed();
 }
 
-static __always_inline struct coll_event *event_new(__u32 type)
+/* a new event of the current task; @self: a buffer it just exported, which has its cgroup and comm */
+static __always_inline struct coll_event *event_new(__u32 type, const struct coll_buf *self)
 {
 	struct coll_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -138,35 +160,71 @@ static __always_inline struct coll_event *event_new(__u32 type)
 	e->pid = (__u32)id;
 	e->tgid = id >> 32;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (self) {
+		e->cgroup_id = self->cgroup_id;
+		__builtin_memcpy(e->comm, self->comm, sizeof(e->comm));
+	} else {
+		e->cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 	return e;
 }
 
 /*
- * The aggregate of (cgroup, the name at name_ptr), made on first use; NULL
- * when full. @name: the name already read, or NULL to read it (once).
+ * The index of the aggregate of (cgroup, the name at name_ptr), made on first
+ * use; COLL_NO_AGG when full. @name: the name already read, or NULL to read
+ * it (once). Two CPUs making the same one each take an entry: the one whose
+ * index is not kept stays empty.
  */
-static __always_inline struct coll_agg *agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
+static __noinline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
 {
 	struct coll_agg_key key = { .cgroup_id = cgroup_id, .name_ptr = name_ptr };
-	static const struct coll_agg_entry zero;
 	struct coll_agg_entry *a;
+	__u32 *idx, i;
 
-	a = bpf_map_lookup_elem(&aggs, &key);
-	if (a)
-		return &a->agg;
-	bpf_map_update_elem(&aggs, &key, &zero, BPF_NOEXIST);
-	a = bpf_map_lookup_elem(&aggs, &key);
-	if (!a) {
-		__sync_fetch_and_add(&untracked, 1);
-		return NULL;
-	}
+	idx = bpf_map_lookup_elem(&agg_index, &key);
+	if (idx)
+		return *idx;
+	i = __sync_fetch_and_add(&naggs, 1);
+	a = bpf_map_lookup_elem(&aggs, &i);
+	if (!a)
+		goto full;
+	a->key = key;
 	if (name)
 		__builtin_memcpy(a->name, name, sizeof(a->name));
 	else if (name_ptr)
 		bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
-	return &a->agg;
+	__sync_fetch_and_add(&a->ready, 1);	/* after the rest: user space reads it first */
+	if (!bpf_map_update_elem(&agg_index, &key, &i, BPF_NOEXIST))
+		return i;
+	idx = bpf_map_lookup_elem(&agg_index, &key);
+	if (idx)
+		return *idx;
+full:
+	__sync_fetch_and_add(&untracked, 1);
+	return COLL_NO_AGG;
+}
+
+static __always_inline struct coll_agg *agg_at(__u32 i)
+{
+	struct coll_agg_entry *a = bpf_map_lookup_elem(&aggs, &i);	/* NULL for COLL_NO_AGG */
+
+	return a ? &a->agg : NULL;
+}
+
+static __always_inline struct coll_buf *slot_of(__u64 ino)
+{
+	__u32 i = ino & (MAX_BUFFERS - 1);
+
+	return bpf_map_lookup_elem(&buffers, &i);
+}
+
+/* the slot of a live buffer, NULL when it is in the spill map */
+static __always_inline const struct coll_buf *slot_held(__u64 ino)
+{
+	struct coll_buf *b = slot_of(ino);
+
+	return b && b->key == ino ? b : NULL;
 }
 
 static __always_inline bool is_heap_alloc(unsigned int cmd)
@@ -206,13 +264,14 @@ static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd,
 	f->arg = arg;
 	f->in_heap_alloc = 1;
 	f->folded = 0;
-	f->dmabuf = 0;
 	f->cma_start_ns = 0;
 	f->cma_request = f->cma_available = 0;
 	f->cma_busy = 0;
+	f->buf_ino = 0;
 	heap = btf ? (__u64)file->private_data : (__u64)BPF_CORE_READ(file, private_data);
 	if (heap != f->heap_ptr) {
 		f->heap_ptr = heap;
+		f->agg = COLL_NO_AGG;
 		f->heap_name_ptr = (__u64)heap_name((const struct dma_heap *)heap);
 		f->heap[0] = '\0';
 		if (f->heap_name_ptr)
@@ -232,6 +291,16 @@ static __always_inline __u32 classify(const struct inflight *f, long ret)
 	if (f->cma_busy)
 		return FAIL_BUSY;
 	return FAIL_FRAGMENTATION;
+}
+
+/* the aggregate of (cgroup, the thread's heap): the one of its last call, mostly */
+static __always_inline __u32 heap_agg(struct inflight *f, __u64 cgroup_id)
+{
+	if (f->agg == COLL_NO_AGG || f->agg_cgroup != cgroup_id) {
+		f->agg = agg_of(cgroup_id, f->heap_name_ptr, f->heap);
+		f->agg_cgroup = cgroup_id;
+	}
+	return f->agg;
 }
 
 /*
@@ -254,8 +323,8 @@ static __always_inline int heap_ioctl_exit(long ret)
 	/* the len as asked for: struct dma_heap_allocation_data starts with it */
 	bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
 	class = ret ? classify(f, ret) : FAIL_NONE;
-	e = event_new(EV_HEAP_ALLOC);
-	a = agg_of(e ? e->cgroup_id : bpf_get_current_cgroup_id(), f->heap_name_ptr, f->heap);
+	e = event_new(EV_HEAP_ALLOC, f->folded ? slot_held(f->buf_ino) : NULL);
+	a = agg_at(heap_agg(f, e ? e->cgroup_id : bpf_get_current_cgroup_id()));
 	if (a) {
 		if (ret && class < COLL_FAIL_CLASSES) {
 			__sync_fetch_and_add(&a->failures[class], 1);
@@ -311,70 +380,125 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 	return heap_ioctl_exit(ret);
 }
 
-/* size, inode and the address of the exporter's name; @btf as for heap_ioctl_enter() */
-static __always_inline void read_buffer(struct coll_buf *b, const struct dma_buf *dmabuf, bool btf)
+/*
+ * Keep a buffer exported while tracing: in its slot when free, else in the
+ * spill map. @agg: its aggregate; the rest is the current task's.
+ */
+static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, __u32 agg)
 {
-	if (btf) {
-		b->bytes = dmabuf->size;
-		b->ino = dmabuf->file->f_inode->i_ino;
-		b->exp_name_ptr = (__u64)dmabuf->exp_name;
+	struct coll_buf *b = slot_of(ino), spill = {};
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (b && !__sync_val_compare_and_swap(&b->key, 0, ino)) {
+		__sync_fetch_and_add(&b->seq, 1);
 	} else {
-		b->bytes = BPF_CORE_READ(dmabuf, size);
-		b->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
-		b->exp_name_ptr = (__u64)BPF_CORE_READ(dmabuf, exp_name);
+		b = &spill;
+		b->key = ino;
+	}
+	b->agg = agg;
+	b->born_ns = bpf_ktime_get_ns();
+	b->cgroup_id = cgroup_id;
+	b->charged_cgroup_id = 0;
+	b->bytes = bytes;
+	b->tgid = id >> 32;
+	bpf_get_current_comm(b->comm, sizeof(b->comm));
+	b->ino = ino;
+	if (b != &spill) {
+		__sync_fetch_and_add(&b->seq, 1);
+	} else if (bpf_map_update_elem(&buffers_spill, &ino, &spill, BPF_ANY)) {
+		__sync_fetch_and_add(&untracked, 1);
+	} else {
+		__sync_fetch_and_add(&spilled, 1);
 	}
 }
 
-static __always_inline void event_buffer(struct coll_event *e, const struct coll_buf *b)
+/* what a release tells of its buffer */
+struct released {
+	__u64 born_ns;
+	__u64 bytes;
+	__u32 agg;
+};
+
+/* take a released buffer out of its slot or the spill map; false when not kept */
+static __always_inline bool buffer_take(__u64 ino, struct released *r)
 {
-	e->bytes = b->bytes;
-	e->buf_bytes = b->bytes;
-	e->ino = b->ino;
-	__builtin_memcpy(e->name, b->exp_name, sizeof(e->name));
+	struct coll_buf *b = slot_of(ino);
+
+	if (b && b->key == ino) {
+		__sync_fetch_and_add(&b->seq, 1);
+		r->born_ns = b->born_ns;
+		r->bytes = b->bytes;
+		r->agg = b->agg;
+		b->ino = 0;
+		__sync_fetch_and_add(&b->seq, 1);
+		b->key = 0;
+		return true;
+	}
+	if (!spilled)
+		return false;
+	b = bpf_map_lookup_elem(&buffers_spill, &ino);
+	if (!b)
+		return false;
+	r->born_ns = b->born_ns;
+	r->bytes = b->bytes;
+	r->agg = b->agg;
+	bpf_map_delete_elem(&buffers_spill, &ino);
+	return true;
+}
+
+/* the exporter's name, from its aggregate, else from the buffer */
+static __always_inline void event_name(struct coll_event *e, const struct coll_agg_entry *a,
+				       __u64 name_ptr)
+{
+	if (a && a->ready)
+		__builtin_memcpy(e->name, a->name, sizeof(e->name));
+	else if (name_ptr)
+		bpf_probe_read_kernel_str(e->name, sizeof(e->name), (void *)name_ptr);
 }
 
 static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 {
-	__u64 key = (__u64)dmabuf, id = bpf_get_current_pid_tgid();
 	struct inflight *f = inflight_of(false);
-	struct coll_buf b = {};
+	struct coll_agg_entry *a;
+	__u64 bytes, ino, name_ptr, cgroup_id = bpf_get_current_cgroup_id();
 	struct coll_event *e;
-	struct coll_agg *a;
-	bool folded = false;
+	__u32 agg;
 
-	b.born_ns = bpf_ktime_get_ns();
-	b.cgroup_id = bpf_get_current_cgroup_id();
-	b.tgid = id >> 32;
-	bpf_get_current_comm(b.comm, sizeof(b.comm));
-	read_buffer(&b, dmabuf, btf);
+	if (btf) {
+		bytes = dmabuf->size;
+		ino = dmabuf->file->f_inode->i_ino;
+		name_ptr = (__u64)dmabuf->exp_name;
+	} else {
+		bytes = BPF_CORE_READ(dmabuf, size);
+		ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+		name_ptr = (__u64)BPF_CORE_READ(dmabuf, exp_name);
+	}
 	if (f && f->in_heap_alloc) {
 		/* a heapstat heap's tracepoint, later in this ioctl, names the charge */
-		f->dmabuf = key;
+		f->buf_ino = ino;
 		/* a heap exports under its own name: the ioctl's exit tells it */
-		folded = b.exp_name_ptr && b.exp_name_ptr == f->heap_name_ptr;
-		f->folded = folded;
+		if (name_ptr && name_ptr == f->heap_name_ptr) {
+			f->folded = 1;
+			f->buf_bytes = bytes;
+			buffer_add(ino, bytes, cgroup_id, heap_agg(f, cgroup_id));
+			buffers_changed();
+			return;
+		}
 	}
-	if (folded)
-		__builtin_memcpy(b.exp_name, f->heap, sizeof(b.exp_name));
-	else if (b.exp_name_ptr)
-		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), (void *)b.exp_name_ptr);
-	if (bpf_map_update_elem(&buffers, &key, &b, BPF_ANY))
-		__sync_fetch_and_add(&untracked, 1);
+	agg = agg_of(cgroup_id, name_ptr, NULL);
+	buffer_add(ino, bytes, cgroup_id, agg);
 	buffers_changed();
-	if (folded) {
-		f->buf_bytes = b.bytes;
-		f->buf_ino = b.ino;
-		return;
-	}
-	a = agg_of(b.cgroup_id, b.exp_name_ptr, b.exp_name);
+	a = bpf_map_lookup_elem(&aggs, &agg);
 	if (a) {
-		__sync_fetch_and_add(&a->exports, 1);
-		__sync_fetch_and_add(&a->export_bytes, b.bytes);
+		__sync_fetch_and_add(&a->agg.exports, 1);
+		__sync_fetch_and_add(&a->agg.export_bytes, bytes);
 	}
-	e = event_new(EV_BUF_EXPORT);
+	e = event_new(EV_BUF_EXPORT, NULL);
 	if (!e)
 		return;
-	event_buffer(e, &b);
+	e->bytes = e->buf_bytes = bytes;
+	e->ino = ino;
+	event_name(e, a, name_ptr);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
@@ -404,53 +528,55 @@ int BPF_KRETPROBE(dma_buf_export_kretprobe, struct dma_buf *ret)
 	return 0;
 }
 
-/* a final release: what the export left in the map, else read from the buffer */
-static __always_inline int on_release(struct dentry *dentry, bool btf)
+/*
+ * A final release: the dma-buf's file is released once, when its last
+ * reference goes (a dma-buf's references are its file's). What the export
+ * kept, else what the buffer says.
+ */
+static __always_inline int on_release(struct inode *inode, struct file *file, bool btf)
 {
-	__u64 key = btf ? (__u64)dentry->d_fsdata : (__u64)BPF_CORE_READ(dentry, d_fsdata);
-	struct dma_buf *dmabuf = (struct dma_buf *)key;
-	struct coll_buf buf = {}, *b;
+	__u64 dmabuf = btf ? (__u64)file->private_data : (__u64)BPF_CORE_READ(file, private_data);
+	__u64 ino = btf ? inode->i_ino : BPF_CORE_READ(inode, i_ino);
+	struct coll_agg_entry *a;
+	struct released buf;
 	struct coll_event *e;
-	struct coll_agg *a;
+	__u64 name_ptr = 0;
 
-	if (!key)	/* the export failed after making the file */
+	if (!dmabuf)	/* the export failed after making the file */
 		return 0;
-	b = bpf_map_lookup_elem(&buffers, &key);
-	if (b) {
-		buf = *b;
-		bpf_map_delete_elem(&buffers, &key);
+	if (!buffer_take(ino, &buf)) {	/* exported before tracing: cgroup 0, lifetime 0 */
+		buf.born_ns = 0;
+		buf.bytes = BPF_CORE_READ((struct dma_buf *)dmabuf, size);
+		name_ptr = (__u64)BPF_CORE_READ((struct dma_buf *)dmabuf, exp_name);
+		buf.agg = agg_of(0, name_ptr, NULL);
 	}
 	buffers_changed();
-	if (!b) {	/* exported before tracing: cgroup 0, lifetime 0 */
-		read_buffer(&buf, dmabuf, false);	/* d_fsdata is a void * */
-		if (buf.exp_name_ptr)
-			bpf_probe_read_kernel_str(buf.exp_name, sizeof(buf.exp_name),
-						  (void *)buf.exp_name_ptr);
-	}
-	a = agg_of(buf.cgroup_id, buf.exp_name_ptr, buf.exp_name);
+	a = bpf_map_lookup_elem(&aggs, &buf.agg);
 	if (a) {
-		__sync_fetch_and_add(&a->frees, 1);
-		__sync_fetch_and_add(&a->free_bytes, buf.bytes);
+		__sync_fetch_and_add(&a->agg.frees, 1);
+		__sync_fetch_and_add(&a->agg.free_bytes, buf.bytes);
 	}
-	e = event_new(EV_BUF_RELEASE);
+	e = event_new(EV_BUF_RELEASE, NULL);
 	if (e) {
 		e->latency_ns = buf.born_ns ? e->ts_ns - buf.born_ns : 0;
-		event_buffer(e, &buf);
+		e->bytes = e->buf_bytes = buf.bytes;
+		e->ino = ino;
+		event_name(e, a, name_ptr);
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	return 0;
 }
 
-SEC("fentry/dma_buf_release")
-int BPF_PROG(dma_buf_release, struct dentry *dentry)
+SEC("fentry/dma_buf_file_release")
+int BPF_PROG(dma_buf_release, struct inode *inode, struct file *file)
 {
-	return on_release(dentry, true);
+	return on_release(inode, file, true);
 }
 
-SEC("kprobe/dma_buf_release")
-int BPF_KPROBE(dma_buf_release_kprobe, struct dentry *dentry)
+SEC("kprobe/dma_buf_file_release")
+int BPF_KPROBE(dma_buf_release_kprobe, struct inode *inode, struct file *file)
 {
-	return on_release(dentry, false);
+	return on_release(inode, file, false);
 }
 
 /*
@@ -523,15 +649,22 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 
 	if (err || !cgroup_id)
 		return 0;
-	a = agg_of(cgroup_id, (__u64)heap, NULL);
+	a = agg_at(agg_of(cgroup_id, (__u64)heap, NULL));
 	if (a)
 		__sync_fetch_and_add(&a->charged_bytes, alloc_len);
 	f = inflight_of(false);
-	if (!f || !f->in_heap_alloc || !f->dmabuf)
+	if (!f || !f->in_heap_alloc || !f->buf_ino)
 		return 0;
-	b = bpf_map_lookup_elem(&buffers, &f->dmabuf);
-	if (b)
+	b = slot_of(f->buf_ino);
+	if (b && b->key == f->buf_ino) {
+		__sync_fetch_and_add(&b->seq, 1);
 		b->charged_cgroup_id = cgroup_id;
+		__sync_fetch_and_add(&b->seq, 1);
+	} else if (spilled) {
+		b = bpf_map_lookup_elem(&buffers_spill, &f->buf_ino);
+		if (b)
+			b->charged_cgroup_id = cgroup_id;
+	}
 	return 0;
 }
 
@@ -543,7 +676,7 @@ int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned l
 
 	if (!cgroup_id)
 		return 0;
-	a = agg_of(cgroup_id, (__u64)heap, NULL);
+	a = agg_at(agg_of(cgroup_id, (__u64)heap, NULL));
 	if (a)
 		__sync_fetch_and_sub(&a->charged_bytes, len);
 	return 0;
@@ -575,7 +708,7 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 					       unsigned long count, int err)
 {
 	struct inflight *f = inflight_of(false);
-	struct coll_event *e = event_new(EV_CMA_ALLOC);
+	struct coll_event *e = event_new(EV_CMA_ALLOC, NULL);
 
 	if (e) {
 		e->err = err;
@@ -595,7 +728,7 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 
 static __always_inline int on_cma_release(const char *name, unsigned long pfn, unsigned long count)
 {
-	struct coll_event *e = event_new(EV_CMA_RELEASE);
+	struct coll_event *e = event_new(EV_CMA_RELEASE, NULL);
 
 	if (!e)
 		return 0;

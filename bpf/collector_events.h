@@ -55,10 +55,13 @@ struct coll_event {
  * under the exporter's name (the heap's, for heap buffers); releases of
  * buffers exported before tracing under cgroup 0.
  *
- * Keyed by the address of the name (a heap's, or an exporter's constant
- * string), which is cheaper to hash than the name; the name is copied into
- * the value once, when the entry is made. Entries of one name at two
- * addresses are summed by user space.
+ * They are entries of an array (`aggs`, mapped by user space), taken in
+ * order (`naggs`) and found by key through a small hash (`agg_index`): a
+ * thread keeps the index of its last (cgroup, heap) and a buffer the index
+ * of its exporter's, so an allocation and a release need no hash lookup.
+ * The key is the address of the name (a heap's, or an exporter's constant
+ * string); the name is copied into the entry once, when it is made. Entries
+ * of one name at two addresses are summed by user space.
  */
 struct coll_agg_key {
 	__u64 cgroup_id;
@@ -74,23 +77,35 @@ struct coll_agg {
 	__u64 charged_bytes;		/* heapstat heaps: charged minus uncharged */
 };
 
+#define COLL_NO_AGG	0xffffffffu
+
 struct coll_agg_entry {
 	struct coll_agg agg;
-	char name[COLL_NAME_LEN];	/* at key.name_ptr; empty until written */
+	struct coll_agg_key key;
+	__u32 ready;			/* key and name written */
+	__u32 pad;
+	char name[COLL_NAME_LEN];	/* at key.name_ptr */
 };
 
-/* a buffer exported while tracing, keyed by its struct dma_buf */
+/*
+ * A buffer exported while tracing: slot (inode % slots) of the `buffers`
+ * array, mapped by user space, or an entry of the `buffers_spill` hash when
+ * its slot is taken. Written under `seq` (odd while written): a reader copies
+ * the slot between two equal even reads of it, and takes it when its ino is
+ * the one looked for.
+ */
 struct coll_buf {
+	__u64 key;			/* the inode that holds the slot, 0: free */
+	__u64 ino;			/* the inode, once written (0 while being written) */
+	__u32 seq;
+	__u32 agg;			/* the aggregate of (exporting cgroup, exporter) */
 	__u64 born_ns;
 	__u64 cgroup_id;		/* exporting task's */
 	__u64 charged_cgroup_id;	/* heapstat heaps: the cgroup charged, else 0 */
-	__u64 ino;
 	__u64 bytes;
-	__u64 exp_name_ptr;		/* the aggregate's key */
 	__u32 tgid;
 	__u32 pad;
 	char comm[COLL_COMM_LEN];
-	char exp_name[COLL_NAME_LEN];
 };
 
 #endif /* HEAPSTAT_COLLECTOR_EVENTS_H */

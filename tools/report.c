@@ -773,7 +773,7 @@ static void print_json(FILE *out, struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
 	const struct coll_cma_stats *t;
-	const struct coll_buf *x;
+	struct coll_buf x;
 	bool first = true;
 
 	fprintf(out, "{\"sources\":{\"buffers\":\"%s\",\"holders\":\"%s\"",
@@ -851,13 +851,12 @@ static void print_json(FILE *out, struct report *rep)
 			fprintf(out, "null,\"importers\":null");
 		}
 		/* who exported it is known for buffers exported while tracing */
-		x = rep->coll ? collector_export_of(rep->coll, b->ino) : NULL;
-		if (x) {
+		if (rep->coll && collector_export_of(rep->coll, b->ino, &x)) {
 			fprintf(out, ",\"cgroup\":");
-			json_string(out, cg_name(x->cgroup_id));
-			fprintf(out, ",\"pid\":%u,\"charged_cgroup\":", x->tgid);
-			if (x->charged_cgroup_id)
-				json_string(out, cg_name(x->charged_cgroup_id));
+			json_string(out, cg_name(x.cgroup_id));
+			fprintf(out, ",\"pid\":%u,\"charged_cgroup\":", x.tgid);
+			if (x.charged_cgroup_id)
+				json_string(out, cg_name(x.charged_cgroup_id));
 			else
 				fprintf(out, "null");
 		} else {

@@ -359,14 +359,14 @@ static void render_bufs(struct live *l, const struct live_frame *f, const void *
 	      buf_cols[2], buf_cols[3], buf_cols[4], buf_cols[5]);
 	for (size_t i = 0; i < n; i++) {
 		const struct inv_buf *b = v[i];
-		const struct coll_buf *x = live_export_of(l, b->ino);
 		char s[16], age[16], exporter[32] = "?", holders[128];
+		struct coll_buf x;
 
 		/* buffers from before heaptop started are at least as old as it */
-		if (x) {
-			snprintf(age, sizeof(age), "%.1f", (f->ts_ns - x->born_ns) / 1e9);
-			snprintf(exporter, sizeof(exporter), "%u/%.*s", x->tgid, COLL_COMM_LEN,
-				 x->comm);
+		if (live_export_of(l, b->ino, &x)) {
+			snprintf(age, sizeof(age), "%.1f", (f->ts_ns - x.born_ns) / 1e9);
+			snprintf(exporter, sizeof(exporter), "%u/%.*s", x.tgid, COLL_COMM_LEN,
+				 x.comm);
 		} else {
 			snprintf(age, sizeof(age), ">%.0f", (f->ts_ns - live_start_ns(l)) / 1e9);
 		}
@@ -488,13 +488,14 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	v = select_sorted(f, &s, &n);
 	for (size_t i = 0; v && i < n; i++) {
 		const struct inv_buf *b = v[i];
-		const struct coll_buf *x = live_export_of(l, b->ino);
+		struct coll_buf x;
+		bool known = live_export_of(l, b->ino, &x);
 
 		fprintf(out, "%s{\"inode\":%llu,\"heap\":", i ? "," : "", (unsigned long long)b->ino);
 		json_string(out, b->exp_name);
 		fprintf(out, ",\"bytes\":%llu", (unsigned long long)b->size);
-		json_u64_or_null(out, "age_ns", x, x ? f->ts_ns - x->born_ns : 0);
-		json_u64_or_null(out, "exporter_pid", x, x ? x->tgid : 0);
+		json_u64_or_null(out, "age_ns", known, known ? f->ts_ns - x.born_ns : 0);
+		json_u64_or_null(out, "exporter_pid", known, known ? x.tgid : 0);
 		fprintf(out, ",\"holders\":[");
 		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++)
 			fprintf(out, "%s%d", k > b->first_hold ? "," : "",

@@ -23,12 +23,12 @@ else
 fi
 
 # without dma_heap.mem_accounting=1, auto charges nothing until switched on
-out=$(vm --load heapstat_cma_heap -- sh -c '
+out=$(vm --load heapstat_cma_heap --timeout 180 -- sh -c '
 	cat /sys/module/heapstat_core/parameters/accounting
 	mkdir /sys/fs/cgroup/t; echo $$ >/sys/fs/cgroup/t/cgroup.procs
 	held() {	# held FILE: a 1 MiB buffer held until it is read
 		dmabuf_alloc -H default_cma_region -s 1M -w 30 -R $1 & p=$!
-		while [ ! -e $1 ]; do sleep 0.1; done
+		while [ ! -e $1 ] && kill -0 $p 2>/dev/null; do sleep 0.1; done
 		grep default_cma_region /sys/fs/cgroup/t/dmem.current; kill $p; wait $p
 	}
 	held /tmp/r1

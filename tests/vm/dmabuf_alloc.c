@@ -16,6 +16,9 @@
  *       then SIGUSR1 forks a child holding the buffers (its pid goes to
  *       /tmp/r.children), SIGUSR2 maps them all or unmaps them, SIGHUP
  *       execs sleep (the buffers' fds close on exec)
+ *   dmabuf_alloc -H system -s 8K --skip 131071 -w 60
+ *       first allocate and close 131071 buffers, which moves the dma-buf
+ *       inode numbers on by as many: the one kept is 131072 after the last
  */
 #include <argp.h>
 #include <errno.h>
@@ -43,6 +46,7 @@ static struct {
 	uint64_t wait_s;
 	uint64_t churn_s;
 	uint64_t period_ms;
+	uint64_t skip;
 	uint64_t share;
 	const char *ready;
 	const char *kernel_hold;
@@ -79,6 +83,7 @@ static const struct argp_option options[] = {
 	{ "kernel-attach", 'A', "FILE", 0, "Write 'attach FD' for each buffer to FILE (a device imports it)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
+	{ "skip", 'k', "N", 0, "First allocate and close N buffers of SIZE", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
 	{ "vgem-export", 'V', NULL, 0, "Then export a 64 KiB vgem buffer from the same thread "
 	  "(/dev/dri/card0) and close it", 0 },
@@ -122,6 +127,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'c':
 		if (parse_u64(arg, 1, 86400, &opts.churn_s))
 			argp_error(state, "invalid churn time '%s'", arg);
+		break;
+	case 'k':
+		if (parse_u64(arg, 0, 1 << 24, &opts.skip))
+			argp_error(state, "invalid skip count '%s'", arg);
 		break;
 	case 'p':
 		if (parse_u64(arg, 1, 60000, &opts.period_ms))
@@ -370,6 +379,17 @@ int main(int argc, char **argv)
 	if (opts.churn_s) {
 		ret = churn(heap_fd, fds);
 		goto out;
+	}
+	for (uint64_t i = 0; i < opts.skip; i++) {
+		int fd = heap_alloc(heap_fd, opts.size);
+
+		if (fd < 0) {
+			fprintf(stderr, "dmabuf_alloc: allocating %llu bytes from %s: %s\n",
+				(unsigned long long)opts.size, opts.heap, strerror(-fd));
+			ret = 1;
+			goto out;
+		}
+		close(fd);
 	}
 	for (uint64_t i = 0; i < opts.count; i++) {
 		fds[i] = heap_alloc(heap_fd2 >= 0 && i % 2 ? heap_fd2 : heap_fd, opts.size);

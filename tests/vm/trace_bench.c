@@ -21,6 +21,9 @@
  *
  * make bench boots this VM with -icount: guest time is instructions
  * executed, so a round measures work, not the host's scheduling.
+ *
+ * trace_bench VARIANT SIZE OPS runs one variant alone (bare, floor, hooks or
+ * heapstat) for OPS operations, for a profiler watching the emulator.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,11 +163,23 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int main(void)
+static const char *const names[VARIANTS] = { "bare", "floor", "hooks", "heapstat" };
+
+int main(int argc, char **argv)
 {
 	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const int ops[] = { 10000, 2000, 200 };
 	struct bench_floor_bpf *fl;
+	int one = -1;
+
+	if (argc == 4)
+		for (int v = 0; v < VARIANTS; v++)
+			if (!strcmp(argv[1], names[v]))
+				one = v;
+	if (argc != 1 && (one < 0 || atoll(argv[2]) <= 0 || atoi(argv[3]) <= 0)) {
+		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat SIZE OPS]\n");
+		return 2;
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin(pthread_self(), 0);
@@ -177,6 +192,12 @@ int main(void)
 	if (!fl) {
 		perror("trace_bench: floor programs");
 		return 1;
+	}
+	if (one >= 0) {
+		printf("%s: %.2f us per op\n", names[one],
+		       run(one, fl, atoll(argv[2]), atoi(argv[3]), false) / 1e3);
+		bench_floor_bpf__destroy(fl);
+		return 0;
 	}
 	printf("system heap alloc+free, median of %d interleaved rounds (us per op);\n"
 	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", ROUNDS);

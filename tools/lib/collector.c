@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -27,16 +28,16 @@ struct collector {
 	pid_t *holders;			/* holder_tgids' keys, sorted */
 	size_t nholders, holders_cap;
 	bool holders_lost;		/* an update failed: the map is incomplete */
-	uint64_t exports_gen;		/* buffers_gen when exports were copied */
-	bool exports_synced;
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps, heaps_cap;
 	struct coll_cma_stats *cma;
 	size_t ncma;
-	struct coll_buf *exports;	/* live buffers exported while tracing, by inode */
-	size_t nexports, exports_cap;
+	const struct coll_buf *slots;	/* the buffers map, mapped */
+	size_t nslots, slots_len;
+	const struct coll_agg_entry *aggs;	/* the aggs map, mapped */
+	size_t maggs, aggs_len;
 	int err;			/* first allocation failure while folding */
 };
 
@@ -116,19 +117,30 @@ static struct coll_cma_stats *cma_stats(struct collector *c, const char *area)
 	return s;
 }
 
-static int cmp_ino(const void *a, const void *b)
+/* a copy of @b between two equal even reads of its sequence count (it is written under it) */
+static bool read_slot(const struct coll_buf *b, struct coll_buf *out)
 {
-	uint64_t x = ((const struct coll_buf *)a)->ino, y = ((const struct coll_buf *)b)->ino;
+	for (int tries = 0; tries < 100; tries++) {
+		uint32_t seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
 
-	return (x > y) - (x < y);
+		if (seq & 1)
+			continue;
+		memcpy(out, b, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&b->seq, __ATOMIC_RELAXED) == seq)
+			return true;
+	}
+	return false;
 }
 
 /* who exported the live buffer with this inode, when it was exported while tracing */
-const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino)
+bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out)
 {
-	struct coll_buf key = { .ino = ino };
-
-	return c->nexports ? bsearch(&key, c->exports, c->nexports, sizeof(key), cmp_ino) : NULL;
+	if (read_slot(&c->slots[ino & (c->nslots - 1)], out) && out->ino == ino)
+		return true;
+	/* its slot was taken when it was exported */
+	return c->skel->bss->spilled &&
+	       !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.buffers_spill), &ino, out);
 }
 
 static int fold(struct collector *c, const struct coll_event *e)
@@ -201,72 +213,46 @@ static void agg_add(struct coll_agg *to, const struct coll_agg *from)
 /* sum the kernel's aggregates per (cgroup, heap name) */
 static int sync_aggs(struct collector *c)
 {
-	int fd = bpf_map__fd(c->skel->maps.aggs);
-	struct coll_agg_key key, next;
-	struct coll_agg_entry entry;
+	size_t n = c->skel->bss->naggs;
 	struct coll_heap_stats *h;
-	void *prev = NULL;
 
 	for (size_t i = 0; i < c->nheaps; i++)
 		memset(&c->heaps[i].agg, 0, sizeof(c->heaps[i].agg));
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &entry)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		if (!entry.name[0] && key.name_ptr)
+	for (size_t i = 0; i < n && i < c->maggs; i++) {
+		const struct coll_agg_entry *e = &c->aggs[i];
+		char name[COLL_NAME_LEN];
+
+		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
 			continue;	/* just made: its name is being written */
-		entry.name[COLL_NAME_LEN - 1] = '\0';
-		h = heap_stats(c, key.cgroup_id, entry.name);
+		memcpy(name, e->name, sizeof(name));
+		name[COLL_NAME_LEN - 1] = '\0';
+		h = heap_stats(c, e->key.cgroup_id, name);
 		if (!h)
 			return -ENOMEM;
-		agg_add(&h->agg, &entry.agg);
+		agg_add(&h->agg, &e->agg);
 	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-/* copy the live buffers exported while tracing, sorted by inode */
-static int sync_exports(struct collector *c)
-{
-	int fd = bpf_map__fd(c->skel->maps.buffers);
-	uint64_t gen = c->skel->bss->buffers_gen;
-	__u64 key, next;
-	void *prev = NULL;
-
-	/* exports and releases move buffers_gen: nothing changed since */
-	if (c->holders_traced && c->exports_synced && gen == c->exports_gen)
-		return 0;
-	c->exports_gen = gen;
-	c->exports_synced = true;
-	c->nexports = 0;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (grow_array((void **)&c->exports, &c->exports_cap, c->nexports,
-			       sizeof(*c->exports)))
-			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &key, &c->exports[c->nexports]))
-			continue;	/* released meanwhile */
-		c->nexports++;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	qsort(c->exports, c->nexports, sizeof(*c->exports), cmp_ino);
 	return 0;
 }
 
-/* Bring the aggregates and the live exports up to date with the kernel's maps. */
+/* Bring the aggregates and the CMA areas' free extents up to date with the kernel's maps. */
 int collector_sync(struct collector *c)
 {
-	int err = sync_aggs(c);
-
 	for (size_t i = 0; i < c->ncma; i++)
 		if (c->cma[i].mapped)
 			cma_bitmap_extents(&c->cma[i].map, &c->cma[i].traced);
-	return err ? err : sync_exports(c);
+	return sync_aggs(c);
+}
+
+/* map an mmapable array map read-only; its length in *len */
+static const void *map_array(struct bpf_map *map, size_t *len)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = ((size_t)bpf_map__value_size(map) * bpf_map__max_entries(map) + page - 1) &
+	       ~(page - 1);
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -418,6 +404,15 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 		heapstat_error(err, what, hint);
 		goto fail;
 	}
+	c->slots = map_array(c->skel->maps.buffers, &c->slots_len);
+	c->aggs = map_array(c->skel->maps.aggs, &c->aggs_len);
+	if (!c->slots || !c->aggs) {
+		err = -errno;
+		heapstat_error(err, "map the collector's arrays", NULL);
+		goto fail;
+	}
+	c->nslots = bpf_map__max_entries(c->skel->maps.buffers);
+	c->maggs = bpf_map__max_entries(c->skel->maps.aggs);
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
 		err = -errno;
@@ -589,6 +584,10 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->slots)
+		munmap((void *)c->slots, c->slots_len);
+	if (c->aggs)
+		munmap((void *)c->aggs, c->aggs_len);
 	collector_bpf__destroy(c->skel);
 	for (size_t i = 0; i < c->nheaps; i++)
 		free(c->heaps[i].lat.ns);
@@ -598,7 +597,6 @@ void collector_close(struct collector *c)
 	}
 	free(c->heaps);
 	free(c->cma);
-	free(c->exports);
 	free(c->holders);
 	free(c);
 }

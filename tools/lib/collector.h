@@ -62,7 +62,7 @@ void collector_close(struct collector *c);
 struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n);
 struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
-const struct coll_buf *collector_export_of(struct collector *c, uint64_t ino);
+bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out);
 uint64_t collector_dropped(struct collector *c);
 void collector_prog_stats(struct collector *c,
 			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),

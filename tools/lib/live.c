@@ -63,9 +63,9 @@ int live_drain(struct live *l)
 	return collector_poll(l->coll, 0);
 }
 
-const struct coll_buf *live_export_of(struct live *l, uint64_t ino)
+bool live_export_of(struct live *l, uint64_t ino, struct coll_buf *out)
 {
-	return collector_export_of(l->coll, ino);
+	return collector_export_of(l->coll, ino, out);
 }
 
 /* the path of a cgroup id, remembered; "?" once the cgroup is gone */

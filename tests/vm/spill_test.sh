@@ -1,0 +1,70 @@
+#!/bin/sh
+# The collector keeps a traced buffer in slot (inode % 131072) of an array;
+# a buffer whose slot a live one holds goes to a spill map. Two buffers held
+# while 131070 come and go make the next two land on their slots: one is
+# released (its free must count for its exporter's cgroup), one stays (the
+# report must name its exporter).
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+SLOTS=131072
+pass() { echo "PASS: spill: $1"; }
+fail() { echo "FAIL: spill: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: spill: no system heap"; exit 0; }
+mkdir -p $S/spill
+
+# the inode of the dma-buf at fd $2 of process $1
+ino() { sed -n 's/^ino:[[:space:]]*//p' /proc/$1/fdinfo/$2; }
+# the fds of process $1 that are dma-bufs
+bufs() { for f in /proc/$1/fd/*; do
+	case $(readlink "$f") in /dmabuf:*|anon_inode:dmabuf) echo "${f##*/}" ;; esac; done; }
+
+heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep=$!
+i=0
+while [ "$(ls -l /proc/$rep/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sh -c "echo \$\$ >$S/spill/cgroup.procs; exec dmabuf_alloc -s 4K -n 2 -w 600 -R $tmp/r1" &
+first=$!
+while [ ! -e $tmp/r1 ] && kill -0 $first 2>/dev/null; do sleep 0.1; done
+sh -c "echo \$\$ >$S/spill/cgroup.procs
+	exec dmabuf_alloc -s 8K --skip $((SLOTS - 2)) -n 2 -r 1 -w 600 -R $tmp/r2" &
+second=$!
+while [ ! -e $tmp/r2 ] && kill -0 $second 2>/dev/null; do sleep 0.1; done
+a=$(for fd in $(bufs $first); do ino $first $fd; done | sort -n | tail -n 1)
+b=$(ino $second "$(bufs $second)")
+kill -INT $rep
+wait $rep
+rc=$?
+kill $first $second
+wait
+
+# precondition: nothing else exported a dma-buf meanwhile
+if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) = $SLOTS ]; then
+	pass "the kept buffer's inode is $SLOTS after the first process's last"
+else
+	fail "the kept buffer's inode is $SLOTS after the first process's last" "inodes '$a' '$b'"
+fi
+act=$(jq -M -c '.activity[] | select(.cgroup == "/spill" and .heap == "system")' "$tmp/json")
+# 2 + (SLOTS - 2) + 2 exported; SLOTS - 2 skipped and one more released
+if [ $rc = 0 ] && echo "$act" | jq_true --argjson n $SLOTS '.allocs == $n + 2
+	and .exports == $n + 2 and .export_bytes == 2 * 4096 + $n * 8192
+	and .frees == $n - 1 and .free_bytes == ($n - 1) * 8192' >/dev/null; then
+	pass "a buffer released from the spill map counts for its exporter's cgroup"
+else
+	fail "a buffer released from the spill map counts for its exporter's cgroup" \
+		"exit $rc: $act $(cat "$tmp/err")"
+fi
+buf=$(jq -M -c --argjson ino "${b:-0}" '.buffers[] | select(.inode == $ino)' "$tmp/json")
+echo "$buf" | jq_true --argjson pid $second '.cgroup == "/spill" and .pid == $pid
+	and .bytes == 8192' >/dev/null &&
+	pass "a live buffer in the spill map is told with its exporter" ||
+	fail "a live buffer in the spill map is told with its exporter" "pid $second: $buf"
+held=$(jq -M -c --argjson pid $first '[.buffers[] | select(.pid == $pid)] | length' "$tmp/json")
+[ "$held" = 2 ] && pass "the two buffers in their slots are told with their exporter" ||
+	fail "the two buffers in their slots are told with their exporter" "pid $first: $held"
+rmdir $S/spill 2>/dev/null
+rm -rf "$tmp"
+exit 0
