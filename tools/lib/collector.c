@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -17,6 +16,7 @@
 #include "btf.h"
 #include "collector.h"
 #include "errors.h"
+#include "map_window.h"
 #include "util.h"
 
 struct collector {
@@ -34,10 +34,8 @@ struct collector {
 	size_t nheaps, heaps_cap;
 	struct coll_cma_stats *cma;
 	size_t ncma;
-	const struct coll_buf *slots;	/* the buffers map, mapped */
-	size_t nslots, slots_len;
-	const struct coll_agg_entry *aggs;	/* the aggs map, mapped */
-	size_t maggs, aggs_len;
+	struct map_window slots;	/* the buffers map */
+	struct map_window aggs;		/* the aggs map */
 	int err;			/* first allocation failure while folding */
 };
 
@@ -136,7 +134,9 @@ static bool read_slot(const struct coll_buf *b, struct coll_buf *out)
 /* who exported the live buffer with this inode, when it was exported while tracing */
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out)
 {
-	if (read_slot(&c->slots[ino & (c->nslots - 1)], out) && out->ino == ino)
+	const struct coll_buf *b = map_window_at(&c->slots, ino & (c->slots.entries - 1));
+
+	if (b && read_slot(b, out) && out->ino == ino)
 		return true;
 	/* its slot was taken when it was exported */
 	return c->skel->bss->spilled &&
@@ -218,10 +218,12 @@ static int sync_aggs(struct collector *c)
 
 	for (size_t i = 0; i < c->nheaps; i++)
 		memset(&c->heaps[i].agg, 0, sizeof(c->heaps[i].agg));
-	for (size_t i = 0; i < n && i < c->maggs; i++) {
-		const struct coll_agg_entry *e = &c->aggs[i];
+	for (size_t i = 0; i < n && i < c->aggs.entries; i++) {
+		const struct coll_agg_entry *e = map_window_at(&c->aggs, i);
 		char name[COLL_NAME_LEN];
 
+		if (!e)
+			return -errno;
 		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
 			continue;	/* just made: its name is being written */
 		memcpy(name, e->name, sizeof(name));
@@ -243,16 +245,10 @@ int collector_sync(struct collector *c)
 	return sync_aggs(c);
 }
 
-/* map an mmapable array map read-only; its length in *len */
-static const void *map_array(struct bpf_map *map, size_t *len)
+static int map_array(struct map_window *m, struct bpf_map *map)
 {
-	size_t page = sysconf(_SC_PAGESIZE);
-	void *p;
-
-	*len = ((size_t)bpf_map__value_size(map) * bpf_map__max_entries(map) + page - 1) &
-	       ~(page - 1);
-	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(map), 0);
-	return p == MAP_FAILED ? NULL : p;
+	return map_window_open(m, bpf_map__fd(map), bpf_map__value_size(map),
+			       bpf_map__max_entries(map));
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -404,15 +400,13 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 		heapstat_error(err, what, hint);
 		goto fail;
 	}
-	c->slots = map_array(c->skel->maps.buffers, &c->slots_len);
-	c->aggs = map_array(c->skel->maps.aggs, &c->aggs_len);
-	if (!c->slots || !c->aggs) {
-		err = -errno;
+	err = map_array(&c->slots, c->skel->maps.buffers);
+	if (!err)
+		err = map_array(&c->aggs, c->skel->maps.aggs);
+	if (err) {
 		heapstat_error(err, "map the collector's arrays", NULL);
 		goto fail;
 	}
-	c->nslots = bpf_map__max_entries(c->skel->maps.buffers);
-	c->maggs = bpf_map__max_entries(c->skel->maps.aggs);
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
 	if (!c->rb) {
 		err = -errno;
@@ -584,10 +578,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
-	if (c->slots)
-		munmap((void *)c->slots, c->slots_len);
-	if (c->aggs)
-		munmap((void *)c->aggs, c->aggs_len);
+	map_window_close(&c->slots);
+	map_window_close(&c->aggs);
 	collector_bpf__destroy(c->skel);
 	for (size_t i = 0; i < c->nheaps; i++)
 		free(c->heaps[i].lat.ns);
