@@ -22,3 +22,31 @@ if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 else
 	echo "FAIL: report_612: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
 fi
+
+# the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the
+# final release at the dma-buf file's release, as on 7.2
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel 6.12 -- sh -c '
+	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
+	i=0	# attached: its BPF links are open
+	while [ "$(ls -l /proc/$p/fd 2>/dev/null | grep -c bpf_link)" -lt 4 ] && [ $i -lt 300 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	mkdir /sys/fs/cgroup/old
+	sh -c "echo \$\$ >/sys/fs/cgroup/old/cgroup.procs
+		exec dmabuf_alloc -H system -s 64K -n 3 -r 1 -w 60 -R /tmp/r" & h=$!
+	while [ ! -e /tmp/r ] && kill -0 $h; do sleep 0.1; done
+	kill -INT $p; wait $p; echo "rc=$?"; cat /tmp/e
+	jq -M -c ".activity[] | select(.cgroup == \"/old\") | [.allocs, .alloc_bytes, .exports,
+		.frees, .free_bytes]" /tmp/j
+	jq -M -c --argjson pid $h "[.buffers[] | select(.pid == \$pid) | .cgroup] | sort" /tmp/j
+	jq -M -c "[.attach, .drops]" /tmp/j
+	kill $h' 2>&1); rc=$?
+want='rc=0
+[3,196608,3,1,65536]
+["/old","/old"]
+["tracing",0]'
+if [ $rc = 0 ] && [ "$out" = "$want" ]; then
+	echo "PASS: report_612: the collector counts exports and final releases exactly"
+else
+	echo "FAIL: report_612: the collector counts exports and final releases exactly: exit $rc: $out"
+fi
