@@ -35,7 +35,6 @@
 #define IOC_NR(cmd)		((cmd) & 0xff)
 #define IOC_TYPE(cmd)		(((cmd) >> 8) & 0xff)
 #define DMA_HEAP_IOC_MAGIC	'H'
-#define MAX_BUFFERS		(1 << 17)	/* a power of two: slot = inode % MAX_BUFFERS */
 #define MAX_SPILL		16384
 #define MAX_AGGS		16384
 #define MAX_HOLDERS		8192
@@ -78,11 +77,11 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
-/* live buffers seen exported: slot inode % MAX_BUFFERS -> who and when */
+/* live buffers seen exported: slot inode % COLL_SLOTS -> who and when */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, MAX_BUFFERS);
+	__uint(max_entries, COLL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct coll_buf);
 } buffers SEC(".maps");
@@ -124,6 +123,7 @@ __u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
 __u64 holders_gen = 0;		/* events that may have changed who holds what */
 __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
+__u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 
 static __always_inline void holders_changed(void)
@@ -214,7 +214,7 @@ static __always_inline struct coll_agg *agg_at(__u32 i)
 
 static __always_inline struct coll_buf *slot_of(__u64 ino)
 {
-	__u32 i = ino & (MAX_BUFFERS - 1);
+	__u32 i = ino & (COLL_SLOTS - 1);
 
 	return bpf_map_lookup_elem(&buffers, &i);
 }
@@ -390,6 +390,11 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 	__u64 id = bpf_get_current_pid_tgid();
 
 	if (b && !__sync_val_compare_and_swap(&b->key, 0, ino)) {
+		__u32 run = (ino & (COLL_SLOTS - 1)) / COLL_SLOTS_PER_MARK;
+		__u64 *used = &slots_used[run / 64], bit = 1ULL << (run % 64);
+
+		if (!(*used & bit))
+			__sync_fetch_and_or(used, bit);
 		__sync_fetch_and_add(&b->seq, 1);
 	} else {
 		b = &spill;

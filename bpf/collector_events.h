@@ -88,12 +88,17 @@ struct coll_agg_entry {
 };
 
 /*
- * A buffer exported while tracing: slot (inode % slots) of the `buffers`
+ * A buffer exported while tracing: slot (inode % COLL_SLOTS) of the `buffers`
  * array, mapped by user space, or an entry of the `buffers_spill` hash when
- * its slot is taken. Written under `seq` (odd while written): a reader copies
+ * its slot is taken. Bit (slot / COLL_SLOTS_PER_MARK) of `slots_used` is set
+ * once a slot of that run was written: user space need not map the others. Written under `seq` (odd while written): a reader copies
  * the slot between two equal even reads of it, and takes it when its ino is
  * the one looked for.
  */
+#define COLL_SLOTS		(1 << 17)	/* a power of two */
+#define COLL_SLOTS_PER_MARK	256
+#define COLL_SLOT_MARKS		(COLL_SLOTS / COLL_SLOTS_PER_MARK / 64)	/* __u64 words */
+
 struct coll_buf {
 	__u64 key;			/* the inode that holds the slot, 0: free */
 	__u64 ino;			/* the inode, once written (0 while being written) */

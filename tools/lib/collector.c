@@ -134,10 +134,15 @@ static bool read_slot(const struct coll_buf *b, struct coll_buf *out)
 /* who exported the live buffer with this inode, when it was exported while tracing */
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out)
 {
-	const struct coll_buf *b = map_window_at(&c->slots, ino & (c->slots.entries - 1));
+	uint32_t slot = ino & (COLL_SLOTS - 1), run = slot / COLL_SLOTS_PER_MARK;
+	const struct coll_buf *b;
 
-	if (b && read_slot(b, out) && out->ino == ino)
-		return true;
+	/* no slot near it was ever written: nothing to map */
+	if (c->skel->bss->slots_used[run / 64] & (1ULL << (run % 64))) {
+		b = map_window_at(&c->slots, slot);
+		if (b && read_slot(b, out) && out->ino == ino)
+			return true;
+	}
 	/* its slot was taken when it was exported */
 	return c->skel->bss->spilled &&
 	       !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.buffers_spill), &ino, out);
