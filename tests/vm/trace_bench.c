@@ -7,7 +7,7 @@
  *             attaching at all: bpf/bench_floor.bpf.c),
  *   HOOKS     counters on every hook the collector takes on this path (the
  *             ioctl pair, the dma_buf_export tracepoint, an fentry on
- *             dma_buf_release): what the hooks cost before any work,
+ *             dma_buf_file_release): what the hooks cost before any work,
  *   HEAPSTAT  heapstat's collector, its events consumed by a thread as
  *             report does.
  * The four are interleaved in each round, each after a warm-up that lets the
