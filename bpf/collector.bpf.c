@@ -131,7 +131,7 @@ static __always_inline void holders_changed(void)
 	__sync_fetch_and_add(&holders_gen, 1);
 }
 
-/* after the buffers map changed: a sync reading the count then sees the change
+/* after the buffers array changed: who reads the count then sees the change
  * (heaptop walks holders too when this count moved, so holders_gen need not) */
 static __always_inline void buffers_changed(void)
 {
@@ -219,12 +219,18 @@ static __always_inline struct coll_buf *slot_of(__u64 ino)
 	return bpf_map_lookup_elem(&buffers, &i);
 }
 
-/* the slot of a live buffer, NULL when it is in the spill map */
-static __always_inline const struct coll_buf *slot_held(__u64 ino)
+/*
+ * A live buffer kept since its export: its slot (*in_slot: written under the
+ * slot's seq), else its spill entry; NULL when it was not kept.
+ */
+static __always_inline struct coll_buf *buffer_find(__u64 ino, bool *in_slot)
 {
 	struct coll_buf *b = slot_of(ino);
 
-	return b && b->key == ino ? b : NULL;
+	*in_slot = b && b->key == ino;
+	if (*in_slot)
+		return b;
+	return spilled ? bpf_map_lookup_elem(&buffers_spill, &ino) : NULL;
 }
 
 static __always_inline bool is_heap_alloc(unsigned int cmd)
@@ -313,6 +319,7 @@ static __always_inline int heap_ioctl_exit(long ret)
 	struct inflight *f = inflight_of(false);
 	struct coll_event *e;
 	struct coll_agg *a;
+	bool in_slot;
 	__u32 class;
 	__u64 len = 0;
 
@@ -323,7 +330,7 @@ static __always_inline int heap_ioctl_exit(long ret)
 	/* the len as asked for: struct dma_heap_allocation_data starts with it */
 	bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
 	class = ret ? classify(f, ret) : FAIL_NONE;
-	e = event_new(EV_HEAP_ALLOC, f->folded ? slot_held(f->buf_ino) : NULL);
+	e = event_new(EV_HEAP_ALLOC, f->folded ? buffer_find(f->buf_ino, &in_slot) : NULL);
 	a = agg_at(heap_agg(f, e ? e->cgroup_id : bpf_get_current_cgroup_id()));
 	if (a) {
 		if (ret && class < COLL_FAIL_CLASSES) {
@@ -427,27 +434,23 @@ struct released {
 /* take a released buffer out of its slot or the spill map; false when not kept */
 static __always_inline bool buffer_take(__u64 ino, struct released *r)
 {
-	struct coll_buf *b = slot_of(ino);
+	bool in_slot;
+	struct coll_buf *b = buffer_find(ino, &in_slot);
 
-	if (b && b->key == ino) {
-		__sync_fetch_and_add(&b->seq, 1);
-		r->born_ns = b->born_ns;
-		r->bytes = b->bytes;
-		r->agg = b->agg;
-		b->ino = 0;
-		__sync_fetch_and_add(&b->seq, 1);
-		b->key = 0;
-		return true;
-	}
-	if (!spilled)
-		return false;
-	b = bpf_map_lookup_elem(&buffers_spill, &ino);
 	if (!b)
 		return false;
+	if (in_slot)
+		__sync_fetch_and_add(&b->seq, 1);
 	r->born_ns = b->born_ns;
 	r->bytes = b->bytes;
 	r->agg = b->agg;
-	bpf_map_delete_elem(&buffers_spill, &ino);
+	if (in_slot) {
+		b->ino = 0;
+		__sync_fetch_and_add(&b->seq, 1);
+		b->key = 0;	/* free for the next buffer */
+	} else {
+		bpf_map_delete_elem(&buffers_spill, &ino);
+	}
 	return true;
 }
 
@@ -651,6 +654,7 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 	struct inflight *f;
 	struct coll_buf *b;
 	struct coll_agg *a;
+	bool in_slot;
 
 	if (err || !cgroup_id)
 		return 0;
@@ -660,16 +664,14 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 	f = inflight_of(false);
 	if (!f || !f->in_heap_alloc || !f->buf_ino)
 		return 0;
-	b = slot_of(f->buf_ino);
-	if (b && b->key == f->buf_ino) {
+	b = buffer_find(f->buf_ino, &in_slot);
+	if (!b)
+		return 0;
+	if (in_slot)
 		__sync_fetch_and_add(&b->seq, 1);
-		b->charged_cgroup_id = cgroup_id;
+	b->charged_cgroup_id = cgroup_id;
+	if (in_slot)
 		__sync_fetch_and_add(&b->seq, 1);
-	} else if (spilled) {
-		b = bpf_map_lookup_elem(&buffers_spill, &f->buf_ino);
-		if (b)
-			b->charged_cgroup_id = cgroup_id;
-	}
 	return 0;
 }
 

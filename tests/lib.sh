@@ -14,3 +14,20 @@ wait_frames() {
 	_wf_i=0
 	while [ "$(frames)" -lt "$1" ] && [ $_wf_i -lt 600 ]; do sleep 0.1; _wf_i=$((_wf_i + 1)); done
 }
+
+# wait_links PID N: until process PID has N BPF links open, i.e. heapstat's
+# collector is attached (30 s at most)
+wait_links() {
+	_wl_i=0
+	while [ "$(ls -l /proc/$1/fd 2>/dev/null | grep -c bpf_link)" -lt "$2" ] && [ $_wl_i -lt 300 ]; do
+		sleep 0.1
+		_wl_i=$((_wl_i + 1))
+	done
+}
+
+# dmabuf_inodes PID: the inodes of the dma-bufs process PID has fds to, from fdinfo
+dmabuf_inodes() {
+	for _di_f in /proc/$1/fdinfo/*; do
+		grep -q '^exp_name:' "$_di_f" 2>/dev/null && sed -n 's/^ino:[[:space:]]*//p' "$_di_f"
+	done
+}

@@ -20,13 +20,10 @@ gcc -O2 -Wall -shared -fPIC -o "$out/tbcount.so" "$top/tests/bench/tbcount.c"
 # text symbols (modules' and BPF programs' included, where the kernel names them)
 cat >"$out/profile-guest.sh" <<'EOT'
 echo 1 >/proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null
+. /heapstat/tests/lib.sh
 trace_bench "$1" "$3" "$2" &
-i=0	# until it attached: it has BPF links open (cheaper to ask than kallsyms)
-while [ "$1" != bare ] && [ "$(ls -l /proc/$!/fd 2>/dev/null | grep -c bpf_link)" -lt 2 ] &&
-	[ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# until it attached (cheaper to ask than kallsyms)
+[ "$1" = bare ] || wait_links $! 2
 awk '$2 ~ /^[tTwW]$/ { print "SYM", $1, $3 }' /proc/kallsyms
 wait
 EOT

@@ -7,11 +7,9 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --mem 384M -- sh -c '
+	. /heapstat/tests/lib.sh
 	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & rp=$!
-	i=0	# the collector is attached once its BPF links are open
-	while [ "$(ls -l /proc/$rp/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+	wait_links $rp 6	# the collector is attached
 	cma_pin reserved /tmp/pin & p=$!
 	while [ ! -e /tmp/pin ] && kill -0 $p 2>/dev/null; do sleep 0.1; done
 	dmabuf_alloc -H default_cma_region -s 128M; echo "rc=$?"

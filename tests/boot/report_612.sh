@@ -26,11 +26,9 @@ fi
 # the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the
 # final release at the dma-buf file's release, as on 7.2
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel 6.12 -- sh -c '
+	. /heapstat/tests/lib.sh
 	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
-	i=0	# attached: its BPF links are open
-	while [ "$(ls -l /proc/$p/fd 2>/dev/null | grep -c bpf_link)" -lt 4 ] && [ $i -lt 300 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
+	wait_links $p 4
 	mkdir /sys/fs/cgroup/old
 	sh -c "echo \$\$ >/sys/fs/cgroup/old/cgroup.procs
 		exec dmabuf_alloc -H system -s 64K -n 3 -r 1 -w 60 -R /tmp/r" & h=$!

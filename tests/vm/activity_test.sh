@@ -17,11 +17,7 @@ echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
 # a long duration, ended by SIGINT once the sequence is done
 heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 pid=$!
-i=0	# wait until the collector is attached: its BPF links are open
-while [ "$(ls -l /proc/$pid/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_links $pid 6
 sh -c "echo \$\$ >$S/act/cgroup.procs
 	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
 held=$!

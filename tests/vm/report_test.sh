@@ -79,7 +79,7 @@ kernel=$(sed -n 's/^Total [0-9]* objects, \([0-9]*\) bytes$/\1/p' /sys/kernel/de
 	fail "[$src] buffers: five, as many bytes as debugfs bufinfo counts" "bufinfo $kernel: $(cat "$tmp/bufs")"
 # an inode from fdinfo of the camera process is listed with its size
 cam=$(grep ',/camera,' "$tmp/procs" | cut -d, -f1)
-fdino=$(for f in /proc/$cam/fdinfo/*; do grep -q '^exp_name:' "$f" && sed -n 's/^ino:[[:space:]]*//p' "$f"; done | head -n1)
+fdino=$(dmabuf_inodes $cam | head -n1)
 grep -q "^$fdino,system,,1048576,[0?],-,$cam\$" "$tmp/bufs" && pass "[$src] buffers: fdinfo's inode, size and holder" ||
 	fail "[$src] buffers: fdinfo's inode, size and holder" "ino $fdino pid $cam: $(cat "$tmp/bufs")"
 

@@ -13,19 +13,9 @@ fail() { echo "FAIL: spill: $1: $2"; }
 [ -e /dev/dma_heap/system ] || { echo "SKIP: spill: no system heap"; exit 0; }
 mkdir -p $S/spill
 
-# the inode of the dma-buf at fd $2 of process $1
-ino() { sed -n 's/^ino:[[:space:]]*//p' /proc/$1/fdinfo/$2; }
-# the fds of process $1 that are dma-bufs
-bufs() { for f in /proc/$1/fd/*; do
-	case $(readlink "$f") in /dmabuf:*|anon_inode:dmabuf) echo "${f##*/}" ;; esac; done; }
-
 heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-i=0
-while [ "$(ls -l /proc/$rep/fd 2>/dev/null | grep -c bpf_link)" -lt 6 ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_links $rep 6
 sh -c "echo \$\$ >$S/spill/cgroup.procs; exec dmabuf_alloc -s 4K -n 2 -w 600 -R $tmp/r1" &
 first=$!
 while [ ! -e $tmp/r1 ] && kill -0 $first 2>/dev/null; do sleep 0.1; done
@@ -33,8 +23,8 @@ sh -c "echo \$\$ >$S/spill/cgroup.procs
 	exec dmabuf_alloc -s 8K --skip $((SLOTS - 2)) -n 2 -r 1 -w 600 -R $tmp/r2" &
 second=$!
 while [ ! -e $tmp/r2 ] && kill -0 $second 2>/dev/null; do sleep 0.1; done
-a=$(for fd in $(bufs $first); do ino $first $fd; done | sort -n | tail -n 1)
-b=$(ino $second "$(bufs $second)")
+a=$(dmabuf_inodes $first | sort -n | tail -n 1)
+b=$(dmabuf_inodes $second)
 kill -INT $rep
 wait $rep
 rc=$?
