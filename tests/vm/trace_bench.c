@@ -24,6 +24,8 @@
  *
  * trace_bench VARIANT SIZE OPS runs one variant alone (bare, floor, hooks or
  * heapstat) for OPS operations, for a profiler watching the emulator.
+ * TRACE_BENCH_ROUNDS=N takes the median of N rounds instead of 9 (for runs in
+ * emulated time, whose noise needs many more).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +46,9 @@
 #include "lib/collector.h"
 #include "lib/util.h"
 
-#define ROUNDS 9
+#define MAX_ROUNDS 99
+
+static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (odd, up to MAX_ROUNDS) */
 
 enum { BARE, FLOOR, HOOKS, HEAPSTAT, VARIANTS };
 
@@ -181,6 +185,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (getenv("TRACE_BENCH_ROUNDS")) {
+		rounds = atoi(getenv("TRACE_BENCH_ROUNDS"));
+		if (rounds < 1 || rounds > MAX_ROUNDS) {
+			fprintf(stderr, "trace_bench: TRACE_BENCH_ROUNDS: 1 to %d\n", MAX_ROUNDS);
+			return 2;
+		}
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin(pthread_self(), 0);
 	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
@@ -200,23 +211,23 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("system heap alloc+free, median of %d interleaved rounds (us per op);\n"
-	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", ROUNDS);
+	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", rounds);
 	printf("%-6s %9s %9s %9s %9s %12s %12s %11s %7s\n", "SIZE", "BARE", "FLOOR", "HOOKS",
 	       "HEAPSTAT", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
-		double t[VARIANTS][ROUNDS], m[VARIANTS], fa;
+		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS], fa;
 		char label[16];
 
 		loop_ns(sizes[s], ops[s] / 10);	/* warm the pools */
-		for (int r = 0; r < ROUNDS; r++)
+		for (int r = 0; r < rounds; r++)
 			for (int i = 0; i < VARIANTS; i++) {
 				int v = (r + i) % VARIANTS;	/* each variant in each place */
 
 				t[v][r] = run(v, fl, sizes[s], ops[s], false);
 			}
 		for (int v = 0; v < VARIANTS; v++) {
-			qsort(t[v], ROUNDS, sizeof(double), cmp);
-			m[v] = t[v][ROUNDS / 2];
+			qsort(t[v], rounds, sizeof(double), cmp);
+			m[v] = t[v][rounds / 2];
 		}
 		fa = m[FLOOR] - m[BARE];
 		printf("%-6s %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %6.1f%%\n",
@@ -225,7 +236,7 @@ int main(int argc, char **argv)
 		       fa > 0 ? (m[HOOKS] - m[BARE]) / fa : 0,
 		       fa > 0 ? (m[HEAPSTAT] - m[BARE]) / fa : 0,
 		       (m[HEAPSTAT] - m[BARE]) / m[BARE] * 100,
-		       (t[BARE][ROUNDS * 3 / 4] - t[BARE][ROUNDS / 4]) / m[BARE] * 100);
+		       (t[BARE][rounds * 3 / 4] - t[BARE][rounds / 4]) / m[BARE] * 100);
 	}
 	printf("NOISE: interquartile range of the BARE rounds\n");
 	printf("heapstat's programs at 4.0K (BPF statistics on, %d ops):\n", ops[0]);
