@@ -265,7 +265,12 @@ static void print_activity(FILE *out, struct report *rep)
 				(unsigned long long)h->agg.failures[FAIL_LIMIT],
 				(unsigned long long)h->agg.failures[FAIL_OTHER]);
 	}
-	if (!opts.csv && collector_dropped(rep->coll))
+	if (!collector_dropped(rep->coll))
+		return;
+	if (opts.csv)	/* a line more would not be CSV */
+		fprintf(stderr, "heapstat: %llu events dropped (a full ring buffer or map); latencies are of the rest\n",
+			(unsigned long long)collector_dropped(rep->coll));
+	else
 		fprintf(out, "dropped: %llu events\n", (unsigned long long)collector_dropped(rep->coll));
 }
 

@@ -1,0 +1,68 @@
+#!/bin/sh
+# Events the ring buffer has no room for are counted and reported, and the
+# in-kernel aggregates stay exact: three reports are stopped (SIGSTOP) while
+# 40001 buffers are allocated and freed, 80002 events against a ring of
+# 4 MiB that holds 27594 of them (152-byte records).
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+N=40000
+RING=27594
+pass() { echo "PASS: drops: $1"; }
+fail() { echo "FAIL: drops: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: drops: no system heap"; exit 0; }
+mkdir -p $S/drops
+
+heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep=$!
+heapstat report activity -d 600 >"$tmp/table" 2>"$tmp/terr" &
+tab=$!
+heapstat report activity --csv -d 600 >"$tmp/csv" 2>"$tmp/cerr" &
+csv=$!
+for p in $rep $tab $csv; do wait_links $p 6; done
+kill -STOP $rep $tab $csv
+sh -c "echo \$\$ >$S/drops/cgroup.procs; exec dmabuf_alloc -s 4K --skip $N -n 1"
+kill -CONT $rep $tab $csv
+kill -INT $rep $tab $csv
+wait $rep
+rc=$?
+wait $tab
+trc=$?
+wait $csv
+crc=$?
+
+# what the ring could not hold is dropped: at least all but a ring's worth
+act=$(jq -M -c '.activity[] | select(.cgroup == "/drops" and .heap == "system")' "$tmp/json")
+if [ $rc = 0 ] && jq_true --argjson n $N --argjson ring $RING \
+	'.drops >= 2 * ($n + 1) - $ring and .drops <= 2 * ($n + 1)' "$tmp/json" >/dev/null; then
+	pass "JSON: events dropped while the reader was stopped are counted"
+else
+	fail "JSON: events dropped while the reader was stopped are counted" \
+		"exit $rc: drops $(jq .drops "$tmp/json") $(cat "$tmp/err")"
+fi
+# the aggregates do not come through the ring: exact whatever it dropped
+if echo "$act" | jq_true --argjson n $N '.allocs == $n + 1 and .alloc_bytes == ($n + 1) * 4096
+	and .exports == $n + 1 and .frees == $n + 1 and .free_bytes == ($n + 1) * 4096
+	and .latency_ns.p50 > 0 and .latency_ns.max >= .latency_ns.p99' >/dev/null; then
+	pass "allocations and frees exact despite the drops"
+else
+	fail "allocations and frees exact despite the drops" "$act"
+fi
+d=$(sed -n 's/^dropped: \([0-9]*\) events$/\1/p' "$tmp/table")
+if [ $trc = 0 ] && [ -n "$d" ] && [ "$d" -ge $((2 * (N + 1) - RING)) ] && [ "$d" -le $((2 * (N + 1))) ]; then
+	pass "table: the drops are printed"
+else
+	fail "table: the drops are printed" "exit $trc: '$d' $(cat "$tmp/table" "$tmp/terr")"
+fi
+# CSV keeps its rows and says it on stderr
+d=$(sed -n 's/^heapstat: \([0-9]*\) events dropped .*latencies are of the rest$/\1/p' "$tmp/cerr")
+if [ $crc = 0 ] && [ -n "$d" ] && [ "$d" -ge $((2 * (N + 1) - RING)) ] && [ "$d" -le $((2 * (N + 1))) ] &&
+	grep -q "^/drops,system,$((N + 1)),$(((N + 1) * 4096)),$((N + 1))," "$tmp/csv" &&
+	[ "$(grep -vc '^[^,]*,[^,]*,[0-9]' "$tmp/csv")" = 1 ]; then
+	pass "CSV: the drops on stderr, only rows on stdout"
+else
+	fail "CSV: the drops on stderr, only rows on stdout" "exit $crc: '$d' $(cat "$tmp/csv" "$tmp/cerr")"
+fi
+rm -rf "$tmp"
+rmdir $S/drops
+exit 0
