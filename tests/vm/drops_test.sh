@@ -1,6 +1,6 @@
 #!/bin/sh
 # Events the ring buffer has no room for are counted and reported, and the
-# in-kernel aggregates stay exact: three reports are stopped (SIGSTOP) while
+# in-kernel aggregates stay exact: three reports and heaptop are stopped (SIGSTOP) while
 # 40001 buffers are allocated and freed, 80002 events against a ring of
 # 4 MiB that holds 27594 of them (152-byte records).
 . "$(dirname "$0")/../lib.sh"
@@ -19,11 +19,18 @@ heapstat report activity -d 600 >"$tmp/table" 2>"$tmp/terr" &
 tab=$!
 heapstat report activity --csv -d 600 >"$tmp/csv" 2>"$tmp/cerr" &
 csv=$!
+heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/toperr" &
+top=$!
+frames() { wc -l <"$tmp/frames"; }
 for p in $rep $tab $csv; do wait_links $p 6; done
-kill -STOP $rep $tab $csv
+wait_frames 1
+kill -STOP $rep $tab $csv $top
 sh -c "echo \$\$ >$S/drops/cgroup.procs; exec dmabuf_alloc -s 4K --skip $N -n 1"
-kill -CONT $rep $tab $csv
+n=$(frames)
+kill -CONT $rep $tab $csv $top
 kill -INT $rep $tab $csv
+wait_frames $((n + 2))
+kill $top
 wait $rep
 rc=$?
 wait $tab
@@ -63,6 +70,13 @@ if [ $crc = 0 ] && [ -n "$d" ] && [ "$d" -ge $((2 * (N + 1) - RING)) ] && [ "$d"
 else
 	fail "CSV: the drops on stderr, only rows on stdout" "exit $crc: '$d' $(cat "$tmp/csv" "$tmp/cerr")"
 fi
+d=$(tail -n 1 "$tmp/frames" | jq .drops)
+if [ -n "$d" ] && [ "$d" -ge $((2 * (N + 1) - RING)) ] && [ "$d" -le $((2 * (N + 1))) ]; then
+	pass "heaptop: the drops in its frames"
+else
+	fail "heaptop: the drops in its frames" "'$d' $(tail -c 300 "$tmp/frames") $(cat "$tmp/toperr")"
+fi
+wait
 rm -rf "$tmp"
 rmdir $S/drops
 exit 0
