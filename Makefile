@@ -25,7 +25,9 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+# the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(filter-out bpf/dmabuf_iter.bpf.c,$(BPF_SRCS)))
+LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
@@ -52,12 +54,22 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+$(BUILD)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DINV_TASKS_ONLY -c $< -o $@
+
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(msg) GEN-SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@
 
+# a light skeleton: loaded by a BPF program that the kernel runs (5.17+)
+$(BUILD)/bpf/%.lskel.h: $(BUILD)/bpf/%.bpf.o
+	$(msg) GEN-SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton -L $< name $(notdir $(basename $(basename $<)))_lskel >$@
+
 # every user-space object may include a skeleton
-$(BUILD)/%.o: %.c $(SKELS) | deps
+$(BUILD)/%.o: %.c $(SKELS) $(LSKELS) | deps
 	$(msg) CC $@
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@

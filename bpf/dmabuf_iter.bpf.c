@@ -11,6 +11,11 @@
  * The iterators' pointers are BTF-typed: fields are read with direct loads
  * (the verifier guards them), much cheaper per buffer than helper calls;
  * strings still go through bpf_probe_read_kernel_str().
+ *
+ * Built twice, as light skeletons (the kernel applies the CO-RE relocations,
+ * so loading parses no BTF in user space): with all three iterators, and
+ * with INV_TASKS_ONLY for kernels before iter/dmabuf, where task_file also
+ * tells each buffer's size and names.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -32,6 +37,11 @@ static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __
 	*last_seq = seq;
 	return true;
 }
+
+#ifdef INV_TASKS_ONLY
+#define have_dmabuf_iter false
+#else
+#define have_dmabuf_iter true
 
 /* count the attachments, naming the devices of the first few */
 static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
@@ -67,9 +77,6 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 __u64 exp_name_ptr, exp_name_seq;
 char exp_name[INV_NAME_LEN];
 
-/* set by user space: iter/dmabuf runs too, so task_file need not name buffers */
-const volatile bool have_dmabuf_iter = false;
-
 SEC("iter/dmabuf")
 int dmabuf(struct bpf_iter__dmabuf *ctx)
 {
@@ -104,6 +111,7 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 		bpf_seq_write(seq, importers[i], INV_NAME_LEN);
 	return 0;
 }
+#endif /* INV_TASKS_ONLY */
 
 static __always_inline bool is_dmabuf_file(const struct file *file)
 {

@@ -15,7 +15,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dmabuf_iter.skel.h"
+#include "dmabuf_iter.lskel.h"
+#include "dmabuf_iter_tasks.lskel.h"
 #include "errors.h"
 #include "inventory.h"
 #include "cgroup/path.h"
@@ -130,18 +131,17 @@ struct rec_format {
  * large: the seq file fills each with as many records as fit, never part
  * of one; a read of ours may still end inside one.
  */
-static int run_iter(struct bpf_program *prog, const struct rec_format *fmt, void *arg)
+static int run_iter(int prog_fd, const struct rec_format *fmt, void *arg)
 {
 	static char buf[1 << 16];
-	struct bpf_link *link;
 	size_t have = 0;
 	ssize_t n;
-	int fd, err = 0;
+	int link, fd, err = 0;
 
-	link = bpf_program__attach_iter(prog, NULL);
-	if (!link)
+	link = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
+	if (link < 0)
 		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = bpf_iter_create(link);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
@@ -169,7 +169,7 @@ static int run_iter(struct bpf_program *prog, const struct rec_format *fmt, void
 		err = -EPROTO;
 	close(fd);
 out:
-	bpf_link__destroy(link);
+	close(link);
 	return err;
 }
 
@@ -488,7 +488,9 @@ static int cmp_map_tgid(const void *a, const void *b)
 }
 
 struct inv_iters {
-	struct dmabuf_iter_bpf *skel;	/* NULL: /proc only */
+	struct dmabuf_iter_lskel *all;		/* the three iterators (6.16+) */
+	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task iterators alone */
+	int dmabuf_prog, task_file_prog, task_vma_prog;	/* -1: none */
 	bool procfs_only;
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
@@ -569,24 +571,6 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 	return err;
 }
 
-/* the iterator programs, or NULL when this kernel refuses them */
-static struct dmabuf_iter_bpf *load_iters(bool dmabuf, bool task)
-{
-	struct dmabuf_iter_bpf *skel = dmabuf_iter_bpf__open();
-
-	if (!skel)
-		return NULL;
-	bpf_program__set_autoload(skel->progs.dmabuf, dmabuf);
-	bpf_program__set_autoload(skel->progs.task_file, task);
-	bpf_program__set_autoload(skel->progs.task_vma, task);
-	skel->rodata->have_dmabuf_iter = dmabuf;
-	if (dmabuf_iter_bpf__load(skel)) {
-		dmabuf_iter_bpf__destroy(skel);
-		return NULL;
-	}
-	return skel;
-}
-
 static int procfs_holders(struct inventory *inv, struct refs *refs, const char *proc_root)
 {
 	struct proc_walk *w = proc_walk_open(proc_root);
@@ -630,17 +614,17 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 	if (!it)
 		return -ENOMEM;
 	it->procfs_only = procfs_only;
-	/*
-	 * The best set this kernel loads, tried rather than probed (a probe
-	 * parses the kernel's BTF once more): iter/dmabuf is 6.16+, and a
-	 * kernel may refuse the task iterators.
-	 */
-	if (!procfs_only) {
-		it->skel = load_iters(true, true);
-		if (!it->skel)
-			it->skel = load_iters(false, true);
-		if (!it->skel)
-			it->skel = load_iters(true, false);
+	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = -1;
+	/* the best set this kernel loads, tried: iter/dmabuf is 6.16+ */
+	if (procfs_only)
+		;
+	else if ((it->all = dmabuf_iter_lskel__open_and_load())) {
+		it->dmabuf_prog = it->all->progs.dmabuf.prog_fd;
+		it->task_file_prog = it->all->progs.task_file.prog_fd;
+		it->task_vma_prog = it->all->progs.task_vma.prog_fd;
+	} else if ((it->tasks = dmabuf_iter_tasks_lskel__open_and_load())) {
+		it->task_file_prog = it->tasks->progs.task_file.prog_fd;
+		it->task_vma_prog = it->tasks->progs.task_vma.prog_fd;
 	}
 	*out = it;
 	return 0;
@@ -650,7 +634,10 @@ void inventory_close(struct inv_iters *it)
 {
 	if (!it)
 		return;
-	dmabuf_iter_bpf__destroy(it->skel);
+	if (it->all)
+		dmabuf_iter_lskel__destroy(it->all);
+	if (it->tasks)
+		dmabuf_iter_tasks_lskel__destroy(it->tasks);
 	cg_index_free(&it->cgroups);
 	free(it);
 }
@@ -665,14 +652,12 @@ void inventory_close(struct inv_iters *it)
 /* who holds the buffers: processes by fd and mapping, each process's share */
 static int take_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
-	struct dmabuf_iter_bpf *skel = it->skel;
 	struct task_recs t = {};
 	struct refs refs = {};
 	int err;
 
-	if (skel && bpf_program__autoload(skel->progs.task_file) &&
-	    !run_iter(skel->progs.task_file, &fd_format, &t) &&
-	    !run_iter(skel->progs.task_vma, &map_format, &t)) {
+	if (it->task_file_prog >= 0 && !run_iter(it->task_file_prog, &fd_format, &t) &&
+	    !run_iter(it->task_vma_prog, &map_format, &t)) {
 		inv->holders_src = SRC_ITER_TASK;
 		err = add_task_holders(it, inv, &refs, &t, proc_root);
 	} else {
@@ -696,12 +681,10 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
-	struct dmabuf_iter_bpf *skel = it->skel;
 	struct buffer_stream st = { .inv = inv };
 
 	memset(inv, 0, sizeof(*inv));
-	if (skel && bpf_program__autoload(skel->progs.dmabuf) &&
-	    !run_iter(skel->progs.dmabuf, &buffer_format, &st)) {
+	if (it->dmabuf_prog >= 0 && !run_iter(it->dmabuf_prog, &buffer_format, &st)) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
