@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "dmabuf_iter.lskel.h"
 #include "dmabuf_iter_tasks.lskel.h"
@@ -616,13 +615,16 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 	it->procfs_only = procfs_only;
 	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = -1;
 	/* the best set this kernel loads, tried: iter/dmabuf is 6.16+ */
-	if (procfs_only)
-		;
-	else if ((it->all = dmabuf_iter_lskel__open_and_load())) {
+	if (!procfs_only) {
+		it->all = dmabuf_iter_lskel__open_and_load();
+		if (!it->all)
+			it->tasks = dmabuf_iter_tasks_lskel__open_and_load();
+	}
+	if (it->all) {
 		it->dmabuf_prog = it->all->progs.dmabuf.prog_fd;
 		it->task_file_prog = it->all->progs.task_file.prog_fd;
 		it->task_vma_prog = it->all->progs.task_vma.prog_fd;
-	} else if ((it->tasks = dmabuf_iter_tasks_lskel__open_and_load())) {
+	} else if (it->tasks) {
 		it->task_file_prog = it->tasks->progs.task_file.prog_fd;
 		it->task_vma_prog = it->tasks->progs.task_vma.prog_fd;
 	}
@@ -634,10 +636,8 @@ void inventory_close(struct inv_iters *it)
 {
 	if (!it)
 		return;
-	if (it->all)
-		dmabuf_iter_lskel__destroy(it->all);
-	if (it->tasks)
-		dmabuf_iter_tasks_lskel__destroy(it->tasks);
+	dmabuf_iter_lskel__destroy(it->all);
+	dmabuf_iter_tasks_lskel__destroy(it->tasks);
 	cg_index_free(&it->cgroups);
 	free(it);
 }
