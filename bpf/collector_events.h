@@ -91,9 +91,9 @@ struct coll_agg_entry {
  * A buffer exported while tracing: slot (inode % COLL_SLOTS) of the `buffers`
  * array, mapped by user space, or an entry of the `buffers_spill` hash when
  * its slot is taken. Bit (slot / COLL_SLOTS_PER_MARK) of `slots_used` is set
- * once a slot of that run was written: user space need not map the others. Written under `seq` (odd while written): a reader copies
- * the slot between two equal even reads of it, and takes it when its ino is
- * the one looked for.
+ * once a slot of that run was written: user space need not map the others.
+ * Written under `seq` (odd while written): a reader copies the slot between
+ * two equal even reads of it, and takes it when its ino is the one looked for.
  */
 #define COLL_SLOTS		(1 << 17)	/* a power of two */
 #define COLL_SLOTS_PER_MARK	256

@@ -227,6 +227,7 @@ static void print_activity(FILE *out, struct report *rep)
 {
 	size_t n;
 	struct coll_heap_stats *hs = collector_heap_stats(rep->coll, &n);
+	unsigned long long dropped = collector_dropped(rep->coll);
 
 	if (opts.csv)
 		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
@@ -265,13 +266,11 @@ static void print_activity(FILE *out, struct report *rep)
 				(unsigned long long)h->agg.failures[FAIL_LIMIT],
 				(unsigned long long)h->agg.failures[FAIL_OTHER]);
 	}
-	if (!collector_dropped(rep->coll))
-		return;
-	if (opts.csv)	/* a line more would not be CSV */
-		fprintf(stderr, "heapstat: %llu events dropped (a full ring buffer or map); latencies are of the rest\n",
-			(unsigned long long)collector_dropped(rep->coll));
-	else
-		fprintf(out, "dropped: %llu events\n", (unsigned long long)collector_dropped(rep->coll));
+	if (dropped && opts.csv)	/* a line more would not be CSV */
+		fprintf(stderr, "heapstat: %llu events dropped (a full ring buffer or map); "
+			"latencies are of the rest\n", dropped);
+	else if (dropped)
+		fprintf(out, "dropped: %llu events\n", dropped);
 }
 
 static void json_activity(FILE *out, struct report *rep)

@@ -48,7 +48,7 @@
 
 #define MAX_ROUNDS 99
 
-static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (odd, up to MAX_ROUNDS) */
+static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (1 to MAX_ROUNDS; odd for a true median) */
 
 enum { BARE, FLOOR, HOOKS, HEAPSTAT, VARIANTS };
 
