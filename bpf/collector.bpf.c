@@ -428,6 +428,7 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 struct released {
 	__u64 born_ns;
 	__u64 bytes;
+	__u64 cgroup_id;
 	__u32 agg;
 };
 
@@ -443,6 +444,7 @@ static __always_inline bool buffer_take(__u64 ino, struct released *r)
 		__sync_fetch_and_add(&b->seq, 1);
 	r->born_ns = b->born_ns;
 	r->bytes = b->bytes;
+	r->cgroup_id = b->cgroup_id;
 	r->agg = b->agg;
 	if (in_slot) {
 		b->ino = 0;
@@ -567,6 +569,7 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 	e = event_new(EV_BUF_RELEASE, NULL);
 	if (e) {
 		e->latency_ns = buf.born_ns ? e->ts_ns - buf.born_ns : 0;
+		e->cgroup_id = buf.born_ns ? buf.cgroup_id : 0;	/* the exporter's, as its aggregate */
 		e->bytes = e->buf_bytes = buf.bytes;
 		e->ino = ino;
 		event_name(e, a, name_ptr);

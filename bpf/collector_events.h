@@ -32,7 +32,7 @@ struct coll_event {
 	__u32 tgid;
 	__s32 err;		/* 0 or -errno */
 	__u64 ts_ns;
-	__u64 cgroup_id;	/* the task's cgroup2 id */
+	__u64 cgroup_id;	/* the task's cgroup2 id; a release: the exporting task's */
 	__u64 bytes;		/* requested len, buffer size, or CMA pages * page size */
 	__u64 latency_ns;	/* allocs: duration; release: lifetime */
 	__u64 ino;		/* dma-buf inode */

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "path.h"
-#include "tools/lib/util.h"
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -26,8 +25,15 @@ static int cmp_entry(const void *a, const void *b)
 
 static int add_entry(struct cg_index *ix, uint64_t id, const char *path)
 {
-	if (grow_array((void **)&ix->v, &ix->cap, ix->n, sizeof(*ix->v)))
-		return -ENOMEM;
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 64;
+		struct cg_entry *v = realloc(ix->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		ix->v = v;
+		ix->cap = cap;
+	}
 	ix->v[ix->n].id = id;
 	ix->v[ix->n].path = strdup(*path ? path : "/");
 	if (!ix->v[ix->n].path)
@@ -122,4 +128,108 @@ const char *cg_index_path(const struct cg_index *ix, uint64_t id)
 
 	e = ix->n ? bsearch(&key, ix->v, ix->n, sizeof(key), cmp_entry) : NULL;
 	return e ? e->path : NULL;
+}
+
+/* a mount point as mountinfo writes it: space, tab, newline and backslash in octal */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/**
+ * cg_root() - where the cgroup2 hierarchy is mounted
+ *
+ * From /proc/self/mountinfo: /sys/fs/cgroup on a unified host,
+ * /sys/fs/cgroup/unified on a hybrid one. The first cgroup2 mount is taken,
+ * /sys/fs/cgroup when it is one of them; /sys/fs/cgroup when none is found
+ * (its files are then missing, and read as such).
+ */
+const char *cg_root(void)
+{
+	static char root[PATH_MAX];
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	if (root[0])
+		return root;
+	snprintf(root, sizeof(root), "%s", CGROUP_ROOT_DEFAULT);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return root;
+	for (bool found = false; getline(&line, &cap, f) > 0;) {
+		char *dash = strstr(line, " - "), mnt[PATH_MAX], type[64];
+
+		/* id parent dev root mountpoint options... - fstype source superoptions */
+		if (!dash || sscanf(dash + 3, "%63s", type) != 1 || strcmp(type, "cgroup2") ||
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		unescape_octal(mnt);
+		if (!found || !strcmp(mnt, CGROUP_ROOT_DEFAULT))
+			snprintf(root, sizeof(root), "%s", mnt);
+		found = true;
+	}
+	free(line);
+	fclose(f);
+	return root;
+}
+
+/**
+ * cg_path_normalize() - a cgroup path as the user wrote it, as heapstat keeps it
+ * @in: from the cgroup2 root: "/camera", "/camera/", "//camera/./x"
+ * @out: "/camera", "/camera/x"; "/" for the root
+ *
+ * Return: 0, -EINVAL when it does not start with '/' or has a ".." part,
+ * -ENAMETOOLONG when it does not fit @len.
+ */
+int cg_path_normalize(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (!in || in[0] != '/')
+		return -EINVAL;
+	while (*in) {
+		size_t n;
+
+		while (*in == '/')
+			in++;
+		n = strcspn(in, "/");
+		if (!n)
+			break;
+		if (n == 2 && !strncmp(in, "..", 2))
+			return -EINVAL;
+		if (!(n == 1 && in[0] == '.')) {
+			if (o + 1 + n + 1 > len)
+				return -ENAMETOOLONG;
+			out[o++] = '/';
+			memcpy(out + o, in, n);
+			o += n;
+		}
+		in += n;
+	}
+	if (len < 2)
+		return -ENAMETOOLONG;
+	if (!o)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/* the directory of cgroup @path ("/" or "/camera") under @root, in @buf */
+int cg_dir(char *buf, size_t len, const char *root, const char *path)
+{
+	if ((size_t)snprintf(buf, len, "%s%s", root, strcmp(path, "/") ? path : "") >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }

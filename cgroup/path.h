@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CGROUP_ROOT	"/sys/fs/cgroup"	/* the cgroup2 mount */
+#include <stdbool.h>
+
+#define CGROUP_ROOT_DEFAULT	"/sys/fs/cgroup"	/* where cgroup2 is mounted, mostly */
 
 /* every cgroup's id and path, sorted by id: one walk for many lookups */
 struct cg_entry {
@@ -21,5 +23,8 @@ struct cg_index {
 int cg_index_build(struct cg_index *ix, const char *root);
 const char *cg_index_path(const struct cg_index *ix, uint64_t id);
 void cg_index_free(struct cg_index *ix);
+const char *cg_root(void);
+int cg_path_normalize(const char *in, char *out, size_t len);
+int cg_dir(char *buf, size_t len, const char *root, const char *path);
 
 #endif

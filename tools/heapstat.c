@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* heapstat: who holds how much of which DMA-BUF heap. Subcommand dispatch. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,16 @@ static void usage(FILE *f)
 		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n");
 }
 
+/* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */
+static int output_done(int status)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	fprintf(stderr, "heapstat: failed to write the output: %s\n",
+		strerror(errno ? errno : EIO));
+	return status ? status : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
@@ -44,16 +55,16 @@ int main(int argc, char **argv)
 	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {
 		heapstat_libbpf_setup();
 		argv[0] = "heaptop";
-		return cmd_top(argc, argv);
+		return output_done(cmd_top(argc, argv));
 	}
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
-			return 0;
+			return output_done(0);
 		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
 			printf("heapstat %s\n", HEAPSTAT_VERSION);
-			return 0;
+			return output_done(0);
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			heapstat_verbose = true;
 		} else {
@@ -69,7 +80,7 @@ int main(int argc, char **argv)
 	heapstat_libbpf_setup();
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
 		if (!strcmp(argv[i], subcommands[s].name))
-			return subcommands[s].run(argc - i, argv + i);
+			return output_done(subcommands[s].run(argc - i, argv + i));
 	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", argv[i]);
 	return 1;
 }

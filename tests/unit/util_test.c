@@ -7,6 +7,7 @@
 
 #include "../test.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 static void parse_u64_accepts_range(void)
@@ -123,16 +124,114 @@ static void format_sizes_match_printf(void)
 	}
 }
 
-static void json_strings(void)
+/* what a function wrote to a FILE, as a string to free() */
+static char *written(void (*fn)(FILE *f, const void *arg), const void *arg)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	json_string(f, "a\"b\\c\n\x01\x7f\xc3\xa9");
+	fn(f, arg);
 	fclose(f);
-	CHECK(!strcmp(buf, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\xc3\xa9\""), "%s", buf);
-	free(buf);
+	return buf;
+}
+
+static void write_json_string(FILE *f, const void *s)
+{
+	struct json j;
+
+	json_init(&j, f);
+	json_str(&j, s);
+}
+
+static void json_strings(void)
+{
+	char *s = written(write_json_string, "a\"b\\c\n\x01\x7f\xc3\xa9");
+
+	CHECK(!strcmp(s, "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\xc3\xa9\""), "%s", s);
+	free(s);
+	/* not UTF-8: a stray continuation byte, an overlong '/', a surrogate, a cut
+	 * sequence; a C1 control (U+009B, CSI); four-byte UTF-8 passes */
+	s = written(write_json_string, "\x80x\xc0\xaf\xed\xa0\x80\xc2\x9b\xf0\x9f\x98\x80\xe2\x82");
+	CHECK(!strcmp(s, "\"\\u0080x\\u00c0\\u00af\\u00ed\\u00a0\\u0080\\u009b\xf0\x9f\x98\x80"
+		      "\\u00e2\\u0082\""), "%s", s);
+	free(s);
+}
+
+static void write_json_doc(FILE *f, const void *arg)
+{
+	struct json j;
+
+	(void)arg;
+	json_init(&j, f);
+	json_object(&j);
+	json_kstr(&j, "a", "x");
+	json_key(&j, "b");
+	json_array(&j);
+	json_u64(&j, 1);
+	json_object(&j);
+	json_end(&j);
+	json_null(&j);
+	json_double(&j, 0.0 / 0.0);
+	json_end(&j);
+	json_ku64_or_null(&j, "c", false, 5);
+	json_kbool(&j, "d", true);
+	json_end(&j);
+}
+
+/* commas where they belong, one document per line, NaN as null */
+static void json_documents(void)
+{
+	char *s = written(write_json_doc, NULL);
+
+	CHECK(!strcmp(s, "{\"a\":\"x\",\"b\":[1,{},null,null],\"c\":null,\"d\":true}\n"), "%s", s);
+	free(s);
+}
+
+static void text_is_terminal_safe(void)
+{
+	char out[64];
+
+	/* an OSC title sequence, a BEL, DEL, a C1 CSI, a byte that is not UTF-8 */
+	CHECK(!strcmp(text_safe("\x1b]0;pwned\x07"), "^[]0;pwned^G"), "%s", text_safe("\x1b]0;x"));
+	CHECK(!strcmp(text_safe("a\x7f" "b\xc2\x9b" "c\xff"), "a^?b\\x9bc\\xff"), "%s",
+	      text_safe("a\x7f"));
+	CHECK(!strcmp(text_safe("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac"), "utf-8");
+	/* cut to the buffer, never inside an escape */
+	text_safe_buf("\x1b\x1b\x1b\x1b\x1b\x1b", SIZE_MAX, out, 10);
+	CHECK(!strcmp(out, "^[^[^[..."), "%s", out);
+	text_safe_buf("abcdef", 3, out, sizeof(out));
+	CHECK(!strcmp(out, "abc"), "%s", out);
+}
+
+static void write_csv(FILE *f, const void *s)
+{
+	csv_field(f, s);
+}
+
+/* RFC 4180 quoting; no field a spreadsheet takes for a formula */
+static void csv_fields(void)
+{
+	static const char * const cases[][2] = {
+		{ "plain", "plain" },
+		{ "a,b", "\"a,b\"" },
+		{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+		{ "two\nlines", "\"two\nlines\"" },
+		{ "=1+1", "'=1+1" },
+		{ "+cmd", "'+cmd" },
+		{ "-2", "'-2" },
+		{ "@SUM(A1)", "'@SUM(A1)" },
+		{ "=a,b", "\"'=a,b\"" },
+		{ "\x1b[31m", "^[[31m" },
+		{ "", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = written(write_csv, cases[i][0]);
+
+		CHECK(!strcmp(s, cases[i][1]), "case %zu: %s", i, s);
+		free(s);
+	}
 }
 
 static void grow_array_doubles(void)
@@ -243,6 +342,9 @@ int main(void)
 	RUN(format_sizes);
 	RUN(format_sizes_match_printf);
 	RUN(json_strings);
+	RUN(json_documents);
+	RUN(text_is_terminal_safe);
+	RUN(csv_fields);
 	RUN(grow_array_doubles);
 	RUN(sort_ordered_sorts);
 	RUN(sort_by_u64_sorts);

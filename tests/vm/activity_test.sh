@@ -58,6 +58,12 @@ echo "$s" | jq_true '.allocs == 3 and .alloc_bytes == 196608 and .frees == 3 and
 	and .exports == 3 and .charged_bytes == 0' \
 	>/dev/null && pass "system heap: three 64K buffers, each freed" ||
 	fail "system heap: three 64K buffers, each freed" "$s"
+# lifetimes, export to final release: the three 1 MiB buffers held until the
+# fragmentation step was done lived longer than the two closed at once
+echo "$a" | jq_true '.lifetime_ns.p50 > 0 and .lifetime_ns.p99 >= .lifetime_ns.p50
+	and .lifetime_ns.max >= .lifetime_ns.p99 and .lifetime_ns.max >= 100000000' >/dev/null &&
+	echo "$s" | jq_true '.lifetime_ns.p50 > 0 and .lifetime_ns.max >= .lifetime_ns.p50' >/dev/null &&
+	pass "buffer lifetimes: p50, p99, max" || fail "buffer lifetimes: p50, p99, max" "$a $s"
 v=$(act /act drm)
 echo "$v" | jq_true '.exports == 1 and .export_bytes == 65536 and .frees == 1 and .free_bytes == 65536
 	and .allocs == 0' >/dev/null && pass "a vgem export after heap allocations in one thread" ||

@@ -30,9 +30,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <drm/drm.h>
 
@@ -56,6 +58,8 @@ static struct {
 	bool holes;
 	bool signals;
 	bool vgem_export;
+	const char *name;
+	const char *comm;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting, fork_asked, map_asked, exec_asked;
@@ -87,6 +91,8 @@ static const struct argp_option options[] = {
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
 	{ "vgem-export", 'V', NULL, 0, "Then export a 64 KiB vgem buffer from the same thread "
 	  "(/dev/dri/card0) and close it", 0 },
+	{ "name", 0x100, "NAME", 0, "Name each buffer NAME (DMA_BUF_SET_NAME), bytes as given", 0 },
+	{ "comm", 0x101, "COMM", 0, "Set the process's name to COMM (PR_SET_NAME), bytes as given", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGHUP execs sleep", 0 },
 	{},
@@ -120,6 +126,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'O': opts.holes = true; break;
 	case 'g': opts.signals = true; break;
 	case 'V': opts.vgem_export = true; break;
+	case 0x100: opts.name = arg; break;
+	case 0x101: opts.comm = arg; break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -338,6 +346,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dmabuf_alloc: --churn needs -n of at least 1\n");
 		return 1;
 	}
+	if (opts.comm && prctl(PR_SET_NAME, opts.comm) < 0) {
+		fprintf(stderr, "dmabuf_alloc: PR_SET_NAME: %s\n", strerror(errno));
+		return 1;
+	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if (opts.signals) {
@@ -396,6 +408,11 @@ int main(int argc, char **argv)
 		if (fds[i] < 0) {
 			fprintf(stderr, "dmabuf_alloc: allocating %llu bytes from %s: %s\n",
 				(unsigned long long)opts.size, opts.heap, strerror(-fds[i]));
+			ret = 1;
+			goto out;
+		}
+		if (opts.name && ioctl(fds[i], DMA_BUF_SET_NAME_B, opts.name) < 0) {
+			fprintf(stderr, "dmabuf_alloc: DMA_BUF_SET_NAME: %s\n", strerror(errno));
 			ret = 1;
 			goto out;
 		}

@@ -70,6 +70,14 @@ app=$!
 while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
 n=$(frames)
 wait_frames $((n + 2))
+# buffers exported since heaptop started know their exporter and age; older ones do not
+last=$(tail -n 1 "$tmp/frames")
+echo "$last" | jq_true --argjson p $app --argjson cam $cam '
+	([.buffers[] | select(.holders[0].pid == $p)] | length == 2 and all(.[]; .pid == $p and
+		.comm == "dmabuf_alloc" and .cgroup == "/appear" and .age_ns > 0 and .age_ns < 60000000000))
+	and ([.buffers[] | select(.holders[0].pid == $cam)] | length == 2 and all(.[]; .age_ns == null))' \
+	>/dev/null && pass "buffers: the age and exporter of those exported while it ran" ||
+	fail "buffers: the age and exporter of those exported while it ran" "$(echo "$last" | jq -c .buffers)"
 kill $app
 wait $app 2>/dev/null
 rmdir $S/appear

@@ -126,8 +126,12 @@ static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool s
 		links[k++] = attach(fl->progs.floor_release);
 	}
 	if (v == HEAPSTAT) {
-		if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false))
+		char why[256];
+
+		if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false, why, sizeof(why))) {
+			fprintf(stderr, "trace_bench: %s\n", why);
 			exit(1);
+		}
 		stop = 0;
 		pthread_create(&thread, NULL, consume, coll);
 		pin(thread, 1);

@@ -35,6 +35,12 @@ struct cma_bitmap {
 	uint64_t *words;
 };
 
+/* free pages by CMA sysfs: never below 0, whatever races the two reads */
+static inline uint64_t cma_free_bytes(const struct cma_area *a)
+{
+	return a->total_bytes > a->used_bytes ? a->total_bytes - a->used_bytes : 0;
+}
+
 int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n);
 int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm);
 void cma_bitmap_mark(struct cma_bitmap *bm, uint64_t pfn, uint64_t pages, bool used);

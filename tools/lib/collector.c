@@ -159,6 +159,11 @@ static int fold(struct collector *c, const struct coll_event *e)
 		if (!h)
 			return -ENOMEM;
 		return lat_add(&h->lat, e->latency_ns);
+	case EV_BUF_RELEASE:	/* of the exporting cgroup; 0 for one from before tracing */
+		h = heap_stats(c, e->cgroup_id, e->name);
+		if (!h)
+			return -ENOMEM;
+		return e->latency_ns ? lat_add(&h->life, e->latency_ns) : 0;
 	case EV_CMA_ALLOC:
 		m = cma_stats(c, e->name);
 		if (!m)
@@ -365,7 +370,7 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 /*
- * Open, load and attach; a negative errno and a message on stderr on failure.
+ * Open, load and attach; on failure a negative errno, and in @why what failed.
  * COLL_ATTACH_AUTO takes BPF trampolines and BTF tracepoints where the kernel
  * lets it load them, else kprobes and raw tracepoints. @ring_bytes: the event
  * ring's size, a power of two pages (0: 4 MiB). User space maps the whole ring,
@@ -373,54 +378,53 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
  * count the events that change who holds what (collector_gens()), for a
  * consumer that keeps an inventory between them.
  */
-int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders)
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
+		   char *why, size_t why_len)
 {
-	const char *what, *hint = NULL;
-	char why[160];
+	const char *what;
 	struct collector *c;
-	int err;
+	int err, first = 0;
 
-	err = heapstat_bpf_preflight();
-	if (err)
-		return err;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->page_size = sysconf(_SC_PAGESIZE);
 	if (mode == COLL_ATTACH_AUTO) {
-		libbpf_print_fn_t old = libbpf_set_print(silent);
+		/* the first try's complaints are noise when the second works, but -v shows them */
+		libbpf_print_fn_t old = heapstat_verbose ? NULL : libbpf_set_print(silent);
 
-		err = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, holders, &what);
-		libbpf_set_print(old);
-		if (err) {
-			snprintf(why, sizeof(why), "this kernel refused BPF trampolines (%s) and "
-				 "kprobes; see heapstat -v report -d 1", strerror(-err));
-			hint = why;
-			err = load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, holders, &what);
-		}
+		first = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, holders, &what);
+		if (!heapstat_verbose)
+			libbpf_set_print(old);
+		err = first ? load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, holders, &what) : 0;
 	} else {
 		err = load_attach(c, mode, ring_bytes, holders, &what);
 	}
 	if (err) {
-		heapstat_error(err, what, hint);
+		if (first)
+			snprintf(why, why_len, "this kernel refused BPF trampolines (%s) and kprobes "
+				 "(%s) to %s; heapstat -v shows libbpf's reasons", strerror(-first),
+				 strerror(-err), what);
+		else
+			snprintf(why, why_len, "failed to %s (%s attach): %s; heapstat -v shows "
+				 "libbpf's reasons", what, coll_attach_name(mode), strerror(-err));
 		goto fail;
 	}
+	what = "map the collector's arrays";
 	err = map_array(&c->slots, c->skel->maps.buffers);
 	if (!err)
 		err = map_array(&c->aggs, c->skel->maps.aggs);
-	if (err) {
-		heapstat_error(err, "map the collector's arrays", NULL);
-		goto fail;
+	if (!err) {
+		what = "open the ring buffer";
+		c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
+		err = c->rb ? 0 : -errno;
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
-	if (!c->rb) {
-		err = -errno;
-		heapstat_error(err, "open the ring buffer", NULL);
-		goto fail;
+	if (!err) {
+		what = "read the CMA areas";
+		err = seed_cma_maps(c);
 	}
-	err = seed_cma_maps(c);
 	if (err) {
-		heapstat_error(err, "read the CMA areas", NULL);
+		snprintf(why, why_len, "failed to %s: %s", what, strerror(-err));
 		goto fail;
 	}
 	*out = c;
@@ -463,7 +467,7 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
 void collector_restart_latencies(struct collector *c)
 {
 	for (size_t i = 0; i < c->nheaps; i++)
-		c->heaps[i].lat.n = 0;
+		c->heaps[i].lat.n = c->heaps[i].life.n = 0;
 	for (size_t i = 0; i < c->ncma; i++)
 		c->cma[i].lat.n = 0;
 }
@@ -586,8 +590,10 @@ void collector_close(struct collector *c)
 	map_window_close(&c->slots);
 	map_window_close(&c->aggs);
 	collector_bpf__destroy(c->skel);
-	for (size_t i = 0; i < c->nheaps; i++)
+	for (size_t i = 0; i < c->nheaps; i++) {
 		free(c->heaps[i].lat.ns);
+		free(c->heaps[i].life.ns);
+	}
 	for (size_t i = 0; i < c->ncma; i++) {
 		free(c->cma[i].lat.ns);
 		cma_bitmap_free(&c->cma[i].map);

@@ -30,6 +30,7 @@ struct coll_heap_stats {
 	char heap[COLL_NAME_LEN];
 	struct coll_agg agg;
 	struct lat_set lat;		/* every attempt's latency seen as an event */
+	struct lat_set life;		/* lifetimes of the buffers finally released */
 };
 
 struct coll_cma_stats {
@@ -53,7 +54,8 @@ enum coll_attach {
 	COLL_ATTACH_KPROBE,	/* kprobes, kretprobes and raw tracepoints */
 };
 
-int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders);
+int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
+		   char *why, size_t why_len);
 int collector_poll(struct collector *c, int timeout_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Error messages, and the checks made before any BPF object is loaded. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,21 +19,57 @@ void heapstat_error(int err, const char *what, const char *hint)
 		err = -err;
 	fprintf(stderr, "heapstat: failed to %s: %s\n", what, strerror(err));
 	if (!hint && (err == EPERM || err == EACCES))
-		hint = "run as root (heapstat needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+		hint = "heapstat needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run it as root)";
 	if (hint)
 		fprintf(stderr, "heapstat: hint: %s\n", hint);
 }
 
-/* The causes users hit most, each said in one line before libbpf's noise. */
+/* the effective capabilities, from /proc/self/status (no libcap) */
+static int effective_caps(uint64_t *caps)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, caps) == 1)
+			err = 0;
+	fclose(f);
+	return err;
+}
+
+/*
+ * The causes users hit most, each said in one line before libbpf's noise:
+ * a capability missing (whoever the user is: root in a container may lack
+ * them, and a non-root user may hold them), no BTF.
+ */
 int heapstat_bpf_preflight(void)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "heapstat: must run as root to load BPF programs: try sudo heapstat\n");
+	static const struct { int cap; const char *name; } need[] = {
+		{ 39, "CAP_BPF" }, { 38, "CAP_PERFMON" }, { 21, "CAP_SYS_ADMIN" },
+	};
+	char missing[64] = "";
+	uint64_t caps;
+
+	if (effective_caps(&caps)) {
+		fprintf(stderr, "heapstat: cannot read the capabilities (/proc/self/status)\n");
+		return -EPERM;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(caps & (1ULL << need[i].cap)))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", need[i].name);
+	if (missing[0]) {
+		fprintf(stderr, "heapstat: loading BPF needs %s, which this process lacks%s\n",
+			missing, geteuid() ? ": try sudo heapstat" :
+			" (root without them: a container or a capability bounding set?)");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr, "heapstat: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			"build it with CONFIG_DEBUG_INFO_BTF=y\n");
+			"build it with CONFIG_DEBUG_INFO_BTF=y, or use --source procfs\n");
 		return -EOPNOTSUPP;
 	}
 	return 0;

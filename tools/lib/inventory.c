@@ -62,30 +62,10 @@ static struct inv_buf *new_buf(struct inventory *inv)
 	return b;
 }
 
-/* the buffers' strings: few and small, kept in chunks freed with the inventory */
-struct inv_chunk {
-	struct inv_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
+/* the buffers' strings: few and small, kept until inventory_free() */
 static void *inv_alloc(struct inventory *inv, size_t len)
 {
-	struct inv_chunk *c = inv->strings;
-
-	if (!c || c->size - c->used < len) {
-		size_t size = len > 16384 ? len : 16384;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->next = inv->strings;
-		c->used = 0;
-		c->size = size;
-		inv->strings = c;
-	}
-	c->used += len;
-	return c->data + c->used - len;
+	return arena_alloc(&inv->strings, len);
 }
 
 /* a string of at most INV_NAME_LEN bytes, not always terminated, kept */
@@ -329,6 +309,52 @@ static int push_ref(struct refs *r, size_t proc, uint64_t ino, bool is_map, uint
 	return 0;
 }
 
+static size_t cgroup_slot(const char **tab, size_t cap, const char *path)
+{
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+	size_t i;
+
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (i = h & (cap - 1); tab[i] && strcmp(tab[i], path); i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/*
+ * A holder's cgroup path, kept once for every snapshot of the inventory
+ * (heaptop takes the holders again and again): a set of the paths seen,
+ * at most half full.
+ */
+static const char *cgroup_name(struct inventory *inv, const char *path)
+{
+	size_t i;
+	char *s;
+
+	if ((inv->ncgroups + 1) * 2 > inv->cgroups_cap) {
+		size_t cap = inv->cgroups_cap ? inv->cgroups_cap * 2 : 64;
+		const char **tab = calloc(cap, sizeof(*tab));
+
+		if (!tab)
+			return NULL;
+		for (size_t k = 0; k < inv->cgroups_cap; k++)
+			if (inv->cgroups[k])
+				tab[cgroup_slot(tab, cap, inv->cgroups[k])] = inv->cgroups[k];
+		free(inv->cgroups);
+		inv->cgroups = tab;
+		inv->cgroups_cap = cap;
+	}
+	i = cgroup_slot(inv->cgroups, inv->cgroups_cap, path);
+	if (inv->cgroups[i])
+		return inv->cgroups[i];
+	s = inv_alloc(inv, strlen(path) + 1);
+	if (!s)
+		return NULL;
+	inv->cgroups[i] = strcpy(s, path);
+	inv->ncgroups++;
+	return s;
+}
+
 /* a holder; its refs follow with this index */
 static int add_process(struct inventory *inv, pid_t pid, const char *comm, const char *cgroup,
 		       size_t *idx)
@@ -341,7 +367,11 @@ static int add_process(struct inventory *inv, pid_t pid, const char *comm, const
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->cgroup, sizeof(p->cgroup), "%s", cgroup);
+	/* processes of one cgroup mostly come one after another */
+	p->cgroup = inv->nprocs && !strcmp(p[-1].cgroup, cgroup) ? p[-1].cgroup :
+		    cgroup_name(inv, cgroup);
+	if (!p->cgroup)
+		return -ENOMEM;
 	*idx = inv->nprocs++;
 	return 0;
 }
@@ -501,7 +531,7 @@ static const char *cgroup_path(struct inv_iters *it, uint64_t id, bool *may_rebu
 
 	if (!path && *may_rebuild) {	/* a cgroup made since the last walk */
 		*may_rebuild = false;
-		if (!cg_index_build(&it->cgroups, CGROUP_ROOT))
+		if (!cg_index_build(&it->cgroups, cg_root()))
 			path = cg_index_path(&it->cgroups, id);
 	}
 	return path;
@@ -683,15 +713,28 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 {
 	struct buffer_stream st = { .inv = inv };
 
+	int err = -ENOENT;
+
 	memset(inv, 0, sizeof(*inv));
-	if (it->dmabuf_prog >= 0 && !run_iter(it->dmabuf_prog, &buffer_format, &st)) {
+	if (it->dmabuf_prog >= 0)
+		err = run_iter(it->dmabuf_prog, &buffer_format, &st);
+	if (!err) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
-		inv->buffers_note = it->procfs_only ?
-				    "--source procfs: buffers no process holds an fd to are not seen" :
-				    "no BPF iter/dmabuf in this kernel (6.16+): "
-				    "buffers no process holds an fd to are not seen";
+		if (it->procfs_only)
+			inv->buffers_note = "--source procfs: buffers no process holds an fd to "
+					    "are not seen";
+		else if (it->dmabuf_prog < 0)
+			inv->buffers_note = "no BPF iter/dmabuf in this kernel (6.16+): "
+					    "buffers no process holds an fd to are not seen";
+		else if (err == -ENOMEM)
+			return err;
+		else	/* loaded, and failed when run: say how */
+			snprintf(inv->note, sizeof(inv->note), "BPF iter/dmabuf failed: %s: buffers "
+				 "no process holds an fd to are not seen", strerror(-err));
+		if (inv->note[0])
+			inv->buffers_note = inv->note;
 	}
 	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
 	return take_holders(it, inv, proc_root);
@@ -734,13 +777,11 @@ int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_
 
 void inventory_free(struct inventory *inv)
 {
-	while (inv->strings) {
-		struct inv_chunk *c = inv->strings;
-
-		inv->strings = c->next;
-		free(c);
-	}
+	arena_free(&inv->strings);
 	inv->nexporters = 0;
+	free(inv->cgroups);
+	inv->cgroups = NULL;
+	inv->ncgroups = inv->cgroups_cap = 0;
 	free(inv->bufs);
 	free(inv->procs);
 	free(inv->holds);

@@ -12,13 +12,15 @@
 #include <linux/types.h>
 
 #include "dmabuf_iter.h"
+#include "util.h"
 
-#define CGROUP_PATH_MAX	512
+#define CGROUP_PATH_MAX	4096	/* PATH_MAX: a cgroup path can be no longer */
 
 struct inv_proc {
 	pid_t pid;
 	char comm[17];
-	char cgroup[CGROUP_PATH_MAX];	/* relative to the cgroup2 root: "/camera" */
+	const char *cgroup;		/* relative to the cgroup2 root: "/camera"; the
+					 * inventory's, until inventory_free() */
 	uint64_t fd_bytes;		/* buffers held through an fd, each once */
 	uint64_t map_bytes;		/* bytes of dma-buf mappings */
 	uint64_t pss_bytes;		/* each buffer split among its holders */
@@ -64,9 +66,12 @@ struct inventory {
 	enum inv_source buffers_src;
 	enum inv_source holders_src;
 	const char *buffers_note;	/* why the best source was not used */
-	struct inv_chunk *strings;	/* where the buffers' strings are kept */
+	char note[160];			/* that, when it is not a constant */
+	struct arena strings;		/* where the buffers' strings are kept */
 	const char *exporters[16];	/* exporter names, each kept once */
 	size_t nexporters;
+	const char **cgroups;		/* holders' cgroup paths, each kept once: a hash */
+	size_t ncgroups, cgroups_cap;
 };
 
 const char *inv_source_name(enum inv_source src);

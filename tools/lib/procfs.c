@@ -71,31 +71,39 @@ static int read_small(const char *path, char *buf, size_t len)
 /** proc_cgroup_of() - a process's cgroup2 path, from /proc/<pid>/cgroup */
 int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
 {
-	char path[4096], text[4096], *line;
-	int err;
+	char path[4096], *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, (int)pid);
-	err = read_small(path, text, sizeof(text));
-	if (err)
-		return err;
-	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* one line per hierarchy: cgroup v1's too on a hybrid host */
+	while (err && getline(&line, &cap, f) > 0) {
 		if (strncmp(line, "0::", 3))	/* the unified hierarchy */
 			continue;
-		snprintf(buf, len, "%s", line + 3);
-		return 0;
+		line[strcspn(line, "\n")] = '\0';
+		err = (size_t)snprintf(buf, len, "%s", line + 3) < len ? 0 : -ENAMETOOLONG;
 	}
-	return -ENOENT;
+	free(line);
+	fclose(f);
+	return err;
 }
 
+/* the fdinfo of a dma-buf fd: read line by line, whatever its length */
 static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 {
-	char text[1024], *line;
-	int err = read_small(path, text, sizeof(text));
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *in = fopen(path, "re");
 
-	if (err)
-		return err;
+	if (!in)
+		return -errno;
 	memset(f, 0, sizeof(*f));
-	for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	while (getline(&line, &cap, in) > 0) {
+		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "ino:", 4))
 			f->ino = strtoull(line + 4, NULL, 10);
 		else if (!strncmp(line, "size:", 5))
@@ -105,6 +113,8 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 		else if (!strncmp(line, "name:", 5))
 			snprintf(f->name, sizeof(f->name), "%s", line + 5 + strspn(line + 5, "\t "));
 	}
+	free(line);
+	fclose(in);
 	return f->ino && f->exp_name[0] ? 0 : -EINVAL;
 }
 

@@ -24,7 +24,7 @@ struct proc_dmabuf_map {
 struct proc_scan {
 	pid_t pid;
 	char comm[17];
-	char cgroup[512];	/* cgroup2 path, "/" for the root */
+	char cgroup[4096];	/* cgroup2 path, "/" for the root */
 	struct proc_dmabuf_fd *fds;
 	size_t nfds;
 	struct proc_dmabuf_map *maps;

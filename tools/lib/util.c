@@ -279,3 +279,64 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 	free(count);
 	free(save);
 }
+
+/* A duration, human-readable: "850ns", "19.5us", "2.1ms", "4.2s", "3.5m", "2.0h". */
+const char *format_ns(uint64_t ns, char *buf, size_t len)
+{
+	static const struct { uint64_t ns; const char *unit; } units[] = {
+		{ 3600000000000ull, "h" }, { 60000000000ull, "m" }, { 1000000000ull, "s" },
+		{ 1000000ull, "ms" }, { 1000ull, "us" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ns >= units[i].ns) {
+			snprintf(buf, len, "%.1f%s", (double)ns / units[i].ns, units[i].unit);
+			return buf;
+		}
+	snprintf(buf, len, "%lluns", (unsigned long long)ns);
+	return buf;
+}
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+/* @len bytes (not aligned: for strings) that live until arena_free() */
+void *arena_alloc(struct arena *a, size_t len)
+{
+	struct arena_chunk *c = a->head;
+
+	if (!c || c->size - c->used < len) {
+		size_t size = len > 16384 ? len : 16384;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->next = a->head;
+		c->used = 0;
+		c->size = size;
+		a->head = c;
+	}
+	c->used += len;
+	return c->data + c->used - len;
+}
+
+const char *arena_strdup(struct arena *a, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *d = arena_alloc(a, len);
+
+	return d ? memcpy(d, s, len) : NULL;
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->head) {
+		struct arena_chunk *c = a->head;
+
+		a->head = c->next;
+		free(c);
+	}
+}

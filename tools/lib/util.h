@@ -11,7 +11,17 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_size(const char *s, uint64_t *out);
 int parse_interval_ms(const char *s, uint64_t *out);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
+const char *format_ns(uint64_t ns, char *buf, size_t len);
 uint64_t now_ns(void);
+/* strings and small things kept together, freed at once */
+struct arena {
+	struct arena_chunk *head;
+};
+
+void *arena_alloc(struct arena *a, size_t len);
+const char *arena_strdup(struct arena *a, const char *s);
+void arena_free(struct arena *a);
+
 int grow_array(void **v, size_t *cap, size_t n, size_t size);
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off);

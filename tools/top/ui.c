@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup/path.h"
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "top.h"
@@ -19,6 +20,7 @@
 #define MAX_INTERVAL_MS	3600000
 
 static bool screen_on;
+static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
 
 static void screen_off(void)
 {
@@ -69,7 +71,8 @@ static const char help_text[] =
 "\n"
 "Rows that vanished stay one refresh, dimmed; rows within a tenth of their\n"
 "limit are underlined. LIMIT is dmem.max (memory.max for the system heap\n"
-"when dma_heap.mem_accounting is on), the tightest on the way to the root.\n";
+"when dma_heap.mem_accounting is on) of the cgroup or the ancestor whose\n"
+"limit leaves the least HEADROOM: that limit less that cgroup's charge.\n";
 
 static void draw(struct live *l, const struct live_frame *f, const struct top_state *st,
 		 const char *clock, bool help)
@@ -108,7 +111,7 @@ static bool prompt(const char *what, char *buf, size_t len)
 		attrset(A_NORMAL);
 		refresh();
 		ch = getch();
-		if (top_exiting || ch == 27 || ch == ERR) {
+		if (*exiting || ch == 27 || ch == ERR) {
 			n = 0;
 			break;
 		}
@@ -121,15 +124,15 @@ static bool prompt(const char *what, char *buf, size_t len)
 	}
 	curs_set(0);
 	timeout(INPUT_POLL_MS);
-	return ch != 27 && !top_exiting;
+	return ch != 27 && !*exiting;
 }
 
 /* one key; true when the screen needs drawing again */
 static bool on_key(int ch, struct top_state *st, bool *help)
 {
-	const char * const *cols;
-	int ncols = top_view_columns(st->view, &cols);
-	char buf[256];
+	const char *cols[32];
+	int ncols = top_view_columns(st->view, cols, ARRAY_SIZE(cols));
+	char buf[256], norm[256];
 
 	if (*help && ch != ERR) {
 		*help = false;
@@ -137,7 +140,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	}
 	switch (ch) {
 	case 'q': case 'Q':
-		top_exiting = 1;
+		*exiting = 1;
 		return false;
 	case 'v':
 		st->view = (st->view + 1) % TV_COUNT;
@@ -152,8 +155,12 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 		st->ascending = !st->ascending;
 		return true;
 	case 'c':
-		if (prompt("cgroup (e.g. /camera, empty: all)", buf, sizeof(st->cgroup)))
-			snprintf(st->cgroup, sizeof(st->cgroup), "%s", buf);
+		if (!prompt("cgroup (e.g. /camera, empty: all)", buf, sizeof(st->cgroup)))
+			return true;
+		if (!buf[0])
+			st->cgroup[0] = '\0';
+		else if (!cg_path_normalize(buf, norm, sizeof(norm)))
+			snprintf(st->cgroup, sizeof(st->cgroup), "%s", norm);
 		return true;
 	case 'h':
 		if (prompt("heap (empty: all)", buf, sizeof(st->heap)))
@@ -179,7 +186,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	return false;
 }
 
-int top_interactive(struct live *l, struct top_state *st)
+int top_interactive(struct live *l, struct top_state *st, volatile sig_atomic_t *exit_flag)
 {
 	const struct live_frame *f = NULL;
 	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
@@ -187,6 +194,7 @@ int top_interactive(struct live *l, struct top_state *st)
 	char clock[16] = "";
 	int ret = 0, err;
 
+	exiting = exit_flag;
 	if (!initscr()) {
 		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
 			getenv("TERM") ?: "");
@@ -203,7 +211,7 @@ int top_interactive(struct live *l, struct top_state *st)
 	curs_set(0);
 	timeout(INPUT_POLL_MS);
 	draw(l, f, st, clock, help);
-	while (!top_exiting) {
+	while (!*exiting) {
 		int ch;
 
 		if (now_ns() >= next) {
@@ -229,7 +237,7 @@ int top_interactive(struct live *l, struct top_state *st)
 			}
 		}
 		ch = getch();
-		if (ch != ERR && on_key(ch, st, &help) && !top_exiting)
+		if (ch != ERR && on_key(ch, st, &help) && !*exiting)
 			draw(l, f, st, clock, help);
 	}
 	screen_off();

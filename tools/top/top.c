@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "heapstat.h"
+#include "cgroup/path.h"
 #include "lib/errors.h"
 #include "lib/util.h"
 #include "top.h"
@@ -26,9 +27,9 @@ static struct top_opts {
 	bool json;
 } opts = { .rescan_ms = LIVE_RESCAN_MS };
 
-static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_default_sort */
+static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_state_init() */
 
-volatile sig_atomic_t top_exiting;
+static volatile sig_atomic_t top_exiting;
 
 static const char doc[] =
 "Live view of DMA-BUF heaps, cgroups and CMA: heaptop.\n"
@@ -101,9 +102,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		argp_error(st, "unknown view '%s': cgroups, processes or buffers", arg);
 		break;
 	case 'c':
-		if (arg[0] != '/' || strlen(arg) >= sizeof(state.cgroup))
+		if (cg_path_normalize(arg, state.cgroup, sizeof(state.cgroup)))
 			argp_error(st, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera", arg);
-		snprintf(state.cgroup, sizeof(state.cgroup), "%s", arg);
 		break;
 	case OPT_HEAP:
 		if (strlen(arg) >= sizeof(state.heap))
@@ -111,7 +111,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
 		break;
 	case OPT_RESCAN:
-		if (parse_interval_ms(arg, &opts.rescan_ms) ||
+		if (!strcmp(arg, "0"))
+			opts.rescan_ms = 0;
+		else if (parse_interval_ms(arg, &opts.rescan_ms) ||
 		    (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
 			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600", arg);
 		break;
@@ -137,13 +139,6 @@ static void emit_line(void *ctx, enum top_attr attr, const char *line)
 {
 	(void)attr;
 	fprintf(ctx, "%s\n", line);
-}
-
-void top_clock(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-
-	strftime(buf, len, "%H:%M:%S", localtime(&t));
 }
 
 /* sleep one interval, draining the events, or less when a signal ends it */
@@ -188,11 +183,27 @@ static int run_batch(struct live *l)
 			top_render(l, f, &state, clock, 0, emit_line, stdout);
 			fputc('\n', stdout);
 		}
-		fflush(stdout);
+		if (fflush(stdout) || ferror(stdout)) {
+			heapstat_error(errno ?: EIO, "write a frame", NULL);
+			return 1;
+		}
 		if (opts.count && ++shown >= opts.count)
 			break;
 	}
 	return 0;
+}
+
+/* -c names a cgroup that exists (it may go later: its rows then go) */
+static int check_cgroup(void)
+{
+	struct hold_filter flt = {};
+	char why[512];
+
+	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", state.cgroup);
+	if (!hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "heaptop: %s\n", why);
+	return -ENOENT;
 }
 
 int cmd_top(int argc, char **argv)
@@ -202,7 +213,7 @@ int cmd_top(int argc, char **argv)
 	struct live *l = NULL;
 	int err, ret;
 
-	memcpy(state.sort, top_default_sort, sizeof(state.sort));
+	top_state_init(&state);
 	if (strcmp(argv[0], "heaptop"))
 		argv[0] = "heapstat top";
 	argp_err_exit_status = 1;
@@ -215,11 +226,18 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 
-	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
+	err = heapstat_bpf_preflight();
 	if (err)
-		return err == -ENOMEM ? 1 : EXIT_UNSUPPORTED;
+		return EXIT_UNSUPPORTED;
+	if (state.cgroup[0] && check_cgroup())
+		return 1;
+	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
+	if (err) {
+		heapstat_error(err, "start", NULL);
+		return 1;
+	}
 	if (!opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-		ret = top_interactive(l, &state);
+		ret = top_interactive(l, &state, &top_exiting);
 	else
 		ret = run_batch(l);
 	live_close(l);

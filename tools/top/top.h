@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* heaptop: what the views, the batch output and the terminal share. */
+/* heaptop's views of a frame: what the terminal, batch and JSON output share. */
 #ifndef HEAPSTAT_TOP_H
 #define HEAPSTAT_TOP_H
 
@@ -30,16 +30,16 @@ enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
 typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
 
 extern const char * const top_view_names[TV_COUNT];
-extern const int top_default_sort[TV_COUNT];
-extern volatile sig_atomic_t top_exiting;	/* set by SIGINT, SIGTERM, SIGHUP, SIGQUIT */
 
+void top_state_init(struct top_state *st);
 void top_clock(char *buf, size_t len);
-
-int top_view_columns(enum top_view v, const char * const **names);
+int top_view_columns(enum top_view v, const char **names, int max);
 void top_render(struct live *l, const struct live_frame *f, const struct top_state *st,
 		const char *clock, int width, top_emit_fn emit, void *ctx);
 void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	      const struct top_state *st, const char *clock);
-int top_interactive(struct live *l, struct top_state *st);
+
+/* ui.c: the full-screen view, until q or *exiting */
+int top_interactive(struct live *l, struct top_state *st, volatile sig_atomic_t *exiting);
 
 #endif

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the holdings model (tools/lib/holdings.c) on a fake
+ * /proc, cgroup tree and /dev/dma_heap made in a temporary directory: the
+ * inventory is taken from the fake /proc (--source procfs), the model reads
+ * the fake cgroup files. No root, no BPF.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../test.h"
+#include "lib/holdings.h"
+#include "lib/inventory.h"
+
+static char top[] = "/tmp/heapstat-holdings-XXXXXX";
+static char proc[4200], cgroot[4200], devs[4200];
+static struct hold_sys sys;
+
+static void run(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd)) {
+		printf("  fixture command failed: %s\n", cmd);
+		test_failed++;
+	}
+}
+
+/* write TEXT to the file at a path made of FMT */
+static void put(const char *text, const char *fmt, ...)
+{
+	char path[8192];
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	f = fopen(path, "w");
+	if (!f) {
+		printf("  cannot write %s: %s\n", path, strerror(errno));
+		test_failed++;
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+static void fresh(void)
+{
+	run("rm -rf %s/proc %s/cg %s/dev && mkdir -p %s/proc %s/cg %s/dev", top, top, top, top, top,
+	    top);
+	put("dma-heap/system 1073741824\ndma-heap/cma 134217728\n", "%s/dmem.capacity", cgroot);
+	put("", "%s/system", devs);
+	put("", "%s/cma", devs);
+}
+
+/* a cgroup directory, with its dmem files when given */
+static void cgroup(const char *path, const char *current, const char *max)
+{
+	run("mkdir -p '%s%s'", cgroot, path);
+	if (current)
+		put(current, "%s%s/dmem.current", cgroot, path);
+	if (max)
+		put(max, "%s%s/dmem.max", cgroot, path);
+}
+
+/* a process in CGROUP with no dma-buf yet */
+static void process(int pid, const char *comm, const char *cg)
+{
+	char text[4200];
+
+	run("mkdir -p %s/%d/fd %s/%d/fdinfo", proc, pid, proc, pid);
+	snprintf(text, sizeof(text), "%s\n", comm);
+	put(text, "%s/%d/comm", proc, pid);
+	snprintf(text, sizeof(text), "1:name=systemd:/\n0::%s\n", cg);
+	put(text, "%s/%d/cgroup", proc, pid);
+	put("", "%s/%d/maps", proc, pid);
+}
+
+/* an fd of PID to buffer INO: fdinfo as the kernel writes it, FILLER lines first */
+static void fd(int pid, int fdn, uint64_t ino, uint64_t size, const char *exp, int filler)
+{
+	char text[65536], link[4300];
+	size_t n = 0;
+
+	for (int i = 0; i < filler; i++)
+		n += snprintf(text + n, sizeof(text) - n, "filler_%d:\t%040d\n", i, i);
+	snprintf(text + n, sizeof(text) - n, "pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t%llu\n"
+		 "size:\t%llu\ncount:\t1\nexp_name:\t%s\nname:\t\n",
+		 (unsigned long long)ino, (unsigned long long)size, exp);
+	put(text, "%s/%d/fdinfo/%d", proc, pid, fdn);
+	snprintf(link, sizeof(link), "%s/%d/fd/%d", proc, pid, fdn);
+	if (symlink("/dmabuf:", link)) {
+		printf("  symlink %s: %s\n", link, strerror(errno));
+		test_failed++;
+	}
+}
+
+static int build(struct inventory *inv, struct holdings *h, struct hold_filter *flt)
+{
+	static struct hold_filter none;
+	char why[512];
+	int err;
+
+	err = inventory_collect(inv, proc, true);
+	CHECK_EQ(err, 0);
+	if (err)
+		return err;
+	if (!flt)
+		flt = &none;
+	err = hold_filter_check(&sys, flt, inv, why, sizeof(why));
+	CHECK(!err, "%s", why);
+	if (!err)
+		err = holdings_build(h, &sys, inv, NULL, flt);
+	CHECK_EQ(err, 0);
+	return err;
+}
+
+static const struct hold_cell *cell(const struct holdings *h, const char *cg, const char *heap)
+{
+	size_t c = holdings_cgroup(h, cg), k = holdings_heap(h, heap);
+
+	if (c == HOLD_NONE || k == HOLD_NONE)
+		return NULL;
+	return hold_cell(h, c, k);
+}
+
+/* a buffer held by processes of 100 cgroups (two in one of them) counts once in each */
+static void shared_buffer_counts_once_per_cgroup(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	unsigned int rows = 0;
+
+	fresh();
+	for (int i = 0; i < 100; i++) {
+		char cg[32];
+
+		snprintf(cg, sizeof(cg), "/c%d", i);
+		cgroup(cg, NULL, NULL);
+		process(100 + i, "holder", cg);
+		fd(100 + i, 3, 42, 1 << 20, "system", 0);
+	}
+	process(300, "holder2", "/c7");	/* a second process of /c7, two fds */
+	fd(300, 3, 42, 1 << 20, "system", 0);
+	fd(300, 4, 42, 1 << 20, "system", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	CHECK_EQ(h.heaps[holdings_heap(&h, "system")].bytes, 1 << 20);
+	CHECK_EQ(h.heaps[holdings_heap(&h, "system")].buffers, 1);
+	for (int i = 0; i < 100; i++) {
+		char cg[32];
+		const struct hold_cell *c;
+
+		snprintf(cg, sizeof(cg), "/c%d", i);
+		c = cell(&h, cg, "system");
+		CHECK(c && c->bytes == 1 << 20 && c->buffers == 1 && c->row, "%s", cg);
+	}
+	for (size_t i = 0; i < h.nrows; i++)
+		rows++;
+	CHECK_EQ(rows, 100);
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/* charged for a buffer it passed on: a row with its charge and nothing held */
+static void charged_without_holding(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *a, *b;
+
+	fresh();
+	cgroup("/a", "dma-heap/system 8192\ndma-heap/cma 0\n", "dma-heap/system max\n");
+	cgroup("/b", "dma-heap/system 0\n", "dma-heap/system max\n");
+	process(10, "receiver", "/b");
+	fd(10, 5, 77, 8192, "system", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	a = cell(&h, "/a", "system");
+	b = cell(&h, "/b", "system");
+	CHECK(a && a->row && a->bytes == 0 && a->charged_known && a->charged == 8192 &&
+	      a->own_charge == 8192, "a");
+	CHECK(b && b->row && b->bytes == 8192 && b->buffers == 1 && b->charged == 0, "b");
+	CHECK(a && a->limit_cg == HOLD_NONE && a->limit == HOLD_NO_LIMIT, "no limit");
+	/* a parent charged only through its child has no row of its own */
+	cgroup("/p", "dma-heap/system 4096\n", NULL);
+	cgroup("/p/q", "dma-heap/system 4096\n", NULL);
+	holdings_free(&h);
+	if (holdings_build(&h, &sys, &inv, NULL, &(struct hold_filter){}))
+		goto out;
+	a = cell(&h, "/p", "system");
+	b = cell(&h, "/p/q", "system");
+	CHECK(a && !a->row && a->charged == 4096 && a->own_charge == 0, "p");
+	CHECK(b && b->row && b->own_charge == 4096, "p/q");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/* the limit that binds is the shared ancestor's: its limit less its charge */
+static void headroom_under_an_ancestors_limit(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *x, *y;
+
+	fresh();
+	cgroup("/p", "dma-heap/cma 6291456\n", "dma-heap/cma 10485760\n");
+	cgroup("/p/x", "dma-heap/cma 4194304\n", "dma-heap/cma max\n");
+	cgroup("/p/y", "dma-heap/cma 2097152\n", "dma-heap/cma 3145728\n");
+	process(20, "x", "/p/x");
+	fd(20, 3, 1, 4194304, "cma", 0);
+	process(21, "y", "/p/y");
+	fd(21, 3, 2, 2097152, "cma", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	x = cell(&h, "/p/x", "cma");
+	y = cell(&h, "/p/y", "cma");
+	/* x: no limit of its own; /p leaves 10M - 6M = 4M (not 10M - 4M) */
+	CHECK(x && x->limit == 10485760 && x->headroom == 4194304 &&
+	      x->limit_cg == holdings_cgroup(&h, "/p"), "x: limit %llu headroom %llu",
+	      x ? (unsigned long long)x->limit : 0ULL, x ? (unsigned long long)x->headroom : 0ULL);
+	/* y: its own 3M less 2M leaves less room than /p's 4M */
+	CHECK(y && y->limit == 3145728 && y->headroom == 1048576 &&
+	      y->limit_cg == holdings_cgroup(&h, "/p/y"), "y");
+	/* a charge over the limit (a limit lowered below usage): no room, not a wrap */
+	holdings_free(&h);
+	cgroup("/p/y", NULL, "dma-heap/cma 1048576\n");
+	if (holdings_build(&h, &sys, &inv, NULL, &(struct hold_filter){}))
+		goto out;
+	y = cell(&h, "/p/y", "cma");
+	CHECK(y && y->limit == 1048576 && y->headroom == 0, "y over");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/* -c takes a cgroup and those below; "/p/" is "/p"; what does not exist is an error */
+static void filters(void)
+{
+	struct hold_filter flt = { .cgroup = "//p/" };
+	struct inventory inv;
+	struct holdings h;
+	char why[512];
+
+	fresh();
+	cgroup("/p/x", NULL, NULL);
+	cgroup("/px", NULL, NULL);
+	process(30, "in", "/p/x");
+	fd(30, 3, 5, 4096, "system", 0);
+	process(31, "out", "/px");
+	fd(31, 3, 6, 8192, "system", 0);
+	if (build(&inv, &h, &flt))
+		goto out;
+	CHECK(!strcmp(flt.cgroup, "/p"), "%s", flt.cgroup);
+	CHECK(h.proc_shown[0] + h.proc_shown[1] == 1, "one process");
+	CHECK_EQ(h.heaps[holdings_heap(&h, "system")].bytes, 4096);
+	CHECK_EQ(h.nrows, 1);
+	snprintf(flt.cgroup, sizeof(flt.cgroup), "/nosuch");
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -ENOENT);
+	CHECK(strstr(why, "no cgroup /nosuch"), "%s", why);
+	snprintf(flt.cgroup, sizeof(flt.cgroup), "camera");
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -EINVAL);
+	snprintf(flt.cgroup, sizeof(flt.cgroup), "/p/../px");
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -EINVAL);
+	flt = (struct hold_filter){ .pid = 99999 };
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -ENOENT);
+	flt = (struct hold_filter){ .heap = "nosuch" };
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -ENOENT);
+	flt = (struct hold_filter){ .heap = "cma" };	/* a heap without buffers */
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), 0);
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/* no silent caps: a 600-byte cgroup path, fdinfo past 1023 bytes */
+static void long_paths_and_fdinfo(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	char cg[700] = "";
+	const struct hold_cell *c;
+
+	fresh();
+	while (strlen(cg) < 600)
+		strcat(cg, "/a-rather-long-cgroup-name");
+	cgroup(cg, "dma-heap/system 4096\n", NULL);
+	process(40, "deep", cg);
+	fd(40, 3, 9, 4096, "system", 40);	/* fdinfo of about 2 KiB */
+	if (build(&inv, &h, NULL))
+		goto out;
+	CHECK_EQ(inv.nprocs, 1);
+	CHECK(inv.nprocs && !strcmp(inv.procs[0].cgroup, cg), "path cut");
+	c = cell(&h, cg, "system");
+	CHECK(c && c->row && c->bytes == 4096 && c->charged == 4096, "deep cell");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+int main(void)
+{
+	if (!mkdtemp(top)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(proc, sizeof(proc), "%s/proc", top);
+	snprintf(cgroot, sizeof(cgroot), "%s/cg", top);
+	snprintf(devs, sizeof(devs), "%s/dev", top);
+	sys = (struct hold_sys){ .proc = proc, .cgroup_root = cgroot, .heap_dev = devs };
+	RUN(shared_buffer_counts_once_per_cgroup);
+	RUN(charged_without_holding);
+	RUN(headroom_under_an_ancestors_limit);
+	RUN(filters);
+	RUN(long_paths_and_fdinfo);
+	run("rm -rf %s", top);
+	return tests_failed ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# Output that cannot lie or harm: names users control (a comm, a buffer's
+# name, a cgroup's name) with escape sequences, quotes, commas and bytes that
+# are not UTF-8 reach no terminal raw, keep JSON valid and CSV RFC 4180;
+# report and heaptop write a buffer, a process and a cgroup row alike; a
+# write error fails the command; a filter naming nothing is an error.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+pass() { echo "PASS: output: $1"; }
+fail() { echo "FAIL: output: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: output: no system heap"; exit 0; }
+
+ESC=$(printf '\033')
+evil_cg=$(printf 'ev,il"cg\033[31m')
+mkdir -p "$S/$evil_cg"
+# an OSC sequence that would set root's terminal title, then BEL
+sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 64K -w 60 \
+	-R $tmp/r1 --comm \"\$(printf '\\033]0;pwned\\007')\" --name \"\$(printf 'n\\033[2J\\377,x')\"" &
+p1=$!
+sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 128K -w 60 \
+	-R $tmp/r2 --comm '=1+2'" &
+p2=$!
+i=0
+while { [ ! -e $tmp/r1 ] || [ ! -e $tmp/r2 ]; } && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e $tmp/r1 ] && [ -e $tmp/r2 ] || { fail setup "workload not ready"; kill $p1 $p2; exit 0; }
+
+# tables and heaptop: nothing raw, the controls shown
+heapstat report >$tmp/t 2>&1
+heapstat report buffers >>$tmp/t 2>&1
+heaptop -b -n 1 -d 0.3 >>$tmp/t 2>&1
+heaptop -b -n 1 -d 0.3 --view processes >>$tmp/t 2>&1
+heaptop -b -n 1 -d 0.3 --view buffers >>$tmp/t 2>&1
+if ! grep -q "$ESC" $tmp/t && grep -qF '^[]0;pwned^G' $tmp/t && grep -qF 'n^[[2J\xff,x' $tmp/t &&
+	grep -qF '/ev,il"cg^[[31m' $tmp/t; then
+	pass "tables and heaptop show controls as ^[ and \\xff, never raw"
+else
+	fail "tables and heaptop show controls as ^[ and \\xff, never raw" \
+		"$(grep -c "$ESC" $tmp/t) raw ESC: $(tr "$ESC" '!' <$tmp/t | head -c 3000)"
+fi
+
+# JSON: valid, with the names' bytes escaped (ESC as \u001b, 0xff as \u00ff)
+heapstat report -j >$tmp/j
+heaptop -j -n 1 -d 0.3 >$tmp/tj
+if jq -e . $tmp/j >/dev/null && jq -e . $tmp/tj >/dev/null && ! grep -q "$ESC" $tmp/j $tmp/tj &&
+	grep -qF '"comm":"\u001b]0;pwned\u0007"' $tmp/j && grep -qF '"name":"n\u001b[2J\u00ff,x"' $tmp/j &&
+	jq_true --argjson p $p1 '.processes[] | select(.pid == $p) | .comm == "\u001b]0;pwned\u0007"' $tmp/tj >/dev/null; then
+	pass "JSON stays valid, names escaped"
+else
+	fail "JSON stays valid, names escaped" "$(head -c 2000 $tmp/j)"
+fi
+
+# CSV: quoted where RFC 4180 says, quotes doubled, no formula
+heapstat report processes --csv >$tmp/c
+heapstat report cgroups --csv >$tmp/cg
+if grep -qx "$p2,'=1+2,\"/ev,il\"\"cg^\[\[31m\",131072,0,131072,1" $tmp/c &&
+	grep -q "^\"/ev,il\"\"cg^\[\[31m\",system,196608,2," $tmp/cg && ! grep -q "$ESC" $tmp/c $tmp/cg; then
+	pass "CSV: RFC 4180 quoting, a formula made text"
+else
+	fail "CSV: RFC 4180 quoting, a formula made text" "$(cat $tmp/c $tmp/cg)"
+fi
+
+# one object, one JSON: report and heaptop write the same buffer, process and row
+b1=$(jq -S -c --argjson p $p2 '.buffers[] | select(.holders[0].pid == $p) | del(.age_ns)' $tmp/j)
+b2=$(jq -S -c --argjson p $p2 '.buffers[] | select(.holders[0].pid == $p) | del(.age_ns)' $tmp/tj)
+q1=$(jq -S -c --argjson p $p2 '.processes[] | select(.pid == $p)' $tmp/j)
+q2=$(jq -S -c --argjson p $p2 '.processes[] | select(.pid == $p)' $tmp/tj)
+r1=$(jq -S -c '.cgroups[].heaps[] | select(.heap == "system" and (.cgroup | startswith("/ev")))' $tmp/j)
+r2=$(jq -S -c '.rows[] | select(.heap == "system" and (.cgroup | startswith("/ev")))
+	| del(.peak_bytes, .allocs_per_sec, .frees_per_sec, .p50_ns, .p99_ns, .failures, .gone)
+	| .allocated = null' $tmp/tj)
+if [ -n "$b1" ] && [ "$b1" = "$b2" ] && [ -n "$q1" ] && [ "$q1" = "$q2" ] && [ -n "$r1" ] &&
+	[ "$r1" = "$r2" ]; then
+	pass "report -j and top -j: the same buffer, process and cgroup row"
+else
+	fail "report -j and top -j: the same buffer, process and cgroup row" "$b1 / $b2 / $q1 / $q2 / $r1 / $r2"
+fi
+
+# a write error on stdout is an error
+for cmd in "heapstat report" "heapstat report -j" "heaptop -b -n 1 -d 0.2"; do
+	$cmd >/dev/full 2>$tmp/e
+	rc=$?
+	[ $rc = 1 ] && grep -q 'No space left on device' $tmp/e && pass "'$cmd >/dev/full' fails" ||
+		fail "'$cmd >/dev/full' fails" "exit $rc: $(cat $tmp/e)"
+done
+
+# filters: the cgroup with its descendants, "/x/" as "/x"; naming nothing is an error
+mkdir -p $S/outp/child
+sh -c "echo \$\$ >$S/outp/child/cgroup.procs; exec dmabuf_alloc -H system -s 256K -w 60 -R $tmp/r3" &
+p3=$!
+while [ ! -e $tmp/r3 ]; do sleep 0.1; done
+a=$(heapstat report heaps --csv -c /outp/ 2>&1)
+[ "$a" = "heap,bytes,buffers
+system,262144,1" ] && pass "-c /outp/ takes /outp/child's buffer" || fail "-c /outp/ takes /outp/child's buffer" "$a"
+for args in "-c /nosuch" "--heap nosuch" "-p 999999"; do
+	heapstat report $args >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 1 ] && [ ! -s $tmp/o ] && grep -q "no " $tmp/e && pass "report $args: an error" ||
+		fail "report $args: an error" "exit $rc: $(cat $tmp/o $tmp/e)"
+done
+heaptop -b -n 1 -c /nosuch >$tmp/o 2>$tmp/e
+rc=$?
+[ $rc = 1 ] && grep -q "no cgroup /nosuch" $tmp/e && pass "heaptop -c /nosuch: an error" ||
+	fail "heaptop -c /nosuch: an error" "exit $rc: $(cat $tmp/e)"
+heaptop -b -n 2 -d 0.2 --rescan 0 -j >$tmp/o 2>$tmp/e
+rc=$?
+[ $rc = 0 ] && [ "$(jq -r .inventory $tmp/o | tr '\n' ' ')" = "first periodic " ] &&
+	pass "heaptop --rescan 0 walks every refresh" || fail "heaptop --rescan 0 walks every refresh" "exit $rc: $(cat $tmp/e) $(jq -c .inventory $tmp/o)"
+
+kill $p1 $p2 $p3
+wait
+rmdir "$S/$evil_cg" $S/outp/child $S/outp
+rm -rf "$tmp"

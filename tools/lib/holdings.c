@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The holdings model (holdings.h), built in passes:
+ * 1. heaps: exporters of live buffers, /dev/dma_heap, dmem regions, traced heaps;
+ * 2. cgroups: every cgroup of the tree (one walk of its directories), the
+ *    cgroups of holders and of traced tasks not (or no longer) in it;
+ * 3. held: each buffer counted once for each cgroup one of its holders is in;
+ * 4. charged and limits: dmem.current and dmem.max of every cgroup with the
+ *    dmem controller (charges stay with the cgroup charged wherever the buffer
+ *    went, so a cgroup may be charged for what it no longer holds);
+ *    memory.current and memory.max for the memcg-charged system heap;
+ * 5. allocated: the collector's aggregates per (cgroup id, heap);
+ * 6. rows and limits: a cell is a row when the cgroup holds, was charged
+ *    itself or allocated; its limit is the one of the cgroup or an ancestor
+ *    that leaves the least room (that cgroup's limit less that cgroup's charge).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup/dmem.h"
+#include "cgroup/path.h"
+#include "holdings.h"
+#include "util.h"
+
+const struct hold_sys hold_sys_live = {
+	.proc = "/proc",
+	.cgroup_root = NULL,		/* cg_root() */
+	.heap_dev = "/dev/dma_heap",
+};
+
+static const char *sys_cgroup_root(const struct hold_sys *sys)
+{
+	return sys->cgroup_root ? sys->cgroup_root : cg_root();
+}
+
+static const char *keep(struct holdings *h, const char *s)
+{
+	return arena_strdup(&h->names, s);
+}
+
+/* is @path @filter or below it ("" and "/" take every path) */
+bool hold_in_cgroup(const char *path, const char *filter)
+{
+	size_t n = strlen(filter);
+
+	if (!n || !strcmp(filter, "/"))
+		return true;
+	return !strncmp(path, filter, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* ---- pass 1: heaps ---- */
+
+struct name_set {
+	const char **v;
+	size_t n, cap;
+};
+
+static int name_add(struct holdings *h, struct name_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)	/* a few heaps and exporters */
+		if (s->v[i] == name || !strcmp(s->v[i], name))
+			return 0;
+	if (grow_array((void **)&s->v, &s->cap, s->n, sizeof(*s->v)))
+		return -ENOMEM;
+	s->v[s->n] = keep(h, name);
+	return s->v[s->n++] ? 0 : -ENOMEM;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char * const *)a, *(const char * const *)b);
+}
+
+static int cmp_heap(const void *a, const void *b)
+{
+	return strcmp(((const struct hold_heap *)a)->name, ((const struct hold_heap *)b)->name);
+}
+
+size_t holdings_heap(const struct holdings *h, const char *name)
+{
+	struct hold_heap key = { .name = name }, *e;
+
+	e = bsearch(&key, h->heaps, h->nheaps, sizeof(key), cmp_heap);
+	return e ? (size_t)(e - h->heaps) : HOLD_NONE;
+}
+
+static int add_region(const char *region, uint64_t value, void *arg)
+{
+	void **a = arg;
+
+	(void)value;
+	if (strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)))
+		return 0;
+	return name_add(a[0], a[1], region + strlen(REGION_PREFIX));
+}
+
+static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
+			 struct name_set *regions)
+{
+	const struct inventory *inv = h->inv;
+	struct name_set all = {}, devs = {};
+	void *arg[2] = { h, regions };
+	DIR *d = opendir(sys->heap_dev);
+	struct dirent *de;
+	int err = 0;
+
+	while (!err && d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			err = name_add(h, &devs, de->d_name) ?: name_add(h, &all, de->d_name);
+	if (d)
+		closedir(d);
+	if (!err) {
+		err = cg_dmem_each(sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
+		h->dmem = !err;
+		if (err == -ENOENT)	/* no dmem controller: nothing charges dmem */
+			err = 0;
+	}
+	for (size_t i = 0; !err && i < regions->n; i++)
+		err = name_add(h, &all, regions->v[i]);
+	for (size_t i = 0; !err && i < inv->nbufs; i++)
+		err = name_add(h, &all, inv->bufs[i].exp_name);
+	if (coll) {
+		size_t n;
+		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
+
+		for (size_t i = 0; !err && i < n; i++)
+			err = name_add(h, &all, hs[i].heap);
+	}
+	if (!err) {
+		h->heaps = calloc(all.n + 1, sizeof(*h->heaps));
+		err = h->heaps ? 0 : -ENOMEM;
+	}
+	if (!err) {
+		qsort(all.v, all.n, sizeof(*all.v), cmp_str);
+		qsort(devs.v, devs.n, sizeof(*devs.v), cmp_str);
+		qsort(regions->v, regions->n, sizeof(*regions->v), cmp_str);
+		for (size_t i = 0; i < all.n; i++) {
+			struct hold_heap *hp = &h->heaps[h->nheaps++];
+
+			hp->name = all.v[i];
+			hp->device = bsearch(&all.v[i], devs.v, devs.n, sizeof(*devs.v), cmp_str);
+			if (bsearch(&all.v[i], regions->v, regions->n, sizeof(*regions->v), cmp_str))
+				hp->charger = CHARGER_DMEM;
+			else if (h->mem_accounting && !strcmp(hp->name, "system"))
+				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
+		}
+	}
+	free(all.v);
+	free(devs.v);
+	return err;
+}
+
+/* ---- pass 2: cgroups ---- */
+
+static int cmp_cg_path(const void *a, const void *b)
+{
+	return strcmp(((const struct hold_cgroup *)a)->path, ((const struct hold_cgroup *)b)->path);
+}
+
+size_t holdings_cgroup(const struct holdings *h, const char *path)
+{
+	struct hold_cgroup key = { .path = path }, *e;
+
+	e = bsearch(&key, h->cgs, h->ncgs, sizeof(key), cmp_cg_path);
+	return e ? (size_t)(e - h->cgs) : HOLD_NONE;
+}
+
+static const struct holdings *sort_ctx;
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	uint64_t x = sort_ctx->cgs[*(const size_t *)a].id, y = sort_ctx->cgs[*(const size_t *)b].id;
+
+	return (x > y) - (x < y);
+}
+
+static size_t cgroup_by_id(const struct holdings *h, uint64_t id)
+{
+	size_t lo = 0, hi = h->nids;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		uint64_t m = h->cgs[h->by_id[mid]].id;
+
+		if (m == id)
+			return h->by_id[mid];
+		if (m < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return HOLD_NONE;
+}
+
+/* the path of a cgroup id: "?<id>" for one gone, "(before tracing)" for 0 */
+const char *holdings_cgroup_path(const struct holdings *h, uint64_t id)
+{
+	size_t cg = cgroup_by_id(h, id);
+
+	return cg != HOLD_NONE ? h->cgs[cg].path : id ? "?" : "(before tracing)";
+}
+
+struct cg_list {
+	struct hold_cgroup *v;
+	size_t n, cap;
+};
+
+/* the cgroup whose path is the first @len bytes of @path */
+static size_t cgroup_prefix(const struct holdings *h, const char *path, size_t len)
+{
+	size_t lo = 0, hi = h->ncgs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const char *m = h->cgs[mid].path;
+		int c = strncmp(path, m, len);
+
+		if (!c)
+			c = m[len] ? -1 : 0;
+		if (!c)
+			return mid;
+		if (c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return HOLD_NONE;
+}
+
+static int cg_push(struct holdings *h, struct cg_list *l, uint64_t id, const char *path)
+{
+	if (grow_array((void **)&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	l->v[l->n].id = id;
+	l->v[l->n].path = keep(h, path);
+	return l->v[l->n++].path ? 0 : -ENOMEM;
+}
+
+static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struct collector *coll)
+{
+	const struct inventory *inv = h->inv;
+	struct cg_index ix = {};
+	struct cg_list l = {};
+	size_t out = 0;
+	int err;
+
+	/* no cgroup2 here (or it went away): the holders' paths alone */
+	if (cg_index_build(&ix, sys_cgroup_root(sys)))
+		cg_index_free(&ix);
+	err = 0;
+	for (size_t i = 0; i < ix.n && !err; i++)
+		err = cg_push(h, &l, ix.v[i].id, ix.v[i].path);
+	/* made since the walk, or named by /proc from another namespace */
+	for (size_t i = 0; i < inv->nprocs && !err; i++)
+		err = cg_push(h, &l, 0, inv->procs[i].cgroup);
+	if (coll && !err) {
+		size_t n;
+		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
+
+		for (size_t i = 0; i < n && !err; i++) {
+			char gone[32];
+
+			if (cg_index_path(&ix, hs[i].cgroup_id))
+				continue;
+			if (hs[i].cgroup_id)
+				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);
+			else
+				snprintf(gone, sizeof(gone), "(before tracing)");
+			err = cg_push(h, &l, hs[i].cgroup_id, gone);
+		}
+	}
+	cg_index_free(&ix);
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	/* one entry per path, the one with an id */
+	qsort(l.v, l.n, sizeof(*l.v), cmp_cg_path);
+	for (size_t i = 0; i < l.n; i++) {
+		if (out && !strcmp(l.v[out - 1].path, l.v[i].path)) {
+			if (!l.v[out - 1].id)
+				l.v[out - 1].id = l.v[i].id;
+			continue;
+		}
+		l.v[out++] = l.v[i];
+	}
+	h->cgs = l.v;
+	h->ncgs = out;
+	h->by_id = calloc(out + 1, sizeof(*h->by_id));
+	if (!h->by_id)
+		return -ENOMEM;
+	for (size_t i = 0; i < out; i++) {
+		struct hold_cgroup *c = &h->cgs[i];
+		size_t len = strrchr(c->path, '/') ? (size_t)(strrchr(c->path, '/') - c->path) : 0;
+
+		if (c->id)
+			h->by_id[h->nids++] = i;
+		c->parent = HOLD_NONE;
+		if (c->path[0] == '/' && c->path[1])	/* "/camera" -> "/", "/a/b" -> "/a" */
+			c->parent = cgroup_prefix(h, c->path, len ? len : 1);
+	}
+	sort_ctx = h;
+	qsort(h->by_id, h->nids, sizeof(*h->by_id), cmp_by_id);
+	return 0;
+}
+
+/* ---- pass 3: held ---- */
+
+static bool proc_passes(const struct inv_proc *p, const struct hold_filter *flt)
+{
+	return (!flt->pid || p->pid == flt->pid) && hold_in_cgroup(p->cgroup, flt->cgroup);
+}
+
+static int count_held(struct holdings *h, const struct hold_filter *flt)
+{
+	const struct inventory *inv = h->inv;
+	bool by_proc = flt->pid || flt->cgroup[0];
+
+	h->buf_shown = calloc(inv->nbufs + 1, sizeof(bool));
+	h->proc_shown = calloc(inv->nprocs + 1, sizeof(bool));
+	h->proc_cg = calloc(inv->nprocs + 1, sizeof(size_t));
+	if (!h->buf_shown || !h->proc_shown || !h->proc_cg)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		h->proc_shown[i] = proc_passes(&inv->procs[i], flt);
+		h->proc_cg[i] = holdings_cgroup(h, inv->procs[i].cgroup);
+	}
+	/* with a process filter, the buffers those processes hold */
+	for (size_t i = 0; i < inv->nbufs; i++)
+		h->buf_shown[i] = !by_proc && (!flt->heap || !strcmp(inv->bufs[i].exp_name, flt->heap));
+	for (size_t i = 0; by_proc && i < inv->nholds; i++) {
+		const struct inv_hold *hd = &inv->holds[i];
+
+		if (h->proc_shown[hd->proc] &&
+		    (!flt->heap || !strcmp(inv->bufs[hd->buf].exp_name, flt->heap)))
+			h->buf_shown[hd->buf] = true;
+	}
+	for (size_t i = 0; i < inv->nbufs; i++) {
+		const struct inv_buf *b = &inv->bufs[i];
+		size_t heap = holdings_heap(h, b->exp_name);
+		struct hold_heap *hp = &h->heaps[heap];
+
+		if (!h->buf_shown[i])
+			continue;
+		hp->bytes += b->size;
+		hp->buffers++;
+		if (!b->holders && b->attachments_known && !b->attachments) {
+			h->kernel_held++;
+			h->kernel_held_bytes += b->size;
+		}
+		/* once per cgroup, however many of its processes hold it */
+		for (size_t k = b->first_hold; k < b->first_hold + b->holders; k++) {
+			size_t proc = inv->holds[k].proc, cg = h->proc_cg[proc];
+			struct hold_cgroup *c = &h->cgs[cg];
+			struct hold_cell *cell = hold_cell(h, cg, heap);
+
+			if (!h->proc_shown[proc] || c->last_buf == i + 1)
+				continue;
+			c->last_buf = i + 1;
+			c->bytes += b->size;
+			c->buffers++;
+			cell->bytes += b->size;
+			cell->buffers++;
+		}
+	}
+	return 0;
+}
+
+/* ---- pass 4: charges and limits from the cgroup files ---- */
+
+struct dmem_read {
+	struct holdings *h;
+	size_t cg;
+	bool max;
+};
+
+static int on_dmem(const char *region, uint64_t value, void *arg)
+{
+	struct dmem_read *r = arg;
+	size_t heap;
+	struct hold_cell *cell;
+
+	if (strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)))
+		return 0;
+	heap = holdings_heap(r->h, region + strlen(REGION_PREFIX));
+	if (heap == HOLD_NONE)
+		return 0;
+	cell = hold_cell(r->h, r->cg, heap);
+	if (r->max) {
+		cell->max = value;
+	} else {
+		cell->charged = value;
+		cell->charged_known = true;
+	}
+	return 0;
+}
+
+static int read_dmem(struct holdings *h, const struct hold_sys *sys)
+{
+	const char *root = sys_cgroup_root(sys);
+
+	for (size_t cg = 0; h->dmem && cg < h->ncgs; cg++) {
+		struct dmem_read r = { h, cg, false };
+		char dir[4096];
+		int err;
+
+		if (h->cgs[cg].path[0] != '/' || cg_dir(dir, sizeof(dir), root, h->cgs[cg].path))
+			continue;
+		/* no dmem controller in this cgroup (or it is gone): nothing charged */
+		err = cg_dmem_each(dir, "dmem.current", on_dmem, &r);
+		if (err && err != -ENOENT)
+			return err;
+		r.max = true;
+		err = cg_dmem_each(dir, "dmem.max", on_dmem, &r);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	/* what each was charged itself: dmem.current counts its descendants' too */
+	for (size_t cg = 0; cg < h->ncgs; cg++) {
+		size_t p = h->cgs[cg].parent;
+
+		for (size_t k = 0; p != HOLD_NONE && k < h->nheaps; k++)
+			hold_cell(h, p, k)->own_charge += hold_cell(h, cg, k)->charged;
+	}
+	for (size_t i = 0; i < h->ncgs * h->nheaps; i++) {
+		struct hold_cell *c = &h->cells[i];
+		uint64_t children = c->own_charge;
+
+		/* read one file after another: a child may have grown meanwhile */
+		c->own_charge = c->charged > children ? c->charged - children : 0;
+	}
+	return 0;
+}
+
+/* memory.current and memory.max of a cgroup and its ancestors, once each */
+static void read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap)
+{
+	const char *root = sys_cgroup_root(sys);
+
+	for (; cg != HOLD_NONE; cg = h->cgs[cg].parent) {
+		struct hold_cgroup *c = &h->cgs[cg];
+		struct hold_cell *cell = hold_cell(h, cg, heap);
+		char dir[4096];
+
+		if (!c->memcg_known && !cg_dir(dir, sizeof(dir), root, c->path))
+			c->memcg_known = !cg_memcg_read(dir, &c->memcg);
+		if (!c->memcg_known)
+			continue;
+		cell->charged = c->memcg.current;
+		cell->charged_known = true;
+		cell->max = c->memcg.max;
+	}
+}
+
+/* ---- pass 5: allocated, while tracing ---- */
+
+static void add_activity(struct holdings *h, struct collector *coll, const struct hold_filter *flt)
+{
+	size_t n;
+	struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t cg = cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
+		struct hold_cell *cell;
+
+		if (cg == HOLD_NONE || heap == HOLD_NONE ||
+		    (flt->heap && strcmp(hs[i].heap, flt->heap)))
+			continue;
+		cell = hold_cell(h, cg, heap);
+		cell->traced = true;
+		cell->act = i;
+		cell->agg = hs[i].agg;
+		cell->lat = &hs[i].lat;
+		cell->life = &hs[i].life;
+	}
+}
+
+/* ---- pass 6: rows, and the limit that binds each ---- */
+
+static void bind_limit(struct holdings *h, size_t cg, size_t heap)
+{
+	struct hold_cell *cell = hold_cell(h, cg, heap);
+
+	cell->limit = HOLD_NO_LIMIT;
+	cell->limit_cg = HOLD_NONE;
+	for (size_t a = cg; a != HOLD_NONE; a = h->cgs[a].parent) {
+		const struct hold_cell *at = hold_cell(h, a, heap);
+		uint64_t room;
+
+		if (at->max == HOLD_NO_LIMIT)
+			continue;
+		room = at->max > at->charged ? at->max - at->charged : 0;
+		if (cell->limit_cg == HOLD_NONE || room < cell->headroom) {
+			cell->limit = at->max;
+			cell->limit_cg = a;
+			cell->headroom = room;
+		}
+	}
+}
+
+static int make_rows(struct holdings *h, const struct hold_sys *sys, const struct hold_filter *flt)
+{
+	h->rows = malloc((h->ncgs * h->nheaps + 1) * sizeof(*h->rows));
+	if (!h->rows)
+		return -ENOMEM;
+	for (size_t cg = 0; cg < h->ncgs; cg++) {
+		if (!hold_in_cgroup(h->cgs[cg].path, flt->cgroup))
+			continue;
+		for (size_t k = 0; k < h->nheaps; k++) {
+			struct hold_cell *cell = hold_cell(h, cg, k);
+			bool charged = !flt->pid && h->heaps[k].charger == CHARGER_DMEM &&
+				       cell->own_charge;
+
+			if (flt->heap && strcmp(h->heaps[k].name, flt->heap))
+				continue;
+			if (!cell->buffers && !charged && !cell->traced)
+				continue;
+			cell->row = true;
+			h->rows[h->nrows++] = cg * h->nheaps + k;
+			if (h->heaps[k].charger == CHARGER_MEMCG)
+				read_memcg(h, sys, cg, k);
+		}
+	}
+	for (size_t i = 0; i < h->nrows; i++)
+		bind_limit(h, h->rows[i] / h->nheaps, h->rows[i] % h->nheaps);
+	return 0;
+}
+
+/**
+ * holdings_build() - the model, from an inventory and the system's files
+ * @sys: where to read them (&hold_sys_live, or a test's fake tree)
+ * @inv: the inventory; it must outlive the model
+ * @coll: the collector while tracing, else NULL
+ * @flt: what to count; hold_filter_check()ed
+ *
+ * Return: 0 or a negative errno; holdings_free() it either way.
+ */
+int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct inventory *inv,
+		   struct collector *coll, const struct hold_filter *flt)
+{
+	struct name_set regions = {};
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->inv = inv;
+	h->mem_accounting = sys->mem_accounting;
+	err = collect_heaps(h, sys, coll, &regions);
+	free(regions.v);
+	if (!err)
+		err = collect_cgroups(h, sys, coll);
+	if (!err) {
+		h->cells = calloc(h->ncgs * h->nheaps + 1, sizeof(*h->cells));
+		err = h->cells ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; !err && i < h->ncgs * h->nheaps; i++)
+		h->cells[i].max = HOLD_NO_LIMIT;
+	if (!err)
+		err = count_held(h, flt);
+	if (!err)
+		err = read_dmem(h, sys);
+	if (!err && coll)
+		add_activity(h, coll, flt);
+	if (!err)
+		err = make_rows(h, sys, flt);
+	return err;
+}
+
+void holdings_free(struct holdings *h)
+{
+	arena_free(&h->names);
+	free(h->heaps);
+	free(h->cgs);
+	free(h->cells);
+	free(h->rows);
+	free(h->by_id);
+	free(h->proc_cg);
+	free(h->buf_shown);
+	free(h->proc_shown);
+	memset(h, 0, sizeof(*h));
+}
+
+/**
+ * hold_filter_check() - normalize a filter; refuse one that names nothing
+ * @why: what is wrong, for the user
+ *
+ * A cgroup must exist under the cgroup2 root, a pid in /proc, a heap in
+ * /dev/dma_heap or as the exporter of a live buffer.
+ * Return: 0, or -ENOENT / -EINVAL with @why set.
+ */
+int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
+		      const struct inventory *inv, char *why, size_t len)
+{
+	char path[4096];
+
+	if (flt->cgroup[0]) {
+		char norm[CGROUP_PATH_MAX];
+		int err = cg_path_normalize(flt->cgroup, norm, sizeof(norm));
+
+		if (err) {
+			snprintf(why, len, "cgroup '%s': %s", flt->cgroup, err == -EINVAL ?
+				 "give a path from the cgroup2 root, e.g. /camera" : "too long");
+			return err;
+		}
+		snprintf(flt->cgroup, sizeof(flt->cgroup), "%s", norm);
+		if (cg_dir(path, sizeof(path), sys_cgroup_root(sys), norm) || access(path, F_OK)) {
+			snprintf(why, len, "no cgroup %s (under %s)", norm, sys_cgroup_root(sys));
+			return -ENOENT;
+		}
+	}
+	if (flt->pid) {
+		snprintf(path, sizeof(path), "%s/%d", sys->proc, flt->pid);
+		if (access(path, F_OK)) {
+			snprintf(why, len, "no process %d", flt->pid);
+			return -ENOENT;
+		}
+	}
+	if (flt->heap) {
+		bool known = false;
+
+		snprintf(path, sizeof(path), "%s/%s", sys->heap_dev, flt->heap);
+		known = !strchr(flt->heap, '/') && !access(path, F_OK);
+		for (size_t i = 0; inv && !known && i < inv->nbufs; i++)
+			known = !strcmp(inv->bufs[i].exp_name, flt->heap);
+		if (!known) {
+			snprintf(why, len, "no heap or exporter '%s' (not in %s, no live buffer of it)",
+				 flt->heap, sys->heap_dev);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The holdings model: what every command prints. From an inventory, the
+ * collector's aggregates and the cgroup files, per heap the live buffers,
+ * and per cgroup x heap side by side what the cgroup's processes hold,
+ * what its tasks allocated while tracing and what the kernel charged it,
+ * under which limit and with how much room left.
+ */
+#ifndef HEAPSTAT_HOLDINGS_H
+#define HEAPSTAT_HOLDINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup/memcg.h"
+#include "collector.h"
+#include "inventory.h"
+#include "util.h"
+
+#define HOLD_NO_LIMIT	UINT64_MAX
+#define HOLD_NONE	SIZE_MAX
+
+/* where the system is read: the live one, or a fake tree in a test */
+struct hold_sys {
+	const char *proc;		/* /proc */
+	const char *cgroup_root;	/* the cgroup2 mount */
+	const char *heap_dev;		/* /dev/dma_heap */
+	bool mem_accounting;		/* dma_heap.mem_accounting: the system heap charges memcg */
+};
+
+struct hold_filter {
+	char cgroup[CGROUP_PATH_MAX];	/* "": all; else this cgroup and those below it */
+	pid_t pid;			/* 0: all */
+	const char *heap;		/* NULL: all */
+};
+
+/* who charges a heap's allocations to the allocating cgroup */
+enum hold_charger {
+	CHARGER_NONE,
+	CHARGER_DMEM,			/* a dmem region "dma-heap/<heap>" */
+	CHARGER_MEMCG,			/* the system heap under dma_heap.mem_accounting */
+};
+
+struct hold_heap {
+	const char *name;
+	uint64_t bytes;			/* live buffers it exported */
+	unsigned int buffers;
+	bool device;			/* /dev/dma_heap/<name>: a heap; else another exporter */
+	enum hold_charger charger;
+};
+
+struct hold_cgroup {
+	const char *path;		/* from the cgroup2 root: "/", "/camera" */
+	uint64_t id;			/* its directory's inode; 0: unknown */
+	size_t parent;			/* HOLD_NONE: the root, or a cgroup gone */
+	uint64_t bytes;			/* held, over every heap, a buffer once */
+	unsigned int buffers;
+	bool memcg_known;		/* memcg read (mem_accounting, a row of a memcg heap) */
+	struct cg_memcg memcg;
+	size_t last_buf;		/* counting: the last buffer counted for it, + 1 */
+};
+
+/* one cgroup x heap */
+struct hold_cell {
+	uint64_t bytes;			/* held by the cgroup's processes, a buffer once */
+	unsigned int buffers;
+	bool charged_known;		/* the cgroup has the charger's file */
+	uint64_t charged;		/* dmem.current of the region, or memory.current:
+					 * the cgroup's and its descendants' */
+	uint64_t own_charge;		/* charged less its children's: charged to itself */
+	uint64_t max;			/* its own dmem.max (memory.max); HOLD_NO_LIMIT */
+	uint64_t limit;			/* the limit leaving the least room: its own or
+					 * an ancestor's; HOLD_NO_LIMIT when none */
+	size_t limit_cg;		/* the cgroup that limit is set on */
+	uint64_t headroom;		/* that limit less that cgroup's charge */
+	bool traced;			/* allocated-by, from the collector */
+	size_t act;			/* its collector_heap_stats() entry */
+	struct coll_agg agg;
+	struct lat_set *lat;		/* latencies of the attempts seen as events */
+	struct lat_set *life;		/* lifetimes of the buffers released, as events */
+	bool row;			/* holds, was charged itself, or allocated */
+};
+
+struct holdings {
+	const struct inventory *inv;
+	struct hold_heap *heaps;	/* by name */
+	size_t nheaps;
+	struct hold_cgroup *cgs;	/* by path */
+	size_t ncgs;
+	struct hold_cell *cells;	/* ncgs x nheaps: cells[cg * nheaps + heap] */
+	size_t *rows;			/* the cells that are rows, by cgroup then heap */
+	size_t nrows;
+	size_t *by_id;			/* cgroups with an id, by id */
+	size_t nids;
+	size_t *proc_cg;		/* each process's cgroup */
+	bool *buf_shown, *proc_shown;	/* pass the filters */
+	uint64_t kernel_held_bytes;	/* no fd, no mapping, no attachment */
+	unsigned int kernel_held;
+	bool dmem;			/* the dmem controller is there */
+	bool mem_accounting;
+	struct arena names;		/* the model's own strings */
+};
+
+extern const struct hold_sys hold_sys_live;
+
+int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
+		      const struct inventory *inv, char *why, size_t len);
+int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct inventory *inv,
+		   struct collector *coll, const struct hold_filter *flt);
+void holdings_free(struct holdings *h);
+
+static inline struct hold_cell *hold_cell(const struct holdings *h, size_t cg, size_t heap)
+{
+	return &h->cells[cg * h->nheaps + heap];
+}
+
+const char *holdings_cgroup_path(const struct holdings *h, uint64_t id);
+size_t holdings_heap(const struct holdings *h, const char *name);
+size_t holdings_cgroup(const struct holdings *h, const char *path);
+bool hold_in_cgroup(const char *path, const char *filter);
+
+#endif

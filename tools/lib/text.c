@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Terminal-safe text and RFC 4180 CSV. As ps and top do, controls are shown,
+ * not obeyed: C0 controls and DEL in caret notation (ESC as ^[), C1 controls
+ * (U+0080-U+009F, which some terminals take as CSI and OSC) and bytes that
+ * are not UTF-8 as \xNN. Other UTF-8 passes through.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "text.h"
+
+/**
+ * utf8_char() - the length of the well-formed UTF-8 character at @p
+ * @n: bytes available at @p
+ * @cp: its code point
+ *
+ * Return: 1 to 4, or 0 for a byte that starts no well-formed character
+ * (stray continuation, overlong form, surrogate, beyond U+10FFFF, cut short).
+ */
+size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t len;
+
+	if (!n)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, c = p[0] & 0x1f, min = 0x80;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, c = p[0] & 0x0f, min = 0x800;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, c = p[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* how a character is shown: written to out (at most 5 bytes), its length returned */
+static size_t shown(const unsigned char *p, size_t n, char *out, size_t *used)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t cp;
+	size_t len = utf8_char(p, n, &cp);
+
+	if (len && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f)) {
+		memcpy(out, p, len);
+		*used = len;
+		return len;
+	}
+	if (len == 1) {		/* C0 or DEL: ^@ .. ^_, ^? */
+		out[0] = '^';
+		out[1] = cp == 0x7f ? '?' : (char)(cp + '@');
+		*used = 1;
+		return 2;
+	}
+	/* a C1 control (2 bytes, the first shown) or a byte that is not UTF-8 */
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[p[len ? 1 : 0] >> 4];
+	out[3] = hex[p[len ? 1 : 0] & 0xf];
+	*used = len ? len : 1;
+	return 4;
+}
+
+/**
+ * text_safe_buf() - @s, at most @max bytes of it, made safe for a terminal
+ * @out: where it is written, @len bytes; a name that does not fit ends in "..."
+ *
+ * Return: @out.
+ */
+const char *text_safe_buf(const char *s, size_t max, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strnlen(s, max), o = 0;
+
+	while (n) {
+		char one[8];
+		size_t used, w = shown(p, n, one, &used);
+
+		if (o + w + 4 > len) {	/* room for "..." and the NUL */
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, one, w);
+		o += w;
+		p += used;
+		n -= used;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* text_safe_buf() into one of eight rotating buffers: for a printf's arguments */
+const char *text_safe(const char *s)
+{
+	static char bufs[8][TEXT_MAX];
+	static unsigned int next;
+
+	return text_safe_buf(s, TEXT_MAX * 4, bufs[next++ % 8], TEXT_MAX);
+}
+
+/*
+ * One CSV field (RFC 4180): shown as text_safe() shows it but for line
+ * breaks and tabs, which are kept; quoted when it holds a comma, a quote or
+ * a line break, quotes doubled. A field a spreadsheet would take for a
+ * formula (=, +, -, @, tab or CR first) gets a leading apostrophe.
+ */
+void csv_field(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		fputc('"', f);
+	if (*s && strchr("=+-@\t\r", s[0]))
+		fputc('\'', f);
+	while (n) {
+		char one[8];
+		size_t used, w;
+
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			fputc(*p, f);
+			p++, n--;
+			continue;
+		}
+		if (*p == '"')
+			fputc('"', f);
+		w = shown(p, n, one, &used);
+		fwrite(one, 1, w, f);
+		p += used;
+		n -= used;
+	}
+	if (quote)
+		fputc('"', f);
+}

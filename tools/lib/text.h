@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Names that users control (a task's comm, a dma-buf's name, cgroup paths)
+ * on their way to a terminal or a spreadsheet: nothing is written raw.
+ */
+#ifndef HEAPSTAT_TEXT_H
+#define HEAPSTAT_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TEXT_MAX	1024	/* text_safe()'s buffers; longer names end in "..." */
+
+size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp);
+const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
+const char *text_safe(const char *s);
+void csv_field(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat report: a snapshot of who holds how much of which dma-buf heap,
+ * per heap, cgroup, process and buffer, beside what the kernel charged each
+ * cgroup and under which limit: the holdings model (tools/lib/holdings.c),
+ * printed as tables or CSV (text.c) or JSON (json.c). This file: options,
+ * and taking the snapshot.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapstat.h"
+#include "cgroup/memcg.h"
+#include "lib/errors.h"
+#include "lib/util.h"
+#include "report.h"
+
+static const char * const view_names[] = {
+	"summary", "heaps", "cgroups", "processes", "buffers", "cma", "activity"
+};
+
+static struct report_opts opts;
+
+static volatile sig_atomic_t exiting;
+
+static const char doc[] =
+"Show who holds how much of which dma-buf heap, now.\n"
+"\n"
+"VIEW is summary (the default), heaps, cgroups, processes, buffers, cma or\n"
+"activity (with --duration).\n"
+"Sizes are human-readable in tables and exact bytes in JSON and CSV.\n"
+"Cgroup paths are relative to the cgroup2 root, e.g. /camera; -c takes the\n"
+"cgroup and every cgroup below it.\n"
+"\n"
+"Per cgroup x heap: HELD, the buffers its processes hold (each once);\n"
+"CHARGED, what the kernel charged it (dmem.current of the heap's region, or\n"
+"memory.current for the memcg-charged system heap), descendants included;\n"
+"LIMIT and HEADROOM, of the cgroup or ancestor whose limit leaves the least\n"
+"room. A cgroup charged for buffers it no longer holds has a row too.\n"
+"\n"
+"With --duration, heapstat also traces every heap allocation, export, final\n"
+"release and CMA allocation for that long and adds the activity: alloc/s,\n"
+"free/s, latency p50/p99/max, buffer lifetimes p50/p99/max, failures by\n"
+"class (capacity, fragmentation, busy, limit, other). Where the kernel refuses\n"
+"tracing, the snapshot is reported and the output says why.\n"
+"\n"
+"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-d SECS] [-j|--csv]\n"
+"\n"
+"EXAMPLES:\n"
+"    heapstat report                   # every view, as tables\n"
+"    heapstat report buffers --heap system\n"
+"    heapstat report processes -c /camera\n"
+"    heapstat report -j                # everything, as one JSON object\n"
+"    heapstat report cgroups --csv\n"
+"    heapstat report cma               # CMA areas: used, largest free extent\n"
+"    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n"
+"    heapstat report activity -d 5 --attach kprobe   # without BPF trampolines\n";
+
+enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE, OPT_ATTACH };
+
+static const struct argp_option options[] = {
+	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP (a path from the cgroup2 root)", 0 },
+	{ "pid", 'p', "PID", 0, "Only process PID", 0 },
+	{ "heap", OPT_HEAP, "NAME", 0, "Only buffers of heap (exporter) NAME", 0 },
+	{ "duration", 'd', "SECS", 0, "Trace activity for SECS seconds first (0.001 to 86400)", 0 },
+	{ "source", OPT_SOURCE, "SRC", 0, "auto (BPF iterators, else /proc) or procfs (/proc only)", 0 },
+	{ "attach", OPT_ATTACH, "MODE", 0, "With -d: auto (fentry/fexit and BTF tracepoints where the "
+	  "kernel takes them, else kprobes), tracing or kprobe", 0 },
+	{ "json", 'j', NULL, 0, "One JSON object with every view", 0 },
+	{ "csv", OPT_CSV, NULL, 0, "The view as CSV (summary: heaps)", 0 },
+	{ NULL, 'h', NULL, 0, "Show this help", -1 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'c':
+		if (arg[0] != '/' || strlen(arg) >= sizeof(opts.flt.cgroup))
+			argp_error(state, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera", arg);
+		snprintf(opts.flt.cgroup, sizeof(opts.flt.cgroup), "%s", arg);
+		break;
+	case 'p':
+		if (parse_u64(arg, 1, INT32_MAX, &v))
+			argp_error(state, "invalid pid '%s'", arg);
+		opts.flt.pid = v;
+		break;
+	case OPT_HEAP:
+		opts.flt.heap = arg;
+		break;
+	case 'd':
+		if (parse_interval_ms(arg, &opts.duration_ms))
+			argp_error(state, "invalid duration '%s': seconds from 0.001 to 86400", arg);
+		break;
+	case 'j':
+		opts.json = true;
+		break;
+	case OPT_SOURCE:
+		if (strcmp(arg, "auto") && strcmp(arg, "procfs"))
+			argp_error(state, "unknown source '%s': auto or procfs", arg);
+		opts.procfs_only = !strcmp(arg, "procfs");
+		break;
+	case OPT_CSV:
+		opts.csv = true;
+		break;
+	case OPT_ATTACH:
+		if (!strcmp(arg, "auto"))
+			opts.attach = COLL_ATTACH_AUTO;
+		else if (!strcmp(arg, "tracing"))
+			opts.attach = COLL_ATTACH_TRACING;
+		else if (!strcmp(arg, "kprobe"))
+			opts.attach = COLL_ATTACH_KPROBE;
+		else
+			argp_error(state, "unknown attach mode '%s': auto, tracing or kprobe", arg);
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		for (size_t i = 0; i < ARRAY_SIZE(view_names); i++)
+			if (!strcmp(arg, view_names[i])) {
+				if (state->arg_num)
+					argp_error(state, "one view at a time");
+				opts.view = i;
+				return 0;
+			}
+		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers, cma or activity", arg);
+		break;
+	case ARGP_KEY_END:
+		if (opts.json && opts.csv)
+			argp_error(state, "-j and --csv exclude each other");
+		if (opts.view == V_ACTIVITY && !opts.duration_ms)
+			argp_error(state, "the activity view needs --duration SECS");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/*
+ * Trace for the duration (or until a signal). A kernel that refuses
+ * tracing leaves the snapshot alone to report: rep->no_tracing says why.
+ */
+static int trace_activity(struct report *rep)
+{
+	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
+	int err;
+
+	err = collector_open(&rep->coll, opts.attach, 0, false, rep->no_tracing,
+			     sizeof(rep->no_tracing));
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		fprintf(stderr, "heapstat: no activity: %s\n", rep->no_tracing);
+		return 0;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!exiting && now_ns() < end) {
+		uint64_t left = (end - now_ns()) / 1000000;
+
+		err = collector_poll(rep->coll, left > 100 ? 100 : (int)left + 1);
+		if (err)
+			return err;
+	}
+	rep->seconds = (now_ns() - start) / 1e9;
+	err = collector_poll(rep->coll, 0);
+	return err ? err : collector_sync(rep->coll);
+}
+
+static void free_report(struct report *rep)
+{
+	holdings_free(&rep->h);
+	free(rep->cma);
+	collector_close(rep->coll);
+	inventory_free(&rep->inv);
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, "[VIEW]", doc, NULL, NULL, NULL };
+	struct hold_sys sys = hold_sys_live;
+	struct report rep = { .opts = &opts };
+	char why[512];
+	int err, ret = 1;
+
+	argv[0] = "heapstat report";
+	argp_err_exit_status = 1;
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return 1;
+	/* /proc alone needs no BPF: no capability, no BTF */
+	if (!opts.procfs_only || opts.duration_ms) {
+		err = heapstat_bpf_preflight();
+		if (err)
+			return EXIT_UNSUPPORTED;
+	}
+	if (opts.duration_ms) {
+		err = trace_activity(&rep);
+		if (err) {
+			heapstat_error(err, "trace the activity", NULL);
+			goto out;
+		}
+	}
+	err = inventory_collect(&rep.inv, sys.proc, opts.procfs_only);
+	if (err) {
+		heapstat_error(err, "take the inventory", NULL);
+		goto out;
+	}
+	rep.now_ns = now_ns();
+	err = hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "heapstat report: %s\n", why);
+		goto out;
+	}
+	sys.mem_accounting = heap_mem_accounting();
+	err = holdings_build(&rep.h, &sys, &rep.inv, rep.coll, &opts.flt);
+	if (!err)
+		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, &rep.cma, &rep.ncma);
+	if (err) {
+		heapstat_error(err, "read the cgroups and CMA areas", NULL);
+		goto out;
+	}
+	if (opts.json)
+		report_json(stdout, &rep);
+	else
+		report_text(stdout, &rep);
+	ret = 0;
+out:
+	free_report(&rep);
+	return ret;
+}

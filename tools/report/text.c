@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat report as tables and as CSV. Tables show sizes human-readable
+ * and names terminal-safe; CSV has exact bytes and RFC 4180 fields.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/hold_view.h"
+#include "lib/text.h"
+#include "lib/util.h"
+#include "report.h"
+
+static const char *hsize(uint64_t bytes)
+{
+	static char bufs[8][16];
+	static int next;
+
+	return format_size(bytes, bufs[next++ % 8], 16);
+}
+
+/*
+ * One CSV record: @fmt has a letter per field, s a string (made an RFC 4180
+ * field), u an uint64_t, f a double (%.3f), o an uint64_t or empty when the
+ * next int argument is 0 (unknown).
+ */
+static void csv_row(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	for (const char *p = fmt; *p; p++) {
+		if (p != fmt)
+			fputc(',', out);
+		switch (*p) {
+		case 's':
+			csv_field(out, va_arg(ap, const char *));
+			break;
+		case 'u':
+			fprintf(out, "%llu", (unsigned long long)va_arg(ap, uint64_t));
+			break;
+		case 'f':
+			fprintf(out, "%.3f", va_arg(ap, double));
+			break;
+		case 'o': {
+			int known = va_arg(ap, int);
+			uint64_t v = va_arg(ap, uint64_t);
+
+			if (known)
+				fprintf(out, "%llu", (unsigned long long)v);
+			break;
+		}
+		}
+	}
+	fputc('\n', out);
+	va_end(ap);
+}
+
+static void print_heaps(FILE *out, const struct report *rep)
+{
+	const struct holdings *h = &rep->h;
+	bool csv = rep->opts->csv;
+
+	if (csv)
+		fprintf(out, "heap,bytes,buffers\n");
+	else
+		fprintf(out, "%-24s %10s %8s\n", "HEAP", "BYTES", "BUFFERS");
+	for (size_t i = 0; i < h->nheaps; i++) {
+		const struct hold_heap *hp = &h->heaps[i];
+
+		if (!hp->buffers)
+			continue;
+		if (csv)
+			csv_row(out, "suu", hp->name, hp->bytes, (uint64_t)hp->buffers);
+		else
+			fprintf(out, "%-24s %10s %8u\n", text_safe(hp->name), hsize(hp->bytes),
+				hp->buffers);
+	}
+	if (!csv && h->kernel_held)
+		fprintf(out, "kernel-held (no fd, mapping or attachment): %u buffers, %s\n",
+			h->kernel_held, hsize(h->kernel_held_bytes));
+}
+
+/* a size, or "-" when not known */
+static const char *hsize_or(bool known, uint64_t bytes)
+{
+	return known ? hsize(bytes) : "-";
+}
+
+static void print_cgroups(FILE *out, const struct report *rep)
+{
+	const struct holdings *h = &rep->h;
+	bool csv = rep->opts->csv;
+
+	if (csv)
+		fprintf(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,charged_by,"
+			"own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,memcg_kernel_bytes\n");
+	else
+		fprintf(out, "%-28s %-24s %10s %8s %10s %10s %10s %12s\n", "CGROUP", "HEAP", "HELD",
+			"BUFFERS", "CHARGED", "LIMIT", "HEADROOM", "MEMCG-KERNEL");
+	for (size_t i = 0; i < h->nrows; i++) {
+		size_t cell = h->rows[i];
+		const struct hold_cell *c = &h->cells[cell];
+		const struct hold_cgroup *cg = &h->cgs[cell / h->nheaps];
+		const struct hold_heap *hp = &h->heaps[cell % h->nheaps];
+		bool limited = c->limit_cg != HOLD_NONE;
+		bool memcg = hp->charger == CHARGER_MEMCG && cg->memcg_known;
+
+		if (csv)
+			csv_row(out, "ssuuosoosoo", cg->path, hp->name, c->bytes, (uint64_t)c->buffers,
+				c->charged_known, c->charged,
+				c->charged_known ? charger_name(hp->charger) : "",
+				c->charged_known && hp->charger == CHARGER_DMEM, c->own_charge,
+				limited, c->limit, limited ? h->cgs[c->limit_cg].path : "",
+				limited, c->headroom, memcg, cg->memcg.kernel);
+		else
+			fprintf(out, "%-28s %-24s %10s %8u %10s %10s %10s %12s\n", text_safe(cg->path),
+				text_safe(hp->name), hsize(c->bytes), c->buffers,
+				hsize_or(c->charged_known, c->charged), hsize_or(limited, c->limit),
+				hsize_or(limited, c->headroom), hsize_or(memcg, cg->memcg.kernel));
+	}
+}
+
+static void print_processes(FILE *out, const struct report *rep)
+{
+	const struct inventory *inv = &rep->inv;
+	bool csv = rep->opts->csv;
+
+	if (csv)
+		fprintf(out, "pid,comm,cgroup,fd_bytes,map_bytes,pss_bytes,buffers\n");
+	else
+		fprintf(out, "%7s %-16s %-28s %10s %10s %10s %7s\n", "PID", "COMM", "CGROUP",
+			"FD-BYTES", "MAP-BYTES", "PSS", "BUFFERS");
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		const struct inv_proc *p = &inv->procs[i];
+
+		if (!rep->h.proc_shown[i])
+			continue;
+		if (csv)
+			csv_row(out, "ussuuuu", (uint64_t)p->pid, p->comm, p->cgroup, p->fd_bytes,
+				p->map_bytes, p->pss_bytes, (uint64_t)p->buffers);
+		else
+			fprintf(out, "%7d %-16s %-28s %10s %10s %10s %7u\n", p->pid,
+				text_safe(p->comm), text_safe(p->cgroup), hsize(p->fd_bytes),
+				hsize(p->map_bytes), hsize(p->pss_bytes), p->buffers);
+	}
+}
+
+static void print_buffers(FILE *out, const struct report *rep)
+{
+	const struct inventory *inv = &rep->inv;
+	bool csv = rep->opts->csv;
+
+	if (csv)
+		fprintf(out, "inode,heap,name,bytes,attachments,importers,holders\n");
+	else
+		fprintf(out, "%10s %-24s %-16s %10s %7s %-20s %s\n", "INODE", "HEAP", "NAME", "BYTES",
+			"ATTACH", "IMPORTERS", "HOLDERS");
+	for (size_t i = 0; i < inv->nbufs; i++) {
+		const struct inv_buf *b = &inv->bufs[i];
+		char holders[HOLD_LIST_MAX], imp[HOLD_LIST_MAX], attach[12] = "?";
+
+		if (!rep->h.buf_shown[i])
+			continue;
+		if (b->attachments_known)
+			snprintf(attach, sizeof(attach), "%u", b->attachments);
+		hold_holders(&rep->h, b, csv ? ';' : ',', holders, sizeof(holders));
+		hold_importers(b, csv ? ';' : ',', imp, sizeof(imp));
+		if (csv)	/* none: an empty field */
+			csv_row(out, "ussusss", b->ino, b->exp_name, b->name, b->size,
+				b->attachments_known ? attach : "", strcmp(imp, "-") ? imp : "",
+				strcmp(holders, "-") ? holders : "");
+		else
+			fprintf(out, "%10llu %-24s %-16s %10s %7s %-20s %s\n",
+				(unsigned long long)b->ino, text_safe(b->exp_name),
+				b->name[0] ? text_safe(b->name) : "-", hsize(b->size), attach, imp,
+				holders);
+	}
+}
+
+static void print_cma(FILE *out, const struct report *rep)
+{
+	bool csv = rep->opts->csv;
+
+	if (csv)
+		fprintf(out, "area,total_bytes,used_bytes,free_bytes,largest_free_bytes,free_extents,"
+			"fragmentation,alloc_success_pages,alloc_fail_pages\n");
+	else
+		fprintf(out, "%-20s %10s %10s %12s %8s %6s %10s %10s\n", "CMA-AREA", "TOTAL", "USED",
+			"LARGEST-FREE", "EXTENTS", "FRAG", "ALLOC-OK", "ALLOC-FAIL");
+	for (size_t i = 0; i < rep->ncma; i++) {
+		const struct cma_area *a = &rep->cma[i];
+		char frag[16] = "?", largest[16] = "?", extents[16] = "?";
+
+		if (a->have_bitmap) {
+			snprintf(frag, sizeof(frag), "%.3f", a->fragmentation);
+			snprintf(extents, sizeof(extents), "%u", a->free_extents);
+			if (csv)
+				snprintf(largest, sizeof(largest), "%llu",
+					 (unsigned long long)a->largest_free_bytes);
+			else
+				format_size(a->largest_free_bytes, largest, sizeof(largest));
+		}
+		if (csv)
+			csv_row(out, "suuusssuu", a->name, a->total_bytes, a->used_bytes,
+				cma_free_bytes(a), largest, extents, frag,
+				a->alloc_success_pages, a->alloc_fail_pages);
+		else
+			fprintf(out, "%-20s %10s %10s %12s %8s %6s %10llu %10llu\n",
+				text_safe(a->name), hsize(a->total_bytes), hsize(a->used_bytes),
+				largest, extents, frag, (unsigned long long)a->alloc_success_pages,
+				(unsigned long long)a->alloc_fail_pages);
+	}
+	if (!csv && !rep->ncma)
+		fprintf(out, "(no CMA area: boot with cma=SIZE)\n");
+	else if (!csv && rep->ncma && !rep->cma[0].have_bitmap)
+		fprintf(out, "(free extents need debugfs: mount -t debugfs none /sys/kernel/debug)\n");
+}
+
+/* latency or lifetime percentiles in microseconds */
+static double pct_us(struct lat_set *l, double p)
+{
+	return l ? lat_percentile(l, p) / 1e3 : 0;
+}
+
+/* a lifetime percentile, human-readable; "-" when no buffer was released */
+static const char *life(struct lat_set *l, double p)
+{
+	static char bufs[3][16];
+	static int next;
+
+	if (!l || !l->n)
+		return "-";
+	return format_ns(lat_percentile(l, p), bufs[next++ % 3], 16);
+}
+
+static void print_activity(FILE *out, struct report *rep)
+{
+	const struct holdings *h = &rep->h;
+	bool csv = rep->opts->csv;
+	unsigned long long dropped;
+
+	if (!rep->coll) {
+		fprintf(csv ? stderr : out, "%sno activity: %s\n", csv ? "heapstat: " : "",
+			rep->no_tracing);
+		return;
+	}
+	dropped = collector_dropped(rep->coll);
+	if (csv)
+		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
+			"frees_per_sec,p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,"
+			"fail_capacity,fail_fragmentation,fail_busy,fail_limit,fail_other\n");
+	else
+		fprintf(out, "%-24s %-20s %7s %8s %7s %8s %8s %8s %8s %8s %8s %8s %s\n", "CGROUP",
+			"HEAP", "ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
+			"LIFE-p50", "LIFE-p99", "LIFE-max", "FAIL cap/frag/busy/limit/other");
+	for (size_t i = 0; i < h->nrows; i++) {
+		size_t cell = h->rows[i];
+		const struct hold_cell *c = &h->cells[cell];
+		const char *cg = h->cgs[cell / h->nheaps].path, *heap = h->heaps[cell % h->nheaps].name;
+		const __u64 *f = c->agg.failures;
+
+		if (!c->traced)
+			continue;
+		if (csv)
+			csv_row(out, "ssuuuuffffffffuuuuu", cg, heap, c->agg.allocs, c->agg.alloc_bytes,
+				c->agg.frees, c->agg.free_bytes, c->agg.allocs / rep->seconds,
+				c->agg.frees / rep->seconds, pct_us(c->lat, 50), pct_us(c->lat, 99),
+				pct_us(c->lat, 100), pct_us(c->life, 50), pct_us(c->life, 99),
+				pct_us(c->life, 100), f[FAIL_CAPACITY], f[FAIL_FRAGMENTATION],
+				f[FAIL_BUSY], f[FAIL_LIMIT], f[FAIL_OTHER]);
+		else
+			fprintf(out, "%-24s %-20s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %8s %8s %8s "
+				"%llu/%llu/%llu/%llu/%llu\n", text_safe(cg), text_safe(heap),
+				(unsigned long long)c->agg.allocs, c->agg.allocs / rep->seconds,
+				(unsigned long long)c->agg.frees, c->agg.frees / rep->seconds,
+				pct_us(c->lat, 50), pct_us(c->lat, 99), pct_us(c->lat, 100),
+				life(c->life, 50), life(c->life, 99), life(c->life, 100),
+				(unsigned long long)f[FAIL_CAPACITY],
+				(unsigned long long)f[FAIL_FRAGMENTATION], (unsigned long long)f[FAIL_BUSY],
+				(unsigned long long)f[FAIL_LIMIT], (unsigned long long)f[FAIL_OTHER]);
+	}
+	if (dropped && csv)	/* a line more would not be CSV */
+		fprintf(stderr, "heapstat: %llu events dropped (a full ring buffer or map); "
+			"latencies and lifetimes are of the rest\n", dropped);
+	else if (dropped)
+		fprintf(out, "dropped: %llu events (counts stay exact; latencies and lifetimes "
+			"are of the rest)\n", dropped);
+}
+
+static void print_summary(FILE *out, struct report *rep)
+{
+	const struct inventory *inv = &rep->inv;
+
+	if (rep->opts->csv) {
+		print_heaps(out, rep);
+		return;
+	}
+	fprintf(out, "buffers from %s, holders from %s\n", inv_source_name(inv->buffers_src),
+		inv_source_name(inv->holders_src));
+	if (inv->buffers_note)
+		fprintf(out, "note: %s\n", inv->buffers_note);
+	if (access(hold_sys_live.heap_dev, F_OK))
+		fprintf(out, "note: no DMA-BUF heaps here (no /dev/dma_heap: CONFIG_DMABUF_HEAPS)\n");
+	if (!inv->nbufs)
+		fprintf(out, "note: no dma-buf is alive\n");
+	fputc('\n', out);
+	print_heaps(out, rep);
+	fputc('\n', out);
+	print_cgroups(out, rep);
+	fputc('\n', out);
+	print_processes(out, rep);
+	fputc('\n', out);
+	print_cma(out, rep);
+	if (rep->opts->duration_ms) {
+		fprintf(out, "\nactivity over %.1f s\n", rep->seconds);
+		print_activity(out, rep);
+	}
+}
+
+void report_text(FILE *out, struct report *rep)
+{
+	switch (rep->opts->view) {
+	case V_SUMMARY: print_summary(out, rep); break;
+	case V_HEAPS: print_heaps(out, rep); break;
+	case V_CGROUPS: print_cgroups(out, rep); break;
+	case V_PROCESSES: print_processes(out, rep); break;
+	case V_BUFFERS: print_buffers(out, rep); break;
+	case V_CMA: print_cma(out, rep); break;
+	case V_ACTIVITY: print_activity(out, rep); break;
+	}
+}
