@@ -32,6 +32,10 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
+# benchmark programs, run in the VM like the tests (tbcount.c is a QEMU plugin
+# that tests/bench/profile.sh builds for the host)
+BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,\
+	$(filter-out tests/bench/tbcount.c,$(wildcard tests/bench/*.c)))
 
 # clang 14 needs the ms extensions for the anonymous struct members of 7.x BTF;
 # v3: atomics that return a value (5.12+)
@@ -44,7 +48,7 @@ LIBS := -lbpf -lelf -lz -lpthread
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat $(VM_TESTS) $(UNIT_TESTS) modules
+all: $(BUILD)/heapstat $(VM_TESTS) $(BENCH_PROGS) $(UNIT_TESTS) modules
 
 deps:
 	$(Q)scripts/deps.sh
@@ -82,11 +86,17 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-# VM tests use uapi headers newer than the host's (drm): the kernel's own
-$(BUILD)/tests/vm/%.o: USER_CFLAGS += -isystem $(KERNEL_BUILD)/usr/include
+# VM tests and benchmarks use uapi headers newer than the host's (drm): the
+# kernel's own
+$(BUILD)/tests/vm/%.o $(BUILD)/tests/bench/%.o: USER_CFLAGS += -isystem $(KERNEL_BUILD)/usr/include
 KERNEL_BUILD = $(shell scripts/kernel-build.sh)
 
-$(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
+# both land in build/tests/, which the VM puts on PATH (scripts/initramfs.sh)
+$(VM_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BENCH_PROGS): $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
