@@ -42,7 +42,7 @@ BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,\
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fms-extensions \
 	-Wno-microsoft-anon-tag -Wall -I. -Ibpf
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
-LIBS := -lbpf -lelf -lz -lpthread
+LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
 .PHONY: all deps modules arm64 check bench demo kernel install clean distclean
 .DELETE_ON_ERROR:

@@ -22,7 +22,9 @@ done
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"	# the guest's /: other users (nobody, in tests) reach /bin
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,root,etc,lib,heapstat/bin,heapstat/tests}
+chmod 1777 "$root/tmp"
 
 bb=/bin/busybox		# busybox-static's: runs with no library
 [ -x $bb ] && ! ldd $bb >/dev/null 2>&1 ||
@@ -30,8 +32,9 @@ bb=/bin/busybox		# busybox-static's: runs with no library
 cp $bb "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$TOP/scripts/guest/init" "$root/init"
-echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+# root, and an unprivileged user for tests of what it may not do
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
 # modules: the kernel's own, plus heapstat's if built
 if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then

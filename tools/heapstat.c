@@ -15,6 +15,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers" },
 	{ "top", cmd_top, "live view of heaps, cgroups and CMA (also installed as heaptop)" },
+	{ "limit", cmd_limit, "set, show and clear per-cgroup heap limits; run a command under them" },
 };
 
 static void usage(FILE *f)
@@ -33,7 +34,8 @@ static void usage(FILE *f)
 		"  heapstat report           # who holds which heap now\n"
 		"  heapstat report -j        # the same, as JSON\n"
 		"  heapstat top              # refresh every second until q\n"
-		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n");
+		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n"
+		"  heapstat limit set /camera default_cma_region 64M\n");
 }
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */

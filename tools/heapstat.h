@@ -9,5 +9,6 @@
 /* subcommands: each returns the process exit status */
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_limit(int argc, char **argv);
 
 #endif

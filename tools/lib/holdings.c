@@ -11,8 +11,9 @@
  *    memory.current and memory.max for the memcg-charged system heap;
  * 5. allocated: the collector's aggregates per (cgroup id, heap);
  * 6. rows and limits: a cell is a row when the cgroup holds, was charged
- *    itself or allocated; its limit is the one of the cgroup or an ancestor
- *    that leaves the least room (that cgroup's limit less that cgroup's charge).
+ *    itself, allocated, or has a dmem limit of its own; its limit is the one
+ *    of the cgroup or an ancestor that leaves the least room (that cgroup's
+ *    limit less that cgroup's charge).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -403,8 +404,12 @@ static int on_dmem(const char *region, uint64_t value, void *arg)
 static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 {
 	const char *root = sys_cgroup_root(sys);
+	bool regions = false;
 
-	for (size_t cg = 0; h->dmem && cg < h->ncgs; cg++) {
+	/* no heap charges dmem: its files have nothing of ours */
+	for (size_t k = 0; k < h->nheaps; k++)
+		regions |= h->heaps[k].charger == CHARGER_DMEM;
+	for (size_t cg = 0; regions && cg < h->ncgs; cg++) {
 		struct dmem_read r = { h, cg, false };
 		char dir[4096];
 		int err;
@@ -438,7 +443,7 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 }
 
 /* memory.current and memory.max of a cgroup and its ancestors, once each */
-static void read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap)
+void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap)
 {
 	const char *root = sys_cgroup_root(sys);
 
@@ -482,7 +487,8 @@ static void add_activity(struct holdings *h, struct collector *coll, const struc
 
 /* ---- pass 6: rows, and the limit that binds each ---- */
 
-static void bind_limit(struct holdings *h, size_t cg, size_t heap)
+/* the limit of @cg's or an ancestor's that leaves the least room, and that room */
+void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap)
 {
 	struct hold_cell *cell = hold_cell(h, cg, heap);
 
@@ -518,16 +524,18 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 
 			if (flt->heap && strcmp(h->heaps[k].name, flt->heap))
 				continue;
-			if (!cell->buffers && !charged && !cell->traced)
+			/* a dmem limit set on the cgroup: a row before anything is held */
+			if (!cell->buffers && !charged && !cell->traced &&
+			    !(h->heaps[k].charger == CHARGER_DMEM && cell->max != HOLD_NO_LIMIT))
 				continue;
 			cell->row = true;
 			h->rows[h->nrows++] = cg * h->nheaps + k;
 			if (h->heaps[k].charger == CHARGER_MEMCG)
-				read_memcg(h, sys, cg, k);
+				holdings_read_memcg(h, sys, cg, k);
 		}
 	}
 	for (size_t i = 0; i < h->nrows; i++)
-		bind_limit(h, h->rows[i] / h->nheaps, h->rows[i] % h->nheaps);
+		holdings_bind_limit(h, h->rows[i] / h->nheaps, h->rows[i] % h->nheaps);
 	return 0;
 }
 

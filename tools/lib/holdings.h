@@ -79,7 +79,8 @@ struct hold_cell {
 	struct coll_agg agg;
 	struct lat_set *lat;		/* latencies of the attempts seen as events */
 	struct lat_set *life;		/* lifetimes of the buffers released, as events */
-	bool row;			/* holds, was charged itself, or allocated */
+	bool row;			/* holds, was charged itself, allocated, or has
+					 * a dmem limit of its own */
 };
 
 struct holdings {
@@ -109,6 +110,8 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct inventory *inv,
 		   struct collector *coll, const struct hold_filter *flt);
 void holdings_free(struct holdings *h);
+void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap);
+void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap);
 
 static inline struct hold_cell *hold_cell(const struct holdings *h, size_t cg, size_t heap)
 {

@@ -14,6 +14,12 @@
  * no event shows: an fd closed or passed without releasing its buffer, a
  * mapping unmapped. Without the collector (a kernel that refuses tracing),
  * every frame takes it.
+ *
+ * The model is built again when the inventory was taken, when the kernel's
+ * counts moved (an allocation failed), and at least every LIVE_FILES_MS for
+ * what no event shows: limits written, memcg charges (dmem charges move
+ * only with allocations and releases, which are events). Else the frame
+ * shows the model of the frame before.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -40,6 +46,9 @@ struct live {
 	size_t tgids_cap;
 	struct live_frame frames[2];	/* the current one, and the one before */
 	int cur;
+	struct holdings models[2];	/* the last one built, and the one before */
+	int model;
+	uint64_t model_ns;		/* when the last was built, 0: never */
 	/* the collector's cumulative counts at the previous sample, by index */
 	struct coll_agg *prev_aggs;
 	size_t nprev;
@@ -109,7 +118,7 @@ static struct live_row *new_row(struct live_frame *f)
 /* a model row, with its rates since the previous sample */
 static int add_row(struct live *l, struct live_frame *f, size_t cell)
 {
-	const struct holdings *h = &f->h;
+	const struct holdings *h = f->h;
 	struct live_row *r = new_row(f);
 	const struct hold_cell *c = &h->cells[cell];
 
@@ -141,7 +150,7 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
  */
 static int add_rows(struct live *l, struct live_frame *f, const struct live_frame *prev)
 {
-	const struct holdings *h = &f->h;
+	const struct holdings *h = f->h;
 	size_t i = 0, k = 0;
 
 	while (i < h->nrows || k < prev->nrows) {
@@ -181,6 +190,18 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 		}
 	}
 	return 0;
+}
+
+/* the kernel's counts moved since the previous sample */
+static bool aggs_moved(struct live *l)
+{
+	size_t n;
+	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
+
+	for (size_t i = 0; hs && i < n && i < l->nprev; i++)
+		if (memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
+			return true;
+	return false;
 }
 
 /* allocations, frees and failures since the previous sample, over every cgroup */
@@ -305,7 +326,6 @@ int live_sample(struct live *l, const struct live_frame **out)
 	static const struct hold_filter all;
 	int err = 0;
 
-	holdings_free(&f->h);
 	f->nrows = 0;
 	f->inv_taken = NULL;
 	f->alloc_rate = f->free_rate = f->fail_rate = 0;
@@ -321,9 +341,20 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->ts_ns = now_ns();
 	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
 	f->no_tracing = l->coll ? NULL : l->no_tracing;
-	err = holdings_build(&f->h, &l->sys, &l->inv, l->coll, &all);
-	if (!err)
-		err = add_rows(l, f, prev);
+	if (!l->model_ns || f->inv_taken || aggs_moved(l) ||
+	    f->ts_ns - l->model_ns >= LIVE_FILES_MS * 1000000ull) {
+		/* the frame before shows the last model: keep it, free the one before */
+		int m = !l->model;
+
+		holdings_free(&l->models[m]);
+		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all);
+		if (err)
+			return err;
+		l->model = m;
+		l->model_ns = f->ts_ns;
+	}
+	f->h = &l->models[l->model];
+	err = add_rows(l, f, prev);
 	if (!err)
 		err = add_cma(l, f);
 	if (err)
@@ -378,7 +409,7 @@ void live_close(struct live *l)
 	inventory_free(&l->inv);
 	free(l->tgids);
 	for (int i = 0; i < 2; i++) {
-		holdings_free(&l->frames[i].h);
+		holdings_free(&l->models[i]);
 		free(l->frames[i].rows);
 		free(l->frames[i].areas);
 		free(l->frames[i].cma);

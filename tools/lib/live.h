@@ -17,6 +17,7 @@
 #define LIVE_RING_BYTES	(1 << 20)	/* the collector's event ring */
 #define LIVE_DRAIN_MS	100		/* how often it is drained */
 #define LIVE_RESCAN_MS	5000		/* default longest time an inventory is kept */
+#define LIVE_FILES_MS	5000		/* the longest a model's cgroup files are kept */
 
 /* a row of the model (a cgroup x heap) as this frame shows it */
 struct live_row {
@@ -42,7 +43,7 @@ struct live_cma {
 struct live_frame {
 	uint64_t ts_ns;
 	double interval_s;		/* since the previous frame */
-	struct holdings h;		/* the model */
+	const struct holdings *h;	/* the model: taken again when something changed */
 	struct live_row *rows;		/* by cgroup, then heap */
 	size_t nrows, rows_cap;
 	struct cma_area *areas;		/* CMA sysfs, as read */

@@ -321,7 +321,7 @@ static const char *fb_holders(const struct view_ctx *v, const void *b, char *buf
 {
 	char imp[HOLD_LIST_MAX];
 
-	hold_holders(&v->f->h, BUF(b), ',', buf, CELL_LEN / 2);
+	hold_holders(v->f->h, BUF(b), ',', buf, CELL_LEN / 2);
 	if (BUF(b)->attachments_known && BUF(b)->attachments) {
 		size_t n = strlen(buf);
 
@@ -537,8 +537,8 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 			      name, bar, size(m->used, a), size(m->total, b));
 	}
 	line[0] = '\0';
-	for (size_t i = 0; i < f->h.nheaps; i++) {
-		const struct hold_heap *h = &f->h.heaps[i];
+	for (size_t i = 0; i < f->h->nheaps; i++) {
+		const struct hold_heap *h = &f->h->heaps[i];
 		char item[CELL_LEN + 64];
 		int n;
 
@@ -656,9 +656,9 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_end(&j);
 	json_key(&j, "heaps");
 	json_array(&j);
-	for (size_t i = 0; i < f->h.nheaps; i++)
-		if (f->h.heaps[i].buffers)
-			hold_json_heap(&j, &f->h.heaps[i]);
+	for (size_t i = 0; i < f->h->nheaps; i++)
+		if (f->h->heaps[i].buffers)
+			hold_json_heap(&j, &f->h->heaps[i]);
 	json_end(&j);
 	json_key(&j, "rows");
 	json_array(&j);
@@ -678,7 +678,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_array(&j);
 	v = select_sorted(f, st, TV_BUFFERS, &n);
 	for (size_t i = 0; v && i < n; i++)
-		hold_json_buffer(&j, &f->h, (const struct inv_buf *)v[i] - inv->bufs,
+		hold_json_buffer(&j, f->h, (const struct inv_buf *)v[i] - inv->bufs,
 				 live_collector(l), f->ts_ns);
 	free(v);
 	json_end(&j);

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cgroup changes go through libcgroup (2.0 learns cgroup v2's controllers,
+ * dmem among them, from the root's cgroup.controllers): cgroup_new_cgroup,
+ * cgroup_add_controller, cgroup_add_value_string, cgroup_create_cgroup,
+ * cgroup_modify_cgroup, cgroup_attach_task_pid. Reading the dmem and memory
+ * files stays in dmem.c and memcg.c: libcgroup reads a whole cgroup's files
+ * to give one value, which a model of a thousand cgroups cannot afford.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <libcgroup.h>
+
+#include "control.h"
+#include "dmem.h"
+#include "path.h"
+
+#define CGROUP_PATH_MAX	4096
+
+/* libcgroup's error as a negative errno, its words in @why */
+static int cg_err(int err, const char *what, const char *cgroup, char *why, size_t len)
+{
+	int sys = err == ECGOTHER ? cgroup_get_last_errno() : 0;
+
+	snprintf(why, len, "%s %s: %s", what, cgroup, sys ? strerror(sys) : cgroup_strerror(err));
+	if (sys)
+		return -sys;
+	switch (err) {
+	case ECGROUPNOTEXIST: return -ENOENT;
+	case ECGROUPNOTOWNER: case ECGROUPNOTALLOWED: return -EPERM;
+	case ECGROUPSUBSYSNOTMOUNTED: case ECGROUPNOTMOUNTED: return -EOPNOTSUPP;
+	default: return -EIO;
+	}
+}
+
+int cg_control_init(char *why, size_t len)
+{
+	int err = cgroup_init();
+
+	return err ? cg_err(err, "set up libcgroup for", cg_root(), why, len) : 0;
+}
+
+/* the kernel offers @controller at the root: a word of its cgroup.controllers */
+bool cg_controller_available(const char *controller)
+{
+	char path[4200], word[64];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg_root());
+	f = fopen(path, "re");
+	while (f && !found && fscanf(f, "%63s", word) == 1)
+		found = !strcmp(word, controller);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
+int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
+{
+	struct cgroup *cg = cgroup_new_cgroup(cgroup);
+	int err = cg ? 0 : ECGFAIL;
+
+	for (size_t i = 0; !err && controllers[i]; i++)
+		if (!cgroup_add_controller(cg, controllers[i]))
+			err = ECGINVAL;
+	if (!err)
+		err = cgroup_create_cgroup(cg, 0);
+	cgroup_free(&cg);
+	return err ? cg_err(err, "create cgroup", cgroup, why, len) : 0;
+}
+
+/* write @value to a controller's @file of an existing cgroup, e.g. dmem.max */
+int cg_control_write(const char *cgroup, const char *controller, const char *file,
+		     const char *value, char *why, size_t len)
+{
+	struct cgroup *cg = cgroup_new_cgroup(cgroup);
+	struct cgroup_controller *c = cg ? cgroup_add_controller(cg, controller) : NULL;
+	int err = c ? cgroup_add_value_string(c, file, value) : ECGFAIL;
+
+	if (!err)
+		err = cgroup_modify_cgroup(cg);
+	cgroup_free(&cg);
+	if (err) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "write '%s' to %s of", value, file);
+		return cg_err(err, what, cgroup, why, len);
+	}
+	return 0;
+}
+
+/* @pid is in @cgroup, by /proc/<pid>/cgroup */
+static bool in_cgroup(const char *cgroup, pid_t pid)
+{
+	char path[64], line[CGROUP_PATH_MAX + 8];
+	bool in = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	while (f && !in && fgets(line, sizeof(line), f))
+		in = !strncmp(line, "0::", 3) && !strncmp(line + 3, cgroup, strlen(cgroup)) &&
+		     line[3 + strlen(cgroup)] == '\n';
+	if (f)
+		fclose(f);
+	return in;
+}
+
+/*
+ * What libcgroup cannot do: move a task into a cgroup with no controller
+ * enabled (it writes cgroup.procs only in its controllers' hierarchies).
+ * Written directly, as cgroup/dmem.c's cg_enter() does.
+ */
+static int enter(const char *cgroup, pid_t pid, char *why, size_t len)
+{
+	char dir[CGROUP_PATH_MAX + 64];
+	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup);
+
+	if (!err)
+		err = cg_enter(dir, pid);
+	if (err)
+		snprintf(why, len, "move the process into cgroup %s: %s", cgroup, strerror(-err));
+	return err;
+}
+
+/*
+ * Move process @pid into @cgroup. libcgroup moves a task in the hierarchies
+ * of the cgroup's controllers: with none named it moves nothing on cgroup v2,
+ * so one the cgroup has is named (on v2 every controller has the same path).
+ */
+int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len)
+{
+	struct cgroup *cg = cgroup_new_cgroup(cgroup);
+	int err = cg ? cgroup_get_cgroup(cg) : ECGFAIL;
+
+	if (!err)
+		err = cgroup_attach_task_pid(cg, pid);
+	cgroup_free(&cg);
+	if (err)
+		return cg_err(err, "move the process into cgroup", cgroup, why, len);
+	return in_cgroup(cgroup, pid) ? 0 : enter(cgroup, pid, why, len);
+}

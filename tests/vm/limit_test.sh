@@ -1,0 +1,170 @@
+#!/bin/sh
+# heapstat limit against the kernel's own files: the dmem backend at the byte
+# boundary (EAGAIN, nothing charged), hierarchy, concurrent allocations under
+# one limit (dmem.peak), memcg refused without --memcg, limit exec through
+# libcgroup, show's numbers, a non-root user refused, bad input changing
+# nothing. Needs scripts/vm --load-heaps.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+H=default_cma_region
+M=1048576
+pass() { echo "PASS: limit: $1"; }
+fail() { echo "FAIL: limit: $1: $2"; }
+[ -e /dev/dma_heap/$H ] || { echo "SKIP: limit: no heap $H (scripts/vm --load-heaps)"; exit 0; }
+cur() { sed -n "s|^dma-heap/$H ||p" "$S$1/dmem.current"; }	# cur CGROUP
+max() { sed -n "s|^dma-heap/$H ||p" "$S$1/dmem.max"; }
+peak() { sed -n "s|^dma-heap/$H ||p" "$S$1/dmem.peak"; }
+alloc() {	# alloc CGROUP ARGS...: dmabuf_alloc in CGROUP, its stderr in $tmp/err
+	cg=$1
+	shift
+	sh -c "echo \$\$ >$S$cg/cgroup.procs; exec dmabuf_alloc -H $H $*" 2>$tmp/err
+}
+
+mkdir -p $S/lim $S/lp $S/sib
+echo "+dmem +memory" >$S/lp/cgroup.subtree_control
+mkdir -p $S/lp/c $S/lp/c2
+heapstat limit set /lim $H 1M && [ "$(max /lim)" = $M ] && pass "set writes dmem.max" ||
+	fail "set writes dmem.max" "$(cat $S/lim/dmem.max)"
+
+# exactly the limit succeeds; one page more is EAGAIN and charges nothing
+sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 4 -w 60 -R $tmp/r1" &
+holder=$!
+while [ ! -e $tmp/r1 ] && kill -0 $holder 2>/dev/null; do sleep 0.1; done
+alloc /lim -s 4K
+rc=$?
+if [ -e $tmp/r1 ] && [ "$(cur /lim)" = $M ] && [ $rc != 0 ] &&
+	grep -q 'Resource temporarily unavailable' $tmp/err; then
+	pass "1 MiB in 4 buffers fits 1M; one page more: EAGAIN, nothing charged"
+else
+	fail "1 MiB in 4 buffers fits 1M; one page more: EAGAIN, nothing charged" \
+		"ready $(ls $tmp) current $(cur /lim) rc $rc: $(cat $tmp/err)"
+fi
+kill -9 $holder
+wait $holder 2>/dev/null
+[ "$(cur /lim)" = 0 ] && pass "usage back to 0 after kill -9" || fail "usage back to 0 after kill -9" "$(cur /lim)"
+
+# show: the limit, the usage and the headroom, and where each comes from
+sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 1 -w 60 -R $tmp/r2" &
+holder=$!
+while [ ! -e $tmp/r2 ]; do sleep 0.1; done
+heapstat limit show /lim -j >$tmp/show
+if jq_true --arg h $H '.[] | select(.cgroup == "/lim" and .heap == $h) | .backend == "dmem" and
+	.limit_bytes == 1048576 and .own_limit_bytes == 1048576 and .limit_cgroup == "/lim" and
+	.usage_bytes == 262144 and .headroom_bytes == 786432 and .limit_source == "dmem.max" and
+	.usage_source == "dmem.current"' $tmp/show >/dev/null &&
+	heapstat limit show | grep -q "^/lim .* $H .* dmem .* 1.0M /lim .* 256.0K .* 768.0K  dmem.max, dmem.current$"; then
+	pass "show: limit, usage, headroom, backend and sources"
+else
+	fail "show: limit, usage, headroom, backend and sources" "$(cat $tmp/show; heapstat limit show)"
+fi
+# report and heaptop show the same limit and headroom: one model
+heapstat report -j -c /lim | jq_true --arg h $H '.cgroups[0].heaps[] | select(.heap == $h) |
+	.limit_bytes == 1048576 and .headroom_bytes == 786432 and .limit_cgroup == "/lim"' >/dev/null &&
+	pass "report shows the same limit and headroom" ||
+	fail "report shows the same limit and headroom" "$(heapstat report -j -c /lim | jq -c .cgroups)"
+kill $holder
+wait $holder 2>/dev/null
+
+# a parent's limit binds its children; a sibling is free; a move into a child does not escape
+heapstat limit set /lp $H 1M
+alloc /lp/c -s 1M -w 60 -R $tmp/r3 &
+h2=$!
+while [ ! -e $tmp/r3 ]; do sleep 0.1; done
+alloc /lp/c2 -s 4K; rc1=$?
+mv $tmp/err $tmp/err1
+alloc /sib -s 2M; rc2=$?
+if [ $rc1 != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err1 && [ $rc2 = 0 ] &&
+	[ "$(cur /lp)" = $M ] && [ "$(cur /lp/c2)" = 0 ]; then
+	pass "a parent's limit binds both children; a sibling is free"
+else
+	fail "a parent's limit binds both children; a sibling is free" "rc $rc1/$rc2 /lp $(cur /lp): $(cat $tmp/err1 $tmp/err)"
+fi
+heapstat limit show /lp/c2 -j | jq_true --arg h $H '.[] | select(.heap == $h) | .limit_cgroup == "/lp"
+	and .own_limit_bytes == null and .headroom_bytes == 0' >/dev/null &&
+	pass "show: a child's limit is its parent's, with the parent's headroom" ||
+	fail "show: a child's limit is its parent's, with the parent's headroom" "$(heapstat limit show /lp/c2 -j)"
+kill $h2
+wait $h2 2>/dev/null
+
+# eight allocators at once against one limit: what they hold together never
+# passes it (dmem.current sampled while they run), those that fit hold it all
+heapstat limit set /lim $H 1M
+i=0
+while [ $i -lt 8 ]; do
+	(sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 64K -n 4 -w 3 -R $tmp/ok$i" \
+		2>/dev/null || touch $tmp/no$i) &
+	i=$((i + 1))
+done
+most=0 n=0
+while [ "$(ls $tmp | grep -c '^ok\|^no')" -lt 8 ] && [ $n -lt 3000 ]; do
+	c=$(cur /lim)
+	[ "$c" -gt $most ] && most=$c
+	n=$((n + 1))
+done
+ok=$(ls $tmp | grep -c '^ok')
+held=$(cur /lim)
+wait
+[ $most -le $M ] && [ $ok -ge 1 ] && [ $ok -le 4 ] && [ "$held" = $((ok * 262144)) ] && [ "$(cur /lim)" = 0 ] &&
+	pass "8 allocators asking 2 MiB under 1M: at most $most held, $ok fit, never over" ||
+	fail "8 allocators asking 2 MiB under 1M: at most $most held, $ok fit, never over" \
+		"held $held, now $(cur /lim), $n samples"
+
+# clear lifts it; max and 0 are limits too
+heapstat limit clear /lim && [ "$(max /lim)" = max ] && pass "clear: back to max" ||
+	fail "clear: back to max" "$(max /lim)"
+heapstat limit set /lim $H 0 && alloc /lim -s 4K
+rc=$?
+[ $rc != 0 ] && [ "$(max /lim)" = 0 ] && pass "a limit of 0 refuses every allocation" ||
+	fail "a limit of 0 refuses every allocation" "rc $rc max $(max /lim)"
+heapstat limit set /lim $H max && [ "$(max /lim)" = max ] && pass "set max lifts it" ||
+	fail "set max lifts it" "$(max /lim)"
+
+# bad input: a message, exit 2, nothing changed
+heapstat limit set /lim $H 2M
+for args in "set /lim nosuchheap 1M" "set /nosuch $H 1M" "set /lim $H -1" "set /lim $H 1.5G" \
+	"set /lim $H 18446744073709551616" "set /lim $H" "set lim $H 1M" "clear /nosuch" "frob" \
+	"exec /lim" "show /nosuch"; do
+	heapstat limit $args >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && [ -s $tmp/e ] && [ "$(max /lim)" = $((2 * M)) ] && pass "refuses '$args'" ||
+		fail "refuses '$args'" "exit $rc, max $(max /lim): $(cat $tmp/e)"
+done
+
+# the system heap under mem_accounting: memory.max, only when asked for
+if [ -e /dev/dma_heap/system ] && [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
+	heapstat limit set /lim system 64M 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && grep -q -- '--memcg' $tmp/e && [ "$(cat $S/lim/memory.max)" = max ] &&
+		heapstat limit set /lim system 64M --memcg && [ "$(cat $S/lim/memory.max)" = 67108864 ] &&
+		heapstat limit show /lim -j | jq_true '.[] | select(.heap == "system") | .backend == "memcg"
+			and .all_memory and .limit_source == "memory.max"' >/dev/null &&
+		heapstat limit clear /lim system --memcg && [ "$(cat $S/lim/memory.max)" = max ] &&
+		pass "memcg: memory.max only with --memcg, shown as all memory" ||
+		fail "memcg: memory.max only with --memcg, shown as all memory" "rc $rc: $(cat $tmp/e)"
+fi
+
+# a limited cgroup's non-root process can neither raise the limit nor escape it
+echo $$ >$S/lim/cgroup.procs
+su -s /bin/sh nobody -c "
+	heapstat limit set /lim $H max; echo rc=\$?
+	echo 'dma-heap/$H max' >$S/lim/dmem.max; echo rc=\$?
+	echo \$\$ >$S/sib/cgroup.procs; echo rc=\$?" >$tmp/o 2>&1
+echo $$ >$S/cgroup.procs
+[ "$(grep -c '^rc=[12]$' $tmp/o)" = 3 ] && [ "$(max /lim)" = $((2 * M)) ] &&
+	pass "non-root: the CLI, dmem.max and cgroup.procs refuse" ||
+	fail "non-root: the CLI, dmem.max and cgroup.procs refuse" "$(cat $tmp/o) max $(max /lim)"
+
+# exec: a new cgroup through libcgroup, the limits set, the command's status
+heapstat limit exec --create --set $H=512K /ci/run1 -- sh -c \
+	"grep -q '^0::/ci/run1$' /proc/self/cgroup && dmabuf_alloc -H $H -s 512K && ! dmabuf_alloc -H $H -s 516K 2>/dev/null && exit 7"
+rc=$?
+[ $rc = 7 ] && [ "$(max /ci/run1)" = 524288 ] && pass "exec --create: the cgroup, its limit, the command's status" ||
+	fail "exec --create: the cgroup, its limit, the command's status" "exit $rc max $(max /ci/run1)"
+heapstat limit exec /nosuch -- true 2>/dev/null
+[ $? = 2 ] && pass "exec: a cgroup that does not exist without --create" ||
+	fail "exec: a cgroup that does not exist without --create" "exit $?"
+
+heapstat limit clear /lim
+rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci 2>/dev/null
+rm -rf "$tmp"

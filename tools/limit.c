@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat limit: set, show and clear per-cgroup, per-heap limits, and run a
+ * command in a limited cgroup. Each heap has the backend that can enforce a
+ * limit on it, as the holdings model knows who charges the heap:
+ *   dmem   a heap charging a dmem region "dma-heap/<heap>": dmem.max;
+ *   memcg  the system heap under dma_heap.mem_accounting: memory.max, which
+ *          caps all of a cgroup's memory (only with --memcg);
+ *   a heap that charges nobody has none here: refused, saying so.
+ * Cgroups are changed through libcgroup (cgroup/control.c); usage, limits
+ * and headroom are the model's (tools/lib/holdings.c).
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "heapstat.h"
+#include "cgroup/control.h"
+#include "cgroup/dmem.h"
+#include "cgroup/memcg.h"
+#include "cgroup/path.h"
+#include "lib/errors.h"
+#include "lib/holdings.h"
+#include "lib/json.h"
+#include "lib/text.h"
+#include "lib/util.h"
+
+#define EXIT_USAGE	2	/* bad input: nothing was changed */
+#define MAX_SETS	32
+
+static const char doc[] =
+"Set, show and clear per-cgroup limits on dma-buf heaps, and run a command\n"
+"in a limited cgroup.\n"
+"\n"
+"A limit binds the cgroup and every cgroup below it. The backend is the\n"
+"heap's: dmem (dmem.max of the heap's region \"dma-heap/<heap>\"; heapstat's\n"
+"heaps, with accounting on) or memcg (memory.max, for the system heap under\n"
+"dma_heap.mem_accounting: it caps all of the cgroup's memory, so it needs\n"
+"--memcg). An allocation over a limit fails with EAGAIN (dmem) or ENOMEM\n"
+"(memcg) and is charged nothing. SIZE takes K, M and G suffixes (powers of\n"
+"1024), or max for no limit.\n"
+"\n"
+"USAGE: heapstat limit set CGROUP HEAP SIZE|max [--memcg]\n"
+"       heapstat limit show [CGROUP] [-j]\n"
+"       heapstat limit clear CGROUP [HEAP] [--memcg]\n"
+"       heapstat limit exec [--create] [--set HEAP=SIZE]... CGROUP -- CMD [ARGS...]\n"
+"\n"
+"EXAMPLES:\n"
+"    heapstat limit set /camera default_cma_region 64M\n"
+"    heapstat limit show                  # every limit set, with usage and headroom\n"
+"    heapstat limit show /camera -j\n"
+"    heapstat limit clear /camera         # every heap's limit on /camera\n"
+"    heapstat limit set /gpu system 1G --memcg   # memory.max: all of /gpu's memory\n"
+"    heapstat limit exec --create --set default_cma_region=32M /ci/test -- ./camera_test\n";
+
+enum verb { VERB_NONE, VERB_SET, VERB_SHOW, VERB_CLEAR, VERB_EXEC };
+
+static struct limit_opts {
+	enum verb verb;
+	bool json, memcg, create;
+	const char *args[3];
+	int nargs;
+	const char *sets[MAX_SETS];	/* --set HEAP=SIZE */
+	int nsets;
+	char **cmd;			/* exec: after -- */
+} opts;
+
+enum { OPT_MEMCG = 0x100, OPT_CREATE, OPT_SET };
+
+static const struct argp_option options[] = {
+	{ "json", 'j', NULL, 0, "show: as JSON", 0 },
+	{ "memcg", OPT_MEMCG, NULL, 0, "set, clear: the system heap's limit is memory.max, "
+	  "all of the cgroup's memory: yes, mean that", 0 },
+	{ "create", OPT_CREATE, NULL, 0, "exec: make the cgroup (and its parents) first", 0 },
+	{ "set", OPT_SET, "HEAP=SIZE", 0, "exec: set this limit first (repeatable)", 0 },
+	{ NULL, 'h', NULL, 0, "Show this help", -1 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	static const char * const verbs[] = { NULL, "set", "show", "clear", "exec" };
+
+	switch (key) {
+	case 'j': opts.json = true; break;
+	case OPT_MEMCG: opts.memcg = true; break;
+	case OPT_CREATE: opts.create = true; break;
+	case OPT_SET:
+		if (opts.nsets == MAX_SETS)
+			argp_error(state, "at most %d --set", MAX_SETS);
+		if (!strchr(arg, '='))
+			argp_error(state, "--set '%s': give HEAP=SIZE", arg);
+		opts.sets[opts.nsets++] = arg;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		if (!opts.verb) {
+			for (int v = VERB_SET; v <= VERB_EXEC; v++)
+				if (!strcmp(arg, verbs[v]))
+					opts.verb = v;
+			if (!opts.verb)
+				argp_error(state, "unknown '%s': set, show, clear or exec", arg);
+			return 0;
+		}
+		if (opts.verb == VERB_EXEC && opts.nargs == 1) {
+			/* the command and its arguments, all of what is left */
+			opts.cmd = &state->argv[state->next - 1];
+			state->next = state->argc;
+			return 0;
+		}
+		if (opts.nargs == 3)
+			argp_error(state, "too many arguments at '%s'", arg);
+		opts.args[opts.nargs++] = arg;
+		break;
+	case ARGP_KEY_END: {
+		static const int min[] = { 0, 3, 0, 1, 1 }, max[] = { 0, 3, 1, 2, 1 };
+
+		if (!opts.verb)
+			argp_error(state, "give set, show, clear or exec");
+		if (opts.nargs < min[opts.verb] || opts.nargs > max[opts.verb])
+			argp_error(state, "%s takes %s", verbs[opts.verb],
+				   (const char *[]){ "", "CGROUP HEAP SIZE|max", "[CGROUP]",
+						     "CGROUP [HEAP]", "CGROUP -- CMD [ARGS...]" }[opts.verb]);
+		if (opts.verb == VERB_EXEC && !opts.cmd)
+			argp_error(state, "exec needs a command after --");
+		if ((opts.create || opts.nsets) && opts.verb != VERB_EXEC)
+			argp_error(state, "--create and --set go with exec");
+		if (opts.json && opts.verb != VERB_SHOW)
+			argp_error(state, "-j goes with show");
+		break;
+	}
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char *backend_name(enum hold_charger c)
+{
+	switch (c) {
+	case CHARGER_DMEM: return "dmem";
+	case CHARGER_MEMCG: return "memcg";
+	default: return "none";
+	}
+}
+
+/* the model without an inventory: heaps, cgroups, charges and limits */
+static int take_model(struct holdings *h, struct inventory *none, const char *cgroup)
+{
+	struct hold_sys sys = hold_sys_live;
+	struct hold_filter flt = {};
+	char why[512];
+	int err;
+
+	memset(none, 0, sizeof(*none));
+	sys.mem_accounting = heap_mem_accounting();
+	if (cgroup) {
+		snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", cgroup);
+		err = hold_filter_check(&sys, &flt, NULL, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat limit: %s\n", why);
+			return err;
+		}
+	}
+	err = holdings_build(h, &sys, none, NULL, &flt);
+	if (err)
+		heapstat_error(err, "read the cgroups", NULL);
+	return err;
+}
+
+/* a cgroup the user named: normalized, and there */
+static int cgroup_arg(const char *arg, char *out, size_t len)
+{
+	struct hold_filter flt = {};
+	char why[512];
+	int err;
+
+	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", arg);
+	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "heapstat limit: %s\n", why);
+		return err;
+	}
+	snprintf(out, len, "%s", flt.cgroup);
+	return 0;
+}
+
+/* a limit as the user wrote it: bytes, or max */
+static int size_arg(const char *arg, uint64_t *bytes)
+{
+	int err;
+
+	if (!strcmp(arg, "max")) {
+		*bytes = HOLD_NO_LIMIT;
+		return 0;
+	}
+	err = parse_size(arg, bytes);
+	if (!err && *bytes == HOLD_NO_LIMIT)
+		err = -ERANGE;
+	if (err)
+		fprintf(stderr, "heapstat limit: size '%s': %s\n", arg, err == -ERANGE ?
+			"too large" : "give bytes with an optional K, M or G suffix, or max");
+	return err;
+}
+
+/*
+ * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
+ * Return: 0, or a negative errno after a message.
+ */
+static int apply(const struct holdings *h, const char *cgroup, const char *heap, uint64_t bytes)
+{
+	size_t k = holdings_heap(h, heap);
+	char value[128], why[512];
+	int err;
+
+	if (k == HOLD_NONE || !h->heaps[k].device) {
+		fprintf(stderr, "heapstat limit: no heap '%s' (not in %s)\n", heap,
+			hold_sys_live.heap_dev);
+		return -ENOENT;
+	}
+	switch (h->heaps[k].charger) {
+	case CHARGER_DMEM:
+		if (bytes == HOLD_NO_LIMIT)
+			snprintf(value, sizeof(value), REGION_PREFIX "%s max", heap);
+		else
+			snprintf(value, sizeof(value), REGION_PREFIX "%s %llu", heap,
+				 (unsigned long long)bytes);
+		err = cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why));
+		break;
+	case CHARGER_MEMCG:
+		if (!opts.memcg) {
+			fprintf(stderr, "heapstat limit: heap '%s' is charged to memcg: its limit is "
+				"memory.max, all of %s's memory; --memcg if that is meant\n", heap,
+				cgroup);
+			return -EINVAL;
+		}
+		if (bytes == HOLD_NO_LIMIT)
+			snprintf(value, sizeof(value), "max");
+		else
+			snprintf(value, sizeof(value), "%llu", (unsigned long long)bytes);
+		err = cg_control_write(cgroup, "memory", "memory.max", value, why, sizeof(why));
+		break;
+	default:
+		fprintf(stderr, "heapstat limit: heap '%s' charges no cgroup (no dmem region, no "
+			"memcg accounting): no backend here can limit it\n", heap);
+		return -EOPNOTSUPP;
+	}
+	if (err)
+		fprintf(stderr, "heapstat limit: failed to %s\n", why);
+	return err;
+}
+
+/* the limits shown: set on a cgroup itself, or with CGROUP given, binding it or below */
+static bool shown(struct holdings *h, size_t cg, size_t k, const char *under)
+{
+	struct hold_cell *c = hold_cell(h, cg, k);
+
+	if (h->heaps[k].charger == CHARGER_NONE || !hold_in_cgroup(h->cgs[cg].path, under ?: ""))
+		return false;
+	if (h->heaps[k].charger == CHARGER_MEMCG)
+		holdings_read_memcg(h, &hold_sys_live, cg, k);
+	holdings_bind_limit(h, cg, k);
+	return under ? c->limit_cg != HOLD_NONE : c->max != HOLD_NO_LIMIT;
+}
+
+static const char *file_of(enum hold_charger c, bool limit)
+{
+	if (c == CHARGER_MEMCG)
+		return limit ? "memory.max" : "memory.current";
+	return limit ? "dmem.max" : "dmem.current";
+}
+
+static int show(const char *cgroup)
+{
+	struct inventory none;
+	struct holdings h;
+	struct json j;
+	char a[16], b[16], c[16];
+	int err = take_model(&h, &none, cgroup);
+
+	if (err) {
+		holdings_free(&h);
+		return err;
+	}
+	if (opts.json) {
+		json_init(&j, stdout);
+		json_array(&j);
+	} else {
+		printf("%-24s %-20s %-7s %10s %-16s %10s %10s  %s\n", "CGROUP", "HEAP", "BACKEND",
+		       "LIMIT", "SET-ON", "USAGE", "HEADROOM", "SOURCE");
+	}
+	for (size_t cg = 0; cg < h.ncgs; cg++)
+		for (size_t k = 0; k < h.nheaps; k++) {
+			const struct hold_cell *x = hold_cell(&h, cg, k);
+			enum hold_charger ch = h.heaps[k].charger;
+
+			if (!shown(&h, cg, k, cgroup))
+				continue;
+			if (opts.json) {
+				json_object(&j);
+				json_kstr(&j, "cgroup", h.cgs[cg].path);
+				json_kstr(&j, "heap", h.heaps[k].name);
+				json_kstr(&j, "backend", backend_name(ch));
+				json_ku64_or_null(&j, "own_limit_bytes", x->max != HOLD_NO_LIMIT, x->max);
+				json_ku64(&j, "limit_bytes", x->limit);
+				json_kstr(&j, "limit_cgroup", h.cgs[x->limit_cg].path);
+				json_kstr(&j, "limit_source", file_of(ch, true));
+				json_ku64_or_null(&j, "usage_bytes", x->charged_known, x->charged);
+				json_kstr(&j, "usage_source", file_of(ch, false));
+				json_ku64(&j, "headroom_bytes", x->headroom);
+				json_kbool(&j, "all_memory", ch == CHARGER_MEMCG);
+				json_end(&j);
+				continue;
+			}
+			printf("%-24s %-20s %-7s %10s %-16s %10s %10s  %s, %s%s\n",
+			       text_safe(h.cgs[cg].path), text_safe(h.heaps[k].name), backend_name(ch),
+			       format_size(x->limit, a, sizeof(a)), text_safe(h.cgs[x->limit_cg].path),
+			       x->charged_known ? format_size(x->charged, b, sizeof(b)) : "-",
+			       format_size(x->headroom, c, sizeof(c)), file_of(ch, true),
+			       file_of(ch, false), ch == CHARGER_MEMCG ? " (all memory)" : "");
+		}
+	if (opts.json)
+		json_end(&j);
+	holdings_free(&h);
+	return 0;
+}
+
+/* every limit of the cgroup lifted: every dmem heap's, and memory.max with --memcg */
+static int clear(const struct holdings *h, const char *cgroup, const char *heap)
+{
+	size_t cg = holdings_cgroup(h, cgroup);
+	int err = 0;
+
+	if (heap)
+		return apply(h, cgroup, heap, HOLD_NO_LIMIT);
+	for (size_t k = 0; k < h->nheaps && !err; k++) {
+		enum hold_charger ch = h->heaps[k].charger;
+
+		if ((ch == CHARGER_DMEM && cg != HOLD_NONE &&
+		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg))
+			err = apply(h, cgroup, h->heaps[k].name, HOLD_NO_LIMIT);
+	}
+	return err;
+}
+
+/* run the command in the cgroup; its exit status, 128 + its signal */
+static int run_in(const char *cgroup)
+{
+	char why[512];
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		heapstat_error(errno, "fork", NULL);
+		return 1;
+	}
+	if (!pid) {
+		if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
+			fprintf(stderr, "heapstat limit: failed to %s\n", why);
+			_exit(126);
+		}
+		execvp(opts.cmd[0], opts.cmd);
+		fprintf(stderr, "heapstat limit: cannot run %s: %s\n", opts.cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int exec_limited(void)
+{
+	static const char * const controllers[] = { "dmem", "memory", NULL };
+	const char *want[3] = { NULL };
+	char cgroup[CGROUP_PATH_MAX], why[512];
+	struct inventory none;
+	struct holdings h = {};
+	int n = 0, err;
+
+	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
+	if (err) {
+		fprintf(stderr, "heapstat limit: cgroup '%s': give a path from the cgroup2 root, "
+			"e.g. /camera\n", opts.args[0]);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; controllers[i]; i++)
+		if (cg_controller_available(controllers[i]))
+			want[n++] = controllers[i];
+	if (opts.create) {
+		err = cg_control_create(cgroup, want, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat limit: failed to %s\n", why);
+			return 1;
+		}
+	} else if (cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
+		return EXIT_USAGE;
+	}
+	err = take_model(&h, &none, NULL);
+	for (int i = 0; !err && i < opts.nsets; i++) {
+		char heap[256];
+		const char *eq = strchr(opts.sets[i], '=');
+		uint64_t bytes;
+
+		snprintf(heap, sizeof(heap), "%.*s", (int)(eq - opts.sets[i]), opts.sets[i]);
+		err = size_arg(eq + 1, &bytes) ?: apply(&h, cgroup, heap, bytes);
+	}
+	holdings_free(&h);
+	if (err)
+		return err == -EINVAL || err == -ENOENT || err == -ERANGE ? EXIT_USAGE : 1;
+	return run_in(cgroup);
+}
+
+int cmd_limit(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, "VERB [ARGS...]", doc, NULL, NULL, NULL };
+	char cgroup[CGROUP_PATH_MAX], why[512];
+	struct inventory none;
+	struct holdings h = {};
+	uint64_t bytes;
+	int err;
+
+	argv[0] = "heapstat limit";
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
+		return EXIT_USAGE;
+	if (opts.verb != VERB_SHOW && geteuid()) {
+		fprintf(stderr, "heapstat limit: only root sets limits: try sudo heapstat limit\n");
+		return EXIT_UNSUPPORTED;
+	}
+	if (opts.verb != VERB_SHOW && cg_control_init(why, sizeof(why))) {
+		fprintf(stderr, "heapstat limit: failed to %s\n", why);
+		return EXIT_UNSUPPORTED;
+	}
+	switch (opts.verb) {
+	case VERB_SHOW:
+		if (opts.nargs && cgroup_arg(opts.args[0], cgroup, sizeof(cgroup)))
+			return EXIT_USAGE;
+		return show(opts.nargs ? cgroup : NULL) ? 1 : 0;
+	case VERB_EXEC:
+		return exec_limited();
+	default:
+		break;
+	}
+	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup)))
+		return EXIT_USAGE;
+	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
+		return EXIT_USAGE;
+	err = take_model(&h, &none, NULL);
+	if (!err)
+		err = opts.verb == VERB_SET ? apply(&h, cgroup, opts.args[1], bytes) :
+		      clear(&h, cgroup, opts.nargs > 1 ? opts.args[1] : NULL);
+	holdings_free(&h);
+	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP)
+		return EXIT_USAGE;
+	return err ? 1 : 0;
+}
