@@ -68,7 +68,7 @@ wait $holder 2>/dev/null
 
 # a parent's limit binds its children; a sibling is free; a move into a child does not escape
 heapstat limit set /lp $H 1M
-alloc /lp/c -s 1M -w 60 -R $tmp/r3 &
+sh -c "echo \$\$ >$S/lp/c/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -w 60 -R $tmp/r3" &
 h2=$!
 while [ ! -e $tmp/r3 ]; do sleep 0.1; done
 alloc /lp/c2 -s 4K; rc1=$?
@@ -166,5 +166,10 @@ heapstat limit exec /nosuch -- true 2>/dev/null
 	fail "exec: a cgroup that does not exist without --create" "exit $?"
 
 heapstat limit clear /lim
+# nothing of this test may outlive it
+for cg in lim lp/c lp/c2 lp sib ci/run1; do
+	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
+done
+wait
 rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci 2>/dev/null
 rm -rf "$tmp"
