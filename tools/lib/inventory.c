@@ -537,14 +537,6 @@ static const char *cgroup_path(struct inv_iters *it, uint64_t id, bool *may_rebu
 	return path;
 }
 
-/* the cgroup path of an id, from the inventory's index; NULL when unknown */
-const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id)
-{
-	bool may_rebuild = true;
-
-	return cgroup_path(it, id, &may_rebuild);
-}
-
 /* a holder's name and cgroup: from the fd record that named it, else from /proc */
 static void identify(struct inv_iters *it, const struct inv_fd_proc *r, bool *may_rebuild,
 		     const char *proc_root, struct proc_scan *ps)

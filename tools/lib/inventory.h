@@ -81,7 +81,6 @@ int inventory_open(struct inv_iters **out, bool procfs_only);
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root);
 int inventory_retake_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root);
 void inventory_close(struct inv_iters *it);
-const char *inventory_cgroup_path(struct inv_iters *it, uint64_t id);
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
