@@ -27,9 +27,10 @@ void hold_json_heap(struct json *j, const struct hold_heap *hp)
 	json_end(j);
 }
 
-static void json_agg(struct json *j, const struct coll_agg *a)
+/* what a cgroup did with a heap while traced, in the caller's object: allocs,
+ * alloc_bytes, exports, export_bytes, frees, free_bytes, failures{by class} */
+void hold_json_agg_fields(struct json *j, const struct coll_agg *a)
 {
-	json_object(j);
 	json_ku64(j, "allocs", a->allocs);
 	json_ku64(j, "alloc_bytes", a->alloc_bytes);
 	json_ku64(j, "exports", a->exports);
@@ -40,7 +41,6 @@ static void json_agg(struct json *j, const struct coll_agg *a)
 	json_object(j);
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		json_ku64(j, fail_class_name(c), a->failures[c]);
-	json_end(j);
 	json_end(j);
 }
 
@@ -74,10 +74,13 @@ void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 		json_null(j);
 	json_ku64_or_null(j, "headroom_bytes", limit_cgroup, c->headroom);
 	json_key(j, "allocated");
-	if (c->traced)
-		json_agg(j, &c->agg);
-	else
+	if (c->traced) {
+		json_object(j);
+		hold_json_agg_fields(j, &c->agg);
+		json_end(j);
+	} else {
 		json_null(j);
+	}
 }
 
 /* the same, for row @cell of the model */

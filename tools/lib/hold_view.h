@@ -19,6 +19,7 @@
 const char *charger_name(enum hold_charger c);
 
 void hold_json_heap(struct json *j, const struct hold_heap *hp);
+void hold_json_agg_fields(struct json *j, const struct coll_agg *a);
 void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 			  enum hold_charger charger, const struct hold_cell *c,
 			  const char *limit_cgroup);

@@ -119,23 +119,13 @@ static void json_activity(struct json *j, const struct report *rep)
 		json_object(j);
 		json_kstr(j, "cgroup", h->cgs[h->rows[i] / h->nheaps].path);
 		json_kstr(j, "heap", h->heaps[h->rows[i] % h->nheaps].name);
-		json_ku64(j, "allocs", c->agg.allocs);
-		json_ku64(j, "alloc_bytes", c->agg.alloc_bytes);
-		json_ku64(j, "exports", c->agg.exports);
-		json_ku64(j, "export_bytes", c->agg.export_bytes);
-		json_ku64(j, "frees", c->agg.frees);
-		json_ku64(j, "free_bytes", c->agg.free_bytes);
+		hold_json_agg_fields(j, &c->agg);
 		json_key(j, "charged_bytes");
 		json_i64(j, (int64_t)c->agg.charged_bytes);
 		json_kdouble(j, "allocs_per_sec", c->agg.allocs / rep->seconds);
 		json_kdouble(j, "frees_per_sec", c->agg.frees / rep->seconds);
 		json_latency(j, "latency_ns", c->lat);
 		json_latency(j, "lifetime_ns", c->life);
-		json_key(j, "failures");
-		json_object(j);
-		for (int f = FAIL_CAPACITY; f < FAIL_CLASSES; f++)
-			json_ku64(j, fail_class_name(f), c->agg.failures[f]);
-		json_end(j);
 		json_end(j);
 	}
 	json_end(j);
