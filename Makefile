@@ -107,9 +107,9 @@ modules: deps
 	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null && \
 	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(BUILD))/tests/kmod $(if $(filter 1,$(V)),V=1) modules >/dev/null
 
-# the arm64 side of the device-tree carveout test (tests/boot/carveout_dt.sh):
+# the arm64 side of the device-tree tests (tests/boot/carveout_dt.sh, cma_areas.sh):
 # the arm64 kernel, the heap modules and the test importer built against it,
-# heap_test and the VM's init as static arm64 binaries
+# heap_test, cma_areas and the VM's init as static arm64 binaries
 ARM64 := $(BUILD)/arm64
 ARM64_CROSS := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 arm64: deps
@@ -120,6 +120,8 @@ arm64: deps
 		$(ARM64_CROSS) modules >/dev/null && \
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -I. -isystem $$kdir/usr/include \
 		tests/vm/heap_test.c cgroup/dmem.c -o $(ARM64)/heap_test && \
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -isystem $$kdir/usr/include \
+		tests/dt/cma_areas.c -o $(ARM64)/cma_areas && \
 	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -I. tests/dt/init.c cgroup/dmem.c -o $(ARM64)/init
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)

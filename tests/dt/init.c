@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PID 1 of the arm64 device-tree VM (tests/boot/carveout_dt.sh): mounts what
- * heap_test needs, loads the modules listed in /modules (one "file.ko params"
- * per line, in load order), runs /heap_test on every heap the carveout module
- * made from the device tree, then reports dmesg's WARN/BUG/Oops lines and
- * powers off. Static, so the initramfs needs no shell and no libc.
+ * PID 1 of the arm64 device-tree VM (tests/boot/carveout_dt.sh, cma_areas.sh):
+ * mounts what the tests need, loads the modules listed in /modules (one
+ * "file.ko params" per line, in load order), runs the commands in /run (one
+ * "program args..." per line), or without it /heap_test on every heap the
+ * carveout module made from the device tree, then reports dmesg's
+ * WARN/BUG/Oops lines and powers off. Its lines are named for the case,
+ * heapstat.case= on the kernel command line (default carveout_dt). Static,
+ * so the initramfs needs no shell and no libc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +24,21 @@
 
 #include "cgroup/dmem.h"
 
+static char name[64] = "carveout_dt";	/* heapstat.case= */
+
+/* heapstat.case=NAME from the kernel command line */
+static void case_name(void)
+{
+	FILE *f = fopen("/proc/cmdline", "r");
+	char line[1024], *p;
+
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (p = strstr(line, "heapstat.case=")))
+		sscanf(p + strlen("heapstat.case="), "%63[^ \n]", name);
+	fclose(f);
+}
+
 static void mounts(void)
 {
 	static const struct { const char *type, *dir; } m[] = {
@@ -32,10 +50,10 @@ static void mounts(void)
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		mkdir(m[i].dir, 0755);
 		if (mount(m[i].type, m[i].dir, m[i].type, 0, NULL))
-			printf("FAIL: carveout_dt: mount %s: %s\n", m[i].dir, strerror(errno));
+			printf("FAIL: %s: mount %s: %s\n", name, m[i].dir, strerror(errno));
 	}
 	if (cg_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+dmem"))
-		printf("FAIL: carveout_dt: no dmem controller\n");
+		printf("FAIL: %s: no dmem controller\n", name);
 }
 
 /* /modules: "file.ko params" per line, dependencies first */
@@ -57,7 +75,7 @@ static int load_modules(void)
 			*params++ = '\0';
 		fd = open(line, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || syscall(SYS_finit_module, fd, params ? params : "", 0)) {
-			printf("FAIL: carveout_dt: loading %s: %s\n", line, strerror(errno));
+			printf("FAIL: %s: loading %s: %s\n", name, line, strerror(errno));
 			err = -1;
 		}
 		if (fd >= 0)
@@ -117,7 +135,7 @@ static void scan_dmesg(void)
 	ssize_t n;
 
 	if (fd < 0) {
-		printf("FAIL: carveout_dt: dmesg: /dev/kmsg: %s\n", strerror(errno));
+		printf("FAIL: %s: dmesg: /dev/kmsg: %s\n", name, strerror(errno));
 		return;
 	}
 	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
@@ -134,30 +152,64 @@ static void scan_dmesg(void)
 	}
 	close(fd);
 	if (found)
-		printf("FAIL: carveout_dt: dmesg clean: %d bad lines\n", found);
+		printf("FAIL: %s: dmesg clean: %d bad lines\n", name, found);
 	else
-		printf("PASS: carveout_dt: dmesg clean\n");
+		printf("PASS: %s: dmesg clean\n", name);
 }
 
-int main(void)
+/* /run: each line a program and its arguments, run in turn; -ENOENT without it */
+static int run_file(void)
+{
+	FILE *f = fopen("/run", "r");
+	char line[1024];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *argv[32], *save = NULL;
+		int n = 0, rc;
+
+		for (char *w = strtok_r(line, " \n", &save); w && n < 31;
+		     w = strtok_r(NULL, " \n", &save))
+			argv[n++] = w;
+		if (!n)
+			continue;
+		argv[n] = NULL;
+		rc = run(argv);
+		if (rc)
+			printf("FAIL: %s: %s exit %d\n", name, argv[0], rc);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* carveout_dt: heap_test on the carveout heaps the device tree made */
+static void carveout_heaps(void)
 {
 	char *argv[10] = { "/heap_test" };
 	int n, rc;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	mounts();
-	if (load_modules() == 0)
-		printf("PASS: carveout_dt: modules load with the device tree's ranges\n");
 	n = heap_args(argv + 1, 8);
 	if (n != 2)
-		printf("FAIL: carveout_dt: %d carveout heaps from the device tree, want 2\n", n);
+		printf("FAIL: %s: %d carveout heaps from the device tree, want 2\n", name, n);
 	if (n) {
 		rc = run(argv);
 		if (rc)
-			printf("FAIL: carveout_dt: heap_test exit %d\n", rc);
+			printf("FAIL: %s: heap_test exit %d\n", name, rc);
 	}
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	mounts();
+	case_name();
+	if (load_modules() == 0)
+		printf("PASS: %s: modules load with the device tree's reserved memory\n", name);
+	if (run_file() == -ENOENT)
+		carveout_heaps();
 	scan_dmesg();
-	printf("carveout_dt: done\n");
+	printf("%s: done\n", name);
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;

@@ -14,8 +14,13 @@
  *       children; /tmp/r appears once all is set up
  *   dmabuf_alloc -H system -s 1M -n 2 --signals --ready /tmp/r -w 60
  *       then SIGUSR1 forks a child holding the buffers (its pid goes to
- *       /tmp/r.children), SIGUSR2 maps them all or unmaps them, SIGHUP
- *       execs sleep (the buffers' fds close on exec)
+ *       /tmp/r.children), SIGUSR2 maps them all or unmaps them, SIGALRM
+ *       closes their fds here, SIGHUP execs sleep (the buffers' fds close
+ *       on exec); each of SIGUSR2's and SIGALRM's is told done by a line
+ *       in /tmp/r.done ("map", "unmap", "close")
+ *   dmabuf_alloc -H system -s 1M --dup --signals --ready /tmp/r -w 60
+ *       one buffer held by a dup of its fd, the original closed; SIGALRM
+ *       closes the dup
  *   dmabuf_alloc -H system -s 8K --skip 131071 -w 60
  *       first allocate and close 131071 buffers, which moves the dma-buf
  *       inode numbers on by as many: the one kept is 131072 after the last
@@ -60,15 +65,16 @@ static struct {
 	bool vgem_export;
 	const char *name;
 	const char *comm;
+	bool dup;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
-static volatile sig_atomic_t exiting, fork_asked, map_asked, exec_asked;
+static volatile sig_atomic_t exiting, fork_asked, map_asked, close_asked, exec_asked;
 
 /* what --signals acts on */
 static struct {
 	int *fds;
 	void **maps;
-	pid_t children[64];	/* --share and SIGUSR1: at most 64 */
+	pid_t children[64];	/* --share and SIGUSR1: at most 64, in READY.children */
 	int nchildren;
 } held;
 
@@ -80,6 +86,7 @@ static const struct argp_option options[] = {
 	{ "release", 'r', "N", 0, "Close the first N of them after allocating", 0 },
 	{ "mmap", 'm', NULL, 0, "Map each buffer and write to every page", 0 },
 	{ "map", 'M', NULL, 0, "Keep each buffer mapped (and written) until exit", 0 },
+	{ "dup", 'D', NULL, 0, "Hold each buffer by a dup of its fd, the original closed", 0 },
 	{ "share", 'S', "N", 0, "Fork N children that hold the buffers too", 0 },
 	{ "ready", 'R', "FILE", 0, "Create FILE once everything is set up", 0 },
 	{ "holes", 'O', NULL, 0, "Close every other buffer (the 1st, 3rd, ...): fragments a CMA area", 0 },
@@ -94,7 +101,7 @@ static const struct argp_option options[] = {
 	{ "name", 0x100, "NAME", 0, "Name each buffer NAME (DMA_BUF_SET_NAME), bytes as given", 0 },
 	{ "comm", 0x101, "COMM", 0, "Set the process's name to COMM (PR_SET_NAME), bytes as given", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
-	  "unmaps the buffers, SIGHUP execs sleep", 0 },
+	  "unmaps the buffers, SIGALRM closes their fds, SIGHUP execs sleep", 0 },
 	{},
 };
 
@@ -116,6 +123,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'm': opts.mmap = true; break;
 	case 'M': opts.keep_mapped = true; break;
+	case 'D': opts.dup = true; break;
 	case 'S':
 		if (parse_u64(arg, 0, 64, &opts.share))
 			argp_error(state, "invalid share count '%s'", arg);
@@ -159,6 +167,8 @@ static void on_signal(int sig)
 		fork_asked = 1;
 	else if (sig == SIGUSR2)
 		map_asked = 1;
+	else if (sig == SIGALRM)
+		close_asked = 1;
 	else if (sig == SIGHUP)
 		exec_asked = 1;
 	else
@@ -178,7 +188,8 @@ static int heap_alloc(int heap_fd, uint64_t len)
 	return data.fd;
 }
 
-static int touch(int fd, uint64_t len, bool keep)
+/* map and write every page; *keep gets the mapping, else it is unmapped */
+static int touch(int fd, uint64_t len, void **keep)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -187,7 +198,9 @@ static int touch(int fd, uint64_t len, bool keep)
 		return -errno;
 	for (uint64_t off = 0; off < len; off += page)
 		p[off] = 1;
-	if (!keep)
+	if (keep)
+		*keep = p;
+	else
 		munmap(p, len);
 	return 0;
 }
@@ -216,15 +229,30 @@ static void sleep_ms(uint64_t ms)
 
 static void hold_for(uint64_t secs);
 
-/* --signals: a child that holds the buffers (and mappings) until SIGTERM */
-static void fork_holder(void)
+/* a line added to READY.SUFFIX, for the test waiting on it */
+static void ready_note(const char *suffix, const char *line)
 {
 	char path[256];
-	pid_t pid;
 	FILE *f;
 
-	if (held.nchildren == 64)
+	if (!opts.ready)
 		return;
+	snprintf(path, sizeof(path), "%s.%s", opts.ready, suffix);
+	f = fopen(path, "a");
+	if (f) {
+		fprintf(f, "%s\n", line);
+		fclose(f);
+	}
+}
+
+/* a child that holds the buffers (and mappings) until SIGTERM, or -1 */
+static pid_t fork_holder(void)
+{
+	char line[16];
+	pid_t pid;
+
+	if (held.nchildren == 64)
+		return -1;
 	pid = fork();
 	if (pid == 0) {
 		held.nchildren = 0;
@@ -232,16 +260,11 @@ static void fork_holder(void)
 		_exit(0);
 	}
 	if (pid < 0)
-		return;
+		return -1;
 	held.children[held.nchildren++] = pid;
-	if (!opts.ready)
-		return;
-	snprintf(path, sizeof(path), "%s.children", opts.ready);
-	f = fopen(path, "a");
-	if (f) {
-		fprintf(f, "%d\n", pid);
-		fclose(f);
-	}
+	snprintf(line, sizeof(line), "%d", pid);
+	ready_note("children", line);
+	return pid;
 }
 
 /* --signals: map every buffer still open, or unmap them all */
@@ -262,6 +285,18 @@ static void toggle_maps(void)
 			held.maps[i] = p == MAP_FAILED ? NULL : p;
 		}
 	}
+	ready_note("done", unmap ? "unmap" : "map");
+}
+
+/* --signals: close the buffers' fds here; mappings and children keep theirs */
+static void close_fds(void)
+{
+	for (uint64_t i = 0; i < opts.count; i++) {
+		if (held.fds[i] >= 0)
+			close(held.fds[i]);
+		held.fds[i] = -1;
+	}
+	ready_note("done", "close");
 }
 
 /* sleep SECS, or until a signal ends it: without waking meanwhile (a
@@ -275,6 +310,8 @@ static void hold_for(uint64_t secs)
 			fork_asked = 0, fork_holder();
 		if (map_asked)
 			map_asked = 0, toggle_maps();
+		if (close_asked)
+			close_asked = 0, close_fds();
 		if (exec_asked)
 			execlp("sleep", "sleep", "3600", (char *)NULL);
 	}
@@ -355,6 +392,7 @@ int main(int argc, char **argv)
 	if (opts.signals) {
 		sigaction(SIGUSR1, &sa, NULL);
 		sigaction(SIGUSR2, &sa, NULL);
+		sigaction(SIGALRM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
 	second = strchr(opts.heap, ',');
@@ -416,6 +454,17 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
+		if (opts.dup) {
+			int dup_fd = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
+
+			close(fds[i]);
+			fds[i] = dup_fd;
+			if (dup_fd < 0) {
+				fprintf(stderr, "dmabuf_alloc: dup: %s\n", strerror(errno));
+				ret = 1;
+				goto out;
+			}
+		}
 		if (opts.kernel_hold && kernel_hold(opts.kernel_hold, "hold", fds[i])) {
 			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.kernel_hold, strerror(errno));
 			ret = 1;
@@ -426,7 +475,8 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
-		if ((opts.mmap || opts.keep_mapped) && touch(fds[i], opts.size, opts.keep_mapped)) {
+		if ((opts.mmap || opts.keep_mapped) &&
+		    touch(fds[i], opts.size, opts.keep_mapped ? &held.maps[i] : NULL)) {
 			fprintf(stderr, "dmabuf_alloc: mmap: %s\n", strerror(errno));
 			ret = 1;
 			goto out;
@@ -443,15 +493,7 @@ int main(int argc, char **argv)
 		fds[i] = -1;
 	}
 	for (uint64_t c = 0; c < opts.share; c++) {
-		pid_t pid = fork();
-
-		if (pid > 0)
-			held.children[held.nchildren++] = pid;
-		if (pid == 0) {	/* holds the inherited fds and mappings */
-			hold_for(opts.wait_s);
-			_exit(0);
-		}
-		if (pid < 0) {
+		if (fork_holder() < 0) {
 			ret = 1;
 			goto out;
 		}
