@@ -10,7 +10,8 @@
  * Counts go to in-kernel aggregates per (cgroup, heap) as well, exact even
  * when the ring buffer drops events; live buffers exported while tracing
  * are kept per buffer. Both are arrays found without hashing on the paths
- * every allocation and release take (see collector_events.h).
+ * every allocation and release take (see collector_events.h). So do each
+ * CMA area's counts and its allocation bitmap, the free-extent map.
  *
  * Attach variants, side by side: BTF-typed programs (tp_btf, fentry/fexit)
  * where the kernel takes them, else kprobes and raw tracepoints; and
@@ -41,6 +42,8 @@
 
 /* filled in before load */
 const volatile __u64 page_size = 4096;
+const volatile struct coll_cma_map cma_maps[COLL_CMA_MAPS] = {};
+const volatile __u32 ncma_maps = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -60,6 +63,8 @@ struct inflight {
 	__u64 cma_available;
 	__u32 cma_busy;
 	__u32 in_heap_alloc;
+	__u32 cma_pending;	/* a cma_alloc() started: its finish is timed */
+	__u32 pad;
 	__u64 buf_ino;		/* the buffer exported by this ioctl, 0: none */
 	__u64 buf_bytes;	/* its size, when folded */
 	__u32 folded;		/* exported under the heap's name: told at the exit */
@@ -109,6 +114,30 @@ struct {
 	__type(value, __u32);
 } agg_index SEC(".maps");
 
+/* per CMA area: counts, found by the address of its name */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COLL_CMA_AREAS);
+	__type(key, __u32);
+	__type(value, struct coll_cma_entry);
+} cma_aggs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, COLL_CMA_AREAS);
+	__type(key, __u64);
+	__type(value, __u32);
+} cma_index SEC(".maps");
+
+/* the areas' allocation bitmaps, cma_maps[] says where (sized before load) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cma_bits SEC(".maps");
+
 /* processes holding a dma-buf at the last inventory, written by user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -122,6 +151,7 @@ __u64 untracked = 0;		/* buffers or calls a full map could not hold */
 __u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
 __u64 holders_gen = 0;		/* events that may have changed who holds what */
 __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
+__u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
 __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
@@ -692,6 +722,102 @@ int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned l
 	return 0;
 }
 
+/*
+ * The counts of the CMA area whose name is at name_ptr, made on first use;
+ * COLL_NO_AGG when full. Two CPUs making the same one each take an entry:
+ * the one whose index is not kept stays at zero.
+ */
+static __noinline __u32 cma_area_of(__u64 name_ptr)
+{
+	struct coll_cma_entry *a;
+	__u32 *idx, i;
+
+	idx = bpf_map_lookup_elem(&cma_index, &name_ptr);
+	if (idx)
+		return *idx;
+	i = __sync_fetch_and_add(&ncma_aggs, 1);
+	a = bpf_map_lookup_elem(&cma_aggs, &i);
+	if (!a)
+		goto full;
+	a->name_ptr = name_ptr;
+	bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
+	__sync_fetch_and_add(&a->ready, 1);	/* after the name: user space reads it first */
+	if (!bpf_map_update_elem(&cma_index, &name_ptr, &i, BPF_NOEXIST))
+		return i;
+	idx = bpf_map_lookup_elem(&cma_index, &name_ptr);
+	if (idx)
+		return *idx;
+full:
+	__sync_fetch_and_add(&untracked, 1);
+	return COLL_NO_AGG;
+}
+
+static __always_inline struct coll_cma_agg *cma_agg(const char *name)
+{
+	__u32 i = cma_area_of((__u64)name);
+	struct coll_cma_entry *a = bpf_map_lookup_elem(&cma_aggs, &i);	/* NULL for COLL_NO_AGG */
+
+	return a ? &a->agg : NULL;
+}
+
+/* bits first..last (inclusive) of one area's map, from its word base on */
+struct cma_bits_op {
+	__u64 first, last;
+	__u32 base;
+	__u32 used;
+};
+
+/* one word of the range: the bits in it marked written, then set or cleared */
+static long cma_bits_word(__u32 i, void *ctx)
+{
+	struct cma_bits_op *op = ctx;
+	__u64 w = op->first / COLL_CMA_WORD_BITS + i, mask;
+	__u32 lo = w == op->first / COLL_CMA_WORD_BITS ? op->first % COLL_CMA_WORD_BITS : 0;
+	__u32 hi = w == op->last / COLL_CMA_WORD_BITS ? op->last % COLL_CMA_WORD_BITS : 31;
+	__u32 key = op->base + w;
+	__u64 *word = bpf_map_lookup_elem(&cma_bits, &key);
+
+	if (!word)
+		return 1;
+	mask = ((2ULL << (hi & 31)) - 1) & ~((1ULL << (lo & 31)) - 1);
+	if (op->used) {
+		__sync_fetch_and_or(word, mask | mask << 32);
+	} else {
+		/* marked before cleared: a seed in between keeps the bit as it is */
+		__sync_fetch_and_or(word, mask << 32);
+		__sync_fetch_and_and(word, ~mask);
+	}
+	return 0;
+}
+
+/*
+ * Pages [pfn, pfn + count) allocated (used) or free again, in the map of the
+ * area holding them, as cma_range_alloc() and cma_clear_bitmap() mark them.
+ * One loop turn per 32 bits of the range (128 KiB of pages a bit per page).
+ */
+static __always_inline void cma_mark(__u64 pfn, __u64 count, bool used)
+{
+	struct cma_bits_op op = { .used = used };
+
+	if (!count)
+		return;
+	for (__u32 i = 0; i < COLL_CMA_MAPS && i < ncma_maps; i++) {
+		__u64 base = cma_maps[i].base_pfn, nbits = cma_maps[i].nbits;
+		__u32 order = cma_maps[i].order_per_bit & 31;
+
+		if (pfn < base || (pfn - base) >> order >= nbits)
+			continue;
+		op.first = (pfn - base) >> order;
+		op.last = (pfn - base + count - 1) >> order;
+		if (op.last >= nbits)
+			op.last = nbits - 1;
+		op.base = cma_maps[i].first_word;
+		bpf_loop(op.last / COLL_CMA_WORD_BITS - op.first / COLL_CMA_WORD_BITS + 1,
+			 cma_bits_word, &op, 0);
+		return;
+	}
+}
+
 static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long available)
 {
 	struct inflight *f = inflight_of(true);
@@ -702,15 +828,22 @@ static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long
 	f->cma_request = count;
 	f->cma_available = available;
 	f->cma_busy = 0;
+	f->cma_pending = 1;
 	return 0;
 }
 
-static __always_inline int on_cma_busy_retry(void)
+/* the range cma_range_alloc() had marked is clear again: it tries another */
+static __always_inline int on_cma_busy_retry(const char *name, unsigned long pfn,
+					     unsigned long count)
 {
 	struct inflight *f = inflight_of(false);
+	struct coll_cma_agg *a = cma_agg(name);
 
 	if (f)
 		f->cma_busy++;
+	if (a)
+		__sync_fetch_and_add(&a->busy_retries, 1);
+	cma_mark(pfn, count, false);
 	return 0;
 }
 
@@ -718,14 +851,32 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 					       unsigned long count, int err)
 {
 	struct inflight *f = inflight_of(false);
+	struct coll_cma_agg *a = cma_agg(name);
 	struct coll_event *e = event_new(EV_CMA_ALLOC, NULL);
+	__u64 now = e ? e->ts_ns : bpf_ktime_get_ns(), lat = 0;
 
+	if (f && f->cma_pending) {
+		lat = now - f->cma_start_ns;
+		f->cma_pending = 0;
+	}
+	if (a) {
+		if (err) {
+			__sync_fetch_and_add(&a->failures, 1);
+			__sync_fetch_and_add(&a->fail_pages, count);
+		} else {
+			__sync_fetch_and_add(&a->allocs, 1);
+			__sync_fetch_and_add(&a->alloc_pages, count);
+		}
+		__sync_fetch_and_add(&a->lat_sum_ns, lat);
+	}
+	if (!err)
+		cma_mark(pfn, count, true);
 	if (e) {
 		e->err = err;
 		e->pfn = pfn;
 		e->bytes = count * page_size;
+		e->latency_ns = lat;
 		if (f) {
-			e->latency_ns = e->ts_ns - f->cma_start_ns;
 			e->cma_busy = f->cma_busy;
 			e->cma_request = f->cma_request;
 			e->cma_available = f->cma_available;
@@ -738,8 +889,15 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 
 static __always_inline int on_cma_release(const char *name, unsigned long pfn, unsigned long count)
 {
-	struct coll_event *e = event_new(EV_CMA_RELEASE, NULL);
+	struct coll_cma_agg *a = cma_agg(name);
+	struct coll_event *e;
 
+	if (a) {
+		__sync_fetch_and_add(&a->releases, 1);
+		__sync_fetch_and_add(&a->release_pages, count);
+	}
+	cma_mark(pfn, count, false);
+	e = event_new(EV_CMA_RELEASE, NULL);
 	if (!e)
 		return 0;
 	e->pfn = pfn;
@@ -761,7 +919,7 @@ SEC(#kind "/cma_alloc_busy_retry")								\
 int BPF_PROG(cma_alloc_busy_retry##sfx, const char *name, unsigned long pfn,			\
 	     const struct page *page, unsigned long count, unsigned int align)			\
 {												\
-	return on_cma_busy_retry();								\
+	return on_cma_busy_retry(name, pfn, count);						\
 }												\
 SEC(#kind "/cma_alloc_finish")									\
 int BPF_PROG(cma_alloc_finish##sfx, const char *name, unsigned long pfn,			\

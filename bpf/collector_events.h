@@ -88,6 +88,54 @@ struct coll_agg_entry {
 };
 
 /*
+ * CMA areas, exact whatever the ring buffer drops. Counts per area: entries
+ * of the `cma_aggs` array, taken in order (`ncma_aggs`), found by the address
+ * of the area's name (in its struct cma: one per area) through the tiny
+ * `cma_index` hash. Entries of one name are summed by user space.
+ */
+#define COLL_CMA_AREAS	32
+
+struct coll_cma_agg {
+	__u64 allocs, alloc_pages;	/* successful cma_alloc()s */
+	__u64 failures, fail_pages;	/* failed ones: what CMA sysfs counts */
+	__u64 busy_retries;		/* ranges given up because a page was busy */
+	__u64 releases, release_pages;
+	__u64 lat_sum_ns;		/* of the allocations whose start was traced */
+};
+
+struct coll_cma_entry {
+	struct coll_cma_agg agg;
+	__u64 name_ptr;
+	__u32 ready;			/* name written */
+	__u32 pad;
+	char name[COLL_NAME_LEN];
+};
+
+/*
+ * An area's allocation bitmap, as the kernel keeps it (a bit per
+ * 2^order_per_bit pages, set while allocated), in the `cma_bits` array from
+ * word first_word on: 32 bits a word, in its low half; the high half marks
+ * the bits a traced allocation, busy retry or release wrote (a release marks
+ * before it clears). User space seeds the unmarked bits from the debugfs
+ * bitmap once attached, each word by compare-and-swap, so a bit written by an
+ * event meanwhile keeps the event's value. Areas of one range only (debugfs
+ * publishes no sizes of the others), described to BPF before load. The
+ * kernel traces a release after freeing its range: were the range taken
+ * and traced again before that (the releasing task stopped in between), it
+ * would show free until next written.
+ */
+#define COLL_CMA_MAPS		8
+#define COLL_CMA_WORDS_MAX	(1 << 20)	/* every map's words: 32M bits */
+#define COLL_CMA_WORD_BITS	32
+
+struct coll_cma_map {
+	__u64 base_pfn;
+	__u64 nbits;
+	__u32 order_per_bit;
+	__u32 first_word;
+};
+
+/*
  * A buffer exported while tracing: slot (inode % COLL_SLOTS) of the `buffers`
  * array, mapped by user space, or an entry of the `buffers_spill` hash when
  * its slot is taken. Bit (slot / COLL_SLOTS_PER_MARK) of `slots_used` is set

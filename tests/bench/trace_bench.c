@@ -23,9 +23,11 @@
  * executed, so a round measures work, not the host's scheduling.
  *
  * trace_bench VARIANT SIZE OPS runs one variant alone (bare, floor, hooks or
- * heapstat) for OPS operations, for a profiler watching the emulator.
+ * heapstat) for OPS operations, for a profiler watching the emulator; with
+ * TRACE_BENCH_STATS=1, heapstat's programs' run time per call too.
  * TRACE_BENCH_ROUNDS=N takes the median of N rounds instead of 9 (for runs in
- * emulated time, whose noise needs many more).
+ * emulated time, whose noise needs many more). TRACE_BENCH_HEAP=NAME takes
+ * another heap than system (default_cma_region: the CMA hooks' cost).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -178,6 +180,8 @@ int main(int argc, char **argv)
 	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const int ops[] = { 10000, 2000, 200 };
 	struct bench_floor_bpf *fl;
+	const char *name = getenv("TRACE_BENCH_HEAP") ? getenv("TRACE_BENCH_HEAP") : "system";
+	char path[256];
 	int one = -1;
 
 	if (argc == 4)
@@ -198,9 +202,10 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	pin(pthread_self(), 0);
-	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", name);
+	heap = open(path, O_RDONLY | O_CLOEXEC);
 	if (heap < 0) {
-		perror("trace_bench: /dev/dma_heap/system");
+		fprintf(stderr, "trace_bench: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
 	fl = bench_floor_bpf__open_and_load();
@@ -209,13 +214,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (one >= 0) {
+		bool stats = getenv("TRACE_BENCH_STATS");
+
 		printf("%s: %.2f us per op\n", names[one],
-		       run(one, fl, atoll(argv[2]), atoi(argv[3]), false) / 1e3);
+		       run(one, fl, atoll(argv[2]), atoi(argv[3]), stats) / 1e3);
 		bench_floor_bpf__destroy(fl);
 		return 0;
 	}
-	printf("system heap alloc+free, median of %d interleaved rounds (us per op);\n"
-	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", rounds);
+	printf("%s heap alloc+free, median of %d interleaved rounds (us per op);\n"
+	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", name, rounds);
 	printf("%-6s %9s %9s %9s %9s %12s %12s %11s %7s\n", "SIZE", "BARE", "FLOOR", "HOOKS",
 	       "HEAPSTAT", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "NOISE");
 	for (size_t s = 0; s < 3; s++) {

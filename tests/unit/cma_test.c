@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests: CMA free extents from a debugfs-shaped bitmap, and the
- * map kept from allocations and releases on top of it (tools/lib/cma.c).
+ * collector's copy kept by BPF, seeded from it (tools/lib/cma.c).
  * The real debugfs files are checked against the kernel in the VM suite.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,10 +22,25 @@ static void put(const char *file, const char *text)
 	test_put_file(dir, file, text);
 }
 
-static void extents_follow_marks(void)
+/* bits first..last written by a traced event, as bpf/collector.bpf.c writes them */
+static void event(uint64_t *words, uint64_t first, uint64_t last, bool used)
+{
+	for (uint64_t b = first; b <= last; b++) {
+		uint64_t bit = 1ull << (b % 32);
+
+		words[b / 32] |= bit << 32;
+		if (used)
+			words[b / 32] |= bit;
+		else
+			words[b / 32] &= ~bit;
+	}
+}
+
+static void extents_of_bitmaps(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct cma_bitmap bm;
+	uint64_t words[3] = {};
+	struct cma_bitmap bm, traced;
 	struct cma_area a = {};
 
 	/* 96 pages at pfn 1000, one bit a page; pages 32..63 allocated */
@@ -40,18 +56,52 @@ static void extents_follow_marks(void)
 	CHECK_EQ(a.free_by_order[5], 2);
 	CHECK(a.fragmentation > 0.49 && a.fragmentation < 0.51, "%f", a.fragmentation);
 
-	cma_bitmap_mark(&bm, 1064, 16, true);	/* the tail run splits: 16 free */
-	cma_bitmap_extents(&bm, &a);
-	CHECK_EQ(a.free_bytes, 48 * page);
+	/* the collector's copy: events traced before the seed keep their bits */
+	CHECK_EQ(cma_bitmap_shape(dir, "a", &traced), 0);
+	CHECK_EQ(cma_traced_words(&traced), 3);
+	event(words, 64, 79, true);	/* allocated after debugfs was read */
+	event(words, 40, 47, false);	/* released after it */
+	event(words, 0, 3, false);
+	cma_traced_seed(words, &bm);
+	CHECK_EQ(words[1], 0x0000ff00ffff00ffull);	/* 32..39 and 48..63 from the seed */
+	CHECK_EQ(words[2], 0x0000ffff0000ffffull);
+	cma_traced_read(&traced, words);
+	cma_bitmap_extents(&traced, &a);
+	CHECK_EQ(a.free_bytes, 56 * page);	/* 0..31, 40..47, 80..95 */
+	CHECK_EQ(a.largest_free_bytes, 32 * page);
+	CHECK_EQ(a.free_extents, 3);
+	CHECK_EQ(a.free_by_order[3], 1);
 	CHECK_EQ(a.free_by_order[4], 1);
-	cma_bitmap_mark(&bm, 1032, 32, false);	/* released: runs of 64 and 16 */
-	cma_bitmap_extents(&bm, &a);
+	CHECK_EQ(a.free_by_order[5], 1);
+	event(words, 32, 39, false);	/* and after the seed */
+	cma_traced_read(&traced, words);
+	cma_bitmap_extents(&traced, &a);
+	CHECK_EQ(a.largest_free_bytes, 48 * page);
+	cma_traced_seed(words, &bm);	/* a second seed changes no bit an event wrote */
+	cma_traced_read(&traced, words);
+	cma_bitmap_extents(&traced, &a);
+	CHECK_EQ(a.largest_free_bytes, 48 * page);
+	CHECK_EQ(a.free_bytes, 64 * page);
+	cma_bitmap_free(&traced);
+	cma_bitmap_free(&bm);
+
+	/* 40 bits: the bitmap's bits past them are not seeded */
+	put("c/order_per_bit", "1\n");
+	put("c/count", "80\n");
+	put("c/base_pfn", "2000\n");
+	put("c/ranges/0/bitmap", "0 4294967295\n");
+	CHECK_EQ(cma_bitmap_read(dir, "c", &bm), 0);
+	CHECK_EQ(bm.nbits, 40);
+	memset(words, 0, sizeof(words));
+	cma_traced_seed(words, &bm);
+	CHECK_EQ(words[0], 0);
+	CHECK_EQ(words[1], 0xff);
+	CHECK_EQ(cma_bitmap_shape(dir, "c", &traced), 0);
+	cma_traced_read(&traced, words);
+	cma_bitmap_extents(&traced, &a);
+	CHECK_EQ(a.free_bytes, 64 * page);	/* 32 bits of 2 pages */
 	CHECK_EQ(a.largest_free_bytes, 64 * page);
-	CHECK_EQ(a.free_extents, 2);
-	cma_bitmap_mark(&bm, 900, 8, true);	/* outside the area: ignored */
-	cma_bitmap_mark(&bm, 1090, 100, true);	/* runs past the end: clipped */
-	cma_bitmap_extents(&bm, &a);
-	CHECK_EQ(a.free_bytes, 74 * page);
+	cma_bitmap_free(&traced);
 	cma_bitmap_free(&bm);
 }
 
@@ -79,10 +129,11 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/a/ranges/0 %s/b/ranges/0", dir, dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/a/ranges/0 %s/b/ranges/0 %s/c/ranges/0",
+		 dir, dir, dir);
 	if (system(cmd))
 		return 1;
-	RUN(extents_follow_marks);
+	RUN(extents_of_bitmaps);
 	RUN(bad_bitmaps_are_refused);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) || tests_failed ? 1 : 0;

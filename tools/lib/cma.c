@@ -2,7 +2,8 @@
 /*
  * CMA areas: sizes and counters from CMA sysfs, and free extents from the
  * debugfs allocation bitmaps (one bit per 2^order_per_bit pages, set when
- * allocated): largest free extent, free extents by order, fragmentation.
+ * allocated): largest free extent, free extents by order, fragmentation;
+ * and the collector's copy of a bitmap, kept by BPF from traced events.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,20 +49,16 @@ static void add_extent(struct cma_area *a, uint64_t pages, long page_size)
 }
 
 /**
- * cma_bitmap_read() - an area's allocation bitmap from debugfs
+ * cma_bitmap_shape() - an area's allocation bitmap from debugfs, all clear
  * @debugfs: "/sys/kernel/debug/cma"
- *
- * The bitmap file is the bitmap's 32-bit words, printed in decimal.
  *
  * Return: 0, -EOPNOTSUPP for an area of several ranges (their sizes are not
  * published), or a negative errno (-ENOENT without debugfs).
  */
-int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm)
+int cma_bitmap_shape(const char *debugfs, const char *name, struct cma_bitmap *bm)
 {
-	uint64_t order_per_bit, count, base, bit = 0;
-	unsigned long long word;
+	uint64_t order_per_bit, count, base;
 	char path[4096];
-	FILE *f;
 	int err;
 
 	memset(bm, 0, sizeof(*bm));
@@ -78,8 +75,27 @@ int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm
 	bm->order_per_bit = order_per_bit;
 	bm->nbits = count >> order_per_bit;
 	bm->words = calloc(bm->nbits / 64 + 1, sizeof(*bm->words));
-	if (!bm->words)
-		return -ENOMEM;
+	return bm->words ? 0 : -ENOMEM;
+}
+
+/**
+ * cma_bitmap_read() - an area's allocation bitmap from debugfs
+ * @debugfs: "/sys/kernel/debug/cma"
+ *
+ * The bitmap file is the bitmap's 32-bit words, printed in decimal.
+ *
+ * Return: as cma_bitmap_shape(), or -EINVAL for a short bitmap.
+ */
+int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm)
+{
+	unsigned long long word;
+	uint64_t bit = 0;
+	char path[4096];
+	FILE *f;
+	int err = cma_bitmap_shape(debugfs, name, bm);
+
+	if (err)
+		return err;
 	snprintf(path, sizeof(path), "%s/%s/ranges/0/bitmap", debugfs, name);
 	f = fopen(path, "re");
 	if (!f) {
@@ -97,21 +113,45 @@ fail:
 	return err;
 }
 
-/* pages [pfn, pfn + pages) allocated (used) or released */
-void cma_bitmap_mark(struct cma_bitmap *bm, uint64_t pfn, uint64_t pages, bool used)
+/* bits [32 * w, 32 * w + 32) of a bitmap, those past its end clear */
+static uint64_t bits32(const struct cma_bitmap *bm, uint64_t w)
 {
-	uint64_t first, last;
+	uint64_t v = bm->words[w / 2] >> (w % 2 * 32) & 0xffffffffull;
 
-	if (!bm->words || pfn < bm->base_pfn || !pages)
-		return;
-	first = (pfn - bm->base_pfn) >> bm->order_per_bit;
-	last = (pfn - bm->base_pfn + pages - 1) >> bm->order_per_bit;
-	for (uint64_t b = first; b <= last && b < bm->nbits; b++) {
-		if (used)
-			bm->words[b / 64] |= 1ull << (b % 64);
-		else
-			bm->words[b / 64] &= ~(1ull << (b % 64));
+	if (32 * w + 32 > bm->nbits)
+		v &= (1ull << (bm->nbits - 32 * w)) - 1;
+	return v;
+}
+
+/**
+ * cma_traced_seed() - seed the collector's copy of an area's bitmap
+ * @words: its words (bpf/collector_events.h: 32 bits a word, the high half
+ *         marking those a traced event wrote), written by BPF meanwhile
+ * @bm: the bitmap read from debugfs once the events were traced
+ *
+ * Bits no event wrote take @bm's value; a word changed under us is taken again.
+ */
+void cma_traced_seed(uint64_t *words, const struct cma_bitmap *bm)
+{
+	for (uint64_t w = 0; w < cma_traced_words(bm); w++) {
+		uint64_t seed = bits32(bm, w), old = __atomic_load_n(&words[w], __ATOMIC_RELAXED);
+		uint64_t written, new;
+
+		do {
+			written = old >> 32;
+			new = (old & ~0xffffffffull) | (old & written) | (seed & ~written);
+		} while (!__atomic_compare_exchange_n(&words[w], &old, new, false,
+						      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 	}
+}
+
+/* the bitmap in the collector's words, into @bm (shaped as the area's) */
+void cma_traced_read(struct cma_bitmap *bm, const uint64_t *words)
+{
+	memset(bm->words, 0, (bm->nbits / 64 + 1) * sizeof(*bm->words));
+	for (uint64_t w = 0; w < cma_traced_words(bm); w++)
+		bm->words[w / 2] |= (__atomic_load_n(&words[w], __ATOMIC_RELAXED) & 0xffffffffull)
+				    << (w % 2 * 32);
 }
 
 /* free extents of a bitmap: free bytes, largest, by order, fragmentation */

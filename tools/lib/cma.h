@@ -42,9 +42,18 @@ static inline uint64_t cma_free_bytes(const struct cma_area *a)
 }
 
 int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n);
+int cma_bitmap_shape(const char *debugfs, const char *name, struct cma_bitmap *bm);
 int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm);
-void cma_bitmap_mark(struct cma_bitmap *bm, uint64_t pfn, uint64_t pages, bool used);
 void cma_bitmap_extents(const struct cma_bitmap *bm, struct cma_area *a);
 void cma_bitmap_free(struct cma_bitmap *bm);
+
+/* the collector's copy of a bitmap kept by BPF: its words, 32 bits each */
+static inline uint64_t cma_traced_words(const struct cma_bitmap *bm)
+{
+	return (bm->nbits + 31) / 32;
+}
+
+void cma_traced_seed(uint64_t *words, const struct cma_bitmap *bm);
+void cma_traced_read(struct cma_bitmap *bm, const uint64_t *words);
 
 #endif

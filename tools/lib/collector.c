@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Run bpf/collector.bpf.c: pick the attach variants this kernel takes, load,
- * attach, and fold the ring buffer's events into per-(cgroup, heap) and
- * per-CMA-area statistics.
+ * attach, read the kernel's per-(cgroup, heap) and per-CMA-area counts and
+ * the CMA areas' bitmaps, and fold the ring buffer's events into latencies.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "collector.h"	/* before the skeleton: its rodata has our types */
 #include "collector.skel.h"
 #include "btf.h"
-#include "collector.h"
 #include "errors.h"
 #include "map_window.h"
 #include "util.h"
@@ -34,6 +35,15 @@ struct collector {
 	size_t nheaps, heaps_cap;
 	struct coll_cma_stats *cma;
 	size_t ncma;
+	struct {			/* the CMA areas whose bitmap BPF keeps */
+		struct coll_cma_map map;	/* cma_maps[i] */
+		size_t stats;			/* in cma[] */
+		char name[256];			/* in debugfs */
+	} maps[COLL_CMA_MAPS];
+	unsigned int nmaps;
+	uint32_t cma_words;		/* cma_bits' entries in use */
+	uint64_t *cma_bits;		/* the map, mapped read-write */
+	size_t cma_bits_bytes;
 	struct map_window slots;	/* the buffers map */
 	struct map_window aggs;		/* the aggs map */
 	int err;			/* first allocation failure while folding */
@@ -164,35 +174,20 @@ static int fold(struct collector *c, const struct coll_event *e)
 		if (!h)
 			return -ENOMEM;
 		return e->latency_ns ? lat_add(&h->life, e->latency_ns) : 0;
-	case EV_CMA_ALLOC:
+	case EV_CMA_ALLOC:	/* counted in BPF: only a timed call's latency */
+		if (!e->latency_ns)
+			return 0;
 		m = cma_stats(c, e->name);
-		if (!m)
-			return -ENOMEM;
-		if (e->err)
-			m->failures++;
-		else
-			m->allocs++, m->alloc_bytes += e->bytes;
-		if (!e->err)
-			cma_bitmap_mark(&m->map, e->pfn, e->bytes / c->page_size, true);
-		m->busy_retries += e->cma_busy;
-		return lat_add(&m->lat, e->latency_ns);
-	case EV_CMA_RELEASE:
-		m = cma_stats(c, e->name);
-		if (!m)
-			return -ENOMEM;
-		m->release_bytes += e->bytes;
-		cma_bitmap_mark(&m->map, e->pfn, e->bytes / c->page_size, false);
-		return 0;
+		return m ? lat_add(&m->lat, e->latency_ns) : -ENOMEM;
 	}
 	return 0;
 }
 
 /*
- * Seed a free-extent map per CMA area from its debugfs bitmap, once attached:
- * events are then applied in order on top, and marking pages is idempotent,
- * so events from before the seed that arrive after it change nothing.
+ * The CMA areas whose bitmap BPF keeps, and where in cma_bits: each area of
+ * one range whose debugfs shape is readable, while there is room.
  */
-static int seed_cma_maps(struct collector *c)
+static int plan_cma_maps(struct collector *c)
 {
 	struct cma_area *areas;
 	size_t n;
@@ -200,14 +195,66 @@ static int seed_cma_maps(struct collector *c)
 
 	for (size_t i = 0; !err && i < n; i++) {
 		struct coll_cma_stats *m = cma_stats(c, areas[i].name);
+		uint64_t words;
 
-		if (!m)
+		if (!m) {
 			err = -ENOMEM;
-		else
-			m->mapped = !cma_bitmap_read(CMA_DEBUGFS, m->area, &m->map);
+			break;
+		}
+		if (c->nmaps == COLL_CMA_MAPS ||
+		    cma_bitmap_shape(CMA_DEBUGFS, areas[i].name, &m->map))
+			continue;
+		words = cma_traced_words(&m->map);
+		if (c->cma_words + words > COLL_CMA_WORDS_MAX) {
+			cma_bitmap_free(&m->map);
+			continue;
+		}
+		c->maps[c->nmaps].map = (struct coll_cma_map){
+			.base_pfn = m->map.base_pfn,
+			.nbits = m->map.nbits,
+			.order_per_bit = m->map.order_per_bit,
+			.first_word = c->cma_words,
+		};
+		c->maps[c->nmaps].stats = m - c->cma;
+		snprintf(c->maps[c->nmaps].name, sizeof(c->maps[0].name), "%s", areas[i].name);
+		c->nmaps++;
+		c->cma_words += words;
 	}
 	free(areas);
 	return err;
+}
+
+/*
+ * Seed the bitmaps BPF keeps from debugfs, once attached: a bit an event
+ * wrote meanwhile keeps the event's value (cma_traced_seed()). An area whose
+ * bitmap cannot be read stays unmapped.
+ */
+static int seed_cma_maps(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.cma_bits);
+
+	c->cma_bits_bytes = bpf_map__max_entries(c->skel->maps.cma_bits) * sizeof(uint64_t);
+	c->cma_bits_bytes = (c->cma_bits_bytes + c->page_size - 1) & ~(size_t)(c->page_size - 1);
+	c->cma_bits = mmap(NULL, c->cma_bits_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (c->cma_bits == MAP_FAILED) {
+		c->cma_bits = NULL;
+		return -errno;
+	}
+	for (unsigned int k = 0; k < c->nmaps; k++) {
+		const struct coll_cma_map *p = &c->maps[k].map;
+		struct coll_cma_stats *m = &c->cma[c->maps[k].stats];
+		struct cma_bitmap bm;
+
+		if (cma_bitmap_read(CMA_DEBUGFS, c->maps[k].name, &bm))
+			continue;
+		if (bm.base_pfn == p->base_pfn && bm.nbits == p->nbits &&
+		    bm.order_per_bit == p->order_per_bit) {
+			cma_traced_seed(c->cma_bits + p->first_word, &bm);
+			m->mapped = true;
+		}
+		cma_bitmap_free(&bm);
+	}
+	return 0;
 }
 
 /* add one aggregate to another: every field is a count */
@@ -246,13 +293,53 @@ static int sync_aggs(struct collector *c)
 	return 0;
 }
 
-/* Bring the aggregates and the CMA areas' free extents up to date with the kernel's maps. */
+/* the kernel's CMA counts per area name, and the free extents of the bitmaps it keeps */
+static int sync_cma(struct collector *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.cma_aggs);
+	uint32_t n = c->skel->bss->ncma_aggs;
+	struct coll_cma_stats *m;
+	struct coll_cma_entry e;
+
+	for (size_t i = 0; i < c->ncma; i++) {
+		m = &c->cma[i];
+		m->allocs = m->failures = m->busy_retries = m->releases = m->lat_sum_ns = 0;
+		m->alloc_bytes = m->fail_bytes = m->release_bytes = 0;
+	}
+	for (uint32_t i = 0; i < n && i < COLL_CMA_AREAS; i++) {
+		if (bpf_map_lookup_elem(fd, &i, &e))
+			return -errno;
+		if (!e.ready)
+			continue;	/* just made: its name is being written */
+		e.name[COLL_NAME_LEN - 1] = '\0';
+		m = cma_stats(c, e.name);
+		if (!m)
+			return -ENOMEM;
+		m->allocs += e.agg.allocs;
+		m->alloc_bytes += e.agg.alloc_pages * c->page_size;
+		m->failures += e.agg.failures;
+		m->fail_bytes += e.agg.fail_pages * c->page_size;
+		m->busy_retries += e.agg.busy_retries;
+		m->releases += e.agg.releases;
+		m->release_bytes += e.agg.release_pages * c->page_size;
+		m->lat_sum_ns += e.agg.lat_sum_ns;
+	}
+	for (unsigned int k = 0; k < c->nmaps; k++) {
+		m = &c->cma[c->maps[k].stats];
+		if (!m->mapped)
+			continue;
+		cma_traced_read(&m->map, c->cma_bits + c->maps[k].map.first_word);
+		cma_bitmap_extents(&m->map, &m->traced);
+	}
+	return 0;
+}
+
+/* Bring the aggregates, CMA counts and CMA free extents up to date with the kernel's maps. */
 int collector_sync(struct collector *c)
 {
-	for (size_t i = 0; i < c->ncma; i++)
-		if (c->cma[i].mapped)
-			cma_bitmap_extents(&c->cma[i].map, &c->cma[i].traced);
-	return sync_aggs(c);
+	int err = sync_aggs(c);
+
+	return err ? err : sync_cma(c);
 }
 
 static int map_array(struct map_window *m, struct bpf_map *map)
@@ -338,13 +425,16 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	if (!c->skel)
 		return -errno;
 	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
-	if (ring_bytes) {
+	for (unsigned int k = 0; k < c->nmaps; k++)
+		c->skel->rodata->cma_maps[k] = c->maps[k].map;
+	c->skel->rodata->ncma_maps = c->nmaps;
+	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
+	if (!err && ring_bytes)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes);
-		if (err) {
-			collector_bpf__destroy(c->skel);
-			c->skel = NULL;
-			return err;
-		}
+	if (err) {
+		collector_bpf__destroy(c->skel);
+		c->skel = NULL;
+		return err;
 	}
 	pick_variants(c, mode, holders);
 	*what = "load the collector";
@@ -389,6 +479,11 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 	if (!c)
 		return -ENOMEM;
 	c->page_size = sysconf(_SC_PAGESIZE);
+	err = plan_cma_maps(c);
+	if (err) {
+		snprintf(why, why_len, "failed to read the CMA areas: %s", strerror(-err));
+		goto fail;
+	}
 	if (mode == COLL_ATTACH_AUTO) {
 		/* the first try's complaints are noise when the second works, but -v shows them */
 		libbpf_print_fn_t old = heapstat_verbose ? NULL : libbpf_set_print(silent);
@@ -420,7 +515,7 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 		err = c->rb ? 0 : -errno;
 	}
 	if (!err) {
-		what = "read the CMA areas";
+		what = "map the collector's CMA bitmaps";
 		err = seed_cma_maps(c);
 	}
 	if (err) {
@@ -589,6 +684,8 @@ void collector_close(struct collector *c)
 	ring_buffer__free(c->rb);
 	map_window_close(&c->slots);
 	map_window_close(&c->aggs);
+	if (c->cma_bits)
+		munmap(c->cma_bits, c->cma_bits_bytes);
 	collector_bpf__destroy(c->skel);
 	for (size_t i = 0; i < c->nheaps; i++) {
 		free(c->heaps[i].lat.ns);

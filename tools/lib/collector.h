@@ -33,17 +33,23 @@ struct coll_heap_stats {
 	struct lat_set life;		/* lifetimes of the buffers finally released */
 };
 
+/*
+ * CMA activity of one area: counts from the kernel's aggregates and the
+ * allocation bitmap kept by BPF, both exact whatever was dropped, as of
+ * collector_sync(); the latencies come from events.
+ */
 struct coll_cma_stats {
 	char area[COLL_NAME_LEN];
 	uint64_t allocs, failures, busy_retries, alloc_bytes, release_bytes;
-	struct lat_set lat;
-	/* free extents kept from the traced allocations and releases, seeded
-	 * from the debugfs bitmap when tracing began (mapped: it was readable) */
+	uint64_t fail_bytes, releases, lat_sum_ns;
+	struct lat_set lat;		/* every allocation's latency seen as an event */
+	/* free extents of the bitmap kept from the traced allocations, busy
+	 * retries and releases, seeded from the debugfs bitmap once attached
+	 * (mapped: it was readable, of one range, and there was room) */
 	bool mapped;
 	struct cma_bitmap map;
-	struct cma_area traced;		/* the map's extents, as of collector_sync() */
+	struct cma_area traced;		/* the map's extents */
 };
-
 
 struct collector;
 

@@ -140,6 +140,7 @@ static void json_activity(struct json *j, const struct report *rep)
 		json_ku64(j, "failures", c->failures);
 		json_ku64(j, "busy_retries", c->busy_retries);
 		json_ku64(j, "alloc_bytes", c->alloc_bytes);
+		json_ku64(j, "fail_bytes", c->fail_bytes);
 		json_ku64(j, "release_bytes", c->release_bytes);
 		json_latency(j, "latency_ns", &c->lat);
 		json_end(j);
