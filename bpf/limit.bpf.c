@@ -8,9 +8,10 @@
  * - lsm.s/file_ioctl (sleepable: it copies the request from user memory)
  *   sees DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/<heap> and *reserves* the
  *   page-aligned length at every level from the task's cgroup up to level 1
- *   (the root has no limit): an atomic add per level, taken back from the
- *   levels already reserved when one passes its limit. Concurrent
- *   allocations never overshoot: each sees the others' reservations.
+ *   (the root has no limit): a compare-and-swap per limited level, taken
+ *   back from the levels already reserved when one would pass its limit.
+ *   Concurrent allocations never overshoot: each sees the others'
+ *   reservations, and usage never reads past a limit.
  * - fentry/dma_buf_export, in the same ioctl, compares the buffer's real
  *   size (the length the kernel copied, which a racing writer can have
  *   changed since the hook read it) with the reservation; a larger size is
@@ -142,6 +143,38 @@ struct refusal {
 	__u64 limit;
 };
 
+#define TAKE_TRIES	16
+
+/*
+ * Add bytes to *usage unless that passes lim: a compare-and-swap, so a
+ * reader never sees usage past the limit, not even for a moment, and an
+ * allocation is refused only when the others' charges leave no room. After
+ * TAKE_TRIES lost races, an add checked afterwards (and taken back when
+ * over), which can refuse one that a moment later would have fitted.
+ * false, and in *was the usage seen, when refused.
+ */
+static __always_inline bool take(__u64 *usage, __u64 bytes, __u64 lim, __u64 *was)
+{
+	__u64 old = *usage, seen;
+
+	for (int t = 0; t < TAKE_TRIES; t++) {
+		*was = old;
+		if (old > lim || bytes > lim - old)
+			return false;
+		seen = __sync_val_compare_and_swap(usage, old, old + bytes);
+		if (seen == old)
+			return true;
+		old = seen;
+	}
+	old = __sync_fetch_and_add(usage, bytes);
+	*was = old;
+	if (old > lim || bytes > lim - old) {
+		__sync_fetch_and_sub(usage, bytes);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Reserve bytes at every level of c, or at none: false, and in r the level
  * whose limit (or a full usage map) refused.
@@ -164,10 +197,12 @@ static __always_inline bool reserve(const struct limit_charge *c, __u64 bytes, s
 			charge_levels(c, i, -(__s64)bytes);
 			return false;
 		}
-		old = __sync_fetch_and_add(&cell->usage, bytes);
 		lim = bpf_map_lookup_elem(&limits, &k);
-		if (lim && (old > *lim || bytes > *lim - old)) {
-			__sync_fetch_and_sub(&cell->usage, bytes);
+		if (!lim) {
+			__sync_fetch_and_add(&cell->usage, bytes);
+			continue;
+		}
+		if (!take(&cell->usage, bytes, *lim, &old)) {
 			__sync_fetch_and_add(&cell->refusals, 1);
 			r->cgroup_id = k.cgroup_id;
 			r->usage = old;

@@ -11,7 +11,10 @@
  *   lsm_limit race HEAP SIZE THREADS SECS CGROUP
  *       THREADS threads allocate and free SIZE buffers for SECS seconds, each
  *       holding at most 4; prints the bytes they held at most at once
- *       (max_held) and the peak usage of CGROUP seen by a sampler (peak)
+ *       (max_held; with LSM_LIMIT_SHARED=FILE, counted in FILE with the other
+ *       processes given it) and the peak usage of CGROUP a sampler saw (peak)
+ * LSM_LIMIT_UID=N runs the command as user N, with no group.
+ *
  *   lsm_limit toctou HEAP SMALL BIG SECS CGROUP
  *       one thread allocates with a length another flips between SMALL and
  *       BIG; prints how many buffers of each size it got, the refusals,
@@ -24,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <grp.h>
 #include <linux/dma-heap.h>
 
 #include "lib/lsm_limit.h"
@@ -37,7 +42,8 @@ static struct lsm_limit *lim;
 static uint64_t cg_id;
 static const char *heap_name;
 static volatile int stop;
-static uint64_t held_now, held_max, peak;
+static uint64_t held[2], peak;	/* now, most: in shared memory with LSM_LIMIT_SHARED */
+static uint64_t *held_now = &held[0], *held_max = &held[1];
 
 static int die(int err)
 {
@@ -74,10 +80,10 @@ static int print_event(const struct limit_event *e, void *ctx)
 
 static void held_add(int64_t bytes)
 {
-	uint64_t now = __atomic_add_fetch(&held_now, bytes, __ATOMIC_SEQ_CST), m;
+	uint64_t now = __atomic_add_fetch(held_now, bytes, __ATOMIC_SEQ_CST), m;
 
-	while ((m = __atomic_load_n(&held_max, __ATOMIC_RELAXED)) < now &&
-	       !__atomic_compare_exchange_n(&held_max, &m, now, false, __ATOMIC_SEQ_CST,
+	while ((m = __atomic_load_n(held_max, __ATOMIC_RELAXED)) < now &&
+	       !__atomic_compare_exchange_n(held_max, &m, now, false, __ATOMIC_SEQ_CST,
 					    __ATOMIC_RELAXED))
 		;
 }
@@ -123,8 +129,10 @@ static void *racer(void *arg)
 		}
 	}
 	for (int i = 0; i < 4; i++)
-		if (fds[i] >= 0)
+		if (fds[i] >= 0) {
+			held_add(-(int64_t)size);
 			close(fds[i]);
+		}
 	return (void *)(uintptr_t)refused;
 }
 
@@ -139,8 +147,24 @@ static int open_heap(const char *heap)
 
 static int race(int threads, uint64_t secs)
 {
+	const char *shared_file = getenv("LSM_LIMIT_SHARED");
 	pthread_t t[64], s;
 	uint64_t refused = 0;
+
+	/* the bytes held by several processes, counted together */
+	if (shared_file) {
+		int fd = open(shared_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		uint64_t *m;
+
+		if (fd < 0 || ftruncate(fd, sizeof(held)))
+			return -errno;
+		m = mmap(NULL, sizeof(held), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+		if (m == MAP_FAILED)
+			return -errno;
+		held_now = &m[0];
+		held_max = &m[1];
+	}
 
 	pthread_create(&s, NULL, sampler, NULL);
 	for (int i = 0; i < threads; i++)
@@ -154,7 +178,7 @@ static int race(int threads, uint64_t secs)
 		refused += (uintptr_t)r;
 	}
 	pthread_join(s, NULL);
-	printf("max_held=%llu peak=%llu refused=%llu\n", (unsigned long long)held_max,
+	printf("max_held=%llu peak=%llu refused=%llu\n", (unsigned long long)*held_max,
 	       (unsigned long long)peak, (unsigned long long)refused);
 	return 0;
 }
@@ -211,11 +235,13 @@ static int toctou(uint64_t secs)
 	stop = 1;
 	pthread_join(f, NULL);
 	pthread_join(s, NULL);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		held_add(-(int64_t)lseek(fds[i], 0, SEEK_END));
 		close(fds[i]);
+	}
 	printf("small=%llu big=%llu refused=%llu max_held=%llu peak=%llu\n",
 	       (unsigned long long)got_small, (unsigned long long)got_big,
-	       (unsigned long long)refused, (unsigned long long)held_max, (unsigned long long)peak);
+	       (unsigned long long)refused, (unsigned long long)*held_max, (unsigned long long)peak);
 	return 0;
 }
 
@@ -235,6 +261,15 @@ int main(int argc, char **argv)
 	    (!strcmp(cmd, "toctou") && argc != 7)) {
 		fprintf(stderr, "lsm_limit: wrong arguments for %s\n", cmd);
 		return 2;
+	}
+	/* LSM_LIMIT_UID=N: try it all as that user, with no groups */
+	if (getenv("LSM_LIMIT_UID")) {
+		uid_t uid = atoi(getenv("LSM_LIMIT_UID"));
+
+		if (setgroups(0, NULL) || setgid(uid) || setuid(uid)) {
+			perror("lsm_limit: setuid");
+			return 1;
+		}
 	}
 	err = lsm_limit_open(&lim, getenv("LSM_LIMIT_PIN_DIR"), create ? LSM_LIMIT_CREATE : 0,
 			     why, sizeof(why));
