@@ -217,8 +217,15 @@ static int toctou(uint64_t secs)
 		}
 		fd = shared.fd;
 		sz = lseek(fd, 0, SEEK_END);
-		if ((uint64_t)sz >= big_len)
+		if ((uint64_t)sz >= big_len) {
+			struct lsm_limit_row r = {};
+
+			lsm_limit_get(lim, cg_id, heap_name, &r, why, sizeof(why));
+			/* what the test then fails on, said while it can be seen */
+			fprintf(stderr, "lsm_limit: toctou: got a buffer of %lld bytes (usage %llu)\n",
+				(long long)sz, (unsigned long long)r.usage);
 			got_big++;
+		}
 		else
 			got_small++;
 		held_add(sz);
