@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat's BPF-LSM limits: per cgroup x dma-heap byte limits for heaps that
+ * charge nobody (no dmem region, memcg accounting off). Hierarchical as dmem
+ * is: an allocation is refused with EAGAIN when the caller's cgroup or any
+ * ancestor would pass its limit.
+ *
+ * - lsm.s/file_ioctl (sleepable: it copies the request from user memory)
+ *   sees DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/<heap> and *reserves* the
+ *   page-aligned length at every level from the task's cgroup up to level 1
+ *   (the root has no limit): a compare-and-swap per limited level, taken
+ *   back from the levels already reserved when one would pass its limit.
+ *   Concurrent allocations never overshoot: each sees the others'
+ *   reservations, and usage never reads past a limit.
+ * - fentry/dma_buf_export, in the same ioctl, compares the buffer's real
+ *   size (the length the kernel copied, which a racing writer can have
+ *   changed since the hook read it) with the reservation; a larger size is
+ *   reserved too, and when that passes a limit the buffer's file allocation
+ *   that follows is refused (fmod_ret/security_file_alloc): the export
+ *   fails, the heap frees its pages, the ioctl returns EAGAIN.
+ * - fexit/dma_buf_export turns the reservation into the buffer's charge,
+ *   kept by inode with every level charged; fentry/dma_buf_file_release
+ *   (the final release) uncharges them, wherever the buffer went.
+ * - fexit/dma_heap_ioctl and fexit/security_file_ioctl give back a
+ *   reservation whose ioctl failed or never reached the heap.
+ *
+ * Every refusal counts in its cgroup x heap's cell and is one ring-buffer
+ * event. Kernel-version choices (user space picks before load, in
+ * tools/lib/lsm_limit.c: pick_variants()): file_ioctl_compat exists since
+ * 6.8 (compat tasks; not sleepable, so the length is read with
+ * bpf_probe_read_user); the refusal at the file's allocation needs fmod_ret,
+ * without it a larger real size is charged and counted as overshoot.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "limit.h"
+#include "core_fixes.bpf.h"
+
+#define EAGAIN		11
+#define ENOMEM		12
+#define EFAULT		14
+#define S_IFMT		00170000
+#define S_IFCHR		0020000
+#define MINORBITS	20
+/* asm-generic ioctl encoding (x86, arm64) */
+#define IOC_NR(cmd)	((cmd) & 0xff)
+#define IOC_SIZE(cmd)	(((cmd) >> 16) & 0x3fff)
+#define IOC_WRITE(cmd)	(((cmd) >> 30) & 1)
+#define MAX_ERRNO	4095
+
+/* filled in before load */
+const volatile __u32 heap_major = 0;	/* "dma_heap" in /proc/devices */
+const volatile __u64 page_size = 4096;
+const volatile bool refuse_at_export = true;	/* fmod_ret/security_file_alloc is loaded */
+
+/* written by user space only: cgroup x heap -> bytes */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct limit_key);
+	__type(value, __u64);
+} limits SEC(".maps");
+
+/* written by BPF only (atomics); user space deletes idle cells of cgroups gone */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, struct limit_key);
+	__type(value, struct limit_cell);
+} usage SEC(".maps");
+
+/* live charged buffers: inode -> charge */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u64);
+	__type(value, struct limit_charge);
+} charges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} refusals SEC(".maps");
+
+/* a thread's allocation between the ioctl hook and its export */
+struct pending {
+	struct limit_charge c;		/* c.bytes: 0 when none */
+	__u64 heap;			/* struct dma_heap *, for an event's name */
+	__u32 refuse;			/* the next file allocation fails */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+__u64 dropped = 0;		/* events the ring had no room for */
+__u64 untracked = 0;		/* charges kept with no buffer to release them */
+__u64 stale = 0;		/* reservations given back late (an ioctl that vanished) */
+__u64 full = 0;			/* allocations refused: no cell could be made */
+__u64 overshoot_bytes = 0;	/* charged past a limit */
+__u64 seeded = 0;		/* buffers from before, charged by seed() */
+__u64 seeded_bytes = 0;
+__u32 refusing = 0;		/* threads whose next file allocation fails */
+
+static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
+{
+	struct limit_key k = { .cgroup_id = id, .dev = dev };
+	struct limit_cell zero = {}, *c = bpf_map_lookup_elem(&usage, &k);
+
+	if (c || !create)
+		return c;
+	bpf_map_update_elem(&usage, &k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&usage, &k);
+}
+
+/* add (or, negative, take) bytes at the first n levels of a charge */
+static __always_inline void charge_levels(const struct limit_charge *c, __u32 n, __s64 bytes)
+{
+	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		struct limit_cell *cell;
+
+		if (i >= n)
+			break;
+		cell = cell_of(c->ids[i], c->dev, bytes > 0);
+		if (cell)
+			__sync_fetch_and_add(&cell->usage, bytes);
+	}
+}
+
+/* which level refused, and what it had */
+struct refusal {
+	__u64 cgroup_id;
+	__u64 usage;
+	__u64 limit;
+};
+
+#define TAKE_TRIES	16
+
+/*
+ * Add bytes to *usage unless that passes lim: a compare-and-swap, so a
+ * reader never sees usage past the limit, not even for a moment, and an
+ * allocation is refused only when the others' charges leave no room. After
+ * TAKE_TRIES lost races, an add checked afterwards (and taken back when
+ * over), which can refuse one that a moment later would have fitted.
+ * false, and in *was the usage seen, when refused.
+ */
+static __always_inline bool take(__u64 *usage, __u64 bytes, __u64 lim, __u64 *was)
+{
+	__u64 old = *usage, seen;
+
+	for (int t = 0; t < TAKE_TRIES; t++) {
+		*was = old;
+		if (old > lim || bytes > lim - old)
+			return false;
+		seen = __sync_val_compare_and_swap(usage, old, old + bytes);
+		if (seen == old)
+			return true;
+		old = seen;
+	}
+	old = __sync_fetch_and_add(usage, bytes);
+	*was = old;
+	if (old > lim || bytes > lim - old) {
+		__sync_fetch_and_sub(usage, bytes);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Reserve bytes at every level of c, or at none: false, and in r the level
+ * whose limit (or a full usage map) refused.
+ */
+static __always_inline bool reserve(const struct limit_charge *c, __u64 bytes, struct refusal *r)
+{
+	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		struct limit_key k = { .dev = c->dev };
+		struct limit_cell *cell;
+		__u64 old, *lim;
+
+		if (i >= c->levels)
+			break;
+		k.cgroup_id = c->ids[i];
+		cell = cell_of(k.cgroup_id, c->dev, true);
+		if (!cell) {
+			__sync_fetch_and_add(&full, 1);
+			r->cgroup_id = k.cgroup_id;
+			r->usage = r->limit = 0;
+			charge_levels(c, i, -(__s64)bytes);
+			return false;
+		}
+		lim = bpf_map_lookup_elem(&limits, &k);
+		if (!lim) {
+			__sync_fetch_and_add(&cell->usage, bytes);
+			continue;
+		}
+		if (!take(&cell->usage, bytes, *lim, &old)) {
+			__sync_fetch_and_add(&cell->refusals, 1);
+			r->cgroup_id = k.cgroup_id;
+			r->usage = old;
+			r->limit = *lim;
+			charge_levels(c, i, -(__s64)bytes);
+			return false;
+		}
+	}
+	return true;
+}
+
+static __always_inline void refusal_event(const struct limit_charge *c, const struct refusal *r,
+					  __u64 requested, __u64 heap, __u32 when)
+{
+	struct limit_event *e = bpf_ringbuf_reserve(&refusals, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+	const char *name;
+
+	if (!e) {
+		__sync_fetch_and_add(&dropped, 1);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->bound_cgroup_id = r->cgroup_id;
+	e->requested = requested;
+	e->usage = r->usage;
+	e->limit = r->limit;
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	e->dev = c->dev;
+	e->when = when;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	name = heap_name((const struct dma_heap *)heap);
+	if (name)
+		bpf_probe_read_kernel_str(e->heap, sizeof(e->heap), name);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline struct pending *pending_of(bool create)
+{
+	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* give back what the thread reserved and did not export */
+static __always_inline void pending_release(struct pending *p)
+{
+	if (p->refuse) {
+		p->refuse = 0;
+		__sync_fetch_and_sub(&refusing, 1);
+	}
+	if (p->c.bytes) {
+		charge_levels(&p->c, p->c.levels, -(__s64)p->c.bytes);
+		p->c.bytes = 0;
+	}
+}
+
+/*
+ * DMA_HEAP_IOCTL_ALLOC as dma_heap_ioctl() takes it: any command numbered 0
+ * on a dma-heap device (it looks at no type), the length in the first
+ * _IOC_SIZE(cmd) bytes copied in (none without _IOC_WRITE: the kernel then
+ * sees length 0 and refuses), zero-extended.
+ */
+static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsigned long arg,
+				      bool sleepable)
+{
+	struct inode *inode = file->f_inode;
+	__u32 size = IOC_SIZE(cmd), dev;
+	struct refusal r;
+	struct pending *p;
+	__u64 len = 0, bytes;
+	long err = 0;
+	__u32 i;
+
+	if (IOC_NR(cmd) != 0 || !inode)
+		return 0;
+	dev = inode->i_rdev;
+	if ((inode->i_mode & S_IFMT) != S_IFCHR || dev >> MINORBITS != heap_major)
+		return 0;
+	if (!IOC_WRITE(cmd) || !size)
+		return 0;
+	if (size > sizeof(len))
+		size = sizeof(len);
+	if (sleepable)
+		err = bpf_copy_from_user(&len, size & 0xf, (void *)arg);
+	else
+		err = bpf_probe_read_user(&len, size & 0xf, (void *)arg);
+	if (err)
+		return -EFAULT;
+	bytes = (len + page_size - 1) & ~(page_size - 1);
+	if (!bytes)		/* 0, or it wraps: the kernel refuses it */
+		return 0;
+	p = pending_of(true);
+	if (!p)
+		return -ENOMEM;
+	if (p->c.bytes || p->refuse) {
+		__sync_fetch_and_add(&stale, 1);
+		pending_release(p);
+	}
+	for (i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(i + 1);
+
+		if (!id)
+			break;
+		p->c.ids[i] = id;
+	}
+	p->c.levels = i;
+	if (!i)			/* the root cgroup: nothing to charge */
+		return 0;
+	p->c.dev = dev;
+	p->heap = (__u64)file->private_data;
+	if (!reserve(&p->c, bytes, &r)) {
+		refusal_event(&p->c, &r, bytes, p->heap, LIMIT_AT_IOCTL);
+		return -EAGAIN;
+	}
+	p->c.bytes = bytes;
+	return 0;
+}
+
+SEC("lsm.s/file_ioctl")
+int BPF_PROG(file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ret ? ret : heap_ioctl(file, cmd, arg, true);
+}
+
+/* 6.8+: 32-bit tasks' ioctls (a hook that may not sleep) */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ret ? ret : heap_ioctl(file, cmd, arg, false);
+}
+
+/* the real size, before the buffer's file is made: the kernel's own copy of the length */
+SEC("fentry/dma_buf_export")
+int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
+{
+	struct pending *p = pending_of(false);
+	struct refusal r;
+	__u64 real, diff;
+
+	if (!p || !p->c.bytes || p->refuse)
+		return 0;
+	real = info->size;
+	if (real < p->c.bytes) {
+		charge_levels(&p->c, p->c.levels, -(__s64)(p->c.bytes - real));
+		p->c.bytes = real;
+		return 0;
+	}
+	if (real == p->c.bytes)
+		return 0;
+	diff = real - p->c.bytes;
+	if (reserve(&p->c, diff, &r)) {
+		p->c.bytes = real;
+		return 0;
+	}
+	if (refuse_at_export) {
+		p->refuse = 1;
+		__sync_fetch_and_add(&refusing, 1);
+		refusal_event(&p->c, &r, real, p->heap, LIMIT_AT_EXPORT);
+		return 0;
+	}
+	/* it cannot be refused: charged, and told as overshoot at the level it passed */
+	charge_levels(&p->c, p->c.levels, diff);
+	p->c.bytes = real;
+	__sync_fetch_and_add(&overshoot_bytes, diff);
+	if (r.cgroup_id) {
+		struct limit_cell *cell = cell_of(r.cgroup_id, p->c.dev, false);
+
+		if (cell)
+			__sync_fetch_and_add(&cell->overshoot, diff);
+	}
+	return 0;
+}
+
+SEC("fmod_ret/security_file_alloc")
+int BPF_PROG(security_file_alloc, struct file *file, int ret)
+{
+	struct pending *p;
+
+	if (ret || !refusing)
+		return ret;
+	p = pending_of(false);
+	if (!p || !p->refuse)
+		return 0;
+	p->refuse = 0;
+	__sync_fetch_and_sub(&refusing, 1);
+	return -EAGAIN;
+}
+
+SEC("fexit/dma_buf_export")
+int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct dma_buf *ret)
+{
+	struct pending *p;
+	__u64 ino;
+
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
+		return 0;
+	p = pending_of(false);
+	if (!p || !p->c.bytes)
+		return 0;
+	ino = ret->file->f_inode->i_ino;
+	if (bpf_map_update_elem(&charges, &ino, &p->c, BPF_ANY))
+		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
+	p->c.bytes = 0;
+	return 0;
+}
+
+SEC("fexit/dma_heap_ioctl")
+int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
+{
+	struct pending *p = pending_of(false);
+
+	if (!p)
+		return 0;
+	if (!ret && p->c.bytes)		/* succeeded, no export seen */
+		__sync_fetch_and_add(&untracked, 1);
+	pending_release(p);
+	return 0;
+}
+
+/* a later LSM refused the ioctl: the heap never saw it */
+SEC("fexit/security_file_ioctl")
+int BPF_PROG(security_file_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	struct pending *p;
+
+	if (!ret)
+		return 0;
+	p = pending_of(false);
+	if (p)
+		pending_release(p);
+	return 0;
+}
+
+SEC("fexit/security_file_ioctl_compat")
+int BPF_PROG(security_file_ioctl_compat_exit, struct file *file, unsigned int cmd,
+	     unsigned long arg, int ret)
+{
+	struct pending *p;
+
+	if (!ret)
+		return 0;
+	p = pending_of(false);
+	if (p)
+		pending_release(p);
+	return 0;
+}
+
+/* the final release: uncharge every level the buffer charged */
+SEC("fentry/dma_buf_file_release")
+int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
+{
+	struct limit_charge *c;
+	__u64 ino;
+
+	if (!file->private_data)	/* the export failed after making the file */
+		return 0;
+	ino = inode->i_ino;
+	c = bpf_map_lookup_elem(&charges, &ino);
+	if (!c)
+		return 0;
+	charge_levels(c, c->levels, -(__s64)c->bytes);
+	bpf_map_delete_elem(&charges, &ino);
+	return 0;
+}
+
+/*
+ * Seeding, run by user space (BPF_PROG_RUN) when it first loads: charge a
+ * buffer that existed before, unless it is charged already, or take such a
+ * charge back (the buffer was gone by then). Atomic with the hooks above,
+ * which user space's map updates are not.
+ */
+SEC("syscall")
+int seed(struct limit_seed *s)
+{
+	struct limit_charge *c;
+	__u64 ino = s->ino;
+
+	if (s->c.levels > LIMIT_MAX_DEPTH)
+		return -22;
+	if (s->op == LIMIT_SEED_CHARGE) {
+		if (bpf_map_update_elem(&charges, &ino, &s->c, BPF_NOEXIST))
+			return 0;	/* charged by its export, or released */
+		c = bpf_map_lookup_elem(&charges, &ino);
+		if (c)
+			charge_levels(c, c->levels, c->bytes);
+		s->charged = 1;
+		__sync_fetch_and_add(&seeded, 1);
+		__sync_fetch_and_add(&seeded_bytes, s->c.bytes);
+		return 0;
+	}
+	c = bpf_map_lookup_elem(&charges, &ino);
+	if (c && c->bytes == s->c.bytes) {
+		charge_levels(c, c->levels, -(__s64)c->bytes);
+		bpf_map_delete_elem(&charges, &ino);
+		s->charged = 0;
+		__sync_fetch_and_sub(&seeded, 1);
+		__sync_fetch_and_sub(&seeded_bytes, s->c.bytes);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by limit.bpf.c and user space: fixed-width fields only. */
+#ifndef HEAPSTAT_LIMIT_H
+#define HEAPSTAT_LIMIT_H
+
+#define LIMIT_NAME_LEN		32
+#define LIMIT_COMM_LEN		16
+/* cgroup levels below the root that are charged (and can have a limit) */
+#define LIMIT_MAX_DEPTH		16
+
+/*
+ * A cgroup x heap. The heap is its device number as the kernel keeps it
+ * (major << 20 | minor), the i_rdev of /dev/dma_heap/<heap>.
+ */
+struct limit_key {
+	__u64 cgroup_id;
+	__u32 dev;
+	__u32 pad;
+};
+
+/* what one cgroup x heap holds (hierarchical: its descendants' too) */
+struct limit_cell {
+	__u64 usage;		/* bytes charged and reserved */
+	__u64 refusals;		/* allocations its limit refused */
+	__u64 overshoot;	/* bytes charged past its limit (a length changed after the check) */
+};
+
+/*
+ * The charge of one buffer, from its export to its final release: every
+ * level charged, however the buffer or its exporter moves.
+ */
+struct limit_charge {
+	__u64 bytes;
+	__u64 ids[LIMIT_MAX_DEPTH];	/* ids[0]: level 1 ... ids[levels - 1]: the leaf */
+	__u32 dev;
+	__u32 levels;
+};
+
+enum limit_refusal {
+	LIMIT_AT_IOCTL,		/* the length read by the ioctl hook */
+	LIMIT_AT_EXPORT,	/* the buffer's real size, larger than the length read */
+};
+
+struct limit_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgroup_id;	/* the task's */
+	__u64 bound_cgroup_id;	/* whose limit refused */
+	__u64 requested;	/* page-aligned bytes asked for */
+	__u64 usage;		/* of bound_cgroup_id, before the request */
+	__u64 limit;		/* of bound_cgroup_id */
+	__u32 pid;
+	__u32 tgid;
+	__u32 dev;
+	__u32 when;		/* enum limit_refusal */
+	char comm[LIMIT_COMM_LEN];
+	char heap[LIMIT_NAME_LEN];
+};
+
+/* the seed program's context */
+enum { LIMIT_SEED_CHARGE = 1, LIMIT_SEED_UNDO };
+struct limit_seed {
+	struct limit_charge c;
+	__u64 ino;
+	__u32 op;
+	__u32 charged;		/* out: the buffer is charged by this seed */
+};
+
+#endif /* HEAPSTAT_LIMIT_H */

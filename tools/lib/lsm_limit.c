@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Run bpf/limit.bpf.c: load, attach and pin it under <pin dir>/limit/ (both
+ * directories 0700: only root reaches the maps), or reuse what is pinned;
+ * set and clear limits; read usage, limits, refusals and refusal events.
+ *
+ * Pinned: every map (limits, usage, charges, refusals, pending, bss), every
+ * program and every link. The last limit cleared unpins them all: the
+ * programs detach and the state goes. Opens, sets and clears of several
+ * processes are serialized by an flock on the pin directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "limit.skel.h"
+#include "btf.h"
+#include "inventory.h"
+#include "lsm_limit.h"
+#include "cgroup/path.h"
+
+#define HEAP_DIR	"/dev/dma_heap"
+
+enum { M_LIMITS, M_USAGE, M_CHARGES, M_REFUSALS, M_PENDING, M_BSS, NMAPS };
+static const char * const map_pins[NMAPS] = {
+	"limits", "usage", "charges", "refusals", "pending", "bss",
+};
+
+struct lsm_limit {
+	char dir[256];		/* <pin dir>/limit */
+	int pin_dir_fd;		/* locked with flock while changing pins */
+	int fds[NMAPS];
+	struct ring_buffer *rb;
+	int (*cb)(const struct limit_event *e, void *ctx);
+	void *cb_ctx;
+	bool created;		/* this open loaded and pinned */
+	bool unpinned;		/* the last limit went: nothing is left */
+};
+
+/* "failed to <what>: <strerror>" in why; err */
+static int __attribute__((format(printf, 4, 5)))
+fail(char *why, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (len < 16)
+		return err;
+	snprintf(why, len, "failed to ");
+	va_start(ap, fmt);
+	vsnprintf(why + 10, len - 10, fmt, ap);
+	va_end(ap);
+	n = strlen(why);
+	snprintf(why + n, len - n, ": %s", strerror(-err));
+	return err;
+}
+
+/* the dma_heap character devices' major, from /proc/devices */
+static int heap_major(uint32_t *major)
+{
+	char line[128], name[64];
+	bool chr = false;
+	unsigned int m;
+	FILE *f = fopen("/proc/devices", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Character", 9))
+			chr = true;
+		else if (!strncmp(line, "Block", 5))
+			chr = false;
+		else if (chr && sscanf(line, "%u %63s", &m, name) == 2 && !strcmp(name, "dma_heap")) {
+			fclose(f);
+			*major = m;
+			return 0;
+		}
+	}
+	fclose(f);
+	return -ENODEV;
+}
+
+/* the kernel's dev_t of /dev/dma_heap/<heap> */
+static int heap_dev(const char *heap, uint32_t *dev)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!heap[0] || strchr(heap, '/') || !strcmp(heap, ".") || !strcmp(heap, ".."))
+		return -EINVAL;
+	snprintf(path, sizeof(path), HEAP_DIR "/%s", heap);
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENODEV;
+	*dev = major(st.st_rdev) << 20 | minor(st.st_rdev);
+	return 0;
+}
+
+/* the name in /dev/dma_heap of the heap with this dev_t, "" when none */
+static void heap_name_of(uint32_t dev, char *name, size_t len)
+{
+	DIR *d = opendir(HEAP_DIR);
+	struct dirent *de;
+	uint32_t v;
+
+	name[0] = '\0';
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && !heap_dev(de->d_name, &v) && v == dev) {
+			snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The kernel differences, decided here before load: file_ioctl_compat
+ * (6.8+) is an LSM hook only where it exists; fmod_ret on security_* needs
+ * BPF trampolines the LSM programs need anyway.
+ */
+static void pick_variants(struct limit_bpf *s)
+{
+	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC);
+
+	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
+	bpf_program__set_autoload(s->progs.security_file_ioctl_compat_exit,
+				  compat && kernel_has_btf("security_file_ioctl_compat",
+							   BTF_KIND_FUNC));
+	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);
+	bpf_program__set_autoload(s->progs.security_file_alloc, s->rodata->refuse_at_export);
+}
+
+static void unpin_all(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	/* links first: enforcement stops before its maps go */
+	for (int pass = 0; d && pass < 3; pass++) {
+		static const char * const prefix[] = { "link_", "prog_", "" };
+
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.' || strncmp(de->d_name, prefix[pass], strlen(prefix[pass])))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* <cgroup2 root><path> -> its ids from level 1 down; the number of levels */
+static int cgroup_ids(const char *path, __u64 *ids, __u32 *levels)
+{
+	char full[PATH_MAX];
+	const char *root = cg_root();
+	size_t rl = strlen(root);
+	struct stat st;
+	__u32 n = 0;
+
+	if (rl + strlen(path) >= sizeof(full))
+		return -ENAMETOOLONG;
+	memcpy(full, root, rl);
+	for (const char *p = path; *p; ) {
+		const char *next = strchr(p + 1, '/');
+		size_t len = next ? (size_t)(next - path) : strlen(path);
+
+		if (n == LIMIT_MAX_DEPTH)
+			break;		/* deeper levels are not charged */
+		memcpy(full + rl, path, len);
+		full[rl + len] = '\0';
+		if (stat(full, &st))
+			return -errno;
+		ids[n++] = st.st_ino;
+		if (!next)
+			break;
+		p = next;
+	}
+	*levels = n;
+	return 0;
+}
+
+static int seed_run(int prog, struct limit_seed *s)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = s, .ctx_size_in = sizeof(*s));
+	int err = bpf_prog_test_run_opts(prog, &opts);
+
+	return err ? err : (int)opts.retval;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The seeding rule: a heap buffer that lives when the programs are first
+ * attached is charged to the cgroup of its first holder (the lowest pid
+ * holding it by fd or mapping) and its ancestors; one only the kernel holds
+ * is charged to nobody. Attached first, so an export meanwhile is charged by
+ * its hook (and not again here); a buffer released between the inventory
+ * and its charge is found gone by a second inventory and its charge taken
+ * back (a release after the charge uncharges it in the kernel).
+ */
+static int seed(struct limit_bpf *s, char *why, size_t why_len)
+{
+	struct inventory inv = {}, again = {};
+	int prog = bpf_program__fd(s->progs.seed), err;
+	uint64_t *mine = NULL;
+	size_t nmine = 0;
+
+	err = inventory_collect(&inv, "/proc", false);
+	if (err)
+		return fail(why, why_len, err, "%s", "take the inventory of buffers to seed");
+	mine = calloc(inv.nbufs + 1, sizeof(*mine));
+	if (!mine) {
+		inventory_free(&inv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < inv.nholds; i++) {
+		const struct inv_hold *h = &inv.holds[i];
+		const struct inv_buf *b = &inv.bufs[h->buf];
+		const struct inv_proc *pr = &inv.procs[h->proc];
+		struct limit_seed sd = { .op = LIMIT_SEED_CHARGE, .ino = b->ino };
+
+		/* holds are sorted by buffer, then process: the first is the lowest pid */
+		if (i && inv.holds[i - 1].buf == h->buf)
+			continue;
+		if (!b->exp_name || heap_dev(b->exp_name, &sd.c.dev) || !pr->cgroup)
+			continue;	/* not a heap's, or no holder's cgroup */
+		if (cgroup_ids(pr->cgroup, sd.c.ids, &sd.c.levels) || !sd.c.levels)
+			continue;	/* gone, or the root: nobody to charge */
+		sd.c.bytes = b->size;
+		err = seed_run(prog, &sd);
+		if (err) {
+			fail(why, why_len, err, "%s", "charge the buffers from before");
+			goto out;
+		}
+		if (sd.charged)
+			mine[nmine++] = b->ino;
+	}
+	if (!nmine)
+		goto out;
+	err = inventory_collect(&again, "/proc", false);
+	if (err) {
+		fail(why, why_len, err, "%s", "take the inventory again");
+		goto out;
+	}
+	qsort(mine, nmine, sizeof(*mine), cmp_u64);
+	for (size_t i = 0; i < nmine; i++) {
+		struct limit_seed sd = { .op = LIMIT_SEED_UNDO, .ino = mine[i] };
+		struct inv_buf *b = inventory_find(&again, mine[i]);
+		const struct inv_buf *was = inventory_find(&inv, mine[i]);
+
+		if (b)
+			continue;
+		sd.c.bytes = was ? was->size : 0;
+		seed_run(prog, &sd);
+	}
+out:
+	free(mine);
+	inventory_free(&inv);
+	inventory_free(&again);
+	return err;
+}
+
+/* load, attach, pin under dir, seed; the skeleton goes, the pins stay */
+static int create(const char *dir, char *why, size_t why_len)
+{
+	struct limit_bpf *s;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	struct bpf_map *maps[NMAPS];
+	char path[PATH_MAX];
+	uint32_t major = 0;
+	int err;
+
+	err = heap_major(&major);
+	if (err)
+		return fail(why, why_len, err, "%s", "find the dma_heap devices (/proc/devices)");
+	s = limit_bpf__open();
+	if (!s)
+		return fail(why, why_len, -errno, "%s", "open the limit programs");
+	s->rodata->heap_major = major;
+	s->rodata->page_size = sysconf(_SC_PAGESIZE);
+	pick_variants(s);
+	err = limit_bpf__load(s);
+	if (err) {
+		snprintf(why, why_len, "failed to load the limit programs: %s (a kernel with "
+			 "CONFIG_BPF_LSM=y and bpf in CONFIG_LSM or lsm=: see "
+			 "/sys/kernel/security/lsm; heapstat -v shows libbpf's reasons)",
+			 strerror(-err));
+		goto out;
+	}
+	err = limit_bpf__attach(s);
+	if (err) {
+		snprintf(why, why_len, "failed to attach the limit programs: %s (is bpf in "
+			 "/sys/kernel/security/lsm?)", strerror(-err));
+		goto out;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		err = fail(why, why_len, -errno, "create %s", dir);
+		goto out;
+	}
+	maps[M_LIMITS] = s->maps.limits;
+	maps[M_USAGE] = s->maps.usage;
+	maps[M_CHARGES] = s->maps.charges;
+	maps[M_REFUSALS] = s->maps.refusals;
+	maps[M_PENDING] = s->maps.pending;
+	maps[M_BSS] = s->maps.bss;
+	for (int i = 0; i < NMAPS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, map_pins[i]);
+		err = bpf_map__pin(maps[i], path);
+	}
+	bpf_object__for_each_program(prog, s->obj) {
+		if (err || !bpf_program__autoload(prog) || prog == s->progs.seed)
+			continue;
+		snprintf(path, sizeof(path), "%s/prog_%s", dir, bpf_program__name(prog));
+		err = bpf_program__pin(prog, path);
+	}
+	/* the links, in the skeleton's order of programs */
+	for (int i = 0; !err && i < s->skeleton->prog_cnt; i++) {
+		link = *s->skeleton->progs[i].link;
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/link_%s", dir, s->skeleton->progs[i].name);
+		err = bpf_link__pin(link, path);
+	}
+	if (err) {
+		fail(why, why_len, err, "pin the limit programs in %s", dir);
+		goto out;
+	}
+	err = seed(s, why, why_len);
+out:
+	if (err)
+		unpin_all(dir);
+	limit_bpf__destroy(s);	/* what is pinned stays */
+	return err;
+}
+
+/*
+ * Open the limit backend pinned under pin_dir (NULL: LSM_LIMIT_PIN_DIR);
+ * with LSM_LIMIT_CREATE, load, attach, pin and seed it when nothing is
+ * pinned (-ENOENT without). Needs root: the pins are 0700.
+ */
+int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
+		   char *why, size_t why_len)
+{
+	struct lsm_limit *l;
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (!pin_dir)
+		pin_dir = LSM_LIMIT_PIN_DIR;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	for (int i = 0; i < NMAPS; i++)
+		l->fds[i] = -1;
+	snprintf(l->dir, sizeof(l->dir), "%s/limit", pin_dir);
+	if ((flags & LSM_LIMIT_CREATE) && mkdir(pin_dir, 0700) && errno != EEXIST) {
+		err = fail(why, why_len, -errno, "create %s", pin_dir);
+		goto fail;
+	}
+	l->pin_dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->pin_dir_fd < 0) {
+		err = fail(why, why_len, -errno, "open %s", pin_dir);
+		goto fail;
+	}
+	if (flock(l->pin_dir_fd, LOCK_EX)) {
+		err = fail(why, why_len, -errno, "lock %s", pin_dir);
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_USAGE]);
+	if (access(path, F_OK)) {
+		if (errno != ENOENT || !(flags & LSM_LIMIT_CREATE)) {
+			err = fail(why, why_len, -errno, "find the limits pinned in %s", l->dir);
+			goto unlock;
+		}
+		err = create(l->dir, why, why_len);
+		if (err)
+			goto unlock;
+		l->created = true;
+	}
+	for (int i = 0; i < NMAPS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[i]);
+		l->fds[i] = bpf_obj_get(path);
+		if (l->fds[i] < 0)
+			err = fail(why, why_len, -errno, "open %s", path);
+	}
+unlock:
+	flock(l->pin_dir_fd, LOCK_UN);
+	if (err)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	lsm_limit_close(l);
+	return err;
+}
+
+bool lsm_limit_created(const struct lsm_limit *l)
+{
+	return l->created;
+}
+
+static int key_of(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, struct limit_key *k,
+		  char *why, size_t why_len)
+{
+	int err;
+
+	if (l->unpinned)
+		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
+	memset(k, 0, sizeof(*k));
+	k->cgroup_id = cgroup_id;
+	err = heap_dev(heap, &k->dev);
+	if (err)
+		return fail(why, why_len, err, "find the heap " HEAP_DIR "/%s", heap);
+	return 0;
+}
+
+/* delete the idle cells of cgroups gone: nothing can charge them again */
+static void collect_cells(struct lsm_limit *l)
+{
+	struct limit_key key, next, *prev = NULL;
+	struct limit_cell cell;
+	struct cg_index ix = {};
+
+	if (cg_index_build(&ix, cg_root()))
+		return;
+	while (!bpf_map_get_next_key(l->fds[M_USAGE], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!cg_index_path(&ix, key.cgroup_id) &&
+		    !bpf_map_lookup_elem(l->fds[M_USAGE], &key, &cell) && !cell.usage)
+			bpf_map_delete_elem(l->fds[M_USAGE], &key);
+	}
+	cg_index_free(&ix);
+}
+
+/*
+ * Limit a cgroup (not the root, at most LIMIT_MAX_DEPTH levels down) and
+ * its descendants to bytes of a heap. Below its usage, it refuses every
+ * allocation until buffers are freed.
+ */
+int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uint64_t bytes,
+		  char *why, size_t why_len)
+{
+	struct limit_key k;
+	struct cg_index ix = {};
+	const char *path;
+	int err = key_of(l, cgroup_id, heap, &k, why, why_len), level = 0;
+
+	if (err)
+		return err;
+	err = cg_index_build(&ix, cg_root());
+	if (err)
+		return fail(why, why_len, err, "%s", "walk the cgroup tree");
+	path = cg_index_path(&ix, cgroup_id);
+	for (const char *p = path; p && *p; p++)
+		level += *p == '/';
+	if (!path)
+		err = fail(why, why_len, -ENOENT, "%s", "find the cgroup");
+	else if (!level)
+		snprintf(why, why_len, "the root cgroup cannot be limited"), err = -EINVAL;
+	else if (level > LIMIT_MAX_DEPTH)
+		snprintf(why, why_len, "cgroup %s is deeper than %d levels: limit an ancestor",
+			 path, LIMIT_MAX_DEPTH), err = -EINVAL;
+	cg_index_free(&ix);
+	if (err)
+		return err;
+	if (flock(l->pin_dir_fd, LOCK_EX))
+		return fail(why, why_len, -errno, "%s", "lock the pins");
+	if (bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
+		err = fail(why, why_len, -errno, "%s", "set the limit");
+	flock(l->pin_dir_fd, LOCK_UN);
+	if (!err)
+		collect_cells(l);
+	return err;
+}
+
+/*
+ * Remove a limit; the last one unpins everything (*unpinned), after which
+ * this handle only closes.
+ */
+int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,
+		    char *why, size_t why_len)
+{
+	struct limit_key k, next;
+	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
+
+	*unpinned = false;
+	if (err)
+		return err;
+	if (flock(l->pin_dir_fd, LOCK_EX))
+		return fail(why, why_len, -errno, "%s", "lock the pins");
+	if (bpf_map_delete_elem(l->fds[M_LIMITS], &k)) {
+		err = -errno;
+		snprintf(why, why_len, err == -ENOENT ? "no limit is set on this cgroup and heap" :
+			 "failed to clear the limit: %s", strerror(-err));
+	} else if (bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) && errno == ENOENT) {
+		unpin_all(l->dir);
+		l->unpinned = *unpinned = true;
+	}
+	flock(l->pin_dir_fd, LOCK_UN);
+	return err;
+}
+
+static void row_fill(struct lsm_limit *l, const struct limit_key *k, struct lsm_limit_row *r)
+{
+	struct limit_cell cell = {};
+
+	memset(r, 0, sizeof(*r));
+	r->cgroup_id = k->cgroup_id;
+	r->dev = k->dev;
+	heap_name_of(k->dev, r->heap, sizeof(r->heap));
+	if (bpf_map_lookup_elem(l->fds[M_LIMITS], k, &r->limit))
+		r->limit = LSM_LIMIT_NONE;
+	if (!bpf_map_lookup_elem(l->fds[M_USAGE], k, &cell)) {
+		r->usage = cell.usage;
+		r->refusals = cell.refusals;
+		r->overshoot = cell.overshoot;
+	}
+}
+
+/* one cgroup x heap: its usage, limit, refusals (all 0 and no limit when never seen) */
+int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
+		  struct lsm_limit_row *out, char *why, size_t why_len)
+{
+	struct limit_key k;
+	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
+
+	if (!err)
+		row_fill(l, &k, out);
+	return err;
+}
+
+static int rows_add(struct lsm_limit *l, int fd, struct lsm_limit_row **rows, size_t *n,
+		    size_t *cap)
+{
+	struct limit_key key, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		size_t i;
+
+		key = next;
+		prev = &key;
+		for (i = 0; i < *n; i++)
+			if ((*rows)[i].cgroup_id == key.cgroup_id && (*rows)[i].dev == key.dev)
+				break;
+		if (i < *n)
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			struct lsm_limit_row *v = realloc(*rows, c * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			*rows = v;
+			*cap = c;
+		}
+		row_fill(l, &key, &(*rows)[(*n)++]);
+	}
+	return 0;
+}
+
+/* every cgroup x heap with a limit or a usage cell; *rows is the caller's to free */
+int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
+		   char *why, size_t why_len)
+{
+	size_t cap = 0;
+	int err;
+
+	*rows = NULL;
+	*n = 0;
+	if (l->unpinned)
+		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
+	err = rows_add(l, l->fds[M_LIMITS], rows, n, &cap);
+	if (!err)
+		err = rows_add(l, l->fds[M_USAGE], rows, n, &cap);
+	if (err) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return fail(why, why_len, err, "%s", "read the limits");
+	}
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct lsm_limit *l = ctx;
+
+	if (size < sizeof(struct limit_event))
+		return 0;
+	return l->cb(data, l->cb_ctx);
+}
+
+/*
+ * Call cb for each refusal event waiting, after up to timeout_ms for one;
+ * the number of events, or a negative errno (or cb's). Events are consumed:
+ * one reader sees each.
+ */
+int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
+		     int (*cb)(const struct limit_event *e, void *ctx), void *ctx,
+		     char *why, size_t why_len)
+{
+	int n;
+
+	if (l->unpinned)
+		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
+	l->cb = cb;
+	l->cb_ctx = ctx;
+	if (!l->rb) {
+		l->rb = ring_buffer__new(l->fds[M_REFUSALS], on_event, l, NULL);
+		if (!l->rb)
+			return fail(why, why_len, -errno, "%s", "open the refusal events");
+	}
+	n = ring_buffer__poll(l->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return fail(why, why_len, n, "%s", "read the refusal events");
+	return n < 0 ? 0 : n;
+}
+
+int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)
+{
+	struct limit_bpf__bss bss;
+	__u32 zero = 0;
+
+	if (l->unpinned)
+		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
+	if (bpf_map_lookup_elem(l->fds[M_BSS], &zero, &bss))
+		return fail(why, why_len, -errno, "%s", "read the limit programs' counters");
+	out->dropped = bss.dropped;
+	out->untracked = bss.untracked;
+	out->stale = bss.stale;
+	out->full = bss.full;
+	out->overshoot_bytes = bss.overshoot_bytes;
+	out->seeded = bss.seeded;
+	out->seeded_bytes = bss.seeded_bytes;
+	return 0;
+}
+
+/* close the handle; what is pinned stays (lsm_limit_clear() of the last limit unpins) */
+void lsm_limit_close(struct lsm_limit *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	for (int i = 0; i < NMAPS; i++)
+		if (l->fds[i] >= 0)
+			close(l->fds[i]);
+	if (l->pin_dir_fd > 0)
+		close(l->pin_dir_fd);
+	free(l);
+}

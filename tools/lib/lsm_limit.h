@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The BPF-LSM limit backend (bpf/limit.bpf.c): per cgroup x dma-heap byte
+ * limits for heaps that charge nobody, enforced by programs pinned under
+ * /sys/fs/bpf/heapstat/limit/ that outlive the process that set them.
+ *
+ * Every function returns 0 or a negative errno and, on failure, says what
+ * failed in why (never printed here).
+ */
+#ifndef HEAPSTAT_LSM_LIMIT_H
+#define HEAPSTAT_LSM_LIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "limit.h"
+
+#define LSM_LIMIT_PIN_DIR	"/sys/fs/bpf/heapstat"	/* 0700, and limit/ in it */
+#define LSM_LIMIT_NONE		UINT64_MAX	/* no limit set */
+
+struct lsm_limit;
+
+/* lsm_limit_open() flags */
+#define LSM_LIMIT_CREATE	1	/* load, attach and pin when nothing is pinned */
+
+/* one cgroup x heap */
+struct lsm_limit_row {
+	uint64_t cgroup_id;
+	uint32_t dev;			/* the heap's device (major << 20 | minor) */
+	char heap[LIMIT_NAME_LEN];	/* its name in /dev/dma_heap, "" when gone */
+	uint64_t usage;			/* bytes charged and reserved, descendants' too */
+	uint64_t limit;			/* LSM_LIMIT_NONE: none */
+	uint64_t refusals;		/* allocations its limit refused */
+	uint64_t overshoot;		/* bytes charged past its limit */
+};
+
+/* how the backend fared, since it was first pinned */
+struct lsm_limit_stats {
+	uint64_t dropped;		/* refusal events the ring had no room for */
+	uint64_t untracked;		/* charges kept with no buffer to release them */
+	uint64_t stale;			/* reservations given back late */
+	uint64_t full;			/* allocations refused: the usage map was full */
+	uint64_t overshoot_bytes;	/* charged past a limit */
+	uint64_t seeded;		/* buffers from before, charged at the first pin */
+	uint64_t seeded_bytes;
+};
+
+int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
+		   char *why, size_t why_len);
+int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uint64_t bytes,
+		  char *why, size_t why_len);
+int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,
+		    char *why, size_t why_len);
+int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
+		  struct lsm_limit_row *out, char *why, size_t why_len);
+int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
+		   char *why, size_t why_len);
+int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
+		     int (*cb)(const struct limit_event *e, void *ctx), void *ctx,
+		     char *why, size_t why_len);
+int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len);
+bool lsm_limit_created(const struct lsm_limit *l);
+void lsm_limit_close(struct lsm_limit *l);
+
+#endif
