@@ -425,10 +425,8 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 	return 0;
 }
 
-/* a later LSM refused the ioctl: the heap never saw it */
-SEC("fexit/security_file_ioctl")
-int BPF_PROG(security_file_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
-	     int ret)
+/* a later LSM refused the ioctl: the heap never saw it, its reservation goes */
+static __always_inline int refused_later(int ret)
 {
 	struct pending *p;
 
@@ -440,18 +438,18 @@ int BPF_PROG(security_file_ioctl_exit, struct file *file, unsigned int cmd, unsi
 	return 0;
 }
 
+SEC("fexit/security_file_ioctl")
+int BPF_PROG(security_file_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	return refused_later(ret);
+}
+
 SEC("fexit/security_file_ioctl_compat")
 int BPF_PROG(security_file_ioctl_compat_exit, struct file *file, unsigned int cmd,
 	     unsigned long arg, int ret)
 {
-	struct pending *p;
-
-	if (!ret)
-		return 0;
-	p = pending_of(false);
-	if (p)
-		pending_release(p);
-	return 0;
+	return refused_later(ret);
 }
 
 /* the final release: uncharge every level the buffer charged */
