@@ -24,6 +24,7 @@
 #include "cgroup/memcg.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/hold_view.h"
 #include "lib/holdings.h"
 #include "lib/json.h"
 #include "lib/text.h"
@@ -139,15 +140,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static const char *backend_name(enum hold_charger c)
-{
-	switch (c) {
-	case CHARGER_DMEM: return "dmem";
-	case CHARGER_MEMCG: return "memcg";
-	default: return "none";
-	}
 }
 
 /* the model without an inventory: heaps, cgroups, charges and limits */
@@ -306,7 +298,7 @@ static int show(const char *cgroup)
 				json_object(&j);
 				json_kstr(&j, "cgroup", h.cgs[cg].path);
 				json_kstr(&j, "heap", h.heaps[k].name);
-				json_kstr(&j, "backend", backend_name(ch));
+				json_kstr(&j, "backend", charger_name(ch));
 				json_ku64_or_null(&j, "own_limit_bytes", x->max != HOLD_NO_LIMIT, x->max);
 				json_ku64(&j, "limit_bytes", x->limit);
 				json_kstr(&j, "limit_cgroup", h.cgs[x->limit_cg].path);
@@ -319,7 +311,7 @@ static int show(const char *cgroup)
 				continue;
 			}
 			printf("%-24s %-20s %-7s %10s %-16s %10s %10s  %s, %s%s\n",
-			       text_safe(h.cgs[cg].path), text_safe(h.heaps[k].name), backend_name(ch),
+			       text_safe(h.cgs[cg].path), text_safe(h.heaps[k].name), charger_name(ch),
 			       format_size(x->limit, a, sizeof(a)), text_safe(h.cgs[x->limit_cg].path),
 			       x->charged_known ? format_size(x->charged, b, sizeof(b)) : "-",
 			       format_size(x->headroom, c, sizeof(c)), file_of(ch, true),

@@ -13,12 +13,7 @@ dt_setup heap_test
 for m in vgem heapstat_core heapstat_carveout_heap heapstat_importer; do
 	dt_module $m
 done
-dt_prepare "$top/tests/dt/carveout.dtsi"
-out=$(dt_boot "dma_heap.mem_accounting=1"); rc=$?
-[ $rc = 0 ] || fail "qemu exit $rc: $(tail -n 20 <<<"$out")"
-grep -q '^carveout_dt: done$' <<<"$out" || fail "the guest did not finish: $(tail -n 30 <<<"$out")"
-# heap_test's own lines, marked as the arm64 run's
-grep -E '^(PASS|FAIL|SKIP): ' <<<"$out" | sed -E "s/^(PASS|FAIL|SKIP): (carveout_dt: )?/\1: $name: /"
+dt_run carveout_dt "$top/tests/dt/carveout.dtsi" "dma_heap.mem_accounting=1"
 grep -E '^(dmesg|carveout_dt): ' <<<"$out" | grep -v 'done$' >&2
 # the heaps are the device tree's, named after their nodes
 for h in carveout-camera carveout-secure:nomap; do

@@ -24,11 +24,6 @@ cat >"$dt_root/run" <<EOT
 /cma_areas default_cma_region=reserved camera=camera video=video chunk-video=video:65536
 /heap_test camera video chunk-video:65536
 EOT
-dt_prepare "$top/tests/dt/cma_areas.dtsi"
-out=$(dt_boot "heapstat.case=$name cma=64M dma_heap.mem_accounting=1"); rc=$?
-[ $rc = 0 ] || fail "qemu exit $rc: $(tail -n 20 <<<"$out")"
-grep -q "^$name: done\$" <<<"$out" || fail "the guest did not finish: $(tail -n 30 <<<"$out")"
-# heap_test's lines marked as this test's
-grep -E '^(PASS|FAIL|SKIP): ' <<<"$out" | sed -E "s/^(PASS|FAIL|SKIP): ($name: )?/\1: $name: /"
+dt_run $name "$top/tests/dt/cma_areas.dtsi" "heapstat.case=$name cma=64M dma_heap.mem_accounting=1"
 grep -E "^dmesg: " <<<"$out" >&2
 exit 0

@@ -73,3 +73,15 @@ dt_boot() {
 		</dev/null 2>&1 | tr -d '\r'
 	return "${PIPESTATUS[0]}"
 }
+
+# dt_run CASE DTSI CMDLINE: boot with DTSI added to the device tree and CMDLINE;
+# the guest's output, its lines named CASE, in $out; its test lines printed as
+# this test's ($name). A boot that fails or does not finish is this test's FAIL.
+dt_run() {
+	dt_prepare "$2"
+	out=$(dt_boot "$3")
+	_dt_rc=$?
+	[ $_dt_rc = 0 ] || fail "qemu exit $_dt_rc: $(tail -n 20 <<<"$out")"
+	grep -q "^$1: done\$" <<<"$out" || fail "the guest did not finish: $(tail -n 30 <<<"$out")"
+	grep -E '^(PASS|FAIL|SKIP): ' <<<"$out" | sed -E "s/^(PASS|FAIL|SKIP): ($1: )?/\1: $name: /"
+}
