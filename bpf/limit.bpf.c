@@ -89,10 +89,10 @@ struct {
 
 /* a thread's allocation between the ioctl hook and its export */
 struct pending {
-	struct limit_charge c;		/* c.bytes: 0 when none */
+	struct limit_charge c;		/* c.bytes: what is reserved */
 	__u64 heap;			/* struct dma_heap *, for an event's name */
+	__u32 armed;			/* an allocation is on its way: c's levels are set */
 	__u32 refuse;			/* the next file allocation fails */
-	__u32 pad;
 };
 
 struct {
@@ -109,6 +109,7 @@ __u64 full = 0;			/* allocations refused: no cell could be made */
 __u64 overshoot_bytes = 0;	/* charged past a limit */
 __u64 seeded = 0;		/* buffers from before, charged by seed() */
 __u64 seeded_bytes = 0;
+__u64 unread = 0;		/* lengths read as 0 (or wrapping): reserved at the export */
 __u32 refusing = 0;		/* threads whose next file allocation fails */
 
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
@@ -219,8 +220,14 @@ static __always_inline void refusal_event(const struct limit_charge *c, const st
 {
 	struct limit_event *e = bpf_ringbuf_reserve(&refusals, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
+	struct limit_cell *leaf = NULL;
 	const char *name;
 
+	/* counted for the task's own cgroup too: its allocations a limit refused */
+	if (c->levels)
+		leaf = cell_of(c->ids[(c->levels - 1) & (LIMIT_MAX_DEPTH - 1)], c->dev, true);
+	if (leaf)
+		__sync_fetch_and_add(&leaf->hits, 1);
 	if (!e) {
 		__sync_fetch_and_add(&dropped, 1);
 		return;
@@ -260,6 +267,7 @@ static __always_inline void pending_release(struct pending *p)
 		charge_levels(&p->c, p->c.levels, -(__s64)p->c.bytes);
 		p->c.bytes = 0;
 	}
+	p->armed = 0;
 }
 
 /*
@@ -294,13 +302,17 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		err = bpf_probe_read_user(&len, size & 0xf, (void *)arg);
 	if (err)
 		return -EFAULT;
+	/*
+	 * 0, or a length that wraps: nothing to reserve, yet the allocation is
+	 * armed all the same. The kernel reads the length again, and a length
+	 * changed meanwhile (or read torn: bpf_copy_from_user() copies it byte
+	 * by byte) is what the heap allocates: the export reserves all of it.
+	 */
 	bytes = (len + page_size - 1) & ~(page_size - 1);
-	if (!bytes)		/* 0, or it wraps: the kernel refuses it */
-		return 0;
 	p = pending_of(true);
 	if (!p)
 		return -ENOMEM;
-	if (p->c.bytes || p->refuse) {
+	if (p->armed || p->refuse) {
 		__sync_fetch_and_add(&stale, 1);
 		pending_release(p);
 	}
@@ -316,11 +328,14 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		return 0;
 	p->c.dev = dev;
 	p->heap = (__u64)file->private_data;
-	if (!reserve(&p->c, bytes, &r)) {
+	if (bytes && !reserve(&p->c, bytes, &r)) {
 		refusal_event(&p->c, &r, bytes, p->heap, LIMIT_AT_IOCTL);
 		return -EAGAIN;
 	}
 	p->c.bytes = bytes;
+	p->armed = 1;
+	if (!bytes)
+		__sync_fetch_and_add(&unread, 1);
 	return 0;
 }
 
@@ -345,7 +360,7 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	struct refusal r;
 	__u64 real, diff;
 
-	if (!p || !p->c.bytes || p->refuse)
+	if (!p || !p->armed || p->refuse)
 		return 0;
 	real = info->size;
 	if (real < p->c.bytes) {
@@ -403,12 +418,13 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
 	p = pending_of(false);
-	if (!p || !p->c.bytes)
+	if (!p || !p->armed)
 		return 0;
 	ino = ret->file->f_inode->i_ino;
-	if (bpf_map_update_elem(&charges, &ino, &p->c, BPF_ANY))
+	if (p->c.bytes && bpf_map_update_elem(&charges, &ino, &p->c, BPF_ANY))
 		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
 	p->c.bytes = 0;
+	p->armed = 0;
 	return 0;
 }
 

@@ -23,6 +23,7 @@ struct limit_cell {
 	__u64 usage;		/* bytes charged and reserved */
 	__u64 refusals;		/* allocations its limit refused */
 	__u64 overshoot;	/* bytes charged past its limit (a length changed after the check) */
+	__u64 hits;		/* allocations of its own tasks a limit refused (any level's) */
 };
 
 /*

@@ -6,7 +6,8 @@
  *   dmem   a heap charging a dmem region "dma-heap/<heap>": dmem.max;
  *   memcg  the system heap under dma_heap.mem_accounting: memory.max, which
  *          caps all of a cgroup's memory (only with --memcg);
- *   a heap that charges nobody has none here: refused, saying so.
+ *   bpf-lsm a heap nothing in the kernel charges: heapstat's BPF-LSM
+ *          programs (tools/lib/lsm_limit.c), pinned while a limit is set.
  * Cgroups are changed through libcgroup (cgroup/control.c); usage, limits
  * and headroom are the model's (tools/lib/holdings.c).
  */
@@ -27,6 +28,7 @@
 #include "lib/hold_view.h"
 #include "lib/holdings.h"
 #include "lib/json.h"
+#include "lib/lsm_limit.h"
 #include "lib/text.h"
 #include "lib/util.h"
 
@@ -39,11 +41,13 @@ static const char doc[] =
 "\n"
 "A limit binds the cgroup and every cgroup below it. The backend is the\n"
 "heap's: dmem (dmem.max of the heap's region \"dma-heap/<heap>\"; heapstat's\n"
-"heaps, with accounting on) or memcg (memory.max, for the system heap under\n"
+"heaps, with accounting on), memcg (memory.max, for the system heap under\n"
 "dma_heap.mem_accounting: it caps all of the cgroup's memory, so it needs\n"
-"--memcg). An allocation over a limit fails with EAGAIN (dmem) or ENOMEM\n"
-"(memcg) and is charged nothing. SIZE takes K, M and G suffixes (powers of\n"
-"1024), or max for no limit.\n"
+"--memcg), or bpf-lsm for a heap nothing in the kernel charges (heapstat's\n"
+"BPF-LSM programs, pinned in /sys/fs/bpf/heapstat while a limit is set; a\n"
+"kernel with bpf in its LSMs). An allocation over a limit fails with EAGAIN\n"
+"(dmem, bpf-lsm) or ENOMEM (memcg) and is charged nothing. SIZE takes K, M\n"
+"and G suffixes (powers of 1024), or max for no limit.\n"
 "\n"
 "USAGE: heapstat limit set CGROUP HEAP SIZE|max [--memcg]\n"
 "       heapstat limit show [CGROUP] [-j]\n"
@@ -56,6 +60,7 @@ static const char doc[] =
 "    heapstat limit show /camera -j\n"
 "    heapstat limit clear /camera         # every heap's limit on /camera\n"
 "    heapstat limit set /gpu system 1G --memcg   # memory.max: all of /gpu's memory\n"
+"    heapstat limit set /video system 256M        # bpf-lsm, without mem_accounting\n"
 "    heapstat limit exec --create --set default_cma_region=32M /ci/test -- ./camera_test\n";
 
 enum verb { VERB_NONE, VERB_SET, VERB_SHOW, VERB_CLEAR, VERB_EXEC };
@@ -202,6 +207,48 @@ static int size_arg(const char *arg, uint64_t *bytes)
 }
 
 /*
+ * A heap nothing in the kernel charges: the BPF-LSM programs, loaded and
+ * pinned by the first limit, unpinned with the last. Lifting a limit that
+ * is not there changes nothing, as writing max to dmem.max does not.
+ */
+static int apply_lsm(const struct holdings *h, const char *cgroup, const char *heap,
+		     uint64_t bytes)
+{
+	size_t cg = holdings_cgroup(h, cgroup);
+	struct lsm_limit *l;
+	bool unpinned;
+	char why[512];
+	int err;
+
+	if (!strcmp(cgroup, "/")) {
+		fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
+		return -EINVAL;
+	}
+	if (cg == HOLD_NONE || !h->cgs[cg].id) {
+		fprintf(stderr, "heapstat limit: no cgroup %s\n", cgroup);
+		return -ENOENT;
+	}
+	err = lsm_limit_open(&l, NULL, bytes == HOLD_NO_LIMIT ? 0 : LSM_LIMIT_CREATE,
+			     why, sizeof(why));
+	if (err == -ENOENT && bytes == HOLD_NO_LIMIT)
+		return 0;		/* nothing pinned: no limit */
+	if (!err && bytes == HOLD_NO_LIMIT) {
+		err = lsm_limit_clear(l, h->cgs[cg].id, heap, &unpinned, why, sizeof(why));
+		if (err == -ENOENT)
+			err = 0;
+	} else if (!err) {
+		err = lsm_limit_set(l, h->cgs[cg].id, heap, bytes, why, sizeof(why));
+	}
+	lsm_limit_close(l);
+	if (err) {
+		fprintf(stderr, "heapstat limit: %s (bpf-lsm: heap '%s' charges no cgroup)\n",
+			why, heap);
+		return err == -EINVAL ? -EINVAL : -EIO;
+	}
+	return 0;
+}
+
+/*
  * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
  * Return: 0, or a negative errno after a message.
  */
@@ -239,9 +286,7 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 		err = cg_control_write(cgroup, "memory", "memory.max", value, why, sizeof(why));
 		break;
 	default:
-		fprintf(stderr, "heapstat limit: heap '%s' charges no cgroup (no dmem region, no "
-			"memcg accounting): no backend here can limit it\n", heap);
-		return -EOPNOTSUPP;
+		return apply_lsm(h, cgroup, heap, bytes);
 	}
 	if (err)
 		fprintf(stderr, "heapstat limit: failed to %s\n", why);
@@ -261,10 +306,13 @@ static bool shown(struct holdings *h, size_t cg, size_t k, const char *under)
 	return under ? c->limit_cg != HOLD_NONE : c->max != HOLD_NO_LIMIT;
 }
 
+/* where a number comes from */
 static const char *file_of(enum hold_charger c, bool limit)
 {
 	if (c == CHARGER_MEMCG)
 		return limit ? "memory.max" : "memory.current";
+	if (c == CHARGER_LSM)
+		return limit ? "bpf:limits" : "bpf:usage";
 	return limit ? "dmem.max" : "dmem.current";
 }
 
@@ -280,6 +328,10 @@ static int show(const char *cgroup)
 		holdings_free(&h);
 		return err;
 	}
+	if (h.lsm_err)
+		fprintf(stderr, "heapstat limit: the bpf-lsm limits in %s are not shown: %s%s\n",
+			LSM_LIMIT_PIN_DIR, strerror(-h.lsm_err),
+			h.lsm_err == -EACCES ? " (root only)" : "");
 	if (opts.json) {
 		json_init(&j, stdout);
 		json_array(&j);
@@ -334,7 +386,7 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 	for (size_t k = 0; k < h->nheaps && !err; k++) {
 		enum hold_charger ch = h->heaps[k].charger;
 
-		if ((ch == CHARGER_DMEM && cg != HOLD_NONE &&
+		if (((ch == CHARGER_DMEM || ch == CHARGER_LSM) && cg != HOLD_NONE &&
 		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg))
 			err = apply(h, cgroup, h->heaps[k].name, HOLD_NO_LIMIT);
 	}

@@ -138,7 +138,7 @@ st=$(lsm_limit stats)
 check "a length raised after the check never gets past the limit" \
 	'[ "$(echo "$out" | field big)" = 0 ] && [ "$(echo "$out" | field max_held)" -le 1048576 ] && [ "$(echo "$out" | field peak)" -le 1048576 ] && [ "$(echo "$st" | field overshoot)" = 0 ]' \
 	"$out; $st"
-echo "lsm_limit: toctou: $out; $late refused at the export"
+echo "lsm_limit: toctou: $out; $late refused at the export; $(echo "$st" | field unread) lengths read as 0"
 check "usage returns to 0 after the length race" 'usage_is /t 0' "usage $(usage /t)"
 
 # not root: the pins cannot be reached, so no limit can be read, raised or cleared

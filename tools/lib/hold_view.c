@@ -11,6 +11,7 @@ const char *charger_name(enum hold_charger c)
 	switch (c) {
 	case CHARGER_DMEM: return "dmem";
 	case CHARGER_MEMCG: return "memcg";
+	case CHARGER_LSM: return "bpf-lsm";
 	default: return "none";
 	}
 }
@@ -48,7 +49,7 @@ void hold_json_agg_fields(struct json *j, const struct coll_agg *a)
  * A cgroup x heap row's fields, in an object the caller opened and closes
  * (heaptop adds its rates): cgroup, heap, bytes and buffers held,
  * charged_bytes, own_charged_bytes and charged_by, limit_bytes, limit_cgroup
- * and headroom_bytes, allocated (null unless traced).
+ * and headroom_bytes, limit_hits, allocated (null unless traced).
  */
 void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 			  enum hold_charger charger, const struct hold_cell *c,
@@ -59,7 +60,7 @@ void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 	json_ku64(j, "bytes", c->bytes);
 	json_ku64(j, "buffers", c->buffers);
 	json_ku64_or_null(j, "charged_bytes", c->charged_known, c->charged);
-	json_ku64_or_null(j, "own_charged_bytes", c->charged_known && charger == CHARGER_DMEM,
+	json_ku64_or_null(j, "own_charged_bytes", c->charged_known && charger != CHARGER_MEMCG,
 			  c->own_charge);
 	json_key(j, "charged_by");
 	if (c->charged_known)
@@ -73,6 +74,7 @@ void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 	else
 		json_null(j);
 	json_ku64_or_null(j, "headroom_bytes", limit_cgroup, c->headroom);
+	json_ku64(j, "limit_hits", c->limit_hits);
 	json_key(j, "allocated");
 	if (c->traced) {
 		json_object(j);

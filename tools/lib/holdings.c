@@ -8,10 +8,12 @@
  * 4. charged and limits: dmem.current and dmem.max of every cgroup with the
  *    dmem controller (charges stay with the cgroup charged wherever the buffer
  *    went, so a cgroup may be charged for what it no longer holds);
- *    memory.current and memory.max for the memcg-charged system heap;
+ *    memory.current and memory.max for the memcg-charged system heap; the
+ *    BPF-LSM limits' usage and limits for heaps nothing else charges, while
+ *    they are pinned (bpf/limit.bpf.c);
  * 5. allocated: the collector's aggregates per (cgroup id, heap);
  * 6. rows and limits: a cell is a row when the cgroup holds, was charged
- *    itself, allocated, or has a dmem limit of its own; its limit is the one
+ *    itself, allocated, or has a limit of its own; its limit is the one
  *    of the cgroup or an ancestor that leaves the least room (that cgroup's
  *    limit less that cgroup's charge).
  */
@@ -25,12 +27,14 @@
 #include "cgroup/dmem.h"
 #include "cgroup/path.h"
 #include "holdings.h"
+#include "lsm_limit.h"
 #include "util.h"
 
 const struct hold_sys hold_sys_live = {
 	.proc = "/proc",
 	.cgroup_root = NULL,		/* cg_root() */
 	.heap_dev = "/dev/dma_heap",
+	.lsm_pin_dir = LSM_LIMIT_PIN_DIR,
 };
 
 static const char *sys_cgroup_root(const struct hold_sys *sys)
@@ -148,6 +152,8 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 				hp->charger = CHARGER_DMEM;
 			else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
+			else if (h->lsm_rows && hp->device)
+				hp->charger = CHARGER_LSM;
 		}
 	}
 	free(all.v);
@@ -425,7 +431,54 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 		if (err && err != -ENOENT)
 			return err;
 	}
-	/* what each was charged itself: dmem.current counts its descendants' too */
+	return 0;
+}
+
+/*
+ * The BPF-LSM limits' rows, when they are pinned (-ENOENT: they are not;
+ * -EACCES: not root, kept in lsm_err). They are read before the heaps: a heap
+ * nothing else charges is charged there.
+ */
+static void take_lsm(struct holdings *h, const struct hold_sys *sys)
+{
+	struct lsm_limit *l;
+	char why[256];
+	int err;
+
+	if (!sys->lsm_pin_dir)
+		return;
+	err = lsm_limit_open(&l, sys->lsm_pin_dir, 0, why, sizeof(why));
+	if (!err) {
+		err = lsm_limit_rows(l, &h->lsm_rows, &h->nlsm_rows, why, sizeof(why));
+		lsm_limit_close(l);
+	}
+	if (!err && !h->lsm_rows)	/* pinned, nothing charged yet: still the charger */
+		h->lsm_rows = calloc(1, sizeof(*h->lsm_rows));
+	h->lsm_err = err == -ENOENT ? 0 : err;
+}
+
+static void read_lsm(struct holdings *h)
+{
+	for (size_t k = 0; k < h->nheaps; k++)
+		for (size_t cg = 0; h->heaps[k].charger == CHARGER_LSM && cg < h->ncgs; cg++)
+			hold_cell(h, cg, k)->charged_known = true;	/* 0 until a cell says */
+	for (size_t i = 0; i < h->nlsm_rows; i++) {
+		const struct lsm_limit_row *r = &h->lsm_rows[i];
+		size_t cg = cgroup_by_id(h, r->cgroup_id), k = holdings_heap(h, r->heap);
+		struct hold_cell *cell;
+
+		if (cg == HOLD_NONE || k == HOLD_NONE || h->heaps[k].charger != CHARGER_LSM)
+			continue;
+		cell = hold_cell(h, cg, k);
+		cell->charged = r->usage;
+		cell->max = r->limit;
+		cell->limit_hits = r->hits;
+	}
+}
+
+/* what each was charged itself: the charge counts its descendants' too */
+static void own_charges(struct holdings *h)
+{
 	for (size_t cg = 0; cg < h->ncgs; cg++) {
 		size_t p = h->cgs[cg].parent;
 
@@ -439,7 +492,6 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 		/* read one file after another: a child may have grown meanwhile */
 		c->own_charge = c->charged > children ? c->charged - children : 0;
 	}
-	return 0;
 }
 
 /* memory.current and memory.max of a cgroup and its ancestors, once each */
@@ -480,6 +532,8 @@ static void add_activity(struct holdings *h, struct collector *coll, const struc
 		cell->traced = true;
 		cell->act = i;
 		cell->agg = hs[i].agg;
+		if (h->heaps[heap].charger != CHARGER_LSM)	/* dmem's EAGAIN, as traced */
+			cell->limit_hits = hs[i].agg.failures[FAIL_LIMIT];
 		cell->lat = &hs[i].lat;
 		cell->life = &hs[i].life;
 	}
@@ -519,18 +573,19 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 			continue;
 		for (size_t k = 0; k < h->nheaps; k++) {
 			struct hold_cell *cell = hold_cell(h, cg, k);
-			bool charged = !flt->pid && h->heaps[k].charger == CHARGER_DMEM &&
+			enum hold_charger ch = h->heaps[k].charger;
+			bool charged = !flt->pid && (ch == CHARGER_DMEM || ch == CHARGER_LSM) &&
 				       cell->own_charge;
 
 			if (flt->heap && strcmp(h->heaps[k].name, flt->heap))
 				continue;
-			/* a dmem limit set on the cgroup: a row before anything is held */
-			if (!cell->buffers && !charged && !cell->traced &&
-			    !(h->heaps[k].charger == CHARGER_DMEM && cell->max != HOLD_NO_LIMIT))
+			/* a limit set on the cgroup: a row before anything is held */
+			if (!cell->buffers && !charged && !cell->traced && !cell->limit_hits &&
+			    !(ch != CHARGER_MEMCG && cell->max != HOLD_NO_LIMIT))
 				continue;
 			cell->row = true;
 			h->rows[h->nrows++] = cg * h->nheaps + k;
-			if (h->heaps[k].charger == CHARGER_MEMCG)
+			if (ch == CHARGER_MEMCG)
 				holdings_read_memcg(h, sys, cg, k);
 		}
 	}
@@ -557,6 +612,7 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 	memset(h, 0, sizeof(*h));
 	h->inv = inv;
 	h->mem_accounting = sys->mem_accounting;
+	take_lsm(h, sys);
 	err = collect_heaps(h, sys, coll, &regions);
 	free(regions.v);
 	if (!err)
@@ -571,6 +627,10 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 		err = count_held(h, flt);
 	if (!err)
 		err = read_dmem(h, sys);
+	if (!err) {
+		read_lsm(h);
+		own_charges(h);
+	}
 	if (!err && coll)
 		add_activity(h, coll, flt);
 	if (!err)
@@ -589,6 +649,7 @@ void holdings_free(struct holdings *h)
 	free(h->proc_cg);
 	free(h->buf_shown);
 	free(h->proc_shown);
+	free(h->lsm_rows);
 	memset(h, 0, sizeof(*h));
 }
 

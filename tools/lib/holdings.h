@@ -16,6 +16,7 @@
 #include "cgroup/memcg.h"
 #include "collector.h"
 #include "inventory.h"
+#include "lsm_limit.h"
 #include "util.h"
 
 #define HOLD_NO_LIMIT	UINT64_MAX
@@ -27,6 +28,7 @@ struct hold_sys {
 	const char *cgroup_root;	/* the cgroup2 mount */
 	const char *heap_dev;		/* /dev/dma_heap */
 	bool mem_accounting;		/* dma_heap.mem_accounting: the system heap charges memcg */
+	const char *lsm_pin_dir;	/* the BPF-LSM limits' pins (lsm_limit.h); NULL: none */
 };
 
 struct hold_filter {
@@ -40,6 +42,8 @@ enum hold_charger {
 	CHARGER_NONE,
 	CHARGER_DMEM,			/* a dmem region "dma-heap/<heap>" */
 	CHARGER_MEMCG,			/* the system heap under dma_heap.mem_accounting */
+	CHARGER_LSM,			/* none in the kernel: heapstat's BPF-LSM limits,
+					 * while pinned (bpf/limit.bpf.c) */
 };
 
 struct hold_heap {
@@ -74,6 +78,8 @@ struct hold_cell {
 					 * an ancestor's; HOLD_NO_LIMIT when none */
 	size_t limit_cg;		/* the cgroup that limit is set on */
 	uint64_t headroom;		/* that limit less that cgroup's charge */
+	uint64_t limit_hits;		/* allocations its own limit refused: the BPF-LSM's
+					 * count, or dmem's EAGAIN seen while tracing */
 	bool traced;			/* allocated-by, from the collector */
 	size_t act;			/* its collector_heap_stats() entry */
 	struct coll_agg agg;
@@ -100,6 +106,9 @@ struct holdings {
 	unsigned int kernel_held;
 	bool dmem;			/* the dmem controller is there */
 	bool mem_accounting;
+	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
+	size_t nlsm_rows;
+	int lsm_err;			/* the BPF-LSM limits unreadable (-EACCES: not root) */
 	struct arena names;		/* the model's own strings */
 };
 

@@ -455,6 +455,18 @@ static void collect_cells(struct lsm_limit *l)
 	cg_index_free(&ix);
 }
 
+/* with the pin directory locked: no limit left, so nothing stays pinned */
+static bool unpin_if_none(struct lsm_limit *l)
+{
+	struct limit_key next;
+
+	if (!bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) || errno != ENOENT)
+		return false;
+	unpin_all(l->dir);
+	l->unpinned = true;
+	return true;
+}
+
 /*
  * Limit a cgroup (not the root, at most LIMIT_MAX_DEPTH levels down) and
  * its descendants to bytes of a heap. Below its usage, it refuses every
@@ -484,12 +496,12 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		snprintf(why, why_len, "cgroup %s is deeper than %d levels: limit an ancestor",
 			 path, LIMIT_MAX_DEPTH), err = -EINVAL;
 	cg_index_free(&ix);
-	if (err)
-		return err;
 	if (flock(l->pin_dir_fd, LOCK_EX))
 		return fail(why, why_len, -errno, "%s", "lock the pins");
-	if (bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
+	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
 		err = fail(why, why_len, -errno, "%s", "set the limit");
+	if (err && l->created)		/* loaded for this limit only */
+		unpin_if_none(l);
 	flock(l->pin_dir_fd, LOCK_UN);
 	if (!err)
 		collect_cells(l);
@@ -503,7 +515,7 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,
 		    char *why, size_t why_len)
 {
-	struct limit_key k, next;
+	struct limit_key k;
 	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
 
 	*unpinned = false;
@@ -515,9 +527,8 @@ int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, b
 		err = -errno;
 		snprintf(why, why_len, err == -ENOENT ? "no limit is set on this cgroup and heap" :
 			 "failed to clear the limit: %s", strerror(-err));
-	} else if (bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) && errno == ENOENT) {
-		unpin_all(l->dir);
-		l->unpinned = *unpinned = true;
+	} else {
+		*unpinned = unpin_if_none(l);
 	}
 	flock(l->pin_dir_fd, LOCK_UN);
 	return err;
@@ -537,6 +548,7 @@ static void row_fill(struct lsm_limit *l, const struct limit_key *k, struct lsm_
 		r->usage = cell.usage;
 		r->refusals = cell.refusals;
 		r->overshoot = cell.overshoot;
+		r->hits = cell.hits;
 	}
 }
 
@@ -655,6 +667,7 @@ int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why,
 	out->overshoot_bytes = bss.overshoot_bytes;
 	out->seeded = bss.seeded;
 	out->seeded_bytes = bss.seeded_bytes;
+	out->unread = bss.unread;
 	return 0;
 }
 

@@ -34,6 +34,7 @@ struct lsm_limit_row {
 	uint64_t limit;			/* LSM_LIMIT_NONE: none */
 	uint64_t refusals;		/* allocations its limit refused */
 	uint64_t overshoot;		/* bytes charged past its limit */
+	uint64_t hits;			/* allocations of its own tasks a limit refused */
 };
 
 /* how the backend fared, since it was first pinned */
@@ -45,6 +46,8 @@ struct lsm_limit_stats {
 	uint64_t overshoot_bytes;	/* charged past a limit */
 	uint64_t seeded;		/* buffers from before, charged at the first pin */
 	uint64_t seeded_bytes;
+	uint64_t unread;		/* lengths read as 0 or wrapping (a racing writer,
+					 * a torn read): reserved at the export */
 };
 
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,

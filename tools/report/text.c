@@ -112,7 +112,7 @@ static void print_cgroups(FILE *out, const struct report *rep)
 			csv_row(out, "ssuuosoosoo", cg->path, hp->name, c->bytes, (uint64_t)c->buffers,
 				c->charged_known, c->charged,
 				c->charged_known ? charger_name(hp->charger) : "",
-				c->charged_known && hp->charger == CHARGER_DMEM, c->own_charge,
+				c->charged_known && hp->charger != CHARGER_MEMCG, c->own_charge,
 				limited, c->limit, limited ? h->cgs[c->limit_cg].path : "",
 				limited, c->headroom, memcg, cg->memcg.kernel);
 		else
