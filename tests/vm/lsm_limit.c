@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Drive the BPF-LSM limit backend (tools/lib/lsm_limit.c) for
- * tests/vm/lsm_limit_test.sh. CGROUP is a path under the cgroup2 root.
+ * tests/vm/lsm/backend.sh. CGROUP is a path under the cgroup2 root.
  *
  *   lsm_limit set CGROUP HEAP BYTES      "created" when this loaded the programs
  *   lsm_limit clear CGROUP HEAP          "unpinned" when it was the last limit

@@ -3,8 +3,9 @@
 # upstream's system heap, which charges nobody here (dma_heap.mem_accounting
 # off): limits hold to the byte, hierarchically, under races and a length
 # changed under the ioctl, and outlive the process that set them.
-#   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm_limit_test.sh
-. "$(dirname "$0")/../lib.sh"
+# Run by tests/boot/lsm_limit.sh, in a boot of its own:
+#   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/backend.sh
+. "$(dirname "$0")/../../lib.sh"
 S=/sys/fs/cgroup
 P=/sys/fs/bpf/heapstat
 tmp=$(mktemp -d)

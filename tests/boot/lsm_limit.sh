@@ -1,0 +1,19 @@
+#!/bin/bash
+# The bpf-lsm limit backend, in a boot of its own: upstream's system heap
+# without dma_heap.mem_accounting charges nobody (make check's main boot has
+# it on). tests/vm/lsm/backend.sh drives the programs through their library,
+# tests/vm/lsm/cli.sh through heapstat limit. The guest's test lines are
+# this test's; a boot that fails or leaves a splat in dmesg fails it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline kmemleak=on --timeout 900 -- sh -c '
+	sh /heapstat/tests/vm/lsm/backend.sh
+	sh /heapstat/tests/vm/lsm/cli.sh
+	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
+	if [ -s /sys/kernel/debug/kmemleak ]; then
+		echo "FAIL: lsm_limit: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
+	fi' 2>&1); rc=$?
+grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
+grep -E '^lsm_limit: ' <<<"$out" >&2
+[ $rc = 0 ] || echo "FAIL: lsm_limit: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
+exit 0

@@ -1,0 +1,141 @@
+#!/bin/sh
+# heapstat limit on the bpf-lsm backend: upstream's system heap with
+# dma_heap.mem_accounting off charges nobody, so `limit set` loads and pins
+# heapstat's BPF-LSM programs. At the byte boundary (EAGAIN, nothing
+# charged), hierarchy, show/report/heaptop from one model (usage, limit,
+# headroom, hits), exec --create, non-root refused, bad input changing
+# nothing, the last clear unpinning. Run by tests/boot/lsm_limit.sh:
+#   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/cli.sh
+. "$(dirname "$0")/../../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+P=/sys/fs/bpf/heapstat/limit
+H=system
+M=1048576
+pass() { echo "PASS: limit_lsm: $1"; }
+fail() { echo "FAIL: limit_lsm: $1: $2"; }
+[ -e /dev/dma_heap/$H ] || { echo "SKIP: limit_lsm: no system heap"; exit 0; }
+[ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = N ] ||
+	{ echo "SKIP: limit_lsm: dma_heap.mem_accounting is on"; exit 0; }
+# show -j's field of CGROUP's row: usage_bytes, limit_bytes...
+shown() { heapstat limit show "$1" -j | jq -r --arg c "$1" --arg h $H ".[] | select(.cgroup == \$c and .heap == \$h) | .$2"; }
+usage_is() {	# usage_is CGROUP BYTES: within 5 s (a release waits for the last fput)
+	_i=0
+	while [ "$(shown $1 usage_bytes)" != "$2" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ "$(shown $1 usage_bytes)" = "$2" ]
+}
+alloc() {	# alloc CGROUP ARGS...: dmabuf_alloc in CGROUP, its stderr in $tmp/err
+	cg=$1
+	shift
+	sh -c "echo \$\$ >$S$cg/cgroup.procs; exec dmabuf_alloc -H $H $*" 2>$tmp/err
+}
+hold() {	# hold CGROUP READY ARGS...: a holder in CGROUP, its pid in $holder
+	cg=$1 r=$tmp/$2
+	shift 2
+	sh -c "echo \$\$ >$S$cg/cgroup.procs; exec dmabuf_alloc -H $H $* -w 120 -R $r" &
+	holder=$!
+	while [ ! -e $r ] && kill -0 $holder 2>/dev/null; do sleep 0.1; done
+}
+
+mkdir -p $S/ll $S/lp/c $S/lp/c2 $S/sib
+[ ! -e $P ] || fail "setup" "limits pinned before the test"
+
+# bad input first: nothing is loaded, nothing changes
+for args in "set / $H 1M" "set /ll $H -1" "set /ll $H 1.5G" "set /ll nosuchheap 1M" \
+	"set /nosuch $H 1M" "set /ll $H 18446744073709551616"; do
+	heapstat limit $args >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && [ -s $tmp/e ] && [ ! -e $P ] && pass "refuses '$args', nothing pinned" ||
+		fail "refuses '$args', nothing pinned" "exit $rc: $(cat $tmp/e) $(ls $P 2>&1)"
+done
+
+heapstat limit set /ll $H 1M && [ -e $P/link_file_ioctl ] && [ "$(stat -c %a /sys/fs/bpf/heapstat)" = 700 ] &&
+	pass "set loads and pins the programs (0700)" ||
+	fail "set loads and pins the programs (0700)" "$(ls -la /sys/fs/bpf/heapstat $P 2>&1)"
+heapstat limit show /ll -j >$tmp/show
+jq_true --arg h $H '.[] | select(.cgroup == "/ll" and .heap == $h) | .backend == "bpf-lsm" and
+	.limit_bytes == 1048576 and .own_limit_bytes == 1048576 and .usage_bytes == 0 and
+	.headroom_bytes == 1048576 and .limit_source == "bpf:limits" and .usage_source == "bpf:usage"' \
+	$tmp/show >/dev/null && pass "show: backend bpf-lsm, limit, usage 0, sources" ||
+	fail "show: backend bpf-lsm, limit, usage 0, sources" "$(cat $tmp/show)"
+
+# exactly the limit fits; one page more is EAGAIN and charges nothing
+hold /ll r1 -s 256K -n 4
+alloc /ll -s 4K
+rc=$?
+if [ -e $tmp/r1 ] && [ $rc != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err &&
+	[ "$(shown /ll usage_bytes)" = $M ] && [ "$(shown /ll headroom_bytes)" = 0 ]; then
+	pass "4 x 256 KiB fit 1M; one page more: EAGAIN, nothing charged"
+else
+	fail "4 x 256 KiB fit 1M; one page more: EAGAIN, nothing charged" \
+		"rc $rc usage $(shown /ll usage_bytes): $(cat $tmp/err)"
+fi
+# report and heaptop print the same numbers: the model reads the pinned maps
+heapstat report -j -c /ll >$tmp/rep
+jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.heap == $h) |
+	.bytes == 1048576 and .charged_bytes == 1048576 and .charged_by == "bpf-lsm" and
+	.limit_bytes == 1048576 and .headroom_bytes == 0 and .limit_hits == 1' $tmp/rep >/dev/null &&
+	pass "report: held, charged by bpf-lsm, limit, headroom 0, 1 hit" ||
+	fail "report: held, charged by bpf-lsm, limit, headroom 0, 1 hit" "$(jq -c .cgroups $tmp/rep)"
+heaptop -b -n 1 -j -c /ll >$tmp/top 2>$tmp/tope
+jq_true --arg h $H '.rows[] | select(.cgroup == "/ll" and .heap == $h) |
+	.charged_bytes == 1048576 and .limit_bytes == 1048576 and .limit_hits == 1' $tmp/top >/dev/null &&
+	pass "heaptop: the same row" || fail "heaptop: the same row" "$(cat $tmp/top $tmp/tope | head -c 2000)"
+kill -9 $holder
+wait $holder 2>/dev/null
+usage_is /ll 0 && pass "usage back to 0 after kill -9" || fail "usage back to 0 after kill -9" "$(shown /ll usage_bytes)"
+
+# a parent's limit binds both children; a sibling is free
+heapstat limit set /lp $H 1M
+hold /lp/c r2 -s 1M
+alloc /lp/c2 -s 4K; rc1=$?
+mv $tmp/err $tmp/err1
+alloc /sib -s 2M; rc2=$?
+if [ $rc1 != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err1 && [ $rc2 = 0 ] &&
+	[ "$(shown /lp usage_bytes)" = $M ] && [ "$(shown /lp/c2 limit_cgroup)" = /lp ] &&
+	[ "$(shown /lp/c2 headroom_bytes)" = 0 ]; then
+	pass "a parent's limit binds both children; a sibling is free"
+else
+	fail "a parent's limit binds both children; a sibling is free" \
+		"rc $rc1/$rc2 /lp $(shown /lp usage_bytes): $(cat $tmp/err1 $tmp/err)"
+fi
+kill $holder
+wait $holder 2>/dev/null
+
+# non-root: the CLI refuses, the pins cannot be reached, show says why it cannot read them
+echo $$ >$S/ll/cgroup.procs
+su -s /bin/sh nobody -c "
+	heapstat limit set /ll $H max; echo rc=\$?
+	heapstat limit clear /ll; echo rc=\$?
+	rm -f $P/limits; echo rc=\$?
+	heapstat limit show /ll" >$tmp/o 2>&1
+echo $$ >$S/cgroup.procs
+[ "$(grep -c '^rc=[12]$' $tmp/o)" = 3 ] && grep -q 'not shown: Permission denied (root only)' $tmp/o &&
+	[ "$(shown /ll limit_bytes)" = $M ] &&
+	pass "non-root: set, clear and unpinning refused; show says why" ||
+	fail "non-root: set, clear and unpinning refused; show says why" "$(cat $tmp/o)"
+
+# exec: a new cgroup, its bpf-lsm limit, the command's status
+heapstat limit exec --create --set $H=512K /ci/lsm1 -- sh -c \
+	"dmabuf_alloc -H $H -s 512K && ! dmabuf_alloc -H $H -s 516K 2>/dev/null && exit 7"
+rc=$?
+[ $rc = 7 ] && [ "$(shown /ci/lsm1 limit_bytes)" = 524288 ] &&
+	pass "exec --create: the cgroup, its bpf-lsm limit, the command's status" ||
+	fail "exec --create: the cgroup, its bpf-lsm limit, the command's status" "exit $rc"
+
+# clear: one heap, every heap of a cgroup; the last limit unpins everything
+heapstat limit clear /ci/lsm1 $H && heapstat limit clear /ll && [ "$(shown /ll limit_bytes)" = "" ] &&
+	[ -e $P ] && heapstat limit clear /lp $H && [ ! -e $P ] &&
+	pass "clear lifts limits; the last one unpins" ||
+	fail "clear lifts limits; the last one unpins" "$(heapstat limit show -j) $(ls $P 2>&1)"
+heapstat limit clear /ll $H && pass "clearing a limit that is not set changes nothing" ||
+	fail "clearing a limit that is not set changes nothing" "exit $?"
+alloc /ll -s 2M && pass "without limits nothing is refused" ||
+	fail "without limits nothing is refused" "$(cat $tmp/err)"
+
+for cg in ll lp/c lp/c2 lp sib ci/lsm1; do
+	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
+done
+wait
+rmdir $S/ll $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/lsm1 $S/ci 2>/dev/null
+rm -rf "$tmp"
