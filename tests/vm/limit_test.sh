@@ -1,9 +1,9 @@
 #!/bin/sh
 # heapstat limit against the kernel's own files: the dmem backend at the byte
 # boundary (EAGAIN, nothing charged), hierarchy, concurrent allocations under
-# one limit (dmem.peak), memcg refused without --memcg, limit exec through
-# libcgroup, show's numbers, a non-root user refused, bad input changing
-# nothing. Needs scripts/vm --load-heaps.
+# one limit (dmem.current sampled), limit events, memcg refused without
+# --memcg, limit exec through libcgroup, show's numbers, a non-root user
+# refused, bad input changing nothing. Needs scripts/vm --load-heaps.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -27,12 +27,29 @@ mkdir -p $S/lp/c $S/lp/c2
 heapstat limit set /lim $H 1M && [ "$(max /lim)" = $M ] && pass "set writes dmem.max" ||
 	fail "set writes dmem.max" "$(cat $S/lim/dmem.max)"
 
-# exactly the limit succeeds; one page more is EAGAIN and charges nothing
+# exactly the limit succeeds; one page more is EAGAIN and charges nothing,
+# and is a limit event: who asked, whose limit, its usage, the top holder
+heapstat limit events -f -j -d 60 -c /lim >$tmp/ev 2>$tmp/eve &
+evp=$!
+wait_links $evp 6	# the collector is attached
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 4 -w 60 -R $tmp/r1" &
 holder=$!
 while [ ! -e $tmp/r1 ] && kill -0 $holder 2>/dev/null; do sleep 0.1; done
 alloc /lim -s 4K
 rc=$?
+sleep 1
+kill -INT $evp
+wait $evp
+evrc=$?
+if [ $evrc = 0 ] && [ "$(wc -l <$tmp/ev)" = 1 ] && jq_true --arg h $H --argjson p $holder '
+	.backend == "dmem" and .cgroup == "/lim" and .heap == $h and .requested_bytes == 4096 and
+	.usage_bytes == 1048576 and .limit_bytes == 1048576 and .limit_cgroup == "/lim" and
+	.comm == "dmabuf_alloc" and (.top_holders | length) == 1 and .top_holders[0].pid == $p and
+	.top_holders[0].bytes == 1048576 and .top_holders[0].cgroup == "/lim"' $tmp/ev >/dev/null; then
+	pass "limit events -f: the dmem refusal, its limit, usage and top holder"
+else
+	fail "limit events -f: the dmem refusal, its limit, usage and top holder" "exit $evrc: $(cat $tmp/ev $tmp/eve)"
+fi
 if [ -e $tmp/r1 ] && [ "$(cur /lim)" = $M ] && [ $rc != 0 ] &&
 	grep -q 'Resource temporarily unavailable' $tmp/err; then
 	pass "1 MiB in 4 buffers fits 1M; one page more: EAGAIN, nothing charged"
@@ -71,8 +88,18 @@ heapstat limit set /lp $H 1M
 sh -c "echo \$\$ >$S/lp/c/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -w 60 -R $tmp/r3" &
 h2=$!
 while [ ! -e $tmp/r3 ]; do sleep 0.1; done
+heapstat limit events -f -d 60 >$tmp/ev2 2>$tmp/eve &
+evp=$!
+wait_links $evp 6
 alloc /lp/c2 -s 4K; rc1=$?
 mv $tmp/err $tmp/err1
+sleep 1
+kill -INT $evp
+wait $evp
+# the table: the child asked, the parent's limit bound, the holder in the other child
+grep -Eq "^[0-9:.]+ +[0-9]+ dmabuf_alloc +/lp/c2 +$H +dmem +4.0K +1.0M +1.0M +/lp +$h2:dmabuf_alloc:1.0M\$" $tmp/ev2 &&
+	[ "$(wc -l <$tmp/ev2)" = 2 ] && pass "limit events: a child refused by its parent's limit, as a table" ||
+	fail "limit events: a child refused by its parent's limit, as a table" "$(cat $tmp/ev2 $tmp/eve)"
 alloc /sib -s 2M; rc2=$?
 if [ $rc1 != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err1 && [ $rc2 = 0 ] &&
 	[ "$(cur /lp)" = $M ] && [ "$(cur /lp/c2)" = 0 ]; then

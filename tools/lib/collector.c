@@ -33,6 +33,8 @@ struct collector {
 	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps, heaps_cap;
+	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
+	void *event_ctx;
 	struct coll_cma_stats *cma;
 	size_t ncma;
 	struct {			/* the CMA areas whose bitmap BPF keeps */
@@ -356,7 +358,17 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (!c->err)
 		c->err = fold(c, data);
+	if (c->event_fn)
+		c->event_fn(data, c->event_ctx);
 	return 0;
+}
+
+/* also hand each event to fn, once folded, from collector_poll() */
+void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
+			void *ctx)
+{
+	c->event_fn = fn;
+	c->event_ctx = ctx;
 }
 
 const char *coll_attach_name(enum coll_attach mode)

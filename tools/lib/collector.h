@@ -63,6 +63,8 @@ enum coll_attach {
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len);
 int collector_poll(struct collector *c, int timeout_ms);
+void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
+			void *ctx);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 

@@ -70,6 +70,19 @@ else
 	fail "4 x 256 KiB fit 1M; one page more: EAGAIN, nothing charged" \
 		"rc $rc usage $(shown /ll usage_bytes): $(cat $tmp/err)"
 fi
+# the refusal waited in the pinned ring: limit events without -f reads it, once
+heapstat limit events -j >$tmp/ev 2>$tmp/eve
+rc=$?
+if [ $rc = 0 ] && [ "$(wc -l <$tmp/ev)" = 1 ] && jq_true --arg h $H --argjson p $holder '
+	.backend == "bpf-lsm" and .when == "ioctl" and .cgroup == "/ll" and .heap == $h and
+	.requested_bytes == 4096 and .usage_bytes == 1048576 and .limit_bytes == 1048576 and
+	.limit_cgroup == "/ll" and .comm == "dmabuf_alloc" and .top_holders[0].pid == $p and
+	.top_holders[0].bytes == 1048576' $tmp/ev >/dev/null && [ -z "$(heapstat limit events -j)" ]; then
+	pass "limit events: the bpf-lsm refusal kept until read, with its limit and top holder"
+else
+	fail "limit events: the bpf-lsm refusal kept until read, with its limit and top holder" \
+		"exit $rc: $(cat $tmp/ev $tmp/eve)"
+fi
 # report and heaptop print the same numbers: the model reads the pinned maps
 heapstat report -j -c /ll >$tmp/rep
 jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.heap == $h) |

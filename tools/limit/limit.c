@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "heapstat.h"
+#include "limit.h"
 #include "cgroup/control.h"
 #include "cgroup/dmem.h"
 #include "cgroup/memcg.h"
@@ -52,7 +53,13 @@ static const char doc[] =
 "USAGE: heapstat limit set CGROUP HEAP SIZE|max [--memcg]\n"
 "       heapstat limit show [CGROUP] [-j]\n"
 "       heapstat limit clear CGROUP [HEAP] [--memcg]\n"
+"       heapstat limit events [-f] [-d SECS] [-c CGROUP] [-j]\n"
 "       heapstat limit exec [--create] [--set HEAP=SIZE]... CGROUP -- CMD [ARGS...]\n"
+"\n"
+"events prints the allocations a limit refused: who asked, how much, whose\n"
+"limit bound with its usage, and the top holders under it. The bpf-lsm\n"
+"programs keep theirs until read; dmem and memcg keep none, so those are seen\n"
+"only while -f follows (it traces allocations, as heaptop does).\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat limit set /camera default_cma_region 64M\n"
@@ -61,13 +68,16 @@ static const char doc[] =
 "    heapstat limit clear /camera         # every heap's limit on /camera\n"
 "    heapstat limit set /gpu system 1G --memcg   # memory.max: all of /gpu's memory\n"
 "    heapstat limit set /video system 256M        # bpf-lsm, without mem_accounting\n"
+"    heapstat limit events -f -c /camera   # refusals in /camera, as they happen\n"
 "    heapstat limit exec --create --set default_cma_region=32M /ci/test -- ./camera_test\n";
 
-enum verb { VERB_NONE, VERB_SET, VERB_SHOW, VERB_CLEAR, VERB_EXEC };
+enum verb { VERB_NONE, VERB_SET, VERB_SHOW, VERB_CLEAR, VERB_EXEC, VERB_EVENTS };
 
 static struct limit_opts {
 	enum verb verb;
-	bool json, memcg, create;
+	bool json, memcg, create, follow;
+	const char *cgroup;		/* events -c */
+	uint64_t duration_ms;		/* events -d */
 	const char *args[3];
 	int nargs;
 	const char *sets[MAX_SETS];	/* --set HEAP=SIZE */
@@ -78,7 +88,10 @@ static struct limit_opts {
 enum { OPT_MEMCG = 0x100, OPT_CREATE, OPT_SET };
 
 static const struct argp_option options[] = {
-	{ "json", 'j', NULL, 0, "show: as JSON", 0 },
+	{ "json", 'j', NULL, 0, "show, events: as JSON (events: one object a line)", 0 },
+	{ "follow", 'f', NULL, 0, "events: follow them as they happen, until Ctrl-C", 0 },
+	{ "duration", 'd', "SECS", 0, "events -f: stop after SECS seconds", 0 },
+	{ "cgroup", 'c', "CGROUP", 0, "events: those in CGROUP or below, or bound by its limit", 0 },
 	{ "memcg", OPT_MEMCG, NULL, 0, "set, clear: the system heap's limit is memory.max, "
 	  "all of the cgroup's memory: yes, mean that", 0 },
 	{ "create", OPT_CREATE, NULL, 0, "exec: make the cgroup (and its parents) first", 0 },
@@ -89,10 +102,16 @@ static const struct argp_option options[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	static const char * const verbs[] = { NULL, "set", "show", "clear", "exec" };
+	static const char * const verbs[] = { NULL, "set", "show", "clear", "exec", "events" };
 
 	switch (key) {
 	case 'j': opts.json = true; break;
+	case 'f': opts.follow = true; break;
+	case 'c': opts.cgroup = arg; break;
+	case 'd':
+		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
+			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", arg);
+		break;
 	case OPT_MEMCG: opts.memcg = true; break;
 	case OPT_CREATE: opts.create = true; break;
 	case OPT_SET:
@@ -107,11 +126,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_ARG:
 		if (!opts.verb) {
-			for (int v = VERB_SET; v <= VERB_EXEC; v++)
+			for (int v = VERB_SET; v <= VERB_EVENTS; v++)
 				if (!strcmp(arg, verbs[v]))
 					opts.verb = v;
 			if (!opts.verb)
-				argp_error(state, "unknown '%s': set, show, clear or exec", arg);
+				argp_error(state, "unknown '%s': set, show, clear, events or exec", arg);
 			return 0;
 		}
 		if (opts.verb == VERB_EXEC && opts.nargs == 1) {
@@ -125,20 +144,25 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		opts.args[opts.nargs++] = arg;
 		break;
 	case ARGP_KEY_END: {
-		static const int min[] = { 0, 3, 0, 1, 1 }, max[] = { 0, 3, 1, 2, 1 };
+		static const int min[] = { 0, 3, 0, 1, 1, 0 }, max[] = { 0, 3, 1, 2, 1, 0 };
 
 		if (!opts.verb)
-			argp_error(state, "give set, show, clear or exec");
+			argp_error(state, "give set, show, clear, events or exec");
 		if (opts.nargs < min[opts.verb] || opts.nargs > max[opts.verb])
 			argp_error(state, "%s takes %s", verbs[opts.verb],
 				   (const char *[]){ "", "CGROUP HEAP SIZE|max", "[CGROUP]",
-						     "CGROUP [HEAP]", "CGROUP -- CMD [ARGS...]" }[opts.verb]);
+						     "CGROUP [HEAP]", "CGROUP -- CMD [ARGS...]",
+						     "no arguments but options" }[opts.verb]);
 		if (opts.verb == VERB_EXEC && !opts.cmd)
 			argp_error(state, "exec needs a command after --");
 		if ((opts.create || opts.nsets) && opts.verb != VERB_EXEC)
 			argp_error(state, "--create and --set go with exec");
-		if (opts.json && opts.verb != VERB_SHOW)
-			argp_error(state, "-j goes with show");
+		if (opts.json && opts.verb != VERB_SHOW && opts.verb != VERB_EVENTS)
+			argp_error(state, "-j goes with show and events");
+		if ((opts.follow || opts.cgroup) && opts.verb != VERB_EVENTS)
+			argp_error(state, "-f and -c go with events");
+		if (opts.duration_ms && !opts.follow)
+			argp_error(state, "-d goes with events -f");
 		break;
 	}
 	default:
@@ -477,10 +501,11 @@ int cmd_limit(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
 	if (opts.verb != VERB_SHOW && geteuid()) {
-		fprintf(stderr, "heapstat limit: only root sets limits: try sudo heapstat limit\n");
+		fprintf(stderr, "heapstat limit: only root %s: try sudo heapstat limit\n",
+			opts.verb == VERB_EVENTS ? "reads limit events" : "sets limits");
 		return EXIT_UNSUPPORTED;
 	}
-	if (opts.verb != VERB_SHOW && cg_control_init(why, sizeof(why))) {
+	if (opts.verb != VERB_SHOW && opts.verb != VERB_EVENTS && cg_control_init(why, sizeof(why))) {
 		fprintf(stderr, "heapstat limit: failed to %s\n", why);
 		return EXIT_UNSUPPORTED;
 	}
@@ -491,6 +516,16 @@ int cmd_limit(int argc, char **argv)
 		return show(opts.nargs ? cgroup : NULL) ? 1 : 0;
 	case VERB_EXEC:
 		return exec_limited();
+	case VERB_EVENTS: {
+		static struct limit_events_opts eo;
+
+		if (opts.cgroup && cgroup_arg(opts.cgroup, eo.cgroup, sizeof(eo.cgroup)))
+			return EXIT_USAGE;
+		eo.json = opts.json;
+		eo.follow = opts.follow;
+		eo.duration_ms = opts.duration_ms;
+		return limit_events(&eo);
+	}
 	default:
 		break;
 	}

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat limit events: allocations a cgroup limit refused, from each
+ * backend's own witness:
+ *   bpf-lsm  the limit programs' refusal events (bpf/limit.bpf.c), kept in
+ *            their pinned ring while nobody reads it (what does not fit is
+ *            counted as dropped): with or without -f;
+ *   dmem     a heap's allocation failing with EAGAIN, as the collector sees
+ *            it: only while -f runs (dmem keeps no record of refusals);
+ *   memcg    the memcg-charged system heap failing with ENOMEM where the
+ *            cgroup's memory.max, or an ancestor's, leaves less room than
+ *            was asked: also only while -f runs.
+ * Each event names whose limit bound, with its usage and limit, and the top
+ * holders of the heap under that cgroup, from the holdings model taken when
+ * the event came (dmem and memcg: usage and limit as read then; bpf-lsm: as
+ * the program saw them).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "limit.h"
+#include "lib/collector.h"
+#include "lib/errors.h"
+#include "lib/holdings.h"
+#include "lib/inventory.h"
+#include "lib/json.h"
+#include "lib/lsm_limit.h"
+#include "lib/text.h"
+#include "lib/util.h"
+
+#define TOP_HOLDERS	5
+#define MODEL_MIN_MS	50	/* a model younger than this serves the next event too */
+#define POLL_MS		100
+
+/* one refusal, whoever saw it */
+struct hit {
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
+	const char *backend;
+	pid_t pid, tid;
+	char comm[17];
+	char heap[COLL_NAME_LEN];
+	uint64_t cgroup_id, bound_id;	/* bound_id 0: found from the model */
+	uint64_t requested;
+	bool known;			/* usage and limit known */
+	uint64_t usage, limit;
+	const char *when;		/* bpf-lsm: "ioctl" or "export" */
+};
+
+struct holder {
+	size_t proc;
+	uint64_t bytes;
+};
+
+struct events {
+	const struct limit_events_opts *o;
+	struct hold_sys sys;
+	struct inventory inv;
+	struct holdings h;
+	bool have_model;
+	uint64_t model_ns;
+	uint64_t shown;
+	int err;			/* the first error: stop */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* the model, taken again unless it is younger than the event or MODEL_MIN_MS */
+static int model_for(struct events *ev, uint64_t ts_ns)
+{
+	struct hold_filter none = {};
+	uint64_t now = now_ns();
+	int err;
+
+	if (ev->have_model && (ev->model_ns >= ts_ns || now - ev->model_ns < MODEL_MIN_MS * 1000000ull))
+		return 0;
+	if (ev->have_model) {
+		holdings_free(&ev->h);
+		inventory_free(&ev->inv);
+		ev->have_model = false;
+	}
+	err = inventory_collect(&ev->inv, "/proc", false);
+	if (err)
+		return err;
+	err = holdings_build(&ev->h, &ev->sys, &ev->inv, NULL, &none);
+	if (err) {
+		holdings_free(&ev->h);
+		inventory_free(&ev->inv);
+		return err;
+	}
+	ev->have_model = true;
+	ev->model_ns = now;
+	return 0;
+}
+
+static const char *path_of(struct events *ev, uint64_t id)
+{
+	const char *p = id ? holdings_cgroup_path(&ev->h, id) : NULL;
+
+	return p ? p : "?";
+}
+
+static int cmp_holder(const void *a, const void *b)
+{
+	const struct holder *x = a, *y = b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : (x->proc > y->proc) - (x->proc < y->proc);
+}
+
+/* the processes under cgroup holding most of heap: up to TOP_HOLDERS in top; how many */
+static size_t top_holders(struct events *ev, const char *cgroup, const char *heap,
+			  struct holder *top)
+{
+	const struct inventory *inv = &ev->inv;
+	uint64_t *bytes = calloc(inv->nprocs + 1, sizeof(*bytes));
+	struct holder *all;
+	size_t n = 0;
+
+	if (!bytes)
+		return 0;
+	for (size_t i = 0; i < inv->nholds; i++) {
+		const struct inv_hold *hd = &inv->holds[i];
+		const struct inv_buf *b = &inv->bufs[hd->buf];
+		const struct inv_proc *p = &inv->procs[hd->proc];
+
+		if (b->exp_name && !strcmp(b->exp_name, heap) && p->cgroup &&
+		    hold_in_cgroup(p->cgroup, cgroup))
+			bytes[hd->proc] += b->size;
+	}
+	all = malloc((inv->nprocs + 1) * sizeof(*all));
+	for (size_t p = 0; all && p < inv->nprocs; p++)
+		if (bytes[p])
+			all[n++] = (struct holder){ p, bytes[p] };
+	if (all) {
+		qsort(all, n, sizeof(*all), cmp_holder);
+		n = n < TOP_HOLDERS ? n : TOP_HOLDERS;
+		memcpy(top, all, n * sizeof(*top));
+	} else {
+		n = 0;
+	}
+	free(all);
+	free(bytes);
+	return n;
+}
+
+/* CLOCK_MONOTONIC ns -> wall clock, as struct timespec */
+static struct timespec wall_of(uint64_t mono_ns)
+{
+	struct timespec now, rt;
+	uint64_t wall;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	wall = rt.tv_sec * 1000000000ull + rt.tv_nsec -
+	       (now.tv_sec * 1000000000ull + now.tv_nsec - mono_ns);
+	return (struct timespec){ .tv_sec = wall / 1000000000ull, .tv_nsec = wall % 1000000000ull };
+}
+
+static void print_hit(struct events *ev, const struct hit *e, const char *cgroup, const char *bound,
+		      const struct holder *top, size_t ntop)
+{
+	struct timespec w = wall_of(e->ts_ns);
+	char t[64], a[16], b[16], c[16];
+	struct tm tm;
+
+	gmtime_r(&w.tv_sec, &tm);
+	if (ev->o->json) {
+		struct json j;
+
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ldZ", w.tv_nsec / 1000000);
+		json_init(&j, stdout);
+		json_object(&j);
+		json_kstr(&j, "time", t);
+		json_ku64(&j, "monotonic_ns", e->ts_ns);
+		json_kstr(&j, "backend", e->backend);
+		json_ku64(&j, "pid", e->pid);
+		json_ku64(&j, "tid", e->tid);
+		json_kstr(&j, "comm", e->comm);
+		json_kstr(&j, "cgroup", cgroup);
+		json_kstr(&j, "heap", e->heap);
+		json_ku64(&j, "requested_bytes", e->requested);
+		json_ku64_or_null(&j, "usage_bytes", e->known, e->usage);
+		json_ku64_or_null(&j, "limit_bytes", e->known, e->limit);
+		json_key(&j, "limit_cgroup");
+		if (bound)
+			json_str(&j, bound);
+		else
+			json_null(&j);
+		json_key(&j, "when");
+		if (e->when)
+			json_str(&j, e->when);
+		else
+			json_null(&j);
+		json_key(&j, "top_holders");
+		json_array(&j);
+		for (size_t i = 0; i < ntop; i++) {
+			const struct inv_proc *p = &ev->inv.procs[top[i].proc];
+
+			json_object(&j);
+			json_ku64(&j, "pid", p->pid);
+			json_kstr(&j, "comm", p->comm);
+			json_kstr(&j, "cgroup", p->cgroup);
+			json_ku64(&j, "bytes", top[i].bytes);
+			json_end(&j);
+		}
+		json_end(&j);
+		json_end(&j);
+	} else {
+		char holders[512] = "";
+		size_t len = 0;
+
+		if (!ev->shown)
+			printf("%-12s %7s %-16s %-20s %-20s %-7s %8s %8s %8s %-16s %s\n", "TIME", "PID",
+			       "COMM", "CGROUP", "HEAP", "BACKEND", "ASKED", "USAGE", "LIMIT",
+			       "LIMIT-ON", "TOP HOLDERS (PID:COMM:BYTES)");
+		for (size_t i = 0; i < ntop && len < sizeof(holders); i++) {
+			const struct inv_proc *p = &ev->inv.procs[top[i].proc];
+
+			len += snprintf(holders + len, sizeof(holders) - len, "%s%d:%s:%s",
+					i ? "," : "", p->pid, text_safe(p->comm),
+					format_size(top[i].bytes, a, sizeof(a)));
+		}
+		strftime(t, sizeof(t), "%H:%M:%S", &tm);
+		snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ld", w.tv_nsec / 1000000);
+		printf("%-12s %7d %-16s %-20s %-20s %-7s %8s %8s %8s %-16s %s\n", t, e->pid,
+		       text_safe(e->comm), text_safe(cgroup), text_safe(e->heap), e->backend,
+		       format_size(e->requested, a, sizeof(a)),
+		       e->known ? format_size(e->usage, b, sizeof(b)) : "-",
+		       e->known ? format_size(e->limit, c, sizeof(c)) : "-",
+		       bound ? text_safe(bound) : "-", ntop ? holders : "-");
+	}
+	ev->shown++;
+	if (fflush(stdout) || ferror(stdout))
+		ev->err = -EIO;
+}
+
+/*
+ * A refusal: where it bound (bpf-lsm says; dmem and memcg from the model:
+ * the limit leaving the least room over the task's cgroup and its
+ * ancestors), then shown unless filtered out. memcg: only when that room is
+ * less than was asked, else the ENOMEM is not a limit's.
+ */
+static void hit(struct events *ev, struct hit *e)
+{
+	struct holder top[TOP_HOLDERS];
+	const char *cgroup, *bound = NULL;
+	size_t cg, k, ntop = 0;
+	int err = model_for(ev, e->ts_ns);
+
+	if (err) {
+		ev->err = err;
+		return;
+	}
+	cgroup = path_of(ev, e->cgroup_id);
+	cg = holdings_cgroup(&ev->h, cgroup);
+	k = holdings_heap(&ev->h, e->heap);
+	if (e->bound_id) {
+		bound = path_of(ev, e->bound_id);
+	} else if (cg != HOLD_NONE && k != HOLD_NONE) {
+		struct hold_cell *c = hold_cell(&ev->h, cg, k);
+
+		if (ev->h.heaps[k].charger == CHARGER_MEMCG)
+			holdings_read_memcg(&ev->h, &ev->sys, cg, k);
+		holdings_bind_limit(&ev->h, cg, k);
+		if (c->limit_cg != HOLD_NONE) {
+			const struct hold_cell *at = hold_cell(&ev->h, c->limit_cg, k);
+
+			bound = ev->h.cgs[c->limit_cg].path;
+			e->known = true;
+			e->usage = at->charged;
+			e->limit = at->max;
+		}
+	}
+	if (!strcmp(e->backend, "memcg") && (!e->known || e->limit - e->usage >= e->requested))
+		return;
+	if (ev->o->cgroup[0] && !hold_in_cgroup(cgroup, ev->o->cgroup) &&
+	    !(bound && hold_in_cgroup(bound, ev->o->cgroup)))
+		return;
+	ntop = top_holders(ev, bound ? bound : cgroup, e->heap, top);
+	print_hit(ev, e, cgroup, bound, top, ntop);
+}
+
+static int on_lsm(const struct limit_event *le, void *ctx)
+{
+	struct events *ev = ctx;
+	struct hit e = {
+		.ts_ns = le->ts_ns, .backend = "bpf-lsm", .pid = le->tgid, .tid = le->pid,
+		.cgroup_id = le->cgroup_id, .bound_id = le->bound_cgroup_id,
+		.requested = le->requested, .known = true, .usage = le->usage, .limit = le->limit,
+		.when = le->when == LIMIT_AT_EXPORT ? "export" : "ioctl",
+	};
+
+	snprintf(e.comm, sizeof(e.comm), "%.*s", LIMIT_COMM_LEN, le->comm);
+	snprintf(e.heap, sizeof(e.heap), "%.*s", LIMIT_NAME_LEN, le->heap);
+	hit(ev, &e);
+	return ev->err;
+}
+
+/* the collector's failed allocations on heaps dmem or memcg charge */
+static void on_coll(const struct coll_event *ce, void *ctx)
+{
+	struct events *ev = ctx;
+	struct hit e = {
+		.ts_ns = ce->ts_ns, .pid = ce->tgid, .tid = ce->pid, .cgroup_id = ce->cgroup_id,
+		.requested = ce->bytes,
+	};
+	size_t k;
+
+	if (ce->type != EV_HEAP_ALLOC || !ce->err || ev->err)
+		return;
+	snprintf(e.heap, sizeof(e.heap), "%.*s", COLL_NAME_LEN, ce->name);
+	ev->err = model_for(ev, ce->ts_ns);
+	if (ev->err)
+		return;
+	k = holdings_heap(&ev->h, e.heap);
+	if (k == HOLD_NONE)
+		return;
+	if (ev->h.heaps[k].charger == CHARGER_DMEM && ce->fail_class == FAIL_LIMIT)
+		e.backend = "dmem";
+	else if (ev->h.heaps[k].charger == CHARGER_MEMCG && ce->err == -ENOMEM)
+		e.backend = "memcg";
+	else
+		return;		/* not a limit's, or the bpf-lsm's own event tells it */
+	snprintf(e.comm, sizeof(e.comm), "%.*s", COLL_COMM_LEN, ce->comm);
+	hit(ev, &e);
+}
+
+int limit_events(const struct limit_events_opts *o)
+{
+	struct events ev = { .o = o, .sys = hold_sys_live };
+	struct collector *coll = NULL;
+	struct lsm_limit *lsm = NULL;
+	uint64_t end = o->duration_ms ? now_ns() + o->duration_ms * 1000000ull : 0;
+	char why[512];
+	int err;
+
+	ev.sys.mem_accounting = heap_mem_accounting();
+	err = lsm_limit_open(&lsm, NULL, 0, why, sizeof(why));
+	if (err && err != -ENOENT) {
+		fprintf(stderr, "heapstat limit events: bpf-lsm refusals: %s\n", why);
+		return 1;
+	}
+	if (o->follow) {
+		err = collector_open(&coll, COLL_ATTACH_AUTO, 0, false, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat limit events: dmem and memcg refusals cannot be "
+				"seen: %s\n", why);
+			if (!lsm)
+				return 1;
+			coll = NULL;
+		} else {
+			collector_on_event(coll, on_coll, &ev);
+		}
+	} else if (!lsm) {
+		fprintf(stderr, "heapstat limit events: no bpf-lsm limit is set, and the kernel "
+			"keeps no record of dmem or memcg refusals: follow them with -f\n");
+		return 0;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	do {
+		if (lsm) {
+			err = lsm_limit_events(lsm, coll || !o->follow ? 0 : POLL_MS, on_lsm, &ev,
+					       why, sizeof(why));
+			if (err < 0 && !ev.err) {
+				fprintf(stderr, "heapstat limit events: %s\n", why);
+				ev.err = err;
+			}
+		}
+		if (coll && !ev.err) {
+			err = collector_poll(coll, POLL_MS);
+			if (err < 0 && err != -EINTR)
+				ev.err = err;
+		}
+	} while (o->follow && !stop && !ev.err && (!end || now_ns() < end));
+	if (lsm && !ev.err) {
+		struct lsm_limit_stats st;
+
+		if (!lsm_limit_stats(lsm, &st, why, sizeof(why)) && st.dropped)
+			fprintf(stderr, "heapstat limit events: %llu bpf-lsm refusal events were "
+				"dropped since the first limit (no room in the ring)\n",
+				(unsigned long long)st.dropped);
+	}
+	if (ev.err == -EIO)
+		fprintf(stderr, "heapstat limit events: cannot write the events: %s\n", strerror(EIO));
+	else if (ev.err)
+		heapstat_error(ev.err, "follow the limit events", NULL);
+	collector_close(coll);
+	lsm_limit_close(lsm);
+	if (ev.have_model) {
+		holdings_free(&ev.h);
+		inventory_free(&ev.inv);
+	}
+	return ev.err ? 1 : 0;
+}
