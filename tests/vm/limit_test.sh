@@ -31,7 +31,14 @@ heapstat limit set /lim $H 1M && [ "$(max /lim)" = $M ] && pass "set writes dmem
 # and is a limit event: who asked, whose limit, its usage, the top holder
 heapstat limit events -f -j -d 60 -c /lim >$tmp/ev 2>$tmp/eve &
 evp=$!
-wait_links $evp 6	# the collector is attached
+heaptop -j -d 0.5 -c /lim >$tmp/topj 2>&1 &
+topj=$!
+heaptop -b -d 0.5 -c /lim >$tmp/topb 2>&1 &
+topb=$!
+wait_links $evp 6	# the collectors are attached
+wait_links $topj 6
+wait_links $topb 6
+sleep 1			# heaptop's first frames are taken: the hit comes after them
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 4 -w 60 -R $tmp/r1" &
 holder=$!
 while [ ! -e $tmp/r1 ] && kill -0 $holder 2>/dev/null; do sleep 0.1; done
@@ -41,6 +48,19 @@ sleep 1
 kill -INT $evp
 wait $evp
 evrc=$?
+sleep 1
+kill $topj $topb
+wait $topj $topb 2>/dev/null
+# heaptop: the row's HITS, and the last hit in the title
+if tail -n 1 $tmp/topj | jq_true --arg h $H '(.rows[] | select(.cgroup == "/lim" and .heap == $h) |
+	.limit_hits == 1) and .last_limit_hit.cgroup == "/lim" and .last_limit_hit.heap == $h and
+	.last_limit_hit.limit_hits == 1' >/dev/null &&
+	tail -n 40 $tmp/topb | grep -q "^heaptop - .*LIMIT HIT /lim $H [0-9]*s ago (1)\$" &&
+	tail -n 40 $tmp/topb | grep -q "HITS" ; then
+	pass "heaptop: the row's limit hits, the last hit in its title"
+else
+	fail "heaptop: the row's limit hits, the last hit in its title" "$(tail -n 1 $tmp/topj | head -c 3000; tail -n 12 $tmp/topb)"
+fi
 if [ $evrc = 0 ] && [ "$(wc -l <$tmp/ev)" = 1 ] && jq_true --arg h $H --argjson p $holder '
 	.backend == "dmem" and .cgroup == "/lim" and .heap == $h and .requested_bytes == 4096 and
 	.usage_bytes == 1048576 and .limit_bytes == 1048576 and .limit_cgroup == "/lim" and

@@ -52,6 +52,7 @@ struct live {
 	/* the collector's cumulative counts at the previous sample, by index */
 	struct coll_agg *prev_aggs;
 	size_t nprev;
+	struct live_hit last_hit;
 };
 
 uint64_t live_start_ns(const struct live *l)
@@ -144,9 +145,20 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 	return 0;
 }
 
+/* a row whose limit hits grew since the frame before */
+static void note_hit(struct live *l, const struct live_frame *f, const struct live_row *r)
+{
+	snprintf(l->last_hit.cgroup, sizeof(l->last_hit.cgroup), "%s", r->cgroup);
+	snprintf(l->last_hit.heap, sizeof(l->last_hit.heap), "%s", r->heap);
+	l->last_hit.ts_ns = f->ts_ns;
+	l->last_hit.hits = r->c.limit_hits;
+}
+
 /*
  * The model's rows, merged with the previous frame's (both by cgroup, then
- * heap): peaks carry over; a row that vanished stays one frame, marked.
+ * heap): peaks carry over; a row that vanished stays one frame, marked; a
+ * row whose limit hits grew (or that came with some, after the first frame)
+ * is the last hit.
  */
 static int add_rows(struct live *l, struct live_frame *f, const struct live_frame *prev)
 {
@@ -175,6 +187,8 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 				i++;
 				if (!c && p->peak > r->peak)
 					r->peak = p->peak;
+				if (r->c.limit_hits > (c ? 0 : p->c.limit_hits) && (!c || prev->ts_ns))
+					note_hit(l, f, r);
 			}
 		}
 		if (c >= 0)
@@ -355,6 +369,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	}
 	f->h = &l->models[l->model];
 	err = add_rows(l, f, prev);
+	f->last_hit = l->last_hit;
 	if (!err)
 		err = add_cma(l, f);
 	if (err)

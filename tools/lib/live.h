@@ -32,6 +32,14 @@ struct live_row {
 	bool gone;			/* vanished since the last frame: shown once */
 };
 
+/* the last allocation a limit refused, as a row's limit_hits grew */
+struct live_hit {
+	char cgroup[256];
+	char heap[COLL_NAME_LEN];
+	uint64_t ts_ns;			/* the frame that saw it; 0: none yet */
+	uint64_t hits;			/* the row's count then */
+};
+
 struct live_cma {
 	const char *name;		/* the frame's own copy */
 	uint64_t total, used;		/* CMA sysfs */
@@ -54,6 +62,7 @@ struct live_frame {
 	const struct inventory *inv;	/* for the processes and buffers views */
 	const char *inv_taken;		/* why it was taken for this frame, NULL: kept */
 	const char *no_tracing;		/* why nothing is traced; NULL: traced */
+	struct live_hit last_hit;
 };
 
 struct live;

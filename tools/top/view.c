@@ -88,6 +88,7 @@ static int c_p99(const void *a, const void *b) { return CMP(ROW(a)->p99_ns, ROW(
 static int c_fail(const void *a, const void *b) { return CMP(ROW(a)->fails, ROW(b)->fails); }
 static int c_charged(const void *a, const void *b) { return CMP(ROW(a)->c.charged, ROW(b)->c.charged); }
 static int c_limit(const void *a, const void *b) { return CMP(ROW(a)->c.limit, ROW(b)->c.limit); }
+static int c_hits(const void *a, const void *b) { return CMP(ROW(a)->c.limit_hits, ROW(b)->c.limit_hits); }
 
 static int c_headroom(const void *a, const void *b)
 {
@@ -160,6 +161,13 @@ static const char *f_fail(const struct view_ctx *v, const void *r, char *buf)
 	return buf;
 }
 
+static const char *f_hits(const struct view_ctx *v, const void *r, char *buf)
+{
+	(void)v;
+	snprintf(buf, CELL_LEN, "%llu", (unsigned long long)ROW(r)->c.limit_hits);
+	return buf;
+}
+
 static const char *f_charged(const struct view_ctx *v, const void *r, char *buf)
 {
 	(void)v;
@@ -189,6 +197,7 @@ static const struct column row_cols[] = {
 	{ "p50-us", 8, c_p50, f_p50 },
 	{ "p99-us", 8, c_p99, f_p99 },
 	{ "FAIL", 5, c_fail, f_fail },
+	{ "HITS", 5, c_hits, f_hits },
 	{ "CHARGED", 8, c_charged, f_charged },
 	{ "LIMIT", 8, c_limit, f_limit },
 	{ "HEADROOM", 8, c_headroom, f_headroom },
@@ -572,13 +581,19 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 		const char *clock, int width, top_emit_fn emit, void *ctx)
 {
 	struct view_ctx vc = { l, f };
-	char cg[CELL_LEN], heap[CELL_LEN];
+	char cg[CELL_LEN], heap[CELL_LEN], hit[3 * CELL_LEN] = "";
 	const void **v;
 	size_t n;
 
-	emitf(emit, ctx, TA_TITLE, "heaptop - %s, every %gs%s%s   alloc/s %.1f  free/s %.1f  fail/s %.1f",
+	if (f->last_hit.ts_ns)
+		snprintf(hit, sizeof(hit), "   LIMIT HIT %s %s %.0fs ago (%llu)",
+			 text_safe_buf(f->last_hit.cgroup, SIZE_MAX, cg, sizeof(cg)),
+			 text_safe_buf(f->last_hit.heap, SIZE_MAX, heap, sizeof(heap)),
+			 (f->ts_ns - f->last_hit.ts_ns) / 1e9,
+			 (unsigned long long)f->last_hit.hits);
+	emitf(emit, ctx, TA_TITLE, "heaptop - %s, every %gs%s%s   alloc/s %.1f  free/s %.1f  fail/s %.1f%s",
 	      clock, st->interval_ms / 1000.0, st->paused ? " [paused]" : "",
-	      f->no_tracing ? " [not traced]" : "", f->alloc_rate, f->free_rate, f->fail_rate);
+	      f->no_tracing ? " [not traced]" : "", f->alloc_rate, f->free_rate, f->fail_rate, hit);
 	render_meters(f, width, emit, ctx);
 	v = select_sorted(f, st, st->view, &n);
 	if (!v) {
@@ -636,6 +651,17 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	else
 		json_null(&j);
 	json_end(&j);
+	json_key(&j, "last_limit_hit");
+	if (f->last_hit.ts_ns) {
+		json_object(&j);
+		json_kstr(&j, "cgroup", f->last_hit.cgroup);
+		json_kstr(&j, "heap", f->last_hit.heap);
+		json_ku64(&j, "limit_hits", f->last_hit.hits);
+		json_kdouble(&j, "age_s", (f->ts_ns - f->last_hit.ts_ns) / 1e9);
+		json_end(&j);
+	} else {
+		json_null(&j);
+	}
 	json_key(&j, "cma");
 	json_array(&j);
 	for (size_t i = 0; i < f->ncma; i++) {
