@@ -1,8 +1,8 @@
 #!/bin/sh
 # make demo, inside the VM: three cgroups allocate, free, share and leak
 # dma-buf heap memory from three heaps while heaptop shows it; camera is
-# limited by dmem.max and runs into it. q (or the end of batch mode) stops
-# all. Arguments replace heaptop's batch options (default -b -n 5).
+# limited (heapstat limit: dmem.max) and runs into it: heaptop's HITS and
+# title show each refusal. q (or the end of batch mode) stops all. Arguments replace heaptop's batch options (default -b -n 5).
 S=/sys/fs/cgroup
 pids=
 
@@ -15,7 +15,7 @@ start() {	# start CGROUP ARGS...: run dmabuf_alloc in a cgroup
 }
 
 mkdir -p $S/camera
-echo "dma-heap/default_cma_region 24M" >$S/camera/dmem.max
+heapstat limit set /camera default_cma_region 24M
 # camera: frames of up to 8 MiB from CMA, six in flight, against a 24 MiB limit
 start camera -H default_cma_region -s 8M -n 6 --churn 3600 -p 150
 # gpu: big system-heap buffers coming and going, and two shared with two children
