@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a limit costs, in one VM boot: an alloc+free loop at 4 KiB, 64 KiB
+ * and 1 MiB from each heap named, in a cgroup of its own, with
+ *   NONE    no limit anywhere (heapstat heaps: accounting off),
+ *   DMEM    heapstat heaps only: accounting on and a dmem.max on the cgroup,
+ *           far above what the loop holds (the kernel's charge and check),
+ *   BPF-LSM heapstat's BPF-LSM limit programs loaded, pinned and a limit set
+ *           on the cgroup, as `heapstat limit` leaves them (accounting off).
+ * The variants are interleaved in each round (the LSM programs are loaded
+ * before and unpinned after each of its batches, outside the timing); the
+ * median round is kept. Reported: each backend's time added over NONE, as a
+ * share of NONE. make bench boots this VM with -icount: guest time is
+ * instructions executed. memcg is not here: dma_heap.mem_accounting is fixed
+ * at boot, so its cost needs a boot of its own.
+ *
+ *   limit_bench HEAP...        (heapstat heaps: accounting is switched)
+ * LIMIT_BENCH_ROUNDS=N: the median of N rounds instead of 9.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+
+#include "lib/lsm_limit.h"
+#include "lib/util.h"
+
+#define MAX_ROUNDS	99
+#define CG		"/sys/fs/cgroup/limit_bench"
+#define ACCOUNTING	"/sys/module/heapstat_core/parameters/accounting"
+#define FAR		(1ull << 40)	/* a limit the loop never comes near */
+
+enum { NONE, DMEM, LSM, VARIANTS };
+static const char * const names[VARIANTS] = { "none", "dmem", "bpf-lsm" };
+
+static int rounds = 9;
+static uint64_t cg_id;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "limit_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static bool put(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static double loop_ns(int heap, uint64_t len, int n)
+{
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < n; i++) {
+		struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
+
+		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
+			die("alloc");
+		close(d.fd);
+	}
+	return (double)(now_ns() - t0) / n;
+}
+
+/* one timed batch of variant v, after a warm-up of n/10 operations */
+static double run(int v, const char *heap_name, int heap, uint64_t len, int n)
+{
+	struct lsm_limit *l = NULL;
+	char why[512], value[128];
+	bool unpinned;
+	double ns;
+
+	snprintf(value, sizeof(value), "dma-heap/%s %llu", heap_name,
+		 v == DMEM ? FAR : 0ull);
+	if (v == DMEM) {
+		if (!put(ACCOUNTING, "on") || !put(CG "/dmem.max", value))
+			die("dmem.max");
+	} else if (access(ACCOUNTING, F_OK) == 0 && !put(ACCOUNTING, "off")) {
+		die(ACCOUNTING);
+	}
+	if (v == LSM && (lsm_limit_open(&l, NULL, LSM_LIMIT_CREATE, why, sizeof(why)) ||
+			 lsm_limit_set(l, cg_id, heap_name, FAR, why, sizeof(why)))) {
+		fprintf(stderr, "limit_bench: %s\n", why);
+		exit(1);
+	}
+	loop_ns(heap, len, n / 10);
+	ns = loop_ns(heap, len, n);
+	if (l && lsm_limit_clear(l, cg_id, heap_name, &unpinned, why, sizeof(why))) {
+		fprintf(stderr, "limit_bench: %s\n", why);
+		exit(1);
+	}
+	lsm_limit_close(l);
+	if (v == DMEM) {
+		snprintf(value, sizeof(value), "dma-heap/%s max", heap_name);
+		put(CG "/dmem.max", value);
+	}
+	return ns;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void bench(const char *name)
+{
+	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
+	static const int ops[] = { 4000, 1000, 100 };
+	char path[256], label[16];
+	bool dmem;
+	int heap;
+
+	snprintf(path, sizeof(path), "/dev/dma_heap/%s", name);
+	heap = open(path, O_RDONLY | O_CLOEXEC);
+	if (heap < 0)
+		die(path);
+	/* a heapstat heap: its dmem region, and accounting switched per variant */
+	snprintf(path, sizeof(path), "dma-heap/%s %llu", name, FAR);
+	dmem = access(ACCOUNTING, F_OK) == 0 && put(CG "/dmem.max", path);
+	snprintf(path, sizeof(path), "dma-heap/%s max", name);
+	if (dmem)
+		put(CG "/dmem.max", path);
+	printf("%s: alloc+free, median of %d interleaved rounds (us per op), added over none\n",
+	       name, rounds);
+	printf("%-6s %9s %9s %9s %10s %10s %7s\n", "SIZE", "NONE", "DMEM", "BPF-LSM", "DMEM+",
+	       "BPF-LSM+", "NOISE");
+	for (size_t s = 0; s < 3; s++) {
+		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS] = { 0 };
+
+		loop_ns(heap, sizes[s], ops[s] / 10);	/* warm the pools */
+		for (int r = 0; r < rounds; r++)
+			for (int i = 0; i < VARIANTS; i++) {
+				int v = (r + i) % VARIANTS;	/* each variant in each place */
+
+				t[v][r] = v == DMEM && !dmem ? 0 : run(v, name, heap, sizes[s], ops[s]);
+			}
+		for (int v = 0; v < VARIANTS; v++) {
+			qsort(t[v], rounds, sizeof(double), cmp);
+			m[v] = t[v][rounds / 2];
+		}
+		printf("%-6s %9.2f ", format_size(sizes[s], label, sizeof(label)), m[NONE] / 1e3);
+		if (dmem)
+			printf("%9.2f ", m[DMEM] / 1e3);
+		else
+			printf("%9s ", "-");
+		printf("%9.2f ", m[LSM] / 1e3);
+		if (dmem)
+			printf("%9.2f%% ", (m[DMEM] - m[NONE]) / m[NONE] * 100);
+		else
+			printf("%10s ", "-");
+		printf("%9.2f%% %6.1f%%\n", (m[LSM] - m[NONE]) / m[NONE] * 100,
+		       (t[NONE][rounds * 3 / 4] - t[NONE][rounds / 4]) / m[NONE] * 100);
+	}
+	close(heap);
+}
+
+int main(int argc, char **argv)
+{
+	struct stat st;
+	char pid[32];
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: limit_bench HEAP...\n");
+		return 2;
+	}
+	if (getenv("LIMIT_BENCH_ROUNDS")) {
+		rounds = atoi(getenv("LIMIT_BENCH_ROUNDS"));
+		if (rounds < 1 || rounds > MAX_ROUNDS) {
+			fprintf(stderr, "limit_bench: LIMIT_BENCH_ROUNDS: 1 to %d\n", MAX_ROUNDS);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	put("/sys/fs/cgroup/cgroup.subtree_control", "+dmem");
+	if (mkdir(CG, 0755) && errno != EEXIST)
+		die(CG);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (!put(CG "/cgroup.procs", pid) || stat(CG, &st))
+		die(CG "/cgroup.procs");
+	cg_id = st.st_ino;
+	for (int i = 1; i < argc; i++)
+		bench(argv[i]);
+	printf("NOISE: interquartile range of the NONE rounds; DMEM+, BPF-LSM+: added over NONE\n");
+	return 0;
+}
