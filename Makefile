@@ -63,12 +63,13 @@ $(BUILD)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) 
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DINV_TASKS_ONLY -c $< -o $@
 
-$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+# (x86's in $(BUILD)/bpf, arm64's in $(ARM64)/bpf)
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(msg) GEN-SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@
 
 # a light skeleton: loaded by a BPF program that the kernel runs (5.17+)
-$(BUILD)/bpf/%.lskel.h: $(BUILD)/bpf/%.bpf.o
+$(BUILD)/%.lskel.h: $(BUILD)/%.bpf.o
 	$(msg) GEN-SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton -L $< name $(notdir $(basename $(basename $<)))_lskel >$@
 
@@ -109,20 +110,62 @@ modules: deps
 
 # the arm64 side of the device-tree tests (tests/boot/carveout_dt.sh, cma_areas.sh):
 # the arm64 kernel, the heap modules and the test importer built against it,
-# heap_test, cma_areas and the VM's init as static arm64 binaries
+# and as static arm64 binaries heapstat (heaptop a link to it), heap_test,
+# cma_areas, dmabuf_alloc and the VM's init: its initramfs holds no libraries
 ARM64 := $(BUILD)/arm64
 ARM64_CROSS := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-arm64: deps
+ARM64_CC := aarch64-linux-gnu-gcc
+ARM64_CFLAGS := -O2 -Wall -Wextra -std=gnu11 -I$(ARM64)/bpf -I. -Itools -Ibpf -MMD -MP
+# Debian's arm64 libraries (scripts/deps.sh), static; ncurses needs its tinfo
+ARM64_LIBS := $(LIBS) -lncurses -ltinfo
+# BPF bytecode is the same on both architectures except where a program reads
+# a kprobe's registers (PT_REGS_*: the collector's kprobe fallback), whose
+# layout -D__TARGET_ARCH_ picks. So the BPF objects and skeletons are built
+# once more for arm64 (a few seconds), rather than x86's reused: those would
+# read x86's registers on an arm64 kernel that has BPF (this VM's has none).
+ARM64_SKELS := $(patsubst $(BUILD)/bpf/%,$(ARM64)/bpf/%,$(SKELS) $(LSKELS))
+ARM64_OBJS := $(patsubst $(BUILD)/%,$(ARM64)/%,$(TOOL_OBJS) $(LIB_OBJS))
+ARM64_BPF_CFLAGS := $(subst -D__TARGET_ARCH_x86,-D__TARGET_ARCH_arm64,$(BPF_CFLAGS))
+
+arm64: deps $(ARM64)/heapstat $(ARM64)/heaptop
 	$(msg) ARM64 $(ARM64)
 	$(Q)kdir=$$(KARCH=arm64 scripts/kernel-build.sh) && mkdir -p $(ARM64) && \
 	$(MAKE) -s -C kernel KDIR=$$kdir $(ARM64_CROSS) MO=$(abspath $(ARM64))/kernel >/dev/null && \
 	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(ARM64))/tests/kmod \
 		$(ARM64_CROSS) modules >/dev/null && \
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -I. -isystem $$kdir/usr/include \
+	$(ARM64_CC) -static -O2 -Wall -Wextra -std=gnu11 -I. -isystem $$kdir/usr/include \
 		tests/vm/heap_test.c cgroup/dmem.c -o $(ARM64)/heap_test && \
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -std=gnu11 -isystem $$kdir/usr/include \
+	$(ARM64_CC) -static -O2 -Wall -Wextra -std=gnu11 -isystem $$kdir/usr/include \
 		tests/dt/cma_areas.c -o $(ARM64)/cma_areas && \
-	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -I. tests/dt/init.c cgroup/dmem.c -o $(ARM64)/init
+	$(ARM64_CC) -static -O2 -Wall -Wextra -std=gnu11 -I. -Itools -isystem $$kdir/usr/include \
+		tests/vm/dmabuf_alloc.c tools/lib/util.c -o $(ARM64)/dmabuf_alloc && \
+	$(ARM64_CC) -static -O2 -Wall -Wextra -I. tests/dt/init.c cgroup/dmem.c -o $(ARM64)/init
+
+$(ARM64)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -c $< -o $@
+
+$(ARM64)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DINV_TASKS_ONLY -c $< -o $@
+
+$(ARM64)/%.o: %.c $(ARM64_SKELS) | deps
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(ARM64_CC) $(ARM64_CFLAGS) -c $< -o $@
+
+# the linker warns of libcgroup's user and group look-ups (NSS, which a static
+# binary lacks): its rules-file and task-moving calls, which heapstat makes none of
+$(ARM64)/heapstat: $(ARM64_OBJS)
+	$(msg) LINK $@
+	$(Q)$(ARM64_CC) -static $^ $(ARM64_LIBS) -o $@ 2>$@.ld; rc=$$?; \
+	grep -v -e 'in statically linked applications requires' -e ': in function ' $@.ld >&2; \
+	rm -f $@.ld; exit $$rc
+
+$(ARM64)/heaptop: $(ARM64)/heapstat
+	$(Q)ln -sf heapstat $@
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps

@@ -13,6 +13,21 @@
 
 #include <bpf/bpf_core_read.h>
 
+/*
+ * arm64 (make arm64 builds the objects with __TARGET_ARCH_arm64): libbpf's
+ * PT_REGS_* read a kprobe's registers as struct user_pt_regs there, which
+ * vmlinux.h, from x86's BTF, lacks. Its uapi layout, read from the kprobe's
+ * context as it is (no relocation).
+ */
+#if defined(__TARGET_ARCH_arm64)
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+#endif
+
 /* the name of the heap behind a /dev/dma_heap/<name> file (its private_data) */
 static __always_inline const char *heap_name(const struct dma_heap *heap)
 {

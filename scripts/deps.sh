@@ -13,6 +13,8 @@ PKGS=(
 	qemu-system-x86 busybox-static
 	# arm64 VM for the device-tree carveout test
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
+	# heapstat for that VM, linked static (make arm64): the libraries it links, for arm64
+	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libcgroup-dev:arm64 libncurses-dev:arm64
 	# tests and demo
 	tmux jq
 )
@@ -31,5 +33,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "  DEPS    installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# the :arm64 packages come from Debian's arm64 archive, beside the host's
+if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' &&
+	! dpkg --print-foreign-architectures | grep -qx arm64; then
+	dpkg --add-architecture arm64
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

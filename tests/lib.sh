@@ -9,10 +9,14 @@ jq_true() {
 	[ -n "$_jq_out" ] && ! printf '%s\n' "$_jq_out" | grep -qvx true
 }
 
-# wait_frames N: until the caller's frames() counts N heaptop frames (60 s at most)
+# wait_frames N: until the caller's frames() counts N heaptop frames (60 s at most);
+# none while heaptop's output file is not there yet (its shell has not opened it)
 wait_frames() {
 	_wf_i=0
-	while [ "$(frames)" -lt "$1" ] && [ $_wf_i -lt 600 ]; do sleep 0.1; _wf_i=$((_wf_i + 1)); done
+	while [ "$(frames 2>/dev/null || echo 0)" -lt "$1" ] && [ $_wf_i -lt 600 ]; do
+		sleep 0.1
+		_wf_i=$((_wf_i + 1))
+	done
 }
 
 # wait_links PID N: until process PID has N BPF links open, i.e. heapstat's

@@ -6,8 +6,9 @@
  * "program args..." per line), or without it /heap_test on every heap the
  * carveout module made from the device tree, then reports dmesg's
  * WARN/BUG/Oops lines and powers off. Its lines are named for the case,
- * heapstat.case= on the kernel command line (default carveout_dt). Static,
- * so the initramfs needs no shell and no libc.
+ * heapstat.case= on the kernel command line (default carveout_dt); a line
+ * "CASE: run: program args..." comes before each /run command's output.
+ * Static, so the initramfs needs no shell and no libc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -175,6 +176,11 @@ static int run_file(void)
 		if (!n)
 			continue;
 		argv[n] = NULL;
+		/* where its output starts, for the test to cut it out */
+		printf("%s: run:", name);
+		for (int i = 0; i < n; i++)
+			printf(" %s", argv[i]);
+		putchar('\n');
 		rc = run(argv);
 		if (rc)
 			printf("FAIL: %s: %s exit %d\n", name, argv[0], rc);

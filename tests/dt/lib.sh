@@ -5,7 +5,8 @@
 # initramfs of tests/dt/init, the modules it loads and the programs it runs.
 # Source it with $top and $name set, then:
 #   dt_setup PROGRAM...          the kernel, a scratch root, init and PROGRAMs
-#                                of build/arm64 in it (fails the test if any is missing)
+#                                of build/arm64 in it (fails the test if any is
+#                                missing; a link, e.g. heaptop, stays a link)
 #   dt_module MODULE [PARAMS]    load MODULE (ours in build/arm64, else the
 #                                kernel's, after what it depends on)
 #   dt_prepare DTSI              the device tree with DTSI, the initramfs
@@ -29,7 +30,7 @@ dt_setup() {
 	: >"$dt_root/modules"
 	for f in init "$@"; do
 		[ -f "$a64/$f" ] || fail "no $a64/$f (make arm64)"
-		cp "$a64/$f" "$dt_root/"
+		cp -P "$a64/$f" "$dt_root/"
 	done
 }
 

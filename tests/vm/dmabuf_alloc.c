@@ -24,6 +24,9 @@
  *   dmabuf_alloc -H system -s 8K --skip 131071 -w 60
  *       first allocate and close 131071 buffers, which moves the dma-buf
  *       inode numbers on by as many: the one kept is 131072 after the last
+ *   dmabuf_alloc -H camera -s 4M -n 2 --background -w 600
+ *       exit once the buffers are held, a child holding them on 600 s: for
+ *       a caller with no shell to put it in the background (tests/dt/init)
  */
 #include <argp.h>
 #include <errno.h>
@@ -66,6 +69,7 @@ static struct {
 	const char *name;
 	const char *comm;
 	bool dup;
+	bool background;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting, fork_asked, map_asked, close_asked, exec_asked;
@@ -93,6 +97,7 @@ static const struct argp_option options[] = {
 	{ "kernel-hold", 'K', "FILE", 0, "Write 'hold FD' for each buffer to FILE (tests/kmod's importer)", 0 },
 	{ "kernel-attach", 'A', "FILE", 0, "Write 'attach FD' for each buffer to FILE (a device imports it)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
+	{ "background", 'B', NULL, 0, "Exit once set up, a child holding the buffers on", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "skip", 'k', "N", 0, "First allocate and close N buffers of SIZE", 0 },
 	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
@@ -124,6 +129,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'm': opts.mmap = true; break;
 	case 'M': opts.keep_mapped = true; break;
 	case 'D': opts.dup = true; break;
+	case 'B': opts.background = true; break;
 	case 'S':
 		if (parse_u64(arg, 0, 64, &opts.share))
 			argp_error(state, "invalid share count '%s'", arg);
@@ -500,6 +506,16 @@ int main(int argc, char **argv)
 	}
 	if (opts.ready)
 		close(open(opts.ready, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+	if (opts.background) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			fprintf(stderr, "dmabuf_alloc: fork: %s\n", strerror(errno));
+			ret = 1;
+		}
+		if (pid)	/* the child took the fds and mappings as they are */
+			goto out;
+	}
 	hold_for(opts.wait_s);
 	/* ended by a signal: the children go too */
 	for (int c = 0; exiting && c < held.nchildren; c++)

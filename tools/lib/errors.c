@@ -41,11 +41,11 @@ static int effective_caps(uint64_t *caps)
 }
 
 /*
- * The causes users hit most, each said in one line before libbpf's noise:
- * a capability missing (whoever the user is: root in a container may lack
- * them, and a non-root user may hold them), no BTF.
+ * The capabilities loading BPF needs, in one line when one is missing
+ * (whoever the user is: root in a container may lack them, and a non-root
+ * user may hold them).
  */
-int heapstat_bpf_preflight(void)
+int heapstat_caps_preflight(void)
 {
 	static const struct { int cap; const char *name; } need[] = {
 		{ 39, "CAP_BPF" }, { 38, "CAP_PERFMON" }, { 21, "CAP_SYS_ADMIN" },
@@ -67,9 +67,30 @@ int heapstat_bpf_preflight(void)
 			" (root without them: a container or a capability bounding set?)");
 		return -EPERM;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "heapstat: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			"build it with CONFIG_DEBUG_INFO_BTF=y, or use --source procfs\n");
+	return 0;
+}
+
+/* why nothing can be traced here, NULL when the kernel has BTF */
+const char *heapstat_no_btf(void)
+{
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return NULL;
+	return "this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with "
+	       "CONFIG_DEBUG_INFO_BTF=y";
+}
+
+/*
+ * The causes users hit most, each said in one line before libbpf's noise:
+ * a capability missing, no BTF.
+ */
+int heapstat_bpf_preflight(void)
+{
+	int err = heapstat_caps_preflight();
+
+	if (err)
+		return err;
+	if (heapstat_no_btf()) {
+		fprintf(stderr, "heapstat: %s, or use --source procfs\n", heapstat_no_btf());
 		return -EOPNOTSUPP;
 	}
 	return 0;

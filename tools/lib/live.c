@@ -29,6 +29,7 @@
 
 #include "cgroup/memcg.h"
 #include "btf.h"
+#include "errors.h"
 #include "live.h"
 #include "util.h"
 
@@ -388,16 +389,20 @@ int live_sample(struct live *l, const struct live_frame **out)
 int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 {
 	struct live *l = calloc(1, sizeof(*l));
-	int err;
+	int err = 0;
 
 	if (!l)
 		return -ENOMEM;
 	l->rescan_ns = rescan_ms * 1000000;
 	l->sys = hold_sys_live;
 	l->sys.mem_accounting = heap_mem_accounting();
-	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty */
-	err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
-			     sizeof(l->no_tracing));
+	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty;
+	 * without BTF nothing loads, and the frames say so in a line */
+	if (heapstat_no_btf())
+		snprintf(l->no_tracing, sizeof(l->no_tracing), "%s", heapstat_no_btf());
+	else
+		err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
+				     sizeof(l->no_tracing));
 	if (err == -ENOMEM) {
 		live_close(l);
 		return err;
