@@ -32,6 +32,8 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
+# upstream's dmabuf-heaps kselftest, for tests/vm/kselftest_test.sh
+KSELFTEST := $(BUILD)/tests/dmabuf-heap
 # benchmark programs, run in the VM like the tests (tbcount.c is a QEMU plugin
 # that tests/bench/profile.sh builds for the host)
 BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,\
@@ -48,7 +50,7 @@ LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat $(VM_TESTS) $(BENCH_PROGS) $(UNIT_TESTS) modules
+all: $(BUILD)/heapstat $(VM_TESTS) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
 
 deps:
 	$(Q)scripts/deps.sh
@@ -96,6 +98,13 @@ KERNEL_BUILD = $(shell scripts/kernel-build.sh)
 $(VM_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# upstream's dmabuf-heaps kselftest (KSELFTEST), from the reference kernel's tree
+$(KSELFTEST): | deps
+	$(msg) CC $@
+	$(Q)mkdir -p $(@D) && src=$(KERNEL_BUILD)/source/tools/testing/selftests && \
+	$(CC) -O2 -Wall -I$$src -isystem $(KERNEL_BUILD)/usr/include \
+		$$src/dmabuf-heaps/dmabuf-heap.c -o $@
 
 $(BENCH_PROGS): $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(LIB_OBJS)
 	$(msg) LINK $@

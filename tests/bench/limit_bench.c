@@ -6,16 +6,26 @@
  *   DMEM    heapstat heaps only: accounting on and a dmem.max on the cgroup,
  *           far above what the loop holds (the kernel's charge and check),
  *   BPF-LSM heapstat's BPF-LSM limit programs loaded, pinned and a limit set
- *           on the cgroup, as `heapstat limit` leaves them (accounting off).
+ *           on the cgroup, as `heapstat limit` leaves them (accounting off),
+ *   FLOOR   the least any BPF-LSM limit costs: programs that only count, on
+ *           a sleepable file_ioctl LSM hook (the request), the dma_buf_export
+ *           tracepoint (the buffer) and an fentry on dma_buf_file_release
+ *           (its release) (bpf/bench_floor.bpf.c).
  * The variants are interleaved in each round (the LSM programs are loaded
- * before and unpinned after each of its batches, outside the timing); the
- * median round is kept. Reported: each backend's time added over NONE, as a
- * share of NONE. make bench boots this VM with -icount: guest time is
- * instructions executed. memcg is not here: dma_heap.mem_accounting is fixed
- * at boot, so its cost needs a boot of its own.
+ * before and unpinned after each of its batches, outside the timing, and
+ * the kernel's deferred work of a change is let settle before a batch); the
+ * median round is kept. Time is the loop thread's CPU time, so what the
+ * other CPU does (a link's deferred release, RCU) is not counted. Reported:
+ * each backend's time added over NONE, as a share of NONE. make bench boots
+ * this VM with -icount: guest time is instructions executed. memcg is not
+ * here: dma_heap.mem_accounting is fixed at boot, so its cost needs a boot
+ * of its own.
  *
  *   limit_bench HEAP...        (heapstat heaps: accounting is switched)
- * LIMIT_BENCH_ROUNDS=N: the median of N rounds instead of 9.
+ * LIMIT_BENCH_ROUNDS=N: the median of N rounds instead of 9. After the
+ * tables, where BPF-LSM's time goes at 4 KiB: each limit program's run time
+ * per call from the kernel's BPF statistics, in a run of its own (the
+ * statistics cost time; trampolines are not in them).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,9 +36,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/dma-heap.h>
+#include <bpf/bpf.h>
 
+#include "bench_floor.skel.h"
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
 
@@ -37,11 +50,11 @@
 #define ACCOUNTING	"/sys/module/heapstat_core/parameters/accounting"
 #define FAR		(1ull << 40)	/* a limit the loop never comes near */
 
-enum { NONE, DMEM, LSM, VARIANTS };
-static const char * const names[VARIANTS] = { "none", "dmem", "bpf-lsm" };
+enum { NONE, DMEM, LSM, FLOOR, VARIANTS };
 
 static int rounds = 9;
 static uint64_t cg_id;
+static struct bench_floor_bpf *fl;
 
 static void die(const char *what)
 {
@@ -59,9 +72,23 @@ static bool put(const char *path, const char *value)
 	return ok;
 }
 
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* let the deferred work of a change (a link released, RCU) run before timing */
+static void settle(void)
+{
+	usleep(200000);
+}
+
 static double loop_ns(int heap, uint64_t len, int n)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = cpu_ns();
 
 	for (int i = 0; i < n; i++) {
 		struct dma_heap_allocation_data d = { .len = len, .fd_flags = O_RDWR | O_CLOEXEC };
@@ -70,12 +97,36 @@ static double loop_ns(int heap, uint64_t len, int n)
 			die("alloc");
 		close(d.fd);
 	}
-	return (double)(now_ns() - t0) / n;
+	return (double)(cpu_ns() - t0) / n;
+}
+
+static bool want_stats;		/* print the LSM programs' statistics after a batch */
+static int stats_fd;
+
+/* the limit programs' run time per call over the batch of n just run */
+static void print_stats(int n)
+{
+	__u32 id = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int pfd = bpf_prog_get_fd_by_id(id);
+
+		if (pfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(pfd, &info, &len) && info.run_cnt)
+			printf("  %-28s %6.2f calls/op %9.0f ns/call %9.0f ns/op\n", info.name,
+			       (double)info.run_cnt / n, (double)info.run_time_ns / info.run_cnt,
+			       (double)info.run_time_ns / n);
+		close(pfd);
+	}
 }
 
 /* one timed batch of variant v, after a warm-up of n/10 operations */
 static double run(int v, const char *heap_name, int heap, uint64_t len, int n)
 {
+	struct bpf_link *floor_links[3];
 	struct lsm_limit *l = NULL;
 	char why[512], value[128];
 	bool unpinned;
@@ -94,8 +145,27 @@ static double run(int v, const char *heap_name, int heap, uint64_t len, int n)
 		fprintf(stderr, "limit_bench: %s\n", why);
 		exit(1);
 	}
+	settle();
+	if (v == FLOOR) {
+		floor_links[0] = bpf_program__attach(fl->progs.floor_lsm_ioctl);
+		floor_links[1] = bpf_program__attach(fl->progs.floor_export);
+		floor_links[2] = bpf_program__attach(fl->progs.floor_release);
+		if (!floor_links[0] || !floor_links[1] || !floor_links[2])
+			die("attach the floor programs");
+	}
 	loop_ns(heap, len, n / 10);
+	if (want_stats && v == LSM) {	/* counted from here: the batch alone */
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0)
+			die("BPF_ENABLE_STATS");
+	}
 	ns = loop_ns(heap, len, n);
+	if (want_stats && v == LSM) {
+		print_stats(n);
+		close(stats_fd);
+	}
+	for (int i = 0; v == FLOOR && i < 3; i++)
+		bpf_link__destroy(floor_links[i]);
 	if (l && lsm_limit_clear(l, cg_id, heap_name, &unpinned, why, sizeof(why))) {
 		fprintf(stderr, "limit_bench: %s\n", why);
 		exit(1);
@@ -105,6 +175,7 @@ static double run(int v, const char *heap_name, int heap, uint64_t len, int n)
 		snprintf(value, sizeof(value), "dma-heap/%s max", heap_name);
 		put(CG "/dmem.max", value);
 	}
+	settle();
 	return ns;
 }
 
@@ -118,7 +189,7 @@ static int cmp(const void *a, const void *b)
 static void bench(const char *name)
 {
 	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
-	static const int ops[] = { 4000, 1000, 100 };
+	static const int ops[] = { 10000, 2000, 200 };
 	char path[256], label[16];
 	bool dmem;
 	int heap;
@@ -135,8 +206,8 @@ static void bench(const char *name)
 		put(CG "/dmem.max", path);
 	printf("%s: alloc+free, median of %d interleaved rounds (us per op), added over none\n",
 	       name, rounds);
-	printf("%-6s %9s %9s %9s %10s %10s %7s\n", "SIZE", "NONE", "DMEM", "BPF-LSM", "DMEM+",
-	       "BPF-LSM+", "NOISE");
+	printf("%-6s %9s %9s %9s %9s %9s %9s %9s %7s\n", "SIZE", "NONE", "DMEM", "BPF-LSM",
+	       "FLOOR", "DMEM+", "BPF-LSM+", "FLOOR+", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
 		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS] = { 0 };
 
@@ -156,14 +227,19 @@ static void bench(const char *name)
 			printf("%9.2f ", m[DMEM] / 1e3);
 		else
 			printf("%9s ", "-");
-		printf("%9.2f ", m[LSM] / 1e3);
+		printf("%9.2f %9.2f ", m[LSM] / 1e3, m[FLOOR] / 1e3);
 		if (dmem)
-			printf("%9.2f%% ", (m[DMEM] - m[NONE]) / m[NONE] * 100);
+			printf("%8.2f%% ", (m[DMEM] - m[NONE]) / m[NONE] * 100);
 		else
-			printf("%10s ", "-");
-		printf("%9.2f%% %6.1f%%\n", (m[LSM] - m[NONE]) / m[NONE] * 100,
+			printf("%9s ", "-");
+		printf("%8.2f%% %8.2f%% %6.1f%%\n", (m[LSM] - m[NONE]) / m[NONE] * 100,
+		       (m[FLOOR] - m[NONE]) / m[NONE] * 100,
 		       (t[NONE][rounds * 3 / 4] - t[NONE][rounds / 4]) / m[NONE] * 100);
 	}
+	printf("%s: the limit programs at 4.0K (BPF statistics on, %d ops):\n", name, ops[0]);
+	want_stats = true;
+	run(LSM, name, heap, 4096, ops[0]);
+	want_stats = false;
 	close(heap);
 }
 
@@ -191,8 +267,11 @@ int main(int argc, char **argv)
 	if (!put(CG "/cgroup.procs", pid) || stat(CG, &st))
 		die(CG "/cgroup.procs");
 	cg_id = st.st_ino;
+	fl = bench_floor_bpf__open_and_load();
+	if (!fl)
+		die("load the floor programs");
 	for (int i = 1; i < argc; i++)
 		bench(argv[i]);
-	printf("NOISE: interquartile range of the NONE rounds; DMEM+, BPF-LSM+: added over NONE\n");
+	printf("NOISE: interquartile range of the NONE rounds; DMEM+, BPF-LSM+, FLOOR+: added over NONE\n");
 	return 0;
 }
