@@ -157,6 +157,26 @@ wait
 	fail "8 allocators asking 2 MiB under 1M: at most $most held, $ok fit, never over" \
 		"held $held, now $(cur /lim), $n samples"
 
+# 8 threads in 2 processes allocating and freeing against one limit: what
+# they hold together (counted in shared memory) and dmem.current (sampled)
+# never pass it
+heapstat limit set /lim $H 1M
+rm -f /dev/shm/dmem_race
+for i in 1 2; do
+	sh -c "echo \$\$ >$S/lim/cgroup.procs; LSM_LIMIT_DMEM=1 LSM_LIMIT_SHARED=/dev/shm/dmem_race \
+		exec lsm_limit race $H 64K 4 3 /lim" >$tmp/race$i &
+done
+wait
+r="$(cat $tmp/race1) $(cat $tmp/race2)"
+held=$(echo "$r" | sed -n 's/.*max_held=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+pk=$(echo "$r" | sed -n 's/.*peak=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
+refused=$(echo "$r" | sed -n 's/.*refused=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ -n "$held" ] && [ "$held" -le $M ] && [ "$held" -ge $((M / 2)) ] && [ "$pk" -le $M ] &&
+	[ "$refused" -gt 0 ] && [ "$(cur /lim)" = 0 ] &&
+	pass "8 threads in 2 processes: never over the limit (held $held, dmem.current $pk, $refused refused)" ||
+	fail "8 threads in 2 processes: never over the limit" "$r, now $(cur /lim)"
+rm -f /dev/shm/dmem_race
+
 # clear lifts it; max and 0 are limits too
 heapstat limit clear /lim && [ "$(max /lim)" = max ] && pass "clear: back to max" ||
 	fail "clear: back to max" "$(max /lim)"

@@ -12,7 +12,9 @@
  *       THREADS threads allocate and free SIZE buffers for SECS seconds, each
  *       holding at most 4; prints the bytes they held at most at once
  *       (max_held; with LSM_LIMIT_SHARED=FILE, counted in FILE with the other
- *       processes given it) and the peak usage of CGROUP a sampler saw (peak)
+ *       processes given it) and the peak usage of CGROUP a sampler saw (peak);
+ *       with LSM_LIMIT_DMEM=1 the usage is CGROUP's dmem.current of the heap's
+ *       region, and no pins are opened (the dmem backend's race)
  * LSM_LIMIT_UID=N runs the command as user N, with no group.
  *
  *   lsm_limit toctou HEAP SMALL BIG SECS CGROUP
@@ -35,6 +37,7 @@
 
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
+#include "cgroup/dmem.h"
 #include "cgroup/path.h"
 
 static char why[512];
@@ -88,13 +91,25 @@ static void held_add(int64_t bytes)
 		;
 }
 
+static char dmem_dir[4096];	/* LSM_LIMIT_DMEM: the cgroup's directory */
+
+static int on_dmem(const char *region, uint64_t value, void *arg)
+{
+	(void)arg;
+	if (!strncmp(region, "dma-heap/", 9) && !strcmp(region + 9, heap_name) && value > peak)
+		peak = value;
+	return 0;
+}
+
 static void *sampler(void *arg)
 {
 	(void)arg;
 	while (!stop) {
 		struct lsm_limit_row r;
 
-		if (!lsm_limit_get(lim, cg_id, heap_name, &r, why, sizeof(why)) && r.usage > peak)
+		if (dmem_dir[0])
+			cg_dmem_each(dmem_dir, "dmem.current", on_dmem, NULL);
+		else if (!lsm_limit_get(lim, cg_id, heap_name, &r, why, sizeof(why)) && r.usage > peak)
 			peak = r.usage;
 		usleep(200);
 	}
@@ -257,7 +272,7 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	bool create = !strcmp(cmd, "set");
 	uint64_t bytes = 0, n = 0, secs = 0;
-	int err;
+	int err = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|toctou ...\n");
@@ -278,8 +293,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	err = lsm_limit_open(&lim, getenv("LSM_LIMIT_PIN_DIR"), create ? LSM_LIMIT_CREATE : 0,
-			     why, sizeof(why));
+	if (!strcmp(cmd, "race") && getenv("LSM_LIMIT_DMEM"))
+		snprintf(dmem_dir, sizeof(dmem_dir), "%s/%s", cg_root(),
+			 argv[6][0] == '/' ? argv[6] + 1 : argv[6]);
+	else
+		err = lsm_limit_open(&lim, getenv("LSM_LIMIT_PIN_DIR"),
+				     create ? LSM_LIMIT_CREATE : 0, why, sizeof(why));
 	if (err)
 		return die(err);
 	if (!strcmp(cmd, "set")) {
