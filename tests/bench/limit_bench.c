@@ -83,7 +83,7 @@ static uint64_t cpu_ns(void)
 /* let the deferred work of a change (a link released, RCU) run before timing */
 static void settle(void)
 {
-	usleep(200000);
+	usleep(getenv("LIMIT_BENCH_SETTLE_MS") ? atoi(getenv("LIMIT_BENCH_SETTLE_MS")) * 1000 : 200000);
 }
 
 static double loop_ns(int heap, uint64_t len, int n)
