@@ -176,6 +176,16 @@ refused=$(echo "$r" | sed -n 's/.*refused=\([0-9]*\).*/\1/p' | awk '{ s += $1 } 
 	pass "8 threads in 2 processes: never over the limit (held $held, dmem.current $pk, $refused refused)" ||
 	fail "8 threads in 2 processes: never over the limit" "$r, now $(cur /lim)"
 rm -f /dev/shm/dmem_race
+# killed with -9 in the middle of allocating: nothing stays charged
+sh -c "echo \$\$ >$S/lim/cgroup.procs; LSM_LIMIT_DMEM=1 exec lsm_limit race $H 64K 4 60 /lim" >/dev/null &
+racer=$!
+sleep 1
+kill -9 $racer
+wait $racer 2>/dev/null
+i=0
+while [ "$(cur /lim)" != 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cur /lim)" = 0 ] && pass "kill -9 mid-allocation: nothing stays charged" ||
+	fail "kill -9 mid-allocation: nothing stays charged" "$(cur /lim)"
 
 # clear lifts it; max and 0 are limits too
 heapstat limit clear /lim && [ "$(max /lim)" = max ] && pass "clear: back to max" ||

@@ -115,6 +115,15 @@ fi
 kill $holder
 wait $holder 2>/dev/null
 
+# killed with -9 in the middle of allocating: nothing stays charged
+sh -c "echo \$\$ >$S/ll/cgroup.procs; exec lsm_limit race $H 64K 4 60 /ll" >/dev/null 2>&1 &
+racer=$!
+sleep 1
+kill -9 $racer
+wait $racer 2>/dev/null
+usage_is /ll 0 && pass "kill -9 mid-allocation: nothing stays charged" ||
+	fail "kill -9 mid-allocation: nothing stays charged" "$(shown /ll usage_bytes)"
+
 # non-root: the CLI refuses, the pins cannot be reached, show says why it cannot read them
 echo $$ >$S/ll/cgroup.procs
 su -s /bin/sh nobody -c "
