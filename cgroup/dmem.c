@@ -144,3 +144,33 @@ int cg_enter(const char *cgroup, pid_t pid)
 	snprintf(num, sizeof(num), "%d", (int)pid);
 	return cg_write_file(path, num);
 }
+
+/**
+ * dmem_region_heaps() - the dma-buf heaps a dmem region charges for
+ * @region: a line's region, e.g. "dma-heap/default_cma_region"
+ * @heaps: the heaps' names, pointers into @region or constants
+ *
+ * "dma-heap/<heap>" is one of heapstat's heaps. "cma/<area>" is a CMA area's
+ * region, as proposed for upstream's CMA heap (one region per area, charged
+ * by the heap of that area): the heap named after the area, and for the
+ * area of cma= ("reserved") also "default_cma_region", the name upstream
+ * gives the default area's heap.
+ *
+ * Return: how many heaps (at most 2); 0 for a region of anything else.
+ */
+int dmem_region_heaps(const char *region, const char *heaps[2])
+{
+	if (!strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)) && region[strlen(REGION_PREFIX)]) {
+		heaps[0] = region + strlen(REGION_PREFIX);
+		return 1;
+	}
+	if (!strncmp(region, CMA_REGION_PREFIX, strlen(CMA_REGION_PREFIX)) &&
+	    region[strlen(CMA_REGION_PREFIX)]) {
+		heaps[0] = region + strlen(CMA_REGION_PREFIX);
+		if (strcmp(heaps[0], "reserved"))
+			return 1;
+		heaps[1] = "default_cma_region";
+		return 2;
+	}
+	return 0;
+}

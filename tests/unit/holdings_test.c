@@ -313,6 +313,46 @@ out:
 	inventory_free(&inv);
 }
 
+/* a kernel whose CMA heap charges its area's region "cma/<area>" (as proposed
+ * upstream): each heap of an area is charged and limited through that region */
+static void cma_area_regions(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *cam, *def, *res;
+	size_t k;
+
+	fresh();
+	put("dma-heap/system 1073741824\ncma/reserved 134217728\ncma/camera 33554432\n"
+	    "cma/video 16777216\n", "%s/dmem.capacity", cgroot);
+	put("", "%s/default_cma_region", devs);
+	put("", "%s/reserved", devs);
+	put("", "%s/camera", devs);
+	cgroup("/cam", "cma/camera 4096\ncma/reserved 8192\ncma/video 0\n",
+	       "cma/camera 1048576\ncma/reserved max\ncma/video max\n");
+	process(30, "cam", "/cam");
+	fd(30, 3, 9, 4096, "camera", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	k = holdings_heap(&h, "camera");
+	CHECK(k != HOLD_NONE && h.heaps[k].charger == CHARGER_DMEM && h.heaps[k].region &&
+	      !strcmp(h.heaps[k].region, "cma/camera"), "camera's region");
+	k = holdings_heap(&h, "default_cma_region");
+	CHECK(k != HOLD_NONE && h.heaps[k].region && !strcmp(h.heaps[k].region, "cma/reserved"),
+	      "default_cma_region's region is the default area's");
+	CHECK(holdings_heap(&h, "video") == HOLD_NONE, "no heap for an area without one");
+	cam = cell(&h, "/cam", "camera");
+	def = cell(&h, "/cam", "default_cma_region");
+	res = cell(&h, "/cam", "reserved");
+	CHECK(cam && cam->row && cam->bytes == 4096 && cam->charged == 4096 && cam->max == 1048576 &&
+	      cam->limit == 1048576 && cam->headroom == 1044480, "camera's cell");
+	CHECK(def && res && def->charged == 8192 && res->charged == 8192 &&
+	      def->max == HOLD_NO_LIMIT, "the default area's heaps share its charge");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -328,6 +368,7 @@ int main(void)
 	RUN(headroom_under_an_ancestors_limit);
 	RUN(filters);
 	RUN(long_paths_and_fdinfo);
+	RUN(cma_area_regions);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

@@ -75,6 +75,14 @@ static int name_add(struct holdings *h, struct name_set *s, const char *name)
 	return s->v[s->n++] ? 0 : -ENOMEM;
 }
 
+static bool name_find(const struct name_set *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i], name))
+			return true;
+	return false;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char * const *)a, *(const char * const *)b);
@@ -93,14 +101,30 @@ size_t holdings_heap(const struct holdings *h, const char *name)
 	return e ? (size_t)(e - h->heaps) : HOLD_NONE;
 }
 
+/* a heap's region in dmem.capacity: kept whole, the heaps it charges found again later */
 static int add_region(const char *region, uint64_t value, void *arg)
 {
+	const char *heaps[2];
 	void **a = arg;
 
 	(void)value;
-	if (strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)))
+	if (!dmem_region_heaps(region, heaps))
 		return 0;
-	return name_add(a[0], a[1], region + strlen(REGION_PREFIX));
+	return name_add(a[0], a[1], region);
+}
+
+/* the region in @regions charging heap @name, NULL when none */
+static const char *region_of(const struct name_set *regions, const char *name)
+{
+	for (size_t i = 0; i < regions->n; i++) {
+		const char *heaps[2];
+		int n = dmem_region_heaps(regions->v[i], heaps);
+
+		for (int k = 0; k < n; k++)
+			if (!strcmp(heaps[k], name))
+				return regions->v[i];
+	}
+	return NULL;
 }
 
 static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
@@ -124,8 +148,16 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		if (err == -ENOENT)	/* no dmem controller: nothing charges dmem */
 			err = 0;
 	}
-	for (size_t i = 0; !err && i < regions->n; i++)
-		err = name_add(h, &all, regions->v[i]);
+	/* a heapstat heap's region names its heap; a CMA area's, only heaps that are there */
+	for (size_t i = 0; !err && i < regions->n; i++) {
+		const char *heaps[2];
+		int n = dmem_region_heaps(regions->v[i], heaps);
+
+		for (int k = 0; !err && k < n; k++)
+			if (!strncmp(regions->v[i], REGION_PREFIX, strlen(REGION_PREFIX)) ||
+			    name_find(&devs, heaps[k]))
+				err = name_add(h, &all, heaps[k]);
+	}
 	for (size_t i = 0; !err && i < inv->nbufs; i++)
 		err = name_add(h, &all, inv->bufs[i].exp_name);
 	if (coll) {
@@ -142,13 +174,13 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 	if (!err) {
 		qsort(all.v, all.n, sizeof(*all.v), cmp_str);
 		qsort(devs.v, devs.n, sizeof(*devs.v), cmp_str);
-		qsort(regions->v, regions->n, sizeof(*regions->v), cmp_str);
 		for (size_t i = 0; i < all.n; i++) {
 			struct hold_heap *hp = &h->heaps[h->nheaps++];
 
 			hp->name = all.v[i];
 			hp->device = bsearch(&all.v[i], devs.v, devs.n, sizeof(*devs.v), cmp_str);
-			if (bsearch(&all.v[i], regions->v, regions->n, sizeof(*regions->v), cmp_str))
+			hp->region = region_of(regions, hp->name);
+			if (hp->region)
 				hp->charger = CHARGER_DMEM;
 			else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
@@ -389,20 +421,22 @@ struct dmem_read {
 static int on_dmem(const char *region, uint64_t value, void *arg)
 {
 	struct dmem_read *r = arg;
-	size_t heap;
-	struct hold_cell *cell;
+	const char *heaps[2];
+	int n = dmem_region_heaps(region, heaps);
 
-	if (strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)))
-		return 0;
-	heap = holdings_heap(r->h, region + strlen(REGION_PREFIX));
-	if (heap == HOLD_NONE)
-		return 0;
-	cell = hold_cell(r->h, r->cg, heap);
-	if (r->max) {
-		cell->max = value;
-	} else {
-		cell->charged = value;
-		cell->charged_known = true;
+	for (int k = 0; k < n; k++) {
+		size_t heap = holdings_heap(r->h, heaps[k]);
+		struct hold_cell *cell;
+
+		if (heap == HOLD_NONE || r->h->heaps[heap].charger != CHARGER_DMEM)
+			continue;
+		cell = hold_cell(r->h, r->cg, heap);
+		if (r->max) {
+			cell->max = value;
+		} else {
+			cell->charged = value;
+			cell->charged_known = true;
+		}
 	}
 	return 0;
 }

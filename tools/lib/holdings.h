@@ -52,6 +52,8 @@ struct hold_heap {
 	unsigned int buffers;
 	bool device;			/* /dev/dma_heap/<name>: a heap; else another exporter */
 	enum hold_charger charger;
+	const char *region;		/* CHARGER_DMEM: its dmem region, "dma-heap/<name>"
+					 * or a CMA area's "cma/<area>" */
 };
 
 struct hold_cgroup {

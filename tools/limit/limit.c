@@ -291,9 +291,9 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 	switch (h->heaps[k].charger) {
 	case CHARGER_DMEM:
 		if (bytes == HOLD_NO_LIMIT)
-			snprintf(value, sizeof(value), REGION_PREFIX "%s max", heap);
+			snprintf(value, sizeof(value), "%s max", h->heaps[k].region);
 		else
-			snprintf(value, sizeof(value), REGION_PREFIX "%s %llu", heap,
+			snprintf(value, sizeof(value), "%s %llu", h->heaps[k].region,
 				 (unsigned long long)bytes);
 		err = cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why));
 		break;
