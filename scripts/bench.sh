@@ -1,13 +1,13 @@
 #!/bin/bash
 # make bench: every benchmark, each in one VM boot, reported as ratios.
-# BENCH=heaps,inventory,tracing,heaptop picks some (default: all).
+# BENCH=heaps,inventory,tracing,heaptop,limit picks some (default: all).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-BENCH=${BENCH:-heaps,inventory,tracing,heaptop}
+BENCH=${BENCH:-heaps,inventory,tracing,heaptop,limit}
 for b in ${BENCH//,/ }; do
-	case $b in heaps|inventory|tracing|heaptop) ;;
-	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop)" ;;
+	case $b in heaps|inventory|tracing|heaptop|limit) ;;
+	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop, limit)" ;;
 	esac
 done
 want() { [[ ",$BENCH," == *",$1,"* ]]; }
@@ -29,6 +29,15 @@ fi
 if want tracing; then
 echo "== tracing overhead (trace_bench)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1800 --load system_heap -- trace_bench
+echo
+fi
+
+if want limit; then
+echo "== limits (limit_bench): each backend per alloc+free, guest instructions, one CPU"
+# the system heap charging nobody (bpf-lsm's case) and the carveout heap
+# (dmem's); one CPU: no other CPU's work in the loop's time
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --cpus 1 --load-heaps --load system_heap \
+	--cmdline dma_heap.mem_accounting=0 --timeout 3600 -- limit_bench system carveout-vm
 echo
 fi
 
