@@ -109,7 +109,7 @@ if jq_true '.sources.buffers == "iter/dmabuf"
 	and ([.cgroups[] | select(.path == "/video")][0].heaps == [{"cgroup":"/video",
 		"heap":"default_cma_region","bytes":4194304,"buffers":1,"charged_bytes":4194304,
 		"own_charged_bytes":4194304,"charged_by":"dmem","limit_bytes":16777216,
-		"limit_cgroup":"/video","headroom_bytes":12582912,"allocated":null}])
+		"limit_cgroup":"/video","headroom_bytes":12582912,"limit_hits":0,"allocated":null}])
 	and ([.buffers[] | select(.heap == "chunk-reserved")] | length == 2)
 	and ([.buffers[] | select(.heap == "default_cma_region")][0].holders | length == 2)
 	and .kernel_held.buffers == 0 and .drops == 0' "$tmp/json" >/dev/null; then

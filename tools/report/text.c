@@ -96,10 +96,11 @@ static void print_cgroups(FILE *out, const struct report *rep)
 
 	if (csv)
 		fprintf(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,charged_by,"
-			"own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,memcg_kernel_bytes\n");
+			"own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,limit_hits,"
+			"memcg_kernel_bytes\n");
 	else
-		fprintf(out, "%-28s %-24s %10s %8s %10s %10s %10s %12s\n", "CGROUP", "HEAP", "HELD",
-			"BUFFERS", "CHARGED", "LIMIT", "HEADROOM", "MEMCG-KERNEL");
+		fprintf(out, "%-28s %-24s %10s %8s %10s %10s %10s %6s %12s\n", "CGROUP", "HEAP",
+			"HELD", "BUFFERS", "CHARGED", "LIMIT", "HEADROOM", "HITS", "MEMCG-KERNEL");
 	for (size_t i = 0; i < h->nrows; i++) {
 		size_t cell = h->rows[i];
 		const struct hold_cell *c = &h->cells[cell];
@@ -109,17 +110,18 @@ static void print_cgroups(FILE *out, const struct report *rep)
 		bool memcg = hp->charger == CHARGER_MEMCG && cg->memcg_known;
 
 		if (csv)
-			csv_row(out, "ssuuosoosoo", cg->path, hp->name, c->bytes, (uint64_t)c->buffers,
+			csv_row(out, "ssuuosoosouo", cg->path, hp->name, c->bytes, (uint64_t)c->buffers,
 				c->charged_known, c->charged,
 				c->charged_known ? charger_name(hp->charger) : "",
 				c->charged_known && hp->charger != CHARGER_MEMCG, c->own_charge,
 				limited, c->limit, limited ? h->cgs[c->limit_cg].path : "",
-				limited, c->headroom, memcg, cg->memcg.kernel);
+				limited, c->headroom, c->limit_hits, memcg, cg->memcg.kernel);
 		else
-			fprintf(out, "%-28s %-24s %10s %8u %10s %10s %10s %12s\n", text_safe(cg->path),
-				text_safe(hp->name), hsize(c->bytes), c->buffers,
+			fprintf(out, "%-28s %-24s %10s %8u %10s %10s %10s %6llu %12s\n",
+				text_safe(cg->path), text_safe(hp->name), hsize(c->bytes), c->buffers,
 				hsize_or(c->charged_known, c->charged), hsize_or(limited, c->limit),
-				hsize_or(limited, c->headroom), hsize_or(memcg, cg->memcg.kernel));
+				hsize_or(limited, c->headroom), (unsigned long long)c->limit_hits,
+				hsize_or(memcg, cg->memcg.kernel));
 	}
 }
 
