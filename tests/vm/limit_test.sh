@@ -135,7 +135,10 @@ kill $h2
 wait $h2 2>/dev/null
 
 # eight allocators at once against one limit: what they hold together never
-# passes it (dmem.current sampled while they run), those that fit hold it all
+# passes it, those that fit hold it all. dmem.current, sampled while they
+# run, may read past the limit for a moment by what is in flight: the
+# kernel's page_counter adds a charge, then takes it back when it passes
+# max (page_counter_try_charge), so at most one 64K request per allocator
 heapstat limit set /lim $H 1M
 i=0
 while [ $i -lt 8 ]; do
@@ -152,14 +155,15 @@ done
 ok=$(ls $tmp | grep -c '^ok')
 held=$(cur /lim)
 wait
-[ $most -le $M ] && [ $ok -ge 1 ] && [ $ok -le 4 ] && [ "$held" = $((ok * 262144)) ] && [ "$(cur /lim)" = 0 ] &&
+[ $most -le $((M + 8 * 65536)) ] && [ $ok -ge 1 ] && [ $ok -le 4 ] && [ "$held" = $((ok * 262144)) ] &&
+	[ "$(cur /lim)" = 0 ] &&
 	pass "8 allocators asking 2 MiB under 1M: at most $most held, $ok fit, never over" ||
 	fail "8 allocators asking 2 MiB under 1M: at most $most held, $ok fit, never over" \
 		"held $held, now $(cur /lim), $n samples"
 
 # 8 threads in 2 processes allocating and freeing against one limit: what
-# they hold together (counted in shared memory) and dmem.current (sampled)
-# never pass it
+# they hold together (counted in shared memory) never passes it; dmem.current
+# (sampled) passes it at most by the 8 requests in flight (as above)
 heapstat limit set /lim $H 1M
 rm -f /dev/shm/dmem_race
 for i in 1 2; do
@@ -171,7 +175,7 @@ r="$(cat $tmp/race1) $(cat $tmp/race2)"
 held=$(echo "$r" | sed -n 's/.*max_held=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
 pk=$(echo "$r" | sed -n 's/.*peak=\([0-9]*\).*/\1/p' | sort -n | tail -n 1)
 refused=$(echo "$r" | sed -n 's/.*refused=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-[ -n "$held" ] && [ "$held" -le $M ] && [ "$held" -ge $((M / 2)) ] && [ "$pk" -le $M ] &&
+[ -n "$held" ] && [ "$held" -le $M ] && [ "$held" -ge $((M / 2)) ] && [ "$pk" -le $((M + 8 * 65536)) ] &&
 	[ "$refused" -gt 0 ] && [ "$(cur /lim)" = 0 ] &&
 	pass "8 threads in 2 processes: never over the limit (held $held, dmem.current $pk, $refused refused)" ||
 	fail "8 threads in 2 processes: never over the limit" "$r, now $(cur /lim)"
