@@ -55,7 +55,8 @@ static const char doc[] =
 "       heapstat limit show [CGROUP] [-j]\n"
 "       heapstat limit clear CGROUP [HEAP] [--memcg]\n"
 "       heapstat limit events [-f] [-d SECS] [-c CGROUP] [-j]\n"
-"       heapstat limit exec [--create] [--set HEAP=SIZE]... CGROUP -- CMD [ARGS...]\n"
+"       heapstat limit exec [--create] [--set HEAP=SIZE]... CGROUP\n"
+"                           -- CMD [ARGS...]\n"
 "\n"
 "events prints the allocations a limit refused: who asked, how much, whose\n"
 "limit bound with its usage, and the top holders under it. The bpf-lsm\n"
@@ -64,13 +65,13 @@ static const char doc[] =
 "\n"
 "EXAMPLES:\n"
 "    heapstat limit set /camera default_cma_region 64M\n"
-"    heapstat limit show                  # every limit set, with usage and headroom\n"
+"    heapstat limit show                  # every limit, usage, headroom\n"
 "    heapstat limit show /camera -j\n"
 "    heapstat limit clear /camera         # every heap's limit on /camera\n"
-"    heapstat limit set /gpu system 1G --memcg   # memory.max: all of /gpu's memory\n"
-"    heapstat limit set /video system 256M        # bpf-lsm, without mem_accounting\n"
-"    heapstat limit events -f -c /camera   # refusals in /camera, as they happen\n"
-"    heapstat limit exec --create --set default_cma_region=32M /ci/test -- ./camera_test\n";
+"    heapstat limit set /gpu system 1G --memcg   # all of /gpu's memory\n"
+"    heapstat limit set /video system 256M       # bpf-lsm: nothing charges it\n"
+"    heapstat limit events -f -c /camera  # refusals as they happen\n"
+"    heapstat limit exec --create --set default_cma_region=32M /ci/t1 -- ./test\n";
 
 enum verb { VERB_NONE, VERB_SET, VERB_SHOW, VERB_CLEAR, VERB_EXEC, VERB_EVENTS };
 
