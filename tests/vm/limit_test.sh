@@ -212,6 +212,14 @@ for args in "set /lim nosuchheap 1M" "set /nosuch $H 1M" "set /lim $H -1" "set /
 		fail "refuses '$args'" "exit $rc, max $(max /lim): $(cat $tmp/e)"
 done
 
+# -h: usage, examples, every verb, within 80 columns
+heapstat limit -h >$tmp/h; rc=$?
+[ $rc = 0 ] && grep -q '^EXAMPLES:' $tmp/h && [ "$(grep -c '^    heapstat limit ' $tmp/h)" -ge 8 ] &&
+	(for v in set show clear events exec; do grep -q "heapstat limit $v" $tmp/h || exit 1; done) &&
+	! awk 'length($0) > 80 { bad = 1 } END { exit !bad }' $tmp/h &&
+	pass "-h: usage, examples of every verb, 80 columns" ||
+	fail "-h: usage, examples of every verb, 80 columns" "exit $rc: $(cat $tmp/h)"
+
 # the system heap under mem_accounting: memory.max, only when asked for
 if [ -e /dev/dma_heap/system ] && [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 	heapstat limit set /lim system 64M 2>$tmp/e
