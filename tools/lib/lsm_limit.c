@@ -384,7 +384,8 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		err = fail(why, why_len, -errno, "open %s", pin_dir);
 		goto fail;
 	}
-	if (flock(l->pin_dir_fd, LOCK_EX)) {
+	/* a reader shares the lock: it waits only for a load, a set or a clear */
+	if (flock(l->pin_dir_fd, flags & LSM_LIMIT_CREATE ? LOCK_EX : LOCK_SH)) {
 		err = fail(why, why_len, -errno, "lock %s", pin_dir);
 		goto fail;
 	}
