@@ -1,5 +1,5 @@
 # heapstat: make | make check | make demo | make bench | make kernel | make vmlinux.h
-#           | make install | make arm64
+#           | make install | make arm64 | make fuzz
 # V=1 shows the commands.
 
 V ?= 0
@@ -46,7 +46,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fms-extensions \
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
 LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
-.PHONY: all deps modules arm64 check bench demo kernel install clean distclean
+.PHONY: all deps modules arm64 check bench demo kernel install clean distclean fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -175,6 +175,31 @@ $(ARM64)/heapstat: $(ARM64_OBJS)
 
 $(ARM64)/heaptop: $(ARM64)/heapstat
 	$(Q)ln -sf heapstat $@
+
+# the recording reader under libFuzzer, ASan and UBSan, FUZZ_SECS seconds (60);
+# its seeds made by the writer (scripts/fuzz.sh). Apart from all: clang's
+# sanitizer runtimes are a build of their own.
+FUZZ_SECS ?= 60
+FUZZ_CFLAGS := -g -O1 -Wall -Wextra -std=gnu11 -I. -Itools -Itests/unit \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+RECORD_SRCS := $(wildcard tools/lib/record*.c) tools/lib/util.c
+RECORD_HDRS := $(wildcard tools/lib/record*.h) tools/lib/util.h tests/unit/record_samples.h
+
+fuzz: fuzz-build
+	$(Q)FUZZ_SECS=$(FUZZ_SECS) scripts/fuzz.sh
+
+fuzz-build: $(BUILD)/fuzz/record_fuzz $(BUILD)/fuzz/record_seed
+
+$(BUILD)/fuzz/record_fuzz: tests/fuzz/record_fuzz.c $(RECORD_SRCS) $(RECORD_HDRS) | deps
+	$(msg) FUZZ $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(BUILD)/fuzz/record_seed: tests/fuzz/record_seed.c $(RECORD_SRCS) $(RECORD_HDRS) | deps
+	$(msg) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -std=gnu11 -I. -Itools -Itests/unit \
+		$(filter %.c,$^) -o $@
 
 # the reference kernel (cached in ~/.cache/heapstat; KVER=6.12 or KSRC=DIR for others)
 kernel: deps

@@ -17,6 +17,8 @@ PKGS=(
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libcgroup-dev:arm64 libncurses-dev:arm64
 	# tests and demo
 	tmux jq
+	# make fuzz (libFuzzer and the sanitizers' runtimes for clang), unit tests under valgrind
+	libclang-rt-dev valgrind
 )
 
 missing=()

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The recording format's bytes: CRC32C, varints, buffers (record_codec.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record_codec.h"
+
+/* the reflected Castagnoli polynomial, 0x1EDC6F41 bit-reversed */
+#define CRC32C_POLY	0x82f63b78u
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+/* one entry per byte value: eight shifts of the polynomial division */
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ CRC32C_POLY : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/*
+ * rec_crc32c() - the CRC32C of @data, continuing @crc (0 to start)
+ *
+ * Table-driven, a byte at a time: records are short and their writer's
+ * cost is the syscall. rec_crc32c(0, "123456789", 9) == 0xe3069283.
+ */
+uint32_t rec_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	pthread_once(&crc_once, crc_init);
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static bool buf_room(struct rec_buf *b, size_t len)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->err)
+		return false;
+	if (b->cap - b->len >= len)
+		return true;
+	cap = b->cap ? b->cap : 256;
+	while (cap - b->len < len) {
+		if (cap > SIZE_MAX / 2) {
+			b->err = -ENOMEM;
+			return false;
+		}
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->err = -ENOMEM;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void rec_buf_put(struct rec_buf *b, const void *data, size_t len)
+{
+	if (!len || !buf_room(b, len))
+		return;
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+/* LEB128: seven bits a byte, low bits first, the top bit set on all but the last */
+void rec_buf_varint(struct rec_buf *b, uint64_t v)
+{
+	uint8_t tmp[REC_VARINT_MAX];
+	size_t n = 0;
+
+	do {
+		tmp[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	rec_buf_put(b, tmp, n);
+}
+
+void rec_buf_le32(struct rec_buf *b, uint32_t v)
+{
+	uint8_t tmp[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	rec_buf_put(b, tmp, sizeof(tmp));
+}
+
+void rec_buf_free(struct rec_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+size_t rec_varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+int rec_varint_peek(const uint8_t *p, size_t len, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (size_t i = 0; i < REC_VARINT_MAX; i++) {
+		if (i == len)
+			return 0;
+		/* the tenth byte holds bit 63 only */
+		if (i == REC_VARINT_MAX - 1 && p[i] > 1)
+			return -1;
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return -1;
+}
+
+uint64_t rec_get_varint(struct rec_cursor *c)
+{
+	uint64_t v;
+	int n;
+
+	if (c->bad)
+		return 0;
+	n = rec_varint_peek(c->p, c->end - c->p, &v);
+	if (n <= 0) {
+		c->bad = true;
+		return 0;
+	}
+	c->p += n;
+	return v;
+}
+
+const uint8_t *rec_get_bytes(struct rec_cursor *c, size_t len)
+{
+	const uint8_t *p = c->p;
+
+	if (c->bad || (size_t)(c->end - c->p) < len) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p += len;
+	return p;
+}
