@@ -1,5 +1,6 @@
 #!/bin/bash
-# make check: host unit tests, the VM runner's own tests, then the VM suite.
+# make check: host unit tests, a bounded fuzzing run, the VM runner's own tests
+# and single-boot cases, then the VM suite.
 # Every test prints "PASS: name", "FAIL: name: why" or "SKIP: name: why";
 # the last line is the tally, "N passed, N failed, N skipped".
 set -uo pipefail
@@ -22,6 +23,13 @@ section "unit tests (host)"
 		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
 } 2>&1 | tee "$logdir/unit.log"
+
+section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60})"
+if make -s fuzz-build; then
+	scripts/fuzz.sh
+else
+	echo "FAIL: record_fuzz: make fuzz-build failed"
+fi 2>&1 | tee "$logdir/fuzz.log"
 
 section "VM runner (scripts/vm) and single-boot cases"
 for t in tests/rig/*.sh tests/boot/*.sh; do
