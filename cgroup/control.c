@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <libcgroup.h>
 
 #include "control.h"
@@ -60,8 +61,26 @@ bool cg_controller_available(const char *controller)
 /* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
 int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
 {
-	struct cgroup *cg = cgroup_new_cgroup(cgroup);
-	int err = cg ? 0 : ECGFAIL;
+	struct cgroup *cg;
+	int err;
+
+	/*
+	 * libcgroup makes a cgroup's directory in each given controller's
+	 * hierarchy: given none, it makes nothing. Then the directory is made
+	 * here, in the cgroup2 tree.
+	 */
+	if (!controllers[0]) {
+		char dir[4096];
+
+		err = cg_dir(dir, sizeof(dir), cg_root(), cgroup);
+		if (!err && mkdir(dir, 0755) && errno != EEXIST)
+			err = -errno;
+		if (err)
+			snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
+		return err;
+	}
+	cg = cgroup_new_cgroup(cgroup);
+	err = cg ? 0 : ECGFAIL;
 
 	for (size_t i = 0; !err && controllers[i]; i++)
 		if (!cgroup_add_controller(cg, controllers[i]))
@@ -136,9 +155,16 @@ int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len)
 	struct cgroup *cg = cgroup_new_cgroup(cgroup);
 	int err = cg ? cgroup_get_cgroup(cg) : ECGFAIL;
 
+	/*
+	 * libcgroup finds a cgroup through the controllers enabled in it: one
+	 * with none (its parent's subtree_control empty) it reports as not
+	 * mounted. cgroup.procs is written here then.
+	 */
 	if (!err)
 		err = cgroup_attach_task_pid(cg, pid);
 	cgroup_free(&cg);
+	if (err == ECGROUPNOTMOUNTED)
+		return enter(cgroup, pid, why, len);
 	if (err)
 		return cg_err(err, "move the process into cgroup", cgroup, why, len);
 	return in_cgroup(cgroup, pid) ? 0 : enter(cgroup, pid, why, len);

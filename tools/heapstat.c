@@ -16,6 +16,8 @@ static const struct subcommand {
 	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers" },
 	{ "top", cmd_top, "live view of heaps, cgroups and CMA (also installed as heaptop)" },
 	{ "limit", cmd_limit, "set, show and clear per-cgroup heap limits; run a command under them" },
+	{ "record", cmd_record, "record every heap allocation of a run, for analyze" },
+	{ "analyze", cmd_analyze, "leaks, peaks and failures of a recording; gate CI on them" },
 };
 
 static void usage(FILE *f)
@@ -35,7 +37,9 @@ static void usage(FILE *f)
 		"  heapstat report -j        # the same, as JSON\n"
 		"  heapstat top              # refresh every second until q\n"
 		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n"
-		"  heapstat limit set /camera default_cma_region 64M\n");
+		"  heapstat limit set /camera default_cma_region 64M\n"
+		"  heapstat record -o run.hsrec -- ./camera_test\n"
+		"  heapstat analyze run.hsrec --fail-on leaks\n");
 }
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */

@@ -10,5 +10,7 @@
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_limit(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 
 #endif

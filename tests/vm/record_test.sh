@@ -1,0 +1,90 @@
+#!/bin/sh
+# heapstat record and analyze on a run with known behaviour: in a cgroup
+# limited to 8 MiB of default_cma_region, a command allocates four 1 MiB
+# system-heap buffers and frees them, leaks three 2 MiB CMA-heap buffers to a
+# child it leaves behind, and fails one 4 MiB allocation on the limit.
+# analyze must find exactly those leaks and who holds them, the exact peaks,
+# the failure's class, gate CI with --fail-on, and analyse a recording whose
+# recorder was killed up to its cut (exit 3). record exits with CMD's status.
+. "$(dirname "$0")/../lib.sh"
+S=/sys/fs/cgroup
+H=default_cma_region
+M=1048576
+tmp=$(mktemp -d)
+pass() { echo "PASS: record: $1"; }
+fail() { echo "FAIL: record: $1: $2"; }
+[ -e /dev/dma_heap/$H ] || { echo "SKIP: record: no heap $H (scripts/vm --load-heaps)"; exit 0; }
+
+mkdir -p $S/rec
+heapstat limit set /rec $H 8M
+sh -c "echo \$\$ >$S/rec/cgroup.procs; exec heapstat record -o $tmp/r1 -- sh -c '
+	dmabuf_alloc -H system -s 1M -n 4 -r 2
+	dmabuf_alloc -H $H -s 2M -n 3 --background -w 60 -R $tmp/bg
+	dmabuf_alloc -H $H -s 4M 2>/dev/null
+	exit 5'" >$tmp/out 2>&1
+rc=$?
+[ $rc = 5 ] && [ -s $tmp/r1 ] && pass "record exits with the command's status" ||
+	fail "record exits with the command's status" "exit $rc: $(cat $tmp/out)"
+
+heapstat analyze $tmp/r1 -j >$tmp/a.json 2>$tmp/a.err
+rc=$?
+bg=$(jq -r '.leaks[0].held_by' $tmp/a.json)
+if [ $rc = 0 ] && jq_true --arg h $H '.recording.exit == 5 and .recording.truncated == false and
+	.recording.drops == 0 and (.leaks | length) == 3 and .leaked_bytes == 6291456 and
+	([.leaks[] | .heap == $h and .bytes == 2097152 and .comm == "dmabuf_alloc" and
+	  (.cgroup | startswith("/rec/heapstat-record-")) and .in_final_snapshot and .holders == 1 and
+	  .held_by != .pid] | all) and ([.leaks[].held_by] | unique | length) == 1 and
+	([.peaks[] | select(.cgroup == null and .heap == $h)][0].peak_bytes == 6291456) and
+	([.peaks[] | select(.cgroup == null and .heap == "system")][0].peak_bytes == 4194304) and
+	.failures.limit == 1 and .failed_allocations == 1' $tmp/a.json >/dev/null &&
+	[ "$(cat /proc/$bg/comm 2>/dev/null)" = dmabuf_alloc ]; then
+	pass "analyze: the 3 leaks and their holder, the peaks, the limit failure"
+else
+	fail "analyze: the 3 leaks and their holder, the peaks, the limit failure" \
+		"exit $rc: $(cat $tmp/a.err $tmp/a.json)"
+fi
+heapstat analyze $tmp/r1 >$tmp/a.txt 2>&1
+grep -q "^LEAKS: 3 buffers, 6.0M" $tmp/a.txt && grep -q "^FAILURES: 1 .* limit 1" $tmp/a.txt &&
+	[ "$(grep -c " $H .*2.0M .*dmabuf_alloc .*/rec/heapstat-record-.* pid $bg\$" $tmp/a.txt)" = 3 ] &&
+	pass "analyze: the same as a table" || fail "analyze: the same as a table" "$(cat $tmp/a.txt)"
+
+# CI gates: each check fails alone, and passes when it holds
+heapstat analyze $tmp/r1 --fail-on leaks >/dev/null 2>$tmp/e1; r1=$?
+heapstat analyze $tmp/r1 --fail-on failures >/dev/null 2>$tmp/e2; r2=$?
+heapstat analyze $tmp/r1 --fail-on peak:system\>3M >/dev/null 2>$tmp/e3; r3=$?
+heapstat analyze $tmp/r1 --fail-on peak:system\>4M,peak:$H\>6M >/dev/null 2>$tmp/e4; r4=$?
+[ $r1 = 1 ] && grep -q "leaks: 3 buffers, 6.0M" $tmp/e1 && [ $r2 = 1 ] && [ $r3 = 1 ] &&
+	grep -q "peak:system: 4.0M over 3.0M" $tmp/e3 && [ $r4 = 0 ] &&
+	pass "--fail-on: leaks, failures, peak:HEAP>SIZE" ||
+	fail "--fail-on: leaks, failures, peak:HEAP>SIZE" "$r1 $r2 $r3 $r4: $(cat $tmp/e1 $tmp/e2 $tmp/e3 $tmp/e4)"
+kill $bg 2>/dev/null
+
+# the recorder killed with -9: analysed up to its cut, exit 3
+heapstat record -o $tmp/r2 -d 60 >/dev/null 2>&1 &
+rp=$!
+wait_links $rp 6
+dmabuf_alloc -H system -s 64K -n 50
+sleep 1
+kill -9 $rp
+wait $rp 2>/dev/null
+heapstat analyze $tmp/r2 -j >$tmp/b.json 2>$tmp/b.err
+rc=$?
+[ $rc = 3 ] && grep -q "cut short" $tmp/b.err && jq_true '.recording.truncated and .recording.events >= 50' \
+	$tmp/b.json >/dev/null && pass "a recorder killed with -9: analysed up to the cut, exit 3" ||
+	fail "a recorder killed with -9: analysed up to the cut, exit 3" "exit $rc: $(cat $tmp/b.err $tmp/b.json)"
+
+# bad input: a clear message, exit 2
+for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \
+	"analyze $tmp/r1 --fail-on bogus" "record -o $tmp/x -c /nosuch -d 1"; do
+	heapstat $args >/dev/null 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && [ -s $tmp/e ] && pass "refuses '$args'" || fail "refuses '$args'" "exit $rc: $(cat $tmp/e)"
+done
+
+heapstat limit clear /rec
+for d in $S/rec/heapstat-record-*; do
+	[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
+done
+sleep 0.5
+rmdir $S/rec/heapstat-record-* $S/rec 2>/dev/null
+rm -rf "$tmp"

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat record: every heap allocation of a run, in a recording
+ * (docs/record-format.md) for heapstat analyze. A snapshot of the live
+ * buffers at the start and at the end; between them the collector's events
+ * (allocation attempts with their buffer, other exports, final releases,
+ * CMA allocations and releases), the tasks they came from, checkpoints and
+ * the events lost. With -- CMD, CMD runs in a fresh cgroup below the
+ * recorder's own (libcgroup), only that subtree is recorded, the recording
+ * ends when CMD exits and heapstat exits with CMD's status. The file is
+ * written as it goes: a recorder killed leaves it readable up to its last
+ * whole record.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "heapstat.h"
+#include "cgroup/control.h"
+#include "cgroup/path.h"
+#include "lib/collector.h"
+#include "lib/errors.h"
+#include "lib/holdings.h"
+#include "lib/inventory.h"
+#include "lib/procfs.h"
+#include "lib/record.h"
+#include "lib/util.h"
+
+#define EXIT_USAGE	2
+#define POLL_MS		100
+#define CHECKPOINT_MS	1000
+#define RING_BYTES	(8 << 20)
+
+static const char doc[] =
+"Record every heap allocation, export, final release and CMA allocation of a\n"
+"run, with snapshots of the live buffers at its start and end, for heapstat\n"
+"analyze.\n"
+"\n"
+"With -- CMD, CMD runs in a new cgroup below heapstat's own and only that\n"
+"cgroup and those below it are recorded; the recording ends when CMD exits,\n"
+"and heapstat exits with CMD's status. Without, it records everything (or\n"
+"-c CGROUP) until SIGINT, SIGTERM or -d SECS.\n"
+"\n"
+"USAGE: heapstat record -o FILE [-c CGROUP] [-d SECS] [-- CMD [ARGS...]]\n"
+"\n"
+"EXAMPLES:\n"
+"    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
+"    heapstat record -o all.hsrec -d 60              # everything for a minute\n"
+"    heapstat analyze run.hsrec --fail-on leaks\n";
+
+static struct record_opts {
+	const char *out;
+	const char *cgroup;
+	uint64_t duration_ms;
+	char **cmd;
+} opts;
+
+static const struct argp_option options[] = {
+	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 0 },
+	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and those below it (not with a command)", 0 },
+	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
+	{ NULL, 'h', NULL, 0, "Show this help", -1 },
+	{},
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'o': opts.out = arg; break;
+	case 'c': opts.cgroup = arg; break;
+	case 'd':
+		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
+			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", arg);
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case ARGP_KEY_ARG:
+		opts.cmd = &state->argv[state->next - 1];
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!opts.out)
+			argp_error(state, "give the recording's file with -o FILE");
+		if (opts.cmd && opts.cgroup)
+			argp_error(state, "-c goes without a command: a command's cgroup is recorded");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* what is recorded: a cgroup subtree's ids, learnt as events name them */
+struct scope {
+	char root[CGROUP_PATH_MAX];	/* "": everything */
+	struct cg_index ix;
+	uint64_t *in, *out;		/* ids known in or out, sorted as added */
+	size_t nin, nout, incap, outcap;
+};
+
+struct recorder {
+	struct rec_writer *w;
+	struct collector *coll;
+	struct scope scope;
+	uint32_t *tids;			/* tasks described by a process record */
+	size_t ntids, tids_cap;
+	uint64_t start_ns, last_ns;
+	int err;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static bool id_in(const uint64_t *v, size_t n, uint64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == id)
+			return true;
+	return false;
+}
+
+static int id_add(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
+{
+	if (grow_array((void **)v, cap, *n, sizeof(**v)))
+		return -ENOMEM;
+	(*v)[(*n)++] = id;
+	return 0;
+}
+
+/* the cgroup path of id, "" when unknown; the tree is walked again for a new id */
+static const char *path_of(struct scope *s, uint64_t id)
+{
+	const char *p = cg_index_path(&s->ix, id);
+
+	if (!p && !cg_index_build(&s->ix, cg_root()))
+		p = cg_index_path(&s->ix, id);
+	return p ? p : "";
+}
+
+static bool in_scope(struct scope *s, uint64_t id)
+{
+	bool in;
+
+	if (!s->root[0])
+		return true;
+	if (id_in(s->in, s->nin, id))
+		return true;
+	if (id_in(s->out, s->nout, id))
+		return false;
+	in = hold_in_cgroup(path_of(s, id), s->root);
+	if (in)
+		id_add(&s->in, &s->nin, &s->incap, id);
+	else
+		id_add(&s->out, &s->nout, &s->outcap, id);
+	return in;
+}
+
+/* a process record the first time a task is seen */
+static int describe(struct recorder *r, const struct coll_event *e)
+{
+	struct rec p = { .type = REC_PROCESS };
+	char comm[COLL_COMM_LEN + 1];
+
+	for (size_t i = 0; i < r->ntids; i++)
+		if (r->tids[i] == e->pid)
+			return 0;
+	if (grow_array((void **)&r->tids, &r->tids_cap, r->ntids, sizeof(*r->tids)))
+		return -ENOMEM;
+	r->tids[r->ntids++] = e->pid;
+	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	p.process = (struct rec_process){ .pid = e->tgid, .tid = e->pid, .comm = comm,
+					  .cgroup_id = e->cgroup_id,
+					  .cgroup = path_of(&r->scope, e->cgroup_id) };
+	return rec_write(r->w, &p);
+}
+
+static void on_event(const struct coll_event *e, void *ctx)
+{
+	struct recorder *r = ctx;
+	char name[COLL_NAME_LEN + 1], comm[COLL_COMM_LEN + 1];
+	struct rec x = {};
+	int err = 0;
+
+	if (r->err || !in_scope(&r->scope, e->cgroup_id))
+		return;
+	snprintf(name, sizeof(name), "%.*s", COLL_NAME_LEN, e->name);
+	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	r->last_ns = e->ts_ns;
+	switch (e->type) {
+	case EV_HEAP_ALLOC:
+		err = describe(r, e);
+		x.type = REC_ALLOC;
+		x.alloc = (struct rec_alloc){ .ts = e->ts_ns, .pid = e->tgid, .tid = e->pid,
+					      .comm = comm, .cgroup_id = e->cgroup_id, .heap = name,
+					      .requested = e->bytes,
+					      .allocated = e->err ? 0 : e->buf_bytes,
+					      .latency_ns = e->latency_ns, .err = e->err,
+					      .ino = e->err ? 0 : e->ino,
+					      .fail_class = e->fail_class };
+		break;
+	case EV_BUF_EXPORT:
+		err = describe(r, e);
+		x.type = REC_EXPORT;
+		x.export = (struct rec_export){ .ts = e->ts_ns, .pid = e->tgid,
+						.cgroup_id = e->cgroup_id, .exporter = name,
+						.ino = e->ino, .size = e->buf_bytes };
+		break;
+	case EV_BUF_RELEASE:
+		x.type = REC_RELEASE;
+		x.release = (struct rec_release){ .ts = e->ts_ns, .ino = e->ino,
+						  .lifetime_ns = e->latency_ns,
+						  .cgroup_id = e->cgroup_id };
+		break;
+	case EV_CMA_ALLOC:
+	case EV_CMA_RELEASE:
+		x.type = REC_CMA;
+		x.cma = (struct rec_cma){ .ts = e->ts_ns, .area = name, .pfn = e->pfn,
+					  .count = e->bytes / (uint64_t)sysconf(_SC_PAGESIZE),
+					  .latency_ns = e->latency_ns, .result = e->err,
+					  .kind = e->type == EV_CMA_ALLOC ? REC_CMA_ALLOC :
+						  REC_CMA_RELEASE };
+		break;
+	default:
+		return;
+	}
+	if (!err)
+		err = rec_write(r->w, &x);
+	r->err = err;
+}
+
+/* an inventory of the live buffers in the recording */
+static int snapshot(struct recorder *r, uint32_t when)
+{
+	struct inventory inv;
+	struct rec x = { .type = REC_SNAP_BEGIN };
+	uint32_t *pids = NULL;
+	uint64_t bytes = 0;
+	int err = inventory_collect(&inv, "/proc", false);
+
+	if (err)
+		return err;
+	x.snap_begin = (struct rec_snap_begin){ .ts = now_ns(), .when = when,
+						.source = inv.buffers_src };
+	err = rec_write(r->w, &x);
+	pids = calloc(inv.nprocs + 1, sizeof(*pids));
+	if (!pids)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < inv.nbufs; i++) {
+		const struct inv_buf *b = &inv.bufs[i];
+
+		for (unsigned int k = 0; k < b->holders; k++)
+			pids[k] = inv.procs[inv.holds[b->first_hold + k].proc].pid;
+		x.type = REC_SNAP_BUF;
+		x.snap_buf = (struct rec_snap_buf){ .ino = b->ino, .size = b->size,
+						    .exporter = b->exp_name ?: "",
+						    .name = b->name ?: "", .nholders = b->holders,
+						    .holders = pids };
+		err = rec_write(r->w, &x);
+		bytes += b->size;
+	}
+	if (!err) {
+		x.type = REC_SNAP_END;
+		x.snap_end = (struct rec_snap_end){ .ts = now_ns(), .buffers = inv.nbufs,
+						    .bytes = bytes };
+		err = rec_write(r->w, &x);
+	}
+	free(pids);
+	inventory_free(&inv);
+	return err ?: rec_flush(r->w);
+}
+
+static int checkpoint(struct recorder *r)
+{
+	size_t n;
+	struct coll_heap_stats *hs = collector_heap_stats(r->coll, &n);
+	struct rec_heap_bytes *heaps = calloc(n + 1, sizeof(*heaps));
+	struct rec x = { .type = REC_CHECKPOINT };
+	size_t k = 0;
+	int err;
+
+	if (!heaps)
+		return -ENOMEM;
+	/* bytes of buffers alive that each heap exported while recorded, all cgroups */
+	for (size_t i = 0; i < n; i++) {
+		int64_t live = (int64_t)(hs[i].agg.export_bytes - hs[i].agg.free_bytes);
+		size_t j;
+
+		for (j = 0; j < k && strcmp(heaps[j].heap, hs[i].heap); j++)
+			;
+		if (j == k)
+			heaps[k++].heap = hs[i].heap;
+		heaps[j].bytes += live > 0 ? (uint64_t)live : 0;
+	}
+	x.checkpoint = (struct rec_checkpoint){ .ts = now_ns(), .nheaps = k, .heaps = heaps };
+	err = rec_write(r->w, &x) ?: rec_flush(r->w);
+	free(heaps);
+	return err;
+}
+
+/* the command's cgroup: a new one below heapstat's own */
+static int command_cgroup(char *out, size_t len)
+{
+	char self[CGROUP_PATH_MAX], why[512];
+	static const char * const none[] = { NULL };
+	int err = proc_cgroup_of("/proc", getpid(), self, sizeof(self));
+
+	if (err) {
+		heapstat_error(err, "find heapstat's own cgroup", NULL);
+		return err;
+	}
+	if ((size_t)snprintf(out, len, "%s/heapstat-record-%d", strcmp(self, "/") ? self : "",
+			     getpid()) >= len) {
+		heapstat_error(-ENAMETOOLONG, "make the command's cgroup below", self);
+		return -ENAMETOOLONG;
+	}
+	err = cg_control_create(out, none, why, sizeof(why));
+	if (err)
+		fprintf(stderr, "heapstat record: failed to %s\n", why);
+	return err;
+}
+
+static pid_t start_command(const char *cgroup)
+{
+	char why[512];
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid)
+		return pid;
+	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
+		fprintf(stderr, "heapstat record: failed to %s\n", why);
+		_exit(126);
+	}
+	execvp(opts.cmd[0], opts.cmd);
+	fprintf(stderr, "heapstat record: cannot run %s: %s\n", opts.cmd[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static char *command_line(void)
+{
+	size_t len = 1;
+	char *s;
+
+	for (char **a = opts.cmd; a && *a; a++)
+		len += strlen(*a) + 1;
+	s = calloc(1, len);
+	for (char **a = opts.cmd; s && a && *a; a++)
+		strcat(strcat(s, a == opts.cmd ? "" : " "), *a);
+	return s;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, "[-- CMD [ARGS...]]", doc, NULL, NULL,
+					  NULL };
+	struct recorder r = {};
+	struct rec_header hdr = {};
+	char why[512], cgroup[CGROUP_PATH_MAX] = "";
+	uint64_t end, next_cp;
+	int status = 0, how = REC_STATUS_NONE, err;
+	char *cmdline;
+	pid_t child = 0;
+
+	argv[0] = "heapstat record";
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
+		return EXIT_USAGE;
+	if (opts.cgroup) {
+		if (cg_path_normalize(opts.cgroup, r.scope.root, sizeof(r.scope.root)) ||
+		    cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
+			fprintf(stderr, "heapstat record: no cgroup %s\n", opts.cgroup);
+			return EXIT_USAGE;
+		}
+	}
+	if (heapstat_caps_preflight())
+		return EXIT_UNSUPPORTED;
+	if (opts.cmd && cg_control_init(why, sizeof(why))) {
+		fprintf(stderr, "heapstat record: failed to %s\n", why);
+		return EXIT_UNSUPPORTED;
+	}
+	err = collector_open(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
+		return 1;
+	}
+	cmdline = command_line();
+	hdr.command = cmdline ? cmdline : "";
+	err = rec_writer_open(&r.w, opts.out, &hdr);
+	free(cmdline);
+	if (err) {
+		heapstat_error(err, "create the recording", opts.out);
+		collector_close(r.coll);
+		return 1;
+	}
+	collector_on_event(r.coll, on_event, &r);
+	r.start_ns = now_ns();
+	err = snapshot(&r, REC_SNAP_START);
+	if (!err && opts.cmd) {
+		err = command_cgroup(cgroup, sizeof(cgroup));
+		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);
+	}
+	if (!err && opts.cmd) {
+		child = start_command(cgroup);
+		if (child < 0)
+			err = -errno;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	end = opts.duration_ms ? now_ns() + opts.duration_ms * 1000000ull : 0;
+	next_cp = now_ns() + CHECKPOINT_MS * 1000000ull;
+	while (!err && !r.err && !stop && (!end || now_ns() < end)) {
+		int rc = collector_poll(r.coll, POLL_MS);
+
+		if (rc < 0 && rc != -EINTR)
+			err = rc;
+		if (!err && !r.err && (now_ns() >= next_cp || rec_checkpoint_due(r.w))) {
+			err = checkpoint(&r);
+			next_cp = now_ns() + CHECKPOINT_MS * 1000000ull;
+		}
+		if (!err && !r.err)
+			err = rec_flush(r.w);
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			how = status;
+			child = 0;
+			break;
+		}
+	}
+	if (child > 0) {		/* stopped first: the command goes on, unrecorded */
+		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n", opts.cmd[0],
+			child);
+	}
+	/* what the ring still holds, then the lost, the last checkpoint and the end */
+	if (!err && !r.err)
+		collector_poll(r.coll, 0);
+	if (!err && !r.err && collector_dropped(r.coll)) {
+		struct rec x = { .type = REC_DROPS };
+
+		x.drops = (struct rec_drops){ .first_ts = r.start_ns, .last_ts = now_ns(),
+					      .count = collector_dropped(r.coll),
+					      .source = REC_DROP_EVENTS };
+		err = rec_write(r.w, &x);
+	}
+	if (!err && !r.err)
+		err = checkpoint(&r) ?: snapshot(&r, REC_SNAP_FINAL);
+	err = err ?: r.err;
+	if (err)
+		heapstat_error(err, "record", opts.out);
+	err = rec_writer_close(r.w, how) ?: err;
+	collector_close(r.coll);
+	/* the command's cgroup goes with it, unless something of it lives on */
+	if (opts.cmd && cgroup[0] && !cg_dir(why, sizeof(why), cg_root(), cgroup))
+		rmdir(why);
+	free(r.tids);
+	free(r.scope.in);
+	free(r.scope.out);
+	cg_index_free(&r.scope.ix);
+	if (err)
+		return 1;
+	if (how == REC_STATUS_NONE)
+		return 0;
+	return WIFEXITED(how) ? WEXITSTATUS(how) : 128 + WTERMSIG(how);
+}
