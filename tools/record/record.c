@@ -32,6 +32,15 @@
 #include "lib/record.h"
 #include "lib/util.h"
 
+/*
+ * The recording keeps these as numbers (docs/record-format.md): heapstat's
+ * enums must not move under it.
+ */
+_Static_assert(SRC_NONE == 0 && SRC_ITER_DMABUF == 1 && SRC_ITER_TASK == 2 && SRC_PROC_FDINFO == 3,
+	       "enum inv_source is part of the recording format");
+_Static_assert(FAIL_NONE == 0 && FAIL_CAPACITY == 1 && FAIL_FRAGMENTATION == 2 && FAIL_BUSY == 3 &&
+	       FAIL_LIMIT == 4 && FAIL_OTHER == 5, "enum coll_fail_class is part of the recording format");
+
 #define EXIT_USAGE	2
 #define POLL_MS		100
 #define CHECKPOINT_MS	1000
