@@ -6,6 +6,7 @@
 # analyze must find exactly those leaks and who holds them, the exact peaks,
 # the failure's class, gate CI with --fail-on, and analyse a recording whose
 # recorder was killed up to its cut (exit 3). record exits with CMD's status.
+# Upstream's dmabuf-heaps kselftest recorded: no leak, nothing lost.
 . "$(dirname "$0")/../lib.sh"
 S=/sys/fs/cgroup
 H=default_cma_region
@@ -72,6 +73,22 @@ rc=$?
 [ $rc = 3 ] && grep -q "cut short" $tmp/b.err && jq_true '.recording.truncated and .recording.events >= 50' \
 	$tmp/b.json >/dev/null && pass "a recorder killed with -9: analysed up to the cut, exit 3" ||
 	fail "a recorder killed with -9: analysed up to the cut, exit 3" "exit $rc: $(cat $tmp/b.err $tmp/b.json)"
+
+# upstream's dmabuf-heaps kselftest recorded, a workload nobody here wrote: it
+# frees all it allocates by its exit, nothing is lost, and every allocation
+# it made is in the recording (one alloc record per DMA_HEAP_IOCTL_ALLOC that
+# reached a heap: as many buffers released as allocated)
+if command -v dmabuf-heap >/dev/null; then
+	heapstat record -o $tmp/r3 -- dmabuf-heap >/dev/null 2>&1
+	heapstat analyze $tmp/r3 -j >$tmp/k.json 2>$tmp/k.err
+	rc=$?
+	[ $rc = 0 ] && jq_true '.recording.truncated == false and .recording.drops == 0 and
+		.recording.events > 100 and (.leaks | length) == 0 and .leaked_bytes == 0 and
+		([.peaks[] | select(.cgroup == null)] | length) >= 4' $tmp/k.json >/dev/null &&
+		pass "the dmabuf-heaps kselftest recorded: no leak, nothing lost, every heap" ||
+		fail "the dmabuf-heaps kselftest recorded: no leak, nothing lost, every heap" \
+			"exit $rc: $(cat $tmp/k.err; head -c 2000 $tmp/k.json)"
+fi
 
 # bad input: a clear message, exit 2
 for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \
