@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <libcgroup.h>
 
 #include "control.h"
@@ -150,6 +152,32 @@ static int enter(const char *cgroup, pid_t pid, char *why, size_t len)
  * of the cgroup's controllers: with none named it moves nothing on cgroup v2,
  * so one the cgroup has is named (on v2 every controller has the same path).
  */
+/**
+ * cg_control_spawn() - run a command in a cgroup
+ * @who: the caller's name for the child's messages, e.g. "heapstat limit"
+ *
+ * The child enters @cgroup, then execs @argv; it exits 126 when it cannot
+ * enter or run it, 127 when @argv[0] is not found, saying why on stderr.
+ * Return: the child's pid, or a negative errno when it could not be forked.
+ */
+pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who)
+{
+	char why[512];
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid)
+		return pid < 0 ? -errno : pid;
+	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
+		fprintf(stderr, "%s: failed to %s\n", who, why);
+		_exit(126);
+	}
+	execvp(argv[0], argv);
+	fprintf(stderr, "%s: cannot run %s: %s\n", who, argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len)
 {
 	struct cgroup *cg = cgroup_new_cgroup(cgroup);

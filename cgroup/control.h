@@ -17,5 +17,6 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 int cg_control_write(const char *cgroup, const char *controller, const char *file,
 		     const char *value, char *why, size_t len);
 int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len);
+pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who);
 
 #endif

@@ -27,6 +27,7 @@
 #include "btf.h"
 #include "inventory.h"
 #include "lsm_limit.h"
+#include "util.h"
 #include "cgroup/path.h"
 
 #define HEAP_DIR	"/dev/dma_heap"
@@ -107,21 +108,38 @@ static int heap_dev(const char *heap, uint32_t *dev)
 	return 0;
 }
 
-/* the name in /dev/dma_heap of the heap with this dev_t, "" when none */
-static void heap_name_of(uint32_t dev, char *name, size_t len)
+/* the heaps in /dev/dma_heap by device, read once for many rows */
+struct heap_names {
+	struct { uint32_t dev; char name[LIMIT_NAME_LEN]; } *v;
+	size_t n, cap;
+};
+
+static void heap_names_read(struct heap_names *hn)
 {
 	DIR *d = opendir(HEAP_DIR);
 	struct dirent *de;
 	uint32_t v;
 
-	name[0] = '\0';
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && !heap_dev(de->d_name, &v) && v == dev) {
-			snprintf(name, len, "%.*s", (int)len - 1, de->d_name);
-			break;
-		}
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || heap_dev(de->d_name, &v) ||
+		    grow_array((void **)&hn->v, &hn->cap, hn->n, sizeof(*hn->v)))
+			continue;
+		hn->v[hn->n].dev = v;
+		snprintf(hn->v[hn->n++].name, LIMIT_NAME_LEN, "%.*s", LIMIT_NAME_LEN - 1, de->d_name);
+	}
 	if (d)
 		closedir(d);
+}
+
+/* the name in /dev/dma_heap of the heap with this dev_t, "" when none */
+static void heap_name_of(const struct heap_names *hn, uint32_t dev, char *name, size_t len)
+{
+	name[0] = '\0';
+	for (size_t i = 0; i < hn->n; i++)
+		if (hn->v[i].dev == dev) {
+			snprintf(name, len, "%s", hn->v[i].name);
+			return;
+		}
 }
 
 /*
@@ -535,14 +553,15 @@ int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, b
 	return err;
 }
 
-static void row_fill(struct lsm_limit *l, const struct limit_key *k, struct lsm_limit_row *r)
+static void row_fill(struct lsm_limit *l, const struct heap_names *hn, const struct limit_key *k,
+		     struct lsm_limit_row *r)
 {
 	struct limit_cell cell = {};
 
 	memset(r, 0, sizeof(*r));
 	r->cgroup_id = k->cgroup_id;
 	r->dev = k->dev;
-	heap_name_of(k->dev, r->heap, sizeof(r->heap));
+	heap_name_of(hn, k->dev, r->heap, sizeof(r->heap));
 	if (bpf_map_lookup_elem(l->fds[M_LIMITS], k, &r->limit))
 		r->limit = LSM_LIMIT_NONE;
 	if (!bpf_map_lookup_elem(l->fds[M_USAGE], k, &cell)) {
@@ -557,16 +576,20 @@ static void row_fill(struct lsm_limit *l, const struct limit_key *k, struct lsm_
 int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 		  struct lsm_limit_row *out, char *why, size_t why_len)
 {
+	struct heap_names hn = {};
 	struct limit_key k;
 	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
 
-	if (!err)
-		row_fill(l, &k, out);
+	if (!err) {
+		heap_names_read(&hn);
+		row_fill(l, &hn, &k, out);
+		free(hn.v);
+	}
 	return err;
 }
 
-static int rows_add(struct lsm_limit *l, int fd, struct lsm_limit_row **rows, size_t *n,
-		    size_t *cap)
+static int rows_add(struct lsm_limit *l, const struct heap_names *hn, int fd,
+		    struct lsm_limit_row **rows, size_t *n, size_t *cap)
 {
 	struct limit_key key, next, *prev = NULL;
 
@@ -589,7 +612,7 @@ static int rows_add(struct lsm_limit *l, int fd, struct lsm_limit_row **rows, si
 			*rows = v;
 			*cap = c;
 		}
-		row_fill(l, &key, &(*rows)[(*n)++]);
+		row_fill(l, hn, &key, &(*rows)[(*n)++]);
 	}
 	return 0;
 }
@@ -598,6 +621,7 @@ static int rows_add(struct lsm_limit *l, int fd, struct lsm_limit_row **rows, si
 int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 		   char *why, size_t why_len)
 {
+	struct heap_names hn = {};
 	size_t cap = 0;
 	int err;
 
@@ -605,9 +629,11 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 	*n = 0;
 	if (l->unpinned)
 		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
-	err = rows_add(l, l->fds[M_LIMITS], rows, n, &cap);
+	heap_names_read(&hn);
+	err = rows_add(l, &hn, l->fds[M_LIMITS], rows, n, &cap);
 	if (!err)
-		err = rows_add(l, l->fds[M_USAGE], rows, n, &cap);
+		err = rows_add(l, &hn, l->fds[M_USAGE], rows, n, &cap);
+	free(hn.v);
 	if (err) {
 		free(*rows);
 		*rows = NULL;

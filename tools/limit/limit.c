@@ -422,24 +422,12 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 /* run the command in the cgroup; its exit status, 128 + its signal */
 static int run_in(const char *cgroup)
 {
-	char why[512];
+	pid_t pid = cg_control_spawn(cgroup, opts.cmd, "heapstat limit");
 	int status;
-	pid_t pid;
 
-	fflush(NULL);
-	pid = fork();
 	if (pid < 0) {
-		heapstat_error(errno, "fork", NULL);
+		heapstat_error(pid, "fork", NULL);
 		return 1;
-	}
-	if (!pid) {
-		if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
-			fprintf(stderr, "heapstat limit: failed to %s\n", why);
-			_exit(126);
-		}
-		execvp(opts.cmd[0], opts.cmd);
-		fprintf(stderr, "heapstat limit: cannot run %s: %s\n", opts.cmd[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -340,24 +340,6 @@ static int command_cgroup(char *out, size_t len)
 	return err;
 }
 
-static pid_t start_command(const char *cgroup)
-{
-	char why[512];
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid)
-		return pid;
-	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
-		fprintf(stderr, "heapstat record: failed to %s\n", why);
-		_exit(126);
-	}
-	execvp(opts.cmd[0], opts.cmd);
-	fprintf(stderr, "heapstat record: cannot run %s: %s\n", opts.cmd[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
 static char *command_line(void)
 {
 	size_t len = 1;
@@ -422,9 +404,9 @@ int cmd_record(int argc, char **argv)
 		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);
 	}
 	if (!err && opts.cmd) {
-		child = start_command(cgroup);
+		child = cg_control_spawn(cgroup, opts.cmd, "heapstat record");
 		if (child < 0)
-			err = -errno;
+			err = child;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
