@@ -19,6 +19,11 @@ PKGS=(
 	tmux jq
 	# make fuzz (libFuzzer and the sanitizers' runtimes for clang), unit tests under valgrind
 	libclang-rt-dev valgrind
+	# heapstat analyze's outputs checked by real readers: JUnit XML (xmllint), Perfetto
+	# (protoc --decode), HTML (headless Chromium; a font for its screenshot)
+	libxml2-utils protobuf-compiler chromium fonts-dejavu-core
+	# heapstat record --stacks: symbols and build-ids of the mapped binaries
+	libdw-dev
 )
 
 missing=()

@@ -1,0 +1,45 @@
+#!/bin/bash
+# analyze on the known run (tests/vm/record/workload.sh): who held the peak,
+# the latency and lifetime counts, and p99 gates that fail and pass.
+# usage: tests/record/gates.sh DIR (holding run.hsrec)
+. "$(dirname "$0")/../lib.sh"
+hs=$(cd "$(dirname "$0")/../.." && pwd)/build/heapstat
+f=$1/run.hsrec
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass() { echo "PASS: record_outputs: $1"; }
+fail() { echo "FAIL: record_outputs: $1: $2"; }
+
+"$hs" analyze "$f" -j >"$tmp/a.json" 2>"$tmp/err"
+rc=$?
+if [ $rc = 0 ] && jq_true '
+	([.peaks[] | select(.cgroup == null and .heap == "system")][0] |
+	 .peak_bytes == 4194304 and (.held_then | length) == 1 and .held_then[0].bytes == 4194304 and
+	 .held_then[0].buffers == 4 and .held_then[0].comm == "dmabuf_alloc") and
+	([.peaks[] | select(.cgroup == null and .heap == "default_cma_region")][0] |
+	 .held_then[0].bytes == 6291456 and .held_then[0].buffers == 3) and
+	([.heaps[] | select(.heap == "system")][0] | .latency.count == 4 and .lifetime.count == 4 and
+	 .latency.p50_ns <= .latency.p90_ns and .latency.p90_ns <= .latency.p99_ns and
+	 .latency.p99_ns <= .latency.max_ns and .latency.p50_ns > 0) and
+	([.heaps[] | select(.heap == "default_cma_region")][0] | .latency.count == 3 and .lifetime == null)
+	' "$tmp/a.json" >/dev/null; then
+	pass "analyze -j: who held each peak, latency and lifetimes per heap"
+else
+	fail "analyze -j: who held each peak, latency and lifetimes per heap" "exit $rc: $(cat "$tmp/err" "$tmp/a.json")"
+fi
+
+# p99 gates either side of the recorded p99
+p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json")
+"$hs" analyze "$f" --fail-on "p99:system>$((p99 - 1))ns" >/dev/null 2>"$tmp/e1"; r1=$?
+"$hs" analyze "$f" --fail-on "p99:system>${p99}ns" >/dev/null 2>"$tmp/e2"; r2=$?
+"$hs" analyze "$f" --fail-on "p99:nosuchheap>1us" >/dev/null 2>"$tmp/e3"; r3=$?
+[ $r1 = 1 ] && grep -q "^heapstat analyze: p99:system: .* over " "$tmp/e1" && [ $r2 = 0 ] &&
+	[ ! -s "$tmp/e2" ] && [ $r3 = 0 ] &&
+	pass "--fail-on p99:HEAP>TIME fails one ns below the p99, passes at it" ||
+	fail "--fail-on p99:HEAP>TIME fails one ns below the p99, passes at it" \
+		"$r1 $r2 $r3: $(cat "$tmp/e1" "$tmp/e2" "$tmp/e3")"
+for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>5h"; do
+	"$hs" analyze "$f" --fail-on "$bad" >/dev/null 2>"$tmp/e"; rc=$?
+	[ $rc = 2 ] && grep -q "is not a check" "$tmp/e" && pass "--fail-on refuses '$bad'" ||
+		fail "--fail-on refuses '$bad'" "exit $rc: $(cat "$tmp/e")"
+done

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The analysis of a recording (analysis.h): one pass over its records
+ * builds the buffers allocated while recorded, each cgroup x heap's bytes
+ * over time and their peak, every allocation attempt, the limit refusals,
+ * the CMA events, and per heap the allocations' latencies and the buffers'
+ * lifetimes; then the leaks (alive at the end) are sorted out.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "analysis.h"
+
+static struct an_buffer *probe(struct an_buffer *v, size_t cap, uint64_t ino)
+{
+	for (size_t i = (ino * 0x9e3779b97f4a7c15ull) & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (v[i].ino == ino || !v[i].ino)
+			return &v[i];
+}
+
+static struct an_buffer *buf_find(struct analysis *a, uint64_t ino)
+{
+	struct an_buffer *b = a->bufcap ? probe(a->bufs, a->bufcap, ino) : NULL;
+
+	return b && b->ino ? b : NULL;
+}
+
+/* ino's slot, made if new (the table kept at most half full) */
+static struct an_buffer *buf_add(struct analysis *a, uint64_t ino)
+{
+	struct an_buffer *b;
+
+	if ((a->nbufs + 1) * 2 > a->bufcap) {
+		size_t cap = a->bufcap ? a->bufcap * 2 : 1024;
+		struct an_buffer *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		for (size_t i = 0; i < a->bufcap; i++)
+			if (a->bufs[i].ino)
+				*probe(v, cap, a->bufs[i].ino) = a->bufs[i];
+		free(a->bufs);
+		a->bufs = v;
+		a->bufcap = cap;
+	}
+	b = probe(a->bufs, a->bufcap, ino);
+	if (!b->ino)
+		a->nbufs++;
+	return b;
+}
+
+/* append one element of size to *v, growing it: the new element, zeroed */
+static void *push(void **v, size_t *n, size_t *cap, size_t size)
+{
+	char *e;
+
+	if (grow_array(v, cap, *n, size))
+		return NULL;
+	e = (char *)*v + *n * size;
+	memset(e, 0, size);
+	(*n)++;
+	return e;
+}
+
+static int usage_index(struct analysis *a, uint64_t cgroup_id, const char *heap, uint32_t *idx)
+{
+	struct an_usage *u;
+
+	for (size_t i = 0; i < a->nuse; i++)
+		if (a->use[i].cgroup_id == cgroup_id && !strcmp(a->use[i].heap, heap)) {
+			*idx = i;
+			return 0;
+		}
+	u = push((void **)&a->use, &a->nuse, &a->usecap, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->cgroup_id = cgroup_id;
+	u->heap = heap;
+	*idx = a->nuse - 1;
+	return 0;
+}
+
+/* bytes more (or fewer) for the cgroup x heap and for the heap, at ts */
+static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, int64_t bytes,
+		   uint64_t ts)
+{
+	uint64_t ids[2] = { cgroup_id, 0 };
+
+	for (int i = 0; i < 2; i++) {
+		struct an_usage *u;
+		struct an_step *s;
+		uint32_t idx;
+
+		if (usage_index(a, ids[i], heap, &idx))
+			return -ENOMEM;
+		u = &a->use[idx];
+		u->bytes += bytes;
+		if (u->bytes > 0 && (uint64_t)u->bytes > u->peak) {
+			u->peak = u->bytes;
+			u->peak_ts = ts;
+		}
+		s = push((void **)&a->steps, &a->nsteps, &a->stepcap, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		*s = (struct an_step){ .ts = ts, .usage = idx, .bytes = u->bytes };
+	}
+	return 0;
+}
+
+static struct an_dist *dist_of(struct an_dist **v, size_t *n, size_t *cap, const char *heap)
+{
+	struct an_dist *d;
+
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].heap, heap))
+			return &(*v)[i];
+	d = push((void **)v, n, cap, sizeof(*d));
+	if (d)
+		d->heap = heap;
+	return d;
+}
+
+static int dist_add(struct an_dist **v, size_t *n, size_t *cap, const char *heap, uint64_t x)
+{
+	struct an_dist *d = dist_of(v, n, cap, heap);
+
+	if (!d || grow_array((void **)&d->v, &d->cap, d->n, sizeof(*d->v)))
+		return -ENOMEM;
+	d->v[d->n++] = x;
+	return 0;
+}
+
+static int fold_process(struct analysis *a, const struct rec_process *p)
+{
+	struct an_thread *t;
+	struct an_cgroup *c;
+	size_t i;
+
+	for (i = 0; i < a->nthreads; i++)
+		if (a->threads[i].tid == p->tid && a->threads[i].pid == p->pid)
+			break;
+	t = i < a->nthreads ? &a->threads[i] :
+	    push((void **)&a->threads, &a->nthreads, &a->threadcap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*t = (struct an_thread){ p->pid, p->tid, p->comm, p->cgroup_id };
+	for (i = 0; i < a->ncgs; i++)
+		if (a->cgs[i].id == p->cgroup_id)
+			return 0;
+	c = push((void **)&a->cgs, &a->ncgs, &a->cgcap, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct an_cgroup){ p->cgroup_id, p->cgroup };
+	return 0;
+}
+
+static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
+{
+	struct an_alloc *al = push((void **)&a->allocs, &a->nallocs, &a->alloccap, sizeof(*al));
+	struct an_buffer *b;
+
+	if (!al)
+		return -ENOMEM;
+	*al = (struct an_alloc){ .ts = x->ts, .latency_ns = x->latency_ns, .requested = x->requested,
+				 .allocated = x->allocated, .cgroup_id = x->cgroup_id, .ino = x->ino,
+				 .pid = x->pid, .tid = x->tid, .fail_class = x->fail_class,
+				 .stack_id = x->stack_id, .err = x->err, .comm = x->comm,
+				 .heap = x->heap };
+	if (x->err) {
+		if (x->fail_class < FAIL_CLASSES)
+			a->failures[x->fail_class]++;
+		a->failed++;
+		return 0;
+	}
+	if (dist_add(&a->latency, &a->nlatency, &a->latcap, x->heap, x->latency_ns))
+		return -ENOMEM;
+	if (!x->ino)
+		return 0;
+	b = buf_add(a, x->ino);
+	if (!b)
+		return -ENOMEM;
+	*b = (struct an_buffer){ .ino = x->ino, .ts = x->ts, .size = x->allocated,
+				 .cgroup_id = x->cgroup_id, .pid = x->pid, .tid = x->tid,
+				 .stack_id = x->stack_id, .comm = x->comm, .heap = x->heap };
+	return account(a, b->cgroup_id, b->heap, b->size, b->ts);
+}
+
+static int fold_release(struct analysis *a, const struct rec_release *x)
+{
+	struct an_buffer *b = buf_find(a, x->ino);
+
+	if (!b || b->released)
+		return 0;
+	b->released = true;
+	b->released_ts = x->ts;
+	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, b->heap,
+		     x->ts > b->ts ? x->ts - b->ts : 0))
+		return -ENOMEM;
+	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, x->ts);
+}
+
+static void seen(struct analysis *a, uint64_t ts)
+{
+	if (!a->first_ts || ts < a->first_ts)
+		a->first_ts = ts;
+	if (ts > a->last_ts)
+		a->last_ts = ts;
+}
+
+static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
+{
+	struct an_buffer *b;
+	void *e;
+
+	if (rec_type_is_event(x->type))
+		a->events++;
+	switch (x->type) {
+	case REC_PROCESS:
+		return fold_process(a, &x->process);
+	case REC_ALLOC:
+		seen(a, x->alloc.ts);
+		return fold_alloc(a, &x->alloc);
+	case REC_RELEASE:
+		seen(a, x->release.ts);
+		return fold_release(a, &x->release);
+	case REC_LIMIT:
+		seen(a, x->limit.ts);
+		e = push((void **)&a->limits, &a->nlimits, &a->limitcap, sizeof(x->limit));
+		if (!e)
+			return -ENOMEM;
+		memcpy(e, &x->limit, sizeof(x->limit));
+		return 0;
+	case REC_CMA:
+		seen(a, x->cma.ts);
+		e = push((void **)&a->cma, &a->ncma, &a->cmacap, sizeof(x->cma));
+		if (!e)
+			return -ENOMEM;
+		memcpy(e, &x->cma, sizeof(x->cma));
+		return 0;
+	case REC_SNAP_BEGIN:
+		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
+		return 0;
+	case REC_SNAP_BUF:
+		b = *final_snap ? buf_find(a, x->snap_buf.ino) : NULL;
+		if (b && !b->released) {
+			b->in_final = true;
+			b->holders = x->snap_buf.nholders;
+			b->holder = x->snap_buf.nholders ? x->snap_buf.holders[0] : 0;
+		}
+		return 0;
+	case REC_DROPS:
+		a->drops += x->drops.count;
+		return 0;
+	case REC_END:
+		a->ended = true;
+		a->end = x->end;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int cmp_leak(const void *x, const void *y)
+{
+	const struct an_buffer *a = *(const struct an_buffer * const *)x;
+	const struct an_buffer *b = *(const struct an_buffer * const *)y;
+
+	if (a->ts != b->ts)
+		return (a->ts > b->ts) - (a->ts < b->ts);
+	return (a->ino > b->ino) - (a->ino < b->ino);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* after the last record: the leaks, oldest first, and the values sorted */
+static int finish(struct analysis *a)
+{
+	a->leaks = calloc(a->nbufs + 1, sizeof(*a->leaks));
+	if (!a->leaks)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->bufcap; i++)
+		if (a->bufs[i].ino && !a->bufs[i].released) {
+			a->leaks[a->nleaks++] = &a->bufs[i];
+			a->leaked_bytes += a->bufs[i].size;
+		}
+	qsort(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
+	for (size_t i = 0; i < a->nlatency; i++)
+		qsort(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < a->nlifetime; i++)
+		qsort(a->lifetime[i].v, a->lifetime[i].n, sizeof(uint64_t), cmp_u64);
+	return 0;
+}
+
+int an_read(struct analysis *a, const char *file, char *why, size_t why_len)
+{
+	bool final_snap = false;
+	struct rec x;
+	int err = 0, rc;
+
+	memset(a, 0, sizeof(*a));
+	a->file = file;
+	err = rec_reader_open(&a->r, file, why, why_len);
+	if (err)
+		return err;
+	a->hdr = rec_reader_header(a->r);
+	if (!a->hdr) {
+		snprintf(why, why_len, "%s: cut short inside its header: nothing to analyse", file);
+		return -ENODATA;
+	}
+	while ((rc = rec_next(a->r, &x)) > 0 && !(err = fold(a, &x, &final_snap)))
+		;
+	if (rc < 0 || err) {
+		snprintf(why, why_len, "failed to read %s: %s", file, strerror(-(rc < 0 ? rc : err)));
+		return rc < 0 ? rc : err;
+	}
+	a->truncated = rec_reader_truncated(a->r, &a->cut);
+	if (a->truncated)
+		a->damage = rec_reader_damage(a->r) ?: "no end record";
+	err = finish(a);
+	if (err)
+		snprintf(why, why_len, "%s", strerror(-err));
+	return err;
+}
+
+static void dists_free(struct an_dist *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].v);
+	free(v);
+}
+
+void an_free(struct analysis *a)
+{
+	if (a->r)
+		rec_reader_close(a->r);
+	free(a->bufs);
+	free(a->leaks);
+	free(a->use);
+	free(a->steps);
+	free(a->allocs);
+	free(a->limits);
+	free(a->cma);
+	dists_free(a->latency, a->nlatency);
+	dists_free(a->lifetime, a->nlifetime);
+	free(a->cgs);
+	free(a->threads);
+	memset(a, 0, sizeof(*a));
+}
+
+uint64_t an_rel(const struct analysis *a, uint64_t ts)
+{
+	return ts > a->hdr->mono_ns ? ts - a->hdr->mono_ns : 0;
+}
+
+const char *an_cgroup_path(const struct analysis *a, uint64_t id)
+{
+	for (size_t i = 0; i < a->ncgs; i++)
+		if (a->cgs[i].id == id)
+			return a->cgs[i].path;
+	return "?";
+}
+
+uint64_t an_heap_peak(const struct analysis *a, const char *heap)
+{
+	for (size_t i = 0; i < a->nuse; i++)
+		if (!a->use[i].cgroup_id && !strcmp(a->use[i].heap, heap))
+			return a->use[i].peak;
+	return 0;
+}
+
+static const struct an_dist *dist_find(const struct an_dist *v, size_t n, const char *heap)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].heap, heap))
+			return &v[i];
+	return NULL;
+}
+
+const struct an_dist *an_latency(const struct analysis *a, const char *heap)
+{
+	return dist_find(a->latency, a->nlatency, heap);
+}
+
+const struct an_dist *an_lifetime(const struct analysis *a, const char *heap)
+{
+	return dist_find(a->lifetime, a->nlifetime, heap);
+}
+
+uint64_t an_percentile(const struct an_dist *d, double pct)
+{
+	double r;
+	size_t rank;
+
+	if (!d || !d->n)
+		return 0;
+	/* nearest rank: the smallest value with pct percent of them at or below it */
+	r = pct / 100.0 * (double)d->n;
+	rank = (size_t)r;
+	if ((double)rank < r)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	if (rank > d->n)
+		rank = d->n;
+	return d->v[rank - 1];
+}
+
+const char *an_end_text(const struct analysis *a, char *buf, size_t len)
+{
+	if (!a->ended)
+		snprintf(buf, len, "no end (cut short)");
+	else if (a->end.how == REC_END_EXITED)
+		snprintf(buf, len, "exited %d", a->end.code);
+	else if (a->end.how == REC_END_SIGNALED)
+		snprintf(buf, len, "killed by signal %d", a->end.code);
+	else
+		snprintf(buf, len, "no command");
+	return buf;
+}
+
+const char *an_held_by(const struct an_buffer *b, char *buf, size_t len)
+{
+	if (!b->in_final)
+		return "not in the final snapshot";
+	if (!b->holders)
+		return "nobody (kernel-held)";
+	snprintf(buf, len, "pid %u%s", b->holder, b->holders > 1 ? " and others" : "");
+	return buf;
+}
+
+static int cmp_holding(const void *x, const void *y)
+{
+	const struct an_holding *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return (a->bytes < b->bytes) - (a->bytes > b->bytes);
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, uint64_t ts,
+	       struct an_holding **out, size_t *n)
+{
+	struct an_holding *v = NULL, *h;
+	size_t cap = 0, i;
+
+	*n = 0;
+	for (size_t k = 0; k < a->bufcap; k++) {
+		const struct an_buffer *b = &a->bufs[k];
+
+		if (!b->ino || strcmp(b->heap, heap) || (cgroup_id && b->cgroup_id != cgroup_id) ||
+		    b->ts > ts || (b->released && b->released_ts <= ts))
+			continue;
+		for (i = 0; i < *n; i++)
+			if (v[i].pid == b->pid && v[i].cgroup_id == b->cgroup_id)
+				break;
+		h = i < *n ? &v[i] : push((void **)&v, n, &cap, sizeof(*v));
+		if (!h) {
+			free(v);
+			*n = 0;
+			return -ENOMEM;
+		}
+		h->pid = b->pid;
+		h->comm = b->comm;
+		h->cgroup_id = b->cgroup_id;
+		h->bytes += b->size;
+		h->buffers++;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_holding);
+	*out = v;
+	return 0;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a recording says, computed once: heapstat analyze's text and JSON,
+ * its --fail-on checks, and its JUnit, Perfetto and HTML files are views of
+ * this (one model, many views). an_read() folds a recording's records into
+ * struct analysis; nothing here prints.
+ *
+ * Times are the recording's CLOCK_MONOTONIC nanoseconds; an_rel() makes
+ * them relative to the recording's start (its header). Strings are the
+ * reader's, alive until an_free().
+ */
+#ifndef HEAPSTAT_ANALYSIS_H
+#define HEAPSTAT_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/collector.h"
+#include "lib/record.h"
+
+/* a buffer allocated while recorded */
+struct an_buffer {
+	uint64_t ino, ts, size, cgroup_id;
+	uint64_t released_ts;		/* 0 while alive */
+	uint32_t pid, tid, stack_id;
+	const char *comm, *heap;
+	bool released;
+	bool in_final;			/* in the final snapshot */
+	uint32_t holders, holder;	/* there: how many held it, the first */
+};
+
+/* a cgroup x heap's bytes alive, and their peak */
+struct an_usage {
+	uint64_t cgroup_id;		/* 0: the heap over all cgroups */
+	const char *heap;
+	int64_t bytes;
+	uint64_t peak, peak_ts;
+};
+
+/* a change of a usage's bytes: the counters over time */
+struct an_step {
+	uint64_t ts;
+	uint32_t usage;			/* index in analysis.use */
+	int64_t bytes;			/* after the change */
+};
+
+/* every allocation attempt, in the recording's order */
+struct an_alloc {
+	uint64_t ts;			/* when it returned */
+	uint64_t latency_ns;
+	uint64_t requested, allocated, cgroup_id, ino;
+	uint32_t pid, tid, fail_class, stack_id;
+	int32_t err;			/* 0 or -errno */
+	const char *comm, *heap;
+};
+
+/* sorted values of one heap (latencies or lifetimes), for percentiles */
+struct an_dist {
+	const char *heap;
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct an_cgroup {
+	uint64_t id;
+	const char *path;
+};
+
+struct an_thread {
+	uint32_t pid, tid;
+	const char *comm;
+	uint64_t cgroup_id;
+};
+
+struct analysis {
+	const char *file;
+	struct rec_reader *r;
+	const struct rec_header *hdr;
+	bool truncated;
+	uint64_t cut;			/* when truncated: the end of the last whole record */
+	const char *damage;		/* and what was found there */
+
+	struct an_buffer *bufs;		/* by ino, open addressing: nbufs used of bufcap */
+	size_t nbufs, bufcap;
+	const struct an_buffer **leaks;	/* alive at the end, oldest first */
+	size_t nleaks;
+	uint64_t leaked_bytes;
+
+	struct an_usage *use;
+	size_t nuse, usecap;
+	struct an_step *steps;
+	size_t nsteps, stepcap;
+	struct an_alloc *allocs;
+	size_t nallocs, alloccap;
+	struct rec_limit *limits;	/* refusals by a limit */
+	size_t nlimits, limitcap;
+	struct rec_cma *cma;		/* CMA allocations and releases */
+	size_t ncma, cmacap;
+	struct an_dist *latency;	/* per heap: successful allocations' latency */
+	size_t nlatency, latcap;
+	struct an_dist *lifetime;	/* per heap: released buffers' lifetimes */
+	size_t nlifetime, lifecap;
+	struct an_cgroup *cgs;
+	size_t ncgs, cgcap;
+	struct an_thread *threads;
+	size_t nthreads, threadcap;
+
+	uint64_t failures[FAIL_CLASSES], failed;
+	uint64_t events, drops, first_ts, last_ts;
+	bool ended;
+	struct rec_end end;
+};
+
+/*
+ * Read and fold the recording at @file. 0, or -errno with why in @why: a
+ * file that is no recording or of a newer version (-EINVAL,
+ * -EPROTONOSUPPORT), or unreadable; -ENODATA: cut inside its header. A
+ * recording cut later is read up to its cut: 0 and a->truncated.
+ */
+int an_read(struct analysis *a, const char *file, char *why, size_t why_len);
+void an_free(struct analysis *a);
+
+/* ns since the recording's start */
+uint64_t an_rel(const struct analysis *a, uint64_t ts);
+/* a cgroup's path, "?" when the recording never named it */
+const char *an_cgroup_path(const struct analysis *a, uint64_t id);
+/* the peak of a heap over all cgroups, 0 when the heap was never used */
+uint64_t an_heap_peak(const struct analysis *a, const char *heap);
+/* a heap's latency or lifetime values, NULL when it has none */
+const struct an_dist *an_latency(const struct analysis *a, const char *heap);
+const struct an_dist *an_lifetime(const struct analysis *a, const char *heap);
+/* the value below which pct percent of d's values are (nearest rank); 0 when empty */
+uint64_t an_percentile(const struct an_dist *d, double pct);
+/* who held a heap's bytes at ts: by allocating process x cgroup */
+struct an_holding {
+	uint32_t pid;
+	const char *comm;
+	uint64_t cgroup_id, bytes, buffers;
+};
+
+/*
+ * The buffers of @heap (of @cgroup_id, or of every cgroup when 0) alive at
+ * @ts (allocated then or before, released after), summed by the process
+ * that allocated them and its cgroup, most bytes first; *out is the
+ * caller's to free.
+ */
+int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, uint64_t ts,
+	       struct an_holding **out, size_t *n);
+/* "no end (cut short)", "exited 5", "killed by signal 9", "no command" */
+const char *an_end_text(const struct analysis *a, char *buf, size_t len);
+/* "pid 69", "pid 69 and others", "nobody (kernel-held)", "not in the final snapshot" */
+const char *an_held_by(const struct an_buffer *b, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --fail-on's checks (checks.h): leaks (any buffer allocated while recorded
+ * and alive at the end), failures (any failed allocation), peak:HEAP>SIZE
+ * (the heap's peak over all cgroups), p99:HEAP>TIME (the 99th percentile of
+ * the heap's successful allocations' latency; TIME in ms unless it says ns,
+ * us, ms or s).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/text.h"
+#include "lib/util.h"
+#include "checks.h"
+
+/* "5", "0.5ms", "200us", "1s", "750000ns": ns */
+static int parse_time(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; double ns; } units[] = {
+		{ "", 1e6 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "s", 1e9 },
+	};
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			v *= units[i].ns;
+			if (v >= 1.8e19)
+				return -ERANGE;
+			*ns = (uint64_t)v;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len)
+{
+	char *copy = strdup(arg), *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct check *k = &c->v[c->n];
+		char *gt = strchr(t, '>');
+		int err = 0;
+
+		if (c->n == MAX_CHECKS) {
+			snprintf(why, why_len, "at most %d checks", MAX_CHECKS);
+			free(copy);
+			return -EINVAL;
+		}
+		memset(k, 0, sizeof(*k));
+		if (!strcmp(t, "leaks")) {
+			k->kind = CHECK_LEAKS;
+		} else if (!strcmp(t, "failures")) {
+			k->kind = CHECK_FAILURES;
+		} else if (!strncmp(t, "peak:", 5) && gt && gt > t + 5) {
+			k->kind = CHECK_PEAK;
+			err = parse_size(gt + 1, &k->limit);
+		} else if (!strncmp(t, "p99:", 4) && gt && gt > t + 4) {
+			k->kind = CHECK_P99;
+			err = parse_time(gt + 1, &k->limit);
+		} else {
+			err = -EINVAL;
+		}
+		if (!err && (k->kind == CHECK_PEAK || k->kind == CHECK_P99)) {
+			char *heap = strchr(t, ':') + 1;
+
+			if ((size_t)(gt - heap) >= sizeof(k->heap))
+				err = -ENAMETOOLONG;
+			else
+				snprintf(k->heap, sizeof(k->heap), "%.*s", (int)(gt - heap), heap);
+		}
+		if (err || strlen(t) >= sizeof(k->name)) {
+			snprintf(why, why_len, "'%s' is not a check: give leaks, failures, "
+				 "peak:HEAP>SIZE or p99:HEAP>TIME (5ms, 200us)", text_safe(t));
+			free(copy);
+			return -EINVAL;
+		}
+		snprintf(k->name, sizeof(k->name), "%s", t);
+		c->n++;
+	}
+	free(copy);
+	return 0;
+}
+
+/* a growing text: the detail of a check */
+struct text {
+	char *s;
+	size_t len, cap;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->err)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->len + n + 1) * 2;
+		char *s = realloc(t->s, cap);
+
+		if (!s) {
+			t->err = -ENOMEM;
+			return;
+		}
+		t->s = s;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, n + 1, fmt, ap);
+	va_end(ap);
+	t->len += n;
+}
+
+static void leaks_detail(struct text *t, const struct analysis *a)
+{
+	char s1[16], s2[16], who[64];
+
+	for (size_t i = 0; i < a->nleaks; i++) {
+		const struct an_buffer *b = a->leaks[i];
+
+		add(t, "inode %llu: %s %s by pid %u (%s) in %s at %s, held at the end by %s\n",
+		    (unsigned long long)b->ino, text_safe(b->heap), format_size(b->size, s1, sizeof(s1)),
+		    b->pid, text_safe(b->comm), text_safe(an_cgroup_path(a, b->cgroup_id)),
+		    format_ns(an_rel(a, b->ts), s2, sizeof(s2)), an_held_by(b, who, sizeof(who)));
+	}
+}
+
+static void failures_detail(struct text *t, const struct analysis *a)
+{
+	char s1[16], s2[16];
+
+	for (size_t i = 0; i < a->nallocs; i++) {
+		const struct an_alloc *x = &a->allocs[i];
+
+		if (!x->err)
+			continue;
+		add(t, "%s %s by pid %u (%s) in %s at %s: %s (%s)\n", text_safe(x->heap),
+		    format_size(x->requested, s1, sizeof(s1)), x->pid, text_safe(x->comm),
+		    text_safe(an_cgroup_path(a, x->cgroup_id)), format_ns(an_rel(a, x->ts), s2, sizeof(s2)),
+		    strerror(-x->err), fail_class_name(x->fail_class));
+	}
+}
+
+static int peak_detail(struct text *t, const struct analysis *a, const char *heap)
+{
+	struct an_holding *h;
+	uint64_t at = 0;
+	size_t n;
+	char s1[16], s2[16];
+
+	for (size_t i = 0; i < a->nuse; i++)
+		if (!a->use[i].cgroup_id && !strcmp(a->use[i].heap, heap))
+			at = a->use[i].peak_ts;
+	add(t, "peak %s at %s\n", format_size(an_heap_peak(a, heap), s1, sizeof(s1)),
+	    format_ns(an_rel(a, at), s2, sizeof(s2)));
+	if (an_held_at(a, heap, 0, at, &h, &n))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		add(t, "held then by pid %u (%s) in %s: %s in %llu buffers\n", h[i].pid,
+		    text_safe(h[i].comm), text_safe(an_cgroup_path(a, h[i].cgroup_id)),
+		    format_size(h[i].bytes, s1, sizeof(s1)), (unsigned long long)h[i].buffers);
+	free(h);
+	return 0;
+}
+
+static void latency_detail(struct text *t, const struct an_dist *d)
+{
+	char p50[16], p90[16], p99[16], max[16];
+
+	if (!d || !d->n) {
+		add(t, "no successful allocation\n");
+		return;
+	}
+	add(t, "%zu allocations: p50 %s, p90 %s, p99 %s, max %s\n", d->n,
+	    format_ns(an_percentile(d, 50), p50, sizeof(p50)),
+	    format_ns(an_percentile(d, 90), p90, sizeof(p90)),
+	    format_ns(an_percentile(d, 99), p99, sizeof(p99)),
+	    format_ns(d->v[d->n - 1], max, sizeof(max)));
+}
+
+static int judge(struct check *k, const struct analysis *a)
+{
+	struct text t = {};
+	const struct an_dist *d;
+	uint64_t v;
+	char s1[16], s2[16];
+
+	switch (k->kind) {
+	case CHECK_LEAKS:
+		k->failed = a->nleaks > 0;
+		snprintf(k->summary, sizeof(k->summary), "leaks: %zu buffers, %s", a->nleaks,
+			 format_size(a->leaked_bytes, s1, sizeof(s1)));
+		leaks_detail(&t, a);
+		break;
+	case CHECK_FAILURES:
+		k->failed = a->failed > 0;
+		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocations",
+			 (unsigned long long)a->failed);
+		failures_detail(&t, a);
+		break;
+	case CHECK_PEAK:
+		v = an_heap_peak(a, k->heap);
+		k->failed = v > k->limit;
+		snprintf(k->summary, sizeof(k->summary), "peak:%s: %s %s %s", text_safe(k->heap),
+			 format_size(v, s1, sizeof(s1)), k->failed ? "over" : "within",
+			 format_size(k->limit, s2, sizeof(s2)));
+		if (peak_detail(&t, a, k->heap))
+			t.err = -ENOMEM;
+		break;
+	case CHECK_P99:
+		d = an_latency(a, k->heap);
+		v = an_percentile(d, 99);
+		k->failed = v > k->limit;
+		snprintf(k->summary, sizeof(k->summary), "p99:%s: %s %s %s", text_safe(k->heap),
+			 format_ns(v, s1, sizeof(s1)), k->failed ? "over" : "within",
+			 format_ns(k->limit, s2, sizeof(s2)));
+		latency_detail(&t, d);
+		break;
+	}
+	if (t.err) {
+		free(t.s);
+		return t.err;
+	}
+	free(k->detail);
+	k->detail = t.s ? t.s : strdup("");
+	return k->detail ? 0 : -ENOMEM;
+}
+
+int checks_judge(struct checks *c, const struct analysis *a)
+{
+	int failed = 0, err;
+
+	for (int i = 0; i < c->n; i++) {
+		err = judge(&c->v[i], a);
+		if (err)
+			return err;
+		failed += c->v[i].failed;
+	}
+	return failed;
+}
+
+void checks_free(struct checks *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->v[i].detail);
+		c->v[i].detail = NULL;
+	}
+}
