@@ -436,6 +436,14 @@ const char *an_held_by(const struct an_buffer *b, char *buf, size_t len)
 	return buf;
 }
 
+const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n)
+{
+	(void)a;
+	(void)id;
+	*n = 0;
+	return NULL;	/* heapstat record does not write stack records yet */
+}
+
 static int cmp_holding(const void *x, const void *y)
 {
 	const struct an_holding *a = x, *b = y;

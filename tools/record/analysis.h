@@ -132,6 +132,13 @@ const struct an_dist *an_latency(const struct analysis *a, const char *heap);
 const struct an_dist *an_lifetime(const struct analysis *a, const char *heap);
 /* the value below which pct percent of d's values are (nearest rank); 0 when empty */
 uint64_t an_percentile(const struct an_dist *d, double pct);
+/*
+ * Stack @id's frames, innermost first, each "function+0x12 (binary)" or
+ * "0x7f12... (binary)" when unsymbolized; NULL when the recording has no
+ * stack @id (recorded without --stacks: every stack_id is 0).
+ */
+const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n);
+
 /* who held a heap's bytes at ts: by allocating process x cgroup */
 struct an_holding {
 	uint32_t pid;
