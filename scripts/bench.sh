@@ -1,13 +1,13 @@
 #!/bin/bash
 # make bench: every benchmark, each in one VM boot, reported as ratios.
-# BENCH=heaps,inventory,tracing,heaptop,limit picks some (default: all).
+# BENCH=heaps,inventory,tracing,heaptop,limit,record picks some (default: all).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-BENCH=${BENCH:-heaps,inventory,tracing,heaptop,limit}
+BENCH=${BENCH:-heaps,inventory,tracing,heaptop,limit,record}
 for b in ${BENCH//,/ }; do
-	case $b in heaps|inventory|tracing|heaptop|limit) ;;
-	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop, limit)" ;;
+	case $b in heaps|inventory|tracing|heaptop|limit|record) ;;
+	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop, limit, record)" ;;
 	esac
 done
 want() { [[ ",$BENCH," == *",$1,"* ]]; }
@@ -38,6 +38,32 @@ echo "== limits (limit_bench): each backend per alloc+free, guest instructions, 
 # (dmem's); one CPU: no other CPU's work in the loop's time
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --cpus 1 --load-heaps --load system_heap \
 	--cmdline dma_heap.mem_accounting=0 --timeout 3600 -- limit_bench system carveout-vm
+echo
+fi
+
+if want record; then
+echo "== record (tests/bench/record.sh): sustained events per second, bytes per event, forced drops"
+host=$("$TOP/build/tests/refloop" | sed -n 's/refloop_ms=//p')
+out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1800 --load system_heap -- \
+	sh /heapstat/tests/bench/record.sh)
+echo "$out"
+awk -v host="$host" '
+	function kv(line,   n, i, f) { sub(/^[a-z]+: /, "", line); n = split(line, f, /[ =]/); delete v
+		for (i = 1; i < n; i += 2) v[f[i]] = f[i + 1] }
+	/^refloop_ms=/ { split($0, f, "="); guest = f[2] }
+	/^base:/ { kv($0); base_ev = v["events"]; base_cpu = v["cpu_ms"] }
+	/^sustained:/ { kv($0); slow = guest / host
+		rate = (v["events"] - base_ev) / ((v["cpu_ms"] - base_cpu) / 1000)
+		printf "reference loop: host %.0f ms, guest %.0f ms: slowdown %.1fx\n", host, guest, slow
+		printf "record: %d events of %d pairs, %d dropped, in %.0f ms of the recorder'"'"'s CPU (%.0f ms of it start-up and snapshots, from a run of %d events): %.0f events/s in the guest, %.2fM/s native-equivalent (target >= 1M/s)\n",
+			v["events"], v["pairs"], v["drops"], v["cpu_ms"], base_cpu, base_ev, rate, rate * slow / 1e6
+		printf "record: %.1f bytes per event (file %d bytes; header, snapshots and process records included), the load made %.0f events/s\n",
+			v["file_bytes"] / v["events"], v["file_bytes"], 2e6 / v["load_us_per_pair"] }
+	/^forced:/ { kv($0)
+		printf "forced drops: %d pairs (%d events) with the recorder stopped: %d recorded + %d dropped = %d (%s)\n",
+			v["pairs"], 2 * v["pairs"], v["events"], v["drops"], v["events"] + v["drops"],
+			v["events"] + v["drops"] == 2 * v["pairs"] ? "exact" : "NOT exact" }
+' <<<"$out"
 echo
 fi
 

@@ -43,3 +43,15 @@ for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>
 	[ $rc = 2 ] && grep -q "is not a check" "$tmp/e" && pass "--fail-on refuses '$bad'" ||
 		fail "--fail-on refuses '$bad'" "exit $rc: $(cat "$tmp/e")"
 done
+
+# CMA over the run: the area behind default_cma_region starts empty and ends
+# holding the three leaked buffers, and its largest free extent shrank by them at least
+if jq_true '(.leaks | map(select(.heap == "default_cma_region").bytes) | add) as $l |
+	[.cma[] | select(.area == "reserved")][0] | .samples >= 2 and .used_bytes_start == 0 and
+	.used_bytes_end == $l and .used_bytes_max >= $l and
+	.largest_free_bytes_min <= .total_bytes - $l and .fragmentation_max >= 0' "$tmp/a.json" >/dev/null; then
+	pass "analyze -j: the CMA area over the run (used at start and end, largest free extent)"
+else
+	fail "analyze -j: the CMA area over the run (used at start and end, largest free extent)" \
+		"$(jq -c .cma "$tmp/a.json")"
+fi

@@ -91,6 +91,13 @@ static inline size_t record_samples(struct rec *v)
 	v[n++] = (struct rec){ .type = REC_CMA, .cma = {
 		.ts = SAMPLE_T0 + 160000, .kind = REC_CMA_BUSY, .area = "camera", .pfn = UINT64_MAX,
 		.count = UINT64_MAX, .latency_ns = 1, .result = -16 } };
+	v[n++] = (struct rec){ .type = REC_CMA_STATE, .cma_state = {
+		.ts = SAMPLE_T0 + 170000, .area = "reserved", .total_bytes = 128ull << 20,
+		.used_bytes = 6ull << 20, .largest_free_bytes = 100ull << 20, .free_extents = 3,
+		.flags = REC_CMA_EXTENTS } };
+	v[n++] = (struct rec){ .type = REC_CMA_STATE, .cma_state = {
+		.ts = SAMPLE_T0 + 170000, .area = "camera", .total_bytes = UINT64_MAX,
+		.used_bytes = 0, .flags = 0 } };
 	v[n++] = (struct rec){ .type = REC_CMA, .cma = {
 		.ts = 0, .kind = REC_CMA_RELEASE, .area = "reserved", .pfn = 0x80000,
 		.count = 256 } };

@@ -74,6 +74,26 @@ rc=$?
 	$tmp/b.json >/dev/null && pass "a recorder killed with -9: analysed up to the cut, exit 3" ||
 	fail "a recorder killed with -9: analysed up to the cut, exit 3" "exit $rc: $(cat $tmp/b.err $tmp/b.json)"
 
+# drops forced: the recorder stopped while more events than its ring holds
+# are made (two per pair: trace_bench's alloc with its export, the release;
+# a tenth more pairs than asked, its warm-up); continued, it must tell
+# exactly how many it lost: recorded + dropped = made
+heapstat record -o $tmp/r4 >/dev/null 2>&1 &
+rp=$!
+wait_links $rp 6
+kill -STOP $rp
+trace_bench bare 4096 30000 >/dev/null
+kill -CONT $rp
+sleep 1
+kill -INT $rp
+wait $rp
+heapstat analyze $tmp/r4 -j >$tmp/d.json 2>$tmp/d.err
+ev=$(jq .recording.events $tmp/d.json)
+dr=$(jq .recording.drops $tmp/d.json)
+[ "$dr" -gt 0 ] 2>/dev/null && [ $((ev + dr)) = 66000 ] &&
+	pass "drops forced: $ev recorded + $dr lost = the 66000 events made" ||
+	fail "drops forced: recorded + lost = the 66000 events made" "$ev + $dr: $(cat $tmp/d.err)"
+
 # upstream's dmabuf-heaps kselftest recorded, a workload nobody here wrote: it
 # frees all it allocates by its exit, nothing is lost, and every allocation
 # it made is in the recording (one alloc record per DMA_HEAP_IOCTL_ALLOC that

@@ -30,7 +30,7 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		0		/* and reads any minor of its own */
+#define REC_MINOR		1		/* and reads any minor of its own */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -54,6 +54,7 @@ enum rec_type {
 	REC_STACK = 14,
 	REC_CHECKPOINT = 15,
 	REC_END = 16,
+	REC_CMA_STATE = 17,		/* since 1.1 */
 	REC_TYPES			/* one past the last this version knows */
 };
 
@@ -168,6 +169,19 @@ struct rec_cma {
 	int32_t result;			/* 0 or -errno */
 };
 
+/* a CMA area's state, at the snapshots and each checkpoint: its fragmentation over time */
+struct rec_cma_state {
+	uint64_t ts;
+	const char *area;
+	uint64_t total_bytes;
+	uint64_t used_bytes;
+	uint64_t largest_free_bytes;	/* the largest free extent, when REC_CMA_EXTENTS */
+	uint32_t free_extents;		/* free extents, when REC_CMA_EXTENTS */
+	uint32_t flags;			/* REC_CMA_EXTENTS: read from the area's bitmap */
+};
+
+#define REC_CMA_EXTENTS		1u
+
 enum rec_limit_backend { REC_LIMIT_BPF_LSM = 1, REC_LIMIT_DMEM = 2, REC_LIMIT_MEMCG = 3 };
 
 /* an allocation a limit refused */
@@ -237,6 +251,7 @@ struct rec {
 		struct rec_release release;
 		struct rec_fd fd;
 		struct rec_cma cma;
+		struct rec_cma_state cma_state;
 		struct rec_limit limit;
 		struct rec_drops drops;
 		struct rec_stack stack;

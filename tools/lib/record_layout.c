@@ -116,6 +116,14 @@ const struct rec_layout rec_layouts[REC_TYPES] = {
 		F(RF_U32, rec_end, how),
 		F(RF_I32, rec_end, code),
 		F(RF_U64, rec_end, records)),
+	[REC_CMA_STATE] = LAYOUT("cma-state", false,
+		F(RF_TIME_KEEP, rec_cma_state, ts),
+		F(RF_STR, rec_cma_state, area),
+		F(RF_U64, rec_cma_state, total_bytes),
+		F(RF_U64, rec_cma_state, used_bytes),
+		F(RF_U64, rec_cma_state, largest_free_bytes),
+		F(RF_U32, rec_cma_state, free_extents),
+		F(RF_U32, rec_cma_state, flags)),
 };
 
 const char *rec_type_name(unsigned int type)

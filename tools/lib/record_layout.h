@@ -24,6 +24,8 @@ enum rec_field_kind {
 	RF_I32,		/* int32_t: zigzag varint */
 	RF_TIME,	/* uint64_t: zigzag of the difference from the time base */
 	RF_ABSTIME,	/* uint64_t: varint, absolute */
+	RF_TIME_KEEP,	/* uint64_t: zigzag of the difference from the time base, which stays
+			 * where it was (the times of types added after 1.0) */
 	RF_REL_U64,	/* uint64_t: zigzag of the difference from the uint64_t at aux */
 	RF_REL_U32,	/* uint32_t: the same, from the uint32_t at aux */
 	RF_STR,		/* const char *: an id defined by a string record, 0 for "" */

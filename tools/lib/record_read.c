@@ -249,6 +249,9 @@ static const char *decode(struct rec_reader *r, unsigned int type, struct rec_cu
 			r->time_base = rec_get_varint(c);
 			*(uint64_t *)p = r->time_base;
 			break;
+		case RF_TIME_KEEP:
+			*(uint64_t *)p = r->time_base + rec_unzigzag(rec_get_varint(c));
+			break;
 		case RF_REL_U64:
 			*(uint64_t *)p = *(uint64_t *)aux + rec_unzigzag(rec_get_varint(c));
 			break;

@@ -186,6 +186,9 @@ static int encode(struct rec_writer *w, unsigned int type, const void *st, uint6
 			rec_buf_varint(b, *(const uint64_t *)p);
 			*base = *(const uint64_t *)p;
 			break;
+		case RF_TIME_KEEP:
+			rec_buf_varint(b, rec_zigzag(*(const uint64_t *)p - *base));
+			break;
 		case RF_REL_U64:
 			rec_buf_varint(b, rec_zigzag(*(const uint64_t *)p -
 						     *(const uint64_t *)aux));

@@ -240,6 +240,13 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 			return -ENOMEM;
 		memcpy(e, &x->cma, sizeof(x->cma));
 		return 0;
+	case REC_CMA_STATE:
+		e = push((void **)&a->cma_states, &a->ncma_states, &a->cmastatecap,
+			 sizeof(x->cma_state));
+		if (!e)
+			return -ENOMEM;
+		memcpy(e, &x->cma_state, sizeof(x->cma_state));
+		return 0;
 	case REC_SNAP_BEGIN:
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
 		return 0;
@@ -348,6 +355,7 @@ void an_free(struct analysis *a)
 	free(a->allocs);
 	free(a->limits);
 	free(a->cma);
+	free(a->cma_states);
 	dists_free(a->latency, a->nlatency);
 	dists_free(a->lifetime, a->nlifetime);
 	free(a->cgs);
@@ -434,6 +442,60 @@ const char *an_held_by(const struct an_buffer *b, char *buf, size_t len)
 		return "nobody (kernel-held)";
 	snprintf(buf, len, "pid %u%s", b->holder, b->holders > 1 ? " and others" : "");
 	return buf;
+}
+
+double an_cma_fragmentation(const struct rec_cma_state *s)
+{
+	uint64_t free = s->total_bytes > s->used_bytes ? s->total_bytes - s->used_bytes : 0;
+
+	if (!(s->flags & REC_CMA_EXTENTS) || !free || s->largest_free_bytes >= free)
+		return 0;
+	return 1.0 - (double)s->largest_free_bytes / (double)free;
+}
+
+int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size_t *n)
+{
+	struct an_cma_summary *v = NULL, *m;
+	size_t cap = 0, k;
+
+	*n = 0;
+	for (size_t i = 0; i < a->ncma_states; i++) {
+		const struct rec_cma_state *s = &a->cma_states[i];
+		double f = an_cma_fragmentation(s);
+
+		for (k = 0; k < *n && strcmp(v[k].area, s->area); k++)
+			;
+		if (k == *n) {
+			m = push((void **)&v, n, &cap, sizeof(*v));
+			if (!m) {
+				free(v);
+				*n = 0;
+				return -ENOMEM;
+			}
+			*m = (struct an_cma_summary){ .area = s->area, .first = s,
+						      .largest_free_min = UINT64_MAX };
+		}
+		m = &v[k];
+		m->last = s;
+		m->samples++;
+		m->total_bytes = s->total_bytes;
+		if (s->used_bytes > m->used_max)
+			m->used_max = s->used_bytes;
+		if (s->flags & REC_CMA_EXTENTS) {
+			m->extents = true;
+			if (s->largest_free_bytes < m->largest_free_min)
+				m->largest_free_min = s->largest_free_bytes;
+			if (!m->fragmentation_max_ts || f > m->fragmentation_max) {
+				m->fragmentation_max = f;
+				m->fragmentation_max_ts = s->ts;
+			}
+		}
+	}
+	for (k = 0; k < *n; k++)
+		if (!v[k].extents)
+			v[k].largest_free_min = 0;
+	*out = v;
+	return 0;
 }
 
 const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n)

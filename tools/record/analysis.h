@@ -97,6 +97,8 @@ struct analysis {
 	size_t nlimits, limitcap;
 	struct rec_cma *cma;		/* CMA allocations and releases */
 	size_t ncma, cmacap;
+	struct rec_cma_state *cma_states;	/* each area's, at snapshots and checkpoints */
+	size_t ncma_states, cmastatecap;
 	struct an_dist *latency;	/* per heap: successful allocations' latency */
 	size_t nlatency, latcap;
 	struct an_dist *lifetime;	/* per heap: released buffers' lifetimes */
@@ -138,6 +140,24 @@ uint64_t an_percentile(const struct an_dist *d, double pct);
  * stack @id (recorded without --stacks: every stack_id is 0).
  */
 const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n);
+
+/* an area's states over the run: the first, the last, the worst */
+struct an_cma_summary {
+	const char *area;
+	uint64_t total_bytes;
+	size_t samples;
+	const struct rec_cma_state *first, *last;
+	uint64_t used_max;
+	bool extents;			/* the largest free extents are known */
+	uint64_t largest_free_min;	/* when extents */
+	double fragmentation_max;	/* 1 - largest free extent / free bytes, when extents */
+	uint64_t fragmentation_max_ts;
+};
+
+/* the summary of each CMA area the recording has states of, in order of appearance */
+int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size_t *n);
+/* 1 - largest free extent / free bytes: 0 all free space in one piece; 0 when nothing is free */
+double an_cma_fragmentation(const struct rec_cma_state *s);
 
 /* who held a heap's bytes at ts: by allocating process x cgroup */
 struct an_holding {

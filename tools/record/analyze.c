@@ -105,6 +105,63 @@ static void print_dists(const struct analysis *a)
 	}
 }
 
+static int print_cma(const struct analysis *a)
+{
+	struct an_cma_summary *v;
+	size_t n;
+	char s[6][16];
+
+	if (an_cma_summaries(a, &v, &n))
+		return -ENOMEM;
+	if (n)
+		printf("\n%-20s %8s %10s %10s %10s %12s %9s\n", "CMA AREA", "TOTAL", "USED-START",
+		       "USED-END", "USED-MAX", "LARGEST-MIN", "FRAG-MAX");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-20s %8s %10s %10s %10s ", text_safe(v[i].area),
+		       format_size(v[i].total_bytes, s[0], 16), format_size(v[i].first->used_bytes, s[1], 16),
+		       format_size(v[i].last->used_bytes, s[2], 16), format_size(v[i].used_max, s[3], 16));
+		if (v[i].extents)
+			printf("%12s %8.1f%%\n", format_size(v[i].largest_free_min, s[4], 16),
+			       v[i].fragmentation_max * 100);
+		else
+			printf("%12s %9s\n", "-", "-");
+	}
+	free(v);
+	return 0;
+}
+
+static int json_cma(struct json *j, const struct analysis *a)
+{
+	struct an_cma_summary *v;
+	size_t n;
+
+	if (an_cma_summaries(a, &v, &n))
+		return -ENOMEM;
+	json_key(j, "cma");
+	json_array(j);
+	for (size_t i = 0; i < n; i++) {
+		json_object(j);
+		json_kstr(j, "area", v[i].area);
+		json_ku64(j, "total_bytes", v[i].total_bytes);
+		json_ku64(j, "samples", v[i].samples);
+		json_ku64(j, "used_bytes_start", v[i].first->used_bytes);
+		json_ku64(j, "used_bytes_end", v[i].last->used_bytes);
+		json_ku64(j, "used_bytes_max", v[i].used_max);
+		json_ku64_or_null(j, "largest_free_bytes_min", v[i].extents, v[i].largest_free_min);
+		json_key(j, "fragmentation_max");
+		if (v[i].extents)
+			json_double(j, v[i].fragmentation_max);
+		else
+			json_null(j);
+		json_ku64_or_null(j, "fragmentation_max_at_ns", v[i].extents,
+				  an_rel(a, v[i].fragmentation_max_ts));
+		json_end(j);
+	}
+	json_end(j);
+	free(v);
+	return 0;
+}
+
 static void print_text(const struct analysis *a)
 {
 	char s1[16], s2[16], who[64], how[64];
@@ -143,6 +200,7 @@ static void print_text(const struct analysis *a)
 		printf("  %s %llu", fail_class_name(c), (unsigned long long)a->failures[c]);
 	printf("\n");
 	print_dists(a);
+	print_cma(a);
 }
 
 static void json_dist(struct json *j, const char *key, const struct an_dist *d)
@@ -270,6 +328,7 @@ static int print_json(const struct analysis *a)
 		json_end(&j);
 	}
 	json_end(&j);
+	err = err ?: json_cma(&j, a);
 	json_end(&j);
 	return err;
 }

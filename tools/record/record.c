@@ -24,6 +24,7 @@
 #include "heapstat.h"
 #include "cgroup/control.h"
 #include "cgroup/path.h"
+#include "lib/cma.h"
 #include "lib/collector.h"
 #include "lib/errors.h"
 #include "lib/holdings.h"
@@ -249,6 +250,29 @@ static void on_event(const struct coll_event *e, void *ctx)
 	r->err = err;
 }
 
+/* each CMA area's state now: its fragmentation over the recording */
+static int cma_states(struct recorder *r)
+{
+	struct cma_area *areas;
+	size_t n;
+	int err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, &areas, &n);
+	uint64_t ts = now_ns();
+
+	for (size_t i = 0; !err && i < n; i++) {
+		struct rec x = { .type = REC_CMA_STATE };
+
+		x.cma_state = (struct rec_cma_state){
+			.ts = ts, .area = areas[i].name, .total_bytes = areas[i].total_bytes,
+			.used_bytes = areas[i].used_bytes,
+			.largest_free_bytes = areas[i].have_bitmap ? areas[i].largest_free_bytes : 0,
+			.free_extents = areas[i].have_bitmap ? areas[i].free_extents : 0,
+			.flags = areas[i].have_bitmap ? REC_CMA_EXTENTS : 0 };
+		err = rec_write(r->w, &x);
+	}
+	free(areas);
+	return err;
+}
+
 /* an inventory of the live buffers in the recording */
 static int snapshot(struct recorder *r, uint32_t when)
 {
@@ -287,7 +311,7 @@ static int snapshot(struct recorder *r, uint32_t when)
 	}
 	free(pids);
 	inventory_free(&inv);
-	return err ?: rec_flush(r->w);
+	return err ?: cma_states(r) ?: rec_flush(r->w);
 }
 
 static int checkpoint(struct recorder *r)
@@ -313,7 +337,7 @@ static int checkpoint(struct recorder *r)
 		heaps[j].bytes += live > 0 ? (uint64_t)live : 0;
 	}
 	x.checkpoint = (struct rec_checkpoint){ .ts = now_ns(), .nheaps = k, .heaps = heaps };
-	err = rec_write(r->w, &x) ?: rec_flush(r->w);
+	err = rec_write(r->w, &x) ?: cma_states(r) ?: rec_flush(r->w);
 	free(heaps);
 	return err;
 }
