@@ -1,7 +1,8 @@
 #!/bin/bash
 # make fuzz: the recording reader (tools/lib/record_read.c) under libFuzzer
 # with ASan and UBSan (tests/fuzz/record_fuzz.c), for FUZZ_SECS seconds (60),
-# from seeds the writer makes (tests/fuzz/record_seed.c). The corpus grows in
+# from seeds the writer makes (tests/fuzz/record_seed.c) and real recordings
+# (tests/fuzz/seeds/: tests/boot/record_outputs.sh's). The corpus grows in
 # build/fuzz/corpus/ from run to run; a crash is kept in build/fuzz/artifacts/
 # (replay it: build/fuzz/record_fuzz FILE). Prints "PASS: record_fuzz: ..."
 # or "FAIL: record_fuzz: ..." for scripts/check.sh to tally, and fails on a
@@ -23,7 +24,7 @@ log FUZZ "record_fuzz for ${secs}s (log: ${out#"$TOP"/})"
 # (16 MiB), which the unit test covers
 "$fuzzer" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	-dict="$TOP/tests/fuzz/record.dict" -artifact_prefix="$dir/artifacts/" \
-	-print_final_stats=1 "$dir/corpus" "$dir/seeds" >"$out" 2>&1
+	-print_final_stats=1 "$dir/corpus" "$dir/seeds" "$TOP/tests/fuzz/seeds" >"$out" 2>&1
 rc=$?
 
 final() { sed -n "s/^stat::$1: *//p" "$out" | tail -1; }
