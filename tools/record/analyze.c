@@ -5,9 +5,9 @@
  * it and alive at its end, with who held them then, or nobody), the peak of
  * each cgroup x heap, when and who held what then, the failed allocations by
  * class, allocation latencies and buffer lifetimes per heap. --fail-on
- * (checks.c) turns them into an exit status for CI. A recording cut short
- * (a recorder killed) is analysed up to its last whole record, said so, and
- * exits 3.
+ * (checks.c) turns them into an exit status for CI, --junit (junit.c) into
+ * a report for CI's test views. A recording cut short (a recorder killed) is
+ * analysed up to its last whole record, said so, and exits 3.
  */
 #include <argp.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "analysis.h"
 #include "checks.h"
+#include "junit.h"
 
 #define EXIT_USAGE	2
 #define EXIT_TRUNCATED	3
@@ -37,26 +38,36 @@ static const char doc[] =
 "cgroups), p99:HEAP>TIME (the heap's allocation latency; TIME in ms, or with\n"
 "ns, us, ms, s). A recording cut short is analysed up to its cut and exits 3.\n"
 "\n"
-"USAGE: heapstat analyze FILE [-j] [--fail-on CHECK[,CHECK...]]\n"
+"--junit writes the checks as JUnit XML for CI test reporters, a testcase\n"
+"each, plus a testcase \"recording\" that fails when the recording was cut\n"
+"short or lost events. Without --fail-on it judges leaks and failures, and\n"
+"the exit status stays 0 when they fail: only --fail-on sets it. A\n"
+"recording that cannot be read gets a report of that one error.\n"
+"\n"
+"USAGE: heapstat analyze FILE [-j] [--fail-on CHECKS] [--junit OUT.xml]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
-"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n";
+"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n"
+"    heapstat analyze run.hsrec --fail-on leaks --junit report.xml\n";
 
 static struct analyze_opts {
 	const char *file;
 	bool json;
+	const char *junit;
 	struct checks checks;
 } opts;
 
-enum { OPT_FAIL_ON = 0x100 };
+enum { OPT_FAIL_ON = 0x100, OPT_JUNIT };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "Print JSON", 0 },
 	{ "fail-on", OPT_FAIL_ON, "CHECKS", 0,
 	  "Exit 1 when one fails: leaks, failures, peak:HEAP>SIZE, p99:HEAP>TIME "
 	  "(comma-separated)", 0 },
+	{ "junit", OPT_JUNIT, "OUT.xml", 0,
+	  "Write the checks (leaks, failures without --fail-on) as JUnit XML", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -71,6 +82,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (checks_parse(&opts.checks, arg, why, sizeof(why)))
 			argp_error(state, "--fail-on: %s", why);
 		break;
+	case OPT_JUNIT: opts.junit = arg; break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -337,8 +349,9 @@ int cmd_analyze(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "FILE", doc, NULL, NULL, NULL };
 	struct analysis a;
-	char why[512];
+	char why[512], jwhy[512];
 	int err, failed, rc;
+	bool gate;
 
 	argv[0] = "heapstat analyze";
 	argp_err_exit_status = EXIT_USAGE;
@@ -348,11 +361,24 @@ int cmd_analyze(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "heapstat analyze: %s\n", why);
 		rc = err == -ENODATA ? EXIT_TRUNCATED : err == -ENOMEM ? 1 : EXIT_USAGE;
+		/* CI still gets a report, saying that nothing was judged */
+		if (opts.junit && err != -ENOMEM &&
+		    junit_write_unreadable(opts.junit, opts.file, why, jwhy, sizeof(jwhy))) {
+			fprintf(stderr, "heapstat analyze: %s\n", jwhy);
+			rc = EXIT_USAGE;
+		}
 		goto out;
 	}
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
 			"to there\n", opts.file, (unsigned long long)a.cut, a.damage);
+	/* only --fail-on sets the exit status; --junit alone reports the default checks */
+	gate = opts.checks.n > 0;
+	if (opts.junit && !gate && checks_parse(&opts.checks, "leaks,failures", why, sizeof(why))) {
+		fprintf(stderr, "heapstat analyze: %s\n", strerror(ENOMEM));
+		rc = 1;
+		goto out;
+	}
 	err = opts.json ? print_json(&a) : (print_text(&a), 0);
 	failed = err ? err : checks_judge(&opts.checks, &a);
 	if (failed < 0) {
@@ -360,12 +386,16 @@ int cmd_analyze(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	for (int i = 0; i < opts.checks.n; i++)
+	for (int i = 0; gate && i < opts.checks.n; i++)
 		if (opts.checks.v[i].failed)
 			fprintf(stderr, "heapstat analyze: %s\n", opts.checks.v[i].summary);
-	rc = failed ? 1 : 0;
+	rc = gate && failed ? 1 : 0;
 	if (a.truncated)
 		rc = EXIT_TRUNCATED;
+	if (opts.junit && junit_write(opts.junit, &a, &opts.checks, why, sizeof(why))) {
+		fprintf(stderr, "heapstat analyze: %s\n", why);
+		rc = EXIT_USAGE;
+	}
 out:
 	an_free(&a);
 	checks_free(&opts.checks);
