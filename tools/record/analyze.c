@@ -5,7 +5,8 @@
  * it and alive at its end, with who held them then, or nobody), the peak of
  * each cgroup x heap, when and who held what then, the failed allocations by
  * class, allocation latencies and buffer lifetimes per heap. --fail-on
- * (checks.c) turns them into an exit status for CI. A recording cut short
+ * (checks.c) turns them into an exit status for CI, --perfetto writes them as
+ * a Perfetto trace (perfetto.c). A recording cut short
  * (a recorder killed) is analysed up to its last whole record, said so, and
  * exits 3.
  */
@@ -21,6 +22,7 @@
 #include "lib/util.h"
 #include "analysis.h"
 #include "checks.h"
+#include "perfetto.h"
 
 #define EXIT_USAGE	2
 #define EXIT_TRUNCATED	3
@@ -37,26 +39,33 @@ static const char doc[] =
 "cgroups), p99:HEAP>TIME (the heap's allocation latency; TIME in ms, or with\n"
 "ns, us, ms, s). A recording cut short is analysed up to its cut and exits 3.\n"
 "\n"
-"USAGE: heapstat analyze FILE [-j] [--fail-on CHECK[,CHECK...]]\n"
+"--perfetto writes a Perfetto trace (ui.perfetto.dev): a counter of bytes per\n"
+"heap and per cgroup x heap, CMA pages per area, a slice per allocation on\n"
+"its thread, failures and limit refusals as instants.\n"
+"\n"
+"USAGE: heapstat analyze FILE [-j] [--fail-on CHECKS] [--perfetto OUT]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
-"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n";
+"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n"
+"    heapstat analyze run.hsrec --perfetto run.pftrace\n";
 
 static struct analyze_opts {
 	const char *file;
 	bool json;
+	const char *perfetto;
 	struct checks checks;
 } opts;
 
-enum { OPT_FAIL_ON = 0x100 };
+enum { OPT_FAIL_ON = 0x100, OPT_PERFETTO };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "Print JSON", 0 },
 	{ "fail-on", OPT_FAIL_ON, "CHECKS", 0,
 	  "Exit 1 when one fails: leaks, failures, peak:HEAP>SIZE, p99:HEAP>TIME "
 	  "(comma-separated)", 0 },
+	{ "perfetto", OPT_PERFETTO, "OUT", 0, "Write a Perfetto trace (protobuf) to OUT", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -71,6 +80,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (checks_parse(&opts.checks, arg, why, sizeof(why)))
 			argp_error(state, "--fail-on: %s", why);
 		break;
+	case OPT_PERFETTO: opts.perfetto = arg; break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -294,6 +304,14 @@ int cmd_analyze(int argc, char **argv)
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
 			"to there\n", opts.file, (unsigned long long)a.cut, a.damage);
+	if (opts.perfetto) {
+		err = perfetto_write(&a, opts.perfetto, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat analyze: %s\n", why);
+			rc = err == -ENOMEM ? 1 : EXIT_USAGE;
+			goto out;
+		}
+	}
 	err = opts.json ? print_json(&a) : (print_text(&a), 0);
 	failed = err ? err : checks_judge(&opts.checks, &a);
 	if (failed < 0) {
