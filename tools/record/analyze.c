@@ -6,8 +6,9 @@
  * each cgroup x heap, when and who held what then, the failed allocations by
  * class, allocation latencies and buffer lifetimes per heap. --fail-on
  * (checks.c) turns them into an exit status for CI, --junit (junit.c) into
- * a report for CI's test views. A recording cut short (a recorder killed) is
- * analysed up to its last whole record, said so, and exits 3.
+ * a report for CI's test views, --perfetto (perfetto.c) into a Perfetto
+ * trace. A recording cut short (a recorder killed) is analysed up to its
+ * last whole record, said so, and exits 3.
  */
 #include <argp.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include "analysis.h"
 #include "checks.h"
 #include "junit.h"
+#include "perfetto.h"
 
 #define EXIT_USAGE	2
 #define EXIT_TRUNCATED	3
@@ -44,22 +46,29 @@ static const char doc[] =
 "the exit status stays 0 when they fail: only --fail-on sets it. A\n"
 "recording that cannot be read gets a report of that one error.\n"
 "\n"
+"--perfetto writes a Perfetto trace (ui.perfetto.dev): a counter of bytes per\n"
+"heap and per cgroup x heap, CMA pages per area, a slice per allocation on\n"
+"its thread, failures and limit refusals as instants.\n"
+"\n"
 "USAGE: heapstat analyze FILE [-j] [--fail-on CHECKS] [--junit OUT.xml]\n"
+"                        [--perfetto OUT]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
 "    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n"
-"    heapstat analyze run.hsrec --fail-on leaks --junit report.xml\n";
+"    heapstat analyze run.hsrec --fail-on leaks --junit report.xml\n"
+"    heapstat analyze run.hsrec --perfetto run.pftrace\n";
 
 static struct analyze_opts {
 	const char *file;
 	bool json;
 	const char *junit;
+	const char *perfetto;
 	struct checks checks;
 } opts;
 
-enum { OPT_FAIL_ON = 0x100, OPT_JUNIT };
+enum { OPT_FAIL_ON = 0x100, OPT_JUNIT, OPT_PERFETTO };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "Print JSON", 0 },
@@ -68,6 +77,7 @@ static const struct argp_option options[] = {
 	  "(comma-separated)", 0 },
 	{ "junit", OPT_JUNIT, "OUT.xml", 0,
 	  "Write the checks (leaks, failures without --fail-on) as JUnit XML", 0 },
+	{ "perfetto", OPT_PERFETTO, "OUT", 0, "Write a Perfetto trace (protobuf) to OUT", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -83,6 +93,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--fail-on: %s", why);
 		break;
 	case OPT_JUNIT: opts.junit = arg; break;
+	case OPT_PERFETTO: opts.perfetto = arg; break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -372,6 +383,14 @@ int cmd_analyze(int argc, char **argv)
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
 			"to there\n", opts.file, (unsigned long long)a.cut, a.damage);
+	if (opts.perfetto) {
+		err = perfetto_write(&a, opts.perfetto, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat analyze: %s\n", why);
+			rc = err == -ENOMEM ? 1 : EXIT_USAGE;
+			goto out;
+		}
+	}
 	/* only --fail-on sets the exit status; --junit alone reports the default checks */
 	gate = opts.checks.n > 0;
 	if (opts.junit && !gate && checks_parse(&opts.checks, "leaks,failures", why, sizeof(why))) {
