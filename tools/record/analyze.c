@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "analysis.h"
 #include "checks.h"
+#include "html.h"
 
 #define EXIT_USAGE	2
 #define EXIT_TRUNCATED	3
@@ -36,27 +37,31 @@ static const char doc[] =
 "failures (any failed allocation), peak:HEAP>SIZE (the heap's peak over all\n"
 "cgroups), p99:HEAP>TIME (the heap's allocation latency; TIME in ms, or with\n"
 "ns, us, ms, s). A recording cut short is analysed up to its cut and exits 3.\n"
+"--html writes all of it and the checks as one self-contained page.\n"
 "\n"
-"USAGE: heapstat analyze FILE [-j] [--fail-on CHECK[,CHECK...]]\n"
+"USAGE: heapstat analyze FILE [-j] [--fail-on CHECK[,CHECK...]] [--html OUT.html]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
-"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n";
+"    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n"
+"    heapstat analyze run.hsrec --fail-on leaks --html report.html\n";
 
 static struct analyze_opts {
 	const char *file;
 	bool json;
+	const char *html;
 	struct checks checks;
 } opts;
 
-enum { OPT_FAIL_ON = 0x100 };
+enum { OPT_FAIL_ON = 0x100, OPT_HTML };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "Print JSON", 0 },
 	{ "fail-on", OPT_FAIL_ON, "CHECKS", 0,
 	  "Exit 1 when one fails: leaks, failures, peak:HEAP>SIZE, p99:HEAP>TIME "
 	  "(comma-separated)", 0 },
+	{ "html", OPT_HTML, "OUT.html", 0, "Also write a self-contained HTML report", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -71,6 +76,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (checks_parse(&opts.checks, arg, why, sizeof(why)))
 			argp_error(state, "--fail-on: %s", why);
 		break;
+	case OPT_HTML: opts.html = arg; break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -299,6 +305,11 @@ int cmd_analyze(int argc, char **argv)
 	if (failed < 0) {
 		fprintf(stderr, "heapstat analyze: %s\n", strerror(-failed));
 		rc = 1;
+		goto out;
+	}
+	if (opts.html && (err = html_write(&a, &opts.checks, opts.html, why, sizeof(why)))) {
+		fprintf(stderr, "heapstat analyze: %s\n", why);
+		rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 		goto out;
 	}
 	for (int i = 0; i < opts.checks.n; i++)
