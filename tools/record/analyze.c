@@ -22,6 +22,7 @@
 #include "lib/util.h"
 #include "analysis.h"
 #include "checks.h"
+#include "html.h"
 #include "junit.h"
 #include "perfetto.h"
 
@@ -39,6 +40,7 @@ static const char doc[] =
 "failures (any failed allocation), peak:HEAP>SIZE (the heap's peak over all\n"
 "cgroups), p99:HEAP>TIME (the heap's allocation latency; TIME in ms, or with\n"
 "ns, us, ms, s). A recording cut short is analysed up to its cut and exits 3.\n"
+"--html writes all of it and the checks as one self-contained page.\n"
 "\n"
 "--junit writes the checks as JUnit XML for CI test reporters, a testcase\n"
 "each, plus a testcase \"recording\" that fails when the recording was cut\n"
@@ -51,24 +53,26 @@ static const char doc[] =
 "its thread, failures and limit refusals as instants.\n"
 "\n"
 "USAGE: heapstat analyze FILE [-j] [--fail-on CHECKS] [--junit OUT.xml]\n"
-"                        [--perfetto OUT]\n"
+"                        [--perfetto OUT] [--html OUT.html]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
 "    heapstat analyze run.hsrec --fail-on leaks,failures,peak:system>64M,p99:system>5ms\n"
 "    heapstat analyze run.hsrec --fail-on leaks --junit report.xml\n"
-"    heapstat analyze run.hsrec --perfetto run.pftrace\n";
+"    heapstat analyze run.hsrec --perfetto run.pftrace\n"
+"    heapstat analyze run.hsrec --fail-on leaks --html report.html\n";
 
 static struct analyze_opts {
 	const char *file;
 	bool json;
 	const char *junit;
 	const char *perfetto;
+	const char *html;
 	struct checks checks;
 } opts;
 
-enum { OPT_FAIL_ON = 0x100, OPT_JUNIT, OPT_PERFETTO };
+enum { OPT_FAIL_ON = 0x100, OPT_JUNIT, OPT_PERFETTO, OPT_HTML };
 
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "Print JSON", 0 },
@@ -78,6 +82,7 @@ static const struct argp_option options[] = {
 	{ "junit", OPT_JUNIT, "OUT.xml", 0,
 	  "Write the checks (leaks, failures without --fail-on) as JUnit XML", 0 },
 	{ "perfetto", OPT_PERFETTO, "OUT", 0, "Write a Perfetto trace (protobuf) to OUT", 0 },
+	{ "html", OPT_HTML, "OUT.html", 0, "Also write a self-contained HTML report", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -94,6 +99,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JUNIT: opts.junit = arg; break;
 	case OPT_PERFETTO: opts.perfetto = arg; break;
+	case OPT_HTML: opts.html = arg; break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -403,6 +409,11 @@ int cmd_analyze(int argc, char **argv)
 	if (failed < 0) {
 		fprintf(stderr, "heapstat analyze: %s\n", strerror(-failed));
 		rc = 1;
+		goto out;
+	}
+	if (opts.html && (err = html_write(&a, &opts.checks, opts.html, why, sizeof(why)))) {
+		fprintf(stderr, "heapstat analyze: %s\n", why);
+		rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 		goto out;
 	}
 	for (int i = 0; gate && i < opts.checks.n; i++)
