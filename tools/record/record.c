@@ -228,23 +228,29 @@ static int emit(struct recorder *r, const struct rec *x)
 	return flight_add(r->fl, x);
 }
 
-/* a process record the first time a task is seen */
-static int describe(struct recorder *r, const struct coll_event *e)
+/* a process record the first time a task is seen (who's cgroup path is filled in) */
+static int describe_task(struct recorder *r, const struct rec_process *who)
 {
-	struct rec p = { .type = REC_PROCESS };
-	char comm[COLL_COMM_LEN + 1];
+	struct rec p = { .type = REC_PROCESS, .process = *who };
 
 	for (size_t i = 0; i < r->ntids; i++)
-		if (r->tids[i] == e->pid)
+		if (r->tids[i] == who->tid)
 			return 0;
 	if (grow_array((void **)&r->tids, &r->tids_cap, r->ntids, sizeof(*r->tids)))
 		return -ENOMEM;
-	r->tids[r->ntids++] = e->pid;
-	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
-	p.process = (struct rec_process){ .pid = e->tgid, .tid = e->pid, .comm = comm,
-					  .cgroup_id = e->cgroup_id,
-					  .cgroup = path_of(&r->scope, e->cgroup_id) };
+	r->tids[r->ntids++] = who->tid;
+	p.process.cgroup = path_of(&r->scope, who->cgroup_id);
 	return emit(r, &p);
+}
+
+static int describe(struct recorder *r, const struct coll_event *e)
+{
+	char comm[COLL_COMM_LEN + 1];
+
+	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	return describe_task(r, &(struct rec_process){ .pid = e->tgid, .tid = e->pid,
+						       .comm = comm,
+						       .cgroup_id = e->cgroup_id });
 }
 
 static int flight_event_done(struct recorder *r);
@@ -399,14 +405,14 @@ static int write_drops(struct recorder *r)
 }
 
 /* a bpf-lsm refusal (refusals.c): recorded when the refused task is */
-static int on_limit(const struct rec *x, void *ctx)
+static int on_limit(const struct rec *x, const struct rec_process *who, void *ctx)
 {
 	struct recorder *r = ctx;
 	int err;
 
 	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
 		return 0;
-	err = emit(r, x);
+	err = describe_task(r, who) ?: emit(r, x);
 	if (!err && r->fl)
 		err = flight_event_done(r);
 	r->err = err;
@@ -414,13 +420,13 @@ static int on_limit(const struct rec *x, void *ctx)
 }
 
 /* --flight, while a file is written: the bpf-lsm refusals join the event kept */
-static int on_limit_staged(const struct rec *x, void *ctx)
+static int on_limit_staged(const struct rec *x, const struct rec_process *who, void *ctx)
 {
 	struct recorder *r = ctx;
 
 	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
 		return 0;
-	return flight_add(r->fl, x);
+	return describe_task(r, who) ?: flight_add(r->fl, x);
 }
 
 /* --flight: what a file adds to the events kept: the live buffers now, the events lost */

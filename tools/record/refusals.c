@@ -23,7 +23,8 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct r
 	const char *cgroup;
 	int err;
 
-	if (e->type != EV_HEAP_ALLOC || !e->err)
+	/* only these can be a dmem or memcg limit's: no model taken for the others */
+	if (e->type != EV_HEAP_ALLOC || !(e->fail_class == FAIL_LIMIT || e->err == -ENOMEM))
 		return 0;
 	err = refusal_model_for(&f->m, e->ts_ns);
 	if (err)
@@ -49,7 +50,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct r
 
 struct lsm_ctx {
 	struct refusals *f;
-	int (*cb)(const struct rec *x, void *ctx);
+	refusal_cb cb;
 	void *ctx;
 };
 
@@ -57,18 +58,22 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 {
 	struct lsm_ctx *lc = ctx;
 	struct rec x = { .type = REC_LIMIT };
+	char comm[LIMIT_COMM_LEN + 1];
+	struct rec_process who = { .pid = le->tgid, .tid = le->pid, .comm = comm,
+				   .cgroup_id = le->cgroup_id, .cgroup = "" };
 
 	if (le->ts_ns < lc->f->start_ns)
 		return 0;
+	snprintf(comm, sizeof(comm), "%.*s", LIMIT_COMM_LEN, le->comm);
 	snprintf(lc->f->heap, sizeof(lc->f->heap), "%.*s", LIMIT_NAME_LEN, le->heap);
 	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .cgroup_id = le->cgroup_id,
 				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
 				      .requested = le->requested, .usage = le->usage,
 				      .limit = le->limit, .backend = REC_LIMIT_BPF_LSM };
-	return lc->cb(&x, lc->ctx);
+	return lc->cb(&x, &who, lc->ctx);
 }
 
-int refusals_poll_lsm(struct refusals *f, int (*cb)(const struct rec *x, void *ctx), void *ctx)
+int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx)
 {
 	struct lsm_ctx lc = { f, cb, ctx };
 	struct lsm_limit_stats st;

@@ -41,8 +41,14 @@ void refusals_init(struct refusals *f, uint64_t start_ns);
  * when not a limit's, or a negative errno.
  */
 int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct rec *x);
-/* cb for each bpf-lsm refusal since the last call, as a REC_LIMIT; cb's error or 0 */
-int refusals_poll_lsm(struct refusals *f, int (*cb)(const struct rec *x, void *ctx), void *ctx);
+/*
+ * cb for each bpf-lsm refusal since the last call, as a REC_LIMIT, with the
+ * task refused (who: its cgroup path ""): refused in its ioctl, before the
+ * heap is called, it has no allocation record (refused at the export, it
+ * has a failed one). cb's error or 0.
+ */
+typedef int (*refusal_cb)(const struct rec *x, const struct rec_process *who, void *ctx);
+int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx);
 /* bpf-lsm refusal events lost to the recording: no room in the ring, or written over */
 uint64_t refusals_lost(struct refusals *f);
 void refusals_free(struct refusals *f);

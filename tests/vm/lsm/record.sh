@@ -3,7 +3,7 @@
 # system heap (upstream's, mem_accounting off) is recorded as exactly one
 # limit record with the program's usage and limit, and stays in the
 # backend's ring for heapstat limit events (record reads it without
-# consuming it); --flight puts it in the file of the failed allocation.
+# consuming it); --flight writes a file for it.
 # Run by tests/boot/lsm_limit.sh:
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/record.sh
 . "$(dirname "$0")/../../lib.sh"
@@ -35,16 +35,19 @@ sh -c "echo \$\$ >$S/lr/cgroup.procs; exec heapstat record -o $tmp/r.hsrec -- sh
 rc=$?
 rec_dump $tmp/r.hsrec >$tmp/r.json
 b=$(stat -c %i $S/lr)
+# refused in the ioctl, before the heap: no allocation record, the task's process record
 if [ $rc = 0 ] && [ "$(grep -c '"type":"limit"' $tmp/r.json)" = 1 ] &&
-	jq_true -s --arg h $H --argjson b $b '
-	([.[] | select(.type == "alloc" and .err != 0)]) as $f | ($f | length) == 1 and
-	([.[] | select(.type == "limit")][0] | .backend == 1 and .bound_cgroup_id == $b and
-	 .heap == $h and .requested == 1048576 and .usage == 524288 and .limit == 1048576 and
-	 .pid == $f[0].pid and .cgroup_id == $f[0].cgroup_id)' $tmp/r.json; then
-	pass "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M"
+	[ "$(grep -c '"type":"alloc".*"err":-' $tmp/r.json)" = 0 ] &&
+	jq_true -s --arg h $H --argjson b $b '[.[] | select(.type == "limit")][0] as $l |
+	$l.backend == 1 and $l.bound_cgroup_id == $b and $l.heap == $h and
+	$l.requested == 1048576 and $l.usage == 524288 and $l.limit == 1048576 and
+	([.[] | select(.type == "process" and .pid == $l.pid)] | length == 1 and
+	 .[0].comm == "dmabuf_alloc" and .[0].cgroup_id == $l.cgroup_id and
+	 (.[0].cgroup | startswith("/lr/heapstat-record-")))' $tmp/r.json; then
+	pass "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who"
 else
-	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M" \
-		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json)"
+	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who" \
+		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json | tr '\n' ' ')"
 fi
 # not consumed: limit events still has it
 heapstat limit events -j >$tmp/ev 2>&1
@@ -58,14 +61,16 @@ mkdir $tmp/fl
 sh -c "echo \$\$ >$S/lr/cgroup.procs; exec heapstat record --flight 5 -o $tmp/fl -- sh -c '$work'" \
 	>$tmp/f.out 2>&1
 rc=$?
-set -- $tmp/fl/*.hsrec
+set -- $tmp/fl/heapstat-*-limit.hsrec
 rec_dump "$1" >$tmp/f.json 2>&1
-[ $rc = 0 ] && [ $# = 1 ] && [ -f "$1" ] && [ "$(grep -c '"type":"limit"' $tmp/f.json)" = 1 ] &&
-	[ "$(grep -c '"type":"alloc".*"err":-' $tmp/f.json)" = 1 ] &&
+[ $rc = 0 ] && [ $# = 1 ] && [ -f "$1" ] && [ "$(ls $tmp/fl | wc -l)" = 1 ] &&
+	[ "$(grep -c '"type":"limit"' $tmp/f.json)" = 1 ] &&
+	[ "$(grep -c '"type":"process".*"comm":"dmabuf_alloc"' $tmp/f.json)" -ge 1 ] &&
+	grep -q "^heapstat record: wrote $1 (limit, " $tmp/f.out &&
 	heapstat analyze "$1" >/dev/null 2>&1 &&
-	pass "--flight: one file with the failed allocation and its limit record" ||
-	fail "--flight: one file with the failed allocation and its limit record" \
-		"exit $rc: $(ls $tmp/fl; cat $tmp/f.out; grep -v snap $tmp/f.json)"
+	pass "--flight: a file for the refusal, with its limit record" ||
+	fail "--flight: a file for the refusal, with its limit record" \
+		"exit $rc: $(ls $tmp/fl; cat $tmp/f.out; grep -v snap $tmp/f.json | tr '\n' ' ')"
 reap
 heapstat limit events >/dev/null 2>&1
 heapstat limit clear /lr $H
