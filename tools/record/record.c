@@ -4,8 +4,10 @@
  * (docs/record-format.md) for heapstat analyze. A snapshot of the live
  * buffers at the start and at the end; between them the collector's events
  * (allocation attempts with their buffer, other exports, final releases,
- * CMA allocations and releases), the tasks they came from, checkpoints and
- * the events lost. With -- CMD, CMD runs in a fresh cgroup below the
+ * CMA allocations and releases, limit refusals: refusals.c), the tasks they
+ * came from, checkpoints and the events lost. With --flight N the events go
+ * to a ring in memory instead, written out as a recording on a trigger
+ * (flight.c). With -- CMD, CMD runs in a fresh cgroup below the
  * recorder's own (libcgroup), only that subtree is recorded, the recording
  * ends when CMD exits and heapstat exits with CMD's status. The file is
  * written as it goes: a recorder killed leaves it readable up to its last
