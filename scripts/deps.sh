@@ -24,6 +24,10 @@ PKGS=(
 	libxml2-utils protobuf-compiler chromium fonts-dejavu-core
 	# heapstat record --stacks: symbols and build-ids of the mapped binaries
 	libdw-dev
+	# heapstat export checked by real scrapers
+	prometheus prometheus-node-exporter
+	# make install / make deb: man pages, their lint, the Debian and DKMS packages
+	scdoc mandoc lintian dkms debhelper dpkg-dev fakeroot bash-completion
 )
 
 missing=()

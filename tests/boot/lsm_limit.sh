@@ -2,7 +2,8 @@
 # The bpf-lsm limit backend, in a boot of its own: upstream's system heap
 # without dma_heap.mem_accounting charges nobody (make check's main boot has
 # it on). tests/vm/lsm/backend.sh drives the programs through their library,
-# tests/vm/lsm/cli.sh through heapstat limit. The guest's test lines are
+# tests/vm/lsm/cli.sh through heapstat limit, tests/vm/lsm/record.sh
+# heapstat record of its refusals. The guest's test lines are
 # this test's; a boot that fails or leaves a splat in dmesg fails it.
 # One CPU: with two, QEMU's multi-threaded TCG once in a few boots ran an
 # int3 inside a BPF trampoline being torn down when the last limit was
@@ -13,6 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 1 --load system_heap --cmdline kmemleak=on --timeout 900 -- sh -c '
 	sh /heapstat/tests/vm/lsm/backend.sh
 	sh /heapstat/tests/vm/lsm/cli.sh
+	sh /heapstat/tests/vm/lsm/record.sh
 	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
 	if [ -s /sys/kernel/debug/kmemleak ]; then
 		echo "FAIL: lsm_limit: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak

@@ -27,6 +27,7 @@
 #include "btf.h"
 #include "inventory.h"
 #include "lsm_limit.h"
+#include "ring_peek.h"
 #include "util.h"
 #include "cgroup/path.h"
 
@@ -42,6 +43,8 @@ struct lsm_limit {
 	int pin_dir_fd;		/* locked with flock while changing pins */
 	int fds[NMAPS];
 	struct ring_buffer *rb;
+	struct ring_peek peek;	/* lsm_limit_watch(): a reader that consumes nothing */
+	bool peeking;
 	int (*cb)(const struct limit_event *e, void *ctx);
 	void *cb_ctx;
 	bool created;		/* this open loaded and pinned */
@@ -678,6 +681,49 @@ int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
 	return n < 0 ? 0 : n;
 }
 
+struct peek_ctx {
+	int (*cb)(const struct limit_event *e, void *ctx);
+	void *ctx;
+};
+
+static int on_peek(const void *data, size_t size, void *ctx)
+{
+	struct peek_ctx *pc = ctx;
+	struct limit_event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	return pc->cb(&e, pc->ctx);
+}
+
+/*
+ * Call cb for each refusal event still kept in the ring at the first call
+ * or written since, without consuming it: the ring keeps it for the reader
+ * that does (heapstat limit events).
+ * *overrun: events written over before they were seen (the consumer moved
+ * on and the ring wrapped), as times it happened. The number of events, or
+ * a negative errno (or cb's).
+ */
+int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, void *ctx),
+		    void *ctx, uint64_t *overrun, char *why, size_t why_len)
+{
+	struct peek_ctx pc = { cb, ctx };
+	int n, err;
+
+	if (l->unpinned)
+		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
+	if (!l->peeking) {
+		err = ring_peek_open(&l->peek, l->fds[M_REFUSALS]);
+		if (err)
+			return fail(why, why_len, err, "%s", "map the refusal events");
+		l->peeking = true;
+	}
+	n = ring_peek_read(&l->peek, on_peek, &pc);
+	*overrun = l->peek.overrun;
+	return n;
+}
+
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)
 {
 	struct limit_bpf__bss bss;
@@ -704,6 +750,8 @@ void lsm_limit_close(struct lsm_limit *l)
 	if (!l)
 		return;
 	ring_buffer__free(l->rb);
+	if (l->peeking)
+		ring_peek_close(&l->peek);
 	for (int i = 0; i < NMAPS; i++)
 		if (l->fds[i] >= 0)
 			close(l->fds[i]);

@@ -30,17 +30,18 @@
 #include "lib/inventory.h"
 #include "lib/json.h"
 #include "lib/lsm_limit.h"
+#include "lib/refusal.h"
 #include "lib/text.h"
 #include "lib/util.h"
 
 #define TOP_HOLDERS	5
-#define MODEL_MIN_MS	50	/* a model younger than this serves the next event too */
 #define POLL_MS		100
 
 /* one refusal, whoever saw it */
 struct hit {
 	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
 	const char *backend;
+	enum refusal_backend backend_id;	/* dmem and memcg; REFUSAL_NONE: bpf-lsm */
 	pid_t pid, tid;
 	char comm[17];
 	char heap[COLL_NAME_LEN];
@@ -58,11 +59,7 @@ struct holder {
 
 struct events {
 	const struct limit_events_opts *o;
-	struct hold_sys sys;
-	struct inventory inv;
-	struct holdings h;
-	bool have_model;
-	uint64_t model_ns;
+	struct refusal_model m;		/* ev->m.inv and ev->m.h: the model of the moment */
 	uint64_t shown;
 	int err;			/* the first error: stop */
 };
@@ -75,37 +72,9 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* the model, taken again unless it is younger than the event or MODEL_MIN_MS */
-static int model_for(struct events *ev, uint64_t ts_ns)
-{
-	struct hold_filter none = {};
-	uint64_t now = now_ns();
-	int err;
-
-	if (ev->have_model && (ev->model_ns >= ts_ns || now - ev->model_ns < MODEL_MIN_MS * 1000000ull))
-		return 0;
-	if (ev->have_model) {
-		holdings_free(&ev->h);
-		inventory_free(&ev->inv);
-		ev->have_model = false;
-	}
-	err = inventory_collect(&ev->inv, "/proc", false);
-	if (err)
-		return err;
-	err = holdings_build(&ev->h, &ev->sys, &ev->inv, NULL, &none);
-	if (err) {
-		holdings_free(&ev->h);
-		inventory_free(&ev->inv);
-		return err;
-	}
-	ev->have_model = true;
-	ev->model_ns = now;
-	return 0;
-}
-
 static const char *path_of(struct events *ev, uint64_t id)
 {
-	const char *p = id ? holdings_cgroup_path(&ev->h, id) : NULL;
+	const char *p = id ? holdings_cgroup_path(&ev->m.h, id) : NULL;
 
 	return p ? p : "?";
 }
@@ -121,7 +90,7 @@ static int cmp_holder(const void *a, const void *b)
 static size_t top_holders(struct events *ev, const char *cgroup, const char *heap,
 			  struct holder *top)
 {
-	const struct inventory *inv = &ev->inv;
+	const struct inventory *inv = &ev->m.inv;
 	uint64_t *bytes = calloc(inv->nprocs + 1, sizeof(*bytes));
 	struct holder *all;
 	size_t n = 0;
@@ -205,7 +174,7 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 		json_key(&j, "top_holders");
 		json_array(&j);
 		for (size_t i = 0; i < ntop; i++) {
-			const struct inv_proc *p = &ev->inv.procs[top[i].proc];
+			const struct inv_proc *p = &ev->m.inv.procs[top[i].proc];
 
 			json_object(&j);
 			json_ku64(&j, "pid", p->pid);
@@ -225,7 +194,7 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 			       "COMM", "CGROUP", "HEAP", "BACKEND", "ASKED", "USAGE", "LIMIT",
 			       "LIMIT-ON", "TOP HOLDERS (PID:COMM:BYTES)");
 		for (size_t i = 0; i < ntop && len < sizeof(holders); i++) {
-			const struct inv_proc *p = &ev->inv.procs[top[i].proc];
+			const struct inv_proc *p = &ev->m.inv.procs[top[i].proc];
 
 			len += snprintf(holders + len, sizeof(holders) - len, "%s%d:%s:%s",
 					i ? "," : "", p->pid, text_safe(p->comm),
@@ -254,35 +223,25 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 static void hit(struct events *ev, struct hit *e)
 {
 	struct holder top[TOP_HOLDERS];
+	struct refusal_bound bd = { .cg = HOLD_NONE };
 	const char *cgroup, *bound = NULL;
-	size_t cg, k, ntop = 0;
-	int err = model_for(ev, e->ts_ns);
+	size_t ntop = 0;
+	int err = refusal_model_for(&ev->m, e->ts_ns);
 
 	if (err) {
 		ev->err = err;
 		return;
 	}
 	cgroup = path_of(ev, e->cgroup_id);
-	cg = holdings_cgroup(&ev->h, cgroup);
-	k = holdings_heap(&ev->h, e->heap);
 	if (e->bound_id) {
 		bound = path_of(ev, e->bound_id);
-	} else if (cg != HOLD_NONE && k != HOLD_NONE) {
-		struct hold_cell *c = hold_cell(&ev->h, cg, k);
-
-		if (ev->h.heaps[k].charger == CHARGER_MEMCG)
-			holdings_read_memcg(&ev->h, &ev->sys, cg, k);
-		holdings_bind_limit(&ev->h, cg, k);
-		if (c->limit_cg != HOLD_NONE) {
-			const struct hold_cell *at = hold_cell(&ev->h, c->limit_cg, k);
-
-			bound = ev->h.cgs[c->limit_cg].path;
-			e->known = true;
-			e->usage = at->charged;
-			e->limit = at->max;
-		}
+	} else if (refusal_bind(&ev->m, cgroup, e->heap, &bd)) {
+		bound = bd.path;
+		e->known = true;
+		e->usage = bd.usage;
+		e->limit = bd.limit;
 	}
-	if (!strcmp(e->backend, "memcg") && (!e->known || e->limit - e->usage >= e->requested))
+	if (e->backend_id && !refusal_is_limit(e->backend_id, &bd, e->requested))
 		return;
 	if (ev->o->cgroup[0] && !hold_in_cgroup(cgroup, ev->o->cgroup) &&
 	    !(bound && hold_in_cgroup(bound, ev->o->cgroup)))
@@ -315,37 +274,31 @@ static void on_coll(const struct coll_event *ce, void *ctx)
 		.ts_ns = ce->ts_ns, .pid = ce->tgid, .tid = ce->pid, .cgroup_id = ce->cgroup_id,
 		.requested = ce->bytes,
 	};
-	size_t k;
 
 	if (ce->type != EV_HEAP_ALLOC || !ce->err || ev->err)
 		return;
 	snprintf(e.heap, sizeof(e.heap), "%.*s", COLL_NAME_LEN, ce->name);
-	ev->err = model_for(ev, ce->ts_ns);
+	ev->err = refusal_model_for(&ev->m, ce->ts_ns);
 	if (ev->err)
 		return;
-	k = holdings_heap(&ev->h, e.heap);
-	if (k == HOLD_NONE)
+	e.backend_id = refusal_backend_of(&ev->m, e.heap, ce->err, ce->fail_class);
+	if (e.backend_id == REFUSAL_NONE)
 		return;
-	if (ev->h.heaps[k].charger == CHARGER_DMEM && ce->fail_class == FAIL_LIMIT)
-		e.backend = "dmem";
-	else if (ev->h.heaps[k].charger == CHARGER_MEMCG && ce->err == -ENOMEM)
-		e.backend = "memcg";
-	else
-		return;		/* not a limit's, or the bpf-lsm's own event tells it */
+	e.backend = refusal_backend_name(e.backend_id);
 	snprintf(e.comm, sizeof(e.comm), "%.*s", COLL_COMM_LEN, ce->comm);
 	hit(ev, &e);
 }
 
 int limit_events(const struct limit_events_opts *o)
 {
-	struct events ev = { .o = o, .sys = hold_sys_live };
+	struct events ev = { .o = o };
 	struct collector *coll = NULL;
 	struct lsm_limit *lsm = NULL;
 	uint64_t end = o->duration_ms ? now_ns() + o->duration_ms * 1000000ull : 0;
 	char why[512];
 	int err;
 
-	ev.sys.mem_accounting = heap_mem_accounting();
+	refusal_model_init(&ev.m);
 	err = lsm_limit_open(&lsm, NULL, 0, why, sizeof(why));
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "heapstat limit events: bpf-lsm refusals: %s\n", why);
@@ -398,9 +351,6 @@ int limit_events(const struct limit_events_opts *o)
 		heapstat_error(ev.err, "follow the limit events", NULL);
 	collector_close(coll);
 	lsm_limit_close(lsm);
-	if (ev.have_model) {
-		holdings_free(&ev.h);
-		inventory_free(&ev.inv);
-	}
+	refusal_model_free(&ev.m);
 	return ev.err ? 1 : 0;
 }

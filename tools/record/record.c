@@ -4,8 +4,10 @@
  * (docs/record-format.md) for heapstat analyze. A snapshot of the live
  * buffers at the start and at the end; between them the collector's events
  * (allocation attempts with their buffer, other exports, final releases,
- * CMA allocations and releases), the tasks they came from, checkpoints and
- * the events lost. With -- CMD, CMD runs in a fresh cgroup below the
+ * CMA allocations and releases, limit refusals: refusals.c), the tasks they
+ * came from, checkpoints and the events lost. With --flight N the events go
+ * to a ring in memory instead, written out as a recording on a trigger
+ * (flight.c). With -- CMD, CMD runs in a fresh cgroup below the
  * recorder's own (libcgroup), only that subtree is recorded, the recording
  * ends when CMD exits and heapstat exits with CMD's status. The file is
  * written as it goes: a recorder killed leaves it readable up to its last
@@ -31,7 +33,10 @@
 #include "lib/inventory.h"
 #include "lib/procfs.h"
 #include "lib/record.h"
+#include "lib/text.h"
 #include "lib/util.h"
+#include "flight.h"
+#include "refusals.h"
 
 /*
  * The recording keeps these as numbers (docs/record-format.md): heapstat's
@@ -46,6 +51,7 @@ _Static_assert(FAIL_NONE == 0 && FAIL_CAPACITY == 1 && FAIL_FRAGMENTATION == 2 &
 #define POLL_MS		100
 #define CHECKPOINT_MS	1000
 #define RING_BYTES	(8 << 20)
+#define FLIGHT_MAX	1000000
 
 static const char doc[] =
 "Record every heap allocation, export, final release and CMA allocation of a\n"
@@ -55,26 +61,42 @@ static const char doc[] =
 "With -- CMD, CMD runs in a new cgroup below heapstat's own and only that\n"
 "cgroup and those below it are recorded; the recording ends when CMD exits,\n"
 "and heapstat exits with CMD's status. Without, it records everything (or\n"
-"-c CGROUP) until SIGINT, SIGTERM or -d SECS.\n"
+"-c CGROUP) until SIGINT, SIGTERM or -d SECS. Allocations a limit refused\n"
+"(bpf-lsm, dmem or memcg) are recorded with whose limit it was, its usage\n"
+"and its limit.\n"
+"\n"
+"With --flight N, nothing is written as it goes: the last N events are kept\n"
+"in memory, and when an allocation fails, a limit refuses or heapstat gets\n"
+"SIGUSR1, they are written with the process records they need and a snapshot\n"
+"of the live buffers of that moment to DIR/heapstat-<UTC time>-<reason>.hsrec,\n"
+"an ordinary recording (reasons: alloc-failed, limit, sigusr1). Recording goes\n"
+"on; at most one file a second (the triggers in between are counted).\n"
 "\n"
 "USAGE: heapstat record -o FILE [-c CGROUP] [-d SECS] [-- CMD [ARGS...]]\n"
+"       heapstat record --flight N -o DIR [-c CGROUP] [-d SECS] [-- CMD ...]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
 "    heapstat record -o all.hsrec -d 60              # everything for a minute\n"
-"    heapstat analyze run.hsrec --fail-on leaks\n";
+"    heapstat analyze run.hsrec --fail-on leaks\n"
+"    heapstat record --flight 1000 -o /var/tmp -c /camera &   # before a failure\n"
+"    kill -USR1 %1                                   # and before now\n";
 
 static struct record_opts {
 	const char *out;
 	const char *cgroup;
 	uint64_t duration_ms;
+	uint64_t flight;		/* --flight N: 0, not a flight recorder */
 	char **cmd;
 } opts;
 
 static const struct argp_option options[] = {
-	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 0 },
+	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required); with --flight, the "
+	  "directory to write recordings in", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and those below it (not with a command)", 0 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
+	{ "flight", 'F', "N", 0, "Flight recorder: keep the last N events, write a recording into "
+	  "the directory -o DIR when an allocation fails, a limit refuses or on SIGUSR1", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -88,6 +110,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
 			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", arg);
 		break;
+	case 'F':
+		if (parse_u64(arg, 1, FLIGHT_MAX, &opts.flight))
+			argp_error(state, "--flight '%s': give a number of events, 1 to %u", arg,
+				   FLIGHT_MAX);
+		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -97,7 +124,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!opts.out)
-			argp_error(state, "give the recording's file with -o FILE");
+			argp_error(state, opts.flight ? "give the directory for the recordings with "
+				   "-o DIR" : "give the recording's file with -o FILE");
 		if (opts.cmd && opts.cgroup)
 			argp_error(state, "-c goes without a command: a command's cgroup is recorded");
 		break;
@@ -123,14 +151,25 @@ struct recorder {
 	size_t ntids, tids_cap;
 	uint64_t start_ns, last_ns;
 	int err;
+	struct refusals ref;		/* the limit records */
+	struct flight *fl;		/* --flight: the events go here, not to w */
+	const char *trigger;		/* --flight: why the event being kept is one to write */
+	const char *command;		/* the header's */
+	uint64_t suppressed;		/* --flight: triggers without a file, as last said */
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, dump;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump = 1;
 }
 
 static bool id_in(const uint64_t *v, size_t n, uint64_t id)
@@ -177,24 +216,47 @@ static bool in_scope(struct scope *s, uint64_t id)
 	return in;
 }
 
-/* a process record the first time a task is seen */
-static int describe(struct recorder *r, const struct coll_event *e)
+/*
+ * A record for the recording, or with --flight for the ring (an allocation
+ * that failed and a limit refusal make the event one to write out).
+ */
+static int emit(struct recorder *r, const struct rec *x)
 {
-	struct rec p = { .type = REC_PROCESS };
-	char comm[COLL_COMM_LEN + 1];
+	if (!r->fl)
+		return rec_write(r->w, x);
+	if (x->type == REC_LIMIT)
+		r->trigger = "limit";
+	else if (x->type == REC_ALLOC && x->alloc.err && !r->trigger)
+		r->trigger = "alloc-failed";
+	return flight_add(r->fl, x);
+}
+
+/* a process record the first time a task is seen (who's cgroup path is filled in) */
+static int describe_task(struct recorder *r, const struct rec_process *who)
+{
+	struct rec p = { .type = REC_PROCESS, .process = *who };
 
 	for (size_t i = 0; i < r->ntids; i++)
-		if (r->tids[i] == e->pid)
+		if (r->tids[i] == who->tid)
 			return 0;
 	if (grow_array((void **)&r->tids, &r->tids_cap, r->ntids, sizeof(*r->tids)))
 		return -ENOMEM;
-	r->tids[r->ntids++] = e->pid;
-	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
-	p.process = (struct rec_process){ .pid = e->tgid, .tid = e->pid, .comm = comm,
-					  .cgroup_id = e->cgroup_id,
-					  .cgroup = path_of(&r->scope, e->cgroup_id) };
-	return rec_write(r->w, &p);
+	r->tids[r->ntids++] = who->tid;
+	p.process.cgroup = path_of(&r->scope, who->cgroup_id);
+	return emit(r, &p);
 }
+
+static int describe(struct recorder *r, const struct coll_event *e)
+{
+	char comm[COLL_COMM_LEN + 1];
+
+	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	return describe_task(r, &(struct rec_process){ .pid = e->tgid, .tid = e->pid,
+						       .comm = comm,
+						       .cgroup_id = e->cgroup_id });
+}
+
+static int flight_event_done(struct recorder *r);
 
 static void on_event(const struct coll_event *e, void *ctx)
 {
@@ -246,7 +308,14 @@ static void on_event(const struct coll_event *e, void *ctx)
 		return;
 	}
 	if (!err)
-		err = rec_write(r->w, &x);
+		err = emit(r, &x);
+	/* a failed allocation a dmem or memcg limit refused: its limit record */
+	if (!err && x.type == REC_ALLOC && x.alloc.err) {
+		err = refusals_of_failure(&r->ref, e, &x);
+		err = err > 0 ? emit(r, &x) : err;
+	}
+	if (!err && r->fl)
+		err = flight_event_done(r);
 	r->err = err;
 }
 
@@ -342,6 +411,125 @@ static int checkpoint(struct recorder *r)
 	return err;
 }
 
+/* the events lost since the start: the collector's, the bpf-lsm refusals' */
+static int write_drops(struct recorder *r)
+{
+	uint64_t lost[2] = { collector_dropped(r->coll), refusals_lost(&r->ref) };
+	int err = 0;
+
+	for (int i = 0; !err && i < 2; i++) {
+		struct rec x = { .type = REC_DROPS };
+
+		if (!lost[i])
+			continue;
+		x.drops = (struct rec_drops){ .first_ts = r->start_ns, .last_ts = now_ns(),
+					      .count = lost[i],
+					      .source = i ? REC_DROP_LIMIT_EVENTS : REC_DROP_EVENTS };
+		err = rec_write(r->w, &x);
+	}
+	return err;
+}
+
+/* a bpf-lsm refusal (refusals.c): recorded when the refused task is */
+static int on_limit(const struct rec *x, const struct rec_process *who, void *ctx)
+{
+	struct recorder *r = ctx;
+	int err;
+
+	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
+		return 0;
+	err = describe_task(r, who) ?: emit(r, x);
+	if (!err && r->fl)
+		err = flight_event_done(r);
+	r->err = err;
+	return err;
+}
+
+/* --flight, while a file is written: the bpf-lsm refusals join the event kept */
+static int on_limit_staged(const struct rec *x, const struct rec_process *who, void *ctx)
+{
+	struct recorder *r = ctx;
+
+	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
+		return 0;
+	return describe_task(r, who) ?: flight_add(r->fl, x);
+}
+
+/* --flight: what a file adds to the events kept: the live buffers now, the events lost */
+static int flight_extra(struct rec_writer *w, void *ctx)
+{
+	struct recorder *r = ctx;
+	int err;
+
+	r->w = w;
+	err = write_drops(r) ?: snapshot(r, REC_SNAP_FINAL);
+	r->w = NULL;
+	return err;
+}
+
+/* --flight: a file of the events kept, at most one a second (flight.c counts the rest) */
+static int flight_dump(struct recorder *r, const char *reason)
+{
+	char path[PATH_MAX + 64];
+	uint64_t n = 0;
+	int rc;
+
+	/* a bpf-lsm refusal comes before the failed allocation it caused: with it */
+	refusals_poll_lsm(&r->ref, on_limit_staged, r);
+	rc = flight_write(r->fl, opts.out, reason, r->command, flight_extra, r, path,
+			  sizeof(path), &n);
+	if (rc < 0) {
+		heapstat_error(rc, "write a flight recording in", opts.out);
+		return rc;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "heapstat record: wrote %s (%s, %llu events", text_safe(path),
+			reason, (unsigned long long)n);
+		if (r->fl->suppressed > r->suppressed)
+			fprintf(stderr, "; %llu triggers within a second of the last file, none "
+				"written", (unsigned long long)(r->fl->suppressed - r->suppressed));
+		r->suppressed = r->fl->suppressed;
+		fprintf(stderr, ")\n");
+	}
+	return 0;
+}
+
+static int flight_event_done(struct recorder *r)
+{
+	const char *reason = r->trigger;
+	int err = 0;
+
+	r->trigger = NULL;
+	if (reason)
+		err = flight_dump(r, reason);
+	flight_commit(r->fl);
+	return err;
+}
+
+/* the end of a recording: the events lost, the last checkpoint and snapshot */
+static int end_of_recording(struct recorder *r)
+{
+	return write_drops(r) ?: checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
+}
+
+/* --flight -o DIR: a directory heapstat can write in */
+static int flight_dir_check(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "heapstat record: --flight writes into a directory: %s is none\n",
+			text_safe(dir));
+		return -ENOTDIR;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		fprintf(stderr, "heapstat record: cannot write in %s: %s\n", text_safe(dir),
+			strerror(errno));
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* the command's cgroup: a new one below heapstat's own */
 static int command_cgroup(char *out, size_t len)
 {
@@ -382,6 +570,7 @@ int cmd_record(int argc, char **argv)
 	static const struct argp argp = { options, parse_arg, "[-- CMD [ARGS...]]", doc, NULL, NULL,
 					  NULL };
 	struct recorder r = {};
+	struct flight fl;
 	struct rec_header hdr = {};
 	char why[512], cgroup[CGROUP_PATH_MAX] = "";
 	uint64_t end, next_cp;
@@ -400,6 +589,8 @@ int cmd_record(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (opts.flight && flight_dir_check(opts.out))
+		return EXIT_USAGE;
 	if (heapstat_caps_preflight())
 		return EXIT_UNSUPPORTED;
 	if (opts.cmd && cg_control_init(why, sizeof(why))) {
@@ -412,17 +603,20 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	cmdline = command_line();
-	hdr.command = cmdline ? cmdline : "";
-	err = rec_writer_open(&r.w, opts.out, &hdr);
-	free(cmdline);
+	hdr.command = r.command = cmdline ? cmdline : "";
+	err = opts.flight ? flight_init(&fl, opts.flight) : rec_writer_open(&r.w, opts.out, &hdr);
 	if (err) {
-		heapstat_error(err, "create the recording", opts.out);
+		heapstat_error(err, opts.flight ? "keep the flight recorder's events" :
+			       "create the recording", opts.out);
 		collector_close(r.coll);
+		free(cmdline);
 		return 1;
 	}
+	r.fl = opts.flight ? &fl : NULL;
 	collector_on_event(r.coll, on_event, &r);
 	r.start_ns = now_ns();
-	err = snapshot(&r, REC_SNAP_START);
+	refusals_init(&r.ref, r.start_ns);
+	err = r.fl ? 0 : snapshot(&r, REC_SNAP_START);
 	if (!err && opts.cmd) {
 		err = command_cgroup(cgroup, sizeof(cgroup));
 		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);
@@ -434,6 +628,8 @@ int cmd_record(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (r.fl)
+		signal(SIGUSR1, on_usr1);
 	end = opts.duration_ms ? now_ns() + opts.duration_ms * 1000000ull : 0;
 	next_cp = now_ns() + CHECKPOINT_MS * 1000000ull;
 	while (!err && !r.err && !stop && (!end || now_ns() < end)) {
@@ -441,12 +637,21 @@ int cmd_record(int argc, char **argv)
 
 		if (rc < 0 && rc != -EINTR)
 			err = rc;
+		if (!err && !r.err)
+			err = refusals_poll_lsm(&r.ref, on_limit, &r);
+		if (!err && !r.err && r.fl && dump) {
+			dump = 0;
+			err = flight_dump(&r, "sigusr1");
+		}
+		if (r.fl)
+			goto reap;
 		if (!err && !r.err && (now_ns() >= next_cp || rec_checkpoint_due(r.w))) {
 			err = checkpoint(&r);
 			next_cp = now_ns() + CHECKPOINT_MS * 1000000ull;
 		}
 		if (!err && !r.err)
 			err = rec_flush(r.w);
+reap:
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			how = status;
 			child = 0;
@@ -457,23 +662,27 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n", opts.cmd[0],
 			child);
 	}
-	/* what the ring still holds, then the lost, the last checkpoint and the end */
+	/* what the rings still hold, then the lost, the last checkpoint and the end */
 	if (!err && !r.err)
 		collector_poll(r.coll, 0);
-	if (!err && !r.err && collector_dropped(r.coll)) {
-		struct rec x = { .type = REC_DROPS };
-
-		x.drops = (struct rec_drops){ .first_ts = r.start_ns, .last_ts = now_ns(),
-					      .count = collector_dropped(r.coll),
-					      .source = REC_DROP_EVENTS };
-		err = rec_write(r.w, &x);
-	}
 	if (!err && !r.err)
-		err = checkpoint(&r) ?: snapshot(&r, REC_SNAP_FINAL);
+		err = refusals_poll_lsm(&r.ref, on_limit, &r);
+	if (!err && !r.err && !r.fl)
+		err = end_of_recording(&r);
 	err = err ?: r.err;
 	if (err)
 		heapstat_error(err, "record", opts.out);
-	err = rec_writer_close(r.w, how) ?: err;
+	if (r.fl) {
+		if (fl.suppressed)
+			fprintf(stderr, "heapstat record: %llu files written, %llu triggers within a "
+				"second of a file not written\n", (unsigned long long)fl.files,
+				(unsigned long long)fl.suppressed);
+		flight_free(&fl);
+	} else {
+		err = rec_writer_close(r.w, how) ?: err;
+	}
+	refusals_free(&r.ref);
+	free(cmdline);
 	collector_close(r.coll);
 	/* the command's cgroup goes with it, unless something of it lives on */
 	if (opts.cmd && cgroup[0] && !cg_dir(why, sizeof(why), cg_root(), cgroup))

@@ -1,0 +1,78 @@
+#!/bin/sh
+# heapstat record on the bpf-lsm backend: a refusal of a limit on the
+# system heap (upstream's, mem_accounting off) is recorded as exactly one
+# limit record with the program's usage and limit, and stays in the
+# backend's ring for heapstat limit events (record reads it without
+# consuming it); --flight writes a file for it.
+# Run by tests/boot/lsm_limit.sh:
+#   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/record.sh
+. "$(dirname "$0")/../../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+H=system
+pass() { echo "PASS: record_lsm: $1"; }
+fail() { echo "FAIL: record_lsm: $1: $2"; }
+[ -e /dev/dma_heap/$H ] || { echo "SKIP: record_lsm: no system heap"; exit 0; }
+[ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = N ] ||
+	{ echo "SKIP: record_lsm: dma_heap.mem_accounting is on"; exit 0; }
+reap() {
+	for d in $S/lr/heapstat-record-*; do
+		[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
+	done
+	sleep 0.3
+	rmdir $S/lr/heapstat-record-* 2>/dev/null
+}
+# the workload: 512 KiB held by a child, then 1 MiB refused by /lr's 1 MiB
+work="dmabuf_alloc -H $H -s 512K --background -w 60 -R $tmp/bg.\$\$
+	dmabuf_alloc -H $H -s 1M 2>/dev/null
+	exit 0"
+
+mkdir -p $S/lr
+heapstat limit set /lr $H 1M || fail "limit set" "/lr"
+heapstat limit events >/dev/null 2>&1	# what earlier tests left in the ring
+sh -c "echo \$\$ >$S/lr/cgroup.procs; exec heapstat record -o $tmp/r.hsrec -- sh -c '$work'" \
+	>$tmp/r.out 2>&1
+rc=$?
+rec_dump $tmp/r.hsrec >$tmp/r.json
+b=$(stat -c %i $S/lr)
+# refused in the ioctl, before the heap: no allocation record, the task's process record
+if [ $rc = 0 ] && [ "$(grep -c '"type":"limit"' $tmp/r.json)" = 1 ] &&
+	[ "$(grep -c '"type":"alloc".*"err":-' $tmp/r.json)" = 0 ] &&
+	jq_true -s --arg h $H --argjson b $b '[.[] | select(.type == "limit")][0] as $l |
+	$l.backend == 1 and $l.bound_cgroup_id == $b and $l.heap == $h and
+	$l.requested == 1048576 and $l.usage == 524288 and $l.limit == 1048576 and
+	([.[] | select(.type == "process" and .pid == $l.pid)] | length == 1 and
+	 .[0].comm == "dmabuf_alloc" and .[0].cgroup_id == $l.cgroup_id and
+	 (.[0].cgroup | startswith("/lr/heapstat-record-")))' $tmp/r.json; then
+	pass "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who"
+else
+	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who" \
+		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json | tr '\n' ' ')"
+fi
+# not consumed: limit events still has it
+heapstat limit events -j >$tmp/ev 2>&1
+jq_true -s '[.[] | select(.backend == "bpf-lsm" and (.cgroup | startswith("/lr/heapstat-record-")))] |
+	length == 1 and .[0].requested_bytes == 1048576' $tmp/ev &&
+	pass "the refusal is still there for limit events" ||
+	fail "the refusal is still there for limit events" "$(cat $tmp/ev)"
+reap
+
+mkdir $tmp/fl
+sh -c "echo \$\$ >$S/lr/cgroup.procs; exec heapstat record --flight 5 -o $tmp/fl -- sh -c '$work'" \
+	>$tmp/f.out 2>&1
+rc=$?
+set -- $tmp/fl/heapstat-*-limit.hsrec
+rec_dump "$1" >$tmp/f.json 2>&1
+[ $rc = 0 ] && [ $# = 1 ] && [ -f "$1" ] && [ "$(ls $tmp/fl | wc -l)" = 1 ] &&
+	[ "$(grep -c '"type":"limit"' $tmp/f.json)" = 1 ] &&
+	[ "$(grep -c '"type":"process".*"comm":"dmabuf_alloc"' $tmp/f.json)" -ge 1 ] &&
+	grep -q "^heapstat record: wrote $1 (limit, " $tmp/f.out &&
+	heapstat analyze "$1" >/dev/null 2>&1 &&
+	pass "--flight: a file for the refusal, with its limit record" ||
+	fail "--flight: a file for the refusal, with its limit record" \
+		"exit $rc: $(ls $tmp/fl; cat $tmp/f.out; grep -v snap $tmp/f.json | tr '\n' ' ')"
+reap
+heapstat limit events >/dev/null 2>&1
+heapstat limit clear /lr $H
+rmdir $S/lr
+rm -rf $tmp

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Which dmem or memcg limit refused a failed allocation (refusal.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "collector.h"
+#include "refusal.h"
+#include "util.h"
+#include "cgroup/memcg.h"
+
+#define MODEL_MIN_MS	50	/* a model younger than this serves the next refusal too */
+
+void refusal_model_init(struct refusal_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->sys = hold_sys_live;
+	m->sys.mem_accounting = heap_mem_accounting();
+}
+
+void refusal_model_free(struct refusal_model *m)
+{
+	if (!m->have)
+		return;
+	holdings_free(&m->h);
+	inventory_free(&m->inv);
+	m->have = false;
+}
+
+int refusal_model_for(struct refusal_model *m, uint64_t ts_ns)
+{
+	struct hold_filter none = {};
+	uint64_t now = now_ns();
+	int err;
+
+	if (m->have && (m->taken_ns >= ts_ns || now - m->taken_ns < MODEL_MIN_MS * 1000000ull))
+		return 0;
+	refusal_model_free(m);
+	err = inventory_collect(&m->inv, "/proc", false);
+	if (err)
+		return err;
+	err = holdings_build(&m->h, &m->sys, &m->inv, NULL, &none);
+	if (err) {
+		holdings_free(&m->h);
+		inventory_free(&m->inv);
+		return err;
+	}
+	m->have = true;
+	m->taken_ns = now;
+	return 0;
+}
+
+enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *heap, int err,
+					uint32_t fail_class)
+{
+	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
+
+	if (k == HOLD_NONE)
+		return REFUSAL_NONE;
+	if (m->h.heaps[k].charger == CHARGER_DMEM && fail_class == FAIL_LIMIT)
+		return REFUSAL_DMEM;
+	if (m->h.heaps[k].charger == CHARGER_MEMCG && err == -ENOMEM)
+		return REFUSAL_MEMCG;
+	return REFUSAL_NONE;	/* not a limit's, or the bpf-lsm's own event tells it */
+}
+
+bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
+		  struct refusal_bound *out)
+{
+	size_t cg = m->have ? holdings_cgroup(&m->h, cgroup) : HOLD_NONE;
+	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
+	const struct hold_cell *c, *at;
+
+	*out = (struct refusal_bound){ .cg = HOLD_NONE };
+	if (cg == HOLD_NONE || k == HOLD_NONE)
+		return false;
+	c = hold_cell(&m->h, cg, k);
+	if (m->h.heaps[k].charger == CHARGER_MEMCG)
+		holdings_read_memcg(&m->h, &m->sys, cg, k);
+	holdings_bind_limit(&m->h, cg, k);
+	if (c->limit_cg == HOLD_NONE)
+		return false;
+	at = hold_cell(&m->h, c->limit_cg, k);
+	*out = (struct refusal_bound){ .cg = c->limit_cg, .path = m->h.cgs[c->limit_cg].path,
+				       .id = m->h.cgs[c->limit_cg].id, .usage = at->charged,
+				       .limit = at->max };
+	return true;
+}
+
+bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested)
+{
+	if (b == REFUSAL_NONE)
+		return false;
+	if (b == REFUSAL_MEMCG)
+		return bd->cg != HOLD_NONE &&
+		       (bd->usage >= bd->limit || bd->limit - bd->usage < requested);
+	return true;
+}
+
+const char *refusal_backend_name(enum refusal_backend b)
+{
+	return b == REFUSAL_DMEM ? "dmem" : b == REFUSAL_MEMCG ? "memcg" : "none";
+}

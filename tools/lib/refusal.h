@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Which limit refused an allocation that the kernel keeps no record of: a
+ * heap's allocation failing on its dmem limit (EAGAIN) or on memcg (the
+ * memcg-charged system heap's ENOMEM), as the collector sees it. The heap's
+ * charger says which controller; the holdings model, taken when the failure
+ * is seen, says whose limit left the least room over the task's cgroup and
+ * its ancestors, with that cgroup's usage and limit as read then (not as
+ * they were at the failure: the closest user space gets). Shared by
+ * heapstat limit events and heapstat record.
+ */
+#ifndef HEAPSTAT_REFUSAL_H
+#define HEAPSTAT_REFUSAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "holdings.h"
+#include "inventory.h"
+
+enum refusal_backend { REFUSAL_NONE, REFUSAL_DMEM, REFUSAL_MEMCG };
+
+/* the holdings model of the moment, taken again as refusals come */
+struct refusal_model {
+	struct hold_sys sys;
+	struct inventory inv;
+	struct holdings h;
+	bool have;
+	uint64_t taken_ns;		/* CLOCK_MONOTONIC */
+};
+
+/* whose limit bound: a cgroup of the model */
+struct refusal_bound {
+	size_t cg;			/* HOLD_NONE: no limit found */
+	const char *path;		/* the model's: valid until it is taken again */
+	uint64_t id;
+	uint64_t usage, limit;
+};
+
+void refusal_model_init(struct refusal_model *m);
+/* the model, taken again unless younger than ts_ns or than a few ms; 0 or -errno */
+int refusal_model_for(struct refusal_model *m, uint64_t ts_ns);
+void refusal_model_free(struct refusal_model *m);
+
+/* which controller refused a failed allocation (err, fail_class), from the heap's charger */
+enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *heap, int err,
+					uint32_t fail_class);
+/* the limit leaving the least room for heap over cgroup (a path) and its ancestors */
+bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
+		  struct refusal_bound *out);
+/* a memcg ENOMEM is a limit's only when that limit left less room than was asked */
+bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested);
+const char *refusal_backend_name(enum refusal_backend b);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * heapstat record --flight N: the last N events kept in memory (copies of
+ * their records, strings included), written out as an ordinary recording
+ * when something goes wrong: the process (and stack) records they need,
+ * the events, then what the recorder adds (a snapshot of the live buffers
+ * of the moment), and an end record.
+ *
+ * The records of one collector event (an allocation, its limit record) are
+ * staged together and kept with flight_commit(), so that a file written for
+ * a trigger holds the N events before it and all of the trigger's own.
+ */
+#ifndef HEAPSTAT_RECORD_FLIGHT_H
+#define HEAPSTAT_RECORD_FLIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/record.h"
+
+struct flight {
+	struct rec *ring;		/* cap events, the oldest at head once full */
+	size_t cap, n, head;
+	struct rec *staged;		/* the current event's records */
+	size_t nstaged, stagedcap;
+	struct rec *defs;		/* process and stack records, the first of each */
+	size_t ndefs, defscap;
+	uint64_t last_write_ns;		/* rate limit: one file a second */
+	uint64_t suppressed;		/* triggers within that second */
+	uint64_t files;
+};
+
+int flight_init(struct flight *f, size_t n);
+/* keep a copy of x: an event is staged, a process or stack record kept as a definition */
+int flight_add(struct flight *f, const struct rec *x);
+/* the staged records go into the ring, the oldest out */
+void flight_commit(struct flight *f);
+/*
+ * Write dir/heapstat-<UTC time>-<reason>.hsrec (its name in path): header,
+ * definitions, the ring's events, the staged ones, then extra()'s records,
+ * and the end. At most one a second: 0 and nothing written (counted in
+ * suppressed) within a second of the last. 1 when written, *events the
+ * events in it, or a negative errno (why: what failed).
+ */
+int flight_write(struct flight *f, const char *dir, const char *reason, const char *command,
+		 int (*extra)(struct rec_writer *w, void *ctx), void *ctx, char *path,
+		 size_t path_len, uint64_t *events);
+void flight_free(struct flight *f);
+
+#endif

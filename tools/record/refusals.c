@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* heapstat record's limit records (refusals.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "refusals.h"
+#include "lib/util.h"
+
+#define LSM_OPEN_MS	1000	/* how often to look for bpf-lsm limits set meanwhile */
+
+void refusals_init(struct refusals *f, uint64_t start_ns)
+{
+	memset(f, 0, sizeof(*f));
+	refusal_model_init(&f->m);
+	f->start_ns = start_ns;
+}
+
+int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct rec *x)
+{
+	struct refusal_bound bd;
+	enum refusal_backend b;
+	const char *cgroup;
+	int err;
+
+	/* only these can be a dmem or memcg limit's: no model taken for the others */
+	if (e->type != EV_HEAP_ALLOC || !(e->fail_class == FAIL_LIMIT || e->err == -ENOMEM))
+		return 0;
+	err = refusal_model_for(&f->m, e->ts_ns);
+	if (err)
+		return err;
+	snprintf(f->heap, sizeof(f->heap), "%.*s", COLL_NAME_LEN, e->name);
+	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
+	if (b == REFUSAL_NONE)
+		return 0;
+	cgroup = holdings_cgroup_path(&f->m.h, e->cgroup_id);
+	if (!cgroup || !refusal_bind(&f->m, cgroup, f->heap, &bd))
+		bd = (struct refusal_bound){ .cg = HOLD_NONE };
+	if (!refusal_is_limit(b, &bd, e->bytes))
+		return 0;
+	/* a dmem refusal whose limit is gone by now: bound 0, usage and limit unknown (0) */
+	*x = (struct rec){ .type = REC_LIMIT };
+	x->limit = (struct rec_limit){ .ts = e->ts_ns, .pid = e->tgid, .cgroup_id = e->cgroup_id,
+				       .bound_cgroup_id = bd.id, .heap = f->heap,
+				       .requested = e->bytes, .usage = bd.usage, .limit = bd.limit,
+				       .backend = b == REFUSAL_DMEM ? REC_LIMIT_DMEM :
+						  REC_LIMIT_MEMCG };
+	return 1;
+}
+
+struct lsm_ctx {
+	struct refusals *f;
+	refusal_cb cb;
+	void *ctx;
+};
+
+static int on_lsm(const struct limit_event *le, void *ctx)
+{
+	struct lsm_ctx *lc = ctx;
+	struct rec x = { .type = REC_LIMIT };
+	char comm[LIMIT_COMM_LEN + 1];
+	struct rec_process who = { .pid = le->tgid, .tid = le->pid, .comm = comm,
+				   .cgroup_id = le->cgroup_id, .cgroup = "" };
+
+	if (le->ts_ns < lc->f->start_ns)
+		return 0;
+	snprintf(comm, sizeof(comm), "%.*s", LIMIT_COMM_LEN, le->comm);
+	snprintf(lc->f->heap, sizeof(lc->f->heap), "%.*s", LIMIT_NAME_LEN, le->heap);
+	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .cgroup_id = le->cgroup_id,
+				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
+				      .requested = le->requested, .usage = le->usage,
+				      .limit = le->limit, .backend = REC_LIMIT_BPF_LSM };
+	return lc->cb(&x, &who, lc->ctx);
+}
+
+int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx)
+{
+	struct lsm_ctx lc = { f, cb, ctx };
+	struct lsm_limit_stats st;
+	char why[256];
+	int n;
+
+	if (!f->lsm) {
+		/* none pinned: look again now and then, a limit may be set meanwhile */
+		if (now_ns() < f->next_open_ns)
+			return 0;
+		f->next_open_ns = now_ns() + LSM_OPEN_MS * 1000000ull;
+		if (lsm_limit_open(&f->lsm, NULL, 0, why, sizeof(why)))
+			return 0;	/* none, or not ours to read: no bpf-lsm refusals */
+		if (!lsm_limit_stats(f->lsm, &st, why, sizeof(why))) {
+			f->have_base = true;
+			f->dropped_base = st.dropped;
+		}
+	}
+	n = lsm_limit_watch(f->lsm, on_lsm, &lc, &f->overrun, why, sizeof(why));
+	return n < 0 ? n : 0;
+}
+
+uint64_t refusals_lost(struct refusals *f)
+{
+	struct lsm_limit_stats st;
+	char why[256];
+	uint64_t lost = f->overrun;
+
+	if (f->lsm && f->have_base && !lsm_limit_stats(f->lsm, &st, why, sizeof(why)) &&
+	    st.dropped > f->dropped_base)
+		lost += st.dropped - f->dropped_base;
+	return lost;
+}
+
+void refusals_free(struct refusals *f)
+{
+	refusal_model_free(&f->m);
+	lsm_limit_close(f->lsm);
+	f->lsm = NULL;
+}
