@@ -13,6 +13,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "lib/procfs.h"
 #include "lib/record.h"
 #include "lib/util.h"
+#include "stacks.h"
 
 /*
  * The recording keeps these as numbers (docs/record-format.md): heapstat's
@@ -61,6 +63,7 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
 "    heapstat record -o all.hsrec -d 60              # everything for a minute\n"
+"    heapstat record --stacks -o run.hsrec -- ./app  # and where each allocation came from\n"
 "    heapstat analyze run.hsrec --fail-on leaks\n";
 
 static struct record_opts {
@@ -68,12 +71,17 @@ static struct record_opts {
 	const char *cgroup;
 	uint64_t duration_ms;
 	char **cmd;
+	bool stacks;
 } opts;
+
+#define OPT_STACKS	0x100
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and those below it (not with a command)", 0 },
 	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Record each allocation's kernel and user stack (user "
+	  "frames of code built with frame pointers)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -82,6 +90,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case 'o': opts.out = arg; break;
+	case OPT_STACKS: opts.stacks = true; break;
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
@@ -117,6 +126,7 @@ struct scope {
 struct recorder {
 	struct rec_writer *w;
 	struct collector *coll;
+	struct stacks *stacks;		/* --stacks */
 	struct scope scope;
 	uint32_t *tids;			/* tasks described by a process record */
 	size_t ntids, tids_cap;
@@ -244,6 +254,8 @@ static void on_event(const struct coll_event *e, void *ctx)
 	default:
 		return;
 	}
+	if (!err && x.type == REC_ALLOC && r->stacks)
+		err = stacks_of(r->stacks, r->coll, r->w, e, &x.alloc.stack_id);
 	if (!err)
 		err = rec_write(r->w, &x);
 	r->err = err;
@@ -382,9 +394,15 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
 		return EXIT_UNSUPPORTED;
 	}
-	err = collector_open(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, why, sizeof(why));
+	err = collector_open_stacks(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, opts.stacks, why,
+				    sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
+		return 1;
+	}
+	if (opts.stacks && stacks_new(&r.stacks, "/proc")) {
+		heapstat_error(-ENOMEM, "set up the stacks' symbolizer", NULL);
+		collector_close(r.coll);
 		return 1;
 	}
 	cmdline = command_line();
@@ -393,6 +411,7 @@ int cmd_record(int argc, char **argv)
 	free(cmdline);
 	if (err) {
 		heapstat_error(err, "create the recording", opts.out);
+		stacks_free(r.stacks);
 		collector_close(r.coll);
 		return 1;
 	}
@@ -450,6 +469,10 @@ int cmd_record(int argc, char **argv)
 	if (err)
 		heapstat_error(err, "record", opts.out);
 	err = rec_writer_close(r.w, how) ?: err;
+	if (r.stacks && collector_stacks_lost(r.coll))
+		fprintf(stderr, "heapstat record: %" PRIu64 " allocations' stacks were not kept "
+			"(the stack map was full)\n", collector_stacks_lost(r.coll));
+	stacks_free(r.stacks);
 	collector_close(r.coll);
 	/* the command's cgroup goes with it, unless something of it lives on */
 	if (opts.cmd && cgroup[0] && !cg_dir(why, sizeof(why), cg_root(), cgroup))
