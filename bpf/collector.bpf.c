@@ -420,6 +420,9 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	if (want_stacks) {
 		e->kstack = stack_of(ctx, 0);
 		e->ustack = stack_of(ctx, BPF_F_USER_STACK);
+		/* woken now, user space reads the process's mappings before it exits */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		return 0;
 	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;

@@ -87,6 +87,8 @@ struct stacks {
 	uint32_t next_id;
 };
 
+static void read_kallsyms(struct stacks *s);
+
 int stacks_new(struct stacks **out, const char *proc)
 {
 	struct stacks *s = calloc(1, sizeof(*s));
@@ -96,6 +98,7 @@ int stacks_new(struct stacks **out, const char *proc)
 		return -ENOMEM;
 	snprintf(s->proc, sizeof(s->proc), "%s", proc);
 	elf_version(EV_CURRENT);
+	read_kallsyms(s);	/* now: slow, and the first stack must not wait for it */
 	return 0;
 }
 
@@ -277,12 +280,17 @@ static struct elf_file *elf_of(struct stacks *s, const char *path, uint64_t ino,
 	return f;
 }
 
-/* a process's executable file mappings, read again when @reread */
+/*
+ * A process's executable file mappings, read again when @reread. All the
+ * lines first, then the files: the process may exit meanwhile.
+ */
 static struct proc_maps *maps_of(struct stacks *s, uint32_t pid, bool reread)
 {
 	char path[96], line[4400], file[4097];
 	struct proc_maps *p = NULL;
-	size_t cap = 0;
+	const char **files = NULL;
+	uint64_t *inos = NULL;
+	size_t cap = 0, fcap = 0, icap = 0;
 	FILE *f;
 
 	for (size_t i = 0; i < s->nprocs && !p; i++)
@@ -311,14 +319,19 @@ static struct proc_maps *maps_of(struct stacks *s, uint32_t pid, bool reread)
 		if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %4096[^\n]", &start, &end, perms,
 			   &off, &ino, file) < 5 || perms[2] != 'x')
 			continue;
-		if (grow_array((void **)&p->m, &cap, p->n, sizeof(*p->m)))
+		if (grow_array((void **)&p->m, &cap, p->n, sizeof(*p->m)) ||
+		    grow_array((void **)&files, &fcap, p->n, sizeof(*files)) ||
+		    grow_array((void **)&inos, &icap, p->n, sizeof(*inos)))
 			break;
-		p->m[p->n++] = (struct mapping){
-			.start = start, .end = end, .off = off,
-			.elf = file[0] == '/' && ino ? elf_of(s, file, ino, pid) : NULL,
-		};
+		files[p->n] = file[0] == '/' && ino ? arena_strdup(&s->strs, file) : NULL;
+		inos[p->n] = ino;
+		p->m[p->n++] = (struct mapping){ .start = start, .end = end, .off = off };
 	}
 	fclose(f);
+	for (size_t i = 0; i < p->n; i++)
+		p->m[i].elf = files[i] ? elf_of(s, files[i], inos[i], pid) : NULL;
+	free(files);
+	free(inos);
 	return p;
 }
 
@@ -482,8 +495,8 @@ static int seen_add(struct stacks *s, uint32_t kid, uint32_t uid, uint32_t pid, 
 int stacks_of(struct stacks *s, struct collector *c, struct rec_writer *w,
 	      const struct coll_event *e, uint32_t *id)
 {
-	static char texts[MAX_FRAMES][320];
-	struct rec_frame fr[MAX_FRAMES];
+	static char texts[COLL_STACK_DEPTH][320], utexts[COLL_STACK_DEPTH][320];
+	struct rec_frame fr[MAX_FRAMES], ufr[COLL_STACK_DEPTH];
 	uint64_t kips[COLL_STACK_DEPTH], uips[COLL_STACK_DEPTH];
 	struct proc_maps *p = NULL;
 	struct seen *hit;
@@ -501,6 +514,11 @@ int stacks_of(struct stacks *s, struct collector *c, struct rec_writer *w,
 	}
 	nk = collector_stack(c, e->kstack, kips, COLL_STACK_DEPTH);
 	nu = collector_stack(c, e->ustack, uips, COLL_STACK_DEPTH);
+	/* the user's first, after the kernel's: the process may be exiting */
+	if (nu > 0)
+		p = maps_of(s, e->tgid, false);
+	for (int i = 0; i < nu; i++)
+		user_frame(s, &p, e->tgid, uips[i], i > 0, &ufr[i], utexts[i], sizeof(utexts[i]));
 	for (int i = 0; i < nk; i++) {
 		kernel_frame(s, kips[i], i > 0, &fr[n], texts[n], sizeof(texts[n]));
 		/* the collector's own frames (BPF programs, trampolines) are not the caller's */
@@ -509,10 +527,8 @@ int stacks_of(struct stacks *s, struct collector *c, struct rec_writer *w,
 		inner = false;
 		n++;
 	}
-	if (nu > 0)
-		p = maps_of(s, e->tgid, false);
-	for (int i = 0; i < nu; i++, n++)
-		user_frame(s, &p, e->tgid, uips[i], i > 0, &fr[n], texts[n], sizeof(texts[n]));
+	for (int i = 0; i < nu; i++)
+		fr[n++] = ufr[i];
 	if (!n)
 		return 0;
 	err = stack_record(s, w, fr, n, id);
