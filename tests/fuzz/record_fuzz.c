@@ -66,10 +66,10 @@ static void touch(const struct rec *r)
 			break;
 		case RF_FRAMES:
 			for (uint32_t k = 0; k < n; k++) {
-				const struct rec_frame *fr = &(*(const struct rec_frame * const *)p)[k];
+				const struct rec_frame *fr = *(const struct rec_frame * const *)p;
 
-				sink += strlen(fr->sym) + strlen(fr->binary) + strlen(fr->build_id) +
-					fr->offset + fr->flags;
+				sink += strlen(fr[k].sym) + strlen(fr[k].binary) +
+					strlen(fr[k].build_id) + fr[k].offset + fr[k].flags;
 			}
 			break;
 		}
@@ -134,7 +134,8 @@ static bool same(const struct rec *a, const struct rec *b)
 			const struct rec_frame *fb = *(const struct rec_frame * const *)q;
 
 			for (uint32_t k = 0; k < n; k++)
-				if (strcmp(fa[k].sym, fb[k].sym) || strcmp(fa[k].binary, fb[k].binary) ||
+				if (strcmp(fa[k].sym, fb[k].sym) ||
+				    strcmp(fa[k].binary, fb[k].binary) ||
 				    strcmp(fa[k].build_id, fb[k].build_id) ||
 				    fa[k].offset != fb[k].offset || fa[k].flags != fb[k].flags)
 					return false;

@@ -30,7 +30,7 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		1		/* and reads any minor of its own; 1: stack frames */
+#define REC_MINOR		1		/* and reads any minor of its own (1: stacks) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -197,7 +197,7 @@ struct rec_drops {
 /* a return address of a stack, symbolized when it was recorded */
 struct rec_frame {
 	const char *sym;		/* "function+0x1a", "" when unknown */
-	const char *binary;		/* the ELF file's path; kernel: "vmlinux" or the module */
+	const char *binary;		/* the ELF file's path; kernel: vmlinux or a module */
 	const char *build_id;		/* its GNU build id in hex, "" when none */
 	uint64_t offset;		/* user: in the file; kernel: the address */
 	uint32_t flags;			/* REC_FRAME_* */

@@ -210,8 +210,9 @@ static void elf_syms(struct stacks *s, struct elf_file *f, Elf *e)
 				GElf_Sym sym;
 				const char *name;
 
-				if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-				    !sym.st_value || sym.st_shndx == SHN_UNDEF)
+				if (!gelf_getsym(d, i, &sym) ||
+				    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value ||
+				    sym.st_shndx == SHN_UNDEF)
 					continue;
 				name = elf_strptr(e, sh.sh_link, sym.st_name);
 				if (!name || !*name)
