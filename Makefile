@@ -31,7 +31,9 @@ LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c tools/record/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
-VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(wildcard tests/vm/*.c))
+VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(filter-out tests/vm/leaker.c,\
+	$(wildcard tests/vm/*.c)))
+LEAKER := $(BUILD)/tests/leaker
 # upstream's dmabuf-heaps kselftest, for tests/vm/kselftest_test.sh
 KSELFTEST := $(BUILD)/tests/dmabuf-heap
 # benchmark programs, run in the VM like the tests (tbcount.c is a QEMU plugin
@@ -50,7 +52,7 @@ LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat $(VM_TESTS) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
+all: $(BUILD)/heapstat $(VM_TESTS) $(LEAKER) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
 
 deps:
 	$(Q)scripts/deps.sh
@@ -98,6 +100,14 @@ KERNEL_BUILD = $(shell scripts/kernel-build.sh)
 $(VM_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/vm/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# tests/vm/record_stacks_test.sh's program: frame pointers (the kernel walks
+# user stacks by them only) and a build id the test knows
+LEAKER_BUILD_ID := 686561707374617420737461636b73206c65616b
+$(BUILD)/tests/vm/leaker.o: USER_CFLAGS += -fno-omit-frame-pointer
+$(LEAKER): $(BUILD)/tests/vm/leaker.o
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ -Wl,--build-id=0x$(LEAKER_BUILD_ID) -o $@
 
 # upstream's dmabuf-heaps kselftest (KSELFTEST), from the reference kernel's tree
 $(KSELFTEST): | deps

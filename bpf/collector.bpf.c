@@ -44,6 +44,8 @@
 const volatile __u64 page_size = 4096;
 const volatile struct coll_cma_map cma_maps[COLL_CMA_MAPS] = {};
 const volatile __u32 ncma_maps = 0;
+/* take allocations' stacks; off, the verifier drops that code and `stacks` has 1 entry */
+const volatile bool want_stacks = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -138,6 +140,14 @@ struct {
 	__type(value, __u64);
 } cma_bits SEC(".maps");
 
+/* the stacks of allocations, when want_stacks (sized by user space: 1 entry without) */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, COLL_STACKS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, COLL_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
 /* processes holding a dma-buf at the last inventory, written by user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -153,6 +163,7 @@ __u64 holders_gen = 0;		/* events that may have changed who holds what */
 __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
 __u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
+__u64 stacks_lost = 0;		/* stacks `stacks` had no room for (or not walkable) */
 __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 
@@ -340,11 +351,28 @@ static __always_inline __u32 heap_agg(struct inflight *f, __u64 cgroup_id)
 }
 
 /*
+ * The stack in the `stacks` map, as id + 1; 0 when it could not be kept. A
+ * user stack is walked by frame pointers only: the frames of code built
+ * without them are missed. A thread with no user stack (a kernel thread) has
+ * none: not lost.
+ */
+static __always_inline __u32 stack_of(void *ctx, __u64 flags)
+{
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+
+	if (id >= 0)
+		return id + 1;
+	if (id != -14)		/* -EFAULT: no stack there */
+		__sync_fetch_and_add(&stacks_lost, 1);
+	return 0;
+}
+
+/*
  * The end of an ioctl: an allocation's when its start was recorded. The
  * buffer it exported under the heap's name is told here too (folded), in
  * the same event and the same aggregate update.
  */
-static __always_inline int heap_ioctl_exit(long ret)
+static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 {
 	struct inflight *f = inflight_of(false);
 	struct coll_event *e;
@@ -389,6 +417,13 @@ static __always_inline int heap_ioctl_exit(long ret)
 		e->buf_bytes = f->buf_bytes;
 	}
 	__builtin_memcpy(e->name, f->heap, sizeof(e->name));
+	if (want_stacks) {
+		e->kstack = stack_of(ctx, 0);
+		e->ustack = stack_of(ctx, BPF_F_USER_STACK);
+		/* woken now, user space reads the process's mappings before it exits */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		return 0;
+	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -402,7 +437,7 @@ int BPF_PROG(dma_heap_ioctl_entry, struct file *file, unsigned int cmd, unsigned
 SEC("fexit/dma_heap_ioctl")
 int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
 {
-	return is_heap_alloc(cmd) ? heap_ioctl_exit(ret) : 0;
+	return is_heap_alloc(cmd) ? heap_ioctl_exit(ctx, ret) : 0;
 }
 
 SEC("kprobe/dma_heap_ioctl")
@@ -414,7 +449,7 @@ int BPF_KPROBE(dma_heap_ioctl_kprobe, struct file *file, unsigned int cmd, unsig
 SEC("kretprobe/dma_heap_ioctl")
 int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 {
-	return heap_ioctl_exit(ret);
+	return heap_ioctl_exit(ctx, ret);
 }
 
 /*

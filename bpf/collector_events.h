@@ -44,7 +44,18 @@ struct coll_event {
 	__u64 buf_bytes;	/* the buffer's size: exports, releases, and allocs that exported one */
 	char comm[COLL_COMM_LEN];
 	char name[COLL_NAME_LEN];	/* heap, exporter or CMA area */
+	__u32 kstack;		/* allocs, with stacks asked for: the `stacks` map's */
+	__u32 ustack;		/* id + 1 of the kernel and user stacks, 0: none */
 };
+
+/*
+ * Stacks of allocations (heapstat record --stacks): the `stacks` map keeps
+ * each distinct one once, COLL_STACK_DEPTH return addresses deep at most
+ * (innermost first), until the collector closes; a stack that finds no room
+ * is counted in `stacks_lost` and its event says none.
+ */
+#define COLL_STACK_DEPTH	64
+#define COLL_STACKS		4096
 
 #define COLL_FAIL_CLASSES	(FAIL_OTHER + 1)
 

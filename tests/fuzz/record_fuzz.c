@@ -64,6 +64,14 @@ static void touch(const struct rec *r)
 			for (uint32_t k = 0; k < n; k++)
 				sink += strlen((*(const struct rec_heap_bytes * const *)p)[k].heap);
 			break;
+		case RF_FRAMES:
+			for (uint32_t k = 0; k < n; k++) {
+				const struct rec_frame *fr = *(const struct rec_frame * const *)p;
+
+				sink += strlen(fr[k].sym) + strlen(fr[k].binary) +
+					strlen(fr[k].build_id) + fr[k].offset + fr[k].flags;
+			}
+			break;
 		}
 	}
 }
@@ -118,6 +126,18 @@ static bool same(const struct rec *a, const struct rec *b)
 
 			for (uint32_t k = 0; k < n; k++)
 				if (strcmp(ha[k].heap, hb[k].heap) || ha[k].bytes != hb[k].bytes)
+					return false;
+			break;
+		}
+		case RF_FRAMES: {
+			const struct rec_frame *fa = *(const struct rec_frame * const *)p;
+			const struct rec_frame *fb = *(const struct rec_frame * const *)q;
+
+			for (uint32_t k = 0; k < n; k++)
+				if (strcmp(fa[k].sym, fb[k].sym) ||
+				    strcmp(fa[k].binary, fb[k].binary) ||
+				    strcmp(fa[k].build_id, fb[k].build_id) ||
+				    fa[k].offset != fb[k].offset || fa[k].flags != fb[k].flags)
 					return false;
 			break;
 		}

@@ -27,7 +27,14 @@ static const struct rec_header sample_header = {
 
 static const uint32_t sample_holders[] = { 4242, 17, 4194304, 4243, 0, UINT32_MAX };
 static const uint32_t sample_one_holder[] = { 1 };
-static const uint8_t sample_stack[] = { 0, 1, 2, 0xff, 0x80, 0, 0, 'b', 'u', 'i', 'l', 'd' };
+static const struct rec_frame sample_frames[] = {
+	{ "dma_heap_ioctl+0x9", "vmlinux", "", 0xffffffff81a2b3c9ull, REC_FRAME_KERNEL },
+	{ "", "heap_mod\x1b[31m", "", UINT64_MAX, REC_FRAME_KERNEL | 0x80000000u },
+	{ "ioctl+0xb", "/usr/lib/x86_64-linux-gnu/libc.so.6",
+	  "4e7ab2c1d0f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5", 0x10fa4b, 0 },
+	{ "", "", "", 0, 0 },
+	{ "leak_three+0x1a", "/camera", "4e7ab2c1d0f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5", 0x1234, 0 },
+};
 static const struct rec_heap_bytes sample_heaps[] = {
 	{ "system", 3ull << 30 }, { "carveout-vm", 0 }, { "", UINT64_MAX },	/* a new name */
 };
@@ -60,8 +67,8 @@ static inline size_t record_samples(struct rec *v)
 	v[n++] = (struct rec){ .type = REC_SNAP_END, .snap_end = {
 		.ts = SAMPLE_T0 + 9000, .buffers = 3, .bytes = 1 << 20 } };
 	v[n++] = (struct rec){ .type = REC_STACK, .stack = {
-		.id = 7, .len = sizeof(sample_stack), .data = sample_stack } };
-	v[n++] = (struct rec){ .type = REC_STACK, .stack = { .id = UINT32_MAX, .len = 0 } };
+		.id = 7, .nframes = 5, .frames = sample_frames } };
+	v[n++] = (struct rec){ .type = REC_STACK, .stack = { .id = UINT32_MAX, .nframes = 0 } };
 	v[n++] = (struct rec){ .type = REC_ALLOC, .alloc = {
 		.ts = SAMPLE_T0 + 120000, .pid = 4242, .tid = 4250, .comm = "camera-app",
 		.cgroup_id = 5123, .heap = "system", .requested = 1000000, .allocated = 1003520,

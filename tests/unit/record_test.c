@@ -125,11 +125,14 @@ static void check_same(const struct rec *want, const struct rec *got)
 		EQ(drops.first_ts); EQ(drops.last_ts); EQ(drops.count); EQ(drops.source);
 		break;
 	case REC_STACK:
-		EQ(stack.id); EQ(stack.len);
-		CHECK(got->stack.data, "no data");
-		if (want->stack.len == got->stack.len && want->stack.len && got->stack.data)
-			CHECK(!memcmp(want->stack.data, got->stack.data, want->stack.len),
-			      "stack differs");
+		EQ(stack.id); EQ(stack.nframes);
+		CHECK(got->stack.frames, "no frames");
+		for (uint32_t k = 0; got->stack.frames && k < want->stack.nframes &&
+		     k < got->stack.nframes; k++) {
+			STR(stack.frames[k].sym); STR(stack.frames[k].binary);
+			STR(stack.frames[k].build_id); EQ(stack.frames[k].offset);
+			EQ(stack.frames[k].flags);
+		}
 		break;
 	case REC_CHECKPOINT:
 		EQ(checkpoint.ts); EQ(checkpoint.nheaps);
@@ -825,6 +828,11 @@ static void malformed_records_stop_reading(void)
 		{ "empty body", REC_ALLOC, {}, 0 },
 		{ "pid list too long", REC_SNAP_BUF, { 1, 1, 0, 0, 100, 1, 1 }, 7 },
 		{ "blob past the end", REC_STACK, { 1, 9, 1, 2 }, 4 },
+		{ "frames past the blob", REC_STACK, { 1, 2, 9, 0 }, 4 },
+		{ "frame cut short", REC_STACK, { 1, 6, 1, 0, 0, 0, 0, 0x80 }, 8 },
+		{ "frame undefined string", REC_STACK, { 1, 6, 1, 99, 0, 0, 0, 0 }, 8 },
+		{ "frame flags over", REC_STACK, { 1, 10, 1, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80,
+						   0x10 }, 12 },
 		{ "heaps too many", REC_CHECKPOINT, { 1, 0, 0, 9, 0, 0 }, 6 },
 		{ "second header", REC_HEADER, { 1, 0, 0, 0, 0, 0 }, 6 },
 		{ "bad varint", REC_FD, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -892,7 +900,9 @@ static void writer_limits(void)
 {
 	size_t big = REC_MAX_STR + 1;
 	char *s = malloc(big + 1);
-	void *blob = calloc(1, REC_MAX_BODY + 1);
+	/* 18 bytes each: more than a record may hold, then fewer */
+	uint32_t nbig = REC_MAX_BODY / 18 + 1, nfit = 900000;
+	struct rec_frame *frames = calloc(nbig, sizeof(*frames));
 	int fd = memfd_create("record_test", MFD_CLOEXEC);
 	struct rec_writer *w;
 	struct rec_reader *r;
@@ -910,11 +920,15 @@ static void writer_limits(void)
 	CHECK_EQ(rec_intern(w, s, &id), -E2BIG);
 	s[REC_MAX_STR] = '\0';			/* the longest a string may be */
 	CHECK_EQ(rec_write(w, &rec), 0);
-	rec = (struct rec){ .type = REC_STACK, .stack = { .id = 1, .len = REC_MAX_BODY + 1,
-							   .data = blob } };
+	for (uint32_t k = 0; k < nbig; k++)
+		frames[k] = (struct rec_frame){ .offset = UINT64_MAX, .flags = UINT32_MAX };
+	rec = (struct rec){ .type = REC_STACK, .stack = { .id = 1, .nframes = nbig,
+							   .frames = frames } };
 	CHECK_EQ(rec_write(w, &rec), -E2BIG);
-	rec.stack.len = REC_MAX_BODY - 8;	/* fits with its id and length */
+	rec.stack.nframes = nfit;
 	CHECK_EQ(rec_write(w, &rec), 0);
+	rec.stack.frames = NULL;
+	CHECK_EQ(rec_write(w, &rec), -EINVAL);
 	rec = (struct rec){ .type = REC_SNAP_BUF, .snap_buf = { .nholders = 3 } };
 	CHECK_EQ(rec_write(w, &rec), -EINVAL);
 	for (unsigned int t = 0; t < REC_TYPES + 2; t++) {
@@ -939,7 +953,9 @@ static void writer_limits(void)
 	CHECK_EQ(rec_next(r, &got), 1);
 	CHECK_EQ(got.type, REC_EXPORT);
 	CHECK_EQ(rec_next(r, &got), 1);
-	CHECK(got.type == REC_STACK && got.stack.len == REC_MAX_BODY - 8, "big stack");
+	CHECK(got.type == REC_STACK && got.stack.nframes == nfit &&
+	      got.stack.frames[nfit - 1].offset == UINT64_MAX &&
+	      got.stack.frames[nfit - 1].flags == UINT32_MAX, "big stack");
 	CHECK_EQ(rec_next(r, &got), 1);
 	CHECK(got.type == REC_STRING && !strcmp(got.string.s, "system"), "system");
 	CHECK_EQ(rec_next(r, &got), 1);
@@ -947,7 +963,7 @@ static void writer_limits(void)
 	CHECK(!rec_reader_truncated(r, NULL), "%s", rec_reader_damage(r));
 	rec_reader_close(r);
 	free(data);
-	free(blob);
+	free(frames);
 	free(s);
 }
 

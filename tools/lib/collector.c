@@ -29,6 +29,7 @@ struct collector {
 	pid_t *holders;			/* holder_tgids' keys, sorted */
 	size_t nholders, holders_cap;
 	bool holders_lost;		/* an update failed: the map is incomplete */
+	bool stacks;			/* allocations' stacks taken (collector_stack()) */
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
@@ -440,7 +441,11 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	for (unsigned int k = 0; k < c->nmaps; k++)
 		c->skel->rodata->cma_maps[k] = c->maps[k].map;
 	c->skel->rodata->ncma_maps = c->nmaps;
+	c->skel->rodata->want_stacks = c->stacks;
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
+	/* without stacks, the map only has to exist: its code is dead */
+	if (!err && !c->stacks)
+		err = bpf_map__set_max_entries(c->skel->maps.stacks, 1);
 	if (!err && ring_bytes)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes);
 	if (err) {
@@ -483,6 +488,13 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len)
 {
+	return collector_open_stacks(out, mode, ring_bytes, holders, false, why, why_len);
+}
+
+/* collector_open(), and with @stacks each allocation's stacks (collector_stack()) */
+int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t ring_bytes,
+			  bool holders, bool stacks, char *why, size_t why_len)
+{
 	const char *what;
 	struct collector *c;
 	int err, first = 0;
@@ -490,6 +502,7 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->stacks = stacks;
 	c->page_size = sysconf(_SC_PAGESIZE);
 	err = plan_cma_maps(c);
 	if (err) {
@@ -652,6 +665,31 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 uint64_t collector_dropped(struct collector *c)
 {
 	return c->skel->bss->dropped + c->skel->bss->untracked;
+}
+
+/*
+ * The return addresses of an event's stack (its kstack or ustack: id + 1),
+ * innermost first, at most @max: how many, 0 when it has none, or -errno.
+ */
+int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max)
+{
+	uint64_t v[COLL_STACK_DEPTH];
+	uint32_t key = id - 1;
+	size_t n = 0;
+
+	if (!c->stacks || !id)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.stacks), &key, v))
+		return errno == ENOENT ? 0 : -errno;
+	while (n < COLL_STACK_DEPTH && n < max && v[n])	/* the rest is zeroed */
+		ips[n] = v[n], n++;
+	return n;
+}
+
+/* stacks the `stacks` map had no room for */
+uint64_t collector_stacks_lost(struct collector *c)
+{
+	return c->skel->bss->stacks_lost;
 }
 
 /*

@@ -62,6 +62,8 @@ enum coll_attach {
 
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len);
+int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t ring_bytes,
+			  bool holders, bool stacks, char *why, size_t why_len);
 int collector_poll(struct collector *c, int timeout_ms);
 void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
 			void *ctx);
@@ -74,6 +76,8 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out);
 uint64_t collector_dropped(struct collector *c);
+int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max);
+uint64_t collector_stacks_lost(struct collector *c);
 void collector_prog_stats(struct collector *c,
 			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
 			  void *ctx);

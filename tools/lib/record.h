@@ -30,7 +30,7 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		1		/* and reads any minor of its own */
+#define REC_MINOR		1		/* and reads any minor of its own (1: stacks, cma-state) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -206,11 +206,25 @@ struct rec_drops {
 	uint32_t source;		/* enum rec_drop_source */
 };
 
-/* a call stack, opaque for now (build ids and offsets), referred to by id */
+#define REC_FRAME_KERNEL	1u	/* rec_frame.flags: a kernel address */
+
+/* a return address of a stack, symbolized when it was recorded */
+struct rec_frame {
+	const char *sym;		/* "function+0x1a", "" when unknown */
+	const char *binary;		/* the ELF file's path; kernel: vmlinux or a module */
+	const char *build_id;		/* its GNU build id in hex, "" when none */
+	uint64_t offset;		/* user: in the file; kernel: the address */
+	uint32_t flags;			/* REC_FRAME_* */
+};
+
+/*
+ * A call stack, referred to by id from the records after it: kernel frames
+ * then user frames, each innermost first (1.0: an opaque blob, never written).
+ */
 struct rec_stack {
 	uint32_t id;			/* not 0 */
-	uint32_t len;
-	const void *data;		/* read: valid until the next rec_next() */
+	uint32_t nframes;
+	const struct rec_frame *frames;	/* read: valid until the next rec_next() */
 };
 
 struct rec_heap_bytes {

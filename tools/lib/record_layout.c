@@ -105,7 +105,7 @@ const struct rec_layout rec_layouts[REC_TYPES] = {
 		F(RF_U32, rec_drops, source)),
 	[REC_STACK] = LAYOUT("stack", false,
 		F(RF_U32, rec_stack, id),
-		REL(RF_BLOB, rec_stack, data, len)),
+		REL(RF_FRAMES, rec_stack, frames, nframes)),
 	[REC_CHECKPOINT] = LAYOUT("checkpoint", false,
 		F(RF_ABSTIME, rec_checkpoint, ts),
 		F(RF_U64, rec_checkpoint, records),

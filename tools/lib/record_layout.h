@@ -35,6 +35,11 @@ enum rec_field_kind {
 	RF_BLOB,	/* const void *, as long as the uint32_t at aux: length, bytes */
 	RF_HEAPS,	/* const struct rec_heap_bytes *, as many as the uint32_t at aux:
 			 * the count, then each heap as RF_STR and its bytes as RF_U64 */
+	RF_FRAMES,	/* const struct rec_frame *, as many as the uint32_t at aux: framed
+			 * as an RF_BLOB (a 1.0 reader skips it as one) holding the count,
+			 * then each frame's sym, binary and build_id as RF_STR, offset as
+			 * RF_U64 and flags as RF_U32; bytes after the frames are a later
+			 * minor's */
 };
 
 struct rec_field {

@@ -209,6 +209,50 @@ static void *tmp_alloc(struct rec_reader *r, unsigned int field, size_t n, size_
 	return r->tmp[field] = malloc(n ? n * size : 1);
 }
 
+/* RF_FRAMES: a blob holding the count and the frames; NULL and *bad, or c->bad, when wrong */
+static struct rec_frame *get_frames(struct rec_reader *r, unsigned int field,
+				    struct rec_cursor *c, uint32_t *n, const char **bad)
+{
+	uint64_t len = rec_get_varint(c), count;
+	struct rec_cursor in;
+	struct rec_frame *fr;
+
+	in.p = len <= (uint64_t)(c->end - c->p) ? rec_get_bytes(c, len) : NULL;
+	if (!in.p) {
+		c->bad = true;
+		return NULL;
+	}
+	in.end = in.p + len;
+	in.bad = false;
+	count = rec_get_varint(&in);
+	/* five bytes a frame at least: no list longer than the blob */
+	if (in.bad || count > (uint64_t)(in.end - in.p) / 5) {
+		*bad = "a stack with more frames than it has bytes";
+		return NULL;
+	}
+	fr = tmp_alloc(r, field, count, sizeof(*fr));
+	if (!fr) {
+		*bad = "no memory for a stack";
+		return NULL;
+	}
+	for (uint64_t k = 0; k < count && !*bad && !in.bad; k++) {
+		uint64_t flags;
+
+		fr[k].sym = get_str(r, &in, bad);
+		fr[k].binary = *bad ? NULL : get_str(r, &in, bad);
+		fr[k].build_id = *bad ? NULL : get_str(r, &in, bad);
+		fr[k].offset = rec_get_varint(&in);
+		flags = rec_get_varint(&in);
+		if (flags > UINT32_MAX)
+			*bad = "a 32-bit field out of range";
+		fr[k].flags = flags;
+	}
+	if (!*bad && in.bad)
+		*bad = "a stack's frames run past their end";
+	*n = count;
+	return *bad ? NULL : fr;
+}
+
 /*
  * The fields of a @type record into @st (its struct, zeroed): NULL, or what
  * is wrong with them. Bytes after the fields this version knows are a later
@@ -320,6 +364,9 @@ static const char *decode(struct rec_reader *r, unsigned int type, struct rec_cu
 			*(const struct rec_heap_bytes **)p = h;
 			break;
 		}
+		case RF_FRAMES:
+			*(const struct rec_frame **)p = get_frames(r, i, c, (uint32_t *)aux, &bad);
+			break;
 		}
 	}
 	if (!bad && c->bad)

@@ -153,6 +153,29 @@ int rec_intern(struct rec_writer *w, const char *s, uint32_t *id)
 	return 0;
 }
 
+/* @n frames into @b (RF_FRAMES: the blob's bytes), interning their strings */
+static int encode_frames(struct rec_writer *w, struct rec_buf *b, const struct rec_frame *fr,
+			 uint32_t n)
+{
+	uint32_t id;
+	int err;
+
+	rec_buf_varint(b, n);
+	for (uint32_t k = 0; k < n && b->len <= REC_MAX_BODY; k++) {
+		const char *s[] = { fr[k].sym, fr[k].binary, fr[k].build_id };
+
+		for (unsigned int j = 0; j < 3; j++) {
+			err = rec_intern(w, s[j], &id);
+			if (err)
+				return err;
+			rec_buf_varint(b, id);
+		}
+		rec_buf_varint(b, fr[k].offset);
+		rec_buf_varint(b, fr[k].flags);
+	}
+	return b->err;
+}
+
 /* the fields of @st (a struct of @type) into w->body, after the string records they need */
 static int encode(struct rec_writer *w, unsigned int type, const void *st, uint64_t *base)
 {
@@ -247,6 +270,25 @@ static int encode(struct rec_writer *w, unsigned int type, const void *st, uint6
 				rec_buf_varint(b, id);
 				rec_buf_varint(b, h[k].bytes);
 			}
+			break;
+		}
+		case RF_FRAMES: {
+			const struct rec_frame *fr = *(const struct rec_frame * const *)p;
+			struct rec_buf blob = {};
+
+			n = *(const uint32_t *)aux;
+			if (n && !fr)
+				return -EINVAL;
+			err = encode_frames(w, &blob, fr, n);
+			if (!err && blob.len > REC_MAX_BODY)
+				err = -E2BIG;
+			if (!err) {
+				rec_buf_varint(b, blob.len);
+				rec_buf_put(b, blob.p, blob.len);
+			}
+			rec_buf_free(&blob);
+			if (err)
+				return err;
 			break;
 		}
 		default:

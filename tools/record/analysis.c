@@ -7,6 +7,7 @@
  * lifetimes; then the leaks (alive at the end) are sorted out.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,42 @@ static int fold_release(struct analysis *a, const struct rec_release *x)
 	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, x->ts);
 }
 
+/*
+ * A stack record, as text: each frame "function+0x1a (binary)", or its
+ * offset in the binary when unsymbolized ("0x..." for a kernel address).
+ */
+static int fold_stack(struct analysis *a, const struct rec_stack *x)
+{
+	struct an_stack *st;
+	size_t len = 0;
+	char *p;
+
+	for (uint32_t i = 0; i < x->nframes; i++)
+		len += strlen(x->frames[i].sym) + strlen(x->frames[i].binary) + 32;
+	st = push((void **)&a->stacks, &a->nstacks, &a->stackcap, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->frames = malloc(x->nframes * sizeof(*st->frames) + len + 1);
+	if (!st->frames) {
+		a->nstacks--;
+		return -ENOMEM;
+	}
+	st->id = x->id;
+	st->n = x->nframes;
+	p = (char *)(st->frames + x->nframes);
+	for (uint32_t i = 0; i < x->nframes; i++) {
+		const struct rec_frame *f = &x->frames[i];
+		const char *bin = f->binary[0] ? f->binary : "?";
+
+		st->frames[i] = p;
+		if (f->sym[0])
+			p += sprintf(p, "%s (%s)", f->sym, bin) + 1;
+		else
+			p += sprintf(p, "0x%" PRIx64 " (%s)", f->offset, bin) + 1;
+	}
+	return 0;
+}
+
 static void seen(struct analysis *a, uint64_t ts)
 {
 	if (!a->first_ts || ts < a->first_ts)
@@ -261,6 +298,8 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 	case REC_DROPS:
 		a->drops += x->drops.count;
 		return 0;
+	case REC_STACK:
+		return fold_stack(a, &x->stack);
 	case REC_END:
 		a->ended = true;
 		a->end = x->end;
@@ -278,6 +317,13 @@ static int cmp_leak(const void *x, const void *y)
 	if (a->ts != b->ts)
 		return (a->ts > b->ts) - (a->ts < b->ts);
 	return (a->ino > b->ino) - (a->ino < b->ino);
+}
+
+static int cmp_stack(const void *x, const void *y)
+{
+	const struct an_stack *a = x, *b = y;
+
+	return (a->id > b->id) - (a->id < b->id);
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -299,6 +345,7 @@ static int finish(struct analysis *a)
 			a->leaked_bytes += a->bufs[i].size;
 		}
 	qsort(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
+	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
 	for (size_t i = 0; i < a->nlatency; i++)
 		qsort(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < a->nlifetime; i++)
@@ -360,6 +407,9 @@ void an_free(struct analysis *a)
 	dists_free(a->lifetime, a->nlifetime);
 	free(a->cgs);
 	free(a->threads);
+	for (size_t i = 0; i < a->nstacks; i++)
+		free(a->stacks[i].frames);
+	free(a->stacks);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -500,10 +550,22 @@ int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size
 
 const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n)
 {
-	(void)a;
-	(void)id;
+	size_t lo = 0, hi = a->nstacks;
+
 	*n = 0;
-	return NULL;	/* heapstat record does not write stack records yet */
+	while (id && lo < hi) {		/* sorted by id once read (finish()) */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->stacks[mid].id == id) {
+			*n = a->stacks[mid].n;
+			return a->stacks[mid].frames;
+		}
+		if (a->stacks[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 static int cmp_holding(const void *x, const void *y)

@@ -67,6 +67,13 @@ struct an_cgroup {
 	const char *path;
 };
 
+/* a stack record's frames as the views show them (an_stack()) */
+struct an_stack {
+	uint32_t id;
+	size_t n;
+	const char **frames;		/* "function+0x1a (binary)", one allocation */
+};
+
 struct an_thread {
 	uint32_t pid, tid;
 	const char *comm;
@@ -107,6 +114,8 @@ struct analysis {
 	size_t ncgs, cgcap;
 	struct an_thread *threads;
 	size_t nthreads, threadcap;
+	struct an_stack *stacks;	/* by id */
+	size_t nstacks, stackcap;
 
 	uint64_t failures[FAIL_CLASSES], failed;
 	uint64_t events, drops, first_ts, last_ts;

@@ -191,6 +191,31 @@ static int json_cma(struct json *j, const struct analysis *a)
 	return 0;
 }
 
+/* a stack's frames, indented under the row they are the stack of */
+static void print_stack(const struct analysis *a, uint32_t id)
+{
+	size_t n;
+	const char *const *f = an_stack(a, id, &n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("        %s\n", text_safe(f[i]));
+}
+
+/* "stack": the frames, when the allocation has a stack */
+static void json_stack(struct json *j, const struct analysis *a, uint32_t id)
+{
+	size_t n;
+	const char *const *f = an_stack(a, id, &n);
+
+	if (!f)
+		return;
+	json_key(j, "stack");
+	json_array(j);
+	for (size_t i = 0; i < n; i++)
+		json_str(j, f[i]);
+	json_end(j);
+}
+
 static void print_text(const struct analysis *a)
 {
 	char s1[16], s2[16], who[64], how[64];
@@ -215,6 +240,7 @@ static void print_text(const struct analysis *a)
 		       text_safe(b->heap), format_size(b->size, s1, sizeof(s1)), b->pid,
 		       text_safe(b->comm), text_safe(an_cgroup_path(a, b->cgroup_id)),
 		       an_held_by(b, who, sizeof(who)));
+		print_stack(a, b->stack_id);
 	}
 	printf("\n%-24s %-20s %10s %12s\n", "CGROUP", "HEAP", "PEAK", "AT");
 	for (size_t i = 0; i < a->nuse; i++) {
@@ -228,6 +254,17 @@ static void print_text(const struct analysis *a)
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		printf("  %s %llu", fail_class_name(c), (unsigned long long)a->failures[c]);
 	printf("\n");
+	/* with stacks (record --stacks): where each failed */
+	for (size_t i = 0; i < a->nallocs; i++) {
+		const struct an_alloc *x = &a->allocs[i];
+
+		if (!x->err || !an_stack(a, x->stack_id, &(size_t){ 0 }))
+			continue;
+		printf("%-20s %8s %7u %-16s %s at %s\n", text_safe(x->heap),
+		       format_size(x->requested, s1, sizeof(s1)), x->pid, text_safe(x->comm),
+		       fail_class_name(x->fail_class), format_ns(an_rel(a, x->ts), s2, sizeof(s2)));
+		print_stack(a, x->stack_id);
+	}
 	print_dists(a);
 	print_cma(a);
 }
@@ -316,6 +353,7 @@ static int print_json(const struct analysis *a)
 		json_kbool(&j, "in_final_snapshot", b->in_final);
 		json_ku64(&j, "holders", b->holders);
 		json_ku64_or_null(&j, "held_by", b->holders, b->holder);
+		json_stack(&j, a, b->stack_id);
 		json_end(&j);
 	}
 	json_end(&j);
@@ -343,6 +381,26 @@ static int print_json(const struct analysis *a)
 		json_ku64(&j, fail_class_name(c), a->failures[c]);
 	json_end(&j);
 	json_ku64(&j, "failed_allocations", a->failed);
+	json_key(&j, "failed");		/* each failed attempt */
+	json_array(&j);
+	for (size_t i = 0; i < a->nallocs; i++) {
+		const struct an_alloc *x = &a->allocs[i];
+
+		if (!x->err)
+			continue;
+		json_object(&j);
+		json_ku64(&j, "at_ns", an_rel(a, x->ts));
+		json_kstr(&j, "heap", x->heap);
+		json_ku64(&j, "requested", x->requested);
+		json_kstr(&j, "class", fail_class_name(x->fail_class));
+		json_ku64(&j, "errno", (uint64_t)-(int64_t)x->err);
+		json_ku64(&j, "pid", x->pid);
+		json_kstr(&j, "comm", x->comm);
+		json_kstr(&j, "cgroup", an_cgroup_path(a, x->cgroup_id));
+		json_stack(&j, a, x->stack_id);
+		json_end(&j);
+	}
+	json_end(&j);
 	json_key(&j, "heaps");
 	json_array(&j);
 	for (size_t i = 0; i < a->nuse; i++) {

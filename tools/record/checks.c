@@ -128,6 +128,16 @@ static void add(struct text *t, const char *fmt, ...)
 	t->len += n;
 }
 
+/* a stack's frames, indented under what they are the stack of */
+static void stack_detail(struct text *t, const struct analysis *a, uint32_t id)
+{
+	size_t n;
+	const char *const *f = an_stack(a, id, &n);
+
+	for (size_t i = 0; i < n; i++)
+		add(t, "    %s\n", text_safe(f[i]));
+}
+
 static void leaks_detail(struct text *t, const struct analysis *a)
 {
 	char s1[16], s2[16], who[64];
@@ -139,6 +149,7 @@ static void leaks_detail(struct text *t, const struct analysis *a)
 		    (unsigned long long)b->ino, text_safe(b->heap), format_size(b->size, s1, sizeof(s1)),
 		    b->pid, text_safe(b->comm), text_safe(an_cgroup_path(a, b->cgroup_id)),
 		    format_ns(an_rel(a, b->ts), s2, sizeof(s2)), an_held_by(b, who, sizeof(who)));
+		stack_detail(t, a, b->stack_id);
 	}
 }
 
@@ -155,6 +166,7 @@ static void failures_detail(struct text *t, const struct analysis *a)
 		    format_size(x->requested, s1, sizeof(s1)), x->pid, text_safe(x->comm),
 		    text_safe(an_cgroup_path(a, x->cgroup_id)), format_ns(an_rel(a, x->ts), s2, sizeof(s2)),
 		    strerror(-x->err), fail_class_name(x->fail_class));
+		stack_detail(t, a, x->stack_id);
 	}
 }
 

@@ -44,8 +44,14 @@ static void rec_drop(struct rec *x)
 
 	for (size_t i = 0; i < n; i++)
 		free((char *)*v[i]);
-	if (x->type == REC_STACK)
-		free((void *)x->stack.data);
+	if (x->type == REC_STACK && x->stack.frames) {
+		for (uint32_t i = 0; i < x->stack.nframes; i++) {
+			free((char *)x->stack.frames[i].sym);
+			free((char *)x->stack.frames[i].binary);
+			free((char *)x->stack.frames[i].build_id);
+		}
+		free((void *)x->stack.frames);
+	}
 	memset(x, 0, sizeof(*x));
 }
 
@@ -67,11 +73,24 @@ static int rec_copy(struct rec *dst, const struct rec *src)
 			goto nomem;
 	}
 	if (src->type == REC_STACK) {
-		dst->stack.data = NULL;
-		if (src->stack.len && !(dst->stack.data = malloc(src->stack.len)))
+		struct rec_frame *fr = calloc(src->stack.nframes + 1, sizeof(*fr));
+
+		dst->stack.frames = fr;
+		if (!fr) {
+			dst->stack.nframes = 0;
 			goto nomem;
-		if (src->stack.len)
-			memcpy((void *)dst->stack.data, src->stack.data, src->stack.len);
+		}
+		/* every frame's strings its own: rec_drop() frees them, NULL or not */
+		for (uint32_t i = 0; i < src->stack.nframes; i++) {
+			const struct rec_frame *sf = &src->stack.frames[i];
+
+			fr[i] = *sf;
+			fr[i].sym = strdup(sf->sym ? sf->sym : "");
+			fr[i].binary = strdup(sf->binary ? sf->binary : "");
+			fr[i].build_id = strdup(sf->build_id ? sf->build_id : "");
+			if (!fr[i].sym || !fr[i].binary || !fr[i].build_id)
+				goto nomem;
+		}
 	}
 	return 0;
 nomem:

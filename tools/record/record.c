@@ -15,6 +15,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "lib/util.h"
 #include "flight.h"
 #include "refusals.h"
+#include "stacks.h"
 
 /*
  * The recording keeps these as numbers (docs/record-format.md): heapstat's
@@ -78,6 +80,7 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
 "    heapstat record -o all.hsrec -d 60              # everything for a minute\n"
+"    heapstat record --stacks -o run.hsrec -- ./app  # and where each allocation came from\n"
 "    heapstat analyze run.hsrec --fail-on leaks\n"
 "    heapstat record --flight 1000 -o /var/tmp -c /camera &   # before a failure\n"
 "    kill -USR1 %1                                   # and before now\n";
@@ -88,7 +91,10 @@ static struct record_opts {
 	uint64_t duration_ms;
 	uint64_t flight;		/* --flight N: 0, not a flight recorder */
 	char **cmd;
+	bool stacks;
 } opts;
+
+#define OPT_STACKS	0x100
 
 static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required); with --flight, the "
@@ -97,6 +103,8 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
 	{ "flight", 'F', "N", 0, "Flight recorder: keep the last N events, write a recording into "
 	  "the directory -o DIR when an allocation fails, a limit refuses or on SIGUSR1", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0, "Record each allocation's kernel and user stack (user "
+	  "frames of code built with frame pointers)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -105,6 +113,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case 'o': opts.out = arg; break;
+	case OPT_STACKS: opts.stacks = true; break;
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
@@ -146,6 +155,7 @@ struct scope {
 struct recorder {
 	struct rec_writer *w;
 	struct collector *coll;
+	struct stacks *stacks;		/* --stacks */
 	struct scope scope;
 	uint32_t *tids;			/* tasks described by a process record */
 	size_t ntids, tids_cap;
@@ -231,6 +241,12 @@ static int emit(struct recorder *r, const struct rec *x)
 	return flight_add(r->fl, x);
 }
 
+/* emit() for stacks_of() */
+static int emit_stack(const struct rec *x, void *ctx)
+{
+	return emit(ctx, x);
+}
+
 /* a process record the first time a task is seen (who's cgroup path is filled in) */
 static int describe_task(struct recorder *r, const struct rec_process *who)
 {
@@ -307,6 +323,8 @@ static void on_event(const struct coll_event *e, void *ctx)
 	default:
 		return;
 	}
+	if (!err && x.type == REC_ALLOC && r->stacks)
+		err = stacks_of(r->stacks, r->coll, emit_stack, r, e, &x.alloc.stack_id);
 	if (!err)
 		err = emit(r, &x);
 	/* a failed allocation a dmem or memcg limit refused: its limit record */
@@ -597,9 +615,15 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
 		return EXIT_UNSUPPORTED;
 	}
-	err = collector_open(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, why, sizeof(why));
+	err = collector_open_stacks(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, opts.stacks, why,
+				    sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
+		return 1;
+	}
+	if (opts.stacks && stacks_new(&r.stacks, "/proc")) {
+		heapstat_error(-ENOMEM, "set up the stacks' symbolizer", NULL);
+		collector_close(r.coll);
 		return 1;
 	}
 	cmdline = command_line();
@@ -608,6 +632,7 @@ int cmd_record(int argc, char **argv)
 	if (err) {
 		heapstat_error(err, opts.flight ? "keep the flight recorder's events" :
 			       "create the recording", opts.out);
+		stacks_free(r.stacks);
 		collector_close(r.coll);
 		free(cmdline);
 		return 1;
@@ -681,6 +706,10 @@ reap:
 	} else {
 		err = rec_writer_close(r.w, how) ?: err;
 	}
+	if (r.stacks && collector_stacks_lost(r.coll))
+		fprintf(stderr, "heapstat record: %" PRIu64 " allocations' stacks were not kept "
+			"(the stack map was full)\n", collector_stacks_lost(r.coll));
+	stacks_free(r.stacks);
 	refusals_free(&r.ref);
 	free(cmdline);
 	collector_close(r.coll);
