@@ -99,6 +99,9 @@ for a in "${adds[@]}"; do
 	[ -e "$host" ] || die "--add: no such file: $host"
 	mkdir -p "$root$(dirname "$guest")"
 	cp -a "$host" "$root$guest"
+	# a program: the shared libraries it needs too
+	[ -f "$host" ] && [ -x "$host" ] && [ "$(head -c 4 "$host")" = $'\x7fELF' ] &&
+		copy_elf "$host" "$guest"
 done
 
 [ -n "$cmdfile" ] && cp "$cmdfile" "$root/heapstat/cmd"

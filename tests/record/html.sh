@@ -233,7 +233,7 @@ EOF
 "$hs" analyze "$tmp/hostile.hsrec" --html "$tmp/hostile.html" >/dev/null 2>>"$tmp/err"
 rc=$?
 p=$tmp/hostile.html
-comm="<img src=x onerror=alert(1)>'\"&^[[31m<U+202E>"
+comm="<img src=x onerror=alert(1)>'\"&^[[31m\\u202e"
 cg="$(jq -r '.leaks[0].cgroup' "$tmp/run.json")/</td></table><script>alert(1)</script>"
 [ $rc = 0 ] && [ "$(jq -r '.leaks[0].comm' "$tmp/h.json" | head -c 4)" = "<img" ] &&
 	[ "$(xp 'count(//script|//img|//h1[.="host"]|//td//table)' "$p")" = 0 ] &&
@@ -242,7 +242,7 @@ cg="$(jq -r '.leaks[0].cgroup' "$tmp/run.json")/</td></table><script>alert(1)</s
 	[ "$(xp 'string((//table[@id="leaks"]//tr[@data-inode])[1]/td[6])' "$p")" = "$cg" ] &&
 	xp 'string(//dl)' "$p" | grep -qF '<h1>host</h1>^G' &&
 	! grep -q -e $'\x1b' -e $'\x07' -e $'\xe2\x80\xae' "$p" &&
-	pass "--html shows hostile comm, cgroup and host as text, controls as ^[ and <U+202E>" ||
-	fail "--html shows hostile comm, cgroup and host as text, controls as ^[ and <U+202E>" \
+	pass "--html shows hostile comm, cgroup and host as text, controls as ^[ and \\u202e" ||
+	fail "--html shows hostile comm, cgroup and host as text, controls as ^[ and \\u202e" \
 		"exit $rc: $(cat "$tmp/err") comm" \
 		"'$(xp 'string((//table[@id="leaks"]//tr[@data-inode])[1]/td[5])' "$p")'"

@@ -197,6 +197,10 @@ static void text_is_terminal_safe(void)
 	CHECK(!strcmp(text_safe("a\x7f" "b\xc2\x9b" "c\xff"), "a^?b\\x9bc\\xff"), "%s",
 	      text_safe("a\x7f"));
 	CHECK(!strcmp(text_safe("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac"), "utf-8");
+	/* bidirectional overrides and isolates: shown, not obeyed */
+	CHECK(!strcmp(text_safe("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 \xd8\x9c"),
+		      "evil\\u202egpj.exe \\u2066x\\u2069 \\u061c"), "%s",
+	      text_safe("evil\xe2\x80\xaegpj.exe \xe2\x81\xa6x\xe2\x81\xa9 \xd8\x9c"));
 	/* cut to the buffer, never inside an escape */
 	text_safe_buf("\x1b\x1b\x1b\x1b\x1b\x1b", SIZE_MAX, out, 10);
 	CHECK(!strcmp(out, "^[^[^[..."), "%s", out);

@@ -3,7 +3,9 @@
  * Terminal-safe text and RFC 4180 CSV. As ps and top do, controls are shown,
  * not obeyed: C0 controls and DEL in caret notation (ESC as ^[), C1 controls
  * (U+0080-U+009F, which some terminals take as CSI and OSC) and bytes that
- * are not UTF-8 as \xNN. Other UTF-8 passes through.
+ * are not UTF-8 as \xNN, the bidirectional controls (which make a name read
+ * in another order than it is: U+202E "RIGHT-TO-LEFT OVERRIDE") as \uNNNN.
+ * Other UTF-8 passes through.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -50,13 +52,28 @@ size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
-/* how a character is shown: written to out (at most 5 bytes), its length returned */
+/* the bidirectional formatting characters: marks, embeddings, overrides, isolates */
+bool text_bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* how a character is shown: written to out (at most 6 bytes), its length returned */
 static size_t shown(const unsigned char *p, size_t n, char *out, size_t *used)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint32_t cp;
 	size_t len = utf8_char(p, n, &cp);
 
+	if (len && text_bidi_control(cp)) {	/* \u202e */
+		out[0] = '\\';
+		out[1] = 'u';
+		for (int i = 0; i < 4; i++)
+			out[2 + i] = hex[cp >> (12 - 4 * i) & 0xf];
+		*used = len;
+		return 6;
+	}
 	if (len && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f)) {
 		memcpy(out, p, len);
 		*used = len;

@@ -6,6 +6,7 @@
 #ifndef HEAPSTAT_TEXT_H
 #define HEAPSTAT_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #define TEXT_MAX	1024	/* text_safe()'s buffers; longer names end in "..." */
 
 size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp);
+/* a bidirectional formatting character (U+202E and its kind): shown as \u202e, never obeyed */
+bool text_bidi_control(uint32_t cp);
 const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
 const char *text_safe(const char *s);
 void csv_field(FILE *f, const char *s);

@@ -97,8 +97,8 @@ static const char css[] =
 /*
  * @s as HTML text or attribute value: the characters HTML gives meaning to
  * as entities; controls as text_safe() shows them (^J, \x9b), bytes that are
- * not UTF-8 as \xNN, and the bidi overrides (U+202A-202E, U+2066-2069),
- * which would reorder what is around them, as <U+202E>. @n bytes of it;
+ * not UTF-8 as \xNN, and the bidirectional controls, which would reorder
+ * what is around them, as \u202e (text_safe()'s ways). @n bytes of it;
  * @lines: a line break is kept (in a <pre>).
  */
 static void esc_text(FILE *f, const char *s, size_t n, bool lines)
@@ -118,8 +118,8 @@ static void esc_text(FILE *f, const char *s, size_t n, bool lines)
 			fprintf(f, "^%c", cp == 0x7f ? '?' : (char)(cp + '@'));
 		} else if (cp >= 0x80 && cp <= 0x9f) {
 			fprintf(f, "\\x%02x", p[1]);
-		} else if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
-			fprintf(f, "&lt;U+%04X&gt;", cp);
+		} else if (text_bidi_control(cp)) {
+			fprintf(f, "\\u%04x", cp);
 		} else if (cp == '&') {
 			fputs("&amp;", f);
 		} else if (cp == '<') {
