@@ -1,5 +1,5 @@
 # heapstat: make | make check | make demo | make bench | make kernel | make vmlinux.h
-#           | make install | make arm64 | make fuzz
+#           | make install | make uninstall | make man | make deb | make arm64 | make fuzz
 # V=1 shows the commands.
 
 V ?= 0
@@ -17,6 +17,9 @@ BPFTOOL ?= bpftool
 CC ?= gcc
 CFLAGS ?= -O2 -g
 prefix ?= /usr/local
+# the one place the version lives: heapstat --version, the man pages, the
+# packages (debian/changelog and kernel/dkms.conf must agree: make deb checks)
+VERSION := $(shell cat VERSION)
 KVER ?= 7.2
 export V KVER
 ifdef KSRC
@@ -45,17 +48,21 @@ BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,\
 # v3: atomics that return a value (5.12+)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fms-extensions \
 	-Wno-microsoft-anon-tag -Wall -I. -Ibpf
-USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP
+USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ibpf -MMD -MP \
+	-DHEAPSTAT_VERSION='"$(VERSION)"'
 LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
-.PHONY: all deps modules arm64 check bench demo kernel install clean distclean fuzz fuzz-build
+.PHONY: all deps modules arm64 check bench demo kernel install uninstall man deb clean distclean \
+	fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat $(VM_TESTS) $(LEAKER) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
+all: $(BUILD)/heapstat man $(VM_TESTS) $(LEAKER) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
 
+# DEPS=0: the packages are there already (a Debian build: its Build-Depends)
+DEPS ?= 1
 deps:
-	$(Q)scripts/deps.sh
+	$(Q)[ "$(DEPS)" = 0 ] || scripts/deps.sh
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
 	$(msg) BPF $@
@@ -134,7 +141,8 @@ modules: deps
 ARM64 := $(BUILD)/arm64
 ARM64_CROSS := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 ARM64_CC := aarch64-linux-gnu-gcc
-ARM64_CFLAGS := -O2 -Wall -Wextra -std=gnu11 -I$(ARM64)/bpf -I. -Itools -Ibpf -MMD -MP
+ARM64_CFLAGS := -O2 -Wall -Wextra -std=gnu11 -I$(ARM64)/bpf -I. -Itools -Ibpf -MMD -MP \
+	-DHEAPSTAT_VERSION='"$(VERSION)"'
 # Debian's arm64 libraries (scripts/deps.sh), static; ncurses needs its tinfo
 ARM64_LIBS := $(LIBS) -lncurses -ltinfo
 # BPF bytecode is the same on both architectures except where a program reads
@@ -227,9 +235,65 @@ bench: all
 demo: all
 	$(Q)scripts/demo.sh
 
-install: $(BUILD)/heapstat
-	install -D -m 0755 $(BUILD)/heapstat $(DESTDIR)$(prefix)/sbin/heapstat
-	ln -sf heapstat $(DESTDIR)$(prefix)/sbin/heaptop
+# the version is compiled into these
+$(BUILD)/tools/heapstat.o $(BUILD)/tools/record/html.o $(ARM64)/tools/heapstat.o \
+	$(ARM64)/tools/record/html.o: VERSION
+
+# man pages: one scdoc source each (tools/man/), the version and date filled in.
+# heapstat-top(8) is a link to heaptop(8); export's page comes with export.
+MAN_SRCS := $(filter-out $(if $(wildcard tools/export/*.c),,tools/man/heapstat-export.8.scd),\
+	$(wildcard tools/man/*.8.scd))
+MANS := $(patsubst tools/man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+# dated by the version's last change (scdoc reads SOURCE_DATE_EPOCH)
+MAN_EPOCH := $(shell echo $${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- VERSION 2>/dev/null | \
+	grep . || stat -c %Y VERSION)})
+
+man: $(MANS)
+
+$(BUILD)/man/%.8: tools/man/%.8.scd tools/man/tidy.awk VERSION
+	$(msg) SCDOC $@
+	@mkdir -p $(@D)
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< | SOURCE_DATE_EPOCH=$(MAN_EPOCH) scdoc | \
+		awk -f tools/man/tidy.awk >$@
+
+# make install: DESTDIR, prefix (/usr/local). The tools, their man pages and
+# completion, the exporter's systemd unit (when there is an exporter), and the
+# heap modules' sources for DKMS in /usr/src (dkms add -m heapstat -v VERSION).
+sbindir = $(prefix)/sbin
+mandir = $(prefix)/share/man
+bashcompdir = $(prefix)/share/bash-completion/completions
+systemdunitdir = $(prefix)/lib/systemd/system
+dkmsdir = /usr/src/heapstat-$(VERSION)
+UNIT := $(wildcard tools/export/heapstat-export.service)
+DKMS_SRCS := kernel/Kbuild kernel/Makefile $(wildcard kernel/*.c kernel/*.h kernel/trace/*.h)
+
+install: $(BUILD)/heapstat $(MANS)
+	install -D -m 0755 $(BUILD)/heapstat $(DESTDIR)$(sbindir)/heapstat
+	ln -sf heapstat $(DESTDIR)$(sbindir)/heaptop
+	install -d $(DESTDIR)$(mandir)/man8
+	for m in $(MANS); do gzip -9n <$$m >$(DESTDIR)$(mandir)/man8/$${m##*/}.gz || exit; done
+	ln -sf heaptop.8.gz $(DESTDIR)$(mandir)/man8/heapstat-top.8.gz
+	install -D -m 0644 tools/completion/heapstat $(DESTDIR)$(bashcompdir)/heapstat
+	ln -sf heapstat $(DESTDIR)$(bashcompdir)/heaptop
+	$(if $(UNIT),install -D -m 0644 $(UNIT) $(DESTDIR)$(systemdunitdir)/heapstat-export.service)
+	for f in $(DKMS_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(dkmsdir)/$${f#kernel/} || exit; done
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' kernel/dkms.conf \
+		>$(DESTDIR)$(dkmsdir)/dkms.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/heapstat $(DESTDIR)$(sbindir)/heaptop
+	rm -f $(patsubst $(BUILD)/man/%,$(DESTDIR)$(mandir)/man8/%.gz,$(MANS)) \
+		$(DESTDIR)$(mandir)/man8/heapstat-export.8.gz $(DESTDIR)$(mandir)/man8/heapstat-top.8.gz
+	rm -f $(DESTDIR)$(bashcompdir)/heapstat $(DESTDIR)$(bashcompdir)/heaptop
+	rm -f $(DESTDIR)$(systemdunitdir)/heapstat-export.service
+	rm -rf $(DESTDIR)$(dkmsdir)
+
+# make deb: the Debian packages heapstat (the tools) and heapstat-dkms (the heap
+# modules' sources) into $(BUILD)/deb, built by dpkg-buildpackage in a copy of
+# this tree (its clean step would otherwise remove build/). No kernel needed.
+DEB_DIR := $(BUILD)/deb
+deb: deps
+	$(Q)scripts/deb.sh $(DEB_DIR)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,8 @@
 #!/bin/bash
-# make check: host unit tests, a bounded fuzzing run, the VM runner's own tests
-# and single-boot cases, then the VM suite.
+# make check: host unit tests, the packaging's host tests (man pages,
+# completion, make install), a bounded fuzzing run, the VM runner's own tests
+# and single-boot cases (tests/boot/packages.sh: make deb, installed), then the
+# VM suite.
 # Every test prints "PASS: name", "FAIL: name: why" or "SKIP: name: why";
 # the last line is the tally, "N passed, N failed, N skipped".
 set -uo pipefail
@@ -19,7 +21,7 @@ section "unit tests (host)"
 		[ -x "$t" ] || continue
 		"$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
-	for t in tests/unit/*.sh; do
+	for t in tests/unit/*.sh tests/pkg/*.sh; do
 		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
 } 2>&1 | tee "$logdir/unit.log"

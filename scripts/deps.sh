@@ -27,7 +27,7 @@ PKGS=(
 	# heapstat export checked by real scrapers
 	prometheus prometheus-node-exporter
 	# make install / make deb: man pages, their lint, the Debian and DKMS packages
-	scdoc mandoc lintian dkms debhelper dpkg-dev fakeroot bash-completion
+	scdoc mandoc man-db lintian dkms dh-dkms debhelper dpkg-dev fakeroot bash-completion
 )
 
 missing=()

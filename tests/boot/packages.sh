@@ -1,0 +1,120 @@
+#!/bin/bash
+# The Debian packages, as a user who does not build from this tree gets them:
+# make deb builds heapstat and heapstat-dkms (lintian: no error); both install
+# on this host with dpkg -i (the DKMS postinst skips kernels without headers,
+# as this host's), heapstat --version, man heapstat and the completion work,
+# and dkms builds the heap modules against the reference kernel; dpkg --purge
+# leaves the host as found. Then the package's heapstat, unpacked into a
+# scratch root, and the DKMS-built modules run in the reference kernel's VM:
+# the modules load and make their heap, the packaged heapstat reports it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+pass() { echo "PASS: packages: $1"; }
+fail() { echo "FAIL: packages: $1: $2"; }
+v=$(cat VERSION)
+deb=$top/build/deb
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! out=$(make -s deb 2>&1); then
+	fail "make deb" "$(tail -n 20 <<<"$out")"
+	exit 0
+fi
+tools=$deb/heapstat_${v}_amd64.deb
+dkmsdeb=$deb/heapstat-dkms_${v}_all.deb
+[ -f "$tools" ] && [ -f "$dkmsdeb" ] && pass "make deb builds heapstat and heapstat-dkms $v" ||
+	fail "make deb builds heapstat and heapstat-dkms $v" "$(ls "$deb")"
+grep -q '^E: ' "$deb/lintian.log" && fail "lintian: no error" "$(grep '^E: ' "$deb/lintian.log")" ||
+	pass "lintian: no error ($(grep -c '^W: ' "$deb/lintian.log") warnings)"
+
+# on the host, unless heapstat is installed here already (leave it be)
+kdir=$(KCACHED=1 scripts/kernel-build.sh 2>/dev/null)
+if dpkg-query -W heapstat heapstat-dkms >/dev/null 2>&1; then
+	echo "SKIP: packages: host install: heapstat is installed on this host already"
+elif ! out=$(dpkg -i "$tools" "$dkmsdeb" 2>&1); then
+	fail "dpkg -i both on the host" "$(tail -n 20 <<<"$out")"
+	dpkg --purge heapstat heapstat-dkms >/dev/null 2>&1
+else
+	pass "dpkg -i both on the host"
+	[ "$(/usr/sbin/heapstat --version)" = "heapstat $v" ] && pass "heapstat --version: heapstat $v" ||
+		fail "heapstat --version: heapstat $v" "$(/usr/sbin/heapstat --version 2>&1)"
+	page=$(MANPAGER=cat MANWIDTH=80 man heapstat 2>&1)
+	top_page=$(man -w heapstat-top 2>&1; man -w heaptop 2>&1)
+	grep -q '^ *heapstat - who holds how much of which DMA-BUF heap$' <<<"$page" &&
+		[ "$top_page" = "/usr/share/man/man8/heaptop.8.gz
+/usr/share/man/man8/heaptop.8.gz" ] &&
+		pass "man heapstat, man heaptop, man heapstat-top" ||
+		fail "man heapstat, man heaptop, man heapstat-top" "$(head -n 5 <<<"$page") $top_page"
+	c=$(bash --norc -c '. /usr/share/bash-completion/bash_completion
+		__load_completion heapstat && complete -p heapstat' 2>&1)
+	[ "$c" = "complete -F _heapstat heapstat" ] && pass "bash completion loads for heapstat" ||
+		fail "bash completion loads for heapstat" "$c"
+	st=$(dkms status heapstat/"$v" 2>&1)
+	[ "$st" = "heapstat/$v: added" ] && pass "dkms status: heapstat/$v added" ||
+		fail "dkms status: heapstat/$v added" "$st"
+	if [ -z "$kdir" ]; then
+		echo "SKIP: packages: dkms build: the reference kernel is not built (make kernel)"
+	else
+		kver=$(cat "$kdir/include/config/kernel.release")
+		if out=$(dkms build -m heapstat -v "$v" -k "$kver" --kernelsourcedir "$kdir" 2>&1); then
+			mkdir -p "$tmp/ko"
+			cp /var/lib/dkms/heapstat/"$v"/"$kver"/*/module/*.ko* "$tmp/ko/" 2>/dev/null
+			n=$(ls "$tmp/ko" | grep -c '\.ko')
+			[ "$n" = 4 ] && pass "dkms build against the reference kernel $kver: 4 modules" ||
+				fail "dkms build against the reference kernel $kver: 4 modules" "$(ls "$tmp/ko")"
+		else
+			fail "dkms build against the reference kernel $kver" "$(tail -n 20 <<<"$out")"
+		fi
+		# an older kernel is skipped (BUILD_EXCLUSIVE_KERNEL: 7.1+), not failed
+		dkms build -m heapstat -v "$v" -k 6.12.0 --kernelsourcedir "$kdir" >/dev/null 2>&1
+		rc=$?
+		[ $rc = 77 ] && pass "dkms build for 6.12: skipped (77), the modules need 7.1" ||
+			fail "dkms build for 6.12: skipped (77), the modules need 7.1" "exit $rc"
+	fi
+	if out=$(dpkg --purge heapstat heapstat-dkms 2>&1) && [ ! -e /usr/sbin/heapstat ] &&
+		[ ! -e /usr/src/heapstat-"$v" ] && [ ! -e /var/lib/dkms/heapstat ] &&
+		! dpkg-query -W heapstat heapstat-dkms >/dev/null 2>&1; then
+		pass "dpkg --purge leaves the host as found"
+	else
+		fail "dpkg --purge leaves the host as found" "$(tail -n 5 <<<"$out"; ls -d /usr/src/heapstat* /var/lib/dkms/heapstat 2>&1)"
+	fi
+fi
+
+# in the VM: the package's heapstat from a scratch root, the DKMS-built modules
+if [ -z "$kdir" ]; then
+	echo "SKIP: packages: VM: the reference kernel is not built (make kernel)"
+	exit 0
+fi
+dpkg -x "$tools" "$tmp/root"
+adds=(--add "$tmp/root/usr/sbin/heapstat:/pkg/heapstat")
+[ -d "$tmp/ko" ] && adds+=(--add "$tmp/ko:/pkg/ko")
+out=$(HEAPSTAT_VM_NOBUILD=1 scripts/vm "${adds[@]}" --load system_heap -- sh -c '
+	/pkg/heapstat --version
+	if [ -d /pkg/ko ]; then
+		insmod /pkg/ko/heapstat_core.ko* && insmod /pkg/ko/heapstat_cma_heap.ko* &&
+			ls -1 /dev/dma_heap
+	fi
+	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 60 -R /tmp/r &
+	[ -d /pkg/ko ] && dmabuf_alloc -H default_cma_region -s 64K -n 2 -w 60 -R /tmp/r2 &
+	while [ ! -e /tmp/r ] || { [ -d /pkg/ko ] && [ ! -e /tmp/r2 ]; }; do sleep 0.1; done
+	/pkg/heapstat report heaps --csv; echo "rc=$?"' 2>&1)
+rc=$?
+want="heapstat $v"
+[ -d "$tmp/ko" ] && want="$want
+default_cma_region
+system"
+want="$want
+heap,bytes,buffers"
+[ -d "$tmp/ko" ] && want="$want
+default_cma_region,131072,2"
+want="$want
+system,2097152,2
+rc=0"
+if [ $rc = 0 ] && [ "$out" = "$want" ]; then
+	pass "VM: the package's heapstat$([ -d "$tmp/ko" ] && echo " and the DKMS-built modules"): --version, report heaps"
+else
+	fail "VM: the package's heapstat and the DKMS-built modules: --version, report heaps" \
+		"exit $rc: $(diff <(echo "$want") <(echo "$out") | head -n 20)"
+fi
+exit 0
