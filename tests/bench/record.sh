@@ -11,7 +11,7 @@
 # the events recorded plus the drops it reports must be exactly two per pair.
 modprobe system_heap 2>/dev/null
 tmp=$(mktemp -d)
-pairs=${PAIRS:-100000}		# trace_bench makes a tenth more first (its warm-up)
+pairs=${PAIRS:-300000}		# trace_bench makes a tenth more first (its warm-up)
 forced=${FORCED:-40000}
 
 refloop

@@ -36,6 +36,7 @@ struct collector {
 	size_t nheaps, heaps_cap;
 	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
 	void *event_ctx;
+	bool no_fold;			/* collector_on_event(..., false): the events are fn's only */
 	struct coll_cma_stats *cma;
 	size_t ncma;
 	struct {			/* the CMA areas whose bitmap BPF keeps */
@@ -357,17 +358,18 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct coll_event))
 		return 0;
-	if (!c->err)
+	if (!c->err && !c->no_fold)
 		c->err = fold(c, data);
 	if (c->event_fn)
 		c->event_fn(data, c->event_ctx);
 	return 0;
 }
 
-/* also hand each event to fn, once folded, from collector_poll() */
+/* also hand each event to fn, folded first unless fold is false (collector.h) */
 void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
-			void *ctx)
+			void *ctx, bool fold)
 {
+	c->no_fold = !fold;
 	c->event_fn = fn;
 	c->event_ctx = ctx;
 }

@@ -65,8 +65,13 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t ring_bytes,
 			  bool holders, bool stacks, char *why, size_t why_len);
 int collector_poll(struct collector *c, int timeout_ms);
+/*
+ * Also hand each event to fn from collector_poll(); with fold false, the
+ * events are fn's only: no latencies or lifetimes kept (a recorder writes
+ * them out; kept, they would grow with every event).
+ */
 void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
-			void *ctx);
+			void *ctx, bool fold);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 

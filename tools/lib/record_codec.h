@@ -35,8 +35,37 @@ struct rec_buf {
 	int err;
 };
 
+/* room for len more bytes: false (and err set) when it cannot be made */
+bool rec_buf_grow(struct rec_buf *b, size_t len);
+
+static inline bool rec_buf_room(struct rec_buf *b, size_t len)
+{
+	if (b->err)
+		return false;
+	return b->cap - b->len >= len || rec_buf_grow(b, len);
+}
+
 void rec_buf_put(struct rec_buf *b, const void *data, size_t len);
-void rec_buf_varint(struct rec_buf *b, uint64_t v);
+
+/*
+ * LEB128: seven bits a byte, low bits first, the top bit set on all but the
+ * last. Inline and in place: a recorder writes about ten of these an event.
+ */
+static inline void rec_buf_varint(struct rec_buf *b, uint64_t v)
+{
+	uint8_t *p;
+
+	if (!rec_buf_room(b, REC_VARINT_MAX))
+		return;
+	p = b->p + b->len;
+	while (v >= 0x80) {
+		*p++ = (v & 0x7f) | 0x80;
+		v >>= 7;
+	}
+	*p++ = v;
+	b->len = p - b->p;
+}
+
 void rec_buf_le32(struct rec_buf *b, uint32_t v);
 void rec_buf_free(struct rec_buf *b);
 size_t rec_varint_len(uint64_t v);

@@ -340,3 +340,13 @@ void arena_free(struct arena *a)
 		free(c);
 	}
 }
+
+char *copy_bounded(char *dst, const char *src, size_t max)
+{
+	const char *nul = memchr(src, '\0', max);
+	size_t n = nul ? (size_t)(nul - src) : max;
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return dst;
+}

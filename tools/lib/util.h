@@ -13,6 +13,8 @@ int parse_interval_ms(const char *s, uint64_t *out);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 uint64_t now_ns(void);
+/* @src up to its NUL or @max bytes into @dst (max + 1 bytes), NUL-terminated: snprintf's "%.*s" */
+char *copy_bounded(char *dst, const char *src, size_t max);
 /* strings and small things kept together, freed at once */
 struct arena {
 	struct arena_chunk *head;

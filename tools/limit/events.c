@@ -313,7 +313,7 @@ int limit_events(const struct limit_events_opts *o)
 				return 1;
 			coll = NULL;
 		} else {
-			collector_on_event(coll, on_coll, &ev);
+			collector_on_event(coll, on_coll, &ev, true);
 		}
 	} else if (!lsm) {
 		fprintf(stderr, "heapstat limit events: no bpf-lsm limit is set, and the kernel "

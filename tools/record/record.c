@@ -247,14 +247,22 @@ static int emit_stack(const struct rec *x, void *ctx)
 	return emit(ctx, x);
 }
 
+static bool described(const struct recorder *r, uint32_t tid)
+{
+	/* the last task seen first: events come in runs of one task's */
+	for (size_t i = r->ntids; i-- > 0;)
+		if (r->tids[i] == tid)
+			return true;
+	return false;
+}
+
 /* a process record the first time a task is seen (who's cgroup path is filled in) */
 static int describe_task(struct recorder *r, const struct rec_process *who)
 {
 	struct rec p = { .type = REC_PROCESS, .process = *who };
 
-	for (size_t i = 0; i < r->ntids; i++)
-		if (r->tids[i] == who->tid)
-			return 0;
+	if (described(r, who->tid))
+		return 0;
 	if (grow_array((void **)&r->tids, &r->tids_cap, r->ntids, sizeof(*r->tids)))
 		return -ENOMEM;
 	r->tids[r->ntids++] = who->tid;
@@ -266,7 +274,9 @@ static int describe(struct recorder *r, const struct coll_event *e)
 {
 	char comm[COLL_COMM_LEN + 1];
 
-	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	if (described(r, e->pid))
+		return 0;
+	copy_bounded(comm, e->comm, COLL_COMM_LEN);
 	return describe_task(r, &(struct rec_process){ .pid = e->tgid, .tid = e->pid,
 						       .comm = comm,
 						       .cgroup_id = e->cgroup_id });
@@ -283,8 +293,8 @@ static void on_event(const struct coll_event *e, void *ctx)
 
 	if (r->err || !in_scope(&r->scope, e->cgroup_id))
 		return;
-	snprintf(name, sizeof(name), "%.*s", COLL_NAME_LEN, e->name);
-	snprintf(comm, sizeof(comm), "%.*s", COLL_COMM_LEN, e->comm);
+	copy_bounded(name, e->name, COLL_NAME_LEN);
+	copy_bounded(comm, e->comm, COLL_COMM_LEN);
 	r->last_ns = e->ts_ns;
 	switch (e->type) {
 	case EV_HEAP_ALLOC:
@@ -638,7 +648,7 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	r.fl = opts.flight ? &fl : NULL;
-	collector_on_event(r.coll, on_event, &r);
+	collector_on_event(r.coll, on_event, &r, false);
 	r.start_ns = now_ns();
 	refusals_init(&r.ref, r.start_ns);
 	err = r.fl ? 0 : snapshot(&r, REC_SNAP_START);

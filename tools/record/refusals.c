@@ -29,7 +29,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct r
 	err = refusal_model_for(&f->m, e->ts_ns);
 	if (err)
 		return err;
-	snprintf(f->heap, sizeof(f->heap), "%.*s", COLL_NAME_LEN, e->name);
+	copy_bounded(f->heap, e->name, COLL_NAME_LEN);
 	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
 	if (b == REFUSAL_NONE)
 		return 0;
@@ -64,8 +64,8 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 
 	if (le->ts_ns < lc->f->start_ns)
 		return 0;
-	snprintf(comm, sizeof(comm), "%.*s", LIMIT_COMM_LEN, le->comm);
-	snprintf(lc->f->heap, sizeof(lc->f->heap), "%.*s", LIMIT_NAME_LEN, le->heap);
+	copy_bounded(comm, le->comm, LIMIT_COMM_LEN);
+	copy_bounded(lc->f->heap, le->heap, LIMIT_NAME_LEN);
 	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .cgroup_id = le->cgroup_id,
 				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
 				      .requested = le->requested, .usage = le->usage,
