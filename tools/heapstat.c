@@ -76,17 +76,17 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "heapstat: unknown option '%s'\n", argv[i]);
 			usage(stderr);
-			return 1;
+			return EXIT_USAGE;
 		}
 	}
 	if (i == argc) {
 		usage(stderr);
-		return 1;
+		return EXIT_USAGE;
 	}
 	heapstat_libbpf_setup();
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
 		if (!strcmp(argv[i], subcommands[s].name))
 			return output_done(subcommands[s].run(argc - i, argv + i));
 	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", argv[i]);
-	return 1;
+	return EXIT_USAGE;
 }

@@ -95,12 +95,12 @@ system,262144,1" ] && pass "-c /outp/ takes /outp/child's buffer" || fail "-c /o
 for args in "-c /nosuch" "--heap nosuch" "-p 999999"; do
 	heapstat report $args >$tmp/o 2>$tmp/e
 	rc=$?
-	[ $rc = 1 ] && [ ! -s $tmp/o ] && grep -q "no " $tmp/e && pass "report $args: an error" ||
+	[ $rc = 2 ] && [ ! -s $tmp/o ] && grep -q "no " $tmp/e && pass "report $args: an error" ||
 		fail "report $args: an error" "exit $rc: $(cat $tmp/o $tmp/e)"
 done
 heaptop -b -n 1 -c /nosuch >$tmp/o 2>$tmp/e
 rc=$?
-[ $rc = 1 ] && grep -q "no cgroup /nosuch" $tmp/e && pass "heaptop -c /nosuch: an error" ||
+[ $rc = 2 ] && grep -q "no cgroup /nosuch" $tmp/e && pass "heaptop -c /nosuch: an error" ||
 	fail "heaptop -c /nosuch: an error" "exit $rc: $(cat $tmp/e)"
 heaptop -b -n 2 -d 0.2 --rescan 0 -j >$tmp/o 2>$tmp/e
 rc=$?

@@ -192,7 +192,7 @@ fi
 for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers" "-d 1 --attach x"; do
 	heapstat report $args >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	[ $rc = 1 ] && [ -s "$tmp/err" ] && pass "refuses '$args'" ||
+	[ $rc = 2 ] && [ -s "$tmp/err" ] && pass "refuses '$args'" ||
 		fail "refuses '$args'" "exit $rc: $(cat "$tmp/err")"
 done
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # heaptop in batch mode against a known workload: bytes, buffers, limits,
 # headroom and charges per cgroup x heap exactly, processes and buffers, and
-# rows that appear and vanish while it runs. Bad input: a message, exit 1.
+# rows that appear and vanish while it runs. Bad input: a message, exit 2.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -14,7 +14,7 @@ done
 for args in "-d 0" "-d abc" "-d 0.05" "-n 0" "-n -1" "-x" "extra" "--view x" "-c camera"; do
 	heaptop $args >"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	if [ $rc = 1 ] && [ -s "$tmp/err" ]; then pass "refuses '$args'"
+	if [ $rc = 2 ] && [ -s "$tmp/err" ]; then pass "refuses '$args'"
 	else fail "refuses '$args'" "exit $rc, stderr '$(cat "$tmp/err")'"; fi
 done
 heaptop -h | grep -q '^EXAMPLES' && pass "-h shows examples" || fail "-h shows examples" "$(heaptop -h)"

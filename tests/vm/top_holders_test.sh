@@ -97,7 +97,7 @@ wait $top $top2
 for a in 0.05 abc -1 3601; do
 	heaptop -b -n 1 --rescan $a >/dev/null 2>"$tmp/e"
 	rc=$?
-	[ $rc = 1 ] && [ -s "$tmp/e" ] && pass "refuses --rescan $a" || fail "refuses --rescan $a" "exit $rc"
+	[ $rc = 2 ] && [ -s "$tmp/e" ] && pass "refuses --rescan $a" || fail "refuses --rescan $a" "exit $rc"
 done
 kill $owner $c2 2>/dev/null
 wait

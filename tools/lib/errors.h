@@ -6,6 +6,7 @@
 
 /* exit status when the system cannot run heapstat at all (no root, BPF, BTF) */
 #define EXIT_UNSUPPORTED	2
+#define EXIT_USAGE		2	/* bad input: a message, nothing done or changed */
 
 extern bool heapstat_verbose;
 

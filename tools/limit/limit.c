@@ -33,7 +33,6 @@
 #include "lib/text.h"
 #include "lib/util.h"
 
-#define EXIT_USAGE	2	/* bad input: nothing was changed */
 #define MAX_SETS	32
 
 static const char doc[] =

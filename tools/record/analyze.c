@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "heapstat.h"
+#include "lib/errors.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -26,7 +27,6 @@
 #include "junit.h"
 #include "perfetto.h"
 
-#define EXIT_USAGE	2
 #define EXIT_TRUNCATED	3
 
 static const char doc[] =

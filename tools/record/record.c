@@ -49,7 +49,6 @@ _Static_assert(SRC_NONE == 0 && SRC_ITER_DMABUF == 1 && SRC_ITER_TASK == 2 && SR
 _Static_assert(FAIL_NONE == 0 && FAIL_CAPACITY == 1 && FAIL_FRAGMENTATION == 2 && FAIL_BUSY == 3 &&
 	       FAIL_LIMIT == 4 && FAIL_OTHER == 5, "enum coll_fail_class is part of the recording format");
 
-#define EXIT_USAGE	2
 #define POLL_MS		100
 #define CHECKPOINT_MS	1000
 #define RING_BYTES	(8 << 20)

@@ -199,9 +199,9 @@ int cmd_report(int argc, char **argv)
 	int err, ret = 1;
 
 	argv[0] = "heapstat report";
-	argp_err_exit_status = 1;
+	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
-		return 1;
+		return EXIT_USAGE;
 	/* /proc alone needs no BPF: no capability, no BTF */
 	if (!opts.procfs_only || opts.duration_ms) {
 		err = heapstat_bpf_preflight();
@@ -224,6 +224,7 @@ int cmd_report(int argc, char **argv)
 	err = hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat report: %s\n", why);
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	sys.mem_accounting = heap_mem_accounting();

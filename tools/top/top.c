@@ -216,10 +216,10 @@ int cmd_top(int argc, char **argv)
 	top_state_init(&state);
 	if (strcmp(argv[0], "heaptop"))
 		argv[0] = "heapstat top";
-	argp_err_exit_status = 1;
+	argp_err_exit_status = EXIT_USAGE;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
-		return 1;
+		return EXIT_USAGE;
 	/* no SA_RESTART: a signal ends the sleep or the wait for a key */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -231,7 +231,7 @@ int cmd_top(int argc, char **argv)
 	if (err)
 		return EXIT_UNSUPPORTED;
 	if (state.cgroup[0] && check_cgroup())
-		return 1;
+		return EXIT_USAGE;
 	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
 	if (err) {
 		heapstat_error(err, "start", NULL);
