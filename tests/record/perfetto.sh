@@ -144,6 +144,24 @@ what="run.hsrec: one counter 'cma AREA pages allocated' up to $peak pages, endin
 	[ "$(printf '%s\n' $vals | sort -n | tail -1)" = $peak ] &&
 	[ "$(printf '%s\n' $vals | tail -1)" = $left ] && pass "$what" || fail "$what" "$cma: $vals"
 
+# the area's state over the run (cma-state records): used bytes from 0 at the
+# start to the leaked buffers' at the end, the largest free extent never
+# more than what the leaked buffers leave (values from analyze -j)
+aname=${area%\"}
+aname=${aname#cma }
+aname=${aname% pages allocated}
+used=$(counter "cma $aname used bytes" "$tmp/run.tsv" | tr '\n' ' ')
+free=$(counter "cma $aname largest free bytes" "$tmp/run.tsv" | tr '\n' ' ')
+a_total=$(jq --arg a "$aname" '[.cma[] | select(.area == $a)][0].total_bytes' "$j")
+a_end=$(jq --arg a "$aname" '[.cma[] | select(.area == $a)][0].used_bytes_end' "$j")
+a_min=$(jq --arg a "$aname" '[.cma[] | select(.area == $a)][0].largest_free_bytes_min' "$j")
+samples=$(jq --arg a "$aname" '[.cma[] | select(.area == $a)][0].samples' "$j")
+what="run.hsrec: counters 'cma AREA used bytes' (0 to $a_end) and 'largest free bytes' (down to $a_min), $samples samples each"
+[ "$(echo $used | wc -w)" = "$samples" ] && [ "$(echo $free | wc -w)" = "$samples" ] &&
+	[ "${used%% *}" = 0 ] && [ "$(printf '%s\n' $used | tail -1)" = "$a_end" ] &&
+	[ "$(printf '%s\n' $free | sort -n | head -1)" = "$a_min" ] &&
+	[ "$a_min" -le $((a_total - a_end)) ] && pass "$what" || fail "$what" "used: $used; free: $free"
+
 # a slice per allocation attempt on its thread's track, an instant per failure
 # naming its class
 tries=$(attempts "$j")

@@ -11,8 +11,11 @@
  *       each change (a->steps), 0 at the start
  *   "cma A pages allocated"     counter, pages: per CMA area, the pages
  *       allocated during the recording less those released (negative when
- *       more were released than allocated). The area's largest free extent,
- *       which heaptop shows, is not in a recording.
+ *       more were released than allocated)
+ *   "cma A used bytes", "cma A largest free bytes"   counters, bytes: the
+ *       area's state at the recording's snapshots and checkpoints
+ *       (cma-state records; the largest free extent where the area's
+ *       bitmap was readable), from the first such record on
  *   a process track per pid and a thread track per thread (comm as names):
  *       on a thread, a slice per allocation attempt "alloc H SIZE", from its
  *       ioctl's start (return - latency) to its return, and an instant
@@ -71,7 +74,7 @@ enum {
 
 #define SEQUENCE_ID	1	/* ours, the only one; 0 is invalid */
 
-enum track_kind { T_USAGE, T_CMA, T_PROCESS, T_THREAD };
+enum track_kind { T_USAGE, T_CMA, T_CMA_USED, T_CMA_FREE, T_PROCESS, T_THREAD };
 
 /* a track; its uuid is its index + 1 (0 is the trace-global track) */
 struct track {
@@ -102,6 +105,7 @@ struct pf {
 	uint64_t start;			/* the header's time, or the first event's if earlier */
 	struct track *tracks;
 	size_t ntracks, ncounters;	/* the counters first */
+	size_t nzeros;			/* the counters' first 0s: the first events made */
 	size_t threads, nthreads, procs, nprocs;	/* then the threads, the processes */
 	struct event *ev;
 	size_t nev;
@@ -210,7 +214,7 @@ static int make_tracks(struct pf *p)
 	}
 	for (size_t i = 0, k; i < a->ncma; i++) {
 		for (k = a->nuse; k < p->ntracks; k++)
-			if (!strcmp(p->tracks[k].name, a->cma[i].area))
+			if (p->tracks[k].kind == T_CMA && !strcmp(p->tracks[k].name, a->cma[i].area))
 				break;
 		if (k < p->ntracks)
 			continue;
@@ -219,6 +223,25 @@ static int make_tracks(struct pf *p)
 			return -ENOMEM;
 		t->kind = T_CMA;
 		t->name = a->cma[i].area;
+	}
+	for (size_t i = 0, k; i < a->ncma_states; i++) {
+		const struct rec_cma_state *s = &a->cma_states[i];
+
+		for (int kind = T_CMA_USED; kind <= T_CMA_FREE; kind++) {
+			if (kind == T_CMA_FREE && !(s->flags & REC_CMA_EXTENTS))
+				continue;
+			for (k = a->nuse; k < p->ntracks; k++)
+				if ((int)p->tracks[k].kind == kind &&
+				    !strcmp(p->tracks[k].name, s->area))
+					break;
+			if (k < p->ntracks)
+				continue;
+			t = track_add(p, &cap);
+			if (!t)
+				return -ENOMEM;
+			t->kind = kind;
+			t->name = s->area;
+		}
 	}
 	p->ncounters = p->ntracks;
 
@@ -281,14 +304,18 @@ static int cmp_event(const void *x, const void *y)
 static int make_events(struct pf *p)
 {
 	const struct analysis *a = p->a;
-	size_t n = p->ncounters + a->nsteps + a->ncma + 3 * a->nallocs + a->nlimits;
+	size_t n = p->ncounters + a->nsteps + a->ncma + 2 * a->ncma_states + 3 * a->nallocs +
+		   a->nlimits;
 	struct event *e;
 
 	p->ev = calloc(n ? n : 1, sizeof(*p->ev));
 	if (!p->ev)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->ncounters; i++)	/* every counter starts at 0 */
-		ev_add(p, p->start, i, E_COUNTER);
+	/* every counter starts at 0 but an area's state, which starts at its first */
+	for (size_t i = 0; i < p->ncounters; i++)
+		if (p->tracks[i].kind == T_USAGE || p->tracks[i].kind == T_CMA)
+			ev_add(p, p->start, i, E_COUNTER);
+	p->nzeros = p->nev;
 	for (size_t i = 0; i < a->nsteps; i++)
 		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_COUNTER)->value = a->steps[i].bytes;
 	for (size_t i = 0, k; i < a->ncma; i++) {
@@ -298,7 +325,7 @@ static int make_events(struct pf *p)
 		if (!alloc && c->kind != REC_CMA_RELEASE)
 			continue;	/* a failed allocation or a busy retry: no pages */
 		for (k = a->nuse; k < p->ncounters; k++)
-			if (!strcmp(p->tracks[k].name, c->area))
+			if (p->tracks[k].kind == T_CMA && !strcmp(p->tracks[k].name, c->area))
 				break;
 		ev_add(p, c->ts, k, E_CMA)->value = alloc ? (int64_t)c->count : -(int64_t)c->count;
 	}
@@ -316,11 +343,24 @@ static int make_events(struct pf *p)
 	for (size_t i = 0; i < a->nlimits; i++)
 		ev_add(p, a->limits[i].ts, find_process(p, a->limits[i].pid), E_LIMIT)->src =
 			&a->limits[i];
+	for (size_t i = 0, k; i < a->ncma_states; i++) {
+		const struct rec_cma_state *s = &a->cma_states[i];
+
+		for (k = a->nuse; k < p->ncounters; k++) {
+			if (strcmp(p->tracks[k].name, s->area))
+				continue;
+			if (p->tracks[k].kind == T_CMA_USED)
+				ev_add(p, s->ts, k, E_COUNTER)->value = (int64_t)s->used_bytes;
+			else if (p->tracks[k].kind == T_CMA_FREE && (s->flags & REC_CMA_EXTENTS))
+				ev_add(p, s->ts, k, E_COUNTER)->value =
+					(int64_t)s->largest_free_bytes;
+		}
+	}
 	/* the counters' first 0s: before any event, whose time may precede the header's */
-	for (size_t i = p->ncounters; i < p->nev; i++)
+	for (size_t i = p->nzeros; i < p->nev; i++)
 		if (p->ev[i].ts < p->start)
 			p->start = p->ev[i].ts;
-	for (size_t i = 0; i < p->ncounters; i++)
+	for (size_t i = 0; i < p->nzeros; i++)
 		p->ev[i].ts = p->start;
 	qsort(p->ev, p->nev, sizeof(*p->ev), cmp_event);
 	return 0;
@@ -384,8 +424,14 @@ static int describe(struct pf *p, size_t i)
 	switch (t->kind) {
 	case T_USAGE:
 	case T_CMA:
+	case T_CMA_USED:
+	case T_CMA_FREE:
 		if (t->kind == T_CMA)
 			snprintf(name, sizeof(name), "cma %s pages allocated", safe(t->name, s1));
+		else if (t->kind == T_CMA_USED)
+			snprintf(name, sizeof(name), "cma %s used bytes", safe(t->name, s1));
+		else if (t->kind == T_CMA_FREE)
+			snprintf(name, sizeof(name), "cma %s largest free bytes", safe(t->name, s1));
 		else if (t->use->cgroup_id)
 			snprintf(name, sizeof(name), "heap %s cgroup %s", safe(t->use->heap, s1),
 				 safe(an_cgroup_path(p->a, t->use->cgroup_id), s2));
