@@ -46,6 +46,7 @@ const volatile struct coll_cma_map cma_maps[COLL_CMA_MAPS] = {};
 const volatile __u32 ncma_maps = 0;
 /* take allocations' stacks; off, the verifier drops that code and `stacks` has 1 entry */
 const volatile bool want_stacks = false;
+const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -667,12 +668,56 @@ int tp##_raw(void *ctx)						\
 	changed();						\
 	return 0;						\
 }
-CHANGE_TP(dma_buf_fd, holders_changed)
-CHANGE_TP(dma_buf_get, holders_changed)
-CHANGE_TP(dma_buf_mmap_internal, holders_changed)
-CHANGE_TP(dma_buf_mmap, holders_changed)
 CHANGE_TP(dma_buf_dynamic_attach, buffers_changed)
 CHANGE_TP(dma_buf_detach, buffers_changed)
+
+/*
+ * The fd and mapping tracepoints: holders changed, and for a recorder
+ * (want_fds, off: the verifier drops the rest) an event. ctx holds the
+ * tracepoint's arguments: the dma_buf, and the fd for the first two (a
+ * program reading past them would not attach).
+ */
+static __always_inline int fd_event(struct dma_buf *dmabuf, __u32 kind, int fd)
+{
+	struct coll_event *e;
+
+	holders_changed();
+	if (!want_fds)
+		return 0;
+	e = event_new(EV_BUF_FD, NULL);
+	if (!e)
+		return 0;
+	e->ino = BPF_CORE_READ(dmabuf, file, f_inode, i_ino);
+	e->buf_bytes = BPF_CORE_READ(dmabuf, size);
+	e->fd_kind = kind;
+	e->fd = fd;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/dma_buf_fd")
+int dma_buf_fd_raw(__u64 *ctx)
+{
+	return fd_event((struct dma_buf *)ctx[0], FD_MADE, (int)ctx[1]);
+}
+
+SEC("raw_tp/dma_buf_get")
+int dma_buf_get_raw(__u64 *ctx)
+{
+	return fd_event((struct dma_buf *)ctx[0], FD_TAKEN, (int)ctx[1]);
+}
+
+SEC("raw_tp/dma_buf_mmap_internal")
+int dma_buf_mmap_internal_raw(__u64 *ctx)
+{
+	return fd_event((struct dma_buf *)ctx[0], FD_MMAP, -1);
+}
+
+SEC("raw_tp/dma_buf_mmap")
+int dma_buf_mmap_raw(__u64 *ctx)
+{
+	return fd_event((struct dma_buf *)ctx[0], FD_MMAP, -1);
+}
 
 /* current is the parent, or the task that execs */
 SEC("raw_tp/sched_process_fork")

@@ -13,6 +13,15 @@ enum coll_event_type {
 	EV_BUF_RELEASE,		/* its final release */
 	EV_CMA_ALLOC,		/* one cma_alloc(), start to finish */
 	EV_CMA_RELEASE,
+	EV_BUF_FD,		/* recorders only: an fd made for a buffer, an fd of it
+				 * taken by the kernel (an importer), or a mapping */
+};
+
+/* EV_BUF_FD: what happened (fd_kind) */
+enum coll_fd_kind {
+	FD_MADE = 1,		/* dma_buf_fd: an fd installed for the buffer */
+	FD_TAKEN,		/* dma_buf_get: the kernel took the buffer from an fd */
+	FD_MMAP,		/* dma_buf_mmap_internal, dma_buf_mmap: a user mapping */
 };
 
 /* why an allocation failed, when CMA was asked */
@@ -46,6 +55,8 @@ struct coll_event {
 	char name[COLL_NAME_LEN];	/* heap, exporter or CMA area */
 	__u32 kstack;		/* allocs, with stacks asked for: the `stacks` map's */
 	__u32 ustack;		/* id + 1 of the kernel and user stacks, 0: none */
+	__u32 fd_kind;		/* EV_BUF_FD: enum coll_fd_kind */
+	__s32 fd;		/* EV_BUF_FD: the fd (FD_MADE, FD_TAKEN), -1 for a mapping */
 };
 
 /*

@@ -1,14 +1,15 @@
 #!/bin/sh
 # make bench, inside the VM: heapstat record's sustained rate and its bytes
 # per event, and its drops when forced. A system-heap alloc+free loop at
-# 4 KiB (trace_bench bare: nothing of its own attached) makes two events per
-# pair (the allocation with its export, the final release) while heapstat
+# 4 KiB (trace_bench bare: nothing of its own attached) makes three events
+# per pair (the fd made for the buffer, the allocation with its export, the
+# final release) while heapstat
 # record records everything; the recorder's CPU time (runstat) over the
 # events it wrote, less a short run's (start-up and snapshots), is its cost
 # per event, and events per CPU second its sustained rate (scripts/bench.sh turns it native-equivalent with the
 # reference loop's slowdown). Then drops forced: the recorder stopped
 # (SIGSTOP) while more pairs than its ring holds are made, and continued:
-# the events recorded plus the drops it reports must be exactly two per pair.
+# the events recorded plus the drops it reports must be exactly three per pair.
 modprobe system_heap 2>/dev/null
 tmp=$(mktemp -d)
 pairs=${PAIRS:-300000}		# trace_bench makes a tenth more first (its warm-up)

@@ -74,8 +74,27 @@ rc=$?
 	$tmp/b.json >/dev/null && pass "a recorder killed with -9: analysed up to the cut, exit 3" ||
 	fail "a recorder killed with -9: analysed up to the cut, exit 3" "exit $rc: $(cat $tmp/b.err $tmp/b.json)"
 
+# fds and mappings: an fd made for each of 3 buffers, each mapped once, and
+# with the test importer loaded, 2 more taken by the kernel from their fds
+heapstat record -o $tmp/r5 -- dmabuf_alloc -H system -s 64K -n 3 -m >/dev/null 2>&1
+taken=0
+if [ -e /sys/kernel/debug/heapstat_importer ]; then
+	heapstat record -o $tmp/r6 -- dmabuf_alloc -H system -s 64K -n 2 \
+		-K /sys/kernel/debug/heapstat_importer >/dev/null 2>&1
+	echo drop >/sys/kernel/debug/heapstat_importer
+	heapstat analyze $tmp/r6 -j >$tmp/f6.json 2>&1
+	taken=$(jq '.fd_events.taken' $tmp/f6.json)
+fi
+heapstat analyze $tmp/r5 -j >$tmp/f.json 2>&1
+jq_true '.fd_events == {"made": 3, "taken": 0, "mappings": 3}' $tmp/f.json >/dev/null &&
+	{ [ ! -e /sys/kernel/debug/heapstat_importer ] || [ "$taken" = 2 ]; } &&
+	pass "fds: 3 made, 3 mappings; 2 taken by an importer" ||
+	fail "fds: 3 made, 3 mappings; 2 taken by an importer" \
+		"$(jq -c .fd_events $tmp/f.json) taken $taken"
+
 # drops forced: the recorder stopped while more events than its ring holds
-# are made (two per pair: trace_bench's alloc with its export, the release;
+# are made (three per pair: the fd made for the buffer, trace_bench's alloc
+# with its export, the release;
 # a tenth more pairs than asked, its warm-up); continued, it must tell
 # exactly how many it lost: recorded + dropped = made
 heapstat record -o $tmp/r4 >/dev/null 2>&1 &
@@ -90,9 +109,9 @@ wait $rp
 heapstat analyze $tmp/r4 -j >$tmp/d.json 2>$tmp/d.err
 ev=$(jq .recording.events $tmp/d.json)
 dr=$(jq .recording.drops $tmp/d.json)
-[ "$dr" -gt 0 ] 2>/dev/null && [ $((ev + dr)) = 66000 ] &&
-	pass "drops forced: $ev recorded + $dr lost = the 66000 events made" ||
-	fail "drops forced: recorded + lost = the 66000 events made" "$ev + $dr: $(cat $tmp/d.err)"
+[ "$dr" -gt 0 ] 2>/dev/null && [ $((ev + dr)) = 99000 ] &&
+	pass "drops forced: $ev recorded + $dr lost = the 99000 events made" ||
+	fail "drops forced: recorded + lost = the 99000 events made" "$ev + $dr: $(cat $tmp/d.err)"
 
 # upstream's dmabuf-heaps kselftest recorded, a workload nobody here wrote: it
 # frees all it allocates by its exit, nothing is lost, and every allocation

@@ -30,6 +30,8 @@ struct collector {
 	size_t nholders, holders_cap;
 	bool holders_lost;		/* an update failed: the map is incomplete */
 	bool stacks;			/* allocations' stacks taken (collector_stack()) */
+	bool want_fds;			/* asked for EV_BUF_FD events */
+	bool fds;			/* and they come (the kernel has the tracepoints) */
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
@@ -380,7 +382,8 @@ const char *coll_attach_name(enum coll_attach mode)
 }
 
 /* the programs of one attach mode that this kernel can take; the others are not loaded */
-static void pick_variants(struct collector *c, enum coll_attach mode, bool want_holders)
+static void pick_variants(struct collector *c, enum coll_attach mode, bool want_holders,
+			  bool want_fds)
 {
 	struct collector_bpf *s = c->skel;
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
@@ -390,6 +393,7 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	bool busy = kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
 	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
+	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
 
 	c->attach = mode;
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing);
@@ -416,10 +420,11 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	bpf_program__set_autoload(s->progs.heapstat_heap_alloc, c->heap_tracepoints);
 	bpf_program__set_autoload(s->progs.heapstat_heap_free, c->heap_tracepoints);
 	c->holders_traced = holders;
-	bpf_program__set_autoload(s->progs.dma_buf_fd_raw, holders);
-	bpf_program__set_autoload(s->progs.dma_buf_get_raw, holders);
-	bpf_program__set_autoload(s->progs.dma_buf_mmap_internal_raw, holders);
-	bpf_program__set_autoload(s->progs.dma_buf_mmap_raw, holders);
+	bpf_program__set_autoload(s->progs.dma_buf_fd_raw, fds);
+	bpf_program__set_autoload(s->progs.dma_buf_get_raw, fds);
+	bpf_program__set_autoload(s->progs.dma_buf_mmap_internal_raw, fds);
+	bpf_program__set_autoload(s->progs.dma_buf_mmap_raw, fds);
+	c->fds = fds && want_fds;
 	bpf_program__set_autoload(s->progs.dma_buf_dynamic_attach_raw, holders);
 	bpf_program__set_autoload(s->progs.dma_buf_detach_raw, holders);
 	bpf_program__set_autoload(s->progs.sched_process_fork_raw, holders);
@@ -444,6 +449,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		c->skel->rodata->cma_maps[k] = c->maps[k].map;
 	c->skel->rodata->ncma_maps = c->nmaps;
 	c->skel->rodata->want_stacks = c->stacks;
+	c->skel->rodata->want_fds = c->want_fds;
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
 	/* without stacks, the map only has to exist: its code is dead */
 	if (!err && !c->stacks)
@@ -455,7 +461,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		c->skel = NULL;
 		return err;
 	}
-	pick_variants(c, mode, holders);
+	pick_variants(c, mode, holders, c->want_fds);
 	*what = "load the collector";
 	err = collector_bpf__load(c->skel);
 	if (!err) {
@@ -490,13 +496,18 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len)
 {
-	return collector_open_stacks(out, mode, ring_bytes, holders, false, why, why_len);
+	return collector_open_rec(out, mode, ring_bytes, holders, 0, why, why_len);
 }
 
-/* collector_open(), and with @stacks each allocation's stacks (collector_stack()) */
-int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t ring_bytes,
-			  bool holders, bool stacks, char *why, size_t why_len)
+/*
+ * collector_open(), and what a recorder asks for: COLL_WANT_STACKS, each
+ * allocation's stacks (collector_stack()); COLL_WANT_FDS, EV_BUF_FD events
+ * (collector_fds() says whether the kernel gives them).
+ */
+int collector_open_rec(struct collector **out, enum coll_attach mode, size_t ring_bytes,
+		       bool holders, unsigned int flags, char *why, size_t why_len)
 {
+	bool stacks = flags & COLL_WANT_STACKS;
 	const char *what;
 	struct collector *c;
 	int err, first = 0;
@@ -505,6 +516,7 @@ int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t 
 	if (!c)
 		return -ENOMEM;
 	c->stacks = stacks;
+	c->want_fds = flags & COLL_WANT_FDS;
 	c->page_size = sysconf(_SC_PAGESIZE);
 	err = plan_cma_maps(c);
 	if (err) {
@@ -751,4 +763,9 @@ void collector_close(struct collector *c)
 	free(c->cma);
 	free(c->holders);
 	free(c);
+}
+
+bool collector_fds(struct collector *c)
+{
+	return c->fds;
 }

@@ -62,8 +62,11 @@ enum coll_attach {
 
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len);
-int collector_open_stacks(struct collector **out, enum coll_attach mode, size_t ring_bytes,
-			  bool holders, bool stacks, char *why, size_t why_len);
+#define COLL_WANT_STACKS	1u	/* collector_open_rec(): allocations' stacks */
+#define COLL_WANT_FDS		2u	/* and EV_BUF_FD events */
+int collector_open_rec(struct collector **out, enum coll_attach mode, size_t ring_bytes,
+		       bool holders, unsigned int flags, char *why, size_t why_len);
+bool collector_fds(struct collector *c);
 int collector_poll(struct collector *c, int timeout_ms);
 /*
  * Also hand each event to fn from collector_poll(); with fold false, the

@@ -147,9 +147,16 @@ struct rec_release {
 	uint64_t cgroup_id;		/* the exporting task's */
 };
 
-enum rec_fd_kind { REC_FD_PASS = 1, REC_FD_DUP = 2, REC_FD_MMAP = 3 };
+/*
+ * What happened to a buffer's fds or mappings: passed and dup'ed are not
+ * traced by any kernel yet; since 1.1, an fd made for the buffer
+ * (dma_buf_fd) and the kernel taking the buffer from an fd, an importer
+ * (dma_buf_get)
+ */
+enum rec_fd_kind { REC_FD_PASS = 1, REC_FD_DUP = 2, REC_FD_MMAP = 3, REC_FD_MADE = 4,
+		   REC_FD_TAKEN = 5 };
 
-/* a buffer's fd passed to another process, duplicated, or the buffer mapped */
+/* a buffer's fd made, passed, duplicated or taken, or the buffer mapped */
 struct rec_fd {
 	uint64_t ts;
 	uint32_t pid;

@@ -284,6 +284,15 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 			return -ENOMEM;
 		memcpy(e, &x->cma_state, sizeof(x->cma_state));
 		return 0;
+	case REC_FD:
+		seen(a, x->fd.ts);
+		if (x->fd.kind > REC_FD_TAKEN)
+			return 0;	/* a later version's kind */
+		a->fds[x->fd.kind]++;
+		b = buf_find(a, x->fd.ino);
+		if (b)
+			b->fds[x->fd.kind]++;
+		return 0;
 	case REC_SNAP_BEGIN:
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
 		return 0;

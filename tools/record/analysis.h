@@ -28,6 +28,7 @@ struct an_buffer {
 	bool released;
 	bool in_final;			/* in the final snapshot */
 	uint32_t holders, holder;	/* there: how many held it, the first */
+	uint32_t fds[REC_FD_TAKEN + 1];	/* fd records by kind (enum rec_fd_kind) */
 };
 
 /* a cgroup x heap's bytes alive, and their peak */
@@ -118,6 +119,7 @@ struct analysis {
 	size_t nstacks, stackcap;
 
 	uint64_t failures[FAIL_CLASSES], failed;
+	uint64_t fds[REC_FD_TAKEN + 1];	/* fd records by kind, every buffer's */
 	uint64_t events, drops, first_ts, last_ts;
 	bool ended;
 	struct rec_end end;

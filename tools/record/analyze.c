@@ -250,6 +250,9 @@ static void print_text(const struct analysis *a)
 		       text_safe(an_cgroup_path(a, u->cgroup_id)) : "(all)", text_safe(u->heap),
 		       format_size(u->peak, s1, sizeof(s1)), format_ns(an_rel(a, u->peak_ts), s2, sizeof(s2)));
 	}
+	printf("\nFDS: %llu made, %llu taken by the kernel (importers), %llu mappings\n",
+	       (unsigned long long)a->fds[REC_FD_MADE], (unsigned long long)a->fds[REC_FD_TAKEN],
+	       (unsigned long long)a->fds[REC_FD_MMAP]);
 	printf("\nFAILURES: %llu", (unsigned long long)a->failed);
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		printf("  %s %llu", fail_class_name(c), (unsigned long long)a->failures[c]);
@@ -353,6 +356,9 @@ static int print_json(const struct analysis *a)
 		json_kbool(&j, "in_final_snapshot", b->in_final);
 		json_ku64(&j, "holders", b->holders);
 		json_ku64_or_null(&j, "held_by", b->holders, b->holder);
+		json_ku64(&j, "fds_made", b->fds[REC_FD_MADE]);
+		json_ku64(&j, "fds_taken", b->fds[REC_FD_TAKEN]);
+		json_ku64(&j, "mappings", b->fds[REC_FD_MMAP]);
 		json_stack(&j, a, b->stack_id);
 		json_end(&j);
 	}
@@ -381,6 +387,12 @@ static int print_json(const struct analysis *a)
 		json_ku64(&j, fail_class_name(c), a->failures[c]);
 	json_end(&j);
 	json_ku64(&j, "failed_allocations", a->failed);
+	json_key(&j, "fd_events");
+	json_object(&j);
+	json_ku64(&j, "made", a->fds[REC_FD_MADE]);
+	json_ku64(&j, "taken", a->fds[REC_FD_TAKEN]);
+	json_ku64(&j, "mappings", a->fds[REC_FD_MMAP]);
+	json_end(&j);
 	json_key(&j, "failed");		/* each failed attempt */
 	json_array(&j);
 	for (size_t i = 0; i < a->nallocs; i++) {

@@ -329,6 +329,13 @@ static void on_event(const struct coll_event *e, void *ctx)
 					  .kind = e->type == EV_CMA_ALLOC ? REC_CMA_ALLOC :
 						  REC_CMA_RELEASE };
 		break;
+	case EV_BUF_FD:
+		err = describe(r, e);
+		x.type = REC_FD;
+		x.fd = (struct rec_fd){ .ts = e->ts_ns, .pid = e->tgid, .ino = e->ino,
+					.kind = e->fd_kind == FD_MADE ? REC_FD_MADE :
+						e->fd_kind == FD_TAKEN ? REC_FD_TAKEN : REC_FD_MMAP };
+		break;
 	default:
 		return;
 	}
@@ -624,8 +631,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
 		return EXIT_UNSUPPORTED;
 	}
-	err = collector_open_stacks(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false, opts.stacks, why,
-				    sizeof(why));
+	err = collector_open_rec(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false,
+				 COLL_WANT_FDS | (opts.stacks ? COLL_WANT_STACKS : 0), why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
 		return 1;
