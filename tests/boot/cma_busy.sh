@@ -14,17 +14,23 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --mem 384M -- sh -c '
 	while [ ! -e /tmp/pin ] && kill -0 $p 2>/dev/null; do sleep 0.1; done
 	dmabuf_alloc -H default_cma_region -s 128M; echo "rc=$?"
 	kill -INT $rp; wait $rp; echo "report=$?"
+	heapstat record -o /tmp/r -- dmabuf_alloc -H default_cma_region -s 128M 2>/dev/null
+	echo "record=$?"
+	heapstat analyze /tmp/r -j >/tmp/a
 	kill $p
 	jq -M -c "[.activity[] | select(.heap == \"default_cma_region\") | .failures],
 		[.cma_activity[] | select(.area == \"reserved\") | .busy_retries > 0 and .failures == 1]" /tmp/j
+	jq -M -c "[.failures.busy, ([.cma[] | select(.area == \"reserved\") | .busy_retries > 0] | all)]" /tmp/a
 	cat /tmp/e' 2>&1); rc=$?
 want='dmabuf_alloc: allocating 134217728 bytes from default_cma_region: Cannot allocate memory
 rc=1
 report=0
+record=1
 [{"capacity":0,"fragmentation":0,"busy":1,"limit":0,"other":0}]
-[true]'
+[true]
+[1,true]'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: cma_busy: an allocation blocked by an unmovable page is a busy failure"
+	echo "PASS: cma_busy: an allocation blocked by an unmovable page is a busy failure (report and record)"
 else
-	echo "FAIL: cma_busy: an allocation blocked by an unmovable page is a busy failure: exit $rc: $out"
+	echo "FAIL: cma_busy: an allocation blocked by an unmovable page is a busy failure (report and record): exit $rc: $out"
 fi

@@ -503,6 +503,16 @@ const char *an_held_by(const struct an_buffer *b, char *buf, size_t len)
 	return buf;
 }
 
+uint64_t an_cma_busy(const struct analysis *a, const char *area)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < a->ncma; i++)
+		if (a->cma[i].kind == REC_CMA_BUSY && !strcmp(a->cma[i].area, area))
+			n += a->cma[i].count;
+	return n;
+}
+
 double an_cma_fragmentation(const struct rec_cma_state *s)
 {
 	uint64_t free = s->total_bytes > s->used_bytes ? s->total_bytes - s->used_bytes : 0;

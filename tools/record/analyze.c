@@ -184,6 +184,7 @@ static int json_cma(struct json *j, const struct analysis *a)
 			json_null(j);
 		json_ku64_or_null(j, "fragmentation_max_at_ns", v[i].extents,
 				  an_rel(a, v[i].fragmentation_max_ts));
+		json_ku64(j, "busy_retries", an_cma_busy(a, v[i].area));
 		json_end(j);
 	}
 	json_end(j);

@@ -348,6 +348,12 @@ static void on_event(const struct coll_event *e, void *ctx)
 		err = stacks_of(r->stacks, r->coll, emit_stack, r, e, &x.alloc.stack_id);
 	if (!err)
 		err = emit(r, &x);
+	/* the busy retries a CMA allocation went through: one record after it, count them */
+	if (!err && e->type == EV_CMA_ALLOC && e->cma_busy) {
+		x.cma.kind = REC_CMA_BUSY;
+		x.cma.count = e->cma_busy;
+		err = emit(r, &x);
+	}
 	/* a failed allocation a dmem or memcg limit refused: its limit record */
 	if (!err && x.type == REC_ALLOC && x.alloc.err) {
 		err = refusals_of_failure(&r->ref, e, &x);
