@@ -192,6 +192,32 @@ static size_t find_process(const struct pf *p, uint32_t pid)
 	return p->procs + lo;
 }
 
+/* the CMA area's counter track of that kind among the first n tracks, n when none */
+static size_t area_track(const struct pf *p, size_t n, enum track_kind kind, const char *area)
+{
+	size_t k;
+
+	for (k = p->a->nuse; k < n; k++)
+		if (p->tracks[k].kind == kind && !strcmp(p->tracks[k].name, area))
+			break;
+	return k;
+}
+
+/* an area's counter track of that kind, made if new; -ENOMEM */
+static int area_track_add(struct pf *p, size_t *cap, enum track_kind kind, const char *area)
+{
+	struct track *t;
+
+	if (area_track(p, p->ntracks, kind, area) < p->ntracks)
+		return 0;
+	t = track_add(p, cap);
+	if (!t)
+		return -ENOMEM;
+	t->kind = kind;
+	t->name = area;
+	return 0;
+}
+
 /*
  * The tracks: usages and CMA areas (the counters), threads (sorted by pid,
  * tid), then processes (by pid). A thread is known from the recording's
@@ -212,36 +238,15 @@ static int make_tracks(struct pf *p)
 		t->kind = T_USAGE;
 		t->use = &a->use[i];
 	}
-	for (size_t i = 0, k; i < a->ncma; i++) {
-		for (k = a->nuse; k < p->ntracks; k++)
-			if (p->tracks[k].kind == T_CMA && !strcmp(p->tracks[k].name, a->cma[i].area))
-				break;
-		if (k < p->ntracks)
-			continue;
-		t = track_add(p, &cap);
-		if (!t)
+	for (size_t i = 0; i < a->ncma; i++)
+		if (area_track_add(p, &cap, T_CMA, a->cma[i].area))
 			return -ENOMEM;
-		t->kind = T_CMA;
-		t->name = a->cma[i].area;
-	}
-	for (size_t i = 0, k; i < a->ncma_states; i++) {
+	for (size_t i = 0; i < a->ncma_states; i++) {
 		const struct rec_cma_state *s = &a->cma_states[i];
 
-		for (int kind = T_CMA_USED; kind <= T_CMA_FREE; kind++) {
-			if (kind == T_CMA_FREE && !(s->flags & REC_CMA_EXTENTS))
-				continue;
-			for (k = a->nuse; k < p->ntracks; k++)
-				if ((int)p->tracks[k].kind == kind &&
-				    !strcmp(p->tracks[k].name, s->area))
-					break;
-			if (k < p->ntracks)
-				continue;
-			t = track_add(p, &cap);
-			if (!t)
-				return -ENOMEM;
-			t->kind = kind;
-			t->name = s->area;
-		}
+		if (area_track_add(p, &cap, T_CMA_USED, s->area) ||
+		    ((s->flags & REC_CMA_EXTENTS) && area_track_add(p, &cap, T_CMA_FREE, s->area)))
+			return -ENOMEM;
 	}
 	p->ncounters = p->ntracks;
 
@@ -318,16 +323,13 @@ static int make_events(struct pf *p)
 	p->nzeros = p->nev;
 	for (size_t i = 0; i < a->nsteps; i++)
 		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_COUNTER)->value = a->steps[i].bytes;
-	for (size_t i = 0, k; i < a->ncma; i++) {
+	for (size_t i = 0; i < a->ncma; i++) {
 		const struct rec_cma *c = &a->cma[i];
 		bool alloc = c->kind == REC_CMA_ALLOC && !c->result;
 
 		if (!alloc && c->kind != REC_CMA_RELEASE)
 			continue;	/* a failed allocation or a busy retry: no pages */
-		for (k = a->nuse; k < p->ncounters; k++)
-			if (p->tracks[k].kind == T_CMA && !strcmp(p->tracks[k].name, c->area))
-				break;
-		ev_add(p, c->ts, k, E_CMA)->value = alloc ? (int64_t)c->count : -(int64_t)c->count;
+		ev_add(p, c->ts, area_track(p, p->ncounters, T_CMA, c->area), E_CMA)->value = alloc ? (int64_t)c->count : -(int64_t)c->count;
 	}
 	for (size_t i = 0; i < a->nallocs; i++) {
 		const struct an_alloc *al = &a->allocs[i];
@@ -343,18 +345,14 @@ static int make_events(struct pf *p)
 	for (size_t i = 0; i < a->nlimits; i++)
 		ev_add(p, a->limits[i].ts, find_process(p, a->limits[i].pid), E_LIMIT)->src =
 			&a->limits[i];
-	for (size_t i = 0, k; i < a->ncma_states; i++) {
+	for (size_t i = 0; i < a->ncma_states; i++) {
 		const struct rec_cma_state *s = &a->cma_states[i];
 
-		for (k = a->nuse; k < p->ncounters; k++) {
-			if (strcmp(p->tracks[k].name, s->area))
-				continue;
-			if (p->tracks[k].kind == T_CMA_USED)
-				ev_add(p, s->ts, k, E_COUNTER)->value = (int64_t)s->used_bytes;
-			else if (p->tracks[k].kind == T_CMA_FREE && (s->flags & REC_CMA_EXTENTS))
-				ev_add(p, s->ts, k, E_COUNTER)->value =
-					(int64_t)s->largest_free_bytes;
-		}
+		ev_add(p, s->ts, area_track(p, p->ncounters, T_CMA_USED, s->area),
+		       E_COUNTER)->value = (int64_t)s->used_bytes;
+		if (s->flags & REC_CMA_EXTENTS)
+			ev_add(p, s->ts, area_track(p, p->ncounters, T_CMA_FREE, s->area),
+			       E_COUNTER)->value = (int64_t)s->largest_free_bytes;
 	}
 	/* the counters' first 0s: before any event, whose time may precede the header's */
 	for (size_t i = p->nzeros; i < p->nev; i++)
