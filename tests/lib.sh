@@ -35,3 +35,13 @@ dmabuf_inodes() {
 		grep -q '^exp_name:' "$_di_f" 2>/dev/null && sed -n 's/^ino:[[:space:]]*//p' "$_di_f"
 	done
 }
+
+# reap_records CGROUP: kill what the commands heapstat record ran left in
+# their cgroups below CGROUP ("" for the root) and remove those cgroups
+reap_records() {
+	for _rr_d in /sys/fs/cgroup$1/heapstat-record-*; do
+		[ -d "$_rr_d" ] && kill -9 $(cat "$_rr_d/cgroup.procs") 2>/dev/null
+	done
+	sleep 0.5
+	rmdir /sys/fs/cgroup$1/heapstat-record-* 2>/dev/null
+}

@@ -16,14 +16,6 @@ fail() { echo "FAIL: record_flight: $1: $2"; }
 [ -e /dev/dma_heap/$H ] || { echo "SKIP: record_flight: no heap $H (scripts/vm --load-heaps)"; exit 0; }
 # events: the event records of a dump
 events() { grep -c '"type":"\(alloc\|export\|release\|fd\|cma\|limit\)"' "$1"; }
-# kill what the commands left in the record cgroups below $1
-reap() {
-	for d in $S$1/heapstat-record-*; do
-		[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
-	done
-	sleep 0.3
-	rmdir $S$1/heapstat-record-* 2>/dev/null
-}
 
 # a dmem refusal: /rfl may hold 4 MiB of the CMA heap, 3 MiB are held by a
 # child, a 2 MiB allocation is refused
@@ -51,7 +43,7 @@ fi
 heapstat analyze $tmp/l.hsrec >/dev/null 2>&1
 rc=$?
 [ $rc = 0 ] && pass "analyze reads the limit record" || fail "analyze reads the limit record" "exit $rc"
-reap /rfl
+reap_records /rfl
 heapstat limit clear /rfl $H
 rmdir $S/rfl
 
@@ -94,7 +86,7 @@ rc=$?
 [ $rc = 0 ] && jq_true '.failed_allocations == 1 and .recording.truncated == false' $tmp/fa.json &&
 	pass "--flight: the file is analysable" ||
 	fail "--flight: the file is analysable" "exit $rc: $(cat $tmp/fa.err)"
-reap ""
+reap_records ""
 
 # SIGUSR1: a file of what was kept; a second within the second: none, counted
 mkdir $tmp/fu

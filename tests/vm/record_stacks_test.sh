@@ -134,9 +134,6 @@ if command -v dmabuf_alloc >/dev/null; then
 fi
 
 heapstat limit clear /rs >/dev/null
-for d in $S/rs/heapstat-record-*; do
-	[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
-done
-sleep 0.5
-rmdir $S/rs/heapstat-record-* $S/rs 2>/dev/null
+reap_records /rs
+rmdir $S/rs 2>/dev/null
 rm -rf "$tmp"

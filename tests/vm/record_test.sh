@@ -138,9 +138,6 @@ for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/
 done
 
 heapstat limit clear /rec
-for d in $S/rec/heapstat-record-*; do
-	[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
-done
-sleep 0.5
-rmdir $S/rec/heapstat-record-* $S/rec 2>/dev/null
+reap_records /rec
+rmdir $S/rec 2>/dev/null
 rm -rf "$tmp"

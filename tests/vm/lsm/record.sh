@@ -15,13 +15,6 @@ fail() { echo "FAIL: record_lsm: $1: $2"; }
 [ -e /dev/dma_heap/$H ] || { echo "SKIP: record_lsm: no system heap"; exit 0; }
 [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = N ] ||
 	{ echo "SKIP: record_lsm: dma_heap.mem_accounting is on"; exit 0; }
-reap() {
-	for d in $S/lr/heapstat-record-*; do
-		[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
-	done
-	sleep 0.3
-	rmdir $S/lr/heapstat-record-* 2>/dev/null
-}
 # the workload: 512 KiB held by a child, then 1 MiB refused by /lr's 1 MiB
 work="dmabuf_alloc -H $H -s 512K --background -w 60 -R $tmp/bg.\$\$
 	dmabuf_alloc -H $H -s 1M 2>/dev/null
@@ -55,7 +48,7 @@ jq_true -s '[.[] | select(.backend == "bpf-lsm" and (.cgroup | startswith("/lr/h
 	length == 1 and .[0].requested_bytes == 1048576' $tmp/ev &&
 	pass "the refusal is still there for limit events" ||
 	fail "the refusal is still there for limit events" "$(cat $tmp/ev)"
-reap
+reap_records /lr
 
 mkdir $tmp/fl
 sh -c "echo \$\$ >$S/lr/cgroup.procs; exec heapstat record --flight 5 -o $tmp/fl -- sh -c '$work'" \
@@ -71,7 +64,7 @@ rec_dump "$1" >$tmp/f.json 2>&1
 	pass "--flight: a file for the refusal, with its limit record" ||
 	fail "--flight: a file for the refusal, with its limit record" \
 		"exit $rc: $(ls $tmp/fl; cat $tmp/f.out; grep -v snap $tmp/f.json | tr '\n' ' ')"
-reap
+reap_records /lr
 heapstat limit events >/dev/null 2>&1
 heapstat limit clear /lr $H
 rmdir $S/lr

@@ -6,6 +6,7 @@
 # behind, and fails one 4 MiB allocation on the limit. Written to
 # /heapstat/out/run.hsrec, and upstream's dmabuf-heaps kselftest's
 # recording to kselftest.hsrec, which scripts/vm --fetch brings back.
+. "$(dirname "$0")/../../lib.sh"
 S=/sys/fs/cgroup
 H=default_cma_region
 out=/heapstat/out
@@ -21,11 +22,8 @@ sh -c "echo \$\$ >$S/rec/cgroup.procs; exec heapstat record -o $out/run.hsrec --
 rc=$?
 [ $rc = 5 ] || { echo "FAIL: record_outputs: record exited $rc: $(cat /tmp/rec.out)"; exit 1; }
 heapstat limit clear /rec
-for d in $S/rec/heapstat-record-*; do
-	[ -d "$d" ] && kill -9 $(cat "$d/cgroup.procs") 2>/dev/null
-done
-sleep 0.5
-rmdir $S/rec/heapstat-record-* $S/rec 2>/dev/null
+reap_records /rec
+rmdir $S/rec 2>/dev/null
 # a workload nobody here wrote, with many allocations: upstream's kselftest
 if command -v dmabuf-heap >/dev/null; then
 	# it exits 1: a few of its cases fail on heaps without a kernel mapping
