@@ -97,6 +97,7 @@ $(BUILD)/heapstat: $(TOOL_OBJS) $(LIB_OBJS)
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+$(BUILD)/tests/unit/latency_test: LIBS += -lm
 
 # VM tests and benchmarks use uapi headers newer than the host's (drm): the
 # kernel's own

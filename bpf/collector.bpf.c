@@ -7,7 +7,14 @@
  * without waking the reader (it drains the ring on its own schedule, which
  * saves a wakeup per event); what does not fit is counted in `dropped`.
  *
- * Counts go to in-kernel aggregates per (cgroup, heap) as well, exact even
+ * Two modes. A recorder's (want_events) puts every one in the ring buffer.
+ * Aggregate mode, everyone else's, puts only the failures there: the rest
+ * is counted in maps, latencies and lifetimes as histograms, so that a
+ * successful allocation and its release cost no ring event, no clock read
+ * beyond the call's two and the release's one, no read of user memory and
+ * no task name but the first of each process image.
+ *
+ * Counts go to in-kernel aggregates per (cgroup, heap) in both, exact even
  * when the ring buffer drops events; live buffers exported while tracing
  * are kept per buffer. Both are arrays found without hashing on the paths
  * every allocation and release take (see collector_events.h). So do each
@@ -47,6 +54,7 @@ const volatile __u32 ncma_maps = 0;
 /* take allocations' stacks; off, the verifier drops that code and `stacks` has 1 entry */
 const volatile bool want_stacks = false;
 const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
+const volatile bool want_events = false;	/* a recorder: every event (else failures only) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -76,6 +84,8 @@ struct inflight {
 	__u64 heap_ptr;		/* struct dma_heap of heap[] */
 	__u64 heap_name_ptr;	/* its name: heaps export under it */
 	char heap[COLL_NAME_LEN];
+	__u64 comm_mm;		/* the process image comm[] was read in */
+	char comm[COLL_COMM_LEN];
 };
 
 struct {
@@ -141,6 +151,14 @@ struct {
 	__type(value, __u64);
 } cma_bits SEC(".maps");
 
+/* aggregate mode: latencies and lifetimes of aggs[i], i < COLL_HISTS */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COLL_HISTS);
+	__type(key, __u32);
+	__type(value, struct coll_hist);
+} hists SEC(".maps");
+
 /* the stacks of allocations, when want_stacks (sized by user space: 1 entry without) */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -165,6 +183,7 @@ __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
 __u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
 __u64 stacks_lost = 0;		/* stacks `stacks` had no room for (or not walkable) */
+__u64 hists_lost = 0;		/* latencies and lifetimes of aggregates past COLL_HISTS */
 __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 
@@ -185,6 +204,53 @@ static __always_inline void holder_changed(__u32 tgid)
 {
 	if (holders_all || bpf_map_lookup_elem(&holder_tgids, &tgid))
 		holders_changed();
+}
+
+/*
+ * The current task's name, read once per process image and thread: again
+ * after an exec (a new mm), not after a prctl(PR_SET_NAME), which is rare
+ * where buffers are allocated.
+ */
+static __always_inline void task_comm(struct inflight *f, char *comm)
+{
+	__u64 mm;
+
+	if (!f) {
+		bpf_get_current_comm(comm, COLL_COMM_LEN);
+		return;
+	}
+	mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+	if (mm != f->comm_mm) {
+		bpf_get_current_comm(f->comm, sizeof(f->comm));
+		f->comm_mm = mm;
+	}
+	__builtin_memcpy(comm, f->comm, COLL_COMM_LEN);
+}
+
+static __always_inline struct coll_hist *hist_of(__u32 agg)
+{
+	struct coll_hist *h = agg < COLL_HISTS ? bpf_map_lookup_elem(&hists, &agg) : NULL;
+
+	if (!h && agg != COLL_NO_AGG)
+		__sync_fetch_and_add(&hists_lost, 1);
+	return h;
+}
+
+static __always_inline void hist_lat(__u32 *lat, __u64 ns)
+{
+	__u32 b = coll_hist_bucket(ns, COLL_LAT_MIN_SHIFT, COLL_LAT_MAX_SHIFT, COLL_LAT_SUB_BITS);
+
+	if (b < COLL_LAT_BUCKETS)
+		__sync_fetch_and_add(&lat[b], 1);
+}
+
+static __always_inline void hist_life(__u32 agg, __u64 ns)
+{
+	struct coll_hist *h = hist_of(agg);
+	__u32 b = coll_hist_bucket(ns, COLL_LIFE_MIN_SHIFT, COLL_LIFE_MAX_SHIFT, COLL_LIFE_SUB_BITS);
+
+	if (h && b < COLL_LIFE_BUCKETS)
+		__sync_fetch_and_add(&h->life[b], 1);
 }
 
 /* a new event of the current task; @self: a buffer it just exported, which has its cgroup and comm */
@@ -371,38 +437,53 @@ static __always_inline __u32 stack_of(void *ctx, __u64 flags)
 /*
  * The end of an ioctl: an allocation's when its start was recorded. The
  * buffer it exported under the heap's name is told here too (folded), in
- * the same event and the same aggregate update.
+ * the same event and the same aggregate update. In aggregate mode a
+ * successful one has no event and its bytes are its buffer's: the
+ * requested length is read from user memory only for a recorder, a
+ * failure, or a heap that exported under another name.
  */
 static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 {
 	struct inflight *f = inflight_of(false);
-	struct coll_event *e;
+	struct coll_event *e = NULL;
+	struct coll_hist *h;
 	struct coll_agg *a;
 	bool in_slot;
-	__u32 class;
-	__u64 len = 0;
+	__u32 class, agg;
+	__u64 len = 0, now;
 
 	if (!f || !f->in_heap_alloc)
 		return 0;
 	/* f stays for the thread's next call: what marks this one is cleared */
 	f->in_heap_alloc = 0;
 	/* the len as asked for: struct dma_heap_allocation_data starts with it */
-	bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
+	if (want_events || ret || !f->folded)
+		bpf_probe_read_user(&len, sizeof(len), (void *)f->arg);
 	class = ret ? classify(f, ret) : FAIL_NONE;
-	e = event_new(EV_HEAP_ALLOC, f->folded ? buffer_find(f->buf_ino, &in_slot) : NULL);
-	a = agg_at(heap_agg(f, e ? e->cgroup_id : bpf_get_current_cgroup_id()));
+	if (want_events || ret)
+		e = event_new(EV_HEAP_ALLOC, f->folded ? buffer_find(f->buf_ino, &in_slot) : NULL);
+	now = e ? e->ts_ns : bpf_ktime_get_ns();
+	/* a folded export took the aggregate of this thread's cgroup and heap */
+	agg = f->folded ? f->agg : heap_agg(f, e ? e->cgroup_id : bpf_get_current_cgroup_id());
+	a = agg_at(agg);
 	if (a) {
 		if (ret && class < COLL_FAIL_CLASSES) {
 			__sync_fetch_and_add(&a->failures[class], 1);
 		} else if (!ret) {
 			__sync_fetch_and_add(&a->allocs, 1);
-			__sync_fetch_and_add(&a->alloc_bytes, (len + page_size - 1) & ~(page_size - 1));
+			__sync_fetch_and_add(&a->alloc_bytes, want_events || !f->folded ?
+					     (len + page_size - 1) & ~(page_size - 1) : f->buf_bytes);
 		}
 		if (f->folded) {
 			__sync_fetch_and_add(&a->exports, 1);
 			__sync_fetch_and_add(&a->export_bytes, f->buf_bytes);
 		}
-		__sync_fetch_and_add(&a->lat_sum_ns, (e ? e->ts_ns : bpf_ktime_get_ns()) - f->start_ns);
+		__sync_fetch_and_add(&a->lat_sum_ns, now - f->start_ns);
+	}
+	if (!want_events) {
+		h = hist_of(agg);
+		if (h)
+			hist_lat(h->lat, now - f->start_ns);
 	}
 	if (!e)
 		return 0;
@@ -455,9 +536,12 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 
 /*
  * Keep a buffer exported while tracing: in its slot when free, else in the
- * spill map. @agg: its aggregate; the rest is the current task's.
+ * spill map. @agg: its aggregate; @born_ns: when (the start of the ioctl
+ * that made it, in aggregate mode: its clock read); @f: the task's call in
+ * progress, if any (its name is kept there); the rest is the current task's.
  */
-static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, __u32 agg)
+static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, __u32 agg,
+				       __u64 born_ns, struct inflight *f)
 {
 	struct coll_buf *b = slot_of(ino), spill = {};
 	__u64 id = bpf_get_current_pid_tgid();
@@ -474,12 +558,12 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 		b->key = ino;
 	}
 	b->agg = agg;
-	b->born_ns = bpf_ktime_get_ns();
+	b->born_ns = born_ns ? born_ns : bpf_ktime_get_ns();
 	b->cgroup_id = cgroup_id;
 	b->charged_cgroup_id = 0;
 	b->bytes = bytes;
 	b->tgid = id >> 32;
-	bpf_get_current_comm(b->comm, sizeof(b->comm));
+	task_comm(f, b->comm);
 	b->ino = ino;
 	if (b != &spill) {
 		__sync_fetch_and_add(&b->seq, 1);
@@ -556,19 +640,22 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 		if (name_ptr && name_ptr == f->heap_name_ptr) {
 			f->folded = 1;
 			f->buf_bytes = bytes;
-			buffer_add(ino, bytes, cgroup_id, heap_agg(f, cgroup_id));
+			buffer_add(ino, bytes, cgroup_id, heap_agg(f, cgroup_id),
+				   want_events ? 0 : f->start_ns, f);
 			buffers_changed();
 			return;
 		}
 	}
 	agg = agg_of(cgroup_id, name_ptr, NULL);
-	buffer_add(ino, bytes, cgroup_id, agg);
+	buffer_add(ino, bytes, cgroup_id, agg, 0, f);
 	buffers_changed();
 	a = bpf_map_lookup_elem(&aggs, &agg);
 	if (a) {
 		__sync_fetch_and_add(&a->agg.exports, 1);
 		__sync_fetch_and_add(&a->agg.export_bytes, bytes);
 	}
+	if (!want_events)
+		return;
 	e = event_new(EV_BUF_EXPORT, NULL);
 	if (!e)
 		return;
@@ -631,6 +718,11 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 	if (a) {
 		__sync_fetch_and_add(&a->agg.frees, 1);
 		__sync_fetch_and_add(&a->agg.free_bytes, buf.bytes);
+	}
+	if (!want_events) {
+		if (buf.born_ns)
+			hist_life(buf.agg, bpf_ktime_get_ns() - buf.born_ns);
+		return 0;
 	}
 	e = event_new(EV_BUF_RELEASE, NULL);
 	if (e) {
@@ -832,12 +924,11 @@ full:
 	return COLL_NO_AGG;
 }
 
-static __always_inline struct coll_cma_agg *cma_agg(const char *name)
+static __always_inline struct coll_cma_entry *cma_agg(const char *name)
 {
 	__u32 i = cma_area_of((__u64)name);
-	struct coll_cma_entry *a = bpf_map_lookup_elem(&cma_aggs, &i);	/* NULL for COLL_NO_AGG */
 
-	return a ? &a->agg : NULL;
+	return bpf_map_lookup_elem(&cma_aggs, &i);	/* NULL for COLL_NO_AGG */
 }
 
 /* bits first..last (inclusive) of one area's map, from its word base on */
@@ -917,12 +1008,12 @@ static __always_inline int on_cma_busy_retry(const char *name, unsigned long pfn
 					     unsigned long count)
 {
 	struct inflight *f = inflight_of(false);
-	struct coll_cma_agg *a = cma_agg(name);
+	struct coll_cma_entry *a = cma_agg(name);
 
 	if (f)
 		f->cma_busy++;
 	if (a)
-		__sync_fetch_and_add(&a->busy_retries, 1);
+		__sync_fetch_and_add(&a->agg.busy_retries, 1);
 	cma_mark(pfn, count, false);
 	return 0;
 }
@@ -931,8 +1022,8 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 					       unsigned long count, int err)
 {
 	struct inflight *f = inflight_of(false);
-	struct coll_cma_agg *a = cma_agg(name);
-	struct coll_event *e = event_new(EV_CMA_ALLOC, NULL);
+	struct coll_cma_entry *a = cma_agg(name);
+	struct coll_event *e = want_events || err ? event_new(EV_CMA_ALLOC, NULL) : NULL;
 	__u64 now = e ? e->ts_ns : bpf_ktime_get_ns(), lat = 0;
 
 	if (f && f->cma_pending) {
@@ -941,13 +1032,15 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 	}
 	if (a) {
 		if (err) {
-			__sync_fetch_and_add(&a->failures, 1);
-			__sync_fetch_and_add(&a->fail_pages, count);
+			__sync_fetch_and_add(&a->agg.failures, 1);
+			__sync_fetch_and_add(&a->agg.fail_pages, count);
 		} else {
-			__sync_fetch_and_add(&a->allocs, 1);
-			__sync_fetch_and_add(&a->alloc_pages, count);
+			__sync_fetch_and_add(&a->agg.allocs, 1);
+			__sync_fetch_and_add(&a->agg.alloc_pages, count);
 		}
-		__sync_fetch_and_add(&a->lat_sum_ns, lat);
+		__sync_fetch_and_add(&a->agg.lat_sum_ns, lat);
+		if (lat && !want_events)
+			hist_lat(a->lat, lat);
 	}
 	if (!err)
 		cma_mark(pfn, count, true);
@@ -969,14 +1062,16 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 
 static __always_inline int on_cma_release(const char *name, unsigned long pfn, unsigned long count)
 {
-	struct coll_cma_agg *a = cma_agg(name);
+	struct coll_cma_entry *a = cma_agg(name);
 	struct coll_event *e;
 
 	if (a) {
-		__sync_fetch_and_add(&a->releases, 1);
-		__sync_fetch_and_add(&a->release_pages, count);
+		__sync_fetch_and_add(&a->agg.releases, 1);
+		__sync_fetch_and_add(&a->agg.release_pages, count);
 	}
 	cma_mark(pfn, count, false);
+	if (!want_events)
+		return 0;
 	e = event_new(EV_CMA_RELEASE, NULL);
 	if (!e)
 		return 0;

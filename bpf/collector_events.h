@@ -3,6 +3,10 @@
 #ifndef HEAPSTAT_COLLECTOR_EVENTS_H
 #define HEAPSTAT_COLLECTOR_EVENTS_H
 
+#ifndef __always_inline		/* user space */
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
 #define COLL_NAME_LEN	32
 #define COLL_COMM_LEN	16
 
@@ -101,6 +105,61 @@ struct coll_agg {
 
 #define COLL_NO_AGG	0xffffffffu
 
+/*
+ * Aggregate mode (every consumer but a recorder): allocation latencies and
+ * buffer lifetimes as log-linear histograms, as bcc's latency tools keep
+ * them, in the `hists` array at the index of their aggregate (the first
+ * COLL_HISTS aggregates have one; `hists_lost` counts the values of the
+ * others). Bucket 0 holds values below 2^min_shift, the last one values of
+ * 2^max_shift and more; between, each power of two is split in 2^sub_bits
+ * buckets of equal width, so a bucket's middle is within 1/2^(sub_bits+1)
+ * of every value in it: 3.1% for latencies, 12.5% for lifetimes.
+ */
+#define COLL_HISTS		2048
+#define COLL_LAT_SUB_BITS	4
+#define COLL_LAT_MIN_SHIFT	9	/* 512 ns */
+#define COLL_LAT_MAX_SHIFT	34	/* 17 s */
+#define COLL_LIFE_SUB_BITS	2
+#define COLL_LIFE_MIN_SHIFT	12	/* 4 us */
+#define COLL_LIFE_MAX_SHIFT	46	/* 19.5 h */
+#define COLL_HIST_BUCKETS(kind)	\
+	(((COLL_##kind##_MAX_SHIFT - COLL_##kind##_MIN_SHIFT) << COLL_##kind##_SUB_BITS) + 2)
+#define COLL_LAT_BUCKETS	COLL_HIST_BUCKETS(LAT)
+#define COLL_LIFE_BUCKETS	COLL_HIST_BUCKETS(LIFE)
+
+struct coll_hist {
+	__u32 lat[COLL_LAT_BUCKETS];	/* every DMA_HEAP_IOCTL_ALLOC's, failed or not */
+	__u32 life[COLL_LIFE_BUCKETS];	/* of the buffers finally released */
+};
+
+/* the index of the highest bit set in v (v > 0) */
+static __always_inline __u32 coll_log2(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xffffffffULL) << 5; v >>= s; r |= s;
+	s = (v > 0xffff) << 4; v >>= s; r |= s;
+	s = (v > 0xff) << 3; v >>= s; r |= s;
+	s = (v > 0xf) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	return r | (__u32)(v >> 1);
+}
+
+/* the bucket of v in a histogram of the shape (min_shift, max_shift, sub_bits) */
+static __always_inline __u32 coll_hist_bucket(__u64 v, __u32 min_shift, __u32 max_shift,
+					      __u32 sub_bits)
+{
+	__u32 msb;
+
+	if (v < (1ULL << min_shift))
+		return 0;
+	if (v >= (1ULL << max_shift))
+		return ((max_shift - min_shift) << sub_bits) + 1;
+	msb = coll_log2(v);
+	return 1 + ((msb - min_shift) << sub_bits) +
+	       (__u32)((v >> (msb - sub_bits)) & ((1u << sub_bits) - 1));
+}
+
 struct coll_agg_entry {
 	struct coll_agg agg;
 	struct coll_agg_key key;
@@ -131,6 +190,7 @@ struct coll_cma_entry {
 	__u32 ready;			/* name written */
 	__u32 pad;
 	char name[COLL_NAME_LEN];
+	__u32 lat[COLL_LAT_BUCKETS];	/* aggregate mode: the timed allocations' latencies */
 };
 
 /*

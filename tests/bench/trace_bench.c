@@ -8,8 +8,10 @@
  *   HOOKS     counters on every hook the collector takes on this path (the
  *             ioctl pair, the dma_buf_export tracepoint, an fentry on
  *             dma_buf_file_release): what the hooks cost before any work,
- *   HEAPSTAT  heapstat's collector, its events consumed by a thread as
- *             report does.
+ *   HEAPSTAT  heapstat's collector in aggregate mode (report, top, export,
+ *             limit), its ring drained by a thread as report does,
+ *   RECORD    the collector in record mode (heapstat record): an event for
+ *             every allocation and release, consumed by a thread.
  * The four are interleaved in each round, each after a warm-up that lets the
  * emulator translate the patched code; the median round is kept.
  *
@@ -52,7 +54,7 @@
 
 static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (1 to MAX_ROUNDS; odd for a true median) */
 
-enum { BARE, FLOOR, HOOKS, HEAPSTAT, VARIANTS };
+enum { BARE, FLOOR, HOOKS, HEAPSTAT, RECORD, VARIANTS };
 
 static int heap;
 static volatile int stop;
@@ -87,6 +89,11 @@ static void *consume(void *arg)
 	while (!stop)
 		collector_poll(arg, 50);
 	return NULL;
+}
+
+static void on_event(const struct coll_event *e, void *ctx)
+{
+	(void)e, (void)ctx;
 }
 
 static struct bpf_link *attach(struct bpf_program *prog)
@@ -127,14 +134,17 @@ static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool s
 		links[k++] = attach(fl->progs.floor_export);
 		links[k++] = attach(fl->progs.floor_release);
 	}
-	if (v == HEAPSTAT) {
+	if (v == HEAPSTAT || v == RECORD) {
 		char why[256];
 
-		if (collector_open(&coll, COLL_ATTACH_AUTO, 0, false, why, sizeof(why))) {
+		if (collector_open_rec(&coll, COLL_ATTACH_AUTO, 0, false,
+				       v == RECORD ? COLL_WANT_EVENTS : 0, why, sizeof(why))) {
 			fprintf(stderr, "trace_bench: %s\n", why);
 			exit(1);
 		}
 		stop = 0;
+		if (v == RECORD)	/* handed out, not kept: as a recorder */
+			collector_on_event(coll, on_event, NULL, false);
 		pthread_create(&thread, NULL, consume, coll);
 		pin(thread, 1);
 	}
@@ -173,7 +183,7 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static const char *const names[VARIANTS] = { "bare", "floor", "hooks", "heapstat" };
+static const char *const names[VARIANTS] = { "bare", "floor", "hooks", "heapstat", "record" };
 
 int main(int argc, char **argv)
 {
@@ -189,7 +199,7 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[1], names[v]))
 				one = v;
 	if (argc != 1 && (one < 0 || atoll(argv[2]) <= 0 || atoi(argv[3]) <= 0)) {
-		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat SIZE OPS]\n");
+		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat|record SIZE OPS]\n");
 		return 2;
 	}
 
@@ -228,9 +238,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("%s heap alloc+free, median of %d interleaved rounds (us per op);\n"
-	       "ADDED/FLOOR: time added over BARE, in units of what FLOOR adds\n", name, rounds);
-	printf("%-6s %9s %9s %9s %9s %12s %12s %11s %7s\n", "SIZE", "BARE", "FLOOR", "HOOKS",
-	       "HEAPSTAT", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "NOISE");
+	       "HEAPSTAT: aggregate mode, RECORD: record mode; ADDED/FLOOR: HEAPSTAT's time\n"
+	       "added over BARE, in units of what FLOOR adds; ADDED/BARE, REC/BARE: as a share\n"
+	       "of BARE\n", name, rounds);
+	printf("%-6s %9s %9s %9s %9s %9s %12s %12s %11s %9s %7s\n", "SIZE", "BARE", "FLOOR",
+	       "HOOKS", "HEAPSTAT", "RECORD", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "REC/BARE",
+	       "NOISE");
 	for (size_t s = 0; s < 3; s++) {
 		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS], fa;
 		char label[16];
@@ -247,17 +260,20 @@ int main(int argc, char **argv)
 			m[v] = t[v][rounds / 2];
 		}
 		fa = m[FLOOR] - m[BARE];
-		printf("%-6s %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %6.1f%%\n",
+		printf("%-6s %9.2f %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %8.2f%% %6.1f%%\n",
 		       format_size(sizes[s], label, sizeof(label)), m[BARE] / 1e3, m[FLOOR] / 1e3,
-		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3,
+		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3, m[RECORD] / 1e3,
 		       fa > 0 ? (m[HOOKS] - m[BARE]) / fa : 0,
 		       fa > 0 ? (m[HEAPSTAT] - m[BARE]) / fa : 0,
 		       (m[HEAPSTAT] - m[BARE]) / m[BARE] * 100,
+		       (m[RECORD] - m[BARE]) / m[BARE] * 100,
 		       (t[BARE][rounds * 3 / 4] - t[BARE][rounds / 4]) / m[BARE] * 100);
 	}
 	printf("NOISE: interquartile range of the BARE rounds\n");
-	printf("heapstat's programs at 4.0K (BPF statistics on, %d ops):\n", ops[0]);
+	printf("heapstat's programs at 4.0K, aggregate mode (BPF statistics on, %d ops):\n", ops[0]);
 	run(HEAPSTAT, fl, sizes[0], ops[0], true);
+	printf("and in record mode:\n");
+	run(RECORD, fl, sizes[0], ops[0], true);
 	printf("counted %llu ioctl entries, %llu exits, %llu exports, %llu releases\n",
 	       (unsigned long long)fl->bss->entries, (unsigned long long)fl->bss->exits,
 	       (unsigned long long)fl->bss->exports, (unsigned long long)fl->bss->releases);

@@ -57,6 +57,7 @@ static struct {
 	uint64_t churn_s;
 	uint64_t period_ms;
 	uint64_t skip;
+	uint64_t fail;
 	uint64_t share;
 	const char *ready;
 	const char *kernel_hold;
@@ -105,6 +106,8 @@ static const struct argp_option options[] = {
 	  "(/dev/dri/card0) and close it", 0 },
 	{ "name", 0x100, "NAME", 0, "Name each buffer NAME (DMA_BUF_SET_NAME), bytes as given", 0 },
 	{ "comm", 0x101, "COMM", 0, "Set the process's name to COMM (PR_SET_NAME), bytes as given", 0 },
+	{ "fail", 0x102, "N", 0, "First make N allocations the heap refuses (heap_flags it does not "
+	  "know: EINVAL)", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGALRM closes their fds, SIGHUP execs sleep", 0 },
 	{},
@@ -142,6 +145,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'V': opts.vgem_export = true; break;
 	case 0x100: opts.name = arg; break;
 	case 0x101: opts.comm = arg; break;
+	case 0x102:
+		if (parse_u64(arg, 0, 1 << 24, &opts.fail))
+			argp_error(state, "invalid fail count '%s'", arg);
+		break;
 	case 'w':
 		if (parse_u64(arg, 0, 86400, &opts.wait_s))
 			argp_error(state, "invalid wait '%s'", arg);
@@ -435,6 +442,17 @@ int main(int argc, char **argv)
 	if (opts.churn_s) {
 		ret = churn(heap_fd, fds);
 		goto out;
+	}
+	for (uint64_t i = 0; i < opts.fail; i++) {
+		struct dma_heap_allocation_data d = {
+			.len = opts.size, .fd_flags = O_RDWR | O_CLOEXEC, .heap_flags = ~0ull,
+		};
+
+		if (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &d) == 0 || errno != EINVAL) {
+			fprintf(stderr, "dmabuf_alloc: unknown heap_flags: not refused with EINVAL\n");
+			ret = 1;
+			goto out;
+		}
 	}
 	for (uint64_t i = 0; i < opts.skip; i++) {
 		int fd = heap_alloc(heap_fd, opts.size);

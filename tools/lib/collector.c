@@ -32,6 +32,7 @@ struct collector {
 	bool stacks;			/* allocations' stacks taken (collector_stack()) */
 	bool want_fds;			/* asked for EV_BUF_FD events */
 	bool fds;			/* and they come (the kernel has the tracepoints) */
+	bool events;			/* every event (a recorder); else aggregate mode */
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
@@ -52,6 +53,11 @@ struct collector {
 	size_t cma_bits_bytes;
 	struct map_window slots;	/* the buffers map */
 	struct map_window aggs;		/* the aggs map */
+	struct {			/* per aggs entry, from sync to sync */
+		uint64_t moved;		/* its allocations, failures and frees */
+		uint32_t heap;		/* its c->heaps[] + 1 (0: not found yet) */
+	} *agg_seen;			/* aggs' entries (mapped: untouched ones cost nothing) */
+	struct coll_hist *hist;		/* hists' entry read */
 	int err;			/* first allocation failure while folding */
 };
 
@@ -62,38 +68,6 @@ const char *fail_class_name(int class)
 	};
 
 	return class >= 0 && class < FAIL_CLASSES ? names[class] : "?";
-}
-
-static int lat_add(struct lat_set *l, uint64_t ns)
-{
-	if (grow_array((void **)&l->ns, &l->cap, l->n, sizeof(*l->ns)))
-		return -ENOMEM;
-	l->ns[l->n++] = ns;
-	l->sorted = false;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* nearest-rank percentile, p in (0, 100]; 0 for an empty set */
-uint64_t lat_percentile(struct lat_set *l, double p)
-{
-	size_t rank;
-
-	if (!l->n)
-		return 0;
-	if (!l->sorted)
-		qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
-	l->sorted = true;
-	rank = (size_t)(p / 100.0 * l->n + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	return l->ns[(rank > l->n ? l->n : rank) - 1];
 }
 
 static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, const char *heap)
@@ -164,11 +138,14 @@ bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out
 	       !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.buffers_spill), &ino, out);
 }
 
+/* a recorder's events into latencies (aggregate mode: the kernel keeps them) */
 static int fold(struct collector *c, const struct coll_event *e)
 {
 	struct coll_heap_stats *h;
 	struct coll_cma_stats *m;
 
+	if (!c->events)
+		return 0;
 	switch (e->type) {
 	case EV_HEAP_ALLOC:
 		h = heap_stats(c, e->cgroup_id, e->name);
@@ -273,30 +250,85 @@ static void agg_add(struct coll_agg *to, const struct coll_agg *from)
 		t[i] += f[i];
 }
 
+/* what moves an aggregate's histograms */
+static uint64_t agg_moved(const struct coll_agg *a)
+{
+	uint64_t n = a->allocs + a->frees;
+
+	for (int k = 0; k < FAIL_CLASSES; k++)
+		n += a->failures[k];
+	return n;
+}
+
+/*
+ * The histograms of the cells an aggregate of which moved: each again, the
+ * sum of its aggregates' (entries of one name at two addresses are rare).
+ */
+static int sync_hists(struct collector *c, size_t n)
+{
+	int fd = bpf_map__fd(c->skel->maps.hists), err = 0;
+
+	for (size_t i = 0; i < c->nheaps; i++) {
+		struct coll_heap_stats *h = &c->heaps[i];
+
+		if (!h->hist_dirty)
+			continue;
+		lat_hist_reset(&h->lat, &hist_shape_lat);
+		lat_hist_reset(&h->life, &hist_shape_life);
+	}
+	for (uint32_t i = 0; i < n && i < COLL_HISTS && !err; i++) {
+		struct coll_heap_stats *h;
+
+		if (!c->agg_seen[i].heap || !c->heaps[c->agg_seen[i].heap - 1].hist_dirty)
+			continue;
+		h = &c->heaps[c->agg_seen[i].heap - 1];
+		if (bpf_map_lookup_elem(fd, &i, c->hist))
+			return -errno;
+		err = lat_hist_add(&h->lat, c->hist->lat);
+		if (!err)
+			err = lat_hist_add(&h->life, c->hist->life);
+	}
+	for (size_t i = 0; i < c->nheaps; i++)
+		c->heaps[i].hist_dirty = false;
+	return err;
+}
+
 /* sum the kernel's aggregates per (cgroup, heap name) */
 static int sync_aggs(struct collector *c)
 {
 	size_t n = c->skel->bss->naggs;
 	struct coll_heap_stats *h;
 
+	if (n > c->aggs.entries)
+		n = c->aggs.entries;
 	for (size_t i = 0; i < c->nheaps; i++)
 		memset(&c->heaps[i].agg, 0, sizeof(c->heaps[i].agg));
-	for (size_t i = 0; i < n && i < c->aggs.entries; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct coll_agg_entry *e = map_window_at(&c->aggs, i);
 		char name[COLL_NAME_LEN];
+		uint64_t moved;
 
 		if (!e)
 			return -errno;
-		if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
-			continue;	/* just made: its name is being written */
-		memcpy(name, e->name, sizeof(name));
-		name[COLL_NAME_LEN - 1] = '\0';
-		h = heap_stats(c, e->key.cgroup_id, name);
-		if (!h)
-			return -ENOMEM;
+		if (!c->agg_seen[i].heap) {
+			if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
+				continue;	/* just made: its name is being written */
+			memcpy(name, e->name, sizeof(name));
+			name[COLL_NAME_LEN - 1] = '\0';
+			h = heap_stats(c, e->key.cgroup_id, name);
+			if (!h)
+				return -ENOMEM;
+			c->agg_seen[i].heap = h - c->heaps + 1;
+			c->agg_seen[i].moved = 0;
+		}
+		h = &c->heaps[c->agg_seen[i].heap - 1];
 		agg_add(&h->agg, &e->agg);
+		moved = agg_moved(&e->agg);
+		if (moved != c->agg_seen[i].moved && i < COLL_HISTS)
+			h->hist_dirty = true;
+		c->agg_seen[i].moved = moved;
 	}
-	return 0;
+	return c->events ? 0 : sync_hists(c, n);
 }
 
 /* the kernel's CMA counts per area name, and the free extents of the bitmaps it keeps */
@@ -311,6 +343,8 @@ static int sync_cma(struct collector *c)
 		m = &c->cma[i];
 		m->allocs = m->failures = m->busy_retries = m->releases = m->lat_sum_ns = 0;
 		m->alloc_bytes = m->fail_bytes = m->release_bytes = 0;
+		if (!c->events)
+			lat_hist_reset(&m->lat, &hist_shape_lat);
 	}
 	for (uint32_t i = 0; i < n && i < COLL_CMA_AREAS; i++) {
 		if (bpf_map_lookup_elem(fd, &i, &e))
@@ -329,6 +363,8 @@ static int sync_cma(struct collector *c)
 		m->releases += e.agg.releases;
 		m->release_bytes += e.agg.release_pages * c->page_size;
 		m->lat_sum_ns += e.agg.lat_sum_ns;
+		if (!c->events && lat_hist_add(&m->lat, e.lat))
+			return -ENOMEM;
 	}
 	for (unsigned int k = 0; k < c->nmaps; k++) {
 		m = &c->cma[c->maps[k].stats];
@@ -450,10 +486,14 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	c->skel->rodata->ncma_maps = c->nmaps;
 	c->skel->rodata->want_stacks = c->stacks;
 	c->skel->rodata->want_fds = c->want_fds;
+	c->skel->rodata->want_events = c->events;
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
-	/* without stacks, the map only has to exist: its code is dead */
+	/* without stacks, the map only has to exist: its code is dead; so
+	 * are the histograms' with events */
 	if (!err && !c->stacks)
 		err = bpf_map__set_max_entries(c->skel->maps.stacks, 1);
+	if (!err && c->events)
+		err = bpf_map__set_max_entries(c->skel->maps.hists, 1);
 	if (!err && ring_bytes)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes);
 	if (err) {
@@ -517,6 +557,7 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 		return -ENOMEM;
 	c->stacks = stacks;
 	c->want_fds = flags & COLL_WANT_FDS;
+	c->events = flags & COLL_WANT_EVENTS;
 	c->page_size = sysconf(_SC_PAGESIZE);
 	err = plan_cma_maps(c);
 	if (err) {
@@ -548,6 +589,12 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 	err = map_array(&c->slots, c->skel->maps.buffers);
 	if (!err)
 		err = map_array(&c->aggs, c->skel->maps.aggs);
+	if (!err) {
+		what = "allocate";
+		c->agg_seen = calloc(c->aggs.entries, sizeof(*c->agg_seen));
+		c->hist = malloc(sizeof(*c->hist));
+		err = c->agg_seen && c->hist ? 0 : -ENOMEM;
+	}
 	if (!err) {
 		what = "open the ring buffer";
 		c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
@@ -600,10 +647,12 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
 /* forget the latencies seen so far: the next ones are a new interval's */
 void collector_restart_latencies(struct collector *c)
 {
-	for (size_t i = 0; i < c->nheaps; i++)
-		c->heaps[i].lat.n = c->heaps[i].life.n = 0;
+	for (size_t i = 0; i < c->nheaps; i++) {
+		lat_restart(&c->heaps[i].lat);
+		lat_restart(&c->heaps[i].life);
+	}
 	for (size_t i = 0; i < c->ncma; i++)
-		c->cma[i].lat.n = 0;
+		lat_restart(&c->cma[i].lat);
 }
 
 /*
@@ -681,6 +730,12 @@ uint64_t collector_dropped(struct collector *c)
 	return c->skel->bss->dropped + c->skel->bss->untracked;
 }
 
+/* latencies and lifetimes of aggregates that have no histogram (aggregate mode) */
+uint64_t collector_hists_lost(struct collector *c)
+{
+	return c->skel->bss->hists_lost;
+}
+
 /*
  * The return addresses of an event's stack (its kstack or ustack: id + 1),
  * innermost first, at most @max: how many, 0 when it has none, or -errno.
@@ -752,16 +807,18 @@ void collector_close(struct collector *c)
 		munmap(c->cma_bits, c->cma_bits_bytes);
 	collector_bpf__destroy(c->skel);
 	for (size_t i = 0; i < c->nheaps; i++) {
-		free(c->heaps[i].lat.ns);
-		free(c->heaps[i].life.ns);
+		lat_free(&c->heaps[i].lat);
+		lat_free(&c->heaps[i].life);
 	}
 	for (size_t i = 0; i < c->ncma; i++) {
-		free(c->cma[i].lat.ns);
+		lat_free(&c->cma[i].lat);
 		cma_bitmap_free(&c->cma[i].map);
 	}
 	free(c->heaps);
 	free(c->cma);
 	free(c->holders);
+	free(c->agg_seen);
+	free(c->hist);
 	free(c);
 }
 

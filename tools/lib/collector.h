@@ -9,28 +9,24 @@
 
 #include "collector_events.h"
 #include "cma.h"
+#include "latency.h"
 
 #define FAIL_CLASSES	COLL_FAIL_CLASSES
-
-/* latencies, kept whole for exact percentiles */
-struct lat_set {
-	uint64_t *ns;
-	size_t n, cap;
-	bool sorted;
-};
 
 /*
  * heap activity of one cgroup: allocations by the cgroup's tasks, exports and
  * final releases of the buffers the cgroup exported. The counts are the
- * kernel's aggregates (exact whatever was dropped), the latencies come from
- * events.
+ * kernel's aggregates (exact whatever was dropped), and so are the
+ * latencies and lifetimes in aggregate mode (histograms); a recorder's come
+ * from events.
  */
 struct coll_heap_stats {
 	uint64_t cgroup_id;
 	char heap[COLL_NAME_LEN];
 	struct coll_agg agg;
-	struct lat_set lat;		/* every attempt's latency seen as an event */
+	struct lat_set lat;		/* every attempt's latency */
 	struct lat_set life;		/* lifetimes of the buffers finally released */
+	bool hist_dirty;		/* collector_sync(): an aggregate of it moved */
 };
 
 /*
@@ -42,7 +38,7 @@ struct coll_cma_stats {
 	char area[COLL_NAME_LEN];
 	uint64_t allocs, failures, busy_retries, alloc_bytes, release_bytes;
 	uint64_t fail_bytes, releases, lat_sum_ns;
-	struct lat_set lat;		/* every allocation's latency seen as an event */
+	struct lat_set lat;		/* every timed allocation's latency */
 	/* free extents of the bitmap kept from the traced allocations, busy
 	 * retries and releases, seeded from the debugfs bitmap once attached
 	 * (mapped: it was readable, of one range, and there was room) */
@@ -64,6 +60,7 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 		   char *why, size_t why_len);
 #define COLL_WANT_STACKS	1u	/* collector_open_rec(): allocations' stacks */
 #define COLL_WANT_FDS		2u	/* and EV_BUF_FD events */
+#define COLL_WANT_EVENTS	4u	/* an event for everything (a recorder), not for failures only */
 int collector_open_rec(struct collector **out, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, unsigned int flags, char *why, size_t why_len);
 bool collector_fds(struct collector *c);
@@ -84,6 +81,7 @@ struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out);
 uint64_t collector_dropped(struct collector *c);
+uint64_t collector_hists_lost(struct collector *c);
 int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max);
 uint64_t collector_stacks_lost(struct collector *c);
 void collector_prog_stats(struct collector *c,
@@ -95,7 +93,6 @@ const char *collector_export_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
 enum coll_attach collector_attach(struct collector *c);
 const char *coll_attach_name(enum coll_attach mode);
-uint64_t lat_percentile(struct lat_set *l, double p);
 const char *fail_class_name(int class);
 
 #endif

@@ -643,7 +643,8 @@ int cmd_record(int argc, char **argv)
 		return EXIT_UNSUPPORTED;
 	}
 	err = collector_open_rec(&r.coll, COLL_ATTACH_AUTO, RING_BYTES, false,
-				 COLL_WANT_FDS | (opts.stacks ? COLL_WANT_STACKS : 0), why, sizeof(why));
+				 COLL_WANT_EVENTS | COLL_WANT_FDS | (opts.stacks ? COLL_WANT_STACKS : 0),
+				 why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
 		return 1;
