@@ -219,7 +219,7 @@ static __always_inline void task_comm(struct inflight *f, char *comm)
 		bpf_get_current_comm(comm, COLL_COMM_LEN);
 		return;
 	}
-	mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+	mm = (__u64)bpf_get_current_task_btf()->mm;	/* a load, not a helper call */
 	if (mm != f->comm_mm) {
 		bpf_get_current_comm(f->comm, sizeof(f->comm));
 		f->comm_mm = mm;
@@ -478,7 +478,6 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 			__sync_fetch_and_add(&a->exports, 1);
 			__sync_fetch_and_add(&a->export_bytes, f->buf_bytes);
 		}
-		__sync_fetch_and_add(&a->lat_sum_ns, now - f->start_ns);
 	}
 	if (!want_events) {
 		h = hist_of(agg);
@@ -1038,7 +1037,6 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 			__sync_fetch_and_add(&a->agg.allocs, 1);
 			__sync_fetch_and_add(&a->agg.alloc_pages, count);
 		}
-		__sync_fetch_and_add(&a->agg.lat_sum_ns, lat);
 		if (lat && !want_events)
 			hist_lat(a->lat, lat);
 	}

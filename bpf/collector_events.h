@@ -97,7 +97,6 @@ struct coll_agg_key {
 struct coll_agg {
 	__u64 allocs, alloc_bytes;	/* successful DMA_HEAP_IOCTL_ALLOCs, page aligned */
 	__u64 failures[COLL_FAIL_CLASSES];
-	__u64 lat_sum_ns;		/* of every attempt */
 	__u64 exports, export_bytes;
 	__u64 frees, free_bytes;
 	__u64 charged_bytes;		/* heapstat heaps: charged minus uncharged */
@@ -181,7 +180,6 @@ struct coll_cma_agg {
 	__u64 failures, fail_pages;	/* failed ones: what CMA sysfs counts */
 	__u64 busy_retries;		/* ranges given up because a page was busy */
 	__u64 releases, release_pages;
-	__u64 lat_sum_ns;		/* of the allocations whose start was traced */
 };
 
 struct coll_cma_entry {

@@ -341,7 +341,7 @@ static int sync_cma(struct collector *c)
 
 	for (size_t i = 0; i < c->ncma; i++) {
 		m = &c->cma[i];
-		m->allocs = m->failures = m->busy_retries = m->releases = m->lat_sum_ns = 0;
+		m->allocs = m->failures = m->busy_retries = m->releases = 0;
 		m->alloc_bytes = m->fail_bytes = m->release_bytes = 0;
 		if (!c->events)
 			lat_hist_reset(&m->lat, &hist_shape_lat);
@@ -362,7 +362,6 @@ static int sync_cma(struct collector *c)
 		m->busy_retries += e.agg.busy_retries;
 		m->releases += e.agg.releases;
 		m->release_bytes += e.agg.release_pages * c->page_size;
-		m->lat_sum_ns += e.agg.lat_sum_ns;
 		if (!c->events && lat_hist_add(&m->lat, e.lat))
 			return -ENOMEM;
 	}

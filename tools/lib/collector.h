@@ -37,7 +37,7 @@ struct coll_heap_stats {
 struct coll_cma_stats {
 	char area[COLL_NAME_LEN];
 	uint64_t allocs, failures, busy_retries, alloc_bytes, release_bytes;
-	uint64_t fail_bytes, releases, lat_sum_ns;
+	uint64_t fail_bytes, releases;
 	struct lat_set lat;		/* every timed allocation's latency */
 	/* free extents of the bitmap kept from the traced allocations, busy
 	 * retries and releases, seeded from the debugfs bitmap once attached
