@@ -56,6 +56,12 @@ const volatile bool want_stacks = false;
 const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
 const volatile bool want_events = false;	/* a recorder: every event (else failures only) */
 
+/*
+ * Sized by user space: 4 MiB for a recorder, 256 KiB in aggregate mode
+ * (failures only). Every map is zeroed when made, which is much of what
+ * starting costs: the hashes are not preallocated (entries are made where
+ * no allocation or release waits on them).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
@@ -107,6 +113,7 @@ struct {
 /* the ones whose slot a live buffer held: inode -> who and when */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_SPILL);
 	__type(key, __u64);
 	__type(value, struct coll_buf);
@@ -122,6 +129,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_AGGS);
 	__type(key, struct coll_agg_key);
 	__type(value, __u32);
@@ -137,6 +145,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, COLL_CMA_AREAS);
 	__type(key, __u64);
 	__type(value, __u32);
@@ -170,6 +179,7 @@ struct {
 /* processes holding a dma-buf at the last inventory, written by user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_HOLDERS);
 	__type(key, __u32);
 	__type(value, __u8);

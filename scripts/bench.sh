@@ -1,13 +1,13 @@
 #!/bin/bash
 # make bench: every benchmark, each in one VM boot, reported as ratios.
-# BENCH=heaps,inventory,tracing,heaptop,limit,record picks some (default: all).
+# BENCH=heaps,inventory,tracing,startup,heaptop,limit,record picks some (default: all).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-BENCH=${BENCH:-heaps,inventory,tracing,heaptop,limit,record}
+BENCH=${BENCH:-heaps,inventory,tracing,startup,heaptop,limit,record}
 for b in ${BENCH//,/ }; do
-	case $b in heaps|inventory|tracing|heaptop|limit|record) ;;
-	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, heaptop, limit, record)" ;;
+	case $b in heaps|inventory|tracing|startup|heaptop|limit|record) ;;
+	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, startup, heaptop, limit, record)" ;;
 	esac
 done
 want() { [[ ",$BENCH," == *",$1,"* ]]; }
@@ -29,6 +29,12 @@ fi
 if want tracing; then
 echo "== tracing overhead (trace_bench)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1800 --load system_heap -- trace_bench
+echo
+fi
+
+if want startup; then
+echo "== start-up (tests/bench/startup.sh), guest instructions (--icount)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1200 -- sh /heapstat/tests/bench/startup.sh
 echo
 fi
 

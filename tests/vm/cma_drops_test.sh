@@ -1,8 +1,8 @@
 #!/bin/sh
 # CMA activity stays exact when the ring buffer drops events: a report is
 # stopped (SIGSTOP) while 40000 allocations are refused (EINVAL: in
-# aggregate mode only failures take events, 40000 against a ring of 4 MiB
-# that holds 27594), 10001 buffers of 4 KiB pass through the CMA heap, then
+# aggregate mode only failures take events, 40000 against a ring of 256 KiB
+# that holds 1724), 10001 buffers of 4 KiB pass through the CMA heap, then
 # 128 of 1 MiB fill the area and every other one is freed, and 2 MiB
 # requests fail on the holes. Its counts must equal CMA sysfs' deltas over the same time, and its
 # free-extent map what the debugfs bitmap and maxchunk show at the end.
@@ -12,7 +12,7 @@ A=reserved
 N=10000
 F=40000
 FAILS=3
-RING=27594
+RING=1724
 mode=${ATTACH:-auto}
 pass() { echo "PASS: cma_drops: [$mode] $1"; }
 fail() { echo "FAIL: cma_drops: [$mode] $1: $2"; }

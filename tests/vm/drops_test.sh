@@ -3,14 +3,14 @@
 # in-kernel aggregates stay exact: three reports and heaptop are stopped
 # (SIGSTOP) while 40000 allocations are refused (EINVAL) and 40001 buffers
 # allocated and freed. In aggregate mode (theirs) only a failure takes an
-# event: 40000 against a ring of 4 MiB that holds 27594 of them (152-byte
+# event: 40000 against a ring of 256 KiB that holds 1724 of them (152-byte
 # records); the successful ones take none, and drop nothing.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
 N=40000
 F=40000
-RING=27594
+RING=1724
 pass() { echo "PASS: drops: $1"; }
 fail() { echo "FAIL: drops: $1: $2"; }
 # a drop count: all but at most a ring's worth of the failures' events

@@ -493,8 +493,9 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		err = bpf_map__set_max_entries(c->skel->maps.stacks, 1);
 	if (!err && c->events)
 		err = bpf_map__set_max_entries(c->skel->maps.hists, 1);
-	if (!err && ring_bytes)
-		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes ? ring_bytes :
+					       c->events ? COLL_RING_BYTES : COLL_AGG_RING_BYTES);
 	if (err) {
 		collector_bpf__destroy(c->skel);
 		c->skel = NULL;
@@ -527,7 +528,8 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
  * Open, load and attach; on failure a negative errno, and in @why what failed.
  * COLL_ATTACH_AUTO takes BPF trampolines and BTF tracepoints where the kernel
  * lets it load them, else kprobes and raw tracepoints. @ring_bytes: the event
- * ring's size, a power of two pages (0: 4 MiB). User space maps the whole ring,
+ * ring's size, a power of two pages (0: COLL_RING_BYTES for a recorder, else
+ * COLL_AGG_RING_BYTES). User space maps the whole ring,
  * twice: a consumer draining it often can take a smaller one. @holders: also
  * count the events that change who holds what (collector_gens()), for a
  * consumer that keeps an inventory between them.

@@ -56,6 +56,10 @@ enum coll_attach {
 	COLL_ATTACH_KPROBE,	/* kprobes, kretprobes and raw tracepoints */
 };
 
+/* the event ring's default size: a recorder's, and in aggregate mode (failures only) */
+#define COLL_RING_BYTES		(4 << 20)
+#define COLL_AGG_RING_BYTES	(256 << 10)
+
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
 		   char *why, size_t why_len);
 #define COLL_WANT_STACKS	1u	/* collector_open_rec(): allocations' stacks */

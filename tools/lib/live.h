@@ -14,7 +14,7 @@
 #include "holdings.h"
 #include "inventory.h"
 
-#define LIVE_RING_BYTES	(1 << 20)	/* the collector's event ring */
+#define LIVE_RING_BYTES	COLL_AGG_RING_BYTES	/* the collector's event ring: failures only */
 #define LIVE_DRAIN_MS	100		/* how often it is drained */
 #define LIVE_RESCAN_MS	5000		/* default longest time an inventory is kept */
 #define LIVE_FILES_MS	5000		/* the longest a model's cgroup files are kept */
