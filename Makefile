@@ -32,7 +32,8 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(filter-out bpf/dmabuf_iter.bpf.c,$(BPF_SRCS)))
 LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
-TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c tools/record/*.c))
+TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c \
+	tools/record/*.c tools/export/*.c))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/*.c))
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(filter-out tests/vm/leaker.c,\
 	$(wildcard tests/vm/*.c)))
@@ -258,7 +259,8 @@ $(BUILD)/man/%.8: tools/man/%.8.scd tools/man/tidy.awk VERSION
 		awk -f tools/man/tidy.awk >$@
 
 # make install: DESTDIR, prefix (/usr/local). The tools, their man pages and
-# completion, the exporter's systemd unit (when there is an exporter), and the
+# completion, the exporter's systemd unit (when there is an exporter; its
+# ExecStart= names $(sbindir), filled in for @SBINDIR@), and the
 # heap modules' sources for DKMS in /usr/src (dkms add -m heapstat -v VERSION).
 sbindir = $(prefix)/sbin
 mandir = $(prefix)/share/man
@@ -276,7 +278,9 @@ install: $(BUILD)/heapstat $(MANS)
 	ln -sf heaptop.8.gz $(DESTDIR)$(mandir)/man8/heapstat-top.8.gz
 	install -D -m 0644 tools/completion/heapstat $(DESTDIR)$(bashcompdir)/heapstat
 	ln -sf heapstat $(DESTDIR)$(bashcompdir)/heaptop
-	$(if $(UNIT),install -D -m 0644 $(UNIT) $(DESTDIR)$(systemdunitdir)/heapstat-export.service)
+	$(if $(UNIT),install -d $(DESTDIR)$(systemdunitdir) && \
+		sed 's|@SBINDIR@|$(sbindir)|g' $(UNIT) >$(DESTDIR)$(systemdunitdir)/heapstat-export.service && \
+		chmod 0644 $(DESTDIR)$(systemdunitdir)/heapstat-export.service)
 	for f in $(DKMS_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(dkmsdir)/$${f#kernel/} || exit; done
 	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' kernel/dkms.conf \
 		>$(DESTDIR)$(dkmsdir)/dkms.conf

@@ -18,6 +18,7 @@ static const struct subcommand {
 	{ "limit", cmd_limit, "set, show and clear per-cgroup heap limits; run a command under them" },
 	{ "record", cmd_record, "record every heap allocation of a run, for analyze" },
 	{ "analyze", cmd_analyze, "leaks, peaks and failures of a recording; gate CI on them" },
+	{ "export", cmd_export, "serve the model as Prometheus metrics, or write it for node_exporter" },
 };
 
 static void usage(FILE *f)
@@ -39,7 +40,8 @@ static void usage(FILE *f)
 		"  heapstat top -b -n 3 -j   # three JSON frames, for scripts\n"
 		"  heapstat limit set /camera default_cma_region 64M\n"
 		"  heapstat record -o run.hsrec -- ./camera_test\n"
-		"  heapstat analyze run.hsrec --fail-on leaks\n");
+		"  heapstat analyze run.hsrec --fail-on leaks\n"
+		"  heapstat export --listen 127.0.0.1:9464\n");
 }
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */

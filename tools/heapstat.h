@@ -12,5 +12,6 @@ int cmd_top(int argc, char **argv);
 int cmd_limit(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

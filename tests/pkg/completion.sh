@@ -67,6 +67,10 @@ results=$(cd "$tmp/files" && PATH="$tmp/root/usr/sbin:$PATH" \
 	t heapstat record -o ""
 	t heapstat analyze ""
 	t heapstat analyze run.hsrec --
+	t heapstat export --
+	t heapstat export --listen ""
+	t heapstat export --textfile ""
+	t heapstat export --cgroup-depth ""
 	t heapstat nosuch ""
 	echo END
 ')
@@ -100,6 +104,10 @@ chunk-reserved= default_cma_region= system=
 other.hsrec run.hsrec
 other.hsrec run.hsrec
 --fail-on --help --html --json --junit --perfetto --usage
+--cgroup-depth --help --interval --listen --max-series --textfile --usage
+0.0.0.0:9464 127.0.0.1:9464 [::1]:9464
+
+
 
 END"
 # a command that export adds is one more candidate where commands are listed

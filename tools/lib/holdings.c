@@ -182,6 +182,9 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			hp->region = region_of(regions, hp->name);
 			if (hp->region)
 				hp->charger = CHARGER_DMEM;
+			if (hp->region && !cg_dmem_read(sys_cgroup_root(sys), "dmem.capacity",
+							hp->region, &hp->capacity))
+				hp->capacity_known = true;
 			else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
 			else if (h->lsm_rows && hp->device)

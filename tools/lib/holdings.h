@@ -54,6 +54,8 @@ struct hold_heap {
 	enum hold_charger charger;
 	const char *region;		/* CHARGER_DMEM: its dmem region, "dma-heap/<name>"
 					 * or a CMA area's "cma/<area>" */
+	bool capacity_known;		/* its region's size, in the root's dmem.capacity */
+	uint64_t capacity;
 };
 
 struct hold_cgroup {

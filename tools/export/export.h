@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * heapstat export: the command (export.c), its HTTP server (http.c) and the
+ * model turned into metric families (metrics.c).
+ */
+#ifndef HEAPSTAT_EXPORT_H
+#define HEAPSTAT_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/collector.h"
+#include "lib/live.h"
+#include "lib/prom.h"
+
+/* ---- metrics.c ---- */
+
+#define EXPORT_LAT_BUCKETS	19	/* allocation latency: 10 us to 10 s */
+#define EXPORT_LAT_HEAPS	64	/* heaps with a latency histogram; more are counted apart */
+
+struct export_lat {
+	char heap[COLL_NAME_LEN];
+	uint64_t counts[EXPORT_LAT_BUCKETS + 1];
+	double sum_s;
+};
+
+struct export_metrics {
+	unsigned int cgroup_depth;	/* deeper cgroups are summed into their ancestor */
+	uint64_t max_series;		/* 0: no bound */
+	struct export_lat lat[EXPORT_LAT_HEAPS];
+	size_t nlat;
+	uint64_t lat_unkept;		/* latencies of heaps past EXPORT_LAT_HEAPS */
+	/* what the last exposition left out */
+	uint64_t rows;			/* the model's rows, before any was cut or folded */
+	uint64_t series_cut;
+	uint64_t cgroups_folded;
+};
+
+void export_metrics_attach(struct export_metrics *m, struct collector *coll);
+void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f);
+void export_metrics_self(struct prom *p, double scrape_s);
+
+/* ---- http.c ---- */
+
+#define HTTP_MAX_REQUEST	8192	/* bytes of a request line and headers */
+#define HTTP_MAX_CLIENTS	32	/* connections served at once; more wait in the backlog */
+#define HTTP_TIMEOUT_MS		10000	/* a client silent or slow this long is dropped */
+
+struct http_server;
+
+/* what GET /metrics answers: a body (malloc()ed, handed over) and its type */
+typedef int (*http_metrics_fn)(void *ctx, const char *accept, char **body, size_t *len,
+			       const char **content_type);
+
+int http_parse_addr(const char *s, void *sa, unsigned int *salen);
+int http_open(struct http_server **out, const char *addr, char *why, size_t why_len);
+int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *ctx);
+void http_close(struct http_server *s);
+
+#endif

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * heapstat export's HTTP server: GET /metrics, nothing else. One poll loop,
+ * every socket non-blocking: a connection is read until its request line
+ * and headers are whole (HTTP_MAX_REQUEST bytes at most), answered in one
+ * response with a Content-Length, written as the client takes it, and
+ * closed (Connection: close). A client silent or slow for HTTP_TIMEOUT_MS
+ * is dropped, and at most HTTP_MAX_CLIENTS are served at once (the others
+ * wait in the listen backlog), so no client holds up another's scrape.
+ * 404 for another path, 405 for another method, 400 for what is not HTTP,
+ * 431 for a request past the bound.
+ */
+#define _GNU_SOURCE	/* accept4 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+#include "export.h"
+
+struct http_client {
+	int fd;				/* -1: a free slot */
+	char req[HTTP_MAX_REQUEST + 1];
+	size_t len;
+	char *out;			/* the response, once the request is whole */
+	size_t out_len, out_off;
+	uint64_t deadline_ns;
+};
+
+struct http_server {
+	int fd;
+	struct http_client c[HTTP_MAX_CLIENTS];
+};
+
+/**
+ * http_parse_addr() - "ADDR:PORT" as a socket address
+ * @s: an IPv4 address and a port ("127.0.0.1:9464", "0.0.0.0:9464"), or an
+ *     IPv6 one in brackets ("[::1]:9464")
+ * @sa: a struct sockaddr_storage
+ *
+ * Return: 0, or -EINVAL for anything else.
+ */
+int http_parse_addr(const char *s, void *sa, unsigned int *salen)
+{
+	struct sockaddr_in *in = sa;
+	struct sockaddr_in6 *in6 = sa;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon;
+	uint64_t port;
+	size_t n;
+	bool v6 = s[0] == '[';
+
+	if (v6) {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		n = end - s - 1;
+		s++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = colon - s;
+	}
+	if (!n || n >= sizeof(host) || parse_u64(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(sa, 0, sizeof(struct sockaddr_storage));
+	if (v6) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		*salen = sizeof(*in6);
+	} else {
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+			return -EINVAL;
+		*salen = sizeof(*in);
+	}
+	return 0;
+}
+
+/**
+ * http_open() - listen on @addr ("ADDR:PORT")
+ * @why: what failed, in words, when it did
+ *
+ * Return: 0, -EINVAL for an address that is none, or the socket's -errno
+ * (-EADDRINUSE: the port is taken).
+ */
+int http_open(struct http_server **out, const char *addr, char *why, size_t why_len)
+{
+	struct sockaddr_storage sa;
+	unsigned int salen;
+	struct http_server *s;
+	int one = 1, err;
+
+	if (http_parse_addr(addr, &sa, &salen)) {
+		snprintf(why, why_len, "'%s' is not ADDR:PORT (an IPv4 address, or an IPv6 one "
+			 "in brackets, and a port from 1 to 65535)", addr);
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++)
+		s->c[i].fd = -1;
+	s->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 ||
+	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(s->fd, (struct sockaddr *)&sa, salen) || listen(s->fd, 64)) {
+		err = -errno;
+		if (err == -EADDRINUSE)
+			snprintf(why, why_len, "cannot listen on %s: the port is in use", addr);
+		else if (err == -EADDRNOTAVAIL)
+			snprintf(why, why_len, "cannot listen on %s: no interface has that address", addr);
+		else
+			snprintf(why, why_len, "cannot listen on %s: %s", addr, strerror(-err));
+		http_close(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+static void drop(struct http_client *c)
+{
+	close(c->fd);
+	free(c->out);
+	c->out = NULL;
+	c->fd = -1;
+}
+
+static int respond(struct http_client *c, const char *status, const char *type, const char *extra,
+		   const char *body, size_t len)
+{
+	char head[512];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+			 status, type, len, extra ? extra : "");
+
+	c->out = malloc(n + len);
+	if (!c->out)
+		return -ENOMEM;
+	memcpy(c->out, head, n);
+	memcpy(c->out + n, body, len);
+	c->out_len = n + len;
+	c->out_off = 0;
+	return 0;
+}
+
+static int error_page(struct http_client *c, const char *status, const char *extra)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "%s\n", status);
+
+	return respond(c, status, "text/plain; charset=utf-8", extra, body, n);
+}
+
+/* the value of header @name in the request's header lines, NUL-terminated in place */
+static const char *header(char *lines, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char *l = lines; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncasecmp(l, name, n) && l[n] == ':') {
+			char *v = l + n + 1, *end = v + strcspn(v, "\r\n");
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			*end = '\0';
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static bool token_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+/* every header line "Name: value", up to the blank line */
+static bool headers_ok(const char *l)
+{
+	while (*l && *l != '\r' && *l != '\n') {
+		const char *p = l;
+
+		while (token_char(*p))
+			p++;
+		if (p == l || *p != ':')
+			return false;
+		l = strchr(p, '\n');
+		if (!l)
+			return false;
+		l++;
+	}
+	return true;
+}
+
+/* a whole request in c->req: its response in c->out */
+static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
+{
+	char *line = c->req, *eol = strchr(line, '\n'), *target, *version, *rest, *query;
+	char *body = NULL;
+	const char *type;
+	size_t len;
+	int err;
+
+	*eol = '\0';
+	rest = eol + 1;
+	if (eol > line && eol[-1] == '\r')
+		eol[-1] = '\0';
+	target = strchr(line, ' ');
+	version = target ? strchr(target + 1, ' ') : NULL;
+	if (!target || !version || strchr(version + 1, ' ') || target == line)
+		return error_page(c, "400 Bad Request", NULL);
+	*target++ = '\0';
+	*version++ = '\0';
+	for (const char *m = line; *m; m++)
+		if (!token_char(*m))
+			return error_page(c, "400 Bad Request", NULL);
+	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
+	    !headers_ok(rest))
+		return error_page(c, "400 Bad Request", NULL);
+	query = strchr(target, '?');
+	if (query)
+		*query = '\0';
+	if (strcmp(target, "/metrics"))
+		return error_page(c, "404 Not Found", NULL);
+	if (strcmp(line, "GET"))
+		return error_page(c, "405 Method Not Allowed", "Allow: GET\r\n");
+	err = fn(ctx, header(rest, "Accept"), &body, &len, &type);
+	if (err) {
+		free(body);
+		return error_page(c, "500 Internal Server Error", NULL);
+	}
+	err = respond(c, "200 OK", type, NULL, body, len);
+	free(body);
+	return err;
+}
+
+static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
+{
+	ssize_t n = recv(c->fd, c->req + c->len, HTTP_MAX_REQUEST - c->len, 0);
+	char *end;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (!n)
+		return -ECONNRESET;	/* gone before asking */
+	c->len += n;
+	c->req[c->len] = '\0';
+	if (memchr(c->req, '\0', c->len))
+		return error_page(c, "400 Bad Request", NULL);
+	end = strstr(c->req, "\r\n\r\n");
+	if (!end)
+		end = strstr(c->req, "\n\n");
+	if (end)
+		return answer(c, fn, ctx);
+	if (c->len == HTTP_MAX_REQUEST)
+		return error_page(c, "431 Request Header Fields Too Large", NULL);
+	return 0;
+}
+
+static int on_writable(struct http_client *c)
+{
+	ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	c->out_off += n;
+	if (c->out_off < c->out_len)
+		return 0;
+	shutdown(c->fd, SHUT_WR);
+	return 1;	/* done */
+}
+
+static void accept_clients(struct http_server *s)
+{
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
+		struct http_client *c = &s->c[i];
+
+		if (c->fd >= 0)
+			continue;
+		c->fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c->fd < 0)
+			return;		/* none waiting (EAGAIN), or it went (ECONNABORTED) */
+		c->len = 0;
+		c->out = NULL;
+		c->deadline_ns = now_ns() + HTTP_TIMEOUT_MS * 1000000ull;
+	}
+}
+
+/**
+ * http_serve() - serve for up to @timeout_ms (less when a signal comes)
+ * @fn: what GET /metrics answers
+ *
+ * Return: 0, or a negative errno when the server cannot go on.
+ */
+int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *ctx)
+{
+	struct pollfd pf[HTTP_MAX_CLIENTS + 1];
+	int idx[HTTP_MAX_CLIENTS + 1], n = 0, free_slots = 0, ready;
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
+		struct http_client *c = &s->c[i];
+
+		if (c->fd < 0) {
+			free_slots++;
+			continue;
+		}
+		if (now >= c->deadline_ns) {	/* silent or slow: the others go on */
+			drop(c);
+			free_slots++;
+			continue;
+		}
+		pf[n] = (struct pollfd){ c->fd, c->out ? POLLOUT : POLLIN, 0 };
+		idx[n++] = i;
+	}
+	if (free_slots) {
+		pf[n] = (struct pollfd){ s->fd, POLLIN, 0 };
+		idx[n++] = -1;
+	}
+	ready = poll(pf, n, timeout_ms);
+	if (ready < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int k = 0; k < n && ready; k++) {
+		struct http_client *c;
+		int r;
+
+		if (!pf[k].revents)
+			continue;
+		if (idx[k] < 0) {
+			accept_clients(s);
+			continue;
+		}
+		c = &s->c[idx[k]];
+		if (c->out)
+			r = on_writable(c);
+		else if (pf[k].revents & POLLIN)
+			r = on_readable(c, fn, ctx);
+		else
+			r = -ECONNRESET;	/* POLLERR, POLLHUP */
+		if (r == -ENOMEM)
+			return r;
+		if (r)
+			drop(c);
+	}
+	return 0;
+}
+
+void http_close(struct http_server *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++)
+		if (s->c[i].fd >= 0)
+			drop(&s->c[i]);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}
