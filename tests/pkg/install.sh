@@ -62,6 +62,26 @@ cv=$(dpkg-parsechangelog -S Version 2>&1)
 	pass "dkms.conf and debian/changelog are at $v" ||
 	fail "dkms.conf and debian/changelog are at $v" "dkms.conf: $dv, changelog: $cv"
 
+# the exporter's unit: ExecStart= names the sbindir installed to (prefix=/usr:
+# /usr/sbin, the Debian package's), and systemd-analyze verify finds nothing
+# wrong with it (its binary and man page: the scratch root's)
+u=$tmp/usr/lib/systemd/system/heapstat-export.service
+if [ -n "$unit" ]; then
+	ex=$(sed -n 's/^ExecStart=//p' "$u")
+	[ "$ex" = "/usr/sbin/heapstat export --listen 127.0.0.1:9464" ] &&
+		pass "the unit's ExecStart= is /usr/sbin/heapstat's" ||
+		fail "the unit's ExecStart= is /usr/sbin/heapstat's" "$ex"
+	if command -v systemd-analyze >/dev/null; then
+		sed "s|^ExecStart=/usr/sbin/|ExecStart=$tmp/usr/sbin/|" "$u" >"$tmp/heapstat-export.service"
+		out=$(MANPATH=$tmp/usr/share/man systemd-analyze verify "$tmp/heapstat-export.service" 2>&1) &&
+			[ -z "$out" ] && pass "systemd-analyze verify: the unit is clean" ||
+			fail "systemd-analyze verify: the unit is clean" "$out"
+		rm -f "$tmp/heapstat-export.service"
+	else
+		echo "SKIP: install: systemd-analyze verify: no systemd-analyze"
+	fi
+fi
+
 if ! out=$(make -s uninstall DESTDIR="$tmp" prefix=/usr 2>&1); then
 	fail "make uninstall" "$out"
 	exit 0

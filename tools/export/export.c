@@ -59,7 +59,7 @@ static const char doc[] =
 "                       [--cgroup-depth N] [--max-series N]\n"
 "\n"
 "EXAMPLES:\n"
-"    heapstat export --listen 127.0.0.1:9464          # Prometheus scrapes /metrics\n"
+"    heapstat export --listen 127.0.0.1:9464          # serve /metrics\n"
 "    heapstat export --textfile /var/lib/prometheus/node-exporter -i 15\n"
 "    heapstat export --listen 127.0.0.1:9464 --cgroup-depth 2 --max-series 5000\n";
 

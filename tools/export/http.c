@@ -31,6 +31,7 @@ struct http_client {
 	size_t len;
 	char *out;			/* the response, once the request is whole */
 	size_t out_len, out_off;
+	bool lingering;			/* answered: read what is left until the client closes */
 	uint64_t deadline_ns;
 };
 
@@ -275,6 +276,12 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 	return 0;
 }
 
+/*
+ * Written whole: the write side is shut, and what the client still sends
+ * is read and dropped until it closes (on_lingering()). Closed with unread
+ * data, the socket would reset the connection, and the client might lose
+ * the response (a request past the bound, a body after the headers).
+ */
 static int on_writable(struct http_client *c)
 {
 	ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -285,7 +292,18 @@ static int on_writable(struct http_client *c)
 	if (c->out_off < c->out_len)
 		return 0;
 	shutdown(c->fd, SHUT_WR);
-	return 1;	/* done */
+	c->lingering = true;
+	return 0;
+}
+
+static int on_lingering(struct http_client *c)
+{
+	char scratch[4096];
+	ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	return n ? 0 : 1;	/* closed: done */
 }
 
 static void accept_clients(struct http_server *s)
@@ -300,6 +318,7 @@ static void accept_clients(struct http_server *s)
 			return;		/* none waiting (EAGAIN), or it went (ECONNABORTED) */
 		c->len = 0;
 		c->out = NULL;
+		c->lingering = false;
 		c->deadline_ns = now_ns() + HTTP_TIMEOUT_MS * 1000000ull;
 	}
 }
@@ -328,7 +347,7 @@ int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *
 			free_slots++;
 			continue;
 		}
-		pf[n] = (struct pollfd){ c->fd, c->out ? POLLOUT : POLLIN, 0 };
+		pf[n] = (struct pollfd){ c->fd, c->out && !c->lingering ? POLLOUT : POLLIN, 0 };
 		idx[n++] = i;
 	}
 	if (free_slots) {
@@ -349,7 +368,9 @@ int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *
 			continue;
 		}
 		c = &s->c[idx[k]];
-		if (c->out)
+		if (c->lingering)
+			r = on_lingering(c);
+		else if (c->out)
 			r = on_writable(c);
 		else if (pf[k].revents & POLLIN)
 			r = on_readable(c, fn, ctx);

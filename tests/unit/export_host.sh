@@ -1,0 +1,202 @@
+#!/bin/bash
+# heapstat export on the host kernel, whatever it has (it may refuse tracing:
+# the exporter then exports what it can and says why once): bad input exits 2
+# with a message (an unknown option, neither or both of --listen and
+# --textfile, malformed addresses and numbers, a port in use, a directory
+# that cannot be written); the HTTP server answers GET /metrics only (404,
+# 405, 400, 431), in OpenMetrics when asked, with a silent client connected;
+# every scrape passes promtool check metrics; --textfile writes heapstat.prom
+# whole, which node_exporter's textfile collector reads without error; SIGINT
+# and SIGTERM end it with 0.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+hs=$top/build/heapstat
+pass() { echo "PASS: export_host: $1"; }
+fail() { echo "FAIL: export_host: $1: $2"; }
+skip() { echo "SKIP: export_host: $1"; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# a TCP port nobody listens on, on 127.0.0.1
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# usage errors: exit 2, a message on stderr, nothing on stdout
+usage_case() {	# usage_case WHY-PATTERN ARGS...
+	local pat=$1 out err rc
+	shift
+	out=$("$hs" export "$@" 2>"$tmp/err"); rc=$?
+	err=$(cat "$tmp/err")
+	if [ $rc = 2 ] && [ -z "$out" ] && grep -qiE -- "$pat" <<<"$err"; then
+		pass "export $* : exit 2, says why"
+	else
+		fail "export $* : exit 2, says why" "exit $rc, stdout '$out', stderr '$err'"
+	fi
+}
+usage_case "unrecognized option|invalid option" --nosuch
+usage_case "one of --listen" 
+usage_case "one of --listen" --listen 127.0.0.1:9464 --textfile "$tmp"
+usage_case "invalid address" --listen 127.0.0.1
+usage_case "invalid address" --listen 127.0.0.1:0
+usage_case "invalid address" --listen 127.0.0.1:65536
+usage_case "invalid address" --listen localhost:9464
+usage_case "invalid address" --listen 300.1.2.3:9464
+usage_case "invalid address" --listen '[::1]9464'
+usage_case "invalid address" --listen ':9464'
+usage_case "invalid interval" --listen 127.0.0.1:9464 -i 0
+usage_case "invalid interval" --listen 127.0.0.1:9464 -i 1x
+usage_case "invalid cgroup depth" --listen 127.0.0.1:9464 --cgroup-depth -1
+usage_case "invalid series bound" --listen 127.0.0.1:9464 --max-series many
+usage_case "unexpected argument" --listen 127.0.0.1:9464 extra
+usage_case "no such file" --textfile "$tmp/none"
+touch "$tmp/file"
+usage_case "not a directory" --textfile "$tmp/file"
+
+# a directory it may not write in: as nobody, root's 0755 directory
+mkdir "$tmp/ro" && chmod 0755 "$tmp/ro" && chmod 0755 "$tmp"
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$hs" export --textfile "$tmp/ro" 2>&1); rc=$?
+	[ $rc = 2 ] && grep -q 'cannot write in it' <<<"$out" &&
+		pass "export --textfile DIR not writable: exit 2, says why" ||
+		fail "export --textfile DIR not writable: exit 2, says why" "exit $rc: $out"
+else
+	skip "a directory it may not write in: not root, or no setpriv"
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	skip "the exporter's runs need root"
+	exit 0
+fi
+
+# --listen: a port in use (by another exporter)
+port=$(free_port)
+"$hs" export --listen 127.0.0.1:$port 2>"$tmp/stderr" & p=$!
+pids+=($p)
+for _ in $(seq 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$port/metrics" && break
+	sleep 0.1
+done
+out=$("$hs" export --listen 127.0.0.1:$port 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'the port is in use' <<<"$out" &&
+	pass "a port in use: exit 2, says so" || fail "a port in use: exit 2, says so" "exit $rc: $out"
+
+# the kernel refuses tracing here, or not: either way it runs, and says why once
+n=$(grep -c 'not traced' "$tmp/stderr")
+curl -s "http://127.0.0.1:$port/metrics" >"$tmp/m1"
+if grep -qx 'heapstat_export_tracing 1' "$tmp/m1" && [ "$n" = 0 ] ||
+	{ grep -qx 'heapstat_export_tracing 0' "$tmp/m1" && [ "$n" = 1 ]; }; then
+	pass "traced, or exported untraced saying why once ($n)"
+else
+	fail "traced, or exported untraced saying why once" "$n lines: $(cat "$tmp/stderr")"
+fi
+
+# scrapes: text 0.0.4, promtool check metrics
+hdr=$(curl -s -D - -o "$tmp/m2" "http://127.0.0.1:$port/metrics" | tr -d '\r')
+lint=$(promtool check metrics <"$tmp/m2" 2>&1); rc=$?
+len=$(sed -n 's/^Content-Length: //p' <<<"$hdr")
+if [ $rc = 0 ] && grep -q '^Content-Type: text/plain; version=0.0.4' <<<"$hdr" &&
+	[ "$len" = "$(stat -c %s "$tmp/m2")" ] && grep -q '^heapstat_build_info{version="' "$tmp/m2" &&
+	grep -q '^heapstat_export_scrape_duration_seconds [0-9.e-]*$' "$tmp/m2"; then
+	pass "GET /metrics: text 0.0.4, Content-Length, promtool check metrics passes"
+else
+	fail "GET /metrics: text 0.0.4, promtool check metrics passes" "$hdr $lint"
+fi
+
+# OpenMetrics when asked (Prometheus's own Accept header)
+accept='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+hdr=$(curl -s -D - -o "$tmp/om" -H "Accept: $accept" "http://127.0.0.1:$port/metrics" | tr -d '\r')
+if grep -q '^Content-Type: application/openmetrics-text; version=1.0.0' <<<"$hdr" &&
+	[ "$(tail -n 1 "$tmp/om")" = "# EOF" ] &&
+	grep -qx '# TYPE heapstat_export_events_dropped counter' "$tmp/om" &&
+	grep -q '^heapstat_export_events_dropped_total ' "$tmp/om" &&
+	grep -qx '# TYPE heapstat_build info' "$tmp/om"; then
+	pass "OpenMetrics when Accept asks: its content type, counters' family names, # EOF"
+else
+	fail "OpenMetrics when Accept asks" "$hdr $(head -n 5 "$tmp/om")"
+fi
+
+# raw requests: REQUEST (printf format), expected status line
+raw() {
+	exec 3<>/dev/tcp/127.0.0.1/$port || return 1
+	printf "$1" >&3
+	timeout 5 head -n 1 <&3 | tr -d '\r'
+	exec 3<&- 3>&-
+}
+check_raw() {	# check_raw NAME REQUEST STATUS
+	local got
+	got=$(raw "$2")
+	[ "$got" = "HTTP/1.1 $3" ] && pass "$1: $3" || fail "$1: $3" "got '$got'"
+}
+check_raw "another path" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
+check_raw "another method" 'POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "405 Method Not Allowed"
+check_raw "HEAD" 'HEAD /metrics HTTP/1.1\r\n\r\n' "405 Method Not Allowed"
+check_raw "not HTTP" 'hello\r\n\r\n' "400 Bad Request"
+check_raw "no version" 'GET /metrics\r\n\r\n' "400 Bad Request"
+check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nbogus\r\n\r\n' "400 Bad Request"
+check_raw "HTTP/1.0 and a query string" 'GET /metrics?x=1 HTTP/1.0\r\n\r\n' "200 OK"
+big=$(head -c 9000 /dev/zero | tr '\0' a)
+check_raw "a request past 8 KiB" "GET /metrics HTTP/1.1\r\nX-Big: $big\r\n\r\n" \
+	"431 Request Header Fields Too Large"
+
+# silent clients (connected, saying nothing) hold up no scrape
+for i in 1 2 3; do
+	exec {fd}<>/dev/tcp/127.0.0.1/$port
+	eval "silent$i=$fd"
+done
+t0=$(date +%s%N)
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$code" = 200 ] && [ $ms -lt 3000 ] && pass "three silent clients connected: a scrape answered in $ms ms" ||
+	fail "three silent clients connected: a scrape answered" "HTTP $code in $ms ms"
+for i in 1 2 3; do eval "exec {silent$i}<&-"; done
+
+kill -TERM $p; wait $p; rc=$?
+[ $rc = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "exit $rc"
+
+# --textfile: heapstat.prom whole every interval, nothing else left in DIR
+mkdir "$tmp/tf"
+"$hs" export --textfile "$tmp/tf" -i 0.2 2>"$tmp/tf.err" & p=$!
+pids+=($p)
+for _ in $(seq 100); do [ -s "$tmp/tf/heapstat.prom" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $p; wait $p; rc=$?
+files=$(ls -A "$tmp/tf")
+lint=$(promtool check metrics <"$tmp/tf/heapstat.prom" 2>&1); lrc=$?
+mode=$(stat -c %a "$tmp/tf/heapstat.prom")
+if [ $rc = 0 ] && [ "$files" = heapstat.prom ] && [ $lrc = 0 ] && [ "$mode" = 644 ] &&
+	grep -q '^heapstat_build_info' "$tmp/tf/heapstat.prom"; then
+	pass "--textfile: DIR/heapstat.prom (0644) alone, promtool passes; SIGINT: exit 0"
+else
+	fail "--textfile: DIR/heapstat.prom alone, promtool passes; SIGINT: exit 0" \
+		"exit $rc, files '$files', mode $mode, $lint $(cat "$tmp/tf.err")"
+fi
+
+# node_exporter's textfile collector reads it: no scrape error, the values there
+if command -v prometheus-node-exporter >/dev/null; then
+	nport=$(free_port)
+	prometheus-node-exporter --web.listen-address=127.0.0.1:$nport --collector.disable-defaults \
+		--collector.textfile --collector.textfile.directory="$tmp/tf" >"$tmp/ne.log" 2>&1 & ne=$!
+	pids+=($ne)
+	for _ in $(seq 100); do
+		curl -s "http://127.0.0.1:$nport/metrics" >"$tmp/ne" 2>/dev/null && break
+		sleep 0.1
+	done
+	kill $ne
+	want=$(grep '^heapstat_build_info' "$tmp/tf/heapstat.prom")
+	if grep -qx 'node_textfile_scrape_error 0' "$tmp/ne" && grep -qxF "$want" "$tmp/ne"; then
+		pass "node_exporter reads heapstat.prom: node_textfile_scrape_error 0, the values there"
+	else
+		fail "node_exporter reads heapstat.prom" "$(grep -E 'textfile|heapstat_build' "$tmp/ne"; tail -n 5 "$tmp/ne.log")"
+	fi
+else
+	skip "node_exporter: prometheus-node-exporter is not installed (scripts/deps.sh)"
+fi
+exit 0
