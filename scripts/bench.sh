@@ -1,13 +1,13 @@
 #!/bin/bash
 # make bench: every benchmark, each in one VM boot, reported as ratios.
-# BENCH=heaps,inventory,tracing,startup,heaptop,limit,record picks some (default: all).
+# BENCH=heaps,inventory,tracing,startup,heaptop,limit,record,export picks some (default: all).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-BENCH=${BENCH:-heaps,inventory,tracing,startup,heaptop,limit,record}
+BENCH=${BENCH:-heaps,inventory,tracing,startup,heaptop,limit,record,export}
 for b in ${BENCH//,/ }; do
-	case $b in heaps|inventory|tracing|startup|heaptop|limit|record) ;;
-	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, startup, heaptop, limit, record)" ;;
+	case $b in heaps|inventory|tracing|startup|heaptop|limit|record|export) ;;
+	*) die "BENCH: unknown benchmark '$b' (heaps, inventory, tracing, startup, heaptop, limit, record, export)" ;;
 	esac
 done
 want() { [[ ",$BENCH," == *",$1,"* ]]; }
@@ -72,6 +72,33 @@ awk -v host="$host" '
 			v["pairs"], 3 * v["pairs"], v["events"], v["drops"], v["events"] + v["drops"],
 			v["events"] + v["drops"] == 3 * v["pairs"] ? "exact" : "NOT exact" }
 ' <<<"$out"
+echo
+fi
+
+if want export; then
+echo "== export (tests/bench/export.sh): scraped every 1 s, 10k buffers, 1k cgroups, 60 scrapes"
+# the load of heaptop's benchmark; guest time in instructions (--icount), and
+# the host's reference loop the fastest of three, as for record
+host=$(for i in 1 2 3; do "$TOP/build/tests/refloop"; done | sed -n 's/refloop_ms=//p' | sort -n | head -n 1)
+out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --mem 3G --timeout 1800 -- \
+	sh /heapstat/tests/bench/export.sh)
+echo "$out"
+guest=$(sed -n 's/refloop_ms=//p' <<<"$out" | sort -n | head -n 1)
+awk -v host="$host" -v guest="$guest" '
+	function kv(line,   n, i, f) { sub(/^[a-z]+: /, "", line); n = split(line, f, /[ =]/); delete v
+		for (i = 1; i < n; i += 2) v[f[i]] = f[i + 1] }
+	/^rows=/ { kv($0); rows = v["rows"]; series = v["series"]; bytes = v["bytes"] }
+	/^steady_rss_kb=/ { split($0, f, "="); steady = f[2] }
+	/^scrapes=/ { kv($0); n = v["scrapes"]; cpu = v["cpu_ms"]; wall = v["wall_ms"] }
+	/^total: / { kv($0); peak = v["maxrss_kb"]; tcpu = v["cpu_ms"]; twall = v["wall_ms"] }
+	END { slow = guest / host; share = cpu / wall * 100
+		printf "reference loop: host %.0f ms, guest %.0f ms: slowdown %.1fx\n", host, guest, slow
+		printf "export: %d rows, %d series, %d bytes a scrape\n", rows, series, bytes
+		printf "export: %.1f ms CPU per scrape in the guest, %.2f%% of a core; native-equivalent %.2f%% (target <= 1%%)\n",
+			cpu / n, share, share / slow
+		printf "export: all of the run (loading, the first sample): %.0f ms CPU in %.0f ms\n", tcpu, twall
+		printf "export: RSS %.1f MiB after %d scrapes, peak %.1f MiB (target <= 20 MiB)\n",
+			steady / 1024, n, peak / 1024 }' <<<"$out"
 echo
 fi
 
