@@ -26,6 +26,14 @@
 #include "export.h"
 
 #define TEXTFILE_NAME	"heapstat.prom"
+/*
+ * The longest the holders walk is kept without an event that may have
+ * changed it (heaptop's --rescan, 5 s there): what no event shows (an fd
+ * closed or passed without releasing its buffer, an munmap) is seen this
+ * late. Scrapes come every 15 s or more, and the walk is most of a sample's
+ * cost at thousands of holders.
+ */
+#define EXPORT_RESCAN_MS	30000
 
 static struct export_opts {
 	const char *listen;
@@ -355,7 +363,7 @@ int cmd_export(int argc, char **argv)
 		ret = EXIT_UNSUPPORTED;
 		goto out;
 	}
-	err = live_open(&x.l, COLL_ATTACH_AUTO, LIVE_RESCAN_MS);
+	err = live_open(&x.l, COLL_ATTACH_AUTO, EXPORT_RESCAN_MS);
 	if (err) {
 		heapstat_error(err, "start", NULL);
 		goto out;
