@@ -128,10 +128,16 @@ static void add_agg(struct coll_agg *to, const struct coll_agg *a)
 	to->free_bytes += a->free_bytes;
 }
 
-/* charged, limit and headroom of a folded series: its ancestor's cell (dmem.current and
- * memory.current count the descendants already), when the model has that cgroup */
-static void ancestor_cell(struct series *s, const struct holdings *h)
+/*
+ * Charged, limit and headroom of a folded series: its ancestor's cell
+ * (dmem.current and memory.current count the descendants already), when the
+ * model has that cgroup. A cell that is no row has neither its memcg read nor
+ * its limit bound: the model's own functions do it, as for a refusal's cgroup
+ * (tools/lib/refusal.c); the model is the frame's, and the cell no row of it.
+ */
+static void ancestor_cell(struct series *s, const struct holdings *model)
 {
+	struct holdings *h = (struct holdings *)model;
 	char path[CGROUP_PATH_MAX];
 	size_t cg, heap;
 	const struct hold_cell *c;
@@ -143,6 +149,11 @@ static void ancestor_cell(struct series *s, const struct holdings *h)
 	if (cg == HOLD_NONE || heap == HOLD_NONE)
 		return;
 	c = hold_cell(h, cg, heap);
+	if (!c->row) {
+		if (h->heaps[heap].charger == CHARGER_MEMCG)
+			holdings_read_memcg(h, &hold_sys_live, cg, heap);
+		holdings_bind_limit(h, cg, heap);
+	}
 	s->charged_known = c->charged_known;
 	s->charged = c->charged;
 	s->limited = c->limit_cg != HOLD_NONE;

@@ -1,0 +1,119 @@
+#!/bin/sh
+# heapstat export in the VM suite (Prometheus itself reads it in
+# tests/boot/export_prometheus.sh): the cardinality bounds against a workload
+# of known sizes. 12 cgroups /exp/cN hold 64 KiB of the system heap each
+# (12 rows); --max-series leaves out whole rows, those holding least first,
+# and counts their series (/exp/c12 holds 128 KiB); --cgroup-depth 1 folds them all into /exp, summed
+# exactly; a scrape answered within the interval is that sample's; the
+# textfile is replaced whole every interval.
+. /heapstat/tests/lib.sh
+S=/sys/fs/cgroup
+tmp=$(mktemp -d)
+pass() { echo "PASS: export: $1"; }
+fail() { echo "FAIL: export: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: export: no system heap"; exit 0; }
+
+mkdir -p $S/exp
+echo "+dmem +memory" >$S/exp/cgroup.subtree_control
+for i in $(seq 12); do
+	mkdir -p $S/exp/c$i
+	# /exp/c12 holds most: 2 buffers
+	n=1
+	[ $i = 12 ] && n=2
+	sh -c "echo \$\$ >$S/exp/c$i/cgroup.procs
+		exec dmabuf_alloc -H system -s 64K -n $n -w 300 -R $tmp/r$i" &
+done
+i=0
+while [ "$(ls $tmp | grep -c '^r')" -lt 12 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+
+# scrape PORT: the exposition, into $tmp/m
+scrape() {
+	i=0
+	until wget -q -O $tmp/m http://127.0.0.1:$1/metrics 2>/dev/null || [ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+val() { awk -v k="$1 " 'index($0, k) == 1 { print $NF }' $tmp/m; }	# val SERIES: its value
+
+# --max-series: first without a bound (F series not of rows, R of rows), then
+# with room for one row: the one holding most is kept, the rest cut and counted
+rowseries() { grep -e '^heapstat_cgroup_' -e '^heapstat_limit_refusals_total' -e '^heapstat_alloc' \
+	-e '^heapstat_frees_total' -e '^heapstat_freed_bytes_total' $tmp/m | grep -vc '^heapstat_allocation_latency'; }
+heapstat export --listen 127.0.0.1:9471 --max-series 0 2>$tmp/err1 &
+p=$!
+scrape 9471
+kill -TERM $p
+wait $p
+rc=$?
+total=$(grep -vc '^#' $tmp/m)
+r=$(rowseries)
+f=$((total - r))
+most=$(grep '^heapstat_cgroup_held_bytes{' $tmp/m | sed 's/.* //' | sort -n | tail -n 1)
+heapstat export --listen 127.0.0.1:9471 --max-series $((f + 4)) 2>>$tmp/err1 &
+p=$!
+scrape 9471
+kill -TERM $p
+wait $p
+rc2=$?
+kept=$(grep '^heapstat_cgroup_held_bytes{' $tmp/m)
+cut=$(val heapstat_export_series_dropped)
+if [ $rc = 0 ] && [ $rc2 = 0 ] && [ "$(grep -vc '^#' $tmp/m)" -le $((f + 4)) ] &&
+	[ "$(echo "$kept" | wc -l)" = 1 ] && [ "${kept##* }" = "$most" ] &&
+	[ "$cut" = $((r - $(rowseries))) ] && [ "$most" -ge 131072 ]; then
+	pass "--max-series: room for one row: the one holding most ($most bytes) kept, the other $cut series cut and counted; SIGTERM: exit 0"
+else
+	fail "--max-series: room for one row: the one holding most kept, the rest cut and counted" \
+		"exit $rc $rc2, $f fixed, $r of rows, most $most, kept '$kept', cut $cut: $(cat $tmp/err1)"
+fi
+
+# folded into /exp: held summed exactly; within -i a scrape is the same sample's
+heapstat export --listen 127.0.0.1:9472 --cgroup-depth 1 -i 3600 2>$tmp/err2 &
+p=$!
+scrape 9472
+cp $tmp/m $tmp/m1
+sleep 1
+scrape 9472
+held=$(val 'heapstat_cgroup_held_bytes{cgroup="/exp",heap="system"}')
+bufs=$(val 'heapstat_cgroup_held_buffers{cgroup="/exp",heap="system"}')
+folded=$(val heapstat_export_rows_folded)
+grep -v scrape_duration $tmp/m1 >$tmp/a
+grep -v scrape_duration $tmp/m >$tmp/b
+if [ "$held" = $((13 * 65536)) ] && [ "$bufs" = 13 ] && [ "$folded" -ge 12 ] &&
+	! grep -q 'cgroup="/exp/' $tmp/m && cmp -s $tmp/a $tmp/b; then
+	pass "--cgroup-depth 1: 12 cgroups' rows summed into /exp ($held bytes, $bufs buffers), $folded folded; -i: one sample for two scrapes"
+else
+	fail "--cgroup-depth 1: rows summed into /exp, counted; -i: one sample" \
+		"held $held, buffers $bufs, folded $folded: $(grep '/exp' $tmp/m | head -n 5; diff $tmp/a $tmp/b | head -n 5)"
+fi
+kill -INT $p
+wait $p
+rc=$?
+[ $rc = 0 ] && pass "SIGINT: exit 0" || fail "SIGINT: exit 0" "exit $rc: $(cat $tmp/err2)"
+
+# --textfile: replaced whole every interval, its mtime moving
+mkdir $tmp/tf
+heapstat export --textfile $tmp/tf -i 0.5 2>$tmp/err3 &
+p=$!
+i=0
+while [ ! -s $tmp/tf/heapstat.prom ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+ino1=$(stat -c %i $tmp/tf/heapstat.prom)
+sleep 2
+ino2=$(stat -c %i $tmp/tf/heapstat.prom)
+kill -TERM $p
+wait $p
+rc=$?
+last=$(tail -n 1 $tmp/tf/heapstat.prom)
+if [ $rc = 0 ] && [ "$ino1" != "$ino2" ] && [ "$(ls -A $tmp/tf)" = heapstat.prom ] &&
+	echo "$last" | grep -q '^heapstat_export_scrape_duration_seconds '; then
+	pass "--textfile -i 0.5: replaced by rename (inode $ino1 then $ino2), whole, nothing else left"
+else
+	fail "--textfile -i 0.5: replaced by rename, whole" "exit $rc, inodes $ino1 $ino2, $(ls -A $tmp/tf), last '$last'"
+fi
+
+kill $(jobs -p) 2>/dev/null
+wait 2>/dev/null
+for i in $(seq 12); do rmdir $S/exp/c$i 2>/dev/null; done
+rmdir $S/exp 2>/dev/null
+rm -rf $tmp
+exit 0
