@@ -46,6 +46,28 @@ took=$(( $(date +%s) - start ))
 if [ $rc = 124 ] && grep -q timeout "$tmp/err" && [ $took -lt 40 ]; then pass "hung guest killed at the timeout"
 else fail "hung guest killed at the timeout" "exit $rc after ${took}s"; fi
 
+# --forward: a host port reaches a guest's listening socket (QEMU's user
+# networking); without it the guest has a loopback up and no eth0
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+vm --timeout 120 --forward "$port:8080" -- sh -c 'ip -o addr show eth0 | grep -o "inet [0-9./]*"
+	echo hello-from-guest | nc -l -p 8080' >"$tmp/out" 2>"$tmp/err" &
+v=$!
+got=
+for _ in $(seq 300); do
+	got=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && cat <&3" 2>/dev/null)
+	[ -n "$got" ] && break
+	kill -0 $v 2>/dev/null || break
+	sleep 0.2
+done
+wait $v; rc=$?
+if [ $rc = 0 ] && [ "$got" = hello-from-guest ] && grep -q 'inet 10.0.2.15/24' "$tmp/out"; then
+	pass "--forward: the host's port reaches the guest (eth0 10.0.2.15/24)"
+else fail "--forward: the host's port reaches the guest" "exit $rc, got '$got': $(cat "$tmp/out" "$tmp/err")"; fi
+out=$(vm -- sh -c 'ip -o link show lo | grep -c "UP"; ip link show eth0 >/dev/null 2>&1 || echo none' 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && [ "$out" = "1
+none" ]; then pass "no --forward: loopback up, no eth0"
+else fail "no --forward: loopback up, no eth0" "exit $rc, output '$out'"; fi
+
 vm --kernel /nonexistent -- true 2>"$tmp/err"; rc=$?
 if [ $rc != 0 ] && grep -q "nonexistent" "$tmp/err"; then pass "bad --kernel is refused"
 else fail "bad --kernel is refused" "exit $rc"; fi
