@@ -179,7 +179,7 @@ static int expose(struct exporter *x, FILE *f, enum prom_format fmt, uint64_t ma
 	if (err)
 		return err;
 	prom_init(&p, f, fmt);
-	export_metrics_write(&x->m, &p, x->f);
+	export_metrics_write(&x->m, &p, x->f, live_collector(x->l));
 	export_metrics_self(&p, (now_ns() - start) / 1e9);
 	return ferror(f) ? -EIO : 0;
 }
@@ -203,14 +203,10 @@ static int on_scrape(void *ctx, const char *accept, char **body, size_t *len, co
 	return err;
 }
 
-/* between samples: the collector's events, and nothing kept of them that no metric uses */
+/* between samples: the collector's events, which keep nothing in aggregate mode */
 static int drain(struct exporter *x)
 {
-	int err = live_drain(x->l);
-
-	if (live_collector(x->l))
-		collector_restart_latencies(live_collector(x->l));
-	return err;
+	return live_drain(x->l);
 }
 
 static int run_listen(struct exporter *x, struct http_server *s)
@@ -368,7 +364,6 @@ int cmd_export(int argc, char **argv)
 		heapstat_error(err, "start", NULL);
 		goto out;
 	}
-	export_metrics_attach(&x.m, live_collector(x.l));
 	/* the first sample now: what is wrong is said at start, not at the first scrape */
 	err = sample(&x, 0);
 	if (err) {

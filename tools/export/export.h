@@ -17,29 +17,22 @@
 
 /* ---- metrics.c ---- */
 
-#define EXPORT_LAT_BUCKETS	19	/* allocation latency: 10 us to 10 s */
-#define EXPORT_LAT_HEAPS	64	/* heaps with a latency histogram; more are counted apart */
-
-struct export_lat {
-	char heap[COLL_NAME_LEN];
-	uint64_t counts[EXPORT_LAT_BUCKETS + 1];
-	double sum_s;
-};
+/* the latency histogram's bounds: 2^10 to 2^33 ns (1 us to 8.6 s), edges of the
+ * collector's log-linear buckets, so that each of its counts falls in one */
+#define EXPORT_LAT_MIN_SHIFT	10
+#define EXPORT_LAT_BUCKETS	24
 
 struct export_metrics {
 	unsigned int cgroup_depth;	/* deeper cgroups are summed into their ancestor */
 	uint64_t max_series;		/* 0: no bound */
-	struct export_lat lat[EXPORT_LAT_HEAPS];
-	size_t nlat;
-	uint64_t lat_unkept;		/* latencies of heaps past EXPORT_LAT_HEAPS */
 	/* what the last exposition left out */
 	uint64_t rows;			/* the model's rows, before any was cut or folded */
 	uint64_t series_cut;
 	uint64_t cgroups_folded;
 };
 
-void export_metrics_attach(struct export_metrics *m, struct collector *coll);
-void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f);
+void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
+			  struct collector *coll);
 void export_metrics_self(struct prom *p, double scrape_s);
 
 /* ---- http.c ---- */

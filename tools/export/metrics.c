@@ -8,7 +8,9 @@
  * of series: rows of cgroups deeper than --cgroup-depth are summed into
  * their ancestor's series, and past --max-series the rows holding least are
  * left out; both are counted in metrics of their own. The allocation
- * latency histogram is made of the collector's events, each bucketed once.
+ * latency histogram is the collector's (log-linear, kept in BPF: every
+ * attempt counted, whatever the ring buffer dropped), its buckets summed
+ * per heap into bounds that are edges of its own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,53 +18,8 @@
 #include "heapstat.h"
 #include "export.h"
 
-/* the histogram's bounds, in ns and in seconds */
-static const uint64_t lat_bounds_ns[EXPORT_LAT_BUCKETS] = {
-	10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
-	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
-	2500000000ull, 5000000000ull, 10000000000ull,
-};
-
-static const double lat_bounds_s[EXPORT_LAT_BUCKETS] = {
-	1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
-	1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-};
-
-/* the series written after the rows: export_metrics_self()'s and the drops' */
-#define SELF_SERIES	6
-
-static void on_event(const struct coll_event *e, void *ctx)
-{
-	struct export_metrics *m = ctx;
-	struct export_lat *l = NULL;
-	size_t b = 0;
-
-	if (e->type != EV_HEAP_ALLOC)
-		return;
-	for (size_t i = 0; i < m->nlat && !l; i++)
-		if (!strncmp(m->lat[i].heap, e->name, COLL_NAME_LEN))
-			l = &m->lat[i];
-	if (!l && m->nlat == EXPORT_LAT_HEAPS) {
-		m->lat_unkept++;
-		return;
-	}
-	if (!l) {
-		l = &m->lat[m->nlat++];
-		memcpy(l->heap, e->name, COLL_NAME_LEN);
-		l->heap[COLL_NAME_LEN - 1] = '\0';
-	}
-	while (b < EXPORT_LAT_BUCKETS && e->latency_ns > lat_bounds_ns[b])
-		b++;
-	l->counts[b]++;
-	l->sum_s += e->latency_ns / 1e9;
-}
-
-/* every allocation event the collector drains is also bucketed here */
-void export_metrics_attach(struct export_metrics *m, struct collector *coll)
-{
-	if (coll)
-		collector_on_event(coll, on_event, m, true);
-}
+/* the series written after the rows (the exporter's own) */
+#define SELF_SERIES	7
 
 /* ---- the rows, cut to a bounded number of series ---- */
 
@@ -432,17 +389,56 @@ static void write_cma(struct prom *p, const struct live_frame *f)
 	}
 }
 
-static void write_latency(struct prom *p, const struct export_metrics *m)
+/*
+ * Per heap, the collector's latency histograms summed over its cgroups: their
+ * counts since it started (lat.now, as of the sample's collector_sync()), each
+ * bucket below a bound counted under it. The bounds are edges of the
+ * collector's buckets, so a bucket is wholly under a bound or not. The kernel
+ * keeps no sum: _sum takes each value at its bucket's middle.
+ */
+static void write_latency(struct prom *p, const struct live_frame *f, struct collector *coll)
 {
-	prom_family(p, "heapstat_allocation_latency_seconds", PROM_HISTOGRAM,
-		    "Latency of heap allocations (DMA_HEAP_IOCTL_ALLOC, failed or not) seen as "
-		    "events since the exporter started; dropped events are missing");
-	for (size_t i = 0; i < m->nlat; i++) {
-		struct prom_label l = { "heap", m->lat[i].heap };
+	const struct holdings *h = f->h;
+	size_t n = 0, nb = EXPORT_LAT_BUCKETS;
+	struct coll_heap_stats *hs = coll ? collector_heap_stats(coll, &n) : NULL;
+	uint64_t *counts = calloc(h->nheaps * (nb + 1) + 1, sizeof(*counts));
+	double *sums = calloc(h->nheaps + 1, sizeof(*sums)), bounds[EXPORT_LAT_BUCKETS];
+	unsigned int edge[EXPORT_LAT_BUCKETS];
 
-		prom_histogram(p, &l, 1, lat_bounds_s, m->lat[i].counts, EXPORT_LAT_BUCKETS,
-			       m->lat[i].sum_s);
+	prom_family(p, "heapstat_allocation_latency_seconds", PROM_HISTOGRAM,
+		    "Latency of heap allocations (DMA_HEAP_IOCTL_ALLOC, failed or not) since the "
+		    "exporter started; _sum takes each at its log-linear bucket's middle");
+	for (size_t b = 0; b < nb; b++) {
+		bounds[b] = (double)(1ull << (EXPORT_LAT_MIN_SHIFT + b)) / 1e9;
+		edge[b] = hist_bucket(&hist_shape_lat, 1ull << (EXPORT_LAT_MIN_SHIFT + b));
 	}
+	for (size_t i = 0; counts && sums && i < n; i++) {
+		size_t k = holdings_heap(h, hs[i].heap);
+		const struct hist_bins *bins = &hs[i].lat.now;
+
+		if (k == HOLD_NONE || hs[i].lat.shape != &hist_shape_lat)
+			continue;
+		for (size_t j = 0; j < bins->n; j++) {
+			size_t b = 0;
+
+			while (b < nb && bins->v[j].bucket >= edge[b])
+				b++;
+			counts[k * (nb + 1) + b] += bins->v[j].count;
+			sums[k] += bins->v[j].count *
+				   (hist_value(&hist_shape_lat, bins->v[j].bucket) / 1e9);
+		}
+	}
+	for (size_t k = 0; counts && sums && k < h->nheaps; k++) {
+		struct prom_label l = { "heap", h->heaps[k].name };
+		uint64_t total = 0;
+
+		for (size_t b = 0; b <= nb; b++)
+			total += counts[k * (nb + 1) + b];
+		if (total)
+			prom_histogram(p, &l, 1, bounds, &counts[k * (nb + 1)], nb, sums[k]);
+	}
+	free(counts);
+	free(sums);
 }
 
 /**
@@ -451,7 +447,8 @@ static void write_latency(struct prom *p, const struct export_metrics *m)
  * The frame's rows become at most max_series series less those of the heaps,
  * the CMA areas and the exporter itself; export_metrics_self() ends it.
  */
-void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f)
+void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
+			  struct collector *coll)
 {
 	struct prom_label v = { "version", HEAPSTAT_VERSION };
 	struct series *s;
@@ -462,7 +459,7 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 	prom_u64(p, &v, 1, 1);
 	write_heaps(p, f->h);
 	write_cma(p, f);
-	write_latency(p, m);
+	write_latency(p, f, coll);
 	s = make_series(m, f, &n);
 	if (m->max_series)
 		budget = m->max_series > p->samples + SELF_SERIES ?
@@ -477,10 +474,13 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 		    "(the exporter said why on stderr)");
 	prom_u64(p, NULL, 0, !f->no_tracing);
 	prom_family(p, "heapstat_export_events_dropped", PROM_COUNTER,
-		    "Events the collector's ring buffer had no room for (counts stay exact; the "
-		    "latency histogram misses them), and allocation events of heaps past the "
-		    "histogram's 64th");
-	prom_u64(p, NULL, 0, f->drops + m->lat_unkept);
+		    "Events the collector's ring buffer had no room for (counts and the latency "
+		    "histogram stay exact)");
+	prom_u64(p, NULL, 0, f->drops);
+	prom_family(p, "heapstat_export_latencies_lost", PROM_COUNTER,
+		    "Allocations of cgroup x heap aggregates past the collector's histograms: "
+		    "counted, but not in the latency histogram");
+	prom_u64(p, NULL, 0, coll ? collector_hists_lost(coll) : 0);
 	prom_family(p, "heapstat_export_series_dropped", PROM_GAUGE,
 		    "Series of cgroup x heap rows left out of this exposition by --max-series");
 	prom_u64(p, NULL, 0, m->series_cut);
