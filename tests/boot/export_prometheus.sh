@@ -124,6 +124,8 @@ check() {	# check PROMQL VALUE
 	check 'heapstat_allocation_latency_seconds_count{heap="system"}' 8
 	check "heapstat_allocation_latency_seconds_count{heap=\"$H\"}" 3
 	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="+Inf"}' 8
+	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="8.589934592"}' 8
+	check 'heapstat_export_latencies_lost_total' 0
 	check 'heapstat_export_tracing' 1
 	check 'heapstat_export_events_dropped_total' 0
 	check 'heapstat_cma_total_bytes{area="reserved"}' 134217728
