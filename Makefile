@@ -38,6 +38,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/u
 VM_TESTS := $(patsubst tests/vm/%.c,$(BUILD)/tests/%,$(filter-out tests/vm/leaker.c,\
 	$(wildcard tests/vm/*.c)))
 LEAKER := $(BUILD)/tests/leaker
+# the ioctl stress program (tests/stress/, run by tests/vm/stress_test.sh)
+STRESS := $(BUILD)/tests/heap_stress
 # upstream's dmabuf-heaps kselftest, for tests/vm/kselftest_test.sh
 KSELFTEST := $(BUILD)/tests/dmabuf-heap
 # benchmark programs, run in the VM like the tests (tbcount.c is a QEMU plugin
@@ -58,7 +60,8 @@ LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/heapstat man $(VM_TESTS) $(LEAKER) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) modules
+all: $(BUILD)/heapstat man $(VM_TESTS) $(LEAKER) $(STRESS) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) \
+	modules
 
 # DEPS=0: the packages are there already (a Debian build: its Build-Depends)
 DEPS ?= 1
@@ -117,6 +120,18 @@ $(BUILD)/tests/vm/leaker.o: USER_CFLAGS += -fno-omit-frame-pointer
 $(LEAKER): $(BUILD)/tests/vm/leaker.o
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ -Wl,--build-id=0x$(LEAKER_BUILD_ID) -o $@
+
+# heap_stress asserts docs/errors.md's table, made into a header here: one
+# copy of the table, the documented one
+$(BUILD)/tests/stress/errors.h: docs/errors.md tests/stress/errors.awk
+	$(msg) GEN $@
+	@mkdir -p $(@D)
+	$(Q)awk -f tests/stress/errors.awk $< >$@
+$(BUILD)/tests/stress/heap_stress.o: $(BUILD)/tests/stress/errors.h
+$(BUILD)/tests/stress/%.o: USER_CFLAGS += -isystem $(KERNEL_BUILD)/usr/include -I$(BUILD)/tests/stress
+$(STRESS): $(BUILD)/tests/stress/heap_stress.o $(LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # upstream's dmabuf-heaps kselftest (KSELFTEST), from the reference kernel's tree
 $(KSELFTEST): | deps
