@@ -140,8 +140,9 @@ struct heap {
 	uint64_t capacity;	/* 0: unknown */
 	uint64_t granule;	/* its buffers' sizes are multiples of this */
 	/* counted, atomically */
-	uint64_t allocs, alloc_bytes;		/* successful ioctls the tracer sees as such */
-	uint64_t foreign_allocs, foreign_bytes;	/* ... made through a command of another type */
+	uint64_t allocs, alloc_bytes;		/* successful allocation ioctls */
+	uint64_t foreign_allocs, foreign_bytes;	/* of them, through a command of another type */
+	uint64_t foreign_fails;			/* failed ones through such a command */
 	uint64_t efault_exports, efault_bytes;	/* made, exported and released: EFAULT */
 	uint64_t errs[MAX_ERRNO + 1];		/* failed allocation ioctls by errno */
 };
@@ -314,12 +315,14 @@ static void count_alloc(struct heap *h, int err, uint64_t len, bool foreign)
 
 	if (err) {
 		ADD(h->errs[err <= MAX_ERRNO ? err : 0], 1);
-	} else if (foreign) {
+		ADD(h->foreign_fails, foreign);
+		return;
+	}
+	ADD(h->allocs, 1);
+	ADD(h->alloc_bytes, size);
+	if (foreign) {
 		ADD(h->foreign_allocs, 1);
 		ADD(h->foreign_bytes, size);
-	} else {
-		ADD(h->allocs, 1);
-		ADD(h->alloc_bytes, size);
 	}
 }
 
@@ -491,7 +494,9 @@ static void op_alloc(struct worker *w, const uint64_t *p)
 		ADD(h->efault_exports, 1);
 		ADD(h->efault_bytes, round_up(d.len, h->granule));
 	}
-	count_alloc(h, err, d.len, foreign);
+	/* a number other than 0 is no allocation: the kernel refuses an unknown command */
+	if (r != ROW_alloc_cmd_nr)
+		count_alloc(h, err, d.len, foreign);
 	check(r, h, err, "len=%llu fd_flags=%#x heap_flags=%#llx fd=%u cmd=%#lx",
 	      (unsigned long long)d.len, d.fd_flags, (unsigned long long)d.heap_flags, d.fd, cmd);
 	if (err || in_child || !keep)
@@ -866,8 +871,6 @@ static int add_heap(const char *arg)
 	char name[64], *colon, path[128];
 	struct heap *h;
 	uint64_t cap;
-	struct dma_heap_allocation_data d = { .len = 1, .fd_flags = O_RDWR | O_CLOEXEC };
-	struct stat st;
 
 	if (nheaps == MAX_HEAPS)
 		return 0;
@@ -893,18 +896,26 @@ static int add_heap(const char *arg)
 		h->region[0] = '\0';
 		h->kind = !strcmp(name, "system") ? KIND_SYSTEM : KIND_CMA;
 	}
-	/* its granule: the size of a one-byte buffer (counted like any) */
 	h->granule = page;
-	if (ioctl(h->fd, DMA_HEAP_IOCTL_ALLOC, &d) == 0) {
-		if (!fstat(d.fd, &st) && st.st_size > 0)
-			h->granule = st.st_size;
-		close(d.fd);
-		count_alloc(h, 0, 1, false);
-	} else {
-		count_alloc(h, errno, 1, false);
-	}
 	nheaps++;
 	return 0;
+}
+
+/* a heap's granule: the size of a one-byte buffer (counted like any, in the
+ * stress's cgroup) */
+static void probe_granule(struct heap *h)
+{
+	struct dma_heap_allocation_data d = { .len = 1, .fd_flags = O_RDWR | O_CLOEXEC };
+	struct stat st;
+
+	if (ioctl(h->fd, DMA_HEAP_IOCTL_ALLOC, &d)) {
+		count_alloc(h, errno, 1, false);
+		return;
+	}
+	if (!fstat(d.fd, &st) && st.st_size > 0)
+		h->granule = st.st_size;
+	close(d.fd);
+	count_alloc(h, 0, 1, false);
 }
 
 static int setup_cgroups(void)
@@ -1005,11 +1016,13 @@ static void print_heap(struct heap *h)
 		if (e != EAGAIN && e != ENOMEM)
 			other += h->errs[e];
 	printf("heap_stress: heap=%s kind=%s granule=%llu allocs=%llu alloc_bytes=%llu "
-	       "foreign_allocs=%llu foreign_bytes=%llu efault_exports=%llu efault_bytes=%llu "
+	       "foreign_allocs=%llu foreign_bytes=%llu foreign_fails=%llu efault_exports=%llu "
+	       "efault_bytes=%llu "
 	       "fail_eagain=%llu fail_enomem=%llu fail_other=%llu fail_einval=%llu fail_efault=%llu\n",
 	       h->name, kind_names[h->kind], (unsigned long long)h->granule,
 	       (unsigned long long)h->allocs, (unsigned long long)h->alloc_bytes,
 	       (unsigned long long)h->foreign_allocs, (unsigned long long)h->foreign_bytes,
+	       (unsigned long long)h->foreign_fails,
 	       (unsigned long long)h->efault_exports, (unsigned long long)h->efault_bytes,
 	       (unsigned long long)h->errs[EAGAIN], (unsigned long long)h->errs[ENOMEM],
 	       (unsigned long long)other, (unsigned long long)h->errs[EINVAL],
@@ -1054,6 +1067,8 @@ int main(int argc, char **argv)
 	}
 	if (opts.cgroup && setup_cgroups())
 		return 1;
+	for (int k = 0; k < nheaps; k++)
+		probe_granule(&heaps[k]);
 	importer = !access(IMPORTER, W_OK);
 
 	workers = calloc(opts.threads, sizeof(*workers));

@@ -1,0 +1,134 @@
+#!/bin/sh
+# heap_stress (tests/stress/) against every heap for STRESS_SECS seconds (20),
+# seeded by STRESS_SEED (else at random, printed: rerun with it), while
+# heapstat report -d and heaptop trace. Then the kernel's ground truth is as
+# before (dmem.current, CMA's free pages, debugfs bufinfo), and heapstat's
+# aggregates for the stress's cgroups equal what the program counted: every
+# allocation ioctl, its bytes, the exports and final releases, and the
+# failures by class (EAGAIN: limit; ENOMEM: capacity, fragmentation or busy;
+# the rest: other). The dmesg scan after the run (scripts/vm) catches WARN,
+# BUG, KASAN and kmemleak reports.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+CG=$S/stress
+SECS=${STRESS_SECS:-20}
+SEED=${STRESS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+BUFINFO=/sys/kernel/debug/dma_buf/bufinfo
+pass() { echo "PASS: stress: $1"; }
+fail() { echo "FAIL: stress: $1: $2"; }
+[ -d /dev/dma_heap ] && [ -n "$(ls /dev/dma_heap)" ] || { echo "SKIP: stress: no dma-buf heap"; exit 0; }
+echo "stress: seed $SEED, $SECS s (STRESS_SEED=$SEED STRESS_SECS=$SECS to run it again)"
+
+# what must come back: CMA's free pages per area, the live buffers
+cma_free() { for a in /sys/kernel/mm/cma/*; do echo "${a##*/} $(cat $a/available_pages)"; done; }
+buffers() { sed -n 's/^Total \([0-9]*\) objects.*/\1/p' $BUFINFO; }
+cma_before=$(cma_free)
+bufs_before=$(buffers)
+
+heapstat report -j -d 3600 >"$tmp/json" 2>"$tmp/err" &
+rep=$!
+heaptop -b -j -d 1 >"$tmp/frames" 2>"$tmp/toperr" &
+top=$!
+frames() { wc -l <"$tmp/frames"; }
+wait_links $rep 6
+wait_frames 1
+t0=$(date +%s)
+heap_stress -s "$SEED" -t "$SECS" -c $CG >"$tmp/out" 2>&1
+src=$?
+t1=$(date +%s)
+# the program's own verdicts (errno table, everything let go), and its failures
+grep -E '^(PASS|FAIL|SKIP): ' "$tmp/out"
+grep -q '^heap_stress: heap=' "$tmp/out" || fail "heap_stress ran" "exit $src: $(tail -n 20 "$tmp/out")"
+grep '^heap_stress: ' "$tmp/out"
+echo "stress: heap_stress took $((t1 - t0)) s"
+n=$(frames)
+wait_frames $((n + 1))
+kill -INT $rep
+wait $rep
+rc=$?
+kill $top
+wait $top
+
+# ---- the kernel's ground truth ----
+cur=$(awk '$2 != 0' $CG/dmem.current)
+if [ -z "$cur" ] && [ -n "$(cat $CG/dmem.current)" ]; then
+	pass "every dmem charge of the stress cgroups given back"
+else
+	fail "every dmem charge of the stress cgroups given back" "$(cat $CG/dmem.current)"
+fi
+cma_after=$(cma_free)
+if [ "$cma_after" = "$cma_before" ]; then
+	pass "every CMA area's free pages as before"
+else
+	fail "every CMA area's free pages as before" "before: $cma_before; after: $cma_after"
+fi
+b=$(buffers)
+if [ -n "$b" ] && [ "$b" = "$bufs_before" ]; then
+	pass "no dma-buf left (bufinfo: $b as before)"
+else
+	fail "no dma-buf left" "bufinfo: $bufs_before before, $b after: $(head -c 2000 $BUFINFO)"
+fi
+
+# ---- heapstat against the program's counts ----
+# per heap, over the stress cgroups: heapstat's sums, then the program's
+if [ $rc = 0 ] && jq -e '.drops == 0' "$tmp/json" >/dev/null; then
+	pass "report -j -d: valid JSON, no event dropped"
+else
+	fail "report -j -d: valid JSON, no event dropped" \
+		"exit $rc, drops $(jq .drops "$tmp/json" 2>&1) $(head -c 500 "$tmp/err")"
+fi
+jq -r '[.activity[] | select(.cgroup | startswith("/stress/"))] | group_by(.heap)[] |
+	[.[0].heap, (map(.allocs) | add), (map(.alloc_bytes) | add), (map(.exports) | add),
+	 (map(.export_bytes) | add), (map(.frees) | add), (map(.free_bytes) | add),
+	 (map(.failures.limit) | add),
+	 (map(.failures.capacity + .failures.fragmentation + .failures.busy) | add),
+	 (map(.failures.other) | add)] | @tsv' "$tmp/json" >"$tmp/traced"
+# key=value of one heap's line of heap_stress
+val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+counts_ok=1 export_ok=1 class_ok=1
+grep '^heap_stress: heap=' "$tmp/out" >"$tmp/heaps"
+while read -r _ line; do
+	h=$(val "$line" heap)
+	set -- $(awk -v h="$h" -F '\t' '$1 == h { $1 = ""; print }' "$tmp/traced")
+	[ $# = 9 ] || set -- 0 0 0 0 0 0 0 0 0
+	allocs=$(val "$line" allocs) bytes=$(val "$line" alloc_bytes)
+	ex=$((allocs + $(val "$line" efault_exports)))
+	exb=$((bytes + $(val "$line" efault_bytes)))
+	if [ "$1 $2" != "$allocs $bytes" ]; then
+		counts_ok=0
+		fail "$h: allocations counted" "traced $1 allocs, $2 bytes; made $allocs, $bytes" \
+			"(of them $(val "$line" foreign_allocs) through a command of a type other than 'H')"
+	fi
+	if [ "$3 $4 $5 $6" != "$ex $exb $ex $exb" ]; then
+		export_ok=0
+		fail "$h: exports and final releases counted" \
+			"traced $3 exports ($4 bytes), $5 frees ($6 bytes); made $ex ($exb bytes)"
+	fi
+	want="$(val "$line" fail_eagain) $(val "$line" fail_enomem) $(val "$line" fail_other)"
+	if [ "$7 $8 $9" != "$want" ]; then
+		class_ok=0
+		fail "$h: failures by class (limit, capacity+fragmentation+busy, other)" \
+			"traced $7 $8 $9; returned EAGAIN, ENOMEM, others: $want" \
+			"($(val "$line" foreign_fails) through a command of another type," \
+			"$(val "$line" efault_exports) EFAULT after the export)"
+	fi
+done <"$tmp/heaps"
+if [ -s "$tmp/heaps" ]; then
+	[ $counts_ok = 1 ] && pass "report -d: every heap's allocations and bytes as heap_stress made them"
+	[ $export_ok = 1 ] && pass "report -d: every heap's exports and final releases as made"
+	[ $class_ok = 1 ] && pass "report -d: every heap's failures in the class of their errno"
+fi
+
+# heaptop's frames: one JSON object each, the stress cgroups among their rows
+if [ "$(frames)" -ge 2 ] && jq -e . "$tmp/frames" >/dev/null 2>&1 &&
+	grep -q '"/stress/s0"' "$tmp/frames"; then
+	pass "heaptop -b -j: $(frames) frames during the stress, each valid JSON"
+else
+	fail "heaptop -b -j: frames during the stress, each valid JSON" \
+		"$(frames) frames: $(tail -c 300 "$tmp/frames") $(cat "$tmp/toperr")"
+fi
+
+rmdir $CG/s* $CG 2>/dev/null
+rm -rf "$tmp"
+exit 0
