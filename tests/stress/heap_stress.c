@@ -74,7 +74,8 @@ static const struct {
 #define MAX_BUFS	24		/* live buffers per thread */
 #define MAX_LIVE	(24ull << 20)	/* bytes per thread */
 #define MAX_CHILDREN	4		/* holders per thread */
-#define NCGROUPS	3
+#define NCGROUPS	3		/* s0, s1, s2 */
+#define KILLED_CG	"killed"	/* the killed allocators' */
 #define MAX_FAIL_LINES	20
 #define IMPORTER	"/sys/kernel/debug/heapstat_importer"
 
@@ -153,7 +154,7 @@ static int nheaps;
 static uint64_t tried[NROWS][MAX_HEAPS];
 static uint64_t mismatches, calls, ops_done;
 static uint64_t n_forks, n_kills, n_moves, n_maxes, n_drops, n_dups, n_closes, n_maps;
-static uint64_t harness_errors;
+static uint64_t harness_errors, n_allocators, data_errors;
 
 static struct {
 	uint64_t seed;
@@ -163,6 +164,7 @@ static struct {
 } opts = { .secs = 10, .threads = 4 };
 
 static char cgroups[NCGROUPS][512];
+static char killed_procs[700];	/* cgroup.procs of the allocators' cgroup */
 static bool importer;
 static long page;
 static uint64_t deadline;
@@ -216,6 +218,7 @@ struct buf {
 	int access;		/* fd_flags & O_ACCMODE */
 	char *map;
 	uint64_t map_len;
+	bool holed;		/* a page of the mapping was unmapped */
 };
 
 struct worker {
@@ -526,7 +529,7 @@ static void op_mmap(struct worker *w, const uint64_t *p)
 
 	if (!b)
 		return;
-	switch (p[0] % 4) {
+	switch (p[0] % 5) {
 	case 0:
 	case 1:
 		if (b->map)
@@ -552,6 +555,31 @@ static void op_mmap(struct worker *w, const uint64_t *p)
 		if (!err)
 			munmap(m, b->size);
 		return;
+	case 4: {
+		uint64_t off = p[2] % (b->size / page) * page;
+		char mark = (char)(p[3] | 1);
+
+		if (b->access != O_RDWR)
+			return;
+		m = mmap(NULL, b->size - off, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, off);
+		err = m == MAP_FAILED ? errno : 0;
+		check(ROW_mmap_offset, b->heap, err, "size=%llu offset=%llu",
+		      (unsigned long long)b->size, (unsigned long long)off);
+		if (err)
+			return;
+		/* the page at off, whichever mapping reaches it */
+		m[0] = mark;
+		if (b->map && !b->holed && b->map[off] != mark) {
+			ADD(data_errors, 1);
+			pthread_mutex_lock(&out_lock);
+			printf("FAIL: heap_stress: mmap_offset on %s: byte written at %llu through a "
+			       "mapping from there reads %d through the whole buffer's, not %d\n",
+			       b->heap->name, (unsigned long long)off, b->map[off], mark);
+			pthread_mutex_unlock(&out_lock);
+		}
+		munmap(m, b->size - off);
+		return;
+	}
 	default:
 		if (b->access != O_RDWR)
 			return;
@@ -577,6 +605,7 @@ static void op_munmap(struct worker *w, const uint64_t *p)
 	if (p[0] & 1 || pages < 3) {
 		munmap(b->map, b->map_len);
 		b->map = NULL;
+		b->holed = false;
 		if (b->fd < 0)
 			buf_forget(w, b - w->bufs);
 		return;
@@ -584,6 +613,7 @@ static void op_munmap(struct worker *w, const uint64_t *p)
 	/* a page inside: the mapping splits; the whole range is unmapped later */
 	off = (1 + p[2] % (pages - 2)) * page;
 	err = munmap(b->map + off, page) ? errno : 0;
+	b->holed = true;
 	check(ROW_munmap_partial, b->heap, err, "size=%llu offset=%llu",
 	      (unsigned long long)b->map_len, (unsigned long long)off);
 }
@@ -770,7 +800,40 @@ static void reap_children(struct worker *w, bool kill_them)
 	}
 }
 
-/* a child that holds every buffer, fd and mapping for up to 200 ms, or until killed */
+/*
+ * A child that allocates and frees valid buffers of up to an eighth of a
+ * heap until killed, in the cgroup of its own (KILLED_CG) so that what it
+ * did, which nobody can count, stays apart: a kill lands in the heaps'
+ * allocation paths (charging, CMA, zeroing), whose unwinding must give
+ * everything back.
+ */
+static void allocator_child(uint64_t r)
+{
+	int fds[4] = { -1, -1, -1, -1 };
+
+	if (killed_procs[0]) {
+		int f = open(killed_procs, O_WRONLY | O_CLOEXEC);
+
+		if (f < 0 || write(f, "0", 1) != 1)
+			_exit(1);
+		close(f);
+	}
+	for (unsigned int i = 0;; i++) {
+		struct heap *h = &heaps[next_rand(&r) % nheaps];
+		struct dma_heap_allocation_data d = { .fd_flags = O_RDWR | O_CLOEXEC };
+		uint64_t max = h->capacity ? h->capacity / 8 : 4ull << 20;
+
+		d.len = 1 + next_rand(&r) % max;
+		if (fds[i % 4] >= 0)
+			close(fds[i % 4]);
+		fds[i % 4] = ioctl(h->fd, DMA_HEAP_IOCTL_ALLOC, &d) ? -1 : (int)d.fd;
+	}
+}
+
+/*
+ * A child that holds every buffer, fd and mapping for up to 200 ms, or an
+ * allocator (above); or the kill of one of them.
+ */
 static void op_fork(struct worker *w, const uint64_t *p)
 {
 	int slot = p[1] % MAX_CHILDREN;
@@ -790,12 +853,15 @@ static void op_fork(struct worker *w, const uint64_t *p)
 		return;
 	pid = fork();
 	if (pid == 0) {
+		if (p[0] % 4 == 2 && killed_procs[0])
+			allocator_child(p[2]);
 		sleep_us(p[2] % 200000);
 		_exit(0);
 	}
 	if (pid > 0) {
 		w->children[slot] = pid;
 		ADD(n_forks, 1);
+		ADD(n_allocators, p[0] % 4 == 2 && killed_procs[0]);
 	}
 }
 
@@ -932,6 +998,9 @@ static int setup_cgroups(void)
 		snprintf(cgroups[i], sizeof(cgroups[i]), "%s/s%d", opts.cgroup, i);
 		mkdir(cgroups[i], 0755);
 	}
+	snprintf(path, sizeof(path), "%s/" KILLED_CG, opts.cgroup);
+	mkdir(path, 0755);
+	snprintf(killed_procs, sizeof(killed_procs), "%s/cgroup.procs", path);
 	if (cg_enter(cgroups[0], getpid())) {
 		printf("FAIL: heap_stress: cannot enter %s\n", cgroups[0]);
 		return -1;
@@ -1127,6 +1196,11 @@ int main(int argc, char **argv)
 	}
 	if (untried[0])
 		printf("heap_stress: not tried:%s\n", untried);
+	if (data_errors) {
+		printf("FAIL: heap_stress: %llu bytes written through one mapping read back "
+		       "otherwise through another\n", (unsigned long long)data_errors);
+		ret = 1;
+	}
 	left = dmabuf_fds_left();
 	if (left == 0 && !harness_errors) {
 		printf("PASS: heap_stress: every buffer let go (fds, mappings, children, importer)\n");
@@ -1136,12 +1210,13 @@ int main(int argc, char **argv)
 		ret = 1;
 	}
 	printf("heap_stress: seed=%llu threads=%llu secs=%llu ops=%llu calls=%llu mismatches=%llu "
-	       "forks=%llu kills=%llu moves=%llu dmem_max=%llu importer_drops=%llu dups=%llu "
+	       "forks=%llu allocators=%llu kills=%llu moves=%llu dmem_max=%llu importer_drops=%llu dups=%llu "
 	       "closes=%llu maps=%llu untried=%s\n",
 	       (unsigned long long)opts.seed, (unsigned long long)opts.threads,
 	       (unsigned long long)opts.secs, (unsigned long long)ops_done,
 	       (unsigned long long)calls, (unsigned long long)mismatches,
-	       (unsigned long long)n_forks, (unsigned long long)n_kills,
+	       (unsigned long long)n_forks, (unsigned long long)n_allocators,
+	       (unsigned long long)n_kills,
 	       (unsigned long long)n_moves, (unsigned long long)n_maxes,
 	       (unsigned long long)n_drops, (unsigned long long)n_dups,
 	       (unsigned long long)n_closes, (unsigned long long)n_maps, untried[0] ? "yes" : "no");

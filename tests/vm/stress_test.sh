@@ -78,7 +78,7 @@ else
 	fail "report -j -d: valid JSON, no event dropped" \
 		"exit $rc, drops $(jq .drops "$tmp/json" 2>&1) $(head -c 500 "$tmp/err")"
 fi
-jq -r '[.activity[] | select(.cgroup | startswith("/stress/"))] | group_by(.heap)[] |
+jq -r '[.activity[] | select(.cgroup | startswith("/stress/s"))] | group_by(.heap)[] |
 	[.[0].heap, (map(.allocs) | add), (map(.alloc_bytes) | add), (map(.exports) | add),
 	 (map(.export_bytes) | add), (map(.frees) | add), (map(.free_bytes) | add),
 	 (map(.failures.limit) | add),
@@ -129,6 +129,6 @@ else
 		"$(frames) frames: $(tail -c 300 "$tmp/frames") $(cat "$tmp/toperr")"
 fi
 
-rmdir $CG/s* $CG 2>/dev/null
+rmdir $CG/s* $CG/killed $CG 2>/dev/null
 rm -rf "$tmp"
 exit 0
