@@ -4,7 +4,11 @@
  * threads, as a system-call fuzzer would, and check every errno against the
  * documented table (docs/errors.md, built in as errors.h).
  *
- *   heap_stress -s SEED -t SECS [-j THREADS] [-c CGROUP] [HEAP[:nomap]]...
+ *   heap_stress -s SEED -t SECS [-j THREADS] [-c CGROUP] [HEAP[:nomap|:lsm]]...
+ *
+ * A heap's kind (a column of the table) is told by dmem.capacity (heapstat's
+ * heaps), its name (system, -nomap), or the suffix: nomap, a carveout range
+ * the CPU may not map; lsm, a heap a heapstat limit (bpf-lsm) may refuse.
  *
  * Every heap of /dev/dma_heap unless some are named. Each thread draws its
  * operations from its own generator, seeded from SEED and its index: the same
@@ -51,20 +55,20 @@
 /* ---- the errno table, from docs/errors.md ---- */
 
 enum row {
-#define ERRTAB(id, system, cma, heapstat, nomap) ROW_##id,
+#define ERRTAB(id, system, cma, heapstat, nomap, lsm) ROW_##id,
 #include "errors.h"
 #undef ERRTAB
 	NROWS
 };
 
-enum kind { KIND_SYSTEM, KIND_CMA, KIND_HEAPSTAT, KIND_NOMAP, NKINDS };
-static const char * const kind_names[NKINDS] = { "system", "cma", "heapstat", "nomap" };
+enum kind { KIND_SYSTEM, KIND_CMA, KIND_HEAPSTAT, KIND_NOMAP, KIND_LSM, NKINDS };
+static const char * const kind_names[NKINDS] = { "system", "cma", "heapstat", "nomap", "lsm" };
 
 static const struct {
 	const char *id;
 	const char *cell[NKINDS];
 } table[NROWS] = {
-#define ERRTAB(id, system, cma, heapstat, nomap) { #id, { system, cma, heapstat, nomap } },
+#define ERRTAB(id, system, cma, heapstat, nomap, lsm) { #id, { system, cma, heapstat, nomap, lsm } },
 #include "errors.h"
 #undef ERRTAB
 };
@@ -145,6 +149,7 @@ struct heap {
 	uint64_t foreign_allocs, foreign_bytes;	/* of them, through a command of another type */
 	uint64_t foreign_fails;			/* failed ones through such a command */
 	uint64_t efault_exports, efault_bytes;	/* made, exported and released: EFAULT */
+	uint64_t null_efaults;			/* EFAULT for a NULL argument */
 	uint64_t errs[MAX_ERRNO + 1];		/* failed allocation ioctls by errno */
 };
 
@@ -497,6 +502,8 @@ static void op_alloc(struct worker *w, const uint64_t *p)
 		ADD(h->efault_exports, 1);
 		ADD(h->efault_bytes, round_up(d.len, h->granule));
 	}
+	if (r == ROW_alloc_arg_null && err == EFAULT)
+		ADD(h->null_efaults, 1);
 	/* a number other than 0 is no allocation: the kernel refuses an unknown command */
 	if (r != ROW_alloc_cmd_nr)
 		count_alloc(h, err, d.len, foreign);
@@ -960,7 +967,8 @@ static int add_heap(const char *arg)
 			KIND_NOMAP : KIND_HEAPSTAT;
 	} else {
 		h->region[0] = '\0';
-		h->kind = !strcmp(name, "system") ? KIND_SYSTEM : KIND_CMA;
+		h->kind = colon && !strcmp(colon, "lsm") ? KIND_LSM :
+			  !strcmp(name, "system") ? KIND_SYSTEM : KIND_CMA;
 	}
 	h->granule = page;
 	nheaps++;
@@ -1086,13 +1094,14 @@ static void print_heap(struct heap *h)
 			other += h->errs[e];
 	printf("heap_stress: heap=%s kind=%s granule=%llu allocs=%llu alloc_bytes=%llu "
 	       "foreign_allocs=%llu foreign_bytes=%llu foreign_fails=%llu efault_exports=%llu "
-	       "efault_bytes=%llu "
+	       "efault_bytes=%llu null_efaults=%llu "
 	       "fail_eagain=%llu fail_enomem=%llu fail_other=%llu fail_einval=%llu fail_efault=%llu\n",
 	       h->name, kind_names[h->kind], (unsigned long long)h->granule,
 	       (unsigned long long)h->allocs, (unsigned long long)h->alloc_bytes,
 	       (unsigned long long)h->foreign_allocs, (unsigned long long)h->foreign_bytes,
 	       (unsigned long long)h->foreign_fails,
 	       (unsigned long long)h->efault_exports, (unsigned long long)h->efault_bytes,
+	       (unsigned long long)h->null_efaults,
 	       (unsigned long long)h->errs[EAGAIN], (unsigned long long)h->errs[ENOMEM],
 	       (unsigned long long)other, (unsigned long long)h->errs[EINVAL],
 	       (unsigned long long)h->errs[EFAULT]);
@@ -1100,7 +1109,7 @@ static void print_heap(struct heap *h)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_arg, "[HEAP[:nomap]]...",
+	static const struct argp argp = { options, parse_arg, "[HEAP[:nomap|:lsm]]...",
 		"Hammer dma-buf heaps with valid and hostile input; check every errno against "
 		"docs/errors.md.", NULL, NULL, NULL };
 	struct worker *workers;
