@@ -68,7 +68,8 @@ static const struct {
 	const char *id;
 	const char *cell[NKINDS];
 } table[NROWS] = {
-#define ERRTAB(id, system, cma, heapstat, nomap, lsm) { #id, { system, cma, heapstat, nomap, lsm } },
+#define ERRTAB(id, system, cma, heapstat, nomap, lsm) \
+	{ #id, { system, cma, heapstat, nomap, lsm } },
 #include "errors.h"
 #undef ERRTAB
 };
@@ -82,6 +83,7 @@ static const struct {
 #define KILLED_CG	"killed"	/* the killed allocators' */
 #define MAX_FAIL_LINES	20
 #define IMPORTER	"/sys/kernel/debug/heapstat_importer"
+#define ACCOUNTING	"/sys/module/heapstat_core/parameters/accounting"
 
 /* allowed[row][kind]: bit per errno (0: success); tried: none means "-" */
 static uint64_t allowed[NROWS][NKINDS][(MAX_ERRNO + 63) / 64];
@@ -159,7 +161,8 @@ static int nheaps;
 static uint64_t tried[NROWS][MAX_HEAPS];
 static uint64_t mismatches, calls, ops_done;
 static uint64_t n_forks, n_kills, n_moves, n_maxes, n_drops, n_dups, n_closes, n_maps;
-static uint64_t harness_errors, n_allocators, data_errors;
+static uint64_t harness_errors, n_allocators, data_errors, n_accounting;
+static char accounting_was[16];	/* heapstat_core's accounting, restored at the end */
 
 static struct {
 	uint64_t seed;
@@ -878,9 +881,18 @@ static void op_cgroup(struct worker *w, const uint64_t *p)
 	struct heap *h;
 
 	(void)w;
+	if (p[0] % 5 == 4) {
+		/* heapstat_core's accounting switched at run time: a buffer keeps
+		 * the charge it was made with */
+		static const char * const modes[] = { "on", "off", "auto" };
+
+		if (accounting_was[0] && !cg_write_file(ACCOUNTING, modes[p[2] % 3]))
+			ADD(n_accounting, 1);
+		return;
+	}
 	if (!opts.cgroup)
 		return;
-	if (p[0] & 1) {
+	if (p[0] % 5 < 2) {
 		if (!cg_enter(cgroups[p[1] % NCGROUPS], getpid()))
 			ADD(n_moves, 1);
 		else
@@ -1148,6 +1160,15 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nheaps; k++)
 		probe_granule(&heaps[k]);
 	importer = !access(IMPORTER, W_OK);
+	if (!access(ACCOUNTING, W_OK)) {
+		FILE *f = fopen(ACCOUNTING, "re");
+
+		if (!f || !fgets(accounting_was, sizeof(accounting_was), f))
+			accounting_was[0] = '\0';
+		accounting_was[strcspn(accounting_was, "\n")] = '\0';
+		if (f)
+			fclose(f);
+	}
 
 	workers = calloc(opts.threads, sizeof(*workers));
 	if (!workers)
@@ -1171,6 +1192,8 @@ int main(int argc, char **argv)
 	if (importer && importer_write("drop", 0))
 		ADD(harness_errors, 1);
 	reset_limits();
+	if (accounting_was[0] && cg_write_file(ACCOUNTING, accounting_was))
+		ADD(harness_errors, 1);
 
 	if (mismatches > MAX_FAIL_LINES)
 		printf("heap_stress: %llu more errno mismatches not shown\n",
@@ -1219,14 +1242,16 @@ int main(int argc, char **argv)
 		ret = 1;
 	}
 	printf("heap_stress: seed=%llu threads=%llu secs=%llu ops=%llu calls=%llu mismatches=%llu "
-	       "forks=%llu allocators=%llu kills=%llu moves=%llu dmem_max=%llu importer_drops=%llu dups=%llu "
-	       "closes=%llu maps=%llu untried=%s\n",
+	       "forks=%llu allocators=%llu kills=%llu moves=%llu dmem_max=%llu "
+	       "accounting_switches=%llu importer_drops=%llu dups=%llu closes=%llu maps=%llu "
+	       "untried=%s\n",
 	       (unsigned long long)opts.seed, (unsigned long long)opts.threads,
 	       (unsigned long long)opts.secs, (unsigned long long)ops_done,
 	       (unsigned long long)calls, (unsigned long long)mismatches,
 	       (unsigned long long)n_forks, (unsigned long long)n_allocators,
 	       (unsigned long long)n_kills,
 	       (unsigned long long)n_moves, (unsigned long long)n_maxes,
+	       (unsigned long long)n_accounting,
 	       (unsigned long long)n_drops, (unsigned long long)n_dups,
 	       (unsigned long long)n_closes, (unsigned long long)n_maps, untried[0] ? "yes" : "no");
 	for (int k = 0; k < nheaps; k++)

@@ -17,12 +17,17 @@ SEED=${STRESS_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 BUFINFO=/sys/kernel/debug/dma_buf/bufinfo
 pass() { echo "PASS: stress: $1"; }
 fail() { echo "FAIL: stress: $1: $2"; }
-[ -d /dev/dma_heap ] && [ -n "$(ls /dev/dma_heap)" ] || { echo "SKIP: stress: no dma-buf heap"; exit 0; }
+if [ -z "$(ls /dev/dma_heap 2>/dev/null)" ]; then
+	echo "SKIP: stress: no dma-buf heap"
+	exit 0
+fi
 echo "stress: seed $SEED, $SECS s (STRESS_SEED=$SEED STRESS_SECS=$SECS to run it again)"
 
 # what must come back: CMA's free pages per area, the live buffers
 cma_free() { for a in /sys/kernel/mm/cma/*; do echo "${a##*/} $(cat $a/available_pages)"; done; }
 buffers() { sed -n 's/^Total \([0-9]*\) objects.*/\1/p' $BUFINFO; }
+ACCOUNTING=/sys/module/heapstat_core/parameters/accounting
+accounting=$(cat $ACCOUNTING 2>/dev/null)
 cma_before=$(cma_free)
 bufs_before=$(buffers)
 
@@ -56,7 +61,8 @@ src=$?
 t1=$(date +%s)
 # the program's own verdicts (errno table, everything let go), and its failures
 grep -E '^(PASS|FAIL|SKIP): ' "$tmp/out"
-grep -q '^heap_stress: heap=' "$tmp/out" || fail "heap_stress ran" "exit $src: $(tail -n 20 "$tmp/out")"
+grep -q '^heap_stress: heap=' "$tmp/out" ||
+	fail "heap_stress ran" "exit $src: $(tail -n 20 "$tmp/out")"
 grep '^heap_stress: ' "$tmp/out"
 echo "stress: heap_stress took $((t1 - t0)) s"
 n=$(frames)
@@ -66,6 +72,12 @@ wait $rep
 rc=$?
 kill $top
 wait $top
+
+# heap_stress switches heapstat_core's accounting and puts it back: so must a crash
+if [ -n "$accounting" ] && [ "$(cat $ACCOUNTING)" != "$accounting" ]; then
+	fail "accounting put back" "$(cat $ACCOUNTING), was $accounting"
+	echo "$accounting" >$ACCOUNTING
+fi
 
 # ---- the kernel's ground truth ----
 cur=$(awk '$2 != 0' $CG/dmem.current)
@@ -82,7 +94,8 @@ if [ -n "$lsm" ]; then
 	if [ "$use" = "[0]" ]; then
 		pass "bpf-lsm: the system heap's usage under the limit back to 0"
 	else
-		fail "bpf-lsm: the system heap's usage under the limit back to 0" "$use: $(heapstat limit show 2>&1)"
+		fail "bpf-lsm: the system heap's usage under the limit back to 0" \
+			"$use: $(heapstat limit show 2>&1)"
 	fi
 	heapstat limit clear /stress/s1 system || fail "bpf-lsm: limit clear" "exit $?"
 fi
