@@ -7,14 +7,17 @@
 # multi-threaded TCG). STRESS_SECS and STRESS_SEED as for the main boot.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 1 --load system_heap,cma_heap,heapstat_importer \
-	--cmdline kmemleak=on --timeout 600 -- sh -c "
-	STRESS_SECS=${STRESS_SECS:-15} ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} sh /heapstat/tests/vm/stress_test.sh
+env="STRESS_SECS=${STRESS_SECS:-15} ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED}"
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 1 \
+	--load system_heap,cma_heap,heapstat_importer --cmdline kmemleak=on --timeout 600 -- sh -c "
+	$env sh /heapstat/tests/vm/stress_test.sh
 	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -s /sys/kernel/debug/kmemleak ]; then
-		echo 'FAIL: stress_upstream: kmemleak: unreferenced objects'; head -n 20 /sys/kernel/debug/kmemleak
+	if [ -n \"\$(cat /sys/kernel/debug/kmemleak)\" ]; then
+		echo 'FAIL: stress_upstream: kmemleak: unreferenced objects'
+		head -n 20 /sys/kernel/debug/kmemleak
 	fi" 2>&1); rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
 grep -E '^(stress|heap_stress): ' <<<"$out" >&2
-[ $rc = 0 ] || echo "FAIL: stress_upstream: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
+[ $rc = 0 ] || echo "FAIL: stress_upstream: scripts/vm exited $rc:" \
+	"$(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
 exit 0

@@ -14,12 +14,16 @@
  * operations from its own generator, seeded from SEED and its index: the same
  * seed gives every thread the same sequence of operations (what they return
  * depends on the other threads). An operation is one of: an allocation, valid
- * or hostile (lengths, flags, command numbers encoding other sizes, bad
- * pointers); on a buffer it holds, mmap, munmap (whole or one page), dup,
+ * or hostile (lengths, flags, command numbers encoding other sizes or another
+ * type, bad and read-only pointers); on a buffer it holds, mmap (whole, at an
+ * offset, private, past the end), munmap (whole or one page inside), dup,
  * close, DMA_BUF_IOCTL_SYNC, DMA_BUF_SET_NAME, an unknown ioctl, the test
  * importer's check, attach and drop; a fork whose child holds everything for
- * a while, the kill of such a child; with -c, a move of the process to
- * another of three child cgroups of CGROUP and a new dmem.max there.
+ * a while, or allocates until killed; the kill of such a child; a switch of
+ * heapstat_core's accounting; with -c, a move of the process to another of
+ * three child cgroups of CGROUP (s0, s1, s2) and a new dmem.max there. The
+ * allocators run in CGROUP/killed: nobody knows what they did when killed,
+ * so the counts printed leave them out.
  *
  * Output: "FAIL: heap_stress: ..." for each errno not in the table (the first
  * 20, then a count), a PASS or FAIL line per check, and key=value summary
@@ -226,7 +230,7 @@ struct buf {
 	int access;		/* fd_flags & O_ACCMODE */
 	char *map;
 	uint64_t map_len;
-	bool holed;		/* a page of the mapping was unmapped */
+	uint64_t hole;		/* offset of a page unmapped inside it, or 0 */
 };
 
 struct worker {
@@ -259,12 +263,28 @@ static void buf_forget(struct worker *w, int i)
 	w->bufs[i] = w->bufs[--w->nbufs];
 }
 
+/*
+ * Unmap what is left of a buffer's mapping: around its hole, never over it,
+ * where another thread's mapping may have been placed since.
+ */
+static void buf_unmap(struct buf *b)
+{
+	if (b->hole) {
+		munmap(b->map, b->hole);
+		munmap(b->map + b->hole + page, b->map_len - b->hole - page);
+	} else {
+		munmap(b->map, b->map_len);
+	}
+	b->map = NULL;
+	b->hole = 0;
+}
+
 static void buf_release(struct worker *w, int i)
 {
 	struct buf *b = &w->bufs[i];
 
 	if (b->map)
-		munmap(b->map, b->map_len);
+		buf_unmap(b);
 	if (b->fd >= 0)
 		close(b->fd);
 	if (b->dup_fd >= 0)
@@ -579,7 +599,7 @@ static void op_mmap(struct worker *w, const uint64_t *p)
 			return;
 		/* the page at off, whichever mapping reaches it */
 		m[0] = mark;
-		if (b->map && !b->holed && b->map[off] != mark) {
+		if (b->map && (!b->hole || b->hole != off) && b->map[off] != mark) {
 			ADD(data_errors, 1);
 			pthread_mutex_lock(&out_lock);
 			printf("FAIL: heap_stress: mmap_offset on %s: byte written at %llu through a "
@@ -612,18 +632,16 @@ static void op_munmap(struct worker *w, const uint64_t *p)
 	if (!b || !b->map)
 		return;
 	pages = b->map_len / page;
-	if (p[0] & 1 || pages < 3) {
-		munmap(b->map, b->map_len);
-		b->map = NULL;
-		b->holed = false;
+	if (p[0] & 1 || pages < 3 || b->hole) {
+		buf_unmap(b);
 		if (b->fd < 0)
 			buf_forget(w, b - w->bufs);
 		return;
 	}
-	/* a page inside: the mapping splits; the whole range is unmapped later */
+	/* a page inside: the mapping splits; the rest is unmapped around it later */
 	off = (1 + p[2] % (pages - 2)) * page;
 	err = munmap(b->map + off, page) ? errno : 0;
-	b->holed = true;
+	b->hole = off;
 	check(ROW_munmap_partial, b->heap, err, "size=%llu offset=%llu",
 	      (unsigned long long)b->map_len, (unsigned long long)off);
 }
