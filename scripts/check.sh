@@ -39,7 +39,10 @@ for t in tests/rig/*.sh tests/boot/*.sh; do
 done 2>&1 | tee "$logdir/rig.log"
 
 section "VM suite (kernel ${KVER:-7.2})"
-HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "${KVER:-7.2}" --load-heaps --cmdline kmemleak=on --timeout 1500 -- \
+# the ioctl stress's knobs (tests/vm/stress_test.sh) go into the guest
+HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "${KVER:-7.2}" --load-heaps --cmdline kmemleak=on \
+	--timeout $((1500 + ${STRESS_SECS:-20})) -- \
+	env STRESS_SECS="${STRESS_SECS:-20}" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
 	sh /heapstat/tests/vm/run.sh 2>&1 | tee "$logdir/vm.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" = 0 ] || echo "FAIL: vm-suite: scripts/vm exited $rc (see above)" | tee -a "$logdir/vm.log"

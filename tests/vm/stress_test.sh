@@ -114,11 +114,11 @@ fi
 
 # ---- heapstat against the program's counts ----
 # per heap, over the stress cgroups: heapstat's sums, then the program's
-if [ $rc = 0 ] && jq -e '.drops == 0' "$tmp/json" >/dev/null; then
-	pass "report -j -d: valid JSON, no event dropped"
+# (its counts are exact whatever the ring dropped: drops are only told)
+if [ $rc = 0 ] && jq -e '.activity' "$tmp/json" >/dev/null; then
+	pass "report -j -d: exit 0, valid JSON ($(jq .drops "$tmp/json") events dropped)"
 else
-	fail "report -j -d: valid JSON, no event dropped" \
-		"exit $rc, drops $(jq .drops "$tmp/json" 2>&1) $(head -c 500 "$tmp/err")"
+	fail "report -j -d: exit 0, valid JSON" "exit $rc: $(head -c 500 "$tmp/err")"
 fi
 jq -r '[.activity[] | select(.cgroup | startswith("/stress/s"))] | group_by(.heap)[] |
 	[.[0].heap, (map(.allocs) | add), (map(.alloc_bytes) | add), (map(.exports) | add),
