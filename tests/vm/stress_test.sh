@@ -56,7 +56,16 @@ frames() { wc -l <"$tmp/frames"; }
 wait_links $rep 6
 wait_frames 1
 t0=$(date +%s)
-heap_stress -s "$SEED" -t "$SECS" -c $CG $heaps >"$tmp/out" 2>&1
+heap_stress -s "$SEED" -t "$SECS" -c $CG $heaps >"$tmp/out" 2>&1 &
+st=$!
+# halfway, the buffers' table and CSV: names heap_stress set hold escapes,
+# control characters and bytes that are not UTF-8, never printed raw
+sleep $((SECS / 2))
+heapstat report buffers >"$tmp/table" 2>&1
+trc=$?
+heapstat report buffers --csv >"$tmp/csv" 2>&1
+crc=$?
+wait $st
 src=$?
 t1=$(date +%s)
 # the program's own verdicts (errno table, everything let go), and its failures
@@ -176,6 +185,15 @@ if [ -s "$tmp/heaps" ]; then
 	[ $counts_ok = 1 ] && pass "report -d: every heap's allocations and bytes as heap_stress made them"
 	[ $export_ok = 1 ] && pass "report -d: every heap's exports and final releases as made"
 	[ $class_ok = 1 ] && pass "report -d: every heap's failures in the class of their errno"
+fi
+
+esc=$(printf '\033')
+if [ $trc = 0 ] && [ $crc = 0 ] && [ -s "$tmp/table" ] &&
+	! grep -q "$esc" "$tmp/table" "$tmp/csv"; then
+	pass "report buffers: no name printed raw ($(grep -c '\^\[' "$tmp/table") rows show ESC as ^[)"
+else
+	fail "report buffers: no name printed raw" \
+		"exit $trc/$crc: $(grep -c "$esc" "$tmp/table" "$tmp/csv")"
 fi
 
 # heaptop's frames: one JSON object each, the stress cgroups among their rows
