@@ -4,7 +4,7 @@
  * threads, as a system-call fuzzer would, and check every errno against the
  * documented table (docs/errors.md, built in as errors.h).
  *
- *   heap_stress -s SEED -t SECS [-j THREADS] [-c CGROUP] [HEAP[:nomap|:lsm]]...
+ *   heap_stress -s SEED -t SECS [-n OPS] [-j THREADS] [-c CGROUP] [HEAP[:nomap|:lsm]]...
  *
  * A heap's kind (a column of the table) is told by dmem.capacity (heapstat's
  * heaps), its name (system, -nomap), or the suffix: nomap, a carveout range
@@ -172,6 +172,7 @@ static struct {
 	uint64_t seed;
 	uint64_t secs;
 	uint64_t threads;
+	uint64_t ops;		/* per thread, 0: until the time is up */
 	const char *cgroup;
 } opts = { .secs = 10, .threads = 4 };
 
@@ -242,6 +243,7 @@ struct worker {
 	pid_t children[MAX_CHILDREN];
 	char *ro_page;		/* alloc_arg_readonly */
 	char *big;		/* commands encoding up to 16383 bytes */
+	uint64_t digest;	/* of the operations drawn */
 	pthread_t thread;
 };
 
@@ -949,13 +951,16 @@ static void *worker_run(void *arg)
 
 	for (size_t i = 0; i < NOPS; i++)
 		total += ops[i].weight;
-	while (now_ns() < deadline) {
+	for (uint64_t n = 0; now_ns() < deadline && (!opts.ops || n < opts.ops); n++) {
 		uint64_t p[4], pick = next_rand(&w->rng) % total;
 		size_t i;
 
 		/* the same draws whatever the operation does with them */
-		for (i = 0; i < 4; i++)
+		w->digest = (w->digest ^ pick) * 0x100000001b3ull;
+		for (i = 0; i < 4; i++) {
 			p[i] = next_rand(&w->rng);
+			w->digest = (w->digest ^ p[i]) * 0x100000001b3ull;
+		}
 		for (i = 0; pick >= (uint64_t)ops[i].weight; i++)
 			pick -= ops[i].weight;
 		ops[i].fn(w, p);
@@ -1082,6 +1087,8 @@ static const struct argp_option options[] = {
 	{ "seed", 's', "SEED", 0, "Seed of every thread's operations (default: from the clock)", 0 },
 	{ "time", 't', "SECS", 0, "Run SECS seconds (default 10)", 0 },
 	{ "threads", 'j', "N", 0, "Threads (default 4)", 0 },
+	{ "ops", 'n', "N", 0, "At most N operations per thread; the run prints a digest of the "
+	  "operations drawn, the same for the same seed", 0 },
 	{ "cgroup", 'c', "DIR", 0, "Move among three child cgroups of DIR (cgroup2 path), "
 	  "changing their dmem.max", 0 },
 	{},
@@ -1101,6 +1108,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'j':
 		if (parse_u64(arg, 1, 64, &opts.threads))
 			argp_error(state, "invalid thread count '%s'", arg);
+		break;
+	case 'n':
+		if (parse_u64(arg, 1, UINT64_MAX, &opts.ops))
+			argp_error(state, "invalid operation count '%s'", arg);
 		break;
 	case 'c':
 		opts.cgroup = arg;
@@ -1272,6 +1283,15 @@ int main(int argc, char **argv)
 	       (unsigned long long)n_accounting,
 	       (unsigned long long)n_drops, (unsigned long long)n_dups,
 	       (unsigned long long)n_closes, (unsigned long long)n_maps, untried[0] ? "yes" : "no");
+	if (opts.ops) {
+		bool all = ops_done == opts.ops * opts.threads;
+		uint64_t digest = 0;
+
+		for (uint64_t i = 0; i < opts.threads; i++)
+			digest = (digest ^ workers[i].digest) * 0x100000001b3ull;
+		printf("heap_stress: sequence=%016llx%s\n", (unsigned long long)digest,
+		       all ? "" : " (time up before every operation)");
+	}
 	for (int k = 0; k < nheaps; k++)
 		print_heap(&heaps[k]);
 	for (uint64_t i = 0; i < opts.threads; i++) {

@@ -48,6 +48,15 @@ for h in /dev/dma_heap/*; do
 	heaps="$heaps $h"
 done
 
+# the same seed draws the same operations (a digest of them, 300 per thread)
+seq() { heap_stress -s "$1" -n 300 -j 2 -t 120 $heaps | sed -n 's/^heap_stress: sequence=//p'; }
+s1=$(seq "$SEED") s2=$(seq "$SEED") s3=$(seq "$((SEED + 1))")
+if [ -n "$s1" ] && [ "$s1" = "$s2" ] && [ "$s1" != "$s3" ]; then
+	pass "heap_stress: the same seed, the same operations ($s1)"
+else
+	fail "heap_stress: the same seed, the same operations" "'$s1', '$s2'; another seed: '$s3'"
+fi
+
 heapstat report -j -d 3600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
 heaptop -b -j -d 1 >"$tmp/frames" 2>"$tmp/toperr" &
