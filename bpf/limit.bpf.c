@@ -19,8 +19,10 @@
  *   that follows is refused (fmod_ret/security_file_alloc): the export
  *   fails, the heap frees its pages, the ioctl returns EAGAIN.
  * - fexit/dma_buf_export turns the reservation into the buffer's charge,
- *   kept by inode with every level charged; fentry/dma_buf_file_release
- *   (the final release) uncharges them, wherever the buffer went.
+ *   kept by inode with every level charged: in slot inode % LIMIT_SLOTS of
+ *   an array (no hashing, nothing allocated), in a hash when a live buffer
+ *   holds the slot; fentry/dma_buf_file_release (the final release)
+ *   uncharges them, wherever the buffer went.
  * - fexit/dma_heap_ioctl and fexit/security_file_ioctl give back a
  *   reservation whose ioctl failed or never reached the heap.
  *
@@ -73,7 +75,15 @@ struct {
 	__type(value, struct limit_cell);
 } usage SEC(".maps");
 
-/* live charged buffers: inode -> charge */
+/* live charged buffers: slot inode % LIMIT_SLOTS -> charge */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMIT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct limit_slot);
+} charge_slots SEC(".maps");
+
+/* and those whose slot another held: inode -> charge */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -93,6 +103,7 @@ struct pending {
 	__u64 heap;			/* struct dma_heap *, for an event's name */
 	__u32 armed;			/* an allocation is on its way: c's levels are set */
 	__u32 refuse;			/* the next file allocation fails */
+	__u64 cgroup_id;		/* the thread's cgroup when c's ids were walked */
 };
 
 struct {
@@ -111,6 +122,7 @@ __u64 seeded = 0;		/* buffers from before, charged by seed() */
 __u64 seeded_bytes = 0;
 __u64 unread = 0;		/* lengths read as 0 (or wrapping): reserved at the export */
 __u32 refusing = 0;		/* threads whose next file allocation fails */
+__u64 spilled = 0;		/* charges ever kept in the hash */
 
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
 {
@@ -250,6 +262,63 @@ static __always_inline void refusal_event(const struct limit_charge *c, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
+static __always_inline struct limit_slot *slot_of(__u64 ino)
+{
+	__u32 i = ino & (LIMIT_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&charge_slots, &i);
+}
+
+/*
+ * Keep a buffer's charge: in its slot when free (or already its own: a
+ * seeded buffer's), else in the hash; @only_new: not over a charge kept.
+ * false when it is kept nowhere (or, only_new, was kept already).
+ */
+static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c, bool only_new)
+{
+	struct limit_slot *s = slot_of(ino);
+	__u64 was;
+
+	if (s) {
+		was = __sync_val_compare_and_swap(&s->key, 0, ino);
+		if (!was || (was == ino && !only_new)) {
+			s->c = *c;
+			return true;
+		}
+		if (was == ino)
+			return false;
+	}
+	if (bpf_map_update_elem(&charges, &ino, c, only_new ? BPF_NOEXIST : BPF_ANY))
+		return false;
+	__sync_fetch_and_add(&spilled, 1);
+	return true;
+}
+
+/*
+ * Take a buffer's charge out (into *c), when of @bytes (0: any size): true
+ * for the one caller that took it. A slot is copied, then freed by
+ * compare-and-swap: a copy made while the slot changed hands is not taken.
+ */
+static __always_inline bool charge_take(__u64 ino, __u64 bytes, struct limit_charge *c)
+{
+	struct limit_slot *s = slot_of(ino);
+	struct limit_charge *h;
+
+	if (s && s->key == ino) {
+		*c = s->c;
+		if (bytes && c->bytes != bytes)
+			return false;
+		return __sync_val_compare_and_swap(&s->key, ino, 0) == ino;
+	}
+	if (!spilled)
+		return false;
+	h = bpf_map_lookup_elem(&charges, &ino);
+	if (!h || (bytes && h->bytes != bytes))
+		return false;
+	*c = *h;
+	return !bpf_map_delete_elem(&charges, &ino);
+}
+
 static __always_inline struct pending *pending_of(bool create)
 {
 	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL,
@@ -283,7 +352,7 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 	__u32 size = IOC_SIZE(cmd), dev;
 	struct refusal r;
 	struct pending *p;
-	__u64 len = 0, bytes;
+	__u64 len = 0, bytes, id;
 	long err = 0;
 	__u32 i;
 
@@ -316,15 +385,20 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		__sync_fetch_and_add(&stale, 1);
 		pending_release(p);
 	}
-	for (i = 0; i < LIMIT_MAX_DEPTH; i++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(i + 1);
+	/* the levels, walked again only when the thread moved */
+	id = bpf_get_current_cgroup_id();
+	if (id != p->cgroup_id) {
+		for (i = 0; i < LIMIT_MAX_DEPTH; i++) {
+			__u64 up = bpf_get_current_ancestor_cgroup_id(i + 1);
 
-		if (!id)
-			break;
-		p->c.ids[i] = id;
+			if (!up)
+				break;
+			p->c.ids[i] = up;
+		}
+		p->c.levels = i;
+		p->cgroup_id = id;
 	}
-	p->c.levels = i;
-	if (!i)			/* the root cgroup: nothing to charge */
+	if (!p->c.levels)	/* the root cgroup: nothing to charge */
 		return 0;
 	p->c.dev = dev;
 	p->heap = (__u64)file->private_data;
@@ -421,7 +495,7 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	if (!p || !p->armed)
 		return 0;
 	ino = ret->file->f_inode->i_ino;
-	if (p->c.bytes && bpf_map_update_elem(&charges, &ino, &p->c, BPF_ANY))
+	if (p->c.bytes && !charge_keep(ino, &p->c, false))
 		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
 	p->c.bytes = 0;
 	p->armed = 0;
@@ -472,17 +546,12 @@ int BPF_PROG(security_file_ioctl_compat_exit, struct file *file, unsigned int cm
 SEC("fentry/dma_buf_file_release")
 int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 {
-	struct limit_charge *c;
-	__u64 ino;
+	struct limit_charge c;
 
 	if (!file->private_data)	/* the export failed after making the file */
 		return 0;
-	ino = inode->i_ino;
-	c = bpf_map_lookup_elem(&charges, &ino);
-	if (!c)
-		return 0;
-	charge_levels(c, c->levels, -(__s64)c->bytes);
-	bpf_map_delete_elem(&charges, &ino);
+	if (charge_take(inode->i_ino, 0, &c))
+		charge_levels(&c, c.levels, -(__s64)c.bytes);
 	return 0;
 }
 
@@ -495,30 +564,27 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 SEC("syscall")
 int seed(struct limit_seed *s)
 {
-	struct limit_charge *c;
+	struct limit_charge c;
 	__u64 ino = s->ino;
 
 	if (s->c.levels > LIMIT_MAX_DEPTH)
 		return -22;
 	if (s->op == LIMIT_SEED_CHARGE) {
-		if (bpf_map_update_elem(&charges, &ino, &s->c, BPF_NOEXIST))
+		if (!charge_keep(ino, &s->c, true))
 			return 0;	/* charged by its export, or released */
-		c = bpf_map_lookup_elem(&charges, &ino);
-		if (c)
-			charge_levels(c, c->levels, c->bytes);
+		charge_levels(&s->c, s->c.levels, s->c.bytes);
 		s->charged = 1;
 		__sync_fetch_and_add(&seeded, 1);
 		__sync_fetch_and_add(&seeded_bytes, s->c.bytes);
 		return 0;
 	}
-	c = bpf_map_lookup_elem(&charges, &ino);
-	if (c && c->bytes == s->c.bytes) {
-		charge_levels(c, c->levels, -(__s64)c->bytes);
-		bpf_map_delete_elem(&charges, &ino);
-		s->charged = 0;
-		__sync_fetch_and_sub(&seeded, 1);
-		__sync_fetch_and_sub(&seeded_bytes, s->c.bytes);
-	}
+	/* the seed's own charge only (its size): not one an export made since */
+	if (!s->c.bytes || !charge_take(ino, s->c.bytes, &c))
+		return 0;
+	charge_levels(&c, c.levels, -(__s64)c.bytes);
+	s->charged = 0;
+	__sync_fetch_and_sub(&seeded, 1);
+	__sync_fetch_and_sub(&seeded_bytes, s->c.bytes);
 	return 0;
 }
 

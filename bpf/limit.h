@@ -37,6 +37,14 @@ struct limit_charge {
 	__u32 levels;
 };
 
+/* a live buffer's charge, in slot inode % LIMIT_SLOTS (key: its inode, 0: free) */
+#define LIMIT_SLOTS		(1 << 15)	/* a power of two */
+
+struct limit_slot {
+	__u64 key;
+	struct limit_charge c;
+};
+
 enum limit_refusal {
 	LIMIT_AT_IOCTL,		/* the length read by the ioctl hook */
 	LIMIT_AT_EXPORT,	/* the buffer's real size, larger than the length read */

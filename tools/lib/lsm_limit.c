@@ -4,9 +4,9 @@
  * directories 0700: only root reaches the maps), or reuse what is pinned;
  * set and clear limits; read usage, limits, refusals and refusal events.
  *
- * Pinned: every map (limits, usage, charges, refusals, pending, bss), every
- * program and every link. The last limit cleared unpins them all: the
- * programs detach and the state goes. Opens, sets and clears of several
+ * Pinned: every map (limits, usage, charge_slots and charges, refusals,
+ * pending, bss), every program and every link. The last limit cleared
+ * unpins them all: the programs detach and the state goes. Opens, sets and clears of several
  * processes are serialized by an flock on the pin directory.
  */
 #include <dirent.h>
@@ -33,9 +33,9 @@
 
 #define HEAP_DIR	"/dev/dma_heap"
 
-enum { M_LIMITS, M_USAGE, M_CHARGES, M_REFUSALS, M_PENDING, M_BSS, NMAPS };
+enum { M_LIMITS, M_USAGE, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS, NMAPS };
 static const char * const map_pins[NMAPS] = {
-	"limits", "usage", "charges", "refusals", "pending", "bss",
+	"limits", "usage", "charges", "charge_slots", "refusals", "pending", "bss",
 };
 
 struct lsm_limit {
@@ -343,6 +343,7 @@ static int create(const char *dir, char *why, size_t why_len)
 	maps[M_LIMITS] = s->maps.limits;
 	maps[M_USAGE] = s->maps.usage;
 	maps[M_CHARGES] = s->maps.charges;
+	maps[M_CHARGE_SLOTS] = s->maps.charge_slots;
 	maps[M_REFUSALS] = s->maps.refusals;
 	maps[M_PENDING] = s->maps.pending;
 	maps[M_BSS] = s->maps.bss;
