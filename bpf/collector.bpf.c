@@ -41,8 +41,6 @@
 
 #define DMA_HEAP_IOCTL_ALLOC_NR	0	/* _IOC_NR(DMA_HEAP_IOCTL_ALLOC) */
 #define IOC_NR(cmd)		((cmd) & 0xff)
-#define IOC_TYPE(cmd)		(((cmd) >> 8) & 0xff)
-#define DMA_HEAP_IOC_MAGIC	'H'
 #define MAX_SPILL		16384
 #define MAX_AGGS		16384
 #define MAX_HOLDERS		8192
@@ -351,9 +349,10 @@ static __always_inline struct coll_buf *buffer_find(__u64 ino, bool *in_slot)
 	return spilled ? bpf_map_lookup_elem(&buffers_spill, &ino) : NULL;
 }
 
+/* as dma_heap_ioctl() takes it: any command numbered 0, whatever its type */
 static __always_inline bool is_heap_alloc(unsigned int cmd)
 {
-	return IOC_TYPE(cmd) == DMA_HEAP_IOC_MAGIC && IOC_NR(cmd) == DMA_HEAP_IOCTL_ALLOC_NR;
+	return IOC_NR(cmd) == DMA_HEAP_IOCTL_ALLOC_NR;
 }
 
 /* the calling thread's call in progress; NULL when none was made (or, creating, no memory) */
@@ -408,8 +407,10 @@ static __always_inline __u32 classify(const struct inflight *f, long ret)
 {
 	if (ret == -11)			/* -EAGAIN: dmem.max */
 		return FAIL_LIMIT;
+	if (ret != -12)			/* not -ENOMEM: bad input, or -EFAULT after the buffer was made */
+		return FAIL_OTHER;
 	if (!f->cma_start_ns)	/* the heap refused before asking CMA */
-		return ret == -12 ? FAIL_CAPACITY : FAIL_OTHER;
+		return FAIL_CAPACITY;
 	if (f->cma_request > f->cma_available)
 		return FAIL_CAPACITY;
 	if (f->cma_busy)
