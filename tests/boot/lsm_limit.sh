@@ -16,7 +16,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 1 --load system_heap --cmdl
 	sh /heapstat/tests/vm/lsm/cli.sh
 	sh /heapstat/tests/vm/lsm/record.sh
 	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -s /sys/kernel/debug/kmemleak ]; then
+	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
 		echo "FAIL: lsm_limit: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
 	fi' 2>&1); rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
