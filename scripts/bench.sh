@@ -29,6 +29,8 @@ fi
 if want tracing; then
 echo "== tracing overhead (trace_bench)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1800 --load system_heap -- trace_bench
+echo "== heaptop's holder hooks on a fork+exec loop (fork_bench)"
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1800 -- fork_bench
 echo
 fi
 
