@@ -45,3 +45,8 @@ reap_records() {
 	sleep 0.5
 	rmdir /sys/fs/cgroup$1/heapstat-record-* 2>/dev/null
 }
+
+# free_port: a TCP port nobody listens on, on 127.0.0.1 (host tests: python3)
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

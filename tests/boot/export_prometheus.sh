@@ -10,6 +10,7 @@
 # exporters with 0.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib.sh"
 pass() { echo "PASS: export_prometheus: $1"; }
 fail() { echo "FAIL: export_prometheus: $1: $2"; }
 for b in prometheus promtool prometheus-node-exporter; do
@@ -26,9 +27,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 port=$(free_port) ctl=$(free_port) pport=$(free_port) nport=$(free_port)
 H=default_cma_region
 

@@ -24,11 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a TCP port nobody listens on, on 127.0.0.1
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # usage errors: exit 2, a message on stderr, nothing on stdout
 usage_case() {	# usage_case WHY-PATTERN ARGS...
 	local pat=$1 out err rc
