@@ -292,7 +292,7 @@ static __always_inline struct coll_event *event_new(__u32 type, const struct col
  * it (once). Two CPUs making the same one each take an entry: the one whose
  * index is not kept stays empty.
  */
-static __noinline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
+static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
 {
 	struct coll_agg_key key = { .cgroup_id = cgroup_id, .name_ptr = name_ptr };
 	struct coll_agg_entry *a;
@@ -909,7 +909,7 @@ int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned l
  * COLL_NO_AGG when full. Two CPUs making the same one each take an entry:
  * the one whose index is not kept stays at zero.
  */
-static __noinline __u32 cma_area_of(__u64 name_ptr)
+static __always_inline __u32 cma_area_of(__u64 name_ptr)
 {
 	struct coll_cma_entry *a;
 	__u32 *idx, i;
