@@ -79,7 +79,7 @@ struct inflight {
 	__u32 cma_busy;
 	__u32 in_heap_alloc;
 	__u32 cma_pending;	/* a cma_alloc() started: its finish is timed */
-	__u32 pad;
+	__u32 cma_failed;	/* the last cma_alloc() of the call failed */
 	__u64 buf_ino;		/* the buffer exported by this ioctl, 0: none */
 	__u64 buf_bytes;	/* its size, when folded */
 	__u32 folded;		/* exported under the heap's name: told at the exit */
@@ -390,6 +390,7 @@ static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd,
 	f->cma_start_ns = 0;
 	f->cma_request = f->cma_available = 0;
 	f->cma_busy = 0;
+	f->cma_failed = 0;
 	f->buf_ino = 0;
 	heap = btf ? (__u64)file->private_data : (__u64)BPF_CORE_READ(file, private_data);
 	if (heap != f->heap_ptr) {
@@ -409,7 +410,8 @@ static __always_inline __u32 classify(const struct inflight *f, long ret)
 		return FAIL_LIMIT;
 	if (ret != -12)			/* not -ENOMEM: bad input, or -EFAULT after the buffer was made */
 		return FAIL_OTHER;
-	if (!f->cma_start_ns)	/* the heap refused before asking CMA */
+	/* the heap refused before asking CMA, or memory other than CMA's ran out */
+	if (!f->cma_start_ns || !f->cma_failed)
 		return FAIL_CAPACITY;
 	if (f->cma_request > f->cma_available)
 		return FAIL_CAPACITY;
@@ -1040,6 +1042,8 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 		lat = now - f->cma_start_ns;
 		f->cma_pending = 0;
 	}
+	if (f)
+		f->cma_failed = err != 0;
 	if (a) {
 		if (err) {
 			__sync_fetch_and_add(&a->agg.failures, 1);

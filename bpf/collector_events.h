@@ -32,7 +32,8 @@ enum coll_fd_kind {
 enum coll_fail_class {
 	FAIL_NONE,
 	FAIL_CAPACITY,		/* request > free pages of the area, or -ENOMEM
-				 * before any CMA call (more than the heap has) */
+				 * not from CMA (more than the heap has, or the
+				 * kernel's own memory ran out) */
 	FAIL_FRAGMENTATION,	/* request <= free, but no free range large enough */
 	FAIL_BUSY,		/* pages in the way could not be migrated (busy retry) */
 	FAIL_LIMIT,		/* a cgroup limit (-EAGAIN) */

@@ -24,6 +24,7 @@
 #include <linux/dma-heap.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
+#include <linux/error-injection.h>
 #include <linux/genalloc.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -253,7 +254,7 @@ static const struct dma_buf_ops carveout_nomap_buf_ops = {
 };
 
 /* Return: 0, or -EINTR when the allocating task got a fatal signal. */
-static int carveout_clear(struct carveout_buffer *b)
+static noinline int carveout_clear(struct carveout_buffer *b)
 {
 	unsigned long off, step;
 
@@ -266,6 +267,8 @@ static int carveout_clear(struct carveout_buffer *b)
 	}
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(carveout_clear, ERRNO);
 
 static struct dma_buf *carveout_allocate(struct dma_heap *heap, unsigned long len,
 					 u32 fd_flags, u64 heap_flags)

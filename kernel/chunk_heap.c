@@ -17,6 +17,7 @@
 #include <linux/dma-heap.h>
 #include <linux/dma-map-ops.h>
 #include <linux/err.h>
+#include <linux/error-injection.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -69,7 +70,7 @@ static void chunk_heap_release(struct heapstat_page_buffer *buf)
  * Fill b->buf.pages with nchunks chunks. Return: 0, -ENOMEM when CMA cannot
  * give even one chunk, -EINTR on a fatal signal; on error nothing is kept.
  */
-static int chunk_heap_take_chunks(struct chunk_heap_buffer *b, unsigned long nchunks)
+static noinline int chunk_heap_take_chunks(struct chunk_heap_buffer *b, unsigned long nchunks)
 {
 	unsigned long batch_max = 1, done = 0, i;
 	int ret = 0;
@@ -107,6 +108,8 @@ static int chunk_heap_take_chunks(struct chunk_heap_buffer *b, unsigned long nch
 		chunk_heap_put_chunks(b, done);
 	return ret;
 }
+
+ALLOW_ERROR_INJECTION(chunk_heap_take_chunks, ERRNO);
 
 static struct dma_buf *chunk_heap_allocate(struct dma_heap *heap, unsigned long len,
 					   u32 fd_flags, u64 heap_flags)

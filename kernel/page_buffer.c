@@ -8,6 +8,7 @@
 
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -25,7 +26,9 @@ struct page_attachment {
 	bool mapped;
 };
 
-static int page_buffer_make_table(struct heapstat_page_buffer *buf, struct sg_table *table)
+/* fail_function may make it fail (the debug kernel's fault injection tests) */
+static noinline int page_buffer_make_table(struct heapstat_page_buffer *buf,
+					   struct sg_table *table)
 {
 	unsigned int nseg, i;
 	struct scatterlist *sg;
@@ -43,6 +46,8 @@ static int page_buffer_make_table(struct heapstat_page_buffer *buf, struct sg_ta
 			    PAGE_SIZE << buf->seg_order, 0);
 	return 0;
 }
+
+ALLOW_ERROR_INJECTION(page_buffer_make_table, ERRNO);
 
 static int page_buffer_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *attachment)
 {
@@ -252,6 +257,7 @@ int heapstat_clear_pages(struct page *page, unsigned long count)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(heapstat_clear_pages);
+ALLOW_ERROR_INJECTION(heapstat_clear_pages, ERRNO);
 
 /**
  * heapstat_page_buffer_export() - export a filled page buffer as a dma-buf
@@ -272,3 +278,4 @@ struct dma_buf *heapstat_page_buffer_export(struct heapstat_page_buffer *buf, u3
 	return dma_buf_export(&exp_info);
 }
 EXPORT_SYMBOL_GPL(heapstat_page_buffer_export);
+ALLOW_ERROR_INJECTION(heapstat_page_buffer_export, ERRNO);
