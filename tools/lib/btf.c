@@ -41,3 +41,22 @@ bool kernel_has_btf(const char *name, int kind)
 	}
 	return btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }
+
+/*
+ * The parameters of the function a pointer typedef names (a tracepoint's
+ * btf_trace_<name>: its context, then the tracepoint's arguments); -1 when
+ * the kernel has no such typedef.
+ */
+int kernel_btf_params(const char *typedef_name)
+{
+	const struct btf_type *t;
+	int id;
+
+	if (!kernel_has_btf(typedef_name, BTF_KIND_TYPEDEF))
+		return -1;
+	id = btf__find_by_name_kind(vmlinux, typedef_name, BTF_KIND_TYPEDEF);
+	t = btf__type_by_id(vmlinux, id);
+	t = t ? btf__type_by_id(vmlinux, t->type) : NULL;
+	t = t && btf_is_ptr(t) ? btf__type_by_id(vmlinux, t->type) : NULL;
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+}

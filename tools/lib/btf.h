@@ -6,6 +6,7 @@
 #include <bpf/btf.h>
 
 bool kernel_has_btf(const char *name, int kind);
+int kernel_btf_params(const char *typedef_name);
 void kernel_btf_release(void);
 
 #endif

@@ -424,8 +424,10 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
 	bool export_tp = tracing && kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
 	bool heaps = kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
-	bool cma = kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF);
-	bool busy = kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
+	/* cma_alloc_finish tells its error since 6.2: the programs read it */
+	bool cma = kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF) &&
+		   kernel_btf_params("btf_trace_cma_alloc_finish") >= 7;
+	bool busy = cma && kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
 	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
