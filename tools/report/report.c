@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/memcg.h"
 #include "lib/errors.h"
+#include "lib/sources.h"
 #include "lib/util.h"
 #include "report.h"
 
