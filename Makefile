@@ -262,6 +262,11 @@ vmlinux.h:
 check: all arm64
 	$(Q)scripts/check.sh
 
+# check, and the whole VM suite on the debug kernel (make debug, built by
+# scripts/check.sh in the background)
+check-all: all arm64
+	$(Q)scripts/check.sh --all
+
 bench: all
 	$(Q)scripts/bench.sh
 

@@ -1,14 +1,18 @@
 #!/bin/bash
-# heapstat report on the older-kernel target, 6.12: no iter/dmabuf and no
-# dmem there, so it falls back to the task iterators, says so, and still counts exactly.
-# Runs when the 6.12 kernel is built (make kernel KVER=6.12), else skips.
+# heapstat report on an older kernel, 6.12 or 6.1 (bookworm's): no iter/dmabuf
+# and no dmem there, so it falls back to the task iterators, says so, and
+# still counts exactly; the collector counts exports and final releases.
+# usage: report_old.sh 6.12|6.1. make check builds both first (make kernels);
+# alone, it skips a kernel that is not built (make kernel KVER=6.1).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if ! KCACHED=1 KVER=6.12 "$top/scripts/kernel-build.sh" >/dev/null 2>&1; then
-	echo "SKIP: report_612: the 6.12 kernel is not built (make kernel KVER=6.12)"
+k=${1:-6.12}
+n=report_${k//./}
+if ! KCACHED=1 KVER=$k "$top/scripts/kernel-build.sh" >/dev/null 2>&1; then
+	echo "SKIP: $n: the $k kernel is not built (make kernel KVER=$k)"
 	exit 0
 fi
-out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel 6.12 -- sh -c '
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 30 -R /tmp/r &
 	while [ ! -e /tmp/r ]; do sleep 0.1; done
 	heapstat report heaps --csv
@@ -18,14 +22,14 @@ want='heap,bytes,buffers
 system,2097152,2
 {"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen"}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: report_612: falls back to the task iterators, says so, counts exactly"
+	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else
-	echo "FAIL: report_612: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
+	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
 fi
 
 # the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the
 # final release at the dma-buf file's release, as on 7.2
-out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel 6.12 -- sh -c '
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	. /heapstat/tests/lib.sh
 	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
 	wait_links $p 4
@@ -44,7 +48,7 @@ want='rc=0
 ["/old","/old"]
 ["tracing",0]'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: report_612: the collector counts exports and final releases exactly"
+	echo "PASS: $n: the collector counts exports and final releases exactly"
 else
-	echo "FAIL: report_612: the collector counts exports and final releases exactly: exit $rc: $out"
+	echo "FAIL: $n: the collector counts exports and final releases exactly: exit $rc: $out"
 fi
