@@ -1,5 +1,6 @@
 # heapstat: make | make check | make demo | make bench | make kernel | make vmlinux.h
 #           | make install | make uninstall | make man | make deb | make arm64 | make fuzz
+#           | make debug | make kernels | make check-all
 # V=1 shows the commands.
 
 V ?= 0
@@ -55,8 +56,8 @@ USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ib
 	-DHEAPSTAT_VERSION='"$(VERSION)"'
 LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
-.PHONY: all deps modules arm64 check bench demo kernel install uninstall man deb clean distclean \
-	fuzz fuzz-build
+.PHONY: all deps modules arm64 debug kernels check check-all bench demo kernel install uninstall man \
+	deb clean distclean fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -150,6 +151,21 @@ modules: deps
 	$(Q)kdir=$${KDIR:-$$(scripts/kernel-build.sh)} && \
 	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/kernel $(if $(filter 1,$(V)),V=1) >/dev/null && \
 	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(BUILD))/tests/kmod $(if $(filter 1,$(V)),V=1) modules >/dev/null
+
+# the debug kernel (KFLAVOR=debug: KASAN, KFENCE, lockdep, kmemleak), and the
+# heap modules and the test importer built against it in $(BUILD)/debug: its
+# release is 7.2.x-debug, so the VM's initramfs takes these for it and the
+# reference build's for the reference kernel (scripts/initramfs.sh)
+debug: deps
+	$(Q)kdir=$$(KFLAVOR=debug scripts/kernel-build.sh) && \
+	$(MAKE) -s -C kernel KDIR=$$kdir MO=$(abspath $(BUILD))/debug/kernel $(if $(filter 1,$(V)),V=1) >/dev/null && \
+	$(MAKE) -s -C $$kdir M=$(CURDIR)/tests/kmod MO=$(abspath $(BUILD))/debug/tests/kmod \
+		$(if $(filter 1,$(V)),V=1) modules >/dev/null
+
+# the other kernels of the matrix, cached: bookworm's 6.12 and 6.1 (no heap
+# modules: they need 7.1+)
+kernels: deps
+	$(Q)for v in 6.12 6.1; do KVER=$$v scripts/kernel-build.sh >/dev/null || exit; done
 
 # the arm64 side of the device-tree tests (tests/boot/carveout_dt.sh, cma_areas.sh):
 # the arm64 kernel, the heap modules and the test importer built against it,
@@ -245,6 +261,11 @@ vmlinux.h:
 
 check: all arm64
 	$(Q)scripts/check.sh
+
+# check, and the whole VM suite on the debug kernel (make debug, built by
+# scripts/check.sh in the background)
+check-all: all arm64
+	$(Q)scripts/check.sh --all
 
 bench: all
 	$(Q)scripts/bench.sh

@@ -1,19 +1,37 @@
 #!/bin/bash
 # make check: host unit tests, the packaging's host tests (man pages,
 # completion, make install), a bounded fuzzing run, the VM runner's own tests
-# and single-boot cases (tests/boot/packages.sh: make deb, installed), then the
-# VM suite.
+# and single-boot cases (tests/boot/packages.sh: make deb, installed), the VM
+# suite on the reference kernel, then the kernel matrix: the attach ladder
+# (tests/matrix/ladder.sh) on 7.2, 6.12, 6.1, arm64 and the host, and the
+# older kernels' exact counts (tests/matrix/report_old.sh).
+# make check-all (--all): also the whole VM suite on the debug kernel
+# (KASAN, KFENCE, lockdep, kmemleak: make debug), and the ladder there.
+#
+# The matrix's kernels build in the background (niced) from the start, while
+# the host tests and the reference kernel's boots run; the matrix waits for them.
 # Every test prints "PASS: name", "FAIL: name: why" or "SKIP: name: why";
 # the last line is the tally, "N passed, N failed, N skipped".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+all=0
+[ "${1:-}" = --all ] && all=1
 logdir=$TOP/build/check
 rm -rf "$logdir"
 mkdir -p "$logdir"
 cd "$TOP"
+start=$(date +%s)
 
 section() { printf '\n== %s\n' "$1"; }
+# the seconds since make check started, for the log
+elapsed() { echo "($(( $(date +%s) - start )) s)"; }
+
+# the matrix's kernels (cached after the first time), in the background
+targets=kernels
+[ $all = 1 ] && targets="debug kernels"
+nice -n 19 make -s $targets >"$logdir/kernels.out" 2>&1 &
+kbuild=$!
 
 section "unit tests (host)"
 {
@@ -38,14 +56,38 @@ for t in tests/rig/*.sh tests/boot/*.sh; do
 	bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 done 2>&1 | tee "$logdir/rig.log"
 
-section "VM suite (kernel ${KVER:-7.2})"
-# the ioctl stress's knobs (tests/vm/stress_test.sh) go into the guest
-HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "${KVER:-7.2}" --load-heaps --cmdline kmemleak=on \
-	--timeout $((1500 + ${STRESS_SECS:-20})) -- \
-	env STRESS_SECS="${STRESS_SECS:-20}" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
-	sh /heapstat/tests/vm/run.sh 2>&1 | tee "$logdir/vm.log"
-rc=${PIPESTATUS[0]}
-[ "$rc" = 0 ] || echo "FAIL: vm-suite: scripts/vm exited $rc (see above)" | tee -a "$logdir/vm.log"
+# vm_suite KERNEL LOG [TIMEOUT]: the VM suite in one boot of KERNEL
+vm_suite() {
+	section "VM suite (kernel $1) $(elapsed)"
+	# the ioctl stress's knobs (tests/vm/stress_test.sh) go into the guest
+	HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "$1" --load-heaps --cmdline kmemleak=on \
+		--timeout $((${3:-1500} + ${STRESS_SECS:-20})) -- \
+		env STRESS_SECS="${STRESS_SECS:-20}" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
+		sh /heapstat/tests/vm/run.sh 2>&1 | tee "$logdir/$2"
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] || echo "FAIL: vm-suite $1: scripts/vm exited $rc (see above)" | tee -a "$logdir/$2"
+}
+vm_suite "${KVER:-7.2}" vm.log
+
+section "kernel matrix: the attach ladder, and the older kernels' counts $(elapsed)"
+if ! wait $kbuild; then
+	cat "$logdir/kernels.out"
+	echo "FAIL: matrix: make $targets failed (see above)"
+fi >"$logdir/kbuild.log"
+cat "$logdir/kbuild.log"
+{
+	kernels="7.2 6.12 6.1 arm64 host"
+	[ $all = 1 ] && kernels="7.2 7.2-debug 6.12 6.1 arm64 host"
+	for k in $kernels; do
+		bash tests/matrix/ladder.sh "$k" || echo "FAIL: ladder $k: exit $?"
+	done
+	for k in 6.12 6.1; do
+		bash tests/matrix/report_old.sh "$k" || echo "FAIL: report_old $k: exit $?"
+	done
+} 2>&1 | tee "$logdir/matrix.log"
+
+# KASAN and lockdep make it slower: a longer watchdog
+[ $all = 1 ] && vm_suite 7.2-debug vm-debug.log 4000
 
 cat "$logdir"/*.log >"$logdir/all.log"
 pass=$(grep -c '^PASS: ' "$logdir/all.log")
@@ -56,5 +98,6 @@ if [ "$fail" -gt 0 ]; then
 	grep '^FAIL: ' "$logdir/all.log"
 fi
 echo
+echo "took $(elapsed | tr -d '()')"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

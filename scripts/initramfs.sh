@@ -40,8 +40,10 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 if [ -n "$kbuild" ] && [ -d "$kbuild/mod/lib/modules" ]; then
 	cp -a "$kbuild/mod/lib/modules" "$root/lib/"
 	kver=$(ls "$root/lib/modules")
-	# heapstat's own, when built for this kernel
-	for ko in "$TOP"/build/kernel/*.ko "$TOP"/build/tests/kmod/*.ko; do
+	# heapstat's own, when built for this kernel: the reference build's, or the
+	# debug kernel's (make debug; its release ends in -debug)
+	for ko in "$TOP"/build/kernel/*.ko "$TOP"/build/tests/kmod/*.ko \
+		"$TOP"/build/debug/kernel/*.ko "$TOP"/build/debug/tests/kmod/*.ko; do
 		[ -f "$ko" ] || continue
 		[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$kver" ] || continue
 		mkdir -p "$root/lib/modules/$kver/extra"

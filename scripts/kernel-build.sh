@@ -1,13 +1,16 @@
 #!/bin/bash
 # Build a heapstat kernel: tinyconfig + scripts/kconfig/heapstat.config.
 #
-#   KVER=7.2|6.12   Debian source package to build (default 7.2)
+#   KVER=7.2|6.12|6.1  Debian source package to build (default 7.2)
+#   KFLAVOR=debug   the debug flavour: scripts/kconfig/heapstat-debug.config
+#                   (KASAN, KFENCE, lockdep, kmemleak on, fault injection)
+#                   merged last, in a build directory of its own (x86 only)
 #   KSRC=<dir>      any other kernel tree instead
 #   KARCH=arm64     cross-build for QEMU's arm64 virt machine instead, from
 #                   scripts/kconfig/heapstat-arm64.config (device-tree tests)
 #   KCACHED=1       only report a finished build: exit 3 if there is none
 #
-# The build lives in $HEAPSTAT_CACHE/build/<version>[-arm64]-<fragment hash>;
+# The build lives in $HEAPSTAT_CACHE/build/<version>[-arm64|-debug]-<fragment hash>;
 # a warm cache rebuilds nothing. Prints the build directory on stdout; it
 # holds bzImage (arm64: Image), vmlinux, the config, and modules under mod/.
 set -euo pipefail
@@ -42,6 +45,12 @@ kversion=$(awk -F' = ' '$1 == "VERSION" {v = $2} $1 == "PATCHLEVEL" {p = $2}
 frags=("$frag")
 overlay=$TOP/scripts/kconfig/heapstat-$(cut -d. -f1,2 <<<"$kversion").config
 [ -f "$overlay" ] && [ "$karch" = x86_64 ] && frags+=("$overlay")
+case ${KFLAVOR:-} in
+'')	;;
+debug)	[ "$karch" = x86_64 ] || die "KFLAVOR=debug is x86_64 only"
+	frags+=("$TOP/scripts/kconfig/heapstat-debug.config") suffix=-debug ;;
+*)	die "unsupported KFLAVOR=$KFLAVOR (debug, or unset)" ;;
+esac
 # key: version, fragments, and the tree's location (two trees of one version differ)
 key=$( (cat "${frags[@]}"; echo "$src") | sha256sum | cut -c1-12)
 out=$HEAPSTAT_CACHE/build/linux-$kversion$suffix-$key
@@ -73,16 +82,22 @@ grep -rhoE '^[[:space:]]*(menu)?config [A-Z0-9_]+' --include='Kconfig*' "$src" |
 	awk '{print "CONFIG_" $2}' | sort -u >"$out/.symbols"
 bad=0
 while IFS= read -r line; do
-	case "$line" in ''|'#'*) continue ;; esac
-	grep -qxF "$line" "$out/.config" && continue
-	sym=${line%%=*}
+	case "$line" in
+	'# CONFIG_'*' is not set')	# an overlay turning an option off
+		sym=${line#\# } sym=${sym%% *}
+		grep -q "^$sym=" "$out/.config" || continue ;;
+	''|'#'*) continue ;;
+	*)	grep -qxF "$line" "$out/.config" && continue
+		sym=${line%%=*} ;;
+	esac
 	if ! grep -qxF "$sym" "$out/.symbols"; then
 		warn "$kversion has no $sym"
 	else
 		warn "fragment option lost: $line (got: $(grep -E "^(# )?$sym[= ]" "$out/.config" || echo unset))"
 		bad=1
 	fi
-done < <(cat "${frags[@]}" | grep -E '^CONFIG_' | awk -F= '{last[$1]=$0; order[$1]=NR}
+done < <(cat "${frags[@]}" | grep -E '^(CONFIG_|# CONFIG_[A-Z0-9_]+ is not set)' |
+	awk -F= '{k = $1; sub(/^# /, "", k); sub(/ .*/, "", k); last[k] = $0; order[k] = NR}
 	END {for (k in last) print order[k], last[k]}' | sort -n | cut -d' ' -f2-)
 [ $bad -eq 0 ] || die "the config fragment does not apply to $kversion (see above)"
 

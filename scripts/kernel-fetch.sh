@@ -4,6 +4,7 @@
 #
 #   KVER=7.2  (default): trixie-backports' linux-source-7.2
 #   KVER=6.12          : bookworm's linux-source-6.12 (from bookworm-security)
+#   KVER=6.1           : bookworm's own kernel, linux-source-6.1 (bookworm main)
 #
 # Prints the extracted source directory on stdout.
 set -euo pipefail
@@ -15,7 +16,9 @@ case "$KVER" in
 	sources="http://deb.debian.org/debian trixie-backports main" ;;
 6.12)	suite=bookworm-security; pin=${KPIN:-6.12.117-1~deb12u1}
 	sources="http://deb.debian.org/debian-security bookworm-security main" ;;
-*)	die "unsupported KVER=$KVER (7.2 or 6.12; use KSRC=<dir> for any other tree)" ;;
+6.1)	suite=bookworm; pin=${KPIN:-6.1.176-1}
+	sources="http://deb.debian.org/debian bookworm main" ;;
+*)	die "unsupported KVER=$KVER (7.2, 6.12 or 6.1; use KSRC=<dir> for any other tree)" ;;
 esac
 pkg=linux-source-$KVER
 

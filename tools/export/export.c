@@ -22,6 +22,7 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
+#include "lib/sources.h"
 #include "lib/util.h"
 #include "export.h"
 
@@ -146,6 +147,7 @@ struct exporter {
 	uint64_t sampled_ns;
 	struct export_metrics m;
 	bool said_untraced;
+	bool said_sources;
 };
 
 /* a sample, unless the last is younger than max_age_ns */
@@ -161,6 +163,10 @@ static int sample(struct exporter *x, uint64_t max_age_ns)
 		return err;
 	}
 	x->sampled_ns = now_ns();
+	if (!x->said_sources) {
+		sources_say("export", x->f->inv, live_collector(x->l));
+		x->said_sources = true;
+	}
 	if (x->f->no_tracing && !x->said_untraced) {
 		fprintf(stderr, "heapstat export: not traced (heap and cgroup snapshots only: no "
 			"allocation counts, latencies or failures): %s\n", x->f->no_tracing);

@@ -26,6 +26,7 @@
 #include "cgroup/memcg.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/sources.h"
 #include "lib/hold_view.h"
 #include "lib/holdings.h"
 #include "lib/json.h"
@@ -353,6 +354,8 @@ static int show(const char *cgroup)
 		holdings_free(&h);
 		return err;
 	}
+	/* limits are read from the cgroup files and bpf-lsm's pinned maps alone */
+	sources_say("limit show", &none, NULL);
 	if (h.lsm_err)
 		fprintf(stderr, "heapstat limit: the bpf-lsm limits in %s are not shown: %s%s\n",
 			LSM_LIMIT_PIN_DIR, strerror(-h.lsm_err),

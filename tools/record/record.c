@@ -34,6 +34,7 @@
 #include "lib/inventory.h"
 #include "lib/procfs.h"
 #include "lib/record.h"
+#include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "flight.h"
@@ -400,6 +401,8 @@ static int snapshot(struct recorder *r, uint32_t when)
 		return err;
 	x.snap_begin = (struct rec_snap_begin){ .ts = now_ns(), .when = when,
 						.source = inv.buffers_src };
+	if (when == 1)
+		sources_say("record", &inv, r->coll);
 	err = rec_write(r->w, &x);
 	pids = calloc(inv.nprocs + 1, sizeof(*pids));
 	if (!pids)

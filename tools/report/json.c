@@ -6,6 +6,7 @@
 
 #include "lib/hold_view.h"
 #include "lib/json.h"
+#include "lib/sources.h"
 #include "report.h"
 
 /* the heaps this system offers: /dev/dma_heap/<name> */
@@ -192,13 +193,7 @@ void report_json(FILE *out, struct report *rep)
 
 	json_init(&j, out);
 	json_object(&j);
-	json_key(&j, "sources");
-	json_object(&j);
-	json_kstr(&j, "buffers", inv_source_name(inv->buffers_src));
-	json_kstr(&j, "holders", inv_source_name(inv->holders_src));
-	if (inv->buffers_note)
-		json_kstr(&j, "note", inv->buffers_note);
-	json_end(&j);
+	sources_json(&j, inv, rep->coll);
 	json_key(&j, "tracing");
 	if (rep->opts->duration_ms) {
 		json_object(&j);

@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/memcg.h"
 #include "lib/errors.h"
+#include "lib/sources.h"
 #include "lib/util.h"
 #include "report.h"
 
@@ -221,6 +222,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	rep.now_ns = now_ns();
+	sources_say("report", &rep.inv, rep.coll);
 	err = hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat report: %s\n", why);

@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/sources.h"
 #include "lib/util.h"
 #include "top.h"
 
@@ -163,6 +164,7 @@ static int run_batch(struct live *l)
 {
 	const struct live_frame *f;
 	uint64_t shown = 0;
+	bool said = false;
 	char clock[16];
 	int err;
 
@@ -176,6 +178,8 @@ static int run_batch(struct live *l)
 			heapstat_error(err, "sample", NULL);
 			return 1;
 		}
+		if (!said)
+			sources_say("top", f->inv, live_collector(l)), said = true;
 		top_clock(clock, sizeof(clock));
 		if (opts.json) {
 			top_json(stdout, l, f, &state, clock);

@@ -14,6 +14,7 @@
 
 #include "lib/hold_view.h"
 #include "lib/json.h"
+#include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "top.h"
@@ -642,6 +643,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_kdouble(&j, "failures_per_sec", f->fail_rate);
 	json_ku64(&j, "drops", f->drops);
 	json_kstr(&j, "inventory", f->inv_taken ? f->inv_taken : "kept");
+	sources_json(&j, inv, live_collector(l));
 	json_key(&j, "tracing");
 	json_object(&j);
 	json_kbool(&j, "attached", !f->no_tracing);

@@ -1,0 +1,53 @@
+#!/bin/sh
+# In the guest, or on the host (tests/matrix/ladder.sh): every subcommand
+# once, while dmabuf_alloc holds two 1 MiB system-heap buffers (where there
+# is a system heap); one line per command, "ladder: CMD rc=N KEY=VALUE...",
+# with the sources and attach methods the command said it used (its JSON, or
+# its -v line on stderr). Scratch files in $LADDER_TMP (default /tmp).
+say() { echo "ladder: $*"; }
+# -v's line: "heapstat CMD: buffers from X, holders from Y; traced by M (HOOK)"
+vline() { sed -n "s/^heapstat $1: //p" "$2" | head -n 1; }
+srcs='.sources | "buffers=\(.buffers) holders=\(.holders) attach=\(.attach) export=\(.export_variant)"'
+
+cd "${LADDER_TMP:-/tmp}" || exit 1
+# a module on 7.2, built in before 6.18 (in the guest only: never the host's)
+[ -d /heapstat/bin ] && modprobe system_heap 2>/dev/null
+hold=0 work="sleep 0.5"
+if [ -e /dev/dma_heap/system ]; then
+	dmabuf_alloc -H system -s 1M -n 2 -w 300 -R ready >/dev/null & hold=$!
+	i=0
+	while [ ! -e ready ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	work="dmabuf_alloc -H system -s 64K -n 3 -r 1 -w 0"
+fi
+
+heapstat -v report -j >j 2>e; rc=$?
+say "report rc=$rc $(jq -r "$srcs" j) bytes=$(jq '.processes[] | select(.pid == '$hold') | .fd_bytes' j 2>/dev/null)"
+say "report-v $(vline report e)"
+heapstat -v report -d 1 -j >j 2>e; rc=$?
+say "report-d rc=$rc $(jq -r "$srcs" j) traced=$(jq .tracing.attached j)"
+say "report-d-v $(vline report e)"
+say "report-d-why $(jq -r '.tracing.missing // empty' j)"
+heapstat top -b -n 1 -d 0.5 >t 2>&1; rc=$?
+say "top-b rc=$rc lines=$(wc -l <t)"
+heapstat -v top -j -n 1 -d 0.5 >j 2>e; rc=$?
+say "top-j rc=$rc $(jq -r "$srcs" j) traced=$(jq .tracing.attached j)"
+say "top-v $(vline top e)"
+heapstat -v limit show >t 2>e; rc=$?
+say "limit-show rc=$rc"
+say "limit-show-v $(vline 'limit show' e)"
+heapstat -v record -o r.hsrec -- $work >/dev/null 2>e
+rc=$?
+say "record rc=$rc"
+say "record-v $(vline record e)"
+heapstat analyze -j r.hsrec >j 2>e; rc=$?
+say "analyze rc=$rc json=$(jq -r type j 2>/dev/null)"
+mkdir -p tf
+heapstat -v export --textfile tf -i 1 2>e & x=$!
+i=0
+while [ ! -s tf/heapstat.prom ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill $x; wait $x
+say "export tracing=$(sed -n 's/^heapstat_export_tracing \([0-9]*\)$/\1/p' tf/heapstat.prom)"
+say "export-v $(vline export e)"
+[ $hold = 0 ] || kill $hold
+wait
+exit 0
