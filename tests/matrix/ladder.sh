@@ -9,12 +9,9 @@
 #   7.2, 7.2-debug  iter/dmabuf inventory; tp_btf/dma_buf_export (7.0's
 #                   dma_buf tracepoints), BPF trampolines elsewhere
 #   6.12, 6.1       the task iterators (no iter/dmabuf before 6.16), which say
-#                   what they miss; 6.12: fexit/dma_buf_export (no dma_buf
-#                   tracepoints). 6.1: nothing traced, and every command says
-#                   why: its cma_alloc_finish tracepoint has no errorno
-#                   argument, which the collector's programs read (the
-#                   verifier refuses the tp_btf one, the raw one fails to
-#                   attach): a known gap, not yet a variant of its own
+#                   what they miss; fexit/dma_buf_export (no dma_buf
+#                   tracepoints); on 6.1 without the CMA programs (its
+#                   cma_alloc_finish tells no error: tools/lib/collector.c)
 #   arm64           no BPF in that kernel: /proc's fdinfo, nothing traced, and
 #                   heaptop says why
 #   host            whatever the host kernel lets it use, said alike by every
@@ -30,7 +27,7 @@ task=iter/task_file+task_vma
 case $k in
 7.2|7.2-debug)	bufs=iter/dmabuf attach=tracing export=tp_btf/dma_buf_export ;;
 6.12)		bufs=$task attach=tracing export=fexit/dma_buf_export ;;
-6.1)		bufs=$task attach=null export=null ;;
+6.1)		bufs=$task attach=tracing export=fexit/dma_buf_export ;;
 arm64|host)	;;
 *)		echo "usage: ladder.sh 7.2|7.2-debug|6.12|6.1|arm64|host" >&2; exit 2 ;;
 esac

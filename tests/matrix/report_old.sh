@@ -27,10 +27,6 @@ else
 	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
 fi
 
-if [ "$k" = 6.1 ]; then
-	echo "SKIP: $n: the collector counts exports and final releases exactly: it does not load on 6.1 (cma_alloc_finish has no errorno there; tests/matrix/ladder.sh)"
-	exit 0
-fi
 # the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the
 # final release at the dma-buf file's release, as on 7.2
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
