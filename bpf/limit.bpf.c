@@ -269,19 +269,29 @@ static __always_inline struct limit_slot *slot_of(__u64 ino)
 	return bpf_map_lookup_elem(&charge_slots, &i);
 }
 
+#define SLOT_BUSY	(~0ULL)	/* a slot taken, its charge being written */
+
 /*
  * Keep a buffer's charge: in its slot when free (or already its own: a
  * seeded buffer's), else in the hash; @only_new: not over a charge kept.
- * false when it is kept nowhere (or, only_new, was kept already).
+ * false when it is kept nowhere (or, only_new, was kept already). A free
+ * slot is taken as busy, written, then given the inode: a take never sees
+ * a charge half written. One kept in the hash (its slot was held when it
+ * was exported) stays there.
  */
 static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c, bool only_new)
 {
 	struct limit_slot *s = slot_of(ino);
 	__u64 was;
 
-	if (s) {
-		was = __sync_val_compare_and_swap(&s->key, 0, ino);
-		if (!was || (was == ino && !only_new)) {
+	if (s && !(spilled && bpf_map_lookup_elem(&charges, &ino))) {
+		was = __sync_val_compare_and_swap(&s->key, 0, SLOT_BUSY);
+		if (!was) {
+			s->c = *c;
+			__sync_val_compare_and_swap(&s->key, SLOT_BUSY, ino);
+			return true;
+		}
+		if (was == ino && !only_new) {	/* an export over a seed: no take races it */
 			s->c = *c;
 			return true;
 		}
