@@ -228,7 +228,7 @@ static __always_inline void task_comm(struct inflight *f, char *comm)
 		return;
 	}
 	mm = (__u64)bpf_get_current_task_btf()->mm;	/* a load, not a helper call */
-	if (mm != f->comm_mm) {
+	if (mm != f->comm_mm || !f->comm[0]) {	/* a kernel thread's mm is NULL */
 		bpf_get_current_comm(f->comm, sizeof(f->comm));
 		f->comm_mm = mm;
 	}
@@ -478,6 +478,12 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	now = e ? e->ts_ns : bpf_ktime_get_ns();
 	/* a folded export took the aggregate of this thread's cgroup and heap */
 	agg = f->folded ? f->agg : heap_agg(f, e ? e->cgroup_id : bpf_get_current_cgroup_id());
+	/* the histogram before the counts: user space reads it when they moved */
+	if (!want_events) {
+		h = hist_of(agg);
+		if (h)
+			hist_lat(h->lat, now - f->start_ns);
+	}
 	a = agg_at(agg);
 	if (a) {
 		if (ret && class < COLL_FAIL_CLASSES) {
@@ -491,11 +497,6 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 			__sync_fetch_and_add(&a->exports, 1);
 			__sync_fetch_and_add(&a->export_bytes, f->buf_bytes);
 		}
-	}
-	if (!want_events) {
-		h = hist_of(agg);
-		if (h)
-			hist_lat(h->lat, now - f->start_ns);
 	}
 	if (!e)
 		return 0;
@@ -726,16 +727,16 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 		buf.agg = agg_of(0, name_ptr, NULL);
 	}
 	buffers_changed();
+	/* the histogram before the counts: user space reads it when they moved */
+	if (!want_events && buf.born_ns)
+		hist_life(buf.agg, bpf_ktime_get_ns() - buf.born_ns);
 	a = bpf_map_lookup_elem(&aggs, &buf.agg);
 	if (a) {
 		__sync_fetch_and_add(&a->agg.frees, 1);
 		__sync_fetch_and_add(&a->agg.free_bytes, buf.bytes);
 	}
-	if (!want_events) {
-		if (buf.born_ns)
-			hist_life(buf.agg, bpf_ktime_get_ns() - buf.born_ns);
+	if (!want_events)
 		return 0;
-	}
 	e = event_new(EV_BUF_RELEASE, NULL);
 	if (e) {
 		e->latency_ns = buf.born_ns ? e->ts_ns - buf.born_ns : 0;
