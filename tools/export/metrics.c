@@ -75,16 +75,6 @@ static int cmp_held(const void *x, const void *y)
 	return cmp_series(a, b);
 }
 
-static void add_agg(struct coll_agg *to, const struct coll_agg *a)
-{
-	to->allocs += a->allocs;
-	to->alloc_bytes += a->alloc_bytes;
-	for (int c = 0; c < FAIL_CLASSES; c++)
-		to->failures[c] += a->failures[c];
-	to->frees += a->frees;
-	to->free_bytes += a->free_bytes;
-}
-
 /*
  * Charged, limit and headroom of a folded series: its ancestor's cell
  * (dmem.current and memory.current count the descendants already), when the
@@ -184,7 +174,7 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 		s->hits += r->c.limit_hits;
 		if (r->c.traced) {
 			s->traced = true;
-			add_agg(&s->agg, &r->c.agg);
+			coll_agg_add(&s->agg, &r->c.agg);
 		}
 	}
 	for (size_t i = 0; i < *n; i++) {
@@ -198,10 +188,16 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 /* keep the series holding most while they fit in @budget; the others' count in series_cut */
 static void cut_series(struct export_metrics *m, struct series *v, size_t n, uint64_t budget)
 {
-	struct series **by = malloc((n + 1) * sizeof(*by));
+	struct series **by;
 	uint64_t used = 0;
 
 	m->series_cut = 0;
+	for (size_t i = 0; i < n; i++)
+		used += v[i].nseries;
+	if (used <= budget)	/* all fit: nothing to sort */
+		return;
+	used = 0;
+	by = malloc((n + 1) * sizeof(*by));
 	if (!by) {	/* no room to sort: cut from the end */
 		for (size_t i = 0; i < n; i++) {
 			if (used + v[i].nseries <= budget) {

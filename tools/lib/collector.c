@@ -241,7 +241,7 @@ static int seed_cma_maps(struct collector *c)
 }
 
 /* add one aggregate to another: every field is a count */
-static void agg_add(struct coll_agg *to, const struct coll_agg *from)
+void coll_agg_add(struct coll_agg *to, const struct coll_agg *from)
 {
 	uint64_t *t = (uint64_t *)to;
 	const uint64_t *f = (const uint64_t *)from;
@@ -322,7 +322,7 @@ static int sync_aggs(struct collector *c)
 			c->agg_seen[i].moved = 0;
 		}
 		h = &c->heaps[c->agg_seen[i].heap - 1];
-		agg_add(&h->agg, &e->agg);
+		coll_agg_add(&h->agg, &e->agg);
 		moved = agg_moved(&e->agg);
 		if (moved != c->agg_seen[i].moved && i < COLL_HISTS)
 			h->hist_dirty = true;

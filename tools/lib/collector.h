@@ -84,6 +84,7 @@ struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n);
 struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n);
 void collector_restart_latencies(struct collector *c);
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out);
+void coll_agg_add(struct coll_agg *to, const struct coll_agg *from);
 uint64_t collector_dropped(struct collector *c);
 uint64_t collector_hists_lost(struct collector *c);
 int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max);
