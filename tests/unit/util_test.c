@@ -96,6 +96,22 @@ static void format_sizes(void)
 	CHECK(!strcmp(format_size(1048575, b, sizeof(b)), "1024.0K"), "%s", b);
 }
 
+/* decimal as printf's %llu writes it, cut to the room given */
+static void format_u64s(void)
+{
+	uint64_t v[] = { 0, 7, 10, 999, 1000, 4294967296ull, UINT64_MAX };
+	char b[24], want[24];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+		CHECK_EQ(format_u64(v[i], b, sizeof(b)), strlen(want));
+		CHECK(!strcmp(b, want), "%s != %s", b, want);
+	}
+	CHECK_EQ(format_u64(12345, b, 4), 3);
+	CHECK(!strcmp(b, "123"), "%s", b);
+	CHECK_EQ(format_u64(5, b, 0), 0);
+}
+
 /* the integer rounding agrees with printf's %.1f of the exact quotient */
 static void format_sizes_match_printf(void)
 {
@@ -344,6 +360,7 @@ int main(void)
 	RUN(parse_size_suffixes);
 	RUN(parse_interval);
 	RUN(format_sizes);
+	RUN(format_u64s);
 	RUN(format_sizes_match_printf);
 	RUN(json_strings);
 	RUN(json_documents);

@@ -100,14 +100,39 @@ int parse_interval_ms(const char *s, uint64_t *out)
 }
 
 /* "0", "512", "4.0K", "1.5M", "12.3G": binary units, one decimal. */
+/*
+ * @v in decimal at @buf, which has room for @len bytes (21 hold any), ended
+ * by a NUL; the length written. No printf: tables of a thousand rows a
+ * second notice it.
+ */
+size_t format_u64(uint64_t v, char *buf, size_t len)
+{
+	char tmp[20];
+	size_t digits = 0, n, k;
+
+	do {
+		tmp[digits++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (!len)
+		return 0;
+	n = digits < len - 1 ? digits : len - 1;
+	for (k = 0; k < n; k++)
+		buf[k] = tmp[digits - 1 - k];
+	buf[n] = '\0';
+	return n;
+}
+
 const char *format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";
 	unsigned __int128 unit = 1024, tenths, rest;
 	int u = 0;
 
+	size_t n;
+
 	if (bytes < 1024) {
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+		format_u64(bytes, buf, len);
 		return buf;
 	}
 	while (bytes / unit >= 1024 && u < (int)sizeof(units) - 2) {
@@ -120,8 +145,13 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 	rest = (unsigned __int128)bytes * 10 % unit;
 	if (rest * 2 > unit || (rest * 2 == unit && (tenths & 1)))
 		tenths++;
-	snprintf(buf, len, "%llu.%u%c", (unsigned long long)(tenths / 10), (unsigned int)(tenths % 10),
-		 units[u]);
+	n = format_u64(tenths / 10, buf, len);
+	if (n + 4 <= len) {
+		buf[n++] = '.';
+		buf[n++] = '0' + tenths % 10;
+		buf[n++] = units[u];
+		buf[n] = '\0';
+	}
 	return buf;
 }
 

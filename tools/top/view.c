@@ -54,7 +54,13 @@ static const char *size(uint64_t bytes, char *buf)
 /* tenths to one decimal, in integers: a thousand rows a second notice printf's %f */
 static const char *tenths(uint64_t tenths, char *buf)
 {
-	snprintf(buf, CELL_LEN, "%llu.%u", (unsigned long long)(tenths / 10), (unsigned int)(tenths % 10));
+	size_t n = format_u64(tenths / 10, buf, CELL_LEN);
+
+	if (n + 3 <= CELL_LEN) {
+		buf[n++] = '.';
+		buf[n++] = '0' + tenths % 10;
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
@@ -121,7 +127,7 @@ static const char *f_bytes(const struct view_ctx *v, const void *r, char *buf)
 static const char *f_bufs(const struct view_ctx *v, const void *r, char *buf)
 {
 	(void)v;
-	snprintf(buf, CELL_LEN, "%u", ROW(r)->c.buffers);
+	format_u64(ROW(r)->c.buffers, buf, CELL_LEN);
 	return buf;
 }
 
@@ -158,14 +164,14 @@ static const char *f_p99(const struct view_ctx *v, const void *r, char *buf)
 static const char *f_fail(const struct view_ctx *v, const void *r, char *buf)
 {
 	(void)v;
-	snprintf(buf, CELL_LEN, "%llu", (unsigned long long)ROW(r)->fails);
+	format_u64(ROW(r)->fails, buf, CELL_LEN);
 	return buf;
 }
 
 static const char *f_hits(const struct view_ctx *v, const void *r, char *buf)
 {
 	(void)v;
-	snprintf(buf, CELL_LEN, "%llu", (unsigned long long)ROW(r)->c.limit_hits);
+	format_u64(ROW(r)->c.limit_hits, buf, CELL_LEN);
 	return buf;
 }
 
@@ -477,21 +483,48 @@ static void emitf(top_emit_fn emit, void *ctx, enum top_attr attr, const char *f
 	emit(ctx, attr, line);
 }
 
-/* a cell padded to its column; a left-aligned one that does not fit shows its tail */
+/* @n bytes of @s at @at, as many as the line has room for */
+static size_t put_text(char *line, size_t at, const char *s, size_t n)
+{
+	if (n > LINE_MAX_LEN - 1 - at)
+		n = LINE_MAX_LEN - 1 - at;
+	memcpy(line + at, s, n);
+	line[at + n] = '\0';
+	return at + n;
+}
+
+static size_t put_spaces(char *line, size_t at, size_t n)
+{
+	if (n > LINE_MAX_LEN - 1 - at)
+		n = LINE_MAX_LEN - 1 - at;
+	memset(line + at, ' ', n);
+	line[at + n] = '\0';
+	return at + n;
+}
+
+/*
+ * A cell padded to its column, a space after all but the last; a
+ * left-aligned one that does not fit shows its tail. (Not printf's padding:
+ * tables of a thousand rows a second notice it.)
+ */
 static size_t put_cell(char *line, size_t at, const struct column *c, const char *text, bool last)
 {
-	int w = c->width < 0 ? -c->width : c->width;
-	size_t n = strlen(text);
+	size_t w = c->width < 0 ? -c->width : c->width, n = strlen(text);
+	bool left = c->width < 0;
 
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
-	if (c->width < 0 && n > (size_t)w && w > 2)
-		return at + snprintf(line + at, LINE_MAX_LEN - at, "..%s%s", text + n - (w - 2),
-				     last ? "" : " ");
-	if (!c->width || last)
-		return at + snprintf(line + at, LINE_MAX_LEN - at, c->width < 0 ? "%-*s" : "%*s",
-				     c->width ? w : 0, text);
-	return at + snprintf(line + at, LINE_MAX_LEN - at, c->width < 0 ? "%-*s " : "%*s ", w, text);
+	if (left && n > w && w > 2) {
+		at = put_text(line, at, "..", 2);
+		at = put_text(line, at, text + n - (w - 2), w - 2);
+	} else {
+		if (!left && n < w)
+			at = put_spaces(line, at, w - n);
+		at = put_text(line, at, text, n);
+		if (left && n < w)
+			at = put_spaces(line, at, w - n);
+	}
+	return last || !c->width ? at : put_text(line, at, " ", 1);
 }
 
 static void render_table(const struct view_ctx *vc, enum top_view view, const void **rows,
@@ -643,6 +676,13 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_kdouble(&j, "failures_per_sec", f->fail_rate);
 	json_ku64(&j, "drops", f->drops);
 	json_kstr(&j, "inventory", f->inv_taken ? f->inv_taken : "kept");
+	json_key(&j, "inventory_stats");
+	json_object(&j);
+	json_ku64(&j, "walks", f->inv_stats.walks);
+	json_ku64(&j, "updates", f->inv_stats.updates);
+	json_ku64(&j, "checks", f->inv_stats.checks);
+	json_ku64(&j, "differences", f->inv_stats.differences);
+	json_end(&j);
 	sources_json(&j, inv, live_collector(l));
 	json_key(&j, "tracing");
 	json_object(&j);
