@@ -30,7 +30,9 @@
  * `buffers_gen` with exports, releases and attachments, `holders_gen` with
  * those and new dma-buf fds, imports, mmaps, and the forks, execs, exits and
  * cgroup moves of the processes user space lists in `holder_tgids`. A live
- * view walks again only what a moved count says may have changed.
+ * view (want_log) also gets each of them in the `changes` log: the buffer
+ * exported or released, the process whose fds or mappings changed. It
+ * applies them to its inventory and walks again only those processes.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -53,6 +55,7 @@ const volatile __u32 ncma_maps = 0;
 const volatile bool want_stacks = false;
 const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
 const volatile bool want_events = false;	/* a recorder: every event (else failures only) */
+const volatile bool want_log = false;	/* a live view: the `changes` log */
 
 /*
  * Sized by user space: 4 MiB for a recorder, 256 KiB in aggregate mode
@@ -174,6 +177,15 @@ struct {
 	__uint(value_size, COLL_STACK_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
+/* a live view's log of what changed its inventory (1 entry unless want_log) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, COLL_LOG_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct coll_log);
+} changes SEC(".maps");
+
 /* processes holding a dma-buf at the last inventory, written by user space */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -187,6 +199,7 @@ __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 untracked = 0;		/* buffers or calls a full map could not hold */
 __u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
 __u64 holders_gen = 0;		/* events that may have changed who holds what */
+__u64 changes_head = 0;		/* entries ever taken in `changes` */
 __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
 __u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
@@ -195,9 +208,32 @@ __u64 hists_lost = 0;		/* latencies and lifetimes of aggregates past COLL_HISTS 
 __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 
-static __always_inline void holders_changed(void)
+/* entry n of the log: the fields, then its number, fully ordered (collector_events.h) */
+static __always_inline void log_change(__u32 kind, __u64 ino, __u64 bytes, __u32 agg)
+{
+	struct coll_log *e;
+	__u64 n;
+	__u32 i;
+
+	if (!want_log)
+		return;
+	n = __sync_fetch_and_add(&changes_head, 1);
+	i = n & (COLL_LOG_ENTRIES - 1);
+	e = bpf_map_lookup_elem(&changes, &i);
+	if (!e)
+		return;
+	e->ino = ino;
+	e->bytes = bytes;
+	e->agg = agg;
+	e->kind = kind;
+	__sync_lock_test_and_set(&e->seq, n + 1);
+}
+
+/* process tgid's fds or mappings may have changed */
+static __always_inline void holders_changed(__u32 tgid)
 {
 	__sync_fetch_and_add(&holders_gen, 1);
+	log_change(LOG_HOLDER, tgid, 0, 0);
 }
 
 /* after the buffers array changed: who reads the count then sees the change
@@ -207,11 +243,12 @@ static __always_inline void buffers_changed(void)
 	__sync_fetch_and_add(&buffers_gen, 1);
 }
 
-/* a fork, exec, exit or move of process tgid: counts when it held a buffer */
-static __always_inline void holder_changed(__u32 tgid)
+/* a fork (@tgid the child), exec, exit or move of a process: counts when
+ * process @holder held a buffer */
+static __always_inline void holder_changed(__u32 holder, __u32 tgid)
 {
-	if (holders_all || bpf_map_lookup_elem(&holder_tgids, &tgid))
-		holders_changed();
+	if (holders_all || bpf_map_lookup_elem(&holder_tgids, &holder))
+		holders_changed(tgid);
 }
 
 /*
@@ -653,15 +690,17 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 		if (name_ptr && name_ptr == f->heap_name_ptr) {
 			f->folded = 1;
 			f->buf_bytes = bytes;
-			buffer_add(ino, bytes, cgroup_id, heap_agg(f, cgroup_id),
-				   want_events ? 0 : f->start_ns, f);
+			agg = heap_agg(f, cgroup_id);
+			buffer_add(ino, bytes, cgroup_id, agg, want_events ? 0 : f->start_ns, f);
 			buffers_changed();
+			log_change(LOG_EXPORT, ino, bytes, agg);
 			return;
 		}
 	}
 	agg = agg_of(cgroup_id, name_ptr, NULL);
 	buffer_add(ino, bytes, cgroup_id, agg, 0, f);
 	buffers_changed();
+	log_change(LOG_EXPORT, ino, bytes, agg);
 	a = bpf_map_lookup_elem(&aggs, &agg);
 	if (a) {
 		__sync_fetch_and_add(&a->agg.exports, 1);
@@ -727,6 +766,7 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 		buf.agg = agg_of(0, name_ptr, NULL);
 	}
 	buffers_changed();
+	log_change(LOG_RELEASE, ino, 0, 0);
 	/* the histogram before the counts: user space reads it when they moved */
 	if (!want_events && buf.born_ns)
 		hist_life(buf.agg, bpf_ktime_get_ns() - buf.born_ns);
@@ -766,15 +806,16 @@ int BPF_KPROBE(dma_buf_release_kprobe, struct inode *inode, struct file *file)
  * in either attach mode, the arguments unread; exit_files() returns once an
  * exiting task's fds are closed and its mappings gone.
  */
-#define CHANGE_TP(tp, changed)					\
+#define ATTACH_TP(tp)						\
 SEC("raw_tp/" #tp)						\
 int tp##_raw(void *ctx)						\
 {								\
-	changed();						\
+	buffers_changed();					\
+	log_change(LOG_ATTACH, 0, 0, 0);			\
 	return 0;						\
 }
-CHANGE_TP(dma_buf_dynamic_attach, buffers_changed)
-CHANGE_TP(dma_buf_detach, buffers_changed)
+ATTACH_TP(dma_buf_dynamic_attach)
+ATTACH_TP(dma_buf_detach)
 
 /*
  * The fd and mapping tracepoints: holders changed, and for a recorder
@@ -784,9 +825,15 @@ CHANGE_TP(dma_buf_detach, buffers_changed)
  */
 static __always_inline int fd_event(struct dma_buf *dmabuf, __u32 kind, int fd)
 {
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct coll_event *e;
+	__u8 one = 1;
 
-	holders_changed();
+	holders_changed(tgid);
+	/* a holder now: its forks, execs, moves and exit count from here on,
+	 * not from when user space lists it (a fork before would be missed) */
+	if (want_log && !holders_all && !bpf_map_lookup_elem(&holder_tgids, &tgid))
+		bpf_map_update_elem(&holder_tgids, &tgid, &one, BPF_NOEXIST);
 	if (!want_fds)
 		return 0;
 	e = event_new(EV_BUF_FD, NULL);
@@ -824,39 +871,56 @@ int dma_buf_mmap_raw(__u64 *ctx)
 	return fd_event((struct dma_buf *)ctx[0], FD_MMAP, -1);
 }
 
-/* current is the parent, or the task that execs */
+/* the child inherits the parent's fds and mappings: the child changed */
 SEC("raw_tp/sched_process_fork")
-int sched_process_fork_raw(void *ctx)
+int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	holder_changed(bpf_get_current_pid_tgid() >> 32, BPF_CORE_READ(child, tgid));
 	return 0;
 }
 
+/* current is the task that execs */
 SEC("raw_tp/sched_process_exec")
 int sched_process_exec_raw(void *ctx)
 {
-	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	holder_changed(tgid, tgid);
 	return 0;
 }
 
 SEC("raw_tp/cgroup_attach_task")
 int BPF_PROG(cgroup_attach_task_raw, struct cgroup *dst, const char *path, struct task_struct *task)
 {
-	holder_changed(BPF_CORE_READ(task, tgid));
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	holder_changed(tgid, tgid);
 	return 0;
+}
+
+/* a task's fds closed as it exits: its process is gone with the last one
+ * (signal->live fell to 0 before), and leaves the holders */
+static __always_inline void on_exit_files(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
+
+	holder_changed(tgid, tgid);
+	if (want_log && !BPF_CORE_READ(task, signal, live.counter))
+		bpf_map_delete_elem(&holder_tgids, &tgid);
 }
 
 SEC("fexit/exit_files")
 int BPF_PROG(exit_files_fexit, struct task_struct *tsk)
 {
-	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	on_exit_files();
 	return 0;
 }
 
 SEC("kretprobe/exit_files")
 int BPF_KRETPROBE(exit_files_kretprobe)
 {
-	holder_changed(bpf_get_current_pid_tgid() >> 32);
+	on_exit_files();
 	return 0;
 }
 

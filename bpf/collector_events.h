@@ -242,4 +242,29 @@ struct coll_buf {
 	char comm[COLL_COMM_LEN];
 };
 
+/*
+ * What changed the inventory, for a live view that keeps one (want_log):
+ * entry n of the `changes` array is written at n % COLL_LOG_ENTRIES, its
+ * fields first, then seq = n + 1 by an atomic exchange. A reader of entry n
+ * takes it when seq reads n + 1 before and after its copy: less is not
+ * written yet, more was written over (the reader fell behind: it walks
+ * everything again).
+ */
+#define COLL_LOG_ENTRIES	8192	/* a power of two */
+
+enum coll_log_kind {
+	LOG_EXPORT = 1,			/* a buffer exported: ino, bytes, agg */
+	LOG_RELEASE,			/* its final release: ino */
+	LOG_HOLDER,			/* process ino (a tgid) may hold others now */
+	LOG_ATTACH,			/* buffer ino's importers changed */
+};
+
+struct coll_log {
+	__u64 seq;
+	__u64 ino;
+	__u64 bytes;
+	__u32 agg;
+	__u32 kind;
+};
+
 #endif /* HEAPSTAT_COLLECTOR_EVENTS_H */

@@ -186,4 +186,31 @@ int task_vma(struct bpf_iter__task_vma *ctx)
 	return 0;
 }
 
+/*
+ * The cgroup tree, for naming cgroups by id: one record a cgroup, where a
+ * walk of the cgroup2 directories reads every file of each (6.1+).
+ */
+SEC("iter/cgroup")
+int cgroup_tree(struct bpf_iter__cgroup *ctx)
+{
+	struct cgroup *cgrp = ctx->cgroup;
+	struct {
+		struct inv_cgroup h;
+		char name[INV_CGROUP_NAME_MAX];
+	} rec = {};
+	struct cgroup_subsys_state *parent;
+	long n;
+
+	if (!cgrp)
+		return 0;
+	rec.h.id = BPF_CORE_READ(cgrp, kn, id);
+	parent = BPF_CORE_READ(cgrp, self.parent);
+	if (parent)
+		rec.h.parent = BPF_CORE_READ(parent, cgroup, kn, id);
+	n = bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), BPF_CORE_READ(cgrp, kn, name));
+	rec.h.len = n > 1 ? n - 1 : 0;
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec.h) + (rec.h.len & (INV_CGROUP_NAME_MAX - 1)));
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -68,4 +68,17 @@ struct inv_map {
 	__u64 bytes;
 };
 
+/*
+ * A cgroup, as iter/cgroup sees it walking a subtree in pre-order (each
+ * after its parent). Then `len` bytes of its directory's name.
+ */
+struct inv_cgroup {
+	__u64 id;		/* its directory's inode number */
+	__u64 parent;		/* its parent's; 0: none */
+	__u32 len;
+	__u32 pad;
+};
+
+#define INV_CGROUP_NAME_MAX	256	/* NAME_MAX + 1 */
+
 #endif /* HEAPSTAT_DMABUF_ITER_H */

@@ -23,7 +23,8 @@ static int cmp_entry(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int add_entry(struct cg_index *ix, uint64_t id, const char *path)
+/* one cgroup's id and path ("" is the root's); cg_index_sort() after the last */
+int cg_index_add(struct cg_index *ix, uint64_t id, const char *path)
 {
 	if (ix->n == ix->cap) {
 		size_t cap = ix->cap ? ix->cap * 2 : 64;
@@ -67,7 +68,7 @@ static int walk(struct cg_index *ix, int dir, char *path, size_t len)
 			continue;	/* deeper than a path can say */
 		path[len] = '/';
 		memcpy(path + len + 1, e->d_name, n + 1);
-		err = add_entry(ix, e->d_ino, path);
+		err = cg_index_add(ix, e->d_ino, path);
 		if (err)
 			break;
 		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -108,7 +109,7 @@ int cg_index_build(struct cg_index *ix, const char *root)
 		close(dir);
 		return err;
 	}
-	err = add_entry(ix, st.st_ino, "");
+	err = cg_index_add(ix, st.st_ino, "");
 	if (!err)
 		err = walk(ix, dir, path, 0);
 	else
@@ -117,8 +118,13 @@ int cg_index_build(struct cg_index *ix, const char *root)
 		cg_index_free(ix);
 		return err;
 	}
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_entry);
+	cg_index_sort(ix);
 	return 0;
+}
+
+void cg_index_sort(struct cg_index *ix)
+{
+	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_entry);
 }
 
 /* the path of cgroup @id as of the last build, NULL when it was not there */

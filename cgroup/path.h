@@ -21,6 +21,8 @@ struct cg_index {
 };
 
 int cg_index_build(struct cg_index *ix, const char *root);
+int cg_index_add(struct cg_index *ix, uint64_t id, const char *path);
+void cg_index_sort(struct cg_index *ix);
 const char *cg_index_path(const struct cg_index *ix, uint64_t id);
 void cg_index_free(struct cg_index *ix);
 const char *cg_root(void);

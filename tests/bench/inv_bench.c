@@ -13,13 +13,6 @@
 #include "lib/inventory.h"
 #include "lib/util.h"
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t t0, load, snap[15], rounds = 5;

@@ -353,6 +353,62 @@ out:
 	inventory_free(&inv);
 }
 
+/*
+ * The kept inventory brought up to date: exports and final releases applied
+ * to the buffers (the processes' part needs the task iterators: VM tests)
+ * leave what a new walk finds; inventory_diff() counts the rest, less what
+ * it is told to leave out.
+ */
+static void inventory_updates_and_diff(void)
+{
+	struct inventory kept, walked;
+	struct inv_export exp[] = { { 103, 8192, "system" }, { 104, 4096, "system" } };
+	uint64_t rel[] = { 101, 104 };
+	struct inv_changes ch = { .exports = exp, .nexports = 2, .releases = rel, .nreleases = 2 };
+	pid_t pids[] = { 11 };
+	struct inv_changes skip_pid = { .tgids = pids, .ntgids = 1 };
+	uint64_t rel102[] = { 102 };
+	struct inv_changes skip_ino = { .releases = rel102, .nreleases = 1 };
+
+	fresh();
+	process(10, "cam", "/a");
+	fd(10, 3, 101, 4096, "system", 0);
+	fd(10, 4, 102, 65536, "system", 0);
+	process(11, "enc", "/b");
+	fd(11, 3, 102, 65536, "system", 0);
+	CHECK_EQ(inventory_collect(&kept, proc, true), 0);
+	/* 101 released (its fd closed), 103 exported and held, 104 come and gone */
+	run("rm %s/10/fd/3 %s/10/fdinfo/3", proc, proc);
+	fd(11, 5, 103, 8192, "system", 0);
+	CHECK_EQ(inventory_collect(&walked, proc, true), 0);
+	CHECK_EQ(inventory_diff(&kept, &walked, NULL), 4);	/* buffers 101, 103; holds (101, 10), (103, 11) */
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 3);
+
+	/* the buffers' part of an update; the inventory as if from the iterators */
+	kept.buffers_src = SRC_ITER_DMABUF;
+	kept.holders_src = SRC_ITER_TASK;
+	CHECK_EQ(inventory_apply(NULL, &kept, &ch, proc), 0);
+	CHECK_EQ(kept.nbufs, 2);
+	CHECK(kept.nbufs == 2 && kept.bufs[0].ino == 102 && kept.bufs[1].ino == 103 &&
+	      kept.bufs[1].size == 8192 && !strcmp(kept.bufs[1].exp_name, "system"), "buffers");
+	/* holds of 101 went with it; 102 kept both holders; 103's holder is not walked */
+	CHECK_EQ(kept.nholds, 2);
+	CHECK_EQ(kept.bufs[0].holders, 2);
+	CHECK_EQ(kept.procs[0].fd_bytes, 65536);
+	CHECK_EQ(kept.procs[0].pss_bytes, 32768);
+	CHECK_EQ(inventory_diff(&kept, &walked, NULL), 1);	/* hold (103, 11) */
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 0);
+	/* a size that differs counts; left out by inode */
+	walked.bufs[0].size = 1;
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 1);
+	CHECK_EQ(inventory_diff(&walked, &kept, &skip_ino), 1);	/* (103, 11) */
+	/* without the iterators' sources, nothing is applied */
+	walked.buffers_src = SRC_PROC_FDINFO;
+	CHECK_EQ(inventory_apply(NULL, &walked, &ch, proc), -EINVAL);
+	inventory_free(&kept);
+	inventory_free(&walked);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -369,6 +425,7 @@ int main(void)
 	RUN(filters);
 	RUN(long_paths_and_fdinfo);
 	RUN(cma_area_regions);
+	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

@@ -1,9 +1,11 @@
 #!/bin/sh
-# heaptop walks the holders again only after an event that may have changed
-# them: each traced change (fork, mmap, cgroup move, exit, exec of a holder)
-# shows in the next frames of a heaptop that never rescans on its own; frames
-# without events keep the inventory; an untraced change (munmap) shows once
-# the rescan interval has passed.
+# heaptop keeps its inventory between frames and applies what the collector
+# logged: each traced change (allocations and frees, fork, mmap, cgroup move,
+# exit, exec of a holder) shows in the next frames of a heaptop that never
+# walks everything again on its own, without a whole walk; frames without
+# events keep the inventory; an untraced change (munmap) shows once the
+# rescan interval has passed, and the rescan's check counts it, and nothing
+# else, as a difference.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -35,6 +37,15 @@ check() {	# check WHAT JQ-FILTER INPUT
 	if echo "$3" | jq_true "$2" >/dev/null 2>&1; then pass "$1"
 	else fail "$1" "$3 (inventory since: $since)"; fi
 }
+# the frames since the action applied changes, and none walked whole
+applied() {
+	echo " $since " | grep -q ' changes ' &&
+		! echo " $since " | grep -qE ' (first|periodic|lost|attachments|processes|walk|untraced) ' &&
+		pass "$1: applied, not walked" || fail "$1: applied, not walked" "inventory since: $since"
+}
+stats() {	# stats FILE: the last frame's inventory_stats
+	tail -n 1 "$1" | jq -M -c .inventory_stats
+}
 
 wait_frames 4
 last=$(tail -n 1 "$tmp/f")
@@ -43,6 +54,20 @@ kept=$(tail -n +2 "$tmp/f" | jq -M -r .inventory | grep -c '^kept$')
 [ "$(head -n 1 "$tmp/f" | jq -M -r .inventory)" = first ] && [ "$kept" -ge 2 ] &&
 	pass "frames without events keep the inventory" ||
 	fail "frames without events keep the inventory" "$(jq -M -r .inventory "$tmp/f" | tr '\n' ' ')"
+
+# 4 KiB buffers allocated and freed every millisecond for 3 s, 10 live
+mkdir $S/hold/churn
+sh -c "echo \$\$ >$S/hold/churn/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 10 --churn 3 -p 1" &
+churn=$!
+n=$(frames)
+wait $churn
+rmdir $S/hold/churn
+settle
+applied "churn"
+check "churn: nothing walked whole after the first frame" '.walks == 1 and .updates >= 2' "$(stats "$tmp/f")"
+check "churn: the periodic checks found no difference" '.checks >= 2 and .differences == 0' "$(stats "$tmp/p")"
+check "churn: its buffers gone with it" \
+	'[.processes[] | select(.pid == '$churn')] == [] and ([.rows[] | select(.cgroup == "/hold/churn" and .bytes > 0)] == [])' "$last"
 
 kill -USR1 $owner
 while [ ! -s "$tmp/r.children" ]; do sleep 0.1; done
@@ -53,21 +78,25 @@ settle
 check "fork: both children hold the buffers, PSS split three ways" \
 	".fd_bytes == 2097152 and .pss_bytes == 699050" "$(proc $c1)"
 check "fork: the second child" '.fd_bytes == 2097152' "$(proc $c2)"
+applied "fork"
 
 kill -USR2 $owner
 settle
 check "mmap: the owner's mappings" '.map_bytes == 2097152' "$(proc $owner)"
+applied "mmap"
 
 echo $c1 >$S/hold2/cgroup.procs
 settle
 row=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/hold2" and .heap == "system")][0]')
 check "cgroup move: a row for the child's new cgroup" '.bytes == 2097152 and .buffers == 2' "$row"
+applied "cgroup move"
 
 kill $c1
 settle
 check "exit: the child is gone, PSS split two ways" \
 	"(.processes | map(.pid) | index($c1)) == null and
 	 (.processes[] | select(.pid == $owner) | .pss_bytes == $MiB)" "$last"
+applied "exit"
 
 # unmapping is not traced: only the heaptop rescanning every second sees it
 kill -USR2 $owner
@@ -89,6 +118,10 @@ settle
 check "exec: the owner's fds closed on exec, the second child holds all" \
 	"(.processes | map(.pid) | index($owner)) == null and
 	 (.processes[] | select(.pid == $c2) | .pss_bytes == 2097152)" "$last"
+applied "exec"
+check "the munmap, two holds' bytes mapped, is all the checks found" \
+	'.differences == 2' "$(stats "$tmp/p")"
+check "without a rescan, one whole walk" '.walks == 1 and .checks == 0' "$(stats "$tmp/f")"
 
 kill -INT $top $top2
 wait $top $top2

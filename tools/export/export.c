@@ -28,11 +28,11 @@
 
 #define TEXTFILE_NAME	"heapstat.prom"
 /*
- * The longest the holders walk is kept without an event that may have
- * changed it (heaptop's --rescan, 5 s there): what no event shows (an fd
- * closed or passed without releasing its buffer, an munmap) is seen this
- * late. Scrapes come every 15 s or more, and the walk is most of a sample's
- * cost at thousands of holders.
+ * The longest between two whole walks of the buffers and holders, which
+ * traced events keep up to date in between (heaptop's --rescan, 5 s
+ * there): what no event shows (an fd closed or passed without releasing its
+ * buffer, an munmap) is seen this late. Scrapes come every 15 s or more,
+ * and the walk is most of a sample's cost at thousands of holders.
  */
 #define EXPORT_RESCAN_MS	30000
 

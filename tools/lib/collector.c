@@ -58,6 +58,8 @@ struct collector {
 		uint32_t heap;		/* its c->heaps[] + 1 (0: not found yet) */
 	} *agg_seen;			/* aggs' entries (mapped: untouched ones cost nothing) */
 	struct coll_hist *hist;		/* hists' entry read */
+	const struct coll_log *log;	/* the changes map, mapped read-only (want_log) */
+	uint64_t log_tail;		/* its next entry to read */
 	int err;			/* first allocation failure while folding */
 };
 
@@ -488,7 +490,10 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	c->skel->rodata->want_stacks = c->stacks;
 	c->skel->rodata->want_fds = c->want_fds;
 	c->skel->rodata->want_events = c->events;
+	c->skel->rodata->want_log = holders;
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
+	if (!err && !holders)
+		err = bpf_map__set_max_entries(c->skel->maps.changes, 1);
 	/* without stacks, the map only has to exist: its code is dead; so
 	 * are the histograms' with events */
 	if (!err && !c->stacks)
@@ -598,6 +603,16 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 		c->hist = malloc(sizeof(*c->hist));
 		err = c->agg_seen && c->hist ? 0 : -ENOMEM;
 	}
+	if (!err && c->holders_traced) {
+		size_t len = COLL_LOG_ENTRIES * sizeof(*c->log);
+
+		what = "map the collector's change log";
+		c->log = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(c->skel->maps.changes), 0);
+		if (c->log == MAP_FAILED) {
+			c->log = NULL;
+			err = -errno;
+		}
+	}
 	if (!err) {
 		what = "open the ring buffer";
 		c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_event, c, NULL);
@@ -671,13 +686,6 @@ bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders)
 	return c->holders_traced;
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The processes holding a buffer now (in any order, repeats allowed; sorted
  * in place): their forks, execs, exits and cgroup moves count as holder
@@ -725,6 +733,59 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 	memcpy(c->holders, tgids, n * sizeof(*tgids));
 	c->nholders = n;
 	c->skel->bss->holders_all = c->holders_lost;
+	return 0;
+}
+
+/* the exporter's name of aggregate @agg (a change log entry's), NULL: not yet written */
+const char *collector_agg_name(struct collector *c, uint32_t agg)
+{
+	const struct coll_agg_entry *e = agg < c->aggs.entries ? map_window_at(&c->aggs, agg) : NULL;
+
+	return e && __atomic_load_n(&e->ready, __ATOMIC_ACQUIRE) ? e->name : NULL;
+}
+
+/**
+ * collector_changes() - the change log's entries since the last call
+ * @fn: called with each, in order; a non-zero return stops and is returned
+ * @lost: set when entries were written over before they were read (the
+ *	  caller must walk everything again); the entries after are still given
+ *
+ * Only for a collector opened with @holders that traces them
+ * (collector_gens() true). An entry being written ends the call: it comes
+ * with the next one.
+ */
+int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, void *arg),
+		      void *arg, bool *lost)
+{
+	uint64_t head;
+
+	if (!c->log)
+		return -EOPNOTSUPP;
+	head = __atomic_load_n(&c->skel->bss->changes_head, __ATOMIC_ACQUIRE);
+	if (head - c->log_tail > COLL_LOG_ENTRIES) {
+		*lost = true;
+		c->log_tail = head - COLL_LOG_ENTRIES;
+	}
+	for (; c->log_tail < head; c->log_tail++) {
+		const struct coll_log *e = &c->log[c->log_tail & (COLL_LOG_ENTRIES - 1)];
+		uint64_t want = c->log_tail + 1, seq = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		struct coll_log copy;
+		int err;
+
+		if (seq < want)		/* being written */
+			break;
+		copy = *e;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (seq > want || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != want) {
+			*lost = true;	/* written over */
+			continue;
+		}
+		err = fn(&copy, arg);
+		if (err) {
+			c->log_tail++;
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -804,6 +865,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->log)
+		munmap((void *)c->log, COLL_LOG_ENTRIES * sizeof(*c->log));
 	map_window_close(&c->slots);
 	map_window_close(&c->aggs);
 	if (c->cma_bits)

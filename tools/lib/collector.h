@@ -94,6 +94,9 @@ void collector_prog_stats(struct collector *c,
 			  void *ctx);
 bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders);
 int collector_set_holders(struct collector *c, pid_t *tgids, size_t n);
+const char *collector_agg_name(struct collector *c, uint32_t agg);
+int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, void *arg),
+		      void *arg, bool *lost);
 const char *collector_export_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
 enum coll_attach collector_attach(struct collector *c);

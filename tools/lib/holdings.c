@@ -286,17 +286,20 @@ static int cg_push(struct holdings *h, struct cg_list *l, uint64_t id, const cha
 static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struct collector *coll)
 {
 	const struct inventory *inv = h->inv;
+	const struct cg_index *tree = sys->cg_tree;
 	struct cg_index ix = {};
 	struct cg_list l = {};
 	size_t out = 0;
-	int err;
+	int err = 0;
 
 	/* no cgroup2 here (or it went away): the holders' paths alone */
-	if (cg_index_build(&ix, sys_cgroup_root(sys)))
-		cg_index_free(&ix);
-	err = 0;
-	for (size_t i = 0; i < ix.n && !err; i++)
-		err = cg_push(h, &l, ix.v[i].id, ix.v[i].path);
+	if (!tree) {
+		if (cg_index_build(&ix, sys_cgroup_root(sys)))
+			cg_index_free(&ix);
+		tree = &ix;
+	}
+	for (size_t i = 0; i < tree->n && !err; i++)
+		err = cg_push(h, &l, tree->v[i].id, tree->v[i].path);
 	/* made since the walk, or named by /proc from another namespace */
 	for (size_t i = 0; i < inv->nprocs && !err; i++)
 		err = cg_push(h, &l, 0, inv->procs[i].cgroup);
@@ -307,7 +310,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 		for (size_t i = 0; i < n && !err; i++) {
 			char gone[32];
 
-			if (cg_index_path(&ix, hs[i].cgroup_id))
+			if (cg_index_path(tree, hs[i].cgroup_id))
 				continue;
 			if (hs[i].cgroup_id)
 				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);

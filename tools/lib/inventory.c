@@ -7,6 +7,8 @@
  *   fdinfo and maps (much slower with many fds).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,14 +112,16 @@ struct rec_format {
  * large: the seq file fills each with as many records as fit, never part
  * of one; a read of ours may still end inside one.
  */
-static int run_iter(int prog_fd, const struct rec_format *fmt, void *arg)
+static int run_iter_on(int prog_fd, union bpf_iter_link_info *linfo,
+		       const struct rec_format *fmt, void *arg)
 {
 	static char buf[1 << 16];
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = linfo, .iter_info_len = sizeof(*linfo));
 	size_t have = 0;
 	ssize_t n;
 	int link, fd, err = 0;
 
-	link = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
+	link = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, linfo ? &opts : NULL);
 	if (link < 0)
 		return -errno;
 	fd = bpf_iter_create(link);
@@ -150,6 +154,14 @@ static int run_iter(int prog_fd, const struct rec_format *fmt, void *arg)
 out:
 	close(link);
 	return err;
+}
+
+/* a task iterator over process @tgid's tasks (6.1+), or over all (0) */
+static int run_iter(int prog_fd, pid_t tgid, const struct rec_format *fmt, void *arg)
+{
+	union bpf_iter_link_info linfo = { .task.pid = tgid };
+
+	return run_iter_on(prog_fd, tgid ? &linfo : NULL, fmt, arg);
 }
 
 /* the exporter name of the last iter/dmabuf record that carried one */
@@ -286,26 +298,13 @@ static void task_recs_free(struct task_recs *t)
 	free(t->maps);
 }
 
-/* one dma-buf reference of a process, before buffers are final */
-struct ref {
-	size_t proc;
-	uint64_t ino;
-	uint64_t map_bytes;
-	uint32_t buf;		/* add_holds(): its index in inventory.bufs */
-	bool is_map;
-};
-
-struct refs {
-	struct ref *v;
-	size_t n, cap;
-};
-
-static int push_ref(struct refs *r, size_t proc, uint64_t ino, bool is_map, uint64_t map_bytes)
+static int push_ref(struct inventory *inv, size_t proc, uint64_t ino, bool is_map,
+		    uint64_t map_bytes)
 {
-	if (grow_array((void **)&r->v, &r->cap, r->n, sizeof(*r->v)))
+	if (grow_array((void **)&inv->refs, &inv->refs_cap, inv->nrefs, sizeof(*inv->refs)))
 		return -ENOMEM;
-	r->v[r->n++] = (struct ref){ .proc = proc, .ino = ino, .is_map = is_map,
-				     .map_bytes = map_bytes };
+	inv->refs[inv->nrefs++] = (struct inv_ref){ .proc = proc, .ino = ino, .is_map = is_map,
+						    .map_bytes = map_bytes };
 	return 0;
 }
 
@@ -424,11 +423,11 @@ static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *la
 }
 
 /*
- * One hold per (buffer, process). Refs come process by process; a stable
- * counting sort by buffer keeps that order, so a process's refs to one
- * buffer end up side by side and merge.
+ * One hold per (buffer, process). Refs come process by process, in the
+ * order of the processes; a stable counting sort by buffer keeps that
+ * order, so a process's refs to one buffer end up side by side and merge.
  */
-static int add_holds(struct inventory *inv, struct refs *refs)
+static int add_holds(struct inventory *inv)
 {
 	const struct inv_buf *b = NULL;
 	size_t *start, n = 0, out = 0;
@@ -436,8 +435,8 @@ static int add_holds(struct inventory *inv, struct refs *refs)
 	start = calloc(inv->nbufs + 1, sizeof(*start));
 	if (!start)
 		return -ENOMEM;
-	for (size_t i = 0; i < refs->n; i++) {
-		struct ref *r = &refs->v[i];
+	for (size_t i = 0; i < inv->nrefs; i++) {
+		struct inv_ref *r = &inv->refs[i];
 
 		b = find_next(inv, b, r->ino);
 		r->buf = b ? b - inv->bufs : UINT32_MAX;
@@ -458,8 +457,8 @@ static int add_holds(struct inventory *inv, struct refs *refs)
 		free(start);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < refs->n; i++) {
-		const struct ref *r = &refs->v[i];
+	for (size_t i = 0; i < inv->nrefs; i++) {
+		const struct inv_ref *r = &inv->refs[i];
 
 		if (r->buf == UINT32_MAX)
 			continue;
@@ -517,12 +516,89 @@ static int cmp_map_tgid(const void *a, const void *b)
 }
 
 struct inv_iters {
-	struct dmabuf_iter_lskel *all;		/* the three iterators (6.16+) */
-	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task iterators alone */
-	int dmabuf_prog, task_file_prog, task_vma_prog;	/* -1: none */
+	struct dmabuf_iter_lskel *all;		/* the four iterators (6.16+) */
+	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task and cgroup iterators */
+	int dmabuf_prog, task_file_prog, task_vma_prog, cgroup_prog;	/* -1: none */
 	bool procfs_only;
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
+
+/* the cgroup tree from iter/cgroup, in pre-order: the path of each from its parent's */
+struct tree_walk {
+	struct cg_index *ix;
+	char path[PATH_MAX];
+	struct {
+		uint64_t id;
+		size_t len;		/* of its path */
+	} *stack;			/* the first record, and the chain down to the last */
+	size_t depth, cap;
+};
+
+static size_t cgroup_len(const void *head)
+{
+	const struct inv_cgroup *r = head;
+
+	return sizeof(*r) + (r->len & (INV_CGROUP_NAME_MAX - 1));
+}
+
+static int on_cgroup(const void *rec, void *arg)
+{
+	struct tree_walk *w = arg;
+	const struct inv_cgroup *r = rec;
+	size_t len = 0, n = r->len & (INV_CGROUP_NAME_MAX - 1);
+
+	if (w->depth) {	/* below the first, the root's path "" */
+		while (w->depth > 1 && w->stack[w->depth - 1].id != r->parent)
+			w->depth--;
+		if (w->stack[w->depth - 1].id != r->parent)
+			return 0;
+		len = w->stack[w->depth - 1].len;
+		if (len + 1 + n >= sizeof(w->path))
+			return 0;	/* deeper than a path can say */
+		w->path[len++] = '/';
+		memcpy(w->path + len, r + 1, n);
+		len += n;
+	}
+	w->path[len] = '\0';
+	if (grow_array((void **)&w->stack, &w->cap, w->depth, sizeof(*w->stack)))
+		return -ENOMEM;
+	w->stack[w->depth].id = r->id;
+	w->stack[w->depth++].len = len;
+	return cg_index_add(w->ix, r->id, w->path);
+}
+
+static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgroup_len, on_cgroup };
+
+/**
+ * inventory_cgroups_walk() - walk the cgroup tree again
+ *
+ * With iter/cgroup (one record a cgroup), else reading the cgroup2
+ * directories (every file of each). Return: 0 or a negative errno (the
+ * tree is then empty: no cgroup2 here).
+ */
+int inventory_cgroups_walk(struct inv_iters *it)
+{
+	struct tree_walk w = { .ix = &it->cgroups };
+	union bpf_iter_link_info linfo = {};
+	int fd, err = -ENOENT;
+
+	if (it->cgroup_prog >= 0) {
+		fd = open(cg_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			cg_index_free(&it->cgroups);
+			linfo.cgroup.cgroup_fd = fd;
+			linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
+			err = run_iter_on(it->cgroup_prog, &linfo, &cgroup_format, &w);
+			close(fd);
+		}
+		free(w.stack);
+	}
+	if (!err) {
+		cg_index_sort(&it->cgroups);
+		return 0;
+	}
+	return cg_index_build(&it->cgroups, cg_root());
+}
 
 /* the path of a cgroup id; a missing id rebuilds the index, once while *may_rebuild */
 static const char *cgroup_path(struct inv_iters *it, uint64_t id, bool *may_rebuild)
@@ -531,7 +607,7 @@ static const char *cgroup_path(struct inv_iters *it, uint64_t id, bool *may_rebu
 
 	if (!path && *may_rebuild) {	/* a cgroup made since the last walk */
 		*may_rebuild = false;
-		if (!cg_index_build(&it->cgroups, cg_root()))
+		if (!inventory_cgroups_walk(it))
 			path = cg_index_path(&it->cgroups, id);
 	}
 	return path;
@@ -553,8 +629,8 @@ static void identify(struct inv_iters *it, const struct inv_fd_proc *r, bool *ma
 
 /* holders from the task iterators: one process per tgid, named by its first
  * fd record (or /proc for a process with mappings only) */
-static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct refs *refs,
-			    struct task_recs *t, const char *proc_root)
+static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct task_recs *t,
+			    const char *proc_root)
 {
 	bool may_rebuild = true;	/* one walk of the cgroup tree per snapshot at most */
 	size_t i = 0, k = 0;
@@ -581,18 +657,18 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 		for (; !err && nf; i++, nf--) {
 			const struct fd_rec *f = &t->fds[i];
 
-			err = push_ref(refs, proc, f->ino, false, 0);
+			err = push_ref(inv, proc, f->ino, false, 0);
 			if (!err && f->buf >= 0)
 				err = add_fd_buffer(inv, f->ino, t->bufs[f->buf].size,
 						    t->bufs[f->buf].exp_name, t->bufs[f->buf].name);
 		}
 		for (; !err && nm; k++, nm--)
-			err = push_ref(refs, proc, t->maps[k].ino, true, t->maps[k].bytes);
+			err = push_ref(inv, proc, t->maps[k].ino, true, t->maps[k].bytes);
 	}
 	return err;
 }
 
-static int procfs_holders(struct inventory *inv, struct refs *refs, const char *proc_root)
+static int procfs_holders(struct inventory *inv, const char *proc_root)
 {
 	struct proc_walk *w = proc_walk_open(proc_root);
 	struct proc_scan ps;
@@ -609,11 +685,11 @@ static int procfs_holders(struct inventory *inv, struct refs *refs, const char *
 		for (size_t i = 0; i < ps.nfds && !err; i++) {
 			const struct proc_dmabuf_fd *f = &ps.fds[i];
 
-			err = push_ref(refs, proc, f->ino, false, 0) ?:
+			err = push_ref(inv, proc, f->ino, false, 0) ?:
 			      add_fd_buffer(inv, f->ino, f->size, f->exp_name, f->name);
 		}
 		for (size_t i = 0; i < ps.nmaps && !err; i++)
-			err = push_ref(refs, proc, ps.maps[i].ino, true, ps.maps[i].bytes);
+			err = push_ref(inv, proc, ps.maps[i].ino, true, ps.maps[i].bytes);
 		if (err)
 			break;
 	}
@@ -635,7 +711,7 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 	if (!it)
 		return -ENOMEM;
 	it->procfs_only = procfs_only;
-	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = -1;
+	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = it->cgroup_prog = -1;
 	/* the best set this kernel loads, tried: iter/dmabuf is 6.16+ */
 	if (!procfs_only) {
 		it->all = dmabuf_iter_lskel__open_and_load();
@@ -646,12 +722,24 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 		it->dmabuf_prog = it->all->progs.dmabuf.prog_fd;
 		it->task_file_prog = it->all->progs.task_file.prog_fd;
 		it->task_vma_prog = it->all->progs.task_vma.prog_fd;
+		it->cgroup_prog = it->all->progs.cgroup_tree.prog_fd;
 	} else if (it->tasks) {
 		it->task_file_prog = it->tasks->progs.task_file.prog_fd;
 		it->task_vma_prog = it->tasks->progs.task_vma.prog_fd;
+		it->cgroup_prog = it->tasks->progs.cgroup_tree.prog_fd;
 	}
 	*out = it;
 	return 0;
+}
+
+/*
+ * The cgroup tree the holders were named from (id -> path), walked again
+ * when a holder's cgroup was not in it: a caller naming cgroups too may
+ * share it, and walk it again with inventory_cgroups_walk().
+ */
+const struct cg_index *inventory_cgroups(struct inv_iters *it)
+{
+	return &it->cgroups;
 }
 
 void inventory_close(struct inv_iters *it)
@@ -664,6 +752,48 @@ void inventory_close(struct inv_iters *it)
 	free(it);
 }
 
+/* make the holds from the refs: every buffer's holders, every process's share */
+static int link_holds(struct inventory *inv)
+{
+	int err;
+
+	for (size_t i = 0; i < inv->nbufs; i++)
+		inv->bufs[i].holders = inv->bufs[i].first_hold = 0;
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		struct inv_proc *p = &inv->procs[i];
+
+		p->fd_bytes = p->map_bytes = p->pss_bytes = 0;
+		p->buffers = 0;
+	}
+	err = add_holds(inv);
+	if (!err)
+		compute_shares(inv);
+	return err;
+}
+
+/* who holds the buffers: processes by fd and mapping, each process's share */
+static int take_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
+{
+	struct task_recs t = {};
+	int err;
+
+	inv->nrefs = 0;
+	if (it->task_file_prog >= 0 && !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
+	    !run_iter(it->task_vma_prog, 0, &map_format, &t)) {
+		inv->holders_src = SRC_ITER_TASK;
+		err = add_task_holders(it, inv, &t, proc_root);
+	} else {
+		inv->holders_src = SRC_PROC_FDINFO;
+		err = procfs_holders(inv, proc_root);
+	}
+	task_recs_free(&t);
+	if (inv->buffers_src != SRC_ITER_DMABUF) {
+		inv->buffers_src = inv->holders_src;
+		add_fd_only_buffers(inv);
+	}
+	return err ?: link_holds(inv);
+}
+
 /**
  * inventory_take() - take a snapshot of live dma-bufs and their holders
  * @inv: filled in; inventory_free() it
@@ -671,36 +801,6 @@ void inventory_close(struct inv_iters *it)
  *
  * Return: 0 or a negative errno.
  */
-/* who holds the buffers: processes by fd and mapping, each process's share */
-static int take_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
-{
-	struct task_recs t = {};
-	struct refs refs = {};
-	int err;
-
-	if (it->task_file_prog >= 0 && !run_iter(it->task_file_prog, &fd_format, &t) &&
-	    !run_iter(it->task_vma_prog, &map_format, &t)) {
-		inv->holders_src = SRC_ITER_TASK;
-		err = add_task_holders(it, inv, &refs, &t, proc_root);
-	} else {
-		inv->holders_src = SRC_PROC_FDINFO;
-		err = procfs_holders(inv, &refs, proc_root);
-	}
-	task_recs_free(&t);
-	if (inv->buffers_src != SRC_ITER_DMABUF) {
-		inv->buffers_src = inv->holders_src;
-		add_fd_only_buffers(inv);
-	}
-	if (!err)
-		err = add_holds(inv, &refs);
-	free(refs.v);
-	if (err)
-		return err;
-	compute_shares(inv);
-	return 0;
-}
-
-
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
 	struct buffer_stream st = { .inv = inv };
@@ -709,7 +809,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 
 	memset(inv, 0, sizeof(*inv));
 	if (it->dmabuf_prog >= 0)
-		err = run_iter(it->dmabuf_prog, &buffer_format, &st);
+		err = run_iter(it->dmabuf_prog, 0, &buffer_format, &st);
 	if (!err) {
 		inv->buffers_src = SRC_ITER_DMABUF;
 	} else {
@@ -732,26 +832,293 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	return take_holders(it, inv, proc_root);
 }
 
-/**
- * inventory_retake_holders() - walk the holders again, keep the buffers
- * @inv: an inventory_take() whose buffers came from iter/dmabuf
- *
- * For a caller that knows no buffer came or went since (its exports and
- * releases are traced). Return: 0, -EINVAL when the buffers were found
- * through their holders (take it all again instead), or a negative errno.
- */
-int inventory_retake_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
+/* the buffers released go, the ones exported come (an export released since is no buffer) */
+static int apply_buffers(struct inventory *inv, const struct inv_changes *ch, uint64_t *gone)
 {
-	if (inv->buffers_src != SRC_ITER_DMABUF)
-		return -EINVAL;
-	free(inv->procs);
-	free(inv->holds);
-	inv->procs = NULL;
-	inv->holds = NULL;
-	inv->nprocs = inv->procs_cap = inv->nholds = 0;
-	for (size_t i = 0; i < inv->nbufs; i++)
-		inv->bufs[i].holders = inv->bufs[i].first_hold = 0;
-	return take_holders(it, inv, proc_root);
+	size_t n = ch->nreleases, out = 0, base;
+	bool sorted = true;
+
+	memcpy(gone, ch->releases, n * sizeof(*gone));
+	qsort(gone, n, sizeof(*gone), cmp_u64);
+	for (size_t i = 0, k = 0; i < inv->nbufs; i++) {	/* both sorted */
+		while (k < n && gone[k] < inv->bufs[i].ino)
+			k++;
+		if (k == n || gone[k] != inv->bufs[i].ino)
+			inv->bufs[out++] = inv->bufs[i];
+	}
+	inv->nbufs = out;
+	base = out;
+	for (size_t i = 0; i < ch->nexports; i++) {
+		const struct inv_export *e = &ch->exports[i];
+		struct inv_buf *b;
+
+		if ((n && bsearch(&e->ino, gone, n, sizeof(*gone), cmp_u64)) ||
+		    find_in(inv->bufs, base, e->ino))
+			continue;
+		b = new_buf(inv);
+		if (!b)
+			return -ENOMEM;
+		b->ino = e->ino;
+		b->size = e->size;
+		b->exp_name = exporter_name(inv, e->exp_name);
+		b->name = "";
+		b->attachments_known = true;
+		if (!b->exp_name)
+			return -ENOMEM;
+		sorted &= b == inv->bufs || b[-1].ino < b->ino;
+	}
+	/* inode numbers grow: the new ones mostly come after the rest, in order */
+	if (!sorted)
+		sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
+	return 0;
+}
+
+/* the processes of @tgids (sorted) and their refs go; the others keep their order */
+static int drop_procs(struct inventory *inv, const pid_t *tgids, size_t n)
+{
+	size_t *to = malloc((inv->nprocs + 1) * sizeof(*to)), out = 0;
+
+	if (!to)
+		return -ENOMEM;
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		to[i] = SIZE_MAX;
+		if (bsearch(&inv->procs[i].pid, tgids, n, sizeof(*tgids), cmp_pid))
+			continue;
+		to[i] = out;
+		inv->procs[out++] = inv->procs[i];
+	}
+	inv->nprocs = out;
+	out = 0;
+	for (size_t i = 0; i < inv->nrefs; i++) {
+		if (to[inv->refs[i].proc] == SIZE_MAX)
+			continue;
+		inv->refs[out] = inv->refs[i];
+		inv->refs[out++].proc = to[inv->refs[i].proc];
+	}
+	inv->nrefs = out;
+	free(to);
+	return 0;
+}
+
+static int cmp_proc_pid(const void *a, const void *b)
+{
+	const struct inv_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/*
+ * The processes back in pid order, as a walk gives them, and their refs
+ * grouped in that order (add_holds() needs a process's refs side by side;
+ * holds come sorted by buffer, then process).
+ */
+static int order_procs(struct inventory *inv)
+{
+	size_t n = inv->nprocs, *to = malloc((n + 1) * sizeof(*to)), *start;
+	struct inv_ref *refs = malloc((inv->nrefs + 1) * sizeof(*refs));
+	struct inv_proc *sorted = malloc((n + 1) * sizeof(*sorted));
+
+	start = calloc(n + 1, sizeof(*start));
+	if (!to || !refs || !sorted || !start) {
+		free(to), free(refs), free(sorted), free(start);
+		return -ENOMEM;
+	}
+	/* the old index rides in fd_bytes, recomputed by link_holds() anyway */
+	for (size_t i = 0; i < n; i++)
+		inv->procs[i].fd_bytes = i;
+	memcpy(sorted, inv->procs, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_proc_pid);
+	for (size_t i = 0; i < n; i++)
+		to[sorted[i].fd_bytes] = i;
+	memcpy(inv->procs, sorted, n * sizeof(*sorted));
+	for (size_t i = 0; i < inv->nrefs; i++)
+		start[to[inv->refs[i].proc]]++;
+	for (size_t i = 0, sum = 0; i <= n; i++) {
+		size_t c = start[i];
+
+		start[i] = sum;
+		sum += c;
+	}
+	for (size_t i = 0; i < inv->nrefs; i++) {
+		struct inv_ref r = inv->refs[i];
+
+		r.proc = to[r.proc];
+		refs[start[r.proc]++] = r;
+	}
+	free(inv->refs);
+	inv->refs = refs;
+	inv->refs_cap = inv->nrefs + 1;
+	free(to), free(sorted), free(start);
+	return 0;
+}
+
+/**
+ * inventory_apply() - bring an inventory up to date with what was traced
+ * @inv: an inventory_take() from the BPF iterators
+ * @ch: the buffers exported and finally released since, and the processes
+ *	whose fds or mappings may have changed
+ *
+ * The buffers are changed in place, the processes of @ch walked again alone
+ * (iter/task_file and iter/task_vma over one process each), and the holds
+ * made again. What no event shows (an fd closed or passed on while the
+ * buffer lives on, a mapping unmapped, a buffer named) stays as it was
+ * until the next inventory_take().
+ * Return: 0, -EINVAL when @inv was not taken from the iterators (take it
+ * again instead), or a negative errno (take it again).
+ */
+int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct inv_changes *ch,
+		    const char *proc_root)
+{
+	size_t n = ch->ntgids, out = 0;
+	pid_t *tgids = malloc((n + 1) * sizeof(*tgids));
+	uint64_t *gone = malloc((ch->nreleases + 1) * sizeof(*gone));
+	struct task_recs t = {};
+	int err = 0;
+
+	if (inv->buffers_src != SRC_ITER_DMABUF || inv->holders_src != SRC_ITER_TASK)
+		err = -EINVAL;
+	else if (!tgids || !gone)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(tgids, ch->tgids, n * sizeof(*tgids));
+		qsort(tgids, n, sizeof(*tgids), cmp_pid);
+		for (size_t i = 0; i < n; i++)
+			if (!out || tgids[i] != tgids[out - 1])
+				tgids[out++] = tgids[i];
+		n = out;
+		err = apply_buffers(inv, ch, gone) ?: drop_procs(inv, tgids, n);
+	}
+	/* a process gone (or holding nothing now) shows nothing */
+	for (size_t i = 0; !err && i < n; i++)
+		err = run_iter(it->task_file_prog, tgids[i], &fd_format, &t) ?:
+		      run_iter(it->task_vma_prog, tgids[i], &map_format, &t);
+	if (!err)
+		err = add_task_holders(it, inv, &t, proc_root);
+	if (!err && n)
+		err = order_procs(inv);
+	if (!err)
+		err = link_holds(inv);
+	task_recs_free(&t);
+	free(tgids);
+	free(gone);
+	return err;
+}
+
+/* a hold's count of fds and bytes mapped, by buffer inode and process */
+struct hold_key {
+	uint64_t ino;
+	pid_t pid;
+	unsigned int fds;
+	uint64_t map_bytes;
+};
+
+static int cmp_hold_key(const void *a, const void *b)
+{
+	const struct hold_key *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return (x->ino > y->ino) - (x->ino < y->ino);
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static struct hold_key *hold_keys(const struct inventory *inv)
+{
+	struct hold_key *k = malloc((inv->nholds + 1) * sizeof(*k));
+
+	for (size_t i = 0; k && i < inv->nholds; i++) {
+		const struct inv_hold *h = &inv->holds[i];
+
+		k[i] = (struct hold_key){ inv->bufs[h->buf].ino, inv->procs[h->proc].pid, h->fds,
+					  h->map_bytes };
+	}
+	if (k)
+		qsort(k, inv->nholds, sizeof(*k), cmp_hold_key);
+	return k;
+}
+
+/* what inventory_diff() leaves out: the inodes and processes of some changes, sorted */
+struct diff_skip {
+	uint64_t *inos;
+	size_t ninos;
+	pid_t *tgids;
+	size_t ntgids;
+};
+
+static int skip_make(struct diff_skip *k, const struct inv_changes *ch)
+{
+	k->ninos = ch ? ch->nexports + ch->nreleases : 0;
+	k->ntgids = ch ? ch->ntgids : 0;
+	k->inos = malloc((k->ninos + 1) * sizeof(*k->inos));
+	k->tgids = malloc((k->ntgids + 1) * sizeof(*k->tgids));
+	if (!k->inos || !k->tgids)
+		return -ENOMEM;
+	for (size_t i = 0; ch && i < ch->nexports; i++)
+		k->inos[i] = ch->exports[i].ino;
+	if (ch) {
+		memcpy(k->inos + ch->nexports, ch->releases, ch->nreleases * sizeof(*k->inos));
+		memcpy(k->tgids, ch->tgids, ch->ntgids * sizeof(*k->tgids));
+	}
+	qsort(k->inos, k->ninos, sizeof(*k->inos), cmp_u64);
+	qsort(k->tgids, k->ntgids, sizeof(*k->tgids), cmp_pid);
+	return 0;
+}
+
+static bool skip_ino(const struct diff_skip *k, uint64_t ino)
+{
+	return k->ninos && bsearch(&ino, k->inos, k->ninos, sizeof(ino), cmp_u64);
+}
+
+static bool skip_hold(const struct diff_skip *k, const struct hold_key *h)
+{
+	return skip_ino(k, h->ino) ||
+	       (k->ntgids && bsearch(&h->pid, k->tgids, k->ntgids, sizeof(h->pid), cmp_pid));
+}
+
+/**
+ * inventory_diff() - how many buffers and holds two inventories differ by
+ * @skip: NULL, or changes whose buffers and processes are left out
+ *
+ * A buffer counts when one has it and the other not, or with another size;
+ * a hold (buffer, process) when one has it, or with other counts of fds or
+ * bytes mapped. SIZE_MAX when out of memory.
+ */
+size_t inventory_diff(const struct inventory *a, const struct inventory *b,
+		      const struct inv_changes *skip)
+{
+	struct hold_key *ka = hold_keys(a), *kb = hold_keys(b);
+	struct diff_skip k = {};
+	size_t d = SIZE_MAX, i = 0, j = 0;
+
+	if (!ka || !kb || skip_make(&k, skip))
+		goto out;
+	d = 0;
+	while (i < a->nbufs || j < b->nbufs) {
+		const struct inv_buf *x = i < a->nbufs ? &a->bufs[i] : NULL;
+		const struct inv_buf *y = j < b->nbufs ? &b->bufs[j] : NULL;
+
+		if (x && y && x->ino == y->ino) {
+			d += x->size != y->size && !skip_ino(&k, x->ino);
+			i++, j++;
+		} else if (!y || (x && x->ino < y->ino)) {
+			d += !skip_ino(&k, x->ino);
+			i++;
+		} else {
+			d += !skip_ino(&k, y->ino);
+			j++;
+		}
+	}
+	for (i = 0, j = 0; i < a->nholds || j < b->nholds;) {
+		int c = i == a->nholds ? 1 : j == b->nholds ? -1 : cmp_hold_key(&ka[i], &kb[j]);
+		const struct hold_key *h = c <= 0 ? &ka[i] : &kb[j];
+
+		if (!skip_hold(&k, h))
+			d += c || ka[i].fds != kb[j].fds || ka[i].map_bytes != kb[j].map_bytes;
+		i += c <= 0;
+		j += c >= 0;
+	}
+out:
+	free(ka), free(kb), free(k.inos), free(k.tgids);
+	return d;
 }
 
 /* One snapshot: inventory_open(), inventory_take(), inventory_close(). */
@@ -777,8 +1144,11 @@ void inventory_free(struct inventory *inv)
 	free(inv->bufs);
 	free(inv->procs);
 	free(inv->holds);
+	free(inv->refs);
 	inv->bufs = NULL;
 	inv->procs = NULL;
 	inv->holds = NULL;
+	inv->refs = NULL;
 	inv->nbufs = inv->nprocs = inv->nholds = inv->bufs_cap = inv->procs_cap = 0;
+	inv->nrefs = inv->refs_cap = 0;
 }

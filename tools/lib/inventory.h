@@ -49,6 +49,30 @@ struct inv_buf {
 	size_t first_hold;
 };
 
+/* inventory.c's: one process's fd or mapping of a buffer, what holds are made of */
+struct inv_ref {
+	size_t proc;
+	uint64_t ino;
+	uint64_t map_bytes;
+	uint32_t buf;			/* its index in inventory.bufs, while holds are made */
+	bool is_map;
+};
+
+/* what a tracer saw change since an inventory was taken (inventory_apply()) */
+struct inv_export {
+	uint64_t ino, size;
+	const char *exp_name;
+};
+
+struct inv_changes {
+	struct inv_export *exports;	/* in the order they came */
+	size_t nexports, exports_cap;
+	uint64_t *releases;		/* final releases */
+	size_t nreleases, releases_cap;
+	pid_t *tgids;			/* processes whose fds or mappings may have changed */
+	size_t ntgids, tgids_cap;
+};
+
 enum inv_source {
 	SRC_NONE,
 	SRC_ITER_DMABUF,		/* BPF iter/dmabuf: every live buffer */
@@ -72,15 +96,23 @@ struct inventory {
 	size_t nexporters;
 	const char **cgroups;		/* holders' cgroup paths, each kept once: a hash */
 	size_t ncgroups, cgroups_cap;
+	struct inv_ref *refs;		/* the holders' fds and mappings, process by process */
+	size_t nrefs, refs_cap;
 };
 
 const char *inv_source_name(enum inv_source src);
 struct inv_iters;
+struct cg_index;
 
 int inventory_open(struct inv_iters **out, bool procfs_only);
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root);
-int inventory_retake_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root);
+int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct inv_changes *ch,
+		    const char *proc_root);
+size_t inventory_diff(const struct inventory *a, const struct inventory *b,
+		      const struct inv_changes *skip);
 void inventory_close(struct inv_iters *it);
+const struct cg_index *inventory_cgroups(struct inv_iters *it);
+int inventory_cgroups_walk(struct inv_iters *it);
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);

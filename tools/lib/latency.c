@@ -51,13 +51,6 @@ int lat_add(struct lat_set *l, uint64_t ns)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* the count of bucket b at the interval's start; *at walks base in order */
 static uint64_t base_of(const struct lat_set *l, uint32_t b, size_t *at)
 {

@@ -7,13 +7,19 @@
  * vanished (shown one frame, marked). Every number of a row is the model's.
  *
  * The inventory walks every buffer, fd and mapping, which is most of a
- * sample's cost, so it is taken again only when the collector counted an
- * event that may have changed it (collector_gens()): the buffers and their
- * holders after exports, releases and attachments, the holders alone after
- * the other events; and the holders at least every rescan interval for what
- * no event shows: an fd closed or passed without releasing its buffer, a
- * mapping unmapped. Without the collector (a kernel that refuses tracing),
- * every frame takes it.
+ * sample's cost, so it is walked whole only at the start and every rescan
+ * interval. In between, the collector's change log (collector_changes())
+ * says which buffers were exported and finally released, and which
+ * processes' fds or mappings may have changed: those are applied to the kept
+ * inventory, and only those processes walked again (inventory_apply()). An
+ * attachment, a log written over before it was read, or many processes at
+ * once make a whole walk instead. The rescan interval's walk is also the
+ * check: its differences from the kept inventory are counted, less what
+ * events touched while it walked. What no event shows (an fd closed or
+ * passed without releasing its buffer, a mapping unmapped, a buffer named)
+ * waits for it. Without the collector or its change log (a kernel that
+ * refuses tracing, or without the dma_buf tracepoints), every frame walks
+ * whole, or walks again when the collector's counts moved.
  *
  * The model is built again when the inventory was taken, when the kernel's
  * counts moved (an allocation failed), and at least every LIVE_FILES_MS for
@@ -41,8 +47,11 @@ struct live {
 	uint64_t start_ns;
 	struct inventory inv;		/* the frames' processes and buffers */
 	uint64_t inv_ns;		/* when it was taken, 0: never */
-	uint64_t inv_bgen, inv_hgen;	/* the collector's counts then (collector_gens()) */
 	uint64_t rescan_ns;		/* take it again at least this often */
+	uint64_t full_ns;		/* when it was last walked whole */
+	struct inv_changes ch;		/* the change log's since then */
+	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
+	struct live_inv_stats stats;
 	pid_t *tgids;			/* its processes, for the collector */
 	size_t tgids_cap;
 	struct live_frame frames[2];	/* the current one, and the one before */
@@ -66,10 +75,77 @@ struct collector *live_collector(struct live *l)
 	return l->coll;
 }
 
+/* a change log entry, kept until the next sample */
+static int on_change(const struct coll_log *e, void *arg)
+{
+	struct live *l = arg;
+	struct inv_changes *ch = &l->ch;
+	const char *name;
+
+	switch (e->kind) {
+	case LOG_EXPORT:
+		name = collector_agg_name(l->coll, e->agg);
+		if (!name) {	/* its aggregate is being made: walk */
+			l->ch_lost = true;
+			return 0;
+		}
+		if (grow_array((void **)&ch->exports, &ch->exports_cap, ch->nexports,
+			       sizeof(*ch->exports)))
+			return -ENOMEM;
+		ch->exports[ch->nexports++] = (struct inv_export){ e->ino, e->bytes, name };
+		return 0;
+	case LOG_RELEASE:
+		if (grow_array((void **)&ch->releases, &ch->releases_cap, ch->nreleases,
+			       sizeof(*ch->releases)))
+			return -ENOMEM;
+		ch->releases[ch->nreleases++] = e->ino;
+		return 0;
+	case LOG_HOLDER:
+		/* a few processes allocating take turns: they come again and again */
+		for (size_t i = ch->ntgids; i > 0 && i + 8 > ch->ntgids; i--)
+			if (ch->tgids[i - 1] == (pid_t)e->ino)
+				return 0;
+		if (grow_array((void **)&ch->tgids, &ch->tgids_cap, ch->ntgids, sizeof(*ch->tgids)))
+			return -ENOMEM;
+		ch->tgids[ch->ntgids++] = e->ino;
+		return 0;
+	default:
+		l->ch_attach = true;
+		return 0;
+	}
+}
+
+static int read_changes(struct live *l)
+{
+	uint64_t b, h;
+
+	if (!l->coll || !collector_gens(l->coll, &b, &h))
+		return 0;
+	return collector_changes(l->coll, on_change, l, &l->ch_lost);
+}
+
+/* each process once */
+static void unique_tgids(struct inv_changes *ch)
+{
+	size_t out = 0;
+
+	qsort(ch->tgids, ch->ntgids, sizeof(*ch->tgids), cmp_pid);
+	for (size_t i = 0; i < ch->ntgids; i++)
+		if (!out || ch->tgids[i] != ch->tgids[out - 1])
+			ch->tgids[out++] = ch->tgids[i];
+	ch->ntgids = out;
+}
+
+static void forget_changes(struct live *l)
+{
+	l->ch.nexports = l->ch.nreleases = l->ch.ntgids = 0;
+	l->ch_lost = l->ch_attach = false;
+}
+
 /* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
 int live_drain(struct live *l)
 {
-	return l->coll ? collector_poll(l->coll, 0) : 0;
+	return l->coll ? collector_poll(l->coll, 0) ?: read_changes(l) : 0;
 }
 
 static uint64_t failures(const struct coll_agg *a)
@@ -289,42 +365,101 @@ static int set_holders(struct live *l)
 	return collector_set_holders(l->coll, l->tgids, l->inv.nprocs);
 }
 
+/* more processes than this changed at once: walking all costs less */
+#define LIVE_APPLY_MAX_TGIDS	256
+
 /*
- * Take the inventory again when something may have changed it: all of it
- * after buffer events, the holders only after holder events or when the
- * rescan interval passed; else keep it.
+ * The rescan interval's whole walk, and the check of the kept inventory
+ * against it: what differs, less what changed while it walked (the log
+ * read after it says), is counted. The walk becomes the kept inventory.
+ */
+static int check_inventory(struct live *l, bool compare)
+{
+	struct inventory fresh;
+	size_t d;
+	int err;
+
+	err = inventory_take(l->iters, &fresh, "/proc");
+	if (!err)
+		err = read_changes(l);
+	if (err) {
+		inventory_free(&fresh);
+		return err;
+	}
+	if (compare && !l->ch_lost && !l->ch_attach) {
+		d = inventory_diff(&l->inv, &fresh, &l->ch);
+		if (d != SIZE_MAX) {
+			l->stats.checks++;
+			l->stats.differences += d;
+		}
+	}
+	/* the changes logged during the walk may or may not be in it: applied
+	 * again (which is harmless) at the next sample */
+	inventory_free(&l->inv);
+	l->inv = fresh;
+	return 0;
+}
+
+/*
+ * Keep the inventory, apply the logged changes to it, or walk it whole:
+ * at the start, every rescan interval (as a check), when the log cannot
+ * tell (lost entries, an attachment, too many processes), and every frame
+ * without it.
  */
 static int refresh_inventory(struct live *l, struct live_frame *f)
 {
 	uint64_t bgen, hgen, now = now_ns();
-	bool traced = l->coll && collector_gens(l->coll, &bgen, &hgen), holders_only = false;
-	int err;
+	bool traced = l->coll && collector_gens(l->coll, &bgen, &hgen);
+	bool changed = l->ch.nexports || l->ch.nreleases || l->ch.ntgids;
+	enum { KEEP, APPLY, WALK, CHECK } how = WALK;
+	bool exact;
+	int err = 0;
+
+	unique_tgids(&l->ch);
+	exact = !l->ch_lost && !l->ch_attach && l->ch.ntgids <= LIVE_APPLY_MAX_TGIDS;
 
 	if (!l->inv_ns)
 		f->inv_taken = "first";
 	else if (!traced)
 		f->inv_taken = "untraced";
-	else if (bgen != l->inv_bgen)
-		f->inv_taken = "buffers";
-	else if (hgen != l->inv_hgen)
-		f->inv_taken = "holders", holders_only = true;
-	else if (now - l->inv_ns >= l->rescan_ns)
-		f->inv_taken = "periodic", holders_only = true;
+	else if (now - l->full_ns >= l->rescan_ns)
+		f->inv_taken = "periodic", how = CHECK;
+	else if (l->ch_lost)
+		f->inv_taken = "lost";
+	else if (l->ch_attach)
+		f->inv_taken = "attachments";
+	else if (l->ch.ntgids > LIVE_APPLY_MAX_TGIDS)
+		f->inv_taken = "processes";
+	else if (changed)
+		f->inv_taken = "changes", how = APPLY;
 	else
-		return 0;
-	/* the counts are read before the walk: what happens during it counts next time;
-	 * buffers found through their holders (no iter/dmabuf) are walked again with them */
-	if (holders_only && l->inv.buffers_src == SRC_ITER_DMABUF) {
-		err = inventory_retake_holders(l->iters, &l->inv, "/proc");
-	} else {
+		how = KEEP;
+	/* the check compares the walk with the changes applied */
+	if ((how == APPLY || (how == CHECK && exact)) && changed) {
+		err = inventory_apply(l->iters, &l->inv, &l->ch, "/proc");
+		if (!err) {
+			l->stats.updates += how == APPLY;
+		} else if (err != -ENOMEM) {	/* not from the iterators, or one failed */
+			exact = false;
+			if (how == APPLY)
+				f->inv_taken = "walk", how = WALK;
+			err = 0;
+		}
+	}
+	forget_changes(l);	/* the check reads the log again after its walk */
+	if (!err && how == CHECK) {
+		err = check_inventory(l, exact);
+	} else if (!err && how == WALK) {
 		inventory_free(&l->inv);
 		err = inventory_take(l->iters, &l->inv, "/proc");
 	}
-	if (err)
+	if (err || how == KEEP)
 		return err;
+	if (how != APPLY) {
+		l->stats.walks++;
+		l->full_ns = now;
+	}
 	l->inv_ns = now;
-	l->inv_bgen = bgen;
-	l->inv_hgen = hgen;
 	return traced ? set_holders(l) : 0;
 }
 
@@ -345,7 +480,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->inv_taken = NULL;
 	f->alloc_rate = f->free_rate = f->fail_rate = 0;
 	if (l->coll)
-		err = collector_poll(l->coll, 0) ?: collector_sync(l->coll);
+		err = collector_poll(l->coll, 0) ?: read_changes(l) ?: collector_sync(l->coll);
 	if (!err)
 		err = refresh_inventory(l, f);
 	if (!err)
@@ -361,6 +496,10 @@ int live_sample(struct live *l, const struct live_frame **out)
 		/* the frame before shows the last model: keep it, free the one before */
 		int m = !l->model;
 
+		/* the cgroup tree the model names cgroups by (shared with the
+		 * inventory): a cgroup may have come or gone */
+		if (inventory_cgroups_walk(l->iters) == -ENOMEM)
+			return -ENOMEM;
 		holdings_free(&l->models[m]);
 		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all);
 		if (err)
@@ -377,6 +516,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 		return err;
 	add_totals(l, f);
 	f->drops = l->coll ? collector_dropped(l->coll) : 0;
+	f->inv_stats = l->stats;
 	l->cur = !l->cur;
 	*out = f;
 	return 0;
@@ -396,6 +536,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	l->rescan_ns = rescan_ms * 1000000;
 	l->sys = hold_sys_live;
 	l->sys.mem_accounting = heap_mem_accounting();
+
 	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty;
 	 * without BTF nothing loads, and the frames say so in a line */
 	if (heapstat_no_btf())
@@ -412,6 +553,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 		live_close(l);
 		return err;
 	}
+	l->sys.cg_tree = inventory_cgroups(l->iters);
 	/* a long run: give back what loading took (parsed BTF, ELF), and keep
 	 * each frame's big arrays in their own mappings, returned when freed */
 	kernel_btf_release();
@@ -427,6 +569,9 @@ void live_close(struct live *l)
 	if (!l)
 		return;
 	inventory_free(&l->inv);
+	free(l->ch.exports);
+	free(l->ch.releases);
+	free(l->ch.tgids);
 	free(l->tgids);
 	for (int i = 0; i < 2; i++) {
 		holdings_free(&l->models[i]);

@@ -48,6 +48,15 @@ struct live_cma {
 	bool mapped;			/* largest_free and fragmentation are known */
 };
 
+/* how the inventory was kept up to date, since the start */
+struct live_inv_stats {
+	uint64_t walks;			/* walked whole */
+	uint64_t updates;		/* changes applied (inventory_apply()) */
+	uint64_t checks;		/* rescans compared with what was kept */
+	uint64_t differences;		/* buffers and holds they differed by, less
+					 * what changed while they walked */
+};
+
 struct live_frame {
 	uint64_t ts_ns;
 	double interval_s;		/* since the previous frame */
@@ -60,7 +69,9 @@ struct live_frame {
 	double alloc_rate, free_rate, fail_rate;
 	uint64_t drops;
 	const struct inventory *inv;	/* for the processes and buffers views */
-	const char *inv_taken;		/* why it was taken for this frame, NULL: kept */
+	const char *inv_taken;		/* why it was walked or updated for this frame,
+					 * NULL: kept ("changes": updated) */
+	struct live_inv_stats inv_stats;
 	const char *no_tracing;		/* why nothing is traced; NULL: traced */
 	struct live_hit last_hit;
 };

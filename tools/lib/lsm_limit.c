@@ -224,13 +224,6 @@ static int seed_run(int prog, struct limit_seed *s)
 	return err ? err : (int)opts.retval;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * The seeding rule: a heap buffer that lives when the programs are first
  * attached is charged to the cgroup of its first holder (the lowest pid

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -153,6 +154,21 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 		buf[n] = '\0';
 	}
 	return buf;
+}
+
+/* qsort() and bsearch() comparisons of two values */
+int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
 }
 
 uint64_t now_ns(void)

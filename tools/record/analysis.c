@@ -335,13 +335,6 @@ static int cmp_stack(const void *x, const void *y)
 	return (a->id > b->id) - (a->id < b->id);
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return (a > b) - (a < b);
-}
-
 /* after the last record: the leaks, oldest first, and the values sorted */
 static int finish(struct analysis *a)
 {

@@ -23,7 +23,7 @@
 
 static struct top_opts {
 	uint64_t count;		/* frames to show, 0: until q or a signal */
-	uint64_t rescan_ms;	/* the longest the holders walk is kept */
+	uint64_t rescan_ms;	/* the longest between two whole walks */
 	bool batch;
 	bool json;
 } opts = { .rescan_ms = LIVE_RESCAN_MS };
@@ -41,11 +41,12 @@ static const char doc[] =
 "limit (dmem.max, or memory.max for the memcg-charged system heap) and the\n"
 "headroom under it. Other views: processes and buffers.\n"
 "\n"
-"Who holds what is walked again when a traced event may have changed it\n"
-"(exports, releases, new dma-buf fds, imports, mmaps, and forks, execs, exits\n"
-"and cgroup moves of holders), and at least every --rescan seconds for what\n"
-"no event shows: an fd closed or passed without releasing its buffer, an\n"
-"unmapped mapping.\n"
+"Who holds what is walked once, then kept up to date from traced events:\n"
+"buffers exported and released are applied, and the processes an event may\n"
+"have changed (new dma-buf fds, imports, mmaps, and forks, execs, exits and\n"
+"cgroup moves of holders) walked again alone. Everything is walked again at\n"
+"least every --rescan seconds for what no event shows (an fd closed or passed\n"
+"without releasing its buffer, an unmapped mapping), as a check of what was kept.\n"
 "\n"
 "Keys: q quit, v next view, s reverse the sort, < > sort column, c filter by\n"
 "cgroup, h filter by heap, p pause, + - interval, ? help.\n"
@@ -70,8 +71,8 @@ static const struct argp_option options[] = {
 	{ "view", OPT_VIEW, "VIEW", 0, "cgroups (default), processes or buffers", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and the cgroups below it, e.g. /camera", 0 },
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
-	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk the holders at least every SECS seconds "
-	  "(default 5; 0: every refresh)", 0 },
+	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk every buffer and holder at least every SECS "
+	  "seconds (default 5; 0: every refresh)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
