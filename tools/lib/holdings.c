@@ -482,7 +482,7 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 {
 	struct lsm_limit *l;
-	char why[256];
+	char why[256] = "";
 	int err;
 
 	if (!sys->lsm_pin_dir)
@@ -495,6 +495,8 @@ static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 	if (!err && !h->lsm_rows)	/* pinned, nothing charged yet: still the charger */
 		h->lsm_rows = calloc(1, sizeof(*h->lsm_rows));
 	h->lsm_err = err == -ENOENT ? 0 : err;
+	if (h->lsm_err)
+		snprintf(h->lsm_why, sizeof(h->lsm_why), "%s", why);
 }
 
 static void read_lsm(struct holdings *h)

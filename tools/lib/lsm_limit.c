@@ -370,10 +370,39 @@ out:
 	return err;
 }
 
+/* dir holds some pin (of any build) */
+static bool pinned_any(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool any = false;
+
+	while (d && !any && (de = readdir(d)))
+		any = de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/*
+ * Pins without one of this build's maps: another heapstat's (an older one
+ * had no charge_slots). Their programs still enforce their limits, which this
+ * build can neither read nor change: not "nothing pinned" (-ENOENT), which
+ * would let a clear succeed and leave the limit in force.
+ */
+static int stale(const char *dir, const char *map, char *why, size_t why_len)
+{
+	snprintf(why, why_len, "the limits pinned in %s are from another heapstat build (no map "
+		 "%s): remove them with 'rm -r %s' (their limits go with them), then set them again",
+		 dir, map, dir);
+	return -ESTALE;
+}
+
 /*
  * Open the limit backend pinned under pin_dir (NULL: LSM_LIMIT_PIN_DIR);
  * with LSM_LIMIT_CREATE, load, attach, pin and seed it when nothing is
- * pinned (-ENOENT without). Needs root: the pins are 0700.
+ * pinned (-ENOENT without). Needs root: the pins are 0700. -ESTALE: what is
+ * pinned is another build's (why says what to do).
  */
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
 		   char *why, size_t why_len)
@@ -406,6 +435,10 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 	}
 	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_USAGE]);
 	if (access(path, F_OK)) {
+		if (errno == ENOENT && pinned_any(l->dir)) {
+			err = stale(l->dir, map_pins[M_USAGE], why, why_len);
+			goto unlock;
+		}
 		if (errno != ENOENT || !(flags & LSM_LIMIT_CREATE)) {
 			err = fail(why, why_len, -errno, "find the limits pinned in %s", l->dir);
 			goto unlock;
@@ -418,7 +451,9 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 	for (int i = 0; i < NMAPS && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[i]);
 		l->fds[i] = bpf_obj_get(path);
-		if (l->fds[i] < 0)
+		if (l->fds[i] < 0 && errno == ENOENT)
+			err = stale(l->dir, map_pins[i], why, why_len);
+		else if (l->fds[i] < 0)
 			err = fail(why, why_len, -errno, "open %s", path);
 	}
 unlock:

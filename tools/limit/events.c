@@ -302,7 +302,7 @@ int limit_events(const struct limit_events_opts *o)
 	err = lsm_limit_open(&lsm, NULL, 0, why, sizeof(why));
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "heapstat limit events: bpf-lsm refusals: %s\n", why);
-		return 1;
+		return err == -ESTALE ? EXIT_UNSUPPORTED : 1;
 	}
 	if (o->follow) {
 		err = collector_open(&coll, COLL_ATTACH_AUTO, 0, false, why, sizeof(why));

@@ -266,6 +266,10 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 		err = lsm_limit_set(l, h->cgs[cg].id, heap, bytes, why, sizeof(why));
 	}
 	lsm_limit_close(l);
+	if (err == -ESTALE) {
+		fprintf(stderr, "heapstat limit: %s\n", why);
+		return err;
+	}
 	if (err) {
 		fprintf(stderr, "heapstat limit: %s (bpf-lsm: heap '%s' charges no cgroup)\n",
 			why, heap);
@@ -356,7 +360,9 @@ static int show(const char *cgroup)
 	}
 	/* limits are read from the cgroup files and bpf-lsm's pinned maps alone */
 	sources_say("limit show", &none, NULL);
-	if (h.lsm_err)
+	if (h.lsm_err == -ESTALE)
+		fprintf(stderr, "heapstat limit: bpf-lsm limits not shown: %s\n", h.lsm_why);
+	else if (h.lsm_err)
 		fprintf(stderr, "heapstat limit: the bpf-lsm limits in %s are not shown: %s%s\n",
 			LSM_LIMIT_PIN_DIR, strerror(-h.lsm_err),
 			h.lsm_err == -EACCES ? " (root only)" : "");
@@ -411,6 +417,10 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 
 	if (heap)
 		return apply(h, cgroup, heap, HOLD_NO_LIMIT);
+	if (h->lsm_err == -ESTALE) {	/* its bpf-lsm limits unknown: none lifted */
+		fprintf(stderr, "heapstat limit: %s\n", h->lsm_why);
+		return h->lsm_err;
+	}
 	for (size_t k = 0; k < h->nheaps && !err; k++) {
 		enum hold_charger ch = h->heaps[k].charger;
 
@@ -475,7 +485,8 @@ static int exec_limited(void)
 	}
 	holdings_free(&h);
 	if (err)
-		return err == -EINVAL || err == -ENOENT || err == -ERANGE ? EXIT_USAGE : 1;
+		return err == -EINVAL || err == -ENOENT || err == -ERANGE ? EXIT_USAGE :
+		       err == -ESTALE ? EXIT_UNSUPPORTED : 1;
 	return run_in(cgroup);
 }
 
@@ -532,5 +543,7 @@ int cmd_limit(int argc, char **argv)
 	holdings_free(&h);
 	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP)
 		return EXIT_USAGE;
+	if (err == -ESTALE)	/* another build's pins: nothing done */
+		return EXIT_UNSUPPORTED;
 	return err ? 1 : 0;
 }

@@ -4,7 +4,8 @@
 # heapstat's BPF-LSM programs. At the byte boundary (EAGAIN, nothing
 # charged), hierarchy, show/report/heaptop from one model (usage, limit,
 # headroom, hits), exec --create, non-root refused, bad input changing
-# nothing, the last clear unpinning. Run by tests/boot/lsm_limit.sh:
+# nothing, the last clear unpinning, another build's pins refused. Run by
+# tests/boot/lsm_limit.sh:
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/cli.sh
 . "$(dirname "$0")/../../lib.sh"
 tmp=$(mktemp -d)
@@ -166,6 +167,32 @@ heapstat limit clear /ll $H && pass "clearing a limit that is not set changes no
 	fail "clearing a limit that is not set changes nothing" "exit $?"
 alloc /ll -s 2M && pass "without limits nothing is refused" ||
 	fail "without limits nothing is refused" "$(cat $tmp/err)"
+
+# pins of another build (an older one had no charge_slots map): refused with
+# what to do, exit 2, never taken for "nothing pinned" (a clear that succeeded
+# would leave the limit in force); removed as told, limits work again
+heapstat limit set /ll $H 1M && rm $P/charge_slots
+stale() { grep -q "no map charge_slots.*rm -r $P" $tmp/e; }
+for args in "set /ll $H 2M" "clear /ll $H" "clear /ll"; do
+	heapstat limit $args >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && stale && [ -e $P/link_file_ioctl ] &&
+		pass "another build's pins: '$args' refused, says what to do" ||
+		fail "another build's pins: '$args' refused, says what to do" "exit $rc: $(cat $tmp/e)"
+done
+heapstat limit show >$tmp/o 2>$tmp/e && stale &&
+	pass "another build's pins: show says what to do" ||
+	fail "another build's pins: show says what to do" "$(cat $tmp/e)"
+freed() {	# the programs detach once the kernel has let the pins go (RCU, a work item)
+	_i=0
+	until alloc /ll -s 2M || [ $_i -ge 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ $_i -lt 50 ]
+}
+! alloc /ll -s 2M && rm -r $P && freed && heapstat limit set /ll $H 1M &&
+	heapstat limit clear /ll && [ ! -e $P ] &&
+	pass "another build's pins: enforced until removed, then limits work again" ||
+	fail "another build's pins: enforced until removed, then limits work again" \
+		"$(cat $tmp/err) $(ls $P 2>&1)"
 
 for cg in ll lp/c lp/c2 lp sib ks ci/lsm1; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
