@@ -12,11 +12,13 @@
  *           tracepoint (the buffer) and an fentry on dma_buf_file_release
  *           (its release) (bpf/bench_floor.bpf.c). LIMIT_BENCH_FLOOR=lsm,
  *           exp, rel or a mix attaches only those ("none": nothing).
- * Measured on the reference kernel under -icount, FLOOR comes out about
- * 1,700 instructions per alloc+free *below* NONE, with any one of its three
- * programs alone and not with none attached: attaching a BPF program makes
- * this path cheaper here, for a reason not yet known. So BPF-LSM is also
- * given against FLOOR (LSM/FLOOR+), the limit's own cost.
+ * BPF-LSM is also given against FLOOR (LSM/FLOOR+): the limit's own cost.
+ * Every batch runs beside the same ballast (ballast_hold(), below): without
+ * it, the reference kernel's SLUB_TINY took a new slab for the dma-buf's file
+ * at each allocation and gave it back at each free whenever the file slabs
+ * happened to be all full, about 1,800 instructions an alloc+free; a variant
+ * holding a file more (a BPF link is one) escaped it, which had FLOOR read
+ * 1,450 instructions below NONE.
  * The variants are interleaved in each round (the LSM programs are loaded
  * before and unpinned after each of its batches, outside the timing, and
  * the kernel's deferred work of a change is let settle before a batch); the
@@ -28,7 +30,12 @@
  * of its own.
  *
  *   limit_bench HEAP...        (heapstat heaps: accounting is switched)
+ *   limit_bench none|dmem|lsm|floor HEAP SIZE OPS   one batch of one variant
+ *                              (PROFILE_BENCH=limit tests/bench/profile.sh)
  * LIMIT_BENCH_ROUNDS=N: the median of N rounds instead of 9;
+ * LIMIT_BENCH_VARIANTS=none,floor...: only those (the others read 0);
+ * LIMIT_BENCH_EACH=1: every batch's time too;
+ * LIMIT_BENCH_BALLAST=N: N buffers of ballast instead of 64 (0: none);
  * LIMIT_BENCH_CLOCK=wall: the CPU's whole time instead of the thread's. After the
  * tables, where BPF-LSM's time goes at 4 KiB: each limit program's run time
  * per call from the kernel's BPF statistics, in a run of its own (the
@@ -60,6 +67,8 @@
 enum { NONE, DMEM, LSM, FLOOR, VARIANTS };
 
 static int rounds = 9;
+static const char * const vname[VARIANTS] = { "none", "dmem", "lsm", "floor" };
+static bool skip[VARIANTS];	/* LIMIT_BENCH_VARIANTS: only those named are run */
 static uint64_t cg_id;
 static struct bench_floor_bpf *fl;
 
@@ -109,6 +118,65 @@ static double loop_ns(int heap, uint64_t len, int n)
 		close(d.fd);
 	}
 	return (double)(cpu_ns() - t0) / n;
+}
+
+/*
+ * The ballast: buffers of the heap held through its batches, so that every
+ * slab cache an alloc+free takes from (the dma-buf's file, inode and dentry,
+ * the heap's own structures) has half-used slabs to take from. The
+ * reference kernel is tinyconfig's SLUB_TINY, which keeps no empty slab
+ * (MIN_PARTIAL 0): when a cache's slabs are all full as a batch starts, each
+ * allocation takes a new slab and its free gives it back (for the file, the
+ * filp cache being SLAB_TYPESAFE_BY_RCU, through call_rcu), about 1,800
+ * instructions an alloc+free more. Whether the slabs are full is a matter of
+ * how many files and objects the system holds, which the variants change (a
+ * BPF link is a file): without the ballast, NONE was the variant that paid.
+ * Made of 2N buffers of 4 KiB, every other one freed: N held, in half-used
+ * slabs (LIMIT_BENCH_BALLAST=N, 0 for none; 64 by default).
+ */
+static int ballast_fds[2 * 256], ballast_n;
+
+static void ballast_hold(int heap)
+{
+	int n = getenv("LIMIT_BENCH_BALLAST") ? atoi(getenv("LIMIT_BENCH_BALLAST")) : 64;
+	struct dma_heap_allocation_data plug = { .fd_flags = O_RDWR | O_CLOEXEC };
+
+	if (n < 0 || n > 256) {
+		fprintf(stderr, "limit_bench: LIMIT_BENCH_BALLAST: 0 to 256\n");
+		exit(2);
+	}
+	/* not charged to anyone: allocated as NONE allocates */
+	if (access(ACCOUNTING, F_OK) == 0 && !put(ACCOUNTING, "off"))
+		die(ACCOUNTING);
+	/* the plug: the largest size measured, first, freed last: the carveout
+	 * heap's first-fit pool then finds room for the loop before the
+	 * ballast's holes, as it would without them (it searched past all 64 at
+	 * 64 KiB: 3,800 instructions more) */
+	plug.len = 1 << 20;
+	if (n && ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &plug) < 0)
+		die("ballast");
+	/* all made first, then every other one freed: a free made at once would
+	 * only be taken again by the next allocation */
+	for (int i = 0; i < 2 * n; i++) {
+		struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
+
+		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
+			die("ballast");
+		ballast_fds[ballast_n++] = d.fd;
+	}
+	for (int i = 0; i < n; i++) {
+		close(ballast_fds[2 * i + 1]);
+		ballast_fds[i] = ballast_fds[2 * i];
+	}
+	ballast_n = n;
+	if (n)
+		close(plug.fd);
+}
+
+static void ballast_drop(void)
+{
+	while (ballast_n)
+		close(ballast_fds[--ballast_n]);
 }
 
 static bool want_stats;		/* print the LSM programs' statistics after a batch */
@@ -224,8 +292,9 @@ static void bench(const char *name)
 	snprintf(path, sizeof(path), "dma-heap/%s max", name);
 	if (dmem)
 		put(CG "/dmem.max", path);
-	printf("%s: alloc+free, median of %d interleaved rounds (us per op), added over none\n",
-	       name, rounds);
+	ballast_hold(heap);
+	printf("%s: alloc+free, median of %d interleaved rounds (us per op), added over none;\n"
+	       "%d buffers of 4 KiB held throughout (the ballast)\n", name, rounds, ballast_n);
 	printf("%-6s %9s %9s %9s %9s %9s %9s %9s %11s %7s\n", "SIZE", "NONE", "DMEM", "BPF-LSM",
 	       "FLOOR", "DMEM+", "BPF-LSM+", "FLOOR+", "LSM/FLOOR+", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
@@ -236,7 +305,10 @@ static void bench(const char *name)
 			for (int i = 0; i < VARIANTS; i++) {
 				int v = (r + i) % VARIANTS;	/* each variant in each place */
 
-				t[v][r] = v == DMEM && !dmem ? 0 : run(v, name, heap, sizes[s], ops[s]);
+				t[v][r] = (v == DMEM && !dmem) || skip[v] ? 0 :
+					  run(v, name, heap, sizes[s], ops[s]);
+				if (getenv("LIMIT_BENCH_EACH") && t[v][r])
+					printf("  round %d %s %.2f\n", r, vname[v], t[v][r] / 1e3);
 			}
 		for (int v = 0; v < VARIANTS; v++) {
 			qsort(t[v], rounds, sizeof(double), cmp);
@@ -260,6 +332,7 @@ static void bench(const char *name)
 	want_stats = true;
 	run(LSM, name, heap, 4096, ops[0]);
 	want_stats = false;
+	ballast_drop();
 	close(heap);
 }
 
@@ -267,9 +340,15 @@ int main(int argc, char **argv)
 {
 	struct stat st;
 	char pid[32];
+	int one = -1;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: limit_bench HEAP...\n");
+	if (argc == 5)
+		for (int v = 0; v < VARIANTS; v++)
+			if (!strcmp(argv[1], vname[v]))
+				one = v;
+	if (argc < 2 || (one >= 0 && (atoll(argv[3]) <= 0 || atoi(argv[4]) <= 0))) {
+		fprintf(stderr, "usage: limit_bench HEAP...\n"
+			"       limit_bench none|dmem|lsm|floor HEAP SIZE OPS\n");
 		return 2;
 	}
 	if (getenv("LIMIT_BENCH_ROUNDS")) {
@@ -278,6 +357,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "limit_bench: LIMIT_BENCH_ROUNDS: 1 to %d\n", MAX_ROUNDS);
 			return 2;
 		}
+	}
+	if (getenv("LIMIT_BENCH_VARIANTS")) {
+		for (int v = 0; v < VARIANTS; v++)
+			skip[v] = !strstr(getenv("LIMIT_BENCH_VARIANTS"), vname[v]);
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	put("/sys/fs/cgroup/cgroup.subtree_control", "+dmem");
@@ -290,6 +373,19 @@ int main(int argc, char **argv)
 	fl = bench_floor_bpf__open_and_load();
 	if (!fl)
 		die("load the floor programs");
+	if (one >= 0) {		/* one variant alone, for a profiler watching the emulator */
+		char path[256];
+		int heap;
+
+		snprintf(path, sizeof(path), "/dev/dma_heap/%s", argv[2]);
+		heap = open(path, O_RDONLY | O_CLOEXEC);
+		if (heap < 0)
+			die(path);
+		ballast_hold(heap);
+		printf("%s: %.2f us per op\n", vname[one],
+		       run(one, argv[2], heap, atoll(argv[3]), atoi(argv[4])) / 1e3);
+		return 0;
+	}
 	for (int i = 1; i < argc; i++)
 		bench(argv[i]);
 	printf("NOISE: interquartile range of the NONE rounds; DMEM+, BPF-LSM+, FLOOR+: added over\n"

@@ -1,13 +1,16 @@
 #!/bin/bash
 # Where a tracing variant's guest instructions go, per kernel function:
-# trace_bench runs variant A, then variant B, alone for OPS system-heap
-# alloc+free operations, each in a VM booted under -icount with a QEMU plugin
+# trace_bench (or limit_bench) runs variant A, then variant B, alone for OPS
+# system-heap alloc+free operations, each in a VM booted under -icount with a QEMU plugin
 # (tests/bench/tbcount.c) counting the kernel's instructions per translation
 # block; the difference B - A per operation is printed by function, largest
 # first. Loading and boot are counted too: use many operations.
 #
 # usage: tests/bench/profile.sh [A B [OPS [SIZE]]]   (default: hooks heapstat 300000 4096)
 # e.g.   tests/bench/profile.sh bare floor
+# PROFILE_BENCH=limit: limit_bench's variants instead (none, dmem, lsm, floor;
+# the system heap, in limit_bench's boot), e.g. PROFILE_BENCH=limit
+# tests/bench/profile.sh none floor 100000
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
@@ -21,21 +24,31 @@ gcc -O2 -Wall -shared -fPIC -o "$out/tbcount.so" "$top/tests/bench/tbcount.c"
 cat >"$out/profile-guest.sh" <<'EOT'
 echo 1 >/proc/sys/net/core/bpf_jit_kallsyms 2>/dev/null
 . /heapstat/tests/lib.sh
-trace_bench "$1" "$3" "$2" &
-# until it attached (cheaper to ask than kallsyms)
-[ "$1" = bare ] || wait_links $! 2
+if [ "$4" = limit ]; then
+	limit_bench "$1" system "$3" "$2" &
+	sleep 1		# its ballast made, its programs attached
+else
+	trace_bench "$1" "$3" "$2" &
+	# until it attached (cheaper to ask than kallsyms)
+	[ "$1" = bare ] || wait_links $! 2
+fi
 awk '$2 ~ /^[tTwW]$/ { print "SYM", $1, $3 }' /proc/kallsyms
 wait
 EOT
 
+bench=${PROFILE_BENCH:-trace}
+vm=(--icount --load system_heap)
+# limit_bench's boot, as make bench has it
+[ "$bench" = trace ] || vm=(--icount --cpus 1 --load-heaps --load system_heap
+	--cmdline dma_heap.mem_accounting=0)
 for v in "$a" "$b"; do
 	HEAPSTAT_QEMU_EXTRA="-plugin $out/tbcount.so,out=$out/tb-$v.txt" HEAPSTAT_VM_NOBUILD=1 \
-		"$top/scripts/vm" --icount --load system_heap --timeout 3600 \
-		--add "$out/profile-guest.sh:/profile.sh" -- sh /profile.sh "$v" "$ops" "$size" \
+		"$top/scripts/vm" "${vm[@]}" --timeout 3600 \
+		--add "$out/profile-guest.sh:/profile.sh" -- sh /profile.sh "$v" "$ops" "$size" "$bench" \
 		| tr -d '\r' >"$out/run-$v.txt"
-	grep -m1 'us per op' "$out/run-$v.txt" || die "trace_bench $v failed: see $out/run-$v.txt"
+	grep -m1 'us per op' "$out/run-$v.txt" || die "${bench}_bench $v failed: see $out/run-$v.txt"
 	# read while attached: the programs are named only while loaded
-	[ "$v" = bare ] || grep -q '^SYM [0-9a-f]* bpf_prog_[0-9a-f]*_' "$out/run-$v.txt" ||
+	[ "$v" = bare ] || [ "$v" = none ] || grep -q '^SYM [0-9a-f]* bpf_prog_[0-9a-f]*_' "$out/run-$v.txt" ||
 		echo "profile: $v's BPF programs ended before the kernel's symbols were read:" \
 			"they count as the symbol before them (give more OPS)" >&2
 	# instructions per function: symbols and blocks sorted together by address
