@@ -11,7 +11,10 @@
  *   HEAPSTAT  heapstat's collector in aggregate mode (report, top, export,
  *             limit), its ring drained by a thread as report does,
  *   RECORD    the collector in record mode (heapstat record): an event for
- *             every allocation and release, consumed by a thread.
+ *             every allocation and release, consumed by a thread,
+ *   LIVE      the collector as heaptop and export load it: aggregate mode,
+ *             the holder hooks and the change log (the loop's process a
+ *             holder from its first buffer, as any allocating process).
  * The four are interleaved in each round, each after a warm-up that lets the
  * emulator translate the patched code; the median round is kept.
  *
@@ -54,7 +57,7 @@
 
 static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (1 to MAX_ROUNDS; odd for a true median) */
 
-enum { BARE, FLOOR, HOOKS, HEAPSTAT, RECORD, VARIANTS };
+enum { BARE, FLOOR, HOOKS, HEAPSTAT, RECORD, LIVE, VARIANTS };
 
 static int heap;
 static volatile int stop;
@@ -134,10 +137,10 @@ static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool s
 		links[k++] = attach(fl->progs.floor_export);
 		links[k++] = attach(fl->progs.floor_release);
 	}
-	if (v == HEAPSTAT || v == RECORD) {
+	if (v == HEAPSTAT || v == RECORD || v == LIVE) {
 		char why[256];
 
-		if (collector_open_rec(&coll, COLL_ATTACH_AUTO, 0, false,
+		if (collector_open_rec(&coll, COLL_ATTACH_AUTO, 0, v == LIVE,
 				       v == RECORD ? COLL_WANT_EVENTS : 0, why, sizeof(why))) {
 			fprintf(stderr, "trace_bench: %s\n", why);
 			exit(1);
@@ -183,7 +186,9 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static const char *const names[VARIANTS] = { "bare", "floor", "hooks", "heapstat", "record" };
+static const char *const names[VARIANTS] = {
+	"bare", "floor", "hooks", "heapstat", "record", "live",
+};
 
 int main(int argc, char **argv)
 {
@@ -199,7 +204,7 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[1], names[v]))
 				one = v;
 	if (argc != 1 && (one < 0 || atoll(argv[2]) <= 0 || atoi(argv[3]) <= 0)) {
-		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat|record SIZE OPS]\n");
+		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat|record|live SIZE OPS]\n");
 		return 2;
 	}
 
@@ -238,12 +243,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("%s heap alloc+free, median of %d interleaved rounds (us per op);\n"
-	       "HEAPSTAT: aggregate mode, RECORD: record mode; ADDED/FLOOR: HEAPSTAT's time\n"
-	       "added over BARE, in units of what FLOOR adds; ADDED/BARE, REC/BARE: as a share\n"
-	       "of BARE\n", name, rounds);
-	printf("%-6s %9s %9s %9s %9s %9s %12s %12s %11s %9s %7s\n", "SIZE", "BARE", "FLOOR",
-	       "HOOKS", "HEAPSTAT", "RECORD", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE", "REC/BARE",
-	       "NOISE");
+	       "HEAPSTAT: aggregate mode, RECORD: record mode, LIVE: heaptop's; ADDED/FLOOR:\n"
+	       "HEAPSTAT's time added over BARE, in units of what FLOOR adds; ADDED/BARE,\n"
+	       "REC/BARE, LIVE/BARE: as a share of BARE\n", name, rounds);
+	printf("%-6s %9s %9s %9s %9s %9s %9s %12s %12s %11s %9s %10s %7s\n", "SIZE", "BARE", "FLOOR",
+	       "HOOKS", "HEAPSTAT", "RECORD", "LIVE", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE",
+	       "REC/BARE", "LIVE/BARE", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
 		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS], fa;
 		char label[16];
@@ -260,13 +265,15 @@ int main(int argc, char **argv)
 			m[v] = t[v][rounds / 2];
 		}
 		fa = m[FLOOR] - m[BARE];
-		printf("%-6s %9.2f %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %8.2f%% %6.1f%%\n",
+		printf("%-6s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %8.2f%% "
+		       "%9.2f%% %6.1f%%\n",
 		       format_size(sizes[s], label, sizeof(label)), m[BARE] / 1e3, m[FLOOR] / 1e3,
-		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3, m[RECORD] / 1e3,
+		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3, m[RECORD] / 1e3, m[LIVE] / 1e3,
 		       fa > 0 ? (m[HOOKS] - m[BARE]) / fa : 0,
 		       fa > 0 ? (m[HEAPSTAT] - m[BARE]) / fa : 0,
 		       (m[HEAPSTAT] - m[BARE]) / m[BARE] * 100,
 		       (m[RECORD] - m[BARE]) / m[BARE] * 100,
+		       (m[LIVE] - m[BARE]) / m[BARE] * 100,
 		       (t[BARE][rounds * 3 / 4] - t[BARE][rounds / 4]) / m[BARE] * 100);
 	}
 	printf("NOISE: interquartile range of the BARE rounds\n");
@@ -274,6 +281,8 @@ int main(int argc, char **argv)
 	run(HEAPSTAT, fl, sizes[0], ops[0], true);
 	printf("and in record mode:\n");
 	run(RECORD, fl, sizes[0], ops[0], true);
+	printf("and as heaptop loads it:\n");
+	run(LIVE, fl, sizes[0], ops[0], true);
 	printf("counted %llu ioctl entries, %llu exits, %llu exports, %llu releases\n",
 	       (unsigned long long)fl->bss->entries, (unsigned long long)fl->bss->exits,
 	       (unsigned long long)fl->bss->exports, (unsigned long long)fl->bss->releases);
