@@ -196,7 +196,7 @@ struct {
 } holder_tgids SEC(".maps");
 
 __u64 dropped = 0;		/* events the ring buffer had no room for */
-__u64 untracked = 0;		/* buffers or calls a full map could not hold */
+__u64 lost[COLL_LOST_KINDS] = {};	/* what a full map could not hold, by map */
 __u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
 __u64 holders_gen = 0;		/* events that may have changed who holds what */
 __u64 changes_head = 0;		/* entries ever taken in `changes` */
@@ -354,7 +354,7 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 	if (idx)
 		return *idx;
 full:
-	__sync_fetch_and_add(&untracked, 1);
+	__sync_fetch_and_add(&lost[LOST_AGGS], 1);
 	return COLL_NO_AGG;
 }
 
@@ -400,7 +400,7 @@ static __always_inline struct inflight *inflight_of(bool create)
 	f = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
 				 create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	if (!f && create)
-		__sync_fetch_and_add(&untracked, 1);
+		__sync_fetch_and_add(&lost[LOST_THREADS], 1);
 	return f;
 }
 
@@ -618,7 +618,7 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 	if (b != &spill) {
 		__sync_fetch_and_add(&b->seq, 1);
 	} else if (bpf_map_update_elem(&buffers_spill, &ino, &spill, BPF_ANY)) {
-		__sync_fetch_and_add(&untracked, 1);
+		__sync_fetch_and_add(&lost[LOST_BUFFERS], 1);
 	} else {
 		__sync_fetch_and_add(&spilled, 1);
 	}
@@ -997,7 +997,7 @@ static __always_inline __u32 cma_area_of(__u64 name_ptr)
 	if (idx)
 		return *idx;
 full:
-	__sync_fetch_and_add(&untracked, 1);
+	__sync_fetch_and_add(&lost[LOST_CMA_AREAS], 1);
 	return COLL_NO_AGG;
 }
 

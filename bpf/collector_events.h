@@ -242,6 +242,15 @@ struct coll_buf {
 	char comm[COLL_COMM_LEN];
 };
 
+/* what a full map cost: each counted in `lost` (collector.bpf.c) */
+enum coll_lost {
+	LOST_AGGS,			/* counts of a (cgroup, heap) past `aggs`' entries */
+	LOST_CMA_AREAS,			/* counts of a CMA area past `cma_aggs`' */
+	LOST_BUFFERS,			/* buffers neither their slot nor `buffers_spill` took */
+	LOST_THREADS,			/* calls of threads whose storage could not be made */
+	COLL_LOST_KINDS,
+};
+
 /*
  * What changed the inventory, for a live view that keeps one (want_log):
  * entry n of the `changes` array is written at n % COLL_LOG_ENTRIES, its

@@ -3,7 +3,8 @@
 # a buffer whose slot a live one holds goes to a spill map. Two buffers held
 # while 131070 come and go make the next two land on their slots: one is
 # released (its free must count for its exporter's cgroup), one stays (the
-# report must name its exporter).
+# report must name its exporter). With a spill map of one entry, the second
+# is lost, and the report says so.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -16,6 +17,10 @@ mkdir -p $S/spill
 heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
 wait_links $rep 6
+# and one whose spill map holds one buffer: the second one there is lost, and said so
+HEAPSTAT_TEST_MAX_SPILL=1 heapstat report -j -d 600 >"$tmp/json1" 2>"$tmp/err1" &
+rep1=$!
+wait_links $rep1 6
 sh -c "echo \$\$ >$S/spill/cgroup.procs; exec dmabuf_alloc -s 4K -n 2 -w 600 -R $tmp/r1" &
 first=$!
 while [ ! -e $tmp/r1 ] && kill -0 $first 2>/dev/null; do sleep 0.1; done
@@ -25,9 +30,11 @@ second=$!
 while [ ! -e $tmp/r2 ] && kill -0 $second 2>/dev/null; do sleep 0.1; done
 a=$(dmabuf_inodes $first | sort -n | tail -n 1)
 b=$(dmabuf_inodes $second)
-kill -INT $rep
+kill -INT $rep $rep1
 wait $rep
 rc=$?
+wait $rep1
+rc1=$?
 kill $first $second
 wait
 
@@ -55,6 +62,14 @@ echo "$buf" | jq_true --argjson pid $second '.cgroup == "/spill" and .pid == $pi
 held=$(jq -M -c --argjson pid $first '[.buffers[] | select(.pid == $pid)] | length' "$tmp/json")
 [ "$held" = 2 ] && pass "the two buffers in their slots are told with their exporter" ||
 	fail "the two buffers in their slots are told with their exporter" "pid $first: $held"
+# both of the second process's buffers found their slot taken: one fit the spill map
+if [ $rc1 = 0 ] && jq_true '.losses.buffers == 1 and .losses.aggregates == 0 and .drops == 1' \
+	"$tmp/json1" >/dev/null; then
+	pass "a spill map full: the buffer it could not take is counted as lost"
+else
+	fail "a spill map full: the buffer it could not take is counted as lost" \
+		"exit $rc1: $(jq -c '[.drops, .losses]' "$tmp/json1") $(cat "$tmp/err1")"
+fi
 rmdir $S/spill 2>/dev/null
 rm -rf "$tmp"
 exit 0

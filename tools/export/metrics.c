@@ -19,7 +19,7 @@
 #include "export.h"
 
 /* the series written after the rows (the exporter's own) */
-#define SELF_SERIES	7
+#define SELF_SERIES	11
 
 /* ---- the rows, cut to a bounded number of series ---- */
 
@@ -447,6 +447,13 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 			  struct collector *coll)
 {
 	struct prom_label v = { "version", HEAPSTAT_VERSION };
+	const struct {
+		const char *map;
+		uint64_t n;
+	} lost[] = {
+		{ "aggregates", f->losses.aggregates }, { "cma_areas", f->losses.cma_areas },
+		{ "buffers", f->losses.buffers }, { "threads", f->losses.threads },
+	};
 	struct series *s;
 	uint64_t budget = UINT64_MAX;
 	size_t n = 0;
@@ -472,7 +479,13 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 	prom_family(p, "heapstat_export_events_dropped", PROM_COUNTER,
 		    "Events the collector's ring buffer had no room for (counts and the latency "
 		    "histogram stay exact)");
-	prom_u64(p, NULL, 0, f->drops);
+	prom_u64(p, NULL, 0, f->losses.ring);
+	prom_family(p, "heapstat_export_counts_lost", PROM_COUNTER,
+		    "What a full map of the collector's could not count, by map: aggregates (a "
+		    "cgroup x heap past its entries), cma_areas, buffers (exported while tracing, "
+		    "kept nowhere), threads (calls not timed)");
+	for (size_t i = 0; i < ARRAY_SIZE(lost); i++)
+		prom_u64(p, &(struct prom_label){ "map", lost[i].map }, 1, lost[i].n);
 	prom_family(p, "heapstat_export_latencies_lost", PROM_COUNTER,
 		    "Allocations of cgroup x heap aggregates past the collector's histograms: "
 		    "counted, but not in the latency histogram");

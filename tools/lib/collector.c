@@ -494,6 +494,16 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
 	if (!err && !holders)
 		err = bpf_map__set_max_entries(c->skel->maps.changes, 1);
+	/* for tests of full maps: no one makes 16384 cgroups to see one */
+	if (!err && getenv("HEAPSTAT_TEST_MAX_AGGS")) {
+		unsigned int n = atoi(getenv("HEAPSTAT_TEST_MAX_AGGS"));
+
+		err = bpf_map__set_max_entries(c->skel->maps.aggs, n ?: 1) ?:
+		      bpf_map__set_max_entries(c->skel->maps.agg_index, n ?: 1);
+	}
+	if (!err && getenv("HEAPSTAT_TEST_MAX_SPILL"))
+		err = bpf_map__set_max_entries(c->skel->maps.buffers_spill,
+					       atoi(getenv("HEAPSTAT_TEST_MAX_SPILL")) ?: 1);
 	/* without stacks, the map only has to exist: its code is dead; so
 	 * are the histograms' with events */
 	if (!err && !c->stacks)
@@ -791,7 +801,25 @@ int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, v
 
 uint64_t collector_dropped(struct collector *c)
 {
-	return c->skel->bss->dropped + c->skel->bss->untracked;
+	uint64_t n = c->skel->bss->dropped;
+
+	for (int k = 0; k < COLL_LOST_KINDS; k++)
+		n += c->skel->bss->lost[k];
+	return n;
+}
+
+/* what was lost, by cause: collector_dropped() is their sum but for the last two */
+void collector_losses(struct collector *c, struct coll_losses *out)
+{
+	const struct collector_bpf__bss *b = c->skel->bss;
+
+	out->ring = b->dropped;
+	out->aggregates = b->lost[LOST_AGGS];
+	out->cma_areas = b->lost[LOST_CMA_AREAS];
+	out->buffers = b->lost[LOST_BUFFERS];
+	out->threads = b->lost[LOST_THREADS];
+	out->histograms = b->hists_lost;
+	out->stacks = b->stacks_lost;
 }
 
 /* latencies and lifetimes of aggregates that have no histogram (aggregate mode) */

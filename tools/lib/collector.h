@@ -86,6 +86,19 @@ void collector_restart_latencies(struct collector *c);
 bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out);
 void coll_agg_add(struct coll_agg *to, const struct coll_agg *from);
 uint64_t collector_dropped(struct collector *c);
+
+/* what the collector lost: events (ring) and counts (maps full), by cause */
+struct coll_losses {
+	uint64_t ring;			/* events the ring buffer had no room for */
+	uint64_t aggregates;		/* counts of a cgroup x heap past the aggregate map's */
+	uint64_t cma_areas;		/* counts of a CMA area past its map's */
+	uint64_t buffers;		/* buffers exported while tracing that no map kept */
+	uint64_t threads;		/* calls of threads whose storage could not be made */
+	uint64_t histograms;		/* latencies and lifetimes of aggregates without one */
+	uint64_t stacks;		/* stacks the stack map had no room for */
+};
+
+void collector_losses(struct collector *c, struct coll_losses *out);
 uint64_t collector_hists_lost(struct collector *c);
 int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max);
 uint64_t collector_stacks_lost(struct collector *c);

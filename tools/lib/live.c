@@ -516,6 +516,8 @@ int live_sample(struct live *l, const struct live_frame **out)
 		return err;
 	add_totals(l, f);
 	f->drops = l->coll ? collector_dropped(l->coll) : 0;
+	if (l->coll)
+		collector_losses(l->coll, &f->losses);
 	f->inv_stats = l->stats;
 	l->cur = !l->cur;
 	*out = f;

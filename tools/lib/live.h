@@ -68,6 +68,7 @@ struct live_frame {
 	size_t ncma;
 	double alloc_rate, free_rate, fail_rate;
 	uint64_t drops;
+	struct coll_losses losses;	/* drops, by cause */
 	const struct inventory *inv;	/* for the processes and buffers views */
 	const char *inv_taken;		/* why it was walked or updated for this frame,
 					 * NULL: kept ("changes": updated) */

@@ -6,6 +6,7 @@
 
 #include "lib/hold_view.h"
 #include "lib/json.h"
+#include "lib/losses.h"
 #include "lib/sources.h"
 #include "report.h"
 
@@ -189,6 +190,7 @@ void report_json(FILE *out, struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
 	const struct holdings *h = &rep->h;
+	struct coll_losses losses = {};
 	struct json j;
 
 	json_init(&j, out);
@@ -237,5 +239,8 @@ void report_json(FILE *out, struct report *rep)
 	if (rep->coll)
 		json_activity(&j, rep);
 	json_ku64(&j, "drops", rep->coll ? collector_dropped(rep->coll) : 0);
+	if (rep->coll)
+		collector_losses(rep->coll, &losses);
+	losses_json(&j, &losses);
 	json_end(&j);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/hold_view.h"
+#include "lib/losses.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "report.h"
@@ -242,14 +243,14 @@ static void print_activity(FILE *out, struct report *rep)
 {
 	const struct holdings *h = &rep->h;
 	bool csv = rep->opts->csv;
-	unsigned long long dropped;
+	struct coll_losses losses;
+	char lost[1024];
 
 	if (!rep->coll) {
 		fprintf(csv ? stderr : out, "%sno activity: %s\n", csv ? "heapstat: " : "",
 			rep->no_tracing);
 		return;
 	}
-	dropped = collector_dropped(rep->coll);
 	if (csv)
 		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
 			"frees_per_sec,p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,"
@@ -284,12 +285,9 @@ static void print_activity(FILE *out, struct report *rep)
 				(unsigned long long)f[FAIL_FRAGMENTATION], (unsigned long long)f[FAIL_BUSY],
 				(unsigned long long)f[FAIL_LIMIT], (unsigned long long)f[FAIL_OTHER]);
 	}
-	if (dropped && csv)	/* a line more would not be CSV */
-		fprintf(stderr, "heapstat: %llu events dropped (a full ring buffer or map); "
-			"latencies and lifetimes are of the rest\n", dropped);
-	else if (dropped)
-		fprintf(out, "dropped: %llu events (counts stay exact; latencies and lifetimes "
-			"are of the rest)\n", dropped);
+	collector_losses(rep->coll, &losses);
+	if (losses_text(&losses, lost, sizeof(lost)))	/* a line more would not be CSV */
+		fprintf(csv ? stderr : out, "%slost: %s\n", csv ? "heapstat: " : "", lost);
 }
 
 static void print_summary(FILE *out, struct report *rep)

@@ -14,6 +14,7 @@
 
 #include "lib/hold_view.h"
 #include "lib/json.h"
+#include "lib/losses.h"
 #include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -559,6 +560,7 @@ static void render_table(const struct view_ctx *vc, enum top_view view, const vo
 static void render_meters(const struct live_frame *f, int width, top_emit_fn emit, void *ctx)
 {
 	char line[LINE_MAX_LEN], a[CELL_LEN], b[CELL_LEN], c[CELL_LEN], name[CELL_LEN];
+	char lost[LINE_MAX_LEN];
 	size_t len = 0, shown = 0;
 
 	for (size_t i = 0; i < f->ncma; i++) {
@@ -605,9 +607,8 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 	if (f->no_tracing)
 		emitf(emit, ctx, TA_ALERT, "NOT TRACED (snapshots only: no rates, latencies or "
 		      "failures): %s", f->no_tracing);
-	if (f->drops)
-		emitf(emit, ctx, TA_ALERT, "DROPPED %llu events (counts stay exact; latencies miss them)",
-		      (unsigned long long)f->drops);
+	if (losses_text(&f->losses, lost, sizeof(lost)))
+		emitf(emit, ctx, TA_ALERT, "LOST %s", lost);
 }
 
 /* One frame as lines: title, meters, the table of the current view. */
@@ -675,6 +676,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_kdouble(&j, "frees_per_sec", f->free_rate);
 	json_kdouble(&j, "failures_per_sec", f->fail_rate);
 	json_ku64(&j, "drops", f->drops);
+	losses_json(&j, &f->losses);
 	json_kstr(&j, "inventory", f->inv_taken ? f->inv_taken : "kept");
 	json_key(&j, "inventory_stats");
 	json_object(&j);

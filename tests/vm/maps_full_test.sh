@@ -1,0 +1,86 @@
+#!/bin/sh
+# A full map of the collector's is said, by which map, and the rest keeps
+# being counted: with room for two aggregates (HEAPSTAT_TEST_MAX_AGGS=2,
+# a test's knob: 16384 cgroups are what fills it otherwise), three cgroups
+# allocate and free three buffers each, one after the other. The first two
+# are counted exactly, the third not at all, and report (JSON and table),
+# heaptop and the exporter say counts were lost for the aggregate map, and
+# exit 0.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+pass() { echo "PASS: maps_full: $1"; }
+fail() { echo "FAIL: maps_full: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: maps_full: no system heap"; exit 0; }
+
+export HEAPSTAT_TEST_MAX_AGGS=2
+heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep=$!
+heapstat report -d 600 >"$tmp/table" 2>"$tmp/terr" &
+trep=$!
+heaptop -j -d 0.3 >"$tmp/frames" 2>"$tmp/toperr" &
+top=$!
+mkdir $tmp/prom
+heapstat export --textfile $tmp/prom -i 0.3 2>"$tmp/experr" &
+exp=$!
+frames() { wc -l <"$tmp/frames"; }
+wait_links $rep 6
+wait_links $trep 6
+wait_frames 2
+for c in mf1 mf2 mf3; do
+	mkdir -p $S/$c
+	sh -c "echo \$\$ >$S/$c/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
+done
+n=$(frames)
+wait_frames $((n + 2))
+kill -INT $rep $trep $top
+wait $rep
+rc=$?
+wait $trep
+trc=$?
+wait $top
+sleep 1	# the exporter's last textfile, after the last allocation
+kill -INT $exp
+wait $exp
+erc=$?
+
+row() { jq -M -c --arg c "$1" '[.activity[] | select(.cgroup == $c and .heap == "system")][0]' "$tmp/json"; }
+if [ $rc = 0 ] && row /mf1 | jq_true '.allocs == 3 and .frees == 3 and .alloc_bytes == 12288' >/dev/null &&
+	row /mf2 | jq_true '.allocs == 3 and .frees == 3' >/dev/null && [ "$(row /mf3)" = null ]; then
+	pass "the first two cgroups counted exactly, the third not at all"
+else
+	fail "the first two cgroups counted exactly, the third not at all" \
+		"exit $rc: $(row /mf1) $(row /mf2) $(row /mf3) $(cat "$tmp/err")"
+fi
+if jq_true '.losses.aggregates >= 3 and .losses.ring == 0 and .losses.buffers == 0
+	and .drops == .losses.aggregates' "$tmp/json" >/dev/null; then
+	pass "JSON: the aggregate map's losses, apart"
+else
+	fail "JSON: the aggregate map's losses, apart" "$(jq -c '[.drops, .losses]' "$tmp/json")"
+fi
+if [ $trc = 0 ] && grep -q '^lost: [0-9]* counts not kept (aggregate map full' "$tmp/table" &&
+	! grep -q 'ring buffer full' "$tmp/table"; then
+	pass "table: which map was full"
+else
+	fail "table: which map was full" "exit $trc: $(grep -i lost "$tmp/table") $(cat "$tmp/terr")"
+fi
+if tail -n 1 "$tmp/frames" | jq_true '.losses.aggregates >= 3 and .drops == .losses.aggregates' >/dev/null &&
+	[ ! -s "$tmp/toperr" ]; then
+	pass "heaptop: which map was full, and it went on"
+else
+	fail "heaptop: which map was full, and it went on" \
+		"$(tail -n 1 "$tmp/frames" | jq -c '[.drops, .losses]') $(cat "$tmp/toperr")"
+fi
+lost=$(sed -n 's/^heapstat_export_counts_lost_total{map="aggregates"} \([0-9]*\)$/\1/p' $tmp/prom/heapstat.prom)
+if [ $erc = 0 ] && [ -n "$lost" ] && [ "$lost" -ge 3 ] &&
+	grep -q '^heapstat_export_counts_lost_total{map="buffers"} 0$' $tmp/prom/heapstat.prom &&
+	grep -q '^heapstat_export_events_dropped_total 0$' $tmp/prom/heapstat.prom; then
+	pass "export: the aggregate map's losses in their own series"
+else
+	fail "export: the aggregate map's losses in their own series" \
+		"exit $erc: $(grep -e lost -e dropped $tmp/prom/heapstat.prom) $(cat "$tmp/experr")"
+fi
+unset HEAPSTAT_TEST_MAX_AGGS
+rmdir $S/mf1 $S/mf2 $S/mf3
+rm -rf "$tmp"
+exit 0
