@@ -490,10 +490,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	c->skel->rodata->want_stacks = c->stacks;
 	c->skel->rodata->want_fds = c->want_fds;
 	c->skel->rodata->want_events = c->events;
-	c->skel->rodata->want_log = holders;
 	err = bpf_map__set_max_entries(c->skel->maps.cma_bits, c->cma_words ? c->cma_words : 1);
-	if (!err && !holders)
-		err = bpf_map__set_max_entries(c->skel->maps.changes, 1);
 	/* for tests of full maps: no one makes 16384 cgroups to see one */
 	if (!err && getenv("HEAPSTAT_TEST_MAX_AGGS")) {
 		unsigned int n = atoi(getenv("HEAPSTAT_TEST_MAX_AGGS"));
@@ -519,6 +516,15 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		return err;
 	}
 	pick_variants(c, mode, holders, c->want_fds);
+	/* the change log, for a live view on a kernel with every hook it needs */
+	c->skel->rodata->want_log = c->holders_traced;
+	if (!c->holders_traced)
+		err = bpf_map__set_max_entries(c->skel->maps.changes, 1);
+	if (err) {
+		collector_bpf__destroy(c->skel);
+		c->skel = NULL;
+		return err;
+	}
 	*what = "load the collector";
 	err = collector_bpf__load(c->skel);
 	if (!err) {
