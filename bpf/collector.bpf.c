@@ -29,7 +29,8 @@
  * walks them), but two counts move with every event that can change them:
  * `buffers_gen` with exports, releases and attachments, `holders_gen` with
  * those and new dma-buf fds, imports, mmaps, and the forks, execs, exits and
- * cgroup moves of the processes user space lists in `holder_tgids`. A live
+ * cgroup moves of the processes in `holder_tgids` (listed by user space, and
+ * here at a process's first dma-buf fd; gone at its exit). A live
  * view (want_log) also gets each of them in the `changes` log: the buffer
  * exported or released, the process whose fds or mappings changed. It
  * applies them to its inventory and walks again only those processes.

@@ -265,7 +265,8 @@ enum coll_log_kind {
 	LOG_EXPORT = 1,			/* a buffer exported: ino, bytes, agg */
 	LOG_RELEASE,			/* its final release: ino */
 	LOG_HOLDER,			/* process ino (a tgid) may hold others now */
-	LOG_ATTACH,			/* buffer ino's importers changed */
+	LOG_ATTACH,			/* a buffer's importers changed (the buffers are
+					 * walked again: ino is 0) */
 };
 
 struct coll_log {
