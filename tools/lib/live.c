@@ -19,10 +19,11 @@
  * passed without releasing its buffer, a mapping unmapped, a buffer named)
  * waits for it. Without the collector or its change log (a kernel that
  * refuses tracing, or without the dma_buf tracepoints), every frame walks
- * whole, or walks again when the collector's counts moved.
+ * whole.
  *
- * The model is built again when the inventory was taken, when the kernel's
- * counts moved (an allocation failed), and at least every LIVE_FILES_MS for
+ * The model is built again (on the cgroup tree read again, by iter/cgroup)
+ * when the inventory changed, when the kernel's counts moved (an
+ * allocation failed), and at least every LIVE_FILES_MS for
  * what no event shows: limits written, memcg charges (dmem charges move
  * only with allocations and releases, which are events). Else the frame
  * shows the model of the frame before.
