@@ -26,14 +26,12 @@
  * disables the ones it does not use before load.
  *
  * Which buffers live and who holds them is not traced here (the inventory
- * walks them), but two counts move with every event that can change them:
- * `buffers_gen` with exports, releases and attachments, `holders_gen` with
- * those and new dma-buf fds, imports, mmaps, and the forks, execs, exits and
- * cgroup moves of the processes in `holder_tgids` (listed by user space, and
- * here at a process's first dma-buf fd; gone at its exit). A live
- * view (want_log) also gets each of them in the `changes` log: the buffer
- * exported or released, the process whose fds or mappings changed. It
- * applies them to its inventory and walks again only those processes.
+ * walks them), but a live view (want_log) gets every event that can change
+ * them in the `changes` log: exports, final releases and attachments, new
+ * dma-buf fds, imports and mmaps, and the forks, execs, exits and cgroup
+ * moves of the processes in `holder_tgids` (listed by user space, and here
+ * at a process's first dma-buf fd; gone at its exit). It applies them to
+ * its inventory and walks again only the processes they name.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -198,8 +196,6 @@ struct {
 
 __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 lost[COLL_LOST_KINDS] = {};	/* what a full map could not hold, by map */
-__u64 buffers_gen = 0;		/* events that changed the buffers or their importers */
-__u64 holders_gen = 0;		/* events that may have changed who holds what */
 __u64 changes_head = 0;		/* entries ever taken in `changes` */
 __u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
 __u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
@@ -233,15 +229,7 @@ static __always_inline void log_change(__u32 kind, __u64 ino, __u64 bytes, __u32
 /* process tgid's fds or mappings may have changed */
 static __always_inline void holders_changed(__u32 tgid)
 {
-	__sync_fetch_and_add(&holders_gen, 1);
 	log_change(LOG_HOLDER, tgid, 0, 0);
-}
-
-/* after the buffers array changed: who reads the count then sees the change
- * (heaptop walks holders too when this count moved, so holders_gen need not) */
-static __always_inline void buffers_changed(void)
-{
-	__sync_fetch_and_add(&buffers_gen, 1);
 }
 
 /* a fork (@tgid the child), exec, exit or move of a process: counts when
@@ -693,14 +681,12 @@ static __always_inline void on_export(struct dma_buf *dmabuf, bool btf)
 			f->buf_bytes = bytes;
 			agg = heap_agg(f, cgroup_id);
 			buffer_add(ino, bytes, cgroup_id, agg, want_events ? 0 : f->start_ns, f);
-			buffers_changed();
 			log_change(LOG_EXPORT, ino, bytes, agg);
 			return;
 		}
 	}
 	agg = agg_of(cgroup_id, name_ptr, NULL);
 	buffer_add(ino, bytes, cgroup_id, agg, 0, f);
-	buffers_changed();
 	log_change(LOG_EXPORT, ino, bytes, agg);
 	a = bpf_map_lookup_elem(&aggs, &agg);
 	if (a) {
@@ -766,7 +752,6 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 		name_ptr = (__u64)BPF_CORE_READ((struct dma_buf *)dmabuf, exp_name);
 		buf.agg = agg_of(0, name_ptr, NULL);
 	}
-	buffers_changed();
 	log_change(LOG_RELEASE, ino, 0, 0);
 	/* the histogram before the counts: user space reads it when they moved */
 	if (!want_events && buf.born_ns)
@@ -811,7 +796,6 @@ int BPF_KPROBE(dma_buf_release_kprobe, struct inode *inode, struct file *file)
 SEC("raw_tp/" #tp)						\
 int tp##_raw(void *ctx)						\
 {								\
-	buffers_changed();					\
 	log_change(LOG_ATTACH, 0, 0, 0);			\
 	return 0;						\
 }

@@ -25,7 +25,7 @@ struct collector {
 	struct ring_buffer *rb;
 	const char *export_variant;
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
-	bool holders_traced;		/* buffers_gen and holders_gen count every change */
+	bool holders_traced;		/* the change log has every change (collector_changes()) */
 	pid_t *holders;			/* holder_tgids' keys, sorted */
 	size_t nholders, holders_cap;
 	bool holders_lost;		/* an update failed: the map is incomplete */
@@ -554,7 +554,7 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
  * ring's size, a power of two pages (0: COLL_RING_BYTES for a recorder, else
  * COLL_AGG_RING_BYTES). User space maps the whole ring,
  * twice: a consumer draining it often can take a smaller one. @holders: also
- * count the events that change who holds what (collector_gens()), for a
+ * log the events that change who holds what (collector_changes()), for a
  * consumer that keeps an inventory between them.
  */
 int collector_open(struct collector **out, enum coll_attach mode, size_t ring_bytes, bool holders,
@@ -690,15 +690,13 @@ void collector_restart_latencies(struct collector *c)
 }
 
 /*
- * Counts of the events that may have changed which buffers live (exports,
- * releases, attachments) and who holds them (those, and fds, mmaps, holders'
- * forks, execs, exits and moves; see collector.bpf.c); false when this kernel
- * lacks the hooks to count them all.
+ * Whether the change log (collector_changes()) has every event that may
+ * change which buffers live and who holds them (see collector.bpf.c): false
+ * when this kernel lacks the hooks, or the collector was opened without
+ * @holders.
  */
-bool collector_gens(struct collector *c, uint64_t *buffers, uint64_t *holders)
+bool collector_logs_changes(struct collector *c)
 {
-	*buffers = c->skel->bss->buffers_gen;
-	*holders = c->skel->bss->holders_gen;
 	return c->holders_traced;
 }
 
@@ -767,7 +765,7 @@ const char *collector_agg_name(struct collector *c, uint32_t agg)
  *	  caller must walk everything again); the entries after are still given
  *
  * Only for a collector opened with @holders that traces them
- * (collector_gens() true). An entry being written ends the call: it comes
+ * (collector_logs_changes() true). An entry being written ends the call: it comes
  * with the next one.
  */
 int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, void *arg),

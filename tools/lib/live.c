@@ -118,9 +118,7 @@ static int on_change(const struct coll_log *e, void *arg)
 
 static int read_changes(struct live *l)
 {
-	uint64_t b, h;
-
-	if (!l->coll || !collector_gens(l->coll, &b, &h))
+	if (!l->coll || !collector_logs_changes(l->coll))
 		return 0;
 	return collector_changes(l->coll, on_change, l, &l->ch_lost);
 }
@@ -409,8 +407,8 @@ static int check_inventory(struct live *l, bool compare)
  */
 static int refresh_inventory(struct live *l, struct live_frame *f)
 {
-	uint64_t bgen, hgen, now = now_ns();
-	bool traced = l->coll && collector_gens(l->coll, &bgen, &hgen);
+	uint64_t now = now_ns();
+	bool traced = l->coll && collector_logs_changes(l->coll);
 	bool changed = l->ch.nexports || l->ch.nreleases || l->ch.ntgids;
 	enum { KEEP, APPLY, WALK, CHECK } how = WALK;
 	bool exact;
