@@ -169,6 +169,25 @@ static void crc32c_known_values(void)
 	CHECK_EQ(rec_crc32c(0, "", 0), 0);
 	/* continued in two pieces: the same */
 	CHECK_EQ(rec_crc32c(rec_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+	CHECK_EQ(rec_crc32c_sw(0, "123456789", 9), 0xe3069283u);
+	CHECK_EQ(rec_crc32c_sw(0, zeros, sizeof(zeros)), 0x8a9136aau);
+}
+
+/* the CPU's instruction, where rec_crc32c() takes it, against the tables */
+static void crc32c_instruction_as_tables(void)
+{
+	uint8_t data[300];
+	uint32_t seed = 1;
+
+	for (size_t i = 0; i < sizeof(data); i++) {
+		seed = seed * 1103515245u + 12345u;
+		data[i] = seed >> 16;
+	}
+	/* every length and start (alignment) up to 64, and a long run */
+	for (size_t at = 0; at < 8; at++)
+		for (size_t len = 0; len <= 64; len++)
+			CHECK_EQ(rec_crc32c(seed, data + at, len), rec_crc32c_sw(seed, data + at, len));
+	CHECK_EQ(rec_crc32c(0, data, sizeof(data)), rec_crc32c_sw(0, data, sizeof(data)));
 }
 
 static void varints_and_zigzag(void)
@@ -1066,6 +1085,7 @@ static void killed_writer_readable(void)
 int main(void)
 {
 	RUN(crc32c_known_values);
+	RUN(crc32c_instruction_as_tables);
 	RUN(varints_and_zigzag);
 	RUN(round_trip_every_type);
 	RUN(end_status);

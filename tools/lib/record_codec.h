@@ -16,6 +16,8 @@
 
 /* CRC32C (Castagnoli), reflected, as iSCSI and ext4: start with crc 0 */
 uint32_t rec_crc32c(uint32_t crc, const void *data, size_t len);
+/* the same from tables, whatever the CPU has (what rec_crc32c() is tested against) */
+uint32_t rec_crc32c_sw(uint32_t crc, const void *data, size_t len);
 
 /* signed differences as small unsigned numbers: 0, -1, 1, -2 -> 0, 1, 2, 3 */
 static inline uint64_t rec_zigzag(uint64_t d)
@@ -49,21 +51,33 @@ void rec_buf_put(struct rec_buf *b, const void *data, size_t len);
 
 /*
  * LEB128: seven bits a byte, low bits first, the top bit set on all but the
- * last. Inline and in place: a recorder writes about ten of these an event.
+ * last. At @p, which has room for REC_VARINT_MAX bytes; returns the byte
+ * after it. A recorder writes about ten of these an event: callers make room
+ * for a record's fixed fields once and write them with this.
  */
-static inline void rec_buf_varint(struct rec_buf *b, uint64_t v)
+static inline uint8_t *rec_put_varint(uint8_t *p, uint64_t v)
 {
-	uint8_t *p;
-
-	if (!rec_buf_room(b, REC_VARINT_MAX))
-		return;
-	p = b->p + b->len;
 	while (v >= 0x80) {
 		*p++ = (v & 0x7f) | 0x80;
 		v >>= 7;
 	}
 	*p++ = v;
-	b->len = p - b->p;
+	return p;
+}
+
+static inline void rec_buf_varint(struct rec_buf *b, uint64_t v)
+{
+	if (rec_buf_room(b, REC_VARINT_MAX))
+		b->len = rec_put_varint(b->p + b->len, v) - b->p;
+}
+
+static inline uint8_t *rec_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+	return p + 4;
 }
 
 void rec_buf_le32(struct rec_buf *b, uint32_t v);

@@ -30,6 +30,19 @@ struct intern {
 	uint32_t id;
 };
 
+/*
+ * The strings last interned or found, looked at before hashing: an event
+ * mostly names the heap and task the one before it named.
+ */
+#define RECENT		4
+#define RECENT_LEN	32
+
+struct recent {
+	uint32_t len;		/* 0: empty */
+	uint32_t id;
+	char s[RECENT_LEN];
+};
+
 struct rec_writer {
 	int fd;
 	bool own_fd;
@@ -44,6 +57,8 @@ struct rec_writer {
 	struct intern *tab;	/* open addressing, a power of two of slots */
 	size_t tab_cap;
 	uint32_t nstrings;
+	struct recent recent[RECENT];
+	unsigned int recent_next;	/* the one replaced next */
 };
 
 /* FNV-1a */
@@ -64,18 +79,18 @@ static uint64_t str_hash(const char *s, size_t len)
 static int frame(struct rec_writer *w, unsigned int type, const struct rec_buf *body,
 		 bool from_start)
 {
-	size_t start = w->out.len;
+	size_t start = w->out.len, from = from_start ? 0 : start;
+	uint8_t *p;
 
-	rec_buf_varint(&w->out, type);
-	rec_buf_varint(&w->out, body->len);
-	rec_buf_put(&w->out, body->p, body->len);
-	if (!w->out.err)
-		rec_buf_le32(&w->out, rec_crc32c(0, w->out.p + (from_start ? 0 : start),
-						 w->out.len - (from_start ? 0 : start)));
-	if (w->out.err) {
-		w->out.len = start;
+	if (!rec_buf_room(&w->out, 2 * REC_VARINT_MAX + body->len + REC_CRC_LEN))
 		return w->err = w->out.err;
-	}
+	p = rec_put_varint(w->out.p + start, type);
+	p = rec_put_varint(p, body->len);
+	if (body->len)
+		memcpy(p, body->p, body->len);
+	p += body->len;
+	p = rec_put_le32(p, rec_crc32c(0, w->out.p + from, p - w->out.p - from));
+	w->out.len = p - w->out.p;
 	w->records++;
 	return 0;
 }
@@ -102,6 +117,18 @@ static int intern_grow(struct rec_writer *w)
 	return 0;
 }
 
+static void recent_add(struct rec_writer *w, const char *s, size_t len, uint32_t id)
+{
+	struct recent *r = &w->recent[w->recent_next];
+
+	if (len > RECENT_LEN)
+		return;
+	memcpy(r->s, s, len);
+	r->len = len;
+	r->id = id;
+	w->recent_next = (w->recent_next + 1) % RECENT;
+}
+
 int rec_intern(struct rec_writer *w, const char *s, uint32_t *id)
 {
 	struct rec_buf def = {};
@@ -118,12 +145,18 @@ int rec_intern(struct rec_writer *w, const char *s, uint32_t *id)
 	len = strnlen(s, REC_MAX_STR + 1);
 	if (len > REC_MAX_STR)
 		return -E2BIG;
+	for (i = 0; i < RECENT; i++)
+		if (w->recent[i].len == len && !memcmp(w->recent[i].s, s, len)) {
+			*id = w->recent[i].id;
+			return 0;
+		}
 	hash = str_hash(s, len);
 	for (i = w->tab_cap ? hash & (w->tab_cap - 1) : 0; w->tab_cap && w->tab[i].s;
 	     i = (i + 1) & (w->tab_cap - 1))
 		if (w->tab[i].hash == hash && w->tab[i].len == len &&
 		    !memcmp(w->tab[i].s, s, len)) {
 			*id = w->tab[i].id;
+			recent_add(w, s, len, *id);
 			return 0;
 		}
 	if (w->nstrings == UINT32_MAX)
@@ -150,6 +183,7 @@ int rec_intern(struct rec_writer *w, const char *s, uint32_t *id)
 		return w->err = err;
 	w->tab[i] = (struct intern){ .s = copy, .hash = hash, .len = len, .id = ++w->nstrings };
 	*id = w->nstrings;
+	recent_add(w, s, len, *id);
 	return 0;
 }
 
@@ -176,133 +210,164 @@ static int encode_frames(struct rec_writer *w, struct rec_buf *b, const struct r
 	return b->err;
 }
 
-/* the fields of @st (a struct of @type) into w->body, after the string records they need */
+/* a field of variable length (a string, a list, a blob) into @b */
+static int encode_var(struct rec_writer *w, struct rec_buf *b, const struct rec_field *f,
+		      const void *p, const void *aux)
+{
+	uint32_t n, id, prev = 0;
+	size_t len;
+	int err;
+
+	switch (f->kind) {
+	case RF_INLINE_STR: {
+		const char *s = *(const char * const *)p;
+
+		len = s ? strnlen(s, REC_MAX_STR + 1) : 0;
+		if (len > REC_MAX_STR)
+			return -E2BIG;
+		rec_buf_varint(b, len);
+		rec_buf_put(b, s, len);
+		return 0;
+	}
+	case RF_PIDS: {
+		const uint32_t *pids = *(const uint32_t * const *)p;
+
+		n = *(const uint32_t *)aux;
+		if (n && !pids)
+			return -EINVAL;
+		rec_buf_varint(b, n);
+		for (uint32_t k = 0; k < n && b->len <= REC_MAX_BODY; prev = pids[k], k++)
+			rec_buf_varint(b, rec_zigzag((uint64_t)pids[k] - prev));
+		return 0;
+	}
+	case RF_BLOB:
+		n = *(const uint32_t *)aux;
+		if (n && !*(const void * const *)p)
+			return -EINVAL;
+		if (n > REC_MAX_BODY)
+			return -E2BIG;
+		rec_buf_varint(b, n);
+		rec_buf_put(b, *(const void * const *)p, n);
+		return 0;
+	case RF_HEAPS: {
+		const struct rec_heap_bytes *h = *(const struct rec_heap_bytes * const *)p;
+
+		n = *(const uint32_t *)aux;
+		if (n && !h)
+			return -EINVAL;
+		rec_buf_varint(b, n);
+		for (uint32_t k = 0; k < n && b->len <= REC_MAX_BODY; k++) {
+			err = rec_intern(w, h[k].heap, &id);
+			if (err)
+				return err;
+			rec_buf_varint(b, id);
+			rec_buf_varint(b, h[k].bytes);
+		}
+		return 0;
+	}
+	case RF_FRAMES: {
+		const struct rec_frame *fr = *(const struct rec_frame * const *)p;
+		struct rec_buf blob = {};
+
+		n = *(const uint32_t *)aux;
+		if (n && !fr)
+			return -EINVAL;
+		err = encode_frames(w, &blob, fr, n);
+		if (!err && blob.len > REC_MAX_BODY)
+			err = -E2BIG;
+		if (!err) {
+			rec_buf_varint(b, blob.len);
+			rec_buf_put(b, blob.p, blob.len);
+		}
+		rec_buf_free(&blob);
+		return err;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * The fields of @st (a struct of @type) into w->body, after the string
+ * records they need. Room for every field as one varint is made first and
+ * the fixed ones written straight in (an event has only those); one of
+ * variable length goes through the buffer's checks, and room is made again
+ * after it.
+ */
 static int encode(struct rec_writer *w, unsigned int type, const void *st, uint64_t *base)
 {
 	const struct rec_layout *l = &rec_layouts[type];
 	struct rec_buf *b = &w->body;
 	const char *base_p = st;
+	uint8_t *q;
+	uint32_t id;
 	int err;
 
 	b->len = 0;
+	if (!rec_buf_room(b, l->nfields * REC_VARINT_MAX))
+		goto failed;
+	q = b->p;
 	for (unsigned int i = 0; i < l->nfields; i++) {
 		const struct rec_field *f = &l->fields[i];
 		const void *p = base_p + f->off, *aux = base_p + f->aux;
-		uint32_t n, id, prev = 0;
-		size_t len;
 
 		switch (f->kind) {
 		case RF_U64:
-			rec_buf_varint(b, *(const uint64_t *)p);
-			break;
+			q = rec_put_varint(q, *(const uint64_t *)p);
+			continue;
 		case RF_U32:
-			rec_buf_varint(b, *(const uint32_t *)p);
-			break;
+			q = rec_put_varint(q, *(const uint32_t *)p);
+			continue;
 		case RF_I32:
-			rec_buf_varint(b, rec_zigzag((uint64_t)(int64_t)*(const int32_t *)p));
-			break;
+			q = rec_put_varint(q, rec_zigzag((uint64_t)(int64_t)*(const int32_t *)p));
+			continue;
 		case RF_TIME:
-			rec_buf_varint(b, rec_zigzag(*(const uint64_t *)p - *base));
+			q = rec_put_varint(q, rec_zigzag(*(const uint64_t *)p - *base));
 			*base = *(const uint64_t *)p;
-			break;
+			continue;
 		case RF_ABSTIME:
-			rec_buf_varint(b, *(const uint64_t *)p);
+			q = rec_put_varint(q, *(const uint64_t *)p);
 			*base = *(const uint64_t *)p;
-			break;
+			continue;
 		case RF_TIME_KEEP:
-			rec_buf_varint(b, rec_zigzag(*(const uint64_t *)p - *base));
-			break;
+			q = rec_put_varint(q, rec_zigzag(*(const uint64_t *)p - *base));
+			continue;
 		case RF_REL_U64:
-			rec_buf_varint(b, rec_zigzag(*(const uint64_t *)p -
-						     *(const uint64_t *)aux));
-			break;
+			q = rec_put_varint(q, rec_zigzag(*(const uint64_t *)p -
+							 *(const uint64_t *)aux));
+			continue;
 		case RF_REL_U32:
-			rec_buf_varint(b, rec_zigzag((uint64_t)*(const uint32_t *)p -
-						     *(const uint32_t *)aux));
-			break;
+			q = rec_put_varint(q, rec_zigzag((uint64_t)*(const uint32_t *)p -
+							 *(const uint32_t *)aux));
+			continue;
 		case RF_STR:
 			err = rec_intern(w, *(const char * const *)p, &id);
 			if (err)
 				return err;
-			rec_buf_varint(b, id);
-			break;
-		case RF_INLINE_STR: {
-			const char *s = *(const char * const *)p;
-
-			len = s ? strnlen(s, REC_MAX_STR + 1) : 0;
-			if (len > REC_MAX_STR)
-				return -E2BIG;
-			rec_buf_varint(b, len);
-			rec_buf_put(b, s, len);
-			break;
-		}
-		case RF_PIDS: {
-			const uint32_t *pids = *(const uint32_t * const *)p;
-
-			n = *(const uint32_t *)aux;
-			if (n && !pids)
-				return -EINVAL;
-			rec_buf_varint(b, n);
-			for (uint32_t k = 0; k < n && b->len <= REC_MAX_BODY; prev = pids[k], k++)
-				rec_buf_varint(b, rec_zigzag((uint64_t)pids[k] - prev));
-			break;
-		}
-		case RF_BLOB:
-			n = *(const uint32_t *)aux;
-			if (n && !*(const void * const *)p)
-				return -EINVAL;
-			if (n > REC_MAX_BODY)
-				return -E2BIG;
-			rec_buf_varint(b, n);
-			rec_buf_put(b, *(const void * const *)p, n);
-			break;
-		case RF_HEAPS: {
-			const struct rec_heap_bytes *h = *(const struct rec_heap_bytes * const *)p;
-
-			n = *(const uint32_t *)aux;
-			if (n && !h)
-				return -EINVAL;
-			rec_buf_varint(b, n);
-			for (uint32_t k = 0; k < n && b->len <= REC_MAX_BODY; k++) {
-				err = rec_intern(w, h[k].heap, &id);
-				if (err)
-					return err;
-				rec_buf_varint(b, id);
-				rec_buf_varint(b, h[k].bytes);
-			}
-			break;
-		}
-		case RF_FRAMES: {
-			const struct rec_frame *fr = *(const struct rec_frame * const *)p;
-			struct rec_buf blob = {};
-
-			n = *(const uint32_t *)aux;
-			if (n && !fr)
-				return -EINVAL;
-			err = encode_frames(w, &blob, fr, n);
-			if (!err && blob.len > REC_MAX_BODY)
-				err = -E2BIG;
-			if (!err) {
-				rec_buf_varint(b, blob.len);
-				rec_buf_put(b, blob.p, blob.len);
-			}
-			rec_buf_free(&blob);
-			if (err)
-				return err;
-			break;
-		}
+			q = rec_put_varint(q, id);
+			continue;
 		default:
-			return -EINVAL;
+			break;
 		}
+		b->len = q - b->p;
+		err = encode_var(w, b, f, p, aux);
+		if (err)
+			return err;
 		if (b->len > REC_MAX_BODY)	/* checked as it grows: a huge list stops early */
 			return -E2BIG;
+		if (!rec_buf_room(b, (l->nfields - i) * REC_VARINT_MAX))
+			goto failed;
+		q = b->p + b->len;
 	}
-	if (b->err) {
-		err = b->err;
-		b->err = 0;
-		return err;
-	}
-	return 0;
+	b->len = q - b->p;
+	if (b->len > REC_MAX_BODY)
+		return -E2BIG;
+	if (!b->err)
+		return 0;
+failed:
+	err = b->err;
+	b->err = 0;
+	return err;
 }
 
 /* encode and frame one record; the time base moves only when all went well */

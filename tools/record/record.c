@@ -298,11 +298,13 @@ static void on_event(const struct coll_event *e, void *ctx)
 
 	if (r->err || !in_scope(&r->scope, e->cgroup_id))
 		return;
-	copy_bounded(name, e->name, COLL_NAME_LEN);
-	copy_bounded(comm, e->comm, COLL_COMM_LEN);
 	r->last_ns = e->ts_ns;
+	/* the names, for the events that have them */
+	if (e->type != EV_BUF_RELEASE && e->type != EV_BUF_FD)
+		copy_bounded(name, e->name, COLL_NAME_LEN);
 	switch (e->type) {
 	case EV_HEAP_ALLOC:
+		copy_bounded(comm, e->comm, COLL_COMM_LEN);
 		err = describe(r, e);
 		x.type = REC_ALLOC;
 		x.alloc = (struct rec_alloc){ .ts = e->ts_ns, .pid = e->tgid, .tid = e->pid,
