@@ -6,32 +6,37 @@
  * ancestor would pass its limit.
  *
  * - lsm.s/file_ioctl (sleepable: it copies the request from user memory)
- *   sees DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/<heap> and *reserves* the
- *   page-aligned length at every level from the task's cgroup up to level 1
- *   (the root has no limit): a compare-and-swap per limited level, taken
- *   back from the levels already reserved when one would pass its limit.
- *   Concurrent allocations never overshoot: each sees the others'
- *   reservations, and usage never reads past a limit.
- * - fentry/dma_buf_export, in the same ioctl, compares the buffer's real
+ *   sees DMA_HEAP_IOCTL_ALLOC on /dev/dma_heap/<heap> and refuses it when
+ *   the page-aligned length would pass the limit of the task's cgroup or an
+ *   ancestor's, as they are charged now; else it arms the thread's
+ *   allocation (the levels from the task's cgroup up to level 1, the root
+ *   having no limit, and their limits, kept in the thread's storage and read
+ *   again only when the thread moved or a limit changed: limits_gen).
+ * - fentry/dma_buf_export, in the same ioctl, *reserves* the buffer's real
  *   size (the length the kernel copied, which a racing writer can have
- *   changed since the hook read it) with the reservation; a larger size is
- *   reserved too, and when that passes a limit the buffer's file allocation
- *   that follows is refused (fmod_ret/security_file_alloc): the export
- *   fails, the heap frees its pages, the ioctl returns EAGAIN.
+ *   changed since the hook read it) at every level: a compare-and-swap per
+ *   limited level, taken back from the levels already reserved when one
+ *   would pass its limit. Concurrent allocations never overshoot: each sees
+ *   the others' reservations, and usage never reads past a limit. Refused,
+ *   the buffer's file allocation that follows fails
+ *   (fmod_ret/security_file_alloc): the export fails, the heap frees its
+ *   pages, the ioctl returns EAGAIN.
  * - fexit/dma_buf_export turns the reservation into the buffer's charge,
  *   kept by inode with every level charged: in slot inode % LIMIT_SLOTS of
  *   an array (no hashing, nothing allocated), in a hash when a live buffer
- *   holds the slot; fentry/dma_buf_file_release (the final release)
- *   uncharges them, wherever the buffer went.
- * - fexit/dma_heap_ioctl and fexit/security_file_ioctl give back a
- *   reservation whose ioctl failed or never reached the heap.
+ *   holds the slot; or gives it back when the export failed.
+ *   fentry/dma_buf_file_release (the final release) uncharges them,
+ *   wherever the buffer went. A reservation lives only between the entry
+ *   and the exit of one dma_buf_export(): nothing outlives an ioctl that
+ *   failed or never reached the heap.
  *
  * Every refusal counts in its cgroup x heap's cell and is one ring-buffer
  * event. Kernel-version choices (user space picks before load, in
  * tools/lib/lsm_limit.c: pick_variants()): file_ioctl_compat exists since
  * 6.8 (compat tasks; not sleepable, so the length is read with
  * bpf_probe_read_user); the refusal at the file's allocation needs fmod_ret,
- * without it a larger real size is charged and counted as overshoot.
+ * without it a size past a limit at the export is charged and counted as
+ * overshoot.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -66,6 +71,16 @@ struct {
 	__type(value, __u64);
 } limits SEC(".maps");
 
+/* written by user space only: bumped after every change of limits */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} limits_gen SEC(".maps");
+
+#define NO_LIMIT	(~0ULL)
+
 /* written by BPF only (atomics); user space deletes idle cells of cgroups gone */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -99,11 +114,15 @@ struct {
 
 /* a thread's allocation between the ioctl hook and its export */
 struct pending {
-	struct limit_charge c;		/* c.bytes: what is reserved */
+	struct limit_charge c;		/* the levels; c.bytes: what the export reserved */
+	__u64 lim[LIMIT_MAX_DEPTH];	/* each level's limit of c.dev, NO_LIMIT: none */
+	__u64 lim_gen;			/* limits_gen + 1 when lim was read, 0: never */
 	__u64 heap;			/* struct dma_heap *, for an event's name */
-	__u32 armed;			/* an allocation is on its way: c's levels are set */
-	__u32 refuse;			/* the next file allocation fails */
+	__u64 name;			/* its name: the exporter name of its buffers */
+	__u64 len;			/* the page-aligned length the ioctl hook read */
 	__u64 cgroup_id;		/* the thread's cgroup when c's ids were walked */
+	__u32 armed;			/* an allocation is on its way to its export */
+	__u32 refuse;			/* the next file allocation fails */
 };
 
 struct {
@@ -115,12 +134,12 @@ struct {
 
 __u64 dropped = 0;		/* events the ring had no room for */
 __u64 untracked = 0;		/* charges kept with no buffer to release them */
-__u64 stale = 0;		/* reservations given back late (an ioctl that vanished) */
+__u64 stale = 0;		/* allocations armed that ended before their export */
 __u64 full = 0;			/* allocations refused: no cell could be made */
 __u64 overshoot_bytes = 0;	/* charged past a limit */
 __u64 seeded = 0;		/* buffers from before, charged by seed() */
 __u64 seeded_bytes = 0;
-__u64 unread = 0;		/* lengths read as 0 (or wrapping): reserved at the export */
+__u64 unread = 0;		/* lengths read as 0 (or wrapping): checked at the export only */
 __u32 refusing = 0;		/* threads whose next file allocation fails */
 __u64 spilled = 0;		/* charges ever kept in the hash */
 
@@ -189,42 +208,70 @@ static __always_inline bool take(__u64 *usage, __u64 bytes, __u64 lim, __u64 *wa
 }
 
 /*
- * Reserve bytes at every level of c, or at none: false, and in r the level
- * whose limit (or a full usage map) refused.
+ * Reserve bytes at every level of c (whose limits are lim), or at none:
+ * false, and in r the level whose limit (or a full usage map) refused.
  */
-static __always_inline bool reserve(const struct limit_charge *c, __u64 bytes, struct refusal *r)
+static __always_inline bool reserve(const struct limit_charge *c, const __u64 *lim, __u64 bytes,
+				    struct refusal *r)
 {
 	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
-		struct limit_key k = { .dev = c->dev };
 		struct limit_cell *cell;
-		__u64 old, *lim;
+		__u64 old;
 
 		if (i >= c->levels)
 			break;
-		k.cgroup_id = c->ids[i];
-		cell = cell_of(k.cgroup_id, c->dev, true);
+		cell = cell_of(c->ids[i], c->dev, true);
 		if (!cell) {
 			__sync_fetch_and_add(&full, 1);
-			r->cgroup_id = k.cgroup_id;
+			r->cgroup_id = c->ids[i];
 			r->usage = r->limit = 0;
 			charge_levels(c, i, -(__s64)bytes);
 			return false;
 		}
-		lim = bpf_map_lookup_elem(&limits, &k);
-		if (!lim) {
+		if (lim[i] == NO_LIMIT) {
 			__sync_fetch_and_add(&cell->usage, bytes);
 			continue;
 		}
-		if (!take(&cell->usage, bytes, *lim, &old)) {
+		if (!take(&cell->usage, bytes, lim[i], &old)) {
 			__sync_fetch_and_add(&cell->refusals, 1);
-			r->cgroup_id = k.cgroup_id;
+			r->cgroup_id = c->ids[i];
 			r->usage = old;
-			r->limit = *lim;
+			r->limit = lim[i];
 			charge_levels(c, i, -(__s64)bytes);
 			return false;
 		}
 	}
 	return true;
+}
+
+/*
+ * Would bytes more pass a limit of p's levels, as charged now? No
+ * reservation: the export makes it. true, and in r the level, when it would.
+ */
+static __always_inline bool passes(struct pending *p, __u64 bytes, struct refusal *r)
+{
+	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		struct limit_cell *cell;
+		__u64 lim = p->lim[i], used;
+
+		if (i >= p->c.levels)
+			break;
+		if (lim == NO_LIMIT)
+			continue;
+		cell = cell_of(p->c.ids[i], p->c.dev, false);
+		used = cell ? cell->usage : 0;
+		if (used <= lim && bytes <= lim - used)
+			continue;
+		r->cgroup_id = p->c.ids[i];
+		r->usage = used;
+		r->limit = lim;
+		if (!cell)
+			cell = cell_of(p->c.ids[i], p->c.dev, true);
+		if (cell)
+			__sync_fetch_and_add(&cell->refusals, 1);
+		return true;
+	}
+	return false;
 }
 
 static __always_inline void refusal_event(const struct limit_charge *c, const struct refusal *r,
@@ -335,18 +382,33 @@ static __always_inline struct pending *pending_of(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* give back what the thread reserved and did not export */
-static __always_inline void pending_release(struct pending *p)
+/* limits_gen + 1: 0 is "never read" */
+static __always_inline __u64 gen_now(void)
 {
-	if (p->refuse) {
-		p->refuse = 0;
-		__sync_fetch_and_sub(&refusing, 1);
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&limits_gen, &zero);
+
+	return g ? *g + 1 : 1;
+}
+
+/* the limits of p's levels on p->c.dev, read again when one changed */
+static __always_inline void limits_fresh(struct pending *p)
+{
+	__u64 gen = gen_now(), *lim;
+	__u32 i;
+
+	if (gen == p->lim_gen)
+		return;
+	for (i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		struct limit_key k = { .dev = p->c.dev };
+
+		if (i >= p->c.levels)
+			break;
+		k.cgroup_id = p->c.ids[i];
+		lim = bpf_map_lookup_elem(&limits, &k);
+		p->lim[i] = lim ? *lim : NO_LIMIT;
 	}
-	if (p->c.bytes) {
-		charge_levels(&p->c, p->c.levels, -(__s64)p->c.bytes);
-		p->c.bytes = 0;
-	}
-	p->armed = 0;
+	p->lim_gen = gen;
 }
 
 /*
@@ -391,10 +453,13 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 	p = pending_of(true);
 	if (!p)
 		return -ENOMEM;
-	if (p->armed || p->refuse) {
+	if (p->armed)		/* the last one ended before its export */
 		__sync_fetch_and_add(&stale, 1);
-		pending_release(p);
+	if (p->refuse) {	/* not left by a finished export; for safety */
+		p->refuse = 0;
+		__sync_fetch_and_sub(&refusing, 1);
 	}
+	p->armed = 0;
 	/* the levels, walked again only when the thread moved */
 	id = bpf_get_current_cgroup_id();
 	if (id != p->cgroup_id) {
@@ -407,16 +472,22 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		}
 		p->c.levels = i;
 		p->cgroup_id = id;
+		p->lim_gen = 0;
 	}
 	if (!p->c.levels)	/* the root cgroup: nothing to charge */
 		return 0;
+	if (p->c.dev != dev)
+		p->lim_gen = 0;
 	p->c.dev = dev;
+	p->c.bytes = 0;
+	limits_fresh(p);
 	p->heap = (__u64)file->private_data;
-	if (bytes && !reserve(&p->c, bytes, &r)) {
+	if (bytes && passes(p, bytes, &r)) {
 		refusal_event(&p->c, &r, bytes, p->heap, LIMIT_AT_IOCTL);
 		return -EAGAIN;
 	}
-	p->c.bytes = bytes;
+	p->name = (__u64)heap_name((const struct dma_heap *)p->heap);
+	p->len = bytes;
 	p->armed = 1;
 	if (!bytes)
 		__sync_fetch_and_add(&unread, 1);
@@ -436,44 +507,46 @@ int BPF_PROG(file_ioctl_compat, struct file *file, unsigned int cmd, unsigned lo
 	return ret ? ret : heap_ioctl(file, cmd, arg, false);
 }
 
-/* the real size, before the buffer's file is made: the kernel's own copy of the length */
+/*
+ * The real size, before the buffer's file is made (the kernel's own copy of
+ * the length): reserved, or the file refused. Only the export of the heap
+ * the thread's ioctl armed: it carries that heap's name.
+ */
 SEC("fentry/dma_buf_export")
 int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 {
 	struct pending *p = pending_of(false);
 	struct refusal r;
-	__u64 real, diff;
+	__u64 real, past;
 
-	if (!p || !p->armed || p->refuse)
+	if (!p || !p->armed)
 		return 0;
+	p->armed = 0;
+	if (p->name && (__u64)info->exp_name != p->name)
+		return 0;
+	limits_fresh(p);
 	real = info->size;
-	if (real < p->c.bytes) {
-		charge_levels(&p->c, p->c.levels, -(__s64)(p->c.bytes - real));
-		p->c.bytes = real;
-		return 0;
-	}
-	if (real == p->c.bytes)
-		return 0;
-	diff = real - p->c.bytes;
-	if (reserve(&p->c, diff, &r)) {
+	if (reserve(&p->c, p->lim, real, &r)) {
 		p->c.bytes = real;
 		return 0;
 	}
 	if (refuse_at_export) {
 		p->refuse = 1;
 		__sync_fetch_and_add(&refusing, 1);
-		refusal_event(&p->c, &r, real, p->heap, LIMIT_AT_EXPORT);
+		refusal_event(&p->c, &r, real, p->heap,
+			      real > p->len ? LIMIT_AT_EXPORT : LIMIT_AT_IOCTL);
 		return 0;
 	}
 	/* it cannot be refused: charged, and told as overshoot at the level it passed */
-	charge_levels(&p->c, p->c.levels, diff);
+	charge_levels(&p->c, p->c.levels, real);
 	p->c.bytes = real;
-	__sync_fetch_and_add(&overshoot_bytes, diff);
+	past = r.usage + real > r.limit ? r.usage + real - r.limit : 0;
+	__sync_fetch_and_add(&overshoot_bytes, past);
 	if (r.cgroup_id) {
 		struct limit_cell *cell = cell_of(r.cgroup_id, p->c.dev, false);
 
 		if (cell)
-			__sync_fetch_and_add(&cell->overshoot, diff);
+			__sync_fetch_and_add(&cell->overshoot, past);
 	}
 	return 0;
 }
@@ -493,63 +566,26 @@ int BPF_PROG(security_file_alloc, struct file *file, int ret)
 	return -EAGAIN;
 }
 
+/* the reservation kept as the buffer's charge, or given back when the export failed */
 SEC("fexit/dma_buf_export")
 int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct dma_buf *ret)
-{
-	struct pending *p;
-	__u64 ino;
-
-	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
-		return 0;
-	p = pending_of(false);
-	if (!p || !p->armed)
-		return 0;
-	ino = ret->file->f_inode->i_ino;
-	if (p->c.bytes && !charge_keep(ino, &p->c, false))
-		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
-	p->c.bytes = 0;
-	p->armed = 0;
-	return 0;
-}
-
-SEC("fexit/dma_heap_ioctl")
-int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
 {
 	struct pending *p = pending_of(false);
 
 	if (!p)
 		return 0;
-	if (!ret && p->c.bytes)		/* succeeded, no export seen */
-		__sync_fetch_and_add(&untracked, 1);
-	pending_release(p);
-	return 0;
-}
-
-/* a later LSM refused the ioctl: the heap never saw it, its reservation goes */
-static __always_inline int refused_later(int ret)
-{
-	struct pending *p;
-
-	if (!ret)
+	if (p->refuse) {	/* refused, and the export failed before making its file */
+		p->refuse = 0;
+		__sync_fetch_and_sub(&refusing, 1);
+	}
+	if (!p->c.bytes)
 		return 0;
-	p = pending_of(false);
-	if (p)
-		pending_release(p);
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
+		charge_levels(&p->c, p->c.levels, -(__s64)p->c.bytes);
+	else if (!charge_keep(ret->file->f_inode->i_ino, &p->c, false))
+		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
+	p->c.bytes = 0;
 	return 0;
-}
-
-SEC("fexit/security_file_ioctl")
-int BPF_PROG(security_file_ioctl_exit, struct file *file, unsigned int cmd, unsigned long arg,
-	     int ret)
-{
-	return refused_later(ret);
-}
-
-SEC("fexit/security_file_ioctl_compat")
-int BPF_PROG(security_file_ioctl_compat_exit, struct file *file, unsigned int cmd,
-	     unsigned long arg, int ret)
-{
-	return refused_later(ret);
 }
 
 /* the final release: uncharge every level the buffer charged */

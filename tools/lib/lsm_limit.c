@@ -4,8 +4,8 @@
  * directories 0700: only root reaches the maps), or reuse what is pinned;
  * set and clear limits; read usage, limits, refusals and refusal events.
  *
- * Pinned: every map (limits, usage, charge_slots and charges, refusals,
- * pending, bss), every program and every link. The last limit cleared
+ * Pinned: every map (limits and limits_gen, usage, charge_slots and
+ * charges, refusals, pending, bss), every program and every link. The last limit cleared
  * unpins them all: the programs detach and the state goes. Opens, sets and clears of several
  * processes are serialized by an flock on the pin directory.
  */
@@ -33,9 +33,10 @@
 
 #define HEAP_DIR	"/dev/dma_heap"
 
-enum { M_LIMITS, M_USAGE, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS, NMAPS };
+enum { M_LIMITS, M_LIMITS_GEN, M_USAGE, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS,
+       NMAPS };
 static const char * const map_pins[NMAPS] = {
-	"limits", "usage", "charges", "charge_slots", "refusals", "pending", "bss",
+	"limits", "limits_gen", "usage", "charges", "charge_slots", "refusals", "pending", "bss",
 };
 
 struct lsm_limit {
@@ -155,9 +156,6 @@ static void pick_variants(struct limit_bpf *s)
 	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC);
 
 	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
-	bpf_program__set_autoload(s->progs.security_file_ioctl_compat_exit,
-				  compat && kernel_has_btf("security_file_ioctl_compat",
-							   BTF_KIND_FUNC));
 	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);
 	bpf_program__set_autoload(s->progs.security_file_alloc, s->rodata->refuse_at_export);
 }
@@ -334,6 +332,7 @@ static int create(const char *dir, char *why, size_t why_len)
 		goto out;
 	}
 	maps[M_LIMITS] = s->maps.limits;
+	maps[M_LIMITS_GEN] = s->maps.limits_gen;
 	maps[M_USAGE] = s->maps.usage;
 	maps[M_CHARGES] = s->maps.charges;
 	maps[M_CHARGE_SLOTS] = s->maps.charge_slots;
@@ -519,6 +518,21 @@ static bool unpin_if_none(struct lsm_limit *l)
 }
 
 /*
+ * With the pin directory locked, after a change of limits: the programs
+ * keep each thread's limits and read them again when this moved.
+ */
+static int limits_changed(struct lsm_limit *l)
+{
+	__u32 zero = 0;
+	__u64 gen = 0;
+
+	if (bpf_map_lookup_elem(l->fds[M_LIMITS_GEN], &zero, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(l->fds[M_LIMITS_GEN], &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
+/*
  * Limit a cgroup (not the root, at most LIMIT_MAX_DEPTH levels down) and
  * its descendants to bytes of a heap. Below its usage, it refuses every
  * allocation until buffers are freed.
@@ -551,6 +565,8 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		return fail(why, why_len, -errno, "%s", "lock the pins");
 	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
 		err = fail(why, why_len, -errno, "%s", "set the limit");
+	if (!err && (err = limits_changed(l)))
+		fail(why, why_len, err, "%s", "tell the programs the limit changed");
 	if (err && l->created)		/* loaded for this limit only */
 		unpin_if_none(l);
 	flock(l->pin_dir_fd, LOCK_UN);
@@ -578,8 +594,8 @@ int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, b
 		err = -errno;
 		snprintf(why, why_len, err == -ENOENT ? "no limit is set on this cgroup and heap" :
 			 "failed to clear the limit: %s", strerror(-err));
-	} else {
-		*unpinned = unpin_if_none(l);
+	} else if (!(*unpinned = unpin_if_none(l)) && (err = limits_changed(l))) {
+		fail(why, why_len, err, "%s", "tell the programs the limit changed");
 	}
 	flock(l->pin_dir_fd, LOCK_UN);
 	return err;

@@ -41,7 +41,7 @@ struct lsm_limit_row {
 struct lsm_limit_stats {
 	uint64_t dropped;		/* refusal events the ring had no room for */
 	uint64_t untracked;		/* charges kept with no buffer to release them */
-	uint64_t stale;			/* reservations given back late */
+	uint64_t stale;			/* allocations armed that ended before their export */
 	uint64_t full;			/* allocations refused: the usage map was full */
 	uint64_t overshoot_bytes;	/* charged past a limit */
 	uint64_t seeded;		/* buffers from before, charged at the first pin */

@@ -1,0 +1,20 @@
+#!/bin/bash
+# The bpf-lsm backend against a length changed between its hook's read and
+# the kernel's (tests/vm/lsm/toctou.sh), in a boot of its own with two CPUs:
+# the race needs both running at once, which neither one CPU nor -icount
+# (one emulator thread taking the CPUs in turns, 100 ms each) gives. The
+# programs are attached on an idle system and never detached in this boot.
+# The guest's test lines are this test's; a boot that fails or leaves a
+# splat in dmesg fails it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 2 --load system_heap --cmdline kmemleak=on --timeout 600 -- sh -c '
+	sh /heapstat/tests/vm/lsm/toctou.sh
+	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
+	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
+		echo "FAIL: lsm_toctou: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
+	fi' 2>&1); rc=$?
+grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
+grep -E '^lsm_limit: ' <<<"$out" >&2
+[ $rc = 0 ] || echo "FAIL: lsm_toctou: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
+exit 0
