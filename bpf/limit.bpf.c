@@ -141,7 +141,8 @@ __u64 seeded = 0;		/* buffers from before, charged by seed() */
 __u64 seeded_bytes = 0;
 __u64 unread = 0;		/* lengths read as 0 (or wrapping): checked at the export only */
 __u32 refusing = 0;		/* threads whose next file allocation fails */
-__u64 spilled = 0;		/* charges ever kept in the hash */
+__u64 spilled = 0;		/* charges in the hash now (counted before they go in) */
+__u64 spills = 0;		/* charges ever kept in the hash */
 
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
 {
@@ -329,9 +330,10 @@ static __always_inline struct limit_slot *slot_of(__u64 ino)
 static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c, bool only_new)
 {
 	struct limit_slot *s = slot_of(ino);
+	bool in_hash = spilled && bpf_map_lookup_elem(&charges, &ino);
 	__u64 was;
 
-	if (s && !(spilled && bpf_map_lookup_elem(&charges, &ino))) {
+	if (s && !in_hash) {
 		was = __sync_val_compare_and_swap(&s->key, 0, SLOT_BUSY);
 		if (!was) {
 			s->c = *c;
@@ -345,10 +347,16 @@ static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c,
 		if (was == ino)
 			return false;
 	}
-	if (bpf_map_update_elem(&charges, &ino, c, only_new ? BPF_NOEXIST : BPF_ANY))
-		return false;
-	__sync_fetch_and_add(&spilled, 1);
-	return true;
+	/* counted first: a take that finds it also finds the count */
+	if (!in_hash)
+		__sync_fetch_and_add(&spilled, 1);
+	if (!bpf_map_update_elem(&charges, &ino, c, only_new ? BPF_NOEXIST : BPF_ANY)) {
+		__sync_fetch_and_add(&spills, 1);
+		return true;
+	}
+	if (!in_hash)
+		__sync_fetch_and_sub(&spilled, 1);
+	return false;
 }
 
 /*
@@ -373,7 +381,10 @@ static __always_inline bool charge_take(__u64 ino, __u64 bytes, struct limit_cha
 	if (!h || (bytes && h->bytes != bytes))
 		return false;
 	*c = *h;
-	return !bpf_map_delete_elem(&charges, &ino);
+	if (bpf_map_delete_elem(&charges, &ino))
+		return false;
+	__sync_fetch_and_sub(&spilled, 1);
+	return true;
 }
 
 static __always_inline struct pending *pending_of(bool create)

@@ -337,11 +337,12 @@ int main(int argc, char **argv)
 		err = lsm_limit_stats(lim, &s, why, sizeof(why));
 		if (!err)
 			printf("dropped=%llu untracked=%llu stale=%llu full=%llu overshoot=%llu "
-			       "seeded=%llu seeded_bytes=%llu unread=%llu\n", (unsigned long long)s.dropped,
+			       "seeded=%llu seeded_bytes=%llu unread=%llu spills=%llu\n",
+			       (unsigned long long)s.dropped,
 			       (unsigned long long)s.untracked, (unsigned long long)s.stale,
 			       (unsigned long long)s.full, (unsigned long long)s.overshoot_bytes,
 			       (unsigned long long)s.seeded, (unsigned long long)s.seeded_bytes,
-			       (unsigned long long)s.unread);
+			       (unsigned long long)s.unread, (unsigned long long)s.spills);
 	} else if (!strcmp(cmd, "race") || !strcmp(cmd, "toctou")) {
 		heap_name = argv[2];
 		err = open_heap(heap_name);

@@ -785,6 +785,7 @@ int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why,
 	out->overshoot_bytes = bss.overshoot_bytes;
 	out->seeded = bss.seeded;
 	out->seeded_bytes = bss.seeded_bytes;
+	out->spills = bss.spills;
 	out->unread = bss.unread;
 	return 0;
 }

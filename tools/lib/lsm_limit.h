@@ -46,6 +46,7 @@ struct lsm_limit_stats {
 	uint64_t overshoot_bytes;	/* charged past a limit */
 	uint64_t seeded;		/* buffers from before, charged at the first pin */
 	uint64_t seeded_bytes;
+	uint64_t spills;		/* charges kept in the hash: their slot was held */
 	uint64_t unread;		/* lengths read as 0 or wrapping (a racing writer,
 					 * a torn read): reserved at the export */
 };

@@ -7,7 +7,7 @@
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/backend.sh
 . "$(dirname "$0")/common.sh"
 [ ! -e $P/limit ] || fail "setup" "limits pinned before the test"
-for c in seed a b p p/c m m/child r; do mkdir -p $S/$c; done
+for c in seed a b p p/c m m/child r sp; do mkdir -p $S/$c; done
 
 # seeding: a buffer from before the first limit charges its first holder's cgroup
 hold /seed 1M 2 seed; seed=$held
@@ -69,6 +69,20 @@ check "the moved process's charge stays where it was made" \
 	"exit $rc, usage $(usage /m) $(usage /m/child)"
 kill $m; wait $m
 
+# a buffer whose slot (inode % 32768) a live one holds: charged and
+# uncharged through the hash. Inodes count up: 3 x 32768 allocations and
+# frees pass the held buffer's slot three times.
+lsm_limit set /sp system 1M >/dev/null
+hold /sp 4K 1 sp1; sp1=$held
+sh -c "echo \$\$ >$S/sp/cgroup.procs; exec dmabuf_alloc -s 4K -n 1 -k 98304 -R $tmp/sp2 -w 600" &
+sp2=$!
+wait_file $tmp/sp2 $sp2
+st=$(lsm_limit stats)
+check "a buffer whose slot is held is charged in the hash, and uncharged" \
+	'[ "$(echo "$st" | field spills)" -gt 0 ] && [ "$(usage /sp)" = 8192 ]' "usage $(usage /sp), $st"
+kill $sp1 $sp2; wait $sp1 $sp2
+check "usage returns to 0 after the spill" 'usage_is /sp 0' "usage $(usage /sp)"
+
 # 8 threads in 2 processes against one limit never pass it
 lsm_limit set /r system 1M >/dev/null
 rm -f /dev/shm/lsm_race
@@ -97,13 +111,13 @@ check "a non-root process cannot raise a limit" \
 	"exit $rc: $out"
 
 # the pins outlived every process that set them; the last clear unpins
-for c in seed a m r; do lsm_limit clear /$c system; done
+for c in seed a m r sp; do lsm_limit clear /$c system; done
 out=$(lsm_limit clear /p system)
 check "the last clear unpins everything" '[ "$out" = unpinned ] && [ ! -e $P/limit ]' "'$out', $(ls $P 2>&1)"
 alloc /a 2M 1; rc=$?
 check "without limits nothing is refused" '[ $rc = 0 ]' "exit $rc: $(cat $tmp/err)"
 
-for c in m/child m p/c p r b a seed; do rmdir $S/$c 2>/dev/null; done
+for c in m/child m p/c p r sp b a seed; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
