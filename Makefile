@@ -46,7 +46,7 @@ KSELFTEST := $(BUILD)/tests/dmabuf-heap
 # benchmark programs, run in the VM like the tests (tbcount.c is a QEMU plugin
 # that tests/bench/profile.sh builds for the host)
 BENCH_PROGS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,\
-	$(filter-out tests/bench/tbcount.c,$(wildcard tests/bench/*.c)))
+	$(filter-out tests/bench/tbcount.c tests/bench/ballast.c,$(wildcard tests/bench/*.c)))
 
 # clang 14 needs the ms extensions for the anonymous struct members of 7.x BTF;
 # v3: atomics that return a value (5.12+)
@@ -141,7 +141,7 @@ $(KSELFTEST): | deps
 	$(CC) -O2 -Wall -I$$src -isystem $(KERNEL_BUILD)/usr/include \
 		$$src/dmabuf-heaps/dmabuf-heap.c -o $@
 
-$(BENCH_PROGS): $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(LIB_OBJS)
+$(BENCH_PROGS): $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/tests/bench/ballast.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

@@ -13,7 +13,7 @@
  *           (its release) (bpf/bench_floor.bpf.c). LIMIT_BENCH_FLOOR=lsm,
  *           exp, rel or a mix attaches only those ("none": nothing).
  * BPF-LSM is also given against FLOOR (LSM/FLOOR+): the limit's own cost.
- * Every batch runs beside the same ballast (ballast_hold(), below): without
+ * Every batch runs beside the same ballast (tests/bench/ballast.c): without
  * it, the reference kernel's SLUB_TINY took a new slab for the dma-buf's file
  * at each allocation and gave it back at each free whenever the file slabs
  * happened to be all full, about 1,800 instructions an alloc+free; a variant
@@ -58,6 +58,7 @@
 #include "bench_floor.skel.h"
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
+#include "ballast.h"
 
 #define MAX_ROUNDS	99
 #define CG		"/sys/fs/cgroup/limit_bench"
@@ -120,63 +121,13 @@ static double loop_ns(int heap, uint64_t len, int n)
 	return (double)(cpu_ns() - t0) / n;
 }
 
-/*
- * The ballast: buffers of the heap held through its batches, so that every
- * slab cache an alloc+free takes from (the dma-buf's file, inode and dentry,
- * the heap's own structures) has half-used slabs to take from. The
- * reference kernel is tinyconfig's SLUB_TINY, which keeps no empty slab
- * (MIN_PARTIAL 0): when a cache's slabs are all full as a batch starts, each
- * allocation takes a new slab and its free gives it back (for the file, the
- * filp cache being SLAB_TYPESAFE_BY_RCU, through call_rcu), about 1,800
- * instructions an alloc+free more. Whether the slabs are full is a matter of
- * how many files and objects the system holds, which the variants change (a
- * BPF link is a file): without the ballast, NONE was the variant that paid.
- * Made of 2N buffers of 4 KiB, every other one freed: N held, in half-used
- * slabs (LIMIT_BENCH_BALLAST=N, 0 for none; 64 by default).
- */
-static int ballast_fds[2 * 256], ballast_n;
-
-static void ballast_hold(int heap)
+/* the ballast (ballast.c), not charged to anyone: allocated as NONE allocates */
+static void hold_ballast(int heap)
 {
-	int n = getenv("LIMIT_BENCH_BALLAST") ? atoi(getenv("LIMIT_BENCH_BALLAST")) : 64;
-	struct dma_heap_allocation_data plug = { .fd_flags = O_RDWR | O_CLOEXEC };
-
-	if (n < 0 || n > 256) {
-		fprintf(stderr, "limit_bench: LIMIT_BENCH_BALLAST: 0 to 256\n");
-		exit(2);
-	}
-	/* not charged to anyone: allocated as NONE allocates */
 	if (access(ACCOUNTING, F_OK) == 0 && !put(ACCOUNTING, "off"))
 		die(ACCOUNTING);
-	/* the plug: the largest size measured, first, freed last: the carveout
-	 * heap's first-fit pool then finds room for the loop before the
-	 * ballast's holes, as it would without them (it searched past all 64 at
-	 * 64 KiB: 3,800 instructions more) */
-	plug.len = 1 << 20;
-	if (n && ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &plug) < 0)
+	if (ballast_hold(heap, "LIMIT_BENCH_BALLAST"))
 		die("ballast");
-	/* all made first, then every other one freed: a free made at once would
-	 * only be taken again by the next allocation */
-	for (int i = 0; i < 2 * n; i++) {
-		struct dma_heap_allocation_data d = { .len = 4096, .fd_flags = O_RDWR | O_CLOEXEC };
-
-		if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) < 0)
-			die("ballast");
-		ballast_fds[ballast_n++] = d.fd;
-	}
-	for (int i = 0; i < n; i++) {
-		close(ballast_fds[2 * i + 1]);
-		ballast_fds[i] = ballast_fds[2 * i];
-	}
-	ballast_n = n;
-	if (n)
-		close(plug.fd);
-}
-
-static void ballast_drop(void)
-{
-	while (ballast_n)
-		close(ballast_fds[--ballast_n]);
 }
 
 static bool want_stats;		/* print the LSM programs' statistics after a batch */
@@ -292,7 +243,7 @@ static void bench(const char *name)
 	snprintf(path, sizeof(path), "dma-heap/%s max", name);
 	if (dmem)
 		put(CG "/dmem.max", path);
-	ballast_hold(heap);
+	hold_ballast(heap);
 	printf("%s: alloc+free, median of %d interleaved rounds (us per op), added over none;\n"
 	       "%d buffers of 4 KiB held throughout (the ballast)\n", name, rounds, ballast_n);
 	printf("%-6s %9s %9s %9s %9s %9s %9s %9s %11s %7s\n", "SIZE", "NONE", "DMEM", "BPF-LSM",
@@ -381,7 +332,7 @@ int main(int argc, char **argv)
 		heap = open(path, O_RDONLY | O_CLOEXEC);
 		if (heap < 0)
 			die(path);
-		ballast_hold(heap);
+		hold_ballast(heap);
 		printf("%s: %.2f us per op\n", vname[one],
 		       run(one, argv[2], heap, atoll(argv[3]), atoi(argv[4])) / 1e3);
 		return 0;

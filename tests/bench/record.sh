@@ -31,7 +31,7 @@ record() {	# record FILE PAIRS [stop]: one run, runstat's line in $tmp/stat
 	rp=$(recorder_of $rs)
 	wait_links $rp 6
 	[ "$3" = stop ] && kill -STOP $rp
-	trace_bench bare 4096 "$2" >$tmp/load
+	TRACE_BENCH_BALLAST=0 trace_bench bare 4096 "$2" >$tmp/load
 	[ "$3" = stop ] && kill -CONT $rp
 	sleep 1
 	kill -INT $rp

@@ -33,6 +33,8 @@
  * TRACE_BENCH_ROUNDS=N takes the median of N rounds instead of 9 (for runs in
  * emulated time, whose noise needs many more). TRACE_BENCH_HEAP=NAME takes
  * another heap than system (default_cma_region: the CMA hooks' cost).
+ * Every variant runs beside the same ballast (tests/bench/ballast.c);
+ * TRACE_BENCH_BALLAST=N holds N buffers instead of 64 (0: none).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,6 +54,7 @@
 #include "bench_floor.skel.h"
 #include "lib/collector.h"
 #include "lib/util.h"
+#include "ballast.h"
 
 #define MAX_ROUNDS 99
 
@@ -223,6 +226,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "trace_bench: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	/* beside every variant (tests/bench/ballast.c): BARE paid a slab per operation without */
+	if (ballast_hold(heap, "TRACE_BENCH_BALLAST")) {
+		perror("trace_bench: ballast");
+		return 1;
+	}
 	fl = bench_floor_bpf__open();
 	if (fl)		/* the limit benchmark's, not this one's */
 		bpf_program__set_autoload(fl->progs.floor_lsm_ioctl, false);
@@ -242,10 +250,11 @@ int main(int argc, char **argv)
 		bench_floor_bpf__destroy(fl);
 		return 0;
 	}
-	printf("%s heap alloc+free, median of %d interleaved rounds (us per op);\n"
+	printf("%s heap alloc+free, median of %d interleaved rounds (us per op), beside %d buffers\n"
+	       "of 4 KiB held throughout (the ballast);\n"
 	       "HEAPSTAT: aggregate mode, RECORD: record mode, LIVE: heaptop's; ADDED/FLOOR:\n"
 	       "HEAPSTAT's time added over BARE, in units of what FLOOR adds; ADDED/BARE,\n"
-	       "REC/BARE, LIVE/BARE: as a share of BARE\n", name, rounds);
+	       "REC/BARE, LIVE/BARE: as a share of BARE\n", name, rounds, ballast_n);
 	printf("%-6s %9s %9s %9s %9s %9s %9s %12s %12s %11s %9s %10s %7s\n", "SIZE", "BARE", "FLOOR",
 	       "HOOKS", "HEAPSTAT", "RECORD", "LIVE", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE",
 	       "REC/BARE", "LIVE/BARE", "NOISE");
