@@ -55,6 +55,17 @@ const volatile bool want_stacks = false;
 const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
 const volatile bool want_events = false;	/* a recorder: every event (else failures only) */
 const volatile bool want_log = false;	/* a live view: the `changes` log */
+const volatile __u32 test_refuse = 0;	/* tests: coll_feature bits whose programs the verifier refuses */
+
+/*
+ * In tests, a read past the stack the verifier refuses; otherwise a branch
+ * it knows is never taken (test_refuse is read-only), and drops.
+ */
+#define REFUSED_IN_TESTS(feat)							\
+	do {									\
+		if (test_refuse & (1u << (feat)))				\
+			asm volatile("r0 = *(u64 *)(r10 + 8)" ::: "r0");	\
+	} while (0)
 
 /*
  * Sized by user space: 4 MiB for a recorder, 256 KiB in aggregate mode
@@ -796,6 +807,7 @@ int BPF_KPROBE(dma_buf_release_kprobe, struct inode *inode, struct file *file)
 SEC("raw_tp/" #tp)						\
 int tp##_raw(void *ctx)						\
 {								\
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);			\
 	log_change(LOG_ATTACH, 0, 0, 0);			\
 	return 0;						\
 }
@@ -814,6 +826,7 @@ static __always_inline int fd_event(struct dma_buf *dmabuf, __u32 kind, int fd)
 	struct coll_event *e;
 	__u8 one = 1;
 
+	REFUSED_IN_TESTS(COLL_FEAT_FDS);
 	holders_changed(tgid);
 	/* a holder now: its forks, execs, moves and exit count from here on,
 	 * not from when user space lists it (a fork before would be missed) */
@@ -860,6 +873,7 @@ int dma_buf_mmap_raw(__u64 *ctx)
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	holder_changed(bpf_get_current_pid_tgid() >> 32, BPF_CORE_READ(child, tgid));
 	return 0;
 }
@@ -870,6 +884,7 @@ int sched_process_exec_raw(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	holder_changed(tgid, tgid);
 	return 0;
 }
@@ -879,6 +894,7 @@ int BPF_PROG(cgroup_attach_task_raw, struct cgroup *dst, const char *path, struc
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	holder_changed(tgid, tgid);
 	return 0;
 }
@@ -890,6 +906,7 @@ static __always_inline void on_exit_files(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tgid = task->tgid;
 
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	holder_changed(tgid, tgid);
 	if (want_log && !BPF_CORE_READ(task, signal, live.counter))
 		bpf_map_delete_elem(&holder_tgids, &tgid);
@@ -923,6 +940,7 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 	struct coll_agg *a;
 	bool in_slot;
 
+	REFUSED_IN_TESTS(COLL_FEAT_HEAP_TP);
 	if (err || !cgroup_id)
 		return 0;
 	a = agg_at(agg_of(cgroup_id, (__u64)heap, NULL));
@@ -948,6 +966,7 @@ int BPF_PROG(heapstat_heap_free, const char *heap, unsigned long len, unsigned l
 {
 	struct coll_agg *a;
 
+	REFUSED_IN_TESTS(COLL_FEAT_HEAP_TP);
 	if (!cgroup_id)
 		return 0;
 	a = agg_at(agg_of(cgroup_id, (__u64)heap, NULL));
@@ -1151,24 +1170,28 @@ SEC(#kind "/cma_alloc_start")									\
 int BPF_PROG(cma_alloc_start##sfx, const char *name, unsigned long count,			\
 	     unsigned long available, unsigned long total, unsigned int align)			\
 {												\
+	REFUSED_IN_TESTS(COLL_FEAT_CMA);							\
 	return on_cma_alloc_start(count, available);						\
 }												\
 SEC(#kind "/cma_alloc_busy_retry")								\
 int BPF_PROG(cma_alloc_busy_retry##sfx, const char *name, unsigned long pfn,			\
 	     const struct page *page, unsigned long count, unsigned int align)			\
 {												\
+	REFUSED_IN_TESTS(COLL_FEAT_CMA_BUSY);							\
 	return on_cma_busy_retry(name, pfn, count);						\
 }												\
 SEC(#kind "/cma_alloc_finish")									\
 int BPF_PROG(cma_alloc_finish##sfx, const char *name, unsigned long pfn,			\
 	     const struct page *page, unsigned long count, unsigned int align, int err)		\
 {												\
+	REFUSED_IN_TESTS(COLL_FEAT_CMA);							\
 	return on_cma_alloc_finish(name, pfn, count, err);					\
 }												\
 SEC(#kind "/cma_release")									\
 int BPF_PROG(cma_release##sfx, const char *name, unsigned long pfn,				\
 	     const struct page *page, unsigned long count)					\
 {												\
+	REFUSED_IN_TESTS(COLL_FEAT_CMA);							\
 	return on_cma_release(name, pfn, count);						\
 }
 

@@ -277,4 +277,19 @@ struct coll_log {
 	__u32 kind;
 };
 
+/*
+ * The collector's programs that only add to what it traces, by what they
+ * add: the kernel refusing one of them takes that away, not the rest
+ * (collector_refused()). HEAPSTAT_TEST_REFUSE=NAME makes the verifier
+ * refuse the programs of one (coll_feature_name()), for tests.
+ */
+enum coll_feature {
+	COLL_FEAT_CMA,		/* CMA allocations and releases */
+	COLL_FEAT_CMA_BUSY,	/* CMA's busy retries */
+	COLL_FEAT_HEAP_TP,	/* heapstat heaps' charges (their tracepoints) */
+	COLL_FEAT_FDS,		/* fds made, taken and mapped */
+	COLL_FEAT_HOLDERS,	/* holder changes (a live view walks every frame without) */
+	COLL_FEATURES
+};
+
 #endif /* HEAPSTAT_COLLECTOR_EVENTS_H */

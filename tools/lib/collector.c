@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +34,14 @@ struct collector {
 	bool want_fds;			/* asked for EV_BUF_FD events */
 	bool fds;			/* and they come (the kernel has the tracepoints) */
 	bool events;			/* every event (a recorder); else aggregate mode */
+	unsigned int without;		/* features whose program the kernel refused */
+	char refused[COLL_FEATURES][64];
+	int refused_err[COLL_FEATURES];
+	struct {			/* this skeleton's programs of each feature */
+		struct bpf_program *prog;
+		enum coll_feature feat;
+	} optional[32];
+	size_t noptional;
 	enum coll_attach attach;	/* the mode that loaded */
 	long page_size;
 	struct coll_heap_stats *heaps;
@@ -418,6 +427,14 @@ const char *coll_attach_name(enum coll_attach mode)
 	return mode == COLL_ATTACH_KPROBE ? "kprobe" : mode == COLL_ATTACH_TRACING ? "tracing" : "auto";
 }
 
+/* load @prog when @on, and say which feature it serves */
+static void opt(struct collector *c, struct bpf_program *prog, enum coll_feature feat, bool on)
+{
+	bpf_program__set_autoload(prog, on);
+	if (c->noptional < ARRAY_SIZE(c->optional))
+		c->optional[c->noptional++] = (typeof(c->optional[0])){ prog, feat };
+}
+
 /* the programs of one attach mode that this kernel can take; the others are not loaded */
 static void pick_variants(struct collector *c, enum coll_attach mode, bool want_holders,
 			  bool want_fds)
@@ -434,6 +451,13 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
 
+	/* what a refused program took away (the holder changes need the fds' events) */
+	cma = cma && !(c->without & 1u << COLL_FEAT_CMA);
+	busy = busy && cma && !(c->without & 1u << COLL_FEAT_CMA_BUSY);
+	fds = fds && !(c->without & 1u << COLL_FEAT_FDS);
+	holders = holders && fds && !(c->without & 1u << COLL_FEAT_HOLDERS);
+	c->noptional = 0;
+
 	c->attach = mode;
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing);
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_exit, heaps && tracing);
@@ -446,37 +470,122 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	bpf_program__set_autoload(s->progs.dma_buf_release_kprobe, kprobe);
 	c->export_variant = export_tp ? "tp_btf/dma_buf_export" :
 			    tracing ? "fexit/dma_buf_export" : "kretprobe/dma_buf_export";
-	bpf_program__set_autoload(s->progs.cma_alloc_start, cma && tracing);
-	bpf_program__set_autoload(s->progs.cma_alloc_finish, cma && tracing);
-	bpf_program__set_autoload(s->progs.cma_release, cma && tracing);
-	bpf_program__set_autoload(s->progs.cma_alloc_busy_retry, busy && tracing);
-	bpf_program__set_autoload(s->progs.cma_alloc_start_raw, cma && kprobe);
-	bpf_program__set_autoload(s->progs.cma_alloc_finish_raw, cma && kprobe);
-	bpf_program__set_autoload(s->progs.cma_release_raw, cma && kprobe);
-	bpf_program__set_autoload(s->progs.cma_alloc_busy_retry_raw, busy && kprobe);
+	opt(c, s->progs.cma_alloc_start, COLL_FEAT_CMA, cma && tracing);
+	opt(c, s->progs.cma_alloc_finish, COLL_FEAT_CMA, cma && tracing);
+	opt(c, s->progs.cma_release, COLL_FEAT_CMA, cma && tracing);
+	opt(c, s->progs.cma_alloc_busy_retry, COLL_FEAT_CMA_BUSY, busy && tracing);
+	opt(c, s->progs.cma_alloc_start_raw, COLL_FEAT_CMA, cma && kprobe);
+	opt(c, s->progs.cma_alloc_finish_raw, COLL_FEAT_CMA, cma && kprobe);
+	opt(c, s->progs.cma_release_raw, COLL_FEAT_CMA, cma && kprobe);
+	opt(c, s->progs.cma_alloc_busy_retry_raw, COLL_FEAT_CMA_BUSY, busy && kprobe);
 	/* a module's raw tracepoints: only while heapstat_core is loaded */
-	c->heap_tracepoints = !access("/sys/module/heapstat_core", F_OK);
-	bpf_program__set_autoload(s->progs.heapstat_heap_alloc, c->heap_tracepoints);
-	bpf_program__set_autoload(s->progs.heapstat_heap_free, c->heap_tracepoints);
+	c->heap_tracepoints = !access("/sys/module/heapstat_core", F_OK) &&
+			      !(c->without & 1u << COLL_FEAT_HEAP_TP);
+	opt(c, s->progs.heapstat_heap_alloc, COLL_FEAT_HEAP_TP, c->heap_tracepoints);
+	opt(c, s->progs.heapstat_heap_free, COLL_FEAT_HEAP_TP, c->heap_tracepoints);
 	c->holders_traced = holders;
-	bpf_program__set_autoload(s->progs.dma_buf_fd_raw, fds);
-	bpf_program__set_autoload(s->progs.dma_buf_get_raw, fds);
-	bpf_program__set_autoload(s->progs.dma_buf_mmap_internal_raw, fds);
-	bpf_program__set_autoload(s->progs.dma_buf_mmap_raw, fds);
+	opt(c, s->progs.dma_buf_fd_raw, COLL_FEAT_FDS, fds);
+	opt(c, s->progs.dma_buf_get_raw, COLL_FEAT_FDS, fds);
+	opt(c, s->progs.dma_buf_mmap_internal_raw, COLL_FEAT_FDS, fds);
+	opt(c, s->progs.dma_buf_mmap_raw, COLL_FEAT_FDS, fds);
 	c->fds = fds && want_fds;
-	bpf_program__set_autoload(s->progs.dma_buf_dynamic_attach_raw, holders);
-	bpf_program__set_autoload(s->progs.dma_buf_detach_raw, holders);
-	bpf_program__set_autoload(s->progs.sched_process_fork_raw, holders);
-	bpf_program__set_autoload(s->progs.sched_process_exec_raw, holders);
-	bpf_program__set_autoload(s->progs.cgroup_attach_task_raw, holders);
-	bpf_program__set_autoload(s->progs.exit_files_fexit, holders && tracing);
-	bpf_program__set_autoload(s->progs.exit_files_kretprobe, holders && kprobe);
+	opt(c, s->progs.dma_buf_dynamic_attach_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.dma_buf_detach_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.sched_process_fork_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.sched_process_exec_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.cgroup_attach_task_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.exit_files_fexit, COLL_FEAT_HOLDERS, holders && tracing);
+	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
+}
+
+static const char *const feature_names[COLL_FEATURES] = {
+	[COLL_FEAT_CMA] = "cma", [COLL_FEAT_CMA_BUSY] = "cma_busy", [COLL_FEAT_HEAP_TP] = "heap_tp",
+	[COLL_FEAT_FDS] = "fds", [COLL_FEAT_HOLDERS] = "holders",
+};
+
+const char *coll_feature_name(enum coll_feature f)
+{
+	return f < COLL_FEATURES ? feature_names[f] : "?";
+}
+
+/* what the feature's programs trace, for a message */
+const char *coll_feature_what(enum coll_feature f)
+{
+	static const char *const what[COLL_FEATURES] = {
+		[COLL_FEAT_CMA] = "CMA allocations and releases",
+		[COLL_FEAT_CMA_BUSY] = "CMA's busy retries",
+		[COLL_FEAT_HEAP_TP] = "heapstat heaps' charges",
+		[COLL_FEAT_FDS] = "fds made, taken and mapped, and with them holder changes",
+		[COLL_FEAT_HOLDERS] = "holder changes: a live view walks every process each frame",
+	};
+
+	return f < COLL_FEATURES ? what[f] : "?";
+}
+
+const char *collector_refused(struct collector *c, enum coll_feature f, int *err)
+{
+	if (f >= COLL_FEATURES || !(c->without & 1u << f))
+		return NULL;
+	*err = c->refused_err[f];
+	return c->refused[f];
+}
+
+/*
+ * The program a libbpf warning says failed to load or attach ("prog 'NAME':
+ * BPF program load failed: ...", "prog 'NAME': failed to attach ..."),
+ * caught while load_attach() loads; the warning goes on where it went.
+ */
+static char failed_prog[64];
+static libbpf_print_fn_t print_next;
+
+static int catch_failed(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[256];
+	const char *p;
+	va_list copy;
+
+	va_copy(copy, ap);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	if (level == LIBBPF_WARN && !failed_prog[0] && strstr(line, "fail") &&
+	    (p = strstr(line, "prog '")))
+		sscanf(p, "prog '%63[^']'", failed_prog);
+	return print_next ? print_next(level, fmt, ap) : 0;
+}
+
+/* the feature of the loaded program named @name; false for the others */
+static bool refused_feature(struct collector *c, const char *name, enum coll_feature *f)
+{
+	for (size_t i = 0; *name && i < c->noptional; i++)
+		if (bpf_program__autoload(c->optional[i].prog) &&
+		    !strcmp(bpf_program__name(c->optional[i].prog), name)) {
+			*f = c->optional[i].feat;
+			return !(c->without & 1u << *f);
+		}
+	return false;
+}
+
+/* HEAPSTAT_TEST_REFUSE=NAME[,NAME]: the coll_feature bits whose programs the verifier refuses */
+static uint32_t test_refuse(void)
+{
+	const char *v = getenv("HEAPSTAT_TEST_REFUSE");
+	uint32_t bits = 0;
+
+	for (int f = 0; v && f < COLL_FEATURES; f++) {
+		size_t n = strlen(feature_names[f]);
+
+		for (const char *p = v; (p = strstr(p, feature_names[f])); p += n)
+			if ((p == v || p[-1] == ',') && (!p[n] || p[n] == ','))
+				bits |= 1u << f;
+	}
+	return bits;
 }
 
 /* open, load and attach in one mode; quiet, a negative errno and what failed on failure */
 static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, const char **what)
 {
+	enum coll_feature f;
 	int err;
 
 	*what = "open the collector";
@@ -525,16 +634,30 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		c->skel = NULL;
 		return err;
 	}
+	c->skel->rodata->test_refuse = test_refuse();
 	*what = "load the collector";
+	failed_prog[0] = '\0';
+	print_next = libbpf_set_print(catch_failed);
 	err = collector_bpf__load(c->skel);
 	if (!err) {
 		*what = "attach the collector";
 		err = collector_bpf__attach(c->skel);
 	}
+	libbpf_set_print(print_next);
+	/* a program that only adds to the rest: the rest goes on without it */
+	if (err && refused_feature(c, failed_prog, &f)) {
+		c->without |= 1u << f;
+		snprintf(c->refused[f], sizeof(c->refused[f]), "%s", failed_prog);
+		c->refused_err[f] = err;
+	} else {
+		f = COLL_FEATURES;
+	}
 	if (err) {
 		collector_bpf__destroy(c->skel);
 		c->skel = NULL;
 	}
+	if (err && f < COLL_FEATURES)
+		return load_attach(c, mode, ring_bytes, holders, what);
 	/* the holder hooks are a saving, not a need: without them, every frame walks */
 	if (err && c->holders_traced)
 		return load_attach(c, mode, ring_bytes, false, what);
@@ -595,6 +718,8 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 		first = load_attach(c, COLL_ATTACH_TRACING, ring_bytes, holders, &what);
 		if (!heapstat_verbose)
 			libbpf_set_print(old);
+		if (first)	/* what tracing went without, kprobes may have */
+			c->without = 0;
 		err = first ? load_attach(c, COLL_ATTACH_KPROBE, ring_bytes, holders, &what) : 0;
 	} else {
 		err = load_attach(c, mode, ring_bytes, holders, &what);

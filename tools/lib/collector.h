@@ -112,6 +112,17 @@ int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, v
 		      void *arg, bool *lost);
 const char *collector_export_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
+
+/*
+ * What the collector goes on without (enum coll_feature) when the kernel
+ * refuses (the verifier, or an attach) a program that only adds to what it
+ * traces; a refused allocation, export or release program fails
+ * collector_open() instead (or, COLL_ATTACH_AUTO, makes it take kprobes).
+ */
+const char *coll_feature_name(enum coll_feature f);
+const char *coll_feature_what(enum coll_feature f);
+/* the program refused for @f, and in *err why (-errno); NULL when it was not */
+const char *collector_refused(struct collector *c, enum coll_feature f, int *err);
 enum coll_attach collector_attach(struct collector *c);
 const char *coll_attach_name(enum coll_attach mode);
 const char *fail_class_name(int class);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The sources and attach methods a command used, in JSON and with -v */
 #include <stdio.h>
+#include <string.h>
 
 #include "errors.h"
 #include "sources.h"
 
 /*
- * "sources": {"buffers", "holders", "note"?, "attach", "export_variant"};
- * @inv NULL: no inventory was taken ("none"); @c NULL: nothing traced (null)
+ * "sources": {"buffers", "holders", "note"?, "attach", "export_variant",
+ * "without": [{"what", "program", "error"}]}; @inv NULL: no inventory was
+ * taken ("none"); @c NULL: nothing traced (null, [])
  */
 void sources_json(struct json *j, const struct inventory *inv, struct collector *c)
 {
@@ -27,12 +29,39 @@ void sources_json(struct json *j, const struct inventory *inv, struct collector 
 		json_str(j, collector_export_variant(c));
 	else
 		json_null(j);
+	json_key(j, "without");
+	json_array(j);
+	for (int f = 0; c && f < COLL_FEATURES; f++) {
+		const char *prog;
+		int err;
+
+		if (!(prog = collector_refused(c, f, &err)))
+			continue;
+		json_object(j);
+		json_kstr(j, "what", coll_feature_name(f));
+		json_kstr(j, "program", prog);
+		json_kstr(j, "error", strerror(-err));
+		json_end(j);
+	}
+	json_end(j);
 	json_end(j);
 }
 
-/* with -v: "heapstat CMD: buffers from X, holders from Y; traced by MODE (HOOK)" */
+/*
+ * What the collector goes without, always; with -v: "heapstat CMD: buffers
+ * from X, holders from Y; traced by MODE (HOOK)"
+ */
 void sources_say(const char *cmd, const struct inventory *inv, struct collector *c)
 {
+	for (int f = 0; c && f < COLL_FEATURES; f++) {
+		const char *prog;
+		int err;
+
+		if ((prog = collector_refused(c, f, &err)))
+			fprintf(stderr, "heapstat %s: the kernel refused the collector's program %s "
+				"(%s); going on without %s (heapstat -v shows libbpf's reasons)\n",
+				cmd, prog, strerror(-err), coll_feature_what(f));
+	}
 	if (!heapstat_verbose)
 		return;
 	fprintf(stderr, "heapstat %s: buffers from %s, holders from %s; ", cmd,
