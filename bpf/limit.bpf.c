@@ -174,6 +174,7 @@ struct refusal {
 	__u64 cgroup_id;
 	__u64 usage;
 	__u64 limit;
+	bool full;		/* no cell could be made for it: usage and limit unknown */
 };
 
 #define TAKE_TRIES	16
@@ -226,6 +227,7 @@ static __always_inline bool reserve(const struct limit_charge *c, const __u64 *l
 			__sync_fetch_and_add(&full, 1);
 			r->cgroup_id = c->ids[i];
 			r->usage = r->limit = 0;
+			r->full = true;
 			charge_levels(c, i, -(__s64)bytes);
 			return false;
 		}
@@ -238,6 +240,7 @@ static __always_inline bool reserve(const struct limit_charge *c, const __u64 *l
 			r->cgroup_id = c->ids[i];
 			r->usage = old;
 			r->limit = lim[i];
+			r->full = false;
 			charge_levels(c, i, -(__s64)bytes);
 			return false;
 		}
@@ -433,7 +436,7 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 {
 	struct inode *inode = file->f_inode;
 	__u32 size = IOC_SIZE(cmd), dev;
-	struct refusal r;
+	struct refusal r = {};
 	struct pending *p;
 	__u64 len = 0, bytes, id;
 	long err = 0;
@@ -527,7 +530,7 @@ SEC("fentry/dma_buf_export")
 int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 {
 	struct pending *p = pending_of(false);
-	struct refusal r;
+	struct refusal r = {};
 	__u64 real, past;
 
 	if (!p || !p->armed)
@@ -544,7 +547,7 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	if (refuse_at_export) {
 		p->refuse = 1;
 		__sync_fetch_and_add(&refusing, 1);
-		refusal_event(&p->c, &r, real, p->heap,
+		refusal_event(&p->c, &r, real, p->heap, r.full ? LIMIT_NO_CELL :
 			      real > p->len ? LIMIT_AT_EXPORT : LIMIT_AT_IOCTL);
 		return 0;
 	}

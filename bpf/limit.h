@@ -48,6 +48,7 @@ struct limit_slot {
 enum limit_refusal {
 	LIMIT_AT_IOCTL,		/* the length read by the ioctl hook */
 	LIMIT_AT_EXPORT,	/* the buffer's real size, larger than the length read */
+	LIMIT_NO_CELL,		/* no room in the usage map for a level's cell: fails closed */
 };
 
 struct limit_event {

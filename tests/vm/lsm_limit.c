@@ -17,6 +17,10 @@
  *       region, and no pins are opened (the dmem backend's race)
  * LSM_LIMIT_UID=N runs the command as user N, with no group.
  *
+ *   lsm_limit try HEAP SIZE N
+ *       N allocations of SIZE, each freed at once; prints how many were made
+ *       and how many a limit refused (ok=N refused=N)
+ *
  *   lsm_limit toctou HEAP SMALL BIG SECS CGROUP
  *       one thread allocates with a length another flips between SMALL and
  *       BIG; prints how many buffers of each size it got, the refusals,
@@ -77,7 +81,8 @@ static int print_event(const struct limit_event *e, void *ctx)
 	       "usage=%llu limit=%llu when=%s\n", e->pid, e->tgid, e->comm,
 	       (unsigned long long)e->cgroup_id, (unsigned long long)e->bound_cgroup_id, e->heap,
 	       (unsigned long long)e->requested, (unsigned long long)e->usage,
-	       (unsigned long long)e->limit, e->when == LIMIT_AT_EXPORT ? "export" : "ioctl");
+	       (unsigned long long)e->limit, e->when == LIMIT_AT_EXPORT ? "export" :
+	       e->when == LIMIT_NO_CELL ? "full" : "ioctl");
 	return 0;
 }
 
@@ -275,12 +280,12 @@ int main(int argc, char **argv)
 	int err = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|toctou ...\n");
+		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|try|toctou ...\n");
 		return 2;
 	}
 	if ((!strcmp(cmd, "set") && argc != 5) || (!strcmp(cmd, "clear") && argc != 4) ||
 	    (!strcmp(cmd, "get") && argc != 4) || (!strcmp(cmd, "race") && argc != 7) ||
-	    (!strcmp(cmd, "toctou") && argc != 7)) {
+	    (!strcmp(cmd, "toctou") && argc != 7) || (!strcmp(cmd, "try") && argc != 5)) {
 		fprintf(stderr, "lsm_limit: wrong arguments for %s\n", cmd);
 		return 2;
 	}
@@ -361,6 +366,28 @@ int main(int argc, char **argv)
 			else
 				err = toctou(secs);
 		}
+	} else if (!strcmp(cmd, "try")) {
+		uint64_t ok = 0, refused = 0;
+
+		err = open_heap(argv[2]);
+		if (!err && (parse_size(argv[3], &size) || parse_u64(argv[4], 1, 1000000, &n)))
+			err = -EINVAL;
+		for (uint64_t i = 0; !err && i < n; i++) {
+			struct dma_heap_allocation_data d = { .len = size,
+							      .fd_flags = O_RDWR | O_CLOEXEC };
+
+			if (ioctl(heap_fd, DMA_HEAP_IOCTL_ALLOC, &d) == 0) {
+				close(d.fd);
+				ok++;
+			} else if (errno == EAGAIN) {
+				refused++;
+			} else {
+				err = -errno;
+			}
+		}
+		if (!err)
+			printf("ok=%llu refused=%llu\n", (unsigned long long)ok,
+			       (unsigned long long)refused);
 	} else {
 		fprintf(stderr, "lsm_limit: unknown command %s\n", cmd);
 		err = -EINVAL;

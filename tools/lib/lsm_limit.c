@@ -313,6 +313,12 @@ static int create(const char *dir, char *why, size_t why_len)
 	s->rodata->heap_major = major;
 	s->rodata->page_size = sysconf(_SC_PAGESIZE);
 	pick_variants(s);
+	/* for tests of a full usage map: no one makes 65536 cgroups to see one */
+	if (getenv("HEAPSTAT_TEST_LIMIT_CELLS") &&
+	    bpf_map__set_max_entries(s->maps.usage, atoi(getenv("HEAPSTAT_TEST_LIMIT_CELLS")) ?: 1)) {
+		err = fail(why, why_len, -EINVAL, "%s", "size the usage map");
+		goto out;
+	}
 	err = limit_bpf__load(s);
 	if (err) {
 		snprintf(why, why_len, "failed to load the limit programs: %s (a kernel with "

@@ -49,7 +49,7 @@ struct hit {
 	uint64_t requested;
 	bool known;			/* usage and limit known */
 	uint64_t usage, limit;
-	const char *when;		/* bpf-lsm: "ioctl" or "export" */
+	const char *when;		/* bpf-lsm: "ioctl", "export" or "full" (no room for its usage) */
 };
 
 struct holder {
@@ -256,8 +256,10 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 	struct hit e = {
 		.ts_ns = le->ts_ns, .backend = "bpf-lsm", .pid = le->tgid, .tid = le->pid,
 		.cgroup_id = le->cgroup_id, .bound_id = le->bound_cgroup_id,
-		.requested = le->requested, .known = true, .usage = le->usage, .limit = le->limit,
-		.when = le->when == LIMIT_AT_EXPORT ? "export" : "ioctl",
+		.requested = le->requested, .known = le->when != LIMIT_NO_CELL,
+		.usage = le->usage, .limit = le->limit,
+		.when = le->when == LIMIT_AT_EXPORT ? "export" : le->when == LIMIT_NO_CELL ? "full" :
+			"ioctl",
 	};
 
 	snprintf(e.comm, sizeof(e.comm), "%.*s", LIMIT_COMM_LEN, le->comm);

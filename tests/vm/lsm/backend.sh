@@ -7,7 +7,7 @@
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/backend.sh
 . "$(dirname "$0")/common.sh"
 [ ! -e $P/limit ] || fail "setup" "limits pinned before the test"
-for c in seed a b p p/c m m/child r sp; do mkdir -p $S/$c; done
+for c in seed a b p p/c m m/child r sp rg; do mkdir -p $S/$c; done
 
 # seeding: a buffer from before the first limit charges its first holder's cgroup
 hold /seed 1M 2 seed; seed=$held
@@ -83,6 +83,24 @@ check "a buffer whose slot is held is charged in the hash, and uncharged" \
 kill $sp1 $sp2; wait $sp1 $sp2
 check "usage returns to 0 after the spill" 'usage_is /sp 0' "usage $(usage /sp)"
 
+# the refusal ring full: every refusal counted in its cell, the events it had
+# no room for (about 2,000 fit) counted as dropped: kept + dropped = refused
+lsm_limit set /rg system 4K >/dev/null
+hold /rg 4K 1 rg; rg=$held
+lsm_limit events >/dev/null
+d0=$(lsm_limit stats | field dropped)
+out=$(sh -c "echo \$\$ >$S/rg/cgroup.procs; exec lsm_limit try system 4K 3000")
+kept=$(lsm_limit events | grep -c .)
+d1=$(lsm_limit stats | field dropped)
+check "the refusal ring full: kept + dropped = refused, every one counted in its cell" \
+	'[ "$(echo "$out" | field refused)" = 3000 ] && [ $((d1 - d0)) -gt 0 ] && [ $((kept + d1 - d0)) = 3000 ] && [ "$(lsm_limit get /rg system | field refusals)" = 3000 ]' \
+	"$out; kept $kept, dropped $((d1 - d0)); $(lsm_limit get /rg system)"
+heapstat limit events >/dev/null 2>$tmp/e
+check "limit events says refusals were dropped" \
+	'grep -q "bpf-lsm refusal events were dropped since the first limit (no room in the ring)" $tmp/e' \
+	"$(cat $tmp/e)"
+kill $rg; wait $rg
+
 # 8 threads in 2 processes against one limit never pass it
 lsm_limit set /r system 1M >/dev/null
 rm -f /dev/shm/lsm_race
@@ -111,13 +129,31 @@ check "a non-root process cannot raise a limit" \
 	"exit $rc: $out"
 
 # the pins outlived every process that set them; the last clear unpins
-for c in seed a m r sp; do lsm_limit clear /$c system; done
+for c in seed a m r sp rg; do lsm_limit clear /$c system; done
 out=$(lsm_limit clear /p system)
 check "the last clear unpins everything" '[ "$out" = unpinned ] && [ ! -e $P/limit ]' "'$out', $(ls $P 2>&1)"
 alloc /a 2M 1; rc=$?
 check "without limits nothing is refused" '[ $rc = 0 ]' "exit $rc: $(cat $tmp/err)"
 
-for c in m/child m p/c p r sp b a seed; do rmdir $S/$c 2>/dev/null; done
+# a usage map full (HEAPSTAT_TEST_LIMIT_CELLS=2, a test's knob: 65536
+# cgroups x heaps fill it otherwise): an allocation that needs a third cell
+# is refused (limits fail closed) and said as such; the others go on
+for c in f1 f2 f3; do mkdir -p $S/$c; done
+HEAPSTAT_TEST_LIMIT_CELLS=2 lsm_limit set /f1 system 1M >/dev/null
+alloc /f1 4K 1; rc1=$?
+alloc /f2 4K 1; rc2=$?
+alloc /f3 4K 1; rc3=$?
+st=$(lsm_limit stats)
+heapstat limit events -j >$tmp/o
+check "a full usage map: the third cgroup's allocation is refused, counted" \
+	'[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 1 ] && grep -q "Resource temporarily unavailable" $tmp/err && [ "$(echo "$st" | field full)" = 1 ]' \
+	"exit $rc1 $rc2 $rc3: $st"
+check "limit events: refused for no room, its usage and limit unknown" \
+	'[ "$(grep -c . $tmp/o)" = 1 ] && jq_true ".limit_cgroup == \"/f3\" and .when == \"full\" and .usage_bytes == null and .limit_bytes == null" $tmp/o' \
+	"$(cat $tmp/o)"
+lsm_limit clear /f1 system >/dev/null
+
+for c in m/child m p/c p r sp rg b a seed f1 f2 f3; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
