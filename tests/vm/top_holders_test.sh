@@ -1,8 +1,9 @@
 #!/bin/sh
 # heaptop keeps its inventory between frames and applies what the collector
 # logged: each traced change (allocations and frees, fork, mmap, cgroup move,
-# exit, exec of a holder) shows in the next frames of a heaptop that never
-# walks everything again on its own, without a whole walk; frames without
+# exit, exec of a holder, the final release of what it held) shows in the
+# next frames of a heaptop that never walks everything again on its own,
+# without a whole walk; frames without
 # events keep the inventory; an untraced change (munmap) shows once the
 # rescan interval has passed, and the rescan's check counts it, and nothing
 # else, as a difference.
@@ -122,6 +123,17 @@ applied "exec"
 check "the munmap, two holds' bytes mapped, is all the checks found" \
 	'.differences == 2' "$(stats "$tmp/p")"
 check "without a rescan, one whole walk" '.walks == 1 and .checks == 0' "$(stats "$tmp/f")"
+
+# the last holder closes its fds, which is not traced; its buffers' final
+# releases are, and a process left holding only buffers released holds
+# nothing: it goes, as a walk would have it
+kill -ALRM $c2
+settle
+check "close: the last holder's buffers released, the holder gone" \
+	"(.processes | map(.pid) | index($c2)) == null and
+	 ([.rows[] | select(.cgroup == \"/hold\" and .heap == \"system\" and .bytes > 0)] == [])" "$last"
+applied "close"
+check "close: still one whole walk" '.walks == 1' "$(stats "$tmp/f")"
 
 kill -INT $top $top2
 wait $top $top2

@@ -952,6 +952,33 @@ static int order_procs(struct inventory *inv)
 	return 0;
 }
 
+/*
+ * Processes left holding nothing: their fds were closed (not traced) and
+ * their buffers released since. A walk would not list them.
+ */
+static int drop_idle_procs(struct inventory *inv)
+{
+	pid_t *idle;
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < inv->nprocs; i++)
+		n += !inv->procs[i].buffers;
+	if (!n)
+		return 0;
+	idle = malloc(n * sizeof(*idle));
+	if (!idle)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < inv->nprocs; i++)
+		if (!inv->procs[i].buffers)
+			idle[n++] = inv->procs[i].pid;
+	qsort(idle, n, sizeof(*idle), cmp_pid);
+	err = drop_procs(inv, idle, n) ?: link_holds(inv);
+	free(idle);
+	return err;
+}
+
 /**
  * inventory_apply() - bring an inventory up to date with what was traced
  * @inv: an inventory_take() from the BPF iterators
@@ -962,7 +989,8 @@ static int order_procs(struct inventory *inv)
  * (iter/task_file and iter/task_vma over one process each), and the holds
  * made again. What no event shows (an fd closed or passed on while the
  * buffer lives on, a mapping unmapped, a buffer named) stays as it was
- * until the next inventory_take().
+ * until the next inventory_take(); a process left holding only buffers
+ * released since goes.
  * Return: 0, -EINVAL when @inv was not taken from the iterators (take it
  * again instead), or a negative errno (take it again).
  */
@@ -997,7 +1025,7 @@ int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct in
 	if (!err && n)
 		err = order_procs(inv);
 	if (!err)
-		err = link_holds(inv);
+		err = link_holds(inv) ?: drop_idle_procs(inv);
 	task_recs_free(&t);
 	free(tgids);
 	free(gone);
