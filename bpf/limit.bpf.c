@@ -61,6 +61,7 @@
 const volatile __u32 heap_major = 0;	/* "dma_heap" in /proc/devices */
 const volatile __u64 page_size = 4096;
 const volatile bool refuse_at_export = true;	/* fmod_ret/security_file_alloc is loaded */
+const volatile __u32 cells_mask = LIMIT_CELLS - 1;	/* cells' slots less one */
 
 /* written by user space only: cgroup x heap -> bytes */
 struct {
@@ -81,14 +82,18 @@ struct {
 
 #define NO_LIMIT	(~0ULL)
 
-/* written by BPF only (atomics); user space deletes idle cells of cgroups gone */
+/*
+ * The usage cells (limit.h): written by BPF (a slot taken by
+ * compare-and-swap, counts by atomics); user space frees the idle cells of
+ * cgroups gone (their tag set to LIMIT_TAG_GONE).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 65536);
-	__type(key, struct limit_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, LIMIT_CELLS);
+	__type(key, __u32);
 	__type(value, struct limit_cell);
-} usage SEC(".maps");
+} cells SEC(".maps");
 
 /* live charged buffers: slot inode % LIMIT_SLOTS -> charge */
 struct {
@@ -119,7 +124,6 @@ struct pending {
 	__u64 lim_gen;			/* limits_gen + 1 when lim was read, 0: never */
 	__u64 heap;			/* struct dma_heap *, for an event's name */
 	__u64 name;			/* its name: the exporter name of its buffers */
-	__u64 len;			/* the page-aligned length the ioctl hook read */
 	__u64 cgroup_id;		/* the thread's cgroup when c's ids were walked */
 	__u32 armed;			/* an allocation is on its way to its export */
 	__u32 refuse;			/* the next file allocation fails */
@@ -144,15 +148,58 @@ __u32 refusing = 0;		/* threads whose next file allocation fails */
 __u64 spilled = 0;		/* charges in the hash now (counted before they go in) */
 __u64 spills = 0;		/* charges ever kept in the hash */
 
+#define NO_SLOT		(~0u)
+
+/*
+ * The slot of the cell tagged @tag (limit.h): in one of LIMIT_PROBES slots
+ * from its home; @create: made in the first free one when there is none,
+ * by compare-and-swap of its tag (two CPUs making it: one takes the slot,
+ * the other looks again and finds it). NO_SLOT when none is free. A global
+ * function: the verifier checks it once, not at every level of its callers'
+ * loops.
+ */
+__noinline __u32 cell_slot(__u64 tag, int create)
+{
+	__u32 home = limit_home(tag, cells_mask);
+	__u64 seen, free_tag = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		struct limit_cell *c;
+		__u32 i, free = NO_SLOT;
+
+		for (__u32 k = 0; k < LIMIT_PROBES; k++) {
+			i = (home + k) & cells_mask;
+			c = bpf_map_lookup_elem(&cells, &i);
+			if (!c)
+				return NO_SLOT;
+			seen = *(volatile __u64 *)&c->tag;
+			if (seen == tag)
+				return i;
+			if (free == NO_SLOT && (seen == LIMIT_TAG_EMPTY || seen == LIMIT_TAG_GONE)) {
+				free = i;
+				free_tag = seen;
+			}
+		}
+		if (!create || free == NO_SLOT)
+			return NO_SLOT;
+		c = bpf_map_lookup_elem(&cells, &free);
+		if (!c)
+			return NO_SLOT;
+		if (__sync_val_compare_and_swap(&c->tag, free_tag, tag) == free_tag) {
+			/* a freed cell held nothing; what it counted was another cgroup's */
+			c->refusals = c->overshoot = c->hits = 0;
+			return free;
+		}
+	}
+	return NO_SLOT;
+}
+
+/* the cell of cgroup id x heap dev, made when @create and there is none; NULL: no room */
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
 {
-	struct limit_key k = { .cgroup_id = id, .dev = dev };
-	struct limit_cell zero = {}, *c = bpf_map_lookup_elem(&usage, &k);
+	__u32 i = cell_slot(limit_tag(id, dev), create);
 
-	if (c || !create)
-		return c;
-	bpf_map_update_elem(&usage, &k, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&usage, &k);
+	return i == NO_SLOT ? NULL : bpf_map_lookup_elem(&cells, &i);
 }
 
 /* add (or, negative, take) bytes at the first n levels of a charge */
@@ -211,7 +258,7 @@ static __always_inline bool take(__u64 *usage, __u64 bytes, __u64 lim, __u64 *wa
 
 /*
  * Reserve bytes at every level of c (whose limits are lim), or at none:
- * false, and in r the level whose limit (or a full usage map) refused.
+ * false, and in r the level whose limit (or no room for its cell) refused.
  */
 static __always_inline bool reserve(const struct limit_charge *c, const __u64 *lim, __u64 bytes,
 				    struct refusal *r)
@@ -495,13 +542,15 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 	p->c.dev = dev;
 	p->c.bytes = 0;
 	limits_fresh(p);
-	p->heap = (__u64)file->private_data;
+	/* the heap's name read again only for another heap (a read of kernel memory) */
+	if ((__u64)file->private_data != p->heap) {
+		p->heap = (__u64)file->private_data;
+		p->name = (__u64)heap_name((const struct dma_heap *)p->heap);
+	}
 	if (bytes && passes(p, bytes, &r)) {
 		refusal_event(&p->c, &r, bytes, p->heap, LIMIT_AT_IOCTL);
 		return -EAGAIN;
 	}
-	p->name = (__u64)heap_name((const struct dma_heap *)p->heap);
-	p->len = bytes;
 	p->armed = 1;
 	if (!bytes)
 		__sync_fetch_and_add(&unread, 1);
@@ -547,8 +596,7 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	if (refuse_at_export) {
 		p->refuse = 1;
 		__sync_fetch_and_add(&refusing, 1);
-		refusal_event(&p->c, &r, real, p->heap, r.full ? LIMIT_NO_CELL :
-			      real > p->len ? LIMIT_AT_EXPORT : LIMIT_AT_IOCTL);
+		refusal_event(&p->c, &r, real, p->heap, r.full ? LIMIT_NO_CELL : LIMIT_AT_EXPORT);
 		return 0;
 	}
 	/* it cannot be refused: charged, and told as overshoot at the level it passed */

@@ -18,8 +18,33 @@ struct limit_key {
 	__u32 pad;
 };
 
-/* what one cgroup x heap holds (hierarchical: its descendants' too) */
+/*
+ * What one cgroup x heap holds (hierarchical: its descendants' too), in the
+ * `cells` array: in one of LIMIT_PROBES slots from its home slot, found by
+ * its tag, taken by compare-and-swap on a free one (empty, or freed by user
+ * space when its cgroup was gone and it held nothing). No hashing a key, no
+ * allocation: an array slot found where it was put.
+ */
+#define LIMIT_CELLS		(1 << 16)	/* slots: a power of two */
+#define LIMIT_PROBES		8
+#define LIMIT_TAG_EMPTY		0ULL
+#define LIMIT_TAG_GONE		(~0ULL)
+#define LIMIT_MINOR_BITS	20		/* the kernel's dev_t: major << 20 | minor */
+
+/* a cgroup x heap as one word: cgroup ids are never reused, and stay below 2^44 */
+static inline __u64 limit_tag(__u64 cgroup_id, __u32 dev)
+{
+	return cgroup_id << LIMIT_MINOR_BITS | (dev & ((1u << LIMIT_MINOR_BITS) - 1));
+}
+
+/* its home slot, with @mask the slots less one */
+static inline __u32 limit_home(__u64 tag, __u32 mask)
+{
+	return (__u32)((tag * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
+}
+
 struct limit_cell {
+	__u64 tag;		/* limit_tag(), LIMIT_TAG_EMPTY or LIMIT_TAG_GONE */
 	__u64 usage;		/* bytes charged and reserved */
 	__u64 refusals;		/* allocations its limit refused */
 	__u64 overshoot;	/* bytes charged past its limit (a length changed after the check) */
@@ -47,8 +72,9 @@ struct limit_slot {
 
 enum limit_refusal {
 	LIMIT_AT_IOCTL,		/* the length read by the ioctl hook */
-	LIMIT_AT_EXPORT,	/* the buffer's real size, larger than the length read */
-	LIMIT_NO_CELL,		/* no room in the usage map for a level's cell: fails closed */
+	LIMIT_AT_EXPORT,	/* the buffer's real size, at its export (a length changed since
+				 * the ioctl hook read it, or others took the room meanwhile) */
+	LIMIT_NO_CELL,		/* no free slot for a level's usage cell: fails closed */
 };
 
 struct limit_event {

@@ -27,16 +27,17 @@
 #include "btf.h"
 #include "inventory.h"
 #include "lsm_limit.h"
+#include "map_window.h"
 #include "ring_peek.h"
 #include "util.h"
 #include "cgroup/path.h"
 
 #define HEAP_DIR	"/dev/dma_heap"
 
-enum { M_LIMITS, M_LIMITS_GEN, M_USAGE, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS,
+enum { M_LIMITS, M_LIMITS_GEN, M_CELLS, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS,
        NMAPS };
 static const char * const map_pins[NMAPS] = {
-	"limits", "limits_gen", "usage", "charges", "charge_slots", "refusals", "pending", "bss",
+	"limits", "limits_gen", "cells", "charges", "charge_slots", "refusals", "pending", "bss",
 };
 
 struct lsm_limit {
@@ -50,6 +51,10 @@ struct lsm_limit {
 	void *cb_ctx;
 	bool created;		/* this open loaded and pinned */
 	bool unpinned;		/* the last limit went: nothing is left */
+	struct map_window cells;	/* the usage cells, read through mappings */
+	bool cells_mapped;
+	uint32_t cells_mask;	/* their slots less one */
+	uint32_t major;		/* the dma_heap devices' */
 };
 
 /* "failed to <what>: <strerror>" in why; err */
@@ -313,11 +318,17 @@ static int create(const char *dir, char *why, size_t why_len)
 	s->rodata->heap_major = major;
 	s->rodata->page_size = sysconf(_SC_PAGESIZE);
 	pick_variants(s);
-	/* for tests of a full usage map: no one makes 65536 cgroups to see one */
-	if (getenv("HEAPSTAT_TEST_LIMIT_CELLS") &&
-	    bpf_map__set_max_entries(s->maps.usage, atoi(getenv("HEAPSTAT_TEST_LIMIT_CELLS")) ?: 1)) {
-		err = fail(why, why_len, -EINVAL, "%s", "size the usage map");
-		goto out;
+	/* for tests of full usage cells: no one makes 65536 cgroups to see them */
+	if (getenv("HEAPSTAT_TEST_LIMIT_CELLS")) {
+		uint32_t n = 1;
+
+		while (n * 2 <= (uint32_t)atoi(getenv("HEAPSTAT_TEST_LIMIT_CELLS")) && n < LIMIT_CELLS)
+			n *= 2;
+		s->rodata->cells_mask = n - 1;
+		if (bpf_map__set_max_entries(s->maps.cells, n)) {
+			err = fail(why, why_len, -EINVAL, "%s", "size the usage cells");
+			goto out;
+		}
 	}
 	err = limit_bpf__load(s);
 	if (err) {
@@ -339,7 +350,7 @@ static int create(const char *dir, char *why, size_t why_len)
 	}
 	maps[M_LIMITS] = s->maps.limits;
 	maps[M_LIMITS_GEN] = s->maps.limits_gen;
-	maps[M_USAGE] = s->maps.usage;
+	maps[M_CELLS] = s->maps.cells;
 	maps[M_CHARGES] = s->maps.charges;
 	maps[M_CHARGE_SLOTS] = s->maps.charge_slots;
 	maps[M_REFUSALS] = s->maps.refusals;
@@ -438,10 +449,10 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		err = fail(why, why_len, -errno, "lock %s", pin_dir);
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_USAGE]);
+	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_CELLS]);
 	if (access(path, F_OK)) {
 		if (errno == ENOENT && pinned_any(l->dir)) {
-			err = stale(l->dir, map_pins[M_USAGE], why, why_len);
+			err = stale(l->dir, map_pins[M_CELLS], why, why_len);
 			goto unlock;
 		}
 		if (errno != ENOENT || !(flags & LSM_LIMIT_CREATE)) {
@@ -461,6 +472,8 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		else if (l->fds[i] < 0)
 			err = fail(why, why_len, -errno, "open %s", path);
 	}
+	if (!err && heap_major(&l->major))
+		l->major = 0;
 unlock:
 	flock(l->pin_dir_fd, LOCK_UN);
 	if (err)
@@ -492,21 +505,72 @@ static int key_of(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, str
 	return 0;
 }
 
-/* delete the idle cells of cgroups gone: nothing can charge them again */
+/* the usage cells mapped (read-only), and their number of slots; 0 or a negative errno */
+static int cells_map(struct lsm_limit *l)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	if (l->cells_mapped)
+		return 0;
+	if (bpf_obj_get_info_by_fd(l->fds[M_CELLS], &info, &len))
+		return -errno;
+	if (!info.max_entries || info.max_entries & (info.max_entries - 1))
+		return -EINVAL;
+	err = map_window_open(&l->cells, l->fds[M_CELLS], sizeof(struct limit_cell),
+			      info.max_entries);
+	if (err)
+		return err;
+	l->cells_mask = info.max_entries - 1;
+	l->cells_mapped = true;
+	return 0;
+}
+
+static const struct limit_cell *cell_at(struct lsm_limit *l, uint32_t i)
+{
+	return l->cells_mapped ? map_window_at(&l->cells, i) : NULL;
+}
+
+/* the cell of a cgroup x heap, as the programs find it; NULL when it has none */
+static const struct limit_cell *cell_find(struct lsm_limit *l, uint64_t cgroup_id, uint32_t dev)
+{
+	uint64_t tag = limit_tag(cgroup_id, dev);
+	uint32_t home;
+
+	if (cells_map(l))
+		return NULL;
+	home = limit_home(tag, l->cells_mask);
+	for (uint32_t k = 0; k < LIMIT_PROBES; k++) {
+		const struct limit_cell *c = cell_at(l, (home + k) & l->cells_mask);
+
+		if (c && c->tag == tag)
+			return c;
+	}
+	return NULL;
+}
+
+static bool cell_live(const struct limit_cell *c)
+{
+	return c && c->tag != LIMIT_TAG_EMPTY && c->tag != LIMIT_TAG_GONE;
+}
+
+/*
+ * Free the idle cells of cgroups gone: nothing charges them again (cgroup
+ * ids are never reused), so no program writes them while this does.
+ */
 static void collect_cells(struct lsm_limit *l)
 {
-	struct limit_key key, next, *prev = NULL;
-	struct limit_cell cell;
 	struct cg_index ix = {};
 
-	if (cg_index_build(&ix, cg_root()))
+	if (cells_map(l) || cg_index_build(&ix, cg_root()))
 		return;
-	while (!bpf_map_get_next_key(l->fds[M_USAGE], prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!cg_index_path(&ix, key.cgroup_id) &&
-		    !bpf_map_lookup_elem(l->fds[M_USAGE], &key, &cell) && !cell.usage)
-			bpf_map_delete_elem(l->fds[M_USAGE], &key);
+	for (uint32_t i = 0; i <= l->cells_mask; i++) {
+		const struct limit_cell *c = cell_at(l, i);
+		struct limit_cell gone = { .tag = LIMIT_TAG_GONE };
+
+		if (cell_live(c) && !c->usage && !cg_index_path(&ix, c->tag >> LIMIT_MINOR_BITS))
+			bpf_map_update_elem(l->fds[M_CELLS], &i, &gone, BPF_ANY);
 	}
 	cg_index_free(&ix);
 }
@@ -610,7 +674,7 @@ int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, b
 static void row_fill(struct lsm_limit *l, const struct heap_names *hn, const struct limit_key *k,
 		     struct lsm_limit_row *r)
 {
-	struct limit_cell cell = {};
+	const struct limit_cell *cell = cell_find(l, k->cgroup_id, k->dev);
 
 	memset(r, 0, sizeof(*r));
 	r->cgroup_id = k->cgroup_id;
@@ -618,11 +682,11 @@ static void row_fill(struct lsm_limit *l, const struct heap_names *hn, const str
 	heap_name_of(hn, k->dev, r->heap, sizeof(r->heap));
 	if (bpf_map_lookup_elem(l->fds[M_LIMITS], k, &r->limit))
 		r->limit = LSM_LIMIT_NONE;
-	if (!bpf_map_lookup_elem(l->fds[M_USAGE], k, &cell)) {
-		r->usage = cell.usage;
-		r->refusals = cell.refusals;
-		r->overshoot = cell.overshoot;
-		r->hits = cell.hits;
+	if (cell) {
+		r->usage = cell->usage;
+		r->refusals = cell->refusals;
+		r->overshoot = cell->overshoot;
+		r->hits = cell->hits;
 	}
 }
 
@@ -642,33 +706,41 @@ int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 	return err;
 }
 
-static int rows_add(struct lsm_limit *l, const struct heap_names *hn, int fd,
-		    struct lsm_limit_row **rows, size_t *n, size_t *cap)
+/* a row for @key unless there is one */
+static int row_add(struct lsm_limit *l, const struct heap_names *hn, const struct limit_key *k,
+		   struct lsm_limit_row **rows, size_t *n, size_t *cap)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*rows)[i].cgroup_id == k->cgroup_id && (*rows)[i].dev == k->dev)
+			return 0;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct lsm_limit_row *v = realloc(*rows, c * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		*rows = v;
+		*cap = c;
+	}
+	row_fill(l, hn, k, &(*rows)[(*n)++]);
+	return 0;
+}
+
+/* a row for each limit set */
+static int limit_rows(struct lsm_limit *l, const struct heap_names *hn,
+		      struct lsm_limit_row **rows, size_t *n, size_t *cap)
 {
 	struct limit_key key, next, *prev = NULL;
+	int err = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		size_t i;
-
+	while (!err && !bpf_map_get_next_key(l->fds[M_LIMITS], prev, &next)) {
 		key = next;
 		prev = &key;
-		for (i = 0; i < *n; i++)
-			if ((*rows)[i].cgroup_id == key.cgroup_id && (*rows)[i].dev == key.dev)
-				break;
-		if (i < *n)
-			continue;
-		if (*n == *cap) {
-			size_t c = *cap ? *cap * 2 : 64;
-			struct lsm_limit_row *v = realloc(*rows, c * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			*rows = v;
-			*cap = c;
-		}
-		row_fill(l, hn, &key, &(*rows)[(*n)++]);
+		err = row_add(l, hn, &key, rows, n, cap);
 	}
-	return 0;
+	return err;
 }
 
 /* every cgroup x heap with a limit or a usage cell; *rows is the caller's to free */
@@ -684,9 +756,19 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 	if (l->unpinned)
 		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
 	heap_names_read(&hn);
-	err = rows_add(l, &hn, l->fds[M_LIMITS], rows, n, &cap);
+	err = limit_rows(l, &hn, rows, n, &cap);
 	if (!err)
-		err = rows_add(l, &hn, l->fds[M_USAGE], rows, n, &cap);
+		err = cells_map(l);
+	for (uint32_t i = 0; !err && i <= l->cells_mask; i++) {
+		const struct limit_cell *c = cell_at(l, i);
+		struct limit_key k = {};
+
+		if (!cell_live(c))
+			continue;
+		k.cgroup_id = c->tag >> LIMIT_MINOR_BITS;
+		k.dev = l->major << LIMIT_MINOR_BITS | (c->tag & ((1u << LIMIT_MINOR_BITS) - 1));
+		err = row_add(l, &hn, &k, rows, n, &cap);
+	}
 	free(hn.v);
 	if (err) {
 		free(*rows);
@@ -804,6 +886,8 @@ void lsm_limit_close(struct lsm_limit *l)
 	ring_buffer__free(l->rb);
 	if (l->peeking)
 		ring_peek_close(&l->peek);
+	if (l->cells_mapped)
+		map_window_close(&l->cells);
 	for (int i = 0; i < NMAPS; i++)
 		if (l->fds[i] >= 0)
 			close(l->fds[i]);

@@ -135,7 +135,7 @@ check "the last clear unpins everything" '[ "$out" = unpinned ] && [ ! -e $P/lim
 alloc /a 2M 1; rc=$?
 check "without limits nothing is refused" '[ $rc = 0 ]' "exit $rc: $(cat $tmp/err)"
 
-# a usage map full (HEAPSTAT_TEST_LIMIT_CELLS=2, a test's knob: 65536
+# usage cells full (HEAPSTAT_TEST_LIMIT_CELLS=2, a test's knob: 65536
 # cgroups x heaps fill it otherwise): an allocation that needs a third cell
 # is refused (limits fail closed) and said as such; the others go on
 for c in f1 f2 f3; do mkdir -p $S/$c; done
@@ -145,7 +145,7 @@ alloc /f2 4K 1; rc2=$?
 alloc /f3 4K 1; rc3=$?
 st=$(lsm_limit stats)
 heapstat limit events -j >$tmp/o
-check "a full usage map: the third cgroup's allocation is refused, counted" \
+check "usage cells full: the third cgroup's allocation is refused, counted" \
 	'[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 1 ] && grep -q "Resource temporarily unavailable" $tmp/err && [ "$(echo "$st" | field full)" = 1 ]' \
 	"exit $rc1 $rc2 $rc3: $st"
 check "limit events: refused for no room, its usage and limit unknown" \
