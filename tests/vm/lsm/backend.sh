@@ -151,6 +151,13 @@ check "usage cells full: the third cgroup's allocation is refused, counted" \
 check "limit events: refused for no room, its usage and limit unknown" \
 	'[ "$(grep -c . $tmp/o)" = 1 ] && jq_true ".limit_cgroup == \"/f3\" and .when == \"full\" and .usage_bytes == null and .limit_bytes == null" $tmp/o' \
 	"$(cat $tmp/o)"
+# a cgroup gone, its cell idle: freed at the next limit set, and taken again
+rmdir $S/f2
+lsm_limit set /f1 system 1M >/dev/null
+alloc /f3 4K 1; rc3=$?
+check "a gone cgroup's idle cell freed by the next set and taken again" \
+	'[ $rc3 = 0 ] && [ "$(lsm_limit stats | field full)" = 1 ] && [ "$(usage /f1)" = 0 ]' \
+	"exit $rc3: $(cat $tmp/err) $(lsm_limit stats)"
 lsm_limit clear /f1 system >/dev/null
 
 for c in m/child m p/c p r sp rg b a seed f1 f2 f3; do rmdir $S/$c 2>/dev/null; done
