@@ -498,28 +498,23 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
 }
 
-static const char *const feature_names[COLL_FEATURES] = {
-	[COLL_FEAT_CMA] = "cma", [COLL_FEAT_CMA_BUSY] = "cma_busy", [COLL_FEAT_HEAP_TP] = "heap_tp",
-	[COLL_FEAT_FDS] = "fds", [COLL_FEAT_HOLDERS] = "holders",
+/* each feature's name (JSON, HEAPSTAT_TEST_REFUSE) and what its programs trace (messages) */
+static const struct { const char *name, *what; } features[COLL_FEATURES] = {
+	[COLL_FEAT_CMA] = { "cma", "CMA allocations and releases" },
+	[COLL_FEAT_CMA_BUSY] = { "cma_busy", "CMA's busy retries" },
+	[COLL_FEAT_HEAP_TP] = { "heap_tp", "heapstat heaps' charges" },
+	[COLL_FEAT_FDS] = { "fds", "fds made, taken and mapped, and with them holder changes" },
+	[COLL_FEAT_HOLDERS] = { "holders", "holder changes: a live view walks every process each frame" },
 };
 
 const char *coll_feature_name(enum coll_feature f)
 {
-	return f < COLL_FEATURES ? feature_names[f] : "?";
+	return f < COLL_FEATURES ? features[f].name : "?";
 }
 
-/* what the feature's programs trace, for a message */
 const char *coll_feature_what(enum coll_feature f)
 {
-	static const char *const what[COLL_FEATURES] = {
-		[COLL_FEAT_CMA] = "CMA allocations and releases",
-		[COLL_FEAT_CMA_BUSY] = "CMA's busy retries",
-		[COLL_FEAT_HEAP_TP] = "heapstat heaps' charges",
-		[COLL_FEAT_FDS] = "fds made, taken and mapped, and with them holder changes",
-		[COLL_FEAT_HOLDERS] = "holder changes: a live view walks every process each frame",
-	};
-
-	return f < COLL_FEATURES ? what[f] : "?";
+	return f < COLL_FEATURES ? features[f].what : "?";
 }
 
 const char *collector_refused(struct collector *c, enum coll_feature f, int *err)
@@ -572,9 +567,9 @@ static uint32_t test_refuse(void)
 	uint32_t bits = 0;
 
 	for (int f = 0; v && f < COLL_FEATURES; f++) {
-		size_t n = strlen(feature_names[f]);
+		size_t n = strlen(features[f].name);
 
-		for (const char *p = v; (p = strstr(p, feature_names[f])); p += n)
+		for (const char *p = v; (p = strstr(p, features[f].name)); p += n)
 			if ((p == v || p[-1] == ',') && (!p[n] || p[n] == ','))
 				bits |= 1u << f;
 	}

@@ -4,7 +4,7 @@
  * directories 0700: only root reaches the maps), or reuse what is pinned;
  * set and clear limits; read usage, limits, refusals and refusal events.
  *
- * Pinned: every map (limits and limits_gen, usage, charge_slots and
+ * Pinned: every map (limits and limits_gen, cells, charge_slots and
  * charges, refusals, pending, bss), every program and every link. The last limit cleared
  * unpins them all: the programs detach and the state goes. Opens, sets and clears of several
  * processes are serialized by an flock on the pin directory.
@@ -54,7 +54,7 @@ struct lsm_limit {
 	struct map_window cells;	/* the usage cells, read through mappings */
 	bool cells_mapped;
 	uint32_t cells_mask;	/* their slots less one */
-	uint32_t major;		/* the dma_heap devices' */
+	uint32_t major;		/* the dma_heap devices', read with the cells */
 };
 
 /* "failed to <what>: <strerror>" in why; err */
@@ -472,8 +472,6 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		else if (l->fds[i] < 0)
 			err = fail(why, why_len, -errno, "open %s", path);
 	}
-	if (!err && heap_major(&l->major))
-		l->major = 0;
 unlock:
 	flock(l->pin_dir_fd, LOCK_UN);
 	if (err)
@@ -524,6 +522,9 @@ static int cells_map(struct lsm_limit *l)
 		return err;
 	l->cells_mask = info.max_entries - 1;
 	l->cells_mapped = true;
+	/* a cell's tag has its heap's minor: the rows' device numbers need the major */
+	if (heap_major(&l->major))
+		l->major = 0;
 	return 0;
 }
 
