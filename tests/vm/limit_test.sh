@@ -38,7 +38,12 @@ topb=$!
 wait_links $evp 6	# the collectors are attached
 wait_links $topj 6
 wait_links $topb 6
-sleep 1			# heaptop's first frames are taken: the hit comes after them
+# heaptop's first frames are out (seconds on the debug kernel): the hit comes after them
+i=0
+while { [ ! -s $tmp/topj ] || ! grep -q '^heaptop - ' $tmp/topb; } && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 4 -w 60 -R $tmp/r1" &
 holder=$!
 while [ ! -e $tmp/r1 ] && kill -0 $holder 2>/dev/null; do sleep 0.1; done
