@@ -24,12 +24,13 @@ top=$!
 heaptop -j -d 0.5 --rescan 1 >"$tmp/p" 2>"$tmp/perr" &
 top2=$!
 frames() { wc -l <"$tmp/f"; }
-# after an action: the frame that took the inventory again, and two more
+# after an action: the frame that took the inventory again, and two more;
+# settle N: the frames since frame N (taken before an action waited for)
 settle() {
 	n=$(frames)
 	wait_frames $((n + 3))
 	last=$(tail -n 1 "$tmp/f")
-	since=$(tail -n +$((n + 1)) "$tmp/f" | jq -M -r .inventory | tr '\n' ' ')
+	since=$(tail -n +$((${1:-$n} + 1)) "$tmp/f" | jq -M -r .inventory | tr '\n' ' ')
 }
 proc() {	# proc PID: the process's entry in the last frame, or null
 	echo "$last" | jq -M -c --argjson p "$1" '[.processes[] | select(.pid == $p)][0]'
@@ -70,12 +71,14 @@ check "churn: the periodic checks found no difference" '.checks >= 2 and .differ
 check "churn: its buffers gone with it" \
 	'[.processes[] | select(.pid == '$churn')] == [] and ([.rows[] | select(.cgroup == "/hold/churn" and .bytes > 0)] == [])' "$last"
 
+# the forks can be applied while the test waits for the children: the frames from before
+n0=$(frames)
 kill -USR1 $owner
 while [ ! -s "$tmp/r.children" ]; do sleep 0.1; done
 kill -USR1 $owner
 while [ "$(wc -l <"$tmp/r.children")" -lt 2 ]; do sleep 0.1; done
 c1=$(sed -n 1p "$tmp/r.children") c2=$(sed -n 2p "$tmp/r.children")
-settle
+settle $n0
 check "fork: both children hold the buffers, PSS split three ways" \
 	".fd_bytes == 2097152 and .pss_bytes == 699050" "$(proc $c1)"
 check "fork: the second child" '.fd_bytes == 2097152' "$(proc $c2)"
