@@ -33,6 +33,18 @@ targets=kernels
 nice -n 19 make -s $targets >"$logdir/kernels.out" 2>&1 &
 kbuild=$!
 
+# the fuzzing run takes one core for FUZZ_SECS: beside the unit tests and the
+# VM runner's boots, which leave the machine half idle; its log comes after them
+fuzz_run() {
+	if make -s fuzz-build; then
+		scripts/fuzz.sh
+	else
+		echo "FAIL: record_fuzz: make fuzz-build failed"
+	fi >"$logdir/fuzz.log" 2>&1
+}
+fuzz_run &
+fuzz=$!
+
 section "unit tests (host)"
 {
 	for t in build/tests/unit/*; do
@@ -44,30 +56,30 @@ section "unit tests (host)"
 	done
 } 2>&1 | tee "$logdir/unit.log"
 
-section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60})"
-if make -s fuzz-build; then
-	scripts/fuzz.sh
-else
-	echo "FAIL: record_fuzz: make fuzz-build failed"
-fi 2>&1 | tee "$logdir/fuzz.log"
-
-section "VM runner (scripts/vm) and single-boot cases"
+section "VM runner (scripts/vm) and single-boot cases $(elapsed)"
 for t in tests/rig/*.sh tests/boot/*.sh; do
 	bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 done 2>&1 | tee "$logdir/rig.log"
 
-# vm_suite KERNEL LOG [TIMEOUT]: the VM suite in one boot of KERNEL
+section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60}, run beside the above) $(elapsed)"
+wait $fuzz
+cat "$logdir/fuzz.log"
+
+# vm_suite KERNEL LOG TIMEOUT STRESS: the VM suite in one boot of KERNEL, the
+# ioctl stress running STRESS seconds (STRESS_SECS sets it for every kernel)
 vm_suite() {
+	local secs=${STRESS_SECS:-$4}
+
 	section "VM suite (kernel $1) $(elapsed)"
 	# the ioctl stress's knobs (tests/vm/stress_test.sh) go into the guest
 	HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "$1" --load-heaps --cmdline kmemleak=on \
-		--timeout $((${3:-1500} + ${STRESS_SECS:-20})) -- \
-		env STRESS_SECS="${STRESS_SECS:-20}" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
+		--timeout $(($3 + secs)) -- \
+		env STRESS_SECS="$secs" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
 		sh /heapstat/tests/vm/run.sh 2>&1 | tee "$logdir/$2"
 	rc=${PIPESTATUS[0]}
 	[ "$rc" = 0 ] || echo "FAIL: vm-suite $1: scripts/vm exited $rc (see above)" | tee -a "$logdir/$2"
 }
-vm_suite "${KVER:-7.2}" vm.log
+vm_suite "${KVER:-7.2}" vm.log 1500 20
 
 section "kernel matrix: the attach ladder, and the older kernels' counts $(elapsed)"
 if ! wait $kbuild; then
@@ -86,8 +98,8 @@ cat "$logdir/kbuild.log"
 	done
 } 2>&1 | tee "$logdir/matrix.log"
 
-# KASAN and lockdep make it slower: a longer watchdog
-[ $all = 1 ] && vm_suite 7.2-debug vm-debug.log 4000
+# KASAN and lockdep make it slower: a longer watchdog; the stress runs 2 minutes there
+[ $all = 1 ] && vm_suite 7.2-debug vm-debug.log 4000 120
 
 cat "$logdir"/*.log >"$logdir/all.log"
 pass=$(grep -c '^PASS: ' "$logdir/all.log")
