@@ -37,6 +37,17 @@ static inline __u64 limit_tag(__u64 cgroup_id, __u32 dev)
 	return cgroup_id << LIMIT_MINOR_BITS | (dev & ((1u << LIMIT_MINOR_BITS) - 1));
 }
 
+/* and back: the cgroup's id, the heap's minor */
+static inline __u64 limit_tag_cgroup(__u64 tag)
+{
+	return tag >> LIMIT_MINOR_BITS;
+}
+
+static inline __u32 limit_tag_minor(__u64 tag)
+{
+	return tag & ((1u << LIMIT_MINOR_BITS) - 1);
+}
+
 /* its home slot, with @mask the slots less one */
 static inline __u32 limit_home(__u64 tag, __u32 mask)
 {

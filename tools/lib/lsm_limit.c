@@ -570,7 +570,7 @@ static void collect_cells(struct lsm_limit *l)
 		const struct limit_cell *c = cell_at(l, i);
 		struct limit_cell gone = { .tag = LIMIT_TAG_GONE };
 
-		if (cell_live(c) && !c->usage && !cg_index_path(&ix, c->tag >> LIMIT_MINOR_BITS))
+		if (cell_live(c) && !c->usage && !cg_index_path(&ix, limit_tag_cgroup(c->tag)))
 			bpf_map_update_elem(l->fds[M_CELLS], &i, &gone, BPF_ANY);
 	}
 	cg_index_free(&ix);
@@ -766,8 +766,8 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 
 		if (!cell_live(c))
 			continue;
-		k.cgroup_id = c->tag >> LIMIT_MINOR_BITS;
-		k.dev = l->major << LIMIT_MINOR_BITS | (c->tag & ((1u << LIMIT_MINOR_BITS) - 1));
+		k.cgroup_id = limit_tag_cgroup(c->tag);
+		k.dev = l->major << LIMIT_MINOR_BITS | limit_tag_minor(c->tag);
 		err = row_add(l, &hn, &k, rows, n, &cap);
 	}
 	free(hn.v);
