@@ -101,7 +101,7 @@ static const struct argp_option options[] = {
 	{ "background", 'B', NULL, 0, "Exit once set up, a child holding the buffers on", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
 	{ "skip", 'k', "N", 0, "First allocate and close N buffers of SIZE", 0 },
-	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds (default 100)", 0 },
+	{ "period", 'p', "MS", 0, "Churn: one allocation every MS milliseconds, paced (default 100)", 0 },
 	{ "vgem-export", 'V', NULL, 0, "Then export a 64 KiB vgem buffer from the same thread "
 	  "(/dev/dri/card0) and close it", 0 },
 	{ "name", 0x100, "NAME", 0, "Name each buffer NAME (DMA_BUF_SET_NAME), bytes as given", 0 },
@@ -233,11 +233,13 @@ static int kernel_hold(const char *file, const char *verb, int fd)
 	return ret;
 }
 
-static void sleep_ms(uint64_t ms)
+/* CLOCK_MONOTONIC's ns, as now_ns() reads it */
+static void sleep_until(uint64_t ns)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = { ns / 1000000000ull, ns % 1000000000ull };
 
-	nanosleep(&ts, NULL);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !exiting)
+		;
 }
 
 static void hold_for(uint64_t secs);
@@ -333,6 +335,7 @@ static void hold_for(uint64_t secs)
 static int churn(int heap_fd, int *fds)
 {
 	uint64_t end = now_ns() + opts.churn_s * 1000000000ull, next = 0;
+	uint64_t period = opts.period_ms * 1000000ull, due = now_ns();
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t pages = opts.size / page ? opts.size / page : 1;
 
@@ -350,7 +353,15 @@ static int churn(int heap_fd, int *fds)
 		}
 		fds[next] = fd;	/* a refused allocation leaves the slot empty */
 		next = (next + 1) % opts.count;
-		sleep_ms(opts.period_ms);
+		/*
+		 * One every period, whatever an allocation takes: the rate
+		 * asked. Late, the count starts again from now (no burst).
+		 */
+		due += period;
+		if (due > now_ns())
+			sleep_until(due);
+		else
+			due = now_ns();
 	}
 	return 0;
 }
