@@ -52,6 +52,8 @@ struct live {
 	uint64_t full_ns;		/* when it was last walked whole */
 	struct inv_changes ch;		/* the change log's since then */
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
+	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
+	bool check_due;			/* at the next sample, against the walk */
 	struct live_inv_stats stats;
 	pid_t *tgids;			/* its processes, for the collector */
 	size_t tgids_cap;
@@ -368,35 +370,51 @@ static int set_holders(struct live *l)
 #define LIVE_APPLY_MAX_TGIDS	256
 
 /*
- * The rescan interval's whole walk, and the check of the kept inventory
- * against it: what differs, less what changed while it walked (the log
- * read after it says), is counted. The walk becomes the kept inventory.
+ * The rescan interval's whole walk, the check of the kept inventory against
+ * it: the walk becomes the kept inventory, and the one it replaced is
+ * compared with it at the next sample (compare_checked()).
  */
 static int check_inventory(struct live *l, bool compare)
 {
 	struct inventory fresh;
-	size_t d;
 	int err;
 
 	err = inventory_take(l->iters, &fresh, "/proc");
-	if (!err)
-		err = read_changes(l);
 	if (err) {
 		inventory_free(&fresh);
 		return err;
 	}
-	if (compare && !l->ch_lost && !l->ch_attach) {
-		d = inventory_diff(&l->inv, &fresh, &l->ch);
+	/* the changes logged during the walk may or may not be in it: applied
+	 * again (which is harmless) at the next sample */
+	inventory_free(&l->checked);
+	l->checked = l->inv;
+	l->check_due = compare;
+	l->inv = fresh;
+	return 0;
+}
+
+/*
+ * What the last whole walk found different from the inventory it replaced,
+ * less what changed while it walked and until this sample (the log says),
+ * is counted. A change the walk caught halfway (an exec between closing its
+ * fds and its tracepoint) is logged by then: only the frame after the walk
+ * can leave it out. A sample not taking the log exactly counts nothing.
+ */
+static void compare_checked(struct live *l)
+{
+	size_t d;
+
+	if (!l->check_due)
+		return;
+	if (!l->ch_lost && !l->ch_attach) {
+		d = inventory_diff(&l->checked, &l->inv, &l->ch);
 		if (d != SIZE_MAX) {
 			l->stats.checks++;
 			l->stats.differences += d;
 		}
 	}
-	/* the changes logged during the walk may or may not be in it: applied
-	 * again (which is harmless) at the next sample */
-	inventory_free(&l->inv);
-	l->inv = fresh;
-	return 0;
+	inventory_free(&l->checked);
+	l->check_due = false;
 }
 
 /*
@@ -415,6 +433,7 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 	int err = 0;
 
 	unique_tgids(&l->ch);
+	compare_checked(l);
 	exact = !l->ch_lost && !l->ch_attach && l->ch.ntgids <= LIVE_APPLY_MAX_TGIDS;
 
 	if (!l->inv_ns)
@@ -570,6 +589,7 @@ void live_close(struct live *l)
 	if (!l)
 		return;
 	inventory_free(&l->inv);
+	inventory_free(&l->checked);
 	free(l->ch.exports);
 	free(l->ch.releases);
 	free(l->ch.tgids);
