@@ -1,12 +1,17 @@
 #!/bin/sh
 # heapstat's VM suite: runs inside the reference kernel's VM (scripts/vm).
+# SHARD=I/N: this guest's share when N guests run it at once (scripts/check.sh):
+# every Nth test script from the Ith, the C programs in the first.
 cd /heapstat/tests/vm || exit 1
+shard=${SHARD:-1/1}
+i=${shard%/*} n=${shard#*/}
 
 modprobe system_heap || echo "FAIL: setup: modprobe system_heap"
 modprobe vgem || echo "FAIL: setup: modprobe vgem"
 modprobe heapstat_importer || echo "FAIL: setup: modprobe heapstat_importer"
 
 for t in chain_test; do
+	[ "$i" = 1 ] || break
 	/heapstat/bin/$t || echo "FAIL: $t: exit $?"
 done
 
@@ -19,12 +24,17 @@ for h in $(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity);
 	esac
 	heaps="$heaps $h"
 done
-if [ -n "$heaps" ]; then
+if [ "$i" != 1 ]; then
+	:
+elif [ -n "$heaps" ]; then
 	heap_test $heaps || echo "FAIL: heap_test: exit $?"
 else
 	echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 fi
+k=0
 for t in ./*_test.sh; do
+	k=$((k + 1))
+	[ $(((k - 1) % n + 1)) = "$i" ] || continue
 	sh "$t" || echo "FAIL: $t: exit $?"
 done
 
