@@ -10,27 +10,26 @@ modprobe system_heap || echo "FAIL: setup: modprobe system_heap"
 modprobe vgem || echo "FAIL: setup: modprobe vgem"
 modprobe heapstat_importer || echo "FAIL: setup: modprobe heapstat_importer"
 
-for t in chain_test; do
-	[ "$i" = 1 ] || break
-	/heapstat/bin/$t || echo "FAIL: $t: exit $?"
-done
+# the C programs, in the first guest
+programs() {
+	/heapstat/bin/chain_test || echo "FAIL: chain_test: exit $?"
 
-# heapstat's heaps (scripts/vm --load-heaps): each registered a dmem region
-heaps=
-for h in $(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity); do
-	case $h in
-	chunk-*) h="$h:$((4096 << $(cat /sys/module/heapstat_chunk_heap/parameters/order)))" ;;
-	*-nomap) h="$h:nomap" ;;
-	esac
-	heaps="$heaps $h"
-done
-if [ "$i" != 1 ]; then
-	:
-elif [ -n "$heaps" ]; then
-	heap_test $heaps || echo "FAIL: heap_test: exit $?"
-else
-	echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
-fi
+	# heapstat's heaps (scripts/vm --load-heaps): each registered a dmem region
+	heaps=
+	for h in $(sed -n 's|^dma-heap/\([^ ]*\) .*|\1|p' /sys/fs/cgroup/dmem.capacity); do
+		case $h in
+		chunk-*) h="$h:$((4096 << $(cat /sys/module/heapstat_chunk_heap/parameters/order)))" ;;
+		*-nomap) h="$h:nomap" ;;
+		esac
+		heaps="$heaps $h"
+	done
+	if [ -n "$heaps" ]; then
+		heap_test $heaps || echo "FAIL: heap_test: exit $?"
+	else
+		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
+	fi
+}
+[ "$i" = 1 ] && programs
 k=0
 for t in ./*_test.sh; do
 	k=$((k + 1))
@@ -44,10 +43,10 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	echo scan >/sys/kernel/debug/kmemleak	# a second pass confirms young objects
 	# a debugfs file has size 0: read it
 	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
-		echo "FAIL: kmemleak: unreferenced objects after the suite"
+		echo "FAIL: kmemleak: unreferenced objects after the suite ($shard)"
 		head -n 40 /sys/kernel/debug/kmemleak
 	else
-		echo "PASS: kmemleak: no leak after the suite"
+		echo "PASS: kmemleak: no leak after the suite ($shard)"
 	fi
 fi
 exit 0
