@@ -418,7 +418,7 @@ static int stale(const char *dir, const char *map, char *why, size_t why_len)
  * Open the limit backend pinned under pin_dir (NULL: LSM_LIMIT_PIN_DIR);
  * with LSM_LIMIT_CREATE, load, attach, pin and seed it when nothing is
  * pinned (-ENOENT without). Needs root: the pins are 0700. -ESTALE: what is
- * pinned is another build's (why says what to do).
+ * pinned is another build's (why says what to do). *@out is NULL on failure.
  */
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
 		   char *why, size_t why_len)
@@ -427,6 +427,7 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 	char path[PATH_MAX];
 	int err = 0;
 
+	*out = NULL;
 	if (!pin_dir)
 		pin_dir = LSM_LIMIT_PIN_DIR;
 	l = calloc(1, sizeof(*l));

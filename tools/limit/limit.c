@@ -241,7 +241,7 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 		     uint64_t bytes)
 {
 	size_t cg = holdings_cgroup(h, cgroup);
-	struct lsm_limit *l;
+	struct lsm_limit *l = NULL;
 	bool unpinned;
 	char why[512];
 	int err;
