@@ -56,26 +56,34 @@ section "unit tests (host)"
 	done
 } 2>&1 | tee "$logdir/unit.log"
 
-# boot_case TEST: one of them, its output kept in $logdir/boot/
-boot_case() {
-	local out
-	out=$logdir/boot/$(basename "$1").out
-
-	bash "$1" >"$out" 2>&1 || echo "FAIL: $(basename "$1"): exit $?" >>"$out"
+# at_once P NAME COMMAND...: the COMMANDs (command lines; a function of this
+# script exported first) P at a time, each one's output, with a FAIL line if
+# it exits non-zero, kept in $logdir/NAME/; then all of it in COMMAND order,
+# printed and kept in $logdir/NAME.log
+at_once() {
+	local p=$1 name=$2 i
+	shift 2
+	mkdir -p "$logdir/$name"
+	for ((i = 1; i <= $#; i++)); do
+		printf '%s\0%s\0' "$logdir/$name/$i.out" "${!i}"
+	done | xargs -0 -n 2 -P "$p" bash -c \
+		'eval "$1" >"$0" 2>&1 || echo "FAIL: $1: exit $?" >>"$0"'
+	for ((i = 1; i <= $#; i++)); do
+		cat "$logdir/$name/$i.out"
+	done | tee -a "$logdir/$name.log"
 }
-export -f boot_case
 export logdir
+
 section "VM runner (scripts/vm) and single-boot cases $(elapsed)"
-mkdir -p "$logdir/boot"
-# two at a time (each mostly boots one guest CPU, or waits), printed in
-# order; the bpf-lsm length race last and alone: it needs two host cores
-# for its guest's two CPUs to race
-cases=$(ls tests/rig/*.sh tests/boot/*.sh | grep -v '/lsm_toctou\.sh$')
-xargs -P 2 -I{} bash -c 'boot_case "$1"' _ {} <<<"$cases"
-boot_case tests/boot/lsm_toctou.sh
-for t in $cases tests/boot/lsm_toctou.sh; do
-	cat "$logdir/boot/$(basename "$t").out"
-done | tee "$logdir/rig.log"
+# two at a time (each mostly boots one guest CPU, or waits); the bpf-lsm
+# length race last and alone: it needs two host cores for its guest's two
+# CPUs to race
+cases=()
+for t in tests/rig/*.sh tests/boot/*.sh; do
+	[ "$t" = tests/boot/lsm_toctou.sh ] || cases+=("bash $t")
+done
+at_once 2 rig "${cases[@]}"
+at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
 
 section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60}, run beside the above) $(elapsed)"
 wait $fuzz
@@ -87,28 +95,24 @@ vm_shard() {
 	HEAPSTAT_VM_NOBUILD=1 scripts/vm --kernel "$1" --load-heaps --cmdline kmemleak=on \
 		--timeout $(($3 + $4)) -- \
 		env SHARD="$2" STRESS_SECS="$4" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} \
-		sh /heapstat/tests/vm/run.sh 2>&1 ||
-		echo "FAIL: vm-suite $1 ($2): scripts/vm exited $? (see above)"
+		sh /heapstat/tests/vm/run.sh
 }
+export -f vm_shard
 # vm_suite KERNEL LOG TIMEOUT STRESS BOOTS: the VM suite in BOOTS boots of
 # KERNEL at once, the ioctl stress running STRESS seconds (STRESS_SECS sets it
 # for every kernel)
 vm_suite() {
-	local secs=${STRESS_SECS:-$4} n=$5 s pids=()
+	local secs=${STRESS_SECS:-$4} n=$5 s shards=()
 
 	section "VM suite (kernel $1, $n boot$([ "$n" = 1 ] || echo s)) $(elapsed)"
 	for ((s = 1; s <= n; s++)); do
-		vm_shard "$1" "$s/$n" "$3" "$secs" >"$logdir/${2%.log}-$s.out" 2>&1 &
-		pids+=($!)
+		shards+=("vm_shard $1 $s/$n $3 $secs")
 	done
-	wait "${pids[@]}"
-	for ((s = 1; s <= n; s++)); do
-		cat "$logdir/${2%.log}-$s.out"
-	done | tee "$logdir/$2"
+	at_once "$n" "$2" "${shards[@]}"
 }
 # two boots at once: the reference suite's tests mostly wait or run on one
 # guest CPU (warm make check: 487 s against 533 to 679 s with one boot)
-vm_suite "${KVER:-7.2}" vm.log 1500 20 2
+vm_suite "${KVER:-7.2}" vm 1500 20 2
 
 section "kernel matrix: the attach ladder, and the older kernels' counts $(elapsed)"
 if ! wait $kbuild; then
@@ -116,28 +120,18 @@ if ! wait $kbuild; then
 	echo "FAIL: matrix: make $targets failed (see above)"
 fi >"$logdir/kbuild.log"
 cat "$logdir/kbuild.log"
-# matrix_line TEST:KERNEL...: the matrix's tests in turn (ladder:K, report_old:K)
-matrix_line() {
-	local t
-
-	for t in "$@"; do
-		bash "tests/matrix/${t%%:*}.sh" "${t#*:}" || echo "FAIL: ${t%%:*} ${t#*:}: exit $?"
-	done
-}
-# two lines at once: each test is mostly a boot of one guest CPU, or waits
-line1="ladder:7.2 ladder:6.12 ladder:6.1"
-[ $all = 1 ] && line1="$line1 ladder:7.2-debug"
-# shellcheck disable=SC2086
-matrix_line $line1 >"$logdir/matrix1.out" 2>&1 &
-m1=$!
-matrix_line ladder:arm64 ladder:host report_old:6.12 report_old:6.1 >"$logdir/matrix2.out" 2>&1
-wait $m1
-cat "$logdir/matrix1.out" "$logdir/matrix2.out" | tee "$logdir/matrix.log"
+# two at a time (each test is mostly a boot of one guest CPU, or waits), the
+# longest first
+matrix=()
+[ $all = 1 ] && matrix+=("ladder.sh 7.2-debug")
+matrix+=("ladder.sh arm64" "ladder.sh 7.2" "ladder.sh 6.12" "ladder.sh 6.1" "ladder.sh host"
+	"report_old.sh 6.12" "report_old.sh 6.1")
+at_once 2 matrix "${matrix[@]/#/bash tests/matrix/}"
 
 # KASAN and lockdep make it slower: a longer watchdog; the stress runs 2 minutes
 # there; one boot: under KASAN each guest keeps its CPUs busy, and two at once
 # were slower in the one run tried
-[ $all = 1 ] && vm_suite 7.2-debug vm-debug.log 4000 120 1
+[ $all = 1 ] && vm_suite 7.2-debug vm-debug 4000 120 1
 
 cat "$logdir"/*.log >"$logdir/all.log"
 pass=$(grep -c '^PASS: ' "$logdir/all.log")
