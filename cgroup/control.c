@@ -18,6 +18,7 @@
 #include "control.h"
 #include "dmem.h"
 #include "path.h"
+#include "lib/text.h"
 
 #define CGROUP_PATH_MAX	4096
 
@@ -72,9 +73,19 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 	 * here, in the cgroup2 tree.
 	 */
 	if (!controllers[0]) {
-		char dir[4096];
+		char dir[4096], *p = NULL;
+		size_t root = strlen(cg_root());
 
 		err = cg_dir(dir, sizeof(dir), cg_root(), cgroup);
+		if (!err && dir[root])
+			p = strchr(dir + root + 1, '/');
+		/* its parents first, as libcgroup makes them */
+		for (; !err && p; p = strchr(p + 1, '/')) {
+			*p = '\0';
+			if (mkdir(dir, 0755) && errno != EEXIST)
+				err = -errno;
+			*p = '/';
+		}
 		if (!err && mkdir(dir, 0755) && errno != EEXIST)
 			err = -errno;
 		if (err)
@@ -170,11 +181,11 @@ pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who)
 	if (pid)
 		return pid < 0 ? -errno : pid;
 	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
-		fprintf(stderr, "%s: failed to %s\n", who, why);
+		fprintf(stderr, "%s: failed to %s\n", who, text_safe(why));
 		_exit(126);
 	}
 	execvp(argv[0], argv);
-	fprintf(stderr, "%s: cannot run %s: %s\n", who, argv[0], strerror(errno));
+	fprintf(stderr, "%s: cannot run %s: %s\n", who, text_safe(argv[0]), strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }
 

@@ -105,6 +105,13 @@ heapstat report -j -c /lim | jq_true --arg h $H '.cgroups[0].heaps[] | select(.h
 	.limit_bytes == 1048576 and .headroom_bytes == 786432 and .limit_cgroup == "/lim"' >/dev/null &&
 	pass "report shows the same limit and headroom" ||
 	fail "report shows the same limit and headroom" "$(heapstat report -j -c /lim | jq -c .cgroups)"
+# below the usage: dmem keeps the limit it had, and says nothing; heapstat says so
+heapstat limit set /lim $H 128K 2>$tmp/e
+rc=$?
+[ $rc = 1 ] && [ "$(max /lim)" = $M ] && grep -q "kept /lim's dmem.max for dma-heap/$H at 1.0M: its usage, 256.0K, is above 131072" $tmp/e &&
+	pass "a limit below the usage: the kernel keeps the old one, and set fails saying so" ||
+	fail "a limit below the usage: the kernel keeps the old one, and set fails saying so" \
+		"exit $rc, max $(max /lim): $(cat $tmp/e)"
 kill $holder
 wait $holder 2>/dev/null
 
@@ -210,12 +217,24 @@ heapstat limit set /lim $H max && [ "$(max /lim)" = max ] && pass "set max lifts
 heapstat limit set /lim $H 2M
 for args in "set /lim nosuchheap 1M" "set /nosuch $H 1M" "set /lim $H -1" "set /lim $H 1.5G" \
 	"set /lim $H 18446744073709551616" "set /lim $H" "set lim $H 1M" "clear /nosuch" "frob" \
-	"exec /lim" "show /nosuch"; do
+	"exec /lim" "show /nosuch" "set /lim/cgroup.procs $H 1M" "show /lim/dmem.max" \
+	"exec --create --set nosuch=1M /lim/new -- true" "exec --create --set $H=x /lim/new -- true"; do
 	heapstat limit $args >$tmp/o 2>$tmp/e
 	rc=$?
-	[ $rc = 2 ] && [ -s $tmp/e ] && [ "$(max /lim)" = $((2 * M)) ] && pass "refuses '$args'" ||
-		fail "refuses '$args'" "exit $rc, max $(max /lim): $(cat $tmp/e)"
+	[ $rc = 2 ] && [ -s $tmp/e ] && [ "$(max /lim)" = $((2 * M)) ] && [ ! -e $S/lim/new ] &&
+		pass "refuses '$args'" || fail "refuses '$args'" "exit $rc, max $(max /lim): $(cat $tmp/e)"
 done
+# strtoull() would skip white space and take a sign: not a size
+heapstat limit set /lim $H "$(printf '\t-2')" >$tmp/o 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && [ "$(max /lim)" = $((2 * M)) ] && pass "refuses a size of tab, -2" ||
+	fail "refuses a size of tab, -2" "exit $rc, max $(max /lim): $(cat $tmp/e)"
+# what the user typed comes back escaped, never raw to the terminal
+heapstat limit show "$(printf '/\033]0;x\007y')" >$tmp/o 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && ! grep -q "$(printf '\033')" $tmp/e && grep -qF '^[]0;x^Gy' $tmp/e &&
+	pass "a cgroup typed with controls: an error that shows them escaped" ||
+	fail "a cgroup typed with controls: an error that shows them escaped" "exit $rc: $(od -c $tmp/e | head)"
 
 # -h: usage, examples, every verb, within 80 columns
 heapstat limit -h >$tmp/h; rc=$?

@@ -188,7 +188,7 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
-/* <cgroup2 root><path> -> its ids from level 1 down; the number of levels */
+/* <cgroup2 root><path> -> its ids from level 1 down; the number of levels (the root: 0) */
 static int cgroup_ids(const char *path, __u64 *ids, __u32 *levels)
 {
 	char full[PATH_MAX];
@@ -200,7 +200,7 @@ static int cgroup_ids(const char *path, __u64 *ids, __u32 *levels)
 	if (rl + strlen(path) >= sizeof(full))
 		return -ENAMETOOLONG;
 	memcpy(full, root, rl);
-	for (const char *p = path; *p; ) {
+	for (const char *p = strcmp(path, "/") ? path : ""; *p; ) {
 		const char *next = strchr(p + 1, '/');
 		size_t len = next ? (size_t)(next - path) : strlen(path);
 

@@ -112,7 +112,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
-			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", arg);
+			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", text_safe(arg));
 		break;
 	case OPT_MEMCG: opts.memcg = true; break;
 	case OPT_CREATE: opts.create = true; break;
@@ -120,7 +120,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (opts.nsets == MAX_SETS)
 			argp_error(state, "at most %d --set", MAX_SETS);
 		if (!strchr(arg, '='))
-			argp_error(state, "--set '%s': give HEAP=SIZE", arg);
+			argp_error(state, "--set '%s': give HEAP=SIZE", text_safe(arg));
 		opts.sets[opts.nsets++] = arg;
 		break;
 	case 'h':
@@ -132,7 +132,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				if (!strcmp(arg, verbs[v]))
 					opts.verb = v;
 			if (!opts.verb)
-				argp_error(state, "unknown '%s': set, show, clear, events or exec", arg);
+				argp_error(state, "unknown '%s': set, show, clear, events or exec",
+					   text_safe(arg));
 			return 0;
 		}
 		if (opts.verb == VERB_EXEC && opts.nargs == 1) {
@@ -142,7 +143,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			return 0;
 		}
 		if (opts.nargs == 3)
-			argp_error(state, "too many arguments at '%s'", arg);
+			argp_error(state, "too many arguments at '%s'", text_safe(arg));
 		opts.args[opts.nargs++] = arg;
 		break;
 	case ARGP_KEY_END: {
@@ -227,7 +228,7 @@ static int size_arg(const char *arg, uint64_t *bytes)
 	if (!err && *bytes == HOLD_NO_LIMIT)
 		err = -ERANGE;
 	if (err)
-		fprintf(stderr, "heapstat limit: size '%s': %s\n", arg, err == -ERANGE ?
+		fprintf(stderr, "heapstat limit: size '%s': %s\n", text_safe(arg), err == -ERANGE ?
 			"too large" : "give bytes with an optional K, M or G suffix, or max");
 	return err;
 }
@@ -251,7 +252,7 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 		return -EINVAL;
 	}
 	if (cg == HOLD_NONE || !h->cgs[cg].id) {
-		fprintf(stderr, "heapstat limit: no cgroup %s\n", cgroup);
+		fprintf(stderr, "heapstat limit: no cgroup %s\n", text_safe(cgroup));
 		return -ENOENT;
 	}
 	err = lsm_limit_open(&l, NULL, bytes == HOLD_NO_LIMIT ? 0 : LSM_LIMIT_CREATE,
@@ -267,15 +268,64 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 	}
 	lsm_limit_close(l);
 	if (err == -ESTALE) {
-		fprintf(stderr, "heapstat limit: %s\n", why);
+		fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
 		return err;
 	}
 	if (err) {
 		fprintf(stderr, "heapstat limit: %s (bpf-lsm: heap '%s' charges no cgroup)\n",
-			why, heap);
+			text_safe(why), text_safe(heap));
 		return err == -EINVAL ? -EINVAL : -EIO;
 	}
 	return 0;
+}
+
+/*
+ * The heap @heap, one whose limit can be set on @cgroup as asked: in
+ * /dev/dma_heap, and when memcg charges it, --memcg given.
+ * Return: 0 with its index in *@k, or -ENOENT / -EINVAL after a message.
+ */
+static int heap_arg(const struct holdings *h, const char *cgroup, const char *heap, size_t *k)
+{
+	*k = holdings_heap(h, heap);
+	if (*k == HOLD_NONE || !h->heaps[*k].device) {
+		fprintf(stderr, "heapstat limit: no heap '%s' (not in %s)\n", text_safe(heap),
+			hold_sys_live.heap_dev);
+		return -ENOENT;
+	}
+	if (h->heaps[*k].charger == CHARGER_MEMCG && !opts.memcg) {
+		fprintf(stderr, "heapstat limit: heap '%s' is charged to memcg: its limit is "
+			"memory.max, all of %s's memory; --memcg if that is meant\n",
+			text_safe(heap), text_safe(cgroup));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * dmem.max as written, or why not: the kernel keeps the limit it had when
+ * the cgroup's usage is above the one written (dmem does not reclaim), and
+ * says nothing.
+ */
+static int dmem_max_took(const char *cgroup, const char *region, uint64_t bytes)
+{
+	uint64_t now = 0, usage = 0;
+	char dir[4096], a[16], b[16];
+	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup) ?:
+		  cg_dmem_read(dir, "dmem.max", region, &now);
+
+	if (err) {
+		fprintf(stderr, "heapstat limit: wrote %s's dmem.max, but cannot read it back: %s\n",
+			text_safe(cgroup), strerror(-err));
+		return err;
+	}
+	if (now == (bytes == HOLD_NO_LIMIT ? CG_DMEM_MAX : bytes))
+		return 0;
+	cg_dmem_read(dir, "dmem.current", region, &usage);
+	fprintf(stderr, "heapstat limit: the kernel kept %s's dmem.max for %s at %s: its usage, "
+		"%s, is above %llu (dmem reclaims nothing; free buffers first)\n",
+		text_safe(cgroup), region, now == CG_DMEM_MAX ? "max" : format_size(now, a, sizeof(a)),
+		format_size(usage, b, sizeof(b)), (unsigned long long)bytes);
+	return -EBUSY;
 }
 
 /*
@@ -284,15 +334,12 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
  */
 static int apply(const struct holdings *h, const char *cgroup, const char *heap, uint64_t bytes)
 {
-	size_t k = holdings_heap(h, heap);
-	char value[128], why[512];
-	int err;
+	char value[CGROUP_PATH_MAX], why[512];
+	size_t k;
+	int err = heap_arg(h, cgroup, heap, &k);
 
-	if (k == HOLD_NONE || !h->heaps[k].device) {
-		fprintf(stderr, "heapstat limit: no heap '%s' (not in %s)\n", heap,
-			hold_sys_live.heap_dev);
-		return -ENOENT;
-	}
+	if (err)
+		return err;
 	switch (h->heaps[k].charger) {
 	case CHARGER_DMEM:
 		if (bytes == HOLD_NO_LIMIT)
@@ -301,14 +348,10 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			snprintf(value, sizeof(value), "%s %llu", h->heaps[k].region,
 				 (unsigned long long)bytes);
 		err = cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why));
+		if (!err)
+			return dmem_max_took(cgroup, h->heaps[k].region, bytes);
 		break;
 	case CHARGER_MEMCG:
-		if (!opts.memcg) {
-			fprintf(stderr, "heapstat limit: heap '%s' is charged to memcg: its limit is "
-				"memory.max, all of %s's memory; --memcg if that is meant\n", heap,
-				cgroup);
-			return -EINVAL;
-		}
 		if (bytes == HOLD_NO_LIMIT)
 			snprintf(value, sizeof(value), "max");
 		else
@@ -319,7 +362,7 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 		return apply_lsm(h, cgroup, heap, bytes);
 	}
 	if (err)
-		fprintf(stderr, "heapstat limit: failed to %s\n", why);
+		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 	return err;
 }
 
@@ -451,7 +494,8 @@ static int exec_limited(void)
 {
 	static const char * const controllers[] = { "dmem", "memory", NULL };
 	const char *want[3] = { NULL };
-	char cgroup[CGROUP_PATH_MAX], why[512];
+	char cgroup[CGROUP_PATH_MAX], heap[MAX_SETS][256], why[512];
+	uint64_t bytes[MAX_SETS];
 	struct inventory none;
 	struct holdings h = {};
 	int n = 0, err;
@@ -459,30 +503,36 @@ static int exec_limited(void)
 	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
 	if (err) {
 		fprintf(stderr, "heapstat limit: cgroup '%s': give a path from the cgroup2 root, "
-			"e.g. /camera\n", opts.args[0]);
+			"e.g. /camera\n", text_safe(opts.args[0]));
 		return EXIT_USAGE;
 	}
-	for (int i = 0; controllers[i]; i++)
-		if (cg_controller_available(controllers[i]))
-			want[n++] = controllers[i];
-	if (opts.create) {
-		err = cg_control_create(cgroup, want, why, sizeof(why));
-		if (err) {
-			fprintf(stderr, "heapstat limit: failed to %s\n", why);
-			return 1;
-		}
-	} else if (cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
-		return EXIT_USAGE;
-	}
+	/* every --set checked before anything is made or changed */
 	err = take_model(&h, &none, NULL);
 	for (int i = 0; !err && i < opts.nsets; i++) {
-		char heap[256];
 		const char *eq = strchr(opts.sets[i], '=');
-		uint64_t bytes;
+		size_t k;
 
-		snprintf(heap, sizeof(heap), "%.*s", (int)(eq - opts.sets[i]), opts.sets[i]);
-		err = size_arg(eq + 1, &bytes) ?: apply(&h, cgroup, heap, bytes);
+		snprintf(heap[i], sizeof(heap[i]), "%.*s", (int)(eq - opts.sets[i]), opts.sets[i]);
+		err = size_arg(eq + 1, &bytes[i]) ?: heap_arg(&h, cgroup, heap[i], &k);
 	}
+	if (!err && opts.create) {
+		for (int i = 0; controllers[i]; i++)
+			if (cg_controller_available(controllers[i]))
+				want[n++] = controllers[i];
+		err = cg_control_create(cgroup, want, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
+			holdings_free(&h);
+			return 1;
+		}
+		/* with it in the model, for a bpf-lsm limit's cgroup id */
+		holdings_free(&h);
+		err = take_model(&h, &none, NULL);
+	} else if (!err && cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
+		err = -ENOENT;
+	}
+	for (int i = 0; !err && i < opts.nsets; i++)
+		err = apply(&h, cgroup, heap[i], bytes[i]);
 	holdings_free(&h);
 	if (err)
 		return err == -EINVAL || err == -ENOENT || err == -ERANGE ? EXIT_USAGE :
@@ -509,7 +559,7 @@ int cmd_limit(int argc, char **argv)
 		return EXIT_UNSUPPORTED;
 	}
 	if (opts.verb != VERB_SHOW && opts.verb != VERB_EVENTS && cg_control_init(why, sizeof(why))) {
-		fprintf(stderr, "heapstat limit: failed to %s\n", why);
+		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 		return EXIT_UNSUPPORTED;
 	}
 	switch (opts.verb) {

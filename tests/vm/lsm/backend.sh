@@ -9,16 +9,18 @@
 [ ! -e $P/limit ] || fail "setup" "limits pinned before the test"
 for c in seed a b p p/c m m/child r sp rg; do mkdir -p $S/$c; done
 
-# seeding: a buffer from before the first limit charges its first holder's cgroup
+# seeding: a buffer from before the first limit charges its first holder's
+# cgroup; one held in the root cgroup nobody (the root has no limit)
 hold /seed 1M 2 seed; seed=$held
+hold "" 1M 1 rootheld; rootheld=$held
 out=$(lsm_limit set /seed system 4M)
 check "the first limit loads and pins the programs" '[ "$out" = created ] && [ -e $P/limit/link_file_ioctl ]' "'$out'"
 mode=$(stat -c %a $P)/$(stat -c %a $P/limit)
 check "the pin directories are 0700" '[ "$mode" = 700/700 ]' "$mode"
 st=$(lsm_limit stats)
-check "buffers from before charge their holder's cgroup" \
+check "buffers from before charge their holder's cgroup, the root's nobody" \
 	'[ "$(usage /seed)" = 2097152 ] && [ "$(echo "$st" | field seeded)" = 2 ]' "usage $(usage /seed), $st"
-kill $seed; wait $seed
+kill $seed $rootheld; wait $seed $rootheld
 check "a seeded buffer's release uncharges it" 'usage_is /seed 0' "usage $(usage /seed)"
 
 # exactly the limit, then a page more is refused and charges nothing
