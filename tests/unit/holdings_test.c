@@ -283,6 +283,19 @@ static void filters(void)
 	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -ENOENT);
 	flt = (struct hold_filter){ .heap = "cma" };	/* a heap without buffers */
 	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), 0);
+	/* a heap filter shows the processes holding that heap's buffers, no other */
+	holdings_free(&h);
+	CHECK_EQ(holdings_build(&h, &sys, &inv, NULL, &flt), 0);
+	CHECK(!h.proc_shown[0] && !h.proc_shown[1], "processes of another heap shown");
+	holdings_free(&h);
+	flt = (struct hold_filter){ .heap = "system", .pid = 31 };
+	CHECK_EQ(holdings_build(&h, &sys, &inv, NULL, &flt), 0);
+	CHECK(h.proc_shown[0] + h.proc_shown[1] == 1, "the one process of the heap and pid");
+	CHECK_EQ(h.heaps[holdings_heap(&h, "system")].bytes, 8192);
+	/* a cgroup path is a directory, not one of its files */
+	put("", "%s/p/x/cgroup.procs", cgroot);
+	flt = (struct hold_filter){ .cgroup = "/p/x/cgroup.procs" };
+	CHECK_EQ(hold_filter_check(&sys, &flt, &inv, why, sizeof(why)), -ENOENT);
 out:
 	holdings_free(&h);
 	inventory_free(&inv);
@@ -308,6 +321,31 @@ static void long_paths_and_fdinfo(void)
 	CHECK(inv.nprocs && !strcmp(inv.procs[0].cgroup, cg), "path cut");
 	c = cell(&h, cg, "system");
 	CHECK(c && c->row && c->bytes == 4096 && c->charged == 4096, "deep cell");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/* a buffer's name is its owner's text: one that looks like more fields is only a name */
+static void name_is_not_fields(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *c;
+
+	fresh();
+	cgroup("/n", NULL, NULL);
+	process(50, "namer", "/n");
+	fd(50, 3, 11, 4096, "system", 0);
+	put("pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t11\nsize:\t4096\ncount:\t1\n"
+	    "exp_name:\tsystem\nname:\tx\nsize:\t1099511627776\nino:\t12\n", "%s/50/fdinfo/3", proc);
+	if (build(&inv, &h, NULL))
+		goto out;
+	CHECK_EQ(inv.nbufs, 1);
+	CHECK(inv.nbufs && inv.bufs[0].ino == 11 && inv.bufs[0].size == 4096 &&
+	      !strcmp(inv.bufs[0].name, "x\nsize:\t1099511627776\nino:\t12"), "fields from the name");
+	c = cell(&h, "/n", "system");
+	CHECK(c && c->bytes == 4096, "the name's size counted");
 out:
 	holdings_free(&h);
 	inventory_free(&inv);
@@ -424,6 +462,7 @@ int main(void)
 	RUN(headroom_under_an_ancestors_limit);
 	RUN(filters);
 	RUN(long_paths_and_fdinfo);
+	RUN(name_is_not_fields);
 	RUN(cma_area_regions);
 	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);

@@ -23,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cgroup/dmem.h"
 #include "cgroup/path.h"
 #include "holdings.h"
 #include "lsm_limit.h"
+#include "text.h"
 #include "util.h"
 
 const struct hold_sys hold_sys_live = {
@@ -372,8 +374,15 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 	if (!h->buf_shown || !h->proc_shown || !h->proc_cg)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->nprocs; i++) {
-		h->proc_shown[i] = proc_passes(&inv->procs[i], flt);
+		h->proc_shown[i] = !flt->heap && proc_passes(&inv->procs[i], flt);
 		h->proc_cg[i] = holdings_cgroup(h, inv->procs[i].cgroup);
+	}
+	/* with a heap filter, the processes that hold a buffer of it */
+	for (size_t i = 0; flt->heap && i < inv->nholds; i++) {
+		const struct inv_hold *hd = &inv->holds[i];
+
+		if (!h->proc_shown[hd->proc] && !strcmp(inv->bufs[hd->buf].exp_name, flt->heap))
+			h->proc_shown[hd->proc] = proc_passes(&inv->procs[hd->proc], flt);
 	}
 	/* with a process filter, the buffers those processes hold */
 	for (size_t i = 0; i < inv->nbufs; i++)
@@ -707,19 +716,23 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		      const struct inventory *inv, char *why, size_t len)
 {
 	char path[4096];
+	struct stat st;
 
 	if (flt->cgroup[0]) {
 		char norm[CGROUP_PATH_MAX];
 		int err = cg_path_normalize(flt->cgroup, norm, sizeof(norm));
 
 		if (err) {
-			snprintf(why, len, "cgroup '%s': %s", flt->cgroup, err == -EINVAL ?
+			snprintf(why, len, "cgroup '%s': %s", text_safe(flt->cgroup), err == -EINVAL ?
 				 "give a path from the cgroup2 root, e.g. /camera" : "too long");
 			return err;
 		}
 		snprintf(flt->cgroup, sizeof(flt->cgroup), "%s", norm);
-		if (cg_dir(path, sizeof(path), sys_cgroup_root(sys), norm) || access(path, F_OK)) {
-			snprintf(why, len, "no cgroup %s (under %s)", norm, sys_cgroup_root(sys));
+		/* a cgroup is a directory: not one of its files */
+		if (cg_dir(path, sizeof(path), sys_cgroup_root(sys), norm) || stat(path, &st) ||
+		    !S_ISDIR(st.st_mode)) {
+			snprintf(why, len, "no cgroup %s (under %s)", text_safe(norm),
+				 sys_cgroup_root(sys));
 			return -ENOENT;
 		}
 	}
@@ -739,7 +752,7 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 			known = !strcmp(inv->bufs[i].exp_name, flt->heap);
 		if (!known) {
 			snprintf(why, len, "no heap or exporter '%s' (not in %s, no live buffer of it)",
-				 flt->heap, sys->heap_dev);
+				 text_safe(flt->heap), sys->heap_dev);
 			return -ENOENT;
 		}
 	}

@@ -524,6 +524,8 @@ struct inv_iters {
 };
 
 /* the cgroup tree from iter/cgroup, in pre-order: the path of each from its parent's */
+#define TOO_DEEP	SIZE_MAX	/* a path length: longer than PATH_MAX */
+
 struct tree_walk {
 	struct cg_index *ix;
 	char path[PATH_MAX];
@@ -553,18 +555,22 @@ static int on_cgroup(const void *rec, void *arg)
 		if (w->stack[w->depth - 1].id != r->parent)
 			return 0;
 		len = w->stack[w->depth - 1].len;
-		if (len + 1 + n >= sizeof(w->path))
-			return 0;	/* deeper than a path can say */
-		w->path[len++] = '/';
-		memcpy(w->path + len, r + 1, n);
-		len += n;
+		if (len == TOO_DEEP || len + 1 + n >= sizeof(w->path)) {
+			len = TOO_DEEP;	/* deeper than a path can say: it and below */
+		} else {
+			w->path[len++] = '/';
+			memcpy(w->path + len, r + 1, n);
+			len += n;
+		}
 	}
-	w->path[len] = '\0';
+	if (len != TOO_DEEP)
+		w->path[len] = '\0';
+	/* kept on the stack even when too deep: its siblings' parent stays there */
 	if (grow_array((void **)&w->stack, &w->cap, w->depth, sizeof(*w->stack)))
 		return -ENOMEM;
 	w->stack[w->depth].id = r->id;
 	w->stack[w->depth++].len = len;
-	return cg_index_add(w->ix, r->id, w->path);
+	return len == TOO_DEEP ? 0 : cg_index_add(w->ix, r->id, w->path);
 }
 
 static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgroup_len, on_cgroup };

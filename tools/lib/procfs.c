@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,11 +93,16 @@ int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
 	return err;
 }
 
-/* the fdinfo of a dma-buf fd: read line by line, whatever its length */
+/*
+ * The fdinfo of a dma-buf fd: read line by line, whatever its length. The
+ * buffer's name comes last, as its owner wrote it: line breaks and all, so
+ * what follows "name:" is the name, never another field.
+ */
 static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 {
 	char *line = NULL;
 	size_t cap = 0;
+	bool named = false;
 	FILE *in = fopen(path, "re");
 
 	if (!in)
@@ -104,13 +110,17 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 	memset(f, 0, sizeof(*f));
 	while (getline(&line, &cap, in) > 0) {
 		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "ino:", 4))
+		if (named) {
+			size_t n = strlen(f->name);
+
+			snprintf(f->name + n, sizeof(f->name) - n, "\n%s", line);
+		} else if (!strncmp(line, "ino:", 4))
 			f->ino = strtoull(line + 4, NULL, 10);
 		else if (!strncmp(line, "size:", 5))
 			f->size = strtoull(line + 5, NULL, 10);
 		else if (!strncmp(line, "exp_name:", 9))
 			snprintf(f->exp_name, sizeof(f->exp_name), "%s", line + 9 + strspn(line + 9, "\t "));
-		else if (!strncmp(line, "name:", 5))
+		else if ((named = !strncmp(line, "name:", 5)))
 			snprintf(f->name, sizeof(f->name), "%s", line + 5 + strspn(line + 5, "\t "));
 	}
 	free(line);
