@@ -107,7 +107,33 @@ rc=$?
 [ $rc = 0 ] && [ "$(jq -r .inventory $tmp/o | tr '\n' ' ')" = "first periodic " ] &&
 	pass "heaptop --rescan 0 walks every refresh" || fail "heaptop --rescan 0 walks every refresh" "exit $rc: $(cat $tmp/e) $(jq -c .inventory $tmp/o)"
 
+# long cgroup paths: each row ends in its own cgroup's name; a cell cut
+# inside a character starts after it (no lone UTF-8 continuation byte, which
+# an 8-bit terminal takes for a control: 0x9b is CSI)
+long=/$(printf '%0200d' 0 | tr 0 a)/$(printf '%0100d' 0 | tr 0 b)
+wide=/$(printf '%030d' 0 | sed 's/0/\\303\\233/g')z	# printf's octal: 30 U+00DB
+mkdir -p "$S$long/leaf1" "$S$long/leaf2" "$S$(printf "$wide")"
+p4=
+for cg in "$long/leaf1" "$long/leaf2" "$(printf "$wide")"; do
+	rm -f $tmp/r4
+	sh -c "echo \$\$ >'$S$cg/cgroup.procs'; exec dmabuf_alloc -H system -s 4K -w 60 -R $tmp/r4" &
+	p4="$p4 $!"
+	while [ ! -e $tmp/r4 ]; do sleep 0.1; done
+done
+heaptop -b -n 1 -d 0.3 >$tmp/o
+heaptop -b -n 1 -d 0.3 --view processes >>$tmp/o
+n1=$(grep -c 'leaf1 ' $tmp/o) n2=$(grep -c 'leaf2 ' $tmp/o)
+if [ "$n1" = 2 ] && [ "$n2" = 2 ] && grep -q 'z ' $tmp/o && ! LC_ALL=C grep -q "$(printf '\.\.[\200-\277]')" $tmp/o; then
+	pass "heaptop: a long cgroup's cell ends in its name, never cut inside a character"
+else
+	fail "heaptop: a long cgroup's cell ends in its name, never cut inside a character" \
+		"leaf1 $n1, leaf2 $n2: $(grep 'aaaa\|z ' $tmp/o | od -c | head -n 20)"
+fi
+kill $p4
+wait $p4
+
 kill $p1 $p2 $p3
 wait
-rmdir "$S/$evil_cg" $S/outp/child $S/outp
+rmdir "$S/$evil_cg" $S/outp/child $S/outp "$S$long/leaf1" "$S$long/leaf2" "$S$long" \
+	"$S${long%/*}" "$S$(printf "$wide")"
 rm -rf "$tmp"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # heaptop driven through tmux as a person would, at 80x24 and 200x60: sort,
-# filters, view switch, pause, help, interval, a resize, cgroups appearing
-# and vanishing, and the terminal given back on q and on SIGTERM.
+# filters, view switch, pause, help, interval, a resize, a prompt on a tiny
+# terminal, cgroups appearing and vanishing, the terminal given back on q and
+# on SIGTERM, and -n.
 command -v tmux >/dev/null || { echo "SKIP: top_tmux: no tmux in the guest"; exit 0; }
 export LC_ALL=C.UTF-8
 tmp=$(mktemp -d)
@@ -65,12 +66,15 @@ for size in 80x24 200x60; do
 		pass "? shows the help, a key returns" || fail "? shows the help, a key returns" "$(screen)"
 	keys + && wait_for 'every 2s' && keys - - && wait_for 'every 0.5s' && keys + &&
 		wait_for 'every 1s' && pass "+ - change the interval" || fail "+ - change the interval" "$(screen)"
-	# a cgroup appears, then vanishes with its process
+	# a cgroup appears, then vanishes with its process; the row that went is
+	# shown one frame: 2 s frames, for a busy host's slower looks at the screen
+	keys + && wait_for 'every 2s' || fail "+ to 2 s frames" "$(screen)"
 	start new "$tmp/r3" -H system -s 128K -n 1
 	new=$!
 	wait_for '^/new ' && kill $new && wait $new 2>/dev/null; rmdir $S/new
-	wait_for '^/new .* gone ' && sleep 2.5 && ! screen | grep -q '^/new ' &&
+	wait_for '^/new .* gone ' && sleep 4.5 && ! screen | grep -q '^/new ' &&
 		pass "a vanished cgroup's row goes, dimmed once" || fail "a vanished cgroup's row goes, dimmed once" "$(screen)"
+	keys - && wait_for 'every 1s' || fail "- back to 1 s frames" "$(screen)"
 	# the other size, then back: the layout follows
 	T resize-window -t t -x 200 -y 60 && wait_for 'HEADROOM' &&
 		T resize-window -t t -x ${size%x*} -y ${size#*x} && sleep 1.5 &&
@@ -83,8 +87,19 @@ for size in 80x24 200x60; do
 		wait_for '^prompt\$' && keys 'stty -g >'"$tmp/stty2" Enter && sleep 0.5 &&
 		cmp -s "$tmp/stty0" "$tmp/stty2" && pass "SIGTERM gives the terminal back" ||
 		fail "SIGTERM gives the terminal back" "$(screen)"
+	keys clear Enter 'heaptop -n 2 -d 0.5; echo "done rc=$?"' Enter && wait_for '^done rc=0' &&
+		pass "-n 2: two frames, then it exits" || fail "-n 2: two frames, then it exits" "$(screen)"
 	T kill-server
 done
+# the cgroup prompt on a terminal started tiny: what is typed stays within its line
+size=40x6
+T new-session -d -s t -x 40 -y 6 "heaptop; echo \$? >$tmp/rc; sleep 60"
+wait_for '^heaptop - ' && keys c && sleep 0.5 && keys "/$(printf '%0220d' 0)" && sleep 1 &&
+	screen | grep -q '^cgroup .*0000$' && keys Escape && sleep 1.5 && keys q && sleep 1 &&
+	[ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
+	fail "a long cgroup typed at the prompt" "exit $(cat $tmp/rc 2>/dev/null): $(screen)"
+T kill-server
+
 kill $big $small
 wait
 rm -rf "$tmp"

@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/text.h"
 #include "lib/sources.h"
 #include "lib/util.h"
 #include "top.h"
@@ -83,14 +84,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'd':
 		if (parse_interval_ms(arg, &state.interval_ms) || state.interval_ms < 100 ||
 		    state.interval_ms > 3600000)
-			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", arg);
+			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", text_safe(arg));
 		break;
 	case 'b':
 		opts.batch = true;
 		break;
 	case 'n':
 		if (parse_u64(arg, 1, UINT32_MAX, &opts.count))
-			argp_error(st, "invalid count '%s': a whole number from 1", arg);
+			argp_error(st, "invalid count '%s': a whole number from 1", text_safe(arg));
 		break;
 	case 'j':
 		opts.json = opts.batch = true;
@@ -101,15 +102,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 				state.view = v;
 				return 0;
 			}
-		argp_error(st, "unknown view '%s': cgroups, processes or buffers", arg);
+		argp_error(st, "unknown view '%s': cgroups, processes or buffers", text_safe(arg));
 		break;
 	case 'c':
 		if (cg_path_normalize(arg, state.cgroup, sizeof(state.cgroup)))
-			argp_error(st, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera", arg);
+			argp_error(st, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera",
+				   text_safe(arg));
 		break;
 	case OPT_HEAP:
 		if (strlen(arg) >= sizeof(state.heap))
-			argp_error(st, "heap name '%s' is too long", arg);
+			argp_error(st, "heap name '%s' is too long", text_safe(arg));
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
 		break;
 	case OPT_RESCAN:
@@ -117,13 +119,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 			opts.rescan_ms = 0;
 		else if (parse_interval_ms(arg, &opts.rescan_ms) ||
 		    (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
-			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600", arg);
+			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600", text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(st, "unexpected argument '%s'", arg);
+		argp_error(st, "unexpected argument '%s'", text_safe(arg));
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -243,7 +245,7 @@ int cmd_top(int argc, char **argv)
 		return 1;
 	}
 	if (!opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
-		ret = top_interactive(l, &state, &top_exiting);
+		ret = top_interactive(l, &state, opts.count, &top_exiting);
 	else
 		ret = run_batch(l);
 	live_close(l);

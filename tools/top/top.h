@@ -18,7 +18,7 @@ struct top_state {
 	enum top_view view;
 	int sort[TV_COUNT];		/* a column of each view */
 	bool ascending;
-	char cgroup[256];		/* "" or a path: it and the cgroups below */
+	char cgroup[CGROUP_PATH_MAX];	/* "" or a path: it and the cgroups below */
 	char heap[64];			/* "" or a heap's name */
 	uint64_t interval_ms;
 	bool paused;
@@ -39,7 +39,8 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	      const struct top_state *st, const char *clock);
 
-/* ui.c: the full-screen view, until q or *exiting */
-int top_interactive(struct live *l, struct top_state *st, volatile sig_atomic_t *exiting);
+/* ui.c: the full-screen view, until q, @count frames (0: no count) or *exiting */
+int top_interactive(struct live *l, struct top_state *st, uint64_t count,
+		    volatile sig_atomic_t *exiting);
 
 #endif

@@ -106,10 +106,18 @@ static bool prompt(const char *what, char *buf, size_t len)
 	curs_set(1);
 	timeout(-1);
 	for (;;) {
+		/* within the line: the end of what was typed when it is longer */
+		int room = COLS - (int)strlen(what) - 2;
+		size_t skip = room > 0 && n > (size_t)room - 1 ? n - (room - 1) : 0;
+
 		move(LINES - 1, 0);
 		clrtoeol();
 		attrset(A_BOLD);
-		printw("%s: %s", what, buf);
+		mvaddnstr(LINES - 1, 0, what, COLS);
+		if (room > 0) {
+			addstr(": ");
+			addnstr(buf + skip, room - 1);
+		}
 		attrset(A_NORMAL);
 		refresh();
 		ch = getch();
@@ -134,7 +142,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 {
 	const char *cols[32];
 	int ncols = top_view_columns(st->view, cols, ARRAY_SIZE(cols));
-	char buf[256], norm[256];
+	char buf[CGROUP_PATH_MAX], norm[CGROUP_PATH_MAX];
 
 	if (*help && ch != ERR) {
 		*help = false;
@@ -188,9 +196,11 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	return false;
 }
 
-int top_interactive(struct live *l, struct top_state *st, volatile sig_atomic_t *exit_flag)
+int top_interactive(struct live *l, struct top_state *st, uint64_t count,
+		    volatile sig_atomic_t *exit_flag)
 {
 	const struct live_frame *f = NULL;
+	uint64_t shown = 0;
 	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
 	bool help = false;
 	char clock[16] = "";
@@ -226,8 +236,11 @@ int top_interactive(struct live *l, struct top_state *st, volatile sig_atomic_t 
 					return 1;
 				}
 				top_clock(clock, sizeof(clock));
+				shown++;
 			}
 			draw(l, f, st, clock, help);
+			if (count && shown >= count)
+				break;		/* -n frames shown */
 		}
 		if (now_ns() - drained >= LIVE_DRAIN_MS * 1000000ull) {
 			drained = now_ns();

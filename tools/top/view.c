@@ -106,10 +106,31 @@ static int c_headroom(const void *a, const void *b)
 	return CMP(x, y);
 }
 
+/*
+ * A cgroup path for a cell, made safe: the end of a long one (its cell shows
+ * the tail), where two paths differ, and "..." before it.
+ */
+static const char *cgroup_cell(const char *path, char *buf)
+{
+	static char all[4 * CGROUP_PATH_MAX + 4];	/* a byte shows as 4 at most */
+	const unsigned char *t;
+	size_t n;
+
+	text_safe_buf(path, SIZE_MAX, all, sizeof(all));
+	n = strlen(all);
+	if (n < CELL_LEN)
+		return memcpy(buf, all, n + 1);
+	t = (const unsigned char *)all + n - (CELL_LEN - 4);
+	while ((*t & 0xc0) == 0x80)	/* not inside a character */
+		t++;
+	snprintf(buf, CELL_LEN, "...%s", (const char *)t);
+	return buf;
+}
+
 static const char *f_cgroup(const struct view_ctx *v, const void *r, char *buf)
 {
 	(void)v;
-	return text_safe_buf(ROW(r)->cgroup, SIZE_MAX, buf, CELL_LEN);
+	return cgroup_cell(ROW(r)->cgroup, buf);
 }
 
 static const char *f_heap(const struct view_ctx *v, const void *r, char *buf)
@@ -239,7 +260,7 @@ static const char *fp_comm(const struct view_ctx *v, const void *p, char *buf)
 static const char *fp_cgroup(const struct view_ctx *v, const void *p, char *buf)
 {
 	(void)v;
-	return text_safe_buf(PROC(p)->cgroup, SIZE_MAX, buf, CELL_LEN);
+	return cgroup_cell(PROC(p)->cgroup, buf);
 }
 
 static const char *fp_fd(const struct view_ctx *v, const void *p, char *buf)
@@ -516,8 +537,12 @@ static size_t put_cell(char *line, size_t at, const struct column *c, const char
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
 	if (left && n > w && w > 2) {
+		const char *t = text + n - (w - 2);
+
+		while ((*(const unsigned char *)t & 0xc0) == 0x80)	/* not inside a character */
+			t++;
 		at = put_text(line, at, "..", 2);
-		at = put_text(line, at, text + n - (w - 2), w - 2);
+		at = put_text(line, at, t, strlen(t));
 	} else {
 		if (!left && n < w)
 			at = put_spaces(line, at, w - n);
