@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* heapstat: who holds how much of which DMA-BUF heap. Subcommand dispatch. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heapstat.h"
 #include "lib/errors.h"
@@ -44,9 +47,12 @@ static void usage(FILE *f)
 		"  heapstat export --listen 127.0.0.1:9464\n");
 }
 
+static bool output_checked;
+
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */
 static int output_done(int status)
 {
+	output_checked = true;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return status;
 	fprintf(stderr, "heapstat: failed to write the output: %s\n",
@@ -54,10 +60,19 @@ static int output_done(int status)
 	return status ? status : 1;
 }
 
+/* the same for an exit() on the way (argp's after -h): 1 if the output was lost */
+static void output_at_exit(void)
+{
+	if (!output_checked && output_done(0))
+		_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
 	int i = 1;
+
+	atexit(output_at_exit);
 
 	/* installed as heaptop too: heapstat top */
 	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {

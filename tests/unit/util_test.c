@@ -33,6 +33,8 @@ static void parse_u64_rejects_bad_input(void)
 	CHECK_EQ(parse_u64("", 0, 10, &v), -EINVAL);
 	CHECK_EQ(parse_u64("5x", 0, 10, &v), -EINVAL);
 	CHECK_EQ(parse_u64(" 5", 0, 10, &v), -EINVAL);
+	CHECK_EQ(parse_u64("\t5", 0, 10, &v), -EINVAL);
+	CHECK_EQ(parse_u64("\n-1", 0, UINT64_MAX, &v), -EINVAL);
 	CHECK_EQ(parse_u64(NULL, 0, 10, &v), -EINVAL);
 	CHECK_EQ(v, 42);	/* untouched on error */
 }
@@ -57,6 +59,8 @@ static void parse_size_suffixes(void)
 	CHECK_EQ(parse_size("K", &v), -EINVAL);
 	CHECK_EQ(parse_size("4B", &v), -EINVAL);
 	CHECK_EQ(parse_size("-4K", &v), -EINVAL);
+	CHECK_EQ(parse_size("\t-2", &v), -EINVAL);	/* strtoull() would take both */
+	CHECK_EQ(parse_size("\n4K", &v), -EINVAL);
 }
 
 static void parse_interval(void)

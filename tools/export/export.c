@@ -22,6 +22,7 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
+#include "lib/text.h"
 #include "lib/sources.h"
 #include "lib/util.h"
 #include "export.h"
@@ -101,21 +102,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'i':
 		if (parse_interval_ms(arg, &opts.interval_ms) || opts.interval_ms < 100 ||
 		    opts.interval_ms > 3600000)
-			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", arg);
+			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", text_safe(arg));
 		break;
 	case OPT_DEPTH:
 		if (parse_u64(arg, 0, 64, &opts.cgroup_depth))
-			argp_error(st, "invalid cgroup depth '%s': a whole number from 0 to 64", arg);
+			argp_error(st, "invalid cgroup depth '%s': a whole number from 0 to 64", text_safe(arg));
 		break;
 	case OPT_MAX_SERIES:
 		if (parse_u64(arg, 0, UINT32_MAX, &opts.max_series))
-			argp_error(st, "invalid series bound '%s': a whole number, 0 for none", arg);
+			argp_error(st, "invalid series bound '%s': a whole number, 0 for none", text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
 		break;
 	case ARGP_KEY_ARG:
-		argp_error(st, "unexpected argument '%s'", arg);
+		argp_error(st, "unexpected argument '%s'", text_safe(arg));
 		break;
 	case ARGP_KEY_END:
 		if (!opts.listen == !opts.textfile)
@@ -126,7 +127,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 
 			if (http_parse_addr(opts.listen, &sa, &salen))
 				argp_error(st, "invalid address '%s': ADDR:PORT, e.g. 127.0.0.1:9464 "
-					   "or [::1]:9464", opts.listen);
+					   "or [::1]:9464", text_safe(opts.listen));
 		}
 		break;
 	default:

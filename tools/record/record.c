@@ -122,11 +122,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
-			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", arg);
+			argp_error(state, "-d '%s': give seconds, e.g. 10 or 0.5", text_safe(arg));
 		break;
 	case 'F':
 		if (parse_u64(arg, 1, FLIGHT_MAX, &opts.flight))
-			argp_error(state, "--flight '%s': give a number of events, 1 to %u", arg,
+			argp_error(state, "--flight '%s': give a number of events, 1 to %u", text_safe(arg),
 				   FLIGHT_MAX);
 		break;
 	case 'h':

@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/memcg.h"
 #include "lib/errors.h"
+#include "lib/text.h"
 #include "lib/sources.h"
 #include "lib/util.h"
 #include "report.h"
@@ -85,12 +86,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'c':
 		if (arg[0] != '/' || strlen(arg) >= sizeof(opts.flt.cgroup))
-			argp_error(state, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera", arg);
+			argp_error(state, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera",
+				   text_safe(arg));
 		snprintf(opts.flt.cgroup, sizeof(opts.flt.cgroup), "%s", arg);
 		break;
 	case 'p':
 		if (parse_u64(arg, 1, INT32_MAX, &v))
-			argp_error(state, "invalid pid '%s'", arg);
+			argp_error(state, "invalid pid '%s'", text_safe(arg));
 		opts.flt.pid = v;
 		break;
 	case OPT_HEAP:
@@ -98,14 +100,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms))
-			argp_error(state, "invalid duration '%s': seconds from 0.001 to 86400", arg);
+			argp_error(state, "invalid duration '%s': seconds from 0.001 to 86400", text_safe(arg));
 		break;
 	case 'j':
 		opts.json = true;
 		break;
 	case OPT_SOURCE:
 		if (strcmp(arg, "auto") && strcmp(arg, "procfs"))
-			argp_error(state, "unknown source '%s': auto or procfs", arg);
+			argp_error(state, "unknown source '%s': auto or procfs", text_safe(arg));
 		opts.procfs_only = !strcmp(arg, "procfs");
 		break;
 	case OPT_CSV:
@@ -119,7 +121,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "kprobe"))
 			opts.attach = COLL_ATTACH_KPROBE;
 		else
-			argp_error(state, "unknown attach mode '%s': auto, tracing or kprobe", arg);
+			argp_error(state, "unknown attach mode '%s': auto, tracing or kprobe", text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
@@ -132,7 +134,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				opts.view = i;
 				return 0;
 			}
-		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers, cma or activity", arg);
+		argp_error(state, "unknown view '%s': summary, heaps, cgroups, processes, buffers, cma or "
+			   "activity", text_safe(arg));
 		break;
 	case ARGP_KEY_END:
 		if (opts.json && opts.csv)
