@@ -13,14 +13,22 @@
 [ ! -e $P/limit ] || fail "setup" "limits pinned before the test"
 mkdir -p $S/t
 lsm_limit set /t system 1M >/dev/null
-out=$(sh -c "echo \$\$ >$S/t/cgroup.procs; exec lsm_limit toctou system 4K 2M ${TOCTOU_SECS:-20} /t")
-late=$(lsm_limit events | grep -c 'when=export')
+# rounds of TOCTOU_SECS (10) until the race happened, at most 6: a host
+# whose other work leaves the guest's CPUs one core between them races less
+late=0 round=0 over=
+while [ "$late" = 0 ] && [ $round -lt 6 ]; do
+	out=$(sh -c "echo \$\$ >$S/t/cgroup.procs; exec lsm_limit toctou system 4K 2M ${TOCTOU_SECS:-10} /t")
+	late=$(lsm_limit events | grep -c 'when=export')
+	round=$((round + 1))
+	[ "$(echo "$out" | field big)" = 0 ] && [ "$(echo "$out" | field max_held)" -le 1048576 ] &&
+		[ "$(echo "$out" | field peak)" -le 1048576 ] || over="$over round $round: $out;"
+	echo "lsm_limit: toctou: round $round: $out; $late refused at the export so far"
+done
 st=$(lsm_limit stats)
-echo "lsm_limit: toctou: $out; $late refused at the export; $(echo "$st" | field unread) lengths read as 0"
-check "the length race happened (refusals at the export)" '[ "$late" -gt 0 ]' "$out; $late at the export"
+echo "lsm_limit: toctou: $(echo "$st" | field unread) lengths read as 0"
+check "the length race happened (refusals at the export)" '[ "$late" -gt 0 ]' "$out; $late at the export in $round rounds"
 check "a length raised after the check never gets past the limit" \
-	'[ "$(echo "$out" | field big)" = 0 ] && [ "$(echo "$out" | field max_held)" -le 1048576 ] && [ "$(echo "$out" | field peak)" -le 1048576 ] && [ "$(echo "$st" | field overshoot)" = 0 ]' \
-	"$out; $st"
+	'[ -z "$over" ] && [ "$(echo "$st" | field overshoot)" = 0 ]' "$over $st"
 check "usage returns to 0 after the length race" 'usage_is /t 0' "usage $(usage /t)"
 # left pinned: the boot ends here (detaching under two emulated CPUs is what
 # once took a guest down: tests/boot/lsm_limit.sh)
