@@ -1,0 +1,29 @@
+#!/bin/bash
+# heapstat's command line on the host, no kernel needed: the help of every
+# command written to a full device is an error (exit 1, said on stderr), as
+# every command's output is; an argument echoed in an error comes back
+# escaped.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+hs=$top/build/heapstat
+pass() { echo "PASS: cli_host: $1"; }
+fail() { echo "FAIL: cli_host: $1: $2"; }
+
+for cmd in "" report top limit record analyze export; do
+	# shellcheck disable=SC2086
+	"$hs" $cmd -h >/dev/full 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 1 ] && grep -q 'No space left on device' /tmp/cli_host.$$ &&
+		pass "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" ||
+		fail "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" "exit $rc: $(cat /tmp/cli_host.$$)"
+done
+"$hs" report -h >/dev/null; rc=$?
+[ $rc = 0 ] && pass "heapstat report -h: exit 0" || fail "heapstat report -h: exit 0" "exit $rc"
+for args in "report -c x$(printf '\033')[31m" "top -d $(printf '\033')]0;t$(printf '\007')" "report --source $(printf '\033')c"; do
+	# shellcheck disable=SC2086
+	"$hs" $args >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && ! grep -q "$(printf '\033')" /tmp/cli_host.$$ && grep -qF '^[' /tmp/cli_host.$$ &&
+		pass "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" ||
+		fail "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" \
+			"exit $rc: $(od -c /tmp/cli_host.$$ | head -n 4)"
+done
+rm -f /tmp/cli_host.$$
