@@ -155,13 +155,29 @@ for out in "$tmp/no/such/dir/x.html" "$tmp"; do
 		[ ! -e "$tmp/no" ] && pass "--html $out: exit 2" ||
 		fail "--html $out: exit 2" "exit $rc: $(cat "$tmp/err")"
 done
-# nor the page over the recording it reads
+# no output over the recording it reads; a device is written through and
+# never removed when the write fails; a symlink is written through, not replaced
 cp "$dir/run.hsrec" "$tmp/copy.hsrec"
-"$hs" analyze "$tmp/copy.hsrec" --html "$tmp/copy.hsrec" >/dev/null 2>"$tmp/err"
-rc=$?
-[ $rc = 2 ] && grep -q "is the recording" "$tmp/err" && cmp -s "$dir/run.hsrec" "$tmp/copy.hsrec" &&
-	pass "--html refuses to write over the recording: exit 2" ||
-	fail "--html refuses to write over the recording: exit 2" "exit $rc: $(cat "$tmp/err")"
+mknod "$tmp/full" c 1 7	# /dev/full's numbers
+for opt in --html --junit --perfetto; do
+	"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/copy.hsrec" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 2 ] && grep -q "is the recording" "$tmp/err" && cmp -s "$dir/run.hsrec" "$tmp/copy.hsrec" &&
+		pass "$opt refuses to write over the recording: exit 2" ||
+		fail "$opt refuses to write over the recording: exit 2" "exit $rc: $(cat "$tmp/err")"
+	"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/full" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 2 ] && grep -q "failed to write .*: No space left on device" "$tmp/err" && [ -c "$tmp/full" ] &&
+		pass "$opt to a full device: exit 2, the device left alone" ||
+		fail "$opt to a full device: exit 2, the device left alone" "exit $rc: $(cat "$tmp/err"; ls -l "$tmp/full")"
+	rm -f "$tmp/target" "$tmp/link"
+	ln -s "$tmp/target" "$tmp/link"
+	"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/link" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 0 ] && [ -L "$tmp/link" ] && [ -s "$tmp/target" ] && [ -z "$(ls "$tmp" | grep '\.tmp$')" ] &&
+		pass "$opt through a symlink: its target written, the link kept" ||
+		fail "$opt through a symlink: its target written, the link kept" "exit $rc: $(cat "$tmp/err"; ls -l "$tmp")"
+done
 
 # the known run with hostile names: its comm made markup, an escape sequence and
 # a bidi override, its cgroup paths and host markup (string records and the header

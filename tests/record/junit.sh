@@ -193,13 +193,13 @@ broken "an unknown element" 's/<properties>/<properties><bogus\/>/'
 "$hs" analyze "$run" --junit /nonexistent/x.xml >/dev/null 2>"$tmp/err"; rc=$?
 check "an unwritable --junit path: exit 2 and why" "exit $rc: $(cat "$tmp/err")" eval '
 	[ $rc = 2 ] &&
-	grep -qx "heapstat analyze: failed to write /nonexistent/x.xml: No such file or directory" \
+	grep -qx "heapstat analyze: failed to create /nonexistent/x.xml: No such file or directory" \
 		"$tmp/err"'
 mkdir "$tmp/dir"
 "$hs" analyze "$run" --fail-on leaks --junit "$tmp/dir" >/dev/null 2>"$tmp/err"; rc=$?
 check "a directory as --junit path: exit 2, no temporary file left" \
 	"exit $rc: $(cat "$tmp/err"; ls "$tmp")" eval '[ $rc = 2 ] &&
-	grep -q "failed to write .*/dir: Is a directory" "$tmp/err" &&
+	grep -q "failed to create .*/dir: Is a directory" "$tmp/err" &&
 	[ -z "$(ls "$tmp" | grep "\.tmp$")" ] && [ -d "$tmp/dir" ]'
 
 if command -v valgrind >/dev/null; then

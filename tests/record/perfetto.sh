@@ -236,8 +236,8 @@ for out in "$tmp/no/such/dir/x.pftrace" "$tmp" /dev/full "$tmp/big.pftrace"; do
 	case $out in
 	/dev/full) what="a full device"; why="failed to write $out: No space left on device" ;;
 	*big*) what="a file too large"; why="failed to write $out: File too large" ;;
-	"$tmp") what="a directory"; why="failed to open $out: Is a directory" ;;
-	*) what="a missing directory"; why="failed to open $out: No such file or directory" ;;
+	"$tmp") what="a directory"; why="failed to create $out: Is a directory" ;;
+	*) what="a missing directory"; why="failed to create $out: No such file or directory" ;;
 	esac
 	# too large: over a 1 KiB file size limit (RLIMIT_FSIZE), a write fails with EFBIG
 	(trap '' XFSZ; [ "${out##*/}" = big.pftrace ] && ulimit -f 1

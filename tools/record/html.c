@@ -18,14 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "heapstat.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "html.h"
+#include "out_file.h"
 
 #define HTML_MAX_ROWS	1000	/* rows of a table (leaks, failures, limits) */
 #define TL_COLS		500	/* columns a long series is cut into */
@@ -349,20 +348,25 @@ static void axes_draw(FILE *f, const struct axes *ax, uint64_t ystep)
 		decimals++;
 	}
 	fputs("<g>", f);
-	for (uint64_t b = 0; b <= ax->ymax; b += ystep) {
+	/* steps up to the edge, which a damaged recording may put near 2^64 */
+	for (uint64_t b = 0;; b += ystep) {
 		double y = ax_y(ax, b);
 
 		fprintf(f, "<line class=\"g\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
 			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", TL_X0,
 			TL_X0 + TL_PW, y, y, TL_X0 - 6, y + 4,
 			trim0((char *)format_size(b, s, sizeof(s))));
+		if (ax->ymax - b < ystep)
+			break;
 	}
-	for (uint64_t t = 0; t <= ax->tmax; t += tstep) {
+	for (uint64_t t = 0;; t += tstep) {
 		double x = ax_x(ax, t);
 
 		fprintf(f, "<line class=\"g\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
 			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.*f s</text>", x, x,
 			TL_Y0, TL_Y0 + TL_PH + 4, x, TL_Y0 + TL_PH + 17, decimals, t / 1e9);
+		if (ax->tmax - t < tstep)
+			break;
 	}
 	fprintf(f, "<line class=\"ax\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
 		"<line class=\"ax\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\"/>"
@@ -539,7 +543,7 @@ static int timeline(FILE *f, const struct analysis *a, bool per_cgroup)
 	ax.tmax = ax.tmax ?: 1;
 	while (peak / ystep > 5)
 		ystep *= 2;
-	ax.ymax = (peak / ystep + 1) * ystep;
+	ax.ymax = peak / ystep + 1 > UINT64_MAX / ystep ? UINT64_MAX : (peak / ystep + 1) * ystep;
 
 	fprintf(f, "<figure>\n<h3>%s</h3>\n<svg id=\"%s\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		"aria-label=\"%s\">\n", per_cgroup ? "Bytes per cgroup and heap" :
@@ -991,31 +995,13 @@ static int page(FILE *f, const struct analysis *a, const struct checks *c)
 int html_write(const struct analysis *a, const struct checks *c, const char *path, char *why,
 	       size_t why_len)
 {
-	struct stat in, out;
-	FILE *f;
-	int err;
+	struct out_file o;
+	int err = out_file_open(&o, path, a->file, why, why_len);
 
-	/* a slip of the fingers (--html run.hsrec) must not cost the recording */
-	if (!stat(path, &out) && !stat(a->file, &in) && in.st_dev == out.st_dev &&
-	    in.st_ino == out.st_ino) {
-		snprintf(why, why_len, "%s is the recording: not writing the page over it",
-			 text_safe(path));
-		return -EEXIST;
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		err = -errno;
-		snprintf(why, why_len, "failed to create %s: %s", text_safe(path), strerror(-err));
+	if (err)
 		return err;
-	}
-	err = page(f, a, c);
-	if (ferror(f) && !err)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (err) {
+	err = page(o.f, a, c);
+	if (err)
 		snprintf(why, why_len, "failed to write %s: %s", text_safe(path), strerror(-err));
-		unlink(path);
-	}
-	return err;
+	return out_file_close(&o, err, why, why_len);
 }

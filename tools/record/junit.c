@@ -17,18 +17,17 @@
  * acted on by some terminals, are written so too.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/text.h"
 #include "lib/util.h"
 #include "junit.h"
+#include "out_file.h"
 
 #define SUITE_NAME	"heapstat analyze"
 #define MAX_PROPS	8
@@ -155,42 +154,17 @@ static void write_report(FILE *f, const struct report *r)
 	fputs("  </testsuite>\n</testsuites>\n", f);
 }
 
-/* @r to @path: written beside it, then renamed over it */
-static int commit(const char *path, const struct report *r, char *why, size_t why_len)
+/* @r to @path (out_file.c): never over the recording @file */
+static int commit(const char *path, const char *file, const struct report *r, char *why,
+		  size_t why_len)
 {
-	size_t len = strlen(path) + 32;
-	char *tmp = malloc(len);
-	FILE *f = NULL;
-	int fd, err = 0;
+	struct out_file o;
+	int err = out_file_open(&o, path, file, why, why_len);
 
-	if (!tmp) {
-		snprintf(why, why_len, "%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	snprintf(tmp, len, "%s.%d.tmp", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		err = -errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		goto out;
-	}
-	write_report(f, r);
-	if (fflush(f) || ferror(f) || fsync(fileno(f)))
-		err = -(errno ?: EIO);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
 	if (err)
-		unlink(tmp);
-out:
-	if (err)
-		snprintf(why, why_len, "failed to write %s: %s", text_safe(path), strerror(-err));
-	free(tmp);
-	return err;
+		return err;
+	write_report(o.f, r);
+	return out_file_close(&o, 0, why, why_len);
 }
 
 /* "heapstat." and the recording's file name without its directory and extension */
@@ -285,7 +259,7 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 		.detail = detail,
 	};
 
-	err = commit(path, r, why, why_len);
+	err = commit(path, a->file, r, why, why_len);
 	free(r);
 	return err;
 }
@@ -315,7 +289,7 @@ int junit_write_unreadable(const char *path, const char *file, const char *reaso
 		.summary = summary,
 		.detail = "no check was judged\n",
 	};
-	err = commit(path, r, why, why_len);
+	err = commit(path, file, r, why, why_len);
 	free(r);
 	return err;
 }

@@ -38,12 +38,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/collector.h"
 #include "lib/text.h"
 #include "lib/util.h"
+#include "out_file.h"
 #include "pb.h"
 #include "perfetto.h"
 
@@ -568,8 +567,7 @@ static int write_event(struct pf *p, const struct event *e)
 int perfetto_write(const struct analysis *a, const char *path, char *why, size_t why_len)
 {
 	struct pf p = { .a = a, .start = a->hdr->mono_ns };
-	struct stat st;
-	bool regular;
+	struct out_file o;
 	int err;
 
 	err = make_tracks(&p);
@@ -579,14 +577,10 @@ int perfetto_write(const struct analysis *a, const char *path, char *why, size_t
 		snprintf(why, why_len, "%s: %s", text_safe(path), strerror(-err));
 		goto out;
 	}
-	p.f = fopen(path, "w");
-	if (!p.f) {
-		err = -errno;
-		snprintf(why, why_len, "failed to open %s: %s", text_safe(path), strerror(-err));
+	err = out_file_open(&o, path, a->file, why, why_len);
+	if (err)
 		goto out;
-	}
-	/* a half-written file is removed, not what else a path may name (/dev/full) */
-	regular = !fstat(fileno(p.f), &st) && S_ISREG(st.st_mode);
+	p.f = o.f;
 	/* the tracks, processes before their threads */
 	err = clock_snapshot(&p);
 	for (size_t i = 0; i < p.ncounters && !err; i++)
@@ -597,13 +591,9 @@ int perfetto_write(const struct analysis *a, const char *path, char *why, size_t
 		err = describe(&p, p.threads + i);
 	for (size_t i = 0; i < p.nev && !err; i++)
 		err = write_event(&p, &p.ev[i]);
-	if (fclose(p.f) && !err)
-		err = -errno ?: -EIO;
-	if (err) {
+	if (err)
 		snprintf(why, why_len, "failed to write %s: %s", text_safe(path), strerror(-err));
-		if (regular)
-			unlink(path);
-	}
+	err = out_file_close(&o, err, why, why_len);
 out:
 	pb_free(&p.pkt);
 	pb_free(&p.out);
