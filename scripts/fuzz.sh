@@ -4,7 +4,8 @@
 # from seeds the writer makes (tests/fuzz/record_seed.c) and real recordings
 # (tests/fuzz/seeds/: tests/boot/record_outputs.sh's). The corpus grows in
 # build/fuzz/corpus/ from run to run; a crash is kept in build/fuzz/artifacts/
-# (replay it: build/fuzz/record_fuzz FILE). Prints "PASS: record_fuzz: ..."
+# (replay it: build/fuzz/record_fuzz FILE). First, heapstat analyze and its
+# outputs on every seed. Prints "PASS: record_fuzz: ..."
 # or "FAIL: record_fuzz: ..." for scripts/check.sh to tally, and fails on a
 # finding.
 set -uo pipefail
@@ -17,6 +18,21 @@ fuzzer=$dir/record_fuzz
 [ -x "$fuzzer" ] && [ -x "$dir/record_seed" ] || die "no $fuzzer: run make fuzz"
 mkdir -p "$dir/corpus" "$dir/seeds" "$dir/artifacts"
 "$dir/record_seed" "$dir/seeds" || die "cannot write the seed corpus in $dir/seeds"
+
+# analyze and every output of it on each seed, the cut ones too: each ends
+# (0, or 3 for one cut short) within its timeout, without a crash
+bad=
+for f in "$dir/seeds"/* "$TOP"/tests/fuzz/seeds/*; do
+	timeout 30 "$TOP/build/heapstat" analyze "$f" -j --html "$dir/seed.html" \
+		--junit "$dir/seed.xml" --perfetto "$dir/seed.pftrace" >/dev/null 2>&1
+	rc=$?
+	[ $rc = 0 ] || [ $rc = 3 ] || bad="$bad ${f##*/}: exit $rc;"
+done
+if [ -z "$bad" ]; then
+	echo "PASS: record_fuzz: analyze -j --html --junit --perfetto on every seed"
+else
+	echo "FAIL: record_fuzz: analyze -j --html --junit --perfetto on every seed:$bad"
+fi
 
 out=$dir/record_fuzz.log
 log FUZZ "record_fuzz for ${secs}s (log: ${out#"$TOP"/})"
@@ -35,7 +51,8 @@ corpus=$(find "$dir/corpus" -type f | wc -l)
 if [ "$rc" = 0 ]; then
 	echo "PASS: record_fuzz: ${execs:-?} inputs in ${secs}s (${took:-?}/s), ${cov:-cov: ?}," \
 		"corpus $corpus"
-	exit 0
+	[ -z "$bad" ]
+	exit
 fi
 crash=$(grep -o "$dir/artifacts/[^ ]*" "$out" | tail -1)
 grep -E '^(==[0-9]+==ERROR|SUMMARY|record_fuzz:)|runtime error' "$out" | head -5 >&2

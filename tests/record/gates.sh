@@ -55,3 +55,15 @@ else
 	fail "analyze -j: the CMA area over the run (used at start and end, largest free extent)" \
 		"$(jq -c .cma "$tmp/a.json")"
 fi
+
+# a header cut short and one damaged: exit 3, each said for what it is
+head -c 30 "$f" >"$tmp/cut.hsrec"
+cp "$f" "$tmp/bad.hsrec"
+printf '\377' | dd of="$tmp/bad.hsrec" bs=1 seek=14 conv=notrunc 2>/dev/null
+"$hs" analyze "$tmp/cut.hsrec" >/dev/null 2>"$tmp/e1"; rc1=$?
+"$hs" analyze "$tmp/bad.hsrec" >/dev/null 2>"$tmp/e2"; rc2=$?
+[ $rc1 = 3 ] && grep -q "the file ends inside a record" "$tmp/e1" &&
+	[ $rc2 = 3 ] && grep -q "more than a record may have" "$tmp/e2" &&
+	pass "analyze: a header cut short and one damaged, exit 3, each said as it is" ||
+	fail "analyze: a header cut short and one damaged, exit 3, each said as it is" \
+		"exit $rc1: $(cat "$tmp/e1"); exit $rc2: $(cat "$tmp/e2")"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/text.h"
 #include "lib/util.h"
 #include "analysis.h"
 
@@ -367,14 +368,16 @@ int an_read(struct analysis *a, const char *file, char *why, size_t why_len)
 	if (err)
 		return err;
 	a->hdr = rec_reader_header(a->r);
-	if (!a->hdr) {
-		snprintf(why, why_len, "%s: cut short inside its header: nothing to analyse", file);
+	if (!a->hdr) {	/* cut short or damaged: the reader says which */
+		snprintf(why, why_len, "%s: %s: nothing to analyse", text_safe(file),
+			 rec_reader_damage(a->r) ?: "no header");
 		return -ENODATA;
 	}
 	while ((rc = rec_next(a->r, &x)) > 0 && !(err = fold(a, &x, &final_snap)))
 		;
 	if (rc < 0 || err) {
-		snprintf(why, why_len, "failed to read %s: %s", file, strerror(-(rc < 0 ? rc : err)));
+		snprintf(why, why_len, "failed to read %s: %s", text_safe(file),
+			 strerror(-(rc < 0 ? rc : err)));
 		return rc < 0 ? rc : err;
 	}
 	a->truncated = rec_reader_truncated(a->r, &a->cut);
