@@ -119,7 +119,7 @@ static void check_same(const struct rec *want, const struct rec *got)
 	case REC_LIMIT:
 		EQ(limit.ts); EQ(limit.pid); EQ(limit.cgroup_id); EQ(limit.bound_cgroup_id);
 		STR(limit.heap); EQ(limit.requested); EQ(limit.usage); EQ(limit.limit);
-		EQ(limit.backend);
+		EQ(limit.backend); STR(limit.bound_cgroup);
 		break;
 	case REC_DROPS:
 		EQ(drops.first_ts); EQ(drops.last_ts); EQ(drops.count); EQ(drops.source);
@@ -832,6 +832,63 @@ static void later_minor_read(void)
 }
 
 /*
+ * An earlier minor version: a 1.1 file's limit records end before the bound
+ * cgroup's path (appended in 1.2), which reads as "".
+ */
+static void earlier_minor_read(void)
+{
+	size_t len, n, nsamples, k;
+	uint8_t *data = sample_recording(&len, &nsamples, 0);
+	uint64_t header_end;
+	struct seen *full = list_records(data, len, &n, &header_end);
+	struct rec_buf b = {};
+	struct rec v[SAMPLES_MAX], got;
+	struct rec_reader *r;
+	size_t sample = 0, limits = 0;
+	char why[256];
+
+	/* minor 1, the header's checksum made again */
+	rec_buf_put(&b, data, header_end);
+	b.p[10] = 1;
+	k = header_end - REC_CRC_LEN;
+	b.len = k;
+	rec_buf_le32(&b, rec_crc32c(0, b.p, k));
+	for (k = 0; k < n; k++) {
+		const uint8_t *f = data + full[k].offset;
+		struct rec_cursor c = { f, f + full[k].size, false };
+		uint64_t type = rec_get_varint(&c), blen = rec_get_varint(&c);
+
+		/* a limit record's last byte is its bound_cgroup string id (< 128 here) */
+		if (type == REC_LIMIT) {
+			CHECK(c.p[blen - 1] < 0x80, "a one-byte id");
+			blen--;
+		}
+		put_frame(&b, type, c.p, blen);
+	}
+	CHECK_EQ(rec_reader_open_mem(&r, b.p, b.len, why, sizeof(why)), 0);
+	CHECK_EQ(rec_reader_header(r)->minor, 1);
+	record_samples(v);
+	while (rec_next(r, &got) == 1) {
+		if (got.type == REC_STRING || got.type == REC_END || sample >= nsamples)
+			continue;
+		if (got.type == REC_LIMIT) {
+			CHECK(got.limit.bound_cgroup && !strcmp(got.limit.bound_cgroup, ""),
+			      "a 1.1 limit record's bound cgroup: \"%s\"", got.limit.bound_cgroup);
+			v[sample].limit.bound_cgroup = "";
+			limits++;
+		}
+		check_same(&v[sample++], &got);
+	}
+	CHECK_EQ(sample, nsamples);
+	CHECK_EQ(limits, 2);
+	CHECK(!rec_reader_truncated(r, NULL), "%s", rec_reader_damage(r));
+	rec_reader_close(r);
+	rec_buf_free(&b);
+	free(full);
+	free(data);
+}
+
+/*
  * Records whose checksum is good but whose contents no writer writes: the
  * reader stops at them as at a damaged record, having given those before.
  */
@@ -1095,6 +1152,7 @@ int main(void)
 	RUN(flipped_byte_detected);
 	RUN(newer_major_refused);
 	RUN(later_minor_read);
+	RUN(earlier_minor_read);
 	RUN(malformed_records_stop_reading);
 	RUN(not_a_recording);
 	RUN(writer_limits);

@@ -58,6 +58,7 @@ static void dump(struct json *j, const struct rec *x)
 		json_ku64(j, "pid", x->limit.pid);
 		json_ku64(j, "cgroup_id", x->limit.cgroup_id);
 		json_ku64(j, "bound_cgroup_id", x->limit.bound_cgroup_id);
+		json_kstr(j, "bound_cgroup", x->limit.bound_cgroup);
 		json_kstr(j, "heap", x->limit.heap);
 		json_ku64(j, "requested", x->limit.requested);
 		json_ku64(j, "usage", x->limit.usage);

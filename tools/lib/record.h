@@ -30,7 +30,8 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		1		/* and reads any minor of its own (1: stacks, cma-state) */
+#define REC_MINOR		2		/* and reads any minor of its own (1: stacks, cma-state;
+						 * 2: the limit's bound cgroup path) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -202,6 +203,7 @@ struct rec_limit {
 	uint64_t usage;			/* of bound_cgroup_id, before the request */
 	uint64_t limit;
 	uint32_t backend;		/* enum rec_limit_backend */
+	const char *bound_cgroup;	/* bound_cgroup_id's path, "" unknown (since 1.2) */
 };
 
 enum rec_drop_source { REC_DROP_EVENTS = 1, REC_DROP_LIMIT_EVENTS = 2 };

@@ -7,9 +7,11 @@
  */
 #include "record_layout.h"
 
-#define F(kind, type, field)		{ kind, offsetof(struct type, field), 0 }
+#define F(kind, type, field)		{ kind, offsetof(struct type, field), 0, 0 }
 #define REL(kind, type, field, to)						\
-	{ kind, offsetof(struct type, field), offsetof(struct type, to) }
+	{ kind, offsetof(struct type, field), offsetof(struct type, to), 0 }
+/* appended in minor @minor: a file of an earlier minor's record ends before it */
+#define SINCE(minor, kind, type, field)	{ kind, offsetof(struct type, field), 0, minor }
 
 #define LAYOUT(n, ev, ...) {							\
 	.name = n,								\
@@ -97,7 +99,8 @@ const struct rec_layout rec_layouts[REC_TYPES] = {
 		F(RF_U64, rec_limit, requested),
 		F(RF_U64, rec_limit, usage),
 		F(RF_U64, rec_limit, limit),
-		F(RF_U32, rec_limit, backend)),
+		F(RF_U32, rec_limit, backend),
+		SINCE(2, RF_STR, rec_limit, bound_cgroup)),
 	[REC_DROPS] = LAYOUT("drops", false,
 		F(RF_TIME, rec_drops, first_ts),
 		F(RF_TIME, rec_drops, last_ts),

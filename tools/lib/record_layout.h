@@ -46,6 +46,7 @@ struct rec_field {
 	uint8_t kind;		/* enum rec_field_kind */
 	uint16_t off;		/* offsetof() the field in the type's struct */
 	uint16_t aux;		/* offsetof() what it is relative to, or its count */
+	uint8_t since;		/* the minor that appended it to its type; 0: 1.0's */
 };
 
 #define REC_FIELDS_MAX	13

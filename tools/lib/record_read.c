@@ -256,7 +256,7 @@ static struct rec_frame *get_frames(struct rec_reader *r, unsigned int field,
 /*
  * The fields of a @type record into @st (its struct, zeroed): NULL, or what
  * is wrong with them. Bytes after the fields this version knows are a later
- * minor's: ignored.
+ * minor's: ignored; a field a later minor appended may be missing at the end.
  */
 static const char *decode(struct rec_reader *r, unsigned int type, struct rec_cursor *c, void *st)
 {
@@ -269,6 +269,12 @@ static const char *decode(struct rec_reader *r, unsigned int type, struct rec_cu
 		void *p = base_p + f->off, *aux = base_p + f->aux;
 		uint64_t v, d, n, prev = 0;
 
+		/* an earlier minor's record ends before the fields appended since: 0, "" */
+		if (f->since && c->p == c->end) {
+			if (f->kind == RF_STR)
+				*(const char **)p = "";
+			continue;
+		}
 		switch (f->kind) {
 		case RF_U64:
 			*(uint64_t *)p = rec_get_varint(c);

@@ -135,10 +135,24 @@ static int dist_add(struct an_dist **v, size_t *n, size_t *cap, const char *heap
 	return 0;
 }
 
+/* cgroup @id's path, from the first record that names it (a process, a limit's bound one) */
+static int name_cgroup(struct analysis *a, uint64_t id, const char *path)
+{
+	struct an_cgroup *c;
+
+	for (size_t i = 0; i < a->ncgs; i++)
+		if (a->cgs[i].id == id)
+			return 0;
+	c = push((void **)&a->cgs, &a->ncgs, &a->cgcap, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct an_cgroup){ id, path };
+	return 0;
+}
+
 static int fold_process(struct analysis *a, const struct rec_process *p)
 {
 	struct an_thread *t;
-	struct an_cgroup *c;
 	size_t i;
 
 	for (i = 0; i < a->nthreads; i++)
@@ -149,14 +163,7 @@ static int fold_process(struct analysis *a, const struct rec_process *p)
 	if (!t)
 		return -ENOMEM;
 	*t = (struct an_thread){ p->pid, p->tid, p->comm, p->cgroup_id };
-	for (i = 0; i < a->ncgs; i++)
-		if (a->cgs[i].id == p->cgroup_id)
-			return 0;
-	c = push((void **)&a->cgs, &a->ncgs, &a->cgcap, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	*c = (struct an_cgroup){ p->cgroup_id, p->cgroup };
-	return 0;
+	return name_cgroup(a, p->cgroup_id, p->cgroup);
 }
 
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
@@ -270,7 +277,9 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		if (!e)
 			return -ENOMEM;
 		memcpy(e, &x->limit, sizeof(x->limit));
-		return 0;
+		/* 1.1's say no path ("") */
+		return x->limit.bound_cgroup[0] ?
+		       name_cgroup(a, x->limit.bound_cgroup_id, x->limit.bound_cgroup) : 0;
 	case REC_CMA:
 		seen(a, x->cma.ts);
 		e = push((void **)&a->cma, &a->ncma, &a->cmacap, sizeof(x->cma));

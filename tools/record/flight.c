@@ -31,7 +31,8 @@ static size_t strings_of(struct rec *x, const char **v[2])
 		return 1;
 	case REC_LIMIT:
 		v[0] = &x->limit.heap;
-		return 1;
+		v[1] = &x->limit.bound_cgroup;
+		return 2;
 	default:
 		return 0;
 	}

@@ -213,6 +213,15 @@ static const char *path_of(struct scope *s, uint64_t id)
 	return p ? p : "";
 }
 
+/* a limit record with its bound cgroup's path: often an ancestor no process names */
+static struct rec named_limit(struct scope *s, const struct rec *x)
+{
+	struct rec y = *x;
+
+	y.limit.bound_cgroup = x->limit.bound_cgroup_id ? path_of(s, x->limit.bound_cgroup_id) : "";
+	return y;
+}
+
 static bool in_scope(struct scope *s, uint64_t id)
 {
 	bool in;
@@ -360,6 +369,8 @@ static void on_event(const struct coll_event *e, void *ctx)
 	/* a failed allocation a dmem or memcg limit refused: its limit record */
 	if (!err && x.type == REC_ALLOC && x.alloc.err) {
 		err = refusals_of_failure(&r->ref, e, &x);
+		if (err > 0)
+			x = named_limit(&r->scope, &x);
 		err = err > 0 ? emit(r, &x) : err;
 	}
 	if (!err && r->fl)
@@ -484,11 +495,13 @@ static int write_drops(struct recorder *r)
 static int on_limit(const struct rec *x, const struct rec_process *who, void *ctx)
 {
 	struct recorder *r = ctx;
+	struct rec y;
 	int err;
 
 	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
 		return 0;
-	err = describe_task(r, who) ?: emit(r, x);
+	y = named_limit(&r->scope, x);
+	err = describe_task(r, who) ?: emit(r, &y);
 	if (!err && r->fl)
 		err = flight_event_done(r);
 	r->err = err;
@@ -500,9 +513,12 @@ static int on_limit_staged(const struct rec *x, const struct rec_process *who, v
 {
 	struct recorder *r = ctx;
 
+	struct rec y;
+
 	if (r->err || !in_scope(&r->scope, x->limit.cgroup_id))
 		return 0;
-	return describe_task(r, who) ?: flight_add(r->fl, x);
+	y = named_limit(&r->scope, x);
+	return describe_task(r, who) ?: flight_add(r->fl, &y);
 }
 
 /* --flight: what a file adds to the events kept: the live buffers now, the events lost */

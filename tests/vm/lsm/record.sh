@@ -32,7 +32,7 @@ b=$(stat -c %i $S/lr)
 if [ $rc = 0 ] && [ "$(grep -c '"type":"limit"' $tmp/r.json)" = 1 ] &&
 	[ "$(grep -c '"type":"alloc".*"err":-' $tmp/r.json)" = 0 ] &&
 	jq_true -s --arg h $H --argjson b $b '[.[] | select(.type == "limit")][0] as $l |
-	$l.backend == 1 and $l.bound_cgroup_id == $b and $l.heap == $h and
+	$l.backend == 1 and $l.bound_cgroup_id == $b and $l.bound_cgroup == "/lr" and $l.heap == $h and
 	$l.requested == 1048576 and $l.usage == 524288 and $l.limit == 1048576 and
 	([.[] | select(.type == "process" and .pid == $l.pid)] | length == 1 and
 	 .[0].comm == "dmabuf_alloc" and .[0].cgroup_id == $l.cgroup_id and
@@ -42,6 +42,12 @@ else
 	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who" \
 		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json | tr '\n' ' ')"
 fi
+# the HTML page names the cgroup whose limit refused: /lr, which no process record names
+heapstat analyze $tmp/r.hsrec --html $tmp/r.html >/dev/null 2>&1 &&
+	grep -q '<td class="m">/lr</td>' $tmp/r.html &&
+	pass "analyze --html: whose limit, /lr, named by the limit record" ||
+	fail "analyze --html: whose limit, /lr, named by the limit record" \
+		"$(grep -o '<td class="m">[^<]*</td>' $tmp/r.html | head -n 5)"
 # not consumed: limit events still has it
 heapstat limit events -j >$tmp/ev 2>&1
 jq_true -s '[.[] | select(.backend == "bpf-lsm" and (.cgroup | startswith("/lr/heapstat-record-")))] |
