@@ -2,7 +2,7 @@
 # heapstat's command line on the host, no kernel needed: the help of every
 # command written to a full device is an error (exit 1, said on stderr), as
 # every command's output is; an argument echoed in an error comes back
-# escaped.
+# escaped; record's -o is checked before the collector loads.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=$top/build/heapstat
@@ -25,5 +25,12 @@ for args in "report -c x$(printf '\033')[31m" "top -d $(printf '\033')]0;t$(prin
 		pass "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" ||
 		fail "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" \
 			"exit $rc: $(od -c /tmp/cli_host.$$ | head -n 4)"
+done
+# record's output checked before anything loads: exit 2, the collector never loaded
+for out in /nonexistent/x.hsrec /tmp; do
+	"$hs" record -o "$out" -- true >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && grep -q "cannot write in /nonexistent\|-o /tmp is a directory" /tmp/cli_host.$$ &&
+		pass "record -o $out: exit 2 before loading anything" ||
+		fail "record -o $out: exit 2 before loading anything" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
 rm -f /tmp/cli_host.$$

@@ -596,6 +596,31 @@ static int flight_dir_check(const char *dir)
 	return 0;
 }
 
+/* -o FILE, before anything loads: not a directory, and in one that can be written */
+static int out_check(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "heapstat record: -o %s is a directory (--flight writes into one)\n",
+			text_safe(path));
+		return -EISDIR;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';	/* "/x" -> "/" */
+	if (access(dir, W_OK | X_OK)) {
+		fprintf(stderr, "heapstat record: cannot write in %s: %s\n", text_safe(dir),
+			strerror(errno));
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* the command's cgroup: a new one below heapstat's own */
 static int command_cgroup(char *out, size_t len)
 {
@@ -651,11 +676,11 @@ int cmd_record(int argc, char **argv)
 	if (opts.cgroup) {
 		if (cg_path_normalize(opts.cgroup, r.scope.root, sizeof(r.scope.root)) ||
 		    cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
-			fprintf(stderr, "heapstat record: no cgroup %s\n", opts.cgroup);
+			fprintf(stderr, "heapstat record: no cgroup %s\n", text_safe(opts.cgroup));
 			return EXIT_USAGE;
 		}
 	}
-	if (opts.flight && flight_dir_check(opts.out))
+	if (opts.flight ? flight_dir_check(opts.out) : out_check(opts.out))
 		return EXIT_USAGE;
 	if (heapstat_caps_preflight())
 		return EXIT_UNSUPPORTED;
