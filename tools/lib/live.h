@@ -34,7 +34,7 @@ struct live_row {
 
 /* the last allocation a limit refused, as a row's limit_hits grew */
 struct live_hit {
-	char cgroup[256];
+	char cgroup[CGROUP_PATH_MAX];
 	char heap[COLL_NAME_LEN];
 	uint64_t ts_ns;			/* the frame that saw it; 0: none yet */
 	uint64_t hits;			/* the row's count then */

@@ -21,6 +21,7 @@
 
 static bool screen_on;
 static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
+static struct live *live;		/* drained while a prompt waits for keys */
 
 static void screen_off(void)
 {
@@ -104,7 +105,7 @@ static bool prompt(const char *what, char *buf, size_t len)
 
 	buf[0] = '\0';
 	curs_set(1);
-	timeout(-1);
+	timeout(LIVE_DRAIN_MS);
 	for (;;) {
 		/* within the line: the end of what was typed when it is longer */
 		int room = COLS - (int)strlen(what) - 2;
@@ -121,7 +122,13 @@ static bool prompt(const char *what, char *buf, size_t len)
 		attrset(A_NORMAL);
 		refresh();
 		ch = getch();
-		if (*exiting || ch == 27 || ch == ERR) {
+		if (ch == ERR && !*exiting) {
+			/* no key yet: the collector's ring is read meanwhile (its own
+			 * errors come back at the next sample) */
+			live_drain(live);
+			continue;
+		}
+		if (*exiting || ch == 27) {
 			n = 0;
 			break;
 		}
@@ -207,6 +214,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	int ret = 0, err;
 
 	exiting = exit_flag;
+	live = l;
 	if (!initscr()) {
 		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
 			getenv("TERM") ?: "");
