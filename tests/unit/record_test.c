@@ -770,6 +770,18 @@ static void put_frame(struct rec_buf *b, uint64_t type, const void *body, size_t
 	rec_buf_le32(b, rec_crc32c(0, b->p + start, b->len - start));
 }
 
+/* the preamble and header of @data (ending at @header_end) as minor @minor, checksum made again */
+static void put_header_minor(struct rec_buf *b, const uint8_t *data, uint64_t header_end,
+			     uint8_t minor)
+{
+	size_t k = header_end - REC_CRC_LEN;
+
+	rec_buf_put(b, data, header_end);
+	b->p[10] = minor;
+	b->len = k;
+	rec_buf_le32(b, rec_crc32c(0, b->p, k));
+}
+
 /*
  * A later minor version: a record of a type this one does not know is
  * skipped, and bytes after the fields of a known type are ignored.
@@ -788,12 +800,7 @@ static void later_minor_read(void)
 	size_t i = 0, sample = 0;
 	char why[256];
 
-	/* minor 9, the header's checksum made again */
-	rec_buf_put(&b, data, header_end);
-	b.p[10] = 9;
-	k = header_end - REC_CRC_LEN;
-	b.len = k;
-	rec_buf_le32(&b, rec_crc32c(0, b.p, k));
+	put_header_minor(&b, data, header_end, 9);
 	/* an unknown type first, and one of a large number */
 	put_frame(&b, REC_TYPES, unknown_body, sizeof(unknown_body));
 	put_frame(&b, 1ull << 40, "", 0);
@@ -847,12 +854,7 @@ static void earlier_minor_read(void)
 	size_t sample = 0, limits = 0;
 	char why[256];
 
-	/* minor 1, the header's checksum made again */
-	rec_buf_put(&b, data, header_end);
-	b.p[10] = 1;
-	k = header_end - REC_CRC_LEN;
-	b.len = k;
-	rec_buf_le32(&b, rec_crc32c(0, b.p, k));
+	put_header_minor(&b, data, header_end, 1);
 	for (k = 0; k < n; k++) {
 		const uint8_t *f = data + full[k].offset;
 		struct rec_cursor c = { f, f + full[k].size, false };
