@@ -523,9 +523,9 @@ struct inv_iters {
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
 
-/* the cgroup tree from iter/cgroup, in pre-order: the path of each from its parent's */
 #define TOO_DEEP	SIZE_MAX	/* a path length: longer than PATH_MAX */
 
+/* the cgroup tree from iter/cgroup, in pre-order: the path of each from its parent's */
 struct tree_walk {
 	struct cg_index *ix;
 	char path[PATH_MAX];
