@@ -132,6 +132,30 @@ fi
 kill $p4
 wait $p4
 
+# cgroups whose paths are longer than PATH_MAX leave the cgroups after them
+# named: a chain of 18 names of 250 bytes (the shell goes down 16: its
+# working directory's path is at most PATH_MAX), then /deep/sib/child, after
+# the chain in the tree's order, allocating while traced
+name=$(printf '%0250d' 0 | tr 0 d)
+mkdir $S/deep
+(cd $S/deep && for i in $(seq 16); do mkdir $name && cd $name || exit 1; done &&
+	mkdir $name $name/$name) ||
+	fail "a cgroup deeper than PATH_MAX" "the chain not made"
+mkdir -p $S/deep/sib/child
+heaptop -j -d 0.5 -n 8 >$tmp/deep 2>&1 &
+rp=$!
+sleep 1.5
+sh -c "echo \$\$ >$S/deep/sib/child/cgroup.procs; exec dmabuf_alloc -H system -s 4K"
+wait $rp
+tail -n 1 $tmp/deep | jq_true '[.rows[] | select(.cgroup == "/deep/sib/child" and .heap == "system")] |
+	length == 1 and .[0].allocated.allocs == 1' >/dev/null &&
+	pass "a cgroup deeper than PATH_MAX: its siblings' cgroups still named" ||
+	fail "a cgroup deeper than PATH_MAX: its siblings' cgroups still named" \
+		"$(tail -n 1 $tmp/deep | jq -c '[.rows[] | {cgroup, heap}]' 2>&1 | head -c 600)"
+(cd $S/deep && for i in $(seq 16); do cd $name || exit 1; done && rmdir $name/$name $name &&
+	for i in $(seq 16); do cd .. && rmdir $name; done)
+rmdir $S/deep/sib/child $S/deep/sib $S/deep
+
 kill $p1 $p2 $p3
 wait
 rmdir "$S/$evil_cg" $S/outp/child $S/outp "$S$long/leaf1" "$S$long/leaf2" "$S$long" \
