@@ -54,7 +54,9 @@ vm --timeout 120 --forward "$port:8080" -- sh -c 'ip -o addr show eth0 | grep -o
 v=$!
 got=
 for _ in $(seq 300); do
-	got=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && cat <&3" 2>/dev/null)
+	# a connection before the guest listens ends at once; the one it takes may
+	# bring its line seconds later on a busy host, and is the only one
+	got=$(timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && cat <&3" 2>/dev/null)
 	[ -n "$got" ] && break
 	kill -0 $v 2>/dev/null || break
 	sleep 0.2
