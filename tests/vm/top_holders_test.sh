@@ -84,19 +84,22 @@ check "fork: both children hold the buffers, PSS split three ways" \
 check "fork: the second child" '.fd_bytes == 2097152' "$(proc $c2)"
 applied "fork"
 
+n0=$(frames)
 kill -USR2 $owner
-settle
+settle $n0
 check "mmap: the owner's mappings" '.map_bytes == 2097152' "$(proc $owner)"
 applied "mmap"
 
+n0=$(frames)	# the move is at once: its frame may come before settle looks
 echo $c1 >$S/hold2/cgroup.procs
-settle
+settle $n0
 row=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/hold2" and .heap == "system")][0]')
 check "cgroup move: a row for the child's new cgroup" '.bytes == 2097152 and .buffers == 2' "$row"
 applied "cgroup move"
 
+n0=$(frames)
 kill $c1
-settle
+settle $n0
 check "exit: the child is gone, PSS split two ways" \
 	"(.processes | map(.pid) | index($c1)) == null and
 	 (.processes[] | select(.pid == $owner) | .pss_bytes == $MiB)" "$last"
@@ -117,8 +120,9 @@ check "munmap: seen within the rescan interval" '.map_bytes == 0' \
 tail -n 5 "$tmp/p" | jq -M -r .inventory | grep -q '^periodic$' &&
 	pass "--rescan 1: periodic walks" || fail "--rescan 1: periodic walks" "$(jq -M -r .inventory "$tmp/p" | tr '\n' ' ')"
 
+n0=$(frames)
 kill -HUP $owner
-settle
+settle $n0
 check "exec: the owner's fds closed on exec, the second child holds all" \
 	"(.processes | map(.pid) | index($owner)) == null and
 	 (.processes[] | select(.pid == $c2) | .pss_bytes == 2097152)" "$last"
@@ -130,8 +134,9 @@ check "without a rescan, one whole walk" '.walks == 1 and .checks == 0' "$(stats
 # the last holder closes its fds, which is not traced; its buffers' final
 # releases are, and a process left holding only buffers released holds
 # nothing: it goes, as a walk would have it
+n0=$(frames)
 kill -ALRM $c2
-settle
+settle $n0
 check "close: the last holder's buffers released, the holder gone" \
 	"(.processes | map(.pid) | index($c2)) == null and
 	 ([.rows[] | select(.cgroup == \"/hold\" and .heap == \"system\" and .bytes > 0)] == [])" "$last"
