@@ -22,8 +22,8 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
-#include "lib/text.h"
 #include "lib/sources.h"
+#include "lib/text.h"
 #include "lib/util.h"
 #include "export.h"
 

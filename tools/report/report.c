@@ -17,8 +17,8 @@
 #include "heapstat.h"
 #include "cgroup/memcg.h"
 #include "lib/errors.h"
-#include "lib/text.h"
 #include "lib/sources.h"
+#include "lib/text.h"
 #include "lib/util.h"
 #include "report.h"
 

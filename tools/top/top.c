@@ -17,8 +17,8 @@
 #include "heapstat.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
-#include "lib/text.h"
 #include "lib/sources.h"
+#include "lib/text.h"
 #include "lib/util.h"
 #include "top.h"
 
@@ -119,7 +119,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 			opts.rescan_ms = 0;
 		else if (parse_interval_ms(arg, &opts.rescan_ms) ||
 		    (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
-			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600", text_safe(arg));
+			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600",
+				   text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
