@@ -142,10 +142,14 @@ mkdir $S/deep
 	mkdir $name $name/$name) ||
 	fail "a cgroup deeper than PATH_MAX" "the chain not made"
 mkdir -p $S/deep/sib/child
-heaptop -j -d 0.5 -n 8 >$tmp/deep 2>&1 &
+heaptop -j -d 0.5 >$tmp/deep 2>&1 &
 rp=$!
-sleep 1.5
+wait_links $rp 6	# traced from here (seconds on the debug kernel)
+frames() { wc -l <$tmp/deep; }
+wait_frames 1
 sh -c "echo \$\$ >$S/deep/sib/child/cgroup.procs; exec dmabuf_alloc -H system -s 4K"
+wait_frames $(($(frames) + 3))
+kill $rp
 wait $rp
 tail -n 1 $tmp/deep | jq_true '[.rows[] | select(.cgroup == "/deep/sib/child" and .heap == "system")] |
 	length == 1 and .[0].allocated.allocs == 1' >/dev/null &&
