@@ -15,10 +15,10 @@ ESC=$(printf '\033')
 evil_cg=$(printf 'ev,il"cg\033[31m')
 mkdir -p "$S/$evil_cg"
 # an OSC sequence that would set root's terminal title, then BEL
-sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 64K -w 60 \
+sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 64K -w 300 \
 	-R $tmp/r1 --comm \"\$(printf '\\033]0;pwned\\007')\" --name \"\$(printf 'n\\033[2J\\377,x')\"" &
 p1=$!
-sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 128K -w 60 \
+sh -c "echo \$\$ >'$S/$evil_cg/cgroup.procs'; exec dmabuf_alloc -H system -s 128K -w 300 \
 	-R $tmp/r2 --comm '=1+2'" &
 p2=$!
 i=0
@@ -86,7 +86,7 @@ done
 
 # filters: the cgroup with its descendants, "/x/" as "/x"; naming nothing is an error
 mkdir -p $S/outp/child
-sh -c "echo \$\$ >$S/outp/child/cgroup.procs; exec dmabuf_alloc -H system -s 256K -w 60 -R $tmp/r3" &
+sh -c "echo \$\$ >$S/outp/child/cgroup.procs; exec dmabuf_alloc -H system -s 256K -w 300 -R $tmp/r3" &
 p3=$!
 while [ ! -e $tmp/r3 ]; do sleep 0.1; done
 a=$(heapstat report heaps --csv -c /outp/ 2>&1)
