@@ -578,40 +578,29 @@ static int end_of_recording(struct recorder *r)
 	return write_drops(r) ?: checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
 }
 
-/* --flight -o DIR: a directory heapstat can write in */
-static int flight_dir_check(const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "heapstat record: --flight writes into a directory: %s is none\n",
-			text_safe(dir));
-		return -ENOTDIR;
-	}
-	if (access(dir, W_OK | X_OK)) {
-		fprintf(stderr, "heapstat record: cannot write in %s: %s\n", text_safe(dir),
-			strerror(errno));
-		return -EACCES;
-	}
-	return 0;
-}
-
-/* -o FILE, before anything loads: not a directory, and in one that can be written */
-static int out_check(const char *path)
+/*
+ * -o, before anything loads: a directory with --flight, else a file in one;
+ * either way somewhere heapstat can write.
+ */
+static int out_check(const char *path, bool flight)
 {
 	char dir[PATH_MAX], *slash;
 	struct stat st;
 
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "heapstat record: -o %s is a directory (--flight writes into one)\n",
-			text_safe(path));
-		return -EISDIR;
+	if ((!stat(path, &st) && S_ISDIR(st.st_mode)) != flight) {
+		if (flight)
+			fprintf(stderr, "heapstat record: --flight writes into a directory: %s is "
+				"none\n", text_safe(path));
+		else
+			fprintf(stderr, "heapstat record: -o %s is a directory (--flight writes "
+				"into one)\n", text_safe(path));
+		return flight ? -ENOTDIR : -EISDIR;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
+	slash = flight ? NULL : strrchr(dir, '/');
+	if (!flight && !slash)
 		snprintf(dir, sizeof(dir), ".");
-	else
+	else if (slash)
 		slash[slash == dir] = '\0';	/* "/x" -> "/" */
 	if (access(dir, W_OK | X_OK)) {
 		fprintf(stderr, "heapstat record: cannot write in %s: %s\n", text_safe(dir),
@@ -680,7 +669,7 @@ int cmd_record(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (opts.flight ? flight_dir_check(opts.out) : out_check(opts.out))
+	if (out_check(opts.out, opts.flight))
 		return EXIT_USAGE;
 	if (heapstat_caps_preflight())
 		return EXIT_UNSUPPORTED;
