@@ -498,6 +498,7 @@ static int exec_limited(void)
 	uint64_t bytes[MAX_SETS];
 	struct inventory none;
 	struct holdings h = {};
+	bool lsm = false;
 	int n = 0, err;
 
 	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
@@ -514,6 +515,9 @@ static int exec_limited(void)
 
 		snprintf(heap[i], sizeof(heap[i]), "%.*s", (int)(eq - opts.sets[i]), opts.sets[i]);
 		err = size_arg(eq + 1, &bytes[i]) ?: heap_arg(&h, cgroup, heap[i], &k);
+		/* a bpf-lsm limit needs the cgroup's id, from a model with it */
+		lsm |= !err && h.heaps[k].charger != CHARGER_DMEM &&
+		       h.heaps[k].charger != CHARGER_MEMCG;
 	}
 	if (!err && opts.create) {
 		for (int i = 0; controllers[i]; i++)
@@ -525,9 +529,10 @@ static int exec_limited(void)
 			holdings_free(&h);
 			return 1;
 		}
-		/* with it in the model, for a bpf-lsm limit's cgroup id */
-		holdings_free(&h);
-		err = take_model(&h, &none, NULL);
+		if (lsm) {
+			holdings_free(&h);
+			err = take_model(&h, &none, NULL);
+		}
 	} else if (!err && cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
 		err = -ENOENT;
 	}
