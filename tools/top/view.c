@@ -106,6 +106,14 @@ static int c_headroom(const void *a, const void *b)
 	return CMP(x, y);
 }
 
+/* @p, or the start of the UTF-8 character it is inside */
+static const char *char_start(const char *p)
+{
+	while ((*(const unsigned char *)p & 0xc0) == 0x80)
+		p++;	/* past its continuation bytes: a cut never shows half a character */
+	return p;
+}
+
 /*
  * A cgroup path for a cell, made safe: the end of a long one (its cell shows
  * the tail), where two paths differ, and "..." before it.
@@ -113,17 +121,13 @@ static int c_headroom(const void *a, const void *b)
 static const char *cgroup_cell(const char *path, char *buf)
 {
 	static char all[4 * CGROUP_PATH_MAX + 4];	/* a byte shows as 4 at most */
-	const unsigned char *t;
 	size_t n;
 
 	text_safe_buf(path, SIZE_MAX, all, sizeof(all));
 	n = strlen(all);
 	if (n < CELL_LEN)
 		return memcpy(buf, all, n + 1);
-	t = (const unsigned char *)all + n - (CELL_LEN - 4);
-	while ((*t & 0xc0) == 0x80)	/* not inside a character */
-		t++;
-	snprintf(buf, CELL_LEN, "...%s", (const char *)t);
+	snprintf(buf, CELL_LEN, "...%s", char_start(all + n - (CELL_LEN - 4)));
 	return buf;
 }
 
@@ -537,10 +541,8 @@ static size_t put_cell(char *line, size_t at, const struct column *c, const char
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
 	if (left && n > w && w > 2) {
-		const char *t = text + n - (w - 2);
+		const char *t = char_start(text + n - (w - 2));
 
-		while ((*(const unsigned char *)t & 0xc0) == 0x80)	/* not inside a character */
-			t++;
 		at = put_text(line, at, "..", 2);
 		at = put_text(line, at, t, strlen(t));
 	} else {
