@@ -389,6 +389,8 @@ static int check_inventory(struct live *l, bool compare)
 	inventory_free(&l->checked);
 	l->checked = l->inv;
 	l->check_due = compare;
+	if (!compare)	/* nothing to compare it with: gone now, not a sample later */
+		inventory_free(&l->checked);
 	l->inv = fresh;
 	return 0;
 }
