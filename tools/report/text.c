@@ -200,16 +200,15 @@ static void print_cma(FILE *out, const struct report *rep)
 		if (a->have_bitmap) {
 			snprintf(frag, sizeof(frag), "%.3f", a->fragmentation);
 			snprintf(extents, sizeof(extents), "%u", a->free_extents);
-			if (csv)
-				snprintf(largest, sizeof(largest), "%llu",
-					 (unsigned long long)a->largest_free_bytes);
-			else
-				format_size(a->largest_free_bytes, largest, sizeof(largest));
+			format_size(a->largest_free_bytes, largest, sizeof(largest));
 		}
+		/* without the bitmap, CSV's numeric fields are empty, not "?" */
 		if (csv)
-			csv_row(out, "suuusssuu", a->name, a->total_bytes, a->used_bytes,
-				cma_free_bytes(a), largest, extents, frag,
-				a->alloc_success_pages, a->alloc_fail_pages);
+			csv_row(out, "suuuoosuu", a->name, a->total_bytes, a->used_bytes,
+				cma_free_bytes(a), (int)a->have_bitmap, a->largest_free_bytes,
+				(int)a->have_bitmap, (uint64_t)a->free_extents,
+				a->have_bitmap ? frag : "", a->alloc_success_pages,
+				a->alloc_fail_pages);
 		else
 			fprintf(out, "%-20s %10s %10s %12s %8s %6s %10llu %10llu\n",
 				text_safe(a->name), hsize(a->total_bytes), hsize(a->used_bytes),
