@@ -34,4 +34,46 @@ static __always_inline const char *heap_name(const struct dma_heap *heap)
 	return heap ? BPF_CORE_READ(heap, name) : NULL;
 }
 
+/*
+ * dmem (6.14+): a cgroup's charges are its dmemcg_state's pools, one for each
+ * region it or a descendant charged (kernel/cgroup/dmem.c). These structures
+ * are the kernel's own, not an interface: read through CO-RE, and only where
+ * the kernel has them all. dmem_pools() gives the head of the cgroup's list
+ * of pools, or NULL when dmem is not on in it (no dmem.* files); *known is
+ * false on a kernel without dmem, or whose dmem is laid out otherwise.
+ */
+static __always_inline struct list_head *dmem_pools(const struct cgroup *cgrp, bool *known)
+{
+	struct cgroup_subsys_state *css = NULL;
+	unsigned long id;
+
+	*known = bpf_core_type_exists(struct dmemcg_state) &&
+		 bpf_core_field_exists(struct dmem_cgroup_pool_state, cnt) &&
+		 bpf_core_enum_value_exists(enum cgroup_subsys_id, dmem_cgrp_id);
+	if (!*known)
+		return NULL;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, dmem_cgrp_id);
+	bpf_probe_read_kernel(&css, sizeof(css), (void *)cgrp +
+			      bpf_core_field_offset(struct cgroup, subsys) + id * sizeof(css));
+	if (!css)
+		return NULL;
+	/* the css is the first member of dmemcg_state */
+	return (void *)css - bpf_core_field_offset(struct dmemcg_state, css) +
+	       bpf_core_field_offset(struct dmemcg_state, pools);
+}
+
+/* the pool whose css_node is @node: its usage, limit and region's name */
+static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage, __u64 *max,
+					   char *region, __u32 size, __u32 *len)
+{
+	struct dmem_cgroup_pool_state *pool;
+	long n;
+
+	pool = (void *)node - bpf_core_field_offset(struct dmem_cgroup_pool_state, css_node);
+	*usage = BPF_CORE_READ(pool, cnt.usage.counter);
+	*max = BPF_CORE_READ(pool, cnt.max);
+	n = bpf_probe_read_kernel_str(region, size, BPF_CORE_READ(pool, region, name));
+	*len = n > 1 ? n - 1 : 0;
+}
+
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */

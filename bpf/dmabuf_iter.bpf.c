@@ -20,6 +20,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
 #include "dmabuf_iter.h"
 
 /*
@@ -188,18 +189,25 @@ int task_vma(struct bpf_iter__task_vma *ctx)
 
 /*
  * The cgroup tree, for naming cgroups by id: one record a cgroup, where a
- * walk of the cgroup2 directories reads every file of each (6.1+).
+ * walk of the cgroup2 directories reads every file of each (6.1+). With
+ * each, its dmem charges and limits, where a model would read two files
+ * (dmem.current, dmem.max) of every cgroup.
  */
 SEC("iter/cgroup")
 int cgroup_tree(struct bpf_iter__cgroup *ctx)
 {
+	struct seq_file *seq = ctx->meta->seq;
 	struct cgroup *cgrp = ctx->cgroup;
 	struct {
 		struct inv_cgroup h;
 		char name[INV_CGROUP_NAME_MAX];
 	} rec = {};
+	struct inv_dmem_pool pool;
 	struct cgroup_subsys_state *parent;
+	struct list_head *head, *pos = NULL;
+	bool known;
 	long n;
+	int i;
 
 	if (!cgrp)
 		return 0;
@@ -209,7 +217,32 @@ int cgroup_tree(struct bpf_iter__cgroup *ctx)
 		rec.h.parent = BPF_CORE_READ(parent, cgroup, kn, id);
 	n = bpf_probe_read_kernel_str(rec.name, sizeof(rec.name), BPF_CORE_READ(cgrp, kn, name));
 	rec.h.len = n > 1 ? n - 1 : 0;
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec.h) + (rec.h.len & (INV_CGROUP_NAME_MAX - 1)));
+
+	head = dmem_pools(cgrp, &known);
+	rec.h.flags = known ? INV_CG_DMEM_READ : 0;
+	if (head) {
+		rec.h.flags |= INV_CG_DMEM_ON;
+		pos = BPF_CORE_READ(head, next);
+		for (i = 0; i < INV_DMEM_POOLS && pos != head; i++)
+			pos = BPF_CORE_READ(pos, next);
+		rec.h.npools = i;
+		if (pos != head)
+			rec.h.flags |= INV_CG_DMEM_MORE;
+		pos = BPF_CORE_READ(head, next);
+	}
+	bpf_seq_write(seq, &rec.h, sizeof(rec.h));
+	/* as many as counted: a pool added meanwhile waits for the next walk,
+	 * one gone leaves an empty region, which names nothing */
+	for (i = 0; i < rec.h.npools && i < INV_DMEM_POOLS; i++) {
+		__builtin_memset(&pool, 0, sizeof(pool));
+		if (pos && pos != head) {
+			dmem_pool_read(pos, &pool.usage, &pool.max, pool.region, sizeof(pool.region),
+				       &pool.region_len);
+			pos = BPF_CORE_READ(pos, next);
+		}
+		bpf_seq_write(seq, &pool, sizeof(pool));
+	}
+	bpf_seq_write(seq, rec.name, rec.h.len & (INV_CGROUP_NAME_MAX - 1));
 	return 0;
 }
 

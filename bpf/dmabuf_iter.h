@@ -70,15 +70,37 @@ struct inv_map {
 
 /*
  * A cgroup, as iter/cgroup sees it walking a subtree in pre-order (each
- * after its parent). Then `len` bytes of its directory's name.
+ * after its parent). Then `npools` struct inv_dmem_pool, then `len` bytes
+ * of its directory's name.
  */
 struct inv_cgroup {
 	__u64 id;		/* its directory's inode number */
 	__u64 parent;		/* its parent's; 0: none */
 	__u32 len;
-	__u32 pad;
+	__u16 npools;		/* at most INV_DMEM_POOLS */
+	__u16 flags;		/* INV_CG_* */
 };
 
 #define INV_CGROUP_NAME_MAX	256	/* NAME_MAX + 1 */
+
+#define INV_CG_DMEM_READ	1	/* the kernel has dmem: its pools were read */
+#define INV_CG_DMEM_ON		2	/* dmem is on in this cgroup (its dmem.* files exist) */
+#define INV_CG_DMEM_MORE	4	/* more pools than INV_DMEM_POOLS: not all sent */
+
+#define INV_DMEM_POOLS		16
+#define INV_DMEM_REGION_LEN	64
+
+/*
+ * One region's charge in a cgroup, as its dmem.current and dmem.max say:
+ * a cgroup has a pool for each region it or a descendant ever charged.
+ * A region name of INV_DMEM_REGION_LEN - 1 bytes may have been cut.
+ */
+struct inv_dmem_pool {
+	__u64 usage;		/* bytes */
+	__u64 max;		/* bytes; PAGE_COUNTER_MAX or above: "max" */
+	__u32 region_len;
+	__u32 pad;
+	char region[INV_DMEM_REGION_LEN];
+};
 
 #endif /* HEAPSTAT_DMABUF_ITER_H */

@@ -35,11 +35,29 @@ int cg_index_add(struct cg_index *ix, uint64_t id, const char *path)
 		ix->v = v;
 		ix->cap = cap;
 	}
+	memset(&ix->v[ix->n], 0, sizeof(ix->v[0]));
 	ix->v[ix->n].id = id;
 	ix->v[ix->n].path = strdup(*path ? path : "/");
 	if (!ix->v[ix->n].path)
 		return -ENOMEM;
 	ix->n++;
+	return 0;
+}
+
+/* a dmem pool of the cgroup added last (its dmem_state set by the caller) */
+int cg_index_add_dmem(struct cg_index *ix, const char *region, uint64_t current, uint64_t max)
+{
+	struct cg_entry *e = &ix->v[ix->n - 1];
+	struct cg_dmem *v = realloc(e->dmem, (e->ndmem + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	e->dmem = v;
+	v[e->ndmem].region = strdup(region);
+	if (!v[e->ndmem].region)
+		return -ENOMEM;
+	v[e->ndmem].current = current;
+	v[e->ndmem++].max = max;
 	return 0;
 }
 
@@ -83,8 +101,12 @@ static int walk(struct cg_index *ix, int dir, char *path, size_t len)
 
 void cg_index_free(struct cg_index *ix)
 {
-	for (size_t i = 0; i < ix->n; i++)
+	for (size_t i = 0; i < ix->n; i++) {
+		for (size_t k = 0; k < ix->v[i].ndmem; k++)
+			free(ix->v[i].dmem[k].region);
+		free(ix->v[i].dmem);
 		free(ix->v[i].path);
+	}
 	free(ix->v);
 	memset(ix, 0, sizeof(*ix));
 }
@@ -127,12 +149,18 @@ void cg_index_sort(struct cg_index *ix)
 	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_entry);
 }
 
-/* the path of cgroup @id as of the last build, NULL when it was not there */
+/* cgroup @id as of the last build, NULL when it was not there */
+const struct cg_entry *cg_index_find(const struct cg_index *ix, uint64_t id)
+{
+	struct cg_entry key = { .id = id };
+
+	return ix->n ? bsearch(&key, ix->v, ix->n, sizeof(key), cmp_entry) : NULL;
+}
+
 const char *cg_index_path(const struct cg_index *ix, uint64_t id)
 {
-	struct cg_entry key = { .id = id }, *e;
+	const struct cg_entry *e = cg_index_find(ix, id);
 
-	e = ix->n ? bsearch(&key, ix->v, ix->n, sizeof(key), cmp_entry) : NULL;
 	return e ? e->path : NULL;
 }
 

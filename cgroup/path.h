@@ -9,10 +9,26 @@
 
 #define CGROUP_ROOT_DEFAULT	"/sys/fs/cgroup"	/* where cgroup2 is mounted, mostly */
 
+/* a cgroup's charge of one dmem region, as its dmem.current and dmem.max say */
+struct cg_dmem {
+	char *region;
+	uint64_t current;
+	uint64_t max;		/* CG_DMEM_MAX: "max" */
+};
+
+enum cg_dmem_state {
+	CG_DMEM_UNREAD,		/* not read with the walk: read its files */
+	CG_DMEM_OFF,		/* dmem is not on in it: no dmem.* files */
+	CG_DMEM_ON,		/* ndmem pools; every other region 0, "max" */
+};
+
 /* every cgroup's id and path, sorted by id: one walk for many lookups */
 struct cg_entry {
 	uint64_t id;
 	char *path;
+	enum cg_dmem_state dmem_state;
+	struct cg_dmem *dmem;
+	size_t ndmem;
 };
 
 struct cg_index {
@@ -22,7 +38,9 @@ struct cg_index {
 
 int cg_index_build(struct cg_index *ix, const char *root);
 int cg_index_add(struct cg_index *ix, uint64_t id, const char *path);
+int cg_index_add_dmem(struct cg_index *ix, const char *region, uint64_t current, uint64_t max);
 void cg_index_sort(struct cg_index *ix);
+const struct cg_entry *cg_index_find(const struct cg_index *ix, uint64_t id);
 const char *cg_index_path(const struct cg_index *ix, uint64_t id);
 void cg_index_free(struct cg_index *ix);
 const char *cg_root(void);

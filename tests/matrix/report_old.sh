@@ -1,7 +1,8 @@
 #!/bin/bash
 # heapstat report on an older kernel, 6.12 or 6.1 (bookworm's): no iter/dmabuf
-# and no dmem there, so it falls back to the task iterators, says so, and
-# still counts exactly; the collector counts exports and final releases.
+# and no dmem there (charges null), so it falls back to the task iterators,
+# says so, and still counts exactly; the collector counts exports and final
+# releases.
 # usage: report_old.sh 6.12|6.1. make check builds both first (make kernels);
 # alone, it skips a kernel that is not built (make kernel KVER=6.1).
 set -uo pipefail
@@ -20,7 +21,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	kill %1' 2>&1); rc=$?
 want='heap,bytes,buffers
 system,2097152,2
-{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","attach":null,"export_variant":null,"without":[]}'
+{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"export_variant":null,"without":[]}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else

@@ -456,6 +456,32 @@ static int on_dmem(const char *region, uint64_t value, void *arg)
 	return 0;
 }
 
+/*
+ * What the files would say, from the walk of the kernel's own state that named
+ * the cgroups (iter/cgroup): each region, and 0 and "max" for one the cgroup
+ * has no pool of. The root has no dmem.max.
+ */
+static void walked_dmem(struct holdings *h, size_t cg, const struct cg_entry *e)
+{
+	struct dmem_read r = { h, cg, false };
+
+	for (size_t k = 0; e->dmem_state == CG_DMEM_ON && k < h->nheaps; k++) {
+		if (h->heaps[k].charger == CHARGER_DMEM)
+			on_dmem(h->heaps[k].region, 0, &r);
+	}
+	for (size_t i = 0; i < e->ndmem; i++)
+		on_dmem(e->dmem[i].region, e->dmem[i].current, &r);
+	if (e->dmem_state != CG_DMEM_ON || !strcmp(h->cgs[cg].path, "/"))
+		return;
+	r.max = true;
+	for (size_t k = 0; k < h->nheaps; k++) {
+		if (h->heaps[k].charger == CHARGER_DMEM)
+			on_dmem(h->heaps[k].region, CG_DMEM_MAX, &r);
+	}
+	for (size_t i = 0; i < e->ndmem; i++)
+		on_dmem(e->dmem[i].region, e->dmem[i].max, &r);
+}
+
 static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 {
 	const char *root = sys_cgroup_root(sys);
@@ -465,12 +491,20 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 	for (size_t k = 0; k < h->nheaps; k++)
 		regions |= h->heaps[k].charger == CHARGER_DMEM;
 	for (size_t cg = 0; regions && cg < h->ncgs; cg++) {
+		const struct cg_entry *e = sys->cg_tree && h->cgs[cg].id ?
+					   cg_index_find(sys->cg_tree, h->cgs[cg].id) : NULL;
 		struct dmem_read r = { h, cg, false };
 		char dir[4096];
 		int err;
 
+		if (e && e->dmem_state != CG_DMEM_UNREAD) {
+			walked_dmem(h, cg, e);
+			h->dmem_walked++;
+			continue;
+		}
 		if (h->cgs[cg].path[0] != '/' || cg_dir(dir, sizeof(dir), root, h->cgs[cg].path))
 			continue;
+		h->dmem_files++;
 		/* no dmem controller in this cgroup (or it is gone): nothing charged */
 		err = cg_dmem_each(dir, "dmem.current", on_dmem, &r);
 		if (err && err != -ENOENT)
@@ -481,6 +515,14 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 			return err;
 	}
 	return 0;
+}
+
+/* where dmem's charges and limits came from; NULL: no heap charges dmem */
+const char *holdings_charges_source(const struct holdings *h)
+{
+	if (h->dmem_walked && h->dmem_files)
+		return "iter/cgroup+files";
+	return h->dmem_walked ? "iter/cgroup" : h->dmem_files ? "files" : NULL;
 }
 
 /*

@@ -111,6 +111,8 @@ struct holdings {
 	uint64_t kernel_held_bytes;	/* no fd, no mapping, no attachment */
 	unsigned int kernel_held;
 	bool dmem;			/* the dmem controller is there */
+	size_t dmem_walked, dmem_files;	/* cgroups whose dmem charges the walk of the
+					 * cgroup tree read, and those read from files */
 	bool mem_accounting;
 	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
 	size_t nlsm_rows;
@@ -128,6 +130,7 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 void holdings_free(struct holdings *h);
 void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap);
 void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap);
+const char *holdings_charges_source(const struct holdings *h);
 
 static inline struct hold_cell *hold_cell(const struct holdings *h, size_t cg, size_t heap)
 {

@@ -20,6 +20,7 @@
 #include "dmabuf_iter_tasks.lskel.h"
 #include "errors.h"
 #include "inventory.h"
+#include "cgroup/dmem.h"
 #include "cgroup/path.h"
 #include "procfs.h"
 #include "util.h"
@@ -536,18 +537,73 @@ struct tree_walk {
 	size_t depth, cap;
 };
 
+static size_t cgroup_pools(const struct inv_cgroup *r)
+{
+	return r->npools < INV_DMEM_POOLS ? r->npools : INV_DMEM_POOLS;
+}
+
 static size_t cgroup_len(const void *head)
 {
 	const struct inv_cgroup *r = head;
 
-	return sizeof(*r) + (r->len & (INV_CGROUP_NAME_MAX - 1));
+	return sizeof(*r) + cgroup_pools(r) * sizeof(struct inv_dmem_pool) +
+	       (r->len & (INV_CGROUP_NAME_MAX - 1));
+}
+
+/* dmem's largest limit, which its files say as "max" (PAGE_COUNTER_MAX) */
+static uint64_t dmem_no_limit(void)
+{
+	static uint64_t v;
+
+	if (!v)
+		v = (uint64_t)LONG_MAX / (uint64_t)sysconf(_SC_PAGESIZE);
+	return v;
+}
+
+/* the cgroup's dmem charges and limits, as its dmem.current and dmem.max say */
+static int cgroup_dmem(struct cg_index *ix, const struct inv_cgroup *r)
+{
+	const char *at = (const char *)(r + 1);
+	struct cg_entry *e = &ix->v[ix->n - 1];
+	size_t n = cgroup_pools(r);
+	int err = 0;
+
+	if (!(r->flags & INV_CG_DMEM_READ) || (r->flags & INV_CG_DMEM_MORE))
+		return 0;	/* its files say */
+	if (!(r->flags & INV_CG_DMEM_ON)) {
+		e->dmem_state = CG_DMEM_OFF;
+		return 0;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		struct inv_dmem_pool p;
+
+		memcpy(&p, at + i * sizeof(p), sizeof(p));
+		if (p.region_len >= sizeof(p.region) - 1)
+			goto unread;	/* a name that may have been cut */
+		if (!p.region_len)
+			continue;	/* gone while the walk read it */
+		p.region[p.region_len] = '\0';
+		err = cg_index_add_dmem(ix, p.region, p.usage,
+					p.max >= dmem_no_limit() ? CG_DMEM_MAX : p.max);
+	}
+	e->dmem_state = CG_DMEM_ON;
+	return err;
+unread:
+	for (size_t k = 0; k < e->ndmem; k++)
+		free(e->dmem[k].region);
+	free(e->dmem);
+	e->dmem = NULL;
+	e->ndmem = 0;
+	return 0;
 }
 
 static int on_cgroup(const void *rec, void *arg)
 {
 	struct tree_walk *w = arg;
 	const struct inv_cgroup *r = rec;
+	const char *name = (const char *)(r + 1) + cgroup_pools(r) * sizeof(struct inv_dmem_pool);
 	size_t len = 0, n = r->len & (INV_CGROUP_NAME_MAX - 1);
+	int err;
 
 	if (w->depth) {	/* below the first, the root's path "" */
 		while (w->depth > 1 && w->stack[w->depth - 1].id != r->parent)
@@ -559,7 +615,7 @@ static int on_cgroup(const void *rec, void *arg)
 			len = TOO_DEEP;	/* deeper than a path can say: it and below */
 		} else {
 			w->path[len++] = '/';
-			memcpy(w->path + len, r + 1, n);
+			memcpy(w->path + len, name, n);
 			len += n;
 		}
 	}
@@ -570,7 +626,10 @@ static int on_cgroup(const void *rec, void *arg)
 		return -ENOMEM;
 	w->stack[w->depth].id = r->id;
 	w->stack[w->depth++].len = len;
-	return len == TOO_DEEP ? 0 : cg_index_add(w->ix, r->id, w->path);
+	if (len == TOO_DEEP)
+		return 0;
+	err = cg_index_add(w->ix, r->id, w->path);
+	return err ?: cgroup_dmem(w->ix, r);
 }
 
 static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgroup_len, on_cgroup };

@@ -7,18 +7,27 @@
 #include "sources.h"
 
 /*
- * "sources": {"buffers", "holders", "note"?, "attach", "export_variant",
- * "without": [{"what", "program", "error"}]}; @inv NULL: no inventory was
- * taken ("none"); @c NULL: nothing traced (null, [])
+ * "sources": {"buffers", "holders", "note"?, "charges", "attach",
+ * "export_variant", "without": [{"what", "program", "error"}]}; @inv NULL: no
+ * inventory was taken ("none"); @h NULL: no model (charges null); @c NULL:
+ * nothing traced (null, [])
  */
-void sources_json(struct json *j, const struct inventory *inv, struct collector *c)
+void sources_json(struct json *j, const struct inventory *inv, const struct holdings *h,
+		  struct collector *c)
 {
+	const char *charges = h ? holdings_charges_source(h) : NULL;
+
 	json_key(j, "sources");
 	json_object(j);
 	json_kstr(j, "buffers", inv_source_name(inv ? inv->buffers_src : SRC_NONE));
 	json_kstr(j, "holders", inv_source_name(inv ? inv->holders_src : SRC_NONE));
 	if (inv && inv->buffers_note)
 		json_kstr(j, "note", inv->buffers_note);
+	json_key(j, "charges");
+	if (charges)
+		json_str(j, charges);
+	else
+		json_null(j);
 	json_key(j, "attach");
 	if (c)
 		json_str(j, coll_attach_name(collector_attach(c)));

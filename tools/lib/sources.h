@@ -8,10 +8,12 @@
 #define HEAPSTAT_SOURCES_LIB_H
 
 #include "collector.h"
+#include "holdings.h"
 #include "inventory.h"
 #include "json.h"
 
-void sources_json(struct json *j, const struct inventory *inv, struct collector *c);
+void sources_json(struct json *j, const struct inventory *inv, const struct holdings *h,
+		  struct collector *c);
 void sources_say(const char *cmd, const struct inventory *inv, struct collector *c);
 
 #endif

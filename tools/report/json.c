@@ -195,7 +195,7 @@ void report_json(FILE *out, struct report *rep)
 
 	json_init(&j, out);
 	json_object(&j);
-	sources_json(&j, inv, rep->coll);
+	sources_json(&j, inv, h, rep->coll);
 	json_key(&j, "tracing");
 	if (rep->opts->duration_ms) {
 		json_object(&j);

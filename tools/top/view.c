@@ -712,7 +712,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_ku64(&j, "checks", f->inv_stats.checks);
 	json_ku64(&j, "differences", f->inv_stats.differences);
 	json_end(&j);
-	sources_json(&j, inv, live_collector(l));
+	sources_json(&j, inv, f->h, live_collector(l));
 	json_key(&j, "tracing");
 	json_object(&j);
 	json_kbool(&j, "attached", !f->no_tracing);

@@ -1,0 +1,94 @@
+#!/bin/sh
+# dmem charges and limits read with the walk of the cgroup tree (heaptop,
+# export: the kernel's pools, by iter/cgroup) against the same read from
+# each cgroup's dmem.current and dmem.max (report): every row alike, and
+# each as the kernel's files say. Cgroups charged and holding, charged for
+# what they passed on, with dmem off below them, with a limit of "max"
+# written as bytes. Needs scripts/vm --load-heaps.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+S=/sys/fs/cgroup
+pids=
+pass() { echo "PASS: dmem_walk: $1"; }
+fail() { echo "FAIL: dmem_walk: $1: $2"; }
+for h in default_cma_region chunk-reserved; do
+	[ -e /dev/dma_heap/$h ] || { echo "SKIP: dmem_walk: no heap $h (scripts/vm --load-heaps)"; exit 0; }
+done
+grep -qw dmem $S/cgroup.subtree_control || echo +dmem >$S/cgroup.subtree_control
+
+start() {	# start CGROUP READY ARGS...: dmabuf_alloc in CGROUP (made)
+	cg=$1 ready=$2
+	shift 2
+	mkdir -p "$S/$cg"
+	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 60 -R $ready $*" &
+	pids="$pids $!"
+}
+mkdir -p $S/dw/held $S/dw/moved $S/dw/limited $S/off/x
+echo +dmem >$S/dw/cgroup.subtree_control
+echo "dma-heap/default_cma_region 16M" >$S/dw/dmem.max
+echo "dma-heap/default_cma_region 8M" >$S/dw/held/dmem.max
+echo "dma-heap/chunk-reserved 1G" >$S/dw/limited/dmem.max
+# above dmem's largest limit (PAGE_COUNTER_MAX pages' bytes): its file says "max"
+echo "dma-heap/default_cma_region 9223372036854775807" >$S/dw/limited/dmem.max
+start dw/held "$tmp/r1" -H default_cma_region -s 4M -n 1
+start dw/moved "$tmp/r2" -H chunk-reserved -s 256K -n 2
+mover=$!
+start off/x "$tmp/r3" -H default_cma_region -s 1M -n 1	# charged to /off: dmem is off in /off/x
+i=0
+while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
+	sleep 0.1
+	i=$((i + 1))
+	[ $i -lt 300 ] || { fail setup "workload not ready"; kill $pids; exit 0; }
+done
+echo $mover >$S/dw/held/cgroup.procs	# its charge stays with /dw/moved
+
+heaptop -b -j -n 1 >"$tmp/top" 2>"$tmp/err" || fail "heaptop" "exit $?: $(cat "$tmp/err")"
+heapstat report -j >"$tmp/report" 2>"$tmp/err" || fail "report" "exit $?: $(cat "$tmp/err")"
+
+jq_true '.sources.charges == "iter/cgroup"' "$tmp/top" >/dev/null &&
+	pass "heaptop reads the charges with the walk" ||
+	fail "heaptop reads the charges with the walk" "$(jq -c .sources "$tmp/top")"
+jq_true '.sources.charges == "files"' "$tmp/report" >/dev/null &&
+	pass "report reads them from the files" ||
+	fail "report reads them from the files" "$(jq -c .sources "$tmp/report")"
+
+cells='.cgroup + " " + .heap + " " + ([.bytes, .charged_bytes, .own_charged_bytes, .charged_by,
+	.limit_bytes, .limit_cgroup, .headroom_bytes] | map(tostring) | join(" "))'
+jq -r ".rows[] | $cells" "$tmp/top" | sort >"$tmp/top.rows"
+jq -r ".cgroups[].heaps[] | $cells" "$tmp/report" | sort >"$tmp/report.rows"
+if [ -s "$tmp/top.rows" ] && cmp -s "$tmp/top.rows" "$tmp/report.rows"; then
+	pass "every row alike, $(wc -l <"$tmp/top.rows") rows"
+else
+	fail "every row alike" "$(diff "$tmp/report.rows" "$tmp/top.rows")"
+fi
+
+M=1048576
+missing=
+for want in \
+	"/dw/held default_cma_region $((4 * M)) $((4 * M)) $((4 * M)) dmem $((8 * M)) /dw/held $((4 * M))" \
+	"/dw/held chunk-reserved $((M / 2)) 0 0 dmem null null null" \
+	"/dw/moved chunk-reserved 0 $((M / 2)) $((M / 2)) dmem null null null" \
+	"/dw default_cma_region 0 $((4 * M)) 0 dmem $((16 * M)) /dw $((12 * M))" \
+	"/dw/limited chunk-reserved 0 0 0 dmem 1073741824 /dw/limited 1073741824" \
+	"/off/x default_cma_region $M null null null null null null" \
+	"/off default_cma_region 0 $M $M dmem null null null"; do
+	grep -qxF "$want" "$tmp/top.rows" || missing="$missing
+$want"
+done
+[ -z "$missing" ] && pass "rows as the workload made them" ||
+	fail "rows as the workload made them" "none of:$missing
+in: $(cat "$tmp/top.rows")"
+
+# and as the kernel's files say, for every row with a charge
+bad=
+while read -r cg heap bytes charged rest; do
+	[ "$charged" = null ] && continue
+	f=$(sed -n "s|^dma-heap/$heap ||p" "$S$cg/dmem.current")
+	[ "$f" = "$charged" ] || bad="$bad $cg:$heap:$charged:$f"
+done <"$tmp/top.rows"
+[ -z "$bad" ] && pass "each charge is its dmem.current" || fail "each charge is its dmem.current" "$bad"
+
+kill $pids
+wait
+
+rmdir $S/dw/held $S/dw/moved $S/dw/limited $S/dw $S/off/x $S/off
