@@ -193,6 +193,8 @@ int task_vma(struct bpf_iter__task_vma *ctx)
  * each, its dmem charges and limits, where a model would read two files
  * (dmem.current, dmem.max) of every cgroup.
  */
+struct inv_cgroup_session cg_session;
+
 SEC("iter/cgroup")
 int cgroup_tree(struct bpf_iter__cgroup *ctx)
 {
@@ -206,12 +208,18 @@ int cgroup_tree(struct bpf_iter__cgroup *ctx)
 	struct cgroup_subsys_state *parent;
 	struct list_head *head, *pos = NULL;
 	bool known;
+	__u32 size;
 	long n;
 	int i;
 
 	if (!cgrp)
 		return 0;
 	rec.h.id = BPF_CORE_READ(cgrp, kn, id);
+	if (cg_session.resume_after) {	/* written by a session before */
+		if (rec.h.id == cg_session.resume_after)
+			cg_session.resume_after = 0;
+		return 0;
+	}
 	parent = BPF_CORE_READ(cgrp, self.parent);
 	if (parent)
 		rec.h.parent = BPF_CORE_READ(parent, cgroup, kn, id);
@@ -230,6 +238,13 @@ int cgroup_tree(struct bpf_iter__cgroup *ctx)
 			rec.h.flags |= INV_CG_DMEM_MORE;
 		pos = BPF_CORE_READ(head, next);
 	}
+	size = sizeof(rec.h) + rec.h.npools * sizeof(pool) + rec.h.len;
+	if (cg_session.bytes + size > INV_CGROUP_SESSION) {
+		cg_session.full = 1;
+		return 1;	/* the next session goes on from here */
+	}
+	cg_session.bytes += size;
+	cg_session.last = rec.h.id;
 	bpf_seq_write(seq, &rec.h, sizeof(rec.h));
 	/* as many as counted: a pool added meanwhile waits for the next walk,
 	 * one gone leaves an empty region, which names nothing */

@@ -83,6 +83,22 @@ struct inv_cgroup {
 
 #define INV_CGROUP_NAME_MAX	256	/* NAME_MAX + 1 */
 
+/*
+ * A cgroup iterator's output must fit in one read of its seq file (8 pages:
+ * a second read finds the cgroup lock dropped and fails), so the tree is
+ * walked in sessions of at most INV_CGROUP_SESSION bytes, each from the top,
+ * writing nothing up to the cgroup the last one stopped after.
+ */
+#define INV_CGROUP_SESSION	(28 * 1024)
+
+struct inv_cgroup_session {
+	__u64 resume_after;	/* in: write from the cgroup after this one (0: all);
+				 * the walk clears it when it passes that cgroup */
+	__u64 last;		/* out: the last cgroup written */
+	__u32 bytes;		/* out: written in this session */
+	__u32 full;		/* out: stopped before a cgroup that would not fit */
+};
+
 #define INV_CG_DMEM_READ	1	/* the kernel has dmem: its pools were read */
 #define INV_CG_DMEM_ON		2	/* dmem is on in this cgroup (its dmem.* files exist) */
 #define INV_CG_DMEM_MORE	4	/* more pools than INV_DMEM_POOLS: not all sent */

@@ -4,7 +4,8 @@
 # each cgroup's dmem.current and dmem.max (report): every row alike, and
 # each as the kernel's files say. Cgroups charged and holding, charged for
 # what they passed on, with dmem off below them, with a limit of "max"
-# written as bytes. Needs scripts/vm --load-heaps.
+# written as bytes, and 400 with a limit each: more than one session of the
+# cgroup iterator holds (INV_CGROUP_SESSION). Needs scripts/vm --load-heaps.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -30,6 +31,12 @@ echo "dma-heap/default_cma_region 8M" >$S/dw/held/dmem.max
 echo "dma-heap/chunk-reserved 1G" >$S/dw/limited/dmem.max
 # above dmem's largest limit (PAGE_COUNTER_MAX pages' bytes): its file says "max"
 echo "dma-heap/default_cma_region 9223372036854775807" >$S/dw/limited/dmem.max
+mkdir $S/dw/many
+echo +dmem >$S/dw/many/cgroup.subtree_control
+for i in $(seq 400); do
+	mkdir $S/dw/many/m$i
+	echo "dma-heap/chunk-reserved $((i * 4096))" >$S/dw/many/m$i/dmem.max
+done
 start dw/held "$tmp/r1" -H default_cma_region -s 4M -n 1
 start dw/moved "$tmp/r2" -H chunk-reserved -s 256K -n 2
 mover=$!
@@ -75,6 +82,9 @@ for want in \
 	grep -qxF "$want" "$tmp/top.rows" || missing="$missing
 $want"
 done
+[ "$(grep -c '^/dw/many/m[0-9]* chunk-reserved 0 0 0 dmem [0-9]* /dw/many/m' "$tmp/top.rows")" = 400 ] ||
+	missing="$missing
+400 rows of /dw/many"
 [ -z "$missing" ] && pass "rows as the workload made them" ||
 	fail "rows as the workload made them" "none of:$missing
 in: $(cat "$tmp/top.rows")"
@@ -91,4 +101,5 @@ done <"$tmp/top.rows"
 kill $pids
 wait
 
+rmdir $S/dw/many/m* $S/dw/many
 rmdir $S/dw/held $S/dw/moved $S/dw/limited $S/dw $S/off/x $S/off

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "dmabuf_iter.h"		/* before the skeletons: their .bss has its types */
 #include "dmabuf_iter.lskel.h"
 #include "dmabuf_iter_tasks.lskel.h"
 #include "errors.h"
@@ -520,6 +521,7 @@ struct inv_iters {
 	struct dmabuf_iter_lskel *all;		/* the four iterators (6.16+) */
 	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task and cgroup iterators */
 	int dmabuf_prog, task_file_prog, task_vma_prog, cgroup_prog;	/* -1: none */
+	struct inv_cgroup_session *cg_session;	/* cgroup_prog's, in its .bss */
 	bool procfs_only;
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
@@ -644,6 +646,7 @@ static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgro
 int inventory_cgroups_walk(struct inv_iters *it)
 {
 	struct tree_walk w = { .ix = &it->cgroups };
+	struct inv_cgroup_session *s = it->cg_session;
 	union bpf_iter_link_info linfo = {};
 	int fd, err = -ENOENT;
 
@@ -653,7 +656,15 @@ int inventory_cgroups_walk(struct inv_iters *it)
 			cg_index_free(&it->cgroups);
 			linfo.cgroup.cgroup_fd = fd;
 			linfo.cgroup.order = BPF_CGROUP_ITER_DESCENDANTS_PRE;
-			err = run_iter_on(it->cgroup_prog, &linfo, &cgroup_format, &w);
+			memset(s, 0, sizeof(*s));
+			do {	/* in sessions, each going on after the last */
+				s->bytes = s->full = 0;
+				err = run_iter_on(it->cgroup_prog, &linfo, &cgroup_format, &w);
+				/* the cgroup it went on after was removed meanwhile */
+				if (!err && s->resume_after)
+					err = -ESTALE;
+				s->resume_after = s->last;
+			} while (!err && s->full);
 			close(fd);
 		}
 		free(w.stack);
@@ -788,10 +799,12 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 		it->task_file_prog = it->all->progs.task_file.prog_fd;
 		it->task_vma_prog = it->all->progs.task_vma.prog_fd;
 		it->cgroup_prog = it->all->progs.cgroup_tree.prog_fd;
+		it->cg_session = &it->all->bss->cg_session;
 	} else if (it->tasks) {
 		it->task_file_prog = it->tasks->progs.task_file.prog_fd;
 		it->task_vma_prog = it->tasks->progs.task_vma.prog_fd;
 		it->cgroup_prog = it->tasks->progs.cgroup_tree.prog_fd;
+		it->cg_session = &it->tasks->bss->cg_session;
 	}
 	*out = it;
 	return 0;
