@@ -67,21 +67,108 @@ static void *push(void **v, size_t *n, size_t *cap, size_t size)
 	return e;
 }
 
+/* ---- indexes: a recording may name many cgroups, threads and cells ---- */
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	return x ^ (x >> 33);
+}
+
+static uint64_t str_hash(const char *s)	/* FNV-1a */
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static void ix_put(struct an_index *ix, uint64_t hash, size_t pos)
+{
+	size_t k = hash & (ix->cap - 1);
+
+	while (ix->slot[k])
+		k = (k + 1) & (ix->cap - 1);
+	ix->slot[k] = pos + 1;
+}
+
+/* room for one more of the @n indexed, rehashing them (@hash_at) when it grows */
+static int ix_room(struct an_index *ix, size_t n, const struct analysis *a,
+		   uint64_t (*hash_at)(const struct analysis *a, size_t pos))
+{
+	size_t cap = ix->cap ? ix->cap * 2 : 64;
+	uint32_t *slot;
+
+	if ((n + 1) * 2 <= ix->cap)
+		return 0;
+	if (n >= UINT32_MAX - 1)
+		return -ENOMEM;
+	slot = calloc(cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	free(ix->slot);
+	ix->slot = slot;
+	ix->cap = cap;
+	for (size_t i = 0; i < n; i++)
+		ix_put(ix, hash_at(a, i), i);
+	return 0;
+}
+
+/* the position whose element @match()es @key, SIZE_MAX when none */
+static size_t ix_find(const struct an_index *ix, uint64_t hash, const struct analysis *a,
+		      bool (*match)(const struct analysis *a, size_t pos, const void *key),
+		      const void *key)
+{
+	for (size_t k = hash & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1))
+		if (match(a, ix->slot[k] - 1, key))
+			return ix->slot[k] - 1;
+	return SIZE_MAX;
+}
+
+struct use_key {
+	uint64_t cgroup_id;
+	const char *heap;
+};
+
+static uint64_t use_hash(uint64_t cgroup_id, const char *heap)
+{
+	return mix(cgroup_id ^ str_hash(heap));
+}
+
+static uint64_t use_hash_at(const struct analysis *a, size_t pos)
+{
+	return use_hash(a->use[pos].cgroup_id, a->use[pos].heap);
+}
+
+static bool use_match(const struct analysis *a, size_t pos, const void *key)
+{
+	const struct use_key *k = key;
+
+	return a->use[pos].cgroup_id == k->cgroup_id && !strcmp(a->use[pos].heap, k->heap);
+}
+
 static int usage_index(struct analysis *a, uint64_t cgroup_id, const char *heap, uint32_t *idx)
 {
+	struct use_key key = { cgroup_id, heap };
+	uint64_t hash = use_hash(cgroup_id, heap);
+	size_t pos = ix_find(&a->use_ix, hash, a, use_match, &key);
 	struct an_usage *u;
 
-	for (size_t i = 0; i < a->nuse; i++)
-		if (a->use[i].cgroup_id == cgroup_id && !strcmp(a->use[i].heap, heap)) {
-			*idx = i;
-			return 0;
-		}
+	if (pos != SIZE_MAX) {
+		*idx = pos;
+		return 0;
+	}
+	if (ix_room(&a->use_ix, a->nuse, a, use_hash_at))
+		return -ENOMEM;
 	u = push((void **)&a->use, &a->nuse, &a->usecap, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->cgroup_id = cgroup_id;
 	u->heap = heap;
 	*idx = a->nuse - 1;
+	ix_put(&a->use_ix, hash, *idx);
 	return 0;
 }
 
@@ -135,33 +222,66 @@ static int dist_add(struct an_dist **v, size_t *n, size_t *cap, const char *heap
 	return 0;
 }
 
+static uint64_t cg_hash_at(const struct analysis *a, size_t pos)
+{
+	return mix(a->cgs[pos].id);
+}
+
+static bool cg_match(const struct analysis *a, size_t pos, const void *key)
+{
+	return a->cgs[pos].id == *(const uint64_t *)key;
+}
+
 /* cgroup @id's path, from the first record that names it (a process, a limit's bound one) */
 static int name_cgroup(struct analysis *a, uint64_t id, const char *path)
 {
 	struct an_cgroup *c;
 
-	for (size_t i = 0; i < a->ncgs; i++)
-		if (a->cgs[i].id == id)
-			return 0;
+	if (ix_find(&a->cg_ix, mix(id), a, cg_match, &id) != SIZE_MAX)
+		return 0;
+	if (ix_room(&a->cg_ix, a->ncgs, a, cg_hash_at))
+		return -ENOMEM;
 	c = push((void **)&a->cgs, &a->ncgs, &a->cgcap, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	*c = (struct an_cgroup){ id, path };
+	ix_put(&a->cg_ix, mix(id), a->ncgs - 1);
 	return 0;
+}
+
+static uint64_t thread_hash(uint32_t pid, uint32_t tid)
+{
+	return mix((uint64_t)pid << 32 | tid);
+}
+
+static uint64_t thread_hash_at(const struct analysis *a, size_t pos)
+{
+	return thread_hash(a->threads[pos].pid, a->threads[pos].tid);
+}
+
+static bool thread_match(const struct analysis *a, size_t pos, const void *key)
+{
+	const struct rec_process *p = key;
+
+	return a->threads[pos].tid == p->tid && a->threads[pos].pid == p->pid;
 }
 
 static int fold_process(struct analysis *a, const struct rec_process *p)
 {
+	uint64_t hash = thread_hash(p->pid, p->tid);
+	size_t i = ix_find(&a->thread_ix, hash, a, thread_match, p);
 	struct an_thread *t;
-	size_t i;
 
-	for (i = 0; i < a->nthreads; i++)
-		if (a->threads[i].tid == p->tid && a->threads[i].pid == p->pid)
-			break;
-	t = i < a->nthreads ? &a->threads[i] :
-	    push((void **)&a->threads, &a->nthreads, &a->threadcap, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
+	if (i != SIZE_MAX) {
+		t = &a->threads[i];
+	} else {
+		if (ix_room(&a->thread_ix, a->nthreads, a, thread_hash_at))
+			return -ENOMEM;
+		t = push((void **)&a->threads, &a->nthreads, &a->threadcap, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		ix_put(&a->thread_ix, hash, a->nthreads - 1);
+	}
 	*t = (struct an_thread){ p->pid, p->tid, p->comm, p->cgroup_id };
 	return name_cgroup(a, p->cgroup_id, p->cgroup);
 }
@@ -346,11 +466,29 @@ static int cmp_stack(const void *x, const void *y)
 }
 
 /* after the last record: the leaks, oldest first, and the values sorted */
+static const struct analysis *by_cgroup_of;
+
+static int cmp_by_cgroup(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, j = *(const size_t *)y;
+	uint64_t a = by_cgroup_of->bufs[i].cgroup_id, b = by_cgroup_of->bufs[j].cgroup_id;
+
+	if (a != b)
+		return (a > b) - (a < b);
+	return (i > j) - (i < j);
+}
+
 static int finish(struct analysis *a)
 {
 	a->leaks = calloc(a->nbufs + 1, sizeof(*a->leaks));
-	if (!a->leaks)
+	a->by_cgroup = calloc(a->nbufs + 1, sizeof(*a->by_cgroup));
+	if (!a->leaks || !a->by_cgroup)
 		return -ENOMEM;
+	for (size_t i = 0; i < a->bufcap; i++)
+		if (a->bufs[i].ino)
+			a->by_cgroup[a->nby_cgroup++] = i;
+	by_cgroup_of = a;
+	qsort(a->by_cgroup, a->nby_cgroup, sizeof(*a->by_cgroup), cmp_by_cgroup);
 	for (size_t i = 0; i < a->bufcap; i++)
 		if (a->bufs[i].ino && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
@@ -421,6 +559,10 @@ void an_free(struct analysis *a)
 	dists_free(a->lifetime, a->nlifetime);
 	free(a->cgs);
 	free(a->threads);
+	free(a->use_ix.slot);
+	free(a->cg_ix.slot);
+	free(a->thread_ix.slot);
+	free(a->by_cgroup);
 	for (size_t i = 0; i < a->nstacks; i++)
 		free(a->stacks[i].frames);
 	free(a->stacks);
@@ -434,10 +576,9 @@ uint64_t an_rel(const struct analysis *a, uint64_t ts)
 
 const char *an_cgroup_path(const struct analysis *a, uint64_t id)
 {
-	for (size_t i = 0; i < a->ncgs; i++)
-		if (a->cgs[i].id == id)
-			return a->cgs[i].path;
-	return "?";
+	size_t i = ix_find(&a->cg_ix, mix(id), a, cg_match, &id);
+
+	return i != SIZE_MAX ? a->cgs[i].path : "?";
 }
 
 uint64_t an_heap_peak(const struct analysis *a, const char *heap)
@@ -598,37 +739,90 @@ static int cmp_holding(const void *x, const void *y)
 
 	if (a->bytes != b->bytes)
 		return (a->bytes < b->bytes) - (a->bytes > b->bytes);
-	return (a->pid > b->pid) - (a->pid < b->pid);
+	if (a->pid != b->pid)
+		return (a->pid > b->pid) - (a->pid < b->pid);
+	return (a->cgroup_id > b->cgroup_id) - (a->cgroup_id < b->cgroup_id);
+}
+
+/* a holder's buffers together, each holder's in the order of their slots */
+static int cmp_holder_buf(const void *x, const void *y)
+{
+	const struct an_buffer *a = *(const struct an_buffer *const *)x;
+	const struct an_buffer *b = *(const struct an_buffer *const *)y;
+
+	if (a->pid != b->pid)
+		return (a->pid > b->pid) - (a->pid < b->pid);
+	if (a->cgroup_id != b->cgroup_id)
+		return (a->cgroup_id > b->cgroup_id) - (a->cgroup_id < b->cgroup_id);
+	return (a > b) - (a < b);
+}
+
+/* the by_cgroup positions of cgroup @id's buffers: [*lo, return) */
+static size_t cgroup_range(const struct analysis *a, uint64_t id, size_t *lo)
+{
+	size_t l = 0, h = a->nby_cgroup;
+
+	while (l < h) {	/* the first not below id */
+		size_t mid = l + (h - l) / 2;
+
+		if (a->bufs[a->by_cgroup[mid]].cgroup_id < id)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	*lo = l;
+	for (h = a->nby_cgroup; l < h;) {	/* the first above it */
+		size_t mid = l + (h - l) / 2;
+
+		if (a->bufs[a->by_cgroup[mid]].cgroup_id <= id)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l;
 }
 
 int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, uint64_t ts,
 	       struct an_holding **out, size_t *n)
 {
-	struct an_holding *v = NULL, *h;
-	size_t cap = 0, i;
+	const struct an_buffer **m;
+	struct an_holding *v = NULL, *h = NULL;
+	size_t cap = 0, lo = 0, hi = a->nby_cgroup, nm = 0;
 
 	*n = 0;
-	for (size_t k = 0; k < a->bufcap; k++) {
-		const struct an_buffer *b = &a->bufs[k];
+	*out = NULL;
+	if (cgroup_id)
+		hi = cgroup_range(a, cgroup_id, &lo);
+	m = malloc((hi - lo + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (size_t k = lo; k < hi; k++) {
+		const struct an_buffer *b = &a->bufs[a->by_cgroup[k]];
 
-		if (!b->ino || strcmp(b->heap, heap) || (cgroup_id && b->cgroup_id != cgroup_id) ||
-		    b->ts > ts || (b->released && b->released_ts <= ts))
+		if (strcmp(b->heap, heap) || b->ts > ts || (b->released && b->released_ts <= ts))
 			continue;
-		for (i = 0; i < *n; i++)
-			if (v[i].pid == b->pid && v[i].cgroup_id == b->cgroup_id)
-				break;
-		h = i < *n ? &v[i] : push((void **)&v, n, &cap, sizeof(*v));
-		if (!h) {
-			free(v);
-			*n = 0;
-			return -ENOMEM;
+		m[nm++] = b;
+	}
+	qsort(m, nm, sizeof(*m), cmp_holder_buf);
+	for (size_t k = 0; k < nm; k++) {
+		const struct an_buffer *b = m[k];
+
+		if (!h || h->pid != b->pid || h->cgroup_id != b->cgroup_id) {
+			h = push((void **)&v, n, &cap, sizeof(*v));
+			if (!h) {
+				free(v);
+				free(m);
+				*n = 0;
+				return -ENOMEM;
+			}
+			h->pid = b->pid;
+			h->cgroup_id = b->cgroup_id;
 		}
-		h->pid = b->pid;
-		h->comm = b->comm;
-		h->cgroup_id = b->cgroup_id;
+		h->comm = b->comm;	/* its last buffer's */
 		h->bytes += b->size;
 		h->buffers++;
 	}
+	free(m);
 	if (*n)
 		qsort(v, *n, sizeof(*v), cmp_holding);
 	*out = v;

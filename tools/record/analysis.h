@@ -81,6 +81,15 @@ struct an_thread {
 	uint64_t cgroup_id;
 };
 
+/*
+ * An index of one of the analysis' arrays, where a lookup would be linear in
+ * it: open addressing over positions + 1 (0: empty), at most half full.
+ */
+struct an_index {
+	uint32_t *slot;
+	size_t cap;
+};
+
 struct analysis {
 	const char *file;
 	struct rec_reader *r;
@@ -117,6 +126,9 @@ struct analysis {
 	size_t nthreads, threadcap;
 	struct an_stack *stacks;	/* by id */
 	size_t nstacks, stackcap;
+	struct an_index use_ix, cg_ix, thread_ix;
+	size_t *by_cgroup;		/* the buffers' slots by cgroup id, then slot */
+	size_t nby_cgroup;
 
 	uint64_t failures[FAIL_CLASSES], failed;
 	uint64_t fds[REC_FD_TAKEN + 1];	/* fd records by kind, every buffer's */
