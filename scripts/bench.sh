@@ -109,8 +109,14 @@ echo "== heaptop (tests/bench/heaptop.sh): 1 s refresh, 10k buffers, 1k cgroups,
 # guest time in instructions (--icount), the host's reference loop the fastest
 # of three, as for export
 host=$(for i in 1 2 3; do "$TOP/build/tests/refloop"; done | sed -n 's/refloop_ms=//p' | sort -n | head -n 1)
-out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --mem 3G --timeout 2400 -- \
-	sh /heapstat/tests/bench/heaptop.sh)
+# HEAPTOP_HEAP: the heap of the load and the churn (default system, which
+# charges nobody): default_cma_region charges dmem, system with
+# HEAPTOP_HEAP_ARGS=--load-heaps (mem_accounting) memcg
+heap=${HEAPTOP_HEAP:-system}
+[ "$heap" = system ] || HEAPTOP_HEAP_ARGS=--load-heaps
+echo "heap: $heap ${HEAPTOP_HEAP_ARGS:-}"
+out=$(HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --mem 3G --timeout 2400 ${HEAPTOP_HEAP_ARGS:-} -- \
+	env HEAP="$heap" ${FRAMES:+FRAMES=$FRAMES} sh /heapstat/tests/bench/heaptop.sh)
 echo "$out"
 guest=$(sed -n 's/refloop_ms=//p' <<<"$out" | sort -n | head -n 1)
 awk -v host="$host" -v guest="$guest" '

@@ -2,7 +2,8 @@
 # make bench, inside the VM: heaptop refreshing every second over 10k live
 # buffers held by 1k processes in 1k cgroups (cgroup_load.sh), FRAMES (60)
 # frames steady, then FRAMES frames with two processes allocating and
-# freeing 4 KiB buffers, 1000 a second (STEADY=1: the steady part alone).
+# freeing 4 KiB buffers, 1000 a second (STEADY=1: the steady part alone),
+# all of HEAP (default system).
 # Prints heaptop's CPU time over each part (its /proc/PID/stat; loading and
 # the first frame left out), its RSS and peak RSS, the churn's rate as heaptop saw it,
 # and the reference loop's time in this guest (scripts/bench.sh times the host's).
@@ -37,7 +38,7 @@ if [ -z "$STEADY" ]; then
 	# 1000 a second together
 	mkdir $S/bench/churn
 	for i in 1 2; do
-		sh -c "echo \$\$ >$S/bench/churn/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 10 --churn $((frames + 10)) -p 2" &
+		sh -c "echo \$\$ >$S/bench/churn/cgroup.procs; exec dmabuf_alloc -H $heap -s 4K -n 10 --churn $((frames + 10)) -p 2" &
 		ch="$ch $!"
 	done
 	sleep 3
