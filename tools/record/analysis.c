@@ -69,64 +69,6 @@ static void *push(void **v, size_t *n, size_t *cap, size_t size)
 
 /* ---- indexes: a recording may name many cgroups, threads and cells ---- */
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	return x ^ (x >> 33);
-}
-
-static uint64_t str_hash(const char *s)	/* FNV-1a */
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static void ix_put(struct an_index *ix, uint64_t hash, size_t pos)
-{
-	size_t k = hash & (ix->cap - 1);
-
-	while (ix->slot[k])
-		k = (k + 1) & (ix->cap - 1);
-	ix->slot[k] = pos + 1;
-}
-
-/* room for one more of the @n indexed, rehashing them (@hash_at) when it grows */
-static int ix_room(struct an_index *ix, size_t n, const struct analysis *a,
-		   uint64_t (*hash_at)(const struct analysis *a, size_t pos))
-{
-	size_t cap = ix->cap ? ix->cap * 2 : 64;
-	uint32_t *slot;
-
-	if ((n + 1) * 2 <= ix->cap)
-		return 0;
-	if (n >= UINT32_MAX - 1)
-		return -ENOMEM;
-	slot = calloc(cap, sizeof(*slot));
-	if (!slot)
-		return -ENOMEM;
-	free(ix->slot);
-	ix->slot = slot;
-	ix->cap = cap;
-	for (size_t i = 0; i < n; i++)
-		ix_put(ix, hash_at(a, i), i);
-	return 0;
-}
-
-/* the position whose element @match()es @key, SIZE_MAX when none */
-static size_t ix_find(const struct an_index *ix, uint64_t hash, const struct analysis *a,
-		      bool (*match)(const struct analysis *a, size_t pos, const void *key),
-		      const void *key)
-{
-	for (size_t k = hash & (ix->cap - 1); ix->cap && ix->slot[k]; k = (k + 1) & (ix->cap - 1))
-		if (match(a, ix->slot[k] - 1, key))
-			return ix->slot[k] - 1;
-	return SIZE_MAX;
-}
-
 struct use_key {
 	uint64_t cgroup_id;
 	const char *heap;
@@ -134,16 +76,19 @@ struct use_key {
 
 static uint64_t use_hash(uint64_t cgroup_id, const char *heap)
 {
-	return mix(cgroup_id ^ str_hash(heap));
+	return hindex_mix(cgroup_id ^ hindex_str(heap));
 }
 
-static uint64_t use_hash_at(const struct analysis *a, size_t pos)
+static uint64_t use_hash_at(const void *ctx, size_t pos)
 {
+	const struct analysis *a = ctx;
+
 	return use_hash(a->use[pos].cgroup_id, a->use[pos].heap);
 }
 
-static bool use_match(const struct analysis *a, size_t pos, const void *key)
+static bool use_match(const void *ctx, size_t pos, const void *key)
 {
+	const struct analysis *a = ctx;
 	const struct use_key *k = key;
 
 	return a->use[pos].cgroup_id == k->cgroup_id && !strcmp(a->use[pos].heap, k->heap);
@@ -153,14 +98,14 @@ static int usage_index(struct analysis *a, uint64_t cgroup_id, const char *heap,
 {
 	struct use_key key = { cgroup_id, heap };
 	uint64_t hash = use_hash(cgroup_id, heap);
-	size_t pos = ix_find(&a->use_ix, hash, a, use_match, &key);
+	size_t pos = hindex_find(&a->use_ix, hash, a, use_match, &key);
 	struct an_usage *u;
 
-	if (pos != SIZE_MAX) {
+	if (pos != HINDEX_NONE) {
 		*idx = pos;
 		return 0;
 	}
-	if (ix_room(&a->use_ix, a->nuse, a, use_hash_at))
+	if (hindex_room(&a->use_ix, a->nuse, a, use_hash_at))
 		return -ENOMEM;
 	u = push((void **)&a->use, &a->nuse, &a->usecap, sizeof(*u));
 	if (!u)
@@ -168,7 +113,7 @@ static int usage_index(struct analysis *a, uint64_t cgroup_id, const char *heap,
 	u->cgroup_id = cgroup_id;
 	u->heap = heap;
 	*idx = a->nuse - 1;
-	ix_put(&a->use_ix, hash, *idx);
+	hindex_put(&a->use_ix, hash, *idx);
 	return 0;
 }
 
@@ -222,13 +167,17 @@ static int dist_add(struct an_dist **v, size_t *n, size_t *cap, const char *heap
 	return 0;
 }
 
-static uint64_t cg_hash_at(const struct analysis *a, size_t pos)
+static uint64_t cg_hash_at(const void *ctx, size_t pos)
 {
-	return mix(a->cgs[pos].id);
+	const struct analysis *a = ctx;
+
+	return hindex_mix(a->cgs[pos].id);
 }
 
-static bool cg_match(const struct analysis *a, size_t pos, const void *key)
+static bool cg_match(const void *ctx, size_t pos, const void *key)
 {
+	const struct analysis *a = ctx;
+
 	return a->cgs[pos].id == *(const uint64_t *)key;
 }
 
@@ -237,30 +186,33 @@ static int name_cgroup(struct analysis *a, uint64_t id, const char *path)
 {
 	struct an_cgroup *c;
 
-	if (ix_find(&a->cg_ix, mix(id), a, cg_match, &id) != SIZE_MAX)
+	if (hindex_find(&a->cg_ix, hindex_mix(id), a, cg_match, &id) != HINDEX_NONE)
 		return 0;
-	if (ix_room(&a->cg_ix, a->ncgs, a, cg_hash_at))
+	if (hindex_room(&a->cg_ix, a->ncgs, a, cg_hash_at))
 		return -ENOMEM;
 	c = push((void **)&a->cgs, &a->ncgs, &a->cgcap, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	*c = (struct an_cgroup){ id, path };
-	ix_put(&a->cg_ix, mix(id), a->ncgs - 1);
+	hindex_put(&a->cg_ix, hindex_mix(id), a->ncgs - 1);
 	return 0;
 }
 
 static uint64_t thread_hash(uint32_t pid, uint32_t tid)
 {
-	return mix((uint64_t)pid << 32 | tid);
+	return hindex_mix((uint64_t)pid << 32 | tid);
 }
 
-static uint64_t thread_hash_at(const struct analysis *a, size_t pos)
+static uint64_t thread_hash_at(const void *ctx, size_t pos)
 {
+	const struct analysis *a = ctx;
+
 	return thread_hash(a->threads[pos].pid, a->threads[pos].tid);
 }
 
-static bool thread_match(const struct analysis *a, size_t pos, const void *key)
+static bool thread_match(const void *ctx, size_t pos, const void *key)
 {
+	const struct analysis *a = ctx;
 	const struct rec_process *p = key;
 
 	return a->threads[pos].tid == p->tid && a->threads[pos].pid == p->pid;
@@ -269,18 +221,18 @@ static bool thread_match(const struct analysis *a, size_t pos, const void *key)
 static int fold_process(struct analysis *a, const struct rec_process *p)
 {
 	uint64_t hash = thread_hash(p->pid, p->tid);
-	size_t i = ix_find(&a->thread_ix, hash, a, thread_match, p);
+	size_t i = hindex_find(&a->thread_ix, hash, a, thread_match, p);
 	struct an_thread *t;
 
-	if (i != SIZE_MAX) {
+	if (i != HINDEX_NONE) {
 		t = &a->threads[i];
 	} else {
-		if (ix_room(&a->thread_ix, a->nthreads, a, thread_hash_at))
+		if (hindex_room(&a->thread_ix, a->nthreads, a, thread_hash_at))
 			return -ENOMEM;
 		t = push((void **)&a->threads, &a->nthreads, &a->threadcap, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
-		ix_put(&a->thread_ix, hash, a->nthreads - 1);
+		hindex_put(&a->thread_ix, hash, a->nthreads - 1);
 	}
 	*t = (struct an_thread){ p->pid, p->tid, p->comm, p->cgroup_id };
 	return name_cgroup(a, p->cgroup_id, p->cgroup);
@@ -559,9 +511,9 @@ void an_free(struct analysis *a)
 	dists_free(a->lifetime, a->nlifetime);
 	free(a->cgs);
 	free(a->threads);
-	free(a->use_ix.slot);
-	free(a->cg_ix.slot);
-	free(a->thread_ix.slot);
+	hindex_free(&a->use_ix);
+	hindex_free(&a->cg_ix);
+	hindex_free(&a->thread_ix);
 	free(a->by_cgroup);
 	for (size_t i = 0; i < a->nstacks; i++)
 		free(a->stacks[i].frames);
@@ -576,9 +528,9 @@ uint64_t an_rel(const struct analysis *a, uint64_t ts)
 
 const char *an_cgroup_path(const struct analysis *a, uint64_t id)
 {
-	size_t i = ix_find(&a->cg_ix, mix(id), a, cg_match, &id);
+	size_t i = hindex_find(&a->cg_ix, hindex_mix(id), a, cg_match, &id);
 
-	return i != SIZE_MAX ? a->cgs[i].path : "?";
+	return i != HINDEX_NONE ? a->cgs[i].path : "?";
 }
 
 uint64_t an_heap_peak(const struct analysis *a, const char *heap)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "lib/collector.h"
+#include "lib/hindex.h"
 #include "lib/record.h"
 
 /* a buffer allocated while recorded */
@@ -81,15 +82,6 @@ struct an_thread {
 	uint64_t cgroup_id;
 };
 
-/*
- * An index of one of the analysis' arrays, where a lookup would be linear in
- * it: open addressing over positions + 1 (0: empty), at most half full.
- */
-struct an_index {
-	uint32_t *slot;
-	size_t cap;
-};
-
 struct analysis {
 	const char *file;
 	struct rec_reader *r;
@@ -126,7 +118,7 @@ struct analysis {
 	size_t nthreads, threadcap;
 	struct an_stack *stacks;	/* by id */
 	size_t nstacks, stackcap;
-	struct an_index use_ix, cg_ix, thread_ix;
+	struct hindex use_ix, cg_ix, thread_ix;	/* use, cgs, threads */
 	size_t *by_cgroup;		/* the buffers' slots by cgroup id, then slot */
 	size_t nby_cgroup;
 
