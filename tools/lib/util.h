@@ -29,6 +29,7 @@ int grow_array(void **v, size_t *cap, size_t n, size_t size);
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off);
 int cmp_u64(const void *a, const void *b);
+int cmp_u32(const void *a, const void *b);
 int cmp_pid(const void *a, const void *b);	/* pid_t */
 
 #endif

@@ -109,28 +109,58 @@ int flight_init(struct flight *f, size_t n)
 	return 0;
 }
 
-static bool defined(const struct flight *f, const struct rec *x)
+/* a definition's key: a process record's tid, a stack record's id */
+static uint64_t def_key(const struct rec *x)
 {
-	for (size_t i = 0; i < f->ndefs; i++) {
-		const struct rec *d = &f->defs[i];
+	return x->type == REC_PROCESS ? x->process.tid : (uint64_t)1 << 32 | x->stack.id;
+}
 
-		if (d->type == REC_PROCESS && x->type == REC_PROCESS && d->process.tid == x->process.tid)
-			return true;
-		if (d->type == REC_STACK && x->type == REC_STACK && d->stack.id == x->stack.id)
-			return true;
+static uint64_t def_hash_at(const void *ctx, size_t pos)
+{
+	const struct flight *f = ctx;
+
+	return hindex_mix(def_key(&f->defs[pos]));
+}
+
+static bool def_match(const void *ctx, size_t pos, const void *key)
+{
+	const struct flight *f = ctx;
+
+	return def_key(&f->defs[pos]) == *(const uint64_t *)key;
+}
+
+/*
+ * A process record replaces the task's last (the recorder writes one again
+ * when the task is no longer what it said: an exec, a cgroup move, a tid
+ * reused); a stack's id names one stack for ever.
+ */
+static int define(struct flight *f, const struct rec *x)
+{
+	uint64_t key = def_key(x);
+	size_t i = hindex_find(&f->def_ix, hindex_mix(key), f, def_match, &key);
+	struct rec copy;
+
+	if (i != HINDEX_NONE) {
+		if (x->type != REC_PROCESS)
+			return 0;
+		if (rec_copy(&copy, x))
+			return -ENOMEM;
+		rec_drop(&f->defs[i]);
+		f->defs[i] = copy;
+		return 0;
 	}
-	return false;
+	if (hindex_room(&f->def_ix, f->ndefs, f, def_hash_at) ||
+	    grow_array((void **)&f->defs, &f->defscap, f->ndefs, sizeof(*f->defs)) ||
+	    rec_copy(&f->defs[f->ndefs], x))
+		return -ENOMEM;
+	hindex_put(&f->def_ix, hindex_mix(key), f->ndefs++);
+	return 0;
 }
 
 int flight_add(struct flight *f, const struct rec *x)
 {
-	if (x->type == REC_PROCESS || x->type == REC_STACK) {
-		if (defined(f, x))
-			return 0;
-		if (grow_array((void **)&f->defs, &f->defscap, f->ndefs, sizeof(*f->defs)))
-			return -ENOMEM;
-		return rec_copy(&f->defs[f->ndefs], x) ?: (f->ndefs++, 0);
-	}
+	if (x->type == REC_PROCESS || x->type == REC_STACK)
+		return define(f, x);
 	if (!rec_type_is_event(x->type))
 		return 0;	/* drops, checkpoints: the file gets its own */
 	if (grow_array((void **)&f->staged, &f->stagedcap, f->nstaged, sizeof(*f->staged)))
@@ -183,15 +213,25 @@ static uint64_t ts_of(const struct rec *x)
 	}
 }
 
-/* a process record is needed when an event kept names its pid; stacks always */
-static bool needed(const struct flight *f, const struct rec *d, size_t nev)
+/* the pids the events kept name, sorted: a process record is needed for those */
+static uint32_t *event_pids(const struct flight *f, size_t nev, size_t *n)
 {
-	if (d->type != REC_PROCESS)
-		return true;
-	for (size_t i = 0; i < nev; i++)
-		if (pid_of(event_at(f, i)) == d->process.pid)
-			return true;
-	return false;
+	uint32_t *v = malloc((nev + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < nev; i++)
+		if (pid_of(event_at(f, i)))
+			v[(*n)++] = pid_of(event_at(f, i));
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_u32);
+	return v;
+}
+
+/* stacks always: an allocation kept may name one */
+static bool needed(const struct rec *d, const uint32_t *pids, size_t npids)
+{
+	return d->type != REC_PROCESS ||
+	       bsearch(&d->process.pid, pids, npids, sizeof(*pids), cmp_u32);
 }
 
 int flight_write(struct flight *f, const char *dir, const char *reason, const char *command,
@@ -203,6 +243,8 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	struct rec_writer *w;
 	struct timespec rt;
 	uint64_t now = now_ns(), first = now;
+	uint32_t *pids;
+	size_t npids;
 	char when[32];
 	struct tm tm;
 	int err = 0;
@@ -223,12 +265,18 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	if ((size_t)snprintf(path, path_len, "%s/heapstat-%s.%03ldZ-%s.hsrec", dir, when,
 			     rt.tv_nsec / 1000000, reason) >= path_len)
 		return -ENAMETOOLONG;
+	pids = event_pids(f, nev, &npids);
+	if (!pids)
+		return -ENOMEM;
 	err = rec_writer_open(&w, path, &h);
-	if (err)
+	if (err) {
+		free(pids);
 		return err;
+	}
 	for (size_t i = 0; !err && i < f->ndefs; i++)
-		if (needed(f, &f->defs[i], nev))
+		if (needed(&f->defs[i], pids, npids))
 			err = rec_write(w, &f->defs[i]);
+	free(pids);
 	for (size_t i = 0; !err && i < nev; i++)
 		err = rec_write(w, event_at(f, i));
 	if (!err && extra)
@@ -253,5 +301,6 @@ void flight_free(struct flight *f)
 	free(f->ring);
 	free(f->staged);
 	free(f->defs);
+	hindex_free(&f->def_ix);
 	memset(f, 0, sizeof(*f));
 }

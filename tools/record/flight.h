@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/hindex.h"
 #include "lib/record.h"
 
 struct flight {
@@ -23,8 +24,9 @@ struct flight {
 	size_t cap, n, head;
 	struct rec *staged;		/* the current event's records */
 	size_t nstaged, stagedcap;
-	struct rec *defs;		/* process and stack records, the first of each */
+	struct rec *defs;		/* a task's last process record, each stack's */
 	size_t ndefs, defscap;
+	struct hindex def_ix;		/* defs by tid or stack id */
 	uint64_t last_write_ns;		/* rate limit: one file a second */
 	uint64_t suppressed;		/* triggers within that second */
 	uint64_t files;

@@ -30,6 +30,7 @@
 #include "lib/cma.h"
 #include "lib/collector.h"
 #include "lib/errors.h"
+#include "lib/hindex.h"
 #include "lib/holdings.h"
 #include "lib/inventory.h"
 #include "lib/procfs.h"
@@ -157,13 +158,21 @@ struct scope {
 	size_t nin, nout, incap, outcap;
 };
 
+/* a task as its last process record described it */
+struct task_seen {
+	uint32_t tid;
+	uint64_t cgroup_id;
+	char comm[COLL_COMM_LEN + 1];
+};
+
 struct recorder {
 	struct rec_writer *w;
 	struct collector *coll;
 	struct stacks *stacks;		/* --stacks */
 	struct scope scope;
-	uint32_t *tids;			/* tasks described by a process record */
-	size_t ntids, tids_cap;
+	struct task_seen *tasks;	/* as their last process record described them */
+	size_t ntasks, taskcap;
+	struct hindex task_ix;		/* tasks by tid */
 	uint64_t start_ns, last_ns;
 	int err;
 	struct refusals ref;		/* the limit records */
@@ -261,25 +270,45 @@ static int emit_stack(const struct rec *x, void *ctx)
 	return emit(ctx, x);
 }
 
-static bool described(const struct recorder *r, uint32_t tid)
+static uint64_t task_hash_at(const void *ctx, size_t pos)
 {
-	/* the last task seen first: events come in runs of one task's */
-	for (size_t i = r->ntids; i-- > 0;)
-		if (r->tids[i] == tid)
-			return true;
-	return false;
+	const struct recorder *r = ctx;
+
+	return hindex_mix(r->tasks[pos].tid);
 }
 
-/* a process record the first time a task is seen (who's cgroup path is filled in) */
+static bool task_match(const void *ctx, size_t pos, const void *key)
+{
+	const struct recorder *r = ctx;
+
+	return r->tasks[pos].tid == *(const uint32_t *)key;
+}
+
+/*
+ * A process record the first time a task is seen, and again when it is no
+ * longer what the last one said: an exec, a move to another cgroup, or its
+ * tid taken by a new task (who's cgroup path is filled in).
+ */
 static int describe_task(struct recorder *r, const struct rec_process *who)
 {
 	struct rec p = { .type = REC_PROCESS, .process = *who };
+	size_t i = hindex_find(&r->task_ix, hindex_mix(who->tid), r, task_match, &who->tid);
+	struct task_seen *t;
 
-	if (described(r, who->tid))
-		return 0;
-	if (grow_array((void **)&r->tids, &r->tids_cap, r->ntids, sizeof(*r->tids)))
-		return -ENOMEM;
-	r->tids[r->ntids++] = who->tid;
+	if (i != HINDEX_NONE) {
+		t = &r->tasks[i];
+		if (t->cgroup_id == who->cgroup_id && !strncmp(t->comm, who->comm, COLL_COMM_LEN))
+			return 0;
+	} else {
+		if (hindex_room(&r->task_ix, r->ntasks, r, task_hash_at) ||
+		    grow_array((void **)&r->tasks, &r->taskcap, r->ntasks, sizeof(*r->tasks)))
+			return -ENOMEM;
+		t = &r->tasks[r->ntasks];
+		t->tid = who->tid;
+		hindex_put(&r->task_ix, hindex_mix(who->tid), r->ntasks++);
+	}
+	t->cgroup_id = who->cgroup_id;
+	copy_bounded(t->comm, who->comm, COLL_COMM_LEN);
 	p.process.cgroup = path_of(&r->scope, who->cgroup_id);
 	return emit(r, &p);
 }
@@ -288,8 +317,6 @@ static int describe(struct recorder *r, const struct coll_event *e)
 {
 	char comm[COLL_COMM_LEN + 1];
 
-	if (described(r, e->pid))
-		return 0;
 	copy_bounded(comm, e->comm, COLL_COMM_LEN);
 	return describe_task(r, &(struct rec_process){ .pid = e->tgid, .tid = e->pid,
 						       .comm = comm,
@@ -779,7 +806,8 @@ reap:
 	/* the command's cgroup goes with it, unless something of it lives on */
 	if (opts.cmd && cgroup[0] && !cg_dir(why, sizeof(why), cg_root(), cgroup))
 		rmdir(why);
-	free(r.tids);
+	free(r.tasks);
+	hindex_free(&r.task_ix);
 	free(r.scope.in);
 	free(r.scope.out);
 	cg_index_free(&r.scope.ix);
