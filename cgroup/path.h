@@ -27,6 +27,8 @@ struct cg_entry {
 	uint64_t id;
 	char *path;
 	enum cg_dmem_state dmem_state;
+	bool top;		/* with dmem_state: the hierarchy's root, no dmem.max
+				 * (not a cgroup namespace's root) */
 	struct cg_dmem *dmem;
 	size_t ndmem;
 };

@@ -392,6 +392,40 @@ out:
 }
 
 /*
+ * heapstat's default_cma_region heap beside an area's region that names it
+ * too (cma/reserved, listed first): the heap is charged and limited through
+ * its own dma-heap/ region, whatever order the files list them in.
+ */
+static void own_region_first(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *def;
+	size_t k;
+
+	fresh();
+	put("cma/reserved 134217728\ndma-heap/default_cma_region 134217728\n",
+	    "%s/dmem.capacity", cgroot);
+	put("", "%s/default_cma_region", devs);
+	cgroup("/cam", "cma/reserved 0\ndma-heap/default_cma_region 8192\n",
+	       "cma/reserved 4096\ndma-heap/default_cma_region 1048576\n");
+	process(31, "cam", "/cam");
+	fd(31, 3, 9, 8192, "default_cma_region", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	k = holdings_heap(&h, "default_cma_region");
+	CHECK(k != HOLD_NONE && h.heaps[k].region &&
+	      !strcmp(h.heaps[k].region, "dma-heap/default_cma_region"), "its own region");
+	def = cell(&h, "/cam", "default_cma_region");
+	CHECK(def && def->charged == 8192 && def->max == 1048576 && def->headroom == 1040384,
+	      "charged and limited by its own region's lines");
+	CHECK(holdings_heap(&h, "reserved") == HOLD_NONE, "no heap for the area");
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/*
  * The kept inventory brought up to date: exports and final releases applied
  * to the buffers (the processes' part needs the task iterators: VM tests)
  * leave what a new walk finds; inventory_diff() counts the rest, less what
@@ -464,6 +498,7 @@ int main(void)
 	RUN(long_paths_and_fdinfo);
 	RUN(name_is_not_fields);
 	RUN(cma_area_regions);
+	RUN(own_region_first);
 	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;

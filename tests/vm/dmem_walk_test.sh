@@ -4,8 +4,9 @@
 # each cgroup's dmem.current and dmem.max (report): every row alike, and
 # each as the kernel's files say. Cgroups charged and holding, charged for
 # what they passed on, with dmem off below them, with a limit of "max"
-# written as bytes, and 400 with a limit each: more than one session of the
-# cgroup iterator holds (INV_CGROUP_SESSION). Needs scripts/vm --load-heaps.
+# written as bytes, 400 with a limit each (more than one session of the
+# cgroup iterator holds: INV_CGROUP_SESSION), and seen from a cgroup
+# namespace (tests/vm/cgns.c). Needs scripts/vm --load-heaps.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -88,6 +89,21 @@ done
 [ -z "$missing" ] && pass "rows as the workload made them" ||
 	fail "rows as the workload made them" "none of:$missing
 in: $(cat "$tmp/top.rows")"
+
+# in a cgroup namespace rooted at /dw/held (a container's view): its "/" is
+# not the hierarchy's root, and has held's dmem.max; the regions are learnt
+# from its dmem.current (dmem.capacity is the hierarchy root's alone). Holders
+# outside it have paths such as "/../../x", read from files: "+files".
+sh -c "echo \$\$ >$S/dw/held/cgroup.procs; exec cgns heaptop -b -j -n 1" >$tmp/nstop 2>&1
+sh -c "echo \$\$ >$S/dw/held/cgroup.procs; exec cgns heapstat report -j" >$tmp/nsrep 2>&1
+jq -r ".rows[] | select(.cgroup == \"/\") | $cells" $tmp/nstop | sort >$tmp/nstop.rows
+jq -r ".cgroups[].heaps[] | select(.cgroup == \"/\") | $cells" $tmp/nsrep | sort >$tmp/nsrep.rows
+grep -qxF "/ default_cma_region $((4 * M)) $((4 * M)) $((4 * M)) dmem $((8 * M)) / $((4 * M))" \
+	$tmp/nstop.rows && cmp -s $tmp/nstop.rows $tmp/nsrep.rows &&
+	jq_true '.sources.charges | startswith("iter/cgroup")' $tmp/nstop >/dev/null &&
+	pass "a cgroup namespace's root has its limit" ||
+	fail "a cgroup namespace's root has its limit" "$(cat $tmp/nstop.rows; echo; cat $tmp/nsrep.rows;
+		head -c 600 $tmp/nstop)"
 
 # and as the kernel's files say, for every row with a charge
 bad=

@@ -115,18 +115,27 @@ static int add_region(const char *region, uint64_t value, void *arg)
 	return name_add(a[0], a[1], region);
 }
 
-/* the region in @regions charging heap @name, NULL when none */
+/*
+ * The region in @regions charging heap @name, NULL when none: its own
+ * "dma-heap/<name>" (a heapstat heap), else a CMA area's that names it.
+ */
 static const char *region_of(const struct name_set *regions, const char *name)
 {
+	const char *found = NULL;
+
 	for (size_t i = 0; i < regions->n; i++) {
 		const char *heaps[2];
 		int n = dmem_region_heaps(regions->v[i], heaps);
 
-		for (int k = 0; k < n; k++)
-			if (!strcmp(heaps[k], name))
+		for (int k = 0; k < n; k++) {
+			if (strcmp(heaps[k], name))
+				continue;
+			if (!strncmp(regions->v[i], REGION_PREFIX, strlen(REGION_PREFIX)))
 				return regions->v[i];
+			found = found ?: regions->v[i];
+		}
 	}
-	return NULL;
+	return found;
 }
 
 static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
@@ -146,6 +155,10 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		closedir(d);
 	if (!err) {
 		err = cg_dmem_each(sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
+		/* in a cgroup namespace (a container) the root is not the hierarchy's,
+		 * which alone has dmem.capacity: its dmem.current lists every region */
+		if (err == -ENOENT)
+			err = cg_dmem_each(sys_cgroup_root(sys), "dmem.current", add_region, arg);
 		h->dmem = !err;
 		if (err == -ENOENT)	/* no dmem controller: nothing charges dmem */
 			err = 0;
@@ -443,7 +456,9 @@ static int on_dmem(const char *region, uint64_t value, void *arg)
 		size_t heap = holdings_heap(r->h, heaps[k]);
 		struct hold_cell *cell;
 
-		if (heap == HOLD_NONE || r->h->heaps[heap].charger != CHARGER_DMEM)
+		/* the heap's own region: another that names it too (a CMA area's) is not */
+		if (heap == HOLD_NONE || r->h->heaps[heap].charger != CHARGER_DMEM ||
+		    strcmp(r->h->heaps[heap].region, region))
 			continue;
 		cell = hold_cell(r->h, r->cg, heap);
 		if (r->max) {
@@ -458,28 +473,26 @@ static int on_dmem(const char *region, uint64_t value, void *arg)
 
 /*
  * What the files would say, from the walk of the kernel's own state that named
- * the cgroups (iter/cgroup): each region, and 0 and "max" for one the cgroup
- * has no pool of. The root has no dmem.max.
+ * the cgroups (iter/cgroup): each heap's region, 0 and "max" for one the
+ * cgroup has no pool of. The hierarchy's root has no dmem.max.
  */
 static void walked_dmem(struct holdings *h, size_t cg, const struct cg_entry *e)
 {
-	struct dmem_read r = { h, cg, false };
-
 	for (size_t k = 0; e->dmem_state == CG_DMEM_ON && k < h->nheaps; k++) {
-		if (h->heaps[k].charger == CHARGER_DMEM)
-			on_dmem(h->heaps[k].region, 0, &r);
+		const struct cg_dmem *pool = NULL;
+		struct hold_cell *cell;
+
+		if (h->heaps[k].charger != CHARGER_DMEM)
+			continue;
+		for (size_t i = 0; i < e->ndmem && !pool; i++)
+			if (!strcmp(e->dmem[i].region, h->heaps[k].region))
+				pool = &e->dmem[i];
+		cell = hold_cell(h, cg, k);
+		cell->charged = pool ? pool->current : 0;
+		cell->charged_known = true;
+		if (!e->top)
+			cell->max = pool ? pool->max : CG_DMEM_MAX;
 	}
-	for (size_t i = 0; i < e->ndmem; i++)
-		on_dmem(e->dmem[i].region, e->dmem[i].current, &r);
-	if (e->dmem_state != CG_DMEM_ON || !strcmp(h->cgs[cg].path, "/"))
-		return;
-	r.max = true;
-	for (size_t k = 0; k < h->nheaps; k++) {
-		if (h->heaps[k].charger == CHARGER_DMEM)
-			on_dmem(h->heaps[k].region, CG_DMEM_MAX, &r);
-	}
-	for (size_t i = 0; i < e->ndmem; i++)
-		on_dmem(e->dmem[i].region, e->dmem[i].max, &r);
 }
 
 static int read_dmem(struct holdings *h, const struct hold_sys *sys)

@@ -572,6 +572,7 @@ static int cgroup_dmem(struct cg_index *ix, const struct inv_cgroup *r)
 
 	if (!(r->flags & INV_CG_DMEM_READ) || (r->flags & INV_CG_DMEM_MORE))
 		return 0;	/* its files say */
+	e->top = !r->parent;
 	if (!(r->flags & INV_CG_DMEM_ON)) {
 		e->dmem_state = CG_DMEM_OFF;
 		return 0;
