@@ -47,9 +47,13 @@ static __always_inline struct list_head *dmem_pools(const struct cgroup *cgrp, b
 	struct cgroup_subsys_state *css = NULL;
 	unsigned long id;
 
-	*known = bpf_core_type_exists(struct dmemcg_state) &&
+	*known = bpf_core_enum_value_exists(enum cgroup_subsys_id, dmem_cgrp_id) &&
+		 bpf_core_field_exists(struct dmemcg_state, css) &&
+		 bpf_core_field_exists(struct dmemcg_state, pools) &&
+		 bpf_core_field_exists(struct dmem_cgroup_pool_state, css_node) &&
+		 bpf_core_field_exists(struct dmem_cgroup_pool_state, region) &&
 		 bpf_core_field_exists(struct dmem_cgroup_pool_state, cnt) &&
-		 bpf_core_enum_value_exists(enum cgroup_subsys_id, dmem_cgrp_id);
+		 bpf_core_field_exists(struct dmem_cgroup_region, name);
 	if (!*known)
 		return NULL;
 	id = bpf_core_enum_value(enum cgroup_subsys_id, dmem_cgrp_id);
@@ -62,7 +66,10 @@ static __always_inline struct list_head *dmem_pools(const struct cgroup *cgrp, b
 	       bpf_core_field_offset(struct dmemcg_state, pools);
 }
 
-/* the pool whose css_node is @node: its usage, limit and region's name */
+/*
+ * The pool whose css_node is @node: its usage, limit and region's name; a
+ * name that could not be read says @size, as one that may have been cut.
+ */
 static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage, __u64 *max,
 					   char *region, __u32 size, __u32 *len)
 {
@@ -73,7 +80,7 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 	*usage = BPF_CORE_READ(pool, cnt.usage.counter);
 	*max = BPF_CORE_READ(pool, cnt.max);
 	n = bpf_probe_read_kernel_str(region, size, BPF_CORE_READ(pool, region, name));
-	*len = n > 1 ? n - 1 : 0;
+	*len = n < 0 ? size : n > 1 ? n - 1 : 0;
 }
 
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */

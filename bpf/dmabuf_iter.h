@@ -109,7 +109,8 @@ struct inv_cgroup_session {
 /*
  * One region's charge in a cgroup, as its dmem.current and dmem.max say:
  * a cgroup has a pool for each region it or a descendant ever charged.
- * A region name of INV_DMEM_REGION_LEN - 1 bytes may have been cut.
+ * A region_len of INV_DMEM_REGION_LEN - 1 or more: the name may have been
+ * cut, or was not read; 0: the pool went while the walk read the list.
  */
 struct inv_dmem_pool {
 	__u64 usage;		/* bytes */
