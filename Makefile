@@ -104,6 +104,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(BUILD)/tests/unit/latency_test: LIBS += -lm
 $(BUILD)/tests/unit/analysis_test: $(BUILD)/tools/record/analysis.o
+$(BUILD)/tests/unit/flight_test: $(BUILD)/tools/record/flight.o
 
 # VM tests and benchmarks use uapi headers newer than the host's (drm): the
 # kernel's own

@@ -1,9 +1,9 @@
 #!/bin/sh
-# A task is described again when it is no longer what its last process
+# A task is described again when it is no longer where its last process
 # record said: one allocating in /rt/a, moved to /rt/b and allocating on, has
-# a process record for each (so analyze names both cgroups), and a flight
-# file written after the move holds the one that says /rt/b. Read back with
-# rec_dump (tests/vm/rec_dump.c).
+# a process record for each (so analyze names both cgroups), and so has a
+# flight file written after the move while events of both are kept, the one
+# that says /rt/b last. Read back with rec_dump (tests/vm/rec_dump.c).
 . "$(dirname "$0")/../lib.sh"
 S=/sys/fs/cgroup
 tmp=$(mktemp -d)
@@ -48,9 +48,13 @@ jq_true '[.peaks[] | select(.heap == "system") | .cgroup] as $c |
 
 set -- $tmp/fl/heapstat-*-sigusr1.hsrec
 rec_dump "$1" >$tmp/f.json 2>&1
+heapstat analyze -j "$1" >$tmp/fa.json 2>&1
 jq_true -s --argjson p $ap '[.[] | select(.type == "process" and .tid == $p) | .cgroup] ==
-	["/rt/b"]' $tmp/f.json >/dev/null &&
-	pass "--flight: the task as it is now" ||
-	fail "--flight: the task as it is now" "$(ls $tmp/fl; cat $tmp/f.out; grep '"process"' $tmp/f.json)"
+	["/rt/a", "/rt/b"]' $tmp/f.json >/dev/null &&
+	jq_true '[.peaks[] | select(.heap == "system") | .cgroup] as $c |
+	($c | index("/rt/a")) != null and ($c | index("/rt/b")) != null' $tmp/fa.json >/dev/null &&
+	pass "--flight: the task before and after, both cgroups named" ||
+	fail "--flight: the task before and after, both cgroups named" \
+		"$(ls $tmp/fl; cat $tmp/f.out; grep '"process"' $tmp/f.json; jq -c .peaks $tmp/fa.json)"
 rmdir $S/rt/a $S/rt/b $S/rt
 rm -rf $tmp

@@ -51,6 +51,23 @@ int hindex_room(struct hindex *ix, size_t n, const void *ctx,
 	return 0;
 }
 
+int hindex_rebuild(struct hindex *ix, size_t n, const void *ctx,
+		   uint64_t (*hash_at)(const void *ctx, size_t pos))
+{
+	size_t cap = 64;
+
+	while (cap < 2 * (n + 1))
+		cap *= 2;
+	free(ix->slot);
+	ix->slot = calloc(cap, sizeof(*ix->slot));
+	ix->cap = ix->slot ? cap : 0;
+	if (!ix->slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		hindex_put(ix, hash_at(ctx, i), i);
+	return 0;
+}
+
 size_t hindex_find(const struct hindex *ix, uint64_t hash, const void *ctx,
 		   bool (*match)(const void *ctx, size_t pos, const void *key), const void *key)
 {

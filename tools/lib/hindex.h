@@ -24,6 +24,9 @@ uint64_t hindex_str(const char *s);
 /* room for one more of the @n indexed, rehashing them (@hash_at) when it grows */
 int hindex_room(struct hindex *ix, size_t n, const void *ctx,
 		uint64_t (*hash_at)(const void *ctx, size_t pos));
+/* the @n indexed again, after the array was compacted */
+int hindex_rebuild(struct hindex *ix, size_t n, const void *ctx,
+		   uint64_t (*hash_at)(const void *ctx, size_t pos));
 void hindex_put(struct hindex *ix, uint64_t hash, size_t pos);
 /* the position whose element @match()es @key, HINDEX_NONE when none */
 size_t hindex_find(const struct hindex *ix, uint64_t hash, const void *ctx,

@@ -109,51 +109,163 @@ int flight_init(struct flight *f, size_t n)
 	return 0;
 }
 
-/* a definition's key: a process record's tid, a stack record's id */
-static uint64_t def_key(const struct rec *x)
+static const struct rec *event_at(const struct flight *f, size_t i)
 {
-	return x->type == REC_PROCESS ? x->process.tid : (uint64_t)1 << 32 | x->stack.id;
+	return i < f->n ? &f->ring[(f->head + i) % f->cap] : &f->staged[i - f->n];
+}
+
+static uint32_t pid_of(const struct rec *x)
+{
+	switch (x->type) {
+	case REC_ALLOC: return x->alloc.pid;
+	case REC_EXPORT: return x->export.pid;
+	case REC_FD: return x->fd.pid;
+	case REC_LIMIT: return x->limit.pid;
+	default: return 0;
+	}
+}
+
+/*
+ * The definitions: a stack record by its id; a process record by what it
+ * says, the task (tid and pid) where it is (its cgroup), one for each place a
+ * task was described in, so that its events from before a move still name
+ * their cgroup.
+ */
+static bool same_def(const struct rec *a, const struct rec *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (a->type == REC_STACK)
+		return a->stack.id == b->stack.id;
+	return a->process.tid == b->process.tid && a->process.pid == b->process.pid &&
+	       a->process.cgroup_id == b->process.cgroup_id;
+}
+
+static uint64_t def_hash(const struct rec *x)
+{
+	if (x->type == REC_STACK)
+		return hindex_mix((uint64_t)1 << 63 | x->stack.id);
+	return hindex_mix((uint64_t)x->process.pid << 32 | x->process.tid) ^
+	       hindex_mix(x->process.cgroup_id);
 }
 
 static uint64_t def_hash_at(const void *ctx, size_t pos)
 {
 	const struct flight *f = ctx;
 
-	return hindex_mix(def_key(&f->defs[pos]));
+	return def_hash(&f->defs[pos].r);
 }
 
 static bool def_match(const void *ctx, size_t pos, const void *key)
 {
 	const struct flight *f = ctx;
 
-	return def_key(&f->defs[pos]) == *(const uint64_t *)key;
+	return same_def(&f->defs[pos].r, key);
+}
+
+/* the pids the events kept name, sorted: a process record is needed for those */
+static uint32_t *event_pids(const struct flight *f, size_t nev, size_t *n)
+{
+	uint32_t *v = malloc((nev + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < nev; i++)
+		if (pid_of(event_at(f, i)))
+			v[(*n)++] = pid_of(event_at(f, i));
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_u32);
+	return v;
+}
+
+/* stacks always: an allocation kept may name one */
+static bool needed(const struct rec *d, const uint32_t *pids, size_t npids)
+{
+	return d->type != REC_PROCESS ||
+	       bsearch(&d->process.pid, pids, npids, sizeof(*pids), cmp_u32);
+}
+
+static const struct flight *order_of;
+
+static int cmp_seq(const void *x, const void *y)
+{
+	uint64_t a = order_of->defs[*(const size_t *)x].seq, b = order_of->defs[*(const size_t *)y].seq;
+
+	return (a > b) - (a < b);
+}
+
+/* by tid, each tid's last defined first; stacks after */
+static int cmp_tid_last(const void *x, const void *y)
+{
+	const struct flight_def *a = &order_of->defs[*(const size_t *)x];
+	const struct flight_def *b = &order_of->defs[*(const size_t *)y];
+	uint64_t ka = a->r.type == REC_PROCESS ? a->r.process.tid : UINT64_MAX;
+	uint64_t kb = b->r.type == REC_PROCESS ? b->r.process.tid : UINT64_MAX;
+
+	if (ka != kb)
+		return (ka > kb) - (ka < kb);
+	return (a->seq < b->seq) - (a->seq > b->seq);
 }
 
 /*
- * A process record replaces the task's last (the recorder writes one again
- * when the task is no longer what it said: an exec, a cgroup move, a tid
- * reused); a stack's id names one stack for ever.
+ * Drop the process records of tasks described again since (moved, or their
+ * tid reused) that no event kept names: the task's last one stays, for the
+ * events to come.
  */
+static int prune(struct flight *f)
+{
+	size_t npids, out = 0, *order = malloc((f->ndefs + 1) * sizeof(*order));
+	uint32_t *pids = event_pids(f, f->n + f->nstaged, &npids);
+	bool *drop = calloc(f->ndefs + 1, sizeof(*drop));
+	int err = 0;
+
+	if (!order || !pids || !drop) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < f->ndefs; i++)
+		order[i] = i;
+	order_of = f;
+	qsort(order, f->ndefs, sizeof(*order), cmp_tid_last);
+	for (size_t k = 1; k < f->ndefs; k++) {
+		const struct rec *d = &f->defs[order[k]].r, *newer = &f->defs[order[k - 1]].r;
+
+		drop[order[k]] = d->type == REC_PROCESS && newer->type == REC_PROCESS &&
+				 newer->process.tid == d->process.tid && !needed(d, pids, npids);
+	}
+	for (size_t i = 0; i < f->ndefs; i++) {
+		if (drop[i])
+			rec_drop(&f->defs[i].r);
+		else
+			f->defs[out++] = f->defs[i];
+	}
+	f->ndefs = out;
+	err = hindex_rebuild(&f->def_ix, f->ndefs, f, def_hash_at);
+out:
+	f->pruned_at = f->ndefs;
+	free(order);
+	free(pids);
+	free(drop);
+	return err;
+}
+
+/* a definition: made, or (a task back where it was once) made the last again */
 static int define(struct flight *f, const struct rec *x)
 {
-	uint64_t key = def_key(x);
-	size_t i = hindex_find(&f->def_ix, hindex_mix(key), f, def_match, &key);
-	struct rec copy;
+	uint64_t hash = def_hash(x);
+	size_t i = hindex_find(&f->def_ix, hash, f, def_match, x);
 
 	if (i != HINDEX_NONE) {
-		if (x->type != REC_PROCESS)
-			return 0;
-		if (rec_copy(&copy, x))
-			return -ENOMEM;
-		rec_drop(&f->defs[i]);
-		f->defs[i] = copy;
+		f->defs[i].seq = ++f->def_seq;
 		return 0;
 	}
+	if (f->ndefs >= 2 * f->pruned_at + 64 && prune(f))
+		return -ENOMEM;
 	if (hindex_room(&f->def_ix, f->ndefs, f, def_hash_at) ||
 	    grow_array((void **)&f->defs, &f->defscap, f->ndefs, sizeof(*f->defs)) ||
-	    rec_copy(&f->defs[f->ndefs], x))
+	    rec_copy(&f->defs[f->ndefs].r, x))
 		return -ENOMEM;
-	hindex_put(&f->def_ix, hindex_mix(key), f->ndefs++);
+	f->defs[f->ndefs].seq = ++f->def_seq;
+	hindex_put(&f->def_ix, hash, f->ndefs++);
 	return 0;
 }
 
@@ -184,22 +296,6 @@ void flight_commit(struct flight *f)
 	f->nstaged = 0;
 }
 
-static const struct rec *event_at(const struct flight *f, size_t i)
-{
-	return i < f->n ? &f->ring[(f->head + i) % f->cap] : &f->staged[i - f->n];
-}
-
-static uint32_t pid_of(const struct rec *x)
-{
-	switch (x->type) {
-	case REC_ALLOC: return x->alloc.pid;
-	case REC_EXPORT: return x->export.pid;
-	case REC_FD: return x->fd.pid;
-	case REC_LIMIT: return x->limit.pid;
-	default: return 0;
-	}
-}
-
 static uint64_t ts_of(const struct rec *x)
 {
 	switch (x->type) {
@@ -213,27 +309,6 @@ static uint64_t ts_of(const struct rec *x)
 	}
 }
 
-/* the pids the events kept name, sorted: a process record is needed for those */
-static uint32_t *event_pids(const struct flight *f, size_t nev, size_t *n)
-{
-	uint32_t *v = malloc((nev + 1) * sizeof(*v));
-
-	*n = 0;
-	for (size_t i = 0; v && i < nev; i++)
-		if (pid_of(event_at(f, i)))
-			v[(*n)++] = pid_of(event_at(f, i));
-	if (v)
-		qsort(v, *n, sizeof(*v), cmp_u32);
-	return v;
-}
-
-/* stacks always: an allocation kept may name one */
-static bool needed(const struct rec *d, const uint32_t *pids, size_t npids)
-{
-	return d->type != REC_PROCESS ||
-	       bsearch(&d->process.pid, pids, npids, sizeof(*pids), cmp_u32);
-}
-
 int flight_write(struct flight *f, const char *dir, const char *reason, const char *command,
 		 int (*extra)(struct rec_writer *w, void *ctx), void *ctx, char *path,
 		 size_t path_len, uint64_t *events)
@@ -244,7 +319,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	struct timespec rt;
 	uint64_t now = now_ns(), first = now;
 	uint32_t *pids;
-	size_t npids;
+	size_t npids, *order;
 	char when[32];
 	struct tm tm;
 	int err = 0;
@@ -266,17 +341,23 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 			     rt.tv_nsec / 1000000, reason) >= path_len)
 		return -ENAMETOOLONG;
 	pids = event_pids(f, nev, &npids);
-	if (!pids)
-		return -ENOMEM;
-	err = rec_writer_open(&w, path, &h);
+	order = malloc((f->ndefs + 1) * sizeof(*order));
+	err = pids && order ? rec_writer_open(&w, path, &h) : -ENOMEM;
 	if (err) {
 		free(pids);
+		free(order);
 		return err;
 	}
+	/* in the order defined last: a task's last description is the one that holds */
+	order_of = f;
+	for (size_t i = 0; i < f->ndefs; i++)
+		order[i] = i;
+	qsort(order, f->ndefs, sizeof(*order), cmp_seq);
 	for (size_t i = 0; !err && i < f->ndefs; i++)
-		if (needed(&f->defs[i], pids, npids))
-			err = rec_write(w, &f->defs[i]);
+		if (needed(&f->defs[order[i]].r, pids, npids))
+			err = rec_write(w, &f->defs[order[i]].r);
 	free(pids);
+	free(order);
 	for (size_t i = 0; !err && i < nev; i++)
 		err = rec_write(w, event_at(f, i));
 	if (!err && extra)
@@ -297,7 +378,7 @@ void flight_free(struct flight *f)
 	for (size_t i = 0; i < f->nstaged; i++)
 		rec_drop(&f->staged[i]);
 	for (size_t i = 0; i < f->ndefs; i++)
-		rec_drop(&f->defs[i]);
+		rec_drop(&f->defs[i].r);
 	free(f->ring);
 	free(f->staged);
 	free(f->defs);

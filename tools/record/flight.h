@@ -19,14 +19,22 @@
 #include "lib/hindex.h"
 #include "lib/record.h"
 
+/* a process or stack record the events kept may need, and when it was defined last */
+struct flight_def {
+	struct rec r;
+	uint64_t seq;
+};
+
 struct flight {
 	struct rec *ring;		/* cap events, the oldest at head once full */
 	size_t cap, n, head;
 	struct rec *staged;		/* the current event's records */
 	size_t nstaged, stagedcap;
-	struct rec *defs;		/* a task's last process record, each stack's */
+	struct flight_def *defs;	/* process records (one per task and cgroup), stacks */
 	size_t ndefs, defscap;
-	struct hindex def_ix;		/* defs by tid or stack id */
+	struct hindex def_ix;		/* defs by what they define */
+	uint64_t def_seq;		/* defined so far */
+	size_t pruned_at;		/* ndefs after the last prune */
 	uint64_t last_write_ns;		/* rate limit: one file a second */
 	uint64_t suppressed;		/* triggers within that second */
 	uint64_t files;

@@ -160,9 +160,8 @@ struct scope {
 
 /* a task as its last process record described it */
 struct task_seen {
-	uint32_t tid;
+	uint32_t tid, pid;
 	uint64_t cgroup_id;
-	char comm[COLL_COMM_LEN + 1];
 };
 
 struct recorder {
@@ -286,8 +285,10 @@ static bool task_match(const void *ctx, size_t pos, const void *key)
 
 /*
  * A process record the first time a task is seen, and again when it is no
- * longer what the last one said: an exec, a move to another cgroup, or its
- * tid taken by a new task (who's cgroup path is filled in).
+ * longer where the last one said: moved to another cgroup, or its tid taken
+ * by a task of another process (who's cgroup path is filled in). Not for a
+ * new name alone: an allocation's event names the task as the collector
+ * last read it, other events as it is now, and the records carry it anyway.
  */
 static int describe_task(struct recorder *r, const struct rec_process *who)
 {
@@ -297,7 +298,7 @@ static int describe_task(struct recorder *r, const struct rec_process *who)
 
 	if (i != HINDEX_NONE) {
 		t = &r->tasks[i];
-		if (t->cgroup_id == who->cgroup_id && !strncmp(t->comm, who->comm, COLL_COMM_LEN))
+		if (t->cgroup_id == who->cgroup_id && t->pid == who->pid)
 			return 0;
 	} else {
 		if (hindex_room(&r->task_ix, r->ntasks, r, task_hash_at) ||
@@ -307,8 +308,8 @@ static int describe_task(struct recorder *r, const struct rec_process *who)
 		t->tid = who->tid;
 		hindex_put(&r->task_ix, hindex_mix(who->tid), r->ntasks++);
 	}
+	t->pid = who->pid;
 	t->cgroup_id = who->cgroup_id;
-	copy_bounded(t->comm, who->comm, COLL_COMM_LEN);
 	p.process.cgroup = path_of(&r->scope, who->cgroup_id);
 	return emit(r, &p);
 }
