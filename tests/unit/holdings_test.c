@@ -426,6 +426,41 @@ out:
 }
 
 /*
+ * A cgroup namespace's root (a container): no dmem.capacity there, its
+ * dmem.current names the regions. Their heaps are charged by dmem, with no
+ * capacity known; with mem_accounting on, "system" stays dmem's too.
+ */
+static void namespace_root_regions(void)
+{
+	struct inventory inv;
+	struct holdings h;
+	const struct hold_cell *c;
+	size_t k;
+
+	fresh();
+	run("rm -f %s/dmem.capacity", cgroot);
+	put("dma-heap/system 4096\ndma-heap/cma 0\n", "%s/dmem.current", cgroot);
+	put("dma-heap/system 1048576\ndma-heap/cma max\n", "%s/dmem.max", cgroot);
+	process(32, "app", "/");
+	fd(32, 3, 9, 4096, "system", 0);
+	sys.mem_accounting = true;
+	if (build(&inv, &h, NULL))
+		goto out;
+	k = holdings_heap(&h, "system");
+	CHECK(k != HOLD_NONE && h.heaps[k].charger == CHARGER_DMEM && !h.heaps[k].capacity_known,
+	      "system: charger %d", k != HOLD_NONE ? (int)h.heaps[k].charger : -1);
+	k = holdings_heap(&h, "cma");
+	CHECK(k != HOLD_NONE && h.heaps[k].charger == CHARGER_DMEM, "cma charged by dmem");
+	c = cell(&h, "/", "system");
+	CHECK(c && c->charged_known && c->charged == 4096 && c->max == 1048576,
+	      "the root's own dmem.current and dmem.max");
+out:
+	sys.mem_accounting = false;
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
+/*
  * The kept inventory brought up to date: exports and final releases applied
  * to the buffers (the processes' part needs the task iterators: VM tests)
  * leave what a new walk finds; inventory_diff() counts the rest, less what
@@ -499,6 +534,7 @@ int main(void)
 	RUN(name_is_not_fields);
 	RUN(cma_area_regions);
 	RUN(own_region_first);
+	RUN(namespace_root_regions);
 	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;

@@ -103,16 +103,43 @@ size_t holdings_heap(const struct holdings *h, const char *name)
 	return e ? (size_t)(e - h->heaps) : HOLD_NONE;
 }
 
+/* dmem's regions, and their capacities when read from dmem.capacity */
+struct regions {
+	struct name_set names;
+	uint64_t *capacity;
+	size_t capcap;
+	bool sized;
+};
+
 /* a heap's region in dmem.capacity: kept whole, the heaps it charges found again later */
 static int add_region(const char *region, uint64_t value, void *arg)
 {
 	const char *heaps[2];
 	void **a = arg;
+	struct regions *r = a[1];
+	size_t n = r->names.n;
 
-	(void)value;
 	if (!dmem_region_heaps(region, heaps))
 		return 0;
-	return name_add(a[0], a[1], region);
+	if (name_add(a[0], &r->names, region))
+		return -ENOMEM;
+	if (r->names.n == n)
+		return 0;	/* listed twice */
+	if (grow_array((void **)&r->capacity, &r->capcap, n, sizeof(*r->capacity)))
+		return -ENOMEM;
+	r->capacity[n] = value;
+	return 0;
+}
+
+/* the capacity of @region as dmem.capacity said it */
+static bool region_capacity(const struct regions *r, const char *region, uint64_t *out)
+{
+	for (size_t i = 0; r->sized && i < r->names.n; i++)
+		if (r->names.v[i] == region) {
+			*out = r->capacity[i];
+			return true;
+		}
+	return false;
 }
 
 /*
@@ -139,11 +166,12 @@ static const char *region_of(const struct name_set *regions, const char *name)
 }
 
 static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
-			 struct name_set *regions)
+			 struct regions *r)
 {
 	const struct inventory *inv = h->inv;
+	const struct name_set *regions = &r->names;
 	struct name_set all = {}, devs = {};
-	void *arg[2] = { h, regions };
+	void *arg[2] = { h, r };
 	DIR *d = opendir(sys->heap_dev);
 	struct dirent *de;
 	int err = 0;
@@ -155,6 +183,7 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		closedir(d);
 	if (!err) {
 		err = cg_dmem_each(sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
+		r->sized = !err;
 		/* in a cgroup namespace (a container) the root is not the hierarchy's,
 		 * which alone has dmem.capacity: its dmem.current lists every region */
 		if (err == -ENOENT)
@@ -173,8 +202,9 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			    name_find(&devs, heaps[k]))
 				err = name_add(h, &all, heaps[k]);
 	}
-	for (size_t i = 0; !err && i < inv->nbufs; i++)
-		err = name_add(h, &all, inv->bufs[i].exp_name);
+	for (size_t i = 0; !err && i < inv->nbufs; i++)	/* a name is shared: by runs */
+		if (!i || inv->bufs[i].exp_name != inv->bufs[i - 1].exp_name)
+			err = name_add(h, &all, inv->bufs[i].exp_name);
 	if (coll) {
 		size_t n;
 		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
@@ -195,12 +225,10 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			hp->name = all.v[i];
 			hp->device = bsearch(&all.v[i], devs.v, devs.n, sizeof(*devs.v), cmp_str);
 			hp->region = region_of(regions, hp->name);
-			if (hp->region)
+			if (hp->region) {
 				hp->charger = CHARGER_DMEM;
-			if (hp->region && !cg_dmem_read(sys_cgroup_root(sys), "dmem.capacity",
-							hp->region, &hp->capacity))
-				hp->capacity_known = true;
-			else if (h->mem_accounting && !strcmp(hp->name, "system"))
+				hp->capacity_known = region_capacity(r, hp->region, &hp->capacity);
+			} else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
 			else if (h->lsm_rows && hp->device)
 				hp->charger = CHARGER_LSM;
@@ -380,6 +408,8 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 {
 	const struct inventory *inv = h->inv;
 	bool by_proc = flt->pid || flt->cgroup[0];
+	const char *name = NULL;	/* a name is shared: its heap looked up when it changes */
+	size_t heap = HOLD_NONE;
 
 	h->buf_shown = calloc(inv->nbufs + 1, sizeof(bool));
 	h->proc_shown = calloc(inv->nprocs + 1, sizeof(bool));
@@ -409,11 +439,15 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 	}
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
-		size_t heap = holdings_heap(h, b->exp_name);
-		struct hold_heap *hp = &h->heaps[heap];
+		struct hold_heap *hp;
 
 		if (!h->buf_shown[i])
 			continue;
+		if (b->exp_name != name) {
+			heap = holdings_heap(h, b->exp_name);
+			name = b->exp_name;
+		}
+		hp = &h->heaps[heap];
 		hp->bytes += b->size;
 		hp->buffers++;
 		if (!b->holders && b->attachments_known && !b->attachments) {
@@ -712,7 +746,7 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct inventory *inv,
 		   struct collector *coll, const struct hold_filter *flt)
 {
-	struct name_set regions = {};
+	struct regions regions = {};
 	int err;
 
 	memset(h, 0, sizeof(*h));
@@ -720,7 +754,8 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 	h->mem_accounting = sys->mem_accounting;
 	take_lsm(h, sys);
 	err = collect_heaps(h, sys, coll, &regions);
-	free(regions.v);
+	free(regions.names.v);
+	free(regions.capacity);
 	if (!err)
 		err = collect_cgroups(h, sys, coll);
 	if (!err) {
