@@ -96,8 +96,8 @@ wait_links $rp 6
 dmabuf_alloc -H system -s 4K -n 3
 sleep 0.5
 kill -USR1 $rp
-i=0
-while [ -z "$(ls $tmp/fu)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0	# written whole (its line), not only begun: the second is within a second of its end
+while ! grep -q "wrote" $tmp/u.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -USR1 $rp
 sleep 0.5
 kill -INT $rp

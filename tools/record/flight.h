@@ -49,8 +49,8 @@ void flight_commit(struct flight *f);
  * Write dir/heapstat-<UTC time>-<reason>.hsrec (its name in path): header,
  * definitions, the ring's events, the staged ones, then extra()'s records,
  * and the end. At most one a second: 0 and nothing written (counted in
- * suppressed) within a second of the last. 1 when written, *events the
- * events in it, or a negative errno (why: what failed).
+ * suppressed) within a second of the end of the last. 1 when written,
+ * *events the events in it, or a negative errno (why: what failed).
  */
 int flight_write(struct flight *f, const char *dir, const char *reason, const char *command,
 		 int (*extra)(struct rec_writer *w, void *ctx), void *ctx, char *path,
