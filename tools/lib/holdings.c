@@ -6,8 +6,10 @@
  *    cgroups of holders and of traced tasks not (or no longer) in it;
  * 3. held: each buffer counted once for each cgroup one of its holders is in;
  * 4. charged and limits: dmem.current and dmem.max of every cgroup with the
- *    dmem controller (charges stay with the cgroup charged wherever the buffer
- *    went, so a cgroup may be charged for what it no longer holds);
+ *    dmem controller, or the same as the walk of the cgroup tree read it from
+ *    the kernel's pools (sys->cg_tree; charges stay with the cgroup charged
+ *    wherever the buffer went, so a cgroup may be charged for what it no
+ *    longer holds);
  *    memory.current and memory.max for the memcg-charged system heap; the
  *    BPF-LSM limits' usage and limits for heaps nothing else charges, while
  *    they are pinned (bpf/limit.bpf.c);
@@ -111,7 +113,10 @@ struct regions {
 	bool sized;
 };
 
-/* a heap's region in dmem.capacity: kept whole, the heaps it charges found again later */
+/*
+ * A heap's region in dmem.capacity (or, in a cgroup namespace, its root's
+ * dmem.current): kept whole, the heaps it charges found again later.
+ */
 static int add_region(const char *region, uint64_t value, void *arg)
 {
 	const char *heaps[2];
