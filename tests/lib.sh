@@ -29,6 +29,17 @@ wait_links() {
 	done
 }
 
+# caught PID SIG: true when process PID catches signal number SIG (its SigCgt)
+caught() {
+	_cg_m=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+	[ -n "$_cg_m" ] && [ $(((0x$_cg_m >> ($2 - 1)) & 1)) = 1 ]
+}
+
+# alive PID: process PID runs, not a zombie its parent has yet to wait for
+alive() {
+	[ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
+}
+
 # dmabuf_inodes PID: the inodes of the dma-bufs process PID has fds to, from fdinfo
 dmabuf_inodes() {
 	for _di_f in /proc/$1/fdinfo/*; do

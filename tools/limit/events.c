@@ -300,6 +300,11 @@ int limit_events(const struct limit_events_opts *o)
 	char why[512];
 	int err;
 
+	/* -f: caught from the start, or one sent while the collector loads is lost */
+	if (o->follow) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
 	refusal_model_init(&ev.m);
 	err = lsm_limit_open(&lsm, NULL, 0, why, sizeof(why));
 	if (err && err != -ENOENT) {
@@ -322,8 +327,6 @@ int limit_events(const struct limit_events_opts *o)
 			"keeps no record of dmem or memcg refusals: follow them with -f\n");
 		return 0;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	do {
 		if (lsm) {
 			err = lsm_limit_events(lsm, coll || !o->follow ? 0 : POLL_MS, on_lsm, &ev,

@@ -690,6 +690,15 @@ int cmd_record(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
+	/*
+	 * Caught from the start: a command started in the background by a shell begins
+	 * with SIGINT ignored, and one sent while the collector loads must still end it.
+	 * The set-up goes on and the recording ends as soon as it has begun.
+	 */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (opts.flight)
+		signal(SIGUSR1, on_usr1);
 	if (opts.cgroup) {
 		if (cg_path_normalize(opts.cgroup, r.scope.root, sizeof(r.scope.root)) ||
 		    cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
@@ -737,15 +746,14 @@ int cmd_record(int argc, char **argv)
 		err = command_cgroup(cgroup, sizeof(cgroup));
 		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);
 	}
-	if (!err && opts.cmd) {
+	if (!err && opts.cmd && stop) {
+		fprintf(stderr, "heapstat record: stopped before %s started\n",
+			text_safe(opts.cmd[0]));
+	} else if (!err && opts.cmd) {
 		child = cg_control_spawn(cgroup, opts.cmd, "heapstat record");
 		if (child < 0)
 			err = child;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (r.fl)
-		signal(SIGUSR1, on_usr1);
 	end = opts.duration_ms ? now_ns() + opts.duration_ms * 1000000ull : 0;
 	next_cp = now_ns() + CHECKPOINT_MS * 1000000ull;
 	while (!err && !r.err && !stop && (!end || now_ns() < end)) {
@@ -775,8 +783,8 @@ reap:
 		}
 	}
 	if (child > 0) {		/* stopped first: the command goes on, unrecorded */
-		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n", opts.cmd[0],
-			child);
+		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n",
+			text_safe(opts.cmd[0]), child);
 	}
 	/* what the rings still hold, then the lost, the last checkpoint and the end */
 	if (!err && !r.err)

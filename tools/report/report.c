@@ -159,7 +159,7 @@ static void on_signal(int sig)
  * Trace for the duration (or until a signal). A kernel that refuses
  * tracing leaves the snapshot alone to report: rep->no_tracing says why.
  */
-static int trace_activity(struct report *rep)
+static int trace_for(struct report *rep)
 {
 	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
 	int err;
@@ -172,8 +172,6 @@ static int trace_activity(struct report *rep)
 		fprintf(stderr, "heapstat: no activity: %s\n", rep->no_tracing);
 		return 0;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	while (!exiting && now_ns() < end) {
 		uint64_t left = (end - now_ns()) / 1000000;
 
@@ -184,6 +182,21 @@ static int trace_activity(struct report *rep)
 	rep->seconds = (now_ns() - start) / 1e9;
 	err = collector_poll(rep->coll, 0);
 	return err ? err : collector_sync(rep->coll);
+}
+
+/*
+ * INT and TERM end the tracing, while the collector loads too (the report
+ * then covers no time); after it, they do what they did before.
+ */
+static int trace_activity(struct report *rep)
+{
+	void (*old_int)(int) = signal(SIGINT, on_signal);
+	void (*old_term)(int) = signal(SIGTERM, on_signal);
+	int err = trace_for(rep);
+
+	signal(SIGINT, old_int);
+	signal(SIGTERM, old_term);
+	return err;
 }
 
 static void free_report(struct report *rep)

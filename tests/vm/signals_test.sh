@@ -1,0 +1,67 @@
+#!/bin/sh
+# An INT sent while a long-running command loads its BPF programs ends it as
+# one sent later does: record writes a whole recording (and does not start
+# its command), limit events -f and report -d stop and exit 0. Each starts as
+# a shell starts a background job, with SIGINT ignored: a handler installed
+# only once loaded leaves that INT lost, and the command running for ever.
+. "$(dirname "$0")/../lib.sh"
+tmp=$(mktemp -d)
+pass() { echo "PASS: signals: $1"; }
+fail() { echo "FAIL: signals: $1: $2"; }
+
+# early_int CMD...: CMD in the background, an INT as soon as heapstat catches
+# it; $links: the BPF links it had then; $rc: its exit status, "alive" when
+# it had not exited 30 s later (then killed)
+early_int() {
+	"$@" >$tmp/out 2>$tmp/err &
+	_ei_p=$!
+	_ei_i=0
+	until { grep -qx heapstat /proc/$_ei_p/comm && caught $_ei_p 2; } 2>/dev/null ||
+		[ $_ei_i -ge 1000 ]; do
+		sleep 0.01
+		_ei_i=$((_ei_i + 1))
+	done
+	links=$(ls -l /proc/$_ei_p/fd 2>/dev/null | grep -c bpf_link)
+	kill -INT $_ei_p
+	_ei_i=0
+	while alive $_ei_p && [ $_ei_i -lt 300 ]; do
+		sleep 0.1
+		_ei_i=$((_ei_i + 1))
+	done
+	if alive $_ei_p; then
+		kill -9 $_ei_p
+		wait $_ei_p
+		rc=alive
+	else
+		wait $_ei_p
+		rc=$?
+	fi
+}
+
+early_int heapstat record -o $tmp/r.rec
+heapstat analyze -j $tmp/r.rec >$tmp/r.json 2>$tmp/r.err
+[ $links = 0 ] && [ $rc = 0 ] && jq_true '.recording.truncated == false' $tmp/r.json &&
+	pass "record: an INT while loading, a whole recording" ||
+	fail "record: an INT while loading, a whole recording" \
+		"$links links at the INT, exit $rc: $(cat $tmp/err $tmp/r.err)"
+
+early_int heapstat record -o $tmp/c.rec -- sh -c "echo ran >$tmp/ran; sleep 100"
+heapstat analyze -j $tmp/c.rec >$tmp/c.json 2>$tmp/c.err
+[ $links = 0 ] && [ $rc = 0 ] && [ ! -e $tmp/ran ] &&
+	grep -qx "heapstat record: stopped before sh started" $tmp/err &&
+	jq_true '.recording.truncated == false' $tmp/c.json &&
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "heapstat-record-$_ei_p")" ] &&
+	pass "record -- CMD: an INT while loading, CMD not started, its cgroup gone" ||
+	fail "record -- CMD: an INT while loading, CMD not started, its cgroup gone" \
+		"$links links at the INT, exit $rc: $(cat $tmp/err $tmp/c.err)"
+
+early_int heapstat limit events -f
+[ $links = 0 ] && [ $rc = 0 ] && pass "limit events -f: an INT while loading ends it" ||
+	fail "limit events -f: an INT while loading ends it" "$links links at the INT, exit $rc: $(cat $tmp/err)"
+
+early_int heapstat report -d 60
+[ $links = 0 ] && [ $rc = 0 ] && grep -q "^activity over" $tmp/out &&
+	pass "report -d: an INT while loading, the report at once" ||
+	fail "report -d: an INT while loading, the report at once" \
+		"$links links at the INT, exit $rc: $(cat $tmp/out $tmp/err)"
+rm -rf $tmp
