@@ -58,6 +58,7 @@ static struct {
 	uint64_t period_ms;
 	uint64_t skip;
 	uint64_t fail;
+	uint64_t attachments;
 	uint64_t share;
 	const char *ready;
 	const char *kernel_hold;
@@ -97,6 +98,7 @@ static const struct argp_option options[] = {
 	{ "holes", 'O', NULL, 0, "Close every other buffer (the 1st, 3rd, ...): fragments a CMA area", 0 },
 	{ "kernel-hold", 'K', "FILE", 0, "Write 'hold FD' for each buffer to FILE (tests/kmod's importer)", 0 },
 	{ "kernel-attach", 'A', "FILE", 0, "Write 'attach FD' for each buffer to FILE (a device imports it)", 0 },
+	{ "attachments", 0x103, "N", 0, "With -A: write it N times a buffer (default 1)", 0 },
 	{ "wait", 'w', "SECS", 0, "Hold the buffers SECS seconds before exiting", 0 },
 	{ "background", 'B', NULL, 0, "Exit once set up, a child holding the buffers on", 0 },
 	{ "churn", 'c', "SECS", 0, "Allocate and free for SECS seconds (sizes up to SIZE, at most N live)", 0 },
@@ -145,6 +147,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'V': opts.vgem_export = true; break;
 	case 0x100: opts.name = arg; break;
 	case 0x101: opts.comm = arg; break;
+	case 0x103:
+		if (parse_u64(arg, 1, 16, &opts.attachments))
+			argp_error(state, "invalid attachments '%s'", arg);
+		break;
 	case 0x102:
 		if (parse_u64(arg, 0, 1 << 24, &opts.fail))
 			argp_error(state, "invalid fail count '%s'", arg);
@@ -505,7 +511,9 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
-		if (opts.kernel_attach && kernel_hold(opts.kernel_attach, "attach", fds[i])) {
+		for (uint64_t k = 0; opts.kernel_attach && k < (opts.attachments ?: 1); k++) {
+			if (!kernel_hold(opts.kernel_attach, "attach", fds[i]))
+				continue;
 			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.kernel_attach, strerror(errno));
 			ret = 1;
 			goto out;

@@ -139,6 +139,15 @@ if [ -e /sys/kernel/debug/heapstat_importer ]; then
 		fail "importers: the attached device is named" "$(jq -c .buffers "$tmp/imp")"
 	fi
 	echo drop >/sys/kernel/debug/heapstat_importer
+	# six attachments: all counted, the first four named
+	dmabuf_alloc -H system -s 64K -A /sys/kernel/debug/heapstat_importer --attachments 6
+	heapstat report -j >"$tmp/imp"
+	jq_true '[.buffers[] | select(.attachments > 0)] | length == 1 and .[0].attachments == 6 and
+		.[0].importers == ["heapstat_importer", "heapstat_importer", "heapstat_importer",
+		"heapstat_importer"]' "$tmp/imp" >/dev/null &&
+		pass "importers: six attachments counted, four named" ||
+		fail "importers: six attachments counted, four named" "$(jq -c .buffers "$tmp/imp")"
+	echo drop >/sys/kernel/debug/heapstat_importer
 else
 	echo "SKIP: report: kernel-held: no heapstat_importer module"
 fi
