@@ -36,18 +36,20 @@ const char *inv_source_name(enum inv_source src)
 	}
 }
 
-static int cmp_ino(const void *a, const void *b)
-{
-	const struct inv_buf *x = a, *y = b;
-
-	return (x->ino > y->ino) - (x->ino < y->ino);
-}
-
+/* a binary search of bufs (sorted by inode), without bsearch()'s call a comparison */
 static struct inv_buf *find_in(struct inv_buf *bufs, size_t n, uint64_t ino)
 {
-	struct inv_buf key = { .ino = ino };
+	size_t lo = 0, hi = n;
 
-	return bsearch(&key, bufs, n, sizeof(*bufs), cmp_ino);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bufs[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && bufs[lo].ino == ino ? &bufs[lo] : NULL;
 }
 
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino)
@@ -416,12 +418,28 @@ static void add_fd_only_buffers(struct inventory *inv)
 	inv->nbufs = out;
 }
 
-/* the buffer of ino: the one after the last found first, as a process's fds come in order */
+/*
+ * The buffer of ino, searched for from the one after the last found: a
+ * process's fds come in fd order, mostly its buffers' inode order, often
+ * the very next buffer, else with other processes' buffers between them.
+ * Steps doubling from there, then a binary search of the last step: a few
+ * looks where a search of all took 17 at 100k buffers.
+ */
 static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *last, uint64_t ino)
 {
-	if (last && last + 1 < inv->bufs + inv->nbufs && last[1].ino == ino)
-		return (struct inv_buf *)last + 1;
-	return inventory_find(inv, ino);
+	size_t base, step = 1, n = inv->nbufs;
+
+	if (!last || last->ino >= ino)
+		return inventory_find(inv, ino);
+	base = last - inv->bufs + 1;
+	if (base < n && inv->bufs[base].ino == ino)	/* mostly */
+		return &inv->bufs[base];
+	while (base + step <= n && inv->bufs[base + step - 1].ino < ino)
+		step *= 2;
+	/* bufs[base + step / 2 - 1] was below ino: it is in [base + step / 2, base + step) */
+	n = base + step < n ? base + step : n;
+	base += step / 2;
+	return base < n ? find_in(inv->bufs + base, n - base, ino) : NULL;
 }
 
 /*
