@@ -65,6 +65,26 @@ static void buckets_hold_their_values(void)
 	}
 }
 
+/* the branch-free log2 the BPF programs take, against the compiler's: every bit, its neighbours */
+static void log2_is_the_top_bit(void)
+{
+	int bad = 0;
+
+	for (int b = 0; b < 63; b++) {
+		uint64_t p = 1ull << b;
+		uint64_t vs[] = { p, p + 1, p | (p - 1), p + (p >> 1), p | (rnd() & (p - 1)) };
+
+		for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++)
+			bad += coll_log2(vs[i]) != 63u - __builtin_clzll(vs[i]);
+	}
+	for (int i = 0; i < 100000; i++) {
+		uint64_t v = (rnd() >> (1 + rnd() % 63)) | 1;
+
+		bad += coll_log2(v) != 63u - __builtin_clzll(v);
+	}
+	CHECK_EQ(bad, 0);
+}
+
 /* a histogram of @n values from @gen against the values kept whole */
 static void compare(uint64_t (*gen)(void), int n, const char *what)
 {
@@ -155,6 +175,7 @@ static void intervals_count_what_follows(void)
 
 int main(void)
 {
+	RUN(log2_is_the_top_bit);
 	RUN(buckets_hold_their_values);
 	RUN(percentiles_within_5_percent);
 	RUN(intervals_count_what_follows);
