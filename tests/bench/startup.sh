@@ -24,6 +24,19 @@ printf '%10s %10s %10s %10s\n' ONESHOT-ms TRACED-ms ATTACH-ms TOP-ms
 awk -v o="$one" -v t="$traced" -v p="$top" \
 	'BEGIN { printf "%10.1f %10.1f %10.1f %10.1f\n", o, t, t - o - 10, p - 100 }'
 echo "startup: oneshot_ms=$one traced_ms=$traced top_ms=$top"
+# where loading goes: the verifier, program by program (each loaded alone),
+# the iterators a one-shot report loads, and the collector's programs as
+# heaptop loads them on this kernel (fentry/fexit and tracepoints)
+echo "verifier, each program loaded alone (verify_time):"
+verify_time /heapstat/bpf/dmabuf_iter.bpf.o dmabuf task_file task_vma cgroup_tree |
+	awk '{ print; sub("verify_us=", "", $2); t += $2 } END { printf "%-32s verify_us=%d\n", "iterators", t }'
+verify_time /heapstat/bpf/collector.bpf.o dma_heap_ioctl_entry dma_heap_ioctl_exit \
+	dma_buf_export_tp dma_buf_release dma_buf_dynamic_attach_raw dma_buf_detach_raw \
+	dma_buf_fd_raw dma_buf_get_raw dma_buf_mmap_internal_raw dma_buf_mmap_raw \
+	sched_process_fork_raw sched_process_exec_raw cgroup_attach_task_raw exit_files_fexit \
+	heapstat_heap_alloc heapstat_heap_free cma_alloc_start cma_alloc_busy_retry \
+	cma_alloc_finish cma_release |
+	awk '{ print; sub("verify_us=", "", $2); t += $2 } END { printf "%-32s verify_us=%d\n", "collector", t }'
 kill $held
 wait
 rm -rf "$tmp"
