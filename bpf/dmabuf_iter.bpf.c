@@ -49,6 +49,34 @@ static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __
  * two took 64 ms of a one-shot report's 98 ms load on 7.2 as plain loops.)
  */
 
+/*
+ * The iterators' contexts and the kernel's list heads, read without CO-RE:
+ * their layout is the iterators' ABI (a list head's next first), and the
+ * verifier checks each load against the kernel's BTF all the same. Each
+ * CO-RE relocation is a look-up in the kernel's cache of candidate types,
+ * 31 slots by the hash of a type's name, and a miss searches every type of
+ * vmlinux again: the iterators' two dozen names collide in it, and a load
+ * made 22 such searches, 11 without these (docs/benchmarks.md, start-up).
+ */
+struct iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct iter_list {
+	struct iter_list *next, *prev;
+};
+
+/* the list head after @pos, a kernel pointer */
+static __always_inline void *list_next(const void *pos)
+{
+	void *next = NULL;
+
+	bpf_probe_read_kernel(&next, sizeof(next), pos);
+	return next;
+}
+
 #ifdef INV_TASKS_ONLY
 #define have_dmabuf_iter false
 #else
@@ -79,7 +107,7 @@ static long att_step(__u64 i, void *arg)
 
 	if (pos == w->head)
 		return 1;
-	w->pos = BPF_CORE_READ(pos, next);
+	w->pos = list_next(pos);
 	return 0;
 }
 
@@ -97,14 +125,14 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 	int i;
 
 	/* a snapshot without the buffer's lock: a racing attach may be missed */
-	pos = dmabuf->attachments.next;
+	pos = (const void *)((const struct iter_list *)&dmabuf->attachments)->next;
 	for (i = 0; i < INV_MAX_IMPORTERS && pos != w.head; i++) {
 		att = (const void *)pos - node;
 		name = BPF_CORE_READ(att, dev, kobj.name);
 		__builtin_memset(names[i], 0, INV_NAME_LEN);
 		if (name)
 			bpf_probe_read_kernel_str(names[i], INV_NAME_LEN, name);
-		pos = BPF_CORE_READ(pos, next);
+		pos = list_next(pos);
 	}
 	*named = i;
 	if (pos == w.head)
@@ -124,9 +152,15 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 __u64 exp_name_ptr, exp_name_seq;
 char exp_name[INV_NAME_LEN];
 
+struct iter_dmabuf {
+	struct iter_meta *meta;
+	struct dma_buf *dmabuf;
+};
+
 SEC("iter/dmabuf")
-int dmabuf(struct bpf_iter__dmabuf *ctx)
+int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 {
+	const struct iter_dmabuf *ctx = (const void *)bpf_ctx;
 	const struct dma_buf *dmabuf = ctx->dmabuf;
 	struct seq_file *seq = ctx->meta->seq;
 	struct buf_scratch *out = NULL;
@@ -138,7 +172,8 @@ int dmabuf(struct bpf_iter__dmabuf *ctx)
 	rec.ino = dmabuf->file->f_inode->i_ino;
 	rec.size = dmabuf->size;
 	/* most buffers have neither: no scratch looked up for them */
-	if (dmabuf->attachments.next != &dmabuf->attachments || dmabuf->name) {
+	if (((const struct iter_list *)&dmabuf->attachments)->next !=
+	    (const void *)&dmabuf->attachments || dmabuf->name) {
 		out = bpf_map_lookup_elem(&buf_scratch, &zero);
 		if (!out)
 			return 0;
@@ -174,9 +209,18 @@ static __always_inline bool is_dmabuf_file(const struct file *file)
 /* the process the last record named: the next records of it need not */
 __u64 named_tgid, named_seq;
 
+struct iter_task_file {
+	struct iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	__u32 pad;
+	struct file *file;
+};
+
 SEC("iter/task_file")
-int task_file(struct bpf_iter__task_file *ctx)
+int task_file(struct bpf_iter__task_file *bpf_ctx)
 {
+	const struct iter_task_file *ctx = (const void *)bpf_ctx;
 	struct task_struct *task = ctx->task;
 	const struct file *file = ctx->file;
 	struct seq_file *seq = ctx->meta->seq;
@@ -216,9 +260,16 @@ int task_file(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+struct iter_task_vma {
+	struct iter_meta *meta;
+	struct task_struct *task;
+	struct vm_area_struct *vma;
+};
+
 SEC("iter/task_vma")
-int task_vma(struct bpf_iter__task_vma *ctx)
+int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 {
+	const struct iter_task_vma *ctx = (const void *)bpf_ctx;
 	const struct vm_area_struct *vma = ctx->vma;
 	struct task_struct *task = ctx->task;
 	struct inv_map rec = {};
@@ -278,7 +329,7 @@ static long pool_count(__u64 i, void *arg)
 
 	if (pos == w->head)
 		return 1;
-	w->pos = BPF_CORE_READ(pos, next);
+	w->pos = list_next(pos);
 	return 0;
 }
 
@@ -294,15 +345,21 @@ static long pool_send(__u64 i, void *arg)
 	if (pos != w->head) {
 		dmem_pool_read(pos, &p->usage, &p->max, p->region, sizeof(p->region),
 			       &p->region_len);
-		w->pos = BPF_CORE_READ(pos, next);
+		w->pos = list_next(pos);
 	}
 	bpf_seq_write(w->seq, p, sizeof(*p));
 	return 0;
 }
 
+struct iter_cgroup {
+	struct iter_meta *meta;
+	struct cgroup *cgroup;
+};
+
 SEC("iter/cgroup")
-int cgroup_tree(struct bpf_iter__cgroup *ctx)
+int cgroup_tree(struct bpf_iter__cgroup *bpf_ctx)
 {
+	const struct iter_cgroup *ctx = (const void *)bpf_ctx;
 	struct seq_file *seq = ctx->meta->seq;
 	struct cgroup *cgrp = ctx->cgroup;
 	struct pool_walk w = { .seq = seq };
@@ -336,7 +393,7 @@ int cgroup_tree(struct bpf_iter__cgroup *ctx)
 	if (head) {
 		h.flags |= INV_CG_DMEM_ON;
 		w.head = head;
-		w.pos = BPF_CORE_READ(head, next);
+		w.pos = list_next(head);
 		n = bpf_loop(INV_DMEM_POOLS + 1, pool_count, &w, 0);
 		n = w.pos == w.head ? n - 1 : n;
 		if (n > INV_DMEM_POOLS)
@@ -354,7 +411,7 @@ int cgroup_tree(struct bpf_iter__cgroup *ctx)
 	/* head, not h.npools alone: a kernel without dmem must see this branch dead
 	 * (its relocations are poisoned), and a field read off the stack is not known */
 	if (head && h.npools) {
-		w.pos = BPF_CORE_READ(head, next);
+		w.pos = list_next(head);
 		w.pool = &out->pool;
 		bpf_loop(h.npools, pool_send, &w, 0);
 	}
