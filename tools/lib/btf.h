@@ -8,5 +8,6 @@
 bool kernel_has_btf(const char *name, int kind);
 int kernel_btf_params(const char *typedef_name);
 void kernel_btf_release(void);
+bool kernel_btf_walked(void);
 
 #endif
