@@ -394,7 +394,12 @@ int cgroup_tree(struct bpf_iter__cgroup *bpf_ctx)
 		h.flags |= INV_CG_DMEM_ON;
 		w.head = head;
 		w.pos = list_next(head);
-		n = bpf_loop(INV_DMEM_POOLS + 1, pool_count, &w, 0);
+		/*
+		 * Calls until one finds the head: that one stepped over none. With
+		 * two to spare, a 17th pool is seen (INV_CG_DMEM_MORE) even when
+		 * the head comes right after it, where the calls run out.
+		 */
+		n = bpf_loop(INV_DMEM_POOLS + 2, pool_count, &w, 0);
 		n = w.pos == w.head ? n - 1 : n;
 		if (n > INV_DMEM_POOLS)
 			h.flags |= INV_CG_DMEM_MORE;
