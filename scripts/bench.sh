@@ -36,7 +36,11 @@ fi
 
 if want startup; then
 echo "== start-up (tests/bench/startup.sh), guest instructions (--icount)"
-HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1200 -- sh /heapstat/tests/bench/startup.sh
+# the BPF objects for verify_time, in this boot alone
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1200 \
+	--add "$TOP/build/bpf/dmabuf_iter.bpf.o:/heapstat/bpf/dmabuf_iter.bpf.o" \
+	--add "$TOP/build/bpf/collector.bpf.o:/heapstat/bpf/collector.bpf.o" \
+	-- sh /heapstat/tests/bench/startup.sh
 echo
 fi
 

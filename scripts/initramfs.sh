@@ -70,11 +70,6 @@ for f in "$TOP"/build/heapstat; do
 	[ -x "$f" ] && copy_elf "$f" "/heapstat/bin/$(basename "$f")"
 done
 ln -sf heapstat "$root/heapstat/bin/heaptop"
-# the BPF objects, for tests/bench/verify_time (make bench's start-up)
-mkdir -p "$root/heapstat/bpf"
-for f in "$TOP"/build/bpf/{dmabuf_iter,collector}.bpf.o; do
-	[ -f "$f" ] && cp "$f" "$root/heapstat/bpf/"
-done
 if [ -d "$TOP/build/tests" ]; then
 	while IFS= read -r f; do
 		copy_elf "$f" "/heapstat/bin/$(basename "$f")"
