@@ -10,30 +10,30 @@ pass() { echo "PASS: signals: $1"; }
 fail() { echo "FAIL: signals: $1: $2"; }
 
 # early_int CMD...: CMD in the background, an INT as soon as heapstat catches
-# it; $links: the BPF links it had then; $rc: its exit status, "alive" when
-# it had not exited 30 s later (then killed)
+# it; $pid: its pid; $links: the BPF links it had then; $rc: its exit status,
+# "alive" when it had not exited 30 s later (then killed)
 early_int() {
 	"$@" >$tmp/out 2>$tmp/err &
-	_ei_p=$!
+	pid=$!
 	_ei_i=0
-	until { grep -qx heapstat /proc/$_ei_p/comm && caught $_ei_p 2; } 2>/dev/null ||
+	until { grep -qx heapstat /proc/$pid/comm && caught $pid 2; } 2>/dev/null ||
 		[ $_ei_i -ge 1000 ]; do
 		sleep 0.01
 		_ei_i=$((_ei_i + 1))
 	done
-	links=$(ls -l /proc/$_ei_p/fd 2>/dev/null | grep -c bpf_link)
-	kill -INT $_ei_p
+	links=$(ls -l /proc/$pid/fd 2>/dev/null | grep -c bpf_link)
+	kill -INT $pid
 	_ei_i=0
-	while alive $_ei_p && [ $_ei_i -lt 300 ]; do
+	while alive $pid && [ $_ei_i -lt 300 ]; do
 		sleep 0.1
 		_ei_i=$((_ei_i + 1))
 	done
-	if alive $_ei_p; then
-		kill -9 $_ei_p
-		wait $_ei_p
+	if alive $pid; then
+		kill -9 $pid
+		wait $pid
 		rc=alive
 	else
-		wait $_ei_p
+		wait $pid
 		rc=$?
 	fi
 }
@@ -50,7 +50,7 @@ heapstat analyze -j $tmp/c.rec >$tmp/c.json 2>$tmp/c.err
 [ $links = 0 ] && [ $rc = 0 ] && [ ! -e $tmp/ran ] &&
 	grep -qx "heapstat record: stopped before sh started" $tmp/err &&
 	jq_true '.recording.truncated == false' $tmp/c.json &&
-	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "heapstat-record-$_ei_p")" ] &&
+	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "heapstat-record-$pid")" ] &&
 	pass "record -- CMD: an INT while loading, CMD not started, its cgroup gone" ||
 	fail "record -- CMD: an INT while loading, CMD not started, its cgroup gone" \
 		"$links links at the INT, exit $rc: $(cat $tmp/err $tmp/c.err)"
