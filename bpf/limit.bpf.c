@@ -194,11 +194,20 @@ __noinline __u32 cell_slot(__u64 tag, int create)
 	return NO_SLOT;
 }
 
-/* the cell of cgroup id x heap dev, made when @create and there is none; NULL: no room */
+/*
+ * The cell of cgroup id x heap dev, made when @create and there is none;
+ * NULL: no room. Looked for in its home slot first, where it mostly is:
+ * the probing function is called only when it is not there.
+ */
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
 {
-	__u32 i = cell_slot(limit_tag(id, dev), create);
+	__u64 tag = limit_tag(id, dev);
+	__u32 i = limit_home(tag, cells_mask);
+	struct limit_cell *c = bpf_map_lookup_elem(&cells, &i);
 
+	if (c && *(volatile __u64 *)&c->tag == tag)
+		return c;
+	i = cell_slot(tag, create);
 	return i == NO_SLOT ? NULL : bpf_map_lookup_elem(&cells, &i);
 }
 
@@ -360,6 +369,22 @@ static __always_inline void refusal_event(const struct limit_charge *c, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* a charge's fields and the ids of its levels, not the unused ones */
+static __always_inline void charge_copy(struct limit_charge *to, const struct limit_charge *from)
+{
+	__u32 n = from->levels;
+
+	to->bytes = from->bytes;
+	to->dev = from->dev;
+	to->levels = n;
+	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
+		if (i >= n)
+			break;
+		/* volatile: not a memcpy() of an unknown length, which BPF has not */
+		*(volatile __u64 *)&to->ids[i] = from->ids[i];
+	}
+}
+
 static __always_inline struct limit_slot *slot_of(__u64 ino)
 {
 	__u32 i = ino & (LIMIT_SLOTS - 1);
@@ -386,12 +411,12 @@ static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c,
 	if (s && !in_hash) {
 		was = __sync_val_compare_and_swap(&s->key, 0, SLOT_BUSY);
 		if (!was) {
-			s->c = *c;
+			charge_copy(&s->c, c);
 			__sync_val_compare_and_swap(&s->key, SLOT_BUSY, ino);
 			return true;
 		}
 		if (was == ino && !only_new) {	/* an export over a seed: no take races it */
-			s->c = *c;
+			charge_copy(&s->c, c);
 			return true;
 		}
 		if (was == ino)
@@ -410,30 +435,38 @@ static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c,
 }
 
 /*
- * Take a buffer's charge out (into *c), when of @bytes (0: any size): true
- * for the one caller that took it. A slot is copied, then freed by
- * compare-and-swap: a copy made while the slot changed hands is not taken.
+ * Take a buffer's charge out and uncharge its levels, when of @bytes (0: any
+ * size): true for the one caller that took it. A slot is taken busy by
+ * compare-and-swap, uncharged from where it is, then freed: no export
+ * writes a slot that is not free, nor over a charge but when it holds the
+ * buffer's inode.
  */
-static __always_inline bool charge_take(__u64 ino, __u64 bytes, struct limit_charge *c)
+static __always_inline bool charge_drop(__u64 ino, __u64 bytes)
 {
 	struct limit_slot *s = slot_of(ino);
-	struct limit_charge *h;
+	struct limit_charge *h, c;
 
 	if (s && s->key == ino) {
-		*c = s->c;
-		if (bytes && c->bytes != bytes)
+		if (__sync_val_compare_and_swap(&s->key, ino, SLOT_BUSY) != ino)
 			return false;
-		return __sync_val_compare_and_swap(&s->key, ino, 0) == ino;
+		if (bytes && s->c.bytes != bytes) {
+			__sync_val_compare_and_swap(&s->key, SLOT_BUSY, ino);
+			return false;
+		}
+		charge_levels(&s->c, s->c.levels, -(__s64)s->c.bytes);
+		__sync_val_compare_and_swap(&s->key, SLOT_BUSY, 0);
+		return true;
 	}
 	if (!spilled)
 		return false;
 	h = bpf_map_lookup_elem(&charges, &ino);
 	if (!h || (bytes && h->bytes != bytes))
 		return false;
-	*c = *h;
+	charge_copy(&c, h);
 	if (bpf_map_delete_elem(&charges, &ino))
 		return false;
 	__sync_fetch_and_sub(&spilled, 1);
+	charge_levels(&c, c.levels, -(__s64)c.bytes);
 	return true;
 }
 
@@ -654,12 +687,8 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 SEC("fentry/dma_buf_file_release")
 int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 {
-	struct limit_charge c;
-
-	if (!file->private_data)	/* the export failed after making the file */
-		return 0;
-	if (charge_take(inode->i_ino, 0, &c))
-		charge_levels(&c, c.levels, -(__s64)c.bytes);
+	if (file->private_data)	/* else the export failed after making the file */
+		charge_drop(inode->i_ino, 0);
 	return 0;
 }
 
@@ -672,7 +701,6 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 SEC("syscall")
 int seed(struct limit_seed *s)
 {
-	struct limit_charge c;
 	__u64 ino = s->ino;
 
 	if (s->c.levels > LIMIT_MAX_DEPTH)
@@ -687,9 +715,8 @@ int seed(struct limit_seed *s)
 		return 0;
 	}
 	/* the seed's own charge only (its size): not one an export made since */
-	if (!s->c.bytes || !charge_take(ino, s->c.bytes, &c))
+	if (!s->c.bytes || !charge_drop(ino, s->c.bytes))
 		return 0;
-	charge_levels(&c, c.levels, -(__s64)c.bytes);
 	s->charged = 0;
 	__sync_fetch_and_sub(&seeded, 1);
 	__sync_fetch_and_sub(&seeded_bytes, s->c.bytes);
