@@ -271,7 +271,8 @@ static __always_inline void task_comm(struct inflight *f, char *comm)
 		bpf_get_current_comm(f->comm, sizeof(f->comm));
 		f->comm_mm = mm;
 	}
-	__builtin_memcpy(comm, f->comm, COLL_COMM_LEN);
+	/* words, not bytes: both are 8-aligned (a slot's, a spill's on the stack) */
+	__builtin_memcpy(__builtin_assume_aligned(comm, 8), f->comm, COLL_COMM_LEN);
 }
 
 static __always_inline struct coll_hist *hist_of(__u32 agg)
@@ -426,9 +427,8 @@ static __always_inline int heap_ioctl_enter(struct file *file, unsigned int cmd,
 	f->arg = arg;
 	f->in_heap_alloc = 1;
 	f->folded = 0;
+	/* the CMA facts of this call: read only when cma_start_ns says it asked CMA */
 	f->cma_start_ns = 0;
-	f->cma_request = f->cma_available = 0;
-	f->cma_busy = 0;
 	f->cma_failed = 0;
 	f->buf_ino = 0;
 	heap = btf ? (__u64)file->private_data : (__u64)BPF_CORE_READ(file, private_data);
@@ -549,9 +549,11 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	e->bytes = len;
 	e->latency_ns = e->ts_ns - f->start_ns;
 	e->fail_class = class;
-	e->cma_busy = f->cma_busy;
-	e->cma_request = f->cma_request;
-	e->cma_available = f->cma_available;
+	if (f->cma_start_ns) {
+		e->cma_busy = f->cma_busy;
+		e->cma_request = f->cma_request;
+		e->cma_available = f->cma_available;
+	}
 	if (f->folded) {
 		e->ino = f->buf_ino;
 		e->buf_bytes = f->buf_bytes;
@@ -601,8 +603,7 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, __u32 agg,
 				       __u64 born_ns, struct inflight *f)
 {
-	struct coll_buf *b = slot_of(ino), spill = {};
-	__u64 id = bpf_get_current_pid_tgid();
+	struct coll_buf *b = slot_of(ino), spill;
 
 	if (b && !__sync_val_compare_and_swap(&b->key, 0, ino)) {
 		__u32 run = (ino & (COLL_SLOTS - 1)) / COLL_SLOTS_PER_MARK;
@@ -612,6 +613,8 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 			__sync_fetch_and_or(used, bit);
 		__sync_fetch_and_add(&b->seq, 1);
 	} else {
+		/* zeroed here only: a slot's every field is written below */
+		__builtin_memset(&spill, 0, sizeof(spill));
 		b = &spill;
 		b->key = ino;
 	}
@@ -620,7 +623,8 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 	b->cgroup_id = cgroup_id;
 	b->charged_cgroup_id = 0;
 	b->bytes = bytes;
-	b->tgid = id >> 32;
+	b->tgid = bpf_get_current_task_btf()->tgid;	/* a load, not a helper call */
+	b->pad = 0;
 	task_comm(f, b->comm);
 	b->ino = ino;
 	if (b != &spill) {
