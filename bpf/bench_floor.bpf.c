@@ -9,6 +9,13 @@
  * (tests/bench/limit_bench.c) loads floor_lsm_ioctl too (not loaded
  * otherwise: it needs the BPF LSM) with the export and release counters:
  * the least a limit that sees the request, the buffer and its release costs.
+ *
+ * The need_* programs take the same four hooks and call what aggregate mode
+ * cannot do without, and nothing else: the thread's storage at the ioctl's
+ * entry, the export and the exit (the call's state, as the collector keeps
+ * it), a clock read at the entry, the exit and the release (a latency and
+ * a lifetime), the cgroup's id at the export. The floor of any collector
+ * that keeps what heapstat's aggregate mode keeps, this way.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,6 +57,58 @@ SEC("fentry/dma_buf_file_release")
 int BPF_PROG(floor_release)
 {
 	__sync_fetch_and_add(&releases, 1);
+	return 0;
+}
+
+struct need {
+	__u64 start_ns;
+	__u64 cgroup_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct need);
+} needs SEC(".maps");
+
+__u64 need_sum = 0;	/* what they read, kept so that nothing is optimised out */
+
+SEC("fentry/dma_heap_ioctl")
+int BPF_PROG(need_entry)
+{
+	struct need *n = bpf_task_storage_get(&needs, bpf_get_current_task_btf(), NULL,
+					      BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (n)
+		n->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/dma_buf_export")
+int BPF_PROG(need_export)
+{
+	struct need *n = bpf_task_storage_get(&needs, bpf_get_current_task_btf(), NULL, 0);
+
+	if (n)
+		n->cgroup_id = bpf_get_current_cgroup_id();
+	return 0;
+}
+
+SEC("fexit/dma_heap_ioctl")
+int BPF_PROG(need_exit)
+{
+	struct need *n = bpf_task_storage_get(&needs, bpf_get_current_task_btf(), NULL, 0);
+
+	if (n)
+		__sync_fetch_and_add(&need_sum, bpf_ktime_get_ns() - n->start_ns + n->cgroup_id);
+	return 0;
+}
+
+SEC("fentry/dma_buf_file_release")
+int BPF_PROG(need_release)
+{
+	__sync_fetch_and_add(&need_sum, bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -8,6 +8,10 @@
  *   HOOKS     counters on every hook the collector takes on this path (the
  *             ioctl pair, the dma_buf_export tracepoint, an fentry on
  *             dma_buf_file_release): what the hooks cost before any work,
+ *   NEEDS     the same hooks calling what aggregate mode cannot do without
+ *             (the thread's storage three times, three clock reads, the
+ *             cgroup's id) and nothing else: the floor of keeping what it
+ *             keeps this way (bpf/bench_floor.bpf.c's need_* programs),
  *   HEAPSTAT  heapstat's collector in aggregate mode (report, top, export,
  *             limit), its ring drained by a thread as report does,
  *   RECORD    the collector in record mode (heapstat record): an event for
@@ -15,7 +19,7 @@
  *   LIVE      the collector as heaptop and export load it: aggregate mode,
  *             the holder hooks and the change log (the loop's process a
  *             holder from its first buffer, as any allocating process).
- * The four are interleaved in each round, each after a warm-up that lets the
+ * They are interleaved in each round, each after a warm-up that lets the
  * emulator translate the patched code; the median round is kept.
  *
  * Reported: each one's added time per operation against the floor's
@@ -27,9 +31,10 @@
  * make bench boots this VM with -icount: guest time is instructions
  * executed, so a round measures work, not the host's scheduling.
  *
- * trace_bench VARIANT SIZE OPS runs one variant alone (bare, floor, hooks or
- * heapstat) for OPS operations, for a profiler watching the emulator; with
- * TRACE_BENCH_STATS=1, heapstat's programs' run time per call too.
+ * trace_bench VARIANT SIZE OPS runs one variant alone (bare, floor, hooks,
+ * needs, heapstat, record or live) for OPS operations, for a profiler
+ * watching the emulator; with TRACE_BENCH_STATS=1, heapstat's programs' run
+ * time per call too.
  * TRACE_BENCH_ROUNDS=N takes the median of N rounds instead of 9 (for runs in
  * emulated time, whose noise needs many more). TRACE_BENCH_HEAP=NAME takes
  * another heap than system (default_cma_region: the CMA hooks' cost).
@@ -60,7 +65,7 @@
 
 static int rounds = 9;	/* TRACE_BENCH_ROUNDS sets it (1 to MAX_ROUNDS; odd for a true median) */
 
-enum { BARE, FLOOR, HOOKS, HEAPSTAT, RECORD, LIVE, VARIANTS };
+enum { BARE, FLOOR, HOOKS, NEEDS, HEAPSTAT, RECORD, LIVE, VARIANTS };
 
 static int heap;
 static volatile int stop;
@@ -140,6 +145,12 @@ static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool s
 		links[k++] = attach(fl->progs.floor_export);
 		links[k++] = attach(fl->progs.floor_release);
 	}
+	if (v == NEEDS) {
+		links[k++] = attach(fl->progs.need_entry);
+		links[k++] = attach(fl->progs.need_exit);
+		links[k++] = attach(fl->progs.need_export);
+		links[k++] = attach(fl->progs.need_release);
+	}
 	if (v == HEAPSTAT || v == RECORD || v == LIVE) {
 		char why[256];
 
@@ -190,7 +201,7 @@ static int cmp(const void *a, const void *b)
 }
 
 static const char *const names[VARIANTS] = {
-	"bare", "floor", "hooks", "heapstat", "record", "live",
+	"bare", "floor", "hooks", "needs", "heapstat", "record", "live",
 };
 
 int main(int argc, char **argv)
@@ -207,7 +218,7 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[1], names[v]))
 				one = v;
 	if (argc != 1 && (one < 0 || atoll(argv[2]) <= 0 || atoi(argv[3]) <= 0)) {
-		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|heapstat|record|live SIZE OPS]\n");
+		fprintf(stderr, "usage: trace_bench [bare|floor|hooks|needs|heapstat|record|live SIZE OPS]\n");
 		return 2;
 	}
 
@@ -252,12 +263,13 @@ int main(int argc, char **argv)
 	}
 	printf("%s heap alloc+free, median of %d interleaved rounds (us per op), beside %d buffers\n"
 	       "of 4 KiB held throughout (the ballast);\n"
-	       "HEAPSTAT: aggregate mode, RECORD: record mode, LIVE: heaptop's; ADDED/FLOOR:\n"
-	       "HEAPSTAT's time added over BARE, in units of what FLOOR adds; ADDED/BARE,\n"
+	       "NEEDS: the hooks and the calls aggregate mode cannot do without; HEAPSTAT:\n"
+	       "aggregate mode, RECORD: record mode, LIVE: heaptop's; ADDED/FLOOR: HEAPSTAT's\n"
+	       "time added over BARE, in units of what FLOOR adds; NEEDS/BARE, ADDED/BARE,\n"
 	       "REC/BARE, LIVE/BARE: as a share of BARE\n", name, rounds, ballast_n);
-	printf("%-6s %9s %9s %9s %9s %9s %9s %12s %12s %11s %9s %10s %7s\n", "SIZE", "BARE", "FLOOR",
-	       "HOOKS", "HEAPSTAT", "RECORD", "LIVE", "HOOKS/FLOOR", "ADDED/FLOOR", "ADDED/BARE",
-	       "REC/BARE", "LIVE/BARE", "NOISE");
+	printf("%-6s %9s %9s %9s %9s %9s %9s %9s %12s %12s %11s %11s %9s %10s %7s\n", "SIZE", "BARE",
+	       "FLOOR", "HOOKS", "NEEDS", "HEAPSTAT", "RECORD", "LIVE", "HOOKS/FLOOR", "ADDED/FLOOR",
+	       "NEEDS/BARE", "ADDED/BARE", "REC/BARE", "LIVE/BARE", "NOISE");
 	for (size_t s = 0; s < 3; s++) {
 		double t[VARIANTS][MAX_ROUNDS], m[VARIANTS], fa;
 		char label[16];
@@ -274,12 +286,14 @@ int main(int argc, char **argv)
 			m[v] = t[v][rounds / 2];
 		}
 		fa = m[FLOOR] - m[BARE];
-		printf("%-6s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %8.2f%% "
-		       "%9.2f%% %6.1f%%\n",
+		printf("%-6s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %12.2f %12.2f %10.2f%% %10.2f%% "
+		       "%8.2f%% %9.2f%% %6.1f%%\n",
 		       format_size(sizes[s], label, sizeof(label)), m[BARE] / 1e3, m[FLOOR] / 1e3,
-		       m[HOOKS] / 1e3, m[HEAPSTAT] / 1e3, m[RECORD] / 1e3, m[LIVE] / 1e3,
+		       m[HOOKS] / 1e3, m[NEEDS] / 1e3, m[HEAPSTAT] / 1e3, m[RECORD] / 1e3,
+		       m[LIVE] / 1e3,
 		       fa > 0 ? (m[HOOKS] - m[BARE]) / fa : 0,
 		       fa > 0 ? (m[HEAPSTAT] - m[BARE]) / fa : 0,
+		       (m[NEEDS] - m[BARE]) / m[BARE] * 100,
 		       (m[HEAPSTAT] - m[BARE]) / m[BARE] * 100,
 		       (m[RECORD] - m[BARE]) / m[BARE] * 100,
 		       (m[LIVE] - m[BARE]) / m[BARE] * 100,
