@@ -40,6 +40,17 @@ alive() {
 	[ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
 }
 
+# alloc_in CGROUP READY SECS ARGS...: dmabuf_alloc ARGS in cgroup CGROUP
+# (below /sys/fs/cgroup, made), for SECS seconds at most, writing file READY
+# once set up; its pid in $! and added to $pids
+alloc_in() {
+	_ai_cg=$1 _ai_ready=$2 _ai_secs=$3
+	shift 3
+	mkdir -p "/sys/fs/cgroup/$_ai_cg"
+	sh -c "echo \$\$ >/sys/fs/cgroup/$_ai_cg/cgroup.procs; exec dmabuf_alloc -w $_ai_secs -R $_ai_ready $*" &
+	pids="$pids $!"
+}
+
 # dmabuf_inodes PID: the inodes of the dma-bufs process PID has fds to, from fdinfo
 dmabuf_inodes() {
 	for _di_f in /proc/$1/fdinfo/*; do

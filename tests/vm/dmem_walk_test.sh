@@ -18,13 +18,6 @@ for h in default_cma_region chunk-reserved; do
 done
 grep -qw dmem $S/cgroup.subtree_control || echo +dmem >$S/cgroup.subtree_control
 
-start() {	# start CGROUP READY ARGS...: dmabuf_alloc in CGROUP (made)
-	cg=$1 ready=$2
-	shift 2
-	mkdir -p "$S/$cg"
-	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 60 -R $ready $*" &
-	pids="$pids $!"
-}
 mkdir -p $S/dw/held $S/dw/moved $S/dw/limited $S/off/x
 echo +dmem >$S/dw/cgroup.subtree_control
 echo "dma-heap/default_cma_region 16M" >$S/dw/dmem.max
@@ -38,10 +31,10 @@ for i in $(seq 400); do
 	mkdir $S/dw/many/m$i
 	echo "dma-heap/chunk-reserved $((i * 4096))" >$S/dw/many/m$i/dmem.max
 done
-start dw/held "$tmp/r1" -H default_cma_region -s 4M -n 1
-start dw/moved "$tmp/r2" -H chunk-reserved -s 256K -n 2
+alloc_in dw/held "$tmp/r1" 60 -H default_cma_region -s 4M -n 1
+alloc_in dw/moved "$tmp/r2" 60 -H chunk-reserved -s 256K -n 2
 mover=$!
-start off/x "$tmp/r3" -H default_cma_region -s 1M -n 1	# charged to /off: dmem is off in /off/x
+alloc_in off/x "$tmp/r3" 60 -H default_cma_region -s 1M -n 1	# charged to /off: dmem is off in /off/x
 i=0
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
 	sleep 0.1

@@ -13,18 +13,11 @@ for h in system default_cma_region chunk-reserved; do
 	[ -e /dev/dma_heap/$h ] || { echo "SKIP: report: no heap $h (scripts/vm --load-heaps)"; exit 0; }
 done
 
-start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
-	cg=$1 ready=$2
-	shift 2
-	mkdir -p "$S/$cg"
-	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 60 -R $ready $*" &
-	pids="$pids $!"
-}
 mkdir -p $S/video
 echo "dma-heap/default_cma_region 16M" >$S/video/dmem.max
-start camera "$tmp/r1" -H system -s 1M -n 3 -r 1
-start video "$tmp/r2" -H default_cma_region -s 4M -n 1 --share 1
-start gpu "$tmp/r3" -H chunk-reserved -s 100K -n 2 -M	# 128K buffers, 100K mapped
+alloc_in camera "$tmp/r1" 60 -H system -s 1M -n 3 -r 1
+alloc_in video "$tmp/r2" 60 -H default_cma_region -s 4M -n 1 --share 1
+alloc_in gpu "$tmp/r3" 60 -H chunk-reserved -s 100K -n 2 -M	# 128K buffers, 100K mapped
 i=0
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
 	sleep 0.1

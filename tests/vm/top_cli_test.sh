@@ -19,17 +19,11 @@ for args in "-d 0" "-d abc" "-d 0.05" "-n 0" "-n -1" "-x" "extra" "--view x" "-c
 done
 heaptop -h | grep -q '^EXAMPLES' && pass "-h shows examples" || fail "-h shows examples" "$(heaptop -h)"
 
-start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
-	cg=$1 ready=$2
-	shift 2
-	mkdir -p "$S/$cg"
-	sh -c "echo \$\$ >$S/$cg/cgroup.procs; exec dmabuf_alloc -w 120 -R $ready $*" &
-}
 mkdir -p $S/video
 echo "dma-heap/default_cma_region 8M" >$S/video/dmem.max
-start camera "$tmp/r1" -H system -s 1M -n 3 -r 1
+alloc_in camera "$tmp/r1" 120 -H system -s 1M -n 3 -r 1
 cam=$!
-start video "$tmp/r2" -H default_cma_region -s 4M -n 1 --share 1
+alloc_in video "$tmp/r2" 120 -H default_cma_region -s 4M -n 1 --share 1
 vid=$!
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
 
@@ -65,7 +59,7 @@ echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name
 	fail "meters: heaps, CMA sysfs, a shared buffer's two holders" "used $used: $last"
 
 # a cgroup appears, then its process and the cgroup vanish: the row stays one frame, marked
-start appear "$tmp/r3" -H system -s 256K -n 2
+alloc_in appear "$tmp/r3" 120 -H system -s 256K -n 2
 app=$!
 while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
 n=$(frames)

@@ -4,6 +4,7 @@
 # terminal, cgroups appearing and vanishing, the terminal given back on q and
 # on SIGTERM, and -n.
 command -v tmux >/dev/null || { echo "SKIP: top_tmux: no tmux in the guest"; exit 0; }
+. "$(dirname "$0")/../lib.sh"
 export LC_ALL=C.UTF-8
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -23,13 +24,9 @@ wait_for() {
 }
 keys() { T send-keys -t t "$@"; }
 
-start() {	# start CGROUP READY ARGS...: dmabuf_alloc in a new cgroup
-	mkdir -p "$S/$1"
-	sh -c "echo \$\$ >$S/$1/cgroup.procs; exec dmabuf_alloc -w 300 -R $2 $3 $4 $5 $6 $7 $8" &
-}
-start big "$tmp/r1" -H system -s 1M -n 4
+alloc_in big "$tmp/r1" 300 -H system -s 1M -n 4
 big=$!
-start small "$tmp/r2" -H system -s 64K -n 2
+alloc_in small "$tmp/r2" 300 -H system -s 64K -n 2
 small=$!
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
 
@@ -69,7 +66,7 @@ for size in 80x24 200x60; do
 	# a cgroup appears, then vanishes with its process; the row that went is
 	# shown one frame: 2 s frames, for a busy host's slower looks at the screen
 	keys + && wait_for 'every 2s' || fail "+ to 2 s frames" "$(screen)"
-	start new "$tmp/r3" -H system -s 128K -n 1
+	alloc_in new "$tmp/r3" 300 -H system -s 128K -n 1
 	new=$!
 	wait_for '^/new ' && kill $new && wait $new 2>/dev/null; rmdir $S/new
 	wait_for '^/new .* gone ' && sleep 4.5 && ! screen | grep -q '^/new ' &&
