@@ -31,10 +31,10 @@ for i in $(seq 400); do
 	mkdir $S/dw/many/m$i
 	echo "dma-heap/chunk-reserved $((i * 4096))" >$S/dw/many/m$i/dmem.max
 done
-alloc_in dw/held "$tmp/r1" 60 -H default_cma_region -s 4M -n 1
-alloc_in dw/moved "$tmp/r2" 60 -H chunk-reserved -s 256K -n 2
+alloc_in dw/held "$tmp/r1" 300 -H default_cma_region -s 4M -n 1
+alloc_in dw/moved "$tmp/r2" 300 -H chunk-reserved -s 256K -n 2
 mover=$!
-alloc_in off/x "$tmp/r3" 60 -H default_cma_region -s 1M -n 1	# charged to /off: dmem is off in /off/x
+alloc_in off/x "$tmp/r3" 300 -H default_cma_region -s 1M -n 1	# charged to /off: dmem is off in /off/x
 i=0
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
 	sleep 0.1
