@@ -624,7 +624,6 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 	b->charged_cgroup_id = 0;
 	b->bytes = bytes;
 	b->tgid = bpf_get_current_task_btf()->tgid;	/* a load, not a helper call */
-	b->pad = 0;
 	task_comm(f, b->comm);
 	b->ino = ino;
 	if (b != &spill) {
