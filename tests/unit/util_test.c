@@ -313,8 +313,9 @@ static void sort_ordered_sorts(void)
 
 /*
  * sort_by_u64: ascending, stable (equal keys keep their order), no record
- * torn or lost, keys in one 16-bit digit or spread over all four, with n
- * from 0 to past a digit's 65536 values.
+ * torn or lost, keys in one 16-bit digit or spread over all four, ascending
+ * or descending already (with and without equal keys), with n from 0 to
+ * past a digit's 65536 values.
  */
 struct urec {
 	uint32_t seq;
@@ -328,7 +329,7 @@ static void sort_by_u64_sorts(void)
 	static struct urec v[100000];
 
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
-		for (int order = 0; order < 5; order++) {
+		for (int order = 0; order < 6; order++) {
 			size_t n = sizes[s];
 			uint64_t sum = 0, sum_after = 0;
 
@@ -336,7 +337,10 @@ static void sort_by_u64_sorts(void)
 				uint64_t k = order == 0 ? i : order == 1 ? n - i :
 					     order == 2 ? i * 7919 % 1009 : order == 3 ? 5 :
 					     /* all four digits, and duplicates */
-					     ((uint64_t)(i % 3) << 62) | (i * 2654435761u % 65537) << 16 | i % 7;
+					     order == 4 ? ((uint64_t)(i % 3) << 62) |
+							  (i * 2654435761u % 65537) << 16 | i % 7 :
+					     /* descending, each key twice: not reversed, sorted */
+					     (n - i) / 2;
 
 				v[i] = (struct urec){ .seq = i, .key = k, .check = k ^ i };
 				sum += k;

@@ -240,8 +240,9 @@ int grow_array(void **v, size_t *cap, size_t n, size_t size)
  * A radix sort of (key, index) pairs, 16 bits a pass, passes whose digit
  * every key shares skipped; then the records are moved along the cycles of
  * the permutation, in place. For the inventory's 100k-record arrays, where
- * qsort's comparisons cost more than everything else done per buffer. Falls
- * back to qsort() without memory for the pairs.
+ * qsort's comparisons cost more than everything else done per buffer. Keys
+ * already in order, or in strictly descending order (reversed), are not
+ * sorted again. Falls back to qsort() without memory for the pairs.
  */
 struct key_idx {
 	uint64_t key;
@@ -263,16 +264,27 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 	uint64_t key, prev = 0, max = 0;
 	size_t *count = NULL;
 	char *v = base, *save = NULL;
-	bool sorted = true;
+	bool sorted = true, reversed = true;
 
 	for (size_t i = 0; i < n; i++) {
 		memcpy(&key, v + i * size + key_off, sizeof(key));
 		sorted = sorted && key >= prev;
+		reversed = reversed && (!i || key < prev);
 		prev = key;
 		max |= key;
 	}
 	if (sorted)
 		return;
+	/* newest first, as the kernel lists its dma-bufs: no two keys equal, so reversed is stable */
+	if (reversed && (save = malloc(size))) {
+		for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+			memcpy(save, v + i * size, size);
+			memcpy(v + i * size, v + j * size, size);
+			memcpy(v + j * size, save, size);
+		}
+		free(save);
+		return;
+	}
 	a = malloc(n * sizeof(*a));
 	b = malloc(n * sizeof(*b));
 	if (a && b) {
