@@ -12,10 +12,11 @@ skip() { echo "SKIP: lsm_limit: $1"; exit 0; }
 id_of() { stat -c %i $S$1; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 usage() { lsm_limit get $1 system | field usage; }
-# wait_file FILE PID: until FILE exists or PID is gone (30 s at most)
+# wait_file FILE PID [SECS]: until FILE exists or PID is gone (SECS, 30 unless
+# given, at most)
 wait_file() {
 	_i=0
-	while [ ! -e "$1" ] && kill -0 $2 2>/dev/null && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	while [ ! -e "$1" ] && kill -0 $2 2>/dev/null && [ $_i -lt $((${3:-30} * 10)) ]; do sleep 0.1; _i=$((_i + 1)); done
 	[ -e "$1" ]
 }
 # hold CGROUP SIZE N NAME: dmabuf_alloc in CGROUP holding N buffers; its pid in $held
