@@ -217,6 +217,7 @@ __u64 stacks_lost = 0;		/* stacks `stacks` had no room for (or not walkable) */
 __u64 hists_lost = 0;		/* latencies and lifetimes of aggregates past COLL_HISTS */
 __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
+__u64 cgroup_changes = 0;	/* cgroups made and removed (a live view's) */
 
 /* entry n of the log: the fields, then its number, fully ordered (collector_events.h) */
 static __always_inline void log_change(__u32 kind, __u64 ino, __u64 bytes, __u32 agg)
@@ -912,6 +913,30 @@ int BPF_PROG(cgroup_attach_task_raw, struct cgroup *dst, const char *path, struc
 	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	holder_changed(tgid, tgid);
 	return 0;
+}
+
+/*
+ * The cgroup tree changed: a live view names cgroups from its last walk of
+ * the tree, and walks it again only when this count moved (cgroup2 has no
+ * rename).
+ */
+static __always_inline int cgroup_changed(void)
+{
+	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
+	__sync_fetch_and_add(&cgroup_changes, 1);
+	return 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int cgroup_mkdir_raw(void *ctx)
+{
+	return cgroup_changed();
+}
+
+SEC("raw_tp/cgroup_rmdir")
+int cgroup_rmdir_raw(void *ctx)
+{
+	return cgroup_changed();
 }
 
 /* a task's fds closed as it exits: its process is gone with the last one

@@ -6,7 +6,9 @@
 # without a whole walk; frames without
 # events keep the inventory; an untraced change (munmap) shows once the
 # rescan interval has passed, and the rescan's check counts it, and nothing
-# else, as a difference.
+# else, as a difference. On the system heap, which charges nothing, the
+# models of the frames name cgroups without walking the cgroup tree again
+# unless a cgroup came or went.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -14,7 +16,7 @@ MiB=1048576
 pass() { echo "PASS: top_holders: $1"; }
 fail() { echo "FAIL: top_holders: $1: $2"; }
 
-mkdir -p $S/hold $S/hold2
+mkdir -p $S/hold
 sh -c "echo \$\$ >$S/hold/cgroup.procs; exec dmabuf_alloc -H system -s 1M -n 2 --signals -w 300 -R $tmp/r" &
 owner=$!
 while [ ! -e "$tmp/r" ]; do sleep 0.1; done
@@ -58,6 +60,7 @@ kept=$(tail -n +2 "$tmp/f" | jq -M -r .inventory | grep -c '^kept$')
 	fail "frames without events keep the inventory" "$(jq -M -r .inventory "$tmp/f" | tr '\n' ' ')"
 
 # 4 KiB buffers allocated and freed every millisecond for 3 s, 10 live
+s0=$(stats "$tmp/f")
 mkdir $S/hold/churn
 sh -c "echo \$\$ >$S/hold/churn/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 10 --churn 3 -p 1" &
 churn=$!
@@ -70,6 +73,11 @@ check "churn: nothing walked whole after the first frame" '.walks == 1 and .upda
 check "churn: the periodic checks found no difference" '.checks >= 2 and .differences == 0' "$(stats "$tmp/p")"
 check "churn: its buffers gone with it" \
 	'[.processes[] | select(.pid == '$churn')] == [] and ([.rows[] | select(.cgroup == "/hold/churn" and .bytes > 0)] == [])' "$last"
+# the system heap charges nothing: the churn's models name cgroups from the
+# tree as walked when its cgroup came, not walked again for each
+s1=$(stats "$tmp/f")
+check "churn: models built without walking the cgroup tree again" \
+	'(.[1].models - .[0].models) - (.[1].cgroup_walks - .[0].cgroup_walks) >= 2' "[$s0,$s1]"
 
 # the forks can be applied while the test waits for the children: the frames from before
 n0=$(frames)
@@ -91,10 +99,11 @@ check "mmap: the owner's mappings" '.map_bytes == 2097152' "$(proc $owner)"
 applied "mmap"
 
 n0=$(frames)	# the move is at once: its frame may come before settle looks
+mkdir $S/hold2	# made while heaptop runs: its tree walked again
 echo $c1 >$S/hold2/cgroup.procs
 settle $n0
 row=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/hold2" and .heap == "system")][0]')
-check "cgroup move: a row for the child's new cgroup" '.bytes == 2097152 and .buffers == 2' "$row"
+check "cgroup move: a row for the child's new cgroup, made since the start" '.bytes == 2097152 and .buffers == 2' "$row"
 applied "cgroup move"
 
 n0=$(frames)

@@ -494,6 +494,8 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	opt(c, s->progs.sched_process_fork_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.sched_process_exec_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.cgroup_attach_task_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.cgroup_mkdir_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.exit_files_fexit, COLL_FEAT_HOLDERS, holders && tracing);
 	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
 }
@@ -818,6 +820,18 @@ void collector_restart_latencies(struct collector *c)
 bool collector_logs_changes(struct collector *c)
 {
 	return c->holders_traced;
+}
+
+/*
+ * How many cgroups were made or removed since the collector was attached,
+ * in *n; false when it does not count them (no change log).
+ */
+bool collector_cgroup_changes(struct collector *c, uint64_t *n)
+{
+	if (!c->holders_traced)
+		return false;
+	*n = __atomic_load_n(&c->skel->bss->cgroup_changes, __ATOMIC_RELAXED);
+	return true;
 }
 
 /*

@@ -21,12 +21,13 @@
  * refuses tracing, or without the dma_buf tracepoints), every frame walks
  * whole.
  *
- * The model is built again (on the cgroup tree read again, by iter/cgroup)
- * when the inventory changed, when the kernel's counts moved (an
- * allocation failed), and at least every LIVE_FILES_MS for
- * what no event shows: limits written, memcg charges (dmem charges move
- * only with allocations and releases, which are events). Else the frame
- * shows the model of the frame before.
+ * The model is built again when the inventory changed, when the kernel's
+ * counts moved (an allocation failed), when a cgroup was made or removed,
+ * and at least every LIVE_FILES_MS for what no event shows: limits
+ * written, memcg charges (dmem charges move only with allocations and
+ * releases, which are events). Else the frame shows the model of the frame
+ * before. The cgroup tree it names cgroups by is read again (by
+ * iter/cgroup) only when it may have changed (tree_stale()).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -35,6 +36,7 @@
 #include <string.h>
 
 #include "cgroup/memcg.h"
+#include "cgroup/path.h"
 #include "btf.h"
 #include "errors.h"
 #include "live.h"
@@ -62,6 +64,8 @@ struct live {
 	struct holdings models[2];	/* the last one built, and the one before */
 	int model;
 	uint64_t model_ns;		/* when the last was built, 0: never */
+	uint64_t tree_ns;		/* when the cgroup tree was last walked */
+	uint64_t tree_changes;		/* the collector's count of cgroup changes then */
 	/* the collector's cumulative counts at the previous sample, by index */
 	struct coll_agg *prev_aggs;
 	size_t nprev;
@@ -296,6 +300,55 @@ static bool aggs_moved(struct live *l)
 	return false;
 }
 
+/* a cgroup was made or removed since the last walk of the tree */
+static bool tree_moved(struct live *l, uint64_t *changes)
+{
+	return l->coll && collector_cgroup_changes(l->coll, changes) &&
+	       *changes != l->tree_changes;
+}
+
+/*
+ * The cgroup tree as last walked (its names, its cgroups' dmem charges and
+ * limits) may be out of date: a cgroup came or went, or the collector does
+ * not count those; heapstat's heaps charged or uncharged (the collector
+ * counts their charges), or a cgroup has dmem charges and those are not
+ * counted; or LIVE_FILES_MS passed, for what no event shows (a limit
+ * written; as for the model, other drivers' dmem charges). Else the walk is
+ * left out: under churn on an uncharged heap, each frame's model walked the
+ * whole tree again for nothing.
+ */
+static bool tree_stale(struct live *l, uint64_t now)
+{
+	const struct cg_index *tree = l->sys.cg_tree;
+	size_t n = 0;
+	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
+	uint64_t changes;
+
+	if (!l->tree_ns || now - l->tree_ns >= LIVE_FILES_MS * 1000000ull ||
+	    !l->coll || !collector_cgroup_changes(l->coll, &changes) ||
+	    changes != l->tree_changes)
+		return true;
+	for (size_t i = 0; !collector_heap_tracepoints(l->coll) && tree && i < tree->n; i++)
+		if (tree->v[i].ndmem)
+			return true;
+	for (size_t i = 0; hs && i < n; i++)
+		if (hs[i].agg.charged_bytes != (i < l->nprev ? l->prev_aggs[i].charged_bytes : 0))
+			return true;
+	return false;
+}
+
+/* the cgroup tree again, when it may have changed */
+static int walk_tree(struct live *l, uint64_t now)
+{
+	if (!tree_stale(l, now))
+		return 0;
+	if (l->coll)
+		collector_cgroup_changes(l->coll, &l->tree_changes);
+	l->tree_ns = now;
+	l->stats.cgroup_walks++;
+	return inventory_cgroups_walk(l->iters) == -ENOMEM ? -ENOMEM : 0;
+}
+
 /* allocations, frees and failures since the previous sample, over every cgroup */
 static void add_totals(struct live *l, struct live_frame *f)
 {
@@ -494,6 +547,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	const struct live_frame *prev = &l->frames[l->cur];
 	struct live_frame *f = &l->frames[!l->cur];
 	static const struct hold_filter all;
+	uint64_t changes;
 	int err = 0;
 
 	f->nrows = 0;
@@ -511,15 +565,16 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->ts_ns = now_ns();
 	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
 	f->no_tracing = l->coll ? NULL : l->no_tracing;
-	if (!l->model_ns || f->inv_taken || aggs_moved(l) ||
+	if (!l->model_ns || f->inv_taken || aggs_moved(l) || tree_moved(l, &changes) ||
 	    f->ts_ns - l->model_ns >= LIVE_FILES_MS * 1000000ull) {
 		/* the frame before shows the last model: keep it, free the one before */
 		int m = !l->model;
 
 		/* the cgroup tree the model names cgroups by (shared with the
-		 * inventory): a cgroup may have come or gone */
-		if (inventory_cgroups_walk(l->iters) == -ENOMEM)
+		 * inventory), when it may have changed */
+		if (walk_tree(l, f->ts_ns))
 			return -ENOMEM;
+		l->stats.models++;
 		holdings_free(&l->models[m]);
 		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all);
 		if (err)

@@ -711,6 +711,8 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_ku64(&j, "updates", f->inv_stats.updates);
 	json_ku64(&j, "checks", f->inv_stats.checks);
 	json_ku64(&j, "differences", f->inv_stats.differences);
+	json_ku64(&j, "models", f->inv_stats.models);
+	json_ku64(&j, "cgroup_walks", f->inv_stats.cgroup_walks);
 	json_end(&j);
 	sources_json(&j, inv, f->h, live_collector(l));
 	json_key(&j, "tracing");
