@@ -226,6 +226,10 @@ static void text_is_terminal_safe(void)
 	CHECK(!strcmp(out, "^[^[^[..."), "%s", out);
 	text_safe_buf("abcdef", 3, out, sizeof(out));
 	CHECK(!strcmp(out, "abc"), "%s", out);
+	text_safe_buf("abcdefghij", SIZE_MAX, out, 8);
+	CHECK(!strcmp(out, "abcd..."), "%s", out);
+	text_safe_buf("ab\x1b" "cdefghij", SIZE_MAX, out, 10);
+	CHECK(!strcmp(out, "ab^[cd..."), "%s", out);
 }
 
 static void write_csv(FILE *f, const void *s)

@@ -107,8 +107,15 @@ const char *text_safe_buf(const char *s, size_t max, char *out, size_t len)
 
 	while (n) {
 		char one[8];
-		size_t used, w = shown(p, n, one, &used);
+		size_t used, w;
 
+		/* printable ASCII, most of any name: as it is, without shown()'s copy */
+		if (*p >= 0x20 && *p < 0x7f && o + 5 <= len) {
+			out[o++] = *p++;
+			n--;
+			continue;
+		}
+		w = shown(p, n, one, &used);
 		if (o + w + 4 > len) {	/* room for "..." and the NUL */
 			memcpy(out + o, "...", 3);
 			o += 3;
