@@ -164,12 +164,14 @@ int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 	const struct dma_buf *dmabuf = ctx->dmabuf;
 	struct seq_file *seq = ctx->meta->seq;
 	struct buf_scratch *out = NULL;
+	const struct inode *inode;
 	struct inv_buffer rec = {};
 	__u32 zero = 0;
 
 	if (!dmabuf)
 		return 0;
-	rec.ino = dmabuf->file->f_inode->i_ino;
+	inode = dmabuf->file->f_inode;
+	rec.ino = inode->i_ino;
 	rec.size = dmabuf->size;
 	/* most buffers have neither: no scratch looked up for them */
 	if (((const struct iter_list *)&dmabuf->attachments)->next !=
@@ -187,6 +189,14 @@ int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 	}
 	if (out && dmabuf->name)
 		rec.flags |= INV_BUF_NAME;
+	/*
+	 * Mapped: its file's mappings are in the tree of its inode's own
+	 * mapping (a dma-buf file's f_mapping), whoever made them (an mmap of
+	 * the fd, a driver's dma_buf_mmap(), a fork). With none mapped, user
+	 * space need not walk every process's mappings.
+	 */
+	if (inode->i_data.i_mmap.rb_root.rb_node)
+		rec.flags |= INV_BUF_MAPPED;
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	if (rec.flags & INV_BUF_EXP_NAME)
 		bpf_seq_write(seq, exp_name, sizeof(exp_name));

@@ -30,6 +30,7 @@ struct inv_buffer {
 
 #define INV_BUF_EXP_NAME	0x1
 #define INV_BUF_NAME		0x2
+#define INV_BUF_MAPPED		0x4	/* a mapping of its file exists (no part follows) */
 
 #define DMA_BUF_MAGIC		0x444d4142	/* "DMAB": the dma-buf filesystem */
 

@@ -206,6 +206,7 @@ static int on_buffer(const void *rec, void *arg)
 	nb->name = "";
 	nb->attachments = r->attachments;
 	nb->attachments_known = true;
+	st->inv->nmapped += !!(r->flags & INV_BUF_MAPPED);
 	if (r->flags & INV_BUF_NAME) {
 		nb->name = inv_name(st->inv, p);
 		p += INV_NAME_LEN;
@@ -875,8 +876,10 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	int err;
 
 	inv->nrefs = 0;
+	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk */
 	if (it->task_file_prog >= 0 && !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
-	    !run_iter(it->task_vma_prog, 0, &map_format, &t)) {
+	    ((inv->buffers_src == SRC_ITER_DMABUF && !inv->nmapped) ||
+	     !run_iter(it->task_vma_prog, 0, &map_format, &t))) {
 		inv->holders_src = SRC_ITER_TASK;
 		err = add_task_holders(it, inv, &t, proc_root);
 	} else {

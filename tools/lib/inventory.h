@@ -98,6 +98,7 @@ struct inventory {
 	size_t ncgroups, cgroups_cap;
 	struct inv_ref *refs;		/* the holders' fds and mappings, process by process */
 	size_t nrefs, refs_cap;
+	size_t nmapped;			/* buffers iter/dmabuf saw mapped (by anyone) */
 };
 
 const char *inv_source_name(enum inv_source src);
