@@ -237,9 +237,9 @@ int grow_array(void **v, size_t *cap, size_t n, size_t size)
  * sort_by_u64() - sort records by a u64 field, stably, in O(n)
  * @key_off: offsetof() the field
  *
- * A radix sort of (key, index) pairs, 16 bits a pass, passes whose digit
- * every key shares skipped; then the records are moved along the cycles of
- * the permutation, in place. For the inventory's 100k-record arrays, where
+ * A radix sort of (key, index) pairs, 16 bits a pass (8 for fewer than
+ * 65536 records), passes whose digit every key shares skipped; then the
+ * records are moved along the cycles of the permutation, in place. For the inventory's 100k-record arrays, where
  * qsort's comparisons cost more than everything else done per buffer. Keys
  * already in order, or in strictly descending order (reversed), are not
  * sorted again. Falls back to qsort() without memory for the pairs.
@@ -265,6 +265,9 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 	size_t *count = NULL;
 	char *v = base, *save = NULL;
 	bool sorted = true, reversed = true;
+	/* a digit's counts are cleared and summed each pass: small for few records */
+	unsigned int bits = n < 65536 ? 8 : 16;
+	size_t radix = (size_t)1 << bits;
 
 	for (size_t i = 0; i < n; i++) {
 		memcpy(&key, v + i * size + key_off, sizeof(key));
@@ -288,7 +291,7 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 	a = malloc(n * sizeof(*a));
 	b = malloc(n * sizeof(*b));
 	if (a && b) {
-		count = malloc(65536 * sizeof(*count));
+		count = malloc(radix * sizeof(*count));
 		save = malloc(size);
 	}
 	if (!a || !b || !count || !save) {
@@ -302,22 +305,22 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 		memcpy(&a[i].key, v + i * size + key_off, sizeof(a[i].key));
 		a[i].idx = i;
 	}
-	for (unsigned int shift = 0; a && shift < 64 && max >> shift; shift += 16) {
+	for (unsigned int shift = 0; a && shift < 64 && max >> shift; shift += bits) {
 		size_t sum = 0;
 
-		memset(count, 0, 65536 * sizeof(*count));
+		memset(count, 0, radix * sizeof(*count));
 		for (size_t i = 0; i < n; i++)
-			count[(a[i].key >> shift) & 0xffff]++;
-		if (count[(a[0].key >> shift) & 0xffff] == n)
+			count[(a[i].key >> shift) & (radix - 1)]++;
+		if (count[(a[0].key >> shift) & (radix - 1)] == n)
 			continue;
-		for (size_t d = 0; d < 65536; d++) {
+		for (size_t d = 0; d < radix; d++) {
 			size_t c = count[d];
 
 			count[d] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+			b[count[(a[i].key >> shift) & (radix - 1)]++] = a[i];
 		t = a;
 		a = b;
 		b = t;
