@@ -318,7 +318,8 @@ static void sort_ordered_sorts(void)
 /*
  * sort_by_u64: ascending, stable (equal keys keep their order), no record
  * torn or lost, keys in one 16-bit digit or spread over all four, ascending
- * or descending already (with and without equal keys), with n from 0 to
+ * or descending already (with and without equal keys), almost so (with
+ * and without equal keys, and a run far out of place), with n from 0 to
  * past a digit's 65536 values.
  */
 struct urec {
@@ -333,7 +334,7 @@ static void sort_by_u64_sorts(void)
 	static struct urec v[100000];
 
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
-		for (int order = 0; order < 6; order++) {
+		for (int order = 0; order < 10; order++) {
 			size_t n = sizes[s];
 			uint64_t sum = 0, sum_after = 0;
 
@@ -344,7 +345,14 @@ static void sort_by_u64_sorts(void)
 					     order == 4 ? ((uint64_t)(i % 3) << 62) |
 							  (i * 2654435761u % 65537) << 16 | i % 7 :
 					     /* descending, each key twice: not reversed, sorted */
-					     (n - i) / 2;
+					     order == 5 ? (n - i) / 2 :
+					     /* almost descending, almost ascending: a pair swapped in
+					      * every 100, sorted by insertion; then keys repeated */
+					     order == 6 ? n - i + (i % 100 == 1 ? 2 : 0) :
+					     order == 7 ? i + (i % 100 == 1 ? 2 : 0) :
+					     order == 8 ? (n - i) / 3 + (i % 100 == 7) :
+					     /* one step down, far: too many moves, sorted by radix */
+					     (i + n / 128) % n;
 
 				v[i] = (struct urec){ .seq = i, .key = k, .check = k ^ i };
 				sum += k;

@@ -237,12 +237,14 @@ int grow_array(void **v, size_t *cap, size_t n, size_t size)
  * sort_by_u64() - sort records by a u64 field, stably, in O(n)
  * @key_off: offsetof() the field
  *
- * A radix sort of (key, index) pairs, 16 bits a pass (8 for fewer than
- * 65536 records), passes whose digit every key shares skipped; then the
- * records are moved along the cycles of the permutation, in place. For the inventory's 100k-record arrays, where
- * qsort's comparisons cost more than everything else done per buffer. Keys
- * already in order, or in strictly descending order (reversed), are not
- * sorted again. Falls back to qsort() without memory for the pairs.
+ * For the inventory's 100k-record arrays, where qsort's comparisons cost
+ * more than everything else done per buffer. Keys already in order are left
+ * as they are, keys strictly descending reversed; keys almost in order or
+ * almost reversed (few steps the other way) sorted by insertion, as (key,
+ * index) pairs; others by a radix sort of the pairs, 16 bits a pass (8 for
+ * fewer than 65536 records), passes whose digit every key shares skipped.
+ * Then the records are moved along the cycles of the permutation, in place.
+ * Falls back to qsort() without memory for the pairs.
  */
 struct key_idx {
 	uint64_t key;
@@ -258,28 +260,49 @@ static int cmp_u64_at(const void *a, const void *b, void *key_off)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Insertion sort of pairs by (key, index), which keeps equal keys in their
+ * first order: false when it would move pairs more than @budget times.
+ */
+static bool insert_sorted(struct key_idx *a, size_t n, size_t budget)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct key_idx x = a[i];
+		size_t j = i;
+
+		while (j && (a[j - 1].key > x.key || (a[j - 1].key == x.key && a[j - 1].idx > x.idx))) {
+			if (!budget--)
+				return false;
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+	return true;
+}
+
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 {
-	struct key_idx *a, *b, *t;
+	struct key_idx *a, *b = NULL, *t;
 	uint64_t key, prev = 0, max = 0;
-	size_t *count = NULL;
-	char *v = base, *save = NULL;
-	bool sorted = true, reversed = true;
+	size_t *count = NULL, ups = 0, downs = 0;
+	char *v = base, *save;
+	bool done = false;
 	/* a digit's counts are cleared and summed each pass: small for few records */
 	unsigned int bits = n < 65536 ? 8 : 16;
 	size_t radix = (size_t)1 << bits;
 
 	for (size_t i = 0; i < n; i++) {
 		memcpy(&key, v + i * size + key_off, sizeof(key));
-		sorted = sorted && key >= prev;
-		reversed = reversed && (!i || key < prev);
+		ups += i && key > prev;
+		downs += i && key < prev;
 		prev = key;
 		max |= key;
 	}
-	if (sorted)
+	if (!downs)
 		return;
 	/* newest first, as the kernel lists its dma-bufs: no two keys equal, so reversed is stable */
-	if (reversed && (save = malloc(size))) {
+	if (downs == n - 1 && (save = malloc(size))) {
 		for (size_t i = 0, j = n - 1; i < j; i++, j--) {
 			memcpy(save, v + i * size, size);
 			memcpy(v + i * size, v + j * size, size);
@@ -289,23 +312,34 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 		return;
 	}
 	a = malloc(n * sizeof(*a));
-	b = malloc(n * sizeof(*b));
-	if (a && b) {
+	save = malloc(size);
+	if (!a || !save)
+		goto no_memory;
+	/*
+	 * Almost in order, or almost reversed (the kernel's newest first, two
+	 * CPUs exporting at once): the pairs in that order, sorted by insertion
+	 * while that moves few of them.
+	 */
+	if (downs <= n / 64 || ups <= n / 64) {
+		for (size_t i = 0; i < n; i++) {
+			size_t j = downs <= n / 64 ? i : n - 1 - i;
+
+			memcpy(&a[i].key, v + j * size + key_off, sizeof(a[i].key));
+			a[i].idx = j;
+		}
+		done = insert_sorted(a, n, 8 * n);
+	}
+	if (!done) {
+		b = malloc(n * sizeof(*b));
 		count = malloc(radix * sizeof(*count));
-		save = malloc(size);
+		if (!b || !count)
+			goto no_memory;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(&a[i].key, v + i * size + key_off, sizeof(a[i].key));
+			a[i].idx = i;
+		}
 	}
-	if (!a || !b || !count || !save) {
-		free(a);
-		free(b);
-		free(count);
-		free(save);
-		a = NULL;
-	}
-	for (size_t i = 0; a && i < n; i++) {
-		memcpy(&a[i].key, v + i * size + key_off, sizeof(a[i].key));
-		a[i].idx = i;
-	}
-	for (unsigned int shift = 0; a && shift < 64 && max >> shift; shift += bits) {
+	for (unsigned int shift = 0; !done && shift < 64 && max >> shift; shift += bits) {
 		size_t sum = 0;
 
 		memset(count, 0, radix * sizeof(*count));
@@ -324,10 +358,6 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 		t = a;
 		a = b;
 		b = t;
-	}
-	if (!a) {	/* no memory for the pairs: compare the records, slower */
-		qsort_r(base, n, size, cmp_u64_at, (void *)key_off);
-		return;
 	}
 	/* record a[i].idx goes to i: follow each cycle once */
 	for (size_t i = 0; i < n; i++) {
@@ -348,6 +378,13 @@ void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 	free(b);
 	free(count);
 	free(save);
+	return;
+no_memory:	/* no memory for the pairs: compare the records, slower */
+	free(a);
+	free(b);
+	free(count);
+	free(save);
+	qsort_r(base, n, size, cmp_u64_at, (void *)key_off);
 }
 
 /* A duration, human-readable: "850ns", "19.5us", "2.1ms", "4.2s", "3.5m", "2.0h". */
