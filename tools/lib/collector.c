@@ -823,15 +823,14 @@ bool collector_logs_changes(struct collector *c)
 }
 
 /*
- * How many cgroups were made or removed since the collector was attached,
- * in *n; false when it does not count them (no change log).
+ * How many cgroups were made or removed since the collector was attached;
+ * counted with the change log (collector_logs_changes()), else 0.
  */
-bool collector_cgroup_changes(struct collector *c, uint64_t *n)
+uint64_t collector_cgroup_changes(struct collector *c)
 {
 	if (!c->holders_traced)
-		return false;
-	*n = __atomic_load_n(&c->skel->bss->cgroup_changes, __ATOMIC_RELAXED);
-	return true;
+		return 0;
+	return __atomic_load_n(&c->skel->bss->cgroup_changes, __ATOMIC_RELAXED);
 }
 
 /*

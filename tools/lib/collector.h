@@ -106,7 +106,7 @@ void collector_prog_stats(struct collector *c,
 			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
 			  void *ctx);
 bool collector_logs_changes(struct collector *c);
-bool collector_cgroup_changes(struct collector *c, uint64_t *n);
+uint64_t collector_cgroup_changes(struct collector *c);
 int collector_set_holders(struct collector *c, pid_t *tgids, size_t n);
 const char *collector_agg_name(struct collector *c, uint32_t agg);
 int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, void *arg),

@@ -301,10 +301,9 @@ static bool aggs_moved(struct live *l)
 }
 
 /* a cgroup was made or removed since the last walk of the tree */
-static bool tree_moved(struct live *l, uint64_t *changes)
+static bool tree_moved(struct live *l)
 {
-	return l->coll && collector_cgroup_changes(l->coll, changes) &&
-	       *changes != l->tree_changes;
+	return l->coll && collector_cgroup_changes(l->coll) != l->tree_changes;
 }
 
 /*
@@ -322,11 +321,9 @@ static bool tree_stale(struct live *l, uint64_t now)
 	const struct cg_index *tree = l->sys.cg_tree;
 	size_t n = 0;
 	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
-	uint64_t changes;
 
 	if (!l->tree_ns || now - l->tree_ns >= LIVE_FILES_MS * 1000000ull ||
-	    !l->coll || !collector_cgroup_changes(l->coll, &changes) ||
-	    changes != l->tree_changes)
+	    !l->coll || !collector_logs_changes(l->coll) || tree_moved(l))
 		return true;
 	for (size_t i = 0; !collector_heap_tracepoints(l->coll) && tree && i < tree->n; i++)
 		if (tree->v[i].ndmem)
@@ -342,8 +339,7 @@ static int walk_tree(struct live *l, uint64_t now)
 {
 	if (!tree_stale(l, now))
 		return 0;
-	if (l->coll)
-		collector_cgroup_changes(l->coll, &l->tree_changes);
+	l->tree_changes = l->coll ? collector_cgroup_changes(l->coll) : 0;
 	l->tree_ns = now;
 	l->stats.cgroup_walks++;
 	return inventory_cgroups_walk(l->iters) == -ENOMEM ? -ENOMEM : 0;
@@ -547,7 +543,6 @@ int live_sample(struct live *l, const struct live_frame **out)
 	const struct live_frame *prev = &l->frames[l->cur];
 	struct live_frame *f = &l->frames[!l->cur];
 	static const struct hold_filter all;
-	uint64_t changes;
 	int err = 0;
 
 	f->nrows = 0;
@@ -565,7 +560,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->ts_ns = now_ns();
 	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
 	f->no_tracing = l->coll ? NULL : l->no_tracing;
-	if (!l->model_ns || f->inv_taken || aggs_moved(l) || tree_moved(l, &changes) ||
+	if (!l->model_ns || f->inv_taken || aggs_moved(l) || tree_moved(l) ||
 	    f->ts_ns - l->model_ns >= LIVE_FILES_MS * 1000000ull) {
 		/* the frame before shows the last model: keep it, free the one before */
 		int m = !l->model;
