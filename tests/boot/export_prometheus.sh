@@ -34,13 +34,19 @@ HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --forward "$port:9464" --fo
 	--fetch "$tmp/out" --timeout 900 -- sh /heapstat/tests/vm/export_workload.sh >"$tmp/vm.out" 2>&1 &
 vm=$!
 pids+=($vm)
-for _ in $(seq 3000); do
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt 600 ]; do
 	grep -q '^export-ready' "$tmp/vm.out" 2>/dev/null && break
 	kill -0 $vm 2>/dev/null || break
 	sleep 0.2
 done
 if ! grep -q '^export-ready' "$tmp/vm.out"; then
-	fail "the guest's exporter and workload" "$(tail -n 30 "$tmp/vm.out")"
+	# a guest still running is stopped: scripts/vm then says how far it got
+	kill -0 $vm 2>/dev/null && state="still running, stopped" || state=ended
+	kill $vm 2>/dev/null
+	wait $vm
+	fail "the guest's exporter and workload" \
+		"no export-ready after $((SECONDS - t0)) s, the guest $state: $(tail -n 30 "$tmp/vm.out")"
 	exit 0
 fi
 capacity=$(sed -n 's/^capacity=\([0-9]*\).*/\1/p' "$tmp/vm.out" | tr -d '\r')

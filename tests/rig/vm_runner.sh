@@ -43,8 +43,19 @@ else fail "dmesg WARNING fails the run" "exit $rc, stderr: $(cat "$tmp/err")"; f
 start=$(date +%s)
 vm --timeout 8 -- sleep 1000 2>"$tmp/err"; rc=$?
 took=$(( $(date +%s) - start ))
-if [ $rc = 124 ] && grep -q timeout "$tmp/err" && [ $took -lt 40 ]; then pass "hung guest killed at the timeout"
-else fail "hung guest killed at the timeout" "exit $rc after ${took}s"; fi
+if [ $rc = 124 ] && grep -q 'timeout: .*it had reached: init modules command$' "$tmp/err" &&
+	[ $took -lt 40 ]; then pass "hung guest killed at the timeout, saying how far it got"
+else fail "hung guest killed at the timeout, saying how far it got" "exit $rc after ${took}s: $(cat "$tmp/err")"; fi
+
+# a guest that never reaches its init (QEMU's CPUs held stopped, -S) is booted
+# once more, then given up
+start=$(date +%s)
+HEAPSTAT_VM_BOOT_SECS=4 HEAPSTAT_QEMU_EXTRA=-S vm -- true 2>"$tmp/err"; rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc != 0 ] && [ "$(grep -c 'init did not start in 4s; booting again' "$tmp/err")" = 1 ] &&
+	grep -q 'init did not start in 4s, twice' "$tmp/err" && [ $took -lt 60 ]; then
+	pass "a boot that never reaches init is tried twice, then given up"
+else fail "a boot that never reaches init is tried twice, then given up" "exit $rc after ${took}s: $(cat "$tmp/err")"; fi
 
 # --forward: a host port reaches a guest's listening socket (QEMU's user
 # networking); without it the guest has a loopback up and no eth0
