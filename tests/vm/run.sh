@@ -1,7 +1,8 @@
 #!/bin/sh
 # heapstat's VM suite: runs inside the reference kernel's VM (scripts/vm).
 # SHARD=I/N: this guest's share when N guests run it at once (scripts/check.sh):
-# every Nth test script from the Ith, the C programs in the first.
+# the C programs in the first; the test scripts, longest first, each to the
+# guest with the least time so far, by the times below.
 cd /heapstat/tests/vm || exit 1
 shard=${SHARD:-1/1}
 i=${shard%/*} n=${shard#*/}
@@ -29,11 +30,64 @@ programs() {
 		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 	fi
 }
+# seconds each took in one guest of make check on a 2-core host (the C
+# programs: PROGRAMS); a test not listed counts 10
+secs() {
+	cat <<'EOF'
+20 PROGRAMS
+99 examples_test.sh
+67 top_tmux_test.sh
+47 final_release_test.sh
+38 limit_test.sh
+31 top_holders_test.sh
+29 stress_test.sh
+28 dmem_walk_test.sh
+26 output_test.sh
+26 record_test.sh
+22 drops_test.sh
+21 spill_test.sh
+17 export_test.sh
+16 fault_test.sh
+13 maps_full_test.sh
+12 refused_test.sh
+12 report_test.sh
+11 activity_kprobe_test.sh
+11 top_cli_test.sh
+10 kselftest_test.sh
+10 record_tasks_test.sh
+9 record_stacks_test.sh
+8 record_flight_test.sh
+7 cma_drops_test.sh
+6 activity_test.sh
+5 signals_test.sh
+3 cma_report_test.sh
+2 ftrace_test.sh
+EOF
+}
+# this guest's tests: every guest makes the same choice
+mine=$(
+	for t in ./*_test.sh; do
+		t=${t#./}
+		w=$(secs | sed -n "s/^\([0-9]*\) $t\$/\1/p")
+		echo "${w:-10} $t"
+	done | sort -k1,1nr -k2,2 | {
+		s=1
+		while [ $s -le "$n" ]; do eval "load_$s=0"; s=$((s + 1)); done
+		load_1=$(secs | sed -n 's/^\([0-9]*\) PROGRAMS$/\1/p')
+		while read -r w t; do
+			least=1 s=2
+			while [ $s -le "$n" ]; do
+				eval "[ \$load_$s -lt \$load_$least ]" && least=$s
+				s=$((s + 1))
+			done
+			eval "load_$least=\$((load_$least + w))"
+			[ $least = "$i" ] && echo "$t"
+		done
+	}
+)
 [ "$i" = 1 ] && programs
-k=0
 for t in ./*_test.sh; do
-	k=$((k + 1))
-	[ $(((k - 1) % n + 1)) = "$i" ] || continue
+	echo "$mine" | grep -qx "${t#./}" || continue
 	sh "$t" || echo "FAIL: $t: exit $?"
 done
 
