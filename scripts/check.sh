@@ -111,7 +111,8 @@ vm_suite() {
 	at_once "$n" "$2" "${shards[@]}"
 }
 # two boots at once: the reference suite's tests mostly wait or run on one
-# guest CPU (warm make check: 487 s against 533 to 679 s with one boot)
+# guest CPU (warm make check: 487 s against 533 to 679 s with one boot); each
+# takes its share by the tests' times (tests/vm/run.sh)
 vm_suite "${KVER:-7.2}" vm 1500 20 2
 
 section "kernel matrix: the attach ladder, and the older kernels' counts $(elapsed)"
