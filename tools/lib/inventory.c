@@ -114,10 +114,14 @@ struct rec_format {
 /*
  * Run one iterator program, on_rec getting each whole record. Reads are
  * large: the seq file fills each with as many records as fit, never part
- * of one; a read of ours may still end inside one.
+ * of one; a read of ours may still end inside one. Inlined where it is
+ * called, with its format known there: each record's length and handler
+ * are then direct calls, or inlined, not calls through the format's
+ * pointers (100k records a walk).
  */
-static int run_iter_on(int prog_fd, union bpf_iter_link_info *linfo,
-		       const struct rec_format *fmt, void *arg)
+static inline __attribute__((always_inline))
+int run_iter_on(int prog_fd, union bpf_iter_link_info *linfo, const struct rec_format *fmt,
+		void *arg)
 {
 	static char buf[1 << 16];
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = linfo, .iter_info_len = sizeof(*linfo));
@@ -161,7 +165,8 @@ out:
 }
 
 /* a task iterator over process @tgid's tasks (6.1+), or over all (0) */
-static int run_iter(int prog_fd, pid_t tgid, const struct rec_format *fmt, void *arg)
+static inline __attribute__((always_inline))
+int run_iter(int prog_fd, pid_t tgid, const struct rec_format *fmt, void *arg)
 {
 	union bpf_iter_link_info linfo = { .task.pid = tgid };
 

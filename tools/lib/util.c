@@ -216,14 +216,12 @@ void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, co
 		}
 }
 
-/* Room for element n of an array of *cap elements, doubling it when full. */
-int grow_array(void **v, size_t *cap, size_t n, size_t size)
+/* grow_array()'s doubling, of an array that is full */
+int grow_array_full(void **v, size_t *cap, size_t size)
 {
 	size_t ncap;
 	void *nv;
 
-	if (n < *cap)
-		return 0;
 	ncap = *cap ? *cap * 2 : 64;
 	nv = realloc(*v, ncap * size);
 	if (!nv)
