@@ -43,9 +43,26 @@ else fail "dmesg WARNING fails the run" "exit $rc, stderr: $(cat "$tmp/err")"; f
 start=$(date +%s)
 vm --timeout 8 -- sleep 1000 2>"$tmp/err"; rc=$?
 took=$(( $(date +%s) - start ))
-if [ $rc = 124 ] && grep -q 'timeout: .*it had reached: init modules command$' "$tmp/err" &&
-	[ $took -lt 40 ]; then pass "hung guest killed at the timeout, saying how far it got"
+if [ $rc = 124 ] && grep -q 'timeout: .*it had reached: ' "$tmp/err" && [ $took -lt 40 ]; then
+	pass "hung guest killed at the timeout, saying how far it got"
 else fail "hung guest killed at the timeout, saying how far it got" "exit $rc after ${took}s: $(cat "$tmp/err")"; fi
+
+# a signal stops the guest at once, and scripts/vm says how far it got (its
+# command had started: it printed)
+HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --timeout 300 -- sh -c 'echo up; exec sleep 1000' >"$tmp/out" 2>"$tmp/err" &
+v=$!
+for _ in $(seq 600); do
+	grep -q '^up' "$tmp/out" 2>/dev/null && break
+	kill -0 $v 2>/dev/null || break
+	sleep 0.2
+done
+start=$(date +%s)
+kill $v
+wait $v; rc=$?
+took=$(( $(date +%s) - start ))
+if [ $rc = 130 ] && grep -q 'stopped; the guest had reached: init modules command$' "$tmp/err" &&
+	[ $took -lt 20 ]; then pass "a signal stops the guest at once, saying how far it got"
+else fail "a signal stops the guest at once, saying how far it got" "exit $rc after ${took}s: $(cat "$tmp/out" "$tmp/err")"; fi
 
 # a guest that never reaches its init (QEMU's CPUs held stopped, -S) is booted
 # once more, then given up
