@@ -128,8 +128,10 @@ else
 	(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/base.cpio"
 	ln -f "$tmp/base.cpio" "$tmp/keep.cpio"
 	mv -f "$tmp/keep.cpio" "$cache"
-	# the four last used are kept (the reference and debug kernels', the KVM probe's)
+	# the four last used are kept (the reference and debug kernels', the KVM probe's),
+	# and no work directory of a run killed outright
 	ls -t "$TOP/build/initramfs/"*.cpio | tail -n +5 | xargs -r rm -f
+	find "$TOP/build/initramfs" -maxdepth 1 -name 'tmp.*' -mmin +60 -exec rm -rf {} +
 	rm -rf "$root"
 	mkdir -m 0755 "$root"
 fi

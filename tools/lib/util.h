@@ -35,6 +35,7 @@ static inline int grow_array(void **v, size_t *cap, size_t n, size_t size)
 {
 	return n < *cap ? 0 : grow_array_full(v, cap, size);
 }
+
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off);
 int cmp_u64(const void *a, const void *b);
