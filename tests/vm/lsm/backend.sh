@@ -74,16 +74,18 @@ kill $m; wait $m
 # a buffer whose slot (inode % 32768) a live one holds: charged and
 # uncharged through the hash. Inodes count up: 3 x 32768 allocations and
 # frees pass the held buffer's slot three times. On the debug kernel they
-# can outlast wait_file's 30 s: the check must wait for them.
+# take about ten minutes: the check waits for them, and the first holder
+# must still hold its buffer then.
 lsm_limit set /sp system 1M >/dev/null
 hold /sp 4K 1 sp1; sp1=$held
 sh -c "echo \$\$ >$S/sp/cgroup.procs; exec dmabuf_alloc -s 4K -n 1 -k 98304 -R $tmp/sp2 -w 600" &
 sp2=$!
 wait_file $tmp/sp2 $sp2 600; ready=$?
 st=$(lsm_limit stats)
+kill -0 $sp1 2>/dev/null; live=$?
 check "a buffer whose slot is held is charged in the hash, and uncharged" \
-	'[ $ready = 0 ] && [ "$(echo "$st" | field spills)" -gt 0 ] && [ "$(usage /sp)" = 8192 ]' \
-	"ready $ready, usage $(usage /sp), $st"
+	'[ $ready = 0 ] && [ $live = 0 ] && [ "$(echo "$st" | field spills)" -gt 0 ] && [ "$(usage /sp)" = 8192 ]' \
+	"ready $ready, first holder live $live, usage $(usage /sp), $st"
 kill $sp1 $sp2; wait $sp1 $sp2
 check "usage returns to 0 after the spill" 'usage_is /sp 0' "usage $(usage /sp)"
 
@@ -108,10 +110,12 @@ kill $rg; wait $rg
 # 8 threads in 2 processes against one limit never pass it
 lsm_limit set /r system 1M >/dev/null
 rm -f /dev/shm/lsm_race
+racers=
 for i in 1 2; do
 	sh -c "echo \$\$ >$S/r/cgroup.procs; LSM_LIMIT_SHARED=/dev/shm/lsm_race exec lsm_limit race system 64K 4 3 /r" >$tmp/race$i &
+	racers="$racers $!"
 done
-wait
+wait $racers
 r1=$(cat $tmp/race1) r2=$(cat $tmp/race2)
 max=$(echo "$r1" | field max_held) peak1=$(echo "$r1" | field peak) peak2=$(echo "$r2" | field peak)
 refused=$(( $(echo "$r1" | field refused) + $(echo "$r2" | field refused) ))

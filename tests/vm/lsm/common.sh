@@ -19,9 +19,11 @@ wait_file() {
 	while [ ! -e "$1" ] && kill -0 $2 2>/dev/null && [ $_i -lt $((${3:-30} * 10)) ]; do sleep 0.1; _i=$((_i + 1)); done
 	[ -e "$1" ]
 }
-# hold CGROUP SIZE N NAME: dmabuf_alloc in CGROUP holding N buffers; its pid in $held
+# hold CGROUP SIZE N NAME: dmabuf_alloc in CGROUP holding N buffers; its pid in $held.
+# It holds them for an hour: on the debug kernel this suite takes over 20
+# minutes, and one check's allocations alone can take 10.
 hold() {
-	sh -c "echo \$\$ >$S$1/cgroup.procs; exec dmabuf_alloc -s $2 -n $3 -R $tmp/$4 -w 600" &
+	sh -c "echo \$\$ >$S$1/cgroup.procs; exec dmabuf_alloc -s $2 -n $3 -R $tmp/$4 -w 3600" &
 	held=$!
 	wait_file $tmp/$4 $held
 }
