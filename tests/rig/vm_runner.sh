@@ -10,31 +10,34 @@ trap 'rm -rf "$tmp"' EXIT
 pass() { echo "PASS: vm_runner: $1"; }
 fail() { echo "FAIL: vm_runner: $1: $2"; }
 
-out=$(vm -- uname -r 2>"$tmp/err"); rc=$?
-if [ $rc = 0 ] && [[ "$out" =~ ^7\.2\.[0-9]+$ ]]; then pass "uname prints 7.2.x"
+# one boot for what needs no boot of its own: the kernel, the arguments, an
+# added file, the network without --forward (a loopback up, no eth0), the mounts
+echo "hello from the host" >"$tmp/note"
+out=$(vm --add "$tmp/note:/etc/note" -- sh -c 'uname -r; printf "%s|" "$@"; echo; cat /etc/note
+	ip -o link show lo | grep -c "UP"; ip link show eth0 >/dev/null 2>&1 || echo none
+	for t in proc sysfs devtmpfs debugfs tracefs bpf cgroup2; do
+		grep -q " $t " /proc/mounts || echo "missing $t"
+	done
+	cat /sys/fs/cgroup/cgroup.subtree_control' argv0 "a b" "it's" '$HOME' 2>"$tmp/err"); rc=$?
+line() { sed -n "${1}p" <<<"$out"; }
+if [ $rc = 0 ] && [[ "$(line 1)" =~ ^7\.2\.[0-9]+$ ]]; then pass "uname prints 7.2.x"
 else fail "uname prints 7.2.x" "exit $rc, output '$out' $(cat "$tmp/err")"; fi
+if [ $rc = 0 ] && [ "$(line 2)" = "a b|it's|\$HOME|" ]; then pass "arguments arrive unchanged"
+else fail "arguments arrive unchanged" "exit $rc, output '$out'"; fi
+if [ $rc = 0 ] && [ "$(line 3)" = "hello from the host" ]; then pass "--add copies a file"
+else fail "--add copies a file" "exit $rc, output '$out'"; fi
+if [ $rc = 0 ] && [ "$(line 4)" = 1 ] && [ "$(line 5)" = none ]; then pass "no --forward: loopback up, no eth0"
+else fail "no --forward: loopback up, no eth0" "exit $rc, output '$out'"; fi
+rest=$(sed 1,5d <<<"$out")
+if [ $rc = 0 ] && ! grep -q missing <<<"$rest" && grep -qw dmem <<<"$rest" && grep -qw memory <<<"$rest"; then
+	pass "filesystems mounted, controllers enabled"
+else fail "filesystems mounted, controllers enabled" "exit $rc, output '$out'"; fi
 
 vm -- false 2>"$tmp/err"; rc=$?
 if [ $rc = 1 ]; then pass "false exits 1"; else fail "false exits 1" "exit $rc"; fi
 
 vm -- sh -c 'exit 7' 2>"$tmp/err"; rc=$?
 if [ $rc = 7 ]; then pass "exit status passes through"; else fail "exit status passes through" "exit $rc"; fi
-
-out=$(vm -- sh -c 'printf "%s|" "$@"' argv0 "a b" "it's" '$HOME' 2>"$tmp/err"); rc=$?
-if [ $rc = 0 ] && [ "$out" = "a b|it's|\$HOME|" ]; then pass "arguments arrive unchanged"
-else fail "arguments arrive unchanged" "exit $rc, output '$out'"; fi
-
-echo "hello from the host" >"$tmp/note"
-out=$(vm --add "$tmp/note:/etc/note" -- cat /etc/note 2>"$tmp/err"); rc=$?
-if [ $rc = 0 ] && [ "$out" = "hello from the host" ]; then pass "--add copies a file"
-else fail "--add copies a file" "exit $rc, output '$out'"; fi
-
-out=$(vm -- sh -c 'for t in proc sysfs devtmpfs debugfs tracefs bpf cgroup2; do
-	grep -q " $t " /proc/mounts || echo "missing $t"; done
-	cat /sys/fs/cgroup/cgroup.subtree_control' 2>"$tmp/err"); rc=$?
-if [ $rc = 0 ] && ! grep -q missing <<<"$out" && grep -qw dmem <<<"$out" && grep -qw memory <<<"$out"; then
-	pass "filesystems mounted, controllers enabled"
-else fail "filesystems mounted, controllers enabled" "exit $rc, output '$out'"; fi
 
 vm -- sh -c 'echo "WARNING: test" >/dev/kmsg' 2>"$tmp/err"; rc=$?
 if [ $rc != 0 ] && grep -q 'WARNING: test' "$tmp/err"; then pass "dmesg WARNING fails the run"
@@ -75,7 +78,7 @@ if [ $rc != 0 ] && [ "$(grep -c 'init did not start in 4s; booting again' "$tmp/
 else fail "a boot that never reaches init is tried twice, then given up" "exit $rc after ${took}s: $(cat "$tmp/err")"; fi
 
 # --forward: a host port reaches a guest's listening socket (QEMU's user
-# networking); without it the guest has a loopback up and no eth0
+# networking)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 vm --timeout 120 --forward "$port:8080" -- sh -c 'ip -o addr show eth0 | grep -o "inet [0-9./]*"
 	echo hello-from-guest | nc -l -p 8080' >"$tmp/out" 2>"$tmp/err" &
@@ -93,10 +96,6 @@ wait $v; rc=$?
 if [ $rc = 0 ] && [ "$got" = hello-from-guest ] && grep -q 'inet 10.0.2.15/24' "$tmp/out"; then
 	pass "--forward: the host's port reaches the guest (eth0 10.0.2.15/24)"
 else fail "--forward: the host's port reaches the guest" "exit $rc, got '$got': $(cat "$tmp/out" "$tmp/err")"; fi
-out=$(vm -- sh -c 'ip -o link show lo | grep -c "UP"; ip link show eth0 >/dev/null 2>&1 || echo none' 2>"$tmp/err"); rc=$?
-if [ $rc = 0 ] && [ "$out" = "1
-none" ]; then pass "no --forward: loopback up, no eth0"
-else fail "no --forward: loopback up, no eth0" "exit $rc, output '$out'"; fi
 
 vm --kernel /nonexistent -- true 2>"$tmp/err"; rc=$?
 if [ $rc != 0 ] && grep -q "nonexistent" "$tmp/err"; then pass "bad --kernel is refused"
