@@ -9,7 +9,8 @@
 # the programs the examples run (./camera_test, ./app, ./test, ./run_tests:
 # each allocates two buffers and frees them). Commands that run until a
 # signal (heaptop without -n, limit events -f, record -d 60, export) get
-# SIGINT once they have attached their BPF programs.
+# SIGINT once they have attached their BPF programs; those that run for a set
+# time (report -d 10, heaptop -n 5) run beside the examples after them.
 . /heapstat/tests/lib.sh
 
 S=/sys/fs/cgroup
@@ -69,11 +70,38 @@ examples() {
 	fi | sed 's/  *# .*$//'
 }
 
+# runs for a set time (a duration, or frames): started in the background,
+# beside the examples after it, and judged at the end (judge_timed)
+timed() {
+	case $1 in
+	*" -d "[0-9]* | heaptop*" -n "* | "heapstat top"*" -n "*) ! bounded "$1" ;;
+	*) return 1 ;;
+	esac
+}
+
+# judge CMD N RC: example N (CMD) exited with RC
+judge() {
+	want=$(status_of "$1")
+	# a latency gate that failed: that gate alone
+	if [ "$3" = 1 ] && [ "$want" = "0 1" ] && grep -v p99 $ex/err.$2 | grep -q .; then
+		fail "$1" "exit 1, not by its p99 gate alone: $(tail -n 5 $ex/err.$2)"
+		return
+	fi
+	for s in $want; do
+		if [ "$3" = "$s" ]; then
+			pass "$1 (exit $3)"
+			return
+		fi
+	done
+	fail "$1" "exit $3, not $want: $(tail -n 5 $ex/err.$2)"
+}
+
 n=0
-# run CMD, expect its status; a bounded one gets SIGINT once attached
+timed_n=
+# run CMD, expect its status; a bounded one gets SIGINT once attached, a
+# timed one is waited for by judge_timed
 run() {
 	n=$((n + 1))
-	want=$(status_of "$1")
 	if bounded "$1"; then
 		sh -c "exec $1" >$ex/out.$n 2>$ex/err.$n &
 		p=$!
@@ -81,28 +109,34 @@ run() {
 		sleep 1
 		kill -INT $p
 		wait $p
-		rc=$?
-	else
-		sh -c "$1" >$ex/out.$n 2>$ex/err.$n &
-		p=$!
-		(sleep 300; kill $p) 2>/dev/null &
-		w=$!
+		judge "$1" $n $?
+		return
+	fi
+	sh -c "$1" >$ex/out.$n 2>$ex/err.$n &
+	p=$!
+	(sleep 300; kill $p) 2>/dev/null &
+	w=$!
+	if timed "$1"; then
+		printf '%s\n' "$1" >$ex/cmd.$n
+		echo "$p $w" >$ex/pid.$n
+		timed_n="$timed_n $n"
+		return
+	fi
+	wait $p
+	rc=$?
+	kill $w 2>/dev/null
+	judge "$1" $n $rc
+}
+
+judge_timed() {
+	for i in $timed_n; do
+		read -r p w <$ex/pid.$i
 		wait $p
 		rc=$?
 		kill $w 2>/dev/null
-	fi
-	# a latency gate that failed: that gate alone
-	if [ "$rc" = 1 ] && [ "$want" = "0 1" ] && grep -v p99 $ex/err.$n | grep -q .; then
-		fail "$1" "exit 1, not by its p99 gate alone: $(tail -n 5 $ex/err.$n)"
-		return
-	fi
-	for s in $want; do
-		if [ "$rc" = "$s" ]; then
-			pass "$1 (exit $rc)"
-			return
-		fi
+		judge "$(cat $ex/cmd.$i)" $i $rc
 	done
-	fail "$1" "exit $rc, not $want: $(tail -n 5 $ex/err.$n)"
+	timed_n=
 }
 
 # record --flight in the background, then kill -USR1 %1: its recording of
@@ -167,6 +201,7 @@ readme_commands | grep -v '^#' >$ex/list
 while IFS= read -r cmd; do
 	run "$cmd" </dev/null
 done <$ex/list
+judge_timed
 
 kill -0 $holder 2>/dev/null && pass "the /camera holder outlived every example" ||
 	fail "the /camera holder outlived every example" "it is gone"
