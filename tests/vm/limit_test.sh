@@ -229,6 +229,18 @@ heapstat limit set /lim $H "$(printf '\t-2')" >$tmp/o 2>$tmp/e
 rc=$?
 [ $rc = 2 ] && [ "$(max /lim)" = $((2 * M)) ] && pass "refuses a size of tab, -2" ||
 	fail "refuses a size of tab, -2" "exit $rc, max $(max /lim): $(cat $tmp/e)"
+# an empty cgroup is not "every cgroup" (clear '' cleared nothing and said
+# nothing, exit 0)
+empty() {
+	rc=$1
+	[ $rc = 2 ] && grep -q "cgroup ''" $tmp/e && [ "$(max /lim)" = $((2 * M)) ] &&
+		pass "refuses an empty cgroup: $2" ||
+		fail "refuses an empty cgroup: $2" "exit $rc, max $(max /lim): $(cat $tmp/e)"
+}
+heapstat limit clear "" >$tmp/o 2>$tmp/e; empty $? "clear ''"
+heapstat limit show "" >$tmp/o 2>$tmp/e; empty $? "show ''"
+heapstat limit set "" $H 1M >$tmp/o 2>$tmp/e; empty $? "set '' $H 1M"
+heapstat limit events -c "" >$tmp/o 2>$tmp/e; empty $? "events -c ''"
 # what the user typed comes back escaped, never raw to the terminal
 heapstat limit show "$(printf '/\033]0;x\007y')" >$tmp/o 2>$tmp/e
 rc=$?

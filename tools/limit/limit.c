@@ -205,6 +205,12 @@ static int cgroup_arg(const char *arg, char *out, size_t len)
 	char why[512];
 	int err;
 
+	/* an empty filter is no filter: here it would be every cgroup */
+	if (!*arg) {
+		fprintf(stderr, "heapstat limit: cgroup '': give a path from the cgroup2 root, "
+			"e.g. /camera\n");
+		return -EINVAL;
+	}
 	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", arg);
 	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
 	if (err) {
