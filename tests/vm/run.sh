@@ -30,38 +30,39 @@ programs() {
 		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 	fi
 }
-# seconds each took in one guest of make check on a 2-core host (the C
-# programs: PROGRAMS); a test not listed counts 10
+# seconds each took in one guest of two at once on a 2-core host (the C
+# programs: PROGRAMS; each run prints its own "took:" lines); a test not
+# listed counts 10
 secs() {
 	cat <<'EOF'
-20 PROGRAMS
-99 examples_test.sh
-67 top_tmux_test.sh
-47 final_release_test.sh
-38 limit_test.sh
-31 top_holders_test.sh
-29 stress_test.sh
-28 dmem_walk_test.sh
-26 output_test.sh
-26 record_test.sh
-22 drops_test.sh
-21 spill_test.sh
-17 export_test.sh
-16 fault_test.sh
-13 maps_full_test.sh
-12 refused_test.sh
-12 report_test.sh
-11 activity_kprobe_test.sh
+7 PROGRAMS
+69 top_tmux_test.sh
+58 examples_test.sh
+38 top_holders_test.sh
+34 spill_test.sh
+31 output_test.sh
+30 stress_test.sh
+29 limit_test.sh
+22 cma_drops_test.sh
+20 record_test.sh
+19 final_release_test.sh
+17 drops_test.sh
+16 dmem_walk_test.sh
+14 record_tasks_test.sh
+14 refused_test.sh
+13 record_stacks_test.sh
+11 record_flight_test.sh
+11 report_test.sh
 11 top_cli_test.sh
-10 kselftest_test.sh
-10 record_tasks_test.sh
-9 record_stacks_test.sh
-8 record_flight_test.sh
-7 cma_drops_test.sh
-6 activity_test.sh
-5 signals_test.sh
+10 export_test.sh
+9 activity_test.sh
+9 maps_full_test.sh
+9 signals_test.sh
+8 activity_kprobe_test.sh
+7 fault_test.sh
+4 kselftest_test.sh
 3 cma_report_test.sh
-2 ftrace_test.sh
+1 ftrace_test.sh
 EOF
 }
 # this guest's tests: every guest makes the same choice
@@ -85,10 +86,18 @@ mine=$(
 		done
 	}
 )
-[ "$i" = 1 ] && programs
+# each part's seconds, for the table above
+took() { echo "took: $1 $(($(date +%s) - $2)) s ($shard)"; }
+start=$(date +%s)
+if [ "$i" = 1 ]; then
+	programs
+	took PROGRAMS $start
+fi
 for t in ./*_test.sh; do
 	echo "$mine" | grep -qx "${t#./}" || continue
+	start=$(date +%s)
 	sh "$t" || echo "FAIL: $t: exit $?"
+	took "${t#./}" $start
 done
 
 # booted with kmemleak=on (make check): everything above must leave no leak
