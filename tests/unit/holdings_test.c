@@ -469,6 +469,7 @@ out:
 static void inventory_updates_and_diff(void)
 {
 	struct inventory kept, walked;
+	struct inv_difference last = {};
 	struct inv_export exp[] = { { 103, 8192, "system" }, { 104, 4096, "system" } };
 	uint64_t rel[] = { 101, 104 };
 	struct inv_changes ch = { .exports = exp, .nexports = 2, .releases = rel, .nreleases = 2 };
@@ -488,8 +489,8 @@ static void inventory_updates_and_diff(void)
 	run("rm %s/10/fd/3 %s/10/fdinfo/3", proc, proc);
 	fd(11, 5, 103, 8192, "system", 0);
 	CHECK_EQ(inventory_collect(&walked, proc, true), 0);
-	CHECK_EQ(inventory_diff(&kept, &walked, NULL), 4);	/* buffers 101, 103; holds (101, 10), (103, 11) */
-	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 3);
+	CHECK_EQ(inventory_diff(&kept, &walked, NULL, NULL), 4);	/* buffers 101, 103; holds (101, 10), (103, 11) */
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid, NULL), 3);
 
 	/* the buffers' part of an update; the inventory as if from the iterators */
 	kept.buffers_src = SRC_ITER_DMABUF;
@@ -503,12 +504,19 @@ static void inventory_updates_and_diff(void)
 	CHECK_EQ(kept.bufs[0].holders, 2);
 	CHECK_EQ(kept.procs[0].fd_bytes, 65536);
 	CHECK_EQ(kept.procs[0].pss_bytes, 32768);
-	CHECK_EQ(inventory_diff(&kept, &walked, NULL), 1);	/* hold (103, 11) */
-	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 0);
+	CHECK_EQ(inventory_diff(&kept, &walked, NULL, &last), 1);	/* hold (103, 11) */
+	CHECK(last.ino == 103 && last.pid == 11 && last.fds[0] == 0 && last.fds[1] == 1 &&
+	      last.bytes[0] == 0 && last.bytes[1] == 0, "the hold kept has not, the walk has");
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid, NULL), 0);
 	/* a size that differs counts; left out by inode */
 	walked.bufs[0].size = 1;
-	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid), 1);
-	CHECK_EQ(inventory_diff(&walked, &kept, &skip_ino), 1);	/* (103, 11) */
+	CHECK_EQ(inventory_diff(&kept, &walked, &skip_pid, &last), 1);
+	CHECK(last.ino == 102 && last.pid == 0 && last.bytes[0] == 65536 && last.bytes[1] == 1,
+	      "the buffer's two sizes");
+	/* nothing counted: the last difference is left as it was */
+	CHECK_EQ(inventory_diff(&kept, &kept, NULL, &last), 0);
+	CHECK_EQ(last.ino, 102);
+	CHECK_EQ(inventory_diff(&walked, &kept, &skip_ino, NULL), 1);	/* (103, 11) */
 	/* without the iterators' sources, nothing is applied */
 	walked.buffers_src = SRC_PROC_FDINFO;
 	CHECK_EQ(inventory_apply(NULL, &walked, &ch, proc), -EINVAL);

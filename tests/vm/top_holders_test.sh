@@ -70,7 +70,8 @@ rmdir $S/hold/churn
 settle $n0
 applied "churn"
 check "churn: nothing walked whole after the first frame" '.walks == 1 and .updates >= 2' "$(stats "$tmp/f")"
-check "churn: the periodic checks found no difference" '.checks >= 2 and .differences == 0' "$(stats "$tmp/p")"
+check "churn: the periodic checks found no difference" \
+	'.checks >= 2 and .differences == 0 and .last_difference == null' "$(stats "$tmp/p")"
 check "churn: its buffers gone with it" \
 	'[.processes[] | select(.pid == '$churn')] == [] and ([.rows[] | select(.cgroup == "/hold/churn" and .bytes > 0)] == [])' "$last"
 # the system heap charges nothing: the churn's models name cgroups from the
@@ -137,7 +138,8 @@ check "exec: the owner's fds closed on exec, the second child holds all" \
 	 (.processes[] | select(.pid == $c2) | .pss_bytes == 2097152)" "$last"
 applied "exec"
 check "the munmap, two holds' bytes mapped, is all the checks found" \
-	'.differences == 2' "$(stats "$tmp/p")"
+	".differences == 2 and .last_difference.pid == $owner and .last_difference.fds == [1, 1] and
+	 .last_difference.bytes == [$MiB, 0]" "$(stats "$tmp/p")"
 check "without a rescan, one whole walk" '.walks == 1 and .checks == 0' "$(stats "$tmp/f")"
 
 # the last holder closes its fds, which is not traced; its buffers' final

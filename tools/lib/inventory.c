@@ -1210,13 +1210,14 @@ static bool skip_hold(const struct diff_skip *k, const struct hold_key *h)
 /**
  * inventory_diff() - how many buffers and holds two inventories differ by
  * @skip: NULL, or changes whose buffers and processes are left out
+ * @last: NULL, or set to the last difference counted (left alone when none)
  *
  * A buffer counts when one has it and the other not, or with another size;
  * a hold (buffer, process) when one has it, or with other counts of fds or
  * bytes mapped. SIZE_MAX when out of memory.
  */
 size_t inventory_diff(const struct inventory *a, const struct inventory *b,
-		      const struct inv_changes *skip)
+		      const struct inv_changes *skip, struct inv_difference *last)
 {
 	struct hold_key *ka = hold_keys(a), *kb = hold_keys(b);
 	struct diff_skip k = {};
@@ -1228,24 +1229,35 @@ size_t inventory_diff(const struct inventory *a, const struct inventory *b,
 	while (i < a->nbufs || j < b->nbufs) {
 		const struct inv_buf *x = i < a->nbufs ? &a->bufs[i] : NULL;
 		const struct inv_buf *y = j < b->nbufs ? &b->bufs[j] : NULL;
+		bool differ;
 
-		if (x && y && x->ino == y->ino) {
-			d += x->size != y->size && !skip_ino(&k, x->ino);
-			i++, j++;
-		} else if (!y || (x && x->ino < y->ino)) {
-			d += !skip_ino(&k, x->ino);
-			i++;
-		} else {
-			d += !skip_ino(&k, y->ino);
-			j++;
+		if (x && y && x->ino == y->ino)
+			differ = x->size != y->size;
+		else if (!y || (x && x->ino < y->ino))
+			y = NULL, differ = true;
+		else
+			x = NULL, differ = true;
+		if (differ && !skip_ino(&k, x ? x->ino : y->ino)) {
+			d++;
+			if (last)
+				*last = (struct inv_difference){ .ino = x ? x->ino : y->ino,
+					.bytes = { x ? x->size : 0, y ? y->size : 0 } };
 		}
+		i += !!x;
+		j += !!y;
 	}
 	for (i = 0, j = 0; i < a->nholds || j < b->nholds;) {
 		int c = i == a->nholds ? 1 : j == b->nholds ? -1 : cmp_hold_key(&ka[i], &kb[j]);
-		const struct hold_key *h = c <= 0 ? &ka[i] : &kb[j];
+		const struct hold_key *x = c <= 0 ? &ka[i] : NULL, *y = c >= 0 ? &kb[j] : NULL;
+		const struct hold_key *h = x ? x : y;
 
-		if (!skip_hold(&k, h))
-			d += c || ka[i].fds != kb[j].fds || ka[i].map_bytes != kb[j].map_bytes;
+		if (!skip_hold(&k, h) && (c || x->fds != y->fds || x->map_bytes != y->map_bytes)) {
+			d++;
+			if (last)
+				*last = (struct inv_difference){ .ino = h->ino, .pid = h->pid,
+					.fds = { x ? x->fds : 0, y ? y->fds : 0 },
+					.bytes = { x ? x->map_bytes : 0, y ? y->map_bytes : 0 } };
+		}
 		i += c <= 0;
 		j += c >= 0;
 	}

@@ -80,6 +80,19 @@ enum inv_source {
 	SRC_PROC_FDINFO,		/* /proc/<pid>/fd, fdinfo and maps */
 };
 
+/*
+ * One difference inventory_diff() counted: a buffer (pid 0) with another
+ * size, or in one inventory alone (size 0 in the other); a hold with other
+ * counts of fds or bytes mapped, or in one alone (0 and 0 in the other).
+ * [0]: the first inventory's, [1]: the second's.
+ */
+struct inv_difference {
+	uint64_t ino;
+	pid_t pid;
+	unsigned int fds[2];
+	uint64_t bytes[2];		/* a buffer's size, or a hold's bytes mapped */
+};
+
 struct inventory {
 	struct inv_buf *bufs;
 	size_t nbufs, bufs_cap;
@@ -110,7 +123,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct inv_changes *ch,
 		    const char *proc_root);
 size_t inventory_diff(const struct inventory *a, const struct inventory *b,
-		      const struct inv_changes *skip);
+		      const struct inv_changes *skip, struct inv_difference *last);
 void inventory_close(struct inv_iters *it);
 const struct cg_index *inventory_cgroups(struct inv_iters *it);
 int inventory_cgroups_walk(struct inv_iters *it);

@@ -458,7 +458,7 @@ static void compare_checked(struct live *l)
 	if (!l->check_due)
 		return;
 	if (!l->ch_lost && !l->ch_attach) {
-		d = inventory_diff(&l->checked, &l->inv, &l->ch);
+		d = inventory_diff(&l->checked, &l->inv, &l->ch, &l->stats.last_difference);
 		if (d != SIZE_MAX) {
 			l->stats.checks++;
 			l->stats.differences += d;

@@ -55,6 +55,7 @@ struct live_inv_stats {
 	uint64_t checks;		/* rescans compared with what was kept */
 	uint64_t differences;		/* buffers and holds they differed by, less
 					 * what changed while they walked */
+	struct inv_difference last_difference;	/* the last of them (ino 0: none) */
 	uint64_t models;		/* holdings models built */
 	uint64_t cgroup_walks;		/* walks of the cgroup tree for them */
 };

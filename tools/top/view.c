@@ -687,6 +687,30 @@ static void json_row(struct json *j, const struct live_row *r)
 	json_end(j);
 }
 
+/* a check's last difference (inventory_stats.last_difference), null: none */
+static void difference_json(struct json *j, const struct inv_difference *d)
+{
+	json_key(j, "last_difference");
+	if (!d->ino) {
+		json_null(j);
+		return;
+	}
+	json_object(j);
+	json_ku64(j, "ino", d->ino);
+	json_ku64(j, "pid", d->pid);
+	json_key(j, "fds");
+	json_array(j);
+	json_u64(j, d->fds[0]);
+	json_u64(j, d->fds[1]);
+	json_end(j);
+	json_key(j, "bytes");
+	json_array(j);
+	json_u64(j, d->bytes[0]);
+	json_u64(j, d->bytes[1]);
+	json_end(j);
+	json_end(j);
+}
+
 void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	      const struct top_state *st, const char *clock)
 {
@@ -711,6 +735,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_ku64(&j, "updates", f->inv_stats.updates);
 	json_ku64(&j, "checks", f->inv_stats.checks);
 	json_ku64(&j, "differences", f->inv_stats.differences);
+	difference_json(&j, &f->inv_stats.last_difference);
 	json_ku64(&j, "models", f->inv_stats.models);
 	json_ku64(&j, "cgroup_walks", f->inv_stats.cgroup_walks);
 	json_end(&j);
