@@ -58,8 +58,8 @@ section "unit tests (host)"
 
 # at_once P NAME COMMAND...: the COMMANDs (command lines; a function of this
 # script exported first) P at a time, each one's output, with a FAIL line if
-# it exits non-zero, kept in $logdir/NAME/; then all of it in COMMAND order,
-# printed and kept in $logdir/NAME.log
+# it exits non-zero and a line with its seconds, kept in $logdir/NAME/; then
+# all of it in COMMAND order, printed and kept in $logdir/NAME.log
 at_once() {
 	local p=$1 name=$2 i
 	shift 2
@@ -67,7 +67,8 @@ at_once() {
 	for ((i = 1; i <= $#; i++)); do
 		printf '%s\0%s\0' "$logdir/$name/$i.out" "${!i}"
 	done | xargs -0 -n 2 -P "$p" bash -c \
-		'eval "$1" >"$0" 2>&1 || echo "FAIL: $1: exit $?" >>"$0"'
+		'eval "$1" >"$0" 2>&1 || echo "FAIL: $1: exit $?" >>"$0"
+		echo "took: $1 $SECONDS s" >>"$0"'
 	for ((i = 1; i <= $#; i++)); do
 		cat "$logdir/$name/$i.out"
 	done | tee -a "$logdir/$name.log"
@@ -77,11 +78,12 @@ export logdir
 section "VM runner (scripts/vm) and single-boot cases $(elapsed)"
 # two at a time (each mostly boots one guest CPU, or waits); the bpf-lsm
 # length race last and alone: it needs two host cores for its guest's two
-# CPUs to race. The longest first (seconds in one make check: vm_runner 118,
-# packages 101, lsm_limit 69, record_outputs and stress_upstream 42,
-# export_prometheus 34; the others 8 to 20), so that both lanes end together.
-long="tests/rig/vm_runner.sh tests/boot/packages.sh tests/boot/lsm_limit.sh
-	tests/boot/record_outputs.sh tests/boot/stress_upstream.sh tests/boot/export_prometheus.sh"
+# CPUs to race. The longest first (seconds in one run, their "took:" lines:
+# packages 86, lsm_limit 79, vm_runner 46, stress_upstream 34, record_outputs
+# 29, export_prometheus 28; the others 5 to 15), so that both lanes end
+# together.
+long="tests/boot/packages.sh tests/boot/lsm_limit.sh tests/rig/vm_runner.sh
+	tests/boot/stress_upstream.sh tests/boot/record_outputs.sh tests/boot/export_prometheus.sh"
 cases=()
 for t in $long tests/rig/*.sh tests/boot/*.sh; do
 	case " ${cases[*]} " in *" bash $t "*) continue ;; esac
