@@ -198,6 +198,14 @@ static int take_model(struct holdings *h, struct inventory *none, const char *cg
 	return err;
 }
 
+/* a cgroup named not from the cgroup2 root, or empty */
+static int cgroup_unnamed(const char *arg)
+{
+	fprintf(stderr, "heapstat limit: cgroup '%s': give a path from the cgroup2 root, "
+		"e.g. /camera\n", text_safe(arg));
+	return -EINVAL;
+}
+
 /* a cgroup the user named: normalized, and there */
 static int cgroup_arg(const char *arg, char *out, size_t len)
 {
@@ -206,11 +214,8 @@ static int cgroup_arg(const char *arg, char *out, size_t len)
 	int err;
 
 	/* an empty filter is no filter: here it would be every cgroup */
-	if (!*arg) {
-		fprintf(stderr, "heapstat limit: cgroup '': give a path from the cgroup2 root, "
-			"e.g. /camera\n");
-		return -EINVAL;
-	}
+	if (!*arg)
+		return cgroup_unnamed(arg);
 	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", arg);
 	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
 	if (err) {
@@ -507,10 +512,8 @@ static int exec_limited(void)
 	bool lsm = false;
 	int n = 0, err;
 
-	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
-	if (err) {
-		fprintf(stderr, "heapstat limit: cgroup '%s': give a path from the cgroup2 root, "
-			"e.g. /camera\n", text_safe(opts.args[0]));
+	if (cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup))) {
+		cgroup_unnamed(opts.args[0]);
 		return EXIT_USAGE;
 	}
 	/* every --set checked before anything is made or changed */
