@@ -53,6 +53,8 @@ struct live {
 	uint64_t rescan_ns;		/* take it again at least this often */
 	uint64_t full_ns;		/* when it was last walked whole */
 	struct inv_changes ch;		/* the change log's since then */
+	pid_t *again;			/* processes the last frame walked: once more */
+	size_t nagain, again_cap;
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
 	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
 	bool check_due;			/* at the next sample, against the walk */
@@ -139,6 +141,45 @@ static void unique_tgids(struct inv_changes *ch)
 		if (!out || ch->tgids[i] != ch->tgids[out - 1])
 			ch->tgids[out++] = ch->tgids[i];
 	ch->ntgids = out;
+}
+
+static int room_for_pids(pid_t **v, size_t *cap, size_t n)
+{
+	pid_t *p;
+
+	if (n <= *cap)
+		return 0;
+	p = realloc(*v, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/*
+ * The processes logged for the last frame are walked again at this one:
+ * the kernel logs an fd (the dma_buf_fd tracepoint) before it installs it,
+ * and a mapping (dma_buf_mmap*) before it links it, so a walk right after
+ * the entry can miss what it announced. This frame's own are kept for the
+ * next.
+ */
+static int walk_again(struct live *l)
+{
+	struct inv_changes *ch = &l->ch;
+	size_t n;
+
+	unique_tgids(ch);
+	n = ch->ntgids;
+	if (room_for_pids(&ch->tgids, &ch->tgids_cap, n + l->nagain) ||
+	    room_for_pids(&l->again, &l->again_cap, n))
+		return -ENOMEM;
+	memcpy(ch->tgids + n, l->again, l->nagain * sizeof(*l->again));
+	memcpy(l->again, ch->tgids, n * sizeof(*l->again));
+	ch->ntgids += l->nagain;
+	l->nagain = n;
+	unique_tgids(ch);
+	return 0;
 }
 
 static void forget_changes(struct live *l)
@@ -446,8 +487,9 @@ static int check_inventory(struct live *l, bool compare)
 
 /*
  * What the last whole walk found different from the inventory it replaced,
- * less what changed while it walked and until this sample (the log says),
- * is counted. A change the walk caught halfway (an exec between closing its
+ * less what changed while it walked and until this sample (the log says)
+ * and the processes logged for the frame of the walk (walk_again()), is
+ * counted. A change the walk caught halfway (an exec between closing its
  * fds and its tracepoint) is logged by then: only the frame after the walk
  * can leave it out. A sample not taking the log exactly counts nothing.
  */
@@ -478,13 +520,15 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 {
 	uint64_t now = now_ns();
 	bool traced = l->coll && collector_logs_changes(l->coll);
-	bool changed = l->ch.nexports || l->ch.nreleases || l->ch.ntgids;
 	enum { KEEP, APPLY, WALK, CHECK } how = WALK;
-	bool exact;
-	int err = 0;
+	bool changed, exact;
+	int err;
 
-	unique_tgids(&l->ch);
+	err = walk_again(l);
+	if (err)
+		return err;
 	compare_checked(l);
+	changed = l->ch.nexports || l->ch.nreleases || l->ch.ntgids;
 	exact = !l->ch_lost && !l->ch_attach && l->ch.ntgids <= LIVE_APPLY_MAX_TGIDS;
 
 	if (!l->inv_ns)
@@ -645,6 +689,7 @@ void live_close(struct live *l)
 	free(l->ch.exports);
 	free(l->ch.releases);
 	free(l->ch.tgids);
+	free(l->again);
 	free(l->tgids);
 	for (int i = 0; i < 2; i++) {
 		holdings_free(&l->models[i]);
