@@ -154,6 +154,25 @@ check "close: the last holder's buffers released, the holder gone" \
 applied "close"
 check "close: still one whole walk" '.walks == 1' "$(stats "$tmp/f")"
 
+# the kernel logs a new fd before it installs it, and a frame can walk the
+# process between the two: the frame after walks it once more. fd_window
+# holds each fd back 300 ms after its tracepoint (frames every 500 ms): four
+# processes, one buffer each, one after the other
+for i in 1 2 3 4; do
+	fd_window 300 sh -c "echo \$\$ >$tmp/w$i.pid; exec dmabuf_alloc -H system -s 1M -w 60 -R $tmp/w$i" \
+		2>"$tmp/w$i.err" &
+	while [ ! -e "$tmp/w$i" ]; do sleep 0.1; done
+	settle
+	w=$(cat "$tmp/w$i.pid")
+	check "an fd walked before it was installed: seen by the frame after ($i)" \
+		".fd_bytes == $MiB" "$(proc $w)"
+	kill $w
+	wait $!
+	grep -q '^fd_window: 1 fds held back 300 ms$' "$tmp/w$i.err" &&
+		pass "fd_window held the fd back ($i)" || fail "fd_window held the fd back ($i)" "$(cat "$tmp/w$i.err")"
+done
+check "fds walked before they were installed: still one whole walk" '.walks == 1' "$(stats "$tmp/f")"
+
 kill -INT $top $top2
 wait $top $top2
 [ ! -s "$tmp/err" ] && [ ! -s "$tmp/perr" ] && pass "no errors" ||
