@@ -160,9 +160,10 @@ static int room_for_pids(pid_t **v, size_t *cap, size_t n)
 /*
  * The processes logged for the last frame are walked again at this one:
  * the kernel logs an fd (the dma_buf_fd tracepoint) before it installs it,
- * and a mapping (dma_buf_mmap*) before it links it, so a walk right after
- * the entry can miss what it announced. This frame's own are kept for the
- * next.
+ * so a walk right after the entry can miss the fd (a mapping is linked
+ * under the mmap lock its walk waits for). This frame's own are kept for
+ * the next: an fd installed later than a frame after is seen at the next
+ * whole walk.
  */
 static int walk_again(struct live *l)
 {
