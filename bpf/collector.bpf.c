@@ -30,7 +30,7 @@
  * them in the `changes` log: exports, final releases and attachments, new
  * dma-buf fds, imports and mmaps, and the forks, execs, exits and cgroup
  * moves of the processes in `holder_tgids` (listed by user space, and here
- * at a process's first dma-buf fd; gone at its exit). It applies them to
+ * at a process's first dma-buf fd and a holder's fork; gone at its exit). It applies them to
  * its inventory and walks again only the processes they name.
  */
 #include "vmlinux.h"
@@ -885,12 +885,24 @@ int dma_buf_mmap_raw(__u64 *ctx)
 	return fd_event((struct dma_buf *)ctx[0], FD_MMAP, -1);
 }
 
-/* the child inherits the parent's fds and mappings: the child changed */
+/*
+ * The child inherits the parent's fds and mappings: the child changed, and
+ * is a holder from here on, so that a fork of its own before user space
+ * lists it counts too.
+ */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
+	__u32 holder = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
 	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
-	holder_changed(bpf_get_current_pid_tgid() >> 32, BPF_CORE_READ(child, tgid));
+	if (!holders_all && !bpf_map_lookup_elem(&holder_tgids, &holder))
+		return 0;
+	holders_changed(tgid);
+	if (want_log && !holders_all && tgid != holder)
+		bpf_map_update_elem(&holder_tgids, &tgid, &one, BPF_NOEXIST);
 	return 0;
 }
 

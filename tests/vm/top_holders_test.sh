@@ -171,7 +171,26 @@ for i in 1 2 3 4; do
 	grep -q '^fd_window: 1 fds held back 300 ms$' "$tmp/w$i.err" &&
 		pass "fd_window held the fd back ($i)" || fail "fd_window held the fd back ($i)" "$(cat "$tmp/w$i.err")"
 done
-check "fds walked before they were installed: still one whole walk" '.walks == 1' "$(stats "$tmp/f")"
+
+# a holder's child is a holder from its fork: its own fork before a frame
+# lists it counts too
+dmabuf_alloc -H system -s 1M --signals -w 60 -R "$tmp/n" &
+nown=$!
+while [ ! -e "$tmp/n" ]; do sleep 0.1; done
+settle
+kill -USR1 $nown
+while [ ! -s "$tmp/n.children" ]; do sleep 0.02; done
+n1=$(sed -n 1p "$tmp/n.children")
+kill -USR1 $n1
+while [ "$(wc -l <"$tmp/n.children")" -lt 2 ]; do sleep 0.02; done
+n2=$(sed -n 2p "$tmp/n.children")
+settle
+check "a child's fork before a frame listed it: the grandchild holds the buffer" \
+	".fd_bytes == $MiB" "$(proc $n2)"
+kill $nown $n1 $n2
+wait $nown
+check "fds walked before they were installed, forks before a frame: still one whole walk" \
+	'.walks == 1' "$(stats "$tmp/f")"
 
 kill -INT $top $top2
 wait $top $top2
