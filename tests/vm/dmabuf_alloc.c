@@ -17,7 +17,8 @@
  *       /tmp/r.children), SIGUSR2 maps them all or unmaps them, SIGALRM
  *       closes their fds here, SIGHUP execs sleep (the buffers' fds close
  *       on exec); each of SIGUSR2's and SIGALRM's is told done by a line
- *       in /tmp/r.done ("map", "unmap", "close")
+ *       in /tmp/r.done ("map", "unmap", "close"); SIGALRM once they are
+ *       closed allocates them anew ("alloc")
  *   dmabuf_alloc -H system -s 1M --dup --signals --ready /tmp/r -w 60
  *       one buffer held by a dup of its fd, the original closed; SIGALRM
  *       closes the dup
@@ -82,6 +83,7 @@ static struct {
 	void **maps;
 	pid_t children[64];	/* --share and SIGUSR1: at most 64, in READY.children */
 	int nchildren;
+	int heap_fd;
 } held;
 
 static const struct argp_option options[] = {
@@ -111,7 +113,8 @@ static const struct argp_option options[] = {
 	{ "fail", 0x102, "N", 0, "First make N allocations the heap refuses (heap_flags it does not "
 	  "know: EINVAL)", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
-	  "unmaps the buffers, SIGALRM closes their fds, SIGHUP execs sleep", 0 },
+	  "unmaps the buffers, SIGALRM closes their fds (once closed: allocates them anew), "
+	  "SIGHUP execs sleep", 0 },
 	{},
 };
 
@@ -309,15 +312,22 @@ static void toggle_maps(void)
 	ready_note("done", unmap ? "unmap" : "map");
 }
 
-/* --signals: close the buffers' fds here; mappings and children keep theirs */
+/* --signals: close the buffers' fds here (mappings and children keep
+ * theirs), or once all are closed, allocate them anew */
 static void close_fds(void)
 {
+	bool open = false;
+
+	for (uint64_t i = 0; i < opts.count; i++)
+		open |= held.fds[i] >= 0;
 	for (uint64_t i = 0; i < opts.count; i++) {
 		if (held.fds[i] >= 0)
 			close(held.fds[i]);
-		held.fds[i] = -1;
+		held.fds[i] = open ? -1 : heap_alloc(held.heap_fd, opts.size);
+		if (held.fds[i] < 0)
+			held.fds[i] = -1;
 	}
-	ready_note("done", "close");
+	ready_note("done", open ? "close" : "alloc");
 }
 
 /* sleep SECS, or until a signal ends it: without waking meanwhile (a
@@ -453,6 +463,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	held.fds = fds;
+	held.heap_fd = heap_fd;
 	for (uint64_t i = 0; i <= opts.count; i++)
 		fds[i] = -1;
 

@@ -172,6 +172,29 @@ for i in 1 2 3 4; do
 		pass "fd_window held the fd back ($i)" || fail "fd_window held the fd back ($i)" "$(cat "$tmp/w$i.err")"
 done
 
+# a holder that closes its buffer and makes another within a frame interval,
+# its new fd held back 300 ms: a frame can walk it holding nothing; it stays
+# a holder, and its fork right after counts
+for i in 1 2 3 4 5; do
+	fd_window 300 sh -c "echo \$\$ >$tmp/a$i.pid; exec dmabuf_alloc -H system -s 1M --signals -w 60 -R $tmp/a$i" \
+		2>"$tmp/a$i.err" &
+	while [ ! -e "$tmp/a$i" ]; do sleep 0.1; done
+	settle
+	a=$(cat "$tmp/a$i.pid")
+	kill -ALRM $a
+	while [ ! -s "$tmp/a$i.done" ]; do sleep 0.02; done
+	kill -ALRM $a
+	while [ "$(wc -l <"$tmp/a$i.done")" -lt 2 ]; do sleep 0.02; done
+	kill -USR1 $a
+	while [ ! -s "$tmp/a$i.children" ]; do sleep 0.02; done
+	ac=$(cat "$tmp/a$i.children")
+	settle
+	check "a holder's new fd walked before it was installed: its child holds the new buffer ($i)" \
+		".fd_bytes == $MiB" "$(proc $ac)"
+	kill $a $ac
+	wait $!
+done
+
 # a holder's child is a holder from its fork: its own fork before a frame
 # lists it counts too
 dmabuf_alloc -H system -s 1M --signals -w 60 -R "$tmp/n" &

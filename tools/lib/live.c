@@ -441,20 +441,39 @@ static int add_cma(struct live *l, struct live_frame *f)
 	return 0;
 }
 
-/* the inventory's processes become the ones whose forks and exits count */
-static int set_holders(struct live *l)
+/* the inventory's processes and @logged: @nlogged of them */
+static int list_holders(struct live *l, const pid_t *logged, size_t nlogged)
 {
-	if (l->inv.nprocs > l->tgids_cap) {
-		pid_t *v = realloc(l->tgids, l->inv.nprocs * sizeof(*v));
+	size_t n = l->inv.nprocs + nlogged;
 
-		if (!v)
-			return -ENOMEM;
-		l->tgids = v;
-		l->tgids_cap = l->inv.nprocs;
-	}
+	if (room_for_pids(&l->tgids, &l->tgids_cap, n))
+		return -ENOMEM;
 	for (size_t i = 0; i < l->inv.nprocs; i++)
 		l->tgids[i] = l->inv.procs[i].pid;
-	return collector_set_holders(l->coll, l->tgids, l->inv.nprocs);
+	memcpy(l->tgids + l->inv.nprocs, logged, nlogged * sizeof(*logged));
+	return collector_set_holders(l->coll, l->tgids, n);
+}
+
+/*
+ * The inventory's processes become the ones whose forks and exits count,
+ * and so do the processes logged for this frame (one may hold an fd its
+ * walk missed, walk_again()). A process left out may have made an fd since
+ * its walk, found itself listed in the kernel and not listed itself again:
+ * the log read after it was left out names it, and it is listed again.
+ */
+static int set_holders(struct live *l)
+{
+	size_t before = l->ch.ntgids;
+	int err;
+
+	err = list_holders(l, l->again, l->nagain) ?: read_changes(l);
+	if (err || l->ch.ntgids == before)
+		return err;
+	if (room_for_pids(&l->again, &l->again_cap, l->nagain + l->ch.ntgids - before))
+		return -ENOMEM;
+	memcpy(l->again + l->nagain, l->ch.tgids + before,
+	       (l->ch.ntgids - before) * sizeof(*l->again));
+	return list_holders(l, l->again, l->nagain + l->ch.ntgids - before);
 }
 
 /* more processes than this changed at once: walking all costs less */
