@@ -83,4 +83,29 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 	*len = n < 0 ? size : n > 1 ? n - 1 : 0;
 }
 
+/*
+ * The thread that counts a process's fds and mappings once (the task
+ * iterators skip only threads whose files are the leader's): the leader,
+ * and while it is a zombie (pthread_exit() in main: its fds and mm gone,
+ * its threads running), the mm's owner, the thread exit_mm() handed the mm
+ * to (mm->owner, CONFIG_MEMCG; without it no thread counts the mappings).
+ * A thread with fds of its own counts those.
+ */
+static __always_inline bool counts_for_process(const struct task_struct *task, bool vmas)
+{
+	const struct task_struct *leader = BPF_CORE_READ(task, group_leader), *owner = NULL;
+
+	if (task == leader)
+		return true;
+	if (vmas && BPF_CORE_READ(leader, mm))
+		return false;	/* the leader counts them */
+	if (!vmas && BPF_CORE_READ(leader, files))
+		return true;	/* not the leader's: this thread's own */
+	if (bpf_core_field_exists(task->mm->owner))
+		owner = BPF_CORE_READ(task, mm, owner);
+	if (vmas)
+		return owner == task;
+	return owner == task || !owner || BPF_CORE_READ(owner, files) != BPF_CORE_READ(task, files);
+}
+
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */

@@ -237,7 +237,7 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 	const struct dma_buf *dmabuf;
 	struct inv_fd rec = {};
 
-	if (!task || !is_dmabuf_file(file))
+	if (!task || !is_dmabuf_file(file) || !counts_for_process(task, false))
 		return 0;
 	dmabuf = file->private_data;
 	if (!dmabuf)
@@ -287,11 +287,9 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 
 	if (!task || !vma)
 		return 0;
-	/* threads share the leader's mm: count its mappings once */
-	if (task->pid != task->tgid)
-		return 0;
 	file = vma->vm_file;
-	if (!is_dmabuf_file(file))
+	/* threads share the leader's mm: count its mappings once */
+	if (!is_dmabuf_file(file) || !counts_for_process(task, true))
 		return 0;
 	rec.tgid = task->tgid;
 	rec.ino = file->f_inode->i_ino;

@@ -190,6 +190,22 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 	wait $mc
 fi
 
+# the main thread gone first (a zombie leader, without fds or mm), three
+# threads holding a buffer by fd and mapping: the process holds it once
+zombie_leader "$tmp/zl" 60 &
+zl=$!
+i=0
+while [ ! -s "$tmp/zl" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+heapstat report -j >"$tmp/zlj"
+jq_true --argjson p $zl '([.buffers[].holders[] | select(.pid == $p)] == [{"pid":$p,"fds":1,"map_bytes":1048576}])
+	and ([.processes[] | select(.pid == $p)][0] | .fd_bytes == 1048576 and .map_bytes == 1048576)' \
+	"$tmp/zlj" >/dev/null &&
+	pass "a zombie leader's threads: one fd and one mapping, once" ||
+	fail "a zombie leader's threads: one fd and one mapping, once" \
+		"$(jq -c --argjson p $zl '[.buffers[].holders[] | select(.pid == $p)], [.processes[] | select(.pid == $p)]' "$tmp/zlj")"
+kill $zl
+wait $zl
+
 # bad input
 for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers" "-d 1 --attach x"; do
 	heapstat report $args >"$tmp/out" 2>"$tmp/err"

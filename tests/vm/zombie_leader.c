@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test helper: a process whose main thread exits first (as pthread_exit()
+ * would, by the exit system call: no libgcc_s to unwind in the VM),
+ * leaving a zombie leader without fds or mm, and three threads holding a
+ * 1 MiB system-heap buffer by fd and by mapping for SECS seconds. READY
+ * appears, with the process id, once the leader is gone.
+ *
+ *   zombie_leader /tmp/ready 60
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/dma-heap.h>
+
+static const char *ready;
+static unsigned int secs;
+
+static void *hold(void *first)
+{
+	if (first) {	/* once the leader is a zombie: its state says so */
+		char path[64], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", getpid());
+		for (int zombie = 0; !zombie; usleep(10000)) {
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof(line), f))
+				zombie |= !strncmp(line, "State:\tZ", 8);
+			if (f)
+				fclose(f);
+		}
+		f = fopen(ready, "w");
+		if (f) {
+			fprintf(f, "%d\n", getpid());
+			fclose(f);
+		}
+	}
+	sleep(secs);
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	struct dma_heap_allocation_data d = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
+	pthread_t t;
+	int heap;
+
+	if (argc != 3 || !(secs = strtoul(argv[2], NULL, 10))) {
+		fprintf(stderr, "usage: zombie_leader READY SECS\n");
+		return 2;
+	}
+	ready = argv[1];
+	heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (heap < 0 || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ||
+	    mmap(NULL, d.len, PROT_READ, MAP_SHARED, d.fd, 0) == MAP_FAILED) {
+		fprintf(stderr, "zombie_leader: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (pthread_create(&t, NULL, hold, i ? NULL : &t)) {
+			fprintf(stderr, "zombie_leader: pthread_create failed\n");
+			return 1;
+		}
+	}
+	syscall(SYS_exit, 0);	/* this thread only */
+	return 1;
+}
