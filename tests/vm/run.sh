@@ -37,8 +37,8 @@ secs() {
 	cat <<'EOF'
 7 PROGRAMS
 69 top_tmux_test.sh
+66 top_holders_test.sh
 58 examples_test.sh
-38 top_holders_test.sh
 34 spill_test.sh
 31 output_test.sh
 30 stress_test.sh
