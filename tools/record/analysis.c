@@ -446,12 +446,16 @@ static int finish(struct analysis *a)
 			a->leaks[a->nleaks++] = &a->bufs[i];
 			a->leaked_bytes += a->bufs[i].size;
 		}
-	qsort(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
-	qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
+	if (a->nleaks)	/* no qsort() of a NULL list */
+		qsort(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
+	if (a->nstacks)
+		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
 	for (size_t i = 0; i < a->nlatency; i++)
-		qsort(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
+		if (a->latency[i].n)
+			qsort(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < a->nlifetime; i++)
-		qsort(a->lifetime[i].v, a->lifetime[i].n, sizeof(uint64_t), cmp_u64);
+		if (a->lifetime[i].n)
+			qsort(a->lifetime[i].v, a->lifetime[i].n, sizeof(uint64_t), cmp_u64);
 	return 0;
 }
 
@@ -524,6 +528,12 @@ void an_free(struct analysis *a)
 uint64_t an_rel(const struct analysis *a, uint64_t ts)
 {
 	return ts > a->hdr->mono_ns ? ts - a->hdr->mono_ns : 0;
+}
+
+/* a failed allocation's error as recorded: a crafted file may hold any value */
+const char *an_error_text(int32_t err)
+{
+	return err < 0 && err > -4096 ? strerror(-err) : "not an errno";
 }
 
 const char *an_cgroup_path(const struct analysis *a, uint64_t id)

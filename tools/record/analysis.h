@@ -142,6 +142,7 @@ void an_free(struct analysis *a);
 uint64_t an_rel(const struct analysis *a, uint64_t ts);
 /* a cgroup's path, "?" when the recording never named it */
 const char *an_cgroup_path(const struct analysis *a, uint64_t id);
+const char *an_error_text(int32_t err);
 /* the peak of a heap over all cgroups, 0 when the heap was never used */
 uint64_t an_heap_peak(const struct analysis *a, const char *heap);
 /* a heap's latency or lifetime values, NULL when it has none */

@@ -165,7 +165,7 @@ static void failures_detail(struct text *t, const struct analysis *a)
 		add(t, "%s %s by pid %u (%s) in %s at %s: %s (%s)\n", text_safe(x->heap),
 		    format_size(x->requested, s1, sizeof(s1)), x->pid, text_safe(x->comm),
 		    text_safe(an_cgroup_path(a, x->cgroup_id)), format_ns(an_rel(a, x->ts), s2, sizeof(s2)),
-		    strerror(-x->err), fail_class_name(x->fail_class));
+		    an_error_text(x->err), fail_class_name(x->fail_class));
 		stack_detail(t, a, x->stack_id);
 	}
 }

@@ -784,7 +784,7 @@ static void failures_section(FILE *f, const struct analysis *a)
 				format_size(x->requested, s2, sizeof(s2)), x->pid);
 			td_esc(f, "m", x->comm);
 			td_esc(f, "m", an_cgroup_path(a, x->cgroup_id));
-			td_esc(f, NULL, strerror(-x->err));
+			td_esc(f, NULL, an_error_text(x->err));
 			fprintf(f, "<td>%s</td></tr>\n", fail_class_name(x->fail_class));
 			shown++;
 		}
