@@ -36,8 +36,8 @@ programs() {
 secs() {
 	cat <<'EOF'
 7 PROGRAMS
+73 top_holders_test.sh
 69 top_tmux_test.sh
-66 top_holders_test.sh
 58 examples_test.sh
 34 spill_test.sh
 31 output_test.sh
