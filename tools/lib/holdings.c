@@ -222,10 +222,8 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		err = h->heaps ? 0 : -ENOMEM;
 	}
 	if (!err) {
-		if (all.n)	/* no qsort() of a NULL list */
-			qsort(all.v, all.n, sizeof(*all.v), cmp_str);
-		if (devs.n)
-			qsort(devs.v, devs.n, sizeof(*devs.v), cmp_str);
+		sort_ordered(all.v, all.n, sizeof(*all.v), cmp_str);
+		sort_ordered(devs.v, devs.n, sizeof(*devs.v), cmp_str);
 		for (size_t i = 0; i < all.n; i++) {
 			struct hold_heap *hp = &h->heaps[h->nheaps++];
 

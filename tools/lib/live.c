@@ -136,9 +136,7 @@ static void unique_tgids(struct inv_changes *ch)
 {
 	size_t out = 0;
 
-	if (!ch->ntgids)	/* no qsort() of a NULL list */
-		return;
-	qsort(ch->tgids, ch->ntgids, sizeof(*ch->tgids), cmp_pid);
+	sort_ordered(ch->tgids, ch->ntgids, sizeof(*ch->tgids), cmp_pid);
 	for (size_t i = 0; i < ch->ntgids; i++)
 		if (!out || ch->tgids[i] != ch->tgids[out - 1])
 			ch->tgids[out++] = ch->tgids[i];

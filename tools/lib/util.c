@@ -190,7 +190,8 @@ uint64_t now_ns(void)
 
 /*
  * qsort(), in O(n) when the array is already in order or in the reverse
- * order, as the kernel's iterators give their records.
+ * order, as the kernel's iterators give their records; an empty array may
+ * be NULL (qsort() must not be given one).
  */
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
 {

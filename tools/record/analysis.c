@@ -446,16 +446,12 @@ static int finish(struct analysis *a)
 			a->leaks[a->nleaks++] = &a->bufs[i];
 			a->leaked_bytes += a->bufs[i].size;
 		}
-	if (a->nleaks)	/* no qsort() of a NULL list */
-		qsort(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
-	if (a->nstacks)
-		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
+	sort_ordered(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
+	sort_ordered(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
 	for (size_t i = 0; i < a->nlatency; i++)
-		if (a->latency[i].n)
-			qsort(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
+		sort_ordered(a->latency[i].v, a->latency[i].n, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < a->nlifetime; i++)
-		if (a->lifetime[i].n)
-			qsort(a->lifetime[i].v, a->lifetime[i].n, sizeof(uint64_t), cmp_u64);
+		sort_ordered(a->lifetime[i].v, a->lifetime[i].n, sizeof(uint64_t), cmp_u64);
 	return 0;
 }
 

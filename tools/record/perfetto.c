@@ -150,8 +150,7 @@ static size_t dedup(struct pf *p, size_t from, int (*cmp)(const void *, const vo
 	struct track *t = p->tracks + from;
 	size_t n = p->ntracks - from, k = 0;
 
-	if (n)	/* no qsort() of a NULL list */
-		qsort(t, n, sizeof(*t), cmp);
+	sort_ordered(t, n, sizeof(*t), cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || t[k - 1].pid != t[i].pid || (thread && t[k - 1].tid != t[i].tid))
 			t[k++] = t[i];
