@@ -9,6 +9,7 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 static const struct subcommand {
@@ -70,8 +71,12 @@ static void output_at_exit(void)
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
+	FILE *safe = text_safe_stream(STDERR_FILENO);
 	int i = 1;
 
+	/* every message through it: names in them are shown, never obeyed by a terminal */
+	if (safe)
+		stderr = safe;
 	atexit(output_at_exit);
 
 	/* installed as heaptop too: heapstat top */

@@ -2,7 +2,7 @@
 # heapstat's command line on the host, no kernel needed: the help of every
 # command written to a full device is an error (exit 1, said on stderr), as
 # every command's output is; an argument echoed in an error comes back
-# escaped; record's -o is checked before the collector loads.
+# escaped, whoever writes the message; record's -o is checked before the collector loads.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=$top/build/heapstat
@@ -18,12 +18,16 @@ for cmd in "" report top limit record analyze export; do
 done
 "$hs" report -h >/dev/null; rc=$?
 [ $rc = 0 ] && pass "heapstat report -h: exit 0" || fail "heapstat report -h: exit 0" "exit $rc"
-for args in "report -c x$(printf '\033')[31m" "top -d $(printf '\033')]0;t$(printf '\007')" "report --source $(printf '\033')c"; do
+esc=$(printf '\033')
+# the last ones are echoed by getopt (an unknown option) or with errno (a file)
+for args in "report -c x$esc[31m" "top -d $esc]0;t$(printf '\007')" "report --source ${esc}c" \
+	"x$esc[2J" "report --x$esc[2J" "top -$esc" "analyze /nonexistent/$esc[2J" \
+	"export --textfile /nonexistent/$esc[2J"; do
 	# shellcheck disable=SC2086
 	"$hs" $args >/dev/null 2>/tmp/cli_host.$$; rc=$?
 	[ $rc = 2 ] && ! grep -q "$(printf '\033')" /tmp/cli_host.$$ && grep -qF '^[' /tmp/cli_host.$$ &&
-		pass "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" ||
-		fail "heapstat ${args%% *}: a bad argument with controls comes back escaped, exit 2" \
+		pass "heapstat $(printf %s "${args%% *}" | cat -v): a bad argument with controls comes back escaped, exit 2" ||
+		fail "heapstat $(printf %s "${args%% *}" | cat -v): a bad argument with controls comes back escaped, exit 2" \
 			"exit $rc: $(od -c /tmp/cli_host.$$ | head -n 4)"
 done
 # record's output checked before anything loads: exit 2, the collector never loaded

@@ -232,6 +232,40 @@ static void text_is_terminal_safe(void)
 	CHECK(!strcmp(out, "ab^[cd..."), "%s", out);
 }
 
+/* what text_safe_stream() passes on of @s written in two writes, cut at @cut */
+static char *streamed(const char *s, size_t cut)
+{
+	FILE *back = tmpfile();
+	FILE *f = text_safe_stream(fileno(back));
+	static char out[256];
+	size_t n;
+
+	fwrite(s, 1, cut, f);
+	fwrite(s + cut, 1, strlen(s) - cut, f);
+	fclose(f);
+	rewind(back);
+	n = fread(out, 1, sizeof(out) - 1, back);
+	out[n] = '\0';
+	fclose(back);
+	return out;
+}
+
+/* stderr's stream: controls shown, lines and tabs kept, a character cut between writes whole */
+static void text_stream_is_terminal_safe(void)
+{
+	static const char in[] = "a\x1b[2J\tcaf\xc3\xa9 \xe2\x80\xae\xf0\x9f\x98\x80\n\xc3";
+	static const char want[] = "a^[[2J\tcaf\xc3\xa9 \\u202e\xf0\x9f\x98\x80\n\\xc3";
+
+	for (size_t cut = 0; cut <= strlen(in); cut++) {
+		char *got = streamed(in, cut);
+
+		CHECK(!strcmp(got, want), "cut at %zu: %s", cut, text_safe(got));
+	}
+	/* a character that never ends, then one that does */
+	CHECK(!strcmp(streamed("\xe2\x80" "\xc3\xa9x", 2), "\\xe2\\x80\xc3\xa9x"), "%s",
+	      text_safe(streamed("\xe2\x80" "\xc3\xa9x", 2)));
+}
+
 static void write_csv(FILE *f, const void *s)
 {
 	csv_field(f, s);
@@ -385,6 +419,7 @@ int main(void)
 	RUN(json_strings);
 	RUN(json_documents);
 	RUN(text_is_terminal_safe);
+	RUN(text_stream_is_terminal_safe);
 	RUN(csv_fields);
 	RUN(grow_array_doubles);
 	RUN(sort_ordered_sorts);

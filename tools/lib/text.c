@@ -7,8 +7,12 @@
  * in another order than it is: U+202E "RIGHT-TO-LEFT OVERRIDE") as \uNNNN.
  * Other UTF-8 passes through.
  */
+#define _GNU_SOURCE	/* fopencookie */
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "text.h"
 
@@ -173,4 +177,146 @@ void csv_field(FILE *f, const char *s)
 	}
 	if (quote)
 		fputc('"', f);
+}
+
+/*
+ * A stream that shows what is written to it as csv_field() does (line breaks
+ * and tabs kept, every other control shown) and passes it to a descriptor.
+ * heapstat's stderr is one: a name that reaches a message (a file, an option,
+ * an argument), and getopt's and argp's own messages, which print such names
+ * as they are, never reach a terminal raw. A character that one write cuts
+ * is held for the next.
+ */
+struct safe_stream {
+	int fd;
+	unsigned char held[4];
+	size_t nheld;
+};
+
+/* the length of the character that @p's @n bytes begin but do not finish, or 0 */
+static size_t utf8_cut(const unsigned char *p, size_t n)
+{
+	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 && p[0] <= 0xef ? 3 :
+		     p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : 0;
+
+	if (n >= len)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* @p's @n bytes shown into @out (room for 6 per byte); the bytes taken in @used */
+static size_t show_run(const unsigned char *p, size_t n, bool last, char *out, size_t *used)
+{
+	size_t o = 0, i = 0;
+
+	while (i < n) {
+		size_t u, w;
+
+		if (p[i] == '\n' || p[i] == '\t' || (p[i] >= 0x20 && p[i] < 0x7f)) {
+			out[o++] = (char)p[i++];
+			continue;
+		}
+		if (!last && utf8_cut(p + i, n - i))
+			break;
+		w = shown(p + i, n - i, out + o, &u);
+		o += w;
+		i += u;
+	}
+	*used = i;
+	return o;
+}
+
+/* the character held from the writes before, shown as it is */
+static int write_held(struct safe_stream *s)
+{
+	char out[6 * 4];
+	size_t used, o = show_run(s->held, s->nheld, true, out, &used);
+
+	s->nheld = 0;
+	return o ? write_all(s->fd, out, o) : 0;
+}
+
+static ssize_t safe_write(void *cookie, const char *buf, size_t size)
+{
+	struct safe_stream *s = cookie;
+	const unsigned char *p = (const unsigned char *)buf;
+	char out[6 * 256];
+	size_t left = size;
+
+	while (s->nheld && left) {	/* the end of a character cut before */
+		if ((*p & 0xc0) != 0x80) {	/* it never ends */
+			if (write_held(s))
+				return -1;
+			break;
+		}
+		s->held[s->nheld++] = *p++;
+		left--;
+		if (!utf8_cut(s->held, s->nheld) && write_held(s))
+			return -1;
+	}
+	while (left) {
+		size_t used, chunk = left < 256 ? left : 256;
+		size_t o = show_run(p, chunk, false, out, &used);
+
+		if (o && write_all(s->fd, out, o))
+			return -1;
+		p += used;
+		left -= used;
+		if (used < chunk && !(chunk < left + used)) {	/* cut by this write's end */
+			memcpy(s->held, p, left);
+			s->nheld = left;
+			left = 0;
+		}
+	}
+	return (ssize_t)size;
+}
+
+static int safe_close(void *cookie)
+{
+	struct safe_stream *s = cookie;
+	int err = write_held(s);
+
+	free(s);
+	return err;
+}
+/**
+ * text_safe_stream() - an unbuffered stream that writes to @fd what it is given,
+ * made safe for a terminal (line breaks and tabs kept)
+ *
+ * Return: the stream, or NULL with errno set.
+ */
+FILE *text_safe_stream(int fd)
+{
+	cookie_io_functions_t io = { .write = safe_write, .close = safe_close };
+	struct safe_stream *s = calloc(1, sizeof(*s));
+	FILE *f;
+
+	if (!s)
+		return NULL;
+	s->fd = fd;
+	f = fopencookie(s, "w", io);
+	if (!f) {
+		free(s);
+		return NULL;
+	}
+	setvbuf(f, NULL, _IONBF, 0);
+	return f;
 }

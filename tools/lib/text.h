@@ -19,5 +19,6 @@ bool text_bidi_control(uint32_t cp);
 const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
 const char *text_safe(const char *s);
 void csv_field(FILE *f, const char *s);
+FILE *text_safe_stream(int fd);
 
 #endif
