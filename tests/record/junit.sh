@@ -4,7 +4,7 @@
 # a testcase per check plus "recording", the failures' text bodies naming
 # what analyze -j finds, a cut recording still reported, hostile names
 # escaped, an unwritable path refused.
-# usage: tests/record/junit.sh DIR (holding run.hsrec and kselftest.hsrec)
+# usage: tests/record/junit.sh DIR (holding run.hsrec, kselftest.hsrec and seeds/)
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=$top/build/heapstat
@@ -153,10 +153,11 @@ check "kselftest: valid, exit 1, its $nfail failures one line each, no leak" \
 
 # hostile names: a recording's file name and a check's heap holding markup,
 # quotes, controls, an escape sequence, a C1 control and bytes that are not UTF-8
+# (the writer's samples name that heap: tests/unit/record_samples.h)
 evil=$(printf 'r&<>"\x27\x01\x1b[31m\xff\xc2\x85\t.x')
-cp "$run" "$tmp/$evil.hsrec"
+cp "$1/seeds/samples" "$tmp/$evil.hsrec"
 heap=$(printf 'a<b&c"d\x27\x02\x1b]0;t\x07\xfe\xc2\x9b\tz')
-"$hs" analyze "$tmp/$evil.hsrec" --fail-on "leaks,peak:$heap>1M" --junit "$tmp/evil.xml" \
+"$hs" analyze "$tmp/$evil.hsrec" --fail-on "failures,peak:$heap>1M" --junit "$tmp/evil.xml" \
 	>/dev/null 2>"$tmp/err"; rc=$?
 got=$(xp 'concat(//testcase[2]/@name,"|",//testcase[1]/@classname)' "$tmp/evil.xml")
 want=$(printf 'peak:a<b&c"d\x27\\x02\\x1b]0;t\\x07\\xfe\\x9b\tz>1M|')

@@ -38,6 +38,10 @@ static const struct rec_frame sample_frames[] = {
 static const struct rec_heap_bytes sample_heaps[] = {
 	{ "system", 3ull << 30 }, { "carveout-vm", 0 }, { "", UINT64_MAX },	/* a new name */
 };
+/* a snapshot's: the system's heaps, one of them named with markup, controls and bytes not UTF-8 */
+static const struct rec_heap_bytes sample_snap_heaps[] = {
+	{ "system", 1 << 20 }, { "a<b&c\"d'\x02\x1b]0;t\x07\xfe\xc2\x9b\tz", 0 },
+};
 
 /* the samples in @v (SAMPLES_MAX of room), in the order to write them: their number */
 static inline size_t record_samples(struct rec *v)
@@ -65,7 +69,8 @@ static inline size_t record_samples(struct rec *v)
 	v[n++] = (struct rec){ .type = REC_SNAP_BUF, .snap_buf = {
 		.ino = 0, .size = 0, .exporter = "", .name = "orphan" } };
 	v[n++] = (struct rec){ .type = REC_SNAP_END, .snap_end = {
-		.ts = SAMPLE_T0 + 9000, .buffers = 3, .bytes = 1 << 20 } };
+		.ts = SAMPLE_T0 + 9000, .buffers = 3, .bytes = 1 << 20, .nheaps = 2,
+		.heaps = sample_snap_heaps } };
 	v[n++] = (struct rec){ .type = REC_STACK, .stack = {
 		.id = 7, .nframes = 5, .frames = sample_frames } };
 	v[n++] = (struct rec){ .type = REC_STACK, .stack = { .id = UINT32_MAX, .nframes = 0 } };

@@ -90,7 +90,12 @@ static void check_same(const struct rec *want, const struct rec *got)
 			      "holders differ");
 		break;
 	case REC_SNAP_END:
-		EQ(snap_end.ts); EQ(snap_end.buffers); EQ(snap_end.bytes);
+		EQ(snap_end.ts); EQ(snap_end.buffers); EQ(snap_end.bytes); EQ(snap_end.nheaps);
+		for (uint32_t i = 0; i < want->snap_end.nheaps &&
+		     want->snap_end.nheaps == got->snap_end.nheaps; i++) {
+			STR(snap_end.heaps[i].heap);
+			EQ(snap_end.heaps[i].bytes);
+		}
 		break;
 	case REC_ALLOC:
 		EQ(alloc.ts); EQ(alloc.pid); EQ(alloc.tid); STR(alloc.comm); EQ(alloc.cgroup_id);
@@ -840,7 +845,8 @@ static void later_minor_read(void)
 
 /*
  * An earlier minor version: a 1.1 file's limit records end before the bound
- * cgroup's path (appended in 1.2), which reads as "".
+ * cgroup's path (appended in 1.2), which reads as "", and its snapshot-end
+ * records before their heaps (appended in 1.3), which read as none.
  */
 static void earlier_minor_read(void)
 {
@@ -865,6 +871,13 @@ static void earlier_minor_read(void)
 			CHECK(c.p[blen - 1] < 0x80, "a one-byte id");
 			blen--;
 		}
+		if (type == REC_SNAP_END) {	/* cut after ts, buffers and bytes */
+			struct rec_cursor e = { c.p, c.p + blen, false };
+
+			for (int i = 0; i < 3; i++)
+				rec_get_varint(&e);
+			blen = (uint64_t)(e.p - c.p);
+		}
 		put_frame(&b, type, c.p, blen);
 	}
 	CHECK_EQ(rec_reader_open_mem(&r, b.p, b.len, why, sizeof(why)), 0);
@@ -878,6 +891,11 @@ static void earlier_minor_read(void)
 			      "a 1.1 limit record's bound cgroup: \"%s\"", got.limit.bound_cgroup);
 			v[sample].limit.bound_cgroup = "";
 			limits++;
+		}
+		if (got.type == REC_SNAP_END) {
+			CHECK(!got.snap_end.nheaps && !got.snap_end.heaps, "a 1.1 snapshot's heaps: %u",
+			      got.snap_end.nheaps);
+			v[sample].snap_end.nheaps = 0;
 		}
 		check_same(&v[sample++], &got);
 	}

@@ -30,8 +30,9 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		2		/* and reads any minor of its own (1: stacks, cma-state;
-						 * 2: the limit's bound cgroup path) */
+#define REC_MINOR		3		/* and reads any minor of its own (1: stacks, cma-state;
+						 * 2: the limit's bound cgroup path; 3: the
+						 * heaps at a snapshot) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -108,10 +109,17 @@ struct rec_snap_buf {
 	const uint32_t *holders;	/* pids; read: valid until the next rec_next() */
 };
 
+struct rec_heap_bytes {
+	const char *heap;
+	uint64_t bytes;
+};
+
 struct rec_snap_end {
 	uint64_t ts;
 	uint64_t buffers;		/* buf records since the begin */
 	uint64_t bytes;			/* their sizes */
+	uint32_t nheaps;		/* since 1.3: every heap of the system then, */
+	const struct rec_heap_bytes *heaps;	/* with its buffers' bytes in the snapshot */
 };
 
 /* one DMA_HEAP_IOCTL_ALLOC, failed or not */
@@ -234,11 +242,6 @@ struct rec_stack {
 	uint32_t id;			/* not 0 */
 	uint32_t nframes;
 	const struct rec_frame *frames;	/* read: valid until the next rec_next() */
-};
-
-struct rec_heap_bytes {
-	const char *heap;
-	uint64_t bytes;
 };
 
 /* where the recording is: the writer counts, the recorder gives live bytes */

@@ -12,6 +12,8 @@
 	{ kind, offsetof(struct type, field), offsetof(struct type, to), 0 }
 /* appended in minor @minor: a file of an earlier minor's record ends before it */
 #define SINCE(minor, kind, type, field)	{ kind, offsetof(struct type, field), 0, minor }
+#define SINCE_REL(minor, kind, type, field, to)					\
+	{ kind, offsetof(struct type, field), offsetof(struct type, to), minor }
 
 #define LAYOUT(n, ev, ...) {							\
 	.name = n,								\
@@ -50,7 +52,8 @@ const struct rec_layout rec_layouts[REC_TYPES] = {
 	[REC_SNAP_END] = LAYOUT("snapshot-end", false,
 		F(RF_TIME, rec_snap_end, ts),
 		F(RF_U64, rec_snap_end, buffers),
-		F(RF_U64, rec_snap_end, bytes)),
+		F(RF_U64, rec_snap_end, bytes),
+		SINCE_REL(3, RF_HEAPS, rec_snap_end, heaps, nheaps)),
 	[REC_ALLOC] = LAYOUT("alloc", true,
 		F(RF_TIME, rec_alloc, ts),
 		F(RF_U32, rec_alloc, pid),

@@ -238,6 +238,29 @@ static int fold_process(struct analysis *a, const struct rec_process *p)
 	return name_cgroup(a, p->cgroup_id, p->cgroup);
 }
 
+/* @heap among the heaps the recording names */
+static int heap_named(struct analysis *a, const char *heap)
+{
+	const char **e;
+
+	if (!heap[0] || an_heap_named(a, heap))
+		return 0;
+	e = push((void **)&a->heaps, &a->nheaps, &a->heapcap, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	*e = heap;
+	return 0;
+}
+
+static int heaps_named(struct analysis *a, const struct rec_heap_bytes *v, uint32_t n)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; !err && i < n; i++)
+		err = heap_named(a, v[i].heap);
+	return err;
+}
+
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 {
 	struct an_alloc *al = push((void **)&a->allocs, &a->nallocs, &a->alloccap, sizeof(*al));
@@ -250,6 +273,8 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 				 .pid = x->pid, .tid = x->tid, .fail_class = x->fail_class,
 				 .stack_id = x->stack_id, .err = x->err, .comm = x->comm,
 				 .heap = x->heap };
+	if (heap_named(a, x->heap))
+		return -ENOMEM;
 	if (x->err) {
 		if (x->fail_class < FAIL_CLASSES)
 			a->failures[x->fail_class]++;
@@ -349,6 +374,8 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		if (!e)
 			return -ENOMEM;
 		memcpy(e, &x->limit, sizeof(x->limit));
+		if (heap_named(a, x->limit.heap))
+			return -ENOMEM;
 		/* 1.1's say no path ("") */
 		return x->limit.bound_cgroup[0] ?
 		       name_cgroup(a, x->limit.bound_cgroup_id, x->limit.bound_cgroup) : 0;
@@ -386,6 +413,10 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 			b->holder = x->snap_buf.nholders ? x->snap_buf.holders[0] : 0;
 		}
 		return 0;
+	case REC_SNAP_END:
+		return heaps_named(a, x->snap_end.heaps, x->snap_end.nheaps);
+	case REC_CHECKPOINT:
+		return heaps_named(a, x->checkpoint.heaps, x->checkpoint.nheaps);
 	case REC_DROPS:
 		a->drops += x->drops.count;
 		return 0;
@@ -507,6 +538,7 @@ void an_free(struct analysis *a)
 	free(a->limits);
 	free(a->cma);
 	free(a->cma_states);
+	free(a->heaps);
 	dists_free(a->latency, a->nlatency);
 	dists_free(a->lifetime, a->nlifetime);
 	free(a->cgs);
@@ -545,6 +577,14 @@ uint64_t an_heap_peak(const struct analysis *a, const char *heap)
 		if (!a->use[i].cgroup_id && !strcmp(a->use[i].heap, heap))
 			return a->use[i].peak;
 	return 0;
+}
+
+bool an_heap_named(const struct analysis *a, const char *heap)
+{
+	for (size_t i = 0; i < a->nheaps; i++)
+		if (a->heaps[i] == heap || !strcmp(a->heaps[i], heap))
+			return true;
+	return false;
 }
 
 static const struct an_dist *dist_find(const struct an_dist *v, size_t n, const char *heap)

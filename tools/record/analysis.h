@@ -116,6 +116,8 @@ struct analysis {
 	size_t ncgs, cgcap;
 	struct an_thread *threads;
 	size_t nthreads, threadcap;
+	const char **heaps;		/* every heap the recording names */
+	size_t nheaps, heapcap;
 	struct an_stack *stacks;	/* by id */
 	size_t nstacks, stackcap;
 	struct hindex use_ix, cg_ix, thread_ix;	/* use, cgs, threads */
@@ -145,6 +147,11 @@ const char *an_cgroup_path(const struct analysis *a, uint64_t id);
 const char *an_error_text(int32_t err);
 /* the peak of a heap over all cgroups, 0 when the heap was never used */
 uint64_t an_heap_peak(const struct analysis *a, const char *heap);
+/*
+ * Whether the recording names @heap: its snapshots list the system's heaps
+ * (since format 1.3), and allocations, refusals and checkpoints name theirs.
+ */
+bool an_heap_named(const struct analysis *a, const char *heap);
 /* a heap's latency or lifetime values, NULL when it has none */
 const struct an_dist *an_latency(const struct analysis *a, const char *heap);
 const struct an_dist *an_lifetime(const struct analysis *a, const char *heap);

@@ -468,6 +468,11 @@ int cmd_analyze(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (checks_heaps_named(&opts.checks, &a, why, sizeof(why))) {
+		fprintf(stderr, "heapstat analyze: %s\n", why);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	/* only --fail-on sets the exit status; --junit alone reports the default checks */
 	gate = opts.checks.n > 0;
 	if (opts.junit && !gate && checks_parse(&opts.checks, "leaks,failures", why, sizeof(why))) {

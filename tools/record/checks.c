@@ -90,6 +90,37 @@ int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len)
 		c->n++;
 	}
 	free(copy);
+	if (!c->n) {
+		snprintf(why, why_len, "'%s' names no check: give leaks, failures, "
+			 "peak:HEAP>SIZE or p99:HEAP>TIME", text_safe(arg));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A heap the recording does not name, not even in its snapshots' list of the
+ * system's heaps, is a typo or another machine's: a check of it could never
+ * fail, so it is refused rather than passed.
+ */
+int checks_heaps_named(const struct checks *c, const struct analysis *a, char *why,
+		       size_t why_len)
+{
+	for (int i = 0; i < c->n; i++) {
+		const struct check *k = &c->v[i];
+		size_t o;
+
+		if ((k->kind != CHECK_PEAK && k->kind != CHECK_P99) || an_heap_named(a, k->heap))
+			continue;
+		o = (size_t)snprintf(why, why_len, "--fail-on %s: %s has no heap '%s' (", text_safe(k->name),
+				     text_safe(a->file), text_safe(k->heap));
+		for (size_t h = 0; h < a->nheaps && o < why_len; h++)
+			o += (size_t)snprintf(why + o, why_len - o, "%s%s", h ? ", " : "its heaps: ",
+					      text_safe(a->heaps[h]));
+		if (o < why_len)
+			snprintf(why + o, why_len - o, "%s)", a->nheaps ? "" : "it names none");
+		return -ENOENT;
+	}
 	return 0;
 }
 

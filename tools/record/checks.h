@@ -34,6 +34,9 @@ struct checks {
 
 /* add the comma-separated checks of @arg; -EINVAL names the bad one in @why */
 int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len);
+/* -ENOENT, why in @why, when a check names a heap the recording does not */
+int checks_heaps_named(const struct checks *c, const struct analysis *a, char *why,
+		       size_t why_len);
 /* judge each check; how many failed, or -ENOMEM */
 int checks_judge(struct checks *c, const struct analysis *a);
 void checks_free(struct checks *c);

@@ -14,6 +14,7 @@
  * whole record.
  */
 #include <argp.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -429,12 +430,71 @@ static int cma_states(struct recorder *r)
 	return err;
 }
 
+static int by_heap_name(const void *a, const void *b)
+{
+	return strcmp(((const struct rec_heap_bytes *)a)->heap,
+		      ((const struct rec_heap_bytes *)b)->heap);
+}
+
+static void heaps_free(struct rec_heap_bytes *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)v[i].heap);
+	free(v);
+}
+
+/*
+ * Every heap of the system (/dev/dma_heap, none without it), each with the
+ * bytes of @inv's buffers it exported: so that analyze knows a heap the run
+ * never allocated from from one that is not there.
+ */
+static int heaps_now(const struct inventory *inv, struct rec_heap_bytes **heaps, uint32_t *n)
+{
+	DIR *d = opendir("/dev/dma_heap");
+	struct rec_heap_bytes *v = NULL;
+	struct dirent *de;
+	size_t cap = 0, k = 0;
+	int err = 0;
+
+	*heaps = NULL;
+	*n = 0;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!err && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		err = grow_array((void **)&v, &cap, k + 1, sizeof(*v));
+		if (!err && !(v[k].heap = strdup(de->d_name)))
+			err = -ENOMEM;
+		if (!err)
+			v[k++].bytes = 0;
+	}
+	closedir(d);
+	if (err) {
+		heaps_free(v, k);
+		return err;
+	}
+	sort_ordered(v, k, sizeof(*v), by_heap_name);
+	for (size_t i = 0; i < inv->nbufs; i++) {
+		const struct inv_buf *b = &inv->bufs[i];
+		struct rec_heap_bytes key = { .heap = b->exp_name }, *h;
+
+		h = b->exp_name ? bsearch(&key, v, k, sizeof(*v), by_heap_name) : NULL;
+		if (h)
+			h->bytes += b->size;
+	}
+	*heaps = v;
+	*n = (uint32_t)k;
+	return 0;
+}
+
 /* an inventory of the live buffers in the recording */
 static int snapshot(struct recorder *r, uint32_t when)
 {
 	struct inventory inv;
 	struct rec x = { .type = REC_SNAP_BEGIN };
-	uint32_t *pids = NULL;
+	struct rec_heap_bytes *heaps = NULL;
+	uint32_t *pids = NULL, nheaps = 0;
 	uint64_t bytes = 0;
 	int err = inventory_collect(&inv, "/proc", false);
 
@@ -461,12 +521,16 @@ static int snapshot(struct recorder *r, uint32_t when)
 		err = rec_write(r->w, &x);
 		bytes += b->size;
 	}
+	if (!err)
+		err = heaps_now(&inv, &heaps, &nheaps);
 	if (!err) {
 		x.type = REC_SNAP_END;
 		x.snap_end = (struct rec_snap_end){ .ts = now_ns(), .buffers = inv.nbufs,
-						    .bytes = bytes };
+						    .bytes = bytes, .nheaps = nheaps,
+						    .heaps = heaps };
 		err = rec_write(r->w, &x);
 	}
+	heaps_free(heaps, nheaps);
 	free(pids);
 	inventory_free(&inv);
 	return err ?: cma_states(r) ?: rec_flush(r->w);
