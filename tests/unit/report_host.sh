@@ -32,6 +32,27 @@ if [ $rc = 0 ] && jq_true '(.tracing.attached and .tracing.missing == null and (
 else
 	echo "FAIL: report_host: report -d traces, or says why not and reports the snapshot: exit $rc: $out"
 fi
+# the activity view is nothing but tracing: where it is refused, exit 1 and why,
+# once (the text view says it on stdout, CSV keeps its header and says it on stderr)
+if ! "$top/build/heapstat" report -d 0.2 -j 2>/dev/null | jq -e .tracing.attached >/dev/null; then
+	tmp_out=$(mktemp) tmp_err=$(mktemp)
+	csv_header="cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,frees_per_sec,"
+	csv_header+="p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,fail_capacity,"
+	csv_header+="fail_fragmentation,fail_busy,fail_limit,fail_other"
+	"$top/build/heapstat" report activity -d 0.2 >"$tmp_out" 2>"$tmp_err"; r1=$?
+	t1=$(cat "$tmp_out" "$tmp_err")
+	"$top/build/heapstat" report activity -d 0.2 --csv >"$tmp_out" 2>"$tmp_err"; r2=$?
+	if [ $r1 = 1 ] && [ "$(grep -c 'no activity: .*refused' <<<"$t1")" = 1 ] && [ $r2 = 1 ] &&
+		[ "$(cat "$tmp_out")" = "$csv_header" ] &&
+		[ "$(grep -c '^heapstat report: no activity: .*refused' "$tmp_err")" = 1 ] &&
+		[ "$(wc -l <"$tmp_err")" = 1 ]; then
+		echo "PASS: report_host: report activity without tracing: exit 1, why said once, CSV's header"
+	else
+		echo "FAIL: report_host: report activity without tracing: exit 1, why said once, CSV's header:" \
+			"exit $r1 $r2: $t1 / $(cat "$tmp_out" "$tmp_err")"
+	fi
+	rm -f "$tmp_out" "$tmp_err"
+fi
 out=$("$top/build/heapstat" top -j -n 1 -d 0.2 2>&1); rc=$?
 if [ $rc = 0 ] && jq_true '.tracing.attached or (.tracing.missing | length > 0)' <<<"$out" >/dev/null; then
 	echo "PASS: report_host: heaptop runs, traced or on snapshots saying why"

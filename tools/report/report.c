@@ -168,10 +168,8 @@ static int trace_for(struct report *rep)
 			     sizeof(rep->no_tracing));
 	if (err == -ENOMEM)
 		return err;
-	if (err) {
-		fprintf(stderr, "heapstat: no activity: %s\n", rep->no_tracing);
+	if (err)
 		return 0;
-	}
 	while (!exiting && now_ns() < end) {
 		uint64_t left = (end - now_ns()) / 1000000;
 
@@ -258,6 +256,14 @@ int cmd_report(int argc, char **argv)
 	else
 		report_text(stdout, &rep);
 	ret = 0;
+	if (opts.duration_ms && !rep.coll) {
+		/* said once: where the output does not say it (JSON's tracing, the text views) */
+		if (!opts.json && (opts.csv || (opts.view != V_SUMMARY && opts.view != V_ACTIVITY)))
+			fprintf(stderr, "heapstat report: no activity: %s\n", rep.no_tracing);
+		/* the activity view is nothing else: a script must not take it for a quiet system */
+		if (opts.view == V_ACTIVITY)
+			ret = 1;
+	}
 out:
 	free_report(&rep);
 	return ret;

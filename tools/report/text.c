@@ -245,9 +245,8 @@ static void print_activity(FILE *out, struct report *rep)
 	struct coll_losses losses;
 	char lost[1024];
 
-	if (!rep->coll) {
-		fprintf(csv ? stderr : out, "%sno activity: %s\n", csv ? "heapstat: " : "",
-			rep->no_tracing);
+	if (!rep->coll && !csv) {	/* CSV has its header, and stderr says why (report.c) */
+		fprintf(out, "no activity: %s\n", rep->no_tracing);
 		return;
 	}
 	if (csv)
@@ -258,6 +257,8 @@ static void print_activity(FILE *out, struct report *rep)
 		fprintf(out, "%-24s %-20s %7s %8s %7s %8s %8s %8s %8s %8s %8s %8s %s\n", "CGROUP",
 			"HEAP", "ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
 			"LIFE-p50", "LIFE-p99", "LIFE-max", "FAIL cap/frag/busy/limit/other");
+	if (!rep->coll)
+		return;
 	for (size_t i = 0; i < h->nrows; i++) {
 		size_t cell = h->rows[i];
 		const struct hold_cell *c = &h->cells[cell];
