@@ -33,7 +33,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f, "\nOptions:\n"
-		"  -v, --verbose  show libbpf's messages, and the sources and attach methods used\n"
+		"  -v, --verbose  show libbpf's messages, the sources and the attach methods\n"
 		"  -h, --help     this text\n"
 		"  -V, --version  print the version\n\n"
 		"'heapstat COMMAND --help' describes a command.\n\n"

@@ -16,6 +16,15 @@ for cmd in "" report top limit record analyze export; do
 		pass "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" ||
 		fail "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
+# the usage lines and examples as written, not wrapped by argp (a copied example must run)
+for cmd in "" report top limit record analyze export; do
+	# shellcheck disable=SC2086
+	wrapped=$("$hs" $cmd --help | awk 'length($0) > 79 { print; next }
+		/^(USAGE|EXAMPLES):/ { block = 1; next } /^$/ { block = 0 }
+		block && !/^ / { print }')
+	[ -z "$wrapped" ] && pass "heapstat ${cmd:+$cmd }--help: usage and examples within 79 columns" ||
+		fail "heapstat ${cmd:+$cmd }--help: usage and examples within 79 columns" "$wrapped"
+done
 "$hs" report -h >/dev/null; rc=$?
 [ $rc = 0 ] && pass "heapstat report -h: exit 0" || fail "heapstat report -h: exit 0" "exit $rc"
 esc=$(printf '\033')

@@ -58,7 +58,8 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    heapstat analyze run.hsrec\n"
 "    heapstat analyze run.hsrec -j\n"
-"    heapstat analyze run.hsrec --fail-on 'leaks,failures,peak:system>64M,p99:system>5ms'\n"
+"    heapstat analyze run.hsrec --fail-on 'leaks,failures,peak:system>64M'\n"
+"    heapstat analyze run.hsrec --fail-on 'p99:system>5ms'\n"
 "    heapstat analyze run.hsrec --fail-on leaks --junit report.xml\n"
 "    heapstat analyze run.hsrec --perfetto run.pftrace\n"
 "    heapstat analyze run.hsrec --fail-on leaks --html report.html\n";

@@ -87,10 +87,10 @@ static const char doc[] =
 "EXAMPLES:\n"
 "    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
 "    heapstat record -o all.hsrec -d 60              # everything for a minute\n"
-"    heapstat record --stacks -o run.hsrec -- ./app  # and where each allocation came from\n"
+"    heapstat record --stacks -o run.hsrec -- ./app  # and each one's stack\n"
 "    heapstat analyze run.hsrec --fail-on leaks\n"
-"    heapstat record --flight 1000 -o /var/tmp -c /camera &   # before a failure\n"
-"    kill -USR1 %1                                   # and before now\n";
+"    heapstat record --flight 1000 -o /var/tmp -c /camera &  # before a failure\n"
+"    kill -USR1 %1                                           # and before now\n";
 
 static struct record_opts {
 	const char *out;

@@ -51,7 +51,8 @@ static const char doc[] =
 "class (capacity, fragmentation, busy, limit, other). Where the kernel refuses\n"
 "tracing, the snapshot is reported and the output says why.\n"
 "\n"
-"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-d SECS] [-j|--csv]\n"
+"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-d SECS]\n"
+"                       [-j|--csv]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat report                   # every view, as tables\n"
@@ -60,7 +61,7 @@ static const char doc[] =
 "    heapstat report -j                # everything, as one JSON object\n"
 "    heapstat report cgroups --csv\n"
 "    heapstat report cma               # CMA areas: used, largest free extent\n"
-"    heapstat report -d 10 -j          # ten seconds of activity, then the snapshot\n"
+"    heapstat report -d 10 -j          # ten seconds of activity, and the rest\n"
 "    heapstat report activity -d 5 --attach kprobe   # without BPF trampolines\n";
 
 enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE, OPT_ATTACH };
