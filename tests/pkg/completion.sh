@@ -120,4 +120,23 @@ else
 	fail "command lines complete to exactly the expected candidates" \
 		"$(diff <(echo "$want") <(echo "$results") | head -n 20)"
 fi
+
+# cgroups from where cgroup2 is mounted (/sys/fs/cgroup/unified on a hybrid host),
+# not from /sys/fs/cgroup whatever it holds
+cg2=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
+if [ -n "$cg2" ] && mkdir "$cg2/heapstat-completion.$$"; then
+	want=$(find "$cg2" -mindepth 1 -maxdepth 1 -type d -printf '/%P\n' | LC_ALL=C sort | tr '\n' ' ')
+	got=$(PATH="$tmp/root/usr/sbin:$PATH" XDG_DATA_DIRS="$tmp/root/usr/share" \
+		bash --norc --noprofile -c '
+	. /usr/share/bash-completion/bash_completion
+	__load_completion heapstat
+	COMP_WORDS=(heapstat report -c ""); COMP_CWORD=3; cur=""
+	COMP_LINE="heapstat report -c "; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+	_heapstat 2>/dev/null
+	printf "%s\n" "${COMPREPLY[@]}" | grep "^/[^/]*$" | LC_ALL=C sort | tr "\n" " "')
+	[ -n "$want" ] && [ "$got" = "$want" ] &&
+		pass "-c completes the cgroups under the cgroup2 mount ($cg2)" ||
+		fail "-c completes the cgroups under the cgroup2 mount ($cg2)" "got '$got' want '$want'"
+	rmdir "$cg2/heapstat-completion.$$"
+fi
 exit 0
