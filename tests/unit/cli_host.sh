@@ -25,6 +25,17 @@ for cmd in "" report top limit record analyze export; do
 	[ -z "$wrapped" ] && pass "heapstat ${cmd:+$cmd }--help: usage and examples within 79 columns" ||
 		fail "heapstat ${cmd:+$cmd }--help: usage and examples within 79 columns" "$wrapped"
 done
+# a command's output to a full device: exit 1 and one message, however it writes
+if [ "$(id -u)" = 0 ]; then
+	for args in "report" "report -j" "report heaps --csv" "top -b -n 2" "top -j -n 2" "limit show -j"; do
+		# shellcheck disable=SC2086
+		"$hs" $args >/dev/full 2>/tmp/cli_host.$$; rc=$?
+		[ $rc = 1 ] && [ "$(grep -c 'No space left on device' /tmp/cli_host.$$)" = 1 ] &&
+			[ "$(wc -l </tmp/cli_host.$$)" = 1 ] &&
+			pass "heapstat $args >/dev/full: exit 1, said once" ||
+			fail "heapstat $args >/dev/full: exit 1, said once" "exit $rc: $(cat /tmp/cli_host.$$)"
+	done
+fi
 "$hs" report -h >/dev/null; rc=$?
 [ $rc = 0 ] && pass "heapstat report -h: exit 0" || fail "heapstat report -h: exit 0" "exit $rc"
 esc=$(printf '\033')
@@ -39,6 +50,20 @@ for args in "report -c x$esc[31m" "top -d $esc]0;t$(printf '\007')" "report --so
 		fail "heapstat $(printf %s "${args%% *}" | cat -v): a bad argument with controls comes back escaped, exit 2" \
 			"exit $rc: $(od -c /tmp/cli_host.$$ | head -n 4)"
 done
+# options that do nothing where they are given, and durations past a day: exit 2 and why
+while IFS='|' read -r args why; do
+	# shellcheck disable=SC2086
+	"$hs" $args >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && grep -qF -- "$why" /tmp/cli_host.$$ &&
+		pass "heapstat $args: exit 2, said" ||
+		fail "heapstat $args: exit 2, said" "exit $rc: $(cat /tmp/cli_host.$$)"
+done <<'EOF'
+report --attach kprobe heaps|--attach goes with --duration
+limit show --memcg|--memcg goes with set and clear
+report -d 86400.5|seconds from 0.001 to 86400
+record -o /tmp/cli_host.hsrec -d 86401 -- true|give seconds from 0.001 to 86400
+limit events -f -d 100000|give seconds from 0.001 to 86400
+EOF
 # record's output checked before anything loads: exit 2, the collector never loaded
 for out in /nonexistent/x.hsrec /tmp; do
 	"$hs" record -o "$out" -- true >/dev/null 2>/tmp/cli_host.$$; rc=$?

@@ -76,7 +76,9 @@ static void parse_interval(void)
 	CHECK_EQ(parse_interval_ms("0.001", &ms), 0);
 	CHECK_EQ(ms, 1);
 	CHECK_EQ(parse_interval_ms("86400", &ms), 0);
+	CHECK_EQ(ms, 86400000);
 	CHECK_EQ(parse_interval_ms("86401", &ms), -ERANGE);
+	CHECK_EQ(parse_interval_ms("86400.001", &ms), -ERANGE);
 	CHECK_EQ(parse_interval_ms("0", &ms), -ERANGE);
 	CHECK_EQ(parse_interval_ms("0.0001", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms("1s", &ms), -EINVAL);

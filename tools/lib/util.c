@@ -69,7 +69,7 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Seconds with up to three decimals ("1", "0.5"), as milliseconds, >= 1 ms. */
+/* Seconds with up to three decimals ("1", "0.5"), as milliseconds: 1 ms to a day. */
 int parse_interval_ms(const char *s, uint64_t *out)
 {
 	uint64_t whole = 0, frac = 0;
@@ -96,7 +96,7 @@ int parse_interval_ms(const char *s, uint64_t *out)
 	}
 	if (*p || p == s)
 		return -EINVAL;
-	if (whole * 1000 + frac == 0)
+	if (whole * 1000 + frac == 0 || whole * 1000 + frac > 86400000)
 		return -ERANGE;
 	*out = whole * 1000 + frac;
 	return 0;

@@ -115,6 +115,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		opts.csv = true;
 		break;
 	case OPT_ATTACH:
+		opts.attach_given = true;
 		if (!strcmp(arg, "auto"))
 			opts.attach = COLL_ATTACH_AUTO;
 		else if (!strcmp(arg, "tracing"))
@@ -143,6 +144,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-j and --csv exclude each other");
 		if (opts.view == V_ACTIVITY && !opts.duration_ms)
 			argp_error(state, "the activity view needs --duration SECS");
+		if (opts.attach_given && !opts.duration_ms)
+			argp_error(state, "--attach goes with --duration: nothing traces without it");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

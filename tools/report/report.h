@@ -21,6 +21,7 @@ struct report_opts {
 	uint64_t duration_ms;
 	bool procfs_only;
 	enum coll_attach attach;
+	bool attach_given;		/* --attach: it goes with --duration */
 };
 
 struct report {

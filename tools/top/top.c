@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,6 +75,7 @@ static const struct argp_option options[] = {
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
 	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk every buffer and holder at least every SECS "
 	  "seconds (default 5; 0: every refresh)", 0 },
+	{ "version", 'V', NULL, 0, "Print the version (heaptop is heapstat's top)", -1 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -125,6 +127,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
 		break;
+	case 'V':
+		printf("heapstat %s\n", HEAPSTAT_VERSION);
+		exit(0);	/* as argp's -h: the output checked at exit */
 	case ARGP_KEY_ARG:
 		argp_error(st, "unexpected argument '%s'", text_safe(arg));
 		break;
@@ -193,6 +198,9 @@ static int run_batch(struct live *l)
 		}
 		if (fflush(stdout) || ferror(stdout)) {
 			heapstat_error(errno ?: EIO, "write a frame", NULL);
+			/* said once: what could not be written is dropped, not tried again at exit */
+			__fpurge(stdout);
+			clearerr(stdout);
 			return 1;
 		}
 		if (opts.count && ++shown >= opts.count)
