@@ -56,7 +56,7 @@ USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ib
 	-DHEAPSTAT_VERSION='"$(VERSION)"'
 LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
-.PHONY: all deps modules arm64 debug kernels check check-all bench demo kernel install uninstall man \
+.PHONY: all deps modules arm64 san debug kernels check check-all bench demo kernel install uninstall man \
 	deb clean distclean fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -229,6 +229,33 @@ $(ARM64)/heapstat: $(ARM64_OBJS)
 $(ARM64)/heaptop: $(ARM64)/heapstat
 	$(Q)ln -sf heapstat $@
 
+# heapstat and the unit tests under ASan and UBSan (make check runs them on the
+# host: the unit tests, the host's command lines, analyze on the fuzzer's
+# seeds): objects of their own in $(SAN), the skeletons x86's
+SAN := $(BUILD)/san
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_LIB_OBJS := $(patsubst $(BUILD)/%,$(SAN)/%,$(LIB_OBJS))
+SAN_UNIT_TESTS := $(patsubst $(BUILD)/%,$(SAN)/%,$(UNIT_TESTS))
+
+san: $(SAN)/heapstat $(SAN_UNIT_TESTS)
+
+$(SAN)/%.o: %.c $(SKELS) $(LSKELS) | deps
+	$(msg) CC-SAN $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -c $< -o $@
+
+$(SAN)/heapstat: $(patsubst $(BUILD)/%,$(SAN)/%,$(TOOL_OBJS)) $(SAN_LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -lncurses -o $@
+
+$(SAN)/tests/unit/%: $(SAN)/tests/unit/%.o $(SAN_LIB_OBJS)
+	$(msg) LINK $@
+	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -o $@
+
+$(SAN)/tests/unit/latency_test: LIBS += -lm
+$(SAN)/tests/unit/analysis_test: $(SAN)/tools/record/analysis.o
+$(SAN)/tests/unit/flight_test: $(SAN)/tools/record/flight.o
+
 # the recording reader under libFuzzer, ASan and UBSan, FUZZ_SECS seconds (60);
 # its seeds made by the writer (scripts/fuzz.sh). Apart from all: clang's
 # sanitizer runtimes are a build of their own.
@@ -261,12 +288,12 @@ kernel: deps
 vmlinux.h:
 	$(Q)scripts/gen-vmlinux-h.sh
 
-check: all arm64
+check: all arm64 san
 	$(Q)scripts/check.sh
 
 # check, and the whole VM suite on the debug kernel (make debug, built by
 # scripts/check.sh in the background)
-check-all: all arm64
+check-all: all arm64 san
 	$(Q)scripts/check.sh --all
 
 bench: all

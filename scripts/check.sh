@@ -37,7 +37,7 @@ kbuild=$!
 # VM runner's boots, which leave the machine half idle; its log comes after them
 fuzz_run() {
 	if make -s fuzz-build; then
-		scripts/fuzz.sh
+		HEAPSTAT=$TOP/build/san/heapstat scripts/fuzz.sh
 	else
 		echo "FAIL: record_fuzz: make fuzz-build failed"
 	fi >"$logdir/fuzz.log" 2>&1
@@ -55,6 +55,28 @@ section "unit tests (host)"
 		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
 } 2>&1 | tee "$logdir/unit.log"
+
+# the unit tests and the host's command lines again, under ASan and UBSan
+# (make san): beside the VM runner's boots, after the tests above, whose
+# cgroups and files the host scripts share
+san_run() {
+	local t
+	for t in build/san/tests/unit/*; do
+		[ -x "$t" ] || continue
+		if "$t" >"$logdir/san.out" 2>&1; then
+			sed -n 's/^\(PASS\|FAIL\): /\1: san: /p' "$logdir/san.out"
+		else
+			echo "FAIL: san: $(basename "$t"): exit $?:" \
+				"$(grep -m 3 -A 3 'ERROR\|runtime error\|^FAIL' "$logdir/san.out")"
+		fi
+	done
+	for t in tests/unit/cli_host.sh tests/unit/report_host.sh tests/unit/export_host.sh; do
+		HEAPSTAT=$TOP/build/san/heapstat bash "$t" 2>&1 | sed 's/^\(PASS\|FAIL\|SKIP\): /\1: san: /' ||
+			echo "FAIL: san: $(basename "$t"): exit $?"
+	done
+}
+san_run >"$logdir/san.log" 2>&1 &
+san=$!
 
 # at_once P NAME COMMAND...: the COMMANDs (command lines; a function of this
 # script exported first) P at a time, each one's output, with a FAIL line if
@@ -95,6 +117,10 @@ at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
 section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60}, run beside the above) $(elapsed)"
 wait $fuzz
 cat "$logdir/fuzz.log"
+
+section "ASan and UBSan (unit tests, the host's command lines; run beside the above) $(elapsed)"
+wait $san
+cat "$logdir/san.log"
 
 # vm_shard KERNEL I/N TIMEOUT STRESS: the VM suite's Ith share of N in a boot of KERNEL
 vm_shard() {

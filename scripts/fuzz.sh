@@ -23,7 +23,7 @@ mkdir -p "$dir/corpus" "$dir/seeds" "$dir/artifacts"
 # (0, or 3 for one cut short) within its timeout, without a crash
 bad=
 for f in "$dir/seeds"/* "$TOP"/tests/fuzz/seeds/*; do
-	timeout 30 "$TOP/build/heapstat" analyze "$f" -j --html "$dir/seed.html" \
+	timeout 30 "${HEAPSTAT:-$TOP/build/heapstat}" analyze "$f" -j --html "$dir/seed.html" \
 		--junit "$dir/seed.xml" --perfetto "$dir/seed.pftrace" >/dev/null 2>&1
 	rc=$?
 	[ $rc = 0 ] || [ $rc = 3 ] || bad="$bad ${f##*/}: exit $rc;"

@@ -71,7 +71,8 @@ static void output_at_exit(void)
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
-	FILE *safe = text_safe_stream(STDERR_FILENO);
+	static struct safe_stream err_state;
+	FILE *safe = text_safe_stream(&err_state, STDERR_FILENO);
 	int i = 1;
 
 	/* every message through it: names in them are shown, never obeyed by a terminal */

@@ -3,7 +3,8 @@
 # (and says when there are no heaps) and exits 0; otherwise exit 2 and why.
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out=$("$top/build/heapstat" report -j 2>&1); rc=$?
+hs=${HEAPSTAT:-$top/build/heapstat}	# HEAPSTAT: another build (make check: the sanitizers')
+out=$("$hs" report -j 2>&1); rc=$?
 if [ "$(id -u)" != 0 ]; then
 	[ $rc = 2 ] && grep -q 'must run as root' <<<"$out" &&
 		echo "PASS: report_host: refused without root, exit 2" ||
@@ -15,7 +16,7 @@ if [ $rc = 0 ] && jq_true '(.buffers | type == "array") and (.dma_heap_devices |
 else
 	echo "FAIL: report_host: JSON on the host kernel, exit 0: exit $rc: $out"
 fi
-out=$("$top/build/heapstat" report 2>&1); rc=$?
+out=$("$hs" report 2>&1); rc=$?
 if [ $rc = 0 ] && { [ -e /dev/dma_heap ] || grep -q 'no DMA-BUF heaps here' <<<"$out"; }; then
 	echo "PASS: report_host: says when the kernel has no heaps"
 else
@@ -25,7 +26,7 @@ fi
 
 # where the kernel refuses tracing (no trampolines, no kprobes), report -d and
 # heaptop still run on snapshots, say what is missing, and exit 0
-out=$("$top/build/heapstat" report -d 0.2 -j 2>/dev/null); rc=$?
+out=$("$hs" report -d 0.2 -j 2>/dev/null); rc=$?
 if [ $rc = 0 ] && jq_true '(.tracing.attached and .tracing.missing == null and (.activity | type == "array"))
 	or (.tracing.attached == false and (.tracing.missing | test("refused|failed")) and .activity == null)' <<<"$out" >/dev/null; then
 	echo "PASS: report_host: report -d traces, or says why not and reports the snapshot"
@@ -34,14 +35,14 @@ else
 fi
 # the activity view is nothing but tracing: where it is refused, exit 1 and why,
 # once (the text view says it on stdout, CSV keeps its header and says it on stderr)
-if ! "$top/build/heapstat" report -d 0.2 -j 2>/dev/null | jq -e .tracing.attached >/dev/null; then
+if ! "$hs" report -d 0.2 -j 2>/dev/null | jq -e .tracing.attached >/dev/null; then
 	tmp_out=$(mktemp) tmp_err=$(mktemp)
 	csv_header="cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,frees_per_sec,"
 	csv_header+="p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,fail_capacity,"
 	csv_header+="fail_fragmentation,fail_busy,fail_limit,fail_other"
-	"$top/build/heapstat" report activity -d 0.2 >"$tmp_out" 2>"$tmp_err"; r1=$?
+	"$hs" report activity -d 0.2 >"$tmp_out" 2>"$tmp_err"; r1=$?
 	t1=$(cat "$tmp_out" "$tmp_err")
-	"$top/build/heapstat" report activity -d 0.2 --csv >"$tmp_out" 2>"$tmp_err"; r2=$?
+	"$hs" report activity -d 0.2 --csv >"$tmp_out" 2>"$tmp_err"; r2=$?
 	if [ $r1 = 1 ] && [ "$(grep -c 'no activity: .*refused' <<<"$t1")" = 1 ] && [ $r2 = 1 ] &&
 		[ "$(cat "$tmp_out")" = "$csv_header" ] &&
 		[ "$(grep -c '^heapstat report: no activity: .*refused' "$tmp_err")" = 1 ] &&
@@ -53,7 +54,7 @@ if ! "$top/build/heapstat" report -d 0.2 -j 2>/dev/null | jq -e .tracing.attache
 	fi
 	rm -f "$tmp_out" "$tmp_err"
 fi
-out=$("$top/build/heapstat" top -j -n 1 -d 0.2 2>&1); rc=$?
+out=$("$hs" top -j -n 1 -d 0.2 2>&1); rc=$?
 if [ $rc = 0 ] && jq_true '.tracing.attached or (.tracing.missing | length > 0)' <<<"$out" >/dev/null; then
 	echo "PASS: report_host: heaptop runs, traced or on snapshots saying why"
 else
@@ -63,7 +64,7 @@ fi
 # cgroup2 is found where it is mounted (/sys/fs/cgroup/unified on a hybrid host)
 cg2=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 if [ -n "$cg2" ] && mkdir "$cg2/heapstat-host-test" 2>/dev/null; then
-	out=$("$top/build/heapstat" report processes -c /heapstat-host-test/ 2>&1); rc=$?
+	out=$("$hs" report processes -c /heapstat-host-test/ 2>&1); rc=$?
 	rmdir "$cg2/heapstat-host-test"
 	[ $rc = 0 ] && echo "PASS: report_host: -c finds a cgroup under the cgroup2 mount ($cg2)" ||
 		echo "FAIL: report_host: -c finds a cgroup under the cgroup2 mount ($cg2): exit $rc: $out"
@@ -73,12 +74,12 @@ fi
 
 # capabilities, not the uid: root without CAP_BPF is told so; /proc alone needs none
 if command -v setpriv >/dev/null; then
-	out=$(setpriv --bounding-set -bpf --inh-caps -bpf "$top/build/heapstat" report 2>&1); rc=$?
+	out=$(setpriv --bounding-set -bpf --inh-caps -bpf "$hs" report 2>&1); rc=$?
 	[ $rc = 2 ] && grep -q 'needs CAP_BPF, which this process lacks' <<<"$out" &&
 		echo "PASS: report_host: root without CAP_BPF: named, exit 2" ||
 		echo "FAIL: report_host: root without CAP_BPF: named, exit 2: exit $rc: $out"
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		"$top/build/heapstat" report --source procfs -j 2>&1); rc=$?
+		"$hs" report --source procfs -j 2>&1); rc=$?
 	[ $rc = 0 ] && jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out" >/dev/null &&
 		echo "PASS: report_host: --source procfs as nobody, no BPF" ||
 		echo "FAIL: report_host: --source procfs as nobody, no BPF: exit $rc: $out"

@@ -237,8 +237,9 @@ static void text_is_terminal_safe(void)
 /* what text_safe_stream() passes on of @s written in two writes, cut at @cut */
 static char *streamed(const char *s, size_t cut)
 {
+	struct safe_stream st;
 	FILE *back = tmpfile();
-	FILE *f = text_safe_stream(fileno(back));
+	FILE *f = text_safe_stream(&st, fileno(back));
 	static char out[256];
 	size_t n;
 

@@ -1113,7 +1113,8 @@ int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct in
 	else if (!tgids || !gone)
 		err = -ENOMEM;
 	if (!err) {
-		memcpy(tgids, ch->tgids, n * sizeof(*tgids));
+		if (n)
+			memcpy(tgids, ch->tgids, n * sizeof(*tgids));
 		qsort(tgids, n, sizeof(*tgids), cmp_pid);
 		for (size_t i = 0; i < n; i++)
 			if (!out || tgids[i] != tgids[out - 1])
@@ -1187,10 +1188,10 @@ static int skip_make(struct diff_skip *k, const struct inv_changes *ch)
 		return -ENOMEM;
 	for (size_t i = 0; ch && i < ch->nexports; i++)
 		k->inos[i] = ch->exports[i].ino;
-	if (ch) {
+	if (ch && ch->nreleases)	/* memcpy() of no list is no copy of NULL */
 		memcpy(k->inos + ch->nexports, ch->releases, ch->nreleases * sizeof(*k->inos));
+	if (ch && ch->ntgids)
 		memcpy(k->tgids, ch->tgids, ch->ntgids * sizeof(*k->tgids));
-	}
 	qsort(k->inos, k->ninos, sizeof(*k->inos), cmp_u64);
 	qsort(k->tgids, k->ntgids, sizeof(*k->tgids), cmp_pid);
 	return 0;

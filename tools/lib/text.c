@@ -10,7 +10,6 @@
 #define _GNU_SOURCE	/* fopencookie */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -187,12 +186,6 @@ void csv_field(FILE *f, const char *s)
  * as they are, never reach a terminal raw. A character that one write cuts
  * is held for the next.
  */
-struct safe_stream {
-	int fd;
-	unsigned char held[4];
-	size_t nheld;
-};
-
 /* the length of the character that @p's @n bytes begin but do not finish, or 0 */
 static size_t utf8_cut(const unsigned char *p, size_t n)
 {
@@ -291,32 +284,23 @@ static ssize_t safe_write(void *cookie, const char *buf, size_t size)
 
 static int safe_close(void *cookie)
 {
-	struct safe_stream *s = cookie;
-	int err = write_held(s);
-
-	free(s);
-	return err;
+	return write_held(cookie);
 }
 /**
  * text_safe_stream() - an unbuffered stream that writes to @fd what it is given,
  * made safe for a terminal (line breaks and tabs kept)
+ * @s: its state, the caller's, which outlives the stream (stderr's: static)
  *
  * Return: the stream, or NULL with errno set.
  */
-FILE *text_safe_stream(int fd)
+FILE *text_safe_stream(struct safe_stream *s, int fd)
 {
 	cookie_io_functions_t io = { .write = safe_write, .close = safe_close };
-	struct safe_stream *s = calloc(1, sizeof(*s));
 	FILE *f;
 
-	if (!s)
-		return NULL;
-	s->fd = fd;
+	*s = (struct safe_stream){ .fd = fd };
 	f = fopencookie(s, "w", io);
-	if (!f) {
-		free(s);
-		return NULL;
-	}
-	setvbuf(f, NULL, _IONBF, 0);
+	if (f)
+		setvbuf(f, NULL, _IONBF, 0);
 	return f;
 }

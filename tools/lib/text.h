@@ -19,6 +19,14 @@ bool text_bidi_control(uint32_t cp);
 const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
 const char *text_safe(const char *s);
 void csv_field(FILE *f, const char *s);
-FILE *text_safe_stream(int fd);
+
+/* text_safe_stream()'s state: a character cut between two writes */
+struct safe_stream {
+	int fd;
+	unsigned char held[4];
+	size_t nheld;
+};
+
+FILE *text_safe_stream(struct safe_stream *s, int fd);
 
 #endif

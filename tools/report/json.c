@@ -30,7 +30,7 @@ static void json_extents(struct json *j, const struct cma_area *a)
 	json_key(j, "free_extents_by_order");
 	json_object(j);
 	for (int o = 0; o < CMA_ORDERS; o++) {
-		char key[8];
+		char key[12];
 
 		if (!a->free_by_order[o])
 			continue;
