@@ -61,6 +61,20 @@ else
 	echo "FAIL: report_host: heaptop runs, traced or on snapshots saying why: exit $rc: $out"
 fi
 
+# in a PID namespace of its own (a container's), BPF's pids are not this /proc's:
+# refused, exit 2 and why; /proc alone still reports
+if command -v unshare >/dev/null; then
+	out=$(unshare --pid --fork --mount-proc "$hs" report 2>&1); rc=$?
+	out2=$(unshare --pid --fork --mount-proc "$hs" report --source procfs -j 2>&1); rc2=$?
+	if [ $rc = 2 ] && grep -q "PID namespace of its own.*--pid=host" <<<"$out" && [ $rc2 = 0 ] &&
+		jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out2" >/dev/null; then
+		echo "PASS: report_host: in a PID namespace of its own: refused but with --source procfs"
+	else
+		echo "FAIL: report_host: in a PID namespace of its own: refused but with --source procfs:" \
+			"exit $rc: $out / exit $rc2: $out2"
+	fi
+fi
+
 # cgroup2 is found where it is mounted (/sys/fs/cgroup/unified on a hybrid host)
 cg2=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 if [ -n "$cg2" ] && mkdir "$cg2/heapstat-host-test" 2>/dev/null; then

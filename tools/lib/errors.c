@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
@@ -40,10 +41,32 @@ static int effective_caps(uint64_t *caps)
 	return err;
 }
 
+/* the initial PID namespace's inode, fixed since 3.8 (include/linux/proc_ns.h) */
+#define PROC_PID_INIT_INO	0xEFFFFFFCu
+
+/*
+ * BPF sees the host's pids (task->tgid), and heapstat looks some of them up
+ * in /proc (a process holding only mappings, -p): in a PID namespace of its
+ * own the two disagree, so a process would be shown under another's pid, or
+ * not found. Said, and refused, rather than shown wrong.
+ */
+int heapstat_pidns_preflight(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) || st.st_ino == PROC_PID_INIT_INO)
+		return 0;	/* the host's, or no /proc to tell (nothing read from it either) */
+	fprintf(stderr, "heapstat: this process is in a PID namespace of its own (a container?): "
+		"BPF shows the host's pids, which this /proc does not; run heapstat in the host's "
+		"(docker run --pid=host, a pod's hostPID: true), or use report --source procfs, "
+		"which sees this namespace only\n");
+	return -EOPNOTSUPP;
+}
+
 /*
  * The capabilities loading BPF needs, in one line when one is missing
  * (whoever the user is: root in a container may lack them, and a non-root
- * user may hold them).
+ * user may hold them); and the host's PID namespace, which BPF's pids are of.
  */
 int heapstat_caps_preflight(void)
 {
@@ -67,7 +90,7 @@ int heapstat_caps_preflight(void)
 			" (root without them: a container or a capability bounding set?)");
 		return -EPERM;
 	}
-	return 0;
+	return heapstat_pidns_preflight();
 }
 
 /* why nothing can be traced here, NULL when the kernel has BTF */

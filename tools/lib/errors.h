@@ -13,6 +13,7 @@ extern bool heapstat_verbose;
 void heapstat_error(int err, const char *what, const char *hint);
 int heapstat_bpf_preflight(void);
 int heapstat_caps_preflight(void);
+int heapstat_pidns_preflight(void);
 const char *heapstat_no_btf(void);
 void heapstat_libbpf_setup(void);
 

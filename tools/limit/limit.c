@@ -591,6 +591,8 @@ int cmd_limit(int argc, char **argv)
 
 		if (opts.cgroup && cgroup_arg(opts.cgroup, eo.cgroup, sizeof(eo.cgroup)))
 			return EXIT_USAGE;
+		if (heapstat_pidns_preflight())		/* an event names pids */
+			return EXIT_UNSUPPORTED;
 		eo.json = opts.json;
 		eo.follow = opts.follow;
 		eo.duration_ms = opts.duration_ms;
