@@ -315,7 +315,10 @@ static void print_summary(FILE *out, struct report *rep)
 	fputc('\n', out);
 	print_cma(out, rep);
 	if (rep->opts->duration_ms) {
-		fprintf(out, "\nactivity over %.1f s\n", rep->seconds);
+		if (rep->coll)	/* else print_activity() says why there is none */
+			fprintf(out, "\nactivity over %.1f s\n", rep->seconds);
+		else
+			fputc('\n', out);
 		print_activity(out, rep);
 	}
 }
