@@ -178,14 +178,6 @@ void csv_field(FILE *f, const char *s)
 		fputc('"', f);
 }
 
-/*
- * A stream that shows what is written to it as csv_field() does (line breaks
- * and tabs kept, every other control shown) and passes it to a descriptor.
- * heapstat's stderr is one: a name that reaches a message (a file, an option,
- * an argument), and getopt's and argp's own messages, which print such names
- * as they are, never reach a terminal raw. A character that one write cuts
- * is held for the next.
- */
 /* the length of the character that @p's @n bytes begin but do not finish, or 0 */
 static size_t utf8_cut(const unsigned char *p, size_t n)
 {
@@ -286,10 +278,17 @@ static int safe_close(void *cookie)
 {
 	return write_held(cookie);
 }
+
 /**
  * text_safe_stream() - an unbuffered stream that writes to @fd what it is given,
  * made safe for a terminal (line breaks and tabs kept)
  * @s: its state, the caller's, which outlives the stream (stderr's: static)
+ *
+ * It shows text as csv_field() does: every control but those two shown, not
+ * obeyed. heapstat's stderr is one, so that a name reaching a message (a
+ * file, an option, an argument), getopt's and argp's own messages included,
+ * which print such names as they are, never reaches a terminal raw. A
+ * character that one write cuts is held for the next.
  *
  * Return: the stream, or NULL with errno set.
  */
