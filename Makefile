@@ -56,8 +56,8 @@ USER_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -I$(BUILD)/bpf -I. -Itools -Ib
 	-DHEAPSTAT_VERSION='"$(VERSION)"'
 LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 
-.PHONY: all deps modules arm64 san debug kernels check check-all bench demo kernel install uninstall man \
-	deb clean distclean fuzz fuzz-build
+.PHONY: all deps modules arm64 san debug kernels check check-all bench demo kernel install uninstall \
+	man deb clean distclean fuzz fuzz-build
 .DELETE_ON_ERROR:
 .SECONDARY:
 

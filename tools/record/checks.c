@@ -112,8 +112,8 @@ int checks_heaps_named(const struct checks *c, const struct analysis *a, char *w
 
 		if ((k->kind != CHECK_PEAK && k->kind != CHECK_P99) || an_heap_named(a, k->heap))
 			continue;
-		o = (size_t)snprintf(why, why_len, "--fail-on %s: %s has no heap '%s' (", text_safe(k->name),
-				     text_safe(a->file), text_safe(k->heap));
+		o = (size_t)snprintf(why, why_len, "--fail-on %s: %s has no heap '%s' (",
+				     text_safe(k->name), text_safe(a->file), text_safe(k->heap));
 		for (size_t h = 0; h < a->nheaps && o < why_len; h++)
 			o += (size_t)snprintf(why + o, why_len - o, "%s%s", h ? ", " : "its heaps: ",
 					      text_safe(a->heaps[h]));
