@@ -33,8 +33,10 @@ targets=kernels
 nice -n 19 make -s $targets >"$logdir/kernels.out" 2>&1 &
 kbuild=$!
 
-# the fuzzing run takes one core for FUZZ_SECS: beside the unit tests and the
-# VM runner's boots, which leave the machine half idle; its log comes after them
+# the fuzzing run takes one core for FUZZ_SECS, then the unit tests and the
+# host's command lines run again under ASan and UBSan (make san): one core
+# beside the unit tests and the VM runner's boots, which leave the machine half
+# idle; their logs come after those
 fuzz_run() {
 	if make -s fuzz-build; then
 		HEAPSTAT=$TOP/build/san/heapstat scripts/fuzz.sh
@@ -42,23 +44,6 @@ fuzz_run() {
 		echo "FAIL: record_fuzz: make fuzz-build failed"
 	fi >"$logdir/fuzz.log" 2>&1
 }
-fuzz_run &
-fuzz=$!
-
-section "unit tests (host)"
-{
-	for t in build/tests/unit/*; do
-		[ -x "$t" ] || continue
-		"$t" || echo "FAIL: $(basename "$t"): exit $?"
-	done
-	for t in tests/unit/*.sh tests/pkg/*.sh; do
-		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
-	done
-} 2>&1 | tee "$logdir/unit.log"
-
-# the unit tests and the host's command lines again, under ASan and UBSan
-# (make san): beside the VM runner's boots, after the tests above, whose
-# cgroups and files the host scripts share
 san_run() {
 	local t
 	for t in build/san/tests/unit/*; do
@@ -75,8 +60,25 @@ san_run() {
 			echo "FAIL: san: $(basename "$t"): exit $?"
 	done
 }
-san_run >"$logdir/san.log" 2>&1 &
-san=$!
+{
+	fuzz_run
+	# the host scripts share cgroups and files with the unit tests': after them
+	while [ ! -e "$logdir/unit.done" ]; do sleep 1; done
+	san_run >"$logdir/san.log" 2>&1
+} &
+beside=$!
+
+section "unit tests (host)"
+{
+	for t in build/tests/unit/*; do
+		[ -x "$t" ] || continue
+		"$t" || echo "FAIL: $(basename "$t"): exit $?"
+	done
+	for t in tests/unit/*.sh tests/pkg/*.sh; do
+		bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
+	done
+} 2>&1 | tee "$logdir/unit.log"
+touch "$logdir/unit.done"
 
 # at_once P NAME COMMAND...: the COMMANDs (command lines; a function of this
 # script exported first) P at a time, each one's output, with a FAIL line if
@@ -115,11 +117,10 @@ at_once 2 rig "${cases[@]}"
 at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
 
 section "fuzzing (the recording reader, FUZZ_SECS=${FUZZ_SECS:-60}, run beside the above) $(elapsed)"
-wait $fuzz
+wait $beside
 cat "$logdir/fuzz.log"
 
-section "ASan and UBSan (unit tests, the host's command lines; run beside the above) $(elapsed)"
-wait $san
+section "ASan and UBSan (unit tests, the host's command lines; run beside the above)"
 cat "$logdir/san.log"
 
 # vm_shard KERNEL I/N TIMEOUT STRESS: the VM suite's Ith share of N in a boot of KERNEL

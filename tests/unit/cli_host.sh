@@ -27,7 +27,8 @@ for cmd in "" report top limit record analyze export; do
 done
 # a command's output to a full device: exit 1 and one message, however it writes
 if [ "$(id -u)" = 0 ]; then
-	for args in "report" "report -j" "report heaps --csv" "top -b -n 2" "top -j -n 2" "limit show -j"; do
+	for args in "report" "report -j" "report heaps --csv" "top -b -n 2 -d 0.1" "top -j -n 2 -d 0.1" \
+		"limit show -j"; do
 		# shellcheck disable=SC2086
 		"$hs" $args >/dev/full 2>/tmp/cli_host.$$; rc=$?
 		[ $rc = 1 ] && [ "$(grep -c 'No space left on device' /tmp/cli_host.$$)" = 1 ] &&
