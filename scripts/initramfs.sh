@@ -24,6 +24,7 @@ while getopts k:o:c:l:a: o; do
 	esac
 done
 [ -n "$out" ] || die "initramfs.sh: -o OUT is required"
+bin=$(readlink -f "${HEAPSTAT_VM_BIN:-$TOP/build/heapstat}")
 
 # beside the kept archives: one is linked, not copied
 mkdir -p "$TOP/build/initramfs"
@@ -76,10 +77,9 @@ base() {
 		depmod -b "$root" "$kver"
 	fi
 
-	# heapstat's binaries and tests
-	for f in "$TOP"/build/heapstat; do
-		[ -x "$f" ] && copy_elf "$f" "/heapstat/bin/$(basename "$f")"
-	done
+	# heapstat's binaries and tests (HEAPSTAT_VM_BIN: another build of heapstat,
+	# e.g. make san's, its sanitizers' libraries with it)
+	[ -x "$bin" ] && copy_elf "$bin" /heapstat/bin/heapstat
 	ln -sf heapstat "$root/heapstat/bin/heaptop"
 	if [ -d "$TOP/build/tests" ]; then
 		while IFS= read -r f; do
@@ -112,7 +112,7 @@ key=$( {
 	echo "$kbuild"
 	find /bin/busybox /var/lib/dpkg/status "$TOP/scripts/initramfs.sh" "$TOP/scripts/guest" \
 		"$TOP/tests" ${kbuild:+"$kbuild/mod/lib/modules"} -printf '%p %s %T@\n'
-	find "$TOP/build" -maxdepth 1 -name heapstat -printf '%p %s %T@\n'
+	find "$bin" -maxdepth 0 -printf '%p %s %T@\n'
 	find "$TOP/build/tests" -maxdepth 1 -type f -perm -u+x -printf '%p %s %T@\n'
 	for d in build/kernel build/tests/kmod build/debug/kernel build/debug/tests/kmod; do
 		find "$TOP/$d" -maxdepth 1 -name '*.ko' -printf '%p %s %T@\n'

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -123,7 +124,8 @@ static inline __attribute__((always_inline))
 int run_iter_on(int prog_fd, union bpf_iter_link_info *linfo, const struct rec_format *fmt,
 		void *arg)
 {
-	static char buf[1 << 16];
+	static char buf[1 << 16] __attribute__((aligned(8)));
+	static char copy[sizeof(buf)] __attribute__((aligned(8)));
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = linfo, .iter_info_len = sizeof(*linfo));
 	size_t have = 0;
 	ssize_t n;
@@ -142,11 +144,21 @@ int run_iter_on(int prog_fd, union bpf_iter_link_info *linfo, const struct rec_f
 
 		have += n;
 		while (!err && have - off >= fmt->head) {
-			size_t len = fmt->len ? fmt->len(buf + off) : fmt->head;
+			const char *rec = buf + off;
+			size_t len;
 
+			/* after a record of odd length (a cgroup's, by its name): read a copy,
+			 * the structs' fields aligned */
+			if ((uintptr_t)rec % 8) {
+				memcpy(copy, rec, fmt->head);
+				rec = copy;
+			}
+			len = fmt->len ? fmt->len(rec) : fmt->head;
 			if (have - off < len)
 				break;
-			err = fmt->on_rec(buf + off, arg);
+			if (rec == copy)
+				memcpy(copy, buf + off, len);
+			err = fmt->on_rec(rec, arg);
 			off += len;
 		}
 		if (err)
