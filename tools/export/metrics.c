@@ -17,6 +17,7 @@
 
 #include "heapstat.h"
 #include "export.h"
+#include "lib/util.h"
 
 /* the series written after the rows (the exporter's own) */
 #define SELF_SERIES	11
@@ -146,7 +147,7 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 		m->cgroups_folded += s->folded;
 		m->rows++;
 	}
-	qsort(v, k, sizeof(*v), cmp_series);
+	sort_ordered(v, k, sizeof(*v), cmp_series);
 	/* merge the rows of one series */
 	*n = 0;
 	for (size_t i = 0; i < k; i++) {
@@ -211,7 +212,7 @@ static void cut_series(struct export_metrics *m, struct series *v, size_t n, uin
 	}
 	for (size_t i = 0; i < n; i++)
 		by[i] = &v[i];
-	qsort(by, n, sizeof(*by), cmp_held);
+	sort_ordered(by, n, sizeof(*by), cmp_held);
 	for (size_t i = 0; i < n; i++) {
 		if (used + by[i]->nseries <= budget) {
 			used += by[i]->nseries;

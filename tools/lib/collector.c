@@ -845,7 +845,7 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 	size_t i = 0, k = 0, m = 0;
 	__u8 one = 1;
 
-	qsort(tgids, n, sizeof(*tgids), cmp_pid);
+	sort_ordered(tgids, n, sizeof(*tgids), cmp_pid);
 	for (size_t j = 0; j < n; j++)	/* one entry each */
 		if (!m || tgids[j] != tgids[m - 1])
 			tgids[m++] = tgids[j];
@@ -877,7 +877,8 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 			i++, k++;
 		}
 	}
-	memcpy(c->holders, tgids, n * sizeof(*tgids));
+	if (n)		/* no list may be NULL: memcpy() must not see it */
+		memcpy(c->holders, tgids, n * sizeof(*tgids));
 	c->nholders = n;
 	c->skel->bss->holders_all = c->holders_lost;
 	return 0;

@@ -373,7 +373,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 		return err;
 	}
 	/* one entry per path, the one with an id */
-	qsort(l.v, l.n, sizeof(*l.v), cmp_cg_path);
+	sort_ordered(l.v, l.n, sizeof(*l.v), cmp_cg_path);
 	for (size_t i = 0; i < l.n; i++) {
 		if (out && !strcmp(l.v[out - 1].path, l.v[i].path)) {
 			if (!l.v[out - 1].id)
@@ -398,7 +398,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 			c->parent = cgroup_prefix(h, c->path, len ? len : 1);
 	}
 	sort_ctx = h;
-	qsort(h->by_id, h->nids, sizeof(*h->by_id), cmp_by_id);
+	sort_ordered(h->by_id, h->nids, sizeof(*h->by_id), cmp_by_id);
 	return 0;
 }
 

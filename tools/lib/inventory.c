@@ -955,8 +955,9 @@ static int apply_buffers(struct inventory *inv, const struct inv_changes *ch, ui
 	size_t n = ch->nreleases, out = 0, base;
 	bool sorted = true;
 
-	memcpy(gone, ch->releases, n * sizeof(*gone));
-	qsort(gone, n, sizeof(*gone), cmp_u64);
+	if (n)
+		memcpy(gone, ch->releases, n * sizeof(*gone));
+	sort_ordered(gone, n, sizeof(*gone), cmp_u64);
 	for (size_t i = 0, k = 0; i < inv->nbufs; i++) {	/* both sorted */
 		while (k < n && gone[k] < inv->bufs[i].ino)
 			k++;
@@ -1043,11 +1044,13 @@ static int order_procs(struct inventory *inv)
 	/* the old index rides in fd_bytes, recomputed by link_holds() anyway */
 	for (size_t i = 0; i < n; i++)
 		inv->procs[i].fd_bytes = i;
-	memcpy(sorted, inv->procs, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), cmp_proc_pid);
+	if (n)
+		memcpy(sorted, inv->procs, n * sizeof(*sorted));
+	sort_ordered(sorted, n, sizeof(*sorted), cmp_proc_pid);
 	for (size_t i = 0; i < n; i++)
 		to[sorted[i].fd_bytes] = i;
-	memcpy(inv->procs, sorted, n * sizeof(*sorted));
+	if (n)
+		memcpy(inv->procs, sorted, n * sizeof(*sorted));
 	for (size_t i = 0; i < inv->nrefs; i++)
 		start[to[inv->refs[i].proc]]++;
 	for (size_t i = 0, sum = 0; i <= n; i++) {
@@ -1090,7 +1093,7 @@ static int drop_idle_procs(struct inventory *inv)
 	for (size_t i = 0; i < inv->nprocs; i++)
 		if (!inv->procs[i].buffers)
 			idle[n++] = inv->procs[i].pid;
-	qsort(idle, n, sizeof(*idle), cmp_pid);
+	sort_ordered(idle, n, sizeof(*idle), cmp_pid);
 	err = drop_procs(inv, idle, n) ?: link_holds(inv);
 	free(idle);
 	return err;
@@ -1127,7 +1130,7 @@ int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct in
 	if (!err) {
 		if (n)
 			memcpy(tgids, ch->tgids, n * sizeof(*tgids));
-		qsort(tgids, n, sizeof(*tgids), cmp_pid);
+		sort_ordered(tgids, n, sizeof(*tgids), cmp_pid);
 		for (size_t i = 0; i < n; i++)
 			if (!out || tgids[i] != tgids[out - 1])
 				tgids[out++] = tgids[i];
@@ -1178,7 +1181,7 @@ static struct hold_key *hold_keys(const struct inventory *inv)
 					  h->map_bytes };
 	}
 	if (k)
-		qsort(k, inv->nholds, sizeof(*k), cmp_hold_key);
+		sort_ordered(k, inv->nholds, sizeof(*k), cmp_hold_key);
 	return k;
 }
 
@@ -1204,8 +1207,8 @@ static int skip_make(struct diff_skip *k, const struct inv_changes *ch)
 		memcpy(k->inos + ch->nexports, ch->releases, ch->nreleases * sizeof(*k->inos));
 	if (ch && ch->ntgids)
 		memcpy(k->tgids, ch->tgids, ch->ntgids * sizeof(*k->tgids));
-	qsort(k->inos, k->ninos, sizeof(*k->inos), cmp_u64);
-	qsort(k->tgids, k->ntgids, sizeof(*k->tgids), cmp_pid);
+	sort_ordered(k->inos, k->ninos, sizeof(*k->inos), cmp_u64);
+	sort_ordered(k->tgids, k->ntgids, sizeof(*k->tgids), cmp_pid);
 	return 0;
 }
 

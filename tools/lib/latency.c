@@ -93,7 +93,7 @@ uint64_t lat_percentile(struct lat_set *l, double p)
 	if (l->shape)
 		return hist_percentile(l, rank);
 	if (!l->sorted)
-		qsort(l->ns, l->n, sizeof(*l->ns), cmp_u64);
+		sort_ordered(l->ns, l->n, sizeof(*l->ns), cmp_u64);
 	l->sorted = true;
 	return l->ns[rank - 1];
 }

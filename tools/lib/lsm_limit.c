@@ -280,7 +280,7 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 		fail(why, why_len, err, "%s", "take the inventory again");
 		goto out;
 	}
-	qsort(mine, nmine, sizeof(*mine), cmp_u64);
+	sort_ordered(mine, nmine, sizeof(*mine), cmp_u64);
 	for (size_t i = 0; i < nmine; i++) {
 		struct limit_seed sd = { .op = LIMIT_SEED_UNDO, .ino = mine[i] };
 		struct inv_buf *b = inventory_find(&again, mine[i]);

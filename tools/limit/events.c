@@ -111,7 +111,7 @@ static size_t top_holders(struct events *ev, const char *cgroup, const char *hea
 		if (bytes[p])
 			all[n++] = (struct holder){ p, bytes[p] };
 	if (all) {
-		qsort(all, n, sizeof(*all), cmp_holder);
+		sort_ordered(all, n, sizeof(*all), cmp_holder);
 		n = n < TOP_HOLDERS ? n : TOP_HOLDERS;
 		memcpy(top, all, n * sizeof(*top));
 	} else {

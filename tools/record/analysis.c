@@ -471,7 +471,7 @@ static int finish(struct analysis *a)
 		if (a->bufs[i].ino)
 			a->by_cgroup[a->nby_cgroup++] = i;
 	by_cgroup_of = a;
-	qsort(a->by_cgroup, a->nby_cgroup, sizeof(*a->by_cgroup), cmp_by_cgroup);
+	sort_ordered(a->by_cgroup, a->nby_cgroup, sizeof(*a->by_cgroup), cmp_by_cgroup);
 	for (size_t i = 0; i < a->bufcap; i++)
 		if (a->bufs[i].ino && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
@@ -801,7 +801,7 @@ int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, u
 			continue;
 		m[nm++] = b;
 	}
-	qsort(m, nm, sizeof(*m), cmp_holder_buf);
+	sort_ordered(m, nm, sizeof(*m), cmp_holder_buf);
 	for (size_t k = 0; k < nm; k++) {
 		const struct an_buffer *b = m[k];
 
@@ -822,7 +822,7 @@ int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, u
 	}
 	free(m);
 	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_holding);
+		sort_ordered(v, *n, sizeof(*v), cmp_holding);
 	*out = v;
 	return 0;
 }

@@ -173,7 +173,7 @@ static uint32_t *event_pids(const struct flight *f, size_t nev, size_t *n)
 		if (pid_of(event_at(f, i)))
 			v[(*n)++] = pid_of(event_at(f, i));
 	if (v)
-		qsort(v, *n, sizeof(*v), cmp_u32);
+		sort_ordered(v, *n, sizeof(*v), cmp_u32);
 	return v;
 }
 
@@ -225,7 +225,7 @@ static int prune(struct flight *f)
 	for (size_t i = 0; i < f->ndefs; i++)
 		order[i] = i;
 	order_of = f;
-	qsort(order, f->ndefs, sizeof(*order), cmp_tid_last);
+	sort_ordered(order, f->ndefs, sizeof(*order), cmp_tid_last);
 	for (size_t k = 1; k < f->ndefs; k++) {
 		const struct rec *d = &f->defs[order[k]].r, *newer = &f->defs[order[k - 1]].r;
 
@@ -352,7 +352,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	order_of = f;
 	for (size_t i = 0; i < f->ndefs; i++)
 		order[i] = i;
-	qsort(order, f->ndefs, sizeof(*order), cmp_seq);
+	sort_ordered(order, f->ndefs, sizeof(*order), cmp_seq);
 	for (size_t i = 0; !err && i < f->ndefs; i++)
 		if (needed(&f->defs[order[i]].r, pids, npids))
 			err = rec_write(w, &f->defs[order[i]].r);

@@ -527,9 +527,9 @@ static int timeline(FILE *f, const struct analysis *a, bool per_cgroup)
 	all = n;
 	if (per_cgroup) {
 		/* the largest, in the order of the heaps' chart (the same colours, often) */
-		qsort(p, n, sizeof(*p), cmp_peak);
+		sort_ordered(p, n, sizeof(*p), cmp_peak);
 		n = n > TL_MAX_SERIES ? TL_MAX_SERIES : n;
-		qsort(p, n, sizeof(*p), cmp_use);
+		sort_ordered(p, n, sizeof(*p), cmp_use);
 	}
 	if (!n) {
 		if (!per_cgroup)

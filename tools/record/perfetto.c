@@ -359,7 +359,7 @@ static int make_events(struct pf *p)
 			p->start = p->ev[i].ts;
 	for (size_t i = 0; i < p->nzeros; i++)
 		p->ev[i].ts = p->start;
-	qsort(p->ev, p->nev, sizeof(*p->ev), cmp_event);
+	sort_ordered(p->ev, p->nev, sizeof(*p->ev), cmp_event);
 	return 0;
 }
 

@@ -159,7 +159,7 @@ static void read_kallsyms(struct stacks *s)
 		};
 	}
 	fclose(f);
-	qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
+	sort_ordered(s->ksyms, s->nksyms, sizeof(*s->ksyms), cmp_sym);
 }
 
 /* the GNU build id of an ELF file, in hex, from its notes */
@@ -226,7 +226,7 @@ static void elf_syms(struct stacks *s, struct elf_file *f, Elf *e)
 			}
 		}
 	}
-	qsort(f->syms, f->nsyms, sizeof(*f->syms), cmp_sym);
+	sort_ordered(f->syms, f->nsyms, sizeof(*f->syms), cmp_sym);
 }
 
 /* read an ELF file's loads, symbols and build id, through the process's root first */

@@ -489,7 +489,7 @@ static const void **select_sorted(const struct live_frame *f, const struct top_s
 	sort_cmp = views[view].cols[st->sort[view]].cmp;
 	sort_view = view;
 	sort_asc = st->ascending;
-	qsort(v, *n, sizeof(*v), cmp_sorted);
+	sort_ordered(v, *n, sizeof(*v), cmp_sorted);
 	return v;
 }
 
