@@ -6,7 +6,8 @@
 # (tests/matrix/ladder.sh) on 7.2, 6.12, 6.1, arm64 and the host, and the
 # older kernels' exact counts (tests/matrix/report_old.sh).
 # make check-all (--all): also the whole VM suite on the debug kernel
-# (KASAN, KFENCE, lockdep, kmemleak: make debug), and the ladder there.
+# (KASAN, KFENCE, lockdep, kmemleak: make debug), and the ladder there, and
+# the VM suite once more with heapstat built with ASan and UBSan (make san).
 #
 # The matrix's kernels build in the background (niced) from the start, while
 # the host tests and the reference kernel's boots run; the matrix waits for them.
@@ -132,13 +133,13 @@ vm_shard() {
 		sh /heapstat/tests/vm/run.sh
 }
 export -f vm_shard
-# vm_suite KERNEL LOG TIMEOUT STRESS BOOTS: the VM suite in BOOTS boots of
+# vm_suite KERNEL LOG TIMEOUT STRESS BOOTS [WHAT]: the VM suite in BOOTS boots of
 # KERNEL at once, the ioctl stress running STRESS seconds (STRESS_SECS sets it
 # for every kernel)
 vm_suite() {
 	local secs=${STRESS_SECS:-$4} n=$5 s shards=()
 
-	section "VM suite (kernel $1, $n boot$([ "$n" = 1 ] || echo s)) $(elapsed)"
+	section "VM suite (kernel $1, $n boot$([ "$n" = 1 ] || echo s)${6:+, $6}) $(elapsed)"
 	for ((s = 1; s <= n; s++)); do
 		shards+=("vm_shard $1 $s/$n $3 $secs")
 	done
@@ -167,6 +168,14 @@ at_once 2 matrix "${matrix[@]/#/bash tests/matrix/}"
 # there; one boot: under KASAN each guest keeps its CPUs busy, and two at once
 # were slower in the one run tried
 [ $all = 1 ] && vm_suite 7.2-debug vm-debug 4000 120 1
+
+# and with make san's heapstat in the guests (scripts/vm's HEAPSTAT_VM_BIN): a
+# finding of ASan or UBSan ends heapstat, and the test that ran it fails
+if [ $all = 1 ]; then
+	export HEAPSTAT_VM_BIN=$TOP/build/san/heapstat
+	vm_suite 7.2 vm-san 3000 20 2 "heapstat under ASan and UBSan"
+	unset HEAPSTAT_VM_BIN
+fi
 
 cat "$logdir"/*.log >"$logdir/all.log"
 pass=$(grep -c '^PASS: ' "$logdir/all.log")
