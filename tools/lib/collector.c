@@ -877,8 +877,7 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 			i++, k++;
 		}
 	}
-	if (n)		/* no list may be NULL: memcpy() must not see it */
-		memcpy(c->holders, tgids, n * sizeof(*tgids));
+	copy_array(c->holders, tgids, n, sizeof(*tgids));
 	c->nholders = n;
 	c->skel->bss->holders_all = c->holders_lost;
 	return 0;

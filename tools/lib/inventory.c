@@ -955,8 +955,7 @@ static int apply_buffers(struct inventory *inv, const struct inv_changes *ch, ui
 	size_t n = ch->nreleases, out = 0, base;
 	bool sorted = true;
 
-	if (n)
-		memcpy(gone, ch->releases, n * sizeof(*gone));
+	copy_array(gone, ch->releases, n, sizeof(*gone));
 	sort_ordered(gone, n, sizeof(*gone), cmp_u64);
 	for (size_t i = 0, k = 0; i < inv->nbufs; i++) {	/* both sorted */
 		while (k < n && gone[k] < inv->bufs[i].ino)
@@ -1044,13 +1043,11 @@ static int order_procs(struct inventory *inv)
 	/* the old index rides in fd_bytes, recomputed by link_holds() anyway */
 	for (size_t i = 0; i < n; i++)
 		inv->procs[i].fd_bytes = i;
-	if (n)
-		memcpy(sorted, inv->procs, n * sizeof(*sorted));
+	copy_array(sorted, inv->procs, n, sizeof(*sorted));
 	sort_ordered(sorted, n, sizeof(*sorted), cmp_proc_pid);
 	for (size_t i = 0; i < n; i++)
 		to[sorted[i].fd_bytes] = i;
-	if (n)
-		memcpy(inv->procs, sorted, n * sizeof(*sorted));
+	copy_array(inv->procs, sorted, n, sizeof(*sorted));
 	for (size_t i = 0; i < inv->nrefs; i++)
 		start[to[inv->refs[i].proc]]++;
 	for (size_t i = 0, sum = 0; i <= n; i++) {
@@ -1128,8 +1125,7 @@ int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct in
 	else if (!tgids || !gone)
 		err = -ENOMEM;
 	if (!err) {
-		if (n)
-			memcpy(tgids, ch->tgids, n * sizeof(*tgids));
+		copy_array(tgids, ch->tgids, n, sizeof(*tgids));
 		sort_ordered(tgids, n, sizeof(*tgids), cmp_pid);
 		for (size_t i = 0; i < n; i++)
 			if (!out || tgids[i] != tgids[out - 1])
@@ -1203,10 +1199,10 @@ static int skip_make(struct diff_skip *k, const struct inv_changes *ch)
 		return -ENOMEM;
 	for (size_t i = 0; ch && i < ch->nexports; i++)
 		k->inos[i] = ch->exports[i].ino;
-	if (ch && ch->nreleases)	/* memcpy() of no list is no copy of NULL */
-		memcpy(k->inos + ch->nexports, ch->releases, ch->nreleases * sizeof(*k->inos));
-	if (ch && ch->ntgids)
-		memcpy(k->tgids, ch->tgids, ch->ntgids * sizeof(*k->tgids));
+	if (ch) {
+		copy_array(k->inos + ch->nexports, ch->releases, ch->nreleases, sizeof(*k->inos));
+		copy_array(k->tgids, ch->tgids, ch->ntgids, sizeof(*k->tgids));
+	}
 	sort_ordered(k->inos, k->ninos, sizeof(*k->inos), cmp_u64);
 	sort_ordered(k->tgids, k->ntgids, sizeof(*k->tgids), cmp_pid);
 	return 0;

@@ -123,8 +123,7 @@ static int bins_copy(struct hist_bins *to, const struct hist_bins *from)
 		to->v = v;
 		to->cap = from->n;
 	}
-	if (from->n)
-		memcpy(to->v, from->v, from->n * sizeof(*to->v));
+	copy_array(to->v, from->v, from->n, sizeof(*to->v));
 	to->n = from->n;
 	return 0;
 }

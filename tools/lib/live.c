@@ -175,10 +175,8 @@ static int walk_again(struct live *l)
 	if (room_for_pids(&ch->tgids, &ch->tgids_cap, n + l->nagain) ||
 	    room_for_pids(&l->again, &l->again_cap, n))
 		return -ENOMEM;
-	if (l->nagain)
-		memcpy(ch->tgids + n, l->again, l->nagain * sizeof(*l->again));
-	if (n)
-		memcpy(l->again, ch->tgids, n * sizeof(*l->again));
+	copy_array(ch->tgids + n, l->again, l->nagain, sizeof(*l->again));
+	copy_array(l->again, ch->tgids, n, sizeof(*l->again));
 	ch->ntgids += l->nagain;
 	l->nagain = n;
 	unique_tgids(ch);
@@ -452,8 +450,7 @@ static int list_holders(struct live *l, const pid_t *logged, size_t nlogged)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->inv.nprocs; i++)
 		l->tgids[i] = l->inv.procs[i].pid;
-	if (nlogged)
-		memcpy(l->tgids + l->inv.nprocs, logged, nlogged * sizeof(*logged));
+	copy_array(l->tgids + l->inv.nprocs, logged, nlogged, sizeof(*logged));
 	return collector_set_holders(l->coll, l->tgids, n);
 }
 

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -34,6 +35,13 @@ int grow_array_full(void **v, size_t *cap, size_t size);
 static inline int grow_array(void **v, size_t *cap, size_t n, size_t size)
 {
 	return n < *cap ? 0 : grow_array_full(v, cap, size);
+}
+
+/* @n elements of @size from @from to @to; either may be NULL when @n is 0 (memcpy()'s may not) */
+static inline void copy_array(void *to, const void *from, size_t n, size_t size)
+{
+	if (n)
+		memcpy(to, from, n * size);
 }
 
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
