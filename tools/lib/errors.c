@@ -44,31 +44,38 @@ static int effective_caps(uint64_t *caps)
 /* the initial PID namespace's inode, fixed since 3.8 (include/linux/proc_ns.h) */
 #define PROC_PID_INIT_INO	0xEFFFFFFCu
 
+/* in a PID namespace of its own (a container's): not the host's, or no /proc to tell */
+bool heapstat_own_pidns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/pid", &st) && st.st_ino != PROC_PID_INIT_INO;
+}
+
 /*
  * BPF sees the host's pids (task->tgid), and heapstat looks some of them up
  * in /proc (a process holding only mappings, -p): in a PID namespace of its
  * own the two disagree, so a process would be shown under another's pid, or
- * not found. Said, and refused, rather than shown wrong.
+ * not found. Said, and refused, rather than shown wrong, by what traces; a
+ * snapshot takes its holders from /proc there (inventory.c).
  */
 int heapstat_pidns_preflight(void)
 {
-	struct stat st;
-
-	if (stat("/proc/self/ns/pid", &st) || st.st_ino == PROC_PID_INIT_INO)
-		return 0;	/* the host's, or no /proc to tell (nothing read from it either) */
+	if (!heapstat_own_pidns())
+		return 0;
 	fprintf(stderr, "heapstat: this process is in a PID namespace of its own (a container?): "
-		"BPF shows the host's pids, which this /proc does not; run heapstat in the host's "
-		"(docker run --pid=host, a pod's hostPID: true), or use report --source procfs, "
-		"which sees this namespace only\n");
+		"BPF's tracing shows the host's pids, which this /proc does not; run heapstat in the "
+		"host's (docker run --pid=host, a pod's hostPID: true), or take a snapshot "
+		"(heapstat report without -d), whose holders come from this namespace's /proc\n");
 	return -EOPNOTSUPP;
 }
 
 /*
  * The capabilities loading BPF needs, in one line when one is missing
  * (whoever the user is: root in a container may lack them, and a non-root
- * user may hold them); and the host's PID namespace, which BPF's pids are of.
+ * user may hold them).
  */
-int heapstat_caps_preflight(void)
+static int caps_preflight(void)
 {
 	static const struct { int cap; const char *name; } need[] = {
 		{ 39, "CAP_BPF" }, { 38, "CAP_PERFMON" }, { 21, "CAP_SYS_ADMIN" },
@@ -90,7 +97,13 @@ int heapstat_caps_preflight(void)
 			" (root without them: a container or a capability bounding set?)");
 		return -EPERM;
 	}
-	return heapstat_pidns_preflight();
+	return 0;
+}
+
+/* the capabilities, and the host's PID namespace, which BPF's pids are of */
+int heapstat_caps_preflight(void)
+{
+	return caps_preflight() ?: heapstat_pidns_preflight();
 }
 
 /* why nothing can be traced here, NULL when the kernel has BTF */
@@ -104,11 +117,12 @@ const char *heapstat_no_btf(void)
 
 /*
  * The causes users hit most, each said in one line before libbpf's noise:
- * a capability missing, no BTF.
+ * a capability missing, no BTF; for a snapshot, not the PID namespace (its
+ * holders come from /proc there), for the rest that too.
  */
-int heapstat_bpf_preflight(void)
+int heapstat_snapshot_preflight(void)
 {
-	int err = heapstat_caps_preflight();
+	int err = caps_preflight();
 
 	if (err)
 		return err;
@@ -117,6 +131,11 @@ int heapstat_bpf_preflight(void)
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+int heapstat_bpf_preflight(void)
+{
+	return heapstat_snapshot_preflight() ?: heapstat_pidns_preflight();
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)

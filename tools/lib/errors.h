@@ -12,8 +12,10 @@ extern bool heapstat_verbose;
 
 void heapstat_error(int err, const char *what, const char *hint);
 int heapstat_bpf_preflight(void);
+int heapstat_snapshot_preflight(void);
 int heapstat_caps_preflight(void);
 int heapstat_pidns_preflight(void);
+bool heapstat_own_pidns(void);
 const char *heapstat_no_btf(void);
 void heapstat_libbpf_setup(void);
 

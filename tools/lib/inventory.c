@@ -559,6 +559,7 @@ struct inv_iters {
 	int dmabuf_prog, task_file_prog, task_vma_prog, cgroup_prog;	/* -1: none */
 	struct inv_cgroup_session *cg_session;	/* cgroup_prog's, in its .bss */
 	bool procfs_only;
+	bool own_pidns;			/* holders from /proc: BPF's pids are the host's */
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
 
@@ -824,6 +825,7 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 	if (!it)
 		return -ENOMEM;
 	it->procfs_only = procfs_only;
+	it->own_pidns = heapstat_own_pidns();
 	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = it->cgroup_prog = -1;
 	/* the best set this kernel loads, tried: iter/dmabuf is 6.16+ */
 	if (!procfs_only) {
@@ -893,8 +895,11 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	int err;
 
 	inv->nrefs = 0;
-	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk */
-	if (it->task_file_prog >= 0 && !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
+	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk;
+	 * in a PID namespace of its own, the task iterators walk its processes but
+	 * give the host's pids: /proc gives the namespace's */
+	if (!it->own_pidns && it->task_file_prog >= 0 &&
+	    !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
 	    ((inv->buffers_src == SRC_ITER_DMABUF && !inv->nmapped) ||
 	     !run_iter(it->task_vma_prog, 0, &map_format, &t))) {
 		inv->holders_src = SRC_ITER_TASK;
@@ -904,9 +909,14 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 		err = procfs_holders(inv, proc_root);
 	}
 	task_recs_free(&t);
+	inv->holders_ns_only = it->own_pidns;
 	if (inv->buffers_src != SRC_ITER_DMABUF) {
 		inv->buffers_src = inv->holders_src;
 		add_fd_only_buffers(inv);
+	} else if (it->own_pidns) {
+		inv->buffers_note = "in a PID namespace of its own (a container's): holders from its "
+				    "/proc, BPF's pids being the host's; a buffer held outside it "
+				    "counts as no process's";
 	}
 	return err ?: link_holds(inv);
 }

@@ -112,6 +112,7 @@ struct inventory {
 	struct inv_ref *refs;		/* the holders' fds and mappings, process by process */
 	size_t nrefs, refs_cap;
 	size_t nmapped;			/* buffers iter/dmabuf saw mapped (by anyone) */
+	bool holders_ns_only;		/* of this PID namespace only: a container's */
 };
 
 const char *inv_source_name(enum inv_source src);

@@ -221,9 +221,10 @@ int cmd_report(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return EXIT_USAGE;
-	/* /proc alone needs no BPF: no capability, no BTF */
+	/* /proc alone needs no BPF: no capability, no BTF; a snapshot names no
+	 * pid BPF saw, so it runs in a PID namespace of its own too */
 	if (!opts.procfs_only || opts.duration_ms) {
-		err = heapstat_bpf_preflight();
+		err = opts.duration_ms ? heapstat_bpf_preflight() : heapstat_snapshot_preflight();
 		if (err)
 			return EXIT_UNSUPPORTED;
 	}

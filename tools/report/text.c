@@ -79,7 +79,11 @@ static void print_heaps(FILE *out, const struct report *rep)
 			fprintf(out, "%-24s %10s %8u\n", text_safe(hp->name), hsize(hp->bytes),
 				hp->buffers);
 	}
-	if (!csv && h->kernel_held)
+	if (!csv && h->kernel_held && h->inv->holders_ns_only)
+		fprintf(out, "held by no process of this PID namespace (the kernel's, or held "
+			"outside it; no attachment): %u buffers, %s\n",
+			h->kernel_held, hsize(h->kernel_held_bytes));
+	else if (!csv && h->kernel_held)
 		fprintf(out, "kernel-held (no fd, mapping or attachment): %u buffers, %s\n",
 			h->kernel_held, hsize(h->kernel_held_bytes));
 }
