@@ -30,38 +30,38 @@ programs() {
 		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 	fi
 }
-# seconds each took in one guest of two at once on a 2-core host (the C
-# programs: PROGRAMS; each run prints its own "took:" lines); a test not
-# listed counts 10
+# seconds each took in one guest of two at once on a 2-core host, the mean of
+# three make checks (the C programs: PROGRAMS; each run prints its own "took:"
+# lines); a test not listed counts 10
 secs() {
 	cat <<'EOF'
-7 PROGRAMS
-73 top_holders_test.sh
-69 top_tmux_test.sh
-58 examples_test.sh
-34 spill_test.sh
-31 output_test.sh
-30 stress_test.sh
-29 limit_test.sh
-22 cma_drops_test.sh
-20 record_test.sh
-19 final_release_test.sh
-17 drops_test.sh
-16 dmem_walk_test.sh
-14 record_tasks_test.sh
+80 top_holders_test.sh
+75 top_tmux_test.sh
+57 examples_test.sh
+43 spill_test.sh
+40 stress_test.sh
+31 limit_test.sh
+28 cma_drops_test.sh
+25 dmem_walk_test.sh
+25 output_test.sh
+25 record_test.sh
+22 final_release_test.sh
+18 drops_test.sh
+18 report_test.sh
+16 top_cli_test.sh
 14 refused_test.sh
 13 record_stacks_test.sh
-11 record_flight_test.sh
-11 report_test.sh
-11 top_cli_test.sh
-10 export_test.sh
-9 activity_test.sh
-9 maps_full_test.sh
+11 export_test.sh
+11 maps_full_test.sh
+11 record_tasks_test.sh
+10 record_flight_test.sh
 9 signals_test.sh
 8 activity_kprobe_test.sh
-7 fault_test.sh
+8 activity_test.sh
+8 fault_test.sh
+7 PROGRAMS
 4 kselftest_test.sh
-3 cma_report_test.sh
+2 cma_report_test.sh
 1 ftrace_test.sh
 EOF
 }
