@@ -62,33 +62,44 @@ else
 fi
 
 # in a PID namespace of its own (a container's), BPF's pids are not this /proc's:
-# a snapshot takes its holders from /proc and says so; what traces is refused,
-# exit 2 and why; /proc alone still reports
+# a snapshot, and heaptop's frames, take their holders from /proc and say so;
+# what traces is refused, exit 2 and why; /proc alone still reports
 if command -v unshare >/dev/null; then
 	ns() { unshare --pid --fork --mount-proc "$hs" "$@"; }
+	from_proc='.sources.holders == "procfs-fdinfo" and
+		(.sources.buffers == "iter/dmabuf" and (.sources.note | test("^in a PID namespace of its own")) or
+		 .sources.buffers == "procfs-fdinfo")'
 	out=$(ns report -j 2>&1); rc=$?
 	out1=$(ns report 2>&1); rc1=$?
-	if [ $rc = 0 ] && [ $rc1 = 0 ] &&
-		jq_true '.sources.holders == "procfs-fdinfo" and
-			(.sources.buffers == "iter/dmabuf" and (.sources.note | test("^in a PID namespace of its own")) or
-			 .sources.buffers == "procfs-fdinfo")' <<<"$out" >/dev/null &&
+	if [ $rc = 0 ] && [ $rc1 = 0 ] && jq_true "$from_proc" <<<"$out" >/dev/null &&
 		grep -q "^buffers from [^,]*, holders from procfs-fdinfo$" <<<"$out1"; then
 		echo "PASS: report_host: in a PID namespace of its own: a snapshot, holders from its /proc"
 	else
 		echo "FAIL: report_host: in a PID namespace of its own: a snapshot, holders from its /proc:" \
 			"exit $rc: $out / exit $rc1: $out1"
 	fi
-	out=$(ns report -d 0.1 2>&1); rc=$?
-	out1=$(ns top -b -n 1 2>&1); rc1=$?
-	out2=$(ns report --source procfs -j 2>&1); rc2=$?
-	if [ $rc = 2 ] && grep -q "PID namespace of its own.*--pid=host" <<<"$out" && [ $rc1 = 2 ] &&
-		grep -q "PID namespace of its own" <<<"$out1" && [ $rc2 = 0 ] &&
-		jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out2" >/dev/null; then
-		echo "PASS: report_host: in a PID namespace of its own: report -d and heaptop refused, exit 2"
+	out=$(ns top -j -n 1 -d 0.2 2>&1); rc=$?
+	if [ $rc = 0 ] && jq_true "$from_proc"' and .tracing.attached == false and
+			(.tracing.missing | test("^in a PID namespace of its own: .*--pid=host"))' \
+			<<<"$out" >/dev/null; then
+		echo "PASS: report_host: in a PID namespace of its own: heaptop on snapshots, says why"
 	else
-		echo "FAIL: report_host: in a PID namespace of its own: report -d and heaptop refused, exit 2:" \
+		echo "FAIL: report_host: in a PID namespace of its own: heaptop on snapshots, says why:" \
+			"exit $rc: $out"
+	fi
+	out=$(ns report -d 0.1 2>&1); rc=$?
+	rec=$(mktemp -u)
+	out1=$(ns record -o "$rec" -d 0.1 2>&1); rc1=$?
+	out2=$(ns report --source procfs -j 2>&1); rc2=$?
+	if [ $rc = 2 ] && grep -q "PID namespace of its own.*--pid=host.*snapshots" <<<"$out" &&
+		[ $rc1 = 2 ] && grep -q "PID namespace of its own" <<<"$out1" && [ ! -e "$rec" ] &&
+		[ $rc2 = 0 ] && jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out2" >/dev/null; then
+		echo "PASS: report_host: in a PID namespace of its own: report -d and record refused, exit 2"
+	else
+		echo "FAIL: report_host: in a PID namespace of its own: report -d and record refused, exit 2:" \
 			"exit $rc: $out / exit $rc1: $out1 / exit $rc2: $out2"
 	fi
+	rm -f "$rec"
 fi
 
 # cgroup2 is found where it is mounted (/sys/fs/cgroup/unified on a hybrid host)

@@ -44,6 +44,10 @@ static int effective_caps(uint64_t *caps)
 /* the initial PID namespace's inode, fixed since 3.8 (include/linux/proc_ns.h) */
 #define PROC_PID_INIT_INO	0xEFFFFFFCu
 
+const char heapstat_pidns_why[] =
+	"BPF's tracing shows the host's pids, which this /proc does not; run heapstat in the "
+	"host's (docker run --pid=host, a pod's hostPID: true)";
+
 /* in a PID namespace of its own (a container's): not the host's, or no /proc to tell */
 bool heapstat_own_pidns(void)
 {
@@ -57,16 +61,16 @@ bool heapstat_own_pidns(void)
  * in /proc (a process holding only mappings, -p): in a PID namespace of its
  * own the two disagree, so a process would be shown under another's pid, or
  * not found. Said, and refused, rather than shown wrong, by what traces; a
- * snapshot takes its holders from /proc there (inventory.c).
+ * snapshot takes its holders from /proc there (inventory.c), and top's and
+ * export's frames are snapshots (live.c).
  */
 int heapstat_pidns_preflight(void)
 {
 	if (!heapstat_own_pidns())
 		return 0;
 	fprintf(stderr, "heapstat: this process is in a PID namespace of its own (a container?): "
-		"BPF's tracing shows the host's pids, which this /proc does not; run heapstat in the "
-		"host's (docker run --pid=host, a pod's hostPID: true), or take a snapshot "
-		"(heapstat report without -d), whose holders come from this namespace's /proc\n");
+		"%s, or take snapshots (report without -d, top, export), whose holders come from "
+		"this namespace's /proc\n", heapstat_pidns_why);
 	return -EOPNOTSUPP;
 }
 
@@ -75,7 +79,7 @@ int heapstat_pidns_preflight(void)
  * (whoever the user is: root in a container may lack them, and a non-root
  * user may hold them).
  */
-static int caps_preflight(void)
+int heapstat_caps_preflight(void)
 {
 	static const struct { int cap; const char *name; } need[] = {
 		{ 39, "CAP_BPF" }, { 38, "CAP_PERFMON" }, { 21, "CAP_SYS_ADMIN" },
@@ -100,12 +104,6 @@ static int caps_preflight(void)
 	return 0;
 }
 
-/* the capabilities, and the host's PID namespace, which BPF's pids are of */
-int heapstat_caps_preflight(void)
-{
-	return caps_preflight() ?: heapstat_pidns_preflight();
-}
-
 /* why nothing can be traced here, NULL when the kernel has BTF */
 const char *heapstat_no_btf(void)
 {
@@ -122,7 +120,7 @@ const char *heapstat_no_btf(void)
  */
 int heapstat_snapshot_preflight(void)
 {
-	int err = caps_preflight();
+	int err = heapstat_caps_preflight();
 
 	if (err)
 		return err;

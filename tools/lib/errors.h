@@ -9,6 +9,7 @@
 #define EXIT_USAGE		2	/* bad input: a message, nothing done or changed */
 
 extern bool heapstat_verbose;
+extern const char heapstat_pidns_why[];	/* why nothing traces in a PID namespace of its own */
 
 void heapstat_error(int err, const char *what, const char *hint);
 int heapstat_bpf_preflight(void);

@@ -674,9 +674,13 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	l->sys.mem_accounting = heap_mem_accounting();
 
 	/* drained every LIVE_DRAIN_MS, a quarter of the default ring is plenty;
-	 * without BTF nothing loads, and the frames say so in a line */
+	 * without BTF, or in a PID namespace of its own, nothing loads, and the
+	 * frames say so in a line */
 	if (heapstat_no_btf())
 		snprintf(l->no_tracing, sizeof(l->no_tracing), "%s", heapstat_no_btf());
+	else if (heapstat_own_pidns())	/* the snapshots' holders come from its /proc */
+		snprintf(l->no_tracing, sizeof(l->no_tracing), "in a PID namespace of its own: %s",
+			 heapstat_pidns_why);
 	else
 		err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
 				     sizeof(l->no_tracing));

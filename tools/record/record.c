@@ -773,7 +773,7 @@ int cmd_record(int argc, char **argv)
 	}
 	if (out_check(opts.out, opts.flight))
 		return EXIT_USAGE;
-	if (heapstat_caps_preflight())
+	if (heapstat_caps_preflight() || heapstat_pidns_preflight())
 		return EXIT_UNSUPPORTED;
 	if (opts.cmd && cg_control_init(why, sizeof(why))) {
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
