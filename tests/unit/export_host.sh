@@ -6,8 +6,8 @@
 # that cannot be written); the HTTP server answers GET /metrics only (404,
 # 405, 400, 431), in OpenMetrics when asked, with a silent client connected;
 # every scrape passes promtool check metrics; --textfile writes heapstat.prom
-# whole, which node_exporter's textfile collector reads without error; SIGINT
-# and SIGTERM end it with 0.
+# whole, which node_exporter's textfile collector reads without error, also
+# untraced in a PID namespace of its own; SIGINT and SIGTERM end it with 0.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -172,6 +172,26 @@ if [ $rc = 0 ] && [ "$files" = heapstat.prom ] && [ $lrc = 0 ] && [ "$mode" = 64
 else
 	fail "--textfile: DIR/heapstat.prom alone, promtool passes; SIGINT: exit 0" \
 		"exit $rc, files '$files', mode $mode, $lint $(cat "$tmp/tf.err")"
+fi
+
+# in a PID namespace of its own (a container's): samples untraced, holders from
+# its /proc (BPF's pids are the host's), said once on stderr; promtool passes
+if command -v unshare >/dev/null; then
+	mkdir "$tmp/ns"
+	unshare --pid --fork --mount-proc --kill-child "$hs" export --textfile "$tmp/ns" -i 0.2 \
+		2>"$tmp/ns.err" & p=$!
+	pids+=($p)
+	for _ in $(seq 100); do [ -s "$tmp/ns/heapstat.prom" ] && break; sleep 0.1; done
+	# the child: unshare --fork leaves SIGINT to it
+	kill -INT $(cat /proc/$p/task/$p/children); wait $p; rc=$?
+	lint=$(promtool check metrics <"$tmp/ns/heapstat.prom" 2>&1); lrc=$?
+	if [ $rc = 0 ] && [ $lrc = 0 ] && grep -qx 'heapstat_export_tracing 0' "$tmp/ns/heapstat.prom" &&
+		[ "$(grep -c 'PID namespace of its own: .*--pid=host' "$tmp/ns.err")" = 1 ]; then
+		pass "in a PID namespace of its own: untraced samples, why said once; SIGINT: exit 0"
+	else
+		fail "in a PID namespace of its own: untraced samples, why said once; SIGINT: exit 0" \
+			"exit $rc, $lint $(grep '^heapstat_export_tracing' "$tmp/ns/heapstat.prom") $(cat "$tmp/ns.err")"
+	fi
 fi
 
 # node_exporter's textfile collector reads it: no scrape error, the values there
