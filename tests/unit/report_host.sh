@@ -66,40 +66,47 @@ fi
 # what traces is refused, exit 2 and why; /proc alone still reports
 if command -v unshare >/dev/null; then
 	ns() { unshare --pid --fork --mount-proc "$hs" "$@"; }
+	nserr=$(mktemp)
 	from_proc='.sources.holders == "procfs-fdinfo" and
-		(.sources.buffers == "iter/dmabuf" and (.sources.note | test("^in a PID namespace of its own")) or
-		 .sources.buffers == "procfs-fdinfo")'
-	out=$(ns report -j 2>&1); rc=$?
+		(.sources.note | test("^in a PID namespace of its own"))'
+	out=$(ns report -j 2>"$nserr"); rc=$?
 	out1=$(ns report 2>&1); rc1=$?
 	if [ $rc = 0 ] && [ $rc1 = 0 ] && jq_true "$from_proc" <<<"$out" >/dev/null &&
-		grep -q "^buffers from [^,]*, holders from procfs-fdinfo$" <<<"$out1"; then
+		grep -q "^buffers from [^,]*, holders from procfs-fdinfo$" <<<"$out1" &&
+		grep -q "^note: in a PID namespace of its own" <<<"$out1"; then
 		echo "PASS: report_host: in a PID namespace of its own: a snapshot, holders from its /proc"
 	else
 		echo "FAIL: report_host: in a PID namespace of its own: a snapshot, holders from its /proc:" \
-			"exit $rc: $out / exit $rc1: $out1"
+			"exit $rc: $out $(cat "$nserr") / exit $rc1: $out1"
 	fi
-	out=$(ns top -j -n 1 -d 0.2 2>&1); rc=$?
+	out=$(ns top -j -n 1 -d 0.2 2>"$nserr"); rc=$?
 	if [ $rc = 0 ] && jq_true "$from_proc"' and .tracing.attached == false and
-			(.tracing.missing | test("^in a PID namespace of its own: .*--pid=host"))' \
+			(.tracing.missing | test("^in a PID namespace of its own .*--pid=host"))' \
 			<<<"$out" >/dev/null; then
 		echo "PASS: report_host: in a PID namespace of its own: heaptop on snapshots, says why"
 	else
 		echo "FAIL: report_host: in a PID namespace of its own: heaptop on snapshots, says why:" \
-			"exit $rc: $out"
+			"exit $rc: $out $(cat "$nserr")"
 	fi
-	out=$(ns report -d 0.1 2>&1); rc=$?
 	rec=$(mktemp -u)
+	out=$(ns report -d 0.1 2>&1); rc=$?
 	out1=$(ns record -o "$rec" -d 0.1 2>&1); rc1=$?
-	out2=$(ns report --source procfs -j 2>&1); rc2=$?
+	out2=$(ns limit events -j 2>&1); rc2=$?
+	out3=$(ns report --source procfs -j 2>"$nserr"); rc3=$?
 	if [ $rc = 2 ] && grep -q "PID namespace of its own.*--pid=host.*snapshots" <<<"$out" &&
 		[ $rc1 = 2 ] && grep -q "PID namespace of its own" <<<"$out1" && [ ! -e "$rec" ] &&
-		[ $rc2 = 0 ] && jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out2" >/dev/null; then
-		echo "PASS: report_host: in a PID namespace of its own: report -d and record refused, exit 2"
+		[ $rc2 = 2 ] && grep -q "PID namespace of its own" <<<"$out2" && [ $rc3 = 0 ] &&
+		jq_true '.sources.buffers == "procfs-fdinfo"' <<<"$out3" >/dev/null; then
+		echo "PASS: report_host: in a PID namespace of its own: report -d, record, limit events" \
+			"refused, exit 2"
 	else
-		echo "FAIL: report_host: in a PID namespace of its own: report -d and record refused, exit 2:" \
-			"exit $rc: $out / exit $rc1: $out1 / exit $rc2: $out2"
+		echo "FAIL: report_host: in a PID namespace of its own: report -d, record, limit events" \
+			"refused, exit 2:" \
+			"exit $rc: $out / exit $rc1: $out1 / exit $rc2: $out2 / exit $rc3: $out3"
 	fi
-	rm -f "$rec"
+	rm -f "$rec" "$nserr"
+else
+	echo "SKIP: report_host: in a PID namespace of its own: no unshare (util-linux)"
 fi
 
 # cgroup2 is found where it is mounted (/sys/fs/cgroup/unified on a hybrid host)

@@ -361,7 +361,8 @@ int cmd_export(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* no BTF, no tracing: the metrics are snapshots, and stderr says why (sample()) */
+	/* no BTF or a PID namespace of its own, no tracing: the metrics are
+	 * snapshots, and stderr says why (sample()) */
 	if (heapstat_caps_preflight()) {
 		ret = EXIT_UNSUPPORTED;
 		goto out;

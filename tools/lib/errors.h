@@ -9,7 +9,8 @@
 #define EXIT_USAGE		2	/* bad input: a message, nothing done or changed */
 
 extern bool heapstat_verbose;
-extern const char heapstat_pidns_why[];	/* why nothing traces in a PID namespace of its own */
+/* why nothing traces in a PID namespace of its own */
+extern const char heapstat_pidns_why[];
 
 void heapstat_error(int err, const char *what, const char *hint);
 int heapstat_bpf_preflight(void);

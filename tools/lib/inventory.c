@@ -913,10 +913,14 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	if (inv->buffers_src != SRC_ITER_DMABUF) {
 		inv->buffers_src = inv->holders_src;
 		add_fd_only_buffers(inv);
+		if (it->own_pidns)	/* the buffers too: its processes' fds */
+			inv->buffers_note = "in a PID namespace of its own (a container's): buffers "
+					    "and holders from its /proc; buffers no process of it "
+					    "holds an fd to are not seen";
 	} else if (it->own_pidns) {
-		inv->buffers_note = "in a PID namespace of its own (a container's): holders from its "
-				    "/proc, BPF's pids being the host's; a buffer held outside it "
-				    "counts as no process's";
+		inv->buffers_note = "in a PID namespace of its own (a container's): holders from "
+				    "its /proc, BPF's pids being the host's; a buffer held outside "
+				    "it counts as no process's";
 	}
 	return err ?: link_holds(inv);
 }

@@ -679,8 +679,8 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	if (heapstat_no_btf())
 		snprintf(l->no_tracing, sizeof(l->no_tracing), "%s", heapstat_no_btf());
 	else if (heapstat_own_pidns())	/* the snapshots' holders come from its /proc */
-		snprintf(l->no_tracing, sizeof(l->no_tracing), "in a PID namespace of its own: %s",
-			 heapstat_pidns_why);
+		snprintf(l->no_tracing, sizeof(l->no_tracing), "in a PID namespace of its own "
+			 "(holders: its processes only): %s", heapstat_pidns_why);
 	else
 		err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
 				     sizeof(l->no_tracing));

@@ -242,7 +242,8 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 
-	/* no BTF is no error: the frames are snapshots, and say why (live_open()) */
+	/* no BTF, or a PID namespace of its own, is no error: the frames are
+	 * snapshots, and say why (live_open()) */
 	err = heapstat_caps_preflight();
 	if (err)
 		return EXIT_UNSUPPORTED;
