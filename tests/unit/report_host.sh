@@ -88,6 +88,16 @@ if command -v unshare >/dev/null; then
 		echo "FAIL: report_host: in a PID namespace of its own: heaptop on snapshots, says why:" \
 			"exit $rc: $out $(cat "$nserr")"
 	fi
+	# without --mount-proc, /proc is the outer namespace's: its processes and pids
+	out=$(unshare --pid --fork "$hs" report -j 2>"$nserr"); rc=$?
+	if [ $rc = 0 ] && jq_true '.sources.holders == "procfs-fdinfo" and
+			(.sources.note | test("with an outer one.s /proc: holders from that /proc")) or
+			.sources.buffers == "procfs-fdinfo"' <<<"$out" >/dev/null; then
+		echo "PASS: report_host: in a PID namespace of its own with the outer /proc: said"
+	else
+		echo "FAIL: report_host: in a PID namespace of its own with the outer /proc: said:" \
+			"exit $rc: $out $(cat "$nserr")"
+	fi
 	rec=$(mktemp -u)
 	out=$(ns report -d 0.1 2>&1); rc=$?
 	out1=$(ns record -o "$rec" -d 0.1 2>&1); rc1=$?

@@ -909,18 +909,22 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 		err = procfs_holders(inv, proc_root);
 	}
 	task_recs_free(&t);
-	inv->holders_ns_only = it->own_pidns;
+	/* a /proc of an outer namespace (no --mount-proc) shows its processes too */
+	inv->holders_ns_only = it->own_pidns && proc_own_pidns(proc_root);
 	if (inv->buffers_src != SRC_ITER_DMABUF) {
 		inv->buffers_src = inv->holders_src;
 		add_fd_only_buffers(inv);
-		if (it->own_pidns)	/* the buffers too: its processes' fds */
+		if (inv->holders_ns_only)	/* the buffers too: its processes' fds */
 			inv->buffers_note = "in a PID namespace of its own (a container's): buffers "
 					    "and holders from its /proc; buffers no process of it "
 					    "holds an fd to are not seen";
-	} else if (it->own_pidns) {
+	} else if (inv->holders_ns_only) {
 		inv->buffers_note = "in a PID namespace of its own (a container's): holders from "
 				    "its /proc, BPF's pids being the host's; a buffer held outside "
 				    "it counts as no process's";
+	} else if (it->own_pidns) {
+		inv->buffers_note = "in a PID namespace of its own with an outer one's /proc: "
+				    "holders from that /proc, by its pids";
 	}
 	return err ?: link_holds(inv);
 }

@@ -40,6 +40,7 @@
 #include "btf.h"
 #include "errors.h"
 #include "live.h"
+#include "procfs.h"
 #include "util.h"
 
 struct live {
@@ -678,9 +679,10 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	 * frames say so in a line */
 	if (heapstat_no_btf())
 		snprintf(l->no_tracing, sizeof(l->no_tracing), "%s", heapstat_no_btf());
-	else if (heapstat_own_pidns())	/* the snapshots' holders come from its /proc */
+	else if (heapstat_own_pidns())	/* the snapshots' holders come from /proc */
 		snprintf(l->no_tracing, sizeof(l->no_tracing), "in a PID namespace of its own "
-			 "(holders: its processes only): %s", heapstat_pidns_why);
+			 "(holders: %s): %s", proc_own_pidns("/proc") ? "its processes only" :
+			 "an outer one's /proc", heapstat_pidns_why);
 	else
 		err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
 				     sizeof(l->no_tracing));

@@ -94,6 +94,36 @@ int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
 }
 
 /*
+ * proc_own_pidns() - this /proc is of this process's PID namespace: its
+ * status's NSpid has one pid (a /proc of an outer namespace lists this
+ * process's pid in each from that one down). false when it cannot tell.
+ */
+bool proc_own_pidns(const char *proc_root)
+{
+	char path[4096], *line = NULL;
+	size_t cap = 0;
+	bool one = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/self/status", proc_root);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		char *end;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		strtol(line + 6, &end, 10);
+		one = end != line + 6 && strspn(end, " \t\n") == strlen(end);
+		break;
+	}
+	free(line);
+	fclose(f);
+	return one;
+}
+
+/*
  * The fdinfo of a dma-buf fd: read line by line, whatever its length. The
  * buffer's name comes last, as its owner wrote it: line breaks and all, so
  * what follows "name:" is the name, never another field.
