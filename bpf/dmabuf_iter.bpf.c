@@ -56,7 +56,10 @@ static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __
  * CO-RE relocation is a look-up in the kernel's cache of candidate types,
  * 31 slots by the hash of a type's name, and a miss searches every type of
  * vmlinux again: the iterators' two dozen names collide in it, and a load
- * made 22 such searches, 11 without these (docs/benchmarks.md, start-up).
+ * made 22 such searches, 13 without these (docs/benchmarks.md, start-up).
+ * The programs' order matters too (the kernel relocates them in turn):
+ * task_vma before task_file, whose cgroup and css_set would evict its file
+ * and mm_struct, leaves 8.
  */
 struct iter_meta {
 	struct seq_file *seq;
@@ -128,7 +131,11 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 	pos = (const void *)((const struct iter_list *)&dmabuf->attachments)->next;
 	for (i = 0; i < INV_MAX_IMPORTERS && pos != w.head; i++) {
 		att = (const void *)pos - node;
-		name = BPF_CORE_READ(att, dev, kobj.name);
+		/* a device's kobject is its first member, a kobject's name its first:
+		 * read without CO-RE on struct device, whose name shares a slot of
+		 * the kernel's candidate cache with struct dma_buf's (see above) */
+		name = NULL;
+		bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(att, dev));
 		__builtin_memset(names[i], 0, INV_NAME_LEN);
 		if (name)
 			bpf_probe_read_kernel_str(names[i], INV_NAME_LEN, name);
@@ -216,6 +223,34 @@ static __always_inline bool is_dmabuf_file(const struct file *file)
 	return file && file->f_inode->i_sb->s_magic == DMA_BUF_MAGIC;
 }
 
+struct iter_task_vma {
+	struct iter_meta *meta;
+	struct task_struct *task;
+	struct vm_area_struct *vma;
+};
+
+SEC("iter/task_vma")
+int task_vma(struct bpf_iter__task_vma *bpf_ctx)
+{
+	const struct iter_task_vma *ctx = (const void *)bpf_ctx;
+	const struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct inv_map rec = {};
+	const struct file *file;
+
+	if (!task || !vma)
+		return 0;
+	file = vma->vm_file;
+	/* threads share the leader's mm: count its mappings once */
+	if (!is_dmabuf_file(file) || !counts_for_process(task, true))
+		return 0;
+	rec.tgid = task->tgid;
+	rec.ino = file->f_inode->i_ino;
+	rec.bytes = vma->vm_end - vma->vm_start;
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	return 0;
+}
+
 /* the process the last record named: the next records of it need not */
 __u64 named_tgid, named_seq;
 
@@ -267,34 +302,6 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		bpf_probe_read_kernel_str(b.name, sizeof(b.name), BPF_CORE_READ(dmabuf, name));
 		bpf_seq_write(seq, &b, sizeof(b));
 	}
-	return 0;
-}
-
-struct iter_task_vma {
-	struct iter_meta *meta;
-	struct task_struct *task;
-	struct vm_area_struct *vma;
-};
-
-SEC("iter/task_vma")
-int task_vma(struct bpf_iter__task_vma *bpf_ctx)
-{
-	const struct iter_task_vma *ctx = (const void *)bpf_ctx;
-	const struct vm_area_struct *vma = ctx->vma;
-	struct task_struct *task = ctx->task;
-	struct inv_map rec = {};
-	const struct file *file;
-
-	if (!task || !vma)
-		return 0;
-	file = vma->vm_file;
-	/* threads share the leader's mm: count its mappings once */
-	if (!is_dmabuf_file(file) || !counts_for_process(task, true))
-		return 0;
-	rec.tgid = task->tgid;
-	rec.ino = file->f_inode->i_ino;
-	rec.bytes = vma->vm_end - vma->vm_start;
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
 
