@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * runstat CMD [ARGS...]: run a command with its output discarded and print
- * "wall_ms=N cpu_ms=N maxrss_kb=N status=N" (benchmarks; cpu is user + system).
+ * "wall_ms=N cpu_ms=N maxrss_kb=N status=N minflt=N" (benchmarks; cpu is user + system).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,9 +36,9 @@ int main(int argc, char **argv)
 		perror("runstat");
 		return 1;
 	}
-	printf("wall_ms=%.1f cpu_ms=%.1f maxrss_kb=%ld status=%d\n", (now_ns() - t0) / 1e6,
+	printf("wall_ms=%.1f cpu_ms=%.1f maxrss_kb=%ld status=%d minflt=%ld\n", (now_ns() - t0) / 1e6,
 	       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3, ru.ru_maxrss,
-	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), ru.ru_minflt);
 	return 0;
 }
