@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* heapstat: who holds how much of which DMA-BUF heap. Subcommand dispatch. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,15 @@ int main(int argc, char **argv)
 	static struct safe_stream err_state;
 	FILE *safe = text_safe_stream(&err_state, STDERR_FILENO);
 	int i = 1;
+
+	/*
+	 * A snapshot's arrays (100k buffers: a few MiB each) come and go in
+	 * turn; freed to the heap, not unmapped, the next ones reuse their
+	 * pages instead of faulting in and zeroing new ones (a tenth of a
+	 * one-shot report's faults; docs/benchmarks.md, inventory).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 
 	/* every message through it: names in them are shown, never obeyed by a terminal */
 	if (safe)
