@@ -62,7 +62,9 @@ static struct inv_buf *new_buf(struct inventory *inv)
 {
 	struct inv_buf *b;
 
-	if (grow_array((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
+	/* indexes of holds and refs are 32 bits (31 in a ref) */
+	if (inv->nbufs >= INV_REF_NO_BUF ||
+	    grow_array((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
 		return NULL;
 	b = &inv->bufs[inv->nbufs++];
 	memset(b, 0, sizeof(*b));
@@ -382,7 +384,8 @@ static int add_process(struct inventory *inv, pid_t pid, const char *comm, const
 {
 	struct inv_proc *p;
 
-	if (grow_array((void **)&inv->procs, &inv->procs_cap, inv->nprocs, sizeof(*p)))
+	if (inv->nprocs >= UINT32_MAX ||
+	    grow_array((void **)&inv->procs, &inv->procs_cap, inv->nprocs, sizeof(*p)))
 		return -ENOMEM;
 	p = &inv->procs[inv->nprocs];
 	memset(p, 0, sizeof(*p));
@@ -477,7 +480,7 @@ static int add_holds(struct inventory *inv)
 		struct inv_ref *r = &inv->refs[i];
 
 		b = find_next(inv, b, r->ino);
-		r->buf = b ? b - inv->bufs : UINT32_MAX;
+		r->buf = b ? b - inv->bufs : INV_REF_NO_BUF;
 		if (!b)	/* a buffer born after iter/dmabuf ran */
 			continue;
 		start[r->buf]++;
@@ -498,7 +501,7 @@ static int add_holds(struct inventory *inv)
 	for (size_t i = 0; i < inv->nrefs; i++) {
 		const struct inv_ref *r = &inv->refs[i];
 
-		if (r->buf == UINT32_MAX)
+		if (r->buf == INV_REF_NO_BUF)
 			continue;
 		inv->holds[start[r->buf]++] = (struct inv_hold){
 			.buf = r->buf, .proc = r->proc,

@@ -29,8 +29,8 @@ struct inv_proc {
 
 /* one process holding one buffer; sorted by buffer, then process */
 struct inv_hold {
-	size_t buf;			/* index in inventory.bufs */
-	size_t proc;			/* index in inventory.procs */
+	uint32_t buf;			/* index in inventory.bufs */
+	uint32_t proc;			/* index in inventory.procs */
 	unsigned int fds;
 	uint64_t map_bytes;
 };
@@ -51,12 +51,14 @@ struct inv_buf {
 
 /* inventory.c's: one process's fd or mapping of a buffer, what holds are made of */
 struct inv_ref {
-	size_t proc;
 	uint64_t ino;
 	uint64_t map_bytes;
-	uint32_t buf;			/* its index in inventory.bufs, while holds are made */
-	bool is_map;
+	uint32_t proc;
+	uint32_t buf : 31;		/* its index in inventory.bufs, while holds are made */
+	uint32_t is_map : 1;
 };
+
+#define INV_REF_NO_BUF	0x7fffffffu	/* inv_ref.buf: a buffer born after iter/dmabuf ran */
 
 /* what a tracer saw change since an inventory was taken (inventory_apply()) */
 struct inv_export {
