@@ -467,11 +467,15 @@ static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *la
  * One hold per (buffer, process). Refs come process by process, in the
  * order of the processes; a stable counting sort by buffer keeps that
  * order, so a process's refs to one buffer end up side by side and merge.
+ * The counts give each buffer its holds; only when some process holds a
+ * buffer twice (two fds, an fd and a mapping) are they merged and counted
+ * again.
  */
 static int add_holds(struct inventory *inv)
 {
 	const struct inv_buf *b = NULL;
 	size_t *start, n = 0, out = 0;
+	bool twice = false;
 
 	start = calloc(inv->nbufs + 1, sizeof(*start));
 	if (!start)
@@ -491,6 +495,10 @@ static int add_holds(struct inventory *inv)
 
 		start[i] = sum;
 		sum += c;
+		if (i < inv->nbufs) {
+			inv->bufs[i].first_hold = start[i];
+			inv->bufs[i].holders = c;
+		}
 	}
 	free(inv->holds);
 	inv->holds = malloc((n + 1) * sizeof(*inv->holds));
@@ -500,15 +508,22 @@ static int add_holds(struct inventory *inv)
 	}
 	for (size_t i = 0; i < inv->nrefs; i++) {
 		const struct inv_ref *r = &inv->refs[i];
+		size_t at;
 
 		if (r->buf == INV_REF_NO_BUF)
 			continue;
-		inv->holds[start[r->buf]++] = (struct inv_hold){
+		at = start[r->buf]++;
+		/* the same process's last ref to it is the one before, if any */
+		twice |= at > inv->bufs[r->buf].first_hold && inv->holds[at - 1].proc == r->proc;
+		inv->holds[at] = (struct inv_hold){
 			.buf = r->buf, .proc = r->proc,
 			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
 		};
 	}
 	free(start);
+	inv->nholds = n;
+	if (!twice)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		struct inv_hold *h = &inv->holds[i];
 
@@ -520,6 +535,8 @@ static int add_holds(struct inventory *inv)
 		inv->holds[out++] = *h;
 	}
 	inv->nholds = out;
+	for (size_t i = 0; i < inv->nbufs; i++)
+		inv->bufs[i].holders = 0;
 	for (size_t i = inv->nholds; i-- > 0;) {
 		inv->bufs[inv->holds[i].buf].first_hold = i;
 		inv->bufs[inv->holds[i].buf].holders++;
@@ -877,8 +894,7 @@ static int link_holds(struct inventory *inv)
 {
 	int err;
 
-	for (size_t i = 0; i < inv->nbufs; i++)
-		inv->bufs[i].holders = inv->bufs[i].first_hold = 0;
+	/* every buffer's holders and first_hold are set by add_holds() */
 	for (size_t i = 0; i < inv->nprocs; i++) {
 		struct inv_proc *p = &inv->procs[i];
 
