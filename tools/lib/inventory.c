@@ -772,6 +772,10 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 
 	sort_ordered(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
 	sort_ordered(t->maps, t->nmaps, sizeof(*t->maps), cmp_map_tgid);
+	/* a ref each: room for them at once */
+	if (reserve_array((void **)&inv->refs, &inv->refs_cap, inv->nrefs + t->nfds + t->nmaps,
+			  sizeof(*inv->refs)))
+		return -ENOMEM;
 	while (!err && (i < t->nfds || k < t->nmaps)) {
 		uint32_t tgid = i < t->nfds && (k >= t->nmaps || t->fds[i].tgid <= t->maps[k].tgid) ?
 				t->fds[i].tgid : t->maps[k].tgid;
@@ -917,6 +921,11 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk;
 	 * in a PID namespace of its own, the task iterators walk its processes but
 	 * give the host's pids: /proc gives the namespace's */
+	/* mostly one fd a buffer: room for them at once */
+	if (inv->buffers_src == SRC_ITER_DMABUF &&
+	    reserve_array((void **)&t.fds, &t.fds_cap, inv->nbufs + inv->nbufs / 8 + 64,
+			  sizeof(*t.fds)))
+		return -ENOMEM;
 	if (!it->own_pidns && it->task_file_prog >= 0 &&
 	    !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
 	    ((inv->buffers_src == SRC_ITER_DMABUF && !inv->nmapped) ||

@@ -217,6 +217,21 @@ void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, co
 		}
 }
 
+/* room for @want elements at once (not by doubling: each doubling in the heap copies) */
+int reserve_array(void **v, size_t *cap, size_t want, size_t size)
+{
+	void *nv;
+
+	if (want <= *cap)
+		return 0;
+	nv = realloc(*v, want * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = want;
+	return 0;
+}
+
 /* grow_array()'s doubling, of an array that is full */
 int grow_array_full(void **v, size_t *cap, size_t size)
 {

@@ -27,6 +27,7 @@ const char *arena_strdup(struct arena *a, const char *s);
 void arena_free(struct arena *a);
 
 int grow_array_full(void **v, size_t *cap, size_t size);
+int reserve_array(void **v, size_t *cap, size_t want, size_t size);
 
 /*
  * Room for element n of an array of *cap elements, doubling it when full:
