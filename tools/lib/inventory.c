@@ -918,14 +918,14 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	int err;
 
 	inv->nrefs = 0;
-	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk;
-	 * in a PID namespace of its own, the task iterators walk its processes but
-	 * give the host's pids: /proc gives the namespace's */
 	/* mostly one fd a buffer: room for them at once */
 	if (inv->buffers_src == SRC_ITER_DMABUF &&
 	    reserve_array((void **)&t.fds, &t.fds_cap, inv->nbufs + inv->nbufs / 8 + 64,
 			  sizeof(*t.fds)))
 		return -ENOMEM;
+	/* no mapping of any buffer (iter/dmabuf says): no process's mappings to walk;
+	 * in a PID namespace of its own, the task iterators walk its processes but
+	 * give the host's pids: /proc gives the namespace's */
 	if (!it->own_pidns && it->task_file_prog >= 0 &&
 	    !run_iter(it->task_file_prog, 0, &fd_format, &t) &&
 	    ((inv->buffers_src == SRC_ITER_DMABUF && !inv->nmapped) ||
