@@ -235,16 +235,7 @@ int reserve_array(void **v, size_t *cap, size_t want, size_t size)
 /* grow_array()'s doubling, of an array that is full */
 int grow_array_full(void **v, size_t *cap, size_t size)
 {
-	size_t ncap;
-	void *nv;
-
-	ncap = *cap ? *cap * 2 : 64;
-	nv = realloc(*v, ncap * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
+	return reserve_array(v, cap, *cap ? *cap * 2 : 64, size);
 }
 
 /*
