@@ -35,7 +35,10 @@ struct inv_hold {
 	uint64_t map_bytes;
 };
 
-/* strings are the inventory's own: they live until inventory_free() */
+/*
+ * Strings are the inventory's own: they live until inventory_free(). 64
+ * bytes, the size sort_by_u64() moves inline (56 measured slower there).
+ */
 struct inv_buf {
 	uint64_t ino;
 	uint64_t size;

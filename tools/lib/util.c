@@ -396,7 +396,7 @@ no_memory:	/* no memory for the pairs: compare the records, slower */
 
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off)
 {
-	/* the inventory's buffers (struct inv_buf): moved inline */
+	/* the inventory's buffers (struct inv_buf, whose comment says so): moved inline */
 	if (size == 64)
 		sort_records(base, n, 64, key_off);
 	else
