@@ -3,7 +3,8 @@
  * Host unit test of the probes of the running kernel's BTF (tools/lib/btf.c),
  * which walk /sys/kernel/btf/vmlinux where it lies: every answer against
  * libbpf's own parse of the same BTF, for a sample of its functions and
- * typedefs, every tracepoint's parameters, and names it does not have.
+ * typedefs, every tracepoint's parameters, the attach types' enumerators,
+ * and names it does not have.
  */
 #include <string.h>
 #include <unistd.h>
@@ -67,6 +68,25 @@ static void absent_names_are_absent(void)
 	CHECK_EQ(kernel_btf_params("u32"), -1);	/* a typedef, not of a function pointer */
 }
 
+/* every enumerator of the attach types, as libbpf's parse has it */
+static void enumerators_as_libbpf_finds_them(void)
+{
+	int id = btf__find_by_name_kind(ref, "bpf_attach_type", BTF_KIND_ENUM);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(ref, id) : NULL;
+	int n = t ? btf_vlen(t) : 0, bad = 0;
+
+	CHECK(n > 40, "enum bpf_attach_type has %d enumerators", n);
+	for (int i = 0; i < n; i++)
+		bad += kernel_enumerator("bpf_attach_type",
+					 btf__name_by_offset(ref, btf_enum(t)[i].name_off)) !=
+		       btf_enum(t)[i].val;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(kernel_enumerator("bpf_attach_type", "BPF_TRACE_FENTRY"), BPF_TRACE_FENTRY);
+	CHECK_EQ(kernel_enumerator("bpf_attach_type", "BPF_HEAPSTAT_NONE"), -1);
+	CHECK_EQ(kernel_enumerator("heapstat_no_such_enum", "BPF_TRACE_FENTRY"), -1);
+	CHECK_EQ(kernel_enumerator("bpf_iter_task", "BPF_TRACE_FENTRY"), -1);	/* a function */
+}
+
 /* released, then asked again: walked again */
 static void release_then_again(void)
 {
@@ -90,6 +110,7 @@ int main(void)
 	}
 	RUN(names_as_libbpf_finds_them);
 	RUN(absent_names_are_absent);
+	RUN(enumerators_as_libbpf_finds_them);
 	RUN(release_then_again);
 	btf__free(ref);
 	return tests_failed ? 1 : 0;

@@ -246,6 +246,38 @@ bool kernel_has_btf(const char *name, int kind)
 	return kbtf_ready() && kbtf_find(name, kind);
 }
 
+/* The value of enumerator @name of the kernel's enum @type, -1 when it has
+ * none: an ABI the kernel takes that no function or typedef tells (an attach
+ * type, say). Only for values that are not negative. */
+long long kernel_enumerator(const char *type, const char *name)
+{
+	const struct btf_type *t = NULL;
+	const struct btf_enum *e;
+
+	if (!kbtf_ready())
+		return -1;
+	if (vmlinux) {
+		int id = btf__find_by_name_kind(vmlinux, type, BTF_KIND_ENUM);
+
+		t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	}
+	for (uint32_t id = 1; !vmlinux && !t && id < kb.ntypes; id++)
+		if (BTF_INFO_KIND(kb.types[id]->info) == BTF_KIND_ENUM &&
+		    !strcmp(kb.strs + kb.types[id]->name_off, type))
+			t = kb.types[id];
+	if (!t)
+		return -1;
+	e = (const struct btf_enum *)(t + 1);
+	for (uint32_t i = 0; i < BTF_INFO_VLEN(t->info); i++) {
+		const char *s = vmlinux ? btf__name_by_offset(vmlinux, e[i].name_off) :
+				e[i].name_off < kb.str_len ? kb.strs + e[i].name_off : NULL;
+
+		if (s && !strcmp(s, name))
+			return e[i].val;
+	}
+	return -1;
+}
+
 /*
  * The parameters of the function a pointer typedef names (a tracepoint's
  * btf_trace_<name>: its context, then the tracepoint's arguments); -1 when

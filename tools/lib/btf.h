@@ -7,6 +7,7 @@
 
 bool kernel_has_btf(const char *name, int kind);
 int kernel_btf_params(const char *typedef_name);
+long long kernel_enumerator(const char *type, const char *name);
 void kernel_btf_release(void);
 bool kernel_btf_walked(void);
 
