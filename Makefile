@@ -30,7 +30,9 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 # the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c)
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(filter-out bpf/dmabuf_iter.bpf.c,$(BPF_SRCS)))
+# the collector twice: with its fsession program (7.0+), and without (see bpf/collector.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(filter-out bpf/dmabuf_iter.bpf.c,$(BPF_SRCS))) \
+	$(BUILD)/bpf/collector_fs.skel.h
 LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c \
@@ -79,10 +81,18 @@ $(BUILD)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) 
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DINV_TASKS_ONLY -c $< -o $@
 
-# (x86's in $(BUILD)/bpf, arm64's in $(ARM64)/bpf)
+$(BUILD)/bpf/collector_fs.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCOLL_FSESSION -c $< -o $@
+
+# (x86's in $(BUILD)/bpf, arm64's in $(ARM64)/bpf) embedded without their
+# DWARF, which nothing loading them reads (BTF stays): a third of the size
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(msg) GEN-SKEL $@
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@
+	$(Q)llvm-strip -g $< -o $@.o && \
+	$(BPFTOOL) gen skeleton $@.o name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@; \
+	rc=$$?; rm -f $@.o; exit $$rc
 
 # a light skeleton: loaded by a BPF program that the kernel runs (5.17+)
 $(BUILD)/%.lskel.h: $(BUILD)/%.bpf.o
@@ -212,6 +222,11 @@ $(ARM64)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) 
 	$(msg) BPF $@
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DINV_TASKS_ONLY -c $< -o $@
+
+$(ARM64)/bpf/collector_fs.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DCOLL_FSESSION -c $< -o $@
 
 $(ARM64)/%.o: %.c $(ARM64_SKELS) | deps
 	$(msg) CC $@

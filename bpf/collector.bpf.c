@@ -21,7 +21,8 @@
  * CMA area's counts and its allocation bitmap, the free-extent map.
  *
  * Attach variants, side by side: BTF-typed programs (tp_btf, fentry/fexit)
- * where the kernel takes them, else kprobes and raw tracepoints; and
+ * where the kernel takes them, else kprobes and raw tracepoints; the heap
+ * ioctl as one fsession program (7.0+) or fentry and fexit; and
  * dma_buf_export through its tracepoint (7.0+) or fexit (older). User space
  * disables the ones it does not use before load.
  *
@@ -582,6 +583,34 @@ int BPF_PROG(dma_heap_ioctl_exit, struct file *file, unsigned int cmd, unsigned 
 {
 	return is_heap_alloc(cmd) ? heap_ioctl_exit(ctx, ret) : 0;
 }
+
+/*
+ * 7.0+: the ioctl's entry and exit as one program, a session (user space
+ * makes it BPF_TRACE_FSESSION before load: libbpf may not know the section).
+ * One trampoline link where fentry and fexit take two: each link's ftrace
+ * update walks every traceable function's record, to attach and to detach,
+ * and the exit's link walks them twice (a modify). The return value is the
+ * argument after the last, 0 at the entry.
+ *
+ * Only in the object built with COLL_FSESSION, which user space loads where
+ * the kernel takes sessions: older kernels' bpf_session_is_return() is
+ * kprobe sessions' (6.10+), without the context, and libbpf refuses an
+ * object whose kfunc's prototype is not the kernel's, weak or not.
+ */
+#ifdef COLL_FSESSION
+extern bool bpf_session_is_return(void *ctx) __ksym __weak;
+
+SEC("fentry/dma_heap_ioctl")
+int dma_heap_ioctl_session(__u64 *ctx)
+{
+	/* not BPF_PROG(): its arguments, read before the kfunc's call, were kept
+	 * across it on the stack, at both ends of every call */
+	REFUSED_IN_TESTS(COLL_REFUSE_SESSION);
+	if (!bpf_session_is_return(ctx))
+		return heap_ioctl_enter((struct file *)ctx[0], ctx[1], ctx[2], true);
+	return is_heap_alloc(ctx[1]) ? heap_ioctl_exit(ctx, ctx[3]) : 0;
+}
+#endif /* COLL_FSESSION */
 
 SEC("kprobe/dma_heap_ioctl")
 int BPF_KPROBE(dma_heap_ioctl_kprobe, struct file *file, unsigned int cmd, unsigned long arg)

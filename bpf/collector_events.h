@@ -297,4 +297,8 @@ enum coll_feature {
 	COLL_FEATURES
 };
 
+/* tests (HEAPSTAT_TEST_REFUSE=session): the ioctl's fsession program refused,
+ * not a feature: fentry and fexit stand in for it */
+#define COLL_REFUSE_SESSION	31
+
 #endif /* HEAPSTAT_COLLECTOR_EVENTS_H */

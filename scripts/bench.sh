@@ -40,6 +40,7 @@ echo "== start-up (tests/bench/startup.sh), guest instructions (--icount)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1200 \
 	--add "$TOP/build/bpf/dmabuf_iter.bpf.o:/heapstat/bpf/dmabuf_iter.bpf.o" \
 	--add "$TOP/build/bpf/collector.bpf.o:/heapstat/bpf/collector.bpf.o" \
+	--add "$TOP/build/bpf/collector_fs.bpf.o:/heapstat/bpf/collector_fs.bpf.o" \
 	-- sh /heapstat/tests/bench/startup.sh
 echo
 fi

@@ -31,7 +31,8 @@ echo "startup: oneshot_ms=$one traced_ms=$traced top_ms=$top"
 echo "verifier, each program loaded alone (verify_time):"
 verify_time /heapstat/bpf/dmabuf_iter.bpf.o dmabuf task_file task_vma cgroup_tree |
 	awk '{ print; sub("verify_us=", "", $2); t += $2 } END { printf "%-32s verify_us=%d\n", "iterators", t }'
-verify_time /heapstat/bpf/collector.bpf.o dma_heap_ioctl_entry dma_heap_ioctl_exit \
+# (the session program only in the object built for it, collector_fs)
+verify_time /heapstat/bpf/collector_fs.bpf.o dma_heap_ioctl_session=fsession \
 	dma_buf_export_tp dma_buf_release dma_buf_dynamic_attach_raw dma_buf_detach_raw \
 	dma_buf_fd_raw dma_buf_get_raw dma_buf_mmap_internal_raw dma_buf_mmap_raw \
 	sched_process_fork_raw sched_process_exec_raw cgroup_attach_task_raw exit_files_fexit \

@@ -5,7 +5,8 @@
  * loaded; its maps made once a program). Prints "PROG verify_us=N insns=N"
  * from the verifier's own statistics (BPF_LOG_STATS), or "PROG refused"
  * when this kernel does not load it (a variant for another kernel). With no
- * PROG, every program of OBJ. make bench's start-up (tests/bench/startup.sh)
+ * PROG, every program of OBJ. PROG=fsession loads PROG as a session (the
+ * collector makes its fentry/dma_heap_ioctl session one so on 7.0+). make bench's start-up (tests/bench/startup.sh)
  * runs it on the iterators' and the collector's objects: where a load's
  * time goes, program by program.
  */
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+
+#include "lib/btf.h"
 
 static char log_buf[1 << 16];
 
@@ -22,14 +25,17 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-/* load @name alone from @path: 0, or -1 when the kernel refused it */
-static int verify_one(const char *path, const char *name)
+/* load @arg's program alone from @path: 0, or -1 when the kernel refused it */
+static int verify_one(const char *path, const char *arg)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog, *it = NULL;
-	const char *s;
+	const char *s, *as = strchr(arg, '=');
+	char name[128];
 	long us = -1, insns = -1;
 	int err;
+
+	snprintf(name, sizeof(name), "%.*s", as ? (int)(as - arg) : (int)strlen(arg), arg);
 
 	if (!obj) {
 		fprintf(stderr, "verify_time: cannot open %s\n", path);
@@ -47,6 +53,15 @@ static int verify_one(const char *path, const char *name)
 		bpf_object__close(obj);
 		return -2;
 	}
+	if (as && strcmp(as, "=fsession")) {
+		fprintf(stderr, "verify_time: %s: only =fsession is known\n", arg);
+		bpf_object__close(obj);
+		return -2;
+	}
+	/* a kernel without sessions refuses it, as another kernel's variant */
+	if (as)
+		bpf_program__set_expected_attach_type(it, (enum bpf_attach_type)
+			kernel_enumerator("bpf_attach_type", "BPF_TRACE_FSESSION"));
 	log_buf[0] = '\0';
 	bpf_program__set_log_level(it, 4);	/* BPF_LOG_STATS */
 	bpf_program__set_log_buf(it, log_buf, sizeof(log_buf));

@@ -6,10 +6,12 @@
 #
 # usage: tests/matrix/ladder.sh 7.2|7.2-debug|6.12|6.1|arm64|host
 #
-#   7.2, 7.2-debug  iter/dmabuf inventory; tp_btf/dma_buf_export (7.0's
-#                   dma_buf tracepoints), BPF trampolines elsewhere
+#   7.2, 7.2-debug  iter/dmabuf inventory; the heap ioctl as one fsession
+#                   program (7.0+), tp_btf/dma_buf_export (7.0's dma_buf
+#                   tracepoints), BPF trampolines elsewhere
 #   6.12, 6.1       the task iterators (no iter/dmabuf before 6.16), which say
-#                   what they miss; fexit/dma_buf_export (no dma_buf
+#                   what they miss; fentry+fexit on the heap ioctl (no
+#                   fsession), fexit/dma_buf_export (no dma_buf
 #                   tracepoints); on 6.1 without the CMA programs (its
 #                   cma_alloc_finish tells no error: tools/lib/collector.c)
 #   arm64           no BPF in that kernel: /proc's fdinfo, nothing traced, and
@@ -25,9 +27,10 @@ fail() { echo "FAIL: $name: $*"; }
 
 task=iter/task_file+task_vma
 case $k in
-7.2|7.2-debug)	bufs=iter/dmabuf attach=tracing export=tp_btf/dma_buf_export ;;
-6.12)		bufs=$task attach=tracing export=fexit/dma_buf_export ;;
-6.1)		bufs=$task attach=tracing export=fexit/dma_buf_export ;;
+7.2|7.2-debug)	bufs=iter/dmabuf attach=tracing ioctl=fsession/dma_heap_ioctl
+		export=tp_btf/dma_buf_export ;;
+6.12|6.1)	bufs=$task attach=tracing ioctl=fentry+fexit/dma_heap_ioctl
+		export=fexit/dma_buf_export ;;
 arm64|host)	;;
 *)		echo "usage: ladder.sh 7.2|7.2-debug|6.12|6.1|arm64|host" >&2; exit 2 ;;
 esac
@@ -98,24 +101,25 @@ if [ "$k" = host ]; then
 	r=$(line report-d)
 	bufs=$(sed -n 's/.*buffers=\([^ ]*\).*/\1/p' <<<"$r")
 	attach=$(sed -n 's/.*attach=\([^ ]*\).*/\1/p' <<<"$r")
+	ioctl=$(sed -n 's/.*ioctl=\([^ ]*\).*/\1/p' <<<"$r")
 	export=$(sed -n 's/.*export=\([^ ]*\).*/\1/p' <<<"$r")
-	echo "ladder on the host ($(uname -r)): buffers from $bufs, attach $attach ($export)"
+	echo "ladder on the host ($(uname -r)): buffers from $bufs, attach $attach ($ioctl, $export)"
 fi
 holders=$task
 [ "$bufs" = procfs-fdinfo ] && holders=procfs-fdinfo
 traced=true
 [ "$attach" = null ] && traced=false
-want_v="buffers from $bufs, holders from $holders; traced by $attach ($export)"
+want_v="buffers from $bufs, holders from $holders; traced by $attach ($ioctl, $export)"
 [ $traced = true ] || want_v="buffers from $bufs, holders from $holders; not traced"
 snap_v="buffers from $bufs, holders from $holders; not traced"
 sel="buffers=$bufs holders=$holders"
 
 r=$(line report)
-check "report -j: sources" "$(sed 's/ bytes=.*//' <<<"$r")" "rc=0 $sel attach=null export=null"
+check "report -j: sources" "$(sed 's/ bytes=.*//' <<<"$r")" "rc=0 $sel attach=null ioctl=null export=null"
 [ "$k" = host ] || check "report -j: the buffers held" "${r##* bytes=}" $((2 << 20))
 check "report -v" "$(line report-v)" "$snap_v"
 check "report -d -j: sources and attach" "$(line report-d)" \
-	"rc=0 $sel attach=$attach export=$export traced=$traced"
+	"rc=0 $sel attach=$attach ioctl=$ioctl export=$export traced=$traced"
 check "report -d -v" "$(line report-d-v)" "$want_v"
 why=$(line report-d-why)
 if [ $traced = true ]; then
@@ -126,7 +130,7 @@ else
 	fail "report -d says why nothing is traced: it does not"
 fi
 check "top -b -n 1" "$(line top-b | sed 's/ lines=.*//')" "rc=0"
-check "top -j: sources and attach" "$(line top-j)" "rc=0 $sel attach=$attach export=$export traced=$traced"
+check "top -j: sources and attach" "$(line top-j)" "rc=0 $sel attach=$attach ioctl=$ioctl export=$export traced=$traced"
 check "top -v" "$(line top-v)" "$want_v"
 check "limit show" "$(line limit-show)" "rc=0"
 check "limit show -v" "$(line limit-show-v)" "buffers from none, holders from none; not traced"

@@ -5,9 +5,9 @@
 # with the sources and attach methods the command said it used (its JSON, or
 # its -v line on stderr). Scratch files in $LADDER_TMP (default /tmp).
 say() { echo "ladder: $*"; }
-# -v's line: "heapstat CMD: buffers from X, holders from Y; traced by M (HOOK)"
+# -v's line: "heapstat CMD: buffers from X, holders from Y; traced by M (HOOKS, HOOK)"
 vline() { sed -n "s/^heapstat $1: //p" "$2" | head -n 1; }
-srcs='.sources | "buffers=\(.buffers) holders=\(.holders) attach=\(.attach) export=\(.export_variant)"'
+srcs='.sources | "buffers=\(.buffers) holders=\(.holders) attach=\(.attach) ioctl=\(.ioctl_variant) export=\(.export_variant)"'
 
 cd "${LADDER_TMP:-/tmp}" || exit 1
 # a module on 7.2, built in before 6.18 (in the guest only: never the host's)

@@ -21,7 +21,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	kill %1' 2>&1); rc=$?
 want='heap,bytes,buffers
 system,2097152,2
-{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"export_variant":null,"without":[]}'
+{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"ioctl_variant":null,"export_variant":null,"without":[]}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else

@@ -4,7 +4,8 @@
 # without (sources.without in JSON, a line on stderr) and counts everything
 # else exactly. The refusals are the verifier's own: HEAPSTAT_TEST_REFUSE
 # (a test's knob) makes the programs of one feature read past their stack,
-# code the verifier otherwise drops unread (bpf/collector.bpf.c).
+# code the verifier otherwise drops unread (bpf/collector.bpf.c). The heap
+# ioctl's fsession program refused is no loss: fentry and fexit stand in.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -38,6 +39,28 @@ if row system | jq_true '.allocs == 3 and .frees == 3 and .alloc_bytes == 12288'
 	pass "report: the rest counted exactly"
 else
 	fail "report: the rest counted exactly" "$(row system) $(row default_cma_region)"
+fi
+
+# the heap ioctl's fsession program refused (a kernel that names sessions
+# and yet refuses this one): fentry and fexit stand in, nothing is lost, and
+# only the variant says so
+rm -f $tmp/json $tmp/err
+HEAPSTAT_TEST_REFUSE=session heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
+rep=$!
+wait_links $rep 4
+sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
+sleep 1
+kill -INT $rep
+wait $rep
+rc=$?
+if [ $rc = 0 ] && [ ! -s $tmp/err ] &&
+	jq_true '.sources.ioctl_variant == "fentry+fexit/dma_heap_ioctl" and .sources.without == []' \
+		$tmp/json >/dev/null &&
+	row system | jq_true '.allocs == 3 and .frees == 3 and .alloc_bytes == 12288' >/dev/null; then
+	pass "report: the ioctl's session refused, fentry and fexit instead, counted exactly"
+else
+	fail "report: the ioctl's session refused, fentry and fexit instead, counted exactly" \
+		"exit $rc: $(jq -c .sources $tmp/json) $(row system) $(cat $tmp/err)"
 fi
 
 # the fds' programs refused, then the holders': heaptop walks every frame

@@ -16,6 +16,7 @@
 
 #include "collector.h"	/* before the skeleton: its rodata has our types */
 #include "collector.skel.h"
+#include "collector_fs.skel.h"	/* its object's bytes only: the same maps and programs, and one more */
 #include "btf.h"
 #include "errors.h"
 #include "map_window.h"
@@ -25,6 +26,9 @@ struct collector {
 	struct collector_bpf *skel;
 	struct ring_buffer *rb;
 	const char *export_variant;
+	const char *ioctl_variant;	/* NULL: no dma_heap_ioctl() to trace */
+	bool no_session;		/* the kernel refused the ioctl's fsession program */
+	struct bpf_link *session_link;	/* its link: not the skeleton's (see open_skel()) */
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
 	pid_t *holders;			/* holder_tgids' keys, sorted */
@@ -435,9 +439,63 @@ static void opt(struct collector *c, struct bpf_program *prog, enum coll_feature
 		c->optional[c->noptional++] = (typeof(c->optional[0])){ prog, feat };
 }
 
+/*
+ * 7.0+: the ioctl's entry and exit as one fsession program, the attach type
+ * (newer than the uapi headers heapstat builds with) in @type; false where
+ * the kernel has no sessions, or refused this one.
+ */
+static bool use_session(struct collector *c, enum coll_attach mode, enum bpf_attach_type *type)
+{
+	long long v = kernel_enumerator("bpf_attach_type", "BPF_TRACE_FSESSION");
+
+	*type = (enum bpf_attach_type)v;
+	return mode == COLL_ATTACH_TRACING && v >= 0 && !c->no_session &&
+	       kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
+}
+
+/*
+ * The skeleton, opened on the object with the fsession program when
+ * @session: the collector is built twice (bpf/collector.bpf.c says why),
+ * alike but for that program, so one skeleton serves both; the session
+ * program, not in it, is found by name and attached apart.
+ */
+static struct collector_bpf *open_skel(bool session)
+{
+	struct collector_bpf *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return NULL;
+	err = collector_bpf__create_skeleton(s);
+	if (!err && session)
+		s->skeleton->data = collector_fs_bpf__elf_bytes(&s->skeleton->data_sz);
+	if (!err)
+		err = bpf_object__open_skeleton(s->skeleton, NULL);
+	if (err) {
+		collector_bpf__destroy(s);
+		errno = -err;
+		return NULL;
+	}
+	return s;
+}
+
+/* the ioctl's session program: only in the fsession object */
+static struct bpf_program *session_prog(struct collector *c)
+{
+	return bpf_object__find_program_by_name(c->skel->obj, "dma_heap_ioctl_session");
+}
+
+static void skel_destroy(struct collector *c)
+{
+	bpf_link__destroy(c->session_link);
+	c->session_link = NULL;
+	collector_bpf__destroy(c->skel);
+	c->skel = NULL;
+}
+
 /* the programs of one attach mode that this kernel can take; the others are not loaded */
-static void pick_variants(struct collector *c, enum coll_attach mode, bool want_holders,
-			  bool want_fds)
+static void pick_variants(struct collector *c, enum coll_attach mode, bool session,
+			  enum bpf_attach_type session_type, bool want_holders, bool want_fds)
 {
 	struct collector_bpf *s = c->skel;
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
@@ -459,8 +517,10 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	c->noptional = 0;
 
 	c->attach = mode;
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing);
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_exit, heaps && tracing);
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing && !session);
+	bpf_program__set_autoload(s->progs.dma_heap_ioctl_exit, heaps && tracing && !session);
+	if (session)
+		bpf_program__set_expected_attach_type(session_prog(c), session_type);
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kprobe, heaps && kprobe);
 	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kretprobe, heaps && kprobe);
 	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
@@ -468,6 +528,8 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool want_
 	bpf_program__set_autoload(s->progs.dma_buf_export_kretprobe, kprobe);
 	bpf_program__set_autoload(s->progs.dma_buf_release, tracing);
 	bpf_program__set_autoload(s->progs.dma_buf_release_kprobe, kprobe);
+	c->ioctl_variant = !heaps ? NULL : session ? "fsession/dma_heap_ioctl" :
+			   tracing ? "fentry+fexit/dma_heap_ioctl" : "kprobe+kretprobe/dma_heap_ioctl";
 	c->export_variant = export_tp ? "tp_btf/dma_buf_export" :
 			    tracing ? "fexit/dma_buf_export" : "kretprobe/dma_buf_export";
 	opt(c, s->progs.cma_alloc_start, COLL_FEAT_CMA, cma && tracing);
@@ -562,19 +624,27 @@ static bool refused_feature(struct collector *c, const char *name, enum coll_fea
 	return false;
 }
 
-/* HEAPSTAT_TEST_REFUSE=NAME[,NAME]: the coll_feature bits whose programs the verifier refuses */
+/* whether the comma-separated list @v has @name */
+static bool listed(const char *v, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = v; p && (p = strstr(p, name)); p += n)
+		if ((p == v || p[-1] == ',') && (!p[n] || p[n] == ','))
+			return true;
+	return false;
+}
+
+/* HEAPSTAT_TEST_REFUSE=NAME[,NAME]: the coll_feature bits whose programs the
+ * verifier refuses, and COLL_REFUSE_SESSION's for "session" */
 static uint32_t test_refuse(void)
 {
 	const char *v = getenv("HEAPSTAT_TEST_REFUSE");
-	uint32_t bits = 0;
+	uint32_t bits = listed(v, "session") ? 1u << COLL_REFUSE_SESSION : 0;
 
-	for (int f = 0; v && f < COLL_FEATURES; f++) {
-		size_t n = strlen(features[f].name);
-
-		for (const char *p = v; (p = strstr(p, features[f].name)); p += n)
-			if ((p == v || p[-1] == ',') && (!p[n] || p[n] == ','))
-				bits |= 1u << f;
-	}
+	for (int f = 0; v && f < COLL_FEATURES; f++)
+		if (listed(v, features[f].name))
+			bits |= 1u << f;
 	return bits;
 }
 
@@ -582,11 +652,13 @@ static uint32_t test_refuse(void)
 static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, const char **what)
 {
+	enum bpf_attach_type session_type;
+	bool session = use_session(c, mode, &session_type);
 	enum coll_feature f;
 	int err;
 
 	*what = "open the collector";
-	c->skel = collector_bpf__open();
+	c->skel = open_skel(session);
 	if (!c->skel)
 		return -errno;
 	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
@@ -617,18 +689,16 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring_bytes ? ring_bytes :
 					       c->events ? COLL_RING_BYTES : COLL_AGG_RING_BYTES);
 	if (err) {
-		collector_bpf__destroy(c->skel);
-		c->skel = NULL;
+		skel_destroy(c);
 		return err;
 	}
-	pick_variants(c, mode, holders, c->want_fds);
+	pick_variants(c, mode, session, session_type, holders, c->want_fds);
 	/* the change log, for a live view on a kernel with every hook it needs */
 	c->skel->rodata->want_log = c->holders_traced;
 	if (!c->holders_traced)
 		err = bpf_map__set_max_entries(c->skel->maps.changes, 1);
 	if (err) {
-		collector_bpf__destroy(c->skel);
-		c->skel = NULL;
+		skel_destroy(c);
 		return err;
 	}
 	c->skel->rodata->test_refuse = test_refuse();
@@ -640,6 +710,14 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		*what = "attach the collector";
 		err = collector_bpf__attach(c->skel);
 	}
+	if (!err && session) {
+		c->session_link = bpf_program__attach(session_prog(c));
+		if (!c->session_link) {
+			err = -errno;
+			if (!failed_prog[0])
+				snprintf(failed_prog, sizeof(failed_prog), "dma_heap_ioctl_session");
+		}
+	}
 	libbpf_set_print(print_next);
 	/* a program that only adds to the rest: the rest goes on without it */
 	if (err && refused_feature(c, failed_prog, &f)) {
@@ -650,11 +728,15 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		f = COLL_FEATURES;
 	}
 	if (err) {
-		collector_bpf__destroy(c->skel);
-		c->skel = NULL;
+		skel_destroy(c);
 	}
 	if (err && f < COLL_FEATURES)
 		return load_attach(c, mode, ring_bytes, holders, what);
+	/* a kernel that names sessions and yet refuses this one: fentry and fexit */
+	if (err && !c->no_session && !strcmp(failed_prog, "dma_heap_ioctl_session")) {
+		c->no_session = true;
+		return load_attach(c, mode, ring_bytes, holders, what);
+	}
 	/* the holder hooks are a saving, not a need: without them, every frame walks */
 	if (err && c->holders_traced)
 		return load_attach(c, mode, ring_bytes, false, what);
@@ -1015,6 +1097,13 @@ const char *collector_export_variant(struct collector *c)
 	return c->export_variant;
 }
 
+/* how heap allocations are traced: "fsession/dma_heap_ioctl" (7.0+),
+ * "fentry+fexit/...", "kprobe+kretprobe/..."; NULL without dma-buf heaps */
+const char *collector_ioctl_variant(struct collector *c)
+{
+	return c->ioctl_variant;
+}
+
 enum coll_attach collector_attach(struct collector *c)
 {
 	return c->attach;
@@ -1036,7 +1125,7 @@ void collector_close(struct collector *c)
 	map_window_close(&c->aggs);
 	if (c->cma_bits)
 		munmap(c->cma_bits, c->cma_bits_bytes);
-	collector_bpf__destroy(c->skel);
+	skel_destroy(c);
 	for (size_t i = 0; i < c->nheaps; i++) {
 		lat_free(&c->heaps[i].lat);
 		lat_free(&c->heaps[i].life);

@@ -112,6 +112,7 @@ const char *collector_agg_name(struct collector *c, uint32_t agg);
 int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, void *arg),
 		      void *arg, bool *lost);
 const char *collector_export_variant(struct collector *c);
+const char *collector_ioctl_variant(struct collector *c);
 bool collector_heap_tracepoints(struct collector *c);
 
 /*

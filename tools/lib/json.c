@@ -162,6 +162,16 @@ void json_kbool(struct json *j, const char *key, bool v)
 	json_bool(j, v);
 }
 
+/* "key": "s", or "key": null for no string */
+void json_kstr_or_null(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (s)
+		json_str(j, s);
+	else
+		json_null(j);
+}
+
 void json_ku64_or_null(struct json *j, const char *key, bool known, uint64_t v)
 {
 	json_key(j, key);

@@ -43,6 +43,7 @@ void json_ku64(struct json *j, const char *key, uint64_t v);
 void json_kdouble(struct json *j, const char *key, double v);
 void json_kbool(struct json *j, const char *key, bool v);
 void json_ku64_or_null(struct json *j, const char *key, bool known, uint64_t v);
+void json_kstr_or_null(struct json *j, const char *key, const char *s);
 
 void json_escape(FILE *f, const char *s, size_t max);
 

@@ -8,7 +8,8 @@
 
 /*
  * "sources": {"buffers", "holders", "note"?, "charges", "attach",
- * "export_variant", "without": [{"what", "program", "error"}]}; @inv NULL: no
+ * "ioctl_variant", "export_variant", "without": [{"what", "program",
+ * "error"}]}; @inv NULL: no
  * inventory was taken ("none"); @h NULL: no model (charges null); @c NULL:
  * nothing traced (null, [])
  */
@@ -23,21 +24,10 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 	json_kstr(j, "holders", inv_source_name(inv ? inv->holders_src : SRC_NONE));
 	if (inv && inv->buffers_note)
 		json_kstr(j, "note", inv->buffers_note);
-	json_key(j, "charges");
-	if (charges)
-		json_str(j, charges);
-	else
-		json_null(j);
-	json_key(j, "attach");
-	if (c)
-		json_str(j, coll_attach_name(collector_attach(c)));
-	else
-		json_null(j);
-	json_key(j, "export_variant");
-	if (c)
-		json_str(j, collector_export_variant(c));
-	else
-		json_null(j);
+	json_kstr_or_null(j, "charges", charges);
+	json_kstr_or_null(j, "attach", c ? coll_attach_name(collector_attach(c)) : NULL);
+	json_kstr_or_null(j, "ioctl_variant", c ? collector_ioctl_variant(c) : NULL);
+	json_kstr_or_null(j, "export_variant", c ? collector_export_variant(c) : NULL);
 	json_key(j, "without");
 	json_array(j);
 	for (int f = 0; c && f < COLL_FEATURES; f++) {
@@ -58,7 +48,8 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 
 /*
  * What the collector goes without, always; with -v: "heapstat CMD: buffers
- * from X, holders from Y; traced by MODE (HOOK)"
+ * from X, holders from Y; traced by MODE (IOCTL-HOOKS, EXPORT-HOOK)" (no
+ * IOCTL-HOOKS without dma-buf heaps)
  */
 void sources_say(const char *cmd, const struct inventory *inv, struct collector *c)
 {
@@ -77,8 +68,9 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 		inv_source_name(inv ? inv->buffers_src : SRC_NONE),
 		inv_source_name(inv ? inv->holders_src : SRC_NONE));
 	if (c)
-		fprintf(stderr, "traced by %s (%s)\n", coll_attach_name(collector_attach(c)),
-			collector_export_variant(c));
+		fprintf(stderr, "traced by %s (%s%s%s)\n", coll_attach_name(collector_attach(c)),
+			collector_ioctl_variant(c) ? collector_ioctl_variant(c) : "",
+			collector_ioctl_variant(c) ? ", " : "", collector_export_variant(c));
 	else
 		fprintf(stderr, "not traced\n");
 }

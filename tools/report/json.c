@@ -109,6 +109,7 @@ static void json_activity(struct json *j, const struct report *rep)
 
 	json_kdouble(j, "duration_s", rep->seconds);
 	json_kstr(j, "attach", coll_attach_name(collector_attach(rep->coll)));
+	json_kstr_or_null(j, "ioctl_variant", collector_ioctl_variant(rep->coll));
 	json_kstr(j, "export_variant", collector_export_variant(rep->coll));
 	json_kbool(j, "heap_tracepoints", collector_heap_tracepoints(rep->coll));
 	json_key(j, "activity");
