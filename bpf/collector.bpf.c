@@ -331,8 +331,8 @@ static __always_inline struct coll_event *event_new(__u32 type, const struct col
 /*
  * The index of the aggregate of (cgroup, the name at name_ptr), made on first
  * use; COLL_NO_AGG when full. @name: the name already read, or NULL to read
- * it (once). Two CPUs making the same one each take an entry: the one whose
- * index is not kept stays empty.
+ * it (once), 8-aligned (a thread's inflight has it). Two CPUs making the
+ * same one each take an entry: the one whose index is not kept stays empty.
  */
 static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char *name)
 {
@@ -348,8 +348,8 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 	if (!a)
 		goto full;
 	a->key = key;
-	if (name)
-		__builtin_memcpy(a->name, name, sizeof(a->name));
+	if (name)	/* words, not 32 byte loads and stores: 56 instructions less to verify */
+		__builtin_memcpy(a->name, __builtin_assume_aligned(name, 8), sizeof(a->name));
 	else if (name_ptr)
 		bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
 	__sync_fetch_and_add(&a->ready, 1);	/* after the rest: user space reads it first */
