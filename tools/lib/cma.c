@@ -192,6 +192,26 @@ static void read_bitmaps(struct cma_area *a, const char *debugfs)
 	cma_bitmap_free(&bm);
 }
 
+/*
+ * Whether the kernel reserved no CMA memory at all (@meminfo's CmaTotal is
+ * 0): areas are made at boot only, so nothing will ever run through CMA's
+ * tracepoints. False when it cannot tell (no such line, unreadable).
+ */
+bool cma_none_reserved(const char *meminfo)
+{
+	unsigned long long kb = 1;
+	char line[256];
+	FILE *f = fopen(meminfo, "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CmaTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb == 0;
+}
+
 /**
  * cma_areas_read() - every CMA area with its counters and free extents
  * @sysfs: "/sys/kernel/mm/cma"

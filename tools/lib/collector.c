@@ -501,8 +501,10 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
 	bool export_tp = tracing && kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
 	bool heaps = kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
-	/* cma_alloc_finish tells its error since 6.2: the programs read it */
-	bool cma = kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF) &&
+	/* cma_alloc_finish tells its error since 6.2: the programs read it; none
+	 * where no CMA memory is reserved (4 programs, a fifth of the verifier's time) */
+	bool cma = !cma_none_reserved("/proc/meminfo") &&
+		   kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF) &&
 		   kernel_btf_params("btf_trace_cma_alloc_finish") >= 7;
 	bool busy = cma && kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
 	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
