@@ -26,8 +26,9 @@ awk -v o="$one" -v t="$traced" -v p="$top" \
 echo "startup: oneshot_ms=$one traced_ms=$traced top_ms=$top"
 # where loading goes: the verifier, program by program (each loaded alone),
 # the iterators a one-shot report loads, and the collector's programs as
-# heaptop loads them on this kernel (fentry/fexit and tracepoints); the
-# objects are in /heapstat/bpf (scripts/bench.sh adds them to this boot)
+# heaptop loads them on this kernel (the ioctl's session, fentry, fexit and
+# tracepoints); the objects are in /heapstat/bpf (scripts/bench.sh adds them
+# to this boot)
 echo "verifier, each program loaded alone (verify_time):"
 verify_time /heapstat/bpf/dmabuf_iter.bpf.o dmabuf task_file task_vma cgroup_tree |
 	awk '{ print; sub("verify_us=", "", $2); t += $2 } END { printf "%-32s verify_us=%d\n", "iterators", t }'

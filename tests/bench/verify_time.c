@@ -5,10 +5,10 @@
  * loaded; its maps made once a program). Prints "PROG verify_us=N insns=N"
  * from the verifier's own statistics (BPF_LOG_STATS), or "PROG refused"
  * when this kernel does not load it (a variant for another kernel). With no
- * PROG, every program of OBJ. PROG=fsession loads PROG as a session (the
- * collector makes its fentry/dma_heap_ioctl session one so on 7.0+). make bench's start-up (tests/bench/startup.sh)
- * runs it on the iterators' and the collector's objects: where a load's
- * time goes, program by program.
+ * PROG, every program of OBJ. PROG=fsession loads PROG as a session (as the
+ * collector loads its fentry/dma_heap_ioctl session program on 7.0+). make
+ * bench's start-up (tests/bench/startup.sh) runs it on the iterators' and
+ * the collector's objects: where a load's time goes, program by program.
  */
 #include <stdio.h>
 #include <stdlib.h>
