@@ -15,6 +15,7 @@ endif
 BUILD ?= build
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 CC ?= gcc
 CFLAGS ?= -O2 -g
 prefix ?= /usr/local
@@ -90,7 +91,7 @@ $(BUILD)/bpf/collector_fs.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux
 # DWARF, which nothing loading them reads (BTF stays): a third of the size
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(msg) GEN-SKEL $@
-	$(Q)llvm-strip -g $< -o $@.o && \
+	$(Q)$(LLVM_STRIP) -g $< -o $@.o && \
 	$(BPFTOOL) gen skeleton $@.o name $(subst .,_,$(notdir $(basename $(basename $<)))_bpf) >$@; \
 	rc=$$?; rm -f $@.o; exit $$rc
 
