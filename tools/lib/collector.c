@@ -708,10 +708,9 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	failed_prog[0] = '\0';
 	print_next = libbpf_set_print(catch_failed);
 	err = collector_bpf__load(c->skel);
-	if (!err) {
+	if (!err)
 		*what = "attach the collector";
-		err = collector_bpf__attach(c->skel);
-	}
+	/* the allocations' hook first, as the skeleton attaches the entry first */
 	if (!err && session) {
 		c->session_link = bpf_program__attach(session_prog(c));
 		if (!c->session_link) {
@@ -720,6 +719,8 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 				snprintf(failed_prog, sizeof(failed_prog), "dma_heap_ioctl_session");
 		}
 	}
+	if (!err)
+		err = collector_bpf__attach(c->skel);
 	libbpf_set_print(print_next);
 	/* a program that only adds to the rest: the rest goes on without it */
 	if (err && refused_feature(c, failed_prog, &f)) {
