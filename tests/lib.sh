@@ -19,14 +19,29 @@ wait_frames() {
 	done
 }
 
-# wait_links PID N: until process PID has N BPF links open, i.e. heapstat's
-# collector is attached (30 s at most)
-wait_links() {
-	_wl_i=0
-	while [ "$(ls -l /proc/$1/fd 2>/dev/null | grep -c bpf_link)" -lt "$2" ] && [ $_wl_i -lt 300 ]; do
-		sleep 0.1
-		_wl_i=$((_wl_i + 1))
+# ready_socket: the path of a socket, listened on (tests/vm/notify_wait.c), to
+# start a heapstat command with as NOTIFY_SOCKET:
+#   rs=$(ready_socket); NOTIFY_SOCKET=$rs heapstat report -d 10 >out & wait_ready $rs
+ready_socket() {
+	_rs=$(mktemp -u /tmp/ready.XXXXXX)
+	notify_wait "$_rs" 120 >"$_rs.msg" 2>&1 || return
+	echo "$_rs"
+}
+
+# wait_ready PATH [FILE]: until the command given NOTIFY_SOCKET=PATH said
+# READY=1, as it does once it traces (sd_notify(3)), the message kept in FILE;
+# false, and why on stderr, when it did not in 120 s
+wait_ready() {
+	until grep -qx 'READY=1' "$1.msg" 2>/dev/null; do
+		if grep -q '^notify_wait' "$1.msg" 2>/dev/null || [ ! -S "$1" ]; then
+			echo "wait_ready: $(cat "$1.msg" 2>/dev/null)" >&2
+			rm -f "$1" "$1.msg"
+			return 1
+		fi
+		sleep 0.05
 	done
+	[ -z "${2:-}" ] || cp "$1.msg" "$2"
+	rm -f "$1" "$1.msg"
 }
 
 # caught PID SIG: true when process PID catches signal number SIG (its SigCgt)

@@ -28,9 +28,9 @@ if [ "$4" = limit ]; then
 	limit_bench "$1" system "$3" "$2" &
 	sleep 1		# its ballast made, its programs attached
 else
-	trace_bench "$1" "$3" "$2" &
-	# until it attached (cheaper to ask than kallsyms)
-	[ "$1" = bare ] || wait_links $! 2
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs trace_bench "$1" "$3" "$2" &
+	wait_ready $rs	# until it attached
 fi
 awk '$2 ~ /^[tTwW]$/ { print "SYM", $1, $3 }' /proc/kallsyms
 wait

@@ -25,11 +25,12 @@ recorder_of() {
 	done
 }
 record() {	# record FILE PAIRS [stop]: one run, runstat's line in $tmp/stat
-	runstat heapstat record -o "$1" >$tmp/stat &
+	ready=$(ready_socket)
+	NOTIFY_SOCKET=$ready runstat heapstat record -o "$1" >$tmp/stat &
 	rs=$!
 	while [ -z "$(recorder_of $rs)" ]; do sleep 0.1; done
 	rp=$(recorder_of $rs)
-	wait_links $rp 6
+	wait_ready $ready
 	[ "$3" = stop ] && kill -STOP $rp
 	TRACE_BENCH_BALLAST=0 trace_bench bare 4096 "$2" >$tmp/load
 	[ "$3" = stop ] && kill -CONT $rp

@@ -58,6 +58,7 @@
 
 #include "bench_floor.skel.h"
 #include "lib/collector.h"
+#include "lib/ready.h"
 #include "lib/util.h"
 #include "ballast.h"
 
@@ -165,6 +166,7 @@ static double run(int v, struct bench_floor_bpf *fl, uint64_t len, int n, bool s
 		pthread_create(&thread, NULL, consume, coll);
 		pin(thread, 1);
 	}
+	ready_notify("trace_bench", k || coll ? "attached" : "nothing to attach");	/* once */
 	loop_ns(len, n / 10);
 	if (stats) {
 		int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);

@@ -16,8 +16,9 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	mkdir $S/mm
 	heapstat limit set /mm system 32M 2>/dev/null; echo "without=$?"
 	heapstat limit set /mm system 32M --memcg; echo "set=$?"
-	heapstat limit events -f -j -d 60 >/tmp/ev 2>/tmp/eve & evp=$!
-	wait_links $evp 6
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat limit events -f -j -d 60 >/tmp/ev 2>/tmp/eve & evp=$!
+	wait_ready $rs
 	sh -c "echo \$\$ >$S/mm/cgroup.procs; exec dmabuf_alloc -H system -s 64M" 2>/dev/null; echo "rc=$?"
 	sleep 1
 	kill -INT $evp; wait $evp; echo "events=$?"

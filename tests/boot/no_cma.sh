@@ -14,8 +14,9 @@ name=no_cma
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline cma=0 --timeout 300 -- sh -c '
 	. /heapstat/tests/lib.sh
 	echo "no_cma: $(grep CmaTotal /proc/meminfo | tr -s " ")"
-	heapstat report -j -d 60 >/tmp/r.json & p=$!
-	wait_links $p 3
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat report -j -d 60 >/tmp/r.json & p=$!
+	wait_ready $rs
 	cat /proc/$p/fdinfo/* >/tmp/fdinfo 2>/dev/null
 	echo "no_cma: links: $(sed -n "s/^link_type:[[:space:]]*//p" /tmp/fdinfo | sort | tr "\n" " ")"
 	echo "no_cma: attach types: $(sed -n "s/^attach_type:[[:space:]]*//p" /tmp/fdinfo | sort -n | tr "\n" " ")"

@@ -32,8 +32,9 @@ fi
 # final release at the dma-buf file's release, as on 7.2
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	. /heapstat/tests/lib.sh
-	heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
-	wait_links $p 4
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
+	wait_ready $rs
 	mkdir /sys/fs/cgroup/old
 	sh -c "echo \$\$ >/sys/fs/cgroup/old/cgroup.procs
 		exec dmabuf_alloc -H system -s 64K -n 3 -r 1 -w 60 -R /tmp/r" & h=$!

@@ -7,11 +7,14 @@
 # 405, 400, 431), in OpenMetrics when asked, with a silent client connected;
 # every scrape passes promtool check metrics; --textfile writes heapstat.prom
 # whole, which node_exporter's textfile collector reads without error, also
-# untraced in a PID namespace of its own; SIGINT and SIGTERM end it with 0.
+# untraced in a PID namespace of its own; NOTIFY_SOCKET is told READY=1 once
+# the port is served or the first file written; SIGINT and SIGTERM end it
+# with 0.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=${HEAPSTAT:-$top/build/heapstat}	# HEAPSTAT: another build (make check: the sanitizers')
+PATH=$top/build/tests:$PATH		# notify_wait
 pass() { echo "PASS: export_host: $1"; }
 fail() { echo "FAIL: export_host: $1: $2"; }
 skip() { echo "SKIP: export_host: $1"; }
@@ -71,14 +74,25 @@ if [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 
-# --listen: a port in use (by another exporter)
+# --listen, told ready as systemd's Type=notify wants (NOTIFY_SOCKET): the
+# port served from then on, and the status says whether it traces
 port=$(free_port)
-"$hs" export --listen 127.0.0.1:$port 2>"$tmp/stderr" & p=$!
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs "$hs" export --listen 127.0.0.1:$port 2>"$tmp/stderr" & p=$!
 pids+=($p)
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/metrics" && break
-	sleep 0.1
-done
+wait_ready "$rs" "$tmp/ready"
+code=$(curl -s -m 5 -o "$tmp/m0" -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+if grep -qx 'heapstat_export_tracing 1' "$tmp/m0"; then
+	status="STATUS=serving /metrics, tracing"
+else
+	status="STATUS=serving /metrics, not tracing: snapshots"
+fi
+[ "$code" = 200 ] && grep -qxF "$status" "$tmp/ready" && [ "$(grep -c . "$tmp/ready")" = 2 ] &&
+	pass "NOTIFY_SOCKET: READY=1 and '$status', the port served" ||
+	fail "NOTIFY_SOCKET: READY=1, the status, the port served" \
+		"HTTP $code, message '$(cat "$tmp/ready" 2>/dev/null)'"
+
+# a port in use (by that exporter)
 out=$("$hs" export --listen 127.0.0.1:$port 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'the port is in use' <<<"$out" &&
 	pass "a port in use: exit 2, says so" || fail "a port in use: exit 2, says so" "exit $rc: $out"
@@ -157,10 +171,16 @@ kill -TERM $p; wait $p; rc=$?
 [ $rc = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "exit $rc"
 
 # --textfile: heapstat.prom whole every interval, nothing else left in DIR
+# (told ready once the first is written)
 mkdir "$tmp/tf"
-"$hs" export --textfile "$tmp/tf" -i 0.2 2>"$tmp/tf.err" & p=$!
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs "$hs" export --textfile "$tmp/tf" -i 0.2 2>"$tmp/tf.err" & p=$!
 pids+=($p)
-for _ in $(seq 100); do [ -s "$tmp/tf/heapstat.prom" ] && break; sleep 0.1; done
+wait_ready "$rs" "$tmp/tf.ready"
+[ -s "$tmp/tf/heapstat.prom" ] && grep -q '^STATUS=writing the textfile' "$tmp/tf.ready" &&
+	pass "--textfile: READY=1 once DIR/heapstat.prom is written" ||
+	fail "--textfile: READY=1 once DIR/heapstat.prom is written" \
+		"$(ls -A "$tmp/tf"), message '$(cat "$tmp/tf.ready" 2>/dev/null)'"
 sleep 1
 kill -INT $p; wait $p; rc=$?
 files=$(ls -A "$tmp/tf")

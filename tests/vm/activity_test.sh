@@ -15,9 +15,10 @@ mkdir -p $S/act $S/lim
 echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
 
 # a long duration, ended by SIGINT once the sequence is done
-heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 pid=$!
-wait_links $pid 6
+wait_ready $rs
 sh -c "echo \$\$ >$S/act/cgroup.procs
 	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
 held=$!

@@ -21,9 +21,10 @@ fail() { echo "FAIL: cma_drops: [$mode] $1: $2"; }
 	{ echo "SKIP: cma_drops: no debugfs bitmap of $A"; exit 0; }
 sysfs() { cat /sys/kernel/mm/cma/$A/$1; }
 
-heapstat report -j -d 600 --attach $mode >"$tmp/json" 2>"$tmp/err" &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 600 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-wait_links $rep 6
+wait_ready $rs
 ok0=$(sysfs alloc_pages_success) rel0=$(sysfs release_pages_success) bad0=$(sysfs alloc_pages_fail)
 kill -STOP $rep
 dmabuf_alloc -H default_cma_region -s 4K --fail $F --skip $N -n 1

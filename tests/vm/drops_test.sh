@@ -18,16 +18,17 @@ dropped_ok() { [ -n "$1" ] && [ "$1" -ge $((F - RING)) ] && [ "$1" -le $F ]; }
 [ -e /dev/dma_heap/system ] || { echo "SKIP: drops: no system heap"; exit 0; }
 mkdir -p $S/drops
 
-heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep_rs=$(ready_socket) tab_rs=$(ready_socket) csv_rs=$(ready_socket)
+NOTIFY_SOCKET=$rep_rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-heapstat report activity -d 600 >"$tmp/table" 2>"$tmp/terr" &
+NOTIFY_SOCKET=$tab_rs heapstat report activity -d 600 >"$tmp/table" 2>"$tmp/terr" &
 tab=$!
-heapstat report activity --csv -d 600 >"$tmp/csv" 2>"$tmp/cerr" &
+NOTIFY_SOCKET=$csv_rs heapstat report activity --csv -d 600 >"$tmp/csv" 2>"$tmp/cerr" &
 csv=$!
 heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
 frames() { wc -l <"$tmp/frames"; }
-for p in $rep $tab $csv; do wait_links $p 6; done
+for rs in $rep_rs $tab_rs $csv_rs; do wait_ready $rs; done
 wait_frames 1
 kill -STOP $rep $tab $csv $top
 sh -c "echo \$\$ >$S/drops/cgroup.procs; exec dmabuf_alloc -s 4K --fail $F --skip $N -n 1"

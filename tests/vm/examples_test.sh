@@ -104,9 +104,10 @@ timed_n=
 run() {
 	n=$((n + 1))
 	if bounded "$1"; then
-		sh -c "exec $1" >$ex/out.$n 2>$ex/err.$n &
+		rs=$(ready_socket)
+		NOTIFY_SOCKET=$rs sh -c "exec $1" >$ex/out.$n 2>$ex/err.$n &
 		p=$!
-		wait_links $p 1
+		wait_ready $rs
 		sleep 1
 		kill -INT $p
 		wait $p
@@ -144,9 +145,10 @@ judge_timed() {
 # that moment. In a shell of their own, where the recorder is job 1.
 run_flight() {
 	rm -f /var/tmp/heapstat-*.hsrec
+	rs=$(ready_socket)
 	sh -c ". /heapstat/tests/lib.sh
-		$1
-		wait_links \$! 1
+		NOTIFY_SOCKET=$rs $1
+		wait_ready $rs
 		sleep 1
 		$2
 		i=0

@@ -27,12 +27,13 @@ mkdir -p $S/deep/a $S/deep/b
 echo "dma-heap/$H 24M" >$S/camera/dmem.max
 sed -n "s|^dma-heap/$H |capacity=|p" $S/dmem.capacity
 
-heapstat export --listen 0.0.0.0:9464 --cgroup-depth 1 2>$w/listen.err &
+ex_rs=$(ready_socket) tf_rs=$(ready_socket)
+NOTIFY_SOCKET=$ex_rs heapstat export --listen 0.0.0.0:9464 --cgroup-depth 1 2>$w/listen.err &
 ex=$!
-heapstat export --textfile $out -i 1 --cgroup-depth 1 2>$w/textfile.err &
+NOTIFY_SOCKET=$tf_rs heapstat export --textfile $out -i 1 --cgroup-depth 1 2>$w/textfile.err &
 tf=$!
-wait_links $ex 1
-wait_links $tf 1
+wait_ready $ex_rs
+wait_ready $tf_rs
 
 # run CGROUP ARGS...: dmabuf_alloc in CGROUP, in the background
 run() {

@@ -48,9 +48,10 @@ fi
 
 mkdir -p $CG
 echo "+dmem" >$S/cgroup.subtree_control 2>/dev/null
-heapstat report -j -d 900 >$tmp/json 2>$tmp/err &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 900 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_links $rep 4
+wait_ready $rs
 before=$(grep -c '^[0-9]' $D/dma_buf/bufinfo 2>/dev/null)
 for h in $(ls /dev/dma_heap); do
 	for op in alloc import mmap; do

@@ -35,9 +35,10 @@ exited() { ! [ -e /proc/$1 ] || grep -q "^State:[[:space:]]*Z" /proc/$1/status 2
 # the reports: R1..R4, each ended after its stage
 reps=
 for st in 1 2 3 4; do
-	heapstat report -j -d 180 >"$tmp/j$st" 2>"$tmp/e$st" &
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat report -j -d 180 >"$tmp/j$st" 2>"$tmp/e$st" &
 	reps="$reps $!"
-	wait_links $! 6
+	wait_ready $rs
 done
 end_report() {	# end_report STAGE
 	p=$(echo $reps | cut -d' ' -f$1)

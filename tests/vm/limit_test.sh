@@ -29,15 +29,16 @@ heapstat limit set /lim $H 1M && [ "$(max /lim)" = $M ] && pass "set writes dmem
 
 # exactly the limit succeeds; one page more is EAGAIN and charges nothing,
 # and is a limit event: who asked, whose limit, its usage, the top holder
-heapstat limit events -f -j -d 60 -c /lim >$tmp/ev 2>$tmp/eve &
+evp_rs=$(ready_socket) topj_rs=$(ready_socket) topb_rs=$(ready_socket)
+NOTIFY_SOCKET=$evp_rs heapstat limit events -f -j -d 60 -c /lim >$tmp/ev 2>$tmp/eve &
 evp=$!
-heaptop -j -d 0.5 -c /lim >$tmp/topj 2>&1 &
+NOTIFY_SOCKET=$topj_rs heaptop -j -d 0.5 -c /lim >$tmp/topj 2>&1 &
 topj=$!
-heaptop -b -d 0.5 -c /lim >$tmp/topb 2>&1 &
+NOTIFY_SOCKET=$topb_rs heaptop -b -d 0.5 -c /lim >$tmp/topb 2>&1 &
 topb=$!
-wait_links $evp 6	# the collectors are attached
-wait_links $topj 6
-wait_links $topb 6
+wait_ready $evp_rs	# the collectors are attached
+wait_ready $topj_rs
+wait_ready $topb_rs
 # heaptop's first frames are out (seconds on the debug kernel): the hit comes after them
 i=0
 while { [ ! -s $tmp/topj ] || ! grep -q '^heaptop - ' $tmp/topb; } && [ $i -lt 300 ]; do
@@ -120,9 +121,10 @@ heapstat limit set /lp $H 1M
 sh -c "echo \$\$ >$S/lp/c/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -w 60 -R $tmp/r3" &
 h2=$!
 while [ ! -e $tmp/r3 ]; do sleep 0.1; done
-heapstat limit events -f -d 60 >$tmp/ev2 2>$tmp/eve &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat limit events -f -d 60 >$tmp/ev2 2>$tmp/eve &
 evp=$!
-wait_links $evp 6
+wait_ready $rs
 alloc /lp/c2 -s 4K; rc1=$?
 mv $tmp/err $tmp/err1
 sleep 1

@@ -14,9 +14,10 @@ fail() { echo "FAIL: maps_full: $1: $2"; }
 [ -e /dev/dma_heap/system ] || { echo "SKIP: maps_full: no system heap"; exit 0; }
 
 export HEAPSTAT_TEST_MAX_AGGS=2
-heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep_rs=$(ready_socket) trep_rs=$(ready_socket)
+NOTIFY_SOCKET=$rep_rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-heapstat report -d 600 >"$tmp/table" 2>"$tmp/terr" &
+NOTIFY_SOCKET=$trep_rs heapstat report -d 600 >"$tmp/table" 2>"$tmp/terr" &
 trep=$!
 heaptop -j -d 0.3 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
@@ -24,8 +25,8 @@ mkdir $tmp/prom
 heapstat export --textfile $tmp/prom -i 0.3 2>"$tmp/experr" &
 exp=$!
 frames() { wc -l <"$tmp/frames"; }
-wait_links $rep 6
-wait_links $trep 6
+wait_ready $rep_rs
+wait_ready $trep_rs
 wait_frames 2
 for c in mf1 mf2 mf3; do
 	mkdir -p $S/$c

@@ -142,9 +142,10 @@ mkdir $S/deep
 	mkdir $name $name/$name) ||
 	fail "a cgroup deeper than PATH_MAX" "the chain not made"
 mkdir -p $S/deep/sib/child
-heaptop -j -d 0.5 >$tmp/deep 2>&1 &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heaptop -j -d 0.5 >$tmp/deep 2>&1 &
 rp=$!
-wait_links $rp 6	# traced from here (seconds on the debug kernel)
+wait_ready $rs	# traced from here (seconds on the debug kernel)
 frames() { wc -l <$tmp/deep; }
 wait_frames 1
 sh -c "echo \$\$ >$S/deep/sib/child/cgroup.procs; exec dmabuf_alloc -H system -s 4K"

@@ -90,9 +90,10 @@ reap_records ""
 
 # SIGUSR1: a file of what was kept; a second within the second: none, counted
 mkdir $tmp/fu
-heapstat record --flight 10 -o $tmp/fu -d 60 >$tmp/u.out 2>&1 &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record --flight 10 -o $tmp/fu -d 60 >$tmp/u.out 2>&1 &
 rp=$!
-wait_links $rp 6
+wait_ready $rs
 dmabuf_alloc -H system -s 4K -n 3
 sleep 0.5
 kill -USR1 $rp

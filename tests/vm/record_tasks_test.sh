@@ -12,12 +12,13 @@ fail() { echo "FAIL: record_tasks: $1: $2"; }
 modprobe system_heap 2>/dev/null
 
 mkdir -p $S/rt/a $S/rt/b $tmp/fl
-heapstat record -c /rt -o $tmp/r.hsrec -d 6 >$tmp/r.out 2>&1 &
+rp_rs=$(ready_socket) fp_rs=$(ready_socket)
+NOTIFY_SOCKET=$rp_rs heapstat record -c /rt -o $tmp/r.hsrec -d 6 >$tmp/r.out 2>&1 &
 rp=$!
-heapstat record --flight 1000 -c /rt -o $tmp/fl -d 30 >$tmp/f.out 2>&1 &
+NOTIFY_SOCKET=$fp_rs heapstat record --flight 1000 -c /rt -o $tmp/fl -d 30 >$tmp/f.out 2>&1 &
 fp=$!
-wait_links $rp 6
-wait_links $fp 6
+wait_ready $rp_rs
+wait_ready $fp_rs
 sh -c "echo \$\$ >$S/rt/a/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 4 --churn 4 -p 50" &
 ap=$!
 sleep 1.5

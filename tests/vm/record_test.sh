@@ -61,9 +61,10 @@ heapstat analyze $tmp/r1 --fail-on peak:system\>4M,peak:$H\>6M >/dev/null 2>$tmp
 kill $bg 2>/dev/null
 
 # the recorder killed with -9: analysed up to its cut, exit 3
-heapstat record -o $tmp/r2 -d 60 >/dev/null 2>&1 &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/r2 -d 60 >/dev/null 2>&1 &
 rp=$!
-wait_links $rp 6
+wait_ready $rs
 dmabuf_alloc -H system -s 64K -n 50
 sleep 1
 kill -9 $rp
@@ -92,14 +93,25 @@ jq_true '.fd_events == {"made": 3, "taken": 0, "mappings": 3}' $tmp/f.json >/dev
 	fail "fds: 3 made, 3 mappings; 2 taken by an importer" \
 		"$(jq -c .fd_events $tmp/f.json) taken $taken"
 
+# NOTIFY_SOCKET told READY=1 before the command starts, which does not inherit it
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/r7 -- sh -c 'echo "[${NOTIFY_SOCKET-unset}]"' \
+	>$tmp/n7 2>&1
+wait_ready $rs $tmp/r7.ready
+grep -qx '\[unset\]' $tmp/n7 && grep -qx 'STATUS=recording' $tmp/r7.ready &&
+	pass "NOTIFY_SOCKET: READY=1, recording; the command does not inherit it" ||
+	fail "NOTIFY_SOCKET: READY=1, recording; the command does not inherit it" \
+		"$(cat $tmp/n7) / $(cat $tmp/r7.ready 2>/dev/null)"
+
 # drops forced: the recorder stopped while more events than its ring holds
 # are made (three per pair: the fd made for the buffer, trace_bench's alloc
 # with its export, the release; no ballast, whose buffers would count;
 # a tenth more pairs than asked, its warm-up); continued, it must tell
 # exactly how many it lost: recorded + dropped = made
-heapstat record -o $tmp/r4 >/dev/null 2>&1 &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/r4 >/dev/null 2>&1 &
 rp=$!
-wait_links $rp 6
+wait_ready $rs
 kill -STOP $rp
 TRACE_BENCH_BALLAST=0 trace_bench bare 4096 30000 >/dev/null
 kill -CONT $rp

@@ -16,9 +16,10 @@ fail() { echo "FAIL: refused: $1: $2"; }
 mkdir -p $S/rf
 
 # CMA's programs refused: allocations from a CMA heap still counted
-HEAPSTAT_TEST_REFUSE=cma heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs HEAPSTAT_TEST_REFUSE=cma heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_links $rep 4
+wait_ready $rs
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 64K -n 2"
 sleep 1
@@ -45,9 +46,10 @@ fi
 # and yet refuses this one): fentry and fexit stand in, nothing is lost, and
 # only the variant says so
 rm -f $tmp/json $tmp/err
-HEAPSTAT_TEST_REFUSE=session heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs HEAPSTAT_TEST_REFUSE=session heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_links $rep 4
+wait_ready $rs
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
 sleep 1
 kill -INT $rep

@@ -14,13 +14,15 @@ fail() { echo "FAIL: spill: $1: $2"; }
 [ -e /dev/dma_heap/system ] || { echo "SKIP: spill: no system heap"; exit 0; }
 mkdir -p $S/spill
 
-heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-wait_links $rep 6
+wait_ready $rs
 # and one whose spill map holds one buffer: the second one there is lost, and said so
-HEAPSTAT_TEST_MAX_SPILL=1 heapstat report -j -d 600 >"$tmp/json1" 2>"$tmp/err1" &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs HEAPSTAT_TEST_MAX_SPILL=1 heapstat report -j -d 600 >"$tmp/json1" 2>"$tmp/err1" &
 rep1=$!
-wait_links $rep1 6
+wait_ready $rs
 sh -c "echo \$\$ >$S/spill/cgroup.procs; exec dmabuf_alloc -s 4K -n 2 -w 600 -R $tmp/r1" &
 first=$!
 while [ ! -e $tmp/r1 ] && kill -0 $first 2>/dev/null; do sleep 0.1; done

@@ -57,12 +57,13 @@ else
 	fail "heap_stress: the same seed, the same operations" "'$s1', '$s2'; another seed: '$s3'"
 fi
 
-heapstat report -j -d 3600 >"$tmp/json" 2>"$tmp/err" &
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 3600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
 heaptop -b -j -d 1 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
 frames() { wc -l <"$tmp/frames"; }
-wait_links $rep 6
+wait_ready $rs
 wait_frames 1
 t0=$(date +%s)
 heap_stress -s "$SEED" -t "$SECS" -c $CG $heaps >"$tmp/out" 2>&1 &

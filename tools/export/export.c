@@ -22,6 +22,7 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
+#include "lib/ready.h"
 #include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -291,6 +292,9 @@ static int run_textfile(struct exporter *x)
 				fprintf(stderr, "heapstat export: %s\n", why);
 				return 1;
 			}
+			ready_notify("heapstat export", live_collector(x->l) ?
+				     "writing the textfile, tracing" :
+				     "writing the textfile, not tracing: snapshots");
 		} else {
 			struct timespec ts = { 0, LIVE_DRAIN_MS * 1000000L };
 
@@ -378,6 +382,9 @@ int cmd_export(int argc, char **argv)
 		heapstat_error(err, "sample the model", NULL);
 		goto out;
 	}
+	if (opts.listen)
+		ready_notify("heapstat export", live_collector(x.l) ? "serving /metrics, tracing" :
+			     "serving /metrics, not tracing: snapshots");
 	ret = opts.listen ? run_listen(&x, s) : run_textfile(&x);
 out:
 	http_close(s);

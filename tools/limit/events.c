@@ -30,6 +30,7 @@
 #include "lib/inventory.h"
 #include "lib/json.h"
 #include "lib/lsm_limit.h"
+#include "lib/ready.h"
 #include "lib/refusal.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -327,6 +328,9 @@ int limit_events(const struct limit_events_opts *o)
 			"keeps no record of dmem or memcg refusals: follow them with -f\n");
 		return 0;
 	}
+	if (o->follow)
+		ready_notify("heapstat limit events", coll ? "following refusals" :
+			     "following bpf-lsm refusals only");
 	do {
 		if (lsm) {
 			err = lsm_limit_events(lsm, coll || !o->follow ? 0 : POLL_MS, on_lsm, &ev,

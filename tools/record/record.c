@@ -35,6 +35,7 @@
 #include "lib/holdings.h"
 #include "lib/inventory.h"
 #include "lib/procfs.h"
+#include "lib/ready.h"
 #include "lib/record.h"
 #include "lib/sources.h"
 #include "lib/text.h"
@@ -807,6 +808,10 @@ int cmd_record(int argc, char **argv)
 	r.start_ns = now_ns();
 	refusals_init(&r.ref, r.start_ns);
 	err = r.fl ? 0 : snapshot(&r, REC_SNAP_START);
+	/* before the command starts: it inherits no NOTIFY_SOCKET of ours */
+	if (!err)
+		ready_notify("heapstat record", r.fl ? "recording, as a flight recorder" :
+			     "recording");
 	if (!err && opts.cmd) {
 		err = command_cgroup(cgroup, sizeof(cgroup));
 		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);

@@ -17,6 +17,7 @@
 #include "heapstat.h"
 #include "cgroup/memcg.h"
 #include "lib/errors.h"
+#include "lib/ready.h"
 #include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -172,6 +173,8 @@ static int trace_for(struct report *rep)
 			     sizeof(rep->no_tracing));
 	if (err == -ENOMEM)
 		return err;
+	ready_notify("heapstat report", err ? "not tracing: the report is a snapshot" :
+		     "tracing");
 	if (err)
 		return 0;
 	while (!exiting && now_ns() < end) {

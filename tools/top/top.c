@@ -18,6 +18,7 @@
 #include "heapstat.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/ready.h"
 #include "lib/sources.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -254,6 +255,7 @@ int cmd_top(int argc, char **argv)
 		heapstat_error(err, "start", NULL);
 		return 1;
 	}
+	ready_notify(argv[0], live_collector(l) ? "tracing" : "not tracing: snapshots");
 	if (!opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
 		ret = top_interactive(l, &state, opts.count, &top_exiting);
 	else
