@@ -28,19 +28,28 @@ ready_socket() {
 	echo "$_rs"
 }
 
-# wait_ready PATH [FILE]: until the command given NOTIFY_SOCKET=PATH said
-# READY=1, as it does once it traces (sd_notify(3)), the message kept in FILE;
-# false, and why on stderr, when it did not in 120 s
+# wait_ready PATH [PID [FILE]]: until the command given NOTIFY_SOCKET=PATH
+# (process PID) said READY=1, as it does once it traces (sd_notify(3)), the
+# message kept in FILE; false, and why on stderr, when PID ended first or
+# nothing came in 120 s
 wait_ready() {
 	until grep -qx 'READY=1' "$1.msg" 2>/dev/null; do
+		_wr_why=
 		if grep -q '^notify_wait' "$1.msg" 2>/dev/null || [ ! -S "$1" ]; then
-			echo "wait_ready: $(cat "$1.msg" 2>/dev/null)" >&2
+			_wr_why=$(cat "$1.msg" 2>/dev/null)
+		elif [ -n "${2:-}" ] && ! alive "$2"; then
+			sleep 0.1	# what it sent before it ended
+			grep -qx 'READY=1' "$1.msg" 2>/dev/null && break
+			_wr_why="process $2 ended before it was ready"
+		fi
+		if [ -n "$_wr_why" ]; then
+			echo "wait_ready: $_wr_why" >&2
 			rm -f "$1" "$1.msg"
 			return 1
 		fi
 		sleep 0.05
 	done
-	[ -z "${2:-}" ] || cp "$1.msg" "$2"
+	[ -z "${3:-}" ] || cp "$1.msg" "$3"
 	rm -f "$1" "$1.msg"
 }
 

@@ -30,7 +30,7 @@ if [ "$4" = limit ]; then
 else
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs trace_bench "$1" "$3" "$2" &
-	wait_ready $rs	# until it attached
+	wait_ready $rs $!	# until it attached
 fi
 awk '$2 ~ /^[tTwW]$/ { print "SYM", $1, $3 }' /proc/kallsyms
 wait

@@ -30,7 +30,7 @@ record() {	# record FILE PAIRS [stop]: one run, runstat's line in $tmp/stat
 	rs=$!
 	while [ -z "$(recorder_of $rs)" ]; do sleep 0.1; done
 	rp=$(recorder_of $rs)
-	wait_ready $ready
+	wait_ready $ready $rs
 	[ "$3" = stop ] && kill -STOP $rp
 	TRACE_BENCH_BALLAST=0 trace_bench bare 4096 "$2" >$tmp/load
 	[ "$3" = stop ] && kill -CONT $rp

@@ -10,7 +10,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --mem 384M -- sh -c '
 	. /heapstat/tests/lib.sh
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat report -j -d 120 >/tmp/j 2>/tmp/e & rp=$!
-	wait_ready $rs	# the collector is attached
+	wait_ready $rs $rp	# the collector is attached
 	cma_pin reserved /tmp/pin & p=$!
 	while [ ! -e /tmp/pin ] && kill -0 $p 2>/dev/null; do sleep 0.1; done
 	dmabuf_alloc -H default_cma_region -s 128M; echo "rc=$?"

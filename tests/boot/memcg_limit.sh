@@ -18,7 +18,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	heapstat limit set /mm system 32M --memcg; echo "set=$?"
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat limit events -f -j -d 60 >/tmp/ev 2>/tmp/eve & evp=$!
-	wait_ready $rs
+	wait_ready $rs $evp
 	sh -c "echo \$\$ >$S/mm/cgroup.procs; exec dmabuf_alloc -H system -s 64M" 2>/dev/null; echo "rc=$?"
 	sleep 1
 	kill -INT $evp; wait $evp; echo "events=$?"

@@ -16,7 +16,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline cma=0
 	echo "no_cma: $(grep CmaTotal /proc/meminfo | tr -s " ")"
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat report -j -d 60 >/tmp/r.json & p=$!
-	wait_ready $rs
+	wait_ready $rs $p
 	cat /proc/$p/fdinfo/* >/tmp/fdinfo 2>/dev/null
 	echo "no_cma: links: $(sed -n "s/^link_type:[[:space:]]*//p" /tmp/fdinfo | sort | tr "\n" " ")"
 	echo "no_cma: attach types: $(sed -n "s/^attach_type:[[:space:]]*//p" /tmp/fdinfo | sort -n | tr "\n" " ")"

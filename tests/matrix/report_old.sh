@@ -34,7 +34,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	. /heapstat/tests/lib.sh
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
-	wait_ready $rs
+	wait_ready $rs $p
 	mkdir /sys/fs/cgroup/old
 	sh -c "echo \$\$ >/sys/fs/cgroup/old/cgroup.procs
 		exec dmabuf_alloc -H system -s 64K -n 3 -r 1 -w 60 -R /tmp/r" & h=$!

@@ -80,7 +80,7 @@ port=$(free_port)
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs "$hs" export --listen 127.0.0.1:$port 2>"$tmp/stderr" & p=$!
 pids+=($p)
-wait_ready "$rs" "$tmp/ready"
+wait_ready "$rs" $p "$tmp/ready"
 code=$(curl -s -m 5 -o "$tmp/m0" -w '%{http_code}' "http://127.0.0.1:$port/metrics")
 if grep -qx 'heapstat_export_tracing 1' "$tmp/m0"; then
 	status="STATUS=serving /metrics, tracing"
@@ -176,7 +176,7 @@ mkdir "$tmp/tf"
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs "$hs" export --textfile "$tmp/tf" -i 0.2 2>"$tmp/tf.err" & p=$!
 pids+=($p)
-wait_ready "$rs" "$tmp/tf.ready"
+wait_ready "$rs" $p "$tmp/tf.ready"
 [ -s "$tmp/tf/heapstat.prom" ] && grep -q '^STATUS=writing the textfile' "$tmp/tf.ready" &&
 	pass "--textfile: READY=1 once DIR/heapstat.prom is written" ||
 	fail "--textfile: READY=1 once DIR/heapstat.prom is written" \

@@ -18,7 +18,7 @@ echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 pid=$!
-wait_ready $rs
+wait_ready $rs $pid
 sh -c "echo \$\$ >$S/act/cgroup.procs
 	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
 held=$!

@@ -24,7 +24,7 @@ sysfs() { cat /sys/kernel/mm/cma/$A/$1; }
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 600 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-wait_ready $rs
+wait_ready $rs $rep
 ok0=$(sysfs alloc_pages_success) rel0=$(sysfs release_pages_success) bad0=$(sysfs alloc_pages_fail)
 kill -STOP $rep
 dmabuf_alloc -H default_cma_region -s 4K --fail $F --skip $N -n 1

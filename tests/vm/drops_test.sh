@@ -28,7 +28,9 @@ csv=$!
 heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
 frames() { wc -l <"$tmp/frames"; }
-for rs in $rep_rs $tab_rs $csv_rs; do wait_ready $rs; done
+wait_ready $rep_rs $rep
+wait_ready $tab_rs $tab
+wait_ready $csv_rs $csv
 wait_frames 1
 kill -STOP $rep $tab $csv $top
 sh -c "echo \$\$ >$S/drops/cgroup.procs; exec dmabuf_alloc -s 4K --fail $F --skip $N -n 1"

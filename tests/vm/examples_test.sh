@@ -107,7 +107,7 @@ run() {
 		rs=$(ready_socket)
 		NOTIFY_SOCKET=$rs sh -c "exec $1" >$ex/out.$n 2>$ex/err.$n &
 		p=$!
-		wait_ready $rs
+		wait_ready $rs $p
 		sleep 1
 		kill -INT $p
 		wait $p
@@ -148,7 +148,7 @@ run_flight() {
 	rs=$(ready_socket)
 	sh -c ". /heapstat/tests/lib.sh
 		NOTIFY_SOCKET=$rs $1
-		wait_ready $rs
+		wait_ready $rs \$!
 		sleep 1
 		$2
 		i=0

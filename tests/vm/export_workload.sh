@@ -32,8 +32,8 @@ NOTIFY_SOCKET=$ex_rs heapstat export --listen 0.0.0.0:9464 --cgroup-depth 1 2>$w
 ex=$!
 NOTIFY_SOCKET=$tf_rs heapstat export --textfile $out -i 1 --cgroup-depth 1 2>$w/textfile.err &
 tf=$!
-wait_ready $ex_rs
-wait_ready $tf_rs
+wait_ready $ex_rs $ex
+wait_ready $tf_rs $tf
 
 # run CGROUP ARGS...: dmabuf_alloc in CGROUP, in the background
 run() {

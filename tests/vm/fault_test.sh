@@ -51,7 +51,7 @@ echo "+dmem" >$S/cgroup.subtree_control 2>/dev/null
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 900 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_ready $rs
+wait_ready $rs $rep
 before=$(grep -c '^[0-9]' $D/dma_buf/bufinfo 2>/dev/null)
 for h in $(ls /dev/dma_heap); do
 	for op in alloc import mmap; do

@@ -38,7 +38,7 @@ for st in 1 2 3 4; do
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat report -j -d 180 >"$tmp/j$st" 2>"$tmp/e$st" &
 	reps="$reps $!"
-	wait_ready $rs
+	wait_ready $rs $!
 done
 end_report() {	# end_report STAGE
 	p=$(echo $reps | cut -d' ' -f$1)

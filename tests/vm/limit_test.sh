@@ -36,9 +36,9 @@ NOTIFY_SOCKET=$topj_rs heaptop -j -d 0.5 -c /lim >$tmp/topj 2>&1 &
 topj=$!
 NOTIFY_SOCKET=$topb_rs heaptop -b -d 0.5 -c /lim >$tmp/topb 2>&1 &
 topb=$!
-wait_ready $evp_rs	# the collectors are attached
-wait_ready $topj_rs
-wait_ready $topb_rs
+wait_ready $evp_rs $evp	# the collectors are attached
+wait_ready $topj_rs $topj
+wait_ready $topb_rs $topb
 # heaptop's first frames are out (seconds on the debug kernel): the hit comes after them
 i=0
 while { [ ! -s $tmp/topj ] || ! grep -q '^heaptop - ' $tmp/topb; } && [ $i -lt 300 ]; do
@@ -124,7 +124,7 @@ while [ ! -e $tmp/r3 ]; do sleep 0.1; done
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat limit events -f -d 60 >$tmp/ev2 2>$tmp/eve &
 evp=$!
-wait_ready $rs
+wait_ready $rs $evp
 alloc /lp/c2 -s 4K; rc1=$?
 mv $tmp/err $tmp/err1
 sleep 1

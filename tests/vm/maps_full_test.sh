@@ -25,8 +25,8 @@ mkdir $tmp/prom
 heapstat export --textfile $tmp/prom -i 0.3 2>"$tmp/experr" &
 exp=$!
 frames() { wc -l <"$tmp/frames"; }
-wait_ready $rep_rs
-wait_ready $trep_rs
+wait_ready $rep_rs $rep
+wait_ready $trep_rs $trep
 wait_frames 2
 for c in mf1 mf2 mf3; do
 	mkdir -p $S/$c

@@ -145,7 +145,7 @@ mkdir -p $S/deep/sib/child
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heaptop -j -d 0.5 >$tmp/deep 2>&1 &
 rp=$!
-wait_ready $rs	# traced from here (seconds on the debug kernel)
+wait_ready $rs $rp	# traced from here (seconds on the debug kernel)
 frames() { wc -l <$tmp/deep; }
 wait_frames 1
 sh -c "echo \$\$ >$S/deep/sib/child/cgroup.procs; exec dmabuf_alloc -H system -s 4K"

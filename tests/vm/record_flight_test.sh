@@ -93,7 +93,7 @@ mkdir $tmp/fu
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat record --flight 10 -o $tmp/fu -d 60 >$tmp/u.out 2>&1 &
 rp=$!
-wait_ready $rs
+wait_ready $rs $rp
 dmabuf_alloc -H system -s 4K -n 3
 sleep 0.5
 kill -USR1 $rp

@@ -17,8 +17,8 @@ NOTIFY_SOCKET=$rp_rs heapstat record -c /rt -o $tmp/r.hsrec -d 6 >$tmp/r.out 2>&
 rp=$!
 NOTIFY_SOCKET=$fp_rs heapstat record --flight 1000 -c /rt -o $tmp/fl -d 30 >$tmp/f.out 2>&1 &
 fp=$!
-wait_ready $rp_rs
-wait_ready $fp_rs
+wait_ready $rp_rs $rp
+wait_ready $fp_rs $fp
 sh -c "echo \$\$ >$S/rt/a/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 4 --churn 4 -p 50" &
 ap=$!
 sleep 1.5

@@ -64,7 +64,7 @@ kill $bg 2>/dev/null
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat record -o $tmp/r2 -d 60 >/dev/null 2>&1 &
 rp=$!
-wait_ready $rs
+wait_ready $rs $rp
 dmabuf_alloc -H system -s 64K -n 50
 sleep 1
 kill -9 $rp
@@ -97,7 +97,7 @@ jq_true '.fd_events == {"made": 3, "taken": 0, "mappings": 3}' $tmp/f.json >/dev
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat record -o $tmp/r7 -- sh -c 'echo "[${NOTIFY_SOCKET-unset}]"' \
 	>$tmp/n7 2>&1
-wait_ready $rs $tmp/r7.ready
+wait_ready $rs "" $tmp/r7.ready
 grep -qx '\[unset\]' $tmp/n7 && grep -qx 'STATUS=recording' $tmp/r7.ready &&
 	pass "NOTIFY_SOCKET: READY=1, recording; the command does not inherit it" ||
 	fail "NOTIFY_SOCKET: READY=1, recording; the command does not inherit it" \
@@ -111,7 +111,7 @@ grep -qx '\[unset\]' $tmp/n7 && grep -qx 'STATUS=recording' $tmp/r7.ready &&
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat record -o $tmp/r4 >/dev/null 2>&1 &
 rp=$!
-wait_ready $rs
+wait_ready $rs $rp
 kill -STOP $rp
 TRACE_BENCH_BALLAST=0 trace_bench bare 4096 30000 >/dev/null
 kill -CONT $rp

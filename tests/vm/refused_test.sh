@@ -19,7 +19,7 @@ mkdir -p $S/rf
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs HEAPSTAT_TEST_REFUSE=cma heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_ready $rs
+wait_ready $rs $rep
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 64K -n 2"
 sleep 1
@@ -49,7 +49,7 @@ rm -f $tmp/json $tmp/err
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs HEAPSTAT_TEST_REFUSE=session heapstat report -j -d 600 >$tmp/json 2>$tmp/err &
 rep=$!
-wait_ready $rs
+wait_ready $rs $rep
 sh -c "echo \$\$ >$S/rf/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
 sleep 1
 kill -INT $rep

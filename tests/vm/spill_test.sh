@@ -17,12 +17,12 @@ mkdir -p $S/spill
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
-wait_ready $rs
+wait_ready $rs $rep
 # and one whose spill map holds one buffer: the second one there is lost, and said so
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs HEAPSTAT_TEST_MAX_SPILL=1 heapstat report -j -d 600 >"$tmp/json1" 2>"$tmp/err1" &
 rep1=$!
-wait_ready $rs
+wait_ready $rs $rep1
 sh -c "echo \$\$ >$S/spill/cgroup.procs; exec dmabuf_alloc -s 4K -n 2 -w 600 -R $tmp/r1" &
 first=$!
 while [ ! -e $tmp/r1 ] && kill -0 $first 2>/dev/null; do sleep 0.1; done

@@ -63,7 +63,7 @@ rep=$!
 heaptop -b -j -d 1 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
 frames() { wc -l <"$tmp/frames"; }
-wait_ready $rs
+wait_ready $rs $rep
 wait_frames 1
 t0=$(date +%s)
 heap_stress -s "$SEED" -t "$SECS" -c $CG $heaps >"$tmp/out" 2>&1 &
