@@ -446,11 +446,15 @@ static void opt(struct collector *c, struct bpf_program *prog, enum coll_feature
  */
 static bool use_session(struct collector *c, enum coll_attach mode, enum bpf_attach_type *type)
 {
-	long long v = kernel_enumerator("bpf_attach_type", "BPF_TRACE_FSESSION");
+	long long v;
 
+	/* the enumerator last: without libbpf's parse it is a walk of every type */
+	if (mode != COLL_ATTACH_TRACING || c->no_session ||
+	    !kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC))
+		return false;
+	v = kernel_enumerator("bpf_attach_type", "BPF_TRACE_FSESSION");
 	*type = (enum bpf_attach_type)v;
-	return mode == COLL_ATTACH_TRACING && v >= 0 && !c->no_session &&
-	       kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
+	return v >= 0;
 }
 
 /*
@@ -654,7 +658,7 @@ static uint32_t test_refuse(void)
 static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, const char **what)
 {
-	enum bpf_attach_type session_type;
+	enum bpf_attach_type session_type = BPF_TRACE_FENTRY;	/* read only with a session */
 	bool session = use_session(c, mode, &session_type);
 	enum coll_feature f;
 	int err;

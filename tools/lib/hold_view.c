@@ -62,17 +62,9 @@ void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
 	json_ku64_or_null(j, "charged_bytes", c->charged_known, c->charged);
 	json_ku64_or_null(j, "own_charged_bytes", c->charged_known && charger != CHARGER_MEMCG,
 			  c->own_charge);
-	json_key(j, "charged_by");
-	if (c->charged_known)
-		json_str(j, charger_name(charger));
-	else
-		json_null(j);
+	json_kstr_or_null(j, "charged_by", c->charged_known ? charger_name(charger) : NULL);
 	json_ku64_or_null(j, "limit_bytes", limit_cgroup, c->limit);
-	json_key(j, "limit_cgroup");
-	if (limit_cgroup)
-		json_str(j, limit_cgroup);
-	else
-		json_null(j);
+	json_kstr_or_null(j, "limit_cgroup", limit_cgroup);
 	json_ku64_or_null(j, "headroom_bytes", limit_cgroup, c->headroom);
 	json_ku64(j, "limit_hits", c->limit_hits);
 	json_key(j, "allocated");
@@ -158,16 +150,9 @@ void hold_json_buffer(struct json *j, const struct holdings *h, size_t buf,
 		json_strn(j, x.comm, COLL_COMM_LEN);
 	else
 		json_null(j);
-	json_key(j, "cgroup");
-	if (known)
-		json_str(j, holdings_cgroup_path(h, x.cgroup_id));
-	else
-		json_null(j);
-	json_key(j, "charged_cgroup");
-	if (known && x.charged_cgroup_id)
-		json_str(j, holdings_cgroup_path(h, x.charged_cgroup_id));
-	else
-		json_null(j);
+	json_kstr_or_null(j, "cgroup", known ? holdings_cgroup_path(h, x.cgroup_id) : NULL);
+	json_kstr_or_null(j, "charged_cgroup", known && x.charged_cgroup_id ?
+			  holdings_cgroup_path(h, x.charged_cgroup_id) : NULL);
 	json_ku64_or_null(j, "age_ns", known && now_ns > x.born_ns, known ? now_ns - x.born_ns : 0);
 	json_end(j);
 }

@@ -67,10 +67,12 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 	fprintf(stderr, "heapstat %s: buffers from %s, holders from %s; ", cmd,
 		inv_source_name(inv ? inv->buffers_src : SRC_NONE),
 		inv_source_name(inv ? inv->holders_src : SRC_NONE));
-	if (c)
+	if (c) {
+		const char *ioctl = collector_ioctl_variant(c);
+
 		fprintf(stderr, "traced by %s (%s%s%s)\n", coll_attach_name(collector_attach(c)),
-			collector_ioctl_variant(c) ? collector_ioctl_variant(c) : "",
-			collector_ioctl_variant(c) ? ", " : "", collector_export_variant(c));
-	else
+			ioctl ? ioctl : "", ioctl ? ", " : "", collector_export_variant(c));
+	} else {
 		fprintf(stderr, "not traced\n");
+	}
 }
