@@ -93,20 +93,20 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
  */
 static __always_inline bool counts_for_process(const struct task_struct *task, bool vmas)
 {
-	/* a direct load (the iterators' task is BTF-typed): a helper call per fd was ~100 insns */
+	/* direct loads (the iterators' task is BTF-typed): a helper call per fd was ~100 insns */
 	const struct task_struct *leader = task->group_leader, *owner = NULL;
 
 	if (task == leader)
 		return true;
-	if (vmas && BPF_CORE_READ(leader, mm))
+	if (vmas && leader->mm)
 		return false;	/* the leader counts them */
-	if (!vmas && BPF_CORE_READ(leader, files))
+	if (!vmas && leader->files)
 		return true;	/* not the leader's: this thread's own */
 	if (bpf_core_field_exists(task->mm->owner))
-		owner = BPF_CORE_READ(task, mm, owner);
+		owner = task->mm->owner;
 	if (vmas)
 		return owner == task;
-	return owner == task || !owner || BPF_CORE_READ(owner, files) != BPF_CORE_READ(task, files);
+	return owner == task || !owner || owner->files != task->files;
 }
 
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */
