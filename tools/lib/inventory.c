@@ -474,12 +474,13 @@ static struct inv_buf *find_next(struct inventory *inv, const struct inv_buf *la
 static int add_holds(struct inventory *inv)
 {
 	const struct inv_buf *b = NULL;
-	size_t *start, n = 0, out = 0;
+	size_t n = 0, out = 0;
 	bool twice = false;
 
-	start = calloc(inv->nbufs + 1, sizeof(*start));
-	if (!start)
-		return -ENOMEM;
+	/* each buffer's refs counted in its holders, then its first_hold their sum
+	 * before it; holders counts again as they are placed, up to the same */
+	for (size_t i = 0; i < inv->nbufs; i++)
+		inv->bufs[i].holders = 0;
 	for (size_t i = 0; i < inv->nrefs; i++) {
 		struct inv_ref *r = &inv->refs[i];
 
@@ -487,40 +488,34 @@ static int add_holds(struct inventory *inv)
 		r->buf = b ? b - inv->bufs : INV_REF_NO_BUF;
 		if (!b)	/* a buffer born after iter/dmabuf ran */
 			continue;
-		start[r->buf]++;
+		inv->bufs[r->buf].holders++;
 		n++;
 	}
-	for (size_t i = 0, sum = 0; i <= inv->nbufs; i++) {
-		size_t c = start[i];
-
-		start[i] = sum;
-		sum += c;
-		if (i < inv->nbufs) {
-			inv->bufs[i].first_hold = start[i];
-			inv->bufs[i].holders = c;
-		}
+	for (size_t i = 0, sum = 0; i < inv->nbufs; i++) {
+		inv->bufs[i].first_hold = sum;
+		sum += inv->bufs[i].holders;
+		inv->bufs[i].holders = 0;
 	}
 	free(inv->holds);
 	inv->holds = malloc((n + 1) * sizeof(*inv->holds));
-	if (!inv->holds) {
-		free(start);
+	if (!inv->holds)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < inv->nrefs; i++) {
 		const struct inv_ref *r = &inv->refs[i];
+		struct inv_buf *rb;
 		size_t at;
 
 		if (r->buf == INV_REF_NO_BUF)
 			continue;
-		at = start[r->buf]++;
+		rb = &inv->bufs[r->buf];
+		at = rb->first_hold + rb->holders++;
 		/* the same process's last ref to it is the one before, if any */
-		twice |= at > inv->bufs[r->buf].first_hold && inv->holds[at - 1].proc == r->proc;
+		twice |= at > rb->first_hold && inv->holds[at - 1].proc == r->proc;
 		inv->holds[at] = (struct inv_hold){
 			.buf = r->buf, .proc = r->proc,
 			.fds = !r->is_map, .map_bytes = r->is_map ? r->map_bytes : 0,
 		};
 	}
-	free(start);
 	inv->nholds = n;
 	if (!twice)
 		return 0;
