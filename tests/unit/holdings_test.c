@@ -466,6 +466,57 @@ out:
  * leave what a new walk finds; inventory_diff() counts the rest, less what
  * it is told to leave out.
  */
+/*
+ * iter/dmabuf's order (newest first) to inode order: none late, a few late
+ * by hundreds (taken out and merged back), late ones at either end, too
+ * many late (sorted whole), and 0 to 3 buffers; every record whole, none
+ * lost.
+ */
+static void walked_buffers_sorted(void)
+{
+	enum { N = 5000 };
+	static struct inv_buf v[N];
+	static const size_t sizes[] = { 0, 1, 2, 3, N };
+
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
+		for (int order = 0; order < 5; order++) {
+			size_t n = sizes[s];
+			uint64_t sum = 0, sum_after = 0;
+
+			/* made in inode order 1..n, listed newest first */
+			for (size_t i = 0; i < n; i++) {
+				uint64_t ino = n - i;
+
+				v[i] = (struct inv_buf){ .ino = ino, .size = ino * 3 };
+				sum += ino;
+			}
+			/* a late one: listed as newer than the buffers after it */
+			for (size_t i = 0; i + 1 < n; i++) {
+				size_t far = order == 1 ? 300 : order == 2 ? n : 2;
+				bool late = order == 1 ? i % 97 == 5 : order == 2 ? i == 0 :
+					    order == 3 ? i == n - 2 : order == 4 ? i % 3 == 0 : false;
+
+				if (!late)
+					continue;
+				far = i + far < n ? far : n - 1 - i;
+				/* v[i + far] moves up to i, the ones between down one */
+				struct inv_buf t = v[i + far];
+
+				memmove(&v[i + 1], &v[i], far * sizeof(*v));
+				v[i] = t;
+			}
+			inventory_sort_walked(v, n);
+			for (size_t i = 0; i < n; i++) {
+				sum_after += v[i].ino;
+				CHECK(v[i].size == v[i].ino * 3, "order %d n %zu: record torn", order, n);
+				CHECK(!i || v[i - 1].ino < v[i].ino, "order %d n %zu at %zu: %llu before %llu",
+				      order, n, i, (unsigned long long)(i ? v[i - 1].ino : 0),
+				      (unsigned long long)v[i].ino);
+			}
+			CHECK(sum == sum_after, "order %d n %zu: buffers lost", order, n);
+		}
+}
+
 static void inventory_updates_and_diff(void)
 {
 	struct inventory kept, walked;
@@ -543,6 +594,7 @@ int main(void)
 	RUN(cma_area_regions);
 	RUN(own_region_first);
 	RUN(namespace_root_regions);
+	RUN(walked_buffers_sorted);
 	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;

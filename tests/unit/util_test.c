@@ -356,7 +356,8 @@ static void sort_ordered_sorts(void)
  * sort_by_u64: ascending, stable (equal keys keep their order), no record
  * torn or lost, keys in one 16-bit digit or spread over all four, ascending
  * or descending already (with and without equal keys), almost so (with
- * and without equal keys, and a run far out of place), with n from 0 to
+ * and without equal keys, a run far out of place, and keys far out of
+ * place often enough to stop their insertion partway), with n from 0 to
  * past a digit's 65536 values.
  */
 struct urec {
@@ -371,7 +372,7 @@ static void sort_by_u64_sorts(void)
 	static struct urec v[100000];
 
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(*sizes); s++)
-		for (int order = 0; order < 10; order++) {
+		for (int order = 0; order < 11; order++) {
 			size_t n = sizes[s];
 			uint64_t sum = 0, sum_after = 0;
 
@@ -388,6 +389,10 @@ static void sort_by_u64_sorts(void)
 					     order == 6 ? n - i + (i % 100 == 1 ? 2 : 0) :
 					     order == 7 ? i + (i % 100 == 1 ? 2 : 0) :
 					     order == 8 ? (n - i) / 3 + (i % 100 == 7) :
+					     /* almost ascending, but each step down goes to the
+					      * front: the insertion runs out of moves partway,
+					      * the radix sort finishes (equal keys, too) */
+					     order == 10 ? (i % 100 == 50 ? 0 : i) :
 					     /* one step down, far: too many moves, sorted by radix */
 					     (i + n / 128) % n;
 

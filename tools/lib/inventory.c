@@ -953,6 +953,80 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 }
 
 /**
+ * inventory_sort_walked() - iter/dmabuf's buffers, as listed, in inode order
+ *
+ * iter/dmabuf lists the newest first, and the kernel numbers a dma-buf's
+ * inode as it makes it: reversed, they are in order but for a few whose
+ * export ended late (preempted between the two), each then after buffers
+ * made later, often hundreds. Those few are copied out and sorted, and one
+ * pass from the end puts every buffer in its place: no (key, index) pair
+ * made for each buffer, none moved but once after the first late one. More
+ * than a few: sort_by_u64(). Inodes are unique here: no two buffers' order
+ * to keep.
+ */
+void inventory_sort_walked(struct inv_buf *b, size_t n)
+{
+	size_t nlate = 0, k = 0, *at_late, i, p, j, to;
+	struct inv_buf *late = NULL;
+	uint64_t last = 0;
+
+	for (i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
+		struct inv_buf t = b[i];
+
+		b[i] = b[j];
+		b[j] = t;
+	}
+	/* a late one is below the last before it in order; counted first, nothing
+	 * moved when there are too many */
+	for (i = 0; i < n; i++) {
+		if (i && b[i].ino < last)
+			nlate++;
+		else
+			last = b[i].ino;
+	}
+	if (!nlate)
+		return;
+	at_late = nlate <= n / 64 ? malloc(nlate * sizeof(*at_late)) : NULL;
+	if (at_late)
+		late = malloc(nlate * sizeof(*late));
+	if (!late) {
+		free(at_late);
+		sort_by_u64(b, n, sizeof(*b), offsetof(struct inv_buf, ino));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (i && b[i].ino < last) {
+			at_late[k] = i;
+			late[k++] = b[i];
+		} else {
+			last = b[i].ino;
+		}
+	}
+	sort_by_u64(late, nlate, sizeof(*late), offsetof(struct inv_buf, ino));
+	/*
+	 * From the end: each buffer in order after the late ones above it. A late
+	 * one above a buffer in order was listed after it, so no place written is
+	 * one still to read; with every late one placed, the rest are in place.
+	 * Late ones below every buffer in order go first.
+	 */
+	i = to = n;
+	p = j = nlate;
+	while (i-- > 0 && j) {
+		if (p && at_late[p - 1] == i) {
+			p--;
+			continue;
+		}
+		while (j && late[j - 1].ino > b[i].ino)
+			b[--to] = late[--j];
+		b[--to] = b[i];
+	}
+	while (j)
+		b[--to] = late[--j];
+	free(late);
+	free(at_late);
+}
+
+/**
  * inventory_take() - take a snapshot of live dma-bufs and their holders
  * @inv: filled in; inventory_free() it
  * @proc_root: "/proc", or another mount of it
@@ -970,6 +1044,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 		err = run_iter(it->dmabuf_prog, 0, &buffer_format, &st);
 	if (!err) {
 		inv->buffers_src = SRC_ITER_DMABUF;
+		inventory_sort_walked(inv->bufs, inv->nbufs);
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
 		if (it->procfs_only)
@@ -986,7 +1061,6 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 		if (inv->note[0])
 			inv->buffers_note = inv->note;
 	}
-	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
 	return take_holders(it, inv, proc_root);
 }
 

@@ -136,5 +136,6 @@ int inventory_cgroups_walk(struct inv_iters *it);
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
+void inventory_sort_walked(struct inv_buf *bufs, size_t n);
 
 #endif
