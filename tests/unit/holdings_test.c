@@ -467,6 +467,75 @@ out:
  * it is told to leave out.
  */
 /*
+ * Each fd finds its buffer (add_holds(): from the one after the last found,
+ * by steps doubling, else by a search of all): four processes' buffers
+ * interleaved by inode, with gaps, one shared, a few inodes far below the
+ * rest and one far above: every buffer's holders and every process's bytes
+ * as made.
+ */
+enum { MANY_PROCS = 4, MANY_EACH = 200, MANY_FAR = 1000000 };
+
+static uint64_t many_ino(int k, int p)
+{
+	return (k < 3 ? 1000 : 900000) + MANY_PROCS * k + p;
+}
+
+static void holds_found_among_many(void)
+{
+	static unsigned int want_holders[MANY_EACH][MANY_PROCS];
+	uint64_t want_bytes[MANY_PROCS] = {}, want_holds = 0;
+	int fdn[MANY_PROCS] = {};
+	struct inventory inv;
+	struct inv_buf *b;
+
+	fresh();
+	for (int p = 0; p < MANY_PROCS; p++)
+		process(20 + p, "many", "/m");
+	for (int k = 0; k < MANY_EACH; k++)
+		for (int p = 0; p < MANY_PROCS; p++) {
+			uint64_t ino = many_ino(k, p), size = 4096 * (1 + ino % 3);
+			int last = MANY_PROCS - 1;
+
+			if (k % 7 == 3)	/* a gap: no such buffer */
+				continue;
+			fd(20 + p, 3 + fdn[p]++, ino, size, "system", 0);
+			want_holders[k][p]++;
+			want_bytes[p] += size;
+			want_holds++;
+			if (k == 100 && p == 1) {	/* shared with the last process */
+				fd(20 + last, 3 + fdn[last]++, ino, size, "system", 0);
+				want_holders[k][p]++;
+				want_bytes[last] += size;
+				want_holds++;
+			}
+		}
+	fd(20, 3 + fdn[0]++, MANY_FAR, 4096, "system", 0);
+	want_bytes[0] += 4096;
+	want_holds++;
+	if (inventory_collect(&inv, proc, true)) {
+		CHECK(false, "inventory_collect");
+		return;
+	}
+	CHECK_EQ(inv.nholds, want_holds);
+	for (int k = 0; k < MANY_EACH; k++)
+		for (int p = 0; p < MANY_PROCS; p++) {
+			b = inventory_find(&inv, many_ino(k, p));
+			CHECK((b ? b->holders : 0) == want_holders[k][p],
+			      "buffer %llu: %u holders, not %u", (unsigned long long)many_ino(k, p),
+			      b ? b->holders : 0, want_holders[k][p]);
+		}
+	b = inventory_find(&inv, MANY_FAR);
+	CHECK(b && b->holders == 1, "the far buffer's holder");
+	for (size_t i = 0; i < inv.nprocs; i++)
+		CHECK(inv.procs[i].fd_bytes == want_bytes[inv.procs[i].pid - 20],
+		      "pid %d: %llu bytes, not %llu", inv.procs[i].pid,
+		      (unsigned long long)inv.procs[i].fd_bytes,
+		      (unsigned long long)want_bytes[inv.procs[i].pid - 20]);
+	CHECK_EQ(inv.nprocs, MANY_PROCS);
+	inventory_free(&inv);
+}
+
+/*
  * iter/dmabuf's order (newest first) to inode order: none late, a few late
  * by hundreds (taken out and merged back), late ones at either end, too
  * many late (sorted whole), and 0 to 3 buffers; every record whole, none
@@ -594,6 +663,7 @@ int main(void)
 	RUN(cma_area_regions);
 	RUN(own_region_first);
 	RUN(namespace_root_regions);
+	RUN(holds_found_among_many);
 	RUN(walked_buffers_sorted);
 	RUN(inventory_updates_and_diff);
 	run("rm -rf %s", top);
