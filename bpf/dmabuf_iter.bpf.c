@@ -81,6 +81,7 @@ static __always_inline void *list_next(const void *pos)
 }
 
 #define NAME_ALIGN	8	/* see name_clear() */
+_Static_assert(INV_NAME_LEN % NAME_ALIGN == 0, "a name's rows stay 8-aligned");
 
 /*
  * What is sent from outside the stack, too large for it: a buffer's names,

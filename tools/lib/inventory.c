@@ -960,9 +960,9 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
  * export ended late (preempted between the two), each then after buffers
  * made later, often hundreds. Those few are copied out and sorted, and one
  * pass from the end puts every buffer in its place: no (key, index) pair
- * made for each buffer, none moved but once after the first late one. More
- * than a few: sort_by_u64(). Inodes are unique here: no two buffers' order
- * to keep.
+ * made for each buffer, and after the reversal none moved more than once.
+ * More than a few: sort_by_u64(). Inodes are unique here: no two buffers'
+ * order to keep.
  */
 void inventory_sort_walked(struct inv_buf *b, size_t n)
 {
@@ -1005,7 +1005,7 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	sort_by_u64(late, nlate, sizeof(*late), offsetof(struct inv_buf, ino));
 	/*
 	 * From the end: each buffer in order after the late ones above it. A late
-	 * one above a buffer in order was listed after it, so no place written is
+	 * one above a buffer in order comes after it here, so no place written is
 	 * one still to read; with every late one placed, the rest are in place.
 	 * Late ones below every buffer in order go first.
 	 */
