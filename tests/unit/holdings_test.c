@@ -564,13 +564,13 @@ static void walked_buffers_sorted(void)
 				size_t far = order == 1 ? 300 : order == 2 ? n : 2;
 				bool late = order == 1 ? i % 97 == 5 : order == 2 ? i == 0 :
 					    order == 3 ? i == n - 2 : order == 4 ? i % 3 == 0 : false;
+				struct inv_buf t;
 
 				if (!late)
 					continue;
 				far = i + far < n ? far : n - 1 - i;
 				/* v[i + far] moves up to i, the ones between down one */
-				struct inv_buf t = v[i + far];
-
+				t = v[i + far];
 				memmove(&v[i + 1], &v[i], far * sizeof(*v));
 				v[i] = t;
 			}

@@ -961,13 +961,14 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
  * made later, often hundreds. Those few are copied out and sorted, and one
  * pass from the end puts every buffer in its place: no (key, index) pair
  * made for each buffer, and after the reversal none moved more than once.
- * More than a few: sort_by_u64(). Inodes are unique here: no two buffers'
- * order to keep.
+ * More than a few: sort_by_u64(). Inodes are unique and not 0 here (the
+ * kernel's count starts at 1): no two buffers' order to keep, and 0 marks
+ * a place left.
  */
 void inventory_sort_walked(struct inv_buf *b, size_t n)
 {
-	size_t nlate = 0, k = 0, *at_late, i, p, j, to;
-	struct inv_buf *late = NULL;
+	size_t nlate = 0, k = 0, i, j, to;
+	struct inv_buf *late;
 	uint64_t last = 0;
 
 	for (i = 0, j = n ? n - 1 : 0; i < j; i++, j--) {
@@ -986,18 +987,16 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	}
 	if (!nlate)
 		return;
-	at_late = nlate <= n / 64 ? malloc(nlate * sizeof(*at_late)) : NULL;
-	if (at_late)
-		late = malloc(nlate * sizeof(*late));
+	late = nlate <= n / 64 ? malloc(nlate * sizeof(*late)) : NULL;
 	if (!late) {
-		free(at_late);
 		sort_by_u64(b, n, sizeof(*b), offsetof(struct inv_buf, ino));
 		return;
 	}
+	/* each copied out, its place marked by inode 0, which no dma-buf has */
 	for (i = 0; i < n; i++) {
 		if (i && b[i].ino < last) {
-			at_late[k] = i;
 			late[k++] = b[i];
+			b[i].ino = 0;
 		} else {
 			last = b[i].ino;
 		}
@@ -1006,16 +1005,14 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	/*
 	 * From the end: each buffer in order after the late ones above it. A late
 	 * one above a buffer in order comes after it here, so no place written is
-	 * one still to read; with every late one placed, the rest are in place.
-	 * Late ones below every buffer in order go first.
+	 * one still to read; with every late one placed, the rest are in place
+	 * (no mark among them). Late ones below every buffer in order go first.
 	 */
 	i = to = n;
-	p = j = nlate;
+	j = nlate;
 	while (i-- > 0 && j) {
-		if (p && at_late[p - 1] == i) {
-			p--;
+		if (!b[i].ino)
 			continue;
-		}
 		while (j && late[j - 1].ino > b[i].ino)
 			b[--to] = late[--j];
 		b[--to] = b[i];
@@ -1023,7 +1020,6 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	while (j)
 		b[--to] = late[--j];
 	free(late);
-	free(at_late);
 }
 
 /**
