@@ -305,7 +305,6 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		return 0;
 	rec.ino = file->f_inode->i_ino;
 	rec.tgid = task->tgid;
-	rec.fd = ctx->fd;
 	if (name_again(ctx->meta->seq_num, rec.tgid, &named_tgid, &named_seq))
 		rec.flags |= INV_FD_PROC;
 	if (!have_dmabuf_iter)

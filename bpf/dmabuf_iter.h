@@ -42,9 +42,7 @@ struct inv_buffer {
 struct inv_fd {
 	__u64 ino;
 	__u32 tgid;
-	__u32 fd;
 	__u32 flags;
-	__u32 pad;
 };
 
 #define INV_FD_PROC		0x1
