@@ -24,6 +24,9 @@ printf '%10s %10s %10s %10s\n' ONESHOT-ms TRACED-ms ATTACH-ms TOP-ms
 awk -v o="$one" -v t="$traced" -v p="$top" \
 	'BEGIN { printf "%10.1f %10.1f %10.1f %10.1f\n", o, t, t - o - 10, p - 100 }'
 echo "startup: oneshot_ms=$one traced_ms=$traced top_ms=$top"
+# what -icount makes of the kernel's page zeroing (rep stosb: a byte an
+# instruction) against 8-byte stores, 16 MiB each
+echo "emulation, 16 MiB zeroed: $(rep_count)"
 # where loading goes: the verifier, program by program (each loaded alone),
 # the iterators a one-shot report loads, and the collector's programs as
 # heaptop loads them on this kernel (the ioctl's session, fentry, fexit and
