@@ -32,9 +32,11 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 # the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c)
 # the collector twice: with its fsession program (7.0+), and without (see bpf/collector.bpf.c)
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(filter-out bpf/dmabuf_iter.bpf.c,$(BPF_SRCS))) \
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,\
+	$(filter-out bpf/dmabuf_iter.bpf.c bpf/cgroup_iter.bpf.c,$(BPF_SRCS))) \
 	$(BUILD)/bpf/collector_fs.skel.h
-LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h
+LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h \
+	$(BUILD)/bpf/cgroup_iter.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c \
 	tools/record/*.c tools/export/*.c))

@@ -22,6 +22,7 @@
 #include <bpf/bpf_core_read.h>
 #include "core_fixes.bpf.h"
 #include "dmabuf_iter.h"
+#include "iter.bpf.h"
 
 /*
  * A record that names something once for the records after it (an exporter,
@@ -49,71 +50,26 @@ static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __
  * two took 64 ms of a one-shot report's 98 ms load on 7.2 as plain loops.)
  */
 
-/*
- * The iterators' contexts and the kernel's list heads, read without CO-RE:
- * their layout is the iterators' ABI (a list head's next first), and the
- * verifier checks each load against the kernel's BTF all the same. Each
- * CO-RE relocation is a look-up in the kernel's cache of candidate types,
- * 31 slots by the hash of a type's name, and a miss searches every type of
- * vmlinux again: the iterators' two dozen names collide in it, and a load
- * made 22 such searches, 13 without these (docs/benchmarks.md, start-up).
- * The programs' order matters too (the kernel relocates them in turn):
- * task_vma before task_file, whose cgroup and css_set would evict its file
- * and mm_struct, leaves 8.
- */
-struct iter_meta {
-	struct seq_file *seq;
-	__u64 session_id;
-	__u64 seq_num;
-};
-
-struct iter_list {
-	struct iter_list *next, *prev;
-};
-
-/* the list head after @pos, a kernel pointer */
-static __always_inline void *list_next(const void *pos)
-{
-	void *next = NULL;
-
-	bpf_probe_read_kernel(&next, sizeof(next), pos);
-	return next;
-}
-
 #define NAME_ALIGN	8	/* see name_clear() */
 _Static_assert(INV_NAME_LEN % NAME_ALIGN == 0, "a name's rows stay 8-aligned");
-
-/*
- * What is sent from outside the stack, too large for it: a buffer's names,
- * or a cgroup's name and a pool of it. One map for both iterators (a map
- * is code of the loader program too, verified at each load).
- */
-struct buf_scratch {
-	char names[INV_MAX_IMPORTERS][INV_NAME_LEN];
-	char name[INV_NAME_LEN];
-} __attribute__((aligned(NAME_ALIGN)));
-
-struct cg_scratch {
-	struct inv_dmem_pool pool;
-	char name[INV_CGROUP_NAME_MAX];
-};
-
-union scratch {
-	struct buf_scratch buf;
-	struct cg_scratch cg;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, union scratch);
-} scratch SEC(".maps");
 
 #ifdef INV_TASKS_ONLY
 #define have_dmabuf_iter false
 #else
 #define have_dmabuf_iter true
+
+/* a buffer's names, sent from outside the stack: too large for it */
+struct buf_scratch {
+	char names[INV_MAX_IMPORTERS][INV_NAME_LEN];
+	char name[INV_NAME_LEN];
+} __attribute__((aligned(NAME_ALIGN)));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct buf_scratch);
+} scratch SEC(".maps");
 
 /*
  * A name cleared before it is read in: 8-aligned, four stores, not 32 (the
@@ -327,127 +283,6 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		bpf_probe_read_kernel_str(b.name, sizeof(b.name), BPF_CORE_READ(dmabuf, name));
 		bpf_seq_write(seq, &b, sizeof(b));
 	}
-	return 0;
-}
-
-/*
- * The cgroup tree, for naming cgroups by id: one record a cgroup, where a
- * walk of the cgroup2 directories reads every file of each (6.1+). With
- * each, its dmem charges and limits, where a model would read two files
- * (dmem.current, dmem.max) of every cgroup.
- */
-struct inv_cgroup_session cg_session;
-
-/*
- * A walk of a cgroup's pools, one a call of bpf_loop(): counted first, then
- * sent. No count of its own: the verifier would see a state of the callback
- * per value (bpf_loop() says how many calls it made).
- */
-struct pool_walk {
-	struct list_head *head, *pos;
-	struct seq_file *seq;
-	struct inv_dmem_pool *pool;
-};
-
-static long pool_count(__u64 i, void *arg)
-{
-	struct pool_walk *w = arg;
-	struct list_head *pos = w->pos;
-
-	if (pos == w->head)
-		return 1;
-	w->pos = list_next(pos);
-	return 0;
-}
-
-/* as many as counted: a pool added meanwhile waits for the next walk, one
- * gone leaves an empty region, which names nothing */
-static long pool_send(__u64 i, void *arg)
-{
-	struct pool_walk *w = arg;
-	struct inv_dmem_pool *p = w->pool;
-	struct list_head *pos = w->pos;
-
-	__builtin_memset(p, 0, sizeof(*p));
-	if (pos != w->head) {
-		dmem_pool_read(pos, &p->usage, &p->max, p->region, sizeof(p->region),
-			       &p->region_len);
-		w->pos = list_next(pos);
-	}
-	bpf_seq_write(w->seq, p, sizeof(*p));
-	return 0;
-}
-
-struct iter_cgroup {
-	struct iter_meta *meta;
-	struct cgroup *cgroup;
-};
-
-SEC("iter/cgroup")
-int cgroup_tree(struct bpf_iter__cgroup *bpf_ctx)
-{
-	const struct iter_cgroup *ctx = (const void *)bpf_ctx;
-	struct seq_file *seq = ctx->meta->seq;
-	struct cgroup *cgrp = ctx->cgroup;
-	struct pool_walk w = { .seq = seq };
-	struct cgroup_subsys_state *parent;
-	struct list_head *head;
-	struct inv_cgroup h = {};
-	struct cg_scratch *out;
-	__u32 size, zero = 0;
-	bool known;
-	long n;
-
-	if (!cgrp)
-		return 0;
-	h.id = cgrp->kn->id;
-	if (cg_session.resume_after) {	/* written by a session before */
-		if (h.id == cg_session.resume_after)
-			cg_session.resume_after = 0;
-		return 0;
-	}
-	out = bpf_map_lookup_elem(&scratch, &zero);
-	if (!out)
-		return 0;
-	parent = cgrp->self.parent;
-	if (parent)
-		h.parent = parent->cgroup->kn->id;
-	n = bpf_probe_read_kernel_str(out->name, sizeof(out->name), cgrp->kn->name);
-	h.len = n > 1 ? n - 1 : 0;
-
-	head = dmem_pools(cgrp, &known);
-	h.flags = known ? INV_CG_DMEM_READ : 0;
-	if (head) {
-		h.flags |= INV_CG_DMEM_ON;
-		w.head = head;
-		w.pos = list_next(head);
-		/*
-		 * Calls until one finds the head: that one stepped over none. With
-		 * two to spare, a 17th pool is seen (INV_CG_DMEM_MORE) even when
-		 * the head comes right after it, where the calls run out.
-		 */
-		n = bpf_loop(INV_DMEM_POOLS + 2, pool_count, &w, 0);
-		n = w.pos == w.head ? n - 1 : n;
-		if (n > INV_DMEM_POOLS)
-			h.flags |= INV_CG_DMEM_MORE;
-		h.npools = n < INV_DMEM_POOLS ? n : INV_DMEM_POOLS;
-	}
-	size = sizeof(h) + h.npools * sizeof(struct inv_dmem_pool) + h.len;
-	if (cg_session.bytes + size > INV_CGROUP_SESSION) {
-		cg_session.full = 1;
-		return 1;	/* the next session goes on from here */
-	}
-	cg_session.bytes += size;
-	cg_session.last = h.id;
-	bpf_seq_write(seq, &h, sizeof(h));
-	/* head, not h.npools alone: a kernel without dmem must see this branch dead
-	 * (its relocations are poisoned), and a field read off the stack is not known */
-	if (head && h.npools) {
-		w.pos = list_next(head);
-		w.pool = &out->pool;
-		bpf_loop(h.npools, pool_send, &w, 0);
-	}
-	bpf_seq_write(seq, out->name, h.len & (INV_CGROUP_NAME_MAX - 1));
 	return 0;
 }
 

@@ -39,6 +39,7 @@ echo "== start-up (tests/bench/startup.sh), guest instructions (--icount)"
 # the BPF objects for verify_time, in this boot alone
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --timeout 1200 \
 	--add "$TOP/build/bpf/dmabuf_iter.bpf.o:/heapstat/bpf/dmabuf_iter.bpf.o" \
+	--add "$TOP/build/bpf/cgroup_iter.bpf.o:/heapstat/bpf/cgroup_iter.bpf.o" \
 	--add "$TOP/build/bpf/collector.bpf.o:/heapstat/bpf/collector.bpf.o" \
 	--add "$TOP/build/bpf/collector_fs.bpf.o:/heapstat/bpf/collector_fs.bpf.o" \
 	-- sh /heapstat/tests/bench/startup.sh

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	t0 = now_ns();
-	if (inventory_open(&it, false)) {
+	if (inventory_open(&it, false, false)) {
 		fprintf(stderr, "inv_bench: no memory\n");
 		return 1;
 	}

@@ -33,7 +33,8 @@ echo "emulation, 16 MiB zeroed: $(rep_count)"
 # tracepoints); the objects are in /heapstat/bpf (scripts/bench.sh adds them
 # to this boot)
 echo "verifier, each program loaded alone (verify_time):"
-verify_time /heapstat/bpf/dmabuf_iter.bpf.o dmabuf task_file task_vma cgroup_tree |
+{ verify_time /heapstat/bpf/dmabuf_iter.bpf.o dmabuf task_file task_vma &&
+  verify_time /heapstat/bpf/cgroup_iter.bpf.o cgroup_tree; } |
 	awk '{ print; sub("verify_us=", "", $2); t += $2 } END { printf "%-32s verify_us=%d\n", "iterators", t }'
 # (the session program only in the object built for it, collector_fs)
 verify_time /heapstat/bpf/collector_fs.bpf.o dma_heap_ioctl_session=fsession \

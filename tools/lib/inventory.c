@@ -20,6 +20,7 @@
 #include "dmabuf_iter.h"		/* before the skeletons: their .bss has its types */
 #include "dmabuf_iter.lskel.h"
 #include "dmabuf_iter_tasks.lskel.h"
+#include "cgroup_iter.lskel.h"
 #include "errors.h"
 #include "inventory.h"
 #include "cgroup/dmem.h"
@@ -569,11 +570,15 @@ static int cmp_map_tgid(const void *a, const void *b)
 }
 
 struct inv_iters {
-	struct dmabuf_iter_lskel *all;		/* the four iterators (6.16+) */
-	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task and cgroup iterators */
+	struct dmabuf_iter_lskel *all;		/* the buffer and task iterators (6.16+) */
+	struct dmabuf_iter_tasks_lskel *tasks;	/* or the task iterators */
+	struct cgroup_iter_lskel *cg;		/* iter/cgroup, when it pays: cgroups_by_iter() */
 	int dmabuf_prog, task_file_prog, task_vma_prog, cgroup_prog;	/* -1: none */
 	struct inv_cgroup_session *cg_session;	/* cgroup_prog's, in its .bss */
 	bool procfs_only;
+	bool live;			/* a live view's: iter/cgroup whatever the tree */
+	bool cg_decided;		/* whether to load iter/cgroup */
+	const char *cgroups_src;	/* what walked the tree last: inventory.cgroups_src */
 	bool own_pidns;			/* holders from /proc: BPF's pids are the host's */
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
@@ -689,20 +694,65 @@ static int on_cgroup(const void *rec, void *arg)
 
 static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgroup_len, on_cgroup };
 
+/*
+ * Below this many cgroups, walking the cgroup2 directories costs a one-shot
+ * command less than loading iter/cgroup (its verification is most of it):
+ * in guest instructions on 7.2, a one-shot report took 16 ms more with the
+ * iterator whatever the tree, and 0.047 ms more a cgroup walking
+ * directories (docs/benchmarks.md, Inventory). The model reads dmem's files
+ * then, as `report` does anyway. A live view loads it whatever the tree: it
+ * walks again and again, and takes dmem's charges from it.
+ */
+#define CG_ITER_MIN	350
+
+/* the cgroups below the root (its cgroup.stat's nr_descendants); 0 when unknown */
+static unsigned long cgroups_below_root(void)
+{
+	char path[PATH_MAX], line[128];
+	unsigned long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.stat", cg_root());
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && sscanf(line, "nr_descendants %lu", &n) != 1)
+		;
+	fclose(f);
+	return n;
+}
+
+/* iter/cgroup loaded, the first time a walk asks, where it pays (above) */
+static void cgroups_by_iter(struct inv_iters *it)
+{
+	if (it->cg_decided)
+		return;
+	it->cg_decided = true;
+	if (it->procfs_only || (!it->live && cgroups_below_root() < CG_ITER_MIN))
+		return;
+	it->cg = cgroup_iter_lskel__open_and_load();
+	if (it->cg) {
+		it->cgroup_prog = it->cg->progs.cgroup_tree.prog_fd;
+		it->cg_session = &it->cg->bss->cg_session;
+	}
+}
+
 /**
  * inventory_cgroups_walk() - walk the cgroup tree again
  *
- * With iter/cgroup (one record a cgroup), else reading the cgroup2
- * directories (every file of each). Return: 0 or a negative errno (the
- * tree is then empty: no cgroup2 here).
+ * With iter/cgroup (one record a cgroup) where it pays, else reading the
+ * cgroup2 directories (every file of each). Return: 0 or a negative errno
+ * (the tree is then empty: no cgroup2 here).
  */
 int inventory_cgroups_walk(struct inv_iters *it)
 {
 	struct tree_walk w = { .ix = &it->cgroups };
-	struct inv_cgroup_session *s = it->cg_session;
+	struct inv_cgroup_session *s;
 	union bpf_iter_link_info linfo = {};
 	int fd, err = -ENOENT;
 
+	cgroups_by_iter(it);
+	s = it->cg_session;
 	if (it->cgroup_prog >= 0) {
 		fd = open(cg_root(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
@@ -724,9 +774,12 @@ int inventory_cgroups_walk(struct inv_iters *it)
 	}
 	if (!err) {
 		cg_index_sort(&it->cgroups);
+		it->cgroups_src = "iter/cgroup";
 		return 0;
 	}
-	return cg_index_build(&it->cgroups, cg_root());
+	err = cg_index_build(&it->cgroups, cg_root());
+	it->cgroups_src = err ? NULL : "the cgroup2 directories";
+	return err;
 }
 
 /* the path of a cgroup id; a missing id rebuilds the index, once while *may_rebuild */
@@ -833,17 +886,20 @@ static int procfs_holders(struct inventory *inv, const char *proc_root)
 /**
  * inventory_open() - load the iterator programs once, for repeated snapshots
  * @procfs_only: no BPF iterator, only /proc (to compare, or to check)
+ * @live: for a live view: iter/cgroup whatever the tree's size (it is
+ *	loaded on the first walk of the tree: cgroups_by_iter())
  *
  * A kernel refusing the iterators leaves /proc as the source; not an error.
  * Return: 0 or -ENOMEM.
  */
-int inventory_open(struct inv_iters **out, bool procfs_only)
+int inventory_open(struct inv_iters **out, bool procfs_only, bool live)
 {
 	struct inv_iters *it = calloc(1, sizeof(*it));
 
 	if (!it)
 		return -ENOMEM;
 	it->procfs_only = procfs_only;
+	it->live = live;
 	it->own_pidns = heapstat_own_pidns();
 	it->dmabuf_prog = it->task_file_prog = it->task_vma_prog = it->cgroup_prog = -1;
 	/* the best set this kernel loads, tried: iter/dmabuf is 6.16+ */
@@ -856,13 +912,9 @@ int inventory_open(struct inv_iters **out, bool procfs_only)
 		it->dmabuf_prog = it->all->progs.dmabuf.prog_fd;
 		it->task_file_prog = it->all->progs.task_file.prog_fd;
 		it->task_vma_prog = it->all->progs.task_vma.prog_fd;
-		it->cgroup_prog = it->all->progs.cgroup_tree.prog_fd;
-		it->cg_session = &it->all->bss->cg_session;
 	} else if (it->tasks) {
 		it->task_file_prog = it->tasks->progs.task_file.prog_fd;
 		it->task_vma_prog = it->tasks->progs.task_vma.prog_fd;
-		it->cgroup_prog = it->tasks->progs.cgroup_tree.prog_fd;
-		it->cg_session = &it->tasks->bss->cg_session;
 	}
 	*out = it;
 	return 0;
@@ -884,6 +936,7 @@ void inventory_close(struct inv_iters *it)
 		return;
 	dmabuf_iter_lskel__destroy(it->all);
 	dmabuf_iter_tasks_lskel__destroy(it->tasks);
+	cgroup_iter_lskel__destroy(it->cg);
 	cg_index_free(&it->cgroups);
 	free(it);
 }
@@ -1057,7 +1110,9 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 		if (inv->note[0])
 			inv->buffers_note = inv->note;
 	}
-	return take_holders(it, inv, proc_root);
+	err = take_holders(it, inv, proc_root);
+	inv->cgroups_src = it->cgroups_src;
+	return err;
 }
 
 /* the buffers released go, the ones exported come (an export released since is no buffer) */
@@ -1393,7 +1448,7 @@ out:
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only)
 {
 	struct inv_iters *it;
-	int err = inventory_open(&it, procfs_only);
+	int err = inventory_open(&it, procfs_only, false);
 
 	if (err)
 		return err;

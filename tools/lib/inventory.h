@@ -118,13 +118,14 @@ struct inventory {
 	size_t nrefs, refs_cap;
 	size_t nmapped;			/* buffers iter/dmabuf saw mapped (by anyone) */
 	bool holders_ns_only;		/* of this PID namespace only: a container's */
+	const char *cgroups_src;	/* what named the holders' cgroups; NULL: nothing */
 };
 
 const char *inv_source_name(enum inv_source src);
 struct inv_iters;
 struct cg_index;
 
-int inventory_open(struct inv_iters **out, bool procfs_only);
+int inventory_open(struct inv_iters **out, bool procfs_only, bool live);
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root);
 int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct inv_changes *ch,
 		    const char *proc_root);

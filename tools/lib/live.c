@@ -690,7 +690,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 		live_close(l);
 		return err;
 	}
-	err = inventory_open(&l->iters, false);
+	err = inventory_open(&l->iters, false, true);
 	if (err) {
 		live_close(l);
 		return err;

@@ -75,4 +75,7 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 	} else {
 		fprintf(stderr, "not traced\n");
 	}
+	/* a line of its own: the one above is alike whatever the command */
+	if (inv && inv->cgroups_src)
+		fprintf(stderr, "heapstat %s: cgroups named from %s\n", cmd, inv->cgroups_src);
 }
