@@ -30,7 +30,7 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-# the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c)
+# the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c, bpf/cgroup_iter.bpf.c)
 # the collector twice: with its fsession program (7.0+), and without (see bpf/collector.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,\
 	$(filter-out bpf/dmabuf_iter.bpf.c bpf/cgroup_iter.bpf.c,$(BPF_SRCS))) \
