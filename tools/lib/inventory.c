@@ -705,21 +705,13 @@ static const struct rec_format cgroup_format = { sizeof(struct inv_cgroup), cgro
  */
 #define CG_ITER_MIN	350
 
-/* the cgroups below the root (its cgroup.stat's nr_descendants); 0 when unknown */
-static unsigned long cgroups_below_root(void)
+/* the cgroups below the root (its cgroup.stat's nr_descendants); 0 when unknown.
+ * cgroup.stat is "<key> <value>" lines, the shape cg_dmem_read() reads */
+static uint64_t cgroups_below_root(void)
 {
-	char path[PATH_MAX], line[128];
-	unsigned long n = 0;
-	FILE *f;
+	uint64_t n;
 
-	snprintf(path, sizeof(path), "%s/cgroup.stat", cg_root());
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f) && sscanf(line, "nr_descendants %lu", &n) != 1)
-		;
-	fclose(f);
-	return n;
+	return cg_dmem_read(cg_root(), "cgroup.stat", "nr_descendants", &n) ? 0 : n;
 }
 
 /* iter/cgroup loaded, the first time a walk asks, where it pays (above) */
