@@ -28,7 +28,8 @@ echo "startup: oneshot_ms=$one traced_ms=$traced top_ms=$top"
 # instruction) against 8-byte stores, 16 MiB each
 echo "emulation, 16 MiB zeroed: $(rep_count)"
 # where loading goes: the verifier, program by program (each loaded alone),
-# the iterators a one-shot report loads, and the collector's programs as
+# the iterators (a one-shot report loads iter/cgroup only for a large tree),
+# and the collector's programs as
 # heaptop loads them on this kernel (the ioctl's session, fentry, fexit and
 # tracepoints); the objects are in /heapstat/bpf (scripts/bench.sh adds them
 # to this boot)
