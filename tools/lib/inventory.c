@@ -59,16 +59,22 @@ struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino)
 	return find_in(inv->bufs, inv->nbufs, ino);
 }
 
-static struct inv_buf *new_buf(struct inventory *inv)
+/* room for one more buffer, its fields left for the caller to write, all of them */
+static inline struct inv_buf *next_buf(struct inventory *inv)
 {
-	struct inv_buf *b;
-
 	/* indexes of holds and refs are 32 bits (31 in a ref) */
 	if (inv->nbufs >= INV_REF_NO_BUF ||
 	    grow_array((void **)&inv->bufs, &inv->bufs_cap, inv->nbufs, sizeof(*inv->bufs)))
 		return NULL;
-	b = &inv->bufs[inv->nbufs++];
-	memset(b, 0, sizeof(*b));
+	return &inv->bufs[inv->nbufs++];
+}
+
+static struct inv_buf *new_buf(struct inventory *inv)
+{
+	struct inv_buf *b = next_buf(inv);
+
+	if (b)
+		memset(b, 0, sizeof(*b));
 	return b;
 }
 
@@ -217,15 +223,13 @@ static int on_buffer(const void *rec, void *arg)
 	}
 	if (!st->exp_name)	/* the first record names its exporter */
 		return -EPROTO;
-	nb = new_buf(st->inv);
+	nb = next_buf(st->inv);	/* written whole: one store of each field, 100k records */
 	if (!nb)
 		return -ENOMEM;
-	nb->ino = r->ino;
-	nb->size = r->size;
-	nb->exp_name = st->exp_name;
-	nb->name = "";
-	nb->attachments = r->attachments;
-	nb->attachments_known = true;
+	*nb = (struct inv_buf){
+		.ino = r->ino, .size = r->size, .exp_name = st->exp_name, .name = "",
+		.attachments = r->attachments, .attachments_known = true,
+	};
 	st->inv->nmapped += !!(r->flags & INV_BUF_MAPPED);
 	if (r->flags & INV_BUF_NAME) {
 		nb->name = inv_name(st->inv, p);
@@ -259,6 +263,7 @@ struct fd_rec {
 struct task_recs {
 	struct fd_rec *fds;
 	size_t nfds, fds_cap;
+	bool fds_unordered;	/* a tgid below the one before: to sort */
 	struct inv_fd_proc *procs;
 	size_t nprocs, procs_cap;
 	struct inv_fd_buf *bufs;
@@ -275,7 +280,8 @@ static size_t fd_len(const void *head)
 	       (r->flags & INV_FD_BUF ? sizeof(struct inv_fd_buf) : 0);
 }
 
-static int on_fd(const void *rec, void *arg)
+static inline __attribute__((always_inline))
+int on_fd(const void *rec, void *arg)
 {
 	struct task_recs *t = arg;
 	const struct inv_fd *r = rec;
@@ -286,6 +292,8 @@ static int on_fd(const void *rec, void *arg)
 		return -ENOMEM;
 	f = &t->fds[t->nfds++];
 	*f = (struct fd_rec){ .ino = r->ino, .tgid = r->tgid, .proc = -1, .buf = -1 };
+	/* told here, where the record is at hand, not by a comparison call per record later */
+	t->fds_unordered |= t->nfds > 1 && f[-1].tgid > f->tgid;
 	if (r->flags & INV_FD_PROC) {
 		if (grow_array((void **)&t->procs, &t->procs_cap, t->nprocs, sizeof(*t->procs)))
 			return -ENOMEM;
@@ -810,7 +818,8 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 	size_t i = 0, k = 0;
 	int err = 0;
 
-	sort_ordered(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
+	if (t->fds_unordered)
+		sort_ordered(t->fds, t->nfds, sizeof(*t->fds), cmp_fd_tgid);
 	sort_ordered(t->maps, t->nmaps, sizeof(*t->maps), cmp_map_tgid);
 	/* a ref each: room for them at once */
 	if (reserve_array((void **)&inv->refs, &inv->refs_cap, inv->nrefs + t->nfds + t->nmaps,
