@@ -28,6 +28,20 @@ else
 	fail "analyze -j: who held each peak, latency and lifetimes per heap" "exit $rc: $(cat "$tmp/err" "$tmp/a.json")"
 fi
 
+# the events' span, on the clock of each peak's time (the recording's start):
+# every peak inside it, and the text's summary line saying the same
+fmt() { "$hs" analyze "$f" | sed -n 's/^[0-9]* events over \([^ ]*\) (\([^ ]*\) to \([^ ]*\) from the start), .*/\1 \2 \3/p'; }
+span=$(fmt)
+if jq_true '.recording as $r | $r.first_event_ns < $r.last_event_ns and
+	$r.duration_ns == $r.last_event_ns - $r.first_event_ns and
+	([.peaks[].at_ns] | length > 0 and all(. >= $r.first_event_ns and . <= $r.last_event_ns))' \
+	"$tmp/a.json" >/dev/null && [ -n "$span" ]; then
+	pass "analyze: the events' span from the start holds every peak, text and -j alike"
+else
+	fail "analyze: the events' span from the start holds every peak, text and -j alike" \
+		"'$span' $(jq -c '[.recording, [.peaks[].at_ns]]' "$tmp/a.json")"
+fi
+
 # p99 gates either side of the recorded p99
 p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json")
 "$hs" analyze "$f" --fail-on "p99:system>$((p99 - 1))ns" >/dev/null 2>"$tmp/e1"; r1=$?

@@ -558,6 +558,12 @@ uint64_t an_rel(const struct analysis *a, uint64_t ts)
 	return ts > a->hdr->mono_ns ? ts - a->hdr->mono_ns : 0;
 }
 
+/* from the first event to the last (the recording may start well before the first) */
+uint64_t an_span(const struct analysis *a)
+{
+	return a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0;
+}
+
 /* a failed allocation's error as recorded: a crafted file may hold any value */
 const char *an_error_text(int32_t err)
 {

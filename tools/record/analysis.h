@@ -142,6 +142,8 @@ void an_free(struct analysis *a);
 
 /* ns since the recording's start */
 uint64_t an_rel(const struct analysis *a, uint64_t ts);
+/* ns from the first event to the last */
+uint64_t an_span(const struct analysis *a);
 /* a cgroup's path, "?" when the recording never named it */
 const char *an_cgroup_path(const struct analysis *a, uint64_t id);
 const char *an_error_text(int32_t err);

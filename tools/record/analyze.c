@@ -220,14 +220,16 @@ static void json_stack(struct json *j, const struct analysis *a, uint32_t id)
 
 static void print_text(const struct analysis *a)
 {
-	char s1[16], s2[16], who[64], how[64];
+	char s1[16], s2[16], s3[16], who[64], how[64];
 
 	printf("recording %s: kernel %s, host %s, command '%s' (%s)\n", text_safe(a->file),
 	       text_safe(a->hdr->kernel), text_safe(a->hdr->host), text_safe(a->hdr->command),
 	       an_end_text(a, how, sizeof(how)));
-	printf("%llu events over %s, %llu lost\n", (unsigned long long)a->events,
-	       format_ns(a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0, s1, sizeof(s1)),
-	       (unsigned long long)a->drops);
+	/* on the clock of every "AT" below: from the recording's start */
+	printf("%llu events over %s (%s to %s from the start), %llu lost\n",
+	       (unsigned long long)a->events, format_ns(an_span(a), s1, sizeof(s1)),
+	       format_ns(an_rel(a, a->first_ts), s2, sizeof(s2)),
+	       format_ns(an_rel(a, a->last_ts), s3, sizeof(s3)), (unsigned long long)a->drops);
 	if (a->truncated)
 		printf("CUT SHORT at byte %llu: analysed up to there\n", (unsigned long long)a->cut);
 	printf("\nLEAKS: %zu buffers, %s (allocated while recorded, alive at the end)\n", a->nleaks,
@@ -337,7 +339,10 @@ static int print_json(const struct analysis *a)
 		json_null(&j);
 	json_ku64(&j, "events", a->events);
 	json_ku64(&j, "drops", a->drops);
-	json_ku64(&j, "duration_ns", a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0);
+	json_ku64(&j, "duration_ns", an_span(a));
+	/* from the recording's start, as every at_ns */
+	json_ku64_or_null(&j, "first_event_ns", a->events, an_rel(a, a->first_ts));
+	json_ku64_or_null(&j, "last_event_ns", a->events, an_rel(a, a->last_ts));
 	json_kbool(&j, "truncated", a->truncated);
 	json_ku64_or_null(&j, "cut_offset", a->truncated, a->cut);
 	json_end(&j);

@@ -234,8 +234,7 @@ static void header(FILE *f, const struct analysis *a, const struct checks *c)
 							     &tm))
 		fprintf(f, "<dt>Started</dt><dd>%s</dd>\n", v);
 	fputs("</dl>\n<div class=\"cards\">\n", f);
-	card(f, false, format_ns(a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0, s1,
-				 sizeof(s1)), "first to last event");
+	card(f, false, format_ns(an_span(a), s1, sizeof(s1)), "first to last event");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)a->events);
 	card(f, false, v, "events");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)a->drops);

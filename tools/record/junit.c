@@ -208,7 +208,7 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 		return -ENOMEM;
 	}
 	set_classname(r, a->file);
-	r->time_ns = a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0;
+	r->time_ns = an_span(a);
 	set_timestamp(r, a->hdr->real_ns);
 	r->hostname = *a->hdr->host ? a->hdr->host : "unknown";
 	snprintf(events, sizeof(events), "%llu", (unsigned long long)a->events);
