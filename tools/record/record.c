@@ -82,8 +82,10 @@ static const char doc[] =
 "an ordinary recording (reasons: alloc-failed, limit, sigusr1). Recording goes\n"
 "on; at most one file a second (the triggers in between are counted).\n"
 "\n"
-"USAGE: heapstat record -o FILE [-c CGROUP] [-d SECS] [-- CMD [ARGS...]]\n"
-"       heapstat record --flight N -o DIR [-c CGROUP] [-d SECS] [-- CMD ...]\n"
+"USAGE: heapstat record -o FILE [--stacks] [-c CGROUP] [-d SECS]\n"
+"                       [-- CMD [ARGS...]]\n"
+"       heapstat record --flight N -o DIR [--stacks] [-c CGROUP] [-d SECS]\n"
+"                       [-- CMD ...]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat record -o run.hsrec -- ./camera_test   # the test, then analyze\n"
@@ -108,9 +110,10 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required); with --flight, the "
 	  "directory to write recordings in", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "Only CGROUP and those below it (not with a command)", 0 },
-	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds", 0 },
-	{ "flight", 'F', "N", 0, "Flight recorder: keep the last N events, write a recording into "
-	  "the directory -o DIR when an allocation fails, a limit refuses or on SIGUSR1", 0 },
+	{ "duration", 'd', "SECS", 0, "Stop after SECS seconds (0.001 to 86400)", 0 },
+	{ "flight", 'F', "N", 0, "Flight recorder: keep the last N events (1 to 1000000), write a "
+	  "recording into the directory -o DIR when an allocation fails, a limit refuses or on "
+	  "SIGUSR1", 0 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Record each allocation's kernel and user stack (user "
 	  "frames of code built with frame pointers)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },

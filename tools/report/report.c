@@ -52,8 +52,8 @@ static const char doc[] =
 "class (capacity, fragmentation, busy, limit, other). Where the kernel refuses\n"
 "tracing, the snapshot is reported and the output says why.\n"
 "\n"
-"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME] [-d SECS]\n"
-"                       [-j|--csv]\n"
+"USAGE: heapstat report [VIEW] [-c CGROUP] [-p PID] [--heap NAME]\n"
+"                       [-d SECS [--attach MODE]] [--source SRC] [-j|--csv]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat report                   # every view, as tables\n"
@@ -68,7 +68,7 @@ static const char doc[] =
 enum { OPT_HEAP = 0x100, OPT_CSV, OPT_SOURCE, OPT_ATTACH };
 
 static const struct argp_option options[] = {
-	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP (a path from the cgroup2 root)", 0 },
+	{ "cgroup", 'c', "CGROUP", 0, "Only processes in CGROUP and the cgroups below it (a path from the cgroup2 root)", 0 },
 	{ "pid", 'p', "PID", 0, "Only process PID", 0 },
 	{ "heap", OPT_HEAP, "NAME", 0, "Only buffers of heap (exporter) NAME", 0 },
 	{ "duration", 'd', "SECS", 0, "Trace activity for SECS seconds first (0.001 to 86400)", 0 },
