@@ -42,6 +42,16 @@ else
 		"'$span' $(jq -c '[.recording, [.peaks[].at_ns]]' "$tmp/a.json")"
 fi
 
+# each leaked buffer's own fd, made inside its allocation's ioctl (so its
+# record comes before the allocation's), counted with the buffer
+if jq_true '(.leaks | length) == 3 and all(.leaks[]; .fds_made >= 1) and
+	.fd_events.made >= (.leaks | length)' "$tmp/a.json" >/dev/null; then
+	pass "analyze -j: a leaked buffer's fds made count the allocation's own"
+else
+	fail "analyze -j: a leaked buffer's fds made count the allocation's own" \
+		"$(jq -c '[.leaks[] | {inode, fds_made}], .fd_events' "$tmp/a.json")"
+fi
+
 # p99 gates either side of the recorded p99
 p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json")
 "$hs" analyze "$f" --fail-on "p99:system>$((p99 - 1))ns" >/dev/null 2>"$tmp/e1"; r1=$?

@@ -80,12 +80,12 @@ body=$(xp 'string(//testcase[@name="peak:system>3M"]/failure)' "$tmp/run.xml")
 out=$(xp 'string(//testcase[@name="peak:system>4M"]/system-out)' "$tmp/run.xml")
 p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json")
 lat=$(xp 'string(//testcase[@name="p99:system>1s"]/system-out)' "$tmp/run.xml")
-check "run: peaks name who held them, passing checks keep their numbers in system-out" \
+check "run: peaks name whose allocations made them, passing checks keep their numbers in system-out" \
 	"3M: $body / 4M: $out / p99: $lat" eval '
 	grep -qx "peak:system: 4.0M over 3.0M" <<<"$body" &&
-	grep -qx "held then by pid [0-9]* (dmabuf_alloc) in /.*: 4.0M in 4 buffers" <<<"$body" &&
+	grep -qx "alive then, allocated by pid [0-9]* (dmabuf_alloc) in /.*: 4.0M in 4 buffers" <<<"$body" &&
 	grep -qx "peak:system: 4.0M within 4.0M" <<<"$out" &&
-	grep -qx "held then by pid [0-9]* (dmabuf_alloc) in /.*: 4.0M in 4 buffers" <<<"$out" &&
+	grep -qx "alive then, allocated by pid [0-9]* (dmabuf_alloc) in /.*: 4.0M in 4 buffers" <<<"$out" &&
 	grep -qx "p99:system: .* within 1.0s" <<<"$lat" &&
 	grep -qx "4 allocations: p50 .*, p90 .*, p99 .*, max .*" <<<"$lat" &&
 	[ "$p99" -gt 0 ] &&

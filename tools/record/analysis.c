@@ -27,7 +27,7 @@ static struct an_buffer *buf_find(struct analysis *a, uint64_t ino)
 {
 	struct an_buffer *b = a->bufcap ? probe(a->bufs, a->bufcap, ino) : NULL;
 
-	return b && b->ino ? b : NULL;
+	return b && b->ino && !b->fds_only ? b : NULL;
 }
 
 /* ino's slot, made if new (the table kept at most half full) */
@@ -264,6 +264,7 @@ static int heaps_named(struct analysis *a, const struct rec_heap_bytes *v, uint3
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 {
 	struct an_alloc *al = push((void **)&a->allocs, &a->nallocs, &a->alloccap, sizeof(*al));
+	uint32_t fds[REC_FD_TAKEN + 1];
 	struct an_buffer *b;
 
 	if (!al)
@@ -288,9 +289,13 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 	b = buf_add(a, x->ino);
 	if (!b)
 		return -ENOMEM;
+	/* its fd records so far: the allocation's own fd is made before the ioctl
+	 * returns, so its record comes before this one */
+	memcpy(fds, b->ino && b->fds_only ? b->fds : (uint32_t[REC_FD_TAKEN + 1]){}, sizeof(fds));
 	*b = (struct an_buffer){ .ino = x->ino, .ts = x->ts, .size = x->allocated,
 				 .cgroup_id = x->cgroup_id, .pid = x->pid, .tid = x->tid,
 				 .stack_id = x->stack_id, .comm = x->comm, .heap = x->heap };
+	memcpy(b->fds, fds, sizeof(fds));
 	return account(a, b->cgroup_id, b->heap, b->size, b->ts);
 }
 
@@ -365,6 +370,9 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 	case REC_ALLOC:
 		seen(a, x->alloc.ts);
 		return fold_alloc(a, &x->alloc);
+	case REC_EXPORT:
+		seen(a, x->export.ts);
+		return 0;
 	case REC_RELEASE:
 		seen(a, x->release.ts);
 		return fold_release(a, &x->release);
@@ -398,9 +406,15 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		if (x->fd.kind > REC_FD_TAKEN)
 			return 0;	/* a later version's kind */
 		a->fds[x->fd.kind]++;
-		b = buf_find(a, x->fd.ino);
-		if (b)
-			b->fds[x->fd.kind]++;
+		if (!x->fd.ino)
+			return 0;
+		/* a buffer not allocated (yet): its counts kept for its allocation's record */
+		b = buf_add(a, x->fd.ino);
+		if (!b)
+			return -ENOMEM;
+		if (!b->ino)
+			*b = (struct an_buffer){ .ino = x->fd.ino, .fds_only = true };
+		b->fds[x->fd.kind]++;
 		return 0;
 	case REC_SNAP_BEGIN:
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
@@ -468,12 +482,12 @@ static int finish(struct analysis *a)
 	if (!a->leaks || !a->by_cgroup)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->bufcap; i++)
-		if (a->bufs[i].ino)
+		if (a->bufs[i].ino && !a->bufs[i].fds_only)
 			a->by_cgroup[a->nby_cgroup++] = i;
 	by_cgroup_of = a;
 	sort_ordered(a->by_cgroup, a->nby_cgroup, sizeof(*a->by_cgroup), cmp_by_cgroup);
 	for (size_t i = 0; i < a->bufcap; i++)
-		if (a->bufs[i].ino && !a->bufs[i].released) {
+		if (a->bufs[i].ino && !a->bufs[i].fds_only && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
 			a->leaked_bytes += a->bufs[i].size;
 		}

@@ -3,8 +3,8 @@
  * heapstat analyze: what a recording (heapstat record) says about its run,
  * as the analysis (analysis.c) computes it: leaks (buffers allocated during
  * it and alive at its end, with who held them then, or nobody), the peak of
- * each cgroup x heap, when and who held what then, the failed allocations by
- * class, allocation latencies and buffer lifetimes per heap. --fail-on
+ * each cgroup x heap, when and whose allocations made it, the failed
+ * allocations by class, allocation latencies and buffer lifetimes per heap. --fail-on
  * (checks.c) turns them into an exit status for CI, --junit (junit.c) into
  * a report for CI's test views, --perfetto (perfetto.c) into a Perfetto
  * trace. A recording cut short (a recorder killed) is analysed up to its
@@ -32,9 +32,9 @@
 static const char doc[] =
 "Analyse a recording of heapstat record: the buffers allocated during the run\n"
 "and alive at its end (leaks), with who held them then; the peak of each\n"
-"cgroup x heap and of each heap, when, and who held what then; the failed\n"
-"allocations by class; allocation latency (p50/p90/p99/max) and buffer\n"
-"lifetimes per heap.\n"
+"cgroup x heap and of each heap, when, and whose allocations made it; the\n"
+"failed allocations by class; allocation latency (p50/p90/p99/max) and\n"
+"buffer lifetimes per heap.\n"
 "\n"
 "--fail-on makes the exit status 1 when a check fails: leaks (any),\n"
 "failures (any failed allocation), peak:HEAP>SIZE (the heap's peak over all\n"

@@ -216,7 +216,7 @@ static int peak_detail(struct text *t, const struct analysis *a, const char *hea
 	if (an_held_at(a, heap, 0, at, &h, &n))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		add(t, "held then by pid %u (%s) in %s: %s in %llu buffers\n", h[i].pid,
+		add(t, "alive then, allocated by pid %u (%s) in %s: %s in %llu buffers\n", h[i].pid,
 		    text_safe(h[i].comm), text_safe(an_cgroup_path(a, h[i].cgroup_id)),
 		    format_size(h[i].bytes, s1, sizeof(s1)), (unsigned long long)h[i].buffers);
 	free(h);

@@ -33,7 +33,7 @@
 #define TL_MAX_MARKS	200	/* failed allocations marked on the timeline */
 #define HB_DECADE	4	/* histogram buckets a decade */
 #define HB_MAX		(20 * HB_DECADE)	/* 1ns to 2^64ns */
-#define HOLDERS_SHOWN	8	/* who held a peak: the largest */
+#define HOLDERS_SHOWN	8	/* whose allocations made a peak: the largest */
 #define DETAIL_OPEN	12	/* a check's detail of more lines is folded */
 
 /* Tableau 10, darkened where it is too light on white */
@@ -673,7 +673,7 @@ static int peaks_section(FILE *f, const struct analysis *a)
 	char s1[16], s2[16];
 
 	fputs("<section>\n<h2 id=\"peaks\">Peaks</h2>\n<table id=\"peak-table\">\n<tr><th>Cgroup"
-	      "</th><th>Heap</th><th class=\"n\">Peak</th><th class=\"n\">At</th><th>Held then by"
+	      "</th><th>Heap</th><th class=\"n\">Peak</th><th class=\"n\">At</th><th>Alive then, allocated by"
 	      "</th></tr>\n", f);
 	for (size_t i = 0; i < a->nuse; i++) {
 		const struct an_usage *u = &a->use[i];
