@@ -72,7 +72,8 @@ p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json
 	pass "--fail-on: an unused heap passes, an unknown heap and no check are refused" ||
 	fail "--fail-on: an unused heap passes, an unknown heap and no check are refused" \
 		"$r1 $r2 $r3: $(cat "$tmp/e1" "$tmp/e2" "$tmp/e3")"
-for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>5h"; do
+for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>5h" \
+	"p99:system>1e3ms" "p99:system>0x10" "p99:system>0.0000001ms"; do
 	"$hs" analyze "$f" --fail-on "$bad" >/dev/null 2>"$tmp/e"; rc=$?
 	[ $rc = 2 ] && grep -q "is not a check" "$tmp/e" && pass "--fail-on refuses '$bad'" ||
 		fail "--fail-on refuses '$bad'" "exit $rc: $(cat "$tmp/e")"

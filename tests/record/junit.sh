@@ -196,6 +196,14 @@ check "an unwritable --junit path: exit 2 and why" "exit $rc: $(cat "$tmp/err")"
 	[ $rc = 2 ] &&
 	grep -qx "heapstat analyze: failed to create /nonexistent/x.xml: No such file or directory" \
 		"$tmp/err"'
+# an empty name, and a file that is there but cannot be replaced (nothing can
+# be made beside it in /proc): each said as it is
+"$hs" analyze "$run" --junit '' >/dev/null 2>"$tmp/e1"; r1=$?
+"$hs" analyze "$run" --junit /proc/version >/dev/null 2>"$tmp/e2"; r2=$?
+check "an empty --junit path and one that cannot be replaced: exit 2, each said" \
+	"exit $r1: $(cat "$tmp/e1"); exit $r2: $(cat "$tmp/e2")" eval '
+	[ $r1 = 2 ] && grep -qx "heapstat analyze: an empty file name: give one" "$tmp/e1" &&
+	[ $r2 = 2 ] && grep -qx "heapstat analyze: failed to replace /proc/version: cannot make /proc/version\.[0-9]*\.tmp beside it: .*" "$tmp/e2"'
 mkdir "$tmp/dir"
 "$hs" analyze "$run" --fail-on leaks --junit "$tmp/dir" >/dev/null 2>"$tmp/err"; rc=$?
 check "a directory as --junit path: exit 2, no temporary file left" \

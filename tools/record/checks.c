@@ -22,19 +22,25 @@ static int parse_time(const char *s, uint64_t *ns)
 	static const struct { const char *unit; double ns; } units[] = {
 		{ "", 1e6 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "s", 1e9 },
 	};
-	char *end;
+	const char *end;
+	size_t n = strspn(s, "0123456789");
 	double v;
 
-	if (*s < '0' || *s > '9')
+	/* decimal, as the help says: not strtod()'s hex, exponents, inf or nan */
+	if (!n)
 		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s)
-		return -EINVAL;
+	end = s + n;
+	if (*end == '.') {
+		n = strspn(end + 1, "0123456789");
+		if (!n)
+			return -EINVAL;
+		end += 1 + n;
+	}
+	v = strtod(s, NULL);
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (!strcmp(end, units[i].unit)) {
 			v *= units[i].ns;
-			if (v >= 1.8e19)
+			if (v >= 1.8e19 || (v > 0 && v < 1))	/* past u64, or below a ns */
 				return -ERANGE;
 			*ns = (uint64_t)v;
 			return 0;

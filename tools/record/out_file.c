@@ -30,16 +30,22 @@ int out_file_open(struct out_file *o, const char *path, const char *recording, c
 		  size_t why_len)
 {
 	struct stat in, st;
+	bool exists;
 	int fd, err;
 
 	memset(o, 0, sizeof(*o));
 	o->path = path;
+	if (!*path) {
+		snprintf(why, why_len, "an empty file name: give one");
+		return -EINVAL;
+	}
 	if (recording && !stat(path, &st) && !stat(recording, &in) && in.st_dev == st.st_dev &&
 	    in.st_ino == st.st_ino) {
 		snprintf(why, why_len, "%s is the recording: not writing over it", text_safe(path));
 		return -EEXIST;
 	}
-	if (lstat(path, &st) ? errno == ENOENT : S_ISREG(st.st_mode)) {
+	exists = !lstat(path, &st);
+	if (exists ? S_ISREG(st.st_mode) : errno == ENOENT) {
 		if (asprintf(&o->tmp, "%s.%d.tmp", path, (int)getpid()) < 0) {
 			o->tmp = NULL;
 			snprintf(why, why_len, "%s", strerror(ENOMEM));
@@ -56,9 +62,13 @@ int out_file_open(struct out_file *o, const char *path, const char *recording, c
 		close(fd);
 	if (o->tmp && fd >= 0)
 		unlink(o->tmp);
+	if (o->tmp && exists)	/* the file made beside it failed: the path is there */
+		snprintf(why, why_len, "failed to replace %s: cannot make %s beside it: %s",
+			 text_safe(path), text_safe(o->tmp), strerror(-err));
+	else
+		snprintf(why, why_len, "failed to create %s: %s", text_safe(path), strerror(-err));
 	free(o->tmp);
 	o->tmp = NULL;
-	snprintf(why, why_len, "failed to create %s: %s", text_safe(path), strerror(-err));
 	return err;
 }
 
