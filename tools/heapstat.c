@@ -69,6 +69,26 @@ static void output_at_exit(void)
 		_exit(1);
 }
 
+/*
+ * getopt shows an unknown long option whole, through the safe stream, which
+ * keeps line breaks: one in an option's name (none of heapstat's has any
+ * control character) would print a line of the user's making. Refused here,
+ * shown safe. Up to "--": a command's arguments after it are its own.
+ */
+static bool option_names_safe(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (strncmp(argv[i], "--", 2))
+			continue;
+		for (const char *p = argv[i] + 2; *p && *p != '='; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				fprintf(stderr, "heapstat: unknown option '%s'\n", text_safe(argv[i]));
+				return false;
+			}
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *self = strrchr(argv[0], '/');
@@ -89,6 +109,8 @@ int main(int argc, char **argv)
 	if (safe)
 		stderr = safe;
 	atexit(output_at_exit);
+	if (!option_names_safe(argc, argv))
+		return EXIT_USAGE;
 
 	/* installed as heaptop too: heapstat top */
 	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {
@@ -107,7 +129,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			heapstat_verbose = true;
 		} else {
-			fprintf(stderr, "heapstat: unknown option '%s'\n", argv[i]);
+			fprintf(stderr, "heapstat: unknown option '%s'\n", text_safe(argv[i]));
 			usage(stderr);
 			return EXIT_USAGE;
 		}
@@ -120,6 +142,6 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
 		if (!strcmp(argv[i], subcommands[s].name))
 			return output_done(subcommands[s].run(argc - i, argv + i));
-	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", argv[i]);
+	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", text_safe(argv[i]));
 	return EXIT_USAGE;
 }

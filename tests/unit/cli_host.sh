@@ -64,7 +64,24 @@ limit show --memcg|--memcg goes with set and clear
 report -d 86400.5|seconds from 0.001 to 86400
 record -o /tmp/cli_host.hsrec -d 86401 -- true|give seconds from 0.001 to 86400
 limit events -f -d 100000|give seconds from 0.001 to 86400
+record extra -o /tmp/cli_host.hsrec|give the recording's file with -o FILE, before the command
+record -o /tmp/cli_host.hsrec --|no command after --
+top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
 EOF
+# a line break in an unknown command or option's name is shown, never printed:
+# one line of stderr each, the break as ^J (getopt would print it whole)
+for args in "x|heapstat: forged" "--x|forged" "report|--bad|forged" "analyze|--y|z"; do
+	IFS='|' read -r -a a <<<"$args"
+	last=$((${#a[@]} - 1))
+	a[last - 1]="${a[last - 1]}"$'\n'"${a[last]}"
+	unset 'a[last]'
+	"$hs" "${a[@]}" >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && [ "$(grep -c . /tmp/cli_host.$$)" -ge 1 ] && grep -q "\^J" /tmp/cli_host.$$ &&
+		! grep -qx "forged.*\|heapstat: forged.*\|z.*" /tmp/cli_host.$$ &&
+		pass "heapstat ${a[*]//$'\n'/^J}: exit 2, the line break shown as ^J" ||
+		fail "heapstat ${a[*]//$'\n'/^J}: exit 2, the line break shown as ^J" \
+			"exit $rc: $(cat -A /tmp/cli_host.$$)"
+done
 # record's output checked before anything loads: exit 2, the collector never loaded
 for out in /nonexistent/x.hsrec /tmp; do
 	"$hs" record -o "$out" -- true >/dev/null 2>/tmp/cli_host.$$; rc=$?

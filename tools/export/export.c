@@ -241,13 +241,13 @@ static int write_textfile(struct exporter *x, const char *dir, char *why, size_t
 
 	snprintf(path, sizeof(path), "%s/%s", dir, TEXTFILE_NAME);
 	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, TEXTFILE_NAME) >= (int)sizeof(tmp)) {
-		snprintf(why, why_len, "the path '%s' is too long", dir);
+		snprintf(why, why_len, "the path '%s' is too long", text_safe(dir));
 		return -ENAMETOOLONG;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = -errno;
-		snprintf(why, why_len, "cannot write in %s: %s", dir, strerror(-err));
+		snprintf(why, why_len, "cannot write in %s: %s", text_safe(dir), strerror(-err));
 		return err;
 	}
 	f = fdopen(fd, "w");
@@ -313,16 +313,16 @@ static int check_dir(const char *dir)
 	struct stat st;
 
 	if (stat(dir, &st)) {
-		fprintf(stderr, "heapstat export: --textfile %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "heapstat export: --textfile %s: %s\n", text_safe(dir), strerror(errno));
 		return -errno;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "heapstat export: --textfile %s: not a directory\n", dir);
+		fprintf(stderr, "heapstat export: --textfile %s: not a directory\n", text_safe(dir));
 		return -ENOTDIR;
 	}
 	if (access(dir, W_OK | X_OK)) {
-		fprintf(stderr, "heapstat export: --textfile %s: cannot write in it: %s\n", dir,
-			strerror(errno));
+		fprintf(stderr, "heapstat export: --textfile %s: cannot write in it: %s\n",
+			text_safe(dir), strerror(errno));
 		return -EACCES;
 	}
 	return 0;

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/text.h"
 #include "lib/util.h"
 #include "export.h"
 
@@ -109,7 +110,7 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 
 	if (http_parse_addr(addr, &sa, &salen)) {
 		snprintf(why, why_len, "'%s' is not ADDR:PORT (an IPv4 address, or an IPv6 one "
-			 "in brackets, and a port from 1 to 65535)", addr);
+			 "in brackets, and a port from 1 to 65535)", text_safe(addr));
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -123,11 +124,12 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 	    bind(s->fd, (struct sockaddr *)&sa, salen) || listen(s->fd, 64)) {
 		err = -errno;
 		if (err == -EADDRINUSE)
-			snprintf(why, why_len, "cannot listen on %s: the port is in use", addr);
+			snprintf(why, why_len, "cannot listen on %s: the port is in use", text_safe(addr));
 		else if (err == -EADDRNOTAVAIL)
-			snprintf(why, why_len, "cannot listen on %s: no interface has that address", addr);
+			snprintf(why, why_len, "cannot listen on %s: no interface has that address",
+				 text_safe(addr));
 		else
-			snprintf(why, why_len, "cannot listen on %s: %s", addr, strerror(-err));
+			snprintf(why, why_len, "cannot listen on %s: %s", text_safe(addr), strerror(-err));
 		http_close(s);
 		return err;
 	}

@@ -465,7 +465,7 @@ int cmd_analyze(int argc, char **argv)
 	}
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
-			"to there\n", opts.file, (unsigned long long)a.cut, a.damage);
+			"to there\n", text_safe(opts.file), (unsigned long long)a.cut, a.damage);
 	if (opts.perfetto) {
 		err = perfetto_write(&a, opts.perfetto, why, sizeof(why));
 		if (err) {

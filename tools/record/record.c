@@ -143,13 +143,21 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		opts.cmd = &state->argv[state->next - 1];
 		state->next = state->argc;
 		break;
-	case ARGP_KEY_END:
+	case ARGP_KEY_END: {
+		const char *last = state->argc > 1 ? state->argv[state->argc - 1] : "";
+
+		/* options after the command are the command's, as with env or timeout */
 		if (!opts.out)
-			argp_error(state, opts.flight ? "give the directory for the recordings with "
-				   "-o DIR" : "give the recording's file with -o FILE");
+			argp_error(state, "%s%s", opts.flight ? "give the directory for the recordings "
+				   "with -o DIR" : "give the recording's file with -o FILE",
+				   opts.cmd ? ", before the command" : "");
+		/* "-- $CMD" with CMD empty would record the whole system until stopped */
+		if (!opts.cmd && !strcmp(last, "--") && last != opts.out && last != opts.cgroup)
+			argp_error(state, "no command after --: give one, or leave out the --");
 		if (opts.cmd && opts.cgroup)
 			argp_error(state, "-c goes without a command: a command's cgroup is recorded");
 		break;
+	}
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

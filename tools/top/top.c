@@ -210,17 +210,27 @@ static int run_batch(struct live *l)
 	return 0;
 }
 
-/* -c names a cgroup that exists (it may go later: its rows then go) */
-static int check_cgroup(void)
+/*
+ * -c names a cgroup that exists, --heap a heap or an exporter with live
+ * buffers, as report's do (either may go later: its rows then go). An
+ * exporter not in /dev/dma_heap is looked for in a snapshot taken for it.
+ */
+static int check_filter(const char *self)
 {
-	struct hold_filter flt = {};
+	struct hold_filter flt = { .heap = state.heap[0] ? state.heap : NULL };
+	struct inventory inv;
 	char why[512];
+	int err;
 
 	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", state.cgroup);
-	if (!hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why)))
-		return 0;
-	fprintf(stderr, "heaptop: %s\n", why);
-	return -ENOENT;
+	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
+	if (err == -ENOENT && flt.heap && !inventory_collect(&inv, hold_sys_live.proc, false)) {
+		err = hold_filter_check(&hold_sys_live, &flt, &inv, why, sizeof(why));
+		inventory_free(&inv);
+	}
+	if (err)
+		fprintf(stderr, "%s: %s\n", self, why);
+	return err;
 }
 
 int cmd_top(int argc, char **argv)
@@ -248,7 +258,7 @@ int cmd_top(int argc, char **argv)
 	err = heapstat_caps_preflight();
 	if (err)
 		return EXIT_UNSUPPORTED;
-	if (state.cgroup[0] && check_cgroup())
+	if ((state.cgroup[0] || state.heap[0]) && check_filter(argv[0]))
 		return EXIT_USAGE;
 	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
 	if (err) {

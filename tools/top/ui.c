@@ -12,6 +12,7 @@
 
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/text.h"
 #include "lib/util.h"
 #include "top.h"
 
@@ -217,7 +218,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	live = l;
 	if (!initscr()) {
 		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
-			getenv("TERM") ?: "");
+			text_safe(getenv("TERM") ?: ""));
 		return 1;
 	}
 	screen_on = true;
