@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of a recording's analysis (tools/record/analysis.c): who
- * held what at a moment, exactly, and a recording of many cgroups read in
- * time linear in its records, not in cgroups times buffers.
+ * held what at a moment, exactly, a buffer's fd records from before its
+ * allocation's record, and a recording of many cgroups read in time linear
+ * in its records, not in cgroups times buffers.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -180,9 +181,57 @@ static void many_cgroups_linear(void)
 	unlink(path);
 }
 
+static void fd(struct rec_writer *w, uint64_t ts, uint32_t kind, uint64_t ino)
+{
+	put(w, (struct rec){ .type = REC_FD, .fd = { .ts = ts, .pid = 10, .kind = kind,
+		.ino = ino } });
+}
+
+/*
+ * The fd an allocation returns is made inside its ioctl: its record comes
+ * before the allocation's. It counts with the buffer; an fd of a buffer
+ * never allocated while recorded makes no buffer (no leak); an export
+ * record is an event of the span like the others.
+ */
+static void fds_before_alloc(void)
+{
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	process(w, 10, 100, "/cam", "cam");
+	fd(w, T0 + 5, REC_FD_MADE, 1);
+	fd(w, T0 + 6, REC_FD_MADE, 9);			/* a buffer from before */
+	alloc(w, T0 + 10, 10, 100, "cam", "system", 1, 4096);
+	fd(w, T0 + 12, REC_FD_MMAP, 1);
+	fd(w, T0 + 13, REC_FD_MMAP, 9);
+	put(w, (struct rec){ .type = REC_EXPORT, .export = { .ts = T0 + 20, .pid = 10,
+		.cgroup_id = 100, .exporter = "drm", .ino = 8, .size = 4096 } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(a.nleaks, 1);
+	if (a.nleaks == 1) {
+		CHECK_EQ(a.leaks[0]->ino, 1);
+		CHECK_EQ(a.leaks[0]->fds[REC_FD_MADE], 1);
+		CHECK_EQ(a.leaks[0]->fds[REC_FD_MMAP], 1);
+	}
+	CHECK_EQ(a.leaked_bytes, 4096);
+	CHECK_EQ(a.fds[REC_FD_MADE], 2);
+	CHECK_EQ(a.fds[REC_FD_MMAP], 2);
+	CHECK_EQ(a.nby_cgroup, 1);
+	CHECK_EQ(an_span(&a), 15);
+	CHECK_EQ(an_rel(&a, a.first_ts), 5);
+	an_free(&a);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
+	RUN(fds_before_alloc);
 	RUN(many_cgroups_linear);
 	return tests_failed ? 1 : 0;
 }

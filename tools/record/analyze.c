@@ -412,7 +412,8 @@ static int print_json(const struct analysis *a)
 		json_kstr(&j, "heap", x->heap);
 		json_ku64(&j, "requested", x->requested);
 		json_kstr(&j, "class", fail_class_name(x->fail_class));
-		json_ku64(&j, "errno", (uint64_t)-(int64_t)x->err);
+		/* as an_error_text() tells: a crafted file may hold any value */
+		json_ku64_or_null(&j, "errno", x->err < 0 && x->err > -4096, (uint64_t)-(int64_t)x->err);
 		json_ku64(&j, "pid", x->pid);
 		json_kstr(&j, "comm", x->comm);
 		json_kstr(&j, "cgroup", an_cgroup_path(a, x->cgroup_id));
