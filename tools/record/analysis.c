@@ -117,6 +117,15 @@ static int usage_index(struct analysis *a, uint64_t cgroup_id, const char *heap,
 	return 0;
 }
 
+/* the row of cgroup @cgroup_id (0: all of them) x @heap; NULL when none */
+const struct an_usage *an_usage_of(const struct analysis *a, uint64_t cgroup_id, const char *heap)
+{
+	struct use_key key = { cgroup_id, heap };
+	size_t pos = hindex_find(&a->use_ix, use_hash(cgroup_id, heap), a, use_match, &key);
+
+	return pos == HINDEX_NONE ? NULL : &a->use[pos];
+}
+
 /* bytes more (or fewer) for the cgroup x heap and for the heap, at ts */
 static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, int64_t bytes,
 		   uint64_t ts)
@@ -144,22 +153,70 @@ static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, int
 	return 0;
 }
 
-static struct an_dist *dist_of(struct an_dist **v, size_t *n, size_t *cap, const char *heap)
-{
-	struct an_dist *d;
+/*
+ * Arrays of elements named by a heap's name, their first member (the heaps
+ * themselves, and each heap's latencies and lifetimes), indexed by it: a
+ * crafted recording may name thousands of heaps, and each of its records one.
+ */
+struct named {
+	const void *base;
+	size_t size;			/* of an element */
+};
 
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].heap, heap))
-			return &(*v)[i];
-	d = push((void **)v, n, cap, sizeof(*d));
-	if (d)
-		d->heap = heap;
-	return d;
+static const char *name_at(const struct named *v, size_t pos)
+{
+	return *(const char *const *)((const char *)v->base + pos * v->size);
 }
 
-static int dist_add(struct an_dist **v, size_t *n, size_t *cap, const char *heap, uint64_t x)
+static uint64_t name_hash_at(const void *ctx, size_t pos)
 {
-	struct an_dist *d = dist_of(v, n, cap, heap);
+	return hindex_str(name_at(ctx, pos));
+}
+
+static bool name_match(const void *ctx, size_t pos, const void *key)
+{
+	return !strcmp(name_at(ctx, pos), key);
+}
+
+/* @name's position in the @n elements of @size at @base, HINDEX_NONE when not there */
+static size_t name_find(const struct hindex *ix, const void *base, size_t size, const char *name)
+{
+	struct named v = { base, size };
+
+	return hindex_find(ix, hindex_str(name), &v, name_match, name);
+}
+
+/* one more of them: @name pushed at the end of *@v, its element (zeroed but for it) */
+static void *name_push(struct hindex *ix, void **v, size_t *n, size_t *cap, size_t size,
+		       const char *name)
+{
+	struct named all = { *v, size };
+	const char **e;
+
+	if (hindex_room(ix, *n, &all, name_hash_at))
+		return NULL;
+	e = push(v, n, cap, size);
+	if (!e)
+		return NULL;
+	*e = name;
+	hindex_put(ix, hindex_str(name), *n - 1);
+	return e;
+}
+
+static struct an_dist *dist_of(struct an_dist **v, size_t *n, size_t *cap, struct hindex *ix,
+			       const char *heap)
+{
+	size_t pos = name_find(ix, *v, sizeof(**v), heap);
+
+	if (pos != HINDEX_NONE)
+		return &(*v)[pos];
+	return name_push(ix, (void **)v, n, cap, sizeof(**v), heap);
+}
+
+static int dist_add(struct an_dist **v, size_t *n, size_t *cap, struct hindex *ix,
+		    const char *heap, uint64_t x)
+{
+	struct an_dist *d = dist_of(v, n, cap, ix, heap);
 
 	if (!d || grow_array((void **)&d->v, &d->cap, d->n, sizeof(*d->v)))
 		return -ENOMEM;
@@ -241,15 +298,10 @@ static int fold_process(struct analysis *a, const struct rec_process *p)
 /* @heap among the heaps the recording names */
 static int heap_named(struct analysis *a, const char *heap)
 {
-	const char **e;
-
 	if (!heap[0] || an_heap_named(a, heap))
 		return 0;
-	e = push((void **)&a->heaps, &a->nheaps, &a->heapcap, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	*e = heap;
-	return 0;
+	return name_push(&a->heap_ix, (void **)&a->heaps, &a->nheaps, &a->heapcap,
+			 sizeof(*a->heaps), heap) ? 0 : -ENOMEM;
 }
 
 static int heaps_named(struct analysis *a, const struct rec_heap_bytes *v, uint32_t n)
@@ -282,7 +334,7 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 		a->failed++;
 		return 0;
 	}
-	if (dist_add(&a->latency, &a->nlatency, &a->latcap, x->heap, x->latency_ns))
+	if (dist_add(&a->latency, &a->nlatency, &a->latcap, &a->lat_ix, x->heap, x->latency_ns))
 		return -ENOMEM;
 	if (!x->ino)
 		return 0;
@@ -307,7 +359,7 @@ static int fold_release(struct analysis *a, const struct rec_release *x)
 		return 0;
 	b->released = true;
 	b->released_ts = x->ts;
-	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, b->heap,
+	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, &a->life_ix, b->heap,
 		     x->ts > b->ts ? x->ts - b->ts : 0))
 		return -ENOMEM;
 	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, x->ts);
@@ -463,29 +515,36 @@ static int cmp_stack(const void *x, const void *y)
 }
 
 /* after the last record: the leaks, oldest first, and the values sorted */
-static const struct analysis *by_cgroup_of;
+static const struct analysis *by_heap_of;
 
-static int cmp_by_cgroup(const void *x, const void *y)
+/* a buffer against (heap, cgroup id): by_heap's order */
+static int cmp_heap_cgroup(const struct an_buffer *b, const char *heap, uint64_t cgroup_id)
+{
+	int c = strcmp(b->heap, heap);
+
+	return c ? c : (b->cgroup_id > cgroup_id) - (b->cgroup_id < cgroup_id);
+}
+
+static int cmp_by_heap(const void *x, const void *y)
 {
 	size_t i = *(const size_t *)x, j = *(const size_t *)y;
-	uint64_t a = by_cgroup_of->bufs[i].cgroup_id, b = by_cgroup_of->bufs[j].cgroup_id;
+	const struct an_buffer *b = &by_heap_of->bufs[j];
+	int c = cmp_heap_cgroup(&by_heap_of->bufs[i], b->heap, b->cgroup_id);
 
-	if (a != b)
-		return (a > b) - (a < b);
-	return (i > j) - (i < j);
+	return c ? c : (i > j) - (i < j);
 }
 
 static int finish(struct analysis *a)
 {
 	a->leaks = calloc(a->nbufs + 1, sizeof(*a->leaks));
-	a->by_cgroup = calloc(a->nbufs + 1, sizeof(*a->by_cgroup));
-	if (!a->leaks || !a->by_cgroup)
+	a->by_heap = calloc(a->nbufs + 1, sizeof(*a->by_heap));
+	if (!a->leaks || !a->by_heap)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->bufcap; i++)
 		if (a->bufs[i].ino && !a->bufs[i].fds_only)
-			a->by_cgroup[a->nby_cgroup++] = i;
-	by_cgroup_of = a;
-	sort_ordered(a->by_cgroup, a->nby_cgroup, sizeof(*a->by_cgroup), cmp_by_cgroup);
+			a->by_heap[a->nby_heap++] = i;
+	by_heap_of = a;
+	sort_ordered(a->by_heap, a->nby_heap, sizeof(*a->by_heap), cmp_by_heap);
 	for (size_t i = 0; i < a->bufcap; i++)
 		if (a->bufs[i].ino && !a->bufs[i].fds_only && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
@@ -560,7 +619,10 @@ void an_free(struct analysis *a)
 	hindex_free(&a->use_ix);
 	hindex_free(&a->cg_ix);
 	hindex_free(&a->thread_ix);
-	free(a->by_cgroup);
+	hindex_free(&a->heap_ix);
+	hindex_free(&a->lat_ix);
+	hindex_free(&a->life_ix);
+	free(a->by_heap);
 	for (size_t i = 0; i < a->nstacks; i++)
 		free(a->stacks[i].frames);
 	free(a->stacks);
@@ -601,28 +663,25 @@ uint64_t an_heap_peak(const struct analysis *a, const char *heap)
 
 bool an_heap_named(const struct analysis *a, const char *heap)
 {
-	for (size_t i = 0; i < a->nheaps; i++)
-		if (a->heaps[i] == heap || !strcmp(a->heaps[i], heap))
-			return true;
-	return false;
+	return name_find(&a->heap_ix, a->heaps, sizeof(*a->heaps), heap) != HINDEX_NONE;
 }
 
-static const struct an_dist *dist_find(const struct an_dist *v, size_t n, const char *heap)
+static const struct an_dist *dist_find(const struct an_dist *v, const struct hindex *ix,
+				       const char *heap)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].heap, heap))
-			return &v[i];
-	return NULL;
+	size_t pos = name_find(ix, v, sizeof(*v), heap);
+
+	return pos == HINDEX_NONE ? NULL : &v[pos];
 }
 
 const struct an_dist *an_latency(const struct analysis *a, const char *heap)
 {
-	return dist_find(a->latency, a->nlatency, heap);
+	return dist_find(a->latency, &a->lat_ix, heap);
 }
 
 const struct an_dist *an_lifetime(const struct analysis *a, const char *heap)
 {
-	return dist_find(a->lifetime, a->nlifetime, heap);
+	return dist_find(a->lifetime, &a->life_ix, heap);
 }
 
 uint64_t an_percentile(const struct an_dist *d, double pct)
@@ -775,27 +834,30 @@ static int cmp_holder_buf(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* the by_cgroup positions of cgroup @id's buffers: [*lo, return) */
-static size_t cgroup_range(const struct analysis *a, uint64_t id, size_t *lo)
+/*
+ * The by_heap positions of @heap's buffers, of cgroup @id's only unless 0:
+ * [*lo, return). Searched, not scanned: a peak per cgroup x heap asks.
+ */
+static size_t heap_range(const struct analysis *a, const char *heap, uint64_t id, size_t *lo)
 {
-	size_t l = 0, h = a->nby_cgroup;
+	size_t l = 0, h = a->nby_heap;
 
-	while (l < h) {	/* the first not below id */
+	while (l < h) {	/* the first not below (heap, id): the heap's first when id is 0 */
 		size_t mid = l + (h - l) / 2;
 
-		if (a->bufs[a->by_cgroup[mid]].cgroup_id < id)
+		if (cmp_heap_cgroup(&a->bufs[a->by_heap[mid]], heap, id) < 0)
 			l = mid + 1;
 		else
 			h = mid;
 	}
 	*lo = l;
-	for (h = a->nby_cgroup; l < h;) {	/* the first above it */
-		size_t mid = l + (h - l) / 2;
+	for (h = a->nby_heap; l < h;) {	/* the first above it: above the heap when id is 0 */
+		const struct an_buffer *b = &a->bufs[a->by_heap[l + (h - l) / 2]];
 
-		if (a->bufs[a->by_cgroup[mid]].cgroup_id <= id)
-			l = mid + 1;
+		if ((id ? cmp_heap_cgroup(b, heap, id) : strcmp(b->heap, heap)) <= 0)
+			l = l + (h - l) / 2 + 1;
 		else
-			h = mid;
+			h = l + (h - l) / 2;
 	}
 	return l;
 }
@@ -805,19 +867,17 @@ int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, u
 {
 	const struct an_buffer **m;
 	struct an_holding *v = NULL, *h = NULL;
-	size_t cap = 0, lo = 0, hi = a->nby_cgroup, nm = 0;
+	size_t cap = 0, lo, hi = heap_range(a, heap, cgroup_id, &lo), nm = 0;
 
 	*n = 0;
 	*out = NULL;
-	if (cgroup_id)
-		hi = cgroup_range(a, cgroup_id, &lo);
 	m = malloc((hi - lo + 1) * sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	for (size_t k = lo; k < hi; k++) {
-		const struct an_buffer *b = &a->bufs[a->by_cgroup[k]];
+		const struct an_buffer *b = &a->bufs[a->by_heap[k]];
 
-		if (strcmp(b->heap, heap) || b->ts > ts || (b->released && b->released_ts <= ts))
+		if (b->ts > ts || (b->released && b->released_ts <= ts))
 			continue;
 		m[nm++] = b;
 	}

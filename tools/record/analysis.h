@@ -123,8 +123,9 @@ struct analysis {
 	struct an_stack *stacks;	/* by id */
 	size_t nstacks, stackcap;
 	struct hindex use_ix, cg_ix, thread_ix;	/* use, cgs, threads */
-	size_t *by_cgroup;		/* the buffers' slots by cgroup id, then slot */
-	size_t nby_cgroup;
+	struct hindex heap_ix, lat_ix, life_ix;	/* heaps, latency, lifetime: by name */
+	size_t *by_heap;		/* the buffers' slots by heap, cgroup id, then slot */
+	size_t nby_heap;
 
 	uint64_t failures[FAIL_CLASSES], failed;
 	uint64_t fds[REC_FD_TAKEN + 1];	/* fd records by kind, every buffer's */
@@ -142,6 +143,8 @@ struct analysis {
 int an_read(struct analysis *a, const char *file, char *why, size_t why_len);
 void an_free(struct analysis *a);
 
+/* the row of cgroup @cgroup_id (0: all of them) x @heap; NULL when none */
+const struct an_usage *an_usage_of(const struct analysis *a, uint64_t cgroup_id, const char *heap);
 /* ns since the recording's start */
 uint64_t an_rel(const struct analysis *a, uint64_t ts);
 /* ns from the first event to the last */

@@ -10,8 +10,8 @@
  *
  * A long recording stays a small page: the timeline draws a series with at
  * most TL_MAX_POINTS vertices (its steps cut into TL_COLS columns, each
- * keeping the lowest, highest and last bytes), the per-cgroup chart the
- * TL_MAX_SERIES largest series, and a table at most HTML_MAX_ROWS rows.
+ * keeping the lowest, highest and last bytes), each chart the TL_MAX_SERIES
+ * largest series, and a table at most HTML_MAX_ROWS rows.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,7 +29,7 @@
 #define HTML_MAX_ROWS	1000	/* rows of a table (leaks, failures, limits) */
 #define TL_COLS		500	/* columns a long series is cut into */
 #define TL_MAX_POINTS	(4 * TL_COLS)	/* 2000 vertices a series at most */
-#define TL_MAX_SERIES	12	/* series of the per-cgroup chart */
+#define TL_MAX_SERIES	12	/* series of a chart */
 #define TL_MAX_MARKS	200	/* failed allocations marked on the timeline */
 #define HB_DECADE	4	/* histogram buckets a decade */
 #define HB_MAX		(20 * HB_DECADE)	/* 1ns to 2^64ns */
@@ -497,13 +497,24 @@ static const struct an_usage *sole_cgroup(const struct analysis *a, const char *
 	return one;
 }
 
-/* each heap's bytes in one cgroup: a chart per cgroup would draw the heaps' again */
+/*
+ * Each heap's bytes in one cgroup: a chart per cgroup would draw the heaps'
+ * again. Each heap's cgroup rows counted in its row of all cgroups, found
+ * by the index (not a search per heap: a crafted recording may name
+ * thousands).
+ */
 static bool sole_cgroups(const struct analysis *a)
 {
-	for (size_t i = 0; i < a->nuse; i++)
-		if (!a->use[i].cgroup_id && !sole_cgroup(a, a->use[i].heap))
-			return false;
-	return true;
+	size_t *rows = calloc(a->nuse + 1, sizeof(*rows));
+	bool sole = rows != NULL;
+
+	for (size_t i = 0; sole && i < a->nuse; i++)
+		if (a->use[i].cgroup_id)
+			rows[an_usage_of(a, 0, a->use[i].heap) - a->use]++;
+	for (size_t i = 0; sole && i < a->nuse; i++)
+		sole = a->use[i].cgroup_id || rows[i] == 1;
+	free(rows);
+	return sole;
 }
 
 /* the heaps' bytes (usages of cgroup 0), or the cgroup x heaps' (the largest) */
@@ -524,10 +535,10 @@ static int timeline(FILE *f, const struct analysis *a, bool per_cgroup)
 			peak = a->use[i].peak > peak ? a->use[i].peak : peak;
 		}
 	all = n;
-	if (per_cgroup) {
+	if (n > TL_MAX_SERIES) {
 		/* the largest, in the order of the heaps' chart (the same colours, often) */
 		sort_ordered(p, n, sizeof(*p), cmp_peak);
-		n = n > TL_MAX_SERIES ? TL_MAX_SERIES : n;
+		n = TL_MAX_SERIES;
 		sort_ordered(p, n, sizeof(*p), cmp_use);
 	}
 	if (!n) {
@@ -600,8 +611,8 @@ static int timeline(FILE *f, const struct analysis *a, bool per_cgroup)
 	}
 	fputs("</ul>\n", f);
 	if (all > n)
-		fprintf(f, "<p class=\"none\">The %zu largest of %zu cgroup and heap series; the "
-			"peaks table has them all.</p>\n", n, all);
+		fprintf(f, "<p class=\"none\">The %zu largest of %zu %s series; the peaks table has "
+			"them all.</p>\n", n, all, per_cgroup ? "cgroup and heap" : "heap");
 	fputs("</figure>\n", f);
 	free(p);
 	return 0;
