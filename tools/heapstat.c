@@ -120,6 +120,10 @@ int main(int argc, char **argv)
 	}
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--")) {	/* the command follows, whatever its name */
+			i++;
+			break;
+		}
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return output_done(0);

@@ -67,6 +67,7 @@ limit events -f -d 100000|give seconds from 0.001 to 86400
 record extra -o /tmp/cli_host.hsrec|give the recording's file with -o FILE, before the command
 record -o /tmp/cli_host.hsrec --|no command after --
 top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
+limit set /nosuch system -1|heapstat limit: size '-1': give bytes
 EOF
 # a line break in an unknown command or option's name is shown, never printed:
 # one line of stderr each, the break as ^J (getopt would print it whole)

@@ -12,6 +12,7 @@
  * and headroom are the model's (tools/lib/holdings.c).
  */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,6 +558,24 @@ static int exec_limited(void)
 	return run_in(cgroup);
 }
 
+/*
+ * "set /cg heap -1": getopt takes -1 for an option ("invalid option -- '1'");
+ * a negative number after set is a size, refused as one.
+ */
+static bool negative_size(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-')	/* the options before the verb */
+		i++;
+	if (i == argc || strcmp(argv[i], "set"))
+		return false;
+	for (i++; i < argc && strcmp(argv[i], "--"); i++)
+		if (argv[i][0] == '-' && (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.'))
+			return size_arg(argv[i], &(uint64_t){ 0 }) != 0;
+	return false;
+}
+
 int cmd_limit(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "VERB [ARGS...]", doc, NULL, NULL, NULL };
@@ -568,7 +587,7 @@ int cmd_limit(int argc, char **argv)
 
 	argv[0] = "heapstat limit";
 	argp_err_exit_status = EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
+	if (negative_size(argc, argv) || argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
 	if (opts.verb != VERB_SHOW && geteuid()) {
 		fprintf(stderr, "heapstat limit: only root %s: try sudo heapstat limit\n",
