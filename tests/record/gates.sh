@@ -52,6 +52,20 @@ else
 		"$(jq -c '[.leaks[] | {inode, fds_made}], .fd_events' "$tmp/a.json")"
 fi
 
+# the 4 MiB allocation /rec's 8 MiB limit refused with 6 MiB held: whose
+# limit, at what usage, in -j and in the text alike
+if jq_true '.limit_refusals | length == 1 and (.[0] | .heap == "default_cma_region" and
+	.requested_bytes == 4194304 and .usage_bytes == 6291456 and .limit_bytes == 8388608 and
+	.limit_cgroup == "/rec" and (.cgroup | startswith("/rec/")) and .backend == "dmem")' \
+	"$tmp/a.json" >/dev/null &&
+	"$hs" analyze "$f" | grep -A2 "^REFUSED BY A LIMIT: 1$" |
+	grep -q " /rec  *default_cma_region  *4\.0M  *6\.0M  *8\.0M dmem$"; then
+	pass "analyze: the limit refusal, whose limit and its usage, -j and text"
+else
+	fail "analyze: the limit refusal, whose limit and its usage, -j and text" \
+		"$(jq -c .limit_refusals "$tmp/a.json"; "$hs" analyze "$f" | grep -A2 REFUSED)"
+fi
+
 # p99 gates either side of the recorded p99
 p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json")
 "$hs" analyze "$f" --fail-on "p99:system>$((p99 - 1))ns" >/dev/null 2>"$tmp/e1"; r1=$?

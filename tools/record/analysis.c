@@ -640,6 +640,17 @@ uint64_t an_span(const struct analysis *a)
 	return a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0;
 }
 
+/* what enforced a limit that refused (enum rec_limit_backend) */
+const char *an_limit_backend(uint32_t backend)
+{
+	switch (backend) {
+	case REC_LIMIT_BPF_LSM: return "bpf-lsm";
+	case REC_LIMIT_DMEM: return "dmem";
+	case REC_LIMIT_MEMCG: return "memcg";
+	default: return "?";
+	}
+}
+
 /* a failed allocation's error as recorded: a crafted file may hold any value */
 const char *an_error_text(int32_t err)
 {

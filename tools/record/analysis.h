@@ -152,6 +152,8 @@ uint64_t an_span(const struct analysis *a);
 /* a cgroup's path, "?" when the recording never named it */
 const char *an_cgroup_path(const struct analysis *a, uint64_t id);
 const char *an_error_text(int32_t err);
+/* "bpf-lsm", "dmem", "memcg", "?": what enforced the limit that refused */
+const char *an_limit_backend(uint32_t backend);
 /* the peak of a heap over all cgroups, 0 when the heap was never used */
 uint64_t an_heap_peak(const struct analysis *a, const char *heap);
 /*

@@ -33,8 +33,8 @@ static const char doc[] =
 "Analyse a recording of heapstat record: the buffers allocated during the run\n"
 "and alive at its end (leaks), with who held them then; the peak of each\n"
 "cgroup x heap and of each heap, when, and whose allocations made it; the\n"
-"failed allocations by class; allocation latency (p50/p90/p99/max) and\n"
-"buffer lifetimes per heap.\n"
+"failed allocations by class, and whose limit refused those a limit did;\n"
+"allocation latency (p50/p90/p99/max) and buffer lifetimes per heap.\n"
 "\n"
 "--fail-on makes the exit status 1 when a check fails: leaks (any),\n"
 "failures (any failed allocation), peak:HEAP>SIZE (the heap's peak over all\n"
@@ -218,6 +218,27 @@ static void json_stack(struct json *j, const struct analysis *a, uint32_t id)
 	json_end(j);
 }
 
+/* the allocations a limit refused, and whose limit */
+static void print_limits(const struct analysis *a)
+{
+	char s[4][16];
+
+	printf("\nREFUSED BY A LIMIT: %zu\n", a->nlimits);
+	if (a->nlimits)
+		printf("%12s %7s %-24s %-24s %-20s %9s %9s %9s %s\n", "AT", "PID", "CGROUP",
+		       "WHOSE LIMIT", "HEAP", "REQUESTED", "USAGE", "LIMIT", "BACKEND");
+	for (size_t i = 0; i < a->nlimits; i++) {
+		const struct rec_limit *l = &a->limits[i];
+
+		printf("%12s %7u %-24s %-24s %-20s %9s %9s %9s %s\n",
+		       format_ns(an_rel(a, l->ts), s[0], 16), l->pid,
+		       text_safe(an_cgroup_path(a, l->cgroup_id)),
+		       text_safe(an_cgroup_path(a, l->bound_cgroup_id)), text_safe(l->heap),
+		       format_size(l->requested, s[1], 16), format_size(l->usage, s[2], 16),
+		       format_size(l->limit, s[3], 16), an_limit_backend(l->backend));
+	}
+}
+
 static void print_text(const struct analysis *a)
 {
 	char s1[16], s2[16], s3[16], who[64], how[64];
@@ -272,6 +293,7 @@ static void print_text(const struct analysis *a)
 		       fail_class_name(x->fail_class), format_ns(an_rel(a, x->ts), s2, sizeof(s2)));
 		print_stack(a, x->stack_id);
 	}
+	print_limits(a);
 	print_dists(a);
 	print_cma(a);
 }
@@ -418,6 +440,24 @@ static int print_json(const struct analysis *a)
 		json_kstr(&j, "comm", x->comm);
 		json_kstr(&j, "cgroup", an_cgroup_path(a, x->cgroup_id));
 		json_stack(&j, a, x->stack_id);
+		json_end(&j);
+	}
+	json_end(&j);
+	json_key(&j, "limit_refusals");	/* as limit events -j names them */
+	json_array(&j);
+	for (size_t i = 0; i < a->nlimits; i++) {
+		const struct rec_limit *l = &a->limits[i];
+
+		json_object(&j);
+		json_ku64(&j, "at_ns", an_rel(a, l->ts));
+		json_ku64(&j, "pid", l->pid);
+		json_kstr(&j, "cgroup", an_cgroup_path(a, l->cgroup_id));
+		json_kstr(&j, "limit_cgroup", an_cgroup_path(a, l->bound_cgroup_id));
+		json_kstr(&j, "heap", l->heap);
+		json_ku64(&j, "requested_bytes", l->requested);
+		json_ku64(&j, "usage_bytes", l->usage);
+		json_ku64(&j, "limit_bytes", l->limit);
+		json_kstr(&j, "backend", an_limit_backend(l->backend));
 		json_end(&j);
 	}
 	json_end(&j);

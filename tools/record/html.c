@@ -724,16 +724,6 @@ static int peaks_section(FILE *f, const struct analysis *a)
 	return 0;
 }
 
-static const char *backend_name(uint32_t b)
-{
-	switch (b) {
-	case REC_LIMIT_BPF_LSM: return "bpf-lsm";
-	case REC_LIMIT_DMEM: return "dmem";
-	case REC_LIMIT_MEMCG: return "memcg";
-	default: return "?";
-	}
-}
-
 static void limits_table(FILE *f, const struct analysis *a)
 {
 	char s[4][16];
@@ -753,7 +743,7 @@ static void limits_table(FILE *f, const struct analysis *a)
 		fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			"<td>%s</td></tr>\n", format_size(l->requested, s[1], 16),
 			format_size(l->usage, s[2], 16), format_size(l->limit, s[3], 16),
-			backend_name(l->backend));
+			an_limit_backend(l->backend));
 	}
 	fputs("</table>\n", f);
 	more_rows(f, a->nlimits, "refusals");

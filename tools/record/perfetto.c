@@ -487,16 +487,6 @@ static void annotate_str(struct pb *b, const char *name, const char *v)
 	pb_end(b, d);
 }
 
-static const char *backend_name(uint32_t backend)
-{
-	switch (backend) {
-	case REC_LIMIT_BPF_LSM: return "bpf-lsm";
-	case REC_LIMIT_DMEM: return "dmem";
-	case REC_LIMIT_MEMCG: return "memcg";
-	default: return "?";
-	}
-}
-
 /* a slice's begin or an instant: its name and what it is about */
 static void event_args(struct pf *p, const struct event *e)
 {
@@ -530,7 +520,7 @@ static void event_args(struct pf *p, const struct event *e)
 		annotate_uint(b, "requested", l->requested);
 		annotate_uint(b, "usage", l->usage);
 		annotate_uint(b, "limit", l->limit);
-		annotate_str(b, "backend", backend_name(l->backend));
+		annotate_str(b, "backend", an_limit_backend(l->backend));
 		annotate_str(b, "cgroup", an_cgroup_path(p->a, l->cgroup_id));
 		annotate_str(b, "limited_cgroup", an_cgroup_path(p->a, l->bound_cgroup_id));
 		break;
