@@ -191,7 +191,9 @@ static void fd(struct rec_writer *w, uint64_t ts, uint32_t kind, uint64_t ino)
  * The fd an allocation returns is made inside its ioctl: its record comes
  * before the allocation's. It counts with the buffer; an fd of a buffer
  * never allocated while recorded makes no buffer (no leak); an export
- * record is an event of the span like the others.
+ * record is an event of the span like the others. A thread closing that fd
+ * at once can release the buffer before the allocation is recorded: no
+ * leak either, its lifetime 0.
  */
 static void fds_before_alloc(void)
 {
@@ -207,6 +209,9 @@ static void fds_before_alloc(void)
 	alloc(w, T0 + 10, 10, 100, "cam", "system", 1, 4096);
 	fd(w, T0 + 12, REC_FD_MMAP, 1);
 	fd(w, T0 + 13, REC_FD_MMAP, 9);
+	release(w, T0 + 14, 2, 100);				/* before its allocation */
+	alloc(w, T0 + 15, 10, 100, "cam", "system", 2, 8192);
+	release(w, T0 + 16, 9, 100);				/* from before: nothing */
 	put(w, (struct rec){ .type = REC_EXPORT, .export = { .ts = T0 + 20, .pid = 10,
 		.cgroup_id = 100, .exporter = "drm", .ino = 8, .size = 4096 } });
 	CHECK_EQ(rec_writer_close(w, 0), 0);
@@ -221,7 +226,9 @@ static void fds_before_alloc(void)
 	CHECK_EQ(a.leaked_bytes, 4096);
 	CHECK_EQ(a.fds[REC_FD_MADE], 2);
 	CHECK_EQ(a.fds[REC_FD_MMAP], 2);
-	CHECK_EQ(a.nby_heap, 1);
+	CHECK_EQ(a.nby_heap, 2);
+	CHECK(an_lifetime(&a, "system") && an_lifetime(&a, "system")->n == 1 &&
+	      an_lifetime(&a, "system")->v[0] == 0, "buffer 2's lifetime");
 	CHECK_EQ(an_span(&a), 15);
 	CHECK_EQ(an_rel(&a, a.first_ts), 5);
 	an_free(&a);

@@ -27,7 +27,7 @@ static struct an_buffer *buf_find(struct analysis *a, uint64_t ino)
 {
 	struct an_buffer *b = a->bufcap ? probe(a->bufs, a->bufcap, ino) : NULL;
 
-	return b && b->ino && !b->fds_only ? b : NULL;
+	return b && b->ino && !b->early ? b : NULL;
 }
 
 /* ino's slot, made if new (the table kept at most half full) */
@@ -51,6 +51,21 @@ static struct an_buffer *buf_add(struct analysis *a, uint64_t ino)
 	b = probe(a->bufs, a->bufcap, ino);
 	if (!b->ino)
 		a->nbufs++;
+	return b;
+}
+
+/*
+ * The slot of a buffer not allocated while recorded, or not yet: records of
+ * it may come before its allocation's. The fd the allocation returns is made
+ * inside its ioctl, and a thread closing it at once may release the buffer
+ * before the ioctl's exit records the allocation.
+ */
+static struct an_buffer *early_slot(struct analysis *a, uint64_t ino)
+{
+	struct an_buffer *b = buf_add(a, ino);
+
+	if (b && !b->ino)
+		*b = (struct an_buffer){ .ino = ino, .early = true };
 	return b;
 }
 
@@ -313,11 +328,22 @@ static int heaps_named(struct analysis *a, const struct rec_heap_bytes *v, uint3
 	return err;
 }
 
+/* a buffer allocated while recorded released at @ts */
+static int release(struct analysis *a, struct an_buffer *b, uint64_t ts)
+{
+	b->released = true;
+	b->released_ts = ts;
+	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, &a->life_ix, b->heap,
+		     ts > b->ts ? ts - b->ts : 0))
+		return -ENOMEM;
+	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, ts);
+}
+
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 {
 	struct an_alloc *al = push((void **)&a->allocs, &a->nallocs, &a->alloccap, sizeof(*al));
-	uint32_t fds[REC_FD_TAKEN + 1];
-	struct an_buffer *b;
+	struct an_buffer *b, early;
+	int err;
 
 	if (!al)
 		return -ENOMEM;
@@ -341,28 +367,31 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 	b = buf_add(a, x->ino);
 	if (!b)
 		return -ENOMEM;
-	/* its fd records so far: the allocation's own fd is made before the ioctl
-	 * returns, so its record comes before this one */
-	memcpy(fds, b->ino && b->fds_only ? b->fds : (uint32_t[REC_FD_TAKEN + 1]){}, sizeof(fds));
+	/* what came before this record (early_slot()): its fds, a release */
+	early = b->ino && b->early ? *b : (struct an_buffer){};
 	*b = (struct an_buffer){ .ino = x->ino, .ts = x->ts, .size = x->allocated,
 				 .cgroup_id = x->cgroup_id, .pid = x->pid, .tid = x->tid,
 				 .stack_id = x->stack_id, .comm = x->comm, .heap = x->heap };
-	memcpy(b->fds, fds, sizeof(fds));
-	return account(a, b->cgroup_id, b->heap, b->size, b->ts);
+	memcpy(b->fds, early.fds, sizeof(b->fds));
+	err = account(a, b->cgroup_id, b->heap, b->size, b->ts);
+	return err || !early.released ? err : release(a, b, early.released_ts);
 }
 
 static int fold_release(struct analysis *a, const struct rec_release *x)
 {
 	struct an_buffer *b = buf_find(a, x->ino);
 
-	if (!b || b->released)
-		return 0;
-	b->released = true;
-	b->released_ts = x->ts;
-	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, &a->life_ix, b->heap,
-		     x->ts > b->ts ? x->ts - b->ts : 0))
+	if (b)
+		return b->released ? 0 : release(a, b, x->ts);
+	/* not allocated while recorded, or not yet: kept for its allocation's record */
+	b = x->ino ? early_slot(a, x->ino) : NULL;
+	if (x->ino && !b)
 		return -ENOMEM;
-	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, x->ts);
+	if (b && !b->released) {
+		b->released = true;
+		b->released_ts = x->ts;
+	}
+	return 0;
 }
 
 /*
@@ -460,12 +489,10 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		a->fds[x->fd.kind]++;
 		if (!x->fd.ino)
 			return 0;
-		/* a buffer not allocated (yet): its counts kept for its allocation's record */
-		b = buf_add(a, x->fd.ino);
+		/* its buffer's, or kept for its allocation's record (early_slot()) */
+		b = buf_find(a, x->fd.ino) ?: early_slot(a, x->fd.ino);
 		if (!b)
 			return -ENOMEM;
-		if (!b->ino)
-			*b = (struct an_buffer){ .ino = x->fd.ino, .fds_only = true };
 		b->fds[x->fd.kind]++;
 		return 0;
 	case REC_SNAP_BEGIN:
@@ -541,12 +568,12 @@ static int finish(struct analysis *a)
 	if (!a->leaks || !a->by_heap)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->bufcap; i++)
-		if (a->bufs[i].ino && !a->bufs[i].fds_only)
+		if (a->bufs[i].ino && !a->bufs[i].early)
 			a->by_heap[a->nby_heap++] = i;
 	by_heap_of = a;
 	sort_ordered(a->by_heap, a->nby_heap, sizeof(*a->by_heap), cmp_by_heap);
 	for (size_t i = 0; i < a->bufcap; i++)
-		if (a->bufs[i].ino && !a->bufs[i].fds_only && !a->bufs[i].released) {
+		if (a->bufs[i].ino && !a->bufs[i].early && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
 			a->leaked_bytes += a->bufs[i].size;
 		}

@@ -30,8 +30,9 @@ struct an_buffer {
 	bool in_final;			/* in the final snapshot */
 	uint32_t holders, holder;	/* there: how many held it, the first */
 	uint32_t fds[REC_FD_TAKEN + 1];	/* fd records by kind (enum rec_fd_kind) */
-	bool fds_only;			/* only fd records so far: not (yet) a buffer
-					 * allocated while recorded */
+	bool early;			/* only records that come before an allocation's
+					 * (its fds, a racing release): not (yet) a
+					 * buffer allocated while recorded */
 };
 
 /* a cgroup x heap's bytes alive, and their peak */
