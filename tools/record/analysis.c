@@ -383,11 +383,13 @@ static int fold_release(struct analysis *a, const struct rec_release *x)
 
 	if (b)
 		return b->released ? 0 : release(a, b, x->ts);
+	if (!x->ino)
+		return 0;
 	/* not allocated while recorded, or not yet: kept for its allocation's record */
-	b = x->ino ? early_slot(a, x->ino) : NULL;
-	if (x->ino && !b)
+	b = early_slot(a, x->ino);
+	if (!b)
 		return -ENOMEM;
-	if (b && !b->released) {
+	if (!b->released) {
 		b->released = true;
 		b->released_ts = x->ts;
 	}
