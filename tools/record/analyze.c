@@ -4,11 +4,12 @@
  * as the analysis (analysis.c) computes it: leaks (buffers allocated during
  * it and alive at its end, with who held them then, or nobody), the peak of
  * each cgroup x heap, when and whose allocations made it, the failed
- * allocations by class, allocation latencies and buffer lifetimes per heap. --fail-on
- * (checks.c) turns them into an exit status for CI, --junit (junit.c) into
- * a report for CI's test views, --perfetto (perfetto.c) into a Perfetto
- * trace. A recording cut short (a recorder killed) is analysed up to its
- * last whole record, said so, and exits 3.
+ * allocations by class and the limits' refusals, allocation latencies and
+ * buffer lifetimes per heap. --fail-on (checks.c) turns them into an exit
+ * status for CI, --junit (junit.c) into a report for CI's test views,
+ * --perfetto (perfetto.c) into a Perfetto trace. A recording cut short (a
+ * recorder killed) is analysed up to its last whole record, said so, and
+ * exits 3.
  */
 #include <argp.h>
 #include <errno.h>

@@ -684,8 +684,8 @@ static int peaks_section(FILE *f, const struct analysis *a)
 	char s1[16], s2[16];
 
 	fputs("<section>\n<h2 id=\"peaks\">Peaks</h2>\n<table id=\"peak-table\">\n<tr><th>Cgroup"
-	      "</th><th>Heap</th><th class=\"n\">Peak</th><th class=\"n\">At</th><th>Alive then, allocated by"
-	      "</th></tr>\n", f);
+	      "</th><th>Heap</th><th class=\"n\">Peak</th><th class=\"n\">At</th><th>Alive then, "
+	      "allocated by</th></tr>\n", f);
 	for (size_t i = 0; i < a->nuse; i++) {
 		const struct an_usage *u = &a->use[i];
 		struct an_holding *h;
