@@ -291,12 +291,31 @@ rc=$?
 heapstat limit exec /nosuch -- true 2>/dev/null
 [ $? = 2 ] && pass "exec: a cgroup that does not exist without --create" ||
 	fail "exec: a cgroup that does not exist without --create" "exit $?"
+# the command in heapstat's place: the same pid, so a SIGTERM sent to it is
+# the command's (its trap runs, nothing is left running), and so is the status;
+# a command not found exits 127, as with env
+heapstat limit exec --create /ci/run2 -- sh -c \
+	"trap 'exit 9' TERM; echo \$\$ >$tmp/run2; while :; do sleep 0.1; done" &
+p=$!
+i=0
+while [ ! -s $tmp/run2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $p
+wait $p
+rc=$?
+sleep 0.3
+heapstat limit exec /ci/run2 -- /nonexistent/cmd 2>$tmp/e
+rc2=$?
+[ "$(cat $tmp/run2)" = $p ] && [ $rc = 9 ] && [ -z "$(cat $S/ci/run2/cgroup.procs)" ] &&
+	[ $rc2 = 127 ] && grep -q "cannot run /nonexistent/cmd" $tmp/e &&
+	pass "exec: the command in heapstat's place, SIGTERM its own; not found: 127" ||
+	fail "exec: the command in heapstat's place, SIGTERM its own; not found: 127" \
+		"pid $(cat $tmp/run2) of $p, exit $rc, left: $(cat $S/ci/run2/cgroup.procs); $rc2 $(cat $tmp/e)"
 
 heapstat limit clear /lim
 # nothing of this test may outlive it
-for cg in lim lp/c lp/c2 lp sib ci/run1; do
+for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
 done
 wait
-rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci 2>/dev/null
+rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci 2>/dev/null
 rm -rf "$tmp"

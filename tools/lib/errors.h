@@ -7,6 +7,8 @@
 /* exit status when the system cannot run heapstat at all (no root, BPF, BTF) */
 #define EXIT_UNSUPPORTED	2
 #define EXIT_USAGE		2	/* bad input: a message, nothing done or changed */
+/* a command run in a cgroup (limit exec) not moved there, as env's own failures */
+#define EXIT_EXEC_CGROUP	125
 
 extern bool heapstat_verbose;
 /* why nothing traces in a PID namespace of its own */

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "heapstat.h"
@@ -490,19 +489,25 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 }
 
 /* run the command in the cgroup; its exit status, 128 + its signal */
+/*
+ * The command in @cgroup, in heapstat's place, as cgexec runs it: no
+ * heapstat waits behind it, so the signals sent to it (a Ctrl-C, a
+ * SIGTERM) are the command's own, and so is its exit, by a signal too.
+ * Exits as env does when it cannot: 125 (not moved), 126, 127.
+ */
 static int run_in(const char *cgroup)
 {
-	pid_t pid = cg_control_spawn(cgroup, opts.cmd, "heapstat limit");
-	int status;
+	char why[512];
 
-	if (pid < 0) {
-		heapstat_error(pid, "fork", NULL);
-		return 1;
+	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
+		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
+		return EXIT_EXEC_CGROUP;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	fflush(NULL);
+	execvp(opts.cmd[0], opts.cmd);
+	fprintf(stderr, "heapstat limit: cannot run %s: %s\n", text_safe(opts.cmd[0]),
+		strerror(errno));
+	return errno == ENOENT ? 127 : 126;
 }
 
 static int exec_limited(void)
