@@ -260,6 +260,13 @@ int cg_path_normalize(const char *in, char *out, size_t len)
 	return 0;
 }
 
+/* why cg_path_normalize() refused a path (its error), for "cgroup '%s': %s" */
+const char *cg_path_refused(int err)
+{
+	return err == -ENAMETOOLONG ? "too long" :
+	       "give a path from the cgroup2 root without '..' parts, e.g. /camera";
+}
+
 /* the directory of cgroup @path ("/" or "/camera") under @root, in @buf */
 int cg_dir(char *buf, size_t len, const char *root, const char *path)
 {

@@ -68,6 +68,8 @@ record extra -o /tmp/cli_host.hsrec|give the recording's file with -o FILE, befo
 record -o /tmp/cli_host.hsrec --|no command after --
 top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
 limit set /nosuch system -1|heapstat limit: size '-1': give bytes
+report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root without '..' parts
+top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root without '..' parts
 EOF
 # a line break in an unknown command or option's name is shown, never printed:
 # one line of stderr each, the break as ^J (getopt would print it whole)

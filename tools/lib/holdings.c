@@ -818,8 +818,8 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		int err = cg_path_normalize(flt->cgroup, norm, sizeof(norm));
 
 		if (err) {
-			snprintf(why, len, "cgroup '%s': %s", text_safe(flt->cgroup), err == -EINVAL ?
-				 "give a path from the cgroup2 root, e.g. /camera" : "too long");
+			snprintf(why, len, "cgroup '%s': %s", text_safe(flt->cgroup),
+				 cg_path_refused(err));
 			return err;
 		}
 		snprintf(flt->cgroup, sizeof(flt->cgroup), "%s", norm);

@@ -202,10 +202,9 @@ static int take_model(struct holdings *h, struct inventory *none, const char *cg
 }
 
 /* a cgroup named not from the cgroup2 root, or empty */
-static int cgroup_unnamed(const char *arg)
+static int cgroup_unnamed(const char *arg, int err)
 {
-	fprintf(stderr, "heapstat limit: cgroup '%s': give a path from the cgroup2 root, "
-		"e.g. /camera\n", text_safe(arg));
+	fprintf(stderr, "heapstat limit: cgroup '%s': %s\n", text_safe(arg), cg_path_refused(err));
 	return -EINVAL;
 }
 
@@ -218,7 +217,7 @@ static int cgroup_arg(const char *arg, char *out, size_t len)
 
 	/* an empty filter is no filter: here it would be every cgroup */
 	if (!*arg)
-		return cgroup_unnamed(arg);
+		return cgroup_unnamed(arg, -EINVAL);
 	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", arg);
 	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
 	if (err) {
@@ -521,8 +520,9 @@ static int exec_limited(void)
 	bool lsm = false;
 	int n = 0, err;
 
-	if (cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup))) {
-		cgroup_unnamed(opts.args[0]);
+	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
+	if (err) {
+		cgroup_unnamed(opts.args[0], err);
 		return EXIT_USAGE;
 	}
 	/* every --set checked before anything is made or changed */

@@ -83,6 +83,8 @@ static const struct argp_option options[] = {
 
 static error_t parse_arg(int key, char *arg, struct argp_state *st)
 {
+	int err;
+
 	switch (key) {
 	case 'd':
 		if (parse_interval_ms(arg, &state.interval_ms) || state.interval_ms < 100 ||
@@ -108,9 +110,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		argp_error(st, "unknown view '%s': cgroups, processes or buffers", text_safe(arg));
 		break;
 	case 'c':
-		if (cg_path_normalize(arg, state.cgroup, sizeof(state.cgroup)))
-			argp_error(st, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera",
-				   text_safe(arg));
+		err = cg_path_normalize(arg, state.cgroup, sizeof(state.cgroup));
+		if (err)
+			argp_error(st, "cgroup '%s': %s", text_safe(arg), cg_path_refused(err));
 		break;
 	case OPT_HEAP:
 		if (strlen(arg) >= sizeof(state.heap))
