@@ -30,8 +30,8 @@ fi
 
 # the events' span, on the clock of each peak's time (the recording's start):
 # every peak inside it, and the text's summary line saying the same
-fmt() { "$hs" analyze "$f" | sed -n 's/^[0-9]* events over \([^ ]*\) (\([^ ]*\) to \([^ ]*\) from the start), .*/\1 \2 \3/p'; }
-span=$(fmt)
+span=$("$hs" analyze "$f" |
+	sed -n 's/^[0-9]* events over \([^ ]*\) (\([^ ]*\) to \([^ ]*\) from the start), .*/\1 \2 \3/p')
 if jq_true '.recording as $r | $r.first_event_ns < $r.last_event_ns and
 	$r.duration_ns == $r.last_event_ns - $r.first_event_ns and
 	([.peaks[].at_ns] | length > 0 and all(. >= $r.first_event_ns and . <= $r.last_event_ns))' \
