@@ -23,6 +23,7 @@ fi
 heapstat -v report -j >j 2>e; rc=$?
 say "report rc=$rc $(jq -r "$srcs" j) bytes=$(jq '.processes[] | select(.pid == '$hold') | .fd_bytes' j 2>/dev/null)"
 say "report-v $(vline report e)"
+say "report-loaded $(sed -n 's/^heapstat report: iterators loaded by //p' e | head -n 1)"
 heapstat -v report -d 1 -j >j 2>e; rc=$?
 say "report-d rc=$rc $(jq -r "$srcs" j) traced=$(jq .tracing.attached j)"
 say "report-d-v $(vline report e)"

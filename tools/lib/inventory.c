@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "dmabuf_iter.h"		/* before the skeletons: their .bss has its types */
+#include "lskel_run.h"		/* before the light skeletons: they load through it */
 #include "dmabuf_iter.lskel.h"
 #include "dmabuf_iter_tasks.lskel.h"
 #include "cgroup_iter.lskel.h"
@@ -587,6 +588,7 @@ struct inv_iters {
 	bool live;			/* a live view's: iter/cgroup whatever the tree */
 	bool cg_decided;		/* whether to load iter/cgroup */
 	const char *cgroups_src;	/* what walked the tree last: inventory.cgroups_src */
+	const char *loaded;		/* inventory.iters_loaded */
 	bool own_pidns;			/* holders from /proc: BPF's pids are the host's */
 	struct cg_index cgroups;	/* id -> path, rebuilt when an id is missing */
 };
@@ -909,6 +911,9 @@ int inventory_open(struct inv_iters **out, bool procfs_only, bool live)
 		if (!it->all)
 			it->tasks = dmabuf_iter_tasks_lskel__open_and_load();
 	}
+	if (it->all || it->tasks)
+		it->loaded = lskel_ran_here() ? "their loader run in user space" :
+			     "the kernel running their loader";
 	if (it->all) {
 		it->dmabuf_prog = it->all->progs.dmabuf.prog_fd;
 		it->task_file_prog = it->all->progs.task_file.prog_fd;
@@ -1113,6 +1118,7 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	}
 	err = take_holders(it, inv, proc_root);
 	inv->cgroups_src = it->cgroups_src;
+	inv->iters_loaded = it->loaded;
 	return err;
 }
 

@@ -119,6 +119,7 @@ struct inventory {
 	size_t nmapped;			/* buffers iter/dmabuf saw mapped (by anyone) */
 	bool holders_ns_only;		/* of this PID namespace only: a container's */
 	const char *cgroups_src;	/* what named the holders' cgroups; NULL: nothing */
+	const char *iters_loaded;	/* how the iterators were loaded; NULL: none */
 };
 
 const char *inv_source_name(enum inv_source src);

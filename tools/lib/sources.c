@@ -78,4 +78,6 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 	/* a line of its own: the one above is alike whatever the command */
 	if (inv && inv->cgroups_src)
 		fprintf(stderr, "heapstat %s: cgroups named from %s\n", cmd, inv->cgroups_src);
+	if (inv && inv->iters_loaded)
+		fprintf(stderr, "heapstat %s: iterators loaded by %s\n", cmd, inv->iters_loaded);
 }
