@@ -432,8 +432,10 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 		if (!h->proc_shown[hd->proc] && !strcmp(inv->bufs[hd->buf].exp_name, flt->heap))
 			h->proc_shown[hd->proc] = proc_passes(&inv->procs[hd->proc], flt);
 	}
-	/* with a process filter, the buffers those processes hold */
-	for (size_t i = 0; i < inv->nbufs; i++)
+	/* with a process filter, the buffers those processes hold; without a filter, all */
+	if (!by_proc && !flt->heap)
+		memset(h->buf_shown, true, inv->nbufs * sizeof(*h->buf_shown));
+	for (size_t i = 0; (by_proc || flt->heap) && i < inv->nbufs; i++)
 		h->buf_shown[i] = !by_proc && (!flt->heap || !strcmp(inv->bufs[i].exp_name, flt->heap));
 	for (size_t i = 0; by_proc && i < inv->nholds; i++) {
 		const struct inv_hold *hd = &inv->holds[i];
