@@ -2,8 +2,9 @@
 #ifndef HEAPSTAT_LSKEL_RUN_H
 #define HEAPSTAT_LSKEL_RUN_H
 
-#include <errno.h>
 #include <stdbool.h>
+/* what libbpf 1.1's skel_internal.h uses without including it */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
