@@ -90,11 +90,6 @@ static bool mapped(uint64_t a, size_t len)
 	return true;
 }
 
-static long sys_bpf(int cmd, void *attr, unsigned int size)
-{
-	return syscall(__NR_bpf, cmd, attr, size);
-}
-
 /*
  * bpf_btf_find_by_name_kind(), which only BPF programs can call: one that
  * copies the name from its context to its stack (the helper reads no
@@ -138,7 +133,8 @@ static int find_prog(void)
 	insns[n++] = (struct bpf_insn){ BPF_JMP | BPF_EXIT, 0, 0, 0, 0 };
 	attr.insn_cnt = n;
 	memcpy(attr.prog_name, "hs_btf_find", sizeof("hs_btf_find"));
-	return sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
+	/* skeletons' own bpf(): libbpf's bpf_prog_load() would probe the kernel first */
+	return skel_sys_bpf(BPF_PROG_LOAD, &attr, sizeof(attr));
 }
 
 static int64_t btf_find(struct run *x, const char *name, uint32_t name_sz, uint32_t kind,
@@ -162,7 +158,7 @@ static int64_t btf_find(struct run *x, const char *name, uint32_t name_sz, uint3
 	attr.test.prog_fd = x->find_fd;
 	attr.test.ctx_in = (uintptr_t)&c;
 	attr.test.ctx_size_in = sizeof(c);
-	if (sys_bpf(BPF_PROG_RUN, &attr, sizeof(attr))) {
+	if (skel_sys_bpf(BPF_PROG_RUN, &attr, sizeof(attr))) {
 		*stop = true;
 		return -errno;
 	}
@@ -206,7 +202,7 @@ static uint64_t call(struct run *x, int32_t fn, bool *stop)
 		p = mem(x, r[2], (uint32_t)r[3]);
 		if (!p)
 			break;
-		ret = sys_bpf((int)r[1], p, (uint32_t)r[3]);
+		ret = skel_sys_bpf((int)r[1], p, (uint32_t)r[3]);
 		if (ret < 0)
 			return (uint64_t)-errno;
 		if (r[1] == BPF_MAP_CREATE || r[1] == BPF_PROG_LOAD || r[1] == BPF_BTF_LOAD ||
