@@ -31,10 +31,11 @@ endif
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 # the inventory's iterators are light skeletons (see bpf/dmabuf_iter.bpf.c, bpf/cgroup_iter.bpf.c)
-# the collector twice: with its fsession program (7.0+), and without (see bpf/collector.bpf.c)
+# the collector three times: whole, and the BTF-typed mode's with its fsession program (7.0+)
+# and without (see bpf/collector.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,\
 	$(filter-out bpf/dmabuf_iter.bpf.c bpf/cgroup_iter.bpf.c,$(BPF_SRCS))) \
-	$(BUILD)/bpf/collector_fs.skel.h
+	$(BUILD)/bpf/collector_fs.skel.h $(BUILD)/bpf/collector_tr.skel.h
 LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h \
 	$(BUILD)/bpf/cgroup_iter.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
@@ -87,7 +88,12 @@ $(BUILD)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) 
 $(BUILD)/bpf/collector_fs.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
 	$(msg) BPF $@
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DCOLL_FSESSION -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCOLL_TRACING_ONLY -DCOLL_FSESSION -c $< -o $@
+
+$(BUILD)/bpf/collector_tr.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DCOLL_TRACING_ONLY -c $< -o $@
 
 # (x86's in $(BUILD)/bpf, arm64's in $(ARM64)/bpf) embedded without their
 # DWARF, which nothing loading them reads (BTF stays): a third of the size
@@ -229,7 +235,12 @@ $(ARM64)/bpf/dmabuf_iter_tasks.bpf.o: bpf/dmabuf_iter.bpf.c $(wildcard bpf/*.h) 
 $(ARM64)/bpf/collector_fs.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
 	$(msg) BPF $@
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DCOLL_FSESSION -c $< -o $@
+	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DCOLL_TRACING_ONLY -DCOLL_FSESSION -c $< -o $@
+
+$(ARM64)/bpf/collector_tr.bpf.o: bpf/collector.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
+	$(msg) BPF $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ARM64_BPF_CFLAGS) -DCOLL_TRACING_ONLY -c $< -o $@
 
 $(ARM64)/%.o: %.c $(ARM64_SKELS) | deps
 	$(msg) CC $@

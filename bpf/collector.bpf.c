@@ -26,6 +26,13 @@
  * dma_buf_export through its tracepoint (7.0+) or fexit (older). User space
  * disables the ones it does not use before load.
  *
+ * Built three times: whole (the skeleton, and the kprobe mode), and for the
+ * BTF-typed mode alone with and without the fsession program
+ * (COLL_TRACING_ONLY; COLL_FSESSION), whose loaders user space makes at run
+ * time and runs itself: a loader keeps 32 programs at most, so those
+ * objects leave out the kprobe mode's programs, whose names end in "probe"
+ * (tools/lib/collector.c leaves those out of their skeleton).
+ *
  * Which buffers live and who holds them is not traced here (the inventory
  * walks them), but a live view (want_log) gets every event that can change
  * them in the `changes` log: exports, final releases and attachments, new
@@ -612,6 +619,7 @@ int dma_heap_ioctl_session(__u64 *ctx)
 }
 #endif /* COLL_FSESSION */
 
+#ifndef COLL_TRACING_ONLY
 SEC("kprobe/dma_heap_ioctl")
 int BPF_KPROBE(dma_heap_ioctl_kprobe, struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -623,6 +631,7 @@ int BPF_KRETPROBE(dma_heap_ioctl_kretprobe, long ret)
 {
 	return heap_ioctl_exit(ctx, ret);
 }
+#endif
 
 /*
  * Keep a buffer exported while tracing: in its slot when free, else in the
@@ -778,6 +787,7 @@ int BPF_PROG(dma_buf_export_fexit, const struct dma_buf_export_info *info, struc
 }
 
 /* kernels without BPF trampolines */
+#ifndef COLL_TRACING_ONLY
 SEC("kretprobe/dma_buf_export")
 int BPF_KRETPROBE(dma_buf_export_kretprobe, struct dma_buf *ret)
 {
@@ -785,6 +795,7 @@ int BPF_KRETPROBE(dma_buf_export_kretprobe, struct dma_buf *ret)
 		on_export(ret, false);
 	return 0;
 }
+#endif
 
 /*
  * A final release: the dma-buf's file is released once, when its last
@@ -837,11 +848,13 @@ int BPF_PROG(dma_buf_release, struct inode *inode, struct file *file)
 	return on_release(inode, file, true);
 }
 
+#ifndef COLL_TRACING_ONLY
 SEC("kprobe/dma_buf_file_release")
 int BPF_KPROBE(dma_buf_release_kprobe, struct inode *inode, struct file *file)
 {
 	return on_release(inode, file, false);
 }
+#endif
 
 /*
  * Holder changes (7.0+, where the dma_buf tracepoints are): raw tracepoints
@@ -1000,12 +1013,14 @@ int BPF_PROG(exit_files_fexit, struct task_struct *tsk)
 	return 0;
 }
 
+#ifndef COLL_TRACING_ONLY
 SEC("kretprobe/exit_files")
 int BPF_KRETPROBE(exit_files_kretprobe)
 {
 	on_exit_files();
 	return 0;
 }
+#endif
 
 /*
  * heapstat heaps (when loaded): the cgroup their accounting charged, raw

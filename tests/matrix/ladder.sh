@@ -124,6 +124,13 @@ check "report -v" "$(line report-v)" "$snap_v"
 check "report -d -j: sources and attach" "$(line report-d)" \
 	"rc=0 $sel attach=$attach ioctl=$ioctl export=$export traced=$traced"
 check "report -d -v" "$(line report-d-v)" "$want_v"
+# the BTF-typed mode's collector as a light skeleton, its loader run here (light_load.c)
+case $attach in
+tracing) loaded="its loader run in user space" ;;
+kprobe) loaded=libbpf ;;
+*) loaded= ;;
+esac
+check "report -d -v: the collector's loading" "$(line report-d-loaded)" "$loaded"
 why=$(line report-d-why)
 if [ $traced = true ]; then
 	check "report -d: nothing missing" "$why" ""

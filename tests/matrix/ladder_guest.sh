@@ -28,6 +28,7 @@ heapstat -v report -d 1 -j >j 2>e; rc=$?
 say "report-d rc=$rc $(jq -r "$srcs" j) traced=$(jq .tracing.attached j)"
 say "report-d-v $(vline report e)"
 say "report-d-why $(jq -r '.tracing.missing // empty' j)"
+say "report-d-loaded $(sed -n 's/^heapstat report: collector loaded by //p' e | head -n 1)"
 heapstat top -b -n 1 -d 0.5 >t 2>&1; rc=$?
 say "top-b rc=$rc lines=$(wc -l <t)"
 heapstat -v top -j -n 1 -d 0.5 >j 2>e; rc=$?

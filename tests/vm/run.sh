@@ -62,6 +62,7 @@ secs() {
 7 PROGRAMS
 4 kselftest_test.sh
 2 cma_report_test.sh
+2 collector_load_test.sh
 1 ftrace_test.sh
 EOF
 }

@@ -16,9 +16,13 @@
 
 #include "collector.h"	/* before the skeleton: its rodata has our types */
 #include "collector.skel.h"
-#include "collector_fs.skel.h"	/* its object's bytes only: the same maps and programs, and one more */
+/* their objects' bytes only: the same maps and programs, but the kprobe mode's; one more in _fs */
+#include "collector_fs.skel.h"
+#include "collector_tr.skel.h"
 #include "btf.h"
 #include "errors.h"
+#include "light_load.h"
+#include "lskel_run.h"
 #include "map_window.h"
 #include "util.h"
 
@@ -29,6 +33,9 @@ struct collector {
 	const char *ioctl_variant;	/* NULL: no dma_heap_ioctl() to trace */
 	bool no_session;		/* the kernel refused the ioctl's fsession program */
 	struct bpf_link *session_link;	/* its link: not the skeleton's (see open_skel()) */
+	struct light light;		/* loaded as a light skeleton: its programs and links */
+	bool no_light;			/* that failed: libbpf loads it */
+	const char *loaded_by;		/* collector_loaded_by() */
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
 	pid_t *holders;			/* holder_tgids' keys, sorted */
@@ -431,9 +438,18 @@ const char *coll_attach_name(enum coll_attach mode)
 	return mode == COLL_ATTACH_KPROBE ? "kprobe" : mode == COLL_ATTACH_TRACING ? "tracing" : "auto";
 }
 
+/* load @prog when @on; a kprobe mode's program is not in a BTF-typed mode's object (NULL) */
+static void load_if(struct bpf_program *prog, bool on)
+{
+	if (prog)
+		bpf_program__set_autoload(prog, on);
+}
+
 /* load @prog when @on, and say which feature it serves */
 static void opt(struct collector *c, struct bpf_program *prog, enum coll_feature feat, bool on)
 {
+	if (!prog)
+		return;
 	bpf_program__set_autoload(prog, on);
 	if (c->noptional < ARRAY_SIZE(c->optional))
 		c->optional[c->noptional++] = (typeof(c->optional[0])){ prog, feat };
@@ -457,24 +473,42 @@ static bool use_session(struct collector *c, enum coll_attach mode, enum bpf_att
 	return v >= 0;
 }
 
+/* a kprobe mode's program (bpf/collector.bpf.c: their names end so) */
+static bool kprobe_only(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 5 && !strcmp(name + n - 5, "probe");
+}
+
 /*
- * The skeleton, opened on the object with the fsession program when
- * @session: the collector is built twice (bpf/collector.bpf.c says why),
- * alike but for that program, so one skeleton serves both; the session
- * program, not in it, is found by name and attached apart.
+ * The skeleton, opened on the object of @mode, with the fsession program
+ * when @session: the collector is built three times (bpf/collector.bpf.c
+ * says why), alike but for the kprobe mode's programs and that one, so one
+ * skeleton serves all; the objects of the BTF-typed mode leave the kprobe
+ * mode's programs out of it, and the session program, not in it, is found
+ * by name and attached apart.
  */
-static struct collector_bpf *open_skel(bool session)
+static struct collector_bpf *open_skel(enum coll_attach mode, bool session)
 {
 	struct collector_bpf *s = calloc(1, sizeof(*s));
-	int err;
+	struct bpf_object_skeleton *sk;
+	int err, n = 0;
 
 	if (!s)
 		return NULL;
 	err = collector_bpf__create_skeleton(s);
-	if (!err && session)
-		s->skeleton->data = collector_fs_bpf__elf_bytes(&s->skeleton->data_sz);
+	sk = s->skeleton;
+	if (!err && mode == COLL_ATTACH_TRACING) {
+		sk->data = session ? collector_fs_bpf__elf_bytes(&sk->data_sz) :
+			   collector_tr_bpf__elf_bytes(&sk->data_sz);
+		for (int i = 0; i < sk->prog_cnt; i++)
+			if (!kprobe_only(sk->progs[i].name))
+				sk->progs[n++] = sk->progs[i];
+		sk->prog_cnt = n;
+	}
 	if (!err)
-		err = bpf_object__open_skeleton(s->skeleton, NULL);
+		err = bpf_object__open_skeleton(sk, NULL);
 	if (err) {
 		collector_bpf__destroy(s);
 		errno = -err;
@@ -493,6 +527,7 @@ static void skel_destroy(struct collector *c)
 {
 	bpf_link__destroy(c->session_link);
 	c->session_link = NULL;
+	light_close(&c->light);
 	collector_bpf__destroy(c->skel);
 	c->skel = NULL;
 }
@@ -523,17 +558,17 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	c->noptional = 0;
 
 	c->attach = mode;
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_entry, heaps && tracing && !session);
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_exit, heaps && tracing && !session);
+	load_if(s->progs.dma_heap_ioctl_entry, heaps && tracing && !session);
+	load_if(s->progs.dma_heap_ioctl_exit, heaps && tracing && !session);
 	if (session)
 		bpf_program__set_expected_attach_type(session_prog(c), session_type);
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kprobe, heaps && kprobe);
-	bpf_program__set_autoload(s->progs.dma_heap_ioctl_kretprobe, heaps && kprobe);
-	bpf_program__set_autoload(s->progs.dma_buf_export_tp, export_tp);
-	bpf_program__set_autoload(s->progs.dma_buf_export_fexit, tracing && !export_tp);
-	bpf_program__set_autoload(s->progs.dma_buf_export_kretprobe, kprobe);
-	bpf_program__set_autoload(s->progs.dma_buf_release, tracing);
-	bpf_program__set_autoload(s->progs.dma_buf_release_kprobe, kprobe);
+	load_if(s->progs.dma_heap_ioctl_kprobe, heaps && kprobe);
+	load_if(s->progs.dma_heap_ioctl_kretprobe, heaps && kprobe);
+	load_if(s->progs.dma_buf_export_tp, export_tp);
+	load_if(s->progs.dma_buf_export_fexit, tracing && !export_tp);
+	load_if(s->progs.dma_buf_export_kretprobe, kprobe);
+	load_if(s->progs.dma_buf_release, tracing);
+	load_if(s->progs.dma_buf_release_kprobe, kprobe);
 	c->ioctl_variant = !heaps ? NULL : session ? "fsession/dma_heap_ioctl" :
 			   tracing ? "fentry+fexit/dma_heap_ioctl" : "kprobe+kretprobe/dma_heap_ioctl";
 	c->export_variant = export_tp ? "tp_btf/dma_buf_export" :
@@ -654,6 +689,35 @@ static uint32_t test_refuse(void)
 	return bits;
 }
 
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+/*
+ * Load and attach the BTF-typed mode's object as a light skeleton
+ * (light_load.c): libbpf parses no kernel BTF. On failure, libbpf's own
+ * load (which says which program failed, and why) is the next try.
+ */
+static int load_light(struct collector *c, bool session)
+{
+	libbpf_print_fn_t old = heapstat_verbose ? NULL : libbpf_set_print(silent);
+	int err = light_load(&c->light, c->skel->obj);
+
+	if (!err)
+		err = light_attach(&c->light, c->skel->obj, session ? session_prog(c) : NULL);
+	if (!heapstat_verbose)
+		libbpf_set_print(old);
+	if (!err)
+		c->loaded_by = lskel_ran_here() ? "its loader run in user space" :
+			       "the kernel running its loader";
+	else if (heapstat_verbose)
+		fprintf(stderr, "heapstat: the collector as a light skeleton: %s; libbpf loads it\n",
+			strerror(-err));
+	return err;
+}
+
 /* open, load and attach in one mode; quiet, a negative errno and what failed on failure */
 static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, const char **what)
@@ -664,7 +728,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	int err;
 
 	*what = "open the collector";
-	c->skel = open_skel(session);
+	c->skel = open_skel(mode, session);
 	if (!c->skel)
 		return -errno;
 	c->skel->rodata->page_size = sysconf(_SC_PAGESIZE);
@@ -709,6 +773,16 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	}
 	c->skel->rodata->test_refuse = test_refuse();
 	*what = "load the collector";
+	/* HEAPSTAT_TEST_LIBBPF: libbpf's load, to compare */
+	if (mode == COLL_ATTACH_TRACING && !c->no_light && !getenv("HEAPSTAT_TEST_LIBBPF")) {
+		err = load_light(c, session);
+		if (!err)
+			return 0;
+		skel_destroy(c);
+		c->no_light = true;
+		return load_attach(c, mode, ring_bytes, holders, what);
+	}
+	c->loaded_by = "libbpf";
 	failed_prog[0] = '\0';
 	print_next = libbpf_set_print(catch_failed);
 	err = collector_bpf__load(c->skel);
@@ -748,12 +822,6 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	if (err && c->holders_traced)
 		return load_attach(c, mode, ring_bytes, false, what);
 	return err;
-}
-
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level, (void)fmt, (void)ap;
-	return 0;
 }
 
 /*
@@ -1088,11 +1156,14 @@ void collector_prog_stats(struct collector *c,
 			  void *ctx)
 {
 	struct bpf_program *prog;
+	size_t i = 0;
 
 	bpf_object__for_each_program(prog, c->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
+		int fd = c->light.nprogs ? c->light.prog_fd[i] : bpf_program__fd(prog);
+
+		i++;
 
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
 			cb(bpf_program__name(prog), info.run_cnt, info.run_time_ns, ctx);
@@ -1109,6 +1180,13 @@ const char *collector_export_variant(struct collector *c)
 const char *collector_ioctl_variant(struct collector *c)
 {
 	return c->ioctl_variant;
+}
+
+/* how it loaded: "libbpf", or as a light skeleton "its loader run in user space"
+ * or "the kernel running its loader" */
+const char *collector_loaded_by(struct collector *c)
+{
+	return c->loaded_by;
 }
 
 enum coll_attach collector_attach(struct collector *c)

@@ -126,6 +126,9 @@ const char *coll_feature_what(enum coll_feature f);
 /* the program refused for @f, and in *err why (-errno); NULL when it was not */
 const char *collector_refused(struct collector *c, enum coll_feature f, int *err);
 enum coll_attach collector_attach(struct collector *c);
+/* how it loaded: "libbpf", or as a light skeleton (its loader run by
+ * lskel_run()) "its loader run in user space" or "the kernel running its loader" */
+const char *collector_loaded_by(struct collector *c);
 const char *coll_attach_name(enum coll_attach mode);
 const char *fail_class_name(int class);
 

@@ -80,4 +80,6 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 		fprintf(stderr, "heapstat %s: cgroups named from %s\n", cmd, inv->cgroups_src);
 	if (inv && inv->iters_loaded)
 		fprintf(stderr, "heapstat %s: iterators loaded by %s\n", cmd, inv->iters_loaded);
+	if (c)
+		fprintf(stderr, "heapstat %s: collector loaded by %s\n", cmd, collector_loaded_by(c));
 }
