@@ -38,6 +38,9 @@ struct collector {
 	const char *loaded_by;		/* collector_loaded_by() */
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
+	bool exits_later;		/* COLL_EXITS_LATER */
+	struct bpf_program *exits_hook;	/* loaded, not attached yet: collector_hook_exits() */
+	struct bpf_link *exits_link;	/* its link, libbpf's load */
 	pid_t *holders;			/* holder_tgids' keys, sorted */
 	size_t nholders, holders_cap;
 	bool holders_lost;		/* an update failed: the map is incomplete */
@@ -527,6 +530,9 @@ static void skel_destroy(struct collector *c)
 {
 	bpf_link__destroy(c->session_link);
 	c->session_link = NULL;
+	bpf_link__destroy(c->exits_link);
+	c->exits_link = NULL;
+	c->exits_hook = NULL;
 	light_close(&c->light);
 	collector_bpf__destroy(c->skel);
 	c->skel = NULL;
@@ -601,6 +607,11 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.exit_files_fexit, COLL_FEAT_HOLDERS, holders && tracing);
 	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
+	/* loaded now (one load), attached when the caller asks: collector_hook_exits() */
+	c->exits_hook = !holders || !c->exits_later ? NULL :
+			tracing ? s->progs.exit_files_fexit : s->progs.exit_files_kretprobe;
+	if (c->exits_hook)
+		bpf_program__set_autoattach(c->exits_hook, false);
 }
 
 /* each feature's name (JSON, HEAPSTAT_TEST_REFUSE) and what its programs trace (messages) */
@@ -859,6 +870,7 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 	c->stacks = stacks;
 	c->want_fds = flags & COLL_WANT_FDS;
 	c->events = flags & COLL_WANT_EVENTS;
+	c->exits_later = flags & COLL_EXITS_LATER;
 	c->page_size = sysconf(_SC_PAGESIZE);
 	err = plan_cma_maps(c);
 	if (err) {
@@ -974,6 +986,31 @@ void collector_restart_latencies(struct collector *c)
  * when this kernel lacks the hooks, or the collector was opened without
  * @holders.
  */
+int collector_hook_exits(struct collector *c)
+{
+	struct bpf_program *prog = c->exits_hook;
+	enum coll_feature f = COLL_FEAT_HOLDERS;
+	int err;
+
+	if (!prog)
+		return 0;
+	c->exits_hook = NULL;
+	if (c->light.nprogs) {
+		err = light_attach_prog(&c->light, c->skel->obj, prog);
+	} else {
+		c->exits_link = bpf_program__attach(prog);
+		err = c->exits_link ? 0 : -errno;
+	}
+	if (!err)
+		return 1;
+	/* as when it is refused at load: every frame walks */
+	c->holders_traced = false;
+	c->without |= 1u << f;
+	snprintf(c->refused[f], sizeof(c->refused[f]), "%s", bpf_program__name(prog));
+	c->refused_err[f] = err;
+	return err;
+}
+
 bool collector_logs_changes(struct collector *c)
 {
 	return c->holders_traced;

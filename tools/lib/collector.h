@@ -65,9 +65,17 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 #define COLL_WANT_STACKS	1u	/* collector_open_rec(): allocations' stacks */
 #define COLL_WANT_FDS		2u	/* and EV_BUF_FD events */
 #define COLL_WANT_EVENTS	4u	/* an event for everything (a recorder), not for failures only */
+#define COLL_EXITS_LATER	8u	/* holders: exit_files()'s hook attached by collector_hook_exits() */
 int collector_open_rec(struct collector **out, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, unsigned int flags, char *why, size_t why_len);
 bool collector_fds(struct collector *c);
+/*
+ * COLL_EXITS_LATER: attach exit_files()'s hook now (of the holder hooks, the
+ * one whose attach costs: an ftrace update). 1 when it was attached now, so
+ * that exits before it went unlogged; 0 when there was nothing to attach;
+ * a negative errno when it failed (collector_logs_changes() is then false).
+ */
+int collector_hook_exits(struct collector *c);
 int collector_poll(struct collector *c, int timeout_ms);
 /*
  * Also hand each event to fn from collector_poll(); with fold false, the

@@ -162,11 +162,16 @@ int light_attach(struct light *l, struct bpf_object *obj, const struct bpf_progr
 	int i = 0, err = first ? attach_at(l, first, index_of(obj, first)) : 0;
 
 	bpf_object__for_each_program(prog, obj) {
-		if (!err)
+		if (!err && bpf_program__autoattach(prog))
 			err = attach_at(l, prog, i);
 		i++;
 	}
 	return err;
+}
+
+int light_attach_prog(struct light *l, struct bpf_object *obj, const struct bpf_program *prog)
+{
+	return attach_at(l, prog, index_of(obj, prog));
 }
 
 void light_close(struct light *l)

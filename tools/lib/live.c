@@ -7,8 +7,8 @@
  * vanished (shown one frame, marked). Every number of a row is the model's.
  *
  * The inventory walks every buffer, fd and mapping, which is most of a
- * sample's cost, so it is walked whole only at the start and every rescan
- * interval. In between, the collector's change log (collector_changes())
+ * sample's cost, so it is walked whole only at the start (and at the second
+ * frame: live_sample()) and every rescan interval. In between, the collector's change log (collector_changes())
  * says which buffers were exported and finally released, and which
  * processes' fds or mappings may have changed: those are applied to the kept
  * inventory, and only those processes walked again (inventory_apply()). An
@@ -57,6 +57,7 @@ struct live {
 	pid_t *again;			/* processes the last frame walked: once more */
 	size_t nagain, again_cap;
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
+	bool exits_hooked;		/* exit_files()'s hook attached since the last walk */
 	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
 	bool check_due;			/* at the next sample, against the walk */
 	struct live_inv_stats stats;
@@ -558,6 +559,8 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 		f->inv_taken = "untraced";
 	else if (now - l->full_ns >= l->rescan_ns)
 		f->inv_taken = "periodic", how = CHECK;
+	else if (l->exits_hooked)
+		f->inv_taken = "exits";
 	else if (l->ch_lost)
 		f->inv_taken = "lost";
 	else if (l->ch_attach)
@@ -581,6 +584,7 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 		}
 	}
 	forget_changes(l);	/* the check reads the log again after its walk */
+	l->exits_hooked = false;
 	if (!err && how == CHECK) {
 		err = check_inventory(l, exact);
 	} else if (!err && how == WALK) {
@@ -613,6 +617,15 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->nrows = 0;
 	f->inv_taken = NULL;
 	f->alloc_rate = f->free_rate = f->fail_rate = 0;
+	/*
+	 * exit_files()'s hook after the first frame: of the holder hooks, its
+	 * attach is the one that costs (an ftrace update, about 14 ms of guest
+	 * time on 7.2: docs/benchmarks.md, start-up), and a first frame, or the
+	 * only one, walks whole without it. The exits before it went unlogged:
+	 * this frame walks whole.
+	 */
+	if (l->coll && l->inv_ns && collector_hook_exits(l->coll) > 0)
+		l->exits_hooked = true;
 	if (l->coll)
 		err = collector_poll(l->coll, 0) ?: read_changes(l) ?: collector_sync(l->coll);
 	if (!err)
@@ -684,8 +697,8 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 			 "(holders: %s): %s", proc_own_pidns("/proc") ? "its processes only" :
 			 "an outer one's /proc", heapstat_pidns_why);
 	else
-		err = collector_open(&l->coll, mode, LIVE_RING_BYTES, true, l->no_tracing,
-				     sizeof(l->no_tracing));
+		err = collector_open_rec(&l->coll, mode, LIVE_RING_BYTES, true, COLL_EXITS_LATER,
+					 l->no_tracing, sizeof(l->no_tracing));
 	if (err == -ENOMEM) {
 		live_close(l);
 		return err;
