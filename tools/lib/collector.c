@@ -476,8 +476,7 @@ static bool use_session(struct collector *c, enum coll_attach mode, enum bpf_att
 	return v >= 0;
 }
 
-/* a kprobe mode's program (bpf/collector.bpf.c: their names end so) */
-static bool kprobe_only(const char *name)
+bool coll_kprobe_only(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -506,7 +505,7 @@ static struct collector_bpf *open_skel(enum coll_attach mode, bool session)
 		sk->data = session ? collector_fs_bpf__elf_bytes(&sk->data_sz) :
 			   collector_tr_bpf__elf_bytes(&sk->data_sz);
 		for (int i = 0; i < sk->prog_cnt; i++)
-			if (!kprobe_only(sk->progs[i].name))
+			if (!coll_kprobe_only(sk->progs[i].name))
 				sk->progs[n++] = sk->progs[i];
 		sk->prog_cnt = n;
 	}

@@ -138,6 +138,9 @@ enum coll_attach collector_attach(struct collector *c);
  * lskel_run()) "its loader run in user space" or "the kernel running its loader" */
 const char *collector_loaded_by(struct collector *c);
 const char *coll_attach_name(enum coll_attach mode);
+/* a kprobe mode's program, left out of the BTF-typed mode's objects (bpf/collector.bpf.c:
+ * their names end in "probe"; tests/unit/collector_objects_test.c checks it) */
+bool coll_kprobe_only(const char *prog);
 const char *fail_class_name(int class);
 
 #endif

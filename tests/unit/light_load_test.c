@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit test of tools/lib/light_load.c on bpf/light_test.bpf.c: an
+ * object loaded by a loader libbpf makes at run time and lskel_run() runs
+ * is the object as set up: its read-only data as set before load (the
+ * program counts only this process's system calls), its .bss mapped where
+ * the skeleton reads it, a map sized before load; a program whose autoload
+ * is off is not loaded, one whose autoattach is off is attached only when
+ * asked; and nothing is left open once closed.
+ */
+#include <dirent.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "../test.h"
+#include "lib/light_load.h"
+#include "lib/lskel_run.h"
+#include "light_test.skel.h"
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void loaded_as_set_up(void)
+{
+	int before = open_fds(), err;
+	struct light_test_bpf *s = light_test_bpf__open();
+	struct light l = {};
+	__u64 seen, counted = 0;
+	__u32 zero = 0;
+
+	CHECK(s, "did not open");
+	if (!s)
+		return;
+	s->rodata->target_tgid = getpid();
+	CHECK_EQ(bpf_map__set_max_entries(s->maps.counts, 4), 0);
+	bpf_program__set_autoload(s->progs.light_test_exit, false);
+	bpf_program__set_autoattach(s->progs.light_test_enter, false);
+	err = light_load(&l, s->obj);
+	CHECK_EQ(err, 0);
+	if (err)
+		goto out;
+	CHECK(lskel_ran_here(), "the kernel ran the loader");
+	CHECK(light_prog_fd(&l, s->obj, s->progs.light_test_enter) >= 0, "not loaded");
+	CHECK_EQ(light_prog_fd(&l, s->obj, s->progs.light_test_exit), -1);
+	CHECK_EQ(bpf_map__max_entries(s->maps.counts), 4);
+	/* not attached: it counts nothing */
+	CHECK_EQ(light_attach(&l, s->obj, NULL), 0);
+	getppid();
+	CHECK_EQ(s->bss->seen, 0);
+	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_enter), 0);
+	getppid();
+	getppid();
+	seen = __atomic_load_n(&s->bss->seen, __ATOMIC_RELAXED);
+	CHECK(seen >= 2, "%llu system calls seen", (unsigned long long)seen);
+	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(s->maps.counts), &zero, &counted), 0);
+	CHECK(counted >= seen, "%llu counted, %llu seen", (unsigned long long)counted,
+	      (unsigned long long)seen);
+out:
+	light_close(&l);
+	light_test_bpf__destroy(s);
+	CHECK_EQ(open_fds(), before);
+}
+
+int main(void)
+{
+	if (geteuid()) {
+		test_skip("loaded_as_set_up", "not root: nothing loads");
+		return 0;
+	}
+	RUN(loaded_as_set_up);
+	return tests_failed ? 1 : 0;
+}
