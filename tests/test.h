@@ -7,6 +7,7 @@
 #ifndef HEAPSTAT_TEST_H
 #define HEAPSTAT_TEST_H
 
+#include <dirent.h>
 #include <stdio.h>
 
 static int test_failed;	/* checks failed in the current case */
@@ -43,6 +44,19 @@ static inline void test_put_file(const char *dir, const char *file, const char *
 	}
 	fputs(text, f);
 	fclose(f);
+}
+
+/* this process's open fds (and the listing's own): a test's leak check */
+static inline int test_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static inline void test_begin(void)

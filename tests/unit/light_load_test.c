@@ -8,7 +8,6 @@
  * is off is not loaded, one whose autoattach is off is attached only when
  * asked; and nothing is left open once closed.
  */
-#include <dirent.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -17,21 +16,9 @@
 #include "lib/lskel_run.h"
 #include "light_test.skel.h"
 
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 static void loaded_as_set_up(void)
 {
-	int before = open_fds(), err;
+	int before = test_open_fds(), err;
 	struct light_test_bpf *s = light_test_bpf__open();
 	struct light l = {};
 	__u64 seen, counted = 0;
@@ -67,7 +54,7 @@ static void loaded_as_set_up(void)
 out:
 	light_close(&l);
 	light_test_bpf__destroy(s);
-	CHECK_EQ(open_fds(), before);
+	CHECK_EQ(test_open_fds(), before);
 }
 
 int main(void)

@@ -8,7 +8,6 @@
  * its BTF and maps were made) is run by the kernel, nothing of the first
  * attempt left open.
  */
-#include <dirent.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -19,18 +18,6 @@
 #include "dmabuf_iter.lskel.h"
 #include "dmabuf_iter_tasks.lskel.h"
 #include "cgroup_iter.lskel.h"
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
 
 struct prog_seen {
 	unsigned char tag[BPF_TAG_SIZE];
@@ -111,7 +98,7 @@ static void the_kernels_programs(void)
 	for (size_t i = 0; i < sizeof(skels) / sizeof(skels[0]); i++) {
 		const struct skel_ops *o = &skels[i];
 		struct prog_seen seen_as[3][MAX_PROGS];
-		int fds[MAX_PROGS], n[3] = {}, before = open_fds();
+		int fds[MAX_PROGS], n[3] = {}, before = test_open_fds();
 
 		for (int way = 0; way < 3; way++) {
 			void *s;
@@ -144,7 +131,7 @@ static void the_kernels_programs(void)
 				      seen_as[way][k].xlated / 8, seen_as[0][k].nr_maps,
 				      seen_as[way][k].nr_maps);
 		}
-		CHECK_EQ(open_fds(), before);
+		CHECK_EQ(test_open_fds(), before);
 	}
 }
 
