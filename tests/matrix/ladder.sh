@@ -125,8 +125,10 @@ check "report -d -j: sources and attach" "$(line report-d)" \
 	"rc=0 $sel attach=$attach ioctl=$ioctl export=$export traced=$traced"
 check "report -d -v" "$(line report-d-v)" "$want_v"
 # the BTF-typed mode's collector as a light skeleton, its loader run here (light_load.c)
+# (where the iterators' light skeletons are refused, libbpf loads the collector)
 case $attach in
-tracing) loaded="its loader run in user space" ;;
+tracing) loaded="its loader run in user space"
+	[ "$bufs" = procfs-fdinfo ] && loaded=libbpf ;;
 kprobe) loaded=libbpf ;;
 *) loaded= ;;
 esac

@@ -8,6 +8,8 @@
  * is off is not loaded, one whose autoattach is off is attached only when
  * asked; and nothing is left open once closed.
  */
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -18,7 +20,9 @@
 
 static void loaded_as_set_up(void)
 {
-	int before = test_open_fds(), err;
+	int before = test_open_fds(), err, fd;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
 	struct light_test_bpf *s = light_test_bpf__open();
 	struct light l = {};
 	__u64 seen, counted = 0;
@@ -29,21 +33,27 @@ static void loaded_as_set_up(void)
 		return;
 	s->rodata->target_tgid = getpid();
 	CHECK_EQ(bpf_map__set_max_entries(s->maps.counts, 4), 0);
-	bpf_program__set_autoload(s->progs.light_test_exit, false);
-	bpf_program__set_autoattach(s->progs.light_test_enter, false);
+	bpf_program__set_autoload(s->progs.light_test_unused, false);
+	bpf_program__set_autoattach(s->progs.light_test_count, false);
 	err = light_load(&l, s->obj);
 	CHECK_EQ(err, 0);
 	if (err)
 		goto out;
 	CHECK(lskel_ran_here(), "the kernel ran the loader");
-	CHECK(light_prog_fd(&l, s->obj, s->progs.light_test_enter) >= 0, "not loaded");
-	CHECK_EQ(light_prog_fd(&l, s->obj, s->progs.light_test_exit), -1);
+	CHECK(bpf_object__next_program(s->obj, NULL) == s->progs.light_test_unused,
+	      "the program not loaded is not the object's first");
+	fd = light_prog_fd(&l, s->obj, s->progs.light_test_count);
+	CHECK(fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	      !strncmp(info.name, "light_test_count", sizeof(info.name) - 1),
+	      "fd %d is not light_test_count's: '%s'", fd, info.name);
+	CHECK_EQ(light_prog_fd(&l, s->obj, s->progs.light_test_unused), -1);
+	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_unused), -ENOENT);
 	CHECK_EQ(bpf_map__max_entries(s->maps.counts), 4);
 	/* not attached: it counts nothing */
 	CHECK_EQ(light_attach(&l, s->obj, NULL), 0);
 	getppid();
 	CHECK_EQ(s->bss->seen, 0);
-	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_enter), 0);
+	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_count), 0);
 	getppid();
 	getppid();
 	seen = __atomic_load_n(&s->bss->seen, __ATOMIC_RELAXED);

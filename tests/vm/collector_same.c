@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test helper: the collector loaded as a light skeleton (tools/lib/light_load.c)
- * and by libbpf (HEAPSTAT_TEST_LIBBPF=1), as heaptop loads it: the same
+ * and by libbpf (HEAPSTAT_TEST_LIBBPF=1), with the holder hooks: the same
  * programs (each one's instructions as the kernel keeps them, the maps they
  * use told by their index in the list below, not their ids) and the same
  * maps (type, sizes, flags, name). Prints what differs and exits 1; 0 and
@@ -113,6 +113,7 @@ static void take(struct load *l)
 	}
 }
 
+/* loaded by @how (collector_loaded_by()) */
 static int load(struct load *l, const char *how)
 {
 	struct collector *c;
@@ -121,6 +122,11 @@ static int load(struct load *l, const char *how)
 
 	if (err) {
 		fprintf(stderr, "collector_same: %s: %s\n", how, why);
+		return 1;
+	}
+	if (strcmp(collector_loaded_by(c), how)) {
+		fprintf(stderr, "collector_same: loaded by %s, not %s\n", collector_loaded_by(c), how);
+		collector_close(c);
 		return 1;
 	}
 	take(l);
@@ -134,7 +140,7 @@ int main(void)
 	static struct load a, b;
 	int differ = 0;
 
-	if (load(&a, "light skeleton") || setenv("HEAPSTAT_TEST_LIBBPF", "1", 1) ||
+	if (load(&a, "its loader run in user space") || setenv("HEAPSTAT_TEST_LIBBPF", "1", 1) ||
 	    load(&b, "libbpf"))
 		return 2;
 	differ = !a.nprogs || !a.nmaps || a.nprogs != b.nprogs || a.nmaps != b.nmaps;

@@ -2,8 +2,9 @@
 # heaptop keeps its inventory between frames and applies what the collector
 # logged: each traced change (allocations and frees, fork, mmap, cgroup move,
 # exit, exec of a holder, the final release of what it held) shows in the
-# next frames of a heaptop that never walks everything again on its own,
-# without a whole walk; frames without
+# next frames of a heaptop that walks everything again on its own only at
+# its second frame (once exit_files()'s hook is attached), without a whole
+# walk; frames without
 # events keep the inventory; an untraced change (munmap) shows once the
 # rescan interval has passed, and the rescan's check counts it, and nothing
 # else, as a difference. On the system heap, which charges nothing, the

@@ -821,11 +821,15 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	if (err) {
 		skel_destroy(c);
 	}
-	if (err && f < COLL_FEATURES)
+	/* without it, a light load may do again (each retry has a feature less) */
+	if (err && f < COLL_FEATURES) {
+		c->no_light = false;
 		return load_attach(c, mode, ring_bytes, holders, what);
+	}
 	/* a kernel that names sessions and yet refuses this one: fentry and fexit */
 	if (err && !c->no_session && !strcmp(failed_prog, "dma_heap_ioctl_session")) {
 		c->no_session = true;
+		c->no_light = false;
 		return load_attach(c, mode, ring_bytes, holders, what);
 	}
 	/* the holder hooks are a saving, not a need: without them, every frame walks */
@@ -979,12 +983,6 @@ void collector_restart_latencies(struct collector *c)
 		lat_restart(&c->cma[i].lat);
 }
 
-/*
- * Whether the change log (collector_changes()) has every event that may
- * change which buffers live and who holds them (see collector.bpf.c): false
- * when this kernel lacks the hooks, or the collector was opened without
- * @holders.
- */
 int collector_hook_exits(struct collector *c)
 {
 	struct bpf_program *prog = c->exits_hook;
@@ -1010,6 +1008,13 @@ int collector_hook_exits(struct collector *c)
 	return err;
 }
 
+/*
+ * Whether the change log (collector_changes()) has every event that may
+ * change which buffers live and who holds them (see collector.bpf.c): false
+ * when this kernel lacks the hooks, or the collector was opened without
+ * @holders. With COLL_EXITS_LATER, exits are logged only once
+ * collector_hook_exits() attached their hook.
+ */
 bool collector_logs_changes(struct collector *c)
 {
 	return c->holders_traced;

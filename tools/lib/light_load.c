@@ -77,12 +77,16 @@ int light_load(struct light *l, struct bpf_object *obj)
 		nmaps++;
 	l->prog_fd = malloc((l->nprogs ?: 1) * sizeof(int));
 	l->link_fd = malloc((l->nprogs ?: 1) * sizeof(int));
+	for (i = 0; i < l->nprogs; i++) {
+		if (l->prog_fd)
+			l->prog_fd[i] = -1;
+		if (l->link_fd)
+			l->link_fd[i] = -1;
+	}
 	if (!l->prog_fd || !l->link_fd) {
 		light_close(l);
 		return -ENOMEM;
 	}
-	for (i = 0; i < l->nprogs; i++)
-		l->prog_fd[i] = l->link_fd[i] = -1;
 	/* the loader, made as the object would load: no map or program is made */
 	err = bpf_object__gen_loader(obj, &gen) ?: bpf_object__load(obj);
 	if (!err) {
@@ -171,7 +175,11 @@ int light_attach(struct light *l, struct bpf_object *obj, const struct bpf_progr
 
 int light_attach_prog(struct light *l, struct bpf_object *obj, const struct bpf_program *prog)
 {
-	return attach_at(l, prog, index_of(obj, prog));
+	int i = index_of(obj, prog);
+
+	if (i < 0 || (size_t)i >= l->nprogs || l->prog_fd[i] < 0)
+		return -ENOENT;
+	return attach_at(l, prog, i);
 }
 
 void light_close(struct light *l)

@@ -551,7 +551,9 @@ static int refresh_inventory(struct live *l, struct live_frame *f)
 		return err;
 	compare_checked(l);
 	changed = l->ch.nexports || l->ch.nreleases || l->ch.ntgids;
-	exact = !l->ch_lost && !l->ch_attach && l->ch.ntgids <= LIVE_APPLY_MAX_TGIDS;
+	/* the exits before exit_files()'s hook were not logged: nothing to compare */
+	exact = !l->ch_lost && !l->ch_attach && !l->exits_hooked &&
+		l->ch.ntgids <= LIVE_APPLY_MAX_TGIDS;
 
 	if (!l->inv_ns)
 		f->inv_taken = "first";
@@ -624,8 +626,13 @@ int live_sample(struct live *l, const struct live_frame **out)
 	 * only one, walks whole without it. The exits before it went unlogged:
 	 * this frame walks whole.
 	 */
-	if (l->coll && l->inv_ns && collector_hook_exits(l->coll) > 0)
-		l->exits_hooked = true;
+	f->exits_refused = false;
+	if (l->coll && l->inv_ns) {
+		err = collector_hook_exits(l->coll);
+		l->exits_hooked = err > 0;
+		f->exits_refused = err < 0;	/* then every frame walks */
+		err = 0;
+	}
 	if (l->coll)
 		err = collector_poll(l->coll, 0) ?: read_changes(l) ?: collector_sync(l->coll);
 	if (!err)

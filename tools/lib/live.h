@@ -77,6 +77,7 @@ struct live_frame {
 					 * NULL: kept ("changes": updated) */
 	struct live_inv_stats inv_stats;
 	const char *no_tracing;		/* why nothing is traced; NULL: traced */
+	bool exits_refused;		/* exit_files()'s hook, attached late, was refused now */
 	struct live_hit last_hit;
 };
 

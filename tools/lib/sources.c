@@ -46,6 +46,18 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 	json_end(j);
 }
 
+/* that the kernel refused @f's program, if it did */
+void sources_say_refused(const char *cmd, struct collector *c, enum coll_feature f)
+{
+	const char *prog;
+	int err;
+
+	if ((prog = collector_refused(c, f, &err)))
+		fprintf(stderr, "heapstat %s: the kernel refused the collector's program %s (%s); "
+			"going on without %s (heapstat -v shows libbpf's reasons)\n", cmd, prog,
+			strerror(-err), coll_feature_what(f));
+}
+
 /*
  * What the collector goes without, always; with -v: "heapstat CMD: buffers
  * from X, holders from Y; traced by MODE (IOCTL-HOOKS, EXPORT-HOOK)" (no
@@ -53,15 +65,8 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
  */
 void sources_say(const char *cmd, const struct inventory *inv, struct collector *c)
 {
-	for (int f = 0; c && f < COLL_FEATURES; f++) {
-		const char *prog;
-		int err;
-
-		if ((prog = collector_refused(c, f, &err)))
-			fprintf(stderr, "heapstat %s: the kernel refused the collector's program %s "
-				"(%s); going on without %s (heapstat -v shows libbpf's reasons)\n",
-				cmd, prog, strerror(-err), coll_feature_what(f));
-	}
+	for (int f = 0; c && f < COLL_FEATURES; f++)
+		sources_say_refused(cmd, c, f);
 	if (!heapstat_verbose)
 		return;
 	fprintf(stderr, "heapstat %s: buffers from %s, holders from %s; ", cmd,

@@ -15,5 +15,6 @@
 void sources_json(struct json *j, const struct inventory *inv, const struct holdings *h,
 		  struct collector *c);
 void sources_say(const char *cmd, const struct inventory *inv, struct collector *c);
+void sources_say_refused(const char *cmd, struct collector *c, enum coll_feature f);
 
 #endif

@@ -192,6 +192,8 @@ static int run_batch(struct live *l)
 		}
 		if (!said)
 			sources_say("top", f->inv, live_collector(l)), said = true;
+		else if (f->exits_refused)	/* its hook is attached after the first frame */
+			sources_say_refused("top", live_collector(l), COLL_FEAT_HOLDERS);
 		top_clock(clock, sizeof(clock));
 		if (opts.json) {
 			top_json(stdout, l, f, &state, clock);
