@@ -8,18 +8,18 @@
  *
  * The inventory walks every buffer, fd and mapping, which is most of a
  * sample's cost, so it is walked whole only at the start (and at the second
- * frame: live_sample()) and every rescan interval. In between, the collector's change log (collector_changes())
- * says which buffers were exported and finally released, and which
- * processes' fds or mappings may have changed: those are applied to the kept
- * inventory, and only those processes walked again (inventory_apply()). An
- * attachment, a log written over before it was read, or many processes at
- * once make a whole walk instead. The rescan interval's walk is also the
- * check: its differences from the kept inventory are counted, less what
- * events touched while it walked. What no event shows (an fd closed or
- * passed without releasing its buffer, a mapping unmapped, a buffer named)
- * waits for it. Without the collector or its change log (a kernel that
- * refuses tracing, or without the dma_buf tracepoints), every frame walks
- * whole.
+ * frame: live_sample()) and every rescan interval. In between, the
+ * collector's change log (collector_changes()) says which buffers were
+ * exported and finally released, and which processes' fds or mappings may
+ * have changed: those are applied to the kept inventory, and only those
+ * processes walked again (inventory_apply()). An attachment, a log written
+ * over before it was read, or many processes at once make a whole walk
+ * instead. The rescan interval's walk is also the check: its differences
+ * from the kept inventory are counted, less what events touched while it
+ * walked. What no event shows (an fd closed or passed without releasing its
+ * buffer, a mapping unmapped, a buffer named) waits for it. Without the
+ * collector or its change log (a kernel that refuses tracing, or without the
+ * dma_buf tracepoints), every frame walks whole.
  *
  * The model is built again when the inventory changed, when the kernel's
  * counts moved (an allocation failed), when a cgroup was made or removed,
