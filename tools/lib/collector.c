@@ -663,6 +663,14 @@ static int catch_failed(enum libbpf_print_level level, const char *fmt, va_list 
 	return print_next ? print_next(level, fmt, ap) : 0;
 }
 
+/* the kernel refused @f's program @prog (-errno @err): the collector goes on without @f */
+static void went_without(struct collector *c, enum coll_feature f, const char *prog, int err)
+{
+	c->without |= 1u << f;
+	snprintf(c->refused[f], sizeof(c->refused[f]), "%s", prog);
+	c->refused_err[f] = err;
+}
+
 /* the feature of the loaded program named @name; false for the others */
 static bool refused_feature(struct collector *c, const char *name, enum coll_feature *f)
 {
@@ -811,13 +819,10 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		err = collector_bpf__attach(c->skel);
 	libbpf_set_print(print_next);
 	/* a program that only adds to the rest: the rest goes on without it */
-	if (err && refused_feature(c, failed_prog, &f)) {
-		c->without |= 1u << f;
-		snprintf(c->refused[f], sizeof(c->refused[f]), "%s", failed_prog);
-		c->refused_err[f] = err;
-	} else {
+	if (err && refused_feature(c, failed_prog, &f))
+		went_without(c, f, failed_prog, err);
+	else
 		f = COLL_FEATURES;
-	}
 	if (err) {
 		skel_destroy(c);
 	}
@@ -1002,9 +1007,7 @@ int collector_hook_exits(struct collector *c)
 		return 1;
 	/* as when it is refused at load: every frame walks */
 	c->holders_traced = false;
-	c->without |= 1u << f;
-	snprintf(c->refused[f], sizeof(c->refused[f]), "%s", bpf_program__name(prog));
-	c->refused_err[f] = err;
+	went_without(c, f, bpf_program__name(prog), err);
 	return err;
 }
 
