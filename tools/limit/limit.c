@@ -487,7 +487,6 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 	return err;
 }
 
-/* run the command in the cgroup; its exit status, 128 + its signal */
 /*
  * The command in @cgroup, in heapstat's place, as cgexec runs it: no
  * heapstat waits behind it, so the signals sent to it (a Ctrl-C, a
