@@ -14,13 +14,13 @@ want() { [[ ",$BENCH," == *",$1,"* ]]; }
 
 if want heaps; then
 echo "== heaps (tests/bench/heaps.sh)"
-HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --timeout 1200 -- sh /heapstat/tests/bench/heaps.sh
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mttcg --timeout 1200 -- sh /heapstat/tests/bench/heaps.sh
 echo
 fi
 
 if want inventory; then
 echo "== inventory (tests/bench/inventory.sh), emulated time"
-HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
+HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --mttcg --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
 echo "== inventory, guest instructions (--icount)"
 HEAPSTAT_VM_NOBUILD=1 "$TOP/scripts/vm" --icount --mem 3G --timeout 1800 -- sh /heapstat/tests/bench/inventory.sh
 echo

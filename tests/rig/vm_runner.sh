@@ -97,6 +97,41 @@ if [ $rc = 0 ] && [ "$got" = hello-from-guest ] && grep -q 'inet 10.0.2.15/24' "
 	pass "--forward: the host's port reaches the guest (eth0 10.0.2.15/24)"
 else fail "--forward: the host's port reaches the guest" "exit $rc, got '$got': $(cat "$tmp/out" "$tmp/err")"; fi
 
+# the guest's CPUs: by default taken in turns by one host thread of QEMU's
+# (single-threaded TCG), one thread each with --mttcg (QEMU's thread names,
+# which scripts/vm has it set)
+tcg_threads() {	# the TCG threads of the QEMU under pid $1, as "name,name"
+	local pids=$1 all= p
+	while [ -n "$pids" ]; do
+		all="$all $pids"
+		pids=$(for p in $pids; do pgrep -P "$p"; done)
+	done
+	for p in $all; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = qemu-system-x86 ] || continue
+		cat /proc/"$p"/task/*/comm 2>/dev/null | grep '/TCG$' | sort | paste -sd,
+	done
+}
+for mode in "" --mttcg; do
+	vm $mode --timeout 300 -- sh -c 'echo up; exec sleep 1000' >"$tmp/out" 2>"$tmp/err" &
+	v=$!
+	for _ in $(seq 600); do
+		grep -q '^up' "$tmp/out" 2>/dev/null && break
+		kill -0 $v 2>/dev/null || break
+		sleep 0.2
+	done
+	got=$(tcg_threads $v)
+	kill $v
+	wait $v
+	want="ALL CPUs/TCG" what="the guest's two CPUs run in turns by one host thread"
+	[ -z "$mode" ] || want="CPU 0/TCG,CPU 1/TCG" what="--mttcg: a host thread for each of the guest's CPUs"
+	if [ "$got" = "$want" ]; then pass "$what"
+	else fail "$what" "QEMU's TCG threads '$got', want '$want': $(cat "$tmp/err")"; fi
+done
+vm --mttcg --icount -- true 2>"$tmp/err"; rc=$?
+if [ $rc != 0 ] && grep -q -- '--mttcg and --icount exclude each other' "$tmp/err"; then
+	pass "--mttcg with --icount is refused"
+else fail "--mttcg with --icount is refused" "exit $rc: $(cat "$tmp/err")"; fi
+
 vm --kernel /nonexistent -- true 2>"$tmp/err"; rc=$?
 if [ $rc != 0 ] && grep -q "nonexistent" "$tmp/err"; then pass "bad --kernel is refused"
 else fail "bad --kernel is refused" "exit $rc"; fi
