@@ -3,7 +3,7 @@
 # the exporter then exports what it can and says why once): bad input exits 2
 # with a message (an unknown option, neither or both of --listen and
 # --textfile, malformed addresses and numbers, a port in use, a directory
-# that cannot be written); the HTTP server answers GET /metrics only (404,
+# that cannot be written); the HTTP server answers GET (and HEAD) /metrics only (404,
 # 405, 400, 431), in OpenMetrics when asked, with a silent client connected;
 # every scrape passes promtool check metrics; --textfile writes heapstat.prom
 # whole, which node_exporter's textfile collector reads without error, also
@@ -146,7 +146,22 @@ check_raw() {	# check_raw NAME REQUEST STATUS
 }
 check_raw "another path" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
 check_raw "another method" 'POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "405 Method Not Allowed"
-check_raw "HEAD" 'HEAD /metrics HTTP/1.1\r\n\r\n' "405 Method Not Allowed"
+# HEAD: GET's status and headers, its Content-Length too, and not a byte more
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'HEAD /metrics HTTP/1.1\r\n\r\n' >&3
+timeout 5 cat <&3 >"$tmp/head"
+exec 3<&- 3>&-
+hlen=$(tr -d '\r' <"$tmp/head" | sed -n 's/^Content-Length: //p')
+glen=$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)
+# the same samples unless the scrape fell in another interval: a length near GET's
+if [ "$(head -n 1 "$tmp/head" | tr -d '\r')" = "HTTP/1.1 200 OK" ] &&
+	[ "$(tail -c 4 "$tmp/head" | od -An -c | tr -d ' ')" = '\r\n\r\n' ] &&
+	[ "${hlen:-0}" -gt $((glen / 2)) ] && [ "$hlen" -lt $((glen * 2)) ] &&
+	grep -q '^Content-Type: text/plain; version=0.0.4' "$tmp/head"; then
+	pass "HEAD: 200, GET's headers with Content-Length $hlen (GET: $glen), no body"
+else
+	fail "HEAD: 200, GET's headers, no body" "GET $glen bytes; got: $(head -c 600 "$tmp/head")"
+fi
 check_raw "not HTTP" 'hello\r\n\r\n' "400 Bad Request"
 check_raw "no version" 'GET /metrics\r\n\r\n' "400 Bad Request"
 check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nbogus\r\n\r\n' "400 Bad Request"

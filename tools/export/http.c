@@ -7,8 +7,8 @@
  * closed (Connection: close). A client silent or slow for HTTP_TIMEOUT_MS
  * is dropped, and at most HTTP_MAX_CLIENTS are served at once (the others
  * wait in the listen backlog), so no client holds up another's scrape.
- * 404 for another path, 405 for another method, 400 for what is not HTTP,
- * 431 for a request past the bound.
+ * HEAD is answered as GET, without the body. 404 for another path, 405 for
+ * another method, 400 for what is not HTTP, 431 for a request past the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -220,6 +220,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	char *body = NULL;
 	const char *type;
 	size_t len;
+	bool head;
 	int err;
 
 	*eol = '\0';
@@ -243,8 +244,9 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 		*query = '\0';
 	if (strcmp(target, "/metrics"))
 		return error_page(c, "404 Not Found", NULL);
-	if (strcmp(line, "GET"))
-		return error_page(c, "405 Method Not Allowed", "Allow: GET\r\n");
+	head = !strcmp(line, "HEAD");
+	if (!head && strcmp(line, "GET"))
+		return error_page(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
 	err = fn(ctx, header(rest, "Accept"), &body, &len, &type);
 	if (err) {
 		free(body);
@@ -252,6 +254,8 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	}
 	err = respond(c, "200 OK", type, NULL, body, len);
 	free(body);
+	if (!err && head)
+		c->out_len -= len;	/* GET's headers, Content-Length too, and no body */
 	return err;
 }
 
