@@ -225,6 +225,22 @@ static __always_inline void charge_levels(const struct limit_charge *c, __u32 n,
 	}
 }
 
+/*
+ * charge_levels() where it is seldom taken (a refusal giving back what was
+ * reserved, a failed export, a seed): a global function, which the verifier
+ * checks once. Inlined at each level of the export's reservation that can
+ * refuse, it was checked at each: about 120 ms of guest time when the limits
+ * first load (docs/benchmarks.md, Limits). Not on the allocation's way,
+ * where the call costs more than the loop. Its pointer may be NULL to older
+ * kernels' verifiers. 0 always.
+ */
+__noinline int charge_levels_cold(const struct limit_charge *c, __u32 n, __s64 bytes)
+{
+	if (c)
+		charge_levels(c, n, bytes);
+	return 0;
+}
+
 /* which level refused, and what it had */
 struct refusal {
 	__u64 cgroup_id;
@@ -284,7 +300,7 @@ static __always_inline bool reserve(const struct limit_charge *c, const __u64 *l
 			r->cgroup_id = c->ids[i];
 			r->usage = r->limit = 0;
 			r->full = true;
-			charge_levels(c, i, -(__s64)bytes);
+			charge_levels_cold(c, i, -(__s64)bytes);
 			return false;
 		}
 		if (lim[i] == NO_LIMIT) {
@@ -297,7 +313,7 @@ static __always_inline bool reserve(const struct limit_charge *c, const __u64 *l
 			r->usage = old;
 			r->limit = lim[i];
 			r->full = false;
-			charge_levels(c, i, -(__s64)bytes);
+			charge_levels_cold(c, i, -(__s64)bytes);
 			return false;
 		}
 	}
@@ -676,7 +692,7 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	if (!p->c.bytes)
 		return 0;
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
-		charge_levels(&p->c, p->c.levels, -(__s64)p->c.bytes);
+		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
 	else if (!charge_keep(ret->file->f_inode->i_ino, &p->c, false))
 		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
 	p->c.bytes = 0;
@@ -708,7 +724,7 @@ int seed(struct limit_seed *s)
 	if (s->op == LIMIT_SEED_CHARGE) {
 		if (!charge_keep(ino, &s->c, true))
 			return 0;	/* charged by its export, or released */
-		charge_levels(&s->c, s->c.levels, s->c.bytes);
+		charge_levels_cold(&s->c, s->c.levels, s->c.bytes);
 		s->charged = 1;
 		__sync_fetch_and_add(&seeded, 1);
 		__sync_fetch_and_add(&seeded_bytes, s->c.bytes);

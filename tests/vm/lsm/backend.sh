@@ -166,9 +166,16 @@ alloc /f3 4K 1; rc3=$?
 check "a gone cgroup's idle cell freed by the next set and taken again" \
 	'[ $rc3 = 0 ] && [ "$(lsm_limit stats | field full)" = 1 ] && [ "$(usage /f1)" = 0 ]' \
 	"exit $rc3: $(cat $tmp/err) $(lsm_limit stats)"
+# a level refusing at the export gives back what the levels above it reserved
+# there: /f1 reserves, its child /f1/d finds no room for its cell
+mkdir -p $S/f1/d
+alloc /f1/d 4K 1; rc=$?
+check "a level refusing gives back the levels above it" \
+	'[ $rc = 1 ] && [ "$(usage /f1)" = 0 ] && [ "$(lsm_limit stats | field full)" = 2 ]' \
+	"exit $rc: $(cat $tmp/err) usage $(usage /f1) $(lsm_limit stats)"
 lsm_limit clear /f1 system >/dev/null
 
-for c in m/child m p/c p r sp rg b a seed f1 f2 f3; do rmdir $S/$c 2>/dev/null; done
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
