@@ -98,8 +98,8 @@ if [ $rc = 0 ] && [ "$got" = hello-from-guest ] && grep -q 'inet 10.0.2.15/24' "
 else fail "--forward: the host's port reaches the guest" "exit $rc, got '$got': $(cat "$tmp/out" "$tmp/err")"; fi
 
 # the guest's CPUs: by default taken in turns by one host thread of QEMU's
-# (single-threaded TCG), one thread each with --mttcg (QEMU's thread names,
-# which scripts/vm has it set)
+# (single-threaded TCG), one thread each with --mttcg: told by the names of
+# QEMU's threads, which scripts/vm turns on
 tcg_threads() {	# the TCG threads of the QEMU under pid $1, as "name,name"
 	local pids=$1 all= p
 	while [ -n "$pids" ]; do

@@ -3,13 +3,13 @@
 # the exporter then exports what it can and says why once): bad input exits 2
 # with a message (an unknown option, neither or both of --listen and
 # --textfile, malformed addresses and numbers, a port in use, a directory
-# that cannot be written); the HTTP server answers GET (and HEAD) /metrics only (404,
-# 405, 400, 431), in OpenMetrics when asked, with a silent client connected;
-# every scrape passes promtool check metrics; --textfile writes heapstat.prom
-# whole, which node_exporter's textfile collector reads without error, also
-# untraced in a PID namespace of its own; NOTIFY_SOCKET is told READY=1 once
-# the port is served or the first file written; SIGINT and SIGTERM end it
-# with 0.
+# that cannot be written); the HTTP server answers GET /metrics only (and HEAD,
+# without a body; 404, 405, 400, 431), in OpenMetrics when asked, with a
+# silent client connected; every scrape passes promtool check metrics;
+# --textfile writes heapstat.prom whole, which node_exporter's textfile
+# collector reads without error, also untraced in a PID namespace of its own;
+# NOTIFY_SOCKET is told READY=1 once the port is served or the first file
+# written; SIGINT and SIGTERM end it with 0.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -147,10 +147,20 @@ check_raw() {	# check_raw NAME REQUEST STATUS
 check_raw "another path" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
 check_raw "another method" 'POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "405 Method Not Allowed"
 # HEAD: GET's status and headers, its Content-Length too, and not a byte more
-exec 3<>/dev/tcp/127.0.0.1/$port
-printf 'HEAD /metrics HTTP/1.1\r\n\r\n' >&3
-timeout 5 cat <&3 >"$tmp/head"
-exec 3<&- 3>&-
+head_req() {	# head_req PATH: the whole response in $tmp/head
+	exec 3<>/dev/tcp/127.0.0.1/$port
+	printf 'HEAD %s HTTP/1.1\r\n\r\n' "$1" >&3
+	timeout 5 cat <&3 >"$tmp/head"
+	exec 3<&- 3>&-
+}
+head_req /nope
+if [ "$(head -n 1 "$tmp/head" | tr -d '\r')" = "HTTP/1.1 404 Not Found" ] &&
+	[ "$(tail -c 4 "$tmp/head" | od -An -c | tr -d ' ')" = '\r\n\r\n' ]; then
+	pass "HEAD of another path: 404, no body"
+else
+	fail "HEAD of another path: 404, no body" "got: $(cat "$tmp/head")"
+fi
+head_req /metrics
 hlen=$(tr -d '\r' <"$tmp/head" | sed -n 's/^Content-Length: //p')
 glen=$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)
 # the same samples unless the scrape fell in another interval: a length near GET's

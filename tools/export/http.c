@@ -7,8 +7,9 @@
  * closed (Connection: close). A client silent or slow for HTTP_TIMEOUT_MS
  * is dropped, and at most HTTP_MAX_CLIENTS are served at once (the others
  * wait in the listen backlog), so no client holds up another's scrape.
- * HEAD is answered as GET, without the body. 404 for another path, 405 for
- * another method, 400 for what is not HTTP, 431 for a request past the bound.
+ * HEAD is answered as GET, without a body (its errors too). 404 for another
+ * path, 405 for another method, 400 for what is not HTTP, 431 for a request
+ * past the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -33,6 +34,7 @@ struct http_client {
 	char *out;			/* the response, once the request is whole */
 	size_t out_len, out_off;
 	bool lingering;			/* answered: read what is left until the client closes */
+	bool head;			/* a HEAD request: the response's headers alone */
 	uint64_t deadline_ns;
 };
 
@@ -158,7 +160,7 @@ static int respond(struct http_client *c, const char *status, const char *type, 
 		return -ENOMEM;
 	memcpy(c->out, head, n);
 	memcpy(c->out + n, body, len);
-	c->out_len = n + len;
+	c->out_len = n + (c->head ? 0 : len);	/* HEAD: Content-Length is GET's */
 	c->out_off = 0;
 	return 0;
 }
@@ -220,7 +222,6 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	char *body = NULL;
 	const char *type;
 	size_t len;
-	bool head;
 	int err;
 
 	*eol = '\0';
@@ -236,6 +237,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	for (const char *m = line; *m; m++)
 		if (!token_char(*m))
 			return error_page(c, "400 Bad Request", NULL);
+	c->head = !strcmp(line, "HEAD");
 	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
 	    !headers_ok(rest))
 		return error_page(c, "400 Bad Request", NULL);
@@ -244,8 +246,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 		*query = '\0';
 	if (strcmp(target, "/metrics"))
 		return error_page(c, "404 Not Found", NULL);
-	head = !strcmp(line, "HEAD");
-	if (!head && strcmp(line, "GET"))
+	if (!c->head && strcmp(line, "GET"))
 		return error_page(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n");
 	err = fn(ctx, header(rest, "Accept"), &body, &len, &type);
 	if (err) {
@@ -254,8 +255,6 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	}
 	err = respond(c, "200 OK", type, NULL, body, len);
 	free(body);
-	if (!err && head)
-		c->out_len -= len;	/* GET's headers, Content-Length too, and no body */
 	return err;
 }
 
@@ -325,6 +324,7 @@ static void accept_clients(struct http_server *s)
 		c->len = 0;
 		c->out = NULL;
 		c->lingering = false;
+		c->head = false;
 		c->deadline_ns = now_ns() + HTTP_TIMEOUT_MS * 1000000ull;
 	}
 }
