@@ -103,11 +103,19 @@ struct {
 	__type(value, struct limit_slot);
 } charge_slots SEC(".maps");
 
-/* and those whose slot another held: inode -> charge */
+/*
+ * and those whose slot another held: inode -> charge. Entries are made as
+ * they come, but the buckets are not: 16 bytes each, made and zeroed at
+ * load (1 << 20 of them were 16 MiB of kernel memory for as long as limits
+ * are set, and 20 ms of guest time of the first limit set). With the slots,
+ * 131,072 live buffers charged at once at least, up to 163,840 as their
+ * inodes spread over the slots; a charge past that is kept nowhere: counted
+ * as untracked and left charged, so that limits hold.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 1 << 17);
 	__type(key, __u64);
 	__type(value, struct limit_charge);
 } charges SEC(".maps");
