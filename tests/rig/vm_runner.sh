@@ -50,15 +50,23 @@ if [ $rc = 124 ] && grep -q 'timeout: .*it had reached: ' "$tmp/err" && [ $took 
 	pass "hung guest killed at the timeout, saying how far it got"
 else fail "hung guest killed at the timeout, saying how far it got" "exit $rc after ${took}s: $(cat "$tmp/err")"; fi
 
+# guest_up [OPTION...]: a guest that prints "up" and sleeps, in the background
+# (its scripts/vm's pid in $v: a signal to it stops the guest), once it
+# printed or ended
+guest_up() {
+	HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" "$@" --timeout 300 -- \
+		sh -c 'echo up; exec sleep 1000' >"$tmp/out" 2>"$tmp/err" &
+	v=$!
+	for _ in $(seq 600); do
+		grep -q '^up' "$tmp/out" 2>/dev/null && break
+		kill -0 $v 2>/dev/null || break
+		sleep 0.2
+	done
+}
+
 # a signal stops the guest at once, and scripts/vm says how far it got (its
 # command had started: it printed)
-HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --timeout 300 -- sh -c 'echo up; exec sleep 1000' >"$tmp/out" 2>"$tmp/err" &
-v=$!
-for _ in $(seq 600); do
-	grep -q '^up' "$tmp/out" 2>/dev/null && break
-	kill -0 $v 2>/dev/null || break
-	sleep 0.2
-done
+guest_up
 start=$(date +%s)
 kill $v
 wait $v; rc=$?
@@ -112,13 +120,7 @@ tcg_threads() {	# the TCG threads of the QEMU under pid $1, as "name,name"
 	done
 }
 for mode in "" --mttcg; do
-	vm $mode --timeout 300 -- sh -c 'echo up; exec sleep 1000' >"$tmp/out" 2>"$tmp/err" &
-	v=$!
-	for _ in $(seq 600); do
-		grep -q '^up' "$tmp/out" 2>/dev/null && break
-		kill -0 $v 2>/dev/null || break
-		sleep 0.2
-	done
+	guest_up $mode
 	got=$(tcg_threads $v)
 	kill $v
 	wait $v
