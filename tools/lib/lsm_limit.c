@@ -153,18 +153,15 @@ static void heap_name_of(const struct heap_names *hn, uint32_t dev, char *name, 
 
 /*
  * The kernel differences, decided here before load: file_ioctl_compat
- * (6.8+) is an LSM hook only where it exists, and loaded only where 32-bit
- * tasks can make that call (CONFIG_COMPAT, which builds compat_ptr_ioctl()
- * too): else it never runs, and its verification and attach were about 60
- * ms of guest time of the first limit set. A kernel whose BTF lacked the
- * function would leave those tasks' allocations checked at the export
- * alone, which holds the limit all the same. fmod_ret on security_* needs
- * BPF trampolines the LSM programs need anyway.
+ * (6.8+) is an LSM hook only where it exists. Loaded also where no 32-bit
+ * task can make that call (a kernel without CONFIG_COMPAT, as the reference
+ * one): told only by what the BTF lacks, a wrong guess would let such tasks
+ * allocate unarmed, which the export does not charge. fmod_ret on
+ * security_* needs BPF trampolines the LSM programs need anyway.
  */
 static void pick_variants(struct limit_bpf *s)
 {
-	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC) &&
-		      kernel_has_btf("compat_ptr_ioctl", BTF_KIND_FUNC);
+	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC);
 
 	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
 	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);

@@ -17,13 +17,6 @@ out=$(lsm_limit set /seed system 4M)
 check "the first limit loads and pins the programs" '[ "$out" = created ] && [ -e $P/limit/link_file_ioctl ]' "'$out'"
 mode=$(stat -c %a $P)/$(stat -c %a $P/limit)
 check "the pin directories are 0700" '[ "$mode" = 700/700 ]' "$mode"
-# 32-bit tasks' ioctl hook only where the kernel takes such tasks (CONFIG_COMPAT
-# builds compat_ptr_ioctl; the reference kernel has neither)
-compat=no pinned=no
-! grep -qw compat_ptr_ioctl /proc/kallsyms || compat=yes
-[ ! -e $P/limit/link_file_ioctl_compat ] || pinned=yes
-check "the compat ioctl hook attached only where 32-bit tasks can call it" \
-	'[ $pinned = $compat ]' "pinned $pinned, compat_ptr_ioctl in the kernel: $compat"
 st=$(lsm_limit stats)
 check "buffers from before charge their holder's cgroup, the root's nobody" \
 	'[ "$(usage /seed)" = 2097152 ] && [ "$(echo "$st" | field seeded)" = 2 ]' "usage $(usage /seed), $st"
