@@ -146,21 +146,26 @@ check_raw() {	# check_raw NAME REQUEST STATUS
 }
 check_raw "another path" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
 check_raw "another method" 'POST /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "405 Method Not Allowed"
+allow=$(curl -s -D - -o /dev/null -X PUT "http://127.0.0.1:$port/metrics" | tr -d '\r' | sed -n 's/^Allow: //p')
+[ "$allow" = "GET, HEAD" ] && pass "405 allows GET, HEAD" || fail "405 allows GET, HEAD" "Allow: '$allow'"
 # HEAD: GET's status and headers, its Content-Length too, and not a byte more
-head_req() {	# head_req PATH: the whole response in $tmp/head
+head_req() {	# head_req 'PATH [VERSION]': the whole response in $tmp/head
 	exec 3<>/dev/tcp/127.0.0.1/$port
-	printf 'HEAD %s HTTP/1.1\r\n\r\n' "$1" >&3
+	printf 'HEAD %s\r\n\r\n' "$1" >&3
 	timeout 5 cat <&3 >"$tmp/head"
 	exec 3<&- 3>&-
 }
-head_req /nope
-if [ "$(head -n 1 "$tmp/head" | tr -d '\r')" = "HTTP/1.1 404 Not Found" ] &&
-	[ "$(tail -c 4 "$tmp/head" | od -An -c | tr -d ' ')" = '\r\n\r\n' ]; then
-	pass "HEAD of another path: 404, no body"
-else
-	fail "HEAD of another path: 404, no body" "got: $(cat "$tmp/head")"
-fi
-head_req /metrics
+# its errors too, even one found before the request line is read whole
+for r in "/nope HTTP/1.1:404 Not Found" "/metrics:400 Bad Request"; do
+	head_req "${r%%:*}"
+	if [ "$(head -n 1 "$tmp/head" | tr -d '\r')" = "HTTP/1.1 ${r#*:}" ] &&
+		[ "$(tail -c 4 "$tmp/head" | od -An -c | tr -d ' ')" = '\r\n\r\n' ]; then
+		pass "HEAD ${r%%:*}: ${r#*:}, no body"
+	else
+		fail "HEAD ${r%%:*}: ${r#*:}, no body" "got: $(cat "$tmp/head")"
+	fi
+done
+head_req "/metrics HTTP/1.1"
 hlen=$(tr -d '\r' <"$tmp/head" | sed -n 's/^Content-Length: //p')
 glen=$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)
 # the same samples unless the scrape fell in another interval: a length near GET's

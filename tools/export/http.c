@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * heapstat export's HTTP server: GET /metrics, nothing else. One poll loop,
- * every socket non-blocking: a connection is read until its request line
- * and headers are whole (HTTP_MAX_REQUEST bytes at most), answered in one
- * response with a Content-Length, written as the client takes it, and
- * closed (Connection: close). A client silent or slow for HTTP_TIMEOUT_MS
- * is dropped, and at most HTTP_MAX_CLIENTS are served at once (the others
- * wait in the listen backlog), so no client holds up another's scrape.
- * HEAD is answered as GET, without a body (its errors too). 404 for another
- * path, 405 for another method, 400 for what is not HTTP, 431 for a request
- * past the bound.
+ * heapstat export's HTTP server: GET (and HEAD) /metrics, nothing else. One
+ * poll loop, every socket non-blocking: a connection is read until its
+ * request line and headers are whole (HTTP_MAX_REQUEST bytes at most),
+ * answered in one response with a Content-Length, written as the client
+ * takes it, and closed (Connection: close). A client silent or slow for
+ * HTTP_TIMEOUT_MS is dropped, and at most HTTP_MAX_CLIENTS are served at
+ * once (the others wait in the listen backlog), so no client holds up
+ * another's scrape. HEAD is answered as GET, without a body (its errors
+ * too). 404 for another path, 405 for another method, 400 for what is not
+ * HTTP, 431 for a request past the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -237,7 +237,6 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	for (const char *m = line; *m; m++)
 		if (!token_char(*m))
 			return error_page(c, "400 Bad Request", NULL);
-	c->head = !strcmp(line, "HEAD");
 	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
 	    !headers_ok(rest))
 		return error_page(c, "400 Bad Request", NULL);
@@ -269,6 +268,8 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 		return -ECONNRESET;	/* gone before asking */
 	c->len += n;
 	c->req[c->len] = '\0';
+	/* before any answer: a HEAD's errors have no body either */
+	c->head = !strncmp(c->req, "HEAD ", 5);
 	if (memchr(c->req, '\0', c->len))
 		return error_page(c, "400 Bad Request", NULL);
 	end = strstr(c->req, "\r\n\r\n");
@@ -331,7 +332,7 @@ static void accept_clients(struct http_server *s)
 
 /**
  * http_serve() - serve for up to @timeout_ms (less when a signal comes)
- * @fn: what GET /metrics answers
+ * @fn: what GET /metrics answers (and HEAD, without the body)
  *
  * Return: 0, or a negative errno when the server cannot go on.
  */
