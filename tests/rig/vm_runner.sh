@@ -120,7 +120,7 @@ tcg_threads() {	# the TCG threads of the QEMU under pid $1, as "name,name"
 	done
 }
 for mode in "" --mttcg; do
-	guest_up $mode
+	HEAPSTAT_ACCEL=tcg guest_up $mode	# of TCG's threads: not on KVM
 	got=$(tcg_threads $v)
 	kill $v
 	wait $v

@@ -1,0 +1,24 @@
+#!/bin/bash
+# The heaps' ioctl stress (tests/vm/stress_test.sh: every heap, an importer,
+# heapstat tracing, the counts against the kernel's) in a boot of its own
+# whose two CPUs run at once, each a host thread (--mttcg): the VM suite's
+# guests take their CPUs in turns on one host thread (scripts/vm's default),
+# 100 ms each, which leaves the heaps' and the collector's cross-CPU races
+# unexercised.
+# STRESS_SECS (20) and STRESS_SEED go into the guest. The guest's test lines
+# are this test's; a boot that fails, leaks or leaves a splat in dmesg fails it.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+secs=${STRESS_SECS:-20}
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 2 --mttcg --load-heaps --load system_heap,vgem,heapstat_importer \
+	--cmdline kmemleak=on --timeout $((600 + secs)) -- \
+	env STRESS_SECS="$secs" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} sh -c '
+	sh /heapstat/tests/vm/stress_test.sh
+	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
+	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
+		echo "FAIL: stress_smp: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
+	fi' 2>&1); rc=$?
+grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
+grep -E '^stress: ' <<<"$out" >&2
+[ $rc = 0 ] || echo "FAIL: stress_smp: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
+exit 0
