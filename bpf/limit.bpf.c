@@ -421,12 +421,14 @@ static __always_inline struct limit_slot *slot_of(__u64 ino)
 /*
  * Keep a buffer's charge: in its slot when free (or already its own: a
  * seeded buffer's), else in the hash; @only_new: not over a charge kept.
- * false when it is kept nowhere (or, only_new, was kept already). A free
- * slot is taken as busy, written, then given the inode: a take never sees
- * a charge half written. One kept in the hash (its slot was held when it
- * was exported) stays there.
+ * KEPT, KEPT_BEFORE (only_new: a charge was kept already) or NO_ROOM. A
+ * free slot is taken as busy, written, then given the inode: a take never
+ * sees a charge half written. One kept in the hash (its slot was held when
+ * it was exported) stays there.
  */
-static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c, bool only_new)
+enum { KEPT, KEPT_BEFORE, NO_ROOM };
+
+static __always_inline int charge_keep(__u64 ino, const struct limit_charge *c, bool only_new)
 {
 	struct limit_slot *s = slot_of(ino);
 	bool in_hash = spilled && bpf_map_lookup_elem(&charges, &ino);
@@ -437,25 +439,28 @@ static __always_inline bool charge_keep(__u64 ino, const struct limit_charge *c,
 		if (!was) {
 			charge_copy(&s->c, c);
 			__sync_val_compare_and_swap(&s->key, SLOT_BUSY, ino);
-			return true;
+			return KEPT;
 		}
 		if (was == ino && !only_new) {	/* an export over a seed: no take races it */
 			charge_copy(&s->c, c);
-			return true;
+			return KEPT;
 		}
 		if (was == ino)
-			return false;
+			return KEPT_BEFORE;
 	}
+	if (in_hash && only_new)
+		return KEPT_BEFORE;
 	/* counted first: a take that finds it also finds the count */
 	if (!in_hash)
 		__sync_fetch_and_add(&spilled, 1);
 	if (!bpf_map_update_elem(&charges, &ino, c, only_new ? BPF_NOEXIST : BPF_ANY)) {
 		__sync_fetch_and_add(&spills, 1);
-		return true;
+		return KEPT;
 	}
 	if (!in_hash)
 		__sync_fetch_and_sub(&spilled, 1);
-	return false;
+	/* only_new: an export's charge made meanwhile is kept before */
+	return only_new && bpf_map_lookup_elem(&charges, &ino) ? KEPT_BEFORE : NO_ROOM;
 }
 
 /*
@@ -701,7 +706,7 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 		return 0;
 	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
 		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
-	else if (!charge_keep(ret->file->f_inode->i_ino, &p->c, false))
+	else if (charge_keep(ret->file->f_inode->i_ino, &p->c, false) != KEPT)
 		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
 	p->c.bytes = 0;
 	return 0;
@@ -720,22 +725,32 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
  * Seeding, run by user space (BPF_PROG_RUN) when it first loads: charge a
  * buffer that existed before, unless it is charged already, or take such a
  * charge back (the buffer was gone by then). Atomic with the hooks above,
- * which user space's map updates are not.
+ * which user space's map updates are not. One with no room to be kept is
+ * charged all the same, as untracked, as an export's would be: limits
+ * hold. The charge is copied off the context first: a context is no map
+ * value to 6.12's and 6.1's verifiers, nor read at a variable offset.
  */
 SEC("syscall")
 int seed(struct limit_seed *s)
 {
+	struct limit_charge c = {};
 	__u64 ino = s->ino;
+	int kept;
 
 	if (s->c.levels > LIMIT_MAX_DEPTH)
 		return -22;
 	if (s->op == LIMIT_SEED_CHARGE) {
-		if (!charge_keep(ino, &s->c, true))
-			return 0;	/* charged by its export, or released */
-		charge_levels_cold(&s->c, s->c.levels, s->c.bytes);
-		s->charged = 1;
+		__builtin_memcpy(&c, &s->c, sizeof(c));	/* fixed offsets: a context's */
+		kept = charge_keep(ino, &c, true);
+		if (kept == KEPT_BEFORE)
+			return 0;	/* charged by its export */
+		charge_levels_cold(&c, c.levels, c.bytes);
 		__sync_fetch_and_add(&seeded, 1);
-		__sync_fetch_and_add(&seeded_bytes, s->c.bytes);
+		__sync_fetch_and_add(&seeded_bytes, c.bytes);
+		if (kept == NO_ROOM)
+			__sync_fetch_and_add(&untracked, 1);
+		else
+			s->charged = 1;	/* user space takes it back if the buffer was gone */
 		return 0;
 	}
 	/* the seed's own charge only (its size): not one an export made since */

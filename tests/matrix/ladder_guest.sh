@@ -1,7 +1,7 @@
 #!/bin/sh
 # In the guest, or on the host (tests/matrix/ladder.sh): every subcommand
 # once, while dmabuf_alloc holds two 1 MiB system-heap buffers (where there
-# is a system heap); one line per command, "ladder: CMD rc=N KEY=VALUE...",
+# is a system heap; a limit set only in the guest); one line per command, "ladder: CMD rc=N KEY=VALUE...",
 # with the sources and attach methods the command said it used (its JSON, or
 # its -v line on stderr). Scratch files in $LADDER_TMP (default /tmp).
 say() { echo "ladder: $*"; }
@@ -37,6 +37,22 @@ say "top-v $(vline top e)"
 heapstat -v limit show >t 2>e; rc=$?
 say "limit-show rc=$rc"
 say "limit-show-v $(vline 'limit show' e)"
+# a bpf-lsm limit at the byte (in the guest: the system heap charges nobody
+# there): 3 x 64 KiB fit in 192 KiB, the 4th is refused and is the event
+if [ -d /heapstat/bin ] && [ $hold != 0 ]; then
+	mkdir -p /sys/fs/cgroup/ladder
+	heapstat limit set /ladder system 192K >t 2>e; rc=$?
+	heapstat limit show -j /ladder >j 2>>e
+	say "limit-set rc=$rc $(jq -r '.[] | "\(.backend) \(.limit_bytes) \(.usage_bytes)"' j) $(head -c 300 e)"
+	sh -c 'echo $$ >/sys/fs/cgroup/ladder/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 4 -w 0' >/dev/null 2>e
+	rc=$?
+	say "limit-alloc rc=$rc eagain=$(grep -c 'Resource temporarily unavailable' e)"
+	heapstat limit events -j >j 2>e
+	say "limit-events $(jq -r '"\(.backend) \(.limit_cgroup) \(.requested_bytes) \(.usage_bytes) \(.limit_bytes)"' j | tr '\n' ' ')"
+	heapstat limit clear /ladder >/dev/null 2>e; rc=$?
+	say "limit-clear rc=$rc pinned=$(ls /sys/fs/bpf/heapstat 2>/dev/null | wc -l)"
+	rmdir /sys/fs/cgroup/ladder
+fi
 heapstat -v record -o r.hsrec -- $work >/dev/null 2>e
 rc=$?
 say "record rc=$rc"

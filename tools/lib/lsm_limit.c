@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -33,6 +35,10 @@
 #include "cgroup/path.h"
 
 #define HEAP_DIR	"/dev/dma_heap"
+
+/* <linux/lsm.h> since 6.8, newer than Debian 12's headers; x86-64's and arm64's number */
+#define SYS_LSM_LIST_MODULES	461
+#define LSM_ID_BPF		109
 
 enum { M_LIMITS, M_LIMITS_GEN, M_CELLS, M_CHARGES, M_CHARGE_SLOTS, M_REFUSALS, M_PENDING, M_BSS,
        NMAPS };
@@ -301,6 +307,73 @@ out:
 	return err;
 }
 
+/* a test's size for a map: N made a power of two, 1 to @max */
+static uint32_t test_size(const char *env, uint32_t max)
+{
+	long want = atol(getenv(env));
+	uint32_t n = 1;
+
+	while (n * 2 <= want && n * 2 <= max)
+		n *= 2;
+	return n;
+}
+
+/*
+ * bpf among the active LSMs: 1, 0, or -1 when the kernel does not say.
+ * lsm_list_modules(2) since 6.8, else securityfs's list. Not active, the
+ * hooks' programs load and attach all the same and never run.
+ */
+static int bpf_lsm_active(void)
+{
+	uint64_t ids[64];
+	uint32_t size = sizeof(ids);
+	long n = syscall(SYS_LSM_LIST_MODULES, ids, &size, 0);
+	char buf[512], *tok, *save;
+	FILE *f;
+	int on = 0;
+
+	for (long i = 0; i < n; i++)
+		if (ids[i] == LSM_ID_BPF)
+			return 1;
+	if (n >= 0)
+		return 0;
+	f = fopen("/sys/kernel/security/lsm", "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		for (tok = strtok_r(buf, ",\n", &save); tok && !on; tok = strtok_r(NULL, ",\n", &save))
+			on = !strcmp(tok, "bpf");
+	fclose(f);
+	return on;
+}
+
+/*
+ * Where the kernel does not say (before 6.8, without securityfs): the
+ * file_ioctl program, attached, runs at an ioctl of ours, or it never will
+ * (any ioctl: the LSM hook comes before the file's own). Counted by the
+ * kernel's BPF statistics, on for this probe only. 1, 0, or a -errno.
+ */
+static int lsm_runs(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	int stats = bpf_enable_stats(BPF_STATS_RUN_TIME), fd, n, err;
+
+	if (stats < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ioctl(fd, FIONREAD, &n);	/* ENOTTY: the hook ran first */
+		close(fd);
+	}
+	err = bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? -errno : 0;
+	close(stats);
+	return err ? err : info.run_cnt > 0;
+}
+
+#define LSM_OFF	"the BPF LSM is not active: its programs would attach and never run (boot " \
+		"with bpf in lsm=, or CONFIG_LSM)"
+
 /* load, attach, pin under dir, seed; the skeleton goes, the pins stay */
 static int create(const char *dir, char *why, size_t why_len)
 {
@@ -310,11 +383,16 @@ static int create(const char *dir, char *why, size_t why_len)
 	struct bpf_map *maps[NMAPS];
 	char path[PATH_MAX];
 	uint32_t major = 0;
-	int err;
+	int err, lsm_on;
 
 	err = heap_major(&major);
 	if (err)
 		return fail(why, why_len, err, "%s", "find the dma_heap devices (/proc/devices)");
+	lsm_on = bpf_lsm_active();
+	if (!lsm_on) {
+		snprintf(why, why_len, "%s", LSM_OFF);
+		return -EOPNOTSUPP;
+	}
 	s = limit_bpf__open();
 	if (!s)
 		return fail(why, why_len, -errno, "%s", "open the limit programs");
@@ -323,28 +401,43 @@ static int create(const char *dir, char *why, size_t why_len)
 	pick_variants(s);
 	/* for tests of full usage cells: no one makes 65536 cgroups to see them */
 	if (getenv("HEAPSTAT_TEST_LIMIT_CELLS")) {
-		uint32_t n = 1;
+		uint32_t n = test_size("HEAPSTAT_TEST_LIMIT_CELLS", LIMIT_CELLS);
 
-		while (n * 2 <= (uint32_t)atoi(getenv("HEAPSTAT_TEST_LIMIT_CELLS")) && n < LIMIT_CELLS)
-			n *= 2;
 		s->rodata->cells_mask = n - 1;
 		if (bpf_map__set_max_entries(s->maps.cells, n)) {
 			err = fail(why, why_len, -EINVAL, "%s", "size the usage cells");
 			goto out;
 		}
 	}
+	/* the same for the charges' slots and hash, to see them full */
+	if ((getenv("HEAPSTAT_TEST_LIMIT_SLOTS") &&
+	     bpf_map__set_max_entries(s->maps.charge_slots,
+				      test_size("HEAPSTAT_TEST_LIMIT_SLOTS", LIMIT_SLOTS))) ||
+	    (getenv("HEAPSTAT_TEST_LIMIT_SPILL") &&
+	     bpf_map__set_max_entries(s->maps.charges,
+				      test_size("HEAPSTAT_TEST_LIMIT_SPILL",
+						bpf_map__max_entries(s->maps.charges))))) {
+		err = fail(why, why_len, -EINVAL, "%s", "size the charges");
+		goto out;
+	}
 	err = limit_bpf__load(s);
 	if (err) {
-		snprintf(why, why_len, "failed to load the limit programs: %s (a kernel with "
-			 "CONFIG_BPF_LSM=y and bpf in CONFIG_LSM or lsm=: see "
-			 "/sys/kernel/security/lsm; heapstat -v shows libbpf's reasons)",
-			 strerror(-err));
+		snprintf(why, why_len, "failed to load the limit programs: %s (%s; heapstat -v "
+			 "shows libbpf's reasons)", strerror(-err), lsm_on > 0 ?
+			 "the kernel's verifier refused them" :
+			 "the kernel's verifier refused them, or the kernel has no BPF LSM: "
+			 "CONFIG_BPF_LSM=y and bpf in CONFIG_LSM or lsm=");
 		goto out;
 	}
 	err = limit_bpf__attach(s);
 	if (err) {
-		snprintf(why, why_len, "failed to attach the limit programs: %s (is bpf in "
-			 "/sys/kernel/security/lsm?)", strerror(-err));
+		snprintf(why, why_len, "failed to attach the limit programs: %s%s", strerror(-err),
+			 lsm_on > 0 ? "" : " (is bpf in /sys/kernel/security/lsm?)");
+		goto out;
+	}
+	if (lsm_on < 0 && !lsm_runs(bpf_program__fd(s->progs.file_ioctl))) {
+		snprintf(why, why_len, "%s", LSM_OFF);
+		err = -EOPNOTSUPP;
 		goto out;
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {

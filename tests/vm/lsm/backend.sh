@@ -175,7 +175,24 @@ check "a level refusing gives back the levels above it" \
 	"exit $rc: $(cat $tmp/err) usage $(usage /f1) $(lsm_limit stats)"
 lsm_limit clear /f1 system >/dev/null
 
-for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3; do rmdir $S/$c 2>/dev/null; done
+# buffers from before with no room for their charges (the charges' slots
+# and hash made one entry each: HEAPSTAT_TEST_LIMIT_SLOTS and _SPILL, a
+# test's knobs) are charged all the same, as untracked, and stay charged
+# after their release, as an export's would: limits hold
+mkdir -p $S/sd
+hold /sd 4K 3 sd; sd=$held
+out=$(HEAPSTAT_TEST_LIMIT_SLOTS=1 HEAPSTAT_TEST_LIMIT_SPILL=1 lsm_limit set /sd system 1M)
+st=$(lsm_limit stats)
+u=$(echo "$st" | field untracked)
+check "buffers from before with no room for their charges are charged all the same" \
+	'[ "$out" = created ] && [ "$(usage /sd)" = 12288 ] && [ "$(echo "$st" | field seeded)" = 3 ] && [ "$u" -ge 1 ]' \
+	"'$out', usage $(usage /sd), $st"
+kill $sd; wait $sd
+check "the untracked stay charged after their release, the rest not" 'usage_is /sd $((u * 4096))' \
+	"usage $(usage /sd), untracked $u"
+lsm_limit clear /sd system >/dev/null
+
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
