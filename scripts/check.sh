@@ -172,14 +172,20 @@ at_once 2 matrix "${matrix[@]/#/bash tests/matrix/}"
 
 # KASAN and lockdep make it slower: a longer watchdog; the stress runs 2 minutes
 # there; one boot: under KASAN each guest keeps its CPUs busy, and two at once
-# were slower in the one run tried
-[ $all = 1 ] && vm_suite 7.2-debug vm-debug 4000 120 1
+# were slower in the one run tried. The stress in a boot of its own whose CPUs
+# run at once, as in make check
+if [ $all = 1 ]; then
+	vm_suite 7.2-debug vm-debug 4000 120 1 "" stress_test.sh
+	at_once 1 stress-debug "KVER=7.2-debug STRESS_SECS=${STRESS_SECS:-120} STRESS_TIMEOUT=2400 \
+		bash tests/boot/stress_smp.sh"
+fi
 
 # and with make san's heapstat in the guests (scripts/vm's HEAPSTAT_VM_BIN): a
 # finding of ASan or UBSan ends heapstat, and the test that ran it fails
 if [ $all = 1 ]; then
 	export HEAPSTAT_VM_BIN=$TOP/build/san/heapstat
-	vm_suite 7.2 vm-san 3000 20 2 "heapstat under ASan and UBSan"
+	vm_suite 7.2 vm-san 3000 20 2 "heapstat under ASan and UBSan" stress_test.sh
+	at_once 1 stress-san "bash tests/boot/stress_smp.sh"
 	unset HEAPSTAT_VM_BIN
 fi
 
