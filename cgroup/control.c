@@ -27,7 +27,10 @@ static int cg_err(int err, const char *what, const char *cgroup, char *why, size
 {
 	int sys = err == ECGOTHER ? cgroup_get_last_errno() : 0;
 
-	snprintf(why, len, "%s %s: %s", what, cgroup, sys ? strerror(sys) : cgroup_strerror(err));
+	/* libcgroup's "Cgroup, operation not allowed" is the kernel's EACCES or EPERM */
+	snprintf(why, len, "%s %s: %s", what, cgroup, sys ? strerror(sys) :
+		 err == ECGROUPNOTOWNER || err == ECGROUPNOTALLOWED ? "permission denied" :
+		 cgroup_strerror(err));
 	if (sys)
 		return -sys;
 	switch (err) {

@@ -593,7 +593,12 @@ int cmd_limit(int argc, char **argv)
 	argp_err_exit_status = EXIT_USAGE;
 	if (negative_size(argc, argv) || argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
-	if (opts.verb != VERB_SHOW && geteuid()) {
+	/*
+	 * exec without --set sets nothing: whoever may move a process into the
+	 * cgroup (and make it, with --create) may, as with cgexec; the kernel's
+	 * cgroup permissions decide (a subtree delegated to a user)
+	 */
+	if (opts.verb != VERB_SHOW && !(opts.verb == VERB_EXEC && !opts.nsets) && geteuid()) {
 		fprintf(stderr, "heapstat limit: only root %s: try sudo heapstat limit\n",
 			opts.verb == VERB_EVENTS ? "reads limit events" : "sets limits");
 		return EXIT_UNSUPPORTED;
