@@ -739,8 +739,8 @@ int seed(struct limit_seed *s)
 
 	if (s->c.levels > LIMIT_MAX_DEPTH)
 		return -22;
+	__builtin_memcpy(&c, &s->c, sizeof(c));	/* fixed offsets: a context's */
 	if (s->op == LIMIT_SEED_CHARGE) {
-		__builtin_memcpy(&c, &s->c, sizeof(c));	/* fixed offsets: a context's */
 		kept = charge_keep(ino, &c, true);
 		if (kept == KEPT_BEFORE)
 			return 0;	/* charged by its export */
@@ -749,8 +749,16 @@ int seed(struct limit_seed *s)
 		__sync_fetch_and_add(&seeded_bytes, c.bytes);
 		if (kept == NO_ROOM)
 			__sync_fetch_and_add(&untracked, 1);
-		else
-			s->charged = 1;	/* user space takes it back if the buffer was gone */
+		/* user space takes it back if the buffer was gone */
+		s->charged = kept == NO_ROOM ? 2 : 1;
+		return 0;
+	}
+	if (s->op == LIMIT_SEED_UNDO_UNTRACKED) {
+		charge_levels_cold(&c, c.levels, -(__s64)c.bytes);
+		__sync_fetch_and_sub(&untracked, 1);
+		s->charged = 0;
+		__sync_fetch_and_sub(&seeded, 1);
+		__sync_fetch_and_sub(&seeded_bytes, c.bytes);
 		return 0;
 	}
 	/* the seed's own charge only (its size): not one an export made since */

@@ -103,13 +103,17 @@ struct limit_event {
 	char heap[LIMIT_NAME_LEN];
 };
 
-/* the seed program's context */
-enum { LIMIT_SEED_CHARGE = 1, LIMIT_SEED_UNDO };
+/*
+ * The seed program's context. UNDO takes back a charge kept (charged 1)
+ * unless a release did; UNDO_UNTRACKED one kept nowhere (charged 2), which
+ * no release can: c's levels are those it charged.
+ */
+enum { LIMIT_SEED_CHARGE = 1, LIMIT_SEED_UNDO, LIMIT_SEED_UNDO_UNTRACKED };
 struct limit_seed {
 	struct limit_charge c;
 	__u64 ino;
 	__u32 op;
-	__u32 charged;		/* out: the buffer is charged by this seed */
+	__u32 charged;		/* out: 1 kept by this seed, 2 charged untracked */
 };
 
 #endif /* HEAPSTAT_LIMIT_H */

@@ -27,9 +27,14 @@ static int cg_err(int err, const char *what, const char *cgroup, char *why, size
 {
 	int sys = err == ECGOTHER ? cgroup_get_last_errno() : 0;
 
-	/* libcgroup's "Cgroup, operation not allowed" is the kernel's EACCES or EPERM */
+	/*
+	 * libcgroup says EPERM as ECGROUPNOTOWNER, and any other errno of
+	 * opening a cgroup's file or making its directory (EACCES most often:
+	 * no write permission) as ECGROUPNOTALLOWED, keeping neither
+	 */
 	snprintf(why, len, "%s %s: %s", what, cgroup, sys ? strerror(sys) :
-		 err == ECGROUPNOTOWNER || err == ECGROUPNOTALLOWED ? "permission denied" :
+		 err == ECGROUPNOTOWNER ? strerror(EPERM) :
+		 err == ECGROUPNOTALLOWED ? "not allowed (most often: no write permission there)" :
 		 cgroup_strerror(err));
 	if (sys)
 		return -sys;
@@ -101,8 +106,10 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 	for (size_t i = 0; !err && controllers[i]; i++)
 		if (!cgroup_add_controller(cg, controllers[i]))
 			err = ECGINVAL;
+	/* its owner left as is: libcgroup would chown it to the caller, which
+	 * fails for a user in a cgroup someone else made */
 	if (!err)
-		err = cgroup_create_cgroup(cg, 0);
+		err = cgroup_create_cgroup(cg, 1);
 	cgroup_free(&cg);
 	return err ? cg_err(err, "create cgroup", cgroup, why, len) : 0;
 }

@@ -167,7 +167,7 @@ cat "$logdir/kbuild.log"
 matrix=()
 [ $all = 1 ] && matrix+=("ladder.sh 7.2-debug")
 matrix+=("ladder.sh arm64" "ladder.sh 7.2" "ladder.sh 6.12" "ladder.sh 6.1" "ladder.sh host"
-	"report_old.sh 6.12" "report_old.sh 6.1")
+	"report_old.sh 6.12" "report_old.sh 6.1" "lsm_off.sh 7.2 6.1")
 at_once 2 matrix "${matrix[@]/#/bash tests/matrix/}"
 
 # KASAN and lockdep make it slower: a longer watchdog; the stress runs 2 minutes

@@ -315,32 +315,37 @@ rc2=$?
 # to a user (its directory, cgroup.procs, cgroup.subtree_control and
 # cgroup.threads chowned, as systemd delegates), from a shell of the user's
 # there; elsewhere the kernel refuses the move; --set stays root's
-mkdir -p $S/deleg/a
-chown 65534 $S/deleg $S/deleg/cgroup.procs $S/deleg/cgroup.subtree_control $S/deleg/cgroup.threads
+# (--create of one that exists, root's but for its cgroup.procs: left root's)
+mkdir -p $S/deleg/a $S/deleg/c
+chown 65534 $S/deleg $S/deleg/cgroup.procs $S/deleg/cgroup.subtree_control $S/deleg/cgroup.threads \
+	$S/deleg/c/cgroup.procs
 chown -R 65534 $S/deleg/a
 echo $$ >$S/deleg/a/cgroup.procs
 su -s /bin/sh nobody -c "
 	heapstat limit exec --create /deleg/b -- sh -c 'grep -q ^0::/deleg/b\$ /proc/self/cgroup && exit 3'
 	echo rc=\$?
+	heapstat limit exec --create /deleg/c -- sh -c 'grep -q ^0::/deleg/c\$ /proc/self/cgroup && exit 5'
+	echo rc=\$?
 	heapstat limit exec /ci/run1 -- true; echo rc=\$?
 	heapstat limit exec --set $H=1M /deleg/b -- true; echo rc=\$?" >$tmp/o 2>&1
 echo $$ >$S/cgroup.procs
 want="rc=3
-heapstat limit: failed to move the process into cgroup /ci/run1: permission denied
+rc=5
+heapstat limit: failed to move the process into cgroup /ci/run1: not allowed (most often: no write permission there)
 rc=125
 heapstat limit: only root sets limits: try sudo heapstat limit
 rc=2"
-[ "$(cat $tmp/o)" = "$want" ] && [ "$(stat -c %U $S/deleg/b)" = nobody ] &&
+[ "$(cat $tmp/o)" = "$want" ] && [ "$(stat -c %U $S/deleg/b)/$(stat -c %U $S/deleg/c)" = nobody/root ] &&
 	pass "exec: a user in a delegated subtree, as with cgexec; elsewhere refused; --set root's" ||
 	fail "exec: a user in a delegated subtree, as with cgexec; elsewhere refused; --set root's" \
-		"$(cat $tmp/o); owner $(stat -c %U $S/deleg/b)"
+		"$(cat $tmp/o); owners $(stat -c %U $S/deleg/b) $(stat -c %U $S/deleg/c)"
 
 heapstat limit clear /lim
 # nothing of this test may outlive it
-for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2 deleg/a deleg/b; do
+for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2 deleg/a deleg/b deleg/c; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
 done
 wait
 rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci $S/deleg/a $S/deleg/b \
-	$S/deleg 2>/dev/null
+	$S/deleg/c $S/deleg 2>/dev/null
 rm -rf "$tmp"

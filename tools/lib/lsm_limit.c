@@ -243,14 +243,17 @@ static int seed_run(int prog, struct limit_seed *s)
  * is charged to nobody. Attached first, so an export meanwhile is charged by
  * its hook (and not again here); a buffer released between the inventory
  * and its charge is found gone by a second inventory and its charge taken
- * back (a release after the charge uncharges it in the kernel).
+ * back (a release after the charge uncharges it in the kernel). One with no
+ * room to keep its charge is charged untracked: no release uncharges it, so
+ * it is taken back whenever the second inventory finds it gone.
  */
 static int seed(struct limit_bpf *s, char *why, size_t why_len)
 {
 	struct inventory inv = {}, again = {};
 	int prog = bpf_program__fd(s->progs.seed), err;
+	struct limit_seed *lost = NULL;	/* charged untracked: no room to keep them */
+	size_t nmine = 0, nlost = 0, lost_cap = 0;
 	uint64_t *mine = NULL;
-	size_t nmine = 0;
 
 	err = inventory_collect(&inv, "/proc", false);
 	if (err)
@@ -279,10 +282,12 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 			fail(why, why_len, err, "%s", "charge the buffers from before");
 			goto out;
 		}
-		if (sd.charged)
+		if (sd.charged == 1)
 			mine[nmine++] = b->ino;
+		if (sd.charged == 2 && !grow_array((void **)&lost, &lost_cap, nlost + 1, sizeof(*lost)))
+			lost[nlost++] = sd;
 	}
-	if (!nmine)
+	if (!nmine && !nlost)
 		goto out;
 	err = inventory_collect(&again, "/proc", false);
 	if (err) {
@@ -300,7 +305,15 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 		sd.c.bytes = was ? was->size : 0;
 		seed_run(prog, &sd);
 	}
+	/* kept nowhere, so no release took them back: whichever buffer is gone */
+	for (size_t i = 0; i < nlost; i++) {
+		if (inventory_find(&again, lost[i].ino))
+			continue;
+		lost[i].op = LIMIT_SEED_UNDO_UNTRACKED;
+		seed_run(prog, &lost[i]);
+	}
 out:
+	free(lost);
 	free(mine);
 	inventory_free(&inv);
 	inventory_free(&again);
@@ -362,11 +375,12 @@ static int lsm_runs(int prog_fd)
 	if (stats < 0)
 		return -errno;
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
+	err = fd < 0 ? -errno : 0;
+	if (!err) {
 		ioctl(fd, FIONREAD, &n);	/* ENOTTY: the hook ran first */
 		close(fd);
+		err = bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? -errno : 0;
 	}
-	err = bpf_obj_get_info_by_fd(prog_fd, &info, &len) ? -errno : 0;
 	close(stats);
 	return err ? err : info.run_cnt > 0;
 }
@@ -435,9 +449,14 @@ static int create(const char *dir, char *why, size_t why_len)
 			 lsm_on > 0 ? "" : " (is bpf in /sys/kernel/security/lsm?)");
 		goto out;
 	}
-	if (lsm_on < 0 && !lsm_runs(bpf_program__fd(s->progs.file_ioctl))) {
-		snprintf(why, why_len, "%s", LSM_OFF);
-		err = -EOPNOTSUPP;
+	if (lsm_on < 0)	/* unknown, it is seen to run or nothing is set: limits fail closed */
+		lsm_on = lsm_runs(bpf_program__fd(s->progs.file_ioctl));
+	if (lsm_on <= 0) {
+		err = lsm_on ?: -EOPNOTSUPP;
+		if (lsm_on)
+			fail(why, why_len, err, "%s", "see whether the BPF LSM is active");
+		else
+			snprintf(why, why_len, "%s", LSM_OFF);
 		goto out;
 	}
 	if (mkdir(dir, 0700) && errno != EEXIST) {
