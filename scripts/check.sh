@@ -169,6 +169,10 @@ matrix=()
 matrix+=("ladder.sh arm64" "ladder.sh 7.2" "ladder.sh 6.12" "ladder.sh 6.1" "ladder.sh host"
 	"report_old.sh 6.12" "report_old.sh 6.1" "lsm_off.sh 7.2 6.1")
 at_once 2 matrix "${matrix[@]/#/bash tests/matrix/}"
+# check-all: the bpf-lsm limits' whole suite on the older kernels too (the
+# ladder sets one limit there)
+[ $all = 1 ] && at_once 2 lsm-old "KVER=6.12 bash tests/boot/lsm_limit.sh" \
+	"KVER=6.1 bash tests/boot/lsm_limit.sh"
 
 # KASAN and lockdep make it slower: a longer watchdog; the stress runs 2 minutes
 # there; one boot: under KASAN each guest keeps its CPUs busy, and two at once
