@@ -237,6 +237,24 @@ static int seed_run(int prog, struct limit_seed *s)
 }
 
 /*
+ * For a test of buffers gone between the seeding's two inventories: FILE
+ * made, then waited for until it is removed (30 s at most).
+ */
+static void test_pause(const char *env)
+{
+	const char *path = getenv(env);
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 300 && !access(path, F_OK); i++)
+		usleep(100000);
+}
+
+/*
  * The seeding rule: a heap buffer that lives when the programs are first
  * attached is charged to the cgroup of its first holder (the lowest pid
  * holding it by fd or mapping) and its ancestors; one only the kernel holds
@@ -289,6 +307,7 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 	}
 	if (!nmine && !nlost)
 		goto out;
+	test_pause("HEAPSTAT_TEST_SEED_PAUSE");
 	err = inventory_collect(&again, "/proc", false);
 	if (err) {
 		fail(why, why_len, err, "%s", "take the inventory again");

@@ -191,6 +191,23 @@ kill $sd; wait $sd
 check "the untracked stay charged after their release, the rest not" 'usage_is /sd $((u * 4096))' \
 	"usage $(usage /sd), untracked $u"
 lsm_limit clear /sd system >/dev/null
+# buffers gone between the seeding's two inventories (it paused by
+# HEAPSTAT_TEST_SEED_PAUSE, a test's knob, while their holder is killed):
+# the charge kept is taken back by the release, those kept nowhere by the
+# seeding, which no release can
+hold /sd 4K 3 sd2; sd=$held
+HEAPSTAT_TEST_LIMIT_SLOTS=1 HEAPSTAT_TEST_LIMIT_SPILL=1 HEAPSTAT_TEST_SEED_PAUSE=$tmp/pause \
+	lsm_limit set /sd system 1M >$tmp/o &
+setp=$!
+wait_file $tmp/pause $setp	# (the pins are locked meanwhile: nothing reads them)
+kill $sd; wait $sd
+rm -f $tmp/pause
+wait $setp
+st=$(lsm_limit stats)
+check "buffers gone between the seeding's inventories: every charge taken back, untracked too" \
+	'[ "$(cat $tmp/o)" = created ] && usage_is /sd 0 && [ "$(echo "$st" | field untracked)" = 0 ]' \
+	"'$(cat $tmp/o)', usage $(usage /sd), $st"
+lsm_limit clear /sd system >/dev/null
 
 for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
