@@ -1,9 +1,10 @@
 #!/bin/sh
 # In the guest, or on the host (tests/matrix/ladder.sh): every subcommand
 # once, while dmabuf_alloc holds two 1 MiB system-heap buffers (where there
-# is a system heap; a limit set only in the guest); one line per command, "ladder: CMD rc=N KEY=VALUE...",
-# with the sources and attach methods the command said it used (its JSON, or
-# its -v line on stderr). Scratch files in $LADDER_TMP (default /tmp).
+# is a system heap; a limit set only in the guest); one line per command,
+# "ladder: CMD rc=N KEY=VALUE...", with the sources and attach methods the
+# command said it used (its JSON, or its -v line on stderr). Scratch files
+# in $LADDER_TMP (default /tmp).
 say() { echo "ladder: $*"; }
 # -v's line: "heapstat CMD: buffers from X, holders from Y; traced by M (HOOKS, HOOK)"
 vline() { sed -n "s/^heapstat $1: //p" "$2" | head -n 1; }
