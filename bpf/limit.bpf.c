@@ -62,6 +62,7 @@ const volatile __u32 heap_major = 0;	/* "dma_heap" in /proc/devices */
 const volatile __u64 page_size = 4096;
 const volatile bool refuse_at_export = true;	/* fmod_ret/security_file_alloc is loaded */
 const volatile __u32 cells_mask = LIMIT_CELLS - 1;	/* cells' slots less one */
+const volatile __u32 slots_mask = LIMIT_SLOTS - 1;	/* charge_slots' entries less one */
 
 /* written by user space only: cgroup x heap -> bytes */
 struct {
@@ -119,6 +120,20 @@ struct {
 	__type(key, __u64);
 	__type(value, struct limit_charge);
 } charges SEC(".maps");
+
+/*
+ * The inodes of exports whose charge found no room either (slot ino %
+ * UNKEPT_SLOTS, written only then): the seeding does not charge them
+ * again. One overwritten by another before the seeding sees it is charged
+ * twice: limits err on the side of refusing.
+ */
+#define UNKEPT_SLOTS	1024
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UNKEPT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} unkept SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -411,7 +426,7 @@ static __always_inline void charge_copy(struct limit_charge *to, const struct li
 
 static __always_inline struct limit_slot *slot_of(__u64 ino)
 {
-	__u32 i = ino & (LIMIT_SLOTS - 1);
+	__u32 i = ino & slots_mask;
 
 	return bpf_map_lookup_elem(&charge_slots, &i);
 }
@@ -704,10 +719,20 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	}
 	if (!p->c.bytes)
 		return 0;
-	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO)
+	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO) {
 		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
-	else if (charge_keep(ret->file->f_inode->i_ino, &p->c, false) != KEPT)
-		__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
+	} else {
+		__u64 ino = ret->file->f_inode->i_ino;
+		__u32 i = ino & (UNKEPT_SLOTS - 1);
+		__u64 *u;
+
+		if (charge_keep(ino, &p->c, false) != KEPT) {
+			__sync_fetch_and_add(&untracked, 1);	/* stays charged: limits hold */
+			u = bpf_map_lookup_elem(&unkept, &i);
+			if (u)
+				*u = ino;
+		}
+	}
 	p->c.bytes = 0;
 	return 0;
 }
@@ -727,7 +752,8 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
  * charge back (the buffer was gone by then). Atomic with the hooks above,
  * which user space's map updates are not. One with no room to be kept is
  * charged all the same, as untracked, as an export's would be: limits
- * hold. The charge is copied off the context first: a context is no map
+ * hold (and one an export charged so is not charged again). The charge
+ * is copied off the context first: a context is no map
  * value to 6.12's and 6.1's verifiers, nor read at a variable offset.
  */
 SEC("syscall")
@@ -741,6 +767,11 @@ int seed(struct limit_seed *s)
 		return -22;
 	__builtin_memcpy(&c, &s->c, sizeof(c));	/* fixed offsets: a context's */
 	if (s->op == LIMIT_SEED_CHARGE) {
+		__u32 i = ino & (UNKEPT_SLOTS - 1);
+		__u64 *u = bpf_map_lookup_elem(&unkept, &i);
+
+		if (u && *u == ino)
+			return 0;	/* charged by its export, untracked */
 		kept = charge_keep(ino, &c, true);
 		if (kept == KEPT_BEFORE)
 			return 0;	/* charged by its export */

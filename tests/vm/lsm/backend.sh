@@ -179,32 +179,39 @@ lsm_limit clear /f1 system >/dev/null
 # and hash made one entry each: HEAPSTAT_TEST_LIMIT_SLOTS and _SPILL, a
 # test's knobs) are charged all the same, as untracked, and stay charged
 # after their release, as an export's would: limits hold. Unless they are
-# gone by the seeding's second inventory (HEAPSTAT_TEST_SEED_PAUSE, a test's
-# knob, pauses it there while /sg's holder is killed): no release can take
-# an untracked charge back, the seeding does (6 buffers, 2 kept at most)
-mkdir -p $S/sd $S/sg
+# gone by the seeding's second inventory: no release can take an untracked
+# charge back, the seeding does. HEAPSTAT_TEST_SEED_PAUSE, a test's knob,
+# pauses the seeding before each inventory: before the first, /sx's three
+# exports (after the attach) take the slot, the hash's entry, and no room;
+# before the second /sg's holder is killed
+mkdir -p $S/sd $S/sg $S/sx
 hold /sd 4K 3 sd; sd=$held
 hold /sg 4K 3 sg; sg=$held
 HEAPSTAT_TEST_LIMIT_SLOTS=1 HEAPSTAT_TEST_LIMIT_SPILL=1 HEAPSTAT_TEST_SEED_PAUSE=$tmp/pause \
 	lsm_limit set /sd system 1M >$tmp/o &
 setp=$!
 wait_file $tmp/pause $setp	# (the pins are locked meanwhile: nothing reads them)
+hold /sx 4K 3 sx; sx=$held
+rm -f $tmp/pause
+wait_file $tmp/pause $setp
 kill $sg; wait $sg
 rm -f $tmp/pause
 wait $setp
 st=$(lsm_limit stats)
-u=$(echo "$st" | field untracked)
 check "buffers from before with no room for their charges are charged all the same" \
-	'[ "$(cat $tmp/o)" = created ] && [ "$(usage /sd)" = 12288 ] && [ "$u" -ge 1 ]' \
+	'[ "$(cat $tmp/o)" = created ] && [ "$(usage /sd)" = 12288 ] && [ "$(echo "$st" | field untracked)" = 4 ] &&
+	 [ "$(echo "$st" | field spills)" = 1 ]' \
 	"'$(cat $tmp/o)', usage $(usage /sd), $st"
 check "buffers gone before the seeding's second inventory: every charge taken back, untracked too" \
 	'usage_is /sg 0' "usage $(usage /sg), $st"
-kill $sd; wait $sd
-check "the untracked stay charged after their release, the rest not" 'usage_is /sd $((u * 4096))' \
-	"usage $(usage /sd), untracked $u"
+check "exports between the attach and the seeding, one with no room, are charged once" \
+	'[ "$(usage /sx)" = 12288 ]' "usage $(usage /sx), $st"
+kill $sd $sx; wait $sd $sx
+check "the untracked stay charged after their release, the rest not" \
+	'usage_is /sd 12288 && usage_is /sx 4096' "usage $(usage /sd) $(usage /sx), $st"
 lsm_limit clear /sd system >/dev/null
 
-for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg; do rmdir $S/$c 2>/dev/null; done
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
