@@ -47,7 +47,7 @@ if [ $rc = 0 ] && jq_true --arg h $H --argjson a "${a:-0}" --argjson b "${b:-0}"
 	([.peaks[] | select(.cgroup == null and .heap == $h)][0].peak_bytes == 6 * $m) and
 	([.peaks[] | select(.cgroup == null and .heap == "system")][0].peak_bytes == 4 * $m) and
 	.failures.limit == 1 and .failed_allocations == 1 and (.failed | length) == 1 and
-	.failed[0].class == "limit" and .failed[0].requested == 4 * $m and
+	.failed[0].class == "limit" and .failed[0].requested_bytes == 4 * $m and
 	.failed[0].heap == $h and .failed[0].comm == "leaker"' $tmp/a.json >/dev/null; then
 	pass "analyze: the 3 leaks, their holders, the peaks, the limit failure"
 else

@@ -433,7 +433,7 @@ static int print_json(const struct analysis *a)
 		json_object(&j);
 		json_ku64(&j, "at_ns", an_rel(a, x->ts));
 		json_kstr(&j, "heap", x->heap);
-		json_ku64(&j, "requested", x->requested);
+		json_ku64(&j, "requested_bytes", x->requested);
 		json_kstr(&j, "class", fail_class_name(x->fail_class));
 		/* as an_error_text() tells: a crafted file may hold any value */
 		json_ku64_or_null(&j, "errno", x->err < 0 && x->err > -4096, (uint64_t)-(int64_t)x->err);
