@@ -50,6 +50,8 @@ static void usage(FILE *f)
 }
 
 static bool output_checked;
+static char output_cmd[32] = "heapstat";	/* who says that the output was lost */
+int output_lost_status;
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */
 static int output_done(int status)
@@ -57,16 +59,18 @@ static int output_done(int status)
 	output_checked = true;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return status;
-	fprintf(stderr, "heapstat: failed to write the output: %s\n",
+	fprintf(stderr, "%s: failed to write the output: %s\n", output_cmd,
 		strerror(errno ? errno : EIO));
-	return status ? status : 1;
+	return output_lost_status ?: status ?: 1;
 }
 
-/* the same for an exit() on the way (argp's after -h): 1 if the output was lost */
+/* the same for an exit() on the way (argp's after -h) */
 static void output_at_exit(void)
 {
-	if (!output_checked && output_done(0))
-		_exit(1);
+	int rc;
+
+	if (!output_checked && (rc = output_done(0)))
+		_exit(rc);
 }
 
 /*
@@ -116,6 +120,7 @@ int main(int argc, char **argv)
 	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {
 		heapstat_libbpf_setup();
 		argv[0] = "heaptop";
+		snprintf(output_cmd, sizeof(output_cmd), "heaptop");
 		return output_done(cmd_top(argc, argv));
 	}
 
@@ -144,8 +149,10 @@ int main(int argc, char **argv)
 	}
 	heapstat_libbpf_setup();
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
-		if (!strcmp(argv[i], subcommands[s].name))
+		if (!strcmp(argv[i], subcommands[s].name)) {
+			snprintf(output_cmd, sizeof(output_cmd), "heapstat %s", subcommands[s].name);
 			return output_done(subcommands[s].run(argc - i, argv + i));
+		}
 	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", text_safe(argv[i]));
 	return EXIT_USAGE;
 }

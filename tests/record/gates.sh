@@ -116,3 +116,16 @@ printf '\377' | dd of="$tmp/bad.hsrec" bs=1 seek=14 conv=notrunc 2>/dev/null
 	pass "analyze: a header cut short and one damaged, exit 3, each said as it is" ||
 	fail "analyze: a header cut short and one damaged, exit 3, each said as it is" \
 		"exit $rc1: $(cat "$tmp/e1"); exit $rc2: $(cat "$tmp/e2")"
+
+# its output lost (a full device): exit 2, as for any file it cannot write,
+# over a failed check's 1 and a cut recording's 3; said once
+head -c $(($(stat -c %s "$f") - 4)) "$f" >"$tmp/end.hsrec"
+"$hs" analyze "$f" --fail-on leaks >/dev/full 2>"$tmp/e1"; rc1=$?
+"$hs" analyze "$tmp/end.hsrec" -j >/dev/full 2>"$tmp/e2"; rc2=$?
+"$hs" analyze "$tmp/end.hsrec" >/dev/null 2>/dev/null; rc3=$?
+lost="^heapstat analyze: failed to write the output: No space left on device$"
+[ $rc1 = 2 ] && [ "$(grep -c "$lost" "$tmp/e1")" = 1 ] && [ $rc2 = 2 ] && [ $rc3 = 3 ] &&
+	[ "$(grep -c "$lost" "$tmp/e2")" = 1 ] &&
+	pass "analyze: its output lost, exit 2 over a failed check's 1 and a cut file's 3" ||
+	fail "analyze: its output lost, exit 2 over a failed check's 1 and a cut file's 3" \
+		"exit $rc1: $(cat "$tmp/e1"); exit $rc2 ($rc3): $(cat "$tmp/e2")"

@@ -147,6 +147,17 @@ png_ok "$dir/kselftest.png" &&
 	fail "kselftest.png: a 1280 px wide PNG (not blank)" \
 		"$(od -An -tx1 -N24 "$dir/kselftest.png" 2>&1)"
 
+# --junit alone judges leaks and failures for its report; the page shows
+# --fail-on's checks only, and says that none was given (exit 0)
+"$hs" analyze "$dir/run.hsrec" --junit "$tmp/j.xml" --html "$tmp/j.html" >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc = 0 ] && [ "$(xp 'count(//table[@id="check-table"])' "$tmp/j.html")" = 0 ] &&
+	grep -q "No --fail-on check was given" "$tmp/j.html" &&
+	[ "$(xmllint --xpath 'count(//testcase[@name="leaks"]/failure)' "$tmp/j.xml")" = 1 ] &&
+	pass "--junit without --fail-on: its checks fail in the XML, the page judges nothing" ||
+	fail "--junit without --fail-on: its checks fail in the XML, the page judges nothing" \
+		"exit $rc: $(cat "$tmp/err"; grep -o '[^>]*</b><span>--fail-on checks' "$tmp/j.html")"
+
 # a path that cannot be written: exit 2, said, nothing left behind
 for out in "$tmp/no/such/dir/x.html" "$tmp"; do
 	"$hs" analyze "$dir/run.hsrec" --html "$out" >/dev/null 2>"$tmp/err"

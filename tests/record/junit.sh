@@ -71,7 +71,7 @@ body=$(xp 'string(//testcase[@name="failures"]/failure)' "$tmp/run.xml")
 type=$(xp 'string(//testcase[@name="failures"]/failure/@type)' "$tmp/run.xml")
 check "run: the failures failure's text names the 4.0M allocation refused by a limit" \
 	"type '$type', body: $body" eval '[ "$type" = failures ] &&
-	[ "$(head -n1 <<<"$body")" = "failures: 1 failed allocations" ] &&
+	[ "$(head -n1 <<<"$body")" = "failures: 1 failed allocation" ] &&
 	[ "$(grep -c . <<<"$body")" = 2 ] &&
 	grep -q "^default_cma_region 4\.0M by pid [0-9]* (dmabuf_alloc) in .*: .* (limit)$" \
 		<<<"$body"'

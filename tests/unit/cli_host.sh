@@ -1,7 +1,7 @@
 #!/bin/bash
 # heapstat's command line on the host, no kernel needed: the help of every
-# command written to a full device is an error (exit 1, said on stderr), as
-# every command's output is; an argument echoed in an error comes back
+# command written to a full device is an error (exit 1, said on stderr; 2
+# for analyze, whose 1 is a failed check), as every command's output is; an argument echoed in an error comes back
 # escaped, whoever writes the message; record's -o is checked before the collector loads.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,9 +12,12 @@ fail() { echo "FAIL: cli_host: $1: $2"; }
 for cmd in "" report top limit record analyze export; do
 	# shellcheck disable=SC2086
 	"$hs" $cmd -h >/dev/full 2>/tmp/cli_host.$$; rc=$?
-	[ $rc = 1 ] && grep -q 'No space left on device' /tmp/cli_host.$$ &&
-		pass "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" ||
-		fail "heapstat ${cmd:+$cmd }-h >/dev/full: exit 1, said" "exit $rc: $(cat /tmp/cli_host.$$)"
+	want=1
+	[ "$cmd" = analyze ] && want=2
+	[ $rc = $want ] && grep -q "^heapstat${cmd:+ $cmd}: failed to write the output: No space left on device" \
+		/tmp/cli_host.$$ &&
+		pass "heapstat ${cmd:+$cmd }-h >/dev/full: exit $want, said" ||
+		fail "heapstat ${cmd:+$cmd }-h >/dev/full: exit $want, said" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
 # the usage lines and examples as written, not wrapped by argp (a copied example must run)
 for cmd in "" report top limit record analyze export; do
@@ -70,7 +73,32 @@ top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
 limit set /nosuch system -1|heapstat limit: size '-1': give bytes
 report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root without '..' parts
 top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root without '..' parts
+record -d 1 -o /tmp/cli_host.hsrec -c rel|cgroup 'rel': give a path from the cgroup2 root
+limit show rel|cgroup 'rel': give a path from the cgroup2 root
 EOF
+# the same for arguments that are empty: each said as such
+while IFS='|' read -r -a a; do
+	why=${a[-1]}
+	unset 'a[-1]'
+	"$hs" "${a[@]}" >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && grep -qF -- "$why" /tmp/cli_host.$$ &&
+		pass "heapstat ${a[*]}: exit 2, said" ||
+		fail "heapstat ${a[*]}: exit 2, said" "exit $rc: $(cat /tmp/cli_host.$$)"
+done <<'EOF'
+top|-b|-n|1|--heap||heapstat top: no heap or exporter ''
+record|-o||--|true|heapstat record: an empty file name: give one with -o
+analyze||heapstat analyze: an empty file name: give the recording to analyse
+analyze|x.hsrec|--html|/tmp/cli_host.html|--junit|/tmp/cli_host.html|--html and --junit both write /tmp/cli_host.html
+EOF
+# a cgroup path longer than the kernel takes: said as such by every command
+long=/$(printf '%05000d' 0)
+for args in "report -c" "top -b -n 1 -c" "limit show" "limit events -c" "record -d 1 -o /tmp/cli_host.hsrec -c"; do
+	# shellcheck disable=SC2086
+	"$hs" $args "$long" >/dev/null 2>/tmp/cli_host.$$; rc=$?
+	[ $rc = 2 ] && grep -q "^heapstat [a-z]*: cgroup '/0000.*': too long$" /tmp/cli_host.$$ &&
+		pass "heapstat $args /0000...: exit 2, too long" ||
+		fail "heapstat $args /0000...: exit 2, too long" "exit $rc: $(cut -c 1-200 /tmp/cli_host.$$)"
+done
 # a line break in an unknown command or option's name is shown, never printed:
 # one line of stderr each, the break as ^J (getopt would print it whole)
 for args in "x|heapstat: forged" "--x|forged" "report|--bad|forged" "analyze|--y|z"; do

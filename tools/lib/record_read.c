@@ -104,6 +104,12 @@ static int read_failed(struct rec_reader *r, int err)
 	return err;
 }
 
+/* "a" or "an", before a record type's name */
+static const char *article(const char *name)
+{
+	return strchr("aeiou", name[0]) && name[0] ? "an" : "a";
+}
+
 /*
  * The frame at pos: 1 and its type, body and size when it is whole and its
  * CRC32C (continuing @seed) matches; 0 when it is not (stopped, at its
@@ -123,7 +129,7 @@ static int read_frame(struct rec_reader *r, uint32_t seed, uint64_t *type,
 	p = r->buf + r->pos;
 	avail = r->len - r->pos;
 	if (!avail) {
-		stop(r, at, "the recording has no end record (its recorder did not finish)");
+		stop(r, at, "the recording has no end record: its recorder did not finish");
 		return 0;
 	}
 	n = rec_varint_peek(p, avail, type);
@@ -150,8 +156,8 @@ static int read_frame(struct rec_reader *r, uint32_t seed, uint64_t *type,
 		return 0;
 	}
 	if (rec_crc32c(seed, p, total - REC_CRC_LEN) != rec_le32(p + total - REC_CRC_LEN)) {
-		stop(r, at, "a %s record of %zu bytes whose checksum does not match",
-		     rec_type_name(*type), total);
+		stop(r, at, "%s %s record of %zu bytes whose checksum does not match",
+		     article(rec_type_name(*type)), rec_type_name(*type), total);
 		return 0;
 	}
 	body->p = p + n + m;
@@ -500,7 +506,8 @@ static int read_header(struct rec_reader *r, const char *name, char *why, size_t
 		return 0;
 	}
 	if (type != REC_HEADER) {
-		stop(r, 0, "the first record is a %s record, not the header", rec_type_name(type));
+		stop(r, 0, "the first record is %s %s record, not the header",
+		     article(rec_type_name(type)), rec_type_name(type));
 		return 0;
 	}
 	bad = decode(r, REC_HEADER, &body, &r->header);

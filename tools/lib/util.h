@@ -45,6 +45,14 @@ static inline void copy_array(void *to, const void *from, size_t n, size_t size)
 		memcpy(to, from, n * size);
 }
 
+/* a + b, or UINT64_MAX where that wraps: sums of what a crafted file may say */
+static inline uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t s;
+
+	return __builtin_add_overflow(a, b, &s) ? UINT64_MAX : s;
+}
+
 void sort_ordered(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 void sort_by_u64(void *base, size_t n, size_t size, size_t key_off);
 int cmp_u64(const void *a, const void *b);

@@ -218,7 +218,9 @@ static int cgroup_arg(const char *arg, char *out, size_t len)
 	/* an empty filter is no filter: here it would be every cgroup */
 	if (!*arg)
 		return cgroup_unnamed(arg, -EINVAL);
-	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", arg);
+	err = cg_path_normalize(arg, flt.cgroup, sizeof(flt.cgroup));
+	if (err)
+		return cgroup_unnamed(arg, err);
 	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat limit: %s\n", why);

@@ -141,10 +141,15 @@ const struct an_usage *an_usage_of(const struct analysis *a, uint64_t cgroup_id,
 	return pos == HINDEX_NONE ? NULL : &a->use[pos];
 }
 
-/* bytes more (or fewer) for the cgroup x heap and for the heap, at ts */
-static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, int64_t bytes,
-		   uint64_t ts)
+/*
+ * size bytes more (or, freed, fewer) for the cgroup x heap and for the heap,
+ * at ts; a crafted size past INT64_MAX counts as that, and usage stops at
+ * its ends instead of wrapping
+ */
+static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, uint64_t size,
+		   bool freed, uint64_t ts)
 {
+	int64_t bytes = size > INT64_MAX ? INT64_MAX : (int64_t)size;
 	uint64_t ids[2] = { cgroup_id, 0 };
 
 	for (int i = 0; i < 2; i++) {
@@ -155,7 +160,9 @@ static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, int
 		if (usage_index(a, ids[i], heap, &idx))
 			return -ENOMEM;
 		u = &a->use[idx];
-		u->bytes += bytes;
+		if (freed ? __builtin_sub_overflow(u->bytes, bytes, &u->bytes) :
+			    __builtin_add_overflow(u->bytes, bytes, &u->bytes))
+			u->bytes = freed ? INT64_MIN : INT64_MAX;
 		if (u->bytes > 0 && (uint64_t)u->bytes > u->peak) {
 			u->peak = u->bytes;
 			u->peak_ts = ts;
@@ -336,7 +343,7 @@ static int release(struct analysis *a, struct an_buffer *b, uint64_t ts)
 	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, &a->life_ix, b->heap,
 		     ts > b->ts ? ts - b->ts : 0))
 		return -ENOMEM;
-	return account(a, b->cgroup_id, b->heap, -(int64_t)b->size, ts);
+	return account(a, b->cgroup_id, b->heap, b->size, true, ts);
 }
 
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
@@ -373,7 +380,7 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 				 .cgroup_id = x->cgroup_id, .pid = x->pid, .tid = x->tid,
 				 .stack_id = x->stack_id, .comm = x->comm, .heap = x->heap };
 	memcpy(b->fds, early.fds, sizeof(b->fds));
-	err = account(a, b->cgroup_id, b->heap, b->size, b->ts);
+	err = account(a, b->cgroup_id, b->heap, b->size, false, b->ts);
 	return err || !early.released ? err : release(a, b, early.released_ts);
 }
 
@@ -513,7 +520,7 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 	case REC_CHECKPOINT:
 		return heaps_named(a, x->checkpoint.heaps, x->checkpoint.nheaps);
 	case REC_DROPS:
-		a->drops += x->drops.count;
+		a->drops = add_sat(a->drops, x->drops.count);
 		return 0;
 	case REC_STACK:
 		return fold_stack(a, &x->stack);
@@ -577,7 +584,7 @@ static int finish(struct analysis *a)
 	for (size_t i = 0; i < a->bufcap; i++)
 		if (a->bufs[i].ino && !a->bufs[i].early && !a->bufs[i].released) {
 			a->leaks[a->nleaks++] = &a->bufs[i];
-			a->leaked_bytes += a->bufs[i].size;
+			a->leaked_bytes = add_sat(a->leaked_bytes, a->bufs[i].size);
 		}
 	sort_ordered(a->leaks, a->nleaks, sizeof(*a->leaks), cmp_leak);
 	sort_ordered(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
@@ -772,7 +779,7 @@ uint64_t an_cma_busy(const struct analysis *a, const char *area)
 
 	for (size_t i = 0; i < a->ncma; i++)
 		if (a->cma[i].kind == REC_CMA_BUSY && !strcmp(a->cma[i].area, area))
-			n += a->cma[i].count;
+			n = add_sat(n, a->cma[i].count);
 	return n;
 }
 
@@ -937,7 +944,7 @@ int an_held_at(const struct analysis *a, const char *heap, uint64_t cgroup_id, u
 			h->cgroup_id = b->cgroup_id;
 		}
 		h->comm = b->comm;	/* its last buffer's */
-		h->bytes += b->size;
+		h->bytes = add_sat(h->bytes, b->size);
 		h->buffers++;
 	}
 	free(m);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "heapstat.h"
 #include "lib/errors.h"
@@ -89,6 +90,29 @@ static const struct argp_option options[] = {
 	{},
 };
 
+/* names one file: the same regular file, or the same name of none yet */
+static bool one_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) || stat(b, &sb))
+		return !strcmp(a, b);
+	return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* two of the files written naming one: the last written would be all of it */
+static void outputs_apart(struct argp_state *state)
+{
+	const char *out[] = { opts.html, opts.junit, opts.perfetto };
+	static const char *const opt[] = { "--html", "--junit", "--perfetto" };
+
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (out[i] && out[k] && one_file(out[i], out[k]))
+				argp_error(state, "%s and %s both write %s: give each its own file",
+					   opt[i], opt[k], text_safe(out[k]));
+}
+
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	char why[256];
@@ -113,6 +137,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!opts.file)
 			argp_error(state, "give the recording to analyse");
+		if (!*opts.file)
+			argp_error(state, "an empty file name: give the recording to analyse");
+		outputs_apart(state);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -254,8 +281,8 @@ static void print_text(const struct analysis *a)
 	       format_ns(an_rel(a, a->last_ts), s3, sizeof(s3)), (unsigned long long)a->drops);
 	if (a->truncated)
 		printf("CUT SHORT at byte %llu: analysed up to there\n", (unsigned long long)a->cut);
-	printf("\nLEAKS: %zu buffers, %s (allocated while recorded, alive at the end)\n", a->nleaks,
-	       format_size(a->leaked_bytes, s1, sizeof(s1)));
+	printf("\nLEAKS: %zu buffer%s, %s (allocated while recorded, alive at the end)\n", a->nleaks,
+	       a->nleaks == 1 ? "" : "s", format_size(a->leaked_bytes, s1, sizeof(s1)));
 	if (a->nleaks)
 		printf("%10s %-20s %8s %7s %-16s %-24s %s\n", "INODE", "HEAP", "SIZE", "PID", "COMM",
 		       "CGROUP", "HELD AT THE END BY");
@@ -490,6 +517,7 @@ int cmd_analyze(int argc, char **argv)
 	bool gate;
 
 	argv[0] = "heapstat analyze";
+	output_lost_status = EXIT_USAGE;	/* 1 is a failed check */
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
@@ -535,7 +563,9 @@ int cmd_analyze(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (opts.html && (err = html_write(&a, &opts.checks, opts.html, why, sizeof(why)))) {
+	/* the page shows --fail-on's checks only: not --junit's own */
+	if (opts.html && (err = html_write(&a, gate ? &opts.checks : &(struct checks){}, opts.html,
+					   why, sizeof(why)))) {
 		fprintf(stderr, "heapstat analyze: %s\n", why);
 		rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 		goto out;

@@ -182,10 +182,11 @@ static void leaks_detail(struct text *t, const struct analysis *a)
 	for (size_t i = 0; i < a->nleaks; i++) {
 		const struct an_buffer *b = a->leaks[i];
 
-		add(t, "inode %llu: %s %s by pid %u (%s) in %s at %s, held at the end by %s\n",
+		add(t, "inode %llu: %s %s by pid %u (%s) in %s at %s, %s%s\n",
 		    (unsigned long long)b->ino, text_safe(b->heap), format_size(b->size, s1, sizeof(s1)),
 		    b->pid, text_safe(b->comm), text_safe(an_cgroup_path(a, b->cgroup_id)),
-		    format_ns(an_rel(a, b->ts), s2, sizeof(s2)), an_held_by(b, who, sizeof(who)));
+		    format_ns(an_rel(a, b->ts), s2, sizeof(s2)),
+		    b->in_final ? "held at the end by " : "", an_held_by(b, who, sizeof(who)));
 		stack_detail(t, a, b->stack_id);
 	}
 }
@@ -254,14 +255,14 @@ static int judge(struct check *k, const struct analysis *a)
 	switch (k->kind) {
 	case CHECK_LEAKS:
 		k->failed = a->nleaks > 0;
-		snprintf(k->summary, sizeof(k->summary), "leaks: %zu buffers, %s", a->nleaks,
-			 format_size(a->leaked_bytes, s1, sizeof(s1)));
+		snprintf(k->summary, sizeof(k->summary), "leaks: %zu buffer%s, %s", a->nleaks,
+			 a->nleaks == 1 ? "" : "s", format_size(a->leaked_bytes, s1, sizeof(s1)));
 		leaks_detail(&t, a);
 		break;
 	case CHECK_FAILURES:
 		k->failed = a->failed > 0;
-		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocations",
-			 (unsigned long long)a->failed);
+		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocation%s",
+			 (unsigned long long)a->failed, a->failed == 1 ? "" : "s");
 		failures_detail(&t, a);
 		break;
 	case CHECK_PEAK:

@@ -320,7 +320,8 @@ static double ax_x(const struct axes *ax, uint64_t t)
 	return TL_X0 + (t >= ax->tmax ? TL_PW : (double)t / ax->tmax * TL_PW);
 }
 
-static double ax_y(const struct axes *ax, int64_t b)
+/* a double: a usage (signed) and a grid line (up to UINT64_MAX) alike */
+static double ax_y(const struct axes *ax, double b)
 {
 	return TL_Y0 + TL_PH - (b <= 0 ? 0 : (double)b / ax->ymax * TL_PH);
 }
@@ -639,9 +640,9 @@ static void leaks_section(FILE *f, const struct analysis *a)
 {
 	char s1[16], s2[16], who[64];
 
-	fprintf(f, "<section>\n<h2 id=\"leaks-section\">Leaks: %zu buffers, %s</h2>\n<p class="
+	fprintf(f, "<section>\n<h2 id=\"leaks-section\">Leaks: %zu buffer%s, %s</h2>\n<p class="
 		"\"mute\">Allocated while recorded and alive at the end.</p>\n", a->nleaks,
-		format_size(a->leaked_bytes, s1, sizeof(s1)));
+		a->nleaks == 1 ? "" : "s", format_size(a->leaked_bytes, s1, sizeof(s1)));
 	fputs("<table id=\"leaks\">\n<tr><th class=\"n\">Inode</th><th>Heap</th><th class=\"n\">"
 	      "Size</th><th class=\"n\">PID</th><th>Comm</th><th>Cgroup</th><th class=\"n\">"
 	      "Allocated at</th><th>Held at the end by</th></tr>\n", f);

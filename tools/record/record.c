@@ -692,6 +692,11 @@ static int out_check(const char *path, bool flight)
 	char dir[PATH_MAX], *slash;
 	struct stat st;
 
+	if (!*path) {
+		fprintf(stderr, "heapstat record: an empty file name: give one with %s\n",
+			flight ? "--flight" : "-o");
+		return -EINVAL;
+	}
 	if ((!stat(path, &st) && S_ISDIR(st.st_mode)) != flight) {
 		if (flight)
 			fprintf(stderr, "heapstat record: --flight writes into a directory: %s is "
@@ -777,8 +782,13 @@ int cmd_record(int argc, char **argv)
 	if (opts.flight)
 		signal(SIGUSR1, on_usr1);
 	if (opts.cgroup) {
-		if (cg_path_normalize(opts.cgroup, r.scope.root, sizeof(r.scope.root)) ||
-		    cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
+		err = cg_path_normalize(opts.cgroup, r.scope.root, sizeof(r.scope.root));
+		if (err) {
+			fprintf(stderr, "heapstat record: cgroup '%s': %s\n", text_safe(opts.cgroup),
+				cg_path_refused(err));
+			return EXIT_USAGE;
+		}
+		if (cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
 			fprintf(stderr, "heapstat record: no cgroup %s\n", text_safe(opts.cgroup));
 			return EXIT_USAGE;
 		}

@@ -16,6 +16,7 @@
 
 #include "heapstat.h"
 #include "cgroup/memcg.h"
+#include "cgroup/path.h"
 #include "lib/errors.h"
 #include "lib/ready.h"
 #include "lib/sources.h"
@@ -84,13 +85,13 @@ static const struct argp_option options[] = {
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	uint64_t v;
+	int err;
 
 	switch (key) {
 	case 'c':
-		if (arg[0] != '/' || strlen(arg) >= sizeof(opts.flt.cgroup))
-			argp_error(state, "cgroup '%s': give a path from the cgroup2 root, e.g. /camera",
-				   text_safe(arg));
-		snprintf(opts.flt.cgroup, sizeof(opts.flt.cgroup), "%s", arg);
+		err = cg_path_normalize(arg, opts.flt.cgroup, sizeof(opts.flt.cgroup));
+		if (err)
+			argp_error(state, "cgroup '%s': %s", text_safe(arg), cg_path_refused(err));
 		break;
 	case 'p':
 		if (parse_u64(arg, 1, INT32_MAX, &v))

@@ -115,6 +115,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 			argp_error(st, "cgroup '%s': %s", text_safe(arg), cg_path_refused(err));
 		break;
 	case OPT_HEAP:
+		if (!*arg)	/* no filter to state: refused, as report refuses it */
+			argp_error(st, "no heap or exporter ''");
 		if (strlen(arg) >= sizeof(state.heap))
 			argp_error(st, "heap name '%s' is too long", text_safe(arg));
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
