@@ -1,8 +1,9 @@
 #!/bin/bash
 # heapstat's command line on the host, no kernel needed: the help of every
 # command written to a full device is an error (exit 1, said on stderr; 2
-# for analyze, whose 1 is a failed check), as every command's output is; an argument echoed in an error comes back
-# escaped, whoever writes the message; record's -o is checked before the collector loads.
+# for analyze, whose 1 is a failed check), as every command's output is; an
+# argument echoed in an error comes back escaped, whoever writes the message;
+# record's -o is checked before the collector loads.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=${HEAPSTAT:-$top/build/heapstat}	# HEAPSTAT: another build (make check: the sanitizers')
@@ -89,6 +90,8 @@ top|-b|-n|1|--heap||heapstat top: no heap or exporter ''
 record|-o||--|true|heapstat record: an empty file name: give one with -o
 analyze||heapstat analyze: an empty file name: give the recording to analyse
 analyze|x.hsrec|--html|/tmp/cli_host.html|--junit|/tmp/cli_host.html|--html and --junit both write /tmp/cli_host.html
+analyze|x.hsrec|--html|/tmp/cli_host.html|--perfetto|/tmp/./cli_host.html|--html and --perfetto both write /tmp/./cli_host.html
+record|--flight|10|-o||--|true|heapstat record: an empty directory name: give one with -o
 EOF
 # a cgroup path longer than the kernel takes: said as such by every command
 long=/$(printf '%05000d' 0)

@@ -104,10 +104,10 @@ static int read_failed(struct rec_reader *r, int err)
 	return err;
 }
 
-/* "a" or "an", before a record type's name */
+/* "a" or "an", before a record type's name ("an fd") */
 static const char *article(const char *name)
 {
-	return strchr("aeiou", name[0]) && name[0] ? "an" : "a";
+	return strchr("aeiouf", name[0]) && name[0] ? "an" : "a";
 }
 
 /*

@@ -12,6 +12,7 @@
  * exits 3.
  */
 #include <argp.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,14 +91,31 @@ static const struct argp_option options[] = {
 	{},
 };
 
-/* names one file: the same regular file, or the same name of none yet */
+/* where a file not made yet would be: its directory (0 when there is none) and its name */
+static const char *file_place(const char *path, struct stat *dir)
+{
+	const char *slash = strrchr(path, '/');
+	char d[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%.*s", slash ? (int)(slash - path + 1) : 1, slash ? path : ".");
+	if (stat(d, dir))
+		memset(dir, 0, sizeof(*dir));
+	return slash ? slash + 1 : path;
+}
+
+/* names one file: the same regular file, or the same name in one directory of none yet */
 static bool one_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
+	bool ea = !stat(a, &sa), eb = !stat(b, &sb);
+	const char *na, *nb;
 
-	if (stat(a, &sa) || stat(b, &sb))
-		return !strcmp(a, b);
-	return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (ea || eb)
+		return ea && eb && S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev &&
+		       sa.st_ino == sb.st_ino;
+	na = file_place(a, &sa);
+	nb = file_place(b, &sb);
+	return !strcmp(na, nb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* two of the files written naming one: the last written would be all of it */
@@ -510,6 +528,7 @@ static int print_json(const struct analysis *a)
 
 int cmd_analyze(int argc, char **argv)
 {
+	static const struct checks no_checks;
 	static const struct argp argp = { options, parse_arg, "FILE", doc, NULL, NULL, NULL };
 	struct analysis a;
 	char why[512], jwhy[512];
@@ -564,8 +583,8 @@ int cmd_analyze(int argc, char **argv)
 		goto out;
 	}
 	/* the page shows --fail-on's checks only: not --junit's own */
-	if (opts.html && (err = html_write(&a, gate ? &opts.checks : &(struct checks){}, opts.html,
-					   why, sizeof(why)))) {
+	if (opts.html && (err = html_write(&a, gate ? &opts.checks : &no_checks, opts.html, why,
+					   sizeof(why)))) {
 		fprintf(stderr, "heapstat analyze: %s\n", why);
 		rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 		goto out;

@@ -328,7 +328,11 @@ static int make_events(struct pf *p)
 
 		if (!alloc && c->kind != REC_CMA_RELEASE)
 			continue;	/* a failed allocation or a busy retry: no pages */
-		ev_add(p, c->ts, area_track(p, p->ncounters, T_CMA, c->area), E_CMA)->value = alloc ? (int64_t)c->count : -(int64_t)c->count;
+		/* a crafted count past INT64_MAX counts as that */
+		int64_t n = c->count > INT64_MAX ? INT64_MAX : (int64_t)c->count;
+
+		ev_add(p, c->ts, area_track(p, p->ncounters, T_CMA, c->area), E_CMA)->value =
+			alloc ? n : -n;
 	}
 	for (size_t i = 0; i < a->nallocs; i++) {
 		const struct an_alloc *al = &a->allocs[i];
@@ -543,7 +547,10 @@ static int write_event(struct pf *p, const struct event *e)
 	pb_uint(b, TE_TYPE, type[e->kind]);
 	pb_uint(b, TE_TRACK_UUID, e->track + 1);
 	if (e->kind == E_CMA) {
-		p->tracks[e->track].pages += e->value;
+		int64_t *pages = &p->tracks[e->track].pages;
+
+		if (__builtin_add_overflow(*pages, e->value, pages))
+			*pages = e->value > 0 ? INT64_MAX : INT64_MIN;
 		pb_int(b, TE_COUNTER_VALUE, p->tracks[e->track].pages);
 	} else if (e->kind == E_COUNTER) {
 		pb_int(b, TE_COUNTER_VALUE, e->value);

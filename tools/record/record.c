@@ -693,8 +693,8 @@ static int out_check(const char *path, bool flight)
 	struct stat st;
 
 	if (!*path) {
-		fprintf(stderr, "heapstat record: an empty file name: give one with %s\n",
-			flight ? "--flight" : "-o");
+		fprintf(stderr, "heapstat record: an empty %s name: give one with -o\n",
+			flight ? "directory" : "file");
 		return -EINVAL;
 	}
 	if ((!stat(path, &st) && S_ISDIR(st.st_mode)) != flight) {

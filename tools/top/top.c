@@ -115,7 +115,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 			argp_error(st, "cgroup '%s': %s", text_safe(arg), cg_path_refused(err));
 		break;
 	case OPT_HEAP:
-		if (!*arg)	/* no filter to state: refused, as report refuses it */
+		if (!*arg)	/* "" is no filter here; refused, as report's filter check refuses it */
 			argp_error(st, "no heap or exporter ''");
 		if (strlen(arg) >= sizeof(state.heap))
 			argp_error(st, "heap name '%s' is too long", text_safe(arg));

@@ -208,7 +208,7 @@ check "exports between the attach and the seeding, one with no room, are charged
 	'[ "$(usage /sx)" = 12288 ]' "usage $(usage /sx), $st"
 kill $sd $sx; wait $sd $sx
 check "the untracked stay charged after their release, the rest not" \
-	'usage_is /sd 12288 && usage_is /sx 4096' "usage $(usage /sd) $(usage /sx), $st"
+	'usage_is /sx 4096 && usage_is /sd 12288' "usage $(usage /sd) $(usage /sx), $st"
 lsm_limit clear /sd system >/dev/null
 
 for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx; do rmdir $S/$c 2>/dev/null; done
