@@ -753,8 +753,8 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
  * which user space's map updates are not. One with no room to be kept is
  * charged all the same, as untracked, as an export's would be: limits
  * hold (and one an export charged so is not charged again). The charge
- * is copied off the context first: a context is no map
- * value to 6.12's and 6.1's verifiers, nor read at a variable offset.
+ * is copied off the context first: a context is no map value to 6.12's
+ * and 6.1's verifiers, nor read at a variable offset.
  */
 SEC("syscall")
 int seed(struct limit_seed *s)

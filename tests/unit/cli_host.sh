@@ -76,6 +76,7 @@ report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root without '.
 top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root without '..' parts
 record -d 1 -o /tmp/cli_host.hsrec -c rel|cgroup 'rel': give a path from the cgroup2 root
 limit show rel|cgroup 'rel': give a path from the cgroup2 root
+limit set / system 1M|heapstat limit: the root cgroup cannot be limited
 EOF
 # the same for arguments that are empty: each said as such
 while IFS='|' read -r -a a; do

@@ -217,7 +217,7 @@ heapstat limit set /lim $H max && [ "$(max /lim)" = max ] && pass "set max lifts
 
 # bad input: a message, exit 2, nothing changed
 heapstat limit set /lim $H 2M
-for args in "set /lim nosuchheap 1M" "set /nosuch $H 1M" "set /lim $H -1" "set /lim $H 1.5G" \
+for args in "set / $H 1M" "set /lim nosuchheap 1M" "set /nosuch $H 1M" "set /lim $H -1" "set /lim $H 1.5G" \
 	"set /lim $H 18446744073709551616" "set /lim $H" "set lim $H 1M" "clear /nosuch" "frob" \
 	"exec /lim" "show /nosuch" "set /lim/cgroup.procs $H 1M" "show /lim/dmem.max" \
 	"exec --create --set nosuch=1M /lim/new -- true" "exec --create --set $H=x /lim/new -- true"; do

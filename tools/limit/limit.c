@@ -262,10 +262,6 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 	char why[512];
 	int err;
 
-	if (!strcmp(cgroup, "/")) {
-		fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
-		return -EINVAL;
-	}
 	if (cg == HOLD_NONE || !h->cgs[cg].id) {
 		fprintf(stderr, "heapstat limit: no cgroup %s\n", text_safe(cgroup));
 		return -ENOENT;
@@ -351,8 +347,14 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 {
 	char value[CGROUP_PATH_MAX], why[512];
 	size_t k;
-	int err = heap_arg(h, cgroup, heap, &k);
+	int err;
 
+	/* dmem.max and memory.max are no root's files; the bpf-lsm backend keeps none either */
+	if (!strcmp(cgroup, "/")) {
+		fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
+		return -EINVAL;
+	}
+	err = heap_arg(h, cgroup, heap, &k);
 	if (err)
 		return err;
 	switch (h->heaps[k].charger) {
