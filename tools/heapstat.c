@@ -17,13 +17,19 @@ static const struct subcommand {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
+	int lost;	/* its exit status when its stdout lost what it wrote; 0: its own, or 1 */
 } subcommands[] = {
-	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers" },
-	{ "top", cmd_top, "live view of heaps, cgroups and CMA (also installed as heaptop)" },
-	{ "limit", cmd_limit, "set, show and clear per-cgroup heap limits; run a command under them" },
-	{ "record", cmd_record, "record every heap allocation of a run, for analyze" },
-	{ "analyze", cmd_analyze, "leaks, peaks and failures of a recording; gate CI on them" },
-	{ "export", cmd_export, "serve the model as Prometheus metrics, or write it for node_exporter" },
+	{ "report", cmd_report, "who holds how much of which heap: heaps, cgroups, processes, buffers",
+	  0 },
+	{ "top", cmd_top, "live view of heaps, cgroups and CMA (also installed as heaptop)", 0 },
+	{ "limit", cmd_limit, "set, show and clear per-cgroup heap limits; run a command under them",
+	  0 },
+	{ "record", cmd_record, "record every heap allocation of a run, for analyze", 0 },
+	/* its 1 is a failed check: output it cannot write is 2, as any file's */
+	{ "analyze", cmd_analyze, "leaks, peaks and failures of a recording; gate CI on them",
+	  EXIT_USAGE },
+	{ "export", cmd_export, "serve the model as Prometheus metrics, or write it for node_exporter",
+	  0 },
 };
 
 static void usage(FILE *f)
@@ -51,7 +57,7 @@ static void usage(FILE *f)
 
 static bool output_checked;
 static char output_cmd[32] = "heapstat";	/* who says that the output was lost */
-int output_lost_status;
+static int output_lost_status;			/* and the status then, if not 0 */
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */
 static int output_done(int status)
@@ -151,6 +157,7 @@ int main(int argc, char **argv)
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
 		if (!strcmp(argv[i], subcommands[s].name)) {
 			snprintf(output_cmd, sizeof(output_cmd), "heapstat %s", subcommands[s].name);
+			output_lost_status = subcommands[s].lost;
 			return output_done(subcommands[s].run(argc - i, argv + i));
 		}
 	fprintf(stderr, "heapstat: unknown command '%s' (see heapstat --help)\n", text_safe(argv[i]));

@@ -14,11 +14,4 @@ int cmd_record(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
-/*
- * The exit status when a command's stdout lost what it wrote (>/dev/full):
- * 0, the command's own status or 1; a command whose 1 means something else
- * sets its own.
- */
-extern int output_lost_status;
-
 #endif

@@ -536,7 +536,6 @@ int cmd_analyze(int argc, char **argv)
 	bool gate;
 
 	argv[0] = "heapstat analyze";
-	output_lost_status = EXIT_USAGE;	/* 1 is a failed check */
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return EXIT_USAGE;
