@@ -165,6 +165,13 @@ static __always_inline __u32 coll_hist_bucket(__u64 v, __u32 min_shift, __u32 ma
 	       (__u32)((v >> (msb - sub_bits)) & ((1u << sub_bits) - 1));
 }
 
+/* a removed cgroup's path, as the kernel's cgroup_rmdir tracepoint has it */
+#define COLL_CGROUP_PATH_LEN	1024	/* the kernel's TRACE_CGROUP_PATH_LEN */
+
+struct coll_cgroup_path {
+	char path[COLL_CGROUP_PATH_LEN];
+};
+
 struct coll_agg_entry {
 	struct coll_agg agg;
 	struct coll_agg_key key;
@@ -294,6 +301,7 @@ enum coll_feature {
 	COLL_FEAT_HEAP_TP,	/* heapstat heaps' charges (their tracepoints) */
 	COLL_FEAT_FDS,		/* fds made, taken and mapped */
 	COLL_FEAT_HOLDERS,	/* holder changes (a live view walks every frame without) */
+	COLL_FEAT_CGROUP_NAMES,	/* the paths of cgroups removed while tracing */
 	COLL_FEATURES
 };
 

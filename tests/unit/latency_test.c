@@ -7,6 +7,7 @@
  * like the kernel's latencies; intervals (lat_restart) count only what came
  * after.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -173,11 +174,59 @@ static void intervals_count_what_follows(void)
 	free(dense);
 }
 
+/*
+ * Two sets as one (a cgroup made again at a removed one's path): the
+ * interval's values of both, whatever buckets each has; values kept whole
+ * are put together; a histogram and values are not.
+ */
+static void merged_sets_hold_both_intervals(void)
+{
+	uint32_t *dense = calloc(hist_shape_lat.buckets, sizeof(*dense));
+	struct lat_set a = { 0 }, b = { 0 }, m = { 0 }, x = { 0 }, y = { 0 }, xy = { 0 }, z = { 0 };
+
+	lat_hist_reset(&a, &hist_shape_lat);
+	dense[hist_bucket(&hist_shape_lat, 1000)] = 5;
+	dense[hist_bucket(&hist_shape_lat, 80000)] = 5;
+	CHECK_EQ(lat_hist_add(&a, dense), 0);
+	lat_restart(&a);	/* a's base: those 10 */
+	dense[hist_bucket(&hist_shape_lat, 80000)] = 8;	/* 3 more */
+	lat_hist_reset(&a, &hist_shape_lat);
+	CHECK_EQ(lat_hist_add(&a, dense), 0);
+	memset(dense, 0, hist_shape_lat.buckets * sizeof(*dense));
+	dense[hist_bucket(&hist_shape_lat, 20000)] = 4;	/* b: a bucket a has not, none before */
+	dense[hist_bucket(&hist_shape_lat, 80000)] = 1;
+	lat_hist_reset(&b, &hist_shape_lat);
+	CHECK_EQ(lat_hist_add(&b, dense), 0);
+	CHECK_EQ(lat_merge(&m, &a, &b), 0);
+	CHECK_EQ(m.n, 3 + 5);
+	CHECK_EQ(lat_count_le(&m, 1100), 0);
+	CHECK_EQ(lat_count_le(&m, 21000), 4);
+	CHECK_EQ(lat_count_le(&m, 90000), 8);
+	CHECK(fabs((double)lat_percentile(&m, 50) - 20000) / 20000 < 0.032, "p50 %llu",
+	      (unsigned long long)lat_percentile(&m, 50));
+	CHECK_EQ(lat_add(&x, 7), 0);
+	CHECK_EQ(lat_add(&x, 3), 0);
+	CHECK_EQ(lat_add(&y, 5), 0);
+	CHECK_EQ(lat_merge(&xy, &x, &y), 0);
+	CHECK_EQ(xy.n, 3);
+	CHECK_EQ(lat_percentile(&xy, 50), 5);
+	CHECK_EQ(lat_percentile(&xy, 100), 7);
+	CHECK_EQ(lat_merge(&z, &a, &x), -EINVAL);
+	lat_free(&a);
+	lat_free(&b);
+	lat_free(&m);
+	lat_free(&x);
+	lat_free(&y);
+	lat_free(&xy);
+	free(dense);
+}
+
 int main(void)
 {
 	RUN(log2_is_the_top_bit);
 	RUN(buckets_hold_their_values);
 	RUN(percentiles_within_5_percent);
 	RUN(intervals_count_what_follows);
+	RUN(merged_sets_hold_both_intervals);
 	return tests_failed ? 1 : 0;
 }

@@ -65,10 +65,12 @@ else
 		"exit $rc: $(jq -c .sources $tmp/json) $(row system) $(cat $tmp/err)"
 fi
 
-# the fds' programs refused, then the holders': heaptop walks every frame
-for f in fds holders; do
+# the fds' programs refused, then the holders', then the removed cgroups'
+# (whose count of removals the holders' need): heaptop walks every frame
+for f in fds holders cgroup_names; do
 	prog=dma_buf_fd_raw
 	[ $f = holders ] && prog=dma_buf_dynamic_attach_raw
+	[ $f = cgroup_names ] && prog=cgroup_rmdir_raw
 	HEAPSTAT_TEST_REFUSE=$f heaptop -b -j -n 3 -d 0.3 >$tmp/frames 2>$tmp/terr
 	rc=$?
 	if [ $rc = 0 ] && [ "$(wc -l <$tmp/frames)" = 3 ] && tail -n 1 $tmp/frames |

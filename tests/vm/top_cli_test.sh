@@ -25,7 +25,9 @@ alloc_in camera "$tmp/r1" 120 -H system -s 1M -n 3 -r 1
 cam=$!
 alloc_in video "$tmp/r2" 120 -H default_cma_region -s 4M -n 1 --share 1
 vid=$!
-while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
+alloc_in vanish "$tmp/r4" 120 -H system -s 64K -n 1
+van=$!
+while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r4" ]; do sleep 0.1; done
 
 heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/err" &
 top=$!
@@ -50,7 +52,7 @@ echo "$last" | jq_true --argjson cam $cam '[.processes[] | select(.pid == $cam)]
 	.cgroup == "/camera" and .fd_bytes == 2097152 and .pss_bytes == 2097152' >/dev/null &&
 	pass "processes: the camera process" || fail "processes: the camera process" "$(echo "$last" | jq -c .processes)"
 used=$(( $(cat /sys/kernel/mm/cma/reserved/total_pages) - $(cat /sys/kernel/mm/cma/reserved/available_pages) ))
-echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name == "system") | .bytes == 2097152 and .buffers == 2)
+echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name == "system") | .bytes == 2162688 and .buffers == 3)
 	and (.heaps[] | select(.name == "default_cma_region") | .bytes == 4194304)
 	and (.cma[] | select(.name == "reserved") | .used_bytes == $used and .largest_free_bytes > 0)
 	and ([.buffers[] | select(.heap == "default_cma_region")][0].holders | length == 2)
@@ -58,7 +60,9 @@ echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name
 	pass "meters: heaps, CMA sysfs, a shared buffer's two holders" ||
 	fail "meters: heaps, CMA sysfs, a shared buffer's two holders" "used $used: $last"
 
-# a cgroup appears, then its process and the cgroup vanish: the row stays one frame, marked
+# a cgroup appears, then its process and the cgroup vanish: a row of what it
+# allocated stays, by its path; /vanish's, of buffers held from before, stays
+# one frame, marked
 alloc_in appear "$tmp/r3" 120 -H system -s 256K -n 2
 app=$!
 while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
@@ -72,19 +76,25 @@ echo "$last" | jq_true --argjson p $app --argjson cam $cam '
 	and ([.buffers[] | select(.holders[0].pid == $cam)] | length == 2 and all(.[]; .age_ns == null))' \
 	>/dev/null && pass "buffers: the age and exporter of those exported while it ran" ||
 	fail "buffers: the age and exporter of those exported while it ran" "$(echo "$last" | jq -c .buffers)"
-kill $app
-wait $app 2>/dev/null
-rmdir $S/appear
+kill $app $van
+wait $app $van 2>/dev/null
+rmdir $S/appear $S/vanish
 n=$(frames)
 wait_frames $((n + 3))
 kill -INT $top
 wait $top
 rc=$?
-seen=$(jq -M -c '[.rows[] | select(.cgroup == "/appear")] | if length == 0 then "none" elif .[0].gone then "gone" else "live" end' "$tmp/frames" | uniq | tr '\n' ' ')
+seen=$(jq -M -c '[.rows[] | select(.cgroup == "/vanish")] | if length == 0 then "none" elif .[0].gone then "gone" else "live" end' "$tmp/frames" | uniq | tr '\n' ' ')
 case "$seen" in
 *'"live" "gone" "none"'*) pass "a row that vanished stays one frame, marked gone" ;;
 *) fail "a row that vanished stays one frame, marked gone" "sequence $seen" ;;
 esac
+last=$(tail -n 1 "$tmp/frames")
+r=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/appear" or (.cgroup | startswith("?")))]')
+echo "$r" | jq_true 'length == 1 and .[0].heap == "system" and .[0].bytes == 0 and
+	.[0].allocated.allocs == 2 and .[0].allocated.frees == 2 and .[0].gone == false' >/dev/null &&
+	pass "a removed cgroup's row of what it allocated, by its path" ||
+	fail "a removed cgroup's row of what it allocated, by its path" "$r"
 [ $rc = 0 ] && [ ! -s "$tmp/err" ] && pass "SIGINT ends it cleanly" || fail "SIGINT ends it cleanly" "exit $rc: $(cat "$tmp/err")"
 
 # plain frames: the header and each view

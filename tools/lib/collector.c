@@ -60,6 +60,11 @@ struct collector {
 	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps, heaps_cap;
+	struct removed_cgroup {		/* removed_cgroups' entries read, by id */
+		uint64_t id;
+		char *path;		/* NULL: longer than the tracepoint's */
+	} *removed;
+	size_t nremoved, removed_cap;
 	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
 	void *event_ctx;
 	bool no_fold;			/* collector_on_event(..., false): the events are fn's only */
@@ -554,12 +559,15 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
+	bool names;
 
 	/* what a refused program took away (the holder changes need the fds' events) */
 	cma = cma && !(c->without & 1u << COLL_FEAT_CMA);
 	busy = busy && cma && !(c->without & 1u << COLL_FEAT_CMA_BUSY);
 	fds = fds && !(c->without & 1u << COLL_FEAT_FDS);
-	holders = holders && fds && !(c->without & 1u << COLL_FEAT_HOLDERS);
+	names = !(c->without & 1u << COLL_FEAT_CGROUP_NAMES);
+	/* their count of cgroups made and removed needs the removals' program */
+	holders = holders && fds && names && !(c->without & 1u << COLL_FEAT_HOLDERS);
 	c->noptional = 0;
 
 	c->attach = mode;
@@ -603,7 +611,7 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	opt(c, s->progs.sched_process_exec_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.cgroup_attach_task_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.cgroup_mkdir_raw, COLL_FEAT_HOLDERS, holders);
-	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_HOLDERS, holders);
+	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_CGROUP_NAMES, names);
 	opt(c, s->progs.exit_files_fexit, COLL_FEAT_HOLDERS, holders && tracing);
 	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
 	/* loaded now (one load), attached when the caller asks: collector_hook_exits() */
@@ -620,6 +628,8 @@ static const struct { const char *name, *what; } features[COLL_FEATURES] = {
 	[COLL_FEAT_HEAP_TP] = { "heap_tp", "heapstat heaps' charges" },
 	[COLL_FEAT_FDS] = { "fds", "fds made, taken and mapped, and with them holder changes" },
 	[COLL_FEAT_HOLDERS] = { "holders", "holder changes: a live view walks every process each frame" },
+	[COLL_FEAT_CGROUP_NAMES] = { "cgroup_names", "the paths of cgroups removed while tracing, "
+				     "and with them holder changes: those cgroups are named by id" },
 };
 
 const char *coll_feature_name(enum coll_feature f)
@@ -1084,6 +1094,51 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 	return 0;
 }
 
+/**
+ * collector_removed_cgroup() - the path cgroup @id had, removed while tracing
+ *
+ * Known for a cgroup that made an aggregate (allocated or exported) and was
+ * removed while the collector traced removals; kept here once read, as its
+ * aggregates are. The path is from cgroup2's root, as the kernel has it.
+ * Return: the path, NULL when unknown or longer than the kernel gives.
+ */
+const char *collector_removed_cgroup(struct collector *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->nremoved;
+	struct coll_cgroup_path v;
+	struct removed_cgroup *r;
+	char *path = NULL;
+	int fd;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->removed[mid].id == id)
+			return c->removed[mid].path;
+		if (c->removed[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	fd = bpf_map__fd(c->skel->maps.removed_cgroups);
+	if (c->without & 1u << COLL_FEAT_CGROUP_NAMES || bpf_map_lookup_elem(fd, &id, &v))
+		return NULL;
+	/* the kernel cut a longer one: unknown for good */
+	if (strnlen(v.path, sizeof(v.path)) < sizeof(v.path) - 1 && !(path = strdup(v.path)))
+		return NULL;
+	if (grow_array((void **)&c->removed, &c->removed_cap, c->nremoved, sizeof(*r))) {
+		free(path);
+		return NULL;
+	}
+	r = &c->removed[lo];
+	memmove(r + 1, r, (c->nremoved - lo) * sizeof(*r));
+	c->nremoved++;
+	r->id = id;
+	r->path = path;
+	bpf_map_delete_elem(fd, &id);	/* kept here: the kernel's memory back */
+	return path;
+}
+
 /* the exporter's name of aggregate @agg (a change log entry's), NULL: not yet written */
 const char *collector_agg_name(struct collector *c, uint32_t agg)
 {
@@ -1264,6 +1319,9 @@ void collector_close(struct collector *c)
 		cma_bitmap_free(&c->cma[i].map);
 	}
 	free(c->heaps);
+	for (size_t i = 0; i < c->nremoved; i++)
+		free(c->removed[i].path);
+	free(c->removed);
 	free(c->cma);
 	free(c->holders);
 	free(c->agg_seen);

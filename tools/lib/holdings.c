@@ -259,11 +259,9 @@ size_t holdings_cgroup(const struct holdings *h, const char *path)
 	return e ? (size_t)(e - h->cgs) : HOLD_NONE;
 }
 
-static const struct holdings *sort_ctx;
-
 static int cmp_by_id(const void *a, const void *b)
 {
-	uint64_t x = sort_ctx->cgs[*(const size_t *)a].id, y = sort_ctx->cgs[*(const size_t *)b].id;
+	uint64_t x = ((const struct hold_cg_id *)a)->id, y = ((const struct hold_cg_id *)b)->id;
 
 	return (x > y) - (x < y);
 }
@@ -274,10 +272,10 @@ static size_t cgroup_by_id(const struct holdings *h, uint64_t id)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		uint64_t m = h->cgs[h->by_id[mid]].id;
+		uint64_t m = h->by_id[mid].id;
 
 		if (m == id)
-			return h->by_id[mid];
+			return h->by_id[mid].cg;
 		if (m < id)
 			lo = mid + 1;
 		else
@@ -321,14 +319,50 @@ static size_t cgroup_prefix(const struct holdings *h, const char *path, size_t l
 	return HOLD_NONE;
 }
 
-static int cg_push(struct holdings *h, struct cg_list *l, uint64_t id, const char *path)
+static int cg_push(struct holdings *h, struct cg_list *l, uint64_t id, const char *path,
+		   bool removed)
 {
 	if (grow_array((void **)&l->v, &l->cap, l->n, sizeof(*l->v)))
 		return -ENOMEM;
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
 	l->v[l->n].id = id;
+	l->v[l->n].removed = removed;
 	l->v[l->n].path = keep(h, path);
 	return l->v[l->n++].path ? 0 : -ENOMEM;
+}
+
+/*
+ * One entry per path: a cgroup the tree has and the processes name, or
+ * removed cgroups and the one made again at their path (one cgroup to a
+ * user, as to Prometheus: their counts are summed). Every id of a path
+ * leads to its entry; the entry's own id is a live one's where there is one.
+ */
+static int cg_merge(struct holdings *h, struct cg_list *l)
+{
+	size_t out = 0;
+
+	h->by_id = calloc(l->n + 1, sizeof(*h->by_id));
+	if (!h->by_id)
+		return -ENOMEM;
+	sort_ordered(l->v, l->n, sizeof(*l->v), cmp_cg_path);
+	for (size_t i = 0; i < l->n; i++) {
+		struct hold_cgroup *c = &l->v[i], *to = out ? &l->v[out - 1] : NULL;
+
+		if (to && !strcmp(to->path, c->path)) {
+			if (c->id && (!to->id || (to->removed && !c->removed)))
+				to->id = c->id;
+			to->removed = to->removed && c->removed;
+		} else {
+			to = &l->v[out++];
+			*to = *c;
+		}
+		if (c->id)
+			h->by_id[h->nids++] = (struct hold_cg_id){ .id = c->id, .cg = out - 1 };
+	}
+	sort_ordered(h->by_id, h->nids, sizeof(*h->by_id), cmp_by_id);
+	h->cgs = l->v;
+	h->ncgs = out;
+	return 0;
 }
 
 static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struct collector *coll)
@@ -337,7 +371,6 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 	const struct cg_index *tree = sys->cg_tree;
 	struct cg_index ix = {};
 	struct cg_list l = {};
-	size_t out = 0;
 	int err = 0;
 
 	/* no cgroup2 here (or it went away): the holders' paths alone */
@@ -347,58 +380,43 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 		tree = &ix;
 	}
 	for (size_t i = 0; i < tree->n && !err; i++)
-		err = cg_push(h, &l, tree->v[i].id, tree->v[i].path);
+		err = cg_push(h, &l, tree->v[i].id, tree->v[i].path, false);
 	/* made since the walk, or named by /proc from another namespace */
 	for (size_t i = 0; i < inv->nprocs && !err; i++)
-		err = cg_push(h, &l, 0, inv->procs[i].cgroup);
+		err = cg_push(h, &l, 0, inv->procs[i].cgroup, false);
 	if (coll && !err) {
 		size_t n;
 		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
 
 		for (size_t i = 0; i < n && !err; i++) {
+			const char *path = NULL;
 			char gone[32];
 
 			if (cg_index_path(tree, hs[i].cgroup_id))
 				continue;
-			if (hs[i].cgroup_id)
+			/* removed since it allocated: by the path it had, else its id */
+			if (hs[i].cgroup_id && !(path = collector_removed_cgroup(coll, hs[i].cgroup_id)))
 				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);
-			else
+			else if (!hs[i].cgroup_id)
 				snprintf(gone, sizeof(gone), "(before tracing)");
-			err = cg_push(h, &l, hs[i].cgroup_id, gone);
+			err = cg_push(h, &l, hs[i].cgroup_id, path ? path : gone, true);
 		}
 	}
 	cg_index_free(&ix);
+	err = err ?: cg_merge(h, &l);
 	if (err) {
 		free(l.v);
 		return err;
 	}
-	/* one entry per path, the one with an id */
-	sort_ordered(l.v, l.n, sizeof(*l.v), cmp_cg_path);
-	for (size_t i = 0; i < l.n; i++) {
-		if (out && !strcmp(l.v[out - 1].path, l.v[i].path)) {
-			if (!l.v[out - 1].id)
-				l.v[out - 1].id = l.v[i].id;
-			continue;
-		}
-		l.v[out++] = l.v[i];
-	}
-	h->cgs = l.v;
-	h->ncgs = out;
-	h->by_id = calloc(out + 1, sizeof(*h->by_id));
-	if (!h->by_id)
-		return -ENOMEM;
-	for (size_t i = 0; i < out; i++) {
+	for (size_t i = 0; i < h->ncgs; i++) {
 		struct hold_cgroup *c = &h->cgs[i];
 		size_t len = strrchr(c->path, '/') ? (size_t)(strrchr(c->path, '/') - c->path) : 0;
 
-		if (c->id)
-			h->by_id[h->nids++] = i;
 		c->parent = HOLD_NONE;
-		if (c->path[0] == '/' && c->path[1])	/* "/camera" -> "/", "/a/b" -> "/a" */
+		/* "/camera" -> "/", "/a/b" -> "/a"; none for one removed: no limit binds it */
+		if (c->path[0] == '/' && c->path[1] && !c->removed)
 			c->parent = cgroup_prefix(h, c->path, len ? len : 1);
 	}
-	sort_ctx = h;
-	sort_ordered(h->by_id, h->nids, sizeof(*h->by_id), cmp_by_id);
 	return 0;
 }
 
@@ -663,11 +681,34 @@ void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t 
 
 /* ---- pass 5: allocated, while tracing ---- */
 
-static void add_activity(struct holdings *h, struct collector *coll, const struct hold_filter *flt)
+/* @a and @b as one set, kept by the model; @a where that fails (NULL: a set of none) */
+static struct lat_set *merged_lat(struct holdings *h, struct lat_set *a, struct lat_set *b)
+{
+	struct lat_set *m = calloc(1, sizeof(*m));
+
+	if (!m || grow_array((void **)&h->merged, &h->merged_cap, h->nmerged, sizeof(m))) {
+		free(m);
+		return a;
+	}
+	if (lat_merge(m, a, b)) {
+		lat_free(m);
+		free(m);
+		return a;
+	}
+	h->merged[h->nmerged++] = m;
+	return m;
+}
+
+static int add_activity(struct holdings *h, struct collector *coll, const struct hold_filter *flt)
 {
 	size_t n;
 	struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
 
+	h->act_next = malloc((n + 1) * sizeof(*h->act_next));
+	if (!h->act_next)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		h->act_next[i] = HOLD_NONE;
 	for (size_t i = 0; i < n; i++) {
 		size_t cg = cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
 		struct hold_cell *cell;
@@ -676,14 +717,22 @@ static void add_activity(struct holdings *h, struct collector *coll, const struc
 		    (flt->heap && strcmp(hs[i].heap, flt->heap)))
 			continue;
 		cell = hold_cell(h, cg, heap);
+		if (cell->traced) {	/* a cgroup removed, its path made again */
+			coll_agg_add(&cell->agg, &hs[i].agg);
+			h->act_next[i] = cell->act;
+			cell->lat = merged_lat(h, cell->lat, &hs[i].lat);
+			cell->life = merged_lat(h, cell->life, &hs[i].life);
+		} else {
+			cell->agg = hs[i].agg;
+			cell->lat = &hs[i].lat;
+			cell->life = &hs[i].life;
+		}
 		cell->traced = true;
 		cell->act = i;
-		cell->agg = hs[i].agg;
 		if (h->heaps[heap].charger != CHARGER_LSM)	/* dmem's EAGAIN, as traced */
-			cell->limit_hits = hs[i].agg.failures[FAIL_LIMIT];
-		cell->lat = &hs[i].lat;
-		cell->life = &hs[i].life;
+			cell->limit_hits = cell->agg.failures[FAIL_LIMIT];
 	}
+	return 0;
 }
 
 /* ---- pass 6: rows, and the limit that binds each ---- */
@@ -780,7 +829,7 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 		own_charges(h);
 	}
 	if (!err && coll)
-		add_activity(h, coll, flt);
+		err = add_activity(h, coll, flt);
 	if (!err)
 		err = make_rows(h, sys, flt);
 	return err;
@@ -794,6 +843,12 @@ void holdings_free(struct holdings *h)
 	free(h->cells);
 	free(h->rows);
 	free(h->by_id);
+	free(h->act_next);
+	for (size_t i = 0; i < h->nmerged; i++) {
+		lat_free(h->merged[i]);
+		free(h->merged[i]);
+	}
+	free(h->merged);
 	free(h->proc_cg);
 	free(h->buf_shown);
 	free(h->proc_shown);

@@ -64,6 +64,8 @@ struct hold_cgroup {
 	const char *path;		/* from the cgroup2 root: "/", "/camera" */
 	uint64_t id;			/* its directory's inode; 0: unknown */
 	size_t parent;			/* HOLD_NONE: the root, or a cgroup gone */
+	bool removed;			/* only removed cgroups had its path: the
+					 * collector's counts of them */
 	uint64_t bytes;			/* held, over every heap, a buffer once */
 	unsigned int buffers;
 	bool memcg_known;		/* memcg read (mem_accounting, a row of a memcg heap) */
@@ -87,7 +89,8 @@ struct hold_cell {
 	uint64_t limit_hits;		/* allocations its own limit refused: the BPF-LSM's
 					 * count, or dmem's EAGAIN seen while tracing */
 	bool traced;			/* allocated-by, from the collector */
-	size_t act;			/* its collector_heap_stats() entry */
+	size_t act;			/* its collector_heap_stats() entry (the last of
+					 * several: act_next) */
 	struct coll_agg agg;
 	struct lat_set *lat;		/* latencies of the attempts seen as events */
 	struct lat_set *life;		/* lifetimes of the buffers released, as events */
@@ -104,8 +107,16 @@ struct holdings {
 	struct hold_cell *cells;	/* ncgs x nheaps: cells[cg * nheaps + heap] */
 	size_t *rows;			/* the cells that are rows, by cgroup then heap */
 	size_t nrows;
-	size_t *by_id;			/* cgroups with an id, by id */
+	struct hold_cg_id {		/* cgroups' ids, by id: a path's live one and
+					 * those removed it stands for */
+		uint64_t id;
+		size_t cg;
+	} *by_id;
 	size_t nids;
+	size_t *act_next;		/* cells' collector_heap_stats() entries after
+					 * their `act`: HOLD_NONE ends */
+	struct lat_set **merged;	/* cells' latencies of more than one entry */
+	size_t nmerged, merged_cap;
 	size_t *proc_cg;		/* each process's cgroup */
 	bool *buf_shown, *proc_shown;	/* pass the filters */
 	uint64_t kernel_held_bytes;	/* no fd, no mapping, no attachment */

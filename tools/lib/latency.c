@@ -178,6 +178,53 @@ int lat_hist_add(struct lat_set *l, const uint32_t *counts)
 	return 0;
 }
 
+/* two sparse histograms' counts summed, in bucket order */
+static int bins_sum(struct hist_bins *to, const struct hist_bins *x, const struct hist_bins *y)
+{
+	size_t i = 0, k = 0;
+
+	to->v = malloc((x->n + y->n + 1) * sizeof(*to->v));
+	if (!to->v)
+		return -ENOMEM;
+	to->cap = x->n + y->n + 1;
+	to->n = 0;
+	while (i < x->n || k < y->n) {
+		bool take_x = k == y->n || (i < x->n && x->v[i].bucket <= y->v[k].bucket);
+		bool take_y = i == x->n || (k < y->n && y->v[k].bucket <= x->v[i].bucket);
+		struct hist_bin b = take_x ? x->v[i] : y->v[k];
+
+		if (take_x && take_y)
+			b.count += y->v[k].count;
+		i += take_x;
+		k += take_y;
+		to->v[to->n++] = b;
+	}
+	return 0;
+}
+
+/**
+ * lat_merge() - @to (empty) is @a and @b together: the same interval's
+ * values of two sets of one kind (one shape, or both values)
+ *
+ * Return: 0, -EINVAL for sets of two kinds, -ENOMEM.
+ */
+int lat_merge(struct lat_set *to, const struct lat_set *a, const struct lat_set *b)
+{
+	if (a->shape != b->shape)
+		return -EINVAL;
+	to->shape = a->shape;
+	to->n = a->n + b->n;
+	if (a->shape)
+		return bins_sum(&to->now, &a->now, &b->now) ?: bins_sum(&to->base, &a->base, &b->base);
+	to->cap = to->n + 1;
+	to->ns = malloc(to->cap * sizeof(*to->ns));
+	if (!to->ns)
+		return -ENOMEM;
+	copy_array(to->ns, a->ns, a->n, sizeof(*to->ns));
+	copy_array(to->ns + a->n, b->ns, b->n, sizeof(*to->ns));
+	return 0;
+}
+
 void lat_free(struct lat_set *l)
 {
 	free(l->ns);

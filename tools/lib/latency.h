@@ -46,6 +46,7 @@ uint64_t lat_percentile(struct lat_set *l, double p);
 uint64_t lat_count_le(struct lat_set *l, uint64_t ns);
 /* the interval starts now */
 void lat_restart(struct lat_set *l);
+int lat_merge(struct lat_set *to, const struct lat_set *a, const struct lat_set *b);
 void lat_free(struct lat_set *l);
 
 /* histograms: a shape's bucket of a value, the middle of a bucket */

@@ -258,10 +258,12 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 	r->limit_cgroup = c->limit_cg != HOLD_NONE ? h->cgs[c->limit_cg].path : NULL;
 	r->peak = c->bytes;
 	if (c->traced) {
-		const struct coll_agg *p = &l->prev_aggs[c->act];
+		struct coll_agg p = {};
 
-		r->alloc_rate = (c->agg.allocs - p->allocs) / f->interval_s;
-		r->free_rate = (c->agg.frees - p->frees) / f->interval_s;
+		for (size_t a = c->act; a != HOLD_NONE; a = h->act_next[a])
+			coll_agg_add(&p, &l->prev_aggs[a]);
+		r->alloc_rate = (c->agg.allocs - p.allocs) / f->interval_s;
+		r->free_rate = (c->agg.frees - p.frees) / f->interval_s;
 		r->fails = failures(&c->agg);
 		if (c->lat && c->lat->n) {
 			r->p50_ns = lat_percentile(c->lat, 50);

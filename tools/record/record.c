@@ -168,6 +168,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 struct scope {
 	char root[CGROUP_PATH_MAX];	/* "": everything */
 	struct cg_index ix;
+	struct collector *coll;		/* the paths of cgroups removed since */
 	uint64_t *in, *out;		/* ids known in or out, sorted as added */
 	size_t nin, nout, incap, outcap;
 };
@@ -225,13 +226,18 @@ static int id_add(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 	return 0;
 }
 
-/* the cgroup path of id, "" when unknown; the tree is walked again for a new id */
+/*
+ * The cgroup path of id, "" when unknown; the tree is walked again for a new
+ * id, and one removed before its events were read has the path it had.
+ */
 static const char *path_of(struct scope *s, uint64_t id)
 {
 	const char *p = cg_index_path(&s->ix, id);
 
 	if (!p && !cg_index_build(&s->ix, cg_root()))
 		p = cg_index_path(&s->ix, id);
+	if (!p && s->coll)
+		p = collector_removed_cgroup(s->coll, id);
 	return p ? p : "";
 }
 
@@ -808,6 +814,7 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", why);
 		return 1;
 	}
+	r.scope.coll = r.coll;
 	if (opts.stacks && stacks_new(&r.stacks, "/proc")) {
 		heapstat_error(-ENOMEM, "set up the stacks' symbolizer", NULL);
 		collector_close(r.coll);

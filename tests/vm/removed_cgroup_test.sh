@@ -1,0 +1,124 @@
+#!/bin/sh
+# A cgroup removed while heapstat traces (a CI job's, ended with the job) keeps
+# the path it had in every view, not its id: report -d, export, heaptop, limit
+# events (bpf-lsm refusals) and record. A cgroup made again at that path is one
+# row with it, its counts summed. Each job's cgroup is made, used and removed
+# between two of the command's looks at the tree (heaptop's frames, a stopped
+# recorder), so the path can only come from the kernel's cgroup_rmdir.
+. /heapstat/tests/lib.sh
+S=/sys/fs/cgroup
+tmp=$(mktemp -d)
+pass() { echo "PASS: removed cgroup: $1"; }
+fail() { echo "FAIL: removed cgroup: $1: $2"; }
+[ -e /dev/dma_heap/system ] || { echo "SKIP: removed cgroup: no system heap"; exit 0; }
+mkdir -p $S/rmc
+
+# job CGROUP ARGS: dmabuf_alloc ARGS in a new cgroup /rmc/CGROUP, removed after
+job() {
+	cg=$1
+	shift
+	mkdir $S/rmc/$cg
+	sh -c "echo \$\$ >$S/rmc/$cg/cgroup.procs; exec dmabuf_alloc $*" >/dev/null 2>&1
+	rmdir $S/rmc/$cg
+}
+no_ids() { ! grep -q '?[0-9]' "$1"; }
+
+# report -d: /rmc/job twice (3 then 2 buffers of 64 KiB, each freed), /rmc/once
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 120 >$tmp/r.json 2>$tmp/r.err &
+p=$!
+wait_ready $rs $p
+job job -H system -s 64K -n 3
+job job -H system -s 64K -n 2
+job once -H system -s 4K -n 1
+kill -INT $p
+wait $p
+rc=$?
+act() { jq -c --arg cg "$1" '[.activity[] | select(.cgroup == $cg and .heap == "system")]' $tmp/r.json; }
+if [ $rc = 0 ] && act /rmc/job | jq_true 'length == 1 and .[0].allocs == 5 and
+	.[0].alloc_bytes == 327680 and .[0].frees == 5 and .[0].free_bytes == 327680' >/dev/null &&
+	act /rmc/once | jq_true 'length == 1 and .[0].allocs == 1 and .[0].frees == 1' >/dev/null &&
+	no_ids $tmp/r.json; then
+	pass "report -d: a removed cgroup by its path; made again, one row of 5 allocations"
+else
+	fail "report -d: a removed cgroup by its path; made again, one row of 5 allocations" \
+		"exit $rc: $(jq -c '[.activity[] | [.cgroup, .allocs]]' $tmp/r.json) $(cat $tmp/r.err)"
+fi
+
+# export: a job between two samples, then made again: its counters go on
+scrape() {	# scrape FILE: a sample taken after now (one a second)
+	sleep 1.2
+	i=0
+	until wget -q -O $1 http://127.0.0.1:9481/metrics 2>/dev/null || [ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+heapstat export --listen 127.0.0.1:9481 -i 1 2>$tmp/x.err &
+p=$!
+scrape $tmp/m0
+job ex -H system -s 64K -n 2
+scrape $tmp/m1
+job ex -H system -s 64K -n 1
+scrape $tmp/m2
+kill -TERM $p
+wait $p
+rc=$?
+val() { awk -v k='heapstat_allocations_total{cgroup="/rmc/ex",heap="system"} ' \
+	'index($0, k) == 1 { print $NF }' $1; }
+if [ $rc = 0 ] && [ "$(val $tmp/m1)" = 2 ] && [ "$(val $tmp/m2)" = 3 ] && no_ids $tmp/m2; then
+	pass "export: a removed cgroup's counter under its path, going on when made again"
+else
+	fail "export: a removed cgroup's counter under its path, going on when made again" \
+		"exit $rc: '$(val $tmp/m1)' '$(val $tmp/m2)': $(grep '^heapstat_allocations_total' $tmp/m2) $(cat $tmp/x.err)"
+fi
+
+# heaptop: a job inside one interval of frames; made again, its row's
+# allocations since start are summed, those of the interval the new job's
+frames() {	# frames N: wait for N frames
+	i=0
+	while [ "$(wc -l <$tmp/frames)" -lt $1 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heaptop -b -j -d 1.5 -n 3 >$tmp/frames 2>$tmp/t.err &
+p=$!
+wait_ready $rs $p
+frames 1
+job top -H system -s 64K -n 3
+frames 2
+job top -H system -s 64K -n 1
+wait $p
+rc=$?
+last=$(tail -n 1 $tmp/frames | jq -c '.interval_s as $i | [.rows[] |
+	select(.cgroup == "/rmc/top" and .heap == "system") | [.allocated.allocs, (.allocs_per_sec * $i + 0.5 | floor)]]')
+if [ $rc = 0 ] && [ "$last" = '[[4,1]]' ] && no_ids $tmp/frames; then
+	pass "heaptop: a removed cgroup's row by its path; made again, summed, its rate the new job's"
+else
+	fail "heaptop: a removed cgroup's row by its path; made again, summed, its rate the new job's" \
+		"exit $rc: $last: $(jq -c '[.rows[] | [.cgroup, .heap, .allocated.allocs]]' $tmp/frames) $(cat $tmp/t.err)"
+fi
+
+# record: the recorder stopped while a job runs and its cgroup goes; resumed,
+# the job's process record names the path the cgroup had
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/rec >/dev/null 2>$tmp/rec.err &
+p=$!
+wait_ready $rs $p
+kill -STOP $p
+job rec -H system -s 4K -n 1
+kill -CONT $p
+sleep 1
+kill -INT $p
+wait $p
+rc=$?
+heapstat analyze -j $tmp/rec >$tmp/a.json 2>$tmp/a.err
+if [ $rc = 0 ] && jq_true '[.peaks[] | select(.cgroup == "/rmc/rec")] | length == 1' $tmp/a.json >/dev/null &&
+	no_ids $tmp/a.json; then
+	pass "record: a job's cgroup removed before its events were read, by its path"
+else
+	fail "record: a job's cgroup removed before its events were read, by its path" \
+		"exit $rc: $(jq -c '[.peaks[] | .cgroup]' $tmp/a.json) $(cat $tmp/rec.err $tmp/a.err)"
+fi
+
+rmdir $S/rmc
+rm -rf $tmp
