@@ -3,7 +3,8 @@
 # loopback scrapes the exporter in the VM (scripts/vm --forward, QEMU's user
 # networking), and what its query API (/api/v1/query) returns is exactly what
 # the guest's workload holds (tests/vm/export_workload.sh: known sizes in
-# known cgroups, one with a name to escape and one not UTF-8, two folded by
+# known cgroups, one with a name to escape, two not UTF-8 and one named as
+# their escapes read (three series), two folded by
 # --cgroup-depth 1); every scrape passes promtool check metrics; the textfile
 # the guest wrote (--fetch) is read by prometheus-node-exporter's textfile
 # collector without error and with the same values; SIGTERM ends both
@@ -115,20 +116,23 @@ check() {	# check PROMQL VALUE
 	check "heapstat_limit_refusals_total{cgroup=\"/camera\",heap=\"$H\"}" 1
 	check 'count(heapstat_cgroup_limit_bytes{cgroup="/gpu"})' ""
 	check 'heapstat_cgroup_held_bytes{cgroup="/we\"ird\\name é",heap="system"}' 65536
-	check 'heapstat_cgroup_held_bytes{cgroup="/bad\ufffdname",heap="system"}' 65536
+	check 'heapstat_cgroup_held_bytes{cgroup="/bad\\xffname",heap="system"}' 65536
+	check 'heapstat_cgroup_held_bytes{cgroup="/bad\\xfename",heap="system"}' 65536
+	check 'heapstat_cgroup_held_bytes{cgroup="/bad\\\\xffname",heap="system"}' 65536
+	check 'count(heapstat_cgroup_held_bytes{cgroup=~"/bad.*"})' 3
 	check 'heapstat_cgroup_held_bytes{cgroup="/deep",heap="system"}' 196608
 	check 'heapstat_cgroup_held_buffers{cgroup="/deep",heap="system"}' 3
 	check 'count(heapstat_cgroup_held_bytes{cgroup=~"/deep/.*"})' ""
 	check 'heapstat_export_rows_folded' 2
 	check 'heapstat_export_series_dropped' 0
-	check 'heapstat_heap_bytes{heap="system"}' 3473408
-	check 'heapstat_heap_buffers{heap="system"}' 8
+	check 'heapstat_heap_bytes{heap="system"}' 3604480
+	check 'heapstat_heap_buffers{heap="system"}' 10
 	check "heapstat_heap_bytes{heap=\"$H\"}" 4194304
 	check "heapstat_heap_capacity_bytes{heap=\"$H\"}" "$capacity"
-	check 'heapstat_allocation_latency_seconds_count{heap="system"}' 8
+	check 'heapstat_allocation_latency_seconds_count{heap="system"}' 10
 	check "heapstat_allocation_latency_seconds_count{heap=\"$H\"}" 3
-	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="+Inf"}' 8
-	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="8.589934592"}' 8
+	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="+Inf"}' 10
+	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="8.589934592"}' 10
 	check 'heapstat_export_latencies_lost_total' 0
 	check 'heapstat_export_tracing' 1
 	check 'heapstat_export_events_dropped_total' 0
@@ -180,7 +184,7 @@ want="node_textfile_scrape_error 0
 3145728
 4194304
 196608
-3473408"
+3604480"
 [ "$got" = "$want" ] &&
 	pass "node_exporter reads the textfile: node_textfile_scrape_error 0, the workload's values" ||
 	fail "node_exporter reads the textfile" "$(diff <(echo "$want") <(echo "$got")) $(tail -n 5 "$tmp/ne.log")"

@@ -5,6 +5,7 @@
 
 #include "../test.h"
 #include "lib/prom.h"
+#include "lib/text.h"
 
 /* what fn writes, as a string (the caller frees it) */
 static char *written(void (*fn)(struct prom *p), enum prom_format fmt)
@@ -39,7 +40,7 @@ static void label_values_escaped(void)
 	char *s = written(hostile_label, PROM_TEXT);
 
 	CHECK_STR(s, "# HELP t_held_bytes held\n# TYPE t_held_bytes gauge\n"
-		  "t_held_bytes{cgroup=\"/a\\\\b\\\"c\\nd\",heap=\"x\xef\xbf\xbdy\xc3\xa9z\"} 7\n");
+		  "t_held_bytes{cgroup=\"/a\\\\b\\\"c\\nd\",heap=\"x\\\\xffy\xc3\xa9z\"} 7\n");
 	free(s);
 }
 
@@ -53,8 +54,75 @@ static void label_value_alone(void)
 	prom_label_value(f, "\xe2\x80");	/* a character cut short */
 	prom_label_value(f, "\xed\xa0\x80");	/* a surrogate */
 	fclose(f);
-	CHECK_STR(buf, "\\\"\\\\\\n\\\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	CHECK_STR(buf, "\\\"\\\\\\n\\\"\\\\xe2\\\\x80\\\\xed\\\\xa0\\\\x80");
 	free(buf);
+}
+
+/* a value as Prometheus reads it (\\, \", \n), then as a name (prom_label_value()) */
+static size_t read_back(const char *w, unsigned char *out)
+{
+	const char *hex = "0123456789abcdef";
+	char v[256];
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; w[i]; i++) {
+		if (w[i] == '\\')
+			i++, v[n++] = w[i] == 'n' ? '\n' : w[i];
+		else
+			v[n++] = w[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\\' && i + 1 < n && v[i + 1] == '\\') {
+			out[k++] = '\\';
+			i++;
+		} else if (v[i] == '\\' && i + 3 < n && v[i + 1] == 'x' && v[i + 2] &&
+			   strchr("89abcdef", v[i + 2]) && v[i + 3] && strchr(hex, v[i + 3])) {
+			out[k++] = (unsigned char)((strchr(hex, v[i + 2]) - hex) << 4 |
+						   (strchr(hex, v[i + 3]) - hex));
+			i += 3;
+		} else {
+			out[k++] = (unsigned char)v[i];
+		}
+	}
+	return k;
+}
+
+/*
+ * Names of backslashes, x, hex digits, stray bytes, é, quotes and newlines:
+ * each reads back from its value as it was (no two names one value), and the
+ * value is UTF-8
+ */
+static void label_values_read_back(void)
+{
+	static const unsigned char alphabet[] = { '\\', 'x', '8', 'f', '0', 'a', 0xff, 0x80,
+						  0xc3, 0xa9, '\n', '"', 'n' };
+	unsigned int seed = 1;
+
+	for (int t = 0; t < 200000; t++) {
+		unsigned char name[16], back[64];
+		size_t len = rand_r(&seed) % 10, n;
+		char *buf = NULL;
+		size_t blen = 0;
+		FILE *f = open_memstream(&buf, &blen);
+
+		for (size_t i = 0; i < len; i++)
+			name[i] = alphabet[rand_r(&seed) % sizeof(alphabet)];
+		name[len] = '\0';
+		prom_label_value(f, (const char *)name);
+		fclose(f);
+		n = read_back(buf, back);
+		CHECK(n == len && !memcmp(back, name, len), "'%s' read back as %zu bytes", buf, n);
+		for (size_t i = 0; buf[i]; ) {
+			uint32_t cp;
+			size_t c = utf8_char((const unsigned char *)buf + i, strlen(buf + i), &cp);
+
+			CHECK(c > 0, "'%s' is not UTF-8 at %zu", buf, i);
+			i += c ? c : 1;
+		}
+		free(buf);
+		if (tests_failed)
+			return;
+	}
 }
 
 static void counters(struct prom *p)
@@ -143,6 +211,7 @@ int main(void)
 {
 	RUN(label_values_escaped);
 	RUN(label_value_alone);
+	RUN(label_values_read_back);
 	RUN(text_counter_names);
 	RUN(openmetrics_differences);
 	RUN(histogram_cumulative);

@@ -9,6 +9,8 @@
 #                                        and one 32 MiB allocation it refuses
 #   /we"ird\name é   system              1 x 64 KiB (a name to escape)
 #   /bad<0xff>name   system              1 x 64 KiB (not UTF-8)
+#   /bad<0xfe>name   system              1 x 64 KiB (not UTF-8 either: its own series)
+#   /bad\xffname     system              1 x 64 KiB (the characters: its own series)
 #   /deep/a, /deep/b system              2 + 1 x 64 KiB (folded into /deep)
 # Prints "export-ready" when all is held, then waits for the host to connect
 # to port 9465, stops both exporters with SIGTERM and prints their statuses.
@@ -19,9 +21,11 @@ out=/heapstat/out
 w=/tmp/export-w
 weird='we"ird\name é'
 bad=$(printf 'bad\377name')
+bad2=$(printf 'bad\376name')
+lit='bad\xffname'
 modprobe system_heap || echo "export-workload: modprobe system_heap failed"
 mkdir -p $out $w
-mkdir -p $S/gpu $S/camera "$S/$weird" "$S/$bad" $S/deep
+mkdir -p $S/gpu $S/camera "$S/$weird" "$S/$bad" "$S/$bad2" "$S/$lit" $S/deep
 echo "+dmem +memory" >$S/deep/cgroup.subtree_control
 mkdir -p $S/deep/a $S/deep/b
 echo "dma-heap/$H 24M" >$S/camera/dmem.max
@@ -45,10 +49,12 @@ run /gpu -H system -s 1M -n 3 -w 900 -R $w/gpu
 run /camera -H $H -s 2M -n 2 -w 900 -R $w/camera
 run "/$weird" -H system -s 64K -n 1 -w 900 -R $w/weird
 run "/$bad" -H system -s 64K -n 1 -w 900 -R $w/bad
+run "/$bad2" -H system -s 64K -n 1 -w 900 -R $w/bad2
+run "/$lit" -H system -s 64K -n 1 -w 900 -R $w/lit
 run /deep/a -H system -s 64K -n 2 -w 900 -R $w/a
 run /deep/b -H system -s 64K -n 1 -w 900 -R $w/b
 i=0
-while [ "$(ls $w | grep -cv err)" -lt 6 ] && [ $i -lt 600 ]; do
+while [ "$(ls $w | grep -cv err)" -lt 8 ] && [ $i -lt 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

@@ -128,12 +128,29 @@ void prom_family(struct prom *p, const char *name, enum prom_type type, const ch
 	fprintf(p->f, "\n# TYPE %s%s %s\n", name, sfx, type_name(p, type));
 }
 
+/*
+ * After a backslash of a name, whether the value would read on as an escape:
+ * a backslash, a byte written as \xhh, or the characters x, [8-f], [0-9a-f]
+ */
+static bool reads_as_escape(const unsigned char *s)
+{
+	uint32_t cp;
+
+	return *s == '\\' || (*s && !utf8_char(s, strnlen((const char *)s, 4), &cp)) ||
+	       (s[0] == 'x' && s[1] && strchr("89abcdef", s[1]) &&
+		s[2] && strchr("0123456789abcdef", s[2]));
+}
+
 /**
  * prom_label_value() - a label's value, as the exposition formats quote it
  *
- * Backslash, double quote and newline escaped; a byte that starts no
- * well-formed UTF-8 character is written as U+FFFD (both formats are UTF-8,
- * and Prometheus refuses a scrape with an invalid label value).
+ * Backslash, double quote and newline escaped. Both formats are UTF-8 and
+ * Prometheus refuses a scrape with an invalid label value: a byte that starts
+ * no well-formed UTF-8 character is written as the four characters \xhh
+ * (lowercase hex), and a backslash the value would read on as an escape from
+ * (reads_as_escape()) as \\: two names are never one label value, and the
+ * value reads back to the name's bytes. Other names, systemd's "\x2d"
+ * included, are unchanged.
  */
 void prom_label_value(FILE *f, const char *s)
 {
@@ -151,11 +168,11 @@ void prom_label_value(FILE *f, const char *s)
 		if (!*u)
 			return;
 		len = utf8_char(u, strnlen((const char *)u, 4), &cp);
-		if (!len) {
-			fputs("\xef\xbf\xbd", f);
+		if (!len) {	/* the value's \xhh: the exposition's \\xhh */
+			fprintf(f, "\\\\x%02x", *u);
 			len = 1;
-		} else if (*u == '\\') {
-			fputs("\\\\", f);
+		} else if (*u == '\\') {	/* the value's \\ or \ */
+			fputs(reads_as_escape(u + 1) ? "\\\\\\\\" : "\\\\", f);
 		} else if (*u == '"') {
 			fputs("\\\"", f);
 		} else if (*u == '\n') {
