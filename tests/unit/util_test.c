@@ -254,6 +254,24 @@ static char *streamed(const char *s, size_t cut)
 }
 
 /* stderr's stream: controls shown, lines and tabs kept, a character cut between writes whole */
+#define CHECK_STR(got, want) CHECK(!strcmp((got), (want)), "got '%s', want '%s'", (got), (want))
+
+/* screen columns: wide characters 2, combining marks 0, a shown control its notation */
+static void text_columns(void)
+{
+	CHECK_EQ(text_width("/camera"), 7);
+	CHECK_EQ(text_width("/\xd0\xba\xd0\xb0\xd0\xbc"), 4);		/* /кам */
+	CHECK_EQ(text_width("/\xe4\xb8\xad\xe6\x96\x87"), 5);		/* /中文 */
+	CHECK_EQ(text_width("e\xcc\x81"), 1);				/* e, U+0301 */
+	CHECK_EQ(text_width(text_safe("\033x\xff")), 7);		/* ^[x\xff */
+	CHECK_STR(text_tail("/\xe4\xb8\xad\xe6\x96\x87", 3), "\xe6\x96\x87");	/* 文: 2 fit */
+	CHECK_STR(text_tail("/\xe4\xb8\xad\xe6\x96\x87", 5), "/\xe4\xb8\xad\xe6\x96\x87");
+	CHECK_STR(text_tail("ab", 0), "");
+	CHECK_STR(text_cell("/\xe4\xb8\xad", 6), "/\xe4\xb8\xad   ");	/* 3 columns + 3 */
+	CHECK_STR(text_cell("\033", 4), "^[  ");
+	CHECK_STR(text_cell("longer", 2), "longer");
+}
+
 static void text_stream_is_terminal_safe(void)
 {
 	static const char in[] = "a\x1b[2J\tcaf\xc3\xa9 \xe2\x80\xae\xf0\x9f\x98\x80\n\xc3";
@@ -427,6 +445,7 @@ int main(void)
 	RUN(json_strings);
 	RUN(json_documents);
 	RUN(text_is_terminal_safe);
+	RUN(text_columns);
 	RUN(text_stream_is_terminal_safe);
 	RUN(csv_fields);
 	RUN(grow_array_doubles);

@@ -163,6 +163,39 @@ fi
 kill $p4
 wait $p4
 
+# cells padded by screen columns, not bytes: /камера takes 7 (14 bytes), /中文
+# 5 (7 bytes: two wide characters), a path of 15 wide ones 31; the HEAP column
+# after each starts where an ASCII row's does (report: CGROUP is 28 wide,
+# heaptop 24, its cell the tail in ".." and 11 wide characters)
+cyr=$(printf '/\320\272\320\260\320\274\320\265\321\200\320\260')
+cjk=$(printf '/\344\270\255\346\226\207')
+cjk15=/$(printf '%015d' 0 | sed 's/0/\\344\\270\\255/g')
+cjk15=$(printf "$cjk15")
+mkdir "$S$cyr" "$S$cjk" "$S$cjk15"
+p5=
+for cg in "$cyr" "$cjk" "$cjk15"; do
+	rm -f $tmp/r5
+	sh -c "echo \$\$ >'$S$cg/cgroup.procs'; exec dmabuf_alloc -H system -s 4K -w 60 -R $tmp/r5" &
+	p5="$p5 $!"
+	while [ ! -e $tmp/r5 ]; do sleep 0.1; done
+done
+heapstat report >$tmp/w1
+heaptop -b -n 1 -d 0.3 >$tmp/w2
+sp() { printf "%${1}s" ""; }
+tail15=..$(printf '%011d' 0 | sed 's/0/\\344\\270\\255/g')
+tail15=$(printf "$tail15")
+if grep -q "^$cyr$(sp 21) system " $tmp/w1 && grep -q "^$cjk$(sp 23) system " $tmp/w1 &&
+	grep -q "^$cjk15 system " $tmp/w1 && grep -q "^$cyr$(sp 17) system " $tmp/w2 &&
+	grep -q "^$cjk$(sp 19) system " $tmp/w2 && grep -q "^$tail15 system " $tmp/w2; then
+	pass "report and heaptop pad names by screen columns, wide characters two"
+else
+	fail "report and heaptop pad names by screen columns, wide characters two" \
+		"$(grep -h "$cyr\|$cjk\|\.\.$(printf '\344\270\255')" $tmp/w1 $tmp/w2)"
+fi
+kill $p5
+wait $p5
+rmdir "$S$cyr" "$S$cjk" "$S$cjk15"
+
 # cgroups whose paths are longer than PATH_MAX leave the cgroups after them
 # named: a chain of 18 names of 250 bytes (the shell goes down 16: its
 # working directory's path is at most PATH_MAX), then /deep/sib/child, after

@@ -9,9 +9,11 @@
  */
 #define _GNU_SOURCE	/* fopencookie */
 #include <errno.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "text.h"
 
@@ -140,6 +142,92 @@ const char *text_safe(const char *s)
 	static unsigned int next;
 
 	return text_safe_buf(s, TEXT_MAX * 4, bufs[next++ % 8], TEXT_MAX);
+}
+
+/*
+ * How many columns a code point takes: the C.UTF-8 locale's wcwidth() (wide
+ * East Asian characters 2, combining marks 0), taken without changing the
+ * program's locale; one a character where that locale is missing.
+ */
+static int char_columns(uint32_t cp)
+{
+	static locale_t utf8;
+	static bool tried;
+	locale_t was;
+	int w;
+
+	if (cp < 0x7f)
+		return 1;
+	if (!tried) {
+		tried = true;
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	if (!utf8)
+		return 1;
+	was = uselocale(utf8);
+	w = wcwidth((wchar_t)cp);
+	uselocale(was);
+	return w < 0 ? 1 : w;
+}
+
+/* the columns a text_safe() string takes on a terminal */
+size_t text_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t cols = 0;
+
+	while (*p) {
+		uint32_t cp;
+		size_t len = utf8_char(p, strnlen((const char *)p, 4), &cp);
+
+		cols += len ? char_columns(cp) : 1;
+		p += len ? len : 1;
+	}
+	return cols;
+}
+
+/* where the end of @s that fits in @cols columns starts (a text_safe() string) */
+const char *text_tail(const char *s, size_t cols)
+{
+	const char *p = s + strlen(s), *fit = p;
+	size_t used = 0;
+
+	while (p > s) {
+		uint32_t cp;
+		size_t len;
+		int w;
+
+		do	/* back to the start of the character before */
+			p--;
+		while (p > s && (*(const unsigned char *)p & 0xc0) == 0x80);
+		len = utf8_char((const unsigned char *)p, strnlen(p, 4), &cp);
+		w = len ? char_columns(cp) : 1;
+		if (used + w > cols)
+			break;
+		used += w;
+		fit = p;
+	}
+	return fit;
+}
+
+/*
+ * text_safe() of @s in @cols columns, spaces after it (a table's cell,
+ * left-aligned, as printf's "%-*s" would pad bytes): one of eight rotating
+ * buffers, for a printf's arguments. A longer one is not cut.
+ */
+const char *text_cell(const char *s, size_t cols)
+{
+	static char bufs[8][TEXT_MAX + 256];
+	static unsigned int next;
+	char *b = bufs[next++ % 8];
+	size_t n, w;
+
+	text_safe_buf(s, TEXT_MAX * 4, b, TEXT_MAX);
+	n = strlen(b);
+	for (w = text_width(b); w < cols && n < sizeof(bufs[0]) - 1; w++)
+		b[n++] = ' ';
+	b[n] = '\0';
+	return b;
 }
 
 /*

@@ -18,6 +18,9 @@ size_t utf8_char(const unsigned char *p, size_t n, uint32_t *cp);
 bool text_bidi_control(uint32_t cp);
 const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
 const char *text_safe(const char *s);
+size_t text_width(const char *s);
+const char *text_tail(const char *s, size_t cols);
+const char *text_cell(const char *s, size_t cols);
 void csv_field(FILE *f, const char *s);
 
 /* text_safe_stream()'s state: a character cut between two writes */

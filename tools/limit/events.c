@@ -203,8 +203,8 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 		}
 		strftime(t, sizeof(t), "%H:%M:%S", &tm);
 		snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ld", w.tv_nsec / 1000000);
-		printf("%-12s %7d %-16s %-20s %-20s %-7s %8s %8s %8s %-16s %s\n", t, e->pid,
-		       text_safe(e->comm), text_safe(cgroup), text_safe(e->heap), e->backend,
+		printf("%-12s %7d %s %s %s %-7s %8s %8s %8s %-16s %s\n", t, e->pid,
+		       text_cell(e->comm, 16), text_cell(cgroup, 20), text_cell(e->heap, 20), e->backend,
 		       format_size(e->requested, a, sizeof(a)),
 		       e->known ? format_size(e->usage, b, sizeof(b)) : "-",
 		       e->known ? format_size(e->limit, c, sizeof(c)) : "-",

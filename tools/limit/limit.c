@@ -456,9 +456,9 @@ static int show(const char *cgroup)
 				json_end(&j);
 				continue;
 			}
-			printf("%-24s %-20s %-7s %10s %-16s %10s %10s  %s, %s%s\n",
-			       text_safe(h.cgs[cg].path), text_safe(h.heaps[k].name), charger_name(ch),
-			       format_size(x->limit, a, sizeof(a)), text_safe(h.cgs[x->limit_cg].path),
+			printf("%s %s %-7s %10s %s %10s %10s  %s, %s%s\n",
+			       text_cell(h.cgs[cg].path, 24), text_cell(h.heaps[k].name, 20), charger_name(ch),
+			       format_size(x->limit, a, sizeof(a)), text_cell(h.cgs[x->limit_cg].path, 16),
 			       x->charged_known ? format_size(x->charged, b, sizeof(b)) : "-",
 			       format_size(x->headroom, c, sizeof(c)), file_of(ch, true),
 			       file_of(ch, false), ch == CHARGER_MEMCG ? " (all memory)" : "");

@@ -174,7 +174,7 @@ static void print_dists(const struct analysis *a)
 	for (size_t i = 0; i < a->nlatency; i++) {
 		const struct an_dist *d = &a->latency[i], *l = an_lifetime(a, d->heap);
 
-		printf("%-20s %8zu %10s %10s %10s %10s %10s\n", text_safe(d->heap), d->n,
+		printf("%s %8zu %10s %10s %10s %10s %10s\n", text_cell(d->heap, 20), d->n,
 		       format_ns(an_percentile(d, 50), v[0], 16), format_ns(an_percentile(d, 90), v[1], 16),
 		       format_ns(an_percentile(d, 99), v[2], 16), format_ns(an_percentile(d, 100), v[3], 16),
 		       l ? format_ns(an_percentile(l, 50), v[4], 16) : "-");
@@ -193,7 +193,7 @@ static int print_cma(const struct analysis *a)
 		printf("\n%-20s %8s %10s %10s %10s %12s %9s\n", "CMA AREA", "TOTAL", "USED-START",
 		       "USED-END", "USED-MAX", "LARGEST-MIN", "FRAG-MAX");
 	for (size_t i = 0; i < n; i++) {
-		printf("%-20s %8s %10s %10s %10s ", text_safe(v[i].area),
+		printf("%s %8s %10s %10s %10s ", text_cell(v[i].area, 20),
 		       format_size(v[i].total_bytes, s[0], 16), format_size(v[i].first->used_bytes, s[1], 16),
 		       format_size(v[i].last->used_bytes, s[2], 16), format_size(v[i].used_max, s[3], 16));
 		if (v[i].extents)
@@ -276,10 +276,10 @@ static void print_limits(const struct analysis *a)
 	for (size_t i = 0; i < a->nlimits; i++) {
 		const struct rec_limit *l = &a->limits[i];
 
-		printf("%12s %7u %-24s %-24s %-20s %9s %9s %9s %s\n",
+		printf("%12s %7u %s %s %s %9s %9s %9s %s\n",
 		       format_ns(an_rel(a, l->ts), s[0], 16), l->pid,
-		       text_safe(an_cgroup_path(a, l->cgroup_id)),
-		       text_safe(an_cgroup_path(a, l->bound_cgroup_id)), text_safe(l->heap),
+		       text_cell(an_cgroup_path(a, l->cgroup_id), 24),
+		       text_cell(an_cgroup_path(a, l->bound_cgroup_id), 24), text_cell(l->heap, 20),
 		       format_size(l->requested, s[1], 16), format_size(l->usage, s[2], 16),
 		       format_size(l->limit, s[3], 16), an_limit_backend(l->backend));
 	}
@@ -307,9 +307,9 @@ static void print_text(const struct analysis *a)
 	for (size_t i = 0; i < a->nleaks; i++) {
 		const struct an_buffer *b = a->leaks[i];
 
-		printf("%10llu %-20s %8s %7u %-16s %-24s %s\n", (unsigned long long)b->ino,
-		       text_safe(b->heap), format_size(b->size, s1, sizeof(s1)), b->pid,
-		       text_safe(b->comm), text_safe(an_cgroup_path(a, b->cgroup_id)),
+		printf("%10llu %s %8s %7u %s %s %s\n", (unsigned long long)b->ino,
+		       text_cell(b->heap, 20), format_size(b->size, s1, sizeof(s1)), b->pid,
+		       text_cell(b->comm, 16), text_cell(an_cgroup_path(a, b->cgroup_id), 24),
 		       an_held_by(b, who, sizeof(who)));
 		print_stack(a, b->stack_id);
 	}
@@ -317,8 +317,8 @@ static void print_text(const struct analysis *a)
 	for (size_t i = 0; i < a->nuse; i++) {
 		const struct an_usage *u = &a->use[i];
 
-		printf("%-24s %-20s %10s %12s\n", u->cgroup_id ?
-		       text_safe(an_cgroup_path(a, u->cgroup_id)) : "(all)", text_safe(u->heap),
+		printf("%s %s %10s %12s\n", text_cell(u->cgroup_id ? an_cgroup_path(a, u->cgroup_id) :
+					     "(all)", 24), text_cell(u->heap, 20),
 		       format_size(u->peak, s1, sizeof(s1)), format_ns(an_rel(a, u->peak_ts), s2, sizeof(s2)));
 	}
 	printf("\nFDS: %llu made, %llu taken by the kernel (importers), %llu mappings\n",
@@ -334,8 +334,8 @@ static void print_text(const struct analysis *a)
 
 		if (!x->err || !an_stack(a, x->stack_id, &(size_t){ 0 }))
 			continue;
-		printf("%-20s %8s %7u %-16s %s at %s\n", text_safe(x->heap),
-		       format_size(x->requested, s1, sizeof(s1)), x->pid, text_safe(x->comm),
+		printf("%s %8s %7u %s %s at %s\n", text_cell(x->heap, 20),
+		       format_size(x->requested, s1, sizeof(s1)), x->pid, text_cell(x->comm, 16),
 		       fail_class_name(x->fail_class), format_ns(an_rel(a, x->ts), s2, sizeof(s2)));
 		print_stack(a, x->stack_id);
 	}

@@ -76,7 +76,7 @@ static void print_heaps(FILE *out, const struct report *rep)
 		if (csv)
 			csv_row(out, "suu", hp->name, hp->bytes, (uint64_t)hp->buffers);
 		else
-			fprintf(out, "%-24s %10s %8u\n", text_safe(hp->name), hsize(hp->bytes),
+			fprintf(out, "%s %10s %8u\n", text_cell(hp->name, 24), hsize(hp->bytes),
 				hp->buffers);
 	}
 	if (!csv && h->kernel_held && h->inv->holders_ns_only)
@@ -122,8 +122,8 @@ static void print_cgroups(FILE *out, const struct report *rep)
 				limited, c->limit, limited ? h->cgs[c->limit_cg].path : "",
 				limited, c->headroom, c->limit_hits, memcg, cg->memcg.kernel);
 		else
-			fprintf(out, "%-28s %-24s %10s %8u %10s %10s %10s %6llu %12s\n",
-				text_safe(cg->path), text_safe(hp->name), hsize(c->bytes), c->buffers,
+			fprintf(out, "%s %s %10s %8u %10s %10s %10s %6llu %12s\n",
+				text_cell(cg->path, 28), text_cell(hp->name, 24), hsize(c->bytes), c->buffers,
 				hsize_or(c->charged_known, c->charged), hsize_or(limited, c->limit),
 				hsize_or(limited, c->headroom), (unsigned long long)c->limit_hits,
 				hsize_or(memcg, cg->memcg.kernel));
@@ -149,8 +149,8 @@ static void print_processes(FILE *out, const struct report *rep)
 			csv_row(out, "ussuuuu", (uint64_t)p->pid, p->comm, p->cgroup, p->fd_bytes,
 				p->map_bytes, p->pss_bytes, (uint64_t)p->buffers);
 		else
-			fprintf(out, "%7d %-16s %-28s %10s %10s %10s %7u\n", p->pid,
-				text_safe(p->comm), text_safe(p->cgroup), hsize(p->fd_bytes),
+			fprintf(out, "%7d %s %s %10s %10s %10s %7u\n", p->pid,
+				text_cell(p->comm, 16), text_cell(p->cgroup, 28), hsize(p->fd_bytes),
 				hsize(p->map_bytes), hsize(p->pss_bytes), p->buffers);
 	}
 }
@@ -180,9 +180,9 @@ static void print_buffers(FILE *out, const struct report *rep)
 				b->attachments_known ? attach : "", strcmp(imp, "-") ? imp : "",
 				strcmp(holders, "-") ? holders : "");
 		else
-			fprintf(out, "%10llu %-24s %-16s %10s %7s %-20s %s\n",
-				(unsigned long long)b->ino, text_safe(b->exp_name),
-				b->name[0] ? text_safe(b->name) : "-", hsize(b->size), attach, imp,
+			fprintf(out, "%10llu %s %s %10s %7s %-20s %s\n",
+				(unsigned long long)b->ino, text_cell(b->exp_name, 24),
+				text_cell(b->name[0] ? b->name : "-", 16), hsize(b->size), attach, imp,
 				holders);
 	}
 }
@@ -214,8 +214,8 @@ static void print_cma(FILE *out, const struct report *rep)
 				a->have_bitmap ? frag : "", a->alloc_success_pages,
 				a->alloc_fail_pages);
 		else
-			fprintf(out, "%-20s %10s %10s %12s %8s %6s %10llu %10llu\n",
-				text_safe(a->name), hsize(a->total_bytes), hsize(a->used_bytes),
+			fprintf(out, "%s %10s %10s %12s %8s %6s %10llu %10llu\n",
+				text_cell(a->name, 20), hsize(a->total_bytes), hsize(a->used_bytes),
 				largest, extents, frag, (unsigned long long)a->alloc_success_pages,
 				(unsigned long long)a->alloc_fail_pages);
 	}
@@ -279,8 +279,8 @@ static void print_activity(FILE *out, struct report *rep)
 				pct_us(c->life, 100), f[FAIL_CAPACITY], f[FAIL_FRAGMENTATION],
 				f[FAIL_BUSY], f[FAIL_LIMIT], f[FAIL_OTHER]);
 		else
-			fprintf(out, "%-24s %-20s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %8s %8s %8s "
-				"%llu/%llu/%llu/%llu/%llu\n", text_safe(cg), text_safe(heap),
+			fprintf(out, "%s %s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %8s %8s %8s "
+				"%llu/%llu/%llu/%llu/%llu\n", text_cell(cg, 24), text_cell(heap, 20),
 				(unsigned long long)c->agg.allocs, c->agg.allocs / rep->seconds,
 				(unsigned long long)c->agg.frees, c->agg.frees / rep->seconds,
 				pct_us(c->lat, 50), pct_us(c->lat, 99), pct_us(c->lat, 100),

@@ -529,28 +529,30 @@ static size_t put_spaces(char *line, size_t at, size_t n)
 }
 
 /*
- * A cell padded to its column, a space after all but the last; a
- * left-aligned one that does not fit shows its tail. (Not printf's padding:
+ * A cell padded to its column's width in screen columns (a wide character
+ * takes two), a space after all but the last; a left-aligned one that does
+ * not fit shows its tail. (Not printf's padding:
  * tables of a thousand rows a second notice it.)
  */
 static size_t put_cell(char *line, size_t at, const struct column *c, const char *text, bool last)
 {
-	size_t w = c->width < 0 ? -c->width : c->width, n = strlen(text);
+	size_t w = c->width < 0 ? -c->width : c->width, cols = text_width(text);
 	bool left = c->width < 0;
 
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
-	if (left && n > w && w > 2) {
-		const char *t = char_start(text + n - (w - 2));
+	if (left && cols > w && w > 2) {
+		const char *t = text_tail(text, w - 2);
 
 		at = put_text(line, at, "..", 2);
 		at = put_text(line, at, t, strlen(t));
+		at = put_spaces(line, at, w - 2 - text_width(t));	/* half a wide character */
 	} else {
-		if (!left && n < w)
-			at = put_spaces(line, at, w - n);
-		at = put_text(line, at, text, n);
-		if (left && n < w)
-			at = put_spaces(line, at, w - n);
+		if (!left && cols < w)
+			at = put_spaces(line, at, w - cols);
+		at = put_text(line, at, text, strlen(text));
+		if (left && cols < w)
+			at = put_spaces(line, at, w - cols);
 	}
 	return last || !c->width ? at : put_text(line, at, " ", 1);
 }
