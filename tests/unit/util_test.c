@@ -58,6 +58,11 @@ static void parse_size_suffixes(void)
 	CHECK_EQ(parse_size("4X", &v), -EINVAL);
 	CHECK_EQ(parse_size("K", &v), -EINVAL);
 	CHECK_EQ(parse_size("4B", &v), -EINVAL);
+	CHECK_EQ(parse_size("64Mi", &v), 0);
+	CHECK_EQ(v, 64ull << 20);
+	CHECK_EQ(parse_size("1MB", &v), -EINVAL);	/* 10^6 to some: said, not guessed */
+	CHECK_EQ(parse_size("1kB", &v), -EINVAL);
+	CHECK_EQ(parse_size("1GiBs", &v), -EINVAL);
 	CHECK_EQ(parse_size("-4K", &v), -EINVAL);
 	CHECK_EQ(parse_size("\t-2", &v), -EINVAL);	/* strtoull() would take both */
 	CHECK_EQ(parse_size("\n4K", &v), -EINVAL);

@@ -32,7 +32,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Bytes, with an optional K, M or G suffix (powers of 1024). */
+/* Bytes, with an optional K, M or G suffix (powers of 1024; Ki, KiB alike), not KB. */
 int parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -57,10 +57,9 @@ int parse_size(const char *s, uint64_t *out)
 	default:
 		return -EINVAL;
 	}
-	if (*end == 'i' && shift)	/* KiB, MiB, GiB */
-		end++;
-	if (*end == 'B' && shift)
-		end++;
+	/* Ki or KiB (Kubernetes', IEC's); not KB, which may mean 1000 */
+	if (*end == 'i' && shift)
+		end += end[1] == 'B' ? 2 : 1;
 	if (*end)
 		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))

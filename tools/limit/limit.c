@@ -49,7 +49,7 @@ static const char doc[] =
 "kernel with bpf in its LSMs). An allocation over a limit fails with EAGAIN\n"
 "(dmem, bpf-lsm) and is charged nothing; past memory.max (memcg) the kernel\n"
 "reclaims, then OOM-kills in the cgroup. SIZE takes K, M and G suffixes\n"
-"(powers of 1024), or max for no limit.\n"
+"(powers of 1024; Ki and KiB alike, not KB), or max for no limit.\n"
 "\n"
 "USAGE: heapstat limit set CGROUP HEAP SIZE|max [--memcg]\n"
 "       heapstat limit show [CGROUP] [-j]\n"
@@ -244,7 +244,8 @@ static int size_arg(const char *arg, uint64_t *bytes)
 		err = -ERANGE;
 	if (err)
 		fprintf(stderr, "heapstat limit: size '%s': %s\n", text_safe(arg), err == -ERANGE ?
-			"too large" : "give bytes with an optional K, M or G suffix, or max");
+			"too large" : "give bytes with an optional K, M or G suffix (powers of 1024), "
+			"or max");
 	return err;
 }
 
