@@ -156,37 +156,6 @@ struct {
 	__type(value, __u32);
 } agg_index SEC(".maps");
 
-/*
- * The cgroups that made an aggregate, and the path each of them had when
- * removed: their counts stay under that name (a CI job's cgroup ends with
- * the job, often before a live view walks the tree; its id names nothing
- * then). The path is the tracepoint's, from the hierarchy's root, cut at the
- * kernel's TRACE_CGROUP_PATH_LEN; user space deletes the paths it read. Made
- * where no allocation waits: the first aggregate of a cgroup, its rmdir.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, MAX_AGGS);
-	__type(key, __u64);
-	__type(value, __u8);
-} agg_cgroups SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, MAX_AGGS);
-	__type(key, __u64);
-	__type(value, struct coll_cgroup_path);
-} removed_cgroups SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct coll_cgroup_path);
-} cgroup_path_scratch SEC(".maps");
-
 /* per CMA area: counts, found by the address of its name */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -391,12 +360,8 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 	else if (name_ptr)
 		bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
 	__sync_fetch_and_add(&a->ready, 1);	/* after the rest: user space reads it first */
-	if (!bpf_map_update_elem(&agg_index, &key, &i, BPF_NOEXIST)) {
-		__u8 one = 1;
-
-		bpf_map_update_elem(&agg_cgroups, &key.cgroup_id, &one, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&agg_index, &key, &i, BPF_NOEXIST))
 		return i;
-	}
 	idx = bpf_map_lookup_elem(&agg_index, &key);
 	if (idx)
 		return *idx;
@@ -1007,32 +972,25 @@ int BPF_PROG(cgroup_attach_task_raw, struct cgroup *dst, const char *path, struc
 /*
  * The cgroup tree changed: a live view names cgroups from its last walk of
  * the tree, and walks it again only when this count moved (cgroup2 has no
- * rename).
+ * rename). The paths of those removed: cgroup_names.bpf.c.
  */
-SEC("raw_tp/cgroup_mkdir")
-int cgroup_mkdir_raw(void *ctx)
+static __always_inline int cgroup_changed(void)
 {
 	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	__sync_fetch_and_add(&cgroup_changes, 1);
 	return 0;
 }
 
-/* and a cgroup of cgroup2 (hierarchy 0) with an aggregate leaves its path */
-SEC("raw_tp/cgroup_rmdir")
-int BPF_PROG(cgroup_rmdir_raw, struct cgroup *cgrp, const char *path)
+SEC("raw_tp/cgroup_mkdir")
+int cgroup_mkdir_raw(void *ctx)
 {
-	__u64 id = BPF_CORE_READ(cgrp, kn, id);
-	struct coll_cgroup_path *p;
-	__u32 zero = 0;
+	return cgroup_changed();
+}
 
-	REFUSED_IN_TESTS(COLL_FEAT_CGROUP_NAMES);
-	__sync_fetch_and_add(&cgroup_changes, 1);
-	if (BPF_CORE_READ(cgrp, root, hierarchy_id) || !bpf_map_lookup_elem(&agg_cgroups, &id))
-		return 0;
-	p = bpf_map_lookup_elem(&cgroup_path_scratch, &zero);
-	if (p && bpf_probe_read_kernel_str(p->path, sizeof(p->path), path) > 0)
-		bpf_map_update_elem(&removed_cgroups, &id, p, BPF_ANY);
-	return 0;
+SEC("raw_tp/cgroup_rmdir")
+int cgroup_rmdir_raw(void *ctx)
+{
+	return cgroup_changed();
 }
 
 /* a task's fds closed as it exits: its process is gone with the last one

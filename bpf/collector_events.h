@@ -165,8 +165,9 @@ static __always_inline __u32 coll_hist_bucket(__u64 v, __u32 min_shift, __u32 ma
 	       (__u32)((v >> (msb - sub_bits)) & ((1u << sub_bits) - 1));
 }
 
-/* a removed cgroup's path, as the kernel's cgroup_rmdir tracepoint has it */
+/* a removed cgroup's path, as the kernel's cgroup_rmdir tracepoint has it (cgroup_names.bpf.c) */
 #define COLL_CGROUP_PATH_LEN	1024	/* the kernel's TRACE_CGROUP_PATH_LEN */
+#define COLL_REMOVED_CGROUPS	4096	/* removed between two reads (every poll) */
 
 struct coll_cgroup_path {
 	char path[COLL_CGROUP_PATH_LEN];

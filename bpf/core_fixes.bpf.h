@@ -35,6 +35,28 @@ static __always_inline const char *heap_name(const struct dma_heap *heap)
 }
 
 /*
+ * The hierarchy of a cgroup: 0 for cgroup2's, another for a v1 hierarchy's.
+ * Read at the offset struct cgroup_root has had hierarchy_id at in every
+ * kernel heapstat runs on (after kf_root and subsys_mask since 3.15; the
+ * same in 6.1, 6.12 and 7.2), not through CO-RE: relocating one more type
+ * the kernel searches its BTF for at each load, which cost a live view's
+ * first frame about 1 ms (docs/benchmarks.md).
+ */
+struct cgroup_root___head {
+	void *kf_root;
+	unsigned int subsys_mask;
+	int hierarchy_id;
+};
+
+static __always_inline int cgroup_hierarchy(const struct cgroup *cgrp)
+{
+	struct cgroup_root___head head = {};
+
+	bpf_probe_read_kernel(&head, sizeof(head), BPF_CORE_READ(cgrp, root));
+	return head.hierarchy_id;
+}
+
+/*
  * dmem (6.14+): a cgroup's charges are its dmemcg_state's pools, one for each
  * region it or a descendant charged (kernel/cgroup/dmem.c). These structures
  * are the kernel's own, not an interface: read through CO-RE, and only where

@@ -22,7 +22,8 @@
 #include "btf.h"
 #include "errors.h"
 #include "light_load.h"
-#include "lskel_run.h"
+#include "lskel_run.h"	/* before the light skeleton: it loads through it */
+#include "cgroup_names.lskel.h"
 #include "map_window.h"
 #include "util.h"
 
@@ -39,6 +40,9 @@ struct collector {
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
 	bool exits_later;		/* COLL_EXITS_LATER */
+	struct bpf_program *rmdir_hook;	/* loaded, attached only when the names' program
+					 * (which counts removals then) is refused */
+	struct bpf_link *rmdir_link;	/* its link, libbpf's load */
 	struct bpf_program *exits_hook;	/* loaded, not attached yet: collector_hook_exits() */
 	struct bpf_link *exits_link;	/* its link, libbpf's load */
 	pid_t *holders;			/* holder_tgids' keys, sorted */
@@ -60,11 +64,14 @@ struct collector {
 	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps, heaps_cap;
-	struct removed_cgroup {		/* removed_cgroups' entries read, by id */
+	struct cgroup_names_lskel *names;	/* the removals' paths: collector_name_removals() */
+	bool names_tried;
+	struct removed_cgroup {		/* their paths, taken from its map, by id */
 		uint64_t id;
 		char *path;		/* NULL: longer than the tracepoint's */
 	} *removed;
 	size_t nremoved, removed_cap;
+	size_t removed_kept;		/* after the last prune_removed() */
 	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
 	void *event_ctx;
 	bool no_fold;			/* collector_on_event(..., false): the events are fn's only */
@@ -405,11 +412,113 @@ static int sync_cma(struct collector *c)
 	return 0;
 }
 
+/* where @id is in removed[], or would be */
+static size_t removed_at(const struct collector *c, uint64_t id)
+{
+	size_t lo = 0, hi = c->nremoved;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->removed[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int removed_put(struct collector *c, uint64_t id, const struct coll_cgroup_path *v)
+{
+	size_t at = removed_at(c, id);
+	char *path = NULL;
+
+	/* the kernel cut a longer one: unknown */
+	if (strnlen(v->path, sizeof(v->path)) < sizeof(v->path) - 1 && !(path = strdup(v->path)))
+		return -ENOMEM;
+	if (at < c->nremoved && c->removed[at].id == id) {
+		free(c->removed[at].path);
+		c->removed[at].path = path;
+		return 0;
+	}
+	if (grow_array((void **)&c->removed, &c->removed_cap, c->nremoved, sizeof(*c->removed))) {
+		free(path);
+		return -ENOMEM;
+	}
+	memmove(&c->removed[at + 1], &c->removed[at], (c->nremoved - at) * sizeof(*c->removed));
+	c->removed[at] = (struct removed_cgroup){ .id = id, .path = path };
+	c->nremoved++;
+	return 0;
+}
+
+/*
+ * The paths of the cgroups removed since the last call, out of the kernel's
+ * map (which holds COLL_REMOVED_CGROUPS between two calls) into removed[].
+ */
+static void drain_removed(struct collector *c)
+{
+	int fd = c->names ? c->names->maps.removed_cgroups.map_fd : -1;
+	uint64_t keys[256], key, *prev = NULL;
+	struct coll_cgroup_path v;
+	size_t n;
+
+	if (fd < 0)
+		return;
+	do {	/* taken out in batches: a key deleted would end a walk of the keys */
+		for (n = 0; n < 256 && !bpf_map_get_next_key(fd, prev, &key); n++) {
+			keys[n] = key;
+			prev = &keys[n];
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!bpf_map_lookup_elem(fd, &keys[i], &v) && !removed_put(c, keys[i], &v))
+				bpf_map_delete_elem(fd, &keys[i]);
+		prev = NULL;
+	} while (n == 256);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * COLL_REMOVED_CGROUPS more kept than after the last prune: only those of
+ * cgroups with counts stay (after a sync, which has all of theirs)
+ */
+static void prune_removed(struct collector *c)
+{
+	uint64_t *ids;
+	size_t k = 0;
+
+	if (c->nremoved <= c->removed_kept + COLL_REMOVED_CGROUPS)
+		return;
+	ids = malloc((c->nheaps + 1) * sizeof(*ids));
+	if (!ids)
+		return;
+	for (size_t i = 0; i < c->nheaps; i++)
+		ids[i] = c->heaps[i].cgroup_id;
+	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < c->nremoved; i++) {
+		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_id))
+			c->removed[k++] = c->removed[i];
+		else
+			free(c->removed[i].path);
+	}
+	free(ids);
+	c->nremoved = c->removed_kept = k;
+}
+
 /* Bring the aggregates, CMA counts and CMA free extents up to date with the kernel's maps. */
 int collector_sync(struct collector *c)
 {
-	int err = sync_aggs(c);
+	int err;
 
+	drain_removed(c);	/* before the counts: every count of a cgroup removed is in them */
+	err = sync_aggs(c);
+	if (!err)
+		prune_removed(c);
 	return err ? err : sync_cma(c);
 }
 
@@ -536,7 +645,10 @@ static void skel_destroy(struct collector *c)
 	c->session_link = NULL;
 	bpf_link__destroy(c->exits_link);
 	c->exits_link = NULL;
+	bpf_link__destroy(c->rmdir_link);
+	c->rmdir_link = NULL;
 	c->exits_hook = NULL;
+	c->rmdir_hook = NULL;
 	light_close(&c->light);
 	collector_bpf__destroy(c->skel);
 	c->skel = NULL;
@@ -559,15 +671,12 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	bool holders = want_holders && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF) &&
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
-	bool names;
 
 	/* what a refused program took away (the holder changes need the fds' events) */
 	cma = cma && !(c->without & 1u << COLL_FEAT_CMA);
 	busy = busy && cma && !(c->without & 1u << COLL_FEAT_CMA_BUSY);
 	fds = fds && !(c->without & 1u << COLL_FEAT_FDS);
-	names = !(c->without & 1u << COLL_FEAT_CGROUP_NAMES);
-	/* their count of cgroups made and removed needs the removals' program */
-	holders = holders && fds && names && !(c->without & 1u << COLL_FEAT_HOLDERS);
+	holders = holders && fds && !(c->without & 1u << COLL_FEAT_HOLDERS);
 	c->noptional = 0;
 
 	c->attach = mode;
@@ -611,7 +720,11 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	opt(c, s->progs.sched_process_exec_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.cgroup_attach_task_raw, COLL_FEAT_HOLDERS, holders);
 	opt(c, s->progs.cgroup_mkdir_raw, COLL_FEAT_HOLDERS, holders);
-	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_CGROUP_NAMES, names);
+	opt(c, s->progs.cgroup_rmdir_raw, COLL_FEAT_HOLDERS, holders);
+	/* a live view's removals are counted by the names' program, loaded later */
+	c->rmdir_hook = holders && c->exits_later ? s->progs.cgroup_rmdir_raw : NULL;
+	if (c->rmdir_hook)
+		bpf_program__set_autoattach(c->rmdir_hook, false);
 	opt(c, s->progs.exit_files_fexit, COLL_FEAT_HOLDERS, holders && tracing);
 	opt(c, s->progs.exit_files_kretprobe, COLL_FEAT_HOLDERS, holders && kprobe);
 	/* loaded now (one load), attached when the caller asks: collector_hook_exits() */
@@ -628,8 +741,8 @@ static const struct { const char *name, *what; } features[COLL_FEATURES] = {
 	[COLL_FEAT_HEAP_TP] = { "heap_tp", "heapstat heaps' charges" },
 	[COLL_FEAT_FDS] = { "fds", "fds made, taken and mapped, and with them holder changes" },
 	[COLL_FEAT_HOLDERS] = { "holders", "holder changes: a live view walks every process each frame" },
-	[COLL_FEAT_CGROUP_NAMES] = { "cgroup_names", "the paths of cgroups removed while tracing, "
-				     "and with them holder changes: those cgroups are named by id" },
+	[COLL_FEAT_CGROUP_NAMES] = { "cgroup_names", "the paths of cgroups removed while tracing: "
+				     "those cgroups are named by id" },
 };
 
 const char *coll_feature_name(enum coll_feature f)
@@ -951,6 +1064,8 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 		snprintf(why, why_len, "failed to %s: %s", what, strerror(-err));
 		goto fail;
 	}
+	if (!c->exits_later)
+		collector_name_removals(c);
 	*out = c;
 	return 0;
 
@@ -972,6 +1087,7 @@ int collector_poll(struct collector *c, int timeout_ms)
 	n = ring_buffer__consume(c->rb);
 	if (n < 0 && n != -EINTR)
 		return n;
+	drain_removed(c);
 	return c->err;
 }
 
@@ -1039,9 +1155,12 @@ bool collector_logs_changes(struct collector *c)
  */
 uint64_t collector_cgroup_changes(struct collector *c)
 {
+	uint64_t n;
+
 	if (!c->holders_traced)
 		return 0;
-	return __atomic_load_n(&c->skel->bss->cgroup_changes, __ATOMIC_RELAXED);
+	n = __atomic_load_n(&c->skel->bss->cgroup_changes, __ATOMIC_RELAXED);
+	return c->names ? n + __atomic_load_n(&c->names->bss->removals, __ATOMIC_RELAXED) : n;
 }
 
 /*
@@ -1097,46 +1216,65 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
 /**
  * collector_removed_cgroup() - the path cgroup @id had, removed while tracing
  *
- * Known for a cgroup that made an aggregate (allocated or exported) and was
- * removed while the collector traced removals; kept here once read, as its
- * aggregates are. The path is from cgroup2's root, as the kernel has it.
+ * Known for a cgroup of cgroup2 removed since collector_name_removals()
+ * attached its program; kept while the cgroup has counts, or while few were
+ * removed. The path is from cgroup2's root, as the kernel has it.
  * Return: the path, NULL when unknown or longer than the kernel gives.
  */
 const char *collector_removed_cgroup(struct collector *c, uint64_t id)
 {
-	size_t lo = 0, hi = c->nremoved;
-	struct coll_cgroup_path v;
-	struct removed_cgroup *r;
-	char *path = NULL;
-	int fd;
+	size_t at = removed_at(c, id);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	if (at == c->nremoved || c->removed[at].id != id) {
+		drain_removed(c);	/* removed since the last poll */
+		at = removed_at(c, id);
+	}
+	return at < c->nremoved && c->removed[at].id == id ? c->removed[at].path : NULL;
+}
 
-		if (c->removed[mid].id == id)
-			return c->removed[mid].path;
-		if (c->removed[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
+/**
+ * collector_name_removals() - load and attach the program that keeps the
+ * paths of cgroups removed (bpf/cgroup_names.bpf.c), once
+ *
+ * Apart from the collector's load: a live view calls it where it waits
+ * anyway (live_name_removals()); collector_open() for the others. A refusal
+ * is said as a feature's (cgroup_names): those cgroups are then named by id,
+ * and a live view's removals are counted by the collector's program.
+ */
+void collector_name_removals(struct collector *c)
+{
+	struct cgroup_names_lskel *n;
+	int err = -ENOMEM;
+
+	if (c->names_tried)
+		return;
+	c->names_tried = true;
+	n = cgroup_names_lskel__open();
+	if (n) {
+		n->rodata->test_refuse = test_refuse() & 1u << COLL_FEAT_CGROUP_NAMES;
+		err = cgroup_names_lskel__load(n) ?: cgroup_names_lskel__attach(n);
 	}
-	fd = bpf_map__fd(c->skel->maps.removed_cgroups);
-	if (c->without & 1u << COLL_FEAT_CGROUP_NAMES || bpf_map_lookup_elem(fd, &id, &v))
-		return NULL;
-	/* the kernel cut a longer one: unknown for good */
-	if (strnlen(v.path, sizeof(v.path)) < sizeof(v.path) - 1 && !(path = strdup(v.path)))
-		return NULL;
-	if (grow_array((void **)&c->removed, &c->removed_cap, c->nremoved, sizeof(*r))) {
-		free(path);
-		return NULL;
+	if (!err) {
+		c->names = n;
+		return;
 	}
-	r = &c->removed[lo];
-	memmove(r + 1, r, (c->nremoved - lo) * sizeof(*r));
-	c->nremoved++;
-	r->id = id;
-	r->path = path;
-	bpf_map_delete_elem(fd, &id);	/* kept here: the kernel's memory back */
-	return path;
+	cgroup_names_lskel__destroy(n);
+	err = err < 0 ? err : -EINVAL;
+	went_without(c, COLL_FEAT_CGROUP_NAMES, "cgroup_names_rmdir", err);
+	if (c->rmdir_hook && c->holders_traced) {	/* the removals counted by the collector */
+		int e;
+
+		if (c->light.nprogs) {
+			e = light_attach_prog(&c->light, c->skel->obj, c->rmdir_hook);
+		} else {
+			c->rmdir_link = bpf_program__attach(c->rmdir_hook);
+			e = c->rmdir_link ? 0 : -errno;
+		}
+		if (e) {	/* as when a holders' program is refused */
+			c->holders_traced = false;
+			went_without(c, COLL_FEAT_HOLDERS, bpf_program__name(c->rmdir_hook), e);
+		}
+	}
 }
 
 /* the exporter's name of aggregate @agg (a change log entry's), NULL: not yet written */
@@ -1319,6 +1457,7 @@ void collector_close(struct collector *c)
 		cma_bitmap_free(&c->cma[i].map);
 	}
 	free(c->heaps);
+	cgroup_names_lskel__destroy(c->names);
 	for (size_t i = 0; i < c->nremoved; i++)
 		free(c->removed[i].path);
 	free(c->removed);

@@ -95,6 +95,7 @@ bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out
 void coll_agg_add(struct coll_agg *to, const struct coll_agg *from);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_removed_cgroup(struct collector *c, uint64_t id);
+void collector_name_removals(struct collector *c);
 
 /* what the collector lost: events (ring) and counts (maps full), by cause */
 struct coll_losses {

@@ -635,9 +635,12 @@ static void read_lsm(struct holdings *h)
 		if (cg == HOLD_NONE || k == HOLD_NONE || h->heaps[k].charger != CHARGER_LSM)
 			continue;
 		cell = hold_cell(h, cg, k);
-		cell->charged = r->usage;
-		cell->max = r->limit;
-		cell->limit_hits = r->hits;
+		/* a removed cgroup's charges and hits with those of the one at its path
+		 * now; the limit is the cgroup's own (its entry's id) */
+		cell->charged += r->usage;
+		cell->limit_hits += r->hits;
+		if (r->cgroup_id == h->cgs[cg].id)
+			cell->max = r->limit;
 	}
 }
 

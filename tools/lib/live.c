@@ -192,6 +192,18 @@ static void forget_changes(struct live *l)
 }
 
 /* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
+/*
+ * Load the program that names the cgroups removed from now on
+ * (collector_name_removals()): apart from live_open(), so that a caller
+ * does it where it waits anyway (heaptop in its first interval, whose end
+ * it keeps: its load, about 4 ms of guest time, would delay the first frame).
+ */
+void live_name_removals(struct live *l)
+{
+	if (l->coll)
+		collector_name_removals(l->coll);
+}
+
 int live_drain(struct live *l)
 {
 	return l->coll ? collector_poll(l->coll, 0) ?: read_changes(l) : 0;

@@ -162,6 +162,8 @@ static int sleep_interval(struct live *l)
 	uint64_t end = now_ns() + state.interval_ms * 1000000ull;
 	int err = 0;
 
+	live_name_removals(l);	/* once: inside the interval, not before the frame */
+
 	while (!err && !top_exiting && now_ns() < end) {
 		uint64_t ms = (end - now_ns()) / 1000000 + 1;
 		struct timespec ts;

@@ -232,6 +232,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	curs_set(0);
 	timeout(INPUT_POLL_MS);
 	draw(l, f, st, clock, help);
+	live_name_removals(l);	/* inside the first interval, not before its frame */
 	while (!*exiting) {
 		int ch;
 
