@@ -4,8 +4,9 @@
 # none of its four CMA programs there. Its links, as the guest lists them
 # from heapstat's fdinfo while it traces, must be the heap ioctl's session
 # (a tracing link, attach type BPF_TRACE_FSESSION: 58), the release's fentry
-# (BPF_TRACE_FENTRY: 24) and the export's tracepoint (a raw tracepoint link)
-# and nothing else (each CMA program is one more raw tracepoint link); the
+# (BPF_TRACE_FENTRY: 24), the export's tracepoint and cgroup_rmdir's (the
+# removed cgroups' names: raw tracepoint links) and nothing else (each CMA
+# program is one more raw tracepoint link); the
 # allocations made meanwhile are counted, no CMA area is reported, and dmesg
 # stays clean.
 set -uo pipefail
@@ -34,8 +35,8 @@ check() {
 	fi
 }
 check "the kernel reserved no CMA memory" "$(line "CmaTotal: ")" "0 kB"
-check "the collector's links: the export's tracepoint, the release, the ioctl's session" \
-	"$(line "links: ")" "raw_tracepoint tracing tracing "
+check "the collector's links: the export's and cgroup_rmdir's tracepoints, the release, the ioctl's session" \
+	"$(line "links: ")" "raw_tracepoint raw_tracepoint tracing tracing "
 check "the tracing links: an fentry and a session" "$(line "attach types: ")" "24 58 "
 check "the allocations counted, no CMA area, nothing refused" "$(line "rc=")" \
 	'0 {"allocs":[3],"cma":[],"without":[]}'

@@ -258,10 +258,12 @@ static char *streamed(const char *s, size_t cut)
 	return out;
 }
 
-/* stderr's stream: controls shown, lines and tabs kept, a character cut between writes whole */
 #define CHECK_STR(got, want) CHECK(!strcmp((got), (want)), "got '%s', want '%s'", (got), (want))
 
-/* screen columns: wide characters 2, combining marks 0, a shown control its notation */
+/*
+ * Screen columns: wide characters 2, combining marks 0, a shown control its
+ * notation (the widths are the C.UTF-8 locale's: Debian's libc-bin has it)
+ */
 static void text_columns(void)
 {
 	CHECK_EQ(text_width("/camera"), 7);
@@ -277,6 +279,7 @@ static void text_columns(void)
 	CHECK_STR(text_cell("longer", 2), "longer");
 }
 
+/* stderr's stream: controls shown, lines and tabs kept, a character cut between writes whole */
 static void text_stream_is_terminal_safe(void)
 {
 	static const char in[] = "a\x1b[2J\tcaf\xc3\xa9 \xe2\x80\xae\xf0\x9f\x98\x80\n\xc3";

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A cgroup removed while heapstat traces (a CI job's, ended with the job) keeps
-# the path it had in every view, not its id: report -d, export, heaptop, limit
-# events (bpf-lsm refusals) and record. A cgroup made again at that path is one
-# row with it, its counts summed. Each job's cgroup is made, used and removed
+# the path it had in every view, not its id: report -d, export, heaptop,
+# record and limit events. A cgroup made again at that path is one row with it, its counts
+# summed. In a cgroup namespace (the kernel's path is not the namespace's),
+# the id. Each job's cgroup is made, used and removed
 # between two of the command's looks at the tree (heaptop's frames, a stopped
 # recorder), so the path can only come from the kernel's cgroup_rmdir.
 . /heapstat/tests/lib.sh
@@ -120,5 +121,53 @@ else
 		"exit $rc: $(jq -c '[.peaks[] | .cgroup]' $tmp/a.json) $(cat $tmp/rec.err $tmp/a.err)"
 fi
 
-rmdir $S/rmc
+# limit events -f: a job refused by its own dmem limit, the follower stopped
+# until the job's cgroup went: the event names the cgroup (its limit went
+# with it: null, as one not read)
+H=default_cma_region
+if [ -e /dev/dma_heap/$H ]; then
+	echo "+dmem" >$S/rmc/cgroup.subtree_control
+	mkdir $S/rmc/lj
+	echo "dma-heap/$H 0" >$S/rmc/lj/dmem.max
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat limit events -f -j -d 120 >$tmp/lev 2>$tmp/lev.err &
+	p=$!
+	wait_ready $rs $p
+	kill -STOP $p
+	job lj -H $H -s 4K
+	kill -CONT $p
+	sleep 1
+	kill -INT $p
+	wait $p
+	rc=$?
+	if [ $rc = 0 ] && [ "$(wc -l <$tmp/lev)" = 1 ] && jq_true --arg h $H '.cgroup == "/rmc/lj" and
+		.backend == "dmem" and .heap == $h and .requested_bytes == 4096' $tmp/lev >/dev/null; then
+		pass "limit events -f: a refusal read after its cgroup went, by its path"
+	else
+		fail "limit events -f: a refusal read after its cgroup went, by its path" \
+			"exit $rc: $(cat $tmp/lev $tmp/lev.err)"
+	fi
+	echo "-dmem" >$S/rmc/cgroup.subtree_control
+fi
+
+# in a cgroup namespace rooted at /rmc/ns: /job inside, /rmc/ns/job to the
+# kernel's tracepoint; named by its id, not by a path the namespace has not
+mkdir $S/rmc/ns
+rs=$(ready_socket)
+sh -c "echo \$\$ >$S/rmc/ns/cgroup.procs; NOTIFY_SOCKET=$rs exec cgns heapstat report -j -d 120" \
+	>$tmp/ns.json 2>$tmp/ns.err &
+p=$!
+wait_ready $rs $p
+job ns/job -H system -s 4K -n 1
+kill -INT $p
+wait $p
+rc=$?
+if [ $rc = 0 ] && jq_true '[.activity[] | select(.heap == "system")] | length == 1 and
+	(.[0].cgroup | test("^\\?[0-9]+$")) and .[0].allocs == 1' $tmp/ns.json >/dev/null; then
+	pass "in a cgroup namespace: a removed cgroup by its id, not the kernel's path"
+else
+	fail "in a cgroup namespace: a removed cgroup by its id, not the kernel's path" \
+		"exit $rc: $(jq -c '[.activity[] | [.cgroup, .heap, .allocs]]' $tmp/ns.json) $(cat $tmp/ns.err)"
+fi
+rmdir $S/rmc/ns $S/rmc
 rm -rf $tmp

@@ -63,11 +63,16 @@ for size in 80x24 200x60; do
 		pass "? shows the help, a key returns" || fail "? shows the help, a key returns" "$(screen)"
 	keys + && wait_for 'every 2s' && keys - - && wait_for 'every 0.5s' && keys + &&
 		wait_for 'every 1s' && pass "+ - change the interval" || fail "+ - change the interval" "$(screen)"
-	# a cgroup appears, then vanishes with its process; the row that went is
-	# shown one frame: 2 s frames, for a busy host's slower looks at the screen
+	# a cgroup appears (a holder moved into it: a cgroup that allocated keeps
+	# its row of what it did), then vanishes with its process; the row that
+	# went is shown one frame: 2 s frames, for a busy host's slower looks at
+	# the screen
 	keys + && wait_for 'every 2s' || fail "+ to 2 s frames" "$(screen)"
-	alloc_in new "$tmp/r3" 300 -H system -s 128K -n 1
+	rm -f "$tmp/r3"
+	alloc_in pre "$tmp/r3" 300 -H system -s 128K -n 1
 	new=$!
+	while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
+	mkdir $S/new && echo $new >$S/new/cgroup.procs
 	wait_for '^/new ' && kill $new && wait $new 2>/dev/null; rmdir $S/new
 	wait_for '^/new .* gone ' && sleep 4.5 && ! screen | grep -q '^/new ' &&
 		pass "a vanished cgroup's row goes, dimmed once" || fail "a vanished cgroup's row goes, dimmed once" "$(screen)"

@@ -5,6 +5,7 @@
  * the CMA areas' bitmaps, and fold the ring buffer's events into latencies.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #include "lskel_run.h"	/* before the light skeleton: it loads through it */
 #include "cgroup_names.lskel.h"
 #include "map_window.h"
+#include "cgroup/path.h"
 #include "util.h"
 
 struct collector {
@@ -451,6 +453,35 @@ static int removed_put(struct collector *c, uint64_t id, const struct coll_cgrou
 	return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* only the paths of cgroups with counts stay */
+static void prune_removed(struct collector *c)
+{
+	uint64_t *ids;
+	size_t k = 0;
+
+	ids = malloc((c->nheaps + 1) * sizeof(*ids));
+	if (!ids)
+		return;
+	for (size_t i = 0; i < c->nheaps; i++)
+		ids[i] = c->heaps[i].cgroup_id;
+	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_id);
+	for (size_t i = 0; i < c->nremoved; i++) {
+		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_id))
+			c->removed[k++] = c->removed[i];
+		else
+			free(c->removed[i].path);
+	}
+	free(ids);
+	c->nremoved = c->removed_kept = k;
+}
+
 /*
  * The paths of the cgroups removed since the last call, out of the kernel's
  * map (which holds COLL_REMOVED_CGROUPS between two calls) into removed[].
@@ -469,45 +500,19 @@ static void drain_removed(struct collector *c)
 			keys[n] = key;
 			prev = &keys[n];
 		}
-		for (size_t i = 0; i < n; i++)
-			if (!bpf_map_lookup_elem(fd, &keys[i], &v) && !removed_put(c, keys[i], &v))
-				bpf_map_delete_elem(fd, &keys[i]);
+		for (size_t i = 0; i < n; i++) {
+			if (bpf_map_lookup_elem(fd, &keys[i], &v))
+				continue;
+			if (removed_put(c, keys[i], &v))
+				return;		/* no memory: the rest wait in the map */
+			bpf_map_delete_elem(fd, &keys[i]);
+		}
 		prev = NULL;
 	} while (n == 256);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * COLL_REMOVED_CGROUPS more kept than after the last prune: only those of
- * cgroups with counts stay (after a sync, which has all of theirs)
- */
-static void prune_removed(struct collector *c)
-{
-	uint64_t *ids;
-	size_t k = 0;
-
-	if (c->nremoved <= c->removed_kept + COLL_REMOVED_CGROUPS)
-		return;
-	ids = malloc((c->nheaps + 1) * sizeof(*ids));
-	if (!ids)
-		return;
-	for (size_t i = 0; i < c->nheaps; i++)
-		ids[i] = c->heaps[i].cgroup_id;
-	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_id);
-	for (size_t i = 0; i < c->nremoved; i++) {
-		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_id))
-			c->removed[k++] = c->removed[i];
-		else
-			free(c->removed[i].path);
-	}
-	free(ids);
-	c->nremoved = c->removed_kept = k;
+	/* many kept: those of cgroups without counts go, after a sync, which has
+	 * all the counts of the cgroups taken out above */
+	if (c->nremoved > c->removed_kept + COLL_REMOVED_CGROUPS && !sync_aggs(c))
+		prune_removed(c);
 }
 
 /* Bring the aggregates, CMA counts and CMA free extents up to date with the kernel's maps. */
@@ -517,8 +522,6 @@ int collector_sync(struct collector *c)
 
 	drain_removed(c);	/* before the counts: every count of a cgroup removed is in them */
 	err = sync_aggs(c);
-	if (!err)
-		prune_removed(c);
 	return err ? err : sync_cma(c);
 }
 
@@ -1239,16 +1242,44 @@ const char *collector_removed_cgroup(struct collector *c, uint64_t id)
  * Apart from the collector's load: a live view calls it where it waits
  * anyway (live_name_removals()); collector_open() for the others. A refusal
  * is said as a feature's (cgroup_names): those cgroups are then named by id,
- * and a live view's removals are counted by the collector's program.
+ * and a live view's removals are counted by the collector's program. In a
+ * cgroup namespace, whose paths the kernel's are not, it is not loaded.
  */
+/* a live view's removals counted by the collector's own program (rmdir_hook) */
+static void count_removals(struct collector *c)
+{
+	int err;
+
+	if (!c->rmdir_hook || !c->holders_traced)
+		return;
+	if (c->light.nprogs) {
+		err = light_attach_prog(&c->light, c->skel->obj, c->rmdir_hook);
+	} else {
+		c->rmdir_link = bpf_program__attach(c->rmdir_hook);
+		err = c->rmdir_link ? 0 : -errno;
+	}
+	if (err) {	/* as when a holders' program is refused */
+		c->holders_traced = false;
+		went_without(c, COLL_FEAT_HOLDERS, bpf_program__name(c->rmdir_hook), err);
+	}
+}
+
 void collector_name_removals(struct collector *c)
 {
+	char events[PATH_MAX];
 	struct cgroup_names_lskel *n;
 	int err = -ENOMEM;
 
 	if (c->names_tried)
 		return;
 	c->names_tried = true;
+	/* a cgroup namespace's root (it has cgroup.events, the hierarchy's has
+	 * not): the tracepoint's paths are from a root this one is below */
+	snprintf(events, sizeof(events), "%s/cgroup.events", cg_root());
+	if (!access(events, F_OK)) {
+		count_removals(c);
+		return;
+	}
 	n = cgroup_names_lskel__open();
 	if (n) {
 		n->rodata->test_refuse = test_refuse() & 1u << COLL_FEAT_CGROUP_NAMES;
@@ -1259,22 +1290,8 @@ void collector_name_removals(struct collector *c)
 		return;
 	}
 	cgroup_names_lskel__destroy(n);
-	err = err < 0 ? err : -EINVAL;
-	went_without(c, COLL_FEAT_CGROUP_NAMES, "cgroup_names_rmdir", err);
-	if (c->rmdir_hook && c->holders_traced) {	/* the removals counted by the collector */
-		int e;
-
-		if (c->light.nprogs) {
-			e = light_attach_prog(&c->light, c->skel->obj, c->rmdir_hook);
-		} else {
-			c->rmdir_link = bpf_program__attach(c->rmdir_hook);
-			e = c->rmdir_link ? 0 : -errno;
-		}
-		if (e) {	/* as when a holders' program is refused */
-			c->holders_traced = false;
-			went_without(c, COLL_FEAT_HOLDERS, bpf_program__name(c->rmdir_hook), e);
-		}
-	}
+	went_without(c, COLL_FEAT_CGROUP_NAMES, "cgroup_names_rmdir", err < 0 ? err : -EINVAL);
+	count_removals(c);
 }
 
 /* the exporter's name of aggregate @agg (a change log entry's), NULL: not yet written */

@@ -349,7 +349,7 @@ static int cg_merge(struct holdings *h, struct cg_list *l)
 		struct hold_cgroup *c = &l->v[i], *to = out ? &l->v[out - 1] : NULL;
 
 		if (to && !strcmp(to->path, c->path)) {
-			if (c->id && (!to->id || (to->removed && !c->removed)))
+			if (c->id && (!to->id || !c->removed))	/* a live id, when one */
 				to->id = c->id;
 			to->removed = to->removed && c->removed;
 		} else {
@@ -574,7 +574,9 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 			h->dmem_walked++;
 			continue;
 		}
-		if (h->cgs[cg].path[0] != '/' || cg_dir(dir, sizeof(dir), root, h->cgs[cg].path))
+		/* a removed cgroup's files are gone (its path may be another's since) */
+		if (h->cgs[cg].removed || h->cgs[cg].path[0] != '/' ||
+		    cg_dir(dir, sizeof(dir), root, h->cgs[cg].path))
 			continue;
 		h->dmem_files++;
 		/* no dmem controller in this cgroup (or it is gone): nothing charged */
@@ -672,7 +674,7 @@ void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t 
 		struct hold_cell *cell = hold_cell(h, cg, heap);
 		char dir[4096];
 
-		if (!c->memcg_known && !cg_dir(dir, sizeof(dir), root, c->path))
+		if (!c->memcg_known && !c->removed && !cg_dir(dir, sizeof(dir), root, c->path))
 			c->memcg_known = !cg_memcg_read(dir, &c->memcg);
 		if (!c->memcg_known)
 			continue;

@@ -191,7 +191,6 @@ static void forget_changes(struct live *l)
 	l->ch_lost = l->ch_attach = false;
 }
 
-/* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
 /*
  * Load the program that names the cgroups removed from now on
  * (collector_name_removals()): apart from live_open(), so that a caller
@@ -204,6 +203,7 @@ void live_name_removals(struct live *l)
 		collector_name_removals(l->coll);
 }
 
+/* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
 int live_drain(struct live *l)
 {
 	return l->coll ? collector_poll(l->coll, 0) ?: read_changes(l) : 0;
@@ -277,7 +277,9 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 		r->alloc_rate = (c->agg.allocs - p.allocs) / f->interval_s;
 		r->free_rate = (c->agg.frees - p.frees) / f->interval_s;
 		r->fails = failures(&c->agg);
-		if (c->lat && c->lat->n) {
+		/* a model kept from a frame before: no attempt since (its counts would
+		 * have moved), and a merged cell's latencies are that frame's copy */
+		if (c->lat && c->lat->n && l->model_ns == f->ts_ns) {
 			r->p50_ns = lat_percentile(c->lat, 50);
 			r->p99_ns = lat_percentile(c->lat, 99);
 		}

@@ -61,6 +61,7 @@ struct holder {
 struct events {
 	const struct limit_events_opts *o;
 	struct refusal_model m;		/* ev->m.inv and ev->m.h: the model of the moment */
+	struct collector *coll;		/* -f: the paths of cgroups removed since it started */
 	uint64_t shown;
 	int err;			/* the first error: stop */
 };
@@ -77,6 +78,8 @@ static const char *path_of(struct events *ev, uint64_t id)
 {
 	const char *p = id ? holdings_cgroup_path(&ev->m.h, id) : NULL;
 
+	if ((!p || !strcmp(p, "?")) && id && ev->coll)	/* removed since */
+		p = collector_removed_cgroup(ev->coll, id);
 	return p ? p : "?";
 }
 
@@ -322,6 +325,7 @@ int limit_events(const struct limit_events_opts *o)
 			coll = NULL;
 		} else {
 			collector_on_event(coll, on_coll, &ev, true);
+			ev.coll = coll;
 		}
 	} else if (!lsm) {
 		fprintf(stderr, "heapstat limit events: no bpf-lsm limit is set, and the kernel "

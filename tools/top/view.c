@@ -543,10 +543,11 @@ static size_t put_cell(char *line, size_t at, const struct column *c, const char
 		return at;
 	if (left && cols > w && w > 2) {
 		const char *t = text_tail(text, w - 2);
+		size_t tw = text_width(t);
 
 		at = put_text(line, at, "..", 2);
 		at = put_text(line, at, t, strlen(t));
-		at = put_spaces(line, at, w - 2 - text_width(t));	/* half a wide character */
+		at = put_spaces(line, at, tw < w - 2 ? w - 2 - tw : 0);	/* half a wide character */
 	} else {
 		if (!left && cols < w)
 			at = put_spaces(line, at, w - cols);
