@@ -37,8 +37,12 @@ wait $p
 rc=$?
 act() { jq -c --arg cg "$1" '[.activity[] | select(.cgroup == $cg and .heap == "system")]' $tmp/r.json; }
 if [ $rc = 0 ] && act /rmc/job | jq_true 'length == 1 and .[0].allocs == 5 and
-	.[0].alloc_bytes == 327680 and .[0].frees == 5 and .[0].free_bytes == 327680' >/dev/null &&
-	act /rmc/once | jq_true 'length == 1 and .[0].allocs == 1 and .[0].frees == 1' >/dev/null &&
+	.[0].alloc_bytes == 327680 and .[0].frees == 5 and .[0].free_bytes == 327680 and
+	.[0].cgroup_removed' >/dev/null &&
+	act /rmc/once | jq_true 'length == 1 and .[0].allocs == 1 and .[0].frees == 1 and
+	.[0].cgroup_removed' >/dev/null &&
+	jq_true '[.cgroups[].heaps[] | select(.cgroup == "/rmc/job")] | length == 1 and
+	.[0].cgroup_removed' $tmp/r.json >/dev/null &&
 	no_ids $tmp/r.json; then
 	pass "report -d: a removed cgroup by its path; made again, one row of 5 allocations"
 else

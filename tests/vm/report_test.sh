@@ -100,7 +100,7 @@ if jq_true '.sources.buffers == "iter/dmabuf"
 	and ([.heaps[] | select(.name == "default_cma_region")][0] == {"name":"default_cma_region",
 		"bytes":4194304,"buffers":1,"device":true,"charged_by":"dmem"})
 	and ([.cgroups[] | select(.path == "/video")][0].heaps == [{"cgroup":"/video",
-		"heap":"default_cma_region","bytes":4194304,"buffers":1,"charged_bytes":4194304,
+		"cgroup_removed":false,"heap":"default_cma_region","bytes":4194304,"buffers":1,"charged_bytes":4194304,
 		"own_charged_bytes":4194304,"charged_by":"dmem","limit_bytes":16777216,
 		"limit_cgroup":"/video","headroom_bytes":12582912,"limit_hits":0,"allocated":null}])
 	and ([.buffers[] | select(.heap == "chunk-reserved")] | length == 2)

@@ -40,7 +40,8 @@ wait_frames $((n + 2))
 last=$(tail -n 1 "$tmp/frames")
 row() { echo "$last" | jq -M -c --arg cg "$1" --arg heap "$2" '.rows[] | select(.cgroup == $cg and .heap == $heap)'; }
 r=$(row /camera system)
-echo "$r" | jq_true '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false' \
+echo "$r" | jq_true '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false and
+	.cgroup_removed == false' \
 	>/dev/null && pass "camera: two 1 MiB system buffers held" || fail "camera: two 1 MiB system buffers held" "$r"
 r=$(row /video default_cma_region)
 echo "$r" | jq_true '.bytes == 4194304 and .buffers == 1 and .limit_bytes == 8388608 and
@@ -92,7 +93,8 @@ esac
 last=$(tail -n 1 "$tmp/frames")
 r=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/appear" or (.cgroup | startswith("?")))]')
 echo "$r" | jq_true 'length == 1 and .[0].heap == "system" and .[0].bytes == 0 and
-	.[0].allocated.allocs == 2 and .[0].allocated.frees == 2 and .[0].gone == false' >/dev/null &&
+	.[0].allocated.allocs == 2 and .[0].allocated.frees == 2 and .[0].gone == false and
+	.[0].cgroup_removed' >/dev/null &&
 	pass "a removed cgroup's row of what it allocated, by its path" ||
 	fail "a removed cgroup's row of what it allocated, by its path" "$r"
 [ $rc = 0 ] && [ ! -s "$tmp/err" ] && pass "SIGINT ends it cleanly" || fail "SIGINT ends it cleanly" "exit $rc: $(cat "$tmp/err")"

@@ -47,15 +47,16 @@ void hold_json_agg_fields(struct json *j, const struct coll_agg *a)
 
 /*
  * A cgroup x heap row's fields, in an object the caller opened and closes
- * (heaptop adds its rates): cgroup, heap, bytes and buffers held,
+ * (heaptop adds its rates): cgroup, cgroup_removed, heap, bytes and buffers held,
  * charged_bytes, own_charged_bytes and charged_by, limit_bytes, limit_cgroup
  * and headroom_bytes, limit_hits, allocated (null unless traced).
  */
-void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
-			  enum hold_charger charger, const struct hold_cell *c,
+void hold_json_row_fields(struct json *j, const char *cgroup, bool cgroup_removed,
+			  const char *heap, enum hold_charger charger, const struct hold_cell *c,
 			  const char *limit_cgroup)
 {
 	json_kstr(j, "cgroup", cgroup);
+	json_kbool(j, "cgroup_removed", cgroup_removed);
 	json_kstr(j, "heap", heap);
 	json_ku64(j, "bytes", c->bytes);
 	json_ku64(j, "buffers", c->buffers);
@@ -82,8 +83,8 @@ void hold_json_cell(struct json *j, const struct holdings *h, size_t cell)
 {
 	const struct hold_cell *c = &h->cells[cell];
 
-	hold_json_row_fields(j, h->cgs[cell / h->nheaps].path, h->heaps[cell % h->nheaps].name,
-			     h->heaps[cell % h->nheaps].charger, c,
+	hold_json_row_fields(j, h->cgs[cell / h->nheaps].path, h->cgs[cell / h->nheaps].removed,
+			     h->heaps[cell % h->nheaps].name, h->heaps[cell % h->nheaps].charger, c,
 			     c->limit_cg != HOLD_NONE ? h->cgs[c->limit_cg].path : NULL);
 }
 

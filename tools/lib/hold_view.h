@@ -20,8 +20,8 @@ const char *charger_name(enum hold_charger c);
 
 void hold_json_heap(struct json *j, const struct hold_heap *hp);
 void hold_json_agg_fields(struct json *j, const struct coll_agg *a);
-void hold_json_row_fields(struct json *j, const char *cgroup, const char *heap,
-			  enum hold_charger charger, const struct hold_cell *c,
+void hold_json_row_fields(struct json *j, const char *cgroup, bool cgroup_removed,
+			  const char *heap, enum hold_charger charger, const struct hold_cell *c,
 			  const char *limit_cgroup);
 void hold_json_cell(struct json *j, const struct holdings *h, size_t cell);
 void hold_json_process(struct json *j, const struct inv_proc *p);

@@ -399,7 +399,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);
 			else if (!hs[i].cgroup_id)
 				snprintf(gone, sizeof(gone), "(before tracing)");
-			err = cg_push(h, &l, hs[i].cgroup_id, path ? path : gone, true);
+			err = cg_push(h, &l, hs[i].cgroup_id, path ? path : gone, hs[i].cgroup_id);
 		}
 	}
 	cg_index_free(&ix);

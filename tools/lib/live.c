@@ -264,6 +264,7 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 	if (!r)
 		return -ENOMEM;
 	r->cgroup = h->cgs[cell / h->nheaps].path;
+	r->cgroup_removed = h->cgs[cell / h->nheaps].removed;
 	r->heap = h->heaps[cell % h->nheaps].name;
 	r->charger = h->heaps[cell % h->nheaps].charger;
 	r->c = *c;

@@ -22,6 +22,7 @@
 /* a row of the model (a cgroup x heap) as this frame shows it */
 struct live_row {
 	const char *cgroup, *heap;	/* the frame's model's; a row gone: the frame before's */
+	bool cgroup_removed;		/* only removed cgroups had that path (hold_cgroup) */
 	struct hold_cell c;		/* the model's cell; a row gone: its last */
 	const char *limit_cgroup;	/* where its limit is set; NULL: none */
 	enum hold_charger charger;

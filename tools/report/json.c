@@ -121,6 +121,7 @@ static void json_activity(struct json *j, const struct report *rep)
 			continue;
 		json_object(j);
 		json_kstr(j, "cgroup", h->cgs[h->rows[i] / h->nheaps].path);
+		json_kbool(j, "cgroup_removed", h->cgs[h->rows[i] / h->nheaps].removed);
 		json_kstr(j, "heap", h->heaps[h->rows[i] % h->nheaps].name);
 		hold_json_agg_fields(j, &c->agg);
 		json_key(j, "charged_bytes");

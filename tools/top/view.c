@@ -679,7 +679,8 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 static void json_row(struct json *j, const struct live_row *r)
 {
 	json_object(j);
-	hold_json_row_fields(j, r->cgroup, r->heap, r->charger, &r->c, r->limit_cgroup);
+	hold_json_row_fields(j, r->cgroup, r->cgroup_removed, r->heap, r->charger, &r->c,
+			     r->limit_cgroup);
 	json_ku64(j, "peak_bytes", r->peak);
 	json_kdouble(j, "allocs_per_sec", r->alloc_rate);
 	json_kdouble(j, "frees_per_sec", r->free_rate);
