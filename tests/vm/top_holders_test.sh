@@ -16,11 +16,21 @@ S=/sys/fs/cgroup
 MiB=1048576
 pass() { echo "PASS: top_holders: $1"; }
 fail() { echo "FAIL: top_holders: $1: $2"; }
+# wait_while TEST: wait while the test (a shell command) holds, 60 s at most:
+# a helper that never answers fails a check, not the whole suite
+wait_while() {
+	_w=0
+	while eval "$1" && [ $_w -lt 3000 ]; do
+		sleep 0.02
+		_w=$((_w + 1))
+	done
+	! eval "$1" || fail "waited 60 s while: $1" "$(ls "$tmp" | tr '\n' ' ')"
+}
 
 mkdir -p $S/hold
 sh -c "echo \$\$ >$S/hold/cgroup.procs; exec dmabuf_alloc -H system -s 1M -n 2 --signals -w 300 -R $tmp/r" &
 owner=$!
-while [ ! -e "$tmp/r" ]; do sleep 0.1; done
+wait_while '[ ! -e "$tmp/r" ]'
 
 heaptop -j -d 0.5 --rescan 3600 >"$tmp/f" 2>"$tmp/err" &
 top=$!
@@ -85,9 +95,9 @@ check "churn: models built without walking the cgroup tree again" \
 # the forks can be applied while the test waits for the children: the frames from before
 n0=$(frames)
 kill -USR1 $owner
-while [ ! -s "$tmp/r.children" ]; do sleep 0.1; done
+wait_while '[ ! -s "$tmp/r.children" ]'
 kill -USR1 $owner
-while [ "$(wc -l <"$tmp/r.children")" -lt 2 ]; do sleep 0.1; done
+wait_while '[ "$(wc -l <"$tmp/r.children")" -lt 2 ]'
 c1=$(sed -n 1p "$tmp/r.children") c2=$(sed -n 2p "$tmp/r.children")
 settle $n0
 check "fork: both children hold the buffers, PSS split three ways" \
@@ -163,7 +173,7 @@ check "close: still two whole walks" '.walks == 2' "$(stats "$tmp/f")"
 for i in 1 2 3 4; do
 	fd_window 300 sh -c "echo \$\$ >$tmp/w$i.pid; exec dmabuf_alloc -H system -s 1M -w 60 -R $tmp/w$i" \
 		2>"$tmp/w$i.err" &
-	while [ ! -e "$tmp/w$i" ]; do sleep 0.1; done
+	wait_while '[ ! -e "$tmp/w$i" ]'
 	settle
 	w=$(cat "$tmp/w$i.pid")
 	check "an fd walked before it was installed: seen by the frame after ($i)" \
@@ -180,15 +190,15 @@ done
 for i in 1 2 3 4 5; do
 	fd_window 300 sh -c "echo \$\$ >$tmp/a$i.pid; exec dmabuf_alloc -H system -s 1M --signals -w 60 -R $tmp/a$i" \
 		2>"$tmp/a$i.err" &
-	while [ ! -e "$tmp/a$i" ]; do sleep 0.1; done
+	wait_while '[ ! -e "$tmp/a$i" ]'
 	settle
 	a=$(cat "$tmp/a$i.pid")
 	kill -ALRM $a
-	while [ ! -s "$tmp/a$i.done" ]; do sleep 0.02; done
+	wait_while '[ ! -s "$tmp/a$i.done" ]'
 	kill -ALRM $a
-	while [ "$(wc -l <"$tmp/a$i.done")" -lt 2 ]; do sleep 0.02; done
+	wait_while '[ "$(wc -l <"$tmp/a$i.done")" -lt 2 ]'
 	kill -USR1 $a
-	while [ ! -s "$tmp/a$i.children" ]; do sleep 0.02; done
+	wait_while '[ ! -s "$tmp/a$i.children" ]'
 	ac=$(cat "$tmp/a$i.children")
 	settle
 	check "a holder's new fd walked before it was installed: its child holds the new buffer ($i)" \
@@ -201,13 +211,13 @@ done
 # lists it counts too
 dmabuf_alloc -H system -s 1M --signals -w 60 -R "$tmp/n" &
 nown=$!
-while [ ! -e "$tmp/n" ]; do sleep 0.1; done
+wait_while '[ ! -e "$tmp/n" ]'
 settle
 kill -USR1 $nown
-while [ ! -s "$tmp/n.children" ]; do sleep 0.02; done
+wait_while '[ ! -s "$tmp/n.children" ]'
 n1=$(sed -n 1p "$tmp/n.children")
 kill -USR1 $n1
-while [ "$(wc -l <"$tmp/n.children")" -lt 2 ]; do sleep 0.02; done
+wait_while '[ "$(wc -l <"$tmp/n.children")" -lt 2 ]'
 n2=$(sed -n 2p "$tmp/n.children")
 settle
 check "a child's fork before a frame listed it: the grandchild holds the buffer" \
