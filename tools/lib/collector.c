@@ -453,13 +453,6 @@ static int removed_put(struct collector *c, uint64_t id, const struct coll_cgrou
 	return 0;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* only the paths of cgroups with counts stay */
 static void prune_removed(struct collector *c)
 {
@@ -471,9 +464,9 @@ static void prune_removed(struct collector *c)
 		return;
 	for (size_t i = 0; i < c->nheaps; i++)
 		ids[i] = c->heaps[i].cgroup_id;
-	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_id);
+	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_u64);
 	for (size_t i = 0; i < c->nremoved; i++) {
-		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_id))
+		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_u64))
 			c->removed[k++] = c->removed[i];
 		else
 			free(c->removed[i].path);
@@ -1117,27 +1110,36 @@ void collector_restart_latencies(struct collector *c)
 		lat_restart(&c->cma[i].lat);
 }
 
+/*
+ * Attach a holders' program loaded with the rest but not attached then
+ * (@link: where libbpf's load keeps its link). Refused, the holder changes
+ * go, as when a program is refused at load: every frame walks.
+ */
+static int attach_late(struct collector *c, struct bpf_program *prog, struct bpf_link **link)
+{
+	int err;
+
+	if (c->light.nprogs) {
+		err = light_attach_prog(&c->light, c->skel->obj, prog);
+	} else {
+		*link = bpf_program__attach(prog);
+		err = *link ? 0 : -errno;
+	}
+	if (err) {
+		c->holders_traced = false;
+		went_without(c, COLL_FEAT_HOLDERS, bpf_program__name(prog), err);
+	}
+	return err;
+}
+
 int collector_hook_exits(struct collector *c)
 {
 	struct bpf_program *prog = c->exits_hook;
-	enum coll_feature f = COLL_FEAT_HOLDERS;
-	int err;
 
 	if (!prog)
 		return 0;
 	c->exits_hook = NULL;
-	if (c->light.nprogs) {
-		err = light_attach_prog(&c->light, c->skel->obj, prog);
-	} else {
-		c->exits_link = bpf_program__attach(prog);
-		err = c->exits_link ? 0 : -errno;
-	}
-	if (!err)
-		return 1;
-	/* as when it is refused at load: every frame walks */
-	c->holders_traced = false;
-	went_without(c, f, bpf_program__name(prog), err);
-	return err;
+	return attach_late(c, prog, &c->exits_link) ?: 1;
 }
 
 /*
@@ -1235,6 +1237,13 @@ const char *collector_removed_cgroup(struct collector *c, uint64_t id)
 	return at < c->nremoved && c->removed[at].id == id ? c->removed[at].path : NULL;
 }
 
+/* a live view's removals counted by the collector's own program (rmdir_hook) */
+static void count_removals(struct collector *c)
+{
+	if (c->rmdir_hook && c->holders_traced)
+		attach_late(c, c->rmdir_hook, &c->rmdir_link);
+}
+
 /**
  * collector_name_removals() - load and attach the program that keeps the
  * paths of cgroups removed (bpf/cgroup_names.bpf.c), once
@@ -1245,25 +1254,6 @@ const char *collector_removed_cgroup(struct collector *c, uint64_t id)
  * and a live view's removals are counted by the collector's program. In a
  * cgroup namespace, whose paths the kernel's are not, it is not loaded.
  */
-/* a live view's removals counted by the collector's own program (rmdir_hook) */
-static void count_removals(struct collector *c)
-{
-	int err;
-
-	if (!c->rmdir_hook || !c->holders_traced)
-		return;
-	if (c->light.nprogs) {
-		err = light_attach_prog(&c->light, c->skel->obj, c->rmdir_hook);
-	} else {
-		c->rmdir_link = bpf_program__attach(c->rmdir_hook);
-		err = c->rmdir_link ? 0 : -errno;
-	}
-	if (err) {	/* as when a holders' program is refused */
-		c->holders_traced = false;
-		went_without(c, COLL_FEAT_HOLDERS, bpf_program__name(c->rmdir_hook), err);
-	}
-}
-
 void collector_name_removals(struct collector *c)
 {
 	char events[PATH_MAX];

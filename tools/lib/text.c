@@ -178,8 +178,13 @@ size_t text_width(const char *s)
 
 	while (*p) {
 		uint32_t cp;
-		size_t len = utf8_char(p, strnlen((const char *)p, 4), &cp);
+		size_t len;
 
+		if (*p < 0x80) {	/* most of any cell: heaptop pads a thousand rows a second */
+			cols++, p++;
+			continue;
+		}
+		len = utf8_char(p, strnlen((const char *)p, 4), &cp);
 		cols += len ? char_columns(cp) : 1;
 		p += len ? len : 1;
 	}

@@ -234,10 +234,10 @@ static const char *path_of(struct scope *s, uint64_t id)
 {
 	const char *p = cg_index_path(&s->ix, id);
 
+	if (!p && s->coll)	/* before the walk: a removed one's is kept, no walk finds it */
+		p = collector_removed_cgroup(s->coll, id);
 	if (!p && !cg_index_build(&s->ix, cg_root()))
 		p = cg_index_path(&s->ix, id);
-	if (!p && s->coll)
-		p = collector_removed_cgroup(s->coll, id);
 	return p ? p : "";
 }
 
