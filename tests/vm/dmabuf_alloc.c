@@ -29,9 +29,11 @@
  *       exit once the buffers are held, a child holding them on 600 s: for
  *       a caller with no shell to put it in the background (tests/dt/init)
  */
+#define _GNU_SOURCE	/* ppoll */
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -330,22 +332,42 @@ static void close_fds(void)
 	ready_note("done", open ? "close" : "alloc");
 }
 
-/* sleep SECS, or until a signal ends it: without waking meanwhile (a
- * thousand of these run in a benchmark); --signals acts on the rest */
+/*
+ * sleep SECS, or until a signal ends it: without waking meanwhile (a
+ * thousand of these run in a benchmark); --signals acts on the rest. The
+ * signals are taken only inside ppoll(): one sent while another is acted
+ * on (a test sends the next once the last is told done) wakes the next
+ * sleep, where between a check of the flags and nanosleep() it was lost.
+ */
 static void hold_for(uint64_t secs)
 {
-	struct timespec ts = { secs, 0 };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGALRM, SIGHUP };
+	uint64_t end = now_ns() + secs * 1000000000ull, now;
+	sigset_t block, awake;
 
-	while (!exiting && nanosleep(&ts, &ts) && errno == EINTR) {
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &awake);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(&awake, sigs[i]);	/* a child's: blocked since its fork */
+	while (!exiting && (now = now_ns()) < end) {
+		struct timespec ts = { (end - now) / 1000000000ull, (end - now) % 1000000000ull };
+
+		if (ppoll(NULL, 0, &ts, &awake) == 0)
+			break;
 		if (fork_asked)
 			fork_asked = 0, fork_holder();
 		if (map_asked)
 			map_asked = 0, toggle_maps();
 		if (close_asked)
 			close_asked = 0, close_fds();
-		if (exec_asked)
+		if (exec_asked) {
+			sigprocmask(SIG_SETMASK, &awake, NULL);
 			execlp("sleep", "sleep", "3600", (char *)NULL);
+		}
 	}
+	sigprocmask(SIG_SETMASK, &awake, NULL);
 }
 
 static int churn(int heap_fd, int *fds)
