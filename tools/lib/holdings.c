@@ -19,7 +19,6 @@
  *    of the cgroup or an ancestor that leaves the least room (that cgroup's
  *    limit less that cgroup's charge).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 
 #include "cgroup/dmem.h"
 #include "cgroup/path.h"
+#include "heap_dev.h"
 #include "holdings.h"
 #include "lsm_limit.h"
 #include "text.h"
@@ -37,7 +37,7 @@
 const struct hold_sys hold_sys_live = {
 	.proc = "/proc",
 	.cgroup_root = NULL,		/* cg_root() */
-	.heap_dev = "/dev/dma_heap",
+	.heap_dev = HEAP_DEV_DIR,
 	.lsm_pin_dir = LSM_LIMIT_PIN_DIR,
 };
 
@@ -177,15 +177,15 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 	const struct name_set *regions = &r->names;
 	struct name_set all = {}, devs = {};
 	void *arg[2] = { h, r };
-	DIR *d = opendir(sys->heap_dev);
-	struct dirent *de;
+	struct heap_dev *hd;
+	size_t nhd;
 	int err = 0;
 
-	while (!err && d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
-			err = name_add(h, &devs, de->d_name) ?: name_add(h, &all, de->d_name);
-	if (d)
-		closedir(d);
+	if (heap_devs_read(sys->heap_dev, &hd, &nhd))
+		nhd = 0;	/* unreadable: the heaps are those found elsewhere */
+	for (size_t i = 0; !err && i < nhd; i++)
+		err = name_add(h, &devs, hd[i].name) ?: name_add(h, &all, hd[i].name);
+	heap_devs_free(hd, nhd);
 	if (!err) {
 		err = cg_dmem_each(sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
 		r->sized = !err;

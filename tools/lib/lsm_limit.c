@@ -20,13 +20,13 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "limit.skel.h"
 #include "btf.h"
+#include "heap_dev.h"
 #include "inventory.h"
 #include "lsm_limit.h"
 #include "map_window.h"
@@ -34,7 +34,6 @@
 #include "util.h"
 #include "cgroup/path.h"
 
-#define HEAP_DIR	"/dev/dma_heap"
 
 /* <linux/lsm.h> since 6.8, newer than Debian 12's headers; x86-64's and arm64's number */
 #define SYS_LSM_LIST_MODULES	461
@@ -106,51 +105,17 @@ static int heap_major(uint32_t *major)
 	return -ENODEV;
 }
 
-/* the kernel's dev_t of /dev/dma_heap/<heap> */
-static int heap_dev(const char *heap, uint32_t *dev)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (!heap[0] || strchr(heap, '/') || !strcmp(heap, ".") || !strcmp(heap, ".."))
-		return -EINVAL;
-	snprintf(path, sizeof(path), HEAP_DIR "/%s", heap);
-	if (stat(path, &st))
-		return -errno;
-	if (!S_ISCHR(st.st_mode))
-		return -ENODEV;
-	*dev = major(st.st_rdev) << 20 | minor(st.st_rdev);
-	return 0;
-}
-
-/* the heaps in /dev/dma_heap by device, read once for many rows */
+/* the heaps in /dev/dma_heap, read once for many rows (none when unreadable) */
 struct heap_names {
-	struct { uint32_t dev; char name[LIMIT_NAME_LEN]; } *v;
-	size_t n, cap;
+	struct heap_dev *v;
+	size_t n;
 };
-
-static void heap_names_read(struct heap_names *hn)
-{
-	DIR *d = opendir(HEAP_DIR);
-	struct dirent *de;
-	uint32_t v;
-
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || heap_dev(de->d_name, &v) ||
-		    grow_array((void **)&hn->v, &hn->cap, hn->n, sizeof(*hn->v)))
-			continue;
-		hn->v[hn->n].dev = v;
-		snprintf(hn->v[hn->n++].name, LIMIT_NAME_LEN, "%.*s", LIMIT_NAME_LEN - 1, de->d_name);
-	}
-	if (d)
-		closedir(d);
-}
 
 /* the name in /dev/dma_heap of the heap with this dev_t, "" when none */
 static void heap_name_of(const struct heap_names *hn, uint32_t dev, char *name, size_t len)
 {
 	name[0] = '\0';
-	for (size_t i = 0; i < hn->n; i++)
+	for (size_t i = 0; dev && i < hn->n; i++)
 		if (hn->v[i].dev == dev) {
 			snprintf(name, len, "%s", hn->v[i].name);
 			return;
@@ -293,7 +258,7 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 		/* holds are sorted by buffer, then process: the first is the lowest pid */
 		if (i && inv.holds[i - 1].buf == h->buf)
 			continue;
-		if (!b->exp_name || heap_dev(b->exp_name, &sd.c.dev) || !pr->cgroup)
+		if (!b->exp_name || heap_dev_of(HEAP_DEV_DIR, b->exp_name, &sd.c.dev) || !pr->cgroup)
 			continue;	/* not a heap's, or no holder's cgroup */
 		if (cgroup_ids(pr->cgroup, sd.c.ids, &sd.c.levels) || !sd.c.levels)
 			continue;	/* gone, or the root: nobody to charge */
@@ -635,9 +600,9 @@ static int key_of(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, str
 		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
 	memset(k, 0, sizeof(*k));
 	k->cgroup_id = cgroup_id;
-	err = heap_dev(heap, &k->dev);
+	err = heap_dev_of(HEAP_DEV_DIR, heap, &k->dev);
 	if (err)
-		return fail(why, why_len, err, "find the heap " HEAP_DIR "/%s", heap);
+		return fail(why, why_len, err, "find the heap " HEAP_DEV_DIR "/%s", heap);
 	return 0;
 }
 
@@ -838,9 +803,9 @@ int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
 
 	if (!err) {
-		heap_names_read(&hn);
+		heap_devs_read(HEAP_DEV_DIR, &hn.v, &hn.n);
 		row_fill(l, &hn, &k, out);
-		free(hn.v);
+		heap_devs_free(hn.v, hn.n);
 	}
 	return err;
 }
@@ -894,7 +859,7 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 	*n = 0;
 	if (l->unpinned)
 		return fail(why, why_len, -ENOENT, "%s", "use limits that were all cleared");
-	heap_names_read(&hn);
+	heap_devs_read(HEAP_DEV_DIR, &hn.v, &hn.n);
 	err = limit_rows(l, &hn, rows, n, &cap);
 	if (!err)
 		err = cells_map(l);
@@ -908,7 +873,7 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 		k.dev = l->major << LIMIT_MINOR_BITS | limit_tag_minor(c->tag);
 		err = row_add(l, &hn, &k, rows, n, &cap);
 	}
-	free(hn.v);
+	heap_devs_free(hn.v, hn.n);
 	if (err) {
 		free(*rows);
 		*rows = NULL;

@@ -14,7 +14,6 @@
  * whole record.
  */
 #include <argp.h>
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include "lib/cma.h"
 #include "lib/collector.h"
 #include "lib/errors.h"
+#include "lib/heap_dev.h"
 #include "lib/hindex.h"
 #include "lib/holdings.h"
 #include "lib/inventory.h"
@@ -469,31 +469,24 @@ static void heaps_free(struct rec_heap_bytes *v, size_t n)
  */
 static int heaps_now(const struct inventory *inv, struct rec_heap_bytes **heaps, uint32_t *n)
 {
-	DIR *d = opendir("/dev/dma_heap");
-	struct rec_heap_bytes *v = NULL;
-	struct dirent *de;
-	size_t cap = 0, k = 0;
-	int err = 0;
+	struct rec_heap_bytes *v;
+	struct heap_dev *hd;
+	size_t k;
+	int err = heap_devs_read(HEAP_DEV_DIR, &hd, &k);
 
 	*heaps = NULL;
 	*n = 0;
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while (!err && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		err = grow_array((void **)&v, &cap, k + 1, sizeof(*v));
-		if (!err && !(v[k].heap = strdup(de->d_name)))
-			err = -ENOMEM;
-		if (!err)
-			v[k++].bytes = 0;
-	}
-	closedir(d);
-	if (err) {
-		heaps_free(v, k);
+	if (err || !k)
 		return err;
+	v = calloc(k, sizeof(*v));
+	if (!v) {
+		heap_devs_free(hd, k);
+		return -ENOMEM;
 	}
-	sort_ordered(v, k, sizeof(*v), by_heap_name);
+	/* the names change hands, sorted as by_heap_name() takes them */
+	for (size_t i = 0; i < k; i++)
+		v[i].heap = hd[i].name;
+	free(hd);
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
 		struct rec_heap_bytes key = { .heap = b->exp_name }, *h;
