@@ -50,6 +50,32 @@ else
 		"exit $rc: $(jq -c '[.activity[] | [.cgroup, .allocs]]' $tmp/r.json) $(cat $tmp/r.err)"
 fi
 
+# report -d's text: the removed cgroups named under the activity, the first
+# eight in the table's order; a live cgroup's row is not among them
+mkdir $S/rmc/live
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report activity -d 120 >$tmp/t.txt 2>$tmp/t.err &
+p=$!
+wait_ready $rs $p
+for j in 0 1 2 3 4 5 6 7 8 9; do
+	job t$j -H system -s 4K -n 1
+done
+sh -c "echo \$\$ >$S/rmc/live/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 1" >/dev/null 2>&1
+kill -INT $p
+wait $p
+rc=$?
+rmdir $S/rmc/live
+rows=$(awk '$1 ~ "^/rmc/t" { printf "%s, ", $1 }' $tmp/t.txt)
+note=$(grep '^note: removed while traced: ' $tmp/t.txt)
+want="note: removed while traced: $(echo "$rows" | cut -d, -f1-8) and 2 more"
+if [ $rc = 0 ] && [ "$(echo "$rows" | tr -cd , | wc -c)" = 10 ] && [ "$note" = "$want" ] &&
+	grep -q '^/rmc/live ' $tmp/t.txt && [ "$(grep -c '^note: removed' $tmp/t.txt)" = 1 ]; then
+	pass "report -d's text: the removed cgroups said under the activity, a live one not"
+else
+	fail "report -d's text: the removed cgroups said under the activity, a live one not" \
+		"exit $rc: want '$want', got '$note': $(cat $tmp/t.txt $tmp/t.err)"
+fi
+
 # export: a job between two samples, then made again: its counters go on
 scrape() {	# scrape FILE: a sample taken after now (one a second)
 	sleep 1.2

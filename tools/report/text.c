@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -242,6 +243,35 @@ static const char *life(struct lat_set *l, double p)
 	return format_ns(lat_percentile(l, p), bufs[next++ % 3], 16);
 }
 
+/*
+ * The activity's cgroups that were removed while traced: their rows keep
+ * their paths, which name no cgroup any more (JSON: cgroup_removed). The
+ * first REMOVED_NAMED of them named, in the table's order.
+ */
+#define REMOVED_NAMED	8
+
+static void print_removed(FILE *out, const struct holdings *h)
+{
+	bool *seen = calloc(h->ncgs ?: 1, sizeof(*seen));
+	size_t n = 0;
+
+	for (size_t i = 0; seen && i < h->nrows; i++) {
+		size_t cg = h->rows[i] / h->nheaps;
+
+		if (!h->cells[h->rows[i]].traced || !h->cgs[cg].removed || seen[cg])
+			continue;
+		seen[cg] = true;
+		if (n++ < REMOVED_NAMED)
+			fprintf(out, "%s%s", n > 1 ? ", " : "note: removed while traced: ",
+				text_safe(h->cgs[cg].path));
+	}
+	if (n > REMOVED_NAMED)
+		fprintf(out, " and %zu more", n - REMOVED_NAMED);
+	if (n)
+		fputc('\n', out);
+	free(seen);
+}
+
 static void print_activity(FILE *out, struct report *rep)
 {
 	const struct holdings *h = &rep->h;
@@ -289,6 +319,8 @@ static void print_activity(FILE *out, struct report *rep)
 				(unsigned long long)f[FAIL_FRAGMENTATION], (unsigned long long)f[FAIL_BUSY],
 				(unsigned long long)f[FAIL_LIMIT], (unsigned long long)f[FAIL_OTHER]);
 	}
+	if (!csv)
+		print_removed(out, h);
 	collector_losses(rep->coll, &losses);
 	if (losses_text(&losses, lost, sizeof(lost)))	/* a line more would not be CSV */
 		fprintf(csv ? stderr : out, "%slost: %s\n", csv ? "heapstat: " : "", lost);
