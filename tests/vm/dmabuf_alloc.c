@@ -282,6 +282,7 @@ static pid_t fork_holder(void)
 	pid = fork();
 	if (pid == 0) {
 		held.nchildren = 0;
+		map_asked = close_asked = exec_asked = 0;	/* the parent's to act on */
 		hold_for(opts.wait_s);
 		_exit(0);
 	}
@@ -351,11 +352,11 @@ static void hold_for(uint64_t secs)
 	sigprocmask(SIG_BLOCK, &block, &awake);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigdelset(&awake, sigs[i]);	/* a child's: blocked since its fork */
-	while (!exiting && (now = now_ns()) < end) {
-		struct timespec ts = { (end - now) / 1000000000ull, (end - now) % 1000000000ull };
+	for (;;) {
+		struct timespec ts;
 
-		if (ppoll(NULL, 0, &ts, &awake) == 0)
-			break;
+		/* first what a signal asked before the sleep: since the ready
+		 * file, or before the fork of a child */
 		if (fork_asked)
 			fork_asked = 0, fork_holder();
 		if (map_asked)
@@ -366,6 +367,11 @@ static void hold_for(uint64_t secs)
 			sigprocmask(SIG_SETMASK, &awake, NULL);
 			execlp("sleep", "sleep", "3600", (char *)NULL);
 		}
+		if (exiting || (now = now_ns()) >= end)
+			break;
+		ts = (struct timespec){ (end - now) / 1000000000ull, (end - now) % 1000000000ull };
+		if (ppoll(NULL, 0, &ts, &awake) == 0)
+			break;
 	}
 	sigprocmask(SIG_SETMASK, &awake, NULL);
 }
