@@ -19,6 +19,28 @@ wait_frames() {
 	done
 }
 
+# wait_while TEST: wait while TEST (a shell command) holds, 60 s at most: a
+# helper that never answers fails one check, through the caller's fail(),
+# and the test goes on, where the whole suite's guest waited for its timeout
+wait_while() {
+	_w=0
+	while eval "$1" && [ $_w -lt 3000 ]; do
+		sleep 0.02
+		_w=$((_w + 1))
+	done
+	! eval "$1" || fail "waited 60 s while: $1" "$(ls "${tmp:-/nonexistent}" 2>/dev/null | tr '\n' ' ')"
+}
+
+# whole_lines FILE: FILE's lines but one still being written: a frame heaptop
+# is writing (one past its stdout's buffer takes several writes) is not read
+# half made; last_line FILE: the last of them
+whole_lines() {
+	head -n "$(wc -l <"$1")" "$1"
+}
+last_line() {
+	whole_lines "$1" | tail -n 1
+}
+
 # ready_socket: the path of a socket, listened on (tests/vm/notify_wait.c), to
 # start a heapstat command with as NOTIFY_SOCKET:
 #   rs=$(ready_socket); NOTIFY_SOCKET=$rs heapstat report -d 10 >out & wait_ready $rs

@@ -20,18 +20,18 @@ NOTIFY_SOCKET=$rs heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/
 pid=$!
 wait_ready $rs $pid
 sh -c "echo \$\$ >$S/act/cgroup.procs
-	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 20 -R $tmp/r1" &
+	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 600 -R $tmp/r1" &
 held=$!
 # then a driver's export from the same thread: told apart from the heap's
 sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 3 --vgem-export"
 sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 200M" 2>/dev/null
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 2M" 2>/dev/null
 # fragmentation: fill the area with 1 MiB buffers, free every other, ask 16 MiB
-while [ ! -e $tmp/r1 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/r1 ]'
 sh -c "echo \$\$ >$S/act/cgroup.procs
-	exec dmabuf_alloc -H default_cma_region -s 1M -n 120 --holes -w 20 -R $tmp/r2" &
+	exec dmabuf_alloc -H default_cma_region -s 1M -n 120 --holes -w 600 -R $tmp/r2" &
 frag=$!
-while [ ! -e $tmp/r2 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/r2 ]'
 sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 16M" 2>/dev/null
 kill $frag
 wait $frag

@@ -79,8 +79,8 @@ if [ $crc = 0 ] && dropped_ok "$d" &&
 else
 	fail "CSV: the drops on stderr, only rows on stdout" "exit $crc: '$d' $(cat "$tmp/csv" "$tmp/cerr")"
 fi
-d=$(tail -n 1 "$tmp/frames" | jq .drops)
-if dropped_ok "$d" && tail -n 1 "$tmp/frames" | jq_true '.losses.ring == .drops' >/dev/null; then
+d=$(last_line "$tmp/frames" | jq .drops)
+if dropped_ok "$d" && last_line "$tmp/frames" | jq_true '.losses.ring == .drops' >/dev/null; then
 	pass "heaptop: the drops in its frames"
 else
 	fail "heaptop: the drops in its frames" "'$d' $(tail -c 300 "$tmp/frames") $(cat "$tmp/toperr")"

@@ -58,14 +58,14 @@ sleep 1
 kill $topj $topb
 wait $topj $topb 2>/dev/null
 # heaptop: the row's HITS, and the last hit in the title
-if tail -n 1 $tmp/topj | jq_true --arg h $H '(.rows[] | select(.cgroup == "/lim" and .heap == $h) |
+if last_line $tmp/topj | jq_true --arg h $H '(.rows[] | select(.cgroup == "/lim" and .heap == $h) |
 	.limit_hits == 1) and .last_limit_hit.cgroup == "/lim" and .last_limit_hit.heap == $h and
 	.last_limit_hit.limit_hits == 1' >/dev/null &&
 	tail -n 40 $tmp/topb | grep -q "^heaptop - .*LIMIT HIT /lim $H [0-9]*s ago (1)\$" &&
 	tail -n 40 $tmp/topb | grep -q "HITS" ; then
 	pass "heaptop: the row's limit hits, the last hit in its title"
 else
-	fail "heaptop: the row's limit hits, the last hit in its title" "$(tail -n 1 $tmp/topj | head -c 3000; tail -n 12 $tmp/topb)"
+	fail "heaptop: the row's limit hits, the last hit in its title" "$(last_line $tmp/topj | head -c 3000; tail -n 12 $tmp/topb)"
 fi
 if [ $evrc = 0 ] && [ "$(wc -l <$tmp/ev)" = 1 ] && jq_true --arg h $H --argjson p $holder '
 	.backend == "dmem" and .cgroup == "/lim" and .heap == $h and .requested_bytes == 4096 and
@@ -90,7 +90,7 @@ wait $holder 2>/dev/null
 # show: the limit, the usage and the headroom, and where each comes from
 sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 256K -n 1 -w 60 -R $tmp/r2" &
 holder=$!
-while [ ! -e $tmp/r2 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/r2 ]'
 heapstat limit show /lim -j >$tmp/show
 if jq_true --arg h $H '.[] | select(.cgroup == "/lim" and .heap == $h) | .backend == "dmem" and
 	.limit_bytes == 1048576 and .own_limit_bytes == 1048576 and .limit_cgroup == "/lim" and
@@ -120,7 +120,7 @@ wait $holder 2>/dev/null
 heapstat limit set /lp $H 1M
 sh -c "echo \$\$ >$S/lp/c/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -w 60 -R $tmp/r3" &
 h2=$!
-while [ ! -e $tmp/r3 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/r3 ]'
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat limit events -f -d 60 >$tmp/ev2 2>$tmp/eve &
 evp=$!
@@ -156,7 +156,7 @@ wait $h2 2>/dev/null
 heapstat limit set /lim $H 1M
 i=0
 while [ $i -lt 8 ]; do
-	(sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 64K -n 4 -w 3 -R $tmp/ok$i" \
+	(sh -c "echo \$\$ >$S/lim/cgroup.procs; exec dmabuf_alloc -H $H -s 64K -n 4 -w 120 -R $tmp/ok$i" \
 		2>/dev/null || touch $tmp/no$i) &
 	i=$((i + 1))
 done
@@ -168,6 +168,7 @@ while [ "$(ls $tmp | grep -c '^ok\|^no')" -lt 8 ] && [ $n -lt 3000 ]; do
 done
 ok=$(ls $tmp | grep -c '^ok')
 held=$(cur /lim)
+kill $(cat $S/lim/cgroup.procs) 2>/dev/null	# those that fit hold on until read
 wait
 [ $most -le $((M + 8 * 65536)) ] && [ $ok -ge 1 ] && [ $ok -le 4 ] && [ "$held" = $((ok * 262144)) ] &&
 	[ "$(cur /lim)" = 0 ] &&

@@ -14,7 +14,7 @@ fail() { echo "FAIL: maps_full: $1: $2"; }
 [ -e /dev/dma_heap/system ] || { echo "SKIP: maps_full: no system heap"; exit 0; }
 
 export HEAPSTAT_TEST_MAX_AGGS=2
-rep_rs=$(ready_socket) trep_rs=$(ready_socket)
+rep_rs=$(ready_socket) trep_rs=$(ready_socket) exp_rs=$(ready_socket)
 NOTIFY_SOCKET=$rep_rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
 rep=$!
 NOTIFY_SOCKET=$trep_rs heapstat report -d 600 >"$tmp/table" 2>"$tmp/terr" &
@@ -22,11 +22,12 @@ trep=$!
 heaptop -j -d 0.3 >"$tmp/frames" 2>"$tmp/toperr" &
 top=$!
 mkdir $tmp/prom
-heapstat export --textfile $tmp/prom -i 0.3 2>"$tmp/experr" &
+NOTIFY_SOCKET=$exp_rs heapstat export --textfile $tmp/prom -i 0.3 2>"$tmp/experr" &
 exp=$!
 frames() { wc -l <"$tmp/frames"; }
 wait_ready $rep_rs $rep
 wait_ready $trep_rs $trep
+wait_ready $exp_rs $exp
 wait_frames 2
 for c in mf1 mf2 mf3; do
 	mkdir -p $S/$c
@@ -65,12 +66,12 @@ if [ $trc = 0 ] && grep -q '^lost: [0-9]* counts not kept (aggregate map full' "
 else
 	fail "table: which map was full" "exit $trc: $(grep -i lost "$tmp/table") $(cat "$tmp/terr")"
 fi
-if tail -n 1 "$tmp/frames" | jq_true '.losses.aggregates >= 3 and .drops == .losses.aggregates' >/dev/null &&
+if last_line "$tmp/frames" | jq_true '.losses.aggregates >= 3 and .drops == .losses.aggregates' >/dev/null &&
 	[ ! -s "$tmp/toperr" ]; then
 	pass "heaptop: which map was full, and it went on"
 else
 	fail "heaptop: which map was full, and it went on" \
-		"$(tail -n 1 "$tmp/frames" | jq -c '[.drops, .losses]') $(cat "$tmp/toperr")"
+		"$(last_line "$tmp/frames" | jq -c '[.drops, .losses]') $(cat "$tmp/toperr")"
 fi
 lost=$(sed -n 's/^heapstat_export_counts_lost_total{map="aggregates"} \([0-9]*\)$/\1/p' $tmp/prom/heapstat.prom)
 if [ $erc = 0 ] && [ -n "$lost" ] && [ "$lost" -ge 3 ] &&

@@ -88,7 +88,7 @@ done
 mkdir -p $S/outp/child
 sh -c "echo \$\$ >$S/outp/child/cgroup.procs; exec dmabuf_alloc -H system -s 256K -w 300 -R $tmp/r3" &
 p3=$!
-while [ ! -e $tmp/r3 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/r3 ]'
 a=$(heapstat report heaps --csv -c /outp/ 2>&1)
 [ "$a" = "heap,bytes,buffers
 system,262144,1" ] && pass "-c /outp/ takes /outp/child's buffer" || fail "-c /outp/ takes /outp/child's buffer" "$a"
@@ -117,13 +117,13 @@ rc=$?
 # walk is compared with nothing (no difference counted, where one would be)
 dmabuf_alloc -H system -s 1M --signals -w 60 -R $tmp/h1 >/dev/null &
 h=$!
-while [ ! -e $tmp/h1 ]; do sleep 0.1; done
+wait_while '[ ! -e $tmp/h1 ]'
 kill -USR1 $h
-while [ ! -s $tmp/h1.children ]; do sleep 0.02; done
+wait_while '[ ! -s $tmp/h1.children ]'
 hc=$(cat $tmp/h1.children)
 heaptop -b -n 3 -d 1 --rescan 0 -j >$tmp/hf 2>$tmp/e &
 t=$!
-while [ ! -s $tmp/hf ]; do sleep 0.05; done
+wait_while '[ ! -s $tmp/hf ]'
 kill -KILL $h	# (its SIGTERM would end the child too)
 wait $h 2>/dev/null
 wait $t
@@ -149,7 +149,7 @@ for cg in "$long/leaf1" "$long/leaf2" "$(printf "$wide")"; do
 	rm -f $tmp/r4
 	sh -c "echo \$\$ >'$S$cg/cgroup.procs'; exec dmabuf_alloc -H system -s 4K -w 60 -R $tmp/r4" &
 	p4="$p4 $!"
-	while [ ! -e $tmp/r4 ]; do sleep 0.1; done
+	wait_while '[ ! -e $tmp/r4 ]'
 done
 heaptop -b -n 1 -d 0.3 >$tmp/o
 heaptop -b -n 1 -d 0.3 --view processes >>$tmp/o
@@ -177,7 +177,7 @@ for cg in "$cyr" "$cjk" "$cjk15"; do
 	rm -f $tmp/r5
 	sh -c "echo \$\$ >'$S$cg/cgroup.procs'; exec dmabuf_alloc -H system -s 4K -w 60 -R $tmp/r5" &
 	p5="$p5 $!"
-	while [ ! -e $tmp/r5 ]; do sleep 0.1; done
+	wait_while '[ ! -e $tmp/r5 ]'
 done
 heapstat report >$tmp/w1
 heaptop -b -n 1 -d 0.3 >$tmp/w2
@@ -216,11 +216,11 @@ sh -c "echo \$\$ >$S/deep/sib/child/cgroup.procs; exec dmabuf_alloc -H system -s
 wait_frames $(($(frames) + 3))
 kill $rp
 wait $rp
-tail -n 1 $tmp/deep | jq_true '[.rows[] | select(.cgroup == "/deep/sib/child" and .heap == "system")] |
+last_line $tmp/deep | jq_true '[.rows[] | select(.cgroup == "/deep/sib/child" and .heap == "system")] |
 	length == 1 and .[0].allocated.allocs == 1' >/dev/null &&
 	pass "a cgroup deeper than PATH_MAX: its siblings' cgroups still named" ||
 	fail "a cgroup deeper than PATH_MAX: its siblings' cgroups still named" \
-		"$(tail -n 1 $tmp/deep | jq -c '[.rows[] | {cgroup, heap}]' 2>&1 | head -c 600)"
+		"$(last_line $tmp/deep | jq -c '[.rows[] | {cgroup, heap}]' 2>&1 | head -c 600)"
 (cd $S/deep && for i in $(seq 16); do cd $name || exit 1; done && rmdir $name/$name $name &&
 	for i in $(seq 16); do cd .. && rmdir $name; done)
 rmdir $S/deep/sib/child $S/deep/sib $S/deep

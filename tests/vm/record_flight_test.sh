@@ -97,8 +97,9 @@ wait_ready $rs $rp
 dmabuf_alloc -H system -s 4K -n 3
 sleep 0.5
 kill -USR1 $rp
-i=0	# written whole (its line), not only begun: the second is within a second of its end
-while ! grep -q "wrote" $tmp/u.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# the second once the first is begun (its file made): it comes while the
+# first is written, or within a second of its end however slow the guest
+wait_while '[ -z "$(ls $tmp/fu)" ]'
 kill -USR1 $rp
 sleep 0.5
 kill -INT $rp

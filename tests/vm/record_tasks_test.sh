@@ -13,9 +13,9 @@ modprobe system_heap 2>/dev/null
 
 mkdir -p $S/rt/a $S/rt/b $tmp/fl
 rp_rs=$(ready_socket) fp_rs=$(ready_socket)
-NOTIFY_SOCKET=$rp_rs heapstat record -c /rt -o $tmp/r.hsrec -d 6 >$tmp/r.out 2>&1 &
+NOTIFY_SOCKET=$rp_rs heapstat record -c /rt -o $tmp/r.hsrec -d 120 >$tmp/r.out 2>&1 &
 rp=$!
-NOTIFY_SOCKET=$fp_rs heapstat record --flight 1000 -c /rt -o $tmp/fl -d 30 >$tmp/f.out 2>&1 &
+NOTIFY_SOCKET=$fp_rs heapstat record --flight 1000 -c /rt -o $tmp/fl -d 120 >$tmp/f.out 2>&1 &
 fp=$!
 wait_ready $rp_rs $rp
 wait_ready $fp_rs $fp
@@ -26,10 +26,10 @@ echo $ap >$S/rt/b/cgroup.procs
 sleep 1.5
 kill -USR1 $fp
 wait $ap
+kill -INT $rp	# ended with the workload, however long either took to start
 wait $rp
 rc=$?
-i=0
-while [ -z "$(ls $tmp/fl)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_while '[ -z "$(ls $tmp/fl)" ]'
 kill -INT $fp
 wait $fp
 

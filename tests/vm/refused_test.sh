@@ -71,35 +71,35 @@ for f in fds holders; do
 	[ $f = holders ] && prog=dma_buf_dynamic_attach_raw
 	HEAPSTAT_TEST_REFUSE=$f heaptop -b -j -n 3 -d 0.3 >$tmp/frames 2>$tmp/terr
 	rc=$?
-	if [ $rc = 0 ] && [ "$(wc -l <$tmp/frames)" = 3 ] && tail -n 1 $tmp/frames |
+	if [ $rc = 0 ] && [ "$(wc -l <$tmp/frames)" = 3 ] && last_line $tmp/frames |
 		jq_true --arg f $f --arg p $prog '.sources.without == [{"what": $f, "program": $p, "error": "Permission denied"}] and .inventory == "untraced"' >/dev/null &&
 		grep -q "program $prog (Permission denied)" $tmp/terr; then
 		pass "heaptop: the $f programs refused, every frame walked, said"
 	else
 		fail "heaptop: the $f programs refused, every frame walked, said" \
-			"exit $rc: $(tail -n 1 $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
+			"exit $rc: $(last_line $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
 	fi
 done
 # the removed cgroups' program (loaded in the first interval) refused: said,
 # the rest traced
 HEAPSTAT_TEST_REFUSE=cgroup_names heaptop -b -j -n 3 -d 0.3 >$tmp/frames 2>$tmp/terr
 rc=$?
-if [ $rc = 0 ] && tail -n 1 $tmp/frames | jq_true '.sources.without == [{"what": "cgroup_names",
+if [ $rc = 0 ] && last_line $tmp/frames | jq_true '.sources.without == [{"what": "cgroup_names",
 	"program": "cgroup_names_rmdir", "error": "Permission denied"}] and .inventory != "untraced"' \
 	>/dev/null && [ "$(grep -c 'program cgroup_names_rmdir (Permission denied)' $tmp/terr)" = 1 ]; then
 	pass "heaptop: the removed cgroups' program refused, said once, the rest traced"
 else
 	fail "heaptop: the removed cgroups' program refused, said once, the rest traced" \
-		"exit $rc: $(tail -n 1 $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
+		"exit $rc: $(last_line $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
 fi
 heaptop -b -j -n 3 -d 0.3 >$tmp/frames 2>$tmp/terr
 rc=$?
-if [ $rc = 0 ] && tail -n 1 $tmp/frames | jq_true '.sources.without == [] and .inventory != "untraced"' >/dev/null &&
+if [ $rc = 0 ] && last_line $tmp/frames | jq_true '.sources.without == [] and .inventory != "untraced"' >/dev/null &&
 	[ ! -s $tmp/terr ]; then
 	pass "heaptop: nothing refused, nothing said, frames kept"
 else
 	fail "heaptop: nothing refused, nothing said, frames kept" \
-		"exit $rc: $(tail -n 1 $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
+		"exit $rc: $(last_line $tmp/frames | jq -c '[.sources, .inventory]') $(cat $tmp/terr)"
 fi
 rmdir $S/rf
 rm -rf $tmp

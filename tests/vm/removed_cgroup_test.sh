@@ -120,7 +120,7 @@ frames 2
 job top -H system -s 64K -n 1
 wait $p
 rc=$?
-last=$(tail -n 1 $tmp/frames | jq -c '.interval_s as $i | [.rows[] |
+last=$(last_line $tmp/frames | jq -c '.interval_s as $i | [.rows[] |
 	select(.cgroup == "/rmc/top" and .heap == "system") | [.allocated.allocs, (.allocs_per_sec * $i + 0.5 | floor)]]')
 if [ $rc = 0 ] && [ "$last" = '[[4,1]]' ] && no_ids $tmp/frames; then
 	pass "heaptop: a removed cgroup's row by its path; made again, summed, its rate the new job's"

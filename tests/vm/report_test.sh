@@ -15,9 +15,9 @@ done
 
 mkdir -p $S/video
 echo "dma-heap/default_cma_region 16M" >$S/video/dmem.max
-alloc_in camera "$tmp/r1" 60 -H system -s 1M -n 3 -r 1
-alloc_in video "$tmp/r2" 60 -H default_cma_region -s 4M -n 1 --share 1
-alloc_in gpu "$tmp/r3" 60 -H chunk-reserved -s 100K -n 2 -M	# 128K buffers, 100K mapped
+alloc_in camera "$tmp/r1" 600 -H system -s 1M -n 3 -r 1
+alloc_in video "$tmp/r2" 600 -H default_cma_region -s 4M -n 1 --share 1
+alloc_in gpu "$tmp/r3" 600 -H chunk-reserved -s 100K -n 2 -M	# 128K buffers, 100K mapped
 i=0
 while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r3" ]; do
 	sleep 0.1
@@ -172,7 +172,7 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 	mkdir -p $S/mc
 	sh -c "echo \$\$ >$S/mc/cgroup.procs; exec dmabuf_alloc -H system -s 8M -w 60 -R $tmp/mc" &
 	mc=$!
-	while [ ! -e $tmp/mc ]; do sleep 0.1; done
+	wait_while '[ ! -e $tmp/mc ]'
 	heapstat report -j -c /mc >"$tmp/mcj"
 	kernel=$(sed -n 's/^kernel //p' $S/mc/memory.stat)
 	# memcg's kernel line counts the buffer's pages and a little more (stack, page tables)

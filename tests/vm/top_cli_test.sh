@@ -27,7 +27,7 @@ alloc_in video "$tmp/r2" 120 -H default_cma_region -s 4M -n 1 --share 1
 vid=$!
 alloc_in vanish "$tmp/r4" 120 -H system -s 64K -n 1
 van=$!
-while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r4" ]; do sleep 0.1; done
+wait_while '[ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ] || [ ! -e "$tmp/r4" ]'
 
 heaptop -j -d 0.5 >"$tmp/frames" 2>"$tmp/err" &
 top=$!
@@ -37,7 +37,7 @@ wait_frames 1
 sh -c "echo \$\$ >$S/video/cgroup.procs; exec dmabuf_alloc -H default_cma_region -s 8M" 2>/dev/null
 n=$(frames)
 wait_frames $((n + 2))
-last=$(tail -n 1 "$tmp/frames")
+last=$(last_line "$tmp/frames")
 row() { echo "$last" | jq -M -c --arg cg "$1" --arg heap "$2" '.rows[] | select(.cgroup == $cg and .heap == $heap)'; }
 r=$(row /camera system)
 echo "$r" | jq_true '.bytes == 2097152 and .buffers == 2 and .peak_bytes == 2097152 and .gone == false and
@@ -66,11 +66,11 @@ echo "$last" | jq_true --argjson used $((used * 4096)) '(.heaps[] | select(.name
 # one frame, marked
 alloc_in appear "$tmp/r3" 120 -H system -s 256K -n 2
 app=$!
-while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
+wait_while '[ ! -e "$tmp/r3" ]'
 n=$(frames)
 wait_frames $((n + 2))
 # buffers exported since heaptop started know their exporter and age; older ones do not
-last=$(tail -n 1 "$tmp/frames")
+last=$(last_line "$tmp/frames")
 echo "$last" | jq_true --argjson p $app --argjson cam $cam '
 	([.buffers[] | select(.holders[0].pid == $p)] | length == 2 and all(.[]; .pid == $p and
 		.comm == "dmabuf_alloc" and .cgroup == "/appear" and .age_ns > 0 and .age_ns < 60000000000))
@@ -90,7 +90,7 @@ case "$seen" in
 *'"live" "gone" "none"'*) pass "a row that vanished stays one frame, marked gone" ;;
 *) fail "a row that vanished stays one frame, marked gone" "sequence $seen" ;;
 esac
-last=$(tail -n 1 "$tmp/frames")
+last=$(last_line "$tmp/frames")
 r=$(echo "$last" | jq -M -c '[.rows[] | select(.cgroup == "/appear" or (.cgroup | startswith("?")))]')
 echo "$r" | jq_true 'length == 1 and .[0].heap == "system" and .[0].bytes == 0 and
 	.[0].allocated.allocs == 2 and .[0].allocated.frees == 2 and .[0].gone == false and

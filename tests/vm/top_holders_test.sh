@@ -16,17 +16,6 @@ S=/sys/fs/cgroup
 MiB=1048576
 pass() { echo "PASS: top_holders: $1"; }
 fail() { echo "FAIL: top_holders: $1: $2"; }
-# wait_while TEST: wait while the test (a shell command) holds, 60 s at most:
-# a helper that never answers fails a check, not the whole suite
-wait_while() {
-	_w=0
-	while eval "$1" && [ $_w -lt 3000 ]; do
-		sleep 0.02
-		_w=$((_w + 1))
-	done
-	! eval "$1" || fail "waited 60 s while: $1" "$(ls "$tmp" | tr '\n' ' ')"
-}
-
 mkdir -p $S/hold
 sh -c "echo \$\$ >$S/hold/cgroup.procs; exec dmabuf_alloc -H system -s 1M -n 2 --signals -w 300 -R $tmp/r" &
 owner=$!
@@ -42,8 +31,8 @@ frames() { wc -l <"$tmp/f"; }
 settle() {
 	n=$(frames)
 	wait_frames $((n + 3))
-	last=$(tail -n 1 "$tmp/f")
-	since=$(tail -n +$((${1:-$n} + 1)) "$tmp/f" | jq -M -r .inventory | tr '\n' ' ')
+	last=$(last_line "$tmp/f")
+	since=$(whole_lines "$tmp/f" | tail -n +$((${1:-$n} + 1)) | jq -M -r .inventory | tr '\n' ' ')
 }
 proc() {	# proc PID: the process's entry in the last frame, or null
 	echo "$last" | jq -M -c --argjson p "$1" '[.processes[] | select(.pid == $p)][0]'
@@ -59,14 +48,14 @@ applied() {
 		pass "$1: applied, not walked" || fail "$1: applied, not walked" "inventory since: $since"
 }
 stats() {	# stats FILE: the last frame's inventory_stats
-	tail -n 1 "$1" | jq -M -c .inventory_stats
+	last_line "$1" | jq -M -c .inventory_stats
 }
 
 wait_frames 4
-last=$(tail -n 1 "$tmp/f")
+last=$(last_line "$tmp/f")
 check "the owner holds two 1 MiB buffers by fd" '.fd_bytes == 2097152 and .map_bytes == 0' "$(proc $owner)"
 # the second frame walks whole again: exit_files()'s hook attached after the first
-kept=$(tail -n +3 "$tmp/f" | jq -M -r .inventory | grep -c '^kept$')
+kept=$(whole_lines "$tmp/f" | tail -n +3 | jq -M -r .inventory | grep -c '^kept$')
 [ "$(head -n 2 "$tmp/f" | jq -M -r .inventory | tr '\n' ' ')" = "first exits " ] && [ "$kept" -ge 2 ] &&
 	pass "frames without events keep the inventory" ||
 	fail "frames without events keep the inventory" "$(jq -M -r .inventory "$tmp/f" | tr '\n' ' ')"
@@ -132,13 +121,13 @@ kill -USR2 $owner
 settle
 check "munmap: kept without an event" '.map_bytes == 2097152' "$(proc $owner)"
 i=0
-until tail -n 1 "$tmp/p" | jq_true --argjson p $owner \
+until last_line "$tmp/p" | jq_true --argjson p $owner \
 	'.processes[] | select(.pid == $p) | .map_bytes == 0' >/dev/null 2>&1 || [ $i -ge 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
 check "munmap: seen within the rescan interval" '.map_bytes == 0' \
-	"$(tail -n 1 "$tmp/p" | jq -M -c --argjson p $owner '[.processes[] | select(.pid == $p)][0]')"
+	"$(last_line "$tmp/p" | jq -M -c --argjson p $owner '[.processes[] | select(.pid == $p)][0]')"
 tail -n 5 "$tmp/p" | jq -M -r .inventory | grep -q '^periodic$' &&
 	pass "--rescan 1: periodic walks" || fail "--rescan 1: periodic walks" "$(jq -M -r .inventory "$tmp/p" | tr '\n' ' ')"
 

@@ -28,7 +28,7 @@ alloc_in big "$tmp/r1" 300 -H system -s 1M -n 4
 big=$!
 alloc_in small "$tmp/r2" 300 -H system -s 64K -n 2
 small=$!
-while [ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]; do sleep 0.1; done
+wait_while '[ ! -e "$tmp/r1" ] || [ ! -e "$tmp/r2" ]'
 
 for size in 80x24 200x60; do
 	T new-session -d -s t -x ${size%x*} -y ${size#*x} sh
@@ -71,9 +71,12 @@ for size in 80x24 200x60; do
 	rm -f "$tmp/r3"
 	alloc_in pre "$tmp/r3" 300 -H system -s 128K -n 1
 	new=$!
-	while [ ! -e "$tmp/r3" ]; do sleep 0.1; done
+	wait_while '[ ! -e "$tmp/r3" ]'
 	mkdir $S/new && echo $new >$S/new/cgroup.procs
-	wait_for '^/new ' && kill $new && wait $new 2>/dev/null; rmdir $S/new
+	wait_for '^/new '
+	kill $new	# whether or not it showed: its cgroup goes
+	wait $new 2>/dev/null
+	rmdir $S/new
 	wait_for '^/new .* gone ' && sleep 4.5 && ! screen | grep -q '^/new ' &&
 		pass "a vanished cgroup's row goes, dimmed once" || fail "a vanished cgroup's row goes, dimmed once" "$(screen)"
 	keys - && wait_for 'every 1s' || fail "- back to 1 s frames" "$(screen)"
@@ -97,8 +100,8 @@ done
 size=40x6
 T new-session -d -s t -x 40 -y 6 "heaptop; echo \$? >$tmp/rc; sleep 60"
 wait_for '^heaptop - ' && keys c && sleep 0.5 && keys "/$(printf '%0220d' 0)" && sleep 1 &&
-	screen | grep -q '^cgroup .*0000$' && keys Escape && sleep 1.5 && keys q && sleep 1 &&
-	[ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
+	screen | grep -q '^cgroup .*0000$' && keys Escape && sleep 1.5 && keys q &&
+	wait_while '[ ! -s $tmp/rc ]' && [ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
 	fail "a long cgroup typed at the prompt" "exit $(cat $tmp/rc 2>/dev/null): $(screen)"
 T kill-server
 
