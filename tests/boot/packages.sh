@@ -97,7 +97,11 @@ out=$(HEAPSTAT_VM_NOBUILD=1 scripts/vm "${adds[@]}" --load system_heap -- sh -c 
 	fi
 	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 60 -R /tmp/r &
 	[ -d /pkg/ko ] && dmabuf_alloc -H default_cma_region -s 64K -n 2 -w 60 -R /tmp/r2 &
-	while [ ! -e /tmp/r ] || { [ -d /pkg/ko ] && [ ! -e /tmp/r2 ]; }; do sleep 0.1; done
+	i=0	# 60 s at most: a helper that failed fails the output below, not the boot
+	while { [ ! -e /tmp/r ] || { [ -d /pkg/ko ] && [ ! -e /tmp/r2 ]; }; } && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	/pkg/heapstat report heaps --csv; echo "rc=$?"' 2>&1)
 rc=$?
 want="heapstat $v"

@@ -15,7 +15,7 @@ if ! KCACHED=1 KVER=$k "$top/scripts/kernel-build.sh" >/dev/null 2>&1; then
 fi
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 30 -R /tmp/r &
-	while [ ! -e /tmp/r ]; do sleep 0.1; done
+	while [ ! -e /tmp/r ] && kill -0 $!; do sleep 0.1; done
 	heapstat report heaps --csv
 	heapstat report -j | jq -M -c .sources
 	kill %1' 2>&1); rc=$?
