@@ -151,32 +151,64 @@ else
 		"exit $rc: $(jq -c '[.peaks[] | .cgroup]' $tmp/a.json) $(cat $tmp/rec.err $tmp/a.err)"
 fi
 
-# limit events -f: a job refused by its own dmem limit, the follower stopped
-# until the job's cgroup went: the event names the cgroup (its limit went
-# with it: null, as one not read)
+# limit events -f, the follower stopped until the jobs' cgroups went: a job
+# refused by its own dmem limit is named by its path, its limit null (it went
+# with the cgroup: not read); one refused by its parent's limit has that
+# limit, read from the parent; one refused by its own limit under a parent
+# whose limit had room is not laid to the parent's
 H=default_cma_region
 if [ -e /dev/dma_heap/$H ]; then
 	echo "+dmem" >$S/rmc/cgroup.subtree_control
-	mkdir $S/rmc/lj
+	mkdir $S/rmc/lj $S/rmc/lp $S/rmc/lq
 	echo "dma-heap/$H 0" >$S/rmc/lj/dmem.max
-	rs=$(ready_socket)
+	echo "dma-heap/$H 65536" >$S/rmc/lp/dmem.max
+	echo "dma-heap/$H 1048576" >$S/rmc/lq/dmem.max
+	echo "+dmem" >$S/rmc/lq/cgroup.subtree_control
+	rs=$(ready_socket) rrs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat limit events -f -j -d 120 >$tmp/lev 2>$tmp/lev.err &
 	p=$!
+	NOTIFY_SOCKET=$rrs heapstat record -o $tmp/lrec >/dev/null 2>$tmp/lrec.err &
+	rp=$!
 	wait_ready $rs $p
-	kill -STOP $p
+	wait_ready $rrs $rp
+	kill -STOP $p $rp
 	job lj -H $H -s 4K
-	kill -CONT $p
+	job lp/a -H $H -s 128K
+	mkdir $S/rmc/lq/b
+	echo "dma-heap/$H 0" >$S/rmc/lq/b/dmem.max
+	job lq/b -H $H -s 4K	# (made with its limit above: job's mkdir finds it)
+	kill -CONT $p $rp
 	sleep 1
-	kill -INT $p
+	kill -INT $p $rp
 	wait $p
 	rc=$?
-	if [ $rc = 0 ] && [ "$(wc -l <$tmp/lev)" = 1 ] && jq_true --arg h $H '.cgroup == "/rmc/lj" and
-		.backend == "dmem" and .heap == $h and .requested_bytes == 4096' $tmp/lev >/dev/null; then
-		pass "limit events -f: a refusal read after its cgroup went, by its path"
+	wait $rp
+	rrc=$?
+	ev() { jq -c --arg cg "$1" 'select(.cgroup == $cg) | [.limit_cgroup, .usage_bytes, .limit_bytes]' $tmp/lev; }
+	if [ $rc = 0 ] && [ "$(wc -l <$tmp/lev)" = 3 ] && jq_true --arg h $H '.backend == "dmem" and
+		.heap == $h' $tmp/lev >/dev/null && [ "$(ev /rmc/lj)" = '[null,null,null]' ] &&
+		[ "$(ev /rmc/lp/a)" = '["/rmc/lp",0,65536]' ] && [ "$(ev /rmc/lq/b)" = '[null,null,null]' ]; then
+		pass "limit events -f: refusals read after their cgroups went: by path, a parent's limit named"
 	else
-		fail "limit events -f: a refusal read after its cgroup went, by its path" \
+		fail "limit events -f: refusals read after their cgroups went: by path, a parent's limit named" \
 			"exit $rc: $(cat $tmp/lev $tmp/lev.err)"
 	fi
+	# the same in the recording: the parent's limit in its refusal's record,
+	# the others' unknown (null; "-" in the table), not 0
+	heapstat analyze -j $tmp/lrec >$tmp/la.json 2>$tmp/la.err
+	heapstat analyze $tmp/lrec >$tmp/la.txt 2>>$tmp/la.err
+	lr() { jq -c --arg cg "$1" '[.limit_refusals[] | select(.cgroup == $cg) | [.limit_cgroup,
+		.usage_bytes, .limit_bytes, .backend]]' $tmp/la.json; }
+	if [ $rrc = 0 ] && [ "$(lr /rmc/lp/a)" = '[["/rmc/lp",0,65536,"dmem"]]' ] &&
+		[ "$(lr /rmc/lj)" = '[[null,null,null,"dmem"]]' ] &&
+		[ "$(lr /rmc/lq/b)" = '[[null,null,null,"dmem"]]' ] &&
+		grep -q "^ *[0-9.]*[mun]*s *[0-9]* /rmc/lj  *-  *$H  *4.0K  *-  *-  *dmem$" $tmp/la.txt; then
+		pass "record: refusals read after their cgroups went, a parent's limit recorded"
+	else
+		fail "record: refusals read after their cgroups went, a parent's limit recorded" \
+			"exit $rrc: $(jq -c .limit_refusals $tmp/la.json) $(grep -A4 REFUSED $tmp/la.txt) $(cat $tmp/lrec.err $tmp/la.err)"
+	fi
+	rmdir $S/rmc/lj $S/rmc/lp $S/rmc/lq 2>/dev/null
 	echo "-dmem" >$S/rmc/cgroup.subtree_control
 fi
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which dmem or memcg limit refused a failed allocation (refusal.h). */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "collector.h"
@@ -63,10 +64,35 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
 	return REFUSAL_NONE;	/* not a limit's, or the bpf-lsm's own event tells it */
 }
 
-bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
-		  struct refusal_bound *out)
+/*
+ * The cgroup of @path in the model, or, for a cgroup removed since (its
+ * path kept by the collector), its nearest ancestor there; *gone says which.
+ */
+static size_t cgroup_or_ancestor(const struct holdings *h, const char *path, bool *gone)
 {
-	size_t cg = m->have ? holdings_cgroup(&m->h, cgroup) : HOLD_NONE;
+	char up[PATH_MAX];
+	size_t cg = holdings_cgroup(h, path);
+	char *slash;
+
+	*gone = false;
+	if (cg != HOLD_NONE || path[0] != '/' || strlen(path) >= sizeof(up))
+		return cg;
+	*gone = true;
+	strcpy(up, path);
+	while (cg == HOLD_NONE && (slash = strrchr(up, '/'))) {
+		slash[slash == up] = '\0';	/* "/a" goes up to "/" */
+		cg = holdings_cgroup(h, up);
+		if (slash == up)
+			break;
+	}
+	return cg;
+}
+
+bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
+		  uint64_t requested, struct refusal_bound *out)
+{
+	bool gone;
+	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup, &gone) : HOLD_NONE;
 	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
 	const struct hold_cell *c, *at;
 
@@ -80,6 +106,10 @@ bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
 	if (c->limit_cg == HOLD_NONE)
 		return false;
 	at = hold_cell(&m->h, c->limit_cg, k);
+	/* the removed cgroup's own limit went with it: an ancestor's is the one
+	 * only when it too leaves less room than was asked */
+	if (gone && at->max >= at->charged && at->max - at->charged >= requested)
+		return false;
 	*out = (struct refusal_bound){ .cg = c->limit_cg, .path = m->h.cgs[c->limit_cg].path,
 				       .id = m->h.cgs[c->limit_cg].id, .usage = at->charged,
 				       .limit = at->max };

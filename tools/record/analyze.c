@@ -276,12 +276,15 @@ static void print_limits(const struct analysis *a)
 	for (size_t i = 0; i < a->nlimits; i++) {
 		const struct rec_limit *l = &a->limits[i];
 
+		bool known = an_limit_known(l);
+
 		printf("%12s %7u %s %s %s %9s %9s %9s %s\n",
 		       format_ns(an_rel(a, l->ts), s[0], 16), l->pid,
 		       text_cell(an_cgroup_path(a, l->cgroup_id), 24),
-		       text_cell(an_cgroup_path(a, l->bound_cgroup_id), 24), text_cell(l->heap, 20),
-		       format_size(l->requested, s[1], 16), format_size(l->usage, s[2], 16),
-		       format_size(l->limit, s[3], 16), an_limit_backend(l->backend));
+		       text_cell(known ? an_cgroup_path(a, l->bound_cgroup_id) : "-", 24),
+		       text_cell(l->heap, 20), format_size(l->requested, s[1], 16),
+		       known ? format_size(l->usage, s[2], 16) : "-",
+		       known ? format_size(l->limit, s[3], 16) : "-", an_limit_backend(l->backend));
 	}
 }
 
@@ -498,11 +501,12 @@ static int print_json(const struct analysis *a)
 		json_ku64(&j, "at_ns", an_rel(a, l->ts));
 		json_ku64(&j, "pid", l->pid);
 		json_kstr(&j, "cgroup", an_cgroup_path(a, l->cgroup_id));
-		json_kstr(&j, "limit_cgroup", an_cgroup_path(a, l->bound_cgroup_id));
+		json_kstr_or_null(&j, "limit_cgroup",
+				  an_limit_known(l) ? an_cgroup_path(a, l->bound_cgroup_id) : NULL);
 		json_kstr(&j, "heap", l->heap);
 		json_ku64(&j, "requested_bytes", l->requested);
-		json_ku64(&j, "usage_bytes", l->usage);
-		json_ku64(&j, "limit_bytes", l->limit);
+		json_ku64_or_null(&j, "usage_bytes", an_limit_known(l), l->usage);
+		json_ku64_or_null(&j, "limit_bytes", an_limit_known(l), l->limit);
 		json_kstr(&j, "backend", an_limit_backend(l->backend));
 		json_end(&j);
 	}

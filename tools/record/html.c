@@ -739,11 +739,12 @@ static void limits_table(FILE *f, const struct analysis *a)
 		fprintf(f, "<tr><td class=\"n\">%s</td><td class=\"n\">%u</td>",
 			format_ns(an_rel(a, l->ts), s[0], 16), l->pid);
 		td_esc(f, "m", an_cgroup_path(a, l->cgroup_id));
-		td_esc(f, "m", an_cgroup_path(a, l->bound_cgroup_id));
+		td_esc(f, "m", an_limit_known(l) ? an_cgroup_path(a, l->bound_cgroup_id) : "-");
 		td_esc(f, NULL, l->heap);
 		fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			"<td>%s</td></tr>\n", format_size(l->requested, s[1], 16),
-			format_size(l->usage, s[2], 16), format_size(l->limit, s[3], 16),
+			an_limit_known(l) ? format_size(l->usage, s[2], 16) : "-",
+			an_limit_known(l) ? format_size(l->limit, s[3], 16) : "-",
 			an_limit_backend(l->backend));
 	}
 	fputs("</table>\n", f);

@@ -416,7 +416,7 @@ static void on_event(const struct coll_event *e, void *ctx)
 	}
 	/* a failed allocation a dmem or memcg limit refused: its limit record */
 	if (!err && x.type == REC_ALLOC && x.alloc.err) {
-		err = refusals_of_failure(&r->ref, e, &x);
+		err = refusals_of_failure(&r->ref, e, path_of(&r->scope, e->cgroup_id), &x);
 		if (err > 0)
 			x = named_limit(&r->scope, &x);
 		err = err > 0 ? emit(r, &x) : err;

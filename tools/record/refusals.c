@@ -16,11 +16,11 @@ void refusals_init(struct refusals *f, uint64_t start_ns)
 	f->start_ns = start_ns;
 }
 
-int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct rec *x)
+int refusals_of_failure(struct refusals *f, const struct coll_event *e, const char *cgroup,
+			struct rec *x)
 {
 	struct refusal_bound bd;
 	enum refusal_backend b;
-	const char *cgroup;
 	int err;
 
 	/* only these can be a dmem or memcg limit's: no model taken for the others */
@@ -33,8 +33,9 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct r
 	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
 	if (b == REFUSAL_NONE)
 		return 0;
-	cgroup = holdings_cgroup_path(&f->m.h, e->cgroup_id);
-	if (!cgroup || !refusal_bind(&f->m, cgroup, f->heap, &bd))
+	if (!cgroup[0])
+		cgroup = holdings_cgroup_path(&f->m.h, e->cgroup_id);
+	if (!refusal_bind(&f->m, cgroup, f->heap, e->bytes, &bd))
 		bd = (struct refusal_bound){ .cg = HOLD_NONE };
 	if (!refusal_is_limit(b, &bd, e->bytes))
 		return 0;

@@ -36,11 +36,13 @@ struct refusals {
 
 void refusals_init(struct refusals *f, uint64_t start_ns);
 /*
- * A failed allocation the collector saw: 1 with a REC_LIMIT in *x when a
- * dmem or memcg limit refused it (strings valid until the next call), 0
- * when not a limit's, or a negative errno.
+ * A failed allocation the collector saw, by a task of @cgroup (its path, a
+ * removed one's included; "" unknown): 1 with a REC_LIMIT in *x when a dmem
+ * or memcg limit refused it (strings valid until the next call), 0 when not
+ * a limit's, or a negative errno.
  */
-int refusals_of_failure(struct refusals *f, const struct coll_event *e, struct rec *x);
+int refusals_of_failure(struct refusals *f, const struct coll_event *e, const char *cgroup,
+			struct rec *x);
 /*
  * cb for each bpf-lsm refusal since the last call, as a REC_LIMIT, with the
  * task refused (who: its cgroup path ""): refused in its ioctl, before the
