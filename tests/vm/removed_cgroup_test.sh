@@ -18,7 +18,7 @@ mkdir -p $S/rmc
 job() {
 	cg=$1
 	shift
-	mkdir $S/rmc/$cg
+	mkdir -p $S/rmc/$cg
 	sh -c "echo \$\$ >$S/rmc/$cg/cgroup.procs; exec dmabuf_alloc $*" >/dev/null 2>&1
 	rmdir $S/rmc/$cg
 }
@@ -155,7 +155,8 @@ fi
 # refused by its own dmem limit is named by its path, its limit null (it went
 # with the cgroup: not read); one refused by its parent's limit has that
 # limit, read from the parent; one refused by its own limit under a parent
-# whose limit had room is not laid to the parent's
+# whose limit had room is not laid to the parent's, nor to a cgroup made
+# again at its path
 H=default_cma_region
 if [ -e /dev/dma_heap/$H ]; then
 	echo "+dmem" >$S/rmc/cgroup.subtree_control
@@ -174,9 +175,14 @@ if [ -e /dev/dma_heap/$H ]; then
 	kill -STOP $p $rp
 	job lj -H $H -s 4K
 	job lp/a -H $H -s 128K
-	mkdir $S/rmc/lq/b
+	mkdir $S/rmc/lq/b $S/rmc/lr
 	echo "dma-heap/$H 0" >$S/rmc/lq/b/dmem.max
-	job lq/b -H $H -s 4K	# (made with its limit above: job's mkdir finds it)
+	echo "dma-heap/$H 0" >$S/rmc/lr/dmem.max
+	job lq/b -H $H -s 4K	# (made with their limits above)
+	job lr -H $H -s 4K
+	# made again at the job's path, with room: another cgroup, not the one refused
+	mkdir $S/rmc/lr
+	echo "dma-heap/$H 1073741824" >$S/rmc/lr/dmem.max
 	kill -CONT $p $rp
 	sleep 1
 	kill -INT $p $rp
@@ -185,9 +191,10 @@ if [ -e /dev/dma_heap/$H ]; then
 	wait $rp
 	rrc=$?
 	ev() { jq -c --arg cg "$1" 'select(.cgroup == $cg) | [.limit_cgroup, .usage_bytes, .limit_bytes]' $tmp/lev; }
-	if [ $rc = 0 ] && [ "$(wc -l <$tmp/lev)" = 3 ] && jq_true --arg h $H '.backend == "dmem" and
+	if [ $rc = 0 ] && [ "$(wc -l <$tmp/lev)" = 4 ] && jq_true --arg h $H '.backend == "dmem" and
 		.heap == $h' $tmp/lev >/dev/null && [ "$(ev /rmc/lj)" = '[null,null,null]' ] &&
-		[ "$(ev /rmc/lp/a)" = '["/rmc/lp",0,65536]' ] && [ "$(ev /rmc/lq/b)" = '[null,null,null]' ]; then
+		[ "$(ev /rmc/lp/a)" = '["/rmc/lp",0,65536]' ] && [ "$(ev /rmc/lq/b)" = '[null,null,null]' ] &&
+		[ "$(ev /rmc/lr)" = '[null,null,null]' ]; then
 		pass "limit events -f: refusals read after their cgroups went: by path, a parent's limit named"
 	else
 		fail "limit events -f: refusals read after their cgroups went: by path, a parent's limit named" \
@@ -202,13 +209,14 @@ if [ -e /dev/dma_heap/$H ]; then
 	if [ $rrc = 0 ] && [ "$(lr /rmc/lp/a)" = '[["/rmc/lp",0,65536,"dmem"]]' ] &&
 		[ "$(lr /rmc/lj)" = '[[null,null,null,"dmem"]]' ] &&
 		[ "$(lr /rmc/lq/b)" = '[[null,null,null,"dmem"]]' ] &&
+		[ "$(lr /rmc/lr)" = '[[null,null,null,"dmem"]]' ] &&
 		grep -q "^ *[0-9.]*[mun]*s *[0-9]* /rmc/lj  *-  *$H  *4.0K  *-  *-  *dmem$" $tmp/la.txt; then
 		pass "record: refusals read after their cgroups went, a parent's limit recorded"
 	else
 		fail "record: refusals read after their cgroups went, a parent's limit recorded" \
 			"exit $rrc: $(jq -c .limit_refusals $tmp/la.json) $(grep -A4 REFUSED $tmp/la.txt) $(cat $tmp/lrec.err $tmp/la.err)"
 	fi
-	rmdir $S/rmc/lj $S/rmc/lp $S/rmc/lq 2>/dev/null
+	rmdir $S/rmc/lj $S/rmc/lp $S/rmc/lq $S/rmc/lr 2>/dev/null
 	echo "-dmem" >$S/rmc/cgroup.subtree_control
 fi
 

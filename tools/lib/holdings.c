@@ -179,10 +179,11 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 	void *arg[2] = { h, r };
 	struct heap_dev *hd;
 	size_t nhd;
-	int err = 0;
+	int err = heap_devs_read(sys->heap_dev, &hd, &nhd);
 
-	if (heap_devs_read(sys->heap_dev, &hd, &nhd))
-		nhd = 0;	/* unreadable: the heaps are those found elsewhere */
+	if (err == -ENOMEM)
+		return err;
+	err = 0;	/* else unreadable: the heaps are those found elsewhere */
 	for (size_t i = 0; !err && i < nhd; i++)
 		err = name_add(h, &devs, hd[i].name) ?: name_add(h, &all, hd[i].name);
 	heap_devs_free(hd, nhd);
@@ -266,7 +267,7 @@ static int cmp_by_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static size_t cgroup_by_id(const struct holdings *h, uint64_t id)
+size_t holdings_cgroup_by_id(const struct holdings *h, uint64_t id)
 {
 	size_t lo = 0, hi = h->nids;
 
@@ -287,7 +288,7 @@ static size_t cgroup_by_id(const struct holdings *h, uint64_t id)
 /* the path of a cgroup id: "?<id>" for one gone, "(before tracing)" for 0 */
 const char *holdings_cgroup_path(const struct holdings *h, uint64_t id)
 {
-	size_t cg = cgroup_by_id(h, id);
+	size_t cg = holdings_cgroup_by_id(h, id);
 
 	return cg != HOLD_NONE ? h->cgs[cg].path : id ? "?" : "(before tracing)";
 }
@@ -631,7 +632,7 @@ static void read_lsm(struct holdings *h)
 			hold_cell(h, cg, k)->charged_known = true;	/* 0 until a cell says */
 	for (size_t i = 0; i < h->nlsm_rows; i++) {
 		const struct lsm_limit_row *r = &h->lsm_rows[i];
-		size_t cg = cgroup_by_id(h, r->cgroup_id), k = holdings_heap(h, r->heap);
+		size_t cg = holdings_cgroup_by_id(h, r->cgroup_id), k = holdings_heap(h, r->heap);
 		struct hold_cell *cell;
 
 		if (cg == HOLD_NONE || k == HOLD_NONE || h->heaps[k].charger != CHARGER_LSM)
@@ -715,7 +716,7 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 	for (size_t i = 0; i < n; i++)
 		h->act_next[i] = HOLD_NONE;
 	for (size_t i = 0; i < n; i++) {
-		size_t cg = cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
+		size_t cg = holdings_cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
 		struct hold_cell *cell;
 
 		if (cg == HOLD_NONE || heap == HOLD_NONE ||

@@ -151,6 +151,8 @@ static inline struct hold_cell *hold_cell(const struct holdings *h, size_t cg, s
 const char *holdings_cgroup_path(const struct holdings *h, uint64_t id);
 size_t holdings_heap(const struct holdings *h, const char *name);
 size_t holdings_cgroup(const struct holdings *h, const char *path);
+/* the cgroup of an id (a removed one's merged with its path's), HOLD_NONE when none */
+size_t holdings_cgroup_by_id(const struct holdings *h, uint64_t id);
 bool hold_in_cgroup(const char *path, const char *filter);
 
 #endif

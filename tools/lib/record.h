@@ -200,6 +200,9 @@ struct rec_cma_state {
 
 enum rec_limit_backend { REC_LIMIT_BPF_LSM = 1, REC_LIMIT_DMEM = 2, REC_LIMIT_MEMCG = 3 };
 
+/* a limit record's usage and limit both this: not known (docs/record-format.md) */
+#define REC_LIMIT_UNKNOWN	UINT64_MAX
+
 /* an allocation a limit refused */
 struct rec_limit {
 	uint64_t ts;

@@ -65,34 +65,36 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
 }
 
 /*
- * The cgroup of @path in the model, or, for a cgroup removed since (its
- * path kept by the collector), its nearest ancestor there; *gone says which.
+ * The model's cgroup of @id, or for one removed since, the nearest ancestor
+ * of @path (the path it had, kept by the collector) in the model; *gone
+ * says which. A cgroup made again at that path is another: the walk starts
+ * at its parent.
  */
-static size_t cgroup_or_ancestor(const struct holdings *h, const char *path, bool *gone)
+static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const char *path,
+				 bool *gone)
 {
-	char up[PATH_MAX];
-	size_t cg = holdings_cgroup(h, path);
-	char *slash;
+	size_t cg = holdings_cgroup_by_id(h, id);
+	char up[PATH_MAX], *slash;
 
 	*gone = false;
 	if (cg != HOLD_NONE || path[0] != '/' || strlen(path) >= sizeof(up))
 		return cg;
 	*gone = true;
 	strcpy(up, path);
-	while (cg == HOLD_NONE && (slash = strrchr(up, '/'))) {
+	while ((slash = strrchr(up, '/'))) {
 		slash[slash == up] = '\0';	/* "/a" goes up to "/" */
 		cg = holdings_cgroup(h, up);
-		if (slash == up)
+		if (cg != HOLD_NONE || slash == up)
 			break;
 	}
 	return cg;
 }
 
-bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
-		  uint64_t requested, struct refusal_bound *out)
+bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
+		  const char *heap, uint64_t requested, struct refusal_bound *out)
 {
-	bool gone;
-	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup, &gone) : HOLD_NONE;
+	bool gone = false;
+	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup_id, cgroup, &gone) : HOLD_NONE;
 	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
 	const struct hold_cell *c, *at;
 

@@ -46,13 +46,14 @@ void refusal_model_free(struct refusal_model *m);
 enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *heap, int err,
 					uint32_t fail_class);
 /*
- * The limit leaving the least room for heap over cgroup (a path) and its
- * ancestors. A cgroup removed since (a path the collector kept) is bound by
- * its nearest ancestor's limits, and only by one that leaves less room than
- * @requested: else its own limit, gone with it, refused.
+ * The limit leaving the least room for heap over the cgroup of @cgroup_id
+ * and its ancestors. A cgroup removed since is bound by the limits of the
+ * nearest ancestor of @cgroup (the path it had, the collector's; "" when
+ * unknown) there is, and only by one that leaves less room than @requested:
+ * else its own limit, gone with it, refused.
  */
-bool refusal_bind(struct refusal_model *m, const char *cgroup, const char *heap,
-		  uint64_t requested, struct refusal_bound *out);
+bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
+		  const char *heap, uint64_t requested, struct refusal_bound *out);
 /* a memcg ENOMEM is a limit's only when that limit left less room than was asked */
 bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested);
 const char *refusal_backend_name(enum refusal_backend b);

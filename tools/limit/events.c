@@ -239,7 +239,7 @@ static void hit(struct events *ev, struct hit *e)
 	cgroup = path_of(ev, e->cgroup_id);
 	if (e->bound_id) {
 		bound = path_of(ev, e->bound_id);
-	} else if (refusal_bind(&ev->m, cgroup, e->heap, e->requested, &bd)) {
+	} else if (refusal_bind(&ev->m, e->cgroup_id, cgroup, e->heap, e->requested, &bd)) {
 		bound = bd.path;
 		e->known = true;
 		e->usage = bd.usage;

@@ -155,13 +155,17 @@ const char *an_cgroup_path(const struct analysis *a, uint64_t id);
 const char *an_error_text(int32_t err);
 /* "bpf-lsm", "dmem", "memcg", "?": what enforced the limit that refused */
 const char *an_limit_backend(uint32_t backend);
-/*
- * Whose limit refused is known (and with it usage and limit): not for a
- * dmem refusal whose limit went with its cgroup before the recorder read it
- */
-static inline bool an_limit_known(const struct rec_limit *l)
+/* whose limit refused is known: not for a dmem refusal whose limit went with its cgroup */
+static inline bool an_limit_bound(const struct rec_limit *l)
 {
 	return l->bound_cgroup_id != 0;
+}
+
+/* its usage and limit are known too: not for a bpf-lsm refusal for want of a slot */
+static inline bool an_limit_known(const struct rec_limit *l)
+{
+	return an_limit_bound(l) &&
+	       !(l->usage == REC_LIMIT_UNKNOWN && l->limit == REC_LIMIT_UNKNOWN);
 }
 /* the peak of a heap over all cgroups, 0 when the heap was never used */
 uint64_t an_heap_peak(const struct analysis *a, const char *heap);

@@ -522,13 +522,13 @@ static void event_args(struct pf *p, const struct event *e)
 			 format_size(l->requested, sz, sizeof(sz)));
 		pb_str(b, TE_NAME, name);
 		annotate_uint(b, "requested", l->requested);
-		if (an_limit_known(l)) {	/* else whose limit it was went with its cgroup */
+		if (an_limit_known(l)) {	/* else not known (analysis.h) */
 			annotate_uint(b, "usage", l->usage);
 			annotate_uint(b, "limit", l->limit);
 		}
 		annotate_str(b, "backend", an_limit_backend(l->backend));
 		annotate_str(b, "cgroup", an_cgroup_path(p->a, l->cgroup_id));
-		if (an_limit_known(l))
+		if (an_limit_bound(l))
 			annotate_str(b, "limited_cgroup", an_cgroup_path(p->a, l->bound_cgroup_id));
 		break;
 	default:

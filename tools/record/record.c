@@ -415,7 +415,7 @@ static void on_event(const struct coll_event *e, void *ctx)
 		err = emit(r, &x);
 	}
 	/* a failed allocation a dmem or memcg limit refused: its limit record */
-	if (!err && x.type == REC_ALLOC && x.alloc.err) {
+	if (!err && x.type == REC_ALLOC && x.alloc.err && refusals_may_be_limit(e)) {
 		err = refusals_of_failure(&r->ref, e, path_of(&r->scope, e->cgroup_id), &x);
 		if (err > 0)
 			x = named_limit(&r->scope, &x);

@@ -23,8 +23,8 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	enum refusal_backend b;
 	int err;
 
-	/* only these can be a dmem or memcg limit's: no model taken for the others */
-	if (e->type != EV_HEAP_ALLOC || !(e->fail_class == FAIL_LIMIT || e->err == -ENOMEM))
+	/* no model taken for the others */
+	if (!refusals_may_be_limit(e))
 		return 0;
 	err = refusal_model_for(&f->m, e->ts_ns);
 	if (err)
@@ -33,9 +33,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
 	if (b == REFUSAL_NONE)
 		return 0;
-	if (!cgroup[0])
-		cgroup = holdings_cgroup_path(&f->m.h, e->cgroup_id);
-	if (!refusal_bind(&f->m, cgroup, f->heap, e->bytes, &bd))
+	if (!refusal_bind(&f->m, e->cgroup_id, cgroup, f->heap, e->bytes, &bd))
 		bd = (struct refusal_bound){ .cg = HOLD_NONE };
 	if (!refusal_is_limit(b, &bd, e->bytes))
 		return 0;
@@ -71,6 +69,8 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
 				      .requested = le->requested, .usage = le->usage,
 				      .limit = le->limit, .backend = REC_LIMIT_BPF_LSM };
+	if (le->when == LIMIT_NO_CELL)	/* no slot for its usage: neither is known */
+		x.limit.usage = x.limit.limit = REC_LIMIT_UNKNOWN;
 	return lc->cb(&x, &who, lc->ctx);
 }
 

@@ -150,15 +150,26 @@ for c in f1 f2 f3; do mkdir -p $S/$c; done
 HEAPSTAT_TEST_LIMIT_CELLS=2 lsm_limit set /f1 system 1M >/dev/null
 alloc /f1 4K 1; rc1=$?
 alloc /f2 4K 1; rc2=$?
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/full.rec >/dev/null 2>$tmp/full.err &
+rp=$!
+wait_ready $rs $rp
 alloc /f3 4K 1; rc3=$?
+kill -INT $rp
+wait $rp
+rrc=$?
 st=$(lsm_limit stats)
 heapstat limit events -j >$tmp/o
+heapstat analyze -j $tmp/full.rec >$tmp/full.json 2>>$tmp/full.err
 check "usage cells full: the third cgroup's allocation is refused, counted" \
 	'[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 1 ] && grep -q "Resource temporarily unavailable" $tmp/err && [ "$(echo "$st" | field full)" = 1 ]' \
 	"exit $rc1 $rc2 $rc3: $st"
 check "limit events: refused for no room, its usage and limit unknown" \
 	'[ "$(grep -c . $tmp/o)" = 1 ] && jq_true ".limit_cgroup == \"/f3\" and .when == \"full\" and .usage_bytes == null and .limit_bytes == null" $tmp/o' \
 	"$(cat $tmp/o)"
+check "record: the refusal for no room as limit events says it, usage and limit unknown" \
+	'[ $rrc = 0 ] && jq_true "[.limit_refusals[] | [.limit_cgroup, .usage_bytes, .limit_bytes, .backend]] == [[\"/f3\", null, null, \"bpf-lsm\"]]" $tmp/full.json' \
+	"exit $rrc: $(jq -c .limit_refusals $tmp/full.json) $(cat $tmp/full.err)"
 # a cgroup gone, its cell idle: freed at the next limit set, and taken again
 rmdir $S/f2
 lsm_limit set /f1 system 1M >/dev/null
