@@ -21,14 +21,18 @@ wait_frames() {
 
 # wait_while TEST: wait while TEST (a shell command) holds, 60 s at most: a
 # helper that never answers fails one check, through the caller's fail(),
-# and the test goes on, where the whole suite's guest waited for its timeout
+# and the test goes on (wait_while false), where the whole suite's guest
+# waited for its timeout
 wait_while() {
-	_w=0
-	while eval "$1" && [ $_w -lt 3000 ]; do
-		sleep 0.02
+	_w=0 _w_end=$(($(date +%s) + 60))
+	while eval "$1"; do
 		_w=$((_w + 1))
+		if [ $((_w % 25)) = 0 ] && [ "$(date +%s)" -ge $_w_end ]; then
+			fail "waited 60 s while: $1" "$(ls "${tmp:-/nonexistent}" 2>/dev/null | tr '\n' ' ')"
+			return 1
+		fi
+		sleep 0.02
 	done
-	! eval "$1" || fail "waited 60 s while: $1" "$(ls "${tmp:-/nonexistent}" 2>/dev/null | tr '\n' ' ')"
 }
 
 # whole_lines FILE: FILE's lines but one still being written: a frame heaptop

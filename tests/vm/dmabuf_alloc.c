@@ -282,7 +282,7 @@ static pid_t fork_holder(void)
 	pid = fork();
 	if (pid == 0) {
 		held.nchildren = 0;
-		map_asked = close_asked = exec_asked = 0;	/* the parent's to act on */
+		fork_asked = map_asked = close_asked = exec_asked = 0;	/* the parent's */
 		hold_for(opts.wait_s);
 		_exit(0);
 	}
@@ -364,8 +364,10 @@ static void hold_for(uint64_t secs)
 		if (close_asked)
 			close_asked = 0, close_fds();
 		if (exec_asked) {
+			exec_asked = 0;
 			sigprocmask(SIG_SETMASK, &awake, NULL);
 			execlp("sleep", "sleep", "3600", (char *)NULL);
+			sigprocmask(SIG_BLOCK, &block, NULL);	/* no sleep(1): held on */
 		}
 		if (exiting || (now = now_ns()) >= end)
 			break;

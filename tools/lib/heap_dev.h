@@ -24,7 +24,11 @@ struct heap_dev {
 int heap_devs_read(const char *dir, struct heap_dev **v, size_t *n);
 void heap_devs_free(struct heap_dev *v, size_t n);
 
-/* @heap's device number in @dir; -EINVAL for a name that is no file's there, -ENODEV when not a device */
+/*
+ * @heap's device number in @dir: -EINVAL for a name that could reach outside
+ * it ("", ".", "..", a slash), -ENODEV for a file that is no character
+ * device, else stat(2)'s -errno (-ENOENT: no such heap)
+ */
 int heap_dev_of(const char *dir, const char *heap, uint32_t *dev);
 
 #endif
