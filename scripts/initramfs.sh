@@ -106,11 +106,14 @@ base() {
 	done
 }
 
-# its key: every input's path, size and time (a package installed or a file
-# rebuilt or edited makes another)
+# its key: every input's path, size and time (a file rebuilt or edited makes
+# another), and the installed packages by content: make check's packages.sh
+# installs heapstat's and purges them again, which leaves dpkg's status as it
+# was but newer, and every boot after rebuilt its archive (7 s each)
 key=$( {
 	echo "$kbuild"
-	find /bin/busybox /var/lib/dpkg/status "$TOP/scripts/initramfs.sh" "$TOP/scripts/guest" \
+	sha256sum /var/lib/dpkg/status
+	find /bin/busybox "$TOP/scripts/initramfs.sh" "$TOP/scripts/guest" \
 		"$TOP/tests" ${kbuild:+"$kbuild/mod/lib/modules"} -printf '%p %s %T@\n'
 	find "$bin" -maxdepth 0 -printf '%p %s %T@\n'
 	find "$TOP/build/tests" -maxdepth 1 -type f -perm -u+x -printf '%p %s %T@\n'
