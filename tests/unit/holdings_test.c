@@ -237,6 +237,13 @@ static void headroom_under_an_ancestors_limit(void)
 	/* y: its own 3M less 2M leaves less room than /p's 4M */
 	CHECK(y && y->limit == 3145728 && y->headroom == 1048576 &&
 	      y->limit_cg == holdings_cgroup(&h, "/p/y"), "y");
+	/* the nearest ancestor the model has of a path it has not (a removed cgroup's) */
+	CHECK_EQ(holdings_ancestor(&h, "/p/x/gone/deeper"), holdings_cgroup(&h, "/p/x"));
+	CHECK_EQ(holdings_ancestor(&h, "/p/z"), holdings_cgroup(&h, "/p"));
+	CHECK_EQ(holdings_ancestor(&h, "/p/x"), holdings_cgroup(&h, "/p"));
+	CHECK_EQ(holdings_ancestor(&h, "/p/x/"), holdings_cgroup(&h, "/p/x"));
+	CHECK_EQ(holdings_ancestor(&h, "/"), HOLD_NONE);
+	CHECK_EQ(holdings_ancestor(&h, "?12"), HOLD_NONE);
 	/* a charge over the limit (a limit lowered below usage): no room, not a wrap */
 	holdings_free(&h);
 	cgroup("/p/y", NULL, "dma-heap/cma 1048576\n");

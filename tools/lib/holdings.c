@@ -320,6 +320,19 @@ static size_t cgroup_prefix(const struct holdings *h, const char *path, size_t l
 	return HOLD_NONE;
 }
 
+size_t holdings_ancestor(const struct holdings *h, const char *path)
+{
+	size_t len = path[0] == '/' ? strlen(path) : 0, cg = HOLD_NONE;
+
+	while (cg == HOLD_NONE && len > 1) {
+		do	/* "/a/b" -> "/a", "/a" -> "/" */
+			len--;
+		while (len && path[len] != '/');
+		cg = cgroup_prefix(h, path, len ? len : 1);
+	}
+	return cg;
+}
+
 static int cg_push(struct holdings *h, struct cg_list *l, uint64_t id, const char *path,
 		   bool removed)
 {

@@ -153,6 +153,8 @@ size_t holdings_heap(const struct holdings *h, const char *name);
 size_t holdings_cgroup(const struct holdings *h, const char *path);
 /* the cgroup of an id (a removed one's merged with its path's), HOLD_NONE when none */
 size_t holdings_cgroup_by_id(const struct holdings *h, uint64_t id);
+/* the nearest ancestor of a cgroup2 path the model has, HOLD_NONE when none */
+size_t holdings_ancestor(const struct holdings *h, const char *path);
 bool hold_in_cgroup(const char *path, const char *filter);
 
 #endif

@@ -34,7 +34,6 @@
 #include "util.h"
 #include "cgroup/path.h"
 
-
 /* <linux/lsm.h> since 6.8, newer than Debian 12's headers; x86-64's and arm64's number */
 #define SYS_LSM_LIST_MODULES	461
 #define LSM_ID_BPF		109

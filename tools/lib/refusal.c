@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Which dmem or memcg limit refused a failed allocation (refusal.h). */
 #include <errno.h>
-#include <limits.h>
 #include <string.h>
 
 #include "collector.h"
@@ -74,20 +73,9 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 				 bool *gone)
 {
 	size_t cg = holdings_cgroup_by_id(h, id);
-	char up[PATH_MAX], *slash;
 
-	*gone = false;
-	if (cg != HOLD_NONE || path[0] != '/' || strlen(path) >= sizeof(up))
-		return cg;
-	*gone = true;
-	strcpy(up, path);
-	while ((slash = strrchr(up, '/'))) {
-		slash[slash == up] = '\0';	/* "/a" goes up to "/" */
-		cg = holdings_cgroup(h, up);
-		if (cg != HOLD_NONE || slash == up)
-			break;
-	}
-	return cg;
+	*gone = cg == HOLD_NONE && path[0] == '/';
+	return *gone ? holdings_ancestor(h, path) : cg;
 }
 
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,

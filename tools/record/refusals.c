@@ -23,9 +23,6 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	enum refusal_backend b;
 	int err;
 
-	/* no model taken for the others */
-	if (!refusals_may_be_limit(e))
-		return 0;
 	err = refusal_model_for(&f->m, e->ts_ns);
 	if (err)
 		return err;

@@ -37,17 +37,17 @@ struct refusals {
 
 void refusals_init(struct refusals *f, uint64_t start_ns);
 
-/* only these failures can be a dmem or memcg limit's */
+/* only these failures can be a dmem or memcg limit's: no model is taken for others */
 static inline bool refusals_may_be_limit(const struct coll_event *e)
 {
 	return e->type == EV_HEAP_ALLOC && (e->fail_class == FAIL_LIMIT || e->err == -ENOMEM);
 }
 
 /*
- * A failed allocation the collector saw, by a task of @cgroup (the path of
- * e->cgroup_id, a removed one's included; "" unknown): 1 with a REC_LIMIT in *x when a dmem
- * or memcg limit refused it (strings valid until the next call), 0 when not
- * a limit's, or a negative errno.
+ * A failed allocation refusals_may_be_limit() took, by a task of @cgroup
+ * (the path of e->cgroup_id, a removed one's included; "" unknown): 1 with
+ * a REC_LIMIT in *x when a dmem or memcg limit refused it (strings valid
+ * until the next call), 0 when not a limit's, or a negative errno.
  */
 int refusals_of_failure(struct refusals *f, const struct coll_event *e, const char *cgroup,
 			struct rec *x);
