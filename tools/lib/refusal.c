@@ -6,7 +6,9 @@
 #include "collector.h"
 #include "refusal.h"
 #include "util.h"
+#include "cgroup/dmem.h"
 #include "cgroup/memcg.h"
+#include "cgroup/path.h"
 
 #define MODEL_MIN_MS	50	/* a model younger than this serves the next refusal too */
 
@@ -58,7 +60,7 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
 		return REFUSAL_NONE;
 	if (m->h.heaps[k].charger == CHARGER_DMEM && fail_class == FAIL_LIMIT)
 		return REFUSAL_DMEM;
-	if (m->h.heaps[k].charger == CHARGER_MEMCG && err == -ENOMEM)
+	if (m->h.heaps[k].charger == CHARGER_MEMCG && (err == -ENOMEM || err == -EINTR))
 		return REFUSAL_MEMCG;
 	return REFUSAL_NONE;	/* not a limit's, or the bpf-lsm's own event tells it */
 }
@@ -78,6 +80,17 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 	return *gone ? holdings_ancestor(h, path) : cg;
 }
 
+/* whether the OOM killer has killed under @cg (memory.events counts its subtree's) */
+static bool memcg_oom_killed(const struct refusal_model *m, size_t cg)
+{
+	const char *root = m->sys.cgroup_root ? m->sys.cgroup_root : cg_root();
+	char dir[4096];
+	uint64_t kills = 0;
+
+	return !cg_dir(dir, sizeof(dir), root, m->h.cgs[cg].path) &&
+	       !cg_dmem_read(dir, "memory.events", "oom_kill", &kills) && kills > 0;
+}
+
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
 		  const char *heap, uint64_t requested, struct refusal_bound *out)
 {
@@ -85,12 +98,14 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup_id, cgroup, &gone) : HOLD_NONE;
 	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
 	const struct hold_cell *c, *at;
+	bool memcg;
 
 	*out = (struct refusal_bound){ .cg = HOLD_NONE };
 	if (cg == HOLD_NONE || k == HOLD_NONE)
 		return false;
 	c = hold_cell(&m->h, cg, k);
-	if (m->h.heaps[k].charger == CHARGER_MEMCG)
+	memcg = m->h.heaps[k].charger == CHARGER_MEMCG;
+	if (memcg)
 		holdings_read_memcg(&m->h, &m->sys, cg, k);
 	holdings_bind_limit(&m->h, cg, k);
 	if (c->limit_cg == HOLD_NONE)
@@ -102,17 +117,20 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 		return false;
 	*out = (struct refusal_bound){ .cg = c->limit_cg, .path = m->h.cgs[c->limit_cg].path,
 				       .id = m->h.cgs[c->limit_cg].id, .usage = at->charged,
-				       .limit = at->max };
+				       .limit = at->max,
+				       .oom_killed = memcg && memcg_oom_killed(m, c->limit_cg) };
 	return true;
 }
 
-bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested)
+bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested,
+		      int err)
 {
 	if (b == REFUSAL_NONE)
 		return false;
 	if (b == REFUSAL_MEMCG)
 		return bd->cg != HOLD_NONE &&
-		       (bd->usage >= bd->limit || bd->limit - bd->usage < requested);
+		       (bd->usage >= bd->limit || bd->limit - bd->usage < requested) &&
+		       (err != -EINTR || bd->oom_killed);
 	return true;
 }
 

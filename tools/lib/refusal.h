@@ -2,7 +2,9 @@
 /*
  * Which limit refused an allocation that the kernel keeps no record of: a
  * heap's allocation failing on its dmem limit (EAGAIN) or on memcg (the
- * memcg-charged system heap's ENOMEM), as the collector sees it. The heap's
+ * memcg-charged system heap's ENOMEM, or its EINTR: past memory.max the
+ * kernel OOM-kills in the cgroup, and an allocator killed between two of
+ * its pages stops there), as the collector sees it. The heap's
  * charger says which controller; the holdings model, taken when the failure
  * is seen, says whose limit left the least room over the task's cgroup and
  * its ancestors, with that cgroup's usage and limit as read then (not as
@@ -35,6 +37,7 @@ struct refusal_bound {
 	const char *path;		/* the model's: valid until it is taken again */
 	uint64_t id;
 	uint64_t usage, limit;
+	bool oom_killed;		/* memcg: the OOM killer has killed under cg */
 };
 
 void refusal_model_init(struct refusal_model *m);
@@ -54,8 +57,15 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
  */
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
 		  const char *heap, uint64_t requested, struct refusal_bound *out);
-/* a memcg ENOMEM is a limit's only when that limit left less room than was asked */
-bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested);
+/*
+ * A memcg failure (err) is a limit's only when that limit left less room
+ * than was asked, and an EINTR (the allocator killed) only when the OOM
+ * killer has killed under the bound cgroup (memory.events, since its
+ * creation: an allocator killed otherwise in a cgroup that once ran out
+ * passes for a limit's).
+ */
+bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested,
+		      int err);
 const char *refusal_backend_name(enum refusal_backend b);
 
 #endif

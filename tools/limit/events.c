@@ -9,7 +9,9 @@
  *            it: only while -f runs (dmem keeps no record of refusals);
  *   memcg    the memcg-charged system heap failing with ENOMEM where the
  *            cgroup's memory.max, or an ancestor's, leaves less room than
- *            was asked: also only while -f runs.
+ *            was asked, or with EINTR there (its allocator OOM-killed
+ *            between two pages) once the OOM killer has killed under that
+ *            cgroup: also only while -f runs.
  * Each event names whose limit bound, with its usage and limit, and the top
  * holders of the heap under that cgroup, from the holdings model taken when
  * the event came (dmem and memcg: usage and limit as read then; bpf-lsm: as
@@ -43,6 +45,7 @@ struct hit {
 	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
 	const char *backend;
 	enum refusal_backend backend_id;	/* dmem and memcg; REFUSAL_NONE: bpf-lsm */
+	int err;			/* dmem and memcg: the allocation's */
 	pid_t pid, tid;
 	char comm[17];
 	char heap[COLL_NAME_LEN];
@@ -222,7 +225,7 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
  * A refusal: where it bound (bpf-lsm says; dmem and memcg from the model:
  * the limit leaving the least room over the task's cgroup and its
  * ancestors), then shown unless filtered out. memcg: only when that room is
- * less than was asked, else the ENOMEM is not a limit's.
+ * less than was asked (refusal_is_limit()), else the failure is not a limit's.
  */
 static void hit(struct events *ev, struct hit *e)
 {
@@ -245,7 +248,7 @@ static void hit(struct events *ev, struct hit *e)
 		e->usage = bd.usage;
 		e->limit = bd.limit;
 	}
-	if (e->backend_id && !refusal_is_limit(e->backend_id, &bd, e->requested))
+	if (e->backend_id && !refusal_is_limit(e->backend_id, &bd, e->requested, e->err))
 		return;
 	if (ev->o->cgroup[0] && !hold_in_cgroup(cgroup, ev->o->cgroup) &&
 	    !(bound && hold_in_cgroup(bound, ev->o->cgroup)))
@@ -278,7 +281,7 @@ static void on_coll(const struct coll_event *ce, void *ctx)
 	struct events *ev = ctx;
 	struct hit e = {
 		.ts_ns = ce->ts_ns, .pid = ce->tgid, .tid = ce->pid, .cgroup_id = ce->cgroup_id,
-		.requested = ce->bytes,
+		.requested = ce->bytes, .err = ce->err,
 	};
 
 	if (ce->type != EV_HEAP_ALLOC || !ce->err || ev->err)

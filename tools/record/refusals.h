@@ -7,8 +7,9 @@
  *            refusal for the reader that consumes (heapstat limit events,
  *            with or without -f), so recording steals nothing from it;
  *   dmem     a heap's allocation failing on its dmem limit (class limit);
- *   memcg    the memcg-charged system heap's ENOMEM, where a memory.max
- *            left less room than was asked.
+ *   memcg    the memcg-charged system heap's ENOMEM, or its EINTR (the
+ *            allocator OOM-killed), where a memory.max left less room than
+ *            was asked (lib/refusal.h says when an EINTR is).
  * dmem and memcg: whose limit bound, its usage and its limit come from the
  * holdings model taken when the failure is seen (lib/refusal.h).
  */
@@ -40,7 +41,8 @@ void refusals_init(struct refusals *f, uint64_t start_ns);
 /* only these failures can be a dmem or memcg limit's: no model is taken for others */
 static inline bool refusals_may_be_limit(const struct coll_event *e)
 {
-	return e->type == EV_HEAP_ALLOC && (e->fail_class == FAIL_LIMIT || e->err == -ENOMEM);
+	return e->type == EV_HEAP_ALLOC && (e->fail_class == FAIL_LIMIT || e->err == -ENOMEM ||
+					     e->err == -EINTR);
 }
 
 /*
