@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "lib/hold_view.h"
 #include "lib/holdings.h"
 #include "lib/inventory.h"
 
@@ -651,6 +652,30 @@ static void inventory_updates_and_diff(void)
 	inventory_free(&walked);
 }
 
+/* the note under a table with removed cgroups' rows: distinct, in order, safe, fitted */
+static void removed_note(void)
+{
+	const char *two[] = { "/ci/b", "/ci/a", "/ci/b", "/ci/a\x1b[2J" };
+	const char *many[] = { "/j9", "/j8", "/j7", "/j6", "/j5", "/j4", "/j3", "/j2", "/j1",
+			       "/j0", "/j9", "/j0" };
+	const char *one[] = { "/a-cgroup-whose-name-does-not-fit" }, *ab[] = { "/aa", "/bb" };
+	const char *none[1] = { NULL };
+	char out[128], tiny[40];
+
+	CHECK(!strcmp(hold_removed_note(two, 4, out, sizeof(out)),
+		      "note: removed while traced: /ci/b, /ci/a, /ci/a^[[2J"), "%s", out);
+	CHECK(!strcmp(hold_removed_note(many, 12, out, sizeof(out)),
+		      "note: removed while traced: /j9, /j8, /j7, /j6, /j5, /j4, /j3, /j2 and 2 more"),
+	      "%s", out);
+	/* room for one name: the others counted after it */
+	CHECK(!strcmp(hold_removed_note(ab, 2, out, 63), "note: removed while traced: /aa and 1 more"),
+	      "%s", out);
+	/* no room for any name: only the count */
+	CHECK(!strcmp(hold_removed_note(one, 1, tiny, sizeof(tiny)),
+		      "note: removed while traced: 1 more"), "%s", tiny);
+	CHECK(!strcmp(hold_removed_note(none, 0, out, sizeof(out)), ""), "%s", out);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -673,6 +698,7 @@ int main(void)
 	RUN(holds_found_among_many);
 	RUN(walked_buffers_sorted);
 	RUN(inventory_updates_and_diff);
+	RUN(removed_note);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

@@ -129,6 +129,36 @@ else
 		"exit $rc: $last: $(jq -c '[.rows[] | [.cgroup, .heap, .allocated.allocs]]' $tmp/frames) $(cat $tmp/t.err)"
 fi
 
+# heaptop's text: the rows of removed cgroups named under the table, in its
+# order, in a frame after the jobs (a live cgroup's row not among them)
+mkdir $S/rmc/hlive
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heaptop -b -d 1 >$tmp/h.txt 2>$tmp/h.err &
+p=$!
+wait_ready $rs $p
+for j in 0 1 2; do
+	job h$j -H system -s 4K -n 1
+done
+sh -c "echo \$\$ >$S/rmc/hlive/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 1" >/dev/null 2>&1
+titles() { grep -c '^heaptop - ' $tmp/h.txt; }
+after=$(($(titles) + 1))
+wait_while '[ $(titles) -le $after ]'
+kill -INT $p
+wait $p
+rc=$?
+rmdir $S/rmc/hlive
+awk -v n=$after '/^heaptop - / { f++ } f == n' $tmp/h.txt >$tmp/h1.txt
+rows=$(awk '$1 ~ "^/rmc/h[0-9]" { printf "%s, ", $1 }' $tmp/h1.txt)
+note=$(grep '^note: removed while traced: ' $tmp/h1.txt)
+if [ $rc = 0 ] && [ "$(echo "$rows" | tr -cd , | wc -c)" = 3 ] &&
+	[ "$note" = "note: removed while traced: ${rows%, }" ] &&
+	grep -q '^/rmc/hlive ' $tmp/h1.txt && [ "$(grep -c '^note: removed' $tmp/h1.txt)" = 1 ]; then
+	pass "heaptop's text: the removed cgroups said under the table, a live one not"
+else
+	fail "heaptop's text: the removed cgroups said under the table, a live one not" \
+		"exit $rc: rows '$rows', note '$note': $(cat $tmp/h1.txt $tmp/h.err)"
+fi
+
 # record: the recorder stopped while a job runs and its cgroup goes; resumed,
 # the job's process record names the path the cgroup had
 rs=$(ready_socket)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The model's objects in JSON, and the lists tables show (hold_view.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hold_view.h"
@@ -216,4 +217,52 @@ const char *hold_importers(const struct inv_buf *b, char sep, char *out, size_t 
 	if (b->attachments_known && b->attachments > b->nimporters)
 		l.cut += b->attachments - b->nimporters;
 	return list_done(&l, "-");
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/**
+ * hold_removed_note() - the note under a table whose rows name removed cgroups
+ * @paths: the paths of its rows of cgroups removed while traced, in the
+ *	   table's order, a cgroup's once per row it has; sorted here
+ *
+ * Their paths name no cgroup any more (JSON: cgroup_removed): "note: removed
+ * while traced: /a, /b and N more", the first HOLD_REMOVED_NAMED cgroups in
+ * the table's order named as they fit @len, made safe, the others counted.
+ *
+ * Return: @out; "" for none.
+ */
+const char *hold_removed_note(const char **paths, size_t n, char *out, size_t len)
+{
+	static const char lead[] = "note: removed while traced: ";
+	const char *named[HOLD_REMOVED_NAMED];
+	size_t nnamed = 0, at = 0, distinct = 0;
+	char safe[TEXT_MAX * 4 + 4], more[64];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && nnamed < HOLD_REMOVED_NAMED; i++) {
+		const char *sep = nnamed ? ", " : lead;
+		size_t k = 0;
+
+		while (k < nnamed && strcmp(named[k], paths[i]))
+			k++;
+		if (k < nnamed)
+			continue;
+		text_safe_buf(paths[i], SIZE_MAX, safe, sizeof(safe));
+		/* room kept for " and N more" (31 bytes at most) */
+		if (at + strlen(sep) + strlen(safe) + 32 > len)
+			break;
+		at += snprintf(out + at, len - at, "%s%s", sep, safe);
+		named[nnamed++] = paths[i];
+	}
+	qsort(paths, n, sizeof(*paths), by_path);
+	for (size_t i = 0; i < n; i++)
+		distinct += !i || strcmp(paths[i - 1], paths[i]);
+	snprintf(more, sizeof(more), "%s%zu more", nnamed ? " and " : lead, distinct - nnamed);
+	if (distinct > nnamed && at + strlen(more) < len)
+		memcpy(out + at, more, strlen(more) + 1);
+	return out;
 }

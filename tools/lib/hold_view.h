@@ -15,6 +15,7 @@
 #include "json.h"
 
 #define HOLD_LIST_MAX	256	/* a table's list of holders or importers; longer ones say "+N" */
+#define HOLD_REMOVED_NAMED 8	/* cgroups a note of removed ones names; the rest are counted */
 
 const char *charger_name(enum hold_charger c);
 
@@ -31,5 +32,6 @@ void hold_json_buffer(struct json *j, const struct holdings *h, size_t buf,
 const char *hold_holders(const struct holdings *h, const struct inv_buf *b, char sep,
 			 char *out, size_t len);
 const char *hold_importers(const struct inv_buf *b, char sep, char *out, size_t len);
+const char *hold_removed_note(const char **paths, size_t n, char *out, size_t len);
 
 #endif

@@ -243,33 +243,22 @@ static const char *life(struct lat_set *l, double p)
 	return format_ns(lat_percentile(l, p), bufs[next++ % 3], 16);
 }
 
-/*
- * The activity's cgroups that were removed while traced: their rows keep
- * their paths, which name no cgroup any more (JSON: cgroup_removed). The
- * first REMOVED_NAMED of them named, in the table's order.
- */
-#define REMOVED_NAMED	8
-
+/* the activity's cgroups that were removed while traced, under its table */
 static void print_removed(FILE *out, const struct holdings *h)
 {
-	bool *seen = calloc(h->ncgs ?: 1, sizeof(*seen));
+	const char **paths = malloc((h->nrows ?: 1) * sizeof(*paths));
+	static char note[8 * TEXT_MAX];
 	size_t n = 0;
 
-	for (size_t i = 0; seen && i < h->nrows; i++) {
+	for (size_t i = 0; paths && i < h->nrows; i++) {
 		size_t cg = h->rows[i] / h->nheaps;
 
-		if (!h->cells[h->rows[i]].traced || !h->cgs[cg].removed || seen[cg])
-			continue;
-		seen[cg] = true;
-		if (n++ < REMOVED_NAMED)
-			fprintf(out, "%s%s", n > 1 ? ", " : "note: removed while traced: ",
-				text_safe(h->cgs[cg].path));
+		if (h->cells[h->rows[i]].traced && h->cgs[cg].removed)
+			paths[n++] = h->cgs[cg].path;
 	}
-	if (n > REMOVED_NAMED)
-		fprintf(out, " and %zu more", n - REMOVED_NAMED);
-	if (n)
-		fputc('\n', out);
-	free(seen);
+	if (n && *hold_removed_note(paths, n, note, sizeof(note)))
+		fprintf(out, "%s\n", note);
+	free(paths);
 }
 
 static void print_activity(FILE *out, struct report *rep)

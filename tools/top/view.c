@@ -578,13 +578,28 @@ static void render_table(const struct view_ctx *vc, enum top_view view, const vo
 		if (view == TV_CGROUPS) {
 			const struct live_row *r = rows[k];
 
-			if (r->gone)
+			if (r->gone || r->cgroup_removed)
 				attr = TA_DIM;
 			else if (limited(r) && r->c.headroom < r->c.limit / 10)
 				attr = TA_ALERT;	/* within a tenth of its limit */
 		}
 		emit(ctx, attr, line);
 	}
+}
+
+/* the note naming the shown rows' cgroups removed while traced (dimmed rows) */
+static void render_removed(const struct live_row **rows, size_t n, top_emit_fn emit, void *ctx)
+{
+	const char **paths = malloc((n ?: 1) * sizeof(*paths));
+	char note[LINE_MAX_LEN];
+	size_t k = 0;
+
+	for (size_t i = 0; paths && i < n; i++)
+		if (rows[i]->cgroup_removed)
+			paths[k++] = rows[i]->cgroup;
+	if (k && *hold_removed_note(paths, k, note, sizeof(note)))
+		emit(ctx, TA_NORMAL, note);
+	free(paths);
 }
 
 static void render_meters(const struct live_frame *f, int width, top_emit_fn emit, void *ctx)
@@ -671,6 +686,8 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 	      text_safe_buf(st->cgroup, SIZE_MAX, cg, sizeof(cg)), st->heap[0] ? ", heap " : "",
 	      text_safe_buf(st->heap, SIZE_MAX, heap, sizeof(heap)), n);
 	render_table(&vc, st->view, v, n, emit, ctx);
+	if (st->view == TV_CGROUPS)
+		render_removed((const struct live_row **)v, n, emit, ctx);
 	free(v);
 }
 
