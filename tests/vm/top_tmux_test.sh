@@ -48,7 +48,16 @@ for size in 80x24 200x60; do
 	keys c && wait_for '^cgroup (' && keys /small Enter && wait_for 'cgroup /small' &&
 		sleep 0.3 && ! screen | grep -q '^/big ' && screen | grep -q '^/small ' &&
 		pass "c filters by cgroup" || fail "c filters by cgroup" "$(screen)"
-	keys c Enter h && wait_for '^heap (' && keys nosuchheap Enter && wait_for 'heap nosuchheap' &&
+	# a path refused says why, the filter kept; one naming no cgroup says so
+	keys c && wait_for '^cgroup (' && keys camera Enter &&
+		wait_for "^cgroup 'camera': give a path from the cgroup2 root" &&
+		screen | grep -q ', cgroup /small, 1 shown' && keys c && wait_for '^cgroup (' &&
+		keys /nosuch Enter && wait_for ', cgroup /nosuch (no such cgroup), 0 shown' &&
+		! screen | grep -q "^cgroup 'camera'" &&
+		pass "c: a path refused says why; a path of no cgroup says so" ||
+		fail "c: a path refused says why; a path of no cgroup says so" "$(screen)"
+	keys c Enter h && wait_for '^heap (' && keys nosuchheap Enter &&
+		wait_for 'heap nosuchheap (no such heap), 0 shown' &&
 		sleep 0.3 && ! screen | grep -q '^/small \|^/big ' && keys h Enter &&
 		wait_for '^/big ' && pass "h filters by heap; empty clears" ||
 		fail "h filters by heap; empty clears" "$(screen)"

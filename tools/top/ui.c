@@ -22,6 +22,7 @@
 
 static bool screen_on;
 static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
+static char message[256];	/* in place of the keys' line until the next key: a refusal */
 static struct live *live;		/* drained while a prompt waits for keys */
 
 static void screen_off(void)
@@ -92,9 +93,9 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 	} else {
 		mvaddstr(0, 0, "heaptop: waiting for the first interval...");
 	}
-	attrset(A_REVERSE);
-	mvaddnstr(LINES - 1, 0, "q quit  v view  < > s sort  c cgroup  h heap  p pause  + - interval  ? help",
-		  COLS);
+	attrset(message[0] ? A_BOLD : A_REVERSE);
+	mvaddnstr(LINES - 1, 0, message[0] ? message :
+		  "q quit  v view  < > s sort  c cgroup  h heap  p pause  + - interval  ? help", COLS);
 	attrset(A_NORMAL);
 	refresh();
 }
@@ -152,7 +153,10 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	const char *cols[32];
 	int ncols = top_view_columns(st->view, cols, ARRAY_SIZE(cols));
 	char buf[CGROUP_PATH_MAX], norm[CGROUP_PATH_MAX];
+	int err;
 
+	if (ch != ERR)
+		message[0] = '\0';
 	if (*help && ch != ERR) {
 		*help = false;
 		return true;
@@ -178,8 +182,12 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 			return true;
 		if (!buf[0])
 			st->cgroup[0] = '\0';
-		else if (!cg_path_normalize(buf, norm, sizeof(norm)))
+		else if (!(err = cg_path_normalize(buf, norm, sizeof(norm))))
 			snprintf(st->cgroup, sizeof(st->cgroup), "%s", norm);
+		else	/* the filter as it was; typed: printable ASCII */
+			snprintf(message, sizeof(message), "cgroup '%s%s': %s",
+				 text_tail(buf, 40) != buf ? "..." : "", text_tail(buf, 40),
+				 cg_path_refused(err));
 		return true;
 	case 'h':
 		if (prompt("heap (empty: all)", buf, sizeof(st->heap)))

@@ -656,6 +656,16 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 		emitf(emit, ctx, TA_ALERT, "LOST %s", lost);
 }
 
+/* what a filter's cgroup is now, when not a cgroup of the system: said after it */
+static const char *cgroup_state(const struct holdings *h, const char *path)
+{
+	size_t cg = path[0] ? holdings_cgroup(h, path) : 0;
+
+	if (cg == HOLD_NONE)
+		return " (no such cgroup)";
+	return path[0] && h->cgs[cg].removed ? " (removed)" : "";
+}
+
 /* One frame as lines: title, meters, the table of the current view. */
 void top_render(struct live *l, const struct live_frame *f, const struct top_state *st,
 		const char *clock, int width, top_emit_fn emit, void *ctx)
@@ -680,11 +690,12 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 		emit(ctx, TA_ALERT, "out of memory");
 		return;
 	}
-	emitf(emit, ctx, TA_NORMAL, "view %s, sort %s %s%s%s%s%s, %zu shown",
+	emitf(emit, ctx, TA_NORMAL, "view %s, sort %s %s%s%s%s%s%s%s, %zu shown",
 	      top_view_names[st->view], views[st->view].cols[st->sort[st->view]].title,
 	      st->ascending ? "up" : "down", st->cgroup[0] ? ", cgroup " : "",
-	      text_safe_buf(st->cgroup, SIZE_MAX, cg, sizeof(cg)), st->heap[0] ? ", heap " : "",
-	      text_safe_buf(st->heap, SIZE_MAX, heap, sizeof(heap)), n);
+	      text_safe_buf(st->cgroup, SIZE_MAX, cg, sizeof(cg)), cgroup_state(f->h, st->cgroup),
+	      st->heap[0] ? ", heap " : "", text_safe_buf(st->heap, SIZE_MAX, heap, sizeof(heap)),
+	      st->heap[0] && holdings_heap(f->h, st->heap) == HOLD_NONE ? " (no such heap)" : "", n);
 	render_table(&vc, st->view, v, n, emit, ctx);
 	if (st->view == TV_CGROUPS)
 		render_removed((const struct live_row **)v, n, emit, ctx);
