@@ -61,6 +61,21 @@ int cg_memcg_read(const char *cgroup, struct cg_memcg *out)
 	return ret;
 }
 
+/**
+ * cg_memcg_oom_kills() - the OOM killer's kills under a cgroup: memory.events' oom_kill
+ * @cgroup: the cgroup's directory
+ *
+ * Its descendants' kills counted too, but where cgroup2 is mounted with
+ * memory_localevents (then only the cgroup's own).
+ *
+ * Return: 0, -ENOENT without the memory controller there, or a negative errno.
+ */
+int cg_memcg_oom_kills(const char *cgroup, uint64_t *out)
+{
+	/* memory.events is "<key> <value>" lines, the shape of the dmem files */
+	return cg_dmem_read(cgroup, "memory.events", "oom_kill", out);
+}
+
 /* whether the dma-heap core charges memcg (the system heap's __GFP_ACCOUNT) */
 bool heap_mem_accounting(void)
 {

@@ -14,6 +14,7 @@ struct cg_memcg {
 
 int cg_memcg_read(const char *cgroup, struct cg_memcg *out);
 int cg_memcg_value(const char *cgroup, const char *file, uint64_t *out);
+int cg_memcg_oom_kills(const char *cgroup, uint64_t *out);
 bool heap_mem_accounting(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include "lib/hold_view.h"
 #include "lib/holdings.h"
 #include "lib/inventory.h"
+#include "lib/refusal.h"
 
 static char top[] = "/tmp/heapstat-holdings-XXXXXX";
 static char proc[4200], cgroot[4200], devs[4200];
@@ -658,7 +659,7 @@ static void removed_note(void)
 	const char *two[] = { "/ci/b", "/ci/a", "/ci/b", "/ci/a\x1b[2J" };
 	const char *many[] = { "/j9", "/j8", "/j7", "/j6", "/j5", "/j4", "/j3", "/j2", "/j1",
 			       "/j0", "/j9", "/j0" };
-	const char *one[] = { "/a-cgroup-whose-name-does-not-fit" }, *ab[] = { "/aa", "/bb" };
+	const char *one[] = { "/a-cgroup-whose-name-does-not-fit" }, *abc[] = { "/aa", "/bb", "/cc" };
 	const char *none[1] = { NULL };
 	char out[128], tiny[40];
 
@@ -667,13 +668,36 @@ static void removed_note(void)
 	CHECK(!strcmp(hold_removed_note(many, 12, out, sizeof(out)),
 		      "note: removed while traced: /j9, /j8, /j7, /j6, /j5, /j4, /j3, /j2 and 2 more"),
 	      "%s", out);
-	/* room for one name: the others counted after it */
-	CHECK(!strcmp(hold_removed_note(ab, 2, out, 63), "note: removed while traced: /aa and 1 more"),
+	/* room for one name and the count: the others counted; the last needs no room kept */
+	CHECK(!strcmp(hold_removed_note(abc, 3, out, 45), "note: removed while traced: /aa and 2 more"),
 	      "%s", out);
+	CHECK(!strcmp(hold_removed_note(abc, 2, out, 45), "note: removed while traced: /aa, /bb"),
+	      "%s", out);
+	CHECK(!strcmp(many[0], "/j9") && !strcmp(many[9], "/j0"), "the caller's order kept");
 	/* no room for any name: only the count */
 	CHECK(!strcmp(hold_removed_note(one, 1, tiny, sizeof(tiny)),
 		      "note: removed while traced: 1 more"), "%s", tiny);
 	CHECK(!strcmp(hold_removed_note(none, 0, out, sizeof(out)), ""), "%s", out);
+}
+
+/* which memcg failures are a limit's: ENOMEM by the room; EINTR also by an OOM kill there */
+static void memcg_refusal_rules(void)
+{
+	struct refusal_bound full = { .cg = 1, .usage = 30 << 20, .limit = 32 << 20 };
+	struct refusal_bound killed = full, roomy = { .cg = 1, .usage = 0, .limit = 400 << 20,
+						      .oom_killed = true };
+	struct refusal_bound none = { .cg = HOLD_NONE };
+
+	killed.oom_killed = true;
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -ENOMEM), "ENOMEM, no room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 1 << 20, -ENOMEM), "ENOMEM with room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -EINTR), "EINTR, no OOM kill");
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &killed, 4 << 20, -EINTR), "EINTR after an OOM kill");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &roomy, 4 << 20, -EINTR), "EINTR with room");
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &roomy, 512ull << 20, -EINTR), "EINTR, more than room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &none, 4 << 20, -ENOMEM), "no limit found");
+	CHECK(refusal_is_limit(REFUSAL_DMEM, &none, 4 << 20, -EAGAIN), "dmem: its EAGAIN says");
+	CHECK(!refusal_is_limit(REFUSAL_NONE, &killed, 4 << 20, -ENOMEM), "no backend");
 }
 
 int main(void)
@@ -699,6 +723,7 @@ int main(void)
 	RUN(walked_buffers_sorted);
 	RUN(inventory_updates_and_diff);
 	RUN(removed_note);
+	RUN(memcg_refusal_rules);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

@@ -129,7 +129,7 @@ else
 		"exit $rc: $last: $(jq -c '[.rows[] | [.cgroup, .heap, .allocated.allocs]]' $tmp/frames) $(cat $tmp/t.err)"
 fi
 
-# heaptop's text: the rows of removed cgroups named under the table, in its
+# heaptop's text: the rows of removed cgroups named above the table, in its
 # order, in a frame after the jobs (a live cgroup's row not among them)
 mkdir $S/rmc/hlive
 rs=$(ready_socket)
@@ -153,9 +153,9 @@ note=$(grep '^note: removed while traced: ' $tmp/h1.txt)
 if [ $rc = 0 ] && [ "$(echo "$rows" | tr -cd , | wc -c)" = 3 ] &&
 	[ "$note" = "note: removed while traced: ${rows%, }" ] &&
 	grep -q '^/rmc/hlive ' $tmp/h1.txt && [ "$(grep -c '^note: removed' $tmp/h1.txt)" = 1 ]; then
-	pass "heaptop's text: the removed cgroups said under the table, a live one not"
+	pass "heaptop's text: the removed cgroups said above the table, a live one not"
 else
-	fail "heaptop's text: the removed cgroups said under the table, a live one not" \
+	fail "heaptop's text: the removed cgroups said above the table, a live one not" \
 		"exit $rc: rows '$rows', note '$note': $(cat $tmp/h1.txt $tmp/h.err)"
 fi
 

@@ -227,40 +227,48 @@ static int by_path(const void *a, const void *b)
 /**
  * hold_removed_note() - the note under a table whose rows name removed cgroups
  * @paths: the paths of its rows of cgroups removed while traced, in the
- *	   table's order, a cgroup's once per row it has; sorted here
+ *	   table's order, a cgroup's once per row it has
+ * @n: how many
+ * @out: where the note is written, @len bytes
  *
  * Their paths name no cgroup any more (JSON: cgroup_removed): "note: removed
  * while traced: /a, /b and N more", the first HOLD_REMOVED_NAMED cgroups in
  * the table's order named as they fit @len, made safe, the others counted.
  *
- * Return: @out; "" for none.
+ * Return: @out; "" for none (or no memory to count them).
  */
-const char *hold_removed_note(const char **paths, size_t n, char *out, size_t len)
+const char *hold_removed_note(const char *const *paths, size_t n, char *out, size_t len)
 {
 	static const char lead[] = "note: removed while traced: ";
+	const char **sorted = malloc((n ?: 1) * sizeof(*sorted));
 	const char *named[HOLD_REMOVED_NAMED];
 	size_t nnamed = 0, at = 0, distinct = 0;
 	char safe[TEXT_MAX * 4 + 4], more[64];
 
 	out[0] = '\0';
+	if (!sorted)
+		return out;
+	memcpy(sorted, paths, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), by_path);
+	for (size_t i = 0; i < n; i++)
+		distinct += !i || strcmp(sorted[i - 1], sorted[i]);
+	free(sorted);
 	for (size_t i = 0; i < n && nnamed < HOLD_REMOVED_NAMED; i++) {
 		const char *sep = nnamed ? ", " : lead;
-		size_t k = 0;
+		size_t k = 0, left = distinct - nnamed - 1, keep;
 
 		while (k < nnamed && strcmp(named[k], paths[i]))
 			k++;
 		if (k < nnamed)
 			continue;
 		text_safe_buf(paths[i], SIZE_MAX, safe, sizeof(safe));
-		/* room kept for " and N more" (31 bytes at most) */
-		if (at + strlen(sep) + strlen(safe) + 32 > len)
+		/* room kept for " and N more" while others are left, and the NUL */
+		keep = 1 + (left ? (size_t)snprintf(NULL, 0, " and %zu more", left) : 0);
+		if (at + strlen(sep) + strlen(safe) + keep > len)
 			break;
 		at += snprintf(out + at, len - at, "%s%s", sep, safe);
 		named[nnamed++] = paths[i];
 	}
-	qsort(paths, n, sizeof(*paths), by_path);
-	for (size_t i = 0; i < n; i++)
-		distinct += !i || strcmp(paths[i - 1], paths[i]);
 	snprintf(more, sizeof(more), "%s%zu more", nnamed ? " and " : lead, distinct - nnamed);
 	if (distinct > nnamed && at + strlen(more) < len)
 		memcpy(out + at, more, strlen(more) + 1);

@@ -32,6 +32,6 @@ void hold_json_buffer(struct json *j, const struct holdings *h, size_t buf,
 const char *hold_holders(const struct holdings *h, const struct inv_buf *b, char sep,
 			 char *out, size_t len);
 const char *hold_importers(const struct inv_buf *b, char sep, char *out, size_t len);
-const char *hold_removed_note(const char **paths, size_t n, char *out, size_t len);
+const char *hold_removed_note(const char *const *paths, size_t n, char *out, size_t len);
 
 #endif

@@ -41,7 +41,8 @@ const struct hold_sys hold_sys_live = {
 	.lsm_pin_dir = LSM_LIMIT_PIN_DIR,
 };
 
-static const char *sys_cgroup_root(const struct hold_sys *sys)
+/* the cgroup2 mount @sys reads */
+const char *hold_sys_cgroup_root(const struct hold_sys *sys)
 {
 	return sys->cgroup_root ? sys->cgroup_root : cg_root();
 }
@@ -188,12 +189,12 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		err = name_add(h, &devs, hd[i].name) ?: name_add(h, &all, hd[i].name);
 	heap_devs_free(hd, nhd);
 	if (!err) {
-		err = cg_dmem_each(sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
+		err = cg_dmem_each(hold_sys_cgroup_root(sys), "dmem.capacity", add_region, arg);
 		r->sized = !err;
 		/* in a cgroup namespace (a container) the root is not the hierarchy's,
 		 * which alone has dmem.capacity: its dmem.current lists every region */
 		if (err == -ENOENT)
-			err = cg_dmem_each(sys_cgroup_root(sys), "dmem.current", add_region, arg);
+			err = cg_dmem_each(hold_sys_cgroup_root(sys), "dmem.current", add_region, arg);
 		h->dmem = !err;
 		if (err == -ENOENT)	/* no dmem controller: nothing charges dmem */
 			err = 0;
@@ -389,7 +390,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 
 	/* no cgroup2 here (or it went away): the holders' paths alone */
 	if (!tree) {
-		if (cg_index_build(&ix, sys_cgroup_root(sys)))
+		if (cg_index_build(&ix, hold_sys_cgroup_root(sys)))
 			cg_index_free(&ix);
 		tree = &ix;
 	}
@@ -570,7 +571,7 @@ static void walked_dmem(struct holdings *h, size_t cg, const struct cg_entry *e)
 
 static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 {
-	const char *root = sys_cgroup_root(sys);
+	const char *root = hold_sys_cgroup_root(sys);
 	bool regions = false;
 
 	/* no heap charges dmem: its files have nothing of ours */
@@ -681,7 +682,7 @@ static void own_charges(struct holdings *h)
 /* memory.current and memory.max of a cgroup and its ancestors, once each */
 void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap)
 {
-	const char *root = sys_cgroup_root(sys);
+	const char *root = hold_sys_cgroup_root(sys);
 
 	for (; cg != HOLD_NONE; cg = h->cgs[cg].parent) {
 		struct hold_cgroup *c = &h->cgs[cg];
@@ -900,10 +901,10 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		}
 		snprintf(flt->cgroup, sizeof(flt->cgroup), "%s", norm);
 		/* a cgroup is a directory: not one of its files */
-		if (cg_dir(path, sizeof(path), sys_cgroup_root(sys), norm) || stat(path, &st) ||
+		if (cg_dir(path, sizeof(path), hold_sys_cgroup_root(sys), norm) || stat(path, &st) ||
 		    !S_ISDIR(st.st_mode)) {
 			snprintf(why, len, "no cgroup %s (under %s)", text_safe(norm),
-				 sys_cgroup_root(sys));
+				 hold_sys_cgroup_root(sys));
 			return -ENOENT;
 		}
 	}

@@ -133,6 +133,7 @@ struct holdings {
 };
 
 extern const struct hold_sys hold_sys_live;
+const char *hold_sys_cgroup_root(const struct hold_sys *sys);
 
 int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		      const struct inventory *inv, char *why, size_t len);

@@ -6,7 +6,6 @@
 #include "collector.h"
 #include "refusal.h"
 #include "util.h"
-#include "cgroup/dmem.h"
 #include "cgroup/memcg.h"
 #include "cgroup/path.h"
 
@@ -83,12 +82,11 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 /* whether the OOM killer has killed under @cg (memory.events counts its subtree's) */
 static bool memcg_oom_killed(const struct refusal_model *m, size_t cg)
 {
-	const char *root = m->sys.cgroup_root ? m->sys.cgroup_root : cg_root();
 	char dir[4096];
 	uint64_t kills = 0;
 
-	return !cg_dir(dir, sizeof(dir), root, m->h.cgs[cg].path) &&
-	       !cg_dmem_read(dir, "memory.events", "oom_kill", &kills) && kills > 0;
+	return !cg_dir(dir, sizeof(dir), hold_sys_cgroup_root(&m->sys), m->h.cgs[cg].path) &&
+	       !cg_memcg_oom_kills(dir, &kills) && kills > 0;
 }
 
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,

@@ -62,7 +62,8 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
  * than was asked, and an EINTR (the allocator killed) only when the OOM
  * killer has killed under the bound cgroup (memory.events, since its
  * creation: an allocator killed otherwise in a cgroup that once ran out
- * passes for a limit's).
+ * passes for a limit's; with cgroup2's memory_localevents, a kill in a
+ * child of the bound cgroup is not seen there, and its EINTR not taken).
  */
 bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested,
 		      int err);

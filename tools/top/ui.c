@@ -73,7 +73,7 @@ static const char help_text[] =
 "  ?        this help (any key returns)\n"
 "\n"
 "Rows that vanished stay one refresh, dimmed; rows of cgroups removed while\n"
-"traced are dimmed too, and named under the table; rows within a tenth of\n"
+"traced are dimmed too, and named above the table; rows within a tenth of\n"
 "their limit are underlined. LIMIT is dmem.max (memory.max for the system heap\n"
 "when dma_heap.mem_accounting is on) of the cgroup or the ancestor whose\n"
 "limit leaves the least HEADROOM: that limit less that cgroup's charge.\n"
@@ -155,7 +155,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	char buf[CGROUP_PATH_MAX], norm[CGROUP_PATH_MAX];
 	int err;
 
-	if (ch != ERR)
+	if (ch != ERR && ch != KEY_RESIZE)
 		message[0] = '\0';
 	if (*help && ch != ERR) {
 		*help = false;

@@ -587,17 +587,23 @@ static void render_table(const struct view_ctx *vc, enum top_view view, const vo
 	}
 }
 
-/* the note naming the shown rows' cgroups removed while traced (dimmed rows) */
-static void render_removed(const struct live_row **rows, size_t n, top_emit_fn emit, void *ctx)
+/*
+ * The note naming the shown rows' cgroups removed while traced (dimmed
+ * rows), above the table: a screen cuts what is below it. Within @width
+ * columns (0: any), its count kept.
+ */
+static void render_removed(const struct live_row **rows, size_t n, int width, top_emit_fn emit,
+			   void *ctx)
 {
 	const char **paths = malloc((n ?: 1) * sizeof(*paths));
 	char note[LINE_MAX_LEN];
-	size_t k = 0;
+	size_t k = 0, len = width > 0 && (size_t)width < sizeof(note) ? (size_t)width + 1 :
+			    sizeof(note);
 
 	for (size_t i = 0; paths && i < n; i++)
 		if (rows[i]->cgroup_removed)
 			paths[k++] = rows[i]->cgroup;
-	if (k && *hold_removed_note(paths, k, note, sizeof(note)))
+	if (k && *hold_removed_note(paths, k, note, len))
 		emit(ctx, TA_NORMAL, note);
 	free(paths);
 }
@@ -696,9 +702,9 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 	      text_safe_buf(st->cgroup, SIZE_MAX, cg, sizeof(cg)), cgroup_state(f->h, st->cgroup),
 	      st->heap[0] ? ", heap " : "", text_safe_buf(st->heap, SIZE_MAX, heap, sizeof(heap)),
 	      st->heap[0] && holdings_heap(f->h, st->heap) == HOLD_NONE ? " (no such heap)" : "", n);
-	render_table(&vc, st->view, v, n, emit, ctx);
 	if (st->view == TV_CGROUPS)
-		render_removed((const struct live_row **)v, n, emit, ctx);
+		render_removed((const struct live_row **)v, n, width, emit, ctx);
+	render_table(&vc, st->view, v, n, emit, ctx);
 	free(v);
 }
 
