@@ -5,8 +5,8 @@
 # OOM-kills in the cgroup (here the allocator, whose ioctl then fails with
 # ENOMEM, or with EINTR when the kill finds it between two pages: either,
 # as it happens). limit events -f and record show each such failure as a
-# memcg limit event bound by the cgroup's memory.max; memory.events counts
-# the kills. An allocator killed by a user (EINTR too) in a cgroup whose
+# memcg limit event bound by the cgroup's memory.max, and heaptop's and
+# report -d's rows count it in limit_hits; memory.events counts the kills. An allocator killed by a user (EINTR too) in a cgroup whose
 # OOM killer never killed is no limit event, though it asked for more than
 # the room. scripts/vm requires exactly the OOM kills counted.
 set -uo pipefail
@@ -27,6 +27,12 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	rr=$(ready_socket)
 	NOTIFY_SOCKET=$rr heapstat record -o /tmp/r.hsr -d 120 2>/tmp/rece & rp=$!
 	wait_ready $rr $rp
+	rt=$(ready_socket)
+	NOTIFY_SOCKET=$rt heaptop -b -j -d 0.5 >/tmp/top 2>/tmp/tope & tp=$!
+	wait_ready $rt $tp
+	ru=$(ready_socket)
+	NOTIFY_SOCKET=$ru heapstat report -j -d 120 >/tmp/rep.json 2>/tmp/repe & rpp=$!
+	wait_ready $ru $rpp
 	rcs=
 	for i in $(seq '$n'); do
 		sh -c "echo \$\$ >$S/mm/cgroup.procs; exec dmabuf_alloc -H system -s 64M" 2>/dev/null
@@ -46,6 +52,15 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	sleep 1
 	kill -INT $evp; wait $evp; echo "events=$?"
 	kill -INT $rp; wait $rp; echo "record=$?"
+	kill -INT $rpp; wait $rpp; echo "report=$?"
+	after=$(($(wc -l </tmp/top) + 1))
+	wait_while "[ \$(wc -l </tmp/top) -le $after ]"
+	kill -INT $tp; wait $tp; echo "heaptop=$?"
+	sed -n "${after}p" /tmp/top | jq -M -c "([.rows[] | select(.heap == \"system\" and
+		(.cgroup == \"/mm\" or .cgroup == \"/kk\")) | [.cgroup, .limit_hits]] | sort),
+		[.last_limit_hit.cgroup, .last_limit_hit.heap, .last_limit_hit.limit_hits]"
+	jq -M -c "[.cgroups[].heaps[] | select(.heap == \"system\" and
+		(.cgroup == \"/mm\" or .cgroup == \"/kk\")) | [.cgroup, .limit_hits]] | sort" /tmp/rep.json
 	grep oom_kill $S/mm/memory.events $S/kk/memory.events
 	jq -M -c "[.backend, .cgroup, .heap, .requested_bytes, .limit_bytes, .limit_cgroup, .comm]" \
 		/tmp/ev | uniq -c
@@ -55,7 +70,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	jq -M -c "[.failed[] | select(.cgroup == \"/kk\") | [.errno, .requested_bytes]]" /tmp/an.json
 	jq -M -c "[.failed[] | select(.cgroup == \"/mm\") | .errno] | group_by(.) |
 		map({(.[0] | tostring): length}) | add | \"errnos \\(.)\"" -r /tmp/an.json
-	cat /tmp/eve /tmp/rece' 2>&1); rc=$?
+	cat /tmp/eve /tmp/rece /tmp/tope /tmp/repe' 2>&1); rc=$?
 # which failure the kills made (ENOMEM 12, EINTR 4): as it happens, told
 errnos=$(grep '^errnos ' <<<"$out")
 out=$(grep -v '^errnos ' <<<"$out")
@@ -65,6 +80,11 @@ rc= 137 137 137 137 137 137
 killed=137
 events=0
 record=0
+report=0
+heaptop=0
+[[\"/kk\",0],[\"/mm\",$n]]
+[\"/mm\",\"system\",$n]
+[[\"/kk\",0],[\"/mm\",$n]]
 /sys/fs/cgroup/mm/memory.events:oom_kill $n
 /sys/fs/cgroup/kk/memory.events:oom_kill 0
       $n [\"memcg\",\"/mm\",\"system\",67108864,33554432,\"/mm\",\"dmabuf_alloc\"]
@@ -72,8 +92,8 @@ analyze=0
 [$n,[\"memcg\",\"/mm\",\"/mm\",67108864,33554432]]
 [[4,536870912]]"
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: memcg_limit: past memory.max the allocator is OOM-killed, each time shown as a memcg limit event (limit events, record); one killed by hand is not"
+	echo "PASS: memcg_limit: past memory.max the allocator is OOM-killed, each time a memcg limit event (limit events, record) and a limit hit (heaptop, report -d); one killed by hand is neither"
 else
-	echo "FAIL: memcg_limit: past memory.max the allocator is OOM-killed, each time shown as a memcg limit event (limit events, record); one killed by hand is not: exit $rc: $out"
+	echo "FAIL: memcg_limit: past memory.max the allocator is OOM-killed, each time a memcg limit event (limit events, record) and a limit hit (heaptop, report -d); one killed by hand is neither: exit $rc: $out"
 fi
 echo "memcg_limit: errnos of the OOM-killed allocations: ${errnos#errnos }"

@@ -537,6 +537,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char *heap)
+{
+	struct coll_heap_stats *h = heap_stats(c, cgroup_id, heap);
+
+	if (!h)
+		return -ENOMEM;
+	h->limit_refusals++;
+	return 0;
+}
+
 /* also hand each event to fn, folded first unless fold is false (collector.h) */
 void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
 			void *ctx, bool fold)

@@ -27,6 +27,8 @@ struct coll_heap_stats {
 	struct lat_set lat;		/* every attempt's latency */
 	struct lat_set life;		/* lifetimes of the buffers finally released */
 	bool hist_dirty;		/* collector_sync(): an aggregate of it moved */
+	uint64_t limit_refusals;	/* failures user space found a limit's (memcg:
+					 * refusal_count_start()); dmem's are agg's */
 };
 
 /*
@@ -95,6 +97,8 @@ bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out
 void coll_agg_add(struct coll_agg *to, const struct coll_agg *from);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_removed_cgroup(struct collector *c, uint64_t id);
+/* one more failure of (cgroup, heap) found a limit's: 0 or -ENOMEM */
+int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char *heap);
 void collector_name_removals(struct collector *c);
 
 /* what the collector lost: events (ring) and counts (maps full), by cause */

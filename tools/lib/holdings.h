@@ -87,7 +87,8 @@ struct hold_cell {
 	size_t limit_cg;		/* the cgroup that limit is set on */
 	uint64_t headroom;		/* that limit less that cgroup's charge */
 	uint64_t limit_hits;		/* allocations its own limit refused: the BPF-LSM's
-					 * count, or dmem's EAGAIN seen while tracing */
+					 * count, or dmem's EAGAIN seen while tracing, or
+					 * memcg's refusals found then (refusal.h) */
 	bool traced;			/* allocated-by, from the collector */
 	size_t act;			/* its collector_heap_stats() entry (the last of
 					 * several: act_next) */

@@ -41,10 +41,12 @@
 #include "errors.h"
 #include "live.h"
 #include "procfs.h"
+#include "refusal.h"
 #include "util.h"
 
 struct live {
 	struct collector *coll;		/* NULL: the kernel refused tracing */
+	struct refusal_counter refusals;	/* its memcg refusals, counted */
 	char no_tracing[256];		/* then why */
 	struct inv_iters *iters;
 	struct hold_sys sys;
@@ -727,6 +729,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 		live_close(l);
 		return err;
 	}
+	refusal_count_start(&l->refusals, l->coll, l->sys.mem_accounting);
 	err = inventory_open(&l->iters, false, true);
 	if (err) {
 		live_close(l);
@@ -761,6 +764,7 @@ void live_close(struct live *l)
 		free(l->frames[i].cma);
 	}
 	collector_close(l->coll);
+	refusal_count_stop(&l->refusals);
 	inventory_close(l->iters);
 	free(l->prev_aggs);
 	free(l);

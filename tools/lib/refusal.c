@@ -136,3 +136,38 @@ const char *refusal_backend_name(enum refusal_backend b)
 {
 	return b == REFUSAL_DMEM ? "dmem" : b == REFUSAL_MEMCG ? "memcg" : "none";
 }
+
+static void count_failure(const struct coll_event *e, void *ctx)
+{
+	struct refusal_counter *rc = ctx;
+	char heap[COLL_NAME_LEN + 1];
+	const char *gone;
+	struct refusal_bound bd;
+	enum refusal_backend b;
+
+	if (e->type != EV_HEAP_ALLOC || (e->err != -ENOMEM && e->err != -EINTR) ||
+	    refusal_model_for(&rc->m, e->ts_ns))
+		return;
+	copy_bounded(heap, e->name, COLL_NAME_LEN);
+	b = refusal_backend_of(&rc->m, heap, e->err, e->fail_class);
+	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);
+	if (b == REFUSAL_MEMCG &&
+	    refusal_bind(&rc->m, e->cgroup_id, gone ? gone : "", heap, e->bytes, &bd) &&
+	    refusal_is_limit(b, &bd, e->bytes, e->err))
+		collector_count_refusal(rc->coll, e->cgroup_id, e->name);
+}
+
+void refusal_count_start(struct refusal_counter *rc, struct collector *coll, bool mem_accounting)
+{
+	memset(rc, 0, sizeof(*rc));
+	if (!coll || !mem_accounting)
+		return;
+	refusal_model_init(&rc->m);
+	rc->coll = coll;
+	collector_on_event(coll, count_failure, rc, true);
+}
+
+void refusal_count_stop(struct refusal_counter *rc)
+{
+	refusal_model_free(&rc->m);
+}

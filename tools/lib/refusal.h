@@ -69,4 +69,20 @@ bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, ui
 		      int err);
 const char *refusal_backend_name(enum refusal_backend b);
 
+/*
+ * The memcg refusals among a collector's failed allocations, counted as
+ * they come into its stats (coll_heap_stats.limit_refusals: the model's
+ * limit_hits for a memcg heap, as dmem's EAGAINs are for a dmem one), by
+ * the rules limit events and record follow. Nothing is installed where the
+ * system heap charges no memcg (@mem_accounting: heap_mem_accounting(), as
+ * the caller read it). The collector's event callback is its.
+ */
+struct refusal_counter {
+	struct refusal_model m;
+	struct collector *coll;
+};
+
+void refusal_count_start(struct refusal_counter *rc, struct collector *coll, bool mem_accounting);
+void refusal_count_stop(struct refusal_counter *rc);
+
 #endif

@@ -178,6 +178,7 @@ static int trace_for(struct report *rep)
 		     "tracing");
 	if (err)
 		return 0;
+	refusal_count_start(&rep->refusals, rep->coll, heap_mem_accounting());
 	while (!exiting && now_ns() < end) {
 		uint64_t left = (end - now_ns()) / 1000000;
 
@@ -210,6 +211,7 @@ static void free_report(struct report *rep)
 	holdings_free(&rep->h);
 	free(rep->cma);
 	collector_close(rep->coll);
+	refusal_count_stop(&rep->refusals);
 	inventory_free(&rep->inv);
 }
 

@@ -11,6 +11,7 @@
 #include "lib/collector.h"
 #include "lib/holdings.h"
 #include "lib/inventory.h"
+#include "lib/refusal.h"
 
 enum report_view { V_SUMMARY, V_HEAPS, V_CGROUPS, V_PROCESSES, V_BUFFERS, V_CMA, V_ACTIVITY };
 
@@ -31,6 +32,7 @@ struct report {
 	struct cma_area *cma;
 	size_t ncma;
 	struct collector *coll;		/* with --duration, when the kernel let it trace */
+	struct refusal_counter refusals;	/* its memcg refusals, counted */
 	char no_tracing[256];		/* else why not, with --duration */
 	double seconds;			/* how long it traced */
 	uint64_t now_ns;		/* when the snapshot was taken */

@@ -77,8 +77,9 @@ static const char help_text[] =
 "their limit are underlined. LIMIT is dmem.max (memory.max for the system heap\n"
 "when dma_heap.mem_accounting is on) of the cgroup or the ancestor whose\n"
 "limit leaves the least HEADROOM: that limit less that cgroup's charge.\n"
-"HITS counts the row's allocations a limit refused (dmem's EAGAIN while\n"
-"traced; bpf-lsm's own count, read every 5 s); the title names the last.\n";
+"HITS counts the row's allocations a limit refused (dmem's EAGAIN and\n"
+"memcg's refusals while traced; bpf-lsm's own count, read every 5 s); the\n"
+"title names the last.\n";
 
 static void draw(struct live *l, const struct live_frame *f, const struct top_state *st,
 		 const char *clock, bool help)
