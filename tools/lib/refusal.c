@@ -144,11 +144,16 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	const char *gone;
 	struct refusal_bound bd;
 	enum refusal_backend b;
+	size_t k;
 
-	if (e->type != EV_HEAP_ALLOC || (e->err != -ENOMEM && e->err != -EINTR) ||
-	    refusal_model_for(&rc->m, e->ts_ns))
+	if (e->type != EV_HEAP_ALLOC || (e->err != -ENOMEM && e->err != -EINTR))
 		return;
 	copy_bounded(heap, e->name, COLL_NAME_LEN);
+	/* a heap the last model had charging no memcg (a CMA heap's ENOMEMs): no model taken */
+	k = rc->m.have ? holdings_heap(&rc->m.h, heap) : HOLD_NONE;
+	if ((k != HOLD_NONE && rc->m.h.heaps[k].charger != CHARGER_MEMCG) ||
+	    refusal_model_for(&rc->m, e->ts_ns))
+		return;
 	b = refusal_backend_of(&rc->m, heap, e->err, e->fail_class);
 	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);
 	if (b == REFUSAL_MEMCG &&
