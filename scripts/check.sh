@@ -47,11 +47,19 @@ fuzz_run() {
 		echo "FAIL: record_fuzz: make fuzz-build failed"
 	fi >"$logdir/fuzz.log" 2>&1
 }
+# bounded CMD...: each host test bounded (the longest takes under a minute): a
+# hang fails its test (exit 124) and its processes go (timeout(1) signals its
+# own process group), not the whole run. No terminal, as in CI: a test in the
+# background process group that read one would stop
+bounded() {
+	timeout -k 10 600 "$@" </dev/null
+}
+
 san_run() {
 	local t
 	for t in build/san/tests/unit/*; do
 		[ -x "$t" ] || continue
-		if timeout -k 10 600 "$t" </dev/null >"$logdir/san.out" 2>&1; then
+		if bounded "$t" >"$logdir/san.out" 2>&1; then
 			sed -n 's/^\(PASS\|FAIL\): /\1: san: /p' "$logdir/san.out"
 		else
 			echo "FAIL: san: $(basename "$t"): exit $?:" \
@@ -59,7 +67,7 @@ san_run() {
 		fi
 	done
 	for t in tests/unit/cli_host.sh tests/unit/report_host.sh tests/unit/export_host.sh; do
-		HEAPSTAT=$TOP/build/san/heapstat timeout -k 10 600 bash "$t" </dev/null 2>&1 |
+		HEAPSTAT=$TOP/build/san/heapstat bounded bash "$t" 2>&1 |
 			sed 's/^\(PASS\|FAIL\|SKIP\): /\1: san: /' ||
 			echo "FAIL: san: $(basename "$t"): exit $?"
 	done
@@ -73,17 +81,13 @@ san_run() {
 beside=$!
 
 section "unit tests (host)"
-# each bounded (the longest takes under a minute): a hang fails its test
-# (exit 124) and its processes go (timeout(1) signals its own process
-# group), not the whole run. No terminal, as in CI: a test in the background
-# process group that read one would stop
 {
 	for t in build/tests/unit/*; do
 		[ -x "$t" ] || continue
-		timeout -k 10 600 "$t" </dev/null || echo "FAIL: $(basename "$t"): exit $?"
+		bounded "$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
 	for t in tests/unit/*.sh tests/pkg/*.sh; do
-		timeout -k 10 600 bash "$t" </dev/null || echo "FAIL: $(basename "$t"): exit $?"
+		bounded bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
 	done
 } 2>&1 | tee "$logdir/unit.log"
 touch "$logdir/unit.done"

@@ -732,14 +732,13 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 	for (size_t i = 0; i < n; i++) {
 		size_t cg = holdings_cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
 		struct hold_cell *cell;
-		uint64_t found;
+		/* dmem's EAGAINs as traced, memcg's refusals as found (refusal_count_start()) */
+		uint64_t hits = hs[i].agg.failures[FAIL_LIMIT] + hs[i].limit_refusals;
 
 		if (cg == HOLD_NONE || heap == HOLD_NONE ||
 		    (flt->heap && strcmp(hs[i].heap, flt->heap)))
 			continue;
 		cell = hold_cell(h, cg, heap);
-		/* the refusals user space found (memcg's) of the entries merged before */
-		found = cell->traced ? cell->limit_hits - cell->agg.failures[FAIL_LIMIT] : 0;
 		if (cell->traced) {	/* a cgroup removed, its path made again */
 			coll_agg_add(&cell->agg, &hs[i].agg);
 			h->act_next[i] = cell->act;
@@ -750,12 +749,10 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 			cell->lat = &hs[i].lat;
 			cell->life = &hs[i].life;
 		}
+		if (h->heaps[heap].charger != CHARGER_LSM)	/* a merged entry's added */
+			cell->limit_hits = (cell->traced ? cell->limit_hits : 0) + hits;
 		cell->traced = true;
 		cell->act = i;
-		/* dmem's EAGAIN, as traced; memcg's refusals as found (refusal_count_start()) */
-		if (h->heaps[heap].charger != CHARGER_LSM)
-			cell->limit_hits = cell->agg.failures[FAIL_LIMIT] + found +
-					   hs[i].limit_refusals;
 	}
 	return 0;
 }

@@ -59,7 +59,7 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
 		return REFUSAL_NONE;
 	if (m->h.heaps[k].charger == CHARGER_DMEM && fail_class == FAIL_LIMIT)
 		return REFUSAL_DMEM;
-	if (m->h.heaps[k].charger == CHARGER_MEMCG && (err == -ENOMEM || err == -EINTR))
+	if (m->h.heaps[k].charger == CHARGER_MEMCG && refusal_memcg_err(err))
 		return REFUSAL_MEMCG;
 	return REFUSAL_NONE;	/* not a limit's, or the bpf-lsm's own event tells it */
 }
@@ -146,7 +146,7 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	enum refusal_backend b;
 	size_t k;
 
-	if (e->type != EV_HEAP_ALLOC || (e->err != -ENOMEM && e->err != -EINTR))
+	if (e->type != EV_HEAP_ALLOC || !refusal_memcg_err(e->err))
 		return;
 	copy_bounded(heap, e->name, COLL_NAME_LEN);
 	/* a heap the last model had charging no memcg (a CMA heap's ENOMEMs): no model taken */

@@ -14,6 +14,7 @@
 #ifndef HEAPSTAT_REFUSAL_H
 #define HEAPSTAT_REFUSAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,12 @@ struct refusal_bound {
 	uint64_t usage, limit;
 	bool oom_killed;		/* memcg: the OOM killer has killed under cg */
 };
+
+/* an allocation's error a memcg limit can be behind: ENOMEM, or EINTR (its allocator OOM-killed) */
+static inline bool refusal_memcg_err(int err)
+{
+	return err == -ENOMEM || err == -EINTR;
+}
 
 void refusal_model_init(struct refusal_model *m);
 /* the model, taken again unless younger than ts_ns or than a few ms; 0 or -errno */

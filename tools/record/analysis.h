@@ -161,6 +161,12 @@ static inline bool an_limit_bound(const struct rec_limit *l)
 	return l->bound_cgroup_id != 0;
 }
 
+/* the path of the cgroup whose limit refused; NULL when an_limit_bound() is not */
+static inline const char *an_limit_cgroup(const struct analysis *a, const struct rec_limit *l)
+{
+	return an_limit_bound(l) ? an_cgroup_path(a, l->bound_cgroup_id) : NULL;
+}
+
 /* its usage and limit are known too: not for a bpf-lsm refusal for want of a slot */
 static inline bool an_limit_known(const struct rec_limit *l)
 {

@@ -281,7 +281,7 @@ static void print_limits(const struct analysis *a)
 		printf("%12s %7u %s %s %s %9s %9s %9s %s\n",
 		       format_ns(an_rel(a, l->ts), s[0], 16), l->pid,
 		       text_cell(an_cgroup_path(a, l->cgroup_id), 24),
-		       text_cell(an_limit_bound(l) ? an_cgroup_path(a, l->bound_cgroup_id) : "-", 24),
+		       text_cell(an_limit_cgroup(a, l) ?: "-", 24),
 		       text_cell(l->heap, 20), format_size(l->requested, s[1], 16),
 		       known ? format_size(l->usage, s[2], 16) : "-",
 		       known ? format_size(l->limit, s[3], 16) : "-", an_limit_backend(l->backend));
@@ -502,7 +502,7 @@ static int print_json(const struct analysis *a)
 		json_ku64(&j, "pid", l->pid);
 		json_kstr(&j, "cgroup", an_cgroup_path(a, l->cgroup_id));
 		json_kstr_or_null(&j, "limit_cgroup",
-				  an_limit_bound(l) ? an_cgroup_path(a, l->bound_cgroup_id) : NULL);
+				  an_limit_cgroup(a, l));
 		json_kstr(&j, "heap", l->heap);
 		json_ku64(&j, "requested_bytes", l->requested);
 		json_ku64_or_null(&j, "usage_bytes", an_limit_known(l), l->usage);

@@ -739,7 +739,7 @@ static void limits_table(FILE *f, const struct analysis *a)
 		fprintf(f, "<tr><td class=\"n\">%s</td><td class=\"n\">%u</td>",
 			format_ns(an_rel(a, l->ts), s[0], 16), l->pid);
 		td_esc(f, "m", an_cgroup_path(a, l->cgroup_id));
-		td_esc(f, "m", an_limit_bound(l) ? an_cgroup_path(a, l->bound_cgroup_id) : "-");
+		td_esc(f, "m", an_limit_cgroup(a, l) ?: "-");
 		td_esc(f, NULL, l->heap);
 		fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			"<td>%s</td></tr>\n", format_size(l->requested, s[1], 16),

@@ -41,8 +41,7 @@ void refusals_init(struct refusals *f, uint64_t start_ns);
 /* only these failures can be a dmem or memcg limit's: no model is taken for others */
 static inline bool refusals_may_be_limit(const struct coll_event *e)
 {
-	return e->type == EV_HEAP_ALLOC && (e->fail_class == FAIL_LIMIT || e->err == -ENOMEM ||
-					     e->err == -EINTR);
+	return e->type == EV_HEAP_ALLOC && (e->fail_class == FAIL_LIMIT || refusal_memcg_err(e->err));
 }
 
 /*
