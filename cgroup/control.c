@@ -69,11 +69,52 @@ bool cg_controller_available(const char *controller)
 	return found;
 }
 
+/*
+ * No file stands where @cgroup or a parent would be: libcgroup enables the
+ * controllers in what it takes for the parent before it finds out, and a
+ * cgroup whose subtree_control has one takes no process. -ENOTDIR if one does.
+ */
+static int creatable(const char *cgroup, char *why, size_t len)
+{
+	size_t root = strlen(cg_root()), n;
+	char dir[4096];
+	struct stat st;
+	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup);
+
+	if (err) {
+		snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
+		return err;
+	}
+	n = strlen(dir);
+	for (size_t i = root + 1; !err && i <= n; i++) {
+		char c = dir[i];
+
+		if (c != '/' && c != '\0')
+			continue;
+		dir[i] = '\0';
+		if (stat(dir, &st))
+			err = errno == ENOENT ? 1 : -errno;	/* made from here */
+		else if (!S_ISDIR(st.st_mode))
+			err = -ENOTDIR;
+		if (err < 0 && i == n)
+			snprintf(why, len, "create cgroup %s: %s", cgroup,
+				 err == -ENOTDIR ? "a file, not a cgroup" : strerror(-err));
+		else if (err < 0)
+			snprintf(why, len, "create cgroup %s: %s: %s", cgroup, dir + root,
+				 err == -ENOTDIR ? "a file, not a cgroup" : strerror(-err));
+		dir[i] = c;
+	}
+	return err < 0 ? err : 0;
+}
+
 /* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
 int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
 {
 	struct cgroup *cg;
-	int err;
+	int err = creatable(cgroup, why, len);
+
+	if (err)
+		return err;
 
 	/*
 	 * libcgroup makes a cgroup's directory in each given controller's

@@ -64,7 +64,7 @@ while IFS='|' read -r args why; do
 		fail "heapstat $args: exit 2, said" "exit $rc: $(cat /tmp/cli_host.$$)"
 done <<'EOF'
 report --attach kprobe heaps|--attach goes with --duration
-limit show --memcg|--memcg goes with set and clear
+limit show --memcg|--memcg goes with set, clear and exec --set
 report -d 86400.5|seconds from 0.001 to 86400
 record -o /tmp/cli_host.hsrec -d 86401 -- true|give seconds from 0.001 to 86400
 limit events -f -d 100000|give seconds from 0.001 to 86400

@@ -270,7 +270,48 @@ if [ -e /dev/dma_heap/system ] && [ "$(cat /sys/module/dma_heap/parameters/mem_a
 		heapstat limit clear /lim system --memcg && [ "$(cat $S/lim/memory.max)" = max ] &&
 		pass "memcg: memory.max only with --memcg, shown as all memory" ||
 		fail "memcg: memory.max only with --memcg, shown as all memory" "rc $rc: $(cat $tmp/e)"
+	# exec takes --memcg for its --set, as its refusal advises
+	heapstat limit exec --create --set system=64M /ci/mx -- true 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && grep -q -- '--memcg if that is meant' $tmp/e &&
+		[ "$(heapstat limit exec --create --memcg --set system=64M /ci/mx -- cat $S/ci/mx/memory.max)" = 67108864 ] &&
+		pass "memcg: exec --memcg --set, as the refusal without it advises" ||
+		fail "memcg: exec --memcg --set, as the refusal without it advises" "rc $rc: $(cat $tmp/e)"
+	# memory.max keeps whole pages (said); below one page it would be 0: refused
+	heapstat limit set /lim system 1000 --memcg 2>$tmp/e1
+	rc1=$?
+	heapstat limit set /lim system 1000000 --memcg 2>$tmp/e2
+	rc2=$?
+	[ $rc1 = 2 ] && grep -q 'would be 0' $tmp/e1 && [ $rc2 = 0 ] &&
+		grep -q 'whole pages: 999424$' $tmp/e2 && [ "$(cat $S/lim/memory.max)" = 999424 ] &&
+		pass "memcg: whole pages, said; below one page refused" ||
+		fail "memcg: whole pages, said; below one page refused" "$rc1 $rc2 $(cat $tmp/e1 $tmp/e2 $S/lim/memory.max)"
+	# clear without --memcg leaves memory.max, and says so
+	heapstat limit clear /lim 2>$tmp/e
+	rc=$?
+	[ $rc = 0 ] && [ "$(cat $S/lim/memory.max)" = 999424 ] &&
+		grep -q "^heapstat limit: note: /lim's memory.max (976.0K) is left: it caps all of its memory; --memcg lifts it too$" $tmp/e &&
+		heapstat limit clear /lim --memcg && [ "$(cat $S/lim/memory.max)" = max ] &&
+		pass "memcg: clear without --memcg leaves memory.max and says so" ||
+		fail "memcg: clear without --memcg leaves memory.max and says so" "rc $rc: $(cat $tmp/e $S/lim/memory.max)"
+	heapstat limit set /lim $H 2M
 fi
+
+# sizes the kernel would read as max are refused: dmem keeps limits below
+# LONG_MAX / PAGE_SIZE bytes; and a cgroup without dmem.max is told why
+pc=$((0x7fffffffffffffff / $(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)))
+heapstat limit set /lim $H $((pc - 1)) && [ "$(max /lim)" = $((pc - 1)) ] &&
+	! heapstat limit set /lim $H $pc 2>$tmp/e; rc=$?
+[ "$(max /lim)" = $((pc - 1)) ] && grep -q "reads a larger one as max" $tmp/e &&
+	heapstat limit set /lim $H 2M && pass "dmem: a size the kernel would read as max refused" ||
+	fail "dmem: a size the kernel would read as max refused" "rc $rc max $(max /lim): $(cat $tmp/e)"
+mkdir -p $S/sib/nd
+heapstat limit set /sib/nd $H 1M 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && grep -q "cgroup /sib/nd has no dmem.max: dmem is not enabled in its parent's cgroup.subtree_control" $tmp/e &&
+	heapstat limit clear /sib/nd $H && pass "dmem: a cgroup without dmem.max told why" ||
+	fail "dmem: a cgroup without dmem.max told why" "rc $rc: $(cat $tmp/e)"
+rmdir $S/sib/nd
 
 # a limited cgroup's non-root process can neither raise the limit nor escape it
 echo $$ >$S/lim/cgroup.procs
@@ -292,6 +333,19 @@ rc=$?
 heapstat limit exec /nosuch -- true 2>/dev/null
 [ $? = 2 ] && pass "exec: a cgroup that does not exist without --create" ||
 	fail "exec: a cgroup that does not exist without --create" "exit $?"
+# --create where a file is: refused before libcgroup enables a controller
+# in what it takes for the parent (its subtree_control set, it takes no process)
+heapstat limit exec --create /ci/run1/cgroup.procs -- true 2>$tmp/e
+rc=$?
+heapstat limit exec --create /ci/run1/cgroup.procs/x -- true 2>>$tmp/e
+rc2=$?
+[ $rc = 2 ] && [ $rc2 = 2 ] && [ -z "$(cat $S/ci/run1/cgroup.subtree_control)" ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: failed to create cgroup /ci/run1/cgroup.procs: a file, not a cgroup
+heapstat limit: failed to create cgroup /ci/run1/cgroup.procs/x: /ci/run1/cgroup.procs: a file, not a cgroup" ] &&
+	heapstat limit exec /ci/run1 -- true && heapstat limit exec --create / -- true &&
+	pass "exec --create: a file where the cgroup would be refused, nothing changed; / is there" ||
+	fail "exec --create: a file where the cgroup would be refused, nothing changed; / is there" \
+		"exit $rc $rc2: $(cat $tmp/e) subtree: $(cat $S/ci/run1/cgroup.subtree_control)"
 # the command in heapstat's place: the same pid, so a SIGTERM sent to it is
 # the command's (its trap runs, nothing is left running), and so is the status;
 # a command not found exits 127, as with env
@@ -343,10 +397,10 @@ rc=2"
 
 heapstat limit clear /lim
 # nothing of this test may outlive it
-for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2 deleg/a deleg/b deleg/c; do
+for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2 ci/mx deleg/a deleg/b deleg/c; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
 done
 wait
-rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci $S/deleg/a $S/deleg/b \
+rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci/mx $S/ci $S/deleg/a $S/deleg/b \
 	$S/deleg/c $S/deleg 2>/dev/null
 rm -rf "$tmp"

@@ -659,23 +659,75 @@ static bool cell_live(const struct limit_cell *c)
 }
 
 /*
+ * The cgroups below the cgroup2 root heapstat sees (@ix, built) are every
+ * cgroup there is: its root is the hierarchy's (id 1), not a cgroup
+ * namespace's or a bind mount's, which hide cgroups that still exist.
+ */
+static int index_whole(struct cg_index *ix)
+{
+	int err = cg_index_build(ix, cg_root());
+
+	if (!err && !cg_index_find(ix, 1))
+		err = -EXDEV;
+	if (err)
+		cg_index_free(ix);
+	return err;
+}
+
+/*
  * Free the idle cells of cgroups gone: nothing charges them again (cgroup
  * ids are never reused), so no program writes them while this does.
  */
-static void collect_cells(struct lsm_limit *l)
+static void collect_cells(struct lsm_limit *l, const struct cg_index *ix)
 {
-	struct cg_index ix = {};
-
-	if (cells_map(l) || cg_index_build(&ix, cg_root()))
+	if (cells_map(l))
 		return;
 	for (uint32_t i = 0; i <= l->cells_mask; i++) {
 		const struct limit_cell *c = cell_at(l, i);
 		struct limit_cell gone = { .tag = LIMIT_TAG_GONE };
 
-		if (cell_live(c) && !c->usage && !cg_index_path(&ix, limit_tag_cgroup(c->tag)))
+		if (cell_live(c) && !c->usage && !cg_index_find(ix, limit_tag_cgroup(c->tag)))
 			bpf_map_update_elem(l->fds[M_CELLS], &i, &gone, BPF_ANY);
 	}
-	cg_index_free(&ix);
+}
+
+/*
+ * With the pin directory locked: the limits of cgroups gone deleted (a
+ * limit goes with its cgroup, as dmem.max does, and no cgroup takes a gone
+ * one's id again). How many, or a negative errno.
+ */
+static int drop_gone(struct lsm_limit *l, const struct cg_index *ix)
+{
+	struct limit_key key, next, *prev = NULL, *gone = NULL, *v;
+	size_t n = 0, cap = 0;
+	int dropped = 0;
+
+	while (!bpf_map_get_next_key(l->fds[M_LIMITS], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (cg_index_find(ix, key.cgroup_id))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = realloc(gone, cap * sizeof(*v));
+			if (!v) {
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = v;
+		}
+		gone[n++] = key;
+	}
+	if (errno != ENOENT) {
+		dropped = -errno;
+		free(gone);
+		return dropped;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!bpf_map_delete_elem(l->fds[M_LIMITS], &gone[i]))
+			dropped++;
+	free(gone);
+	return dropped;
 }
 
 /* with the pin directory locked: no limit left, so nothing stays pinned */
@@ -733,9 +785,10 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	else if (level > LIMIT_MAX_DEPTH)
 		snprintf(why, why_len, "cgroup %s is deeper than %d levels: limit an ancestor",
 			 path, LIMIT_MAX_DEPTH), err = -EINVAL;
-	cg_index_free(&ix);
-	if (flock(l->pin_dir_fd, LOCK_EX))
+	if (flock(l->pin_dir_fd, LOCK_EX)) {
+		cg_index_free(&ix);
 		return fail(why, why_len, -errno, "%s", "lock the pins");
+	}
 	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
 		err = fail(why, why_len, -errno, "%s", "set the limit");
 	if (!err && (err = limits_changed(l)))
@@ -743,8 +796,50 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	if (err && l->created)		/* loaded for this limit only */
 		unpin_if_none(l);
 	flock(l->pin_dir_fd, LOCK_UN);
-	if (!err)
-		collect_cells(l);
+	if (!err && cg_index_find(&ix, 1))	/* every cgroup seen: not in a namespace */
+		collect_cells(l, &ix);
+	cg_index_free(&ix);
+	return err;
+}
+
+/**
+ * lsm_limit_collect() - drop the limits of cgroups removed since they were set
+ * @dropped: how many were
+ * @unpinned: none was left: everything is unpinned, this handle only closes
+ *
+ * A limit goes with its cgroup, as dmem.max does; their idle usage cells
+ * are freed too. Only where heapstat sees every cgroup: in a cgroup
+ * namespace, or under a bind mount of part of the tree, none is gone.
+ */
+int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
+		      char *why, size_t why_len)
+{
+	struct cg_index ix = {};
+	int n, err;
+
+	*dropped = 0;
+	*unpinned = false;
+	if (l->unpinned)
+		return 0;
+	if (flock(l->pin_dir_fd, LOCK_EX))
+		return fail(why, why_len, -errno, "%s", "lock the pins");
+	/* walked locked: a cgroup made and limited meanwhile is in it */
+	err = index_whole(&ix);
+	if (err == -EXDEV) {
+		err = 0;
+	} else if (err) {
+		fail(why, why_len, err, "%s", "walk the cgroup tree");
+	} else if ((n = drop_gone(l, &ix)) < 0) {
+		err = fail(why, why_len, n, "%s", "drop the limits of removed cgroups");
+	} else {
+		*dropped = n;
+		if (n && !(*unpinned = unpin_if_none(l)) && (err = limits_changed(l)))
+			fail(why, why_len, err, "%s", "tell the programs the limits changed");
+		if (!*unpinned)
+			collect_cells(l, &ix);
+	}
+	cg_index_free(&ix);
+	flock(l->pin_dir_fd, LOCK_UN);
 	return err;
 }
 

@@ -57,6 +57,8 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		  char *why, size_t why_len);
 int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,
 		    char *why, size_t why_len);
+int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
+		      char *why, size_t why_len);
 int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 		  struct lsm_limit_row *out, char *why, size_t why_len);
 int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,

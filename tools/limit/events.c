@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct events {
 	struct collector *coll;		/* -f: the paths of cgroups removed since it started */
 	uint64_t shown;
 	int err;			/* the first error: stop */
+	bool said;			/* and it was said */
 };
 
 static volatile sig_atomic_t stop;
@@ -217,8 +219,15 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 		       bound ? text_safe(bound) : "-", ntop ? holders : "-");
 	}
 	ev->shown++;
-	if (fflush(stdout) || ferror(stdout))
-		ev->err = -EIO;
+	if (fflush(stdout) || ferror(stdout)) {
+		ev->err = -(errno ?: EIO);
+		fprintf(stderr, "heapstat limit events: cannot write the events: %s\n",
+			strerror(-ev->err));
+		/* said once: what could not be written is dropped, not tried again at exit */
+		__fpurge(stdout);
+		clearerr(stdout);
+		ev->said = true;
+	}
 }
 
 /*
@@ -339,12 +348,25 @@ int limit_events(const struct limit_events_opts *o)
 		ready_notify("heapstat limit events", coll ? "following refusals" :
 			     "following bpf-lsm refusals only");
 	do {
-		if (lsm) {
+		/*
+		 * -c: read without taking (a ring gives up its events in order,
+		 * and the other cgroups' would be taken with the ones shown)
+		 */
+		if (lsm && o->cgroup[0]) {
+			uint64_t overrun;
+
+			err = lsm_limit_watch(lsm, on_lsm, &ev, &overrun, why, sizeof(why));
+			if (err >= 0 && !coll && o->follow)
+				usleep(POLL_MS * 1000);
+		} else if (lsm) {
 			err = lsm_limit_events(lsm, coll || !o->follow ? 0 : POLL_MS, on_lsm, &ev,
 					       why, sizeof(why));
+		}
+		if (lsm) {
 			if (err < 0 && !ev.err) {
 				fprintf(stderr, "heapstat limit events: %s\n", why);
 				ev.err = err;
+				ev.said = true;
 			}
 		}
 		if (coll && !ev.err) {
@@ -361,9 +383,7 @@ int limit_events(const struct limit_events_opts *o)
 				"dropped since the first limit (no room in the ring)\n",
 				(unsigned long long)st.dropped);
 	}
-	if (ev.err == -EIO)
-		fprintf(stderr, "heapstat limit events: cannot write the events: %s\n", strerror(EIO));
-	else if (ev.err)
+	if (ev.err && !ev.said)
 		heapstat_error(ev.err, "follow the limit events", NULL);
 	collector_close(coll);
 	lsm_limit_close(lsm);

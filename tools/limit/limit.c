@@ -14,6 +14,7 @@
 #include <argp.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,10 @@ static const char doc[] =
 "\n"
 "events prints the allocations a limit refused: who asked, how much, whose\n"
 "limit bound with its usage, and the top holders under it. The bpf-lsm\n"
-"programs keep theirs until read; dmem and memcg keep none, so those are seen\n"
-"only while -f follows (it traces allocations, as heaptop does).\n"
+"programs keep theirs until read (-c reads without taking them); dmem and\n"
+"memcg keep none, so those are seen only while -f follows (it traces\n"
+"allocations, as heaptop does). A bpf-lsm limit goes with its cgroup: the\n"
+"next set, clear or exec --set drops those of removed cgroups.\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat limit set /camera default_cma_region 64M\n"
@@ -94,7 +97,7 @@ static const struct argp_option options[] = {
 	{ "follow", 'f', NULL, 0, "events: follow them as they happen, until Ctrl-C", 0 },
 	{ "duration", 'd', "SECS", 0, "events -f: stop after SECS seconds", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "events: those in CGROUP or below, or bound by its limit", 0 },
-	{ "memcg", OPT_MEMCG, NULL, 0, "set, clear: the system heap's limit is memory.max, "
+	{ "memcg", OPT_MEMCG, NULL, 0, "set, clear, exec --set: the system heap's limit is memory.max, "
 	  "all of the cgroup's memory: yes, mean that", 0 },
 	{ "create", OPT_CREATE, NULL, 0, "exec: make the cgroup (and its parents) first", 0 },
 	{ "set", OPT_SET, "HEAP=SIZE", 0, "exec: set this limit first (repeatable)", 0 },
@@ -167,8 +170,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-f and -c go with events");
 		if (opts.duration_ms && !opts.follow)
 			argp_error(state, "-d goes with events -f");
-		if (opts.memcg && opts.verb != VERB_SET && opts.verb != VERB_CLEAR)
-			argp_error(state, "--memcg goes with set and clear");
+		if (opts.memcg && opts.verb != VERB_SET && opts.verb != VERB_CLEAR &&
+		    !(opts.verb == VERB_EXEC && opts.nsets))
+			argp_error(state, "--memcg goes with set, clear and exec --set");
 		break;
 	}
 	default:
@@ -292,11 +296,68 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 }
 
 /*
- * The heap @heap, one whose limit can be set on @cgroup as asked: in
- * /dev/dma_heap, and when memcg charges it, --memcg given.
- * Return: 0 with its index in *@k, or -ENOENT / -EINVAL after a message.
+ * @bytes as the kernel keeps a limit of charger @ch: dmem and memcg count in
+ * a page_counter, whose largest value (LONG_MAX / PAGE_SIZE: bytes for
+ * dmem, pages for memcg) reads as max; memcg keeps whole pages, so below
+ * one page it would be 0, which OOM-kills the cgroup's every task.
+ * Return: 0, or -ERANGE after a message.
  */
-static int heap_arg(const struct holdings *h, const char *cgroup, const char *heap, size_t *k)
+static int size_kept(enum hold_charger ch, const char *heap, uint64_t bytes)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), top = LONG_MAX / page;
+	char a[16];
+
+	if (bytes == HOLD_NO_LIMIT)
+		return 0;
+	if (ch == CHARGER_MEMCG && bytes && bytes < page) {
+		fprintf(stderr, "heapstat limit: size %llu: memory.max keeps whole pages, so it would "
+			"be 0, which OOM-kills every task of the cgroup: give 0 if that is meant\n",
+			(unsigned long long)bytes);
+		return -ERANGE;
+	}
+	if (ch == CHARGER_MEMCG)
+		top *= page;
+	else if (ch != CHARGER_DMEM)
+		return 0;
+	if (bytes < top)
+		return 0;
+	fprintf(stderr, "heapstat limit: size %llu: the kernel keeps %s's %s below %llu bytes (%s), "
+		"and reads a larger one as max: give max for no limit\n", (unsigned long long)bytes,
+		text_safe(heap), ch == CHARGER_MEMCG ? "memory.max" : "dmem.max",
+		(unsigned long long)top, format_size(top, a, sizeof(a)));
+	return -ERANGE;
+}
+
+/*
+ * The bpf-lsm limits of cgroups removed since they were set, dropped by
+ * every set, clear and exec --set (a limit goes with its cgroup, as
+ * dmem.max does), the programs unpinned with the last. @say: how many.
+ */
+static void collect_removed(bool say)
+{
+	struct lsm_limit *l;
+	bool unpinned;
+	char why[512];
+	size_t n;
+
+	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
+		return;		/* none pinned, or another build's: the command says */
+	if (lsm_limit_collect(l, &n, &unpinned, why, sizeof(why)))
+		fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
+	else if (n && say)
+		fprintf(stderr, "heapstat limit: dropped %zu bpf-lsm limit%s of removed cgroups%s\n",
+			n, n == 1 ? "" : "s", unpinned ? ", the last: the programs are unpinned" : "");
+	lsm_limit_close(l);
+}
+
+/*
+ * The heap @heap, one whose limit can be set on @cgroup to @bytes as asked:
+ * in /dev/dma_heap, when memcg charges it --memcg given, a size its
+ * backend keeps.
+ * Return: 0 with its index in *@k, or -ENOENT / -EINVAL / -ERANGE after a message.
+ */
+static int heap_arg(const struct holdings *h, const char *cgroup, const char *heap,
+		    uint64_t bytes, size_t *k)
 {
 	*k = holdings_heap(h, heap);
 	if (*k == HOLD_NONE || !h->heaps[*k].device) {
@@ -310,7 +371,31 @@ static int heap_arg(const struct holdings *h, const char *cgroup, const char *he
 			text_safe(heap), text_safe(cgroup));
 		return -EINVAL;
 	}
-	return 0;
+	return size_kept(h->heaps[*k].charger, heap, bytes);
+}
+
+/*
+ * @cgroup has its controller's @file: the controller is enabled in its
+ * parent's cgroup.subtree_control. Else 1 when @lifting (no limit there to
+ * lift), or -EOPNOTSUPP after a message.
+ */
+static int has_file(const char *cgroup, const char *controller, const char *file, bool lifting)
+{
+	char dir[4096], path[4200];
+
+	if (cg_dir(dir, sizeof(dir), cg_root(), cgroup))
+		return 0;	/* said by the write */
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!access(path, F_OK) || errno != ENOENT)
+		return 0;
+	if (lifting)
+		return 1;
+	*strrchr(dir, '/') = '\0';
+	fprintf(stderr, "heapstat limit: cgroup %s has no %s: %s is not enabled in its parent's "
+		"cgroup.subtree_control (echo +%s >%s/cgroup.subtree_control, or make it with "
+		"heapstat limit exec --create)\n", text_safe(cgroup), file, controller, controller,
+		text_safe(dir));
+	return -EOPNOTSUPP;
 }
 
 /*
@@ -355,11 +440,14 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 		fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
 		return -EINVAL;
 	}
-	err = heap_arg(h, cgroup, heap, &k);
+	err = heap_arg(h, cgroup, heap, bytes, &k);
 	if (err)
 		return err;
 	switch (h->heaps[k].charger) {
 	case CHARGER_DMEM:
+		err = has_file(cgroup, "dmem", "dmem.max", bytes == HOLD_NO_LIMIT);
+		if (err)
+			return err > 0 ? 0 : err;
 		if (bytes == HOLD_NO_LIMIT)
 			snprintf(value, sizeof(value), "%s max", h->heaps[k].region);
 		else
@@ -370,11 +458,17 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			return dmem_max_took(cgroup, h->heaps[k].region, bytes);
 		break;
 	case CHARGER_MEMCG:
+		err = has_file(cgroup, "memory", "memory.max", bytes == HOLD_NO_LIMIT);
+		if (err)
+			return err > 0 ? 0 : err;
 		if (bytes == HOLD_NO_LIMIT)
 			snprintf(value, sizeof(value), "max");
 		else
 			snprintf(value, sizeof(value), "%llu", (unsigned long long)bytes);
 		err = cg_control_write(cgroup, "memory", "memory.max", value, why, sizeof(why));
+		if (!err && bytes != HOLD_NO_LIMIT && bytes % sysconf(_SC_PAGESIZE))
+			fprintf(stderr, "heapstat limit: note: memory.max keeps whole pages: %llu\n",
+				(unsigned long long)(bytes - bytes % sysconf(_SC_PAGESIZE)));
 		break;
 	default:
 		return apply_lsm(h, cgroup, heap, bytes);
@@ -471,7 +565,7 @@ static int show(const char *cgroup)
 }
 
 /* every limit of the cgroup lifted: every dmem heap's, and memory.max with --memcg */
-static int clear(const struct holdings *h, const char *cgroup, const char *heap)
+static int clear(struct holdings *h, const char *cgroup, const char *heap)
 {
 	size_t cg = holdings_cgroup(h, cgroup);
 	int err = 0;
@@ -486,8 +580,17 @@ static int clear(const struct holdings *h, const char *cgroup, const char *heap)
 		enum hold_charger ch = h->heaps[k].charger;
 
 		if (((ch == CHARGER_DMEM || ch == CHARGER_LSM) && cg != HOLD_NONE &&
-		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg))
+		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg)) {
 			err = apply(h, cgroup, h->heaps[k].name, HOLD_NO_LIMIT);
+		} else if (ch == CHARGER_MEMCG && cg != HOLD_NONE) {
+			char a[16];
+
+			holdings_read_memcg(h, &hold_sys_live, cg, k);
+			if (hold_cell(h, cg, k)->max != HOLD_NO_LIMIT)
+				fprintf(stderr, "heapstat limit: note: %s's memory.max (%s) is left: it "
+					"caps all of its memory; --memcg lifts it too\n", text_safe(cgroup),
+					format_size(hold_cell(h, cg, k)->max, a, sizeof(a)));
+		}
 	}
 	return err;
 }
@@ -536,12 +639,13 @@ static int exec_limited(void)
 		size_t k;
 
 		snprintf(heap[i], sizeof(heap[i]), "%.*s", (int)(eq - opts.sets[i]), opts.sets[i]);
-		err = size_arg(eq + 1, &bytes[i]) ?: heap_arg(&h, cgroup, heap[i], &k);
+		err = size_arg(eq + 1, &bytes[i]) ?: heap_arg(&h, cgroup, heap[i], bytes[i], &k);
 		/* a bpf-lsm limit needs the cgroup's id, from a model with it */
 		lsm |= !err && h.heaps[k].charger != CHARGER_DMEM &&
 		       h.heaps[k].charger != CHARGER_MEMCG;
 	}
-	if (!err && opts.create) {
+	/* the root is there, and takes no controller of its own */
+	if (!err && opts.create && strcmp(cgroup, "/")) {
 		for (int i = 0; controllers[i]; i++)
 			if (cg_controller_available(controllers[i]))
 				want[n++] = controllers[i];
@@ -549,7 +653,7 @@ static int exec_limited(void)
 		if (err) {
 			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			holdings_free(&h);
-			return 1;
+			return err == -ENOTDIR ? EXIT_USAGE : 1;
 		}
 		if (lsm) {
 			holdings_free(&h);
@@ -561,8 +665,11 @@ static int exec_limited(void)
 	for (int i = 0; !err && i < opts.nsets; i++)
 		err = apply(&h, cgroup, heap[i], bytes[i]);
 	holdings_free(&h);
+	if (opts.nsets)
+		collect_removed(false);
 	if (err)
-		return err == -EINVAL || err == -ENOENT || err == -ERANGE ? EXIT_USAGE :
+		return err == -EINVAL || err == -ENOENT || err == -ERANGE || err == -EOPNOTSUPP ?
+		       EXIT_USAGE :
 		       err == -ESTALE ? EXIT_UNSUPPORTED : 1;
 	return run_in(cgroup);
 }
@@ -634,8 +741,11 @@ int cmd_limit(int argc, char **argv)
 	default:
 		break;
 	}
-	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup)))
+	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup))) {
+		if (opts.verb == VERB_CLEAR)	/* a removed cgroup's, maybe: gone with it */
+			collect_removed(true);
 		return EXIT_USAGE;
+	}
 	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
 		return EXIT_USAGE;
 	err = take_model(&h, &none, NULL);
@@ -643,7 +753,8 @@ int cmd_limit(int argc, char **argv)
 		err = opts.verb == VERB_SET ? apply(&h, cgroup, opts.args[1], bytes) :
 		      clear(&h, cgroup, opts.nargs > 1 ? opts.args[1] : NULL);
 	holdings_free(&h);
-	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP)
+	collect_removed(opts.verb == VERB_CLEAR);
+	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ERANGE)
 		return EXIT_USAGE;
 	if (err == -ESTALE)	/* another build's pins: nothing done */
 		return EXIT_UNSUPPORTED;

@@ -44,12 +44,15 @@ mkdir -p $S/ll $S/lp/c $S/lp/c2 $S/sib
 
 # bad input first: nothing is loaded, nothing changes
 for args in "set / $H 1M" "set /ll $H -1" "set /ll $H 1.5G" "set /ll nosuchheap 1M" \
-	"set /nosuch $H 1M" "set /ll $H 18446744073709551616"; do
+	"set /nosuch $H 1M" "set /ll $H 18446744073709551616" \
+	"exec --create --set $H=1M /ll/cgroup.procs -- true"; do
 	heapstat limit $args >$tmp/o 2>$tmp/e
 	rc=$?
 	[ $rc = 2 ] && [ -s $tmp/e ] && [ ! -e $P ] && pass "refuses '$args', nothing pinned" ||
 		fail "refuses '$args', nothing pinned" "exit $rc: $(cat $tmp/e) $(ls $P 2>&1)"
 done
+[ -z "$(cat $S/ll/cgroup.subtree_control)" ] && pass "exec --create on a file: no controller enabled" ||
+	fail "exec --create on a file: no controller enabled" "$(cat $S/ll/cgroup.subtree_control)"
 
 heapstat limit set /ll $H 1M && [ -e $P/link_file_ioctl ] && [ "$(stat -c %a /sys/fs/bpf/heapstat)" = 700 ] &&
 	pass "set loads and pins the programs (0700)" ||
@@ -116,6 +119,22 @@ else
 fi
 kill $holder
 wait $holder 2>/dev/null
+# -c reads without taking: the ring gives its events up only in order, and
+# taking /lp's refusal would take every other cgroup's with it
+heapstat limit events -j -c /ll >$tmp/ev1 2>&1
+heapstat limit events -j -c /lp >$tmp/ev2 2>&1
+heapstat limit events -j >$tmp/ev3 2>&1
+heapstat limit events -j >$tmp/ev4 2>&1
+[ ! -s $tmp/ev1 ] && [ "$(jq -r .limit_cgroup $tmp/ev2)" = /lp ] && [ ! -s $tmp/ev4 ] &&
+	[ "$(jq -c 'del(.top_holders)' $tmp/ev2)" = "$(jq -c 'del(.top_holders)' $tmp/ev3)" ] &&
+	pass "limit events -c: read without taking the others' or its own" ||
+	fail "limit events -c: read without taking the others' or its own" "$(cat $tmp/ev1 $tmp/ev2 $tmp/ev3 $tmp/ev4)"
+# output it cannot write: said once, with why; the events taken
+alloc /lp/c2 -s 2M
+heapstat limit events >/dev/full 2>$tmp/e
+rc=$?
+[ $rc = 1 ] && [ "$(cat $tmp/e)" = "heapstat limit events: cannot write the events: No space left on device" ] &&
+	pass "limit events >/dev/full: said once, why" || fail "limit events >/dev/full: said once, why" "exit $rc: $(cat $tmp/e)"
 
 # killed with -9 in the middle of allocating: nothing stays charged
 sh -c "echo \$\$ >$S/ll/cgroup.procs; exec lsm_limit race $H 64K 4 60 /ll" >/dev/null 2>&1 &
@@ -168,6 +187,25 @@ heapstat limit clear /ll $H && pass "clearing a limit that is not set changes no
 	fail "clearing a limit that is not set changes nothing" "exit $?"
 alloc /ll -s 2M && pass "without limits nothing is refused" ||
 	fail "without limits nothing is refused" "$(cat $tmp/err)"
+
+# a limit goes with its cgroup: a CI job's, its cgroup removed, is dropped by
+# the next exec --set (g1's, so that a clear of g2, removed too, finds g2's
+# the last), by a clear, even of the removed cgroup itself, which unpins with
+# the last, and by a set (g3's: g4's clear finds none left but its own)
+heapstat limit exec --create --set $H=1M /ci/g1 -- true && rmdir $S/ci/g1 &&
+	heapstat limit exec --create --set $H=1M /ci/g2 -- true && rmdir $S/ci/g2
+heapstat limit clear /ci/g2 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && [ ! -e $P ] && [ "$(cat $tmp/e)" = "heapstat limit: no cgroup /ci/g2 (under /sys/fs/cgroup)
+heapstat limit: dropped 1 bpf-lsm limit of removed cgroups, the last: the programs are unpinned" ] &&
+	pass "a removed cgroup's limit dropped by the next exec --set, and by a clear of it, unpinning" ||
+	fail "a removed cgroup's limit dropped by the next exec --set, and by a clear of it, unpinning" \
+		"exit $rc: $(cat $tmp/e) $(ls $P 2>&1)"
+mkdir $S/ci/g3 $S/ci/g4 && heapstat limit set /ci/g3 $H 1M && rmdir $S/ci/g3 &&
+	heapstat limit set /ci/g4 $H 1M && heapstat limit clear /ci/g4 2>$tmp/e && [ ! -s $tmp/e ] &&
+	[ ! -e $P ] && pass "a removed cgroup's limit dropped by the next set" ||
+	fail "a removed cgroup's limit dropped by the next set" "$(cat $tmp/e) $(ls $P 2>&1)"
+rmdir $S/ci/g4
 
 # pins of another build (an older one had no charge_slots map): refused with
 # what to do, exit 2, never taken for "nothing pinned" (a clear that succeeded
