@@ -4,9 +4,11 @@
 # with a message (an unknown option, neither or both of --listen and
 # --textfile, malformed addresses and numbers, a port in use, a directory
 # that cannot be written); the HTTP server answers GET /metrics only (and HEAD,
-# without a body; 404, 405, 400, 431), in OpenMetrics when asked, with a
-# silent client connected; every scrape passes promtool check metrics;
-# --textfile writes heapstat.prom whole, which node_exporter's textfile
+# without a body; 404, 405, 400, 431), in OpenMetrics when asked, with more
+# silent clients connected than it serves at once, and out of file
+# descriptors without a busy loop; every scrape passes promtool check metrics;
+# --textfile writes heapstat.prom whole (after a stop, one file, not one per
+# interval missed), which node_exporter's textfile
 # collector reads without error, also untraced in a PID namespace of its own;
 # NOTIFY_SOCKET is told READY=1 once the port is served or the first file
 # written; SIGINT and SIGTERM end it with 0.
@@ -185,20 +187,44 @@ big=$(head -c 9000 /dev/zero | tr '\0' a)
 check_raw "a request past 8 KiB" "GET /metrics HTTP/1.1\r\nX-Big: $big\r\n\r\n" \
 	"431 Request Header Fields Too Large"
 
-# silent clients (connected, saying nothing) hold up no scrape
-for i in 1 2 3; do
+# silent clients (connected, saying nothing) hold up no scrape, even more
+# of them than are served at once (32): the new one takes the slot of the
+# one silent the longest, rather than wait in the backlog behind them
+for i in $(seq 40); do
 	exec {fd}<>/dev/tcp/127.0.0.1/$port
 	eval "silent$i=$fd"
 done
 t0=$(date +%s%N)
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$code" = 200 ] && [ $ms -lt 3000 ] && pass "three silent clients connected: a scrape answered in $ms ms" ||
-	fail "three silent clients connected: a scrape answered" "HTTP $code in $ms ms"
-for i in 1 2 3; do eval "exec {silent$i}<&-"; done
+[ "$code" = 200 ] && [ $ms -lt 3000 ] && pass "40 silent clients connected: a scrape answered in $ms ms" ||
+	fail "40 silent clients connected: a scrape answered" "HTTP $code in $ms ms"
+for i in $(seq 40); do eval "exec {silent$i}<&-"; done
 
 kill -TERM $p; wait $p; rc=$?
 [ $rc = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "exit $rc"
+
+# out of file descriptors: the backlog waits, no busy loop (the listening
+# socket stays readable while accept4() fails with EMFILE); served after
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+eport=$(free_port)
+bash -c "ulimit -n 16; exec \"$hs\" export --listen 127.0.0.1:$eport" 2>"$tmp/emfile.err" & p=$!
+pids+=($p)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$eport/metrics" && break; sleep 0.1; done
+for i in $(seq 16); do
+	exec {fd}<>/dev/tcp/127.0.0.1/$eport
+	eval "full$i=$fd"
+done
+sleep 0.5
+t0=$(ticks $p)
+sleep 2
+t1=$(ticks $p)
+for i in $(seq 16); do eval "exec {full$i}<&-"; done
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$eport/metrics")
+[ $((t1 - t0)) -lt 50 ] && [ "$code" = 200 ] &&
+	pass "out of fds: $((t1 - t0)) ticks of CPU in 2 s, served after" ||
+	fail "out of fds: no busy loop, served after" "$((t1 - t0)) ticks in 2 s, HTTP $code: $(cat "$tmp/emfile.err")"
+kill $p; wait $p 2>/dev/null
 
 # --textfile: heapstat.prom whole every interval, nothing else left in DIR
 # (told ready once the first is written)
@@ -223,6 +249,28 @@ else
 	fail "--textfile: DIR/heapstat.prom alone, promtool passes; SIGINT: exit 0" \
 		"exit $rc, files '$files', mode $mode, $lint $(cat "$tmp/tf.err")"
 fi
+
+# stopped for 6 intervals, then on: one file, then the next on time, not
+# one for each interval missed (write calls counted in /proc/PID/io)
+syscw() { sed -n 's/^syscw: //p' "/proc/$1/io"; }
+mkdir "$tmp/tc"
+"$hs" export --textfile "$tmp/tc" -i 0.5 2>/dev/null & p=$!
+pids+=($p)
+for _ in $(seq 100); do [ -s "$tmp/tc/heapstat.prom" ] && break; sleep 0.1; done
+sleep 0.5
+w0=$(syscw $p)
+sleep 1
+w1=$(syscw $p)
+kill -STOP $p
+sleep 3
+kill -CONT $p
+sleep 0.25
+w2=$(syscw $p)
+kill $p; wait $p 2>/dev/null
+[ $((w2 - w1)) -gt 0 ] && [ $((w2 - w1)) -le $((w1 - w0)) ] &&
+	pass "--textfile after a stop: one file, not one per interval missed" ||
+	fail "--textfile after a stop: one file, not one per interval missed" \
+		"$((w1 - w0)) write calls in 1 s running, $((w2 - w1)) in 0.25 s after the stop"
 
 # in a PID namespace of its own (a container's): samples untraced, holders from
 # its /proc (BPF's pids are the host's), said once on stderr; promtool passes

@@ -70,6 +70,30 @@ else
 		"exit $rc $rc2, $f fixed, $r of rows, most $most ($per series: $top), kept '$kept', cut $cut: $(cat $tmp/err1)"
 fi
 
+# the row holding most does not fit (its limit gives it two series more) but
+# smaller ones would: none is kept in its place
+echo 1G >$S/exp/c12/memory.max
+heapstat export --listen 127.0.0.1:9471 --max-series 0 2>>$tmp/err1 &
+p=$!
+scrape 9471
+kill -TERM $p
+wait $p
+f=$(($(grep -vc '^#' $tmp/m) - $(rowseries)))
+per12=$(grep -c '^heapstat_[a-z_]*{cgroup="/exp/c12",heap="system"} ' $tmp/m)
+per1=$(grep -c '^heapstat_[a-z_]*{cgroup="/exp/c1",heap="system"} ' $tmp/m)
+heapstat export --listen 127.0.0.1:9471 --max-series $((f + per12 - 1)) 2>>$tmp/err1 &
+p=$!
+scrape 9471
+kill -TERM $p
+wait $p
+if [ $per1 -lt $per12 ] && [ "$(rowseries)" = 0 ] && [ "$(val heapstat_export_series_dropped)" = $((r + 2)) ]; then
+	pass "--max-series: the row holding most does not fit: none holding less kept in its place"
+else
+	fail "--max-series: the row holding most does not fit: none holding less kept in its place" \
+		"series of c12 $per12, c1 $per1; kept $(grep '^heapstat_cgroup_held_bytes{' $tmp/m)"
+fi
+echo max >$S/exp/c12/memory.max
+
 # folded into /exp: held summed exactly; within -i a scrape is the same sample's
 heapstat export --listen 127.0.0.1:9472 --cgroup-depth 1 -i 3600 2>$tmp/err2 &
 p=$!
@@ -112,6 +136,29 @@ if [ $rc = 0 ] && [ "$ino1" != "$ino2" ] && [ "$(ls -A $tmp/tf)" = heapstat.prom
 	pass "--textfile -i 0.5: replaced by rename (inode $ino1 then $ino2), whole, nothing else left"
 else
 	fail "--textfile -i 0.5: replaced by rename, whole" "exit $rc, inodes $ino1 $ino2, $(ls -A $tmp/tf), last '$last'"
+fi
+
+# --cgroup-depth 0: every row the root's, one whose removed cgroup's path the
+# kernel cut (over 1,023 bytes: "?<id>") too, not a "?" of its own
+n=$(printf 'x%.0s' $(seq 250))
+L=/exp/A$n/B$n/C$n/D$n/E$n
+mkdir -p $S$L
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat export --listen 127.0.0.1:9473 --cgroup-depth 0 2>$tmp/err4 &
+p=$!
+wait_ready $rs $p
+sh -c 'echo $$ >"$0/cgroup.procs"; exec dmabuf_alloc -H system -s 64K -n 2' "$S$L"
+rmdir $S$L $S/exp/A$n/B$n/C$n/D$n $S/exp/A$n/B$n/C$n $S/exp/A$n/B$n $S/exp/A$n
+sleep 1.5
+scrape 9473
+kill -TERM $p
+wait $p
+if [ -z "$(grep '^heapstat_[a-z_]*{cgroup="[^/]' $tmp/m)" ] &&
+	[ "$(val 'heapstat_allocations_total{cgroup="/",heap="system"}')" -ge 2 ]; then
+	pass "--cgroup-depth 0: every row the root's, a removed cgroup's not named too"
+else
+	fail "--cgroup-depth 0: every row the root's, a removed cgroup's not named too" \
+		"$(grep 'cgroup=' $tmp/m | grep -v '^#' | head -n 8) $(cat $tmp/err4)"
 fi
 
 kill $(jobs -p) 2>/dev/null

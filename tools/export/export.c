@@ -287,8 +287,13 @@ static int run_textfile(struct exporter *x)
 	int err = 0;
 
 	while (!exiting && !err) {
-		if (now_ns() >= next) {
+		uint64_t now = now_ns();
+
+		if (now >= next) {
+			/* on time: the next beat; behind (stopped, a slow disk): one file, then on */
 			next += opts.interval_ms * 1000000ull;
+			if (next <= now)
+				next = now + opts.interval_ms * 1000000ull;
 			err = write_textfile(x, opts.textfile, why, sizeof(why));
 			if (err) {
 				fprintf(stderr, "heapstat export: %s\n", why);

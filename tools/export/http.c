@@ -6,8 +6,11 @@
  * answered in one response with a Content-Length, written as the client
  * takes it, and closed (Connection: close). A client silent or slow for
  * HTTP_TIMEOUT_MS is dropped, and at most HTTP_MAX_CLIENTS are served at
- * once (the others wait in the listen backlog), so no client holds up
- * another's scrape. HEAD is answered as GET, without a body (its errors
+ * once: a new one takes the slot of the one that has waited longest for
+ * its request to end, so that no client holds up another's scrape (idle
+ * connections by the dozen would, each for HTTP_TIMEOUT_MS, were the new
+ * one left in the listen backlog). Out of file descriptors, the backlog
+ * waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays readable). HEAD is answered as GET, without a body (its errors
  * too). 404 for another path, 405 for another method, 400 for what is not
  * HTTP, 431 for a request past the bound.
  */
@@ -40,6 +43,7 @@ struct http_client {
 
 struct http_server {
 	int fd;
+	uint64_t accept_after_ns;	/* out of fds: the backlog waits until then */
 	struct http_client c[HTTP_MAX_CLIENTS];
 };
 
@@ -312,21 +316,49 @@ static int on_lingering(struct http_client *c)
 	return n ? 0 : 1;	/* closed: done */
 }
 
-static void accept_clients(struct http_server *s)
+/*
+ * A slot for a new client accepted now, its deadline @deadline: a free one,
+ * else that of the client that has waited longest for its request to end,
+ * if it came before (one accepted with it has its first chance to speak);
+ * NULL when every client is being answered.
+ */
+static struct http_client *slot_for_new(struct http_server *s, uint64_t deadline)
 {
+	struct http_client *v = NULL;
+
 	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
 		struct http_client *c = &s->c[i];
 
-		if (c->fd >= 0)
-			continue;
-		c->fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c->fd < 0)
-			return;		/* none waiting (EAGAIN), or it went (ECONNABORTED) */
+			return c;
+		if (!c->out && c->deadline_ns < deadline && (!v || c->deadline_ns < v->deadline_ns))
+			v = c;
+	}
+	return v;
+}
+
+static void accept_clients(struct http_server *s)
+{
+	uint64_t now = now_ns(), deadline = now + HTTP_TIMEOUT_MS * 1000000ull;
+	struct http_client *c;
+	int fd;
+
+	while ((c = slot_for_new(s, deadline))) {
+		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			/* none waiting (EAGAIN), or it went (ECONNABORTED), or out of fds */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				s->accept_after_ns = now + HTTP_ACCEPT_PAUSE_MS * 1000000ull;
+			return;
+		}
+		if (c->fd >= 0)
+			drop(c);	/* its request unfinished since the longest */
+		c->fd = fd;
 		c->len = 0;
 		c->out = NULL;
 		c->lingering = false;
 		c->head = false;
-		c->deadline_ns = now_ns() + HTTP_TIMEOUT_MS * 1000000ull;
+		c->deadline_ns = deadline;
 	}
 }
 
@@ -339,25 +371,26 @@ static void accept_clients(struct http_server *s)
 int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *ctx)
 {
 	struct pollfd pf[HTTP_MAX_CLIENTS + 1];
-	int idx[HTTP_MAX_CLIENTS + 1], n = 0, free_slots = 0, ready;
+	int idx[HTTP_MAX_CLIENTS + 1], n = 0, ready;
 	uint64_t now = now_ns();
 
 	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
 		struct http_client *c = &s->c[i];
 
-		if (c->fd < 0) {
-			free_slots++;
+		if (c->fd < 0)
 			continue;
-		}
 		if (now >= c->deadline_ns) {	/* silent or slow: the others go on */
 			drop(c);
-			free_slots++;
 			continue;
 		}
 		pf[n] = (struct pollfd){ c->fd, c->out && !c->lingering ? POLLOUT : POLLIN, 0 };
 		idx[n++] = i;
 	}
-	if (free_slots) {
+	if (now < s->accept_after_ns) {
+		int left = (s->accept_after_ns - now) / 1000000 + 1;
+
+		timeout_ms = timeout_ms < 0 || timeout_ms > left ? left : timeout_ms;
+	} else if (slot_for_new(s, now + HTTP_TIMEOUT_MS * 1000000ull)) {
 		pf[n] = (struct pollfd){ s->fd, POLLIN, 0 };
 		idx[n++] = -1;
 	}

@@ -46,7 +46,7 @@ static size_t depth_prefix(const char *path, unsigned int depth)
 	const char *p = path;
 
 	if (!depth)
-		return strcmp(path, "/") ? 1 : 0;	/* the root, "/" */
+		return strcmp(path, "/") ? 1 : 0;	/* the root, "/" (make_series() names it) */
 	for (unsigned int d = 0; d < depth; d++) {
 		p = strchr(p + 1, '/');
 		if (!p)
@@ -139,7 +139,8 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 			k--;
 			continue;
 		}
-		s->cgroup = r->cgroup;
+		/* depth 0: every row the root's, "?<id>" (a removed cgroup's, not named) too */
+		s->cgroup = m->cgroup_depth ? r->cgroup : "/";
 		s->cglen = pre ? pre : strlen(r->cgroup);
 		s->heap = r->heap;
 		s->r = r;
@@ -201,7 +202,7 @@ static void cut_series(struct export_metrics *m, struct series *v, size_t n, uin
 	by = malloc((n + 1) * sizeof(*by));
 	if (!by) {	/* no room to sort: cut from the end */
 		for (size_t i = 0; i < n; i++) {
-			if (used + v[i].nseries <= budget) {
+			if (!m->series_cut && used + v[i].nseries <= budget) {
 				used += v[i].nseries;
 			} else {
 				m->series_cut += v[i].nseries;
@@ -213,8 +214,9 @@ static void cut_series(struct export_metrics *m, struct series *v, size_t n, uin
 	for (size_t i = 0; i < n; i++)
 		by[i] = &v[i];
 	sort_ordered(by, n, sizeof(*by), cmp_held);
+	/* from the first that does not fit on, all left out: none holding less is kept */
 	for (size_t i = 0; i < n; i++) {
-		if (used + by[i]->nseries <= budget) {
+		if (!m->series_cut && used + by[i]->nseries <= budget) {
 			used += by[i]->nseries;
 		} else {
 			m->series_cut += by[i]->nseries;
