@@ -1,6 +1,7 @@
 #!/bin/sh
 # heapstat report --duration against a known sequence of allocations:
-# counts, bytes, the exporting cgroup and pid, and each failure class.
+# counts, bytes, the exporting cgroup and pid, and each failure class; the
+# releases of buffers from before tracing under "(before tracing)".
 # ATTACH=kprobe runs it all again on kprobes and raw tracepoints.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
@@ -14,11 +15,17 @@ done
 mkdir -p $S/act $S/lim
 echo "dma-heap/default_cma_region 1M" >$S/lim/dmem.max
 
+# buffers from before tracing, freed while it traces
+sh -c "echo \$\$ >$S/act/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 3 -w 600 -R $tmp/r0" &
+early=$!
+wait_while '[ ! -e $tmp/r0 ]'
 # a long duration, ended by SIGINT once the sequence is done
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 120 --attach $mode >"$tmp/json" 2>"$tmp/err" &
 pid=$!
 wait_ready $rs $pid
+kill $early
+wait $early
 sh -c "echo \$\$ >$S/act/cgroup.procs
 	exec dmabuf_alloc -H default_cma_region -s 1M -n 5 -r 2 -w 600 -R $tmp/r1" &
 held=$!
@@ -78,6 +85,11 @@ echo "$b" | jq_true 'length == 3 and all(.[]; .cgroup == "/act" and .bytes == 10
 	and .charged_cgroup == "/act")' >/dev/null &&
 	pass "buffers: exporting pid, cgroup and the cgroup charged" ||
 	fail "buffers: exporting pid, cgroup and the cgroup charged" "pid $held: $b"
+b=$(jq -c '[.activity[] | select(.cgroup == "(before tracing)")]' "$tmp/json")
+echo "$b" | jq_true 'length == 1 and .[0].heap == "system" and .[0].frees == 3 and
+	.[0].free_bytes == 196608 and .[0].allocs == 0' >/dev/null &&
+	pass "releases of buffers from before tracing: (before tracing)" ||
+	fail "releases of buffers from before tracing: (before tracing)" "$b"
 want=$([ $mode = kprobe ] && echo kprobe || echo tracing)
 jq_true --arg want $want '.drops == 0 and .heap_tracepoints and .attach == $want and (.cma_activity[] | select(.area == "reserved") | .allocs >= 125 and .failures >= 1)' \
 	"$tmp/json" >/dev/null && pass "CMA area activity, nothing dropped" ||

@@ -291,7 +291,7 @@ const char *holdings_cgroup_path(const struct holdings *h, uint64_t id)
 {
 	size_t cg = holdings_cgroup_by_id(h, id);
 
-	return cg != HOLD_NONE ? h->cgs[cg].path : id ? "?" : "(before tracing)";
+	return cg != HOLD_NONE ? h->cgs[cg].path : id ? "?" : HOLD_BEFORE_TRACING;
 }
 
 struct cg_list {
@@ -413,7 +413,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 			if (hs[i].cgroup_id && !(path = collector_removed_cgroup(coll, hs[i].cgroup_id)))
 				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);
 			else if (!hs[i].cgroup_id)
-				snprintf(gone, sizeof(gone), "(before tracing)");
+				snprintf(gone, sizeof(gone), HOLD_BEFORE_TRACING);
 			err = cg_push(h, &l, hs[i].cgroup_id, path ? path : gone, hs[i].cgroup_id);
 		}
 	}
@@ -730,7 +730,10 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 	for (size_t i = 0; i < n; i++)
 		h->act_next[i] = HOLD_NONE;
 	for (size_t i = 0; i < n; i++) {
-		size_t cg = holdings_cgroup_by_id(h, hs[i].cgroup_id), heap = holdings_heap(h, hs[i].heap);
+		/* id 0: releases of buffers exported before tracing, a "cgroup" by its name */
+		size_t cg = hs[i].cgroup_id ? holdings_cgroup_by_id(h, hs[i].cgroup_id) :
+			    holdings_cgroup(h, HOLD_BEFORE_TRACING);
+		size_t heap = holdings_heap(h, hs[i].heap);
 		struct hold_cell *cell;
 		/* dmem's EAGAINs as traced, memcg's refusals as found (refusal_count_start()) */
 		uint64_t hits = hs[i].agg.failures[FAIL_LIMIT] + hs[i].limit_refusals;

@@ -21,6 +21,8 @@
 
 #define HOLD_NO_LIMIT	UINT64_MAX
 #define HOLD_NONE	SIZE_MAX
+/* the "cgroup" of the releases of buffers exported before tracing (id 0) */
+#define HOLD_BEFORE_TRACING	"(before tracing)"
 
 /* where the system is read: the live one, or a fake tree in a test */
 struct hold_sys {
