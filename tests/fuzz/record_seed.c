@@ -2,8 +2,10 @@
 /*
  * The fuzzer's seed corpus (scripts/fuzz.sh): recordings the writer makes,
  * written into the directory given. Every record type (the unit test's
- * samples), a stream of allocations and releases with a checkpoint, an
- * empty recording, and a few cut short.
+ * samples), a stream of allocations and releases with a checkpoint, one
+ * whose records are not in time order (as two CPUs' rings drain), one of
+ * 1,200 cgroups' buffers (more rows than a page's table), an empty
+ * recording, and a few cut short.
  *
  * Usage: record_seed DIR
  */
@@ -79,6 +81,47 @@ static int stream(struct rec_writer *w)
 	return err;
 }
 
+/*
+ * In the file: a buffer allocated, then released, then another allocated
+ * 10 ms before that release (its record drained after it): 8 KiB alive at
+ * the end, whatever the order.
+ */
+static int out_of_order(struct rec_writer *w)
+{
+	const struct rec v[] = {
+		{ .type = REC_ALLOC, .alloc = { .ts = SAMPLE_T0 + 1100000000, .pid = 3000,
+			.tid = 3000, .comm = "app", .cgroup_id = 4100, .heap = "system",
+			.requested = 4096, .allocated = 4096, .latency_ns = 1000, .ino = 100 } },
+		{ .type = REC_RELEASE, .release = { .ts = SAMPLE_T0 + 1150000000, .ino = 100,
+			.lifetime_ns = 50000000, .cgroup_id = 4100 } },
+		{ .type = REC_ALLOC, .alloc = { .ts = SAMPLE_T0 + 1140000000, .pid = 3001,
+			.tid = 3001, .comm = "app", .cgroup_id = 4100, .heap = "system",
+			.requested = 8192, .allocated = 8192, .latency_ns = 1000, .ino = 101 } },
+	};
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) && !err; i++)
+		err = rec_write(w, &v[i]);
+	return err;
+}
+
+/* 1,200 cgroups, a buffer each of a size of its own: 1,201 peaks */
+static int many_rows(struct rec_writer *w)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; i < 1200 && !err; i++) {
+		struct rec r = { .type = REC_ALLOC, .alloc = {
+			.ts = SAMPLE_T0 + 1000 * (i + 1), .pid = 5000 + i, .tid = 5000 + i,
+			.comm = "app", .cgroup_id = 6000 + i, .heap = "system",
+			.requested = 4096 * (i + 1), .allocated = 4096 * (i + 1),
+			.latency_ns = 1000, .ino = 20000 + i } };
+
+		err = rec_write(w, &r);
+	}
+	return err;
+}
+
 static int nothing(struct rec_writer *w)
 {
 	(void)w;
@@ -97,6 +140,8 @@ int main(int argc, char **argv)
 		{ "samples-cut", samples, 0, 700 },
 		{ "stream", stream, 9, -1 },
 		{ "stream-cut", stream, 0, 333 },
+		{ "out-of-order", out_of_order, 0, -1 },
+		{ "many-rows", many_rows, 0, -1 },
 		{ "empty", nothing, REC_STATUS_NONE, -1 },
 		{ "header-cut", nothing, 0, 20 },
 	};

@@ -3,7 +3,7 @@
 # the latency and lifetime counts, and p99 gates that fail and pass.
 # usage: tests/record/gates.sh DIR (holding run.hsrec)
 . "$(dirname "$0")/../lib.sh"
-hs=$(cd "$(dirname "$0")/../.." && pwd)/build/heapstat
+hs=${HEAPSTAT:-$(cd "$(dirname "$0")/../.." && pwd)/build/heapstat}
 f=$1/run.hsrec
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -78,13 +78,13 @@ p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json
 # a heap the guest had but the run never used passes (its snapshots list the
 # system's heaps); one it did not have is a typo: refused, exit 2, naming them
 "$hs" analyze "$f" --fail-on "peak:carveout-vm>0,p99:carveout-vm>1ns" >/dev/null 2>"$tmp/e1"; r1=$?
-"$hs" analyze "$f" --fail-on "leaks,p99:nosuchheap>1us" >/dev/null 2>"$tmp/e2"; r2=$?
+"$hs" analyze "$f" --fail-on "leaks,p99:nosuchheap>1us" --perfetto "$tmp/nope.pftrace" >/dev/null 2>"$tmp/e2"; r2=$?
 "$hs" analyze "$f" --fail-on "," >/dev/null 2>"$tmp/e3"; r3=$?
-[ $r1 = 0 ] && [ ! -s "$tmp/e1" ] && [ $r2 = 2 ] &&
+[ $r1 = 0 ] && [ ! -s "$tmp/e1" ] && [ $r2 = 2 ] && [ ! -e "$tmp/nope.pftrace" ] &&
 	grep -q "^heapstat analyze: --fail-on p99:nosuchheap>1us: .*run.hsrec has no heap 'nosuchheap' (its heaps: .*carveout-vm.*)$" "$tmp/e2" &&
 	[ $r3 = 2 ] && grep -q "',' names no check" "$tmp/e3" &&
-	pass "--fail-on: an unused heap passes, an unknown heap and no check are refused" ||
-	fail "--fail-on: an unused heap passes, an unknown heap and no check are refused" \
+	pass "--fail-on: an unused heap passes, an unknown heap (no trace written) and no check are refused" ||
+	fail "--fail-on: an unused heap passes, an unknown heap (no trace written) and no check are refused" \
 		"$r1 $r2 $r3: $(cat "$tmp/e1" "$tmp/e2" "$tmp/e3")"
 for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>5h" \
 	"p99:system>1e3ms" "p99:system>0x10" "p99:system>0.0000001ms"; do

@@ -7,7 +7,7 @@
 # cgroup path, host) are shown, never obeyed; a path it cannot write exits 2.
 # usage: tests/record/html.sh DIR (holding run.hsrec and kselftest.hsrec)
 . "$(dirname "$0")/../lib.sh"
-hs=$(cd "$(dirname "$0")/../.." && pwd)/build/heapstat
+hs=${HEAPSTAT:-$(cd "$(dirname "$0")/../.." && pwd)/build/heapstat}
 dir=$(cd "$1" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -273,3 +273,19 @@ cg="$(jq -r '.leaks[0].cgroup' "$tmp/run.json")/</td></table><script>alert(1)</s
 	fail "--html shows hostile comm, cgroup and host as text, controls as ^[ and \\u202e" \
 		"exit $rc: $(cat "$tmp/err") comm" \
 		"'$(xp 'string((//table[@id="leaks"]//tr[@data-inode])[1]/td[5])' "$p")'"
+
+# more rows than a table shows: the peaks table, as the others, the first
+# 1,000 (the largest: the heap's, 2.7G, then the cgroups' from 808K, the
+# 202nd smallest, up), and says how many there are
+if [ -s "$dir/seeds/many-rows" ]; then
+	"$hs" analyze "$dir/seeds/many-rows" --html "$tmp/many.html" >/dev/null 2>"$tmp/err"
+	rc=$?
+	rows=$(xp 'count(//table[@id="peak-table"]//tr[td])' "$tmp/many.html")
+	[ $rc = 0 ] && [ "$rows" = 1000 ] && grep -q 'The first 1000 of 1201 cgroup x heap peaks' "$tmp/many.html" &&
+		[ "$(xp 'string((//table[@id="peak-table"]//tr[td])[1]/td[3])' "$tmp/many.html")" = 2.7G ] &&
+		[ "$(xp 'string((//table[@id="peak-table"]//tr[td])[2]/td[3])' "$tmp/many.html")" = 808.0K ] &&
+		pass "--html: 1,201 peaks: the 1,000 largest shown, the rest counted" ||
+		fail "--html: 1,201 peaks: the 1,000 largest shown, the rest counted" "exit $rc, $rows rows: $(cat "$tmp/err")"
+else
+	fail "--html: 1,201 peaks" "no $dir/seeds/many-rows (tests/boot/record_outputs.sh)"
+fi

@@ -9,7 +9,7 @@
 # usage: tests/record/perfetto.sh DIR (holding run.hsrec, kselftest.hsrec and seeds/)
 . "$(dirname "$0")/../lib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-hs=$root/build/heapstat
+hs=${HEAPSTAT:-$root/build/heapstat}
 proto=(-I "$root/tools/record" "$root/tools/record/perfetto_trace.proto")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -224,6 +224,19 @@ if [ -s "$1/seeds/samples" ] && cp -r "$1/seeds" "$tmp/seeds"; then
 	fi
 	decode "$tmp/seeds/empty" e && pass "samples: an empty recording's trace decodes" ||
 		fail "samples: an empty recording's trace decodes" "$(cat "$tmp/e.err")"
+	# records not in time order (a release drained before an allocation made
+	# before it): the counters, written in time order, end where analyze does
+	"$hs" analyze "$tmp/seeds/out-of-order" -j >"$tmp/o.json" 2>/dev/null
+	left=$(heap_left "$tmp/o.json" system)
+	if decode "$tmp/seeds/out-of-order" o; then
+		vals=$(counter "heap system" "$tmp/o.tsv" | tr '\n' ' ')
+		[ "$left" = 8192 ] && [ "$vals" = "0 4096 12288 8192 " ] &&
+			pass "out of order: the heap's counter in time order, ending at the 8192 bytes leaked" ||
+			fail "out of order: the heap's counter in time order, ending at the 8192 bytes leaked" \
+				"leaked $left, values: $vals"
+	else
+		fail "out of order: the trace decodes whole" "$(cat "$tmp/o.err")"
+	fi
 else
 	fail "samples: the writer's samples" "none in $1/seeds (tests/boot/record_outputs.sh)"
 fi

@@ -2,8 +2,10 @@
 /*
  * Host unit tests of a recording's analysis (tools/record/analysis.c): who
  * held what at a moment, exactly, a buffer's fd records from before its
- * allocation's record, and a recording of many cgroups read in time linear
- * in its records, not in cgroups times buffers.
+ * allocation's record, the final snapshot's buffers whose records come after
+ * it, an allocation of cgroup 0 counted once, a command still running at the
+ * end, and recordings of many cgroups, heaps or CMA areas read in time
+ * linear in their records.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -287,11 +289,125 @@ static void many_heaps_linear(void)
 	unlink(path);
 }
 
+/*
+ * The recorder writes the events of the final snapshot's walk after it: a
+ * buffer released during the walk (in no snapshot, its release after it)
+ * is no leak; one allocated then (its record after the snapshot that has
+ * it) is a leak held by its holder, not "not in the final snapshot".
+ */
+static void final_snapshot_before_records(void)
+{
+	static const uint32_t holder[] = { 10 };
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256], buf[64];
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	process(w, 10, 100, "/cam", "cam");
+	alloc(w, T0 + 10, 10, 100, "cam", "system", 1, 4096);
+	alloc(w, T0 + 11, 10, 100, "cam", "system", 3, 4096);
+	put(w, (struct rec){ .type = REC_SNAP_BEGIN, .snap_begin = { .ts = T0 + 20,
+		.when = REC_SNAP_FINAL } });
+	put(w, (struct rec){ .type = REC_SNAP_BUF, .snap_buf = { .ino = 2, .size = 8192,
+		.exporter = "system", .name = "", .nholders = 1, .holders = holder } });
+	put(w, (struct rec){ .type = REC_SNAP_BUF, .snap_buf = { .ino = 3, .size = 4096,
+		.exporter = "system", .name = "", .nholders = 1, .holders = holder } });
+	put(w, (struct rec){ .type = REC_SNAP_END, .snap_end = { .ts = T0 + 30, .buffers = 2,
+		.bytes = 12288 } });
+	release(w, T0 + 21, 1, 100);
+	alloc(w, T0 + 22, 10, 100, "cam", "system", 2, 8192);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(a.nleaks, 2);
+	CHECK_EQ(a.leaked_bytes, 12288);
+	for (size_t i = 0; i < a.nleaks; i++) {
+		CHECK(a.leaks[i]->ino == 2 || a.leaks[i]->ino == 3, "leak %llu",
+		      (unsigned long long)a.leaks[i]->ino);
+		CHECK(!strcmp(an_held_by(a.leaks[i], buf, sizeof(buf)), "pid 10"), "inode %llu: %s",
+		      (unsigned long long)a.leaks[i]->ino, an_held_by(a.leaks[i], buf, sizeof(buf)));
+	}
+	an_free(&a);
+	unlink(path);
+}
+
+/*
+ * A crafted allocation of cgroup 0 counts once in its heap's row (it was
+ * that row twice over); the recorder stopped before its command ended says so.
+ */
+static void cgroup_zero_once_and_running(void)
+{
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256], buf[64];
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	alloc(w, T0 + 10, 10, 0, "cam", "system", 1, 4096);
+	alloc(w, T0 + 11, 10, 100, "cam", "system", 2, 4096);
+	CHECK_EQ(rec_writer_close(w, REC_STATUS_RUNNING), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(an_usage_of(&a, 0, "system") && an_usage_of(&a, 0, "system")->peak == 8192,
+	      "the heap's peak %llu", an_usage_of(&a, 0, "system") ?
+	      (unsigned long long)an_usage_of(&a, 0, "system")->peak : 0ull);
+	CHECK_EQ(a.leaked_bytes, 8192);
+	CHECK(a.ended && a.end.how == REC_END_RUNNING, "end how %u", a.end.how);
+	CHECK(!strcmp(an_end_text(&a, buf, sizeof(buf)), "still running when the recording stopped"),
+	      "%s", buf);
+	an_free(&a);
+	unlink(path);
+}
+
+/*
+ * 100k CMA areas, a state and a busy retry each: their summaries looked
+ * each area up among all (and the busy retries of each among every CMA
+ * record): 23 s of analyze. The bound is 4 s, for a loaded machine.
+ */
+static void many_cma_areas_linear(void)
+{
+	enum { AREAS = 100000 };
+	static char names[AREAS][16];
+	struct an_cma_summary *v = NULL;
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+	size_t n = 0, right = 0;
+	double t0;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint32_t i = 0; i < AREAS; i++) {
+		snprintf(names[i], sizeof(names[i]), "area%u", i);
+		put(w, (struct rec){ .type = REC_CMA_STATE, .cma_state = { .ts = T0 + i,
+			.area = names[i], .total_bytes = 1 << 20, .used_bytes = 4096 } });
+		put(w, (struct rec){ .type = REC_CMA, .cma = { .ts = T0 + i, .kind = REC_CMA_BUSY,
+			.area = names[i], .count = i % 7 } });
+	}
+	CHECK_EQ(rec_writer_close(w, REC_STATUS_NONE), 0);
+
+	t0 = now_s();
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(an_cma_summaries(&a, &v, &n), 0);
+	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
+	CHECK_EQ(n, AREAS);
+	for (size_t i = 0; i < n; i++)
+		right += !strcmp(v[i].area, names[i]) && v[i].busy == i % 7 && v[i].samples == 1;
+	CHECK_EQ(right, AREAS);
+	free(v);
+	an_free(&a);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
 	RUN(fds_before_alloc);
 	RUN(many_cgroups_linear);
 	RUN(many_heaps_linear);
+	RUN(final_snapshot_before_records);
+	RUN(cgroup_zero_once_and_running);
+	RUN(many_cma_areas_linear);
 	return tests_failed ? 1 : 0;
 }

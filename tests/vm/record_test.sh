@@ -5,8 +5,11 @@
 # child it leaves behind, and fails one 4 MiB allocation on the limit.
 # analyze must find exactly those leaks and who holds them, the exact peaks,
 # the failure's class, gate CI with --fail-on, and analyse a recording whose
-# recorder was killed up to its cut (exit 3). record exits with CMD's status.
-# Upstream's dmabuf-heaps kselftest recorded: no leak, nothing lost.
+# recorder was killed up to its cut (exit 3). record exits with CMD's status,
+# 124 when it stopped first (-d), which the recording says. A whole-system
+# recording ended amid churn: every leak in the final snapshot (a buffer
+# released while it was walked is no leak). Upstream's dmabuf-heaps
+# kselftest recorded: no leak, nothing lost.
 . "$(dirname "$0")/../lib.sh"
 S=/sys/fs/cgroup
 H=default_cma_region
@@ -140,6 +143,40 @@ if command -v dmabuf-heap >/dev/null; then
 		fail "the dmabuf-heaps kselftest recorded: no leak, nothing lost, every heap" \
 			"exit $rc: $(cat $tmp/k.err; head -c 2000 $tmp/k.json)"
 fi
+
+# stopped by -d before the command ended: 124, as timeout's, and the
+# recording says so (JSON, text, the JUnit testcase "recording" failing)
+sh -c "echo \$\$ >$S/rec/cgroup.procs; exec heapstat record -d 1 -o $tmp/run -- sh -c 'dmabuf_alloc -H system -s 4K -w 30'" \
+	>$tmp/out 2>&1
+rc=$?
+heapstat analyze $tmp/run -j >$tmp/run.json 2>/dev/null
+heapstat analyze $tmp/run --junit $tmp/run.xml >$tmp/run.txt 2>&1
+if [ $rc = 124 ] && grep -q "stopped before sh exited" $tmp/out &&
+	jq_true '.recording.command_running and .recording.exit == null and .recording.signal == null' \
+	$tmp/run.json >/dev/null && grep -q "(still running when the recording stopped)" $tmp/run.txt &&
+	grep -q '<failure message="[^"]*" type="command-running">' $tmp/run.xml; then
+	pass "record -d before the command ended: 124, the recording says it was still running"
+else
+	fail "record -d before the command ended: 124, the recording says it was still running" \
+		"exit $rc: $(cat $tmp/out) $(jq -c .recording $tmp/run.json) $(grep -A2 'name="recording"' $tmp/run.xml)"
+fi
+reap_records /rec
+
+# a whole-system recording ended amid churn (a buffer allocated and freed
+# every 2 ms): the releases drained after the final snapshot are the
+# recording's, so each leak is one the snapshot has; twice
+dmabuf_alloc -H system -s 4K -n 8 --churn 60 -p 2 2>/dev/null &
+churn=$!
+bad=
+for i in 1 2; do
+	heapstat record -d 1 -o $tmp/w$i >/dev/null 2>&1
+	bad="$bad$(heapstat analyze $tmp/w$i -j 2>/dev/null | jq -c '[.recording.truncated,
+		([.leaks[] | select(.in_final_snapshot | not)] | length)]')"
+done
+kill $churn
+wait $churn 2>/dev/null
+[ "$bad" = "[false,0][false,0]" ] && pass "whole-system recording ended amid churn: every leak in the final snapshot" ||
+	fail "whole-system recording ended amid churn: every leak in the final snapshot" "$bad"
 
 # bad input: a clear message, exit 2
 for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \

@@ -9,6 +9,8 @@
 #define EXIT_USAGE		2	/* bad input: a message, nothing done or changed */
 /* a command run in a cgroup (limit exec) not moved there, as env's own failures */
 #define EXIT_EXEC_CGROUP	125
+/* a command recorded still running when the recording stopped (-d, a signal), as timeout's */
+#define EXIT_RUNNING		124
 
 extern bool heapstat_verbose;
 /* why nothing traces in a PID namespace of its own */

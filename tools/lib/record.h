@@ -256,7 +256,10 @@ struct rec_checkpoint {
 	const struct rec_heap_bytes *heaps;	/* read: valid until the next rec_next() */
 };
 
-enum rec_end_how { REC_END_NONE = 0, REC_END_EXITED = 1, REC_END_SIGNALED = 2 };
+enum rec_end_how {
+	REC_END_NONE = 0, REC_END_EXITED = 1, REC_END_SIGNALED = 2,
+	REC_END_RUNNING = 3,		/* stopped (-d, a signal) before the command ended */
+};
 
 struct rec_end {
 	uint64_t ts;
@@ -306,6 +309,7 @@ struct rec_stats {
 };
 
 #define REC_STATUS_NONE		(-1)	/* rec_writer_close(): no command was run */
+#define REC_STATUS_RUNNING	(-2)	/* the command had not ended */
 
 /*
  * Create @path (0600, truncated) or write to @fd (left open at the end) and
@@ -329,7 +333,8 @@ bool rec_checkpoint_due(const struct rec_writer *w);
 void rec_writer_stats(const struct rec_writer *w, struct rec_stats *st);
 /*
  * Write the end record with @wstatus, as waitpid() gave it, or
- * REC_STATUS_NONE; flush, close and free. The first error seen, if any.
+ * REC_STATUS_NONE or REC_STATUS_RUNNING; flush, close and free. The first
+ * error seen, if any.
  */
 int rec_writer_close(struct rec_writer *w, int wstatus);
 

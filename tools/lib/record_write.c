@@ -538,7 +538,9 @@ int rec_writer_close(struct rec_writer *w, int wstatus)
 	struct rec_end end = { .ts = now_ns(), .records = w->records };
 	int err;
 
-	if (wstatus != REC_STATUS_NONE && WIFEXITED(wstatus)) {
+	if (wstatus == REC_STATUS_RUNNING) {
+		end.how = REC_END_RUNNING;
+	} else if (wstatus != REC_STATUS_NONE && WIFEXITED(wstatus)) {
 		end.how = REC_END_EXITED;
 		end.code = WEXITSTATUS(wstatus);
 	} else if (wstatus != REC_STATUS_NONE && WIFSIGNALED(wstatus)) {

@@ -152,7 +152,8 @@ static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, uin
 	int64_t bytes = size > INT64_MAX ? INT64_MAX : (int64_t)size;
 	uint64_t ids[2] = { cgroup_id, 0 };
 
-	for (int i = 0; i < 2; i++) {
+	/* a cgroup id of 0 (crafted: a task's is never 0) is the heap's row: once */
+	for (int i = 0; i < (cgroup_id ? 2 : 1); i++) {
 		struct an_usage *u;
 		struct an_step *s;
 		uint32_t idx;
@@ -380,6 +381,9 @@ static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
 				 .cgroup_id = x->cgroup_id, .pid = x->pid, .tid = x->tid,
 				 .stack_id = x->stack_id, .comm = x->comm, .heap = x->heap };
 	memcpy(b->fds, early.fds, sizeof(b->fds));
+	b->in_final = early.in_final;
+	b->holders = early.holders;
+	b->holder = early.holder;
 	err = account(a, b->cgroup_id, b->heap, b->size, false, b->ts);
 	return err || !early.released ? err : release(a, b, early.released_ts);
 }
@@ -508,7 +512,11 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
 		return 0;
 	case REC_SNAP_BUF:
-		b = *final_snap ? buf_find(a, x->snap_buf.ino) : NULL;
+		/* one not (yet) allocated: the recorder writes the events of the
+		 * snapshot's walk after it (early_slot() keeps what it says) */
+		b = *final_snap ? buf_find(a, x->snap_buf.ino) ?: early_slot(a, x->snap_buf.ino) : NULL;
+		if (*final_snap && !b)
+			return -ENOMEM;
 		if (b && !b->released) {
 			b->in_final = true;
 			b->holders = x->snap_buf.nholders;
@@ -758,6 +766,8 @@ const char *an_end_text(const struct analysis *a, char *buf, size_t len)
 		snprintf(buf, len, "exited %d", a->end.code);
 	else if (a->end.how == REC_END_SIGNALED)
 		snprintf(buf, len, "killed by signal %d", a->end.code);
+	else if (a->end.how == REC_END_RUNNING)
+		snprintf(buf, len, "still running when the recording stopped");
 	else
 		snprintf(buf, len, "no command");
 	return buf;
@@ -773,16 +783,6 @@ const char *an_held_by(const struct an_buffer *b, char *buf, size_t len)
 	return buf;
 }
 
-uint64_t an_cma_busy(const struct analysis *a, const char *area)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < a->ncma; i++)
-		if (a->cma[i].kind == REC_CMA_BUSY && !strcmp(a->cma[i].area, area))
-			n = add_sat(n, a->cma[i].count);
-	return n;
-}
-
 double an_cma_fragmentation(const struct rec_cma_state *s)
 {
 	uint64_t free = s->total_bytes > s->used_bytes ? s->total_bytes - s->used_bytes : 0;
@@ -792,9 +792,11 @@ double an_cma_fragmentation(const struct rec_cma_state *s)
 	return 1.0 - (double)s->largest_free_bytes / (double)free;
 }
 
+/* found by name through an index: a crafted recording may name thousands of areas */
 int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size_t *n)
 {
 	struct an_cma_summary *v = NULL, *m;
+	struct hindex ix = {};
 	size_t cap = 0, k;
 
 	*n = 0;
@@ -802,17 +804,18 @@ int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size
 		const struct rec_cma_state *s = &a->cma_states[i];
 		double f = an_cma_fragmentation(s);
 
-		for (k = 0; k < *n && strcmp(v[k].area, s->area); k++)
-			;
-		if (k == *n) {
-			m = push((void **)&v, n, &cap, sizeof(*v));
+		k = name_find(&ix, v, sizeof(*v), s->area);
+		if (k == HINDEX_NONE) {
+			m = name_push(&ix, (void **)&v, n, &cap, sizeof(*v), s->area);
 			if (!m) {
 				free(v);
+				hindex_free(&ix);
 				*n = 0;
 				return -ENOMEM;
 			}
 			*m = (struct an_cma_summary){ .area = s->area, .first = s,
 						      .largest_free_min = UINT64_MAX };
+			k = *n - 1;
 		}
 		m = &v[k];
 		m->last = s;
@@ -830,6 +833,12 @@ int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size
 			}
 		}
 	}
+	/* the busy retries of the areas summed (an area with none in a state: not shown) */
+	for (size_t i = 0; i < a->ncma; i++)
+		if (a->cma[i].kind == REC_CMA_BUSY &&
+		    (k = name_find(&ix, v, sizeof(*v), a->cma[i].area)) != HINDEX_NONE)
+			v[k].busy = add_sat(v[k].busy, a->cma[i].count);
+	hindex_free(&ix);
 	for (k = 0; k < *n; k++)
 		if (!v[k].extents)
 			v[k].largest_free_min = 0;

@@ -203,12 +203,11 @@ struct an_cma_summary {
 	uint64_t largest_free_min;	/* when extents */
 	double fragmentation_max;	/* 1 - largest free extent / free bytes, when extents */
 	uint64_t fragmentation_max_ts;
+	uint64_t busy;			/* busy retries its allocations went through */
 };
 
 /* the summary of each CMA area the recording has states of, in order of appearance */
 int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size_t *n);
-/* the busy retries the area's allocations went through while recorded */
-uint64_t an_cma_busy(const struct analysis *a, const char *area);
 /* 1 - largest free extent / free bytes: 0 all free space in one piece; 0 when nothing is free */
 double an_cma_fragmentation(const struct rec_cma_state *s);
 

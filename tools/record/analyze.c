@@ -231,7 +231,7 @@ static int json_cma(struct json *j, const struct analysis *a)
 			json_null(j);
 		json_ku64_or_null(j, "fragmentation_max_at_ns", v[i].extents,
 				  an_rel(a, v[i].fragmentation_max_ts));
-		json_ku64(j, "busy_retries", an_cma_busy(a, v[i].area));
+		json_ku64(j, "busy_retries", v[i].busy);
 		json_end(j);
 	}
 	json_end(j);
@@ -400,14 +400,15 @@ static int print_json(const struct analysis *a)
 	json_kstr(&j, "command", a->hdr->command);
 	json_key(&j, "exit");
 	if (a->ended && a->end.how == REC_END_EXITED)
-		json_u64(&j, a->end.code);
+		json_i64(&j, a->end.code);
 	else
 		json_null(&j);
 	json_key(&j, "signal");
 	if (a->ended && a->end.how == REC_END_SIGNALED)
-		json_u64(&j, a->end.code);
+		json_i64(&j, a->end.code);
 	else
 		json_null(&j);
+	json_kbool(&j, "command_running", a->ended && a->end.how == REC_END_RUNNING);
 	json_ku64(&j, "events", a->events);
 	json_ku64(&j, "drops", a->drops);
 	json_ku64(&j, "duration_ns", an_span(a));
@@ -558,6 +559,12 @@ int cmd_analyze(int argc, char **argv)
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
 			"to there\n", text_safe(opts.file), (unsigned long long)a.cut, a.damage);
+	/* before anything is written: exit 2 is nothing done */
+	if (checks_heaps_named(&opts.checks, &a, why, sizeof(why))) {
+		fprintf(stderr, "heapstat analyze: %s\n", why);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (opts.perfetto) {
 		err = perfetto_write(&a, opts.perfetto, why, sizeof(why));
 		if (err) {
@@ -565,11 +572,6 @@ int cmd_analyze(int argc, char **argv)
 			rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 			goto out;
 		}
-	}
-	if (checks_heaps_named(&opts.checks, &a, why, sizeof(why))) {
-		fprintf(stderr, "heapstat analyze: %s\n", why);
-		rc = EXIT_USAGE;
-		goto out;
 	}
 	/* only --fail-on sets the exit status; --junit alone reports the default checks */
 	gate = opts.checks.n > 0;

@@ -680,20 +680,34 @@ static void leaks_section(FILE *f, const struct analysis *a)
 	fputs("</section>\n", f);
 }
 
+/* the rows' peaks; past HTML_MAX_ROWS the largest, in the recording's order */
 static int peaks_section(FILE *f, const struct analysis *a)
 {
+	struct pick *p = calloc(a->nuse + 1, sizeof(*p));
+	size_t rows = a->nuse;
 	char s1[16], s2[16];
 
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nuse; i++)
+		p[i] = (struct pick){ a->use[i].peak, i };
+	if (rows > HTML_MAX_ROWS) {
+		sort_ordered(p, rows, sizeof(*p), cmp_peak);
+		rows = HTML_MAX_ROWS;
+		sort_ordered(p, rows, sizeof(*p), cmp_use);
+	}
 	fputs("<section>\n<h2 id=\"peaks\">Peaks</h2>\n<table id=\"peak-table\">\n<tr><th>Cgroup"
 	      "</th><th>Heap</th><th class=\"n\">Peak</th><th class=\"n\">At</th><th>Alive then, "
 	      "allocated by</th></tr>\n", f);
-	for (size_t i = 0; i < a->nuse; i++) {
-		const struct an_usage *u = &a->use[i];
+	for (size_t i = 0; i < rows; i++) {
+		const struct an_usage *u = &a->use[p[i].use];
 		struct an_holding *h;
 		size_t n;
 
-		if (an_held_at(a, u->heap, u->cgroup_id, u->peak_ts, &h, &n))
+		if (an_held_at(a, u->heap, u->cgroup_id, u->peak_ts, &h, &n)) {
+			free(p);
 			return -ENOMEM;
+		}
 		fputs("<tr>", f);
 		td_esc(f, u->cgroup_id ? "m" : "mute", cgroup_label(a, u->cgroup_id));
 		td_esc(f, NULL, u->heap);
@@ -718,7 +732,9 @@ static int peaks_section(FILE *f, const struct analysis *a)
 		fputs("</td></tr>\n", f);
 		free(h);
 	}
+	free(p);
 	fputs("</table>\n", f);
+	more_rows(f, a->nuse, "cgroup x heap peaks");
 	if (!a->nuse)
 		fputs("<p class=\"none\">No buffer was allocated while recorded.</p>\n", f);
 	fputs("</section>\n", f);

@@ -6,8 +6,9 @@
  * "heapstat.<recording's name without extension>", whose body holds the
  * check's summary and detail: CI systems show a failure's text, not its
  * message attribute, and a passing check's numbers go to its system-out.
- * The testcase "recording" fails when the recording was cut short or lost
- * events: a check judged on part of a run is no proof.
+ * The testcase "recording" fails when the recording was cut short, lost
+ * events, or stopped before its command ended: a check judged on part of
+ * a run is no proof.
  *
  * Every string from the recording (comm, cgroup paths, heap names, the
  * command line) and from the command line is escaped, and what XML 1.0
@@ -200,7 +201,8 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 		char *why, size_t why_len)
 {
 	struct report *r = calloc(1, sizeof(*r));
-	char end[64], events[24], drops[24], cut[24], dur[16], summary[512], detail[256];
+	char end[64], events[24], drops[24], cut[24], dur[16], summary[512], detail[384];
+	bool running = a->ended && a->end.how == REC_END_RUNNING;
 	int err;
 
 	if (!r) {
@@ -252,9 +254,14 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "%llu events "
 			 "lost before they were recorded: the checks judged the run without them\n",
 			 (unsigned long long)a->drops);
+	if (running)
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "the recording "
+			 "stopped before the command ended: the checks judged part of its run, and "
+			 "what it held then as leaked\n");
 	r->cases[r->ncases++] = (struct tcase){
 		.name = "recording",
-		.type = a->truncated ? "truncated" : a->drops ? "lost-events" : NULL,
+		.type = a->truncated ? "truncated" : a->drops ? "lost-events" :
+			running ? "command-running" : NULL,
 		.summary = summary,
 		.detail = detail,
 	};

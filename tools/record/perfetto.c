@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "lib/collector.h"
+#include "lib/hindex.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "out_file.h"
@@ -82,10 +83,11 @@ struct track {
 	uint32_t prio;			/* which name wins among duplicates: lowest */
 	const char *name;		/* comm, CMA area */
 	const struct an_usage *use;
-	int64_t pages;			/* a CMA area's, at the event being written */
+	int64_t sum;			/* a usage's bytes, a CMA area's pages, at the event being written */
 };
 
-enum ev_kind { E_COUNTER, E_CMA, E_BEGIN, E_END, E_FAILED, E_LIMIT };
+/* E_SUM: a change, summed in time order (the recording's order may not be) */
+enum ev_kind { E_COUNTER, E_SUM, E_BEGIN, E_END, E_FAILED, E_LIMIT };
 
 struct event {
 	uint64_t ts;
@@ -93,7 +95,7 @@ struct event {
 	size_t track;
 	enum ev_kind kind;
 	bool early;			/* a slice's end after its begin: first at its time */
-	int64_t value;			/* a counter's, a CMA area's change */
+	int64_t value;			/* a counter's, or E_SUM's change */
 	const void *src;		/* the an_alloc, rec_limit */
 };
 
@@ -103,7 +105,8 @@ struct pf {
 	struct pb pkt, out;
 	uint64_t start;			/* the header's time, or the first event's if earlier */
 	struct track *tracks;
-	size_t ntracks, ncounters;	/* the counters first */
+	size_t ntracks, ncounters;	/* the counters first: the usages', then the CMA areas' */
+	struct hindex area_ix;		/* the areas' tracks by kind and name, from a->nuse */
 	size_t nzeros;			/* the counters' first 0s: the first events made */
 	size_t threads, nthreads, procs, nprocs;	/* then the threads, the processes */
 	struct event *ev;
@@ -191,15 +194,44 @@ static size_t find_process(const struct pf *p, uint32_t pid)
 	return p->procs + lo;
 }
 
-/* the CMA area's counter track of that kind among the first n tracks, n when none */
+struct area_key {
+	enum track_kind kind;
+	const char *name;
+};
+
+static uint64_t area_hash(enum track_kind kind, const char *area)
+{
+	return hindex_mix(kind ^ hindex_str(area));
+}
+
+static uint64_t area_hash_at(const void *ctx, size_t pos)
+{
+	const struct pf *p = ctx;
+	const struct track *t = &p->tracks[p->a->nuse + pos];
+
+	return area_hash(t->kind, t->name);
+}
+
+static bool area_match(const void *ctx, size_t pos, const void *key)
+{
+	const struct pf *p = ctx;
+	const struct track *t = &p->tracks[p->a->nuse + pos];
+	const struct area_key *k = key;
+
+	return t->kind == k->kind && !strcmp(t->name, k->name);
+}
+
+/*
+ * The CMA area's counter track of that kind among the first n tracks, n
+ * when none; through an index: a crafted recording may name thousands of
+ * areas, and each of its records one.
+ */
 static size_t area_track(const struct pf *p, size_t n, enum track_kind kind, const char *area)
 {
-	size_t k;
+	struct area_key k = { kind, area };
+	size_t pos = hindex_find(&p->area_ix, area_hash(kind, area), p, area_match, &k);
 
-	for (k = p->a->nuse; k < n; k++)
-		if (p->tracks[k].kind == kind && !strcmp(p->tracks[k].name, area))
-			break;
-	return k;
+	return pos == HINDEX_NONE || p->a->nuse + pos >= n ? n : p->a->nuse + pos;
 }
 
 /* an area's counter track of that kind, made if new; -ENOMEM */
@@ -209,11 +241,14 @@ static int area_track_add(struct pf *p, size_t *cap, enum track_kind kind, const
 
 	if (area_track(p, p->ntracks, kind, area) < p->ntracks)
 		return 0;
+	if (hindex_room(&p->area_ix, p->ntracks - p->a->nuse, p, area_hash_at))
+		return -ENOMEM;
 	t = track_add(p, cap);
 	if (!t)
 		return -ENOMEM;
 	t->kind = kind;
 	t->name = area;
+	hindex_put(&p->area_ix, area_hash(kind, area), p->ntracks - 1 - p->a->nuse);
 	return 0;
 }
 
@@ -320,8 +355,17 @@ static int make_events(struct pf *p)
 		if (p->tracks[i].kind == T_USAGE || p->tracks[i].kind == T_CMA)
 			ev_add(p, p->start, i, E_COUNTER);
 	p->nzeros = p->nev;
-	for (size_t i = 0; i < a->nsteps; i++)
-		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_COUNTER)->value = a->steps[i].bytes;
+	/* each usage's changes, from its bytes after each in the recording's order */
+	for (size_t i = 0; i < a->nsteps; i++) {
+		int64_t *was = &p->tracks[a->steps[i].usage].sum, d;
+
+		if (__builtin_sub_overflow(a->steps[i].bytes, *was, &d))
+			d = a->steps[i].bytes > *was ? INT64_MAX : INT64_MIN;
+		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_SUM)->value = d;
+		*was = a->steps[i].bytes;
+	}
+	for (size_t i = 0; i < a->nuse; i++)
+		p->tracks[i].sum = 0;	/* summed again as written */
 	for (size_t i = 0; i < a->ncma; i++) {
 		const struct rec_cma *c = &a->cma[i];
 		bool alloc = c->kind == REC_CMA_ALLOC && !c->result;
@@ -331,7 +375,7 @@ static int make_events(struct pf *p)
 		/* a crafted count past INT64_MAX counts as that */
 		int64_t n = c->count > INT64_MAX ? INT64_MAX : (int64_t)c->count;
 
-		ev_add(p, c->ts, area_track(p, p->ncounters, T_CMA, c->area), E_CMA)->value =
+		ev_add(p, c->ts, area_track(p, p->ncounters, T_CMA, c->area), E_SUM)->value =
 			alloc ? n : -n;
 	}
 	for (size_t i = 0; i < a->nallocs; i++) {
@@ -539,7 +583,7 @@ static void event_args(struct pf *p, const struct event *e)
 static int write_event(struct pf *p, const struct event *e)
 {
 	static const int type[] = {
-		[E_COUNTER] = TYPE_COUNTER, [E_CMA] = TYPE_COUNTER, [E_BEGIN] = TYPE_SLICE_BEGIN,
+		[E_COUNTER] = TYPE_COUNTER, [E_SUM] = TYPE_COUNTER, [E_BEGIN] = TYPE_SLICE_BEGIN,
 		[E_END] = TYPE_SLICE_END, [E_FAILED] = TYPE_INSTANT, [E_LIMIT] = TYPE_INSTANT,
 	};
 	struct pb *b = &p->pkt;
@@ -549,12 +593,12 @@ static int write_event(struct pf *p, const struct event *e)
 	te = pb_begin(b, TP_TRACK_EVENT);
 	pb_uint(b, TE_TYPE, type[e->kind]);
 	pb_uint(b, TE_TRACK_UUID, e->track + 1);
-	if (e->kind == E_CMA) {
-		int64_t *pages = &p->tracks[e->track].pages;
+	if (e->kind == E_SUM) {
+		int64_t *sum = &p->tracks[e->track].sum;
 
-		if (__builtin_add_overflow(*pages, e->value, pages))
-			*pages = e->value > 0 ? INT64_MAX : INT64_MIN;
-		pb_int(b, TE_COUNTER_VALUE, p->tracks[e->track].pages);
+		if (__builtin_add_overflow(*sum, e->value, sum))
+			*sum = e->value > 0 ? INT64_MAX : INT64_MIN;
+		pb_int(b, TE_COUNTER_VALUE, *sum);
 	} else if (e->kind == E_COUNTER) {
 		pb_int(b, TE_COUNTER_VALUE, e->value);
 	} else {
@@ -598,6 +642,7 @@ out:
 	pb_free(&p.pkt);
 	pb_free(&p.out);
 	free(p.tracks);
+	hindex_free(&p.area_ix);
 	free(p.ev);
 	return err;
 }

@@ -9,7 +9,8 @@
  * to a ring in memory instead, written out as a recording on a trigger
  * (flight.c). With -- CMD, CMD runs in a fresh cgroup below the
  * recorder's own (libcgroup), only that subtree is recorded, the recording
- * ends when CMD exits and heapstat exits with CMD's status. The file is
+ * ends when CMD exits and heapstat exits with CMD's status (124 stopped
+ * first, as timeout's: the recording says CMD was still running). The file is
  * written as it goes: a recorder killed leaves it readable up to its last
  * whole record.
  */
@@ -70,7 +71,8 @@ static const char doc[] =
 "\n"
 "With -- CMD, CMD runs in a new cgroup below heapstat's own and only that\n"
 "cgroup and those below it are recorded; the recording ends when CMD exits,\n"
-"and heapstat exits with CMD's status. Without, it records everything (or\n"
+"and heapstat exits with CMD's status (124 when -d or a signal stops it first:\n"
+"CMD goes on, unrecorded). Without, it records everything (or\n"
 "-c CGROUP) until SIGINT, SIGTERM or -d SECS. Allocations a limit refused\n"
 "(bpf-lsm, dmem or memcg) are recorded with whose limit it was, its usage\n"
 "and its limit.\n"
@@ -188,6 +190,9 @@ struct recorder {
 	size_t ntasks, taskcap;
 	struct hindex task_ix;		/* tasks by tid */
 	uint64_t start_ns, last_ns;
+	uint64_t walk_ns, snap_end_ns;	/* the last snapshot: its walk's start, its end */
+	/* set after the final snapshot: later events are not the recording's */
+	uint64_t end_ns, end_release_ns;
 	int err;
 	struct refusals ref;		/* the limit records */
 	struct flight *fl;		/* --flight: the events go here, not to w */
@@ -355,6 +360,8 @@ static void on_event(const struct coll_event *e, void *ctx)
 
 	if (r->err || !in_scope(&r->scope, e->cgroup_id))
 		return;
+	if (r->end_ns && e->ts_ns > (e->type == EV_BUF_RELEASE ? r->end_release_ns : r->end_ns))
+		return;
 	r->last_ns = e->ts_ns;
 	/* the names, for the events that have them */
 	if (e->type != EV_BUF_RELEASE && e->type != EV_BUF_FD)
@@ -507,11 +514,12 @@ static int snapshot(struct recorder *r, uint32_t when)
 	struct rec x = { .type = REC_SNAP_BEGIN };
 	struct rec_heap_bytes *heaps = NULL;
 	uint32_t *pids = NULL, nheaps = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, walk = now_ns();
 	int err = inventory_collect(&inv, "/proc", false);
 
 	if (err)
 		return err;
+	r->walk_ns = walk;
 	x.snap_begin = (struct rec_snap_begin){ .ts = now_ns(), .when = when,
 						.source = inv.buffers_src };
 	if (when == 1)
@@ -537,7 +545,8 @@ static int snapshot(struct recorder *r, uint32_t when)
 		err = heaps_now(&inv, &heaps, &nheaps);
 	if (!err) {
 		x.type = REC_SNAP_END;
-		x.snap_end = (struct rec_snap_end){ .ts = now_ns(), .buffers = inv.nbufs,
+		r->snap_end_ns = now_ns();
+		x.snap_end = (struct rec_snap_end){ .ts = r->snap_end_ns, .buffers = inv.nbufs,
 						    .bytes = bytes, .nheaps = nheaps,
 						    .heaps = heaps };
 		err = rec_write(r->w, &x);
@@ -676,10 +685,25 @@ static int flight_event_done(struct recorder *r)
 	return err;
 }
 
-/* the end of a recording: the events lost, the last checkpoint and snapshot */
+/*
+ * The end of a recording: the last checkpoint and snapshot, then what the
+ * rings took meanwhile, up to the snapshot: the releases until its walk
+ * ended (a buffer released before the walk found it is in neither the
+ * snapshot nor the events drained before it, and would read as a leak), the
+ * rest until it began (a buffer allocated during the walk may be missed by
+ * it: after the end, not a leak in no snapshot). Then the events lost, the
+ * walk's too.
+ */
 static int end_of_recording(struct recorder *r)
 {
-	return write_drops(r) ?: checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
+	int err = checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
+
+	if (err)
+		return err;
+	r->end_ns = r->walk_ns;
+	r->end_release_ns = r->snap_end_ns;
+	collector_poll(r->coll, 0);
+	return r->err ?: write_drops(r) ?: rec_flush(r->w);
 }
 
 /*
@@ -876,6 +900,7 @@ reap:
 	if (child > 0) {		/* stopped first: the command goes on, unrecorded */
 		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n",
 			text_safe(opts.cmd[0]), child);
+		how = REC_STATUS_RUNNING;
 	}
 	/* what the rings still hold, then the lost, the last checkpoint and the end */
 	if (!err && !r.err)
@@ -915,5 +940,7 @@ reap:
 		return 1;
 	if (how == REC_STATUS_NONE)
 		return 0;
+	if (how == REC_STATUS_RUNNING)
+		return EXIT_RUNNING;
 	return WIFEXITED(how) ? WEXITSTATUS(how) : 128 + WTERMSIG(how);
 }
