@@ -10,9 +10,10 @@
  * its request to end, so that no client holds up another's scrape (idle
  * connections by the dozen would, each for HTTP_TIMEOUT_MS, were the new
  * one left in the listen backlog). Out of file descriptors, the backlog
- * waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays readable). HEAD is answered as GET, without a body (its errors
- * too). 404 for another path, 405 for another method, 400 for what is not
- * HTTP, 431 for a request past the bound.
+ * waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays readable). HEAD
+ * is answered as GET, without a body (its errors too). 404 for another
+ * path, 405 for another method, 400 for what is not HTTP, 431 for a
+ * request past the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>

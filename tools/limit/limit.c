@@ -665,7 +665,7 @@ static int exec_limited(void)
 	for (int i = 0; !err && i < opts.nsets; i++)
 		err = apply(&h, cgroup, heap[i], bytes[i]);
 	holdings_free(&h);
-	if (opts.nsets)
+	if (opts.nsets && !err)
 		collect_removed(false);
 	if (err)
 		return err == -EINVAL || err == -ENOENT || err == -ERANGE || err == -EOPNOTSUPP ?
@@ -753,7 +753,8 @@ int cmd_limit(int argc, char **argv)
 		err = opts.verb == VERB_SET ? apply(&h, cgroup, opts.args[1], bytes) :
 		      clear(&h, cgroup, opts.nargs > 1 ? opts.args[1] : NULL);
 	holdings_free(&h);
-	collect_removed(opts.verb == VERB_CLEAR);
+	if (!err || opts.verb == VERB_CLEAR)	/* a set refused changes nothing */
+		collect_removed(opts.verb == VERB_CLEAR);
 	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ERANGE)
 		return EXIT_USAGE;
 	if (err == -ESTALE)	/* another build's pins: nothing done */

@@ -902,7 +902,7 @@ reap:
 			text_safe(opts.cmd[0]), child);
 		how = REC_STATUS_RUNNING;
 	}
-	/* what the rings still hold, then the lost, the last checkpoint and the end */
+	/* what the rings still hold, then the last checkpoint and snapshot, the lost, the end */
 	if (!err && !r.err)
 		collector_poll(r.coll, 0);
 	if (!err && !r.err)
