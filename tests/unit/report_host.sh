@@ -144,3 +144,20 @@ if command -v setpriv >/dev/null; then
 else
 	echo "SKIP: report_host: capabilities: no setpriv"
 fi
+
+# -p names a process: a thread's id (its own /proc directory too) is refused,
+# naming the process to give; a thread made here, so there is one
+python3 -c 'import threading, time; threading.Thread(target=time.sleep, args=(30,), daemon=True).start(); time.sleep(30)' &
+py=$!
+tid=
+for _ in $(seq 50); do
+	tid=$(ls /proc/$py/task 2>/dev/null | grep -vx "$py" | head -n 1)
+	[ -n "$tid" ] && break
+	sleep 0.1
+done
+out=$("$hs" report -p "$tid" 2>&1); rc=$?
+[ -n "$tid" ] && [ $rc = 2 ] && [ "$out" = "heapstat report: $tid is a thread of process $py: give the process" ] &&
+	echo "PASS: report_host: -p with a thread's id: refused, its process named" ||
+	echo "FAIL: report_host: -p with a thread's id: refused, its process named: tid '$tid' exit $rc: $out"
+kill $py 2>/dev/null
+wait $py 2>/dev/null

@@ -86,6 +86,13 @@ static void parse_interval(void)
 	CHECK_EQ(parse_interval_ms("86400.001", &ms), -ERANGE);
 	CHECK_EQ(parse_interval_ms("0", &ms), -ERANGE);
 	CHECK_EQ(parse_interval_ms("0.0001", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_ms("1.0000", &ms), 0);		/* a millisecond's zeros */
+	CHECK_EQ(ms, 1000);
+	CHECK_EQ(parse_interval_ms("0.1000", &ms), 0);
+	CHECK_EQ(ms, 100);
+	CHECK_EQ(parse_interval_ms("0.0010", &ms), 0);
+	CHECK_EQ(ms, 1);
+	CHECK_EQ(parse_interval_ms("0.00101", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms("1s", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms(".", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms("", &ms), -EINVAL);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # heapstat report against a known workload: bytes and counts per heap,
 # cgroup, process and buffer exactly, beside the kernel's own numbers
-# (dmem.current, debugfs bufinfo, fdinfo). Needs scripts/vm --load-heaps.
+# (dmem.current, debugfs bufinfo, fdinfo); filters, checked before -d
+# traces; -d's duration; names as set, from either source. Needs
+# scripts/vm --load-heaps.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -93,6 +95,57 @@ system,2097152,2" ] && pass "filter: --heap system" || fail "filter: --heap syst
 heapstat report heaps --csv -p "$cam" >"$tmp/f3" 2>&1
 [ "$(cat "$tmp/f3")" = "heap,bytes,buffers
 system,2097152,2" ] && pass "filter: -p PID" || fail "filter: -p PID" "$(cat "$tmp/f3")"
+
+# -p: the process's buffers and its cgroup's rows, not another cgroup's limit
+heapstat report cgroups --csv -p "$cam" >"$tmp/f4" 2>&1
+[ "$(cut -d, -f1-4 "$tmp/f4" | tail -n +2)" = "/camera,system,2097152,2" ] &&
+	pass "filter: -p PID: its cgroup's rows alone (not /video's limit)" ||
+	fail "filter: -p PID: its cgroup's rows alone (not /video's limit)" "$(cat "$tmp/f4")"
+# the cgroup and process named are checked before tracing, not after it
+t0=$(date +%s)
+heapstat report -d 30 -c /nosuch >/dev/null 2>"$tmp/e1"; r1=$?
+heapstat report -d 30 -p 999999 >/dev/null 2>"$tmp/e2"; r2=$?
+[ $r1 = 2 ] && [ $r2 = 2 ] && [ $(($(date +%s) - t0)) -lt 10 ] && grep -q "no cgroup /nosuch" "$tmp/e1" &&
+	grep -q "no process 999999" "$tmp/e2" && pass "-d with a cgroup or process that is not there: exit 2 at once" ||
+	fail "-d with a cgroup or process that is not there: exit 2 at once" \
+		"$r1 $r2 after $(($(date +%s) - t0)) s: $(cat "$tmp/e1" "$tmp/e2")"
+# the duration is the time traced, from the attach: not the collector's load too
+d=$(heapstat report -d 0.05 -j 2>/dev/null | jq .duration_s)
+awk -v d="$d" 'BEGIN { exit !(d >= 0.05 && d < 0.1) }' && pass "-d 0.05: duration_s $d, the time traced" ||
+	fail "-d 0.05: duration_s, the time traced" "$d"
+
+# names as their owners set them, whatever the source: a comm with a line
+# break, a buffer name with leading blanks
+mkdir -p $S/names
+sh -c 'echo $$ >/sys/fs/cgroup/names/cgroup.procs
+	exec dmabuf_alloc -w 600 -R "$0" -H system -s 4K --comm "$1" --name "$2"' \
+	"$tmp/r4" "$(printf 'c\nd')" '  lead' &
+pids="$pids $!"
+wait_while '[ ! -e "$tmp/r4" ]'
+for src in auto procfs; do
+	heapstat report -j -c /names --source $src 2>/dev/null |
+		jq -c '[.processes[0].comm, .buffers[0].name]' >"$tmp/n.$src"
+done
+[ "$(cat "$tmp/n.auto")" = '["c\nd","  lead"]' ] && cmp -s "$tmp/n.auto" "$tmp/n.procfs" &&
+	pass "names: a comm's line break and a name's leading blanks kept, from either source" ||
+	fail "names: a comm's line break and a name's leading blanks kept, from either source" \
+		"$(cat "$tmp/n.auto") $(cat "$tmp/n.procfs")"
+# memcg's numbers on a cgroup with a memcg-charged row only: not on /mq,
+# whose row is its dmem limit's, and whose child holds a system-heap buffer
+# (memcg is read on the way up)
+if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting 2>/dev/null)" = Y ]; then
+	mkdir -p $S/mq
+	echo "+memory" >$S/mq/cgroup.subtree_control
+	echo "dma-heap/default_cma_region 16M" >$S/mq/dmem.max
+	alloc_in mq/r "$tmp/r5" 600 -H system -s 64K
+	wait_while '[ ! -e "$tmp/r5" ]'
+	heapstat report -j >"$tmp/mj" 2>&1
+	jq_true '([.cgroups[] | select(.path == "/mq")][0].memcg == null) and
+		([.cgroups[] | select(.path == "/mq/r")][0].memcg.current_bytes > 0)' "$tmp/mj" >/dev/null &&
+		pass "json: memcg on the cgroup with a memcg row, not on its parent" ||
+		fail "json: memcg on the cgroup with a memcg row, not on its parent" \
+			"$(jq -c '.cgroups[] | select(.path | startswith("/mq")) | [.path, .memcg]' "$tmp/mj")"
+fi
 
 # JSON: the documented fields, exact bytes
 heapstat report -j >"$tmp/json" 2>&1
@@ -216,4 +269,5 @@ done
 
 kill $pids 2>/dev/null
 wait
+rmdir $S/mq/r $S/mq $S/names 2>/dev/null
 rm -rf "$tmp"

@@ -68,8 +68,11 @@ for size in 80x24 200x60; do
 		[ "$(screen | head -n 1)" = "$a" ] && keys p && sleep 1.5 &&
 		! screen | grep -q paused && [ "$(screen | head -n 1)" != "$a" ] &&
 		pass "p pauses and resumes" || fail "p pauses and resumes" "$(screen)"
-	keys '?' && wait_for 'heaptop keys' && keys x && wait_for '^CGROUP' &&
-		pass "? shows the help, a key returns" || fail "? shows the help, a key returns" "$(screen)"
+	keys '?' && wait_for 'heaptop keys' && T resize-window -t t -x 100 -y 30 && sleep 1.5 &&
+		screen | grep -q 'heaptop keys' && T resize-window -t t -x ${size%x*} -y ${size#*x} &&
+		keys x && wait_for '^CGROUP' &&
+		pass "? shows the help, through a resize; a key returns" ||
+		fail "? shows the help, through a resize; a key returns" "$(screen)"
 	keys + && wait_for 'every 2s' && keys - - && wait_for 'every 0.5s' && keys + &&
 		wait_for 'every 1s' && pass "+ - change the interval" || fail "+ - change the interval" "$(screen)"
 	# a cgroup appears (a holder moved into it: a cgroup that allocated keeps
@@ -105,6 +108,36 @@ for size in 80x24 200x60; do
 		pass "-n 2: two frames, then it exits" || fail "-n 2: two frames, then it exits" "$(screen)"
 	T kill-server
 done
+# - and + apply from the key: started at an hour, - fifteen times is 109 ms,
+# and frames come at once, not an hour later
+size=80x24
+T new-session -d -s t -x 80 -y 24 "heaptop -d 3600; sleep 60"
+wait_for 'waiting for the first interval' && keys - - - - - - - - - - - - - - - &&
+	wait_for 'every 0.109s' && wait_for '^/big ' &&
+	pass "- from an hour: frames at once" || fail "- from an hour: frames at once" "$(screen)"
+# the buffers view sorted by EXPORTER (pid/comm) of two processes' buffers
+# exported while it traces: in order, and the other way round with s
+for i in 1 2; do
+	dmabuf_alloc -H system -s 4K -n 2 -w 60 -R "$tmp/ex$i.r" &
+	ex="$ex $!"
+done
+wait_while '[ ! -e "$tmp/ex1.r" ] || [ ! -e "$tmp/ex2.r" ]'
+exporters() { screen | awk '/^ *[0-9]+ +system/ { print $5 }' | grep -v '^?$' >"$1"; }
+ordered() { sort -n ${2:-} "$1" | cmp -s - "$1"; }	# ordered FILE [-r]
+keys v v && wait_for '^ *INODE' && keys '>' '>' && wait_for 'sort EXPORTER' && sleep 1.5 &&
+	exporters "$tmp/ex1" && keys s && sleep 1.5 && exporters "$tmp/ex2" &&
+	[ "$(wc -l <"$tmp/ex1")" = 4 ] && ! cmp -s "$tmp/ex1" "$tmp/ex2" &&
+	{ { ordered "$tmp/ex1" && ordered "$tmp/ex2" -r; } || { ordered "$tmp/ex1" -r && ordered "$tmp/ex2"; }; } &&
+	pass "EXPORTER sorts, s reverses it" || fail "EXPORTER sorts, s reverses it" "$(cat "$tmp/ex1" "$tmp/ex2"; screen)"
+kill $ex
+T kill-server
+# a terminal it does not know: said, exit 1 (not ncurses' own exit)
+T new-session -d -s t -x 80 -y 24 "TERM=nosuchterm heaptop 2>$tmp/term.err; echo \$? >$tmp/rc; sleep 60"
+wait_while '[ ! -s $tmp/rc ]'
+[ "$(cat $tmp/rc)" = 1 ] && grep -q '^heapstat: cannot set up the terminal (TERM=nosuchterm)$' $tmp/term.err &&
+	pass "TERM unknown: said, exit 1" || fail "TERM unknown: said, exit 1" "exit $(cat $tmp/rc): $(cat $tmp/term.err)"
+T kill-server
+rm -f $tmp/rc
 # the cgroup prompt on a terminal started tiny: what is typed stays within its line
 size=40x6
 T new-session -d -s t -x 40 -y 6 "heaptop; echo \$? >$tmp/rc; sleep 60"

@@ -31,6 +31,7 @@
 #include "heap_dev.h"
 #include "holdings.h"
 #include "lsm_limit.h"
+#include "procfs.h"
 #include "text.h"
 #include "util.h"
 
@@ -786,10 +787,17 @@ void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap)
 
 static int make_rows(struct holdings *h, const struct hold_sys *sys, const struct hold_filter *flt)
 {
+	size_t pid_cg = HOLD_NONE;	/* -p: the process's cgroup, whose rows it may have */
+
+	for (size_t i = 0; flt->pid && i < h->inv->nprocs; i++)
+		if (h->inv->procs[i].pid == flt->pid)
+			pid_cg = h->proc_cg[i];
 	h->rows = malloc((h->ncgs * h->nheaps + 1) * sizeof(*h->rows));
 	if (!h->rows)
 		return -ENOMEM;
 	for (size_t cg = 0; cg < h->ncgs; cg++) {
+		bool own = !flt->pid || cg == pid_cg;
+
 		if (!hold_in_cgroup(h->cgs[cg].path, flt->cgroup))
 			continue;
 		for (size_t k = 0; k < h->nheaps; k++) {
@@ -800,9 +808,10 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 
 			if (flt->heap && strcmp(h->heaps[k].name, flt->heap))
 				continue;
-			/* a limit set on the cgroup: a row before anything is held */
-			if (!cell->buffers && !charged && !cell->traced && !cell->limit_hits &&
-			    !(ch != CHARGER_MEMCG && cell->max != HOLD_NO_LIMIT))
+			/* a limit set on the cgroup: a row before anything is held; with
+			 * -p, the process's buffers, or its cgroup's activity and limits */
+			if (!cell->buffers && !charged && !(own && (cell->traced || cell->limit_hits ||
+			    (ch != CHARGER_MEMCG && cell->max != HOLD_NO_LIMIT))))
 				continue;
 			cell->row = true;
 			h->rows[h->nrows++] = cg * h->nheaps + k;
@@ -914,9 +923,15 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		}
 	}
 	if (flt->pid) {
-		snprintf(path, sizeof(path), "%s/%d", sys->proc, flt->pid);
-		if (access(path, F_OK)) {
+		int tgid = proc_tgid(sys->proc, flt->pid);
+
+		if (tgid <= 0) {
 			snprintf(why, len, "no process %d", flt->pid);
+			return -ENOENT;
+		}
+		if (tgid != flt->pid) {	/* /proc has a thread's directory too */
+			snprintf(why, len, "%d is a thread of process %d: give the process", flt->pid,
+				 tgid);
 			return -ENOENT;
 		}
 	}

@@ -93,6 +93,26 @@ int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
 	return err;
 }
 
+/** proc_tgid() - the process (thread group) of task @pid: itself for a process; <= 0 when none */
+int proc_tgid(const char *proc_root, pid_t pid)
+{
+	char path[4096], *line = NULL;
+	size_t cap = 0;
+	int tgid = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (tgid < 0 && getline(&line, &cap, f) > 0)
+		if (!strncmp(line, "Tgid:", 5))
+			tgid = atoi(line + 5);
+	free(line);
+	fclose(f);
+	return tgid;
+}
+
 /*
  * proc_own_pidns() - this /proc is of this process's PID namespace: its
  * status's NSpid has one pid (a /proc of an outer namespace lists this
@@ -148,10 +168,10 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 			f->ino = strtoull(line + 4, NULL, 10);
 		else if (!strncmp(line, "size:", 5))
 			f->size = strtoull(line + 5, NULL, 10);
-		else if (!strncmp(line, "exp_name:", 9))
-			snprintf(f->exp_name, sizeof(f->exp_name), "%s", line + 9 + strspn(line + 9, "\t "));
-		else if ((named = !strncmp(line, "name:", 5)))
-			snprintf(f->name, sizeof(f->name), "%s", line + 5 + strspn(line + 5, "\t "));
+		else if (!strncmp(line, "exp_name:", 9))	/* "exp_name:\t%s": the tab alone */
+			snprintf(f->exp_name, sizeof(f->exp_name), "%s", line + 9 + (line[9] == '\t'));
+		else if ((named = !strncmp(line, "name:", 5)))	/* a name may start with blanks */
+			snprintf(f->name, sizeof(f->name), "%s", line + 5 + (line[5] == '\t'));
 	}
 	free(line);
 	fclose(in);
@@ -261,7 +281,9 @@ int proc_walk_next(struct proc_walk *w, struct proc_scan *out)
 		snprintf(path, sizeof(path), "%s/%ld/comm", w->root, pid);
 		if (read_small(path, out->comm, sizeof(out->comm)))
 			continue;
-		out->comm[strcspn(out->comm, "\n")] = '\0';
+		/* the line's end only: a name set with prctl() may hold line breaks */
+		if (*out->comm && out->comm[strlen(out->comm) - 1] == '\n')
+			out->comm[strlen(out->comm) - 1] = '\0';
 		if (proc_cgroup_of(w->root, pid, out->cgroup, sizeof(out->cgroup)))
 			snprintf(out->cgroup, sizeof(out->cgroup), "?");
 		if (scan_fds(w, pid, out) == -ENOMEM || scan_maps(w, pid, out) == -ENOMEM)

@@ -68,7 +68,10 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Seconds with up to three decimals ("1", "0.5"), as milliseconds: 1 ms to a day. */
+/*
+ * Seconds to the millisecond ("1", "0.5", "1.0000": zeros after the third
+ * decimal), as milliseconds: 1 ms to a day.
+ */
 int parse_interval_ms(const char *s, uint64_t *out)
 {
 	uint64_t whole = 0, frac = 0;
@@ -86,9 +89,10 @@ int parse_interval_ms(const char *s, uint64_t *out)
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (++digits > 3)
-				return -EINVAL;
-			frac = frac * 10 + (*p - '0');
+			if (++digits > 3 && *p != '0')
+				return -EINVAL;		/* finer than a millisecond */
+			if (digits <= 3)
+				frac = frac * 10 + (*p - '0');
 		}
 		while (digits++ < 3)
 			frac *= 10;

@@ -160,13 +160,17 @@ static void json_cgroups(struct json *j, const struct holdings *h)
 	for (size_t i = 0; i < h->nrows;) {
 		size_t cg = h->rows[i] / h->nheaps;
 		const struct hold_cgroup *c = &h->cgs[cg];
+		bool memcg_row = false;
 
+		/* memcg's numbers where a row is memcg's: an ancestor of one has them read too */
+		for (size_t k = i; k < h->nrows && h->rows[k] / h->nheaps == cg; k++)
+			memcg_row |= h->heaps[h->rows[k] % h->nheaps].charger == CHARGER_MEMCG;
 		json_object(j);
 		json_kstr(j, "path", c->path);
 		json_ku64(j, "bytes", c->bytes);
 		json_ku64(j, "buffers", c->buffers);
 		json_key(j, "memcg");
-		if (c->memcg_known) {
+		if (c->memcg_known && memcg_row) {
 			json_object(j);
 			json_ku64(j, "current_bytes", c->memcg.current);
 			json_ku64(j, "kernel_bytes", c->memcg.kernel);

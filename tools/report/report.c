@@ -167,13 +167,16 @@ static void on_signal(int sig)
  */
 static int trace_for(struct report *rep)
 {
-	uint64_t start = now_ns(), end = start + opts.duration_ms * 1000000ull;
+	uint64_t start, end;
 	int err;
 
 	err = collector_open(&rep->coll, opts.attach, 0, false, rep->no_tracing,
 			     sizeof(rep->no_tracing));
 	if (err == -ENOMEM)
 		return err;
+	/* from the attach: the duration traced, its rates' divisor, not the load's time */
+	start = now_ns();
+	end = start + opts.duration_ms * 1000000ull;
 	ready_notify("heapstat report", err ? "not tracing: the report is a snapshot" :
 		     "tracing");
 	if (err)
@@ -235,6 +238,14 @@ int cmd_report(int argc, char **argv)
 			return EXIT_UNSUPPORTED;
 	}
 	if (opts.duration_ms) {
+		/* the cgroup and the process named, before the trace (a heap may come with it) */
+		struct hold_filter now = opts.flt;
+
+		now.heap = NULL;
+		if (hold_filter_check(&sys, &now, NULL, why, sizeof(why))) {
+			fprintf(stderr, "heapstat report: %s\n", why);
+			return EXIT_USAGE;
+		}
 		err = trace_activity(&rep);
 		if (err) {
 			heapstat_error(err, "trace the activity", NULL);

@@ -158,7 +158,7 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 
 	if (ch != ERR && ch != KEY_RESIZE)
 		message[0] = '\0';
-	if (*help && ch != ERR) {
+	if (*help && ch != ERR && ch != KEY_RESIZE) {	/* a key; a resize is none */
 		*help = false;
 		return true;
 	}
@@ -226,7 +226,8 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 
 	exiting = exit_flag;
 	live = l;
-	if (!initscr()) {
+	/* not initscr(), which exits on a terminal it does not know */
+	if (!newterm(NULL, stdout, stdin)) {
 		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
 			text_safe(getenv("TERM") ?: ""));
 		return 1;
@@ -272,8 +273,14 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 			}
 		}
 		ch = getch();
-		if (ch != ERR && on_key(ch, st, &help) && !*exiting)
-			draw(l, f, st, clock, help);
+		if (ch != ERR) {
+			uint64_t was = st->interval_ms;
+
+			if (on_key(ch, st, &help) && !*exiting)
+				draw(l, f, st, clock, help);
+			if (st->interval_ms != was)	/* + and -: from now on */
+				next = now_ns() + st->interval_ms * 1000000ull;
+		}
 	}
 	screen_off();
 	return ret;

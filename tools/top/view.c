@@ -313,6 +313,20 @@ static int b_holders(const void *a, const void *b) { return CMP(BUF(a)->holders,
 /* age: the inode grows with time, older buffers have smaller ones */
 static int b_age(const void *a, const void *b) { return CMP(BUF(b)->ino, BUF(a)->ino); }
 
+static struct collector *sort_coll;	/* who exported each buffer, for the sort */
+
+/* by the exporting process's pid, then its name; those from before tracing ("?") last */
+static int b_exporter(const void *a, const void *b)
+{
+	struct coll_buf x, y;
+	bool kx = sort_coll && collector_export_of(sort_coll, BUF(a)->ino, &x);
+	bool ky = sort_coll && collector_export_of(sort_coll, BUF(b)->ino, &y);
+
+	if (!kx || !ky)
+		return (int)ky - (int)kx;
+	return CMP(x.tgid, y.tgid) ?: strncmp(x.comm, y.comm, COLL_COMM_LEN);
+}
+
 static const char *fb_inode(const struct view_ctx *v, const void *b, char *buf)
 {
 	(void)v;
@@ -380,7 +394,7 @@ static const struct column buf_cols[] = {
 	{ "HEAP", -20, b_heap, fb_heap },
 	{ "SIZE", 8, b_size, fb_size },
 	{ "AGE-s", 8, b_age, fb_age },
-	{ "EXPORTER", -22, NULL, fb_exporter },
+	{ "EXPORTER", -22, b_exporter, fb_exporter },
 	{ "HOLDERS", 0, b_holders, fb_holders },
 };
 
@@ -460,8 +474,8 @@ static int cmp_sorted(const void *x, const void *y)
 }
 
 /* pointers to what passes the filters, sorted; NULL on ENOMEM */
-static const void **select_sorted(const struct live_frame *f, const struct top_state *st,
-				  enum top_view view, size_t *n)
+static const void **select_sorted(struct live *l, const struct live_frame *f,
+				  const struct top_state *st, enum top_view view, size_t *n)
 {
 	const struct inventory *inv = f->inv;
 	const void **v = malloc((f->nrows + inv->nprocs + inv->nbufs + 1) * sizeof(*v));
@@ -487,6 +501,7 @@ static const void **select_sorted(const struct live_frame *f, const struct top_s
 		break;
 	}
 	sort_cmp = views[view].cols[st->sort[view]].cmp;
+	sort_coll = live_collector(l);
 	sort_view = view;
 	sort_asc = st->ascending;
 	sort_ordered(v, *n, sizeof(*v), cmp_sorted);
@@ -691,7 +706,7 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 	      clock, st->interval_ms / 1000.0, st->paused ? " [paused]" : "",
 	      f->no_tracing ? " [not traced]" : "", f->alloc_rate, f->free_rate, f->fail_rate, hit);
 	render_meters(f, width, emit, ctx);
-	v = select_sorted(f, st, st->view, &n);
+	v = select_sorted(l, f, st, st->view, &n);
 	if (!v) {
 		emit(ctx, TA_ALERT, "out of memory");
 		return;
@@ -824,21 +839,21 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	json_end(&j);
 	json_key(&j, "rows");
 	json_array(&j);
-	v = select_sorted(f, st, TV_CGROUPS, &n);
+	v = select_sorted(l, f, st, TV_CGROUPS, &n);
 	for (size_t i = 0; v && i < n; i++)
 		json_row(&j, v[i]);
 	free(v);
 	json_end(&j);
 	json_key(&j, "processes");
 	json_array(&j);
-	v = select_sorted(f, st, TV_PROCESSES, &n);
+	v = select_sorted(l, f, st, TV_PROCESSES, &n);
 	for (size_t i = 0; v && i < n; i++)
 		hold_json_process(&j, v[i]);
 	free(v);
 	json_end(&j);
 	json_key(&j, "buffers");
 	json_array(&j);
-	v = select_sorted(f, st, TV_BUFFERS, &n);
+	v = select_sorted(l, f, st, TV_BUFFERS, &n);
 	for (size_t i = 0; v && i < n; i++)
 		hold_json_buffer(&j, f->h, (const struct inv_buf *)v[i] - inv->bufs,
 				 live_collector(l), f->ts_ns);
