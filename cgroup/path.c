@@ -82,8 +82,10 @@ static int walk(struct cg_index *ix, int dir, char *path, size_t len)
 
 		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (len + 1 + n >= PATH_MAX)
-			continue;	/* deeper than a path can say */
+		if (len + 1 + n >= PATH_MAX) {
+			ix->partial = true;	/* deeper than a path can say */
+			continue;
+		}
 		path[len] = '/';
 		memcpy(path + len + 1, e->d_name, n + 1);
 		err = cg_index_add(ix, e->d_ino, path);
@@ -92,7 +94,8 @@ static int walk(struct cg_index *ix, int dir, char *path, size_t len)
 		sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub >= 0)
 			err = walk(ix, sub, path, len + 1 + n);
-		/* a cgroup removed meanwhile is not an error */
+		else if (errno != ENOENT)	/* removed meanwhile: no error, and not missed */
+			ix->partial = true;
 	}
 	path[len] = '\0';
 	closedir(d);

@@ -36,6 +36,7 @@ struct cg_entry {
 struct cg_index {
 	struct cg_entry *v;
 	size_t n, cap;
+	bool partial;		/* a subtree not walked (too deep, or not opened): not every cgroup */
 };
 
 int cg_index_build(struct cg_index *ix, const char *root);

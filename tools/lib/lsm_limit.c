@@ -661,13 +661,14 @@ static bool cell_live(const struct limit_cell *c)
 /*
  * The cgroups below the cgroup2 root heapstat sees (@ix, built) are every
  * cgroup there is: its root is the hierarchy's (id 1), not a cgroup
- * namespace's or a bind mount's, which hide cgroups that still exist.
+ * namespace's or a bind mount's, which hide cgroups that still exist, and
+ * the walk missed no subtree (out of fds, too deep). -EXDEV when not.
  */
 static int index_whole(struct cg_index *ix)
 {
 	int err = cg_index_build(ix, cg_root());
 
-	if (!err && !cg_index_find(ix, 1))
+	if (!err && (!cg_index_find(ix, 1) || ix->partial))
 		err = -EXDEV;
 	if (err)
 		cg_index_free(ix);
@@ -796,9 +797,12 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	if (err && l->created)		/* loaded for this limit only */
 		unpin_if_none(l);
 	flock(l->pin_dir_fd, LOCK_UN);
-	if (!err && cg_index_find(&ix, 1))	/* every cgroup seen: not in a namespace */
-		collect_cells(l, &ix);
 	cg_index_free(&ix);
+	/* walked again: a cgroup made since the walk above is no gone one's */
+	if (!err && !index_whole(&ix)) {
+		collect_cells(l, &ix);
+		cg_index_free(&ix);
+	}
 	return err;
 }
 

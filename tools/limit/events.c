@@ -349,15 +349,14 @@ int limit_events(const struct limit_events_opts *o)
 			     "following bpf-lsm refusals only");
 	do {
 		/*
-		 * -c: read without taking (a ring gives up its events in order,
-		 * and the other cgroups' would be taken with the ones shown)
+		 * -c without -f: read without taking (a ring gives up its events in
+		 * order, and the other cgroups' would be taken with the ones shown);
+		 * -f takes them as they come, or the ring would fill and refuse more
 		 */
-		if (lsm && o->cgroup[0]) {
+		if (lsm && o->cgroup[0] && !o->follow) {
 			uint64_t overrun;
 
 			err = lsm_limit_watch(lsm, on_lsm, &ev, &overrun, why, sizeof(why));
-			if (err >= 0 && !coll && o->follow)
-				usleep(POLL_MS * 1000);
 		} else if (lsm) {
 			err = lsm_limit_events(lsm, coll || !o->follow ? 0 : POLL_MS, on_lsm, &ev,
 					       why, sizeof(why));

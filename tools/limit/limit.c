@@ -61,7 +61,7 @@ static const char doc[] =
 "\n"
 "events prints the allocations a limit refused: who asked, how much, whose\n"
 "limit bound with its usage, and the top holders under it. The bpf-lsm\n"
-"programs keep theirs until read (-c reads without taking them); dmem and\n"
+"programs keep theirs until read (-c without -f reads, takes none); dmem and\n"
 "memcg keep none, so those are seen only while -f follows (it traces\n"
 "allocations, as heaptop does). A bpf-lsm limit goes with its cgroup: the\n"
 "next set, clear or exec --set drops those of removed cgroups.\n"
@@ -330,24 +330,36 @@ static int size_kept(enum hold_charger ch, const char *heap, uint64_t bytes)
 
 /*
  * The bpf-lsm limits of cgroups removed since they were set, dropped by
- * every set, clear and exec --set (a limit goes with its cgroup, as
- * dmem.max does), the programs unpinned with the last. @say: how many.
+ * every set, clear and exec --set that succeeds (a limit goes with its
+ * cgroup, as dmem.max does), the programs unpinned with the last. @say:
+ * how many. Return: how many.
  */
-static void collect_removed(bool say)
+static size_t collect_removed(bool say)
 {
 	struct lsm_limit *l;
 	bool unpinned;
 	char why[512];
-	size_t n;
+	size_t n = 0;
 
 	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
-		return;		/* none pinned, or another build's: the command says */
+		return 0;	/* none pinned, or another build's: the command says */
 	if (lsm_limit_collect(l, &n, &unpinned, why, sizeof(why)))
-		fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
+		fprintf(stderr, "heapstat limit: warning: the limits of removed cgroups are kept: "
+			"cannot %s\n", text_safe(why));
 	else if (n && say)
 		fprintf(stderr, "heapstat limit: dropped %zu bpf-lsm limit%s of removed cgroups%s\n",
 			n, n == 1 ? "" : "s", unpinned ? ", the last: the programs are unpinned" : "");
 	lsm_limit_close(l);
+	return n;
+}
+
+/* @arg names no cgroup there is, a well-formed path (a cgroup removed, maybe) */
+static bool cgroup_gone(const char *arg)
+{
+	char norm[CGROUP_PATH_MAX], dir[4096];
+
+	return *arg && !cg_path_normalize(arg, norm, sizeof(norm)) &&
+	       !cg_dir(dir, sizeof(dir), cg_root(), norm) && access(dir, F_OK) && errno == ENOENT;
 }
 
 /*
@@ -662,6 +674,16 @@ static int exec_limited(void)
 	} else if (!err && cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
 		err = -ENOENT;
 	}
+	/* the controllers' files of every --set there before any is written */
+	for (int i = 0; !err && i < opts.nsets; i++) {
+		enum hold_charger ch = h.heaps[holdings_heap(&h, heap[i])].charger;
+
+		if (ch == CHARGER_DMEM || ch == CHARGER_MEMCG)
+			err = has_file(cgroup, ch == CHARGER_DMEM ? "dmem" : "memory",
+				       ch == CHARGER_DMEM ? "dmem.max" : "memory.max",
+				       bytes[i] == HOLD_NO_LIMIT);
+		err = err > 0 ? 0 : err;
+	}
 	for (int i = 0; !err && i < opts.nsets; i++)
 		err = apply(&h, cgroup, heap[i], bytes[i]);
 	holdings_free(&h);
@@ -741,11 +763,15 @@ int cmd_limit(int argc, char **argv)
 	default:
 		break;
 	}
-	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup))) {
-		if (opts.verb == VERB_CLEAR)	/* a removed cgroup's, maybe: gone with it */
-			collect_removed(true);
+	/*
+	 * clear of a cgroup removed: its bpf-lsm limits went with it (dropped
+	 * now, said); else no such cgroup, nothing changed
+	 */
+	if (opts.verb == VERB_CLEAR && opts.nargs == 1 && cgroup_gone(opts.args[0]) &&
+	    collect_removed(true))
+		return 0;
+	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup)))
 		return EXIT_USAGE;
-	}
 	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
 		return EXIT_USAGE;
 	err = take_model(&h, &none, NULL);
@@ -753,7 +779,7 @@ int cmd_limit(int argc, char **argv)
 		err = opts.verb == VERB_SET ? apply(&h, cgroup, opts.args[1], bytes) :
 		      clear(&h, cgroup, opts.nargs > 1 ? opts.args[1] : NULL);
 	holdings_free(&h);
-	if (!err || opts.verb == VERB_CLEAR)	/* a set refused changes nothing */
+	if (!err)	/* refused, nothing changes */
 		collect_removed(opts.verb == VERB_CLEAR);
 	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ERANGE)
 		return EXIT_USAGE;

@@ -190,14 +190,15 @@ alloc /ll -s 2M && pass "without limits nothing is refused" ||
 
 # a limit goes with its cgroup: a CI job's, its cgroup removed, is dropped by
 # the next exec --set (g1's, so that a clear of g2, removed too, finds g2's
-# the last), by a clear, even of the removed cgroup itself, which unpins with
-# the last, and by a set (g3's: g4's clear finds none left but its own)
+# the last), by a clear of the removed cgroup itself (exit 0: it is gone),
+# which unpins with the last, and by a set (g3's: g4's clear finds none left
+# but its own); a refused set drops nothing (g5's stays until g6's clear)
 heapstat limit exec --create --set $H=1M /ci/g1 -- true && rmdir $S/ci/g1 &&
 	heapstat limit exec --create --set $H=1M /ci/g2 -- true && rmdir $S/ci/g2
 heapstat limit clear /ci/g2 2>$tmp/e
 rc=$?
-[ $rc = 2 ] && [ ! -e $P ] && [ "$(cat $tmp/e)" = "heapstat limit: no cgroup /ci/g2 (under /sys/fs/cgroup)
-heapstat limit: dropped 1 bpf-lsm limit of removed cgroups, the last: the programs are unpinned" ] &&
+[ $rc = 0 ] && [ ! -e $P ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: dropped 1 bpf-lsm limit of removed cgroups, the last: the programs are unpinned" ] &&
 	pass "a removed cgroup's limit dropped by the next exec --set, and by a clear of it, unpinning" ||
 	fail "a removed cgroup's limit dropped by the next exec --set, and by a clear of it, unpinning" \
 		"exit $rc: $(cat $tmp/e) $(ls $P 2>&1)"
@@ -205,7 +206,13 @@ mkdir $S/ci/g3 $S/ci/g4 && heapstat limit set /ci/g3 $H 1M && rmdir $S/ci/g3 &&
 	heapstat limit set /ci/g4 $H 1M && heapstat limit clear /ci/g4 2>$tmp/e && [ ! -s $tmp/e ] &&
 	[ ! -e $P ] && pass "a removed cgroup's limit dropped by the next set" ||
 	fail "a removed cgroup's limit dropped by the next set" "$(cat $tmp/e) $(ls $P 2>&1)"
-rmdir $S/ci/g4
+mkdir $S/ci/g5 $S/ci/g6 && heapstat limit set /ci/g5 $H 1M && heapstat limit set /ci/g6 $H 1M &&
+	rmdir $S/ci/g5 && ! heapstat limit set /ci/g6 nosuchheap 1M 2>/dev/null &&
+	heapstat limit clear /ci/g6 2>$tmp/e && [ ! -e $P ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: dropped 1 bpf-lsm limit of removed cgroups, the last: the programs are unpinned" ] &&
+	pass "a refused set drops nothing; the next clear does" ||
+	fail "a refused set drops nothing; the next clear does" "$(cat $tmp/e) $(ls $P 2>&1)"
+rmdir $S/ci/g4 $S/ci/g6
 
 # pins of another build (an older one had no charge_slots map): refused with
 # what to do, exit 2, never taken for "nothing pinned" (a clear that succeeded
