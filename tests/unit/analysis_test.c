@@ -361,6 +361,35 @@ static void cgroup_zero_once_and_running(void)
 }
 
 /*
+ * Records out of time order (a release drained before an allocation made
+ * before it): the peak is the time order's, 12 KiB when both were alive,
+ * and the steps end where the bytes do.
+ */
+static void peaks_in_time_order(void)
+{
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+	const struct an_usage *u;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	alloc(w, T0 + 1100, 10, 100, "cam", "system", 100, 4096);
+	release(w, T0 + 1150, 100, 100);
+	alloc(w, T0 + 1140, 11, 100, "cam", "system", 101, 8192);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	u = an_usage_of(&a, 0, "system");
+	CHECK(u && u->peak == 12288 && u->peak_ts == T0 + 1140, "peak %llu at %llu",
+	      u ? (unsigned long long)u->peak : 0ull, u ? (unsigned long long)u->peak_ts : 0ull);
+	CHECK(a.nsteps == 6 && a.steps[a.nsteps - 1].ts == T0 + 1150 &&
+	      a.steps[a.nsteps - 1].bytes == 8192, "%zu steps", a.nsteps);
+	an_free(&a);
+	unlink(path);
+}
+
+/*
  * 100k CMA areas, a state and a busy retry each: their summaries looked
  * each area up among all (and the busy retries of each among every CMA
  * record): 23 s of analyze. The bound is 4 s, for a loaded machine.
@@ -408,6 +437,7 @@ int main(void)
 	RUN(many_heaps_linear);
 	RUN(final_snapshot_before_records);
 	RUN(cgroup_zero_once_and_running);
+	RUN(peaks_in_time_order);
 	RUN(many_cma_areas_linear);
 	return tests_failed ? 1 : 0;
 }

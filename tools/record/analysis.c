@@ -171,7 +171,8 @@ static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, uin
 		s = push((void **)&a->steps, &a->nsteps, &a->stepcap, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
-		*s = (struct an_step){ .ts = ts, .usage = idx, .bytes = u->bytes };
+		*s = (struct an_step){ .ts = ts, .usage = idx, .bytes = u->bytes,
+				       .seq = a->nsteps - 1 };
 	}
 	return 0;
 }
@@ -344,7 +345,8 @@ static int release(struct analysis *a, struct an_buffer *b, uint64_t ts)
 	if (dist_add(&a->lifetime, &a->nlifetime, &a->lifecap, &a->life_ix, b->heap,
 		     ts > b->ts ? ts - b->ts : 0))
 		return -ENOMEM;
-	return account(a, b->cgroup_id, b->heap, b->size, true, ts);
+	/* released inside its allocation's ioctl (timed at its end): at that end, not before */
+	return account(a, b->cgroup_id, b->heap, b->size, true, ts > b->ts ? ts : b->ts);
 }
 
 static int fold_alloc(struct analysis *a, const struct rec_alloc *x)
@@ -578,8 +580,64 @@ static int cmp_by_heap(const void *x, const void *y)
 	return c ? c : (i > j) - (i < j);
 }
 
+static int cmp_step(const void *x, const void *y)
+{
+	const struct an_step *a = x, *b = y;
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* @x + @d, held at int64's ends */
+static int64_t add_held(int64_t x, int64_t d)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(x, d, &r) ? (d > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+/*
+ * The usages' steps and peaks in time order: records may come out of it (a
+ * CPU's ring drained before another's: a release before an allocation made
+ * before it), and were summed as they came. Each step's change, from the
+ * sums in the recording's order, summed again in time order.
+ */
+static int steps_in_time_order(struct analysis *a)
+{
+	int64_t *sum = calloc(a->nuse + 1, sizeof(*sum));
+
+	if (!sum)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nsteps; i++) {
+		struct an_step *s = &a->steps[i];
+		int64_t was = sum[s->usage];
+
+		sum[s->usage] = s->bytes;
+		s->bytes = add_held(s->bytes, was == INT64_MIN ? INT64_MAX : -was);
+	}
+	sort_ordered(a->steps, a->nsteps, sizeof(*a->steps), cmp_step);
+	memset(sum, 0, (a->nuse + 1) * sizeof(*sum));
+	for (size_t u = 0; u < a->nuse; u++)
+		a->use[u].peak = a->use[u].peak_ts = 0;
+	for (size_t i = 0; i < a->nsteps; i++) {
+		struct an_step *s = &a->steps[i];
+		struct an_usage *u = &a->use[s->usage];
+
+		s->bytes = sum[s->usage] = add_held(sum[s->usage], s->bytes);
+		if (s->bytes > 0 && (uint64_t)s->bytes > u->peak) {
+			u->peak = s->bytes;
+			u->peak_ts = s->ts;
+		}
+	}
+	free(sum);
+	return 0;
+}
+
 static int finish(struct analysis *a)
 {
+	if (steps_in_time_order(a))
+		return -ENOMEM;
 	a->leaks = calloc(a->nbufs + 1, sizeof(*a->leaks));
 	a->by_heap = calloc(a->nbufs + 1, sizeof(*a->by_heap));
 	if (!a->leaks || !a->by_heap)

@@ -48,6 +48,7 @@ struct an_step {
 	uint64_t ts;
 	uint32_t usage;			/* index in analysis.use */
 	int64_t bytes;			/* after the change */
+	size_t seq;			/* its place in the recording: order among equal times */
 };
 
 /* every allocation attempt, in the recording's order */

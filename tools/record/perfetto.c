@@ -355,7 +355,7 @@ static int make_events(struct pf *p)
 		if (p->tracks[i].kind == T_USAGE || p->tracks[i].kind == T_CMA)
 			ev_add(p, p->start, i, E_COUNTER);
 	p->nzeros = p->nev;
-	/* each usage's changes, from its bytes after each in the recording's order */
+	/* each usage's changes, from its bytes after each (in time order: analysis.c) */
 	for (size_t i = 0; i < a->nsteps; i++) {
 		int64_t *was = &p->tracks[a->steps[i].usage].sum, d;
 

@@ -61,6 +61,7 @@ _Static_assert(FAIL_NONE == 0 && FAIL_CAPACITY == 1 && FAIL_FRAGMENTATION == 2 &
  */
 #define POLL_MS		25
 #define CHECKPOINT_MS	1000
+#define STOP_GRACE_MS	500	/* stopped first: how long the command may take to end too */
 #define RING_BYTES	(8 << 20)
 #define FLIGHT_MAX	1000000
 
@@ -897,7 +898,16 @@ reap:
 			break;
 		}
 	}
-	if (child > 0) {		/* stopped first: the command goes on, unrecorded */
+	/* stopped first: a Ctrl-C reached the command too, which may be ending of it */
+	for (int i = 0; child > 0 && i < STOP_GRACE_MS / 10; i++) {
+		if (waitpid(child, &status, WNOHANG) == child) {
+			how = status;
+			child = 0;
+		} else {
+			usleep(10000);
+		}
+	}
+	if (child > 0) {		/* the command goes on, unrecorded */
 		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n",
 			text_safe(opts.cmd[0]), child);
 		how = REC_STATUS_RUNNING;
