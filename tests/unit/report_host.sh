@@ -161,3 +161,4 @@ out=$("$hs" report -p "$tid" 2>&1); rc=$?
 	echo "FAIL: report_host: -p with a thread's id: refused, its process named: tid '$tid' exit $rc: $out"
 kill $py 2>/dev/null
 wait $py 2>/dev/null
+exit 0

@@ -788,10 +788,14 @@ void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap)
 static int make_rows(struct holdings *h, const struct hold_sys *sys, const struct hold_filter *flt)
 {
 	size_t pid_cg = HOLD_NONE;	/* -p: the process's cgroup, whose rows it may have */
+	char path[CGROUP_PATH_MAX];
 
 	for (size_t i = 0; flt->pid && i < h->inv->nprocs; i++)
 		if (h->inv->procs[i].pid == flt->pid)
 			pid_cg = h->proc_cg[i];
+	/* one holding no buffer is in no inventory: its cgroup from /proc */
+	if (flt->pid && pid_cg == HOLD_NONE && !proc_cgroup_of(sys->proc, flt->pid, path, sizeof(path)))
+		pid_cg = holdings_cgroup(h, path);
 	h->rows = malloc((h->ncgs * h->nheaps + 1) * sizeof(*h->rows));
 	if (!h->rows)
 		return -ENOMEM;

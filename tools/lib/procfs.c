@@ -69,6 +69,15 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* a comm file's line end cut: only it, as a name set with prctl() may hold line breaks */
+static void comm_line_end(char *comm)
+{
+	size_t n = strlen(comm);
+
+	if (n && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+}
+
 /** proc_cgroup_of() - a process's cgroup2 path, from /proc/<pid>/cgroup */
 int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len)
 {
@@ -254,7 +263,7 @@ void proc_identify(const char *proc_root, struct proc_scan *ps)
 	snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)ps->pid);
 	if (read_small(path, ps->comm, sizeof(ps->comm)))
 		snprintf(ps->comm, sizeof(ps->comm), "?");
-	ps->comm[strcspn(ps->comm, "\n")] = '\0';
+	comm_line_end(ps->comm);
 	if (proc_cgroup_of(proc_root, ps->pid, ps->cgroup, sizeof(ps->cgroup)))
 		snprintf(ps->cgroup, sizeof(ps->cgroup), "?");
 }
@@ -281,9 +290,7 @@ int proc_walk_next(struct proc_walk *w, struct proc_scan *out)
 		snprintf(path, sizeof(path), "%s/%ld/comm", w->root, pid);
 		if (read_small(path, out->comm, sizeof(out->comm)))
 			continue;
-		/* the line's end only: a name set with prctl() may hold line breaks */
-		if (*out->comm && out->comm[strlen(out->comm) - 1] == '\n')
-			out->comm[strlen(out->comm) - 1] = '\0';
+		comm_line_end(out->comm);
 		if (proc_cgroup_of(w->root, pid, out->cgroup, sizeof(out->cgroup)))
 			snprintf(out->cgroup, sizeof(out->cgroup), "?");
 		if (scan_fds(w, pid, out) == -ENOMEM || scan_maps(w, pid, out) == -ENOMEM)

@@ -313,18 +313,41 @@ static int b_holders(const void *a, const void *b) { return CMP(BUF(a)->holders,
 /* age: the inode grows with time, older buffers have smaller ones */
 static int b_age(const void *a, const void *b) { return CMP(BUF(b)->ino, BUF(a)->ino); }
 
-static struct collector *sort_coll;	/* who exported each buffer, for the sort */
+/* who exported each buffer (by its index in the inventory), read once for a sort */
+struct exporter {
+	bool known;
+	uint32_t tgid;
+	char comm[COLL_COMM_LEN];
+};
+static const struct exporter *sort_ex;
+static const struct inv_buf *sort_bufs;
 
-/* by the exporting process's pid, then its name; those from before tracing ("?") last */
+/*
+ * By the exporting process's pid, then its name; those from before tracing
+ * ("?") after the others in ascending order
+ */
 static int b_exporter(const void *a, const void *b)
 {
-	struct coll_buf x, y;
-	bool kx = sort_coll && collector_export_of(sort_coll, BUF(a)->ino, &x);
-	bool ky = sort_coll && collector_export_of(sort_coll, BUF(b)->ino, &y);
+	const struct exporter *x = &sort_ex[BUF(a) - sort_bufs], *y = &sort_ex[BUF(b) - sort_bufs];
 
-	if (!kx || !ky)
-		return (int)ky - (int)kx;
-	return CMP(x.tgid, y.tgid) ?: strncmp(x.comm, y.comm, COLL_COMM_LEN);
+	if (!x->known || !y->known)
+		return (int)y->known - (int)x->known;
+	return CMP(x->tgid, y->tgid) ?: strncmp(x->comm, y->comm, COLL_COMM_LEN);
+}
+
+/* sort_ex for the buffers of @inv, from the collector's slots as they are now */
+static struct exporter *exporters_read(struct live *l, const struct inventory *inv)
+{
+	struct exporter *ex = calloc(inv->nbufs + 1, sizeof(*ex));
+	struct collector *coll = live_collector(l);
+	struct coll_buf x;
+
+	for (size_t i = 0; ex && coll && i < inv->nbufs; i++)
+		if (collector_export_of(coll, inv->bufs[i].ino, &x)) {
+			ex[i] = (struct exporter){ .known = true, .tgid = x.tgid };
+			memcpy(ex[i].comm, x.comm, sizeof(ex[i].comm));
+		}
+	return ex;
 }
 
 static const char *fb_inode(const struct view_ctx *v, const void *b, char *buf)
@@ -501,9 +524,23 @@ static const void **select_sorted(struct live *l, const struct live_frame *f,
 		break;
 	}
 	sort_cmp = views[view].cols[st->sort[view]].cmp;
-	sort_coll = live_collector(l);
 	sort_view = view;
 	sort_asc = st->ascending;
+	if (sort_cmp == b_exporter) {
+		/* read once: the slots change under a sort that would read them */
+		struct exporter *ex = exporters_read(l, inv);
+
+		if (!ex) {
+			free(v);
+			return NULL;
+		}
+		sort_ex = ex;
+		sort_bufs = inv->bufs;
+		sort_ordered(v, *n, sizeof(*v), cmp_sorted);
+		sort_ex = NULL;
+		free(ex);
+		return v;
+	}
 	sort_ordered(v, *n, sizeof(*v), cmp_sorted);
 	return v;
 }
