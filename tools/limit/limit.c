@@ -212,11 +212,14 @@ static int cgroup_unnamed(const char *arg, int err)
 	return -EINVAL;
 }
 
-/* a cgroup the user named: normalized, and there */
-static int cgroup_arg(const char *arg, char *out, size_t len)
+/*
+ * A cgroup the user named: normalized, and there. -EINVAL (said) for a
+ * path that names none; else hold_filter_check()'s error, why in @why
+ * (-ENOENT: no such cgroup, a removed one maybe).
+ */
+static int cgroup_check(const char *arg, char *out, size_t len, char *why, size_t why_len)
 {
 	struct hold_filter flt = {};
-	char why[512];
 	int err;
 
 	/* an empty filter is no filter: here it would be every cgroup */
@@ -225,13 +228,20 @@ static int cgroup_arg(const char *arg, char *out, size_t len)
 	err = cg_path_normalize(arg, flt.cgroup, sizeof(flt.cgroup));
 	if (err)
 		return cgroup_unnamed(arg, err);
-	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
-	if (err) {
+	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, why_len);
+	if (!err)
+		snprintf(out, len, "%s", flt.cgroup);
+	return err;
+}
+
+static int cgroup_arg(const char *arg, char *out, size_t len)
+{
+	char why[512];
+	int err = cgroup_check(arg, out, len, why, sizeof(why));
+
+	if (err && err != -EINVAL)	/* -EINVAL: said */
 		fprintf(stderr, "heapstat limit: %s\n", why);
-		return err;
-	}
-	snprintf(out, len, "%s", flt.cgroup);
-	return 0;
+	return err;
 }
 
 /* a limit as the user wrote it: bytes, or max */
@@ -353,14 +363,6 @@ static size_t collect_removed(bool say)
 	return n;
 }
 
-/* @arg names no cgroup there is, a well-formed path (a cgroup removed, maybe) */
-static bool cgroup_gone(const char *arg)
-{
-	char norm[CGROUP_PATH_MAX], dir[4096];
-
-	return *arg && !cg_path_normalize(arg, norm, sizeof(norm)) &&
-	       !cg_dir(dir, sizeof(dir), cg_root(), norm) && access(dir, F_OK) && errno == ENOENT;
-}
 
 /*
  * The heap @heap, one whose limit can be set on @cgroup to @bytes as asked:
@@ -767,10 +769,12 @@ int cmd_limit(int argc, char **argv)
 	 * clear of a cgroup removed: its bpf-lsm limits went with it (dropped
 	 * now, said); else no such cgroup, nothing changed
 	 */
-	if (opts.verb == VERB_CLEAR && opts.nargs == 1 && cgroup_gone(opts.args[0]) &&
-	    collect_removed(true))
+	err = cgroup_check(opts.args[0], cgroup, sizeof(cgroup), why, sizeof(why));
+	if (err == -ENOENT && opts.verb == VERB_CLEAR && opts.nargs == 1 && collect_removed(true))
 		return 0;
-	if (cgroup_arg(opts.args[0], cgroup, sizeof(cgroup)))
+	if (err && err != -EINVAL)	/* -EINVAL: said */
+		fprintf(stderr, "heapstat limit: %s\n", why);
+	if (err)
 		return EXIT_USAGE;
 	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
 		return EXIT_USAGE;

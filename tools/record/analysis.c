@@ -164,10 +164,7 @@ static int account(struct analysis *a, uint64_t cgroup_id, const char *heap, uin
 		if (freed ? __builtin_sub_overflow(u->bytes, bytes, &u->bytes) :
 			    __builtin_add_overflow(u->bytes, bytes, &u->bytes))
 			u->bytes = freed ? INT64_MIN : INT64_MAX;
-		if (u->bytes > 0 && (uint64_t)u->bytes > u->peak) {
-			u->peak = u->bytes;
-			u->peak_ts = ts;
-		}
+		/* its peak is the time order's: steps_in_time_order() */
 		s = push((void **)&a->steps, &a->nsteps, &a->stepcap, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
@@ -618,8 +615,6 @@ static int steps_in_time_order(struct analysis *a)
 	}
 	sort_ordered(a->steps, a->nsteps, sizeof(*a->steps), cmp_step);
 	memset(sum, 0, (a->nuse + 1) * sizeof(*sum));
-	for (size_t u = 0; u < a->nuse; u++)
-		a->use[u].peak = a->use[u].peak_ts = 0;
 	for (size_t i = 0; i < a->nsteps; i++) {
 		struct an_step *s = &a->steps[i];
 		struct an_usage *u = &a->use[s->usage];

@@ -83,10 +83,10 @@ struct track {
 	uint32_t prio;			/* which name wins among duplicates: lowest */
 	const char *name;		/* comm, CMA area */
 	const struct an_usage *use;
-	int64_t sum;			/* a usage's bytes, a CMA area's pages, at the event being written */
+	int64_t sum;			/* a CMA area's pages, at the event being written */
 };
 
-/* E_SUM: a change, summed in time order (the recording's order may not be) */
+/* E_SUM: a change (a CMA area's pages), summed in time order as written */
 enum ev_kind { E_COUNTER, E_SUM, E_BEGIN, E_END, E_FAILED, E_LIMIT };
 
 struct event {
@@ -355,17 +355,9 @@ static int make_events(struct pf *p)
 		if (p->tracks[i].kind == T_USAGE || p->tracks[i].kind == T_CMA)
 			ev_add(p, p->start, i, E_COUNTER);
 	p->nzeros = p->nev;
-	/* each usage's changes, from its bytes after each (in time order: analysis.c) */
-	for (size_t i = 0; i < a->nsteps; i++) {
-		int64_t *was = &p->tracks[a->steps[i].usage].sum, d;
-
-		if (__builtin_sub_overflow(a->steps[i].bytes, *was, &d))
-			d = a->steps[i].bytes > *was ? INT64_MAX : INT64_MIN;
-		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_SUM)->value = d;
-		*was = a->steps[i].bytes;
-	}
-	for (size_t i = 0; i < a->nuse; i++)
-		p->tracks[i].sum = 0;	/* summed again as written */
+	/* each usage's bytes after each change: analysis.c put them in time order */
+	for (size_t i = 0; i < a->nsteps; i++)
+		ev_add(p, a->steps[i].ts, a->steps[i].usage, E_COUNTER)->value = a->steps[i].bytes;
 	for (size_t i = 0; i < a->ncma; i++) {
 		const struct rec_cma *c = &a->cma[i];
 		bool alloc = c->kind == REC_CMA_ALLOC && !c->result;
