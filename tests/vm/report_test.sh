@@ -216,6 +216,16 @@ else
 	fail "2000 buffers of two exporters in turn: each counted to its own" \
 		"$(jq -c '.cgroups[] | select(.path == "/mix")' "$tmp/mixj")"
 fi
+# --heap: a process's totals over that heap's buffers alone, in every view
+heapstat report processes --csv -c /mix --heap system >"$tmp/mixp" 2>&1
+heapstat report -j -c /mix --heap system 2>/dev/null | jq -c '.processes' >"$tmp/mixpj"
+heapstat top -b -n 1 -j -c /mix --heap default_cma_region 2>/dev/null | jq -c '.processes' >"$tmp/mixt"
+[ "$(tail -n +2 "$tmp/mixp")" = "$mixpid,dmabuf_alloc,/mix,4096000,0,4096000,1000" ] &&
+	[ "$(cat "$tmp/mixpj")" = "[{\"pid\":$mixpid,\"comm\":\"dmabuf_alloc\",\"cgroup\":\"/mix\",\"fd_bytes\":4096000,\"map_bytes\":0,\"pss_bytes\":4096000,\"buffers\":1000}]" ] &&
+	[ "$(cat "$tmp/mixt")" = "$(cat "$tmp/mixpj")" ] &&
+	pass "--heap: a process's bytes and buffers of that heap alone (report CSV, JSON, top)" ||
+	fail "--heap: a process's bytes and buffers of that heap alone (report CSV, JSON, top)" \
+		"$(cat "$tmp/mixp" "$tmp/mixpj" "$tmp/mixt")"
 kill $mixpid
 wait $mixpid 2>/dev/null
 rmdir $S/mix 2>/dev/null

@@ -453,8 +453,10 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 	h->buf_shown = calloc(inv->nbufs + 1, sizeof(bool));
 	h->proc_shown = calloc(inv->nprocs + 1, sizeof(bool));
 	h->proc_cg = calloc(inv->nprocs + 1, sizeof(size_t));
-	if (!h->buf_shown || !h->proc_shown || !h->proc_cg)
+	h->procs = malloc((inv->nprocs + 1) * sizeof(*h->procs));
+	if (!h->buf_shown || !h->proc_shown || !h->proc_cg || !h->procs)
 		return -ENOMEM;
+	inventory_proc_totals(inv, flt->heap, h->procs);
 	for (size_t i = 0; i < inv->nprocs; i++) {
 		h->proc_shown[i] = !flt->heap && proc_passes(&inv->procs[i], flt);
 		h->proc_cg[i] = holdings_cgroup(h, inv->procs[i].cgroup);
@@ -890,6 +892,7 @@ void holdings_free(struct holdings *h)
 	free(h->proc_cg);
 	free(h->buf_shown);
 	free(h->proc_shown);
+	free(h->procs);
 	free(h->lsm_rows);
 	memset(h, 0, sizeof(*h));
 }

@@ -121,6 +121,8 @@ struct holdings {
 	struct lat_set **merged;	/* cells' latencies of more than one entry */
 	size_t nmerged, merged_cap;
 	size_t *proc_cg;		/* each process's cgroup */
+	struct inv_proc *procs;		/* each process's totals over the heap filtered
+					 * (inventory.procs' all heaps) */
 	bool *buf_shown, *proc_shown;	/* pass the filters */
 	uint64_t kernel_held_bytes;	/* no fd, no mapping, no attachment */
 	unsigned int kernel_held;

@@ -549,13 +549,21 @@ static int add_holds(struct inventory *inv)
 	return 0;
 }
 
-static void compute_shares(struct inventory *inv)
+void inventory_proc_totals(const struct inventory *inv, const char *exp_name, struct inv_proc *out)
 {
+	if (out != inv->procs)
+		copy_array(out, inv->procs, inv->nprocs, sizeof(*out));
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		out[i].fd_bytes = out[i].map_bytes = out[i].pss_bytes = 0;
+		out[i].buffers = 0;
+	}
 	for (size_t i = 0; i < inv->nholds; i++) {
 		const struct inv_hold *h = &inv->holds[i];
 		const struct inv_buf *b = &inv->bufs[h->buf];
-		struct inv_proc *p = &inv->procs[h->proc];
+		struct inv_proc *p = &out[h->proc];
 
+		if (exp_name && strcmp(b->exp_name, exp_name))
+			continue;
 		p->buffers++;
 		if (h->fds)
 			p->fd_bytes += b->size;
@@ -953,15 +961,9 @@ static int link_holds(struct inventory *inv)
 	int err;
 
 	/* every buffer's holders and first_hold are set by add_holds() */
-	for (size_t i = 0; i < inv->nprocs; i++) {
-		struct inv_proc *p = &inv->procs[i];
-
-		p->fd_bytes = p->map_bytes = p->pss_bytes = 0;
-		p->buffers = 0;
-	}
 	err = add_holds(inv);
 	if (!err)
-		compute_shares(inv);
+		inventory_proc_totals(inv, NULL, inv->procs);
 	return err;
 }
 

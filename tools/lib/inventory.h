@@ -138,6 +138,12 @@ int inventory_cgroups_walk(struct inv_iters *it);
 int inventory_collect(struct inventory *inv, const char *proc_root, bool procfs_only);
 void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
+/*
+ * Each process's fd, mapping and PSS bytes and buffers over the buffers of
+ * exporter exp_name (every buffer: NULL), as inventory.procs has them over
+ * all: out[nprocs], inventory.procs itself for all.
+ */
+void inventory_proc_totals(const struct inventory *inv, const char *exp_name, struct inv_proc *out);
 void inventory_sort_walked(struct inv_buf *bufs, size_t n);
 
 #endif

@@ -233,7 +233,7 @@ void report_json(FILE *out, struct report *rep)
 	json_array(&j);
 	for (size_t i = 0; i < inv->nprocs; i++)
 		if (h->proc_shown[i])
-			hold_json_process(&j, &inv->procs[i]);
+			hold_json_process(&j, &h->procs[i]);
 	json_end(&j);
 	json_key(&j, "buffers");
 	json_array(&j);

@@ -142,7 +142,7 @@ static void print_processes(FILE *out, const struct report *rep)
 		fprintf(out, "%7s %-16s %-28s %10s %10s %10s %7s\n", "PID", "COMM", "CGROUP",
 			"FD-BYTES", "MAP-BYTES", "PSS", "BUFFERS");
 	for (size_t i = 0; i < inv->nprocs; i++) {
-		const struct inv_proc *p = &inv->procs[i];
+		const struct inv_proc *p = &rep->h.procs[i];
 
 		if (!rep->h.proc_shown[i])
 			continue;

@@ -465,16 +465,10 @@ static bool buf_shown(const struct inventory *inv, const struct inv_buf *b,
 	return false;
 }
 
-static bool proc_shown(const struct inventory *inv, size_t p, const struct top_state *st)
+/* a process's totals, as report's: over the heap filtered (heaptop's own) */
+static bool proc_shown(const struct inv_proc *p, const struct top_state *st)
 {
-	if (!hold_in_cgroup(inv->procs[p].cgroup, st->cgroup))
-		return false;
-	if (!st->heap[0])
-		return true;
-	for (size_t k = 0; k < inv->nholds; k++)
-		if (inv->holds[k].proc == p && !strcmp(inv->bufs[inv->holds[k].buf].exp_name, st->heap))
-			return true;
-	return false;
+	return hold_in_cgroup(p->cgroup, st->cgroup) && (!st->heap[0] || p->buffers);
 }
 
 static int (*sort_cmp)(const void *, const void *);
@@ -501,16 +495,21 @@ static const void **select_sorted(struct live *l, const struct live_frame *f,
 				  const struct top_state *st, enum top_view view, size_t *n)
 {
 	const struct inventory *inv = f->inv;
-	const void **v = malloc((f->nrows + inv->nprocs + inv->nbufs + 1) * sizeof(*v));
+	size_t nv = f->nrows + inv->nprocs + inv->nbufs + 1;
+	/* the processes' totals after the pointers, freed with them */
+	const void **v = malloc(nv * sizeof(*v) + inv->nprocs * sizeof(struct inv_proc));
+	struct inv_proc *procs;
 
 	if (!v)
 		return NULL;
+	procs = (struct inv_proc *)(v + nv);
 	*n = 0;
 	switch (view) {
 	case TV_PROCESSES:
+		inventory_proc_totals(inv, st->heap[0] ? st->heap : NULL, procs);
 		for (size_t i = 0; i < inv->nprocs; i++)
-			if (proc_shown(inv, i, st))
-				v[(*n)++] = &inv->procs[i];
+			if (proc_shown(&procs[i], st))
+				v[(*n)++] = &procs[i];
 		break;
 	case TV_BUFFERS:
 		for (size_t i = 0; i < inv->nbufs; i++)
