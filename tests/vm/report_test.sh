@@ -269,6 +269,15 @@ jq_true --argjson p $zl '([.buffers[].holders[] | select(.pid == $p)] == [{"pid"
 kill $zl
 wait $zl
 
+# CSV lists every holder of a buffer (a table cuts the list: "+N")
+alloc_in many "$tmp/r7" 600 -H system -s 4K --share 64
+wait_while '[ ! -e "$tmp/r7" ]'
+heapstat report buffers --csv -c /many >"$tmp/many" 2>&1
+h=$(tail -n +2 "$tmp/many" | cut -d, -f7)
+n=$(echo "$h" | tr ';' '\n' | grep -c '^[0-9][0-9]*$')
+[ "$(wc -l <"$tmp/many")" = 2 ] && [ "$n" = 65 ] && [ "$(echo "$h" | tr ';' '\n' | wc -l)" = 65 ] &&
+	pass "CSV: all 65 holders of a buffer, none cut" || fail "CSV: all 65 holders of a buffer, none cut" "$(cat "$tmp/many")"
+
 # bad input
 for args in "nosuchview" "-p 0" "-p x" "-c camera" "-j --csv" "heaps buffers" "-d 1 --attach x"; do
 	heapstat report $args >"$tmp/out" 2>"$tmp/err"
@@ -279,5 +288,5 @@ done
 
 kill $pids 2>/dev/null
 wait
-rmdir $S/mq/r $S/mq $S/names 2>/dev/null
+rmdir $S/mq/r $S/mq $S/names $S/many 2>/dev/null
 rm -rf "$tmp"

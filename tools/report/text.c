@@ -166,15 +166,29 @@ static void print_buffers(FILE *out, const struct report *rep)
 	else
 		fprintf(out, "%10s %-24s %-16s %10s %7s %-20s %s\n", "INODE", "HEAP", "NAME", "BYTES",
 			"ATTACH", "IMPORTERS", "HOLDERS");
+	char small[HOLD_LIST_MAX], *big = NULL;
+	size_t big_len = 0;
+
 	for (size_t i = 0; i < inv->nbufs; i++) {
 		const struct inv_buf *b = &inv->bufs[i];
-		char holders[HOLD_LIST_MAX], imp[HOLD_LIST_MAX], attach[12] = "?";
+		/* CSV lists every holder: a pid is at most 11 characters and a ';' */
+		size_t need = csv ? (size_t)b->holders * 12 + 16 : 0;
+		char imp[HOLD_LIST_MAX], attach[12] = "?", *holders = small;
+		size_t len = sizeof(small);
 
 		if (!rep->h.buf_shown[i])
 			continue;
 		if (b->attachments_known)
 			snprintf(attach, sizeof(attach), "%u", b->attachments);
-		hold_holders(&rep->h, b, csv ? ';' : ',', holders, sizeof(holders));
+		if (need > big_len) {
+			char *p = realloc(big, need);
+
+			if (p)
+				big = p, big_len = need;
+		}
+		if (need > sizeof(small) && big_len >= need)
+			holders = big, len = big_len;
+		hold_holders(&rep->h, b, csv ? ';' : ',', holders, len);
 		hold_importers(b, csv ? ';' : ',', imp, sizeof(imp));
 		if (csv)	/* none: an empty field */
 			csv_row(out, "ussusss", b->ino, b->exp_name, b->name, b->size,
@@ -186,6 +200,7 @@ static void print_buffers(FILE *out, const struct report *rep)
 				text_cell(b->name[0] ? b->name : "-", 16), hsize(b->size), attach, imp,
 				holders);
 	}
+	free(big);
 }
 
 static void print_cma(FILE *out, const struct report *rep)
