@@ -162,6 +162,29 @@ else
 fi
 reap_records /rec
 
+# stopped before the command started (a SIGINT while the recording's FIFO
+# waits for its reader): 124, the command not run, and the recording says so
+mkfifo $tmp/fifo
+heapstat record -o $tmp/fifo -- touch $tmp/ran >$tmp/out 2>&1 &
+rp=$!
+wait_while '[ "$(cat /proc/$rp/wchan 2>/dev/null)" != wait_for_partner ]'
+kill -INT $rp
+cat $tmp/fifo >$tmp/nr
+wait $rp
+rc=$?
+heapstat analyze $tmp/nr -j >$tmp/nr.json 2>/dev/null
+heapstat analyze $tmp/nr --junit $tmp/nr.xml >$tmp/nr.txt 2>&1
+if [ $rc = 124 ] && [ ! -e $tmp/ran ] && grep -q "stopped before touch started: not run" $tmp/out &&
+	jq_true '.recording.command_not_started and (.recording.command_running | not) and
+	.recording.exit == null' $tmp/nr.json >/dev/null &&
+	grep -q "(not run: the recording stopped before it started)" $tmp/nr.txt &&
+	grep -q '<failure message="[^"]*" type="command-not-started">' $tmp/nr.xml; then
+	pass "record stopped before the command started: 124, not run, the recording says so"
+else
+	fail "record stopped before the command started: 124, not run, the recording says so" \
+		"exit $rc: $(cat $tmp/out) $(jq -c .recording $tmp/nr.json) $(cat $tmp/nr.txt)"
+fi
+
 # a whole-system recording ended amid churn (a buffer allocated and freed
 # every 2 ms): the releases drained after the final snapshot are the
 # recording's, so each leak is one the snapshot has; twice

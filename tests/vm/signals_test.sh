@@ -1,7 +1,7 @@
 #!/bin/sh
 # An INT sent while a long-running command loads its BPF programs ends it as
 # one sent later does: record writes a whole recording (and does not start
-# its command), limit events -f and report -d stop and exit 0. Each starts as
+# its command: exit 124, the recording says it was not run), limit events -f and report -d stop and exit 0. Each starts as
 # a shell starts a background job, with SIGINT ignored: a handler installed
 # only once loaded leaves that INT lost, and the command running for ever.
 . "$(dirname "$0")/../lib.sh"
@@ -56,9 +56,9 @@ heapstat analyze -j $tmp/r.rec >$tmp/r.json 2>$tmp/r.err
 
 early_int heapstat record -o $tmp/c.rec -- sh -c "echo ran >$tmp/ran; sleep 100"
 heapstat analyze -j $tmp/c.rec >$tmp/c.json 2>$tmp/c.err
-[ $links = 0 ] && [ $rc = 0 ] && [ ! -e $tmp/ran ] &&
-	grep -qx "heapstat record: stopped before sh started" $tmp/err &&
-	jq_true '.recording.truncated == false' $tmp/c.json &&
+[ $links = 0 ] && [ $rc = 124 ] && [ ! -e $tmp/ran ] &&
+	grep -qx "heapstat record: stopped before sh started: not run" $tmp/err &&
+	jq_true '.recording.truncated == false and .recording.command_not_started' $tmp/c.json &&
 	[ -z "$(find /sys/fs/cgroup -maxdepth 3 -name "heapstat-record-$pid")" ] &&
 	pass "record -- CMD: an INT while loading, CMD not started, its cgroup gone" ||
 	fail "record -- CMD: an INT while loading, CMD not started, its cgroup gone" \

@@ -259,6 +259,8 @@ struct rec_checkpoint {
 enum rec_end_how {
 	REC_END_NONE = 0, REC_END_EXITED = 1, REC_END_SIGNALED = 2,
 	REC_END_RUNNING = 3,		/* stopped (-d, a signal) before the command ended */
+	REC_END_NOT_STARTED = 4,	/* stopped (a signal) before the command started:
+					 * it was not run */
 };
 
 struct rec_end {
@@ -310,6 +312,7 @@ struct rec_stats {
 
 #define REC_STATUS_NONE		(-1)	/* rec_writer_close(): no command was run */
 #define REC_STATUS_RUNNING	(-2)	/* the command had not ended */
+#define REC_STATUS_NOT_STARTED	(-3)	/* the command was not started */
 
 /*
  * Create @path (0600, truncated) or write to @fd (left open at the end) and

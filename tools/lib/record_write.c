@@ -540,6 +540,8 @@ int rec_writer_close(struct rec_writer *w, int wstatus)
 
 	if (wstatus == REC_STATUS_RUNNING) {
 		end.how = REC_END_RUNNING;
+	} else if (wstatus == REC_STATUS_NOT_STARTED) {
+		end.how = REC_END_NOT_STARTED;
 	} else if (wstatus != REC_STATUS_NONE && WIFEXITED(wstatus)) {
 		end.how = REC_END_EXITED;
 		end.code = WEXITSTATUS(wstatus);

@@ -821,6 +821,8 @@ const char *an_end_text(const struct analysis *a, char *buf, size_t len)
 		snprintf(buf, len, "killed by signal %d", a->end.code);
 	else if (a->end.how == REC_END_RUNNING)
 		snprintf(buf, len, "still running when the recording stopped");
+	else if (a->end.how == REC_END_NOT_STARTED)
+		snprintf(buf, len, "not run: the recording stopped before it started");
 	else
 		snprintf(buf, len, "no command");
 	return buf;

@@ -409,6 +409,7 @@ static int print_json(const struct analysis *a)
 	else
 		json_null(&j);
 	json_kbool(&j, "command_running", a->ended && a->end.how == REC_END_RUNNING);
+	json_kbool(&j, "command_not_started", a->ended && a->end.how == REC_END_NOT_STARTED);
 	json_ku64(&j, "events", a->events);
 	json_ku64(&j, "drops", a->drops);
 	json_ku64(&j, "duration_ns", an_span(a));

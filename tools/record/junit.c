@@ -203,6 +203,7 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 	struct report *r = calloc(1, sizeof(*r));
 	char end[64], events[24], drops[24], cut[24], dur[16], summary[512], detail[384];
 	bool running = a->ended && a->end.how == REC_END_RUNNING;
+	bool not_run = a->ended && a->end.how == REC_END_NOT_STARTED;
 	int err;
 
 	if (!r) {
@@ -258,10 +259,14 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "the recording "
 			 "stopped before the command ended: the checks judged part of its run, and "
 			 "what it held then as leaked\n");
+	if (not_run)
+		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "the recording "
+			 "stopped before the command started: it was not run, and no check judged "
+			 "it\n");
 	r->cases[r->ncases++] = (struct tcase){
 		.name = "recording",
 		.type = a->truncated ? "truncated" : a->drops ? "lost-events" :
-			running ? "command-running" : NULL,
+			running ? "command-running" : not_run ? "command-not-started" : NULL,
 		.summary = summary,
 		.detail = detail,
 	};

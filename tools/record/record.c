@@ -863,8 +863,9 @@ int cmd_record(int argc, char **argv)
 		snprintf(r.scope.root, sizeof(r.scope.root), "%s", cgroup);
 	}
 	if (!err && opts.cmd && stop) {
-		fprintf(stderr, "heapstat record: stopped before %s started\n",
+		fprintf(stderr, "heapstat record: stopped before %s started: not run\n",
 			text_safe(opts.cmd[0]));
+		how = REC_STATUS_NOT_STARTED;
 	} else if (!err && opts.cmd) {
 		child = cg_control_spawn(cgroup, opts.cmd, "heapstat record");
 		if (child < 0)
@@ -950,7 +951,7 @@ reap:
 		return 1;
 	if (how == REC_STATUS_NONE)
 		return 0;
-	if (how == REC_STATUS_RUNNING)
+	if (how == REC_STATUS_RUNNING || how == REC_STATUS_NOT_STARTED)
 		return EXIT_RUNNING;
 	return WIFEXITED(how) ? WEXITSTATUS(how) : 128 + WTERMSIG(how);
 }
