@@ -122,10 +122,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
 		break;
 	case OPT_RESCAN:
-		if (!strcmp(arg, "0"))
-			opts.rescan_ms = 0;
-		else if (parse_interval_ms(arg, &opts.rescan_ms) ||
-		    (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
+		/* 0 (0.0, 00): never; parse_interval_ms() refuses a zero as -ERANGE */
+		err = parse_interval_ms(arg, &opts.rescan_ms);
+		if (err == -ERANGE && strspn(arg, "0.") == strlen(arg))
+			opts.rescan_ms = 0, err = 0;
+		if (err || (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
 			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600",
 				   text_safe(arg));
 		break;
