@@ -117,7 +117,7 @@ $(BUILD)/%.o: %.c $(SKELS) $(LSKELS) | deps
 
 $(BUILD)/heapstat: $(TOOL_OBJS) $(LIB_OBJS)
 	$(msg) LINK $@
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lncurses -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lncursesw -o $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
@@ -198,8 +198,8 @@ ARM64_CROSS := ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 ARM64_CC := aarch64-linux-gnu-gcc
 ARM64_CFLAGS := -O2 -Wall -Wextra -std=gnu11 -I$(ARM64)/bpf -I. -Itools -Ibpf -MMD -MP \
 	-DHEAPSTAT_VERSION='"$(VERSION)"'
-# Debian's arm64 libraries (scripts/deps.sh), static; ncurses needs its tinfo
-ARM64_LIBS := $(LIBS) -lncurses -ltinfo
+# Debian's arm64 libraries (scripts/deps.sh), static; ncursesw needs its tinfo
+ARM64_LIBS := $(LIBS) -lncursesw -ltinfo
 # BPF bytecode is the same on both architectures except where a program reads
 # a kprobe's registers (PT_REGS_*: the collector's kprobe fallback), whose
 # layout -D__TARGET_ARCH_ picks. So the BPF objects and skeletons are built
@@ -276,7 +276,7 @@ $(SAN)/%.o: %.c $(SKELS) $(LSKELS) | deps
 
 $(SAN)/heapstat: $(patsubst $(BUILD)/%,$(SAN)/%,$(TOOL_OBJS)) $(SAN_LIB_OBJS)
 	$(msg) LINK $@
-	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -lncurses -o $@
+	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -lncursesw -o $@
 
 $(SAN)/tests/unit/%: $(SAN)/tests/unit/%.o $(SAN_LIB_OBJS)
 	$(msg) LINK $@

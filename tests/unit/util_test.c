@@ -281,6 +281,16 @@ static void text_columns(void)
 	CHECK_STR(text_tail("/\xe4\xb8\xad\xe6\x96\x87", 3), "\xe6\x96\x87");	/* 文: 2 fit */
 	CHECK_STR(text_tail("/\xe4\xb8\xad\xe6\x96\x87", 5), "/\xe4\xb8\xad\xe6\x96\x87");
 	CHECK_STR(text_tail("ab", 0), "");
+	CHECK_EQ(text_head("/\xe4\xb8\xad\xe6\x96\x87", 4), 4);		/* /中: 文 cut whole */
+	CHECK_EQ(text_head("/\xe4\xb8\xad\xe6\x96\x87", 5), 7);
+	CHECK_EQ(text_head("e\xcc\x81x", 1), 3);			/* the mark with its e */
+	CHECK_EQ(text_head("abc", 0), 0);
+	{
+		char a[16];
+
+		CHECK_STR(text_ascii("/\xe4\xb8\xad\xd0\xba.", a, sizeof(a)), "/???.");
+		CHECK_STR(text_ascii("\xe4\xb8\xad\xe4\xb8\xad", a, 4), "???");	/* cut: full */
+	}
 	CHECK_STR(text_cell("/\xe4\xb8\xad", 6), "/\xe4\xb8\xad   ");	/* 3 columns + 3 */
 	CHECK_STR(text_cell("\033", 4), "^[  ");
 	CHECK_STR(text_cell("longer", 2), "longer");

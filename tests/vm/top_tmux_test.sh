@@ -105,7 +105,9 @@ for size in 80x24 200x60; do
 		cmp -s "$tmp/stty0" "$tmp/stty2" && pass "SIGTERM gives the terminal back" ||
 		fail "SIGTERM gives the terminal back" "$(screen)"
 	keys clear Enter 'heaptop -n 2 -d 0.5; echo "done rc=$?"' Enter && wait_for '^done rc=0' &&
-		pass "-n 2: two frames, then it exits" || fail "-n 2: two frames, then it exits" "$(screen)"
+		screen | grep -q '^heaptop - ' && screen | grep -q '^/big ' &&
+		pass "-n 2: two frames, then it exits, the last left on the terminal" ||
+		fail "-n 2: two frames, then it exits, the last left on the terminal" "$(screen)"
 	T kill-server
 done
 # - and + apply from the key: started at an hour, - fifteen times is 109 ms,
@@ -146,6 +148,30 @@ wait_for '^heaptop - ' && keys c && sleep 0.5 && keys "/$(printf '%0220d' 0)" &&
 	wait_while '[ ! -s $tmp/rc ]' && [ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
 	fail "a long cgroup typed at the prompt" "exit $(cat $tmp/rc 2>/dev/null): $(screen)"
 T kill-server
+
+# a cgroup named beyond ASCII: wide characters in their columns (the next
+# column where the others' is), typed at the prompt as they are; a resize
+# while the prompt waits draws the frame to the new size at once
+size=80x24
+alloc_in 相机 "$tmp/r4" 300 -H system -s 64K -n 1
+wide=$!
+wait_while '[ ! -e "$tmp/r4" ]'
+T new-session -d -s t -x 80 -y 24 "heaptop; sleep 60"
+pad() { screen | sed -n "s|^$1\( *\)system .*|\1|p" | head -n 1 | wc -c; }
+wait_for '^/相机 ' && wait_for '^/big ' && [ "$(pad /相机)" = $(($(pad /big) - 1)) ] &&
+	pass "a cgroup of wide characters: its row's columns in place" ||
+	fail "a cgroup of wide characters: its row's columns in place" "$(screen)"
+keys c && wait_for '^cgroup (' && keys /相机 && wait_for '^cgroup (.*): /相机$' && keys Enter &&
+	wait_for 'cgroup /相机, 1 shown' && sleep 0.3 && ! screen | grep -q '^/big ' &&
+	pass "c takes a cgroup typed beyond ASCII" || fail "c takes a cgroup typed beyond ASCII" "$(screen)"
+keys c && wait_for '^cgroup (' && ! screen | grep -q HEADROOM && T resize-window -t t -x 200 -y 60 &&
+	wait_for HEADROOM && screen | grep -q '^cgroup (' && keys Escape &&
+	pass "a resize while a prompt waits: the frame drawn to the new size" ||
+	fail "a resize while a prompt waits: the frame drawn to the new size" "$(screen)"
+T kill-server
+kill $wide
+wait $wide 2>/dev/null
+rmdir "$S/相机"
 
 kill $big $small
 wait

@@ -215,6 +215,59 @@ const char *text_tail(const char *s, size_t cols)
 	return fit;
 }
 
+/* how many bytes of @s fit in @cols columns, a character never cut (a text_safe() string) */
+size_t text_head(const char *s, size_t cols)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t used = 0;
+
+	while (*p) {
+		uint32_t cp;
+		size_t len = 1;
+		int w = 1;
+
+		if (*p >= 0x80) {
+			len = utf8_char(p, strnlen((const char *)p, 4), &cp);
+			w = len ? char_columns(cp) : 1;
+			len = len ?: 1;
+		}
+		if (used + w > cols)
+			break;
+		used += w;
+		p += len;
+	}
+	return p - (const unsigned char *)s;
+}
+
+/*
+ * @s with each character outside ASCII a '?' in each column it takes, for a
+ * terminal whose locale is not UTF-8 (the columns a table counted kept):
+ * into @out, @len bytes, cut where it is full.
+ */
+const char *text_ascii(const char *s, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	while (*p && o + 1 < len) {
+		uint32_t cp;
+		size_t n;
+		int w;
+
+		if (*p < 0x80) {
+			out[o++] = *p++;
+			continue;
+		}
+		n = utf8_char(p, strnlen((const char *)p, 4), &cp);
+		w = n ? char_columns(cp) : 1;
+		while (w-- > 0 && o + 1 < len)
+			out[o++] = '?';
+		p += n ?: 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /*
  * text_safe() of @s in @cols columns, spaces after it (a table's cell,
  * left-aligned, as printf's "%-*s" would pad bytes): one of eight rotating

@@ -20,6 +20,8 @@ const char *text_safe_buf(const char *s, size_t max, char *out, size_t len);
 const char *text_safe(const char *s);
 size_t text_width(const char *s);
 const char *text_tail(const char *s, size_t cols);
+size_t text_head(const char *s, size_t cols);
+const char *text_ascii(const char *s, char *out, size_t len);
 const char *text_cell(const char *s, size_t cols);
 void csv_field(FILE *f, const char *s);
 

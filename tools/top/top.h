@@ -27,6 +27,8 @@ struct top_state {
 /* one line of a frame: its text and how to show it */
 enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
 
+#define TOP_LINE_MAX	1024	/* a frame's line, at most */
+
 typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
 
 extern const char * const top_view_names[TV_COUNT];

@@ -3,12 +3,22 @@
  * heaptop on a terminal, with ncurses: a frame every interval, keys read
  * in between (every INPUT_POLL_MS), redrawn at once on a key or a resize.
  * The terminal is given back on every way out: q, a signal, an error, or a
- * crash signal (then the default action follows).
+ * crash signal (then the default action follows); after -n's last frame,
+ * that frame is left on it as text, as top -n leaves it.
+ *
+ * Names are UTF-8, shown in the locale's terminal: wide ncurses, each line
+ * cut by the columns its characters take. Outside a UTF-8 locale, a
+ * character beyond ASCII is a '?' per column (the table's columns kept).
  */
+#define NCURSES_WIDECHAR 1	/* get_wch(): what is typed at a prompt, beyond ASCII */
 #include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "cgroup/path.h"
 #include "lib/errors.h"
@@ -24,6 +34,17 @@ static bool screen_on;
 static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
 static char message[256];	/* in place of the keys' line until the next key: a refusal */
 static struct live *live;		/* drained while a prompt waits for keys */
+static bool utf8_term;			/* the locale's characters are UTF-8 */
+static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
+					 * typed is no character */
+
+/* what the screen shows, drawn again when a prompt sees a resize */
+static struct {
+	const struct live_frame *f;
+	const struct top_state *st;
+	const char *clock;
+	bool help;
+} on_screen;
 
 static void screen_off(void)
 {
@@ -44,6 +65,16 @@ struct draw {
 	int y;
 };
 
+/* @line at row @y from column 0, within the screen's columns */
+static void put_line(int y, const char *line)
+{
+	char ascii[TOP_LINE_MAX];
+
+	if (!utf8_term)
+		line = text_ascii(line, ascii, sizeof(ascii));
+	mvaddnstr(y, 0, line, (int)text_head(line, COLS > 0 ? COLS : 0));
+}
+
 static void emit_curses(void *ctx, enum top_attr attr, const char *line)
 {
 	struct draw *d = ctx;
@@ -55,7 +86,7 @@ static void emit_curses(void *ctx, enum top_attr attr, const char *line)
 	if (d->y >= LINES - 1)	/* the last line is for the keys */
 		return;
 	attrset(attrs[attr]);
-	mvaddnstr(d->y++, 0, line, COLS);
+	put_line(d->y++, line);
 	attrset(A_NORMAL);
 }
 
@@ -86,6 +117,7 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 {
 	struct draw d = { 0 };
 
+	on_screen.f = f, on_screen.st = st, on_screen.clock = clock, on_screen.help = help;
 	erase();
 	if (help) {
 		mvaddstr(0, 0, help_text);
@@ -95,17 +127,38 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 		mvaddstr(0, 0, "heaptop: waiting for the first interval...");
 	}
 	attrset(message[0] ? A_BOLD : A_REVERSE);
-	mvaddnstr(LINES - 1, 0, message[0] ? message :
-		  "q quit  v view  < > s sort  c cgroup  h heap  p pause  + - interval  ? help", COLS);
+	put_line(LINES - 1, message[0] ? message :
+		 "q quit  v view  < > s sort  c cgroup  h heap  p pause  + - interval  ? help");
 	attrset(A_NORMAL);
 	refresh();
 }
 
-/* read a line at the bottom; false when cancelled (Esc) */
+/* a character typed at a prompt that is taken: printable, shown as typed */
+static bool typed_ok(wint_t c)
+{
+	return c >= ' ' && c != 0x7f && (c < 0x80 || !ascii_term) && !(c >= 0x80 && c <= 0x9f) && c <= 0x10ffff &&
+	       !(c >= 0xd800 && c <= 0xdfff) && !text_bidi_control(c);
+}
+
+/* @c in UTF-8 at @out (4 bytes at most); its length */
+static size_t utf8_put(uint32_t c, char *out)
+{
+	if (c < 0x80)
+		return out[0] = c, 1;
+	if (c < 0x800)
+		return out[0] = 0xc0 | c >> 6, out[1] = 0x80 | (c & 0x3f), 2;
+	if (c < 0x10000)
+		return out[0] = 0xe0 | c >> 12, out[1] = 0x80 | (c >> 6 & 0x3f),
+		       out[2] = 0x80 | (c & 0x3f), 3;
+	return out[0] = 0xf0 | c >> 18, out[1] = 0x80 | (c >> 12 & 0x3f),
+	       out[2] = 0x80 | (c >> 6 & 0x3f), out[3] = 0x80 | (c & 0x3f), 4;
+}
+
+/* read a line at the bottom, UTF-8; false when cancelled (Esc) */
 static bool prompt(const char *what, char *buf, size_t len)
 {
+	bool cancel = false;
 	size_t n = 0;
-	int ch;
 
 	buf[0] = '\0';
 	curs_set(1);
@@ -113,39 +166,53 @@ static bool prompt(const char *what, char *buf, size_t len)
 	for (;;) {
 		/* within the line: the end of what was typed when it is longer */
 		int room = COLS - (int)strlen(what) - 2;
-		size_t skip = room > 0 && n > (size_t)room - 1 ? n - (room - 1) : 0;
+		char ascii[CGROUP_PATH_MAX * 4];
+		const char *typed = utf8_term ? buf : text_ascii(buf, ascii, sizeof(ascii));
+		wint_t ch;
+		int r;
 
 		move(LINES - 1, 0);
 		clrtoeol();
 		attrset(A_BOLD);
-		mvaddnstr(LINES - 1, 0, what, COLS);
+		put_line(LINES - 1, what);
 		if (room > 0) {
 			addstr(": ");
-			addnstr(buf + skip, room - 1);
+			addstr(text_tail(typed, room - 1));
 		}
 		attrset(A_NORMAL);
 		refresh();
-		ch = getch();
-		if (ch == ERR && !*exiting) {
+		r = get_wch(&ch);
+		if (r == ERR && !*exiting) {
 			/* no key yet: the collector's ring is read meanwhile (its own
 			 * errors come back at the next sample) */
 			live_drain(live);
 			continue;
 		}
-		if (*exiting || ch == 27) {
-			n = 0;
+		if (*exiting || (r == OK && ch == 27)) {
+			cancel = true;
 			break;
 		}
-		if (ch == '\n' || ch == KEY_ENTER || ch == '\r')
+		if ((r == OK && (ch == '\n' || ch == '\r')) || (r == KEY_CODE_YES && ch == KEY_ENTER))
 			break;
-		if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n)
-			buf[--n] = '\0';
-		else if (ch >= ' ' && ch < 127 && n + 1 < len)
-			buf[n++] = ch, buf[n] = '\0';
+		if (r == KEY_CODE_YES && ch == KEY_RESIZE) {	/* the frame behind, to the new size */
+			draw(live, on_screen.f, on_screen.st, on_screen.clock, on_screen.help);
+		} else if ((r == KEY_CODE_YES && ch == KEY_BACKSPACE) ||
+			   (r == OK && (ch == 127 || ch == 8))) {
+			while (n && (buf[n - 1] & 0xc0) == 0x80)	/* a character's tail */
+				n--;
+			if (n)
+				n--;
+			buf[n] = '\0';
+		} else if (r == OK && typed_ok(ch) && n + 5 < len) {
+			n += utf8_put(ch, buf + n);
+			buf[n] = '\0';
+		}
 	}
 	curs_set(0);
 	timeout(INPUT_POLL_MS);
-	return ch != 27 && !*exiting;
+	if (cancel)
+		buf[0] = '\0';
+	return !cancel;
 }
 
 /* one key; true when the screen needs drawing again */
@@ -214,18 +281,34 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 	return false;
 }
 
+/* a line of the frame left on the terminal: within its columns */
+static void emit_text(void *ctx, enum top_attr attr, const char *line)
+{
+	char ascii[TOP_LINE_MAX];
+	int cols = *(int *)ctx;
+
+	(void)attr;
+	if (!utf8_term)
+		line = text_ascii(line, ascii, sizeof(ascii));
+	printf("%.*s\n", (int)text_head(line, cols > 0 ? cols : 0), line);
+}
+
 int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 		    volatile sig_atomic_t *exit_flag)
 {
-	const struct live_frame *f = NULL;
+	const struct live_frame *f = NULL, *last = NULL;
 	uint64_t shown = 0;
 	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
 	bool help = false;
 	char clock[16] = "";
-	int ret = 0, err;
+	int ret = 0, err, cols;
 
 	exiting = exit_flag;
 	live = l;
+	/* the terminal's characters (LC_CTYPE only: numbers are printed as in C) */
+	setlocale(LC_CTYPE, "");
+	utf8_term = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	ascii_term = !strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968");
 	/* not initscr(), which exits on a terminal it does not know */
 	if (!newterm(NULL, stdout, stdin)) {
 		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
@@ -260,8 +343,10 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 				shown++;
 			}
 			draw(l, f, st, clock, help);
-			if (count && shown >= count)
-				break;		/* -n frames shown */
+			if (count && shown >= count) {
+				last = f;	/* -n frames shown */
+				break;
+			}
 		}
 		if (now_ns() - drained >= LIVE_DRAIN_MS * 1000000ull) {
 			drained = now_ns();
@@ -282,6 +367,11 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 				next = now_ns() + st->interval_ms * 1000000ull;
 		}
 	}
+	cols = COLS;
 	screen_off();
+	if (last) {	/* left on the terminal, as top -n leaves its last frame */
+		top_render(l, last, st, clock, cols, emit_text, &cols);
+		fflush(stdout);
+	}
 	return ret;
 }

@@ -20,7 +20,7 @@
 #include "lib/util.h"
 #include "top.h"
 
-#define LINE_MAX_LEN	1024
+#define LINE_MAX_LEN	TOP_LINE_MAX
 #define CELL_LEN	256
 
 const char * const top_view_names[TV_COUNT] = { "cgroups", "processes", "buffers" };
