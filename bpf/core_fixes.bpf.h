@@ -106,29 +106,23 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 }
 
 /*
- * The thread that counts a process's fds and mappings once (the task
- * iterators skip only threads whose files are the leader's): the leader,
- * and while it is a zombie (pthread_exit() in main: its fds and mm gone,
- * its threads running), the mm's owner, the thread exit_mm() handed the mm
- * to (mm->owner, CONFIG_MEMCG; without it no thread counts the mappings).
- * A thread with fds of its own counts those.
+ * The thread that counts a process's mappings once (the task_vma iterator
+ * skips no thread): the leader, and while it is a zombie (pthread_exit() in
+ * main: its mm gone, its threads running), the mm's owner, the thread
+ * exit_mm() handed the mm to (mm->owner, CONFIG_MEMCG; without it no thread
+ * counts them).
  */
-static __always_inline bool counts_for_process(const struct task_struct *task, bool vmas)
+static __always_inline bool counts_maps_for_process(const struct task_struct *task)
 {
-	/* direct loads (the iterators' task is BTF-typed): a helper call per fd was ~100 insns */
 	const struct task_struct *leader = task->group_leader, *owner = NULL;
 
 	if (task == leader)
 		return true;
-	if (vmas && leader->mm)
+	if (leader->mm)
 		return false;	/* the leader counts them */
-	if (!vmas && leader->files)
-		return true;	/* not the leader's: this thread's own */
 	if (bpf_core_field_exists(task->mm->owner))
 		owner = task->mm->owner;
-	if (vmas)
-		return owner == task;
-	return owner == task || !owner || owner->files != task->files;
+	return owner == task;
 }
 
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */

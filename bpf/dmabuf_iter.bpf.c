@@ -224,13 +224,50 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 		return 0;
 	file = vma->vm_file;
 	/* threads share the leader's mm: count its mappings once */
-	if (!is_dmabuf_file(file) || !counts_for_process(task, true))
+	if (!is_dmabuf_file(file) || !counts_maps_for_process(task))
 		return 0;
 	rec.tgid = task->tgid;
 	rec.ino = file->f_inode->i_ino;
 	rec.bytes = vma->vm_end - vma->vm_start;
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
+}
+
+/*
+ * The fd tables a walk (an iterator session) counted of processes whose
+ * leader is a zombie, by their files_struct: each by the first thread the
+ * walk met with it. Threads whose table is the leader's the task_file
+ * iterator skips itself; a zombie leader has none, so its threads' tables
+ * are told apart here (one thread may have its own, unshare(CLONE_FILES)).
+ */
+struct table_seen {
+	__u64 session;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct table_seen);
+} zombie_tables SEC(".maps");
+
+static __always_inline bool counts_fds_for_process(const struct task_struct *task, __u64 session)
+{
+	const struct task_struct *leader = task->group_leader;
+	struct table_seen seen = { .session = session, .tid = task->pid }, *t;
+	__u64 key;
+
+	/* the leader's, or a thread's own beside a leader's (the iterator skips the rest) */
+	if (task == leader || leader->files)
+		return true;
+	key = (__u64)task->files;
+	t = bpf_map_lookup_elem(&zombie_tables, &key);
+	if (t && t->session == session)
+		return t->tid == task->pid;
+	bpf_map_update_elem(&zombie_tables, &key, &seen, BPF_ANY);
+	return true;
 }
 
 /* the process the last record named: the next records of it need not */
@@ -254,7 +291,7 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 	const struct dma_buf *dmabuf;
 	struct inv_fd rec = {};
 
-	if (!task || !is_dmabuf_file(file) || !counts_for_process(task, false))
+	if (!task || !is_dmabuf_file(file) || !counts_fds_for_process(task, ctx->meta->session_id))
 		return 0;
 	dmabuf = file->private_data;
 	if (!dmabuf)

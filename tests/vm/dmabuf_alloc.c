@@ -25,6 +25,9 @@
  *   dmabuf_alloc -H system -s 8K --skip 131071 -w 60
  *       first allocate and close 131071 buffers, which moves the dma-buf
  *       inode numbers on by as many: the one kept is 131072 after the last
+ *   dmabuf_alloc -H system -s 4K --map-file /dmabuf:x -w 60
+ *       beside the buffer, a mapping of the regular file /dmabuf:x (made,
+ *       4 KiB): a path as a dma-buf's in maps, on another filesystem
  *   dmabuf_alloc -H camera -s 4M -n 2 --background -w 600
  *       exit once the buffers are held, a child holding them on 600 s: for
  *       a caller with no shell to put it in the background (tests/dt/init)
@@ -73,6 +76,7 @@ static struct {
 	bool vgem_export;
 	const char *name;
 	const char *comm;
+	const char *map_file;
 	bool dup;
 	bool background;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
@@ -114,6 +118,7 @@ static const struct argp_option options[] = {
 	{ "comm", 0x101, "COMM", 0, "Set the process's name to COMM (PR_SET_NAME), bytes as given", 0 },
 	{ "fail", 0x102, "N", 0, "First make N allocations the heap refuses (heap_flags it does not "
 	  "know: EINVAL)", 0 },
+	{ "map-file", 0x104, "PATH", 0, "Also map PATH, a regular file made 4 KiB long, until exit", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGALRM closes their fds (once closed: allocates them anew), "
 	  "SIGHUP execs sleep", 0 },
@@ -138,6 +143,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'm': opts.mmap = true; break;
 	case 'M': opts.keep_mapped = true; break;
+	case 0x104: opts.map_file = arg; break;
 	case 'D': opts.dup = true; break;
 	case 'B': opts.background = true; break;
 	case 'S':
@@ -565,6 +571,17 @@ int main(int argc, char **argv)
 			ret = 1;
 			goto out;
 		}
+	}
+	if (opts.map_file) {
+		int f = open(opts.map_file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (f < 0 || ftruncate(f, 4096) ||
+		    mmap(NULL, 4096, PROT_READ, MAP_SHARED, f, 0) == MAP_FAILED) {
+			fprintf(stderr, "dmabuf_alloc: %s: %s\n", opts.map_file, strerror(errno));
+			ret = 1;
+			goto out;
+		}
+		close(f);
 	}
 	if (opts.vgem_export && vgem_export()) {
 		ret = 1;

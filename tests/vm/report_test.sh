@@ -254,20 +254,61 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting)" = Y ]; then
 fi
 
 # the main thread gone first (a zombie leader, without fds or mm), three
-# threads holding a buffer by fd and mapping: the process holds it once
+# threads holding a buffer by fd and mapping: the process holds it once; a
+# fourth thread's own fd table holds another, which is the process's too;
+# from either source
 zombie_leader "$tmp/zl" 60 &
 zl=$!
 i=0
 while [ ! -s "$tmp/zl" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-heapstat report -j >"$tmp/zlj"
-jq_true --argjson p $zl '([.buffers[].holders[] | select(.pid == $p)] == [{"pid":$p,"fds":1,"map_bytes":1048576}])
-	and ([.processes[] | select(.pid == $p)][0] | .fd_bytes == 1048576 and .map_bytes == 1048576)' \
-	"$tmp/zlj" >/dev/null &&
-	pass "a zombie leader's threads: one fd and one mapping, once" ||
-	fail "a zombie leader's threads: one fd and one mapping, once" \
-		"$(jq -c --argjson p $zl '[.buffers[].holders[] | select(.pid == $p)], [.processes[] | select(.pid == $p)]' "$tmp/zlj")"
+for src in auto procfs; do
+	heapstat report -j --source $src >"$tmp/zlj" 2>&1
+	jq_true --argjson p $zl '([.buffers[] | select(any(.holders[]; .pid == $p)) |
+		{bytes, h: [.holders[] | select(.pid == $p)]}] | sort_by(.bytes)) ==
+		[{"bytes":65536,"h":[{"pid":$p,"fds":1,"map_bytes":0}]},
+		 {"bytes":1048576,"h":[{"pid":$p,"fds":1,"map_bytes":1048576}]}]
+		and ([.processes[] | select(.pid == $p)][0] | .fd_bytes == 1114112 and
+		.map_bytes == 1048576 and .buffers == 2)' "$tmp/zlj" >/dev/null &&
+		pass "[$src] a zombie leader's threads: one fd and one mapping, once; a thread's own table's too" ||
+		fail "[$src] a zombie leader's threads: one fd and one mapping, once; a thread's own table's too" \
+			"$(jq -c --argjson p $zl '[.buffers[] | select(any(.holders[]; .pid == $p))], [.processes[] | select(.pid == $p)]' "$tmp/zlj")"
+done
 kill $zl
 wait $zl
+
+# a regular file mapped whose path reads as a dma-buf's ("/dmabuf:...") and
+# whose inode number is a live dma-buf's (a tmpfs numbers its files in
+# turn) holds no dma-buf, from either source
+alloc_in real "$tmp/r8" 600 -H system -s 4K
+wait_while '[ ! -e "$tmp/r8" ]'
+real=$(head -n 1 $S/real/cgroup.procs)
+ino=$(dmabuf_inodes "$real" | head -n 1)
+mkdir -p /dmabuf:fk && mount -t tmpfs fk /dmabuf:fk && : >/dmabuf:fk/first
+more=$((ino - $(stat -c %i /dmabuf:fk/first) - 1))
+[ $more -gt 0 ] && seq 1 $more | (cd /dmabuf:fk && xargs touch)
+: >/dmabuf:fk/same
+if [ "$(stat -c %i /dmabuf:fk/same)" = "$ino" ]; then
+	alloc_in fake "$tmp/r9" 600 -n 0 --map-file /dmabuf:fk/same
+	wait_while '[ ! -e "$tmp/r9" ]'
+	fake=$(head -n 1 $S/fake/cgroup.procs)
+	grep -q "/dmabuf:fk/same" /proc/$fake/maps || fail "a file named /dmabuf:fk/same mapped" "$(cat /proc/$fake/maps)"
+	for src in auto procfs; do
+		heapstat report -j --source $src >"$tmp/fk" 2>&1
+		jq_true --argjson i "$ino" --argjson r "$real" '([.buffers[] | select(.inode == $i)][0].holders ==
+			[{"pid":$r,"fds":1,"map_bytes":0}]) and ([.processes[] | select(.cgroup == "/fake")] == [])' \
+			"$tmp/fk" >/dev/null &&
+			pass "[$src] a file mapped at /dmabuf:..., its inode a dma-buf's, is no holder of it" ||
+			fail "[$src] a file mapped at /dmabuf:..., its inode a dma-buf's, is no holder of it" \
+				"$(jq -c --argjson i "$ino" '[.buffers[] | select(.inode == $i)], [.processes[] | select(.cgroup == "/fake")]' "$tmp/fk")"
+	done
+	kill "$fake"
+	wait "$fake" 2>/dev/null
+else
+	fail "a file with a dma-buf's inode number" "$(stat -c %i /dmabuf:fk/same), not $ino"
+fi
+kill "$real"
+wait "$real" 2>/dev/null
+umount /dmabuf:fk && rmdir /dmabuf:fk
 
 # CSV lists every holder of a buffer (a table cuts the list: "+N")
 alloc_in many "$tmp/r7" 600 -H system -s 4K --share 64
@@ -288,5 +329,5 @@ done
 
 kill $pids 2>/dev/null
 wait
-rmdir $S/mq/r $S/mq $S/names $S/many 2>/dev/null
+rmdir $S/mq/r $S/mq $S/names $S/many $S/fake $S/real 2>/dev/null
 rm -rf "$tmp"

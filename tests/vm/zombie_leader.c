@@ -3,14 +3,19 @@
  * Test helper: a process whose main thread exits first (as pthread_exit()
  * would, by the exit system call: no libgcc_s to unwind in the VM),
  * leaving a zombie leader without fds or mm, and three threads holding a
- * 1 MiB system-heap buffer by fd and by mapping for SECS seconds. READY
- * appears, with the process id, once the leader is gone.
+ * 1 MiB system-heap buffer by fd and by mapping for SECS seconds; a fourth
+ * thread has an fd table of its own (unshare(CLONE_FILES)), without the
+ * 1 MiB buffer's fd and with a 64 KiB buffer's. READY appears, with the
+ * process id, once the leader is gone and the fourth thread holds its own.
  *
  *   zombie_leader /tmp/ready 60
  */
+#define _GNU_SOURCE	/* unshare */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,24 @@
 
 static const char *ready;
 static unsigned int secs;
+static int heap, shared_fd;
+static atomic_int own_done;	/* 1: the fourth thread holds its buffer; -1: it failed */
+
+static void *own_table(void *unused)
+{
+	struct dma_heap_allocation_data d = { .len = 64 << 10, .fd_flags = O_RDWR | O_CLOEXEC };
+
+	(void)unused;
+	/* a copy of the process's table: the 1 MiB buffer's fd closed in it alone */
+	if (unshare(CLONE_FILES) || close(shared_fd) || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d)) {
+		fprintf(stderr, "zombie_leader: own table: %s\n", strerror(errno));
+		own_done = -1;
+		return NULL;
+	}
+	own_done = 1;
+	sleep(secs);
+	exit(0);
+}
 
 static void *hold(void *first)
 {
@@ -30,6 +53,10 @@ static void *hold(void *first)
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/proc/%d/status", getpid());
+		while (!own_done)
+			usleep(10000);
+		if (own_done < 0)
+			exit(1);
 		for (int zombie = 0; !zombie; usleep(10000)) {
 			f = fopen(path, "r");
 			while (f && fgets(line, sizeof(line), f))
@@ -51,7 +78,6 @@ int main(int argc, char **argv)
 {
 	struct dma_heap_allocation_data d = { .len = 1 << 20, .fd_flags = O_RDWR | O_CLOEXEC };
 	pthread_t t;
-	int heap;
 
 	if (argc != 3 || !(secs = strtoul(argv[2], NULL, 10))) {
 		fprintf(stderr, "usage: zombie_leader READY SECS\n");
@@ -62,6 +88,11 @@ int main(int argc, char **argv)
 	if (heap < 0 || ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &d) ||
 	    mmap(NULL, d.len, PROT_READ, MAP_SHARED, d.fd, 0) == MAP_FAILED) {
 		fprintf(stderr, "zombie_leader: %s\n", strerror(errno));
+		return 1;
+	}
+	shared_fd = d.fd;
+	if (pthread_create(&t, NULL, own_table, NULL)) {
+		fprintf(stderr, "zombie_leader: pthread_create failed\n");
 		return 1;
 	}
 	for (int i = 0; i < 3; i++) {

@@ -2,7 +2,13 @@
 /*
  * dma-buf holders from /proc: for each process, the fds that are dma-bufs
  * (their link reads "/dmabuf:<name>"; fdinfo gives inode, size, exporter)
- * and its mappings of dma-bufs (maps lines naming "/dmabuf:").
+ * and its mappings of dma-bufs (maps lines naming "/dmabuf:", on the dma-buf
+ * filesystem).
+ *
+ * As the task_file iterator's counts_for_process() does, a process's fds
+ * are its leader's table and each table of its own a thread has (unshare(2),
+ * clone(2) without CLONE_FILES: told apart by kcmp(2)); its mappings are
+ * the leader's, or a thread's where the leader is a zombie without an mm.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -13,7 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/kcmp.h>
+#include <linux/magic.h>
 
 #include "procfs.h"
 #include "util.h"
@@ -27,6 +39,11 @@ struct proc_walk {
 	size_t fds_cap;
 	struct proc_dmabuf_map *maps;
 	size_t maps_cap;
+	pid_t *tables;			/* a process's threads whose fd tables were read */
+	size_t tables_cap;
+	pid_t thread;			/* a thread of it other than the leader, 0: none */
+	dev_t dmabuf_dev;		/* the dma-buf filesystem's, once a file of it is seen */
+	bool dev_known;
 };
 
 struct proc_walk *proc_walk_open(const char *proc_root)
@@ -51,6 +68,7 @@ void proc_walk_close(struct proc_walk *w)
 	closedir(w->dir);
 	free(w->fds);
 	free(w->maps);
+	free(w->tables);
 	free(w);
 }
 
@@ -187,13 +205,29 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 	return f->ino && f->exp_name[0] ? 0 : -EINVAL;
 }
 
-static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+/* learn the dma-buf filesystem's device from one of its files */
+static void learn_dev(struct proc_walk *w, const char *path)
 {
-	char path[4096], link[256];
+	struct stat st;
+
+	if (!w->dev_known && !stat(path, &st)) {
+		w->dmabuf_dev = st.st_dev;
+		w->dev_known = true;
+	}
+}
+
+/* the dma-buf fds of one fd table, thread @tid's of process @pid (the leader's: @tid @pid) */
+static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_scan *out)
+{
+	char dir[64], path[4096], info[4096], link[256];
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/%d/fd", w->root, (int)pid);
+	if (tid == pid)
+		snprintf(dir, sizeof(dir), "%d", (int)pid);
+	else
+		snprintf(dir, sizeof(dir), "%d/task/%d", (int)pid, (int)tid);
+	snprintf(path, sizeof(path), "%s/%s/fd", w->root, dir);
 	d = opendir(path);
 	if (!d)
 		return -errno;
@@ -202,7 +236,7 @@ static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		snprintf(path, sizeof(path), "%s/%d/fd/%s", w->root, (int)pid, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/fd/%s", w->root, dir, de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
@@ -213,34 +247,127 @@ static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 			closedir(d);
 			return -ENOMEM;
 		}
-		snprintf(path, sizeof(path), "%s/%d/fdinfo/%s", w->root, (int)pid, de->d_name);
-		if (!parse_fdinfo(path, &w->fds[out->nfds]))	/* closed meanwhile: skip */
+		snprintf(info, sizeof(info), "%s/%s/fdinfo/%s", w->root, dir, de->d_name);
+		if (!parse_fdinfo(info, &w->fds[out->nfds])) {	/* closed meanwhile: skip */
 			out->nfds++;
+			learn_dev(w, path);	/* fdinfo's exp_name: a dma-buf */
+		}
 	}
 	closedir(d);
-	out->fds = w->fds;
 	return 0;
 }
 
-static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+/*
+ * Thread @tid's fd table is none of those read for its process: kcmp(2)
+ * says so. Where kcmp cannot tell (no CONFIG_KCMP, no ptrace access), one
+ * thread's is read when the leader's held no dma-buf (a zombie leader has
+ * no table): a table they share then adds nothing; another of its own, or
+ * one beside a leader's holding dma-bufs, is missed.
+ */
+static bool own_table(struct proc_walk *w, pid_t tid, size_t ntables, size_t nfds)
 {
-	char path[4096], *line = NULL;
+	for (size_t i = 0; i < ntables; i++) {
+		long rc = syscall(SYS_kcmp, w->tables[i], tid, KCMP_FILES, 0, 0);
+
+		if (rc == 0)
+			return false;
+		if (rc < 0)
+			return ntables == 1 && !nfds;
+	}
+	return true;
+}
+
+static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+{
+	char path[4096];
+	struct dirent *de;
+	size_t ntables = 0;
+	DIR *d;
+	int err;
+
+	w->thread = 0;
+	out->fds = w->fds;
+	if (grow_array((void **)&w->tables, &w->tables_cap, 0, sizeof(*w->tables)))
+		return -ENOMEM;
+	/* the leader first: its table is the process's own */
+	w->tables[ntables++] = pid;
+	err = scan_table(w, pid, pid, out);
+	out->fds = w->fds;
+	if (err == -ENOMEM)
+		return err;
+	snprintf(path, sizeof(path), "%s/%d/task", w->root, (int)pid);
+	d = opendir(path);
+	if (!d)		/* gone meanwhile: the leader's, as read */
+		return 0;
+	err = 0;
+	while (!err && (de = readdir(d))) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (*end || tid <= 0 || tid == pid)
+			continue;
+		if (!w->thread)
+			w->thread = tid;
+		if (!own_table(w, tid, ntables, out->nfds))
+			continue;
+		if (grow_array((void **)&w->tables, &w->tables_cap, ntables, sizeof(*w->tables)))
+			err = -ENOMEM;
+		else
+			w->tables[ntables++] = tid;
+		if (!err && scan_table(w, pid, tid, out) == -ENOMEM)
+			err = -ENOMEM;
+	}
+	closedir(d);
+	out->fds = w->fds;
+	return err;
+}
+
+/*
+ * A maps line's file is a dma-buf: the filesystem of the file mapped, where
+ * map_files shows it (root, the leader's mm); else its device, once one of
+ * the walk's dma-bufs told it. Its path alone ("/dmabuf:") might be any
+ * file's so named.
+ */
+static bool is_dmabuf_map(struct proc_walk *w, pid_t pid, uint64_t start, uint64_t end,
+			  unsigned int major, unsigned int minor)
+{
+	char path[4096];
+	struct statfs sf;
+
+	snprintf(path, sizeof(path), "%s/%d/map_files/%" PRIx64 "-%" PRIx64, w->root, (int)pid,
+		 start, end);
+	if (!statfs(path, &sf)) {
+		if (sf.f_type != DMA_BUF_MAGIC)
+			return false;
+		learn_dev(w, path);
+		return true;
+	}
+	return !w->dev_known || w->dmabuf_dev == makedev(major, minor);
+}
+
+/* the mappings of @path, a maps file; -ENODATA when it has no line at all (no mm) */
+static int scan_maps_of(struct proc_walk *w, pid_t pid, const char *path, struct proc_scan *out)
+{
+	char *line = NULL;
 	size_t cap = 0;
+	bool any = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%d/maps", w->root, (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t start, end, ino;
+		unsigned int major, minor;
 		int name_at = 0;
 
+		any = true;
 		if (!strstr(line, DMABUF_PREFIX))
 			continue;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %" SCNu64 " %n",
-			   &start, &end, &ino, &name_at) != 3 ||
-		    strncmp(line + name_at, DMABUF_PREFIX, strlen(DMABUF_PREFIX)))
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %x:%x %" SCNu64 " %n",
+			   &start, &end, &major, &minor, &ino, &name_at) != 5 ||
+		    strncmp(line + name_at, DMABUF_PREFIX, strlen(DMABUF_PREFIX)) ||
+		    !is_dmabuf_map(w, pid, start, end, major, minor))
 			continue;
 		if (grow_array((void **)&w->maps, &w->maps_cap, out->nmaps, sizeof(*w->maps))) {
 			free(line);
@@ -252,7 +379,21 @@ static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 	free(line);
 	fclose(f);
 	out->maps = w->maps;
-	return 0;
+	return any ? 0 : -ENODATA;
+}
+
+static int scan_maps(struct proc_walk *w, pid_t pid, struct proc_scan *out)
+{
+	char path[4096];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%d/maps", w->root, (int)pid);
+	err = scan_maps_of(w, pid, path, out);
+	if (err != -ENODATA || !w->thread)
+		return err;
+	/* the leader's mm is gone (a zombie): its threads' is the process's */
+	snprintf(path, sizeof(path), "%s/%d/task/%d/maps", w->root, (int)pid, (int)w->thread);
+	return scan_maps_of(w, pid, path, out);
 }
 
 /** proc_identify() - fill in a process's comm and cgroup ("?" when gone) */
