@@ -8,12 +8,15 @@
 # memcg limit event bound by the cgroup's memory.max, and heaptop's and
 # report -d's rows count it in limit_hits; memory.events counts the kills. An allocator killed by a user (EINTR too) in a cgroup whose
 # OOM killer never killed is no limit event, though it asked for more than
-# the room. scripts/vm requires exactly the OOM kills counted.
+# the room. A memory.max set below what a cgroup holds of the heap (which
+# memcg cannot reclaim) OOM-kills the holder: limit set says so, and reads
+# the page-rounded limit back. scripts/vm requires exactly the OOM kills
+# counted.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=6
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_heap.mem_accounting=1 \
-	--expect-oom $n --timeout 300 -- sh -c '
+	--expect-oom $((n + 1)) --timeout 300 -- sh -c '
 	. /heapstat/tests/lib.sh
 	S=/sys/fs/cgroup
 	echo +memory >$S/cgroup.subtree_control
@@ -70,6 +73,13 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	jq -M -c "[.failed[] | select(.cgroup == \"/kk\") | [.errno, .requested_bytes]]" /tmp/an.json
 	jq -M -c "[.failed[] | select(.cgroup == \"/mm\") | .errno] | group_by(.) |
 		map({(.[0] | tostring): length}) | add | \"errnos \\(.)\"" -r /tmp/an.json
+	mkdir $S/hh
+	sh -c "echo \$\$ >$S/hh/cgroup.procs; exec dmabuf_alloc -H system -s 16M -w 120 -R /tmp/hh" & hp=$!
+	wait_while "[ ! -e /tmp/hh ]"
+	heapstat limit set /hh system 4097K --memcg 2>/tmp/hhe; echo "shrink=$?"
+	wait $hp; echo "holder=$?"
+	cat $S/hh/memory.max
+	sed "s/^heapstat limit: //" /tmp/hhe
 	cat /tmp/eve /tmp/rece /tmp/tope /tmp/repe' 2>&1); rc=$?
 # which failure the kills made (ENOMEM 12, EINTR 4): as it happens, told
 errnos=$(grep '^errnos ' <<<"$out")
@@ -90,7 +100,12 @@ heaptop=0
       $n [\"memcg\",\"/mm\",\"system\",67108864,33554432,\"/mm\",\"dmabuf_alloc\"]
 analyze=0
 [$n,[\"memcg\",\"/mm\",\"/mm\",67108864,33554432]]
-[[4,536870912]]"
+[[4,536870912]]
+shrink=0
+holder=137
+4194304
+note: memory.max keeps whole pages: 4194304
+note: to bring /hh under it, the kernel OOM-killed 1 of its tasks (memory.events oom_kill)"
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: memcg_limit: past memory.max the allocator is OOM-killed, each time a memcg limit event (limit events, record) and a limit hit (heaptop, report -d); one killed by hand is neither"
 else

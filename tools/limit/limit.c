@@ -440,12 +440,49 @@ static int dmem_max_took(const char *cgroup, const char *region, uint64_t bytes)
 }
 
 /*
+ * memory.max read back after a write of @bytes (HOLD_NO_LIMIT: max): whole
+ * pages, as memcg keeps it; and what the kernel did to get the cgroup under
+ * it, which for memcg may be OOM-killing its tasks (memory.events' oom_kill
+ * since @kills0, the count before the write; UINT64_MAX: unknown).
+ */
+static int memory_max_took(const char *cgroup, uint64_t bytes, uint64_t kills0)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), want, now = 0, kills = 0;
+	char dir[4096], a[16];
+	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup) ?:
+		  cg_memcg_value(dir, "memory.max", &now);
+
+	if (err) {
+		fprintf(stderr, "heapstat limit: wrote %s's memory.max, but cannot read it back: %s\n",
+			text_safe(cgroup), strerror(-err));
+		return err;
+	}
+	want = bytes == HOLD_NO_LIMIT ? CG_DMEM_MAX : bytes - bytes % page;
+	if (now != want) {
+		fprintf(stderr, "heapstat limit: %s's memory.max reads %s, not the %llu written "
+			"(another writer?)\n", text_safe(cgroup),
+			now == CG_DMEM_MAX ? "max" : format_size(now, a, sizeof(a)),
+			(unsigned long long)want);
+		return -EBUSY;
+	}
+	if (bytes != HOLD_NO_LIMIT && bytes % page)
+		fprintf(stderr, "heapstat limit: note: memory.max keeps whole pages: %llu\n",
+			(unsigned long long)want);
+	if (kills0 != UINT64_MAX && !cg_memcg_oom_kills(dir, &kills) && kills > kills0)
+		fprintf(stderr, "heapstat limit: note: to bring %s under it, the kernel OOM-killed "
+			"%llu of its tasks (memory.events oom_kill)\n", text_safe(cgroup),
+			(unsigned long long)(kills - kills0));
+	return 0;
+}
+
+/*
  * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
  * Return: 0, or a negative errno after a message.
  */
 static int apply(const struct holdings *h, const char *cgroup, const char *heap, uint64_t bytes)
 {
-	char value[CGROUP_PATH_MAX], why[512];
+	char value[CGROUP_PATH_MAX], why[512], dir[4096];
+	uint64_t kills0;
 	size_t k;
 	int err;
 
@@ -479,10 +516,11 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			snprintf(value, sizeof(value), "max");
 		else
 			snprintf(value, sizeof(value), "%llu", (unsigned long long)bytes);
+		if (cg_dir(dir, sizeof(dir), cg_root(), cgroup) || cg_memcg_oom_kills(dir, &kills0))
+			kills0 = UINT64_MAX;
 		err = cg_control_write(cgroup, "memory", "memory.max", value, why, sizeof(why));
-		if (!err && bytes != HOLD_NO_LIMIT && bytes % sysconf(_SC_PAGESIZE))
-			fprintf(stderr, "heapstat limit: note: memory.max keeps whole pages: %llu\n",
-				(unsigned long long)(bytes - bytes % sysconf(_SC_PAGESIZE)));
+		if (!err)
+			return memory_max_took(cgroup, bytes, kills0);
 		break;
 	default:
 		return apply_lsm(h, cgroup, heap, bytes);
