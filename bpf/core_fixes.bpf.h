@@ -107,10 +107,11 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 
 /*
  * The thread that counts a process's mappings once (the task_vma iterator
- * skips no thread): the leader, and while it is a zombie (pthread_exit() in
- * main: its mm gone, its threads running), the mm's owner, the thread
- * exit_mm() handed the mm to (mm->owner, CONFIG_MEMCG; without it no thread
- * counts them).
+ * skips only threads whose fd table is the leader's; every thread shares
+ * its mm): the leader, and while it is a zombie (pthread_exit() in main:
+ * its mm gone, its threads running), the mm's owner, the thread exit_mm()
+ * handed the mm to (mm->owner, CONFIG_MEMCG; without it no thread counts
+ * them).
  */
 static __always_inline bool counts_maps_for_process(const struct task_struct *task)
 {

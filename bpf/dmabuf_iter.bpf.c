@@ -234,39 +234,53 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 }
 
 /*
- * The fd tables a walk (an iterator session) counted of processes whose
- * leader is a zombie, by their files_struct: each by the first thread the
- * walk met with it. Threads whose table is the leader's the task_file
- * iterator skips itself; a zombie leader has none, so its threads' tables
- * are told apart here (one thread may have its own, unshare(CLONE_FILES)).
+ * The fd tables a walk (an iterator session) counted of threads other than
+ * their process's leader, by their files_struct and process: each by the
+ * first thread the walk met with it. The task_file iterator skips a thread
+ * whose table is its leader's; it shows those with one of their own
+ * (unshare(CLONE_FILES)), which may share it with another thread, and every
+ * thread of a zombie leader (which has none). Emptied at each walk's first
+ * call; full (more such tables than it holds), a table is counted by each
+ * of its threads.
  */
-struct table_seen {
-	__u64 session;
-	__u32 tid;
+struct table_key {
+	__u64 files;
+	__u32 tgid;
 	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u64);
-	__type(value, struct table_seen);
-} zombie_tables SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct table_key);
+	__type(value, __u32);		/* the thread that counts it */
+} thread_tables SEC(".maps");
+
+__u64 tables_session;	/* the walk thread_tables is of */
+
+static long drop_table(struct bpf_map *map, struct table_key *key, __u32 *tid, void *ctx)
+{
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
 
 static __always_inline bool counts_fds_for_process(const struct task_struct *task, __u64 session)
 {
-	const struct task_struct *leader = task->group_leader;
-	struct table_seen seen = { .session = session, .tid = task->pid }, *t;
-	__u64 key;
+	struct table_key key = {};
+	__u32 tid = task->pid, *t;
 
-	/* the leader's, or a thread's own beside a leader's (the iterator skips the rest) */
-	if (task == leader || leader->files)
+	if (task == task->group_leader)
 		return true;
-	key = (__u64)task->files;
-	t = bpf_map_lookup_elem(&zombie_tables, &key);
-	if (t && t->session == session)
-		return t->tid == task->pid;
-	bpf_map_update_elem(&zombie_tables, &key, &seen, BPF_ANY);
+	if (tables_session != session) {
+		bpf_for_each_map_elem(&thread_tables, drop_table, NULL, 0);
+		tables_session = session;
+	}
+	key.files = (__u64)task->files;
+	key.tgid = task->tgid;
+	t = bpf_map_lookup_elem(&thread_tables, &key);
+	if (t)
+		return *t == tid;
+	bpf_map_update_elem(&thread_tables, &key, &tid, BPF_NOEXIST);
 	return true;
 }
 

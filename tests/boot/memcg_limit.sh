@@ -105,7 +105,7 @@ shrink=0
 holder=137
 4194304
 note: memory.max keeps whole pages: 4194304
-note: to bring /hh under it, the kernel OOM-killed 1 of its tasks (memory.events oom_kill)"
+note: to bring /hh under it, the kernel OOM-killed 1 of its tasks (memory.events oom_kill since the write)"
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: memcg_limit: past memory.max the allocator is OOM-killed, each time a memcg limit event (limit events, record) and a limit hit (heaptop, report -d); one killed by hand is neither"
 else

@@ -5,10 +5,11 @@
  * and its mappings of dma-bufs (maps lines naming "/dmabuf:", on the dma-buf
  * filesystem).
  *
- * As the task_file iterator's counts_for_process() does, a process's fds
- * are its leader's table and each table of its own a thread has (unshare(2),
- * clone(2) without CLONE_FILES: told apart by kcmp(2)); its mappings are
- * the leader's, or a thread's where the leader is a zombie without an mm.
+ * As the task_file iterator's counts_fds_for_process() does, a process's
+ * fds are its leader's table and each other table its threads have
+ * (unshare(2), clone(2) without CLONE_FILES: told apart by kcmp(2)), once;
+ * its mappings are the leader's, or a thread's where the leader is a
+ * zombie without an mm.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -44,7 +45,23 @@ struct proc_walk {
 	pid_t thread;			/* a thread of it other than the leader, 0: none */
 	dev_t dmabuf_dev;		/* the dma-buf filesystem's, once a file of it is seen */
 	bool dev_known;
+	bool kcmp;			/* kcmp(2) can compare the /proc's tasks: its pid
+					 * namespace is ours, and the kernel has it */
 };
+
+/* the pids of this /proc are the ones this process's syscalls take: its self is us */
+static bool proc_pids_ours(const char *proc_root)
+{
+	char path[4096], self[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/self", proc_root);
+	n = readlink(path, self, sizeof(self) - 1);
+	if (n <= 0)
+		return false;
+	self[n] = '\0';
+	return atoi(self) == getpid();
+}
 
 struct proc_walk *proc_walk_open(const char *proc_root)
 {
@@ -53,6 +70,7 @@ struct proc_walk *proc_walk_open(const char *proc_root)
 	if (!w)
 		return NULL;
 	snprintf(w->root, sizeof(w->root), "%s", proc_root);
+	w->kcmp = proc_pids_ours(proc_root);
 	w->dir = opendir(proc_root);
 	if (!w->dir) {
 		free(w);
@@ -205,12 +223,12 @@ static int parse_fdinfo(const char *path, struct proc_dmabuf_fd *f)
 	return f->ino && f->exp_name[0] ? 0 : -EINVAL;
 }
 
-/* learn the dma-buf filesystem's device from one of its files */
-static void learn_dev(struct proc_walk *w, const char *path)
+/* learn the dma-buf filesystem's device from one of its files, @ino (not another since) */
+static void learn_dev(struct proc_walk *w, const char *path, uint64_t ino)
 {
 	struct stat st;
 
-	if (!w->dev_known && !stat(path, &st)) {
+	if (!w->dev_known && !stat(path, &st) && st.st_ino == ino) {
 		w->dmabuf_dev = st.st_dev;
 		w->dev_known = true;
 	}
@@ -249,8 +267,8 @@ static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_sca
 		}
 		snprintf(info, sizeof(info), "%s/%s/fdinfo/%s", w->root, dir, de->d_name);
 		if (!parse_fdinfo(info, &w->fds[out->nfds])) {	/* closed meanwhile: skip */
+			learn_dev(w, path, w->fds[out->nfds].ino);	/* exp_name: a dma-buf */
 			out->nfds++;
-			learn_dev(w, path);	/* fdinfo's exp_name: a dma-buf */
 		}
 	}
 	closedir(d);
@@ -258,23 +276,34 @@ static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_sca
 }
 
 /*
- * Thread @tid's fd table is none of those read for its process: kcmp(2)
- * says so. Where kcmp cannot tell (no CONFIG_KCMP, no ptrace access), one
- * thread's is read when the leader's held no dma-buf (a zombie leader has
- * no table): a table they share then adds nothing; another of its own, or
- * one beside a leader's holding dma-bufs, is missed.
+ * Thread @tid's fd table is none of those read for process @pid: kcmp(2)
+ * says so (a task gone meanwhile: its table need not be read, or the others
+ * tell). Where kcmp cannot tell (no CONFIG_KCMP, no ptrace access, another
+ * pid namespace's /proc), one thread's is read when the leader's held no
+ * dma-buf (a zombie leader has no table): a table they share then adds
+ * nothing; another of its own, or one beside a leader's holding dma-bufs,
+ * is missed.
  */
-static bool own_table(struct proc_walk *w, pid_t tid, size_t ntables, size_t nfds)
+static bool own_table(struct proc_walk *w, pid_t pid, pid_t tid, size_t ntables, size_t nfds)
 {
-	for (size_t i = 0; i < ntables; i++) {
+	char path[4096];
+
+	for (size_t i = 0; w->kcmp && i < ntables; i++) {
 		long rc = syscall(SYS_kcmp, w->tables[i], tid, KCMP_FILES, 0, 0);
 
 		if (rc == 0)
 			return false;
-		if (rc < 0)
+		if (rc > 0)
+			continue;
+		if (errno != ESRCH) {
+			w->kcmp = errno != ENOSYS;	/* not built: not asked again */
 			return ntables == 1 && !nfds;
+		}
+		snprintf(path, sizeof(path), "%s/%d/task/%d", w->root, (int)pid, (int)tid);
+		if (access(path, F_OK))
+			return false;
 	}
-	return true;
+	return w->kcmp || (ntables == 1 && !nfds);
 }
 
 static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
@@ -308,14 +337,14 @@ static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
 			continue;
 		if (!w->thread)
 			w->thread = tid;
-		if (!own_table(w, tid, ntables, out->nfds))
+		if (!own_table(w, pid, tid, ntables, out->nfds))
 			continue;
 		if (grow_array((void **)&w->tables, &w->tables_cap, ntables, sizeof(*w->tables)))
 			err = -ENOMEM;
-		else
-			w->tables[ntables++] = tid;
-		if (!err && scan_table(w, pid, tid, out) == -ENOMEM)
-			err = -ENOMEM;
+		else if (!(err = scan_table(w, pid, tid, out)))
+			w->tables[ntables++] = tid;	/* compared with the next ones */
+		else if (err != -ENOMEM)
+			err = 0;			/* gone meanwhile */
 	}
 	closedir(d);
 	out->fds = w->fds;
@@ -329,7 +358,7 @@ static int scan_fds(struct proc_walk *w, pid_t pid, struct proc_scan *out)
  * file's so named.
  */
 static bool is_dmabuf_map(struct proc_walk *w, pid_t pid, uint64_t start, uint64_t end,
-			  unsigned int major, unsigned int minor)
+			  uint64_t ino, unsigned int major, unsigned int minor)
 {
 	char path[4096];
 	struct statfs sf;
@@ -339,7 +368,7 @@ static bool is_dmabuf_map(struct proc_walk *w, pid_t pid, uint64_t start, uint64
 	if (!statfs(path, &sf)) {
 		if (sf.f_type != DMA_BUF_MAGIC)
 			return false;
-		learn_dev(w, path);
+		learn_dev(w, path, ino);
 		return true;
 	}
 	return !w->dev_known || w->dmabuf_dev == makedev(major, minor);
@@ -367,7 +396,7 @@ static int scan_maps_of(struct proc_walk *w, pid_t pid, const char *path, struct
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %x:%x %" SCNu64 " %n",
 			   &start, &end, &major, &minor, &ino, &name_at) != 5 ||
 		    strncmp(line + name_at, DMABUF_PREFIX, strlen(DMABUF_PREFIX)) ||
-		    !is_dmabuf_map(w, pid, start, end, major, minor))
+		    !is_dmabuf_map(w, pid, start, end, ino, major, minor))
 			continue;
 		if (grow_array((void **)&w->maps, &w->maps_cap, out->nmaps, sizeof(*w->maps))) {
 			free(line);

@@ -470,7 +470,7 @@ static int memory_max_took(const char *cgroup, uint64_t bytes, uint64_t kills0)
 			(unsigned long long)want);
 	if (kills0 != UINT64_MAX && !cg_memcg_oom_kills(dir, &kills) && kills > kills0)
 		fprintf(stderr, "heapstat limit: note: to bring %s under it, the kernel OOM-killed "
-			"%llu of its tasks (memory.events oom_kill)\n", text_safe(cgroup),
+			"%llu of its tasks (memory.events oom_kill since the write)\n", text_safe(cgroup),
 			(unsigned long long)(kills - kills0));
 	return 0;
 }

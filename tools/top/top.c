@@ -122,7 +122,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
 		break;
 	case OPT_RESCAN:
-		/* 0 (0.0, 00): never; parse_interval_ms() refuses a zero as -ERANGE */
+		/* 0 (0.0, 00): every frame; parse_interval_ms() refuses a zero as -ERANGE */
 		err = parse_interval_ms(arg, &opts.rescan_ms);
 		if (err == -ERANGE && strspn(arg, "0.") == strlen(arg))
 			opts.rescan_ms = 0, err = 0;
