@@ -795,9 +795,12 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 	for (size_t i = 0; flt->pid && i < h->inv->nprocs; i++)
 		if (h->inv->procs[i].pid == flt->pid)
 			pid_cg = h->proc_cg[i];
-	/* one holding no buffer is in no inventory: its cgroup from /proc */
+	/* one holding no buffer is in no inventory: its cgroup from /proc, or as the
+	 * filter's check saw it (exited since: its cgroup's traced rows) */
 	if (flt->pid && pid_cg == HOLD_NONE && !proc_cgroup_of(sys->proc, flt->pid, path, sizeof(path)))
 		pid_cg = holdings_cgroup(h, path);
+	if (flt->pid && pid_cg == HOLD_NONE && flt->pid_cgroup[0])
+		pid_cg = holdings_cgroup(h, flt->pid_cgroup);
 	h->rows = malloc((h->ncgs * h->nheaps + 1) * sizeof(*h->rows));
 	if (!h->rows)
 		return -ENOMEM;
@@ -941,6 +944,8 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 				 tgid);
 			return -ENOENT;
 		}
+		if (proc_cgroup_of(sys->proc, flt->pid, flt->pid_cgroup, sizeof(flt->pid_cgroup)))
+			flt->pid_cgroup[0] = '\0';
 	}
 	if (flt->heap) {
 		bool known = false;

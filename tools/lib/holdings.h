@@ -39,6 +39,8 @@ struct hold_filter {
 	char cgroup[CGROUP_PATH_MAX];	/* "": all; else this cgroup and those below it */
 	pid_t pid;			/* 0: all */
 	const char *heap;		/* NULL: all */
+	char pid_cgroup[CGROUP_PATH_MAX];	/* pid's cgroup when hold_filter_check() saw
+						 * it ("": not known): its rows, if it exits */
 };
 
 /* who charges a heap's allocations to the allocating cgroup */

@@ -18,6 +18,7 @@
 #include "cgroup/memcg.h"
 #include "cgroup/path.h"
 #include "lib/errors.h"
+#include "lib/procfs.h"
 #include "lib/ready.h"
 #include "lib/sources.h"
 #include "lib/text.h"
@@ -218,6 +219,18 @@ static void free_report(struct report *rep)
 	inventory_free(&rep->inv);
 }
 
+/* -d's heap filter, once the inventory can name it (the cgroup and pid checked before) */
+static int heap_checked(const struct hold_sys *sys, const struct inventory *inv, char *why,
+			size_t len)
+{
+	struct hold_filter heap = { .heap = opts.flt.heap };
+
+	if (opts.flt.pid && proc_tgid(sys->proc, opts.flt.pid) <= 0)
+		fprintf(stderr, "heapstat report: note: process %d exited while traced: its "
+			"cgroup's rows as traced\n", opts.flt.pid);
+	return hold_filter_check(sys, &heap, inv, why, len);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "[VIEW]", doc, NULL, NULL, NULL };
@@ -238,14 +251,16 @@ int cmd_report(int argc, char **argv)
 			return EXIT_UNSUPPORTED;
 	}
 	if (opts.duration_ms) {
-		/* the cgroup and the process named, before the trace (a heap may come with it) */
-		struct hold_filter now = opts.flt;
+		/* the cgroup and the process named, before the trace (a heap may come with
+		 * it); gone while traced (a CI job's), their traced rows are still shown */
+		const char *heap = opts.flt.heap;
 
-		now.heap = NULL;
-		if (hold_filter_check(&sys, &now, NULL, why, sizeof(why))) {
+		opts.flt.heap = NULL;
+		if (hold_filter_check(&sys, &opts.flt, NULL, why, sizeof(why))) {
 			fprintf(stderr, "heapstat report: %s\n", why);
 			return EXIT_USAGE;
 		}
+		opts.flt.heap = heap;
 		err = trace_activity(&rep);
 		if (err) {
 			heapstat_error(err, "trace the activity", NULL);
@@ -259,7 +274,8 @@ int cmd_report(int argc, char **argv)
 	}
 	rep.now_ns = now_ns();
 	sources_say("report", &rep.inv, rep.coll);
-	err = hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
+	err = opts.duration_ms ? heap_checked(&sys, &rep.inv, why, sizeof(why)) :
+		hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "heapstat report: %s\n", why);
 		ret = EXIT_USAGE;
