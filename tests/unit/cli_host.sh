@@ -78,6 +78,8 @@ top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root without '
 record -d 1 -o /tmp/cli_host.hsrec -c rel|cgroup 'rel': give a path from the cgroup2 root
 limit show rel|cgroup 'rel': give a path from the cgroup2 root
 limit set / system 1M|heapstat limit: the root cgroup cannot be limited
+limit exec --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
+limit exec --create --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 EOF
 # the same for arguments that are empty: each said as such
 while IFS='|' read -r -a a; do

@@ -475,6 +475,15 @@ static int memory_max_took(const char *cgroup, uint64_t bytes, uint64_t kills0)
 	return 0;
 }
 
+/* dmem.max and memory.max are no root's files; the bpf-lsm backend keeps none either */
+static int root_refused(const char *cgroup)
+{
+	if (strcmp(cgroup, "/"))
+		return 0;
+	fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
+	return -EINVAL;
+}
+
 /*
  * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
  * Return: 0, or a negative errno after a message.
@@ -486,12 +495,7 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 	size_t k;
 	int err;
 
-	/* dmem.max and memory.max are no root's files; the bpf-lsm backend keeps none either */
-	if (!strcmp(cgroup, "/")) {
-		fprintf(stderr, "heapstat limit: the root cgroup cannot be limited\n");
-		return -EINVAL;
-	}
-	err = heap_arg(h, cgroup, heap, bytes, &k);
+	err = root_refused(cgroup) ?: heap_arg(h, cgroup, heap, bytes, &k);
 	if (err)
 		return err;
 	switch (h->heaps[k].charger) {
@@ -685,7 +689,7 @@ static int exec_limited(void)
 		return EXIT_USAGE;
 	}
 	/* every --set checked before anything is made or changed */
-	err = take_model(&h, &none, NULL);
+	err = (opts.nsets ? root_refused(cgroup) : 0) ?: take_model(&h, &none, NULL);
 	for (int i = 0; !err && i < opts.nsets; i++) {
 		const char *eq = strchr(opts.sets[i], '=');
 		size_t k;
