@@ -148,6 +148,16 @@ wait_for '^heaptop - ' && keys c && sleep 0.5 && keys "/$(printf '%0220d' 0)" &&
 	wait_while '[ ! -s $tmp/rc ]' && [ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
 	fail "a long cgroup typed at the prompt" "exit $(cat $tmp/rc 2>/dev/null): $(screen)"
 T kill-server
+# at 30 columns: the prompt's label cut so that what is typed shows; the
+# help's lines cut at the width, none wrapped onto the next
+size=30x8
+T new-session -d -s t -x 30 -y 8 "heaptop; sleep 60"
+wait_for '^heaptop - ' && keys c && wait_for '^cgroup (' && keys /camera && wait_for ': /camera$' &&
+	keys Escape && sleep 0.5 && keys '?' && wait_for '^heaptop keys' &&
+	! screen | sed -n '2,7p' | grep -v '^  ' | grep -q . &&
+	pass "a narrow terminal: what is typed shows, the help's lines cut" ||
+	fail "a narrow terminal: what is typed shows, the help's lines cut" "$(screen)"
+T kill-server
 
 # a cgroup named beyond ASCII: wide characters in their columns (the next
 # column where the others' is), typed at the prompt as they are; a resize

@@ -112,6 +112,20 @@ static const char help_text[] =
 "memcg's refusals while traced; bpf-lsm's own count, read every 5 s); the\n"
 "title names the last.\n";
 
+/* lines of @text from the top, each within the screen's columns (none wraps) */
+static void draw_text(const char *text)
+{
+	char line[TOP_LINE_MAX];
+
+	for (int y = 0; *text && y < LINES - 1; y++) {
+		size_t n = strcspn(text, "\n");
+
+		snprintf(line, sizeof(line), "%.*s", (int)n, text);
+		put_line(y, line);
+		text += n + (text[n] == '\n');
+	}
+}
+
 static void draw(struct live *l, const struct live_frame *f, const struct top_state *st,
 		 const char *clock, bool help)
 {
@@ -120,11 +134,11 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 	on_screen.f = f, on_screen.st = st, on_screen.clock = clock, on_screen.help = help;
 	erase();
 	if (help) {
-		mvaddstr(0, 0, help_text);
+		draw_text(help_text);
 	} else if (f) {
 		top_render(l, f, st, clock, COLS, emit_curses, &d);
 	} else {
-		mvaddstr(0, 0, "heaptop: waiting for the first interval...");
+		draw_text("heaptop: waiting for the first interval...");
 	}
 	attrset(message[0] ? A_BOLD : A_REVERSE);
 	put_line(LINES - 1, message[0] ? message :
@@ -164,8 +178,10 @@ static bool prompt(const char *what, char *buf, size_t len)
 	curs_set(1);
 	timeout(LIVE_DRAIN_MS);
 	for (;;) {
-		/* within the line: the end of what was typed when it is longer */
-		int room = COLS - (int)strlen(what) - 2;
+		/* within the line: the end of what was typed when it is longer, in half
+		 * the line at least (the label cut for it on a narrow terminal) */
+		int label = (int)strlen(what) < COLS / 2 ? (int)strlen(what) : COLS / 2;
+		int room = COLS - (label > 0 ? label : 0) - 2;
 		char ascii[CGROUP_PATH_MAX * 4];
 		const char *typed = utf8_term ? buf : text_ascii(buf, ascii, sizeof(ascii));
 		wint_t ch;
@@ -174,7 +190,7 @@ static bool prompt(const char *what, char *buf, size_t len)
 		move(LINES - 1, 0);
 		clrtoeol();
 		attrset(A_BOLD);
-		put_line(LINES - 1, what);
+		mvaddnstr(LINES - 1, 0, what, label > 0 ? label : 0);
 		if (room > 0) {
 			addstr(": ");
 			addstr(text_tail(typed, room - 1));
