@@ -239,9 +239,9 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
  * first thread the walk met with it. The task_file iterator skips a thread
  * whose table is its leader's; it shows those with one of their own
  * (unshare(CLONE_FILES)), which may share it with another thread, and every
- * thread of a zombie leader (which has none). Emptied at each walk's first
- * call; full (more such tables than it holds), a table is counted by each
- * of its threads.
+ * thread of a zombie leader (which has none). Emptied when a walk first
+ * meets such a thread; full (more such tables than it holds), a table is
+ * counted by each of its threads.
  */
 struct table_key {
 	__u64 files;
