@@ -65,8 +65,9 @@ for size in 80x24 200x60; do
 		wait_for 'view buffers' && wait_for 'INODE HEAP' && keys v && wait_for 'view cgroups' &&
 		pass "v cycles the views" || fail "v cycles the views" "$(screen)"
 	keys p && wait_for '\[paused\]' && a=$(screen | head -n 1) && sleep 2.2 &&
-		[ "$(screen | head -n 1)" = "$a" ] && keys p && sleep 1.5 &&
-		! screen | grep -q paused && [ "$(screen | head -n 1)" != "$a" ] &&
+		[ "$(screen | head -n 1)" = "$a" ] && keys p && wait_for '^heaptop: resumed' &&
+		wait_for '^heaptop - ' && ! screen | grep -q paused &&
+		[ "$(screen | head -n 1)" != "$a" ] &&
 		pass "p pauses and resumes" || fail "p pauses and resumes" "$(screen)"
 	keys '?' && wait_for 'heaptop keys' && T resize-window -t t -x 100 -y 30 && sleep 1.5 &&
 		screen | grep -q 'heaptop keys' && T resize-window -t t -x ${size%x*} -y ${size#*x} &&
@@ -158,6 +159,22 @@ wait_for '^heaptop - ' && keys c && wait_for '^cgroup (' && keys /camera && wait
 	pass "a narrow terminal: what is typed shows, the help's lines cut" ||
 	fail "a narrow terminal: what is typed shows, the help's lines cut" "$(screen)"
 T kill-server
+
+# resumed after a pause, the first frame's rates are over an interval from
+# the resume: a churn done while paused shows in none of them
+size=80x24
+T new-session -d -s t -x 80 -y 24 "heaptop; sleep 60"
+clock() { screen | head -n 1 | cut -d' ' -f3; }
+mkdir -p $S/churn
+wait_for '^/big ' && keys p && wait_for '\[paused\]' &&
+	sh -c "echo \$\$ >$S/churn/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 4 --churn 2 -p 50" &&
+	was=$(clock) && keys p && wait_for '^heaptop: resumed' && wait_for '^heaptop - ' &&
+	[ "$(clock)" != "$was" ] &&
+	[ "$(screen | awk '$1 == "/churn" { print $6 }')" = 0.0 ] &&
+	pass "resumed: the first frame's rates from the resume, not over the pause" ||
+	fail "resumed: the first frame's rates from the resume, not over the pause" "$(screen)"
+T kill-server
+rmdir $S/churn
 
 # a cgroup named beyond ASCII: wide characters in their columns (the next
 # column where the others' is), typed at the prompt as they are; a resize

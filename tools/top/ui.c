@@ -35,6 +35,7 @@ static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
 static char message[256];	/* in place of the keys' line until the next key: a refusal */
 static struct live *live;		/* drained while a prompt waits for keys */
 static bool utf8_term;			/* the locale's characters are UTF-8 */
+static const char *waiting = "heaptop: waiting for the first interval...";	/* no frame yet */
 static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
 					 * typed is no character */
 
@@ -138,7 +139,7 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 	} else if (f) {
 		top_render(l, f, st, clock, COLS, emit_curses, &d);
 	} else {
-		draw_text("heaptop: waiting for the first interval...");
+		draw_text(waiting);
 	}
 	attrset(message[0] ? A_BOLD : A_REVERSE);
 	put_line(LINES - 1, message[0] ? message :
@@ -376,11 +377,32 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 		ch = getch();
 		if (ch != ERR) {
 			uint64_t was = st->interval_ms;
+			bool paused = st->paused;
 
 			if (on_key(ch, st, &help) && !*exiting)
 				draw(l, f, st, clock, help);
 			if (st->interval_ms != was)	/* + and -: from now on */
 				next = now_ns() + st->interval_ms * 1000000ull;
+			if (paused && !st->paused && !*exiting) {
+				/*
+				 * resumed: a sample not shown, so that the next frame's
+				 * rates and latencies are over an interval from now, not
+				 * over the pause. The frame shown names strings of the
+				 * model that sample may free: none is shown meanwhile.
+				 */
+				const struct live_frame *base;
+
+				err = live_sample(l, &base);
+				if (err) {
+					screen_off();
+					heapstat_error(err, "sample", NULL);
+					return 1;
+				}
+				f = NULL;
+				waiting = "heaptop: resumed, the next frame after an interval...";
+				draw(l, f, st, clock, help);
+				next = now_ns() + st->interval_ms * 1000000ull;
+			}
 		}
 	}
 	cols = COLS;
