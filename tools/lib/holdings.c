@@ -457,16 +457,11 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 	if (!h->buf_shown || !h->proc_shown || !h->proc_cg || !h->procs)
 		return -ENOMEM;
 	inventory_proc_totals(inv, flt->heap, h->procs);
-	for (size_t i = 0; i < inv->nprocs; i++) {
-		h->proc_shown[i] = !flt->heap && proc_passes(&inv->procs[i], flt);
-		h->proc_cg[i] = holdings_cgroup(h, inv->procs[i].cgroup);
-	}
 	/* with a heap filter, the processes that hold a buffer of it */
-	for (size_t i = 0; flt->heap && i < inv->nholds; i++) {
-		const struct inv_hold *hd = &inv->holds[i];
-
-		if (!h->proc_shown[hd->proc] && !strcmp(inv->bufs[hd->buf].exp_name, flt->heap))
-			h->proc_shown[hd->proc] = proc_passes(&inv->procs[hd->proc], flt);
+	for (size_t i = 0; i < inv->nprocs; i++) {
+		h->proc_shown[i] = proc_passes(&inv->procs[i], flt) &&
+				   (!flt->heap || h->procs[i].buffers);
+		h->proc_cg[i] = holdings_cgroup(h, inv->procs[i].cgroup);
 	}
 	/* with a process filter, the buffers those processes hold; without a filter, all */
 	if (!by_proc && !flt->heap)

@@ -553,6 +553,8 @@ void inventory_proc_totals(const struct inventory *inv, const char *exp_name, st
 {
 	if (out != inv->procs)
 		copy_array(out, inv->procs, inv->nprocs, sizeof(*out));
+	if (!exp_name && out != inv->procs)
+		return;		/* over every buffer: inventory.procs has them */
 	for (size_t i = 0; i < inv->nprocs; i++) {
 		out[i].fd_bytes = out[i].map_bytes = out[i].pss_bytes = 0;
 		out[i].buffers = 0;

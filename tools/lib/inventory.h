@@ -140,8 +140,9 @@ void inventory_free(struct inventory *inv);
 struct inv_buf *inventory_find(struct inventory *inv, uint64_t ino);
 /*
  * Each process's fd, mapping and PSS bytes and buffers over the buffers of
- * exporter exp_name (every buffer: NULL), as inventory.procs has them over
- * all: out[nprocs], inventory.procs itself for all.
+ * exporter exp_name (every buffer: NULL, a copy of inventory.procs), as
+ * inventory.procs has them over all: out[nprocs] (inventory.procs itself:
+ * computed over all, as link_holds() does).
  */
 void inventory_proc_totals(const struct inventory *inv, const char *exp_name, struct inv_proc *out);
 void inventory_sort_walked(struct inv_buf *bufs, size_t n);

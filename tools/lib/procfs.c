@@ -49,20 +49,6 @@ struct proc_walk {
 					 * namespace is ours, and the kernel has it */
 };
 
-/* the pids of this /proc are the ones this process's syscalls take: its self is us */
-static bool proc_pids_ours(const char *proc_root)
-{
-	char path[4096], self[32];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/self", proc_root);
-	n = readlink(path, self, sizeof(self) - 1);
-	if (n <= 0)
-		return false;
-	self[n] = '\0';
-	return atoi(self) == getpid();
-}
-
 struct proc_walk *proc_walk_open(const char *proc_root)
 {
 	struct proc_walk *w = calloc(1, sizeof(*w));
@@ -70,7 +56,7 @@ struct proc_walk *proc_walk_open(const char *proc_root)
 	if (!w)
 		return NULL;
 	snprintf(w->root, sizeof(w->root), "%s", proc_root);
-	w->kcmp = proc_pids_ours(proc_root);
+	w->kcmp = proc_own_pidns(proc_root);
 	w->dir = opendir(proc_root);
 	if (!w->dir) {
 		free(w);
@@ -161,13 +147,14 @@ int proc_tgid(const char *proc_root, pid_t pid)
 /*
  * proc_own_pidns() - this /proc is of this process's PID namespace: its
  * status's NSpid has one pid (a /proc of an outer namespace lists this
- * process's pid in each from that one down). false when it cannot tell.
+ * process's pid in each from that one down); without NSpid (a kernel
+ * without PID namespaces) there is one. false when it cannot tell.
  */
 bool proc_own_pidns(const char *proc_root)
 {
 	char path[4096], *line = NULL;
 	size_t cap = 0;
-	bool one = false;
+	bool one = false, seen = false;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/self/status", proc_root);
@@ -179,13 +166,14 @@ bool proc_own_pidns(const char *proc_root)
 
 		if (strncmp(line, "NSpid:", 6))
 			continue;
+		seen = true;
 		strtol(line + 6, &end, 10);
 		one = end != line + 6 && strspn(end, " \t\n") == strlen(end);
 		break;
 	}
 	free(line);
 	fclose(f);
-	return one;
+	return one || !seen;
 }
 
 /*

@@ -363,7 +363,6 @@ static size_t collect_removed(bool say)
 	return n;
 }
 
-
 /*
  * The heap @heap, one whose limit can be set on @cgroup to @bytes as asked:
  * in /dev/dma_heap, when memcg charges it --memcg given, a size its
@@ -440,17 +439,17 @@ static int dmem_max_took(const char *cgroup, const char *region, uint64_t bytes)
 }
 
 /*
- * memory.max read back after a write of @bytes (HOLD_NO_LIMIT: max): whole
- * pages, as memcg keeps it; and what the kernel did to get the cgroup under
- * it, which for memcg may be OOM-killing its tasks (memory.events' oom_kill
- * since @kills0, the count before the write; UINT64_MAX: unknown).
+ * memory.max of @cgroup (its directory @dir) read back after a write of
+ * @bytes (HOLD_NO_LIMIT: max): whole pages, as memcg keeps it; and what the
+ * kernel did to get the cgroup under it, which for memcg may be OOM-killing
+ * its tasks (memory.events' oom_kill since @kills0, the count before the
+ * write; UINT64_MAX: unknown).
  */
-static int memory_max_took(const char *cgroup, uint64_t bytes, uint64_t kills0)
+static int memory_max_took(const char *cgroup, const char *dir, uint64_t bytes, uint64_t kills0)
 {
 	uint64_t page = sysconf(_SC_PAGESIZE), want, now = 0, kills = 0;
-	char dir[4096], a[16];
-	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup) ?:
-		  cg_memcg_value(dir, "memory.max", &now);
+	char a[16];
+	int err = dir[0] ? cg_memcg_value(dir, "memory.max", &now) : -ENAMETOOLONG;
 
 	if (err) {
 		fprintf(stderr, "heapstat limit: wrote %s's memory.max, but cannot read it back: %s\n",
@@ -520,11 +519,14 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			snprintf(value, sizeof(value), "max");
 		else
 			snprintf(value, sizeof(value), "%llu", (unsigned long long)bytes);
-		if (cg_dir(dir, sizeof(dir), cg_root(), cgroup) || cg_memcg_oom_kills(dir, &kills0))
+		/* a limit lifted kills nothing: no count before */
+		if (cg_dir(dir, sizeof(dir), cg_root(), cgroup))
+			dir[0] = '\0';
+		if (!dir[0] || bytes == HOLD_NO_LIMIT || cg_memcg_oom_kills(dir, &kills0))
 			kills0 = UINT64_MAX;
 		err = cg_control_write(cgroup, "memory", "memory.max", value, why, sizeof(why));
 		if (!err)
-			return memory_max_took(cgroup, bytes, kills0);
+			return memory_max_took(cgroup, dir, bytes, kills0);
 		break;
 	default:
 		return apply_lsm(h, cgroup, heap, bytes);

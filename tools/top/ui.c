@@ -66,14 +66,23 @@ struct draw {
 	int y;
 };
 
+/* @line as this terminal shows it (@ascii: room for it outside UTF-8); *@n its bytes in @cols */
+static const char *line_fit(const char *line, int cols, char ascii[TOP_LINE_MAX], int *n)
+{
+	if (!utf8_term)
+		line = text_ascii(line, ascii, TOP_LINE_MAX);
+	*n = (int)text_head(line, cols > 0 ? cols : 0);
+	return line;
+}
+
 /* @line at row @y from column 0, within the screen's columns */
 static void put_line(int y, const char *line)
 {
 	char ascii[TOP_LINE_MAX];
+	int n;
 
-	if (!utf8_term)
-		line = text_ascii(line, ascii, sizeof(ascii));
-	mvaddnstr(y, 0, line, (int)text_head(line, COLS > 0 ? COLS : 0));
+	line = line_fit(line, COLS, ascii, &n);
+	mvaddnstr(y, 0, line, n);
 }
 
 static void emit_curses(void *ctx, enum top_attr attr, const char *line)
@@ -151,8 +160,8 @@ static void draw(struct live *l, const struct live_frame *f, const struct top_st
 /* a character typed at a prompt that is taken: printable, shown as typed */
 static bool typed_ok(wint_t c)
 {
-	return c >= ' ' && c != 0x7f && (c < 0x80 || !ascii_term) && !(c >= 0x80 && c <= 0x9f) && c <= 0x10ffff &&
-	       !(c >= 0xd800 && c <= 0xdfff) && !text_bidi_control(c);
+	return c >= ' ' && c != 0x7f && (c < 0x80 || !ascii_term) && !(c >= 0x80 && c <= 0x9f) &&
+	       c <= 0x10ffff && !(c >= 0xd800 && c <= 0xdfff) && !text_bidi_control(c);
 }
 
 /* @c in UTF-8 at @out (4 bytes at most); its length */
@@ -302,12 +311,11 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 static void emit_text(void *ctx, enum top_attr attr, const char *line)
 {
 	char ascii[TOP_LINE_MAX];
-	int cols = *(int *)ctx;
+	int n;
 
 	(void)attr;
-	if (!utf8_term)
-		line = text_ascii(line, ascii, sizeof(ascii));
-	printf("%.*s\n", (int)text_head(line, cols > 0 ? cols : 0), line);
+	line = line_fit(line, *(int *)ctx, ascii, &n);
+	printf("%.*s\n", n, line);
 }
 
 int top_interactive(struct live *l, struct top_state *st, uint64_t count,

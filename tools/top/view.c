@@ -496,17 +496,22 @@ static const void **select_sorted(struct live *l, const struct live_frame *f,
 {
 	const struct inventory *inv = f->inv;
 	size_t nv = f->nrows + inv->nprocs + inv->nbufs + 1;
-	/* the processes' totals after the pointers, freed with them */
-	const void **v = malloc(nv * sizeof(*v) + inv->nprocs * sizeof(struct inv_proc));
-	struct inv_proc *procs;
+	/* with a heap filter, the processes' totals after the pointers, freed with them */
+	size_t totals = view == TV_PROCESSES && st->heap[0] ? inv->nprocs : 0;
+	const void **v = malloc(nv * sizeof(*v) + totals * sizeof(struct inv_proc));
+	const struct inv_proc *procs = inv->procs;
 
 	if (!v)
 		return NULL;
-	procs = (struct inv_proc *)(v + nv);
+	if (totals) {
+		struct inv_proc *heap_procs = (struct inv_proc *)(v + nv);
+
+		inventory_proc_totals(inv, st->heap, heap_procs);
+		procs = heap_procs;
+	}
 	*n = 0;
 	switch (view) {
 	case TV_PROCESSES:
-		inventory_proc_totals(inv, st->heap[0] ? st->heap : NULL, procs);
 		for (size_t i = 0; i < inv->nprocs; i++)
 			if (proc_shown(&procs[i], st))
 				v[(*n)++] = &procs[i];
