@@ -555,6 +555,10 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	if (!e)
 		return 0;
 	e->err = ret;
+	/* an EINTR is a memcg limit's when the OOM killer chose this process
+	 * (mark_oom_victim() keeps its mm in the signal struct), not a user's kill */
+	if (ret)
+		e->oom_victim = !!bpf_get_current_task_btf()->signal->oom_mm;
 	e->bytes = len;
 	e->latency_ns = e->ts_ns - f->start_ns;
 	e->fail_class = class;

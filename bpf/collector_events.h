@@ -62,6 +62,8 @@ struct coll_event {
 	__u32 ustack;		/* id + 1 of the kernel and user stacks, 0: none */
 	__u32 fd_kind;		/* EV_BUF_FD: enum coll_fd_kind */
 	__s32 fd;		/* EV_BUF_FD: the fd (FD_MADE, FD_TAKEN), -1 for a mapping */
+	__u32 oom_victim;	/* failed allocs: the OOM killer had chosen the process */
+	__u32 pad;
 };
 
 /*

@@ -6,9 +6,11 @@
 # ENOMEM, or with EINTR when the kill finds it between two pages: either,
 # as it happens). limit events -f and record show each such failure as a
 # memcg limit event bound by the cgroup's memory.max, and heaptop's and
-# report -d's rows count it in limit_hits; memory.events counts the kills. An allocator killed by a user (EINTR too) in a cgroup whose
-# OOM killer never killed is no limit event, though it asked for more than
-# the room. A memory.max set below what a cgroup holds of the heap (which
+# report -d's rows count it in limit_hits; memory.events counts the kills.
+# An allocator killed by a user (EINTR too) is no limit event, though it
+# asked for more than the room: in a cgroup whose OOM killer never killed,
+# and in one where it did (the collector asks whether the OOM killer chose
+# the process). A memory.max set below what a cgroup holds of the heap (which
 # memcg cannot reclaim) OOM-kills the holder: limit set says so, and reads
 # the page-rounded limit back. scripts/vm requires exactly the OOM kills
 # counted.
@@ -45,13 +47,19 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	# 512 MiB asked under 400M: killed by hand at 8 MiB, long before the
 	# limit, however fast the guest zeroes pages (a loop of builtins only;
 	# the allocator gone meanwhile, a zombie, ends it too)
-	sh -c "echo \$\$ >$S/kk/cgroup.procs; exec dmabuf_alloc -H system -s 512M" 2>/dev/null & kp=$!
-	i=0
-	until read v <$S/kk/memory.current; [ "$v" -ge 8388608 ] || [ $i -ge 1000000 ] ||
-		! read pid comm state rest </proc/$kp/stat 2>/dev/null || [ "$state" = Z ]; do
-		i=$((i + 1))
-	done
-	kill -KILL $kp; wait $kp 2>/dev/null; echo "killed=$?"
+	hand_kill() {
+		sh -c "echo \$\$ >$S/$1/cgroup.procs; exec dmabuf_alloc -H system -s 512M" 2>/dev/null & kp=$!
+		i=0
+		until read v <$S/$1/memory.current; [ "$v" -ge 8388608 ] || [ $i -ge 1000000 ] ||
+			! read pid comm state rest </proc/$kp/stat 2>/dev/null || [ "$state" = Z ]; do
+			i=$((i + 1))
+		done
+		kill -KILL $kp; wait $kp 2>/dev/null; echo "killed $1=$?"
+	}
+	hand_kill kk
+	# and where the OOM killer did kill, its limit raised: still a user kill
+	heapstat limit set /mm system 400M --memcg; echo "raised=$?"
+	hand_kill mm
 	sleep 1
 	kill -INT $evp; wait $evp; echo "events=$?"
 	kill -INT $rp; wait $rp; echo "record=$?"
@@ -70,8 +78,9 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	heapstat analyze -j /tmp/r.hsr >/tmp/an.json; echo "analyze=$?"
 	jq -M -c ".limit_refusals | map([.backend, .cgroup, .limit_cgroup, .requested_bytes,
 		.limit_bytes]) | group_by(.) | map([length, .[0]])[]" /tmp/an.json
-	jq -M -c "[.failed[] | select(.cgroup == \"/kk\") | [.errno, .requested_bytes]]" /tmp/an.json
-	jq -M -c "[.failed[] | select(.cgroup == \"/mm\") | .errno] | group_by(.) |
+	jq -M -c "[.failed[] | select(.cgroup == \"/kk\" or .requested_bytes == 536870912) |
+		[.cgroup, .errno, .requested_bytes]]" /tmp/an.json
+	jq -M -c "[.failed[] | select(.cgroup == \"/mm\" and .requested_bytes == 67108864) | .errno] | group_by(.) |
 		map({(.[0] | tostring): length}) | add | \"errnos \\(.)\"" -r /tmp/an.json
 	mkdir $S/hh
 	sh -c "echo \$\$ >$S/hh/cgroup.procs; exec dmabuf_alloc -H system -s 16M -w 120 -R /tmp/hh" & hp=$!
@@ -87,7 +96,9 @@ out=$(grep -v '^errnos ' <<<"$out")
 want="without=2
 set=0
 rc= 137 137 137 137 137 137
-killed=137
+killed kk=137
+raised=0
+killed mm=137
 events=0
 record=0
 report=0
@@ -100,7 +111,7 @@ heaptop=0
       $n [\"memcg\",\"/mm\",\"system\",67108864,33554432,\"/mm\",\"dmabuf_alloc\"]
 analyze=0
 [$n,[\"memcg\",\"/mm\",\"/mm\",67108864,33554432]]
-[[4,536870912]]
+[[\"/kk\",4,536870912],[\"/mm\",4,536870912]]
 shrink=0
 holder=137
 4194304

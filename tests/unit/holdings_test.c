@@ -680,24 +680,25 @@ static void removed_note(void)
 	CHECK(!strcmp(hold_removed_note(none, 0, out, sizeof(out)), ""), "%s", out);
 }
 
-/* which memcg failures are a limit's: ENOMEM by the room; EINTR also by an OOM kill there */
+/* which memcg failures are a limit's: ENOMEM by the room; EINTR also by the OOM killer's choice */
 static void memcg_refusal_rules(void)
 {
 	struct refusal_bound full = { .cg = 1, .usage = 30 << 20, .limit = 32 << 20 };
-	struct refusal_bound killed = full, roomy = { .cg = 1, .usage = 0, .limit = 400 << 20,
-						      .oom_killed = true };
+	struct refusal_bound roomy = { .cg = 1, .usage = 0, .limit = 400 << 20 };
 	struct refusal_bound none = { .cg = HOLD_NONE };
 
-	killed.oom_killed = true;
-	CHECK(refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -ENOMEM), "ENOMEM, no room");
-	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 1 << 20, -ENOMEM), "ENOMEM with room");
-	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -EINTR), "EINTR, no OOM kill");
-	CHECK(refusal_is_limit(REFUSAL_MEMCG, &killed, 4 << 20, -EINTR), "EINTR after an OOM kill");
-	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &roomy, 4 << 20, -EINTR), "EINTR with room");
-	CHECK(refusal_is_limit(REFUSAL_MEMCG, &roomy, 512ull << 20, -EINTR), "EINTR, more than room");
-	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &none, 4 << 20, -ENOMEM), "no limit found");
-	CHECK(refusal_is_limit(REFUSAL_DMEM, &none, 4 << 20, -EAGAIN), "dmem: its EAGAIN says");
-	CHECK(!refusal_is_limit(REFUSAL_NONE, &killed, 4 << 20, -ENOMEM), "no backend");
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -ENOMEM, false), "ENOMEM, no room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 1 << 20, -ENOMEM, false), "ENOMEM with room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -EINTR, false), "EINTR, killed by a user");
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -EINTR, true), "EINTR, the OOM killer's");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &roomy, 4 << 20, -EINTR, true), "EINTR with room");
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &roomy, 512ull << 20, -EINTR, true),
+	      "EINTR, more than room");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &roomy, 512ull << 20, -EINTR, false),
+	      "EINTR, more than room, killed by a user");
+	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &none, 4 << 20, -ENOMEM, false), "no limit found");
+	CHECK(refusal_is_limit(REFUSAL_DMEM, &none, 4 << 20, -EAGAIN, false), "dmem: its EAGAIN says");
+	CHECK(!refusal_is_limit(REFUSAL_NONE, &full, 4 << 20, -ENOMEM, true), "no backend");
 }
 
 int main(void)

@@ -6,8 +6,6 @@
 #include "collector.h"
 #include "refusal.h"
 #include "util.h"
-#include "cgroup/memcg.h"
-#include "cgroup/path.h"
 
 #define MODEL_MIN_MS	50	/* a model younger than this serves the next refusal too */
 
@@ -79,16 +77,6 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 	return *gone ? holdings_ancestor(h, path) : cg;
 }
 
-/* whether the OOM killer has killed under @cg (memory.events counts its subtree's) */
-static bool memcg_oom_killed(const struct refusal_model *m, size_t cg)
-{
-	char dir[4096];
-	uint64_t kills = 0;
-
-	return !cg_dir(dir, sizeof(dir), hold_sys_cgroup_root(&m->sys), m->h.cgs[cg].path) &&
-	       !cg_memcg_oom_kills(dir, &kills) && kills > 0;
-}
-
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
 		  const char *heap, uint64_t requested, struct refusal_bound *out)
 {
@@ -96,14 +84,12 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup_id, cgroup, &gone) : HOLD_NONE;
 	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
 	const struct hold_cell *c, *at;
-	bool memcg;
 
 	*out = (struct refusal_bound){ .cg = HOLD_NONE };
 	if (cg == HOLD_NONE || k == HOLD_NONE)
 		return false;
 	c = hold_cell(&m->h, cg, k);
-	memcg = m->h.heaps[k].charger == CHARGER_MEMCG;
-	if (memcg)
+	if (m->h.heaps[k].charger == CHARGER_MEMCG)
 		holdings_read_memcg(&m->h, &m->sys, cg, k);
 	holdings_bind_limit(&m->h, cg, k);
 	if (c->limit_cg == HOLD_NONE)
@@ -115,20 +101,19 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 		return false;
 	*out = (struct refusal_bound){ .cg = c->limit_cg, .path = m->h.cgs[c->limit_cg].path,
 				       .id = m->h.cgs[c->limit_cg].id, .usage = at->charged,
-				       .limit = at->max,
-				       .oom_killed = memcg && memcg_oom_killed(m, c->limit_cg) };
+				       .limit = at->max };
 	return true;
 }
 
 bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested,
-		      int err)
+		      int err, bool oom_victim)
 {
 	if (b == REFUSAL_NONE)
 		return false;
 	if (b == REFUSAL_MEMCG)
 		return bd->cg != HOLD_NONE &&
 		       (bd->usage >= bd->limit || bd->limit - bd->usage < requested) &&
-		       (err != -EINTR || bd->oom_killed);
+		       (err != -EINTR || oom_victim);
 	return true;
 }
 
@@ -158,7 +143,7 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);
 	if (b == REFUSAL_MEMCG &&
 	    refusal_bind(&rc->m, e->cgroup_id, gone ? gone : "", heap, e->bytes, &bd) &&
-	    refusal_is_limit(b, &bd, e->bytes, e->err))
+	    refusal_is_limit(b, &bd, e->bytes, e->err, e->oom_victim))
 		collector_count_refusal(rc->coll, e->cgroup_id, e->name);
 }
 

@@ -38,7 +38,6 @@ struct refusal_bound {
 	const char *path;		/* the model's: valid until it is taken again */
 	uint64_t id;
 	uint64_t usage, limit;
-	bool oom_killed;		/* memcg: the OOM killer has killed under cg */
 };
 
 /* an allocation's error a memcg limit can be behind: ENOMEM, or EINTR (its allocator OOM-killed) */
@@ -67,13 +66,11 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 /*
  * A memcg failure (err) is a limit's only when that limit left less room
  * than was asked, and an EINTR (the allocator killed) only when the OOM
- * killer has killed under the bound cgroup (memory.events, since its
- * creation: an allocator killed otherwise in a cgroup that once ran out
- * passes for a limit's; with cgroup2's memory_localevents, a kill in a
- * child of the bound cgroup is not seen there, and its EINTR not taken).
+ * killer chose its process (@oom_victim, the collector's: a process killed
+ * by a user between two pages is not refused by a limit).
  */
 bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, uint64_t requested,
-		      int err);
+		      int err, bool oom_victim);
 const char *refusal_backend_name(enum refusal_backend b);
 
 /*

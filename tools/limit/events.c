@@ -9,9 +9,8 @@
  *            it: only while -f runs (dmem keeps no record of refusals);
  *   memcg    the memcg-charged system heap failing with ENOMEM where the
  *            cgroup's memory.max, or an ancestor's, leaves less room than
- *            was asked, or with EINTR there (its allocator OOM-killed
- *            between two pages) once the OOM killer has killed under that
- *            cgroup: also only while -f runs.
+ *            was asked, or with EINTR there when the OOM killer chose the
+ *            allocator (killed between two pages): also only while -f runs.
  * Each event names whose limit bound, with its usage and limit, and the top
  * holders of the heap under that cgroup, from the holdings model taken when
  * the event came (dmem and memcg: usage and limit as read then; bpf-lsm: as
@@ -47,6 +46,7 @@ struct hit {
 	const char *backend;
 	enum refusal_backend backend_id;	/* dmem and memcg; REFUSAL_NONE: bpf-lsm */
 	int err;			/* dmem and memcg: the allocation's */
+	bool oom_victim;		/* memcg: its process the OOM killer's victim */
 	pid_t pid, tid;
 	char comm[17];
 	char heap[COLL_NAME_LEN];
@@ -257,7 +257,8 @@ static void hit(struct events *ev, struct hit *e)
 		e->usage = bd.usage;
 		e->limit = bd.limit;
 	}
-	if (e->backend_id && !refusal_is_limit(e->backend_id, &bd, e->requested, e->err))
+	if (e->backend_id && !refusal_is_limit(e->backend_id, &bd, e->requested, e->err,
+						  e->oom_victim))
 		return;
 	if (ev->o->cgroup[0] && !hold_in_cgroup(cgroup, ev->o->cgroup) &&
 	    !(bound && hold_in_cgroup(bound, ev->o->cgroup)))
@@ -290,7 +291,7 @@ static void on_coll(const struct coll_event *ce, void *ctx)
 	struct events *ev = ctx;
 	struct hit e = {
 		.ts_ns = ce->ts_ns, .pid = ce->tgid, .tid = ce->pid, .cgroup_id = ce->cgroup_id,
-		.requested = ce->bytes, .err = ce->err,
+		.requested = ce->bytes, .err = ce->err, .oom_victim = ce->oom_victim,
 	};
 
 	if (ce->type != EV_HEAP_ALLOC || !ce->err || ev->err)

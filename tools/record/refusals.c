@@ -32,7 +32,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 		return 0;
 	if (!refusal_bind(&f->m, e->cgroup_id, cgroup, f->heap, e->bytes, &bd))
 		bd = (struct refusal_bound){ .cg = HOLD_NONE };
-	if (!refusal_is_limit(b, &bd, e->bytes, e->err))
+	if (!refusal_is_limit(b, &bd, e->bytes, e->err, e->oom_victim))
 		return 0;
 	/* a dmem refusal whose limit is gone by now: bound 0, usage and limit unknown (0) */
 	*x = (struct rec){ .type = REC_LIMIT };
