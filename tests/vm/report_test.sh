@@ -116,8 +116,9 @@ awk -v d="$d" 'BEGIN { exit !(d >= 0.05 && d < 0.1) }' && pass "-d 0.05: duratio
 
 # gone while traced, as a CI job's: a cgroup named with -c removed, and a
 # process named with -p exited, during -d; their traced rows are reported
-# (they were checked before the trace), exit 0
-mkdir -p $S/gone/job
+# (they were checked before the trace), exit 0. The process's pid is taken
+# by another in another cgroup before the trace ends: not the one named
+mkdir -p $S/gone/job $S/reuse
 sh -c "echo \$\$ >$S/gone/job/cgroup.procs; : >$tmp/in1; while [ ! -e $tmp/go1 ]; do sleep 0.05; done
 	exec dmabuf_alloc -H system -s 1M -n 2 -w 0" &
 job=$!
@@ -128,7 +129,7 @@ wait_while '[ ! -e $tmp/in1 ] || [ ! -e $tmp/in2 ]'
 r1=$(ready_socket) r2=$(ready_socket)
 NOTIFY_SOCKET=$r1 heapstat report -j -d 4 -c /gone/job >"$tmp/g1" 2>"$tmp/g1e" &
 g1=$!
-NOTIFY_SOCKET=$r2 heapstat report -j -d 4 -p $gp >"$tmp/g2" 2>"$tmp/g2e" &
+NOTIFY_SOCKET=$r2 heapstat report -j -d 8 -p $gp >"$tmp/g2" 2>"$tmp/g2e" &
 g2=$!
 wait_ready $r1 $g1
 touch $tmp/go1	# whatever came of it: the allocators end
@@ -137,21 +138,28 @@ touch $tmp/go2
 wait $job
 rmdir $S/gone/job
 wait $gp
+sh -c "echo \$\$ >$S/reuse/cgroup.procs; exec pid_at $gp dmabuf_alloc -H system -s 256K -w 60 -R $tmp/reused" &
+rp=$!
+wait_while '[ ! -e $tmp/reused ] && kill -0 $rp 2>/dev/null'
+kill -0 $g2 2>/dev/null && reused=yes || reused="no: the trace was over"
 wait $g1
 e1=$?
 wait $g2
 e2=$?
+kill $gp; wait $rp
 if [ $e1 = 0 ] && jq_true '[.activity[] | select(.cgroup == "/gone/job") | .allocs] == [2] and
 	[.cgroups[].heaps[] | select(.cgroup == "/gone/job") | .cgroup_removed] == [true]' "$tmp/g1" >/dev/null &&
    [ $e2 = 0 ] && grep -q "process $gp exited while traced" "$tmp/g2e" &&
 	jq_true '[.activity[] | select(.cgroup == "/gone") | .allocs] == [3] and
-	[.cgroups[].heaps[] | .cgroup] == ["/gone"] and .processes == []' "$tmp/g2" >/dev/null; then
-	pass "-d: a cgroup removed and a process exited while traced: their traced rows, exit 0"
+	[.cgroups[].heaps[] | .cgroup] == ["/gone"] and .processes == []' "$tmp/g2" >/dev/null &&
+   [ -e $tmp/reused ] && [ "$reused" = yes ]; then
+	pass "-d: a cgroup removed and a process exited while traced (its pid then another's): their traced rows, exit 0"
 else
-	fail "-d: a cgroup removed and a process exited while traced: their traced rows, exit 0" \
-		"$e1 $e2: $(cat "$tmp/g1e" "$tmp/g2e"; jq -c '[.activity, .cgroups]' "$tmp/g1" "$tmp/g2")"
+	fail "-d: a cgroup removed and a process exited while traced (its pid then another's): their traced rows, exit 0" \
+		"$e1 $e2, pid taken again: $reused: $(cat "$tmp/g1e" "$tmp/g2e"
+		jq -c '[.activity, .cgroups, .processes]' "$tmp/g1" "$tmp/g2")"
 fi
-rmdir $S/gone
+rmdir $S/gone $S/reuse
 
 # names as their owners set them, whatever the source: a comm with a line
 # break, a buffer name with leading blanks

@@ -440,7 +440,8 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 
 static bool proc_passes(const struct inv_proc *p, const struct hold_filter *flt)
 {
-	return (!flt->pid || p->pid == flt->pid) && hold_in_cgroup(p->cgroup, flt->cgroup);
+	return (!flt->pid || (p->pid == flt->pid && !flt->pid_gone)) &&
+	       hold_in_cgroup(p->cgroup, flt->cgroup);
 }
 
 static int count_held(struct holdings *h, const struct hold_filter *flt)
@@ -787,12 +788,13 @@ static int make_rows(struct holdings *h, const struct hold_sys *sys, const struc
 	size_t pid_cg = HOLD_NONE;	/* -p: the process's cgroup, whose rows it may have */
 	char path[CGROUP_PATH_MAX];
 
-	for (size_t i = 0; flt->pid && i < h->inv->nprocs; i++)
+	for (size_t i = 0; flt->pid && !flt->pid_gone && i < h->inv->nprocs; i++)
 		if (h->inv->procs[i].pid == flt->pid)
 			pid_cg = h->proc_cg[i];
 	/* one holding no buffer is in no inventory: its cgroup from /proc, or as the
 	 * filter's check saw it (exited since: its cgroup's traced rows) */
-	if (flt->pid && pid_cg == HOLD_NONE && !proc_cgroup_of(sys->proc, flt->pid, path, sizeof(path)))
+	if (flt->pid && !flt->pid_gone && pid_cg == HOLD_NONE &&
+	    !proc_cgroup_of(sys->proc, flt->pid, path, sizeof(path)))
 		pid_cg = holdings_cgroup(h, path);
 	if (flt->pid && pid_cg == HOLD_NONE && flt->pid_cgroup[0])
 		pid_cg = holdings_cgroup(h, flt->pid_cgroup);
@@ -941,6 +943,7 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		}
 		if (proc_cgroup_of(sys->proc, flt->pid, flt->pid_cgroup, sizeof(flt->pid_cgroup)))
 			flt->pid_cgroup[0] = '\0';
+		flt->pid_start = proc_start_time(sys->proc, flt->pid);
 	}
 	if (flt->heap) {
 		bool known = false;

@@ -41,6 +41,9 @@ struct hold_filter {
 	const char *heap;		/* NULL: all */
 	char pid_cgroup[CGROUP_PATH_MAX];	/* pid's cgroup when hold_filter_check() saw
 						 * it ("": not known): its rows, if it exits */
+	uint64_t pid_start;		/* and its start time then (proc_start_time()) */
+	bool pid_gone;			/* it exited since: pid matches no process now
+					 * (another may have taken it), its rows pid_cgroup's */
 };
 
 /* who charges a heap's allocations to the allocating cgroup */

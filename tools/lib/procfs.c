@@ -144,6 +144,27 @@ int proc_tgid(const char *proc_root, pid_t pid)
 	return tgid;
 }
 
+/**
+ * proc_start_time() - when process @pid started (/proc/<pid>/stat's
+ * starttime, clock ticks since boot): a pid used again is another process
+ * with another; 0 when there is no such process
+ */
+uint64_t proc_start_time(const char *proc_root, pid_t pid)
+{
+	char path[4096], buf[1024], *p;
+	unsigned long long t;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
+	if (read_small(path, buf, sizeof(buf)))
+		return 0;
+	/* after the comm, which may hold spaces and ')': state is field 3, starttime 22 */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu", &t) != 1)
+		return 0;
+	return t;
+}
+
 /*
  * proc_own_pidns() - this /proc is of this process's PID namespace: its
  * status's NSpid has one pid (a /proc of an outer namespace lists this

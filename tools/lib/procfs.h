@@ -40,6 +40,7 @@ void proc_walk_close(struct proc_walk *w);
 void proc_identify(const char *proc_root, struct proc_scan *ps);
 int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len);
 int proc_tgid(const char *proc_root, pid_t pid);
+uint64_t proc_start_time(const char *proc_root, pid_t pid);
 bool proc_own_pidns(const char *proc_root);
 
 #endif

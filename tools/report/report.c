@@ -219,13 +219,20 @@ static void free_report(struct report *rep)
 	inventory_free(&rep->inv);
 }
 
-/* -d's heap filter, once the inventory can name it (the cgroup and pid checked before) */
+/*
+ * -d's heap filter, once the inventory can name it (the cgroup and pid
+ * checked before), and whether the process is still the one checked
+ */
 static int heap_checked(const struct hold_sys *sys, const struct inventory *inv, char *why,
 			size_t len)
 {
 	struct hold_filter heap = { .heap = opts.flt.heap };
 
-	if (opts.flt.pid && proc_tgid(sys->proc, opts.flt.pid) <= 0)
+	/* the same pid started again later is another process */
+	opts.flt.pid_gone = opts.flt.pid &&
+			    (proc_tgid(sys->proc, opts.flt.pid) != opts.flt.pid ||
+			     proc_start_time(sys->proc, opts.flt.pid) != opts.flt.pid_start);
+	if (opts.flt.pid_gone)
 		fprintf(stderr, "heapstat report: note: process %d exited while traced: its "
 			"cgroup's rows as traced\n", opts.flt.pid);
 	return hold_filter_check(sys, &heap, inv, why, len);
