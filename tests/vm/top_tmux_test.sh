@@ -161,18 +161,28 @@ wait_for '^heaptop - ' && keys c && wait_for '^cgroup (' && keys /camera && wait
 T kill-server
 
 # resumed after a pause, the first frame's rates are over an interval from
-# the resume: a churn done while paused shows in none of them
+# the resume: a churn done while paused shows in none of them; a row that
+# vanished while paused is in it, dimmed
 size=80x24
+alloc_in fleeting "$tmp/r5" 300 -H system -s 64K -n 1
+fleeting=$!
+wait_while '[ ! -e "$tmp/r5" ]'
 T new-session -d -s t -x 80 -y 24 "heaptop; sleep 60"
 clock() { screen | head -n 1 | cut -d' ' -f3; }
 mkdir -p $S/churn
-wait_for '^/big ' && keys p && wait_for '\[paused\]' &&
+paused=no
+wait_for '^/big ' && wait_for '^/fleeting ' && keys p && wait_for '\[paused\]' &&
 	sh -c "echo \$\$ >$S/churn/cgroup.procs; exec dmabuf_alloc -H system -s 64K -n 4 --churn 2 -p 50" &&
-	was=$(clock) && keys p && wait_for '^heaptop: resumed' && wait_for '^heaptop - ' &&
-	[ "$(clock)" != "$was" ] &&
-	[ "$(screen | awk '$1 == "/churn" { print $6 }')" = 0.0 ] &&
-	pass "resumed: the first frame's rates from the resume, not over the pause" ||
-	fail "resumed: the first frame's rates from the resume, not over the pause" "$(screen)"
+	paused=yes
+kill $fleeting
+wait $fleeting 2>/dev/null
+rmdir $S/fleeting
+[ $paused = yes ] && was=$(clock) && keys p && wait_for '^heaptop: resumed' && wait_for '^heaptop - ' &&
+	first=$(screen) && [ "$(clock)" != "$was" ] &&
+	[ "$(echo "$first" | awk '$1 == "/churn" { print $6 }')" = 0.0 ] &&
+	echo "$first" | grep -q '^/fleeting .* gone ' &&
+	pass "resumed: the first frame's rates from the resume, not over the pause; a row gone meanwhile dimmed" ||
+	fail "resumed: the first frame's rates from the resume, not over the pause; a row gone meanwhile dimmed" "$(screen)"
 T kill-server
 rmdir $S/churn
 

@@ -75,6 +75,7 @@ struct live {
 	/* the collector's cumulative counts at the previous sample, by index */
 	struct coll_agg *prev_aggs;
 	size_t nprev;
+	uint64_t rebased_ns;		/* live_rebase()'s, for the next sample; 0: none */
 	struct live_hit last_hit;
 };
 
@@ -662,7 +663,8 @@ int live_sample(struct live *l, const struct live_frame **out)
 		return err;
 	f->inv = &l->inv;
 	f->ts_ns = now_ns();
-	f->interval_s = (f->ts_ns - (prev->ts_ns ? prev->ts_ns : l->start_ns)) / 1e9;
+	f->interval_s = (f->ts_ns - (l->rebased_ns ?: prev->ts_ns ?: l->start_ns)) / 1e9;
+	l->rebased_ns = 0;
 	f->no_tracing = l->coll ? NULL : l->no_tracing;
 	if (!l->model_ns || f->inv_taken || aggs_moved(l) || tree_moved(l) ||
 	    f->ts_ns - l->model_ns >= LIVE_FILES_MS * 1000000ull) {
@@ -695,6 +697,34 @@ int live_sample(struct live *l, const struct live_frame **out)
 	f->inv_stats = l->stats;
 	l->cur = !l->cur;
 	*out = f;
+	return 0;
+}
+
+/*
+ * The next sample's rates and latencies over an interval from now (a view
+ * resumed after a pause), not from the sample before. Its rows are compared
+ * with that sample's still: a row that vanished meanwhile is shown, marked
+ * gone. Nothing of the frames is freed: the last one stays valid.
+ */
+int live_rebase(struct live *l)
+{
+	size_t n;
+	const struct coll_heap_stats *hs;
+	int err;
+
+	l->rebased_ns = now_ns();
+	if (!l->coll)
+		return 0;
+	err = collector_poll(l->coll, 0) ?: read_changes(l) ?: collector_sync(l->coll) ?:
+	      grow_prev(l);
+	if (err)
+		return err;
+	hs = collector_heap_stats(l->coll, &n);
+	for (size_t i = 0; i < n && i < l->nprev; i++)
+		l->prev_aggs[i] = hs[i].agg;
+	collector_restart_latencies(l->coll);
+	/* the kept model's counts are older than these: the next sample builds one */
+	l->model_ns = 0;
 	return 0;
 }
 

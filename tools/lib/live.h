@@ -87,6 +87,7 @@ struct live;
 int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms);
 int live_sample(struct live *l, const struct live_frame **out);
 int live_drain(struct live *l);
+int live_rebase(struct live *l);
 void live_name_removals(struct live *l);
 struct collector *live_collector(struct live *l);
 uint64_t live_start_ns(const struct live *l);

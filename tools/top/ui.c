@@ -393,14 +393,12 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 				next = now_ns() + st->interval_ms * 1000000ull;
 			if (paused && !st->paused && !*exiting) {
 				/*
-				 * resumed: a sample not shown, so that the next frame's
-				 * rates and latencies are over an interval from now, not
-				 * over the pause. The frame shown names strings of the
-				 * model that sample may free: none is shown meanwhile.
+				 * resumed: the next frame's rates and latencies over
+				 * an interval from now, not over the pause; its rows
+				 * compared with the frame before the pause (one that
+				 * vanished meanwhile shown, dimmed)
 				 */
-				const struct live_frame *base;
-
-				err = live_sample(l, &base);
+				err = live_rebase(l);
 				if (err) {
 					screen_off();
 					heapstat_error(err, "sample", NULL);
