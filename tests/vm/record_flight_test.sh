@@ -4,7 +4,9 @@
 # cgroup whose dmem.max bound, with its dmem.current and dmem.max in bytes;
 # --flight N writing exactly the last N events and the failure that
 # triggered the file, analysable; SIGUSR1 writing a file, at most one a
-# second; a directory that is not one refused with exit 2. The records are
+# second; a refused process's buffers released after the trigger released
+# in its file, no leak; a file that cannot be written said, recording going
+# on; a directory that is not one refused with exit 2. The records are
 # read back with rec_dump (tests/vm/rec_dump.c).
 . "$(dirname "$0")/../lib.sh"
 S=/sys/fs/cgroup
@@ -119,6 +121,72 @@ if [ $rc = 0 ] && [ $# = 1 ] && [ -f "$1" ] && [ "$(ls $tmp/fu | wc -l)" = 1 ] &
 else
 	fail "SIGUSR1: one file of 3 allocations, their fds and releases, the second signal counted" \
 		"exit $rc: $(ls $tmp/fu; cat $tmp/u.out; grep -v snap $tmp/u.json)"
+fi
+
+# a refused allocation whose process then exits at once, releasing what it
+# held (the usual trigger): each file's buffers are in its snapshot or
+# released in it (the releases until its walk ended follow the snapshot),
+# so no buffer reads as a leak that the snapshot shows gone
+mkdir -p $S/fll $tmp/fx
+heapstat limit set /fll $H 2M || fail "limit set" "dmem.max of /fll"
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record --flight 50 -o $tmp/fx -d 60 >$tmp/x.out 2>&1 &
+rp=$!
+wait_ready $rs $rp
+for i in 1 2 3; do
+	sh -c "echo \$\$ >$S/fll/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -n 3" 2>/dev/null
+	sleep 1.2	# a file a second at most
+done
+kill -INT $rp
+wait $rp
+rc=$?
+n=0 bad=
+for f in $tmp/fx/heapstat-*.hsrec; do
+	[ -f "$f" ] || continue
+	n=$((n + 1))
+	heapstat analyze -j "$f" >$tmp/xa.json 2>$tmp/xa.err
+	a=$?
+	jq_true '.failed_allocations >= 1 and
+		([.leaks[] | select(.in_final_snapshot | not)] | length) == 0' $tmp/xa.json ||
+		bad="$bad $f: exit $a: $(cat $tmp/xa.err; jq -c '[.failed_allocations, .leaks]' $tmp/xa.json)"
+	heapstat analyze --fail-on leaks "$f" >/dev/null 2>&1 || bad="$bad $f: --fail-on leaks"
+done
+if [ $rc = 0 ] && [ $n -ge 2 ] && [ -z "$bad" ]; then
+	pass "--flight: a refused process's buffers released after the trigger: released in its files, no leak ($n files)"
+else
+	fail "--flight: a refused process's buffers released after the trigger: released in its files, no leak" \
+		"exit $rc, $n files:$bad: $(cat $tmp/x.out)"
+fi
+heapstat limit clear /fll $H
+rmdir $S/fll
+
+# a file that cannot be written (its directory gone): said, and recording
+# goes on, the next file written; the exit says one was not
+mkdir $tmp/fw
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record --flight 5 -o $tmp/fw -d 60 >$tmp/w.out 2>&1 &
+rp=$!
+wait_ready $rs $rp
+rmdir $tmp/fw
+kill -USR1 $rp
+wait_while '! grep -q "failed to write a flight recording" $tmp/w.out && kill -0 $rp 2>/dev/null'
+mkdir $tmp/fw
+sleep 1.2
+kill -0 $rp 2>/dev/null && alive=yes || alive=no
+kill -USR1 $rp
+wait_while '[ -z "$(ls $tmp/fw)" ] && kill -0 $rp 2>/dev/null'
+kill -INT $rp
+wait $rp
+rc=$?
+set -- $tmp/fw/heapstat-*-sigusr1.hsrec
+if [ $rc = 1 ] && [ $alive = yes ] && [ $# = 1 ] && [ -f "$1" ] &&
+	heapstat analyze "$1" >/dev/null 2>&1 &&
+	[ "$(grep -c 'failed to write a flight recording' $tmp/w.out)" = 1 ] &&
+	grep -q "^heapstat record: 1 flight recordings could not be written" $tmp/w.out; then
+	pass "--flight: a file not written is said, recording goes on, exit 1"
+else
+	fail "--flight: a file not written is said, recording goes on, exit 1" \
+		"exit $rc, alive after: $alive: $(ls $tmp/fw; cat $tmp/w.out)"
 fi
 
 # a directory that is not one, or not there: exit 2 and why

@@ -294,6 +294,23 @@ void flight_commit(struct flight *f)
 		f->n++;
 	}
 	f->nstaged = 0;
+	f->holding = false;
+}
+
+void flight_hold(struct flight *f)
+{
+	f->held = f->nstaged;
+	f->holding = true;
+}
+
+int flight_write_releases(const struct flight *f, struct rec_writer *w, uint64_t until_ns)
+{
+	int err = 0;
+
+	for (size_t i = f->holding ? f->held : f->nstaged; !err && i < f->nstaged; i++)
+		if (f->staged[i].type == REC_RELEASE && f->staged[i].release.ts <= until_ns)
+			err = rec_write(w, &f->staged[i]);
+	return err;
 }
 
 static uint64_t ts_of(const struct rec *x)
@@ -313,7 +330,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 		 int (*extra)(struct rec_writer *w, void *ctx), void *ctx, char *path,
 		 size_t path_len, uint64_t *events)
 {
-	size_t nev = f->n + f->nstaged;
+	size_t nev = f->n + (f->holding ? f->held : f->nstaged);
 	struct rec_header h = { .command = command };
 	struct rec_writer *w;
 	struct timespec rt;

@@ -8,11 +8,15 @@
  *
  * The records of one collector event (an allocation, its limit record) are
  * staged together and kept with flight_commit(), so that a file written for
- * a trigger holds the N events before it and all of the trigger's own.
+ * a trigger holds the N events before it and all of the trigger's own. The
+ * file is written once the rings are drained (flight_hold() until then: the
+ * events after the trigger are staged behind its own), so that the releases
+ * that came before its snapshot's walk ended can follow that snapshot.
  */
 #ifndef HEAPSTAT_RECORD_FLIGHT_H
 #define HEAPSTAT_RECORD_FLIGHT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +34,9 @@ struct flight {
 	size_t cap, n, head;
 	struct rec *staged;		/* the current event's records */
 	size_t nstaged, stagedcap;
+	size_t held;			/* flight_hold(): the first held records of staged are
+					 * the trigger's, the rest came after it */
+	bool holding;
 	struct flight_def *defs;	/* process records (one per task and cgroup), stacks */
 	size_t ndefs, defscap;
 	struct hindex def_ix;		/* defs by what they define */
@@ -45,9 +52,14 @@ int flight_init(struct flight *f, size_t n);
 int flight_add(struct flight *f, const struct rec *x);
 /* the staged records go into the ring, the oldest out */
 void flight_commit(struct flight *f);
+/* the staged records are a trigger's, for the next flight_write(); those staged after them
+ * are not in its events, until flight_commit() */
+void flight_hold(struct flight *f);
+/* extra()'s: the releases staged after the held records, up to @until_ns, into w */
+int flight_write_releases(const struct flight *f, struct rec_writer *w, uint64_t until_ns);
 /*
  * Write dir/heapstat-<UTC time>-<reason>.hsrec (its name in path): header,
- * definitions, the ring's events, the staged ones, then extra()'s records,
+ * definitions, the ring's events, the staged ones (held ones, if held), then extra()'s records,
  * and the end. At most one a second: 0 and nothing written (counted in
  * suppressed) within a second of the end of the last. 1 when written,
  * *events the events in it, or a negative errno (why: what failed).

@@ -198,8 +198,11 @@ struct recorder {
 	struct refusals ref;		/* the limit records */
 	struct flight *fl;		/* --flight: the events go here, not to w */
 	const char *trigger;		/* --flight: why the event being kept is one to write */
+	const char *pending;		/* --flight: a file's reason, written once the rings
+					 * are drained (its events held) */
 	const char *command;		/* the header's */
 	uint64_t suppressed;		/* --flight: triggers without a file, as last said */
+	uint64_t flight_failed;		/* --flight: files that could not be written */
 };
 
 static volatile sig_atomic_t stop, dump;
@@ -635,7 +638,13 @@ static int on_limit_staged(const struct rec *x, const struct rec_process *who, v
 	return describe_task(r, who) ?: flight_add(r->fl, &y);
 }
 
-/* --flight: what a file adds to the events kept: the live buffers now, the events lost */
+/*
+ * --flight: what a file adds to the events kept: the events lost, the live
+ * buffers now, then the releases until the snapshot's walk ended, as at the
+ * end of a recording (end_of_recording()): a buffer released after the
+ * trigger, before the walk reached it, is in no snapshot, and its release is
+ * what says it is no leak (the process that failed often exits at once).
+ */
 static int flight_extra(struct rec_writer *w, void *ctx)
 {
 	struct recorder *r = ctx;
@@ -643,24 +652,33 @@ static int flight_extra(struct rec_writer *w, void *ctx)
 
 	r->w = w;
 	err = write_drops(r) ?: snapshot(r, REC_SNAP_FINAL);
+	if (!err)
+		collector_poll(r->coll, 0);	/* staged behind the held trigger */
+	if (!err)
+		err = r->err ?: flight_write_releases(r->fl, w, r->snap_end_ns);
 	r->w = NULL;
 	return err;
 }
 
-/* --flight: a file of the events kept, at most one a second (flight.c counts the rest) */
-static int flight_dump(struct recorder *r, const char *reason)
+/*
+ * --flight: the file of the events kept (and held: a trigger's), at most one
+ * a second (flight.c counts the rest). One that cannot be written is said
+ * and counted, and recording goes on.
+ */
+static void flight_dump(struct recorder *r, const char *reason)
 {
 	char path[PATH_MAX + 64];
 	uint64_t n = 0;
 	int rc;
 
-	/* a bpf-lsm refusal comes before the failed allocation it caused: with it */
-	refusals_poll_lsm(&r->ref, on_limit_staged, r);
 	rc = flight_write(r->fl, opts.out, reason, r->command, flight_extra, r, path,
 			  sizeof(path), &n);
+	r->pending = NULL;
+	flight_commit(r->fl);
 	if (rc < 0) {
+		r->flight_failed++;
 		heapstat_error(rc, "write a flight recording in", opts.out);
-		return rc;
+		return;
 	}
 	if (rc > 0) {
 		fprintf(stderr, "heapstat record: wrote %s (%s, %llu events", text_safe(path),
@@ -671,19 +689,31 @@ static int flight_dump(struct recorder *r, const char *reason)
 		r->suppressed = r->fl->suppressed;
 		fprintf(stderr, ")\n");
 	}
-	return 0;
 }
 
+/*
+ * --flight: an event kept. A trigger's records (with the bpf-lsm refusal
+ * that came before a failed allocation it caused) are held for its file,
+ * written once the rings are drained; another trigger meanwhile is within
+ * the same second, counted.
+ */
 static int flight_event_done(struct recorder *r)
 {
 	const char *reason = r->trigger;
-	int err = 0;
 
 	r->trigger = NULL;
-	if (reason)
-		err = flight_dump(r, reason);
-	flight_commit(r->fl);
-	return err;
+	if (r->pending) {
+		r->fl->suppressed += reason != NULL;
+		return 0;
+	}
+	if (!reason) {
+		flight_commit(r->fl);
+		return 0;
+	}
+	refusals_poll_lsm(&r->ref, on_limit_staged, r);
+	flight_hold(r->fl);
+	r->pending = reason;
+	return 0;
 }
 
 /*
@@ -880,10 +910,13 @@ int cmd_record(int argc, char **argv)
 			err = rc;
 		if (!err && !r.err)
 			err = refusals_poll_lsm(&r.ref, on_limit, &r);
-		if (!err && !r.err && r.fl && dump) {
+		if (r.fl && dump) {
 			dump = 0;
-			err = flight_dump(&r, "sigusr1");
+			if (!r.pending)
+				r.pending = "sigusr1";
 		}
+		if (!err && !r.err && r.fl && r.pending)
+			flight_dump(&r, r.pending);
 		if (r.fl)
 			goto reap;
 		if (!err && !r.err && (now_ns() >= next_cp || rec_checkpoint_due(r.w))) {
@@ -918,6 +951,8 @@ reap:
 		collector_poll(r.coll, 0);
 	if (!err && !r.err)
 		err = refusals_poll_lsm(&r.ref, on_limit, &r);
+	if (!err && !r.err && r.fl && r.pending)
+		flight_dump(&r, r.pending);
 	if (!err && !r.err && !r.fl)
 		err = end_of_recording(&r);
 	err = err ?: r.err;
@@ -928,6 +963,11 @@ reap:
 			fprintf(stderr, "heapstat record: %llu files written, %llu triggers within a "
 				"second of a file not written\n", (unsigned long long)fl.files,
 				(unsigned long long)fl.suppressed);
+		if (r.flight_failed) {
+			fprintf(stderr, "heapstat record: %llu flight recordings could not be "
+				"written\n", (unsigned long long)r.flight_failed);
+			err = err ?: -EIO;
+		}
 		flight_free(&fl);
 	} else {
 		err = rec_writer_close(r.w, how) ?: err;
