@@ -9,7 +9,8 @@
 # 124 when it stopped first (-d), which the recording says. A whole-system
 # recording ended amid churn: every leak in the final snapshot (a buffer
 # released while it was walked is no leak). Upstream's dmabuf-heaps
-# kselftest recorded: no leak, nothing lost.
+# kselftest recorded: no leak, nothing lost. A second recording to a file
+# being written is refused.
 . "$(dirname "$0")/../lib.sh"
 S=/sys/fs/cgroup
 H=default_cma_region
@@ -200,6 +201,28 @@ kill $churn
 wait $churn 2>/dev/null
 [ "$bad" = "[false,0][false,0]" ] && pass "whole-system recording ended amid churn: every leak in the final snapshot" ||
 	fail "whole-system recording ended amid churn: every leak in the final snapshot" "$bad"
+
+# two recordings to one file (two CI jobs' -o alike): the second refused,
+# exit 2, the first's recording left whole
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/same -d 4 >$tmp/s1.out 2>&1 &
+rp=$!
+wait_ready $rs $rp
+dmabuf_alloc -H system -s 4K -n 3
+heapstat record -o $tmp/same -d 1 >/dev/null 2>$tmp/s2.err
+r2=$?
+wait $rp
+r1=$?
+heapstat analyze -j $tmp/same >$tmp/same.json 2>$tmp/sa.err
+ra=$?
+if [ $r1 = 0 ] && [ $r2 = 2 ] && [ $ra = 0 ] &&
+	grep -qx "heapstat record: $tmp/same is being written by another recording" $tmp/s2.err &&
+	jq_true '.recording.truncated == false and .fd_events.made >= 3' $tmp/same.json >/dev/null; then
+	pass "two recordings to one file: the second refused (exit 2), the first whole"
+else
+	fail "two recordings to one file: the second refused (exit 2), the first whole" \
+		"exits $r1 $r2, analyze $ra: $(cat $tmp/s1.out $tmp/s2.err $tmp/sa.err; jq -c .recording $tmp/same.json)"
+fi
 
 # bad input: a clear message, exit 2
 for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \

@@ -318,6 +318,8 @@ struct rec_stats {
  * Create @path (0600, truncated) or write to @fd (left open at the end) and
  * write the preamble and @h, flushed. @h's major and minor are ignored; a
  * NULL kernel or host is taken from uname(), zero times from the clocks now.
+ * A path is locked (flock) for one writer before it is emptied: -EBUSY,
+ * and the file left whole, while another writer has it.
  */
 int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h);
 int rec_writer_fdopen(struct rec_writer **out, int fd, const struct rec_header *h);

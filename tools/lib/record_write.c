@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -516,14 +518,34 @@ int rec_writer_fdopen(struct rec_writer **out, int fd, const struct rec_header *
 	return 0;
 }
 
+/* @path made and locked for one writer, then emptied: its fd, -EBUSY (another's), -errno */
+static int claim(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	/* emptied only once it is ours: another writer's recording is left whole
+	 * (a device or a pipe is written as it is) */
+	if (fstat(fd, &st) || (S_ISREG(st.st_mode) && (flock(fd, LOCK_EX | LOCK_NB) ||
+						       ftruncate(fd, 0)))) {
+		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = claim(path);
 	int err;
 
 	*out = NULL;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = rec_writer_fdopen(out, fd, h);
 	if (err) {
 		close(fd);

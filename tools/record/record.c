@@ -871,13 +871,17 @@ int cmd_record(int argc, char **argv)
 	cmdline = command_line();
 	hdr.command = r.command = cmdline ? cmdline : "";
 	err = opts.flight ? flight_init(&fl, opts.flight) : rec_writer_open(&r.w, opts.out, &hdr);
-	if (err) {
+	if (err == -EBUSY && !opts.flight)	/* its file left whole */
+		fprintf(stderr, "heapstat record: %s is being written by another recording\n",
+			text_safe(opts.out));
+	else if (err)
 		heapstat_error(err, opts.flight ? "keep the flight recorder's events" :
 			       "create the recording", opts.out);
+	if (err) {
 		stacks_free(r.stacks);
 		collector_close(r.coll);
 		free(cmdline);
-		return 1;
+		return err == -EBUSY && !opts.flight ? EXIT_USAGE : 1;
 	}
 	r.fl = opts.flight ? &fl : NULL;
 	collector_on_event(r.coll, on_event, &r, false);
