@@ -59,6 +59,8 @@ usage_case "unexpected argument" --listen 127.0.0.1:9464 extra
 usage_case "no such file" --textfile "$tmp/none"
 touch "$tmp/file"
 usage_case "not a directory" --textfile "$tmp/file"
+# where root's access() passes but nothing can be made: /proc
+usage_case "cannot write in it" --textfile /proc
 
 # a directory it may not write in: as nobody, root's 0755 directory
 mkdir "$tmp/ro" && chmod 0755 "$tmp/ro" && chmod 0755 "$tmp"

@@ -317,7 +317,9 @@ static int run_textfile(struct exporter *x)
 /* a directory we can write in: checked before loading anything, as bad input */
 static int check_dir(const char *dir)
 {
+	char tmp[4096];
 	struct stat st;
+	int fd;
 
 	if (stat(dir, &st)) {
 		fprintf(stderr, "heapstat export: --textfile %s: %s\n", text_safe(dir), strerror(errno));
@@ -327,11 +329,20 @@ static int check_dir(const char *dir)
 		fprintf(stderr, "heapstat export: --textfile %s: not a directory\n", text_safe(dir));
 		return -ENOTDIR;
 	}
-	if (access(dir, W_OK | X_OK)) {
+	/* a file made there and removed: access() passes root anywhere (/proc, /sys) */
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, TEXTFILE_NAME) >= (int)sizeof(tmp)) {
+		fprintf(stderr, "heapstat export: --textfile %s: the path is too long\n",
+			text_safe(dir));
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
 		fprintf(stderr, "heapstat export: --textfile %s: cannot write in it: %s\n",
 			text_safe(dir), strerror(errno));
 		return -EACCES;
 	}
+	close(fd);
+	unlink(tmp);
 	return 0;
 }
 
