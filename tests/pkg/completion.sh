@@ -88,9 +88,9 @@ system
 auto procfs
 kprobe
 
---version --view
+--verbose --version --view
 buffers cgroups processes
---batch --cgroup --delay --heap --help --iterations --json --rescan --usage --version --view
+--batch --cgroup --delay --heap --help --iterations --json --rescan --usage --verbose --version --view
 clear events exec set show
 /camera /camera/sub /gpu /video
 chunk-reserved default_cma_region system

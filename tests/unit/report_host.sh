@@ -60,6 +60,16 @@ if [ $rc = 0 ] && jq_true '.tracing.attached or (.tracing.missing | length > 0)'
 else
 	echo "FAIL: report_host: heaptop runs, traced or on snapshots saying why: exit $rc: $out"
 fi
+# installed as heaptop, -v as heapstat -v top: libbpf's messages and the sources' line
+tmp_ht=$(mktemp -d)
+ln -s "$(readlink -f "$hs")" "$tmp_ht/heaptop"
+err=$("$tmp_ht/heaptop" -v -b -n 1 -d 0.2 2>&1 >/dev/null); rc=$?
+if [ $rc = 0 ] && grep -q '^heapstat top: buffers from [^ ]*, holders from ' <<<"$err"; then
+	echo "PASS: report_host: heaptop -v: where it read buffers and holders from"
+else
+	echo "FAIL: report_host: heaptop -v: where it read buffers and holders from: exit $rc: $err"
+fi
+rm -rf "$tmp_ht"
 
 # in a PID namespace of its own (a container's), BPF's pids are not this /proc's:
 # a snapshot, and heaptop's frames, take their holders from /proc and say so;

@@ -72,7 +72,7 @@ static const char doc[] =
 "    heapstat limit show /camera -j\n"
 "    heapstat limit clear /camera         # every heap's limit on /camera\n"
 "    heapstat limit set /gpu system 1G --memcg   # all of /gpu's memory\n"
-"    heapstat limit set /video system 256M       # bpf-lsm: nothing charges it\n"
+"    heapstat limit set /video system 256M       # bpf-lsm, no mem_accounting\n"
 "    heapstat limit events -f -c /camera  # refusals as they happen\n"
 "    heapstat limit exec --create --set default_cma_region=32M /ci/t1 -- ./test\n";
 

@@ -55,7 +55,7 @@ static const char doc[] =
 "cgroup, h filter by heap, p pause, + - interval, ? help.\n"
 "\n"
 "USAGE: heaptop [-d SECS] [-b] [-n COUNT] [-j] [--view VIEW] [-c CGROUP]\n"
-"               [--heap NAME] [--rescan SECS]\n"
+"               [--heap NAME] [--rescan SECS] [-v]\n"
 "\n"
 "EXAMPLES:\n"
 "    heaptop                     # refresh every second, q quits\n"
@@ -76,6 +76,8 @@ static const struct argp_option options[] = {
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
 	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk every buffer and holder at least every SECS "
 	  "seconds (default 5; 0: every refresh)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf's messages, and a line saying where buffers and "
+	  "holders were read from (heapstat -v top)", 0 },
 	{ "version", 'V', NULL, 0, "Print the version (heaptop is heapstat's top)", -1 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
@@ -129,6 +131,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		if (err || (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
 			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600",
 				   text_safe(arg));
+		break;
+	case 'v':
+		heapstat_verbose = true;
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
