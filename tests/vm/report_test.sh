@@ -146,7 +146,8 @@ wait $g1
 e1=$?
 wait $g2
 e2=$?
-kill $gp; wait $rp
+[ -e $tmp/reused ] && kill $gp	# pid_at's child, under the pid taken again
+wait $rp
 if [ $e1 = 0 ] && jq_true '[.activity[] | select(.cgroup == "/gone/job") | .allocs] == [2] and
 	[.cgroups[].heaps[] | select(.cgroup == "/gone/job") | .cgroup_removed] == [true]' "$tmp/g1" >/dev/null &&
    [ $e2 = 0 ] && grep -q "process $gp exited while traced" "$tmp/g2e" &&

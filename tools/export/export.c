@@ -233,6 +233,23 @@ static int run_listen(struct exporter *x, struct http_server *s)
 	return err ? 1 : 0;
 }
 
+/* a file of its own in @dir (its name in @tmp, 4096 bytes): its fd, or why not in @why */
+static int textfile_tmp(const char *dir, char *tmp, char *why, size_t why_len)
+{
+	int fd;
+
+	if (snprintf(tmp, 4096, "%s/.%s.XXXXXX", dir, TEXTFILE_NAME) >= 4096) {
+		snprintf(why, why_len, "the path '%s' is too long", text_safe(dir));
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(why, why_len, "cannot write in %s: %s", text_safe(dir), strerror(-fd));
+	}
+	return fd;
+}
+
 /* DIR/heapstat.prom, whole or not at all: a file of its own in DIR, synced, renamed over it */
 static int write_textfile(struct exporter *x, const char *dir, char *why, size_t why_len)
 {
@@ -242,16 +259,9 @@ static int write_textfile(struct exporter *x, const char *dir, char *why, size_t
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, TEXTFILE_NAME);
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, TEXTFILE_NAME) >= (int)sizeof(tmp)) {
-		snprintf(why, why_len, "the path '%s' is too long", text_safe(dir));
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err = -errno;
-		snprintf(why, why_len, "cannot write in %s: %s", text_safe(dir), strerror(-err));
-		return err;
-	}
+	fd = textfile_tmp(dir, tmp, why, why_len);
+	if (fd < 0)
+		return fd;
 	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;
@@ -317,7 +327,7 @@ static int run_textfile(struct exporter *x)
 /* a directory we can write in: checked before loading anything, as bad input */
 static int check_dir(const char *dir)
 {
-	char tmp[4096];
+	char tmp[4096], why[4200];
 	struct stat st;
 	int fd;
 
@@ -330,17 +340,14 @@ static int check_dir(const char *dir)
 		return -ENOTDIR;
 	}
 	/* a file made there and removed: access() passes root anywhere (/proc, /sys) */
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, TEXTFILE_NAME) >= (int)sizeof(tmp)) {
-		fprintf(stderr, "heapstat export: --textfile %s: the path is too long\n",
-			text_safe(dir));
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
+	fd = textfile_tmp(dir, tmp, why, sizeof(why));
+	if (fd == -ENAMETOOLONG)
+		fprintf(stderr, "heapstat export: --textfile: %s\n", why);
+	else if (fd < 0)
 		fprintf(stderr, "heapstat export: --textfile %s: cannot write in it: %s\n",
-			text_safe(dir), strerror(errno));
-		return -EACCES;
-	}
+			text_safe(dir), strerror(-fd));
+	if (fd < 0)
+		return fd;
 	close(fd);
 	unlink(tmp);
 	return 0;

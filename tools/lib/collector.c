@@ -77,6 +77,7 @@ struct collector {
 	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
 	void *event_ctx;
 	bool no_fold;			/* collector_on_event(..., false): the events are fn's only */
+	bool poll_stop;		/* collector_poll_stop(): the poll ends after this event */
 	struct coll_cma_stats *cma;
 	size_t ncma;
 	struct {			/* the CMA areas whose bitmap BPF keeps */
@@ -534,7 +535,14 @@ static int on_event(void *ctx, void *data, size_t size)
 		c->err = fold(c, data);
 	if (c->event_fn)
 		c->event_fn(data, c->event_ctx);
-	return 0;
+	/* the rest stays in the ring, for the next poll */
+	return c->poll_stop ? -ECANCELED : 0;
+}
+
+/* from the event callback: the poll in progress ends after this event */
+void collector_poll_stop(struct collector *c)
+{
+	c->poll_stop = true;
 }
 
 int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char *heap)
@@ -1088,10 +1096,16 @@ int collector_poll(struct collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
+	if (n == -ECANCELED) {		/* collector_poll_stop() */
+		c->poll_stop = false;
+		drain_removed(c);
+		return c->err;
+	}
 	if (n < 0 && n != -EINTR)
 		return n;
 	n = ring_buffer__consume(c->rb);
-	if (n < 0 && n != -EINTR)
+	c->poll_stop = false;
+	if (n < 0 && n != -EINTR && n != -ECANCELED)
 		return n;
 	drain_removed(c);
 	return c->err;

@@ -86,6 +86,8 @@ int collector_poll(struct collector *c, int timeout_ms);
  */
 void collector_on_event(struct collector *c, void (*fn)(const struct coll_event *e, void *ctx),
 			void *ctx, bool fold);
+/* from fn: the poll in progress returns after this event, the rest left in the ring */
+void collector_poll_stop(struct collector *c);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 

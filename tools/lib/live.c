@@ -723,8 +723,11 @@ int live_rebase(struct live *l)
 	for (size_t i = 0; i < n && i < l->nprev; i++)
 		l->prev_aggs[i] = hs[i].agg;
 	collector_restart_latencies(l->coll);
-	/* the kept model's counts are older than these: the next sample builds one */
+	/* the kept model's counts are older than these: the next sample builds one,
+	 * on the cgroup tree walked again (the charges tree_stale() compares are
+	 * these now, not those the tree was last read at) */
 	l->model_ns = 0;
+	l->tree_ns = 0;
 	return 0;
 }
 

@@ -323,6 +323,8 @@ struct rec_stats {
  */
 int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h);
 int rec_writer_fdopen(struct rec_writer **out, int fd, const struct rec_header *h);
+/* another writer has @path now (a check that changes nothing; rec_writer_open() claims it) */
+bool rec_writer_busy(const char *path);
 /*
  * Append a record (any type but REC_HEADER and REC_STRING): its strings are
  * interned first. Flushed when a good deal is buffered; rec_flush() after

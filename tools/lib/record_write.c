@@ -527,15 +527,31 @@ static int claim(const char *path)
 	if (fd < 0)
 		return -errno;
 	/* emptied only once it is ours: another writer's recording is left whole
-	 * (a device or a pipe is written as it is) */
-	if (fstat(fd, &st) || (S_ISREG(st.st_mode) && (flock(fd, LOCK_EX | LOCK_NB) ||
-						       ftruncate(fd, 0)))) {
+	 * (a device or a pipe is written as it is; a filesystem without locks
+	 * written unlocked) */
+	if (fstat(fd, &st) || (S_ISREG(st.st_mode) &&
+			       ((flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK) ||
+				ftruncate(fd, 0)))) {
 		int err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+bool rec_writer_busy(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	bool busy;
+
+	if (fd < 0)
+		return false;
+	busy = !fstat(fd, &st) && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) &&
+	       errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
 }
 
 int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h)

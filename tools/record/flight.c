@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flight.h"
 #include "lib/util.h"
@@ -380,8 +381,10 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	if (!err && extra)
 		err = extra(w, ctx);
 	err = rec_writer_close(w, REC_STATUS_NONE) ?: err;
-	if (err)
+	if (err) {
+		unlink(path);	/* not whole: not left for a reader to take for one */
 		return err;
+	}
 	f->files++;
 	f->last_write_ns = now_ns();	/* a second from the end: a slow write counts too */
 	*events = nev;

@@ -62,7 +62,8 @@ int flight_write_releases(const struct flight *f, struct rec_writer *w, uint64_t
  * definitions, the ring's events, the staged ones (held ones, if held), then extra()'s records,
  * and the end. At most one a second: 0 and nothing written (counted in
  * suppressed) within a second of the end of the last. 1 when written,
- * *events the events in it, or a negative errno (why: what failed).
+ * *events the events in it, or a negative errno (why: what failed; a file
+ * begun is removed).
  */
 int flight_write(struct flight *f, const char *dir, const char *reason, const char *command,
 		 int (*extra)(struct rec_writer *w, void *ctx), void *ctx, char *path,

@@ -432,8 +432,15 @@ static void on_event(const struct coll_event *e, void *ctx)
 			x = named_limit(&r->scope, &x);
 		err = err > 0 ? emit(r, &x) : err;
 	}
-	if (!err && r->fl)
+	if (!err && r->fl) {
+		bool was = r->pending;
+
 		err = flight_event_done(r);
+		/* a trigger: its file is written as this poll returns, the events
+		 * after it left in the ring meanwhile (its nested drain takes them) */
+		if (!was && r->pending)
+			collector_poll_stop(r->coll);
+	}
 	r->err = err;
 }
 
@@ -849,6 +856,12 @@ int cmd_record(int argc, char **argv)
 	}
 	if (out_check(opts.out, opts.flight))
 		return EXIT_USAGE;
+	/* said before anything loads; the writer claims it for good when it opens */
+	if (!opts.flight && rec_writer_busy(opts.out)) {
+		fprintf(stderr, "heapstat record: %s is being written by another recording\n",
+			text_safe(opts.out));
+		return EXIT_USAGE;
+	}
 	if (heapstat_caps_preflight() || heapstat_pidns_preflight())
 		return EXIT_UNSUPPORTED;
 	if (opts.cmd && cg_control_init(why, sizeof(why))) {
@@ -916,8 +929,10 @@ int cmd_record(int argc, char **argv)
 			err = refusals_poll_lsm(&r.ref, on_limit, &r);
 		if (r.fl && dump) {
 			dump = 0;
-			if (!r.pending)
+			if (!r.pending) {
+				flight_hold(r.fl);
 				r.pending = "sigusr1";
+			}
 		}
 		if (!err && !r.err && r.fl && r.pending)
 			flight_dump(&r, r.pending);

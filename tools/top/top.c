@@ -76,8 +76,8 @@ static const struct argp_option options[] = {
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
 	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk every buffer and holder at least every SECS "
 	  "seconds (default 5; 0: every refresh)", 0 },
-	{ "verbose", 'v', NULL, 0, "libbpf's messages, and a line saying where buffers and "
-	  "holders were read from (heapstat -v top)", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf's messages, and with -b lines saying where buffers "
+	  "and holders were read from (heapstat -v top)", 0 },
 	{ "version", 'V', NULL, 0, "Print the version (heaptop is heapstat's top)", -1 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
