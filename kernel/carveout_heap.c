@@ -12,11 +12,13 @@
  * an exporter without vmap (a failing vmap op would trip its WARN), and its
  * memory cannot be zeroed before it is handed out.
  *
- * The CPU reaches a mapped range through one memremap() mapping. A range with
- * struct pages (System RAM the device tree reserved, or a memmap= hole inside
- * a present memory section) is mapped for importers with dma_map_sgtable, and
- * CPU access syncs their caches; a range without them (no-map) gets DMA
- * addresses only, through dma_map_resource.
+ * The CPU reaches a mapped range through one memremap() mapping. A range in
+ * the kernel's direct map (System RAM the device tree reserved without
+ * no-map) is mapped for importers as pages, with dma_map_sgtable, and CPU
+ * access syncs their caches; any other range (no-map, a memmap= hole, which
+ * may have struct pages but no direct mapping for swiotlb to bounce through)
+ * gets DMA addresses only, through dma_map_resource, which nothing syncs:
+ * for devices coherent with the CPU.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -66,7 +68,7 @@ struct carveout_heap {
 	phys_addr_t base;
 	size_t size;
 	void *vaddr;		/* the whole range; NULL when no-map */
-	bool pages;		/* every pfn of the range has a struct page */
+	bool pages;		/* direct-mapped, with struct pages: mapped as pages */
 };
 
 struct carveout_buffer {
@@ -85,7 +87,7 @@ struct carveout_attachment {
 	bool mapped;
 };
 
-/* sg entries hold at most UINT_MAX bytes: page-backed buffers take several */
+/* sg entries hold at most UINT_MAX bytes: a buffer takes several */
 #define CARVEOUT_SEG	SZ_1G
 
 static inline void *carveout_vaddr(struct carveout_buffer *b)
@@ -102,8 +104,7 @@ static int carveout_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	ret = sg_alloc_table(&a->table, b->heap->pages ? DIV_ROUND_UP(b->len, CARVEOUT_SEG) : 1,
-			     GFP_KERNEL);
+	ret = sg_alloc_table(&a->table, DIV_ROUND_UP(b->len, CARVEOUT_SEG), GFP_KERNEL);
 	if (ret) {
 		kfree(a);
 		return ret;
@@ -145,9 +146,10 @@ static struct sg_table *carveout_map(struct dma_buf_attachment *attachment,
 {
 	struct carveout_buffer *b = attachment->dmabuf->priv;
 	struct carveout_attachment *a = attachment->priv;
-	struct scatterlist *sg = a->table.sgl;
+	struct scatterlist *sg;
+	unsigned long off = 0;
 	dma_addr_t addr;
-	int ret;
+	int ret, i;
 
 	if (b->heap->pages) {
 		ret = dma_map_sgtable(attachment->dev, &a->table, dir, 0);
@@ -157,8 +159,13 @@ static struct sg_table *carveout_map(struct dma_buf_attachment *attachment,
 		addr = dma_map_resource(attachment->dev, b->phys, b->len, dir, 0);
 		if (dma_mapping_error(attachment->dev, addr))
 			return ERR_PTR(-ENOMEM);
-		sg_dma_address(sg) = addr;
-		sg_dma_len(sg) = b->len;
+		/* one mapping, told in entries of at most CARVEOUT_SEG */
+		for_each_sgtable_sg(&a->table, sg, i) {
+			sg_dma_address(sg) = addr + off;
+			sg_dma_len(sg) = min_t(unsigned long, b->len - off, CARVEOUT_SEG);
+			off += sg_dma_len(sg);
+		}
+		a->table.nents = a->table.orig_nents;
 	}
 	a->mapped = true;
 	return &a->table;
@@ -177,12 +184,17 @@ static void carveout_unmap(struct dma_buf_attachment *attachment, struct sg_tabl
 		dma_unmap_resource(attachment->dev, sg_dma_address(table->sgl), b->len, dir, 0);
 }
 
-/* only page-backed ranges have DMA mappings with caches to keep in sync */
+/*
+ * Only ranges mapped as pages have DMA mappings with caches to keep in sync:
+ * the DMA API syncs no dma_map_resource() mapping (it has no page to sync).
+ */
 static int carveout_begin_cpu_access(struct dma_buf *dmabuf, enum dma_data_direction dir)
 {
 	struct carveout_buffer *b = dmabuf->priv;
 	struct carveout_attachment *a;
 
+	if (!b->heap->pages)
+		return 0;
 	mutex_lock(&b->lock);
 	list_for_each_entry(a, &b->attachments, list)
 		if (a->mapped)
@@ -196,6 +208,8 @@ static int carveout_end_cpu_access(struct dma_buf *dmabuf, enum dma_data_directi
 	struct carveout_buffer *b = dmabuf->priv;
 	struct carveout_attachment *a;
 
+	if (!b->heap->pages)
+		return 0;
 	mutex_lock(&b->lock);
 	list_for_each_entry(a, &b->attachments, list)
 		if (a->mapped)
@@ -325,10 +339,19 @@ static const struct dma_heap_ops carveout_heap_ops = {
 	.allocate = carveout_allocate,
 };
 
+/*
+ * Whether the range may be handed to the DMA API as pages: it has struct
+ * pages and the kernel maps it directly (System RAM), as swiotlb's bounce
+ * and importers' kmap of a page need. A memmap= hole has struct pages when
+ * it lies in a present memory section, but no direct mapping.
+ */
 static bool __init range_has_pages(phys_addr_t start, size_t len)
 {
 	unsigned long pfn;
 
+	if (region_intersects(start, len, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	    REGION_INTERSECTS)
+		return false;
 	for (pfn = PHYS_PFN(start); pfn < PHYS_PFN(start + len); pfn++)
 		if (!pfn_valid(pfn))
 			return false;
@@ -350,6 +373,11 @@ static int __init carveout_add(const char *label, phys_addr_t start, size_t len,
 	if (!len || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len) || start + len < start) {
 		pr_err("carveout-%s: range %pa+%zx is empty or not page aligned\n",
 		       label, &start, len);
+		return -EINVAL;
+	}
+	/* genalloc's 0 is its failure: a range at 0 would lose its first buffer */
+	if (!start) {
+		pr_err("carveout-%s: a range at physical address 0 is not supported\n", label);
 		return -EINVAL;
 	}
 	/* memory the kernel uses is never handed out: it must be reserved at boot */

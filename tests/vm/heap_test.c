@@ -6,10 +6,12 @@
  * back to zero after exit, kill -9, a move between cgroups, an exhausted heap
  * and injected slab failures.
  *
- * usage: heap_test HEAP[:GRANULE][:nomap]...
+ * usage: heap_test HEAP[:GRANULE][:nomap][:bounced]...
  *   HEAP in /dev/dma_heap, with accounting on; GRANULE, the unit the heap
  *   rounds lengths up to (64K for the chunk heap), defaults to the page size;
- *   nomap, a heap the CPU must not map (carveout no-map ranges).
+ *   nomap, a heap the CPU must not map (carveout no-map ranges); bounced, a
+ *   carveout outside System RAM booted with swiotlb=force: the importer's
+ *   mapping is refused (ENOMEM), as the DMA API refuses to bounce it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +48,7 @@ static int heap_fd = -1;
 static uint64_t capacity;	/* from dmem.capacity */
 static uint64_t granule;	/* lengths are rounded up to this */
 static bool nomap;		/* CPU mappings are refused */
+static bool bounced;		/* DMA mappings are refused (swiotlb=force, not System RAM) */
 
 /* what the heap takes, and charges, for len bytes */
 static uint64_t taken(uint64_t len)
@@ -293,9 +296,9 @@ static void nomap_refuses_cpu_mapping(void)
 /* tests/kmod/heapstat_importer attaches, maps for DMA and reads via vmap */
 #define IMPORTER "/sys/kernel/debug/heapstat_importer"
 
-static void importer_maps_and_vmaps(void)
+static void importer_check(uint64_t len)
 {
-	uint64_t len = 3 * MiB + 64 * 1024, size = taken(len);
+	uint64_t size = taken(len);
 	unsigned long long nents, bytes, seg_min, seg_max;
 	unsigned int sum = 0, ksum;
 	char num[16], res[160];
@@ -318,6 +321,11 @@ static void importer_maps_and_vmaps(void)
 		}
 	}
 	snprintf(num, sizeof(num), "%d", fd);
+	if (bounced) {
+		CHECK_EQ(cg_write_file(IMPORTER, num), -ENOMEM);
+		close(fd);
+		return;
+	}
 	CHECK_EQ(cg_write_file(IMPORTER, num), 0);
 	CHECK_EQ(read_file(IMPORTER, res, sizeof(res)), 0);
 	CHECK(sscanf(res, "nents=%llu bytes=%llu seg_min=%llu seg_max=%llu vmap=%d sum=%u",
@@ -335,6 +343,13 @@ static void importer_maps_and_vmaps(void)
 		CHECK_EQ(ksum, sum);
 	}
 	close(fd);
+}
+
+/* a buffer of several MiB, and one small enough for swiotlb to bounce (swiotlb=force) */
+static void importer_maps_and_vmaps(void)
+{
+	importer_check(3 * MiB + 64 * 1024);
+	importer_check(64 * 1024);
 }
 
 /* ---- bad input: the errno upstream's heaps return, nothing charged ---- */
@@ -666,10 +681,12 @@ static int test_heap(char *arg)
 
 	heap = name;
 	granule = sysconf(_SC_PAGESIZE);
-	nomap = false;
+	nomap = bounced = false;
 	for (char *opt; (opt = strsep(&arg, ":"));) {
 		if (!strcmp(opt, "nomap"))
 			nomap = true;
+		else if (!strcmp(opt, "bounced"))
+			bounced = true;
 		else
 			granule = strtoull(opt, NULL, 0);
 	}
