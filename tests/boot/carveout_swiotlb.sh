@@ -1,8 +1,8 @@
 #!/bin/bash
 # The carveout heaps where every streaming DMA mapping is bounced
-# (swiotlb=force, as an SEV or TDX guest, or a device whose DMA mask does
-# not reach the range, gets): their memmap= ranges are not System RAM and
-# have no direct mapping, so swiotlb has no CPU address to bounce through.
+# (swiotlb=force, as in an SEV or TDX guest): their memmap= ranges are not
+# System RAM and have no direct mapping, so swiotlb has no CPU address to
+# bounce through.
 # The importer's mapping is refused (ENOMEM, the DMA API's refusal to
 # bounce memory that is not RAM), never bounced through an unmapped
 # address (a page fault in memcpy); every other check of heap_test passes

@@ -135,9 +135,12 @@ dmabuf_alloc -H system -s 4K -n 8 --churn 60 -p 2 2>/dev/null &
 churn=$!
 sleep 1
 kill -USR1 $rp
-sleep 1.5	# a file a second at most
+# a file a second at most, from the end of the last: the second once the
+# first is written, however slow the guest
+wait_while '! grep -q "^heapstat record: wrote" $tmp/c.out && kill -0 $rp 2>/dev/null'
+sleep 1.2
 kill -USR1 $rp
-sleep 1
+wait_while '[ "$(grep -c "^heapstat record: wrote" $tmp/c.out)" -lt 2 ] && kill -0 $rp 2>/dev/null'
 kill $churn
 wait $churn 2>/dev/null
 kill -INT $rp

@@ -186,6 +186,20 @@ else
 		"exit $rc: $(cat $tmp/out) $(jq -c .recording $tmp/nr.json) $(cat $tmp/nr.txt)"
 fi
 
+# a FIFO whose reader waits first (a pipeline's): the recording reaches it
+# whole, nothing opened and closed on it before
+mkfifo $tmp/fifo2
+cat $tmp/fifo2 >$tmp/piped &
+cp=$!
+timeout -s KILL 60 heapstat record -o $tmp/fifo2 -d 0.5 >/dev/null 2>$tmp/pe
+rc=$?
+wait $cp
+heapstat analyze -j $tmp/piped >$tmp/piped.json 2>>$tmp/pe
+ra=$?
+[ $rc = 0 ] && [ $ra = 0 ] && jq_true '.recording.truncated == false' $tmp/piped.json >/dev/null &&
+	pass "record -o a FIFO whose reader waits: the recording whole" ||
+	fail "record -o a FIFO whose reader waits: the recording whole" "exit $rc, analyze $ra: $(cat $tmp/pe)"
+
 # a whole-system recording ended amid churn (a buffer allocated and freed
 # every 2 ms): the releases drained after the final snapshot are the
 # recording's, so each leak is one the snapshot has; twice

@@ -542,10 +542,14 @@ static int claim(const char *path)
 
 bool rec_writer_busy(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	bool busy;
+	int fd;
 
+	/* a pipe or a device is not opened: that would end a waiting reader's input */
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return false;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	busy = !fstat(fd, &st) && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) &&

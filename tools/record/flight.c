@@ -298,6 +298,11 @@ void flight_commit(struct flight *f)
 	f->holding = false;
 }
 
+bool flight_due(const struct flight *f)
+{
+	return !f->files || now_ns() - f->last_write_ns >= RATE_NS;
+}
+
 void flight_hold(struct flight *f)
 {
 	f->held = f->nstaged;
@@ -342,7 +347,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	struct tm tm;
 	int err = 0;
 
-	if (f->files && now - f->last_write_ns < RATE_NS) {
+	if (!flight_due(f)) {
 		f->suppressed++;
 		return 0;
 	}
@@ -362,6 +367,8 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	order = malloc((f->ndefs + 1) * sizeof(*order));
 	err = pids && order ? rec_writer_open(&w, path, &h) : -ENOMEM;
 	if (err) {
+		if (err != -EBUSY && err != -ENOMEM)	/* made, but its header not written */
+			unlink(path);
 		free(pids);
 		free(order);
 		return err;

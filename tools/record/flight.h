@@ -52,6 +52,8 @@ int flight_init(struct flight *f, size_t n);
 int flight_add(struct flight *f, const struct rec *x);
 /* the staged records go into the ring, the oldest out */
 void flight_commit(struct flight *f);
+/* a file may be written now: none was within the last second */
+bool flight_due(const struct flight *f);
 /* the staged records are a trigger's, for the next flight_write(); those staged after them
  * are not in its events, until flight_commit() */
 void flight_hold(struct flight *f);

@@ -713,7 +713,9 @@ static int flight_event_done(struct recorder *r)
 		r->fl->suppressed += reason != NULL;
 		return 0;
 	}
-	if (!reason) {
+	if (!reason || !flight_due(r->fl)) {
+		/* within a second of the last file: counted, and kept as any event */
+		r->fl->suppressed += reason != NULL;
 		flight_commit(r->fl);
 		return 0;
 	}
@@ -929,7 +931,9 @@ int cmd_record(int argc, char **argv)
 			err = refusals_poll_lsm(&r.ref, on_limit, &r);
 		if (r.fl && dump) {
 			dump = 0;
-			if (!r.pending) {
+			if (r.pending || !flight_due(r.fl)) {
+				fl.suppressed++;
+			} else {
 				flight_hold(r.fl);
 				r.pending = "sigusr1";
 			}
@@ -970,8 +974,12 @@ reap:
 		collector_poll(r.coll, 0);
 	if (!err && !r.err)
 		err = refusals_poll_lsm(&r.ref, on_limit, &r);
-	if (!err && !r.err && r.fl && r.pending)
+	/* a trigger there stopped that poll: its file, then the rest of the rings
+	 * (a trigger among them is within the second of that file) */
+	while (!err && !r.err && r.fl && r.pending) {
 		flight_dump(&r, r.pending);
+		collector_poll(r.coll, 0);
+	}
 	if (!err && !r.err && !r.fl)
 		err = end_of_recording(&r);
 	err = err ?: r.err;
