@@ -300,7 +300,7 @@ void flight_commit(struct flight *f)
 
 bool flight_due(const struct flight *f)
 {
-	return !f->files || now_ns() - f->last_write_ns >= RATE_NS;
+	return !f->last_write_ns || now_ns() - f->last_write_ns >= RATE_NS;
 }
 
 void flight_hold(struct flight *f)
@@ -369,6 +369,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	if (err) {
 		if (err != -EBUSY && err != -ENOMEM)	/* made, but its header not written */
 			unlink(path);
+		f->last_write_ns = now_ns();	/* a failure a second too: said once a second */
 		free(pids);
 		free(order);
 		return err;
@@ -388,12 +389,13 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	if (!err && extra)
 		err = extra(w, ctx);
 	err = rec_writer_close(w, REC_STATUS_NONE) ?: err;
+	/* a second from the end: a slow write counts too, and a failed one */
+	f->last_write_ns = now_ns();
 	if (err) {
 		unlink(path);	/* not whole: not left for a reader to take for one */
 		return err;
 	}
 	f->files++;
-	f->last_write_ns = now_ns();	/* a second from the end: a slow write counts too */
 	*events = nev;
 	return 1;
 }

@@ -42,7 +42,7 @@ struct flight {
 	struct hindex def_ix;		/* defs by what they define */
 	uint64_t def_seq;		/* defined so far */
 	size_t pruned_at;		/* ndefs after the last prune */
-	uint64_t last_write_ns;		/* rate limit: one file a second */
+	uint64_t last_write_ns;		/* rate limit: one file (or failure) a second; 0: none */
 	uint64_t suppressed;		/* triggers within that second */
 	uint64_t files;
 };
