@@ -1096,14 +1096,11 @@ int collector_poll(struct collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms);
 
-	if (n == -ECANCELED) {		/* collector_poll_stop() */
-		c->poll_stop = false;
-		drain_removed(c);
-		return c->err;
+	if (n != -ECANCELED) {		/* -ECANCELED: collector_poll_stop(), the rest left */
+		if (n < 0 && n != -EINTR)
+			return n;
+		n = ring_buffer__consume(c->rb);
 	}
-	if (n < 0 && n != -EINTR)
-		return n;
-	n = ring_buffer__consume(c->rb);
 	c->poll_stop = false;
 	if (n < 0 && n != -EINTR && n != -ECANCELED)
 		return n;

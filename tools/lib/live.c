@@ -715,8 +715,7 @@ int live_rebase(struct live *l)
 	l->rebased_ns = now_ns();
 	if (!l->coll)
 		return 0;
-	err = collector_poll(l->coll, 0) ?: read_changes(l) ?: collector_sync(l->coll) ?:
-	      grow_prev(l);
+	err = live_drain(l) ?: collector_sync(l->coll) ?: grow_prev(l);
 	if (err)
 		return err;
 	hs = collector_heap_stats(l->coll, &n);

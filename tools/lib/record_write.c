@@ -552,8 +552,7 @@ bool rec_writer_busy(const char *path)
 	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	busy = !fstat(fd, &st) && S_ISREG(st.st_mode) && flock(fd, LOCK_EX | LOCK_NB) &&
-	       errno == EWOULDBLOCK;
+	busy = flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
 	close(fd);
 	return busy;
 }

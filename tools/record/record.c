@@ -783,6 +783,14 @@ static int out_check(const char *path, bool flight)
 	return 0;
 }
 
+/* -o names a file another recording is writing: said, bad usage */
+static int out_busy(void)
+{
+	fprintf(stderr, "heapstat record: %s is being written by another recording\n",
+		text_safe(opts.out));
+	return EXIT_USAGE;
+}
+
 /* the command's cgroup: a new one below heapstat's own */
 static int command_cgroup(char *out, size_t len)
 {
@@ -859,11 +867,8 @@ int cmd_record(int argc, char **argv)
 	if (out_check(opts.out, opts.flight))
 		return EXIT_USAGE;
 	/* said before anything loads; the writer claims it for good when it opens */
-	if (!opts.flight && rec_writer_busy(opts.out)) {
-		fprintf(stderr, "heapstat record: %s is being written by another recording\n",
-			text_safe(opts.out));
-		return EXIT_USAGE;
-	}
+	if (!opts.flight && rec_writer_busy(opts.out))
+		return out_busy();
 	if (heapstat_caps_preflight() || heapstat_pidns_preflight())
 		return EXIT_UNSUPPORTED;
 	if (opts.cmd && cg_control_init(why, sizeof(why))) {
@@ -886,17 +891,14 @@ int cmd_record(int argc, char **argv)
 	cmdline = command_line();
 	hdr.command = r.command = cmdline ? cmdline : "";
 	err = opts.flight ? flight_init(&fl, opts.flight) : rec_writer_open(&r.w, opts.out, &hdr);
-	if (err == -EBUSY && !opts.flight)	/* its file left whole */
-		fprintf(stderr, "heapstat record: %s is being written by another recording\n",
-			text_safe(opts.out));
-	else if (err)
+	if (err && err != -EBUSY)
 		heapstat_error(err, opts.flight ? "keep the flight recorder's events" :
 			       "create the recording", opts.out);
 	if (err) {
 		stacks_free(r.stacks);
 		collector_close(r.coll);
 		free(cmdline);
-		return err == -EBUSY && !opts.flight ? EXIT_USAGE : 1;
+		return err == -EBUSY ? out_busy() : 1;	/* -EBUSY: its file left whole */
 	}
 	r.fl = opts.flight ? &fl : NULL;
 	collector_on_event(r.coll, on_event, &r, false);
