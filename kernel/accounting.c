@@ -63,6 +63,11 @@ static bool accounting_enabled(void)
 {
 	enum accounting_mode mode = READ_ONCE(accounting);
 
+	/* a kernel without the dmem controller charges nobody: its stubs
+	 * register no region and charge nothing, so say off */
+	if (!IS_ENABLED(CONFIG_CGROUP_DMEM))
+		return false;
+
 	return mode == ACCOUNTING_ON || (mode == ACCOUNTING_AUTO && mem_accounting);
 }
 
@@ -143,6 +148,7 @@ clear_region:
 }
 EXPORT_SYMBOL_GPL(heapstat_heap_register);
 
+#if IS_ENABLED(CONFIG_CGROUP_DMEM)
 /* id of the cgroup whose dmem state current charges: that of the nearest
  * ancestor with the controller enabled */
 static u64 current_dmem_cgroup_id(void)
@@ -156,6 +162,13 @@ static u64 current_dmem_cgroup_id(void)
 	rcu_read_unlock();
 	return id;
 }
+#else
+/* never called: accounting_enabled() is false without the controller */
+static u64 current_dmem_cgroup_id(void)
+{
+	return 0;
+}
+#endif
 
 /**
  * heapstat_charge() - charge an allocation to the current task's cgroup

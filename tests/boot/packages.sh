@@ -3,8 +3,9 @@
 # make deb builds heapstat and heapstat-dkms (lintian: no error); both install
 # on this host with dpkg -i (the DKMS postinst skips kernels without headers,
 # as this host's), heapstat --version, man heapstat and the completion work,
-# and dkms builds the heap modules against the reference kernel; dpkg --purge
-# leaves the host as found. Then the package's heapstat, unpacked into a
+# and dkms builds the heap modules against the reference kernel (and against
+# its configuration without the dmem controller; skips it without CMA); dpkg
+# --purge leaves the host as found. Then the package's heapstat, unpacked into a
 # scratch root, and the DKMS-built modules run in the reference kernel's VM:
 # the modules load and make their heap, the packaged heapstat reports it.
 set -uo pipefail
@@ -30,6 +31,23 @@ grep -q '^E: ' "$deb/lintian.log" && fail "lintian: no error" "$(grep '^E: ' "$d
 
 # on the host, unless heapstat is installed here already (leave it be)
 kdir=$(KCACHED=1 scripts/kernel-build.sh 2>/dev/null)
+# the reference kernel's configuration changed by scripts/config's arguments,
+# prepared for out-of-tree modules only (modules_prepare) with the reference
+# build's Module.symvers (what was turned off exports nothing the modules use),
+# cached in build/kvariant/NAME; prints its directory
+variant() {
+	local name=$1 d=$top/build/kvariant/$1 src
+	shift
+	src=$(readlink -f "$kdir/source")
+	if [ ! -f "$d/.done" ] || [ "$(cat "$d/.done")" != "$kdir $*" ]; then
+		rm -rf "$d" && mkdir -p "$d" && cp "$kdir/.config" "$d/.config" &&
+			"$src/scripts/config" --file "$d/.config" "$@" &&
+			make -C "$src" O="$d" -s olddefconfig >/dev/null &&
+			make -C "$src" O="$d" -s -j"$(nproc)" modules_prepare >/dev/null &&
+			cp "$kdir/Module.symvers" "$d/" && echo "$kdir $*" >"$d/.done" || return 1
+	fi
+	echo "$d"
+}
 if dpkg-query -W heapstat heapstat-dkms >/dev/null 2>&1; then
 	echo "SKIP: packages: host install: heapstat is installed on this host already"
 elif ! out=$(dpkg -i "$tools" "$dkmsdeb" 2>&1); then
@@ -71,6 +89,24 @@ else
 		rc=$?
 		[ $rc = 77 ] && pass "dkms build for 6.12: skipped (77), the modules need 7.1" ||
 			fail "dkms build for 6.12: skipped (77), the modules need 7.1" "exit $rc"
+		# a 7.2 without the dmem controller: built, and charging nobody (no
+		# dmem symbol asked of the kernel); one without CMA: skipped (77)
+		if d=$(variant nodmem -d CGROUP_DMEM --set-str LOCALVERSION -nodmem) &&
+			out=$(dkms build -m heapstat -v "$v" -k "$kver-nodmem" --kernelsourcedir "$d" 2>&1); then
+			ko=(/var/lib/dkms/heapstat/"$v"/"$kver"-nodmem/*/module/*.ko*)
+			syms=$(nm -u "${ko[@]}" | grep -c dmem_)
+			[ ${#ko[@]} = 4 ] && [ "$syms" = 0 ] &&
+				pass "dkms build for 7.2 without CONFIG_CGROUP_DMEM: 4 modules, no dmem symbol" ||
+				fail "dkms build for 7.2 without CONFIG_CGROUP_DMEM: 4 modules, no dmem symbol" \
+					"${ko[*]}; $syms dmem symbols"
+		else
+			fail "dkms build for 7.2 without CONFIG_CGROUP_DMEM" "$(tail -n 20 <<<"$out")"
+		fi
+		d=$(variant nocma -d CMA --set-str LOCALVERSION -nocma) &&
+			dkms build -m heapstat -v "$v" -k "$kver-nocma" --kernelsourcedir "$d" >/dev/null 2>&1
+		rc=$?
+		[ $rc = 77 ] && pass "dkms build for 7.2 without CONFIG_CMA: skipped (77)" ||
+			fail "dkms build for 7.2 without CONFIG_CMA: skipped (77)" "exit $rc"
 	fi
 	if out=$(dpkg --purge heapstat heapstat-dkms 2>&1) && [ ! -e /usr/sbin/heapstat ] &&
 		[ ! -e /usr/src/heapstat-"$v" ] && [ ! -e /var/lib/dkms/heapstat ] &&
