@@ -274,6 +274,28 @@ kill $p; wait $p 2>/dev/null
 	fail "--textfile after a stop: one file, not one per interval missed" \
 		"$((w1 - w0)) write calls in 1 s running, $((w2 - w1)) in 0.25 s after the stop"
 
+# its directory gone while running, then back: said once, tried again every
+# interval, the file written again and said; the exit then 1
+mkdir "$tmp/tw"
+"$hs" export --textfile "$tmp/tw" -i 0.2 2>"$tmp/tw.err" & p=$!
+pids+=($p)
+for _ in $(seq 100); do [ -s "$tmp/tw/heapstat.prom" ] && break; sleep 0.1; done
+rm -r "$tmp/tw"
+sleep 1.5
+alive=$(kill -0 $p 2>/dev/null && echo alive)
+mkdir "$tmp/tw"
+for _ in $(seq 50); do [ -s "$tmp/tw/heapstat.prom" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT $p; wait $p; rc=$?
+want="heapstat export: cannot write in $tmp/tw: No such file or directory; trying again every 0.2 s
+heapstat export: $tmp/tw/heapstat.prom written again"
+got=$(grep -v '^heapstat export: not traced' "$tmp/tw.err")
+[ "$alive" = alive ] && [ $rc = 1 ] && [ "$got" = "$want" ] && [ "$(ls -A "$tmp/tw")" = heapstat.prom ] &&
+	promtool check metrics <"$tmp/tw/heapstat.prom" >/dev/null 2>&1 &&
+	pass "--textfile: its directory gone, then back: said once, written again, exit 1" ||
+	fail "--textfile: its directory gone, then back: said once, written again, exit 1" \
+		"${alive:-exited}, exit $rc, files '$(ls -A "$tmp/tw")': $(diff <(echo "$want") <(echo "$got"))"
+
 # in a PID namespace of its own (a container's): samples untraced, holders from
 # its /proc (BPF's pids are the host's), said once on stderr; promtool passes
 if command -v unshare >/dev/null; then

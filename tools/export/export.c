@@ -56,7 +56,8 @@ static const char doc[] =
 "A scrape samples the model, unless the last sample is younger than the\n"
 "interval (default 1 s): it is then answered from that one. With --textfile,\n"
 "sample every interval (default 15 s) and write DIR/heapstat.prom atomically,\n"
-"for node_exporter's textfile collector.\n"
+"for node_exporter's textfile collector; a file that cannot be written is\n"
+"said once and tried again every interval (the exit then 1).\n"
 "\n"
 "The metrics (docs/metrics.md): bytes and buffers per heap and its capacity;\n"
 "per cgroup x heap held, charged, peak, limit and headroom; allocations,\n"
@@ -290,11 +291,19 @@ fail:
 	return err;
 }
 
+/*
+ * A file that cannot be written (a full disk, the directory gone) is said and
+ * tried again at the next beat, as a scrape that fails is answered 500 and the
+ * exporter serves on: said once for as long as it fails for one reason, and
+ * when it is written again. The last file is left as it was (node_exporter's
+ * node_textfile_mtime_seconds tells its age). The exit is then 1.
+ */
 static int run_textfile(struct exporter *x)
 {
 	uint64_t next = now_ns();
 	char why[8300];
-	int err = 0;
+	int err = 0, failing = 0;
+	bool failed = false;
 
 	while (!exiting && !err) {
 		uint64_t now = now_ns();
@@ -306,9 +315,18 @@ static int run_textfile(struct exporter *x)
 				next = now + opts.interval_ms * 1000000ull;
 			err = write_textfile(x, opts.textfile, why, sizeof(why));
 			if (err) {
-				fprintf(stderr, "heapstat export: %s\n", why);
-				return 1;
+				if (err != failing)
+					fprintf(stderr, "heapstat export: %s; trying again every %g s\n",
+						why, opts.interval_ms / 1000.0);
+				failing = err;
+				failed = true;
+				err = 0;
+				continue;
 			}
+			if (failing)
+				fprintf(stderr, "heapstat export: %s/%s written again\n",
+					text_safe(opts.textfile), TEXTFILE_NAME);
+			failing = 0;
 			ready_notify("heapstat export", live_collector(x->l) ?
 				     "writing the textfile, tracing" :
 				     "writing the textfile, not tracing: snapshots");
@@ -321,7 +339,7 @@ static int run_textfile(struct exporter *x)
 				heapstat_error(err, "drain the collector", NULL);
 		}
 	}
-	return err ? 1 : 0;
+	return err || failed ? 1 : 0;
 }
 
 /* a directory we can write in: checked before loading anything, as bad input */
