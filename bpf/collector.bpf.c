@@ -63,6 +63,7 @@ const volatile bool want_stacks = false;
 const volatile bool want_fds = false;	/* a recorder: EV_BUF_FD events (else counts only) */
 const volatile bool want_events = false;	/* a recorder: every event (else failures only) */
 const volatile bool want_log = false;	/* a live view: the `changes` log */
+const volatile bool cma_start_tells_free = true;	/* cma_alloc_start's available_count (after 6.12) */
 const volatile __u32 test_refuse = 0;	/* tests: coll_feature bits whose programs the verifier refuses */
 
 /*
@@ -1178,7 +1179,7 @@ static __always_inline int on_cma_alloc_start(unsigned long count, unsigned long
 		return 0;
 	f->cma_start_ns = bpf_ktime_get_ns();
 	f->cma_request = count;
-	f->cma_available = available;
+	f->cma_available = cma_start_tells_free ? available : 0;
 	f->cma_busy = 0;
 	f->cma_pending = 1;
 	return 0;
@@ -1213,6 +1214,13 @@ static __always_inline int on_cma_alloc_finish(const char *name, unsigned long p
 	}
 	if (f)
 		f->cma_failed = err != 0;
+	if (f && err && !cma_start_tells_free) {
+		bool known;
+
+		f->cma_available = cma_free_pages(name, &known);
+		if (!known)	/* classed capacity: it cannot be told apart */
+			f->cma_available = 0;
+	}
 	if (a) {
 		if (err) {
 			__sync_fetch_and_add(&a->agg.failures, 1);

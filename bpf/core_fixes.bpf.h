@@ -7,6 +7,9 @@
  *   probing for the tracepoint's BTF before load.
  * - dma_buf_ops gained no field heapstat reads; struct dma_heap's name has
  *   been there since 5.6.
+ * - cma_alloc_start tells the area's free pages after 6.12 (user space sets
+ *   cma_start_tells_free): before, a failure weighs the area's bitmap
+ *   (cma_free_pages()).
  */
 #ifndef HEAPSTAT_CORE_FIXES_BPF_H
 #define HEAPSTAT_CORE_FIXES_BPF_H
@@ -124,6 +127,59 @@ static __always_inline bool counts_maps_for_process(const struct task_struct *ta
 	if (bpf_core_field_exists(task->mm->owner))
 		owner = task->mm->owner;
 	return owner == task;
+}
+
+/*
+ * CMA's free pages when an allocation failed, where cma_alloc_start does not
+ * tell them (its available_count came after 6.12): the weight of the area's
+ * bitmap, one bit per 2^order_per_bit pages, as the kernel's
+ * cma_debug_show_areas() counts them. The tracepoints' name is the struct
+ * cma's own name[]; before an area had ranges its bitmap was the struct's
+ * (6.12, 6.1). *known false where the kernel's struct cma is laid out
+ * otherwise. Only on a failure: a walk of the bitmap, a word a loop.
+ */
+struct cma___flat {
+	unsigned long count;
+	unsigned long *bitmap;
+	unsigned int order_per_bit;
+	char name[64];
+} __attribute__((preserve_access_index));
+
+struct cma_weigh {
+	const unsigned long *bitmap;
+	__u64 set;
+};
+
+static long cma_weigh_word(__u32 i, struct cma_weigh *w)
+{
+	unsigned long word = 0;
+
+	bpf_probe_read_kernel(&word, sizeof(word), w->bitmap + i);
+	w->set += __builtin_popcountl(word);
+	return 0;
+}
+
+static __always_inline __u64 cma_free_pages(const char *name, bool *known)
+{
+	struct cma___flat *cma;
+	struct cma_weigh w = {};
+	unsigned long count;
+	unsigned int order;
+
+	*known = bpf_core_field_exists(struct cma___flat, bitmap) &&
+		 bpf_core_field_exists(struct cma___flat, name);
+	if (!*known || !name)
+		return 0;
+	cma = (void *)name - bpf_core_field_offset(struct cma___flat, name);
+	count = BPF_CORE_READ(cma, count);
+	order = BPF_CORE_READ(cma, order_per_bit);
+	w.bitmap = BPF_CORE_READ(cma, bitmap);
+	if (order > 30 || !w.bitmap) {
+		*known = false;
+		return 0;
+	}
+	bpf_loop(((count >> order) + 63) / 64, cma_weigh_word, &w, 0);
+	return count > w.set << order ? count - (w.set << order) : 0;
 }
 
 #endif /* HEAPSTAT_CORE_FIXES_BPF_H */

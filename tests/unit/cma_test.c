@@ -121,20 +121,59 @@ static void bad_bitmaps_are_refused(void)
 	cma_bitmap_free(&bm);
 }
 
+/*
+ * An older kernel's area (6.12): sysfs has only the counters, debugfs the
+ * size, the pages used, and the bitmap beside them (no ranges/)
+ */
+static void areas_sized_from_debugfs(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char sys[256], dbg[256];
+	struct cma_area *areas;
+	size_t n;
+
+	snprintf(sys, sizeof(sys), "%s/sys", dir);
+	snprintf(dbg, sizeof(dbg), "%s/dbg", dir);
+	put("sys/old/alloc_pages_success", "24\n");
+	put("sys/old/alloc_pages_fail", "3\n");
+	put("dbg/old/order_per_bit", "0\n");
+	put("dbg/old/count", "64\n");
+	put("dbg/old/used", "24\n");
+	put("dbg/old/base_pfn", "4096\n");
+	put("dbg/old/bitmap", "16777215 0\n");	/* the first 24 pages */
+	CHECK_EQ(cma_areas_read(sys, dbg, true, &areas, &n), 0);
+	CHECK_EQ(n, 1);
+	if (n != 1)
+		return;
+	CHECK(!strcmp(areas[0].name, "old"), "the area named by its sysfs directory");
+	CHECK_EQ(areas[0].total_bytes, 64 * page);
+	CHECK_EQ(areas[0].used_bytes, 24 * page);
+	CHECK_EQ(areas[0].alloc_success_pages, 24);
+	CHECK_EQ(areas[0].alloc_fail_pages, 3);
+	CHECK(areas[0].have_bitmap, "the bitmap beside count read");
+	CHECK_EQ(areas[0].largest_free_bytes, 40 * page);
+	free(areas);
+	/* without debugfs the size is unknown: no area rather than a wrong one */
+	CHECK_EQ(cma_areas_read(sys, NULL, false, &areas, &n), 0);
+	CHECK_EQ(n, 0);
+	free(areas);
+}
+
 int main(void)
 {
-	char cmd[128];
+	char cmd[256];
 
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s/a/ranges/0 %s/b/ranges/0 %s/c/ranges/0",
-		 dir, dir, dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/a/ranges/0 %s/b/ranges/0 %s/c/ranges/0 "
+		 "%s/sys/old %s/dbg/old", dir, dir, dir, dir, dir);
 	if (system(cmd))
 		return 1;
 	RUN(extents_of_bitmaps);
 	RUN(bad_bitmaps_are_refused);
+	RUN(areas_sized_from_debugfs);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) || tests_failed ? 1 : 0;
 }

@@ -96,8 +96,13 @@ int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm
 
 	if (err)
 		return err;
+	/* the first range's; an area without ranges has its bitmap beside count (6.12) */
 	snprintf(path, sizeof(path), "%s/%s/ranges/0/bitmap", debugfs, name);
 	f = fopen(path, "re");
+	if (!f && errno == ENOENT) {
+		snprintf(path, sizeof(path), "%s/%s/bitmap", debugfs, name);
+		f = fopen(path, "re");
+	}
 	if (!f) {
 		err = -errno;
 		goto fail;
@@ -192,6 +197,22 @@ static void read_bitmaps(struct cma_area *a, const char *debugfs)
 	cma_bitmap_free(&bm);
 }
 
+/* @meminfo's CmaTotal in kB; -1 when it cannot tell (no such line: no CMA; unreadable) */
+static long long cma_total_kb(const char *meminfo)
+{
+	long long kb = -1;
+	char line[256];
+	FILE *f = fopen(meminfo, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CmaTotal: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /*
  * Whether the kernel reserved no CMA memory at all (@meminfo's CmaTotal is
  * 0): areas are made at boot only, so nothing will ever run through CMA's
@@ -199,27 +220,48 @@ static void read_bitmaps(struct cma_area *a, const char *debugfs)
  */
 bool cma_none_reserved(const char *meminfo)
 {
-	unsigned long long kb = 1;
-	char line[256];
-	FILE *f = fopen(meminfo, "re");
+	return cma_total_kb(meminfo) == 0;
+}
 
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CmaTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb == 0;
+/* whether @meminfo says CMA memory is reserved */
+bool cma_some_reserved(const char *meminfo)
+{
+	return cma_total_kb(meminfo) > 0;
+}
+
+/*
+ * An area's size and pages in use: CMA sysfs's total_pages and
+ * available_pages, else debugfs's count and used (older kernels, 6.12 too,
+ * publish only the counters in sysfs); -ENOENT when neither tells.
+ */
+static int area_pages(const char *sysfs, const char *debugfs, const char *name,
+		      uint64_t *total, uint64_t *used)
+{
+	uint64_t avail;
+
+	if (!read_u64(sysfs, name, "total_pages", total) &&
+	    !read_u64(sysfs, name, "available_pages", &avail)) {
+		*used = *total > avail ? *total - avail : 0;
+		return 0;
+	}
+	if (debugfs && !read_u64(debugfs, name, "count", total) &&
+	    !read_u64(debugfs, name, "used", used))
+		return 0;
+	return -ENOENT;
 }
 
 /**
  * cma_areas_read() - every CMA area with its counters and free extents
  * @sysfs: "/sys/kernel/mm/cma"
- * @debugfs: "/sys/kernel/debug/cma"; bitmaps are skipped if unreadable or NULL
+ * @debugfs: "/sys/kernel/debug/cma", or NULL: where sysfs does not tell an
+ *           area's size (6.12), it is read there
+ * @bitmaps: read the free extents from debugfs's bitmaps too (skipped if
+ *           unreadable)
  *
  * Return: 0 (no area: *n = 0) or a negative errno.
  */
-int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n)
+int cma_areas_read(const char *sysfs, const char *debugfs, bool bitmaps,
+		   struct cma_area **out, size_t *n)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
 	struct cma_area *areas = NULL;
@@ -232,12 +274,10 @@ int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		uint64_t total, avail;
+		uint64_t total, used;
 		struct cma_area *a;
 
-		if (de->d_name[0] == '.' ||
-		    read_u64(sysfs, de->d_name, "total_pages", &total) ||
-		    read_u64(sysfs, de->d_name, "available_pages", &avail))
+		if (de->d_name[0] == '.' || area_pages(sysfs, debugfs, de->d_name, &total, &used))
 			continue;
 		a = realloc(areas, (*n + 1) * sizeof(*a));
 		if (!a) {
@@ -250,11 +290,11 @@ int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out
 		memset(a, 0, sizeof(*a));
 		snprintf(a->name, sizeof(a->name), "%s", de->d_name);
 		a->total_bytes = total * page_size;
-		a->used_bytes = (total - avail) * page_size;
+		a->used_bytes = used * page_size;
 		read_u64(sysfs, a->name, "alloc_pages_success", &a->alloc_success_pages);
 		read_u64(sysfs, a->name, "alloc_pages_fail", &a->alloc_fail_pages);
 		read_u64(sysfs, a->name, "release_pages_success", &a->release_pages);
-		if (debugfs)
+		if (debugfs && bitmaps)
 			read_bitmaps(a, debugfs);
 	}
 	closedir(d);

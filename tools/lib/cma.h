@@ -12,13 +12,13 @@
 
 struct cma_area {
 	char name[256];
-	/* CMA sysfs (/sys/kernel/mm/cma/<area>) */
+	/* CMA sysfs (/sys/kernel/mm/cma/<area>; on 6.12 the size from debugfs) */
 	uint64_t total_bytes;
 	uint64_t used_bytes;
 	uint64_t alloc_success_pages;
 	uint64_t alloc_fail_pages;
 	uint64_t release_pages;
-	/* debugfs bitmaps (/sys/kernel/debug/cma/<area>/ranges/N/bitmap) */
+	/* debugfs bitmaps (/sys/kernel/debug/cma/<area>/bitmap) */
 	bool have_bitmap;
 	uint64_t free_bytes;
 	uint64_t largest_free_bytes;
@@ -41,8 +41,10 @@ static inline uint64_t cma_free_bytes(const struct cma_area *a)
 	return a->total_bytes > a->used_bytes ? a->total_bytes - a->used_bytes : 0;
 }
 
-int cma_areas_read(const char *sysfs, const char *debugfs, struct cma_area **out, size_t *n);
+int cma_areas_read(const char *sysfs, const char *debugfs, bool bitmaps,
+		   struct cma_area **out, size_t *n);
 bool cma_none_reserved(const char *meminfo);
+bool cma_some_reserved(const char *meminfo);
 int cma_bitmap_shape(const char *debugfs, const char *name, struct cma_bitmap *bm);
 int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm);
 void cma_bitmap_extents(const struct cma_bitmap *bm, struct cma_area *a);

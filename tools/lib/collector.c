@@ -41,6 +41,7 @@ struct collector {
 	const char *loaded_by;		/* collector_loaded_by() */
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
+	bool cma_traced;		/* CMA's programs are loaded: its areas counted, their bitmaps kept */
 	bool exits_later;		/* COLL_EXITS_LATER */
 	struct bpf_program *rmdir_hook;	/* loaded, attached only when the names' program
 					 * (which counts removals then) is refused */
@@ -121,6 +122,8 @@ static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, cons
 		return NULL;
 	s = &c->heaps[c->nheaps++];
 	memset(s, 0, sizeof(*s));
+	lat_hist_reset(&s->lat, &hist_shape_lat);
+	lat_hist_reset(&s->life, &hist_shape_life);
 	s->cgroup_id = cg;
 	memcpy(s->heap, heap, COLL_NAME_LEN);
 	s->heap[COLL_NAME_LEN - 1] = '\0';
@@ -140,6 +143,9 @@ static struct coll_cma_stats *cma_stats(struct collector *c, const char *area)
 	c->cma = s;
 	s = &s[c->ncma++];
 	memset(s, 0, sizeof(*s));
+	/* a histogram's shape from the start: an area first seen in BPF's
+	 * counts (none in sysfs to plan it from) has its buckets added at once */
+	lat_hist_reset(&s->lat, &hist_shape_lat);
 	memcpy(s->area, area, COLL_NAME_LEN);
 	s->area[COLL_NAME_LEN - 1] = '\0';
 	return s;
@@ -214,7 +220,7 @@ static int plan_cma_maps(struct collector *c)
 {
 	struct cma_area *areas;
 	size_t n;
-	int err = cma_areas_read(CMA_SYSFS, NULL, &areas, &n);
+	int err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, false, &areas, &n);
 
 	for (size_t i = 0; !err && i < n; i++) {
 		struct coll_cma_stats *m = cma_stats(c, areas[i].name);
@@ -263,7 +269,7 @@ static int seed_cma_maps(struct collector *c)
 		c->cma_bits = NULL;
 		return -errno;
 	}
-	for (unsigned int k = 0; k < c->nmaps; k++) {
+	for (unsigned int k = 0; k < c->nmaps && c->cma_traced; k++) {
 		const struct coll_cma_map *p = &c->maps[k].map;
 		struct coll_cma_stats *m = &c->cma[c->maps[k].stats];
 		struct cma_bitmap bm;
@@ -694,6 +700,7 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	c->noptional = 0;
 
 	c->attach = mode;
+	c->cma_traced = cma;
 	load_if(s->progs.dma_heap_ioctl_entry, heaps && tracing && !session);
 	load_if(s->progs.dma_heap_ioctl_exit, heaps && tracing && !session);
 	if (session)
@@ -926,6 +933,8 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 		skel_destroy(c);
 		return err;
 	}
+	/* 6.12's cma_alloc_start (name, count, align) does not tell the free pages */
+	c->skel->rodata->cma_start_tells_free = kernel_btf_params("btf_trace_cma_alloc_start") >= 6;
 	c->skel->rodata->test_refuse = test_refuse();
 	*what = "load the collector";
 	/* HEAPSTAT_TEST_LIBBPF: libbpf's load, to compare */
@@ -1114,9 +1123,10 @@ struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
 	return c->heaps;
 }
 
+/* the CMA areas' counts; none where CMA is not traced (6.1, refused, no CMA memory) */
 struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
 {
-	*n = c->ncma;
+	*n = c->cma_traced ? c->ncma : 0;
 	return c->cma;
 }
 

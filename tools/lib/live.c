@@ -438,7 +438,7 @@ static int add_cma(struct live *l, struct live_frame *f)
 	free(f->areas);
 	f->areas = NULL;
 	f->ncma = 0;
-	err = cma_areas_read(CMA_SYSFS, NULL, &f->areas, &f->ncma);
+	err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, false, &f->areas, &f->ncma);
 	if (err)
 		return err;
 	free(f->cma);

@@ -449,7 +449,7 @@ static int cma_states(struct recorder *r)
 {
 	struct cma_area *areas;
 	size_t n;
-	int err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, &areas, &n);
+	int err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, true, &areas, &n);
 	uint64_t ts = now_ns();
 
 	for (size_t i = 0; !err && i < n; i++) {

@@ -291,7 +291,8 @@ int cmd_report(int argc, char **argv)
 	sys.mem_accounting = heap_mem_accounting();
 	err = holdings_build(&rep.h, &sys, &rep.inv, rep.coll, &opts.flt);
 	if (!err)
-		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, &rep.cma, &rep.ncma);
+		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, true, &rep.cma, &rep.ncma);
+	rep.cma_unread = !err && !rep.ncma && cma_some_reserved("/proc/meminfo");
 	if (err) {
 		heapstat_error(err, "read the cgroups and CMA areas", NULL);
 		goto out;

@@ -31,6 +31,7 @@ struct report {
 	struct holdings h;
 	struct cma_area *cma;
 	size_t ncma;
+	bool cma_unread;		/* none read, though CMA memory is reserved */
 	struct collector *coll;		/* with --duration, when the kernel let it trace */
 	struct refusal_counter refusals;	/* its memcg refusals, counted */
 	char no_tracing[256];		/* else why not, with --duration */

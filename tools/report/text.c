@@ -235,7 +235,10 @@ static void print_cma(FILE *out, const struct report *rep)
 				largest, extents, frag, (unsigned long long)a->alloc_success_pages,
 				(unsigned long long)a->alloc_fail_pages);
 	}
-	if (!csv && !rep->ncma)
+	if (!csv && rep->cma_unread)	/* 6.12's sysfs has no size: debugfs tells it */
+		fprintf(out, "(CMA memory is reserved, but no area's size is readable: "
+			"mount -t debugfs none /sys/kernel/debug)\n");
+	else if (!csv && !rep->ncma)
 		fprintf(out, "(no CMA area: boot with cma=SIZE)\n");
 	else if (!csv && rep->ncma && !rep->cma[0].have_bitmap)
 		fprintf(out, "(free extents need debugfs: mount -t debugfs none /sys/kernel/debug)\n");
