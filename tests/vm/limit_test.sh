@@ -395,12 +395,29 @@ rc=2"
 	fail "exec: a user in a delegated subtree, as with cgexec; elsewhere refused; --set root's" \
 		"$(cat $tmp/o); owners $(stat -c %U $S/deleg/b) $(stat -c %U $S/deleg/c)"
 
+# heapstat_core's accounting off: its heaps charge nobody (their dmem regions
+# stay), so a limit on one is bpf-lsm's, and it binds (dmem's bound nothing)
+acc=/sys/module/heapstat_core/parameters/accounting
+mkdir $S/off
+echo off >$acc
+heapstat limit set /off $H 1M
+b=$(heapstat limit show /off -j | jq -r ".[] | select(.heap == \"$H\") | [.backend, .limit_bytes] | @tsv")
+alloc /off -s 512K -n 3 -w 0
+rc=$?
+echo auto >$acc
+heapstat limit clear /off
+[ "$b" = "$(printf 'bpf-lsm\t%s' $M)" ] && [ $rc != 0 ] &&
+	grep -q "allocating 524288 bytes from $H: Resource temporarily unavailable" $tmp/err &&
+	pass "heapstat_core accounting off: a limit on its heap is bpf-lsm's, and binds" ||
+	fail "heapstat_core accounting off: a limit on its heap is bpf-lsm's, and binds" \
+		"backend, limit: $b; exit $rc: $(cat $tmp/err)"
+
 heapstat limit clear /lim
 # nothing of this test may outlive it
-for cg in lim lp/c lp/c2 lp sib ci/run1 ci/run2 ci/mx deleg/a deleg/b deleg/c; do
+for cg in off lim lp/c lp/c2 lp sib ci/run1 ci/run2 ci/mx deleg/a deleg/b deleg/c; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
 done
 wait
-rmdir $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci/mx $S/ci $S/deleg/a $S/deleg/b \
+rmdir $S/off $S/lim $S/lp/c $S/lp/c2 $S/lp $S/sib $S/ci/run1 $S/ci/run2 $S/ci/mx $S/ci $S/deleg/a $S/deleg/b \
 	$S/deleg/c $S/deleg 2>/dev/null
 rm -rf "$tmp"

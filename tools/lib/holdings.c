@@ -39,6 +39,7 @@ const struct hold_sys hold_sys_live = {
 	.proc = "/proc",
 	.cgroup_root = NULL,		/* cg_root() */
 	.heap_dev = HEAP_DEV_DIR,
+	.heapstat_accounting = "/sys/module/heapstat_core/parameters/accounting",
 	.lsm_pin_dir = LSM_LIMIT_PIN_DIR,
 };
 
@@ -172,12 +173,35 @@ static const char *region_of(const struct name_set *regions, const char *name)
 	return found;
 }
 
+/*
+ * Whether heapstat's heaps charge their dmem regions ("dma-heap/<name>"):
+ * heapstat_core's accounting, on, off, or auto (dma_heap.mem_accounting's).
+ * The region is there whatever the mode: off, a dmem.max binds nothing
+ * there, and the heaps are limited as heaps that charge nobody are. Without
+ * the module (no such parameter) the regions are another's, charged.
+ */
+static bool heapstat_heaps_charge(const struct hold_sys *sys)
+{
+	char mode[16] = "";
+	FILE *f = sys->heapstat_accounting ? fopen(sys->heapstat_accounting, "re") : NULL;
+
+	if (!f)
+		return true;
+	if (!fgets(mode, sizeof(mode), f))
+		mode[0] = '\0';
+	fclose(f);
+	if (!strncmp(mode, "auto", 4))
+		return sys->mem_accounting;
+	return strncmp(mode, "off", 3) != 0;
+}
+
 static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
 			 struct regions *r)
 {
 	const struct inventory *inv = h->inv;
 	const struct name_set *regions = &r->names;
 	struct name_set all = {}, devs = {};
+	bool ours_charge = heapstat_heaps_charge(sys);
 	void *arg[2] = { h, r };
 	struct heap_dev *hd;
 	size_t nhd;
@@ -233,10 +257,12 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			hp->name = all.v[i];
 			hp->device = bsearch(&all.v[i], devs.v, devs.n, sizeof(*devs.v), cmp_str);
 			hp->region = region_of(regions, hp->name);
-			if (hp->region) {
-				hp->charger = CHARGER_DMEM;
+			if (hp->region)
 				hp->capacity_known = region_capacity(r, hp->region, &hp->capacity);
-			} else if (h->mem_accounting && !strcmp(hp->name, "system"))
+			if (hp->region && (ours_charge ||
+					   strncmp(hp->region, REGION_PREFIX, strlen(REGION_PREFIX))))
+				hp->charger = CHARGER_DMEM;
+			else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */
 			else if (h->lsm_rows && hp->device)
 				hp->charger = CHARGER_LSM;

@@ -30,6 +30,8 @@ struct hold_sys {
 	const char *cgroup_root;	/* the cgroup2 mount */
 	const char *heap_dev;		/* /dev/dma_heap */
 	bool mem_accounting;		/* dma_heap.mem_accounting: the system heap charges memcg */
+	const char *heapstat_accounting;	/* heapstat_core's accounting parameter; NULL:
+					 * none, dma-heap/ regions charged */
 	const char *lsm_pin_dir;	/* the BPF-LSM limits' pins (lsm_limit.h); NULL: none */
 	const struct cg_index *cg_tree;	/* the cgroup tree as the caller last walked it
 					 * (cgroup_root's); NULL: each build walks it */
