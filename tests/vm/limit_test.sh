@@ -395,6 +395,22 @@ rc=2"
 	fail "exec: a user in a delegated subtree, as with cgexec; elsewhere refused; --set root's" \
 		"$(cat $tmp/o); owners $(stat -c %U $S/deleg/b) $(stat -c %U $S/deleg/c)"
 
+# a cgroup whose path leaves no room for "/dmem.current" (4,076 bytes, which a
+# user with a delegated subtree can make) is left unread: it ended report and
+# every limit verb for every cgroup ("failed to read the cgroups")
+n=$(printf '%0200d' 0 | tr 0 n)
+(cd $S && mkdir long && cd long && for i in $(seq 20); do mkdir $n && cd $n || exit 1; done &&
+	mkdir $(printf '%050d' 0 | tr 0 l))
+heapstat report cgroups >/dev/null 2>$tmp/e1; r1=$?
+heapstat limit show >/dev/null 2>>$tmp/e1; r2=$?
+heapstat limit set /lim $H 2M 2>>$tmp/e1; r3=$?
+[ "$r1/$r2/$r3" = 0/0/0 ] && [ "$(max /lim)" = $((2 * M)) ] && [ ! -s $tmp/e1 ] &&
+	pass "a cgroup path too long for its files: report, show and set go on" ||
+	fail "a cgroup path too long for its files: report, show and set go on" \
+		"exits $r1/$r2/$r3, dmem.max $(max /lim): $(cat $tmp/e1)"
+(cd $S/long && for i in $(seq 20); do cd $n; done && rmdir l* && for i in $(seq 20); do cd .. && rmdir $n; done)
+rmdir $S/long
+
 # heapstat_core's accounting off: its heaps charge nobody (their dmem regions
 # stay), so a limit on one is bpf-lsm's, and it binds (dmem's bound nothing)
 acc=/sys/module/heapstat_core/parameters/accounting

@@ -619,13 +619,18 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 		    cg_dir(dir, sizeof(dir), root, h->cgs[cg].path))
 			continue;
 		h->dmem_files++;
-		/* no dmem controller in this cgroup (or it is gone): nothing charged */
+		/*
+		 * No dmem controller in this cgroup (or it is gone): nothing
+		 * charged. One that cannot be read (a path too long for its
+		 * files, which a user with a delegated subtree can make) is
+		 * left unknown, not the end of every other's.
+		 */
 		err = cg_dmem_each(dir, "dmem.current", on_dmem, &r);
-		if (err && err != -ENOENT)
+		if (err == -ENOMEM)
 			return err;
 		r.max = true;
 		err = cg_dmem_each(dir, "dmem.max", on_dmem, &r);
-		if (err && err != -ENOENT)
+		if (err == -ENOMEM)
 			return err;
 	}
 	return 0;
