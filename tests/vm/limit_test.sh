@@ -420,7 +420,17 @@ heapstat limit set /off $H 1M
 b=$(heapstat limit show /off -j | jq -r ".[] | select(.heap == \"$H\") | [.backend, .limit_bytes] | @tsv")
 alloc /off -s 512K -n 3 -w 0
 rc=$?
+# and one deeper than the programs follow refused before anything is made
+d=$(seq -s /d 17 | sed 's|^|/d|')
+heapstat limit exec --create --set $H=1M $d -- true 2>$tmp/e2
+rc2=$?
 echo auto >$acc
+[ $rc2 = 2 ] && [ ! -e $S/d1 ] &&
+	[ "$(cat $tmp/e2)" = "heapstat limit: cgroup $d is deeper than 16 levels: limit an ancestor" ] &&
+	pass "exec --create --set, a bpf-lsm limit 17 levels down: exit 2, nothing made" ||
+	fail "exec --create --set, a bpf-lsm limit 17 levels down: exit 2, nothing made" \
+		"exit $rc2, $(ls -d $S/d1 2>&1): $(cat $tmp/e2)"
+find $S/d1 -depth -type d -exec rmdir {} + 2>/dev/null
 heapstat limit clear /off
 [ "$b" = "$(printf 'bpf-lsm\t%s' $M)" ] && [ $rc != 0 ] &&
 	grep -q "allocating 524288 bytes from $H: Resource temporarily unavailable" $tmp/err &&

@@ -674,6 +674,16 @@ static int run_in(const char *cgroup)
 	return errno == ENOENT ? 127 : 126;
 }
 
+/* the levels of a normalized path below the root: "/a/b" 2, "/" 0 */
+static int cgroup_depth(const char *cgroup)
+{
+	int n = 0;
+
+	for (const char *p = cgroup; *p; p++)
+		n += *p == '/' && p[1];
+	return n;
+}
+
 static int exec_limited(void)
 {
 	static const char * const controllers[] = { "dmem", "memory", NULL };
@@ -701,6 +711,12 @@ static int exec_limited(void)
 		/* a bpf-lsm limit needs the cgroup's id, from a model with it */
 		lsm |= !err && h.heaps[k].charger != CHARGER_DMEM &&
 		       h.heaps[k].charger != CHARGER_MEMCG;
+	}
+	/* a bpf-lsm limit's cgroup is not deeper than the programs follow */
+	if (!err && lsm && cgroup_depth(cgroup) > LIMIT_MAX_DEPTH) {
+		fprintf(stderr, "heapstat limit: cgroup %s is deeper than %d levels: limit an "
+			"ancestor\n", text_safe(cgroup), LIMIT_MAX_DEPTH);
+		err = -EINVAL;
 	}
 	/* the root is there, and takes no controller of its own */
 	if (!err && opts.create && strcmp(cgroup, "/")) {
