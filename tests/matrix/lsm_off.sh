@@ -1,8 +1,9 @@
 #!/bin/bash
 # A kernel built with the BPF LSM but booted without it among the active
 # LSMs (lsm=lockdown): its programs would load and attach there and never
-# run, so a limit would hold nothing. heapstat limit refuses to set one,
-# says why, pins nothing and changes nothing; limit show stays empty.
+# run, so a limit would hold nothing. heapstat limit refuses to set one
+# (exit 2: the system cannot do it), says why, pins nothing and changes
+# nothing; limit show stays empty.
 #
 # usage: tests/matrix/lsm_off.sh KERNEL...   (make check: 7.2 6.1)
 #
@@ -33,7 +34,7 @@ for k in "$@"; do
 		sh -c "echo \$\$ >/sys/fs/cgroup/x/cgroup.procs; exec dmabuf_alloc -H system -s 4M -n 1"
 		echo "lsm_off: alloc rc=$?"' 2>&1)
 	rc=$?
-	check "limit set refused, said why" "$(line "set ")" "rc=1 out=0 $want"
+	check "limit set refused, said why" "$(line "set ")" "rc=2 out=0 $want"
 	check "nothing pinned" "$(line "pinned ")" 0
 	check "limit show: no limit" "$(line "show ")" "rc=0 []"
 	check "nothing limited: 4 MiB in /x" "$(line "alloc ")" "rc=0"

@@ -300,7 +300,8 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 	if (err) {
 		fprintf(stderr, "heapstat limit: %s (bpf-lsm: heap '%s' charges no cgroup)\n",
 			text_safe(why), text_safe(heap));
-		return err == -EINVAL ? -EINVAL : -EIO;
+		/* bad input, or no BPF LSM active: nothing changed (exit 2) */
+		return err == -EINVAL || err == -EOPNOTSUPP ? err : -EIO;
 	}
 	return 0;
 }
