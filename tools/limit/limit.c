@@ -574,6 +574,9 @@ static int show(const char *cgroup)
 	}
 	/* limits are read from the cgroup files and bpf-lsm's pinned maps alone */
 	sources_say("limit show", &none, NULL);
+	if (access(hold_sys_live.heap_dev, F_OK))
+		fprintf(stderr, "heapstat limit: no DMA-BUF heaps here (no %s: "
+			"CONFIG_DMABUF_HEAPS): nothing to limit\n", hold_sys_live.heap_dev);
 	if (h.lsm_err == -ESTALE)
 		fprintf(stderr, "heapstat limit: bpf-lsm limits not shown: %s\n", h.lsm_why);
 	else if (h.lsm_err)
