@@ -107,6 +107,38 @@ static int creatable(const char *cgroup, char *why, size_t len)
 	return err < 0 ? err : 0;
 }
 
+/*
+ * The deepest of @cgroup's parents (not the root) that exists and holds
+ * processes, in @out; false when none does. Such a cgroup cannot enable a
+ * controller for its children (cgroup v2's "no internal processes"): the
+ * kernel's EBUSY.
+ */
+static bool busy_parent(const char *cgroup, char *out, size_t len)
+{
+	char dir[4096], c;
+	bool found = false;
+	FILE *f;
+
+	if (cg_dir(dir, sizeof(dir), cg_root(), cgroup))
+		return false;
+	for (char *p = dir + strlen(cg_root()) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (strlen(dir) + sizeof("/cgroup.procs") <= sizeof(dir)) {
+			strcat(dir, "/cgroup.procs");
+			f = fopen(dir, "re");
+			dir[strlen(dir) - strlen("/cgroup.procs")] = '\0';
+			if (f && fread(&c, 1, 1, f) == 1) {
+				snprintf(out, len, "%s", dir + strlen(cg_root()));
+				found = true;
+			}
+			if (f)
+				fclose(f);
+		}
+		*p = '/';
+	}
+	return found;
+}
+
 /* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
 int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
 {
@@ -152,7 +184,19 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 	if (!err)
 		err = cgroup_create_cgroup(cg, 1);
 	cgroup_free(&cg);
-	return err ? cg_err(err, "create cgroup", cgroup, why, len) : 0;
+	if (!err)
+		return 0;
+	err = cg_err(err, "create cgroup", cgroup, why, len);
+	if (err == -EBUSY) {
+		char busy[4096];
+		size_t n = strlen(why);
+
+		if (busy_parent(cgroup, busy, sizeof(busy)))
+			snprintf(why + n, len - n, " (%s holds processes: a cgroup with processes "
+				 "enables no controller for its children; move them into a child "
+				 "cgroup first)", busy);
+	}
+	return err;
 }
 
 /* write @value to a controller's @file of an existing cgroup, e.g. dmem.max */

@@ -411,6 +411,20 @@ heapstat limit set /lim $H 2M 2>>$tmp/e1; r3=$?
 (cd $S/long && for i in $(seq 20); do cd $n; done && rmdir l* && for i in $(seq 20); do cd .. && rmdir $n; done)
 rmdir $S/long
 
+# --create below a cgroup that holds processes: the kernel enables no
+# controller there (EBUSY); said which and why
+mkdir $S/busy
+sh -c "echo \$\$ >$S/busy/cgroup.procs; exec sleep 60" &
+bp=$!
+wait_while '[ -z "$(cat $S/busy/cgroup.procs)" ]'
+heapstat limit exec --create /busy/b -- true 2>$tmp/e3; rc=$?
+kill $bp; wait $bp 2>/dev/null
+want="heapstat limit: failed to create cgroup /busy/b: Device or resource busy (/busy holds processes: a cgroup with processes enables no controller for its children; move them into a child cgroup first)"
+[ $rc = 1 ] && [ "$(cat $tmp/e3)" = "$want" ] && [ ! -e $S/busy/b ] &&
+	pass "exec --create below a cgroup with processes: says which and why, exit 1" ||
+	fail "exec --create below a cgroup with processes: says which and why, exit 1" "exit $rc: $(cat $tmp/e3)"
+rmdir $S/busy/b 2>/dev/null; rmdir $S/busy
+
 # heapstat_core's accounting off: its heaps charge nobody (their dmem regions
 # stay), so a limit on one is bpf-lsm's, and it binds (dmem's bound nothing)
 acc=/sys/module/heapstat_core/parameters/accounting
