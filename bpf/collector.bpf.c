@@ -542,7 +542,13 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	a = agg_at(agg);
 	if (a) {
 		if (ret && class < COLL_FAIL_CLASSES) {
-			__sync_fetch_and_add(&a->failures[class], 1);
+			__u64 i = class;
+
+			/* bounded in the register that indexes: the check's is
+			 * another load of the spilled class, whose bounds 6.1's
+			 * verifier does not carry over */
+			asm volatile("%0 &= 7" : "+r"(i));
+			__sync_fetch_and_add(&a->failures[i], 1);
 		} else if (!ret) {
 			__sync_fetch_and_add(&a->allocs, 1);
 			__sync_fetch_and_add(&a->alloc_bytes, want_events || !f->folded ?

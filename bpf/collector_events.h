@@ -75,7 +75,7 @@ struct coll_event {
 #define COLL_STACK_DEPTH	64
 #define COLL_STACKS		4096
 
-#define COLL_FAIL_CLASSES	(FAIL_OTHER + 1)
+#define COLL_FAIL_CLASSES	(FAIL_OTHER + 1)	/* at most 8: the collector masks an index with 7 */
 
 /*
  * In-kernel aggregates, exact whatever the ring buffer drops: one per

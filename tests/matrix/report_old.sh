@@ -96,3 +96,24 @@ if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 else
 	echo "FAIL: $n: CMA areas$([ "$k" = 6.1 ] || echo ", CMA traced"): exit $rc: $(diff <(echo "$want") <(echo "$out"))"
 fi
+
+# the kprobe mode there (--attach kprobe): it loads (6.1's verifier refused
+# the failure counter's index, kept on the stack: "Permission denied") and
+# counts allocations, frees and failures as the tracing mode does
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
+	. /heapstat/tests/lib.sh
+	modprobe system_heap 2>/dev/null
+	rs=$(ready_socket)
+	NOTIFY_SOCKET=$rs heapstat report -j -d 120 --attach kprobe >/tmp/j 2>/tmp/e & p=$!
+	wait_ready $rs $p
+	dmabuf_alloc -H system -s 64K -n 2 -w 0
+	dmabuf_alloc -H system -s 64K -n 1 --fail 2 -w 0 2>/dev/null
+	kill -INT $p; wait $p; echo "rc=$?"; cat /tmp/e
+	jq -M -c "[.attach, (.activity[] | select(.heap == \"system\") | [.allocs, .frees, .failures.other])]" /tmp/j' 2>&1); rc=$?
+want='rc=0
+["kprobe",[3,3,2]]'
+if [ $rc = 0 ] && [ "$out" = "$want" ]; then
+	echo "PASS: $n: the kprobe mode loads and counts allocations, frees and failures"
+else
+	echo "FAIL: $n: the kprobe mode loads and counts: exit $rc: $out"
+fi

@@ -1049,6 +1049,10 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 			snprintf(why, why_len, "this kernel refused BPF trampolines (%s) and kprobes "
 				 "(%s) to %s; heapstat -v shows libbpf's reasons", strerror(-first),
 				 strerror(-err), what);
+		else if (err == -EACCES && failed_prog[0])	/* the verifier's refusal */
+			snprintf(why, why_len, "failed to %s (%s attach): the kernel's verifier "
+				 "refused its program %s; heapstat -v shows its log", what,
+				 coll_attach_name(mode), failed_prog);
 		else
 			snprintf(why, why_len, "failed to %s (%s attach): %s; heapstat -v shows "
 				 "libbpf's reasons", what, coll_attach_name(mode), strerror(-err));
