@@ -701,6 +701,32 @@ static void memcg_refusal_rules(void)
 	CHECK(!refusal_is_limit(REFUSAL_NONE, &full, 4 << 20, -ENOMEM, true), "no backend");
 }
 
+/* PSS of buffers shared unevenly: rounded once per process, not per buffer */
+static void pss_rounded_once(void)
+{
+	struct inv_buf bufs[3] = {
+		{ .ino = 1, .size = 1 << 20, .exp_name = "system", .name = "", .holders = 3 },
+		{ .ino = 2, .size = 1 << 20, .exp_name = "system", .name = "", .holders = 3 },
+		{ .ino = 3, .size = 1 << 20, .exp_name = "system", .name = "", .holders = 3 },
+	};
+	struct inv_proc procs[3] = { { .pid = 1 }, { .pid = 2 }, { .pid = 3 } };
+	struct inv_hold holds[9];
+	struct inventory inv = { .bufs = bufs, .nbufs = 3, .procs = procs, .nprocs = 3,
+				 .holds = holds, .nholds = 9 };
+
+	for (uint32_t i = 0; i < 9; i++)
+		holds[i] = (struct inv_hold){ .buf = i / 3, .proc = i % 3, .fds = 1 };
+	inventory_proc_totals(&inv, NULL, procs);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(procs[i].pss_bytes, 1 << 20);	/* 3 x 349525.33: 1048575 by buffer */
+		CHECK_EQ(procs[i].fd_bytes, 3 << 20);
+	}
+	/* one buffer's third: 349525.33, rounded to the nearest */
+	inv.nholds = 3;
+	inventory_proc_totals(&inv, NULL, procs);
+	CHECK_EQ(procs[0].pss_bytes, 349525);
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -725,6 +751,7 @@ int main(void)
 	RUN(inventory_updates_and_diff);
 	RUN(removed_note);
 	RUN(memcg_refusal_rules);
+	RUN(pss_rounded_once);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

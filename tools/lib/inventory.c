@@ -549,6 +549,8 @@ static int add_holds(struct inventory *inv)
 	return 0;
 }
 
+#define PSS_SHIFT	12
+
 void inventory_proc_totals(const struct inventory *inv, const char *exp_name, struct inv_proc *out)
 {
 	if (out != inv->procs)
@@ -570,8 +572,13 @@ void inventory_proc_totals(const struct inventory *inv, const char *exp_name, st
 		if (h->fds)
 			p->fd_bytes += b->size;
 		p->map_bytes += h->map_bytes;
-		p->pss_bytes += b->size / b->holders;
+		/* in 1/4096 bytes, rounded once at the end, as the kernel's
+		 * smaps does (three 1 MiB buffers shared by three: 1 MiB each,
+		 * not a byte less) */
+		p->pss_bytes += (b->size << PSS_SHIFT) / b->holders;
 	}
+	for (size_t i = 0; i < inv->nprocs; i++)
+		out[i].pss_bytes = (out[i].pss_bytes + (1ull << (PSS_SHIFT - 1))) >> PSS_SHIFT;
 }
 
 static int cmp_fd_tgid(const void *a, const void *b)
