@@ -7,7 +7,9 @@
  * Pinned: every map (limits and limits_gen, cells, charge_slots and
  * charges, refusals, pending, bss), every program and every link. The last limit cleared
  * unpins them all: the programs detach and the state goes. Opens, sets and clears of several
- * processes are serialized by an flock on the pin directory.
+ * processes are serialized by an flock on the pin directory; a set, clear or collection checks
+ * under it that the maps it opened are still the pinned ones (another may have unpinned them
+ * since, and pinned anew), else opens those pinned now.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -53,6 +55,7 @@ struct lsm_limit {
 	bool peeking;
 	int (*cb)(const struct limit_event *e, void *ctx);
 	void *cb_ctx;
+	unsigned int flags;	/* lsm_limit_open()'s */
 	bool created;		/* this open loaded and pinned */
 	bool unpinned;		/* the last limit went: nothing is left */
 	struct map_window cells;	/* the usage cells, read through mappings */
@@ -516,6 +519,105 @@ static int stale(const char *dir, const char *map, char *why, size_t why_len)
 }
 
 /*
+ * With the pin directory locked: open the maps pinned in l->dir; with
+ * LSM_LIMIT_CREATE in l->flags, load, attach, pin and seed first when
+ * nothing is pinned.
+ */
+static int pins_open(struct lsm_limit *l, char *why, size_t why_len)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_CELLS]);
+	if (access(path, F_OK)) {
+		if (errno == ENOENT && pinned_any(l->dir))
+			return stale(l->dir, map_pins[M_CELLS], why, why_len);
+		if (errno != ENOENT || !(l->flags & LSM_LIMIT_CREATE))
+			return fail(why, why_len, -errno, "find the limits pinned in %s", l->dir);
+		err = create(l->dir, why, why_len);
+		if (err)
+			return err;
+		l->created = true;
+	}
+	for (int i = 0; i < NMAPS && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[i]);
+		l->fds[i] = bpf_obj_get(path);
+		if (l->fds[i] < 0 && errno == ENOENT)
+			err = stale(l->dir, map_pins[i], why, why_len);
+		else if (l->fds[i] < 0)
+			err = fail(why, why_len, -errno, "open %s", path);
+	}
+	return err;
+}
+
+/* what pins_open() opened, and what was read through it, let go */
+static void pins_close(struct lsm_limit *l)
+{
+	ring_buffer__free(l->rb);
+	l->rb = NULL;
+	if (l->peeking)
+		ring_peek_close(&l->peek);
+	l->peeking = false;
+	if (l->cells_mapped)
+		map_window_close(&l->cells);
+	l->cells_mapped = false;
+	for (int i = 0; i < NMAPS; i++) {
+		if (l->fds[i] >= 0)
+			close(l->fds[i]);
+		l->fds[i] = -1;
+	}
+	l->created = false;
+	l->unpinned = false;
+}
+
+static uint32_t map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
+/*
+ * The limits map this handle holds is the one pinned: not unpinned by the
+ * clear of the last limit (or the collection of a removed cgroup's) since
+ * it was opened, and not pinned anew after. A limit written to an unpinned
+ * map binds nothing.
+ */
+static bool pins_live(struct lsm_limit *l)
+{
+	char path[PATH_MAX];
+	uint32_t id;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_LIMITS]);
+	fd = bpf_obj_get(path);
+	id = map_id(fd);
+	if (fd >= 0)
+		close(fd);
+	return id && id == map_id(l->fds[M_LIMITS]);
+}
+
+/*
+ * With the pin directory locked, before a change: the pins this handle
+ * holds, or those pinned now when another heapstat unpinned them since
+ * (opened, or created, as by lsm_limit_open() with its flags; -ENOENT:
+ * nothing is pinned now). On failure the handle only closes.
+ */
+static int pins_renew(struct lsm_limit *l, char *why, size_t why_len)
+{
+	int err;
+
+	if (pins_live(l))
+		return 0;
+	pins_close(l);
+	err = pins_open(l, why, why_len);
+	if (err)
+		l->unpinned = true;
+	return err;
+}
+
+/*
  * Open the limit backend pinned under pin_dir (NULL: LSM_LIMIT_PIN_DIR);
  * with LSM_LIMIT_CREATE, load, attach, pin and seed it when nothing is
  * pinned (-ENOENT without). Needs root: the pins are 0700. -ESTALE: what is
@@ -525,7 +627,6 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		   char *why, size_t why_len)
 {
 	struct lsm_limit *l;
-	char path[PATH_MAX];
 	int err = 0;
 
 	*out = NULL;
@@ -536,6 +637,7 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		return -ENOMEM;
 	for (int i = 0; i < NMAPS; i++)
 		l->fds[i] = -1;
+	l->flags = flags;
 	snprintf(l->dir, sizeof(l->dir), "%s/limit", pin_dir);
 	if ((flags & LSM_LIMIT_CREATE) && mkdir(pin_dir, 0700) && errno != EEXIST) {
 		err = fail(why, why_len, -errno, "create %s", pin_dir);
@@ -551,30 +653,7 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		err = fail(why, why_len, -errno, "lock %s", pin_dir);
 		goto fail;
 	}
-	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_CELLS]);
-	if (access(path, F_OK)) {
-		if (errno == ENOENT && pinned_any(l->dir)) {
-			err = stale(l->dir, map_pins[M_CELLS], why, why_len);
-			goto unlock;
-		}
-		if (errno != ENOENT || !(flags & LSM_LIMIT_CREATE)) {
-			err = fail(why, why_len, -errno, "find the limits pinned in %s", l->dir);
-			goto unlock;
-		}
-		err = create(l->dir, why, why_len);
-		if (err)
-			goto unlock;
-		l->created = true;
-	}
-	for (int i = 0; i < NMAPS && !err; i++) {
-		snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[i]);
-		l->fds[i] = bpf_obj_get(path);
-		if (l->fds[i] < 0 && errno == ENOENT)
-			err = stale(l->dir, map_pins[i], why, why_len);
-		else if (l->fds[i] < 0)
-			err = fail(why, why_len, -errno, "open %s", path);
-	}
-unlock:
+	err = pins_open(l, why, why_len);
 	flock(l->pin_dir_fd, LOCK_UN);
 	if (err)
 		goto fail;
@@ -731,12 +810,15 @@ static int drop_gone(struct lsm_limit *l, const struct cg_index *ix)
 	return dropped;
 }
 
-/* with the pin directory locked: no limit left, so nothing stays pinned */
+/*
+ * With the pin directory locked: no limit left, so nothing stays pinned
+ * (unless what is pinned is no longer what this handle holds: another's)
+ */
 static bool unpin_if_none(struct lsm_limit *l)
 {
 	struct limit_key next;
 
-	if (!bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) || errno != ENOENT)
+	if (!pins_live(l) || !bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) || errno != ENOENT)
 		return false;
 	unpin_all(l->dir);
 	l->unpinned = true;
@@ -790,6 +872,8 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		cg_index_free(&ix);
 		return fail(why, why_len, -errno, "%s", "lock the pins");
 	}
+	if (!err)
+		err = pins_renew(l, why, why_len);
 	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
 		err = fail(why, why_len, -errno, "%s", "set the limit");
 	if (!err && (err = limits_changed(l)))
@@ -827,6 +911,11 @@ int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
 		return 0;
 	if (flock(l->pin_dir_fd, LOCK_EX))
 		return fail(why, why_len, -errno, "%s", "lock the pins");
+	err = pins_renew(l, why, why_len);
+	if (err) {
+		flock(l->pin_dir_fd, LOCK_UN);
+		return err == -ENOENT ? 0 : err;	/* nothing pinned now: no limit to drop */
+	}
 	/* walked locked: a cgroup made and limited meanwhile is in it */
 	err = index_whole(&ix);
 	if (err == -EXDEV) {
@@ -862,7 +951,11 @@ int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, b
 		return err;
 	if (flock(l->pin_dir_fd, LOCK_EX))
 		return fail(why, why_len, -errno, "%s", "lock the pins");
-	if (bpf_map_delete_elem(l->fds[M_LIMITS], &k)) {
+	err = pins_renew(l, why, why_len);
+	if (err) {
+		if (err == -ENOENT)	/* all cleared since the open */
+			snprintf(why, why_len, "no limit is set on this cgroup and heap");
+	} else if (bpf_map_delete_elem(l->fds[M_LIMITS], &k)) {
 		err = -errno;
 		snprintf(why, why_len, err == -ENOENT ? "no limit is set on this cgroup and heap" :
 			 "failed to clear the limit: %s", strerror(-err));
@@ -1085,14 +1178,7 @@ void lsm_limit_close(struct lsm_limit *l)
 {
 	if (!l)
 		return;
-	ring_buffer__free(l->rb);
-	if (l->peeking)
-		ring_peek_close(&l->peek);
-	if (l->cells_mapped)
-		map_window_close(&l->cells);
-	for (int i = 0; i < NMAPS; i++)
-		if (l->fds[i] >= 0)
-			close(l->fds[i]);
+	pins_close(l);
 	if (l->pin_dir_fd > 0)
 		close(l->pin_dir_fd);
 	free(l);

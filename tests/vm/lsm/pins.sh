@@ -1,0 +1,100 @@
+#!/bin/sh
+# The bpf-lsm pins changing under a heapstat that holds them open: a set
+# whose pins the clear of the last limit (or the drop of a removed cgroup's)
+# unpinned between its open and its write still sets a limit in force. Run by
+# tests/boot/lsm_pins.sh:
+#   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/pins.sh
+. "$(dirname "$0")/common.sh"
+pass() { echo "PASS: lsm_pins: $1"; npass=$((npass + 1)); }
+fail() { echo "FAIL: lsm_pins: $1: $2"; nfail=$((nfail + 1)); }
+L=$P/limit
+H=system
+# refused CGROUP: a 2 MiB allocation there fails with EAGAIN
+refused() {
+	alloc $1 2M 1
+	[ $? != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err
+}
+# freed CGROUP: a 2 MiB allocation there succeeds within 5 s (programs
+# detach once the kernel lets the links go: RCU, a work item)
+freed() {
+	_i=0
+	until alloc $1 2M 1 || [ $_i -ge 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ $_i -lt 50 ]
+}
+shown_limit() { heapstat limit show $1 -j 2>/dev/null | jq -r --arg c $1 '.[] | select(.cgroup == $c and .heap == "system") | .limit_bytes'; }
+
+[ ! -e $L ] || fail "setup" "limits pinned before the test"
+mkdir -p $S/r1 $S/r2 $S/a $S/b $S/w
+# cgroups to walk: the set's walk between its open and its lock takes long
+(cd $S/w && seq 1 ${PINS_CGROUPS:-3000} | xargs mkdir)
+
+# in_window PID: the set is between its open and its write: the pinned maps
+# open (8 fds), walking the cgroups (the root's fd), holding no lock (the
+# collection after a set walks under its lock) and no usage cells mapped
+# (the model's read of the limits, before the set)
+in_window() {
+	[ "$(ls -l /proc/$1/fd 2>/dev/null | grep -c 'anon_inode:bpf-map')" = 8 ] &&
+		ls -l /proc/$1/fd 2>/dev/null | grep -q -- '-> /sys/fs/cgroup$' &&
+		! grep -q 'bpf-map' /proc/$1/maps 2>/dev/null &&
+		! awk -v p=$1 '$5 == p { f = 1 } END { exit !f }' /proc/locks
+}
+running() { [ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+# stop PID: stopped with SIGSTOP (once it is, or gone)
+stop() {
+	kill -STOP $1 2>/dev/null
+	while running $1 && ! grep -q '^State:[[:space:]]*T' /proc/$1/status 2>/dev/null; do :; done
+}
+# race WHAT CMD: set /r2 stopped between its open and its write while CMD
+# unpins everything (the last limit, /r1's, goes); the set exits 0 and its
+# limit is in force. Stopped whenever it holds the maps open, and let go
+# unless in that window; tried until caught there (5 times at most).
+race() {
+	what=$1 cmd=$2 caught=0 try=0
+	while [ $caught = 0 ] && [ $try -lt 5 ]; do
+		try=$((try + 1))
+		mkdir -p $S/r1
+		heapstat limit set /r1 $H 1M || { fail "$what" "set /r1 exit $?"; return; }
+		heapstat limit set /r2 $H 1M 2>$tmp/set_err &
+		spid=$!
+		missed="never in it"
+		while running $spid; do
+			[ "$(ls -l /proc/$spid/fd 2>/dev/null | grep -c 'anon_inode:bpf-map')" = 8 ] || continue
+			stop $spid
+			in_window $spid && caught=1 && break
+			kill -CONT $spid 2>/dev/null
+		done
+		if [ $caught = 1 ]; then
+			eval "$cmd" >$tmp/cmd_out 2>&1
+			[ ! -e $L ] || { caught=0; missed="still pinned: $(cat $tmp/cmd_out)"; }
+		fi
+		kill -CONT $spid 2>/dev/null
+		wait $spid
+		rc=$?
+		[ $caught = 1 ] && break
+		echo "lsm_limit: pins: $what: try $try missed the window ($missed)"
+		heapstat limit clear /r2 $H 2>/dev/null
+		heapstat limit clear /r1 $H 2>/dev/null
+	done
+	if [ $caught = 0 ]; then
+		fail "$what" "the set was never caught between its open and its write"
+	elif [ $rc = 0 ] && [ -e $L/limits ] && [ "$(shown_limit /r2)" = 1048576 ] && refused /r2; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc ($(cat $tmp/set_err)), limit $(shown_limit /r2), pins: $(ls $L 2>&1 | tr '\n' ' '), alloc: $(cat $tmp/err)"
+	fi
+	heapstat limit clear /r2 $H 2>/dev/null
+	[ ! -e $L ] || { heapstat limit clear /r1 $H 2>/dev/null; rm -rf $L; }
+}
+race "a set racing the clear of the last limit: in force, exit 0" "heapstat limit clear /r1 $H"
+race "a set racing the drop of a removed cgroup's last limit: in force, exit 0" \
+	"rmdir $S/r1 && heapstat limit clear /a $H"
+rmdir $S/w/* $S/w
+
+for cg in r1 r2 a b; do
+	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
+done
+wait
+rmdir $S/r1 $S/r2 $S/a $S/b 2>/dev/null
+rm -rf "$tmp"
+echo "lsm_limit: pins: $npass passed, $nfail failed"
+exit 0
