@@ -664,6 +664,16 @@ fail:
 	return err;
 }
 
+/*
+ * The maps this handle reads are still the pinned ones: false once the last
+ * limit was cleared, by this handle or another heapstat (their programs
+ * detached: nothing more comes to their ring), and when pinned anew since.
+ */
+bool lsm_limit_current(struct lsm_limit *l)
+{
+	return !l->unpinned && pins_live(l);
+}
+
 bool lsm_limit_created(const struct lsm_limit *l)
 {
 	return l->created;

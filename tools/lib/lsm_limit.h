@@ -70,6 +70,7 @@ int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, 
 		    void *ctx, uint64_t *overrun, char *why, size_t why_len);
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len);
 bool lsm_limit_created(const struct lsm_limit *l);
+bool lsm_limit_current(struct lsm_limit *l);
 void lsm_limit_close(struct lsm_limit *l);
 
 #endif

@@ -285,6 +285,35 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 	return ev->err;
 }
 
+/*
+ * -f: the bpf-lsm programs pinned now followed, as they come and go: their
+ * ring opened once pinned, after the start or the last limit's clear, and
+ * again when pinned anew. A ring unpinned (the last limit cleared, its
+ * programs detached: nothing more comes to it) is read to its end first;
+ * only the refusals of programs pinned and unpinned again between two looks
+ * (POLL_MS) are not seen. @said: a failure to open them was said (once,
+ * until they open).
+ */
+static struct lsm_limit *lsm_follow(struct events *ev, struct lsm_limit *lsm, bool *said)
+{
+	char why[512];
+	int err;
+
+	if (lsm && lsm_limit_current(lsm))
+		return lsm;
+	if (lsm) {
+		while (!ev->err && lsm_limit_events(lsm, 0, on_lsm, ev, why, sizeof(why)) > 0)
+			;
+		lsm_limit_close(lsm);
+		lsm = NULL;
+	}
+	err = lsm_limit_open(&lsm, NULL, 0, why, sizeof(why));
+	if (err && err != -ENOENT && !*said)
+		fprintf(stderr, "heapstat limit events: bpf-lsm refusals: %s\n", why);
+	*said = err && err != -ENOENT;
+	return lsm;
+}
+
 /* the collector's failed allocations on heaps dmem or memcg charge */
 static void on_coll(const struct coll_event *ce, void *ctx)
 {
@@ -315,6 +344,7 @@ int limit_events(const struct limit_events_opts *o)
 	struct lsm_limit *lsm = NULL;
 	uint64_t end = o->duration_ms ? now_ns() + o->duration_ms * 1000000ull : 0;
 	char why[512];
+	bool lsm_said = false;
 	int err;
 
 	/* -f: caught from the start, or one sent while the collector loads is lost */
@@ -349,6 +379,8 @@ int limit_events(const struct limit_events_opts *o)
 		ready_notify("heapstat limit events", coll ? "following refusals" :
 			     "following bpf-lsm refusals only");
 	do {
+		if (o->follow)
+			lsm = lsm_follow(&ev, lsm, &lsm_said);
 		/*
 		 * -c without -f: read without taking (a ring gives up its events in
 		 * order, and the other cgroups' would be taken with the ones shown);
@@ -373,6 +405,8 @@ int limit_events(const struct limit_events_opts *o)
 			err = collector_poll(coll, POLL_MS);
 			if (err < 0 && err != -EINTR)
 				ev.err = err;
+		} else if (!lsm && !ev.err) {
+			usleep(POLL_MS * 1000);	/* -f: until limits are pinned */
 		}
 	} while (o->follow && !stop && !ev.err && (!end || now_ns() < end));
 	if (lsm && !ev.err) {

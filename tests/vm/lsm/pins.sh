@@ -1,7 +1,9 @@
 #!/bin/sh
 # The bpf-lsm pins changing under a heapstat that holds them open: a set
 # whose pins the clear of the last limit (or the drop of a removed cgroup's)
-# unpinned between its open and its write still sets a limit in force. Run by
+# unpinned between its open and its write still sets a limit in force;
+# limit events -f follows programs pinned after it started, and pinned anew
+# after the last clear. Run by
 # tests/boot/lsm_pins.sh:
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/pins.sh
 . "$(dirname "$0")/common.sh"
@@ -89,6 +91,33 @@ race "a set racing the clear of the last limit: in force, exit 0" "heapstat limi
 race "a set racing the drop of a removed cgroup's last limit: in force, exit 0" \
 	"rmdir $S/r1 && heapstat limit clear /a $H"
 rmdir $S/w/* $S/w
+
+# events -f: programs pinned after it started (nothing pinned at the start),
+# then unpinned by the last clear and pinned anew
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat limit events -f -j -d 120 >$tmp/ev 2>$tmp/eve &
+evp=$!
+wait_ready $rs $evp
+# events_of CGROUP N: N refusal events of CGROUP printed, within 10 s
+events_of() {
+	_i=0
+	while [ "$(grep -c "\"cgroup\":\"$1\"" $tmp/ev)" -lt $2 ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ "$(grep -c "\"cgroup\":\"$1\"" $tmp/ev)" = $2 ]
+}
+heapstat limit set /a $H 1M && refused /a && events_of /a 1 &&
+	jq_true '.backend == "bpf-lsm" and .cgroup == "/a" and .requested_bytes == 2097152 and
+		.limit_bytes == 1048576' $tmp/ev >/dev/null &&
+	pass "events -f: refusals of programs pinned after it started" ||
+	fail "events -f: refusals of programs pinned after it started" "$(cat $tmp/ev $tmp/eve)"
+heapstat limit clear /a $H && [ ! -e $L ] && heapstat limit set /a $H 1M && refused /a && events_of /a 2 &&
+	pass "events -f: refusals of programs pinned anew after the last clear" ||
+	fail "events -f: refusals of programs pinned anew after the last clear" "$(cat $tmp/ev $tmp/eve)"
+kill -INT $evp
+wait $evp
+rc=$?
+[ $rc = 0 ] && [ ! -s $tmp/eve ] && pass "events -f: exits 0 at Ctrl-C, nothing said" ||
+	fail "events -f: exits 0 at Ctrl-C, nothing said" "exit $rc: $(cat $tmp/eve)"
+heapstat limit clear /a $H
 
 for cg in r1 r2 a b; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
