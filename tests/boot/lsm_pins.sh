@@ -1,8 +1,8 @@
 #!/bin/bash
 # The bpf-lsm pins changing under a heapstat holding them
 # (tests/vm/lsm/pins.sh): a set racing the unpinning of the last limit, limit
-# events -f following programs pinned after it started. In a boot of its
-# own, as tests/boot/lsm_limit.sh (one CPU: programs
+# events -f following programs pinned after it started, pins removed by
+# hand. In a boot of its own, as tests/boot/lsm_limit.sh (one CPU: programs
 # are unpinned there); its test lines are this test's; a boot that fails or
 # leaves a splat in dmesg fails it.
 set -uo pipefail

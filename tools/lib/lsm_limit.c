@@ -504,18 +504,69 @@ static bool pinned_any(const char *dir)
 	return any;
 }
 
-/*
- * Pins without one of this build's maps: another heapstat's (an older one
- * had no charge_slots). Their programs still enforce their limits, which this
- * build can neither read nor change: not "nothing pinned" (-ENOENT), which
- * would let a clear succeed and leave the limit in force.
- */
-static int stale(const char *dir, const char *map, char *why, size_t why_len)
+/* dir/<prefix><name> exists */
+static bool pin_exists(const char *dir, const char *prefix, const char *name)
 {
-	snprintf(why, why_len, "the limits pinned in %s are from another heapstat build (no map "
-		 "%s): remove them with 'rm -r %s' (their limits go with them), then set them again",
-		 dir, map, dir);
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, prefix, name);
+	return !access(path, F_OK);
+}
+
+/*
+ * Pins without one of this build's maps or links: a pin removed by hand, or
+ * another heapstat's (an older one had no charge_slots). Not "nothing
+ * pinned" (-ENOENT), which would let a clear succeed and leave a limit in
+ * force, nor pins to use: a map gone leaves limits this build can neither
+ * read nor change, a link gone its program detached (a set would exit 0 and
+ * bind nothing). @link: a link's pin is gone, @by_hand: its program's is not.
+ */
+static int stale(const char *dir, bool link, const char *name, bool by_hand,
+		 char *why, size_t why_len)
+{
+	const char *how = by_hand ? "removed by hand" :
+			  "removed by hand, or pinned by another heapstat build";
+
+	if (link)
+		snprintf(why, why_len, "the limits pinned in %s are not in force as set: no link "
+			 "%s (%s: its program is detached): remove them with 'rm -r %s' (their "
+			 "limits go with them), then set them again", dir, name, how, dir);
+	else
+		snprintf(why, why_len, "the limits pinned in %s cannot be read or changed: no map "
+			 "%s (%s), and what programs are left may still enforce them: remove them "
+			 "with 'rm -r %s' (their limits go with them), then set them again",
+			 dir, name, how, dir);
 	return -ESTALE;
+}
+
+/* the programs create() attaches on every kernel (pick_variants() picks the others) */
+static const char * const links_always[] = {
+	"file_ioctl", "dma_buf_export_entry", "dma_buf_export_exit", "dma_buf_file_release",
+};
+
+/*
+ * Every link create() pinned is still pinned: one unpinned detaches its
+ * program (file_ioctl's: nothing refused; dma_buf_file_release's: no usage
+ * ever drops). The variants' links are those of their programs pinned.
+ */
+static int links_whole(const char *dir, char *why, size_t why_len)
+{
+	DIR *d;
+	struct dirent *de;
+	int err = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(links_always); i++)
+		if (!pin_exists(dir, "link_", links_always[i]))
+			return stale(dir, true, links_always[i],
+				     pin_exists(dir, "prog_", links_always[i]), why, why_len);
+	d = opendir(dir);
+	if (!d)
+		return fail(why, why_len, -errno, "open %s", dir);
+	while (!err && (de = readdir(d)))
+		if (!strncmp(de->d_name, "prog_", 5) && !pin_exists(dir, "link_", de->d_name + 5))
+			err = stale(dir, true, de->d_name + 5, true, why, why_len);
+	closedir(d);
+	return err;
 }
 
 /*
@@ -531,7 +582,7 @@ static int pins_open(struct lsm_limit *l, char *why, size_t why_len)
 	snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[M_CELLS]);
 	if (access(path, F_OK)) {
 		if (errno == ENOENT && pinned_any(l->dir))
-			return stale(l->dir, map_pins[M_CELLS], why, why_len);
+			return stale(l->dir, false, map_pins[M_CELLS], false, why, why_len);
 		if (errno != ENOENT || !(l->flags & LSM_LIMIT_CREATE))
 			return fail(why, why_len, -errno, "find the limits pinned in %s", l->dir);
 		err = create(l->dir, why, why_len);
@@ -543,11 +594,11 @@ static int pins_open(struct lsm_limit *l, char *why, size_t why_len)
 		snprintf(path, sizeof(path), "%s/%s", l->dir, map_pins[i]);
 		l->fds[i] = bpf_obj_get(path);
 		if (l->fds[i] < 0 && errno == ENOENT)
-			err = stale(l->dir, map_pins[i], why, why_len);
+			err = stale(l->dir, false, map_pins[i], false, why, why_len);
 		else if (l->fds[i] < 0)
 			err = fail(why, why_len, -errno, "open %s", path);
 	}
-	return err;
+	return err ?: links_whole(l->dir, why, why_len);
 }
 
 /* what pins_open() opened, and what was read through it, let go */
@@ -621,7 +672,8 @@ static int pins_renew(struct lsm_limit *l, char *why, size_t why_len)
  * Open the limit backend pinned under pin_dir (NULL: LSM_LIMIT_PIN_DIR);
  * with LSM_LIMIT_CREATE, load, attach, pin and seed it when nothing is
  * pinned (-ENOENT without). Needs root: the pins are 0700. -ESTALE: what is
- * pinned is another build's (why says what to do). *@out is NULL on failure.
+ * pinned is not whole, a pin removed by hand or another build's (why says
+ * what to do). *@out is NULL on failure.
  */
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
 		   char *why, size_t why_len)

@@ -3,7 +3,8 @@
 # whose pins the clear of the last limit (or the drop of a removed cgroup's)
 # unpinned between its open and its write still sets a limit in force;
 # limit events -f follows programs pinned after it started, and pinned anew
-# after the last clear. Run by
+# after the last clear; pins removed by hand are refused as not whole
+# (exit 2, what to do), and show says the limits are not in force. Run by
 # tests/boot/lsm_pins.sh:
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/pins.sh
 . "$(dirname "$0")/common.sh"
@@ -118,6 +119,32 @@ rc=$?
 [ $rc = 0 ] && [ ! -s $tmp/eve ] && pass "events -f: exits 0 at Ctrl-C, nothing said" ||
 	fail "events -f: exits 0 at Ctrl-C, nothing said" "exit $rc: $(cat $tmp/eve)"
 heapstat limit clear /a $H
+
+# links removed by hand: the programs detach; refused as not whole, with what
+# to do, as a map gone is; show says the limits are not in force
+not_whole() { grep -q "not in force.*no link $1 (removed by hand: .*rm -r $L" $tmp/e && ! grep -q 'another heapstat' $tmp/e; }
+for links in 'link_*' link_dma_buf_file_release; do
+	heapstat limit set /a $H 1M && refused /a
+	(cd $L && rm $links)
+	[ "$links" = 'link_*' ] && name=file_ioctl || name=dma_buf_file_release
+	[ "$links" = 'link_*' ] && { freed /a || fail "$links removed: the programs detach" "$(ls $L)"; }
+	heapstat limit set /b $H 1M >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && not_whole $name &&
+		pass "$links removed: set refused (exit 2), says what to do" ||
+		fail "$links removed: set refused (exit 2), says what to do" "exit $rc: $(cat $tmp/e)"
+	heapstat limit clear /a $H >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && not_whole $name && [ -e $L/limits ] &&
+		pass "$links removed: clear refused (exit 2), says what to do" ||
+		fail "$links removed: clear refused (exit 2), says what to do" "exit $rc: $(cat $tmp/e)"
+	heapstat limit show >$tmp/o 2>$tmp/e
+	not_whole $name && pass "$links removed: show says the limits are not in force" ||
+		fail "$links removed: show says the limits are not in force" "$(cat $tmp/e)"
+	rm -r $L && freed /a && heapstat limit set /b $H 1M && refused /b && heapstat limit clear /b $H &&
+		[ ! -e $L ] && pass "$links removed: removed as told, limits work again" ||
+		fail "$links removed: removed as told, limits work again" "$(cat $tmp/err) $(ls $L 2>&1)"
+done
 
 for cg in r1 r2 a b; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
