@@ -117,3 +117,28 @@ if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 else
 	echo "FAIL: $n: the kprobe mode loads and counts: exit $rc: $out"
 fi
+
+# record there: no dma_buf_fd tracepoints (7.0+), so the file says its fd
+# records untraced (format 1.4) and analyze shows them so, not as zeros; 6.1
+# traces no CMA though it has CMA memory: said too
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
+	modprobe system_heap 2>/dev/null
+	heapstat record -o /tmp/f.hsrec -- dmabuf_alloc -H system -s 64K -n 2 -M -w 0 2>/dev/null
+	echo "rc=$?"
+	heapstat analyze /tmp/f.hsrec | grep "^FDS\|^CMA.s allocations"
+	heapstat analyze -j /tmp/f.hsrec | jq -M -c "[.fd_events, .untraced]"' 2>&1); rc=$?
+want='rc=0
+FDS: not traced (the recording'"'"'s kernel has no dma_buf_fd tracepoints: 7.0+)'
+if [ "$k" = 6.1 ]; then
+	want="$want
+CMA's allocations and releases: not traced on the recording's kernel
+[null,[\"fds\",\"cma\"]]"
+else
+	want="$want
+[null,[\"fds\"]]"
+fi
+if [ $rc = 0 ] && [ "$out" = "$want" ]; then
+	echo "PASS: $n: record says what it could not trace; analyze shows it so, not as zeros"
+else
+	echo "FAIL: $n: record says what it could not trace: exit $rc: $(diff <(echo "$want") <(echo "$out"))"
+fi

@@ -23,6 +23,7 @@ static const struct rec_header sample_header = {
 	.kernel = "7.2.0-heapstat",
 	.host = "rig\x01\xe2\x80\x8e",		/* bytes a printer must escape */
 	.command = "camera-app --frames 300",
+	.untraced = REC_UNTRACED_CMA,
 };
 
 static const uint32_t sample_holders[] = { 4242, 17, 4194304, 4243, 0, UINT32_MAX };

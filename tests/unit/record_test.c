@@ -162,6 +162,7 @@ static void check_header(const struct rec_header *got)
 	CHECK_EQ(got->major, REC_MAJOR);
 	CHECK_EQ(got->minor, REC_MINOR);
 	EQ(mono_ns); EQ(real_ns); EQ(page_size); STR(kernel); STR(host); STR(command);
+	EQ(untraced);
 }
 
 static void crc32c_known_values(void)

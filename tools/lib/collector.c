@@ -1127,6 +1127,12 @@ struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
 	return c->heaps;
 }
 
+/* whether CMA's allocations and releases are traced (6.1's are not; refused) */
+bool collector_cma_traced(struct collector *c)
+{
+	return c->cma_traced;
+}
+
 /* the CMA areas' counts; none where CMA is not traced (6.1, refused, no CMA memory) */
 struct coll_cma_stats *collector_cma_stats(struct collector *c, size_t *n)
 {

@@ -30,9 +30,9 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		3		/* and reads any minor of its own (1: stacks, cma-state;
+#define REC_MINOR		4		/* and reads any minor of its own (1: stacks, cma-state;
 						 * 2: the limit's bound cgroup path; 3: the
-						 * heaps at a snapshot) */
+						 * heaps at a snapshot; 4: what went untraced) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -74,7 +74,13 @@ struct rec_header {
 	const char *kernel;		/* uname -r */
 	const char *host;		/* uname -n */
 	const char *command;		/* what was recorded, "" when nothing was run */
+	uint32_t untraced;		/* since 1.4: REC_UNTRACED_* events this kernel
+					 * could not trace (0 in an earlier file) */
 };
+
+/* rec_header.untraced: their counts in the file are not zeros but unknown */
+#define REC_UNTRACED_FDS	1u	/* fd records (no dma_buf_fd tracepoints: 7.0+) */
+#define REC_UNTRACED_CMA	2u	/* CMA records, though the kernel has CMA memory */
 
 /* a string definition: the reader returns them, rec_intern() writes them */
 struct rec_string {

@@ -192,6 +192,9 @@ static int print_cma(const struct analysis *a)
 	if (n)
 		printf("\n%-20s %8s %10s %10s %10s %12s %9s\n", "CMA AREA", "TOTAL", "USED-START",
 		       "USED-END", "USED-MAX", "LARGEST-MIN", "FRAG-MAX");
+	if (a->hdr->untraced & REC_UNTRACED_CMA)
+		printf("%sCMA's allocations and releases: not traced on the recording's kernel\n",
+		       n ? "" : "\n");
 	for (size_t i = 0; i < n; i++) {
 		printf("%s %8s %10s %10s %10s ", text_cell(v[i].area, 20),
 		       format_size(v[i].total_bytes, s[0], 16), format_size(v[i].first->used_bytes, s[1], 16),
@@ -324,9 +327,14 @@ static void print_text(const struct analysis *a)
 					     "(all)", 24), text_cell(u->heap, 20),
 		       format_size(u->peak, s1, sizeof(s1)), format_ns(an_rel(a, u->peak_ts), s2, sizeof(s2)));
 	}
-	printf("\nFDS: %llu made, %llu taken by the kernel (importers), %llu mappings\n",
-	       (unsigned long long)a->fds[REC_FD_MADE], (unsigned long long)a->fds[REC_FD_TAKEN],
-	       (unsigned long long)a->fds[REC_FD_MMAP]);
+	if (a->hdr->untraced & REC_UNTRACED_FDS)
+		printf("\nFDS: not traced (the recording's kernel has no dma_buf_fd tracepoints: "
+		       "7.0+)\n");
+	else
+		printf("\nFDS: %llu made, %llu taken by the kernel (importers), %llu mappings\n",
+		       (unsigned long long)a->fds[REC_FD_MADE],
+		       (unsigned long long)a->fds[REC_FD_TAKEN],
+		       (unsigned long long)a->fds[REC_FD_MMAP]);
 	printf("\nFAILURES: %llu", (unsigned long long)a->failed);
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		printf("  %s %llu", fail_class_name(c), (unsigned long long)a->failures[c]);
@@ -388,6 +396,7 @@ static int json_peak_holders(struct json *j, const struct analysis *a, const str
 
 static int print_json(const struct analysis *a)
 {
+	bool fds = !(a->hdr->untraced & REC_UNTRACED_FDS);	/* else their counts unknown */
 	struct json j;
 	int err = 0;
 
@@ -436,9 +445,9 @@ static int print_json(const struct analysis *a)
 		json_kbool(&j, "in_final_snapshot", b->in_final);
 		json_ku64(&j, "holders", b->holders);
 		json_ku64_or_null(&j, "held_by", b->holders, b->holder);
-		json_ku64(&j, "fds_made", b->fds[REC_FD_MADE]);
-		json_ku64(&j, "fds_taken", b->fds[REC_FD_TAKEN]);
-		json_ku64(&j, "mappings", b->fds[REC_FD_MMAP]);
+		json_ku64_or_null(&j, "fds_made", fds, b->fds[REC_FD_MADE]);
+		json_ku64_or_null(&j, "fds_taken", fds, b->fds[REC_FD_TAKEN]);
+		json_ku64_or_null(&j, "mappings", fds, b->fds[REC_FD_MMAP]);
 		json_stack(&j, a, b->stack_id);
 		json_end(&j);
 	}
@@ -468,10 +477,21 @@ static int print_json(const struct analysis *a)
 	json_end(&j);
 	json_ku64(&j, "failed_allocations", a->failed);
 	json_key(&j, "fd_events");
-	json_object(&j);
-	json_ku64(&j, "made", a->fds[REC_FD_MADE]);
-	json_ku64(&j, "taken", a->fds[REC_FD_TAKEN]);
-	json_ku64(&j, "mappings", a->fds[REC_FD_MMAP]);
+	if (fds) {
+		json_object(&j);
+		json_ku64(&j, "made", a->fds[REC_FD_MADE]);
+		json_ku64(&j, "taken", a->fds[REC_FD_TAKEN]);
+		json_ku64(&j, "mappings", a->fds[REC_FD_MMAP]);
+		json_end(&j);
+	} else {
+		json_null(&j);
+	}
+	json_key(&j, "untraced");
+	json_array(&j);
+	if (!fds)
+		json_str(&j, "fds");
+	if (a->hdr->untraced & REC_UNTRACED_CMA)
+		json_str(&j, "cma");
 	json_end(&j);
 	json_key(&j, "failed");		/* each failed attempt */
 	json_array(&j);

@@ -337,7 +337,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 		 size_t path_len, uint64_t *events)
 {
 	size_t nev = f->n + (f->holding ? f->held : f->nstaged);
-	struct rec_header h = { .command = command };
+	struct rec_header h = { .command = command, .untraced = f->untraced };
 	struct rec_writer *w;
 	struct timespec rt;
 	uint64_t now = now_ns(), first = now;

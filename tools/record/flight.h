@@ -37,6 +37,7 @@ struct flight {
 	size_t held;			/* flight_hold(): the first held records of staged are
 					 * the trigger's, the rest came after it */
 	bool holding;
+	uint32_t untraced;		/* its files' header's: set by the caller */
 	struct flight_def *defs;	/* process records (one per task and cgroup), stacks */
 	size_t ndefs, defscap;
 	struct hindex def_ix;		/* defs by what they define */
