@@ -21,7 +21,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	kill %1' 2>&1); rc=$?
 want='heap,bytes,buffers
 system,2097152,2
-{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"ioctl_variant":null,"export_variant":null,"without":[]}'
+{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"ioctl_variant":null,"export_variant":null,"without":[],"untraced":[]}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else
@@ -77,19 +77,21 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	kill $f $h; wait $f $h
 	kill -INT $p; wait $p; echo "rc=$?"; cat /tmp/e
 	jq -M -c ".activity[] | select(.heap == \"reserved\") | [.cgroup, .allocs, .failures]" /tmp/j
-	jq -M -c "[.cma_activity[] | [.area, .allocs, .failures]]" /tmp/j' 2>&1); rc=$?
+	jq -M -c "[.cma_activity[] | [.area, .allocs, .failures]], .sources.untraced" /tmp/j' 2>&1); rc=$?
 want='reserved,134217728,8388608,125829120,125829120,1,0.000,2048,0
 rc=0'
 if [ "$k" = 6.1 ]; then
 	want="$want"'
 ["(before tracing)",0,{"capacity":0,"fragmentation":0,"busy":0,"limit":0,"other":0}]
 ["/",118,{"capacity":2,"fragmentation":0,"busy":0,"limit":0,"other":0}]
-[]'
+[]
+["cma"]'
 else	# 200M is more than the area: cma_alloc() gave up before its finish
 	want="$want"'
 ["(before tracing)",0,{"capacity":0,"fragmentation":0,"busy":0,"limit":0,"other":0}]
 ["/",118,{"capacity":1,"fragmentation":1,"busy":0,"limit":0,"other":0}]
-[["reserved",118,1]]'
+[["reserved",118,1]]
+[]'
 fi
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: CMA areas from debugfs$([ "$k" = 6.1 ] || echo ", CMA traced: capacity and fragmentation told apart")"

@@ -1127,10 +1127,15 @@ struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
 	return c->heaps;
 }
 
-/* whether CMA's allocations and releases are traced (6.1's are not; refused) */
-bool collector_cma_traced(struct collector *c)
+/*
+ * CMA memory is there, and the kernel has no hook to trace its allocations
+ * with (6.1: no error in its tracepoint); a refused program is said apart
+ * (collector_refused())
+ */
+bool collector_cma_untraced(struct collector *c)
 {
-	return c->cma_traced;
+	return !c->cma_traced && !(c->without & 1u << COLL_FEAT_CMA) &&
+	       cma_some_reserved("/proc/meminfo");
 }
 
 /* the CMA areas' counts; none where CMA is not traced (6.1, refused, no CMA memory) */

@@ -71,7 +71,7 @@ int collector_open(struct collector **out, enum coll_attach mode, size_t ring_by
 int collector_open_rec(struct collector **out, enum coll_attach mode, size_t ring_bytes,
 		       bool holders, unsigned int flags, char *why, size_t why_len);
 bool collector_fds(struct collector *c);
-bool collector_cma_traced(struct collector *c);
+bool collector_cma_untraced(struct collector *c);
 /*
  * COLL_EXITS_LATER: attach exit_files()'s hook now (of the holder hooks, the
  * one whose attach costs: an ftrace update). 1 when it was attached now, so

@@ -9,7 +9,7 @@
 /*
  * "sources": {"buffers", "holders", "note"?, "charges", "attach",
  * "ioctl_variant", "export_variant", "without": [{"what", "program",
- * "error"}]}; @inv NULL: no
+ * "error"}], "untraced": ["cma"]?}; @inv NULL: no
  * inventory was taken ("none"); @h NULL: no model (charges null); @c NULL:
  * nothing traced (null, [])
  */
@@ -42,6 +42,12 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 		json_kstr(j, "error", strerror(-err));
 		json_end(j);
 	}
+	json_end(j);
+	/* what the kernel has no hook for: counts of it unknown, not 0 */
+	json_key(j, "untraced");
+	json_array(j);
+	if (c && collector_cma_untraced(c))
+		json_str(j, "cma");
 	json_end(j);
 	json_end(j);
 }

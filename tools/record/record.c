@@ -891,8 +891,8 @@ int cmd_record(int argc, char **argv)
 	cmdline = command_line();
 	hdr.command = r.command = cmdline ? cmdline : "";
 	hdr.untraced = (collector_fds(r.coll) ? 0 : REC_UNTRACED_FDS) |
-		       (collector_cma_traced(r.coll) || !cma_some_reserved("/proc/meminfo") ? 0 :
-			REC_UNTRACED_CMA);
+		       (collector_cma_untraced(r.coll) ||
+			collector_refused(r.coll, COLL_FEAT_CMA, &err) ? REC_UNTRACED_CMA : 0);
 	err = opts.flight ? flight_init(&fl, opts.flight) : rec_writer_open(&r.w, opts.out, &hdr);
 	if (opts.flight)
 		fl.untraced = hdr.untraced;

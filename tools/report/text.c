@@ -328,6 +328,9 @@ static void print_activity(FILE *out, struct report *rep)
 	}
 	if (!csv)
 		print_removed(out, h);
+	if (!csv && collector_cma_untraced(rep->coll))
+		fprintf(out, "note: CMA's allocations are not traced on this kernel: a CMA heap's "
+			"failures are classed capacity, fragmentation and busy not told\n");
 	collector_losses(rep->coll, &losses);
 	if (losses_text(&losses, lost, sizeof(lost)))	/* a line more would not be CSV */
 		fprintf(csv ? stderr : out, "%slost: %s\n", csv ? "heapstat: " : "", lost);
