@@ -71,18 +71,48 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 	return lc->cb(&x, &who, lc->ctx);
 }
 
+/* the drops of the ring followed since it was opened */
+static uint64_t ring_dropped(struct refusals *f)
+{
+	struct lsm_limit_stats st;
+	char why[256];
+
+	if (f->lsm && f->have_base && !lsm_limit_stats(f->lsm, &st, why, sizeof(why)) &&
+	    st.dropped > f->dropped_base)
+		return st.dropped - f->dropped_base;
+	return 0;
+}
+
+/*
+ * The bpf-lsm programs pinned now followed, as limit events -f does: looked
+ * for now and then when none are pinned (a limit may be set meanwhile), and
+ * a ring unpinned since (the last limit cleared; pinned anew after) read to
+ * its end and left for the one pinned now.
+ */
 int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx)
 {
 	struct lsm_ctx lc = { f, cb, ctx };
 	struct lsm_limit_stats st;
+	bool look = now_ns() >= f->next_open_ns;
 	char why[256];
 	int n;
 
-	if (!f->lsm) {
-		/* none pinned: look again now and then, a limit may be set meanwhile */
-		if (now_ns() < f->next_open_ns)
-			return 0;
+	if (look)
 		f->next_open_ns = now_ns() + LSM_OPEN_MS * 1000000ull;
+	if (f->lsm && look && !lsm_limit_current(f->lsm)) {
+		do
+			n = lsm_limit_watch(f->lsm, on_lsm, &lc, &f->overrun, why, sizeof(why));
+		while (n > 0);
+		f->dropped_before += ring_dropped(f);
+		lsm_limit_close(f->lsm);
+		f->lsm = NULL;
+		f->have_base = false;
+		if (n < 0)
+			return n;
+	}
+	if (!f->lsm) {
+		if (!look)
+			return 0;
 		if (lsm_limit_open(&f->lsm, NULL, 0, why, sizeof(why)))
 			return 0;	/* none, or not ours to read: no bpf-lsm refusals */
 		if (!lsm_limit_stats(f->lsm, &st, why, sizeof(why))) {
@@ -96,14 +126,7 @@ int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx)
 
 uint64_t refusals_lost(struct refusals *f)
 {
-	struct lsm_limit_stats st;
-	char why[256];
-	uint64_t lost = f->overrun;
-
-	if (f->lsm && f->have_base && !lsm_limit_stats(f->lsm, &st, why, sizeof(why)) &&
-	    st.dropped > f->dropped_base)
-		lost += st.dropped - f->dropped_base;
-	return lost;
+	return f->overrun + f->dropped_before + ring_dropped(f);
 }
 
 void refusals_free(struct refusals *f)

@@ -29,10 +29,11 @@ struct refusals {
 	struct refusal_model m;
 	struct lsm_limit *lsm;		/* NULL: no bpf-lsm limit pinned (yet) */
 	uint64_t start_ns;		/* refusals before it are not the recording's */
-	uint64_t next_open_ns;		/* when to look for a bpf-lsm limit again */
+	uint64_t next_open_ns;		/* when to look for a bpf-lsm limit (pinned anew) again */
 	bool have_base;
 	uint64_t dropped_base;		/* the ring's drop counter when first opened */
 	uint64_t overrun;		/* events written over before they were read */
+	uint64_t dropped_before;	/* dropped by rings followed before this one */
 	char heap[COLL_NAME_LEN + 1];	/* the last record's heap */
 };
 

@@ -72,6 +72,29 @@ rec_dump "$1" >$tmp/f.json 2>&1
 	fail "--flight: a file for the refusal, with its limit record" \
 		"exit $rc: $(ls $tmp/fl; cat $tmp/f.out; grep -v snap $tmp/f.json | tr '\n' ' ')"
 reap_records /lr
+
+# the last limit cleared and set again while recording: the programs pinned
+# anew write to a new ring, whose refusals are recorded too (the ring opened
+# first was followed alone)
+heapstat limit events >/dev/null 2>&1
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/p.hsrec -d 60 >$tmp/p.out 2>&1 &
+rp=$!
+wait_ready $rs $rp
+refuse() { sh -c "echo \$\$ >$S/lr/cgroup.procs; exec dmabuf_alloc -H $H -s 2M" 2>/dev/null; }
+refuse
+heapstat limit clear /lr $H
+heapstat limit set /lr $H 1M
+refuse
+sleep 1.5	# record looks for pins anew once a second
+kill -INT $rp
+wait $rp
+rc=$?
+n=$(rec_dump $tmp/p.hsrec | grep -c '"type":"limit"')
+[ $rc = 0 ] && [ "$n" = 2 ] &&
+	pass "the last limit cleared and set again while recording: both rings' refusals recorded" ||
+	fail "the last limit cleared and set again while recording: both rings' refusals recorded" \
+		"exit $rc, $n limit records: $(cat $tmp/p.out)"
 heapstat limit events >/dev/null 2>&1
 heapstat limit clear /lr $H
 rmdir $S/lr
