@@ -445,7 +445,14 @@ echo auto >$acc
 	fail "exec --create --set, a bpf-lsm limit 17 levels down: exit 2, nothing made" \
 		"exit $rc2, $(ls -d $S/d1 2>&1): $(cat $tmp/e2)"
 find $S/d1 -depth -type d -exec rmdir {} + 2>/dev/null
+# accounting on again: the limit set while off is still bpf-lsm's (its
+# programs refuse), shown and cleared as such, the programs unpinned
+b2=$(heapstat limit show /off -j | jq -r ".[] | select(.heap == \"$H\") | .backend")
 heapstat limit clear /off
+[ "$b2" = bpf-lsm ] && [ ! -e /sys/fs/bpf/heapstat/limit ] &&
+	pass "accounting on again: the limit set while off shown and cleared as bpf-lsm's" ||
+	fail "accounting on again: the limit set while off shown and cleared as bpf-lsm's" \
+		"backend '$b2', pins: $(ls /sys/fs/bpf/heapstat/limit 2>&1 | head -n 3)"
 [ "$b" = "$(printf 'bpf-lsm\t%s' $M)" ] && [ $rc != 0 ] &&
 	grep -q "allocating 524288 bytes from $H: Resource temporarily unavailable" $tmp/err &&
 	pass "heapstat_core accounting off: a limit on its heap is bpf-lsm's, and binds" ||

@@ -195,6 +195,19 @@ static bool heapstat_heaps_charge(const struct hold_sys *sys)
 	return strncmp(mode, "off", 3) != 0;
 }
 
+/*
+ * A bpf-lsm limit is pinned for heap @name: its limits are bpf-lsm's until
+ * cleared, whatever charges it now (heapstat_core's accounting turned on
+ * since they were set): shown, bound and cleared as such.
+ */
+static bool lsm_limited(const struct holdings *h, const char *name)
+{
+	for (size_t i = 0; i < h->nlsm_rows; i++)
+		if (h->lsm_rows[i].limit != LSM_LIMIT_NONE && !strcmp(h->lsm_rows[i].heap, name))
+			return true;
+	return false;
+}
+
 static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct collector *coll,
 			 struct regions *r)
 {
@@ -259,7 +272,7 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			hp->region = region_of(regions, hp->name);
 			if (hp->region)
 				hp->capacity_known = region_capacity(r, hp->region, &hp->capacity);
-			if (hp->region && (ours_charge ||
+			if (hp->region && !lsm_limited(h, hp->name) && (ours_charge ||
 					   strncmp(hp->region, REGION_PREFIX, strlen(REGION_PREFIX))))
 				hp->charger = CHARGER_DMEM;
 			else if (h->mem_accounting && !strcmp(hp->name, "system"))
@@ -621,16 +634,17 @@ static int read_dmem(struct holdings *h, const struct hold_sys *sys)
 		h->dmem_files++;
 		/*
 		 * No dmem controller in this cgroup (or it is gone): nothing
-		 * charged. One that cannot be read (a path too long for its
-		 * files, which a user with a delegated subtree can make) is
-		 * left unknown, not the end of every other's.
+		 * charged. One whose path is too long for its files (which a
+		 * user with a delegated subtree can make) is left unread: its
+		 * charges unknown and its own limit unseen, not the end of
+		 * every other's.
 		 */
 		err = cg_dmem_each(dir, "dmem.current", on_dmem, &r);
-		if (err == -ENOMEM)
+		if (err && err != -ENOENT && err != -ENAMETOOLONG)
 			return err;
 		r.max = true;
 		err = cg_dmem_each(dir, "dmem.max", on_dmem, &r);
-		if (err == -ENOMEM)
+		if (err && err != -ENOENT && err != -ENAMETOOLONG)
 			return err;
 	}
 	return 0;
@@ -652,7 +666,7 @@ const char *holdings_charges_source(const struct holdings *h)
 static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 {
 	struct lsm_limit *l;
-	char why[256] = "";
+	char why[512] = "";
 	int err;
 
 	if (!sys->lsm_pin_dir)
