@@ -139,6 +139,44 @@ static bool busy_parent(const char *cgroup, char *out, size_t len)
 	return found;
 }
 
+/* libcgroup's description of @path with @controllers, in *@cg (freed by the caller); its error */
+static int cg_with(const char *path, const char * const *controllers, struct cgroup **cg)
+{
+	int err;
+
+	*cg = cgroup_new_cgroup(path);
+	err = *cg ? 0 : ECGFAIL;
+	for (size_t i = 0; !err && controllers[i]; i++)
+		if (!cgroup_add_controller(*cg, controllers[i]))
+			err = ECGINVAL;
+	return err;
+}
+
+/* the shallowest level of @cgroup that does not exist, in @out ("" when all do) */
+void cg_first_missing(const char *cgroup, char *out, size_t len)
+{
+	size_t root = strlen(cg_root()), n;
+	char dir[4096];
+	struct stat st;
+
+	out[0] = '\0';
+	if (cg_dir(dir, sizeof(dir), cg_root(), cgroup))
+		return;
+	n = strlen(dir);
+	for (size_t i = root + 1; i <= n; i++) {
+		char c = dir[i];
+
+		if (c != '/' && c != '\0')
+			continue;
+		dir[i] = '\0';
+		if (stat(dir, &st) && errno == ENOENT) {
+			snprintf(out, len, "%s", dir + root);
+			return;
+		}
+		dir[i] = c;
+	}
+}
+
 /* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
 int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
 {
@@ -173,12 +211,7 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 			snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
 		return err;
 	}
-	cg = cgroup_new_cgroup(cgroup);
-	err = cg ? 0 : ECGFAIL;
-
-	for (size_t i = 0; !err && controllers[i]; i++)
-		if (!cgroup_add_controller(cg, controllers[i]))
-			err = ECGINVAL;
+	err = cg_with(cgroup, controllers, &cg);
 	/* its owner left as is: libcgroup would chown it to the caller, which
 	 * fails for a user in a cgroup someone else made */
 	if (!err)
@@ -197,6 +230,41 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 				 "cgroup first)", busy);
 	}
 	return err;
+}
+
+/*
+ * The cgroups cg_control_create() made for @cgroup with @controllers, from it
+ * up to @first (the shallowest that did not exist), removed again: empty
+ * ones only (a process moved in since keeps its cgroup). The first failure
+ * stops it: the levels above are not empty either.
+ */
+int cg_control_unmake(const char *cgroup, const char *first, const char * const *controllers,
+		      char *why, size_t len)
+{
+	char path[4096], dir[4096];
+	size_t stop = strlen(first);
+
+	snprintf(path, sizeof(path), "%s", cgroup);
+	while (stop > 1 && strlen(path) >= stop) {
+		struct cgroup *cg;
+		int err = 0;
+
+		if (!controllers[0]) {	/* made by mkdir, as cg_control_create() does then */
+			if (!cg_dir(dir, sizeof(dir), cg_root(), path) && rmdir(dir)) {
+				snprintf(why, len, "remove cgroup %s: %s", path, strerror(errno));
+				return -errno;
+			}
+		} else {
+			err = cg_with(path, controllers, &cg);
+			if (!err)
+				err = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY);
+			cgroup_free(&cg);
+			if (err)
+				return cg_err(err, "remove cgroup", path, why, len);
+		}
+		*strrchr(path, '/') = '\0';
+	}
+	return 0;
 }
 
 /* write @value to a controller's @file of an existing cgroup, e.g. dmem.max */

@@ -3,7 +3,8 @@
 # LSMs (lsm=lockdown): its programs would load and attach there and never
 # run, so a limit would hold nothing. heapstat limit refuses to set one
 # (exit 2: the system cannot do it), says why, pins nothing and changes
-# nothing; limit show stays empty.
+# nothing; limit show stays empty; exec --create --set removes the cgroups it
+# made for the limit.
 #
 # usage: tests/matrix/lsm_off.sh KERNEL...   (make check: 7.2 6.1)
 #
@@ -32,12 +33,15 @@ for k in "$@"; do
 		echo "lsm_off: pinned $(ls /sys/fs/bpf/heapstat 2>/dev/null | wc -l)"
 		heapstat limit show -j >/tmp/o; echo "lsm_off: show rc=$? $(jq -c . /tmp/o)"
 		sh -c "echo \$\$ >/sys/fs/cgroup/x/cgroup.procs; exec dmabuf_alloc -H system -s 4M -n 1"
-		echo "lsm_off: alloc rc=$?"' 2>&1)
+		echo "lsm_off: alloc rc=$?"
+		heapstat limit exec --create --set system=1M /newcg/sub -- true 2>/dev/null
+		echo "lsm_off: exec rc=$? $(ls -d /sys/fs/cgroup/newcg 2>/dev/null)"' 2>&1)
 	rc=$?
 	check "limit set refused, said why" "$(line "set ")" "rc=2 out=0 $want"
 	check "nothing pinned" "$(line "pinned ")" 0
 	check "limit show: no limit" "$(line "show ")" "rc=0 []"
 	check "nothing limited: 4 MiB in /x" "$(line "alloc ")" "rc=0"
+	check "exec --create --set refused: exit 2, the cgroups it made gone" "$(line "exec ")" "rc=2 "
 	[ $rc = 0 ] || echo "FAIL: $name: scripts/vm exited $rc: $(tail -n 40 <<<"$out")"
 done
 exit 0

@@ -692,7 +692,7 @@ static int exec_limited(void)
 {
 	static const char * const controllers[] = { "dmem", "memory", NULL };
 	const char *want[3] = { NULL };
-	char cgroup[CGROUP_PATH_MAX], heap[MAX_SETS][256], why[512];
+	char cgroup[CGROUP_PATH_MAX], heap[MAX_SETS][256], why[512], made[CGROUP_PATH_MAX] = "";
 	uint64_t bytes[MAX_SETS];
 	struct inventory none;
 	struct holdings h = {};
@@ -727,6 +727,7 @@ static int exec_limited(void)
 		for (int i = 0; controllers[i]; i++)
 			if (cg_controller_available(controllers[i]))
 				want[n++] = controllers[i];
+		cg_first_missing(cgroup, made, sizeof(made));
 		err = cg_control_create(cgroup, want, why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
@@ -753,6 +754,10 @@ static int exec_limited(void)
 	for (int i = 0; !err && i < opts.nsets; i++)
 		err = apply(&h, cgroup, heap[i], bytes[i]);
 	holdings_free(&h);
+	/* refused (the BPF LSM not active, a limit the kernel would not keep):
+	 * the cgroups made for it go again, nothing changed */
+	if (err && made[0] && cg_control_unmake(cgroup, made, want, why, sizeof(why)))
+		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 	if (opts.nsets && !err)
 		collect_removed(false);
 	if (err)
