@@ -140,7 +140,7 @@ struct holdings {
 	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
 	size_t nlsm_rows;
 	int lsm_err;			/* the BPF-LSM limits unreadable (-EACCES: not root) */
-	char lsm_why[256];		/* and why, from lsm_limit */
+	char lsm_why[512];		/* and why, from lsm_limit */
 	struct arena names;		/* the model's own strings */
 };
 

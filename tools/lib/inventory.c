@@ -572,9 +572,9 @@ void inventory_proc_totals(const struct inventory *inv, const char *exp_name, st
 		if (h->fds)
 			p->fd_bytes += b->size;
 		p->map_bytes += h->map_bytes;
-		/* in 1/4096 bytes, rounded once at the end, as the kernel's
-		 * smaps does (three 1 MiB buffers shared by three: 1 MiB each,
-		 * not a byte less) */
+		/* in 1/4096 bytes (the kernel's smaps' PSS_SHIFT), rounded to
+		 * the nearest byte once at the end: three 1 MiB buffers shared
+		 * by three read 1 MiB each, not a byte less */
 		p->pss_bytes += (b->size << PSS_SHIFT) / b->holders;
 	}
 	for (size_t i = 0; i < inv->nprocs; i++)

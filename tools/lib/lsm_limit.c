@@ -529,8 +529,9 @@ static int stale(const char *dir, bool link, const char *name, bool by_hand,
 
 	if (link)
 		snprintf(why, why_len, "the limits pinned in %s are not in force as set: no link "
-			 "%s (%s: its program is detached): remove them with 'rm -r %s' (their "
-			 "limits go with them), then set them again", dir, name, how, dir);
+			 "%s (%s%s): remove them with 'rm -r %s' (their limits go with them), "
+			 "then set them again", dir, name, how,
+			 by_hand ? ": its program is detached" : "", dir);
 	else
 		snprintf(why, why_len, "the limits pinned in %s cannot be read or changed: no map "
 			 "%s (%s), and what programs are left may still enforce them: remove them "

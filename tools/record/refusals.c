@@ -75,7 +75,7 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 static uint64_t ring_dropped(struct refusals *f)
 {
 	struct lsm_limit_stats st;
-	char why[256];
+	char why[512];
 
 	if (f->lsm && f->have_base && !lsm_limit_stats(f->lsm, &st, why, sizeof(why)) &&
 	    st.dropped > f->dropped_base)
@@ -94,7 +94,7 @@ int refusals_poll_lsm(struct refusals *f, refusal_cb cb, void *ctx)
 	struct lsm_ctx lc = { f, cb, ctx };
 	struct lsm_limit_stats st;
 	bool look = now_ns() >= f->next_open_ns;
-	char why[256];
+	char why[512];
 	int n;
 
 	if (look)

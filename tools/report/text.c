@@ -235,7 +235,10 @@ static void print_cma(FILE *out, const struct report *rep)
 				largest, extents, frag, (unsigned long long)a->alloc_success_pages,
 				(unsigned long long)a->alloc_fail_pages);
 	}
-	if (!csv && rep->cma_unread)	/* 6.12's sysfs has no size: debugfs tells it */
+	if (!csv && rep->cma_unread && access(CMA_SYSFS, F_OK))
+		fprintf(out, "(CMA memory is reserved, but this kernel has no CMA sysfs "
+			"(CONFIG_CMA_SYSFS): its areas are not listed)\n");
+	else if (!csv && rep->cma_unread)	/* 6.12's sysfs has no size: debugfs tells it */
 		fprintf(out, "(CMA memory is reserved, but no area's size is readable: "
 			"mount -t debugfs none /sys/kernel/debug)\n");
 	else if (!csv && !rep->ncma)
