@@ -251,8 +251,9 @@ int cg_control_unmake(const char *cgroup, const char *first, const char * const 
 
 		if (!controllers[0]) {	/* made by mkdir, as cg_control_create() does then */
 			if (!cg_dir(dir, sizeof(dir), cg_root(), path) && rmdir(dir)) {
-				snprintf(why, len, "remove cgroup %s: %s", path, strerror(errno));
-				return -errno;
+				err = -errno;
+				snprintf(why, len, "remove cgroup %s: %s", path, strerror(-err));
+				return err;
 			}
 		} else {
 			err = cg_with(path, controllers, &cg);
