@@ -73,14 +73,18 @@ bool cg_controller_available(const char *controller)
  * No file stands where @cgroup or a parent would be: libcgroup enables the
  * controllers in what it takes for the parent before it finds out, and a
  * cgroup whose subtree_control has one takes no process. -ENOTDIR if one does.
+ * The shallowest level that does not exist, which will be made, in @made
+ * ("" when all do).
  */
-static int creatable(const char *cgroup, char *why, size_t len)
+static int creatable(const char *cgroup, char *made, size_t made_len, char *why, size_t len)
 {
 	size_t root = strlen(cg_root()), n;
 	char dir[4096];
 	struct stat st;
 	int err = cg_dir(dir, sizeof(dir), cg_root(), cgroup);
 
+	if (made)
+		made[0] = '\0';
 	if (err) {
 		snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
 		return err;
@@ -92,10 +96,13 @@ static int creatable(const char *cgroup, char *why, size_t len)
 		if (c != '/' && c != '\0')
 			continue;
 		dir[i] = '\0';
-		if (stat(dir, &st))
+		if (stat(dir, &st)) {
 			err = errno == ENOENT ? 1 : -errno;	/* made from here */
-		else if (!S_ISDIR(st.st_mode))
+			if (err > 0 && made)
+				snprintf(made, made_len, "%s", dir + root);
+		} else if (!S_ISDIR(st.st_mode)) {
 			err = -ENOTDIR;
+		}
 		if (err < 0 && i == n)
 			snprintf(why, len, "create cgroup %s: %s", cgroup,
 				 err == -ENOTDIR ? "a file, not a cgroup" : strerror(-err));
@@ -152,36 +159,16 @@ static int cg_with(const char *path, const char * const *controllers, struct cgr
 	return err;
 }
 
-/* the shallowest level of @cgroup that does not exist, in @out ("" when all do) */
-void cg_first_missing(const char *cgroup, char *out, size_t len)
-{
-	size_t root = strlen(cg_root()), n;
-	char dir[4096];
-	struct stat st;
-
-	out[0] = '\0';
-	if (cg_dir(dir, sizeof(dir), cg_root(), cgroup))
-		return;
-	n = strlen(dir);
-	for (size_t i = root + 1; i <= n; i++) {
-		char c = dir[i];
-
-		if (c != '/' && c != '\0')
-			continue;
-		dir[i] = '\0';
-		if (stat(dir, &st) && errno == ENOENT) {
-			snprintf(out, len, "%s", dir + root);
-			return;
-		}
-		dir[i] = c;
-	}
-}
-
-/* a cgroup with @controllers (NULL-terminated) enabled in it, its parents made as needed */
-int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len)
+/*
+ * A cgroup with @controllers (NULL-terminated) enabled in it, its parents made
+ * as needed; the shallowest level it made in @made (NULL: not wanted), for
+ * cg_control_unmake()
+ */
+int cg_control_create(const char *cgroup, const char * const *controllers, char *made,
+		      size_t made_len, char *why, size_t len)
 {
 	struct cgroup *cg;
-	int err = creatable(cgroup, why, len);
+	int err = creatable(cgroup, made, made_len, why, len);
 
 	if (err)
 		return err;

@@ -13,8 +13,8 @@
 
 int cg_control_init(char *why, size_t len);
 bool cg_controller_available(const char *controller);
-int cg_control_create(const char *cgroup, const char * const *controllers, char *why, size_t len);
-void cg_first_missing(const char *cgroup, char *out, size_t len);
+int cg_control_create(const char *cgroup, const char * const *controllers, char *made,
+		      size_t made_len, char *why, size_t len);
 int cg_control_unmake(const char *cgroup, const char *first, const char * const *controllers,
 		      char *why, size_t len);
 int cg_control_write(const char *cgroup, const char *controller, const char *file,

@@ -222,6 +222,16 @@ const char *cg_root(void)
 	return root;
 }
 
+/* the levels of a normalized path below the root: "/a/b" 2; "/" and "" 0 */
+int cg_path_depth(const char *path)
+{
+	int n = 0;
+
+	for (const char *p = path; *p; p++)
+		n += *p == '/' && p[1];
+	return n;
+}
+
 /**
  * cg_path_normalize() - a cgroup path as the user wrote it, as heapstat keeps it
  * @in: from the cgroup2 root: "/camera", "/camera/", "//camera/./x"

@@ -48,6 +48,7 @@ const char *cg_index_path(const struct cg_index *ix, uint64_t id);
 void cg_index_free(struct cg_index *ix);
 const char *cg_root(void);
 int cg_path_normalize(const char *in, char *out, size_t len);
+int cg_path_depth(const char *path);
 const char *cg_path_refused(int err);
 int cg_dir(char *buf, size_t len, const char *root, const char *path);
 

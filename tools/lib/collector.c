@@ -42,6 +42,7 @@ struct collector {
 	bool heap_tracepoints;		/* heapstat heaps' tracepoints attached */
 	bool holders_traced;		/* the change log has every change (collector_changes()) */
 	bool cma_traced;		/* CMA's programs are loaded: its areas counted, their bitmaps kept */
+	bool cma_untraced;		/* collector_cma_untraced() */
 	bool exits_later;		/* COLL_EXITS_LATER */
 	struct bpf_program *rmdir_hook;	/* loaded, attached only when the names' program
 					 * (which counts removals then) is refused */
@@ -692,6 +693,9 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 		       kernel_has_btf("exit_files", BTF_KIND_FUNC);
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
 
+	/* CMA memory there, and no hook for it (not refused: collector_refused() says that) */
+	c->cma_untraced = !cma && !(c->without & 1u << COLL_FEAT_CMA) &&
+			  cma_some_reserved("/proc/meminfo");
 	/* what a refused program took away (the holder changes need the fds' events) */
 	cma = cma && !(c->without & 1u << COLL_FEAT_CMA);
 	busy = busy && cma && !(c->without & 1u << COLL_FEAT_CMA_BUSY);
@@ -1134,8 +1138,7 @@ struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
  */
 bool collector_cma_untraced(struct collector *c)
 {
-	return !c->cma_traced && !(c->without & 1u << COLL_FEAT_CMA) &&
-	       cma_some_reserved("/proc/meminfo");
+	return c->cma_untraced;
 }
 
 /* the CMA areas' counts; none where CMA is not traced (6.1, refused, no CMA memory) */

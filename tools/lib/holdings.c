@@ -195,6 +195,16 @@ static bool heapstat_heaps_charge(const struct hold_sys *sys)
 	return strncmp(mode, "off", 3) != 0;
 }
 
+/* a dmem region is charged now: another's always, heapstat's by its mode (*@ours: -1 unread) */
+static bool region_charged(const struct hold_sys *sys, const char *region, int *ours)
+{
+	if (strncmp(region, REGION_PREFIX, strlen(REGION_PREFIX)))
+		return true;
+	if (*ours < 0)
+		*ours = heapstat_heaps_charge(sys);
+	return *ours;
+}
+
 /*
  * A bpf-lsm limit is pinned for heap @name: its limits are bpf-lsm's until
  * cleared, whatever charges it now (heapstat_core's accounting turned on
@@ -214,7 +224,7 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 	const struct inventory *inv = h->inv;
 	const struct name_set *regions = &r->names;
 	struct name_set all = {}, devs = {};
-	bool ours_charge = heapstat_heaps_charge(sys);
+	int ours_charge = -1;	/* heapstat_heaps_charge(), read once if a region is ours */
 	void *arg[2] = { h, r };
 	struct heap_dev *hd;
 	size_t nhd;
@@ -272,8 +282,8 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 			hp->region = region_of(regions, hp->name);
 			if (hp->region)
 				hp->capacity_known = region_capacity(r, hp->region, &hp->capacity);
-			if (hp->region && !lsm_limited(h, hp->name) && (ours_charge ||
-					   strncmp(hp->region, REGION_PREFIX, strlen(REGION_PREFIX))))
+			if (hp->region && !lsm_limited(h, hp->name) &&
+			    region_charged(sys, hp->region, &ours_charge))
 				hp->charger = CHARGER_DMEM;
 			else if (h->mem_accounting && !strcmp(hp->name, "system"))
 				hp->charger = CHARGER_MEMCG;	/* upstream's, __GFP_ACCOUNT */

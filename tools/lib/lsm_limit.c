@@ -914,7 +914,7 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	struct limit_key k;
 	struct cg_index ix = {};
 	const char *path;
-	int err = key_of(l, cgroup_id, heap, &k, why, why_len), level = 0;
+	int err = key_of(l, cgroup_id, heap, &k, why, why_len), level;
 
 	if (err)
 		return err;
@@ -922,8 +922,7 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	if (err)
 		return fail(why, why_len, err, "%s", "walk the cgroup tree");
 	path = cg_index_path(&ix, cgroup_id);
-	for (const char *p = path; p && *p; p++)
-		level += *p == '/';
+	level = path ? cg_path_depth(path) : 0;
 	if (!path)
 		err = fail(why, why_len, -ENOENT, "%s", "find the cgroup");
 	else if (!level)

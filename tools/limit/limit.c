@@ -678,16 +678,6 @@ static int run_in(const char *cgroup)
 	return errno == ENOENT ? 127 : 126;
 }
 
-/* the levels of a normalized path below the root: "/a/b" 2, "/" 0 */
-static int cgroup_depth(const char *cgroup)
-{
-	int n = 0;
-
-	for (const char *p = cgroup; *p; p++)
-		n += *p == '/' && p[1];
-	return n;
-}
-
 static int exec_limited(void)
 {
 	static const char * const controllers[] = { "dmem", "memory", NULL };
@@ -717,7 +707,7 @@ static int exec_limited(void)
 		       h.heaps[k].charger != CHARGER_MEMCG;
 	}
 	/* a bpf-lsm limit's cgroup is not deeper than the programs follow */
-	if (!err && lsm && cgroup_depth(cgroup) > LIMIT_MAX_DEPTH) {
+	if (!err && lsm && cg_path_depth(cgroup) > LIMIT_MAX_DEPTH) {
 		fprintf(stderr, "heapstat limit: cgroup %s is deeper than %d levels: limit an "
 			"ancestor\n", text_safe(cgroup), LIMIT_MAX_DEPTH);
 		err = -EINVAL;
@@ -727,8 +717,7 @@ static int exec_limited(void)
 		for (int i = 0; controllers[i]; i++)
 			if (cg_controller_available(controllers[i]))
 				want[n++] = controllers[i];
-		cg_first_missing(cgroup, made, sizeof(made));
-		err = cg_control_create(cgroup, want, why, sizeof(why));
+		err = cg_control_create(cgroup, want, made, sizeof(made), why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			holdings_free(&h);

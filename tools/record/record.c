@@ -807,7 +807,7 @@ static int command_cgroup(char *out, size_t len)
 		heapstat_error(-ENAMETOOLONG, "make the command's cgroup below", self);
 		return -ENAMETOOLONG;
 	}
-	err = cg_control_create(out, none, why, sizeof(why));
+	err = cg_control_create(out, none, NULL, 0, why, sizeof(why));
 	if (err)
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
 	return err;
@@ -892,7 +892,7 @@ int cmd_record(int argc, char **argv)
 	hdr.command = r.command = cmdline ? cmdline : "";
 	hdr.untraced = (collector_fds(r.coll) ? 0 : REC_UNTRACED_FDS) |
 		       (collector_cma_untraced(r.coll) ||
-			collector_refused(r.coll, COLL_FEAT_CMA, &err) ? REC_UNTRACED_CMA : 0);
+			collector_refused(r.coll, COLL_FEAT_CMA, &(int){ 0 }) ? REC_UNTRACED_CMA : 0);
 	err = opts.flight ? flight_init(&fl, opts.flight) : rec_writer_open(&r.w, opts.out, &hdr);
 	if (opts.flight)
 		fl.untraced = hdr.untraced;
