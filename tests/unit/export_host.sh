@@ -291,12 +291,29 @@ kill -INT $p; wait $p; rc=$?
 want="heapstat export: cannot write in $tmp/tw: No such file or directory; trying again every 0.2 s
 heapstat export: $tmp/tw/heapstat.prom written again"
 got=$(grep -v '^heapstat export: not traced' "$tmp/tw.err" |
-	sed "s|cannot rename into place $tmp/tw/\.heapstat\.prom\.[^:]*:|cannot write in $tmp/tw:|")
+	sed "s|cannot rename $tmp/tw/\.heapstat\.prom\.[^ ]* over $tmp/tw/heapstat\.prom:|cannot write in $tmp/tw:|")
 [ "$alive" = alive ] && [ $rc = 1 ] && [ "$got" = "$want" ] && [ "$(ls -A "$tmp/tw")" = heapstat.prom ] &&
 	promtool check metrics <"$tmp/tw/heapstat.prom" >/dev/null 2>&1 &&
 	pass "--textfile: its directory gone, then back: said once, written again, exit 1" ||
 	fail "--textfile: its directory gone, then back: said once, written again, exit 1" \
 		"${alive:-exited}, exit $rc, files '$(ls -A "$tmp/tw")': $(diff <(echo "$want") <(echo "$got"))"
+
+# the first file failing (DIR writable, heapstat.prom a directory there): not
+# started, so exit 1 at once, never READY=1, said with both names; nothing left
+mkdir -p "$tmp/t1/heapstat.prom"
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs timeout 60 "$hs" export --textfile "$tmp/t1" -i 0.2 2>"$tmp/t1.err"; rc=$?
+got=$(grep -v '^heapstat export: not traced' "$tmp/t1.err" |
+	sed "s|$tmp/t1/\.heapstat\.prom\.[^ ]*|TMP|")
+want="heapstat export: cannot rename TMP over $tmp/t1/heapstat.prom: Is a directory"
+sleep 0.1	# what it sent before it ended
+! grep -q READY "$rs.msg" && ready=no || ready=yes
+rm -f "$rs" "$rs.msg"
+[ $rc = 1 ] && [ "$got" = "$want" ] && [ $ready = no ] &&
+	[ "$(ls -A "$tmp/t1")" = heapstat.prom ] &&
+	pass "--textfile: the first file failing: exit 1 at once, not told ready" ||
+	fail "--textfile: the first file failing: exit 1 at once, not told ready" \
+		"exit $rc, ready $ready, files '$(ls -A "$tmp/t1")': $(diff <(echo "$want") <(echo "$got"))"
 
 # in a PID namespace of its own (a container's): samples untraced, holders from
 # its /proc (BPF's pids are the host's), said once on stderr; promtool passes

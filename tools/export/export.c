@@ -281,12 +281,15 @@ static int write_textfile(struct exporter *x, const char *dir, char *why, size_t
 		err = -errno;
 	if (!err && rename(tmp, path)) {
 		err = -errno;
-		what = "rename into place";
+		snprintf(why, why_len, "cannot rename %s over %s: %s", text_safe(tmp),
+			 text_safe(path), strerror(-err));
+		unlink(tmp);
+		return err;
 	}
 	if (!err)
 		return 0;
 fail:
-	snprintf(why, why_len, "cannot %s %s: %s", what, tmp, strerror(-err));
+	snprintf(why, why_len, "cannot %s %s: %s", what, text_safe(tmp), strerror(-err));
 	unlink(tmp);
 	return err;
 }
@@ -296,14 +299,16 @@ fail:
  * tried again at the next beat, as a scrape that fails is answered 500 and the
  * exporter serves on: said once for as long as it fails for one reason, and
  * when it is written again. The last file is left as it was (node_exporter's
- * node_textfile_mtime_seconds tells its age). The exit is then 1.
+ * node_textfile_mtime_seconds tells its age). The exit is then 1. The first
+ * file failing ends the exporter at once, exit 1: it is not started (no
+ * READY=1 to wait for), and systemd's Restart= tries it again.
  */
 static int run_textfile(struct exporter *x)
 {
 	uint64_t next = now_ns();
 	char why[8300];
 	int err = 0, failing = 0;
-	bool failed = false;
+	bool failed = false, written = false;
 
 	while (!exiting && !err) {
 		uint64_t now = now_ns();
@@ -314,6 +319,10 @@ static int run_textfile(struct exporter *x)
 			if (next <= now)
 				next = now + opts.interval_ms * 1000000ull;
 			err = write_textfile(x, opts.textfile, why, sizeof(why));
+			if (err && !written) {
+				fprintf(stderr, "heapstat export: %s\n", why);
+				return 1;
+			}
 			if (err) {
 				if (err != failing)
 					fprintf(stderr, "heapstat export: %s; trying again every %g s\n",
@@ -327,6 +336,7 @@ static int run_textfile(struct exporter *x)
 				fprintf(stderr, "heapstat export: %s/%s written again\n",
 					text_safe(opts.textfile), TEXTFILE_NAME);
 			failing = 0;
+			written = true;
 			ready_notify("heapstat export", live_collector(x->l) ?
 				     "writing the textfile, tracing" :
 				     "writing the textfile, not tracing: snapshots");
