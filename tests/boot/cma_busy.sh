@@ -23,11 +23,12 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load-heaps --mem 384M -- sh -c '
 		[.cma_activity[] | select(.area == \"reserved\") | .busy_retries > 0 and .failures == 1]" /tmp/j
 	jq -M -c "[.failures.busy, ([.cma[] | select(.area == \"reserved\") | .busy_retries > 0] | all)]" /tmp/a
 	cat /tmp/e' 2>&1); rc=$?
+# (the guests' jq, gojq, prints an object's keys sorted)
 want='dmabuf_alloc: allocating 134217728 bytes from default_cma_region: Cannot allocate memory
 rc=1
 report=0
 record=1
-[{"capacity":0,"fragmentation":0,"busy":1,"limit":0,"other":0}]
+[{"busy":1,"capacity":0,"fragmentation":0,"limit":0,"other":0}]
 [true]
 [1,true]'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then

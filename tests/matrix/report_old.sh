@@ -19,9 +19,10 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	heapstat report heaps --csv
 	heapstat report -j | jq -M -c .sources
 	kill %1' 2>&1); rc=$?
+# (the guests' jq, gojq, prints an object's keys sorted)
 want='heap,bytes,buffers
 system,2097152,2
-{"buffers":"iter/task_file+task_vma","holders":"iter/task_file+task_vma","note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","charges":null,"attach":null,"ioctl_variant":null,"export_variant":null,"without":[],"untraced":[]}'
+{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","untraced":[],"without":[]}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else
@@ -82,14 +83,14 @@ want='reserved,134217728,8388608,125829120,125829120,1,0.000,2048,0
 rc=0'
 if [ "$k" = 6.1 ]; then
 	want="$want"'
-["(before tracing)",0,{"capacity":0,"fragmentation":0,"busy":0,"limit":0,"other":0}]
-["/",118,{"capacity":2,"fragmentation":0,"busy":0,"limit":0,"other":0}]
+["(before tracing)",0,{"busy":0,"capacity":0,"fragmentation":0,"limit":0,"other":0}]
+["/",118,{"busy":0,"capacity":2,"fragmentation":0,"limit":0,"other":0}]
 []
 ["cma"]'
 else	# 200M is more than the area: cma_alloc() gave up before its finish
 	want="$want"'
-["(before tracing)",0,{"capacity":0,"fragmentation":0,"busy":0,"limit":0,"other":0}]
-["/",118,{"capacity":1,"fragmentation":1,"busy":0,"limit":0,"other":0}]
+["(before tracing)",0,{"busy":0,"capacity":0,"fragmentation":0,"limit":0,"other":0}]
+["/",118,{"busy":0,"capacity":1,"fragmentation":1,"limit":0,"other":0}]
 [["reserved",118,1]]
 []'
 fi

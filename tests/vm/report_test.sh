@@ -269,8 +269,9 @@ heapstat report processes --csv -c /mix --heap system >"$tmp/mixp" 2>&1
 heapstat report -j -c /mix --heap system 2>/dev/null | jq -c '.processes' >"$tmp/mixpj"
 heapstat top -b -n 1 -j -c /mix --heap system 2>/dev/null | jq -c '.processes' >"$tmp/mixt"
 [ "$(tail -n +2 "$tmp/mixp")" = "$mixpid,dmabuf_alloc,/mix,4096000,0,4096000,1000" ] &&
-	[ "$(cat "$tmp/mixpj")" = "[{\"pid\":$mixpid,\"comm\":\"dmabuf_alloc\",\"cgroup\":\"/mix\",\"fd_bytes\":4096000,\"map_bytes\":0,\"pss_bytes\":4096000,\"buffers\":1000}]" ] &&
-	[ "$(cat "$tmp/mixt")" = "$(cat "$tmp/mixpj")" ] &&
+	jq_true -n --slurpfile r "$tmp/mixpj" --slurpfile t "$tmp/mixt" --argjson p $mixpid \
+		'$r == [[{pid: $p, comm: "dmabuf_alloc", cgroup: "/mix", fd_bytes: 4096000, map_bytes: 0,
+		 pss_bytes: 4096000, buffers: 1000}]] and $t == $r' >/dev/null &&
 	pass "--heap: a process's bytes and buffers of that heap alone (report CSV, JSON, top)" ||
 	fail "--heap: a process's bytes and buffers of that heap alone (report CSV, JSON, top)" \
 		"$(cat "$tmp/mixp" "$tmp/mixpj" "$tmp/mixt")"
