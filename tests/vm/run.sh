@@ -31,39 +31,41 @@ programs() {
 		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 	fi
 }
-# seconds each took in one guest of two at once on a 2-core host, the mean of
-# three make checks (the C programs: PROGRAMS; each run prints its own "took:"
-# lines); a test not listed counts 10
+# seconds each took in one guest of two at once on a 2-core host, in one run of
+# the suite as make check runs it (the C programs: PROGRAMS; each run prints its
+# own "took:" lines); a test not listed counts 10
 secs() {
 	cat <<'EOF'
-80 top_holders_test.sh
-75 top_tmux_test.sh
-57 examples_test.sh
-43 spill_test.sh
+94 top_tmux_test.sh
+53 top_holders_test.sh
+43 examples_test.sh
 40 stress_test.sh
-31 limit_test.sh
-28 cma_drops_test.sh
-25 dmem_walk_test.sh
-25 output_test.sh
-25 record_test.sh
-22 final_release_test.sh
-18 drops_test.sh
-18 report_test.sh
-16 top_cli_test.sh
-14 refused_test.sh
-13 record_stacks_test.sh
-11 export_test.sh
-11 maps_full_test.sh
-11 record_tasks_test.sh
-10 record_flight_test.sh
-9 signals_test.sh
-8 activity_kprobe_test.sh
-8 activity_test.sh
-8 fault_test.sh
-7 PROGRAMS
-4 kselftest_test.sh
-2 cma_report_test.sh
+33 record_test.sh
+28 limit_test.sh
+25 spill_test.sh
+24 report_test.sh
+22 removed_cgroup_test.sh
+20 output_test.sh
+19 record_flight_test.sh
+14 drops_test.sh
+13 dmem_walk_test.sh
+13 export_test.sh
+12 refused_test.sh
+11 cgroup_walk_test.sh
+9 maps_full_test.sh
+9 top_cli_test.sh
+7 final_release_test.sh
+7 record_tasks_test.sh
+6 record_stacks_test.sh
+4 PROGRAMS
+4 activity_test.sh
+4 cma_drops_test.sh
+4 fault_test.sh
+3 activity_kprobe_test.sh
+3 kselftest_test.sh
+3 signals_test.sh
 2 collector_load_test.sh
+1 cma_report_test.sh
 1 ftrace_test.sh
 EOF
 }
