@@ -22,6 +22,9 @@ mkdir -p "$src"
 tar -C "$TOP" --exclude=./build --exclude=./.git --exclude-vcs-ignores -cf - . | tar -C "$src" -xf -
 log=$out/build.log
 echo "  DEB     $out (log: $log)"
+# through ccache where it is installed (scripts/deps.sh): the copy is built
+# whole each time, and make check's packages.sh makes it at every run
+[ -d /usr/lib/ccache ] && export PATH=/usr/lib/ccache:$PATH
 (cd "$src" && dpkg-buildpackage -us -uc -b -j2) >"$log" 2>&1 || {
 	tail -30 "$log" >&2
 	die "dpkg-buildpackage failed"

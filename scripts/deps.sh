@@ -26,8 +26,9 @@ PKGS=(
 	libdw-dev
 	# heapstat export checked by real scrapers
 	prometheus prometheus-node-exporter
-	# make install / make deb: man pages, their lint, the Debian and DKMS packages
-	scdoc mandoc man-db lintian dkms dh-dkms debhelper dpkg-dev fakeroot bash-completion
+	# make install / make deb: man pages, their lint, the Debian and DKMS packages; make
+	# deb's compiler cache
+	scdoc mandoc man-db lintian dkms dh-dkms debhelper dpkg-dev fakeroot bash-completion ccache
 )
 
 missing=()
