@@ -178,6 +178,52 @@ out:
 	inventory_free(&inv);
 }
 
+/* a tree's totals: a buffer held in two of its cgroups once, its own and its descendants' */
+static void tree_totals_count_a_buffer_once(void)
+{
+	static const struct {
+		const char *cg;
+		uint64_t bytes, own;
+		unsigned int buffers;
+	} want[] = {
+		{ "/", (1 << 20) + 4096 + 65536, 0, 3 },
+		{ "/t", (1 << 20) + 4096 + 65536, 65536, 3 },
+		{ "/t/a", (1 << 20) + 4096, 1 << 20, 2 },
+		{ "/t/a/x", 4096, 4096, 1 },
+		{ "/t/b", 1 << 20, 1 << 20, 1 },
+	};
+	struct inventory inv;
+	struct holdings h;
+
+	fresh();
+	cgroup("/t", NULL, NULL);
+	cgroup("/t/a", NULL, NULL);
+	cgroup("/t/a/x", NULL, NULL);
+	cgroup("/t/b", NULL, NULL);
+	process(10, "a", "/t/a");
+	fd(10, 3, 50, 1 << 20, "system", 0);
+	process(11, "b", "/t/b");
+	fd(11, 3, 50, 1 << 20, "system", 0);
+	fd(11, 4, 50, 1 << 20, "system", 0);
+	process(12, "x", "/t/a/x");
+	fd(12, 3, 51, 4096, "system", 0);
+	process(13, "t", "/t");
+	fd(13, 3, 52, 65536, "system", 0);
+	if (build(&inv, &h, NULL))
+		goto out;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct hold_cell *c = cell(&h, want[i].cg, "system");
+
+		CHECK(c && c->tree_bytes == want[i].bytes && c->tree_buffers == want[i].buffers &&
+		      c->bytes == want[i].own, "%s: tree %llu bytes, %u buffers; own %llu", want[i].cg,
+		      c ? (unsigned long long)c->tree_bytes : 0ULL, c ? c->tree_buffers : 0,
+		      c ? (unsigned long long)c->bytes : 0ULL);
+	}
+out:
+	holdings_free(&h);
+	inventory_free(&inv);
+}
+
 /* charged for a buffer it passed on: a row with its charge and nothing held */
 static void charged_without_holding(void)
 {
@@ -738,6 +784,7 @@ int main(void)
 	snprintf(devs, sizeof(devs), "%s/dev", top);
 	sys = (struct hold_sys){ .proc = proc, .cgroup_root = cgroot, .heap_dev = devs };
 	RUN(shared_buffer_counts_once_per_cgroup);
+	RUN(tree_totals_count_a_buffer_once);
 	RUN(charged_without_holding);
 	RUN(headroom_under_an_ancestors_limit);
 	RUN(filters);

@@ -3,8 +3,8 @@
 # tests/boot/export_prometheus.sh): the cardinality bounds against a workload
 # of known sizes. 12 cgroups /exp/cN hold 64 KiB of the system heap each
 # (12 rows); --max-series leaves out whole rows, those holding least first,
-# and counts their series (/exp/c12 holds 128 KiB); --cgroup-depth 1 folds them all into /exp, summed
-# exactly; a scrape answered within the interval is that sample's; the
+# and counts their series (/exp/c12 holds 128 KiB); --cgroup-depth 1 folds them all into /exp,
+# exactly, a buffer two of its cgroups hold once; a scrape answered within the interval is that sample's; the
 # textfile is replaced whole every interval.
 . /heapstat/tests/lib.sh
 S=/sys/fs/cgroup
@@ -97,7 +97,17 @@ if [ "$(cat /sys/module/dma_heap/parameters/mem_accounting 2>/dev/null)" = Y ]; 
 	echo max >$S/exp/c12/memory.max
 fi
 
-# folded into /exp: held summed exactly; within -i a scrape is the same sample's
+# a 64 KiB buffer held in /exp/sh1 and, by a child moved there, in /exp/sh2:
+# once in each row, once in /exp's folded series
+mkdir -p $S/exp/sh1 $S/exp/sh2
+sh -c "echo \$\$ >$S/exp/sh1/cgroup.procs
+	exec dmabuf_alloc -H system -s 64K -n 1 --share 1 -w 300 -R $tmp/sh" &
+sh=$!
+wait_while '[ ! -s $tmp/sh.children ]'
+child=$(cat $tmp/sh.children)
+echo $child >$S/exp/sh2/cgroup.procs
+
+# folded into /exp: what its tree holds, exactly; within -i a scrape is the same sample's
 heapstat export --listen 127.0.0.1:9472 --cgroup-depth 1 -i 3600 2>$tmp/err2 &
 p=$!
 scrape 9472
@@ -109,11 +119,11 @@ bufs=$(val 'heapstat_cgroup_held_buffers{cgroup="/exp",heap="system"}')
 folded=$(val heapstat_export_rows_folded)
 grep -v scrape_duration $tmp/m1 >$tmp/a
 grep -v scrape_duration $tmp/m >$tmp/b
-if [ "$held" = $((13 * 65536)) ] && [ "$bufs" = 13 ] && [ "$folded" -ge 12 ] &&
+if [ "$held" = $((14 * 65536)) ] && [ "$bufs" = 14 ] && [ "$folded" -ge 14 ] &&
 	! grep -q 'cgroup="/exp/' $tmp/m && cmp -s $tmp/a $tmp/b; then
-	pass "--cgroup-depth 1: 12 cgroups' rows summed into /exp ($held bytes, $bufs buffers), $folded folded; -i: one sample for two scrapes"
+	pass "--cgroup-depth 1: 14 cgroups' rows folded into /exp ($held bytes, $bufs buffers, one shared by two once), $folded folded; -i: one sample for two scrapes"
 else
-	fail "--cgroup-depth 1: rows summed into /exp, counted; -i: one sample" \
+	fail "--cgroup-depth 1: rows folded into /exp, a shared buffer once, counted; -i: one sample" \
 		"held $held, buffers $bufs, folded $folded: $(grep '/exp' $tmp/m | head -n 5; diff $tmp/a $tmp/b | head -n 5)"
 fi
 kill -INT $p
@@ -164,9 +174,11 @@ else
 		"$(grep 'cgroup=' $tmp/m | grep -v '^#' | head -n 8) $(cat $tmp/err4)"
 fi
 
-kill $(jobs -p) 2>/dev/null
+kill $(jobs -p) $child 2>/dev/null
 wait 2>/dev/null
+wait_while 'kill -0 $child 2>/dev/null'
 for i in $(seq 12); do rmdir $S/exp/c$i 2>/dev/null; done
+rmdir $S/exp/sh1 $S/exp/sh2 2>/dev/null
 rmdir $S/exp 2>/dev/null
 rm -rf $tmp
 exit 0

@@ -77,9 +77,10 @@ static int cmp_held(const void *x, const void *y)
 }
 
 /*
- * Charged, limit and headroom of a folded series: its ancestor's cell
- * (dmem.current and memory.current count the descendants already), when the
- * model has that cgroup. A cell that is no row has neither its memcg read nor
+ * Held, charged, limit and headroom of a folded series: its ancestor's cell,
+ * when the model has that cgroup: what its tree holds, a buffer held in two of
+ * its cgroups once (the rows summed would count it twice); dmem.current and
+ * memory.current count the descendants already. A cell that is no row has neither its memcg read nor
  * its limit bound: the model's own functions do it, as for a refusal's cgroup
  * (tools/lib/refusal.c); the model is the frame's, and the cell no row of it.
  */
@@ -97,6 +98,8 @@ static void ancestor_cell(struct series *s, const struct holdings *model)
 	if (cg == HOLD_NONE || heap == HOLD_NONE)
 		return;
 	c = hold_cell(h, cg, heap);
+	s->bytes = c->tree_bytes;
+	s->buffers = c->tree_buffers;
 	if (!c->row) {
 		if (h->heaps[heap].charger == CHARGER_MEMCG)
 			holdings_read_memcg(h, &hold_sys_live, cg, heap);

@@ -487,6 +487,22 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 
 /* ---- pass 3: held ---- */
 
+/*
+ * Buffer @buf once in the tree totals of @cg and of each of its ancestors: the
+ * walk up ends at the first that counted it already (for another holder; its
+ * ancestors did then too)
+ */
+static void count_tree(struct holdings *h, size_t cg, size_t heap, size_t buf, uint64_t size)
+{
+	for (; cg != HOLD_NONE && h->cgs[cg].last_tree_buf != buf + 1; cg = h->cgs[cg].parent) {
+		struct hold_cell *cell = hold_cell(h, cg, heap);
+
+		h->cgs[cg].last_tree_buf = buf + 1;
+		cell->tree_bytes += size;
+		cell->tree_buffers++;
+	}
+}
+
 static bool proc_passes(const struct inv_proc *p, const struct hold_filter *flt)
 {
 	return (!flt->pid || (p->pid == flt->pid && !flt->pid_gone)) &&
@@ -548,7 +564,10 @@ static int count_held(struct holdings *h, const struct hold_filter *flt)
 			struct hold_cgroup *c = &h->cgs[cg];
 			struct hold_cell *cell = hold_cell(h, cg, heap);
 
-			if (!h->proc_shown[proc] || c->last_buf == i + 1)
+			if (!h->proc_shown[proc])
+				continue;
+			count_tree(h, cg, heap, i, b->size);
+			if (c->last_buf == i + 1)
 				continue;
 			c->last_buf = i + 1;
 			c->bytes += b->size;

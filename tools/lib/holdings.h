@@ -80,12 +80,16 @@ struct hold_cgroup {
 	bool memcg_known;		/* memcg read (mem_accounting, a row of a memcg heap) */
 	struct cg_memcg memcg;
 	size_t last_buf;		/* counting: the last buffer counted for it, + 1 */
+	size_t last_tree_buf;		/* and in its tree's */
 };
 
 /* one cgroup x heap */
 struct hold_cell {
 	uint64_t bytes;			/* held by the cgroup's processes, a buffer once */
 	unsigned int buffers;
+	uint64_t tree_bytes;		/* held by its and its descendants' processes,
+					 * a buffer once */
+	unsigned int tree_buffers;
 	bool charged_known;		/* the cgroup has the charger's file */
 	uint64_t charged;		/* dmem.current of the region, or memory.current:
 					 * the cgroup's and its descendants' */
