@@ -205,16 +205,19 @@ ra=$?
 # recording's, so each leak is one the snapshot has; twice
 dmabuf_alloc -H system -s 4K -n 8 --churn 60 -p 2 2>/dev/null &
 churn=$!
-bad=
+bad= why=
 for i in 1 2; do
 	heapstat record -d 1 -o $tmp/w$i >/dev/null 2>&1
-	bad="$bad$(heapstat analyze $tmp/w$i -j 2>/dev/null | jq -c '[.recording.truncated,
-		([.leaks[] | select(.in_final_snapshot | not)] | length)]')"
+	heapstat analyze $tmp/w$i -j >$tmp/w$i.json 2>/dev/null
+	bad="$bad$(jq -c '[.recording.truncated, ([.leaks[] | select(.in_final_snapshot | not)] | length)]' \
+		$tmp/w$i.json)"
+	# what to tell it by, if it fails: the events lost, the leaks not in the snapshot
+	why="$why $(jq -c '[.recording.drops, [.leaks[] | select(.in_final_snapshot | not)]]' $tmp/w$i.json)"
 done
 kill $churn
 wait $churn 2>/dev/null
 [ "$bad" = "[false,0][false,0]" ] && pass "whole-system recording ended amid churn: every leak in the final snapshot" ||
-	fail "whole-system recording ended amid churn: every leak in the final snapshot" "$bad"
+	fail "whole-system recording ended amid churn: every leak in the final snapshot" "$bad:$why"
 
 # two recordings to one file (two CI jobs' -o alike): the second refused,
 # exit 2, the first's recording left whole
