@@ -3,9 +3,10 @@
 # tests/boot/export_prometheus.sh): the cardinality bounds against a workload
 # of known sizes. 12 cgroups /exp/cN hold 64 KiB of the system heap each
 # (12 rows); --max-series leaves out whole rows, those holding least first,
-# and counts their series (/exp/c12 holds 128 KiB); --cgroup-depth 1 folds them all into /exp,
-# exactly, a buffer two of its cgroups hold once; a scrape answered within the interval is that sample's; the
-# textfile is replaced whole every interval.
+# and counts their series (/exp/c12 holds 128 KiB); --cgroup-depth 1 folds
+# them all into /exp, exactly, a buffer two of its cgroups hold once; a scrape
+# answered within the interval is that sample's; the textfile is replaced whole
+# every interval.
 . /heapstat/tests/lib.sh
 S=/sys/fs/cgroup
 tmp=$(mktemp -d)

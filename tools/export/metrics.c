@@ -80,9 +80,10 @@ static int cmp_held(const void *x, const void *y)
  * Held, charged, limit and headroom of a folded series: its ancestor's cell,
  * when the model has that cgroup: what its tree holds, a buffer held in two of
  * its cgroups once (the rows summed would count it twice); dmem.current and
- * memory.current count the descendants already. A cell that is no row has neither its memcg read nor
- * its limit bound: the model's own functions do it, as for a refusal's cgroup
- * (tools/lib/refusal.c); the model is the frame's, and the cell no row of it.
+ * memory.current count the descendants already. A cell that is no row has
+ * neither its memcg read nor its limit bound: the model's own functions do it,
+ * as for a refusal's cgroup (tools/lib/refusal.c); the model is the frame's,
+ * and the cell no row of it.
  */
 static void ancestor_cell(struct series *s, const struct holdings *model)
 {
