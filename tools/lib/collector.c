@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
@@ -32,6 +33,8 @@
 struct collector {
 	struct collector_bpf *skel;
 	struct ring_buffer *rb;
+	const unsigned long *rb_pos;	/* the ring's consumer page, then its producer's, read
+					 * only (collector_ring_mark()); MAP_FAILED: refused */
 	const char *export_variant;
 	const char *ioctl_variant;	/* NULL: no dma_heap_ioctl() to trace */
 	bool no_session;		/* the kernel refused the ioctl's fsession program */
@@ -1125,6 +1128,32 @@ int collector_poll(struct collector *c, int timeout_ms)
 	return c->err;
 }
 
+unsigned long collector_ring_mark(struct collector *c)
+{
+	if (!c->rb_pos)
+		c->rb_pos = mmap(NULL, 2 * c->page_size, PROT_READ, MAP_SHARED,
+				 bpf_map__fd(c->skel->maps.events), 0);
+	if (c->rb_pos == MAP_FAILED)
+		return 0;
+	return __atomic_load_n(c->rb_pos + c->page_size / sizeof(long), __ATOMIC_ACQUIRE);
+}
+
+int collector_drain_to(struct collector *c, unsigned long mark, int max_ms)
+{
+	struct timespec ms = { 0, 1000000 };
+	int err;
+
+	for (int waited = 0;; waited++) {
+		err = collector_poll(c, 0);
+		if (err || !mark || c->rb_pos == MAP_FAILED ||
+		    (long)(__atomic_load_n(c->rb_pos, __ATOMIC_ACQUIRE) - mark) >= 0)
+			return err;
+		if (waited >= max_ms)
+			return -ETIME;
+		nanosleep(&ms, NULL);
+	}
+}
+
 struct coll_heap_stats *collector_heap_stats(struct collector *c, size_t *n)
 {
 	*n = c->nheaps;
@@ -1497,6 +1526,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->rb_pos && c->rb_pos != MAP_FAILED)
+		munmap((void *)c->rb_pos, 2 * c->page_size);
 	if (c->log)
 		munmap((void *)c->log, COLL_LOG_ENTRIES * sizeof(*c->log));
 	map_window_close(&c->slots);

@@ -89,6 +89,20 @@ void collector_on_event(struct collector *c, void (*fn)(const struct coll_event 
 			void *ctx, bool fold);
 /* from fn: the poll in progress returns after this event, the rest left in the ring */
 void collector_poll_stop(struct collector *c);
+/*
+ * Where the events' ring is written up to now: every event whose program took
+ * its timestamp before this call (a program reserves its record first) lies
+ * before the mark, whether written yet or not. 0 when the ring's positions
+ * cannot be read.
+ */
+unsigned long collector_ring_mark(struct collector *c);
+/*
+ * Poll until every event before @mark is read: a record a program reserved and
+ * has yet to commit (on another CPU, or on a vCPU the host paused mid-program)
+ * stops the consumer, it and every record after it left for a next poll. At
+ * most @max_ms of waiting: -ETIME then; or collector_poll()'s error.
+ */
+int collector_drain_to(struct collector *c, unsigned long mark, int max_ms);
 int collector_sync(struct collector *c);
 void collector_close(struct collector *c);
 
