@@ -197,8 +197,12 @@ static void read_bitmaps(struct cma_area *a, const char *debugfs)
 	cma_bitmap_free(&bm);
 }
 
-/* @meminfo's CmaTotal in kB; -1 when it cannot tell (no such line: no CMA; unreadable) */
-static long long cma_total_kb(const char *meminfo)
+/*
+ * @meminfo's CmaTotal in kB: 0 when the kernel reserved no CMA memory at all
+ * (areas are made at boot only: nothing will ever run through CMA's
+ * tracepoints); -1 when it cannot tell (no such line: no CMA; unreadable).
+ */
+long long cma_reserved_kb(const char *meminfo)
 {
 	long long kb = -1;
 	char line[256];
@@ -211,22 +215,6 @@ static long long cma_total_kb(const char *meminfo)
 			break;
 	fclose(f);
 	return kb;
-}
-
-/*
- * Whether the kernel reserved no CMA memory at all (@meminfo's CmaTotal is
- * 0): areas are made at boot only, so nothing will ever run through CMA's
- * tracepoints. False when it cannot tell (no such line, unreadable).
- */
-bool cma_none_reserved(const char *meminfo)
-{
-	return cma_total_kb(meminfo) == 0;
-}
-
-/* whether @meminfo says CMA memory is reserved */
-bool cma_some_reserved(const char *meminfo)
-{
-	return cma_total_kb(meminfo) > 0;
 }
 
 /*

@@ -43,8 +43,7 @@ static inline uint64_t cma_free_bytes(const struct cma_area *a)
 
 int cma_areas_read(const char *sysfs, const char *debugfs, bool bitmaps,
 		   struct cma_area **out, size_t *n);
-bool cma_none_reserved(const char *meminfo);
-bool cma_some_reserved(const char *meminfo);
+long long cma_reserved_kb(const char *meminfo);
 int cma_bitmap_shape(const char *debugfs, const char *name, struct cma_bitmap *bm);
 int cma_bitmap_read(const char *debugfs, const char *name, struct cma_bitmap *bm);
 void cma_bitmap_extents(const struct cma_bitmap *bm, struct cma_area *a);

@@ -686,9 +686,10 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	bool tracing = mode == COLL_ATTACH_TRACING, kprobe = !tracing;
 	bool export_tp = tracing && kernel_has_btf("btf_trace_dma_buf_export", BTF_KIND_TYPEDEF);
 	bool heaps = kernel_has_btf("dma_heap_ioctl", BTF_KIND_FUNC);
+	long long cma_kb = cma_reserved_kb("/proc/meminfo");
 	/* cma_alloc_finish tells its error since 6.2: the programs read it; none
 	 * where no CMA memory is reserved (4 programs, a fifth of the verifier's time) */
-	bool cma = !cma_none_reserved("/proc/meminfo") &&
+	bool cma = cma_kb != 0 &&
 		   kernel_has_btf("btf_trace_cma_alloc_start", BTF_KIND_TYPEDEF) &&
 		   kernel_btf_params("btf_trace_cma_alloc_finish") >= 7;
 	bool busy = cma && kernel_has_btf("btf_trace_cma_alloc_busy_retry", BTF_KIND_TYPEDEF);
@@ -697,8 +698,7 @@ static void pick_variants(struct collector *c, enum coll_attach mode, bool sessi
 	bool fds = (holders || want_fds) && kernel_has_btf("btf_trace_dma_buf_fd", BTF_KIND_TYPEDEF);
 
 	/* CMA memory there, and no hook for it (not refused: collector_refused() says that) */
-	c->cma_untraced = !cma && !(c->without & 1u << COLL_FEAT_CMA) &&
-			  cma_some_reserved("/proc/meminfo");
+	c->cma_untraced = !cma && !(c->without & 1u << COLL_FEAT_CMA) && cma_kb > 0;
 	/* what a refused program took away (the holder changes need the fds' events) */
 	cma = cma && !(c->without & 1u << COLL_FEAT_CMA);
 	busy = busy && cma && !(c->without & 1u << COLL_FEAT_CMA_BUSY);

@@ -292,7 +292,7 @@ int cmd_report(int argc, char **argv)
 	err = holdings_build(&rep.h, &sys, &rep.inv, rep.coll, &opts.flt);
 	if (!err)
 		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, true, &rep.cma, &rep.ncma);
-	rep.cma_unread = !err && !rep.ncma && cma_some_reserved("/proc/meminfo");
+	rep.cma_unread = !err && !rep.ncma && cma_reserved_kb("/proc/meminfo") > 0;
 	if (err) {
 		heapstat_error(err, "read the cgroups and CMA areas", NULL);
 		goto out;
