@@ -36,7 +36,7 @@ programs() {
 # own "took:" lines); a test not listed counts 10
 secs() {
 	cat <<'EOF'
-94 top_tmux_test.sh
+65 top_tmux_test.sh
 53 top_holders_test.sh
 43 examples_test.sh
 40 stress_test.sh

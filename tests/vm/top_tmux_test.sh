@@ -12,7 +12,40 @@ size=
 pass() { echo "PASS: top_tmux: [$size] $1"; }
 fail() { echo "FAIL: top_tmux: [$size] $1: $2"; }
 T() { tmux -S "$tmp/sock" "$@"; }
-screen() { T capture-pane -p -t t; }
+trap "" PIPE
+# tmux's commands through one client in control mode (tmux -C), attached to a
+# session of its own that the tests' sessions come and go beside: a client
+# started per command costs about 95 ms of the guest's emulated time, and the
+# screen is looked at some 300 times. ctl ARGS...: the command's output, its
+# status (an error's message on stderr)
+T new-session -d -s ctl "sleep 3600"
+mkfifo "$tmp/ctl.in" "$tmp/ctl.out"
+T -C attach -t ctl <"$tmp/ctl.in" >"$tmp/ctl.out" &
+ctl_pid=$!
+exec 8>"$tmp/ctl.in" 9<"$tmp/ctl.out"
+q="'"
+ctl() {
+	c=
+	for a; do c="$c '${a//$q/$q\\$q$q}'"; done
+	echo "$c" >&8 || return 1
+	# the block of this command (its flags 1: this client's), whole before
+	# printing, so that a reader stopping early leaves none of it behind
+	while IFS= read -r l <&9; do
+		case $l in %begin*\ 1) break ;; %exit*) return 1 ;; esac
+	done
+	o= n=0
+	while IFS= read -r l <&9; do
+		case $l in
+		%end*) [ $n = 0 ] || printf '%s\n' "$o"; return 0 ;;
+		%error*) echo "tmux: $o" >&2; return 1 ;;
+		esac
+		[ $n = 0 ] && o=$l || o="$o
+$l"
+		n=$((n + 1))
+	done
+	return 1
+}
+screen() { ctl capture-pane -p -t t; }
 # until PATTERN is on the screen (or 15 s): 0 if it came
 wait_for() {
 	i=0
@@ -22,7 +55,7 @@ wait_for() {
 		i=$((i + 1))
 	done
 }
-keys() { T send-keys -t t "$@"; }
+keys() { ctl send-keys -t t "$@"; }
 
 alloc_in big "$tmp/r1" 300 -H system -s 1M -n 4
 big=$!
@@ -69,8 +102,8 @@ for size in 80x24 200x60; do
 		wait_for '^heaptop - ' && ! screen | grep -q paused &&
 		[ "$(screen | head -n 1)" != "$a" ] &&
 		pass "p pauses and resumes" || fail "p pauses and resumes" "$(screen)"
-	keys '?' && wait_for 'heaptop keys' && T resize-window -t t -x 100 -y 30 && sleep 1.5 &&
-		screen | grep -q 'heaptop keys' && T resize-window -t t -x ${size%x*} -y ${size#*x} &&
+	keys '?' && wait_for 'heaptop keys' && ctl resize-window -t t -x 100 -y 30 && sleep 1.5 &&
+		screen | grep -q 'heaptop keys' && ctl resize-window -t t -x ${size%x*} -y ${size#*x} &&
 		keys x && wait_for '^CGROUP' &&
 		pass "? shows the help, through a resize; a key returns" ||
 		fail "? shows the help, through a resize; a key returns" "$(screen)"
@@ -94,8 +127,8 @@ for size in 80x24 200x60; do
 		pass "a vanished cgroup's row goes, dimmed once" || fail "a vanished cgroup's row goes, dimmed once" "$(screen)"
 	keys - && wait_for 'every 1s' || fail "- back to 1 s frames" "$(screen)"
 	# the other size, then back: the layout follows
-	T resize-window -t t -x 200 -y 60 && wait_for 'HEADROOM' &&
-		T resize-window -t t -x ${size%x*} -y ${size#*x} && sleep 1.5 &&
+	ctl resize-window -t t -x 200 -y 60 && wait_for 'HEADROOM' &&
+		ctl resize-window -t t -x ${size%x*} -y ${size#*x} && sleep 1.5 &&
 		screen | grep -q '^heaptop - ' && pass "follows a resize" || fail "follows a resize" "$(screen)"
 	keys q && wait_for '^prompt\$' && keys 'stty -g >'"$tmp/stty1" Enter && sleep 0.5 &&
 		cmp -s "$tmp/stty0" "$tmp/stty1" && ! screen | grep -q '^heaptop - ' &&
@@ -109,7 +142,7 @@ for size in 80x24 200x60; do
 		screen | grep -q '^heaptop - ' && screen | grep -q '^/big ' &&
 		pass "-n 2: two frames, then it exits, the last left on the terminal" ||
 		fail "-n 2: two frames, then it exits, the last left on the terminal" "$(screen)"
-	T kill-server
+	ctl kill-session -t t
 done
 # - and + apply from the key: started at an hour, - fifteen times is 109 ms,
 # and frames come at once, not an hour later
@@ -133,13 +166,13 @@ keys v v && wait_for '^ *INODE' && keys '>' '>' && wait_for 'sort EXPORTER' && s
 	{ { ordered "$tmp/ex1" && ordered "$tmp/ex2" -r; } || { ordered "$tmp/ex1" -r && ordered "$tmp/ex2"; }; } &&
 	pass "EXPORTER sorts, s reverses it" || fail "EXPORTER sorts, s reverses it" "$(cat "$tmp/ex1" "$tmp/ex2"; screen)"
 kill $ex
-T kill-server
+ctl kill-session -t t
 # a terminal it does not know: said, exit 1 (not ncurses' own exit)
 T new-session -d -s t -x 80 -y 24 "TERM=nosuchterm heaptop 2>$tmp/term.err; echo \$? >$tmp/rc; sleep 60"
 wait_while '[ ! -s $tmp/rc ]'
 [ "$(cat $tmp/rc)" = 1 ] && grep -q '^heapstat: cannot set up the terminal (TERM=nosuchterm)$' $tmp/term.err &&
 	pass "TERM unknown: said, exit 1" || fail "TERM unknown: said, exit 1" "exit $(cat $tmp/rc): $(cat $tmp/term.err)"
-T kill-server
+ctl kill-session -t t
 rm -f $tmp/rc
 # the cgroup prompt on a terminal started tiny: what is typed stays within its line
 size=40x6
@@ -148,7 +181,7 @@ wait_for '^heaptop - ' && keys c && sleep 0.5 && keys "/$(printf '%0220d' 0)" &&
 	screen | grep -q '^cgroup .*0000$' && keys Escape && sleep 1.5 && keys q &&
 	wait_while '[ ! -s $tmp/rc ]' && [ "$(cat $tmp/rc 2>/dev/null)" = 0 ] && pass "a long cgroup typed at the prompt" ||
 	fail "a long cgroup typed at the prompt" "exit $(cat $tmp/rc 2>/dev/null): $(screen)"
-T kill-server
+ctl kill-session -t t
 # at 30 columns: the prompt's label cut so that what is typed shows; the
 # help's lines cut at the width, none wrapped onto the next
 size=30x8
@@ -158,7 +191,7 @@ wait_for '^heaptop - ' && keys c && wait_for '^cgroup (' && keys /camera && wait
 	! screen | sed -n '2,7p' | grep -v '^  ' | grep -q . &&
 	pass "a narrow terminal: what is typed shows, the help's lines cut" ||
 	fail "a narrow terminal: what is typed shows, the help's lines cut" "$(screen)"
-T kill-server
+ctl kill-session -t t
 
 # resumed after a pause, the first frame's rates are over an interval from
 # the resume: a churn done while paused shows in none of them; a row that
@@ -183,7 +216,7 @@ rmdir $S/fleeting
 	echo "$first" | grep -q '^/fleeting .* gone ' &&
 	pass "resumed: the first frame's rates from the resume, not over the pause; a row gone meanwhile dimmed" ||
 	fail "resumed: the first frame's rates from the resume, not over the pause; a row gone meanwhile dimmed" "$(screen)"
-T kill-server
+ctl kill-session -t t
 rmdir $S/churn
 
 # a cgroup named beyond ASCII: wide characters in their columns (the next
@@ -201,15 +234,21 @@ wait_for '^/相机 ' && wait_for '^/big ' && [ "$(pad /相机)" = $(($(pad /big)
 keys c && wait_for '^cgroup (' && keys /相机 && wait_for '^cgroup (.*): /相机$' && keys Enter &&
 	wait_for 'cgroup /相机, 1 shown' && sleep 0.3 && ! screen | grep -q '^/big ' &&
 	pass "c takes a cgroup typed beyond ASCII" || fail "c takes a cgroup typed beyond ASCII" "$(screen)"
-keys c && wait_for '^cgroup (' && ! screen | grep -q HEADROOM && T resize-window -t t -x 200 -y 60 &&
+keys c && wait_for '^cgroup (' && ! screen | grep -q HEADROOM && ctl resize-window -t t -x 200 -y 60 &&
 	wait_for HEADROOM && screen | grep -q '^cgroup (' && keys Escape &&
 	pass "a resize while a prompt waits: the frame drawn to the new size" ||
 	fail "a resize while a prompt waits: the frame drawn to the new size" "$(screen)"
-T kill-server
+ctl kill-session -t t
 kill $wide
 wait $wide 2>/dev/null
 rmdir "$S/相机"
 
 kill $big $small
+# the control client gone before its output's reader (it may wait forever on
+# a write to no reader); its input is open in the processes started since
+kill $ctl_pid
+wait $ctl_pid
+exec 8>&- 9<&-
+T kill-server
 wait
 rm -rf "$tmp"
