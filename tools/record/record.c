@@ -646,6 +646,21 @@ static int on_limit_staged(const struct rec *x, const struct rec_process *who, v
 }
 
 /*
+ * After a final snapshot: the events up to its end, waited for. The producer's
+ * position, read now, is past every release until then (a program reserves its
+ * record before it takes the time). A program still writing its record stops
+ * the consumer there, and a release left out reads as a leak in no snapshot.
+ * 200 ms at most: QEMU's single-threaded TCG runs a vCPU for up to 100 ms
+ * before the next.
+ */
+static void drain_to_snapshot(struct recorder *r, const char *what)
+{
+	if (collector_drain_to(r->coll, collector_ring_mark(r->coll), 200) == -ETIME)
+		fprintf(stderr, "heapstat record: events still being written at the end of %s "
+			"were not waited for: a release among them would read as a leak\n", what);
+}
+
+/*
  * --flight: what a file adds to the events kept: the events lost, the live
  * buffers now, then the releases until the snapshot's walk ended, as at the
  * end of a recording (end_of_recording()): a buffer released after the
@@ -660,7 +675,7 @@ static int flight_extra(struct rec_writer *w, void *ctx)
 	r->w = w;
 	err = write_drops(r) ?: snapshot(r, REC_SNAP_FINAL);
 	if (!err)
-		collector_poll(r->coll, 0);	/* staged behind the held trigger */
+		drain_to_snapshot(r, "this file");	/* staged behind the held trigger */
 	if (!err)
 		err = r->err ?: flight_write_releases(r->fl, w, r->snap_end_ns);
 	r->w = NULL;
@@ -737,18 +752,12 @@ static int flight_event_done(struct recorder *r)
 static int end_of_recording(struct recorder *r)
 {
 	int err = checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
-	unsigned long mark = collector_ring_mark(r->coll);	/* past every release until then */
 
 	if (err)
 		return err;
 	r->end_ns = r->walk_ns;
 	r->end_release_ns = r->snap_end_ns;
-	/* a program still writing its record would leave its event out: a release
-	 * read as a leak in no snapshot. 100 ms: QEMU's single-threaded TCG runs a
-	 * vCPU for up to 100 ms before the next */
-	if (collector_drain_to(r->coll, mark, 200) == -ETIME)
-		fprintf(stderr, "heapstat record: events still being written at the end were "
-			"not waited for: a release among them would read as a leak\n");
+	drain_to_snapshot(r, "the recording");
 	return r->err ?: write_drops(r) ?: rec_flush(r->w);
 }
 
