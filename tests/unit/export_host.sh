@@ -181,6 +181,14 @@ if [ "$(head -n 1 "$tmp/head" | tr -d '\r')" = "HTTP/1.1 200 OK" ] &&
 else
 	fail "HEAD: 200, GET's headers, no body" "GET $glen bytes; got: $(head -c 600 "$tmp/head")"
 fi
+# what follows the blank line is no header: an Accept there asks nothing
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'GET /metrics HTTP/1.1\r\n\r\nAccept: application/openmetrics-text;version=1.0.0\r\n' >&3
+ctype=$(timeout 5 cat <&3 | tr -d '\r' | sed -n 's/^Content-Type: //p')
+exec 3<&- 3>&-
+[ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] &&
+	pass "an Accept after the headers' end: no header, text 0.0.4" ||
+	fail "an Accept after the headers' end: no header, text 0.0.4" "Content-Type: '$ctype'"
 check_raw "not HTTP" 'hello\r\n\r\n' "400 Bad Request"
 check_raw "no version" 'GET /metrics\r\n\r\n' "400 Bad Request"
 check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nbogus\r\n\r\n' "400 Bad Request"
@@ -202,6 +210,21 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$code" = 200 ] && [ $ms -lt 3000 ] && pass "40 silent clients connected: a scrape answered in $ms ms" ||
 	fail "40 silent clients connected: a scrape answered" "HTTP $code in $ms ms"
 for i in $(seq 40); do eval "exec {silent$i}<&-"; done
+# nor clients answered that never close (each lingers, its response written,
+# until it does): the new one takes the slot of the one answered first
+for i in $(seq 40); do
+	exec {fd}<>/dev/tcp/127.0.0.1/$port
+	printf 'GET /nope HTTP/1.1\r\n\r\n' >&$fd
+	eval "idle$i=$fd"
+done
+sleep 0.5
+t0=$(date +%s%N)
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$code" = 200 ] && [ $ms -lt 3000 ] &&
+	pass "40 clients answered that never close: a scrape answered in $ms ms" ||
+	fail "40 clients answered that never close: a scrape answered" "HTTP $code in $ms ms"
+for i in $(seq 40); do eval "exec {idle$i}<&-"; done
 
 kill -TERM $p; wait $p; rc=$?
 [ $rc = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "exit $rc"

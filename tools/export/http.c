@@ -6,10 +6,10 @@
  * answered in one response with a Content-Length, written as the client
  * takes it, and closed (Connection: close). A client silent or slow for
  * HTTP_TIMEOUT_MS is dropped, and at most HTTP_MAX_CLIENTS are served at
- * once: a new one takes the slot of the one that has waited longest for
- * its request to end, so that no client holds up another's scrape (idle
- * connections by the dozen would, each for HTTP_TIMEOUT_MS, were the new
- * one left in the listen backlog). Out of file descriptors, the backlog
+ * once: a new one takes the slot of an older one (slot_for_new()), so that
+ * no client holds up another's scrape (idle connections by the dozen would,
+ * each for HTTP_TIMEOUT_MS, were the new one left in the listen backlog;
+ * so would clients answered that never close). Out of file descriptors, the backlog
  * waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays readable). HEAD
  * is answered as GET, without a body (its errors too). 404 for another
  * path, 405 for another method, 400 for what is not HTTP, 431 for a
@@ -265,7 +265,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 {
 	ssize_t n = recv(c->fd, c->req + c->len, HTTP_MAX_REQUEST - c->len, 0);
-	char *end;
+	char *end, *crlf;
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
@@ -277,11 +277,15 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 	c->head = !strncmp(c->req, "HEAD ", 5);
 	if (memchr(c->req, '\0', c->len))
 		return error_page(c, "400 Bad Request", NULL);
-	end = strstr(c->req, "\r\n\r\n");
-	if (!end)
-		end = strstr(c->req, "\n\n");
-	if (end)
+	/* the headers end at the first blank line: what follows is no header */
+	end = strstr(c->req, "\n\n");
+	crlf = strstr(c->req, "\r\n\r\n");
+	if (crlf && (!end || crlf < end))
+		end = crlf + 1;
+	if (end) {
+		end[1] = '\0';
 		return answer(c, fn, ctx);
+	}
 	if (c->len == HTTP_MAX_REQUEST)
 		return error_page(c, "431 Request Header Fields Too Large", NULL);
 	return 0;
@@ -317,11 +321,19 @@ static int on_lingering(struct http_client *c)
 	return n ? 0 : 1;	/* closed: done */
 }
 
+/* which client makes room first: one answered whole (it only waits for the
+ * client to close), then one whose request is not whole, then one whose
+ * response it is not reading */
+static int give_way(const struct http_client *c)
+{
+	return c->lingering ? 0 : !c->out ? 1 : 2;
+}
+
 /*
  * A slot for a new client accepted now, its deadline @deadline: a free one,
- * else that of the client that has waited longest for its request to end,
+ * else that of the oldest client of those that make room first (give_way()),
  * if it came before (one accepted with it has its first chance to speak);
- * NULL when every client is being answered.
+ * NULL when there is none.
  */
 static struct http_client *slot_for_new(struct http_server *s, uint64_t deadline)
 {
@@ -332,7 +344,9 @@ static struct http_client *slot_for_new(struct http_server *s, uint64_t deadline
 
 		if (c->fd < 0)
 			return c;
-		if (!c->out && c->deadline_ns < deadline && (!v || c->deadline_ns < v->deadline_ns))
+		if (c->deadline_ns < deadline &&
+		    (!v || give_way(c) < give_way(v) ||
+		     (give_way(c) == give_way(v) && c->deadline_ns < v->deadline_ns)))
 			v = c;
 	}
 	return v;
@@ -353,7 +367,7 @@ static void accept_clients(struct http_server *s)
 			return;
 		}
 		if (c->fd >= 0)
-			drop(c);	/* its request unfinished since the longest */
+			drop(c);	/* the oldest of those that make room first */
 		c->fd = fd;
 		c->len = 0;
 		c->out = NULL;

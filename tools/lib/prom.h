@@ -6,8 +6,9 @@
  * is named (OpenMetrics: without _total in HELP and TYPE), in the info type
  * (a gauge in 0.0.4), in what HELP escapes, and in the closing "# EOF".
  * Label values are escaped (backslash, double quote, newline) and made
- * valid UTF-8 (a byte that starts no well-formed character becomes U+FFFD),
- * so a cgroup path or heap name cannot break the exposition.
+ * valid UTF-8 (a byte that starts no well-formed character becomes the four
+ * characters \xhh: prom_label_value()), so a cgroup path or heap name cannot
+ * break the exposition.
  */
 #ifndef HEAPSTAT_PROM_H
 #define HEAPSTAT_PROM_H
