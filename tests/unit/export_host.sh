@@ -338,6 +338,25 @@ rm -f "$rs" "$rs.msg"
 	fail "--textfile: the first file failing: exit 1 at once, not told ready" \
 		"exit $rc, ready $ready, files '$(ls -A "$tmp/t1")': $(diff <(echo "$want") <(echo "$got"))"
 
+# a full disk (a tmpfs of one page, in a mount namespace of its own): said as
+# the write's failure, not the sample's; exit 1 at once if the first file
+# fails, else at SIGINT after the next file failed (the first may fit)
+if command -v unshare >/dev/null; then
+	mkdir "$tmp/full"
+	unshare --mount sh -c 'mount -t tmpfs -o size=4k heapstat "$1" && shift && exec "$@"' \
+		sh "$tmp/full" timeout --preserve-status -s INT 2 \
+		"$hs" export --textfile "$tmp/full" -i 0.2 2>"$tmp/full.err"; rc=$?
+	got=$(grep -v '^heapstat export: not traced' "$tmp/full.err" |
+		sed "s|$tmp/full/\.heapstat\.prom\.[^ :]*|TMP|; s|; trying again every 0.2 s$||")
+	want="heapstat export: cannot write TMP: No space left on device"
+	[ $rc = 1 ] && [ "$got" = "$want" ] &&
+		pass "--textfile on a full disk: the write's failure said, exit 1" ||
+		fail "--textfile on a full disk: the write's failure said, exit 1" \
+			"exit $rc: $(diff <(echo "$want") <(echo "$got"))"
+else
+	skip "--textfile on a full disk: no unshare (util-linux)"
+fi
+
 # in a PID namespace of its own (a container's): samples untraced, holders from
 # its /proc (BPF's pids are the host's), said once on stderr; promtool passes
 if command -v unshare >/dev/null; then

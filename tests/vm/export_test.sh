@@ -152,6 +152,21 @@ else
 	fail "--textfile -i 0.5: replaced by rename, whole" "exit $rc, inodes $ino1 $ino2, $(ls -A $tmp/tf), last '$last'"
 fi
 
+# a full disk (a tmpfs of one page, the exposition larger): the first file
+# fails, said as the write's failure (ENOSPC), not the sample's; exit 1 at once
+mkdir $tmp/full
+if mount -t tmpfs -o size=4k heapstat $tmp/full; then
+	heapstat export --textfile $tmp/full -i 0.5 2>$tmp/err4
+	rc=$?
+	umount $tmp/full
+	got=$(grep -v 'not traced' $tmp/err4 | sed 's|/\.heapstat\.prom\.[^ :]*|/TMP|')
+	[ $rc = 1 ] && [ "$got" = "heapstat export: cannot write $tmp/full/TMP: No space left on device" ] &&
+		pass "--textfile on a full disk: the write's failure said, exit 1" ||
+		fail "--textfile on a full disk: the write's failure said, exit 1" "exit $rc: $got"
+else
+	fail "--textfile on a full disk" "no tmpfs"
+fi
+
 # --cgroup-depth 0: every row the root's, one whose removed cgroup's path the
 # kernel cut (over 1,023 bytes: "?<id>") too, not a "?" of its own
 n=$(printf 'x%.0s' $(seq 250))

@@ -251,33 +251,37 @@ static int textfile_tmp(const char *dir, char *tmp, char *why, size_t why_len)
 	return fd;
 }
 
-/* DIR/heapstat.prom, whole or not at all: a file of its own in DIR, synced, renamed over it */
+/*
+ * DIR/heapstat.prom, whole or not at all: a file of its own in DIR, synced,
+ * renamed over it. The exposition is made in memory first: a write that
+ * fails (a full disk) is said as itself, not as the sample's failure.
+ */
 static int write_textfile(struct exporter *x, const char *dir, char *why, size_t why_len)
 {
-	char tmp[4096], path[4096];
+	char tmp[4096], path[4096], *body = NULL;
 	const char *what = "write";
-	FILE *f;
+	size_t len = 0;
+	FILE *m;
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, TEXTFILE_NAME);
 	fd = textfile_tmp(dir, tmp, why, why_len);
 	if (fd < 0)
 		return fd;
-	f = fdopen(fd, "w");
-	if (!f) {
+	m = open_memstream(&body, &len);
+	err = m ? expose(x, m, PROM_TEXT, 0) : -errno;
+	if (m && fclose(m) && !err)
+		err = -ENOMEM;
+	if (err)
+		what = "sample the model for";
+	else if (fchmod(fd, 0644))
 		err = -errno;
-		close(fd);
-		goto fail;
-	}
-	err = fchmod(fd, 0644) ? -errno : 0;
-	if (!err) {
-		err = expose(x, f, PROM_TEXT, 0);
-		if (err)
-			what = "sample the model for";
-	}
-	if (!err && (fflush(f) || fsync(fd)))
+	else
+		err = write_all(fd, body, len);
+	if (!err && fsync(fd))
 		err = -errno;
-	if (fclose(f) && !err)
+	free(body);
+	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path)) {
 		err = -errno;
@@ -288,7 +292,6 @@ static int write_textfile(struct exporter *x, const char *dir, char *why, size_t
 	}
 	if (!err)
 		return 0;
-fail:
 	snprintf(why, why_len, "cannot %s %s: %s", what, text_safe(tmp), strerror(-err));
 	unlink(tmp);
 	return err;

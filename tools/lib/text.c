@@ -16,6 +16,7 @@
 #include <wchar.h>
 
 #include "text.h"
+#include "util.h"
 
 /**
  * utf8_char() - the length of the well-formed UTF-8 character at @p
@@ -336,21 +337,6 @@ static size_t utf8_cut(const unsigned char *p, size_t n)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 	return len;
-}
-
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* @p's @n bytes shown into @out (room for 6 per byte); the bytes taken in @used */
