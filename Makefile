@@ -123,7 +123,7 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(msg) LINK $@
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(BUILD)/tests/unit/latency_test: LIBS += -lm
-$(BUILD)/tests/unit/analysis_test: $(BUILD)/tools/record/analysis.o
+$(BUILD)/tests/unit/analysis_test: $(BUILD)/tools/record/analysis.o $(BUILD)/tools/record/checks.o
 $(BUILD)/tests/unit/flight_test: $(BUILD)/tools/record/flight.o
 
 # VM tests and benchmarks use uapi headers newer than the host's (drm): the
@@ -283,7 +283,7 @@ $(SAN)/tests/unit/%: $(SAN)/tests/unit/%.o $(SAN_LIB_OBJS)
 	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -o $@
 
 $(SAN)/tests/unit/latency_test: LIBS += -lm
-$(SAN)/tests/unit/analysis_test: $(SAN)/tools/record/analysis.o
+$(SAN)/tests/unit/analysis_test: $(SAN)/tools/record/analysis.o $(SAN)/tools/record/checks.o
 $(SAN)/tests/unit/flight_test: $(SAN)/tools/record/flight.o
 
 # the recording reader under libFuzzer, ASan and UBSan, FUZZ_SECS seconds (60);

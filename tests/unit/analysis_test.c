@@ -17,6 +17,7 @@
 #include "lib/record.h"
 #include "lib/util.h"
 #include "record/analysis.h"
+#include "record/checks.h"
 
 #define T0	1000000000000ull
 
@@ -429,6 +430,152 @@ static void many_cma_areas_linear(void)
 	unlink(path);
 }
 
+/*
+ * A crafted recording's stacks: frames of a few bytes each naming a symbol
+ * and a binary (written once) of up to 64 KiB: each frame's names cut at 512
+ * bytes, 256 frames and a line of how many more, and past 64 MiB of stack
+ * text a line each (a stack of 10,000 frames naming names of 60 KiB was
+ * 1.2 GB of text).
+ */
+static void stacks_bounded(void)
+{
+	enum { FRAMES = 300, STACKS = 300, NAME = 1024 };
+	static struct rec_frame fr[FRAMES];
+	char *sym = malloc(NAME + 1), *bin = malloc(NAME + 1);
+	size_t total = 0, n, longest = 0;
+	const char *const *f;
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+
+	memset(sym, 's', NAME);
+	memset(bin, 'b', NAME);
+	sym[NAME] = bin[NAME] = '\0';
+	for (int i = 0; i < FRAMES; i++)
+		fr[i] = (struct rec_frame){ .sym = sym, .binary = bin, .build_id = "", .offset = i };
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint32_t id = 1; id <= STACKS; id++)
+		put(w, (struct rec){ .type = REC_STACK, .stack = { .id = id, .nframes = FRAMES,
+			.frames = fr } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	f = an_stack(&a, 1, &n);
+	CHECK(n == 257 && f && !strcmp(f[256], "(44 frames more)"), "%zu lines, the last '%s'",
+	      n, n && f ? f[n - 1] : "");
+	for (uint32_t id = 1; id <= STACKS; id++) {
+		f = an_stack(&a, id, &n);
+		for (size_t i = 0; i < n; i++) {
+			total += strlen(f[i]);
+			longest = strlen(f[i]) > longest ? strlen(f[i]) : longest;
+		}
+	}
+	CHECK(longest == 2 * 512 + 3, "a frame of %zu bytes", longest);
+	CHECK(total <= (64 << 20), "%zu bytes of stack text", total);
+	f = an_stack(&a, STACKS, &n);
+	CHECK(n == 1 && !strcmp(f[0], "(300 frames not shown: the recording's stacks pass 64 MiB "
+				     "of text)"), "the last stack: %zu lines, '%s'", n, n ? f[0] : "");
+	an_free(&a);
+	unlink(path);
+	free(sym);
+	free(bin);
+}
+
+/*
+ * Inodes 2^32 apart (a crafted recording): each took the same slot of the
+ * buffers' table, whose inserts then walked all of them (hours at a
+ * million). 200k of them read in linear time: the bound is 4 s.
+ */
+static void inodes_apart_linear(void)
+{
+	enum { N = 200000 };
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+	double t0;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint64_t j = 1; j <= N; j++)
+		alloc(w, T0 + j, 10, 100, "cam", "system", j << 32, 4096);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	t0 = now_s();
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
+	CHECK_EQ(a.nbufs, N);
+	an_free(&a);
+	unlink(path);
+}
+
+/* a final snapshot's buffers of inode 0 (crafted): no buffer's, none counted */
+static void snapshot_inode_zero(void)
+{
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	put(w, (struct rec){ .type = REC_SNAP_BEGIN, .snap_begin = { .ts = T0 + 20,
+		.when = REC_SNAP_FINAL } });
+	for (int i = 0; i < 3000; i++)
+		put(w, (struct rec){ .type = REC_SNAP_BUF, .snap_buf = { .ino = 0, .size = 4096,
+			.exporter = "system", .name = "" } });
+	put(w, (struct rec){ .type = REC_SNAP_END, .snap_end = { .ts = T0 + 30 } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(a.nbufs == 0 && a.bufcap <= 1024, "%zu buffers in a table of %zu", a.nbufs, a.bufcap);
+	an_free(&a);
+	unlink(path);
+}
+
+/*
+ * The failures check's detail (a JUnit testcase's body): a stack of 256
+ * frames of 1 KiB names for each of 80 failures would be 21 MB, and a
+ * crafted recording's could be gigabytes: cut at 16 MiB, said last.
+ */
+static void check_detail_bounded(void)
+{
+	enum { FRAMES = 256, FAILS = 80, NAME = 512 };
+	static const char cut[] = "(the rest left out: the detail passes 16 MiB)\n";
+	static struct rec_frame fr[FRAMES];
+	char *sym = malloc(NAME + 1), *bin = malloc(NAME + 1), why[256], path[64];
+	struct checks c = {};
+	struct rec_writer *w;
+	struct analysis a;
+	size_t len;
+
+	memset(sym, 's', NAME);
+	memset(bin, 'b', NAME);
+	sym[NAME] = bin[NAME] = '\0';
+	for (int i = 0; i < FRAMES; i++)
+		fr[i] = (struct rec_frame){ .sym = sym, .binary = bin, .build_id = "", .offset = i };
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	put(w, (struct rec){ .type = REC_STACK, .stack = { .id = 1, .nframes = FRAMES,
+		.frames = fr } });
+	for (int i = 0; i < FAILS; i++)
+		put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + i, .pid = 10, .tid = 10,
+			.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 4096,
+			.err = -12, .fail_class = 1, .stack_id = 1 } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(checks_parse(&c, "failures", why, sizeof(why)), 0);
+	CHECK_EQ(checks_judge(&c, &a), 1);
+	len = c.v[0].detail ? strlen(c.v[0].detail) : 0;
+	CHECK(len > (15u << 20) && len <= (16u << 20) + sizeof(cut) &&
+	      !strcmp(c.v[0].detail + len - strlen(cut), cut), "a detail of %zu bytes", len);
+	checks_free(&c);
+	an_free(&a);
+	unlink(path);
+	free(sym);
+	free(bin);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
@@ -439,5 +586,9 @@ int main(void)
 	RUN(cgroup_zero_once_and_running);
 	RUN(peaks_in_time_order);
 	RUN(many_cma_areas_linear);
+	RUN(stacks_bounded);
+	RUN(inodes_apart_linear);
+	RUN(snapshot_inode_zero);
+	RUN(check_detail_bounded);
 	return tests_failed ? 1 : 0;
 }

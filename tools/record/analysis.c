@@ -16,9 +16,13 @@
 #include "lib/util.h"
 #include "analysis.h"
 
+/* @cap a power of two: the product's high bits, which every bit of @ino moves
+ * (its low bits are those of @ino's low bits: inodes 2^32 apart would share
+ * a slot) */
 static struct an_buffer *probe(struct an_buffer *v, size_t cap, uint64_t ino)
 {
-	for (size_t i = (ino * 0x9e3779b97f4a7c15ull) & (cap - 1);; i = (i + 1) & (cap - 1))
+	for (size_t i = (ino * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctzll(cap));;
+	     i = (i + 1) & (cap - 1))
 		if (v[i].ino == ino || !v[i].ino)
 			return &v[i];
 }
@@ -407,38 +411,68 @@ static int fold_release(struct analysis *a, const struct rec_release *x)
 }
 
 /*
+ * What a recording's stacks may take as text. A frame of five bytes names a
+ * symbol and a binary of up to 64 KiB each, written once in the file: the
+ * text is bounded, not the file's bytes times a thousand. The recorder writes
+ * 128 frames at most, a symbol of 320 bytes at most.
+ */
+#define STACK_FRAMES_MAX	256		/* then a line of how many more */
+#define FRAME_NAME_MAX		512		/* a symbol's or a binary's bytes shown */
+#define STACKS_TEXT_MAX		(64u << 20)	/* all stacks: then one line each */
+
+static size_t name_len(const char *s)
+{
+	return strnlen(s, FRAME_NAME_MAX);
+}
+
+/*
  * A stack record, as text: each frame "function+0x1a (binary)", or its
  * offset in the binary when unsymbolized ("0x..." for a kernel address).
  */
 static int fold_stack(struct analysis *a, const struct rec_stack *x)
 {
+	uint32_t n = x->nframes < STACK_FRAMES_MAX ? x->nframes : STACK_FRAMES_MAX;
+	size_t len = 64, lines;
 	struct an_stack *st;
-	size_t len = 0;
 	char *p;
 
-	for (uint32_t i = 0; i < x->nframes; i++)
-		len += strlen(x->frames[i].sym) + strlen(x->frames[i].binary) + 32;
+	for (uint32_t i = 0; i < n; i++)
+		len += name_len(x->frames[i].sym) + name_len(x->frames[i].binary) + 32;
+	if (a->stack_text + len > STACKS_TEXT_MAX) {
+		n = 0;
+		len = 128;
+	}
+	lines = n + (n < x->nframes);
 	st = push((void **)&a->stacks, &a->nstacks, &a->stackcap, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->frames = malloc(x->nframes * sizeof(*st->frames) + len + 1);
+	st->frames = malloc(lines * sizeof(*st->frames) + len + 1);
 	if (!st->frames) {
 		a->nstacks--;
 		return -ENOMEM;
 	}
 	st->id = x->id;
-	st->n = x->nframes;
-	p = (char *)(st->frames + x->nframes);
-	for (uint32_t i = 0; i < x->nframes; i++) {
+	st->n = lines;
+	p = (char *)(st->frames + lines);
+	for (uint32_t i = 0; i < n; i++) {
 		const struct rec_frame *f = &x->frames[i];
 		const char *bin = f->binary[0] ? f->binary : "?";
 
 		st->frames[i] = p;
 		if (f->sym[0])
-			p += sprintf(p, "%s (%s)", f->sym, bin) + 1;
+			p += sprintf(p, "%.*s (%.*s)", FRAME_NAME_MAX, f->sym, FRAME_NAME_MAX, bin) + 1;
 		else
-			p += sprintf(p, "0x%" PRIx64 " (%s)", f->offset, bin) + 1;
+			p += sprintf(p, "0x%" PRIx64 " (%.*s)", f->offset, FRAME_NAME_MAX, bin) + 1;
 	}
+	if (n < x->nframes) {
+		st->frames[n] = p;
+		if (n)
+			p += sprintf(p, "(%u frames more)", x->nframes - n) + 1;
+		else
+			p += sprintf(p, "(%u frames not shown: the recording's stacks pass %u MiB "
+				     "of text)", x->nframes, STACKS_TEXT_MAX >> 20) + 1;
+	}
+	a->stack_text += p - (char *)st->frames;
 	return 0;
 }
 
@@ -511,6 +545,8 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
 		return 0;
 	case REC_SNAP_BUF:
+		if (!x->snap_buf.ino)	/* no buffer's: the records of one skip 0 too */
+			return 0;
 		/* one not (yet) allocated: the recorder writes the events of the
 		 * snapshot's walk after it (early_slot() keeps what it says) */
 		b = *final_snap ? buf_find(a, x->snap_buf.ino) ?: early_slot(a, x->snap_buf.ino) : NULL;

@@ -124,6 +124,7 @@ struct analysis {
 	size_t nheaps, heapcap;
 	struct an_stack *stacks;	/* by id */
 	size_t nstacks, stackcap;
+	size_t stack_text;		/* the bytes of their frames' text (fold_stack()) */
 	struct hindex use_ix, cg_ix, thread_ix;	/* use, cgs, threads */
 	struct hindex heap_ix, lat_ix, life_ix;	/* heaps, latency, lifetime: by name */
 	size_t *by_heap;		/* the buffers' slots by heap, cgroup id, then slot */

@@ -135,30 +135,50 @@ struct text {
 	char *s;
 	size_t len, cap;
 	int err;
+	bool cut;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
+/* what a check's detail may take (a CI's page shows less): a stack for each
+ * of a recording's failures is what could pass it */
+#define DETAIL_MAX	(16u << 20)
 
-	if (t->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+/* room for @n bytes more and a NUL */
+static bool room(struct text *t, size_t n)
+{
 	if (t->len + n + 1 > t->cap) {
 		size_t cap = (t->len + n + 1) * 2;
 		char *s = realloc(t->s, cap);
 
 		if (!s) {
 			t->err = -ENOMEM;
-			return;
+			return false;
 		}
 		t->s = s;
 		t->cap = cap;
 	}
+	return true;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void add(struct text *t, const char *fmt, ...)
+{
+	static const char cut[] = "(the rest left out: the detail passes 16 MiB)\n";
+	va_list ap;
+	int n;
+
+	if (t->err || t->cut)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + n > DETAIL_MAX) {
+		t->cut = true;
+		if (room(t, sizeof(cut)))
+			t->len += sprintf(t->s + t->len, "%s", cut);
+		return;
+	}
+	if (!room(t, n))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(t->s + t->len, n + 1, fmt, ap);
 	va_end(ap);
