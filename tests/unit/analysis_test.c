@@ -576,6 +576,48 @@ static void check_detail_bounded(void)
 	free(bin);
 }
 
+/* the cgroup id that the hash of no seed (hindex_mix()'s before) took to @y */
+static uint64_t unmix(uint64_t y)
+{
+	uint64_t c = 0xff51afd7ed558ccdull, inv = c;
+
+	for (int i = 0; i < 6; i++)	/* Newton: c * inv == 1 mod 2^64 */
+		inv *= 2 - c * inv;
+	y ^= y >> 33;
+	y *= inv;
+	return y ^ (y >> 33);
+}
+
+/*
+ * Cgroup ids a crafted recording chose to hash to one slot (positions 2^32
+ * apart, through the mix's inverse): each insert walked all before it. The
+ * hash is seeded per process: 100k read in linear time, the bound 4 s.
+ */
+static void cgroups_crafted_linear(void)
+{
+	enum { N = 100000 };
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256], cg[32];
+	double t0;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint64_t j = 1; j <= N; j++) {
+		snprintf(cg, sizeof(cg), "/c%llu", (unsigned long long)j);
+		process(w, 1000 + j, unmix(j << 32), cg, "app");
+	}
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	t0 = now_s();
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
+	CHECK(!strcmp(an_cgroup_path(&a, unmix((uint64_t)N << 32)), "/c100000"), "%s",
+	      an_cgroup_path(&a, unmix((uint64_t)N << 32)));
+	an_free(&a);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
@@ -590,5 +632,6 @@ int main(void)
 	RUN(inodes_apart_linear);
 	RUN(snapshot_inode_zero);
 	RUN(check_detail_bounded);
+	RUN(cgroups_crafted_linear);
 	return tests_failed ? 1 : 0;
 }

@@ -2,11 +2,31 @@
 /* An index of positions in a caller's array (hindex.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
+#include <sys/random.h>
 
 #include "hindex.h"
 
+/*
+ * This process's own, mixed into every hash: keys a file was made of to
+ * collide (a crafted recording's cgroup ids, the inverse of the mix taken of
+ * positions a table's size apart) do not, and lookups stay linear.
+ */
+static uint64_t seed;
+
+__attribute__((constructor)) static void hindex_seed(void)
+{
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	seed = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&ts;
+}
+
 uint64_t hindex_mix(uint64_t x)
 {
+	x ^= seed;
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdull;
 	return x ^ (x >> 33);
@@ -14,7 +34,7 @@ uint64_t hindex_mix(uint64_t x)
 
 uint64_t hindex_str(const char *s)	/* FNV-1a */
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull ^ seed;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
