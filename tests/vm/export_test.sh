@@ -160,7 +160,8 @@ if mount -t tmpfs -o size=4k heapstat $tmp/full; then
 	rc=$?
 	umount $tmp/full
 	got=$(grep -v 'not traced' $tmp/err4 | sed 's|/\.heapstat\.prom\.[^ :]*|/TMP|')
-	[ $rc = 1 ] && [ "$got" = "heapstat export: cannot write $tmp/full/TMP: No space left on device" ] &&
+	want="heapstat export: cannot write $tmp/full/TMP: No space left on device"
+	[ $rc = 1 ] && [ "$got" = "$want" ] &&
 		pass "--textfile on a full disk: the write's failure said, exit 1" ||
 		fail "--textfile on a full disk: the write's failure said, exit 1" "exit $rc: $got"
 else

@@ -234,7 +234,8 @@ wait_for '^/相机 ' && wait_for '^/big ' && [ "$(pad /相机)" = $(($(pad /big)
 keys c && wait_for '^cgroup (' && keys /相机 && wait_for '^cgroup (.*): /相机$' && keys Enter &&
 	wait_for 'cgroup /相机, 1 shown' && sleep 0.3 && ! screen | grep -q '^/big ' &&
 	pass "c takes a cgroup typed beyond ASCII" || fail "c takes a cgroup typed beyond ASCII" "$(screen)"
-keys c && wait_for '^cgroup (' && ! screen | grep -q HEADROOM && ctl resize-window -t t -x 200 -y 60 &&
+keys c && wait_for '^cgroup (' && ! screen | grep -q HEADROOM &&
+	ctl resize-window -t t -x 200 -y 60 &&
 	wait_for HEADROOM && screen | grep -q '^cgroup (' && keys Escape &&
 	pass "a resize while a prompt waits: the frame drawn to the new size" ||
 	fail "a resize while a prompt waits: the frame drawn to the new size" "$(screen)"

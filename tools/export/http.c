@@ -9,11 +9,11 @@
  * once: a new one takes the slot of an older one (slot_for_new()), so that
  * no client holds up another's scrape (idle connections by the dozen would,
  * each for HTTP_TIMEOUT_MS, were the new one left in the listen backlog;
- * so would clients answered that never close). Out of file descriptors, the backlog
- * waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays readable). HEAD
- * is answered as GET, without a body (its errors too). 404 for another
- * path, 405 for another method, 400 for what is not HTTP, 431 for a
- * request past the bound.
+ * so would clients answered that never close). Out of file descriptors,
+ * the backlog waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays
+ * readable). HEAD is answered as GET, without a body (its errors too). 404
+ * for another path, 405 for another method, 400 for what is not HTTP, 431
+ * for a request past the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
