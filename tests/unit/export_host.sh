@@ -340,11 +340,13 @@ rm -f "$rs" "$rs.msg"
 
 # a full disk (a tmpfs of one page, in a mount namespace of its own): said as
 # the write's failure, not the sample's; exit 1 at once if the first file
-# fails, else at SIGINT after the next file failed (the first may fit)
+# fails, else at SIGINT after the next file failed (the first may fit); the
+# signal to it alone (--foreground): sent to its process group too, it may
+# reach LeakSanitizer's tracer at its exit (make san), which then waits for good
 if command -v unshare >/dev/null; then
 	mkdir "$tmp/full"
 	unshare --mount sh -c 'mount -t tmpfs -o size=4k heapstat "$1" && shift && exec "$@"' \
-		sh "$tmp/full" timeout --preserve-status -s INT 2 \
+		sh "$tmp/full" timeout --foreground --preserve-status -s INT 2 \
 		"$hs" export --textfile "$tmp/full" -i 0.2 2>"$tmp/full.err"; rc=$?
 	got=$(grep -v '^heapstat export: not traced' "$tmp/full.err" |
 		sed "s|$tmp/full/\.heapstat\.prom\.[^ :]*|TMP|; s|; trying again every 0.2 s$||")
