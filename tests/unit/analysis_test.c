@@ -431,6 +431,21 @@ static void many_cma_areas_linear(void)
 }
 
 /*
+ * @n frames, each naming a symbol and a binary of @name bytes (1024 at most):
+ * what a crafted recording writes once and names from every frame
+ */
+static void long_frames(struct rec_frame *fr, int n, size_t name)
+{
+	static char sym[1025], bin[1025];
+
+	memset(sym, 's', name);
+	memset(bin, 'b', name);
+	sym[name] = bin[name] = '\0';
+	for (int i = 0; i < n; i++)
+		fr[i] = (struct rec_frame){ .sym = sym, .binary = bin, .build_id = "", .offset = i };
+}
+
+/*
  * A crafted recording's stacks: frames of a few bytes each naming a symbol
  * and a binary (written once) of up to 64 KiB: each frame's names cut at 512
  * bytes, 256 frames and a line of how many more, and past 64 MiB of stack
@@ -441,18 +456,13 @@ static void stacks_bounded(void)
 {
 	enum { FRAMES = 300, STACKS = 300, NAME = 1024 };
 	static struct rec_frame fr[FRAMES];
-	char *sym = malloc(NAME + 1), *bin = malloc(NAME + 1);
 	size_t total = 0, n, longest = 0;
 	const char *const *f;
 	struct rec_writer *w;
 	struct analysis a;
 	char path[64], why[256];
 
-	memset(sym, 's', NAME);
-	memset(bin, 'b', NAME);
-	sym[NAME] = bin[NAME] = '\0';
-	for (int i = 0; i < FRAMES; i++)
-		fr[i] = (struct rec_frame){ .sym = sym, .binary = bin, .build_id = "", .offset = i };
+	long_frames(fr, FRAMES, NAME);
 	tmp_path(path, sizeof(path));
 	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
 	for (uint32_t id = 1; id <= STACKS; id++)
@@ -478,8 +488,6 @@ static void stacks_bounded(void)
 				     "of text)"), "the last stack: %zu lines, '%s'", n, n ? f[0] : "");
 	an_free(&a);
 	unlink(path);
-	free(sym);
-	free(bin);
 }
 
 /*
@@ -542,17 +550,13 @@ static void check_detail_bounded(void)
 	enum { FRAMES = 256, FAILS = 80, NAME = 512 };
 	static const char cut[] = "(the rest left out: the detail passes 16 MiB)\n";
 	static struct rec_frame fr[FRAMES];
-	char *sym = malloc(NAME + 1), *bin = malloc(NAME + 1), why[256], path[64];
+	char why[256], path[64];
 	struct checks c = {};
 	struct rec_writer *w;
 	struct analysis a;
 	size_t len;
 
-	memset(sym, 's', NAME);
-	memset(bin, 'b', NAME);
-	sym[NAME] = bin[NAME] = '\0';
-	for (int i = 0; i < FRAMES; i++)
-		fr[i] = (struct rec_frame){ .sym = sym, .binary = bin, .build_id = "", .offset = i };
+	long_frames(fr, FRAMES, NAME);
 	tmp_path(path, sizeof(path));
 	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
 	put(w, (struct rec){ .type = REC_STACK, .stack = { .id = 1, .nframes = FRAMES,
@@ -572,8 +576,6 @@ static void check_detail_bounded(void)
 	checks_free(&c);
 	an_free(&a);
 	unlink(path);
-	free(sym);
-	free(bin);
 }
 
 /* the cgroup id that the hash of no seed (hindex_mix()'s before) took to @y */
