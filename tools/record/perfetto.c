@@ -150,9 +150,12 @@ static int cmp_process(const void *x, const void *y)
 static size_t dedup(struct pf *p, size_t from, int (*cmp)(const void *, const void *),
 		    bool thread)
 {
-	struct track *t = p->tracks + from;
 	size_t n = p->ntracks - from, k = 0;
+	struct track *t;
 
+	if (!n)		/* no tracks at all: no array (NULL + 0 is undefined) */
+		return 0;
+	t = p->tracks + from;
 	sort_ordered(t, n, sizeof(*t), cmp);
 	for (size_t i = 0; i < n; i++)
 		if (!k || t[k - 1].pid != t[i].pid || (thread && t[k - 1].tid != t[i].tid))
