@@ -286,21 +286,34 @@ $(SAN)/tests/unit/latency_test: LIBS += -lm
 $(SAN)/tests/unit/analysis_test: $(SAN)/tools/record/analysis.o $(SAN)/tools/record/checks.o
 $(SAN)/tests/unit/flight_test: $(SAN)/tools/record/flight.o
 
-# the recording reader under libFuzzer, ASan and UBSan, FUZZ_SECS seconds (60);
-# its seeds made by the writer (scripts/fuzz.sh). Apart from all: clang's
-# sanitizer runtimes are a build of their own.
+# the recording reader and heapstat analyze under libFuzzer, ASan and UBSan,
+# FUZZ_SECS seconds (60) each; their seeds made by the writer (scripts/fuzz.sh).
+# Apart from all: clang's sanitizer runtimes are a build of their own.
 FUZZ_SECS ?= 60
-FUZZ_CFLAGS := -g -O1 -Wall -Wextra -std=gnu11 -I. -Itools -Itests/unit \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -Wall -Wextra -std=gnu11 -I. -Itools -Ibpf -Itests/unit \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DHEAPSTAT_VERSION='"$(VERSION)"'
 RECORD_SRCS := $(wildcard tools/lib/record*.c) tools/lib/util.c
-RECORD_HDRS := $(wildcard tools/lib/record*.h) tools/lib/util.h tests/unit/record_samples.h
+RECORD_HDRS := $(wildcard tools/lib/record*.h) tools/lib/util.h tests/unit/record_samples.h \
+	tests/fuzz/fix_checksums.h
+# analyze: the recording's analysis and every output of it, without libbpf
+ANALYZE_SRCS := $(filter-out tools/record/record.c tools/record/flight.c tools/record/stacks.c \
+	tools/record/refusals.c,$(wildcard tools/record/*.c)) tools/lib/text.c tools/lib/json.c \
+	tools/lib/hindex.c
+ANALYZE_HDRS := $(wildcard tools/record/*.h tools/lib/*.h bpf/*.h) tools/heapstat.h
 
 fuzz: fuzz-build
 	$(Q)FUZZ_SECS=$(FUZZ_SECS) scripts/fuzz.sh
 
-fuzz-build: $(BUILD)/fuzz/record_fuzz $(BUILD)/fuzz/record_seed
+fuzz-build: $(BUILD)/fuzz/record_fuzz $(BUILD)/fuzz/analyze_fuzz $(BUILD)/fuzz/record_seed
 
 $(BUILD)/fuzz/record_fuzz: tests/fuzz/record_fuzz.c $(RECORD_SRCS) $(RECORD_HDRS) | deps
+	$(msg) FUZZ $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(BUILD)/fuzz/analyze_fuzz: tests/fuzz/analyze_fuzz.c $(ANALYZE_SRCS) $(RECORD_SRCS) \
+		$(ANALYZE_HDRS) $(RECORD_HDRS) VERSION | deps
 	$(msg) FUZZ $@
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@

@@ -38,17 +38,18 @@ targets=kernels
 	echo $? >"$logdir/kernels.rc"
 } &
 
-# the fuzzing run takes one core for FUZZ_SECS, then the unit tests and the
-# host's command lines run again under ASan and UBSan (make san): one core
-# beside the unit tests and the VM runner's boots, which leave the machine half
-# idle; their logs come after those. 40 s of fuzzing here (make fuzz: 60), so
-# that the two take that core no longer than the fuzzing alone took before.
-export FUZZ_SECS=${FUZZ_SECS:-40}
+# the fuzzing run takes one core for twice FUZZ_SECS (two fuzzers), then the
+# unit tests and the host's command lines run again under ASan and UBSan (make
+# san): one core beside the unit tests and the VM runner's boots, which leave
+# the machine half idle; their logs come after those. 20 s a fuzzer here (make
+# fuzz: 60), so that the two take that core no longer than the fuzzing alone
+# took before.
+export FUZZ_SECS=${FUZZ_SECS:-20}
 fuzz_run() {
 	if make -s fuzz-build; then
 		HEAPSTAT=$TOP/build/san/heapstat scripts/fuzz.sh
 	else
-		echo "FAIL: record_fuzz: make fuzz-build failed"
+		echo "FAIL: fuzz: make fuzz-build failed"
 	fi >"$logdir/fuzz.log" 2>&1
 }
 # bounded CMD...: each host test bounded (the longest takes under a minute): a
@@ -133,7 +134,7 @@ done
 at_once 2 rig "${cases[@]}"
 at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
 
-section "fuzzing (the recording reader, FUZZ_SECS=$FUZZ_SECS, run beside the above) $(elapsed)"
+section "fuzzing (the recording reader, analyze; FUZZ_SECS=$FUZZ_SECS each, run beside the above) $(elapsed)"
 wait $beside
 cat "$logdir/fuzz.log"
 

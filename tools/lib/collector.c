@@ -106,15 +106,6 @@ struct collector {
 	int err;			/* first allocation failure while folding */
 };
 
-const char *fail_class_name(int class)
-{
-	static const char * const names[FAIL_CLASSES] = {
-		"none", "capacity", "fragmentation", "busy", "limit", "other",
-	};
-
-	return class >= 0 && class < FAIL_CLASSES ? names[class] : "?";
-}
-
 static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, const char *heap)
 {
 	struct coll_heap_stats *s;

@@ -13,6 +13,16 @@
 
 #define FAIL_CLASSES	COLL_FAIL_CLASSES
 
+/* here, not in collector.c: what reads a recording names them too, without libbpf */
+static inline const char *fail_class_name(int class)
+{
+	static const char * const names[FAIL_CLASSES] = {
+		"none", "capacity", "fragmentation", "busy", "limit", "other",
+	};
+
+	return class >= 0 && class < FAIL_CLASSES ? names[class] : "?";
+}
+
 /*
  * heap activity of one cgroup: allocations by the cgroup's tasks, exports and
  * final releases of the buffers the cgroup exported. The counts are the
@@ -164,6 +174,5 @@ const char *coll_attach_name(enum coll_attach mode);
 /* a kprobe mode's program, left out of the BTF-typed mode's objects (bpf/collector.bpf.c:
  * their names end in "probe"; tests/unit/collector_objects_test.c checks it) */
 bool coll_kprobe_only(const char *prog);
-const char *fail_class_name(int class);
 
 #endif

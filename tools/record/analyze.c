@@ -561,6 +561,7 @@ int cmd_analyze(int argc, char **argv)
 	int err, failed, rc;
 	bool gate;
 
+	memset(&opts, 0, sizeof(opts));	/* each call its own (analyze_fuzz.c's calls) */
 	argv[0] = "heapstat analyze";
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
