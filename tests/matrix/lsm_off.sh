@@ -4,7 +4,8 @@
 # run, so a limit would hold nothing. heapstat limit refuses to set one
 # (exit 2: the system cannot do it), says why, pins nothing and changes
 # nothing; limit show stays empty; exec --create --set removes the cgroups it
-# made for the limit.
+# made for the limit; exec --set with a dmem limit before the refused one
+# leaves dmem.max as it was (7.2, its CMA heap module loaded).
 #
 # usage: tests/matrix/lsm_off.sh KERNEL...   (make check: 7.2 6.1)
 #
@@ -25,7 +26,10 @@ want="heapstat limit: the BPF LSM is not active: its programs would attach and n
 want="$want (boot with bpf in lsm=, or CONFIG_LSM) (bpf-lsm: heap 'system' charges no cgroup)"
 for k in "$@"; do
 	name="lsm_off $k"
-	out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" --cmdline lsm=lockdown --timeout 300 -- sh -c '
+	heaps=
+	[ "$k" = 7.2 ] && heaps="--load heapstat_cma_heap"	# no heap modules for 6.1
+	out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" $heaps --cmdline lsm=lockdown \
+		--timeout 300 -- sh -c '
 		modprobe system_heap 2>/dev/null	# a module on 7.2, built in on 6.1
 		mkdir -p /sys/fs/cgroup/x
 		heapstat limit set /x system 1M >/tmp/o 2>/tmp/e; rc=$?
@@ -35,13 +39,28 @@ for k in "$@"; do
 		sh -c "echo \$\$ >/sys/fs/cgroup/x/cgroup.procs; exec dmabuf_alloc -H system -s 4M -n 1"
 		echo "lsm_off: alloc rc=$?"
 		heapstat limit exec --create --set system=1M /newcg/sub -- true 2>/dev/null
-		echo "lsm_off: exec rc=$? $(ls -d /sys/fs/cgroup/newcg 2>/dev/null)"' 2>&1)
+		echo "lsm_off: exec rc=$? $(ls -d /sys/fs/cgroup/newcg 2>/dev/null)"
+		H=default_cma_region
+		if [ -e /dev/dma_heap/$H ]; then
+			echo on >/sys/module/heapstat_core/parameters/accounting	# it charges dmem
+			mkdir /sys/fs/cgroup/y
+			heapstat limit exec --set $H=1M --set system=1M /y -- true 2>/dev/null
+			echo "lsm_off: mixed rc=$? $(cat /sys/fs/cgroup/y/dmem.max)"
+		else
+			echo "lsm_off: mixed none"
+		fi' 2>&1)
 	rc=$?
 	check "limit set refused, said why" "$(line "set ")" "rc=2 out=0 $want"
 	check "nothing pinned" "$(line "pinned ")" 0
 	check "limit show: no limit" "$(line "show ")" "rc=0 []"
 	check "nothing limited: 4 MiB in /x" "$(line "alloc ")" "rc=0"
 	check "exec --create --set refused: exit 2, the cgroups it made gone" "$(line "exec ")" "rc=2 "
+	if [ "$k" = 7.2 ]; then
+		check "exec --set dmem and bpf-lsm refused: exit 2, dmem.max as it was" \
+			"$(line "mixed ")" "rc=2 dma-heap/default_cma_region max"
+	else
+		check "no heap modules: no dmem limit to leave as it was" "$(line "mixed ")" none
+	fi
 	[ $rc = 0 ] || echo "FAIL: $name: scripts/vm exited $rc: $(tail -n 40 <<<"$out")"
 done
 exit 0

@@ -740,11 +740,21 @@ static int exec_limited(void)
 				       bytes[i] == HOLD_NO_LIMIT);
 		err = err > 0 ? 0 : err;
 	}
-	for (int i = 0; !err && i < opts.nsets; i++)
-		err = apply(&h, cgroup, heap[i], bytes[i]);
+	/*
+	 * the bpf-lsm limits first: what may still be refused (the BPF LSM not
+	 * active, the programs not loading) comes before a controller's file is
+	 * written, which the checks above leave little to refuse
+	 */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; !err && i < opts.nsets; i++) {
+			enum hold_charger ch = h.heaps[holdings_heap(&h, heap[i])].charger;
+
+			if ((ch != CHARGER_DMEM && ch != CHARGER_MEMCG) == !pass)
+				err = apply(&h, cgroup, heap[i], bytes[i]);
+		}
 	holdings_free(&h);
 	/* refused (the BPF LSM not active, a limit the kernel would not keep):
-	 * the cgroups made for it go again, nothing changed */
+	 * the cgroups made for it go again */
 	if (err && made[0] && cg_control_unmake(cgroup, made, want, why, sizeof(why)))
 		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 	if (opts.nsets && !err)
