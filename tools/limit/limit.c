@@ -431,11 +431,17 @@ static int dmem_max_took(const char *cgroup, const char *region, uint64_t bytes)
 	}
 	if (now == (bytes == HOLD_NO_LIMIT ? CG_DMEM_MAX : bytes))
 		return 0;
-	cg_dmem_read(dir, "dmem.current", region, &usage);
-	fprintf(stderr, "heapstat limit: the kernel kept %s's dmem.max for %s at %s: its usage, "
-		"%s, is above %llu (dmem reclaims nothing; free buffers first)\n",
-		text_safe(cgroup), region, now == CG_DMEM_MAX ? "max" : format_size(now, a, sizeof(a)),
-		format_size(usage, b, sizeof(b)), (unsigned long long)bytes);
+	format_size(now, a, sizeof(a));
+	if (!cg_dmem_read(dir, "dmem.current", region, &usage) && usage > bytes)
+		fprintf(stderr, "heapstat limit: the kernel kept %s's dmem.max for %s at %s: its "
+			"usage, %s, is above %llu (dmem reclaims nothing; free buffers first)\n",
+			text_safe(cgroup), region, now == CG_DMEM_MAX ? "max" : a,
+			format_size(usage, b, sizeof(b)), (unsigned long long)bytes);
+	else	/* not the usage: another write came after this one */
+		fprintf(stderr, "heapstat limit: %s's dmem.max for %s reads %s, not the %s "
+			"written (another writer?)\n", text_safe(cgroup), region,
+			now == CG_DMEM_MAX ? "max" : a,
+			bytes == HOLD_NO_LIMIT ? "max" : format_size(bytes, b, sizeof(b)));
 	return -EBUSY;
 }
 
