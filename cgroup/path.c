@@ -287,3 +287,33 @@ int cg_dir(char *buf, size_t len, const char *root, const char *path)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+/**
+ * cg_id_alive() - whether the cgroup of @id is there now
+ * @root: the cgroup2 hierarchy's mount (cg_root())
+ *
+ * A cgroup2 cgroup's id is also its directory's file handle (kernfs's
+ * FILEID_KERNFS): opened by it, or ESTALE once the cgroup is removed (ids
+ * are never reused). For a cgroup made after a walk, which the walk's index
+ * does not hold. Needs CAP_DAC_READ_SEARCH and a kernel with CONFIG_FHANDLE.
+ *
+ * Return: 1, 0 (gone), or a negative errno (not said either way).
+ */
+int cg_id_alive(const char *root, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char space[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = 0xfe } };
+	int mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd, ret;
+
+	if (mfd < 0)
+		return -errno;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	ret = fd >= 0 ? 1 : errno == ESTALE ? 0 : -errno;
+	if (fd >= 0)
+		close(fd);
+	close(mfd);
+	return ret;
+}

@@ -51,5 +51,6 @@ int cg_path_normalize(const char *in, char *out, size_t len);
 int cg_path_depth(const char *path);
 const char *cg_path_refused(int err);
 int cg_dir(char *buf, size_t len, const char *root, const char *path);
+int cg_id_alive(const char *root, uint64_t id);
 
 #endif

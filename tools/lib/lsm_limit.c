@@ -819,7 +819,11 @@ static int index_whole(struct cg_index *ix)
 
 /*
  * Free the idle cells of cgroups gone: nothing charges them again (cgroup
- * ids are never reused), so no program writes them while this does.
+ * ids are never reused), so no program writes them while this does. One
+ * not in @ix may be a cgroup made since its walk, whose first allocation
+ * has taken the cell and not yet added to it: asked by its id, kept when
+ * there (a kernel without CONFIG_FHANDLE cannot say: gone, as the walk has
+ * it).
  */
 static void collect_cells(struct lsm_limit *l, const struct cg_index *ix)
 {
@@ -829,7 +833,8 @@ static void collect_cells(struct lsm_limit *l, const struct cg_index *ix)
 		const struct limit_cell *c = cell_at(l, i);
 		struct limit_cell gone = { .tag = LIMIT_TAG_GONE };
 
-		if (cell_live(c) && !c->usage && !cg_index_find(ix, limit_tag_cgroup(c->tag)))
+		if (cell_live(c) && !c->usage && !cg_index_find(ix, limit_tag_cgroup(c->tag)) &&
+		    cg_id_alive(cg_root(), limit_tag_cgroup(c->tag)) != 1)
 			bpf_map_update_elem(l->fds[M_CELLS], &i, &gone, BPF_ANY);
 	}
 }
