@@ -81,6 +81,25 @@ s1=$(stats "$tmp/f")
 check "churn: models built without walking the cgroup tree again" \
 	'(.[1].models - .[0].models) - (.[1].cgroup_walks - .[0].cgroup_walks) >= 2' "[$s0,$s1]"
 
+# the changes kept between frames are bounded (a paused view, a long
+# interval): past them the log counts as lost, and the next frame walks whole
+# (50 here; 64k without HEAPSTAT_TEST_LIVE_CHANGES) instead of keeping more
+HEAPSTAT_TEST_LIVE_CHANGES=50 heaptop -j -d 1 --rescan 3600 >"$tmp/b" 2>"$tmp/berr" &
+btop=$!
+frames() { wc -l <"$tmp/b"; }
+wait_frames 2
+sh -c "echo \$\$ >$S/hold/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 10 --churn 1 -p 1"
+nb=$(frames)
+wait_frames $((nb + 2))
+since=$(whole_lines "$tmp/b" | tail -n +$((nb + 1)) | jq -M -r .inventory | tr '\n' ' ')
+kill $btop
+wait $btop
+frames() { wc -l <"$tmp/f"; }
+echo " $since " | grep -q ' lost ' && ! echo " $since " | grep -q ' changes ' &&
+	pass "more changes than kept between frames: the log lost, the frame walks whole" ||
+	fail "more changes than kept between frames: the log lost, the frame walks whole" \
+		"inventory since: $since $(cat "$tmp/berr")"
+
 # the forks can be applied while the test waits for the children: the frames from before
 n0=$(frames)
 kill -USR1 $owner

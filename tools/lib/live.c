@@ -59,6 +59,7 @@ struct live {
 	pid_t *again;			/* processes the last frame walked: once more */
 	size_t nagain, again_cap;
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
+	size_t changes_max;		/* LIVE_CHANGES_MAX */
 	bool exits_hooked;		/* exit_files()'s hook attached since the last walk */
 	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
 	bool check_due;			/* at the next sample, against the walk */
@@ -89,6 +90,15 @@ struct collector *live_collector(struct live *l)
 	return l->coll;
 }
 
+/*
+ * The changes kept until the next sample, at most (a paused view, a prompt,
+ * a long interval): past them the log counts as lost, so the sample walks
+ * whole and keeps none until then (HEAPSTAT_TEST_LIVE_CHANGES: fewer, for
+ * tests). 64k: about 1.5 MiB, half a minute of 1,000 allocations and
+ * releases a second.
+ */
+#define LIVE_CHANGES_MAX	(1 << 16)
+
 /* a change log entry, kept until the next sample */
 static int on_change(const struct coll_log *e, void *arg)
 {
@@ -96,6 +106,12 @@ static int on_change(const struct coll_log *e, void *arg)
 	struct inv_changes *ch = &l->ch;
 	const char *name;
 
+	if (e->kind >= LOG_EXPORT && e->kind <= LOG_HOLDER &&
+	    (l->ch_lost || ch->nexports + ch->nreleases + ch->ntgids >= l->changes_max)) {
+		l->ch_lost = true;	/* the sample walks whole: nothing to keep */
+		ch->nexports = ch->nreleases = ch->ntgids = 0;
+		return 0;
+	}
 	switch (e->kind) {
 	case LOG_EXPORT:
 		name = collector_agg_name(l->coll, e->agg);
@@ -742,6 +758,8 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	if (!l)
 		return -ENOMEM;
 	l->rescan_ns = rescan_ms * 1000000;
+	l->changes_max = getenv("HEAPSTAT_TEST_LIVE_CHANGES") ?
+			 strtoul(getenv("HEAPSTAT_TEST_LIVE_CHANGES"), NULL, 10) : LIVE_CHANGES_MAX;
 	l->sys = hold_sys_live;
 	l->sys.mem_accounting = heap_mem_accounting();
 
