@@ -135,4 +135,17 @@ for out in /nonexistent/x.hsrec /tmp; do
 		pass "record -o $out: exit 2 before loading anything" ||
 		fail "record -o $out: exit 2 before loading anything" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
-rm -f /tmp/cli_host.$$
+# heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux): says
+# so and that -b prints frames, exit 1, instead of a blank screen
+rm -f /tmp/cli_host.$$.rc
+tmux -L cli_host$$ new-session -d -x 80 -y 10 \
+	"TERM=dumb $hs top -d 0.2 2>/tmp/cli_host.$$; echo \$? >/tmp/cli_host.$$.rc" 2>/dev/null
+for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
+tmux -L cli_host$$ kill-server 2>/dev/null
+[ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 1 ] &&
+	grep -qx "heapstat: TERM=dumb cannot move the cursor: heaptop -b prints frames one after another" \
+		/tmp/cli_host.$$ &&
+	pass "top with TERM=dumb: exit 1, says why and what prints frames" ||
+	fail "top with TERM=dumb: exit 1, says why and what prints frames" \
+		"exit $(cat /tmp/cli_host.$$.rc 2>/dev/null): $(cat /tmp/cli_host.$$)"
+rm -f /tmp/cli_host.$$ /tmp/cli_host.$$.rc

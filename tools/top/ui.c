@@ -342,6 +342,13 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	}
 	screen_on = true;
 	atexit(screen_off);
+	/* TERM=dumb and its kind: known, but no cursor to draw a screen with */
+	if (!tigetstr("cup") || tigetstr("cup") == (char *)-1) {
+		screen_off();
+		fprintf(stderr, "heapstat: TERM=%s cannot move the cursor: heaptop -b prints "
+			"frames one after another\n", text_safe(getenv("TERM") ?: ""));
+		return 1;
+	}
 	signal(SIGSEGV, on_crash);
 	signal(SIGBUS, on_crash);
 	signal(SIGABRT, on_crash);
