@@ -7,8 +7,9 @@
  * Chunks are taken a whole pageblock at a time while the remaining size
  * allows, then in smaller power-of-two batches at the tail. A batch CMA
  * cannot give is tried again as two halves, down to a single chunk (7.2
- * exports only cma_alloc(), which has no no-retry mode). Importers get an sg
- * table with one entry per chunk.
+ * exports only cma_alloc(), which has no no-retry mode), and the rest of the
+ * buffer is taken in batches no larger than the one CMA gave. Importers get
+ * an sg table with one entry per chunk.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -96,6 +97,12 @@ static noinline int chunk_heap_take_chunks(struct chunk_heap_buffer *b, unsigned
 			ret = -ENOMEM;
 			break;
 		}
+		/*
+		 * the rest no larger: a larger batch failed, the area has no
+		 * such range now, and each cma_alloc() failing again would
+		 * scan it and migrate pages (else the rest is smaller anyway)
+		 */
+		batch_max = batch;
 		/* account the batch first, so an error below gives it back */
 		for (i = 0; i < batch << order; i++)
 			b->buf.pages[(done << order) + i] = page + i;

@@ -64,6 +64,7 @@ secs() {
 3 activity_kprobe_test.sh
 3 kselftest_test.sh
 3 signals_test.sh
+2 chunk_batch_test.sh
 2 collector_load_test.sh
 1 cma_report_test.sh
 1 ftrace_test.sh
