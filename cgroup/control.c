@@ -8,6 +8,7 @@
  * to give one value, which a model of a thousand cgroups cannot afford.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -309,20 +310,18 @@ static int enter(const char *cgroup, pid_t pid, char *why, size_t len)
 	return err;
 }
 
-/*
- * Move process @pid into @cgroup. libcgroup moves a task in the hierarchies
- * of the cgroup's controllers: with none named it moves nothing on cgroup v2,
- * so one the cgroup has is named (on v2 every controller has the same path).
- */
 /**
  * cg_control_spawn() - run a command in a cgroup
  * @who: the caller's name for the child's messages, e.g. "heapstat limit"
+ * @ignored: signals the command starts with ignored (those its caller was
+ *	started with ignored and catches: exec would make them default), or NULL
  *
  * The child enters @cgroup, then execs @argv; it exits 126 when it cannot
  * enter or run it, 127 when @argv[0] is not found, saying why on stderr.
  * Return: the child's pid, or a negative errno when it could not be forked.
  */
-pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who)
+pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who,
+		       const sigset_t *ignored)
 {
 	char why[512];
 	pid_t pid;
@@ -331,6 +330,9 @@ pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who)
 	pid = fork();
 	if (pid)
 		return pid < 0 ? -errno : pid;
+	for (int sig = 1; ignored && sig < NSIG; sig++)
+		if (sigismember(ignored, sig) == 1)
+			signal(sig, SIG_IGN);
 	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
 		fprintf(stderr, "%s: failed to %s\n", who, text_safe(why));
 		_exit(126);
@@ -340,6 +342,11 @@ pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/*
+ * Move process @pid into @cgroup. libcgroup moves a task in the hierarchies
+ * of the cgroup's controllers: with none named it moves nothing on cgroup v2,
+ * so one the cgroup has is named (on v2 every controller has the same path).
+ */
 int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len)
 {
 	struct cgroup *cg = cgroup_new_cgroup(cgroup);

@@ -63,7 +63,7 @@ secs() {
 4 fault_test.sh
 3 activity_kprobe_test.sh
 3 kselftest_test.sh
-3 signals_test.sh
+8 signals_test.sh
 2 chunk_batch_test.sh
 2 collector_load_test.sh
 1 cma_report_test.sh

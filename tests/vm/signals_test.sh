@@ -73,4 +73,40 @@ early_int heapstat report -d 60
 	pass "report -d: an INT while loading, the report at once" ||
 	fail "report -d: an INT while loading, the report at once" \
 		"$links links at the INT, exit $rc: $(cat $tmp/out $tmp/err)"
+# the command starts with the signals ignored that heapstat started with
+# ignored (here INT and HUP, as nohup and a shell's background jobs have them),
+# though heapstat catches them itself
+sig_ign INT HUP -- heapstat record -o $tmp/i.rec -- grep ^SigIgn: /proc/self/status \
+	>$tmp/ign 2>$tmp/ign.err; rc=$?
+m=$(sed -n 's/^SigIgn:[[:space:]]*//p' $tmp/ign)
+[ $rc = 0 ] && [ -n "$m" ] && [ $(((0x$m >> 1) & 1)) = 1 ] && [ $(((0x$m >> 0) & 1)) = 1 ] &&
+	pass "record -- CMD: CMD starts with INT and HUP ignored, as heapstat was" ||
+	fail "record -- CMD: CMD starts with INT and HUP ignored, as heapstat was" \
+		"exit $rc, SigIgn ${m:-none}: $(cat $tmp/ign.err)"
+
+# a hangup ends a recording whole, as INT and TERM do
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record -o $tmp/h.rec -- sleep 100 2>$tmp/h.err &
+pid=$!
+wait_ready "$rs" $pid
+cmd=$(pgrep -P $pid)
+kill -HUP $pid
+wait $pid
+rc=$?
+heapstat analyze -j $tmp/h.rec >$tmp/h.json 2>>$tmp/h.err
+[ $rc = 124 ] && jq_true '.recording.truncated == false' $tmp/h.json &&
+	pass "record: a HUP ends the recording whole (exit 124: the command goes on)" ||
+	fail "record: a HUP ends the recording whole (exit 124: the command goes on)" \
+		"exit $rc: $(cat $tmp/h.err)"
+kill $cmd
+
+# started with SIGCHLD ignored, the command's exit is still seen (not reaped unseen)
+start=$(date +%s)
+sig_ign CHLD -- heapstat record -d 20 -o $tmp/ch.rec -- sh -c 'exit 3' 2>$tmp/ch.err
+rc=$?
+took=$(($(date +%s) - start))
+[ $rc = 3 ] && [ $took -lt 15 ] &&
+	pass "record: started with SIGCHLD ignored, the command's exit seen (its status 3)" ||
+	fail "record: started with SIGCHLD ignored, the command's exit seen (its status 3)" \
+		"exit $rc after $took s: $(cat $tmp/ch.err)"
 rm -rf $tmp

@@ -74,7 +74,7 @@ static const char doc[] =
 "cgroup and those below it are recorded; the recording ends when CMD exits,\n"
 "and heapstat exits with CMD's status (124 when -d or a signal stops it first:\n"
 "CMD goes on, unrecorded). Without, it records everything (or\n"
-"-c CGROUP) until SIGINT, SIGTERM or -d SECS. Allocations a limit refused\n"
+"-c CGROUP) until SIGINT, SIGTERM, SIGHUP or -d SECS. Allocations a limit refused\n"
 "(bpf-lsm, dmem or memcg) are recorded with whose limit it was, its usage\n"
 "and its limit.\n"
 "\n"
@@ -851,6 +851,8 @@ int cmd_record(int argc, char **argv)
 	char why[512], cgroup[CGROUP_PATH_MAX] = "";
 	uint64_t end, next_cp;
 	int status = 0, how = REC_STATUS_NONE, err;
+	static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1 };
+	sigset_t ignored;
 	char *cmdline;
 	pid_t child = 0;
 
@@ -861,10 +863,22 @@ int cmd_record(int argc, char **argv)
 	/*
 	 * Caught from the start: a command started in the background by a shell begins
 	 * with SIGINT ignored, and one sent while the collector loads must still end it.
-	 * The set-up goes on and the recording ends as soon as it has begun.
+	 * The set-up goes on and the recording ends as soon as it has begun. A hangup
+	 * (the terminal or the ssh session gone) ends it whole too. The command starts
+	 * with what was ignored here still ignored, as without heapstat; and SIGCHLD
+	 * ignored here would reap it unseen.
 	 */
+	sigemptyset(&ignored);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(*caught); i++) {
+		struct sigaction was;
+
+		if (!sigaction(caught[i], NULL, &was) && was.sa_handler == SIG_IGN)
+			sigaddset(&ignored, caught[i]);
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGCHLD, SIG_DFL);
 	if (opts.flight)
 		signal(SIGUSR1, on_usr1);
 	if (opts.cgroup) {
@@ -938,7 +952,7 @@ int cmd_record(int argc, char **argv)
 			text_safe(opts.cmd[0]));
 		how = REC_STATUS_NOT_STARTED;
 	} else if (!err && opts.cmd) {
-		child = cg_control_spawn(cgroup, opts.cmd, "heapstat record");
+		child = cg_control_spawn(cgroup, opts.cmd, "heapstat record", &ignored);
 		if (child < 0)
 			err = child;
 	}
