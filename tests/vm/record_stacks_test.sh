@@ -133,6 +133,44 @@ if command -v dmabuf_alloc >/dev/null; then
 	done
 fi
 
+# a process that maps a deleted file and put a FIFO where its name (with
+# " (deleted)") would be: the symbols are read from the mapping itself
+# (map_files), never from that FIFO, whose open would wait for a writer for
+# good (heapstat then deaf even to Ctrl-C)
+mkdir $tmp/d
+cp "$(command -v dmabuf_alloc)" $tmp/d/da
+$tmp/d/da -H system -s 4K --signals -w 120 -R $tmp/d/r 2>$tmp/d/err &
+da=$!
+wait_while '[ ! -e $tmp/d/r ]'
+rm $tmp/d/da
+mkfifo "$tmp/d/da (deleted)"
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat record --stacks -o $tmp/fifo.rec 2>$tmp/fifo.err &
+rec=$!
+wait_ready "$rs" $rec
+kill -ALRM $da	# its fds closed,
+wait_while '[ ! -s $tmp/d/r.done ]'
+kill -ALRM $da	# and a buffer allocated anew: its stack symbolized
+wait_while '[ "$(wc -l <$tmp/d/r.done)" -lt 2 ]'
+sleep 1
+kill -INT $rec
+i=0
+while alive $rec && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if alive $rec; then
+	kill -9 $rec
+	rc=alive
+else
+	wait $rec
+	rc=$?
+fi
+heapstat analyze -j $tmp/fifo.rec >$tmp/fifo.json 2>>$tmp/fifo.err
+[ $rc = 0 ] && jq_true --argjson p $da '[.leaks[] | select(.pid == $p)][0].stack
+	| map(select(test("^ioctl\\+0x[0-9a-f]+ \\(.*libc"))) | length == 1' $tmp/fifo.json >/dev/null &&
+	pass "a FIFO at a deleted mapping's name: never opened, the stack symbolized, INT ends it" ||
+	fail "a FIFO at a deleted mapping's name: never opened, the stack symbolized, INT ends it" \
+		"exit $rc: $(cat $tmp/fifo.err) $(jq -c '.leaks' $tmp/fifo.json 2>/dev/null)"
+kill $da 2>/dev/null
+
 heapstat limit clear /rs >/dev/null
 reap_records /rs
 rmdir $S/rs 2>/dev/null

@@ -56,7 +56,7 @@ secs() {
 9 top_cli_test.sh
 7 final_release_test.sh
 7 record_tasks_test.sh
-6 record_stacks_test.sh
+9 record_stacks_test.sh
 4 PROGRAMS
 4 activity_test.sh
 4 cma_drops_test.sh

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "lib/util.h"
 #include "stacks.h"
@@ -229,18 +230,47 @@ static void elf_syms(struct stacks *s, struct elf_file *f, Elf *e)
 	sort_ordered(f->syms, f->nsyms, sizeof(*f->syms), cmp_sym);
 }
 
-/* read an ELF file's loads, symbols and build id, through the process's root first */
-static void elf_read(struct stacks *s, struct elf_file *f, uint32_t pid)
+/*
+ * @path opened if it is the file mapped (inode @ino; 0: a map_files link,
+ * the mapping's file itself): a regular file, never waited on. The process
+ * names the path; it may have put a FIFO there (an open() that never
+ * returns) or another file (a binary replaced or deleted, another mount
+ * namespace's). -1 when not.
+ */
+static int open_mapped(const char *path, uint64_t ino)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) || (ino && st.st_ino != ino))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * read an ELF file's loads, symbols and build id: the file mapped at
+ * [@start, @end) itself (map_files: a deleted one too), else by its path
+ * through the process's root, else by its path here
+ */
+static void elf_read(struct stacks *s, struct elf_file *f, uint32_t pid, uint64_t start,
+		     uint64_t end)
 {
 	char path[4200];
 	size_t nph;
 	Elf *e;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%u/root%s", s->proc, pid, f->path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/%u/map_files/%" PRIx64 "-%" PRIx64, s->proc, pid, start,
+		 end);
+	fd = open_mapped(path, 0);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/%u/root%s", s->proc, pid, f->path);
+		fd = open_mapped(path, f->ino);
+	}
 	if (fd < 0)
-		fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		fd = open_mapped(f->path, f->ino);
 	if (fd < 0)
 		return;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -258,7 +288,8 @@ static void elf_read(struct stacks *s, struct elf_file *f, uint32_t pid)
 	close(fd);
 }
 
-static struct elf_file *elf_of(struct stacks *s, const char *path, uint64_t ino, uint32_t pid)
+static struct elf_file *elf_of(struct stacks *s, const char *path, uint64_t ino, uint32_t pid,
+			       uint64_t start, uint64_t end)
 {
 	struct elf_file *f;
 
@@ -277,7 +308,7 @@ static struct elf_file *elf_of(struct stacks *s, const char *path, uint64_t ino,
 		return NULL;
 	}
 	s->elves[s->nelves++] = f;
-	elf_read(s, f, pid);
+	elf_read(s, f, pid, start, end);
 	return f;
 }
 
@@ -330,7 +361,8 @@ static struct proc_maps *maps_of(struct stacks *s, uint32_t pid, bool reread)
 	}
 	fclose(f);
 	for (size_t i = 0; i < p->n; i++)
-		p->m[i].elf = files[i] ? elf_of(s, files[i], inos[i], pid) : NULL;
+		p->m[i].elf = files[i] ? elf_of(s, files[i], inos[i], pid, p->m[i].start,
+						p->m[i].end) : NULL;
 	free(files);
 	free(inos);
 	return p;
