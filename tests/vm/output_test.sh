@@ -100,11 +100,14 @@ for args in "-c /nosuch" "--heap nosuch" "-p 999999"; do
 	[ $rc = 2 ] && [ ! -s $tmp/o ] && grep -q "no " $tmp/e && pass "report $args: an error" ||
 		fail "report $args: an error" "exit $rc: $(cat $tmp/o $tmp/e)"
 done
-heapstat report --heap '' >$tmp/o 2>$tmp/e
-rc=$?
-[ $rc = 2 ] && [ ! -s $tmp/o ] && grep -q "no heap or exporter ''" $tmp/e &&
-	pass "report --heap '': an error, not the heaps' directory" ||
-	fail "report --heap '': an error, not the heaps' directory" "exit $rc: $(cat $tmp/o $tmp/e)"
+for h in "" . ..; do
+	heapstat report --heap "$h" >$tmp/o 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && [ ! -s $tmp/o ] && grep -q "no heap or exporter '$h'" $tmp/e &&
+		pass "report --heap '$h': an error, not the heaps' directory or its parent" ||
+		fail "report --heap '$h': an error, not the heaps' directory or its parent" \
+			"exit $rc: $(cat $tmp/o $tmp/e)"
+done
 heaptop -b -n 1 -c /nosuch >$tmp/o 2>$tmp/e
 rc=$?
 [ $rc = 2 ] && grep -q "no cgroup /nosuch" $tmp/e && pass "heaptop -c /nosuch: an error" ||

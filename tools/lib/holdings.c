@@ -1022,9 +1022,10 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 	if (flt->heap) {
 		bool known = false;
 
-		/* "" would name the heaps' directory itself */
+		/* "", "." and ".." would name the heaps' directory or its parent */
 		snprintf(path, sizeof(path), "%s/%s", sys->heap_dev, flt->heap);
-		known = *flt->heap && !strchr(flt->heap, '/') && !access(path, F_OK);
+		known = *flt->heap && strcmp(flt->heap, ".") && strcmp(flt->heap, "..") &&
+			!strchr(flt->heap, '/') && !access(path, F_OK);
 		for (size_t i = 0; inv && !known && i < inv->nbufs; i++)
 			known = !strcmp(inv->bufs[i].exp_name, flt->heap);
 		if (!known) {
