@@ -30,6 +30,11 @@ else
 	fail "json agrees with sysfs available_pages and debugfs maxchunk" \
 		"avail $avail maxchunk $maxchunk: $(jq -c .cma_areas "$tmp/json")"
 fi
+# one number in every view: the free bytes the extents are of
+fj=$(jq '.cma_areas[] | select(.name == "reserved") | .free_bytes' "$tmp/json")
+fc=$(heapstat report cma --csv | awk -F, -v a=$A '$1 == a { print $4 }')
+[ -n "$fj" ] && [ "$fj" = "$fc" ] && pass "free bytes: JSON's and CSV's the same ($fj)" ||
+	fail "free bytes: JSON's and CSV's the same" "JSON '$fj', CSV '$fc'"
 kill $pid
 wait
 heapstat report cma --csv >"$tmp/csv" 2>&1

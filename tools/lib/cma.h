@@ -35,9 +35,15 @@ struct cma_bitmap {
 	uint64_t *words;
 };
 
-/* free pages by CMA sysfs: never below 0, whatever races the two reads */
+/*
+ * An area's free bytes: the bitmap's when read (what its largest free extent
+ * and fragmentation are of), else CMA sysfs's, never below 0 whatever races
+ * the two reads. Every view prints this one.
+ */
 static inline uint64_t cma_free_bytes(const struct cma_area *a)
 {
+	if (a->have_bitmap)
+		return a->free_bytes;
 	return a->total_bytes > a->used_bytes ? a->total_bytes - a->used_bytes : 0;
 }
 

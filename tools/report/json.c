@@ -24,7 +24,7 @@ static void json_heap_devices(struct json *j, const struct holdings *h)
 /* free_bytes, largest_free_bytes, fragmentation, free_extents_by_order of an area */
 static void json_extents(struct json *j, const struct cma_area *a)
 {
-	json_ku64(j, "free_bytes", a->free_bytes);
+	json_ku64(j, "free_bytes", cma_free_bytes(a));
 	json_ku64(j, "largest_free_bytes", a->largest_free_bytes);
 	json_kdouble(j, "fragmentation", a->fragmentation);
 	json_key(j, "free_extents_by_order");
