@@ -415,4 +415,4 @@ clean:
 distclean: clean
 	rm -rf $${HEAPSTAT_CACHE:-$$HOME/.cache/heapstat}
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/ -name '*.d' 2>/dev/null)
