@@ -138,6 +138,7 @@ check() {	# check PROMQL VALUE
 	check 'heapstat_export_latencies_lost_total' 0
 	check 'heapstat_export_tracing' 1
 	check 'heapstat_export_events_dropped_total' 0
+	check 'heapstat_export_calls_skipped_total' 0
 	check 'heapstat_cma_total_bytes{area="reserved"}' 134217728
 	check 'heapstat_build_info{version="'"$(cat "$top/VERSION")"'"}' 1
 	check 'count(heapstat_export_scrape_duration_seconds > 0)' 1

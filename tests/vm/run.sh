@@ -66,6 +66,7 @@ secs() {
 8 signals_test.sh
 2 chunk_batch_test.sh
 2 collector_load_test.sh
+5 preempt_test.sh
 1 cma_report_test.sh
 1 ftrace_test.sh
 EOF

@@ -20,7 +20,7 @@
 #include "lib/util.h"
 
 /* the series written after the rows (the exporter's own) */
-#define SELF_SERIES	11
+#define SELF_SERIES	12
 
 /* ---- the rows, cut to a bounded number of series ---- */
 
@@ -493,6 +493,11 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 		    "kept nowhere), threads (calls not timed)");
 	for (size_t i = 0; i < ARRAY_SIZE(lost); i++)
 		prom_u64(p, &(struct prom_label){ "map", lost[i].map }, 1, lost[i].n);
+	prom_family(p, "heapstat_export_calls_skipped", PROM_COUNTER,
+		    "Calls of the collector's hooks the kernel ran no program for (one of the "
+		    "hook's programs preempted on that CPU was still running): allocations and "
+		    "releases not counted");
+	prom_u64(p, NULL, 0, f->losses.skipped);
 	prom_family(p, "heapstat_export_latencies_lost", PROM_COUNTER,
 		    "Allocations of cgroup x heap aggregates past the collector's histograms: "
 		    "counted, but not in the latency histogram");

@@ -1415,7 +1415,49 @@ uint64_t collector_dropped(struct collector *c)
 	return n;
 }
 
-/* what was lost, by cause: collector_dropped() is their sum but for the last two */
+/* each loaded program's name and kernel info (runs, time, recursion misses) */
+static void prog_infos(struct collector *c,
+		       void (*fn)(const char *prog, const struct bpf_prog_info *info, void *ctx),
+		       void *ctx)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = c->light.nprogs ? c->light.prog_fd[i] : bpf_program__fd(prog);
+
+		i++;
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			fn(bpf_program__name(prog), &info, ctx);
+	}
+}
+
+/*
+ * Calls of the collector's hooks the kernel ran no program for. A tracing
+ * program (fentry, fexit, fsession) runs under a per-CPU guard against
+ * recursion, with migration, not preemption, disabled: preempted inside it
+ * (a preemptible kernel, 7.2's default lazy preemption), it stays "running"
+ * on that CPU, and the same hook hit by another task there meanwhile is
+ * skipped, counted only in the program's recursion_misses. Those calls are
+ * neither counted nor timed: an allocation not seen, a release not seen.
+ */
+static void add_misses(const char *prog, const struct bpf_prog_info *info, void *ctx)
+{
+	(void)prog;
+	*(uint64_t *)ctx += info->recursion_misses;
+}
+
+uint64_t collector_skipped(struct collector *c)
+{
+	uint64_t n = 0;
+
+	prog_infos(c, add_misses, &n);
+	return n;
+}
+
+/* what was lost, by cause: collector_dropped() is their sum but for the last three */
 void collector_losses(struct collector *c, struct coll_losses *out)
 {
 	const struct collector_bpf__bss *b = c->skel->bss;
@@ -1427,6 +1469,7 @@ void collector_losses(struct collector *c, struct coll_losses *out)
 	out->threads = b->lost[LOST_THREADS];
 	out->histograms = b->hists_lost;
 	out->stacks = b->stacks_lost;
+	out->skipped = collector_skipped(c);
 }
 
 /* latencies and lifetimes of aggregates that have no histogram (aggregate mode) */
@@ -1464,23 +1507,25 @@ uint64_t collector_stacks_lost(struct collector *c)
  * Each loaded program's runs and run time, counted while the kernel's BPF
  * statistics are on (BPF_ENABLE_STATS, or sysctl kernel.bpf_stats_enabled).
  */
+struct stats_cb {
+	void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx);
+	void *ctx;
+};
+
+static void prog_stats(const char *prog, const struct bpf_prog_info *info, void *ctx)
+{
+	const struct stats_cb *s = ctx;
+
+	s->cb(prog, info->run_cnt, info->run_time_ns, s->ctx);
+}
+
 void collector_prog_stats(struct collector *c,
 			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
 			  void *ctx)
 {
-	struct bpf_program *prog;
-	size_t i = 0;
+	struct stats_cb s = { cb, ctx };
 
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = c->light.nprogs ? c->light.prog_fd[i] : bpf_program__fd(prog);
-
-		i++;
-
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			cb(bpf_program__name(prog), info.run_cnt, info.run_time_ns, ctx);
-	}
+	prog_infos(c, prog_stats, &s);
 }
 
 const char *collector_export_variant(struct collector *c)

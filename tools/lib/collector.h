@@ -137,9 +137,12 @@ struct coll_losses {
 	uint64_t threads;		/* calls of threads whose storage could not be made */
 	uint64_t histograms;		/* latencies and lifetimes of aggregates without one */
 	uint64_t stacks;		/* stacks the stack map had no room for */
+	uint64_t skipped;		/* hook calls the kernel ran no program for (the
+					 * program's recursion guard: see collector_skipped()) */
 };
 
 void collector_losses(struct collector *c, struct coll_losses *out);
+uint64_t collector_skipped(struct collector *c);
 uint64_t collector_hists_lost(struct collector *c);
 int collector_stack(struct collector *c, uint32_t id, uint64_t *ips, size_t max);
 uint64_t collector_stacks_lost(struct collector *c);

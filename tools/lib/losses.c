@@ -6,7 +6,8 @@
 
 #include "losses.h"
 
-/* "losses": {"ring", "aggregates", "cma_areas", "buffers", "threads", "histograms", "stacks"} */
+/* "losses": {"ring", "aggregates", "cma_areas", "buffers", "threads", "histograms", "stacks",
+ * "skipped"} */
 void losses_json(struct json *j, const struct coll_losses *l)
 {
 	json_key(j, "losses");
@@ -18,6 +19,7 @@ void losses_json(struct json *j, const struct coll_losses *l)
 	json_ku64(j, "threads", l->threads);
 	json_ku64(j, "histograms", l->histograms);
 	json_ku64(j, "stacks", l->stacks);
+	json_ku64(j, "skipped", l->skipped);
 	json_end(j);
 }
 
@@ -43,6 +45,9 @@ bool losses_text(const struct coll_losses *l, char *buf, size_t len)
 		{ offsetof(struct coll_losses, histograms), "latencies and lifetimes not kept "
 		  "(histogram map full)" },
 		{ offsetof(struct coll_losses, stacks), "stacks not kept (stack map full)" },
+		{ offsetof(struct coll_losses, skipped), "hook calls skipped by the kernel (a "
+		  "program preempted on that CPU still running: those allocations and releases "
+		  "are not counted)" },
 	};
 	size_t n = 0;
 

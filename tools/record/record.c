@@ -596,10 +596,11 @@ static int checkpoint(struct recorder *r)
 	return err;
 }
 
-/* the events lost since the start: the collector's, the bpf-lsm refusals' */
+/* the events lost since the start: the collector's (skipped calls too), the bpf-lsm refusals' */
 static int write_drops(struct recorder *r)
 {
-	uint64_t lost[2] = { collector_dropped(r->coll), refusals_lost(&r->ref) };
+	uint64_t lost[2] = { collector_dropped(r->coll) + collector_skipped(r->coll),
+			     refusals_lost(&r->ref) };
 	int err = 0;
 
 	for (int i = 0; !err && i < 2; i++) {
