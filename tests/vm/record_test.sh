@@ -241,6 +241,20 @@ else
 		"exits $r1 $r2, analyze $ra: $(cat $tmp/s1.out $tmp/s2.err $tmp/sa.err; jq -c .recording $tmp/same.json)"
 fi
 
+# a command line longer than a recording's string (64 KiB): recorded, the
+# header's command cut and saying how much more there was
+long=$(head -c 70000 /dev/zero | tr '\0' x)
+heapstat record -o $tmp/long.rec -- sh -c 'exit 4' sh "$long" 2>$tmp/long.err
+rc=$?
+heapstat analyze -j $tmp/long.rec >$tmp/long.json 2>>$tmp/long.err
+# "sh -c exit 4 sh " and the 70000 bytes, cut at 64 KiB less the 40 the end takes
+tail=" ... ($((16 + 70000 - 65496)) bytes more)"
+[ $rc = 4 ] && jq_true --arg t "$tail" '.recording.command | startswith("sh -c exit 4 sh xxx") and
+	endswith($t) and length == 65496 + ($t | length)' $tmp/long.json >/dev/null &&
+	pass "a command line past 64 KiB: recorded, the command cut and said so" ||
+	fail "a command line past 64 KiB: recorded, the command cut and said so" \
+		"exit $rc: $(cat $tmp/long.err) $(jq -c '.recording.command | .[-60:]' $tmp/long.json)"
+
 # bad input: a clear message, exit 2
 for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \
 	"analyze $tmp/r1 --fail-on bogus" "record -o $tmp/x -c /nosuch -d 1"; do

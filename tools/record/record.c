@@ -829,9 +829,14 @@ static int command_cgroup(char *out, size_t len)
 	return err;
 }
 
+/*
+ * The header's command: its words, cut where a recording's string ends
+ * (REC_MAX_STR) and said so: a command line may be far longer (a test
+ * runner given every test file), which would refuse the whole recording.
+ */
 static char *command_line(void)
 {
-	size_t len = 1;
+	size_t len = 1, cut = REC_MAX_STR - 40;	/* room for the tail below */
 	char *s;
 
 	for (char **a = opts.cmd; a && *a; a++)
@@ -839,6 +844,8 @@ static char *command_line(void)
 	s = calloc(1, len);
 	for (char **a = opts.cmd; s && a && *a; a++)
 		strcat(strcat(s, a == opts.cmd ? "" : " "), *a);
+	if (s && strlen(s) > REC_MAX_STR)
+		snprintf(s + cut, 41, " ... (%zu bytes more)", strlen(s) - cut);
 	return s;
 }
 
