@@ -270,9 +270,11 @@ enum coll_lost {
  * What changed the inventory, for a live view that keeps one (want_log):
  * entry n of the `changes` array is written at n % COLL_LOG_ENTRIES, its
  * fields first, then seq = n + 1 by an atomic exchange. A reader of entry n
- * takes it when seq reads n + 1 before and after its copy: less is not
- * written yet, more was written over (the reader fell behind: it walks
- * everything again).
+ * takes it when seq reads n + 1 before and after its copy, and the head
+ * does not yet reach n + COLL_LOG_ENTRIES after it: less is not written
+ * yet, more was written over, and a writer of entry n + COLL_LOG_ENTRIES
+ * (its number taken from the head, then its fields) may be writing them
+ * before its seq (the reader fell behind: it walks everything again).
  */
 #define COLL_LOG_ENTRIES	8192	/* a power of two */
 

@@ -1393,8 +1393,11 @@ int collector_changes(struct collector *c, int (*fn)(const struct coll_log *e, v
 			break;
 		copy = *e;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (seq > want || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != want) {
-			*lost = true;	/* written over */
+		/* written over, or its next writer has its number: its fields may be in the copy */
+		if (seq > want || __atomic_load_n(&e->seq, __ATOMIC_RELAXED) != want ||
+		    __atomic_load_n(&c->skel->bss->changes_head, __ATOMIC_RELAXED) - c->log_tail >
+		    COLL_LOG_ENTRIES) {
+			*lost = true;
 			continue;
 		}
 		err = fn(&copy, arg);
