@@ -228,6 +228,23 @@ __u64 slots_used[COLL_SLOT_MARKS] = {};	/* runs of slots ever written */
 bool holders_all = false;	/* holder_tgids is full: every process counts */
 __u64 cgroup_changes = 0;	/* cgroups made and removed (a live view's) */
 
+#ifndef E2BIG
+#define E2BIG	7	/* a full hash map's (uapi asm-generic/errno-base.h) */
+#endif
+
+/*
+ * Process @tgid holds buffers now, listed here before user space lists it.
+ * The list full: every process counts, as when user space has more holders
+ * than it holds, until user space lists them again (collector_set_holders())
+ */
+static __always_inline void holder_add(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(&holder_tgids, &tgid, &one, BPF_NOEXIST) == -E2BIG)
+		holders_all = true;
+}
+
 /* entry n of the log: the fields, then its number, fully ordered (collector_events.h) */
 static __always_inline void log_change(__u32 kind, __u64 ino, __u64 bytes, __u32 agg)
 {
@@ -893,14 +910,13 @@ static __always_inline int fd_event(struct dma_buf *dmabuf, __u32 kind, int fd)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct coll_event *e;
-	__u8 one = 1;
 
 	REFUSED_IN_TESTS(COLL_FEAT_FDS);
 	holders_changed(tgid);
 	/* a holder now: its forks, execs, moves and exit count from here on,
 	 * not from when user space lists it (a fork before would be missed) */
 	if (want_log && !holders_all && !bpf_map_lookup_elem(&holder_tgids, &tgid))
-		bpf_map_update_elem(&holder_tgids, &tgid, &one, BPF_NOEXIST);
+		holder_add(tgid);
 	if (!want_fds)
 		return 0;
 	e = event_new(EV_BUF_FD, NULL);
@@ -948,14 +964,13 @@ int BPF_PROG(sched_process_fork_raw, struct task_struct *parent, struct task_str
 {
 	__u32 holder = bpf_get_current_pid_tgid() >> 32;
 	__u32 tgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
 
 	REFUSED_IN_TESTS(COLL_FEAT_HOLDERS);
 	if (!holders_all && !bpf_map_lookup_elem(&holder_tgids, &holder))
 		return 0;
 	holders_changed(tgid);
 	if (want_log && !holders_all && tgid != holder)
-		bpf_map_update_elem(&holder_tgids, &tgid, &one, BPF_NOEXIST);
+		holder_add(tgid);
 	return 0;
 }
 

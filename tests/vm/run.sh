@@ -65,6 +65,7 @@ secs() {
 3 kselftest_test.sh
 8 signals_test.sh
 2 chunk_batch_test.sh
+4 holders_full_test.sh
 2 collector_load_test.sh
 5 preempt_test.sh
 1 cma_report_test.sh

@@ -909,6 +909,9 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	if (!err && getenv("HEAPSTAT_TEST_MAX_SPILL"))
 		err = bpf_map__set_max_entries(c->skel->maps.buffers_spill,
 					       atoi(getenv("HEAPSTAT_TEST_MAX_SPILL")) ?: 1);
+	if (!err && getenv("HEAPSTAT_TEST_MAX_HOLDERS"))
+		err = bpf_map__set_max_entries(c->skel->maps.holder_tgids,
+					       atoi(getenv("HEAPSTAT_TEST_MAX_HOLDERS")) ?: 1);
 	/* without stacks, the map only has to exist: its code is dead; so
 	 * are the histograms' with events */
 	if (!err && !c->stacks)
