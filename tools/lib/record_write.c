@@ -466,7 +466,6 @@ static int write_header(struct rec_writer *w, const struct rec_header *given)
 {
 	struct rec_header h = given ? *given : (struct rec_header){};
 	struct utsname u;
-	struct timespec mono, real;
 	uint8_t pre[REC_PREAMBLE_LEN] = REC_MAGIC;
 	int err;
 
@@ -477,10 +476,8 @@ static int write_header(struct rec_writer *w, const struct rec_header *given)
 			h.host = u.nodename;
 	}
 	if (!h.mono_ns && !h.real_ns) {
-		clock_gettime(CLOCK_MONOTONIC, &mono);
-		clock_gettime(CLOCK_REALTIME, &real);
-		h.mono_ns = (uint64_t)mono.tv_sec * 1000000000ull + mono.tv_nsec;
-		h.real_ns = (uint64_t)real.tv_sec * 1000000000ull + real.tv_nsec;
+		h.mono_ns = now_ns();
+		h.real_ns = h.mono_ns + real_minus_mono_ns();
 	}
 	if (!h.page_size)
 		h.page_size = sysconf(_SC_PAGESIZE);

@@ -192,6 +192,33 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/*
+ * CLOCK_REALTIME less CLOCK_MONOTONIC now, in ns: what turns a BPF time
+ * (bpf_ktime_get_ns()) into the wall clock. A reading of one clock between
+ * two of the other, the closest pair of four kept: one preempted between
+ * its two calls (a loaded machine, a descheduled vCPU) would be off by as
+ * long as it waited, and two readers of one event print two times.
+ */
+int64_t real_minus_mono_ns(void)
+{
+	int64_t best = 0;
+	uint64_t gap = UINT64_MAX;
+
+	for (int i = 0; i < 4; i++) {
+		struct timespec real;
+		uint64_t m1 = now_ns(), m2;
+
+		clock_gettime(CLOCK_REALTIME, &real);
+		m2 = now_ns();
+		if (m2 - m1 < gap) {
+			gap = m2 - m1;
+			best = (int64_t)((uint64_t)real.tv_sec * 1000000000ull + real.tv_nsec -
+					 (m1 + gap / 2));
+		}
+	}
+	return best;
+}
+
 /* @n bytes of @buf to @fd, through short writes and signals: 0 or -errno */
 int write_all(int fd, const void *buf, size_t n)
 {

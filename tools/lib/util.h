@@ -15,6 +15,7 @@ size_t format_u64(uint64_t v, char *buf, size_t len);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 uint64_t now_ns(void);
+int64_t real_minus_mono_ns(void);
 int write_all(int fd, const void *buf, size_t n);
 /* @src up to its NUL or @max bytes into @dst (max + 1 bytes), NUL-terminated: snprintf's "%.*s" */
 char *copy_bounded(char *dst, const char *src, size_t max);

@@ -134,13 +134,8 @@ static size_t top_holders(struct events *ev, const char *cgroup, const char *hea
 /* CLOCK_MONOTONIC ns -> wall clock, as struct timespec */
 static struct timespec wall_of(uint64_t mono_ns)
 {
-	struct timespec now, rt;
-	uint64_t wall;
+	uint64_t wall = mono_ns + real_minus_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	wall = rt.tv_sec * 1000000000ull + rt.tv_nsec -
-	       (now.tv_sec * 1000000000ull + now.tv_nsec - mono_ns);
 	return (struct timespec){ .tv_sec = wall / 1000000000ull, .tv_nsec = wall % 1000000000ull };
 }
 

@@ -357,7 +357,7 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 			first = ts_of(event_at(f, i));
 	clock_gettime(CLOCK_REALTIME, &rt);
 	h.mono_ns = first;
-	h.real_ns = (uint64_t)rt.tv_sec * 1000000000ull + rt.tv_nsec - (now - first);
+	h.real_ns = first + real_minus_mono_ns();
 	gmtime_r(&rt.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
 	if ((size_t)snprintf(path, path_len, "%s/heapstat-%s.%03ldZ-%s.hsrec", dir, when,
