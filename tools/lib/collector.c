@@ -1440,21 +1440,22 @@ static void prog_infos(struct collector *c,
 	}
 }
 
-/*
- * Calls of the collector's hooks the kernel ran no program for. A tracing
- * program (fentry, fexit, fsession) runs under a per-CPU guard against
- * recursion, with migration, not preemption, disabled: preempted inside it
- * (a preemptible kernel, 7.2's default lazy preemption), it stays "running"
- * on that CPU, and the same hook hit by another task there meanwhile is
- * skipped, counted only in the program's recursion_misses. Those calls are
- * neither counted nor timed: an allocation not seen, a release not seen.
- */
 static void add_misses(const char *prog, const struct bpf_prog_info *info, void *ctx)
 {
 	(void)prog;
 	*(uint64_t *)ctx += info->recursion_misses;
 }
 
+/*
+ * Calls of the collector's hooks the kernel ran no program for. A tracing
+ * program (fentry, fexit, fsession) runs under a per-CPU guard against
+ * recursion; with preemptible RCU (full or lazy preemption) only migration,
+ * not preemption, is off while it runs: preempted inside it, it stays
+ * "running" on that CPU, and the same hook hit by another task there
+ * meanwhile is skipped, counted only in the program's recursion_misses.
+ * Those calls are neither counted nor timed: an allocation not seen, a
+ * release not seen. (tests/vm/preempt_test.sh)
+ */
 uint64_t collector_skipped(struct collector *c)
 {
 	uint64_t n = 0;
@@ -1509,10 +1510,6 @@ uint64_t collector_stacks_lost(struct collector *c)
 	return c->skel->bss->stacks_lost;
 }
 
-/*
- * Each loaded program's runs and run time, counted while the kernel's BPF
- * statistics are on (BPF_ENABLE_STATS, or sysctl kernel.bpf_stats_enabled).
- */
 struct stats_cb {
 	void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx);
 	void *ctx;
@@ -1525,6 +1522,10 @@ static void prog_stats(const char *prog, const struct bpf_prog_info *info, void 
 	s->cb(prog, info->run_cnt, info->run_time_ns, s->ctx);
 }
 
+/*
+ * Each loaded program's runs and run time, counted while the kernel's BPF
+ * statistics are on (BPF_ENABLE_STATS, or sysctl kernel.bpf_stats_enabled).
+ */
 void collector_prog_stats(struct collector *c,
 			  void (*cb)(const char *prog, uint64_t runs, uint64_t run_ns, void *ctx),
 			  void *ctx)
