@@ -1020,12 +1020,11 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		flt->pid_start = proc_start_time(sys->proc, flt->pid);
 	}
 	if (flt->heap) {
-		bool known = false;
+		/* there; a name reaching outside the heaps' directory ("", ".", "..") is not */
+		uint32_t dev;
+		int err = heap_dev_of(sys->heap_dev, flt->heap, &dev);
+		bool known = !err || err == -ENODEV;
 
-		/* "", "." and ".." would name the heaps' directory or its parent */
-		snprintf(path, sizeof(path), "%s/%s", sys->heap_dev, flt->heap);
-		known = *flt->heap && strcmp(flt->heap, ".") && strcmp(flt->heap, "..") &&
-			!strchr(flt->heap, '/') && !access(path, F_OK);
 		for (size_t i = 0; inv && !known && i < inv->nbufs; i++)
 			known = !strcmp(inv->bufs[i].exp_name, flt->heap);
 		if (!known) {

@@ -325,7 +325,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	uint64_t shown = 0;
 	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
 	bool help = false;
-	char clock[16] = "";
+	char clock[16] = "", *cup;
 	int ret = 0, err, cols;
 
 	exiting = exit_flag;
@@ -343,7 +343,8 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	screen_on = true;
 	atexit(screen_off);
 	/* TERM=dumb and its kind: known, but no cursor to draw a screen with */
-	if (!tigetstr("cup") || tigetstr("cup") == (char *)-1) {
+	cup = tigetstr("cup");
+	if (!cup || cup == (char *)-1) {
 		screen_off();
 		fprintf(stderr, "heapstat: TERM=%s cannot move the cursor: heaptop -b prints "
 			"frames one after another\n", text_safe(getenv("TERM") ?: ""));
