@@ -3,7 +3,9 @@
 #ifndef HEAPSTAT_BUFCOUNT_H
 #define HEAPSTAT_BUFCOUNT_H
 
-#define EXP_NAME_LEN	32
+#include "heap_name.h"
+
+#define EXP_NAME_LEN	HEAP_NAME_LEN
 
 /* map key: the exporter's name (dma_buf->exp_name), the heap name for heap buffers */
 struct exporter_key {

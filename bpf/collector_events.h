@@ -3,11 +3,13 @@
 #ifndef HEAPSTAT_COLLECTOR_EVENTS_H
 #define HEAPSTAT_COLLECTOR_EVENTS_H
 
+#include "heap_name.h"
+
 #ifndef __always_inline		/* user space */
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-#define COLL_NAME_LEN	32
+#define COLL_NAME_LEN	HEAP_NAME_LEN
 #define COLL_COMM_LEN	16
 
 enum coll_event_type {

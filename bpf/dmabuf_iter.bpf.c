@@ -51,7 +51,8 @@ static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __
  */
 
 #define NAME_ALIGN	8	/* see name_clear() */
-_Static_assert(INV_NAME_LEN % NAME_ALIGN == 0, "a name's rows stay 8-aligned");
+_Static_assert(INV_NAME_LEN % NAME_ALIGN == 0 && HEAP_NAME_LEN % NAME_ALIGN == 0,
+	       "a name's rows stay 8-aligned");
 
 #ifdef INV_TASKS_ONLY
 #define have_dmabuf_iter false
@@ -72,12 +73,13 @@ struct {
 } scratch SEC(".maps");
 
 /*
- * A name cleared before it is read in: 8-aligned, four stores, not 32 (the
- * verifier's time goes by instructions, about 30 us of a load each on 7.2).
+ * A name cleared before it is read in: 8-aligned, a store per 8 bytes, not
+ * one per byte (the verifier's time goes by instructions, about 30 us of a
+ * load each on 7.2). @len: a constant.
  */
-static __always_inline void name_clear(char *name)
+static __always_inline void name_clear(char *name, __u32 len)
 {
-	__builtin_memset(__builtin_assume_aligned(name, NAME_ALIGN), 0, INV_NAME_LEN);
+	__builtin_memset(__builtin_assume_aligned(name, NAME_ALIGN), 0, len);
 }
 
 /* the rest of a buffer's attachments, counted one a call of bpf_loop() */
@@ -118,7 +120,7 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 		 * the kernel's candidate cache with struct dma_buf's (see above) */
 		name = NULL;
 		bpf_probe_read_kernel(&name, sizeof(name), BPF_CORE_READ(att, dev));
-		name_clear(names[i]);
+		name_clear(names[i], INV_NAME_LEN);
 		if (name)
 			bpf_probe_read_kernel_str(names[i], INV_NAME_LEN, name);
 		pos = list_next(pos);
@@ -139,7 +141,7 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 
 /* the exporter name of the last record that carried one */
 __u64 exp_name_ptr, exp_name_seq;
-char exp_name[INV_NAME_LEN] __attribute__((aligned(NAME_ALIGN)));
+char exp_name[HEAP_NAME_LEN] __attribute__((aligned(NAME_ALIGN)));
 
 struct iter_dmabuf {
 	struct iter_meta *meta;
@@ -171,7 +173,7 @@ int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 		rec.attachments = read_attachments(dmabuf, out->names, &rec.importers);
 	}
 	if (name_again(ctx->meta->seq_num, (__u64)dmabuf->exp_name, &exp_name_ptr, &exp_name_seq)) {
-		name_clear(exp_name);
+		name_clear(exp_name, sizeof(exp_name));
 		if (dmabuf->exp_name)
 			bpf_probe_read_kernel_str(exp_name, sizeof(exp_name), dmabuf->exp_name);
 		rec.flags |= INV_BUF_EXP_NAME;
@@ -190,7 +192,7 @@ int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 	if (rec.flags & INV_BUF_EXP_NAME)
 		bpf_seq_write(seq, exp_name, sizeof(exp_name));
 	if (out && (rec.flags & INV_BUF_NAME)) {
-		name_clear(out->name);
+		name_clear(out->name, sizeof(out->name));
 		bpf_probe_read_kernel_str(out->name, sizeof(out->name), dmabuf->name);
 		bpf_seq_write(seq, out->name, sizeof(out->name));
 	}

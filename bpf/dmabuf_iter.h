@@ -9,15 +9,17 @@
 #ifndef HEAPSTAT_DMABUF_ITER_H
 #define HEAPSTAT_DMABUF_ITER_H
 
-#define INV_NAME_LEN		32	/* DMA_BUF_NAME_LEN */
+#include "heap_name.h"
+
+#define INV_NAME_LEN		32	/* DMA_BUF_NAME_LEN: a buffer's name, a device's cut there */
 #define INV_MAX_ATTACHMENTS	64	/* counted up to this */
 #define INV_MAX_IMPORTERS	4	/* devices named up to this */
 
 /*
  * One live dma-buf, as iter/dmabuf sees it. Then, in this order: the
  * exporter's name (INV_BUF_EXP_NAME: it differs from the last record's),
- * the buffer's name (INV_BUF_NAME), and `importers` device names; each
- * INV_NAME_LEN bytes.
+ * HEAP_NAME_LEN bytes, the buffer's name (INV_BUF_NAME), and `importers`
+ * device names, each INV_NAME_LEN bytes.
  */
 struct inv_buffer {
 	__u64 ino;
@@ -55,7 +57,7 @@ struct inv_fd_proc {
 
 struct inv_fd_buf {
 	__u64 size;
-	char exp_name[INV_NAME_LEN];
+	char exp_name[HEAP_NAME_LEN];
 	char name[INV_NAME_LEN];
 };
 

@@ -3,7 +3,7 @@
 #ifndef HEAPSTAT_LIMIT_H
 #define HEAPSTAT_LIMIT_H
 
-#define LIMIT_NAME_LEN		32
+#define LIMIT_NAME_LEN		32	/* an event's heap name: lsm_limit_event_heap() */
 #define LIMIT_COMM_LEN		16
 /* cgroup levels below the root that are charged (and can have a limit) */
 #define LIMIT_MAX_DEPTH		16

@@ -85,10 +85,10 @@ static void *inv_alloc(struct inventory *inv, size_t len)
 	return arena_alloc(&inv->strings, len);
 }
 
-/* a string of at most INV_NAME_LEN bytes, not always terminated, kept */
-static const char *inv_name(struct inventory *inv, const char *s)
+/* a string of at most @max bytes, not always terminated, kept */
+static const char *inv_name(struct inventory *inv, const char *s, size_t max)
 {
-	size_t len = strnlen(s, INV_NAME_LEN);
+	size_t len = strnlen(s, max);
 	char *d;
 
 	if (!len)
@@ -107,9 +107,9 @@ static const char *exporter_name(struct inventory *inv, const char *s)
 	const char *d;
 
 	for (size_t i = 0; i < inv->nexporters; i++)
-		if (!strncmp(inv->exporters[i], s, INV_NAME_LEN))
+		if (!strncmp(inv->exporters[i], s, HEAP_NAME_LEN))
 			return inv->exporters[i];
-	d = inv_name(inv, s);
+	d = inv_name(inv, s, HEAP_NAME_LEN);
 	if (d && inv->nexporters < ARRAY_SIZE(inv->exporters))
 		inv->exporters[inv->nexporters++] = d;
 	return d;
@@ -205,8 +205,8 @@ static size_t buffer_len(const void *head)
 {
 	const struct inv_buffer *r = head;
 
-	return sizeof(*r) + (!!(r->flags & INV_BUF_EXP_NAME) + !!(r->flags & INV_BUF_NAME) +
-			     r->importers) * INV_NAME_LEN;
+	return sizeof(*r) + !!(r->flags & INV_BUF_EXP_NAME) * HEAP_NAME_LEN +
+	       (!!(r->flags & INV_BUF_NAME) + r->importers) * INV_NAME_LEN;
 }
 
 static int on_buffer(const void *rec, void *arg)
@@ -220,7 +220,7 @@ static int on_buffer(const void *rec, void *arg)
 		st->exp_name = exporter_name(st->inv, p);
 		if (!st->exp_name)
 			return -ENOMEM;
-		p += INV_NAME_LEN;
+		p += HEAP_NAME_LEN;
 	}
 	if (!st->exp_name)	/* the first record names its exporter */
 		return -EPROTO;
@@ -233,7 +233,7 @@ static int on_buffer(const void *rec, void *arg)
 	};
 	st->inv->nmapped += !!(r->flags & INV_BUF_MAPPED);
 	if (r->flags & INV_BUF_NAME) {
-		nb->name = inv_name(st->inv, p);
+		nb->name = inv_name(st->inv, p, INV_NAME_LEN);
 		p += INV_NAME_LEN;
 	}
 	if (r->importers) {
@@ -427,7 +427,7 @@ static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
 	nb->ino = ino;
 	nb->size = size;
 	nb->exp_name = exporter_name(inv, exp_name);
-	nb->name = inv_name(inv, name);
+	nb->name = inv_name(inv, name, INV_NAME_LEN);
 	return nb->exp_name && nb->name ? 0 : -ENOMEM;
 }
 

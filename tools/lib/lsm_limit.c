@@ -1141,6 +1141,26 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 	return 0;
 }
 
+/*
+ * The name of an event's heap, in @out of HEAP_NAME_LEN bytes: the event
+ * keeps LIMIT_NAME_LEN - 1 bytes of it (a wider event would not be read
+ * right by programs pinned by an older build, nor theirs by this one); one
+ * that long may be cut, and is named whole by its device in /dev/dma_heap.
+ */
+void lsm_limit_event_heap(const struct limit_event *e, char *out)
+{
+	struct heap_names hn = {};
+	size_t len = strnlen(e->heap, LIMIT_NAME_LEN);
+
+	out[0] = '\0';
+	if (len >= LIMIT_NAME_LEN - 1 && !heap_devs_read(HEAP_DEV_DIR, &hn.v, &hn.n)) {
+		heap_name_of(&hn, e->dev, out, HEAP_NAME_LEN);
+		heap_devs_free(hn.v, hn.n);
+	}
+	if (!out[0])
+		snprintf(out, HEAP_NAME_LEN, "%.*s", (int)len, e->heap);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct lsm_limit *l = ctx;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
+#include "heap_name.h"
 #include "limit.h"
 
 #define LSM_LIMIT_PIN_DIR	"/sys/fs/bpf/heapstat"	/* 0700, and limit/ in it */
@@ -29,7 +30,7 @@ struct lsm_limit;
 struct lsm_limit_row {
 	uint64_t cgroup_id;
 	uint32_t dev;			/* the heap's device (major << 20 | minor) */
-	char heap[LIMIT_NAME_LEN];	/* its name in /dev/dma_heap, "" when gone */
+	char heap[HEAP_NAME_LEN];	/* its name in /dev/dma_heap, "" when gone */
 	uint64_t usage;			/* bytes charged and reserved, descendants' too */
 	uint64_t limit;			/* LSM_LIMIT_NONE: none */
 	uint64_t refusals;		/* allocations its limit refused */
@@ -69,6 +70,7 @@ int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
 int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, void *ctx),
 		    void *ctx, uint64_t *overrun, char *why, size_t why_len);
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len);
+void lsm_limit_event_heap(const struct limit_event *e, char *out);
 bool lsm_limit_created(const struct lsm_limit *l);
 bool lsm_limit_current(struct lsm_limit *l);
 void lsm_limit_close(struct lsm_limit *l);

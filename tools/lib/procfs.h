@@ -6,13 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "heap_name.h"
 
 /* a dma-buf fd, as /proc/<pid>/fdinfo/<fd> describes it */
 struct proc_dmabuf_fd {
 	uint64_t ino;
 	uint64_t size;
-	char exp_name[32];
-	char name[32];
+	char exp_name[HEAP_NAME_LEN];
+	char name[32];		/* DMA_BUF_NAME_LEN */
 };
 
 /* a mapping of a dma-buf, from /proc/<pid>/maps */

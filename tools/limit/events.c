@@ -275,7 +275,7 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 	};
 
 	snprintf(e.comm, sizeof(e.comm), "%.*s", LIMIT_COMM_LEN, le->comm);
-	snprintf(e.heap, sizeof(e.heap), "%.*s", LIMIT_NAME_LEN, le->heap);
+	lsm_limit_event_heap(le, e.heap);
 	hit(ev, &e);
 	return ev->err;
 }

@@ -61,7 +61,7 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 	if (le->ts_ns < lc->f->start_ns)
 		return 0;
 	copy_bounded(comm, le->comm, LIMIT_COMM_LEN);
-	copy_bounded(lc->f->heap, le->heap, LIMIT_NAME_LEN);
+	lsm_limit_event_heap(le, lc->f->heap);
 	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .cgroup_id = le->cgroup_id,
 				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
 				      .requested = le->requested, .usage = le->usage,

@@ -360,7 +360,7 @@ static const char *fb_inode(const struct view_ctx *v, const void *b, char *buf)
 static const char *fb_heap(const struct view_ctx *v, const void *b, char *buf)
 {
 	(void)v;
-	return text_safe_buf(BUF(b)->exp_name, INV_NAME_LEN, buf, CELL_LEN);
+	return text_safe_buf(BUF(b)->exp_name, HEAP_NAME_LEN, buf, CELL_LEN);
 }
 
 static const char *fb_size(const struct view_ctx *v, const void *b, char *buf)
