@@ -234,18 +234,33 @@ static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool crea
 	return i == NO_SLOT ? NULL : bpf_map_lookup_elem(&cells, &i);
 }
 
-/* add (or, negative, take) bytes at the first n levels of a charge */
-static __always_inline void charge_levels(const struct limit_charge *c, __u32 n, __s64 bytes)
+/*
+ * Add (or, negative, take) bytes at the first n levels of a charge. A level
+ * whose cell cannot be made (the cells full) is not charged, and its id in c
+ * is cleared, so that taking c back leaves it alone: a cell made there later
+ * counts only others' charges, and taking this one's from it would wrap it.
+ * true when one was.
+ */
+static __always_inline bool charge_levels(struct limit_charge *c, __u32 n, __s64 bytes)
 {
+	bool cleared = false;
+
 	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
 		struct limit_cell *cell;
 
 		if (i >= n)
 			break;
+		if (!c->ids[i])
+			continue;	/* never charged */
 		cell = cell_of(c->ids[i], c->dev, bytes > 0);
-		if (cell)
+		if (cell) {
 			__sync_fetch_and_add(&cell->usage, bytes);
+		} else if (bytes > 0) {
+			c->ids[i] = 0;
+			cleared = true;
+		}
 	}
+	return cleared;
 }
 
 /*
@@ -257,7 +272,7 @@ static __always_inline void charge_levels(const struct limit_charge *c, __u32 n,
  * where the call costs more than the loop. Its pointer may be NULL to older
  * kernels' verifiers. 0 always.
  */
-__noinline int charge_levels_cold(const struct limit_charge *c, __u32 n, __s64 bytes)
+__noinline int charge_levels_cold(struct limit_charge *c, __u32 n, __s64 bytes)
 {
 	if (c)
 		charge_levels(c, n, bytes);
@@ -308,7 +323,7 @@ static __always_inline bool take(__u64 *usage, __u64 bytes, __u64 lim, __u64 *wa
  * Reserve bytes at every level of c (whose limits are lim), or at none:
  * false, and in r the level whose limit (or no room for its cell) refused.
  */
-static __always_inline bool reserve(const struct limit_charge *c, const __u64 *lim, __u64 bytes,
+static __always_inline bool reserve(struct limit_charge *c, const __u64 *lim, __u64 bytes,
 				    struct refusal *r)
 {
 	for (__u32 i = 0; i < LIMIT_MAX_DEPTH; i++) {
@@ -676,8 +691,13 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 		refusal_event(&p->c, &r, real, p->heap, r.full ? LIMIT_NO_CELL : LIMIT_AT_EXPORT);
 		return 0;
 	}
-	/* it cannot be refused: charged, and told as overshoot at the level it passed */
-	charge_levels(&p->c, p->c.levels, real);
+	/*
+	 * It cannot be refused: charged, and told as overshoot at the level it
+	 * passed. A level left out is out of this charge alone: the thread's
+	 * next ioctl walks its levels again.
+	 */
+	if (charge_levels(&p->c, p->c.levels, real))
+		p->cgroup_id = 0;
 	p->c.bytes = real;
 	past = r.usage + real > r.limit ? r.usage + real - r.limit : 0;
 	__sync_fetch_and_add(&overshoot_bytes, past);
@@ -772,10 +792,14 @@ int seed(struct limit_seed *s)
 
 		if (u && *u == ino)
 			return 0;	/* charged by its export, untracked */
-		kept = charge_keep(ino, &c, true);
-		if (kept == KEPT_BEFORE)
-			return 0;	/* charged by its export */
+		/* charged, then kept as charged (its levels without a cell cleared) */
 		charge_levels_cold(&c, c.levels, c.bytes);
+		kept = charge_keep(ino, &c, true);
+		if (kept == KEPT_BEFORE) {
+			charge_levels_cold(&c, c.levels, -(__s64)c.bytes);
+			return 0;	/* charged by its export */
+		}
+		__builtin_memcpy(&s->c, &c, sizeof(c));	/* what user space takes back */
 		__sync_fetch_and_add(&seeded, 1);
 		__sync_fetch_and_add(&seeded_bytes, c.bytes);
 		if (kept == NO_ROOM)

@@ -222,7 +222,32 @@ check "the untracked stay charged after their release, the rest not" \
 	'usage_is /sx 4096 && usage_is /sd 12288' "usage $(usage /sd) $(usage /sx), $st"
 lsm_limit clear /sd system >/dev/null
 
-for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx; do rmdir $S/$c 2>/dev/null; done
+# a buffer from before whose charge found no cell for one of its levels
+# (HEAPSTAT_TEST_LIMIT_CELLS=2): /wx's, seeded first (the lower inode), takes
+# a cell, /wq/r's then /wq's and none at /wq/r. /wx gone and its cell freed
+# by the next set, an allocation in /wq/r makes /wq/r's cell: the seeded
+# buffer's release takes nothing from it, the level it never charged (it
+# wrapped: 4 KiB less 1 MiB)
+mkdir -p $S/wx $S/wq/r
+hold /wx 1M 1 wx; wx=$held
+hold /wq/r 1M 1 wq; wq=$held
+HEAPSTAT_TEST_LIMIT_CELLS=2 lsm_limit set /wq system 8M >/dev/null
+u0="$(usage /wx) $(usage /wq) $(usage /wq/r)"
+kill $wx; wait $wx
+usage_is /wx 0
+rmdir $S/wx
+lsm_limit set /wq system 8M >/dev/null
+hold /wq/r 4K 1 wq2; wq2=$held
+u1="$(usage /wq) $(usage /wq/r)"
+kill $wq; wait $wq
+check "a level a seed found no cell for is not uncharged at the release" \
+	'[ "$u0" = "1048576 1048576 0" ] && [ "$u1" = "1052672 4096" ] && usage_is /wq 4096 && usage_is /wq/r 4096' \
+	"seeded $u0, then $u1, then $(usage /wq) $(usage /wq/r): $(lsm_limit stats)"
+kill $wq2; wait $wq2
+check "and nothing is left charged" 'usage_is /wq 0 && usage_is /wq/r 0' "$(usage /wq) $(usage /wq/r)"
+lsm_limit clear /wq system >/dev/null
+
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
