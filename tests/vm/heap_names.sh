@@ -1,8 +1,9 @@
 #!/bin/sh
 # Heap names past 31 bytes, up to the 63 that heapstat keeps whole
 # (bpf/heap_name.h): the carveout heap loaded with two such names that share
-# their first 45 bytes, A of 63 bytes and B of 45, on the ranges of $1 (its
-# base= and size=). Each heap must be one
+# their first 45 bytes, A of 63 bytes and B of 45, and six more of 63 bytes
+# not UTF-8 (0xff..., escaped four bytes a byte), on the eight ranges of $1
+# (its base= and size=). Each heap must be one
 # row under its whole name, its buffers, its dmem charge and its limit
 # together, in report (BPF and procfs), its --heap filter, report -d's
 # activity, heaptop, a recording and limit's events; then, heapstat_core's
@@ -17,9 +18,12 @@ S=/sys/fs/cgroup
 SA=$(printf 'front_camera_isp_output_%030d' 1)
 SB=$(printf 'front_camera_isp_output_%012d' 2)
 A=carveout-$SA B=carveout-$SB
+ff=$(printf '\377%.0s' $(seq 53))
+X=
+for i in 370 371 372 373 374 375; do X="$X,$ff$(printf "\\$i")"; done
 
 # shellcheck disable=SC2086 # $1: options
-if ! modprobe heapstat_carveout_heap $1 "names=$SA,$SB" ||
+if ! modprobe heapstat_carveout_heap $1 "names=$SA,$SB$X" ||
 	[ ! -e "/dev/dma_heap/$A" ] || [ ! -e "/dev/dma_heap/$B" ] || [ ${#A} != 63 ]; then
 	fail setup "heaps $(ls /dev/dma_heap | tr '\n' ' ')"
 	exit 0
@@ -64,6 +68,24 @@ done
 heapstat report -j --heap "$A" >$tmp/one.json 2>&1
 jq_true '[.buffers[].heap] == ["'"$A"'", "'"$A"'"]' $tmp/one.json &&
 	pass "--heap with the whole name" || fail "--heap with the whole name" "$(cat $tmp/one.json)"
+# batch heaptop: the HEAPS line past a line's 1023 bytes goes on, every heap on it
+for x in $(echo "$X" | tr , ' '); do
+	dmabuf_alloc -H "carveout-$x" -s 4K -w 120 -R $tmp/rx &
+	pids="$pids $!"
+	wait_while "[ ! -e $tmp/rx ]"
+	rm -f $tmp/rx
+done
+heaptop -b -n 1 >$tmp/top.txt 2>&1
+awk '/^HEAPS /{on = 1; print; next} on && /^      /{print; next} {on = 0}' $tmp/top.txt >$tmp/heaps
+n=0
+for h in "$A" "$B" f8 f9 fa fb fc fd; do
+	case $h in
+	f?) h="carveout-$(printf '\\xff%.0s' $(seq 53))\\x$h" ;;
+	esac
+	grep -qF "$h" $tmp/heaps && n=$((n + 1))
+done
+[ $n = 8 ] && [ "$(wc -c <$tmp/heaps)" -gt 1024 ] && pass "heaptop -b: every heap on the HEAPS lines" ||
+	fail "heaptop -b: every heap on the HEAPS lines" "$n of 8: $(cat $tmp/heaps)"
 heaptop -j -n 1 >$tmp/top.json 2>&1
 t=$(jq -c '[.rows[] | select(.cgroup == "/cam") | [.heap, .bytes, .charged_bytes]]' $tmp/top.json)
 [ "$t" = "[[\"$A\",2097152,2097152],[\"$B\",196608,196608]]" ] &&
@@ -76,7 +98,8 @@ a=$(jq -c '[.activity[] | select(.cgroup == "/cam") | [.heap, .allocs, .alloc_by
 	pass "report -d: the allocations and the refusal under each whole name" ||
 	fail "report -d: the allocations and the refusal under each whole name" "$a: $(cat $tmp/rep.err)"
 rec_dump $tmp/r.hsr >$tmp/r.json 2>&1
-d=$(jq -sc '[.[] | select(.type == "alloc") | .heap] | group_by(.) | map([.[0], length])' $tmp/r.json)
+d=$(jq -sc '[.[] | select(.type == "alloc" and (.heap | contains("front_camera"))) | .heap] |
+	group_by(.) | map([.[0], length])' $tmp/r.json)
 [ "$d" = "[[\"$A\",3],[\"$B\",3]]" ] && pass "record: each allocation's heap named whole" ||
 	fail "record: each allocation's heap named whole" "$d: $(cat $tmp/rec.err)"
 wait_while "! grep -q . $tmp/ev"

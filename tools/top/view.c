@@ -669,6 +669,8 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 	char line[LINE_MAX_LEN], a[CELL_LEN], b[CELL_LEN], c[CELL_LEN], name[CELL_LEN];
 	char lost[LINE_MAX_LEN];
 	size_t len = 0, shown = 0;
+	/* the HEAPS line goes on as many lines as the screen's width, or its room, needs */
+	size_t room = width > 0 && (size_t)width < sizeof(line) ? (size_t)width : sizeof(line) - 1;
 
 	for (size_t i = 0; i < f->ncma; i++) {
 		const struct live_cma *m = &f->cma[i];
@@ -699,7 +701,7 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 		text_safe_buf(h->name, SIZE_MAX, name, sizeof(name));
 		n = snprintf(item, sizeof(item), "%s%s %s in %u", len ? "  " : "HEAPS ", name,
 			     size(h->bytes, a), h->buffers);
-		if (width > 0 && len && len + n > (size_t)width) {
+		if (len && len + n > room) {
 			emit(ctx, TA_NORMAL, line);
 			len = 0;
 			n = snprintf(item, sizeof(item), "      %s %s in %u", name, size(h->bytes, a),
@@ -707,8 +709,6 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 		}
 		len += snprintf(line + len, sizeof(line) - len, "%s", item);
 		shown++;
-		if (len >= sizeof(line) - 1)
-			break;
 	}
 	emit(ctx, TA_NORMAL, shown ? line : "HEAPS (no dma-buf)");
 	if (f->no_tracing)
