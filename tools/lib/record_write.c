@@ -554,9 +554,9 @@ bool rec_writer_busy(const char *path)
 	return busy;
 }
 
-int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h)
+/* a writer on @fd, an fd of its own (or -errno) */
+static int writer_own(struct rec_writer **out, int fd, const struct rec_header *h)
 {
-	int fd = claim(path);
 	int err;
 
 	*out = NULL;
@@ -569,6 +569,21 @@ int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_
 	}
 	(*out)->own_fd = true;
 	return 0;
+}
+
+int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h)
+{
+	return writer_own(out, claim(path), h);
+}
+
+int rec_writer_create(struct rec_writer **out, const char *path, const struct rec_header *h)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	/* locked as claim() locks, for rec_writer_busy(): new, so no other writer has it */
+	if (fd >= 0)
+		flock(fd, LOCK_EX | LOCK_NB);
+	return writer_own(out, fd < 0 ? -errno : fd, h);
 }
 
 int rec_writer_close(struct rec_writer *w, int wstatus)

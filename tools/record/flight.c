@@ -11,6 +11,7 @@
 #include "lib/util.h"
 
 #define RATE_NS		1000000000ull	/* one file a second at most */
+#define FLIGHT_SAME_NAME 100	/* files of one millisecond and reason, as -2 ... -100 */
 
 /* the string fields a record owns in a copy */
 static size_t strings_of(struct rec *x, const char **v[2])
@@ -360,15 +361,24 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 	h.real_ns = first + real_minus_mono_ns();
 	gmtime_r(&rt.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
-	if ((size_t)snprintf(path, path_len, "%s/heapstat-%s.%03ldZ-%s.hsrec", dir, when,
-			     rt.tv_nsec / 1000000, reason) >= path_len)
-		return -ENAMETOOLONG;
 	pids = event_pids(f, nev, &npids);
 	order = malloc((f->ndefs + 1) * sizeof(*order));
-	err = pids && order ? rec_writer_open(&w, path, &h) : -ENOMEM;
+	err = pids && order ? -EEXIST : -ENOMEM;
+	/* a file of its own: another recorder's of the same millisecond and reason is left whole */
+	for (int k = 1; err == -EEXIST && k <= FLIGHT_SAME_NAME; k++) {
+		char nth[16] = "";
+
+		if (k > 1)
+			snprintf(nth, sizeof(nth), "-%d", k);
+		if ((size_t)snprintf(path, path_len, "%s/heapstat-%s.%03ldZ%s-%s.hsrec", dir, when,
+				     rt.tv_nsec / 1000000, nth, reason) >= path_len)
+			err = -ENAMETOOLONG;
+		else
+			err = rec_writer_create(&w, path, &h);
+	}
 	if (err) {
-		if (err != -EBUSY && err != -ENOMEM)	/* made, but its header not written */
-			unlink(path);
+		if (err != -EEXIST && err != -ENOMEM && err != -ENAMETOOLONG)
+			unlink(path);	/* made, but its header not written */
 		f->last_write_ns = now_ns();	/* a failure a second too: said once a second */
 		free(pids);
 		free(order);
