@@ -255,6 +255,26 @@ tail=" ... ($((16 + 70000 - 65496)) bytes more)"
 	fail "a command line past 64 KiB: recorded, the command cut and said so" \
 		"exit $rc: $(cat $tmp/long.err) $(jq -c '.recording.command | .[-60:]' $tmp/long.json)"
 
+# the disk full while the command runs (a tmpfs of 32 KiB, 900 allocations
+# and their releases): said then, and the command runs to its end,
+# unrecorded; heapstat exits 1 after it, saying its status
+mkdir $tmp/small
+mount -t tmpfs -o size=32k none $tmp/small
+heapstat record -o $tmp/small/r -- sh -c "dmabuf_alloc -H system -s 4K -n 900; sleep 1; touch $tmp/ended; exit 7" \
+	>$tmp/enospc 2>&1
+rc=$?
+[ -e $tmp/ended ] && ended=yes || ended=no
+if [ $rc = 1 ] && [ $ended = yes ] && grep -q "No space left on device" $tmp/enospc &&
+	grep -q "^heapstat record: sh exited with 7, unrecorded since" $tmp/enospc; then
+	pass "the disk full: said, the command runs to its end, then exit 1"
+else
+	fail "the disk full: said, the command runs to its end, then exit 1" \
+		"exit $rc, the command ended when heapstat did: $ended: $(cat $tmp/enospc)"
+fi
+sleep 1.5
+umount $tmp/small
+reap_records ""
+
 # bad input: a clear message, exit 2
 for args in "record" "record -o" "analyze" "analyze /nonexistent" "analyze /etc/passwd" \
 	"analyze $tmp/r1 --fail-on bogus" "record -o $tmp/x -c /nosuch -d 1"; do

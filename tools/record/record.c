@@ -863,6 +863,7 @@ int cmd_record(int argc, char **argv)
 	sigset_t ignored;
 	char *cmdline;
 	pid_t child = 0;
+	bool said = false;	/* the failure, said while the command ran on */
 
 	argv[0] = "heapstat record";
 	argp_err_exit_status = EXIT_USAGE;
@@ -999,6 +1000,31 @@ reap:
 			break;
 		}
 	}
+	/*
+	 * A failure while the command runs (the disk full): said now, and the
+	 * command runs to its end, as it would have, unrecorded; until then
+	 * heapstat stops only as it would have (a signal, -d).
+	 */
+	if ((err || r.err) && child > 0 && !stop && (!end || now_ns() < end)) {
+		heapstat_error(err ?: r.err, "record", opts.out);
+		said = true;
+		fprintf(stderr, "heapstat record: recording stopped: waiting for %s (pid %d) to "
+			"exit\n", text_safe(opts.cmd[0]), child);
+		while (child > 0 && !stop && (!end || now_ns() < end)) {
+			if (waitpid(child, &status, WNOHANG) == child) {
+				how = status;
+				child = 0;
+			} else {
+				usleep(20000);
+			}
+		}
+		if (!child && WIFEXITED(how))
+			fprintf(stderr, "heapstat record: %s exited with %d, unrecorded since\n",
+				text_safe(opts.cmd[0]), WEXITSTATUS(how));
+		else if (!child)
+			fprintf(stderr, "heapstat record: %s was killed by signal %d, unrecorded "
+				"since\n", text_safe(opts.cmd[0]), WTERMSIG(how));
+	}
 	/* stopped first: a Ctrl-C reached the command too, which may be ending of it */
 	for (int i = 0; child > 0 && i < STOP_GRACE_MS / 10; i++) {
 		if (waitpid(child, &status, WNOHANG) == child) {
@@ -1027,7 +1053,7 @@ reap:
 	if (!err && !r.err && !r.fl)
 		err = end_of_recording(&r);
 	err = err ?: r.err;
-	if (err)
+	if (err && !said)
 		heapstat_error(err, "record", opts.out);
 	if (r.fl) {
 		if (fl.suppressed)
