@@ -146,6 +146,7 @@ static void unpin_all(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char path[PATH_MAX];
+	int fd;
 
 	/* links first: enforcement stops before its maps go */
 	for (int pass = 0; d && pass < 3; pass++) {
@@ -156,7 +157,16 @@ static void unpin_all(const char *dir)
 			if (de->d_name[0] == '.' || strncmp(de->d_name, prefix[pass], strlen(prefix[pass])))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			/*
+			 * A link is detached before this returns: the pin's
+			 * reference is dropped by a worker, later (6.2+: a
+			 * moment in which allocations are still refused); the
+			 * last one, an fd's, at its close.
+			 */
+			fd = pass ? -1 : bpf_obj_get(path);
 			unlink(path);
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	if (d)

@@ -185,6 +185,10 @@ check "a level refusing gives back the levels above it" \
 	'[ $rc = 1 ] && [ "$(usage /f1)" = 0 ] && [ "$(lsm_limit stats | field full)" = 2 ]' \
 	"exit $rc: $(cat $tmp/err) usage $(usage /f1) $(lsm_limit stats)"
 lsm_limit clear /f1 system >/dev/null
+# the last clear returns with the programs detached: nothing refused at once
+# (they were detached by a worker, a moment later: /f1/d refused for no cell)
+alloc /f1/d 4K 1; rc=$?
+check "the last clear returns with the programs detached" '[ $rc = 0 ]' "exit $rc: $(cat $tmp/err)"
 
 # buffers from before with no room for their charges (the charges' slots
 # and hash made one entry each: HEAPSTAT_TEST_LIMIT_SLOTS and _SPILL, a
