@@ -29,6 +29,8 @@
  *   wherever the buffer went. A reservation lives only between the entry
  *   and the exit of one dma_buf_export(): nothing outlives an ioctl that
  *   failed or never reached the heap.
+ * - fexit/cgroup_rmdir frees a removed cgroup's idle cells, so that cgroups
+ *   made and removed by the thousand do not fill them.
  *
  * Every refusal counts in its cgroup x heap's cell and is one ring-buffer
  * event. Kernel-version choices (user space picks before load, in
@@ -85,8 +87,9 @@ struct {
 
 /*
  * The usage cells (limit.h): written by BPF (a slot taken by
- * compare-and-swap, counts by atomics); user space frees the idle cells of
- * cgroups gone (their tag set to LIMIT_TAG_GONE).
+ * compare-and-swap, counts by atomics); the idle cells of cgroups gone are
+ * freed (their tag set to LIMIT_TAG_GONE) as the cgroup is removed, and by
+ * user space, which finds those still charged then.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -139,6 +142,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 18);
 } refusals SEC(".maps");
+
+/*
+ * The heaps' minors cells were made for, a bit each: where a removed
+ * cgroup's cells can be. A map of its own, not in .bss, which user space
+ * reads whole: a .bss of another size than a build's is no struct of it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMIT_HEAP_MINORS / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} cell_minors SEC(".maps");
 
 /* a thread's allocation between the ioctl hook and its export */
 struct pending {
@@ -209,8 +224,13 @@ __noinline __u32 cell_slot(__u64 tag, int create)
 		if (!c)
 			return NO_SLOT;
 		if (__sync_val_compare_and_swap(&c->tag, free_tag, tag) == free_tag) {
+			__u32 minor = limit_tag_minor(tag), w = minor / 64;
+			__u64 *bits = bpf_map_lookup_elem(&cell_minors, &w);
+
 			/* a freed cell held nothing; what it counted was another cgroup's */
 			c->refusals = c->overshoot = c->hits = 0;
+			if (bits && !(*bits & (1ULL << (minor % 64))))
+				__sync_fetch_and_or(bits, 1ULL << (minor % 64));
 			return free;
 		}
 	}
@@ -763,6 +783,55 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 {
 	if (file->private_data)	/* else the export failed after making the file */
 		charge_drop(inode->i_ino, 0);
+	return 0;
+}
+
+/*
+ * A cgroup removed: its cells that hold nothing freed, as user space's
+ * collection at a limit's set or clear would (tools/lib/lsm_limit.c:
+ * collect_cells()), whose walk of the tree is the only other way to learn
+ * a cgroup went. One still charged (a buffer outlived its cgroup) waits for
+ * that. A removed cgroup has no task: nothing charges it meanwhile, but a
+ * task moved out of it between its ioctl and the export, which the export
+ * reserves where the ioctl walked: on a cell freed there, a new one.
+ */
+struct rmdir_walk {
+	__u64 id;
+	__u64 bits[LIMIT_HEAP_MINORS / 64];
+};
+
+/* minor m: the removed cgroup's cell of that heap freed, when it holds nothing */
+static long rmdir_minor(__u64 m, void *arg)
+{
+	struct rmdir_walk *w = arg;
+	__u64 tag = limit_tag(w->id, m);
+	struct limit_cell *c;
+	__u32 i;
+
+	if (!(w->bits[(m / 64) & (LIMIT_HEAP_MINORS / 64 - 1)] & (1ULL << (m % 64))))
+		return 0;
+	i = cell_slot(tag, 0);
+	c = i == NO_SLOT ? NULL : bpf_map_lookup_elem(&cells, &i);
+	if (c && !c->usage)
+		__sync_val_compare_and_swap(&c->tag, tag, LIMIT_TAG_GONE);
+	return 0;
+}
+
+SEC("fexit/cgroup_rmdir")
+int BPF_PROG(cgroup_rmdir, struct kernfs_node *kn, int ret)
+{
+	struct rmdir_walk w = { .id = kn->id };
+
+	if (ret)
+		return 0;
+	for (__u32 k = 0; k < LIMIT_HEAP_MINORS / 64; k++) {
+		__u32 key = k;	/* k itself stays a register: a bound the verifier knows */
+		__u64 *bits = bpf_map_lookup_elem(&cell_minors, &key);
+
+		if (bits)
+			w.bits[k] = *bits;
+	}
+	bpf_loop(LIMIT_HEAP_MINORS, rmdir_minor, &w, 0);
 	return 0;
 }
 

@@ -30,6 +30,7 @@ struct limit_key {
 #define LIMIT_TAG_EMPTY		0ULL
 #define LIMIT_TAG_GONE		(~0ULL)
 #define LIMIT_MINOR_BITS	20		/* the kernel's dev_t: major << 20 | minor */
+#define LIMIT_HEAP_MINORS	128		/* dma-heap's NUM_HEAP_MINORS */
 
 /* a cgroup x heap as one word: cgroup ids are never reused, and stay below 2^44 */
 static inline __u64 limit_tag(__u64 cgroup_id, __u32 dev)

@@ -251,7 +251,25 @@ kill $wq2; wait $wq2
 check "and nothing is left charged" 'usage_is /wq 0 && usage_is /wq/r 0' "$(usage /wq) $(usage /wq/r)"
 lsm_limit clear /wq system >/dev/null
 
-for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq; do rmdir $S/$c 2>/dev/null; done
+# a cgroup removed frees its idle cells as it goes (fexit/cgroup_rmdir), not
+# only at the next set: with two cells, twenty cgroups made under /ch, each
+# allocating once and removed, take /ch's and one more in turn: none refused
+mkdir -p $S/ch
+HEAPSTAT_TEST_LIMIT_CELLS=2 lsm_limit set /ch system 1M >/dev/null
+rcs=
+for i in $(seq 20); do
+	mkdir $S/ch/c$i
+	alloc /ch/c$i 4K 1
+	rcs="$rcs$?"
+	rmdir $S/ch/c$i
+done
+st=$(lsm_limit stats)
+check "removed cgroups' idle cells freed as they go" \
+	'[ "$rcs" = 00000000000000000000 ] && [ "$(echo "$st" | field full)" = 0 ] && [ "$(usage /ch)" = 0 ]' \
+	"exits $rcs: $(cat $tmp/err) $st"
+lsm_limit clear /ch system >/dev/null
+
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq ch; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
