@@ -298,8 +298,10 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 		r->free_rate = (c->agg.frees - p.frees) / f->interval_s;
 		r->fails = failures(&c->agg);
 		/* a model kept from a frame before: no attempt since (its counts would
-		 * have moved), and a merged cell's latencies are that frame's copy */
-		if (c->lat && c->lat->n && l->model_ns == f->ts_ns) {
+		 * have moved), a merged cell's latencies are that frame's copy, and
+		 * c->lat may point into the collector's array as it was before it
+		 * grew: not read then */
+		if (l->model_ns == f->ts_ns && c->lat && c->lat->n) {
 			r->p50_ns = lat_percentile(c->lat, 50);
 			r->p99_ns = lat_percentile(c->lat, 99);
 		}

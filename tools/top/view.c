@@ -375,8 +375,10 @@ static const char *fb_age(const struct view_ctx *v, const void *b, char *buf)
 	struct collector *coll = live_collector(v->l);
 	struct coll_buf x;
 
+	/* an export traced after the frame's time (the frame took the buffer first): 0 */
 	if (coll && collector_export_of(coll, BUF(b)->ino, &x))
-		snprintf(buf, CELL_LEN, "%.1f", (v->f->ts_ns - x.born_ns) / 1e9);
+		snprintf(buf, CELL_LEN, "%.1f",
+			 (v->f->ts_ns > x.born_ns ? v->f->ts_ns - x.born_ns : 0) / 1e9);
 	else
 		snprintf(buf, CELL_LEN, ">%.0f", (v->f->ts_ns - live_start_ns(v->l)) / 1e9);
 	return buf;
