@@ -712,11 +712,19 @@ static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 		snprintf(h->lsm_why, sizeof(h->lsm_why), "%s", why);
 }
 
+/*
+ * The BPF-LSM's usage, limits and hits. A removed cgroup's usage is not its
+ * row's, as dmem's files of a removed cgroup are not read: it is in its
+ * parent's, which no longer has it as a child to take it from, and it is
+ * not the usage of a cgroup made again at its path, which the programs
+ * check alone. Its hits are that row's, with the activity.
+ */
 static void read_lsm(struct holdings *h)
 {
 	for (size_t k = 0; k < h->nheaps; k++)
 		for (size_t cg = 0; h->heaps[k].charger == CHARGER_LSM && cg < h->ncgs; cg++)
-			hold_cell(h, cg, k)->charged_known = true;	/* 0 until a cell says */
+			if (!h->cgs[cg].removed)	/* 0 until a cell says */
+				hold_cell(h, cg, k)->charged_known = true;
 	for (size_t i = 0; i < h->nlsm_rows; i++) {
 		const struct lsm_limit_row *r = &h->lsm_rows[i];
 		size_t cg = holdings_cgroup_by_id(h, r->cgroup_id), k = holdings_heap(h, r->heap);
@@ -725,12 +733,11 @@ static void read_lsm(struct holdings *h)
 		if (cg == HOLD_NONE || k == HOLD_NONE || h->heaps[k].charger != CHARGER_LSM)
 			continue;
 		cell = hold_cell(h, cg, k);
-		/* a removed cgroup's charges and hits with those of the one at its path
-		 * now; the limit is the cgroup's own (its entry's id) */
-		cell->charged += r->usage;
 		cell->limit_hits += r->hits;
-		if (r->cgroup_id == h->cgs[cg].id)
+		if (r->cgroup_id == h->cgs[cg].id && !h->cgs[cg].removed) {
+			cell->charged = r->usage;
 			cell->max = r->limit;
+		}
 	}
 }
 

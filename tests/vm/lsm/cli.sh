@@ -119,6 +119,31 @@ else
 fi
 kill $holder
 wait $holder 2>/dev/null
+
+# a job's cgroup removed while its buffer lives on (its holder moved out):
+# traced, the removed job has a row, with no charge of its own (as dmem's
+# files of a removed cgroup are not read); its parent's own charge has it,
+# which the job's row had too
+mkdir -p $S/rj/job $S/rjsvc
+heapstat limit set /rj $H 8M
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 60 >$tmp/rj.json 2>$tmp/rj.err &
+rp=$!
+wait_ready $rs $rp
+hold /rj/job rj -s 1M
+echo $holder >$S/rjsvc/cgroup.procs
+rmdir $S/rj/job
+kill -INT $rp
+wait $rp
+rj() { jq -c --arg c "$1" --arg h $H '[.cgroups[] | select(.path == $c) | .heaps[] | select(.heap == $h) |
+	[.cgroup_removed, .charged_bytes, .own_charged_bytes]]' $tmp/rj.json; }
+[ "$(rj /rj)" = "[[false,$M,$M]]" ] && [ "$(rj /rj/job)" = "[[true,null,null]]" ] &&
+	pass "a removed job's charge is its parent's own alone" ||
+	fail "a removed job's charge is its parent's own alone" "/rj $(rj /rj), /rj/job $(rj /rj/job): $(cat $tmp/rj.err)"
+kill $holder
+wait $holder 2>/dev/null
+heapstat limit clear /rj
+rmdir $S/rj $S/rjsvc
 # -c reads without taking: the ring gives its events up only in order, and
 # taking /lp's refusal would take every other cgroup's with it. The same
 # event by its monotonic_ns: two processes' wall clocks of it may round to
