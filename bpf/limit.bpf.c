@@ -787,10 +787,12 @@ int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 }
 
 /*
- * A cgroup removed: its cells that hold nothing freed, as user space's
- * collection at a limit's set or clear would (tools/lib/lsm_limit.c:
+ * A cgroup removed: its cells that hold and counted nothing freed, as user
+ * space's collection at a limit's set or clear would (tools/lib/lsm_limit.c:
  * collect_cells()), whose walk of the tree is the only other way to learn
- * a cgroup went. One still charged (a buffer outlived its cgroup) waits for
+ * a cgroup went. One still charged (a buffer outlived its cgroup), or with
+ * refusals or hits counted (a removed cgroup's row shows them, and the
+ * exporter's counters must not go down before that collection), waits for
  * that. A removed cgroup has no task: nothing charges it meanwhile, but a
  * task moved out of it between its ioctl and the export, which the export
  * reserves where the ioctl walked: on a cell freed there, a new one.
@@ -800,7 +802,7 @@ struct rmdir_walk {
 	__u64 bits[LIMIT_HEAP_MINORS / 64];
 };
 
-/* minor m: the removed cgroup's cell of that heap freed, when it holds nothing */
+/* minor m: the removed cgroup's cell of that heap freed, when it holds and counted nothing */
 static long rmdir_minor(__u64 m, void *arg)
 {
 	struct rmdir_walk *w = arg;
@@ -812,7 +814,7 @@ static long rmdir_minor(__u64 m, void *arg)
 		return 0;
 	i = cell_slot(tag, 0);
 	c = i == NO_SLOT ? NULL : bpf_map_lookup_elem(&cells, &i);
-	if (c && !c->usage)
+	if (c && !c->usage && !c->refusals && !c->hits && !c->overshoot)
 		__sync_val_compare_and_swap(&c->tag, tag, LIMIT_TAG_GONE);
 	return 0;
 }

@@ -267,7 +267,23 @@ st=$(lsm_limit stats)
 check "removed cgroups' idle cells freed as they go" \
 	'[ "$rcs" = 00000000000000000000 ] && [ "$(echo "$st" | field full)" = 0 ] && [ "$(usage /ch)" = 0 ]' \
 	"exits $rcs: $(cat $tmp/err) $st"
-lsm_limit clear /ch system >/dev/null
+# but not one that counted a refusal (its row shows it, a counter must not
+# go down): kept, the next cgroup finds no cell, until the next set frees it
+# (its limit cleared first: the helper's set drops no removed cgroup's)
+mkdir $S/ch/r
+lsm_limit set /ch/r system 4K >/dev/null
+alloc /ch/r 8K 1; rc1=$?
+lsm_limit clear /ch/r system >/dev/null
+rmdir $S/ch/r
+mkdir $S/ch/s
+alloc /ch/s 4K 1; rc2=$?
+lsm_limit set /ch system 1M >/dev/null
+alloc /ch/s 4K 1; rc3=$?
+rmdir $S/ch/s
+check "a removed cgroup's cell that counted a refusal kept until the next set" \
+	'[ $rc1$rc2$rc3 = 110 ]' "exits $rc1 $rc2 $rc3: $(lsm_limit stats)"
+out=$(lsm_limit clear /ch system)
+check "the last clear unpins everything, again" '[ "$out" = unpinned ] && [ ! -e $P/limit ]' "'$out', $(ls $P 2>&1)"
 
 for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq ch; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
