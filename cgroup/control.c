@@ -54,20 +54,26 @@ int cg_control_init(char *why, size_t len)
 	return err ? cg_err(err, "set up libcgroup for", cg_root(), why, len) : 0;
 }
 
-/* the kernel offers @controller at the root: a word of its cgroup.controllers */
-bool cg_controller_available(const char *controller)
+/* @word is a word of the root's cgroup.@file */
+static bool root_lists(const char *file, const char *word)
 {
-	char path[4200], word[64];
+	char path[4200], w[64];
 	bool found = false;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", cg_root());
+	snprintf(path, sizeof(path), "%s/cgroup.%s", cg_root(), file);
 	f = fopen(path, "re");
-	while (f && !found && fscanf(f, "%63s", word) == 1)
-		found = !strcmp(word, controller);
+	while (f && !found && fscanf(f, "%63s", w) == 1)
+		found = !strcmp(w, word);
 	if (f)
 		fclose(f);
 	return found;
+}
+
+/* the kernel offers @controller at the root: a word of its cgroup.controllers */
+bool cg_controller_available(const char *controller)
+{
+	return root_lists("controllers", controller);
 }
 
 /*
@@ -161,6 +167,36 @@ static int cg_with(const char *path, const char * const *controllers, struct cgr
 }
 
 /*
+ * @controllers enabled for the root's children, for a cgroup below the
+ * first level. libcgroup 2.0 cannot: making such a cgroup, it enables a
+ * controller in each parent's cgroup.subtree_control but the root's (it
+ * writes the root's only for a cgroup of the first level), so the first
+ * level below the root has none to enable in turn, and the create fails
+ * with the first level made. This one file written here, the rest by
+ * libcgroup. Each only when not enabled yet.
+ */
+static int enable_at_root(const char *cgroup, const char * const *controllers, char *why,
+			  size_t len)
+{
+	char path[4200], plus[72];
+	int err = 0;
+
+	if (cg_path_depth(cgroup) < 2)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg_root());
+	for (int i = 0; !err && controllers[i]; i++) {
+		if (root_lists("subtree_control", controllers[i]))
+			continue;
+		snprintf(plus, sizeof(plus), "+%s", controllers[i]);
+		err = cg_write_file(path, plus);
+		if (err)
+			snprintf(why, len, "enable %s for the root's children (%s): %s",
+				 controllers[i], path, strerror(-err));
+	}
+	return err;
+}
+
+/*
  * A cgroup with @controllers (NULL-terminated) enabled in it, its parents made
  * as needed; the shallowest level it made in @made (NULL: not wanted), for
  * cg_control_unmake()
@@ -199,6 +235,9 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 			snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
 		return err;
 	}
+	err = enable_at_root(cgroup, controllers, why, len);
+	if (err)
+		return err;
 	err = cg_with(cgroup, controllers, &cg);
 	/* its owner left as is: libcgroup would chown it to the caller, which
 	 * fails for a user in a cgroup someone else made */

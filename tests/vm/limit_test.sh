@@ -411,19 +411,21 @@ heapstat limit set /lim $H 2M 2>>$tmp/e1; r3=$?
 (cd $S/long && for i in $(seq 20); do cd $n; done && rmdir l* && for i in $(seq 20); do cd .. && rmdir $n; done)
 rmdir $S/long
 
-# --create below a cgroup that holds processes: the kernel enables no
-# controller there (EBUSY); said which and why
+# --create below a cgroup that holds processes, for a dmem limit: the
+# kernel enables no controller there (EBUSY); said which and why. Without
+# --set, no controller is asked: made, run
 mkdir $S/busy
 sh -c "echo \$\$ >$S/busy/cgroup.procs; exec sleep 60" &
 bp=$!
 wait_while '[ -z "$(cat $S/busy/cgroup.procs)" ]'
-heapstat limit exec --create /busy/b -- true 2>$tmp/e3; rc=$?
+heapstat limit exec --create --set $H=8M /busy/b -- true 2>$tmp/e3; rc=$?
+heapstat limit exec --create /busy/c -- true 2>$tmp/e4; rc4=$?
 kill $bp; wait $bp 2>/dev/null
 want="heapstat limit: failed to create cgroup /busy/b: Device or resource busy (/busy holds processes: a cgroup with processes enables no controller for its children; move them into a child cgroup first)"
-[ $rc = 1 ] && [ "$(cat $tmp/e3)" = "$want" ] && [ ! -e $S/busy/b ] &&
+[ $rc = 1 ] && [ "$(cat $tmp/e3)" = "$want" ] && [ ! -e $S/busy/b ] && [ $rc4 = 0 ] && [ -d $S/busy/c ] &&
 	pass "exec --create below a cgroup with processes: says which and why, exit 1" ||
-	fail "exec --create below a cgroup with processes: says which and why, exit 1" "exit $rc: $(cat $tmp/e3)"
-rmdir $S/busy/b 2>/dev/null; rmdir $S/busy
+	fail "exec --create below a cgroup with processes: says which and why, exit 1" "exit $rc/$rc4: $(cat $tmp/e3 $tmp/e4)"
+rmdir $S/busy/b $S/busy/c 2>/dev/null; rmdir $S/busy
 
 # heapstat_core's accounting off: its heaps charge nobody (their dmem regions
 # stay), so a limit on one is bpf-lsm's, and it binds (dmem's bound nothing)

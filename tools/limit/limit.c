@@ -684,15 +684,42 @@ static int run_in(const char *cgroup)
 	return errno == ENOENT ? 127 : 126;
 }
 
+/*
+ * @cgroup enables controllers for its children: a cgroup v2 that does holds
+ * no process ("no internal processes"), and the move would fail after the
+ * limits were written. Said, true.
+ */
+static bool holds_no_process(const char *cgroup)
+{
+	char path[CGROUP_PATH_MAX + 64], line[256] = "";
+	FILE *f;
+
+	if (!strcmp(cgroup, "/") || cg_dir(path, sizeof(path), cg_root(), cgroup))
+		return false;
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/cgroup.subtree_control");
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	if (!line[0])
+		return false;
+	fprintf(stderr, "heapstat limit: cgroup %s enables %s for its children (its "
+		"cgroup.subtree_control), so it can hold no process: run the command in a "
+		"child of it\n", text_safe(cgroup), line);
+	return true;
+}
+
 static int exec_limited(void)
 {
-	static const char * const controllers[] = { "dmem", "memory", NULL };
 	const char *want[3] = { NULL };
 	char cgroup[CGROUP_PATH_MAX], heap[MAX_SETS][256], why[512], made[CGROUP_PATH_MAX] = "";
 	uint64_t bytes[MAX_SETS];
 	struct inventory none;
 	struct holdings h = {};
-	bool lsm = false;
+	bool lsm = false, dmem = false, memcg = false;
 	int n = 0, err;
 
 	err = cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup));
@@ -711,6 +738,9 @@ static int exec_limited(void)
 		/* a bpf-lsm limit needs the cgroup's id, from a model with it */
 		lsm |= !err && h.heaps[k].charger != CHARGER_DMEM &&
 		       h.heaps[k].charger != CHARGER_MEMCG;
+		/* a cgroup made for it has the controllers its --set need, no other */
+		dmem |= !err && h.heaps[k].charger == CHARGER_DMEM;
+		memcg |= !err && h.heaps[k].charger == CHARGER_MEMCG;
 	}
 	/* a bpf-lsm limit's cgroup is not deeper than the programs follow */
 	if (!err && lsm && cg_path_depth(cgroup) > LIMIT_MAX_DEPTH) {
@@ -718,15 +748,22 @@ static int exec_limited(void)
 			"ancestor\n", text_safe(cgroup), LIMIT_MAX_DEPTH);
 		err = -EINVAL;
 	}
+	/* (one there already; one made has no controller enabled for children) */
+	if (!err && opts.create && holds_no_process(cgroup))
+		err = -EINVAL;
 	/* the root is there, and takes no controller of its own */
 	if (!err && opts.create && strcmp(cgroup, "/")) {
-		for (int i = 0; controllers[i]; i++)
-			if (cg_controller_available(controllers[i]))
-				want[n++] = controllers[i];
+		if (dmem && cg_controller_available("dmem"))
+			want[n++] = "dmem";
+		if (memcg && cg_controller_available("memory"))
+			want[n++] = "memory";
 		err = cg_control_create(cgroup, want, made, sizeof(made), why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			holdings_free(&h);
+			/* what it made for it goes again */
+			if (made[0] && cg_control_unmake(cgroup, made, want, why, sizeof(why)))
+				fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			return err == -ENOTDIR ? EXIT_USAGE : 1;
 		}
 		if (lsm) {
@@ -735,6 +772,8 @@ static int exec_limited(void)
 		}
 	} else if (!err && cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
 		err = -ENOENT;
+	} else if (!err && !opts.create && holds_no_process(cgroup)) {
+		err = -EINVAL;
 	}
 	/* the controllers' files of every --set there before any is written */
 	for (int i = 0; !err && i < opts.nsets; i++) {
