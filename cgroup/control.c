@@ -362,16 +362,35 @@ static int enter(const char *cgroup, pid_t pid, char *why, size_t len)
 pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who,
 		       const sigset_t *ignored)
 {
+	sigset_t all, was;
 	char why[512];
 	pid_t pid;
+	int err;
 
+	/*
+	 * The child takes none of the caller's handlers: a Ctrl-C before its
+	 * exec (which would reset them) ends it, not a flag of the caller's
+	 * that it then execs on regardless. Signals wait till they are reset.
+	 */
 	fflush(NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &was);
 	pid = fork();
-	if (pid)
-		return pid < 0 ? -errno : pid;
-	for (int sig = 1; ignored && sig < NSIG; sig++)
-		if (sigismember(ignored, sig) == 1)
+	if (pid) {
+		err = errno;
+		sigprocmask(SIG_SETMASK, &was, NULL);
+		return pid < 0 ? -err : pid;
+	}
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (ignored && sigismember(ignored, sig) == 1)
 			signal(sig, SIG_IGN);
+		else if (!sigaction(sig, NULL, &sa) && sa.sa_handler != SIG_IGN &&
+			 sa.sa_handler != SIG_DFL)
+			signal(sig, SIG_DFL);
+	}
+	sigprocmask(SIG_SETMASK, &was, NULL);
 	if (cg_control_attach(cgroup, getpid(), why, sizeof(why))) {
 		fprintf(stderr, "%s: failed to %s\n", who, text_safe(why));
 		_exit(126);
