@@ -117,15 +117,16 @@ sleep 1
 scrape 9472
 held=$(val 'heapstat_cgroup_held_bytes{cgroup="/exp",heap="system"}')
 bufs=$(val 'heapstat_cgroup_held_buffers{cgroup="/exp",heap="system"}')
+peak=$(val 'heapstat_cgroup_peak_bytes{cgroup="/exp",heap="system"}')
 folded=$(val heapstat_export_rows_folded)
 grep -v scrape_duration $tmp/m1 >$tmp/a
 grep -v scrape_duration $tmp/m >$tmp/b
-if [ "$held" = $((14 * 65536)) ] && [ "$bufs" = 14 ] && [ "$folded" -ge 14 ] &&
+if [ "$held" = $((14 * 65536)) ] && [ "$bufs" = 14 ] && [ "$peak" = "$held" ] && [ "$folded" -ge 14 ] &&
 	! grep -q 'cgroup="/exp/' $tmp/m && cmp -s $tmp/a $tmp/b; then
-	pass "--cgroup-depth 1: 14 cgroups' rows folded into /exp ($held bytes, $bufs buffers, one shared by two once), $folded folded; -i: one sample for two scrapes"
+	pass "--cgroup-depth 1: 14 cgroups' rows folded into /exp ($held bytes, $bufs buffers, one shared by two once, its peak no less), $folded folded; -i: one sample for two scrapes"
 else
 	fail "--cgroup-depth 1: rows folded into /exp, a shared buffer once, counted; -i: one sample" \
-		"held $held, buffers $bufs, folded $folded: $(grep '/exp' $tmp/m | head -n 5; diff $tmp/a $tmp/b | head -n 5)"
+		"held $held, buffers $bufs, peak $peak, folded $folded: $(grep '/exp' $tmp/m | head -n 5; diff $tmp/a $tmp/b | head -n 5)"
 fi
 kill -INT $p
 wait $p

@@ -184,8 +184,12 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 		}
 	}
 	for (size_t i = 0; i < *n; i++) {
-		if (v[i].folded)
+		/* a folded peak: the largest of its rows', never below what it holds now */
+		if (v[i].folded) {
 			ancestor_cell(&v[i], f->h);
+			if (v[i].peak < v[i].bytes)
+				v[i].peak = v[i].bytes;
+		}
 		v[i].nseries = count_series(&v[i]);
 	}
 	return v;
@@ -499,8 +503,8 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 		    "releases not counted");
 	prom_u64(p, NULL, 0, f->losses.skipped);
 	prom_family(p, "heapstat_export_latencies_lost", PROM_COUNTER,
-		    "Allocations of cgroup x heap aggregates past the collector's histograms: "
-		    "counted, but not in the latency histogram");
+		    "Latencies of allocations and lifetimes of released buffers of cgroup x heap "
+		    "aggregates past the collector's histograms: counted, but in no histogram");
 	prom_u64(p, NULL, 0, coll ? collector_hists_lost(coll) : 0);
 	prom_family(p, "heapstat_export_series_dropped", PROM_GAUGE,
 		    "Series of cgroup x heap rows left out of this exposition by --max-series");
