@@ -76,6 +76,7 @@ struct live {
 	/* the collector's cumulative counts at the previous sample, by index */
 	struct coll_agg *prev_aggs;
 	size_t nprev;
+	uint64_t model_refusals;	/* the limit refusals user space found, at the model */
 	uint64_t rebased_ns;		/* live_rebase()'s, for the next sample; 0: none */
 	struct live_hit last_hit;
 };
@@ -371,6 +372,18 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 }
 
 /* the kernel's counts moved since the previous sample */
+/* the limit refusals user space found in events (memcg's), not in the aggregates */
+static uint64_t refusals_found(struct live *l)
+{
+	size_t n;
+	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
+	uint64_t sum = 0;
+
+	for (size_t i = 0; hs && i < n; i++)
+		sum += hs[i].limit_refusals;
+	return sum;
+}
+
 static bool aggs_moved(struct live *l)
 {
 	size_t n;
@@ -379,7 +392,7 @@ static bool aggs_moved(struct live *l)
 	for (size_t i = 0; hs && i < n && i < l->nprev; i++)
 		if (memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
 			return true;
-	return false;
+	return refusals_found(l) != l->model_refusals;
 }
 
 /* a cgroup was made or removed since the last walk of the tree */
@@ -700,6 +713,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 			return err;
 		l->model = m;
 		l->model_ns = f->ts_ns;
+		l->model_refusals = refusals_found(l);
 	}
 	f->h = &l->models[l->model];
 	err = add_rows(l, f, prev);
