@@ -366,6 +366,28 @@ rc2=$?
 	fail "exec: the command in heapstat's place, SIGTERM its own; not found: 127" \
 		"pid $(cat $tmp/run2) of $p, exit $rc, left: $(cat $S/ci/run2/cgroup.procs); $rc2 $(cat $tmp/e)"
 
+# exec --set of two heaps, the second below what the cgroup is charged (the
+# kernel would keep its dmem.max): refused before either is written (the
+# first stayed written, the command not run)
+C=carveout-vm
+if [ -e /dev/dma_heap/$C ]; then
+	mkdir $S/xs
+	sh -c "echo \$\$ >$S/xs/cgroup.procs; exec dmabuf_alloc -H $H -s 1M -w 60 -R $tmp/rxs" &
+	xp=$!
+	wait_while "[ ! -e $tmp/rxs ]"
+	heapstat limit exec --set $C=64M --set $H=512K /xs -- touch $tmp/xsran 2>$tmp/e
+	rc=$?
+	cm=$(sed -n "s|^dma-heap/$C ||p" $S/xs/dmem.max)
+	[ $rc = 1 ] && [ "$cm" = max ] && [ "$(max /xs)" = max ] && [ ! -e $tmp/xsran ] &&
+		grep -q "is charged 1.0M of dma-heap/$H, above 524288" $tmp/e &&
+		pass "exec --set below the charge: refused before any limit is written" ||
+		fail "exec --set below the charge: refused before any limit is written" \
+			"exit $rc, $C's dmem.max $cm, $H's $(max /xs): $(cat $tmp/e)"
+	kill $xp
+	wait $xp 2>/dev/null
+	rmdir $S/xs
+fi
+
 # exec without --set needs no root, as with cgexec: in a subtree delegated
 # to a user (its directory, cgroup.procs, cgroup.subtree_control and
 # cgroup.threads chowned, as systemd delegates), from a shell of the user's

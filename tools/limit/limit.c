@@ -685,6 +685,26 @@ static int run_in(const char *cgroup)
 }
 
 /*
+ * A dmem.max of @bytes for @region the kernel would keep: not below what
+ * @cgroup is charged now (it keeps the old limit then, and reclaims
+ * nothing). Else said, -EBUSY: exec checks every --set before it writes one.
+ */
+static int dmem_room(const char *cgroup, const char *region, uint64_t bytes)
+{
+	char dir[4096], a[16];
+	uint64_t usage;
+
+	if (bytes == HOLD_NO_LIMIT || cg_dir(dir, sizeof(dir), cg_root(), cgroup) ||
+	    cg_dmem_read(dir, "dmem.current", region, &usage) || usage <= bytes)
+		return 0;
+	fprintf(stderr, "heapstat limit: %s is charged %s of %s, above %llu: the kernel would "
+		"keep its dmem.max (dmem reclaims nothing; free buffers first); nothing set\n",
+		text_safe(cgroup), format_size(usage, a, sizeof(a)), region,
+		(unsigned long long)bytes);
+	return -EBUSY;
+}
+
+/*
  * @cgroup enables controllers for its children: a cgroup v2 that does holds
  * no process ("no internal processes"), and the move would fail after the
  * limits were written. Said, true.
@@ -784,6 +804,8 @@ static int exec_limited(void)
 				       ch == CHARGER_DMEM ? "dmem.max" : "memory.max",
 				       bytes[i] == HOLD_NO_LIMIT);
 		err = err > 0 ? 0 : err;
+		if (!err && ch == CHARGER_DMEM)
+			err = dmem_room(cgroup, h.heaps[holdings_heap(&h, heap[i])].region, bytes[i]);
 	}
 	/*
 	 * the bpf-lsm limits first: what may still be refused (the BPF LSM not
