@@ -355,14 +355,17 @@ static struct proc_maps *maps_of(struct stacks *s, uint32_t pid, bool reread)
 		    grow_array((void **)&files, &fcap, p->n, sizeof(*files)) ||
 		    grow_array((void **)&inos, &icap, p->n, sizeof(*inos)))
 			break;
-		files[p->n] = file[0] == '/' && ino ? arena_strdup(&s->strs, file) : NULL;
+		/* a copy until its file is found: elf_of() keeps a new one's */
+		files[p->n] = file[0] == '/' && ino ? strdup(file) : NULL;
 		inos[p->n] = ino;
 		p->m[p->n++] = (struct mapping){ .start = start, .end = end, .off = off };
 	}
 	fclose(f);
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		p->m[i].elf = files[i] ? elf_of(s, files[i], inos[i], pid, p->m[i].start,
 						p->m[i].end) : NULL;
+		free((char *)files[i]);
+	}
 	free(files);
 	free(inos);
 	return p;
@@ -387,17 +390,21 @@ static const char *sym_text(const struct sym *sym, uint64_t addr, char *buf, siz
 
 /*
  * A user frame. A return address is looked up one byte back: the call it
- * returns from may be a function's last instruction (a noreturn call).
+ * returns from may be a function's last instruction (a noreturn call). One
+ * in no mapping read has the maps read again, once a stack (*@reread): a
+ * mapping made since, or a stray address (a frame without frame pointers),
+ * which another reading would not find either.
  */
 static void user_frame(struct stacks *s, struct proc_maps **p, uint32_t pid, uint64_t addr,
-		       bool ret, struct rec_frame *fr, char *buf, size_t len)
+		       bool ret, bool *reread, struct rec_frame *fr, char *buf, size_t len)
 {
 	const struct mapping *m = mapping_at(*p, addr);
 	const struct elf_file *f;
 	uint64_t off, look;
 
-	if (!m) {
+	if (!m && !*reread) {
 		*p = maps_of(s, pid, true);
+		*reread = true;
 		m = mapping_at(*p, addr);
 	}
 	*fr = (struct rec_frame){ .sym = "", .binary = "", .build_id = "", .offset = addr };
@@ -536,7 +543,7 @@ int stacks_of(struct stacks *s, struct collector *c,
 	struct seen *hit;
 	int nk, nu, err;
 	size_t n = 0;
-	bool inner = true;
+	bool inner = true, reread = false;
 
 	*id = 0;
 	if (!e->kstack && !e->ustack)
@@ -552,7 +559,8 @@ int stacks_of(struct stacks *s, struct collector *c,
 	if (nu > 0)
 		p = maps_of(s, e->tgid, false);
 	for (int i = 0; i < nu; i++)
-		user_frame(s, &p, e->tgid, uips[i], i > 0, &ufr[i], utexts[i], sizeof(utexts[i]));
+		user_frame(s, &p, e->tgid, uips[i], i > 0, &reread, &ufr[i], utexts[i],
+			   sizeof(utexts[i]));
 	for (int i = 0; i < nk; i++) {
 		kernel_frame(s, kips[i], i > 0, &fr[n], texts[n], sizeof(texts[n]));
 		/* the collector's own frames (BPF programs, trampolines) are not the caller's */
