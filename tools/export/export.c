@@ -190,9 +190,9 @@ static int expose(struct exporter *x, FILE *f, enum prom_format fmt, uint64_t ma
 	if (err)
 		return err;
 	prom_init(&p, f, fmt);
-	export_metrics_write(&x->m, &p, x->f, live_collector(x->l));
+	err = export_metrics_write(&x->m, &p, x->f, live_collector(x->l));
 	export_metrics_self(&p, (now_ns() - start) / 1e9);
-	return ferror(f) ? -EIO : 0;
+	return err ?: ferror(f) ? -EIO : 0;
 }
 
 /* GET /metrics */

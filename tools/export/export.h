@@ -31,8 +31,8 @@ struct export_metrics {
 	uint64_t cgroups_folded;
 };
 
-void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
-			  struct collector *coll);
+int export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
+			 struct collector *coll);
 void export_metrics_self(struct prom *p, double scrape_s);
 
 /* ---- http.c ---- */

@@ -433,8 +433,7 @@ int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *
 			r = on_readable(c, fn, ctx);
 		else
 			r = -ECONNRESET;	/* POLLERR, POLLHUP */
-		if (r == -ENOMEM)
-			return r;
+		/* out of memory for one answer (-ENOMEM): that client goes, the rest are served */
 		if (r)
 			drop(c);
 	}

@@ -12,6 +12,7 @@
  * attempt counted, whatever the ring buffer dropped), its buckets summed
  * per heap into bounds that are edges of its own.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,7 +404,8 @@ static void write_cma(struct prom *p, const struct live_frame *f)
  * collector's buckets, so a bucket is wholly under a bound or not. The kernel
  * keeps no sum: _sum takes each value at its bucket's middle.
  */
-static void write_latency(struct prom *p, const struct live_frame *f, struct collector *coll)
+/* 0, or -ENOMEM: the histograms could not be summed (their family left empty) */
+static int write_latency(struct prom *p, const struct live_frame *f, struct collector *coll)
 {
 	const struct holdings *h = f->h;
 	size_t n = 0, nb = EXPORT_LAT_BUCKETS;
@@ -444,8 +446,14 @@ static void write_latency(struct prom *p, const struct live_frame *f, struct col
 		if (total)
 			prom_histogram(p, &l, 1, bounds, &counts[k * (nb + 1)], nb, sums[k]);
 	}
+	if (!counts || !sums) {
+		free(counts);
+		free(sums);
+		return -ENOMEM;
+	}
 	free(counts);
 	free(sums);
+	return 0;
 }
 
 /**
@@ -453,9 +461,11 @@ static void write_latency(struct prom *p, const struct live_frame *f, struct col
  *
  * The frame's rows become at most max_series series less those of the heaps,
  * the CMA areas and the exporter itself; export_metrics_self() ends it.
+ * Return: 0, or -ENOMEM when a family could not be made whole (no exposition
+ * is to be served then: a scrape gets 500, not series gone missing).
  */
-void export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
-			  struct collector *coll)
+int export_metrics_write(struct export_metrics *m, struct prom *p, const struct live_frame *f,
+			 struct collector *coll)
 {
 	struct prom_label v = { "version", HEAPSTAT_VERSION };
 	const struct {
@@ -468,13 +478,16 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 	struct series *s;
 	uint64_t budget = UINT64_MAX;
 	size_t n = 0;
+	int err;
 
 	prom_family(p, "heapstat_build", PROM_INFO, "heapstat's version");
 	prom_u64(p, &v, 1, 1);
 	write_heaps(p, f->h);
 	write_cma(p, f);
-	write_latency(p, f, coll);
+	err = write_latency(p, f, coll);
 	s = make_series(m, f, &n);
+	if (!s)
+		err = -ENOMEM;
 	if (m->max_series)
 		budget = m->max_series > p->samples + SELF_SERIES ?
 			 m->max_series - p->samples - SELF_SERIES : 0;
@@ -516,6 +529,7 @@ void export_metrics_write(struct export_metrics *m, struct prom *p, const struct
 	prom_family(p, "heapstat_export_rows", PROM_GAUGE,
 		    "cgroup x heap rows of the model in this exposition, before any was cut or folded");
 	prom_u64(p, NULL, 0, m->rows);
+	return err;
 }
 
 /* the last family: how long this exposition took to make, up to now */
