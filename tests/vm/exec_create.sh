@@ -44,7 +44,7 @@ rc=$?
 mkdir $S/busy
 sh -c "echo \$\$ >$S/busy/cgroup.procs; exec sleep 60" &
 sp=$!
-sleep 0.2
+wait_while '[ -z "$(cat $S/busy/cgroup.procs)" ]'
 heapstat limit exec --create --set $H=8M /busy/a/b -- true 2>$tmp/e
 rc=$?
 [ $rc = 1 ] && [ ! -e $S/busy/a ] && pass "a create that failed leaves nothing made" ||

@@ -402,9 +402,9 @@ static void write_cma(struct prom *p, const struct live_frame *f)
  * counts since it started (lat.now, as of the sample's collector_sync()), each
  * bucket below a bound counted under it. The bounds are edges of the
  * collector's buckets, so a bucket is wholly under a bound or not. The kernel
- * keeps no sum: _sum takes each value at its bucket's middle.
+ * keeps no sum: _sum takes each value at its bucket's middle. 0, or -ENOMEM:
+ * the histograms could not be summed (their family left empty).
  */
-/* 0, or -ENOMEM: the histograms could not be summed (their family left empty) */
 static int write_latency(struct prom *p, const struct live_frame *f, struct collector *coll)
 {
 	const struct holdings *h = f->h;
