@@ -15,6 +15,8 @@
  *       processes given it) and the peak usage of CGROUP a sampler saw (peak);
  *       with LSM_LIMIT_DMEM=1 the usage is CGROUP's dmem.current of the heap's
  *       region, and no pins are opened (the dmem backend's race)
+ *   lsm_limit fake-pin NAME BYTES        a map of BYTES-long values pinned as NAME
+ *                                        in place of the limits' (another build's)
  * LSM_LIMIT_UID=N runs the command as user N, with no group.
  *
  *   lsm_limit try HEAP SIZE N
@@ -38,6 +40,7 @@
 #include <unistd.h>
 #include <grp.h>
 #include <linux/dma-heap.h>
+#include <bpf/bpf.h>
 
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
@@ -280,8 +283,22 @@ int main(int argc, char **argv)
 	int err = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|try|toctou ...\n");
+		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|try|toctou|"
+			"fake-pin ...\n");
 		return 2;
+	}
+	if (!strcmp(cmd, "fake-pin")) {
+		char path[512];
+		int fd = argc == 4 ? bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, atoi(argv[3]), 1,
+						    NULL) : -EINVAL;
+
+		snprintf(path, sizeof(path), "%s/limit/%s",
+			 getenv("LSM_LIMIT_PIN_DIR") ?: "/sys/fs/bpf/heapstat", argc > 2 ? argv[2] : "");
+		if (fd < 0 || (unlink(path) && errno != ENOENT) || bpf_obj_pin(fd, path)) {
+			perror("lsm_limit: fake-pin");
+			return 1;
+		}
+		return 0;
 	}
 	if ((!strcmp(cmd, "set") && argc != 5) || (!strcmp(cmd, "clear") && argc != 4) ||
 	    (!strcmp(cmd, "get") && argc != 4) || (!strcmp(cmd, "race") && argc != 7) ||

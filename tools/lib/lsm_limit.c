@@ -46,6 +46,18 @@ static const char * const map_pins[NMAPS] = {
 	"limits", "limits_gen", "cells", "charges", "charge_slots", "refusals", "pending", "bss",
 };
 
+/* the key and value sizes of the pinned maps user space reads, as this build has them */
+static const struct {
+	__u32 key, value;
+} map_sizes[NMAPS] = {
+	[M_LIMITS] = { sizeof(struct limit_key), sizeof(__u64) },
+	[M_LIMITS_GEN] = { sizeof(__u32), sizeof(__u64) },
+	[M_CELLS] = { sizeof(__u32), sizeof(struct limit_cell) },
+	[M_CHARGES] = { sizeof(__u64), sizeof(struct limit_charge) },
+	[M_CHARGE_SLOTS] = { sizeof(__u32), sizeof(struct limit_slot) },
+	[M_BSS] = { sizeof(__u32), sizeof(struct limit_bpf__bss) },
+};
+
 struct lsm_limit {
 	char dir[256];		/* <pin dir>/limit */
 	int pin_dir_fd;		/* locked with flock while changing pins */
@@ -581,6 +593,30 @@ static int links_whole(const char *dir, char *why, size_t why_len)
 }
 
 /*
+ * A pinned map read as this build lays it out: another build's of other
+ * sizes would be read wrong (a .bss larger than this build's struct of it
+ * written past it), so it is refused, saying what to do, as a missing one.
+ */
+static int map_layout(const struct lsm_limit *l, int i, char *why, size_t why_len)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!map_sizes[i].value)
+		return 0;
+	if (bpf_obj_get_info_by_fd(l->fds[i], &info, &len))
+		return fail(why, why_len, -errno, "read the map %s/%s", l->dir, map_pins[i]);
+	if (info.key_size == map_sizes[i].key && info.value_size == map_sizes[i].value)
+		return 0;
+	snprintf(why, why_len, "the limits pinned in %s cannot be read or changed: their map %s "
+		 "has %u-byte keys and %u-byte values, this build's %u and %u (pinned by another "
+		 "heapstat build): remove them with 'rm -r %s' (their limits go with them), then "
+		 "set them again", l->dir, map_pins[i], info.key_size, info.value_size,
+		 map_sizes[i].key, map_sizes[i].value, l->dir);
+	return -ESTALE;
+}
+
+/*
  * With the pin directory locked: open the maps pinned in l->dir; with
  * LSM_LIMIT_CREATE in l->flags, load, attach, pin and seed first when
  * nothing is pinned.
@@ -608,6 +644,8 @@ static int pins_open(struct lsm_limit *l, char *why, size_t why_len)
 			err = stale(l->dir, false, map_pins[i], false, why, why_len);
 		else if (l->fds[i] < 0)
 			err = fail(why, why_len, -errno, "open %s", path);
+		else
+			err = map_layout(l, i, why, why_len);
 	}
 	return err ?: links_whole(l->dir, why, why_len);
 }

@@ -267,6 +267,17 @@ freed() {	# the programs detach once the kernel has let the pins go (RCU, a work
 	pass "another build's pins: enforced until removed, then limits work again" ||
 	fail "another build's pins: enforced until removed, then limits work again" \
 		"$(cat $tmp/err) $(ls $P 2>&1)"
+# another build's map of another layout (a .bss of 4 KiB): refused as
+# well, never read as this build's
+heapstat limit set /ll $H 1M && lsm_limit fake-pin bss 4096
+heapstat limit set /ll $H 2M >$tmp/o 2>$tmp/e
+rc=$?
+heapstat limit show >$tmp/o 2>$tmp/e2
+[ $rc = 2 ] && grep -q "map bss has 4-byte keys and 4096-byte values, this build's 4 and .*rm -r $P" $tmp/e &&
+	grep -q "map bss has 4-byte keys and 4096-byte values" $tmp/e2 &&
+	pass "another build's map layout: refused, says what to do" ||
+	fail "another build's map layout: refused, says what to do" "exit $rc: $(cat $tmp/e $tmp/e2)"
+rm -r $P && freed || fail "another build's map layout: removed" "$(ls $P 2>&1)"
 
 for cg in ll lp/c lp/c2 lp sib ks ci/lsm1; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
