@@ -219,6 +219,18 @@ static void on_usr1(int sig)
 	dump = 1;
 }
 
+/* the command (*@child; 0: none left) ended: its wait status in *@how, *@child 0 */
+static bool reaped(pid_t *child, int *how)
+{
+	int status;
+
+	if (*child <= 0 || waitpid(*child, &status, WNOHANG) != *child)
+		return false;
+	*how = status;
+	*child = 0;
+	return true;
+}
+
 static bool id_in(const uint64_t *v, size_t n, uint64_t id)
 {
 	for (size_t i = 0; i < n; i++)
@@ -858,7 +870,7 @@ int cmd_record(int argc, char **argv)
 	struct rec_header hdr = {};
 	char why[512], cgroup[CGROUP_PATH_MAX] = "";
 	uint64_t end, next_cp;
-	int status = 0, how = REC_STATUS_NONE, err;
+	int how = REC_STATUS_NONE, err;
 	static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD, SIGUSR1 };
 	sigset_t ignored;
 	char *cmdline;
@@ -994,11 +1006,8 @@ int cmd_record(int argc, char **argv)
 		if (!err && !r.err)
 			err = rec_flush(r.w);
 reap:
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			how = status;
-			child = 0;
+		if (reaped(&child, &how))
 			break;
-		}
 	}
 	/*
 	 * A failure while the command runs (the disk full): said now, and the
@@ -1010,14 +1019,8 @@ reap:
 		said = true;
 		fprintf(stderr, "heapstat record: recording stopped: waiting for %s (pid %d) to "
 			"exit\n", text_safe(opts.cmd[0]), child);
-		while (child > 0 && !stop && (!end || now_ns() < end)) {
-			if (waitpid(child, &status, WNOHANG) == child) {
-				how = status;
-				child = 0;
-			} else {
-				usleep(20000);
-			}
-		}
+		while (!reaped(&child, &how) && child > 0 && !stop && (!end || now_ns() < end))
+			usleep(20000);
 		if (!child && WIFEXITED(how))
 			fprintf(stderr, "heapstat record: %s exited with %d, unrecorded since\n",
 				text_safe(opts.cmd[0]), WEXITSTATUS(how));
@@ -1026,14 +1029,8 @@ reap:
 				"since\n", text_safe(opts.cmd[0]), WTERMSIG(how));
 	}
 	/* stopped first: a Ctrl-C reached the command too, which may be ending of it */
-	for (int i = 0; child > 0 && i < STOP_GRACE_MS / 10; i++) {
-		if (waitpid(child, &status, WNOHANG) == child) {
-			how = status;
-			child = 0;
-		} else {
-			usleep(10000);
-		}
-	}
+	for (int i = 0; !reaped(&child, &how) && child > 0 && i < STOP_GRACE_MS / 10; i++)
+		usleep(10000);
 	if (child > 0) {		/* the command goes on, unrecorded */
 		fprintf(stderr, "heapstat record: stopped before %s exited (pid %d)\n",
 			text_safe(opts.cmd[0]), child);
