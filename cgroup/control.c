@@ -401,6 +401,31 @@ pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who,
 }
 
 /*
+ * @cgroup (not the root) enables controllers for its children, listed in
+ * @controllers as its cgroup.subtree_control has them: cgroup v2 puts no
+ * process in it then ("no internal processes"), and a move there fails.
+ * Read here: libcgroup reads a controller's files, not this one.
+ */
+bool cg_control_delegates(const char *cgroup, char *controllers, size_t len)
+{
+	char path[4200];
+	FILE *f;
+
+	controllers[0] = '\0';
+	if (!strcmp(cgroup, "/") || cg_dir(path, sizeof(path) - 32, cg_root(), cgroup))
+		return false;
+	strcat(path, "/cgroup.subtree_control");
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(controllers, len, f))
+		controllers[0] = '\0';
+	fclose(f);
+	controllers[strcspn(controllers, "\n")] = '\0';
+	return controllers[0] != '\0';
+}
+
+/*
  * Move process @pid into @cgroup. libcgroup moves a task in the hierarchies
  * of the cgroup's controllers: with none named it moves nothing on cgroup v2,
  * so one the cgroup has is named (on v2 every controller has the same path).

@@ -21,6 +21,7 @@ int cg_control_unmake(const char *cgroup, const char *first, const char * const 
 int cg_control_write(const char *cgroup, const char *controller, const char *file,
 		     const char *value, char *why, size_t len);
 int cg_control_attach(const char *cgroup, pid_t pid, char *why, size_t len);
+bool cg_control_delegates(const char *cgroup, char *controllers, size_t len);
 pid_t cg_control_spawn(const char *cgroup, char * const *argv, const char *who,
 		       const sigset_t *ignored);
 

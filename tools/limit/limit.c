@@ -685,21 +685,22 @@ static int run_in(const char *cgroup)
 }
 
 /*
- * A dmem.max of @bytes for @region the kernel would keep: not below what
- * @cgroup is charged now (it keeps the old limit then, and reclaims
- * nothing). Else said, -EBUSY: exec checks every --set before it writes one.
+ * A dmem.max of @bytes for heap @k the kernel would keep: not below what
+ * @cgroup is charged (the model's dmem.current: it keeps the old limit then,
+ * and reclaims nothing). Else said, -EBUSY: exec checks every --set before
+ * it writes one.
  */
-static int dmem_room(const char *cgroup, const char *region, uint64_t bytes)
+static int dmem_room(const struct holdings *h, const char *cgroup, size_t k, uint64_t bytes)
 {
-	char dir[4096], a[16];
-	uint64_t usage;
+	size_t cg = holdings_cgroup(h, cgroup);
+	const struct hold_cell *c = cg != HOLD_NONE ? hold_cell(h, cg, k) : NULL;
+	char a[16];
 
-	if (bytes == HOLD_NO_LIMIT || cg_dir(dir, sizeof(dir), cg_root(), cgroup) ||
-	    cg_dmem_read(dir, "dmem.current", region, &usage) || usage <= bytes)
+	if (bytes == HOLD_NO_LIMIT || !c || !c->charged_known || c->charged <= bytes)
 		return 0;
 	fprintf(stderr, "heapstat limit: %s is charged %s of %s, above %llu: the kernel would "
 		"keep its dmem.max (dmem reclaims nothing; free buffers first); nothing set\n",
-		text_safe(cgroup), format_size(usage, a, sizeof(a)), region,
+		text_safe(cgroup), format_size(c->charged, a, sizeof(a)), h->heaps[k].region,
 		(unsigned long long)bytes);
 	return -EBUSY;
 }
@@ -711,20 +712,9 @@ static int dmem_room(const char *cgroup, const char *region, uint64_t bytes)
  */
 static bool holds_no_process(const char *cgroup)
 {
-	char path[CGROUP_PATH_MAX + 64], line[256] = "";
-	FILE *f;
+	char line[256];
 
-	if (!strcmp(cgroup, "/") || cg_dir(path, sizeof(path), cg_root(), cgroup))
-		return false;
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/cgroup.subtree_control");
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\n")] = '\0';
-	if (!line[0])
+	if (!cg_control_delegates(cgroup, line, sizeof(line)))
 		return false;
 	fprintf(stderr, "heapstat limit: cgroup %s enables %s for its children (its "
 		"cgroup.subtree_control), so it can hold no process: run the command in a "
@@ -805,7 +795,7 @@ static int exec_limited(void)
 				       bytes[i] == HOLD_NO_LIMIT);
 		err = err > 0 ? 0 : err;
 		if (!err && ch == CHARGER_DMEM)
-			err = dmem_room(cgroup, h.heaps[holdings_heap(&h, heap[i])].region, bytes[i]);
+			err = dmem_room(&h, cgroup, holdings_heap(&h, heap[i]), bytes[i]);
 	}
 	/*
 	 * the bpf-lsm limits first: what may still be refused (the BPF LSM not
