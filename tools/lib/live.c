@@ -371,7 +371,6 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 	return 0;
 }
 
-/* the kernel's counts moved since the previous sample */
 /* the limit refusals user space found in events (memcg's), not in the aggregates */
 static uint64_t refusals_found(struct live *l)
 {
@@ -384,15 +383,22 @@ static uint64_t refusals_found(struct live *l)
 	return sum;
 }
 
+/*
+ * The kernel's counts moved since the previous sample, or the refusals found
+ * since the model: one pass.
+ */
 static bool aggs_moved(struct live *l)
 {
 	size_t n;
 	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
+	uint64_t refusals = 0;
 
-	for (size_t i = 0; hs && i < n && i < l->nprev; i++)
-		if (memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
+	for (size_t i = 0; hs && i < n; i++) {
+		if (i < l->nprev && memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
 			return true;
-	return refusals_found(l) != l->model_refusals;
+		refusals += hs[i].limit_refusals;
+	}
+	return refusals != l->model_refusals;
 }
 
 /* a cgroup was made or removed since the last walk of the tree */
