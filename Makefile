@@ -185,9 +185,10 @@ debug: deps
 		$(if $(filter 1,$(V)),V=1) modules >/dev/null
 
 # the other kernels of the matrix, cached: bookworm's 6.12 and 6.1 (no heap
-# modules: they need 7.1+)
+# modules: they need 7.1+), and 7.2's preemptible flavour (upstream's heaps only)
 kernels: deps
 	$(Q)for v in 6.12 6.1; do KVER=$$v scripts/kernel-build.sh >/dev/null || exit; done
+	$(Q)KVER=7.2 KFLAVOR=preempt scripts/kernel-build.sh >/dev/null
 
 # the arm64 side of the device-tree tests (tests/boot/carveout_dt.sh, cma_areas.sh):
 # the arm64 kernel, the heap modules and the test importer built against it,

@@ -5,6 +5,8 @@
 #   KFLAVOR=debug   the debug flavour: scripts/kconfig/heapstat-debug.config
 #                   (KASAN, KFENCE, lockdep, kmemleak on, fault injection)
 #                   merged last, in a build directory of its own (x86 only)
+#   KFLAVOR=preempt full preemption and preemptible RCU, as distributions
+#                   build: scripts/kconfig/heapstat-preempt.config (x86 only)
 #   KSRC=<dir>      any other kernel tree instead
 #   KARCH=arm64     cross-build for QEMU's arm64 virt machine instead, from
 #                   scripts/kconfig/heapstat-arm64.config (device-tree tests)
@@ -49,7 +51,9 @@ case ${KFLAVOR:-} in
 '')	;;
 debug)	[ "$karch" = x86_64 ] || die "KFLAVOR=debug is x86_64 only"
 	frags+=("$TOP/scripts/kconfig/heapstat-debug.config") suffix=-debug ;;
-*)	die "unsupported KFLAVOR=$KFLAVOR (debug, or unset)" ;;
+preempt) [ "$karch" = x86_64 ] || die "KFLAVOR=preempt is x86_64 only"
+	frags+=("$TOP/scripts/kconfig/heapstat-preempt.config") suffix=-preempt ;;
+*)	die "unsupported KFLAVOR=$KFLAVOR (debug, preempt, or unset)" ;;
 esac
 # key: version, fragments, and the tree's location (two trees of one version differ)
 key=$( (cat "${frags[@]}"; echo "$src") | sha256sum | cut -c1-12)
