@@ -17,7 +17,8 @@
  *   changed since the hook read it) at every level: a compare-and-swap per
  *   limited level, taken back from the levels already reserved when one
  *   would pass its limit. Concurrent allocations never overshoot: each sees
- *   the others' reservations, and usage never reads past a limit. Refused,
+ *   the others' reservations, and usage never reads past a limit (but for
+ *   the programs the kernel skips, below). Refused,
  *   the buffer's file allocation that follows fails
  *   (fmod_ret/security_file_alloc): the export fails, the heap frees its
  *   pages, the ioctl returns EAGAIN.
@@ -25,10 +26,11 @@
  *   kept by inode with every level charged: in slot inode % LIMIT_SLOTS of
  *   an array (no hashing, nothing allocated), in a hash when a live buffer
  *   holds the slot; or gives it back when the export failed.
- *   fentry/dma_buf_file_release (the final release) uncharges them,
- *   wherever the buffer went. A reservation lives only between the entry
- *   and the exit of one dma_buf_export(): nothing outlives an ioctl that
- *   failed or never reached the heap.
+ *   lsm/file_release (the final release) uncharges them, wherever the
+ *   buffer went. A reservation lives only between the entry and the exit of
+ *   one dma_buf_export() (or, that exit skipped, to the thread's next
+ *   allocation, or its end): nothing outlives an ioctl that failed or never
+ *   reached the heap.
  * - fexit/cgroup_rmdir frees a removed cgroup's idle cells, so that cgroups
  *   made and removed by the thousand do not fill them.
  *
@@ -38,13 +40,27 @@
  * 6.8 (compat tasks; not sleepable, so the length is read with
  * bpf_probe_read_user); the refusal at the file's allocation needs fmod_ret,
  * without it a size past a limit at the export is charged and counted as
- * overshoot.
+ * overshoot; the final release is the file_release LSM hook since 6.9, an
+ * fentry on dma_buf_file_release before.
+ *
+ * A tracing program (fentry, fexit, fmod_ret) preempted on a CPU still
+ * counts as running there, and the kernel skips it for every other task on
+ * that CPU meanwhile (its recursion_misses; a kernel with preemptible RCU,
+ * as the distributions' are). An LSM program is never skipped: the release
+ * is one where it can be. An allocation whose export entry is skipped, or
+ * whose refusal at the file is (the buffer made), is charged by the export's
+ * exit, unrefused (past a limit then, uncounted as overshoot); one whose exit
+ * is skipped too is charged nowhere. What an export whose exit was skipped
+ * had reserved (and a refusal it left armed), the thread's next allocation
+ * ioctl gives back, or lsm/task_free as the thread goes: that buffer is then
+ * charged nowhere. User space tells the skips of the export's programs.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "limit.h"
+#include "dmabuf_iter.h"	/* DMA_BUF_MAGIC */
 #include "core_fixes.bpf.h"
 
 #define EAGAIN		11
@@ -549,6 +565,25 @@ static __always_inline bool charge_drop(__u64 ino, __u64 bytes)
 	return true;
 }
 
+/*
+ * What an export whose exit the kernel skipped left in the thread's pending
+ * allocation: its reservation given back (that buffer then charged nowhere),
+ * a refusal it armed (else the thread's next file would be refused). Called
+ * where the kernel never skips: the thread's next allocation ioctl, and the
+ * thread's end (LSM hooks).
+ */
+static __always_inline void settle(struct pending *p)
+{
+	if (p->c.bytes) {
+		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
+		p->c.bytes = 0;
+	}
+	if (p->refuse) {
+		p->refuse = 0;
+		__sync_fetch_and_sub(&refusing, 1);
+	}
+}
+
 static __always_inline struct pending *pending_of(bool create)
 {
 	return bpf_task_storage_get(&pending, bpf_get_current_task_btf(), NULL,
@@ -628,10 +663,8 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		return -ENOMEM;
 	if (p->armed)		/* the last one ended before its export */
 		__sync_fetch_and_add(&stale, 1);
-	if (p->refuse) {	/* not left by a finished export; for safety */
-		p->refuse = 0;
-		__sync_fetch_and_sub(&refusing, 1);
-	}
+	/* what the last export left, its exit skipped (see the head of this file) */
+	settle(p);
 	p->armed = 0;
 	/* the levels, walked again only when the thread moved */
 	id = bpf_get_current_cgroup_id();
@@ -750,16 +783,30 @@ SEC("fexit/dma_buf_export")
 int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct dma_buf *ret)
 {
 	struct pending *p = pending_of(false);
+	bool made;
 
 	if (!p)
 		return 0;
+	made = (unsigned long)ret < (unsigned long)-MAX_ERRNO;
+	/*
+	 * The kernel skipped the entry of the thread's armed export (armed
+	 * still), or the refusal of its file (refused, yet made): charged here,
+	 * where it can no longer be refused, so that usage is still what is held.
+	 */
+	if (made && !p->c.bytes &&
+	    ((p->armed && (!p->name || (__u64)info->exp_name == p->name)) || p->refuse)) {
+		p->armed = 0;
+		charge_levels_cold(&p->c, p->c.levels, info->size);
+		p->c.bytes = info->size;
+		p->cgroup_id = 0;	/* a level without a cell is walked again */
+	}
 	if (p->refuse) {	/* refused, and the export failed before making its file */
 		p->refuse = 0;
 		__sync_fetch_and_sub(&refusing, 1);
 	}
 	if (!p->c.bytes)
 		return 0;
-	if ((unsigned long)ret >= (unsigned long)-MAX_ERRNO) {
+	if (!made) {
 		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
 	} else {
 		__u64 ino = ret->file->f_inode->i_ino;
@@ -777,12 +824,42 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	return 0;
 }
 
-/* the final release: uncharge every level the buffer charged */
+/*
+ * The final release: uncharge every level the buffer charged. An LSM hook
+ * where the kernel has security_file_release() (6.9+), called for every file
+ * of the system: the kernel never skips an LSM program, and it skips a
+ * tracing one (the fentry below, where there is no such hook) for every
+ * other task on a CPU while one is preempted inside it (preemptible RCU):
+ * a release skipped would leave its buffer charged for good.
+ */
+SEC("lsm/file_release")
+int BPF_PROG(file_release, struct file *file)
+{
+	struct inode *inode = file->f_inode;
+
+	/* a dma-buf's own file: without private_data, one whose export failed
+	 * after making it, or an O_PATH open of the buffer's inode */
+	if (inode && inode->i_sb->s_magic == DMA_BUF_MAGIC && file->private_data)
+		charge_drop(inode->i_ino, 0);
+	return 0;
+}
+
 SEC("fentry/dma_buf_file_release")
 int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
 {
-	if (file->private_data)	/* else the export failed after making the file */
+	if (file->private_data)
 		charge_drop(inode->i_ino, 0);
+	return 0;
+}
+
+/* a thread's end: what its last export left, that exit skipped (settle()) */
+SEC("lsm/task_free")
+int BPF_PROG(task_free, struct task_struct *task)
+{
+	struct pending *p = bpf_task_storage_get(&pending, task, NULL, 0);
+
+	if (p)
+		settle(p);
 	return 0;
 }
 

@@ -169,7 +169,7 @@ vm_suite() {
 matrix=()
 [ $all = 1 ] && matrix+=("ladder.sh 7.2-debug")
 matrix+=("report_old.sh 6.12" "report_old.sh 6.1" "ladder.sh 6.12" "ladder.sh 6.1"
-	"ladder.sh 7.2" "lsm_off.sh 7.2 6.1" "ladder.sh arm64" "ladder.sh host")
+	"ladder.sh 7.2" "lsm_off.sh 7.2 6.1" "lsm_preempt.sh" "ladder.sh arm64" "ladder.sh host")
 {
 	while [ ! -e "$logdir/kernels.rc" ]; do sleep 1; done
 	if [ "$(cat "$logdir/kernels.rc")" != 0 ]; then

@@ -17,6 +17,7 @@
  *       region, and no pins are opened (the dmem backend's race)
  *   lsm_limit fake-pin NAME BYTES        a map of BYTES-long values pinned as NAME
  *                                        in place of the limits' (another build's)
+ *   lsm_limit misses PROG                the pinned program PROG's recursion_misses
  * LSM_LIMIT_UID=N runs the command as user N, with no group.
  *
  *   lsm_limit try HEAP SIZE N
@@ -284,8 +285,25 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|try|toctou|"
-			"fake-pin ...\n");
+			"fake-pin|misses ...\n");
 		return 2;
+	}
+	if (!strcmp(cmd, "misses")) {	/* one pinned program's recursion_misses */
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/limit/prog_%s",
+			 getenv("LSM_LIMIT_PIN_DIR") ?: "/sys/fs/bpf/heapstat", argc > 2 ? argv[2] : "");
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			perror("lsm_limit: misses");
+			return 1;
+		}
+		printf("%llu\n", (unsigned long long)info.recursion_misses);
+		close(fd);
+		return 0;
 	}
 	if (!strcmp(cmd, "fake-pin")) {
 		char path[512];
@@ -359,12 +377,13 @@ int main(int argc, char **argv)
 		err = lsm_limit_stats(lim, &s, why, sizeof(why));
 		if (!err)
 			printf("dropped=%llu untracked=%llu stale=%llu full=%llu overshoot=%llu "
-			       "seeded=%llu seeded_bytes=%llu unread=%llu spills=%llu\n",
+			       "seeded=%llu seeded_bytes=%llu unread=%llu spills=%llu skipped=%llu\n",
 			       (unsigned long long)s.dropped,
 			       (unsigned long long)s.untracked, (unsigned long long)s.stale,
 			       (unsigned long long)s.full, (unsigned long long)s.overshoot_bytes,
 			       (unsigned long long)s.seeded, (unsigned long long)s.seeded_bytes,
-			       (unsigned long long)s.unread, (unsigned long long)s.spills);
+			       (unsigned long long)s.unread, (unsigned long long)s.spills,
+			       (unsigned long long)s.skipped);
 	} else if (!strcmp(cmd, "race") || !strcmp(cmd, "toctou")) {
 		heap_name = argv[2];
 		err = open_heap(heap_name);

@@ -147,8 +147,12 @@ static void heap_name_of(const struct heap_names *hn, uint32_t dev, char *name, 
 static void pick_variants(struct limit_bpf *s)
 {
 	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC);
+	bool release = kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 
 	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
+	/* the final release: an LSM hook (6.9+), never skipped as an fentry can be */
+	bpf_program__set_autoload(s->progs.file_release, release);
+	bpf_program__set_autoload(s->progs.dma_buf_file_release, !release);
 	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);
 	bpf_program__set_autoload(s->progs.security_file_alloc, s->rodata->refuse_at_export);
 }
@@ -562,9 +566,16 @@ static int stale(const char *dir, bool link, const char *name, bool by_hand,
 	return -ESTALE;
 }
 
-/* the programs create() attaches on every kernel (pick_variants() picks the others) */
+/*
+ * The programs create() attaches on every kernel (pick_variants() picks the
+ * others), and one of each pair it picks from: the final release's (an
+ * earlier build pinned the fentry on every kernel).
+ */
 static const char * const links_always[] = {
-	"file_ioctl", "dma_buf_export_entry", "dma_buf_export_exit", "dma_buf_file_release",
+	"file_ioctl", "dma_buf_export_entry", "dma_buf_export_exit",
+};
+static const char * const links_either[][2] = {
+	{ "file_release", "dma_buf_file_release" },
 };
 
 /*
@@ -582,6 +593,15 @@ static int links_whole(const char *dir, char *why, size_t why_len)
 		if (!pin_exists(dir, "link_", links_always[i]))
 			return stale(dir, true, links_always[i],
 				     pin_exists(dir, "prog_", links_always[i]), why, why_len);
+	for (size_t i = 0; i < ARRAY_SIZE(links_either); i++) {
+		const char *a = links_either[i][0], *b = links_either[i][1];
+
+		if (pin_exists(dir, "link_", a) || pin_exists(dir, "link_", b))
+			continue;
+		if (pin_exists(dir, "prog_", b))
+			a = b;		/* the one whose program is pinned */
+		return stale(dir, true, a, pin_exists(dir, "prog_", a), why, why_len);
+	}
 	d = opendir(dir);
 	if (!d)
 		return fail(why, why_len, -errno, "open %s", dir);
@@ -1287,6 +1307,38 @@ int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, 
 	return n;
 }
 
+/*
+ * Calls of the buffers' hooks the kernel ran no program for: the pinned
+ * export and release programs' recursion_misses (bpf/limit.bpf.c tells what
+ * a skip costs; the LSM ones are never skipped). Not the file allocation's
+ * (every file of the system: skipped there, it costs only a refusal, which
+ * the export's exit charges) nor cgroup_rmdir's (the cells are collected
+ * later). A program not pinned or not readable counts none.
+ */
+static uint64_t skipped(const struct lsm_limit *l)
+{
+	static const char * const progs[] = {
+		"dma_buf_export_entry", "dma_buf_export_exit", "dma_buf_file_release",
+	};
+	char path[PATH_MAX];
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/prog_%s", l->dir, progs[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+		close(fd);
+	}
+	return n;
+}
+
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)
 {
 	struct limit_bpf__bss bss;
@@ -1305,6 +1357,10 @@ int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why,
 	out->seeded_bytes = bss.seeded_bytes;
 	out->spills = bss.spills;
 	out->unread = bss.unread;
+	out->skipped = skipped(l);
+	/* an earlier build's pins: its release an fentry where this kernel has the LSM hook */
+	out->old_release = pin_exists(l->dir, "link_", "dma_buf_file_release") &&
+			   kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 	return 0;
 }
 

@@ -50,6 +50,10 @@ struct lsm_limit_stats {
 	uint64_t spills;		/* charges kept in the hash: their slot was held */
 	uint64_t unread;		/* lengths read as 0 or wrapping (a racing writer,
 					 * a torn read): reserved at the export */
+	uint64_t skipped;		/* calls of the export's and release's hooks the
+					 * kernel ran no program for (recursion_misses) */
+	bool old_release;		/* pinned by an earlier build: its release can be
+					 * skipped on this kernel */
 };
 
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,

@@ -589,6 +589,16 @@ static int show(const char *cgroup)
 		fprintf(stderr, "heapstat limit: the bpf-lsm limits in %s are not shown: %s%s\n",
 			LSM_LIMIT_PIN_DIR, strerror(-h.lsm_err),
 			h.lsm_err == -EACCES ? " (root only)" : "");
+	if (h.lsm_skipped)
+		fprintf(stderr, "heapstat limit: note: the kernel skipped the bpf-lsm limits' "
+			"programs %llu times at buffers' exports and releases (a tracing program "
+			"preempted on a CPU counts as running there, and is skipped for the other "
+			"tasks there meanwhile): bpf-lsm usage may be off by a buffer for each\n",
+			(unsigned long long)h.lsm_skipped);
+	if (h.lsm_old_release)
+		fprintf(stderr, "heapstat limit: note: the bpf-lsm limits were pinned by an "
+			"earlier heapstat, whose release of a buffer this kernel can skip (it then "
+			"stays charged): clear every limit and set them again\n");
 	if (opts.json) {
 		json_init(&j, stdout);
 		json_array(&j);
