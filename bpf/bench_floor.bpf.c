@@ -6,8 +6,8 @@
  * dma_buf_file_release). make bench attaches the ioctl pair alone (the issue's
  * minimal program) and all four (the cost of the hooks before any work),
  * and measures heapstat's collector against both. The limit benchmark
- * (tests/bench/limit_bench.c) loads floor_lsm_ioctl too (not loaded
- * otherwise: it needs the BPF LSM) with the export and release counters:
+ * (tests/bench/limit_bench.c) loads floor_lsm_ioctl and floor_lsm_release
+ * too (not loaded otherwise: they need the BPF LSM) with the export counter:
  * the least a limit that sees the request, the buffer and its release costs.
  *
  * The need_* programs take the same four hooks and call what aggregate mode
@@ -20,6 +20,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "dmabuf_iter.h"	/* DMA_BUF_MAGIC */
 
 __u64 entries = 0, exits = 0, exports = 0, releases = 0;
 
@@ -57,6 +58,21 @@ SEC("fentry/dma_buf_file_release")
 int BPF_PROG(floor_release)
 {
 	__sync_fetch_and_add(&releases, 1);
+	return 0;
+}
+
+/*
+ * The release as a limit takes it where the kernel has the hook (6.9+): an
+ * LSM program, which the kernel never skips, for every file, counting the
+ * dma-bufs'. Loaded by the limit benchmark only, as floor_lsm_ioctl.
+ */
+SEC("lsm/file_release")
+int BPF_PROG(floor_lsm_release, struct file *file)
+{
+	struct inode *inode = file->f_inode;
+
+	if (inode && inode->i_sb->s_magic == DMA_BUF_MAGIC)
+		__sync_fetch_and_add(&releases, 1);
 	return 0;
 }
 

@@ -245,8 +245,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fl = bench_floor_bpf__open();
-	if (fl)		/* the limit benchmark's, not this one's */
+	if (fl) {	/* the limit benchmark's, not this one's */
 		bpf_program__set_autoload(fl->progs.floor_lsm_ioctl, false);
+		bpf_program__set_autoload(fl->progs.floor_lsm_release, false);
+	}
 	if (fl && bench_floor_bpf__load(fl)) {
 		bench_floor_bpf__destroy(fl);
 		fl = NULL;
