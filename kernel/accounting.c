@@ -71,11 +71,17 @@ static bool accounting_enabled(void)
 	return mode == ACCOUNTING_ON || (mode == ACCOUNTING_AUTO && mem_accounting);
 }
 
-/*
+/**
+ * heapstat_heap_name_taken() - whether a dma-heap of that name exists
+ * @name: heap name
+ *
  * dma_heap_add() finds a duplicate name only after device_create() has
- * warned with a stack dump about the duplicate sysfs file: look first.
+ * warned with a stack dump about the duplicate sysfs file: look first. A
+ * module adding several heaps looks for all of them before it adds one.
+ *
+ * Return: true when /sys/class/dma_heap has it.
  */
-static bool heap_name_taken(const char *name)
+bool heapstat_heap_name_taken(const char *name)
 {
 	struct path path;
 	char *p;
@@ -91,6 +97,7 @@ static bool heap_name_taken(const char *name)
 	path_put(&path);
 	return true;
 }
+EXPORT_SYMBOL_GPL(heapstat_heap_name_taken);
 
 /**
  * heapstat_heap_register() - add a dma-heap and its dmem cgroup region
@@ -112,9 +119,8 @@ int heapstat_heap_register(struct heapstat_heap *hh, const char *name, u64 capac
 	};
 	int ret;
 
-	if (heap_name_taken(name)) {
-		pr_err("a heap named '%s' exists already; load with name_prefix= to add ours beside it\n",
-		       name);
+	if (heapstat_heap_name_taken(name)) {
+		pr_err("a heap named '%s' exists already\n", name);
 		return -EEXIST;
 	}
 	if (!capacity) {

@@ -468,15 +468,18 @@ static int __init carveout_init(void)
 		return -EINVAL;
 	}
 	added = carveout_add_of();
+	/* a range refused is said, and the others are added, as the device tree's */
 	for (i = 0; i < nr_base; i++) {
 		char label[16];
+		int err;
 
 		snprintf(label, sizeof(label), "%d", i);
-		ret = carveout_add(i < nr_names ? names[i] : label, base[i], size[i],
+		err = carveout_add(i < nr_names ? names[i] : label, base[i], size[i],
 				   i < nr_no_map && no_map[i], false);
-		if (ret)
-			break;
-		added++;
+		if (err)
+			ret = ret ?: err;
+		else
+			added++;
 	}
 	if (!added && !ret) {
 		pr_err("no range: boot with memmap=SIZE$BASE and load with base=BASE size=SIZE\n");

@@ -131,24 +131,46 @@ free:
 	return ret;
 }
 
+static const char *__init area_name(struct cma *cma)
+{
+	return cma == dev_get_cma_area(NULL) ? DEFAULT_CMA_NAME : cma_get_name(cma);
+}
+
 static int __init cma_heap_init(void)
 {
-	struct cma *default_cma = dev_get_cma_area(NULL);
 	struct cma *cma;
 	unsigned int i;
-	int ret, added = 0;
+	int ret, err = 0, added = 0;
 
+	/*
+	 * A name taken (upstream's cma_heap loaded) fails the load before any
+	 * heap is added: added heaps cannot be removed, and loaded again with
+	 * name_prefix= every area gets its heap.
+	 */
 	for (i = 0; (cma = dma_contiguous_get_area_by_idx(i)); i++) {
-		ret = cma_heap_add(cma, cma == default_cma ? DEFAULT_CMA_NAME : cma_get_name(cma));
-		if (ret)
-			return added ? 0 : ret;	/* added heaps cannot be removed */
-		added++;
+		char *name = kasprintf(GFP_KERNEL, "%s%s", name_prefix, area_name(cma));
+		bool taken = name && heapstat_heap_name_taken(name);
+
+		if (taken)
+			pr_err("a heap named '%s' exists already; load with name_prefix= to add ours beside it\n",
+			       name);
+		kfree(name);
+		if (taken)
+			return -EEXIST;
 	}
-	if (!added) {
+	/* an area that fails otherwise is said, and the others are added */
+	for (i = 0; (cma = dma_contiguous_get_area_by_idx(i)); i++) {
+		ret = cma_heap_add(cma, area_name(cma));
+		if (ret)
+			err = err ?: ret;
+		else
+			added++;
+	}
+	if (!added && !err) {
 		pr_err("no CMA area (boot with cma=SIZE or reserve one in the device tree)\n");
 		return -ENODEV;
 	}
-	return 0;
+	return added ? 0 : err;
 }
 module_init(cma_heap_init);
 

@@ -50,6 +50,7 @@ struct heapstat_charge {
 	unsigned long ino;
 };
 
+bool heapstat_heap_name_taken(const char *name);
 int heapstat_heap_register(struct heapstat_heap *hh, const char *name, u64 capacity,
 			   const struct dma_heap_ops *ops, void *priv);
 int heapstat_charge(struct heapstat_heap *hh, struct heapstat_charge *charge, u64 bytes);

@@ -1,9 +1,11 @@
 #!/bin/bash
 # Loading heapstat's heap modules, each case in its own boot (a heap cannot be
-# removed once added): a name taken by upstream's CMA heap, name_prefix=, and
-# accounting=auto following dma_heap.mem_accounting or switched at run time.
+# removed once added): a name taken by upstream's CMA heap, name_prefix=,
+# accounting=auto following dma_heap.mem_accounting or switched at run time,
+# and a carveout range refused among others.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/lib.sh"
 vm() { HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" "$@"; }
 pass() { echo "PASS: heap_modules: $1"; }
 fail() { echo "FAIL: heap_modules: $1: $2"; }
@@ -45,5 +47,19 @@ if [ $rc = 0 ] && [ "$(head -n4 <<<"$out")" = "$want" ] && grep -q 'rc=1' <<<"$o
 	pass "accounting=auto follows dma_heap.mem_accounting and switches at run time"
 else
 	fail "accounting=auto follows dma_heap.mem_accounting and switches at run time" "exit $rc: $out"
+fi
+
+# a range refused (not page aligned) before good ones: said, and the others
+# added (the first refusal ended the load, the others with it)
+out=$(vm --load heapstat_core --cmdline "$HEAPSTAT_CARVEOUT_CMDLINE" -- sh -c '
+	modprobe heapstat_carveout_heap base=0x30000800,0x30100000,0x30200000 \
+		size=0x100000,0x100000,0x100000 names=bad,good,too; echo "rc=$?"
+	dmesg | grep -o "carveout-bad: range .* is empty or not page aligned"
+	echo "heaps: $(ls /dev/dma_heap | tr "\n" " ")"' 2>&1); rc=$?
+if [ $rc = 0 ] && grep -q '^rc=0$' <<<"$out" && grep -q 'carveout-bad: range' <<<"$out" &&
+	grep -q '^heaps: .*carveout-good carveout-too' <<<"$out" && ! grep -q 'carveout-bad ' <<<"$out"; then
+	pass "a carveout range refused is said, and the ranges after it added"
+else
+	fail "a carveout range refused is said, and the ranges after it added" "exit $rc: $out"
 fi
 exit 0
