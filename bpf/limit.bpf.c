@@ -649,6 +649,12 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		err = bpf_copy_from_user(&len, size & 0xf, (void *)arg);
 	else
 		err = bpf_probe_read_user(&len, size & 0xf, (void *)arg);
+	/*
+	 * Refused, though the compat hook's read (no sleeping) fails on a page
+	 * the kernel's own copy would fault in: left to the export instead, the
+	 * heap would first allocate the whole size, a way past this check that a
+	 * 32-bit task could take at will. A length just written is resident.
+	 */
 	if (err)
 		return -EFAULT;
 	/*
