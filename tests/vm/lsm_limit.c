@@ -288,23 +288,6 @@ int main(int argc, char **argv)
 			"fake-pin|misses ...\n");
 		return 2;
 	}
-	if (!strcmp(cmd, "misses")) {	/* one pinned program's recursion_misses */
-		struct bpf_prog_info info = {};
-		uint32_t len = sizeof(info);
-		char path[512];
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/limit/prog_%s",
-			 getenv("LSM_LIMIT_PIN_DIR") ?: "/sys/fs/bpf/heapstat", argc > 2 ? argv[2] : "");
-		fd = bpf_obj_get(path);
-		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
-			perror("lsm_limit: misses");
-			return 1;
-		}
-		printf("%llu\n", (unsigned long long)info.recursion_misses);
-		close(fd);
-		return 0;
-	}
 	if (!strcmp(cmd, "fake-pin")) {
 		char path[512];
 		int fd = argc == 4 ? bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, atoi(argv[3]), 1,
@@ -320,7 +303,8 @@ int main(int argc, char **argv)
 	}
 	if ((!strcmp(cmd, "set") && argc != 5) || (!strcmp(cmd, "clear") && argc != 4) ||
 	    (!strcmp(cmd, "get") && argc != 4) || (!strcmp(cmd, "race") && argc != 7) ||
-	    (!strcmp(cmd, "toctou") && argc != 7) || (!strcmp(cmd, "try") && argc != 5)) {
+	    (!strcmp(cmd, "toctou") && argc != 7) || (!strcmp(cmd, "try") && argc != 5) ||
+	    (!strcmp(cmd, "misses") && argc != 3)) {
 		fprintf(stderr, "lsm_limit: wrong arguments for %s\n", cmd);
 		return 2;
 	}
@@ -374,7 +358,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "stats")) {
 		struct lsm_limit_stats s;
 
+		uint64_t skipped;
+		bool old_release;
+
 		err = lsm_limit_stats(lim, &s, why, sizeof(why));
+		lsm_limit_skips(lim, &skipped, &old_release);
 		if (!err)
 			printf("dropped=%llu untracked=%llu stale=%llu full=%llu overshoot=%llu "
 			       "seeded=%llu seeded_bytes=%llu unread=%llu spills=%llu skipped=%llu\n",
@@ -383,7 +371,9 @@ int main(int argc, char **argv)
 			       (unsigned long long)s.full, (unsigned long long)s.overshoot_bytes,
 			       (unsigned long long)s.seeded, (unsigned long long)s.seeded_bytes,
 			       (unsigned long long)s.unread, (unsigned long long)s.spills,
-			       (unsigned long long)s.skipped);
+			       (unsigned long long)skipped);
+	} else if (!strcmp(cmd, "misses")) {
+		printf("%llu\n", (unsigned long long)lsm_limit_misses(lim, argv[2]));
 	} else if (!strcmp(cmd, "race") || !strcmp(cmd, "toctou")) {
 		heap_name = argv[2];
 		err = open_heap(heap_name);

@@ -702,13 +702,7 @@ static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 		return;
 	err = lsm_limit_open(&l, sys->lsm_pin_dir, 0, why, sizeof(why));
 	if (!err) {
-		struct lsm_limit_stats st;
-
 		err = lsm_limit_rows(l, &h->lsm_rows, &h->nlsm_rows, why, sizeof(why));
-		if (!err && !lsm_limit_stats(l, &st, why, sizeof(why))) {
-			h->lsm_skipped = st.skipped;
-			h->lsm_old_release = st.old_release;
-		}
 		lsm_limit_close(l);
 	}
 	if (!err && !h->lsm_rows)	/* pinned, nothing charged yet: still the charger */

@@ -144,8 +144,6 @@ struct holdings {
 	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
 	size_t nlsm_rows;
 	int lsm_err;			/* the BPF-LSM limits unreadable (-EACCES: not root) */
-	uint64_t lsm_skipped;		/* their hooks' calls the kernel ran no program for */
-	bool lsm_old_release;		/* pinned by a build whose release this kernel can skip */
 	char lsm_why[512];		/* and why, from lsm_limit */
 	struct arena names;		/* the model's own strings */
 };

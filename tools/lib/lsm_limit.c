@@ -1307,36 +1307,45 @@ int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, 
 	return n;
 }
 
+/* the pinned program @prog's recursion_misses; 0 when it is not pinned or not readable */
+uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/prog_%s", l->dir, prog);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.recursion_misses = 0;
+	close(fd);
+	return info.recursion_misses;
+}
+
 /*
- * Calls of the buffers' hooks the kernel ran no program for: the pinned
- * export and release programs' recursion_misses (bpf/limit.bpf.c tells what
- * a skip costs; the LSM ones are never skipped). Not the file allocation's
- * (every file of the system: skipped there, it costs only a refusal, which
- * the export's exit charges) nor cgroup_rmdir's (the cells are collected
- * later). A program not pinned or not readable counts none.
+ * Calls of the buffers' hooks the kernel ran no program for: the export and
+ * release programs' recursion_misses (bpf/limit.bpf.c tells what a skip
+ * costs; the LSM ones are never skipped). Not the file allocation's (every
+ * file of the system: skipped there, it costs only a refusal, which the
+ * export's exit charges) nor cgroup_rmdir's (the cells are collected later).
+ * And whether the pins are an earlier build's, whose release is an fentry
+ * where this kernel has the LSM hook. Read by limit show alone: a program's
+ * info and the kernel's BTF, not for every frame of a model.
  */
-static uint64_t skipped(const struct lsm_limit *l)
+void lsm_limit_skips(const struct lsm_limit *l, uint64_t *skipped, bool *old_release)
 {
 	static const char * const progs[] = {
 		"dma_buf_export_entry", "dma_buf_export_exit", "dma_buf_file_release",
 	};
-	char path[PATH_MAX];
-	uint64_t n = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
-		struct bpf_prog_info info = {};
-		uint32_t len = sizeof(info);
-		int fd;
-
-		snprintf(path, sizeof(path), "%s/prog_%s", l->dir, progs[i]);
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			n += info.recursion_misses;
-		close(fd);
-	}
-	return n;
+	*skipped = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+		*skipped += lsm_limit_misses(l, progs[i]);
+	*old_release = pin_exists(l->dir, "link_", "dma_buf_file_release") &&
+		       kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 }
 
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)
@@ -1357,10 +1366,6 @@ int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why,
 	out->seeded_bytes = bss.seeded_bytes;
 	out->spills = bss.spills;
 	out->unread = bss.unread;
-	out->skipped = skipped(l);
-	/* an earlier build's pins: its release an fentry where this kernel has the LSM hook */
-	out->old_release = pin_exists(l->dir, "link_", "dma_buf_file_release") &&
-			   kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 	return 0;
 }
 

@@ -50,10 +50,6 @@ struct lsm_limit_stats {
 	uint64_t spills;		/* charges kept in the hash: their slot was held */
 	uint64_t unread;		/* lengths read as 0 or wrapping (a racing writer,
 					 * a torn read): reserved at the export */
-	uint64_t skipped;		/* calls of the export's and release's hooks the
-					 * kernel ran no program for (recursion_misses) */
-	bool old_release;		/* pinned by an earlier build: its release can be
-					 * skipped on this kernel */
 };
 
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
@@ -74,6 +70,8 @@ int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
 int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, void *ctx),
 		    void *ctx, uint64_t *overrun, char *why, size_t why_len);
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len);
+uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog);
+void lsm_limit_skips(const struct lsm_limit *l, uint64_t *skipped, bool *old_release);
 void lsm_limit_event_heap(const struct limit_event *e, char *out);
 bool lsm_limit_created(const struct lsm_limit *l);
 bool lsm_limit_current(struct lsm_limit *l);

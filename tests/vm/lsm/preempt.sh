@@ -19,10 +19,7 @@ heapstat limit set /pre system 1G 2>$tmp/e ||
 # each thread keeps its last 256 buffers (the fds of both under 1024)
 sh -c "echo \$\$ >$S/pre/cgroup.procs; exec preempt_alloc $secs 256" >$tmp/h &
 hp=$!
-i=0
-while ! grep -q '^holding' $tmp/h && kill -0 $hp 2>/dev/null && [ $i -lt 600 ]; do
-	sleep 0.1; i=$((i + 1))
-done
+wait_while "! grep -q '^holding' $tmp/h && kill -0 $hp 2>/dev/null"
 n=$(sed -n 's/^allocations //p' $tmp/h)
 held=$(( $(sed -n 's/^holding //p' $tmp/h | grep . || echo -1) * 4096 ))
 ex=$(lsm_limit misses dma_buf_export_exit)
