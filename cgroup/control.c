@@ -196,13 +196,8 @@ static int enable_at_root(const char *cgroup, const char * const *controllers, c
 	return err;
 }
 
-/*
- * A cgroup with @controllers (NULL-terminated) enabled in it, its parents made
- * as needed; the shallowest level it made in @made (NULL: not wanted), for
- * cg_control_unmake()
- */
-int cg_control_create(const char *cgroup, const char * const *controllers, char *made,
-		      size_t made_len, char *why, size_t len)
+static int create(const char *cgroup, const char * const *controllers, char *made,
+		  size_t made_len, char *why, size_t len)
 {
 	struct cgroup *cg;
 	int err = creatable(cgroup, made, made_len, why, len);
@@ -256,6 +251,28 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 				 "enables no controller for its children; move them into a child "
 				 "cgroup first)", busy);
 	}
+	return err;
+}
+
+/*
+ * A cgroup with @controllers (NULL-terminated) enabled in it, its parents made
+ * as needed; the shallowest level it made in @made (NULL: not wanted), for
+ * cg_control_unmake(). Failed, what it made is removed again.
+ */
+int cg_control_create(const char *cgroup, const char * const *controllers, char *made,
+		      size_t made_len, char *why, size_t len)
+{
+	char first[4096], again[512];
+	int err = create(cgroup, controllers, first, sizeof(first), why, len);
+
+	if (err && first[0] && cg_control_unmake(cgroup, first, controllers, again,
+						 sizeof(again))) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, len - n, "; then failed to %s", again);
+	}
+	if (made)
+		snprintf(made, made_len, "%s", err ? "" : first);
 	return err;
 }
 

@@ -784,8 +784,8 @@ static int exec_limited(void)
 			"ancestor\n", text_safe(cgroup), LIMIT_MAX_DEPTH);
 		err = -EINVAL;
 	}
-	/* (one there already; one made has no controller enabled for children) */
-	if (!err && opts.create && holds_no_process(cgroup))
+	/* (one that is not there, or is made, enables no controller for children) */
+	if (!err && holds_no_process(cgroup))
 		err = -EINVAL;
 	/* the root is there, and takes no controller of its own */
 	if (!err && opts.create && strcmp(cgroup, "/")) {
@@ -793,13 +793,11 @@ static int exec_limited(void)
 			want[n++] = "dmem";
 		if (memcg && cg_controller_available("memory"))
 			want[n++] = "memory";
+		/* failed, what it made for it goes again */
 		err = cg_control_create(cgroup, want, made, sizeof(made), why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			holdings_free(&h);
-			/* what it made for it goes again */
-			if (made[0] && cg_control_unmake(cgroup, made, want, why, sizeof(why)))
-				fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 			return err == -ENOTDIR ? EXIT_USAGE : 1;
 		}
 		if (lsm) {
@@ -808,8 +806,6 @@ static int exec_limited(void)
 		}
 	} else if (!err && cgroup_arg(cgroup, cgroup, sizeof(cgroup))) {
 		err = -ENOENT;
-	} else if (!err && !opts.create && holds_no_process(cgroup)) {
-		err = -EINVAL;
 	}
 	/* the controllers' files of every --set there before any is written */
 	for (int i = 0; !err && i < opts.nsets; i++) {
