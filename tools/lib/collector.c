@@ -83,6 +83,7 @@ struct collector {
 	void *event_ctx;
 	bool no_fold;			/* collector_on_event(..., false): the events are fn's only */
 	bool poll_stop;		/* collector_poll_stop(): the poll ends after this event */
+	uint64_t refusals_counted;	/* collector_count_refusal()'s, all cgroups and heaps */
 	struct coll_cma_stats *cma;
 	size_t ncma;
 	struct {			/* the CMA areas whose bitmap BPF keeps */
@@ -553,7 +554,14 @@ int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char 
 	if (!h)
 		return -ENOMEM;
 	h->limit_refusals++;
+	c->refusals_counted++;
 	return 0;
+}
+
+/* the sum of every heap stats' limit_refusals: what moved since a model read it */
+uint64_t collector_refusals_counted(struct collector *c)
+{
+	return c->refusals_counted;
 }
 
 /* also hand each event to fn, folded first unless fold is false (collector.h) */

@@ -126,6 +126,7 @@ uint64_t collector_dropped(struct collector *c);
 const char *collector_removed_cgroup(struct collector *c, uint64_t id);
 /* one more failure of (cgroup, heap) found a limit's: 0 or -ENOMEM */
 int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char *heap);
+uint64_t collector_refusals_counted(struct collector *c);
 void collector_name_removals(struct collector *c);
 
 /* what the collector lost: events (ring) and counts (maps full), by cause */

@@ -371,34 +371,20 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 	return 0;
 }
 
-/* the limit refusals user space found in events (memcg's), not in the aggregates */
-static uint64_t refusals_found(struct live *l)
-{
-	size_t n;
-	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
-	uint64_t sum = 0;
-
-	for (size_t i = 0; hs && i < n; i++)
-		sum += hs[i].limit_refusals;
-	return sum;
-}
-
 /*
- * The kernel's counts moved since the previous sample, or the refusals found
- * since the model: one pass.
+ * The kernel's counts moved since the previous sample, or user space found
+ * limit refusals in the events (memcg's, not in the aggregates) since the
+ * model.
  */
 static bool aggs_moved(struct live *l)
 {
 	size_t n;
 	const struct coll_heap_stats *hs = l->coll ? collector_heap_stats(l->coll, &n) : NULL;
-	uint64_t refusals = 0;
 
-	for (size_t i = 0; hs && i < n; i++) {
-		if (i < l->nprev && memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
+	for (size_t i = 0; hs && i < n && i < l->nprev; i++)
+		if (memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
 			return true;
-		refusals += hs[i].limit_refusals;
-	}
-	return refusals != l->model_refusals;
+	return l->coll && collector_refusals_counted(l->coll) != l->model_refusals;
 }
 
 /* a cgroup was made or removed since the last walk of the tree */
@@ -719,7 +705,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 			return err;
 		l->model = m;
 		l->model_ns = f->ts_ns;
-		l->model_refusals = refusals_found(l);
+		l->model_refusals = l->coll ? collector_refusals_counted(l->coll) : 0;
 	}
 	f->h = &l->models[l->model];
 	err = add_rows(l, f, prev);
