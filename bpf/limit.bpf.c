@@ -907,7 +907,8 @@ int BPF_PROG(cgroup_rmdir, struct kernfs_node *kn, int ret)
 {
 	struct rmdir_walk w = { .id = kn->id };
 
-	if (ret)
+	/* a cgroup v1 hierarchy's: its ids are its own, another than a v2 cgroup's */
+	if (ret || cgroup_hierarchy((const struct cgroup *)kn->priv))
 		return 0;
 	for (__u32 k = 0; k < LIMIT_HEAP_MINORS / 64; k++) {
 		__u32 key = k;	/* k itself stays a register: a bound the verifier knows */
