@@ -328,7 +328,8 @@ struct rec_stats {
  * and the file left whole, while another writer has it.
  */
 int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_header *h);
-/* as rec_writer_open(), a file made new: -EEXIST, nothing written, when @path is there */
+/* as rec_writer_open(), a file made new: -EEXIST, nothing written, when @path is there;
+ * one made whose header cannot be written is removed again */
 int rec_writer_create(struct rec_writer **out, const char *path, const struct rec_header *h);
 int rec_writer_fdopen(struct rec_writer **out, int fd, const struct rec_header *h);
 /* another writer has @path now (a check that changes nothing; rec_writer_open() claims it) */

@@ -578,12 +578,15 @@ int rec_writer_open(struct rec_writer **out, const char *path, const struct rec_
 
 int rec_writer_create(struct rec_writer **out, const char *path, const struct rec_header *h)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), err;
 
 	/* locked as claim() locks, for rec_writer_busy(): new, so no other writer has it */
 	if (fd >= 0)
 		flock(fd, LOCK_EX | LOCK_NB);
-	return writer_own(out, fd < 0 ? -errno : fd, h);
+	err = writer_own(out, fd < 0 ? -errno : fd, h);
+	if (err && fd >= 0)
+		unlink(path);	/* made, but its header not written */
+	return err;
 }
 
 int rec_writer_close(struct rec_writer *w, int wstatus)

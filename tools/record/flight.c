@@ -377,8 +377,6 @@ int flight_write(struct flight *f, const char *dir, const char *reason, const ch
 			err = rec_writer_create(&w, path, &h);
 	}
 	if (err) {
-		if (err != -EEXIST && err != -ENOMEM && err != -ENAMETOOLONG)
-			unlink(path);	/* made, but its header not written */
 		f->last_write_ns = now_ns();	/* a failure a second too: said once a second */
 		free(pids);
 		free(order);

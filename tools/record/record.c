@@ -762,6 +762,16 @@ static int flight_event_done(struct recorder *r)
  * it: after the end, not a leak in no snapshot). Then the events lost, the
  * walk's too.
  */
+/* the collector detached, its stacks' losses said first */
+static void collector_end(struct recorder *r)
+{
+	if (r->stacks && r->coll && collector_stacks_lost(r->coll))
+		fprintf(stderr, "heapstat record: %" PRIu64 " allocations' stacks were not kept "
+			"(the stack map was full)\n", collector_stacks_lost(r->coll));
+	collector_close(r->coll);
+	r->coll = r->scope.coll = NULL;
+}
+
 static int end_of_recording(struct recorder *r)
 {
 	int err = checkpoint(r) ?: snapshot(r, REC_SNAP_FINAL);
@@ -1019,6 +1029,8 @@ reap:
 		said = true;
 		fprintf(stderr, "heapstat record: recording stopped: waiting for %s (pid %d) to "
 			"exit\n", text_safe(opts.cmd[0]), child);
+		/* nothing more is read: its programs off every allocation meanwhile */
+		collector_end(&r);
 		while (!reaped(&child, &how) && child > 0 && !stop && (!end || now_ns() < end))
 			usleep(20000);
 		if (!child && WIFEXITED(how))
@@ -1066,13 +1078,10 @@ reap:
 	} else {
 		err = rec_writer_close(r.w, how) ?: err;
 	}
-	if (r.stacks && collector_stacks_lost(r.coll))
-		fprintf(stderr, "heapstat record: %" PRIu64 " allocations' stacks were not kept "
-			"(the stack map was full)\n", collector_stacks_lost(r.coll));
+	collector_end(&r);
 	stacks_free(r.stacks);
 	refusals_free(&r.ref);
 	free(cmdline);
-	collector_close(r.coll);
 	/* the command's cgroup goes with it, unless something of it lives on */
 	if (opts.cmd && cgroup[0] && !cg_dir(why, sizeof(why), cg_root(), cgroup))
 		rmdir(why);
