@@ -30,15 +30,18 @@ endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-# the inventory's iterators and the removed cgroups' names are light skeletons (see
-# bpf/dmabuf_iter.bpf.c, bpf/cgroup_iter.bpf.c, bpf/cgroup_names.bpf.c)
+# the inventory's iterators, the removed cgroups' names and a cgroup's level are light
+# skeletons (see bpf/dmabuf_iter.bpf.c, bpf/cgroup_iter.bpf.c, bpf/cgroup_names.bpf.c,
+# bpf/cgroup_level.bpf.c)
 # the collector three times: whole, and the BTF-typed mode's with its fsession program (7.0+)
 # and without (see bpf/collector.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,\
-	$(filter-out bpf/dmabuf_iter.bpf.c bpf/cgroup_iter.bpf.c bpf/cgroup_names.bpf.c,$(BPF_SRCS))) \
+	$(filter-out bpf/dmabuf_iter.bpf.c bpf/cgroup_iter.bpf.c bpf/cgroup_names.bpf.c \
+	bpf/cgroup_level.bpf.c,$(BPF_SRCS))) \
 	$(BUILD)/bpf/collector_fs.skel.h $(BUILD)/bpf/collector_tr.skel.h
 LSKELS := $(BUILD)/bpf/dmabuf_iter.lskel.h $(BUILD)/bpf/dmabuf_iter_tasks.lskel.h \
-	$(BUILD)/bpf/cgroup_iter.lskel.h $(BUILD)/bpf/cgroup_names.lskel.h
+	$(BUILD)/bpf/cgroup_iter.lskel.h $(BUILD)/bpf/cgroup_names.lskel.h \
+	$(BUILD)/bpf/cgroup_level.lskel.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/lib/*.c cgroup/*.c))
 TOOL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*.c tools/report/*.c tools/top/*.c tools/limit/*.c \
 	tools/record/*.c tools/export/*.c))

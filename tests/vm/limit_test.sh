@@ -454,6 +454,36 @@ rmdir $S/busy/b $S/busy/c 2>/dev/null; rmdir $S/busy
 acc=/sys/module/heapstat_core/parameters/accounting
 mkdir $S/off
 echo off >$acc
+# in a cgroup namespace whose root is two levels down (tests/vm/cgns.c), a
+# path of 15 parts is level 17 of the hierarchy, which the programs do not
+# follow (they once took the path's depth and kept a limit never enforced);
+# one of 14 parts is level 16: set, and it binds there
+e15=$(seq -s /e 15 | sed 's|^|/e|')
+e14=${e15%/e15}
+mkdir -p $S/ns1/ns2$e15
+ns() { sh -c "echo \$\$ >$S/ns1/ns2/cgroup.procs; exec cgns $*"; }
+# (a namespace's root with a controller: libcgroup takes one without for no cgroup2)
+echo +memory >$S/ns1/cgroup.subtree_control
+ns heapstat limit set $e15 $H 1M 2>$tmp/e5
+rc5=$?
+ns heapstat limit exec --create --set $H=1M $e15/x -- true 2>$tmp/e6
+rc6=$?
+ns heapstat limit set $e14 $H 1M 2>$tmp/e7
+rc7=$?
+alloc /ns1/ns2$e14 -s 512K -n 2 -w 0
+rc8=$?
+alloc /ns1/ns2$e14 -s 512K -n 3 -w 0
+rc9=$?
+ns heapstat limit clear $e14
+want="is deeper than 16 levels (level 17 of the hierarchy, whose root is above the one seen here): limit an ancestor"
+[ $rc5 = 2 ] && [ $rc6 = 2 ] && [ ! -e $S/ns1/ns2$e15/x ] && [ $rc7 = 0 ] && [ $rc8 = 0 ] && [ $rc9 != 0 ] &&
+	grep -qF "heapstat limit: cgroup $e15 $want" $tmp/e5 &&
+	[ "$(cat $tmp/e6)" = "heapstat limit: cgroup $e15/x is deeper than 16 levels (level 18 of the hierarchy, whose root is above the one seen here): limit an ancestor" ] &&
+	grep -q 'Resource temporarily unavailable' $tmp/err &&
+	pass "a cgroup namespace: the hierarchy's level limits a path's depth (17 refused, 16 binds)" ||
+	fail "a cgroup namespace: the hierarchy's level limits a path's depth (17 refused, 16 binds)" \
+		"exits $rc5/$rc6/$rc7/$rc8/$rc9, $(ls -d $S/ns1/ns2$e15/x 2>&1): $(cat $tmp/e5 $tmp/e6 $tmp/e7 $tmp/err)"
+find $S/ns1 -depth -type d -exec rmdir {} + 2>/dev/null
 heapstat limit set /off $H 1M
 b=$(heapstat limit show /off -j | jq -r ".[] | select(.heap == \"$H\") | [.backend, .limit_bytes] | @tsv")
 alloc /off -s 512K -n 3 -w 0

@@ -28,6 +28,7 @@
 
 #include "limit.skel.h"
 #include "btf.h"
+#include "cg_level.h"
 #include "heap_dev.h"
 #include "inventory.h"
 #include "lsm_limit.h"
@@ -976,6 +977,32 @@ static int limits_changed(struct lsm_limit *l)
 	return bpf_map_update_elem(l->fds[M_LIMITS_GEN], &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
+/**
+ * lsm_limit_depth() - whether the programs follow a cgroup's limit
+ * @path: the cgroup's, normalized; parts at its end not made yet count
+ *
+ * They take a thread's ancestors down to LIMIT_MAX_DEPTH levels of the
+ * hierarchy (bpf/limit.bpf.c), counted from its root, which a path in a
+ * cgroup namespace does not start at: the kernel says the level (cg_level()).
+ *
+ * Return: 0, or -EINVAL (said in @why) for a cgroup deeper than that.
+ */
+int lsm_limit_depth(const char *path, char *why, size_t why_len)
+{
+	int depth = cg_path_depth(path), level = depth > LIMIT_MAX_DEPTH ? depth : cg_level(path);
+
+	if (level <= LIMIT_MAX_DEPTH)
+		return 0;
+	if (level == depth)
+		snprintf(why, why_len, "cgroup %s is deeper than %d levels: limit an ancestor",
+			 path, LIMIT_MAX_DEPTH);
+	else
+		snprintf(why, why_len, "cgroup %s is deeper than %d levels (level %d of the "
+			 "hierarchy, whose root is above the one seen here): limit an ancestor",
+			 path, LIMIT_MAX_DEPTH, level);
+	return -EINVAL;
+}
+
 /*
  * Limit a cgroup (not the root, at most LIMIT_MAX_DEPTH levels down) and
  * its descendants to bytes of a heap. Below its usage, it refuses every
@@ -987,7 +1014,7 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	struct limit_key k;
 	struct cg_index ix = {};
 	const char *path;
-	int err = key_of(l, cgroup_id, heap, &k, why, why_len), level;
+	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
 
 	if (err)
 		return err;
@@ -995,14 +1022,12 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 	if (err)
 		return fail(why, why_len, err, "%s", "walk the cgroup tree");
 	path = cg_index_path(&ix, cgroup_id);
-	level = path ? cg_path_depth(path) : 0;
 	if (!path)
 		err = fail(why, why_len, -ENOENT, "%s", "find the cgroup");
-	else if (!level)
+	else if (!cg_path_depth(path))
 		snprintf(why, why_len, "the root cgroup cannot be limited"), err = -EINVAL;
-	else if (level > LIMIT_MAX_DEPTH)
-		snprintf(why, why_len, "cgroup %s is deeper than %d levels: limit an ancestor",
-			 path, LIMIT_MAX_DEPTH), err = -EINVAL;
+	else
+		err = lsm_limit_depth(path, why, why_len);
 	if (flock(l->pin_dir_fd, LOCK_EX)) {
 		cg_index_free(&ix);
 		return fail(why, why_len, -errno, "%s", "lock the pins");

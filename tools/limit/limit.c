@@ -779,11 +779,8 @@ static int exec_limited(void)
 		memcg |= !err && h.heaps[k].charger == CHARGER_MEMCG;
 	}
 	/* a bpf-lsm limit's cgroup is not deeper than the programs follow */
-	if (!err && lsm && cg_path_depth(cgroup) > LIMIT_MAX_DEPTH) {
-		fprintf(stderr, "heapstat limit: cgroup %s is deeper than %d levels: limit an "
-			"ancestor\n", text_safe(cgroup), LIMIT_MAX_DEPTH);
-		err = -EINVAL;
-	}
+	if (!err && lsm && (err = lsm_limit_depth(cgroup, why, sizeof(why))))
+		fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
 	/* (one that is not there, or is made, enables no controller for children) */
 	if (!err && holds_no_process(cgroup))
 		err = -EINVAL;
