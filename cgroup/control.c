@@ -47,27 +47,35 @@ static int cg_err(int err, const char *what, const char *cgroup, char *why, size
 	}
 }
 
-int cg_control_init(char *why, size_t len)
-{
-	int err = cgroup_init();
-
-	return err ? cg_err(err, "set up libcgroup for", cg_root(), why, len) : 0;
-}
-
-/* @word is a word of the root's cgroup.@file */
+/* @word is a word of the root's cgroup.@file; NULL: the file is there, with no word */
 static bool root_lists(const char *file, const char *word)
 {
 	char path[4200], w[64];
-	bool found = false;
+	bool found = false, any = false, opened;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/cgroup.%s", cg_root(), file);
 	f = fopen(path, "re");
+	opened = f;
 	while (f && !found && fscanf(f, "%63s", w) == 1)
-		found = !strcmp(w, word);
+		found = word && !strcmp(w, word), any = true;
 	if (f)
 		fclose(f);
-	return found;
+	return word ? found : opened && !any;
+}
+
+int cg_control_init(char *why, size_t len)
+{
+	int err = cgroup_init();
+
+	/* libcgroup takes a cgroup2 mount without controllers for none */
+	if (err == ECGROUPNOTMOUNTED && root_lists("controllers", NULL)) {
+		snprintf(why, len, "set up libcgroup for %s: it takes a cgroup2 mount without "
+			 "controllers for none (its cgroup.controllers is empty: the root of a cgroup "
+			 "namespace whose parent enables none for it)", cg_root());
+		return -EOPNOTSUPP;
+	}
+	return err ? cg_err(err, "set up libcgroup for", cg_root(), why, len) : 0;
 }
 
 /* the kernel offers @controller at the root: a word of its cgroup.controllers */

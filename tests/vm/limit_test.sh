@@ -462,7 +462,13 @@ e15=$(seq -s /e 15 | sed 's|^|/e|')
 e14=${e15%/e15}
 mkdir -p $S/ns1/ns2$e15
 ns() { sh -c "echo \$\$ >$S/ns1/ns2/cgroup.procs; exec cgns $*"; }
-# (a namespace's root with a controller: libcgroup takes one without for no cgroup2)
+# (libcgroup takes a cgroup2 mount without a controller for none: said)
+ns heapstat limit set $e14 $H 1M 2>$tmp/e4
+rc4=$?
+[ $rc4 = 2 ] && [ "$(cat $tmp/e4)" = "heapstat limit: failed to set up libcgroup for /sys/fs/cgroup: it takes a cgroup2 mount without controllers for none (its cgroup.controllers is empty: the root of a cgroup namespace whose parent enables none for it)" ] &&
+	pass "a cgroup namespace whose root has no controller: libcgroup's refusal said, exit 2" ||
+	fail "a cgroup namespace whose root has no controller: libcgroup's refusal said, exit 2" \
+		"exit $rc4: $(cat $tmp/e4)"
 echo +memory >$S/ns1/cgroup.subtree_control
 ns heapstat limit set $e15 $H 1M 2>$tmp/e5
 rc5=$?
