@@ -18,12 +18,14 @@
  * access syncs their caches; any other range (no-map, a memmap= hole, which
  * may have struct pages but no direct mapping for swiotlb to bounce through)
  * gets DMA addresses only, through dma_map_resource, which nothing syncs:
- * for devices coherent with the CPU.
+ * for devices coherent with the CPU. A device that is not may attach to a
+ * no-map range (the CPU never caches it) but not to one the CPU maps.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/dma-map-ops.h>	/* dev_is_dma_coherent() */
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/error-injection.h>
@@ -101,6 +103,15 @@ static int carveout_attach(struct dma_buf *dmabuf, struct dma_buf_attachment *at
 	struct carveout_attachment *a;
 	int ret;
 
+	/*
+	 * A range the CPU maps cacheable but not as pages: nothing keeps a
+	 * device that does not snoop the CPU's caches in sync with them (the
+	 * zeroing would stay in them, and an eviction could overwrite what
+	 * the device wrote). Such a device cannot share it, not even one that
+	 * would never map it (vgem imports without mapping): told at the attach.
+	 */
+	if (b->heap->vaddr && !b->heap->pages && !dev_is_dma_coherent(attachment->dev))
+		return -EINVAL;
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;

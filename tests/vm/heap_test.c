@@ -6,12 +6,15 @@
  * back to zero after exit, kill -9, a move between cgroups, an exhausted heap
  * and injected slab failures.
  *
- * usage: heap_test HEAP[:GRANULE][:nomap][:bounced]...
+ * usage: heap_test HEAP[:GRANULE][:nomap][:bounced][:noncoherent]...
  *   HEAP in /dev/dma_heap, with accounting on; GRANULE, the unit the heap
  *   rounds lengths up to (64K for the chunk heap), defaults to the page size;
  *   nomap, a heap the CPU must not map (carveout no-map ranges); bounced, a
  *   carveout outside System RAM booted with swiotlb=force: the importer's
- *   mapping is refused (ENOMEM), as the DMA API refuses to bounce it.
+ *   mapping is refused (ENOMEM), as the DMA API refuses to bounce it;
+ *   noncoherent, a carveout the CPU maps outside its direct map, where the
+ *   importers are not DMA-coherent (arm64's platform and faux devices): their
+ *   attach is refused (EINVAL).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +51,7 @@ static int heap_fd = -1;
 static uint64_t capacity;	/* from dmem.capacity */
 static uint64_t granule;	/* lengths are rounded up to this */
 static bool nomap;		/* CPU mappings are refused */
+static bool noncoherent;	/* attaches are refused */
 static bool bounced;		/* DMA mappings are refused (swiotlb=force, not System RAM) */
 
 /* what the heap takes, and charges, for len bytes */
@@ -265,6 +269,13 @@ static void vgem_import_attaches(void)
 	CHECK_EQ(attached_devices(st.st_ino, devs, sizeof(devs)), 0);
 	CHECK(!strcmp(devs, ""), "attached before import: '%s'", devs);
 	prime.fd = fd;
+	if (noncoherent) {
+		CHECK(ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) && errno == EINVAL,
+		      "import: %s", strerror(errno));
+		CHECK_EQ(attached_devices(st.st_ino, devs, sizeof(devs)), 0);
+		CHECK(!strcmp(devs, ""), "attached after a refused import: '%s'", devs);
+		goto out;
+	}
 	CHECK(ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime) == 0, "import: %s", strerror(errno));
 	CHECK_EQ(attached_devices(st.st_ino, devs, sizeof(devs)), 0);
 	CHECK(!strcmp(devs, "\tvgem\n"), "attached after import: '%s'", devs);
@@ -321,8 +332,8 @@ static void importer_check(uint64_t len)
 		}
 	}
 	snprintf(num, sizeof(num), "%d", fd);
-	if (bounced) {
-		CHECK_EQ(cg_write_file(IMPORTER, num), -ENOMEM);
+	if (bounced || noncoherent) {
+		CHECK_EQ(cg_write_file(IMPORTER, num), bounced ? -ENOMEM : -EINVAL);
 		close(fd);
 		return;
 	}
@@ -681,10 +692,12 @@ static int test_heap(char *arg)
 
 	heap = name;
 	granule = sysconf(_SC_PAGESIZE);
-	nomap = bounced = false;
+	nomap = bounced = noncoherent = false;
 	for (char *opt; (opt = strsep(&arg, ":"));) {
 		if (!strcmp(opt, "nomap"))
 			nomap = true;
+		else if (!strcmp(opt, "noncoherent"))
+			noncoherent = true;
 		else if (!strcmp(opt, "bounced"))
 			bounced = true;
 		else
