@@ -12,17 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hindex.h"
 #include "lib/text.h"
 #include "lib/util.h"
 #include "analysis.h"
 
-/* @cap a power of two: the product's high bits, which every bit of @ino moves
- * (its low bits are those of @ino's low bits: inodes 2^32 apart would share
- * a slot) */
+/* @cap a power of two; the inode mixed with this process's seed: a crafted
+ * recording's inodes, made to share a slot, do not (hindex.c) */
 static struct an_buffer *probe(struct an_buffer *v, size_t cap, uint64_t ino)
 {
-	for (size_t i = (ino * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctzll(cap));;
-	     i = (i + 1) & (cap - 1))
+	for (size_t i = hindex_mix(ino) & (cap - 1);; i = (i + 1) & (cap - 1))
 		if (v[i].ino == ino || !v[i].ino)
 			return &v[i];
 }
@@ -604,13 +603,18 @@ static int cmp_heap_cgroup(const struct an_buffer *b, const char *heap, uint64_t
 	return c ? c : (b->cgroup_id > cgroup_id) - (b->cgroup_id < cgroup_id);
 }
 
+/* ties in allocation order: the table's slots are a seeded hash's, another each run */
 static int cmp_by_heap(const void *x, const void *y)
 {
-	size_t i = *(const size_t *)x, j = *(const size_t *)y;
-	const struct an_buffer *b = &by_heap_of->bufs[j];
-	int c = cmp_heap_cgroup(&by_heap_of->bufs[i], b->heap, b->cgroup_id);
+	const struct an_buffer *a = &by_heap_of->bufs[*(const size_t *)x];
+	const struct an_buffer *b = &by_heap_of->bufs[*(const size_t *)y];
+	int c = cmp_heap_cgroup(a, b->heap, b->cgroup_id);
 
-	return c ? c : (i > j) - (i < j);
+	if (c)
+		return c;
+	if (a->ts != b->ts)
+		return (a->ts > b->ts) - (a->ts < b->ts);
+	return (a->ino > b->ino) - (a->ino < b->ino);
 }
 
 static int cmp_step(const void *x, const void *y)
@@ -968,7 +972,7 @@ static int cmp_holding(const void *x, const void *y)
 	return (a->cgroup_id > b->cgroup_id) - (a->cgroup_id < b->cgroup_id);
 }
 
-/* a holder's buffers together, each holder's in the order of their slots */
+/* a holder's buffers together, each holder's in allocation order (its last names it) */
 static int cmp_holder_buf(const void *x, const void *y)
 {
 	const struct an_buffer *a = *(const struct an_buffer *const *)x;
@@ -978,7 +982,9 @@ static int cmp_holder_buf(const void *x, const void *y)
 		return (a->pid > b->pid) - (a->pid < b->pid);
 	if (a->cgroup_id != b->cgroup_id)
 		return (a->cgroup_id > b->cgroup_id) - (a->cgroup_id < b->cgroup_id);
-	return (a > b) - (a < b);
+	if (a->ts != b->ts)
+		return (a->ts > b->ts) - (a->ts < b->ts);
+	return (a->ino > b->ino) - (a->ino < b->ino);
 }
 
 /*
