@@ -152,17 +152,18 @@ check "kselftest: valid, exit 1, its $nfail failures one line each, no leak" \
 	[ "$(names "[failure]" "$tmp/k.xml" | paste -sd " ")" = failures ]'
 
 # hostile names: a recording's file name and a check's heap holding markup,
-# quotes, controls, an escape sequence, a C1 control and bytes that are not UTF-8
-# (the writer's samples name that heap: tests/unit/record_samples.h)
-evil=$(printf 'r&<>"\x27\x01\x1b[31m\xff\xc2\x85\t.x')
+# quotes, controls, an escape sequence, a C1 control, a bidirectional control
+# and bytes that are not UTF-8 (the writer's samples name that heap:
+# tests/unit/record_samples.h)
+evil=$(printf 'r&<>"\x27\x01\x1b[31m\xff\xc2\x85\xe2\x80\xae\t.x')
 cp "$1/seeds/samples" "$tmp/$evil.hsrec"
 heap=$(printf 'a<b&c"d\x27\x02\x1b]0;t\x07\xfe\xc2\x9b\tz')
 "$hs" analyze "$tmp/$evil.hsrec" --fail-on "failures,peak:$heap>1M" --junit "$tmp/evil.xml" \
 	>/dev/null 2>"$tmp/err"; rc=$?
 got=$(xp 'concat(//testcase[2]/@name,"|",//testcase[1]/@classname)' "$tmp/evil.xml")
 want=$(printf 'peak:a<b&c"d\x27\\x02\\x1b]0;t\\x07\\xfe\\x9b\tz>1M|')
-want+=$(printf 'heapstat.r&<>"\x27\\x01\\x1b[31m\\xff\\x85\t.x')
-check "hostile names: well-formed, valid, \\xNN for what XML or a terminal must not get" \
+want+=$(printf 'heapstat.r&<>"\x27\\x01\\x1b[31m\\xff\\x85\\u202e\t.x')
+check "hostile names: well-formed, valid, \\xNN (\\uNNNN) for what XML or a terminal must not get" \
 	"exit $rc, got '$got' want '$want': $(cat "$tmp/err" "$tmp/xmllint.err")" eval '
 	[ $rc = 1 ] && xmllint --noout "$tmp/evil.xml" 2>"$tmp/xmllint.err" &&
 	valid "$tmp/evil.xml" && [ "$got" = "$want" ] &&

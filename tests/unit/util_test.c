@@ -190,6 +190,11 @@ static void json_strings(void)
 	CHECK(!strcmp(s, "\"\\u0080x\\u00c0\\u00af\\u00ed\\u00a0\\u0080\\u009b\xf0\x9f\x98\x80"
 		      "\\u00e2\\u0082\""), "%s", s);
 	free(s);
+	/* a bidirectional control (U+202E RIGHT-TO-LEFT OVERRIDE), which would make
+	 * a terminal show what follows reversed: escaped, the same string */
+	s = written(write_json_string, "a\xe2\x80\xae" "b");
+	CHECK(!strcmp(s, "\"a\\u202eb\""), "%s", s);
+	free(s);
 }
 
 static void write_json_doc(FILE *f, const void *arg)

@@ -74,8 +74,8 @@ void json_escape(FILE *f, const char *s, size_t max)
 		}
 		if (cp == '"' || cp == '\\')
 			fprintf(f, "\\%c", (char)cp);
-		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			fprintf(f, "\\u%04x", cp);
+		else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || text_bidi_control(cp))
+			fprintf(f, "\\u%04x", cp);	/* the same string, safe on a terminal */
 		else
 			fwrite(p, 1, len, f);
 		p += len;

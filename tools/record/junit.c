@@ -79,8 +79,8 @@ static void xml_escape(FILE *f, const char *s, bool attr)
 			fprintf(f, "&#%u;", cp);	/* else normalized away by the parser */
 		else if ((cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7f && cp <= 0x9f))
 			fprintf(f, "\\x%02x", cp);
-		else if (cp == 0xfffe || cp == 0xffff)
-			fprintf(f, "\\u%04x", cp);
+		else if (cp == 0xfffe || cp == 0xffff || text_bidi_control(cp))
+			fprintf(f, "\\u%04x", cp);	/* bidi: as text and HTML show it */
 		else
 			fwrite(p, 1, len, f);
 		p += len;
