@@ -191,38 +191,72 @@ static void elf_build_id(Elf *e, char *out)
 	}
 }
 
-/* the functions of .symtab, or of .dynsym when it has none (a stripped file) */
+/*
+ * A symbol table's string table, copied once (its last byte a NUL): the
+ * symbols' names point into it. A copy per symbol took as many bytes as
+ * the file chose, its symbols sharing one long name (or parts of it).
+ */
+static const char *elf_strtab(struct stacks *s, Elf *e, size_t ndx, size_t *size)
+{
+	Elf_Scn *scn = elf_getscn(e, ndx);
+	Elf_Data *d;
+	GElf_Shdr sh;
+	char *copy;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB)
+		return NULL;
+	d = elf_getdata(scn, NULL);
+	if (!d || !d->d_buf || !d->d_size)
+		return NULL;
+	copy = arena_alloc(&s->strs, d->d_size + 1);
+	if (!copy)
+		return NULL;
+	memcpy(copy, d->d_buf, d->d_size);
+	copy[d->d_size] = '\0';
+	*size = d->d_size;
+	return copy;
+}
+
+/*
+ * The functions of .symtab, or of .dynsym when it has none (a stripped
+ * file): the first section of the type, the one a file may have (more, each
+ * the same symbols again, were as many copies).
+ */
 static void elf_syms(struct stacks *s, struct elf_file *f, Elf *e)
 {
 	size_t cap = 0;
 
 	for (int pass = 0; pass < 2 && !f->nsyms; pass++) {
 		Elf_Scn *scn = NULL;
+		bool read = false;
 
-		while ((scn = elf_nextscn(e, scn))) {
+		while (!read && (scn = elf_nextscn(e, scn))) {
+			const char *names = NULL;
+			size_t names_size = 0;
 			GElf_Shdr sh;
 			Elf_Data *d;
 
 			if (!gelf_getshdr(scn, &sh) ||
 			    sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !sh.sh_entsize)
 				continue;
+			read = true;
 			d = elf_getdata(scn, NULL);
 			for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
 				GElf_Sym sym;
-				const char *name;
 
 				if (!gelf_getsym(d, i, &sym) ||
 				    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value ||
 				    sym.st_shndx == SHN_UNDEF)
 					continue;
-				name = elf_strptr(e, sh.sh_link, sym.st_name);
-				if (!name || !*name)
+				if (!names && !(names = elf_strtab(s, e, sh.sh_link, &names_size)))
+					break;
+				if (sym.st_name >= names_size || !names[sym.st_name])
 					continue;
 				if (grow_array((void **)&f->syms, &cap, f->nsyms, sizeof(*f->syms)))
 					return;
 				f->syms[f->nsyms++] = (struct sym){
 					.addr = sym.st_value, .size = sym.st_size,
-					.name = arena_strdup(&s->strs, name),
+					.name = names + sym.st_name,
 				};
 			}
 		}
