@@ -291,7 +291,7 @@ static void print_limits(const struct analysis *a)
 	}
 }
 
-static void print_text(const struct analysis *a)
+static int print_text(const struct analysis *a)
 {
 	char s1[16], s2[16], s3[16], who[64], how[64];
 
@@ -352,7 +352,7 @@ static void print_text(const struct analysis *a)
 	}
 	print_limits(a);
 	print_dists(a);
-	print_cma(a);
+	return print_cma(a);	/* -ENOMEM: said, exit 1 (not a table left out) */
 }
 
 static void json_dist(struct json *j, const char *key, const struct an_dist *d)
@@ -602,7 +602,7 @@ int cmd_analyze(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	err = opts.json ? print_json(&a) : (print_text(&a), 0);
+	err = opts.json ? print_json(&a) : print_text(&a);
 	failed = err ? err : checks_judge(&opts.checks, &a);
 	if (failed < 0) {
 		fprintf(stderr, "heapstat analyze: %s\n", strerror(-failed));
