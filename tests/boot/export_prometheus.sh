@@ -134,7 +134,7 @@ check() {	# check PROMQL VALUE
 	check 'heapstat_allocation_latency_seconds_count{heap="system"}' 10
 	check "heapstat_allocation_latency_seconds_count{heap=\"$H\"}" 3
 	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="+Inf"}' 10
-	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="8.589934592"}' 10
+	check 'heapstat_allocation_latency_seconds_bucket{heap="system",le="8.589934591"}' 10
 	check 'heapstat_export_latencies_lost_total' 0
 	check 'heapstat_export_tracing' 1
 	check 'heapstat_export_events_dropped_total' 0

@@ -17,8 +17,9 @@
 
 /* ---- metrics.c ---- */
 
-/* the latency histogram's bounds: 2^10 to 2^33 ns (1 us to 8.6 s), edges of the
- * collector's log-linear buckets, so that each of its counts falls in one */
+/* the latency histogram's bounds: 2^k - 1 ns, k from 10 to 33 (1 us to 8.6 s), each
+ * holding what lies below an edge of the collector's log-linear buckets, so that
+ * each of its counts falls in one */
 #define EXPORT_LAT_MIN_SHIFT	10
 #define EXPORT_LAT_BUCKETS	24
 

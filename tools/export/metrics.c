@@ -400,8 +400,10 @@ static void write_cma(struct prom *p, const struct live_frame *f)
 /*
  * Per heap, the collector's latency histograms summed over its cgroups: their
  * counts since it started (lat.now, as of the sample's collector_sync()), each
- * bucket below a bound counted under it. The bounds are edges of the
- * collector's buckets, so a bucket is wholly under a bound or not. The kernel
+ * bucket below a bound counted under it. The bounds are 2^k - 1 ns: a
+ * latency is whole nanoseconds, so le="2^k - 1" holds those below 2^k, an
+ * edge of the collector's buckets, and a bucket is wholly under a bound or
+ * not (2^k itself starts a bucket: a bound of 2^k would have missed it). The kernel
  * keeps no sum: _sum takes each value at its bucket's middle. 0, or -ENOMEM:
  * the histograms could not be summed (their family left empty).
  */
@@ -418,7 +420,7 @@ static int write_latency(struct prom *p, const struct live_frame *f, struct coll
 		    "Latency of heap allocations (DMA_HEAP_IOCTL_ALLOC, failed or not) since the "
 		    "exporter started; _sum takes each at its log-linear bucket's middle");
 	for (size_t b = 0; b < nb; b++) {
-		bounds[b] = (double)(1ull << (EXPORT_LAT_MIN_SHIFT + b)) / 1e9;
+		bounds[b] = (double)((1ull << (EXPORT_LAT_MIN_SHIFT + b)) - 1) / 1e9;
 		edge[b] = hist_bucket(&hist_shape_lat, 1ull << (EXPORT_LAT_MIN_SHIFT + b));
 	}
 	for (size_t i = 0; counts && sums && i < n; i++) {
