@@ -196,10 +196,11 @@ static const char *header(char *lines, const char *name)
 	return NULL;
 }
 
+/* a tchar of RFC 9110; never the NUL (strchr() finds the string's own) */
 static bool token_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       strchr("!#$%&'*+-.^_`|~", ch);
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
 /* every header line "Name: value", up to the blank line */

@@ -263,7 +263,8 @@ static const struct row_family {
 	[RF_BUFFERS] = { "heapstat_cgroup_held_buffers", PROM_GAUGE,
 		"Live buffers of the heap the cgroup's processes hold" },
 	[RF_PEAK] = { "heapstat_cgroup_peak_bytes", PROM_GAUGE,
-		"The most bytes the cgroup held of the heap at a sample since the exporter started" },
+		"The most bytes the cgroup held of the heap at a sample since its series appeared "
+		"(it starts again after a sample without the series)" },
 	[RF_CHARGED] = { "heapstat_cgroup_charged_bytes", PROM_GAUGE,
 		"What the kernel charged the cgroup and its descendants for the heap "
 		"(dmem.current of its region, or memory.current)" },
