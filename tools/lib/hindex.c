@@ -10,35 +10,47 @@
 /*
  * This process's own, mixed into every hash: keys a file was made of to
  * collide (a crafted recording's cgroup ids, the inverse of the mix taken of
- * positions a table's size apart) do not, and lookups stay linear.
+ * positions a table's size apart) do not, and lookups stay linear. The
+ * second is a multiplier (odd): a seed only XORed in kept the keys' XOR
+ * differences, and keys a chosen difference apart shared a slot whatever
+ * the seed.
  */
-static uint64_t seed;
+static uint64_t seed, seed_mul;
 
 __attribute__((constructor)) static void hindex_seed(void)
 {
+	uint64_t v[2];
 	struct timespec ts;
 
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	seed = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&ts;
+	if (getrandom(v, sizeof(v), GRND_NONBLOCK) != sizeof(v)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v[0] = (uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uintptr_t)&ts;
+		v[1] = v[0] * 0x9e3779b97f4a7c15ull ^ (uintptr_t)&seed;
+	}
+	seed = v[0];
+	seed_mul = v[1] | 1;
 }
 
+/* the key, seeded, through MurmurHash3's finalizer */
 uint64_t hindex_mix(uint64_t x)
 {
-	x ^= seed;
+	x = (x ^ seed) * seed_mul;
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
 	return x ^ (x >> 33);
 }
 
-uint64_t hindex_str(const char *s)	/* FNV-1a */
+/* FNV-1a, mixed: a slot takes the low bits, and FNV's low bits depend on the
+ * seed's low bits alone */
+uint64_t hindex_str(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ seed;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
+	return hindex_mix(h);
 }
 
 void hindex_put(struct hindex *ix, uint64_t hash, size_t pos)
