@@ -941,24 +941,29 @@ int an_cma_summaries(const struct analysis *a, struct an_cma_summary **out, size
 	return 0;
 }
 
-const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n)
+size_t an_stack_index(const struct analysis *a, uint32_t id)
 {
 	size_t lo = 0, hi = a->nstacks;
 
-	*n = 0;
 	while (id && lo < hi) {		/* sorted by id once read (finish()) */
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (a->stacks[mid].id == id) {
-			*n = a->stacks[mid].n;
-			return a->stacks[mid].frames;
-		}
+		if (a->stacks[mid].id == id)
+			return mid;
 		if (a->stacks[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return SIZE_MAX;
+}
+
+const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n)
+{
+	size_t i = an_stack_index(a, id);
+
+	*n = i == SIZE_MAX ? 0 : a->stacks[i].n;
+	return i == SIZE_MAX ? NULL : a->stacks[i].frames;
 }
 
 static int cmp_holding(const void *x, const void *y)

@@ -193,6 +193,8 @@ uint64_t an_percentile(const struct an_dist *d, double pct);
  * stack @id (recorded without --stacks: every stack_id is 0).
  */
 const char *const *an_stack(const struct analysis *a, uint32_t id, size_t *n);
+/* its position in a->stacks (SIZE_MAX: none), for a view that marks those it showed */
+size_t an_stack_index(const struct analysis *a, uint32_t id);
 
 /* an area's states over the run: the first, the last, the worst */
 struct an_cma_summary {
