@@ -74,6 +74,17 @@ struct limit_charge {
 	__u32 levels;
 };
 
+/*
+ * A cgroup's level in its hierarchy and its ancestors' ids, as the kernel
+ * counts them (bpf/cgroup_level.bpf.c), for user space to charge and limit
+ * by the levels the programs take, whatever a path in a cgroup namespace says.
+ */
+struct cg_level_rec {
+	__u32 level;			/* the root's: 0 */
+	__u32 pad;
+	__u64 ids[LIMIT_MAX_DEPTH];	/* ids[0]: level 1 ... down to it, at most 16; else 0 */
+};
+
 /* a live buffer's charge, in slot inode % LIMIT_SLOTS (key: its inode, 0: free) */
 #define LIMIT_SLOTS		(1 << 15)	/* a power of two */
 

@@ -474,8 +474,27 @@ ns heapstat limit set $e15 $H 1M 2>$tmp/e5
 rc5=$?
 ns heapstat limit exec --create --set $H=1M $e15/x -- true 2>$tmp/e6
 rc6=$?
+# a buffer from before the first limit, held in the namespace: the seed
+# charges it to every level of the hierarchy, those above the namespace's
+# root too (a path there names none of them), as the programs charge
+mkdir $S/ns1/ns2/pre
+sh -c "echo \$\$ >$S/ns1/ns2/pre/cgroup.procs; exec dmabuf_alloc -H $H -s 512K -w 60 -R $tmp/rpre" &
+pre=$!
+wait_while '[ ! -e $tmp/rpre ]'
 ns heapstat limit set $e14 $H 1M 2>$tmp/e7
 rc7=$?
+heapstat limit set /ns1 $H 4M
+ns1_usage() { heapstat limit show /ns1 -j |
+	jq -r ".[] | select(.cgroup == \"/ns1\" and .heap == \"$H\") | .usage_bytes"; }
+seeded=$(ns1_usage)
+kill $pre; wait $pre 2>/dev/null
+wait_while '[ "$(ns1_usage)" != 0 ]'
+unseeded=$(ns1_usage)
+heapstat limit clear /ns1
+[ "$seeded" = 524288 ] && [ "$unseeded" = 0 ] &&
+	pass "a cgroup namespace: a buffer from before charged above the namespace's root, and uncharged" ||
+	fail "a cgroup namespace: a buffer from before charged above the namespace's root, and uncharged" \
+		"usage of /ns1 $seeded while held, $unseeded after"
 alloc /ns1/ns2$e14 -s 512K -n 2 -w 0
 rc8=$?
 alloc /ns1/ns2$e14 -s 512K -n 3 -w 0

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A cgroup's level in its hierarchy as the kernel counts it (the root's is
- * 0). A path's depth is that level only where heapstat sees the whole tree:
- * in a cgroup namespace, or under a bind mount of part of the tree, a path
- * counts from there, while the bpf-lsm limits' programs take a thread's
+ * A cgroup's level in its hierarchy and its ancestors' ids, as the kernel
+ * counts them (the root's level is 0). A path tells them only where
+ * heapstat sees the whole tree: in a cgroup namespace, or under a bind
+ * mount of part of the tree, a path counts from there and names none of the
+ * cgroups above, while the bpf-lsm limits' programs take a thread's
  * ancestors by the hierarchy's levels. bpf/cgroup_level.bpf.c asks the
  * kernel.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,64 +21,107 @@
 #include "cg_level.h"
 #include "cgroup/path.h"
 
-/* the level of the cgroup whose directory @dir is open, or a negative errno */
-static int kernel_level(int dir)
+struct cg_levels {
+	struct cgroup_level_lskel *skel;
+};
+
+int cg_levels_open(struct cg_levels **out)
 {
-	struct cgroup_level_lskel *s = cgroup_level_lskel__open_and_load();
+	struct cg_levels *l = calloc(1, sizeof(*l));
+
+	*out = NULL;
+	if (!l)
+		return -ENOMEM;
+	l->skel = cgroup_level_lskel__open_and_load();
+	if (!l->skel) {
+		int err = errno ? -errno : -EINVAL;
+
+		free(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+void cg_levels_close(struct cg_levels *l)
+{
+	if (!l)
+		return;
+	cgroup_level_lskel__destroy(l->skel);
+	free(l);
+}
+
+/* the record of the cgroup whose directory @dir is open */
+static int kernel_rec(struct cg_levels *l, int dir, struct cg_level_rec *out)
+{
 	union bpf_iter_link_info linfo = {
 		.cgroup = { .cgroup_fd = dir, .order = BPF_CGROUP_ITER_SELF_ONLY },
 	};
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .iter_info = &linfo, .iter_info_len = sizeof(linfo));
 	int link, fd, ret;
-	__u32 level;
 	ssize_t n;
 
-	if (!s)
-		return -EINVAL;
-	link = bpf_link_create(s->progs.cgroup_level.prog_fd, 0, BPF_TRACE_ITER, &opts);
+	link = bpf_link_create(l->skel->progs.cgroup_level.prog_fd, 0, BPF_TRACE_ITER, &opts);
 	ret = link < 0 ? -errno : 0;
 	fd = ret ? -1 : bpf_iter_create(link);
 	if (!ret && fd < 0)
 		ret = -errno;
 	if (!ret) {
-		n = read(fd, &level, sizeof(level));
-		ret = n == sizeof(level) && level <= INT_MAX ? (int)level : n < 0 ? -errno : -EIO;
+		n = read(fd, out, sizeof(*out));
+		ret = n == sizeof(*out) ? 0 : n < 0 ? -errno : -EIO;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (link >= 0)
 		close(link);
-	cgroup_level_lskel__destroy(s);
 	return ret;
 }
 
 /**
- * cg_level() - the level in the hierarchy of the cgroup at @path
- * @path: normalized, from the cgroup2 root heapstat sees ("/a/b"); parts at
- *        its end that are not made yet count a level each
+ * cg_levels_of() - the level and ancestors of the cgroup at @path
+ * @path: normalized, from the cgroup2 root heapstat sees ("/a/b")
+ * @missing: NULL, or where to say how many parts at its end are not made
+ *           yet, each counted a level (their ids 0); NULL: none may be
  *
- * Return: the level; @path's depth where the kernel cannot say (no
- * iter/cgroup: before 6.1), which is the level outside a cgroup namespace.
+ * Return: 0, or a negative errno (-ENOENT: not there).
  */
-int cg_level(const char *path)
+int cg_levels_of(struct cg_levels *l, const char *path, struct cg_level_rec *out, int *missing)
 {
 	size_t n = strlen(cg_root()) + strlen(path) + 1;
-	int fd, level, below = 0, depth = cg_path_depth(path);
+	int fd, err, below = 0, depth = cg_path_depth(path);
 	char *dir = malloc(n);
 
 	if (!dir)
-		return depth;
+		return -ENOMEM;
 	snprintf(dir, n, "%s%s", cg_root(), strcmp(path, "/") ? path : "");
-	/* up to the deepest part there (a path beyond PATH_MAX is cut back too) */
-	while ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
-	       (errno == ENOENT || errno == ENAMETOOLONG) && below < depth) {
+	/* up to the deepest part there (a path beyond PATH_MAX is cut back too, and
+	 * one through a file: making it is refused later, and said) */
+	while ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && missing &&
+	       (errno == ENOENT || errno == ENAMETOOLONG || errno == ENOTDIR) && below < depth) {
 		*strrchr(dir, '/') = '\0';
 		below++;
 	}
+	err = fd < 0 ? -errno : 0;
 	free(dir);
-	if (fd < 0)
-		return depth;
-	level = kernel_level(fd);
+	if (err)
+		return err;
+	err = kernel_rec(l, fd, out);
 	close(fd);
-	return level < 0 ? depth : level + below;
+	out->level += below;
+	if (missing)
+		*missing = below;
+	return err;
+}
+
+/* cg_levels_of()'s level alone, parts not made counted: a negative errno when not known */
+int cg_level(const char *path)
+{
+	struct cg_level_rec r;
+	struct cg_levels *l;
+	int err = cg_levels_open(&l);
+
+	if (!err)
+		err = cg_levels_of(l, path, &r, &(int){ 0 });
+	cg_levels_close(l);
+	return err ? err : (int)r.level;
 }

@@ -191,34 +191,21 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
-/* <cgroup2 root><path> -> its ids from level 1 down; the number of levels (the root: 0) */
-static int cgroup_ids(const char *path, __u64 *ids, __u32 *levels)
+/*
+ * The cgroup at @path: its ids from level 1 of the hierarchy down, as the
+ * programs take a thread's (deeper levels are not charged), and how many
+ * (the root: 0). The kernel's, not the path's: in a cgroup namespace a path
+ * names none of the cgroups above the namespace's root, which are charged too.
+ */
+static int cgroup_ids(struct cg_levels *cl, const char *path, __u64 *ids, __u32 *levels)
 {
-	char full[PATH_MAX];
-	const char *root = cg_root();
-	size_t rl = strlen(root);
-	struct stat st;
-	__u32 n = 0;
+	struct cg_level_rec r;
+	int err = cg_levels_of(cl, path, &r, NULL);
 
-	if (rl + strlen(path) >= sizeof(full))
-		return -ENAMETOOLONG;
-	memcpy(full, root, rl);
-	for (const char *p = strcmp(path, "/") ? path : ""; *p; ) {
-		const char *next = strchr(p + 1, '/');
-		size_t len = next ? (size_t)(next - path) : strlen(path);
-
-		if (n == LIMIT_MAX_DEPTH)
-			break;		/* deeper levels are not charged */
-		memcpy(full + rl, path, len);
-		full[rl + len] = '\0';
-		if (stat(full, &st))
-			return -errno;
-		ids[n++] = st.st_ino;
-		if (!next)
-			break;
-		p = next;
-	}
-	*levels = n;
+	if (err)
+		return err;
+	*levels = r.level < LIMIT_MAX_DEPTH ? r.level : LIMIT_MAX_DEPTH;
+	memcpy(ids, r.ids, *levels * sizeof(*ids));
 	return 0;
 }
 
@@ -267,14 +254,21 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 	int prog = bpf_program__fd(s->progs.seed), err;
 	struct limit_seed *lost = NULL;	/* charged untracked: no room to keep them */
 	size_t nmine = 0, nlost = 0, lost_cap = 0;
+	struct cg_levels *cl;
 	uint64_t *mine = NULL;
 
+	err = cg_levels_open(&cl);
+	if (err)
+		return fail(why, why_len, err, "%s", "load iter/cgroup for the cgroups' levels");
 	test_pause();
 	err = inventory_collect(&inv, "/proc", false);
-	if (err)
+	if (err) {
+		cg_levels_close(cl);
 		return fail(why, why_len, err, "%s", "take the inventory of buffers to seed");
+	}
 	mine = calloc(inv.nbufs + 1, sizeof(*mine));
 	if (!mine) {
+		cg_levels_close(cl);
 		inventory_free(&inv);
 		return -ENOMEM;
 	}
@@ -289,7 +283,7 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 			continue;
 		if (!b->exp_name || heap_dev_of(HEAP_DEV_DIR, b->exp_name, &sd.c.dev) || !pr->cgroup)
 			continue;	/* not a heap's, or no holder's cgroup */
-		if (cgroup_ids(pr->cgroup, sd.c.ids, &sd.c.levels) || !sd.c.levels)
+		if (cgroup_ids(cl, pr->cgroup, sd.c.ids, &sd.c.levels) || !sd.c.levels)
 			continue;	/* gone, or the root: nobody to charge */
 		sd.c.bytes = b->size;
 		err = seed_run(prog, &sd);
@@ -333,6 +327,7 @@ out:
 	free(mine);
 	inventory_free(&inv);
 	inventory_free(&again);
+	cg_levels_close(cl);
 	return err;
 }
 
@@ -985,12 +980,17 @@ static int limits_changed(struct lsm_limit *l)
  * hierarchy (bpf/limit.bpf.c), counted from its root, which a path in a
  * cgroup namespace does not start at: the kernel says the level (cg_level()).
  *
- * Return: 0, or -EINVAL (said in @why) for a cgroup deeper than that.
+ * Return: 0, or (said in @why) -EINVAL for a cgroup deeper than that, the
+ * errno of a level the kernel could not say.
  */
 int lsm_limit_depth(const char *path, char *why, size_t why_len)
 {
 	int depth = cg_path_depth(path), level = depth > LIMIT_MAX_DEPTH ? depth : cg_level(path);
 
+	/* not as a path's depth: wrong in a namespace, a limit kept and never enforced */
+	if (level < 0)
+		return fail(why, why_len, level, "tell cgroup %s's level in the hierarchy "
+			    "(iter/cgroup)", path);
 	if (level <= LIMIT_MAX_DEPTH)
 		return 0;
 	if (level == depth)
