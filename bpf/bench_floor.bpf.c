@@ -62,16 +62,14 @@ int BPF_PROG(floor_release)
 }
 
 /*
- * The release as a limit takes it where the kernel has the hook (6.9+): an
- * LSM program, which the kernel never skips, for every file, counting the
- * dma-bufs'. Loaded by the limit benchmark only, as floor_lsm_ioctl.
+ * The buffer's end as a limit takes it: an LSM program (the kernel never
+ * skips one) for every inode freed, counting the dma-bufs'. Loaded by the
+ * limit benchmark only, as floor_lsm_ioctl.
  */
-SEC("lsm/file_release")
-int BPF_PROG(floor_lsm_release, struct file *file)
+SEC("lsm/inode_free_security")
+int BPF_PROG(floor_lsm_release, struct inode *inode)
 {
-	struct inode *inode = file->f_inode;
-
-	if (inode && inode->i_sb->s_magic == DMA_BUF_MAGIC)
+	if (inode->i_sb->s_magic == DMA_BUF_MAGIC)
 		__sync_fetch_and_add(&releases, 1);
 	return 0;
 }

@@ -26,11 +26,12 @@
  *   kept by inode with every level charged: in slot inode % LIMIT_SLOTS of
  *   an array (no hashing, nothing allocated), in a hash when a live buffer
  *   holds the slot; or gives it back when the export failed.
- *   lsm/file_release (the final release) uncharges them, wherever the
- *   buffer went. A reservation lives only between the entry and the exit of
- *   one dma_buf_export() (or, that exit skipped, to the thread's next
- *   allocation, or its end): nothing outlives an ioctl that failed or never
- *   reached the heap.
+ *   lsm/inode_free_security (the buffer's end: its inode freed, the last
+ *   reference to its dentry gone, an O_PATH file's too) uncharges them,
+ *   wherever the buffer went. A reservation lives only between the entry
+ *   and the exit of one dma_buf_export() (or, that exit skipped, to the
+ *   thread's next allocation, or its end): nothing outlives an ioctl that
+ *   failed or never reached the heap.
  * - fexit/cgroup_rmdir frees a removed cgroup's idle cells, so that cgroups
  *   made and removed by the thousand do not fill them.
  *
@@ -40,14 +41,13 @@
  * 6.8 (compat tasks; not sleepable, so the length is read with
  * bpf_probe_read_user); the refusal at the file's allocation needs fmod_ret,
  * without it a size past a limit at the export is charged and counted as
- * overshoot; the final release is the file_release LSM hook since 6.9, an
- * fentry on dma_buf_file_release before.
+ * overshoot.
  *
  * A tracing program (fentry, fexit, fmod_ret) preempted on a CPU still
  * counts as running there, and the kernel skips it for every other task on
  * that CPU meanwhile (its recursion_misses; a kernel with preemptible RCU,
- * as the distributions' are). An LSM program is never skipped: the release
- * is one where it can be. An allocation whose export entry is skipped, or
+ * as the distributions' are). An LSM program is never skipped: the
+ * buffer's end is one. An allocation whose export entry is skipped, or
  * whose refusal at the file is (the buffer made), is charged by the export's
  * exit, unrefused (past a limit then, uncounted as overshoot); one whose exit
  * is skipped too is charged nowhere. What an export whose exit was skipped
@@ -831,29 +831,23 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 }
 
 /*
- * The final release: uncharge every level the buffer charged. An LSM hook
- * where the kernel has security_file_release() (6.9+), called for every file
- * of the system: the kernel never skips an LSM program, and it skips a
- * tracing one (the fentry below, where there is no such hook) for every
- * other task on a CPU while one is preempted inside it (preemptible RCU):
- * a release skipped would leave its buffer charged for good.
+ * The buffer's end: uncharge every level it charged when its inode is
+ * freed, as the last reference to its dentry goes, just before the kernel
+ * frees its memory (dma_buf_release(), the dentry's d_release); or after it,
+ * when something held the inode itself (an inotify watch): limits err on
+ * the side of refusing. Not at its file's final release: an O_PATH open of /proc/self/fd/N (or a plain
+ * re-open of it, a second file without the buffer) holds the dentry, and
+ * the memory, past it; uncharged there, a process could keep any amount
+ * past its limit. An LSM hook (6.1+), called for every inode freed: the
+ * kernel never skips an LSM program, and it skips a tracing one for every
+ * other task on a CPU while one is preempted inside it (preemptible RCU).
  */
-SEC("lsm/file_release")
-int BPF_PROG(file_release, struct file *file)
+SEC("lsm/inode_free_security")
+int BPF_PROG(inode_free, struct inode *inode)
 {
-	struct inode *inode = file->f_inode;
-
-	/* a dma-buf's own file: without private_data, one whose export failed
-	 * after making it, or an O_PATH open of the buffer's inode */
-	if (inode && inode->i_sb->s_magic == DMA_BUF_MAGIC && file->private_data)
-		charge_drop(inode->i_ino, 0);
-	return 0;
-}
-
-SEC("fentry/dma_buf_file_release")
-int BPF_PROG(dma_buf_file_release, struct inode *inode, struct file *file)
-{
-	if (file->private_data)
+	/* i_ino 0: one never made a buffer (an LSM refused its inode), whose
+	 * number would match a free slot's key */
+	if (inode->i_ino && inode->i_sb->s_magic == DMA_BUF_MAGIC)
 		charge_drop(inode->i_ino, 0);
 	return 0;
 }

@@ -9,9 +9,8 @@
  *           on the cgroup, as `heapstat limit` leaves them (accounting off),
  *   FLOOR   the least any BPF-LSM limit costs: programs that only count, on
  *           a sleepable file_ioctl LSM hook (the request), the dma_buf_export
- *           tracepoint (the buffer) and the file_release LSM hook (its
- *           release; an fentry on dma_buf_file_release before 6.9), as the
- *           limit takes them (bpf/bench_floor.bpf.c). LIMIT_BENCH_FLOOR=lsm,
+ *           tracepoint (the buffer) and the inode_free_security LSM hook
+ *           (its end), as the limit takes them (bpf/bench_floor.bpf.c). LIMIT_BENCH_FLOOR=lsm,
  *           exp, rel or a mix attaches only those ("none": nothing).
  * BPF-LSM is also given against FLOOR (LSM/FLOOR+): the limit's own cost.
  * Every batch runs beside the same ballast (tests/bench/ballast.c): without
@@ -57,7 +56,6 @@
 #include <bpf/bpf.h>
 
 #include "bench_floor.skel.h"
-#include "lib/btf.h"
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
 #include "ballast.h"
@@ -74,7 +72,6 @@ static const char * const vname[VARIANTS] = { "none", "dmem", "lsm", "floor" };
 static bool skip[VARIANTS];	/* LIMIT_BENCH_VARIANTS: only those named are run */
 static uint64_t cg_id;
 static struct bench_floor_bpf *fl;
-static bool lsm_release;	/* the kernel has the file_release LSM hook (6.9+) */
 
 static void die(const char *what)
 {
@@ -182,10 +179,9 @@ static double run(int v, const char *heap_name, int heap, uint64_t len, int n)
 	if (v == FLOOR) {
 		const char *only = getenv("LIMIT_BENCH_FLOOR") ?: "";
 
-		/* the release as the limit takes it: an LSM hook where there is one */
+		/* the buffer's end as the limit takes it: an LSM hook */
 		struct bpf_program *p[3] = { fl->progs.floor_lsm_ioctl, fl->progs.floor_export,
-					     lsm_release ? fl->progs.floor_lsm_release :
-					     fl->progs.floor_release };
+					     fl->progs.floor_lsm_release };
 		static const char * const key[3] = { "lsm", "exp", "rel" };
 
 		for (int i = 0; i < 3; i++) {
@@ -326,11 +322,9 @@ int main(int argc, char **argv)
 	if (!put(CG "/cgroup.procs", pid) || stat(CG, &st))
 		die(CG "/cgroup.procs");
 	cg_id = st.st_ino;
-	lsm_release = kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 	fl = bench_floor_bpf__open();
-	if (fl)		/* the one of the two releases the limit takes */
-		bpf_program__set_autoload(lsm_release ? fl->progs.floor_release :
-					  fl->progs.floor_lsm_release, false);
+	if (fl)		/* the collector's release: not the limit's */
+		bpf_program__set_autoload(fl->progs.floor_release, false);
 	if (!fl || bench_floor_bpf__load(fl))
 		die("load the floor programs");
 	if (one >= 0) {		/* one variant alone, for a profiler watching the emulator */

@@ -22,6 +22,9 @@
  *   dmabuf_alloc -H system -s 1M --dup --signals --ready /tmp/r -w 60
  *       one buffer held by a dup of its fd, the original closed; SIGALRM
  *       closes the dup
+ *   dmabuf_alloc -H system -s 512K -n 3 --path-hold -w 60
+ *       each buffer held by an O_PATH file of it alone: the buffer's own
+ *       file is released, its memory kept while the O_PATH file is open
  *   dmabuf_alloc -H system -s 8K --skip 131071 -w 60
  *       first allocate and close 131071 buffers, which moves the dma-buf
  *       inode numbers on by as many: the one kept is 131072 after the last
@@ -78,6 +81,7 @@ static struct {
 	const char *comm;
 	const char *map_file;
 	bool dup;
+	bool path_hold;
 	bool background;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
@@ -119,6 +123,8 @@ static const struct argp_option options[] = {
 	{ "fail", 0x102, "N", 0, "First make N allocations the heap refuses (heap_flags it does not "
 	  "know: EINVAL)", 0 },
 	{ "map-file", 0x104, "PATH", 0, "Also map PATH, a regular file made 4 KiB long, until exit", 0 },
+	{ "path-hold", 0x105, NULL, 0, "Hold each buffer by an O_PATH open of /proc/self/fd/N alone, "
+	  "its fd closed: no file of the buffer's stays, its memory does", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGALRM closes their fds (once closed: allocates them anew), "
 	  "SIGHUP execs sleep", 0 },
@@ -144,6 +150,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'm': opts.mmap = true; break;
 	case 'M': opts.keep_mapped = true; break;
 	case 0x104: opts.map_file = arg; break;
+	case 0x105: opts.path_hold = true; break;
 	case 'D': opts.dup = true; break;
 	case 'B': opts.background = true; break;
 	case 'S':
@@ -549,6 +556,21 @@ int main(int argc, char **argv)
 			fds[i] = dup_fd;
 			if (dup_fd < 0) {
 				fprintf(stderr, "dmabuf_alloc: dup: %s\n", strerror(errno));
+				ret = 1;
+				goto out;
+			}
+		}
+		if (opts.path_hold) {
+			char link[32];
+			int path_fd;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[i]);
+			path_fd = open(link, O_PATH | O_CLOEXEC);
+			close(fds[i]);
+			fds[i] = path_fd;
+			if (path_fd < 0) {
+				fprintf(stderr, "dmabuf_alloc: O_PATH open of %s: %s\n", link,
+					strerror(errno));
 				ret = 1;
 				goto out;
 			}

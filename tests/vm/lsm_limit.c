@@ -357,12 +357,9 @@ int main(int argc, char **argv)
 		err = err < 0 ? err : 0;
 	} else if (!strcmp(cmd, "stats")) {
 		struct lsm_limit_stats s;
-
-		uint64_t skipped;
-		bool old_release;
+		uint64_t skipped = lsm_limit_skips(lim);
 
 		err = lsm_limit_stats(lim, &s, why, sizeof(why));
-		lsm_limit_skips(lim, &skipped, &old_release);
 		if (!err)
 			printf("dropped=%llu untracked=%llu stale=%llu full=%llu overshoot=%llu "
 			       "seeded=%llu seeded_bytes=%llu unread=%llu spills=%llu skipped=%llu\n",

@@ -148,12 +148,8 @@ static void heap_name_of(const struct heap_names *hn, uint32_t dev, char *name, 
 static void pick_variants(struct limit_bpf *s)
 {
 	bool compat = kernel_has_btf("bpf_lsm_file_ioctl_compat", BTF_KIND_FUNC);
-	bool release = kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
 
 	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
-	/* the final release: an LSM hook (6.9+), never skipped as an fentry can be */
-	bpf_program__set_autoload(s->progs.file_release, release);
-	bpf_program__set_autoload(s->progs.dma_buf_file_release, !release);
 	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);
 	bpf_program__set_autoload(s->progs.security_file_alloc, s->rodata->refuse_at_export);
 }
@@ -240,7 +236,9 @@ static void test_pause(void)
  * The seeding rule: a heap buffer that lives when the programs are first
  * attached is charged to the cgroup of its first holder (the lowest pid
  * holding it by fd or mapping) and its ancestors; one only the kernel holds
- * is charged to nobody. Attached first, so an export meanwhile is charged by
+ * is charged to nobody, and so is one only O_PATH files hold (the kernel's
+ * list of buffers, which the inventory walks, lost it at its file's release).
+ * Attached first, so an export meanwhile is charged by
  * its hook (and not again here); a buffer released between the inventory
  * and its charge is found gone by a second inventory and its charge taken
  * back (a release after the charge uncharges it in the kernel). One with no
@@ -564,20 +562,18 @@ static int stale(const char *dir, bool link, const char *name, bool by_hand,
 
 /*
  * The programs create() attaches on every kernel (pick_variants() picks the
- * others), and one of each pair it picks from: the final release's (an
- * earlier build pinned the fentry on every kernel).
+ * others). The buffer's end among them: an earlier build's pins, which
+ * uncharged at the file's release (an O_PATH file keeps the buffer past
+ * it), are refused as stale.
  */
 static const char * const links_always[] = {
-	"file_ioctl", "dma_buf_export_entry", "dma_buf_export_exit",
-};
-static const char * const links_either[][2] = {
-	{ "file_release", "dma_buf_file_release" },
+	"file_ioctl", "dma_buf_export_entry", "dma_buf_export_exit", "inode_free",
 };
 
 /*
  * Every link create() pinned is still pinned: one unpinned detaches its
- * program (file_ioctl's: nothing refused; dma_buf_file_release's: no usage
- * ever drops). The variants' links are those of their programs pinned.
+ * program (file_ioctl's: nothing refused; inode_free's: no usage ever
+ * drops). The variants' links are those of their programs pinned.
  */
 static int links_whole(const char *dir, char *why, size_t why_len)
 {
@@ -585,19 +581,19 @@ static int links_whole(const char *dir, char *why, size_t why_len)
 	struct dirent *de;
 	int err = 0;
 
+	/* an earlier build's release, still attached: its limits hold as pinned */
+	if (pin_exists(dir, "link_", "file_release") ||
+	    pin_exists(dir, "link_", "dma_buf_file_release")) {
+		snprintf(why, why_len, "the limits pinned in %s are an earlier heapstat build's: they "
+			 "hold as pinned, but uncharge a buffer at its file's release, which an O_PATH "
+			 "open of it outlives: note them (that build's limit show), remove them with "
+			 "'rm -r %s', then set them again", dir, dir);
+		return -ESTALE;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(links_always); i++)
 		if (!pin_exists(dir, "link_", links_always[i]))
 			return stale(dir, true, links_always[i],
 				     pin_exists(dir, "prog_", links_always[i]), why, why_len);
-	for (size_t i = 0; i < ARRAY_SIZE(links_either); i++) {
-		const char *a = links_either[i][0], *b = links_either[i][1];
-
-		if (pin_exists(dir, "link_", a) || pin_exists(dir, "link_", b))
-			continue;
-		if (pin_exists(dir, "prog_", b))
-			a = b;		/* the one whose program is pinned */
-		return stale(dir, true, a, pin_exists(dir, "prog_", a), why, why_len);
-	}
 	d = opendir(dir);
 	if (!d)
 		return fail(why, why_len, -errno, "open %s", dir);
@@ -1351,26 +1347,18 @@ uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog)
 }
 
 /*
- * Calls of the buffers' hooks the kernel ran no program for: the export and
- * release programs' recursion_misses (bpf/limit.bpf.c tells what a skip
- * costs; the LSM ones are never skipped). Not the file allocation's (every
- * file of the system: skipped there, it costs only a refusal, which the
- * export's exit charges) nor cgroup_rmdir's (the cells are collected later).
- * And whether the pins are an earlier build's, whose release is an fentry
- * where this kernel has the LSM hook. Read by limit show alone: a program's
- * info and the kernel's BTF, not for every frame of a model.
+ * Calls of the buffers' hooks the kernel ran no program for: the export's
+ * programs' recursion_misses (bpf/limit.bpf.c tells what a skip costs; the
+ * LSM ones, the buffer's end among them, are never skipped). Not the file
+ * allocation's (every file of the system: skipped there, it costs only a
+ * refusal, which the export's exit charges) nor cgroup_rmdir's (the cells
+ * are collected later). Read by limit show alone: the programs' info, not
+ * for every frame of a model.
  */
-void lsm_limit_skips(const struct lsm_limit *l, uint64_t *skipped, bool *old_release)
+uint64_t lsm_limit_skips(const struct lsm_limit *l)
 {
-	static const char * const progs[] = {
-		"dma_buf_export_entry", "dma_buf_export_exit", "dma_buf_file_release",
-	};
-
-	*skipped = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
-		*skipped += lsm_limit_misses(l, progs[i]);
-	*old_release = pin_exists(l->dir, "link_", "dma_buf_file_release") &&
-		       kernel_has_btf("bpf_lsm_file_release", BTF_KIND_FUNC);
+	return lsm_limit_misses(l, "dma_buf_export_entry") +
+	       lsm_limit_misses(l, "dma_buf_export_exit");
 }
 
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)

@@ -566,28 +566,23 @@ static const char *file_of(enum hold_charger c, bool limit)
 	return limit ? "dmem.max" : "dmem.current";
 }
 
-/* what the kernel skipped of the pinned bpf-lsm programs, and pins that can skip releases */
+/* what the kernel skipped of the pinned bpf-lsm programs */
 static void say_skips(void)
 {
 	struct lsm_limit *l;
 	uint64_t skipped;
-	bool old_release;
 	char why[512];
 
 	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
 		return;		/* the model said why, when it matters */
-	lsm_limit_skips(l, &skipped, &old_release);
+	skipped = lsm_limit_skips(l);
 	lsm_limit_close(l);
 	if (skipped)
 		fprintf(stderr, "heapstat limit: note: the kernel skipped the bpf-lsm limits' "
-			"programs %llu times at buffers' exports and releases (a tracing program "
-			"preempted on a CPU counts as running there, and is skipped for the other "
-			"tasks there meanwhile): bpf-lsm usage may be off by a buffer for each\n",
+			"programs %llu times at buffers' exports (a tracing program preempted on "
+			"a CPU counts as running there, and is skipped for the other tasks there "
+			"meanwhile): bpf-lsm usage may be off by a buffer for each\n",
 			(unsigned long long)skipped);
-	if (old_release)
-		fprintf(stderr, "heapstat limit: note: the bpf-lsm limits were pinned by an "
-			"earlier heapstat, whose release of a buffer this kernel can skip (it then "
-			"stays charged): clear every limit and set them again\n");
 }
 
 static int show(const char *cgroup)

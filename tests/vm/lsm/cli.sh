@@ -103,6 +103,24 @@ kill -9 $holder
 wait $holder 2>/dev/null
 usage_is /ll 0 && pass "usage back to 0 after kill -9" || fail "usage back to 0 after kill -9" "$(shown /ll usage_bytes)"
 
+# buffers held by an O_PATH file of each alone, their own fds closed: the
+# buffer's file is released, its memory is not, and stays charged until
+# that file goes (it was uncharged at the release: any amount could be kept)
+hold /ll r9 -s 512K -n 2 --path-hold
+alloc /ll -s 512K
+rc=$?
+held=$(shown /ll usage_bytes)
+kill $holder
+wait $holder 2>/dev/null
+if [ -e $tmp/r9 ] && [ $rc != 0 ] && grep -q 'Resource temporarily unavailable' $tmp/err &&
+	[ "$held" = $M ] && usage_is /ll 0; then
+	pass "buffers held by O_PATH files alone stay charged (EAGAIN past the limit), then 0"
+else
+	fail "buffers held by O_PATH files alone stay charged (EAGAIN past the limit), then 0" \
+		"rc $rc usage $held, then $(shown /ll usage_bytes): $(cat $tmp/err)"
+fi
+heapstat limit events -j >/dev/null	# its refusal read (taken), as the tests below expect
+
 # a parent's limit binds both children; a sibling is free
 heapstat limit set /lp $H 1M
 hold /lp/c r2 -s 1M

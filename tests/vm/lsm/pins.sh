@@ -125,8 +125,8 @@ heapstat limit clear /a $H
 not_whole() { grep -q "not in force.*no link $1 (removed by hand: .*rm -r $L" $tmp/e && ! grep -q 'another heapstat' $tmp/e; }
 for links in 'link_*' release; do
 	heapstat limit set /a $H 1M && refused /a
-	# the final release's: an LSM hook's (6.9+) or an fentry's
-	[ "$links" = release ] && links=$(cd $L && ls link_file_release link_dma_buf_file_release 2>/dev/null)
+	# the buffer's end's
+	[ "$links" = release ] && links=link_inode_free
 	(cd $L && rm $links)
 	[ "$links" = 'link_*' ] && name=file_ioctl || name=${links#link_}
 	[ "$links" = 'link_*' ] && { freed /a || fail "$links removed: the programs detach" "$(ls $L)"; }
@@ -147,6 +147,18 @@ for links in 'link_*' release; do
 		[ ! -e $L ] && pass "$links removed: removed as told, limits work again" ||
 		fail "$links removed: removed as told, limits work again" "$(cat $tmp/err) $(ls $L 2>&1)"
 done
+
+# an earlier build's pins, whose release was the file's (its link pinned as
+# link_file_release, as the one here renamed): refused as that build's, the
+# limit still in force
+heapstat limit set /a $H 1M && mv $L/link_inode_free $L/link_file_release
+heapstat limit set /b $H 1M >$tmp/o 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && grep -q "pinned in $L are an earlier heapstat build's: they hold as pinned.*rm -r $L" $tmp/e &&
+	refused /a && pass "an earlier build's pins: refused as its, still in force, says what to do" ||
+	fail "an earlier build's pins: refused as its, still in force, says what to do" \
+		"exit $rc: $(cat $tmp/e)"
+rm -r $L && freed /a || fail "an earlier build's pins: removed" "$(ls $L 2>&1)"
 
 for cg in r1 r2 a b; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
