@@ -171,4 +171,21 @@ out=$("$hs" report -p "$tid" 2>&1); rc=$?
 	echo "FAIL: report_host: -p with a thread's id: refused, its process named: tid '$tid' exit $rc: $out"
 kill $py 2>/dev/null
 wait $py 2>/dev/null
+
+# -p and -c together: a process not under the cgroup names nothing, and is
+# refused as either alone would be (it printed empty tables, exit 0); one
+# under it is taken
+mine=$(sed -n 's/^0:://p' /proc/self/cgroup)
+root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+if [ -n "$root" ] && mkdir "$root/hs_flt_$$" 2>/dev/null; then
+	out=$("$hs" report --source procfs -p $$ -c /hs_flt_$$ 2>&1); rc=$?
+	"$hs" report --source procfs -p $$ -c "$mine" >/dev/null 2>&1; rc2=$?
+	rmdir "$root/hs_flt_$$"
+	[ $rc = 2 ] && [ "$out" = "heapstat report: process $$ is in $mine, not under /hs_flt_$$" ] &&
+		[ $rc2 = 0 ] &&
+		echo "PASS: report_host: -p and -c naming nothing together: refused, exit 2; under it: taken" ||
+		echo "FAIL: report_host: -p and -c naming nothing together: refused, exit 2; under it: taken: exit $rc/$rc2: $out"
+else
+	echo "SKIP: report_host: -p and -c together: no cgroup2 to make a cgroup in"
+fi
 exit 0

@@ -1025,6 +1025,13 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		if (proc_cgroup_of(sys->proc, flt->pid, flt->pid_cgroup, sizeof(flt->pid_cgroup)))
 			flt->pid_cgroup[0] = '\0';
 		flt->pid_start = proc_start_time(sys->proc, flt->pid);
+		/* both given: the process under the cgroup, or they name nothing together */
+		if (flt->cgroup[0] && flt->pid_cgroup[0] &&
+		    !hold_in_cgroup(flt->pid_cgroup, flt->cgroup)) {
+			snprintf(why, len, "process %d is in %s, not under %s", flt->pid,
+				 text_safe(flt->pid_cgroup), text_safe(flt->cgroup));
+			return -ENOENT;
+		}
 	}
 	if (flt->heap) {
 		/* there; a name reaching outside the heaps' directory ("", ".", "..") is not */
