@@ -232,14 +232,16 @@ static int run_batch(struct live *l)
 static int check_filter(const char *self)
 {
 	struct hold_filter flt = { .heap = state.heap[0] ? state.heap : NULL };
-	struct inventory inv;
+	struct inventory inv = {};
 	char why[512];
 	int err;
 
 	snprintf(flt.cgroup, sizeof(flt.cgroup), "%s", state.cgroup);
 	err = hold_filter_check(&hold_sys_live, &flt, NULL, why, sizeof(why));
-	if (err == -ENOENT && flt.heap && !inventory_collect(&inv, hold_sys_live.proc, false)) {
-		err = hold_filter_check(&hold_sys_live, &flt, &inv, why, sizeof(why));
+	if (err == -ENOENT && flt.heap) {
+		/* a snapshot that fails part way is freed too (it says nothing more) */
+		if (!inventory_collect(&inv, hold_sys_live.proc, false))
+			err = hold_filter_check(&hold_sys_live, &flt, &inv, why, sizeof(why));
 		inventory_free(&inv);
 	}
 	if (err)
