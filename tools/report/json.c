@@ -91,13 +91,16 @@ static void json_cma(struct json *j, const struct report *rep)
 	json_end(j);
 }
 
+/* nulls without a sample, as heaptop's (0 is a latency) */
 static void json_latency(struct json *j, const char *key, struct lat_set *l)
 {
+	bool any = l && l->n;
+
 	json_key(j, key);
 	json_object(j);
-	json_ku64(j, "p50", l ? lat_percentile(l, 50) : 0);
-	json_ku64(j, "p99", l ? lat_percentile(l, 99) : 0);
-	json_ku64(j, "max", l ? lat_percentile(l, 100) : 0);
+	json_ku64_or_null(j, "p50", any, any ? lat_percentile(l, 50) : 0);
+	json_ku64_or_null(j, "p99", any, any ? lat_percentile(l, 99) : 0);
+	json_ku64_or_null(j, "max", any, any ? lat_percentile(l, 100) : 0);
 	json_end(j);
 }
 

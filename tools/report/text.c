@@ -26,7 +26,7 @@ static const char *hsize(uint64_t bytes)
 /*
  * One CSV record: @fmt has a letter per field, s a string (made an RFC 4180
  * field), u an uint64_t, f a double (%.3f), o an uint64_t or empty when the
- * next int argument is 0 (unknown).
+ * next int argument is 0 (unknown), g a double so.
  */
 static void csv_row(FILE *out, const char *fmt, ...)
 {
@@ -52,6 +52,14 @@ static void csv_row(FILE *out, const char *fmt, ...)
 
 			if (known)
 				fprintf(out, "%llu", (unsigned long long)v);
+			break;
+		}
+		case 'g': {	/* a double or empty, as 'o' */
+			int known = va_arg(ap, int);
+			double v = va_arg(ap, double);
+
+			if (known)
+				fprintf(out, "%.3f", v);
 			break;
 		}
 		}
@@ -253,6 +261,23 @@ static double pct_us(struct lat_set *l, double p)
 	return l ? lat_percentile(l, p) / 1e3 : 0;
 }
 
+static int sampled(const struct lat_set *l)
+{
+	return l && l->n;
+}
+
+/* a latency percentile in microseconds; "-" without an attempt, as JSON's null */
+static const char *lat_us(struct lat_set *l, double p)
+{
+	static char bufs[3][16];
+	static int next;
+
+	if (!sampled(l))
+		return "-";
+	snprintf(bufs[next % 3], 16, "%.1f", pct_us(l, p));
+	return bufs[next++ % 3];
+}
+
 /* a lifetime percentile, human-readable; "-" when no buffer was released */
 static const char *life(struct lat_set *l, double p)
 {
@@ -312,18 +337,20 @@ static void print_activity(FILE *out, struct report *rep)
 		if (!c->traced)
 			continue;
 		if (csv)
-			csv_row(out, "ssuuuuffffffffuuuuu", cg, heap, c->agg.allocs, c->agg.alloc_bytes,
+			csv_row(out, "ssuuuuffgggggguuuuu", cg, heap, c->agg.allocs, c->agg.alloc_bytes,
 				c->agg.frees, c->agg.free_bytes, c->agg.allocs / rep->seconds,
-				c->agg.frees / rep->seconds, pct_us(c->lat, 50), pct_us(c->lat, 99),
-				pct_us(c->lat, 100), pct_us(c->life, 50), pct_us(c->life, 99),
+				c->agg.frees / rep->seconds, sampled(c->lat), pct_us(c->lat, 50),
+				sampled(c->lat), pct_us(c->lat, 99), sampled(c->lat),
+				pct_us(c->lat, 100), sampled(c->life), pct_us(c->life, 50),
+				sampled(c->life), pct_us(c->life, 99), sampled(c->life),
 				pct_us(c->life, 100), f[FAIL_CAPACITY], f[FAIL_FRAGMENTATION],
 				f[FAIL_BUSY], f[FAIL_LIMIT], f[FAIL_OTHER]);
 		else
-			fprintf(out, "%s %s %7llu %8.1f %7llu %8.1f %8.1f %8.1f %8.1f %8s %8s %8s "
+			fprintf(out, "%s %s %7llu %8.1f %7llu %8.1f %8s %8s %8s %8s %8s %8s "
 				"%llu/%llu/%llu/%llu/%llu\n", text_cell(cg, 24), text_cell(heap, 20),
 				(unsigned long long)c->agg.allocs, c->agg.allocs / rep->seconds,
 				(unsigned long long)c->agg.frees, c->agg.frees / rep->seconds,
-				pct_us(c->lat, 50), pct_us(c->lat, 99), pct_us(c->lat, 100),
+				lat_us(c->lat, 50), lat_us(c->lat, 99), lat_us(c->lat, 100),
 				life(c->life, 50), life(c->life, 99), life(c->life, 100),
 				(unsigned long long)f[FAIL_CAPACITY],
 				(unsigned long long)f[FAIL_FRAGMENTATION], (unsigned long long)f[FAIL_BUSY],
