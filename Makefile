@@ -297,13 +297,13 @@ FUZZ_SECS ?= 60
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -std=gnu11 -I. -Itools -Ibpf -Itests/unit \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-DHEAPSTAT_VERSION='"$(VERSION)"'
-RECORD_SRCS := $(wildcard tools/lib/record*.c) tools/lib/util.c
-RECORD_HDRS := $(wildcard tools/lib/record*.h) tools/lib/util.h tests/unit/record_samples.h \
+RECORD_SRCS := $(wildcard tools/lib/record*.c) tools/lib/util.c tools/lib/hindex.c
+RECORD_HDRS := $(wildcard tools/lib/record*.h) tools/lib/util.h tools/lib/hindex.h \
+	tests/unit/record_samples.h \
 	tests/fuzz/fix_checksums.h
 # analyze: the recording's analysis and every output of it, without libbpf
 ANALYZE_SRCS := $(filter-out tools/record/record.c tools/record/flight.c tools/record/stacks.c \
-	tools/record/refusals.c,$(wildcard tools/record/*.c)) tools/lib/text.c tools/lib/json.c \
-	tools/lib/hindex.c
+	tools/record/refusals.c,$(wildcard tools/record/*.c)) tools/lib/text.c tools/lib/json.c
 ANALYZE_HDRS := $(wildcard tools/record/*.h tools/lib/*.h bpf/*.h) tools/heapstat.h
 
 fuzz: fuzz-build

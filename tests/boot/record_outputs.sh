@@ -19,7 +19,7 @@ if [ $rc != 0 ] || [ ! -s "$dir/run.hsrec" ]; then
 fi
 # and the writer's samples (tests/fuzz/record_seed.c): every record type, names with controls
 if ! ${CC:-cc} -std=gnu11 -I"$top" -I"$top/tools" -I"$top/tests/unit" \
-	"$top/tests/fuzz/record_seed.c" "$top"/tools/lib/record*.c "$top/tools/lib/util.c" \
+	"$top/tests/fuzz/record_seed.c" "$top"/tools/lib/record*.c "$top/tools/lib/util.c" "$top/tools/lib/hindex.c" \
 	-o "$dir/record_seed" 2>"$dir/seed.err" || ! mkdir "$dir/seeds" ||
 	! "$dir/record_seed" "$dir/seeds" 2>>"$dir/seed.err"; then
 	echo "FAIL: record_outputs: the writer's samples: $(cat "$dir/seed.err")"

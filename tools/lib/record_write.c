@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hindex.h"
 #include "record.h"
 #include "record_codec.h"
 #include "record_layout.h"
@@ -59,31 +59,10 @@ struct rec_writer {
 	struct arena strings;
 	struct intern *tab;	/* open addressing, a power of two of slots */
 	size_t tab_cap;
-	uint64_t seed;		/* the strings' hash's */
 	uint32_t nstrings;
 	struct recent recent[RECENT];
 	unsigned int recent_next;	/* the one replaced next */
 };
-
-/*
- * FNV-1a from the writer's seed, then mixed (the seed again as a multiplier,
- * and MurmurHash3's finalizer: a slot takes the low bits, and FNV's depend
- * on the seed's low bits alone): names made to share a slot (a process's
- * comm is its own to choose) do not, and interning stays linear.
- */
-static uint64_t str_hash(const struct rec_writer *w, const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ w->seed;
-
-	while (len--)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ull;
-	h *= w->seed | 1;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 33);
-}
 
 /*
  * Append type, length, @body and the CRC32C of all that (of the file from
@@ -164,7 +143,9 @@ int rec_intern(struct rec_writer *w, const char *s, uint32_t *id)
 			*id = w->recent[i].id;
 			return 0;
 		}
-	hash = str_hash(w, s, len);
+	/* seeded per process (hindex.c): names made to share a slot (a process's comm
+	 * is its own to choose) do not, and interning stays linear */
+	hash = hindex_str(s);
 	for (i = w->tab_cap ? hash & (w->tab_cap - 1) : 0; w->tab_cap && w->tab[i].s;
 	     i = (i + 1) & (w->tab_cap - 1))
 		if (w->tab[i].hash == hash && w->tab[i].len == len &&
@@ -517,8 +498,6 @@ int rec_writer_fdopen(struct rec_writer **out, int fd, const struct rec_header *
 	if (!w)
 		return -ENOMEM;
 	w->fd = fd;
-	if (getrandom(&w->seed, sizeof(w->seed), GRND_NONBLOCK) != sizeof(w->seed))
-		w->seed = (uintptr_t)w ^ (uint64_t)time(NULL) << 32;
 	err = write_header(w, h);
 	if (err) {
 		w->own_fd = false;
