@@ -575,14 +575,18 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 	}
 }
 
-static int cmp_leak(const void *x, const void *y)
+/* allocation order: the table's slots are a seeded hash's, another each run */
+static int cmp_allocated(const struct an_buffer *a, const struct an_buffer *b)
 {
-	const struct an_buffer *a = *(const struct an_buffer * const *)x;
-	const struct an_buffer *b = *(const struct an_buffer * const *)y;
-
 	if (a->ts != b->ts)
 		return (a->ts > b->ts) - (a->ts < b->ts);
 	return (a->ino > b->ino) - (a->ino < b->ino);
+}
+
+static int cmp_leak(const void *x, const void *y)
+{
+	return cmp_allocated(*(const struct an_buffer * const *)x,
+			     *(const struct an_buffer * const *)y);
 }
 
 static int cmp_stack(const void *x, const void *y)
@@ -603,18 +607,13 @@ static int cmp_heap_cgroup(const struct an_buffer *b, const char *heap, uint64_t
 	return c ? c : (b->cgroup_id > cgroup_id) - (b->cgroup_id < cgroup_id);
 }
 
-/* ties in allocation order: the table's slots are a seeded hash's, another each run */
+/* ties in allocation order */
 static int cmp_by_heap(const void *x, const void *y)
 {
 	const struct an_buffer *a = &by_heap_of->bufs[*(const size_t *)x];
 	const struct an_buffer *b = &by_heap_of->bufs[*(const size_t *)y];
-	int c = cmp_heap_cgroup(a, b->heap, b->cgroup_id);
 
-	if (c)
-		return c;
-	if (a->ts != b->ts)
-		return (a->ts > b->ts) - (a->ts < b->ts);
-	return (a->ino > b->ino) - (a->ino < b->ino);
+	return cmp_heap_cgroup(a, b->heap, b->cgroup_id) ?: cmp_allocated(a, b);
 }
 
 static int cmp_step(const void *x, const void *y)
@@ -987,9 +986,7 @@ static int cmp_holder_buf(const void *x, const void *y)
 		return (a->pid > b->pid) - (a->pid < b->pid);
 	if (a->cgroup_id != b->cgroup_id)
 		return (a->cgroup_id > b->cgroup_id) - (a->cgroup_id < b->cgroup_id);
-	if (a->ts != b->ts)
-		return (a->ts > b->ts) - (a->ts < b->ts);
-	return (a->ino > b->ino) - (a->ino < b->ino);
+	return cmp_allocated(a, b);
 }
 
 /*
