@@ -357,7 +357,7 @@ int main(int argc, char **argv)
 		err = err < 0 ? err : 0;
 	} else if (!strcmp(cmd, "stats")) {
 		struct lsm_limit_stats s;
-		uint64_t skipped = lsm_limit_skips(lim);
+		uint64_t skipped = lsm_limit_skips(getenv("LSM_LIMIT_PIN_DIR"));
 
 		err = lsm_limit_stats(lim, &s, why, sizeof(why));
 		if (!err)
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 			       (unsigned long long)s.unread, (unsigned long long)s.spills,
 			       (unsigned long long)skipped);
 	} else if (!strcmp(cmd, "misses")) {
-		printf("%llu\n", (unsigned long long)lsm_limit_misses(lim, argv[2]));
+		printf("%llu\n", (unsigned long long)lsm_limit_misses(getenv("LSM_LIMIT_PIN_DIR"), argv[2]));
 	} else if (!strcmp(cmd, "race") || !strcmp(cmd, "toctou")) {
 		heap_name = argv[2];
 		err = open_heap(heap_name);

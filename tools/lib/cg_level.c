@@ -21,38 +21,11 @@
 #include "cg_level.h"
 #include "cgroup/path.h"
 
-struct cg_levels {
-	struct cgroup_level_lskel *skel;
-};
-
-int cg_levels_open(struct cg_levels **out)
-{
-	struct cg_levels *l = calloc(1, sizeof(*l));
-
-	*out = NULL;
-	if (!l)
-		return -ENOMEM;
-	l->skel = cgroup_level_lskel__open_and_load();
-	if (!l->skel) {
-		int err = errno ? -errno : -EINVAL;
-
-		free(l);
-		return err;
-	}
-	*out = l;
-	return 0;
-}
-
-void cg_levels_close(struct cg_levels *l)
-{
-	if (!l)
-		return;
-	cgroup_level_lskel__destroy(l->skel);
-	free(l);
-}
+/* loaded at the first question, kept for the process's others (a command asks a few) */
+static struct cgroup_level_lskel *skel;
 
 /* the record of the cgroup whose directory @dir is open */
-static int kernel_rec(struct cg_levels *l, int dir, struct cg_level_rec *out)
+static int kernel_rec(int dir, struct cg_level_rec *out)
 {
 	union bpf_iter_link_info linfo = {
 		.cgroup = { .cgroup_fd = dir, .order = BPF_CGROUP_ITER_SELF_ONLY },
@@ -61,7 +34,9 @@ static int kernel_rec(struct cg_levels *l, int dir, struct cg_level_rec *out)
 	int link, fd, ret;
 	ssize_t n;
 
-	link = bpf_link_create(l->skel->progs.cgroup_level.prog_fd, 0, BPF_TRACE_ITER, &opts);
+	if (!skel && !(skel = cgroup_level_lskel__open_and_load()))
+		return errno ? -errno : -EINVAL;
+	link = bpf_link_create(skel->progs.cgroup_level.prog_fd, 0, BPF_TRACE_ITER, &opts);
 	ret = link < 0 ? -errno : 0;
 	fd = ret ? -1 : bpf_iter_create(link);
 	if (!ret && fd < 0)
@@ -85,7 +60,7 @@ static int kernel_rec(struct cg_levels *l, int dir, struct cg_level_rec *out)
  *
  * Return: 0, or a negative errno (-ENOENT: not there).
  */
-int cg_levels_of(struct cg_levels *l, const char *path, struct cg_level_rec *out, int *missing)
+int cg_levels_of(const char *path, struct cg_level_rec *out, int *missing)
 {
 	size_t n = strlen(cg_root()) + strlen(path) + 1;
 	int fd, err, below = 0, depth = cg_path_depth(path);
@@ -105,7 +80,7 @@ int cg_levels_of(struct cg_levels *l, const char *path, struct cg_level_rec *out
 	free(dir);
 	if (err)
 		return err;
-	err = kernel_rec(l, fd, out);
+	err = kernel_rec(fd, out);
 	close(fd);
 	out->level += below;
 	if (missing)
@@ -117,11 +92,7 @@ int cg_levels_of(struct cg_levels *l, const char *path, struct cg_level_rec *out
 int cg_level(const char *path)
 {
 	struct cg_level_rec r;
-	struct cg_levels *l;
-	int err = cg_levels_open(&l);
+	int err = cg_levels_of(path, &r, &(int){ 0 });
 
-	if (!err)
-		err = cg_levels_of(l, path, &r, &(int){ 0 });
-	cg_levels_close(l);
 	return err ? err : (int)r.level;
 }

@@ -6,11 +6,7 @@
 
 #include "limit.h"		/* struct cg_level_rec */
 
-struct cg_levels;
-
-int cg_levels_open(struct cg_levels **out);
-int cg_levels_of(struct cg_levels *l, const char *path, struct cg_level_rec *out, int *missing);
-void cg_levels_close(struct cg_levels *l);
+int cg_levels_of(const char *path, struct cg_level_rec *out, int *missing);
 int cg_level(const char *path);
 
 #endif

@@ -187,24 +187,6 @@ static void unpin_all(const char *dir)
 	rmdir(dir);
 }
 
-/*
- * The cgroup at @path: its ids from level 1 of the hierarchy down, as the
- * programs take a thread's (deeper levels are not charged), and how many
- * (the root: 0). The kernel's, not the path's: in a cgroup namespace a path
- * names none of the cgroups above the namespace's root, which are charged too.
- */
-static int cgroup_ids(struct cg_levels *cl, const char *path, __u64 *ids, __u32 *levels)
-{
-	struct cg_level_rec r;
-	int err = cg_levels_of(cl, path, &r, NULL);
-
-	if (err)
-		return err;
-	*levels = r.level < LIMIT_MAX_DEPTH ? r.level : LIMIT_MAX_DEPTH;
-	memcpy(ids, r.ids, *levels * sizeof(*ids));
-	return 0;
-}
-
 static int seed_run(int prog, struct limit_seed *s)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = s, .ctx_size_in = sizeof(*s));
@@ -252,21 +234,18 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 	int prog = bpf_program__fd(s->progs.seed), err;
 	struct limit_seed *lost = NULL;	/* charged untracked: no room to keep them */
 	size_t nmine = 0, nlost = 0, lost_cap = 0;
-	struct cg_levels *cl;
+	/* the holder's cgroup's levels, the last one's kept (a process's path is one string) */
+	const char *last_cg = NULL;
+	struct cg_level_rec cg = {};
+	int cg_err = 0;
 	uint64_t *mine = NULL;
 
-	err = cg_levels_open(&cl);
-	if (err)
-		return fail(why, why_len, err, "%s", "load iter/cgroup for the cgroups' levels");
 	test_pause();
 	err = inventory_collect(&inv, "/proc", false);
-	if (err) {
-		cg_levels_close(cl);
+	if (err)
 		return fail(why, why_len, err, "%s", "take the inventory of buffers to seed");
-	}
 	mine = calloc(inv.nbufs + 1, sizeof(*mine));
 	if (!mine) {
-		cg_levels_close(cl);
 		inventory_free(&inv);
 		return -ENOMEM;
 	}
@@ -281,8 +260,20 @@ static int seed(struct limit_bpf *s, char *why, size_t why_len)
 			continue;
 		if (!b->exp_name || heap_dev_of(HEAP_DEV_DIR, b->exp_name, &sd.c.dev) || !pr->cgroup)
 			continue;	/* not a heap's, or no holder's cgroup */
-		if (cgroup_ids(cl, pr->cgroup, sd.c.ids, &sd.c.levels) || !sd.c.levels)
+		/*
+		 * its ids from level 1 of the hierarchy down, as the programs take a
+		 * thread's (deeper levels are not charged): the kernel's, not the
+		 * path's (in a cgroup namespace a path names none of the cgroups
+		 * above the namespace's root, which are charged too)
+		 */
+		if (pr->cgroup != last_cg) {
+			last_cg = pr->cgroup;
+			cg_err = cg_levels_of(pr->cgroup, &cg, NULL);
+		}
+		sd.c.levels = cg.level < LIMIT_MAX_DEPTH ? cg.level : LIMIT_MAX_DEPTH;
+		if (cg_err || !sd.c.levels)
 			continue;	/* gone, or the root: nobody to charge */
+		memcpy(sd.c.ids, cg.ids, sd.c.levels * sizeof(*sd.c.ids));
 		sd.c.bytes = b->size;
 		err = seed_run(prog, &sd);
 		if (err) {
@@ -325,7 +316,6 @@ out:
 	free(mine);
 	inventory_free(&inv);
 	inventory_free(&again);
-	cg_levels_close(cl);
 	return err;
 }
 
@@ -1329,14 +1319,14 @@ int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, 
 }
 
 /* the pinned program @prog's recursion_misses; 0 when it is not pinned or not readable */
-uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog)
+uint64_t lsm_limit_misses(const char *pin_dir, const char *prog)
 {
 	struct bpf_prog_info info = {};
 	uint32_t len = sizeof(info);
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/prog_%s", l->dir, prog);
+	snprintf(path, sizeof(path), "%s/limit/prog_%s", pin_dir ?: LSM_LIMIT_PIN_DIR, prog);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -1353,12 +1343,13 @@ uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog)
  * allocation's (every file of the system: skipped there, it costs only a
  * refusal, which the export's exit charges) nor cgroup_rmdir's (the cells
  * are collected later). Read by limit show alone: the programs' info, not
- * for every frame of a model.
+ * for every frame of a model; from their pins (@pin_dir as lsm_limit_open()'s),
+ * without opening the maps.
  */
-uint64_t lsm_limit_skips(const struct lsm_limit *l)
+uint64_t lsm_limit_skips(const char *pin_dir)
 {
-	return lsm_limit_misses(l, "dma_buf_export_entry") +
-	       lsm_limit_misses(l, "dma_buf_export_exit");
+	return lsm_limit_misses(pin_dir, "dma_buf_export_entry") +
+	       lsm_limit_misses(pin_dir, "dma_buf_export_exit");
 }
 
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len)

@@ -71,8 +71,8 @@ int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
 int lsm_limit_watch(struct lsm_limit *l, int (*cb)(const struct limit_event *e, void *ctx),
 		    void *ctx, uint64_t *overrun, char *why, size_t why_len);
 int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why, size_t why_len);
-uint64_t lsm_limit_misses(const struct lsm_limit *l, const char *prog);
-uint64_t lsm_limit_skips(const struct lsm_limit *l);
+uint64_t lsm_limit_misses(const char *pin_dir, const char *prog);
+uint64_t lsm_limit_skips(const char *pin_dir);
 void lsm_limit_event_heap(const struct limit_event *e, char *out);
 bool lsm_limit_created(const struct lsm_limit *l);
 bool lsm_limit_current(struct lsm_limit *l);

@@ -566,17 +566,11 @@ static const char *file_of(enum hold_charger c, bool limit)
 	return limit ? "dmem.max" : "dmem.current";
 }
 
-/* what the kernel skipped of the pinned bpf-lsm programs */
+/* what the kernel skipped of the pinned bpf-lsm programs (the model opened them) */
 static void say_skips(void)
 {
-	struct lsm_limit *l;
-	uint64_t skipped;
-	char why[512];
+	uint64_t skipped = lsm_limit_skips(NULL);
 
-	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
-		return;		/* the model said why, when it matters */
-	skipped = lsm_limit_skips(l);
-	lsm_limit_close(l);
 	if (skipped)
 		fprintf(stderr, "heapstat limit: note: the kernel skipped the bpf-lsm limits' "
 			"programs %llu times at buffers' exports (a tracing program preempted on "
