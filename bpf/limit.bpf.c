@@ -572,16 +572,21 @@ static __always_inline bool charge_drop(__u64 ino, __u64 bytes)
  * where the kernel never skips: the thread's next allocation ioctl, and the
  * thread's end (LSM hooks).
  */
+/* a refusal armed for the thread's next file, disarmed */
+static __always_inline void unrefuse(struct pending *p)
+{
+	p->refuse = 0;
+	__sync_fetch_and_sub(&refusing, 1);
+}
+
 static __always_inline void settle(struct pending *p)
 {
 	if (p->c.bytes) {
 		charge_levels_cold(&p->c, p->c.levels, -(__s64)p->c.bytes);
 		p->c.bytes = 0;
 	}
-	if (p->refuse) {
-		p->refuse = 0;
-		__sync_fetch_and_sub(&refusing, 1);
-	}
+	if (p->refuse)
+		unrefuse(p);
 }
 
 static __always_inline struct pending *pending_of(bool create)
@@ -779,8 +784,7 @@ int BPF_PROG(security_file_alloc, struct file *file, int ret)
 	p = pending_of(false);
 	if (!p || !p->refuse)
 		return 0;
-	p->refuse = 0;
-	__sync_fetch_and_sub(&refusing, 1);
+	unrefuse(p);
 	return -EAGAIN;
 }
 
@@ -806,10 +810,8 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 		p->c.bytes = info->size;
 		p->cgroup_id = 0;	/* a level without a cell is walked again */
 	}
-	if (p->refuse) {	/* refused, and the export failed before making its file */
-		p->refuse = 0;
-		__sync_fetch_and_sub(&refusing, 1);
-	}
+	if (p->refuse)		/* refused, and the export failed before making its file */
+		unrefuse(p);
 	if (!p->c.bytes)
 		return 0;
 	if (!made) {
