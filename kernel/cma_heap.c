@@ -106,14 +106,25 @@ static const struct dma_heap_ops cma_heap_ops = {
 	.allocate = cma_heap_allocate,
 };
 
-static int __init cma_heap_add(struct cma *cma, const char *base_name)
+static const char *__init area_name(struct cma *cma)
+{
+	return cma == dev_get_cma_area(NULL) ? DEFAULT_CMA_NAME : cma_get_name(cma);
+}
+
+/* the heap's name of area @cma, name_prefix= first (kfree() it) */
+static char *__init heap_name(struct cma *cma)
+{
+	return kasprintf(GFP_KERNEL, "%s%s", name_prefix, area_name(cma));
+}
+
+static int __init cma_heap_add(struct cma *cma)
 {
 	struct cma_heap *ch;
 	char *name;
 	int ret;
 
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL);
-	name = kasprintf(GFP_KERNEL, "%s%s", name_prefix, base_name);
+	name = heap_name(cma);
 	if (!ch || !name) {
 		ret = -ENOMEM;
 		goto free;
@@ -131,11 +142,6 @@ free:
 	return ret;
 }
 
-static const char *__init area_name(struct cma *cma)
-{
-	return cma == dev_get_cma_area(NULL) ? DEFAULT_CMA_NAME : cma_get_name(cma);
-}
-
 static int __init cma_heap_init(void)
 {
 	struct cma *cma;
@@ -148,7 +154,7 @@ static int __init cma_heap_init(void)
 	 * name_prefix= every area gets its heap.
 	 */
 	for (i = 0; (cma = dma_contiguous_get_area_by_idx(i)); i++) {
-		char *name = kasprintf(GFP_KERNEL, "%s%s", name_prefix, area_name(cma));
+		char *name = heap_name(cma);
 		bool taken = name && heapstat_heap_name_taken(name);
 
 		if (taken)
@@ -160,7 +166,7 @@ static int __init cma_heap_init(void)
 	}
 	/* an area that fails otherwise is said, and the others are added */
 	for (i = 0; (cma = dma_contiguous_get_area_by_idx(i)); i++) {
-		ret = cma_heap_add(cma, area_name(cma));
+		ret = cma_heap_add(cma);
 		if (ret)
 			err = err ?: ret;
 		else
