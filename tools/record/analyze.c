@@ -252,10 +252,9 @@ static int json_cma(struct json *j, const struct analysis *a)
 static void print_stack(const struct analysis *a, uint32_t id, char (*where)[48],
 			const char *here)
 {
-	size_t n, k = an_stack_index(a, id);
-	const char *const *f = an_stack(a, id, &n);
+	size_t k = an_stack_index(a, id);
 
-	if (!f)
+	if (k == SIZE_MAX)
 		return;
 	if (where && where[k][0]) {
 		printf("        (the stack of %s, above)\n", where[k]);
@@ -263,8 +262,8 @@ static void print_stack(const struct analysis *a, uint32_t id, char (*where)[48]
 	}
 	if (where)
 		snprintf(where[k], sizeof(where[k]), "%s", here);
-	for (size_t i = 0; i < n; i++)
-		printf("        %s\n", text_safe(f[i]));
+	for (size_t i = 0; i < a->stacks[k].n; i++)
+		printf("        %s\n", text_safe(a->stacks[k].frames[i]));
 }
 
 /* "stack": the frames, when the allocation has a stack */

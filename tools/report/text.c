@@ -266,27 +266,23 @@ static int sampled(const struct lat_set *l)
 	return l && l->n;
 }
 
-/* a latency percentile in microseconds; "-" without an attempt, as JSON's null */
-static const char *lat_us(struct lat_set *l, double p)
+/*
+ * A percentile for a cell: a latency in microseconds, a lifetime (@human)
+ * human-readable; "-" without a sample, as JSON's null. One of six
+ * rotating buffers: a row's six cells.
+ */
+static const char *pct_cell(struct lat_set *l, double p, bool human)
 {
-	static char bufs[3][16];
+	static char bufs[6][16];
 	static int next;
+	char *b = bufs[next++ % 6];
 
 	if (!sampled(l))
 		return "-";
-	snprintf(bufs[next % 3], 16, "%.1f", pct_us(l, p));
-	return bufs[next++ % 3];
-}
-
-/* a lifetime percentile, human-readable; "-" when no buffer was released */
-static const char *life(struct lat_set *l, double p)
-{
-	static char bufs[3][16];
-	static int next;
-
-	if (!l || !l->n)
-		return "-";
-	return format_ns(lat_percentile(l, p), bufs[next++ % 3], 16);
+	if (human)
+		return format_ns(lat_percentile(l, p), b, 16);
+	snprintf(b, 16, "%.1f", pct_us(l, p));
+	return b;
 }
 
 /* the activity's cgroups that were removed while traced, under its table */
@@ -350,8 +346,9 @@ static void print_activity(FILE *out, struct report *rep)
 				"%llu/%llu/%llu/%llu/%llu\n", text_cell(cg, 24), text_cell(heap, 20),
 				(unsigned long long)c->agg.allocs, c->agg.allocs / rep->seconds,
 				(unsigned long long)c->agg.frees, c->agg.frees / rep->seconds,
-				lat_us(c->lat, 50), lat_us(c->lat, 99), lat_us(c->lat, 100),
-				life(c->life, 50), life(c->life, 99), life(c->life, 100),
+				pct_cell(c->lat, 50, false), pct_cell(c->lat, 99, false),
+				pct_cell(c->lat, 100, false), pct_cell(c->life, 50, true),
+				pct_cell(c->life, 99, true), pct_cell(c->life, 100, true),
 				(unsigned long long)f[FAIL_CAPACITY],
 				(unsigned long long)f[FAIL_FRAGMENTATION], (unsigned long long)f[FAIL_BUSY],
 				(unsigned long long)f[FAIL_LIMIT], (unsigned long long)f[FAIL_OTHER]);

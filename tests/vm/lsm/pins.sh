@@ -123,10 +123,8 @@ heapstat limit clear /a $H
 # links removed by hand: the programs detach; refused as not whole, with what
 # to do, as a map gone is; show says the limits are not in force
 not_whole() { grep -q "not in force.*no link $1 (removed by hand: .*rm -r $L" $tmp/e && ! grep -q 'another heapstat' $tmp/e; }
-for links in 'link_*' release; do
+for links in 'link_*' link_inode_free; do
 	heapstat limit set /a $H 1M && refused /a
-	# the buffer's end's
-	[ "$links" = release ] && links=link_inode_free
 	(cd $L && rm $links)
 	[ "$links" = 'link_*' ] && name=file_ioctl || name=${links#link_}
 	[ "$links" = 'link_*' ] && { freed /a || fail "$links removed: the programs detach" "$(ls $L)"; }
