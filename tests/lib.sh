@@ -35,6 +35,15 @@ wait_while() {
 	done
 }
 
+# csv_lf FILE...: heapstat's CSV, whose records end in CRLF (RFC 4180), with
+# LF line ends as grep, cut and awk read them; lf: the same as a filter
+csv_lf() {
+	sed -i 's/\r$//' "$@"
+}
+lf() {
+	sed 's/\r$//'
+}
+
 # whole_lines FILE: FILE's lines but one still being written: a frame heaptop
 # is writing (one past its stdout's buffer takes several writes) is not read
 # half made; last_line FILE: the last of them

@@ -23,7 +23,7 @@ cgroup_load() {
 		sh -c "echo \$\$ >$S/bench/c$_cl_i/cgroup.procs; exec dmabuf_alloc -H $heap -s 4K -n $per -w 3600 -R $_cl_tmp/r$_cl_i" &
 	done
 	while [ "$(ls "$_cl_tmp" | wc -l)" -lt $cgroups ]; do sleep 0.5; done
-	_cl_n=$(heapstat report heaps --csv | sed -n "s/^$heap,[0-9]*,//p")
+	_cl_n=$(heapstat report heaps --csv | tr -d "\r" | sed -n "s/^$heap,[0-9]*,//p")
 	[ "$_cl_n" = $((cgroups * per)) ] ||
 		echo "heapstat counts $_cl_n buffers, not $((cgroups * per))" >&2
 	rm -rf "$_cl_tmp"

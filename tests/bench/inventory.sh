@@ -36,7 +36,7 @@ for total in 10000 100000; do
 	p=$(runstat heapstat report heaps --source procfs | val wall_ms)
 	seen=$(fdinfo_scan)
 	[ "$seen" = "dmabufs=$total" ] || echo "fdinfo_scan saw $seen, not $total" >&2
-	count=$(heapstat report heaps --csv | sed -n 's/^system,[0-9]*,//p')
+	count=$(heapstat report heaps --csv | tr -d '\r' | sed -n 's/^system,[0-9]*,//p')
 	[ "$count" = "$total" ] || echo "heapstat counted $count buffers, not $total" >&2
 	[ "$(echo "$inv" | val buffers)" = "$total" ] || echo "inv_bench: $inv, not $total buffers" >&2
 	l=$(echo "$inv" | val load_ms) n=$(echo "$inv" | val snapshot_ms)

@@ -144,12 +144,13 @@ want="heapstat $v"
 [ -d "$tmp/ko" ] && want="$want
 default_cma_region
 system"
+cr=$'\r'	# CSV's records end in CRLF
 want="$want
-heap,bytes,buffers"
+heap,bytes,buffers$cr"
 [ -d "$tmp/ko" ] && want="$want
-default_cma_region,131072,2"
+default_cma_region,131072,2$cr"
 want="$want
-system,2097152,2
+system,2097152,2$cr
 rc=0"
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	pass "VM: the package's heapstat$([ -d "$tmp/ko" ] && echo " and the DKMS-built modules"): --version, report heaps"

@@ -20,9 +20,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	heapstat report -j | jq -M -c .sources
 	kill %1' 2>&1); rc=$?
 # (the guests' jq, gojq, prints an object's keys sorted)
-want='heap,bytes,buffers
-system,2097152,2
-{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","untraced":[],"without":[]}'
+want=$'heap,bytes,buffers\r\nsystem,2097152,2\r\n{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","untraced":[],"without":[]}'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
 	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
 else
@@ -67,7 +65,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	. /heapstat/tests/lib.sh
 	dmabuf_alloc -H reserved -s 4M -n 2 -w 600 -R /tmp/c0 & h=$!
 	wait_while "[ ! -e /tmp/c0 ]"
-	heapstat report cma --csv | grep ^reserved,
+	heapstat report cma --csv | tr -d "\r" | grep ^reserved,
 	rs=$(ready_socket)
 	NOTIFY_SOCKET=$rs heapstat report -j -d 120 >/tmp/j 2>/tmp/e & p=$!
 	wait_ready $rs $p

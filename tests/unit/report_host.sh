@@ -44,7 +44,7 @@ if ! "$hs" report -d 0.2 -j 2>/dev/null | jq -e .tracing.attached >/dev/null; th
 	t1=$(cat "$tmp_out" "$tmp_err")
 	"$hs" report activity -d 0.2 --csv >"$tmp_out" 2>"$tmp_err"; r2=$?
 	if [ $r1 = 1 ] && [ "$(grep -c 'no activity: .*refused' <<<"$t1")" = 1 ] && [ $r2 = 1 ] &&
-		[ "$(cat "$tmp_out")" = "$csv_header" ] &&
+		[ "$(cat "$tmp_out")" = "$csv_header"$'\r' ] &&
 		[ "$(grep -c '^heapstat report: no activity: .*refused' "$tmp_err")" = 1 ] &&
 		[ "$(wc -l <"$tmp_err")" = 1 ]; then
 		echo "PASS: report_host: report activity without tracing: exit 1, why said once, CSV's header"

@@ -15,6 +15,7 @@ i=0
 while [ ! -e "$tmp/r" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 
 heapstat report cma --csv >"$tmp/csv" 2>&1
+csv_lf "$tmp/csv"
 want="$A,134217728,67108864,67108864,1048576,64,0.984,"
 grep -q "^$want" "$tmp/csv" && pass "used, free, largest free extent, extents, fragmentation" ||
 	fail "used, free, largest free extent, extents, fragmentation" "want $want in $(cat "$tmp/csv")"
@@ -32,17 +33,19 @@ else
 fi
 # one number in every view: the free bytes the extents are of
 fj=$(jq '.cma_areas[] | select(.name == "reserved") | .free_bytes' "$tmp/json")
-fc=$(heapstat report cma --csv | awk -F, -v a=$A '$1 == a { print $4 }')
+fc=$(heapstat report cma --csv | lf | awk -F, -v a=$A '$1 == a { print $4 }')
 [ -n "$fj" ] && [ "$fj" = "$fc" ] && pass "free bytes: JSON's and CSV's the same ($fj)" ||
 	fail "free bytes: JSON's and CSV's the same" "JSON '$fj', CSV '$fc'"
 kill $pid
 wait
 heapstat report cma --csv >"$tmp/csv" 2>&1
+csv_lf "$tmp/csv"
 grep -q "^$A,134217728,0,134217728,134217728,1,0.000," "$tmp/csv" && pass "all free again: one extent" ||
 	fail "all free again: one extent" "$(cat "$tmp/csv")"
 # without debugfs (a mount namespace of its own): no bitmap, so CSV's free
 # extent fields are empty, never a "?" in a numeric column
 unshare -m sh -c 'umount /sys/kernel/debug && heapstat report cma --csv' >"$tmp/csv" 2>"$tmp/err"
+csv_lf "$tmp/csv"
 grep -q "^$A,134217728,0,134217728,,,,[0-9]*,[0-9]*\$" "$tmp/csv" && ! grep -q '?' "$tmp/csv" &&
 	pass "no bitmap: empty CSV fields" || fail "no bitmap: empty CSV fields" "$(cat "$tmp/csv" "$tmp/err")"
 rm -rf "$tmp"

@@ -46,6 +46,7 @@ wait $tab
 trc=$?
 wait $csv
 crc=$?
+csv_lf "$tmp/csv"
 
 act=$(jq -M -c '.activity[] | select(.cgroup == "/drops" and .heap == "system")' "$tmp/json")
 if [ $rc = 0 ] && dropped_ok "$(jq .drops "$tmp/json")" &&

@@ -104,6 +104,7 @@ gone() {	# gone STAGE NAME INO: INO not in the stage's buffers[]
 }
 listed() {	# listed STAGE NAME INO SIZE HOLDER: report buffers lists INO, held by HOLDER only
 	heapstat report buffers --csv >"$tmp/b$1" 2>&1
+	csv_lf "$tmp/b$1"
 	if [ -n "$3" ] && grep -q "^$3,$H,,$(($4 * MiB)),[0-9?]*,[^,]*,$5\$" "$tmp/b$1"; then
 		pass "[stage $1] $2: report buffers lists it, held by pid $5 alone"
 	else

@@ -53,6 +53,16 @@ fi
 # CSV: quoted where RFC 4180 says, quotes doubled, no formula
 heapstat report processes --csv >$tmp/c
 heapstat report cgroups --csv >$tmp/cg
+# each record (header too) ends in CRLF, and no CR is anywhere else
+cr=$(printf '\r')
+for f in $tmp/c $tmp/cg; do
+	n=$(wc -l <$f)
+	[ "$n" -gt 1 ] && [ "$(grep -c "$cr\$" $f)" = "$n" ] && [ "$(tr -cd '\r' <$f | wc -c)" = "$n" ] &&
+		[ "$(tail -c 2 $f | od -An -c | tr -d ' ')" = '\r\n' ] &&
+		pass "CSV: every record ends in CRLF (${f##*/})" ||
+		fail "CSV: every record ends in CRLF (${f##*/})" "$(od -c $f | head -20)"
+done
+csv_lf $tmp/c $tmp/cg
 if grep -qx "$p2,'=1+2,\"/ev,il\"\"cg^\[\[31m\",131072,0,131072,1" $tmp/c &&
 	grep -q "^\"/ev,il\"\"cg^\[\[31m\",system,196608,2," $tmp/cg && ! grep -q "$ESC" $tmp/c $tmp/cg; then
 	pass "CSV: RFC 4180 quoting, a formula made text"
@@ -91,7 +101,7 @@ mkdir -p $S/outp/child
 sh -c "echo \$\$ >$S/outp/child/cgroup.procs; exec dmabuf_alloc -H system -s 256K -w 300 -R $tmp/r3" &
 p3=$!
 wait_while '[ ! -e $tmp/r3 ]'
-a=$(heapstat report heaps --csv -c /outp/ 2>&1)
+a=$(heapstat report heaps --csv -c /outp/ 2>&1 | lf)
 [ "$a" = "heap,bytes,buffers
 system,262144,1" ] && pass "-c /outp/ takes /outp/child's buffer" || fail "-c /outp/ takes /outp/child's buffer" "$a"
 for args in "-c /nosuch" "--heap nosuch" "-p 999999"; do

@@ -39,11 +39,13 @@ check() {	# check NAME FILE EXPECTED-LINE...: every line is in FILE
 for src in auto procfs; do
 heapstat() { command heapstat "$@" --source $src; }
 heapstat report heaps --csv >"$tmp/heaps" 2>&1
+csv_lf "$tmp/heaps"
 check "heaps: bytes and buffers per heap" "$tmp/heaps" \
 	"system,2097152,2" "default_cma_region,4194304,1" "chunk-reserved,262144,2"
 [ "$(wc -l <"$tmp/heaps")" = 4 ] || fail "[$src] heaps: only the live heaps" "$(cat "$tmp/heaps")"
 
 heapstat report cgroups --csv >"$tmp/cgroups" 2>&1
+csv_lf "$tmp/cgroups"
 cut -d, -f1-4 "$tmp/cgroups" >"$tmp/held"	# the system heap's charge is memcg's: it varies
 cut -d, -f1-7 "$tmp/cgroups" >"$tmp/charged"
 check "cgroups: held beside charged" "$tmp/held" "/camera,system,2097152,2"
@@ -59,6 +61,7 @@ for cg in video:default_cma_region:4194304 gpu:chunk-reserved:262144; do
 done
 
 heapstat report processes --csv >"$tmp/procs" 2>&1
+csv_lf "$tmp/procs"
 video_pids=$(grep ',/video,' "$tmp/procs" | cut -d, -f1 | tr '\n' ' ')
 check "processes: fd, mapping and PSS bytes" "$tmp/procs" \
 	"$(grep ',/camera,' "$tmp/procs" | cut -d, -f1),dmabuf_alloc,/camera,2097152,0,2097152,2" \
@@ -71,6 +74,7 @@ done
 	fail "[$src] processes: a shared buffer's PSS is split in two" "$(cat "$tmp/procs")"
 
 heapstat report buffers --csv >"$tmp/bufs" 2>&1
+csv_lf "$tmp/bufs"
 total=$(awk -F, 'NR > 1 { s += $4 } END { print s }' "$tmp/bufs")
 kernel=$(sed -n 's/^Total [0-9]* objects, \([0-9]*\) bytes$/\1/p' /sys/kernel/debug/dma_buf/bufinfo)
 [ "$(($(wc -l <"$tmp/bufs") - 1))" = 5 ] && [ "$total" = "$kernel" ] && [ "$total" = 6553600 ] &&
@@ -87,17 +91,21 @@ done
 
 # filters
 heapstat report processes --csv -c /video >"$tmp/f1" 2>&1
+csv_lf "$tmp/f1"
 [ "$(($(wc -l <"$tmp/f1") - 1))" = 2 ] && ! grep -q camera "$tmp/f1" && pass "filter: -c /video" ||
 	fail "filter: -c /video" "$(cat "$tmp/f1")"
 heapstat report heaps --csv --heap system >"$tmp/f2" 2>&1
+csv_lf "$tmp/f2"
 [ "$(cat "$tmp/f2")" = "heap,bytes,buffers
 system,2097152,2" ] && pass "filter: --heap system" || fail "filter: --heap system" "$(cat "$tmp/f2")"
 heapstat report heaps --csv -p "$cam" >"$tmp/f3" 2>&1
+csv_lf "$tmp/f3"
 [ "$(cat "$tmp/f3")" = "heap,bytes,buffers
 system,2097152,2" ] && pass "filter: -p PID" || fail "filter: -p PID" "$(cat "$tmp/f3")"
 
 # -p: the process's buffers and its cgroup's rows, not another cgroup's limit
 heapstat report cgroups --csv -p "$cam" >"$tmp/f4" 2>&1
+csv_lf "$tmp/f4"
 [ "$(cut -d, -f1-4 "$tmp/f4" | tail -n +2)" = "/camera,system,2097152,2" ] &&
 	pass "filter: -p PID: its cgroup's rows alone (not /video's limit)" ||
 	fail "filter: -p PID: its cgroup's rows alone (not /video's limit)" "$(cat "$tmp/f4")"
@@ -266,6 +274,7 @@ else
 fi
 # --heap: a process's totals over that heap's buffers alone, in every view
 heapstat report processes --csv -c /mix --heap system >"$tmp/mixp" 2>&1
+csv_lf "$tmp/mixp"
 heapstat report -j -c /mix --heap system 2>/dev/null | jq -c '.processes' >"$tmp/mixpj"
 heapstat top -b -n 1 -j -c /mix --heap system 2>/dev/null | jq -c '.processes' >"$tmp/mixt"
 [ "$(tail -n +2 "$tmp/mixp")" = "$mixpid,dmabuf_alloc,/mix,4096000,0,4096000,1000" ] &&
@@ -371,6 +380,7 @@ umount /dmabuf:fk && rmdir /dmabuf:fk
 alloc_in many "$tmp/r7" 600 -H system -s 4K --share 64
 wait_while '[ ! -e "$tmp/r7" ]'
 heapstat report buffers --csv -c /many >"$tmp/many" 2>&1
+csv_lf "$tmp/many"
 h=$(tail -n +2 "$tmp/many" | cut -d, -f7)
 n=$(echo "$h" | tr ';' '\n' | grep -c '^[0-9][0-9]*$')
 [ "$(wc -l <"$tmp/many")" = 2 ] && [ "$n" = 65 ] && [ "$(echo "$h" | tr ';' '\n' | wc -l)" = 65 ] &&

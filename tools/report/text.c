@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heapstat report as tables and as CSV. Tables show sizes human-readable
- * and names terminal-safe; CSV has exact bytes and RFC 4180 fields.
+ * and names terminal-safe; CSV has exact bytes and is RFC 4180
+ * (quoted fields, records ending in CRLF).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,8 +65,14 @@ static void csv_row(FILE *out, const char *fmt, ...)
 		}
 		}
 	}
-	fputc('\n', out);
+	fputs("\r\n", out);	/* RFC 4180: records end in CRLF */
 	va_end(ap);
+}
+
+/* a CSV header: @names, comma-separated, as a record */
+static void csv_head(FILE *out, const char *names)
+{
+	fprintf(out, "%s\r\n", names);
 }
 
 static void print_heaps(FILE *out, const struct report *rep)
@@ -74,7 +81,7 @@ static void print_heaps(FILE *out, const struct report *rep)
 	bool csv = rep->opts->csv;
 
 	if (csv)
-		fprintf(out, "heap,bytes,buffers\n");
+		csv_head(out, "heap,bytes,buffers");
 	else
 		fprintf(out, "%-24s %10s %8s\n", "HEAP", "BYTES", "BUFFERS");
 	for (size_t i = 0; i < h->nheaps; i++) {
@@ -109,9 +116,9 @@ static void print_cgroups(FILE *out, const struct report *rep)
 	bool csv = rep->opts->csv;
 
 	if (csv)
-		fprintf(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,charged_by,"
-			"own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,limit_hits,"
-			"memcg_kernel_bytes\n");
+		csv_head(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,charged_by,"
+			 "own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,limit_hits,"
+			 "memcg_kernel_bytes");
 	else
 		fprintf(out, "%-28s %-24s %10s %8s %10s %10s %10s %6s %12s\n", "CGROUP", "HEAP",
 			"HELD", "BUFFERS", "CHARGED", "LIMIT", "HEADROOM", "HITS", "MEMCG-KERNEL");
@@ -145,7 +152,7 @@ static void print_processes(FILE *out, const struct report *rep)
 	bool csv = rep->opts->csv;
 
 	if (csv)
-		fprintf(out, "pid,comm,cgroup,fd_bytes,map_bytes,pss_bytes,buffers\n");
+		csv_head(out, "pid,comm,cgroup,fd_bytes,map_bytes,pss_bytes,buffers");
 	else
 		fprintf(out, "%7s %-16s %-28s %10s %10s %10s %7s\n", "PID", "COMM", "CGROUP",
 			"FD-BYTES", "MAP-BYTES", "PSS", "BUFFERS");
@@ -170,7 +177,7 @@ static void print_buffers(FILE *out, const struct report *rep)
 	bool csv = rep->opts->csv;
 
 	if (csv)
-		fprintf(out, "inode,heap,name,bytes,attachments,importers,holders\n");
+		csv_head(out, "inode,heap,name,bytes,attachments,importers,holders");
 	else
 		fprintf(out, "%10s %-24s %-16s %10s %7s %-20s %s\n", "INODE", "HEAP", "NAME", "BYTES",
 			"ATTACH", "IMPORTERS", "HOLDERS");
@@ -216,8 +223,8 @@ static void print_cma(FILE *out, const struct report *rep)
 	bool csv = rep->opts->csv;
 
 	if (csv)
-		fprintf(out, "area,total_bytes,used_bytes,free_bytes,largest_free_bytes,free_extents,"
-			"fragmentation,alloc_success_pages,alloc_fail_pages\n");
+		csv_head(out, "area,total_bytes,used_bytes,free_bytes,largest_free_bytes,free_extents,"
+			 "fragmentation,alloc_success_pages,alloc_fail_pages");
 	else
 		fprintf(out, "%-20s %10s %10s %12s %8s %6s %10s %10s\n", "CMA-AREA", "TOTAL", "USED",
 			"LARGEST-FREE", "EXTENTS", "FRAG", "ALLOC-OK", "ALLOC-FAIL");
@@ -315,9 +322,9 @@ static void print_activity(FILE *out, struct report *rep)
 		return;
 	}
 	if (csv)
-		fprintf(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
-			"frees_per_sec,p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,"
-			"fail_capacity,fail_fragmentation,fail_busy,fail_limit,fail_other\n");
+		csv_head(out, "cgroup,heap,allocs,alloc_bytes,frees,free_bytes,allocs_per_sec,"
+			 "frees_per_sec,p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,"
+			 "fail_capacity,fail_fragmentation,fail_busy,fail_limit,fail_other");
 	else
 		fprintf(out, "%-24s %-20s %7s %8s %7s %8s %8s %8s %8s %8s %8s %8s %s\n", "CGROUP",
 			"HEAP", "ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
