@@ -177,8 +177,10 @@ struct pending {
 	__u64 lim[LIMIT_MAX_DEPTH];	/* each level's limit of c.dev, NO_LIMIT: none */
 	__u64 lim_gen;			/* limits_gen + 1 when lim was read, 0: never */
 	__u64 heap;			/* struct dma_heap *, for an event's name */
-	__u64 name;			/* its name: the exporter name of its buffers */
+	__u64 name;			/* its name: the exporter name of most heaps' buffers */
 	__u64 cgroup_id;		/* the thread's cgroup when c's ids were walked */
+	__u64 arg;			/* the armed ioctl's argument */
+	__u32 cmd;			/* and command */
 	__u32 armed;			/* an allocation is on its way to its export */
 	__u32 refuse;			/* the next file allocation fails */
 };
@@ -708,6 +710,8 @@ static __always_inline int heap_ioctl(struct file *file, unsigned int cmd, unsig
 		return -EAGAIN;
 	}
 	p->armed = 1;
+	p->arg = arg;
+	p->cmd = cmd;
 	if (!bytes)
 		__sync_fetch_and_add(&unread, 1);
 	return 0;
@@ -727,9 +731,42 @@ int BPF_PROG(file_ioctl_compat, struct file *file, unsigned int cmd, unsigned lo
 }
 
 /*
+ * Is the thread still in the allocation ioctl it armed? An armed allocation
+ * whose ioctl failed before its export stays armed until the thread's next
+ * allocation or export, and another exporter's buffer (a DRM or V4L2
+ * export of the same thread) is not the heap's. Most heaps' exports carry
+ * the heap's name; one whose exporter name is another (upstream's TEE heap
+ * exports "tee", its module's name) is the heap's when the syscall's
+ * registers still hold the command and the argument the ioctl hook saw
+ * (DMA_HEAP_IOCTL_ALLOC is no other device's command). Not the fd: another
+ * thread may close or replace it while the heap allocates (the ioctl holds
+ * the file), which would take the export out of its limit. x86's 32-bit
+ * tasks have the command in cx, not si (arm64's compat tasks theirs where
+ * its own tasks do): untested, the VM kernels have no IA32 emulation.
+ */
+static __always_inline bool armed_export(const struct pending *p,
+					 const struct dma_buf_export_info *info)
+{
+	struct pt_regs *regs;
+	__u32 cmd;
+
+	if (!p->name || (__u64)info->exp_name == p->name)
+		return true;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (PT_REGS_PARM3_CORE_SYSCALL(regs) != p->arg)
+		return false;
+	cmd = PT_REGS_PARM2_CORE_SYSCALL(regs);
+#if defined(__TARGET_ARCH_x86)
+	if (cmd != p->cmd)
+		cmd = BPF_CORE_READ(regs, cx);
+#endif
+	return cmd == p->cmd;
+}
+
+/*
  * The real size, before the buffer's file is made (the kernel's own copy of
  * the length): reserved, or the file refused. Only the export of the heap
- * the thread's ioctl armed: it carries that heap's name.
+ * the thread's ioctl armed (armed_export()).
  */
 SEC("fentry/dma_buf_export")
 int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
@@ -741,7 +778,7 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	if (!p || !p->armed)
 		return 0;
 	p->armed = 0;
-	if (p->name && (__u64)info->exp_name != p->name)
+	if (!armed_export(p, info))
 		return 0;
 	limits_fresh(p);
 	real = info->size;
@@ -803,8 +840,7 @@ int BPF_PROG(dma_buf_export_exit, const struct dma_buf_export_info *info, struct
 	 * still), or the refusal of its file (refused, yet made): charged here,
 	 * where it can no longer be refused, so that usage is still what is held.
 	 */
-	if (made && !p->c.bytes &&
-	    ((p->armed && (!p->name || (__u64)info->exp_name == p->name)) || p->refuse)) {
+	if (made && !p->c.bytes && ((p->armed && armed_export(p, info)) || p->refuse)) {
 		p->armed = 0;
 		charge_levels_cold(&p->c, p->c.levels, info->size);
 		p->c.bytes = info->size;

@@ -13,7 +13,11 @@
 # system heap is built in and charges nobody).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 1 --load system_heap \
+# the reference kernel's: tests/kmod's modname heap (built for it alone), and
+# vgem, which exports a driver's buffer beside it
+loads=system_heap
+[ "${KVER:-7.2}" = 7.2 ] && loads=$loads,vgem,heapstat_modname_heap
+out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 1 --load $loads \
 	--cmdline kmemleak=on --timeout 900 -- sh -c '
 	sh /heapstat/tests/vm/lsm/backend.sh
 	sh /heapstat/tests/vm/lsm/cli.sh

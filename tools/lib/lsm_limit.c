@@ -220,7 +220,9 @@ static void test_pause(void)
  * holding it by fd or mapping) and its ancestors; one only the kernel holds
  * is charged to nobody, and so is one only O_PATH files hold (the kernel's
  * list of buffers, which the inventory walks, lost it at its file's release).
- * Attached first, so an export meanwhile is charged by
+ * A buffer is a heap's by its exporter name: one whose exporter name is not
+ * its heap's (upstream's TEE heap exports "tee") is not seeded, as the
+ * inventory cannot tell its heap. Attached first, so an export meanwhile is charged by
  * its hook (and not again here); a buffer released between the inventory
  * and its charge is found gone by a second inventory and its charge taken
  * back (a release after the charge uncharges it in the kernel). One with no

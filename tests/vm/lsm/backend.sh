@@ -251,6 +251,41 @@ kill $wq2; wait $wq2
 check "and nothing is left charged" 'usage_is /wq 0 && usage_is /wq/r 0' "$(usage /wq) $(usage /wq/r)"
 lsm_limit clear /wq system >/dev/null
 
+# a heap whose buffers carry another exporter name than the heap's, as
+# upstream's TEE heap's ("tee", its module's name): tests/kmod's modname heap,
+# loaded by tests/boot/lsm_limit.sh on the reference kernel (7.x), where it
+# is built. Its exports are the heap's while the ioctl lasts, and only then:
+# an allocation the heap refused before exporting (--fail: EINVAL) leaves the
+# thread armed, and a vgem buffer it exports next is not the heap's (charged
+# to it, 64 KiB would pass a 32 KiB limit and be refused).
+if [ -e /dev/dma_heap/modname ]; then
+	mkdir -p $S/mn
+	lsm_limit set /mn modname 1M >/dev/null
+	sh -c "echo \$\$ >$S/mn/cgroup.procs; exec dmabuf_alloc -H modname -s 256K -n 4 -R $tmp/mn -w 3600" &
+	mn=$!
+	wait_file $tmp/mn $mn
+	u=$(usage /mn modname)
+	sh -c "echo \$\$ >$S/mn/cgroup.procs; exec dmabuf_alloc -H modname -s 4K" 2>$tmp/err
+	rc=$?
+	check "a heap whose buffers carry another exporter name: charged to the byte, the next page refused" \
+		'[ "$u" = 1048576 ] && [ $rc = 1 ] && grep -q "Resource temporarily unavailable" $tmp/err' \
+		"usage $u, exit $rc: $(cat $tmp/err)"
+	kill $mn; wait $mn
+	check "... and uncharged at their end" 'usage_is /mn 0 modname' "usage $(usage /mn modname)"
+	lsm_limit set /mn modname 32K >/dev/null
+	sh -c "echo \$\$ >$S/mn/cgroup.procs; exec dmabuf_alloc -H modname -s 4K --fail 1 -n 0 -V" 2>$tmp/err
+	rc=$?
+	check "... another exporter's buffer after an allocation that failed is not the heap's" \
+		'[ $rc = 0 ] && usage_is /mn 0 modname' "exit $rc, usage $(usage /mn modname): $(cat $tmp/err)"
+	lsm_limit clear /mn modname >/dev/null
+	rmdir $S/mn
+else
+	case $(uname -r) in
+	6.*) ;;
+	*) fail "the modname heap" "not loaded (scripts/vm --load heapstat_modname_heap)" ;;
+	esac
+fi
+
 # a cgroup removed frees its idle cells as it goes (fexit/cgroup_rmdir), not
 # only at the next set: with two cells, twenty cgroups made under /ch, each
 # allocating once and removed, take /ch's and one more in turn: none refused

@@ -11,7 +11,7 @@ check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
 skip() { echo "SKIP: lsm_limit: $1"; exit 0; }
 id_of() { stat -c %i $S$1; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
-usage() { lsm_limit get $1 system | field usage; }
+usage() { lsm_limit get $1 ${2:-system} | field usage; }	# usage CGROUP [HEAP]
 # wait_file FILE PID [SECS]: until FILE exists or PID is gone (SECS, 30 unless
 # given, at most)
 wait_file() {
@@ -33,11 +33,11 @@ alloc() {
 	apid=$!
 	wait $apid
 }
-# usage_is CGROUP BYTES: within 5 s (a release is deferred to the exiting task's last fput)
+# usage_is CGROUP BYTES [HEAP]: within 5 s (a release is deferred to the exiting task's last fput)
 usage_is() {
 	_i=0
-	while [ "$(usage $1)" != "$2" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	[ "$(usage $1)" = "$2" ]
+	while [ "$(usage $1 $3)" != "$2" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ "$(usage $1 $3)" = "$2" ]
 }
 
 [ -e /dev/dma_heap/system ] || skip "no system heap (scripts/vm --load system_heap)"
