@@ -201,6 +201,7 @@ __u64 seeded = 0;		/* buffers from before, charged by seed() */
 __u64 seeded_bytes = 0;
 __u64 unread = 0;		/* lengths read as 0 (or wrapping): checked at the export only */
 __u32 refusing = 0;		/* threads whose next file allocation fails */
+__u64 cells_mult = 0;		/* limit_home()'s secret multiplier: odd, set before load */
 __u64 spilled = 0;		/* charges in the hash now (counted before they go in) */
 __u64 spills = 0;		/* charges ever kept in the hash */
 
@@ -216,7 +217,7 @@ __u64 spills = 0;		/* charges ever kept in the hash */
  */
 __noinline __u32 cell_slot(__u64 tag, int create)
 {
-	__u32 home = limit_home(tag, cells_mask);
+	__u32 home = limit_home(tag, cells_mult, cells_mask);
 	__u64 seen, free_tag = 0;
 
 	for (int tries = 0; tries < 2; tries++) {
@@ -263,7 +264,7 @@ __noinline __u32 cell_slot(__u64 tag, int create)
 static __always_inline struct limit_cell *cell_of(__u64 id, __u32 dev, bool create)
 {
 	__u64 tag = limit_tag(id, dev);
-	__u32 i = limit_home(tag, cells_mask);
+	__u32 i = limit_home(tag, cells_mult, cells_mask);
 	struct limit_cell *c = bpf_map_lookup_elem(&cells, &i);
 
 	if (c && *(volatile __u64 *)&c->tag == tag)

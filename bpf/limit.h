@@ -49,10 +49,16 @@ static inline __u32 limit_tag_minor(__u64 tag)
 	return tag & ((1u << LIMIT_MINOR_BITS) - 1);
 }
 
-/* its home slot, with @mask the slots less one */
-static inline __u32 limit_home(__u64 tag, __u32 mask)
+/*
+ * its home slot, with @mask the slots less one: the tag times @mult, an odd
+ * multiplier drawn at random as the programs load (the .bss's cells_mult),
+ * so that no cgroup can pick ids whose cells crowd another's probe window
+ * (a delegated subtree's cgroups, made and removed until their ids fit, would
+ * otherwise fill a cgroup's slots before its first allocation: refused, full)
+ */
+static inline __u32 limit_home(__u64 tag, __u64 mult, __u32 mask)
 {
-	return (__u32)((tag * 0x9e3779b97f4a7c15ULL) >> 40) & mask;
+	return (__u32)((tag * mult) >> 40) & mask;
 }
 
 struct limit_cell {

@@ -18,6 +18,9 @@
  *   lsm_limit fake-pin NAME BYTES        a map of BYTES-long values pinned as NAME
  *                                        in place of the limits' (another build's)
  *   lsm_limit misses PROG                the pinned program PROG's recursion_misses
+ *   lsm_limit home CGROUP HEAP MULT SLOTS
+ *       the home slot of CGROUP x HEAP's usage cell (limit.h: limit_home())
+ *       among SLOTS with the multiplier MULT; no pins opened
  * LSM_LIMIT_UID=N runs the command as user N, with no group.
  *
  *   lsm_limit try HEAP SIZE N
@@ -43,6 +46,7 @@
 #include <linux/dma-heap.h>
 #include <bpf/bpf.h>
 
+#include "lib/heap_dev.h"
 #include "lib/lsm_limit.h"
 #include "lib/util.h"
 #include "cgroup/dmem.h"
@@ -285,7 +289,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: lsm_limit set|clear|get|events|stats|race|try|toctou|"
-			"fake-pin|misses ...\n");
+			"fake-pin|misses|home ...\n");
 		return 2;
 	}
 	if (!strcmp(cmd, "fake-pin")) {
@@ -299,6 +303,20 @@ int main(int argc, char **argv)
 			perror("lsm_limit: fake-pin");
 			return 1;
 		}
+		return 0;
+	}
+	if (!strcmp(cmd, "home")) {
+		uint64_t mult, slots;
+		uint32_t dev;
+
+		if (argc != 6 || cgroup_id(argv[2], &cg_id) ||
+		    heap_dev_of("/dev/dma_heap", argv[3], &dev) ||
+		    parse_u64(argv[4], 1, UINT64_MAX, &mult) ||
+		    parse_u64(argv[5], 1, LIMIT_CELLS, &slots) || slots & (slots - 1)) {
+			fprintf(stderr, "lsm_limit: home CGROUP HEAP MULT SLOTS\n");
+			return 2;
+		}
+		printf("%u\n", limit_home(limit_tag(cg_id, dev), mult, slots - 1));
 		return 0;
 	}
 	if ((!strcmp(cmd, "set") && argc != 5) || (!strcmp(cmd, "clear") && argc != 4) ||

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ struct lsm_limit {
 	struct map_window cells;	/* the usage cells, read through mappings */
 	bool cells_mapped;
 	uint32_t cells_mask;	/* their slots less one */
+	uint64_t cells_mult;	/* and their homes' multiplier (limit_home()) */
 	uint32_t major;		/* the dma_heap devices', read with the cells */
 };
 
@@ -413,6 +415,13 @@ static int create(const char *dir, char *why, size_t why_len)
 		return fail(why, why_len, -errno, "%s", "open the limit programs");
 	s->rodata->heap_major = major;
 	s->rodata->page_size = sysconf(_SC_PAGESIZE);
+	/* the cells' secret multiplier (limit.h: limit_home()): waits for the kernel's pool */
+	if (getrandom(&s->bss->cells_mult, sizeof(s->bss->cells_mult), 0) !=
+	    sizeof(s->bss->cells_mult)) {
+		err = fail(why, why_len, -errno, "%s", "draw the usage cells' multiplier");
+		goto out;
+	}
+	s->bss->cells_mult |= 1;
 	pick_variants(s);
 	/* for tests of full usage cells: no one makes 65536 cgroups to see them */
 	if (getenv("HEAPSTAT_TEST_LIMIT_CELLS")) {
@@ -799,16 +808,21 @@ static int key_of(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, str
 	return 0;
 }
 
-/* the usage cells mapped (read-only), and their number of slots; 0 or a negative errno */
+/*
+ * the usage cells mapped (read-only), their number of slots and their homes'
+ * multiplier; 0 or a negative errno
+ */
 static int cells_map(struct lsm_limit *l)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	struct limit_bpf__bss bss;
+	__u32 len = sizeof(info), zero = 0;
 	int err;
 
 	if (l->cells_mapped)
 		return 0;
-	if (bpf_obj_get_info_by_fd(l->fds[M_CELLS], &info, &len))
+	if (bpf_obj_get_info_by_fd(l->fds[M_CELLS], &info, &len) ||
+	    bpf_map_lookup_elem(l->fds[M_BSS], &zero, &bss))
 		return -errno;
 	if (!info.max_entries || info.max_entries & (info.max_entries - 1))
 		return -EINVAL;
@@ -817,6 +831,7 @@ static int cells_map(struct lsm_limit *l)
 	if (err)
 		return err;
 	l->cells_mask = info.max_entries - 1;
+	l->cells_mult = bss.cells_mult;
 	l->cells_mapped = true;
 	/* a cell's tag has its heap's minor: the rows' device numbers need the major */
 	if (heap_major(&l->major))
@@ -837,7 +852,7 @@ static const struct limit_cell *cell_find(struct lsm_limit *l, uint64_t cgroup_i
 
 	if (cells_map(l))
 		return NULL;
-	home = limit_home(tag, l->cells_mask);
+	home = limit_home(tag, l->cells_mult, l->cells_mask);
 	for (uint32_t k = 0; k < LIMIT_PROBES; k++) {
 		const struct limit_cell *c = cell_at(l, (home + k) & l->cells_mask);
 

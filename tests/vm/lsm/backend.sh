@@ -320,7 +320,33 @@ check "a removed cgroup's cell that counted a refusal kept until the next set" \
 out=$(lsm_limit clear /ch system)
 check "the last clear unpins everything, again" '[ "$out" = unpinned ] && [ ! -e $P/limit ]' "'$out', $(ls $P 2>&1)"
 
-for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq ch; do rmdir $S/$c 2>/dev/null; done
+# a cell's home is its tag times a multiplier drawn as the programs load
+# (limit.h: limit_home()): cgroups made (and removed) until eight have ids
+# whose cells would crowd /cv's probe window under a multiplier known
+# beforehand (the one this was before) fill nothing of /cv's. With 64 cells
+# (the test's knob), about one id in 64 fits: /cv's first allocation was
+# refused (full) with that multiplier.
+mkdir -p $S/cv $S/cx
+HEAPSTAT_TEST_LIMIT_CELLS=64 lsm_limit set /cx system 1G >/dev/null
+known=11400714819323198485	# 0x9e3779b97f4a7c15
+want=$(lsm_limit home /cv system $known 64)
+n=0 i=0
+while [ $n -lt 8 ] && [ $i -lt 4000 ]; do
+	i=$((i + 1))
+	mkdir $S/cx/a$i
+	if [ "$(lsm_limit home /cx/a$i system $known 64)" = "$want" ]; then
+		alloc /cx/a$i 4K 1 && n=$((n + 1))
+	else
+		rmdir $S/cx/a$i
+	fi
+done
+alloc /cv 4K 1; rc=$?
+check "cgroups whose ids were picked to crowd another's cell window do not" \
+	'[ $n = 8 ] && [ $rc = 0 ]' "$n of 8 crowding cgroups in $i made; exit $rc: $(cat $tmp/err) $(lsm_limit stats)"
+lsm_limit clear /cx system >/dev/null
+for c in $S/cx/a*; do rmdir $c; done
+
+for c in m/child m p/c p r sp rg b a seed f1/d f1 f2 f3 sd sg sx wq/r wq ch cx cv; do rmdir $S/$c 2>/dev/null; done
 rm -rf "$tmp" /dev/shm/lsm_race
 echo "lsm_limit: $npass passed, $nfail failed"
 exit 0
