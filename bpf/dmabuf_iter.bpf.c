@@ -5,7 +5,8 @@
  * - iter/dmabuf (6.16+) walks the kernel's list of every dma-buf, held by a
  *   process or not: one struct inv_buffer each, with the devices attached;
  * - iter/task_file finds the fds that are dma-bufs: one struct inv_fd each;
- * - iter/task_vma finds mappings of dma-bufs: one struct inv_map each.
+ * - iter/task_vma finds mappings of dma-bufs: one struct inv_map each (with
+ *   the buffer named, as task_file's records do, without iter/dmabuf).
  * A dma-buf file is one whose superblock is the dma-buf filesystem's.
  *
  * The iterators' pointers are BTF-typed: fields are read with direct loads
@@ -207,6 +208,21 @@ static __always_inline bool is_dmabuf_file(const struct file *file)
 	return file && file->f_inode->i_sb->s_magic == DMA_BUF_MAGIC;
 }
 
+/*
+ * The buffer's size and names, for an fd or a mapping record when iter/dmabuf
+ * does not name the buffers. void *private_data: no direct loads through it
+ * (6.12's verifier).
+ */
+static __always_inline void write_buf(struct seq_file *seq, const struct dma_buf *dmabuf)
+{
+	struct inv_fd_buf b = {};
+
+	b.size = BPF_CORE_READ(dmabuf, size);
+	bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), BPF_CORE_READ(dmabuf, exp_name));
+	bpf_probe_read_kernel_str(b.name, sizeof(b.name), BPF_CORE_READ(dmabuf, name));
+	bpf_seq_write(seq, &b, sizeof(b));
+}
+
 struct iter_task_vma {
 	struct iter_meta *meta;
 	struct task_struct *task;
@@ -219,6 +235,7 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 	const struct iter_task_vma *ctx = (const void *)bpf_ctx;
 	const struct vm_area_struct *vma = ctx->vma;
 	struct task_struct *task = ctx->task;
+	const struct dma_buf *dmabuf;
 	struct inv_map rec = {};
 	const struct file *file;
 
@@ -228,10 +245,15 @@ int task_vma(struct bpf_iter__task_vma *bpf_ctx)
 	/* threads share the leader's mm: count its mappings once */
 	if (!is_dmabuf_file(file) || !counts_maps_for_process(task))
 		return 0;
+	dmabuf = file->private_data;
 	rec.tgid = task->tgid;
 	rec.ino = file->f_inode->i_ino;
 	rec.bytes = vma->vm_end - vma->vm_start;
+	if (!have_dmabuf_iter && dmabuf)
+		rec.flags |= INV_MAP_BUF;
 	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	if (rec.flags & INV_MAP_BUF)
+		write_buf(ctx->meta->seq, dmabuf);
 	return 0;
 }
 
@@ -327,15 +349,8 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		BPF_CORE_READ_STR_INTO(&p.comm, task, group_leader, comm);
 		bpf_seq_write(seq, &p, sizeof(p));
 	}
-	if (!have_dmabuf_iter) {
-		/* void *private_data: no direct loads through it (6.12's verifier) */
-		struct inv_fd_buf b = {};
-
-		b.size = BPF_CORE_READ(dmabuf, size);
-		bpf_probe_read_kernel_str(b.exp_name, sizeof(b.exp_name), BPF_CORE_READ(dmabuf, exp_name));
-		bpf_probe_read_kernel_str(b.name, sizeof(b.name), BPF_CORE_READ(dmabuf, name));
-		bpf_seq_write(seq, &b, sizeof(b));
-	}
+	if (!have_dmabuf_iter)
+		write_buf(seq, dmabuf);
 	return 0;
 }
 

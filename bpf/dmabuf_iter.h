@@ -61,13 +61,19 @@ struct inv_fd_buf {
 	char name[INV_NAME_LEN];
 };
 
-/* a mapping of a dma-buf, as iter/task_vma sees it */
+/*
+ * A mapping of a dma-buf, as iter/task_vma sees it. Then a struct
+ * inv_fd_buf when iter/dmabuf does not name the buffers (INV_MAP_BUF): a
+ * buffer mapped once its fds are closed has no fd record to name it.
+ */
 struct inv_map {
 	__u32 tgid;
-	__u32 pad;
+	__u32 flags;
 	__u64 ino;
 	__u64 bytes;
 };
+
+#define INV_MAP_BUF		0x1
 
 /*
  * A cgroup, as iter/cgroup sees it walking a subtree in pre-order (each

@@ -13,18 +13,22 @@ if ! KCACHED=1 KVER=$k "$top/scripts/kernel-build.sh" >/dev/null 2>&1; then
 	echo "SKIP: $n: the $k kernel is not built (make kernel KVER=$k)"
 	exit 0
 fi
+# The second process maps its two buffers and closes the first one's fd:
+# that buffer is seen by its mapping alone, which names it
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 30 -R /tmp/r &
-	while [ ! -e /tmp/r ] && kill -0 $!; do sleep 0.1; done
+	dmabuf_alloc -H system -s 512K -n 2 -r 1 -M -w 30 -R /tmp/m &
+	while { [ ! -e /tmp/r ] || [ ! -e /tmp/m ]; } && kill -0 %1 %2; do sleep 0.1; done
 	heapstat report heaps --csv
-	heapstat report -j | jq -M -c .sources
-	kill %1' 2>&1); rc=$?
+	heapstat report -j | jq -M -c ".sources, [.processes[] | [.buffers, .fd_bytes, .map_bytes]]"
+	kill %1 %2' 2>&1); rc=$?
 # (the guests' jq, gojq, prints an object's keys sorted)
-want=$'heap,bytes,buffers\r\nsystem,2097152,2\r\n{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds an fd to are not seen","untraced":[],"without":[]}'
+want=$'heap,bytes,buffers\r\nsystem,3145728,4\r\n{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds by fd or mapping are not seen","untraced":[],"without":[]}
+[[2,2097152,0],[2,524288,1048576]]'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: $n: falls back to the task iterators, says so, counts exactly"
+	echo "PASS: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, too)"
 else
-	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly: exit $rc: $out"
+	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, too): exit $rc: $out"
 fi
 
 # the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The live dma-buf inventory, each part from the best source the kernel has:
- * - buffers: BPF iter/dmabuf (6.16+) sees every buffer; else the fds found
- *   below, which show only buffers some process holds an fd to;
+ * - buffers: BPF iter/dmabuf (6.16+) sees every buffer; else the fds (and
+ *   with the task iterators the mappings) found below, which show only
+ *   buffers some process holds so;
  * - holders: BPF iter/task_file and iter/task_vma, else /proc/<pid>/fd,
  *   fdinfo and maps (much slower with many fds).
  */
@@ -260,6 +261,14 @@ struct fd_rec {
 	int32_t buf;		/* index in task_recs.bufs, or -1 */
 };
 
+/* a mapping record of iter/task_vma, and the buffer it came with */
+struct map_rec {
+	uint64_t ino;
+	uint64_t bytes;
+	uint32_t tgid;
+	int32_t buf;		/* index in task_recs.bufs, or -1 */
+};
+
 /* records of iter/task_file and iter/task_vma */
 struct task_recs {
 	struct fd_rec *fds;
@@ -269,7 +278,7 @@ struct task_recs {
 	size_t nprocs, procs_cap;
 	struct inv_fd_buf *bufs;
 	size_t nbufs, bufs_cap;
-	struct inv_map *maps;
+	struct map_rec *maps;
 	size_t nmaps, maps_cap;
 };
 
@@ -279,6 +288,16 @@ static size_t fd_len(const void *head)
 
 	return sizeof(*r) + (r->flags & INV_FD_PROC ? sizeof(struct inv_fd_proc) : 0) +
 	       (r->flags & INV_FD_BUF ? sizeof(struct inv_fd_buf) : 0);
+}
+
+/* the buffer a record came with, kept in t->bufs at *at */
+static int take_buf(struct task_recs *t, const void *part, int32_t *at)
+{
+	if (grow_array((void **)&t->bufs, &t->bufs_cap, t->nbufs, sizeof(*t->bufs)))
+		return -ENOMEM;
+	memcpy(&t->bufs[t->nbufs], part, sizeof(*t->bufs));
+	*at = t->nbufs++;
+	return 0;
 }
 
 static inline __attribute__((always_inline))
@@ -302,27 +321,33 @@ int on_fd(const void *rec, void *arg)
 		f->proc = t->nprocs++;
 		p += sizeof(*t->procs);
 	}
-	if (r->flags & INV_FD_BUF) {
-		if (grow_array((void **)&t->bufs, &t->bufs_cap, t->nbufs, sizeof(*t->bufs)))
-			return -ENOMEM;
-		memcpy(&t->bufs[t->nbufs], p, sizeof(*t->bufs));
-		f->buf = t->nbufs++;
-	}
+	if (r->flags & INV_FD_BUF)
+		return take_buf(t, p, &f->buf);
 	return 0;
+}
+
+static size_t map_len(const void *head)
+{
+	const struct inv_map *r = head;
+
+	return sizeof(*r) + (r->flags & INV_MAP_BUF ? sizeof(struct inv_fd_buf) : 0);
 }
 
 static int on_map(const void *rec, void *arg)
 {
 	struct task_recs *t = arg;
+	const struct inv_map *r = rec;
+	struct map_rec *m;
 
 	if (grow_array((void **)&t->maps, &t->maps_cap, t->nmaps, sizeof(*t->maps)))
 		return -ENOMEM;
-	memcpy(&t->maps[t->nmaps++], rec, sizeof(*t->maps));
-	return 0;
+	m = &t->maps[t->nmaps++];
+	*m = (struct map_rec){ .ino = r->ino, .bytes = r->bytes, .tgid = r->tgid, .buf = -1 };
+	return r->flags & INV_MAP_BUF ? take_buf(t, r + 1, &m->buf) : 0;
 }
 
 static const struct rec_format fd_format = { sizeof(struct inv_fd), fd_len, on_fd };
-static const struct rec_format map_format = { sizeof(struct inv_map), NULL, on_map };
+static const struct rec_format map_format = { sizeof(struct inv_map), map_len, on_map };
 
 static void task_recs_free(struct task_recs *t)
 {
@@ -411,8 +436,10 @@ static int add_process(struct inventory *inv, pid_t pid, const char *comm, const
 }
 
 /*
- * A buffer an fd shows, when iter/dmabuf did not name the buffers: added
- * once per fd, made unique by add_fd_only_buffers().
+ * A buffer an fd (or a mapping, from the task iterators) shows, when
+ * iter/dmabuf did not name the buffers: added once per fd or mapping, made
+ * unique by add_fd_only_buffers(). A buffer only mapped has no fd to show
+ * it; /proc's maps do not say its size, so the procfs walk does not see it.
  */
 static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
 			 const char *exp_name, const char *name)
@@ -432,8 +459,8 @@ static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
 }
 
 /*
- * Without iter/dmabuf, the buffers are those the fds showed: sorted, one
- * kept of those shared by several fds. (With it, a buffer born since it
+ * Without iter/dmabuf, the buffers are those the fds and mappings showed:
+ * sorted, one kept of those shared by several. (With it, a buffer born since it
  * ran is left for the next snapshot: its fd record does not name it.)
  */
 static void add_fd_only_buffers(struct inventory *inv)
@@ -590,7 +617,7 @@ static int cmp_fd_tgid(const void *a, const void *b)
 
 static int cmp_map_tgid(const void *a, const void *b)
 {
-	const struct inv_map *x = a, *y = b;
+	const struct map_rec *x = a, *y = b;
 
 	return (x->tgid > y->tgid) - (x->tgid < y->tgid);
 }
@@ -868,8 +895,15 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 				err = add_fd_buffer(inv, f->ino, t->bufs[f->buf].size,
 						    t->bufs[f->buf].exp_name, t->bufs[f->buf].name);
 		}
-		for (; !err && nm; k++, nm--)
-			err = push_ref(inv, proc, t->maps[k].ino, true, t->maps[k].bytes);
+		for (; !err && nm; k++, nm--) {
+			const struct map_rec *m = &t->maps[k];
+
+			err = push_ref(inv, proc, m->ino, true, m->bytes);
+			/* mapped, its fds closed: no fd record named it */
+			if (!err && m->buf >= 0)
+				err = add_fd_buffer(inv, m->ino, t->bufs[m->buf].size,
+						    t->bufs[m->buf].exp_name, t->bufs[m->buf].name);
+		}
 	}
 	return err;
 }
@@ -1102,7 +1136,7 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
 	struct buffer_stream st = { .inv = inv };
-
+	char why[64] = "";
 	int err = -ENOENT;
 
 	memset(inv, 0, sizeof(*inv));
@@ -1114,20 +1148,21 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	} else {
 		inventory_free(inv);	/* 6.12 and older have no iter/dmabuf */
 		if (it->procfs_only)
-			inv->buffers_note = "--source procfs: buffers no process holds an fd to "
-					    "are not seen";
+			snprintf(why, sizeof(why), "--source procfs");
 		else if (it->dmabuf_prog < 0)
-			inv->buffers_note = "no BPF iter/dmabuf in this kernel (6.16+): "
-					    "buffers no process holds an fd to are not seen";
+			snprintf(why, sizeof(why), "no BPF iter/dmabuf in this kernel (6.16+)");
 		else if (err == -ENOMEM)
 			return err;
 		else	/* loaded, and failed when run: say how */
-			snprintf(inv->note, sizeof(inv->note), "BPF iter/dmabuf failed: %s: buffers "
-				 "no process holds an fd to are not seen", strerror(-err));
-		if (inv->note[0])
-			inv->buffers_note = inv->note;
+			snprintf(why, sizeof(why), "BPF iter/dmabuf failed: %s", strerror(-err));
 	}
 	err = take_holders(it, inv, proc_root);
+	/* the buffers the holders showed: the task iterators' fds and mappings, /proc's fds */
+	if (why[0] && !inv->holders_ns_only) {
+		snprintf(inv->note, sizeof(inv->note), "%s: buffers no process holds %s are not seen",
+			 why, inv->holders_src == SRC_ITER_TASK ? "by fd or mapping" : "an fd to");
+		inv->buffers_note = inv->note;
+	}
 	inv->cgroups_src = it->cgroups_src;
 	inv->iters_loaded = it->loaded;
 	return err;
