@@ -84,6 +84,16 @@ bool cg_controller_available(const char *controller)
 	return root_lists("controllers", controller);
 }
 
+/* @cgroup is a directory under the cgroup2 root */
+static bool is_dir(const char *cgroup)
+{
+	char dir[4096];
+	struct stat st;
+
+	return !cg_dir(dir, sizeof(dir), cg_root(), cgroup) && !stat(dir, &st) &&
+	       S_ISDIR(st.st_mode);
+}
+
 /*
  * No file stands where @cgroup or a parent would be: libcgroup enables the
  * controllers in what it takes for the parent before it finds out, and a
@@ -273,6 +283,16 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 	char first[4096], again[512];
 	int err = create(cgroup, controllers, first, sizeof(first), why, len);
 
+	/*
+	 * a file there (mkdir's EEXIST, taken as the cgroup): one the kernel
+	 * put in a level made here (/new/cgroup.procs), which creatable() could
+	 * not see before it was made
+	 */
+	if (!err && !is_dir(cgroup)) {
+		snprintf(why, len, "create cgroup %s: a file, not a cgroup", cgroup);
+		err = -ENOTDIR;
+	}
+
 	if (err && first[0] && cg_control_unmake(cgroup, first, controllers, again,
 						 sizeof(again))) {
 		size_t n = strlen(why);
@@ -298,16 +318,18 @@ int cg_control_unmake(const char *cgroup, const char *first, const char * const 
 
 	snprintf(path, sizeof(path), "%s", cgroup);
 	while (stop > 1 && strlen(path) >= stop) {
+		/* else not there, or a file the kernel made (cgroup.procs): not made here */
+		bool made_here = is_dir(path);
 		struct cgroup *cg;
 		int err = 0;
 
-		if (!controllers[0]) {	/* made by mkdir, as cg_control_create() does then */
+		if (made_here && !controllers[0]) {	/* made by mkdir, as cg_control_create() does */
 			if (!cg_dir(dir, sizeof(dir), cg_root(), path) && rmdir(dir)) {
 				err = -errno;
 				snprintf(why, len, "remove cgroup %s: %s", path, strerror(-err));
 				return err;
 			}
-		} else {
+		} else if (made_here) {
 			err = cg_with(path, controllers, &cg);
 			if (!err)
 				err = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY);

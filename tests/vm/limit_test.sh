@@ -346,6 +346,16 @@ heapstat limit: failed to create cgroup /ci/run1/cgroup.procs/x: /ci/run1/cgroup
 	pass "exec --create: a file where the cgroup would be refused, nothing changed; / is there" ||
 	fail "exec --create: a file where the cgroup would be refused, nothing changed; / is there" \
 		"exit $rc $rc2: $(cat $tmp/e) subtree: $(cat $S/ci/run1/cgroup.subtree_control)"
+# a level made here gets the kernel's files: /ci/fresh's cgroup.procs is one,
+# which mkdir finds there (EEXIST) once /ci/fresh is made. Refused, and
+# /ci/fresh removed again
+heapstat limit exec --create /ci/fresh/cgroup.procs -- true 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && [ ! -e $S/ci/fresh ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: failed to create cgroup /ci/fresh/cgroup.procs: a file, not a cgroup" ] &&
+	pass "exec --create: a kernel file in a level it made refused, exit 2, that level removed" ||
+	fail "exec --create: a kernel file in a level it made refused, exit 2, that level removed" \
+		"exit $rc: $(cat $tmp/e) $(ls $S/ci)"
 # the command in heapstat's place: the same pid, so a SIGTERM sent to it is
 # the command's (its trap runs, nothing is left running), and so is the status;
 # a command not found exits 127, as with env
