@@ -454,17 +454,26 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
 
 		for (size_t i = 0; i < n && !err; i++) {
+			uint64_t id = hs[i].cgroup_id;
 			const char *path = NULL;
 			char gone[32];
 
-			if (cg_index_path(tree, hs[i].cgroup_id))
+			if (cg_index_path(tree, id))
 				continue;
-			/* removed since it allocated: by the path it had, else its id */
-			if (hs[i].cgroup_id && !(path = collector_removed_cgroup(coll, hs[i].cgroup_id)))
-				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)hs[i].cgroup_id);
-			else if (!hs[i].cgroup_id)
+			/*
+			 * removed since it allocated: by the path it had, else its
+			 * id. The lookup may sync the collector, which may move its
+			 * entries (appended to, never reordered): taken again.
+			 */
+			if (id) {
+				path = collector_removed_cgroup(coll, id);
+				hs = collector_heap_stats(coll, &n);
+			}
+			if (id && !path)
+				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)id);
+			else if (!id)
 				snprintf(gone, sizeof(gone), HOLD_BEFORE_TRACING);
-			err = cg_push(h, &l, hs[i].cgroup_id, path ? path : gone, hs[i].cgroup_id);
+			err = cg_push(h, &l, id, path ? path : gone, id);
 		}
 	}
 	cg_index_free(&ix);
