@@ -54,6 +54,19 @@
 #define MAX_AGGS		16384
 #define MAX_HOLDERS		8192
 
+/*
+ * An atomic add that orders the stores before and after it, for the marks
+ * user space reads with acquire loads (a slot's sequence count, an entry's
+ * ready): its fetch form, which arm64's JIT makes LDADDAL. The plain form,
+ * what clang emits when the old value goes unused, is a relaxed STADD there
+ * (x86's lock prefix orders both).
+ */
+#define ordered_add(p, v)						\
+	({								\
+		__typeof__(*(p)) __old = __sync_fetch_and_add(p, v);	\
+		barrier_var(__old);					\
+	})
+
 /* filled in before load */
 const volatile __u64 page_size = 4096;
 const volatile struct coll_cma_map cma_maps[COLL_CMA_MAPS] = {};
@@ -219,8 +232,8 @@ struct {
 __u64 dropped = 0;		/* events the ring buffer had no room for */
 __u64 lost[COLL_LOST_KINDS] = {};	/* what a full map could not hold, by map */
 __u64 changes_head = 0;		/* entries ever taken in `changes` */
-__u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS) */
-__u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS) */
+__u32 naggs = 0;		/* aggs' entries taken (may pass MAX_AGGS by racing CPUs) */
+__u32 ncma_aggs = 0;		/* cma_aggs' entries taken (may pass COLL_CMA_AREAS so) */
 __u32 spilled = 0;		/* buffers ever put in buffers_spill */
 __u64 stacks_lost = 0;		/* stacks `stacks` had no room for (or not walkable) */
 __u64 hists_lost = 0;		/* latencies and lifetimes of aggregates past COLL_HISTS */
@@ -368,6 +381,9 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 	idx = bpf_map_lookup_elem(&agg_index, &key);
 	if (idx)
 		return *idx;
+	/* full: not taken again, which past 2^32 misses would wrap to taken entries */
+	if (naggs >= MAX_AGGS)
+		goto full;
 	i = __sync_fetch_and_add(&naggs, 1);
 	a = bpf_map_lookup_elem(&aggs, &i);
 	if (!a)
@@ -377,7 +393,7 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 		__builtin_memcpy(a->name, __builtin_assume_aligned(name, 8), sizeof(a->name));
 	else if (name_ptr)
 		bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
-	__sync_fetch_and_add(&a->ready, 1);	/* after the rest: user space reads it first */
+	ordered_add(&a->ready, 1);	/* after the rest: user space reads it first */
 	if (!bpf_map_update_elem(&agg_index, &key, &i, BPF_NOEXIST))
 		return i;
 	idx = bpf_map_lookup_elem(&agg_index, &key);
@@ -678,7 +694,7 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 
 		if (!(*used & bit))
 			__sync_fetch_and_or(used, bit);
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 	} else {
 		/* zeroed here only: a slot's every field is written below */
 		__builtin_memset(&spill, 0, sizeof(spill));
@@ -694,7 +710,7 @@ static __always_inline void buffer_add(__u64 ino, __u64 bytes, __u64 cgroup_id, 
 	task_comm(f, b->comm);
 	b->ino = ino;
 	if (b != &spill) {
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 	} else if (bpf_map_update_elem(&buffers_spill, &ino, &spill, BPF_ANY)) {
 		__sync_fetch_and_add(&lost[LOST_BUFFERS], 1);
 	} else {
@@ -719,14 +735,14 @@ static __always_inline bool buffer_take(__u64 ino, struct released *r)
 	if (!b)
 		return false;
 	if (in_slot)
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 	r->born_ns = b->born_ns;
 	r->bytes = b->bytes;
 	r->cgroup_id = b->cgroup_id;
 	r->agg = b->agg;
 	if (in_slot) {
 		b->ino = 0;
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 		b->key = 0;	/* free for the next buffer */
 	} else {
 		bpf_map_delete_elem(&buffers_spill, &ino);
@@ -864,6 +880,8 @@ static __always_inline int on_release(struct inode *inode, struct file *file, bo
 		e->cgroup_id = buf.born_ns ? buf.cgroup_id : 0;	/* the exporter's, as its aggregate */
 		e->bytes = e->buf_bytes = buf.bytes;
 		e->ino = ino;
+		if (!a && !name_ptr)	/* kept with no aggregate (they were full): its own */
+			name_ptr = (__u64)BPF_CORE_READ((struct dma_buf *)dmabuf, exp_name);
 		event_name(e, a, name_ptr);
 		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
@@ -1075,10 +1093,10 @@ int BPF_PROG(heapstat_heap_alloc, const char *heap, unsigned long len, unsigned 
 	if (!b)
 		return 0;
 	if (in_slot)
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 	b->charged_cgroup_id = cgroup_id;
 	if (in_slot)
-		__sync_fetch_and_add(&b->seq, 1);
+		ordered_add(&b->seq, 1);
 	return 0;
 }
 
@@ -1110,13 +1128,15 @@ static __always_inline __u32 cma_area_of(__u64 name_ptr)
 	idx = bpf_map_lookup_elem(&cma_index, &name_ptr);
 	if (idx)
 		return *idx;
+	if (ncma_aggs >= COLL_CMA_AREAS)	/* as agg_of() */
+		goto full;
 	i = __sync_fetch_and_add(&ncma_aggs, 1);
 	a = bpf_map_lookup_elem(&cma_aggs, &i);
 	if (!a)
 		goto full;
 	a->name_ptr = name_ptr;
 	bpf_probe_read_kernel_str(a->name, sizeof(a->name), (void *)name_ptr);
-	__sync_fetch_and_add(&a->ready, 1);	/* after the name: user space reads it first */
+	ordered_add(&a->ready, 1);	/* after the name: user space reads it first */
 	if (!bpf_map_update_elem(&cma_index, &name_ptr, &i, BPF_NOEXIST))
 		return i;
 	idx = bpf_map_lookup_elem(&cma_index, &name_ptr);
