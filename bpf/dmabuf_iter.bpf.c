@@ -30,14 +30,18 @@
  * a process) may be dropped when the seq file's buffer fills: the kernel
  * then shows the same object again, with the same seq_num, in the next
  * read. So a name goes out again when the record that carried it is shown
- * again, not only when it changes.
+ * again, not only when it changes; and in every walk (session) first: the
+ * last walk's last name is not this one's (a walk of task_file's starts at
+ * the seq_num of its first dma-buf fd, not at 0).
  */
-static __always_inline bool name_again(__u64 seq, __u64 key, __u64 *last_key, __u64 *last_seq)
+static __always_inline bool name_again(const struct iter_meta *meta, __u64 key,
+				       struct inv_named *last)
 {
-	if (seq != 0 && key == *last_key && seq != *last_seq)
+	if (meta->session_id == last->session && key == last->key && meta->seq_num != last->seq)
 		return false;
-	*last_key = key;
-	*last_seq = seq;
+	last->key = key;
+	last->seq = meta->seq_num;
+	last->session = meta->session_id;
 	return true;
 }
 
@@ -141,7 +145,7 @@ static __always_inline __u32 read_attachments(const struct dma_buf *dmabuf,
 }
 
 /* the exporter name of the last record that carried one */
-__u64 exp_name_ptr, exp_name_seq;
+struct inv_named exp_named;
 char exp_name[HEAP_NAME_LEN] __attribute__((aligned(NAME_ALIGN)));
 
 struct iter_dmabuf {
@@ -173,7 +177,7 @@ int dmabuf(struct bpf_iter__dmabuf *bpf_ctx)
 			return 0;
 		rec.attachments = read_attachments(dmabuf, out->names, &rec.importers);
 	}
-	if (name_again(ctx->meta->seq_num, (__u64)dmabuf->exp_name, &exp_name_ptr, &exp_name_seq)) {
+	if (name_again(ctx->meta, (__u64)dmabuf->exp_name, &exp_named)) {
 		name_clear(exp_name, sizeof(exp_name));
 		if (dmabuf->exp_name)
 			bpf_probe_read_kernel_str(exp_name, sizeof(exp_name), dmabuf->exp_name);
@@ -309,7 +313,7 @@ static __always_inline bool counts_fds_for_process(const struct task_struct *tas
 }
 
 /* the process the last record named: the next records of it need not */
-__u64 named_tgid, named_seq;
+struct inv_named proc_named;
 
 struct iter_task_file {
 	struct iter_meta *meta;
@@ -336,7 +340,7 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		return 0;
 	rec.ino = file->f_inode->i_ino;
 	rec.tgid = task->tgid;
-	if (name_again(ctx->meta->seq_num, rec.tgid, &named_tgid, &named_seq))
+	if (name_again(ctx->meta, rec.tgid, &proc_named))
 		rec.flags |= INV_FD_PROC;
 	if (!have_dmabuf_iter)
 		rec.flags |= INV_FD_BUF;

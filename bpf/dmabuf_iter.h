@@ -36,6 +36,13 @@ struct inv_buffer {
 
 #define DMA_BUF_MAGIC		0x444d4142	/* "DMAB": the dma-buf filesystem */
 
+/* what the iterators named last (an exporter, a process), in their .bss */
+struct inv_named {
+	__u64 key;		/* what was named */
+	__u64 seq;		/* by the record of this seq_num */
+	__u64 session;		/* in this walk */
+};
+
 /*
  * A process's fd to a dma-buf, as iter/task_file sees it. Then a struct
  * inv_fd_proc when the record is its process's first (INV_FD_PROC), and a
