@@ -933,6 +933,7 @@ static int procfs_holders(struct inventory *inv, const char *proc_root)
 		if (err)
 			break;
 	}
+	inv->unreadable = proc_walk_unreadable(w);
 	proc_walk_close(w);
 	return err;
 }
@@ -1126,6 +1127,19 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	free(late);
 }
 
+/* said after the note there is: the processes /proc did not show us */
+static void note_unreadable(struct inventory *inv)
+{
+	size_t n = inv->buffers_note ? strlen(inv->buffers_note) : 0;
+
+	if (inv->buffers_note && inv->buffers_note != inv->note)
+		snprintf(inv->note, sizeof(inv->note), "%s", inv->buffers_note);
+	snprintf(inv->note + n, sizeof(inv->note) - n, "%s%zu process%s' fds and mappings "
+		 "not ours to read (another user's; root reads them): what they hold is not "
+		 "counted", n ? "; " : "", inv->unreadable, inv->unreadable == 1 ? "" : "es");
+	inv->buffers_note = inv->note;
+}
+
 /**
  * inventory_take() - take a snapshot of live dma-bufs and their holders
  * @inv: filled in; inventory_free() it
@@ -1163,6 +1177,8 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 			 why, inv->holders_src == SRC_ITER_TASK ? "by fd or mapping" : "an fd to");
 		inv->buffers_note = inv->note;
 	}
+	if (inv->unreadable)
+		note_unreadable(inv);
 	inv->cgroups_src = it->cgroups_src;
 	inv->iters_loaded = it->loaded;
 	return err;

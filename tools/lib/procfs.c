@@ -45,6 +45,7 @@ struct proc_walk {
 	pid_t thread;			/* a thread of it other than the leader, 0: none */
 	dev_t dmabuf_dev;		/* the dma-buf filesystem's, once a file of it is seen */
 	bool dev_known;
+	size_t unreadable;		/* processes whose fds or mappings we may not read */
 	bool kcmp;			/* kcmp(2) can compare the /proc's tasks: its pid
 					 * namespace is ours, and the kernel has it */
 };
@@ -243,6 +244,12 @@ static void learn_dev(struct proc_walk *w, const char *path, uint64_t ino)
 	}
 }
 
+/* a read refused: the process is another user's, or ours without ptrace access to it */
+static bool denied(int err)
+{
+	return err == EACCES || err == EPERM;
+}
+
 /* the dma-buf fds of one fd table, thread @tid's of process @pid (the leader's: @tid @pid) */
 static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_scan *out)
 {
@@ -256,8 +263,10 @@ static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_sca
 		snprintf(dir, sizeof(dir), "%d/task/%d", (int)pid, (int)tid);
 	snprintf(path, sizeof(path), "%s/%s/fd", w->root, dir);
 	d = opendir(path);
-	if (!d)
+	if (!d) {
+		out->unreadable |= denied(errno);
 		return -errno;
+	}
 	while ((de = readdir(d))) {
 		ssize_t n;
 
@@ -265,6 +274,8 @@ static int scan_table(struct proc_walk *w, pid_t pid, pid_t tid, struct proc_sca
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/fd/%s", w->root, dir, de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)	/* closed meanwhile, or not ours to read (no ptrace access) */
+			out->unreadable |= denied(errno);
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
@@ -392,8 +403,10 @@ static int scan_maps_of(struct proc_walk *w, pid_t pid, const char *path, struct
 	FILE *f;
 
 	f = fopen(path, "re");
-	if (!f)
+	if (!f) {
+		out->unreadable |= denied(errno);
 		return -errno;
+	}
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t start, end, ino;
 		unsigned int major, minor;
@@ -447,6 +460,22 @@ void proc_identify(const char *proc_root, struct proc_scan *ps)
 		snprintf(ps->cgroup, sizeof(ps->cgroup), "?");
 }
 
+/* a process, not a kernel thread: /proc/<pid>/cmdline, anyone's to read, is not empty */
+static bool has_cmdline(struct proc_walk *w, pid_t pid)
+{
+	char path[4096], c;
+	int fd;
+	bool any;
+
+	snprintf(path, sizeof(path), "%s/%d/cmdline", w->root, (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	any = read(fd, &c, 1) == 1;
+	close(fd);
+	return any;
+}
+
 /**
  * proc_walk_next() - the next process and its dma-buf fds and mappings
  *
@@ -474,7 +503,21 @@ int proc_walk_next(struct proc_walk *w, struct proc_scan *out)
 			snprintf(out->cgroup, sizeof(out->cgroup), "?");
 		if (scan_fds(w, pid, out) == -ENOMEM || scan_maps(w, pid, out) == -ENOMEM)
 			return -ENOMEM;
+		/* a kernel thread (no command line) holds no buffer: not counted */
+		if (out->unreadable && has_cmdline(w, pid))
+			w->unreadable++;
 		return 1;
 	}
 	return 0;
+}
+
+/**
+ * proc_walk_unreadable() - how many processes the walk could not read
+ *
+ * Their fds or mappings were refused to us (another user's, or ours without
+ * ptrace access): what they hold is not counted. Kernel threads left out.
+ */
+size_t proc_walk_unreadable(const struct proc_walk *w)
+{
+	return w->unreadable;
 }

@@ -31,12 +31,14 @@ struct proc_scan {
 	size_t nfds;
 	struct proc_dmabuf_map *maps;
 	size_t nmaps;
+	bool unreadable;	/* its fds or mappings we may not read (another user's) */
 };
 
 struct proc_walk;
 
 struct proc_walk *proc_walk_open(const char *proc_root);
 int proc_walk_next(struct proc_walk *w, struct proc_scan *out);
+size_t proc_walk_unreadable(const struct proc_walk *w);
 void proc_walk_close(struct proc_walk *w);
 void proc_identify(const char *proc_root, struct proc_scan *ps);
 int proc_cgroup_of(const char *proc_root, pid_t pid, char *buf, size_t len);
