@@ -5,7 +5,8 @@
 # (exit 2: the system cannot do it), says why, pins nothing and changes
 # nothing; limit show stays empty; exec --create --set removes the cgroups it
 # made for the limit; exec --set with a dmem limit before the refused one
-# leaves dmem.max as it was (7.2, its CMA heap module loaded).
+# leaves dmem.max as it was, and exec --create with one enables no controller
+# at the root (7.2, its CMA heap module loaded).
 #
 # usage: tests/matrix/lsm_off.sh KERNEL...   (make check: 7.2 6.1)
 #
@@ -46,8 +47,14 @@ for k in "$@"; do
 			mkdir /sys/fs/cgroup/y
 			heapstat limit exec --set $H=1M --set system=1M /y -- true 2>/dev/null
 			echo "lsm_off: mixed rc=$? $(cat /sys/fs/cgroup/y/dmem.max)"
+			# dmem off for the root'"'"'s children: exec --create would enable it
+			echo -dmem >/sys/fs/cgroup/cgroup.subtree_control
+			heapstat limit exec --create --set $H=1M --set system=1M /newz/sub -- true 2>/dev/null
+			echo "lsm_off: root rc=$? $(ls -d /sys/fs/cgroup/newz 2>/dev/null)$(grep -o dmem \
+				/sys/fs/cgroup/cgroup.subtree_control)"
 		else
 			echo "lsm_off: mixed none"
+			echo "lsm_off: root none"
 		fi' 2>&1)
 	rc=$?
 	check "limit set refused, said why" "$(line "set ")" "rc=2 out=0 $want"
@@ -58,8 +65,11 @@ for k in "$@"; do
 	if [ "$k" = 7.2 ]; then
 		check "exec --set dmem and bpf-lsm refused: exit 2, dmem.max as it was" \
 			"$(line "mixed ")" "rc=2 dma-heap/default_cma_region max"
+		check "exec --create --set dmem and bpf-lsm refused before anything is made: no cgroup, dmem not enabled at the root" \
+			"$(line "root ")" "rc=2 "
 	else
 		check "no heap modules: no dmem limit to leave as it was" "$(line "mixed ")" none
+		check "no heap modules: no dmem to enable at the root" "$(line "root ")" none
 	fi
 	[ $rc = 0 ] || echo "FAIL: $name: scripts/vm exited $rc: $(tail -n 40 <<<"$out")"
 done

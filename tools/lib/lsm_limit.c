@@ -363,6 +363,25 @@ static int bpf_lsm_active(void)
 	return on;
 }
 
+#define LSM_OFF	"the BPF LSM is not active: its programs would attach and never run (boot " \
+		"with bpf in lsm=, or CONFIG_LSM)"
+
+/**
+ * lsm_limit_usable() - refuse early where the BPF LSM is known not active
+ *
+ * Before anything is made for a limit (exec --create's cgroup, a controller
+ * enabled at the root), what lsm_limit_open() would refuse it for, where
+ * the kernel says; where it does not, lsm_limit_open() finds out.
+ * Return: 0, or -EOPNOTSUPP with @why said.
+ */
+int lsm_limit_usable(char *why, size_t why_len)
+{
+	if (bpf_lsm_active())
+		return 0;
+	snprintf(why, why_len, "%s", LSM_OFF);
+	return -EOPNOTSUPP;
+}
+
 /*
  * Where the kernel does not say (before 6.8, without securityfs): the
  * file_ioctl program, attached, runs at an ioctl of ours, or it never will
@@ -387,9 +406,6 @@ static int lsm_runs(int prog_fd)
 	close(stats);
 	return err ? err : info.run_cnt > 0;
 }
-
-#define LSM_OFF	"the BPF LSM is not active: its programs would attach and never run (boot " \
-		"with bpf in lsm=, or CONFIG_LSM)"
 
 /* load, attach, pin under dir, seed; the skeleton goes, the pins stay */
 static int create(const char *dir, char *why, size_t why_len)

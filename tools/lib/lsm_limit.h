@@ -55,6 +55,7 @@ struct lsm_limit_stats {
 int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int flags,
 		   char *why, size_t why_len);
 int lsm_limit_depth(const char *path, char *why, size_t why_len);
+int lsm_limit_usable(char *why, size_t why_len);
 int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uint64_t bytes,
 		  char *why, size_t why_len);
 int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,

@@ -767,8 +767,13 @@ static int exec_limited(void)
 		dmem |= !err && h.heaps[k].charger == CHARGER_DMEM;
 		memcg |= !err && h.heaps[k].charger == CHARGER_MEMCG;
 	}
-	/* a bpf-lsm limit's cgroup is not deeper than the programs follow */
-	if (!err && lsm && (err = lsm_limit_depth(cgroup, why, sizeof(why))))
+	/*
+	 * a bpf-lsm limit's cgroup is not deeper than the programs follow, and
+	 * one where the BPF LSM is off is refused before a cgroup is made for it
+	 * (and a controller enabled at the root, which would stay)
+	 */
+	if (!err && lsm && ((err = lsm_limit_depth(cgroup, why, sizeof(why))) ||
+			    (err = lsm_limit_usable(why, sizeof(why)))))
 		fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
 	/* (one that is not there, or is made, enables no controller for children) */
 	if (!err && holds_no_process(cgroup))
