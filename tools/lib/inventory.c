@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1011,6 +1012,22 @@ static int link_holds(struct inventory *inv)
 	return err;
 }
 
+/* a sentence added to the inventory's note, after those there ("; ") */
+static void __attribute__((format(printf, 2, 3)))
+note_add(struct inventory *inv, const char *fmt, ...)
+{
+	size_t n = strlen(inv->note);
+	va_list ap;
+
+	if (n && n + 2 < sizeof(inv->note)) {
+		memcpy(inv->note + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(inv->note + n, sizeof(inv->note) - n, fmt, ap);
+	va_end(ap);
+}
+
 /* who holds the buffers: processes by fd and mapping, each process's share */
 static int take_holders(struct inv_iters *it, struct inventory *inv, const char *proc_root)
 {
@@ -1043,16 +1060,16 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 		inv->buffers_src = inv->holders_src;
 		add_fd_only_buffers(inv);
 		if (inv->holders_ns_only)	/* the buffers too: its processes' fds */
-			inv->buffers_note = "in a PID namespace of its own (a container's): buffers "
-					    "and holders from its /proc; buffers no process of it "
-					    "holds an fd to are not seen";
+			note_add(inv, "in a PID namespace of its own (a container's): buffers "
+				 "and holders from its /proc; buffers no process of it holds an fd "
+				 "to are not seen");
 	} else if (inv->holders_ns_only) {
-		inv->buffers_note = "in a PID namespace of its own (a container's): holders from "
-				    "its /proc, BPF's pids being the host's; a buffer held outside "
-				    "it counts as no process's";
+		note_add(inv, "in a PID namespace of its own (a container's): holders from its "
+			 "/proc, BPF's pids being the host's; a buffer held outside it counts as "
+			 "no process's");
 	} else if (it->own_pidns) {
-		inv->buffers_note = "in a PID namespace of its own with an outer one's /proc: "
-				    "holders from that /proc, by its pids";
+		note_add(inv, "in a PID namespace of its own with an outer one's /proc: holders "
+			 "from that /proc, by its pids");
 	}
 	return err ?: link_holds(inv);
 }
@@ -1127,18 +1144,6 @@ void inventory_sort_walked(struct inv_buf *b, size_t n)
 	free(late);
 }
 
-/* said after the note there is: the processes /proc did not show us */
-static void note_unreadable(struct inventory *inv)
-{
-	size_t n = inv->buffers_note ? strlen(inv->buffers_note) : 0;
-
-	if (inv->buffers_note && inv->buffers_note != inv->note)
-		snprintf(inv->note, sizeof(inv->note), "%s", inv->buffers_note);
-	snprintf(inv->note + n, sizeof(inv->note) - n, "%s%zu process%s' fds and mappings "
-		 "not ours to read (another user's; root reads them): what they hold is not "
-		 "counted", n ? "; " : "", inv->unreadable, inv->unreadable == 1 ? "" : "es");
-	inv->buffers_note = inv->note;
-}
 
 /**
  * inventory_take() - take a snapshot of live dma-bufs and their holders
@@ -1172,13 +1177,13 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	}
 	err = take_holders(it, inv, proc_root);
 	/* the buffers the holders showed: the task iterators' fds and mappings, /proc's fds */
-	if (why[0] && !inv->holders_ns_only) {
-		snprintf(inv->note, sizeof(inv->note), "%s: buffers no process holds %s are not seen",
-			 why, inv->holders_src == SRC_ITER_TASK ? "by fd or mapping" : "an fd to");
-		inv->buffers_note = inv->note;
-	}
+	if (why[0] && !inv->holders_ns_only)
+		note_add(inv, "%s: buffers no process holds %s are not seen", why,
+			 inv->holders_src == SRC_ITER_TASK ? "by fd or mapping" : "an fd to");
 	if (inv->unreadable)
-		note_unreadable(inv);
+		note_add(inv, "%zu process%s' fds and mappings not ours to read (another user's; "
+			 "root reads them): what they hold is not counted", inv->unreadable,
+			 inv->unreadable == 1 ? "" : "es");
 	inv->cgroups_src = it->cgroups_src;
 	inv->iters_loaded = it->loaded;
 	return err;

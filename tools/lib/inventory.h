@@ -107,8 +107,9 @@ struct inventory {
 	size_t nholds;
 	enum inv_source buffers_src;
 	enum inv_source holders_src;
-	const char *buffers_note;	/* why the best source was not used, what is not seen */
-	char note[384];			/* that, when it is not a constant */
+	char note[384];			/* why the best source was not used, what is not
+					 * seen; "" when nothing is to say (no pointer to
+					 * it here: an inventory is copied as a value) */
 	size_t unreadable;		/* processes /proc would not show us (not root) */
 	struct arena strings;		/* where the buffers' strings are kept */
 	const char *exporters[16];	/* exporter names, each kept once */

@@ -22,8 +22,8 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 	json_object(j);
 	json_kstr(j, "buffers", inv_source_name(inv ? inv->buffers_src : SRC_NONE));
 	json_kstr(j, "holders", inv_source_name(inv ? inv->holders_src : SRC_NONE));
-	if (inv && inv->buffers_note)
-		json_kstr(j, "note", inv->buffers_note);
+	if (inv && inv->note[0])
+		json_kstr(j, "note", inv->note);
 	json_kstr_or_null(j, "charges", charges);
 	json_kstr_or_null(j, "attach", c ? coll_attach_name(collector_attach(c)) : NULL);
 	json_kstr_or_null(j, "ioctl_variant", c ? collector_ioctl_variant(c) : NULL);

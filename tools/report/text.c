@@ -380,8 +380,8 @@ static void print_summary(FILE *out, struct report *rep)
 	}
 	fprintf(out, "buffers from %s, holders from %s\n", inv_source_name(inv->buffers_src),
 		inv_source_name(inv->holders_src));
-	if (inv->buffers_note)
-		fprintf(out, "note: %s\n", inv->buffers_note);
+	if (inv->note[0])
+		fprintf(out, "note: %s\n", inv->note);
 	if (access(hold_sys_live.heap_dev, F_OK))
 		fprintf(out, "note: no DMA-BUF heaps here (no /dev/dma_heap: CONFIG_DMABUF_HEAPS)\n");
 	if (!inv->nbufs)
