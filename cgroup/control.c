@@ -193,8 +193,8 @@ static int cg_with(const char *path, const char * const *controllers, struct cgr
  * with the first level made. This one file written here, the rest by
  * libcgroup. Each only when not enabled yet.
  */
-static int enable_at_root(const char *cgroup, const char * const *controllers, char *why,
-			  size_t len)
+static int enable_at_root(const char *cgroup, const char * const *controllers,
+			  unsigned int *enabled, char *why, size_t len)
 {
 	char path[4200], plus[72];
 	int err = 0;
@@ -210,12 +210,32 @@ static int enable_at_root(const char *cgroup, const char * const *controllers, c
 		if (err)
 			snprintf(why, len, "enable %s for the root's children (%s): %s",
 				 controllers[i], path, strerror(-err));
+		else
+			*enabled |= 1u << i;
 	}
 	return err;
 }
 
+/*
+ * What enable_at_root() enabled, disabled again once what a create made is
+ * removed: the root as it was. Not when a cgroup enables it for its own
+ * children since (the kernel refuses: EBUSY), which then needs it.
+ */
+static void disable_at_root(const char * const *controllers, unsigned int enabled)
+{
+	char path[4200], minus[72];
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg_root());
+	for (int i = 0; controllers[i]; i++) {
+		if (!(enabled & 1u << i))
+			continue;
+		snprintf(minus, sizeof(minus), "-%s", controllers[i]);
+		cg_write_file(path, minus);
+	}
+}
+
 static int create(const char *cgroup, const char * const *controllers, char *made,
-		  size_t made_len, char *why, size_t len)
+		  size_t made_len, unsigned int *enabled, char *why, size_t len)
 {
 	struct cgroup *cg;
 	int err = creatable(cgroup, made, made_len, why, len);
@@ -248,7 +268,7 @@ static int create(const char *cgroup, const char * const *controllers, char *mad
 			snprintf(why, len, "create cgroup %s: %s", cgroup, strerror(-err));
 		return err;
 	}
-	err = enable_at_root(cgroup, controllers, why, len);
+	err = enable_at_root(cgroup, controllers, enabled, why, len);
 	if (err)
 		return err;
 	err = cg_with(cgroup, controllers, &cg);
@@ -275,13 +295,15 @@ static int create(const char *cgroup, const char * const *controllers, char *mad
 /*
  * A cgroup with @controllers (NULL-terminated) enabled in it, its parents made
  * as needed; the shallowest level it made in @made (NULL: not wanted), for
- * cg_control_unmake(). Failed, what it made is removed again.
+ * cg_control_unmake(). Failed, what it made is removed again, and a
+ * controller it enabled at the root disabled.
  */
 int cg_control_create(const char *cgroup, const char * const *controllers, char *made,
 		      size_t made_len, char *why, size_t len)
 {
 	char first[4096], again[512];
-	int err = create(cgroup, controllers, first, sizeof(first), why, len);
+	unsigned int enabled = 0;	/* controllers it enabled at the root */
+	int err = create(cgroup, controllers, first, sizeof(first), &enabled, why, len);
 
 	/*
 	 * a file there (mkdir's EEXIST, taken as the cgroup): one the kernel
@@ -299,6 +321,8 @@ int cg_control_create(const char *cgroup, const char * const *controllers, char 
 
 		snprintf(why + n, len - n, "; then failed to %s", again);
 	}
+	if (err && enabled)
+		disable_at_root(controllers, enabled);
 	if (made)
 		snprintf(made, made_len, "%s", err ? "" : first);
 	return err;

@@ -23,6 +23,16 @@ rc=$?
 	fail "no --set, two levels deep: made, no controller enabled, the command's status" \
 		"exit $rc: $(cat $tmp/e) root: $(cat $S/cgroup.subtree_control)"
 
+# a create that fails after dmem was enabled at the root for it (a kernel
+# file where its cgroup would be): the root as it was, nothing made stays
+heapstat limit exec --create --set $H=8M /cf/cgroup.procs -- true 2>$tmp/e
+rc=$?
+[ $rc = 2 ] && [ ! -e $S/cf ] && [ -z "$(cat $S/cgroup.subtree_control)" ] &&
+	grep -q "a file, not a cgroup" $tmp/e &&
+	pass "a create refused after dmem was enabled at the root: disabled again, nothing made" ||
+	fail "a create refused after dmem was enabled at the root: disabled again, nothing made" \
+		"exit $rc: $(cat $tmp/e) root: $(cat $S/cgroup.subtree_control) $(ls $S/cf 2>&1)"
+
 heapstat limit exec --create --set $H=8M /cd/t1 -- cat $S/cd/t1/dmem.max >$tmp/o 2>$tmp/e
 rc=$?
 [ $rc = 0 ] && grep -qx "dma-heap/$H 8388608" $tmp/o &&
@@ -51,5 +61,5 @@ rc=$?
 	fail "a create that failed leaves nothing made" "exit $rc: $(cat $tmp/e) $(ls $S/busy)"
 kill $sp
 wait
-rmdir $S/busy/a/b $S/busy/a $S/busy $S/ci/t1 $S/ci $S/cd/t1 $S/cd 2>/dev/null
+rmdir $S/busy/a/b $S/busy/a $S/busy $S/ci/t1 $S/ci $S/cd/t1 $S/cd $S/cf 2>/dev/null
 rm -rf $tmp
