@@ -28,6 +28,11 @@ dkmsdeb=$deb/heapstat-dkms_${v}_all.deb
 	fail "make deb builds heapstat and heapstat-dkms $v" "$(ls "$deb")"
 grep -q '^E: ' "$deb/lintian.log" && fail "lintian: no error" "$(grep '^E: ' "$deb/lintian.log")" ||
 	pass "lintian: no error ($(grep -c '^W: ' "$deb/lintian.log") warnings)"
+# the exporter's unit, not enabled by the package: stopped when the package goes
+prerm=$(dpkg-deb --ctrl-tarfile "$tools" | tar -xO ./prerm 2>&1)
+grep -q "deb-systemd-invoke stop .*heapstat-export.service" <<<"$prerm" &&
+	pass "the exporter's unit is stopped when the package is removed" ||
+	fail "the exporter's unit is stopped when the package is removed" "prerm: $prerm"
 
 # on the host, unless heapstat is installed here already (leave it be)
 kdir=$(KCACHED=1 scripts/kernel-build.sh 2>/dev/null)
