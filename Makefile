@@ -364,11 +364,12 @@ MAN_EPOCH := $(shell echo $${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct -- VE
 
 man: $(MANS)
 
-$(BUILD)/man/%.8: tools/man/%.8.scd tools/man/tidy.awk VERSION
+# (scdoc's status checked: make's sh has no pipefail, and awk makes a page of nothing)
+$(BUILD)/man/%.8: tools/man/%.8.scd tools/man/tidy.awk VERSION | deps
 	$(msg) SCDOC $@
 	@mkdir -p $(@D)
-	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< | SOURCE_DATE_EPOCH=$(MAN_EPOCH) scdoc | \
-		awk -f tools/man/tidy.awk >$@
+	$(Q)sed 's/@VERSION@/$(VERSION)/g' $< | SOURCE_DATE_EPOCH=$(MAN_EPOCH) scdoc >$@.roff && \
+		awk -f tools/man/tidy.awk $@.roff >$@ && rm -f $@.roff
 
 # make install: DESTDIR, prefix (/usr/local). The tools, their man pages and
 # completion, the exporter's systemd unit (when there is an exporter; its
