@@ -25,7 +25,9 @@ echo "  DEB     $out (log: $log)"
 # through ccache where it is installed (scripts/deps.sh): the copy is built
 # whole each time, and make check's packages.sh makes it at every run
 [ -d /usr/lib/ccache ] && export PATH=/usr/lib/ccache:$PATH
-(cd "$src" && dpkg-buildpackage -us -uc -b -j2) >"$log" 2>&1 || {
+# not the caller's make flags (make -s deb, BUILD=...): debian/rules' make has its own
+(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -j2) \
+	>"$log" 2>&1 || {
 	tail -30 "$log" >&2
 	die "dpkg-buildpackage failed"
 }
