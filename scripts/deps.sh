@@ -15,8 +15,9 @@ PKGS=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
 	# heapstat for that VM, linked static (make arm64): the libraries it links, for arm64
 	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libcgroup-dev:arm64 libncurses-dev:arm64
-	# tests and demo; gojq is the guests' jq (scripts/initramfs.sh)
-	tmux jq gojq
+	# tests and demo; gojq is the guests' jq (scripts/initramfs.sh); curl scrapes the
+	# exporter, pgrep finds the VMs' processes
+	tmux jq gojq curl procps
 	# make fuzz (libFuzzer and the sanitizers' runtimes for clang), unit tests under valgrind
 	libclang-rt-dev valgrind
 	# heapstat analyze's outputs checked by real readers: JUnit XML (xmllint), Perfetto
