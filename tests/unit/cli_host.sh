@@ -135,6 +135,41 @@ for out in /nonexistent/x.hsrec /tmp; do
 		pass "record -o $out: exit 2 before loading anything" ||
 		fail "record -o $out: exit 2 before loading anything" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
+# heaptop -j into a pipe whose reader stalls (4 KiB of room, full within a
+# second), a SIGINT coming while a frame's write waits: the write goes on once
+# read (SA_RESTART), every line whole JSON, exit 0 (it was exit 1, "failed to
+# write a frame: Interrupted system call", and a frame larger than the pipe cut)
+out=$(python3 - "$hs" <<'PY'
+import fcntl, json, os, signal, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, 1031, 4096)	# F_SETPIPE_SZ
+p = subprocess.Popen([sys.argv[1], 'top', '-j', '-d', '0.1'], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+time.sleep(2)
+p.send_signal(signal.SIGINT)
+time.sleep(0.5)
+data = b''
+while True:
+    b = os.read(r, 65536)
+    if not b:
+        break
+    data += b
+rc = p.wait()
+lines = data.decode(errors='replace').split('\n')
+bad = 0
+for l in lines[:-1]:
+    try:
+        json.loads(l)
+    except ValueError:
+        bad += 1
+print(rc, len(lines) - 1, bad, repr(lines[-1]), p.stderr.read().decode().strip())
+PY
+)
+read -r rc n bad last err <<<"$out"
+[ "$rc" = 0 ] && [ "$n" -ge 4 ] && [ "$bad" = 0 ] && [ "$last" = "''" ] &&
+	pass "top -j, a SIGINT while a write waits on a stalled pipe: whole JSON lines, exit 0" ||
+	fail "top -j, a SIGINT while a write waits on a stalled pipe: whole JSON lines, exit 0" "$out"
+
 # heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux): says
 # so and that -b prints frames, exit 1, instead of a blank screen
 rm -f /tmp/cli_host.$$.rc

@@ -254,6 +254,7 @@ int cmd_top(int argc, char **argv)
 	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct live *l = NULL;
+	bool interactive;
 	int err, ret;
 
 	top_state_init(&state);
@@ -263,7 +264,14 @@ int cmd_top(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return EXIT_USAGE;
-	/* no SA_RESTART: a signal ends the sleep or the wait for a key */
+	/*
+	 * A signal ends the sleep (never restarted) or the wait for a key (no
+	 * SA_RESTART on a terminal); frames on a pipe restart a write it comes
+	 * in (SA_RESTART): interrupted, a frame was cut or lost and the exit 1
+	 */
+	interactive = !opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (!interactive)
+		sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -282,7 +290,7 @@ int cmd_top(int argc, char **argv)
 		return 1;
 	}
 	ready_notify(argv[0], live_collector(l) ? "tracing" : "not tracing: snapshots");
-	if (!opts.batch && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+	if (interactive)
 		ret = top_interactive(l, &state, opts.count, &top_exiting);
 	else
 		ret = run_batch(l);
