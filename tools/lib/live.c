@@ -700,7 +700,10 @@ int live_sample(struct live *l, const struct live_frame **out)
 			return -ENOMEM;
 		l->stats.models++;
 		holdings_free(&l->models[m]);
-		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all);
+		/* (a removed cgroup's path, looked up in the build, may sync the
+		 * collector: its new entries need a count before too, 0) */
+		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all) ?:
+		      grow_prev(l);
 		if (err)
 			return err;
 		l->model = m;
