@@ -400,16 +400,16 @@ static const char *fb_exporter(const struct view_ctx *v, const void *b, char *bu
 /* pids, then the devices attached */
 static const char *fb_holders(const struct view_ctx *v, const void *b, char *buf)
 {
-	char imp[HOLD_LIST_MAX];
-
 	hold_holders(v->f->h, BUF(b), ',', buf, CELL_LEN / 2);
 	if (BUF(b)->attachments_known && BUF(b)->attachments) {
 		size_t n = strlen(buf);
 
-		hold_importers(BUF(b), ',', imp, sizeof(imp));
 		if (!strcmp(buf, "-"))
 			n = 0;
-		snprintf(buf + n, CELL_LEN - n, "%s%s", n ? "," : "", imp);
+		else
+			buf[n++] = ',';
+		/* in the room left, which its list fits with its own "+N" */
+		hold_importers(BUF(b), ',', buf + n, CELL_LEN - n);
 	}
 	return buf;
 }
