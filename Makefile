@@ -380,6 +380,10 @@ mandir = $(prefix)/share/man
 bashcompdir = $(prefix)/share/bash-completion/completions
 systemdunitdir = $(prefix)/lib/systemd/system
 dkmsdir = /usr/src/heapstat-$(VERSION)
+# the heapstat-dkms package's sources there (a system install, no DESTDIR):
+# neither written over nor removed, said
+dkms_packaged = { [ -z "$(DESTDIR)" ] && dpkg -S $(dkmsdir) >/dev/null 2>&1 && \
+	echo "make: $(dkmsdir) is the heapstat-dkms package's: left as it is"; }
 UNIT := $(wildcard tools/export/heapstat-export.service)
 DKMS_SRCS := kernel/Kbuild kernel/Makefile $(wildcard kernel/*.c kernel/*.h kernel/trace/*.h)
 
@@ -394,9 +398,10 @@ install: $(BUILD)/heapstat $(MANS)
 	$(if $(UNIT),install -d $(DESTDIR)$(systemdunitdir) && \
 		sed 's|@SBINDIR@|$(sbindir)|g' $(UNIT) >$(DESTDIR)$(systemdunitdir)/heapstat-export.service && \
 		chmod 0644 $(DESTDIR)$(systemdunitdir)/heapstat-export.service)
-	for f in $(DKMS_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(dkmsdir)/$${f#kernel/} || exit; done
+	$(dkms_packaged) || { \
+	for f in $(DKMS_SRCS); do install -D -m 0644 $$f $(DESTDIR)$(dkmsdir)/$${f#kernel/} || exit; done && \
 	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' kernel/dkms.conf \
-		>$(DESTDIR)$(dkmsdir)/dkms.conf
+		>$(DESTDIR)$(dkmsdir)/dkms.conf; }
 
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/heapstat $(DESTDIR)$(sbindir)/heaptop
@@ -404,7 +409,7 @@ uninstall:
 		$(DESTDIR)$(mandir)/man8/heapstat-export.8.gz $(DESTDIR)$(mandir)/man8/heapstat-top.8.gz
 	rm -f $(DESTDIR)$(bashcompdir)/heapstat $(DESTDIR)$(bashcompdir)/heaptop
 	rm -f $(DESTDIR)$(systemdunitdir)/heapstat-export.service
-	rm -rf $(DESTDIR)$(dkmsdir)
+	$(dkms_packaged) || rm -rf $(DESTDIR)$(dkmsdir)
 
 # make deb: the Debian packages heapstat (the tools) and heapstat-dkms (the heap
 # modules' sources) into $(BUILD)/deb, built by dpkg-buildpackage in a copy of

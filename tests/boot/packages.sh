@@ -113,6 +113,18 @@ else
 		[ $rc = 77 ] && pass "dkms build for 7.2 without CONFIG_CMA: skipped (77)" ||
 			fail "dkms build for 7.2 without CONFIG_CMA: skipped (77)" "exit $rc"
 	fi
+	# make install and uninstall beside the packages (another prefix): the
+	# heapstat-dkms package's sources in /usr/src neither written over nor removed
+	xp=$tmp/prefix
+	said="make: /usr/src/heapstat-$v is the heapstat-dkms package's: left as it is"
+	out=$(make -s install prefix="$xp" 2>&1); rc=$?
+	out2=$(make -s uninstall prefix="$xp" 2>&1); rc2=$?
+	ver=$(dpkg -V heapstat-dkms 2>&1)
+	[ $rc = 0 ] && [ $rc2 = 0 ] && grep -qxF "$said" <<<"$out" && grep -qxF "$said" <<<"$out2" &&
+		[ -z "$ver" ] && [ -f /usr/src/heapstat-"$v"/dkms.conf ] && [ ! -e "$xp/sbin/heapstat" ] &&
+		pass "make install and uninstall leave the heapstat-dkms package's sources as they are" ||
+		fail "make install and uninstall leave the heapstat-dkms package's sources as they are" \
+			"exit $rc $rc2: $out $out2 dpkg -V: $ver"
 	if out=$(dpkg --purge heapstat heapstat-dkms 2>&1) && [ ! -e /usr/sbin/heapstat ] &&
 		[ ! -e /usr/src/heapstat-"$v" ] && [ ! -e /var/lib/dkms/heapstat ] &&
 		! dpkg-query -W heapstat heapstat-dkms >/dev/null 2>&1; then
