@@ -77,7 +77,8 @@ void proc_walk_close(struct proc_walk *w)
 	free(w);
 }
 
-static int read_small(const char *path, char *buf, size_t len)
+/* the first @len - 1 bytes of a small file, NUL-ended: how many, or a negative errno */
+static ssize_t read_small(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -89,7 +90,7 @@ static int read_small(const char *path, char *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	return 0;
+	return n;
 }
 
 /* a comm file's line end cut: only it, as a name set with prctl() may hold line breaks */
@@ -156,7 +157,7 @@ uint64_t proc_start_time(const char *proc_root, pid_t pid)
 	unsigned long long t;
 
 	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
-	if (read_small(path, buf, sizeof(buf)))
+	if (read_small(path, buf, sizeof(buf)) < 0)
 		return 0;
 	/* after the comm, which may hold spaces and ')': state is field 3, starttime 22 */
 	p = strrchr(buf, ')');
@@ -453,7 +454,7 @@ void proc_identify(const char *proc_root, struct proc_scan *ps)
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/%d/comm", proc_root, (int)ps->pid);
-	if (read_small(path, ps->comm, sizeof(ps->comm)))
+	if (read_small(path, ps->comm, sizeof(ps->comm)) < 0)
 		snprintf(ps->comm, sizeof(ps->comm), "?");
 	comm_line_end(ps->comm);
 	if (proc_cgroup_of(proc_root, ps->pid, ps->cgroup, sizeof(ps->cgroup)))
@@ -463,17 +464,10 @@ void proc_identify(const char *proc_root, struct proc_scan *ps)
 /* a process, not a kernel thread: /proc/<pid>/cmdline, anyone's to read, is not empty */
 static bool has_cmdline(struct proc_walk *w, pid_t pid)
 {
-	char path[4096], c;
-	int fd;
-	bool any;
+	char path[4096], c[2];
 
 	snprintf(path, sizeof(path), "%s/%d/cmdline", w->root, (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	any = read(fd, &c, 1) == 1;
-	close(fd);
-	return any;
+	return read_small(path, c, sizeof(c)) > 0;
 }
 
 /**
@@ -496,7 +490,7 @@ int proc_walk_next(struct proc_walk *w, struct proc_scan *out)
 		memset(out, 0, sizeof(*out));
 		out->pid = pid;
 		snprintf(path, sizeof(path), "%s/%ld/comm", w->root, pid);
-		if (read_small(path, out->comm, sizeof(out->comm)))
+		if (read_small(path, out->comm, sizeof(out->comm)) < 0)
 			continue;
 		comm_line_end(out->comm);
 		if (proc_cgroup_of(w->root, pid, out->cgroup, sizeof(out->cgroup)))
