@@ -856,6 +856,15 @@ static void identify(struct inv_iters *it, const struct inv_fd_proc *r, bool *ma
 	snprintf(ps->cgroup, sizeof(ps->cgroup), "%s", path);
 }
 
+/* the buffer a task iterator's record came with (@buf: in t->bufs, or -1: none) */
+static int add_rec_buffer(struct inventory *inv, const struct task_recs *t, uint64_t ino,
+			  int32_t buf)
+{
+	const struct inv_fd_buf *b = buf >= 0 ? &t->bufs[buf] : NULL;
+
+	return b ? add_fd_buffer(inv, ino, b->size, b->exp_name, b->name) : 0;
+}
+
 /* holders from the task iterators: one process per tgid, named by its first
  * fd record (or /proc for a process with mappings only) */
 static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct task_recs *t,
@@ -891,19 +900,15 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 		for (; !err && nf; i++, nf--) {
 			const struct fd_rec *f = &t->fds[i];
 
-			err = push_ref(inv, proc, f->ino, false, 0);
-			if (!err && f->buf >= 0)
-				err = add_fd_buffer(inv, f->ino, t->bufs[f->buf].size,
-						    t->bufs[f->buf].exp_name, t->bufs[f->buf].name);
+			err = push_ref(inv, proc, f->ino, false, 0) ?:
+			      add_rec_buffer(inv, t, f->ino, f->buf);
 		}
 		for (; !err && nm; k++, nm--) {
 			const struct map_rec *m = &t->maps[k];
 
-			err = push_ref(inv, proc, m->ino, true, m->bytes);
 			/* mapped, its fds closed: no fd record named it */
-			if (!err && m->buf >= 0)
-				err = add_fd_buffer(inv, m->ino, t->bufs[m->buf].size,
-						    t->bufs[m->buf].exp_name, t->bufs[m->buf].name);
+			err = push_ref(inv, proc, m->ino, true, m->bytes) ?:
+			      add_rec_buffer(inv, t, m->ino, m->buf);
 		}
 	}
 	return err;
