@@ -193,20 +193,28 @@ static int cg_with(const char *path, const char * const *controllers, struct cgr
  * with the first level made. This one file written here, the rest by
  * libcgroup. Each only when not enabled yet.
  */
+/* "+controller" or "-controller" written to the root's cgroup.subtree_control */
+static int root_subtree(char sign, const char *controller, char *path, size_t path_len)
+{
+	char word[72];
+
+	snprintf(path, path_len, "%s/cgroup.subtree_control", cg_root());
+	snprintf(word, sizeof(word), "%c%s", sign, controller);
+	return cg_write_file(path, word);
+}
+
 static int enable_at_root(const char *cgroup, const char * const *controllers,
 			  unsigned int *enabled, char *why, size_t len)
 {
-	char path[4200], plus[72];
+	char path[4200];
 	int err = 0;
 
 	if (cg_path_depth(cgroup) < 2)
 		return 0;
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg_root());
 	for (int i = 0; !err && controllers[i]; i++) {
 		if (root_lists("subtree_control", controllers[i]))
 			continue;
-		snprintf(plus, sizeof(plus), "+%s", controllers[i]);
-		err = cg_write_file(path, plus);
+		err = root_subtree('+', controllers[i], path, sizeof(path));
 		if (err)
 			snprintf(why, len, "enable %s for the root's children (%s): %s",
 				 controllers[i], path, strerror(-err));
@@ -223,15 +231,11 @@ static int enable_at_root(const char *cgroup, const char * const *controllers,
  */
 static void disable_at_root(const char * const *controllers, unsigned int enabled)
 {
-	char path[4200], minus[72];
+	char path[4200];
 
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg_root());
-	for (int i = 0; controllers[i]; i++) {
-		if (!(enabled & 1u << i))
-			continue;
-		snprintf(minus, sizeof(minus), "-%s", controllers[i]);
-		cg_write_file(path, minus);
-	}
+	for (int i = 0; controllers[i]; i++)
+		if (enabled & 1u << i)
+			root_subtree('-', controllers[i], path, sizeof(path));
 }
 
 static int create(const char *cgroup, const char * const *controllers, char *made,
