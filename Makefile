@@ -74,10 +74,15 @@ LIBS := -lbpf -lelf -lz -lpthread -lcgroup
 all: $(BUILD)/heapstat man $(VM_TESTS) $(LEAKER) $(STRESS) $(BENCH_PROGS) $(UNIT_TESTS) $(KSELFTEST) \
 	modules
 
-# DEPS=0: the packages are there already (a Debian build: its Build-Depends)
+# DEPS=0: the packages are there already (a Debian build: its Build-Depends).
+# Goals that build only the tool ask for its packages alone, not the kernel
+# build's, the VMs' and the tests' (scripts/deps.sh's groups)
 DEPS ?= 1
+TOOL_GOALS := install uninstall man $(BUILD)/heapstat
+DEPS_GROUPS := $(strip $(if $(filter-out $(TOOL_GOALS) deb,$(or $(MAKECMDGOALS),all)),,tool \
+	$(if $(filter deb,$(MAKECMDGOALS)),package)))
 deps:
-	$(Q)[ "$(DEPS)" = 0 ] || scripts/deps.sh
+	$(Q)[ "$(DEPS)" = 0 ] || scripts/deps.sh $(DEPS_GROUPS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) vmlinux.h | deps
 	$(msg) BPF $@

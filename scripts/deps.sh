@@ -1,36 +1,57 @@
 #!/bin/bash
-# Install every Debian package heapstat's build, VM and tests need.
+# Install the Debian packages heapstat's build, VM and tests need: every one,
+# or those of the groups named (the Makefile names `tool` for make install and
+# make man, `tool package` for make deb). --list prints them instead.
 # Idempotent: quiet and fast when everything is already present.
 set -euo pipefail
 
-PKGS=(
-	# user space and BPF
-	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libcgroup-dev libncurses-dev pkg-config
-	# kernel build
-	flex bison bc libssl-dev dwarves kmod rsync xz-utils python3 cpio
-	# VM
-	qemu-system-x86 busybox-static
-	# arm64 VM for the device-tree carveout test
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
-	# heapstat for that VM, linked static (make arm64): the libraries it links, for arm64
-	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libcgroup-dev:arm64 libncurses-dev:arm64
+declare -A GROUP=(
+	# heapstat and heaptop, their BPF objects and man pages: what make install builds
+	[tool]="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcgroup-dev
+		libncurses-dev pkg-config scdoc"
+	# the reference kernel and the heap modules
+	[kernel]="flex bison bc libssl-dev dwarves kmod rsync xz-utils python3 cpio"
+	# VM; arm64's for the device-tree carveout test, and heapstat for it, linked static
+	# (make arm64): the libraries it links, for arm64
+	[vm]="qemu-system-x86 busybox-static
+		gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
+		libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libcgroup-dev:arm64
+		libncurses-dev:arm64"
 	# tests and demo; gojq is the guests' jq (scripts/initramfs.sh); curl scrapes the
-	# exporter, pgrep finds the VMs' processes
-	tmux jq gojq curl procps
-	# make fuzz (libFuzzer and the sanitizers' runtimes for clang), unit tests under valgrind
-	libclang-rt-dev valgrind
-	# heapstat analyze's outputs checked by real readers: JUnit XML (xmllint), Perfetto
-	# (protoc --decode), HTML (headless Chromium; a font for its screenshot)
-	libxml2-utils protobuf-compiler chromium fonts-dejavu-core
-	# heapstat record --stacks: symbols and build-ids of the mapped binaries
-	libdw-dev
-	# heapstat export checked by real scrapers
-	prometheus prometheus-node-exporter
-	# make install / make deb: man pages, their lint, the Debian and DKMS packages; make
-	# deb's compiler cache
-	scdoc mandoc man-db lintian dkms dh-dkms debhelper dpkg-dev fakeroot bash-completion ccache
+	# exporter, pgrep finds the VMs' processes; make fuzz (libFuzzer and the sanitizers'
+	# runtimes for clang), unit tests under valgrind; heapstat analyze's outputs checked by
+	# real readers: JUnit XML (xmllint), Perfetto (protoc --decode), HTML (headless
+	# Chromium; a font for its screenshot); heapstat export checked by real scrapers
+	[test]="tmux jq gojq curl procps libclang-rt-dev valgrind
+		libxml2-utils protobuf-compiler chromium fonts-dejavu-core
+		prometheus prometheus-node-exporter"
+	# make deb and the install tests: the pages' lint, the Debian and DKMS packages;
+	# make deb's compiler cache
+	[package]="mandoc man-db lintian dkms dh-dkms debhelper dpkg-dev fakeroot
+		bash-completion ccache"
 )
+ORDER=(tool kernel vm test package)
+
+list=0
+if [ "${1:-}" = --list ]; then
+	list=1
+	shift
+fi
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=("${ORDER[@]}")
+PKGS=()
+for g in "${groups[@]}"; do
+	if [ -z "${GROUP[$g]+set}" ]; then
+		echo "heapstat: deps.sh: no group '$g' (groups: ${ORDER[*]})" >&2
+		exit 2
+	fi
+	read -r -d "" -a p <<<"${GROUP[$g]}" || true	# every line
+	PKGS+=("${p[@]}")
+done
+if [ $list = 1 ]; then
+	printf '%s\n' "${PKGS[@]}"
+	exit 0
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

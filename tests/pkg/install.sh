@@ -82,6 +82,30 @@ if [ -n "$unit" ]; then
 	fi
 fi
 
+# the packages make asks scripts/deps.sh for: the tool's alone for install
+# (not the kernel build's, the VMs' or the tests': chromium, qemu, prometheus),
+# and those hold what the tool's build links and runs
+deps_of() { make -n "$@" 2>&1 | sed -n 's/.*scripts\/deps\.sh *//p' | head -n 1; }
+got="install: '$(deps_of install DESTDIR="$tmp")' deb: '$(deps_of deb)' all: '$(deps_of)'"
+[ "$got" = "install: 'tool' deb: 'tool package' all: ''" ] &&
+	pass "make install asks deps.sh for the tool's packages, make deb for the packaging's too" ||
+	fail "make install asks deps.sh for the tool's packages, make deb for the packaging's too" "$got"
+tool=$(scripts/deps.sh --list tool)
+bad=
+for f in $(for l in bpf elf z cgroup ncursesw; do realpath -s "$(gcc -print-file-name=lib$l.so)"; done) \
+	$(command -v clang bpftool llvm-strip scdoc gcc make); do
+	p=$(dpkg -S "$f" 2>/dev/null | sed 's/[:,].*//')
+	grep -qx "${p:-?}" <<<"$tool" || bad="$bad $f(${p:-no package})"
+done
+grep -qx 'chromium\|qemu-system-x86\|prometheus' <<<"$tool" && bad="$bad test-only-packages"
+[ -z "$bad" ] && pass "deps.sh's tool group holds the libraries and programs the tool's build uses" ||
+	fail "deps.sh's tool group holds the libraries and programs the tool's build uses" "$bad"
+out=$(scripts/deps.sh --list nope 2>&1)
+rc=$?
+[ $rc = 2 ] && [ "$out" = "heapstat: deps.sh: no group 'nope' (groups: tool kernel vm test package)" ] &&
+	pass "deps.sh refuses an unknown group, exit 2" ||
+	fail "deps.sh refuses an unknown group, exit 2" "rc $rc: $out"
+
 if ! out=$(make -s uninstall DESTDIR="$tmp" prefix=/usr 2>&1); then
 	fail "make uninstall" "$out"
 	exit 0
