@@ -130,6 +130,36 @@ static void format_u64s(void)
 	CHECK_EQ(format_u64(5, b, 0), 0);
 }
 
+/* a number wider than heaptop's column: fewer digits, the same value */
+static void fit_numbers(void)
+{
+	static const struct { const char *num; size_t width; const char *want; } t[] = {
+		{ "99999", 5, "99999" },		/* fits */
+		{ "1000000.0", 8, "1000000" },		/* age past 11.6 days: the tenth dropped */
+		{ "9999999.9", 7, "10000k" },		/* rounds past the width */
+		{ "123456", 5, "123k" },		/* 123.5k is 6 */
+		{ "1234567", 5, "1235k" },
+		{ "12345678", 5, "12.3M" },
+		{ ">12345678", 8, ">12346k" },		/* the '>' kept */
+		{ "18446744073709551615", 5, "18.4E" },
+		{ "18446744073709551615", 4, "18E" },
+		{ "999950", 5, "1000k" },
+		{ "gone", 2, "gone" },			/* no number: as it is */
+		{ "1e10", 3, "1e10" },
+		{ "12.3.4", 3, "12.3.4" },
+		{ "-", 0, "-" },
+		{ ">", 0, ">" },
+	};
+	char b[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		const char *got = fit_number(t[i].num, t[i].width, b, sizeof(b));
+
+		CHECK(!strcmp(got, t[i].want), "%s in %zu: %s, not %s", t[i].num, t[i].width, got,
+		      t[i].want);
+	}
+}
+
 /* the integer rounding agrees with printf's %.1f of the exact quotient */
 static void format_sizes_match_printf(void)
 {
@@ -466,6 +496,7 @@ static void sort_by_u64_sorts(void)
 int main(void)
 {
 	RUN(parse_u64_accepts_range);
+	RUN(fit_numbers);
 	RUN(parse_u64_rejects_bad_input);
 	RUN(parse_size_suffixes);
 	RUN(parse_interval);

@@ -162,6 +162,34 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A number too wide for its right-aligned column of @width: without its
+ * tenth, else in thousands, millions, ... (k M G T P E, a tenth where it
+ * fits), as htop's columns do; a '>' before it kept. @num itself when it
+ * fits or is no number (digits, a '.' and digits after).
+ */
+const char *fit_number(const char *num, size_t width, char *buf, size_t len)
+{
+	static const char units[] = "kMGTPE";
+	int pre = *num == '>', n;
+	const char *p = num + pre;
+	size_t digits = strspn(p, "0123456789");
+	double v;
+
+	if (strlen(num) <= width || !digits ||
+	    (p[digits] && (p[digits] != '.' || p[digits + 1 + strspn(p + digits + 1, "0123456789")])))
+		return num;
+	v = strtod(p, NULL);
+	n = snprintf(buf, len, "%.*s%.0f", pre, num, v);
+	for (int u = 0; (n < 0 || (size_t)n > width) && u < (int)sizeof(units) - 1; u++) {
+		v /= 1000;
+		n = snprintf(buf, len, "%.*s%.1f%c", pre, num, v, units[u]);
+		if (n >= 0 && (size_t)n > width)
+			n = snprintf(buf, len, "%.*s%.0f%c", pre, num, v, units[u]);
+	}
+	return buf;
+}
+
 /* qsort() and bsearch() comparisons of two values */
 int cmp_u64(const void *a, const void *b)
 {

@@ -589,16 +589,22 @@ static size_t put_spaces(char *line, size_t at, size_t n)
 /*
  * A cell padded to its column's width in screen columns (a wide character
  * takes two), a space after all but the last; a left-aligned one that does
- * not fit shows its tail. (Not printf's padding:
+ * not fit shows its tail, a right-aligned number its value in fewer digits
+ * (fit_number(): the columns stay aligned). (Not printf's padding:
  * tables of a thousand rows a second notice it.)
  */
 static size_t put_cell(char *line, size_t at, const struct column *c, const char *text, bool last)
 {
 	size_t w = c->width < 0 ? -c->width : c->width, cols = text_width(text);
 	bool left = c->width < 0;
+	char fit[32];
 
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
+	if (!left && cols > w) {
+		text = fit_number(text, w, fit, sizeof(fit));
+		cols = text_width(text);
+	}
 	if (left && cols > w && w > 2) {
 		const char *t = text_tail(text, w - 2);
 		size_t tw = text_width(t);
