@@ -170,6 +170,16 @@ struct {
 	__type(value, __u32);
 } agg_index SEC(".maps");
 
+/*
+ * aggs' entries given back by user space: a removed cgroup's, whose counts
+ * it keeps (collector.c, recycle_aggs()), zeroed, out of agg_index
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MAX_AGGS);
+	__type(value, __u32);
+} agg_free SEC(".maps");
+
 /* per CMA area: counts, found by the address of its name */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -381,10 +391,13 @@ static __always_inline __u32 agg_of(__u64 cgroup_id, __u64 name_ptr, const char 
 	idx = bpf_map_lookup_elem(&agg_index, &key);
 	if (idx)
 		return *idx;
-	/* full: not taken again, which past 2^32 misses would wrap to taken entries */
-	if (naggs >= MAX_AGGS)
-		goto full;
-	i = __sync_fetch_and_add(&naggs, 1);
+	/* one given back, else a new one; full: not taken again, which past
+	 * 2^32 misses would wrap to taken entries */
+	if (bpf_map_pop_elem(&agg_free, &i)) {
+		if (naggs >= MAX_AGGS)
+			goto full;
+		i = __sync_fetch_and_add(&naggs, 1);
+	}
 	a = bpf_map_lookup_elem(&aggs, &i);
 	if (!a)
 		goto full;

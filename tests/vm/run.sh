@@ -40,6 +40,7 @@ secs() {
 53 top_holders_test.sh
 43 examples_test.sh
 40 stress_test.sh
+38 maps_full_test.sh
 33 record_test.sh
 28 limit_test.sh
 25 spill_test.sh
@@ -52,7 +53,6 @@ secs() {
 13 export_test.sh
 12 refused_test.sh
 11 cgroup_walk_test.sh
-9 maps_full_test.sh
 9 top_cli_test.sh
 7 final_release_test.sh
 7 record_tasks_test.sh

@@ -30,6 +30,11 @@
 #include "cgroup/path.h"
 #include "util.h"
 
+/* a removed cgroup's aggregates are given back to BPF this long after (recycle_aggs()) */
+#define COLL_RECYCLE_GRACE_NS	2000000000ull
+#define COLL_RECYCLE_BUSY_NS	10000000000ull	/* again, when a buffer of it lived */
+#define COLL_RECYCLE_ROUND_NS	500000000ull	/* and at most this often */
+
 struct collector {
 	struct collector_bpf *skel;
 	struct ring_buffer *rb;
@@ -76,7 +81,13 @@ struct collector {
 	struct removed_cgroup {		/* their paths, taken from its map, by id */
 		uint64_t id;
 		char *path;		/* NULL: longer than the tracepoint's */
+		uint64_t ripe_ns;	/* its aggregates may be given back from then on */
+		uint64_t log_mark;	/* the change log's head when taken from the map */
+		bool settled;		/* they were (recycle_aggs()) */
+		bool busy;		/* one of them could not be, in this round */
 	} *removed;
+	size_t unsettled;		/* removed[]'s not settled */
+	uint64_t recycle_next_ns;	/* recycle_aggs()'s next round, at the earliest */
 	size_t nremoved, removed_cap;
 	size_t removed_kept;		/* after the last prune_removed() */
 	void (*event_fn)(const struct coll_event *e, void *ctx);	/* collector_on_event() */
@@ -120,6 +131,8 @@ static struct coll_heap_stats *heap_stats(struct collector *c, uint64_t cg, cons
 	memset(s, 0, sizeof(*s));
 	lat_hist_reset(&s->lat, &hist_shape_lat);
 	lat_hist_reset(&s->life, &hist_shape_life);
+	lat_hist_reset(&s->retired_lat, &hist_shape_lat);
+	lat_hist_reset(&s->retired_life, &hist_shape_life);
 	s->cgroup_id = cg;
 	memcpy(s->heap, heap, COLL_NAME_LEN);
 	s->heap[COLL_NAME_LEN - 1] = '\0';
@@ -330,12 +343,55 @@ static int sync_hists(struct collector *c, size_t n)
 		if (!err)
 			err = lat_hist_add(&h->life, c->hist->life);
 	}
-	for (size_t i = 0; i < c->nheaps; i++)
-		c->heaps[i].hist_dirty = false;
+	for (size_t i = 0; i < c->nheaps; i++) {
+		struct coll_heap_stats *h = &c->heaps[i];
+
+		if (h->hist_dirty && !err)
+			err = lat_hist_add_now(&h->lat, &h->retired_lat) ?:
+			      lat_hist_add_now(&h->life, &h->retired_life);
+		h->hist_dirty = false;
+	}
 	return err;
 }
 
-/* sum the kernel's aggregates per (cgroup, heap name) */
+static size_t removed_at(const struct collector *c, uint64_t id);
+
+/*
+ * A removed cgroup whose aggregates were all given back has a new one (a
+ * release or an uncharge after, its id's): given back in its turn
+ */
+static void unsettle(struct collector *c, uint64_t id)
+{
+	size_t at = id ? removed_at(c, id) : c->nremoved;
+	struct removed_cgroup *r;
+
+	if (at == c->nremoved || c->removed[at].id != id || !c->removed[at].settled)
+		return;
+	r = &c->removed[at];
+	r->settled = false;
+	r->ripe_ns = now_ns() + COLL_RECYCLE_GRACE_NS;
+	c->unsettled++;
+	if (c->recycle_next_ns > r->ripe_ns)
+		c->recycle_next_ns = r->ripe_ns;
+}
+
+/* the stats aggregate @i (ready, first seen) adds to; NULL: no memory */
+static struct coll_heap_stats *entry_stats(struct collector *c, uint32_t i,
+					   const struct coll_agg_entry *e)
+{
+	char name[COLL_NAME_LEN];
+	struct coll_heap_stats *h;
+
+	memcpy(name, e->name, sizeof(name));
+	name[COLL_NAME_LEN - 1] = '\0';
+	h = heap_stats(c, e->key.cgroup_id, name);
+	if (h)
+		c->agg_seen[i] = (typeof(c->agg_seen[i])){ .heap = h - c->heaps + 1 };
+	unsettle(c, e->key.cgroup_id);
+	return h;
+}
+
+/* sum the kernel's aggregates per (cgroup, heap name), and those given back */
 static int sync_aggs(struct collector *c)
 {
 	size_t n = c->skel->bss->naggs;
@@ -344,10 +400,9 @@ static int sync_aggs(struct collector *c)
 	if (n > c->aggs.entries)
 		n = c->aggs.entries;
 	for (size_t i = 0; i < c->nheaps; i++)
-		memset(&c->heaps[i].agg, 0, sizeof(c->heaps[i].agg));
+		c->heaps[i].agg = c->heaps[i].retired;
 	for (size_t i = 0; i < n; i++) {
 		const struct coll_agg_entry *e = map_window_at(&c->aggs, i);
-		char name[COLL_NAME_LEN];
 		uint64_t moved;
 
 		if (!e)
@@ -355,13 +410,8 @@ static int sync_aggs(struct collector *c)
 		if (!c->agg_seen[i].heap) {
 			if (!__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE))
 				continue;	/* just made: its name is being written */
-			memcpy(name, e->name, sizeof(name));
-			name[COLL_NAME_LEN - 1] = '\0';
-			h = heap_stats(c, e->key.cgroup_id, name);
-			if (!h)
+			if (!entry_stats(c, i, e))
 				return -ENOMEM;
-			c->agg_seen[i].heap = h - c->heaps + 1;
-			c->agg_seen[i].moved = 0;
 		}
 		h = &c->heaps[c->agg_seen[i].heap - 1];
 		coll_agg_add(&h->agg, &e->agg);
@@ -451,8 +501,14 @@ static int removed_put(struct collector *c, uint64_t id, const struct coll_cgrou
 		return -ENOMEM;
 	}
 	memmove(&c->removed[at + 1], &c->removed[at], (c->nremoved - at) * sizeof(*c->removed));
-	c->removed[at] = (struct removed_cgroup){ .id = id, .path = path };
+	c->removed[at] = (struct removed_cgroup){
+		.id = id, .path = path, .ripe_ns = now_ns() + COLL_RECYCLE_GRACE_NS,
+		.log_mark = c->log ? __atomic_load_n(&c->skel->bss->changes_head, __ATOMIC_RELAXED) : 0,
+	};
 	c->nremoved++;
+	c->unsettled++;
+	if (c->recycle_next_ns > c->removed[at].ripe_ns)
+		c->recycle_next_ns = c->removed[at].ripe_ns;
 	return 0;
 }
 
@@ -468,11 +524,14 @@ static void prune_removed(struct collector *c)
 	for (size_t i = 0; i < c->nheaps; i++)
 		ids[i] = c->heaps[i].cgroup_id;
 	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_u64);
+	c->unsettled = 0;
 	for (size_t i = 0; i < c->nremoved; i++) {
-		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_u64))
+		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_u64)) {
+			c->unsettled += !c->removed[i].settled;
 			c->removed[k++] = c->removed[i];
-		else
+		} else {
 			free(c->removed[i].path);
+		}
 	}
 	free(ids);
 	c->nremoved = c->removed_kept = k;
@@ -509,6 +568,163 @@ static void drain_removed(struct collector *c)
 	 * all the counts of the cgroups taken out above */
 	if (c->nremoved > c->removed_kept + COLL_REMOVED_CGROUPS && !sync_aggs(c))
 		prune_removed(c);
+}
+
+/* a cgroup removed long enough ago for its aggregates to be given back */
+static bool ripe(const struct collector *c, const struct removed_cgroup *r, uint64_t now)
+{
+	/* a live view's log names aggregates: every entry logged before the removal read
+	 * (unless no one reads it: its holder hooks were refused) */
+	return !r->settled && now >= r->ripe_ns &&
+	       (!c->log || !c->holders_traced || (int64_t)(c->log_tail - r->log_mark) >= 0);
+}
+
+static struct removed_cgroup *removed_ripe(struct collector *c, uint64_t id, uint64_t now)
+{
+	size_t at = removed_at(c, id);
+
+	return at < c->nremoved && c->removed[at].id == id && ripe(c, &c->removed[at], now) ?
+	       &c->removed[at] : NULL;
+}
+
+/*
+ * Give aggregate @i (@e, a removed cgroup's) back to BPF: its counts and
+ * histograms kept in its stats' retired ones, the entry zeroed, out of
+ * agg_index (when it is the one there: two CPUs may have made one each), in
+ * agg_free. Its stats' sums stay as they were.
+ */
+static int retire_agg(struct collector *c, uint32_t i, const struct coll_agg_entry *e)
+{
+	int hists = bpf_map__fd(c->skel->maps.hists), index = bpf_map__fd(c->skel->maps.agg_index);
+	struct coll_agg_entry zero = { 0 }, was = *e;	/* e is the map's, zeroed below */
+	bool hist = !c->events && i < COLL_HISTS;
+	struct coll_heap_stats *h;
+	uint32_t at;
+	int err = 0;
+
+	h = c->agg_seen[i].heap ? &c->heaps[c->agg_seen[i].heap - 1] : entry_stats(c, i, e);
+	if (!h)
+		return -ENOMEM;
+	/* the kernel's first (an array's entries in range: they cannot fail), then ours */
+	if (hist && (bpf_map_lookup_elem(hists, &i, c->hist) ||
+		     bpf_map_update_elem(hists, &i, &(struct coll_hist){ 0 }, BPF_ANY)))
+		return -errno;
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.aggs), &i, &zero, BPF_ANY))
+		return -errno;
+	if (!bpf_map_lookup_elem(index, &was.key, &at) && at == i)
+		bpf_map_delete_elem(index, &was.key);
+	c->agg_seen[i] = (typeof(c->agg_seen[i])){ 0 };
+	coll_agg_add(&h->retired, &was.agg);
+	h->hist_dirty = true;	/* the next sync_hists() adds them */
+	if (hist)
+		err = lat_hist_add(&h->retired_lat, c->hist->lat) ?:
+		      lat_hist_add(&h->retired_life, c->hist->life);
+	/* full (cannot be: it holds every entry) the entry stays zeroed, unused */
+	bpf_map_update_elem(bpf_map__fd(c->skel->maps.agg_free), NULL, &i, BPF_ANY);
+	return err;
+}
+
+/*
+ * The aggregates live buffers kept in slots or the spill map refer to, a
+ * bit each of @n; NULL: no memory. Their exports and releases alone do not
+ * say: a folded export counts at the ioctl's exit, which the kernel may
+ * skip (a recursion miss), and then a release counts without its export.
+ */
+static uint64_t *aggs_kept(struct collector *c, size_t n)
+{
+	int spill = bpf_map__fd(c->skel->maps.buffers_spill);
+	uint64_t *kept = calloc(n / 64 + 1, sizeof(*kept)), key, *prev = NULL;
+	struct coll_buf b;
+
+	if (!kept)
+		return NULL;
+	for (uint32_t run = 0; run < COLL_SLOTS / COLL_SLOTS_PER_MARK; run++) {
+		if (!(c->skel->bss->slots_used[run / 64] & (1ULL << (run % 64))))
+			continue;	/* never written */
+		for (uint32_t s = run * COLL_SLOTS_PER_MARK; s < (run + 1) * COLL_SLOTS_PER_MARK; s++) {
+			const struct coll_buf *at = map_window_at(&c->slots, s);
+
+			if (at && __atomic_load_n(&at->key, __ATOMIC_RELAXED) && read_slot(at, &b) &&
+			    b.key && b.agg < n)
+				kept[b.agg / 64] |= 1ULL << (b.agg % 64);
+		}
+	}
+	while (c->skel->bss->spilled && !bpf_map_get_next_key(spill, prev, &key)) {
+		if (!bpf_map_lookup_elem(spill, &key, &b) && b.agg < n)
+			kept[b.agg / 64] |= 1ULL << (b.agg % 64);
+		prev = &key;
+	}
+	return kept;
+}
+
+/*
+ * Give back to BPF the aggregates of the cgroups removed at least
+ * COLL_RECYCLE_GRACE_NS ago, once none of their buffers kept lives (their
+ * exports all released) and nothing is charged to them: without it,
+ * cgroups made and removed by the thousand (CI jobs) fill the aggregate
+ * map's 16,384 entries, and later ones go uncounted. Nothing is lost: the
+ * counts stay in user space, by cgroup and heap. The grace: a thread moved
+ * out of the cgroup during its ioctl counts in its aggregate at the exit.
+ * A round when a removal is ripe, at most every COLL_RECYCLE_ROUND_NS; one
+ * whose buffer lived is tried again COLL_RECYCLE_BUSY_NS later.
+ */
+static void recycle_aggs(struct collector *c)
+{
+	uint64_t now = now_ns(), next = UINT64_MAX, *kept;
+	size_t n, nripe = 0;
+	int err;
+
+	if (!c->unsettled || now < c->recycle_next_ns)
+		return;
+	for (size_t k = 0; k < c->nremoved; k++) {
+		const struct removed_cgroup *r = &c->removed[k];
+
+		if (ripe(c, r, now))
+			nripe++;
+		else if (!r->settled)	/* its grace, or a log not read yet */
+			next = r->ripe_ns > now ? (r->ripe_ns < next ? r->ripe_ns : next) : 0;
+	}
+	/* nothing else waits (next is the maximum): removed_put() brings it nearer */
+	c->recycle_next_ns = next > now + COLL_RECYCLE_ROUND_NS ? next : now + COLL_RECYCLE_ROUND_NS;
+	if (!nripe)
+		return;
+	n = c->skel->bss->naggs;
+	if (n > c->aggs.entries)
+		n = c->aggs.entries;
+	kept = aggs_kept(c, n);
+	err = kept ? 0 : -ENOMEM;
+	for (uint32_t i = 0; i < n && !err; i++) {
+		const struct coll_agg_entry *e = map_window_at(&c->aggs, i);
+		struct removed_cgroup *r;
+
+		if (!e || !__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE) ||
+		    !(r = removed_ripe(c, e->key.cgroup_id, now)))
+			continue;
+		if (e->agg.exports != e->agg.frees || e->agg.charged_bytes ||
+		    kept[i / 64] & (1ULL << (i % 64)))
+			r->busy = true;		/* again in a later round */
+		else
+			err = retire_agg(c, i, e);	/* failed: the rest in the next round */
+	}
+	free(kept);
+	for (size_t k = 0; k < c->nremoved; k++) {
+		struct removed_cgroup *r = &c->removed[k];
+
+		if (!ripe(c, r, now))
+			continue;
+		if (err) {
+			c->recycle_next_ns = now + COLL_RECYCLE_ROUND_NS;
+			r->busy = false;
+		} else if (r->busy) {
+			r->ripe_ns = now + COLL_RECYCLE_BUSY_NS;
+			r->busy = false;
+			if (c->recycle_next_ns > r->ripe_ns)
+				c->recycle_next_ns = r->ripe_ns;
+		} else {
+			r->settled = true;
+			c->unsettled--;
+		}
+	}
 }
 
 /* Bring the aggregates, CMA counts and CMA free extents up to date with the kernel's maps. */
@@ -1127,6 +1343,7 @@ int collector_poll(struct collector *c, int timeout_ms)
 	if (n < 0 && n != -EINTR && n != -ECANCELED)
 		return n;
 	drain_removed(c);
+	recycle_aggs(c);
 	return c->err;
 }
 
@@ -1589,6 +1806,8 @@ void collector_close(struct collector *c)
 	for (size_t i = 0; i < c->nheaps; i++) {
 		lat_free(&c->heaps[i].lat);
 		lat_free(&c->heaps[i].life);
+		lat_free(&c->heaps[i].retired_lat);
+		lat_free(&c->heaps[i].retired_life);
 	}
 	for (size_t i = 0; i < c->ncma; i++) {
 		lat_free(&c->cma[i].lat);

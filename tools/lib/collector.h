@@ -34,6 +34,8 @@ struct coll_heap_stats {
 	uint64_t cgroup_id;
 	char heap[COLL_NAME_LEN];
 	struct coll_agg agg;
+	struct coll_agg retired;	/* of its aggregates given back (a removed cgroup's), in agg */
+	struct lat_set retired_lat, retired_life;	/* their histograms, in lat and life */
 	struct lat_set lat;		/* every attempt's latency */
 	struct lat_set life;		/* lifetimes of the buffers finally released */
 	bool hist_dirty;		/* collector_sync(): an aggregate of it moved */

@@ -225,6 +225,31 @@ int lat_merge(struct lat_set *to, const struct lat_set *a, const struct lat_set 
 	return 0;
 }
 
+/**
+ * lat_hist_add_now() - add the counts now of histogram @from (of @l's shape:
+ * counts kept apart, no longer in the kernel's) to @l's, as lat_hist_add()
+ * adds a dense array's
+ *
+ * Return: 0, -ENOMEM.
+ */
+int lat_hist_add_now(struct lat_set *l, const struct lat_set *from)
+{
+	struct hist_bins sum;
+	size_t at = 0;
+	uint64_t n = 0;
+
+	if (!from->now.n)
+		return 0;
+	if (bins_sum(&sum, &l->now, &from->now))
+		return -ENOMEM;
+	free(l->now.v);
+	l->now = sum;
+	for (size_t i = 0; i < l->now.n; i++)
+		n += delta(l, i, &at);
+	l->n = n;
+	return 0;
+}
+
 void lat_free(struct lat_set *l)
 {
 	free(l->ns);

@@ -58,5 +58,6 @@ uint64_t hist_value(const struct hist_shape *s, unsigned int bucket);
  */
 void lat_hist_reset(struct lat_set *l, const struct hist_shape *s);
 int lat_hist_add(struct lat_set *l, const uint32_t *counts);
+int lat_hist_add_now(struct lat_set *l, const struct lat_set *from);
 
 #endif
