@@ -232,6 +232,25 @@ int cg_path_depth(const char *path)
 	return n;
 }
 
+/*
+ * The length of the first @depth components of @path ("/a/b/c", 1: "/a"); 0:
+ * none deeper. Depth 0: 1 (the root, "/") for every path but "/". As the
+ * exporter folds deeper cgroups into their ancestor's series.
+ */
+size_t cg_path_depth_prefix(const char *path, unsigned int depth)
+{
+	const char *p = path;
+
+	if (!depth)
+		return strcmp(path, "/") ? 1 : 0;
+	for (unsigned int d = 0; d < depth; d++) {
+		p = strchr(p + 1, '/');
+		if (!p)
+			return 0;
+	}
+	return p - path;
+}
+
 /**
  * cg_path_normalize() - a cgroup path as the user wrote it, as heapstat keeps it
  * @in: from the cgroup2 root: "/camera", "/camera/", "//camera/./x"

@@ -49,6 +49,7 @@ void cg_index_free(struct cg_index *ix);
 const char *cg_root(void);
 int cg_path_normalize(const char *in, char *out, size_t len);
 int cg_path_depth(const char *path);
+size_t cg_path_depth_prefix(const char *path, unsigned int depth);
 const char *cg_path_refused(int err);
 int cg_dir(char *buf, size_t len, const char *root, const char *path);
 int cg_id_alive(const char *root, uint64_t id);

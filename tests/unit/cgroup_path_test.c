@@ -27,10 +27,23 @@ static void id_alive(void)
 	CHECK_EQ(cg_id_alive("/nonexistent", st.st_ino), -ENOENT);
 }
 
+/* the ancestor the exporter folds a deeper cgroup into, and heaptop's whole path */
+static void depth_prefix(void)
+{
+	CHECK_EQ(cg_path_depth_prefix("/a/b/c", 1), 2);		/* "/a" */
+	CHECK_EQ(cg_path_depth_prefix("/a/b/c", 2), 4);		/* "/a/b" */
+	CHECK_EQ(cg_path_depth_prefix("/a/b/c", 3), 0);		/* none deeper */
+	CHECK_EQ(cg_path_depth_prefix("/a/b/c", UINT_MAX), 0);
+	CHECK_EQ(cg_path_depth_prefix("/a", 0), 1);		/* the root's */
+	CHECK_EQ(cg_path_depth_prefix("/", 0), 0);
+	CHECK_EQ(cg_path_depth_prefix("?123", 1), 0);		/* a removed cgroup's id */
+}
+
 int main(void)
 {
 	struct stat st;
 
+	RUN(depth_prefix);
 	if (geteuid() || stat(cg_root(), &st))
 		test_skip("id_alive", "needs root and a cgroup2 hierarchy");
 	else

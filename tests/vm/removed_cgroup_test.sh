@@ -3,7 +3,8 @@
 # the path it had in every view, not its id: report -d, export, heaptop,
 # record and limit events. A cgroup made again at that path is one row with it, its counts
 # summed. In a cgroup namespace (the kernel's path is not the namespace's),
-# the id. Each job's cgroup is made, used and removed
+# the id. An hour after its counts settled, heaptop and the exporter drop its
+# rows (below). Each job's cgroup is made, used and removed
 # between two of the command's looks at the tree (heaptop's frames, a stopped
 # recorder), so the path can only come from the kernel's cgroup_rmdir.
 . /heapstat/tests/lib.sh
@@ -268,6 +269,79 @@ if [ $rc = 0 ] && jq_true '[.activity[] | select(.heap == "system")] | length ==
 else
 	fail "in a cgroup namespace: a removed cgroup by its id, not the kernel's path" \
 		"exit $rc: $(jq -c '[.activity[] | [.cgroup, .heap, .allocs]]' $tmp/ns.json) $(cat $tmp/ns.err)"
+fi
+
+# heaptop and the exporter drop a removed cgroup's rows an hour after its
+# counts settled (4 s here: HEAPSTAT_TEST_KEEP_REMOVED_MS), not for ever; the
+# heap's latency histogram keeps its allocations, never going down. Not the
+# rows of a path a cgroup has again (/rmc/kf2, made again), nor the counts a
+# folded series has of it (the exporter's --cgroup-depth 1: /rmc's)
+export HEAPSTAT_TEST_KEEP_REMOVED_MS=4000
+heaptop -j -d 0.3 >$tmp/kf.frames 2>$tmp/kf.err &
+top=$!
+mkdir $tmp/kf $tmp/kfd
+es=$(ready_socket) ds=$(ready_socket)
+NOTIFY_SOCKET=$es heapstat export --textfile $tmp/kf -i 0.3 2>$tmp/kf.experr &
+exp=$!
+NOTIFY_SOCKET=$ds heapstat export --textfile $tmp/kfd --cgroup-depth 1 -i 0.3 2>$tmp/kfd.experr &
+dexp=$!
+wait_ready $es $exp
+wait_ready $ds $dexp
+wait_while '[ "$(wc -l <$tmp/kf.frames)" -lt 2 ]'
+job kf -H system -s 4K -n 3
+job kf2 -H system -s 4K -n 3
+pids=
+alloc_in rmc/kf2 $tmp/kf2.ready 60 -H system -s 4K
+holder=$!
+wait_while "[ ! -e $tmp/kf2.ready ]"
+sleep 1		# the exporters' files with them
+cp $tmp/kf/heapstat.prom $tmp/kf.mid
+cp $tmp/kfd/heapstat.prom $tmp/kfd.mid
+count() { sed -n 's/^heapstat_allocation_latency_seconds_count{heap="system"} //p' "$1"; }
+allocs() { sed -n "s|^heapstat_allocations_total{cgroup=\"$2\",heap=\"system\"} ||p" "$1"; }
+forgot() { last_line $tmp/kf.frames | jq -r '.inventory_stats.forgotten_rows'; }
+forgotten() { sed -n 's/^heapstat_export_rows_forgotten_total //p' "$1"; }
+wait_while '[ "$(forgot)" = 0 ]'
+wait_while '[ -n "$(allocs $tmp/kf/heapstat.prom /rmc/kf)" ]'
+wait_while '[ "$(forgotten $tmp/kfd/heapstat.prom)" != 1 ]'	# /rmc/kf merged with kf2's first
+cp $tmp/kf/heapstat.prom $tmp/kf.end
+cp $tmp/kfd/heapstat.prom $tmp/kfd.end
+rows() { last_line $tmp/kf.frames |
+	jq -c "[.rows[] | select(.cgroup == \"$1\" and (.gone | not)) | .allocated.allocs]"; }
+top_kf=$(rows /rmc/kf) top_kf2=$(rows /rmc/kf2)
+kill $holder
+wait $holder
+kill -INT $top $exp $dexp
+wait $top
+trc=$?
+wait $exp
+erc=$?
+wait $dexp
+drc=$?
+unset HEAPSTAT_TEST_KEEP_REMOVED_MS
+seen=$(grep -c '"cgroup":"/rmc/kf"' $tmp/kf.frames)
+if [ $trc = 0 ] && [ "$seen" -gt 0 ] && [ "$top_kf" = '[]' ] && [ "$top_kf2" = '[4]' ] &&
+	[ "$(forgot)" -ge 1 ] && [ ! -s $tmp/kf.err ]; then
+	pass "heaptop: a removed cgroup's row dropped once settled and kept long enough; one made again keeps its counts"
+else
+	fail "heaptop: a removed cgroup's row dropped once settled and kept long enough; one made again keeps its counts" \
+		"exit $trc, frames with it $seen, last: $top_kf $top_kf2 forgotten $(forgot) $(cat $tmp/kf.err)"
+fi
+got="$(allocs $tmp/kf.mid /rmc/kf) $(allocs $tmp/kf.end /rmc/kf)- $(allocs $tmp/kf.end /rmc/kf2) $(count $tmp/kf.mid) $(count $tmp/kf.end)"
+if [ $erc = 0 ] && [ "$got" = "3 - 4 $(count $tmp/kf.mid) $(count $tmp/kf.mid)" ] &&
+	[ "$(count $tmp/kf.mid)" -ge 7 ]; then
+	pass "export: its series end, not a path made again's; the heap's latency histogram keeps every allocation"
+else
+	fail "export: its series end, not a path made again's; the heap's latency histogram keeps every allocation" \
+		"exit $erc: kf, kf2, count: $got $(cat $tmp/kf.experr)"
+fi
+got="$(allocs $tmp/kfd.mid /rmc) $(allocs $tmp/kfd.end /rmc) $(count $tmp/kfd.mid) $(count $tmp/kfd.end)"
+if [ $drc = 0 ] && [ "$got" = "7 7 $(count $tmp/kf.mid) $(count $tmp/kf.mid)" ] &&
+	[ "$(forgotten $tmp/kfd.end)" = 1 ]; then
+	pass "export --cgroup-depth 1: the folded series keeps its removed cgroups' counts, merged"
+else
+	fail "export --cgroup-depth 1: the folded series keeps its removed cgroups' counts, merged" \
+		"exit $drc: /rmc's allocations and the latency count then and at the end: $got, forgotten $(forgotten $tmp/kfd.end) $(cat $tmp/kfd.experr)"
 fi
 rmdir $S/rmc/ns $S/rmc
 rm -rf $tmp

@@ -432,6 +432,7 @@ int cmd_export(int argc, char **argv)
 		heapstat_error(err, "start", NULL);
 		goto out;
 	}
+	live_fold_depth(x.l, opts.cgroup_depth);	/* a folded series keeps its removed rows */
 	live_name_removals(x.l);	/* before the first sample, which says what was refused */
 	/* the first sample now: what is wrong is said at start, not at the first scrape */
 	err = sample(&x, 0);

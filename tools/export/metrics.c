@@ -18,10 +18,11 @@
 
 #include "heapstat.h"
 #include "export.h"
+#include "cgroup/path.h"
 #include "lib/util.h"
 
 /* the series written after the rows (the exporter's own) */
-#define SELF_SERIES	12
+#define SELF_SERIES	13
 
 /* ---- the rows, cut to a bounded number of series ---- */
 
@@ -40,21 +41,6 @@ struct series {
 	uint64_t charged, limit, headroom;
 	unsigned int nseries;
 };
-
-/* the length of the first @depth components of @path ("/a/b/c", 1: "/a"); 0: none deeper */
-static size_t depth_prefix(const char *path, unsigned int depth)
-{
-	const char *p = path;
-
-	if (!depth)
-		return strcmp(path, "/") ? 1 : 0;	/* the root, "/" (make_series() names it) */
-	for (unsigned int d = 0; d < depth; d++) {
-		p = strchr(p + 1, '/');
-		if (!p)
-			return 0;
-	}
-	return p - path;
-}
 
 static int cmp_series(const void *x, const void *y)
 {
@@ -137,7 +123,7 @@ static struct series *make_series(struct export_metrics *m, const struct live_fr
 		return NULL;
 	for (size_t i = 0; i < f->nrows; i++) {
 		const struct live_row *r = &f->rows[i];
-		size_t pre = depth_prefix(r->cgroup, m->cgroup_depth);
+		size_t pre = cg_path_depth_prefix(r->cgroup, m->cgroup_depth);
 		struct series *s = &v[k++];
 
 		if (r->gone) {
@@ -399,7 +385,8 @@ static void write_cma(struct prom *p, const struct live_frame *f)
 }
 
 /*
- * Per heap, the collector's latency histograms summed over its cgroups: their
+ * Per heap, the collector's latency histograms summed over its cgroups, those
+ * whose rows were dropped too (collector_forgotten()): their
  * counts since it started (lat.now, as of the sample's collector_sync()), each
  * bucket below a bound counted under it. The bounds are 2^k - 1 ns: a
  * latency is whole nanoseconds, so le="2^k - 1" holds those below 2^k, an
@@ -413,6 +400,8 @@ static int write_latency(struct prom *p, const struct live_frame *f, struct coll
 	const struct holdings *h = f->h;
 	size_t n = 0, nb = EXPORT_LAT_BUCKETS;
 	struct coll_heap_stats *hs = coll ? collector_heap_stats(coll, &n) : NULL;
+	const struct coll_forgotten *fg;
+	size_t nf = 0;
 	uint64_t *counts = calloc(h->nheaps * (nb + 1) + 1, sizeof(*counts));
 	double *sums = calloc(h->nheaps + 1, sizeof(*sums)), bounds[EXPORT_LAT_BUCKETS];
 	unsigned int edge[EXPORT_LAT_BUCKETS];
@@ -424,20 +413,23 @@ static int write_latency(struct prom *p, const struct live_frame *f, struct coll
 		bounds[b] = (double)((1ull << (EXPORT_LAT_MIN_SHIFT + b)) - 1) / 1e9;
 		edge[b] = hist_bucket(&hist_shape_lat, 1ull << (EXPORT_LAT_MIN_SHIFT + b));
 	}
-	for (size_t i = 0; counts && sums && i < n; i++) {
-		size_t k = holdings_heap(h, hs[i].heap);
-		const struct hist_bins *bins = &hs[i].lat.now;
+	/* every cgroup's, and those of the cgroups long removed (dropped rows) */
+	fg = coll ? collector_forgotten(coll, &nf) : NULL;
+	for (size_t i = 0; counts && sums && i < n + nf; i++) {
+		const char *heap = i < n ? hs[i].heap : fg[i - n].heap;
+		const struct lat_set *lat = i < n ? &hs[i].lat : &fg[i - n].lat;
+		size_t k = holdings_heap(h, heap);
 
-		if (k == HOLD_NONE || hs[i].lat.shape != &hist_shape_lat)
+		if (k == HOLD_NONE || lat->shape != &hist_shape_lat)
 			continue;
-		for (size_t j = 0; j < bins->n; j++) {
+		for (size_t j = 0; j < lat->now.n; j++) {
+			const struct hist_bin *bin = &lat->now.v[j];
 			size_t b = 0;
 
-			while (b < nb && bins->v[j].bucket >= edge[b])
+			while (b < nb && bin->bucket >= edge[b])
 				b++;
-			counts[k * (nb + 1) + b] += bins->v[j].count;
-			sums[k] += bins->v[j].count *
-				   (hist_value(&hist_shape_lat, bins->v[j].bucket) / 1e9);
+			counts[k * (nb + 1) + b] += bin->count;
+			sums[k] += bin->count * (hist_value(&hist_shape_lat, bin->bucket) / 1e9);
 		}
 	}
 	for (size_t k = 0; counts && sums && k < h->nheaps; k++) {
@@ -532,6 +524,10 @@ int export_metrics_write(struct export_metrics *m, struct prom *p, const struct 
 	prom_family(p, "heapstat_export_rows", PROM_GAUGE,
 		    "cgroup x heap rows of the model in this exposition, before any was cut or folded");
 	prom_u64(p, NULL, 0, m->rows);
+	prom_family(p, "heapstat_export_rows_forgotten", PROM_COUNTER,
+		    "Collector entries of cgroups removed an hour before, dropped (their series "
+		    "ended) or merged into one (of a series that goes on: every count kept)");
+	prom_u64(p, NULL, 0, f->inv_stats.forgotten);
 	return err;
 }
 

@@ -76,12 +76,16 @@ struct collector {
 	long page_size;
 	struct coll_heap_stats *heaps;
 	size_t nheaps, heaps_cap;
+	struct coll_forgotten *forgotten;	/* collector_forget_removed()'s, per heap */
+	size_t nforgotten, forgotten_cap;
+	uint64_t forgot_ns, forgot_walk;	/* its last pass, and the tree's walk then */
 	struct cgroup_names_lskel *names;	/* the removals' paths: collector_name_removals() */
 	bool names_tried;
 	struct removed_cgroup {		/* their paths, taken from its map, by id */
 		uint64_t id;
 		char *path;		/* NULL: longer than the tracepoint's */
 		uint64_t ripe_ns;	/* its aggregates may be given back from then on */
+		uint64_t settled_ns;	/* when they all were */
 		uint64_t log_mark;	/* the change log's head when taken from the map */
 		bool settled;		/* they were (recycle_aggs()) */
 		bool busy;		/* one of them could not be, in this round */
@@ -722,9 +726,291 @@ static void recycle_aggs(struct collector *c)
 				c->recycle_next_ns = r->ripe_ns;
 		} else {
 			r->settled = true;
+			r->settled_ns = now;
 			c->unsettled--;
 		}
 	}
+}
+
+/*
+ * The records of removed cgroups settled and without stats (their stats
+ * dropped, or they had none): a settled cgroup gets none again but for an
+ * aggregate made after (unsettle()), whose row is then named by its id
+ */
+static void forget_paths(struct collector *c)
+{
+	uint64_t *ids = malloc((c->nheaps + 1) * sizeof(*ids));
+	size_t k = 0;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i < c->nheaps; i++)
+		ids[i] = c->heaps[i].cgroup_id;
+	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_u64);
+	for (size_t i = 0; i < c->nremoved; i++) {
+		struct removed_cgroup *r = &c->removed[i];
+
+		if (r->settled && !bsearch(&r->id, ids, c->nheaps, sizeof(*ids), cmp_u64))
+			free(r->path);
+		else
+			c->removed[k++] = *r;
+	}
+	free(ids);
+	c->nremoved = k;
+	if (c->removed_kept > k)
+		c->removed_kept = k;
+}
+
+/* heap @name's latencies of the cgroups forgotten; NULL: no memory */
+static struct lat_set *forgotten_of(struct collector *c, const char *name)
+{
+	struct coll_forgotten *f;
+
+	for (size_t i = 0; i < c->nforgotten; i++)
+		if (!strncmp(c->forgotten[i].heap, name, COLL_NAME_LEN))
+			return &c->forgotten[i].lat;
+	if (grow_array((void **)&c->forgotten, &c->forgotten_cap, c->nforgotten, sizeof(*f)))
+		return NULL;
+	f = &c->forgotten[c->nforgotten++];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->heap, name, COLL_NAME_LEN);
+	lat_hist_reset(&f->lat, &hist_shape_lat);
+	return &f->lat;
+}
+
+/* a removed cgroup's entry, by the series its path makes (collector_forget_removed()) */
+struct forget_key {
+	const char *key;	/* its path's first components; NULL: a "?<id>" of its own */
+	size_t len;
+	const char *heap;
+	size_t i;		/* its heaps[] */
+	bool ripe;		/* settled long enough ago, and no aggregate of it made since */
+};
+
+static int cmp_key(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = strncmp(a, b, alen < blen ? alen : blen);
+
+	return c ?: (alen > blen) - (alen < blen);
+}
+
+/* by key (the "?<id>"s first, each its own), then heap */
+static int cmp_forget_key(const void *x, const void *y)
+{
+	const struct forget_key *a = x, *b = y;
+
+	if (!a->key || !b->key)
+		return a->key || b->key ? !!a->key - !!b->key : (a->i > b->i) - (a->i < b->i);
+	return cmp_key(a->key, a->len, b->key, b->len) ?: strncmp(a->heap, b->heap, COLL_NAME_LEN);
+}
+
+/* the series of @path: its first @depth components (UINT_MAX: the whole path) */
+static size_t key_len(const char *path, unsigned int depth)
+{
+	size_t n = cg_path_depth_prefix(path, depth);
+
+	return n ? n : strlen(path);
+}
+
+/* a cgroup of @tree makes the series (@key, @len): it goes on */
+static bool tree_has_key(const struct cg_index *tree, const char *key, size_t len,
+			 unsigned int depth)
+{
+	for (size_t i = 0; i < tree->n; i++)
+		if (tree->v[i].path &&
+		    !cmp_key(tree->v[i].path, key_len(tree->v[i].path, depth), key, len))
+			return true;
+	return false;
+}
+
+/*
+ * The counts and histograms of @from (settled: all retired) into @to's, as
+ * they are now and at the interval's start (lat_restart()): its sums, and
+ * a view's interval, as they were; 0 or -ENOMEM (then nothing changed)
+ */
+static int merge_stats(struct coll_heap_stats *to, const struct coll_heap_stats *from)
+{
+	struct lat_set *mine[] = { &to->retired_lat, &to->retired_life, &to->lat, &to->life };
+	const struct lat_set *theirs[] = {
+		&from->retired_lat, &from->retired_life, &from->lat, &from->life,
+	};
+	struct lat_set sum[ARRAY_SIZE(mine)] = { 0 };
+	size_t k = 0;
+
+	while (k < ARRAY_SIZE(mine) && !lat_merge(&sum[k], mine[k], theirs[k]))
+		k++;
+	for (size_t i = 0; i < ARRAY_SIZE(mine); i++) {
+		lat_free(k < ARRAY_SIZE(mine) ? &sum[i] : mine[i]);
+		if (k == ARRAY_SIZE(mine))
+			*mine[i] = sum[i];
+	}
+	if (k < ARRAY_SIZE(mine))
+		return -ENOMEM;
+	coll_agg_add(&to->retired, &from->retired);
+	to->agg = to->retired;		/* (no aggregate of its own in the kernel) */
+	to->limit_refusals += from->limit_refusals;
+	return 0;
+}
+
+/*
+ * collector_forget_removed() has something to do, a cheap look first: a
+ * removed cgroup ripe since its last pass, or every ripe one again when the
+ * cgroup tree was walked since (@tree_walk: its walks' count); and no cgroup
+ * with stats that @tree does not have is there now (made since the walk:
+ * its path, which may be a ripe one's, unknown)
+ */
+bool collector_forget_due(struct collector *c, uint64_t keep_ns, const struct cg_index *tree,
+			  uint64_t tree_walk)
+{
+	uint64_t now = now_ns();
+	bool ripe = false;
+
+	/* (a recorder's latencies are not histograms) */
+	if (!c->nremoved || c->events || !tree || tree->partial)
+		return false;
+	for (size_t i = 0; i < c->nremoved && !ripe; i++) {
+		const struct removed_cgroup *r = &c->removed[i];
+
+		ripe = r->settled && now - r->settled_ns >= keep_ns &&
+		       (r->settled_ns + keep_ns > c->forgot_ns || tree_walk != c->forgot_walk);
+	}
+	for (size_t i = 0; ripe && i < c->nheaps; i++) {
+		uint64_t id = c->heaps[i].cgroup_id;
+		size_t at = id ? removed_at(c, id) : c->nremoved;
+
+		if (id && (at == c->nremoved || c->removed[at].id != id) &&
+		    !cg_index_find(tree, id) && cg_id_alive(cg_root(), id))
+			return false;	/* there, or not known to be gone */
+	}
+	return ripe;
+}
+
+/**
+ * collector_forget_removed() - the stats of the cgroups removed whose
+ * aggregates were all given back at least @keep_ns ago (recycle_aggs()):
+ * dropped, or merged into one; an always-on view would keep a row for every
+ * cgroup it ever traced (CI jobs', by the thousand).
+ * @tree: the cgroups there now. A view shows a cgroup by its path, its
+ * first @depth components (the exporter's ancestor a deeper cgroup is folded
+ * into; UINT_MAX: the whole path). Of a path (and heap) no cgroup there now
+ * has, the series ends: its stats are dropped, their latencies kept in their
+ * heap's (collector_forgotten()), so that a heap's sums never go down. Of a
+ * path one has (made again; the ancestor's), the series goes on: its stats
+ * are merged into one, which keeps every count. Nothing is done while a
+ * cgroup has stats and no path (made since @tree was walked), or @tree is
+ * partial.
+ * @moved: set to an array giving, for each stats entry before, the index
+ * after of the entry it is in (SIZE_MAX: dropped), to free; NULL when none
+ * moved.
+ *
+ * The stats entries move: a caller holding their indices or pointers (a
+ * model's cells) takes them again.
+ * Return: how many entries went, or -ENOMEM (then none did).
+ */
+long collector_forget_removed(struct collector *c, uint64_t keep_ns, const struct cg_index *tree,
+			      uint64_t tree_walk, unsigned int depth, size_t **moved)
+{
+	uint64_t now = now_ns();
+	size_t n = c->nheaps, nv = 0, k = 0, *to, *into;
+	struct forget_key *v;
+	bool *held;
+
+	*moved = NULL;
+	if (!collector_forget_due(c, keep_ns, tree, tree_walk))
+		return 0;
+	held = calloc(n + 1, sizeof(*held));
+	to = malloc((n + 1) * sizeof(*to));
+	into = malloc((n + 1) * sizeof(*into));
+	v = malloc((n + 1) * sizeof(*v));
+	if (!held || !to || !into || !v) {
+		free(held);
+		free(to);
+		free(into);
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->aggs.entries; i++)	/* an aggregate of it made since */
+		if (c->agg_seen[i].heap)
+			held[c->agg_seen[i].heap - 1] = true;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = c->heaps[i].cgroup_id;
+		size_t at = id ? removed_at(c, id) : c->nremoved;
+		const struct removed_cgroup *r;
+
+		into[i] = i;		/* kept as it is */
+		if (at == c->nremoved || c->removed[at].id != id)
+			continue;
+		r = &c->removed[at];
+		v[nv++] = (struct forget_key){
+			/* depth 0: every row the root's, a "?<id>" too */
+			.key = r->path ?: depth ? NULL : "/",
+			.len = r->path ? key_len(r->path, depth) : !depth,
+			.heap = c->heaps[i].heap, .i = i,
+			.ripe = r->settled && now - r->settled_ns >= keep_ns && !held[i],
+		};
+	}
+	free(held);
+	c->forgot_ns = now;
+	c->forgot_walk = tree_walk;
+	sort_ordered(v, nv, sizeof(*v), cmp_forget_key);
+	for (size_t i = 0, j; i < nv; i = j) {
+		bool all = v[i].ripe, ends;
+		struct lat_set *lat;
+
+		for (j = i + 1; j < nv && v[i].key && !cmp_forget_key(&v[i], &v[j]); j++)
+			all &= v[j].ripe;
+		if (!all)
+			continue;
+		ends = !v[i].key || !tree_has_key(tree, v[i].key, v[i].len, depth);
+		for (size_t x = ends ? i : i + 1; x < j; x++) {
+			struct coll_heap_stats *h = &c->heaps[v[x].i];
+
+			if (!ends) {	/* goes on: into the first */
+				if (!merge_stats(&c->heaps[v[i].i], h))
+					into[v[x].i] = v[i].i;
+			} else if ((lat = forgotten_of(c, h->heap)) && !lat_hist_add_now(lat, &h->lat)) {
+				into[v[x].i] = SIZE_MAX;
+			}	/* (else no memory: kept) */
+		}
+	}
+	free(v);
+	for (size_t i = 0; i < n; i++) {
+		struct coll_heap_stats *h = &c->heaps[i];
+
+		if (into[i] != i) {
+			lat_free(&h->lat);
+			lat_free(&h->life);
+			lat_free(&h->retired_lat);
+			lat_free(&h->retired_life);
+			continue;
+		}
+		to[i] = k;
+		if (k != i)
+			c->heaps[k] = *h;
+		k++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (into[i] != i)
+			to[i] = into[i] == SIZE_MAX ? SIZE_MAX : to[into[i]];
+	free(into);
+	c->nheaps = k;
+	for (size_t i = 0; i < c->aggs.entries; i++)
+		if (c->agg_seen[i].heap)
+			c->agg_seen[i].heap = to[c->agg_seen[i].heap - 1] + 1;
+	if (k == n) {
+		free(to);
+		return 0;
+	}
+	forget_paths(c);
+	*moved = to;
+	return n - k;
+}
+
+/* the heaps' latencies of the cgroups forgotten, by heap */
+const struct coll_forgotten *collector_forgotten(struct collector *c, size_t *n)
+{
+	*n = c->nforgotten;
+	return c->forgotten;
 }
 
 /* Bring the aggregates, CMA counts and CMA free extents up to date with the kernel's maps. */
@@ -1814,6 +2100,9 @@ void collector_close(struct collector *c)
 		cma_bitmap_free(&c->cma[i].map);
 	}
 	free(c->heaps);
+	for (size_t i = 0; i < c->nforgotten; i++)
+		lat_free(&c->forgotten[i].lat);
+	free(c->forgotten);
 	cgroup_names_lskel__destroy(c->names);
 	for (size_t i = 0; i < c->nremoved; i++)
 		free(c->removed[i].path);

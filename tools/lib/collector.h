@@ -126,6 +126,18 @@ bool collector_export_of(struct collector *c, uint64_t ino, struct coll_buf *out
 void coll_agg_add(struct coll_agg *to, const struct coll_agg *from);
 uint64_t collector_dropped(struct collector *c);
 const char *collector_removed_cgroup(struct collector *c, uint64_t id);
+struct cg_index;
+bool collector_forget_due(struct collector *c, uint64_t keep_ns, const struct cg_index *tree,
+			  uint64_t tree_walk);
+long collector_forget_removed(struct collector *c, uint64_t keep_ns, const struct cg_index *tree,
+			      uint64_t tree_walk, unsigned int depth, size_t **moved);
+/* a heap's latencies of the cgroups collector_forget_removed() dropped */
+struct coll_forgotten {
+	char heap[COLL_NAME_LEN];
+	struct lat_set lat;
+};
+
+const struct coll_forgotten *collector_forgotten(struct collector *c, size_t *n);
 /* one more failure of (cgroup, heap) found a limit's: 0 or -ENOMEM */
 int collector_count_refusal(struct collector *c, uint64_t cgroup_id, const char *heap);
 uint64_t collector_refusals_counted(struct collector *c);

@@ -264,8 +264,14 @@ static int collect_heaps(struct holdings *h, const struct hold_sys *sys, struct 
 		size_t n;
 		const struct coll_heap_stats *hs = collector_heap_stats(coll, &n);
 
+		const struct coll_forgotten *fg;
+
 		for (size_t i = 0; !err && i < n; i++)
 			err = name_add(h, &all, hs[i].heap);
+		/* a heap only cgroups long removed used: its latencies go on */
+		fg = collector_forgotten(coll, &n);
+		for (size_t i = 0; !err && i < n; i++)
+			err = name_add(h, &all, fg[i].heap);
 	}
 	if (!err) {
 		h->heaps = calloc(all.n + 1, sizeof(*h->heaps));

@@ -30,6 +30,7 @@
  * iter/cgroup) only when it may have changed (tree_stale()).
  */
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,8 @@ struct live {
 	size_t nagain, again_cap;
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
 	size_t changes_max;		/* LIVE_CHANGES_MAX */
+	uint64_t keep_removed_ns;	/* LIVE_KEEP_REMOVED_MS */
+	unsigned int fold_depth;	/* live_fold_depth() */
 	bool exits_hooked;		/* exit_files()'s hook attached since the last walk */
 	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
 	bool check_due;			/* at the next sample, against the walk */
@@ -80,6 +83,16 @@ struct live {
 	uint64_t rebased_ns;		/* live_rebase()'s, for the next sample; 0: none */
 	struct live_hit last_hit;
 };
+
+/*
+ * The view shows a cgroup deeper than @depth in its ancestor at @depth (the
+ * exporter's --cgroup-depth): a removed one's rows are dropped only with
+ * every row of that ancestor, when it is gone too (collector_forget_removed())
+ */
+void live_fold_depth(struct live *l, unsigned int depth)
+{
+	l->fold_depth = depth;
+}
 
 uint64_t live_start_ns(const struct live *l)
 {
@@ -421,6 +434,47 @@ static bool tree_stale(struct live *l, uint64_t now)
 	return false;
 }
 
+/*
+ * The rows of the cgroups removed long ago (LIVE_KEEP_REMOVED_MS after their
+ * counts were settled) out of the collector, and their previous counts with
+ * them, before a model is built: an always-on view (the exporter, heaptop)
+ * would keep a row for every cgroup it ever traced, CI jobs' by the thousand.
+ * Those of a path a cgroup there now has (by the tree the model is built
+ * on, just walked when a cgroup came or went) are merged into one: its row
+ * goes on, every count kept.
+ */
+static int forget_removed(struct live *l)
+{
+	struct coll_agg *prev;
+	size_t *moved;
+	long n;
+
+	if (!l->coll || !collector_forget_due(l->coll, l->keep_removed_ns, l->sys.cg_tree,
+					      l->stats.cgroup_walks))
+		return 0;
+	n = grow_prev(l);
+	/* (before: once the collector's entries moved, these must too) */
+	prev = n ? NULL : calloc(l->nprev + 1, sizeof(*prev));
+	if (!prev)
+		return -ENOMEM;
+	n = collector_forget_removed(l->coll, l->keep_removed_ns, l->sys.cg_tree,
+				     l->stats.cgroup_walks, l->fold_depth, &moved);
+	if (n <= 0) {
+		free(prev);
+		return n;
+	}
+	/* a merged entry's previous counts: the sum of its parts' */
+	for (size_t i = 0; i < l->nprev; i++)
+		if (moved[i] != SIZE_MAX)
+			coll_agg_add(&prev[moved[i]], &l->prev_aggs[i]);
+	free(l->prev_aggs);
+	l->prev_aggs = prev;
+	l->nprev -= n;
+	l->stats.forgotten += n;
+	free(moved);
+	return 0;
+}
+
 /* the cgroup tree again, when it may have changed */
 static int walk_tree(struct live *l, uint64_t now)
 {
@@ -702,7 +756,8 @@ int live_sample(struct live *l, const struct live_frame **out)
 		holdings_free(&l->models[m]);
 		/* (a removed cgroup's path, looked up in the build, may sync the
 		 * collector: its new entries need a count before too, 0) */
-		err = holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all) ?:
+		err = forget_removed(l) ?:
+		      holdings_build(&l->models[m], &l->sys, &l->inv, l->coll, &all) ?:
 		      grow_prev(l);
 		if (err)
 			return err;
@@ -771,6 +826,10 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	l->rescan_ns = rescan_ms * 1000000;
 	l->changes_max = getenv("HEAPSTAT_TEST_LIVE_CHANGES") ?
 			 strtoul(getenv("HEAPSTAT_TEST_LIVE_CHANGES"), NULL, 10) : LIVE_CHANGES_MAX;
+	l->fold_depth = UINT_MAX;
+	l->keep_removed_ns = (getenv("HEAPSTAT_TEST_KEEP_REMOVED_MS") ?
+			      strtoull(getenv("HEAPSTAT_TEST_KEEP_REMOVED_MS"), NULL, 10) :
+			      LIVE_KEEP_REMOVED_MS) * 1000000ull;
 	l->sys = hold_sys_live;
 	l->sys.mem_accounting = heap_mem_accounting();
 

@@ -18,6 +18,7 @@
 #define LIVE_DRAIN_MS	100		/* how often it is drained */
 #define LIVE_RESCAN_MS	5000		/* default longest time an inventory is kept */
 #define LIVE_FILES_MS	5000		/* the longest a model's cgroup files are kept */
+#define LIVE_KEEP_REMOVED_MS	3600000	/* a removed cgroup's rows, from when it is settled */
 
 /* a row of the model (a cgroup x heap) as this frame shows it */
 struct live_row {
@@ -59,6 +60,8 @@ struct live_inv_stats {
 	struct inv_difference last_difference;	/* the last of them (ino 0: none) */
 	uint64_t models;		/* holdings models built */
 	uint64_t cgroup_walks;		/* walks of the cgroup tree for them */
+	uint64_t forgotten;		/* collector entries of removed cgroups dropped or
+					 * merged (an hour after: forget_removed()) */
 };
 
 struct live_frame {
@@ -84,6 +87,7 @@ struct live_frame {
 
 struct live;
 
+void live_fold_depth(struct live *l, unsigned int depth);
 int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms);
 int live_sample(struct live *l, const struct live_frame **out);
 int live_drain(struct live *l);

@@ -840,6 +840,7 @@ void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	difference_json(&j, &f->inv_stats.last_difference);
 	json_ku64(&j, "models", f->inv_stats.models);
 	json_ku64(&j, "cgroup_walks", f->inv_stats.cgroup_walks);
+	json_ku64(&j, "forgotten_rows", f->inv_stats.forgotten);
 	json_end(&j);
 	sources_json(&j, inv, f->h, live_collector(l));
 	json_key(&j, "tracing");
