@@ -5,7 +5,8 @@
 # allocate and free three buffers each, one after the other. The first two
 # are counted exactly, the third not at all, and report (JSON and table),
 # heaptop and the exporter say counts were lost for the aggregate map, and
-# exit 0. Then cgroups removed give theirs back (below).
+# exit 0. Then cgroups removed give theirs back (below), one after another
+# and while others come and go.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
 S=/sys/fs/cgroup
@@ -161,6 +162,38 @@ else
 	fail "a removed cgroup's buffer living on keeps its aggregate: its release is the cgroup's" \
 		"exit $rc: $got $(cat "$tmp/err")"
 fi
+
+# ... and while others come and go: sixteen cgroups through eight entries,
+# one made every 0.6 s (about four wait out their grace at once), each
+# counted exactly
+export HEAPSTAT_TEST_MAX_AGGS=8
+rm -f "$tmp/json"
+rep_rs=$(ready_socket)
+NOTIFY_SOCKET=$rep_rs heapstat report -j -d 600 >"$tmp/json" 2>"$tmp/err" &
+rep=$!
+wait_ready $rep_rs $rep
+mkdir -p $S/ch
+jobs=
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	(mkdir $S/ch/c$i
+	 sh -c "echo \$\$ >$S/ch/c$i/cgroup.procs; exec dmabuf_alloc -H system -s 4K -n 3"
+	 rmdir $S/ch/c$i) &
+	jobs="$jobs $!"
+	sleep 0.6
+done
+wait $jobs
+kill -INT $rep
+wait $rep
+rc=$?
+got=$(jq -c '[.losses.aggregates, ([.activity[] | select(.heap == "system" and (.cgroup | startswith("/ch/")))
+	| select(.allocs == 3 and .frees == 3 and .cgroup_removed)] | length)]' "$tmp/json")
+if [ $rc = 0 ] && [ "$got" = '[0,16]' ]; then
+	pass "sixteen cgroups coming and going through eight aggregates, each counted exactly"
+else
+	fail "sixteen cgroups coming and going through eight aggregates, each counted exactly" \
+		"exit $rc: [lost, counted] $got $(cat "$tmp/err")"
+fi
+rmdir $S/ch
 unset HEAPSTAT_TEST_MAX_AGGS
 rm -rf "$tmp"
 exit 0

@@ -38,9 +38,9 @@ secs() {
 	cat <<'EOF'
 65 top_tmux_test.sh
 53 top_holders_test.sh
+52 maps_full_test.sh
 43 examples_test.sh
 40 stress_test.sh
-38 maps_full_test.sh
 33 record_test.sh
 28 limit_test.sh
 25 spill_test.sh
