@@ -472,6 +472,7 @@ static int forget_removed(struct live *l)
 	l->nprev -= n;
 	l->stats.forgotten += n;
 	free(moved);
+	l->model_ns = 0;	/* the kept model's indices are the old ones: built again */
 	return 0;
 }
 
