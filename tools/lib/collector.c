@@ -358,7 +358,7 @@ static int sync_hists(struct collector *c, size_t n)
 	return err;
 }
 
-static size_t removed_at(const struct collector *c, uint64_t id);
+static struct removed_cgroup *removed_find(struct collector *c, uint64_t id);
 
 /*
  * A removed cgroup whose aggregates were all given back has a new one (a
@@ -366,12 +366,10 @@ static size_t removed_at(const struct collector *c, uint64_t id);
  */
 static void unsettle(struct collector *c, uint64_t id)
 {
-	size_t at = id ? removed_at(c, id) : c->nremoved;
-	struct removed_cgroup *r;
+	struct removed_cgroup *r = removed_find(c, id);
 
-	if (at == c->nremoved || c->removed[at].id != id || !c->removed[at].settled)
+	if (!r || !r->settled)
 		return;
-	r = &c->removed[at];
 	r->settled = false;
 	r->ripe_ns = now_ns() + COLL_RECYCLE_GRACE_NS;
 	c->unsettled++;
@@ -487,6 +485,14 @@ static size_t removed_at(const struct collector *c, uint64_t id)
 	return lo;
 }
 
+/* the record of removed cgroup @id; NULL: none (a cgroup there, or not seen removed) */
+static struct removed_cgroup *removed_find(struct collector *c, uint64_t id)
+{
+	size_t at = id ? removed_at(c, id) : c->nremoved;
+
+	return at < c->nremoved && c->removed[at].id == id ? &c->removed[at] : NULL;
+}
+
 static int removed_put(struct collector *c, uint64_t id, const struct coll_cgroup_path *v)
 {
 	size_t at = removed_at(c, id);
@@ -517,7 +523,12 @@ static int removed_put(struct collector *c, uint64_t id, const struct coll_cgrou
 }
 
 /* only the paths of cgroups with counts stay */
-static void prune_removed(struct collector *c)
+/*
+ * Only the records of cgroups with stats stay (@settled_only: and of those
+ * whose aggregates were not all given back yet: collector_forget_removed()'s,
+ * which leaves the threshold drain_removed() prunes at where it was)
+ */
+static void prune_removed(struct collector *c, bool settled_only)
 {
 	uint64_t *ids;
 	size_t k = 0;
@@ -530,15 +541,19 @@ static void prune_removed(struct collector *c)
 	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_u64);
 	c->unsettled = 0;
 	for (size_t i = 0; i < c->nremoved; i++) {
-		if (bsearch(&c->removed[i].id, ids, c->nheaps, sizeof(*ids), cmp_u64)) {
-			c->unsettled += !c->removed[i].settled;
-			c->removed[k++] = c->removed[i];
+		struct removed_cgroup *r = &c->removed[i];
+
+		if ((settled_only && !r->settled) ||
+		    bsearch(&r->id, ids, c->nheaps, sizeof(*ids), cmp_u64)) {
+			c->unsettled += !r->settled;
+			c->removed[k++] = *r;
 		} else {
-			free(c->removed[i].path);
+			free(r->path);
 		}
 	}
 	free(ids);
-	c->nremoved = c->removed_kept = k;
+	c->nremoved = k;
+	c->removed_kept = settled_only && c->removed_kept < k ? c->removed_kept : k;
 }
 
 /*
@@ -571,7 +586,7 @@ static void drain_removed(struct collector *c)
 	/* many kept: those of cgroups without counts go, after a sync, which has
 	 * all the counts of the cgroups taken out above */
 	if (c->nremoved > c->removed_kept + COLL_REMOVED_CGROUPS && !sync_aggs(c))
-		prune_removed(c);
+		prune_removed(c, false);
 }
 
 /* a cgroup removed long enough ago for its aggregates to be given back */
@@ -585,10 +600,9 @@ static bool ripe(const struct collector *c, const struct removed_cgroup *r, uint
 
 static struct removed_cgroup *removed_ripe(struct collector *c, uint64_t id, uint64_t now)
 {
-	size_t at = removed_at(c, id);
+	struct removed_cgroup *r = removed_find(c, id);
 
-	return at < c->nremoved && c->removed[at].id == id && ripe(c, &c->removed[at], now) ?
-	       &c->removed[at] : NULL;
+	return r && ripe(c, r, now) ? r : NULL;
 }
 
 /*
@@ -732,35 +746,6 @@ static void recycle_aggs(struct collector *c)
 	}
 }
 
-/*
- * The records of removed cgroups settled and without stats (their stats
- * dropped, or they had none): a settled cgroup gets none again but for an
- * aggregate made after (unsettle()), whose row is then named by its id
- */
-static void forget_paths(struct collector *c)
-{
-	uint64_t *ids = malloc((c->nheaps + 1) * sizeof(*ids));
-	size_t k = 0;
-
-	if (!ids)
-		return;
-	for (size_t i = 0; i < c->nheaps; i++)
-		ids[i] = c->heaps[i].cgroup_id;
-	sort_ordered(ids, c->nheaps, sizeof(*ids), cmp_u64);
-	for (size_t i = 0; i < c->nremoved; i++) {
-		struct removed_cgroup *r = &c->removed[i];
-
-		if (r->settled && !bsearch(&r->id, ids, c->nheaps, sizeof(*ids), cmp_u64))
-			free(r->path);
-		else
-			c->removed[k++] = *r;
-	}
-	free(ids);
-	c->nremoved = k;
-	if (c->removed_kept > k)
-		c->removed_kept = k;
-}
-
 /* heap @name's latencies of the cgroups forgotten; NULL: no memory */
 static struct lat_set *forgotten_of(struct collector *c, const char *name)
 {
@@ -876,10 +861,9 @@ bool collector_forget_due(struct collector *c, uint64_t keep_ns, const struct cg
 	}
 	for (size_t i = 0; ripe && i < c->nheaps; i++) {
 		uint64_t id = c->heaps[i].cgroup_id;
-		size_t at = id ? removed_at(c, id) : c->nremoved;
 
-		if (id && (at == c->nremoved || c->removed[at].id != id) &&
-		    !cg_index_find(tree, id) && cg_id_alive(cg_root(), id))
+		if (id && !removed_find(c, id) && !cg_index_find(tree, id) &&
+		    cg_id_alive(cg_root(), id))
 			return false;	/* there, or not known to be gone */
 	}
 	return ripe;
@@ -896,9 +880,10 @@ bool collector_forget_due(struct collector *c, uint64_t keep_ns, const struct cg
  * has, the series ends: its stats are dropped, their latencies kept in their
  * heap's (collector_forgotten()), so that a heap's sums never go down. Of a
  * path one has (made again; the ancestor's), the series goes on: its stats
- * are merged into one, which keeps every count. Nothing is done while a
- * cgroup has stats and no path (made since @tree was walked), or @tree is
- * partial.
+ * are merged into one, which keeps every count. Called when
+ * collector_forget_due() says so, with the same @tree: nothing is to be done
+ * while a cgroup has stats and no path (made since @tree was walked), or
+ * @tree is partial.
  * @moved: set to an array giving, for each stats entry before, the index
  * after of the entry it is in (SIZE_MAX: dropped), to free; NULL when none
  * moved.
@@ -916,8 +901,6 @@ long collector_forget_removed(struct collector *c, uint64_t keep_ns, const struc
 	bool *held;
 
 	*moved = NULL;
-	if (!collector_forget_due(c, keep_ns, tree, tree_walk))
-		return 0;
 	held = calloc(n + 1, sizeof(*held));
 	to = malloc((n + 1) * sizeof(*to));
 	into = malloc((n + 1) * sizeof(*into));
@@ -933,14 +916,11 @@ long collector_forget_removed(struct collector *c, uint64_t keep_ns, const struc
 		if (c->agg_seen[i].heap)
 			held[c->agg_seen[i].heap - 1] = true;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t id = c->heaps[i].cgroup_id;
-		size_t at = id ? removed_at(c, id) : c->nremoved;
-		const struct removed_cgroup *r;
+		const struct removed_cgroup *r = removed_find(c, c->heaps[i].cgroup_id);
 
 		into[i] = i;		/* kept as it is */
-		if (at == c->nremoved || c->removed[at].id != id)
+		if (!r)
 			continue;
-		r = &c->removed[at];
 		v[nv++] = (struct forget_key){
 			/* depth 0: every row the root's, a "?<id>" too */
 			.key = r->path ?: depth ? NULL : "/",
@@ -1001,7 +981,7 @@ long collector_forget_removed(struct collector *c, uint64_t keep_ns, const struc
 		free(to);
 		return 0;
 	}
-	forget_paths(c);
+	prune_removed(c, true);	/* the records of the cgroups dropped or merged away */
 	*moved = to;
 	return n - k;
 }
@@ -1811,13 +1791,13 @@ int collector_set_holders(struct collector *c, pid_t *tgids, size_t n)
  */
 const char *collector_removed_cgroup(struct collector *c, uint64_t id)
 {
-	size_t at = removed_at(c, id);
+	const struct removed_cgroup *r = removed_find(c, id);
 
-	if (at == c->nremoved || c->removed[at].id != id) {
+	if (!r) {
 		drain_removed(c);	/* removed since the last poll */
-		at = removed_at(c, id);
+		r = removed_find(c, id);
 	}
-	return at < c->nremoved && c->removed[at].id == id ? c->removed[at].path : NULL;
+	return r ? r->path : NULL;
 }
 
 /* a live view's removals counted by the collector's own program (rmdir_hook) */
