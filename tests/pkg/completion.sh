@@ -90,7 +90,7 @@ kprobe
 
 --verbose --version --view
 buffers cgroups processes
---batch --cgroup --delay --heap --help --iterations --json --rescan --usage --verbose --version --view
+--batch --cgroup --delay --heap --help --iterations --json --keep-removed --rescan --usage --verbose --version --view
 clear events exec set show
 /camera /camera/sub /gpu /video
 chunk-reserved default_cma_region system
@@ -104,7 +104,7 @@ chunk-reserved= default_cma_region= system=
 other.hsrec run.hsrec
 other.hsrec run.hsrec
 --fail-on --help --html --json --junit --perfetto --usage
---cgroup-depth --help --interval --listen --max-series --textfile --usage
+--cgroup-depth --help --interval --keep-removed --listen --max-series --textfile --usage
 0.0.0.0:9464 127.0.0.1:9464 [::1]:9464
 
 

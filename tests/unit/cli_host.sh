@@ -88,6 +88,9 @@ limit show rel|cgroup 'rel': give a path from the cgroup2 root
 limit set / system 1M|heapstat limit: the root cgroup cannot be limited
 limit exec --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 limit exec --create --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
+top -b -n 1 --keep-removed 86401|invalid time to keep removed cgroups '86401': 0, or seconds up to 86400
+top -b -n 1 --keep-removed -1|invalid time to keep removed cgroups '-1'
+export --listen 127.0.0.1:9464 --keep-removed 1h|invalid time to keep removed cgroups '1h'
 EOF
 # the same for arguments that are empty: each said as such
 while IFS='|' read -r -a a; do

@@ -98,6 +98,21 @@ static void parse_interval(void)
 	CHECK_EQ(parse_interval_ms("", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms("-1", &ms), -EINVAL);
 	CHECK_EQ(parse_interval_ms("99999999999999999999999", &ms), -ERANGE);
+
+	/* and a period of none */
+	ms = 1;
+	CHECK_EQ(parse_interval_or_zero_ms("0", &ms), 0);
+	CHECK_EQ(ms, 0);
+	ms = 1;
+	CHECK_EQ(parse_interval_or_zero_ms("00.000", &ms), 0);
+	CHECK_EQ(ms, 0);
+	CHECK_EQ(parse_interval_or_zero_ms("2.5", &ms), 0);
+	CHECK_EQ(ms, 2500);
+	CHECK_EQ(parse_interval_or_zero_ms(".", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_or_zero_ms("", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_or_zero_ms("0.0.0", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_or_zero_ms("0.0001", &ms), -EINVAL);
+	CHECK_EQ(parse_interval_or_zero_ms("86401", &ms), -ERANGE);
 }
 
 static void format_sizes(void)

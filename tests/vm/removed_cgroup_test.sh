@@ -272,18 +272,17 @@ else
 fi
 
 # heaptop and the exporter drop a removed cgroup's rows an hour after its
-# counts settled (4 s here: HEAPSTAT_TEST_KEEP_REMOVED_MS), not for ever; the
+# counts settled (4 s here: --keep-removed), not for ever; the
 # heap's latency histogram keeps its allocations, never going down. Not the
 # rows of a path a cgroup has again (/rmc/kf2, made again), nor the counts a
 # folded series has of it (the exporter's --cgroup-depth 1: /rmc's)
-export HEAPSTAT_TEST_KEEP_REMOVED_MS=4000
-heaptop -j -d 0.3 >$tmp/kf.frames 2>$tmp/kf.err &
+heaptop -j -d 0.3 --keep-removed 4 >$tmp/kf.frames 2>$tmp/kf.err &
 top=$!
 mkdir $tmp/kf $tmp/kfd
 es=$(ready_socket) ds=$(ready_socket)
-NOTIFY_SOCKET=$es heapstat export --textfile $tmp/kf -i 0.3 2>$tmp/kf.experr &
+NOTIFY_SOCKET=$es heapstat export --textfile $tmp/kf -i 0.3 --keep-removed 4 2>$tmp/kf.experr &
 exp=$!
-NOTIFY_SOCKET=$ds heapstat export --textfile $tmp/kfd --cgroup-depth 1 -i 0.3 2>$tmp/kfd.experr &
+NOTIFY_SOCKET=$ds heapstat export --textfile $tmp/kfd --cgroup-depth 1 -i 0.3 --keep-removed 4 2>$tmp/kfd.experr &
 dexp=$!
 wait_ready $es $exp
 wait_ready $ds $dexp
@@ -318,7 +317,6 @@ wait $exp
 erc=$?
 wait $dexp
 drc=$?
-unset HEAPSTAT_TEST_KEEP_REMOVED_MS
 seen=$(grep -c '"cgroup":"/rmc/kf"' $tmp/kf.frames)
 if [ $trc = 0 ] && [ "$seen" -gt 0 ] && [ "$top_kf" = '[]' ] && [ "$top_kf2" = '[4]' ] &&
 	[ "$(forgot)" -ge 1 ] && [ ! -s $tmp/kf.err ]; then
@@ -343,5 +341,5 @@ else
 	fail "export --cgroup-depth 1: the folded series keeps its removed cgroups' counts, merged" \
 		"exit $drc: /rmc's allocations and the latency count then and at the end: $got, forgotten $(forgotten $tmp/kfd.end) $(cat $tmp/kfd.experr)"
 fi
-rmdir $S/rmc/ns $S/rmc
+rmdir $S/rmc/kf2 $S/rmc/ns $S/rmc
 rm -rf $tmp

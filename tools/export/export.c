@@ -44,7 +44,8 @@ static struct export_opts {
 	uint64_t interval_ms;		/* 0: the mode's default */
 	uint64_t cgroup_depth;
 	uint64_t max_series;
-} opts = { .cgroup_depth = 4, .max_series = 10000 };
+	uint64_t keep_removed_ms;	/* a removed cgroup's series, after its counts settle */
+} opts = { .cgroup_depth = 4, .max_series = 10000, .keep_removed_ms = LIVE_KEEP_REMOVED_MS };
 
 static volatile sig_atomic_t exiting;
 
@@ -65,17 +66,19 @@ static const char doc[] =
 "limit refusals; the exporter's drops and scrape duration. Rows of cgroups\n"
 "deeper than --cgroup-depth are summed into their ancestor's series, and past\n"
 "--max-series the rows holding least are left out; both are counted in\n"
-"metrics of their own. Runs until SIGINT or SIGTERM (exit 0).\n"
+"metrics of their own. A removed cgroup's series end --keep-removed seconds\n"
+"after its last buffer went. Runs until SIGINT or SIGTERM (exit 0).\n"
 "\n"
 "USAGE: heapstat export --listen ADDR:PORT | --textfile DIR [-i SECS]\n"
 "                       [--cgroup-depth N] [--max-series N]\n"
+"                       [--keep-removed SECS]\n"
 "\n"
 "EXAMPLES:\n"
 "    heapstat export --listen 127.0.0.1:9464          # serve /metrics\n"
 "    heapstat export --textfile /var/lib/prometheus/node-exporter -i 15\n"
 "    heapstat export --listen 127.0.0.1:9464 --cgroup-depth 2 --max-series 5000\n";
 
-enum { OPT_LISTEN = 0x100, OPT_TEXTFILE, OPT_DEPTH, OPT_MAX_SERIES };
+enum { OPT_LISTEN = 0x100, OPT_TEXTFILE, OPT_DEPTH, OPT_MAX_SERIES, OPT_KEEP };
 
 static const struct argp_option options[] = {
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve /metrics over HTTP on ADDR:PORT "
@@ -86,6 +89,8 @@ static const struct argp_option options[] = {
 	{ "cgroup-depth", OPT_DEPTH, "N", 0, "Series for cgroups down to depth N below the root "
 	  "(default 4; 0: the root alone); deeper ones are summed into their ancestor", 0 },
 	{ "max-series", OPT_MAX_SERIES, "N", 0, "At most N series (default 10000; 0: no bound)", 0 },
+	{ "keep-removed", OPT_KEEP, "SECS", 0, "Keep a removed cgroup's series SECS seconds after "
+	  "its last buffer went (default 3600, at most 86400; 0: end them then)", 0 },
 	{ NULL, 'h', NULL, 0, "Show this help", -1 },
 	{},
 };
@@ -113,6 +118,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case OPT_MAX_SERIES:
 		if (parse_u64(arg, 0, UINT32_MAX, &opts.max_series))
 			argp_error(st, "invalid series bound '%s': a whole number, 0 for none", text_safe(arg));
+		break;
+	case OPT_KEEP:
+		if (parse_interval_or_zero_ms(arg, &opts.keep_removed_ms))
+			argp_error(st, "invalid time to keep removed cgroups '%s': 0, or seconds up "
+				   "to 86400", text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);
@@ -433,6 +443,7 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	live_fold_depth(x.l, opts.cgroup_depth);	/* a folded series keeps its removed rows */
+	live_keep_removed(x.l, opts.keep_removed_ms);
 	live_name_removals(x.l);	/* before the first sample, which says what was refused */
 	/* the first sample now: what is wrong is said at start, not at the first scrape */
 	err = sample(&x, 0);

@@ -61,7 +61,7 @@ struct live {
 	size_t nagain, again_cap;
 	bool ch_lost, ch_attach;	/* the log lost entries; importers changed */
 	size_t changes_max;		/* LIVE_CHANGES_MAX */
-	uint64_t keep_removed_ns;	/* LIVE_KEEP_REMOVED_MS */
+	uint64_t keep_removed_ns;	/* live_keep_removed() */
 	unsigned int fold_depth;	/* live_fold_depth() */
 	bool exits_hooked;		/* exit_files()'s hook attached since the last walk */
 	struct inventory checked;	/* the inventory a whole walk replaced, to compare */
@@ -92,6 +92,16 @@ struct live {
 void live_fold_depth(struct live *l, unsigned int depth)
 {
 	l->fold_depth = depth;
+}
+
+/*
+ * A removed cgroup's rows are kept @ms after its counts settled (heaptop's
+ * and the exporter's --keep-removed; LIVE_KEEP_REMOVED_MS unless said), then
+ * forgotten (forget_removed()).
+ */
+void live_keep_removed(struct live *l, uint64_t ms)
+{
+	l->keep_removed_ns = ms * 1000000ull;
 }
 
 uint64_t live_start_ns(const struct live *l)
@@ -435,7 +445,7 @@ static bool tree_stale(struct live *l, uint64_t now)
 }
 
 /*
- * The rows of the cgroups removed long ago (LIVE_KEEP_REMOVED_MS after their
+ * The rows of the cgroups removed long ago (live_keep_removed() after their
  * counts were settled) out of the collector, and their previous counts with
  * them, before a model is built: an always-on view (the exporter, heaptop)
  * would keep a row for every cgroup it ever traced, CI jobs' by the thousand.
@@ -828,9 +838,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 	l->changes_max = getenv("HEAPSTAT_TEST_LIVE_CHANGES") ?
 			 strtoul(getenv("HEAPSTAT_TEST_LIVE_CHANGES"), NULL, 10) : LIVE_CHANGES_MAX;
 	l->fold_depth = UINT_MAX;
-	l->keep_removed_ns = (getenv("HEAPSTAT_TEST_KEEP_REMOVED_MS") ?
-			      strtoull(getenv("HEAPSTAT_TEST_KEEP_REMOVED_MS"), NULL, 10) :
-			      LIVE_KEEP_REMOVED_MS) * 1000000ull;
+	l->keep_removed_ns = LIVE_KEEP_REMOVED_MS * 1000000ull;
 	l->sys = hold_sys_live;
 	l->sys.mem_accounting = heap_mem_accounting();
 

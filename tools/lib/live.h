@@ -18,7 +18,8 @@
 #define LIVE_DRAIN_MS	100		/* how often it is drained */
 #define LIVE_RESCAN_MS	5000		/* default longest time an inventory is kept */
 #define LIVE_FILES_MS	5000		/* the longest a model's cgroup files are kept */
-#define LIVE_KEEP_REMOVED_MS	3600000	/* a removed cgroup's rows, from when it is settled */
+#define LIVE_KEEP_REMOVED_MS	3600000	/* a removed cgroup's rows, from when it is settled:
+					 * the default of --keep-removed */
 
 /* a row of the model (a cgroup x heap) as this frame shows it */
 struct live_row {
@@ -88,6 +89,7 @@ struct live_frame {
 struct live;
 
 void live_fold_depth(struct live *l, unsigned int depth);
+void live_keep_removed(struct live *l, uint64_t ms);
 int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms);
 int live_sample(struct live *l, const struct live_frame **out);
 int live_drain(struct live *l);

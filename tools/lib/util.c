@@ -106,6 +106,18 @@ int parse_interval_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* the same, or 0 ("0", "0.0", "00"): a period of none */
+int parse_interval_or_zero_ms(const char *s, uint64_t *out)
+{
+	int err = parse_interval_ms(s, out);
+
+	if (err == -ERANGE && strspn(s, "0.") == strlen(s)) {
+		*out = 0;
+		return 0;
+	}
+	return err;
+}
+
 /* "0", "512", "4.0K", "1.5M", "12.3G": binary units, one decimal. */
 /*
  * @v in decimal at @buf, which has room for @len bytes (21 hold any), ended

@@ -11,6 +11,7 @@
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int parse_size(const char *s, uint64_t *out);
 int parse_interval_ms(const char *s, uint64_t *out);
+int parse_interval_or_zero_ms(const char *s, uint64_t *out);
 size_t format_u64(uint64_t v, char *buf, size_t len);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 const char *fit_number(const char *num, size_t width, char *buf, size_t len);

@@ -27,9 +27,10 @@
 static struct top_opts {
 	uint64_t count;		/* frames to show, 0: until q or a signal */
 	uint64_t rescan_ms;	/* the longest between two whole walks */
+	uint64_t keep_removed_ms;	/* a removed cgroup's rows, after its counts settle */
 	bool batch;
 	bool json;
-} opts = { .rescan_ms = LIVE_RESCAN_MS };
+} opts = { .rescan_ms = LIVE_RESCAN_MS, .keep_removed_ms = LIVE_KEEP_REMOVED_MS };
 
 static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_state_init() */
 
@@ -55,16 +56,17 @@ static const char doc[] =
 "cgroup, h filter by heap, p pause, + - interval, ? help.\n"
 "\n"
 "USAGE: heaptop [-d SECS] [-b] [-n COUNT] [-j] [--view VIEW] [-c CGROUP]\n"
-"               [--heap NAME] [--rescan SECS] [-v]\n"
+"               [--heap NAME] [--rescan SECS] [--keep-removed SECS] [-v]\n"
 "\n"
 "EXAMPLES:\n"
 "    heaptop                     # refresh every second, q quits\n"
 "    heaptop -d 0.5 -c /camera   # every half second, /camera and below\n"
 "    heaptop -b -n 5             # five plain frames, then exit\n"
 "    heaptop -b -n 1 --view buffers\n"
-"    heaptop -j -n 3             # three JSON objects, one per frame\n";
+"    heaptop -j -n 3             # three JSON objects, one per frame\n"
+"    heaptop --keep-removed 60   # CI jobs' cgroups: their rows for a minute\n";
 
-enum { OPT_VIEW = 0x100, OPT_HEAP, OPT_RESCAN };
+enum { OPT_VIEW = 0x100, OPT_HEAP, OPT_RESCAN, OPT_KEEP };
 
 static const struct argp_option options[] = {
 	{ "delay", 'd', "SECS", 0, "Refresh interval in seconds (default 1, 0.1 to 3600)", 0 },
@@ -76,6 +78,8 @@ static const struct argp_option options[] = {
 	{ "heap", OPT_HEAP, "NAME", 0, "Only heap NAME", 0 },
 	{ "rescan", OPT_RESCAN, "SECS", 0, "Walk every buffer and holder at least every SECS "
 	  "seconds (default 5; 0: every refresh)", 0 },
+	{ "keep-removed", OPT_KEEP, "SECS", 0, "Keep a removed cgroup's rows SECS seconds after "
+	  "its last buffer went (default 3600, at most 86400; 0: drop them then)", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf's messages, and with -b lines saying where buffers "
 	  "and holders were read from (heapstat -v top)", 0 },
 	{ "version", 'V', NULL, 0, "Print the version (heaptop is heapstat's top)", -1 },
@@ -124,13 +128,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		snprintf(state.heap, sizeof(state.heap), "%s", arg);
 		break;
 	case OPT_RESCAN:
-		/* 0 (0.0, 00): every frame; parse_interval_ms() refuses a zero as -ERANGE */
-		err = parse_interval_ms(arg, &opts.rescan_ms);
-		if (err == -ERANGE && strspn(arg, "0.") == strlen(arg))
-			opts.rescan_ms = 0, err = 0;
+		err = parse_interval_or_zero_ms(arg, &opts.rescan_ms);	/* 0: every frame */
 		if (err || (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
 			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600",
 				   text_safe(arg));
+		break;
+	case OPT_KEEP:
+		if (parse_interval_or_zero_ms(arg, &opts.keep_removed_ms))
+			argp_error(st, "invalid time to keep removed cgroups '%s': 0, or seconds up "
+				   "to 86400", text_safe(arg));
 		break;
 	case 'v':
 		heapstat_verbose = true;
@@ -289,6 +295,7 @@ int cmd_top(int argc, char **argv)
 		heapstat_error(err, "start", NULL);
 		return 1;
 	}
+	live_keep_removed(l, opts.keep_removed_ms);
 	ready_notify(argv[0], live_collector(l) ? "tracing" : "not tracing: snapshots");
 	if (interactive)
 		ret = top_interactive(l, &state, opts.count, &top_exiting);
