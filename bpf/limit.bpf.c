@@ -82,13 +82,13 @@ const volatile bool refuse_at_export = true;	/* fmod_ret/security_file_alloc is 
 const volatile __u32 cells_mask = LIMIT_CELLS - 1;	/* cells' slots less one */
 const volatile __u32 slots_mask = LIMIT_SLOTS - 1;	/* charge_slots' entries less one */
 
-/* written by user space only: cgroup x heap -> bytes */
+/* written by user space only: cgroup x heap -> bytes (and the cgroup's path, hashed) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct limit_key);
-	__type(value, __u64);
+	__type(value, struct limit_value);
 } limits SEC(".maps");
 
 /* written by user space only: bumped after every change of limits */
@@ -610,7 +610,8 @@ static __always_inline __u64 gen_now(void)
 /* the limits of p's levels on p->c.dev, read again when one changed */
 static __always_inline void limits_fresh(struct pending *p)
 {
-	__u64 gen = gen_now(), *lim;
+	struct limit_value *lim;
+	__u64 gen = gen_now();
 	__u32 i;
 
 	if (gen == p->lim_gen)
@@ -622,7 +623,7 @@ static __always_inline void limits_fresh(struct pending *p)
 			break;
 		k.cgroup_id = p->c.ids[i];
 		lim = bpf_map_lookup_elem(&limits, &k);
-		p->lim[i] = lim ? *lim : NO_LIMIT;
+		p->lim[i] = lim ? lim->bytes : NO_LIMIT;
 	}
 	p->lim_gen = gen;
 }

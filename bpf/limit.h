@@ -19,6 +19,16 @@ struct limit_key {
 };
 
 /*
+ * A limit: its bytes, and its cgroup's path from the cgroup2 root, hashed by
+ * user space (FNV-1a), so that a clear of that path once the cgroup is
+ * removed finds the limits that went with it. The programs read bytes alone.
+ */
+struct limit_value {
+	__u64 bytes;
+	__u64 path_hash;
+};
+
+/*
  * What one cgroup x heap holds (hierarchical: its descendants' too), in the
  * `cells` array: in one of LIMIT_PROBES slots from its home slot, found by
  * its tag, taken by compare-and-swap on a free one (empty, or freed by user

@@ -52,7 +52,7 @@ static const char * const map_pins[NMAPS] = {
 static const struct {
 	__u32 key, value;
 } map_sizes[NMAPS] = {
-	[M_LIMITS] = { sizeof(struct limit_key), sizeof(__u64) },
+	[M_LIMITS] = { sizeof(struct limit_key), sizeof(struct limit_value) },
 	[M_LIMITS_GEN] = { sizeof(__u32), sizeof(__u64) },
 	[M_CELLS] = { sizeof(__u32), sizeof(struct limit_cell) },
 	[M_CHARGES] = { sizeof(__u64), sizeof(struct limit_charge) },
@@ -460,6 +460,14 @@ static int create(const char *dir, char *why, size_t why_len)
 		err = fail(why, why_len, -EINVAL, "%s", "size the charges");
 		goto out;
 	}
+	/* and the limits, to see their table full */
+	if (getenv("HEAPSTAT_TEST_LIMIT_LIMITS") &&
+	    bpf_map__set_max_entries(s->maps.limits,
+				     test_size("HEAPSTAT_TEST_LIMIT_LIMITS",
+					       bpf_map__max_entries(s->maps.limits)))) {
+		err = fail(why, why_len, -EINVAL, "%s", "size the limits");
+		goto out;
+	}
 	err = limit_bpf__load(s);
 	if (err) {
 		snprintf(why, why_len, "failed to load the limit programs: %s (%s; heapstat -v "
@@ -699,12 +707,20 @@ static void pins_close(struct lsm_limit *l)
 	l->unpinned = false;
 }
 
-static uint32_t map_id(int fd)
+/* what the kernel says of map @fd; all 0 when it cannot */
+static struct bpf_map_info map_info(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		memset(&info, 0, sizeof(info));
+	return info;
+}
+
+static uint32_t map_id(int fd)
+{
+	return map_info(fd).id;
 }
 
 /*
@@ -922,22 +938,40 @@ static void collect_cells(struct lsm_limit *l, const struct cg_index *ix)
 	}
 }
 
+/* a cgroup's path from the cgroup2 root, as a limit keeps it: FNV-1a */
+static uint64_t path_hash(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 0x100000001b3ull;
+	return h;
+}
+
 /*
  * With the pin directory locked: the limits of cgroups gone deleted (a
  * limit goes with its cgroup, as dmem.max does, and no cgroup takes a gone
- * one's id again). How many, or a negative errno.
+ * one's id again); with @path, none unless one of them was set on that
+ * path (its cgroup's, removed), how many in *@of_path. How many, or a
+ * negative errno.
  */
-static int drop_gone(struct lsm_limit *l, const struct cg_index *ix)
+static int drop_gone(struct lsm_limit *l, const struct cg_index *ix, const char *path,
+		     size_t *of_path)
 {
 	struct limit_key key, next, *prev = NULL, *gone = NULL, *v;
 	size_t n = 0, cap = 0;
+	struct limit_value val;
 	int dropped = 0;
 
+	*of_path = 0;
 	while (!bpf_map_get_next_key(l->fds[M_LIMITS], prev, &next)) {
 		key = next;
 		prev = &key;
 		if (cg_index_find(ix, key.cgroup_id))
 			continue;
+		if (path && !bpf_map_lookup_elem(l->fds[M_LIMITS], &key, &val) &&
+		    val.path_hash == path_hash(path))
+			++*of_path;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			v = realloc(gone, cap * sizeof(*v));
@@ -954,6 +988,8 @@ static int drop_gone(struct lsm_limit *l, const struct cg_index *ix)
 		free(gone);
 		return dropped;
 	}
+	if (path && !*of_path)
+		n = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!bpf_map_delete_elem(l->fds[M_LIMITS], &gone[i]))
 			dropped++;
@@ -1031,6 +1067,7 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		  char *why, size_t why_len)
 {
 	struct limit_key k;
+	struct limit_value v = { .bytes = bytes };
 	struct cg_index ix = {};
 	const char *path;
 	int err = key_of(l, cgroup_id, heap, &k, why, why_len);
@@ -1047,14 +1084,23 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		snprintf(why, why_len, "the root cgroup cannot be limited"), err = -EINVAL;
 	else
 		err = lsm_limit_depth(path, why, why_len);
+	if (path)
+		v.path_hash = path_hash(path);
 	if (flock(l->pin_dir_fd, LOCK_EX)) {
 		cg_index_free(&ix);
 		return fail(why, why_len, -errno, "%s", "lock the pins");
 	}
 	if (!err)
 		err = pins_renew(l, why, why_len);
-	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &bytes, BPF_ANY))
-		err = fail(why, why_len, -errno, "%s", "set the limit");
+	if (!err && bpf_map_update_elem(l->fds[M_LIMITS], &k, &v, BPF_ANY)) {
+		err = -errno;
+		if (err == -E2BIG)	/* a new one, the table full */
+			snprintf(why, why_len, "failed to set the limit: every one of the %u bpf-lsm "
+				 "limits the programs keep is set (a cgroup x heap each; "
+				 "heapstat limit show lists them)", map_info(l->fds[M_LIMITS]).max_entries);
+		else
+			fail(why, why_len, err, "%s", "set the limit");
+	}
 	if (!err && (err = limits_changed(l)))
 		fail(why, why_len, err, "%s", "tell the programs the limit changed");
 	if (err && l->created)		/* loaded for this limit only */
@@ -1071,21 +1117,22 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 
 /**
  * lsm_limit_collect() - drop the limits of cgroups removed since they were set
- * @dropped: how many were
- * @unpinned: none was left: everything is unpinned, this handle only closes
+ * @path: NULL, or drop none unless one was set on this path (from the
+ *	cgroup2 root), its cgroup removed
+ * @out: how many were dropped, how many of them @path's; whether none was
+ *	left: everything is then unpinned, this handle only closes
  *
  * A limit goes with its cgroup, as dmem.max does; their idle usage cells
  * are freed too. Only where heapstat sees every cgroup: in a cgroup
  * namespace, or under a bind mount of part of the tree, none is gone.
  */
-int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
+int lsm_limit_collect(struct lsm_limit *l, const char *path, struct lsm_collected *out,
 		      char *why, size_t why_len)
 {
 	struct cg_index ix = {};
 	int n, err;
 
-	*dropped = 0;
-	*unpinned = false;
+	memset(out, 0, sizeof(*out));
 	if (l->unpinned)
 		return 0;
 	if (flock(l->pin_dir_fd, LOCK_EX))
@@ -1101,13 +1148,13 @@ int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
 		err = 0;
 	} else if (err) {
 		fail(why, why_len, err, "%s", "walk the cgroup tree");
-	} else if ((n = drop_gone(l, &ix)) < 0) {
+	} else if ((n = drop_gone(l, &ix, path, &out->of_path)) < 0) {
 		err = fail(why, why_len, n, "%s", "drop the limits of removed cgroups");
 	} else {
-		*dropped = n;
-		if (n && !(*unpinned = unpin_if_none(l)) && (err = limits_changed(l)))
+		out->dropped = n;
+		if (n && !(out->unpinned = unpin_if_none(l)) && (err = limits_changed(l)))
 			fail(why, why_len, err, "%s", "tell the programs the limits changed");
-		if (!*unpinned)
+		if (!out->unpinned)
 			collect_cells(l, &ix);
 	}
 	cg_index_free(&ix);
@@ -1149,13 +1196,13 @@ static void row_fill(struct lsm_limit *l, const struct heap_names *hn, const str
 		     struct lsm_limit_row *r)
 {
 	const struct limit_cell *cell = cell_find(l, k->cgroup_id, k->dev);
+	struct limit_value v;
 
 	memset(r, 0, sizeof(*r));
 	r->cgroup_id = k->cgroup_id;
 	r->dev = k->dev;
 	heap_name_of(hn, k->dev, r->heap, sizeof(r->heap));
-	if (bpf_map_lookup_elem(l->fds[M_LIMITS], k, &r->limit))
-		r->limit = LSM_LIMIT_NONE;
+	r->limit = bpf_map_lookup_elem(l->fds[M_LIMITS], k, &v) ? LSM_LIMIT_NONE : v.bytes;
 	if (cell) {
 		r->usage = cell->usage;
 		r->refusals = cell->refusals;

@@ -60,7 +60,14 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		  char *why, size_t why_len);
 int lsm_limit_clear(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, bool *unpinned,
 		    char *why, size_t why_len);
-int lsm_limit_collect(struct lsm_limit *l, size_t *dropped, bool *unpinned,
+/* lsm_limit_collect()'s */
+struct lsm_collected {
+	size_t dropped;		/* limits of removed cgroups dropped */
+	size_t of_path;		/* of them, those set on the path asked about */
+	bool unpinned;		/* none left: everything unpinned, the handle only closes */
+};
+
+int lsm_limit_collect(struct lsm_limit *l, const char *path, struct lsm_collected *out,
 		      char *why, size_t why_len);
 int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 		  struct lsm_limit_row *out, char *why, size_t why_len);

@@ -342,26 +342,28 @@ static int size_kept(enum hold_charger ch, const char *heap, uint64_t bytes)
 /*
  * The bpf-lsm limits of cgroups removed since they were set, dropped by
  * every set, clear and exec --set that succeeds (a limit goes with its
- * cgroup, as dmem.max does), the programs unpinned with the last. @say:
- * how many. Return: how many.
+ * cgroup, as dmem.max does), the programs unpinned with the last; and by
+ * a clear of a removed cgroup's @path, only if a limit was set there (a
+ * typo drops nothing). @say: how many.
+ * Return: how many were dropped, with @path how many of its.
  */
-static size_t collect_removed(bool say)
+static size_t collect_removed(const char *path, bool say)
 {
+	struct lsm_collected c;
 	struct lsm_limit *l;
-	bool unpinned;
 	char why[512];
-	size_t n = 0;
 
 	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
 		return 0;	/* none pinned, or another build's: the command says */
-	if (lsm_limit_collect(l, &n, &unpinned, why, sizeof(why)))
+	if (lsm_limit_collect(l, path, &c, why, sizeof(why)))
 		fprintf(stderr, "heapstat limit: warning: the limits of removed cgroups are kept: "
 			"cannot %s\n", text_safe(why));
-	else if (n && say)
+	else if (c.dropped && say)
 		fprintf(stderr, "heapstat limit: dropped %zu bpf-lsm limit%s of removed cgroups%s\n",
-			n, n == 1 ? "" : "s", unpinned ? ", the last: the programs are unpinned" : "");
+			c.dropped, c.dropped == 1 ? "" : "s",
+			c.unpinned ? ", the last: the programs are unpinned" : "");
 	lsm_limit_close(l);
-	return n;
+	return path ? c.of_path : c.dropped;
 }
 
 /*
@@ -737,11 +739,42 @@ static bool holds_no_process(const char *cgroup)
 	return true;
 }
 
+/* @cgroup's own limit of heap @k in the model; HOLD_NO_LIMIT: none, or no such cgroup */
+static uint64_t limit_now(struct holdings *h, const char *cgroup, size_t k)
+{
+	size_t cg = holdings_cgroup(h, cgroup);
+
+	if (cg == HOLD_NONE)
+		return HOLD_NO_LIMIT;
+	if (h->heaps[k].charger == CHARGER_MEMCG)
+		holdings_read_memcg(h, &hold_sys_live, cg, k);
+	return hold_cell(h, cg, k)->max;
+}
+
+/*
+ * exec's --set that were written (@done of them, their indices in @order),
+ * a later one refused: each given back the limit it replaced, @was, last
+ * first (a heap set twice ends as it was), so that a refused exec changes
+ * nothing. What cannot be given back is said (apply()).
+ */
+static void undo_sets(const struct holdings *h, const char *cgroup, char heap[][256],
+		      const uint64_t *was, const int *order, int done)
+{
+	int failed = 0;
+
+	for (int i = done - 1; i >= 0; i--)
+		failed += apply(h, cgroup, heap[order[i]], was[order[i]]) != 0;
+	fprintf(stderr, "heapstat limit: %s the %d --set written before it%s\n",
+		failed ? "failed to undo" : "undid", done,
+		failed ? ": see above; heapstat limit show says what holds" : "");
+}
+
 static int exec_limited(void)
 {
 	const char *want[3] = { NULL };
 	char cgroup[CGROUP_PATH_MAX], heap[MAX_SETS][256], why[512], made[CGROUP_PATH_MAX] = "";
-	uint64_t bytes[MAX_SETS];
+	uint64_t bytes[MAX_SETS], was[MAX_SETS];
+	int order[MAX_SETS], done = 0;
 	struct inventory none;
 	struct holdings h = {};
 	bool lsm = false, dmem = false, memcg = false;
@@ -810,25 +843,34 @@ static int exec_limited(void)
 		if (!err && ch == CHARGER_DMEM)
 			err = dmem_room(&h, cgroup, holdings_heap(&h, heap[i]), bytes[i]);
 	}
+	/* what each replaces, given back if a later one is refused */
+	for (int i = 0; !err && i < opts.nsets; i++)
+		was[i] = limit_now(&h, cgroup, holdings_heap(&h, heap[i]));
 	/*
 	 * the bpf-lsm limits first: what may still be refused (the BPF LSM not
-	 * active, the programs not loading) comes before a controller's file is
-	 * written, which the checks above leave little to refuse
+	 * active, the programs not loading, their table full) comes before a
+	 * controller's file is written, which the checks above leave little
+	 * to refuse
 	 */
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; !err && i < opts.nsets; i++) {
 			enum hold_charger ch = h.heaps[holdings_heap(&h, heap[i])].charger;
 
-			if ((ch != CHARGER_DMEM && ch != CHARGER_MEMCG) == !pass)
-				err = apply(&h, cgroup, heap[i], bytes[i]);
+			if ((ch != CHARGER_DMEM && ch != CHARGER_MEMCG) != !pass)
+				continue;
+			err = apply(&h, cgroup, heap[i], bytes[i]);
+			if (!err)
+				order[done++] = i;
 		}
+	if (err && done)
+		undo_sets(&h, cgroup, heap, was, order, done);
 	holdings_free(&h);
 	/* refused (the BPF LSM not active, a limit the kernel would not keep):
 	 * the cgroups made for it go again */
 	if (err && made[0] && cg_control_unmake(cgroup, made, want, why, sizeof(why)))
 		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
 	if (opts.nsets && !err)
-		collect_removed(false);
+		collect_removed(NULL, false);
 	if (err)
 		return err == -EINVAL || err == -ENOENT || err == -ERANGE || err == -EOPNOTSUPP ?
 		       EXIT_USAGE :
@@ -908,7 +950,8 @@ int cmd_limit(int argc, char **argv)
 	 * now, said); else no such cgroup, nothing changed
 	 */
 	err = cgroup_check(opts.args[0], cgroup, sizeof(cgroup), why, sizeof(why));
-	if (err == -ENOENT && opts.verb == VERB_CLEAR && opts.nargs == 1 && collect_removed(true))
+	if (err == -ENOENT && opts.verb == VERB_CLEAR &&
+	    !cg_path_normalize(opts.args[0], cgroup, sizeof(cgroup)) && collect_removed(cgroup, true))
 		return 0;
 	if (err && err != -EINVAL)	/* -EINVAL: said */
 		fprintf(stderr, "heapstat limit: %s\n", why);
@@ -922,7 +965,7 @@ int cmd_limit(int argc, char **argv)
 		      clear(&h, cgroup, opts.nargs > 1 ? opts.args[1] : NULL);
 	holdings_free(&h);
 	if (!err)	/* refused, nothing changes */
-		collect_removed(opts.verb == VERB_CLEAR);
+		collect_removed(NULL, opts.verb == VERB_CLEAR);
 	if (err == -ENOENT || err == -EINVAL || err == -EOPNOTSUPP || err == -ERANGE)
 		return EXIT_USAGE;
 	if (err == -ESTALE)	/* another build's pins: nothing done */

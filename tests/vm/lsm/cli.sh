@@ -236,12 +236,22 @@ alloc /ll -s 2M && pass "without limits nothing is refused" ||
 
 # a limit goes with its cgroup: a CI job's, its cgroup removed, is dropped by
 # the next exec --set (g1's, so that a clear of g2, removed too, finds g2's
-# the last), by a clear of the removed cgroup itself (exit 0: it is gone),
-# which unpins with the last, and by a set (g3's: g4's clear finds none left
-# but its own); a refused set drops nothing (g5's stays until g6's clear)
+# the last), by a clear of the removed cgroup itself (exit 0: it is gone;
+# with its heap named or not), which unpins with the last, and by a set (g3's:
+# g4's clear finds none left but its own); a refused set drops nothing (g5's
+# stays until g6's clear), nor does a clear of a path no limit was set on
+# (a typo of g2's: exit 2, no such cgroup)
 heapstat limit exec --create --set $H=1M /ci/g1 -- true && rmdir $S/ci/g1 &&
 	heapstat limit exec --create --set $H=1M /ci/g2 -- true && rmdir $S/ci/g2
-heapstat limit clear /ci/g2 2>$tmp/e
+for args in "/ci/g22" "/ci/g22 $H"; do
+	heapstat limit clear $args 2>$tmp/e
+	rc=$?
+	[ $rc = 2 ] && [ -e $P ] && grep -q "^heapstat limit: no cgroup /ci/g22 (under" $tmp/e &&
+		pass "clear $args, no cgroup, a removed one's limit pending: exit 2, nothing dropped" ||
+		fail "clear $args, no cgroup, a removed one's limit pending: exit 2, nothing dropped" \
+			"exit $rc: $(cat $tmp/e) $(ls $P 2>&1)"
+done
+heapstat limit clear /ci/g2 $H 2>$tmp/e
 rc=$?
 [ $rc = 0 ] && [ ! -e $P ] &&
 	[ "$(cat $tmp/e)" = "heapstat limit: dropped 1 bpf-lsm limit of removed cgroups, the last: the programs are unpinned" ] &&
@@ -296,6 +306,29 @@ heapstat limit show >$tmp/o 2>$tmp/e2
 	pass "another build's map layout: refused, says what to do" ||
 	fail "another build's map layout: refused, says what to do" "exit $rc: $(cat $tmp/e $tmp/e2)"
 rm -r $P && freed || fail "another build's map layout: removed" "$(ls $P 2>&1)"
+
+# an exec whose later --set is refused (here the limits' table full, made
+# to hold 2) undoes those it wrote: a limit made is cleared, one replaced
+# set back; the command is not run, exit 1
+if [ -e /dev/dma_heap/modname ]; then
+	mkdir -p $S/ux1 $S/ux2
+	HEAPSTAT_TEST_LIMIT_LIMITS=2 heapstat limit set /ux1 $H 1M
+	undone() {	# undone LIMIT-BEFORE-AND-AFTER WHAT
+		heapstat limit exec --set $H=2M --set modname=1M /ux2 -- touch $tmp/ran >$tmp/o 2>$tmp/e
+		rc=$?
+		[ $rc = 1 ] && [ ! -e $tmp/ran ] && [ ! -s $tmp/o ] && [ "$(shown /ux2 limit_bytes)" = "$1" ] &&
+			grep -q "every one of the 2 bpf-lsm limits the programs keep is set" $tmp/e &&
+			grep -q "^heapstat limit: undid the 1 --set written before it$" $tmp/e &&
+			pass "exec, a later --set refused: $2, the command not run" ||
+			fail "exec, a later --set refused: $2, the command not run" \
+				"exit $rc, limit '$(shown /ux2 limit_bytes)': $(cat $tmp/o $tmp/e)"
+	}
+	undone "" "the limit it made cleared"
+	heapstat limit set /ux2 $H 3M && undone $((3 * M)) "the limit it replaced set back"
+	heapstat limit clear /ux2 && heapstat limit clear /ux1 && [ ! -e $P ] ||
+		fail "exec, a later --set refused: cleared after" "$(ls $P 2>&1)"
+	rmdir $S/ux1 $S/ux2
+fi
 
 for cg in ll lp/c lp/c2 lp sib ks ci/lsm1; do
 	[ -e $S/$cg/cgroup.procs ] && kill -9 $(cat $S/$cg/cgroup.procs) 2>/dev/null
