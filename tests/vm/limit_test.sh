@@ -463,7 +463,25 @@ rmdir $S/busy/b $S/busy/c 2>/dev/null; rmdir $S/busy
 # stay), so a limit on one is bpf-lsm's, and it binds (dmem's bound nothing)
 acc=/sys/module/heapstat_core/parameters/accounting
 mkdir $S/off
+# a dmem.max set while the heap charged: off, it binds nothing, and would
+# again once on; a bpf-lsm limit set, or a clear, lifts it (one limit a
+# cgroup x heap), said
+heapstat limit set /off $H 2M
 echo off >$acc
+heapstat limit clear /off 2>$tmp/e
+rc=$?
+d1=$(max /off)
+echo "dma-heap/$H 3145728" >$S/off/dmem.max
+heapstat limit set /off $H 1M 2>$tmp/e2
+rc2=$?
+d2=$(max /off)
+[ $rc = 0 ] && [ $rc2 = 0 ] && [ "$d1" = max ] && [ "$d2" = max ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (2.0M), set while the heap charged it: it would bind again once the heap does" ] &&
+	grep -qx "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (3.0M), .*" $tmp/e2 &&
+	pass "accounting off: a clear, and a bpf-lsm limit set, lift the dmem.max set while it charged" ||
+	fail "accounting off: a clear, and a bpf-lsm limit set, lift the dmem.max set while it charged" \
+		"exits $rc/$rc2, dmem.max $d1/$d2: $(cat $tmp/e $tmp/e2)"
+heapstat limit clear /off
 # in a cgroup namespace whose root is two levels down (tests/vm/cgns.c), a
 # path of 15 parts is level 17 of the hierarchy, which the programs do not
 # follow (they once took the path's depth and kept a limit never enforced);

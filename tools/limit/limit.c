@@ -493,6 +493,33 @@ static int root_refused(const char *cgroup)
 }
 
 /*
+ * A bpf-lsm heap that has a dmem region (heapstat's, its accounting off)
+ * keeps the dmem.max set while it charged there, which binds again once it
+ * does: a cgroup x heap has one limit, so the bpf-lsm one set or lifted
+ * lifts that too (said). Return: 0, or a negative errno after a message.
+ */
+static int lift_dormant_dmem(const struct holdings *h, const char *cgroup, size_t k)
+{
+	char dir[4096], value[320], why[512], a[16];
+	uint64_t now;
+
+	if (!h->heaps[k].region || cg_dir(dir, sizeof(dir), cg_root(), cgroup) ||
+	    cg_dmem_read(dir, "dmem.max", h->heaps[k].region, &now) || now == CG_DMEM_MAX)
+		return 0;
+	snprintf(value, sizeof(value), "%s max", h->heaps[k].region);
+	if (cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why))) {
+		fprintf(stderr, "heapstat limit: failed to %s (%s's dmem.max for %s, %s, would bind "
+			"again once the heap charges it)\n", text_safe(why), text_safe(cgroup),
+			h->heaps[k].region, format_size(now, a, sizeof(a)));
+		return -EIO;
+	}
+	fprintf(stderr, "heapstat limit: note: lifted %s's dmem.max for %s (%s), set while the "
+		"heap charged it: it would bind again once the heap does\n", text_safe(cgroup),
+		h->heaps[k].region, format_size(now, a, sizeof(a)));
+	return 0;
+}
+
+/*
  * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
  * Return: 0, or a negative errno after a message.
  */
@@ -538,7 +565,7 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			return memory_max_took(cgroup, dir, bytes, kills0);
 		break;
 	default:
-		return apply_lsm(h, cgroup, heap, bytes);
+		return apply_lsm(h, cgroup, heap, bytes) ?: lift_dormant_dmem(h, cgroup, k);
 	}
 	if (err)
 		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
@@ -667,6 +694,8 @@ static int clear(struct holdings *h, const char *cgroup, const char *heap)
 		if (((ch == CHARGER_DMEM || ch == CHARGER_LSM) && cg != HOLD_NONE &&
 		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg)) {
 			err = apply(h, cgroup, h->heaps[k].name, HOLD_NO_LIMIT);
+		} else if ((ch == CHARGER_LSM || ch == CHARGER_NONE) && cg != HOLD_NONE) {
+			err = lift_dormant_dmem(h, cgroup, k);	/* (none pinned: NONE) */
 		} else if (ch == CHARGER_MEMCG && cg != HOLD_NONE) {
 			char a[16];
 
