@@ -166,16 +166,22 @@ for out in "$tmp/no/such/dir/x.html" "$tmp"; do
 		[ ! -e "$tmp/no" ] && pass "--html $out: exit 2" ||
 		fail "--html $out: exit 2" "exit $rc: $(cat "$tmp/err")"
 done
-# no output over the recording it reads; a device is written through and
-# never removed when the write fails; a symlink is written through, not replaced
+# no output over the recording it reads, refused before anything is
+# printed or written (another output of the same run too); a device is
+# written through and never removed when the write fails; a symlink is
+# written through, not replaced
 cp "$dir/run.hsrec" "$tmp/copy.hsrec"
 mknod "$tmp/full" c 1 7	# /dev/full's numbers
 for opt in --html --junit --perfetto; do
-	"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/copy.hsrec" >/dev/null 2>"$tmp/err"
+	side=--html
+	[ $opt = --html ] && side=--perfetto
+	"$hs" analyze "$tmp/copy.hsrec" $side "$tmp/side" $opt "$tmp/copy.hsrec" >"$tmp/o" 2>"$tmp/err"
 	rc=$?
-	[ $rc = 2 ] && grep -q "is the recording" "$tmp/err" && cmp -s "$dir/run.hsrec" "$tmp/copy.hsrec" &&
-		pass "$opt refuses to write over the recording: exit 2" ||
-		fail "$opt refuses to write over the recording: exit 2" "exit $rc: $(cat "$tmp/err")"
+	[ $rc = 2 ] && grep -qx "heapstat analyze: $opt $tmp/copy.hsrec is the recording: not writing over it" "$tmp/err" &&
+		cmp -s "$dir/run.hsrec" "$tmp/copy.hsrec" && [ ! -s "$tmp/o" ] && [ ! -e "$tmp/side" ] &&
+		pass "$opt refuses to write over the recording: exit 2, nothing printed or written" ||
+		fail "$opt refuses to write over the recording: exit 2, nothing printed or written" \
+			"exit $rc: $(cat "$tmp/err"; head -c 300 "$tmp/o"; ls "$tmp/side" 2>&1)"
 	"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/full" >/dev/null 2>"$tmp/err"
 	rc=$?
 	[ $rc = 2 ] && grep -q "failed to write .*: No space left on device" "$tmp/err" && [ -c "$tmp/full" ] &&

@@ -199,11 +199,12 @@ check "an unwritable --junit path: exit 2 and why" "exit $rc: $(cat "$tmp/err")"
 		"$tmp/err"'
 # an empty name, and a file that is there but cannot be replaced (nothing can
 # be made beside it in /proc): each said as it is
-"$hs" analyze "$run" --junit '' >/dev/null 2>"$tmp/e1"; r1=$?
+"$hs" analyze "$run" --junit '' >"$tmp/o1" 2>"$tmp/e1"; r1=$?
 "$hs" analyze "$run" --junit /proc/version >/dev/null 2>"$tmp/e2"; r2=$?
 check "an empty --junit path and one that cannot be replaced: exit 2, each said" \
 	"exit $r1: $(cat "$tmp/e1"); exit $r2: $(cat "$tmp/e2")" eval '
-	[ $r1 = 2 ] && grep -qx "heapstat analyze: an empty file name: give one" "$tmp/e1" &&
+	[ $r1 = 2 ] && grep -qx "heapstat analyze: --junit: an empty file name: give one" "$tmp/e1" &&
+	[ ! -s "$tmp/o1" ] &&
 	[ $r2 = 2 ] && grep -qx "heapstat analyze: failed to replace /proc/version: cannot make /proc/version\.[0-9]*\.tmp beside it: .*" "$tmp/e2"'
 mkdir "$tmp/dir"
 "$hs" analyze "$run" --fail-on leaks --junit "$tmp/dir" >/dev/null 2>"$tmp/err"; rc=$?

@@ -8,6 +8,7 @@
  * linear in their records.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -662,6 +663,25 @@ static void cgroups_crafted_linear(void)
 	unlink(path);
 }
 
+/* --fail-on's list: a check named twice is one, empty items none, only empties refused */
+static void checks_listed_once(void)
+{
+	struct checks c = {};
+	char why[256];
+
+	CHECK_EQ(checks_parse(&c, "leaks,leaks,,failures,", why, sizeof(why)), 0);
+	CHECK_EQ(checks_parse(&c, "failures,peak:system>1M", why, sizeof(why)), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK(!strcmp(c.v[0].name, "leaks") && !strcmp(c.v[1].name, "failures") &&
+	      !strcmp(c.v[2].name, "peak:system>1M"), "%s %s %s", c.v[0].name, c.v[1].name,
+	      c.v[2].name);
+	CHECK_EQ(checks_parse(&c, ",", why, sizeof(why)), -EINVAL);
+	CHECK(strstr(why, "',' names no check") != NULL, "%s", why);
+	CHECK_EQ(checks_parse(&c, "", why, sizeof(why)), -EINVAL);
+	CHECK_EQ(c.n, 3);
+	checks_free(&c);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
@@ -679,5 +699,6 @@ int main(void)
 	RUN(check_detail_bounded);
 	RUN(cgroups_crafted_linear);
 	RUN(hash_xor_differences_spread);
+	RUN(checks_listed_once);
 	return tests_failed ? 1 : 0;
 }

@@ -118,12 +118,23 @@ static bool one_file(const char *a, const char *b)
 	return !strcmp(na, nb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* two of the files written naming one: the last written would be all of it */
+/*
+ * Every file to write refused before anything is read or printed: one
+ * unnamed, the recording itself (out_file_open() checks again as it opens),
+ * or two naming one, the last written would be all of it.
+ */
 static void outputs_apart(struct argp_state *state)
 {
 	const char *out[] = { opts.html, opts.junit, opts.perfetto };
 	static const char *const opt[] = { "--html", "--junit", "--perfetto" };
 
+	for (int i = 0; i < 3; i++) {
+		if (out[i] && !*out[i])
+			argp_error(state, "%s: an empty file name: give one", opt[i]);
+		if (out[i] && one_file(out[i], opts.file))
+			argp_error(state, "%s %s is the recording: not writing over it", opt[i],
+				   text_safe(out[i]));
+	}
 	for (int i = 0; i < 3; i++)
 		for (int k = i + 1; k < 3; k++)
 			if (out[i] && out[k] && one_file(out[i], out[k]))

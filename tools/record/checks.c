@@ -50,14 +50,24 @@ static int parse_time(const char *s, uint64_t *ns)
 
 int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len)
 {
-	char *copy = strdup(arg), *save = NULL;
+	char *copy = strdup(arg), *rest = copy, *t;
+	size_t named = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	while ((t = strsep(&rest, ","))) {
 		struct check *k = &c->v[c->n];
 		char *gt = strchr(t, '>');
+		bool again = false;
 		int err = 0;
+
+		if (!*t)	/* ",": said as no check below */
+			continue;
+		named++;
+		for (int i = 0; i < c->n && !again; i++)
+			again = !strcmp(c->v[i].name, t);
+		if (again)	/* once is enough: judged and told once */
+			continue;
 
 		if (c->n == MAX_CHECKS) {
 			snprintf(why, why_len, "at most %d checks", MAX_CHECKS);
@@ -96,7 +106,7 @@ int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len)
 		c->n++;
 	}
 	free(copy);
-	if (!c->n) {
+	if (!named) {
 		snprintf(why, why_len, "'%s' names no check: give leaks, failures, "
 			 "peak:HEAP>SIZE or p99:HEAP>TIME", text_safe(arg));
 		return -EINVAL;
