@@ -56,7 +56,6 @@ static void usage(FILE *f)
 }
 
 static bool output_checked;
-static char output_cmd[32] = "heapstat";	/* who says that the output was lost */
 static int output_lost_status;			/* and the status then, if not 0 */
 
 /* what a command wrote reached its stdout, or it fails: >/dev/full, a closed stdout */
@@ -65,7 +64,7 @@ static int output_done(int status)
 	output_checked = true;
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return status;
-	fprintf(stderr, "%s: failed to write the output: %s\n", output_cmd,
+	fprintf(stderr, "%s: failed to write the output: %s\n", heapstat_cmd,
 		strerror(errno ? errno : EIO));
 	return output_lost_status ?: status ?: 1;
 }
@@ -126,7 +125,7 @@ int main(int argc, char **argv)
 	if (!strcmp(self ? self + 1 : argv[0], "heaptop")) {
 		heapstat_libbpf_setup();
 		argv[0] = "heaptop";
-		snprintf(output_cmd, sizeof(output_cmd), "heaptop");
+		snprintf(heapstat_cmd, sizeof(heapstat_cmd), "heaptop");
 		return output_done(cmd_top(argc, argv));
 	}
 
@@ -156,7 +155,7 @@ int main(int argc, char **argv)
 	heapstat_libbpf_setup();
 	for (size_t s = 0; s < ARRAY_SIZE(subcommands); s++)
 		if (!strcmp(argv[i], subcommands[s].name)) {
-			snprintf(output_cmd, sizeof(output_cmd), "heapstat %s", subcommands[s].name);
+			snprintf(heapstat_cmd, sizeof(heapstat_cmd), "heapstat %s", subcommands[s].name);
 			output_lost_status = subcommands[s].lost;
 			return output_done(subcommands[s].run(argc - i, argv + i));
 		}

@@ -88,10 +88,17 @@ limit show rel|cgroup 'rel': give a path from the cgroup2 root
 limit set / system 1M|heapstat limit: the root cgroup cannot be limited
 limit exec --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 limit exec --create --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
+record -o /tmp/cli_host.hsrec -d 1 -c /nope//x|heapstat record: no cgroup /nope/x (under /
+report -d 0|heapstat report: invalid duration '0': give seconds from 0.001 to 86400, e.g. 10 or 0.5
 top -b -n 1 --keep-removed 86401|invalid time to keep removed cgroups '86401': 0, or seconds up to 86400
 top -b -n 1 --keep-removed -1|invalid time to keep removed cgroups '-1'
 export --listen 127.0.0.1:9464 --keep-removed 1h|invalid time to keep removed cgroups '1h'
 EOF
+# a name too long for a message: cut ("..."), the message whole
+"$hs" report --heap "$(printf 'h%.0s' $(seq 1000))" >/dev/null 2>/tmp/cli_host.$$; rc=$?
+[ $rc = 2 ] && grep -q "^heapstat report: no heap or exporter 'h*\.\.\.' (not in .*, no live buffer of it)$" /tmp/cli_host.$$ &&
+	pass "report --heap of 1000 bytes: exit 2, the name cut, the message whole" ||
+	fail "report --heap of 1000 bytes: exit 2, the name cut, the message whole" "exit $rc: $(cat /tmp/cli_host.$$)"
 # the same for arguments that are empty: each said as such
 while IFS='|' read -r -a a; do
 	why=${a[-1]}
@@ -181,7 +188,7 @@ tmux -L cli_host$$ new-session -d -x 80 -y 10 \
 for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
 tmux -L cli_host$$ kill-server 2>/dev/null
 [ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 1 ] &&
-	grep -qx "heapstat: TERM=dumb cannot move the cursor: heaptop -b prints frames one after another" \
+	grep -qx "heapstat top: TERM=dumb cannot move the cursor: heaptop -b prints frames one after another" \
 		/tmp/cli_host.$$ &&
 	pass "top with TERM=dumb: exit 1, says why and what prints frames" ||
 	fail "top with TERM=dumb: exit 1, says why and what prints frames" \

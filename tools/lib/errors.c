@@ -12,17 +12,18 @@
 #include "errors.h"
 
 bool heapstat_verbose;
+char heapstat_cmd[32] = "heapstat";	/* main() names the command run */
 
-/* "heapstat: failed to <what>: <strerror>", then a hint if there is one. */
+/* "<command>: failed to <what>: <strerror>", then a hint if there is one. */
 void heapstat_error(int err, const char *what, const char *hint)
 {
 	if (err < 0)
 		err = -err;
-	fprintf(stderr, "heapstat: failed to %s: %s\n", what, strerror(err));
+	fprintf(stderr, "%s: failed to %s: %s\n", heapstat_cmd, what, strerror(err));
 	if (!hint && (err == EPERM || err == EACCES))
 		hint = "heapstat needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (run it as root)";
 	if (hint)
-		fprintf(stderr, "heapstat: hint: %s\n", hint);
+		fprintf(stderr, "%s: hint: %s\n", heapstat_cmd, hint);
 }
 
 /* the effective capabilities, from /proc/self/status (no libcap) */

@@ -13,6 +13,7 @@
 #define EXIT_RUNNING		124
 
 extern bool heapstat_verbose;
+extern char heapstat_cmd[32];	/* who says a message: "heapstat report", "heaptop" */
 /* why nothing traces in a PID namespace of its own */
 extern const char heapstat_pidns_why[];
 

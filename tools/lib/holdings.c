@@ -1057,8 +1057,10 @@ int hold_filter_check(const struct hold_sys *sys, struct hold_filter *flt,
 		for (size_t i = 0; inv && !known && i < inv->nbufs; i++)
 			known = !strcmp(inv->bufs[i].exp_name, flt->heap);
 		if (!known) {
+			char name[128];	/* a long one cut ("..."): the message whole */
+
 			snprintf(why, len, "no heap or exporter '%s' (not in %s, no live buffer of it)",
-				 text_safe(flt->heap), sys->heap_dev);
+				 text_safe_buf(flt->heap, SIZE_MAX, name, sizeof(name)), sys->heap_dev);
 			return -ENOENT;
 		}
 	}

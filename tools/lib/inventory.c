@@ -1185,10 +1185,11 @@ int inventory_take(struct inv_iters *it, struct inventory *inv, const char *proc
 	if (why[0] && !inv->holders_ns_only)
 		note_add(inv, "%s: buffers no process holds %s are not seen", why,
 			 inv->holders_src == SRC_ITER_TASK ? "by fd or mapping" : "an fd to");
-	if (inv->unreadable)
-		note_add(inv, "%zu process%s' fds and mappings not ours to read (another user's; "
-			 "root reads them): what they hold is not counted", inv->unreadable,
-			 inv->unreadable == 1 ? "" : "es");
+	if (inv->unreadable)	/* root too can be refused: ptrace's rules, a sandbox's */
+		note_add(inv, "%zu process%s' fds and mappings not ours to read (%s): what they "
+			 "hold is not counted", inv->unreadable, inv->unreadable == 1 ? "" : "es",
+			 geteuid() ? "another user's; root reads them" :
+			 "the kernel's ptrace access check refused root");
 	inv->cgroups_src = it->cgroups_src;
 	inv->iters_loaded = it->loaded;
 	return err;

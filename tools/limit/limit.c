@@ -115,8 +115,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
-			argp_error(state, "-d '%s': give seconds from 0.001 to 86400, e.g. 10 or 0.5",
-				   text_safe(arg));
+			argp_error(state, DURATION_REFUSED, text_safe(arg));
 		break;
 	case OPT_MEMCG: opts.memcg = true; break;
 	case OPT_CREATE: opts.create = true; break;

@@ -131,8 +131,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'c': opts.cgroup = arg; break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms) || !opts.duration_ms)
-			argp_error(state, "-d '%s': give seconds from 0.001 to 86400, e.g. 10 or 0.5",
-				   text_safe(arg));
+			argp_error(state, DURATION_REFUSED, text_safe(arg));
 		break;
 	case 'F':
 		if (parse_u64(arg, 1, FLIGHT_MAX, &opts.flight))
@@ -920,7 +919,9 @@ int cmd_record(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		if (cg_dir(cgroup, sizeof(cgroup), cg_root(), r.scope.root) || access(cgroup, F_OK)) {
-			fprintf(stderr, "heapstat record: no cgroup %s\n", text_safe(opts.cgroup));
+			/* worded as report's, top's and limit's (hold_filter_check()) */
+			fprintf(stderr, "heapstat record: no cgroup %s (under %s)\n",
+				text_safe(r.scope.root), text_safe(cg_root()));
 			return EXIT_USAGE;
 		}
 	}

@@ -104,7 +104,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		if (parse_interval_ms(arg, &opts.duration_ms))
-			argp_error(state, "invalid duration '%s': seconds from 0.001 to 86400", text_safe(arg));
+			argp_error(state, DURATION_REFUSED, text_safe(arg));
 		break;
 	case 'j':
 		opts.json = true;

@@ -336,7 +336,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	ascii_term = !strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968");
 	/* not initscr(), which exits on a terminal it does not know */
 	if (!newterm(NULL, stdout, stdin)) {
-		fprintf(stderr, "heapstat: cannot set up the terminal (TERM=%s)\n",
+		fprintf(stderr, "%s: cannot set up the terminal (TERM=%s)\n", heapstat_cmd,
 			text_safe(getenv("TERM") ?: ""));
 		return 1;
 	}
@@ -346,8 +346,8 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	cup = tigetstr("cup");
 	if (!cup || cup == (char *)-1) {
 		screen_off();
-		fprintf(stderr, "heapstat: TERM=%s cannot move the cursor: heaptop -b prints "
-			"frames one after another\n", text_safe(getenv("TERM") ?: ""));
+		fprintf(stderr, "%s: TERM=%s cannot move the cursor: heaptop -b prints "
+			"frames one after another\n", heapstat_cmd, text_safe(getenv("TERM") ?: ""));
 		return 1;
 	}
 	signal(SIGSEGV, on_crash);
