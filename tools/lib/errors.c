@@ -69,9 +69,9 @@ int heapstat_pidns_preflight(void)
 {
 	if (!heapstat_own_pidns())
 		return 0;
-	fprintf(stderr, "heapstat: this process is in a PID namespace of its own (a container?): "
+	fprintf(stderr, "%s: this process is in a PID namespace of its own (a container?): "
 		"%s, or take snapshots (report without -d, top, export), whose holders come from "
-		"this namespace's /proc\n", heapstat_pidns_why);
+		"this namespace's /proc\n", heapstat_cmd, heapstat_pidns_why);
 	return -EOPNOTSUPP;
 }
 
@@ -89,7 +89,7 @@ int heapstat_caps_preflight(void)
 	uint64_t caps;
 
 	if (effective_caps(&caps)) {
-		fprintf(stderr, "heapstat: cannot read the capabilities (/proc/self/status)\n");
+		fprintf(stderr, "%s: cannot read the capabilities (/proc/self/status)\n", heapstat_cmd);
 		return -EPERM;
 	}
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -97,8 +97,8 @@ int heapstat_caps_preflight(void)
 			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
 				 missing[0] ? ", " : "", need[i].name);
 	if (missing[0]) {
-		fprintf(stderr, "heapstat: loading BPF needs %s, which this process lacks%s\n",
-			missing, geteuid() ? ": try sudo heapstat" :
+		fprintf(stderr, "%s: loading BPF needs %s, which this process lacks%s\n",
+			heapstat_cmd, missing, geteuid() ? ": try sudo heapstat" :
 			" (root without them: a container or a capability bounding set?)");
 		return -EPERM;
 	}
@@ -126,7 +126,7 @@ int heapstat_snapshot_preflight(void)
 	if (err)
 		return err;
 	if (heapstat_no_btf()) {
-		fprintf(stderr, "heapstat: %s, or use --source procfs\n", heapstat_no_btf());
+		fprintf(stderr, "%s: %s, or use --source procfs\n", heapstat_cmd, heapstat_no_btf());
 		return -EOPNOTSUPP;
 	}
 	return 0;

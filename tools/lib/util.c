@@ -106,6 +106,16 @@ int parse_interval_ms(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* FNV-1a of @len bytes at @p, from @h (FNV1A_SEED, or a hash to go on from) */
+uint64_t fnv1a(uint64_t h, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len--)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
 /* the same, or 0 ("0", "0.0", "00"): a period of none */
 int parse_interval_or_zero_ms(const char *s, uint64_t *out)
 {

@@ -19,6 +19,8 @@ const char *format_size(uint64_t bytes, char *buf, size_t len);
 const char *fit_number(const char *num, size_t width, char *buf, size_t len);
 const char *format_ns(uint64_t ns, char *buf, size_t len);
 uint64_t now_ns(void);
+#define FNV1A_SEED	0xcbf29ce484222325ull
+uint64_t fnv1a(uint64_t h, const void *p, size_t len);
 int64_t real_minus_mono_ns(void);
 int write_all(int fd, const void *buf, size_t n);
 /* @src up to its NUL or @max bytes into @dst (max + 1 bytes), NUL-terminated: snprintf's "%.*s" */

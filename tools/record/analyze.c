@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "heapstat.h"
@@ -131,7 +132,7 @@ static void outputs_apart(struct argp_state *state)
 	for (int i = 0; i < 3; i++) {
 		if (out[i] && !*out[i])
 			argp_error(state, "%s: an empty file name: give one", opt[i]);
-		if (out[i] && one_file(out[i], opts.file))
+		if (out[i] && !access(opts.file, F_OK) && one_file(out[i], opts.file))
 			argp_error(state, "%s %s is the recording: not writing over it", opt[i],
 				   text_safe(out[i]));
 	}

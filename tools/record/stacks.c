@@ -477,15 +477,6 @@ static void kernel_frame(struct stacks *s, uint64_t addr, bool ret, struct rec_f
 				  .offset = addr, .flags = REC_FRAME_KERNEL };
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	while (len--)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
-
 /* the frames as one string: the identity of a stack record */
 static char *frames_key(const struct rec_frame *fr, size_t n)
 {
@@ -514,7 +505,7 @@ static int stack_record(struct stacks *s, int (*emit)(const struct rec *x, void 
 
 	if (!key)
 		return -ENOMEM;
-	hash = fnv(0xcbf29ce484222325ull, key, strlen(key));
+	hash = fnv1a(FNV1A_SEED, key, strlen(key));
 	for (size_t i = 0; i < s->nwritten; i++)
 		if (s->written[i].hash == hash && !strcmp(s->written[i].key, key)) {
 			free(key);
@@ -538,7 +529,7 @@ static int stack_record(struct stacks *s, int (*emit)(const struct rec *x, void 
 
 static struct seen *seen_slot(struct seen *v, size_t cap, uint32_t kid, uint32_t uid, uint32_t pid)
 {
-	uint64_t h = fnv(fnv(fnv(0xcbf29ce484222325ull, &kid, 4), &uid, 4), &pid, 4);
+	uint64_t h = fnv1a(fnv1a(fnv1a(FNV1A_SEED, &kid, 4), &uid, 4), &pid, 4);
 
 	for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
 		if (!v[i].id || (v[i].kid == kid && v[i].uid == uid && v[i].pid == pid))
