@@ -476,7 +476,7 @@ heapstat limit set /off $H 1M 2>$tmp/e2
 rc2=$?
 d2=$(max /off)
 [ $rc = 0 ] && [ $rc2 = 0 ] && [ "$d1" = max ] && [ "$d2" = max ] &&
-	[ "$(cat $tmp/e)" = "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (2.0M), set while the heap charged it: it would bind again once the heap does" ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (2.0M), set while the heap charged dmem: its limits are bpf-lsm's" ] &&
 	grep -qx "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (3.0M), .*" $tmp/e2 &&
 	pass "accounting off: a clear, and a bpf-lsm limit set, lift the dmem.max set while it charged" ||
 	fail "accounting off: a clear, and a bpf-lsm limit set, lift the dmem.max set while it charged" \

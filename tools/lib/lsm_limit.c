@@ -938,14 +938,10 @@ static void collect_cells(struct lsm_limit *l, const struct cg_index *ix)
 	}
 }
 
-/* a cgroup's path from the cgroup2 root, as a limit keeps it: FNV-1a */
+/* a cgroup's path from the cgroup2 root, as a limit keeps it */
 static uint64_t path_hash(const char *path)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *path; path++)
-		h = (h ^ (unsigned char)*path) * 0x100000001b3ull;
-	return h;
+	return fnv1a(FNV1A_SEED, path, strlen(path));
 }
 
 /*
@@ -1097,7 +1093,8 @@ int lsm_limit_set(struct lsm_limit *l, uint64_t cgroup_id, const char *heap, uin
 		if (err == -E2BIG)	/* a new one, the table full */
 			snprintf(why, why_len, "failed to set the limit: every one of the %u bpf-lsm "
 				 "limits the programs keep is set (a cgroup x heap each; "
-				 "heapstat limit show lists them)", map_info(l->fds[M_LIMITS]).max_entries);
+				 "heapstat limit show lists them)",
+				 map_info(l->fds[M_LIMITS]).max_entries ?: 4096);
 		else
 			fail(why, why_len, err, "%s", "set the limit");
 	}

@@ -289,7 +289,16 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 		if (err == -ENOENT)
 			err = 0;
 	} else if (!err) {
+		struct lsm_limit_row r;
+		char a[16];
+
 		err = lsm_limit_set(l, h->cgs[cg].id, heap, bytes, why, sizeof(why));
+		/* kept as dmem's is not: refusing, as a limit it reached would */
+		if (!err && !lsm_limit_get(l, h->cgs[cg].id, heap, &r, why, sizeof(why)) &&
+		    r.usage > bytes)
+			fprintf(stderr, "heapstat limit: note: %s holds %s of %s, above the limit: "
+				"its allocations are refused until it frees below it\n",
+				text_safe(cgroup), format_size(r.usage, a, sizeof(a)), text_safe(heap));
 	}
 	lsm_limit_close(l);
 	if (err == -ESTALE) {
@@ -351,9 +360,15 @@ static size_t collect_removed(const char *path, bool say)
 	struct lsm_collected c;
 	struct lsm_limit *l;
 	char why[512];
+	int err = lsm_limit_open(&l, NULL, 0, why, sizeof(why));
 
-	if (lsm_limit_open(&l, NULL, 0, why, sizeof(why)))
-		return 0;	/* none pinned, or another build's: the command says */
+	if (err) {
+		/* none pinned, or another build's, which the command says; but a
+		 * clear of a path naming no cgroup says only that: said here */
+		if (err == -ESTALE && path)
+			fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
+		return 0;
+	}
 	if (lsm_limit_collect(l, path, &c, why, sizeof(why)))
 		fprintf(stderr, "heapstat limit: warning: the limits of removed cgroups are kept: "
 			"cannot %s\n", text_safe(why));
@@ -492,30 +507,29 @@ static int root_refused(const char *cgroup)
 }
 
 /*
- * A bpf-lsm heap that has a dmem region (heapstat's, its accounting off)
- * keeps the dmem.max set while it charged there, which binds again once it
- * does: a cgroup x heap has one limit, so the bpf-lsm one set or lifted
- * lifts that too (said). Return: 0, or a negative errno after a message.
+ * A bpf-lsm heap that has a dmem region (heapstat's, its accounting off, or
+ * turned on since a bpf-lsm limit was set) keeps the dmem.max set while it
+ * charged there, which binds (again) beside the bpf-lsm limits, unshown: a
+ * cgroup x heap has one limit, so the bpf-lsm one set or lifted lifts that
+ * too. Said; one that cannot be is said and left (the bpf-lsm limit holds).
  */
-static int lift_dormant_dmem(const struct holdings *h, const char *cgroup, size_t k)
+static void lift_dormant_dmem(const struct holdings *h, const char *cgroup, size_t k)
 {
 	char dir[4096], value[320], why[512], a[16];
 	uint64_t now;
 
 	if (!h->heaps[k].region || cg_dir(dir, sizeof(dir), cg_root(), cgroup) ||
 	    cg_dmem_read(dir, "dmem.max", h->heaps[k].region, &now) || now == CG_DMEM_MAX)
-		return 0;
+		return;
 	snprintf(value, sizeof(value), "%s max", h->heaps[k].region);
-	if (cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why))) {
-		fprintf(stderr, "heapstat limit: failed to %s (%s's dmem.max for %s, %s, would bind "
-			"again once the heap charges it)\n", text_safe(why), text_safe(cgroup),
+	if (cg_control_write(cgroup, "dmem", "dmem.max", value, why, sizeof(why)))
+		fprintf(stderr, "heapstat limit: warning: failed to %s: %s's dmem.max for %s (%s), "
+			"set while the heap charged dmem, binds whenever it does\n", text_safe(why),
+			text_safe(cgroup), h->heaps[k].region, format_size(now, a, sizeof(a)));
+	else
+		fprintf(stderr, "heapstat limit: note: lifted %s's dmem.max for %s (%s), set while "
+			"the heap charged dmem: its limits are bpf-lsm's\n", text_safe(cgroup),
 			h->heaps[k].region, format_size(now, a, sizeof(a)));
-		return -EIO;
-	}
-	fprintf(stderr, "heapstat limit: note: lifted %s's dmem.max for %s (%s), set while the "
-		"heap charged it: it would bind again once the heap does\n", text_safe(cgroup),
-		h->heaps[k].region, format_size(now, a, sizeof(a)));
-	return 0;
 }
 
 /*
@@ -564,7 +578,10 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 			return memory_max_took(cgroup, dir, bytes, kills0);
 		break;
 	default:
-		return apply_lsm(h, cgroup, heap, bytes) ?: lift_dormant_dmem(h, cgroup, k);
+		err = apply_lsm(h, cgroup, heap, bytes);
+		if (!err)
+			lift_dormant_dmem(h, cgroup, k);
+		return err;
 	}
 	if (err)
 		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
@@ -694,7 +711,7 @@ static int clear(struct holdings *h, const char *cgroup, const char *heap)
 		     hold_cell(h, cg, k)->max != HOLD_NO_LIMIT) || (ch == CHARGER_MEMCG && opts.memcg)) {
 			err = apply(h, cgroup, h->heaps[k].name, HOLD_NO_LIMIT);
 		} else if ((ch == CHARGER_LSM || ch == CHARGER_NONE) && cg != HOLD_NONE) {
-			err = lift_dormant_dmem(h, cgroup, k);	/* (none pinned: NONE) */
+			lift_dormant_dmem(h, cgroup, k);	/* (none pinned: NONE) */
 		} else if (ch == CHARGER_MEMCG && cg != HOLD_NONE) {
 			char a[16];
 

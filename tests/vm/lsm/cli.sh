@@ -135,6 +135,13 @@ else
 	fail "a parent's limit binds both children; a sibling is free" \
 		"rc $rc1/$rc2 /lp $(shown /lp usage_bytes): $(cat $tmp/err1 $tmp/err)"
 fi
+# one below what the cgroup holds is kept (dmem's would not be), and said
+heapstat limit set /lp $H 512K 2>$tmp/e; rc=$?
+[ $rc = 0 ] && [ "$(shown /lp limit_bytes)" = 524288 ] &&
+	[ "$(cat $tmp/e)" = "heapstat limit: note: /lp holds 1.0M of $H, above the limit: its allocations are refused until it frees below it" ] &&
+	pass "a limit below what the cgroup holds: kept, said" ||
+	fail "a limit below what the cgroup holds: kept, said" "exit $rc, $(shown /lp limit_bytes): $(cat $tmp/e)"
+heapstat limit set /lp $H 1M
 kill $holder
 wait $holder 2>/dev/null
 
