@@ -472,9 +472,20 @@ heapstat limit clear /off 2>$tmp/e
 rc=$?
 d1=$(max /off)
 echo "dma-heap/$H 3145728" >$S/off/dmem.max
+# (an exec whose later --set is refused, the limits' table made to hold one,
+# lifts nothing: every --set is set back, the dmem.max too is as it was)
+HEAPSTAT_TEST_LIMIT_LIMITS=1 heapstat limit exec --set $H=1M --set chunk-reserved=1M /off -- true \
+	2>$tmp/e3
+rc3=$?
+d3=$(max /off)
 heapstat limit set /off $H 1M 2>$tmp/e2
 rc2=$?
 d2=$(max /off)
+[ $rc3 = 1 ] && [ "$d3" = 3145728 ] && grep -q "^heapstat limit: undid the 1 --set written before it$" $tmp/e3 &&
+	! grep -q lifted $tmp/e3 &&
+	pass "accounting off: an exec whose later --set is refused lifts no dmem.max" ||
+	fail "accounting off: an exec whose later --set is refused lifts no dmem.max" \
+		"exit $rc3, dmem.max $d3: $(cat $tmp/e3)"
 [ $rc = 0 ] && [ $rc2 = 0 ] && [ "$d1" = max ] && [ "$d2" = max ] &&
 	[ "$(cat $tmp/e)" = "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (2.0M), set while the heap charged dmem: its limits are bpf-lsm's" ] &&
 	grep -qx "heapstat limit: note: lifted /off's dmem.max for dma-heap/$H (3.0M), .*" $tmp/e2 &&

@@ -533,6 +533,16 @@ static void lift_dormant_dmem(const struct holdings *h, const char *cgroup, size
 }
 
 /*
+ * exec's --set: the dormant dmem.max of a bpf-lsm --set lifted only once
+ * every --set is written (one refused sets back the others: nothing lifted)
+ */
+static struct {
+	bool defer;
+	int n;
+	size_t heap[MAX_SETS];
+} lifts;
+
+/*
  * Set (or with HOLD_NO_LIMIT lift) one limit through the heap's backend.
  * Return: 0, or a negative errno after a message.
  */
@@ -579,7 +589,9 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 		break;
 	default:
 		err = apply_lsm(h, cgroup, heap, bytes);
-		if (!err)
+		if (!err && lifts.defer && lifts.n < MAX_SETS)
+			lifts.heap[lifts.n++] = k;
+		else if (!err)
 			lift_dormant_dmem(h, cgroup, k);
 		return err;
 	}
@@ -897,6 +909,7 @@ static int exec_limited(void)
 	 * controller's file is written, which the checks above leave little
 	 * to refuse
 	 */
+	lifts.defer = true;
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; !err && i < opts.nsets; i++) {
 			enum hold_charger ch = h.heaps[holdings_heap(&h, heap[i])].charger;
@@ -907,8 +920,11 @@ static int exec_limited(void)
 			if (!err)
 				order[done++] = i;
 		}
-	if (err && done)
+	if (err && done)	/* (lifting nothing either) */
 		undo_sets(&h, cgroup, heap, was, order, done);
+	lifts.defer = false;
+	for (int i = 0; !err && i < lifts.n; i++)
+		lift_dormant_dmem(&h, cgroup, lifts.heap[i]);
 	holdings_free(&h);
 	/* refused (the BPF LSM not active, a limit the kernel would not keep):
 	 * the cgroups made for it go again */
