@@ -106,6 +106,12 @@ heaptop -b -n 1 -d 0.2 >"$tmp/t1" 2>&1 && grep -q '^CGROUP .* HEADROOM$' "$tmp/t
 	heaptop -b -n 1 -d 0.2 --view buffers --heap default_cma_region | grep -q ' 4.0M ' &&
 	pass "plain frames: cgroups, processes, buffers, filters" ||
 	fail "plain frames: cgroups, processes, buffers, filters" "$(cat "$tmp/t1")"
+# the buffers' HOLDERS, the line's last column: a holder's pid as it is (/camera
+# holds two: one of its three released)
+heaptop -b -n 1 -d 0.2 --view buffers -c /camera >"$tmp/t2" 2>&1
+[ "$(grep -cE "^ *[0-9]+ system +1\.0M .* $cam\$" "$tmp/t2")" = 2 ] &&
+	pass "plain frames: buffers held by one process name its pid" ||
+	fail "plain frames: buffers held by one process name its pid" "$(cat "$tmp/t2")"
 kill $cam $vid
 wait
 rm -rf "$tmp"

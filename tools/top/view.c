@@ -601,7 +601,7 @@ static size_t put_cell(char *line, size_t at, const struct column *c, const char
 
 	if (at >= LINE_MAX_LEN - 1)
 		return at;
-	if (!left && cols > w) {
+	if (!left && c->width && cols > w) {	/* (width 0: the rest of the line) */
 		text = fit_number(text, w, fit, sizeof(fit));
 		cols = text_width(text);
 	}
