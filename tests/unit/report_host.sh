@@ -174,6 +174,18 @@ out=$("$hs" report -p "$tid" 2>&1); rc=$?
 kill $py 2>/dev/null
 wait $py 2>/dev/null
 
+# no buffer: "none alive" only from a source that sees every buffer
+# (iter/dmabuf); /proc sees those held by an fd alone
+if [ "$("$hs" report -j 2>/dev/null | jq -r '"\(.buffers | length) \(.sources.buffers)"')" = "0 iter/dmabuf" ]; then
+	a=$("$hs" report 2>&1 | grep '^note: no dma-buf')
+	p=$("$hs" report --source procfs 2>&1 | grep '^note: no dma-buf')
+	[ "$a" = "note: no dma-buf is alive" ] && [ "$p" = "note: no dma-buf seen" ] &&
+		echo "PASS: report_host: no buffer: none alive by iter/dmabuf, none seen by /proc" ||
+		echo "FAIL: report_host: no buffer: none alive by iter/dmabuf, none seen by /proc: '$a' '$p'"
+else
+	echo "SKIP: report_host: no buffer: this host has some, or no iter/dmabuf"
+fi
+
 # -p and -c together: a process not under the cgroup names nothing, and is
 # refused as either alone would be (it printed empty tables, exit 0); one
 # under it is taken

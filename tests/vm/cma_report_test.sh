@@ -48,4 +48,12 @@ unshare -m sh -c 'umount /sys/kernel/debug && heapstat report cma --csv' >"$tmp/
 csv_lf "$tmp/csv"
 grep -q "^$A,134217728,0,134217728,,,,[0-9]*,[0-9]*\$" "$tmp/csv" && ! grep -q '?' "$tmp/csv" &&
 	pass "no bitmap: empty CSV fields" || fail "no bitmap: empty CSV fields" "$(cat "$tmp/csv" "$tmp/err")"
+# and the text says what the bitmaps need: debugfs mounted, or root to read it
+unshare -m sh -c 'umount /sys/kernel/debug && heapstat report cma' >"$tmp/t1" 2>&1
+chmod 0700 /sys/kernel/debug
+su nobody -s /bin/sh -c 'heapstat report cma --source procfs' >"$tmp/t2" 2>&1
+grep -qx "(free extents need debugfs: mount -t debugfs none /sys/kernel/debug)" "$tmp/t1" &&
+	grep -qx "(free extents need debugfs: only root reads debugfs)" "$tmp/t2" &&
+	pass "no bitmap: said why, debugfs not mounted or not root's to read" ||
+	fail "no bitmap: said why, debugfs not mounted or not root's to read" "$(cat "$tmp/t1" "$tmp/t2")"
 rm -rf "$tmp"

@@ -4,11 +4,13 @@
  * and names terminal-safe; CSV has exact bytes and is RFC 4180
  * (quoted fields, records ending in CRLF).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/vfs.h>
 
 #include "lib/hold_view.h"
 #include "lib/losses.h"
@@ -218,6 +220,19 @@ static void print_buffers(FILE *out, const struct report *rep)
 	free(big);
 }
 
+/* what debugfs's CMA files (sizes, bitmaps) need here: mounted, readable, built */
+static const char *cma_debugfs_needs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/kernel/debug", &st) || st.f_type != 0x64626720)	/* DEBUGFS_MAGIC */
+		return "mount -t debugfs none /sys/kernel/debug";
+	if (!access("/sys/kernel/debug/cma", F_OK))
+		return "/sys/kernel/debug/cma unreadable";
+	return errno == EACCES ? "only root reads debugfs" :
+	       "this kernel has no CMA debugfs: CONFIG_CMA_DEBUGFS";
+}
+
 static void print_cma(FILE *out, const struct report *rep)
 {
 	bool csv = rep->opts->csv;
@@ -254,12 +269,12 @@ static void print_cma(FILE *out, const struct report *rep)
 		fprintf(out, "(CMA memory is reserved, but this kernel has no CMA sysfs "
 			"(CONFIG_CMA_SYSFS): its areas are not listed)\n");
 	else if (!csv && rep->cma_unread)	/* 6.12's sysfs has no size: debugfs tells it */
-		fprintf(out, "(CMA memory is reserved, but no area's size is readable: "
-			"mount -t debugfs none /sys/kernel/debug)\n");
+		fprintf(out, "(CMA memory is reserved, but no area's size is readable: %s)\n",
+			cma_debugfs_needs());
 	else if (!csv && !rep->ncma)
 		fprintf(out, "(no CMA area: boot with cma=SIZE)\n");
 	else if (!csv && rep->ncma && !rep->cma[0].have_bitmap)
-		fprintf(out, "(free extents need debugfs: mount -t debugfs none /sys/kernel/debug)\n");
+		fprintf(out, "(free extents need debugfs: %s)\n", cma_debugfs_needs());
 }
 
 /* latency or lifetime percentiles in microseconds */
@@ -384,8 +399,10 @@ static void print_summary(FILE *out, struct report *rep)
 		fprintf(out, "note: %s\n", inv->note);
 	if (access(hold_sys_live.heap_dev, F_OK))
 		fprintf(out, "note: no DMA-BUF heaps here (no /dev/dma_heap: CONFIG_DMABUF_HEAPS)\n");
+	/* only iter/dmabuf sees every buffer: the others, what processes hold */
 	if (!inv->nbufs)
-		fprintf(out, "note: no dma-buf is alive\n");
+		fprintf(out, "note: %s\n", inv->buffers_src == SRC_ITER_DMABUF ?
+			"no dma-buf is alive" : "no dma-buf seen");
 	fputc('\n', out);
 	print_heaps(out, rep);
 	fputc('\n', out);
