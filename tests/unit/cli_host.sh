@@ -180,6 +180,29 @@ read -r rc n bad last err <<<"$out"
 	pass "top -j, a SIGINT while a write waits on a stalled pipe: whole JSON lines, exit 0" ||
 	fail "top -j, a SIGINT while a write waits on a stalled pipe: whole JSON lines, exit 0" "$out"
 
+# plain frames on a terminal whose locale is not UTF-8 (LC_ALL=C, in tmux): a
+# character beyond ASCII is a ? per column, as the interactive view shows it
+# there (its bytes could read as C1 controls); into a pipe, as it is
+root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+cg=hs_$(printf '\303\274')$$	# ü
+if [ "$(id -u)" = 0 ] && [ -n "$root" ] && mkdir "$root/$cg" 2>/dev/null; then
+	rm -f /tmp/cli_host.$$.rc
+	tmux -L cli_host$$ new-session -d -x 200 -y 20 \
+		"LC_ALL=C $hs top -b -n 1 -d 0.1 -c /$cg; echo \$? >/tmp/cli_host.$$.rc; sleep 30" 2>/dev/null
+	for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
+	pane=$(tmux -L cli_host$$ capture-pane -p 2>/dev/null)
+	tmux -L cli_host$$ kill-server 2>/dev/null
+	piped=$(LC_ALL=C "$hs" top -b -n 1 -d 0.1 -c "/$cg" 2>/dev/null | grep -c "cgroup /$cg,")
+	rmdir "$root/$cg"
+	[ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 0 ] && grep -q "cgroup /hs_?$$, " <<<"$pane" &&
+		! grep -q "$cg" <<<"$pane" && [ "$piped" = 1 ] &&
+		pass "top -b, a terminal in the C locale: beyond ASCII a ?; into a pipe, as it is" ||
+		fail "top -b, a terminal in the C locale: beyond ASCII a ?; into a pipe, as it is" \
+			"exit $(cat /tmp/cli_host.$$.rc 2>/dev/null), piped $piped: $pane"
+else
+	echo "SKIP: cli_host: top -b in the C locale: not root, or no cgroup2 to make a cgroup in"
+fi
+
 # heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux): says
 # so and that -b prints frames, exit 1, instead of a blank screen
 rm -f /tmp/cli_host.$$.rc

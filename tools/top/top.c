@@ -7,6 +7,8 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -35,6 +37,7 @@ static struct top_opts {
 static struct top_state state = { .interval_ms = 1000 };	/* sorts: top_state_init() */
 
 static volatile sig_atomic_t top_exiting;
+static bool plain_ascii;	/* plain frames: ascii_terminal() */
 
 static const char doc[] =
 "Live view of DMA-BUF heaps, cgroups and CMA: heaptop.\n"
@@ -162,10 +165,33 @@ static void on_signal(int sig)
 	top_exiting = 1;
 }
 
+/*
+ * Plain frames on a terminal whose locale (LC_CTYPE) is not UTF-8: a
+ * character beyond ASCII a '?' per column, as the interactive view shows
+ * it there (its bytes could read as an 8-bit terminal's C1 controls); into
+ * a pipe or a file, as they are. A locale that cannot be had is C's.
+ */
+static bool ascii_terminal(FILE *f)
+{
+	locale_t loc;
+	bool ascii;
+
+	if (!isatty(fileno(f)))
+		return false;
+	loc = newlocale(LC_CTYPE_MASK, "", (locale_t)0);
+	if (!loc)
+		return true;
+	ascii = strcmp(nl_langinfo_l(CODESET, loc), "UTF-8") != 0;
+	freelocale(loc);
+	return ascii;
+}
+
 static void emit_line(void *ctx, enum top_attr attr, const char *line)
 {
+	char ascii[TOP_LINE_MAX];
+
 	(void)attr;
-	fprintf(ctx, "%s\n", line);
+	fprintf(ctx, "%s\n", plain_ascii ? text_ascii(line, ascii, sizeof(ascii)) : line);
 }
 
 /* sleep one interval, draining the events, or less when a signal ends it */
@@ -196,6 +222,7 @@ static int run_batch(struct live *l)
 	char clock[16];
 	int err;
 
+	plain_ascii = !opts.json && ascii_terminal(stdout);
 	while (!top_exiting) {
 		err = sleep_interval(l);
 		if (top_exiting)
