@@ -336,8 +336,18 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 	if (!task || !is_dmabuf_file(file) || !counts_fds_for_process(task, ctx->meta->session_id))
 		return 0;
 	dmabuf = file->private_data;
-	if (!dmabuf)
-		return 0;
+	/*
+	 * None: an O_PATH file of the buffer's dentry (an open of
+	 * /proc/PID/fd/N), which keeps the buffer's memory as long as it is
+	 * open, also past the release of its last file, which took it off the
+	 * list iter/dmabuf walks: the buffer named here, from the dentry
+	 */
+	if (!dmabuf) {
+		dmabuf = BPF_CORE_READ(file, f_path.dentry, d_fsdata);
+		if (!dmabuf)
+			return 0;
+		rec.flags |= INV_FD_PATH | INV_FD_BUF;
+	}
 	rec.ino = file->f_inode->i_ino;
 	rec.tgid = task->tgid;
 	if (name_again(ctx->meta, rec.tgid, &proc_named))
@@ -353,7 +363,7 @@ int task_file(struct bpf_iter__task_file *bpf_ctx)
 		BPF_CORE_READ_STR_INTO(&p.comm, task, group_leader, comm);
 		bpf_seq_write(seq, &p, sizeof(p));
 	}
-	if (!have_dmabuf_iter)
+	if (rec.flags & INV_FD_BUF)
 		write_buf(seq, dmabuf);
 	return 0;
 }

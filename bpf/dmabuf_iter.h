@@ -46,7 +46,8 @@ struct inv_named {
 /*
  * A process's fd to a dma-buf, as iter/task_file sees it. Then a struct
  * inv_fd_proc when the record is its process's first (INV_FD_PROC), and a
- * struct inv_fd_buf when iter/dmabuf does not name the buffers (INV_FD_BUF).
+ * struct inv_fd_buf when iter/dmabuf does not name the buffers, or may not
+ * (INV_FD_BUF: an O_PATH file's, INV_FD_PATH).
  */
 struct inv_fd {
 	__u64 ino;
@@ -56,6 +57,7 @@ struct inv_fd {
 
 #define INV_FD_PROC		0x1
 #define INV_FD_BUF		0x2
+#define INV_FD_PATH		0x4	/* an O_PATH file of the buffer: iter/dmabuf may not list it */
 
 struct inv_fd_proc {
 	__u64 cgroup_id;	/* the task's cgroup2 cgroup */

@@ -14,21 +14,24 @@ if ! KCACHED=1 KVER=$k "$top/scripts/kernel-build.sh" >/dev/null 2>&1; then
 	exit 0
 fi
 # The second process maps its two buffers and closes the first one's fd:
-# that buffer is seen by its mapping alone, which names it
+# that buffer is seen by its mapping alone, which names it; the third keeps
+# its buffer by an O_PATH file alone, which names it too
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "$k" -- sh -c '
 	dmabuf_alloc -H system -s 1M -n 3 -r 1 -w 30 -R /tmp/r &
 	dmabuf_alloc -H system -s 512K -n 2 -r 1 -M -w 30 -R /tmp/m &
 	while { [ ! -e /tmp/r ] || [ ! -e /tmp/m ]; } && kill -0 %1 %2; do sleep 0.1; done
+	dmabuf_alloc -H system -s 256K --path-hold -w 30 -R /tmp/p &
+	while [ ! -e /tmp/p ] && kill -0 %3; do sleep 0.1; done
 	heapstat report heaps --csv
 	heapstat report -j | jq -M -c ".sources, [.processes[] | [.buffers, .fd_bytes, .map_bytes]]"
-	kill %1 %2' 2>&1); rc=$?
+	kill %1 %2 %3' 2>&1); rc=$?
 # (the guests' jq, gojq, prints an object's keys sorted)
-want=$'heap,bytes,buffers\r\nsystem,3145728,4\r\n{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds by fd or mapping are not seen","untraced":[],"without":[]}
-[[2,2097152,0],[2,524288,1048576]]'
+want=$'heap,bytes,buffers\r\nsystem,3407872,5\r\n{"attach":null,"buffers":"iter/task_file+task_vma","charges":null,"export_variant":null,"holders":"iter/task_file+task_vma","ioctl_variant":null,"note":"no BPF iter/dmabuf in this kernel (6.16+): buffers no process holds by fd or mapping are not seen","untraced":[],"without":[]}
+[[2,2097152,0],[2,524288,1048576],[1,262144,0]]'
 if [ $rc = 0 ] && [ "$out" = "$want" ]; then
-	echo "PASS: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, too)"
+	echo "PASS: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, and one an O_PATH file keeps, too)"
 else
-	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, too): exit $rc: $out"
+	echo "FAIL: $n: falls back to the task iterators, says so, counts exactly (a buffer mapped, its fd closed, and one an O_PATH file keeps, too): exit $rc: $out"
 fi
 
 # the collector there: no dma_buf tracepoints (fexit on dma_buf_export), the

@@ -376,6 +376,27 @@ kill "$real"
 wait "$real" 2>/dev/null
 umount /dmabuf:fk && rmdir /dmabuf:fk
 
+# buffers kept by an O_PATH open of /proc/self/fd/N alone (their own fds
+# closed): off the kernel's list of buffers, their memory lives, and that
+# process holds them, by that fd; its cgroup holds what the heap charged it
+alloc_in opath "$tmp/r10" 600 -H default_cma_region -s 64K -n 2 --path-hold
+wait_while '[ ! -e "$tmp/r10" ]'
+op=$(head -n 1 $S/opath/cgroup.procs)
+heapstat report -j >"$tmp/op" 2>&1
+jq_true --argjson p "$op" '([.processes[] | select(.pid == $p)] | length == 1 and
+	.[0].fd_bytes == 131072 and .[0].buffers == 2 and .[0].cgroup == "/opath") and
+	([.buffers[] | select(any(.holders[]; .pid == $p)) | [.bytes, .heap, .holders]] ==
+	 [[65536, "default_cma_region", [{"pid":$p,"fds":1,"map_bytes":0}]],
+	  [65536, "default_cma_region", [{"pid":$p,"fds":1,"map_bytes":0}]]]) and
+	([.cgroups[] | select(.path == "/opath") | .heaps[] | [.heap, .bytes, .charged_bytes]] ==
+	 [["default_cma_region", 131072, 131072]])' "$tmp/op" >/dev/null &&
+	pass "buffers kept by O_PATH files alone: their process holds them, its cgroup as charged" ||
+	fail "buffers kept by O_PATH files alone: their process holds them, its cgroup as charged" \
+		"$(jq -c --argjson p "$op" '[.processes[] | select(.pid == $p)], [.buffers[] | select(any(.holders[]; .pid == $p))], [.cgroups[] | select(.path == "/opath")]' "$tmp/op")"
+kill "$op"
+wait "$op" 2>/dev/null
+rmdir $S/opath
+
 # CSV lists every holder of a buffer (a table cuts the list: "+N")
 alloc_in many "$tmp/r7" 600 -H system -s 4K --share 64
 wait_while '[ ! -e "$tmp/r7" ]'

@@ -260,6 +260,7 @@ struct fd_rec {
 	uint32_t tgid;
 	int32_t proc;		/* index in task_recs.procs, or -1 */
 	int32_t buf;		/* index in task_recs.bufs, or -1 */
+	bool path;		/* an O_PATH file's: INV_FD_PATH */
 };
 
 /* a mapping record of iter/task_vma, and the buffer it came with */
@@ -312,7 +313,8 @@ int on_fd(const void *rec, void *arg)
 	if (grow_array((void **)&t->fds, &t->fds_cap, t->nfds, sizeof(*t->fds)))
 		return -ENOMEM;
 	f = &t->fds[t->nfds++];
-	*f = (struct fd_rec){ .ino = r->ino, .tgid = r->tgid, .proc = -1, .buf = -1 };
+	*f = (struct fd_rec){ .ino = r->ino, .tgid = r->tgid, .proc = -1, .buf = -1,
+			      .path = r->flags & INV_FD_PATH };
 	/* told here, where the record is at hand, not by a comparison call per record later */
 	t->fds_unordered |= t->nfds > 1 && f[-1].tgid > f->tgid;
 	if (r->flags & INV_FD_PROC) {
@@ -459,6 +461,18 @@ static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
 	return nb->exp_name && nb->name ? 0 : -ENOMEM;
 }
 
+/* the buffers sorted by inode, one kept of each inode */
+static void bufs_sorted_once(struct inventory *inv)
+{
+	size_t out = 0;
+
+	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
+	for (size_t i = 0; i < inv->nbufs; i++)
+		if (!out || inv->bufs[out - 1].ino != inv->bufs[i].ino)
+			inv->bufs[out++] = inv->bufs[i];
+	inv->nbufs = out;
+}
+
 /*
  * Without iter/dmabuf, the buffers are those the fds and mappings showed:
  * sorted, one kept of those shared by several. (With it, a buffer born since it
@@ -466,15 +480,8 @@ static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
  */
 static void add_fd_only_buffers(struct inventory *inv)
 {
-	size_t out = 0;
-
-	if (inv->buffers_src == SRC_ITER_DMABUF)
-		return;
-	sort_by_u64(inv->bufs, inv->nbufs, sizeof(*inv->bufs), offsetof(struct inv_buf, ino));
-	for (size_t i = 0; i < inv->nbufs; i++)
-		if (!out || inv->bufs[out - 1].ino != inv->bufs[i].ino)
-			inv->bufs[out++] = inv->bufs[i];
-	inv->nbufs = out;
+	if (inv->buffers_src != SRC_ITER_DMABUF)
+		bufs_sorted_once(inv);
 }
 
 /*
@@ -914,6 +921,38 @@ static int add_task_holders(struct inv_iters *it, struct inventory *inv, struct 
 	return err;
 }
 
+/*
+ * With iter/dmabuf: the buffers an O_PATH file alone keeps (their last file
+ * released, they are off the list iter/dmabuf walks, yet their memory lives
+ * while such a file is open), from those files' records: added once each,
+ * the buffers sorted again.
+ */
+static int add_path_buffers(struct inventory *inv, const struct task_recs *t)
+{
+	size_t listed = inv->nbufs;
+
+	for (size_t i = 0; i < t->nfds; i++) {
+		const struct fd_rec *f = &t->fds[i];
+		const struct inv_fd_buf *b = f->buf >= 0 ? &t->bufs[f->buf] : NULL;
+		struct inv_buf *nb;
+
+		if (!f->path || !b || find_in(inv->bufs, listed, f->ino))
+			continue;
+		nb = new_buf(inv);
+		if (!nb)
+			return -ENOMEM;
+		nb->ino = f->ino;
+		nb->size = b->size;
+		nb->exp_name = exporter_name(inv, b->exp_name);
+		nb->name = inv_name(inv, b->name, INV_NAME_LEN);
+		if (!nb->exp_name || !nb->name)
+			return -ENOMEM;
+	}
+	if (inv->nbufs > listed)	/* (a buffer two O_PATH files keep came twice) */
+		bufs_sorted_once(inv);
+	return 0;
+}
+
 static int procfs_holders(struct inventory *inv, const char *proc_root)
 {
 	struct proc_walk *w = proc_walk_open(proc_root);
@@ -1054,6 +1093,8 @@ static int take_holders(struct inv_iters *it, struct inventory *inv, const char 
 	     !run_iter(it->task_vma_prog, 0, &map_format, &t))) {
 		inv->holders_src = SRC_ITER_TASK;
 		err = add_task_holders(it, inv, &t, proc_root);
+		if (!err && inv->buffers_src == SRC_ITER_DMABUF)
+			err = add_path_buffers(inv, &t);
 	} else {
 		inv->holders_src = SRC_PROC_FDINFO;
 		err = procfs_holders(inv, proc_root);
