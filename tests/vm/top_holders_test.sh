@@ -236,6 +236,22 @@ wait $nown
 check "fds walked before they were installed, forks before a frame: still two whole walks" \
 	'.walks == 2' "$(stats "$tmp/f")"
 
+# buffers kept by O_PATH files alone (their fds closed, which is not traced,
+# their final releases logged): the holder's walk for its new fds names them,
+# as a whole walk does, so the checks find no more differences than before
+d0=$(stats "$tmp/p" | jq -M .differences)
+dmabuf_alloc -H system -s 256K -n 2 --path-hold -w 60 -R "$tmp/o" &
+opath=$!
+wait_while '[ ! -e "$tmp/o" ]'
+settle
+p0=$(wc -l <"$tmp/p")	# and two checks of the heaptop rescanning every second
+wait_while '[ "$(tail -n +$((p0 + 1)) "$tmp/p" | jq -M -r .inventory | grep -c "^periodic$")" -lt 2 ]'
+check "O_PATH files alone: their holder holds the buffers" \
+	'.fd_bytes == 524288 and .buffers == 2' "$(proc $opath)"
+check "O_PATH files alone: the checks found no difference" ".differences == $d0" "$(stats "$tmp/p")"
+kill $opath
+wait $opath
+
 kill -INT $top $top2
 wait $top $top2
 [ ! -s "$tmp/err" ] && [ ! -s "$tmp/perr" ] && pass "no errors" ||

@@ -945,6 +945,7 @@ static int add_path_buffers(struct inventory *inv, const struct task_recs *t)
 		nb->size = b->size;
 		nb->exp_name = exporter_name(inv, b->exp_name);
 		nb->name = inv_name(inv, b->name, INV_NAME_LEN);
+		nb->attachments_known = true;	/* none: an importer holds a file of it */
 		if (!nb->exp_name || !nb->name)
 			return -ENOMEM;
 	}
@@ -1425,7 +1426,7 @@ int inventory_apply(struct inv_iters *it, struct inventory *inv, const struct in
 		err = run_iter(it->task_file_prog, tgids[i], &fd_format, &t) ?:
 		      run_iter(it->task_vma_prog, tgids[i], &map_format, &t);
 	if (!err)
-		err = add_task_holders(it, inv, &t, proc_root);
+		err = add_task_holders(it, inv, &t, proc_root) ?: add_path_buffers(inv, &t);
 	if (!err && n)
 		err = order_procs(inv);
 	if (!err)

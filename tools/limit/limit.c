@@ -589,11 +589,13 @@ static int apply(const struct holdings *h, const char *cgroup, const char *heap,
 		break;
 	default:
 		err = apply_lsm(h, cgroup, heap, bytes);
-		if (!err && lifts.defer && lifts.n < MAX_SETS)
-			lifts.heap[lifts.n++] = k;
-		else if (!err)
+		if (err)
+			return err;
+		if (!lifts.defer)
 			lift_dormant_dmem(h, cgroup, k);
-		return err;
+		else if (lifts.n < MAX_SETS)	/* (an undo's own are never lifted) */
+			lifts.heap[lifts.n++] = k;
+		return 0;
 	}
 	if (err)
 		fprintf(stderr, "heapstat limit: failed to %s\n", text_safe(why));
