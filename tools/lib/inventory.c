@@ -444,21 +444,26 @@ static int add_process(struct inventory *inv, pid_t pid, const char *comm, const
  * unique by add_fd_only_buffers(). A buffer only mapped has no fd to show
  * it; /proc's maps do not say its size, so the procfs walk does not see it.
  */
-static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
-			 const char *exp_name, const char *name)
+static struct inv_buf *put_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
+				  const char *exp_name, const char *name)
 {
-	struct inv_buf *nb;
+	struct inv_buf *nb = new_buf(inv);
 
-	if (inv->buffers_src == SRC_ITER_DMABUF)
-		return 0;
-	nb = new_buf(inv);
 	if (!nb)
-		return -ENOMEM;
+		return NULL;
 	nb->ino = ino;
 	nb->size = size;
 	nb->exp_name = exporter_name(inv, exp_name);
 	nb->name = inv_name(inv, name, INV_NAME_LEN);
-	return nb->exp_name && nb->name ? 0 : -ENOMEM;
+	return nb->exp_name && nb->name ? nb : NULL;
+}
+
+static int add_fd_buffer(struct inventory *inv, uint64_t ino, uint64_t size,
+			 const char *exp_name, const char *name)
+{
+	if (inv->buffers_src == SRC_ITER_DMABUF)
+		return 0;
+	return put_buffer(inv, ino, size, exp_name, name) ? 0 : -ENOMEM;
 }
 
 /* the buffers sorted by inode, one kept of each inode */
@@ -938,16 +943,10 @@ static int add_path_buffers(struct inventory *inv, const struct task_recs *t)
 
 		if (!f->path || !b || find_in(inv->bufs, listed, f->ino))
 			continue;
-		nb = new_buf(inv);
+		nb = put_buffer(inv, f->ino, b->size, b->exp_name, b->name);
 		if (!nb)
 			return -ENOMEM;
-		nb->ino = f->ino;
-		nb->size = b->size;
-		nb->exp_name = exporter_name(inv, b->exp_name);
-		nb->name = inv_name(inv, b->name, INV_NAME_LEN);
 		nb->attachments_known = true;	/* none: an importer holds a file of it */
-		if (!nb->exp_name || !nb->name)
-			return -ENOMEM;
 	}
 	if (inv->nbufs > listed)	/* (a buffer two O_PATH files keep came twice) */
 		bufs_sorted_once(inv);
