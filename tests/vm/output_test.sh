@@ -169,8 +169,15 @@ for cg in "$long/leaf1" "$long/leaf2" "$(printf "$wide")"; do
 	p4="$p4 $!"
 	wait_while '[ ! -e $tmp/r4 ]'
 done
+# and a name too long for its cell shows its start: a comm of 15 bytes, 13
+# of them ESC (28 columns shown), in heaptop's 16
+sh -c "exec dmabuf_alloc -H system -s 4K -w 60 -R $tmp/r4c --comm \"a\$(printf '\\033%.0s' \$(seq 13))z\"" &
+p4="$p4 $!"
+wait_while '[ ! -e $tmp/r4c ]'
 heaptop -b -n 1 -d 0.3 >$tmp/o
 heaptop -b -n 1 -d 0.3 --view processes >>$tmp/o
+grep -qF ' a^[^[^[^[^[^[^.. /' $tmp/o && pass "heaptop: a long comm's cell starts with it" ||
+	fail "heaptop: a long comm's cell starts with it" "$(grep 'dmabuf_alloc\|\^\[' $tmp/o | head -n 20)"
 n1=$(grep -c 'leaf1 ' $tmp/o) n2=$(grep -c 'leaf2 ' $tmp/o)
 if [ "$n1" = 2 ] && [ "$n2" = 2 ] && grep -q 'z ' $tmp/o && ! LC_ALL=C grep -q "$(printf '\.\.[\200-\277]')" $tmp/o; then
 	pass "heaptop: a long cgroup's cell ends in its name, never cut inside a character"

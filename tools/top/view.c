@@ -43,6 +43,8 @@ struct column {
 	int width;			/* < 0: left-aligned; 0: the last, as long as it is */
 	int (*cmp)(const void *a, const void *b);
 	const char *(*format)(const struct view_ctx *v, const void *row, char *buf);
+	bool head;			/* a name: one too long shows its start ("name.."),
+					 * not its end, as a path does ("..leaf") */
 };
 
 #define CMP(a, b)	((a) > (b) ? 1 : (a) < (b) ? -1 : 0)
@@ -220,20 +222,20 @@ static const char *f_headroom(const struct view_ctx *v, const void *r, char *buf
 }
 
 static const struct column row_cols[] = {
-	{ "CGROUP", -24, c_cgroup, f_cgroup },
-	{ "HEAP", -20, c_heap, f_heap },
-	{ "BYTES", 8, c_bytes, f_bytes },
-	{ "BUFS", 5, c_bufs, f_bufs },
-	{ "PEAK", 8, c_peak, f_peak },
-	{ "ALLOC/s", 8, c_alloc, f_alloc },
-	{ "FREE/s", 8, c_free, f_free },
-	{ "p50-us", 8, c_p50, f_p50 },
-	{ "p99-us", 8, c_p99, f_p99 },
-	{ "FAIL", 5, c_fail, f_fail },
-	{ "HITS", 5, c_hits, f_hits },
-	{ "CHARGED", 8, c_charged, f_charged },
-	{ "LIMIT", 8, c_limit, f_limit },
-	{ "HEADROOM", 8, c_headroom, f_headroom },
+	{ "CGROUP", -24, c_cgroup, f_cgroup, false },
+	{ "HEAP", -20, c_heap, f_heap, true },
+	{ "BYTES", 8, c_bytes, f_bytes, false },
+	{ "BUFS", 5, c_bufs, f_bufs, false },
+	{ "PEAK", 8, c_peak, f_peak, false },
+	{ "ALLOC/s", 8, c_alloc, f_alloc, false },
+	{ "FREE/s", 8, c_free, f_free, false },
+	{ "p50-us", 8, c_p50, f_p50, false },
+	{ "p99-us", 8, c_p99, f_p99, false },
+	{ "FAIL", 5, c_fail, f_fail, false },
+	{ "HITS", 5, c_hits, f_hits, false },
+	{ "CHARGED", 8, c_charged, f_charged, false },
+	{ "LIMIT", 8, c_limit, f_limit, false },
+	{ "HEADROOM", 8, c_headroom, f_headroom, false },
 };
 
 /* ---- the processes view: the inventory's ---- */
@@ -293,13 +295,13 @@ static const char *fp_bufs(const struct view_ctx *v, const void *p, char *buf)
 }
 
 static const struct column proc_cols[] = {
-	{ "PID", 7, p_pid, fp_pid },
-	{ "COMM", -16, p_comm, fp_comm },
-	{ "CGROUP", -24, p_cgroup, fp_cgroup },
-	{ "FD-BYTES", 9, p_fd, fp_fd },
-	{ "MAP-BYTES", 9, p_map, fp_map },
-	{ "PSS", 9, p_pss, fp_pss },
-	{ "BUFS", 5, p_bufs, fp_bufs },
+	{ "PID", 7, p_pid, fp_pid, false },
+	{ "COMM", -16, p_comm, fp_comm, true },
+	{ "CGROUP", -24, p_cgroup, fp_cgroup, false },
+	{ "FD-BYTES", 9, p_fd, fp_fd, false },
+	{ "MAP-BYTES", 9, p_map, fp_map, false },
+	{ "PSS", 9, p_pss, fp_pss, false },
+	{ "BUFS", 5, p_bufs, fp_bufs, false },
 };
 
 /* ---- the buffers view: the inventory's, with who exported them while traced ---- */
@@ -415,12 +417,12 @@ static const char *fb_holders(const struct view_ctx *v, const void *b, char *buf
 }
 
 static const struct column buf_cols[] = {
-	{ "INODE", 10, b_inode, fb_inode },
-	{ "HEAP", -20, b_heap, fb_heap },
-	{ "SIZE", 8, b_size, fb_size },
-	{ "AGE-s", 8, b_age, fb_age },
-	{ "EXPORTER", -22, b_exporter, fb_exporter },
-	{ "HOLDERS", 0, b_holders, fb_holders },
+	{ "INODE", 10, b_inode, fb_inode, false },
+	{ "HEAP", -20, b_heap, fb_heap, true },
+	{ "SIZE", 8, b_size, fb_size, false },
+	{ "AGE-s", 8, b_age, fb_age, false },
+	{ "EXPORTER", -22, b_exporter, fb_exporter, true },
+	{ "HOLDERS", 0, b_holders, fb_holders, false },
 };
 
 static const struct view_table {
@@ -605,7 +607,17 @@ static size_t put_cell(char *line, size_t at, const struct column *c, const char
 		text = fit_number(text, w, fit, sizeof(fit));
 		cols = text_width(text);
 	}
-	if (left && cols > w && w > 2) {
+	if (left && cols > w && w > 2 && c->head) {
+		size_t n = text_head(text, w - 2);
+		char part[CELL_LEN];
+		size_t pw;
+
+		snprintf(part, sizeof(part), "%.*s", (int)n, text);
+		pw = text_width(part);
+		at = put_text(line, at, text, n);
+		at = put_text(line, at, "..", 2);
+		at = put_spaces(line, at, pw < w - 2 ? w - 2 - pw : 0);	/* half a wide character */
+	} else if (left && cols > w && w > 2) {
 		const char *t = text_tail(text, w - 2);
 		size_t tw = text_width(t);
 
