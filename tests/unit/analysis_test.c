@@ -663,6 +663,51 @@ static void cgroups_crafted_linear(void)
 	unlink(path);
 }
 
+/*
+ * A bpf-lsm refusal at the export falls within its failed (EAGAIN) alloc
+ * record's call: one failure; one in the ioctl has no alloc record: a failure
+ * of its own (ioctl_refusals), which --fail-on failures counts; a dmem
+ * refusal, whose alloc record has it, is not one.
+ */
+static void refusals_in_ioctl_counted(void)
+{
+	char why[256], path[64];
+	struct checks c = {};
+	struct rec_writer *w;
+	struct analysis a;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 70, .pid = 10, .cgroup_id = 100,
+		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 0,
+		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
+	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + 100, .pid = 10, .tid = 11,
+		.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 4096,
+		.latency_ns = 50, .err = -11, .fail_class = 4 } });
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 200, .pid = 10, .cgroup_id = 100,
+		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 4096,
+		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
+	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + 400, .pid = 10, .tid = 11,
+		.comm = "cam", .cgroup_id = 100, .heap = "cma", .requested = 4096,
+		.latency_ns = 50, .err = -11, .fail_class = 4 } });
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 380, .pid = 10, .cgroup_id = 100,
+		.bound_cgroup_id = 100, .heap = "cma", .requested = 4096, .usage = 4096,
+		.limit = 4096, .backend = REC_LIMIT_DMEM, .bound_cgroup = "" } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(a.failed, 2);
+	CHECK_EQ(a.ioctl_refusals, 1);
+	CHECK(a.nlimits == 3 && !a.in_ioctl[0] && a.in_ioctl[1] && !a.in_ioctl[2], "%zu limits: %d %d %d",
+	      a.nlimits, a.in_ioctl[0], a.in_ioctl[1], a.in_ioctl[2]);
+	CHECK_EQ(checks_parse(&c, "failures", why, sizeof(why)), 0);
+	CHECK_EQ(checks_judge(&c, &a), 1);
+	CHECK(strstr(c.v[0].summary, "failures: 3 failed allocations") != NULL, "%s", c.v[0].summary);
+	checks_free(&c);
+	an_free(&a);
+	unlink(path);
+}
+
 /* --fail-on's list: a check named twice is one, empty items none, only empties refused */
 static void checks_listed_once(void)
 {
@@ -700,5 +745,6 @@ int main(void)
 	RUN(cgroups_crafted_linear);
 	RUN(hash_xor_differences_spread);
 	RUN(checks_listed_once);
+	RUN(refusals_in_ioctl_counted);
 	return tests_failed ? 1 : 0;
 }

@@ -668,9 +668,80 @@ static int steps_in_time_order(struct analysis *a)
 	return 0;
 }
 
+/* a failed allocation's call, from its start to its end, or a refusal's time */
+struct span {
+	uint64_t start, end;
+	size_t i;
+	bool used;
+};
+
+/*
+ * The bpf-lsm refusals made in the ioctl, before the heap was asked: the
+ * collector's programs on the ioctl never ran, so no alloc record has them,
+ * yet each is a failed allocation (EAGAIN). One made at the export has its
+ * alloc record, failed with EAGAIN, during whose call (same process and
+ * heap) it falls: each such record takes one refusal, and those no record
+ * takes are in_ioctl. A sweep in time order; the calls open at once are few.
+ */
+static int refusals_in_ioctl(struct analysis *a)
+{
+	struct span *calls = malloc((a->nallocs + 1) * sizeof(*calls));
+	struct span *refs = malloc((a->nlimits + 1) * sizeof(*refs));
+	size_t *open = malloc((a->nallocs + 1) * sizeof(*open));
+	size_t ncalls = 0, nrefs = 0, nopen = 0, next = 0;
+
+	a->in_ioctl = calloc(a->nlimits + 1, sizeof(*a->in_ioctl));
+	if (!calls || !refs || !open || !a->in_ioctl) {
+		free(calls);
+		free(refs);
+		free(open);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < a->nallocs; i++) {
+		const struct an_alloc *x = &a->allocs[i];
+
+		if (x->err == -EAGAIN)
+			calls[ncalls++] = (struct span){ x->ts > x->latency_ns ? x->ts - x->latency_ns : 0,
+							 x->ts, i, false };
+	}
+	for (size_t i = 0; i < a->nlimits; i++)
+		if (a->limits[i].backend == REC_LIMIT_BPF_LSM)
+			refs[nrefs++] = (struct span){ a->limits[i].ts, a->limits[i].ts, i, false };
+	sort_by_u64(calls, ncalls, sizeof(*calls), offsetof(struct span, start));
+	sort_by_u64(refs, nrefs, sizeof(*refs), offsetof(struct span, start));
+	for (size_t r = 0; r < nrefs; r++) {
+		const struct rec_limit *l = &a->limits[refs[r].i];
+		bool taken = false;
+		size_t kept = 0;
+
+		while (next < ncalls && calls[next].start <= refs[r].start)
+			open[nopen++] = next++;
+		for (size_t k = 0; k < nopen; k++) {
+			struct span *c = &calls[open[k]];
+			const struct an_alloc *x = &a->allocs[c->i];
+
+			if (c->end < refs[r].start || c->used)	/* ended, or taken: closed */
+				continue;
+			if (!taken && x->pid == l->pid && !strcmp(x->heap, l->heap))
+				c->used = taken = true;
+			if (!c->used)
+				open[kept++] = open[k];
+		}
+		nopen = kept;
+		if (!taken) {
+			a->in_ioctl[refs[r].i] = true;
+			a->ioctl_refusals++;
+		}
+	}
+	free(calls);
+	free(refs);
+	free(open);
+	return 0;
+}
+
 static int finish(struct analysis *a)
 {
-	if (steps_in_time_order(a))
+	if (steps_in_time_order(a) || refusals_in_ioctl(a))
 		return -ENOMEM;
 	a->leaks = calloc(a->nbufs + 1, sizeof(*a->leaks));
 	a->by_heap = calloc(a->nbufs + 1, sizeof(*a->by_heap));
@@ -744,6 +815,7 @@ void an_free(struct analysis *a)
 	free(a->use);
 	free(a->steps);
 	free(a->allocs);
+	free(a->in_ioctl);
 	free(a->limits);
 	free(a->cma);
 	free(a->cma_states);

@@ -131,6 +131,8 @@ struct analysis {
 	size_t nby_heap;
 
 	uint64_t failures[FAIL_CLASSES], failed;
+	bool *in_ioctl;			/* by limits[]: a bpf-lsm refusal in the ioctl */
+	uint64_t ioctl_refusals;	/* how many: failed allocations no alloc record has */
 	uint64_t fds[REC_FD_TAKEN + 1];	/* fd records by kind, every buffer's */
 	uint64_t events, drops, first_ts, last_ts;
 	bool ended;

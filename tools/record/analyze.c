@@ -367,6 +367,9 @@ static int print_text(const struct analysis *a)
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		printf("  %s %llu", fail_class_name(c), (unsigned long long)a->failures[c]);
 	printf("\n");
+	if (a->ioctl_refusals)	/* no alloc record has them: the heap was never asked */
+		printf("and %llu refused by a bpf-lsm limit in the ioctl (REFUSED BY A LIMIT)\n",
+		       (unsigned long long)a->ioctl_refusals);
 	/* with stacks (record --stacks): where each failed */
 	for (size_t i = 0; i < a->nallocs; i++) {
 		const struct an_alloc *x = &a->allocs[i];
@@ -506,6 +509,7 @@ static int print_json(const struct analysis *a)
 		json_ku64(&j, fail_class_name(c), a->failures[c]);
 	json_end(&j);
 	json_ku64(&j, "failed_allocations", a->failed);
+	json_ku64(&j, "ioctl_refusals", a->ioctl_refusals);
 	json_key(&j, "fd_events");
 	if (fds) {
 		json_object(&j);

@@ -236,6 +236,16 @@ static void failures_detail(struct text *t, const struct analysis *a)
 		    an_error_text(x->err), fail_class_name(x->fail_class));
 		stack_detail(t, a, x->stack_id);
 	}
+	for (size_t i = 0; i < a->nlimits; i++) {
+		const struct rec_limit *l = &a->limits[i];
+
+		if (!a->in_ioctl[i])
+			continue;
+		add(t, "%s %s by pid %u in %s at %s: refused by %s's bpf-lsm limit in the ioctl "
+		    "(limit)\n", text_safe(l->heap), format_size(l->requested, s1, sizeof(s1)),
+		    l->pid, text_safe(an_cgroup_path(a, l->cgroup_id)),
+		    format_ns(an_rel(a, l->ts), s2, sizeof(s2)), text_safe(an_limit_cgroup(a, l) ?: "?"));
+	}
 }
 
 static int peak_detail(struct text *t, const struct analysis *a, const char *heap)
@@ -290,9 +300,11 @@ static int judge(struct check *k, const struct analysis *a)
 		leaks_detail(&t, a);
 		break;
 	case CHECK_FAILURES:
-		k->failed = a->failed > 0;
-		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocation%s",
-			 (unsigned long long)a->failed, a->failed == 1 ? "" : "s");
+		v = a->failed + a->ioctl_refusals;
+		k->failed = v > 0;
+		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocation%s%s",
+			 (unsigned long long)v, v == 1 ? "" : "s",
+			 a->ioctl_refusals ? ", some refused by a bpf-lsm limit in the ioctl" : "");
 		failures_detail(&t, a);
 		break;
 	case CHECK_PEAK:

@@ -43,6 +43,18 @@ else
 	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who" \
 		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json | tr '\n' ' ')"
 fi
+# the refusal, in the ioctl, is a failed allocation no alloc record has:
+# --fail-on failures fails on it, and says what refused it
+heapstat analyze $tmp/r.hsrec --fail-on failures --junit $tmp/a.xml >$tmp/a.out 2>$tmp/a.err
+rc=$?
+heapstat analyze $tmp/r.hsrec -j 2>/dev/null | jq -c '[.failed_allocations, .ioctl_refusals]' >$tmp/a.j
+[ $rc = 1 ] && [ "$(cat $tmp/a.j)" = "[0,1]" ] &&
+	grep -q "^and 1 refused by a bpf-lsm limit in the ioctl" $tmp/a.out &&
+	grep -q "failures: 1 failed allocation, some refused by a bpf-lsm limit in the ioctl" $tmp/a.err &&
+	grep -q "$H 1.0M by pid [0-9]* in /lr/heapstat-record-[^ ]* at .*: refused by /lr.*s bpf-lsm limit in the ioctl (limit)" $tmp/a.xml &&
+	pass "analyze --fail-on failures: a refusal in the ioctl fails it, its limit named" ||
+	fail "analyze --fail-on failures: a refusal in the ioctl fails it, its limit named" \
+		"exit $rc, $(cat $tmp/a.j): $(cat $tmp/a.out $tmp/a.err $tmp/a.xml)"
 # the HTML page names the cgroup whose limit refused: /lr, which no process record names
 heapstat analyze $tmp/r.hsrec --html $tmp/r.html >/dev/null 2>&1 &&
 	grep -q '<td class="m">/lr</td>' $tmp/r.html &&
