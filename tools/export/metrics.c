@@ -260,7 +260,7 @@ static const struct row_family {
 	[RF_HEADROOM] = { "heapstat_cgroup_headroom_bytes", PROM_GAUGE,
 		"That limit less the charge of the cgroup it is set on; absent when unlimited" },
 	[RF_REFUSALS] = { "heapstat_limit_refusals", PROM_COUNTER,
-		"Allocations by the cgroup that its limit refused" },
+		"Allocations of the cgroup's tasks a limit refused, its own or an ancestor's" },
 	[RF_ALLOCS] = { "heapstat_allocations", PROM_COUNTER,
 		"Successful heap allocations by the cgroup's tasks, since the exporter started" },
 	[RF_ALLOC_BYTES] = { "heapstat_allocated_bytes", PROM_COUNTER,

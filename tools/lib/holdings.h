@@ -99,7 +99,8 @@ struct hold_cell {
 					 * an ancestor's; HOLD_NO_LIMIT when none */
 	size_t limit_cg;		/* the cgroup that limit is set on */
 	uint64_t headroom;		/* that limit less that cgroup's charge */
-	uint64_t limit_hits;		/* allocations its own limit refused: the BPF-LSM's
+	uint64_t limit_hits;		/* allocations of its own tasks a limit refused
+					 * (its own or an ancestor's): the BPF-LSM's
 					 * count, or dmem's EAGAIN seen while tracing, or
 					 * memcg's refusals found then (refusal.h) */
 	bool traced;			/* allocated-by, from the collector */
