@@ -708,6 +708,62 @@ static void refusals_in_ioctl_counted(void)
 	unlink(path);
 }
 
+/* a bpf-lsm refusal, or a failed (EAGAIN) alloc record of a call from @start to @end */
+static void refused(struct rec_writer *w, uint64_t ts, uint32_t pid)
+{
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + ts, .pid = pid, .cgroup_id = 100,
+		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 4096,
+		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
+}
+
+static void call_failed(struct rec_writer *w, uint64_t start, uint64_t end, uint32_t pid)
+{
+	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + end, .pid = pid, .tid = pid,
+		.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 4096,
+		.latency_ns = end - start, .err = -11, .fail_class = 4 } });
+}
+
+/*
+ * Two threads refused at their exports, a long call's refusal late, a short
+ * one's inside it early: each call takes the refusal in it (the one ending
+ * first taken first), none is counted twice. And a crafted file, 50k calls
+ * of other processes open throughout and 50k refusals, is read in time
+ * linear in them, not their product.
+ */
+static void refusals_matched_linear(void)
+{
+	enum { N = 50000 };
+	char why[256], path[64];
+	struct rec_writer *w;
+	struct analysis a;
+	double t0;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	refused(w, 190, 10);
+	call_failed(w, 100, 200, 10);
+	refused(w, 990, 10);
+	call_failed(w, 0, 1000, 10);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(a.failed == 2 && a.ioctl_refusals == 0, "%llu failed, %llu in the ioctl",
+	      (unsigned long long)a.failed, (unsigned long long)a.ioctl_refusals);
+	an_free(&a);
+
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint32_t i = 0; i < N; i++)
+		refused(w, 1000 + i, 10);
+	for (uint32_t i = 0; i < N; i++)
+		call_failed(w, 0, 1000000, 1000 + i);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+	t0 = now_s();
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
+	CHECK_EQ(a.ioctl_refusals, N);
+	an_free(&a);
+	unlink(path);
+}
+
 /* --fail-on's list: a check named twice is one, empty items none, only empties refused */
 static void checks_listed_once(void)
 {
@@ -746,5 +802,6 @@ int main(void)
 	RUN(hash_xor_differences_spread);
 	RUN(checks_listed_once);
 	RUN(refusals_in_ioctl_counted);
+	RUN(refusals_matched_linear);
 	return tests_failed ? 1 : 0;
 }

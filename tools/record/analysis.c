@@ -668,12 +668,57 @@ static int steps_in_time_order(struct analysis *a)
 	return 0;
 }
 
-/* a failed allocation's call, from its start to its end, or a refusal's time */
+/* a failed allocation's call (start to end), or a refusal (its time twice), and its group */
 struct span {
 	uint64_t start, end;
-	size_t i;
-	bool used;
+	uint64_t group;		/* its process, and its heap's index in heaps[] */
+	size_t i;		/* in allocs[], or limits[] */
 };
+
+/* each span's group: (process, heap); sorted by group, then by start */
+static void spans_grouped(const struct analysis *a, struct span *v, size_t n, bool limits)
+{
+	for (size_t k = 0; k < n; k++) {
+		const char *heap = limits ? a->limits[v[k].i].heap : a->allocs[v[k].i].heap;
+		uint32_t pid = limits ? a->limits[v[k].i].pid : a->allocs[v[k].i].pid;
+
+		v[k].group = (uint64_t)pid << 32 |
+			     (uint32_t)name_find(&a->heap_ix, a->heaps, sizeof(*a->heaps), heap);
+	}
+	sort_by_u64(v, n, sizeof(*v), offsetof(struct span, start));
+	sort_by_u64(v, n, sizeof(*v), offsetof(struct span, group));	/* stable */
+}
+
+/* a min-heap of the open calls' ends */
+static void ends_push(uint64_t *h, size_t *n, uint64_t end)
+{
+	size_t i = (*n)++;
+
+	for (; i && h[(i - 1) / 2] > end; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = end;
+}
+
+static void ends_pop(uint64_t *h, size_t *n)
+{
+	uint64_t last = h[--*n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= last)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = last;
+}
 
 /*
  * The bpf-lsm refusals made in the ioctl, before the heap was asked: the
@@ -681,61 +726,59 @@ struct span {
  * yet each is a failed allocation (EAGAIN). One made at the export has its
  * alloc record, failed with EAGAIN, during whose call (same process and
  * heap) it falls: each such record takes one refusal, and those no record
- * takes are in_ioctl. A sweep in time order; the calls open at once are few.
+ * takes are in_ioctl. Per process and heap, refusals in time order, each
+ * taken by the open call that ends first (as many taken as can be); a heap
+ * of ends keeps it O(n log n) however the calls overlap.
  */
 static int refusals_in_ioctl(struct analysis *a)
 {
 	struct span *calls = malloc((a->nallocs + 1) * sizeof(*calls));
 	struct span *refs = malloc((a->nlimits + 1) * sizeof(*refs));
-	size_t *open = malloc((a->nallocs + 1) * sizeof(*open));
-	size_t ncalls = 0, nrefs = 0, nopen = 0, next = 0;
+	uint64_t *ends = malloc((a->nallocs + 1) * sizeof(*ends));
+	size_t ncalls = 0, nrefs = 0, c = 0;
 
 	a->in_ioctl = calloc(a->nlimits + 1, sizeof(*a->in_ioctl));
-	if (!calls || !refs || !open || !a->in_ioctl) {
+	if (!calls || !refs || !ends || !a->in_ioctl) {
 		free(calls);
 		free(refs);
-		free(open);
+		free(ends);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->nallocs; i++) {
 		const struct an_alloc *x = &a->allocs[i];
 
 		if (x->err == -EAGAIN)
-			calls[ncalls++] = (struct span){ x->ts > x->latency_ns ? x->ts - x->latency_ns : 0,
-							 x->ts, i, false };
+			calls[ncalls++] = (struct span){
+				x->ts > x->latency_ns ? x->ts - x->latency_ns : 0, x->ts, 0, i };
 	}
 	for (size_t i = 0; i < a->nlimits; i++)
 		if (a->limits[i].backend == REC_LIMIT_BPF_LSM)
-			refs[nrefs++] = (struct span){ a->limits[i].ts, a->limits[i].ts, i, false };
-	sort_by_u64(calls, ncalls, sizeof(*calls), offsetof(struct span, start));
-	sort_by_u64(refs, nrefs, sizeof(*refs), offsetof(struct span, start));
-	for (size_t r = 0; r < nrefs; r++) {
-		const struct rec_limit *l = &a->limits[refs[r].i];
-		bool taken = false;
-		size_t kept = 0;
+			refs[nrefs++] = (struct span){ a->limits[i].ts, a->limits[i].ts, 0, i };
+	spans_grouped(a, calls, ncalls, false);
+	spans_grouped(a, refs, nrefs, true);
+	for (size_t r = 0; r < nrefs;) {
+		uint64_t group = refs[r].group;
+		size_t nends = 0;
 
-		while (next < ncalls && calls[next].start <= refs[r].start)
-			open[nopen++] = next++;
-		for (size_t k = 0; k < nopen; k++) {
-			struct span *c = &calls[open[k]];
-			const struct an_alloc *x = &a->allocs[c->i];
-
-			if (c->end < refs[r].start || c->used)	/* ended, or taken: closed */
+		while (c < ncalls && calls[c].group < group)
+			c++;
+		for (; r < nrefs && refs[r].group == group; r++) {
+			for (; c < ncalls && calls[c].group == group &&
+			       calls[c].start <= refs[r].start; c++)
+				ends_push(ends, &nends, calls[c].end);
+			while (nends && ends[0] < refs[r].start)	/* ended before it */
+				ends_pop(ends, &nends);
+			if (nends) {
+				ends_pop(ends, &nends);		/* taken */
 				continue;
-			if (!taken && x->pid == l->pid && !strcmp(x->heap, l->heap))
-				c->used = taken = true;
-			if (!c->used)
-				open[kept++] = open[k];
-		}
-		nopen = kept;
-		if (!taken) {
+			}
 			a->in_ioctl[refs[r].i] = true;
 			a->ioctl_refusals++;
 		}
 	}
 	free(calls);
 	free(refs);
-	free(open);
+	free(ends);
 	return 0;
 }
 

@@ -564,6 +564,7 @@ static int print_json(const struct analysis *a)
 		json_ku64_or_null(&j, "usage_bytes", an_limit_known(l), l->usage);
 		json_ku64_or_null(&j, "limit_bytes", an_limit_known(l), l->limit);
 		json_kstr(&j, "backend", an_limit_backend(l->backend));
+		json_kbool(&j, "in_ioctl", a->in_ioctl[i]);
 		json_end(&j);
 	}
 	json_end(&j);

@@ -302,9 +302,12 @@ static int judge(struct check *k, const struct analysis *a)
 	case CHECK_FAILURES:
 		v = a->failed + a->ioctl_refusals;
 		k->failed = v > 0;
-		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocation%s%s",
-			 (unsigned long long)v, v == 1 ? "" : "s",
-			 a->ioctl_refusals ? ", some refused by a bpf-lsm limit in the ioctl" : "");
+		snprintf(k->summary, sizeof(k->summary), "failures: %llu failed allocation%s",
+			 (unsigned long long)v, v == 1 ? "" : "s");
+		if (a->ioctl_refusals)
+			snprintf(k->summary + strlen(k->summary), sizeof(k->summary) -
+				 strlen(k->summary), " (%llu refused by a bpf-lsm limit in the ioctl)",
+				 (unsigned long long)a->ioctl_refusals);
 		failures_detail(&t, a);
 		break;
 	case CHECK_PEAK:

@@ -242,8 +242,8 @@ static void header(FILE *f, const struct analysis *a, const struct checks *c)
 	snprintf(v, sizeof(v), "%zu &middot; %s", a->nleaks,
 		 format_size(a->leaked_bytes, s2, sizeof(s2)));
 	card(f, a->nleaks, v, "leaked buffers, bytes");
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)a->failed);
-	card(f, a->failed, v, "failed allocations");
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)(a->failed + a->ioctl_refusals));
+	card(f, a->failed + a->ioctl_refusals, v, "failed allocations");
 	for (int i = 0; i < c->n; i++)
 		failed += c->v[i].failed;
 	if (!c->n)
@@ -761,7 +761,7 @@ static void limits_table(FILE *f, const struct analysis *a)
 			"<td>%s</td></tr>\n", format_size(l->requested, s[1], 16),
 			an_limit_known(l) ? format_size(l->usage, s[2], 16) : "-",
 			an_limit_known(l) ? format_size(l->limit, s[3], 16) : "-",
-			an_limit_backend(l->backend));
+			a->in_ioctl[i] ? "bpf-lsm, <em>in the ioctl</em>" : an_limit_backend(l->backend));
 	}
 	fputs("</table>\n", f);
 	more_rows(f, a->nlimits, "refusals");
@@ -774,7 +774,7 @@ static void failures_section(FILE *f, const struct analysis *a)
 
 	fprintf(f, "<section>\n<h2 id=\"failures-section\">Failed allocations: %llu</h2>\n"
 		"<table id=\"failure-classes\" style=\"width:auto\">\n<tr>",
-		(unsigned long long)a->failed);
+		(unsigned long long)(a->failed + a->ioctl_refusals));
 	for (int c = FAIL_CAPACITY; c < FAIL_CLASSES; c++)
 		fprintf(f, "<th class=\"n\">%s</th>", fail_class_name(c));
 	fputs("</tr>\n<tr>", f);
@@ -783,9 +783,13 @@ static void failures_section(FILE *f, const struct analysis *a)
 			" style=\"color:var(--bad);font-weight:bold\"" : "",
 			(unsigned long long)a->failures[c]);
 	fputs("</tr>\n</table>\n", f);
-	if (!a->failed) {
+	if (a->ioctl_refusals)	/* no alloc record has them */
+		fprintf(f, "<p>%llu refused by a bpf-lsm limit in the ioctl, before the heap was "
+			"asked: among the refusals below (<em>in the ioctl</em>), not in this table.</p>\n",
+			(unsigned long long)a->ioctl_refusals);
+	if (!a->failed && !a->ioctl_refusals) {
 		fputs("<p class=\"none\">Every allocation succeeded.</p>\n", f);
-	} else {
+	} else if (a->failed) {
 		fputs("<table id=\"failures\">\n<tr><th class=\"n\">At</th><th>Heap</th><th class="
 		      "\"n\">Requested</th><th class=\"n\">PID</th><th>Comm</th><th>Cgroup</th>"
 		      "<th>Error</th><th>Class</th></tr>\n", f);

@@ -591,9 +591,9 @@ static size_t put_spaces(char *line, size_t at, size_t n)
 /*
  * A cell padded to its column's width in screen columns (a wide character
  * takes two), a space after all but the last; a left-aligned one that does
- * not fit shows its tail, a right-aligned number its value in fewer digits
- * (fit_number(): the columns stay aligned). (Not printf's padding:
- * tables of a thousand rows a second notice it.)
+ * not fit shows its tail (a name: its start), a right-aligned number its
+ * value in fewer digits (fit_number(): the columns stay aligned). (Not
+ * printf's padding: tables of a thousand rows a second notice it.)
  */
 static size_t put_cell(char *line, size_t at, const struct column *c, const char *text, bool last)
 {

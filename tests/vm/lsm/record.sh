@@ -50,7 +50,7 @@ rc=$?
 heapstat analyze $tmp/r.hsrec -j 2>/dev/null | jq -c '[.failed_allocations, .ioctl_refusals]' >$tmp/a.j
 [ $rc = 1 ] && [ "$(cat $tmp/a.j)" = "[0,1]" ] &&
 	grep -q "^and 1 refused by a bpf-lsm limit in the ioctl" $tmp/a.out &&
-	grep -q "failures: 1 failed allocation, some refused by a bpf-lsm limit in the ioctl" $tmp/a.err &&
+	grep -q "failures: 1 failed allocation (1 refused by a bpf-lsm limit in the ioctl)" $tmp/a.err &&
 	grep -q "$H 1.0M by pid [0-9]* in /lr/heapstat-record-[^ ]* at .*: refused by /lr.*s bpf-lsm limit in the ioctl (limit)" $tmp/a.xml &&
 	pass "analyze --fail-on failures: a refusal in the ioctl fails it, its limit named" ||
 	fail "analyze --fail-on failures: a refusal in the ioctl fails it, its limit named" \
