@@ -761,6 +761,20 @@ static void refusals_matched_linear(void)
 	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
 	CHECK_EQ(a.ioctl_refusals, N);
 	an_free(&a);
+
+	/* and all in one group, the refusals written last first: each call takes one */
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	for (uint32_t i = 0; i < N; i++)
+		refused(w, 1000 + N - i, 10);
+	for (uint32_t i = 0; i < N; i++)
+		call_failed(w, 0, 1000000 + i, 10);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+	t0 = now_s();
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(now_s() - t0 < 4, "%.1f s", now_s() - t0);
+	CHECK(a.failed == N && a.ioctl_refusals == 0, "%llu failed, %llu in the ioctl",
+	      (unsigned long long)a.failed, (unsigned long long)a.ioctl_refusals);
+	an_free(&a);
 	unlink(path);
 }
 

@@ -675,7 +675,18 @@ struct span {
 	size_t i;		/* in allocs[], or limits[] */
 };
 
-/* each span's group: (process, heap); sorted by group, then by start */
+static int cmp_span(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+
+	return p->group != q->group ? (p->group > q->group) - (p->group < q->group) :
+	       (p->start > q->start) - (p->start < q->start);
+}
+
+/*
+ * each span's group: (process, heap; every heap is named as its records
+ * are folded); sorted by group, then by start
+ */
 static void spans_grouped(const struct analysis *a, struct span *v, size_t n, bool limits)
 {
 	for (size_t k = 0; k < n; k++) {
@@ -685,8 +696,7 @@ static void spans_grouped(const struct analysis *a, struct span *v, size_t n, bo
 		v[k].group = (uint64_t)pid << 32 |
 			     (uint32_t)name_find(&a->heap_ix, a->heaps, sizeof(*a->heaps), heap);
 	}
-	sort_by_u64(v, n, sizeof(*v), offsetof(struct span, start));
-	sort_by_u64(v, n, sizeof(*v), offsetof(struct span, group));	/* stable */
+	sort_ordered(v, n, sizeof(*v), cmp_span);
 }
 
 /* a min-heap of the open calls' ends */

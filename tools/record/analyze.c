@@ -313,7 +313,8 @@ static void print_limits(const struct analysis *a)
 		       text_cell(an_limit_cgroup(a, l) ?: "-", 24),
 		       text_cell(l->heap, 20), format_size(l->requested, s[1], 16),
 		       known ? format_size(l->usage, s[2], 16) : "-",
-		       known ? format_size(l->limit, s[3], 16) : "-", an_limit_backend(l->backend));
+		       known ? format_size(l->limit, s[3], 16) : "-",
+		       a->in_ioctl[i] ? "bpf-lsm, in the ioctl" : an_limit_backend(l->backend));
 	}
 }
 
