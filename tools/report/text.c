@@ -227,8 +227,8 @@ static const char *cma_debugfs_needs(void)
 
 	if (statfs("/sys/kernel/debug", &st) || st.f_type != 0x64626720)	/* DEBUGFS_MAGIC */
 		return "mount -t debugfs none /sys/kernel/debug";
-	if (!access("/sys/kernel/debug/cma", F_OK))
-		return "/sys/kernel/debug/cma unreadable";
+	if (!access(CMA_DEBUGFS, F_OK))
+		return CMA_DEBUGFS " unreadable";
 	return errno == EACCES ? "only root reads debugfs" :
 	       "this kernel has no CMA debugfs: CONFIG_CMA_DEBUGFS";
 }
