@@ -773,6 +773,86 @@ static void pss_rounded_once(void)
 	CHECK_EQ(procs[0].pss_bytes, 349525);
 }
 
+/* a cell's hits as lsm_since keeps them */
+static uint64_t since_hits(const struct lsm_since *s, uint64_t id, uint32_t dev)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].cgroup_id == id && s->v[i].dev == dev)
+			return lsm_since_hits(&s->v[i]);
+	return UINT64_MAX;
+}
+
+static bool keep_odd(uint64_t id, void *ctx)
+{
+	(void)ctx;
+	return id & 1;
+}
+
+/*
+ * The BPF-LSM's hits since a view began: the first read is the base, a cell
+ * made since counts from 0, the programs pinned anew (another cells map) or
+ * a cell freed and made again go on from what was counted, a read with
+ * nothing pinned keeps it, and a cell gone is kept until its cgroup is not.
+ */
+static void lsm_since_counts_on(void)
+{
+	struct lsm_limit_row r[3] = {
+		{ .cgroup_id = 7, .dev = 1, .hits = 5, .heap = "system" },
+		{ .cgroup_id = 3, .dev = 1, .hits = 0, .heap = "system" },
+		{ .cgroup_id = 3, .dev = 2, .hits = 9, .heap = "" },
+	};
+	struct lsm_limit_row late[2] = {
+		{ .cgroup_id = 5, .dev = 1, .hits = 4, .heap = "system" },
+		{ .cgroup_id = 6, .dev = 1, .hits = 0, .heap = "system" },
+	};
+	struct lsm_since s = {};
+
+	CHECK_EQ(lsm_since_update(&s, 10, r, 3), 0);
+	CHECK_EQ(s.n, 3);
+	CHECK_EQ(s.v[0].cgroup_id, 3);		/* kept by id, then device */
+	CHECK_EQ(s.v[1].dev, 2);		/* (3, 2) */
+	CHECK_EQ(since_hits(&s, 7, 1), 0);	/* counted before: the base */
+	CHECK_EQ(since_hits(&s, 3, 2), 0);
+	r[0].hits = 8;
+	r[1].hits = 2;
+	CHECK_EQ(lsm_since_update(&s, 10, r, 2), 0);	/* (3, 2) not read: kept */
+	CHECK_EQ(since_hits(&s, 7, 1), 3);
+	CHECK_EQ(since_hits(&s, 3, 1), 2);
+	CHECK_EQ(since_hits(&s, 3, 2), 0);
+	CHECK(!s.v[1].read && s.v[0].read, "read flags");
+	CHECK_EQ(lsm_since_update(&s, 0, NULL, 0), 0);	/* the last limit cleared */
+	CHECK_EQ(since_hits(&s, 7, 1), 3);
+	r[0].hits = 1;		/* pinned anew: new cells from 0 */
+	r[1].hits = 2;
+	CHECK_EQ(lsm_since_update(&s, 11, r, 2), 0);
+	CHECK_EQ(since_hits(&s, 7, 1), 4);
+	CHECK_EQ(since_hits(&s, 3, 1), 4);
+	r[0].hits = 0;		/* the same map, a cell freed and made again */
+	CHECK_EQ(lsm_since_update(&s, 11, r, 1), 0);
+	CHECK_EQ(since_hits(&s, 7, 1), 4);
+	r[0].hits = 2;
+	CHECK_EQ(lsm_since_update(&s, 11, r, 1), 0);
+	CHECK_EQ(since_hits(&s, 7, 1), 6);
+	/* a cell first seen after the base counts whole; a limit's row without hits waits */
+	CHECK_EQ(lsm_since_update(&s, 11, late, 2), 0);
+	CHECK_EQ(since_hits(&s, 5, 1), 4);
+	CHECK_EQ(since_hits(&s, 6, 1), UINT64_MAX);
+	CHECK(!strcmp(s.v[0].heap, "system") && !s.v[1].heap[0], "names: %s, %s", s.v[0].heap, s.v[1].heap);
+	/* pruned: a cell not in the last read whose cgroup is not kept (odd ids are) */
+	late[0].cgroup_id = 8;
+	CHECK_EQ(lsm_since_update(&s, 11, late, 1), 0);
+	lsm_since_prune(&s, keep_odd, NULL);
+	CHECK_EQ(s.n, 5);	/* 3/1, 3/2, 5/1, 7/1, and 8/1: read */
+	CHECK_EQ(since_hits(&s, 8, 1), 4);
+	CHECK_EQ(lsm_since_update(&s, 11, r, 1), 0);
+	lsm_since_prune(&s, keep_odd, NULL);
+	CHECK_EQ(s.n, 4);
+	CHECK_EQ(since_hits(&s, 8, 1), UINT64_MAX);
+	CHECK_EQ(since_hits(&s, 5, 1), 4);
+	lsm_since_free(&s);
+	CHECK(!s.v && !s.n, "freed");
+}
+
 int main(void)
 {
 	if (!mkdtemp(top)) {
@@ -799,6 +879,7 @@ int main(void)
 	RUN(removed_note);
 	RUN(memcg_refusal_rules);
 	RUN(pss_rounded_once);
+	RUN(lsm_since_counts_on);
 	run("rm -rf %s", top);
 	return tests_failed ? 1 : 0;
 }

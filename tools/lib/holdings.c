@@ -718,13 +718,52 @@ static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 	err = lsm_limit_open(&l, sys->lsm_pin_dir, 0, why, sizeof(why));
 	if (!err) {
 		err = lsm_limit_rows(l, &h->lsm_rows, &h->nlsm_rows, why, sizeof(why));
+		if (!err && sys->lsm_since)	/* a cell first seen waits if this fails */
+			lsm_since_update(sys->lsm_since, lsm_limit_cells_id(l), h->lsm_rows,
+					 h->nlsm_rows);
 		lsm_limit_close(l);
+	} else if (err == -ENOENT && sys->lsm_since) {	/* none pinned: counts kept */
+		lsm_since_update(sys->lsm_since, 0, NULL, 0);
 	}
+	h->lsm_since = sys->lsm_since;
 	if (!err && !h->lsm_rows)	/* pinned, nothing charged yet: still the charger */
 		h->lsm_rows = calloc(1, sizeof(*h->lsm_rows));
 	h->lsm_err = err == -ENOENT ? 0 : err;
 	if (h->lsm_err)
 		snprintf(h->lsm_why, sizeof(h->lsm_why), "%s", why);
+}
+
+/*
+ * A heap whose hits the BPF-LSM counts: one it charges; with counts kept
+ * since the caller began (lsm_since), also one it charged before its last
+ * limit was cleared.
+ */
+static bool lsm_counted(const struct holdings *h, size_t k)
+{
+	const struct hold_heap *hp = &h->heaps[k];
+
+	return hp->charger == CHARGER_LSM || (h->lsm_since && hp->charger == CHARGER_NONE &&
+					      hp->device);
+}
+
+static bool cgroup_known(uint64_t id, void *ctx)
+{
+	return holdings_cgroup_by_id(ctx, id) != HOLD_NONE;
+}
+
+/* the hits since the caller began: those of cells gone too, while their cgroup is kept */
+static void lsm_since_hits_add(struct holdings *h)
+{
+	struct lsm_since *s = h->lsm_since;
+
+	for (size_t i = 0; i < s->n; i++) {
+		size_t cg = holdings_cgroup_by_id(h, s->v[i].cgroup_id);
+		size_t k = s->v[i].heap[0] ? holdings_heap(h, s->v[i].heap) : HOLD_NONE;
+
+		if (cg != HOLD_NONE && k != HOLD_NONE && lsm_counted(h, k))
+			hold_cell(h, cg, k)->limit_hits += lsm_since_hits(&s->v[i]);
+	}
+	lsm_since_prune(s, cgroup_known, h);
 }
 
 /*
@@ -748,12 +787,15 @@ static void read_lsm(struct holdings *h)
 		if (cg == HOLD_NONE || k == HOLD_NONE || h->heaps[k].charger != CHARGER_LSM)
 			continue;
 		cell = hold_cell(h, cg, k);
-		cell->limit_hits += r->hits;
+		if (!h->lsm_since)
+			cell->limit_hits += r->hits;
 		if (r->cgroup_id == h->cgs[cg].id && !h->cgs[cg].removed) {
 			cell->charged = r->usage;
 			cell->max = r->limit;
 		}
 	}
+	if (h->lsm_since)
+		lsm_since_hits_add(h);
 }
 
 /* what each was charged itself: the charge counts its descendants' too */
@@ -847,12 +889,44 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 			cell->lat = &hs[i].lat;
 			cell->life = &hs[i].life;
 		}
-		if (h->heaps[heap].charger != CHARGER_LSM)	/* a merged entry's added */
+		if (!lsm_counted(h, heap))	/* a merged entry's added */
 			cell->limit_hits = (cell->traced ? cell->limit_hits : 0) + hits;
 		cell->traced = true;
 		cell->act = i;
 	}
 	return 0;
+}
+
+/*
+ * The BPF-LSM's refusals as failed allocations, while traced: most are
+ * refused in the ioctl, before the collector's programs run (no attempt is
+ * seen), the rest at the export, which the collector sees fail with EAGAIN
+ * (counted in the hits too, before the ioctl returns). Each cell's limit
+ * failures are its hits since tracing began (lsm_since), or those it saw
+ * when more. A cell with refusals alone is traced: no attempt, no latency.
+ */
+static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
+{
+	for (size_t k = 0; k < h->nheaps; k++) {
+		if (!lsm_counted(h, k) || (flt->heap && strcmp(h->heaps[k].name, flt->heap)))
+			continue;
+		for (size_t cg = 0; cg < h->ncgs; cg++) {
+			struct hold_cell *c = hold_cell(h, cg, k);
+			__u64 *limit = &c->agg.failures[FAIL_LIMIT];
+
+			if (!c->traced && !c->limit_hits)
+				continue;
+			if (!c->traced) {
+				c->traced = true;
+				c->act = HOLD_NONE;
+			}
+			if (*limit < c->limit_hits) {
+				h->lsm_unseen += c->limit_hits - *limit;
+				*limit = c->limit_hits;
+			}
+			c->limit_hits = *limit;
+		}
+	}
 }
 
 /* ---- pass 6: rows, and the limit that binds each ---- */
@@ -966,6 +1040,8 @@ int holdings_build(struct holdings *h, const struct hold_sys *sys, const struct 
 	}
 	if (!err && coll)
 		err = add_activity(h, coll, flt);
+	if (!err && coll && h->lsm_since)
+		lsm_failures(h, flt);
 	if (!err)
 		err = make_rows(h, sys, flt);
 	return err;

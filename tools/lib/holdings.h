@@ -17,6 +17,7 @@
 #include "collector.h"
 #include "inventory.h"
 #include "lsm_limit.h"
+#include "lsm_since.h"
 #include "util.h"
 
 #define HOLD_NO_LIMIT	UINT64_MAX
@@ -35,6 +36,9 @@ struct hold_sys {
 	const char *lsm_pin_dir;	/* the BPF-LSM limits' pins (lsm_limit.h); NULL: none */
 	const struct cg_index *cg_tree;	/* the cgroup tree as the caller last walked it
 					 * (cgroup_root's); NULL: each build walks it */
+	struct lsm_since *lsm_since;	/* the BPF-LSM's hits since the caller began
+					 * tracing (lsm_since.h), kept up to date by each
+					 * build; NULL: the pinned counts as they are */
 };
 
 struct hold_filter {
@@ -101,8 +105,10 @@ struct hold_cell {
 	uint64_t headroom;		/* that limit less that cgroup's charge */
 	uint64_t limit_hits;		/* allocations of its own tasks a limit refused
 					 * (its own or an ancestor's): the BPF-LSM's
-					 * count, or dmem's EAGAIN seen while tracing, or
-					 * memcg's refusals found then (refusal.h) */
+					 * count (since tracing began with hold_sys's
+					 * lsm_since), or dmem's EAGAIN seen while
+					 * tracing, or memcg's refusals found then
+					 * (refusal.h) */
 	bool traced;			/* allocated-by, from the collector */
 	size_t act;			/* its collector_heap_stats() entry (the last of
 					 * several: act_next) */
@@ -144,6 +150,9 @@ struct holdings {
 	bool mem_accounting;
 	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
 	size_t nlsm_rows;
+	struct lsm_since *lsm_since;	/* hold_sys's */
+	uint64_t lsm_unseen;		/* the BPF-LSM's refusals the collector did not
+					 * see (lsm_failures()), over every cell */
 	int lsm_err;			/* the BPF-LSM limits unreadable (-EACCES: not root) */
 	char lsm_why[512];		/* and why, from lsm_limit */
 	struct arena names;		/* the model's own strings */

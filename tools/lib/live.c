@@ -82,6 +82,11 @@ struct live {
 	uint64_t model_refusals;	/* the limit refusals user space found, at the model */
 	uint64_t rebased_ns;		/* live_rebase()'s, for the next sample; 0: none */
 	struct live_hit last_hit;
+	struct lsm_since lsm_since;	/* the BPF-LSM's hits since tracing began */
+	uint64_t lsm_read_ns;		/* when live_drain() last read its cells */
+	uint64_t lsm_unseen;		/* the model's holdings.lsm_unseen at the previous sample */
+	bool lsm_unseen_known;		/* false: a rebase since (those refused from
+					 * then to the next sample are not in its rate) */
 };
 
 /*
@@ -249,7 +254,17 @@ void live_name_removals(struct live *l)
 /* fold the events that arrived; call it every LIVE_DRAIN_MS between samples */
 int live_drain(struct live *l)
 {
-	return l->coll ? collector_poll(l->coll, 0) ?: read_changes(l) : 0;
+	uint64_t now;
+
+	if (!l->coll)
+		return 0;
+	/* the BPF-LSM's hits, read between models too: the last limit's clear takes them */
+	now = now_ns();
+	if (now - l->lsm_read_ns >= LSM_SINCE_READ_MS * 1000000ull) {
+		lsm_since_read(&l->lsm_since, l->sys.lsm_pin_dir);
+		l->lsm_read_ns = now;
+	}
+	return collector_poll(l->coll, 0) ?: read_changes(l);
 }
 
 static uint64_t failures(const struct coll_agg *a)
@@ -320,7 +335,7 @@ static int add_row(struct live *l, struct live_frame *f, size_t cell)
 			coll_agg_add(&p, &l->prev_aggs[a]);
 		r->alloc_rate = (c->agg.allocs - p.allocs) / f->interval_s;
 		r->free_rate = (c->agg.frees - p.frees) / f->interval_s;
-		r->fails = failures(&c->agg);
+		r->fails = failures(&c->agg);	/* the BPF-LSM's refusals too (lsm_failures()) */
 		/* a model kept from a frame before: no attempt since (its counts would
 		 * have moved), a merged cell's latencies are that frame's copy, and
 		 * c->lat may point into the collector's array as it was before it
@@ -497,11 +512,17 @@ static int walk_tree(struct live *l, uint64_t now)
 	return inventory_cgroups_walk(l->iters) == -ENOMEM ? -ENOMEM : 0;
 }
 
-/* allocations, frees and failures since the previous sample, over every cgroup */
+/*
+ * Allocations, frees and failures since the previous sample, over every
+ * cgroup: the collector's, and the BPF-LSM's refusals it did not see (in
+ * the ioctl), as the last model counted them (read every LIVE_FILES_MS
+ * when nothing else moved)
+ */
 static void add_totals(struct live *l, struct live_frame *f)
 {
 	size_t n;
 	struct coll_heap_stats *hs;
+	double fails = 0;
 
 	if (!l->coll)
 		return;
@@ -511,9 +532,19 @@ static void add_totals(struct live *l, struct live_frame *f)
 
 		f->alloc_rate += (a->allocs - p->allocs) / f->interval_s;
 		f->free_rate += (a->frees - p->frees) / f->interval_s;
-		f->fail_rate += (failures(a) - failures(p)) / f->interval_s;
+		fails += (double)(failures(a) - failures(p));
 		l->prev_aggs[i] = *a;
 	}
+	/*
+	 * The unseen refusals' change, either way: one refused at the export,
+	 * read in the cells before the collector's count had it, is unseen in
+	 * one model and the collector's in the next (lsm_failures())
+	 */
+	if (l->lsm_unseen_known)
+		fails += (double)f->h->lsm_unseen - (double)l->lsm_unseen;
+	l->lsm_unseen = f->h->lsm_unseen;
+	l->lsm_unseen_known = true;
+	f->fail_rate = fails > 0 ? fails / f->interval_s : 0;
 	collector_restart_latencies(l->coll);	/* latencies are per interval */
 }
 
@@ -814,6 +845,7 @@ int live_rebase(struct live *l)
 	hs = collector_heap_stats(l->coll, &n);
 	for (size_t i = 0; i < n && i < l->nprev; i++)
 		l->prev_aggs[i] = hs[i].agg;
+	l->lsm_unseen_known = false;	/* refused while paused: not in the next rate */
 	collector_restart_latencies(l->coll);
 	/* the kept model's counts are older than these: the next sample builds one,
 	 * on the cgroup tree walked again (the charges tree_stale() compares are
@@ -859,6 +891,12 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 		return err;
 	}
 	refusal_count_start(&l->refusals, l->coll, l->sys.mem_accounting);
+	if (l->coll) {		/* the BPF-LSM's refusals from here, as the collector's */
+		lsm_since_read(&l->lsm_since, l->sys.lsm_pin_dir);
+		l->lsm_read_ns = now_ns();
+		l->sys.lsm_since = &l->lsm_since;
+		l->lsm_unseen_known = true;	/* 0 at the base */
+	}
 	err = inventory_open(&l->iters, false, true);
 	if (err) {
 		live_close(l);
@@ -896,5 +934,6 @@ void live_close(struct live *l)
 	refusal_count_stop(&l->refusals);
 	inventory_close(l->iters);
 	free(l->prev_aggs);
+	lsm_since_free(&l->lsm_since);
 	free(l);
 }

@@ -820,6 +820,17 @@ bool lsm_limit_current(struct lsm_limit *l)
 	return !l->unpinned && pins_live(l);
 }
 
+/* the id of the cells map this handle reads: another once pinned anew; 0 unknown */
+uint32_t lsm_limit_cells_id(const struct lsm_limit *l)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (l->unpinned || bpf_obj_get_info_by_fd(l->fds[M_CELLS], &info, &len))
+		return 0;
+	return info.id;
+}
+
 bool lsm_limit_created(const struct lsm_limit *l)
 {
 	return l->created;

@@ -82,6 +82,7 @@ int lsm_limit_stats(struct lsm_limit *l, struct lsm_limit_stats *out, char *why,
 uint64_t lsm_limit_misses(const char *pin_dir, const char *prog);
 uint64_t lsm_limit_skips(const char *pin_dir);
 void lsm_limit_event_heap(const struct limit_event *e, char *out);
+uint32_t lsm_limit_cells_id(const struct lsm_limit *l);
 bool lsm_limit_created(const struct lsm_limit *l);
 bool lsm_limit_current(struct lsm_limit *l);
 void lsm_limit_close(struct lsm_limit *l);

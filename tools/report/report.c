@@ -178,17 +178,23 @@ static int trace_for(struct report *rep)
 	/* from the attach: the duration traced, its rates' divisor, not the load's time */
 	start = now_ns();
 	end = start + opts.duration_ms * 1000000ull;
+	if (!err)	/* the BPF-LSM's refusals from here, as the collector's */
+		lsm_since_read(&rep->lsm_since, hold_sys_live.lsm_pin_dir);
 	ready_notify("heapstat report", err ? "not tracing: the report is a snapshot" :
 		     "tracing");
 	if (err)
 		return 0;
 	refusal_count_start(&rep->refusals, rep->coll, heap_mem_accounting());
-	while (!exiting && now_ns() < end) {
+	for (uint64_t read_ns = start; !exiting && now_ns() < end;) {
 		uint64_t left = (end - now_ns()) / 1000000;
 
 		err = collector_poll(rep->coll, left > 100 ? 100 : (int)left + 1);
 		if (err)
 			return err;
+		if (now_ns() - read_ns >= LSM_SINCE_READ_MS * 1000000ull) {
+			lsm_since_read(&rep->lsm_since, hold_sys_live.lsm_pin_dir);
+			read_ns = now_ns();
+		}
 	}
 	rep->seconds = (now_ns() - start) / 1e9;
 	err = collector_poll(rep->coll, 0);
@@ -217,6 +223,7 @@ static void free_report(struct report *rep)
 	collector_close(rep->coll);
 	refusal_count_stop(&rep->refusals);
 	inventory_free(&rep->inv);
+	lsm_since_free(&rep->lsm_since);
 }
 
 /*
@@ -289,6 +296,8 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	sys.mem_accounting = heap_mem_accounting();
+	if (rep.coll)
+		sys.lsm_since = &rep.lsm_since;
 	err = holdings_build(&rep.h, &sys, &rep.inv, rep.coll, &opts.flt);
 	if (!err)
 		err = cma_areas_read(CMA_SYSFS, CMA_DEBUGFS, true, &rep.cma, &rep.ncma);

@@ -34,6 +34,7 @@ struct report {
 	bool cma_unread;		/* none read, though CMA memory is reserved */
 	struct collector *coll;		/* with --duration, when the kernel let it trace */
 	struct refusal_counter refusals;	/* its memcg refusals, counted */
+	struct lsm_since lsm_since;	/* the BPF-LSM's refusals since it began */
 	char no_tracing[256];		/* else why not, with --duration */
 	double seconds;			/* how long it traced */
 	uint64_t now_ns;		/* when the snapshot was taken */

@@ -118,9 +118,9 @@ static const char help_text[] =
 "their limit are underlined. LIMIT is dmem.max (memory.max for the system heap\n"
 "when dma_heap.mem_accounting is on) of the cgroup or the ancestor whose\n"
 "limit leaves the least HEADROOM: that limit less that cgroup's charge.\n"
-"HITS counts the row's allocations a limit refused (dmem's EAGAIN and\n"
-"memcg's refusals while traced; bpf-lsm's own count, read every 5 s); the\n"
-"title names the last.\n";
+"HITS counts the row's allocations a limit refused: dmem's EAGAIN and\n"
+"memcg's refusals while traced; bpf-lsm's own count, read every 5 s (while\n"
+"traced, since heaptop started, and in FAIL too). The title names the last.\n";
 
 /* lines of @text from the top, each within the screen's columns (none wraps) */
 static void draw_text(const char *text)

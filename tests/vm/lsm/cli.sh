@@ -97,11 +97,68 @@ jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.hea
 	fail "report: held, charged by bpf-lsm, limit, headroom 0, 1 hit" "$(jq -c .cgroups $tmp/rep)"
 heaptop -b -n 1 -j -c /ll >$tmp/top 2>$tmp/tope
 jq_true --arg h $H '.rows[] | select(.cgroup == "/ll" and .heap == $h) |
-	.charged_bytes == 1048576 and .limit_bytes == 1048576 and .limit_hits == 1' $tmp/top >/dev/null &&
-	pass "heaptop: the same row" || fail "heaptop: the same row" "$(cat $tmp/top $tmp/tope | head -c 2000)"
+	.charged_bytes == 1048576 and .limit_bytes == 1048576 and .limit_hits == 0' $tmp/top >/dev/null &&
+	pass "heaptop: the same row (no hit since it started)" ||
+	fail "heaptop: the same row (no hit since it started)" "$(cat $tmp/top $tmp/tope | head -c 2000)"
 kill -9 $holder
 wait $holder 2>/dev/null
 usage_is /ll 0 && pass "usage back to 0 after kill -9" || fail "usage back to 0 after kill -9" "$(shown /ll usage_bytes)"
+
+# While traced, heaptop, the exporter and report -d count the refusals from
+# their start, as failures too (refused in the ioctl, the attempt never
+# reaches the collector's programs), and on across the programs pinned
+# anew (the last limit cleared, then set again: new cells, from 0).
+hold /ll r1b -s 1M -n 1
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heaptop -b -j -d 1 -c /ll >$tmp/live 2>$tmp/livee &
+tpid=$!
+wait_ready $rs $tpid
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat export --listen 127.0.0.1:9481 2>$tmp/expe &
+xpid=$!
+wait_ready $rs $xpid
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 600 -c /ll >$tmp/repd 2>$tmp/repde &
+rpid=$!
+wait_ready $rs $rpid
+alloc /ll -s 4K
+rc1=$?
+sleep 2		# read (every second): the last clear takes the cells
+heapstat limit clear /ll && [ ! -e $P ] && heapstat limit set /ll $H 1M
+rc2=$?
+alloc /ll -s 4K
+rc3=$?
+sleep 7		# a model read since: the BPF-LSM's cells are read every 5 s
+wget -q -O $tmp/metrics http://127.0.0.1:9481/metrics
+kill -INT $tpid $rpid $xpid
+wait $tpid $rpid $xpid
+row='.rows[] | select(.cgroup == "/ll" and .heap == $h)'
+if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 != 0 ] && jq -s -e --arg h $H "
+	(.[0] | $row | .limit_hits == 0 and .failures == 0) and
+	(.[-1] | $row | .limit_hits == 2 and .failures == 2 and .allocated.allocs == 0 and
+		.allocated.failures.limit == 2) and
+	([.[] | .failures_per_sec * .interval_s] | add | . > 1.99 and . < 2.01)" $tmp/live >/dev/null; then
+	pass "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, across a new pin"
+else
+	fail "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, across a new pin" \
+		"$rc1 $rc2 $rc3: $(jq -c "[.failures_per_sec, .interval_s, ($row)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
+fi
+if grep -qx 'heapstat_limit_refusals_total{cgroup="/ll",heap="system"} 2' $tmp/metrics &&
+	grep -qx 'heapstat_allocation_failures_total{cgroup="/ll",heap="system",class="limit"} 2' \
+		$tmp/metrics; then
+	pass "export: the same 2 refusals, as refusals and limit failures"
+else
+	fail "export: the same 2 refusals, as refusals and limit failures" \
+		"$(grep -E 'refusals_total|failures_total' $tmp/metrics) $(cat $tmp/expe)"
+fi
+jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.heap == $h) |
+	.limit_hits == 2 and .allocated.failures.limit == 2' $tmp/repd >/dev/null &&
+	pass "report -d: the same 2 refusals" ||
+	fail "report -d: the same 2 refusals" "$(jq -c .cgroups $tmp/repd) $(cat $tmp/repde)"
+kill $holder
+wait $holder 2>/dev/null
+heapstat limit events -j >/dev/null	# the second refusal read (taken), as the tests below expect
+usage_is /ll 0 || fail "usage back to 0" "$(shown /ll usage_bytes)"
 
 # buffers held by an O_PATH file of each alone, their own fds closed: the
 # buffer's file is released, its memory is not, and stays charged until

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The BPF-LSM's refusals since a view started, never going down (lsm_since.h) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsm_since.h"
+
+static int cmp_key(uint64_t id_a, uint32_t dev_a, uint64_t id_b, uint32_t dev_b)
+{
+	if (id_a != id_b)
+		return id_a < id_b ? -1 : 1;
+	return dev_a < dev_b ? -1 : dev_a > dev_b;
+}
+
+/* the entry of (@id, @dev), or where it would go (*found false) */
+static size_t find(const struct lsm_since *s, uint64_t id, uint32_t dev, bool *found)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_key(s->v[mid].cgroup_id, s->v[mid].dev, id, dev);
+
+		if (!c) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* a cell's count ended (the map pinned again, or the cell freed): kept in before */
+static void cell_ended(struct lsm_since_ent *e)
+{
+	e->before += e->last - e->base;
+	e->base = e->last = 0;
+}
+
+int lsm_since_update(struct lsm_since *s, uint32_t cells_id, const struct lsm_limit_row *rows,
+		     size_t n)
+{
+	int err = 0;
+
+	/* other cells: every count since starts at 0 */
+	if (cells_id && s->cells_id && cells_id != s->cells_id)
+		for (size_t i = 0; i < s->n; i++)
+			cell_ended(&s->v[i]);
+	if (cells_id)
+		s->cells_id = cells_id;
+	for (size_t i = 0; i < s->n; i++)
+		s->v[i].read = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct lsm_limit_row *r = &rows[i];
+		bool found;
+		size_t at = find(s, r->cgroup_id, r->dev, &found);
+		struct lsm_since_ent *e = &s->v[at];
+
+		if (!found) {
+			/* a limit's row with no cell (nothing counted) waits for one */
+			if (!r->hits && s->started)
+				continue;
+			if (s->n == s->cap) {
+				size_t cap = s->cap ? 2 * s->cap : 64;
+				struct lsm_since_ent *v = realloc(s->v, cap * sizeof(*v));
+
+				if (!v) {
+					err = -ENOMEM;
+					continue;
+				}
+				s->v = v;
+				s->cap = cap;
+			}
+			e = &s->v[at];
+			memmove(e + 1, e, (s->n - at) * sizeof(*e));
+			s->n++;
+			*e = (struct lsm_since_ent){
+				.cgroup_id = r->cgroup_id,
+				.dev = r->dev,
+				/* counted before the view started, or since, in a cell made since */
+				.base = s->started ? 0 : r->hits,
+				.last = r->hits,
+			};
+		} else if (r->hits < e->last) {	/* the cell freed and made again */
+			cell_ended(e);
+			e->last = r->hits;
+		} else {
+			e->last = r->hits;
+		}
+		if (r->heap[0])		/* a heap's device gone: its name as it was */
+			memcpy(e->heap, r->heap, sizeof(e->heap));
+		e->read = true;
+	}
+	s->started = true;
+	return err;
+}
+
+void lsm_since_prune(struct lsm_since *s, bool (*keep)(uint64_t cgroup_id, void *ctx), void *ctx)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].read || keep(s->v[i].cgroup_id, ctx))
+			s->v[k++] = s->v[i];
+	s->n = k;
+}
+
+void lsm_since_free(struct lsm_since *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * The cells read again, from their pins (the first read: the base, as the
+ * caller begins tracing). A caller that builds no model meanwhile reads
+ * them now and then: the hits counted between its last read and the last
+ * limit's clear go with the cells.
+ */
+int lsm_since_read(struct lsm_since *s, const char *pin_dir)
+{
+	struct lsm_limit_row *rows = NULL;
+	struct lsm_limit *l;
+	size_t n = 0;
+	char why[512];
+	int err = lsm_limit_open(&l, pin_dir, 0, why, sizeof(why));
+
+	if (err == -ENOENT)	/* none pinned: every hit comes after */
+		return lsm_since_update(s, 0, NULL, 0);
+	if (err)		/* the first build's read is the base */
+		return err;
+	err = lsm_limit_rows(l, &rows, &n, why, sizeof(why));
+	if (!err)
+		err = lsm_since_update(s, lsm_limit_cells_id(l), rows, n);
+	free(rows);
+	lsm_limit_close(l);
+	return err;
+}
