@@ -335,6 +335,19 @@ static void text_columns(void)
 	CHECK_EQ(text_head("/\xe4\xb8\xad\xe6\x96\x87", 5), 7);
 	CHECK_EQ(text_head("e\xcc\x81x", 1), 3);			/* the mark with its e */
 	CHECK_EQ(text_head("abc", 0), 0);
+	/* a control as shown is cut whole, never its ^ or \ alone */
+	CHECK_EQ(text_head("ab^[c", 3), 2);
+	CHECK_EQ(text_head("ab^[c", 4), 4);
+	CHECK_EQ(text_head("\\u202ex", 5), 0);
+	CHECK_EQ(text_head("a\\x9b", 4), 1);
+	CHECK_EQ(text_head("\\x", 1), 1);				/* no escape: cut anywhere */
+	CHECK_EQ(text_head("\\x9", 2), 2);
+	CHECK_EQ(text_head("^ab", 1), 1);
+	CHECK_STR(text_tail("a^[b", 2), "b");
+	CHECK_STR(text_tail("a^[b", 3), "^[b");
+	CHECK_STR(text_tail("\\x9bab", 5), "ab");
+	CHECK_STR(text_tail("/a\\u202e", 6), "\\u202e");
+	CHECK_STR(text_tail("/a\\u202e", 5), "");
 	{
 		char a[16];
 

@@ -192,28 +192,58 @@ size_t text_width(const char *s)
 	return cols;
 }
 
+static bool is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/*
+ * The bytes of what starts at @p in a text_safe() string, that a cut keeps
+ * whole, and its columns in *@w: a character, or how shown() writes one
+ * (^[, \x9b, \u202e; a name holding such text is cut the same way).
+ */
+static size_t piece(const unsigned char *p, int *w)
+{
+	uint32_t cp;
+	size_t len, hex = 0;
+
+	if (p[0] == '^' && ((p[1] >= '@' && p[1] <= '_') || p[1] == '?'))
+		len = 2;
+	else if (p[0] == '\\' && p[1] == 'x')
+		len = 4, hex = 2;
+	else if (p[0] == '\\' && p[1] == 'u')
+		len = 6, hex = 4;
+	else
+		len = 0;
+	for (size_t i = 0; i < hex && len; i++)	/* the NUL ends it: not hex */
+		if (!is_hex(p[2 + i]))
+			len = 0;
+	if (len) {
+		*w = (int)len;
+		return len;
+	}
+	if (*p < 0x80) {
+		*w = 1;
+		return 1;
+	}
+	len = utf8_char(p, strnlen((const char *)p, 4), &cp);
+	*w = len ? char_columns(cp) : 1;
+	return len ?: 1;
+}
+
 /* where the end of @s that fits in @cols columns starts (a text_safe() string) */
 const char *text_tail(const char *s, size_t cols)
 {
-	const char *p = s + strlen(s), *fit = p;
-	size_t used = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = text_width(s);
 
-	while (p > s) {
-		uint32_t cp;
-		size_t len;
+	while (*p && left > cols) {
 		int w;
 
-		do	/* back to the start of the character before */
-			p--;
-		while (p > s && (*(const unsigned char *)p & 0xc0) == 0x80);
-		len = utf8_char((const unsigned char *)p, strnlen(p, 4), &cp);
-		w = len ? char_columns(cp) : 1;
-		if (used + w > cols)
-			break;
-		used += w;
-		fit = p;
+		p += piece(p, &w);
+		left -= (size_t)w < left ? (size_t)w : left;
 	}
-	return fit;
+	return (const char *)p;
 }
 
 /* how many bytes of @s fit in @cols columns, a character never cut (a text_safe() string) */
@@ -223,15 +253,9 @@ size_t text_head(const char *s, size_t cols)
 	size_t used = 0;
 
 	while (*p) {
-		uint32_t cp;
-		size_t len = 1;
-		int w = 1;
+		int w;
+		size_t len = piece(p, &w);
 
-		if (*p >= 0x80) {
-			len = utf8_char(p, strnlen((const char *)p, 4), &cp);
-			w = len ? char_columns(cp) : 1;
-			len = len ?: 1;
-		}
 		if (used + w > cols)
 			break;
 		used += w;
