@@ -72,6 +72,7 @@ struct lsm_limit {
 	unsigned int flags;	/* lsm_limit_open()'s */
 	bool created;		/* this open loaded and pinned */
 	bool unpinned;		/* the last limit went: nothing is left */
+	uint64_t unread_unpinned;	/* then, the refusal events no reader had taken */
 	struct map_window cells;	/* the usage cells, read through mappings */
 	bool cells_mapped;
 	uint32_t cells_mask;	/* their slots less one */
@@ -831,6 +832,12 @@ uint32_t lsm_limit_cells_id(const struct lsm_limit *l)
 	return info.id;
 }
 
+/* the refusal events no reader had taken when this handle unpinned the last limit */
+uint64_t lsm_limit_unread_unpinned(const struct lsm_limit *l)
+{
+	return l->unread_unpinned;
+}
+
 bool lsm_limit_created(const struct lsm_limit *l)
 {
 	return l->created;
@@ -1004,9 +1011,31 @@ static int drop_gone(struct lsm_limit *l, const struct cg_index *ix, const char 
 	return dropped;
 }
 
+static int count_record(const void *data, size_t len, void *ctx)
+{
+	(void)data;
+	(void)len;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/* the refusal events in the ring that no reader has taken (from its consumer's position) */
+static uint64_t ring_unread(struct lsm_limit *l)
+{
+	struct ring_peek p;
+	uint64_t n = 0;
+
+	if (ring_peek_open(&p, l->fds[M_REFUSALS]))
+		return 0;
+	ring_peek_read(&p, count_record, &n);
+	ring_peek_close(&p);
+	return n;
+}
+
 /*
  * With the pin directory locked: no limit left, so nothing stays pinned
- * (unless what is pinned is no longer what this handle holds: another's)
+ * (unless what is pinned is no longer what this handle holds: another's).
+ * The refusal events not read yet go with the ring: counted first.
  */
 static bool unpin_if_none(struct lsm_limit *l)
 {
@@ -1014,6 +1043,7 @@ static bool unpin_if_none(struct lsm_limit *l)
 
 	if (!pins_live(l) || !bpf_map_get_next_key(l->fds[M_LIMITS], NULL, &next) || errno != ENOENT)
 		return false;
+	l->unread_unpinned = ring_unread(l);
 	unpin_all(l->dir);
 	l->unpinned = true;
 	return true;

@@ -83,6 +83,7 @@ uint64_t lsm_limit_misses(const char *pin_dir, const char *prog);
 uint64_t lsm_limit_skips(const char *pin_dir);
 void lsm_limit_event_heap(const struct limit_event *e, char *out);
 uint32_t lsm_limit_cells_id(const struct lsm_limit *l);
+uint64_t lsm_limit_unread_unpinned(const struct lsm_limit *l);
 bool lsm_limit_created(const struct lsm_limit *l);
 bool lsm_limit_current(struct lsm_limit *l);
 void lsm_limit_close(struct lsm_limit *l);

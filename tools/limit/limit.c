@@ -262,6 +262,17 @@ static int size_arg(const char *arg, uint64_t *bytes)
 	return err;
 }
 
+/* the last limit cleared: the refusal events no reader took went with the programs */
+static void say_unread(const struct lsm_limit *l)
+{
+	uint64_t n = lsm_limit_unread_unpinned(l);
+
+	if (n)
+		fprintf(stderr, "heapstat limit: note: %llu refusal event%s not read by 'heapstat "
+			"limit events' went with the programs (a 'limit events -f' running reads "
+			"them)\n", (unsigned long long)n, n == 1 ? "" : "s");
+}
+
 /*
  * A heap nothing in the kernel charges: the BPF-LSM programs, loaded and
  * pinned by the first limit, unpinned with the last. Lifting a limit that
@@ -288,6 +299,8 @@ static int apply_lsm(const struct holdings *h, const char *cgroup, const char *h
 		err = lsm_limit_clear(l, h->cgs[cg].id, heap, &unpinned, why, sizeof(why));
 		if (err == -ENOENT)
 			err = 0;
+		if (!err && unpinned)
+			say_unread(l);
 	} else if (!err) {
 		struct lsm_limit_row r;
 		char a[16];
@@ -372,10 +385,13 @@ static size_t collect_removed(const char *path, bool say)
 	if (lsm_limit_collect(l, path, &c, why, sizeof(why)))
 		fprintf(stderr, "heapstat limit: warning: the limits of removed cgroups are kept: "
 			"cannot %s\n", text_safe(why));
-	else if (c.dropped && say)
+	else if (c.dropped && say) {
 		fprintf(stderr, "heapstat limit: dropped %zu bpf-lsm limit%s of removed cgroups%s\n",
 			c.dropped, c.dropped == 1 ? "" : "s",
 			c.unpinned ? ", the last: the programs are unpinned" : "");
+		if (c.unpinned)
+			say_unread(l);
+	}
 	lsm_limit_close(l);
 	return path ? c.of_path : c.dropped;
 }

@@ -124,8 +124,11 @@ wait_ready $rs $rpid
 alloc /ll -s 4K
 rc1=$?
 sleep 2		# read (every second): the last clear takes the cells
-heapstat limit clear /ll && [ ! -e $P ] && heapstat limit set /ll $H 1M
+heapstat limit clear /ll 2>$tmp/clr && [ ! -e $P ] && heapstat limit set /ll $H 1M
 rc2=$?
+grep -qx "heapstat limit: note: 1 refusal event not read by 'heapstat limit events' went with the programs (a 'limit events -f' running reads them)" $tmp/clr &&
+	pass "the last clear says the refusal event no one read" ||
+	fail "the last clear says the refusal event no one read" "$(cat $tmp/clr)"
 alloc /ll -s 4K
 rc3=$?
 sleep 7		# a model read since: the BPF-LSM's cells are read every 5 s
