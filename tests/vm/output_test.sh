@@ -6,6 +6,9 @@
 # write error fails the command; a filter naming nothing is an error.
 . "$(dirname "$0")/../lib.sh"
 tmp=$(mktemp -d)
+# pad PREFIX NEXT FILE: the spaces after PREFIX (a basic regex) up to " NEXT"
+# on FILE's first such line: a table cell's padding
+pad() { sed -n "s|$1\( *\) $2.*|\1|p" "$3" | head -n 1 | awk '{ print length($0) }'; }
 S=/sys/fs/cgroup
 pass() { echo "PASS: output: $1"; }
 fail() { echo "FAIL: output: $1: $2"; }
@@ -176,8 +179,18 @@ p4="$p4 $!"
 wait_while '[ ! -e $tmp/r4c ]'
 heaptop -b -n 1 -d 0.3 >$tmp/o
 heaptop -b -n 1 -d 0.3 --view processes >>$tmp/o
-grep -qF ' a^[^[^[^[^[^[^.. /' $tmp/o && pass "heaptop: a long comm's cell starts with it" ||
-	fail "heaptop: a long comm's cell starts with it" "$(grep 'dmabuf_alloc\|\^\[' $tmp/o | head -n 20)"
+grep -qF ' a^[^[^[^[^[^[..  /' $tmp/o && pass "heaptop: a long comm's cell starts with it, ^[ never cut" ||
+	fail "heaptop: a long comm's cell starts with it, ^[ never cut" "$(grep 'dmabuf_alloc\|\^\[' $tmp/o | head -n 20)"
+# report cuts none: its COMM column is as wide as the widest, 28 or more, the others padded to it
+heapstat report processes >$tmp/rp
+esc=$(printf '\^\[%.0s' $(seq 13))
+W=$(($(pad "^ *PID COMM" CGROUP $tmp/rp) + 4))
+if [ $W -ge 28 ] && [ "$(pad "^ *[0-9]* a${esc}z" / $tmp/rp)" = $((W - 28)) ] &&
+	[ "$(pad "^ *[0-9]* dmabuf_alloc" / $tmp/rp)" = $((W - 12)) ]; then
+	pass "report: a long comm whole, its column as wide"
+else
+	fail "report: a long comm whole, its column as wide" "$(cat $tmp/rp)"
+fi
 n1=$(grep -c 'leaf1 ' $tmp/o) n2=$(grep -c 'leaf2 ' $tmp/o)
 if [ "$n1" = 2 ] && [ "$n2" = 2 ] && grep -q 'z ' $tmp/o && ! LC_ALL=C grep -q "$(printf '\.\.[\200-\277]')" $tmp/o; then
 	pass "heaptop: a long cgroup's cell ends in its name, never cut inside a character"
@@ -190,8 +203,8 @@ wait $p4
 
 # cells padded by screen columns, not bytes: /камера takes 7 (14 bytes), /中文
 # 5 (7 bytes: two wide characters), a path of 15 wide ones 31; the HEAP column
-# after each starts where an ASCII row's does (report: CGROUP is 28 wide,
-# heaptop 24, its cell the tail in ".." and 11 wide characters)
+# after each starts at one column (report: CGROUP as wide as the widest, 31
+# here; heaptop 24, its cell the tail in ".." and 11 wide characters)
 cyr=$(printf '/\320\272\320\260\320\274\320\265\321\200\320\260')
 cjk=$(printf '/\344\270\255\346\226\207')
 cjk15=/$(printf '%015d' 0 | sed 's/0/\\344\\270\\255/g')
@@ -207,10 +220,13 @@ done
 heapstat report >$tmp/w1
 heaptop -b -n 1 -d 0.3 >$tmp/w2
 sp() { printf "%${1}s" ""; }
+W=$(($(pad "^CGROUP" HEAP $tmp/w1) + 6))
 tail15=..$(printf '%011d' 0 | sed 's/0/\\344\\270\\255/g')
 tail15=$(printf "$tail15")
-if grep -q "^$cyr$(sp 21) system " $tmp/w1 && grep -q "^$cjk$(sp 23) system " $tmp/w1 &&
-	grep -q "^$cjk15 system " $tmp/w1 && grep -q "^$cyr$(sp 17) system " $tmp/w2 &&
+if [ $W -ge 31 ] && [ "$(pad "^$cyr" system $tmp/w1)" = $((W - 7)) ] &&
+	[ "$(pad "^$cjk" system $tmp/w1)" = $((W - 5)) ] &&
+	[ "$(pad "^$cjk15" system $tmp/w1)" = $((W - 31)) ] &&
+	grep -q "^$cyr$(sp 17) system " $tmp/w2 &&
 	grep -q "^$cjk$(sp 19) system " $tmp/w2 && grep -q "^$tail15 system " $tmp/w2; then
 	pass "report and heaptop pad names by screen columns, wide characters two"
 else

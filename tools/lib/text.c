@@ -300,7 +300,7 @@ const char *text_ascii(const char *s, char *out, size_t len)
  */
 const char *text_cell(const char *s, size_t cols)
 {
-	static char bufs[8][TEXT_MAX + 256];
+	static char bufs[8][2 * TEXT_MAX];	/* a column is at most TEXT_MAX wide */
 	static unsigned int next;
 	char *b = bufs[next++ % 8];
 	size_t n, w;
@@ -311,6 +311,15 @@ const char *text_cell(const char *s, size_t cols)
 		b[n++] = ' ';
 	b[n] = '\0';
 	return b;
+}
+
+/* the columns text_cell() shows @s in, or @min when that is more: a table's column fit to its cells */
+size_t text_cell_width(const char *s, size_t min)
+{
+	char b[TEXT_MAX];
+	size_t w = text_width(text_safe_buf(s, TEXT_MAX * 4, b, sizeof(b)));
+
+	return w > min ? w : min;
 }
 
 /*

@@ -23,6 +23,7 @@ const char *text_tail(const char *s, size_t cols);
 size_t text_head(const char *s, size_t cols);
 const char *text_ascii(const char *s, char *out, size_t len);
 const char *text_cell(const char *s, size_t cols);
+size_t text_cell_width(const char *s, size_t min);
 void csv_field(FILE *f, const char *s);
 
 /* text_safe_stream()'s state: a character cut between two writes */

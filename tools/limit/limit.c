@@ -660,6 +660,7 @@ static int show(const char *cgroup)
 	struct holdings h;
 	struct json j;
 	char a[16], b[16], c[16];
+	size_t wcg = 24, wheap = 20, won = 16;
 	int err = take_model(&h, &none, cgroup);
 
 	if (err) {
@@ -679,12 +680,20 @@ static int show(const char *cgroup)
 			h.lsm_err == -EACCES ? " (root only)" : "");
 	if (h.lsm_rows)
 		say_skips();
+	for (size_t cg = 0; !opts.json && cg < h.ncgs; cg++)	/* the columns, each its widest */
+		for (size_t k = 0; k < h.nheaps; k++) {
+			if (!shown(&h, cg, k, cgroup))
+				continue;
+			wcg = text_cell_width(h.cgs[cg].path, wcg);
+			wheap = text_cell_width(h.heaps[k].name, wheap);
+			won = text_cell_width(h.cgs[hold_cell(&h, cg, k)->limit_cg].path, won);
+		}
 	if (opts.json) {
 		json_init(&j, stdout);
 		json_array(&j);
 	} else {
-		printf("%-24s %-20s %-7s %10s %-16s %10s %10s  %s\n", "CGROUP", "HEAP", "BACKEND",
-		       "LIMIT", "SET-ON", "USAGE", "HEADROOM", "SOURCE");
+		printf("%-*s %-*s %-7s %10s %-*s %10s %10s  %s\n", (int)wcg, "CGROUP", (int)wheap,
+		       "HEAP", "BACKEND", "LIMIT", (int)won, "SET-ON", "USAGE", "HEADROOM", "SOURCE");
 	}
 	for (size_t cg = 0; cg < h.ncgs; cg++)
 		for (size_t k = 0; k < h.nheaps; k++) {
@@ -710,8 +719,9 @@ static int show(const char *cgroup)
 				continue;
 			}
 			printf("%s %s %-7s %10s %s %10s %10s  %s, %s%s\n",
-			       text_cell(h.cgs[cg].path, 24), text_cell(h.heaps[k].name, 20), charger_name(ch),
-			       format_size(x->limit, a, sizeof(a)), text_cell(h.cgs[x->limit_cg].path, 16),
+			       text_cell(h.cgs[cg].path, wcg), text_cell(h.heaps[k].name, wheap),
+			       charger_name(ch), format_size(x->limit, a, sizeof(a)),
+			       text_cell(h.cgs[x->limit_cg].path, won),
 			       x->charged_known ? format_size(x->charged, b, sizeof(b)) : "-",
 			       format_size(x->headroom, c, sizeof(c)), file_of(ch, true),
 			       file_of(ch, false), ch == CHARGER_MEMCG ? " (all memory)" : "");

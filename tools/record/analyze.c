@@ -180,13 +180,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 static void print_dists(const struct analysis *a)
 {
 	char v[5][16];
+	size_t w = 20;
 
-	printf("\n%-20s %8s %10s %10s %10s %10s %10s\n", "HEAP", "ALLOCS", "LAT-P50", "LAT-P90",
-	       "LAT-P99", "LAT-MAX", "LIFE-P50");
+	for (size_t i = 0; i < a->nlatency; i++)
+		w = text_cell_width(a->latency[i].heap, w);
+	printf("\n%-*s %8s %10s %10s %10s %10s %10s\n", (int)w, "HEAP", "ALLOCS", "LAT-P50",
+	       "LAT-P90", "LAT-P99", "LAT-MAX", "LIFE-P50");
 	for (size_t i = 0; i < a->nlatency; i++) {
 		const struct an_dist *d = &a->latency[i], *l = an_lifetime(a, d->heap);
 
-		printf("%s %8zu %10s %10s %10s %10s %10s\n", text_cell(d->heap, 20), d->n,
+		printf("%s %8zu %10s %10s %10s %10s %10s\n", text_cell(d->heap, w), d->n,
 		       format_ns(an_percentile(d, 50), v[0], 16), format_ns(an_percentile(d, 90), v[1], 16),
 		       format_ns(an_percentile(d, 99), v[2], 16), format_ns(an_percentile(d, 100), v[3], 16),
 		       l ? format_ns(an_percentile(l, 50), v[4], 16) : "-");
@@ -198,17 +201,20 @@ static int print_cma(const struct analysis *a)
 	struct an_cma_summary *v;
 	size_t n;
 	char s[6][16];
+	size_t w = 20;
 
 	if (an_cma_summaries(a, &v, &n))
 		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		w = text_cell_width(v[i].area, w);
 	if (n)
-		printf("\n%-20s %8s %10s %10s %10s %12s %9s\n", "CMA AREA", "TOTAL", "USED-START",
-		       "USED-END", "USED-MAX", "LARGEST-MIN", "FRAG-MAX");
+		printf("\n%-*s %8s %10s %10s %10s %12s %9s\n", (int)w, "CMA AREA", "TOTAL",
+		       "USED-START", "USED-END", "USED-MAX", "LARGEST-MIN", "FRAG-MAX");
 	if (a->hdr->untraced & REC_UNTRACED_CMA)
 		printf("%sCMA's allocations and releases: not traced on the recording's kernel\n",
 		       n ? "" : "\n");
 	for (size_t i = 0; i < n; i++) {
-		printf("%s %8s %10s %10s %10s ", text_cell(v[i].area, 20),
+		printf("%s %8s %10s %10s %10s ", text_cell(v[i].area, w),
 		       format_size(v[i].total_bytes, s[0], 16), format_size(v[i].first->used_bytes, s[1], 16),
 		       format_size(v[i].last->used_bytes, s[2], 16), format_size(v[i].used_max, s[3], 16));
 		if (v[i].extents)
@@ -297,11 +303,18 @@ static void json_stack(struct json *j, const struct analysis *a, uint32_t id)
 static void print_limits(const struct analysis *a)
 {
 	char s[4][16];
+	size_t wcg = 24, wlim = 24, wheap = 20;
 
+	for (size_t i = 0; i < a->nlimits; i++) {
+		wcg = text_cell_width(an_cgroup_path(a, a->limits[i].cgroup_id), wcg);
+		wlim = text_cell_width(an_limit_cgroup(a, &a->limits[i]) ?: "-", wlim);
+		wheap = text_cell_width(a->limits[i].heap, wheap);
+	}
 	printf("\nREFUSED BY A LIMIT: %zu\n", a->nlimits);
 	if (a->nlimits)
-		printf("%12s %7s %-24s %-24s %-20s %9s %9s %9s %s\n", "AT", "PID", "CGROUP",
-		       "WHOSE LIMIT", "HEAP", "REQUESTED", "USAGE", "LIMIT", "BACKEND");
+		printf("%12s %7s %-*s %-*s %-*s %9s %9s %9s %s\n", "AT", "PID", (int)wcg, "CGROUP",
+		       (int)wlim, "WHOSE LIMIT", (int)wheap, "HEAP", "REQUESTED", "USAGE", "LIMIT",
+		       "BACKEND");
 	for (size_t i = 0; i < a->nlimits; i++) {
 		const struct rec_limit *l = &a->limits[i];
 
@@ -309,18 +322,25 @@ static void print_limits(const struct analysis *a)
 
 		printf("%12s %7u %s %s %s %9s %9s %9s %s\n",
 		       format_ns(an_rel(a, l->ts), s[0], 16), l->pid,
-		       text_cell(an_cgroup_path(a, l->cgroup_id), 24),
-		       text_cell(an_limit_cgroup(a, l) ?: "-", 24),
-		       text_cell(l->heap, 20), format_size(l->requested, s[1], 16),
+		       text_cell(an_cgroup_path(a, l->cgroup_id), wcg),
+		       text_cell(an_limit_cgroup(a, l) ?: "-", wlim),
+		       text_cell(l->heap, wheap), format_size(l->requested, s[1], 16),
 		       known ? format_size(l->usage, s[2], 16) : "-",
 		       known ? format_size(l->limit, s[3], 16) : "-",
 		       a->in_ioctl[i] ? "bpf-lsm, in the ioctl" : an_limit_backend(l->backend));
 	}
 }
 
+/* a usage row's cgroup: "(all)" for the sum over every cgroup */
+static const char *use_cgroup(const struct analysis *a, const struct an_usage *u)
+{
+	return u->cgroup_id ? an_cgroup_path(a, u->cgroup_id) : "(all)";
+}
+
 static int print_text(const struct analysis *a)
 {
 	char s1[16], s2[16], s3[16], who[64], how[64], here[48];
+	size_t wheap = 20, wcomm = 16, wcg = 24;
 	char (*where)[48] = calloc(a->nstacks ?: 1, sizeof(*where));	/* NULL: each whole */
 
 	printf("recording %s: kernel %s, host %s, command '%s' (%s)\n", text_safe(a->file),
@@ -335,25 +355,34 @@ static int print_text(const struct analysis *a)
 		printf("CUT SHORT at byte %llu: analysed up to there\n", (unsigned long long)a->cut);
 	printf("\nLEAKS: %zu buffer%s, %s (allocated while recorded, alive at the end)\n", a->nleaks,
 	       a->nleaks == 1 ? "" : "s", format_size(a->leaked_bytes, s1, sizeof(s1)));
+	for (size_t i = 0; i < a->nleaks; i++) {
+		wheap = text_cell_width(a->leaks[i]->heap, wheap);
+		wcomm = text_cell_width(a->leaks[i]->comm, wcomm);
+		wcg = text_cell_width(an_cgroup_path(a, a->leaks[i]->cgroup_id), wcg);
+	}
 	if (a->nleaks)
-		printf("%10s %-20s %8s %7s %-16s %-24s %s\n", "INODE", "HEAP", "SIZE", "PID", "COMM",
-		       "CGROUP", "HELD AT THE END BY");
+		printf("%10s %-*s %8s %7s %-*s %-*s %s\n", "INODE", (int)wheap, "HEAP", "SIZE", "PID",
+		       (int)wcomm, "COMM", (int)wcg, "CGROUP", "HELD AT THE END BY");
 	for (size_t i = 0; i < a->nleaks; i++) {
 		const struct an_buffer *b = a->leaks[i];
 
 		printf("%10llu %s %8s %7u %s %s %s\n", (unsigned long long)b->ino,
-		       text_cell(b->heap, 20), format_size(b->size, s1, sizeof(s1)), b->pid,
-		       text_cell(b->comm, 16), text_cell(an_cgroup_path(a, b->cgroup_id), 24),
+		       text_cell(b->heap, wheap), format_size(b->size, s1, sizeof(s1)), b->pid,
+		       text_cell(b->comm, wcomm), text_cell(an_cgroup_path(a, b->cgroup_id), wcg),
 		       an_held_by(b, who, sizeof(who)));
 		snprintf(here, sizeof(here), "inode %llu", (unsigned long long)b->ino);
 		print_stack(a, b->stack_id, where, here);
 	}
-	printf("\n%-24s %-20s %10s %12s\n", "CGROUP", "HEAP", "PEAK", "AT");
+	wcg = 24, wheap = 20;
+	for (size_t i = 0; i < a->nuse; i++) {
+		wcg = text_cell_width(use_cgroup(a, &a->use[i]), wcg);
+		wheap = text_cell_width(a->use[i].heap, wheap);
+	}
+	printf("\n%-*s %-*s %10s %12s\n", (int)wcg, "CGROUP", (int)wheap, "HEAP", "PEAK", "AT");
 	for (size_t i = 0; i < a->nuse; i++) {
 		const struct an_usage *u = &a->use[i];
 
-		printf("%s %s %10s %12s\n", text_cell(u->cgroup_id ? an_cgroup_path(a, u->cgroup_id) :
-					     "(all)", 24), text_cell(u->heap, 20),
+		printf("%s %s %10s %12s\n", text_cell(use_cgroup(a, u), wcg), text_cell(u->heap, wheap),
 		       format_size(u->peak, s1, sizeof(s1)), format_ns(an_rel(a, u->peak_ts), s2, sizeof(s2)));
 	}
 	if (a->hdr->untraced & REC_UNTRACED_FDS)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heapstat report as tables and as CSV. Tables show sizes human-readable
- * and names terminal-safe; CSV has exact bytes and is RFC 4180
- * (quoted fields, records ending in CRLF).
+ * and names terminal-safe, each name column as wide as its widest (none
+ * cut, rows aligned); CSV has exact bytes and is RFC 4180 (quoted fields,
+ * records ending in CRLF).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -81,11 +82,15 @@ static void print_heaps(FILE *out, const struct report *rep)
 {
 	const struct holdings *h = &rep->h;
 	bool csv = rep->opts->csv;
+	size_t w = 24;
 
+	for (size_t i = 0; !csv && i < h->nheaps; i++)
+		if (h->heaps[i].buffers)
+			w = text_cell_width(h->heaps[i].name, w);
 	if (csv)
 		csv_head(out, "heap,bytes,buffers");
 	else
-		fprintf(out, "%-24s %10s %8s\n", "HEAP", "BYTES", "BUFFERS");
+		fprintf(out, "%-*s %10s %8s\n", (int)w, "HEAP", "BYTES", "BUFFERS");
 	for (size_t i = 0; i < h->nheaps; i++) {
 		const struct hold_heap *hp = &h->heaps[i];
 
@@ -94,7 +99,7 @@ static void print_heaps(FILE *out, const struct report *rep)
 		if (csv)
 			csv_row(out, "suu", hp->name, hp->bytes, (uint64_t)hp->buffers);
 		else
-			fprintf(out, "%s %10s %8u\n", text_cell(hp->name, 24), hsize(hp->bytes),
+			fprintf(out, "%s %10s %8u\n", text_cell(hp->name, w), hsize(hp->bytes),
 				hp->buffers);
 	}
 	if (!csv && h->kernel_held && h->inv->holders_ns_only)
@@ -112,17 +117,34 @@ static const char *hsize_or(bool known, uint64_t bytes)
 	return known ? hsize(bytes) : "-";
 }
 
+/* the widths of a table's cgroup and heap columns: the rows' widest, at least @wcg and @wheap */
+static void row_widths(const struct holdings *h, bool traced, size_t *wcg, size_t *wheap)
+{
+	for (size_t i = 0; i < h->nrows; i++) {
+		size_t cell = h->rows[i];
+
+		if (traced && !h->cells[cell].traced)
+			continue;
+		*wcg = text_cell_width(h->cgs[cell / h->nheaps].path, *wcg);
+		*wheap = text_cell_width(h->heaps[cell % h->nheaps].name, *wheap);
+	}
+}
+
 static void print_cgroups(FILE *out, const struct report *rep)
 {
 	const struct holdings *h = &rep->h;
 	bool csv = rep->opts->csv;
+	size_t wcg = 28, wheap = 24;
 
+	if (!csv)
+		row_widths(h, false, &wcg, &wheap);
 	if (csv)
 		csv_head(out, "cgroup,heap,held_bytes,held_buffers,charged_bytes,charged_by,"
 			 "own_charged_bytes,limit_bytes,limit_cgroup,headroom_bytes,limit_hits,"
 			 "memcg_kernel_bytes");
 	else
-		fprintf(out, "%-28s %-24s %10s %8s %10s %10s %10s %6s %12s\n", "CGROUP", "HEAP",
+		fprintf(out, "%-*s %-*s %10s %8s %10s %10s %10s %6s %12s\n", (int)wcg, "CGROUP",
+			(int)wheap, "HEAP",
 			"HELD", "BUFFERS", "CHARGED", "LIMIT", "HEADROOM", "HITS", "MEMCG-KERNEL");
 	for (size_t i = 0; i < h->nrows; i++) {
 		size_t cell = h->rows[i];
@@ -141,7 +163,8 @@ static void print_cgroups(FILE *out, const struct report *rep)
 				limited, c->headroom, c->limit_hits, memcg, cg->memcg.kernel);
 		else
 			fprintf(out, "%s %s %10s %8u %10s %10s %10s %6llu %12s\n",
-				text_cell(cg->path, 28), text_cell(hp->name, 24), hsize(c->bytes), c->buffers,
+				text_cell(cg->path, wcg), text_cell(hp->name, wheap), hsize(c->bytes),
+				c->buffers,
 				hsize_or(c->charged_known, c->charged), hsize_or(limited, c->limit),
 				hsize_or(limited, c->headroom), (unsigned long long)c->limit_hits,
 				hsize_or(memcg, cg->memcg.kernel));
@@ -152,12 +175,19 @@ static void print_processes(FILE *out, const struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
 	bool csv = rep->opts->csv;
+	size_t wcomm = 16, wcg = 28;
 
+	for (size_t i = 0; !csv && i < inv->nprocs; i++) {
+		if (!rep->h.proc_shown[i])
+			continue;
+		wcomm = text_cell_width(rep->h.procs[i].comm, wcomm);
+		wcg = text_cell_width(rep->h.procs[i].cgroup, wcg);
+	}
 	if (csv)
 		csv_head(out, "pid,comm,cgroup,fd_bytes,map_bytes,pss_bytes,buffers");
 	else
-		fprintf(out, "%7s %-16s %-28s %10s %10s %10s %7s\n", "PID", "COMM", "CGROUP",
-			"FD-BYTES", "MAP-BYTES", "PSS", "BUFFERS");
+		fprintf(out, "%7s %-*s %-*s %10s %10s %10s %7s\n", "PID", (int)wcomm, "COMM",
+			(int)wcg, "CGROUP", "FD-BYTES", "MAP-BYTES", "PSS", "BUFFERS");
 	for (size_t i = 0; i < inv->nprocs; i++) {
 		const struct inv_proc *p = &rep->h.procs[i];
 
@@ -168,7 +198,7 @@ static void print_processes(FILE *out, const struct report *rep)
 				p->map_bytes, p->pss_bytes, (uint64_t)p->buffers);
 		else
 			fprintf(out, "%7d %s %s %10s %10s %10s %7u\n", p->pid,
-				text_cell(p->comm, 16), text_cell(p->cgroup, 28), hsize(p->fd_bytes),
+				text_cell(p->comm, wcomm), text_cell(p->cgroup, wcg), hsize(p->fd_bytes),
 				hsize(p->map_bytes), hsize(p->pss_bytes), p->buffers);
 	}
 }
@@ -177,12 +207,22 @@ static void print_buffers(FILE *out, const struct report *rep)
 {
 	const struct inventory *inv = &rep->inv;
 	bool csv = rep->opts->csv;
+	size_t wheap = 24, wname = 16, wimp = 20;
 
+	for (size_t i = 0; !csv && i < inv->nbufs; i++) {
+		char imp[HOLD_LIST_MAX];
+
+		if (!rep->h.buf_shown[i])
+			continue;
+		wheap = text_cell_width(inv->bufs[i].exp_name, wheap);
+		wname = text_cell_width(inv->bufs[i].name, wname);
+		wimp = text_cell_width(hold_importers(&inv->bufs[i], ',', imp, sizeof(imp)), wimp);
+	}
 	if (csv)
 		csv_head(out, "inode,heap,name,bytes,attachments,importers,holders");
 	else
-		fprintf(out, "%10s %-24s %-16s %10s %7s %-20s %s\n", "INODE", "HEAP", "NAME", "BYTES",
-			"ATTACH", "IMPORTERS", "HOLDERS");
+		fprintf(out, "%10s %-*s %-*s %10s %7s %-*s %s\n", "INODE", (int)wheap, "HEAP",
+			(int)wname, "NAME", "BYTES", "ATTACH", (int)wimp, "IMPORTERS", "HOLDERS");
 	char small[HOLD_LIST_MAX], *big = NULL;
 	size_t big_len = 0;
 
@@ -212,10 +252,10 @@ static void print_buffers(FILE *out, const struct report *rep)
 				b->attachments_known ? attach : "", strcmp(imp, "-") ? imp : "",
 				strcmp(holders, "-") ? holders : "");
 		else
-			fprintf(out, "%10llu %s %s %10s %7s %-20s %s\n",
-				(unsigned long long)b->ino, text_cell(b->exp_name, 24),
-				text_cell(b->name[0] ? b->name : "-", 16), hsize(b->size), attach, imp,
-				holders);
+			fprintf(out, "%10llu %s %s %10s %7s %s %s\n",
+				(unsigned long long)b->ino, text_cell(b->exp_name, wheap),
+				text_cell(b->name[0] ? b->name : "-", wname), hsize(b->size), attach,
+				text_cell(imp, wimp), holders);
 	}
 	free(big);
 }
@@ -236,13 +276,16 @@ static const char *cma_debugfs_needs(void)
 static void print_cma(FILE *out, const struct report *rep)
 {
 	bool csv = rep->opts->csv;
+	size_t w = 20;
 
+	for (size_t i = 0; !csv && i < rep->ncma; i++)
+		w = text_cell_width(rep->cma[i].name, w);
 	if (csv)
 		csv_head(out, "area,total_bytes,used_bytes,free_bytes,largest_free_bytes,free_extents,"
 			 "fragmentation,alloc_success_pages,alloc_fail_pages");
 	else
-		fprintf(out, "%-20s %10s %10s %12s %8s %6s %10s %10s\n", "CMA-AREA", "TOTAL", "USED",
-			"LARGEST-FREE", "EXTENTS", "FRAG", "ALLOC-OK", "ALLOC-FAIL");
+		fprintf(out, "%-*s %10s %10s %12s %8s %6s %10s %10s\n", (int)w, "CMA-AREA", "TOTAL",
+			"USED", "LARGEST-FREE", "EXTENTS", "FRAG", "ALLOC-OK", "ALLOC-FAIL");
 	for (size_t i = 0; i < rep->ncma; i++) {
 		const struct cma_area *a = &rep->cma[i];
 		char frag[16] = "?", largest[16] = "?", extents[16] = "?";
@@ -261,7 +304,7 @@ static void print_cma(FILE *out, const struct report *rep)
 				a->alloc_fail_pages);
 		else
 			fprintf(out, "%s %10s %10s %12s %8s %6s %10llu %10llu\n",
-				text_cell(a->name, 20), hsize(a->total_bytes), hsize(a->used_bytes),
+				text_cell(a->name, w), hsize(a->total_bytes), hsize(a->used_bytes),
 				largest, extents, frag, (unsigned long long)a->alloc_success_pages,
 				(unsigned long long)a->alloc_fail_pages);
 	}
@@ -331,7 +374,10 @@ static void print_activity(FILE *out, struct report *rep)
 	bool csv = rep->opts->csv;
 	struct coll_losses losses;
 	char lost[1024];
+	size_t wcg = 24, wheap = 20;
 
+	if (rep->coll && !csv)
+		row_widths(h, true, &wcg, &wheap);
 	if (!rep->coll && !csv) {	/* CSV has its header, and stderr says why (report.c) */
 		fprintf(out, "no activity: %s\n", rep->no_tracing);
 		return;
@@ -341,8 +387,8 @@ static void print_activity(FILE *out, struct report *rep)
 			 "frees_per_sec,p50_us,p99_us,max_us,life_p50_us,life_p99_us,life_max_us,"
 			 "fail_capacity,fail_fragmentation,fail_busy,fail_limit,fail_other");
 	else
-		fprintf(out, "%-24s %-20s %7s %8s %7s %8s %8s %8s %8s %8s %8s %8s %s\n", "CGROUP",
-			"HEAP", "ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
+		fprintf(out, "%-*s %-*s %7s %8s %7s %8s %8s %8s %8s %8s %8s %8s %s\n", (int)wcg,
+			"CGROUP", (int)wheap, "HEAP", "ALLOCS", "ALLOC/s", "FREES", "FREE/s", "p50-us", "p99-us", "max-us",
 			"LIFE-p50", "LIFE-p99", "LIFE-max", "FAIL cap/frag/busy/limit/other");
 	if (!rep->coll)
 		return;
@@ -365,7 +411,7 @@ static void print_activity(FILE *out, struct report *rep)
 				f[FAIL_BUSY], f[FAIL_LIMIT], f[FAIL_OTHER]);
 		else
 			fprintf(out, "%s %s %7llu %8.1f %7llu %8.1f %8s %8s %8s %8s %8s %8s "
-				"%llu/%llu/%llu/%llu/%llu\n", text_cell(cg, 24), text_cell(heap, 20),
+				"%llu/%llu/%llu/%llu/%llu\n", text_cell(cg, wcg), text_cell(heap, wheap),
 				(unsigned long long)c->agg.allocs, c->agg.allocs / rep->seconds,
 				(unsigned long long)c->agg.frees, c->agg.frees / rep->seconds,
 				pct_cell(c->lat, 50, false), pct_cell(c->lat, 99, false),
