@@ -106,8 +106,9 @@ usage_is /ll 0 && pass "usage back to 0 after kill -9" || fail "usage back to 0 
 
 # While traced, heaptop, the exporter and report -d count the refusals from
 # their start, as failures too (refused in the ioctl, the attempt never
-# reaches the collector's programs), and on across the programs pinned
-# anew (the last limit cleared, then set again: new cells, from 0).
+# reaches the collector's programs), and on while no limit is set, the
+# cgroup allocating (a traced row), and across the programs pinned anew
+# (the last limit cleared, then set again: new cells, from 0).
 hold /ll r1b -s 1M -n 1
 rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heaptop -b -j -d 1 -c /ll >$tmp/live 2>$tmp/livee &
@@ -121,41 +122,53 @@ rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat report -j -d 600 -c /ll >$tmp/repd 2>$tmp/repde &
 rpid=$!
 wait_ready $rs $rpid
+i=0
+while [ ! -s $tmp/live ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done	# its first frame
 alloc /ll -s 4K
 rc1=$?
-sleep 2		# read (every second): the last clear takes the cells
-heapstat limit clear /ll 2>$tmp/clr && [ ! -e $P ] && heapstat limit set /ll $H 1M
+sleep 3		# read (every second): the last clear takes the cells
+heapstat limit clear /ll 2>$tmp/clr && [ ! -e $P ]
 rc2=$?
 grep -qx "heapstat limit: note: 1 refusal event not read by 'heapstat limit events' went with the programs (a 'limit events -f' running reads them)" $tmp/clr &&
 	pass "the last clear says the refusal event no one read" ||
 	fail "the last clear says the refusal event no one read" "$(cat $tmp/clr)"
-alloc /ll -s 4K
+alloc /ll -s 4K		# no limit: allocates, a traced row
 rc3=$?
+sleep 7		# a model read since, with no limit set
+wget -q -O $tmp/metrics1 http://127.0.0.1:9481/metrics
+heapstat limit set /ll $H 1M
+rc4=$?
+alloc /ll -s 4K
+rc5=$?
 sleep 7		# a model read since: the BPF-LSM's cells are read every 5 s
 wget -q -O $tmp/metrics http://127.0.0.1:9481/metrics
 kill -INT $tpid $rpid $xpid
 wait $tpid $rpid $xpid
 row='.rows[] | select(.cgroup == "/ll" and .heap == $h)'
-if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 != 0 ] && jq -s -e --arg h $H "
+if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 != 0 ] &&
+	jq -s -e --arg h $H "
 	(.[0] | $row | .limit_hits == 0 and .failures == 0) and
-	(.[-1] | $row | .limit_hits == 2 and .failures == 2 and .allocated.allocs == 0 and
+	(.[-1] | $row | .limit_hits == 2 and .failures == 2 and .allocated.allocs == 1 and
 		.allocated.failures.limit == 2) and
+	([.[] | $row | .limit_hits] | . == sort) and
 	([.[] | .failures_per_sec * .interval_s] | add | . > 1.99 and . < 2.01)" $tmp/live >/dev/null; then
-	pass "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, across a new pin"
+	pass "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins"
 else
-	fail "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, across a new pin" \
-		"$rc1 $rc2 $rc3: $(jq -c "[.failures_per_sec, .interval_s, ($row)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
+	fail "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins" \
+		"$rc1 $rc2 $rc3 $rc4 $rc5: $(jq -c "[.failures_per_sec, .interval_s, ($row | .limit_hits, .failures, .allocated)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
 fi
-if grep -qx 'heapstat_limit_refusals_total{cgroup="/ll",heap="system"} 2' $tmp/metrics &&
-	grep -qx 'heapstat_allocation_failures_total{cgroup="/ll",heap="system",class="limit"} 2' \
-		$tmp/metrics; then
-	pass "export: the same 2 refusals, as refusals and limit failures"
+lines() {	# lines N FILE: FILE has /ll's refusals and limit failures, N each
+	grep -qx "heapstat_limit_refusals_total{cgroup=\"/ll\",heap=\"system\"} $1" $2 &&
+		grep -qx "heapstat_allocation_failures_total{cgroup=\"/ll\",heap=\"system\",class=\"limit\"} $1" $2
+}
+if lines 1 $tmp/metrics1 && lines 2 $tmp/metrics; then
+	pass "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2"
 else
-	fail "export: the same 2 refusals, as refusals and limit failures" \
-		"$(grep -E 'refusals_total|failures_total' $tmp/metrics) $(cat $tmp/expe)"
+	fail "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2" \
+		"$(grep -E 'refusals_total|failures_total' $tmp/metrics1 $tmp/metrics) $(cat $tmp/expe)"
 fi
 jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.heap == $h) |
-	.limit_hits == 2 and .allocated.failures.limit == 2' $tmp/repd >/dev/null &&
+	.limit_hits == 2 and .allocated.failures.limit == 2 and .allocated.allocs == 1' $tmp/repd >/dev/null &&
 	pass "report -d: the same 2 refusals" ||
 	fail "report -d: the same 2 refusals" "$(jq -c .cgroups $tmp/repd) $(cat $tmp/repde)"
 kill $holder
