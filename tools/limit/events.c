@@ -206,12 +206,12 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 		}
 		strftime(t, sizeof(t), "%H:%M:%S", &tm);
 		snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03ld", w.tv_nsec / 1000000);
-		printf("%-12s %7d %s %s %s %-7s %8s %8s %8s %-16s %s\n", t, e->pid,
+		printf("%-12s %7d %s %s %s %-7s %8s %8s %8s %s %s\n", t, e->pid,
 		       text_cell(e->comm, 16), text_cell(cgroup, 20), text_cell(e->heap, 20), e->backend,
 		       format_size(e->requested, a, sizeof(a)),
 		       e->known ? format_size(e->usage, b, sizeof(b)) : "-",
 		       e->known ? format_size(e->limit, c, sizeof(c)) : "-",
-		       bound ? text_safe(bound) : "-", ntop ? holders : "-");
+		       text_cell(bound ?: "-", 16), ntop ? holders : "-");
 	}
 	ev->shown++;
 	if (fflush(stdout) || ferror(stdout)) {
