@@ -81,11 +81,19 @@ static void on_signal(int sig)
 
 static const char *path_of(struct events *ev, uint64_t id)
 {
+	static char unknown[2][24];	/* an event's cgroup and its limit's */
+	static unsigned int next;
 	const char *p = id ? holdings_cgroup_path(&ev->m.h, id) : NULL;
 
 	if ((!p || !strcmp(p, "?")) && id && ev->coll)	/* removed since */
 		p = collector_removed_cgroup(ev->coll, id);
-	return p ? p : "?";
+	if (p && strcmp(p, "?"))
+		return p;
+	if (!id)
+		return "?";
+	/* gone, its path unknown: its id, as report's activity and the metrics name it */
+	snprintf(unknown[next % 2], sizeof(unknown[0]), "?%llu", (unsigned long long)id);
+	return unknown[next++ % 2];
 }
 
 static int cmp_holder(const void *a, const void *b)

@@ -255,6 +255,16 @@ heapstat limit events -j >$tmp/ev4 2>&1
 	pass "limit events -c: read without taking the others' or its own" ||
 	fail "limit events -c: read without taking the others' or its own" \
 		"$(for f in ev1 ev2 ev3 ev4; do echo "$f: $(cat $tmp/$f)"; done)"
+# a cgroup removed before its refusal is read: named by its id, its path unknown
+mkdir $S/lp/gone
+id=$(stat -c %i $S/lp/gone)
+alloc /lp/gone -s 2M
+i=0
+until rmdir $S/lp/gone 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+heapstat limit events -j >$tmp/ev5 2>&1
+[ "$(jq -r '.cgroup + " " + .limit_cgroup' $tmp/ev5)" = "?$id /lp" ] &&
+	pass "limit events: a removed cgroup's refusal names it ?<id>" ||
+	fail "limit events: a removed cgroup's refusal names it ?<id>" "id $id: $(cat $tmp/ev5)"
 # output it cannot write: said once, with why; the events taken
 alloc /lp/c2 -s 2M
 heapstat limit events >/dev/full 2>$tmp/e
