@@ -796,8 +796,9 @@ int lsm_limit_open(struct lsm_limit **out, const char *pin_dir, unsigned int fla
 		goto fail;
 	}
 	/* a reader shares the lock: it waits only for a load, a set or a clear */
-	if (flock(l->pin_dir_fd, flags & LSM_LIMIT_CREATE ? LOCK_EX : LOCK_SH)) {
-		err = fail(why, why_len, -errno, "lock %s", pin_dir);
+	if (flock(l->pin_dir_fd, (flags & LSM_LIMIT_CREATE ? LOCK_EX : LOCK_SH) |
+		  (flags & LSM_LIMIT_NOWAIT ? LOCK_NB : 0))) {
+		err = errno == EWOULDBLOCK ? -EAGAIN : fail(why, why_len, -errno, "lock %s", pin_dir);
 		goto fail;
 	}
 	err = pins_open(l, why, why_len);

@@ -25,6 +25,7 @@ struct lsm_limit;
 
 /* lsm_limit_open() flags */
 #define LSM_LIMIT_CREATE	1	/* load, attach and pin when nothing is pinned */
+#define LSM_LIMIT_NOWAIT	2	/* -EAGAIN rather than wait for a load, set or clear */
 
 /* one cgroup x heap */
 struct lsm_limit_row {

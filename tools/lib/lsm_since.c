@@ -120,7 +120,8 @@ void lsm_since_free(struct lsm_since *s)
  * The cells read again, from their pins (the first read: the base, as the
  * caller begins tracing). A caller that builds no model meanwhile reads
  * them now and then: the hits counted between its last read and the last
- * limit's clear go with the cells.
+ * limit's clear go with the cells. Once begun, a read the pins' lock would
+ * make wait (a limit being set, its programs loading) is left for the next.
  */
 int lsm_since_read(struct lsm_since *s, const char *pin_dir)
 {
@@ -128,11 +129,13 @@ int lsm_since_read(struct lsm_since *s, const char *pin_dir)
 	struct lsm_limit *l;
 	size_t n = 0;
 	char why[512];
-	int err = lsm_limit_open(&l, pin_dir, 0, why, sizeof(why));
+	/* a view's refresh never waits for a limit being set (its programs loading) */
+	int err = lsm_limit_open(&l, pin_dir, s->started ? LSM_LIMIT_NOWAIT : 0, why,
+				 sizeof(why));
 
 	if (err == -ENOENT)	/* none pinned: every hit comes after */
 		return lsm_since_update(s, 0, NULL, 0);
-	if (err)		/* the first build's read is the base */
+	if (err)		/* not now; the first: the first build's read is the base */
 		return err;
 	err = lsm_limit_rows(l, &rows, &n, why, sizeof(why));
 	if (!err)
