@@ -19,10 +19,11 @@ declare -A GROUP=(
 		libncurses-dev:arm64"
 	# tests and demo; gojq is the guests' jq (scripts/initramfs.sh); curl scrapes the
 	# exporter, pgrep finds the VMs' processes; make fuzz (libFuzzer and the sanitizers'
-	# runtimes for clang), unit tests under valgrind; heapstat analyze's outputs checked by
+	# runtimes for clang), unit tests under valgrind, a signal sent at a syscall (strace's
+	# fault injection); heapstat analyze's outputs checked by
 	# real readers: JUnit XML (xmllint), Perfetto (protoc --decode), HTML (headless
 	# Chromium; a font for its screenshot); heapstat export checked by real scrapers
-	[test]="tmux jq gojq curl procps libclang-rt-dev valgrind
+	[test]="tmux jq gojq curl procps libclang-rt-dev valgrind strace
 		libxml2-utils protobuf-compiler chromium fonts-dejavu-core
 		prometheus prometheus-node-exporter"
 	# make deb and the install tests: the pages' lint, the Debian and DKMS packages;

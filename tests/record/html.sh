@@ -194,7 +194,29 @@ for opt in --html --junit --perfetto; do
 	[ $rc = 0 ] && [ -L "$tmp/link" ] && [ -s "$tmp/target" ] && [ -z "$(ls "$tmp" | grep '\.tmp$')" ] &&
 		pass "$opt through a symlink: its target written, the link kept" ||
 		fail "$opt through a symlink: its target written, the link kept" "exit $rc: $(cat "$tmp/err"; ls -l "$tmp")"
+	# a name of NAME_MAX bytes: the file written beside it fits too
+	long=$tmp/$(printf 'n%.0s' $(seq 250)).out
+	"$hs" analyze "$tmp/copy.hsrec" $opt "$long" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 0 ] && [ -s "$long" ] && [ -z "$(ls "$tmp" | grep '\.tmp$')" ] &&
+		pass "$opt to a name of 255 bytes: written" ||
+		fail "$opt to a name of 255 bytes: written" "exit $rc: $(cat "$tmp/err"; ls "$tmp")"
+	rm -f "$long"
+	# ended by a signal while written (TERM at its fsync): the half-written file removed
+	strace -f -o /dev/null -e trace=fsync -e inject=fsync:signal=SIGTERM \
+		"$hs" analyze "$tmp/copy.hsrec" $opt "$tmp/sig.out" >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 143 ] && [ ! -e "$tmp/sig.out" ] && [ -z "$(ls "$tmp" | grep '\.tmp$')" ] &&
+		pass "$opt: TERM while written leaves no file behind" ||
+		fail "$opt: TERM while written leaves no file behind" "exit $rc: $(cat "$tmp/err"; ls "$tmp")"
 done
+# a reader of stdout that stops at once (| head): every file written all the same
+# (the JSON is more than stdio's buffer, written before the end)
+"$hs" analyze "$dir/kselftest.hsrec" -j --html "$tmp/p.html" --junit "$tmp/p.xml" --perfetto "$tmp/p.pf" \
+	2>"$tmp/err" | (exec <&-; sleep 1)
+[ -s "$tmp/p.html" ] && [ -s "$tmp/p.xml" ] && [ -s "$tmp/p.pf" ] &&
+	pass "analyze | head: the HTML, JUnit and Perfetto files written" ||
+	fail "analyze | head: the HTML, JUnit and Perfetto files written" "$(cat "$tmp/err"; ls "$tmp")"
 
 # the known run with hostile names: its comm made markup, an escape sequence and
 # a bidi override, its cgroup paths and host markup (string records and the header

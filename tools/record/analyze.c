@@ -347,8 +347,9 @@ static int print_text(const struct analysis *a)
 	       text_safe(a->hdr->kernel), text_safe(a->hdr->host), text_safe(a->hdr->command),
 	       an_end_text(a, how, sizeof(how)));
 	/* on the clock of every "AT" below: from the recording's start */
-	printf("%llu events over %s (%s to %s from the start), %llu lost\n",
-	       (unsigned long long)a->events, format_ns(an_span(a), s1, sizeof(s1)),
+	printf("%llu event%s over %s (%s to %s from the start), %llu lost\n",
+	       (unsigned long long)a->events, a->events == 1 ? "" : "s",
+	       format_ns(an_span(a), s1, sizeof(s1)),
 	       format_ns(an_rel(a, a->first_ts), s2, sizeof(s2)),
 	       format_ns(an_rel(a, a->last_ts), s3, sizeof(s3)), (unsigned long long)a->drops);
 	if (a->truncated)
@@ -667,8 +668,7 @@ int cmd_analyze(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	err = opts.json ? print_json(&a) : print_text(&a);
-	failed = err ? err : checks_judge(&opts.checks, &a);
+	failed = checks_judge(&opts.checks, &a);
 	if (failed < 0) {
 		fprintf(stderr, "heapstat analyze: %s\n", strerror(-failed));
 		rc = 1;
@@ -681,9 +681,6 @@ int cmd_analyze(int argc, char **argv)
 		rc = err == -ENOMEM ? 1 : EXIT_USAGE;
 		goto out;
 	}
-	for (int i = 0; gate && i < opts.checks.n; i++)
-		if (opts.checks.v[i].failed)
-			fprintf(stderr, "heapstat analyze: %s\n", opts.checks.v[i].summary);
 	rc = gate && failed ? 1 : 0;
 	if (a.truncated)
 		rc = EXIT_TRUNCATED;
@@ -691,6 +688,16 @@ int cmd_analyze(int argc, char **argv)
 		fprintf(stderr, "heapstat analyze: %s\n", why);
 		rc = EXIT_USAGE;
 	}
+	/* the files first: a reader of stdout that stops early (| head) loses none */
+	err = opts.json ? print_json(&a) : print_text(&a);
+	if (err) {
+		fprintf(stderr, "heapstat analyze: %s\n", strerror(-err));
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; gate && i < opts.checks.n; i++)
+		if (opts.checks.v[i].failed)
+			fprintf(stderr, "heapstat analyze: %s\n", opts.checks.v[i].summary);
 out:
 	an_free(&a);
 	checks_free(&opts.checks);
