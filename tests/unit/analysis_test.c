@@ -797,9 +797,31 @@ static void checks_listed_once(void)
 	checks_free(&c);
 }
 
+/* an event before the recording's start (a crafted file): the span as its times are shown */
+static void span_from_the_start(void)
+{
+	struct rec_writer *w;
+	struct analysis a;
+	char path[64], why[256];
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	process(w, 10, 100, "/cam", "cam");
+	alloc(w, T0 - 500, 10, 100, "cam", "system", 1, 4096);
+	release(w, T0 + 1000, 1, 100);
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(an_rel(&a, a.first_ts), 0);
+	CHECK_EQ(an_rel(&a, a.last_ts), 1000);
+	CHECK_EQ(an_span(&a), 1000);
+	an_free(&a);
+	unlink(path);
+}
+
 int main(void)
 {
 	RUN(held_at_exactly);
+	RUN(span_from_the_start);
 	RUN(fds_before_alloc);
 	RUN(many_cgroups_linear);
 	RUN(many_heaps_linear);

@@ -895,10 +895,14 @@ uint64_t an_rel(const struct analysis *a, uint64_t ts)
 	return ts > a->hdr->mono_ns ? ts - a->hdr->mono_ns : 0;
 }
 
-/* from the first event to the last (the recording may start well before the first) */
+/*
+ * From the first event to the last (the recording may start well before the
+ * first), on an_rel()'s clock: an event before the recording's start (only a
+ * crafted file has one) is at its start, as every time shown is
+ */
 uint64_t an_span(const struct analysis *a)
 {
-	return a->last_ts > a->first_ts ? a->last_ts - a->first_ts : 0;
+	return an_rel(a, a->last_ts) - an_rel(a, a->first_ts);
 }
 
 /* what enforced a limit that refused (enum rec_limit_backend) */

@@ -243,11 +243,13 @@ int junit_write(const char *path, const struct analysis *a, const struct checks 
 	format_ns(r->time_ns, dur, sizeof(dur));
 	if (a->truncated)
 		snprintf(summary, sizeof(summary), "recording: cut short at byte %llu (%s): %llu "
-			 "events over %s, %llu lost", (unsigned long long)a->cut, a->damage,
-			 (unsigned long long)a->events, dur, (unsigned long long)a->drops);
+			 "event%s over %s, %llu lost", (unsigned long long)a->cut, a->damage,
+			 (unsigned long long)a->events, a->events == 1 ? "" : "s", dur,
+			 (unsigned long long)a->drops);
 	else
-		snprintf(summary, sizeof(summary), "recording: %llu events over %s, %llu lost, %s",
-			 (unsigned long long)a->events, dur, (unsigned long long)a->drops, end);
+		snprintf(summary, sizeof(summary), "recording: %llu event%s over %s, %llu lost, %s",
+			 (unsigned long long)a->events, a->events == 1 ? "" : "s", dur,
+			 (unsigned long long)a->drops, end);
 	detail[0] = '\0';
 	if (a->truncated)
 		snprintf(detail, sizeof(detail), "the checks judged the run up to the cut\n");
