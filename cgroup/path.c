@@ -296,7 +296,8 @@ int cg_path_normalize(const char *in, char *out, size_t len)
 const char *cg_path_refused(int err)
 {
 	return err == -ENAMETOOLONG ? "too long" :
-	       "give a path from the cgroup2 root without '..' parts, e.g. /camera";
+	       "give a path from the cgroup2 root, starting with '/' and without '..' parts, "
+	       "e.g. /camera";
 }
 
 /* the directory of cgroup @path ("/" or "/camera") under @root, in @buf */

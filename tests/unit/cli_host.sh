@@ -81,11 +81,14 @@ record -o /tmp/cli_host.hsrec --|no command after --
 top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
 limit set /nosuch system -1|heapstat limit: size '-1': give bytes
 limit set / system 1MB|heapstat limit: size '1MB': give bytes with an optional K, M or G suffix (powers of 1024)
-report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root without '..' parts
-top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root without '..' parts
+report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root, starting with '/' and without '..' parts
+top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root, starting with '/' and without '..' parts
 record -d 1 -o /tmp/cli_host.hsrec -c rel|cgroup 'rel': give a path from the cgroup2 root
 limit show rel|cgroup 'rel': give a path from the cgroup2 root
 limit set / system 1M|heapstat limit: the root cgroup cannot be limited
+limit clear /|heapstat limit: the root cgroup cannot be limited
+limit show -f|heapstat limit: -f goes with events
+limit show -c /x|heapstat limit: -c goes with events
 limit exec --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 limit exec --create --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 record -o /tmp/cli_host.hsrec -d 1 -c /nope//x|heapstat record: no cgroup /nope/x (under /

@@ -166,7 +166,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (opts.json && opts.verb != VERB_SHOW && opts.verb != VERB_EVENTS)
 			argp_error(state, "-j goes with show and events");
 		if ((opts.follow || opts.cgroup) && opts.verb != VERB_EVENTS)
-			argp_error(state, "-f and -c go with events");
+			argp_error(state, "%s goes with events", opts.follow ? "-f" : "-c");
 		if (opts.duration_ms && !opts.follow)
 			argp_error(state, "-d goes with events -f");
 		if (opts.memcg && opts.verb != VERB_SET && opts.verb != VERB_CLEAR &&
@@ -1047,6 +1047,8 @@ int cmd_limit(int argc, char **argv)
 	if (err)
 		return EXIT_USAGE;
 	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
+		return EXIT_USAGE;
+	if (opts.verb == VERB_CLEAR && root_refused(cgroup))	/* set's refusal, not a silent 0 */
 		return EXIT_USAGE;
 	err = take_model(&h, &none, NULL);
 	if (!err)
