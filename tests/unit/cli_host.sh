@@ -206,6 +206,25 @@ else
 	echo "SKIP: cli_host: top -b in the C locale: not root, or no cgroup2 to make a cgroup in"
 fi
 
+# why nothing is traced, read whole on an 80-column screen: wrapped at
+# spaces, as a plain frame (one line) says it
+why=$("$hs" top -b -n 1 -d 0.1 2>/dev/null | grep '^NOT TRACED')
+if [ -n "$why" ]; then
+	tmux -L cli_host$$ new-session -d -x 80 -y 24 "$hs top -d 0.2" 2>/dev/null
+	for _ in $(seq 100); do
+		pane=$(tmux -L cli_host$$ capture-pane -p 2>/dev/null)
+		grep -q '^view ' <<<"$pane" && break
+		sleep 0.1
+	done
+	tmux -L cli_host$$ kill-server 2>/dev/null
+	shown=$(sed -n '/^NOT TRACED/,/^view /p' <<<"$pane" | sed '$d' | sed 's/^  //' | paste -sd ' ')
+	[ "$shown" = "$why" ] && [ "$(sed -n '/^NOT TRACED/,/^view /p' <<<"$pane" | wc -l)" -gt 2 ] &&
+		pass "top on 80 columns: why nothing is traced, wrapped, read whole" ||
+		fail "top on 80 columns: why nothing is traced, wrapped, read whole" "$why | $pane"
+else
+	echo "SKIP: cli_host: top on 80 columns: this kernel traces (nothing to say why not)"
+fi
+
 # heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux): says
 # so and that -b prints frames, exit 1, instead of a blank screen
 rm -f /tmp/cli_host.$$.rc

@@ -569,6 +569,37 @@ static void emitf(top_emit_fn emit, void *ctx, enum top_attr attr, const char *f
 	emit(ctx, attr, line);
 }
 
+/*
+ * @text on as many lines of @width columns as it needs (0: one line), cut
+ * at spaces (a word wider than a line at the width), lines after the first
+ * indented: a message to read whole, such as why nothing is traced
+ */
+static void emit_wrapped(top_emit_fn emit, void *ctx, enum top_attr attr, const char *text,
+			 int width)
+{
+	char line[LINE_MAX_LEN];
+	const char *p = text;
+	bool first = true;
+
+	while (*p) {
+		size_t indent = first ? 0 : 2;
+		size_t cols = width > (int)indent + 8 ? (size_t)width - indent : SIZE_MAX;
+		size_t n = text_head(p, cols), cut = n;
+
+		if (p[n]) {	/* at the last space that fits, if any */
+			while (cut && p[cut] != ' ')
+				cut--;
+			n = cut ? cut : n;
+		}
+		snprintf(line, sizeof(line), "%*s%.*s", (int)indent, "", (int)n, p);
+		emit(ctx, attr, line);
+		p += n;
+		while (*p == ' ')
+			p++;
+		first = false;
+	}
+}
+
 /* @n bytes of @s at @at, as many as the line has room for */
 static size_t put_text(char *line, size_t at, const char *s, size_t n)
 {
@@ -687,7 +718,7 @@ static void render_removed(const struct live_row **rows, size_t n, int width, to
 static void render_meters(const struct live_frame *f, int width, top_emit_fn emit, void *ctx)
 {
 	char line[LINE_MAX_LEN], a[CELL_LEN], b[CELL_LEN], c[CELL_LEN], name[CELL_LEN];
-	char lost[LINE_MAX_LEN];
+	char lost[LINE_MAX_LEN], alert[LINE_MAX_LEN + 64];
 	size_t len = 0, shown = 0;
 	/* the HEAPS line goes on as many lines as the screen's width, or its room, needs */
 	size_t room = width > 0 && (size_t)width < sizeof(line) ? (size_t)width : sizeof(line) - 1;
@@ -731,11 +762,15 @@ static void render_meters(const struct live_frame *f, int width, top_emit_fn emi
 		shown++;
 	}
 	emit(ctx, TA_NORMAL, shown ? line : "HEAPS (no dma-buf)");
-	if (f->no_tracing)
-		emitf(emit, ctx, TA_ALERT, "NOT TRACED (snapshots only: no rates, latencies or "
-		      "failures): %s", f->no_tracing);
-	if (losses_text(&f->losses, lost, sizeof(lost)))
-		emitf(emit, ctx, TA_ALERT, "LOST %s", lost);
+	if (f->no_tracing) {
+		snprintf(alert, sizeof(alert), "NOT TRACED (snapshots only: no rates, latencies or "
+			 "failures): %s", f->no_tracing);
+		emit_wrapped(emit, ctx, TA_ALERT, alert, width);
+	}
+	if (losses_text(&f->losses, lost, sizeof(lost))) {
+		snprintf(alert, sizeof(alert), "LOST %s", lost);
+		emit_wrapped(emit, ctx, TA_ALERT, alert, width);
+	}
 }
 
 /* what a filter's cgroup is now, when not a cgroup of the system: said after it */
