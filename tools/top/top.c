@@ -195,10 +195,14 @@ static void emit_line(void *ctx, enum top_attr attr, const char *line)
 	fprintf(ctx, "%s\n", plain_ascii ? text_ascii(line, ascii, sizeof(ascii)) : line);
 }
 
-/* sleep one interval, draining the events, or less when a signal ends it */
-static int sleep_interval(struct live *l)
+/*
+ * sleep one interval (the first: at most TOP_FIRST_MS), draining the
+ * events, or less when a signal ends it
+ */
+static int sleep_interval(struct live *l, bool first)
 {
-	uint64_t end = now_ns() + state.interval_ms * 1000000ull;
+	uint64_t ms = first && state.interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : state.interval_ms;
+	uint64_t end = now_ns() + ms * 1000000ull;
 	int err = 0;
 
 	live_name_removals(l);	/* once: inside the interval, not before the frame */
@@ -225,7 +229,7 @@ static int run_batch(struct live *l)
 
 	plain_ascii = !opts.json && ascii_terminal(stdout);
 	while (!top_exiting) {
-		err = sleep_interval(l);
+		err = sleep_interval(l, !shown);
 		if (top_exiting)
 			break;
 		if (!err)

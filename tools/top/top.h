@@ -28,6 +28,8 @@ struct top_state {
 enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
 
 #define TOP_LINE_MAX	1024	/* a frame's line, at most */
+/* the first frame, and the first after a resume, within this much of a longer interval */
+#define TOP_FIRST_MS	1000
 
 typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
 

@@ -35,7 +35,13 @@ static volatile sig_atomic_t *exiting;	/* set by a signal, or by q */
 static char message[256];	/* in place of the keys' line until the next key: a refusal */
 static struct live *live;		/* drained while a prompt waits for keys */
 static bool utf8_term;			/* the locale's characters are UTF-8 */
-static const char *waiting = "heaptop: waiting for the first interval...";	/* no frame yet */
+static const char *waiting = "heaptop: waiting for the first frame...";	/* no frame yet */
+
+/* the wait for the first frame, and the first after a resume: at most TOP_FIRST_MS */
+static uint64_t first_ms(const struct top_state *st)
+{
+	return st->interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : st->interval_ms;
+}
 static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
 					 * typed is no character */
 
@@ -323,7 +329,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 {
 	const struct live_frame *f = NULL, *last = NULL;
 	uint64_t shown = 0;
-	uint64_t next = now_ns() + st->interval_ms * 1000000ull, drained = now_ns();
+	uint64_t next = now_ns() + first_ms(st) * 1000000ull, drained = now_ns();
 	bool help = false;
 	char clock[16] = "", *cup;
 	int ret = 0, err, cols;
@@ -413,9 +419,9 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 					return 1;
 				}
 				f = NULL;
-				waiting = "heaptop: resumed, the next frame after an interval...";
+				waiting = "heaptop: resumed, the next frame in a moment...";
 				draw(l, f, st, clock, help);
-				next = now_ns() + st->interval_ms * 1000000ull;
+				next = now_ns() + first_ms(st) * 1000000ull;
 			}
 		}
 	}
