@@ -78,6 +78,15 @@ for size in 80x24 200x60; do
 		fail "s reverses the sort" "$(screen)"
 	keys s '<' && wait_for 'sort HEAP down' && keys '>' && wait_for 'sort BYTES down' &&
 		pass "< > move the sort column" || fail "< > move the sort column" "$(screen)"
+	# the table's columns past a narrow screen's edge: Right scrolls them into
+	# view (the title and meters stay), Left back
+	r12="Right Right Right Right Right Right Right Right Right Right Right Right"
+	[ $size != 80x24 ] || { ! screen | grep -q HEADROOM && keys $r12 && wait_for HEADROOM &&
+		screen | grep -q '^heaptop - ' && ! screen | grep -q '^CGROUP ' &&
+		keys $(echo $r12 | sed 's/Right/Left/g') && wait_for '^CGROUP ' &&
+		! screen | grep -q HEADROOM &&
+		pass "Right scrolls the table to the columns past the edge, Left back" ||
+		fail "Right scrolls the table to the columns past the edge, Left back" "$(screen)"; }
 	keys c && wait_for '^cgroup (' && keys /small Enter && wait_for 'cgroup /small' &&
 		sleep 0.3 && ! screen | grep -q '^/big ' && screen | grep -q '^/small ' &&
 		pass "c filters by cgroup" || fail "c filters by cgroup" "$(screen)"

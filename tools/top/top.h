@@ -22,10 +22,11 @@ struct top_state {
 	char heap[64];			/* "" or a heap's name */
 	uint64_t interval_ms;
 	bool paused;
+	int hscroll;			/* the table's columns scrolled out on the left */
 };
 
-/* one line of a frame: its text and how to show it */
-enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT };
+/* one line of a frame: its text and how to show it; TA_TABLE: a line of the table, with one */
+enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT, TA_TABLE = 8 };
 
 #define TOP_LINE_MAX	1024	/* a frame's line, at most */
 /* the first frame, and the first after a resume, within this much of a longer interval */

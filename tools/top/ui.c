@@ -70,6 +70,7 @@ static void on_crash(int sig)
 
 struct draw {
 	int y;
+	int hscroll;		/* top_state's */
 };
 
 /* @line as this terminal shows it (@ascii: room for it outside UTF-8); *@n its bytes in @cols */
@@ -101,7 +102,9 @@ static void emit_curses(void *ctx, enum top_attr attr, const char *line)
 
 	if (d->y >= LINES - 1)	/* the last line is for the keys */
 		return;
-	attrset(attrs[attr]);
+	if (attr & TA_TABLE)	/* scrolled: its first columns out on the left */
+		line += text_head(line, d->hscroll);
+	attrset(attrs[attr & ~TA_TABLE]);
 	put_line(d->y++, line);
 	attrset(A_NORMAL);
 }
@@ -117,6 +120,7 @@ static const char help_text[] =
 "  h        filter by heap (a name; empty: all)\n"
 "  p        pause / resume\n"
 "  + -      refresh interval twice as long / half as long\n"
+"  <- ->    scroll the table left / right (its columns past the screen)\n"
 "  ?        this help (any key returns)\n"
 "\n"
 "Rows that vanished stay one refresh, dimmed; rows of cgroups removed while\n"
@@ -145,7 +149,7 @@ static void draw_text(const char *text)
 static void draw(struct live *l, const struct live_frame *f, const struct top_state *st,
 		 const char *clock, bool help)
 {
-	struct draw d = { 0 };
+	struct draw d = { .hscroll = st->hscroll };
 
 	on_screen.f = f, on_screen.st = st, on_screen.clock = clock, on_screen.help = help;
 	erase();
@@ -306,6 +310,13 @@ static bool on_key(int ch, struct top_state *st, bool *help)
 		return true;
 	case '?':
 		*help = true;
+		return true;
+	case KEY_LEFT:		/* the table's columns, 8 at a time */
+		st->hscroll = st->hscroll > 8 ? st->hscroll - 8 : 0;
+		return true;
+	case KEY_RIGHT:
+		if (st->hscroll + 8 < TOP_LINE_MAX)
+			st->hscroll += 8;
 		return true;
 	case KEY_RESIZE:
 		return true;

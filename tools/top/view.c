@@ -674,7 +674,7 @@ static void render_table(const struct view_ctx *vc, enum top_view view, const vo
 
 	for (int i = 0; i < t->ncols; i++)
 		at = put_cell(line, at, &t->cols[i], t->cols[i].title, i == t->ncols - 1);
-	emit(ctx, TA_HEADER, line);
+	emit(ctx, TA_HEADER | TA_TABLE, line);
 	for (size_t k = 0; k < n; k++) {
 		enum top_attr attr = TA_NORMAL;
 
@@ -690,7 +690,7 @@ static void render_table(const struct view_ctx *vc, enum top_view view, const vo
 			else if (limited(r) && r->c.headroom < r->c.limit / 10)
 				attr = TA_ALERT;	/* within a tenth of its limit */
 		}
-		emit(ctx, attr, line);
+		emit(ctx, attr | TA_TABLE, line);
 	}
 }
 
