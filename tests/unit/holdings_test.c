@@ -806,6 +806,7 @@ static void lsm_since_counts_on(void)
 		{ .cgroup_id = 6, .dev = 1, .hits = 0, .heap = "system" },
 	};
 	struct lsm_since s = {};
+	uint64_t total;
 
 	CHECK_EQ(lsm_since_update(&s, 10, r, 3), 0);
 	CHECK_EQ(s.n, 3);
@@ -838,17 +839,28 @@ static void lsm_since_counts_on(void)
 	CHECK_EQ(since_hits(&s, 5, 1), 4);
 	CHECK_EQ(since_hits(&s, 6, 1), UINT64_MAX);
 	CHECK(!strcmp(s.v[0].heap, "system") && !s.v[1].heap[0], "names: %s, %s", s.v[0].heap, s.v[1].heap);
-	/* pruned: a cell not in the last read whose cgroup is not kept (odd ids are) */
+	/*
+	 * pruned: a removed cgroup's entry (odd ids are there) keep_removed_ns
+	 * after its hits grew, once its cell is not read; its hits still in the
+	 * total, which never goes down
+	 */
 	late[0].cgroup_id = 8;
 	CHECK_EQ(lsm_since_update(&s, 11, late, 1), 0);
+	CHECK(lsm_since_kept(&s, &s.v[4]), "8/1 shown: its hits, no time to keep given");
+	total = lsm_since_total(&s);
+	s.keep_removed_ns = 1;
 	lsm_since_prune(&s, keep_odd, NULL);
-	CHECK_EQ(s.n, 5);	/* 3/1, 3/2, 5/1, 7/1, and 8/1: read */
+	CHECK_EQ(s.n, 5);	/* 3/1, 3/2, 5/1, 7/1, and 8/1: its cell read */
 	CHECK_EQ(since_hits(&s, 8, 1), 4);
+	CHECK(!lsm_since_kept(&s, &s.v[4]), "8/1 not shown: its time passed");
 	CHECK_EQ(lsm_since_update(&s, 11, r, 1), 0);
 	lsm_since_prune(&s, keep_odd, NULL);
 	CHECK_EQ(s.n, 4);
 	CHECK_EQ(since_hits(&s, 8, 1), UINT64_MAX);
 	CHECK_EQ(since_hits(&s, 5, 1), 4);
+	CHECK_EQ(lsm_since_total(&s), total);
+	CHECK_EQ(lsm_since_name(&s.v[0], "/a"), 0);
+	CHECK(s.v[0].path && !strcmp(s.v[0].path, "/a"), "named");
 	lsm_since_free(&s);
 	CHECK(!s.v && !s.n, "freed");
 }

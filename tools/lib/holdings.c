@@ -482,6 +482,23 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 			err = cg_push(h, &l, id, path ? path : gone, id);
 		}
 	}
+	/* removed with bpf-lsm refusals since tracing began, none of them the collector's */
+	for (size_t i = 0; h->lsm_since && i < h->lsm_since->n && !err; i++) {
+		struct lsm_since_ent *e = &h->lsm_since->v[i];
+		const char *path = cg_index_path(tree, e->cgroup_id);
+		char gone[32];
+
+		if (path)	/* there: its path kept for when it is not */
+			lsm_since_name(e, path);
+		if (path || !lsm_since_kept(h->lsm_since, e))
+			continue;
+		path = e->path;
+		if (!path && coll)
+			path = collector_removed_cgroup(coll, e->cgroup_id);
+		if (!path)
+			snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)e->cgroup_id);
+		err = cg_push(h, &l, e->cgroup_id, path ? path : gone, true);
+	}
 	cg_index_free(&ix);
 	err = err ?: cg_merge(h, &l);
 	if (err) {
@@ -738,7 +755,7 @@ static void take_lsm(struct holdings *h, const struct hold_sys *sys)
  * since the caller began (lsm_since), also one it charged before its last
  * limit was cleared.
  */
-static bool lsm_counted(const struct holdings *h, size_t k)
+bool holdings_lsm_counted(const struct holdings *h, size_t k)
 {
 	const struct hold_heap *hp = &h->heaps[k];
 
@@ -746,12 +763,18 @@ static bool lsm_counted(const struct holdings *h, size_t k)
 					      hp->device);
 }
 
-static bool cgroup_known(uint64_t id, void *ctx)
+static bool cgroup_alive(uint64_t id, void *ctx)
 {
-	return holdings_cgroup_by_id(ctx, id) != HOLD_NONE;
+	size_t cg = holdings_cgroup_by_id(ctx, id);
+
+	return cg != HOLD_NONE && !((struct holdings *)ctx)->cgs[cg].removed;
 }
 
-/* the hits since the caller began: those of cells gone too, while their cgroup is kept */
+/*
+ * The hits since the caller began: those of cells gone too, and of cgroups
+ * removed since (collect_cgroups() keeps them, by the path they had: a
+ * cgroup whose every allocation was refused is none of the collector's)
+ */
 static void lsm_since_hits_add(struct holdings *h)
 {
 	struct lsm_since *s = h->lsm_since;
@@ -760,10 +783,10 @@ static void lsm_since_hits_add(struct holdings *h)
 		size_t cg = holdings_cgroup_by_id(h, s->v[i].cgroup_id);
 		size_t k = s->v[i].heap[0] ? holdings_heap(h, s->v[i].heap) : HOLD_NONE;
 
-		if (cg != HOLD_NONE && k != HOLD_NONE && lsm_counted(h, k))
+		if (cg != HOLD_NONE && k != HOLD_NONE && holdings_lsm_counted(h, k))
 			hold_cell(h, cg, k)->limit_hits += lsm_since_hits(&s->v[i]);
 	}
-	lsm_since_prune(s, cgroup_known, h);
+	lsm_since_prune(s, cgroup_alive, h);
 }
 
 /*
@@ -889,7 +912,7 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 			cell->lat = &hs[i].lat;
 			cell->life = &hs[i].life;
 		}
-		if (!lsm_counted(h, heap))	/* a merged entry's added */
+		if (!holdings_lsm_counted(h, heap))	/* a merged entry's added */
 			cell->limit_hits = (cell->traced ? cell->limit_hits : 0) + hits;
 		cell->traced = true;
 		cell->act = i;
@@ -908,7 +931,7 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
 {
 	for (size_t k = 0; k < h->nheaps; k++) {
-		if (!lsm_counted(h, k) || (flt->heap && strcmp(h->heaps[k].name, flt->heap)))
+		if (!holdings_lsm_counted(h, k) || (flt->heap && strcmp(h->heaps[k].name, flt->heap)))
 			continue;
 		for (size_t cg = 0; cg < h->ncgs; cg++) {
 			struct hold_cell *c = hold_cell(h, cg, k);
@@ -920,10 +943,8 @@ static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
 				c->traced = true;
 				c->act = HOLD_NONE;
 			}
-			if (*limit < c->limit_hits) {
-				h->lsm_unseen += c->limit_hits - *limit;
+			if (*limit < c->limit_hits)
 				*limit = c->limit_hits;
-			}
 			c->limit_hits = *limit;
 		}
 	}

@@ -151,8 +151,6 @@ struct holdings {
 	struct lsm_limit_row *lsm_rows;	/* the BPF-LSM limits' cells; NULL: not pinned */
 	size_t nlsm_rows;
 	struct lsm_since *lsm_since;	/* hold_sys's */
-	uint64_t lsm_unseen;		/* the BPF-LSM's refusals the collector did not
-					 * see (lsm_failures()), over every cell */
 	int lsm_err;			/* the BPF-LSM limits unreadable (-EACCES: not root) */
 	char lsm_why[512];		/* and why, from lsm_limit */
 	struct arena names;		/* the model's own strings */
@@ -169,6 +167,7 @@ void holdings_free(struct holdings *h);
 void holdings_read_memcg(struct holdings *h, const struct hold_sys *sys, size_t cg, size_t heap);
 void holdings_bind_limit(struct holdings *h, size_t cg, size_t heap);
 const char *holdings_charges_source(const struct holdings *h);
+bool holdings_lsm_counted(const struct holdings *h, size_t heap);
 
 static inline struct hold_cell *hold_cell(const struct holdings *h, size_t cg, size_t heap)
 {

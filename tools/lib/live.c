@@ -84,9 +84,7 @@ struct live {
 	struct live_hit last_hit;
 	struct lsm_since lsm_since;	/* the BPF-LSM's hits since tracing began */
 	uint64_t lsm_read_ns;		/* when live_drain() last read its cells */
-	uint64_t lsm_unseen;		/* the model's holdings.lsm_unseen at the previous sample */
-	bool lsm_unseen_known;		/* false: a rebase since (those refused from
-					 * then to the next sample are not in its rate) */
+	uint64_t lsm_total;		/* lsm_since_total() at the previous sample (or rebase) */
 };
 
 /*
@@ -107,6 +105,7 @@ void live_fold_depth(struct live *l, unsigned int depth)
 void live_keep_removed(struct live *l, uint64_t ms)
 {
 	l->keep_removed_ns = ms * 1000000ull;
+	l->lsm_since.keep_removed_ns = l->keep_removed_ns;
 }
 
 uint64_t live_start_ns(const struct live *l)
@@ -390,7 +389,9 @@ static int add_rows(struct live *l, struct live_frame *f, const struct live_fram
 				i++;
 				if (!c && p->peak > r->peak)
 					r->peak = p->peak;
-				if (r->c.limit_hits > (c ? 0 : p->c.limit_hits) && (!c || prev->ts_ns))
+				/* (untraced, a bpf-lsm row's first hits are from before) */
+				if (r->c.limit_hits > (c ? 0 : p->c.limit_hits) &&
+				    (!c || prev->ts_ns || l->sys.lsm_since))
 					note_hit(l, f, r);
 			}
 		}
@@ -514,14 +515,15 @@ static int walk_tree(struct live *l, uint64_t now)
 
 /*
  * Allocations, frees and failures since the previous sample, over every
- * cgroup: the collector's, and the BPF-LSM's refusals it did not see (in
- * the ioctl), as the last model counted them (read every LIVE_FILES_MS
- * when nothing else moved)
+ * cgroup: the collector's, a BPF-LSM heap's limit failures from the
+ * BPF-LSM's own count (lsm_since, read every second: most are refused in
+ * the ioctl, which the collector never sees)
  */
 static void add_totals(struct live *l, struct live_frame *f)
 {
-	size_t n;
+	size_t n, k;
 	struct coll_heap_stats *hs;
+	uint64_t total;
 	double fails = 0;
 
 	if (!l->coll)
@@ -533,18 +535,17 @@ static void add_totals(struct live *l, struct live_frame *f)
 		f->alloc_rate += (a->allocs - p->allocs) / f->interval_s;
 		f->free_rate += (a->frees - p->frees) / f->interval_s;
 		fails += (double)(failures(a) - failures(p));
+		/* a BPF-LSM heap's limit failures: its refusals, counted below */
+		k = holdings_heap(f->h, hs[i].heap);
+		if (k != HOLD_NONE && holdings_lsm_counted(f->h, k))
+			fails -= (double)(a->failures[FAIL_LIMIT] - p->failures[FAIL_LIMIT]);
 		l->prev_aggs[i] = *a;
 	}
-	/*
-	 * The unseen refusals' change, either way: one refused at the export,
-	 * read in the cells before the collector's count had it, is unseen in
-	 * one model and the collector's in the next (lsm_failures())
-	 */
-	if (l->lsm_unseen_known)
-		fails += (double)f->h->lsm_unseen - (double)l->lsm_unseen;
-	l->lsm_unseen = f->h->lsm_unseen;
-	l->lsm_unseen_known = true;
-	f->fail_rate = fails > 0 ? fails / f->interval_s : 0;
+	/* the BPF-LSM's refusals, every one once, from its own count */
+	total = lsm_since_total(&l->lsm_since);
+	fails += (double)(total - l->lsm_total);
+	l->lsm_total = total;
+	f->fail_rate = fails / f->interval_s;
 	collector_restart_latencies(l->coll);	/* latencies are per interval */
 }
 
@@ -845,7 +846,7 @@ int live_rebase(struct live *l)
 	hs = collector_heap_stats(l->coll, &n);
 	for (size_t i = 0; i < n && i < l->nprev; i++)
 		l->prev_aggs[i] = hs[i].agg;
-	l->lsm_unseen_known = false;	/* refused while paused: not in the next rate */
+	l->lsm_total = lsm_since_total(&l->lsm_since);	/* refused while paused: not in the next rate */
 	collector_restart_latencies(l->coll);
 	/* the kept model's counts are older than these: the next sample builds one,
 	 * on the cgroup tree walked again (the charges tree_stale() compares are
@@ -895,7 +896,7 @@ int live_open(struct live **out, enum coll_attach mode, uint64_t rescan_ms)
 		lsm_since_read(&l->lsm_since, l->sys.lsm_pin_dir);
 		l->lsm_read_ns = now_ns();
 		l->sys.lsm_since = &l->lsm_since;
-		l->lsm_unseen_known = true;	/* 0 at the base */
+		l->lsm_since.keep_removed_ns = l->keep_removed_ns;
 	}
 	err = inventory_open(&l->iters, false, true);
 	if (err) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lsm_since.h"
+#include "util.h"
 
 static int cmp_key(uint64_t id_a, uint32_t dev_a, uint64_t id_b, uint32_t dev_b)
 {
@@ -85,11 +86,15 @@ int lsm_since_update(struct lsm_since *s, uint32_t cells_id, const struct lsm_li
 				/* counted before the view started, or since, in a cell made since */
 				.base = s->started ? 0 : r->hits,
 				.last = r->hits,
+				.changed_ns = now_ns(),
 			};
 		} else if (r->hits < e->last) {	/* the cell freed and made again */
 			cell_ended(e);
 			e->last = r->hits;
+			e->changed_ns = now_ns();
 		} else {
+			if (r->hits > e->last)
+				e->changed_ns = now_ns();
 			e->last = r->hits;
 		}
 		if (r->heap[0])		/* a heap's device gone: its name as it was */
@@ -100,18 +105,61 @@ int lsm_since_update(struct lsm_since *s, uint32_t cells_id, const struct lsm_li
 	return err;
 }
 
-void lsm_since_prune(struct lsm_since *s, bool (*keep)(uint64_t cgroup_id, void *ctx), void *ctx)
+/* a removed cgroup's entry still to be shown: hits since the start, grown within keep_removed_ns */
+bool lsm_since_kept(const struct lsm_since *s, const struct lsm_since_ent *e)
 {
-	size_t k = 0;
+	return lsm_since_hits(e) &&
+	       (!s->keep_removed_ns || now_ns() - e->changed_ns <= s->keep_removed_ns);
+}
+
+uint64_t lsm_since_total(const struct lsm_since *s)
+{
+	uint64_t n = s->pruned;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].read || keep(s->v[i].cgroup_id, ctx))
-			s->v[k++] = s->v[i];
+		n += lsm_since_hits(&s->v[i]);
+	return n;
+}
+
+/* the path of @e's cgroup, while it is there: a removed one's row keeps it */
+int lsm_since_name(struct lsm_since_ent *e, const char *path)
+{
+	char *p;
+
+	if (e->path && !strcmp(e->path, path))
+		return 0;
+	p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	free(e->path);
+	e->path = p;
+	return 0;
+}
+
+void lsm_since_prune(struct lsm_since *s, bool (*alive)(uint64_t cgroup_id, void *ctx), void *ctx)
+{
+	uint64_t now = now_ns();
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct lsm_since_ent *e = &s->v[i];
+
+		/* a cell still there would count again from 0 */
+		if (e->read || !s->keep_removed_ns || alive(e->cgroup_id, ctx) ||
+		    now - e->changed_ns <= s->keep_removed_ns) {
+			s->v[k++] = *e;
+			continue;
+		}
+		s->pruned += lsm_since_hits(e);
+		free(e->path);
+	}
 	s->n = k;
 }
 
 void lsm_since_free(struct lsm_since *s)
 {
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].path);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

@@ -28,6 +28,8 @@ struct lsm_since_ent {
 	uint64_t last;			/* as last read */
 	uint64_t before;		/* counted by cells that went (pinned again, freed) */
 	bool read;			/* its cell was in the last read */
+	uint64_t changed_ns;		/* when its hits last grew (or it was first read) */
+	char *path;			/* its cgroup's path while it was there; NULL: never named */
 };
 
 struct lsm_since {
@@ -35,6 +37,9 @@ struct lsm_since {
 	size_t n, cap;
 	uint32_t cells_id;		/* the pinned cells map last read; 0: none */
 	bool started;			/* the first read, the base, was taken */
+	uint64_t pruned;		/* the hits of the entries pruned: lsm_since_total() */
+	uint64_t keep_removed_ns;	/* a removed cgroup's entries kept this long after
+					 * their hits last grew (0: as long as the caller) */
 };
 
 /*
@@ -52,8 +57,15 @@ static inline uint64_t lsm_since_hits(const struct lsm_since_ent *e)
 	return e->before + e->last - e->base;
 }
 
-/* forget the entries whose cells are gone and for which @keep says no */
-void lsm_since_prune(struct lsm_since *s, bool (*keep)(uint64_t cgroup_id, void *ctx), void *ctx);
+bool lsm_since_kept(const struct lsm_since *s, const struct lsm_since_ent *e);
+/* every hit since the start, of entries pruned too: never goes down */
+uint64_t lsm_since_total(const struct lsm_since *s);
+int lsm_since_name(struct lsm_since_ent *e, const char *path);
+/*
+ * forget the entries of cgroups @alive says are gone, keep_removed_ns after
+ * their hits last grew, once their cells are gone too
+ */
+void lsm_since_prune(struct lsm_since *s, bool (*alive)(uint64_t cgroup_id, void *ctx), void *ctx);
 void lsm_since_free(struct lsm_since *s);
 
 #endif

@@ -268,7 +268,7 @@ static void say_unread(const struct lsm_limit *l)
 	uint64_t n = lsm_limit_unread_unpinned(l);
 
 	if (n)
-		fprintf(stderr, "heapstat limit: note: %llu refusal event%s not read by 'heapstat "
+		fprintf(stderr, "heapstat limit: note: %llu refusal event%s not taken by 'heapstat "
 			"limit events' went with the programs (a 'limit events -f' running reads "
 			"them)\n", (unsigned long long)n, n == 1 ? "" : "s");
 }
@@ -382,16 +382,16 @@ static size_t collect_removed(const char *path, bool say)
 			fprintf(stderr, "heapstat limit: %s\n", text_safe(why));
 		return 0;
 	}
-	if (lsm_limit_collect(l, path, &c, why, sizeof(why)))
+	err = lsm_limit_collect(l, path, &c, why, sizeof(why));
+	if (err)
 		fprintf(stderr, "heapstat limit: warning: the limits of removed cgroups are kept: "
 			"cannot %s\n", text_safe(why));
-	else if (c.dropped && say) {
+	else if (c.dropped && say)
 		fprintf(stderr, "heapstat limit: dropped %zu bpf-lsm limit%s of removed cgroups%s\n",
 			c.dropped, c.dropped == 1 ? "" : "s",
 			c.unpinned ? ", the last: the programs are unpinned" : "");
-		if (c.unpinned)
-			say_unread(l);
-	}
+	if (!err && c.unpinned)	/* (a set's or an exec's drop, unsaid, too) */
+		say_unread(l);
 	lsm_limit_close(l);
 	return path ? c.of_path : c.dropped;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * heapstat report as tables and as CSV. Tables show sizes human-readable
- * and names terminal-safe, each name column as wide as its widest (none
- * cut, rows aligned); CSV has exact bytes and is RFC 4180 (quoted fields,
+ * and names terminal-safe, each name column as wide as its widest (rows
+ * aligned; none cut but one past TEXT_MAX bytes, as everywhere); CSV has exact bytes and is RFC 4180 (quoted fields,
  * records ending in CRLF).
  */
 #include <errno.h>

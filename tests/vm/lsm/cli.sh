@@ -129,7 +129,7 @@ rc1=$?
 sleep 3		# read (every second): the last clear takes the cells
 heapstat limit clear /ll 2>$tmp/clr && [ ! -e $P ]
 rc2=$?
-grep -qx "heapstat limit: note: 1 refusal event not read by 'heapstat limit events' went with the programs (a 'limit events -f' running reads them)" $tmp/clr &&
+grep -qx "heapstat limit: note: 1 refusal event not taken by 'heapstat limit events' went with the programs (a 'limit events -f' running reads them)" $tmp/clr &&
 	pass "the last clear says the refusal event no one read" ||
 	fail "the last clear says the refusal event no one read" "$(cat $tmp/clr)"
 alloc /ll -s 4K		# no limit: allocates, a traced row
@@ -140,37 +140,50 @@ heapstat limit set /ll $H 1M
 rc4=$?
 alloc /ll -s 4K
 rc5=$?
+# a job whose every allocation was refused, its cgroup removed: its row and
+# counts stay, by its path (the collector never saw it)
+mkdir $S/ll/rej
+alloc /ll/rej -s 4K
+rc6=$?
+sleep 2		# read while it is there: named
+i=0
+until rmdir $S/ll/rej 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 7		# a model read since: the BPF-LSM's cells are read every 5 s
 wget -q -O $tmp/metrics http://127.0.0.1:9481/metrics
 kill -INT $tpid $rpid $xpid
 wait $tpid $rpid $xpid
 row='.rows[] | select(.cgroup == "/ll" and .heap == $h)'
-if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 != 0 ] &&
+rej='.rows[] | select(.cgroup == "/ll/rej" and .heap == $h)'
+if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 != 0 ] && [ $rc6 != 0 ] &&
 	jq -s -e --arg h $H "
 	(.[0] | $row | .limit_hits == 0 and .failures == 0) and
 	(.[-1] | $row | .limit_hits == 2 and .failures == 2 and .allocated.allocs == 1 and
 		.allocated.failures.limit == 2) and
+	(.[-1] | $rej | .cgroup_removed and .limit_hits == 1 and .failures == 1) and
 	([.[] | $row | .limit_hits] | . == sort) and
-	([.[] | .failures_per_sec * .interval_s] | add | . > 1.99 and . < 2.01)" $tmp/live >/dev/null; then
-	pass "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins"
+	([.[] | .failures_per_sec * .interval_s] | add | . > 2.99 and . < 3.01)" $tmp/live >/dev/null; then
+	pass "heaptop: bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins nor with a removed cgroup"
 else
-	fail "heaptop: 2 bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins" \
-		"$rc1 $rc2 $rc3 $rc4 $rc5: $(jq -c "[.failures_per_sec, .interval_s, ($row | .limit_hits, .failures, .allocated)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
+	fail "heaptop: bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins nor with a removed cgroup" \
+		"$rc1 $rc2 $rc3 $rc4 $rc5 $rc6: $(jq -c "[.failures_per_sec, .interval_s, ($row | .limit_hits, .failures, .allocated), ([$rej] | length)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
 fi
 lines() {	# lines N FILE: FILE has /ll's refusals and limit failures, N each
 	grep -qx "heapstat_limit_refusals_total{cgroup=\"/ll\",heap=\"system\"} $1" $2 &&
 		grep -qx "heapstat_allocation_failures_total{cgroup=\"/ll\",heap=\"system\",class=\"limit\"} $1" $2
 }
-if lines 1 $tmp/metrics1 && lines 2 $tmp/metrics; then
-	pass "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2"
+if lines 1 $tmp/metrics1 && lines 2 $tmp/metrics &&
+	grep -qx 'heapstat_limit_refusals_total{cgroup="/ll/rej",heap="system"} 1' $tmp/metrics; then
+	pass "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2; the removed job's 1"
 else
-	fail "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2" \
+	fail "export: the same refusals, as refusals and limit failures, 1 with no limit set, then 2; the removed job's 1" \
 		"$(grep -E 'refusals_total|failures_total' $tmp/metrics1 $tmp/metrics) $(cat $tmp/expe)"
 fi
 jq_true --arg h $H '.cgroups[] | select(.path == "/ll") | .heaps[] | select(.heap == $h) |
 	.limit_hits == 2 and .allocated.failures.limit == 2 and .allocated.allocs == 1' $tmp/repd >/dev/null &&
-	pass "report -d: the same 2 refusals" ||
-	fail "report -d: the same 2 refusals" "$(jq -c .cgroups $tmp/repd) $(cat $tmp/repde)"
+	jq_true --arg h $H '.cgroups[] | select(.path == "/ll/rej") | .heaps[] | select(.heap == $h) |
+	.cgroup_removed and .limit_hits == 1' $tmp/repd >/dev/null &&
+	pass "report -d: the same refusals, the removed job's too" ||
+	fail "report -d: the same refusals, the removed job's too" "$(jq -c .cgroups $tmp/repd) $(cat $tmp/repde)"
 kill $holder
 wait $holder 2>/dev/null
 heapstat limit events -j >/dev/null	# the second refusal read (taken), as the tests below expect
