@@ -195,7 +195,7 @@ for opt in --html --junit --perfetto; do
 		pass "$opt through a symlink: its target written, the link kept" ||
 		fail "$opt through a symlink: its target written, the link kept" "exit $rc: $(cat "$tmp/err"; ls -l "$tmp")"
 	# a name of NAME_MAX bytes: the file written beside it fits too
-	long=$tmp/$(printf 'n%.0s' $(seq 250)).out
+	long=$tmp/$(printf 'n%.0s' $(seq 251)).out
 	"$hs" analyze "$tmp/copy.hsrec" $opt "$long" >/dev/null 2>"$tmp/err"
 	rc=$?
 	[ $rc = 0 ] && [ -s "$long" ] && [ -z "$(ls "$tmp" | grep '\.tmp$')" ] &&

@@ -206,6 +206,11 @@ else
 	echo "SKIP: cli_host: top -b in the C locale: not root, or no cgroup2 to make a cgroup in"
 fi
 
+# plain frames without -n: the first within a second, the next an interval later
+n=$(timeout -s INT 3.5 "$hs" top -b -d 5 2>/dev/null | grep -c '^heaptop - ')
+[ "$n" = 1 ] && pass "top -b -d 5: the first frame within a second, none more for 5 s" ||
+	fail "top -b -d 5: the first frame within a second, none more for 5 s" "$n frames in 3.5 s"
+
 # why nothing is traced, read whole on an 80-column screen: wrapped at
 # spaces, as a plain frame (one line) says it
 why=$("$hs" top -b -n 1 -d 0.1 2>/dev/null | grep '^NOT TRACED')

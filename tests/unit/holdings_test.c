@@ -840,27 +840,37 @@ static void lsm_since_counts_on(void)
 	CHECK_EQ(since_hits(&s, 6, 1), UINT64_MAX);
 	CHECK(!strcmp(s.v[0].heap, "system") && !s.v[1].heap[0], "names: %s, %s", s.v[0].heap, s.v[1].heap);
 	/*
-	 * pruned: a removed cgroup's entry (odd ids are there) keep_removed_ns
-	 * after its hits grew, once its cell is not read; its hits still in the
-	 * total, which never goes down
+	 * pruned: a removed cgroup's entry (odd ids are still the caller's)
+	 * keep_removed_ns after it went, once its cell is not read; its hits
+	 * still in the total, which never goes down
 	 */
 	late[0].cgroup_id = 8;
 	CHECK_EQ(lsm_since_update(&s, 11, late, 1), 0);
-	CHECK(lsm_since_kept(&s, &s.v[4]), "8/1 shown: its hits, no time to keep given");
+	s.keep_removed_ns = 1000;
+	CHECK(lsm_since_kept(&s, &s.v[4]), "8/1 shown: there");
+	CHECK_EQ(lsm_since_name(&s.v[4], "/job"), 0);
+	CHECK_EQ(lsm_since_name(&s.v[4], NULL), 0);	/* gone: now */
+	CHECK(s.v[4].removed_ns && lsm_since_path(&s, 8) && !strcmp(lsm_since_path(&s, 8), "/job"),
+	      "8's path kept");
+	s.v[4].removed_ns -= 2000;			/* gone 2 us ago */
+	CHECK(!lsm_since_kept(&s, &s.v[4]), "8/1 not shown: its time passed");
 	total = lsm_since_total(&s);
-	s.keep_removed_ns = 1;
 	lsm_since_prune(&s, keep_odd, NULL);
 	CHECK_EQ(s.n, 5);	/* 3/1, 3/2, 5/1, 7/1, and 8/1: its cell read */
 	CHECK_EQ(since_hits(&s, 8, 1), 4);
-	CHECK(!lsm_since_kept(&s, &s.v[4]), "8/1 not shown: its time passed");
 	CHECK_EQ(lsm_since_update(&s, 11, r, 1), 0);
 	lsm_since_prune(&s, keep_odd, NULL);
 	CHECK_EQ(s.n, 4);
 	CHECK_EQ(since_hits(&s, 8, 1), UINT64_MAX);
 	CHECK_EQ(since_hits(&s, 5, 1), 4);
 	CHECK_EQ(lsm_since_total(&s), total);
-	CHECK_EQ(lsm_since_name(&s.v[0], "/a"), 0);
-	CHECK(s.v[0].path && !strcmp(s.v[0].path, "/a"), "named");
+	CHECK(!lsm_since_path(&s, 8) && !lsm_since_path(&s, 5), "no path for 8 (gone), 5 (never)");
+	/* kept while the caller has it, however long ago it went */
+	CHECK_EQ(lsm_since_name(&s.v[2], NULL), 0);	/* 5/1 */
+	s.v[2].removed_ns -= 2000;
+	s.v[2].read = false;
+	lsm_since_prune(&s, keep_odd, NULL);
+	CHECK_EQ(s.n, 4);
 	lsm_since_free(&s);
 	CHECK(!s.v && !s.n, "freed");
 }

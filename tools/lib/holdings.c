@@ -475,6 +475,8 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 				path = collector_removed_cgroup(coll, id);
 				hs = collector_heap_stats(coll, &n);
 			}
+			if (id && !path && h->lsm_since)	/* as the loop below names it */
+				path = lsm_since_path(h->lsm_since, id);
 			if (id && !path)
 				snprintf(gone, sizeof(gone), "?%llu", (unsigned long long)id);
 			else if (!id)
@@ -488,8 +490,7 @@ static int collect_cgroups(struct holdings *h, const struct hold_sys *sys, struc
 		const char *path = cg_index_path(tree, e->cgroup_id);
 		char gone[32];
 
-		if (path)	/* there: its path kept for when it is not */
-			lsm_since_name(e, path);
+		lsm_since_name(e, path);	/* there: its path kept for when it is not */
 		if (path || !lsm_since_kept(h->lsm_since, e))
 			continue;
 		path = e->path;
@@ -763,11 +764,9 @@ bool holdings_lsm_counted(const struct holdings *h, size_t k)
 					      hp->device);
 }
 
-static bool cgroup_alive(uint64_t id, void *ctx)
+static bool cgroup_known(uint64_t id, void *ctx)
 {
-	size_t cg = holdings_cgroup_by_id(ctx, id);
-
-	return cg != HOLD_NONE && !((struct holdings *)ctx)->cgs[cg].removed;
+	return holdings_cgroup_by_id(ctx, id) != HOLD_NONE;
 }
 
 /*
@@ -786,7 +785,7 @@ static void lsm_since_hits_add(struct holdings *h)
 		if (cg != HOLD_NONE && k != HOLD_NONE && holdings_lsm_counted(h, k))
 			hold_cell(h, cg, k)->limit_hits += lsm_since_hits(&s->v[i]);
 	}
-	lsm_since_prune(s, cgroup_alive, h);
+	lsm_since_prune(s, cgroup_known, h);
 }
 
 /*

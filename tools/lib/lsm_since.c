@@ -86,15 +86,11 @@ int lsm_since_update(struct lsm_since *s, uint32_t cells_id, const struct lsm_li
 				/* counted before the view started, or since, in a cell made since */
 				.base = s->started ? 0 : r->hits,
 				.last = r->hits,
-				.changed_ns = now_ns(),
 			};
 		} else if (r->hits < e->last) {	/* the cell freed and made again */
 			cell_ended(e);
 			e->last = r->hits;
-			e->changed_ns = now_ns();
 		} else {
-			if (r->hits > e->last)
-				e->changed_ns = now_ns();
 			e->last = r->hits;
 		}
 		if (r->heap[0])		/* a heap's device gone: its name as it was */
@@ -105,11 +101,11 @@ int lsm_since_update(struct lsm_since *s, uint32_t cells_id, const struct lsm_li
 	return err;
 }
 
-/* a removed cgroup's entry still to be shown: hits since the start, grown within keep_removed_ns */
+/* a removed cgroup's entry still to be shown: hits since the start, gone within keep_removed_ns */
 bool lsm_since_kept(const struct lsm_since *s, const struct lsm_since_ent *e)
 {
 	return lsm_since_hits(e) &&
-	       (!s->keep_removed_ns || now_ns() - e->changed_ns <= s->keep_removed_ns);
+	       (!e->removed_ns || now_ns() - e->removed_ns <= s->keep_removed_ns);
 }
 
 uint64_t lsm_since_total(const struct lsm_since *s)
@@ -121,11 +117,20 @@ uint64_t lsm_since_total(const struct lsm_since *s)
 	return n;
 }
 
-/* the path of @e's cgroup, while it is there: a removed one's row keeps it */
+/*
+ * @e's cgroup is there, at @path (a removed one's row keeps it), or gone
+ * (@path NULL: from now, when first seen so)
+ */
 int lsm_since_name(struct lsm_since_ent *e, const char *path)
 {
 	char *p;
 
+	if (!path) {
+		if (!e->removed_ns)
+			e->removed_ns = now_ns();
+		return 0;
+	}
+	e->removed_ns = 0;
 	if (e->path && !strcmp(e->path, path))
 		return 0;
 	p = strdup(path);
@@ -136,7 +141,16 @@ int lsm_since_name(struct lsm_since_ent *e, const char *path)
 	return 0;
 }
 
-void lsm_since_prune(struct lsm_since *s, bool (*alive)(uint64_t cgroup_id, void *ctx), void *ctx)
+/* the path of a removed cgroup's entry, NULL when none was named */
+const char *lsm_since_path(const struct lsm_since *s, uint64_t cgroup_id)
+{
+	bool found;
+	size_t at = find(s, cgroup_id, 0, &found);
+
+	return at < s->n && s->v[at].cgroup_id == cgroup_id ? s->v[at].path : NULL;
+}
+
+void lsm_since_prune(struct lsm_since *s, bool (*known)(uint64_t cgroup_id, void *ctx), void *ctx)
 {
 	uint64_t now = now_ns();
 	size_t k = 0;
@@ -145,8 +159,8 @@ void lsm_since_prune(struct lsm_since *s, bool (*alive)(uint64_t cgroup_id, void
 		struct lsm_since_ent *e = &s->v[i];
 
 		/* a cell still there would count again from 0 */
-		if (e->read || !s->keep_removed_ns || alive(e->cgroup_id, ctx) ||
-		    now - e->changed_ns <= s->keep_removed_ns) {
+		if (e->read || !e->removed_ns || known(e->cgroup_id, ctx) ||
+		    now - e->removed_ns <= s->keep_removed_ns) {
 			s->v[k++] = *e;
 			continue;
 		}

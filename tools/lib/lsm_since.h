@@ -28,7 +28,7 @@ struct lsm_since_ent {
 	uint64_t last;			/* as last read */
 	uint64_t before;		/* counted by cells that went (pinned again, freed) */
 	bool read;			/* its cell was in the last read */
-	uint64_t changed_ns;		/* when its hits last grew (or it was first read) */
+	uint64_t removed_ns;		/* when its cgroup was first seen gone; 0: there */
 	char *path;			/* its cgroup's path while it was there; NULL: never named */
 };
 
@@ -39,7 +39,7 @@ struct lsm_since {
 	bool started;			/* the first read, the base, was taken */
 	uint64_t pruned;		/* the hits of the entries pruned: lsm_since_total() */
 	uint64_t keep_removed_ns;	/* a removed cgroup's entries kept this long after
-					 * their hits last grew (0: as long as the caller) */
+					 * it went (UINT64_MAX: as long as the caller) */
 };
 
 /*
@@ -61,11 +61,13 @@ bool lsm_since_kept(const struct lsm_since *s, const struct lsm_since_ent *e);
 /* every hit since the start, of entries pruned too: never goes down */
 uint64_t lsm_since_total(const struct lsm_since *s);
 int lsm_since_name(struct lsm_since_ent *e, const char *path);
+const char *lsm_since_path(const struct lsm_since *s, uint64_t cgroup_id);
 /*
- * forget the entries of cgroups @alive says are gone, keep_removed_ns after
- * their hits last grew, once their cells are gone too
+ * forget the entries of cgroups gone keep_removed_ns ago (lsm_since_name()
+ * says when) that @known says the caller no longer shows, once their cells
+ * are gone too
  */
-void lsm_since_prune(struct lsm_since *s, bool (*alive)(uint64_t cgroup_id, void *ctx), void *ctx);
+void lsm_since_prune(struct lsm_since *s, bool (*known)(uint64_t cgroup_id, void *ctx), void *ctx);
 void lsm_since_free(struct lsm_since *s);
 
 #endif

@@ -178,8 +178,10 @@ static int trace_for(struct report *rep)
 	/* from the attach: the duration traced, its rates' divisor, not the load's time */
 	start = now_ns();
 	end = start + opts.duration_ms * 1000000ull;
-	if (!err)	/* the BPF-LSM's refusals from here, as the collector's */
+	if (!err) {	/* the BPF-LSM's refusals from here, as the collector's */
+		rep->lsm_since.keep_removed_ns = UINT64_MAX;	/* a removed cgroup's: all */
 		lsm_since_read(&rep->lsm_since, hold_sys_live.lsm_pin_dir);
+	}
 	ready_notify("heapstat report", err ? "not tracing: the report is a snapshot" :
 		     "tracing");
 	if (err)

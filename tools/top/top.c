@@ -229,7 +229,7 @@ static int run_batch(struct live *l)
 
 	plain_ascii = !opts.json && ascii_terminal(stdout);
 	while (!top_exiting) {
-		err = sleep_interval(l, !shown);
+		err = sleep_interval(l, !said);
 		if (top_exiting)
 			break;
 		if (!err)

@@ -414,8 +414,8 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 
 			if (on_key(ch, st, &help) && !*exiting)
 				draw(l, f, st, clock, help);
-			if (st->interval_ms != was)	/* + and -: from now on */
-				next = now_ns() + st->interval_ms * 1000000ull;
+			if (st->interval_ms != was)	/* + and -: from now on (a first frame soon) */
+				next = now_ns() + (f ? st->interval_ms : first_ms(st)) * 1000000ull;
 			if (paused && !st->paused && !*exiting) {
 				/*
 				 * resumed: the next frame's rates and latencies over

@@ -115,6 +115,10 @@ NOTIFY_SOCKET=$rs heaptop -b -j -d 1 -c /ll >$tmp/live 2>$tmp/livee &
 tpid=$!
 wait_ready $rs $tpid
 rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heaptop -b -j -d 1 -c /ll --keep-removed 0 >$tmp/live0 2>&1 &
+t0pid=$!
+wait_ready $rs $t0pid
+rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat export --listen 127.0.0.1:9481 2>$tmp/expe &
 xpid=$!
 wait_ready $rs $xpid
@@ -150,8 +154,8 @@ i=0
 until rmdir $S/ll/rej 2>/dev/null || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 7		# a model read since: the BPF-LSM's cells are read every 5 s
 wget -q -O $tmp/metrics http://127.0.0.1:9481/metrics
-kill -INT $tpid $rpid $xpid
-wait $tpid $rpid $xpid
+kill -INT $tpid $rpid $xpid $t0pid
+wait $tpid $rpid $xpid $t0pid
 row='.rows[] | select(.cgroup == "/ll" and .heap == $h)'
 rej='.rows[] | select(.cgroup == "/ll/rej" and .heap == $h)'
 if [ $rc1 != 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] && [ $rc5 != 0 ] && [ $rc6 != 0 ] &&
@@ -167,6 +171,11 @@ else
 	fail "heaptop: bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins nor with a removed cgroup" \
 		"$rc1 $rc2 $rc3 $rc4 $rc5 $rc6: $(jq -c "[.failures_per_sec, .interval_s, ($row | .limit_hits, .failures, .allocated), ([$rej] | length)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
 fi
+jq -s -e --arg h $H "(.[-1] | [$rej] | length == 0) and (.[-1] | $row | .limit_hits == 2)" \
+	$tmp/live0 >/dev/null &&
+	pass "heaptop --keep-removed 0: the removed job's row gone, the others' counts kept" ||
+	fail "heaptop --keep-removed 0: the removed job's row gone, the others' counts kept" \
+		"$(jq -c "[.interval_s, [.rows[] | [.cgroup, .limit_hits]]]" $tmp/live0 | tail -n 3)"
 lines() {	# lines N FILE: FILE has /ll's refusals and limit failures, N each
 	grep -qx "heapstat_limit_refusals_total{cgroup=\"/ll\",heap=\"system\"} $1" $2 &&
 		grep -qx "heapstat_allocation_failures_total{cgroup=\"/ll\",heap=\"system\",class=\"limit\"} $1" $2
