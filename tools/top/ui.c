@@ -36,14 +36,14 @@ static char message[256];	/* in place of the keys' line until the next key: a re
 static struct live *live;		/* drained while a prompt waits for keys */
 static bool utf8_term;			/* the locale's characters are UTF-8 */
 static const char *waiting = "heaptop: waiting for the first frame...";	/* no frame yet */
+static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
+					 * typed is no character */
 
 /* the wait for the first frame, and the first after a resume: at most TOP_FIRST_MS */
 static uint64_t first_ms(const struct top_state *st)
 {
 	return st->interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : st->interval_ms;
 }
-static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
-					 * typed is no character */
 
 /* what the screen shows, drawn again when a prompt sees a resize */
 static struct {
