@@ -116,6 +116,9 @@ record|-o||--|true|heapstat record: an empty file name: give one with -o
 analyze||heapstat analyze: an empty file name: give the recording to analyse
 analyze|x.hsrec|--html|/tmp/cli_host.html|--junit|/tmp/cli_host.html|--html and --junit both write /tmp/cli_host.html
 analyze|x.hsrec|--html|/tmp/cli_host.html|--perfetto|/tmp/./cli_host.html|--html and --perfetto both write /tmp/./cli_host.html
+analyze|x.hsrec|--junit|/tmp/a.xml|--junit|/tmp/b.xml|heapstat analyze: --junit given twice: one file each
+analyze|x.hsrec|--html|/tmp/a.html|--html|/tmp/b.html|heapstat analyze: --html given twice: one file each
+analyze|x.hsrec|--perfetto|/tmp/a.pf|--perfetto|/tmp/b.pf|heapstat analyze: --perfetto given twice: one file each
 record|--flight|10|-o||--|true|heapstat record: an empty directory name: give one with -o
 EOF
 # a cgroup path longer than the kernel takes: said as such by every command

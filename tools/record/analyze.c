@@ -153,9 +153,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (checks_parse(&opts.checks, arg, why, sizeof(why)))
 			argp_error(state, "--fail-on: %s", why);
 		break;
-	case OPT_JUNIT: opts.junit = arg; break;
-	case OPT_PERFETTO: opts.perfetto = arg; break;
-	case OPT_HTML: opts.html = arg; break;
+	case OPT_JUNIT:
+	case OPT_PERFETTO:
+	case OPT_HTML: {	/* one file each: a second would silently win */
+		const char **o = key == OPT_JUNIT ? &opts.junit :
+				 key == OPT_PERFETTO ? &opts.perfetto : &opts.html;
+
+		if (*o)
+			argp_error(state, "--%s given twice: one file each", key == OPT_JUNIT ?
+				   "junit" : key == OPT_PERFETTO ? "perfetto" : "html");
+		*o = arg;
+		break;
+	}
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
