@@ -727,22 +727,17 @@ const char *holdings_charges_source(const struct holdings *h)
  */
 static void take_lsm(struct holdings *h, const struct hold_sys *sys)
 {
-	struct lsm_limit *l;
 	char why[512] = "";
+	uint32_t cells_id;
 	int err;
 
 	if (!sys->lsm_pin_dir)
 		return;
-	err = lsm_limit_open(&l, sys->lsm_pin_dir, 0, why, sizeof(why));
-	if (!err) {
-		err = lsm_limit_rows(l, &h->lsm_rows, &h->nlsm_rows, why, sizeof(why));
-		if (!err && sys->lsm_since)	/* a cell first seen waits if this fails */
-			lsm_since_update(sys->lsm_since, lsm_limit_cells_id(l), h->lsm_rows,
-					 h->nlsm_rows);
-		lsm_limit_close(l);
-	} else if (err == -ENOENT && sys->lsm_since) {	/* none pinned: counts kept */
-		lsm_since_update(sys->lsm_since, 0, NULL, 0);
-	}
+	err = lsm_limit_look(sys->lsm_pin_dir, 0, &h->lsm_rows, &h->nlsm_rows, &cells_id, why,
+			     sizeof(why));
+	/* none pinned: counts kept; a cell first seen waits if this fails */
+	if (sys->lsm_since && (!err || err == -ENOENT))
+		lsm_since_update(sys->lsm_since, cells_id, h->lsm_rows, h->nlsm_rows);
 	h->lsm_since = sys->lsm_since;
 	if (!err && !h->lsm_rows)	/* pinned, nothing charged yet: still the charger */
 		h->lsm_rows = calloc(1, sizeof(*h->lsm_rows));

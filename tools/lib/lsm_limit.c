@@ -1339,6 +1339,32 @@ int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 	return 0;
 }
 
+/**
+ * lsm_limit_look() - a reader's one look at the pinned limits: open, read every row, close
+ * @flags: lsm_limit_open()'s (LSM_LIMIT_NOWAIT: -EAGAIN rather than wait)
+ * @cells_id: the id of the cells map read (lsm_limit_cells_id())
+ *
+ * Return: 0; -ENOENT, none pinned (*@rows NULL, *@n and *@cells_id 0); or
+ * another -errno with @why set.
+ */
+int lsm_limit_look(const char *pin_dir, unsigned int flags, struct lsm_limit_row **rows,
+		   size_t *n, uint32_t *cells_id, char *why, size_t why_len)
+{
+	struct lsm_limit *l;
+	int err = lsm_limit_open(&l, pin_dir, flags, why, why_len);
+
+	*rows = NULL;
+	*n = 0;
+	*cells_id = 0;
+	if (err)
+		return err;
+	err = lsm_limit_rows(l, rows, n, why, why_len);
+	if (!err)
+		*cells_id = lsm_limit_cells_id(l);
+	lsm_limit_close(l);
+	return err;
+}
+
 /*
  * The name of an event's heap, in @out of HEAP_NAME_LEN bytes: the event
  * keeps LIMIT_NAME_LEN - 1 bytes of it (a wider event would not be read

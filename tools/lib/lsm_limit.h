@@ -74,6 +74,8 @@ int lsm_limit_get(struct lsm_limit *l, uint64_t cgroup_id, const char *heap,
 		  struct lsm_limit_row *out, char *why, size_t why_len);
 int lsm_limit_rows(struct lsm_limit *l, struct lsm_limit_row **rows, size_t *n,
 		   char *why, size_t why_len);
+int lsm_limit_look(const char *pin_dir, unsigned int flags, struct lsm_limit_row **rows,
+		   size_t *n, uint32_t *cells_id, char *why, size_t why_len);
 int lsm_limit_events(struct lsm_limit *l, int timeout_ms,
 		     int (*cb)(const struct limit_event *e, void *ctx), void *ctx,
 		     char *why, size_t why_len);

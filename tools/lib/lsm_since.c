@@ -187,22 +187,18 @@ void lsm_since_free(struct lsm_since *s)
  */
 int lsm_since_read(struct lsm_since *s, const char *pin_dir)
 {
-	struct lsm_limit_row *rows = NULL;
-	struct lsm_limit *l;
-	size_t n = 0;
+	struct lsm_limit_row *rows;
+	uint32_t cells_id;
+	size_t n;
 	char why[512];
 	/* a view's refresh never waits for a limit being set (its programs loading) */
-	int err = lsm_limit_open(&l, pin_dir, s->started ? LSM_LIMIT_NOWAIT : 0, why,
-				 sizeof(why));
+	int err = lsm_limit_look(pin_dir, s->started ? LSM_LIMIT_NOWAIT : 0, &rows, &n,
+				 &cells_id, why, sizeof(why));
 
-	if (err == -ENOENT)	/* none pinned: every hit comes after */
-		return lsm_since_update(s, 0, NULL, 0);
-	if (err)		/* not now; the first: the first build's read is the base */
-		return err;
-	err = lsm_limit_rows(l, &rows, &n, why, sizeof(why));
-	if (!err)
-		err = lsm_since_update(s, lsm_limit_cells_id(l), rows, n);
+	/* none pinned: every hit comes after; else not now (the first: the first
+	 * build's read is the base) */
+	if (!err || err == -ENOENT)
+		err = lsm_since_update(s, cells_id, rows, n);
 	free(rows);
-	lsm_limit_close(l);
 	return err;
 }
