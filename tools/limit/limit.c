@@ -661,8 +661,14 @@ static int show(const char *cgroup)
 	struct json j;
 	char a[16], b[16], c[16];
 	size_t wcg = 24, wheap = 20, won = 16;
+	bool *on;	/* each cell shown, as shown() said once (it reads memcg's files) */
 	int err = take_model(&h, &none, cgroup);
 
+	on = err ? NULL : calloc(h.ncgs * h.nheaps + 1, sizeof(*on));
+	if (!err && !on) {
+		err = -ENOMEM;
+		heapstat_error(err, "show the limits", NULL);
+	}
 	if (err) {
 		holdings_free(&h);
 		return err;
@@ -680,9 +686,10 @@ static int show(const char *cgroup)
 			h.lsm_err == -EACCES ? " (root only)" : "");
 	if (h.lsm_rows)
 		say_skips();
-	for (size_t cg = 0; !opts.json && cg < h.ncgs; cg++)	/* the columns, each its widest */
+	for (size_t cg = 0; cg < h.ncgs; cg++)	/* the columns, each its widest */
 		for (size_t k = 0; k < h.nheaps; k++) {
-			if (!shown(&h, cg, k, cgroup))
+			on[cg * h.nheaps + k] = shown(&h, cg, k, cgroup);
+			if (opts.json || !on[cg * h.nheaps + k])
 				continue;
 			wcg = text_cell_width(h.cgs[cg].path, wcg);
 			wheap = text_cell_width(h.heaps[k].name, wheap);
@@ -700,7 +707,7 @@ static int show(const char *cgroup)
 			const struct hold_cell *x = hold_cell(&h, cg, k);
 			enum hold_charger ch = h.heaps[k].charger;
 
-			if (!shown(&h, cg, k, cgroup))
+			if (!on[cg * h.nheaps + k])
 				continue;
 			if (opts.json) {
 				json_object(&j);
@@ -728,6 +735,7 @@ static int show(const char *cgroup)
 		}
 	if (opts.json)
 		json_end(&j);
+	free(on);
 	holdings_free(&h);
 	return 0;
 }
