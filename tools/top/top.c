@@ -201,7 +201,7 @@ static void emit_line(void *ctx, enum top_attr attr, const char *line)
  */
 static int sleep_interval(struct live *l, bool first)
 {
-	uint64_t ms = first && state.interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : state.interval_ms;
+	uint64_t ms = first ? top_first_ms(state.interval_ms) : state.interval_ms;
 	uint64_t end = now_ns() + ms * 1000000ull;
 	int err = 0;
 

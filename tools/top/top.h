@@ -32,6 +32,12 @@ enum top_attr { TA_NORMAL, TA_HEADER, TA_TITLE, TA_DIM, TA_ALERT, TA_TABLE = 8 }
 /* the first frame, and the first after a resume, within this much of a longer interval */
 #define TOP_FIRST_MS	1000
 
+/* the wait for such a frame */
+static inline uint64_t top_first_ms(uint64_t interval_ms)
+{
+	return interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : interval_ms;
+}
+
 typedef void (*top_emit_fn)(void *ctx, enum top_attr attr, const char *line);
 
 extern const char * const top_view_names[TV_COUNT];

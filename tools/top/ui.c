@@ -39,12 +39,6 @@ static const char *waiting = "heaptop: waiting for the first frame...";	/* no fr
 static bool ascii_term;			/* or ASCII alone (C, POSIX): a byte beyond it
 					 * typed is no character */
 
-/* the wait for the first frame, and the first after a resume: at most TOP_FIRST_MS */
-static uint64_t first_ms(const struct top_state *st)
-{
-	return st->interval_ms > TOP_FIRST_MS ? TOP_FIRST_MS : st->interval_ms;
-}
-
 /* what the screen shows, drawn again when a prompt sees a resize */
 static struct {
 	const struct live_frame *f;
@@ -340,7 +334,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 {
 	const struct live_frame *f = NULL, *last = NULL;
 	uint64_t shown = 0;
-	uint64_t next = now_ns() + first_ms(st) * 1000000ull, drained = now_ns();
+	uint64_t next = now_ns() + top_first_ms(st->interval_ms) * 1000000ull, drained = now_ns();
 	bool help = false;
 	char clock[16] = "", *cup;
 	int ret = 0, err, cols;
@@ -415,7 +409,8 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 			if (on_key(ch, st, &help) && !*exiting)
 				draw(l, f, st, clock, help);
 			if (st->interval_ms != was)	/* + and -: from now on (a first frame soon) */
-				next = now_ns() + (f ? st->interval_ms : first_ms(st)) * 1000000ull;
+				next = now_ns() + (f ? st->interval_ms :
+						   top_first_ms(st->interval_ms)) * 1000000ull;
 			if (paused && !st->paused && !*exiting) {
 				/*
 				 * resumed: the next frame's rates and latencies over
@@ -432,7 +427,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 				f = NULL;
 				waiting = "heaptop: resumed, the next frame in a moment...";
 				draw(l, f, st, clock, help);
-				next = now_ns() + first_ms(st) * 1000000ull;
+				next = now_ns() + top_first_ms(st->interval_ms) * 1000000ull;
 			}
 		}
 	}
