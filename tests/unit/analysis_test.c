@@ -663,6 +663,35 @@ static void cgroups_crafted_linear(void)
 	unlink(path);
 }
 
+/* a limit's refusal of 4 KiB in cgroup 100 (its limit 4 KiB), by @backend */
+static void limit_rec(struct rec_writer *w, uint64_t ts, uint32_t pid, const char *heap,
+		      uint64_t usage, uint32_t backend)
+{
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + ts, .pid = pid, .cgroup_id = 100,
+		.bound_cgroup_id = 100, .heap = heap, .requested = 4096, .usage = usage,
+		.limit = 4096, .backend = backend, .bound_cgroup = "" } });
+}
+
+/* a failed (EAGAIN) alloc record of 4 KiB in cgroup 100, of a call from @start to @end */
+static void failed_rec(struct rec_writer *w, uint64_t start, uint64_t end, uint32_t pid,
+		       uint32_t tid, const char *heap)
+{
+	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + end, .pid = pid, .tid = tid,
+		.comm = "cam", .cgroup_id = 100, .heap = heap, .requested = 4096,
+		.latency_ns = end - start, .err = -11, .fail_class = 4 } });
+}
+
+/* a bpf-lsm refusal, or a failed alloc record, of the system heap */
+static void refused(struct rec_writer *w, uint64_t ts, uint32_t pid)
+{
+	limit_rec(w, ts, pid, "system", 4096, REC_LIMIT_BPF_LSM);
+}
+
+static void call_failed(struct rec_writer *w, uint64_t start, uint64_t end, uint32_t pid)
+{
+	failed_rec(w, start, end, pid, pid, "system");
+}
+
 /*
  * A bpf-lsm refusal at the export falls within its failed (EAGAIN) alloc
  * record's call: one failure; one in the ioctl has no alloc record: a failure
@@ -678,21 +707,11 @@ static void refusals_in_ioctl_counted(void)
 
 	tmp_path(path, sizeof(path));
 	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
-	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 70, .pid = 10, .cgroup_id = 100,
-		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 0,
-		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
-	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + 100, .pid = 10, .tid = 11,
-		.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 4096,
-		.latency_ns = 50, .err = -11, .fail_class = 4 } });
-	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 200, .pid = 10, .cgroup_id = 100,
-		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 4096,
-		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
-	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + 400, .pid = 10, .tid = 11,
-		.comm = "cam", .cgroup_id = 100, .heap = "cma", .requested = 4096,
-		.latency_ns = 50, .err = -11, .fail_class = 4 } });
-	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 380, .pid = 10, .cgroup_id = 100,
-		.bound_cgroup_id = 100, .heap = "cma", .requested = 4096, .usage = 4096,
-		.limit = 4096, .backend = REC_LIMIT_DMEM, .bound_cgroup = "" } });
+	limit_rec(w, 70, 10, "system", 0, REC_LIMIT_BPF_LSM);
+	failed_rec(w, 50, 100, 10, 11, "system");
+	limit_rec(w, 200, 10, "system", 4096, REC_LIMIT_BPF_LSM);
+	failed_rec(w, 350, 400, 10, 11, "cma");
+	limit_rec(w, 380, 10, "cma", 4096, REC_LIMIT_DMEM);
 	CHECK_EQ(rec_writer_close(w, 0), 0);
 
 	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
@@ -706,21 +725,6 @@ static void refusals_in_ioctl_counted(void)
 	checks_free(&c);
 	an_free(&a);
 	unlink(path);
-}
-
-/* a bpf-lsm refusal, or a failed (EAGAIN) alloc record of a call from @start to @end */
-static void refused(struct rec_writer *w, uint64_t ts, uint32_t pid)
-{
-	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + ts, .pid = pid, .cgroup_id = 100,
-		.bound_cgroup_id = 100, .heap = "system", .requested = 4096, .usage = 4096,
-		.limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "" } });
-}
-
-static void call_failed(struct rec_writer *w, uint64_t start, uint64_t end, uint32_t pid)
-{
-	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + end, .pid = pid, .tid = pid,
-		.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 4096,
-		.latency_ns = end - start, .err = -11, .fail_class = 4 } });
 }
 
 /*
