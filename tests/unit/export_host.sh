@@ -10,6 +10,8 @@
 # --textfile writes heapstat.prom whole (after a stop, one file, not one per
 # interval missed), which node_exporter's textfile
 # collector reads without error, also untraced in a PID namespace of its own;
+# --listen :PORT serves IPv4 and IPv6 alike; a request's target in absolute
+# form is taken as its path;
 # NOTIFY_SOCKET is told READY=1 once the port is served or the first file
 # written; SIGINT and SIGTERM end it with 0.
 set -uo pipefail
@@ -50,7 +52,10 @@ usage_case "invalid address" --listen 127.0.0.1:65536
 usage_case "invalid address" --listen localhost:9464
 usage_case "invalid address" --listen 300.1.2.3:9464
 usage_case "invalid address" --listen '[::1]9464'
-usage_case "invalid address" --listen ':9464'
+usage_case "invalid address" --listen ':'
+usage_case "invalid address" --listen ':0'
+usage_case "invalid address" --listen ':65536'
+usage_case "invalid address" --listen '[::1]:'
 usage_case "invalid interval" --listen 127.0.0.1:9464 -i 0
 usage_case "invalid interval" --listen 127.0.0.1:9464 -i 1x
 usage_case "invalid cgroup depth" --listen 127.0.0.1:9464 --cgroup-depth -1
@@ -193,6 +198,13 @@ check_raw "not HTTP" 'hello\r\n\r\n' "400 Bad Request"
 check_raw "no version" 'GET /metrics\r\n\r\n' "400 Bad Request"
 check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nbogus\r\n\r\n' "400 Bad Request"
 check_raw "HTTP/1.0 and a query string" 'GET /metrics?x=1 HTTP/1.0\r\n\r\n' "200 OK"
+# a target in absolute form (what a proxy is sent; RFC 9112 has servers take it)
+check_raw "absolute form" "GET http://127.0.0.1:$port/metrics HTTP/1.1\r\nHost: x\r\n\r\n" "200 OK"
+check_raw "absolute form, another path" 'GET http://x/metricsx HTTP/1.1\r\n\r\n' "404 Not Found"
+check_raw "absolute form, no path" 'GET HTTP://x HTTP/1.1\r\n\r\n' "404 Not Found"
+check_raw "absolute form, a query, no path" 'GET http://x?/metrics HTTP/1.1\r\n\r\n' "404 Not Found"
+check_raw "absolute form and a query string" 'GET http://x/metrics?y=1 HTTP/1.0\r\n\r\n' "200 OK"
+check_raw "another scheme" 'GET ftp://x/metrics HTTP/1.1\r\n\r\n' "400 Bad Request"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 check_raw "a request past 8 KiB" "GET /metrics HTTP/1.1\r\nX-Big: $big\r\n\r\n" \
 	"431 Request Header Fields Too Large"
@@ -228,6 +240,41 @@ for i in $(seq 40); do eval "exec {idle$i}<&-"; done
 
 kill -TERM $p; wait $p; rc=$?
 [ $rc = 0 ] && pass "SIGTERM: exit 0" || fail "SIGTERM: exit 0" "exit $rc"
+
+# --listen :PORT: every interface, IPv4 and IPv6 alike (as node_exporter's
+# :9100), whatever net.ipv6.bindv6only says
+aport=$(free_port)
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs "$hs" export --listen :$aport 2>"$tmp/any.err" & p=$!
+pids+=($p)
+wait_ready "$rs" $p "$tmp/any.ready"
+v4=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$aport/metrics")
+if [ -e /proc/net/if_inet6 ]; then
+	v6=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://[::1]:$aport/metrics")
+	ss=$(ss -Htln "sport = :$aport" | awk '{ print $4 }')
+	[ "$v4" = 200 ] && [ "$v6" = 200 ] && [ "$ss" = "*:$aport" ] &&
+		pass "--listen :PORT: served on every interface ($ss), IPv4 and IPv6" ||
+		fail "--listen :PORT: served on every interface, IPv4 and IPv6" \
+			"IPv4 $v4, IPv6 $v6, listening on '$ss': $(cat "$tmp/any.err")"
+else
+	[ "$v4" = 200 ] && pass "--listen :PORT without IPv6: served on IPv4" ||
+		fail "--listen :PORT without IPv6: served on IPv4" "HTTP $v4: $(cat "$tmp/any.err")"
+fi
+kill -TERM $p; wait $p
+# and where IPv6 sockets take IPv6 alone by default (bindv6only, per network
+# namespace): IPv4 still served
+if [ -e /proc/net/if_inet6 ] && command -v unshare >/dev/null; then
+	code=$(unshare -n sh -c 'ip link set lo up && sysctl -qw net.ipv6.bindv6only=1 || exit 9
+		"$1" export --listen :$2 2>/dev/null & p=$!
+		for _ in $(seq 100); do
+			c=$(curl -s -m 1 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$2/metrics") &&
+				[ "$c" = 200 ] && break
+			sleep 0.1
+		done
+		echo "$c $(cat /proc/sys/net/ipv6/bindv6only)"; kill $p' sh "$hs" "$aport")
+	[ "$code" = "200 1" ] && pass "--listen :PORT with bindv6only=1: IPv4 served too" ||
+		fail "--listen :PORT with bindv6only=1: IPv4 served too" "HTTP and bindv6only: '$code'"
+fi
 
 # out of file descriptors: the backlog waits, no busy loop (the listening
 # socket stays readable while accept4() fails with EMFILE); served after

@@ -69,7 +69,7 @@ static const char doc[] =
 "metrics of their own. A removed cgroup's series end --keep-removed seconds\n"
 "after its last buffer went. Runs until SIGINT or SIGTERM (exit 0).\n"
 "\n"
-"USAGE: heapstat export --listen ADDR:PORT | --textfile DIR [-i SECS]\n"
+"USAGE: heapstat export --listen [ADDR]:PORT | --textfile DIR [-i SECS]\n"
 "                       [--cgroup-depth N] [--max-series N]\n"
 "                       [--keep-removed SECS]\n"
 "\n"
@@ -81,8 +81,8 @@ static const char doc[] =
 enum { OPT_LISTEN = 0x100, OPT_TEXTFILE, OPT_DEPTH, OPT_MAX_SERIES, OPT_KEEP };
 
 static const struct argp_option options[] = {
-	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve /metrics over HTTP on ADDR:PORT "
-	  "(e.g. 127.0.0.1:9464, [::1]:9464)", 0 },
+	{ "listen", OPT_LISTEN, "[ADDR]:PORT", 0, "Serve /metrics over HTTP on ADDR:PORT "
+	  "(e.g. 127.0.0.1:9464, [::1]:9464; :9464 on every interface)", 0 },
 	{ "textfile", OPT_TEXTFILE, "DIR", 0, "Write DIR/heapstat.prom every interval instead", 0 },
 	{ "interval", 'i', "SECS", 0, "Sample at most every SECS seconds with --listen "
 	  "(default 1), every SECS with --textfile (default 15); 0.1 to 3600", 0 },
@@ -132,14 +132,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 		break;
 	case ARGP_KEY_END:
 		if (!opts.listen == !opts.textfile)
-			argp_error(st, "give one of --listen ADDR:PORT and --textfile DIR");
+			argp_error(st, "give one of --listen [ADDR]:PORT and --textfile DIR");
 		if (opts.listen) {
 			struct sockaddr_storage sa;
 			unsigned int salen;
 
 			if (http_parse_addr(opts.listen, &sa, &salen))
-				argp_error(st, "invalid address '%s': ADDR:PORT, e.g. 127.0.0.1:9464 "
-					   "or [::1]:9464", text_safe(opts.listen));
+				argp_error(st, "invalid address '%s': [ADDR]:PORT, e.g. 127.0.0.1:9464, "
+					   "[::1]:9464 or :9464", text_safe(opts.listen));
 		}
 		break;
 	default:
@@ -396,7 +396,8 @@ static int check_dir(const char *dir)
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_arg, NULL, doc, heapstat_verbose_child,
+					  NULL, NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct exporter x = {};
 	struct http_server *s = NULL;

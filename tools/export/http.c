@@ -12,8 +12,9 @@
  * so would clients answered that never close). Out of file descriptors,
  * the backlog waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays
  * readable). HEAD is answered as GET, without a body (its errors too). 404
- * for another path, 405 for another method, 400 for what is not HTTP, 431
- * for a request past the bound.
+ * for another path (a target in absolute form, http://HOST/PATH, is PATH),
+ * 405 for another method, 400 for what is not HTTP, 431 for a request past
+ * the bound.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -50,8 +51,9 @@ struct http_server {
 
 /**
  * http_parse_addr() - "ADDR:PORT" as a socket address
- * @s: an IPv4 address and a port ("127.0.0.1:9464", "0.0.0.0:9464"), or an
- *     IPv6 one in brackets ("[::1]:9464")
+ * @s: an IPv4 address and a port ("127.0.0.1:9464", "0.0.0.0:9464"), an
+ *     IPv6 one in brackets ("[::1]:9464"), or the port alone (":9464", every
+ *     interface: IPv6's any address, which takes IPv4 too, see http_open())
  * @sa: a struct sockaddr_storage
  *
  * Return: 0, or -EINVAL for anything else.
@@ -64,9 +66,13 @@ int http_parse_addr(const char *s, void *sa, unsigned int *salen)
 	const char *colon;
 	uint64_t port;
 	size_t n;
-	bool v6 = s[0] == '[';
+	bool any = s[0] == ':', v6 = s[0] == '[' || any;
 
-	if (v6) {
+	if (any) {
+		strcpy(host, "::");
+		colon = s;
+		n = 2;
+	} else if (v6) {
 		const char *end = strchr(s, ']');
 
 		if (!end || end[1] != ':')
@@ -82,7 +88,8 @@ int http_parse_addr(const char *s, void *sa, unsigned int *salen)
 	}
 	if (!n || n >= sizeof(host) || parse_u64(colon + 1, 1, 65535, &port))
 		return -EINVAL;
-	memcpy(host, s, n);
+	if (!any)
+		memcpy(host, s, n);
 	host[n] = '\0';
 	memset(sa, 0, sizeof(struct sockaddr_storage));
 	if (v6) {
@@ -113,11 +120,11 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 	struct sockaddr_storage sa;
 	unsigned int salen;
 	struct http_server *s;
-	int one = 1, err;
+	int one = 1, zero = 0, err;
 
 	if (http_parse_addr(addr, &sa, &salen)) {
-		snprintf(why, why_len, "'%s' is not ADDR:PORT (an IPv4 address, or an IPv6 one "
-			 "in brackets, and a port from 1 to 65535)", text_safe(addr));
+		snprintf(why, why_len, "'%s' is not [ADDR]:PORT (an IPv4 address, an IPv6 one "
+			 "in brackets or none, and a port from 1 to 65535)", text_safe(addr));
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -126,8 +133,23 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 	for (int i = 0; i < HTTP_MAX_CLIENTS; i++)
 		s->c[i].fd = -1;
 	s->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 && errno == EAFNOSUPPORT && addr[0] == ':') {
+		/* ":PORT" on a kernel without IPv6 (ipv6.disable=1): IPv4's any */
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+		uint16_t port = ((struct sockaddr_in6 *)&sa)->sin6_port;
+
+		memset(&sa, 0, sizeof(sa));
+		in->sin_family = AF_INET;
+		in->sin_port = port;
+		in->sin_addr.s_addr = htonl(INADDR_ANY);
+		salen = sizeof(*in);
+		s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	if (s->fd < 0 ||
 	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    /* ":PORT": IPv4 too, whatever net.ipv6.bindv6only says */
+	    (addr[0] == ':' && sa.ss_family == AF_INET6 &&
+	     setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero))) ||
 	    bind(s->fd, (struct sockaddr *)&sa, salen) || listen(s->fd, 64)) {
 		err = -errno;
 		if (err == -EADDRINUSE)
@@ -243,6 +265,13 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	for (const char *m = line; *m; m++)
 		if (!token_char(*m))
 			return error_page(c, "400 Bad Request", NULL);
+	/* the absolute form a proxy is sent (RFC 9112 3.2.2), which a server takes too */
+	if (!strncasecmp(target, "http://", 7) || !strncasecmp(target, "https://", 8)) {
+		static char root[] = "/";
+		char *host = strstr(target, "//") + 2, *path = host + strcspn(host, "/?#");
+
+		target = *path == '/' ? path : root;	/* "http://h" and "http://h?q": "/" */
+	}
 	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
 	    !headers_ok(rest))
 		return error_page(c, "400 Bad Request", NULL);
