@@ -33,7 +33,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Bytes, with an optional K, M or G suffix (powers of 1024; Ki, KiB alike), not KB. */
+/* Bytes, with an optional K, M or G suffix, either case (powers of 1024; Ki, KiB alike), not KB. */
 int parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;

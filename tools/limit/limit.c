@@ -50,7 +50,7 @@ static const char doc[] =
 "kernel with bpf in its LSMs). An allocation over a limit fails with EAGAIN\n"
 "(dmem, bpf-lsm) and is charged nothing; past memory.max (memcg) the kernel\n"
 "reclaims, then OOM-kills in the cgroup. SIZE takes K, M and G suffixes\n"
-"(powers of 1024; Ki and KiB alike, not KB), or max for no limit.\n"
+"(either case; powers of 1024; Ki and KiB alike, not KB), or max for no limit.\n"
 "\n"
 "USAGE: heapstat limit set CGROUP HEAP SIZE|max [--memcg]\n"
 "       heapstat limit show [CGROUP] [-j]\n"
@@ -995,7 +995,8 @@ static bool negative_size(int argc, char **argv)
 
 int cmd_limit(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_arg, "VERB [ARGS...]", doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_arg, "VERB [ARGS...]", doc,
+					  heapstat_verbose_child, NULL, NULL };
 	char cgroup[CGROUP_PATH_MAX], why[512];
 	struct inventory none;
 	struct holdings h = {};
