@@ -32,6 +32,26 @@ static const struct subcommand {
 	  0 },
 };
 
+static error_t parse_verbose(int key, char *arg, struct argp_state *st)
+{
+	(void)arg;
+	(void)st;
+	if (key != 'v')
+		return ARGP_ERR_UNKNOWN;
+	heapstat_verbose = true;
+	return 0;
+}
+
+static const struct argp_option verbose_options[] = {
+	{ "verbose", 'v', NULL, 0, "libbpf's messages, the sources and the attach methods "
+	  "(as heapstat -v COMMAND)", 0 },
+	{},
+};
+
+const struct argp heapstat_verbose_argp = { verbose_options, parse_verbose, NULL, NULL, NULL,
+					    NULL, NULL };
+const struct argp_child heapstat_verbose_child[] = { { &heapstat_verbose_argp, 0, NULL, 0 }, {} };
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: heapstat [-v] COMMAND [OPTION...]\n\n"

@@ -6,6 +6,12 @@
 #define HEAPSTAT_VERSION "0.1"
 #endif
 
+#include <argp.h>
+
+/* -v in a command's options, as before it (heapstat -v COMMAND): an argp child */
+extern const struct argp heapstat_verbose_argp;
+extern const struct argp_child heapstat_verbose_child[];
+
 /* subcommands: each returns the process exit status */
 int cmd_report(int argc, char **argv);
 int cmd_top(int argc, char **argv);

@@ -70,6 +70,20 @@ else
 	echo "FAIL: report_host: heaptop -v: where it read buffers and holders from: exit $rc: $err"
 fi
 rm -rf "$tmp_ht"
+# -v after a command's name as before it: the same lines on stderr, the same output
+for args in "report summary" "limit show"; do
+	# shellcheck disable=SC2086
+	before=$("$hs" -v $args 2>&1 >/dev/null | grep -v '^note: '); rc1=$?
+	# shellcheck disable=SC2086
+	after=$("$hs" $args -v 2>&1 >/dev/null | grep -v '^note: '); rc2=$?
+	if [ $rc1 = 0 ] && [ $rc2 = 0 ] && grep -q "^heapstat ${args%% *}.*: buffers from " <<<"$after" &&
+		[ "$before" = "$after" ]; then
+		echo "PASS: report_host: heapstat $args -v says what heapstat -v $args does"
+	else
+		echo "FAIL: report_host: heapstat $args -v says what heapstat -v $args does:" \
+			"before '$before', after '$after'"
+	fi
+done
 
 # in a PID namespace of its own (a container's), BPF's pids are not this /proc's:
 # a snapshot, and heaptop's frames, take their holders from /proc and say so;

@@ -872,8 +872,8 @@ static char *command_line(void)
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_arg, "[-- CMD [ARGS...]]", doc, NULL, NULL,
-					  NULL };
+	static const struct argp argp = { options, parse_arg, "[-- CMD [ARGS...]]", doc,
+					  heapstat_verbose_child, NULL, NULL };
 	struct recorder r = {};
 	struct flight fl;
 	struct rec_header hdr = {};
