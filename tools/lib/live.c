@@ -22,12 +22,12 @@
  * dma_buf tracepoints), every frame walks whole.
  *
  * The model is built again when the inventory changed, when the kernel's
- * counts moved (an allocation failed), when a cgroup was made or removed,
- * and at least every LIVE_FILES_MS for what no event shows: limits
- * written, memcg charges (dmem charges move only with allocations and
- * releases, which are events). Else the frame shows the model of the frame
- * before. The cgroup tree it names cgroups by is read again (by
- * iter/cgroup) only when it may have changed (tree_stale()).
+ * counts moved (an allocation failed, a BPF-LSM limit refused one), when a
+ * cgroup was made or removed, and at least every LIVE_FILES_MS for what no
+ * event shows: limits written, memcg charges (dmem charges move only with
+ * allocations and releases, which are events). Else the frame shows the
+ * model of the frame before. The cgroup tree it names cgroups by is read
+ * again (by iter/cgroup) only when it may have changed (tree_stale()).
  */
 #include <errno.h>
 #include <limits.h>
@@ -85,6 +85,7 @@ struct live {
 	struct lsm_since lsm_since;	/* the BPF-LSM's hits since tracing began */
 	uint64_t lsm_read_ns;		/* when live_drain() last read its cells */
 	uint64_t lsm_total;		/* lsm_since_total() at the previous sample (or rebase) */
+	uint64_t model_lsm_total;	/* lsm_since_total() at the model */
 };
 
 /*
@@ -423,7 +424,10 @@ static bool aggs_moved(struct live *l)
 	for (size_t i = 0; hs && i < n && i < l->nprev; i++)
 		if (memcmp(&hs[i].agg, &l->prev_aggs[i], sizeof(hs[i].agg)))
 			return true;
-	return l->coll && collector_refusals_counted(l->coll) != l->model_refusals;
+	/* the BPF-LSM's refusals, read between models: a row's HITS and FAIL
+	 * move in the frame whose failures/s counts them */
+	return l->coll && (collector_refusals_counted(l->coll) != l->model_refusals ||
+			   lsm_since_total(&l->lsm_since) != l->model_lsm_total);
 }
 
 /* a cgroup was made or removed since the last walk of the tree */
@@ -807,6 +811,7 @@ int live_sample(struct live *l, const struct live_frame **out)
 		l->model = m;
 		l->model_ns = f->ts_ns;
 		l->model_refusals = l->coll ? collector_refusals_counted(l->coll) : 0;
+		l->model_lsm_total = lsm_since_total(&l->lsm_since);
 	}
 	f->h = &l->models[l->model];
 	err = add_rows(l, f, prev);

@@ -171,6 +171,13 @@ else
 	fail "heaptop: bpf-lsm refusals since it started, in HITS and FAIL, none lost between pins nor with a removed cgroup" \
 		"$rc1 $rc2 $rc3 $rc4 $rc5 $rc6: $(jq -c "[.failures_per_sec, .interval_s, ($row | .limit_hits, .failures, .allocated), ([$rej] | length)]" --arg h $H $tmp/live) $(cat $tmp/livee)"
 fi
+# each frame's rows count the refusals its failures/s counted, not a model later
+jq -s -e '[foreach .[] as $f (0; . + $f.failures_per_sec * $f.interval_s;
+	[(. + 0.5 | floor), ([$f.rows[].limit_hits] | add // 0)])] | all(.[0] == .[1])' \
+	$tmp/live >/dev/null &&
+	pass "heaptop: a refusal in a row's HITS in the frame whose failures/s counts it" ||
+	fail "heaptop: a refusal in a row's HITS in the frame whose failures/s counts it" \
+		"$(jq -c '[.failures_per_sec * .interval_s, [.rows[] | .limit_hits]]' $tmp/live)"
 jq -s -e --arg h $H "(.[-1] | [$rej] | length == 0) and (.[-1] | $row | .limit_hits == 2)" \
 	$tmp/live0 >/dev/null &&
 	pass "heaptop --keep-removed 0: the removed job's row gone, the others' counts kept" ||
