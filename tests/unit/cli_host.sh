@@ -233,17 +233,20 @@ else
 	echo "SKIP: cli_host: top on 80 columns: this kernel traces (nothing to say why not)"
 fi
 
-# heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux): says
-# so and that -b prints frames, exit 1, instead of a blank screen
-rm -f /tmp/cli_host.$$.rc
-tmux -L cli_host$$ new-session -d -x 80 -y 10 \
-	"TERM=dumb $hs top -d 0.2 2>/tmp/cli_host.$$; echo \$? >/tmp/cli_host.$$.rc" 2>/dev/null
-for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
-tmux -L cli_host$$ kill-server 2>/dev/null
-[ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 1 ] &&
-	grep -qx "heapstat top: TERM=dumb cannot move the cursor: heaptop -b prints frames one after another" \
-		/tmp/cli_host.$$ &&
-	pass "top with TERM=dumb: exit 1, says why and what prints frames" ||
-	fail "top with TERM=dumb: exit 1, says why and what prints frames" \
-		"exit $(cat /tmp/cli_host.$$.rc 2>/dev/null): $(cat /tmp/cli_host.$$)"
+# heaptop on a terminal that cannot move its cursor (TERM=dumb, in tmux) or
+# that it does not know: says so and that -b prints frames, exit 1, instead
+# of a blank screen, before it loads anything (-v says nothing of sources)
+for t in "dumb:TERM=dumb cannot move the cursor:" \
+	"nosuchterm:cannot set up the terminal (TERM=nosuchterm):"; do
+	rm -f /tmp/cli_host.$$.rc
+	tmux -L cli_host$$ new-session -d -x 80 -y 10 \
+		"TERM=${t%%:*} $hs top -v -d 0.2 2>/tmp/cli_host.$$; echo \$? >/tmp/cli_host.$$.rc" 2>/dev/null
+	for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
+	tmux -L cli_host$$ kill-server 2>/dev/null
+	[ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 1 ] &&
+		[ "$(cat /tmp/cli_host.$$)" = "heapstat top: ${t#*:} heaptop -b prints frames one after another" ] &&
+		pass "top with TERM=${t%%:*}: exit 1, says why and what prints frames, before loading" ||
+		fail "top with TERM=${t%%:*}: exit 1, says why and what prints frames, before loading" \
+			"exit $(cat /tmp/cli_host.$$.rc 2>/dev/null): $(cat /tmp/cli_host.$$)"
+done
 rm -f /tmp/cli_host.$$ /tmp/cli_host.$$.rc

@@ -322,6 +322,8 @@ int cmd_top(int argc, char **argv)
 		return EXIT_UNSUPPORTED;
 	if ((state.cgroup[0] || state.heap[0]) && check_filter(argv[0]))
 		return EXIT_USAGE;
+	if (interactive && top_term_check())
+		return 1;
 	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
 	if (err) {
 		heapstat_error(err, "start", NULL);

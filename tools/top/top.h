@@ -50,6 +50,8 @@ void top_render(struct live *l, const struct live_frame *f, const struct top_sta
 void top_json(FILE *out, struct live *l, const struct live_frame *f,
 	      const struct top_state *st, const char *clock);
 
+/* ui.c: whether the terminal can show the full-screen view (0), or why not (1) */
+int top_term_check(void);
 /* ui.c: the full-screen view, until q, @count frames (0: no count) or *exiting */
 int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 		    volatile sig_atomic_t *exiting);

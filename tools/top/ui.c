@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "cgroup/path.h"
@@ -329,6 +331,34 @@ static void emit_text(void *ctx, enum top_attr attr, const char *line)
 	printf("%.*s\n", n, line);
 }
 
+/*
+ * A terminal the screen can be drawn on, or why not (then 1), before
+ * anything loads: not after the collector's programs are attached.
+ */
+int top_term_check(void)
+{
+	const char *term = text_safe(getenv("TERM") ?: "");
+	char *cup;
+	int err;
+
+	/* not initscr(), which exits on a terminal it does not know */
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+		fprintf(stderr, "%s: cannot set up the terminal (TERM=%s): heaptop -b prints "
+			"frames one after another\n", heapstat_cmd, term);
+		return 1;
+	}
+	/* TERM=dumb and its kind: known, but no cursor to draw a screen with */
+	cup = tigetstr("cup");
+	err = !cup || cup == (char *)-1;
+	del_curterm(cur_term);
+	if (err) {
+		fprintf(stderr, "%s: TERM=%s cannot move the cursor: heaptop -b prints "
+			"frames one after another\n", heapstat_cmd, term);
+		return 1;
+	}
+	return 0;
+}
+
 int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 		    volatile sig_atomic_t *exit_flag)
 {
@@ -336,7 +366,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	uint64_t shown = 0;
 	uint64_t next = now_ns() + top_first_ms(st->interval_ms) * 1000000ull, drained = now_ns();
 	bool help = false;
-	char clock[16] = "", *cup;
+	char clock[16] = "";
 	int ret = 0, err, cols;
 
 	exiting = exit_flag;
@@ -345,7 +375,7 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	setlocale(LC_CTYPE, "");
 	utf8_term = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	ascii_term = !strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968");
-	/* not initscr(), which exits on a terminal it does not know */
+	/* the terminal as top_term_check() found it */
 	if (!newterm(NULL, stdout, stdin)) {
 		fprintf(stderr, "%s: cannot set up the terminal (TERM=%s)\n", heapstat_cmd,
 			text_safe(getenv("TERM") ?: ""));
@@ -353,14 +383,6 @@ int top_interactive(struct live *l, struct top_state *st, uint64_t count,
 	}
 	screen_on = true;
 	atexit(screen_off);
-	/* TERM=dumb and its kind: known, but no cursor to draw a screen with */
-	cup = tigetstr("cup");
-	if (!cup || cup == (char *)-1) {
-		screen_off();
-		fprintf(stderr, "%s: TERM=%s cannot move the cursor: heaptop -b prints "
-			"frames one after another\n", heapstat_cmd, text_safe(getenv("TERM") ?: ""));
-		return 1;
-	}
 	signal(SIGSEGV, on_crash);
 	signal(SIGBUS, on_crash);
 	signal(SIGABRT, on_crash);
