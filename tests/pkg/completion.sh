@@ -105,7 +105,7 @@ other.hsrec run.hsrec
 other.hsrec run.hsrec
 --fail-on --help --html --json --junit --perfetto --usage
 --cgroup-depth --help --interval --keep-removed --listen --max-series --textfile --usage --verbose
-0.0.0.0:9464 127.0.0.1:9464 [::1]:9464
+0.0.0.0:9464 127.0.0.1:9464 :9464 [::1]:9464
 
 
 

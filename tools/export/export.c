@@ -67,7 +67,7 @@ static const char doc[] =
 "deeper than --cgroup-depth are summed into their ancestor's series, and past\n"
 "--max-series the rows holding least are left out; both are counted in\n"
 "metrics of their own. A removed cgroup's series end --keep-removed seconds\n"
-"after its last buffer went. Runs until SIGINT or SIGTERM (exit 0).\n"
+"after its last buffer went. Runs until SIGINT, SIGTERM or SIGHUP (exit 0).\n"
 "\n"
 "USAGE: heapstat export --listen [ADDR]:PORT | --textfile DIR [-i SECS]\n"
 "                       [--cgroup-depth N] [--max-series N]\n"
@@ -99,11 +99,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 {
 	switch (key) {
 	case OPT_LISTEN:
+		if (opts.listen)
+			argp_error(st, "--listen given twice: one address");
 		opts.listen = arg;
 		break;
 	case OPT_TEXTFILE:
 		if (!arg[0])
 			argp_error(st, "--textfile needs a directory");
+		if (opts.textfile)
+			argp_error(st, "--textfile given twice: one directory");
 		opts.textfile = arg;
 		break;
 	case 'i':
@@ -430,6 +434,7 @@ int cmd_export(int argc, char **argv)
 	/* no SA_RESTART: a signal ends the wait */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* its terminal gone: a stop, as heaptop's */
 	signal(SIGPIPE, SIG_IGN);
 
 	/* no BTF or a PID namespace of its own, no tracing: the metrics are

@@ -41,6 +41,8 @@ void export_metrics_self(struct prom *p, double scrape_s);
 #define HTTP_MAX_REQUEST	8192	/* bytes of a request line and headers */
 #define HTTP_MAX_CLIENTS	32	/* connections served at once; more wait in the backlog */
 #define HTTP_TIMEOUT_MS		10000	/* a client silent or slow this long is dropped */
+#define HTTP_GRACE_MS		1000	/* nor is one not yet answered put out for a new one sooner */
+#define HTTP_IDLE_MS		100	/* nor one that has sent nothing */
 #define HTTP_ACCEPT_PAUSE_MS	100	/* out of file descriptors: accept again after this */
 
 struct http_server;

@@ -9,12 +9,15 @@
  * once: a new one takes the slot of an older one (slot_for_new()), so that
  * no client holds up another's scrape (idle connections by the dozen would,
  * each for HTTP_TIMEOUT_MS, were the new one left in the listen backlog;
- * so would clients answered that never close). Out of file descriptors,
- * the backlog waits HTTP_ACCEPT_PAUSE_MS (the listening socket stays
- * readable). HEAD is answered as GET, without a body (its errors too). 404
+ * so would clients answered that never close), though not of one not yet
+ * answered and connected less than HTTP_GRACE_MS ago, HTTP_IDLE_MS if it
+ * sent nothing (a burst of scrapers is served whole: meanwhile the backlog
+ * waits). Out of file descriptors, the new one takes the fd of such an
+ * older one; with none, the backlog waits HTTP_ACCEPT_PAUSE_MS (the
+ * listening socket stays readable). HEAD is answered as GET, without a body (its errors too). 404
  * for another path (a target in absolute form, http://HOST/PATH, is PATH),
  * 405 for another method, 400 for what is not HTTP, 431 for a request past
- * the bound.
+ * the bound (414 when its request line is).
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -40,6 +43,7 @@ struct http_client {
 	size_t out_len, out_off;
 	bool lingering;			/* answered: read what is left until the client closes */
 	bool head;			/* a HEAD request: the response's headers alone */
+	uint64_t accepted_ns;
 	uint64_t deadline_ns;
 };
 
@@ -243,10 +247,17 @@ static bool headers_ok(const char *l)
 	return true;
 }
 
+/* the request line: one empty line before it is ignored (RFC 9112 2.2) */
+static char *request_line(char *req)
+{
+	return req + (req[0] == '\n' ? 1 : req[0] == '\r' && req[1] == '\n' ? 2 : 0);
+}
+
 /* a whole request in c->req: its response in c->out */
 static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 {
-	char *line = c->req, *eol = strchr(line, '\n'), *target, *version, *rest, *query;
+	char *line = request_line(c->req), *eol = strchr(line, '\n'), *target, *version, *rest;
+	char *query;
 	char *body = NULL;
 	const char *type;
 	size_t len;
@@ -270,6 +281,8 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 		static char root[] = "/";
 		char *host = strstr(target, "//") + 2, *path = host + strcspn(host, "/?#");
 
+		if (path == host)	/* no host: no URI (RFC 9110 4.2.1) */
+			return error_page(c, "400 Bad Request", NULL);
 		target = *path == '/' ? path : root;	/* "http://h" and "http://h?q": "/" */
 	}
 	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
@@ -306,20 +319,22 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 	c->len += n;
 	c->req[c->len] = '\0';
 	/* before any answer: a HEAD's errors have no body either */
-	c->head = !strncmp(c->req, "HEAD ", 5);
+	c->head = !strncmp(request_line(c->req), "HEAD ", 5);
 	if (memchr(c->req, '\0', c->len))
 		return error_page(c, "400 Bad Request", NULL);
-	/* the headers end at the first blank line: what follows is no header */
-	end = strstr(c->req, "\n\n");
-	crlf = strstr(c->req, "\r\n\r\n");
+	/* the headers end at the first blank line (CRLF or a bare LF, RFC 9112
+	 * 2.2): what follows is no header */
+	end = strstr(request_line(c->req), "\n\n");
+	crlf = strstr(request_line(c->req), "\n\r\n");
 	if (crlf && (!end || crlf < end))
-		end = crlf + 1;
+		end = crlf;
 	if (end) {
 		end[1] = '\0';
 		return answer(c, fn, ctx);
 	}
 	if (c->len == HTTP_MAX_REQUEST)
-		return error_page(c, "431 Request Header Fields Too Large", NULL);
+		return error_page(c, strchr(request_line(c->req), '\n') ?
+				  "431 Request Header Fields Too Large" : "414 URI Too Long", NULL);
 	return 0;
 }
 
@@ -362,36 +377,62 @@ static int give_way(const struct http_client *c)
 }
 
 /*
- * A slot for a new client accepted now, its deadline @deadline: a free one,
- * else that of the oldest client of those that make room first (give_way()),
- * if it came before (one accepted with it has its first chance to speak);
- * NULL when there is none.
+ * A client that may make room for a new one: answered whole, or connected
+ * HTTP_GRACE_MS ago, HTTP_IDLE_MS if it has sent nothing yet (a burst of
+ * scrapers connected at once each has its request read, rather than be put
+ * out by the next before it was; idle connections make room soon)
  */
-static struct http_client *slot_for_new(struct http_server *s, uint64_t deadline)
+static bool may_give_way(const struct http_client *c, uint64_t now)
+{
+	char b;
+	bool spoke;
+
+	if (c->lingering)
+		return true;
+	if (now - c->accepted_ns >= HTTP_GRACE_MS * 1000000ull)
+		return true;
+	spoke = c->len || c->out || recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+	return !spoke && now - c->accepted_ns >= HTTP_IDLE_MS * 1000000ull;
+}
+
+/* the client that makes room first (give_way(), then the oldest), or NULL */
+static struct http_client *victim(struct http_server *s, uint64_t now)
 {
 	struct http_client *v = NULL;
 
 	for (int i = 0; i < HTTP_MAX_CLIENTS; i++) {
 		struct http_client *c = &s->c[i];
 
-		if (c->fd < 0)
-			return c;
-		if (c->deadline_ns < deadline &&
+		if (c->fd >= 0 && may_give_way(c, now) &&
 		    (!v || give_way(c) < give_way(v) ||
-		     (give_way(c) == give_way(v) && c->deadline_ns < v->deadline_ns)))
+		     (give_way(c) == give_way(v) && c->accepted_ns < v->accepted_ns)))
 			v = c;
 	}
 	return v;
 }
 
+/* a slot for a client accepted @now: a free one, else a victim()'s; NULL when none */
+static struct http_client *slot_for_new(struct http_server *s, uint64_t now)
+{
+	for (int i = 0; i < HTTP_MAX_CLIENTS; i++)
+		if (s->c[i].fd < 0)
+			return &s->c[i];
+	return victim(s, now);
+}
+
 static void accept_clients(struct http_server *s)
 {
-	uint64_t now = now_ns(), deadline = now + HTTP_TIMEOUT_MS * 1000000ull;
-	struct http_client *c;
+	uint64_t now = now_ns();
+	struct http_client *c, *v;
 	int fd;
 
-	while ((c = slot_for_new(s, deadline))) {
+	while ((c = slot_for_new(s, now))) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* out of fds: one that makes room gives its own, and the backlog goes on */
+		if (fd < 0 && errno == EMFILE && (v = victim(s, now))) {
+			drop(v);
+			continue;
+		}
 		if (fd < 0) {
 			/* none waiting (EAGAIN), or it went (ECONNABORTED), or out of fds */
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
@@ -405,7 +446,8 @@ static void accept_clients(struct http_server *s)
 		c->out = NULL;
 		c->lingering = false;
 		c->head = false;
-		c->deadline_ns = deadline;
+		c->accepted_ns = now;
+		c->deadline_ns = now + HTTP_TIMEOUT_MS * 1000000ull;
 	}
 }
 
@@ -437,7 +479,7 @@ int http_serve(struct http_server *s, int timeout_ms, http_metrics_fn fn, void *
 		int left = (s->accept_after_ns - now) / 1000000 + 1;
 
 		timeout_ms = timeout_ms < 0 || timeout_ms > left ? left : timeout_ms;
-	} else if (slot_for_new(s, now + HTTP_TIMEOUT_MS * 1000000ull)) {
+	} else if (slot_for_new(s, now)) {
 		pf[n] = (struct pollfd){ s->fd, POLLIN, 0 };
 		idx[n++] = -1;
 	}
