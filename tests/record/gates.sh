@@ -86,12 +86,23 @@ p99=$(jq '[.heaps[] | select(.heap == "system")][0].latency.p99_ns' "$tmp/a.json
 	pass "--fail-on: an unused heap passes, an unknown heap (no trace written) and no check are refused" ||
 	fail "--fail-on: an unused heap passes, an unknown heap (no trace written) and no check are refused" \
 		"$r1 $r2 $r3: $(cat "$tmp/e1" "$tmp/e2" "$tmp/e3")"
-for bad in "p99:system>" "p99:system>5 ms" "p99:>5" "p99:system>-1" "p99:system>5h" \
-	"p99:system>1e3ms" "p99:system>0x10" "p99:system>0.0000001ms"; do
-	"$hs" analyze "$f" --fail-on "$bad" >/dev/null 2>"$tmp/e"; rc=$?
-	[ $rc = 2 ] && grep -q "is not a check" "$tmp/e" && pass "--fail-on refuses '$bad'" ||
-		fail "--fail-on refuses '$bad'" "exit $rc: $(cat "$tmp/e")"
+# refused, saying what is wrong: the check, or its threshold
+for bad in "p99:>5|is not a check" "peak:system|is not a check" "p99:system>|the time '' is not a time" \
+	"p99:system>5 ms|the time '5 ms' is not a time" "p99:system>-1|the time '-1' is not a time" \
+	"p99:system>5h|the time '5h' is not a time" "p99:system>1e3ms|the time '1e3ms' is not a time" \
+	"p99:system>0x10|the time '0x10' is not a time" \
+	"p99:system>0.0000001ms|the time '0.0000001ms' is below a nanosecond or too large" \
+	"peak:system>4MB|the size '4MB' is not bytes with an optional K, M or G suffix" \
+	"peak:system>99999999999999999999|the size '99999999999999999999' is too large"; do
+	"$hs" analyze "$f" --fail-on "${bad%%|*}" >/dev/null 2>"$tmp/e"; rc=$?
+	[ $rc = 2 ] && grep -qF -- "${bad#*|}" "$tmp/e" && pass "--fail-on refuses '${bad%%|*}', says why" ||
+		fail "--fail-on refuses '${bad%%|*}', says why" "exit $rc: $(cat "$tmp/e")"
 done
+# a threshold a byte below the peak: not said as 4.0M over 4.0M
+"$hs" analyze "$f" --fail-on "peak:system>4194303" >/dev/null 2>"$tmp/e"; rc=$?
+[ $rc = 1 ] && grep -qx "heapstat analyze: peak:system: 4194304 bytes over 4194303 bytes" "$tmp/e" &&
+	pass "--fail-on peak a byte below: the bytes said, not a size rounded alike" ||
+	fail "--fail-on peak a byte below: the bytes said" "exit $rc: $(cat "$tmp/e")"
 
 # CMA over the run: the area behind default_cma_region starts empty and ends
 # holding the three leaked buffers, and its largest free extent shrank by them at least

@@ -192,9 +192,10 @@ broken "a negative time" '0,/<testcase /s/ time="[^"]*"/ time="-1"/'
 broken "an unknown element" 's/<properties>/<properties><bogus\/>/'
 
 # an unwritable report: exit 2, said so, nothing left behind
-"$hs" analyze "$run" --junit /nonexistent/x.xml >/dev/null 2>"$tmp/err"; rc=$?
-check "an unwritable --junit path: exit 2 and why" "exit $rc: $(cat "$tmp/err")" eval '
-	[ $rc = 2 ] &&
+"$hs" analyze "$run" --junit /nonexistent/x.xml >"$tmp/o0" 2>"$tmp/err"; rc=$?
+check "an unwritable --junit path: exit 2 and why, no analysis printed (as --html's)" \
+	"exit $rc: $(cat "$tmp/err"; head -c 300 "$tmp/o0")" eval '
+	[ $rc = 2 ] && [ ! -s "$tmp/o0" ] &&
 	grep -qx "heapstat analyze: failed to create /nonexistent/x.xml: No such file or directory" \
 		"$tmp/err"'
 # an empty name, and a file that is there but cannot be replaced (nothing can

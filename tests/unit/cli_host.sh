@@ -81,6 +81,7 @@ record -o /tmp/cli_host.hsrec --|no command after --
 top -b -n 1 --heap nosuch|heapstat top: no heap or exporter 'nosuch'
 limit set /nosuch system -1|heapstat limit: size '-1': give bytes
 limit set / system 1MB|heapstat limit: size '1MB': give bytes with an optional K, M or G suffix (powers of 1024)
+limit set /nosuch system 1.5G|heapstat limit: size '1.5G': give bytes
 report -c /a/../b|cgroup '/a/../b': give a path from the cgroup2 root, starting with '/' and without '..' parts
 top -b -n 1 -c /a/..|cgroup '/a/..': give a path from the cgroup2 root, starting with '/' and without '..' parts
 record -d 1 -o /tmp/cli_host.hsrec -c rel|cgroup 'rel': give a path from the cgroup2 root

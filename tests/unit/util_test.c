@@ -60,9 +60,14 @@ static void parse_size_suffixes(void)
 	CHECK_EQ(parse_size("4B", &v), -EINVAL);
 	CHECK_EQ(parse_size("64Mi", &v), 0);
 	CHECK_EQ(v, 64ull << 20);
-	CHECK_EQ(parse_size("8kiB", &v), 0);	/* the letter in either case, as documented */
+	CHECK_EQ(parse_size("8kiB", &v), 0);	/* in either case, as documented */
 	CHECK_EQ(v, 8192);
-	CHECK_EQ(parse_size("8KIB", &v), -EINVAL);
+	CHECK_EQ(parse_size("8KIB", &v), 0);
+	CHECK_EQ(v, 8192);
+	CHECK_EQ(parse_size("2gib", &v), 0);
+	CHECK_EQ(v, 2ull << 30);
+	CHECK_EQ(parse_size("1kb", &v), -EINVAL);
+	CHECK_EQ(parse_size("1KiBB", &v), -EINVAL);
 	CHECK_EQ(parse_size("1MB", &v), -EINVAL);	/* 10^6 to some: said, not guessed */
 	CHECK_EQ(parse_size("1kB", &v), -EINVAL);
 	CHECK_EQ(parse_size("1GiBs", &v), -EINVAL);

@@ -1043,6 +1043,9 @@ int cmd_limit(int argc, char **argv)
 	default:
 		break;
 	}
+	/* the arguments' own form first, as -1's refusal is (negative_size()) */
+	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
+		return EXIT_USAGE;
 	/*
 	 * clear of a cgroup removed: its bpf-lsm limits went with it (dropped
 	 * now, said); else no such cgroup, nothing changed
@@ -1054,8 +1057,6 @@ int cmd_limit(int argc, char **argv)
 	if (err && err != -EINVAL)	/* -EINVAL: said */
 		fprintf(stderr, "heapstat limit: %s\n", why);
 	if (err)
-		return EXIT_USAGE;
-	if (opts.verb == VERB_SET && size_arg(opts.args[2], &bytes))
 		return EXIT_USAGE;
 	if (opts.verb == VERB_CLEAR && root_refused(cgroup))	/* set's refusal, not a silent 0 */
 		return EXIT_USAGE;

@@ -693,9 +693,11 @@ int cmd_analyze(int argc, char **argv)
 	rc = gate && failed ? 1 : 0;
 	if (a.truncated)
 		rc = EXIT_TRUNCATED;
+	/* as --html's and --perfetto's: exit 2, and no analysis on stdout */
 	if (opts.junit && junit_write(opts.junit, &a, &opts.checks, why, sizeof(why))) {
 		fprintf(stderr, "heapstat analyze: %s\n", why);
 		rc = EXIT_USAGE;
+		goto out;
 	}
 	/* the files first: a reader of stdout that stops early (| head) loses none */
 	err = opts.json ? print_json(&a) : print_text(&a);

@@ -96,6 +96,18 @@ int checks_parse(struct checks *c, const char *arg, char *why, size_t why_len)
 			else
 				snprintf(k->heap, sizeof(k->heap), "%.*s", (int)(gt - heap), heap);
 		}
+		if (err && err != -ENAMETOOLONG && (k->kind == CHECK_PEAK || k->kind == CHECK_P99)) {
+			/* the check is known: what is wrong is its threshold */
+			snprintf(why, why_len, "'%s': %s '%s' %s", text_safe(t),
+				 k->kind == CHECK_PEAK ? "the size" : "the time", text_safe(gt + 1),
+				 err != -ERANGE ? (k->kind == CHECK_PEAK ?
+				 "is not bytes with an optional K, M or G suffix (powers of 1024; "
+				 "not KB or MB)" : "is not a time: a number in ms, or with ns, us, ms "
+				 "or s") : k->kind == CHECK_PEAK ? "is too large" :
+				 "is below a nanosecond or too large");
+			free(copy);
+			return -EINVAL;
+		}
 		if (err || strlen(t) >= sizeof(k->name)) {
 			snprintf(why, why_len, "'%s' is not a check: give leaks, failures, "
 				 "peak:HEAP>SIZE or p99:HEAP>TIME (5ms, 200us)", text_safe(t));
@@ -290,7 +302,7 @@ static int judge(struct check *k, const struct analysis *a)
 	struct text t = {};
 	const struct an_dist *d;
 	uint64_t v;
-	char s1[16], s2[16];
+	char s1[32], s2[32];
 
 	switch (k->kind) {
 	case CHECK_LEAKS:
@@ -313,9 +325,14 @@ static int judge(struct check *k, const struct analysis *a)
 	case CHECK_PEAK:
 		v = an_heap_peak(a, k->heap);
 		k->failed = v > k->limit;
+		format_size(v, s1, sizeof(s1));
+		format_size(k->limit, s2, sizeof(s2));
+		if (!strcmp(s1, s2) && v != k->limit) {	/* rounded alike: say the bytes */
+			snprintf(s1, sizeof(s1), "%llu bytes", (unsigned long long)v);
+			snprintf(s2, sizeof(s2), "%llu bytes", (unsigned long long)k->limit);
+		}
 		snprintf(k->summary, sizeof(k->summary), "peak:%s: %s %s %s", text_safe(k->heap),
-			 format_size(v, s1, sizeof(s1)), k->failed ? "over" : "within",
-			 format_size(k->limit, s2, sizeof(s2)));
+			 s1, k->failed ? "over" : "within", s2);
 		if (peak_detail(&t, a, k->heap))
 			t.err = -ENOMEM;
 		break;
@@ -323,9 +340,14 @@ static int judge(struct check *k, const struct analysis *a)
 		d = an_latency(a, k->heap);
 		v = an_percentile(d, 99);
 		k->failed = v > k->limit;
+		format_ns(v, s1, sizeof(s1));
+		format_ns(k->limit, s2, sizeof(s2));
+		if (!strcmp(s1, s2) && v != k->limit) {	/* rounded alike: say the nanoseconds */
+			snprintf(s1, sizeof(s1), "%lluns", (unsigned long long)v);
+			snprintf(s2, sizeof(s2), "%lluns", (unsigned long long)k->limit);
+		}
 		snprintf(k->summary, sizeof(k->summary), "p99:%s: %s %s %s", text_safe(k->heap),
-			 format_ns(v, s1, sizeof(s1)), k->failed ? "over" : "within",
-			 format_ns(k->limit, s2, sizeof(s2)));
+			 s1, k->failed ? "over" : "within", s2);
 		latency_detail(&t, d);
 		break;
 	}
