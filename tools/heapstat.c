@@ -32,25 +32,33 @@ static const struct subcommand {
 	  0 },
 };
 
-static error_t parse_verbose(int key, char *arg, struct argp_state *st)
+/* the options every command takes after its name as heapstat does before it */
+static error_t parse_common(int key, char *arg, struct argp_state *st)
 {
 	(void)arg;
 	(void)st;
-	if (key != 'v')
+	switch (key) {
+	case 'v':
+		heapstat_verbose = true;
+		return 0;
+	case 'V':
+		printf("heapstat %s\n", HEAPSTAT_VERSION);
+		exit(0);	/* as argp's -h: the output checked at exit */
+	default:
 		return ARGP_ERR_UNKNOWN;
-	heapstat_verbose = true;
-	return 0;
+	}
 }
 
-static const struct argp_option verbose_options[] = {
+static const struct argp_option common_options[] = {
 	{ "verbose", 'v', NULL, 0, "libbpf's messages, the sources and the attach methods "
 	  "(as heapstat -v COMMAND)", 0 },
+	{ "version", 'V', NULL, 0, "Print the version", -1 },
 	{},
 };
 
-const struct argp heapstat_verbose_argp = { verbose_options, parse_verbose, NULL, NULL, NULL,
-					    NULL, NULL };
-const struct argp_child heapstat_verbose_child[] = { { &heapstat_verbose_argp, 0, NULL, 0 }, {} };
+static const struct argp common_argp = { common_options, parse_common, NULL, NULL, NULL, NULL,
+					 NULL };
+const struct argp_child heapstat_common_options[] = { { &common_argp, 0, NULL, 0 }, {} };
 
 static void usage(FILE *f)
 {
@@ -160,7 +168,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
 			printf("heapstat %s\n", HEAPSTAT_VERSION);
 			return output_done(0);
-		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+		} else if ((argv[i][1] == 'v' && !argv[i][strspn(argv[i] + 1, "v") + 1]) ||
+			   !strcmp(argv[i], "--verbose")) {	/* -v, -vv... */
 			heapstat_verbose = true;
 		} else {
 			fprintf(stderr, "heapstat: unknown option '%s'\n", text_safe(argv[i]));

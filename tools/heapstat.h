@@ -8,9 +8,8 @@
 
 #include <argp.h>
 
-/* -v in a command's options, as before it (heapstat -v COMMAND): an argp child */
-extern const struct argp heapstat_verbose_argp;
-extern const struct argp_child heapstat_verbose_child[];
+/* -v and -V in a command's options, as before it (heapstat -v COMMAND): argp children */
+extern const struct argp_child heapstat_common_options[];
 
 /* subcommands: each returns the process exit status */
 int cmd_report(int argc, char **argv);

@@ -25,6 +25,9 @@
 #include "heapstat.h"
 #include "fix_checksums.h"
 
+/* the commands' -v and -V are heapstat.c's, which brings libbpf: none here */
+const struct argp_child heapstat_common_options[] = { {} };
+
 static int fd = -1;
 static char path[64];
 static FILE *report;		/* stderr as it was, for a finding */

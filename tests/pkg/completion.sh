@@ -80,7 +80,7 @@ analyze limit record report top
 --help --verbose --version -V -h -v
 record report
 activity buffers cgroups cma heaps processes summary
---attach --cgroup --csv --duration --heap --help --json --pid --source --usage --verbose
+--attach --cgroup --csv --duration --heap --help --json --pid --source --usage --verbose --version
 chunk-reserved default_cma_region system
 system
 /camera /camera/sub /gpu /video
@@ -98,13 +98,13 @@ chunk-reserved default_cma_region system
 default_cma_region
 /camera /camera/sub /gpu /video
 chunk-reserved= default_cma_region= system=
---cgroup --create --duration --follow --help --json --memcg --set --usage --verbose
---cgroup --create --duration --follow --help --json --memcg --set --usage --verbose -c -d -f -h -j -v
---cgroup --duration --flight --help --output --stacks --usage --verbose -F -c -d -h -o -v
+--cgroup --create --duration --follow --help --json --memcg --set --usage --verbose --version
+--cgroup --create --duration --follow --help --json --memcg --set --usage --verbose --version -V -c -d -f -h -j -v
+--cgroup --duration --flight --help --output --stacks --usage --verbose --version -F -V -c -d -h -o -v
 other.hsrec run.hsrec
 other.hsrec run.hsrec
---fail-on --help --html --json --junit --perfetto --usage
---cgroup-depth --help --interval --keep-removed --listen --max-series --textfile --usage --verbose
+--fail-on --help --html --json --junit --perfetto --usage --verbose --version
+--cgroup-depth --help --interval --keep-removed --listen --max-series --textfile --usage --verbose --version
 0.0.0.0:9464 127.0.0.1:9464 :9464 [::1]:9464
 
 

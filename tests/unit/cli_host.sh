@@ -20,6 +20,14 @@ for cmd in "" report top limit record analyze export; do
 		pass "heapstat ${cmd:+$cmd }-h >/dev/full: exit $want, said" ||
 		fail "heapstat ${cmd:+$cmd }-h >/dev/full: exit $want, said" "exit $rc: $(cat /tmp/cli_host.$$)"
 done
+# -V after a command's name as before it, -vv as -v
+want=$("$hs" -V)
+for cmd in report top limit record analyze export; do
+	got=$("$hs" $cmd -V 2>&1); rc=$?
+	[ $rc = 0 ] && [ "$got" = "$want" ] && pass "heapstat $cmd -V: '$want'" ||
+		fail "heapstat $cmd -V: '$want'" "exit $rc: $got"
+done
+"$hs" -vv limit -V >/dev/null 2>&1 && pass "heapstat -vv: as -v" || fail "heapstat -vv: as -v" "exit $?"
 # the usage lines and examples as written, not wrapped by argp (a copied example must run)
 for cmd in "" report top limit record analyze export; do
 	# shellcheck disable=SC2086

@@ -400,7 +400,7 @@ static int check_dir(const char *dir)
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_arg, NULL, doc, heapstat_verbose_child,
+	static const struct argp argp = { options, parse_arg, NULL, doc, heapstat_common_options,
 					  NULL, NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct exporter x = {};

@@ -996,7 +996,7 @@ static bool negative_size(int argc, char **argv)
 int cmd_limit(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "VERB [ARGS...]", doc,
-					  heapstat_verbose_child, NULL, NULL };
+					  heapstat_common_options, NULL, NULL };
 	char cgroup[CGROUP_PATH_MAX], why[512];
 	struct inventory none;
 	struct holdings h = {};

@@ -630,7 +630,8 @@ static int print_json(const struct analysis *a)
 int cmd_analyze(int argc, char **argv)
 {
 	static const struct checks no_checks;
-	static const struct argp argp = { options, parse_arg, "FILE", doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_arg, "FILE", doc,
+					  heapstat_common_options, NULL, NULL };
 	struct analysis a;
 	char why[512], jwhy[512];
 	int err, failed, rc;

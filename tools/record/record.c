@@ -873,7 +873,7 @@ static char *command_line(void)
 int cmd_record(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "[-- CMD [ARGS...]]", doc,
-					  heapstat_verbose_child, NULL, NULL };
+					  heapstat_common_options, NULL, NULL };
 	struct recorder r = {};
 	struct flight fl;
 	struct rec_header hdr = {};

@@ -250,7 +250,7 @@ static int heap_checked(const struct hold_sys *sys, const struct inventory *inv,
 int cmd_report(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, "[VIEW]", doc,
-					  heapstat_verbose_child, NULL, NULL };
+					  heapstat_common_options, NULL, NULL };
 	struct hold_sys sys = hold_sys_live;
 	struct report rep = { .opts = &opts };
 	char why[512];
