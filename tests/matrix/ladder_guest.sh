@@ -7,7 +7,7 @@
 # in $LADDER_TMP (default /tmp).
 say() { echo "ladder: $*"; }
 # -v's line: "heapstat CMD: buffers from X, holders from Y; traced by M (HOOKS, HOOK)"
-vline() { sed -n "s/^heapstat $1: //p" "$2" | head -n 1; }
+vline() { sed -n "s/^heapstat $1: \(buffers from \)/\1/p" "$2" | head -n 1; }	# its sources' line
 srcs='.sources | "buffers=\(.buffers) holders=\(.holders) attach=\(.attach) ioctl=\(.ioctl_variant) export=\(.export_variant)"'
 
 cd "${LADDER_TMP:-/tmp}" || exit 1

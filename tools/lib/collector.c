@@ -1363,8 +1363,8 @@ static int load_light(struct collector *c, bool session)
 		c->loaded_by = lskel_ran_here() ? "its loader run in user space" :
 			       "the kernel running its loader";
 	else if (heapstat_verbose)
-		fprintf(stderr, "heapstat: the collector as a light skeleton: %s; libbpf loads it\n",
-			strerror(-err));
+		fprintf(stderr, "%s: the collector as a light skeleton: %s; libbpf loads it\n",
+			heapstat_cmd, strerror(-err));
 	return err;
 }
 

@@ -264,6 +264,9 @@ int cmd_report(int argc, char **argv)
 	 * pid BPF saw, so it runs in a PID namespace of its own too */
 	if (!opts.procfs_only || opts.duration_ms) {
 		err = opts.duration_ms ? heapstat_bpf_preflight() : heapstat_snapshot_preflight();
+		if (err == -EPERM && !opts.duration_ms)
+			fprintf(stderr, "heapstat report: hint: --source procfs reads /proc alone, "
+				"without BPF (the processes this user may read)\n");
 		if (err)
 			return EXIT_UNSUPPORTED;
 	}
