@@ -59,6 +59,7 @@ usage_case "invalid address" --listen ':'
 usage_case "invalid address" --listen ':0'
 usage_case "invalid address" --listen ':65536'
 usage_case "invalid address" --listen '[::1]:'
+usage_case "invalid address" --listen '[fe80::1%nosuchif]:9464'
 usage_case "invalid interval" --listen 127.0.0.1:9464 -i 0
 usage_case "invalid interval" --listen 127.0.0.1:9464 -i 1x
 usage_case "invalid cgroup depth" --listen 127.0.0.1:9464 --cgroup-depth -1
@@ -306,7 +307,23 @@ if [ -e /proc/net/if_inet6 ] && command -v unshare >/dev/null; then
 		echo "$c $(cat /proc/sys/net/ipv6/bindv6only)"; kill $p' sh "$hs" "$aport")
 	[ "$code" = "200 1" ] && pass "--listen :PORT with bindv6only=1: IPv4 served too" ||
 		fail "--listen :PORT with bindv6only=1: IPv4 served too" "HTTP and bindv6only: '$code'"
+	# an IPv4-mapped address is IPv4's there too
+	code=$(unshare -n sh -c 'ip link set lo up && sysctl -qw net.ipv6.bindv6only=1 || exit 9
+		"$1" export --listen "[::ffff:127.0.0.1]:$2" 2>/dev/null & p=$!
+		for _ in $(seq 100); do
+			c=$(curl -s -m 1 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$2/metrics") &&
+				[ "$c" = 200 ] && break
+			sleep 0.1
+		done
+		echo "$c"; kill $p' sh "$hs" "$aport")
+	[ "$code" = 200 ] && pass "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" ||
+		fail "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" "HTTP '$code'"
 fi
+# a link-local address without its interface: said so; an interface there is not: refused
+out=$("$hs" export --listen "[fe80::1]:$aport" 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF "a link-local address needs its interface, as [fe80::1%eth0]:PORT" <<<"$out" &&
+	pass "--listen [fe80::1]:PORT: exit 2, its interface asked for" ||
+	fail "--listen [fe80::1]:PORT: exit 2, its interface asked for" "exit $rc: $out"
 
 # out of file descriptors: the backlog waits, no busy loop (the listening
 # socket stays readable while accept4() fails with EMFILE); served after

@@ -22,6 +22,7 @@
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -56,8 +57,9 @@ struct http_server {
 /**
  * http_parse_addr() - "ADDR:PORT" as a socket address
  * @s: an IPv4 address and a port ("127.0.0.1:9464", "0.0.0.0:9464"), an
- *     IPv6 one in brackets ("[::1]:9464"), or the port alone (":9464", every
- *     interface: IPv6's any address, which takes IPv4 too, see http_open())
+ *     IPv6 one in brackets ("[::1]:9464", "[fe80::1%eth0]:9464"), or the port
+ *     alone (":9464", every interface: IPv6's any address, which takes IPv4
+ *     too, see http_open())
  * @sa: a struct sockaddr_storage
  *
  * Return: 0, or -EINVAL for anything else.
@@ -97,8 +99,16 @@ int http_parse_addr(const char *s, void *sa, unsigned int *salen)
 	host[n] = '\0';
 	memset(sa, 0, sizeof(struct sockaddr_storage));
 	if (v6) {
+		char *zone = strchr(host, '%');
+
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(port);
+		if (zone) {	/* a link-local address's interface: "[fe80::1%eth0]" */
+			*zone++ = '\0';
+			in6->sin6_scope_id = if_nametoindex(zone);
+			if (!in6->sin6_scope_id)
+				return -EINVAL;
+		}
 		if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
 			return -EINVAL;
 		*salen = sizeof(*in6);
@@ -151,8 +161,10 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 	}
 	if (s->fd < 0 ||
 	    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    /* ":PORT": IPv4 too, whatever net.ipv6.bindv6only says */
-	    (addr[0] == ':' && sa.ss_family == AF_INET6 &&
+	    /* ":PORT" (IPv4 too) and an IPv4-mapped address ("[::ffff:127.0.0.1]"),
+	     * whatever net.ipv6.bindv6only says */
+	    (sa.ss_family == AF_INET6 && (addr[0] == ':' ||
+	     IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&sa)->sin6_addr)) &&
 	     setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero))) ||
 	    bind(s->fd, (struct sockaddr *)&sa, salen) || listen(s->fd, 64)) {
 		err = -errno;
@@ -161,6 +173,11 @@ int http_open(struct http_server **out, const char *addr, char *why, size_t why_
 		else if (err == -EADDRNOTAVAIL)
 			snprintf(why, why_len, "cannot listen on %s: no interface has that address",
 				 text_safe(addr));
+		else if (err == -EINVAL && sa.ss_family == AF_INET6 &&
+			 IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&sa)->sin6_addr) &&
+			 !((struct sockaddr_in6 *)&sa)->sin6_scope_id)
+			snprintf(why, why_len, "cannot listen on %s: a link-local address needs its "
+				 "interface, as [fe80::1%%eth0]:PORT", text_safe(addr));
 		else
 			snprintf(why, why_len, "cannot listen on %s: %s", text_safe(addr), strerror(-err));
 		http_close(s);
