@@ -14,10 +14,10 @@
  * sent nothing (a burst of scrapers is served whole: meanwhile the backlog
  * waits). Out of file descriptors, the new one takes the fd of such an
  * older one; with none, the backlog waits HTTP_ACCEPT_PAUSE_MS (the
- * listening socket stays readable). HEAD is answered as GET, without a body (its errors too). 404
- * for another path (a target in absolute form, http://HOST/PATH, is PATH),
- * 405 for another method, 400 for what is not HTTP, 431 for a request past
- * the bound (414 when its request line is).
+ * listening socket stays readable). HEAD is answered as GET, without a body
+ * (its errors too). 404 for another path (a target in absolute form,
+ * http://HOST/PATH, is PATH), 405 for another method, 400 for what is not
+ * HTTP, 431 for a request past the bound (414 when its request line is).
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
