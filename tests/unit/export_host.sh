@@ -214,6 +214,7 @@ check_raw "absolute form, no host" 'GET http:///metrics HTTP/1.1\r\n\r\n' "400 B
 # and one empty line before the request line is ignored
 check_raw "LF, then CRLF for the blank line" 'GET /metrics HTTP/1.1\nHost: x\n\r\n' "200 OK"
 check_raw "an empty line first" '\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "200 OK"
+check_raw "empty lines alone" '\r\n\r\n' "400 Bad Request"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 check_raw "a request past 8 KiB" "GET /metrics HTTP/1.1\r\nX-Big: $big\r\n\r\n" \
 	"431 Request Header Fields Too Large"
@@ -319,6 +320,11 @@ if [ -e /proc/net/if_inet6 ] && command -v unshare >/dev/null; then
 	[ "$code" = 200 ] && pass "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" ||
 		fail "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" "HTTP '$code'"
 fi
+# a link-local address by the index of its interface: taken (none has it here)
+out=$("$hs" export --listen "[fe80::1%1]:$aport" 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF "cannot listen on [fe80::1%1]:$aport: no interface has that address" <<<"$out" &&
+	pass "--listen [fe80::1%1]:PORT: the zone an index, the address none has: exit 2, said" ||
+	fail "--listen [fe80::1%1]:PORT: the zone an index, the address none has: exit 2, said" "exit $rc: $out"
 # a link-local address without its interface: said so; an interface there is not: refused
 out=$("$hs" export --listen "[fe80::1]:$aport" 2>&1); rc=$?
 [ $rc = 2 ] && grep -qF "a link-local address needs its interface, as [fe80::1%eth0]:PORT" <<<"$out" &&

@@ -68,7 +68,7 @@ int http_parse_addr(const char *s, void *sa, unsigned int *salen)
 {
 	struct sockaddr_in *in = sa;
 	struct sockaddr_in6 *in6 = sa;
-	char host[INET6_ADDRSTRLEN + 1];
+	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];	/* and its zone: "fe80::1%eth0" */
 	const char *colon;
 	uint64_t port;
 	size_t n;
@@ -103,9 +103,13 @@ int http_parse_addr(const char *s, void *sa, unsigned int *salen)
 
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons(port);
-		if (zone) {	/* a link-local address's interface: "[fe80::1%eth0]" */
+		if (zone) {	/* a link-local address's interface: "[fe80::1%eth0]", "%2" */
+			uint64_t index;
+
 			*zone++ = '\0';
 			in6->sin6_scope_id = if_nametoindex(zone);
+			if (!in6->sin6_scope_id && !parse_u64(zone, 1, UINT32_MAX, &index))
+				in6->sin6_scope_id = index;
 			if (!in6->sin6_scope_id)
 				return -EINVAL;
 		}
@@ -339,6 +343,9 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 	c->head = !strncmp(request_line(c->req), "HEAD ", 5);
 	if (memchr(c->req, '\0', c->len))
 		return error_page(c, "400 Bad Request", NULL);
+	/* a second empty line: an empty request line, not one to wait for */
+	if (request_line(c->req)[0] == '\n' || !strncmp(request_line(c->req), "\r\n", 2))
+		return error_page(c, "400 Bad Request", NULL);
 	/* the headers end at the first blank line (CRLF or a bare LF, RFC 9112
 	 * 2.2): what follows is no header */
 	end = strstr(request_line(c->req), "\n\n");
@@ -446,7 +453,7 @@ static void accept_clients(struct http_server *s)
 	while ((c = slot_for_new(s, now))) {
 		fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		/* out of fds: one that makes room gives its own, and the backlog goes on */
-		if (fd < 0 && errno == EMFILE && (v = victim(s, now))) {
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE) && (v = victim(s, now))) {
 			drop(v);
 			continue;
 		}
