@@ -320,10 +320,10 @@ int cmd_top(int argc, char **argv)
 	err = heapstat_caps_preflight();
 	if (err)
 		return EXIT_UNSUPPORTED;
-	if ((state.cgroup[0] || state.heap[0]) && check_filter(argv[0]))
-		return EXIT_USAGE;
 	if (interactive && top_term_check())
 		return 1;
+	if ((state.cgroup[0] || state.heap[0]) && check_filter(argv[0]))
+		return EXIT_USAGE;
 	err = live_open(&l, COLL_ATTACH_AUTO, opts.rescan_ms);
 	if (err) {
 		heapstat_error(err, "start", NULL);
