@@ -73,9 +73,10 @@ rm -rf "$tmp_ht"
 # -v after a command's name as before it: the same lines on stderr, the same output
 for args in "report summary" "limit show"; do
 	# shellcheck disable=SC2086
-	before=$("$hs" -v $args 2>&1 >/dev/null | grep -v '^note: '); rc1=$?
+	before=$("$hs" -v $args 2>&1 >/dev/null; echo "exit $?"); rc1=${before##*exit }
 	# shellcheck disable=SC2086
-	after=$("$hs" $args -v 2>&1 >/dev/null | grep -v '^note: '); rc2=$?
+	after=$("$hs" $args -v 2>&1 >/dev/null; echo "exit $?"); rc2=${after##*exit }
+	before=$(grep -v '^note: ' <<<"$before"); after=$(grep -v '^note: ' <<<"$after")
 	if [ $rc1 = 0 ] && [ $rc2 = 0 ] && grep -q "^heapstat ${args%% *}.*: buffers from " <<<"$after" &&
 		[ "$before" = "$after" ]; then
 		echo "PASS: report_host: heapstat $args -v says what heapstat -v $args does"

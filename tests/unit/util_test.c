@@ -64,8 +64,9 @@ static void parse_size_suffixes(void)
 	CHECK_EQ(v, 8192);
 	CHECK_EQ(parse_size("8KIB", &v), 0);
 	CHECK_EQ(v, 8192);
-	CHECK_EQ(parse_size("2gib", &v), 0);
+	CHECK_EQ(parse_size("2gIB", &v), 0);
 	CHECK_EQ(v, 2ull << 30);
+	CHECK_EQ(parse_size("1kib", &v), -EINVAL);	/* a b is a bit */
 	CHECK_EQ(parse_size("1kb", &v), -EINVAL);
 	CHECK_EQ(parse_size("1KiBB", &v), -EINVAL);
 	CHECK_EQ(parse_size("1MB", &v), -EINVAL);	/* 10^6 to some: said, not guessed */

@@ -33,7 +33,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Bytes, with an optional K, M or G suffix (powers of 1024; Ki, KiB alike; any case), not KB. */
+/* Bytes, with an optional K, M or G suffix, either case (powers of 1024; Ki, KiB alike), not KB. */
 int parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -58,9 +58,10 @@ int parse_size(const char *s, uint64_t *out)
 	default:
 		return -EINVAL;
 	}
-	/* Ki or KiB (Kubernetes', IEC's), in either case too; not KB, which may mean 1000 */
+	/* Ki or KiB (Kubernetes', IEC's), KI and KIB too; not KB, which may mean
+	 * 1000, nor Kib (a b is a bit) */
 	if ((*end == 'i' || *end == 'I') && shift)
-		end += end[1] == 'B' || end[1] == 'b' ? 2 : 1;
+		end += end[1] == 'B' ? 2 : 1;
 	if (*end)
 		return -EINVAL;
 	if (shift && v > (UINT64_MAX >> shift))
