@@ -298,27 +298,23 @@ kill -HUP $p; wait $p; rc=$?
 # and where IPv6 sockets take IPv6 alone by default (bindv6only, per network
 # namespace): IPv4 still served
 if [ -e /proc/net/if_inet6 ] && command -v unshare >/dev/null; then
-	code=$(unshare -n sh -c 'ip link set lo up && sysctl -qw net.ipv6.bindv6only=1 || exit 9
-		"$1" export --listen :$2 2>/dev/null & p=$!
-		for _ in $(seq 100); do
-			c=$(curl -s -m 1 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$2/metrics") &&
-				[ "$c" = 200 ] && break
-			sleep 0.1
-		done
-		echo "$c $(cat /proc/sys/net/ipv6/bindv6only)"; kill $p' sh "$hs" "$aport")
+	v6only_served() {	# v6only_served ADDR: "HTTP-CODE BINDV6ONLY" of IPv4 in a netns of its own
+		unshare -n sh -c 'ip link set lo up && sysctl -qw net.ipv6.bindv6only=1 || exit 9
+			"$1" export --listen "$2" 2>/dev/null & p=$!
+			for _ in $(seq 100); do
+				c=$(curl -s -m 1 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$3/metrics") &&
+					[ "$c" = 200 ] && break
+				sleep 0.1
+			done
+			echo "$c $(cat /proc/sys/net/ipv6/bindv6only)"; kill $p' sh "$hs" "$1" "$aport"
+	}
+	code=$(v6only_served ":$aport")
 	[ "$code" = "200 1" ] && pass "--listen :PORT with bindv6only=1: IPv4 served too" ||
 		fail "--listen :PORT with bindv6only=1: IPv4 served too" "HTTP and bindv6only: '$code'"
 	# an IPv4-mapped address is IPv4's there too
-	code=$(unshare -n sh -c 'ip link set lo up && sysctl -qw net.ipv6.bindv6only=1 || exit 9
-		"$1" export --listen "[::ffff:127.0.0.1]:$2" 2>/dev/null & p=$!
-		for _ in $(seq 100); do
-			c=$(curl -s -m 1 -o /dev/null -w "%{http_code}" "http://127.0.0.1:$2/metrics") &&
-				[ "$c" = 200 ] && break
-			sleep 0.1
-		done
-		echo "$c"; kill $p' sh "$hs" "$aport")
-	[ "$code" = 200 ] && pass "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" ||
-		fail "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" "HTTP '$code'"
+	code=$(v6only_served "[::ffff:127.0.0.1]:$aport")
+	[ "$code" = "200 1" ] && pass "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" ||
+		fail "--listen [::ffff:127.0.0.1]:PORT with bindv6only=1: served" "HTTP and bindv6only: '$code'"
 fi
 # a link-local address by the index of its interface: taken (none has it here)
 out=$("$hs" export --listen "[fe80::1%1]:$aport" 2>&1); rc=$?
