@@ -36,7 +36,8 @@
  *   made and removed by the thousand do not fill them.
  *
  * Every refusal counts in its cgroup x heap's cell and is one ring-buffer
- * event. Kernel-version choices (user space picks before load, in
+ * event, where it is enacted (the ioctl's hook, the file's allocation).
+ * Kernel-version choices (user space picks before load, in
  * tools/lib/lsm_limit.c: pick_variants()): file_ioctl_compat exists since
  * 6.8 (compat tasks; not sleepable, so the length is read with
  * bpf_probe_read_user); the refusal at the file's allocation needs fmod_ret,
@@ -49,11 +50,12 @@
  * as the distributions' are). An LSM program is never skipped: the
  * buffer's end is one. An allocation whose export entry is skipped, or
  * whose refusal at the file is (the buffer made), is charged by the export's
- * exit, unrefused (past a limit then, uncounted as overshoot); one whose exit
- * is skipped too is charged nowhere. What an export whose exit was skipped
- * had reserved (and a refusal it left armed), the thread's next allocation
- * ioctl gives back, or lsm/task_free as the thread goes: that buffer is then
- * charged nowhere. User space tells the skips of the export's programs.
+ * exit, unrefused (past a limit then, uncounted as overshoot, no hit); one
+ * whose exit is skipped too is charged nowhere. What an export whose exit
+ * was skipped had reserved (and a refusal it left armed), the thread's next
+ * allocation ioctl gives back, or lsm/task_free as the thread goes: that
+ * buffer is then charged nowhere. User space tells the skips of the
+ * export's programs.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -171,6 +173,14 @@ struct {
 	__type(value, __u64);
 } cell_minors SEC(".maps");
 
+/* which level refused, and what it had */
+struct refusal {
+	__u64 cgroup_id;
+	__u64 usage;
+	__u64 limit;
+	bool full;		/* no cell could be made for it: usage and limit unknown */
+};
+
 /* a thread's allocation between the ioctl hook and its export */
 struct pending {
 	struct limit_charge c;		/* the levels; c.bytes: what the export reserved */
@@ -183,6 +193,8 @@ struct pending {
 	__u32 cmd;			/* and command */
 	__u32 armed;			/* an allocation is on its way to its export */
 	__u32 refuse;			/* the next file allocation fails */
+	struct refusal r;		/* and the level that refused it */
+	__u64 refused;			/* the size it refused */
 };
 
 struct {
@@ -318,14 +330,6 @@ __noinline int charge_levels_cold(struct limit_charge *c, __u32 n, __s64 bytes)
 	return 0;
 }
 
-/* which level refused, and what it had */
-struct refusal {
-	__u64 cgroup_id;
-	__u64 usage;
-	__u64 limit;
-	bool full;		/* no cell could be made for it: usage and limit unknown */
-};
-
 #define TAKE_TRIES	16
 
 /*
@@ -373,7 +377,6 @@ static __always_inline bool reserve(struct limit_charge *c, const __u64 *lim, __
 			break;
 		cell = cell_of(c->ids[i], c->dev, true);
 		if (!cell) {
-			__sync_fetch_and_add(&full, 1);
 			r->cgroup_id = c->ids[i];
 			r->usage = r->limit = 0;
 			r->full = true;
@@ -385,7 +388,6 @@ static __always_inline bool reserve(struct limit_charge *c, const __u64 *lim, __
 			continue;
 		}
 		if (!take(&cell->usage, bytes, lim[i], &old)) {
-			__sync_fetch_and_add(&cell->refusals, 1);
 			r->cgroup_id = c->ids[i];
 			r->usage = old;
 			r->limit = lim[i];
@@ -790,8 +792,9 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	}
 	if (refuse_at_export) {
 		p->refuse = 1;
+		p->r = r;
+		p->refused = real;
 		__sync_fetch_and_add(&refusing, 1);
-		refusal_event(&p->c, &r, real, p->heap, r.full ? LIMIT_NO_CELL : LIMIT_AT_EXPORT);
 		return 0;
 	}
 	/*
@@ -813,6 +816,27 @@ int BPF_PROG(dma_buf_export_entry, const struct dma_buf_export_info *info)
 	return 0;
 }
 
+/*
+ * The export's refusal, enacted: counted and told here, not where it was
+ * armed, so that a refusal the kernel skipped (its buffer made) or an
+ * export failing before its file (another errno) is no limit hit. The
+ * level that refused counts it, as passes() does at the ioctl.
+ */
+static __always_inline void refused_at_export(struct pending *p)
+{
+	struct limit_cell *cell;
+
+	if (p->r.full) {
+		__sync_fetch_and_add(&full, 1);
+	} else {
+		cell = cell_of(p->r.cgroup_id, p->c.dev, true);
+		if (cell)
+			__sync_fetch_and_add(&cell->refusals, 1);
+	}
+	refusal_event(&p->c, &p->r, p->refused, p->heap,
+		      p->r.full ? LIMIT_NO_CELL : LIMIT_AT_EXPORT);
+}
+
 SEC("fmod_ret/security_file_alloc")
 int BPF_PROG(security_file_alloc, struct file *file, int ret)
 {
@@ -824,6 +848,7 @@ int BPF_PROG(security_file_alloc, struct file *file, int ret)
 	if (!p || !p->refuse)
 		return 0;
 	unrefuse(p);
+	refused_at_export(p);
 	return -EAGAIN;
 }
 

@@ -31,6 +31,10 @@
  *   dmabuf_alloc -H system -s 4K --map-file /dmabuf:x -w 60
  *       beside the buffer, a mapping of the regular file /dmabuf:x (made,
  *       4 KiB): a path as a dma-buf's in maps, on another filesystem
+ *   dmabuf_alloc -H system -s 4K --drop-admin
+ *       open the heap, drop CAP_SYS_ADMIN, stop (SIGSTOP) and allocate once
+ *       continued: as a user without it allocates, whose files the kernel
+ *       refuses past fs.file-max (which the caller may lower meanwhile)
  *   dmabuf_alloc -H camera -s 4M -n 2 --background -w 600
  *       exit once the buffers are held, a child holding them on 600 s: for
  *       a caller with no shell to put it in the background (tests/dt/init)
@@ -48,9 +52,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <drm/drm.h>
@@ -83,6 +89,7 @@ static struct {
 	bool dup;
 	bool path_hold;
 	bool background;
+	bool drop_admin;
 } opts = { .heap = "system", .size = 4096, .count = 1, .period_ms = 100 };
 
 static volatile sig_atomic_t exiting, fork_asked, map_asked, close_asked, exec_asked;
@@ -125,6 +132,8 @@ static const struct argp_option options[] = {
 	{ "map-file", 0x104, "PATH", 0, "Also map PATH, a regular file made 4 KiB long, until exit", 0 },
 	{ "path-hold", 0x105, NULL, 0, "Hold each buffer by an O_PATH open of /proc/self/fd/N alone, "
 	  "its fd closed: no file of the buffer's stays, its memory does", 0 },
+	{ "drop-admin", 0x106, NULL, 0, "Once the heap is open, drop CAP_SYS_ADMIN and stop "
+	  "(SIGSTOP): allocate when continued", 0 },
 	{ "signals", 'g', NULL, 0, "While holding: SIGUSR1 forks a holding child, SIGUSR2 maps or "
 	  "unmaps the buffers, SIGALRM closes their fds (once closed: allocates them anew), "
 	  "SIGHUP execs sleep", 0 },
@@ -151,6 +160,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'M': opts.keep_mapped = true; break;
 	case 0x104: opts.map_file = arg; break;
 	case 0x105: opts.path_hold = true; break;
+	case 0x106: opts.drop_admin = true; break;
 	case 'D': opts.dup = true; break;
 	case 'B': opts.background = true; break;
 	case 'S':
@@ -452,6 +462,20 @@ static int vgem_export(void)
 	return ret;
 }
 
+/* --drop-admin: CAP_SYS_ADMIN out of the effective set, then stopped until continued */
+static int drop_admin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, d))
+		return -1;
+	return raise(SIGSTOP) ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct argp argp = { options, parse_arg, NULL,
@@ -494,6 +518,11 @@ int main(int argc, char **argv)
 			close(heap_fd);
 			return 1;
 		}
+	}
+	if (opts.drop_admin && drop_admin()) {
+		fprintf(stderr, "dmabuf_alloc: dropping CAP_SYS_ADMIN: %s\n", strerror(errno));
+		close(heap_fd);
+		return 1;
 	}
 	fds = malloc((opts.count + 1) * sizeof(*fds));
 	held.maps = calloc(opts.count + 1, sizeof(*held.maps));

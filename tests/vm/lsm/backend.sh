@@ -170,6 +170,23 @@ check "limit events: refused for no room, its usage and limit unknown" \
 check "record: the refusal for no room as limit events says it, usage and limit unknown" \
 	'[ $rrc = 0 ] && jq_true "[.limit_refusals[] | [.limit_cgroup, .usage_bytes, .limit_bytes, .backend]] == [[\"/f3\", null, null, \"bpf-lsm\"]]" $tmp/full.json' \
 	"exit $rrc: $(jq -c .limit_refusals $tmp/full.json) $(cat $tmp/full.err)"
+# a refusal is a hit where it is enacted, at the file's allocation: an export
+# refused there (no room for /f3's cell) that failed before its file for
+# another reason (past fs.file-max, for a task without CAP_SYS_ADMIN:
+# ENFILE) was refused by no limit, and is neither counted nor told
+sh -c "echo \$\$ >$S/f3/cgroup.procs; exec dmabuf_alloc -s 4K --drop-admin" 2>$tmp/err &
+apid=$!
+wait_while "[ \"\$(sed -n 's/.*) \(.\).*/\1/p' /proc/$apid/stat 2>/dev/null)\" != T ] && kill -0 $apid"
+fmax=$(cat /proc/sys/fs/file-max)
+echo 1 >/proc/sys/fs/file-max
+kill -CONT $apid
+wait $apid; rc=$?
+echo $fmax >/proc/sys/fs/file-max
+st=$(lsm_limit stats)
+heapstat limit events -j >$tmp/o 2>&1; erc=$?
+check "an export refused for no room that failed before its file (ENFILE) is no refusal" \
+	'[ $rc = 1 ] && grep -q "Too many open files in system" $tmp/err && [ "$(echo "$st" | field full)" = 1 ] && [ $erc = 0 ] && [ ! -s $tmp/o ]' \
+	"exit $rc: $(cat $tmp/err) $st; limit events: exit $erc: $(cat $tmp/o)"
 # a cgroup gone, its cell idle: freed at the next limit set, and taken again
 rmdir $S/f2
 lsm_limit set /f1 system 1M >/dev/null
