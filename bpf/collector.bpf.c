@@ -26,6 +26,13 @@
  * dma_buf_export through its tracepoint (7.0+) or fexit (older). User space
  * disables the ones it does not use before load.
  *
+ * The programs come in the order of what they trace: the allocation's ioctl,
+ * the export, the final release, then the rest. User space attaches them
+ * from the last to the first (tools/lib/attach_order.h): a buffer allocated
+ * while they attach has its release traced (the other way, one allocated
+ * before the release's hook was attached and released meanwhile was
+ * recorded as a leak, and counted live).
+ *
  * Built three times: whole (the skeleton, and the kprobe mode), and for the
  * BTF-typed mode alone with and without the fsession program
  * (COLL_TRACING_ONLY; COLL_FSESSION), whose loaders user space makes at run

@@ -35,6 +35,12 @@
  * - fexit/cgroup_rmdir frees a removed cgroup's idle cells, so that cgroups
  *   made and removed by the thousand do not fill them.
  *
+ * The programs come in that order; user space attaches them from the last
+ * to the first (tools/lib/attach_order.h), the ioctl's check last: nothing
+ * is armed, reserved or charged before the buffer's end is hooked (the
+ * other way, buffers charged and freed while the limits first attached
+ * stayed charged: 56 KiB amid a churn of 4 KiB buffers).
+ *
  * Every refusal counts in its cgroup x heap's cell and is one ring-buffer
  * event, where it is enacted (the ioctl's hook, the file's allocation).
  * Kernel-version choices (user space picks before load, in

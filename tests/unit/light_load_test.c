@@ -5,8 +5,8 @@
  * is the object as set up: its read-only data as set before load (the
  * program counts only this process's system calls), its .bss mapped where
  * the skeleton reads it, a map sized before load; a program whose autoload
- * is off is not loaded, one whose autoattach is off is attached only when
- * asked; and nothing is left open once closed.
+ * is off is not loaded, one loaded is attached only when asked
+ * (light_attach_prog()); and nothing is left open once closed.
  */
 #include <errno.h>
 #include <string.h>
@@ -34,7 +34,6 @@ static void loaded_as_set_up(void)
 	s->rodata->target_tgid = getpid();
 	CHECK_EQ(bpf_map__set_max_entries(s->maps.counts, 4), 0);
 	bpf_program__set_autoload(s->progs.light_test_unused, false);
-	bpf_program__set_autoattach(s->progs.light_test_count, false);
 	err = light_load(&l, s->obj);
 	CHECK_EQ(err, 0);
 	if (err)
@@ -50,7 +49,6 @@ static void loaded_as_set_up(void)
 	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_unused), -ENOENT);
 	CHECK_EQ(bpf_map__max_entries(s->maps.counts), 4);
 	/* not attached: it counts nothing */
-	CHECK_EQ(light_attach(&l, s->obj, NULL), 0);
 	getppid();
 	CHECK_EQ(s->bss->seen, 0);
 	CHECK_EQ(light_attach_prog(&l, s->obj, s->progs.light_test_count), 0);

@@ -21,6 +21,7 @@
 /* their objects' bytes only: the same maps and programs, but the kprobe mode's; one more in _fs */
 #include "collector_fs.skel.h"
 #include "collector_tr.skel.h"
+#include "attach_order.h"
 #include "btf.h"
 #include "errors.h"
 #include "light_load.h"
@@ -1346,17 +1347,55 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 /*
+ * Attach every loaded program but those attached later (libbpf's
+ * autoattach off), from the object's last to its first, the allocation's
+ * ioctl last (attach_order.h says why). @light: loaded as a light
+ * skeleton. On failure a negative errno, and the program in failed_prog.
+ */
+static int attach_ends_first(struct collector *c, bool light)
+{
+	struct bpf_program *prog = NULL, *session = session_prog(c);
+	int err = 0;
+
+	if (!light) {
+		err = skel_attach_ends_first(c->skel->skeleton);
+	} else {
+		while (!err && (prog = bpf_object__prev_program(c->skel->obj, prog))) {
+			if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog) ||
+			    prog == session)
+				continue;
+			attach_test_pause();
+			err = light_attach_prog(&c->light, c->skel->obj, prog);
+		}
+	}
+	/* the session program, not in the skeleton: its link kept apart */
+	if (!err && session && bpf_program__autoload(session)) {
+		attach_test_pause();
+		if (light) {
+			err = light_attach_prog(&c->light, c->skel->obj, session);
+		} else {
+			c->session_link = bpf_program__attach(session);
+			err = c->session_link ? 0 : -errno;
+		}
+		prog = session;
+	}
+	if (err && !failed_prog[0] && prog)
+		snprintf(failed_prog, sizeof(failed_prog), "%s", bpf_program__name(prog));
+	return err;
+}
+
+/*
  * Load and attach the BTF-typed mode's object as a light skeleton
  * (light_load.c): libbpf parses no kernel BTF. On failure, libbpf's own
  * load (which says which program failed, and why) is the next try.
  */
-static int load_light(struct collector *c, bool session)
+static int load_light(struct collector *c)
 {
 	libbpf_print_fn_t old = heapstat_verbose ? NULL : libbpf_set_print(silent);
 	int err = light_load(&c->light, c->skel->obj);
 
 	if (!err)
-		err = light_attach(&c->light, c->skel->obj, session ? session_prog(c) : NULL);
+		err = attach_ends_first(c, true);
 	if (!heapstat_verbose)
 		libbpf_set_print(old);
 	if (!err)
@@ -1430,7 +1469,7 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	*what = "load the collector";
 	/* HEAPSTAT_TEST_LIBBPF: libbpf's load, to compare */
 	if (mode == COLL_ATTACH_TRACING && !c->no_light && !getenv("HEAPSTAT_TEST_LIBBPF")) {
-		err = load_light(c, session);
+		err = load_light(c);
 		if (!err)
 			return 0;
 		skel_destroy(c);
@@ -1443,17 +1482,8 @@ static int load_attach(struct collector *c, enum coll_attach mode, size_t ring_b
 	err = collector_bpf__load(c->skel);
 	if (!err)
 		*what = "attach the collector";
-	/* the allocations' hook first, as the skeleton attaches the entry first */
-	if (!err && session) {
-		c->session_link = bpf_program__attach(session_prog(c));
-		if (!c->session_link) {
-			err = -errno;
-			if (!failed_prog[0])
-				snprintf(failed_prog, sizeof(failed_prog), "dma_heap_ioctl_session");
-		}
-	}
 	if (!err)
-		err = collector_bpf__attach(c->skel);
+		err = attach_ends_first(c, false);
 	libbpf_set_print(print_next);
 	/* a program that only adds to the rest: the rest goes on without it */
 	if (err && refused_feature(c, failed_prog, &f))

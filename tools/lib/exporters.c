@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "bufcount.skel.h"
+#include "attach_order.h"
 #include "exporters.h"
 #include "errors.h"
 
@@ -45,7 +46,7 @@ int bufcount_open(struct bufcount **out)
 		heapstat_error(err, "load BPF programs", NULL);
 		goto destroy;
 	}
-	err = bufcount_bpf__attach(bc->skel);
+	err = skel_attach_ends_first(bc->skel->skeleton);	/* the release's hook first */
 	if (err) {
 		heapstat_error(err, "attach BPF programs", NULL);
 		goto destroy;

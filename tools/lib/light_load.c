@@ -160,19 +160,6 @@ static int attach_at(struct light *l, const struct bpf_program *prog, int i)
 	return 0;
 }
 
-int light_attach(struct light *l, struct bpf_object *obj, const struct bpf_program *first)
-{
-	struct bpf_program *prog;
-	int i = 0, err = first ? attach_at(l, first, index_of(obj, first)) : 0;
-
-	bpf_object__for_each_program(prog, obj) {
-		if (!err && bpf_program__autoattach(prog))
-			err = attach_at(l, prog, i);
-		i++;
-	}
-	return err;
-}
-
 int light_attach_prog(struct light *l, struct bpf_object *obj, const struct bpf_program *prog)
 {
 	int i = index_of(obj, prog);

@@ -20,9 +20,6 @@ struct light {
 
 /* load @obj, opened and set up as for bpf_object__load(); 0 or a negative errno */
 int light_load(struct light *l, struct bpf_object *obj);
-/* attach every loaded program but those not to attach automatically (libbpf's autoattach),
- * @first (if not NULL) before the others; 0 or a negative errno */
-int light_attach(struct light *l, struct bpf_object *obj, const struct bpf_program *first);
 /* attach one loaded program, @prog, if it is not; 0 or a negative errno (-ENOENT: not loaded) */
 int light_attach_prog(struct light *l, struct bpf_object *obj, const struct bpf_program *prog);
 /* @prog's fd, -1 when not loaded */

@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "limit.skel.h"
+#include "attach_order.h"
 #include "btf.h"
 #include "cg_level.h"
 #include "heap_dev.h"
@@ -155,6 +156,7 @@ static void pick_variants(struct limit_bpf *s)
 	bpf_program__set_autoload(s->progs.file_ioctl_compat, compat);
 	s->rodata->refuse_at_export = kernel_has_btf("security_file_alloc", BTF_KIND_FUNC);
 	bpf_program__set_autoload(s->progs.security_file_alloc, s->rodata->refuse_at_export);
+	bpf_program__set_autoattach(s->progs.seed, false);	/* run, not attached */
 }
 
 static void unpin_all(const char *dir)
@@ -478,7 +480,8 @@ static int create(const char *dir, char *why, size_t why_len)
 			 "CONFIG_BPF_LSM=y and bpf in CONFIG_LSM or lsm=");
 		goto out;
 	}
-	err = limit_bpf__attach(s);
+	/* the buffer's end first, the ioctl's check (which arms the rest) last */
+	err = skel_attach_ends_first(s->skeleton);
 	if (err) {
 		snprintf(why, why_len, "failed to attach the limit programs: %s%s", strerror(-err),
 			 lsm_on > 0 ? "" : " (is bpf in /sys/kernel/security/lsm?)");

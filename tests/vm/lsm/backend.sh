@@ -143,6 +143,25 @@ check "the last clear unpins everything" '[ "$out" = unpinned ] && [ ! -e $P/lim
 alloc /a 2M 1; rc=$?
 check "without limits nothing is refused" '[ $rc = 0 ]' "exit $rc: $(cat $tmp/err)"
 
+# the programs attached amid churn (a buffer every 2 ms), 30 ms before each
+# (a test's knob): the buffer's end is hooked first and the ioctl's check
+# last, so no buffer is charged whose release goes unseen, and nothing
+# stays charged once the churn ends; nor is an allocation armed whose export
+# goes unseen (stale: 36 with the ioctl's hook first)
+mkdir -p $S/ach
+sh -c "echo \$\$ >$S/ach/cgroup.procs; exec dmabuf_alloc -s 4K -n 8 --churn 60 -p 2" 2>$tmp/err &
+cpid=$!
+HEAPSTAT_TEST_ATTACH_PAUSE_MS=30 lsm_limit set /ach system 1G >/dev/null
+sleep 0.2
+kill $cpid
+wait $cpid
+usage_is /ach 0
+st=$(lsm_limit stats)
+check "limits set amid churn: nothing charged once it ends, no allocation armed unseen" \
+	'[ "$(usage /ach)" = 0 ] && [ "$(echo "$st" | field stale)" = 0 ]' "$(usage /ach) bytes: $st"
+out=$(lsm_limit clear /ach system)
+rmdir $S/ach
+
 # usage cells full (HEAPSTAT_TEST_LIMIT_CELLS=2, a test's knob: 65536
 # cgroups x heaps fill it otherwise): an allocation that needs a third cell
 # is refused (limits fail closed) and said as such; the others go on
