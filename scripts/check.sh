@@ -69,14 +69,14 @@ san_run() {
 		if bounded "$t" >"$logdir/san.out" 2>&1; then
 			sed -n 's/^\(PASS\|FAIL\): /\1: san: /p' "$logdir/san.out"
 		else
-			echo "FAIL: san: $(basename "$t"): exit $?:" \
+			echo "FAIL: san: ${t##*/}: exit $?:" \
 				"$(grep -m 3 -A 3 'ERROR\|runtime error\|^FAIL' "$logdir/san.out")"
 		fi
 	done
 	for t in tests/unit/cli_host.sh tests/unit/report_host.sh tests/unit/export_host.sh; do
 		HEAPSTAT=$TOP/build/san/heapstat bounded bash "$t" 2>&1 |
 			sed 's/^\(PASS\|FAIL\|SKIP\): /\1: san: /' ||
-			echo "FAIL: san: $(basename "$t"): exit $?"
+			echo "FAIL: san: ${t##*/}: exit $?"
 	done
 }
 {
@@ -91,10 +91,10 @@ section "unit tests (host)"
 {
 	for t in build/tests/unit/*; do
 		[ -x "$t" ] || continue
-		bounded "$t" || echo "FAIL: $(basename "$t"): exit $?"
+		bounded "$t" || echo "FAIL: ${t##*/}: exit $?"
 	done
 	for t in tests/unit/*.sh tests/pkg/*.sh; do
-		bounded bash "$t" || echo "FAIL: $(basename "$t"): exit $?"
+		bounded bash "$t" || echo "FAIL: ${t##*/}: exit $?"
 	done
 } 2>&1 | tee "$logdir/unit.log"
 touch "$logdir/unit.done"
