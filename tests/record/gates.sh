@@ -53,10 +53,12 @@ else
 fi
 
 # the 4 MiB allocation /rec's 8 MiB limit refused with 6 MiB held: whose
-# limit, at what usage, in -j and in the text alike
+# limit, at what usage, in -j and in the text alike; its thread (a
+# single-threaded process's: its pid), no bpf-lsm `when`
 if jq_true '.limit_refusals | length == 1 and (.[0] | .heap == "default_cma_region" and
 	.requested_bytes == 4194304 and .usage_bytes == 6291456 and .limit_bytes == 8388608 and
-	.limit_cgroup == "/rec" and (.cgroup | startswith("/rec/")) and .backend == "dmem")' \
+	.limit_cgroup == "/rec" and (.cgroup | startswith("/rec/")) and .backend == "dmem" and
+	.tid == .pid and .when == null)' \
 	"$tmp/a.json" >/dev/null &&
 	"$hs" analyze "$f" | grep -A2 "^REFUSED BY A LIMIT: 1$" |
 	grep -q " /rec  *default_cma_region  *4\.0M  *6\.0M  *8\.0M dmem$"; then

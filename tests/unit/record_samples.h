@@ -117,7 +117,8 @@ static inline size_t record_samples(struct rec *v)
 	v[n++] = (struct rec){ .type = REC_LIMIT, .limit = {
 		.ts = SAMPLE_T0 + 170000, .pid = 4242, .cgroup_id = 5123, .bound_cgroup_id = 5000,
 		.heap = "system", .requested = 4 << 20, .usage = 60 << 20, .limit = 64 << 20,
-		.backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "/lim" } };
+		.backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "/lim", .tid = 4243,
+		.when = REC_LIMIT_AT_EXPORT } };
 	v[n++] = (struct rec){ .type = REC_LIMIT, .limit = {
 		.ts = SAMPLE_T0 + 170001, .pid = 1, .cgroup_id = UINT64_MAX,
 		.bound_cgroup_id = UINT64_MAX, .heap = "cma-camera", .requested = UINT64_MAX,

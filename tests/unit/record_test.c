@@ -124,7 +124,7 @@ static void check_same(const struct rec *want, const struct rec *got)
 	case REC_LIMIT:
 		EQ(limit.ts); EQ(limit.pid); EQ(limit.cgroup_id); EQ(limit.bound_cgroup_id);
 		STR(limit.heap); EQ(limit.requested); EQ(limit.usage); EQ(limit.limit);
-		EQ(limit.backend); STR(limit.bound_cgroup);
+		EQ(limit.backend); STR(limit.bound_cgroup); EQ(limit.tid); EQ(limit.when);
 		break;
 	case REC_DROPS:
 		EQ(drops.first_ts); EQ(drops.last_ts); EQ(drops.count); EQ(drops.source);
@@ -846,8 +846,9 @@ static void later_minor_read(void)
 
 /*
  * An earlier minor version: a 1.1 file's limit records end before the bound
- * cgroup's path (appended in 1.2), which reads as "", and its snapshot-end
- * records before their heaps (appended in 1.3), which read as none.
+ * cgroup's path (appended in 1.2), which reads as "", and the thread and
+ * where (1.5), which read as 0; its snapshot-end records before their heaps
+ * (appended in 1.3), which read as none.
  */
 static void earlier_minor_read(void)
 {
@@ -867,16 +868,15 @@ static void earlier_minor_read(void)
 		struct rec_cursor c = { f, f + full[k].size, false };
 		uint64_t type = rec_get_varint(&c), blen = rec_get_varint(&c);
 
-		/* a limit record's last byte is its bound_cgroup string id (< 128 here) */
-		if (type == REC_LIMIT) {
-			CHECK(c.p[blen - 1] < 0x80, "a one-byte id");
-			blen--;
-		}
-		if (type == REC_SNAP_END) {	/* cut after ts, buffers and bytes */
+		/* cut a limit record after its backend (its 9th field), a snapshot's end
+		 * after ts, buffers and bytes: each field a varint */
+		if (type == REC_LIMIT || type == REC_SNAP_END) {
 			struct rec_cursor e = { c.p, c.p + blen, false };
 
-			for (int i = 0; i < 3; i++)
+			for (int i = 0; i < (type == REC_LIMIT ? 9 : 3); i++)
 				rec_get_varint(&e);
+			CHECK(!e.bad && e.p < c.p + blen, "record type %llu: fields past its end",
+			      (unsigned long long)type);
 			blen = (uint64_t)(e.p - c.p);
 		}
 		put_frame(&b, type, c.p, blen);
@@ -890,7 +890,10 @@ static void earlier_minor_read(void)
 		if (got.type == REC_LIMIT) {
 			CHECK(got.limit.bound_cgroup && !strcmp(got.limit.bound_cgroup, ""),
 			      "a 1.1 limit record's bound cgroup: \"%s\"", got.limit.bound_cgroup);
+			CHECK(!got.limit.tid && !got.limit.when, "a 1.1 limit record's tid %u, when %u",
+			      got.limit.tid, got.limit.when);
 			v[sample].limit.bound_cgroup = "";
+			v[sample].limit.tid = v[sample].limit.when = 0;
 			limits++;
 		}
 		if (got.type == REC_SNAP_END) {

@@ -63,6 +63,8 @@ static void dump(struct json *j, const struct rec *x)
 		json_ku64(j, "requested", x->limit.requested);
 		json_ku64(j, "usage", x->limit.usage);
 		json_ku64(j, "limit", x->limit.limit);
+		json_ku64(j, "tid", x->limit.tid);
+		json_ku64(j, "when", x->limit.when);
 		json_ku64(j, "backend", x->limit.backend);
 		break;
 	case REC_DROPS:

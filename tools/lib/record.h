@@ -30,9 +30,10 @@
 #define REC_MAGIC_LEN		8
 #define REC_PREAMBLE_LEN	12		/* magic, major and minor (le16 each) */
 #define REC_MAJOR		1		/* a reader refuses a newer major */
-#define REC_MINOR		4		/* and reads any minor of its own (1: stacks, cma-state;
+#define REC_MINOR		5		/* and reads any minor of its own (1: stacks, cma-state;
 						 * 2: the limit's bound cgroup path; 3: the
-						 * heaps at a snapshot; 4: what went untraced) */
+						 * heaps at a snapshot; 4: what went untraced;
+						 * 5: a limit refusal's thread and when) */
 
 #define REC_MAX_BODY		(16u << 20)	/* a longer record is corrupt */
 #define REC_MAX_STR		(64u << 10)	/* a longer string too */
@@ -205,6 +206,8 @@ struct rec_cma_state {
 #define REC_CMA_EXTENTS		1u
 
 enum rec_limit_backend { REC_LIMIT_BPF_LSM = 1, REC_LIMIT_DMEM = 2, REC_LIMIT_MEMCG = 3 };
+/* where a bpf-lsm limit refused (limit events' `when`); 0: not told (dmem, memcg, before 1.5) */
+enum rec_limit_when { REC_LIMIT_AT_IOCTL = 1, REC_LIMIT_AT_EXPORT = 2, REC_LIMIT_NO_CELL = 3 };
 
 /* a limit record's usage and limit both this: not known (docs/record-format.md) */
 #define REC_LIMIT_UNKNOWN	UINT64_MAX
@@ -221,6 +224,8 @@ struct rec_limit {
 	uint64_t limit;
 	uint32_t backend;		/* enum rec_limit_backend */
 	const char *bound_cgroup;	/* bound_cgroup_id's path, "" unknown (since 1.2) */
+	uint32_t tid;			/* the allocating thread, 0 unknown (since 1.5) */
+	uint32_t when;			/* enum rec_limit_when, 0 none (since 1.5) */
 };
 
 enum rec_drop_source { REC_DROP_EVENTS = 1, REC_DROP_LIMIT_EVENTS = 2 };

@@ -916,6 +916,18 @@ const char *an_limit_backend(uint32_t backend)
 	}
 }
 
+/* where a bpf-lsm limit refused (enum rec_limit_when), as limit events says it; NULL: not told */
+const char *an_limit_when(uint32_t when)
+{
+	switch (when) {
+	case 0: return NULL;
+	case REC_LIMIT_AT_IOCTL: return "ioctl";
+	case REC_LIMIT_AT_EXPORT: return "export";
+	case REC_LIMIT_NO_CELL: return "full";
+	default: return "?";
+	}
+}
+
 /* a failed allocation's error as recorded: a crafted file may hold any value */
 const char *an_error_text(int32_t err)
 {

@@ -159,6 +159,8 @@ const char *an_cgroup_path(const struct analysis *a, uint64_t id);
 const char *an_error_text(int32_t err);
 /* "bpf-lsm", "dmem", "memcg", "?": what enforced the limit that refused */
 const char *an_limit_backend(uint32_t backend);
+/* "ioctl", "export", "full", "?", NULL when not told: where a bpf-lsm limit refused */
+const char *an_limit_when(uint32_t when);
 /* whose limit refused is known: not for a dmem refusal whose limit went with its cgroup */
 static inline bool an_limit_bound(const struct rec_limit *l)
 {

@@ -596,6 +596,7 @@ static int print_json(const struct analysis *a)
 		json_object(&j);
 		json_ku64(&j, "at_ns", an_rel(a, l->ts));
 		json_ku64(&j, "pid", l->pid);
+		json_ku64_or_null(&j, "tid", l->tid != 0, l->tid);
 		json_kstr(&j, "cgroup", an_cgroup_path(a, l->cgroup_id));
 		json_kstr_or_null(&j, "limit_cgroup",
 				  an_limit_cgroup(a, l));
@@ -604,6 +605,7 @@ static int print_json(const struct analysis *a)
 		json_ku64_or_null(&j, "usage_bytes", an_limit_known(l), l->usage);
 		json_ku64_or_null(&j, "limit_bytes", an_limit_known(l), l->limit);
 		json_kstr(&j, "backend", an_limit_backend(l->backend));
+		json_kstr_or_null(&j, "when", an_limit_when(l->when));
 		json_kbool(&j, "in_ioctl", a->in_ioctl[i]);
 		json_end(&j);
 	}

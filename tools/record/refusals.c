@@ -36,8 +36,8 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 		return 0;
 	/* a dmem refusal whose limit is gone by now: bound 0, usage and limit unknown (0) */
 	*x = (struct rec){ .type = REC_LIMIT };
-	x->limit = (struct rec_limit){ .ts = e->ts_ns, .pid = e->tgid, .cgroup_id = e->cgroup_id,
-				       .bound_cgroup_id = bd.id, .heap = f->heap,
+	x->limit = (struct rec_limit){ .ts = e->ts_ns, .pid = e->tgid, .tid = e->pid,
+				       .cgroup_id = e->cgroup_id, .bound_cgroup_id = bd.id, .heap = f->heap,
 				       .requested = e->bytes, .usage = bd.usage, .limit = bd.limit,
 				       .backend = b == REFUSAL_DMEM ? REC_LIMIT_DMEM :
 						  REC_LIMIT_MEMCG };
@@ -62,10 +62,14 @@ static int on_lsm(const struct limit_event *le, void *ctx)
 		return 0;
 	copy_bounded(comm, le->comm, LIMIT_COMM_LEN);
 	lsm_limit_event_heap(le, lc->f->heap);
-	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .cgroup_id = le->cgroup_id,
+	x.limit = (struct rec_limit){ .ts = le->ts_ns, .pid = le->tgid, .tid = le->pid,
+				      .cgroup_id = le->cgroup_id,
 				      .bound_cgroup_id = le->bound_cgroup_id, .heap = lc->f->heap,
 				      .requested = le->requested, .usage = le->usage,
-				      .limit = le->limit, .backend = REC_LIMIT_BPF_LSM };
+				      .limit = le->limit, .backend = REC_LIMIT_BPF_LSM,
+				      .when = le->when == LIMIT_AT_IOCTL ? REC_LIMIT_AT_IOCTL :
+					      le->when == LIMIT_AT_EXPORT ? REC_LIMIT_AT_EXPORT :
+					      REC_LIMIT_NO_CELL };
 	if (le->when == LIMIT_NO_CELL)	/* no slot for its usage: neither is known */
 		x.limit.usage = x.limit.limit = REC_LIMIT_UNKNOWN;
 	return lc->cb(&x, &who, lc->ctx);

@@ -35,20 +35,22 @@ if [ $rc = 0 ] && [ "$(grep -c '"type":"limit"' $tmp/r.json)" = 1 ] &&
 	jq_true -s --arg h $H --argjson b $b '[.[] | select(.type == "limit")][0] as $l |
 	$l.backend == 1 and $l.bound_cgroup_id == $b and $l.bound_cgroup == "/lr" and $l.heap == $h and
 	$l.requested == 1048576 and $l.usage == 524288 and $l.limit == 1048576 and
+	$l.tid == $l.pid and $l.when == 1 and
 	([.[] | select(.type == "process" and .pid == $l.pid)] | length == 1 and
 	 .[0].comm == "dmabuf_alloc" and .[0].cgroup_id == $l.cgroup_id and
 	 (.[0].cgroup | startswith("/lr/heapstat-record-")))' $tmp/r.json; then
-	pass "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who"
+	pass "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who, in the ioctl"
 else
-	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who" \
+	fail "a bpf-lsm refusal: one limit record, /lr bound, usage 512K, limit 1M, who, in the ioctl" \
 		"exit $rc, /lr $b: $(cat $tmp/r.out; grep -v snap $tmp/r.json | tr '\n' ' ')"
 fi
 # the refusal, in the ioctl, is a failed allocation no alloc record has:
 # --fail-on failures fails on it, and says what refused it
 heapstat analyze $tmp/r.hsrec --fail-on failures --junit $tmp/a.xml >$tmp/a.out 2>$tmp/a.err
 rc=$?
-heapstat analyze $tmp/r.hsrec -j 2>/dev/null | jq -c '[.failed_allocations, .ioctl_refusals]' >$tmp/a.j
-[ $rc = 1 ] && [ "$(cat $tmp/a.j)" = "[0,1]" ] &&
+heapstat analyze $tmp/r.hsrec -j 2>/dev/null |
+	jq -c '[.failed_allocations, .ioctl_refusals, (.limit_refusals[] | .when, .tid == .pid)]' >$tmp/a.j
+[ $rc = 1 ] && [ "$(cat $tmp/a.j)" = '[0,1,"ioctl",true]' ] &&
 	grep -q "^and 1 refused by a bpf-lsm limit in the ioctl" $tmp/a.out &&
 	grep -q "failures: 1 failed allocation (1 refused by a bpf-lsm limit in the ioctl)" $tmp/a.err &&
 	grep -q "$H 1.0M by pid [0-9]* in /lr/heapstat-record-[^ ]* at .*: refused by /lr.*s bpf-lsm limit in the ioctl (limit)" $tmp/a.xml &&
