@@ -331,7 +331,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 {
 	ssize_t n = recv(c->fd, c->req + c->len, HTTP_MAX_REQUEST - c->len, 0);
-	char *end, *crlf;
+	char *line, *end, *crlf;
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
@@ -339,17 +339,18 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 		return -ECONNRESET;	/* gone before asking */
 	c->len += n;
 	c->req[c->len] = '\0';
+	line = request_line(c->req);
 	/* before any answer: a HEAD's errors have no body either */
-	c->head = !strncmp(request_line(c->req), "HEAD ", 5);
+	c->head = !strncmp(line, "HEAD ", 5);
 	if (memchr(c->req, '\0', c->len))
 		return error_page(c, "400 Bad Request", NULL);
 	/* a second empty line: an empty request line, not one to wait for */
-	if (request_line(c->req)[0] == '\n' || !strncmp(request_line(c->req), "\r\n", 2))
+	if (line[0] == '\n' || !strncmp(line, "\r\n", 2))
 		return error_page(c, "400 Bad Request", NULL);
 	/* the headers end at the first blank line (CRLF or a bare LF, RFC 9112
 	 * 2.2): what follows is no header */
-	end = strstr(request_line(c->req), "\n\n");
-	crlf = strstr(request_line(c->req), "\n\r\n");
+	end = strstr(line, "\n\n");
+	crlf = strstr(line, "\n\r\n");
 	if (crlf && (!end || crlf < end))
 		end = crlf;
 	if (end) {
@@ -357,7 +358,7 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 		return answer(c, fn, ctx);
 	}
 	if (c->len == HTTP_MAX_REQUEST)
-		return error_page(c, strchr(request_line(c->req), '\n') ?
+		return error_page(c, strchr(line, '\n') ?
 				  "431 Request Header Fields Too Large" : "414 URI Too Long", NULL);
 	return 0;
 }

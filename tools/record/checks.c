@@ -207,6 +207,22 @@ static void add(struct text *t, const char *fmt, ...)
 	t->len += n;
 }
 
+/*
+ * @v and @limit, as @fmt rounds them, in @s1 and @s2 (@len bytes each); in
+ * @unit exactly when they round alike but differ ("4194304 bytes over
+ * 4194303 bytes", not "4.0M over 4.0M")
+ */
+static void said_apart(uint64_t v, uint64_t limit, const char *(*fmt)(uint64_t, char *, size_t),
+		       const char *unit, char *s1, char *s2, size_t len)
+{
+	fmt(v, s1, len);
+	fmt(limit, s2, len);
+	if (!strcmp(s1, s2) && v != limit) {
+		snprintf(s1, len, "%llu%s", (unsigned long long)v, unit);
+		snprintf(s2, len, "%llu%s", (unsigned long long)limit, unit);
+	}
+}
+
 /* a stack's frames, indented under what they are the stack of */
 static void stack_detail(struct text *t, const struct analysis *a, uint32_t id)
 {
@@ -325,12 +341,7 @@ static int judge(struct check *k, const struct analysis *a)
 	case CHECK_PEAK:
 		v = an_heap_peak(a, k->heap);
 		k->failed = v > k->limit;
-		format_size(v, s1, sizeof(s1));
-		format_size(k->limit, s2, sizeof(s2));
-		if (!strcmp(s1, s2) && v != k->limit) {	/* rounded alike: say the bytes */
-			snprintf(s1, sizeof(s1), "%llu bytes", (unsigned long long)v);
-			snprintf(s2, sizeof(s2), "%llu bytes", (unsigned long long)k->limit);
-		}
+		said_apart(v, k->limit, format_size, " bytes", s1, s2, sizeof(s1));
 		snprintf(k->summary, sizeof(k->summary), "peak:%s: %s %s %s", text_safe(k->heap),
 			 s1, k->failed ? "over" : "within", s2);
 		if (peak_detail(&t, a, k->heap))
@@ -340,12 +351,7 @@ static int judge(struct check *k, const struct analysis *a)
 		d = an_latency(a, k->heap);
 		v = an_percentile(d, 99);
 		k->failed = v > k->limit;
-		format_ns(v, s1, sizeof(s1));
-		format_ns(k->limit, s2, sizeof(s2));
-		if (!strcmp(s1, s2) && v != k->limit) {	/* rounded alike: say the nanoseconds */
-			snprintf(s1, sizeof(s1), "%lluns", (unsigned long long)v);
-			snprintf(s2, sizeof(s2), "%lluns", (unsigned long long)k->limit);
-		}
+		said_apart(v, k->limit, format_ns, "ns", s1, s2, sizeof(s1));
 		snprintf(k->summary, sizeof(k->summary), "p99:%s: %s %s %s", text_safe(k->heap),
 			 s1, k->failed ? "over" : "within", s2);
 		latency_detail(&t, d);
