@@ -134,7 +134,8 @@ else
 	fi
 fi
 
-# in the VM: the package's heapstat from a scratch root, the DKMS-built modules
+# in the VM: the package's heapstat from a scratch root, the DKMS-built modules;
+# the one boot of make check with the address-space randomization users have
 if [ -z "$kdir" ]; then
 	echo "SKIP: packages: VM: the reference kernel is not built (make kernel)"
 	exit 0
@@ -142,7 +143,7 @@ fi
 dpkg -x "$tools" "$tmp/root"
 adds=(--add "$tmp/root/usr/sbin/heapstat:/pkg/heapstat")
 [ -d "$tmp/ko" ] && adds+=(--add "$tmp/ko:/pkg/ko")
-out=$(HEAPSTAT_VM_NOBUILD=1 scripts/vm "${adds[@]}" --load system_heap -- sh -c '
+out=$(HEAPSTAT_VM_NOBUILD=1 scripts/vm --aslr "${adds[@]}" --load system_heap -- sh -c '
 	/pkg/heapstat --version
 	if [ -d /pkg/ko ]; then
 		insmod /pkg/ko/heapstat_core.ko* && insmod /pkg/ko/heapstat_cma_heap.ko* &&

@@ -15,6 +15,7 @@ fail() { echo "FAIL: vm_runner: $1: $2"; }
 echo "hello from the host" >"$tmp/note"
 out=$(vm --add "$tmp/note:/etc/note" -- sh -c 'uname -r; printf "%s|" "$@"; echo; cat /etc/note
 	ip -o link show lo | grep -c "UP"; ip link show eth0 >/dev/null 2>&1 || echo none
+	cat /proc/sys/kernel/randomize_va_space
 	for t in proc sysfs devtmpfs debugfs tracefs bpf cgroup2; do
 		grep -q " $t " /proc/mounts || echo "missing $t"
 	done
@@ -28,10 +29,17 @@ if [ $rc = 0 ] && [ "$(line 3)" = "hello from the host" ]; then pass "--add copi
 else fail "--add copies a file" "exit $rc, output '$out'"; fi
 if [ $rc = 0 ] && [ "$(line 4)" = 1 ] && [ "$(line 5)" = none ]; then pass "no --forward: loopback up, no eth0"
 else fail "no --forward: loopback up, no eth0" "exit $rc, output '$out'"; fi
-rest=$(sed 1,5d <<<"$out")
+# address-space randomization off unless --aslr (below)
+if [ $rc = 0 ] && [ "$(line 6)" = 0 ]; then pass "the guest boots with norandmaps"
+else fail "the guest boots with norandmaps" "exit $rc, output '$out'"; fi
+rest=$(sed 1,6d <<<"$out")
 if [ $rc = 0 ] && ! grep -q missing <<<"$rest" && grep -qw dmem <<<"$rest" && grep -qw memory <<<"$rest"; then
 	pass "filesystems mounted, controllers enabled"
 else fail "filesystems mounted, controllers enabled" "exit $rc, output '$out'"; fi
+
+got=$(vm --aslr -- cat /proc/sys/kernel/randomize_va_space 2>"$tmp/err"); rc=$?
+if [ $rc = 0 ] && [ "$got" = 2 ]; then pass "--aslr: the guest randomizes its address spaces"
+else fail "--aslr: the guest randomizes its address spaces" "exit $rc, output '$got' $(cat "$tmp/err")"; fi
 
 vm -- false 2>"$tmp/err"; rc=$?
 if [ $rc = 1 ]; then pass "false exits 1"; else fail "false exits 1" "exit $rc"; fi
