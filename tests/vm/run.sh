@@ -94,16 +94,21 @@ mine=$(
 		done
 	}
 )
-# each part's seconds, for the table above
-took() { echo "took: $1 $(($(date +%s) - $2)) s ($shard)"; }
-start=$(date +%s)
+# each part's seconds, for the table above, and the guest's CPU time in them
+# (busy: /proc/stat's user, nice, system, irq and softirq, in 1/100 s): under
+# TCG, what takes the host's CPU
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+took() {
+	echo "took: $1 $(($(date +%s) - $2)) s, $((($(busy) - $3) / 100)) s busy ($shard)"
+}
+start=$(date +%s) cpu=$(busy)
 if [ "$i" = 1 ]; then
 	programs
-	took PROGRAMS $start
+	took PROGRAMS $start "$cpu"
 fi
 for t in ./*_test.sh; do
 	echo "$mine" | grep -qx "${t#./}" || continue
-	start=$(date +%s)
+	start=$(date +%s) cpu=$(busy)
 	# a test that hangs fails alone, its guest going on to the next (the
 	# longest takes 80 s here, about five times that under KASAN); what it
 	# left running (timeout kills only its shell) goes with it, lest the
@@ -116,7 +121,7 @@ for t in ./*_test.sh; do
 	elif [ $rc != 0 ]; then
 		echo "FAIL: $t: exit $rc"
 	fi
-	took "${t#./}" $start
+	took "${t#./}" $start "$cpu"
 done
 
 # booted with kmemleak=on (make check): everything above must leave no leak
