@@ -145,10 +145,11 @@ else
 	fail "OpenMetrics when Accept asks" "$hdr $(head -n 5 "$tmp/om")"
 fi
 
-# raw requests: REQUEST (printf format), expected status line
+# raw requests: REQUEST (printf format, sent in one write: bash's printf
+# writes line by line), expected status line
 raw() {
 	exec 3<>/dev/tcp/127.0.0.1/$port || return 1
-	printf "$1" >&3
+	printf "$1" | dd bs=64k iflag=fullblock status=none >&3
 	timeout 5 head -n 1 <&3 | tr -d '\r'
 	exec 3<&- 3>&-
 }
@@ -164,7 +165,7 @@ allow=$(curl -s -D - -o /dev/null -X PUT "http://127.0.0.1:$port/metrics" | tr -
 # HEAD: GET's status and headers, its Content-Length too, and not a byte more
 head_req() {	# head_req 'PATH [VERSION]': the whole response in $tmp/head
 	exec 3<>/dev/tcp/127.0.0.1/$port
-	printf 'HEAD %s\r\n\r\n' "$1" >&3
+	printf 'HEAD %s\r\nHost: x\r\n\r\n' "$1" >&3
 	timeout 5 cat <&3 >"$tmp/head"
 	exec 3<&- 3>&-
 }
@@ -192,7 +193,8 @@ else
 fi
 # what follows the blank line is no header: an Accept there asks nothing
 exec 3<>/dev/tcp/127.0.0.1/$port
-printf 'GET /metrics HTTP/1.1\r\n\r\nAccept: application/openmetrics-text;version=1.0.0\r\n' >&3
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nAccept: application/openmetrics-text;version=1.0.0\r\n' |
+	dd bs=64k iflag=fullblock status=none >&3
 ctype=$(timeout 5 cat <&3 | tr -d '\r' | sed -n 's/^Content-Type: //p')
 exec 3<&- 3>&-
 [ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] &&
@@ -200,21 +202,30 @@ exec 3<&- 3>&-
 	fail "an Accept after the headers' end: no header, text 0.0.4" "Content-Type: '$ctype'"
 check_raw "not HTTP" 'hello\r\n\r\n' "400 Bad Request"
 check_raw "no version" 'GET /metrics\r\n\r\n' "400 Bad Request"
-check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nbogus\r\n\r\n' "400 Bad Request"
+check_raw "a header line without a colon" 'GET /metrics HTTP/1.1\r\nHost: x\r\nbogus\r\n\r\n' "400 Bad Request"
 check_raw "HTTP/1.0 and a query string" 'GET /metrics?x=1 HTTP/1.0\r\n\r\n' "200 OK"
 # a target in absolute form (what a proxy is sent; RFC 9112 has servers take it)
 check_raw "absolute form" "GET http://127.0.0.1:$port/metrics HTTP/1.1\r\nHost: x\r\n\r\n" "200 OK"
-check_raw "absolute form, another path" 'GET http://x/metricsx HTTP/1.1\r\n\r\n' "404 Not Found"
-check_raw "absolute form, no path" 'GET HTTP://x HTTP/1.1\r\n\r\n' "404 Not Found"
-check_raw "absolute form, a query, no path" 'GET http://x?/metrics HTTP/1.1\r\n\r\n' "404 Not Found"
+check_raw "absolute form, another path" 'GET http://x/metricsx HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
+check_raw "absolute form, no path" 'GET HTTP://x HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
+check_raw "absolute form, a query, no path" 'GET http://x?/metrics HTTP/1.1\r\nHost: x\r\n\r\n' "404 Not Found"
 check_raw "absolute form and a query string" 'GET http://x/metrics?y=1 HTTP/1.0\r\n\r\n' "200 OK"
-check_raw "another scheme" 'GET ftp://x/metrics HTTP/1.1\r\n\r\n' "400 Bad Request"
-check_raw "absolute form, no host" 'GET http:///metrics HTTP/1.1\r\n\r\n' "400 Bad Request"
+check_raw "another scheme" 'GET ftp://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n' "400 Bad Request"
+check_raw "absolute form, no host" 'GET http:///metrics HTTP/1.1\r\nHost: x\r\n\r\n' "400 Bad Request"
 # a bare LF ends a line too, whatever ended the one before (RFC 9112 2.2),
 # and one empty line before the request line is ignored
 check_raw "LF, then CRLF for the blank line" 'GET /metrics HTTP/1.1\nHost: x\n\r\n' "200 OK"
 check_raw "an empty line first" '\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' "200 OK"
 check_raw "empty lines alone" '\r\n\r\n' "400 Bad Request"
+# Host: one in HTTP/1.1, at most one before (RFC 9112 3.2); an empty one is one
+check_raw "HTTP/1.1 without Host" 'GET /metrics HTTP/1.1\r\n\r\n' "400 Bad Request"
+check_raw "HTTP/1.1, an empty Host" 'GET /metrics HTTP/1.1\r\nhost:\r\n\r\n' "200 OK"
+check_raw "HTTP/1.1, a Hostname but no Host" 'GET /metrics HTTP/1.1\r\nHostname: x\r\n\r\n' "400 Bad Request"
+check_raw "two Host lines" 'GET /metrics HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n' "400 Bad Request"
+check_raw "HTTP/1.1, two Host lines" 'GET /metrics HTTP/1.1\r\nHost: x\r\nhost: x\r\n\r\n' "400 Bad Request"
+# a NUL in the request line or a header is no request; one in a body is the body's
+check_raw "a NUL in a header" 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n' "400 Bad Request"
+check_raw "a NUL after the headers" 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n\0\0' "200 OK"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 check_raw "a request past 8 KiB" "GET /metrics HTTP/1.1\r\nX-Big: $big\r\n\r\n" \
 	"431 Request Header Fields Too Large"
@@ -237,7 +248,7 @@ for i in $(seq 40); do eval "exec {silent$i}<&-"; done
 # until it does): the new one takes the slot of the one answered first
 for i in $(seq 40); do
 	exec {fd}<>/dev/tcp/127.0.0.1/$port
-	printf 'GET /nope HTTP/1.1\r\n\r\n' >&$fd
+	printf 'GET /nope HTTP/1.1\r\nHost: x\r\n\r\n' >&$fd
 	eval "idle$i=$fd"
 done
 sleep 0.5

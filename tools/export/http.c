@@ -17,7 +17,9 @@
  * listening socket stays readable). HEAD is answered as GET, without a body
  * (its errors too). 404 for another path (a target in absolute form,
  * http://HOST/PATH, is PATH), 405 for another method, 400 for what is not
- * HTTP, 431 for a request past the bound (414 when its request line is).
+ * HTTP (an HTTP/1.1 request without Host, two Host lines, a NUL before the
+ * headers' end), 431 for a request past the bound (414 when its request line
+ * is).
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -243,6 +245,17 @@ static const char *header(char *lines, const char *name)
 	return NULL;
 }
 
+/* how many of the request's header lines are @name's */
+static int header_count(const char *lines, const char *name)
+{
+	size_t n = strlen(name);
+	int count = 0;
+
+	for (const char *l = lines; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		count += !strncasecmp(l, name, n) && l[n] == ':';
+	return count;
+}
+
 /* a tchar of RFC 9110; never the NUL (strchr() finds the string's own) */
 static bool token_char(char ch)
 {
@@ -282,7 +295,7 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	char *body = NULL;
 	const char *type;
 	size_t len;
-	int err;
+	int err, hosts;
 
 	*eol = '\0';
 	rest = eol + 1;
@@ -308,6 +321,10 @@ static int answer(struct http_client *c, http_metrics_fn fn, void *ctx)
 	}
 	if (target[0] != '/' || (strcmp(version, "HTTP/1.0") && strcmp(version, "HTTP/1.1")) ||
 	    !headers_ok(rest))
+		return error_page(c, "400 Bad Request", NULL);
+	/* one Host in HTTP/1.1, at most one before it (RFC 9112 3.2) */
+	hosts = header_count(rest, "Host");
+	if (hosts > 1 || (!hosts && !strcmp(version, "HTTP/1.1")))
 		return error_page(c, "400 Bad Request", NULL);
 	query = strchr(target, '?');
 	if (query)
@@ -342,17 +359,18 @@ static int on_readable(struct http_client *c, http_metrics_fn fn, void *ctx)
 	line = request_line(c->req);
 	/* before any answer: a HEAD's errors have no body either */
 	c->head = !strncmp(line, "HEAD ", 5);
-	if (memchr(c->req, '\0', c->len))
-		return error_page(c, "400 Bad Request", NULL);
 	/* a second empty line: an empty request line, not one to wait for */
 	if (line[0] == '\n' || !strncmp(line, "\r\n", 2))
 		return error_page(c, "400 Bad Request", NULL);
 	/* the headers end at the first blank line (CRLF or a bare LF, RFC 9112
-	 * 2.2): what follows is no header */
+	 * 2.2): what follows is no header, and a NUL before it no request (the
+	 * string functions below would stop there); one in a body is the body's */
 	end = strstr(line, "\n\n");
 	crlf = strstr(line, "\n\r\n");
 	if (crlf && (!end || crlf < end))
 		end = crlf;
+	if (memchr(c->req, '\0', end ? (size_t)(end - c->req) : c->len))
+		return error_page(c, "400 Bad Request", NULL);
 	if (end) {
 		end[1] = '\0';
 		return answer(c, fn, ctx);
