@@ -181,10 +181,10 @@ static int sample(struct exporter *x, uint64_t max_age_ns)
 	}
 	x->sampled_ns = now_ns();
 	if (!x->said_sources) {
-		sources_say("export", x->f->inv, live_collector(x->l));
+		sources_say(heapstat_cmd, x->f->inv, live_collector(x->l));
 		x->said_sources = true;
 	} else if (x->f->exits_refused) {	/* its hook is attached after the first sample */
-		sources_say_refused("export", live_collector(x->l), COLL_FEAT_HOLDERS);
+		sources_say_refused(heapstat_cmd, live_collector(x->l), COLL_FEAT_HOLDERS);
 	}
 	if (x->f->no_tracing && !x->said_untraced) {
 		fprintf(stderr, "heapstat export: not traced (heap and cgroup snapshots only: no "

@@ -53,29 +53,29 @@ void sources_json(struct json *j, const struct inventory *inv, const struct hold
 }
 
 /* that the kernel refused @f's program, if it did */
-void sources_say_refused(const char *cmd, struct collector *c, enum coll_feature f)
+void sources_say_refused(const char *who, struct collector *c, enum coll_feature f)
 {
 	const char *prog;
 	int err;
 
 	if ((prog = collector_refused(c, f, &err)))
-		fprintf(stderr, "heapstat %s: the kernel refused the collector's program %s (%s); "
-			"going on without %s (heapstat -v shows libbpf's reasons)\n", cmd, prog,
+		fprintf(stderr, "%s: the kernel refused the collector's program %s (%s); "
+			"going on without %s (-v shows libbpf's reasons)\n", who, prog,
 			strerror(-err), coll_feature_what(f));
 }
 
 /*
- * What the collector goes without, always; with -v: "heapstat CMD: buffers
- * from X, holders from Y; traced by MODE (IOCTL-HOOKS, EXPORT-HOOK)" (no
- * IOCTL-HOOKS without dma-buf heaps)
+ * What the collector goes without, always; with -v: "WHO: buffers from X,
+ * holders from Y; traced by MODE (IOCTL-HOOKS, EXPORT-HOOK)" (no IOCTL-HOOKS
+ * without dma-buf heaps), WHO the command as run: "heapstat report", "heaptop"
  */
-void sources_say(const char *cmd, const struct inventory *inv, struct collector *c)
+void sources_say(const char *who, const struct inventory *inv, struct collector *c)
 {
 	for (int f = 0; c && f < COLL_FEATURES; f++)
-		sources_say_refused(cmd, c, f);
+		sources_say_refused(who, c, f);
 	if (!heapstat_verbose)
 		return;
-	fprintf(stderr, "heapstat %s: buffers from %s, holders from %s; ", cmd,
+	fprintf(stderr, "%s: buffers from %s, holders from %s; ", who,
 		inv_source_name(inv ? inv->buffers_src : SRC_NONE),
 		inv_source_name(inv ? inv->holders_src : SRC_NONE));
 	if (c) {
@@ -88,9 +88,9 @@ void sources_say(const char *cmd, const struct inventory *inv, struct collector 
 	}
 	/* a line of its own: the one above is alike whatever the command */
 	if (inv && inv->cgroups_src)
-		fprintf(stderr, "heapstat %s: cgroups named from %s\n", cmd, inv->cgroups_src);
+		fprintf(stderr, "%s: cgroups named from %s\n", who, inv->cgroups_src);
 	if (inv && inv->iters_loaded)
-		fprintf(stderr, "heapstat %s: iterators loaded by %s\n", cmd, inv->iters_loaded);
+		fprintf(stderr, "%s: iterators loaded by %s\n", who, inv->iters_loaded);
 	if (c)
-		fprintf(stderr, "heapstat %s: collector loaded by %s\n", cmd, collector_loaded_by(c));
+		fprintf(stderr, "%s: collector loaded by %s\n", who, collector_loaded_by(c));
 }

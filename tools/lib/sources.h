@@ -14,7 +14,7 @@
 
 void sources_json(struct json *j, const struct inventory *inv, const struct holdings *h,
 		  struct collector *c);
-void sources_say(const char *cmd, const struct inventory *inv, struct collector *c);
-void sources_say_refused(const char *cmd, struct collector *c, enum coll_feature f);
+void sources_say(const char *who, const struct inventory *inv, struct collector *c);
+void sources_say_refused(const char *who, struct collector *c, enum coll_feature f);
 
 #endif

@@ -674,7 +674,7 @@ static int show(const char *cgroup)
 		return err;
 	}
 	/* limits are read from the cgroup files and bpf-lsm's pinned maps alone */
-	sources_say("limit show", &none, NULL);
+	sources_say("heapstat limit show", &none, NULL);
 	if (access(hold_sys_live.heap_dev, F_OK))
 		fprintf(stderr, "heapstat limit: no DMA-BUF heaps here (no %s: "
 			"CONFIG_DMABUF_HEAPS): nothing to limit\n", hold_sys_live.heap_dev);

@@ -545,7 +545,7 @@ static int snapshot(struct recorder *r, uint32_t when)
 	x.snap_begin = (struct rec_snap_begin){ .ts = now_ns(), .when = when,
 						.source = inv.buffers_src };
 	if (when == 1)
-		sources_say("record", &inv, r->coll);
+		sources_say(heapstat_cmd, &inv, r->coll);
 	err = rec_write(r->w, &x);
 	pids = calloc(inv.nprocs + 1, sizeof(*pids));
 	if (!pids)

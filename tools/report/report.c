@@ -293,7 +293,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	rep.now_ns = now_ns();
-	sources_say("report", &rep.inv, rep.coll);
+	sources_say(heapstat_cmd, &rep.inv, rep.coll);
 	err = opts.duration_ms ? heap_checked(&sys, &rep.inv, why, sizeof(why)) :
 		hold_filter_check(&sys, &opts.flt, &rep.inv, why, sizeof(why));
 	if (err) {

@@ -239,9 +239,9 @@ static int run_batch(struct live *l)
 			return 1;
 		}
 		if (!said)
-			sources_say("top", f->inv, live_collector(l)), said = true;
+			sources_say(heapstat_cmd, f->inv, live_collector(l)), said = true;
 		else if (f->exits_refused)	/* its hook is attached after the first frame */
-			sources_say_refused("top", live_collector(l), COLL_FEAT_HOLDERS);
+			sources_say_refused(heapstat_cmd, live_collector(l), COLL_FEAT_HOLDERS);
 		top_clock(clock, sizeof(clock));
 		if (opts.json) {
 			top_json(stdout, l, f, &state, clock);
