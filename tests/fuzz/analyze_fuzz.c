@@ -25,8 +25,10 @@
 #include "heapstat.h"
 #include "fix_checksums.h"
 
-/* the commands' -v and -V are heapstat.c's, which brings libbpf: none here */
+/* the commands' -v and -V are heapstat.c's, and -v's flag errors.c's, which
+ * bring libbpf: none here */
 const struct argp_child heapstat_common_options[] = { {} };
+bool heapstat_verbose;
 
 static int fd = -1;
 static char path[64];

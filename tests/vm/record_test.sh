@@ -22,7 +22,7 @@ fail() { echo "FAIL: record: $1: $2"; }
 
 mkdir -p $S/rec
 heapstat limit set /rec $H 8M
-sh -c "echo \$\$ >$S/rec/cgroup.procs; exec heapstat record -o $tmp/r1 -- sh -c '
+sh -c "echo \$\$ >$S/rec/cgroup.procs; exec heapstat -v record -o $tmp/r1 -- sh -c '
 	dmabuf_alloc -H system -s 1M -n 4 -r 2
 	dmabuf_alloc -H $H -s 2M -n 3 --background -w 60 -R $tmp/bg
 	dmabuf_alloc -H $H -s 4M 2>/dev/null
@@ -48,6 +48,13 @@ else
 	fail "analyze: the 3 leaks and their holder, the peaks, the limit failure" \
 		"exit $rc: $(cat $tmp/a.err $tmp/a.json)"
 fi
+# -v: the file's format, and where its snapshots read the buffers, as record -v said
+src=$(sed -n 's/^heapstat record: buffers from \([^,]*\), .*/\1/p' $tmp/out)
+heapstat analyze -v $tmp/r1 2>&1 >/dev/null | grep -v '^libbpf: ' >$tmp/v.err
+[ -n "$src" ] && [ "$(cat $tmp/v.err)" = "heapstat analyze: $tmp/r1: format 1.5; buffers from $src at the start, $src at the end" ] &&
+	pass "analyze -v: the format, the snapshots' sources as record -v said ($src)" ||
+	fail "analyze -v: the format, the snapshots' sources as record -v said" \
+		"record: '$src', analyze: $(cat $tmp/v.err)"
 heapstat analyze $tmp/r1 >$tmp/a.txt 2>&1
 grep -q "^LEAKS: 3 buffers, 6.0M" $tmp/a.txt && grep -q "^FAILURES: 1 .* limit 1" $tmp/a.txt &&
 	[ "$(grep -c " $H .*2.0M .*dmabuf_alloc .*/rec/heapstat-record-.* pid $bg\$" $tmp/a.txt)" = 3 ] &&

@@ -31,16 +31,6 @@
 #include "procfs.h"
 #include "util.h"
 
-const char *inv_source_name(enum inv_source src)
-{
-	switch (src) {
-	case SRC_ITER_DMABUF: return "iter/dmabuf";
-	case SRC_ITER_TASK: return "iter/task_file+task_vma";
-	case SRC_PROC_FDINFO: return "procfs-fdinfo";
-	default: return "none";
-	}
-}
-
 /* a binary search of bufs (sorted by inode), without bsearch()'s call a comparison */
 static struct inv_buf *find_in(struct inv_buf *bufs, size_t n, uint64_t ino)
 {

@@ -124,7 +124,16 @@ struct inventory {
 	const char *iters_loaded;	/* how the iterators were loaded; NULL: none */
 };
 
-const char *inv_source_name(enum inv_source src);
+/* in the header: analyze names a recording's sources without the rest */
+static inline const char *inv_source_name(enum inv_source src)
+{
+	switch (src) {
+	case SRC_ITER_DMABUF: return "iter/dmabuf";
+	case SRC_ITER_TASK: return "iter/task_file+task_vma";
+	case SRC_PROC_FDINFO: return "procfs-fdinfo";
+	default: return "none";
+	}
+}
 struct inv_iters;
 struct cg_index;
 

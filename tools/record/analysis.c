@@ -542,6 +542,10 @@ static int fold(struct analysis *a, const struct rec *x, bool *final_snap)
 		return 0;
 	case REC_SNAP_BEGIN:
 		*final_snap = x->snap_begin.when == REC_SNAP_FINAL;
+		if (x->snap_begin.when == REC_SNAP_START || *final_snap) {
+			a->snap_source[x->snap_begin.when] = x->snap_begin.source;
+			a->snapped[x->snap_begin.when] = true;
+		}
 		return 0;
 	case REC_SNAP_BUF:
 		if (!x->snap_buf.ino)	/* no buffer's: the records of one skip 0 too */

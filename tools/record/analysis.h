@@ -135,6 +135,10 @@ struct analysis {
 	uint64_t ioctl_refusals;	/* how many: failed allocations no alloc record has */
 	uint64_t fds[REC_FD_TAKEN + 1];	/* fd records by kind, every buffer's */
 	uint64_t events, drops, first_ts, last_ts;
+	/* where the start and the final snapshots read the buffers (enum
+	 * inv_source, as recorded), whether there was one (by REC_SNAP_START, _FINAL) */
+	uint32_t snap_source[REC_SNAP_FINAL + 1];
+	bool snapped[REC_SNAP_FINAL + 1];
 	bool ended;
 	struct rec_end end;
 };

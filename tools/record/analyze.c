@@ -22,6 +22,7 @@
 
 #include "heapstat.h"
 #include "lib/errors.h"
+#include "lib/inventory.h"
 #include "lib/json.h"
 #include "lib/text.h"
 #include "lib/util.h"
@@ -629,6 +630,24 @@ static int print_json(const struct analysis *a)
 	return err;
 }
 
+/*
+ * -v: the file's format and where its snapshots read the buffers, as the
+ * recorder's -v said: "heapstat analyze: FILE: format 1.5; buffers from
+ * iter/dmabuf at the start, iter/dmabuf at the end"
+ */
+static void say_sources(const struct analysis *a)
+{
+	static const char *const at[] = { [REC_SNAP_START] = "at the start",
+					   [REC_SNAP_FINAL] = "at the end" };
+
+	fprintf(stderr, "heapstat analyze: %s: format %u.%u", text_safe(a->file), a->hdr->major,
+		a->hdr->minor);
+	for (int w = REC_SNAP_START; w <= REC_SNAP_FINAL; w++)
+		fprintf(stderr, "%s%s %s", w == REC_SNAP_START ? "; buffers from " : ", ",
+			a->snapped[w] ? inv_source_name(a->snap_source[w]) : "no snapshot", at[w]);
+	fputc('\n', stderr);
+}
+
 int cmd_analyze(int argc, char **argv)
 {
 	static const struct checks no_checks;
@@ -659,6 +678,8 @@ int cmd_analyze(int argc, char **argv)
 	if (a.truncated)
 		fprintf(stderr, "heapstat analyze: %s was cut short at byte %llu (%s): analysed up "
 			"to there\n", text_safe(opts.file), (unsigned long long)a.cut, a.damage);
+	if (heapstat_verbose)
+		say_sources(&a);
 	/* before anything is written: exit 2 is nothing done */
 	if (checks_heaps_named(&opts.checks, &a, why, sizeof(why))) {
 		fprintf(stderr, "heapstat analyze: %s\n", why);
