@@ -24,6 +24,9 @@ rm -rf "$logdir"
 mkdir -p "$logdir"
 cd "$TOP"
 start=$(date +%s)
+# interrupted (Ctrl-C, CI's end): the background lanes go too, VMs and the
+# packages' host install included (a script's background jobs ignore SIGINT)
+trap 'trap - INT TERM; kill -TERM 0' INT TERM
 
 section() { printf '\n== %s\n' "$1"; }
 # the seconds since make check started, for the log
@@ -40,10 +43,8 @@ targets=kernels
 
 # the fuzzing run takes one core for twice FUZZ_SECS (two fuzzers), then the
 # unit tests and the host's command lines run again under ASan and UBSan (make
-# san): one core beside the unit tests and the VM runner's boots, which leave
-# the machine half idle; their logs come after those. 20 s a fuzzer here (make
-# fuzz: 60), so that the two take that core no longer than the fuzzing alone
-# took before.
+# san): beside the unit tests and the VM runner's boots; their logs come after
+# those. 20 s a fuzzer here (make fuzz: 60).
 export FUZZ_SECS=${FUZZ_SECS:-20}
 fuzz_run() {
 	if make -s fuzz-build; then
@@ -87,18 +88,6 @@ san_run() {
 } &
 beside=$!
 
-section "unit tests (host)"
-{
-	for t in build/tests/unit/*; do
-		[ -x "$t" ] || continue
-		bounded "$t" || echo "FAIL: ${t##*/}: exit $?"
-	done
-	for t in tests/unit/*.sh tests/pkg/*.sh; do
-		bounded bash "$t" || echo "FAIL: ${t##*/}: exit $?"
-	done
-} 2>&1 | tee "$logdir/unit.log"
-touch "$logdir/unit.done"
-
 # at_once P NAME COMMAND...: the COMMANDs (command lines; a function of this
 # script exported first) P at a time, each one's output, with a FAIL line if
 # it exits non-zero and a line with its seconds, kept in $logdir/NAME/; then
@@ -118,14 +107,15 @@ at_once() {
 }
 export logdir
 
-section "VM runner (scripts/vm) and single-boot cases $(elapsed)"
-# two at a time (each mostly boots one guest CPU, or waits); the bpf-lsm
+# the VM runner's tests and the single-boot cases, from the start, beside the
+# host's unit tests (which take about one core, and the fuzzing another for
+# 40 s): two at a time (each mostly boots one guest CPU, or waits); the bpf-lsm
 # length race last and alone: it needs two host cores for its guest's two
 # CPUs to race. The longest first (seconds in one run, their "took:" lines:
-# packages 86, lsm_limit 79, vm_runner 46, stress_smp 35, stress_upstream 34,
-# record_outputs 29, export_prometheus 28; the others 5 to 15), so that both
-# lanes end together.
-long="tests/boot/packages.sh tests/boot/lsm_limit.sh tests/rig/vm_runner.sh
+# lsm_limit 197, packages 100, vm_runner 50, stress_smp 36, stress_upstream 33,
+# record_outputs 31, export_prometheus 26; the others 4 to 20), so that both
+# lanes end together. Their lines come after the unit tests'.
+long="tests/boot/lsm_limit.sh tests/boot/packages.sh tests/rig/vm_runner.sh
 	tests/boot/stress_smp.sh tests/boot/stress_upstream.sh tests/boot/record_outputs.sh
 	tests/boot/export_prometheus.sh"
 cases=()
@@ -133,8 +123,27 @@ for t in $long tests/rig/*.sh tests/boot/*.sh; do
 	case " ${cases[*]} " in *" bash $t "*) continue ;; esac
 	[ "$t" = tests/boot/lsm_toctou.sh ] || cases+=("bash $t")
 done
-at_once 2 rig "${cases[@]}"
-at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
+{
+	at_once 2 rig "${cases[@]}"
+	at_once 1 toctou "bash tests/boot/lsm_toctou.sh"
+} >/dev/null 2>"$logdir/rig.err" &
+rig=$!
+
+section "unit tests (host)"
+{
+	for t in build/tests/unit/*; do
+		[ -x "$t" ] || continue
+		bounded "$t" || echo "FAIL: ${t##*/}: exit $?"
+	done
+	for t in tests/unit/*.sh tests/pkg/*.sh; do
+		bounded bash "$t" || echo "FAIL: ${t##*/}: exit $?"
+	done
+} 2>&1 | tee "$logdir/unit.log"
+touch "$logdir/unit.done"
+
+section "VM runner (scripts/vm) and single-boot cases (run beside the above) $(elapsed)"
+wait $rig
+cat "$logdir/rig.log" "$logdir/toctou.log" "$logdir/rig.err"
 
 section "fuzzing (the recording reader, analyze; FUZZ_SECS=$FUZZ_SECS each, run beside the above) $(elapsed)"
 wait $beside
