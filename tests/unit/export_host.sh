@@ -145,11 +145,13 @@ else
 	fail "OpenMetrics when Accept asks" "$hdr $(head -n 5 "$tmp/om")"
 fi
 
-# raw requests: REQUEST (printf format, sent in one write: bash's printf
-# writes line by line), expected status line
+# one_write FORMAT: printf's output in one write (bash's printf writes line by
+# line: the server could answer before the rest came)
+one_write() { printf "$1" | dd bs=64k iflag=fullblock status=none; }
+# raw requests: REQUEST (printf format), expected status line
 raw() {
 	exec 3<>/dev/tcp/127.0.0.1/$port || return 1
-	printf "$1" | dd bs=64k iflag=fullblock status=none >&3
+	one_write "$1" >&3
 	timeout 5 head -n 1 <&3 | tr -d '\r'
 	exec 3<&- 3>&-
 }
@@ -193,8 +195,7 @@ else
 fi
 # what follows the blank line is no header: an Accept there asks nothing
 exec 3<>/dev/tcp/127.0.0.1/$port
-printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nAccept: application/openmetrics-text;version=1.0.0\r\n' |
-	dd bs=64k iflag=fullblock status=none >&3
+one_write 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nAccept: application/openmetrics-text;version=1.0.0\r\n' >&3
 ctype=$(timeout 5 cat <&3 | tr -d '\r' | sed -n 's/^Content-Type: //p')
 exec 3<&- 3>&-
 [ "$ctype" = "text/plain; version=0.0.4; charset=utf-8" ] &&

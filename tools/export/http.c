@@ -227,32 +227,39 @@ static int error_page(struct http_client *c, const char *status, const char *ext
 	return respond(c, status, "text/plain; charset=utf-8", extra, body, n);
 }
 
-/* the value of header @name in the request's header lines, NUL-terminated in place */
-static const char *header(char *lines, const char *name)
+/* the first of header @name's lines from @l on (its name's start), NULL if none */
+static char *header_line(char *l, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (char *l = lines; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (!strncasecmp(l, name, n) && l[n] == ':') {
-			char *v = l + n + 1, *end = v + strcspn(v, "\r\n");
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			*end = '\0';
-			return v;
-		}
-	}
+	for (; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncasecmp(l, name, n) && l[n] == ':')
+			return l;
 	return NULL;
 }
 
-/* how many of the request's header lines are @name's */
-static int header_count(const char *lines, const char *name)
+/* the value of header @name in the request's header lines, NUL-terminated in place */
+static const char *header(char *lines, const char *name)
 {
-	size_t n = strlen(name);
+	char *v = header_line(lines, name), *end;
+
+	if (!v)
+		return NULL;
+	v += strlen(name) + 1;
+	end = v + strcspn(v, "\r\n");
+	while (*v == ' ' || *v == '\t')
+		v++;
+	*end = '\0';
+	return v;
+}
+
+/* how many of the request's header lines are @name's */
+static int header_count(char *lines, const char *name)
+{
 	int count = 0;
 
-	for (const char *l = lines; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		count += !strncasecmp(l, name, n) && l[n] == ':';
+	for (char *l = header_line(lines, name); l; l = header_line(strchr(l, '\n'), name))
+		count++;
 	return count;
 }
 

@@ -134,6 +134,7 @@ static inline const char *inv_source_name(enum inv_source src)
 	default: return "none";
 	}
 }
+
 struct inv_iters;
 struct cg_index;
 

@@ -630,6 +630,12 @@ static int print_json(const struct analysis *a)
 	return err;
 }
 
+/* where the snapshot @when (REC_SNAP_START, _FINAL) read the buffers */
+static const char *snap_source(const struct analysis *a, int when)
+{
+	return a->snapped[when] ? inv_source_name(a->snap_source[when]) : "no snapshot";
+}
+
 /*
  * -v: the file's format and where its snapshots read the buffers, as the
  * recorder's -v said: "heapstat analyze: FILE: format 1.5; buffers from
@@ -637,15 +643,9 @@ static int print_json(const struct analysis *a)
  */
 static void say_sources(const struct analysis *a)
 {
-	static const char *const at[] = { [REC_SNAP_START] = "at the start",
-					   [REC_SNAP_FINAL] = "at the end" };
-
-	fprintf(stderr, "heapstat analyze: %s: format %u.%u", text_safe(a->file), a->hdr->major,
-		a->hdr->minor);
-	for (int w = REC_SNAP_START; w <= REC_SNAP_FINAL; w++)
-		fprintf(stderr, "%s%s %s", w == REC_SNAP_START ? "; buffers from " : ", ",
-			a->snapped[w] ? inv_source_name(a->snap_source[w]) : "no snapshot", at[w]);
-	fputc('\n', stderr);
+	fprintf(stderr, "heapstat analyze: %s: format %u.%u; buffers from %s at the start, %s at "
+		"the end\n", text_safe(a->file), a->hdr->major, a->hdr->minor,
+		snap_source(a, REC_SNAP_START), snap_source(a, REC_SNAP_FINAL));
 }
 
 int cmd_analyze(int argc, char **argv)
