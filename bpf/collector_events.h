@@ -65,7 +65,10 @@ struct coll_event {
 	__u32 fd_kind;		/* EV_BUF_FD: enum coll_fd_kind */
 	__s32 fd;		/* EV_BUF_FD: the fd (FD_MADE, FD_TAKEN), -1 for a mapping */
 	__u32 oom_victim;	/* failed allocs: the OOM killer had chosen the process */
-	__u32 pad;
+	__u32 memcg_read;	/* allocs failed with ENOMEM or EINTR: the three below */
+	__u64 memcg_id;		/* were read at the failure: the cgroup of the memcg limit */
+	__u64 memcg_usage;	/* leaving the least room over the task (0: none), its */
+	__u64 memcg_max;	/* memory.current and memory.max */
 };
 
 /*

@@ -10,6 +10,8 @@
  * - cma_alloc_start tells the area's free pages after 6.12 (user space sets
  *   cma_start_tells_free): before, a failure weighs the area's bitmap
  *   (cma_free_pages()).
+ * - memcg's page counters (memcg_tightest()) are read where the kernel has
+ *   them as 6.1 to 7.2 do.
  */
 #ifndef HEAPSTAT_CORE_FIXES_BPF_H
 #define HEAPSTAT_CORE_FIXES_BPF_H
@@ -106,6 +108,75 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 	*max = BPF_CORE_READ(pool, cnt.max);
 	n = bpf_probe_read_kernel_str(region, size, BPF_CORE_READ(pool, region, name));
 	*len = n < 0 ? size : n > 1 ? n - 1 : 0;
+}
+
+/*
+ * memcg: the limit leaving the least room over a task's memcg and its
+ * ancestors (memory.max less memory.current: the memcg's page counter), as
+ * it is when an allocation fails. User space reads the files only when it
+ * drains the event, by when an allocator the OOM killer chose may have gone,
+ * and the charge of its buffers with it. The kernel's structures again:
+ * CO-RE, and false where it has no memcg, lays it out otherwise, or has it
+ * on a cgroup v1 hierarchy (memory.limit_in_bytes, not heapstat's). *id: the
+ * cgroup whose limit it is, 0 for none; the nearest of two leaving the same
+ * room, as holdings_bind_limit() takes it. *usage and *max in bytes. A memcg
+ * a call of bpf_loop() (verified once, not once a level), the nearest
+ * MEMCG_LEVELS only. Only on a failure.
+ */
+#define MEMCG_LEVELS	32
+
+struct memcg_walk {
+	struct cgroup_subsys_state *css;
+	__u64 page_size, no_limit, room, id, usage, max;
+};
+
+static long memcg_step(__u32 i, struct memcg_walk *w)
+{
+	struct cgroup_subsys_state *css = w->css;	/* not w's field: CO-RE relocates none */
+	struct mem_cgroup *memcg;
+	unsigned long u, m, r;
+
+	if (!css)
+		return 1;
+	memcg = (void *)css - bpf_core_field_offset(struct mem_cgroup, css);
+	u = BPF_CORE_READ(memcg, memory.usage.counter);
+	m = BPF_CORE_READ(memcg, memory.max);
+	r = m > u ? m - u : 0;
+	/* the root's and every unlimited memcg's max: PAGE_COUNTER_MAX */
+	if (m < w->no_limit && (!w->id || r < w->room)) {
+		w->room = r;
+		w->id = BPF_CORE_READ(css, cgroup, kn, id);
+		w->usage = u * w->page_size;
+		w->max = m * w->page_size;
+	}
+	w->css = BPF_CORE_READ(css, parent);
+	return 0;
+}
+
+static __always_inline bool memcg_tightest(struct task_struct *task, __u64 page_size, __u64 *id,
+					   __u64 *usage, __u64 *max)
+{
+	/* PAGE_COUNTER_MAX: LONG_MAX / PAGE_SIZE */
+	struct memcg_walk w = { .page_size = page_size, .no_limit = (~0ul >> 1) / page_size };
+	struct cgroup_subsys_state *css = NULL;
+	unsigned long sub;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id) ||
+	    !bpf_core_field_exists(struct mem_cgroup, memory) ||
+	    !bpf_core_field_exists(struct page_counter, max))
+		return false;
+	sub = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	bpf_probe_read_kernel(&css, sizeof(css), (void *)BPF_CORE_READ(task, cgroups) +
+			      bpf_core_field_offset(struct css_set, subsys) + sub * sizeof(css));
+	/* unread, or memcg on a v1 hierarchy (its ids are another tree's): not known */
+	if (!css || cgroup_hierarchy(BPF_CORE_READ(css, cgroup)))
+		return false;
+	w.css = css;
+	bpf_loop(MEMCG_LEVELS, memcg_step, &w, 0);
+	*id = w.id;
+	*usage = w.usage;
+	*max = w.max;
+	return true;
 }
 
 /*

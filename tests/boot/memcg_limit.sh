@@ -7,6 +7,9 @@
 # as it happens). limit events -f and record show each such failure as a
 # memcg limit event bound by the cgroup's memory.max, and heaptop's and
 # report -d's rows count it in limit_hits; memory.events counts the kills.
+# Each is judged by the limit and usage at the failure, which the collector
+# reads then: small requests under a larger limit too, and with the limit
+# raised before the views drain the events.
 # An allocator killed by a user (EINTR too) is no limit event, though it
 # asked for more than the room: in a cgroup whose OOM killer never killed,
 # and in one where it did (the collector asks whether the OOM killer chose
@@ -18,7 +21,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=6
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_heap.mem_accounting=1 \
-	--expect-oom $((n + 1)) --timeout 300 -- sh -c '
+	--expect-oom $((n + 2)) --timeout 300 -- sh -c '
 	. /heapstat/tests/lib.sh
 	S=/sys/fs/cgroup
 	echo +memory >$S/cgroup.subtree_control
@@ -59,13 +62,19 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	}
 	hand_kill kk
 	# and where the OOM killer did kill, its limit raised: still a user kill.
-	# Raised once limit events and heaptop have judged the kills: a view
-	# judges one as it drains its event (every 100 ms; record every 25 ms),
-	# against memory.max then (docs/design.md); heaptop shows it a refresh on
-	wait_while "[ \$(wc -l </tmp/ev) -lt '$n' ]"
-	wait_while "[ \"\$(tail -n 1 /tmp/top | jq \"[.rows[] | select(.cgroup == \\\"/mm\\\") | .limit_hits] | add\" 2>/dev/null)\" != '$n' ]"
+	# Raised at once, before the views drain the kills (every 100 ms,
+	# record every 25 ms): each was judged by the limit at its failure
 	heapstat limit set /mm system 400M --memcg; echo "raised=$?"
 	hand_kill mm
+	# small requests under a larger limit: 4 MiB buffers under 30M, the
+	# one past it OOM-kills the allocator. Judged by memory.max and
+	# memory.current as they were at the failure (the collector reads them
+	# then): by the time a view drains the event, the killed allocator has
+	# gone, the charge of its buffers with it, leaving 30M of room
+	mkdir $S/ss
+	heapstat limit set /ss system 30M --memcg; echo "small set=$?"
+	sh -c "echo \$\$ >$S/ss/cgroup.procs; exec dmabuf_alloc -H system -s 4M -n 16" 2>/dev/null
+	echo "small=$?"
 	sleep 1
 	kill -INT $evp; wait $evp; echo "events=$?"
 	kill -INT $rp; wait $rp; echo "record=$?"
@@ -74,13 +83,16 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --load system_heap --cmdline dma_h
 	wait_while "[ \$(wc -l </tmp/top) -le $after ]"
 	kill -INT $tp; wait $tp; echo "heaptop=$?"
 	sed -n "${after}p" /tmp/top | jq -M -c "([.rows[] | select(.heap == \"system\" and
-		(.cgroup == \"/mm\" or .cgroup == \"/kk\")) | [.cgroup, .limit_hits]] | sort),
+		(.cgroup == \"/mm\" or .cgroup == \"/kk\" or .cgroup == \"/ss\")) | [.cgroup, .limit_hits]] | sort),
 		[.last_limit_hit.cgroup, .last_limit_hit.heap, .last_limit_hit.limit_hits]"
 	jq -M -c "[.cgroups[].heaps[] | select(.heap == \"system\" and
-		(.cgroup == \"/mm\" or .cgroup == \"/kk\")) | [.cgroup, .limit_hits]] | sort" /tmp/rep.json
-	grep oom_kill $S/mm/memory.events $S/kk/memory.events
+		(.cgroup == \"/mm\" or .cgroup == \"/kk\" or .cgroup == \"/ss\")) | [.cgroup, .limit_hits]] |
+		sort" /tmp/rep.json
+	grep oom_kill $S/mm/memory.events $S/kk/memory.events $S/ss/memory.events
 	jq -M -c "[.backend, .cgroup, .heap, .requested_bytes, .limit_bytes, .limit_cgroup, .comm]" \
 		/tmp/ev | uniq -c
+	# /ss: at least 6 buffers held at the failure (the allocator gone since)
+	jq -M -c "select(.cgroup == \"/ss\") | .usage_bytes >= 25165824" /tmp/ev
 	heapstat analyze -j /tmp/r.hsr >/tmp/an.json; echo "analyze=$?"
 	jq -M -c ".limit_refusals | map([.backend, .cgroup, .limit_cgroup, .requested_bytes,
 		.limit_bytes]) | group_by(.) | map([length, .[0]])[]" /tmp/an.json
@@ -107,18 +119,24 @@ rc= 137 137 137 137 137 137
 killed kk=137
 raised=0
 killed mm=137
+small set=0
+small=137
 events=0
 record=0
 report=0
 heaptop=0
-[[\"/kk\",0],[\"/mm\",$n]]
-[\"/mm\",\"system\",$n]
-[[\"/kk\",0],[\"/mm\",$n]]
+[[\"/kk\",0],[\"/mm\",$n],[\"/ss\",1]]
+[\"/ss\",\"system\",1]
+[[\"/kk\",0],[\"/mm\",$n],[\"/ss\",1]]
 /sys/fs/cgroup/mm/memory.events:oom_kill $n
 /sys/fs/cgroup/kk/memory.events:oom_kill 0
+/sys/fs/cgroup/ss/memory.events:oom_kill 1
       $n [\"memcg\",\"/mm\",\"system\",67108864,33554432,\"/mm\",\"dmabuf_alloc\"]
+      1 [\"memcg\",\"/ss\",\"system\",4194304,31457280,\"/ss\",\"dmabuf_alloc\"]
+true
 analyze=0
 [$n,[\"memcg\",\"/mm\",\"/mm\",67108864,33554432]]
+[1,[\"memcg\",\"/ss\",\"/ss\",4194304,31457280]]
 [[\"/kk\",4,536870912],[\"/mm\",4,536870912]]
 shrink=0
 holder=137

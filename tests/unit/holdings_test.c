@@ -729,8 +729,10 @@ static void removed_note(void)
 /* which memcg failures are a limit's: ENOMEM by the room; EINTR also by the OOM killer's choice */
 static void memcg_refusal_rules(void)
 {
-	struct refusal_bound full = { .cg = 1, .usage = 30 << 20, .limit = 32 << 20 };
-	struct refusal_bound roomy = { .cg = 1, .usage = 0, .limit = 400 << 20 };
+	struct refusal_bound full = { .found = true, .cg = 1, .usage = 30 << 20, .limit = 32 << 20 };
+	struct refusal_bound roomy = { .found = true, .cg = 1, .usage = 0, .limit = 400 << 20 };
+	struct refusal_bound gone = { .found = true, .cg = HOLD_NONE, .usage = 31 << 20,
+				      .limit = 32 << 20 };
 	struct refusal_bound none = { .cg = HOLD_NONE };
 
 	CHECK(refusal_is_limit(REFUSAL_MEMCG, &full, 4 << 20, -ENOMEM, false), "ENOMEM, no room");
@@ -743,6 +745,8 @@ static void memcg_refusal_rules(void)
 	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &roomy, 512ull << 20, -EINTR, false),
 	      "EINTR, more than room, killed by a user");
 	CHECK(!refusal_is_limit(REFUSAL_MEMCG, &none, 4 << 20, -ENOMEM, false), "no limit found");
+	/* read at the failure: a cgroup the model has no more still bound */
+	CHECK(refusal_is_limit(REFUSAL_MEMCG, &gone, 4 << 20, -ENOMEM, false), "bound, removed since");
 	CHECK(refusal_is_limit(REFUSAL_DMEM, &none, 4 << 20, -EAGAIN, false), "dmem: its EAGAIN says");
 	CHECK(!refusal_is_limit(REFUSAL_NONE, &full, 4 << 20, -ENOMEM, true), "no backend");
 }

@@ -77,16 +77,37 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 	return *gone ? holdings_ancestor(h, path) : cg;
 }
 
-bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
-		  const char *heap, uint64_t requested, struct refusal_bound *out)
+/* a memcg failure's limit as the collector read it at the failure */
+static bool memcg_at_failure(const struct refusal_model *m, const struct coll_event *e,
+			     struct refusal_bound *out)
 {
-	bool gone = false;
-	size_t cg = m->have ? cgroup_or_ancestor(&m->h, cgroup_id, cgroup, &gone) : HOLD_NONE;
+	size_t cg = holdings_cgroup_by_id(&m->h, e->memcg_id);
+
+	if (!e->memcg_id)
+		return false;
+	*out = (struct refusal_bound){ .found = true, .cg = cg,
+				       .path = cg != HOLD_NONE ? m->h.cgs[cg].path : NULL,
+				       .id = e->memcg_id, .usage = e->memcg_usage,
+				       .limit = e->memcg_max };
+	return true;
+}
+
+bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
+		  const char *heap, uint64_t requested, const struct coll_event *e,
+		  struct refusal_bound *out)
+{
 	size_t k = m->have ? holdings_heap(&m->h, heap) : HOLD_NONE;
 	const struct hold_cell *c, *at;
+	bool gone = false;
+	size_t cg;
 
 	*out = (struct refusal_bound){ .cg = HOLD_NONE };
-	if (cg == HOLD_NONE || k == HOLD_NONE)
+	if (k == HOLD_NONE)
+		return false;
+	if (m->h.heaps[k].charger == CHARGER_MEMCG && e && e->memcg_read)
+		return memcg_at_failure(m, e, out);
+	cg = cgroup_or_ancestor(&m->h, cgroup_id, cgroup, &gone);
+	if (cg == HOLD_NONE)
 		return false;
 	c = hold_cell(&m->h, cg, k);
 	if (m->h.heaps[k].charger == CHARGER_MEMCG)
@@ -99,7 +120,8 @@ bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgrou
 	 * only when it too leaves less room than was asked */
 	if (gone && at->max >= at->charged && at->max - at->charged >= requested)
 		return false;
-	*out = (struct refusal_bound){ .cg = c->limit_cg, .path = m->h.cgs[c->limit_cg].path,
+	*out = (struct refusal_bound){ .found = true, .cg = c->limit_cg,
+				       .path = m->h.cgs[c->limit_cg].path,
 				       .id = m->h.cgs[c->limit_cg].id, .usage = at->charged,
 				       .limit = at->max };
 	return true;
@@ -111,7 +133,7 @@ bool refusal_is_limit(enum refusal_backend b, const struct refusal_bound *bd, ui
 	if (b == REFUSAL_NONE)
 		return false;
 	if (b == REFUSAL_MEMCG)
-		return bd->cg != HOLD_NONE &&
+		return bd->found &&
 		       (bd->usage >= bd->limit || bd->limit - bd->usage < requested) &&
 		       (err != -EINTR || oom_victim);
 	return true;
@@ -142,7 +164,7 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	b = refusal_backend_of(&rc->m, heap, e->err, e->fail_class);
 	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);
 	if (b == REFUSAL_MEMCG &&
-	    refusal_bind(&rc->m, e->cgroup_id, gone ? gone : "", heap, e->bytes, &bd) &&
+	    refusal_bind(&rc->m, e->cgroup_id, gone ? gone : "", heap, e->bytes, e, &bd) &&
 	    refusal_is_limit(b, &bd, e->bytes, e->err, e->oom_victim))
 		collector_count_refusal(rc->coll, e->cgroup_id, e->name);
 }

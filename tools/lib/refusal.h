@@ -5,11 +5,12 @@
  * memcg-charged system heap's ENOMEM, or its EINTR: past memory.max the
  * kernel OOM-kills in the cgroup, and an allocator killed between two of
  * its pages stops there), as the collector sees it. The heap's
- * charger says which controller; the holdings model, taken when the failure
- * is seen, says whose limit left the least room over the task's cgroup and
- * its ancestors, with that cgroup's usage and limit as read then (not as
- * they were at the failure: the closest user space gets). Shared by
- * heapstat limit events and heapstat record.
+ * charger says which controller. Whose limit left the least room over the
+ * task's cgroup and its ancestors, with that cgroup's usage and limit: for
+ * memcg as the collector read them at the failure (memcg_tightest()), for
+ * dmem, and memcg where the collector could not, from the holdings model
+ * taken when the failure is seen, as read then. Shared by heapstat limit
+ * events and heapstat record.
  */
 #ifndef HEAPSTAT_REFUSAL_H
 #define HEAPSTAT_REFUSAL_H
@@ -32,10 +33,13 @@ struct refusal_model {
 	uint64_t taken_ns;		/* CLOCK_MONOTONIC */
 };
 
-/* whose limit bound: a cgroup of the model */
+struct coll_event;
+
+/* whose limit bound */
 struct refusal_bound {
-	size_t cg;			/* HOLD_NONE: no limit found */
-	const char *path;		/* the model's: valid until it is taken again */
+	bool found;			/* false: no limit found */
+	size_t cg;			/* its cgroup in the model, or HOLD_NONE (removed since) */
+	const char *path;		/* the model's (valid until it is taken again), or NULL */
 	uint64_t id;
 	uint64_t usage, limit;
 };
@@ -56,13 +60,16 @@ enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *hea
 					uint32_t fail_class);
 /*
  * The limit leaving the least room for heap over the cgroup of @cgroup_id
- * and its ancestors. A cgroup removed since is bound by the limits of the
- * nearest ancestor of @cgroup (the path it had, the collector's; "" when
- * unknown) there is, and only by one that leaves less room than @requested:
- * else its own limit, gone with it, refused.
+ * and its ancestors: for a memcg heap as the collector read it at the
+ * failure, where its event @e (NULL: none) says it did (memcg_read), else
+ * from the model. There a cgroup removed since is bound by the limits of
+ * the nearest ancestor of @cgroup (the path it had, the collector's; ""
+ * when unknown) there is, and only by one that leaves less room than
+ * @requested: else its own limit, gone with it, refused.
  */
 bool refusal_bind(struct refusal_model *m, uint64_t cgroup_id, const char *cgroup,
-		  const char *heap, uint64_t requested, struct refusal_bound *out);
+		  const char *heap, uint64_t requested, const struct coll_event *e,
+		  struct refusal_bound *out);
 /*
  * A memcg failure (err) is a limit's only when that limit left less room
  * than was asked, and an EINTR (the allocator killed) only when the OOM

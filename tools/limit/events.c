@@ -13,8 +13,8 @@
  *            allocator (killed between two pages): also only while -f runs.
  * Each event names whose limit bound, with its usage and limit, and the top
  * holders of the heap under that cgroup, from the holdings model taken when
- * the event came (dmem and memcg: usage and limit as read then; bpf-lsm: as
- * the program saw them).
+ * the event came (dmem: usage and limit as read then; bpf-lsm and memcg: as
+ * the programs saw them at the refusal).
  */
 #include <errno.h>
 #include <signal.h>
@@ -55,6 +55,7 @@ struct hit {
 	bool known;			/* usage and limit known */
 	uint64_t usage, limit;
 	const char *when;		/* bpf-lsm: "ioctl", "export" or "full" (no room for its usage) */
+	const struct coll_event *ce;	/* dmem and memcg: the collector's event; bpf-lsm NULL */
 };
 
 struct holder {
@@ -234,7 +235,7 @@ static void print_hit(struct events *ev, const struct hit *e, const char *cgroup
 }
 
 /*
- * A refusal: where it bound (bpf-lsm says; dmem and memcg from the model:
+ * A refusal: where it bound (bpf-lsm says; dmem and memcg by refusal_bind():
  * the limit leaving the least room over the task's cgroup and its
  * ancestors), then shown unless filtered out. memcg: only when that room is
  * less than was asked (refusal_is_limit()), else the failure is not a limit's.
@@ -254,8 +255,8 @@ static void hit(struct events *ev, struct hit *e)
 	cgroup = path_of(ev, e->cgroup_id);
 	if (e->bound_id) {
 		bound = path_of(ev, e->bound_id);
-	} else if (refusal_bind(&ev->m, e->cgroup_id, cgroup, e->heap, e->requested, &bd)) {
-		bound = bd.path;
+	} else if (refusal_bind(&ev->m, e->cgroup_id, cgroup, e->heap, e->requested, e->ce, &bd)) {
+		bound = bd.path ? bd.path : path_of(ev, bd.id);
 		e->known = true;
 		e->usage = bd.usage;
 		e->limit = bd.limit;
@@ -323,7 +324,7 @@ static void on_coll(const struct coll_event *ce, void *ctx)
 	struct events *ev = ctx;
 	struct hit e = {
 		.ts_ns = ce->ts_ns, .pid = ce->tgid, .tid = ce->pid, .cgroup_id = ce->cgroup_id,
-		.requested = ce->bytes, .err = ce->err, .oom_victim = ce->oom_victim,
+		.requested = ce->bytes, .err = ce->err, .oom_victim = ce->oom_victim, .ce = ce,
 	};
 
 	if (ce->type != EV_HEAP_ALLOC || !ce->err || ev->err)

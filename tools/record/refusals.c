@@ -30,8 +30,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
 	if (b == REFUSAL_NONE)
 		return 0;
-	if (!refusal_bind(&f->m, e->cgroup_id, cgroup, f->heap, e->bytes, &bd))
-		bd = (struct refusal_bound){ .cg = HOLD_NONE };
+	refusal_bind(&f->m, e->cgroup_id, cgroup, f->heap, e->bytes, e, &bd);
 	if (!refusal_is_limit(b, &bd, e->bytes, e->err, e->oom_victim))
 		return 0;
 	/* a dmem refusal whose limit is gone by now: bound 0, usage and limit unknown (0) */
