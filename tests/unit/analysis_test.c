@@ -728,6 +728,55 @@ static void refusals_in_ioctl_counted(void)
 }
 
 /*
+ * Recorded with their place (format 1.5), refusals are placed by it: thread
+ * 12 refused in the ioctl while thread 11's call, refused at its export
+ * later, was open. Matched by time, the call would take the earlier one.
+ * A full slot table's refusal and one of an unknown place: not the ioctl's.
+ */
+static void refusals_placed_by_when(void)
+{
+	char why[256], path[64];
+	struct rec_writer *w;
+	struct analysis a;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 150, .pid = 10, .tid = 12,
+		.cgroup_id = 100, .bound_cgroup_id = 100, .heap = "system", .requested = 4096,
+		.usage = 4096, .limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "",
+		.when = REC_LIMIT_AT_IOCTL } });
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 250, .pid = 10, .tid = 11,
+		.cgroup_id = 100, .bound_cgroup_id = 100, .heap = "system", .requested = 4096,
+		.usage = 4096, .limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "",
+		.when = REC_LIMIT_AT_EXPORT } });
+	failed_rec(w, 100, 300, 10, 11, "system");
+	/* a full slot table refuses at the export; a place this reader does not know, too */
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 500, .pid = 10, .tid = 13,
+		.cgroup_id = 100, .bound_cgroup_id = 100, .heap = "system", .requested = 4096,
+		.usage = REC_LIMIT_UNKNOWN, .limit = REC_LIMIT_UNKNOWN, .backend = REC_LIMIT_BPF_LSM,
+		.bound_cgroup = "", .when = REC_LIMIT_NO_CELL } });
+	failed_rec(w, 450, 600, 10, 13, "system");
+	put(w, (struct rec){ .type = REC_LIMIT, .limit = { .ts = T0 + 700, .pid = 10, .tid = 14,
+		.cgroup_id = 100, .bound_cgroup_id = 100, .heap = "system", .requested = 4096,
+		.usage = 4096, .limit = 4096, .backend = REC_LIMIT_BPF_LSM, .bound_cgroup = "",
+		.when = 9 } });
+	failed_rec(w, 650, 800, 10, 14, "system");
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK(a.failed == 3 && a.ioctl_refusals == 1, "%llu failed, %llu in the ioctl",
+	      (unsigned long long)a.failed, (unsigned long long)a.ioctl_refusals);
+	CHECK(a.nlimits == 4 && a.in_ioctl[0] && !a.in_ioctl[1] && !a.in_ioctl[2] && !a.in_ioctl[3],
+	      "%zu limits: %d %d %d %d", a.nlimits, a.in_ioctl[0], a.in_ioctl[1], a.in_ioctl[2],
+	      a.in_ioctl[3]);
+	CHECK(!strcmp(an_limit_when(a.limits[2].when), "full") &&
+	      !strcmp(an_limit_when(a.limits[3].when), "?"), "%s %s", an_limit_when(a.limits[2].when),
+	      an_limit_when(a.limits[3].when));
+	an_free(&a);
+	unlink(path);
+}
+
+/*
  * Two threads refused at their exports, a long call's refusal late, a short
  * one's inside it early: each call takes the refusal in it (the one ending
  * first taken first), none is counted twice. And a crafted file, 50k calls
@@ -842,6 +891,7 @@ int main(void)
 	RUN(hash_xor_differences_spread);
 	RUN(checks_listed_once);
 	RUN(refusals_in_ioctl_counted);
+	RUN(refusals_placed_by_when);
 	RUN(refusals_matched_linear);
 	return tests_failed ? 1 : 0;
 }

@@ -737,12 +737,14 @@ static void ends_pop(uint64_t *h, size_t *n)
 /*
  * The bpf-lsm refusals made in the ioctl, before the heap was asked: the
  * collector's programs on the ioctl never ran, so no alloc record has them,
- * yet each is a failed allocation (EAGAIN). One made at the export has its
- * alloc record, failed with EAGAIN, during whose call (same process and
- * heap) it falls: each such record takes one refusal, and those no record
- * takes are in_ioctl. Per process and heap, refusals in time order, each
- * taken by the open call that ends first (as many taken as can be); a heap
- * of ends keeps it O(n log n) however the calls overlap.
+ * yet each is a failed allocation (EAGAIN). A refusal recorded with its
+ * place (format 1.5 on: `when`) is in_ioctl when it says the ioctl (a full
+ * slot table refuses at the export). One recorded without it is found by
+ * its alloc record: made at the export, it falls during its call, failed
+ * with EAGAIN (same process and heap); each such record takes one refusal,
+ * and those no record takes are in_ioctl. Per process and heap, refusals in
+ * time order, each taken by the open call that ends first (as many taken
+ * as can be); a heap of ends keeps it O(n log n) however the calls overlap.
  */
 static int refusals_in_ioctl(struct analysis *a)
 {
@@ -765,9 +767,18 @@ static int refusals_in_ioctl(struct analysis *a)
 			calls[ncalls++] = (struct span){
 				x->ts > x->latency_ns ? x->ts - x->latency_ns : 0, x->ts, 0, i };
 	}
-	for (size_t i = 0; i < a->nlimits; i++)
-		if (a->limits[i].backend == REC_LIMIT_BPF_LSM)
-			refs[nrefs++] = (struct span){ a->limits[i].ts, a->limits[i].ts, 0, i };
+	for (size_t i = 0; i < a->nlimits; i++) {
+		const struct rec_limit *l = &a->limits[i];
+
+		if (l->backend != REC_LIMIT_BPF_LSM)
+			continue;
+		if (l->when == REC_LIMIT_AT_IOCTL) {
+			a->in_ioctl[i] = true;
+			a->ioctl_refusals++;
+		} else if (!l->when) {
+			refs[nrefs++] = (struct span){ l->ts, l->ts, 0, i };
+		}
+	}
 	spans_grouped(a, calls, ncalls, false);
 	spans_grouped(a, refs, nrefs, true);
 	for (size_t r = 0; r < nrefs;) {
