@@ -48,6 +48,20 @@ int refusal_model_for(struct refusal_model *m, uint64_t ts_ns)
 	return 0;
 }
 
+int refusal_model_for_failure(struct refusal_model *m, const struct coll_event *e)
+{
+	char heap[COLL_NAME_LEN + 1];
+	size_t k;
+
+	if (m->have && e->memcg_read) {
+		copy_bounded(heap, e->name, COLL_NAME_LEN);
+		k = holdings_heap(&m->h, heap);
+		if (k != HOLD_NONE && m->h.heaps[k].charger == CHARGER_MEMCG)
+			return 0;
+	}
+	return refusal_model_for(m, e->ts_ns);
+}
+
 enum refusal_backend refusal_backend_of(struct refusal_model *m, const char *heap, int err,
 					uint32_t fail_class)
 {
@@ -159,7 +173,7 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	/* a heap the last model had charging no memcg (a CMA heap's ENOMEMs): no model taken */
 	k = rc->m.have ? holdings_heap(&rc->m.h, heap) : HOLD_NONE;
 	if ((k != HOLD_NONE && rc->m.h.heaps[k].charger != CHARGER_MEMCG) ||
-	    refusal_model_for(&rc->m, e->ts_ns))
+	    refusal_model_for_failure(&rc->m, e))
 		return;
 	b = refusal_backend_of(&rc->m, heap, e->err, e->fail_class);
 	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);

@@ -23,7 +23,7 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	enum refusal_backend b;
 	int err;
 
-	err = refusal_model_for(&f->m, e->ts_ns);
+	err = refusal_model_for_failure(&f->m, e);
 	if (err)
 		return err;
 	copy_bounded(f->heap, e->name, COLL_NAME_LEN);
