@@ -617,12 +617,15 @@ static __always_inline int heap_ioctl_exit(void *ctx, long ret)
 	e->err = ret;
 	/* an EINTR is a memcg limit's when the OOM killer chose this process
 	 * (mark_oom_victim() keeps its mm in the signal struct), not a user's kill */
-	if (ret)
-		e->oom_victim = !!bpf_get_current_task_btf()->signal->oom_mm;
-	/* a memcg limit's failure (-ENOMEM, -EINTR) is judged by the limits as they are now */
-	if (ret == -12 || ret == -4)
-		e->memcg_read = memcg_tightest(bpf_get_current_task_btf(), page_size, &e->memcg_id,
-					       &e->memcg_usage, &e->memcg_max);
+	if (ret) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		e->oom_victim = !!task->signal->oom_mm;
+		/* a memcg limit's failure (-ENOMEM, -EINTR) is judged by the limits as they are now */
+		if (ret == -12 || ret == -4)
+			e->memcg_read = memcg_tightest(task, page_size, &e->memcg_id,
+						       &e->memcg_usage, &e->memcg_max);
+	}
 	e->bytes = len;
 	e->latency_ns = e->ts_ns - f->start_ns;
 	e->fail_class = class;

@@ -127,7 +127,7 @@ static __always_inline void dmem_pool_read(struct list_head *node, __u64 *usage,
 
 struct memcg_walk {
 	struct cgroup_subsys_state *css;
-	__u64 page_size, no_limit, room, id, usage, max;
+	__u64 no_limit, room, id, usage, max;	/* pages but id */
 };
 
 static long memcg_step(__u32 i, struct memcg_walk *w)
@@ -146,8 +146,8 @@ static long memcg_step(__u32 i, struct memcg_walk *w)
 	if (m < w->no_limit && (!w->id || r < w->room)) {
 		w->room = r;
 		w->id = BPF_CORE_READ(css, cgroup, kn, id);
-		w->usage = u * w->page_size;
-		w->max = m * w->page_size;
+		w->usage = u;
+		w->max = m;
 	}
 	w->css = BPF_CORE_READ(css, parent);
 	return 0;
@@ -157,7 +157,7 @@ static __always_inline bool memcg_tightest(struct task_struct *task, __u64 page_
 					   __u64 *usage, __u64 *max)
 {
 	/* PAGE_COUNTER_MAX: LONG_MAX / PAGE_SIZE */
-	struct memcg_walk w = { .page_size = page_size, .no_limit = (~0ul >> 1) / page_size };
+	struct memcg_walk w = { .no_limit = (~0ul >> 1) / page_size };
 	struct cgroup_subsys_state *css = NULL;
 	unsigned long sub;
 
@@ -174,8 +174,8 @@ static __always_inline bool memcg_tightest(struct task_struct *task, __u64 page_
 	w.css = css;
 	bpf_loop(MEMCG_LEVELS, memcg_step, &w, 0);
 	*id = w.id;
-	*usage = w.usage;
-	*max = w.max;
+	*usage = w.usage * page_size;
+	*max = w.max * page_size;
 	return true;
 }
 

@@ -48,17 +48,13 @@ int refusal_model_for(struct refusal_model *m, uint64_t ts_ns)
 	return 0;
 }
 
-int refusal_model_for_failure(struct refusal_model *m, const struct coll_event *e)
+int refusal_model_for_failure(struct refusal_model *m, const struct coll_event *e,
+			      const char *heap)
 {
-	char heap[COLL_NAME_LEN + 1];
-	size_t k;
+	size_t k = m->have && e->memcg_read ? holdings_heap(&m->h, heap) : HOLD_NONE;
 
-	if (m->have && e->memcg_read) {
-		copy_bounded(heap, e->name, COLL_NAME_LEN);
-		k = holdings_heap(&m->h, heap);
-		if (k != HOLD_NONE && m->h.heaps[k].charger == CHARGER_MEMCG)
-			return 0;
-	}
+	if (k != HOLD_NONE && m->h.heaps[k].charger == CHARGER_MEMCG)
+		return 0;
 	return refusal_model_for(m, e->ts_ns);
 }
 
@@ -95,10 +91,11 @@ static size_t cgroup_or_ancestor(const struct holdings *h, uint64_t id, const ch
 static bool memcg_at_failure(const struct refusal_model *m, const struct coll_event *e,
 			     struct refusal_bound *out)
 {
-	size_t cg = holdings_cgroup_by_id(&m->h, e->memcg_id);
+	size_t cg;
 
 	if (!e->memcg_id)
 		return false;
+	cg = holdings_cgroup_by_id(&m->h, e->memcg_id);
 	*out = (struct refusal_bound){ .found = true, .cg = cg,
 				       .path = cg != HOLD_NONE ? m->h.cgs[cg].path : NULL,
 				       .id = e->memcg_id, .usage = e->memcg_usage,
@@ -173,7 +170,7 @@ static void count_failure(const struct coll_event *e, void *ctx)
 	/* a heap the last model had charging no memcg (a CMA heap's ENOMEMs): no model taken */
 	k = rc->m.have ? holdings_heap(&rc->m.h, heap) : HOLD_NONE;
 	if ((k != HOLD_NONE && rc->m.h.heaps[k].charger != CHARGER_MEMCG) ||
-	    refusal_model_for_failure(&rc->m, e))
+	    refusal_model_for_failure(&rc->m, e, heap))
 		return;
 	b = refusal_backend_of(&rc->m, heap, e->err, e->fail_class);
 	gone = collector_removed_cgroup(rc->coll, e->cgroup_id);

@@ -54,11 +54,12 @@ void refusal_model_init(struct refusal_model *m);
 /* the model, taken again unless younger than ts_ns or than a few ms; 0 or -errno */
 int refusal_model_for(struct refusal_model *m, uint64_t ts_ns);
 /*
- * The model for the failed allocation @e: the one there is for a memcg
- * heap's failure whose limit the collector read (the model then only names
- * the heap's charger, which the boot fixes), else refusal_model_for().
+ * The model for the failed allocation @e of @heap: the one there is for a
+ * memcg heap's failure whose limit the collector read (the model then only
+ * names the heap's charger, which the boot fixes), else refusal_model_for().
  */
-int refusal_model_for_failure(struct refusal_model *m, const struct coll_event *e);
+int refusal_model_for_failure(struct refusal_model *m, const struct coll_event *e,
+			      const char *heap);
 void refusal_model_free(struct refusal_model *m);
 
 /* which controller refused a failed allocation (err, fail_class), from the heap's charger */

@@ -23,10 +23,10 @@ int refusals_of_failure(struct refusals *f, const struct coll_event *e, const ch
 	enum refusal_backend b;
 	int err;
 
-	err = refusal_model_for_failure(&f->m, e);
+	copy_bounded(f->heap, e->name, COLL_NAME_LEN);
+	err = refusal_model_for_failure(&f->m, e, f->heap);
 	if (err)
 		return err;
-	copy_bounded(f->heap, e->name, COLL_NAME_LEN);
 	b = refusal_backend_of(&f->m, f->heap, e->err, e->fail_class);
 	if (b == REFUSAL_NONE)
 		return 0;
