@@ -133,6 +133,8 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 $(BUILD)/tests/unit/latency_test: LIBS += -lm
 $(BUILD)/tests/unit/analysis_test: $(BUILD)/tools/record/analysis.o $(BUILD)/tools/record/checks.o
 $(BUILD)/tests/unit/flight_test: $(BUILD)/tools/record/flight.o
+# its test fixes the wall clock that names a recording
+$(BUILD)/tests/unit/flight_test: LIBS += -Wl,--wrap=clock_gettime
 
 # VM tests and benchmarks use uapi headers newer than the host's (drm): the
 # kernel's own
@@ -294,6 +296,7 @@ $(SAN)/tests/unit/%: $(SAN)/tests/unit/%.o $(SAN_LIB_OBJS)
 $(SAN)/tests/unit/latency_test: LIBS += -lm
 $(SAN)/tests/unit/analysis_test: $(SAN)/tools/record/analysis.o $(SAN)/tools/record/checks.o
 $(SAN)/tests/unit/flight_test: $(SAN)/tools/record/flight.o
+$(SAN)/tests/unit/flight_test: LIBS += -Wl,--wrap=clock_gettime
 
 # the recording reader and heapstat analyze under libFuzzer, ASan and UBSan,
 # FUZZ_SECS seconds (60) each; their seeds made by the writer (scripts/fuzz.sh).

@@ -127,65 +127,89 @@ static void old_descriptions_go(void)
 	flight_free(&f);
 }
 
-#define OTHERS_SECS	5
+/*
+ * flight_write()'s wall clock, which names its file: fixed while @fixed_rt is
+ * set (linked with -Wl,--wrap=clock_gettime), so that another recorder's file
+ * is made at the very millisecond this one's is named by, however slow the run
+ */
+static struct timespec fixed_rt;
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
 
-/* the name a file written at second @t + ms milliseconds has */
-static void name_at(char *out, size_t len, const char *dir, time_t t, int ms, const char *nth)
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (id == CLOCK_REALTIME && fixed_rt.tv_sec) {
+		*ts = fixed_rt;
+		return 0;
+	}
+	return __real_clock_gettime(id, ts);
+}
+
+/* another recorder's file named @nth, for the fixed clock's millisecond, in @dir */
+static void others_file(const char *dir, const char *nth, char *out, size_t len)
 {
 	char when[32];
 	struct tm tm;
+	FILE *fp;
 
-	gmtime_r(&t, &tm);
+	gmtime_r(&fixed_rt.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
-	snprintf(out, len, "%s/heapstat-%s.%03dZ%s-test.hsrec", dir, when, ms, nth);
+	snprintf(out, len, "%s/heapstat-%s.%03ldZ%s-test.hsrec", dir, when,
+		 fixed_rt.tv_nsec / 1000000, nth);
+	fp = fopen(out, "wxe");
+	CHECK(fp && fputs("another's\n", fp) >= 0 && !fclose(fp), "%s", out);
+}
+
+/* @path holds another recorder's line, whole */
+static bool others_whole(const char *path)
+{
+	char line[32] = "";
+	FILE *fp = fopen(path, "re");
+	bool whole = fp && fgets(line, sizeof(line), fp) && !strcmp(line, "another's\n");
+
+	if (fp)
+		fclose(fp);
+	return whole;
 }
 
 /*
- * Another recorder's file of the same millisecond and reason (made for each
- * of the next OTHERS_SECS seconds): left whole, this one's named -2
+ * Another recorder's file of the same millisecond and reason is left whole,
+ * this one's named -2; with a -2 there too, -3
  */
 static void another_recorders_name(void)
 {
-	char dir[] = "/tmp/heapstat-flight-test-XXXXXX", path[600], other[600], got[16];
-	time_t t0 = time(NULL);
-	size_t whole = 0, nfiles = 0;
+	char dir[] = "/tmp/heapstat-flight-test-XXXXXX", path[600], other[600], other2[600];
+	char got[16];
 	struct flight f;
 	uint64_t events;
-	FILE *fp;
 
 	CHECK(mkdtemp(dir), "mkdtemp");
-	for (time_t t = t0; t < t0 + OTHERS_SECS; t++)
-		for (int ms = 0; ms < 1000; ms++) {
-			name_at(other, sizeof(other), dir, t, ms, "");
-			fp = fopen(other, "we");
-			nfiles += fp && fputs("another's\n", fp) >= 0;
-			if (fp)
-				fclose(fp);
-		}
-	CHECK_EQ(nfiles, OTHERS_SECS * 1000);
+	fixed_rt = (struct timespec){ .tv_sec = 1796601600, .tv_nsec = 123456789 };
+	others_file(dir, "", other, sizeof(other));
 	CHECK_EQ(flight_init(&f, 10), 0);
 	process(&f, 7, 100, "/a");
 	alloc(&f, 7, 100, 1);
 	CHECK_EQ(flight_write(&f, dir, "test", "app", NULL, NULL, path, sizeof(path), &events), 1);
-	CHECK(strstr(path, "Z-2-test.hsrec"), "%s", path);
+	CHECK(!strcmp(strrchr(path, '/'), "/heapstat-20261207T000000.123Z-2-test.hsrec"), "%s", path);
 	file_cgroups_of(path, 7, got, sizeof(got));
 	CHECK(!strcmp(got, "/a;"), "%s: %s", path, got);
-	for (time_t t = t0; t < t0 + OTHERS_SECS; t++)
-		for (int ms = 0; ms < 1000; ms++) {
-			char line[32] = "";
-
-			name_at(other, sizeof(other), dir, t, ms, "");
-			fp = fopen(other, "re");
-			whole += fp && fgets(line, sizeof(line), fp) && !strcmp(line, "another's\n");
-			if (fp)
-				fclose(fp);
-			unlink(other);
-			name_at(other, sizeof(other), dir, t, ms, "-2");
-			unlink(other);
-		}
-	CHECK_EQ(whole, OTHERS_SECS * 1000);
+	CHECK(others_whole(other), "%s", other);
+	unlink(path);
 	flight_free(&f);
-	CHECK(!rmdir(dir), "rmdir %s", dir);
+
+	others_file(dir, "-2", other2, sizeof(other2));
+	CHECK_EQ(flight_init(&f, 10), 0);
+	process(&f, 7, 100, "/a");
+	alloc(&f, 7, 100, 1);
+	CHECK_EQ(flight_write(&f, dir, "test", "app", NULL, NULL, path, sizeof(path), &events), 1);
+	CHECK(strstr(path, "Z-3-test.hsrec"), "%s", path);
+	CHECK(others_whole(other) && others_whole(other2), "%s, %s", other, other2);
+	fixed_rt = (struct timespec){ 0 };
+	unlink(path);
+	unlink(other);
+	unlink(other2);
+	flight_free(&f);
+	CHECK(!rmdir(dir), "rmdir %s: %m", dir);
 }
 
 int main(void)
