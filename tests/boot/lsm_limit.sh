@@ -5,6 +5,9 @@
 # tests/vm/lsm/cli.sh through heapstat limit, tests/vm/lsm/record.sh
 # heapstat record of its refusals. The guest's test lines are
 # this test's; a boot that fails or leaves a splat in dmesg fails it.
+# usage: tests/boot/lsm_limit.sh [PART...]: those of the three only, in that
+# boot (each begins and ends with nothing pinned): make check boots cli apart
+# from backend and record, at once.
 # One CPU: with two, QEMU's multi-threaded TCG once in a few boots ran an
 # int3 inside a BPF trampoline being torn down when the last limit was
 # unpinned (text patching already finished; an Oops, the boot lost). Not
@@ -17,11 +20,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # vgem, which exports a driver's buffer beside it
 loads=system_heap
 [ "${KVER:-7.2}" = 7.2 ] && loads=$loads,vgem,heapstat_modname_heap
+parts=${*:-backend cli record}
+for p in $parts; do
+	case $p in
+	backend | cli | record) ;;
+	*) echo "FAIL: lsm_limit: no part '$p' (backend, cli, record)"; exit 0 ;;
+	esac
+done
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 1 --load $loads \
 	--cmdline kmemleak=on --timeout 900 -- sh -c '
-	sh /heapstat/tests/vm/lsm/backend.sh
-	sh /heapstat/tests/vm/lsm/cli.sh
-	sh /heapstat/tests/vm/lsm/record.sh
+	for p in '"$parts"'; do sh /heapstat/tests/vm/lsm/$p.sh; done
 	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
 	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
 		echo "FAIL: lsm_limit: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
@@ -29,5 +37,5 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 1 -
 # on another kernel, its lines say which
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out" | sed "s/^\(PASS\|FAIL\|SKIP\): /&${KVER:+$KVER: }/"
 grep -E '^lsm_limit: ' <<<"$out" >&2
-[ $rc = 0 ] || echo "FAIL: lsm_limit ${KVER:-7.2}: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
+[ $rc = 0 ] || echo "FAIL: lsm_limit ${KVER:-7.2} ($parts): scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"
 exit 0
