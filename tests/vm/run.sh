@@ -31,43 +31,44 @@ programs() {
 		echo "FAIL: heap_test: no heapstat heap is loaded (scripts/vm --load-heaps)"
 	fi
 }
-# seconds each took in one guest of two at once on a 2-core host, in one run of
-# the suite as make check runs it (the C programs: PROGRAMS; each run prints its
-# own "took:" lines); a test not listed counts 10
+# seconds each took in one guest of three at once on a 2-core host, in one run
+# of the suite as make check runs it (the C programs: PROGRAMS; each run prints
+# its own "took:" lines; the stress, which make check runs in a boot of its own,
+# as it took in one of two); a test not listed counts 10
 secs() {
 	cat <<'EOF'
-65 top_tmux_test.sh
-53 top_holders_test.sh
-52 maps_full_test.sh
+69 top_tmux_test.sh
+62 top_holders_test.sh
+49 maps_full_test.sh
 43 examples_test.sh
 40 stress_test.sh
-33 record_test.sh
-28 limit_test.sh
-25 spill_test.sh
-24 report_test.sh
-22 removed_cgroup_test.sh
-20 output_test.sh
-19 record_flight_test.sh
-14 drops_test.sh
-13 dmem_walk_test.sh
-13 export_test.sh
+35 limit_test.sh
+35 removed_cgroup_test.sh
+32 record_test.sh
+27 report_test.sh
+19 output_test.sh
+16 dmem_walk_test.sh
+16 record_flight_test.sh
+15 spill_test.sh
+14 export_test.sh
+13 cgroup_walk_test.sh
+12 drops_test.sh
 12 refused_test.sh
-11 cgroup_walk_test.sh
 9 top_cli_test.sh
+8 preempt_test.sh
+8 record_stacks_test.sh
+7 PROGRAMS
+7 activity_kprobe_test.sh
 7 final_release_test.sh
-7 record_tasks_test.sh
-9 record_stacks_test.sh
-4 PROGRAMS
+6 cma_drops_test.sh
+6 holders_full_test.sh
+5 collector_load_test.sh
+5 record_tasks_test.sh
 4 activity_test.sh
-4 cma_drops_test.sh
 4 fault_test.sh
-3 activity_kprobe_test.sh
+4 signals_test.sh
+3 chunk_batch_test.sh
 3 kselftest_test.sh
-8 signals_test.sh
-2 chunk_batch_test.sh
-4 holders_full_test.sh
-2 collector_load_test.sh
-5 preempt_test.sh
 1 cma_report_test.sh
 1 ftrace_test.sh
 EOF
