@@ -781,8 +781,11 @@ static void op_importer(struct worker *w, const uint64_t *p)
 	if (!importer)
 		return;
 	if (p[0] % 8 == 0) {
-		if (!importer_write("drop", 0))
+		err = importer_write("drop", 0);
+		if (!err)
 			ADD(n_drops, 1);
+		else if (err < 0)	/* the file not opened: like any other open's */
+			ADD(harness_errors, 1);
 		return;
 	}
 	if (!b)

@@ -116,7 +116,8 @@ if [ -n "$lsm" ]; then
 		fail "bpf-lsm: the system heap's usage under the limit back to 0" \
 			"$use: $(heapstat limit show 2>&1)"
 	fi
-	# (its refusals unread go with it, and it says so)
+	# its refusals, for the failure below to tell (the clear takes them)
+	heapstat limit events -j >"$tmp/lsm_events" 2>&1
 	heapstat limit clear /stress/s1 system 2>"$tmp/clear" ||
 		fail "bpf-lsm: limit clear" "exit $?: $(cat "$tmp/clear")"
 fi
@@ -175,7 +176,10 @@ while read -r _ line; do
 		if [ "$hits" = "$eagain" ]; then
 			pass "bpf-lsm: each of the $eagain EAGAINs on $h counted as a limit hit"
 		else
-			fail "bpf-lsm: each EAGAIN on $h counted as a limit hit" "$hits hits, $eagain EAGAINs"
+			ev=$(jq -s -c 'group_by([.when, .comm]) | map([.[0].when, .[0].comm, length])' \
+				"$tmp/lsm_events" 2>&1 | head -c 600)
+			fail "bpf-lsm: each EAGAIN on $h counted as a limit hit" \
+				"$hits hits, $eagain EAGAINs; refusal events by place and command: $ev"
 		fi
 		# refused by the ioctl hook, before dma_heap_ioctl(), the collector
 		# sees no attempt; refused at the export (allocations that both passed
