@@ -131,3 +131,20 @@ reap_records() {
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# leak_check MESSAGE [LINES]: in a guest booted with kmemleak=on, after its
+# tests: true when the kernel finds no unreferenced object; else "FAIL:
+# MESSAGE" and the report's first LINES (20) lines, and false. Not at once:
+# what the last test's processes held goes after their exit, some of it after
+# an RCU grace period (a BPF object's BTF id, its IDR node, which a scan at
+# once reported as unreferenced in one boot of many)
+leak_check() {
+	sleep 2
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak	# a second pass confirms young objects
+	# a debugfs file has size 0: read it
+	[ -z "$(cat /sys/kernel/debug/kmemleak)" ] && return 0
+	echo "FAIL: $1"
+	head -n "${2:-20}" /sys/kernel/debug/kmemleak
+	return 1
+}

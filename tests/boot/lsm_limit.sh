@@ -30,10 +30,7 @@ done
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 1 --load $loads \
 	--cmdline kmemleak=on --timeout 900 -- sh -c '
 	for p in '"$parts"'; do sh /heapstat/tests/vm/lsm/$p.sh; done
-	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
-		echo "FAIL: lsm_limit: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
-	fi' 2>&1); rc=$?
+	. /heapstat/tests/lib.sh; leak_check "lsm_limit: kmemleak: unreferenced objects" || :' 2>&1); rc=$?
 # on another kernel, its lines say which
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out" | sed "s/^\(PASS\|FAIL\|SKIP\): /&${KVER:+$KVER: }/"
 grep -E '^lsm_limit: ' <<<"$out" >&2

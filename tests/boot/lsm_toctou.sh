@@ -11,10 +11,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 2 --mttcg --load system_heap --cmdline kmemleak=on --timeout 600 -- sh -c '
 	sh /heapstat/tests/vm/lsm/toctou.sh
-	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
-		echo "FAIL: lsm_toctou: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
-	fi' 2>&1); rc=$?
+	. /heapstat/tests/lib.sh; leak_check "lsm_toctou: kmemleak: unreferenced objects" || :' 2>&1); rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
 grep -E '^lsm_limit: ' <<<"$out" >&2
 [ $rc = 0 ] || echo "FAIL: lsm_toctou: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"

@@ -18,10 +18,7 @@ out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --kernel "${KVER:-7.2}" --cpus 2 -
 	--timeout "${STRESS_TIMEOUT:-$((600 + secs))}" -- \
 	env STRESS_SECS="$secs" ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED} sh -c '
 	sh /heapstat/tests/vm/stress_test.sh
-	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
-		echo "FAIL: stress_smp: kmemleak: unreferenced objects"; head -n 20 /sys/kernel/debug/kmemleak
-	fi' 2>&1); rc=$?
+	. /heapstat/tests/lib.sh; leak_check "stress_smp: kmemleak: unreferenced objects" || :' 2>&1); rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
 grep -E '^stress: ' <<<"$out" >&2
 [ $rc = 0 ] || echo "FAIL: stress_smp: scripts/vm exited $rc: $(grep -vE '^(PASS|SKIP): ' <<<"$out" | tail -n 40)"

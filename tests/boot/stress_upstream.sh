@@ -11,11 +11,7 @@ env="STRESS_SECS=${STRESS_SECS:-15} ${STRESS_SEED:+STRESS_SEED=$STRESS_SEED}"
 out=$(HEAPSTAT_VM_NOBUILD=1 "$top/scripts/vm" --cpus 1 \
 	--load system_heap,cma_heap,heapstat_importer --cmdline kmemleak=on --timeout 600 -- sh -c "
 	$env sh /heapstat/tests/vm/stress_test.sh
-	echo scan >/sys/kernel/debug/kmemleak; echo scan >/sys/kernel/debug/kmemleak
-	if [ -n \"\$(cat /sys/kernel/debug/kmemleak)\" ]; then
-		echo 'FAIL: stress_upstream: kmemleak: unreferenced objects'
-		head -n 20 /sys/kernel/debug/kmemleak
-	fi" 2>&1); rc=$?
+	. /heapstat/tests/lib.sh; leak_check 'stress_upstream: kmemleak: unreferenced objects' || :" 2>&1); rc=$?
 grep -E '^(PASS|FAIL|SKIP): ' <<<"$out"
 grep -E '^(stress|heap_stress): ' <<<"$out" >&2
 [ $rc = 0 ] || echo "FAIL: stress_upstream: scripts/vm exited $rc:" \

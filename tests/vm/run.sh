@@ -5,6 +5,7 @@
 # guest with the least time so far, by the times below. EXCEPT="X_test.sh ...":
 # those left out (make check runs the stress in a boot of its own).
 cd /heapstat/tests/vm || exit 1
+. ../lib.sh
 shard=${SHARD:-1/1}
 i=${shard%/*} n=${shard#*/}
 
@@ -125,20 +126,9 @@ for t in ./*_test.sh; do
 	took "${t#./}" $start "$cpu"
 done
 
-# booted with kmemleak=on (make check): everything above must leave no leak.
-# Not at once: what the last test's processes held goes after their exit, some
-# of it after an RCU grace period (a BPF object's BTF id, its IDR node, which
-# a scan at once reported as unreferenced in one boot of many)
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	sleep 2
-	echo scan >/sys/kernel/debug/kmemleak
-	echo scan >/sys/kernel/debug/kmemleak	# a second pass confirms young objects
-	# a debugfs file has size 0: read it
-	if [ -n "$(cat /sys/kernel/debug/kmemleak)" ]; then
-		echo "FAIL: kmemleak: unreferenced objects after the suite ($shard)"
-		head -n 40 /sys/kernel/debug/kmemleak
-	else
-		echo "PASS: kmemleak: no leak after the suite ($shard)"
-	fi
+# booted with kmemleak=on (make check): everything above must leave no leak
+if [ -w /sys/kernel/debug/kmemleak ] &&
+	leak_check "kmemleak: unreferenced objects after the suite ($shard)" 40; then
+	echo "PASS: kmemleak: no leak after the suite ($shard)"
 fi
 exit 0
