@@ -439,13 +439,19 @@ static __always_inline void refusal_event(const struct limit_charge *c, const st
 					  __u64 requested, __u64 heap, __u32 when)
 {
 	struct limit_event *e = bpf_ringbuf_reserve(&refusals, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), own = 0;
 	struct limit_cell *leaf = NULL;
 	const char *name;
 
-	/* counted for the task's own cgroup too: its allocations a limit refused */
+	/*
+	 * Counted for the task's own cgroup too, its allocations a limit
+	 * refused: the one its ioctl began in, which the allocation charges.
+	 * Moved since (refused at the export), the task is in another now.
+	 */
 	if (c->levels)
-		leaf = cell_of(c->ids[(c->levels - 1) & (LIMIT_MAX_DEPTH - 1)], c->dev, true);
+		own = c->ids[(c->levels - 1) & (LIMIT_MAX_DEPTH - 1)];
+	if (own)
+		leaf = cell_of(own, c->dev, true);
 	if (leaf)
 		__sync_fetch_and_add(&leaf->hits, 1);
 	if (!e) {
@@ -454,7 +460,7 @@ static __always_inline void refusal_event(const struct limit_charge *c, const st
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->cgroup_id = own ?: bpf_get_current_cgroup_id();
 	e->bound_cgroup_id = r->cgroup_id;
 	e->requested = requested;
 	e->usage = r->usage;

@@ -118,7 +118,7 @@ enum limit_refusal {
 
 struct limit_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC */
-	__u64 cgroup_id;	/* the task's */
+	__u64 cgroup_id;	/* the task's, as its allocation began */
 	__u64 bound_cgroup_id;	/* whose limit refused */
 	__u64 requested;	/* page-aligned bytes asked for */
 	__u64 usage;		/* of bound_cgroup_id, before the request */

@@ -917,10 +917,14 @@ static int add_activity(struct holdings *h, struct collector *coll, const struct
 /*
  * The BPF-LSM's refusals as failed allocations, while traced: most are
  * refused in the ioctl, before the collector's programs run (no attempt is
- * seen), the rest at the export, which the collector sees fail with EAGAIN
- * (counted in the hits too, before the ioctl returns). Each cell's limit
- * failures are its hits since tracing began (lsm_since), or those it saw
- * when more. A cell with refusals alone is traced: no attempt, no latency.
+ * seen), the rest at the export, which the collector sees fail with EAGAIN.
+ * Each cell's limit failures are its hits since tracing began (lsm_since),
+ * read after the collector's counts (collector_sync()): the BPF-LSM counts
+ * a refusal before the ioctl returns, once, in the cgroup the ioctl began
+ * in; the collector counts an export's where the ioctl ended, another cgroup
+ * when the process was moved meanwhile (the larger of the two in each cell
+ * counted that one twice). A cell with refusals alone is traced: no attempt,
+ * no latency.
  */
 static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
 {
@@ -929,7 +933,6 @@ static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
 			continue;
 		for (size_t cg = 0; cg < h->ncgs; cg++) {
 			struct hold_cell *c = hold_cell(h, cg, k);
-			__u64 *limit = &c->agg.failures[FAIL_LIMIT];
 
 			if (!c->traced && !c->limit_hits)
 				continue;
@@ -937,9 +940,7 @@ static void lsm_failures(struct holdings *h, const struct hold_filter *flt)
 				c->traced = true;
 				c->act = HOLD_NONE;
 			}
-			if (*limit < c->limit_hits)
-				*limit = c->limit_hits;
-			c->limit_hits = *limit;
+			c->agg.failures[FAIL_LIMIT] = c->limit_hits;
 		}
 	}
 }

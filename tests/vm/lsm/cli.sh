@@ -3,8 +3,9 @@
 # dma_heap.mem_accounting off charges nobody, so `limit set` loads and pins
 # heapstat's BPF-LSM programs. At the byte boundary (EAGAIN, nothing
 # charged), hierarchy, show/report/heaptop from one model (usage, limit,
-# headroom, hits), exec --create, non-root refused, bad input changing
-# nothing, the last clear unpinning, another build's pins refused. Run by
+# headroom, hits), a refusal of a process moved while it allocated counted
+# once, exec --create, non-root refused, bad input changing nothing, the
+# last clear unpinning, another build's pins refused. Run by
 # tests/boot/lsm_limit.sh:
 #   scripts/vm --load system_heap -- sh /heapstat/tests/vm/lsm/cli.sh
 . "$(dirname "$0")/../../lib.sh"
@@ -204,6 +205,42 @@ kill $holder
 wait $holder 2>/dev/null
 heapstat limit events -j >/dev/null	# the second refusal read (taken), as the tests below expect
 usage_is /ll 0 || fail "usage back to 0" "$(shown /ll usage_bytes)"
+
+# A refusal at the export of a process moved while it allocated: the bpf-lsm
+# counts it in the cgroup its ioctl began in (the one it charges), the
+# collector sees the EAGAIN in the one it ended in. report -d counts it once,
+# where the bpf-lsm did and its refusal event says. held_alloc holds its
+# 1 MiB inside the ioctl, checked (room for it under /mv's 1 MiB), while its
+# command takes 4 KiB of the room and moves it from /mv/a to /mv/b.
+mkdir -p $S/mv/a $S/mv/b
+heapstat limit set /mv $H 1M
+rs=$(ready_socket)
+NOTIFY_SOCKET=$rs heapstat report -j -d 600 -c /mv >$tmp/mvd 2>$tmp/mvde &
+rpid=$!
+wait_ready $rs $rpid
+out=$(sh -c "echo \$\$ >$S/mv/a/cgroup.procs; exec held_alloc $H 1M sh -c '
+	dmabuf_alloc -H $H -s 4K -w 120 -R $tmp/fill >/dev/null 2>&1 & echo \$! >$tmp/fillpid
+	while [ ! -e $tmp/fill ]; do sleep 0.1; done
+	echo \$HELD_PID >$S/mv/b/cgroup.procs'" 2>&1)
+kill -INT $rpid
+wait $rpid
+heapstat limit events -j >$tmp/mvev 2>&1
+kill "$(cat $tmp/fillpid)"
+[ "$out" = "held=1 cmd=0 errno=11" ] &&
+	jq_true -s 'length == 1 and (.[0] | .when == "export" and .cgroup == "/mv/a" and
+		.limit_cgroup == "/mv")' $tmp/mvev &&
+	pass "moved while allocating: EAGAIN, refused at the export, its event in the cgroup it began in" ||
+	fail "moved while allocating: EAGAIN, refused at the export, its event in the cgroup it began in" \
+		"$out; $(cat $tmp/mvev)"
+mvrow() {	# mvrow CGROUP: its row's limit hits and limit failures
+	jq -r --arg c "$1" --arg h $H '[.cgroups[] | select(.path == $c) | .heaps[] |
+		select(.heap == $h) | .limit_hits, .allocated.failures.limit] | map(tostring) | join(" ")' $tmp/mvd
+}
+[ "$(mvrow /mv/a)" = "1 1" ] && [ "$(mvrow /mv/b)" = "0 0" ] &&
+	pass "report -d: the moved process's refusal counted once, in the cgroup it began in" ||
+	fail "report -d: the moved process's refusal counted once, in the cgroup it began in" \
+		"/mv/a: $(mvrow /mv/a), /mv/b: $(mvrow /mv/b): $(jq -c .cgroups $tmp/mvd) $(cat $tmp/mvde)"
+heapstat limit clear /mv $H
 
 # buffers held by an O_PATH file of each alone, their own fds closed: the
 # buffer's file is released, its memory is not, and stays charged until
