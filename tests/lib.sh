@@ -99,6 +99,20 @@ alive() {
 	[ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null
 }
 
+# children PID: the pids whose parent is process PID (the guests' busybox has
+# no pgrep, their kernels no /proc/PID/task/TID/children)
+children() {
+	_ch_p=$1
+	for _ch_s in /proc/[0-9]*/stat; do
+		read -r _ch_l 2>/dev/null <"$_ch_s" || continue
+		# after the name, which may hold spaces and parentheses: state, ppid
+		set -- ${_ch_l##*) }
+		[ "$2" = "$_ch_p" ] || continue
+		_ch_s=${_ch_s#/proc/}
+		echo "${_ch_s%/stat}"
+	done
+}
+
 # alloc_in CGROUP READY SECS ARGS...: dmabuf_alloc ARGS in cgroup CGROUP
 # (below /sys/fs/cgroup, made), for SECS seconds at most, writing file READY
 # once set up; its pid in $! and added to $pids

@@ -89,16 +89,19 @@ rs=$(ready_socket)
 NOTIFY_SOCKET=$rs heapstat record -o $tmp/h.rec -- sleep 100 2>$tmp/h.err &
 pid=$!
 wait_ready "$rs" $pid
-cmd=$(pgrep -P $pid)
+# ready once it traces, before the command is spawned: the command once it is
+wait_while '[ -z "$(children $pid)" ] && alive $pid'
+cmd=$(children $pid)
 kill -HUP $pid
 wait $pid
 rc=$?
 heapstat analyze -j $tmp/h.rec >$tmp/h.json 2>>$tmp/h.err
 [ $rc = 124 ] && jq_true '.recording.truncated == false' $tmp/h.json &&
+	[ -n "$cmd" ] && alive "$cmd" &&
 	pass "record: a HUP ends the recording whole (exit 124: the command goes on)" ||
 	fail "record: a HUP ends the recording whole (exit 124: the command goes on)" \
-		"exit $rc: $(cat $tmp/h.err)"
-kill $cmd
+		"exit $rc, command ${cmd:-not found}$(alive "${cmd:-0}" || echo ' gone'): $(cat $tmp/h.err)"
+[ -z "$cmd" ] || kill $cmd
 
 # started with SIGCHLD ignored, the command's exit is still seen (not reaped unseen)
 start=$(date +%s)
