@@ -81,10 +81,12 @@ section() {
 }
 
 # a size as heapstat's tables show it (tools/lib/util.c format_size: %.1f of
-# the largest unit under which it stays at least 1)
+# the largest unit under which it stays at least 1; 1024.0 of one is 1.0 of
+# the next)
 hsize() {
 	awk -v b="$1" 'BEGIN { if (b < 1024) { print b; exit }
 		x = b / 1024; u = 1; while (x >= 1024 && u < 6) { x /= 1024; u++ }
+		if (x >= 1023.95 && u < 6) { x /= 1024; u++ }
 		printf "%.1f%s\n", x, substr("KMGTPE", u, 1) }'
 }
 

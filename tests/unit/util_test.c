@@ -135,7 +135,30 @@ static void format_sizes(void)
 	CHECK(!strcmp(format_size(UINT64_MAX, b, sizeof(b)), "16.0E"), "%s", b);
 	CHECK(!strcmp(format_size(1280, b, sizeof(b)), "1.2K"), "%s", b);	/* 1.25: half to even */
 	CHECK(!strcmp(format_size(1382, b, sizeof(b)), "1.3K"), "%s", b);	/* 1.3496 */
-	CHECK(!strcmp(format_size(1048575, b, sizeof(b)), "1024.0K"), "%s", b);
+	/* rounded up to 1024.0 of a unit: 1.0 of the next */
+	CHECK(!strcmp(format_size(1048575, b, sizeof(b)), "1.0M"), "%s", b);
+	CHECK(!strcmp(format_size(1048524, b, sizeof(b)), "1023.9K"), "%s", b);
+	CHECK(!strcmp(format_size(1073741823, b, sizeof(b)), "1.0G"), "%s", b);
+	CHECK(!strcmp(format_size((1ull << 60) - 1, b, sizeof(b)), "1.0E"), "%s", b);
+}
+
+/* durations: a unit's 1000.0 (60.0 of minutes and hours) is 1.0 of the next */
+static void format_durations(void)
+{
+	static const struct { uint64_t ns; const char *want; } t[] = {
+		{ 0, "0ns" }, { 999, "999ns" }, { 1000, "1.0us" }, { 19500, "19.5us" },
+		{ 999949, "999.9us" }, { 999950, "1.0ms" }, { 999999, "1.0ms" },
+		{ 2100000, "2.1ms" }, { 999999999, "1.0s" }, { 59949999999ull, "59.9s" },
+		{ 59999999999ull, "1.0m" }, { 3599999999999ull, "1.0h" },
+		{ 7200000000000ull, "2.0h" }, { UINT64_MAX, "5124095.6h" },
+	};
+	char b[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		format_ns(t[i].ns, b, sizeof(b));
+		CHECK(!strcmp(b, t[i].want), "%llu: %s, not %s", (unsigned long long)t[i].ns, b,
+		      t[i].want);
+	}
 }
 
 /* decimal as printf's %llu writes it, cut to the room given */
@@ -203,8 +226,8 @@ static void format_sizes_match_printf(void)
 			u++;
 		if (bytes < 1024)
 			snprintf(a, sizeof(a), "%llu", (unsigned long long)bytes);
-		else
-			snprintf(a, sizeof(a), "%.1f%c", v, "KMGTPE"[u]);
+		else if (snprintf(a, sizeof(a), "%.1f%c", v, "KMGTPE"[u]) && u < 5 && v >= 1023.95)
+			snprintf(a, sizeof(a), "%.1f%c", v / 1024, "KMGTPE"[u + 1]);	/* 1024.0 */
 		format_size(bytes, b, sizeof(b));
 		CHECK(!strcmp(a, b), "%llu: %s, printf %s", (unsigned long long)bytes, b, a);
 		if (strcmp(a, b))
@@ -538,6 +561,7 @@ int main(void)
 	RUN(parse_size_suffixes);
 	RUN(parse_interval);
 	RUN(format_sizes);
+	RUN(format_durations);
 	RUN(format_u64s);
 	RUN(format_sizes_match_printf);
 	RUN(json_strings);

@@ -170,11 +170,18 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 		u++;
 	}
 	/* tenths of the unit, rounded half to even as printf's %.1f does;
-	 * in integers, which tables of a thousand rows a second notice */
-	tenths = (unsigned __int128)bytes * 10 / unit;
-	rest = (unsigned __int128)bytes * 10 % unit;
-	if (rest * 2 > unit || (rest * 2 == unit && (tenths & 1)))
-		tenths++;
+	 * in integers, which tables of a thousand rows a second notice. One
+	 * that rounds up to 1024.0 is 1.0 of the next unit */
+	for (;;) {
+		tenths = (unsigned __int128)bytes * 10 / unit;
+		rest = (unsigned __int128)bytes * 10 % unit;
+		if (rest * 2 > unit || (rest * 2 == unit && (tenths & 1)))
+			tenths++;
+		if (tenths < 10240 || u == (int)sizeof(units) - 2)
+			break;
+		unit *= 1024;
+		u++;
+	}
 	n = format_u64(tenths / 10, buf, len);
 	if (n + 4 <= len) {
 		buf[n++] = '.';
@@ -515,6 +522,9 @@ const char *format_ns(uint64_t ns, char *buf, size_t len)
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (ns >= units[i].ns) {
+			/* one that rounds up to 1000.0us or 60.0s is 1.0 of the next unit */
+			if (i && (double)ns / units[i].ns >= (double)units[i - 1].ns / units[i].ns - 0.05)
+				i--;
 			snprintf(buf, len, "%.1f%s", (double)ns / units[i].ns, units[i].unit);
 			return buf;
 		}
