@@ -693,6 +693,37 @@ static void call_failed(struct rec_writer *w, uint64_t start, uint64_t end, uint
 }
 
 /*
+ * The checks' details in words: one buffer, one allocation (not "1 buffers");
+ * a size just under 1 MiB and a latency just under 1 ms as the next unit's 1.0
+ */
+static void check_details_worded(void)
+{
+	char why[256], path[64];
+	struct checks c = {};
+	struct rec_writer *w;
+	struct analysis a;
+
+	tmp_path(path, sizeof(path));
+	CHECK_EQ(rec_writer_open(&w, path, &header), 0);
+	process(w, 10, 100, "/cam", "cam");
+	put(w, (struct rec){ .type = REC_ALLOC, .alloc = { .ts = T0 + 10, .pid = 10, .tid = 10,
+		.comm = "cam", .cgroup_id = 100, .heap = "system", .requested = 1048575,
+		.allocated = 1048575, .latency_ns = 999999, .ino = 7 } });
+	CHECK_EQ(rec_writer_close(w, 0), 0);
+
+	CHECK_EQ(an_read(&a, path, why, sizeof(why)), 0);
+	CHECK_EQ(checks_parse(&c, "peak:system>1K,p99:system>1us", why, sizeof(why)), 0);
+	CHECK_EQ(checks_judge(&c, &a), 2);
+	CHECK(c.v[0].detail && strstr(c.v[0].detail, "peak 1.0M at ") &&
+	      strstr(c.v[0].detail, "in /cam: 1.0M in 1 buffer\n"), "%s", c.v[0].detail);
+	CHECK(c.v[1].detail && !strncmp(c.v[1].detail, "1 allocation: p50 1.0ms,", 24), "%s",
+	      c.v[1].detail);
+	checks_free(&c);
+	an_free(&a);
+	unlink(path);
+}
+
+/*
  * A bpf-lsm refusal at the export falls within its failed (EAGAIN) alloc
  * record's call: one failure; one in the ioctl has no alloc record: a failure
  * of its own (ioctl_refusals), which --fail-on failures counts; a dmem
@@ -891,6 +922,7 @@ int main(void)
 	RUN(hash_xor_differences_spread);
 	RUN(checks_listed_once);
 	RUN(refusals_in_ioctl_counted);
+	RUN(check_details_worded);
 	RUN(refusals_placed_by_when);
 	RUN(refusals_matched_linear);
 	return tests_failed ? 1 : 0;

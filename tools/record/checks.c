@@ -291,9 +291,10 @@ static int peak_detail(struct text *t, const struct analysis *a, const char *hea
 	if (an_held_at(a, heap, 0, at, &h, &n))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		add(t, "alive then, allocated by pid %u (%s) in %s: %s in %llu buffers\n", h[i].pid,
-		    text_safe(h[i].comm), text_safe(an_cgroup_path(a, h[i].cgroup_id)),
-		    format_size(h[i].bytes, s1, sizeof(s1)), (unsigned long long)h[i].buffers);
+		add(t, "alive then, allocated by pid %u (%s) in %s: %s in %llu buffer%s\n",
+		    h[i].pid, text_safe(h[i].comm), text_safe(an_cgroup_path(a, h[i].cgroup_id)),
+		    format_size(h[i].bytes, s1, sizeof(s1)), (unsigned long long)h[i].buffers,
+		    h[i].buffers == 1 ? "" : "s");
 	free(h);
 	return 0;
 }
@@ -306,7 +307,7 @@ static void latency_detail(struct text *t, const struct an_dist *d)
 		add(t, "no successful allocation\n");
 		return;
 	}
-	add(t, "%zu allocations: p50 %s, p90 %s, p99 %s, max %s\n", d->n,
+	add(t, "%zu allocation%s: p50 %s, p90 %s, p99 %s, max %s\n", d->n, d->n == 1 ? "" : "s",
 	    format_ns(an_percentile(d, 50), p50, sizeof(p50)),
 	    format_ns(an_percentile(d, 90), p90, sizeof(p90)),
 	    format_ns(an_percentile(d, 99), p99, sizeof(p99)),
