@@ -101,7 +101,10 @@ limit show -c /x|heapstat limit: -c goes with events
 limit exec --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 limit exec --create --set system=1M / -- true|heapstat limit: the root cgroup cannot be limited
 record -o /tmp/cli_host.hsrec -d 1 -c /nope//x|heapstat record: no cgroup /nope/x (under /
-report -d 0|heapstat report: invalid duration '0': give seconds from 0.001 to 86400, e.g. 10 or 0.5
+report -d 0|heapstat report: invalid duration '0': give seconds from 0.001 to 86400, to the millisecond, e.g. 10 or 0.5
+report -d 0.0015|invalid duration '0.0015': give seconds from 0.001 to 86400, to the millisecond
+top -b -n 1 -d 0.1234|invalid interval '0.1234': seconds from 0.1 to 3600, to the millisecond
+export -i 1.0001|invalid interval '1.0001': seconds from 0.1 to 3600, to the millisecond
 top -b -n 1 --keep-removed 86401|invalid time to keep removed cgroups '86401': 0, or seconds up to 86400
 top -b -n 1 --keep-removed -1|invalid time to keep removed cgroups '-1'
 export --listen 127.0.0.1:9464 --keep-removed 1h|invalid time to keep removed cgroups '1h'
@@ -252,10 +255,15 @@ fi
 # that it does not know: says so and that -b prints frames, exit 1, instead
 # of a blank screen, before it loads anything (-v says nothing of sources)
 for t in "dumb:TERM=dumb cannot move the cursor:" \
-	"nosuchterm:cannot set up the terminal (TERM=nosuchterm):"; do
+	"nosuchterm:cannot set up the terminal (TERM=nosuchterm):" \
+	"unset:cannot set up the terminal (TERM is not set):" \
+	"empty:cannot set up the terminal (TERM is empty):"; do
 	rm -f /tmp/cli_host.$$.rc
+	envs="TERM=${t%%:*}"
+	[ "${t%%:*}" = unset ] && envs="env -u TERM"
+	[ "${t%%:*}" = empty ] && envs="TERM="
 	tmux -L cli_host$$ new-session -d -x 80 -y 10 \
-		"TERM=${t%%:*} $hs top -v -d 0.2 2>/tmp/cli_host.$$; echo \$? >/tmp/cli_host.$$.rc" 2>/dev/null
+		"$envs $hs top -v -d 0.2 2>/tmp/cli_host.$$; echo \$? >/tmp/cli_host.$$.rc" 2>/dev/null
 	for _ in $(seq 100); do [ -s /tmp/cli_host.$$.rc ] && break; sleep 0.1; done
 	tmux -L cli_host$$ kill-server 2>/dev/null
 	[ "$(cat /tmp/cli_host.$$.rc 2>/dev/null)" = 1 ] &&

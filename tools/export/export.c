@@ -58,7 +58,8 @@ static const char doc[] =
 "interval (default 1 s): it is then answered from that one. With --textfile,\n"
 "sample every interval (default 15 s) and write DIR/heapstat.prom atomically,\n"
 "for node_exporter's textfile collector; a file that cannot be written is\n"
-"said once and tried again every interval (the exit then 1).\n"
+"said once and tried again every interval (the exit then 1); the first one\n"
+"failing ends it at once (exit 1).\n"
 "\n"
 "The metrics (docs/metrics.md): bytes and buffers per heap and its capacity;\n"
 "per cgroup x heap held, charged, peak, limit and headroom; allocations,\n"
@@ -113,7 +114,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'i':
 		if (parse_interval_ms(arg, &opts.interval_ms) || opts.interval_ms < 100 ||
 		    opts.interval_ms > 3600000)
-			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", text_safe(arg));
+			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600, to the millisecond", text_safe(arg));
 		break;
 	case OPT_DEPTH:
 		if (parse_u64(arg, 0, 64, &opts.cgroup_depth))
@@ -126,7 +127,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case OPT_KEEP:
 		if (parse_interval_or_zero_ms(arg, &opts.keep_removed_ms))
 			argp_error(st, "invalid time to keep removed cgroups '%s': 0, or seconds up "
-				   "to 86400", text_safe(arg));
+				   "to 86400, to the millisecond", text_safe(arg));
 		break;
 	case 'h':
 		argp_state_help(st, stdout, ARGP_HELP_STD_HELP);

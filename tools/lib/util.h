@@ -13,7 +13,8 @@ int parse_size(const char *s, uint64_t *out);
 int parse_interval_ms(const char *s, uint64_t *out);
 int parse_interval_or_zero_ms(const char *s, uint64_t *out);
 /* -d's refusal, alike in every command: printf's format of the argument */
-#define DURATION_REFUSED	"invalid duration '%s': give seconds from 0.001 to 86400, e.g. 10 or 0.5"
+#define DURATION_REFUSED	"invalid duration '%s': give seconds from 0.001 to 86400, " \
+				"to the millisecond, e.g. 10 or 0.5"
 size_t format_u64(uint64_t v, char *buf, size_t len);
 const char *format_size(uint64_t bytes, char *buf, size_t len);
 const char *fit_number(const char *num, size_t width, char *buf, size_t len);

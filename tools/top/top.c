@@ -99,7 +99,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'd':
 		if (parse_interval_ms(arg, &state.interval_ms) || state.interval_ms < 100 ||
 		    state.interval_ms > 3600000)
-			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600", text_safe(arg));
+			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600, to the "
+				   "millisecond", text_safe(arg));
 		break;
 	case 'b':
 		opts.batch = true;
@@ -134,13 +135,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case OPT_RESCAN:
 		err = parse_interval_or_zero_ms(arg, &opts.rescan_ms);	/* 0: every frame */
 		if (err || (opts.rescan_ms && opts.rescan_ms < 100) || opts.rescan_ms > 3600000)
-			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to 3600",
-				   text_safe(arg));
+			argp_error(st, "invalid rescan interval '%s': 0, or seconds from 0.1 to "
+				   "3600, to the millisecond", text_safe(arg));
 		break;
 	case OPT_KEEP:
 		if (parse_interval_or_zero_ms(arg, &opts.keep_removed_ms))
 			argp_error(st, "invalid time to keep removed cgroups '%s': 0, or seconds up "
-				   "to 86400", text_safe(arg));
+				   "to 86400, to the millisecond", text_safe(arg));
 		break;
 	case 'v':
 		heapstat_verbose = true;

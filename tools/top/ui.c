@@ -343,8 +343,10 @@ int top_term_check(void)
 
 	/* not initscr(), which exits on a terminal it does not know */
 	if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
-		fprintf(stderr, "%s: cannot set up the terminal (TERM=%s): heaptop -b prints "
-			"frames one after another\n", heapstat_cmd, term);
+		fprintf(stderr, "%s: cannot set up the terminal (%s%s): heaptop -b prints "
+			"frames one after another\n", heapstat_cmd,
+			!getenv("TERM") ? "TERM is not set" : *term ? "TERM=" : "TERM is empty",
+			term);
 		return 1;
 	}
 	/* TERM=dumb and its kind: known, but no cursor to draw a screen with */
