@@ -1566,7 +1566,9 @@ int collector_open_rec(struct collector **out, enum coll_attach mode, size_t rin
 		err = load_attach(c, mode, ring_bytes, holders, &what);
 	}
 	if (err) {
-		if (first)
+		if (heapstat_no_btf())	/* the cause, not what failed for want of it */
+			snprintf(why, why_len, "%s", heapstat_no_btf());
+		else if (first)
 			snprintf(why, why_len, "this kernel refused BPF trampolines (%s) and kprobes "
 				 "(%s) to %s; heapstat -v shows libbpf's reasons", strerror(-first),
 				 strerror(-err), what);

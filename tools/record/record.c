@@ -932,6 +932,10 @@ int cmd_record(int argc, char **argv)
 		return out_busy();
 	if (heapstat_caps_preflight() || heapstat_pidns_preflight())
 		return EXIT_UNSUPPORTED;
+	if (heapstat_no_btf()) {
+		fprintf(stderr, "heapstat record: nothing can be recorded: %s\n", heapstat_no_btf());
+		return EXIT_UNSUPPORTED;
+	}
 	if (opts.cmd && cg_control_init(why, sizeof(why))) {
 		fprintf(stderr, "heapstat record: failed to %s\n", why);
 		return EXIT_UNSUPPORTED;
