@@ -88,7 +88,8 @@ static const struct argp_option options[] = {
 	{ "interval", 'i', "SECS", 0, "Sample at most every SECS seconds with --listen "
 	  "(default 1), every SECS with --textfile (default 15); 0.1 to 3600", 0 },
 	{ "cgroup-depth", OPT_DEPTH, "N", 0, "Series for cgroups down to depth N below the root "
-	  "(default 4; 0: the root alone); deeper ones are summed into their ancestor", 0 },
+	  "(default 4, at most 64; 0: the root alone); deeper ones are summed into their "
+	  "ancestor", 0 },
 	{ "max-series", OPT_MAX_SERIES, "N", 0, "At most N series (default 10000; 0: no bound)", 0 },
 	{ "keep-removed", OPT_KEEP, "SECS", 0, "Keep a removed cgroup's series SECS seconds after "
 	  "its last buffer went (default 3600, at most 86400; 0: end them then)", 0 },
@@ -114,7 +115,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *st)
 	case 'i':
 		if (parse_interval_ms(arg, &opts.interval_ms) || opts.interval_ms < 100 ||
 		    opts.interval_ms > 3600000)
-			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600, to the millisecond", text_safe(arg));
+			argp_error(st, "invalid interval '%s': seconds from 0.1 to 3600, to the "
+				   "millisecond", text_safe(arg));
 		break;
 	case OPT_DEPTH:
 		if (parse_u64(arg, 0, 64, &opts.cgroup_depth))

@@ -15,7 +15,8 @@
  *    they are pinned (bpf/limit.bpf.c);
  * 5. allocated: the collector's aggregates per (cgroup id, heap);
  * 6. rows and limits: a cell is a row when the cgroup holds, was charged
- *    itself, allocated, or has a limit of its own; its limit is the one
+ *    itself, allocated, had an allocation refused by a limit, or has a
+ *    limit of its own; its limit is the one
  *    of the cgroup or an ancestor that leaves the least room (that cgroup's
  *    limit less that cgroup's charge).
  */

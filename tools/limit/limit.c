@@ -95,7 +95,7 @@ enum { OPT_MEMCG = 0x100, OPT_CREATE, OPT_SET };
 static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "show, events: as JSON (events: one object a line)", 0 },
 	{ "follow", 'f', NULL, 0, "events: follow them as they happen, until Ctrl-C", 0 },
-	{ "duration", 'd', "SECS", 0, "events -f: stop after SECS seconds", 0 },
+	{ "duration", 'd', "SECS", 0, "events -f: stop after SECS seconds (0.001 to 86400)", 0 },
 	{ "cgroup", 'c', "CGROUP", 0, "events: those in CGROUP or below, or bound by its limit", 0 },
 	{ "memcg", OPT_MEMCG, NULL, 0, "set, clear, exec --set: the system heap's limit is memory.max, "
 	  "all of the cgroup's memory: yes, mean that", 0 },

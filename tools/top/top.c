@@ -57,7 +57,7 @@ static const char doc[] =
 "without releasing its buffer, an unmapped mapping), as a check of what was kept.\n"
 "\n"
 "Keys: q quit, v next view, s reverse the sort, < > sort column, c filter by\n"
-"cgroup, h filter by heap, p pause, + - interval, ? help.\n"
+"cgroup, h filter by heap, p pause, + - interval, Left Right scroll, ? help.\n"
 "\n"
 "USAGE: heaptop [-d SECS] [-b] [-n COUNT] [-j] [--view VIEW] [-c CGROUP]\n"
 "               [--heap NAME] [--rescan SECS] [--keep-removed SECS] [-v]\n"
