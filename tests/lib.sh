@@ -141,6 +141,14 @@ reap_records() {
 	rmdir /sys/fs/cgroup$1/heapstat-record-* 2>/dev/null
 }
 
+# over_tmpfs OPTIONS DIR CMD...: CMD in a mount namespace of its own, with a
+# tmpfs (mount options OPTIONS, "" for none) over DIR: a full disk, a file
+# hidden (host tests: unshare, util-linux)
+over_tmpfs() {
+	unshare --mount sh -c 'mount -t tmpfs ${1:+-o "$1"} heapstat "$2" && shift 2 && exec "$@"' \
+		- "$@"
+}
+
 # free_port: a TCP port nobody listens on, on 127.0.0.1 (host tests: python3)
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

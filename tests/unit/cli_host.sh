@@ -7,6 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 hs=${HEAPSTAT:-$top/build/heapstat}	# HEAPSTAT: another build (make check: the sanitizers')
+. "$top/tests/lib.sh"
 pass() { echo "PASS: cli_host: $1"; }
 fail() { echo "FAIL: cli_host: $1: $2"; }
 
@@ -280,8 +281,7 @@ done
 # without the collector, exits 1; heaptop shows snapshots and says why
 # (where this kernel has BTF to hide, and a mount namespace can be made)
 nobtf_run() {
-	unshare --mount sh -c 'mount -t tmpfs heapstat /sys/kernel/btf && shift && exec "$@"' \
-		- /sys/kernel/btf "$@"
+	over_tmpfs "" /sys/kernel/btf "$@"
 }
 if [ -r /sys/kernel/btf/vmlinux ] && command -v unshare >/dev/null && nobtf_run true 2>/dev/null
 then

@@ -459,8 +459,7 @@ rm -f "$rs" "$rs.msg"
 # reach LeakSanitizer's tracer at its exit (make san), which then waits for good
 if command -v unshare >/dev/null; then
 	mkdir "$tmp/full"
-	unshare --mount sh -c 'mount -t tmpfs -o size=4k heapstat "$1" && shift && exec "$@"' \
-		sh "$tmp/full" timeout --foreground --preserve-status -s INT 2 \
+	over_tmpfs size=4k "$tmp/full" timeout --foreground --preserve-status -s INT 2 \
 		"$hs" export --textfile "$tmp/full" -i 0.2 2>"$tmp/full.err"; rc=$?
 	got=$(grep -v '^heapstat export: not traced' "$tmp/full.err" |
 		sed "s|$tmp/full/\.heapstat\.prom\.[^ :]*|TMP|; s|; trying again every 0.2 s$||")
